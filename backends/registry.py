@@ -1,0 +1,47 @@
+"""Backends by name; third-party ones register through the ``qbdsl.backends`` entry points."""
+from __future__ import annotations
+
+from importlib.metadata import entry_points
+from typing import Callable
+
+from qbdsl.errors import BackendError
+
+_FACTORIES: dict[str, Callable] = {}
+_ENTRY_POINTS_LOADED = False
+
+
+def register(name: str, factory: Callable) -> None:
+    """Register a backend factory (a class or a zero-argument callable) under ``name``."""
+    _FACTORIES[name] = factory
+
+
+def _load_entry_points() -> None:
+    global _ENTRY_POINTS_LOADED
+    if _ENTRY_POINTS_LOADED:
+        return
+    _ENTRY_POINTS_LOADED = True
+    for ep in entry_points(group="qbdsl.backends"):
+        if ep.name not in _FACTORIES:
+            _FACTORIES[ep.name] = ep.load()
+
+
+def names() -> list[str]:
+    _load_entry_points()
+    return sorted(_FACTORIES)
+
+
+def get(name: str):
+    """An instance of the backend called ``name``."""
+    _load_entry_points()
+    if name not in _FACTORIES:
+        raise BackendError(f"unknown backend {name!r}; known backends: {', '.join(names())}")
+    return _FACTORIES[name]()
+
+
+def _builtin() -> None:
+    from .exact import ExactBackend
+
+    register("exact", ExactBackend)
+
+
+_builtin()

@@ -1,0 +1,99 @@
+"""``qb.compile``: assemble the pass chain for a target and run it."""
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+
+from .errors import ModelError
+from .ir.milp import MilpIR
+from .ir.problem import Problem
+from .ir.qubo import QuboIR
+from .ir.terms import QuboTerms
+from .passes.base import Chain, QuboState
+from .passes.encode import EncodeIntegers
+from .passes.linearize import LinearizeProducts
+from .passes.penalize import UNBALANCED_DEFAULT, EqualitiesToPenalties, InequalitiesToPenalties, ToMinimize
+from .passes.weights import resolve_weights
+
+TARGETS = ("qubo", "milp")
+
+
+def compile(model, target: str = "qubo", *, encoding="binary", penalty="auto",
+            inequality: str = "slack", unbalanced=UNBALANCED_DEFAULT):
+    """Compile a model to a :class:`QuboIR` or a :class:`MilpIR`.
+
+    Parameters
+    ----------
+    model : Model or Problem
+    target : {"qubo", "milp"}
+    encoding : str or dict
+        Integer encoding for QUBO targets: ``"binary"``, ``"unary"``, ``"one-hot"``,
+        ``"domain-wall"``, or a dict ``{var_name: encoding, "default": ...}``.
+    penalty : "auto", float or dict
+        Penalty weights; ``"auto"`` gives the provable weight (see
+        :mod:`qbdsl.passes.weights`); a dict overrides per constraint name.
+    inequality : {"slack", "unbalanced"}
+        How inequalities become penalties.
+    unbalanced : (l1, l2)
+        Weights of unbalanced penalization.
+    """
+    problem = model if isinstance(model, Problem) else _to_problem(model)
+    if target == "qubo":
+        return compile_qubo(problem, encoding=encoding, penalty=penalty, inequality=inequality,
+                            unbalanced=unbalanced)
+    if target == "milp":
+        return compile_milp(problem)
+    raise ModelError(f"unknown target {target!r}; choose from {TARGETS}")
+
+
+def _to_problem(model) -> Problem:
+    if not hasattr(model, "to_problem"):
+        raise ModelError(f"compile takes a qbdsl Model, got {type(model).__name__}")
+    return model.to_problem()
+
+
+def compile_qubo(problem: Problem, *, encoding="binary", penalty="auto", inequality="slack",
+                 unbalanced=UNBALANCED_DEFAULT) -> QuboIR:
+    chain = Chain([ToMinimize(), EncodeIntegers(encoding),
+                   InequalitiesToPenalties(inequality, unbalanced), EqualitiesToPenalties()])
+    state, inverse = chain.apply(QuboState(problem))
+    objective = QuboTerms.from_poly(state.problem.objective)
+    penalties = state.penalties
+    weights = resolve_weights(penalty, objective, penalties)
+    return QuboIR(objective, penalties, weights, inverse, problem, state.sources)
+
+
+def compile_milp(problem: Problem) -> MilpIR:
+    lin, inverse = LinearizeProducts().apply(problem)
+    n = lin.n
+    obj = lin.objective
+    c = np.asarray(obj.L.toarray()).ravel() if n else np.zeros(0)
+    blocks = lin.constraints
+    if blocks:
+        A = sp.vstack([b.poly.L for b in blocks], format="csr")
+        rhs = -np.concatenate([b.poly.const for b in blocks])
+        senses = np.concatenate([np.full(b.poly.rows, b.sense) for b in blocks])
+    else:
+        A, rhs, senses = sp.csr_matrix((0, n)), np.zeros(0), np.zeros(0, dtype="<U2")
+    row_lb = np.where(senses == "<=", -np.inf, rhs)
+    row_ub = np.where(senses == ">=", np.inf, rhs)
+    kinds = lin.layout.kinds()
+    row_names: list[str] = []
+    for b in blocks:
+        row_names.extend(_block_row_names(b))
+    return MilpIR(
+        c=c, offset=float(obj.const[0]), sense=lin.sense, A=A, row_lb=row_lb, row_ub=row_ub,
+        lb=lin.layout.lb.copy(), ub=lin.layout.ub.copy(), integrality=kinds < 2,
+        var_names=lin.layout.labels(), row_names=row_names, n_user=problem.n, source=problem,
+        binary=kinds == 0, name=problem.name,
+    )
+
+
+def _block_row_names(b) -> list[str]:
+    if b.labels is not None:
+        return list(b.labels)
+    if not b.shape:
+        return [b.name]
+    if len(b.shape) == 1:
+        return [f"{b.name}({k})" for k in range(b.shape[0])]
+    return [f"{b.name}({','.join(map(str, idx))})" for idx in np.ndindex(*b.shape)]

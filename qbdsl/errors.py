@@ -1,0 +1,26 @@
+"""Exceptions raised by qbdsl. Every message names the variable, constraint or file line."""
+from __future__ import annotations
+
+
+class ModelError(ValueError):
+    """A model, file or option that qbdsl cannot accept, with the culprit named."""
+
+
+class UnsupportedTermError(ModelError):
+    """A term that the requested target cannot take (degree 3, continuous in a QUBO...)."""
+
+
+class FileFormatError(ModelError):
+    """A malformed input file; ``path`` and ``line`` locate the problem."""
+
+    def __init__(self, message: str, path: str | None = None, line: int | None = None):
+        where = ""
+        if path is not None:
+            where = f"{path}:{line}: " if line is not None else f"{path}: "
+        super().__init__(where + message)
+        self.path = path
+        self.line = line
+
+
+class BackendError(RuntimeError):
+    """A backend that cannot take a problem, or that failed while solving it."""

@@ -1,0 +1,77 @@
+"""MilpIR: ``min/max c.x + offset  s.t.  row_lb <= A x <= row_ub, lb <= x <= ub, x_I integer``."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+import scipy.sparse as sp
+
+from ..errors import ModelError
+from ..solution import Solution
+from .problem import Problem
+
+
+@dataclass
+class MilpIR:
+    """A linear program with integrality, in CSR form, plus what decoding needs."""
+
+    c: np.ndarray
+    offset: float
+    sense: str                 # "min" | "max"
+    A: sp.csr_matrix
+    row_lb: np.ndarray
+    row_ub: np.ndarray
+    lb: np.ndarray
+    ub: np.ndarray
+    integrality: np.ndarray    # bool per variable
+    var_names: list[str]
+    row_names: list[str]
+    n_user: int
+    source: Problem
+    binary: np.ndarray | None = None  # bool per variable: integer with bounds [0, 1]
+    name: str = "model"
+
+    @property
+    def num_variables(self) -> int:
+        return len(self.c)
+
+    @property
+    def num_constraints(self) -> int:
+        return self.A.shape[0]
+
+    def objective_value(self, x) -> float:
+        return float(np.asarray(x, float) @ self.c + self.offset)
+
+    def decode(self, x) -> Solution:
+        """Map a solution vector (all MILP columns) back to the user's variables."""
+        x = np.asarray(x, dtype=float)
+        if x.shape != (self.num_variables,):
+            raise ModelError(f"solution has shape {x.shape}, the MILP has {self.num_variables} variables")
+        xu = x[: self.n_user].copy()
+        kinds = self.source.layout.kinds()
+        xu[kinds < 2] = np.rint(xu[kinds < 2])
+        prob = self.source
+        return Solution(prob.layout.split(xu), float(prob.objective_value(xu)), prob.violations(xu), None, xu)
+
+    def row_violation(self, x) -> np.ndarray:
+        ax = self.A @ np.asarray(x, float)
+        return np.maximum(self.row_lb - ax, 0) + np.maximum(ax - self.row_ub, 0)
+
+    @cached_property
+    def var_index(self) -> dict[str, int]:
+        return {nm: k for k, nm in enumerate(self.var_names)}
+
+    def save(self, path) -> None:
+        """Write ``.lp`` (CPLEX LP) or ``.mps`` (free MPS); atomic."""
+        from ..io import save_milp
+
+        save_milp(self, path)
+
+    def summary(self) -> str:
+        n_int = int(self.integrality.sum())
+        return (f"MilpIR: {self.num_variables} variables ({n_int} integer), {self.num_constraints} rows, "
+                f"{self.A.nnz} nonzeros, {self.sense}imize")
+
+    def __repr__(self) -> str:
+        return f"<{self.summary()}>"

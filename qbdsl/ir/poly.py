@@ -1,0 +1,163 @@
+"""Lowered polynomial rows: the array form every compiler pass works on.
+
+A :class:`Poly` holds ``rows`` polynomials of degree <= 2 over ``n`` variables:
+a constant per row, a CSR matrix ``L`` (rows x n) of linear coefficients and canonical
+COO quadratic terms (row, i, j, coef) with ``i <= j``, sorted and summed.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+from .._ragged import expand_pairs, ragged_arange
+
+_I = np.int64
+_F = np.float64
+
+
+def canonical_quad(row, i, j, coef, n: int):
+    """Sum duplicate (row, i, j) quadratic terms, put i <= j, drop zeros, sort."""
+    row, i, j, coef = (np.asarray(a) for a in (row, i, j, coef))
+    if len(coef) == 0:
+        return (np.zeros(0, _I),) * 3 + (np.zeros(0, _F),)
+    lo, hi = np.minimum(i, j).astype(_I), np.maximum(i, j).astype(_I)
+    nrow = int(row.max()) + 1
+    if nrow * n * n < 2**62:
+        key = (row.astype(_I) * n + lo) * n + hi
+        uniq, inv = np.unique(key, return_inverse=True)
+        c = np.bincount(inv, weights=coef, minlength=len(uniq))
+        keep = c != 0
+        uniq, c = uniq[keep], c[keep]
+        rest, hi2 = np.divmod(uniq, n)
+        row2, lo2 = np.divmod(rest, n)
+        return row2, lo2, hi2, c
+    order = np.lexsort((hi, lo, row))
+    row, lo, hi, coef = row[order], lo[order], hi[order], coef[order]
+    new = np.ones(len(row), bool)
+    new[1:] = (row[1:] != row[:-1]) | (lo[1:] != lo[:-1]) | (hi[1:] != hi[:-1])
+    grp = np.cumsum(new) - 1
+    c = np.bincount(grp, weights=coef)
+    keep = c != 0
+    return row[new][keep], lo[new][keep], hi[new][keep], c[keep]
+
+
+@dataclass
+class Poly:
+    """``rows`` polynomials over ``n`` variables (see module docstring)."""
+
+    n: int
+    const: np.ndarray
+    L: sp.csr_matrix
+    qrow: np.ndarray
+    qi: np.ndarray
+    qj: np.ndarray
+    qcoef: np.ndarray
+
+    @classmethod
+    def build(cls, n: int, rows: int, const, lin=None, quad=None) -> "Poly":
+        const = np.broadcast_to(np.asarray(const, _F), (rows,)).copy()
+        if lin is None or len(lin[0]) == 0:
+            L = sp.csr_matrix((rows, n), dtype=_F)
+        else:
+            L = sp.csr_matrix((np.asarray(lin[2], _F), (lin[0], lin[1])), shape=(rows, n))
+            L.sum_duplicates()
+            L.eliminate_zeros()
+        if quad is None:
+            q = (np.zeros(0, _I),) * 3 + (np.zeros(0, _F),)
+        else:
+            q = canonical_quad(*quad, n=n)
+        return cls(n, const, L, *q)
+
+    @property
+    def rows(self) -> int:
+        return len(self.const)
+
+    @property
+    def is_linear(self) -> bool:
+        return len(self.qcoef) == 0
+
+    @property
+    def n_terms(self) -> int:
+        return int(self.L.nnz + len(self.qcoef))
+
+    def coefficients(self) -> np.ndarray:
+        return np.concatenate([self.L.data, self.qcoef])
+
+    def evaluate(self, X: np.ndarray) -> np.ndarray:
+        """Values for a batch of points: X is (k, n) or (n,); returns (k, rows) or (rows,)."""
+        X = np.asarray(X, dtype=_F)
+        single = X.ndim == 1
+        X2 = np.atleast_2d(X)
+        out = np.asarray(self.L @ X2.T).T + self.const
+        if len(self.qcoef):
+            prod = X2[:, self.qi] * X2[:, self.qj] * self.qcoef
+            S = sp.csr_matrix((np.ones(len(self.qrow)), (np.arange(len(self.qrow)), self.qrow)),
+                              shape=(len(self.qrow), self.rows))
+            out = out + np.asarray(prod @ S)
+        return out[0] if single else out
+
+    def scaled(self, factor) -> "Poly":
+        """Rows multiplied by ``factor`` (a scalar or one value per row)."""
+        f = np.broadcast_to(np.asarray(factor, _F), (self.rows,))
+        return Poly(self.n, self.const * f, sp.csr_matrix(sp.diags(f) @ self.L),
+                    self.qrow, self.qi, self.qj, self.qcoef * f[self.qrow])
+
+    def with_n(self, n: int) -> "Poly":
+        """The same rows over ``n >= self.n`` variables (new variables absent)."""
+        if n == self.n:
+            return self
+        L = sp.csr_matrix((self.L.data, self.L.indices, self.L.indptr), shape=(self.rows, n))
+        return Poly(n, self.const, L, self.qrow, self.qi, self.qj, self.qcoef)
+
+    def take_rows(self, keep: np.ndarray) -> "Poly":
+        keep = np.asarray(keep)
+        idx = np.flatnonzero(keep) if keep.dtype == bool else keep.astype(_I)
+        remap = np.full(self.rows, -1, _I)
+        remap[idx] = np.arange(len(idx))
+        qr = remap[self.qrow]
+        m = qr >= 0
+        return Poly(self.n, self.const[idx], sp.csr_matrix(self.L[idx]),
+                    qr[m], self.qi[m], self.qj[m], self.qcoef[m])
+
+    def substitute(self, M: sp.csr_matrix, c: np.ndarray) -> "Poly":
+        """Substitute ``x = c + M y``; returns the rows as polynomials in ``y``."""
+        M = sp.csr_matrix(M)
+        c = np.asarray(c, _F)
+        n_new = M.shape[1]
+        const = self.const + self.L @ c
+        L = self.L @ M
+        quad = [np.zeros(0, _I)] * 3 + [np.zeros(0, _F)]
+        if len(self.qcoef):
+            r, i, j, a = self.qrow, self.qi, self.qj, self.qcoef
+            np.add.at(const, r, a * c[i] * c[j])
+            # a c_i (M_j y) + a c_j (M_i y)
+            Mi = sp.csr_matrix((a * c[i], (r, j)), shape=(self.rows, self.n)) @ M
+            Mj = sp.csr_matrix((a * c[j], (r, i)), shape=(self.rows, self.n)) @ M
+            L = L + Mi + Mj
+            # a (M_i y)(M_j y): pair nonzeros of row i and row j of M, per term
+            counts = np.diff(M.indptr)
+            ti, pi = _expand_rows(M, i, counts)
+            tj, pj = _expand_rows(M, j, counts)
+            # pair within the same term: expand_pairs on term ids
+            ia, ib = expand_pairs(ti, tj, len(a))
+            t = ti[ia]
+            quad = (r[t], M.indices[pi[ia]], M.indices[pj[ib]], a[t] * M.data[pi[ia]] * M.data[pj[ib]])
+        L = sp.csr_matrix(L)
+        L.sum_duplicates()
+        L.eliminate_zeros()
+        q = canonical_quad(*quad, n=n_new)
+        return Poly(n_new, const, L, *q)
+
+    def linear_part(self) -> tuple[sp.csr_matrix, np.ndarray]:
+        """(A, b) with rows ``A x - b`` for a linear Poly."""
+        return self.L, -self.const
+
+
+def _expand_rows(M: sp.csr_matrix, which: np.ndarray, counts: np.ndarray):
+    """For each term t selecting row ``which[t]`` of M: (term id, nnz position) pairs."""
+    reps = counts[which]
+    term = np.repeat(np.arange(len(which), dtype=_I), reps)
+    pos = np.repeat(M.indptr[which], reps) + ragged_arange(reps)
+    return term, pos

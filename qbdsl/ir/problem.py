@@ -1,0 +1,167 @@
+"""The flat, target-neutral problem that compiler passes transform.
+
+A :class:`Problem` is a model lowered to arrays: a :class:`VarLayout` (one entry per
+user variable array, flat bounds and kinds), an objective :class:`Poly` with one row,
+and named constraint blocks ``poly (sense) 0``.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .poly import Poly
+
+BINARY, INTEGER, CONTINUOUS = "binary", "integer", "continuous"
+KIND_CODE = {BINARY: 0, INTEGER: 1, CONTINUOUS: 2}
+
+
+@dataclass
+class VarArray:
+    """One named variable array of a model."""
+
+    name: str
+    kind: str
+    shape: tuple
+    start: int
+    labels: list[str] | None = None  # original per-element names (files read from disk)
+
+    @property
+    def size(self) -> int:
+        return int(np.prod(self.shape, dtype=np.int64))
+
+    @property
+    def stop(self) -> int:
+        return self.start + self.size
+
+    def element_label(self, k: int) -> str:
+        if self.labels is not None:
+            return self.labels[k]
+        if not self.shape:
+            return self.name
+        idx = np.unravel_index(k, self.shape)
+        return f"{self.name}({','.join(str(int(i)) for i in idx)})"
+
+    def element_labels(self) -> list[str]:
+        if self.labels is not None:
+            return list(self.labels)
+        if not self.shape:
+            return [self.name]
+        if len(self.shape) == 1:
+            return [f"{self.name}({k})" for k in range(self.shape[0])]
+        return [f"{self.name}({','.join(map(str, idx))})" for idx in np.ndindex(*self.shape)]
+
+
+@dataclass
+class VarLayout:
+    """All variable arrays of a model, with flat bounds."""
+
+    arrays: list[VarArray]
+    lb: np.ndarray
+    ub: np.ndarray
+
+    @property
+    def n(self) -> int:
+        return len(self.lb)
+
+    def kinds(self) -> np.ndarray:
+        """Kind code per scalar variable (0 binary, 1 integer, 2 continuous)."""
+        out = np.empty(self.n, dtype=np.int8)
+        for a in self.arrays:
+            out[a.start:a.stop] = KIND_CODE[a.kind]
+        return out
+
+    def array_of(self, k: int) -> VarArray:
+        starts = [a.start for a in self.arrays]
+        return self.arrays[int(np.searchsorted(starts, k, side="right")) - 1]
+
+    def label(self, k: int) -> str:
+        a = self.array_of(k)
+        return a.element_label(k - a.start)
+
+    def labels(self) -> list[str]:
+        out: list[str] = []
+        for a in self.arrays:
+            out.extend(a.element_labels())
+        return out
+
+    def split(self, x: np.ndarray) -> dict[str, np.ndarray]:
+        """Flat values -> {array name: values in the array's shape and natural dtype}."""
+        x = np.asarray(x)
+        out = {}
+        for a in self.arrays:
+            v = x[..., a.start:a.stop]
+            if a.kind != CONTINUOUS:
+                v = np.rint(v).astype(np.int64)
+            out[a.name] = v.reshape(x.shape[:-1] + a.shape)
+        return out
+
+    def to_json(self) -> str:
+        return json.dumps([
+            {"name": a.name, "kind": a.kind, "shape": list(a.shape), "start": a.start, "labels": a.labels}
+            for a in self.arrays
+        ])
+
+    @classmethod
+    def from_json(cls, text: str, lb: np.ndarray, ub: np.ndarray) -> "VarLayout":
+        arrays = [VarArray(d["name"], d["kind"], tuple(d["shape"]), d["start"], d.get("labels"))
+                  for d in json.loads(text)]
+        return cls(arrays, np.asarray(lb, float), np.asarray(ub, float))
+
+
+@dataclass
+class Block:
+    """A named array of constraints ``poly (sense) 0``."""
+
+    name: str
+    sense: str
+    shape: tuple
+    poly: Poly
+    labels: list[str] | None = None
+
+    def violation(self, X: np.ndarray, tol: float = 1e-6) -> np.ndarray:
+        """Amount by which each row is violated (0 where satisfied), batch-aware."""
+        r = self.poly.evaluate(X)
+        if self.sense == "==":
+            v = np.abs(r)
+        elif self.sense == "<=":
+            v = np.maximum(r, 0.0)
+        else:
+            v = np.maximum(-r, 0.0)
+        scale = tol * np.maximum(1.0, np.abs(self.poly.const))
+        return np.where(v > scale, v, 0.0)
+
+
+@dataclass
+class Problem:
+    """A model lowered to arrays."""
+
+    name: str
+    layout: VarLayout
+    objective: Poly
+    sense: str  # "min" or "max"
+    constraints: list[Block] = field(default_factory=list)
+
+    @property
+    def n(self) -> int:
+        return self.layout.n
+
+    def objective_value(self, X: np.ndarray) -> np.ndarray:
+        v = self.objective.evaluate(X)
+        return v[..., 0]
+
+    def violations(self, x: np.ndarray, tol: float = 1e-6) -> dict[str, np.ndarray]:
+        """{constraint name: violation amounts in the block's shape} for violated blocks only."""
+        out = {}
+        for b in self.constraints:
+            v = b.violation(x, tol)
+            if np.any(v > 0):
+                out[b.name] = v.reshape(b.shape)
+        lb, ub = self.layout.lb, self.layout.ub
+        kinds = self.layout.kinds()
+        xb = np.asarray(x, float)
+        bad = (xb < lb - tol) | (xb > ub + tol) | ((kinds < 2) & (np.abs(xb - np.rint(xb)) > tol))
+        if np.any(bad):
+            out["bounds"] = np.where(bad, 1.0, 0.0)
+        return out

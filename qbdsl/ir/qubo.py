@@ -1,0 +1,178 @@
+"""QuboIR: an objective block plus one weighted penalty block per constraint."""
+from __future__ import annotations
+
+from functools import cached_property
+
+import numpy as np
+
+from ..errors import ModelError
+from ..solution import Solution
+from .problem import BINARY, Problem, VarArray, VarLayout
+from .poly import Poly
+from .terms import PenaltyBlock, QuboTerms, combine
+
+
+class QuboIR:
+    """A compiled QUBO: ``E(y) = objective(y) + sum_B weight_B * P_B(y)`` over binaries ``y``.
+
+    Penalty blocks are stored apart from the objective so :meth:`with_penalties` can
+    re-weight them without recompiling. :meth:`decode` maps a binary sample back to
+    the user's variables, objective and constraint violations.
+    """
+
+    def __init__(self, objective: QuboTerms, penalties: list[PenaltyBlock], weights: dict[str, float],
+                 decode_map, source: Problem, sources=None, objective_range: float | None = None):
+        self.objective_terms = objective
+        self.penalties = {p.name: p for p in penalties}
+        self.weights = dict(weights)
+        self.decode_map = decode_map
+        self.source = source
+        self.sources = sources
+        self.objective_range = objective.abs_range() if objective_range is None else objective_range
+        self.n = objective.n
+
+    # ------------------------------------------------------------ assembled QUBO
+    @cached_property
+    def terms(self) -> QuboTerms:
+        """The weighted sum of all blocks (cached)."""
+        parts = [(1.0, self.objective_terms)] + [(self.weights[k], p.terms) for k, p in self.penalties.items()]
+        return combine(parts, self.n)
+
+    @property
+    def linear(self) -> np.ndarray:
+        return self.terms.h
+
+    @property
+    def quadratic(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        t = self.terms
+        return t.i, t.j, t.v
+
+    @property
+    def offset(self) -> float:
+        return self.terms.offset
+
+    @property
+    def num_variables(self) -> int:
+        return self.n
+
+    @property
+    def num_interactions(self) -> int:
+        return len(self.terms.v)
+
+    def matrix(self):
+        """Upper-triangular scipy CSR Q with ``E(y) = y^T Q y + offset``."""
+        return self.terms.matrix()
+
+    @cached_property
+    def labels(self) -> list[str]:
+        user = self.source.layout.labels()
+        if self.sources is None:
+            return user
+        return self.sources.labels(user)
+
+    # ------------------------------------------------------------ evaluation
+    def energy(self, samples) -> np.ndarray | float:
+        """Energy of one sample (length n) or a batch (k, n) of 0/1 values."""
+        X = np.asarray(samples)
+        if X.ndim not in (1, 2):
+            raise ModelError(f"samples must be 1-D or 2-D, got shape {X.shape}")
+        e = self.terms.energy(X)
+        return float(e) if X.ndim == 1 else e
+
+    def decode(self, sample) -> Solution | list[Solution]:
+        """Map a binary sample (or a (k, n) batch) back to the user's variables."""
+        Y = np.asarray(sample)
+        if Y.ndim == 2:
+            return [self.decode(y) for y in Y]
+        if Y.shape != (self.n,):
+            raise ModelError(f"sample has shape {Y.shape}, the QUBO has {self.n} variables")
+        y = Y.astype(float)
+        if np.any((y != 0) & (y != 1)):
+            raise ModelError("a QUBO sample must be 0/1")
+        x = self.decode_map(y)
+        prob = self.source
+        values = prob.layout.split(x)
+        viol = prob.violations(x)
+        for name, p in self.penalties.items():
+            if p.kind == "encoding":
+                v = float(p.terms.energy(y))
+                if v > 0.5:
+                    viol[name] = np.array(v)
+        return Solution(values, float(prob.objective_value(x)), viol, float(self.terms.energy(y)), x)
+
+    # ------------------------------------------------------------ penalties
+    def with_penalties(self, weights: dict | None = None, **kw) -> "QuboIR":
+        """A copy with some penalty weights changed (``q.with_penalties(cpu=50.0)``)."""
+        new = dict(weights or {})
+        new.update(kw)
+        unknown = set(new) - set(self.weights)
+        if unknown:
+            raise ModelError(f"no penalty block named {sorted(unknown)}; blocks: {sorted(self.weights)}")
+        for k, v in new.items():
+            if not np.isfinite(v) or v < 0:
+                raise ModelError(f"penalty weight for {k!r} must be a finite number >= 0, got {v!r}")
+        w = dict(self.weights)
+        w.update({k: float(v) for k, v in new.items()})
+        return QuboIR(self.objective_terms, list(self.penalties.values()), w, self.decode_map,
+                      self.source, self.sources, self.objective_range)
+
+    def penalty_report(self) -> list[dict]:
+        """Per block: weight, p_min, the objective range bound and whether weight*p_min > range."""
+        out = []
+        for name, p in self.penalties.items():
+            w = self.weights[name]
+            out.append({
+                "block": name, "kind": p.kind, "method": p.method, "rows": p.rows, "weight": w,
+                "p_min": p.p_min, "objective_range": self.objective_range, "proven": p.proven,
+                "guaranteed": bool(p.proven and w * p.p_min > self.objective_range),
+            })
+        return out
+
+    def explain_penalties(self) -> str:
+        lines = [f"objective range bound R = sum|h| + sum|J| = {self.objective_range:g}",
+                 f"{'block':<24}{'method':<12}{'rows':>6}{'weight':>14}{'p_min':>12}  guarantee"]
+        for r in self.penalty_report():
+            g = "yes (w*p_min > R)" if r["guaranteed"] else ("no: unproven p_min" if not r["proven"] else "no: w*p_min <= R")
+            lines.append(f"{r['block']:<24}{r['method']:<12}{r['rows']:>6}{r['weight']:>14.6g}{r['p_min']:>12.3g}  {g}")
+        return "\n".join(lines)
+
+    # ------------------------------------------------------------ conversions
+    def to_bqm(self):
+        """A ``dimod.BinaryQuadraticModel`` with string labels."""
+        from ..io.dimod_io import qubo_to_bqm
+
+        return qubo_to_bqm(self)
+
+    def to_qp(self):
+        """A qiskit-optimization ``QuadraticProgram`` (unconstrained, binary)."""
+        from ..io.qiskit_io import qubo_to_qp
+
+        return qubo_to_qp(self)
+
+    def save(self, path) -> None:
+        """Write ``.qubo`` (qbsolv), ``.npz`` (full IR) or ``.bqm`` (dimod file); atomic."""
+        from ..io import save_qubo
+
+        save_qubo(self, path)
+
+    def summary(self) -> str:
+        t = self.terms
+        dens = 2 * len(t.v) / max(1, self.n * (self.n - 1))
+        return (f"QuboIR: {self.n} binaries, {len(t.v)} couplers (density {dens:.3g}), "
+                f"{len(self.penalties)} penalty blocks")
+
+    def __repr__(self) -> str:
+        return f"<{self.summary()}>"
+
+    # ------------------------------------------------------------ plain QUBOs
+    @classmethod
+    def from_terms(cls, terms: QuboTerms, labels: list[str] | None = None, name: str = "qubo") -> "QuboIR":
+        """A QuboIR for a bare QUBO (no constraints); its variable array is ``x``."""
+        from ..passes.base import AffineMap
+
+        n = terms.n
+        arr = VarArray("x", BINARY, (n,), 0, list(labels) if labels is not None else None)
+        layout = VarLayout([arr], np.zeros(n), np.ones(n))
+        obj = Poly.build(n, 1, terms.offset, (np.zeros(n, np.int64), np.arange(n), terms.h),
+                         (np.zeros(len(terms.v), np.int64), terms.i, terms.j, terms.v))
+        return cls(terms, [], {}, AffineMap.identity(n), Problem(name, layout, obj, "min", []))

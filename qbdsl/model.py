@@ -1,0 +1,242 @@
+"""The user-facing model: named variable arrays, named constraint arrays, an objective."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from ._ragged import check_finite
+from .errors import ModelError
+from .expr import Constraint, Expr
+from .ir.poly import Poly
+from .ir.problem import BINARY, CONTINUOUS, INTEGER, Block, Problem, VarArray, VarLayout
+
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]*$")
+
+
+class Variable(Expr):
+    """A named array of decision variables; behaves as an :class:`Expr`."""
+
+    __slots__ = ("name", "kind", "lb", "ub", "start")
+
+    def __init__(self, model: "Model", array: VarArray, lb: np.ndarray, ub: np.ndarray):
+        size = array.size
+        pos = np.arange(size, dtype=np.int64)
+        super().__init__(model, array.shape, None, (pos, array.start + pos, np.ones(size)))
+        self.name = array.name
+        self.kind = array.kind
+        self.lb = lb
+        self.ub = ub
+        self.start = array.start
+
+    def __repr__(self) -> str:
+        return f"<Variable {self.name} {self.kind} shape={self.shape}>"
+
+
+@dataclass
+class ConstraintBlock:
+    """A constraint array added to a model."""
+
+    name: str
+    sense: str
+    expr: Expr
+
+    @property
+    def shape(self) -> tuple:
+        return self.expr.shape
+
+
+def _shape(shape) -> tuple:
+    if shape is None:
+        return ()
+    if isinstance(shape, (int, np.integer)):
+        shape = (int(shape),)
+    shape = tuple(int(s) for s in shape)
+    if any(s < 0 for s in shape):
+        raise ModelError(f"negative dimension in shape {shape}")
+    return shape
+
+
+class Model:
+    """A named optimisation model.
+
+    Examples
+    --------
+    >>> m = Model("toy")
+    >>> x = m.binary("x", shape=3)
+    >>> m.add(x.sum() == 1, name="one")
+    >>> m.minimize((np.array([3.0, 1.0, 2.0]) * x).sum())
+    """
+
+    def __init__(self, name: str = "model"):
+        self.name = name
+        self._arrays: list[VarArray] = []
+        self._vars: dict[str, Variable] = {}
+        self._lb: list[np.ndarray] = []
+        self._ub: list[np.ndarray] = []
+        self.n_vars = 0
+        self.constraints: dict[str, ConstraintBlock] = {}
+        self.objective: Expr | None = None
+        self.sense = "min"
+
+    # ------------------------------------------------------------ variables
+    def _new(self, name: str, kind: str, shape, lb, ub, labels=None) -> Variable:
+        if not isinstance(name, str) or not _NAME.match(name):
+            raise ModelError(
+                f"invalid variable name {name!r}: use letters, digits, '_', '.', '-' (starting with a letter or '_')"
+            )
+        if name in self._vars:
+            raise ModelError(f"duplicate variable name {name!r}")
+        shape = _shape(shape)
+        lb_arr = np.broadcast_to(np.asarray(lb, dtype=float), shape).astype(float).ravel()
+        ub_arr = np.broadcast_to(np.asarray(ub, dtype=float), shape).astype(float).ravel()
+        if np.isnan(lb_arr).any() or np.isnan(ub_arr).any():
+            raise ModelError(f"variable {name!r} has a NaN bound")
+        if np.any(lb_arr > ub_arr):
+            k = int(np.flatnonzero(lb_arr > ub_arr)[0])
+            raise ModelError(f"variable {name!r} element {k}: lower bound {lb_arr[k]} > upper bound {ub_arr[k]}")
+        if kind == INTEGER:
+            lb_arr = np.ceil(lb_arr - 1e-9) + 0.0
+            ub_arr = np.floor(ub_arr + 1e-9) + 0.0
+        array = VarArray(name, kind, shape, self.n_vars, labels)
+        self._arrays.append(array)
+        self._lb.append(lb_arr)
+        self._ub.append(ub_arr)
+        self.n_vars += array.size
+        var = Variable(self, array, lb_arr.reshape(shape), ub_arr.reshape(shape))
+        self._vars[name] = var
+        self._layout_cache = None
+        return var
+
+    def binary(self, name: str, shape=()) -> Variable:
+        """An array of 0/1 variables."""
+        return self._new(name, BINARY, shape, 0.0, 1.0)
+
+    def integer(self, name: str, shape=(), lb=0, ub=None) -> Variable:
+        """An array of integer variables in ``[lb, ub]``.
+
+        ``ub=None`` leaves it unbounded above: fine for a MILP, an error for a QUBO compile.
+        """
+        return self._new(name, INTEGER, shape, lb, np.inf if ub is None else ub)
+
+    def continuous(self, name: str, shape=(), lb=0.0, ub=None) -> Variable:
+        """An array of real variables in ``[lb, ub]`` (MILP targets only)."""
+        return self._new(name, CONTINUOUS, shape, lb, np.inf if ub is None else ub)
+
+    def var(self, name: str) -> Variable:
+        try:
+            return self._vars[name]
+        except KeyError:
+            raise ModelError(f"model {self.name!r} has no variable {name!r}") from None
+
+    @property
+    def variables(self) -> dict[str, Variable]:
+        return dict(self._vars)
+
+    def layout(self) -> VarLayout:
+        lb = np.concatenate(self._lb) if self._lb else np.zeros(0)
+        ub = np.concatenate(self._ub) if self._ub else np.zeros(0)
+        return VarLayout(list(self._arrays), lb, ub)
+
+    def var_label(self, k: int) -> str:
+        """Readable name of flat variable ``k``, e.g. ``x(2,3)``."""
+        return self.layout().label(k)
+
+    # ------------------------------------------------------------ constraints
+    def add(self, constraint: Constraint, name: str | None = None) -> ConstraintBlock:
+        """Add an array of constraints (from ``==``, ``<=`` or ``>=``) under one name."""
+        if isinstance(constraint, (bool, np.bool_)) or (isinstance(constraint, np.ndarray) and constraint.dtype == bool):
+            raise ModelError(f"constraint {name or ''!r} compares constants only (no variables): {constraint!r}")
+        if not isinstance(constraint, Constraint):
+            raise ModelError(f"Model.add takes a constraint (expr == / <= / >= rhs), got {type(constraint).__name__}")
+        if constraint.expr.model is not self:
+            raise ModelError(f"constraint {name!r} uses variables of another model")
+        if name is None:
+            name = f"c{len(self.constraints)}"
+        if not isinstance(name, str) or not _NAME.match(name):
+            raise ModelError(f"invalid constraint name {name!r}")
+        if name in self.constraints:
+            raise ModelError(f"duplicate constraint name {name!r}")
+        e = constraint.expr
+        check_finite(e.const, f"constraint {name!r}")
+        check_finite(e.lcoef, f"constraint {name!r}")
+        check_finite(e.qcoef, f"constraint {name!r}")
+        block = ConstraintBlock(name, constraint.sense, e)
+        self.constraints[name] = block
+        return block
+
+    def remove(self, name: str) -> None:
+        if name not in self.constraints:
+            raise ModelError(f"no constraint named {name!r}")
+        del self.constraints[name]
+
+    # ------------------------------------------------------------ objective
+    def _set_objective(self, expr, sense: str) -> None:
+        if not isinstance(expr, Expr):
+            arr = np.asarray(expr, dtype=float)
+            if arr.shape != ():
+                raise ModelError("the objective must be a scalar")
+            expr = Expr(self, (), arr)
+        if expr.model is not self:
+            raise ModelError("objective uses variables of another model")
+        if expr.shape != ():
+            raise ModelError(f"the objective must be a scalar, got shape {expr.shape}: use .sum()")
+        check_finite(expr.const, "objective")
+        check_finite(expr.lcoef, "objective")
+        check_finite(expr.qcoef, "objective")
+        self.objective = expr
+        self.sense = sense
+
+    def minimize(self, expr) -> None:
+        self._set_objective(expr, "min")
+
+    def maximize(self, expr) -> None:
+        self._set_objective(expr, "max")
+
+    # ------------------------------------------------------------ lowering
+    def to_problem(self) -> Problem:
+        """Lower to the flat array form the compiler passes take."""
+        if self.n_vars == 0:
+            raise ModelError(f"model {self.name!r} has no variables")
+        if (self.objective is None or self.objective.n_terms == 0) and not self.constraints:
+            raise ModelError(f"model {self.name!r} is empty: no objective terms and no constraints")
+        n = self.n_vars
+        obj = self.objective if self.objective is not None else Expr(self, ())
+        objective = _lower(obj, n)
+        blocks = [Block(b.name, b.sense, b.shape, _lower(b.expr, n)) for b in self.constraints.values()]
+        return Problem(self.name, self.layout(), objective, self.sense, blocks)
+
+    # ------------------------------------------------------------ display
+    def summary(self) -> str:
+        """A plain-text table of variables, constraints and the objective."""
+        lines = [f"Model {self.name!r}: {self.n_vars} variables, "
+                 f"{sum(b.expr.size for b in self.constraints.values())} constraint rows"]
+        lines.append("  variables:")
+        for a, lb, ub in zip(self._arrays, self._lb, self._ub):
+            bounds = "" if a.kind == BINARY else f" in [{lb.min() if lb.size else 0:g}, {ub.max() if ub.size else 0:g}]"
+            lines.append(f"    {a.name:<16} {a.kind:<10} shape={a.shape}{bounds}")
+        lines.append("  constraints:")
+        for b in self.constraints.values():
+            lines.append(f"    {b.name:<16} {b.sense:<3} rows={b.expr.size:<8} terms={b.expr.n_terms} degree={b.expr.degree}")
+        if self.objective is not None:
+            o = self.objective
+            lines.append(f"  objective: {'minimize' if self.sense == 'min' else 'maximize'} "
+                         f"({len(o.lcoef)} linear, {len(o.qcoef)} quadratic terms)")
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return f"<Model {self.name!r}: {self.n_vars} vars, {len(self.constraints)} constraint blocks>"
+
+    def to_latex(self, max_rows: int = 3, max_terms: int = 12) -> str:
+        """LaTeX of the model (through sympy), showing the first rows of each block."""
+        from .io.latex import model_to_latex
+
+        return model_to_latex(self, max_rows=max_rows, max_terms=max_terms)
+
+    def _repr_latex_(self) -> str:
+        return "$$" + self.to_latex() + "$$"
+
+
+def _lower(e: Expr, n: int) -> Poly:
+    return Poly.build(n, e.size, e.const.ravel(), (e.lrow, e.lvar, e.lcoef), (e.qrow, e.qi, e.qj, e.qcoef))

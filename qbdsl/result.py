@@ -1,0 +1,44 @@
+"""The one result type every backend's answer comes back as."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+
+@dataclass
+class Result:
+    """A solve's answer in the user's terms.
+
+    Attributes
+    ----------
+    values : {name: ndarray}  variable values in the user's shapes (ints for binary/integer)
+    objective : float         the user's objective (sense as the user wrote it)
+    violations : {name: ndarray}  violated constraints only (empty when feasible)
+    status : str              optimal | feasible | infeasible | unbounded | time_limit | error
+    backend : str, options : dict, timings : {"compile", "solve", "decode"} seconds
+    energy : float | None     QUBO energy (with penalties) for QUBO backends
+    sample : ndarray          the raw point in the IR's variables
+    raw : Any                 the backend's own output
+    """
+
+    values: dict[str, np.ndarray]
+    objective: float
+    violations: dict[str, np.ndarray]
+    status: str
+    backend: str
+    options: dict[str, Any] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)
+    energy: float | None = None
+    sample: np.ndarray | None = None
+    raw: Any = None
+    decision: Any = None
+
+    @property
+    def feasible(self) -> bool:
+        return not self.violations and self.status not in ("infeasible", "unbounded", "error")
+
+    def __repr__(self) -> str:
+        return (f"Result(backend={self.backend!r}, status={self.status!r}, objective={self.objective:g}, "
+                f"feasible={self.feasible})")
