@@ -64,7 +64,8 @@ def compile_qubo(problem: Problem, *, encoding="binary", penalty="auto", inequal
 
 
 def compile_milp(problem: Problem) -> MilpIR:
-    lin, inverse = LinearizeProducts().apply(problem)
+    linearize = LinearizeProducts()
+    lin, inverse = linearize.apply(problem)
     n = lin.n
     obj = lin.objective
     c = np.asarray(obj.L.toarray()).ravel() if n else np.zeros(0)
@@ -85,7 +86,7 @@ def compile_milp(problem: Problem) -> MilpIR:
         c=c, offset=float(obj.const[0]), sense=lin.sense, A=A, row_lb=row_lb, row_ub=row_ub,
         lb=lin.layout.lb.copy(), ub=lin.layout.ub.copy(), integrality=kinds < 2,
         var_names=lin.layout.labels(), row_names=row_names, n_user=problem.n, source=problem,
-        binary=kinds == 0, name=problem.name,
+        binary=kinds == 0, name=problem.name, products=linearize.pairs, expanded=linearize.expanded,
     )
 
 

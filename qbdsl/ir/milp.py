@@ -31,6 +31,20 @@ class MilpIR:
     source: Problem
     binary: np.ndarray | None = None  # bool per variable: integer with bounds [0, 1]
     name: str = "model"
+    products: tuple | None = None     # (i, j): product column k is x_i * x_j
+    expanded: list | None = None      # (var, lb, weights): binary expansions of integers
+
+    def lift(self, x_user) -> np.ndarray:
+        """All MILP columns for a point in the user's variables (bits and products filled in)."""
+        x = np.asarray(x_user, dtype=float)
+        parts = [x]
+        for v, lo, w in self.expanded or []:
+            parts.append(_bounded_bits(np.rint(x[..., v] - lo).astype(np.int64), w))
+        x = np.concatenate(parts, axis=-1)
+        if self.products is not None and len(self.products[0]):
+            i, j = self.products
+            x = np.concatenate([x, x[..., i] * x[..., j]], axis=-1)
+        return x
 
     @property
     def num_variables(self) -> int:
@@ -75,3 +89,19 @@ class MilpIR:
 
     def __repr__(self) -> str:
         return f"<{self.summary()}>"
+
+
+def _bounded_bits(value: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Bits b with ``weights @ b == value`` for the bounded binary weights 1, 2, 4, ..., rest."""
+    weights = np.asarray(weights, dtype=np.int64)
+    k = len(weights)
+    pow2 = k > 0 and (k == 1 or weights[-1] == 2 * weights[-2])
+    full = k if pow2 or k == 0 else k - 1
+    value = np.asarray(value, dtype=np.int64)
+    bits = np.zeros(value.shape + (k,))
+    if full < k:
+        use_rest = value > (1 << full) - 1
+        bits[..., -1] = use_rest
+        value = value - np.where(use_rest, weights[-1], 0)
+    bits[..., :full] = (value[..., None] >> np.arange(full)) & 1
+    return bits

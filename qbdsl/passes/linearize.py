@@ -1,61 +1,126 @@
 """Exact linearization of products for MILP targets.
 
-Each distinct product ``x_i x_j`` becomes an auxiliary continuous variable ``w``:
+1. A product of two non-binary factors (``p*q``, ``p**2``) first binary-expands one
+   bounded integer factor, ``q = lb + sum_k w_k b_k`` (linking rows ``_bits``), so every
+   product has a binary factor: ``p*q = lb*p + sum_k w_k (p*b_k)``.
+2. Each distinct product ``x*z`` with x binary becomes a continuous ``w`` (``_products``):
 
-- ``x_i * x_i`` with x_i binary: just ``x_i``;
-- binary ``x`` times ``z`` in ``[L, U]`` (finite; z binary, integer or continuous):
-  ``L x <= w <= U x``, ``z - U (1 - x) <= w <= z - L (1 - x)``  (exact at integral x).
+   - ``x*x`` with x binary: just ``x``;
+   - ``z`` in ``[L, U]`` (finite): ``L x <= w <= U x``, ``z - U (1-x) <= w <= z - L (1-x)``,
+     exact at integral x.
 
-Products of two non-binary variables, and squares of non-binaries, have no exact
-linear form: they raise :class:`UnsupportedTermError` naming the variables.
+Products of two continuous variables, or with an unbounded factor, have no exact linear
+form: they raise :class:`UnsupportedTermError` naming the variables.
 """
 from __future__ import annotations
 
 import numpy as np
 import scipy.sparse as sp
 
+from .._ragged import ragged_arange
 from ..errors import UnsupportedTermError
 from ..ir.poly import Poly
-from ..ir.problem import CONTINUOUS, Block, Problem, VarArray, VarLayout
+from ..ir.problem import BINARY, CONTINUOUS, Block, Problem, VarArray, VarLayout
 from .base import AffineMap, Pass
+from .encode import bounded_binary_weights
 
 PRODUCTS_BLOCK = "_products"
+BITS_BLOCK = "_bits"
 
 
 class LinearizeProducts(Pass):
-    """Replace every quadratic term by an auxiliary variable with exact linking rows."""
+    """Replace every quadratic term by auxiliary variables with exact linking rows."""
 
     name = "linearize-products"
 
     def apply(self, prob: Problem):
         n = prob.n
+        self.pairs = (np.zeros(0, np.int64), np.zeros(0, np.int64))
+        self.expanded = []  # (var, lb, weights) in bit-column order
         polys = [prob.objective] + [b.poly for b in prob.constraints]
         if all(p.is_linear for p in polys):
             return prob, AffineMap.identity(n)
         kinds = prob.layout.kinds()
         lb, ub = prob.layout.lb, prob.layout.ub
+        label = prob.layout.label
+        arrays = list(prob.layout.arrays)
+        blocks = list(prob.constraints)
+
+        # ---- step 1: binary-expand one factor of every non-binary x non-binary product
         qi = np.concatenate([p.qi for p in polys])
         qj = np.concatenate([p.qj for p in polys])
-        label = prob.layout.label
+        nb = (kinds[qi] != 0) & (kinds[qj] != 0)
+        if nb.any():
+            ei, ej = qi[nb], qj[nb]
+            finite = lambda v: (kinds[v] == 1) & np.isfinite(lb[v]) & np.isfinite(ub[v])  # noqa: E731
+            ok_i, ok_j = finite(ei), finite(ej)
+            bad = ~(ok_i | ok_j)
+            if bad.any():
+                k = int(np.flatnonzero(bad)[0])
+                what = f"{label(int(ei[k]))}**2" if ei[k] == ej[k] else f"{label(int(ei[k]))}*{label(int(ej[k]))}"
+                raise UnsupportedTermError(
+                    f"{what}: a MILP is linear and this product has no bounded integer factor to expand "
+                    "exactly; bound the integer, make a factor binary, or reformulate"
+                )
+            span = np.where(np.isfinite(ub - lb), ub - lb, np.inf)
+            pick_j = ok_j & (~ok_i | (span[ej] <= span[ei]))
+            expand = np.unique(np.where(pick_j, ej, ei))
+            weights = [bounded_binary_weights(int(span[v])) for v in expand]
+            counts = np.array([len(w) for w in weights], dtype=np.int64)
+            first = np.zeros(n, np.int64)
+            nbits = np.zeros(n, np.int64)
+            first[expand] = n + np.cumsum(counts) - counts
+            nbits[expand] = counts
+            wflat = np.concatenate(weights).astype(float) if counts.sum() else np.zeros(0)
+            n1 = n + int(counts.sum())
+            # linking rows: q - sum w b - lb_q == 0
+            rows = np.repeat(np.arange(len(expand)), counts)
+            link = Poly.build(n1, len(expand), -lb[expand],
+                              (np.concatenate([np.arange(len(expand)), rows]),
+                               np.concatenate([expand, n + np.arange(int(counts.sum()))]),
+                               np.concatenate([np.ones(len(expand)), -wflat])))
+            self.expanded = [(int(v), float(lb[v]), w) for v, w in zip(expand, weights)]
+            is_exp = np.zeros(n, bool)
+            is_exp[expand] = True
+
+            def expand_poly(p: Poly) -> Poly:
+                p = p.with_n(n1)
+                if p.is_linear:
+                    return p
+                i, j, a, r = p.qi, p.qj, p.qcoef, p.qrow
+                both = (kinds[i] != 0) & (kinds[j] != 0)
+                # the expanded factor goes to "e", the other to "o"
+                e = np.where(is_exp[j], j, i)
+                o = np.where(is_exp[j], i, j)
+                t = np.flatnonzero(both)
+                c = nbits[e[t]]
+                src = np.repeat(t, c)
+                bit = np.repeat(first[e[t]], c) + ragged_arange(c)
+                w = wflat[bit - n]
+                L = p.L + sp.csr_matrix((a[t] * lb[e[t]], (r[t], o[t])), shape=(p.rows, n1))
+                quad = (np.concatenate([r[~both], r[src]]), np.concatenate([i[~both], o[src]]),
+                        np.concatenate([j[~both], bit]), np.concatenate([a[~both], a[src] * w]))
+                return Poly.build(n1, p.rows, p.const, _coo(L), quad)
+
+            arrays.append(VarArray(BITS_BLOCK, BINARY, (n1 - n,), n))
+            kinds = np.concatenate([kinds, np.zeros(n1 - n, np.int8)])
+            lb = np.concatenate([lb, np.zeros(n1 - n)])
+            ub = np.concatenate([ub, np.ones(n1 - n)])
+            objective = expand_poly(prob.objective)
+            blocks = [Block(b.name, b.sense, b.shape, expand_poly(b.poly), b.labels) for b in blocks]
+            blocks.append(Block(BITS_BLOCK, "==", (len(expand),), link))
+        else:
+            n1 = n
+            objective = prob.objective
+
+        # ---- step 2: McCormick for binary x bounded products
+        polys = [objective] + [b.poly for b in blocks]
+        qi = np.concatenate([p.qi for p in polys])
+        qj = np.concatenate([p.qj for p in polys])
         sq = qi == qj
-        bad_sq = sq & (kinds[qi] != 0)
-        if bad_sq.any():
-            v = int(qi[np.flatnonzero(bad_sq)[0]])
-            raise UnsupportedTermError(
-                f"{label(v)}**2: a MILP is linear and the square of a non-binary variable has no exact "
-                "linear form; compile to target='qubo' (integers are binary-encoded) or reformulate"
-            )
         pi, pj = qi[~sq], qj[~sq]
-        # orient so the first factor is binary
         swap = (kinds[pi] != 0) & (kinds[pj] == 0)
         pi, pj = np.where(swap, pj, pi), np.where(swap, pi, pj)
-        both_nonbin = kinds[pi] != 0
-        if both_nonbin.any():
-            k = np.flatnonzero(both_nonbin)[0]
-            raise UnsupportedTermError(
-                f"product {label(int(pi[k]))}*{label(int(pj[k]))} of two non-binary variables has no "
-                "exact linear form: make one factor binary, or compile to target='qubo'"
-            )
         unbounded = ~(np.isfinite(lb[pj]) & np.isfinite(ub[pj]))
         if unbounded.any():
             k = np.flatnonzero(unbounded)[0]
@@ -63,11 +128,12 @@ class LinearizeProducts(Pass):
                 f"product {label(int(pi[k]))}*{label(int(pj[k]))}: {label(int(pj[k]))} needs finite bounds "
                 "for an exact linearization"
             )
-        key = np.unique(pi * n + pj)
-        ui, uj = np.divmod(key, n)
+        key = np.unique(pi * n1 + pj)
+        ui, uj = np.divmod(key, n1)
         m = len(key)
-        n_new = n + m
-        aux = n + np.arange(m)
+        n_new = n1 + m
+        aux = n1 + np.arange(m)
+        self.pairs = (ui, uj)
 
         def lin_of(p: Poly) -> Poly:
             if p.is_linear:
@@ -75,39 +141,31 @@ class LinearizeProducts(Pass):
             i, j = p.qi, p.qj
             s = i == j
             a, b = np.where(kinds[i] != 0, j, i), np.where(kinds[i] != 0, i, j)
-            col = np.where(s, i, n + np.searchsorted(key, a * n + b))
+            col = np.where(s, i, n1 + np.searchsorted(key, a * n1 + b))
             extra = sp.csr_matrix((p.qcoef, (p.qrow, col)), shape=(p.rows, n_new))
             L = sp.csr_matrix((p.L.data, p.L.indices, p.L.indptr), shape=(p.rows, n_new)) + extra
             return Poly.build(n_new, p.rows, p.const, _coo(L))
 
-        # linking rows, all as "<= 0": w - U x <= 0, L x - w <= 0, w - z + L(1-x) <= 0, z - U(1-x) - w <= 0
+        # rows, all "<= 0": w - U x, L x - w, w - z + L(1-x), z - U(1-x) - w
         L_, U_ = lb[uj], ub[uj]
         r = np.arange(m)
         rows = np.concatenate([r, m + r, 2 * m + r, 3 * m + r])
-        cols_w = np.concatenate([aux, aux, aux, aux])
-        vals_w = np.concatenate([np.ones(m), -np.ones(m), np.ones(m), -np.ones(m)])
-        cols_x = np.concatenate([ui, ui, ui, ui])
-        vals_x = np.concatenate([-U_, L_, -L_, U_])
-        cols_z = np.concatenate([uj, uj])
-        vals_z = np.concatenate([-np.ones(m), np.ones(m)])
-        rows_z = np.concatenate([2 * m + r, 3 * m + r])
-        const = np.concatenate([np.zeros(2 * m), L_, -U_])
         link = Poly.build(
-            n_new, 4 * m, const,
-            (np.concatenate([rows, rows, rows_z]), np.concatenate([cols_w, cols_x, cols_z]),
-             np.concatenate([vals_w, vals_x, vals_z])),
+            n_new, 4 * m, np.concatenate([np.zeros(2 * m), L_, -U_]),
+            (np.concatenate([rows, rows, 2 * m + r, 3 * m + r]),
+             np.concatenate([aux, aux, aux, aux, ui, ui, ui, ui, uj, uj]),
+             np.concatenate([np.ones(m), -np.ones(m), np.ones(m), -np.ones(m), -U_, L_, -L_, U_,
+                             -np.ones(m), np.ones(m)])),
         )
-        layout = VarLayout(
-            prob.layout.arrays + [VarArray(PRODUCTS_BLOCK, CONTINUOUS, (m,), n)],
-            np.concatenate([lb, np.minimum(0.0, L_)]), np.concatenate([ub, np.maximum(0.0, U_)]),
-        )
-        blocks = [Block(b.name, b.sense, b.shape, lin_of(b.poly), b.labels) for b in prob.constraints]
-        blocks.append(Block(PRODUCTS_BLOCK, "<=", (4 * m,), link))
-        new = Problem(prob.name, layout, lin_of(prob.objective), prob.sense, blocks)
+        layout = VarLayout(arrays + [VarArray(PRODUCTS_BLOCK, CONTINUOUS, (m,), n1)],
+                           np.concatenate([lb, np.minimum(0.0, L_)]), np.concatenate([ub, np.maximum(0.0, U_)]))
+        new_blocks = [Block(b.name, b.sense, b.shape, lin_of(b.poly), b.labels) for b in blocks]
+        new_blocks.append(Block(PRODUCTS_BLOCK, "<=", (4 * m,), link))
+        new = Problem(prob.name, layout, lin_of(objective), prob.sense, new_blocks)
+        self.n_bits = n1 - n
         return new, AffineMap.identity(n, n_new)
 
 
 def _coo(L: sp.csr_matrix):
-    c = L.tocoo()
+    c = sp.coo_matrix(L)
     return c.row, c.col, c.data
-

@@ -1,0 +1,94 @@
+"""Reusable checks (after ``dimod.testing``): brute-force ground truth and asserts that
+third-party backends and encodings can run against themselves."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .errors import ModelError
+from .ir.problem import CONTINUOUS, Problem
+
+
+@dataclass
+class BruteForce:
+    """The constrained optimum by enumeration of the user's variable domains."""
+
+    objective: float | None       # None when no point is feasible
+    optima: np.ndarray            # (k, n) all optimal flat points
+    n_feasible: int
+    n_points: int
+
+    @property
+    def feasible(self) -> bool:
+        return self.objective is not None
+
+
+def _problem(model) -> Problem:
+    return model if isinstance(model, Problem) else model.to_problem()
+
+
+def domain_points(problem: Problem, max_points: int = 1 << 22) -> np.ndarray:
+    """Every point of the (bounded, discrete) domain as a (K, n) array."""
+    lay = problem.layout
+    kinds = lay.kinds()
+    if np.any(kinds == 2):
+        a = next(a for a in lay.arrays if a.kind == CONTINUOUS)
+        raise ModelError(f"brute force cannot enumerate continuous variable {a.name!r}")
+    if not (np.isfinite(lay.lb).all() and np.isfinite(lay.ub).all()):
+        raise ModelError("brute force needs finite bounds on every integer")
+    sizes = (lay.ub - lay.lb + 1).astype(np.int64)
+    total = int(np.prod(sizes.astype(float)))
+    if total > max_points:
+        raise ModelError(f"domain has {total} points, more than max_points={max_points}")
+    idx = np.arange(total, dtype=np.int64)
+    cols = []
+    for s, lo in zip(sizes.tolist(), lay.lb.tolist()):
+        idx, r = np.divmod(idx, s)
+        cols.append(r + lo)
+    return np.stack(cols, axis=1).astype(float) if cols else np.zeros((1, 0))
+
+
+def brute_force(model, max_points: int = 1 << 22, tol: float = 1e-6) -> BruteForce:
+    """Constrained optimum of a small discrete model, by enumeration."""
+    prob = _problem(model)
+    X = domain_points(prob, max_points)
+    ok = np.ones(len(X), bool)
+    for b in prob.constraints:
+        ok &= ~np.any(b.violation(X, tol) > 0, axis=1)
+    obj = prob.objective_value(X)
+    if not ok.any():
+        return BruteForce(None, np.zeros((0, prob.n)), 0, len(X))
+    f = obj[ok]
+    best = float(f.min()) if prob.sense == "min" else float(f.max())
+    at = np.abs(f - best) <= tol * max(1.0, abs(best))
+    return BruteForce(best, X[ok][at], int(ok.sum()), len(X))
+
+
+def assert_objective_close(actual: float, expected: float, rtol: float = 1e-7, atol: float = 1e-7) -> None:
+    if not np.isclose(actual, expected, rtol=rtol, atol=atol):
+        raise AssertionError(f"objective {actual!r} != expected {expected!r}")
+
+
+def assert_solves_to_optimum(model, backend: str = "exact", **options) -> None:
+    """Assert that ``qb.solve(model, backend)`` returns a feasible point at the brute-force optimum."""
+    from .solve import solve
+
+    truth = brute_force(model)
+    r = solve(model, backend=backend, **options)
+    if truth.objective is None:
+        if r.feasible:
+            raise AssertionError(f"{backend}: returned a feasible point for an infeasible model")
+        return
+    if not r.feasible:
+        raise AssertionError(f"{backend}: infeasible answer, violations {sorted(r.violations)}")
+    assert_objective_close(r.objective, truth.objective)
+
+
+def assert_energies_match(qubo, samples: np.ndarray, energies: np.ndarray, atol: float = 1e-6) -> None:
+    """Assert that ``qubo.energy(samples)`` equals reference energies (another tool's)."""
+    ours = np.asarray(qubo.energy(np.asarray(samples)))
+    bad = ~np.isclose(ours, energies, atol=atol, rtol=1e-9)
+    if bad.any():
+        k = int(np.flatnonzero(bad)[0])
+        raise AssertionError(f"energy mismatch at sample {k}: qbdsl {ours[k]!r} vs reference {energies[k]!r}")
