@@ -41,6 +41,7 @@ class ConstraintBlock:
     name: str
     sense: str
     expr: Expr
+    labels: list[str] | None = None  # original row names (files read from disk)
 
     @property
     def shape(self) -> tuple:
@@ -204,7 +205,7 @@ class Model:
         n = self.n_vars
         obj = self.objective if self.objective is not None else Expr(self, ())
         objective = _lower(obj, n)
-        blocks = [Block(b.name, b.sense, b.shape, _lower(b.expr, n)) for b in self.constraints.values()]
+        blocks = [Block(b.name, b.sense, b.shape, _lower(b.expr, n), b.labels) for b in self.constraints.values()]
         return Problem(self.name, self.layout(), objective, self.sense, blocks)
 
     # ------------------------------------------------------------ display
