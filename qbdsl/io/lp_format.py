@@ -316,9 +316,30 @@ def _wrap(prefix: str, parts: list[str], per_line: int = 8) -> str:
     return prefix + "\n    ".join(lines)
 
 
+_LP_BAD = re.compile(r"[^A-Za-z0-9_!\"#$%&()/,.;?@`'{}|~]")
+
+
+def lp_names(names: list[str]) -> list[str]:
+    """Names the LP format accepts: other characters (e.g. '-', an operator in LP) become
+    '_', a leading digit or '.' gets a '_' prefix, collisions get a numeric suffix."""
+    out, seen = [], set()
+    for nm in names:
+        s = _LP_BAD.sub("_", nm)
+        if not s or s[0].isdigit() or s[0] == ".":
+            s = "_" + s
+        base, k = s, 1
+        while s in seen:
+            s = f"{base}_{k}"
+            k += 1
+        seen.add(s)
+        out.append(s)
+    return out
+
+
 def write_lp(ir) -> str:
-    """CPLEX LP text of a :class:`~qbdsl.ir.milp.MilpIR`."""
-    names = ir.var_names
+    """CPLEX LP text of a :class:`~qbdsl.ir.milp.MilpIR` (names made LP-safe, see :func:`lp_names`)."""
+    names = lp_names(ir.var_names)
+    row_names = lp_names(ir.row_names)
     out = [f"\\ qbdsl model {ir.name}", "Maximize" if ir.sense == "max" else "Minimize"]
     nz = np.flatnonzero(ir.c)
     parts = _terms(nz, ir.c[nz], names)
@@ -339,7 +360,7 @@ def write_lp(ir) -> str:
             tail = f">= {fmt(lo)}"
         else:
             raise ValueError("ranged rows are split before writing")
-        out.append(_wrap(f" {ir.row_names[r]}: ", parts + [tail]))
+        out.append(_wrap(f" {row_names[r]}: ", parts + [tail]))
     out.append("Bounds")
     binary = ir.binary if ir.binary is not None else np.zeros(len(names), bool)
     for j, nm in enumerate(names):

@@ -87,7 +87,8 @@ def to_npz_bytes(ir) -> bytes:
             info = zipfile.ZipInfo(key + ".npy", date_time=(1980, 1, 1, 0, 0, 0))
             info.compress_type = zipfile.ZIP_DEFLATED
             b = io.BytesIO()
-            np.lib.format.write_array(b, np.ascontiguousarray(arrays[key]), allow_pickle=False)
+            arr = np.asarray(arrays[key])
+            np.lib.format.write_array(b, arr if arr.flags.c_contiguous else arr.copy(), allow_pickle=False)
             zf.writestr(info, b.getvalue())
     return buf.getvalue()
 

@@ -1,0 +1,198 @@
+"""The ``qbdsl`` command line: compile, info, solve."""
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from .errors import BackendError, ModelError
+
+MODEL_FILES = (".lp", ".mps", ".qubo", ".npz", ".bqm")
+
+
+def load_model_spec(spec: str):
+    """``path.py:function`` (called with no arguments) or a model/QUBO file."""
+    from .io import load
+
+    path, _, func = spec.partition(":")
+    p = Path(path)
+    if p.suffix == ".py":
+        if not p.exists():
+            raise ModelError(f"no such file: {path}")
+        if not func:
+            raise ModelError(f"{spec}: say which function builds the model, as {path}:FUNCTION")
+        mod_spec = importlib.util.spec_from_file_location(p.stem, p)
+        module = importlib.util.module_from_spec(mod_spec)
+        sys.path.insert(0, str(p.parent.resolve()))
+        try:
+            mod_spec.loader.exec_module(module)
+        finally:
+            sys.path.pop(0)
+        if not hasattr(module, func):
+            raise ModelError(f"{path} has no function {func!r}")
+        model = getattr(module, func)()
+        if not hasattr(model, "to_problem"):
+            raise ModelError(f"{spec} returned a {type(model).__name__}, not a qbdsl.Model")
+        return model
+    return load(spec)
+
+
+def _penalty(text: str | None):
+    if text is None or text == "auto":
+        return "auto"
+    if "=" in text:
+        out: dict = {}
+        for part in text.split(","):
+            k, _, v = part.partition("=")
+            out[k.strip()] = v.strip() if v.strip() == "auto" else float(v)
+        return out
+    return float(text)
+
+
+def _to_ir(obj, target: str, args):
+    from .compiler import compile, compile_milp
+    from .ir.milp import MilpIR
+    from .ir.qubo import QuboIR
+
+    if isinstance(obj, QuboIR):
+        if target == "qubo":
+            return obj
+        return compile_milp(obj.source)
+    if isinstance(obj, MilpIR):
+        obj = obj.source
+    opts = {}
+    if target == "qubo":
+        opts = dict(encoding=args.encoding, penalty=_penalty(args.penalty), inequality=args.inequality)
+    return compile(obj, target, **opts)
+
+
+def cmd_compile(args, console) -> int:
+    with console.status("loading model") as st:
+        obj = load_model_spec(args.model)
+        st.update(f"compiling to {args.target}")
+        ir = _to_ir(obj, args.target, args)
+        st.update(f"writing {args.output}")
+        ir.save(args.output)
+    console.print(f"[green]wrote[/] {args.output}: {ir.summary()}")
+    return 0
+
+
+def _coef_range(values: np.ndarray) -> str:
+    a = np.abs(values[values != 0])
+    return "—" if a.size == 0 else f"[{a.min():.3g}, {a.max():.3g}] (ratio {a.max() / a.min():.3g})"
+
+
+def cmd_info(args, console) -> int:
+    from rich.table import Table
+
+    from .compiler import compile_milp
+    from .io import load
+    from .ir.qubo import QuboIR
+
+    obj = load(args.file)
+    t = Table(title=str(args.file), show_header=False)
+    if isinstance(obj, QuboIR):
+        q = obj.terms
+        n = obj.n
+        t.add_row("kind", "QUBO")
+        t.add_row("variables", str(n))
+        t.add_row("linear terms", str(int(np.count_nonzero(q.h))))
+        t.add_row("couplers", str(len(q.v)))
+        t.add_row("density", f"{2 * len(q.v) / max(1, n * (n - 1)):.4g}")
+        t.add_row("coefficient range", _coef_range(np.concatenate([q.h, q.v])))
+        t.add_row("offset", f"{q.offset:g}")
+        for name, p in obj.penalties.items():
+            t.add_row(f"penalty {name}", f"{p.method}, {p.rows} rows, weight {obj.weights[name]:g}")
+        if obj.source.constraints:
+            t.add_row("user constraints", ", ".join(b.name for b in obj.source.constraints))
+    else:
+        milp = compile_milp(obj.to_problem())
+        kinds = milp.source.layout.kinds()
+        t.add_row("kind", "model (LP/MPS)")
+        t.add_row("variables", f"{milp.num_variables} ({int((kinds == 0).sum())} binary, "
+                  f"{int((kinds == 1).sum())} integer, {int((kinds == 2).sum())} continuous)")
+        eq = int(np.sum(milp.row_lb == milp.row_ub))
+        t.add_row("constraints", f"{milp.num_constraints} rows ({eq} equalities), {milp.A.nnz} nonzeros")
+        t.add_row("density", f"{milp.A.nnz / max(1, milp.num_variables * milp.num_constraints):.4g}")
+        t.add_row("coefficient range", _coef_range(milp.A.data))
+        t.add_row("objective", f"{milp.sense}imize, {int(np.count_nonzero(milp.c))} terms, "
+                  f"range {_coef_range(milp.c)}")
+        for name, b in obj.constraints.items():
+            t.add_row(f"constraint {name}", f"{b.sense} x {b.expr.size}")
+    console.print(t)
+    return 0
+
+
+def cmd_solve(args, console) -> int:
+    from rich.table import Table
+
+    from .solve import solve
+
+    obj = load_model_spec(args.model)
+    opts = {}
+    if args.encoding:
+        opts["encoding"] = args.encoding
+    with console.status(f"solving with {args.backend}"):
+        r = solve(obj, backend=args.backend, time_limit=args.time_limit, seed=args.seed, **opts)
+    t = Table(title=f"qbdsl solve {args.model}")
+    for col in ("backend", "status", "objective", "feasible", "compile s", "solve s", "decode s"):
+        t.add_column(col)
+    tm = r.timings
+    t.add_row(r.backend, r.status, f"{r.objective:.6g}", str(r.feasible), f"{tm.get('compile', 0):.3f}",
+              f"{tm.get('solve', 0):.3f}", f"{tm.get('decode', 0):.3f}")
+    console.print(t)
+    if r.violations:
+        console.print(f"[red]violated:[/] {', '.join(sorted(r.violations))}")
+    if args.output:
+        from .io.atomic import atomic_write
+
+        doc = {"backend": r.backend, "status": r.status, "objective": r.objective, "feasible": r.feasible,
+               "timings": r.timings, "values": {k: np.asarray(v).tolist() for k, v in r.values.items()},
+               "violations": sorted(r.violations)}
+        atomic_write(args.output, json.dumps(doc, indent=2))
+        console.print(f"[green]wrote[/] {args.output}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="qbdsl", description="Compile and inspect qbdsl models.")
+    sub = p.add_subparsers(dest="command", required=True)
+    c = sub.add_parser("compile", help="compile MODEL (path.py:function or a .lp/.mps/.qubo file) to a file")
+    c.add_argument("model")
+    c.add_argument("--target", choices=("qubo", "milp"), required=True)
+    c.add_argument("-o", "--output", required=True, help=".qubo/.npz/.bqm for qubo, .lp/.mps for milp")
+    c.add_argument("--encoding", default="binary", choices=("binary", "unary", "one-hot", "domain-wall"))
+    c.add_argument("--penalty", default="auto", help="'auto', a number, or name=weight,name=weight")
+    c.add_argument("--inequality", default="slack", choices=("slack", "unbalanced"))
+    i = sub.add_parser("info", help="variables, terms, density, coefficient range, constraints of a file")
+    i.add_argument("file")
+    s = sub.add_parser("solve", help="solve MODEL and print a table")
+    s.add_argument("model")
+    s.add_argument("--backend", default="auto")
+    s.add_argument("--time-limit", type=float, default=None)
+    s.add_argument("--seed", type=int, default=None)
+    s.add_argument("--encoding", default=None)
+    s.add_argument("-o", "--output", default=None, help="write the solution as JSON")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    from rich.console import Console
+
+    args = build_parser().parse_args(argv)
+    console = Console(stderr=False)
+    err = Console(stderr=True)
+    handlers = {"compile": cmd_compile, "info": cmd_info, "solve": cmd_solve}
+    try:
+        return handlers[args.command](args, console)
+    except (ModelError, BackendError) as exc:
+        err.print(f"[red]error:[/] {exc}")
+        return 2
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
