@@ -341,12 +341,19 @@ def _product(a: Expr, b: Expr) -> Expr:
             "qbdsl expressions have degree <= 2 (QUBO and MILP targets); introduce an auxiliary variable"
         )
     ca, cb = a.const.ravel(), b.const.ravel()
-    # constant x terms
-    lin_parts = [(a.lrow, a.lvar, a.lcoef * cb[a.lrow]), (b.lrow, b.lvar, b.lcoef * ca[b.lrow])]
-    quad_parts = [(a.qrow, a.qi, a.qj, a.qcoef * cb[a.qrow]), (b.qrow, b.qi, b.qj, b.qcoef * ca[b.qrow])]
+    lin_parts, quad_parts = [], []
+    # constant x terms (skipped when the constant is zero, the common case)
+    if np.any(cb):
+        lin_parts.append((a.lrow, a.lvar, a.lcoef * cb[a.lrow]))
+        quad_parts.append((a.qrow, a.qi, a.qj, a.qcoef * cb[a.qrow]))
+    if np.any(ca):
+        lin_parts.append((b.lrow, b.lvar, b.lcoef * ca[b.lrow]))
+        quad_parts.append((b.qrow, b.qi, b.qj, b.qcoef * ca[b.qrow]))
     # linear x linear, paired within each element
     ia, ib = expand_pairs(a.lrow, b.lrow, a.size)
     quad_parts.append((a.lrow[ia], a.lvar[ia], b.lvar[ib], a.lcoef[ia] * b.lcoef[ib]))
+    if not lin_parts:
+        lin_parts.append((_EMPTY_I, _EMPTY_I, _EMPTY_F))
     lin = tuple(np.concatenate(x) for x in zip(*lin_parts))
     quad = tuple(np.concatenate(x) for x in zip(*quad_parts))
     lk, qk = lin[2] != 0, quad[3] != 0

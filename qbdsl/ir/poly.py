@@ -22,10 +22,18 @@ def canonical_quad(row, i, j, coef, n: int):
     row, i, j, coef = (np.asarray(a) for a in (row, i, j, coef))
     if len(coef) == 0:
         return (np.zeros(0, _I),) * 3 + (np.zeros(0, _F),)
-    lo, hi = np.minimum(i, j).astype(_I), np.maximum(i, j).astype(_I)
+    lo, hi = np.minimum(i, j).astype(_I, copy=False), np.maximum(i, j).astype(_I, copy=False)
     nrow = int(row.max()) + 1
+    if nrow * n <= 1 << 26:
+        # scipy's COO -> CSR conversion sums duplicates with a counting sort: O(nnz)
+        A = sp.csr_matrix((np.asarray(coef, _F), (row.astype(_I, copy=False) * n + lo, hi)), shape=(nrow * n, n))
+        A.sum_duplicates()
+        A.eliminate_zeros()
+        key = np.repeat(np.arange(nrow * n, dtype=_I), np.diff(A.indptr))
+        row2, lo2 = np.divmod(key, n)
+        return row2, lo2, A.indices.astype(_I, copy=False), A.data
     if nrow * n * n < 2**62:
-        key = (row.astype(_I) * n + lo) * n + hi
+        key = (row.astype(_I, copy=False) * n + lo) * n + hi
         uniq, inv = np.unique(key, return_inverse=True)
         c = np.bincount(inv, weights=coef, minlength=len(uniq))
         keep = c != 0
@@ -113,7 +121,7 @@ class Poly:
 
     def take_rows(self, keep: np.ndarray) -> "Poly":
         keep = np.asarray(keep)
-        idx = np.flatnonzero(keep) if keep.dtype == bool else keep.astype(_I)
+        idx = np.flatnonzero(keep) if keep.dtype == bool else keep.astype(_I, copy=False)
         remap = np.full(self.rows, -1, _I)
         remap[idx] = np.arange(len(idx))
         qr = remap[self.qrow]
@@ -125,6 +133,8 @@ class Poly:
         """Substitute ``x = c + M y``; returns the rows as polynomials in ``y``."""
         M = sp.csr_matrix(M)
         c = np.asarray(c, _F)
+        if _is_identity(M, c):
+            return self.with_n(M.shape[1])
         n_new = M.shape[1]
         const = self.const + self.L @ c
         L = self.L @ M
@@ -161,3 +171,10 @@ def _expand_rows(M: sp.csr_matrix, which: np.ndarray, counts: np.ndarray):
     term = np.repeat(np.arange(len(which), dtype=_I), reps)
     pos = np.repeat(M.indptr[which], reps) + ragged_arange(reps)
     return term, pos
+
+
+def _is_identity(M: sp.csr_matrix, c: np.ndarray) -> bool:
+    """True when ``c + M y`` is y itself (padded with new trailing variables)."""
+    n = M.shape[0]
+    return (M.nnz == n and not np.any(c) and np.array_equal(M.indptr, np.arange(n + 1))
+            and np.array_equal(M.indices, np.arange(n)) and bool(np.all(M.data == 1)))
