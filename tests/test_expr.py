@@ -1,0 +1,98 @@
+"""Expressions behave like numpy arrays of polynomials: checked against dense numpy."""
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from hypothesis import given
+from hypothesis import strategies as st
+
+import qbdsl as qb
+
+
+def setup(seed=0):
+    rng = np.random.default_rng(seed)
+    m = qb.Model("e")
+    x = m.binary("x", (3, 4))
+    p = m.integer("p", 4, lb=-2, ub=5)
+    v = rng.integers(0, 2, 12).astype(float)
+    w = rng.integers(-2, 6, 4).astype(float)
+    point = np.concatenate([v, w])
+    return m, x, p, v.reshape(3, 4), w, point, rng
+
+
+@given(seed=st.integers(0, 10_000))
+def test_arithmetic_matches_numpy(seed):
+    m, x, p, X, P, pt, rng = setup(seed)
+    A = rng.normal(size=(3, 4))
+    B = rng.normal(size=(4, 2))
+    cases = [
+        (x + A, X + A),
+        (A - 2 * x, A - 2 * X),
+        (x * A, X * A),
+        (x / 4.0, X / 4.0),
+        (-x, -X),
+        (x * p, X * P),                       # broadcast (3,4)*(4,)
+        (x[:, None, :] * p[None, :, None], X[:, None, :] * P[None, :, None]),
+        (x.sum(axis=0), X.sum(axis=0)),
+        (x.sum(axis=(0, 1)), X.sum()),
+        (x.sum(axis=-1), X.sum(axis=-1)),
+        (x @ B, X @ B),
+        (x @ sp.csr_matrix(B), X @ B),
+        (x @ P.astype(float), X @ P),
+        (A.T @ x, A.T @ X),
+        (np.ones(3) @ x, np.ones(3) @ X),
+        (x[1:, ::2], X[1:, ::2]),
+        (x[[0, 0, 2], [1, 1, 3]], X[[0, 0, 2], [1, 1, 3]]),   # fancy, with repeats
+        (x.T, X.T),
+        (x.reshape(2, 6), X.reshape(2, 6)),
+        (x[..., None], X[..., None]),
+        ((x.sum(axis=1) - 1) ** 2, (X.sum(axis=1) - 1) ** 2),
+        (p @ p, P @ P),
+        (x @ p, X @ P),
+        (x * x, X * X),
+        (qb.quicksum([x, 2 * x, A]), 3 * X + A),
+    ]
+    for expr, want in cases:
+        np.testing.assert_allclose(expr.value(pt), want, atol=1e-9)
+
+
+def test_numpy_on_the_left_defers_to_expr():
+    m, x, p, X, P, pt, _ = setup()
+    e = np.arange(4.0) * p
+    assert isinstance(e, qb.Expr)
+    c = np.zeros(4) <= p
+    assert isinstance(c, qb.Constraint) and c.sense == ">="
+
+
+def test_degree_three_is_rejected_naming_the_variables():
+    m, x, p, *_ = setup()
+    with pytest.raises(qb.UnsupportedTermError, match=r"degree-3 term .*x\(0,0\).*"):
+        (x[0, 0] * x[0, 1]) * x[0, 0] + 0
+    with pytest.raises(qb.UnsupportedTermError, match="degree <= 2"):
+        x ** 3
+
+
+def test_shape_mismatch_names_shapes():
+    m, x, p, *_ = setup()
+    with pytest.raises(qb.ModelError, match=r"\(3, 4\).*\(3,\)"):
+        x + np.ones(3)
+    with pytest.raises(qb.ModelError, match="shape mismatch"):
+        x @ np.ones((3, 2))
+
+
+def test_nan_and_inf_coefficients_are_rejected():
+    m, x, *_ = setup()
+    with pytest.raises(qb.ModelError, match="non-finite"):
+        x * np.full((3, 4), np.nan)
+    with pytest.raises(qb.ModelError, match="non-finite"):
+        x + np.inf
+
+
+def test_mixing_models_and_truthiness():
+    m, x, *_ = setup()
+    other = qb.Model("o").binary("y", 4)
+    with pytest.raises(qb.ModelError, match="two different models"):
+        x[0] + other
+    with pytest.raises(TypeError, match="chained comparisons"):
+        bool(x[0, 0] <= 1)
+    with pytest.raises(qb.ModelError, match="strict inequality"):
+        x[0, 0] < 1
