@@ -35,8 +35,9 @@ def small_models(draw, max_binaries=4, max_integers=2, with_max=True):
     c = rng.integers(-5, 6, nb)
     c[0] = c[0] or 1  # never an empty model
     obj = (c * x).sum()
-    i, j = rng.integers(0, nb, 2)
-    obj = obj + float(rng.integers(-4, 5)) * x[i] * x[j]
+    if nb > 1:
+        i, j = rng.choice(nb, 2, replace=False)
+        obj = obj + float(rng.integers(-4, 5)) * x[i] * x[j]
     if p is not None:
         obj = obj + (rng.integers(-3, 4, ni) * p).sum() + float(rng.integers(-2, 3)) * x[0] * p[0]
         if draw(st.booleans()):

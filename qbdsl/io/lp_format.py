@@ -300,13 +300,14 @@ def read_lp(text: str, path: str = "<lp>", name: str | None = None, default_name
     return fp.to_model()
 
 
+def _term(v: float, name: str) -> str:
+    s = "-" if v < 0 else "+"
+    a = abs(v)
+    return f"{s} {name}" if a == 1 else f"{s} {fmt(a)} {name}"
+
+
 def _terms(cols: np.ndarray, vals: np.ndarray, names: list[str]) -> list[str]:
-    out = []
-    for j, v in zip(cols.tolist(), vals.tolist()):
-        s = "-" if v < 0 else "+"
-        a = abs(v)
-        out.append(f"{s} {names[j]}" if a == 1 else f"{s} {fmt(a)} {names[j]}")
-    return out
+    return [_term(v, names[j]) for j, v in zip(cols.tolist(), vals.tolist())]
 
 
 def _wrap(prefix: str, parts: list[str], per_line: int = 8) -> str:
@@ -341,8 +342,9 @@ def write_lp(ir) -> str:
     names = lp_names(ir.var_names)
     row_names = lp_names(ir.row_names)
     out = [f"\\ qbdsl model {ir.name}", "Maximize" if ir.sense == "max" else "Minimize"]
-    nz = np.flatnonzero(ir.c)
-    parts = _terms(nz, ir.c[nz], names)
+    # every column appears in the objective (zero coefficients included) so a reader
+    # meets the variables in column order and a round trip keeps that order
+    parts = [_term(v, nm) if v != 0 else f"+ 0 {nm}" for v, nm in zip(ir.c.tolist(), names)]
     if ir.offset != 0 or not parts:
         parts.append(("- " if ir.offset < 0 else "+ ") + fmt(abs(ir.offset)))
     out.append(_wrap(" obj: ", parts))
