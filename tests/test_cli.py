@@ -1,0 +1,62 @@
+"""The qbdsl command line."""
+import json
+from pathlib import Path
+
+import pytest
+
+import qbdsl as qb
+from qbdsl.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+MODEL = f"{ROOT / 'examples' / 'slice_placement.py'}:build"
+QOBLIB = ROOT / "problems" / "data" / "qoblib" / "network05.lp.xz"
+
+
+def test_compile_model_function_to_qubo_and_milp(tmp_path, capsys):
+    assert main(["compile", MODEL, "--target", "qubo", "-o", str(tmp_path / "s.qubo")]) == 0
+    assert main(["compile", MODEL, "--target", "milp", "-o", str(tmp_path / "s.mps")]) == 0
+    q = qb.load(tmp_path / "s.qubo")
+    assert q.n == 22
+    assert qb.load(tmp_path / "s.mps").var("x").shape == (3, 4)
+    assert "wrote" in capsys.readouterr().out
+
+
+def test_compile_files_across_targets(tmp_path):
+    assert main(["compile", str(QOBLIB), "--target", "milp", "-o", str(tmp_path / "n5.lp")]) == 0
+    assert qb.load(tmp_path / "n5.lp").n_vars == 101
+    assert main(["compile", MODEL, "--target", "qubo", "--encoding", "unary", "--penalty", "cpu=99,place-once=auto",
+                 "-o", str(tmp_path / "s.npz")]) == 0
+    assert qb.load(tmp_path / "s.npz").weights["cpu"] == 99.0
+    assert main(["compile", str(tmp_path / "s.npz"), "--target", "milp", "-o", str(tmp_path / "q.lp")]) == 0
+
+
+def test_info_reports_counts_density_and_ranges(tmp_path, capsys):
+    main(["compile", MODEL, "--target", "qubo", "-o", str(tmp_path / "s.qubo")])
+    capsys.readouterr()
+    assert main(["info", str(tmp_path / "s.qubo")]) == 0
+    out = capsys.readouterr().out
+    assert "QUBO" in out and "22" in out and "density" in out and "coefficient range" in out
+    assert main(["info", str(QOBLIB)]) == 0
+    out = capsys.readouterr().out
+    assert "101 integer" in out and "130 rows" in out and "c100" in out
+
+
+def test_solve_writes_json(tmp_path, capsys):
+    out = tmp_path / "sol.json"
+    assert main(["solve", MODEL, "--backend", "exact", "-o", str(out)]) == 0
+    doc = json.loads(out.read_text())
+    assert doc["feasible"] and doc["objective"] == 7.0 and len(doc["values"]["x"]) == 3
+    assert "optimal" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("argv, match", [
+    (["compile", "nope.py:f", "--target", "qubo", "-o", "x.qubo"], "no such file"),
+    (["compile", MODEL.split(":")[0], "--target", "qubo", "-o", "x.qubo"], "say which function"),
+    (["compile", MODEL.replace("build", "missing"), "--target", "qubo", "-o", "x.qubo"], "no function 'missing'"),
+    (["compile", MODEL, "--target", "qubo", "-o", "x.lp"], "use .qubo, .npz or .bqm"),
+    (["solve", MODEL, "--backend", "warp"], "unknown backend 'warp'"),
+])
+def test_errors_exit_2_with_a_message(argv, match, capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert main(argv) == 2
+    assert match in capsys.readouterr().err.replace("\n", " ")

@@ -1,0 +1,14 @@
+"""Every example script runs."""
+import subprocess
+import sys
+from pathlib import Path
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
+
+def test_demo_runs_end_to_end():
+    out = subprocess.run([sys.executable, str(EXAMPLES / "demo.py")], capture_output=True, text=True,
+                         timeout=300, cwd=EXAMPLES)
+    assert out.returncode == 0, out.stderr
+    assert "objective 7, feasible True" in out.stdout
+    assert "reloaded" in out.stdout
