@@ -22,6 +22,27 @@ def load(path, **kwargs):
     return _load(path, **kwargs)
 
 
-__all__ = ["Model", "Variable", "Expr", "Constraint", "quicksum", "compile", "solve", "load",
+def from_dimod(obj):
+    """A dimod BQM (-> QuboIR) or CQM (-> Model)."""
+    from .io.dimod_io import from_dimod as _f
+
+    return _f(obj)
+
+
+def from_qp(qp):
+    """A qiskit-optimization ``QuadraticProgram`` -> Model."""
+    from .io.qiskit_io import from_qp as _f
+
+    return _f(qp)
+
+
+def from_pyqubo(compiled, feed_dict=None):
+    """A compiled PyQUBO model -> QuboIR."""
+    from .io.pyqubo_io import from_pyqubo as _f
+
+    return _f(compiled, feed_dict)
+
+
+__all__ = ["from_dimod", "from_qp", "from_pyqubo", "Model", "Variable", "Expr", "Constraint", "quicksum", "compile", "solve", "load",
            "QuboIR", "MilpIR", "Result", "Solution", "ModelError", "FileFormatError",
            "UnsupportedTermError", "BackendError"]

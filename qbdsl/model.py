@@ -235,6 +235,18 @@ class Model:
 
         return model_to_latex(self, max_rows=max_rows, max_terms=max_terms)
 
+    def to_cqm(self):
+        """A ``dimod.ConstrainedQuadraticModel`` with the same variables and constraints."""
+        from .io.dimod_io import model_to_cqm
+
+        return model_to_cqm(self)
+
+    def to_qp(self):
+        """A qiskit-optimization ``QuadraticProgram`` with the same variables and constraints."""
+        from .io.qiskit_io import model_to_qp
+
+        return model_to_qp(self)
+
     def _repr_latex_(self) -> str:
         return "$$" + self.to_latex() + "$$"
 

@@ -74,3 +74,38 @@ def test_qubo_and_milp_objectives_agree_on_feasible_points(m, encoding):
     # and the QUBO energy of the optimum equals the objective (penalties vanish)
     sign = 1 if m.sense == "min" else -1
     assert sol.energy == pytest.approx(sign * sol.objective, abs=1e-6)
+
+
+@given(m=small_models(max_binaries=3, max_integers=1), encoding=st.sampled_from(ENCODINGS))
+def test_every_feasible_point_has_qubo_energy_equal_to_its_milp_objective(m, encoding):
+    """Over all QUBO bit patterns: for each feasible user point, the lowest energy among its
+    encodings/slacks equals the (min-form) objective, which equals the MILP objective; every
+    infeasible point's energy lies above the optimum."""
+    truth = brute_force(m)
+    q = _compile_or_infeasible(m, truth, encoding=encoding)
+    if q is None:
+        return
+    assume(q.n <= 16)
+    milp = qb.compile(m, "milp")
+    prob = m.to_problem()
+    Y = ((np.arange(2 ** q.n)[:, None] >> np.arange(q.n)) & 1).astype(float)
+    E = q.energy(Y)
+    X = q.decode_map(Y)
+    valid = np.ones(len(Y), bool)
+    for p in q.penalties.values():
+        if p.kind == "encoding":
+            valid &= p.terms.energy(Y) < 0.5
+    feasible = valid.copy()
+    for b in prob.constraints:
+        feasible &= ~np.any(b.violation(X) > 0, axis=1)
+    sign = 1.0 if m.sense == "min" else -1.0
+    best = {}
+    for e, x in zip(E[feasible], X[feasible]):
+        key = tuple(np.rint(x).astype(int))
+        best[key] = min(best.get(key, np.inf), e)
+    for key, e in best.items():
+        x = np.array(key, float)
+        assert e == pytest.approx(sign * prob.objective_value(x), abs=1e-6)
+        assert milp.objective_value(milp.lift(x)) == pytest.approx(prob.objective_value(x), abs=1e-9)
+    if truth.objective is not None and (~feasible).any():
+        assert E[~feasible].min() > sign * truth.objective

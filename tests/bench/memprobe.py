@@ -3,7 +3,6 @@
 Prints the growth of the peak resident set size (MiB) over the baseline taken after
 imports and data generation, so library import costs do not count.
 """
-import resource
 import sys
 from pathlib import Path
 
@@ -11,12 +10,21 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import models  # noqa: E402
 
 
-def rss_mib() -> float:
+def _status(field: str) -> float:
     with open("/proc/self/status") as f:
         for line in f:
-            if line.startswith("VmRSS:"):
+            if line.startswith(field + ":"):
                 return int(line.split()[1]) / 1024
     return 0.0
+
+
+def reset_peak() -> None:
+    """Reset the peak-RSS mark (Linux >= 4.0); ru_maxrss would carry the parent's peak over exec."""
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+    except OSError:
+        pass
 
 
 def main() -> None:
@@ -27,9 +35,10 @@ def main() -> None:
     if "qiskit" in func:
         import qiskit_optimization  # noqa: F401
     data = (models.tsp_data(n),) if func.startswith("tsp") else models.routing_data(n, n // 2, 4)
-    base = rss_mib()
+    reset_peak()
+    base = _status("VmRSS")
     bqm = getattr(models, func)(*data)
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak = _status("VmHWM")
     print(f"{max(peak - base, 0.0):.1f} {bqm.num_interactions}")
 
 
