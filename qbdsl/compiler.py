@@ -6,7 +6,7 @@ import scipy.sparse as sp
 
 from .errors import ModelError
 from .ir.milp import MilpIR
-from .ir.problem import Problem
+from .ir.problem import Problem, element_names
 from .ir.qubo import QuboIR
 from .ir.terms import QuboTerms
 from .passes.base import Chain, QuboState
@@ -91,10 +91,4 @@ def compile_milp(problem: Problem) -> MilpIR:
 
 
 def _block_row_names(b) -> list[str]:
-    if b.labels is not None:
-        return list(b.labels)
-    if not b.shape:
-        return [b.name]
-    if len(b.shape) == 1:
-        return [f"{b.name}({k})" for k in range(b.shape[0])]
-    return [f"{b.name}({','.join(map(str, idx))})" for idx in np.ndindex(*b.shape)]
+    return list(b.labels) if b.labels is not None else element_names(b.name, b.shape)

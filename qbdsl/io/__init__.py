@@ -68,35 +68,29 @@ def load(path, name: str | None = None):
     return read_mps(text, str(path), name)
 
 
-def save_qubo(ir, path) -> None:
+_WRITERS = {
+    ".qubo": ("qubo_format", "write_qubo"), ".npz": ("npz_format", "to_npz_bytes"),
+    ".bqm": ("dimod_io", "bqm_to_bytes"), ".lp": ("lp_format", "write_lp"), ".mps": ("mps_format", "write_mps"),
+}
+
+
+def _save(ir, path, formats: tuple[str, ...], other: str) -> None:
+    import importlib
+
     fmt_, _ = split_compression(path)
-    if fmt_ == ".qubo":
-        from .qubo_format import write_qubo
+    if fmt_ not in formats:
+        raise ModelError(f"unknown file type {Path(path).name!r} for a {type(ir).__name__}: use "
+                         f"{', '.join(formats[:-1])} or {formats[-1]} ({other})")
+    module, func = _WRITERS[fmt_]
+    writer = getattr(importlib.import_module(f"{__name__}.{module}"), func)
+    atomic_write(path, writer(ir))
 
-        atomic_write(path, write_qubo(ir))
-    elif fmt_ == ".npz":
-        from .npz_format import to_npz_bytes
 
-        atomic_write(path, to_npz_bytes(ir))
-    elif fmt_ == ".bqm":
-        from .dimod_io import bqm_to_bytes
-
-        atomic_write(path, bqm_to_bytes(ir))
-    else:
-        raise ModelError(f"unknown QUBO file type {Path(path).name!r}: use .qubo, .npz or .bqm "
-                         "(a MILP compile writes .lp/.mps)")
+def save_qubo(ir, path) -> None:
+    """Write a QuboIR as .qubo, .npz or .bqm (optionally compressed), atomically."""
+    _save(ir, path, QUBO_FORMATS, "a MILP compile writes .lp/.mps")
 
 
 def save_milp(ir, path) -> None:
-    fmt_, _ = split_compression(path)
-    if fmt_ == ".lp":
-        from .lp_format import write_lp
-
-        atomic_write(path, write_lp(ir))
-    elif fmt_ == ".mps":
-        from .mps_format import write_mps
-
-        atomic_write(path, write_mps(ir))
-    else:
-        raise ModelError(f"unknown MILP file type {Path(path).name!r}: use .lp or .mps "
-                         "(a QUBO compile writes .qubo/.npz/.bqm)")
+    """Write a MilpIR as .lp or .mps (optionally compressed), atomically."""
+    _save(ir, path, MILP_FORMATS, "a QUBO compile writes .qubo/.npz/.bqm")

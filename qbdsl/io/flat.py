@@ -14,6 +14,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ..errors import ModelError
+from ..ir.problem import element_names
 
 _BOX = re.compile(r"^(?P<base>[A-Za-z_][A-Za-z0-9_.\-]*)\((?P<idx>\d+(?:,\d+)*)\)$")
 _HASH = re.compile(r"^(?P<base>[^#]+)#.+$")
@@ -84,9 +85,14 @@ def _safe(base: str, taken: set) -> str:
     s = base if _VALID.match(base) else (re.sub(r"[^A-Za-z0-9_.\-]", "_", base) or "v")
     if not re.match(r"^[A-Za-z_]", s):
         s = "v_" + s
-    out, k = s, 1
+    return unique_name(s, taken)
+
+
+def unique_name(name: str, taken: set) -> str:
+    """``name``, or ``name_1``, ``name_2``... the first not in ``taken`` (which it joins)."""
+    out, k = name, 1
     while out in taken:
-        out = f"{s}_{k}"
+        out = f"{name}_{k}"
         k += 1
     taken.add(out)
     return out
@@ -177,7 +183,7 @@ def flat_to_model(fp: FlatProblem):
             nm = base if rbases.count(base) == 1 else f"{base}_{ {'==': 'eq', '<=': 'le', '>=': 'ge'}[sense]}"
             nm = _safe(nm, taken_rows)
             block = m.add(Constraint(e, sense), name=nm)
-            generated = [f"{nm}({','.join(map(str, i))})" for i in np.ndindex(*e.shape)] if shape else None
+            generated = element_names(nm, e.shape) if shape else None
             if labels != generated:
                 block.labels = labels
     return m

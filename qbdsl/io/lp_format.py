@@ -14,7 +14,7 @@ import numpy as np
 
 from ..errors import FileFormatError
 from .atomic import fmt
-from .flat import FlatProblem
+from .flat import FlatProblem, unique_name
 
 _SECTIONS = {
     "minimize": "min", "minimum": "min", "min": "min",
@@ -89,13 +89,18 @@ class _Parser:
             return a[1]
         return None
 
-    def number(self):
+    def signs(self):
+        """Consume a run of '+'/'-' tokens; return the sign and the next token."""
         sign = 1.0
         tok = self.peek()
         while tok[0] == "op" and tok[1] in "+-":
             sign = -sign if tok[1] == "-" else sign
             self.k += 1
             tok = self.peek()
+        return sign, tok
+
+    def number(self):
+        sign, tok = self.signs()
         if tok[0] == "num":
             self.k += 1
             return sign * float(tok[1])
@@ -117,11 +122,7 @@ class _Parser:
                 break  # next labelled row
             if tok[0] == "op" and tok[1] == "->":
                 self.error("indicator constraints are not supported")
-            sign = 1.0
-            while tok[0] == "op" and tok[1] in "+-":
-                sign = -sign if tok[1] == "-" else sign
-                self.k += 1
-                tok = self.peek()
+            sign, tok = self.signs()
             if tok[0] == "op" and tok[1] == "[":
                 self.k += 1
                 q = self.quadratic()
@@ -155,11 +156,7 @@ class _Parser:
                 return out
             if tok[0] in ("sec", "eof"):
                 self.error("unterminated '[' in quadratic expression")
-            sign = 1.0
-            while tok[0] == "op" and tok[1] in "+-":
-                sign = -sign if tok[1] == "-" else sign
-                self.k += 1
-                tok = self.peek()
+            sign, tok = self.signs()
             coef = 1.0
             if tok[0] == "num":
                 coef = float(tok[1])
@@ -328,12 +325,7 @@ def lp_names(names: list[str]) -> list[str]:
         s = _LP_BAD.sub("_", nm)
         if not s or s[0].isdigit() or s[0] == ".":
             s = "_" + s
-        base, k = s, 1
-        while s in seen:
-            s = f"{base}_{k}"
-            k += 1
-        seen.add(s)
-        out.append(s)
+        out.append(unique_name(s, seen))
     return out
 
 

@@ -17,6 +17,15 @@ BINARY, INTEGER, CONTINUOUS = "binary", "integer", "continuous"
 KIND_CODE = {BINARY: 0, INTEGER: 1, CONTINUOUS: 2}
 
 
+def element_names(name: str, shape: tuple) -> list[str]:
+    """``name(i,j)`` for every element of an array of ``shape`` (``name`` for a scalar)."""
+    if not shape:
+        return [name]
+    if len(shape) == 1:
+        return [f"{name}({k})" for k in range(shape[0])]
+    return [f"{name}({','.join(map(str, idx))})" for idx in np.ndindex(*shape)]
+
+
 @dataclass
 class VarArray:
     """One named variable array of a model."""
@@ -46,11 +55,7 @@ class VarArray:
     def element_labels(self) -> list[str]:
         if self.labels is not None:
             return list(self.labels)
-        if not self.shape:
-            return [self.name]
-        if len(self.shape) == 1:
-            return [f"{self.name}({k})" for k in range(self.shape[0])]
-        return [f"{self.name}({','.join(map(str, idx))})" for idx in np.ndindex(*self.shape)]
+        return element_names(self.name, self.shape)
 
 
 @dataclass

@@ -12,7 +12,23 @@ from dataclasses import dataclass, field
 import numpy as np
 import scipy.sparse as sp
 
+from ..errors import ModelError
 from ..ir.problem import Problem
+
+
+def per_name(option, names: list[str], default, what: str, noun: str) -> tuple[dict, object]:
+    """Split an option given as one value or as ``{name: value, "default": value}``.
+
+    Returns (overrides by name, default); a name that is not in ``names`` is an error.
+    """
+    if not isinstance(option, dict):
+        return {}, option
+    per = dict(option)
+    default = per.pop("default", default)
+    unknown = set(per) - set(names)
+    if unknown:
+        raise ModelError(f"{what} given for unknown {noun}(s) {sorted(unknown)}; known: {names}")
+    return per, default
 
 
 @dataclass

@@ -23,7 +23,7 @@ from .._ragged import ragged_arange
 from ..errors import ModelError, UnsupportedTermError
 from ..ir.problem import BINARY, Block, Problem
 from ..ir.terms import PenaltyBlock, QuboTerms
-from .base import AffineMap, Pass, QuboState
+from .base import AffineMap, Pass, QuboState, per_name
 
 ENCODINGS = ("binary", "unary", "one-hot", "domain-wall")
 
@@ -71,16 +71,9 @@ class BitSources:
 
 def _resolve(encoding, layout) -> dict[str, str]:
     names = [a.name for a in layout.arrays]
-    if isinstance(encoding, str):
-        default, per = encoding, {}
-    elif isinstance(encoding, dict):
-        per = dict(encoding)
-        default = per.pop("default", "binary")
-        unknown = set(per) - set(names)
-        if unknown:
-            raise ModelError(f"encoding given for unknown variable(s) {sorted(unknown)}")
-    else:
+    if not isinstance(encoding, (str, dict)):
         raise ModelError(f"encoding must be a name or a dict, got {encoding!r}")
+    per, default = per_name(encoding, names, "binary", "encoding", "variable")
     out = {}
     for nm in names:
         enc = per.get(nm, default)

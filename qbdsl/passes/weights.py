@@ -18,6 +18,7 @@ import numbers
 
 from ..errors import ModelError
 from ..ir.terms import PenaltyBlock, QuboTerms
+from .base import per_name
 
 
 def auto_weight(objective_range: float, p_min: float) -> float:
@@ -26,15 +27,7 @@ def auto_weight(objective_range: float, p_min: float) -> float:
 
 def resolve_weights(penalty, objective: QuboTerms, blocks: list[PenaltyBlock]) -> dict[str, float]:
     """Weights per block from ``"auto"``, a number, or a dict of per-block overrides."""
-    names = [b.name for b in blocks]
-    if isinstance(penalty, dict):
-        per = dict(penalty)
-        default = per.pop("default", "auto")
-        unknown = set(per) - set(names)
-        if unknown:
-            raise ModelError(f"penalty given for unknown constraint(s) {sorted(unknown)}; known: {names}")
-    else:
-        per, default = {}, penalty
+    per, default = per_name(penalty, [b.name for b in blocks], "auto", "penalty", "constraint")
     R = objective.abs_range()
     out = {}
     for b in blocks:
