@@ -18,7 +18,7 @@ _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]*$")
 class Variable(Expr):
     """A named array of decision variables; behaves as an :class:`Expr`."""
 
-    __slots__ = ("name", "kind", "lb", "ub", "start")
+    __slots__ = ("name", "kind", "lb", "ub", "start", "_pos")
 
     def __init__(self, model: "Model", array: VarArray, lb: np.ndarray, ub: np.ndarray):
         size = array.size
@@ -29,6 +29,21 @@ class Variable(Expr):
         self.lb = lb
         self.ub = ub
         self.start = array.start
+        self._pos = None
+
+    def __getitem__(self, key) -> Expr:
+        # a variable's terms are the identity, so a selection costs O(selected), not O(size):
+        # loops like ``for i in ...: x[i, j]`` stay cheap on large arrays
+        if self._pos is None:
+            self._pos = np.arange(self.size, dtype=np.int64).reshape(self.shape)
+        try:
+            idx = self._pos[key]
+        except IndexError as exc:
+            raise ModelError(f"index {key!r} out of range for variable {self.name!r} of shape {self.shape}: {exc}") from None
+        flat = np.ravel(idx)
+        n = flat.size
+        return Expr(self.model, idx.shape, np.zeros(idx.shape),
+                    (np.arange(n, dtype=np.int64), self.start + flat, np.ones(n)))
 
     def __repr__(self) -> str:
         return f"<Variable {self.name} {self.kind} shape={self.shape}>"
