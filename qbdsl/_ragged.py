@@ -42,15 +42,6 @@ def expand_pairs(
     return ia, ib
 
 
-def expand_map(keys: np.ndarray, targets: np.ndarray, n_keys: int) -> tuple[np.ndarray, np.ndarray]:
-    """Map items by key to every position listing that key.
-
-    ``targets`` is an array whose value at position p is a key; returns (item, p)
-    pairs for every item and every p with ``targets[p] == keys[item]``.
-    """
-    return expand_pairs(keys, targets, n_keys)
-
-
 def check_finite(values: np.ndarray, what: str) -> None:
     """Raise ModelError if ``values`` has a NaN or infinite entry, naming ``what``."""
     from .errors import ModelError

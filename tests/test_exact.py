@@ -90,3 +90,27 @@ def test_infeasible_model_comes_back_infeasible():
     m.minimize(x.sum())
     r = qb.solve(m, backend="exact")
     assert not r.feasible and set(r.violations) & {"one", "same"}
+
+
+def test_reusable_testing_asserts_catch_a_wrong_backend(monkeypatch):
+    """qbdsl.testing's checks pass on the exact backend and fail on a backend that lies."""
+    from qbdsl.backends import registry
+    from qbdsl.backends.base import BackendOutput, Capabilities
+    from qbdsl.testing import assert_solves_to_optimum
+
+    m = qb.Model("t")
+    x = m.binary("x", 3)
+    m.add(x.sum() == 1, name="one")
+    m.minimize(3 * x[0] + x[1] + 2 * x[2])
+    assert_solves_to_optimum(m, "exact")
+
+    class AllZeros:
+        name = "zeros"
+        capabilities = Capabilities(accepts=("qubo",))
+
+        def solve(self, ir, **kw):
+            return BackendOutput(np.zeros(ir.n), "feasible")
+
+    monkeypatch.setitem(registry._FACTORIES, "zeros", AllZeros)
+    with pytest.raises(AssertionError, match="infeasible answer"):
+        assert_solves_to_optimum(m, "zeros")

@@ -90,9 +90,6 @@ class Poly:
     def n_terms(self) -> int:
         return int(self.L.nnz + len(self.qcoef))
 
-    def coefficients(self) -> np.ndarray:
-        return np.concatenate([self.L.data, self.qcoef])
-
     def evaluate(self, X: np.ndarray) -> np.ndarray:
         """Values for a batch of points: X is (k, n) or (n,); returns (k, rows) or (rows,)."""
         X = np.asarray(X, dtype=_F)
@@ -118,16 +115,6 @@ class Poly:
             return self
         L = sp.csr_matrix((self.L.data, self.L.indices, self.L.indptr), shape=(self.rows, n))
         return Poly(n, self.const, L, self.qrow, self.qi, self.qj, self.qcoef)
-
-    def take_rows(self, keep: np.ndarray) -> "Poly":
-        keep = np.asarray(keep)
-        idx = np.flatnonzero(keep) if keep.dtype == bool else keep.astype(_I, copy=False)
-        remap = np.full(self.rows, -1, _I)
-        remap[idx] = np.arange(len(idx))
-        qr = remap[self.qrow]
-        m = qr >= 0
-        return Poly(self.n, self.const[idx], sp.csr_matrix(self.L[idx]),
-                    qr[m], self.qi[m], self.qj[m], self.qcoef[m])
 
     def substitute(self, M: sp.csr_matrix, c: np.ndarray) -> "Poly":
         """Substitute ``x = c + M y``; returns the rows as polynomials in ``y``."""
@@ -159,10 +146,6 @@ class Poly:
         L.eliminate_zeros()
         q = canonical_quad(*quad, n=n_new)
         return Poly(n_new, const, L, *q)
-
-    def linear_part(self) -> tuple[sp.csr_matrix, np.ndarray]:
-        """(A, b) with rows ``A x - b`` for a linear Poly."""
-        return self.L, -self.const
 
 
 def _expand_rows(M: sp.csr_matrix, which: np.ndarray, counts: np.ndarray):
