@@ -38,10 +38,25 @@ def get(name: str):
     return _FACTORIES[name]()
 
 
-def _builtin() -> None:
-    from .exact import ExactBackend
+def _lazy(module: str, cls: str) -> Callable:
+    """A factory that imports the backend's module only when the backend is first used."""
 
-    register("exact", ExactBackend)
+    def make():
+        import importlib
+
+        return getattr(importlib.import_module(f"{__package__}.{module}"), cls)()
+
+    make.__name__ = cls
+    return make
+
+
+def _builtin() -> None:
+    register("exact", _lazy("exact", "ExactBackend"))
+    register("anneal", _lazy("anneal", "AnnealBackend"))
+    register("tabu", _lazy("anneal", "TabuBackend"))
+    register("qaoa", _lazy("qaoa", "QaoaBackend"))
+    register("qaoa-qiskit", _lazy("qaoa", "QaoaQiskitBackend"))
+    register("ortools", _lazy("ortools_backend", "OrtoolsBackend"))
 
 
 _builtin()

@@ -21,6 +21,7 @@ class Result:
     energy : float | None     QUBO energy (with penalties) for QUBO backends
     sample : ndarray          the raw point in the IR's variables
     raw : Any                 the backend's own output
+    attempts : list of {"backend", "error"}  backends tried before this one (``fallback=``)
     """
 
     values: dict[str, np.ndarray]
@@ -34,6 +35,7 @@ class Result:
     sample: np.ndarray | None = None
     raw: Any = None
     decision: Any = None
+    attempts: list = field(default_factory=list)
 
     @property
     def feasible(self) -> bool:

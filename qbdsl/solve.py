@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import math
 import time
+from typing import Callable
 
-from .errors import BackendError, ModelError
+from .errors import BackendError, ModelError, UnsupportedTermError
 from .ir.milp import MilpIR
 from .ir.qubo import QuboIR
 from .result import Result
@@ -33,66 +34,114 @@ def _as_input(obj):
 
 
 def _pick_auto(obj) -> str:
-    """Placeholder rule until QIP: the exact backend (the only one registered so far)."""
-    return "exact"
+    """Placeholder rule until QIP: exact for small QUBOs, anneal for larger ones, OR-Tools
+    for anything a QUBO cannot take (continuous or unbounded variables, quadratic rows)."""
+    from .compiler import compile_qubo
+
+    if isinstance(obj, MilpIR):
+        return "ortools"
+    if isinstance(obj, QuboIR):
+        return "exact" if obj.n <= 20 else "anneal"
+    try:
+        q = compile_qubo(obj.to_problem())
+    except ModelError:
+        return "ortools"
+    return "exact" if q.n <= 20 else "anneal"
 
 
 def solve(obj, backend: str = "auto", *, time_limit: float | None = None, seed: int | None = None,
-          **options) -> Result:
+          fallback: list[str] | tuple[str, ...] | None = None, **options) -> Result:
     """Solve a Model, an IR, a file, a dimod BQM/CQM or a qiskit QuadraticProgram.
 
-    Compile options (``encoding``, ``penalty``, ``inequality``, ``unbalanced``) go to
-    :func:`qbdsl.compile`; the rest go to the backend.
+    Parameters
+    ----------
+    backend : str
+        A registered backend name, or ``"auto"`` (see :func:`_pick_auto` until QIP).
+    time_limit : float, optional
+        Seconds; backends that honour it stop and return their incumbent.
+    seed : int, optional
+    fallback : list of str, optional
+        Backends to try in order when one raises or ends at its time limit without a
+        solution; ``result.attempts`` lists what failed and why.
+    **options
+        Compile options (``encoding``, ``penalty``, ``inequality``, ``unbalanced``) go to
+        :func:`qbdsl.compile`; the rest go to the first backend.
     """
-    from qbdsl.backends import get
-
-    if time_limit is not None and (not isinstance(time_limit, (int, float)) or math.isnan(time_limit)
-                                   or time_limit <= 0):
+    if time_limit is not None and (not isinstance(time_limit, (int, float)) or isinstance(time_limit, bool)
+                                   or math.isnan(time_limit) or time_limit <= 0):
         raise ModelError(f"time_limit must be a positive number of seconds, got {time_limit!r}")
     obj = _as_input(obj)
-    name = _pick_auto(obj) if backend == "auto" else backend
-    be = get(name)
     compile_opts = {k: options.pop(k) for k in COMPILE_KEYS if k in options}
+    chain = [backend] + list(fallback or [])
+    attempts: list[dict] = []
+    for k, name in enumerate(chain):
+        name = _pick_auto(obj) if name == "auto" else name
+        try:
+            result = _solve_one(obj, name, time_limit, seed, compile_opts, options if k == 0 else {})
+        except (BackendError, UnsupportedTermError) as exc:
+            if k == len(chain) - 1:
+                if attempts:
+                    tried = "; ".join(f"{a['backend']}: {a['error']}" for a in attempts)
+                    raise BackendError(f"{exc} (after {tried})") from exc
+                raise
+            attempts.append({"backend": name, "error": str(exc)})
+            continue
+        if result.status == "time_limit" and result.sample is None and k < len(chain) - 1:
+            attempts.append({"backend": name, "error": "time limit reached without a solution"})
+            continue
+        result.attempts = attempts
+        return result
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _solve_one(obj, name: str, time_limit, seed, compile_opts: dict, options: dict) -> Result:
+    from qbdsl.backends import get
+
+    be = get(name)
     t0 = time.perf_counter()
-    ir = _ir_for(obj, be.capabilities.accepts, name, compile_opts)
+    ir, decode = _ir_for(obj, be.capabilities.accepts, name, compile_opts)
     t1 = time.perf_counter()
+    size = ir.n if isinstance(ir, QuboIR) else ir.num_variables
     cap = be.capabilities.max_variables
-    if cap is not None and _size(ir) > cap:
-        raise BackendError(f"{name}: {_size(ir)} variables exceed the {cap} it takes")
+    if cap is not None and size > cap:
+        raise BackendError(f"{name}: {size} variables exceed the {cap} it takes")
+    if hasattr(be, "check"):
+        be.check(ir)
     try:
         out = be.solve(ir, time_limit=time_limit, seed=seed, **options)
     except (BackendError, ModelError):
         raise
-    except Exception as exc:  # a crash inside a solver library: name the backend
+    except Exception as exc:  # a crash inside a solver library: name the backend, keep the model
         raise BackendError(f"backend {name!r} failed: {type(exc).__name__}: {exc}") from exc
     t2 = time.perf_counter()
-    if out.status in ("infeasible", "unbounded", "error") or out.sample is None:
-        return Result({}, math.nan, {}, out.status, name, options,
-                      {"compile": t1 - t0, "solve": t2 - t1, "decode": 0.0}, out.energy, None, out)
-    sol = ir.decode(out.sample)
-    t3 = time.perf_counter()
-    status = out.status
-    return Result(sol.values, sol.objective, sol.violations, status, name, dict(options),
-                  {"compile": t1 - t0, "solve": t2 - t1, "decode": t3 - t2},
+    timings = {"compile": t1 - t0, "solve": t2 - t1, "decode": 0.0}
+    if out.sample is None:
+        return Result({}, math.nan, {}, out.status, name, dict(options), timings, out.energy, None, out)
+    sol = decode(out.sample)
+    timings["decode"] = time.perf_counter() - t2
+    return Result(sol.values, sol.objective, sol.violations, out.status, name, dict(options), timings,
                   sol.energy if sol.energy is not None else out.energy, out.sample, out)
 
 
-def _size(ir) -> int:
-    return ir.n if isinstance(ir, QuboIR) else ir.num_variables
-
-
-def _ir_for(obj, accepts, name, compile_opts):
-    from .compiler import compile, compile_qubo
+def _ir_for(obj, accepts, name, compile_opts) -> tuple[object, Callable]:
+    """The IR this backend takes, and how to decode its answers into the user's terms."""
+    from .compiler import compile_milp, compile_qubo
 
     if isinstance(obj, QuboIR):
         if "qubo" in accepts:
-            return obj
-        raise BackendError(f"{name} takes {accepts}, not a QUBO: compile the model for 'milp' instead")
+            return obj, obj.decode
+        milp = compile_milp(obj.as_problem())   # the same QUBO, linearized
+        return milp, lambda x: obj.decode(x[: obj.n])
     if isinstance(obj, MilpIR):
         if "milp" in accepts:
-            return obj
-        return compile_qubo(obj.source, **compile_opts)
+            return obj, obj.decode
+        q = compile_qubo(obj.source, **compile_opts)
+        return q, q.decode
     if hasattr(obj, "to_problem"):
-        target = "qubo" if "qubo" in accepts else "milp"
-        return compile(obj, target, **compile_opts) if target == "qubo" else compile(obj, "milp")
+        problem = obj.to_problem()
+        if "qubo" in accepts:
+            q = compile_qubo(problem, **compile_opts)
+            return q, q.decode
+        milp = compile_milp(problem)
+        return milp, milp.decode
     raise ModelError(f"solve cannot take a {type(obj).__name__}")

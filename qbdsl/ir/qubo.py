@@ -164,6 +164,16 @@ class QuboIR:
     def __repr__(self) -> str:
         return f"<{self.summary()}>"
 
+    def as_problem(self) -> Problem:
+        """The QUBO itself (penalties included) as an unconstrained binary Problem over its
+        own variables, e.g. to linearize it for a MILP solver."""
+        t = self.terms
+        n = self.n
+        arr = VarArray("q", BINARY, (n,), 0, list(self.labels))
+        obj = Poly.build(n, 1, t.offset, (np.zeros(n, np.int64), np.arange(n), t.h),
+                         (np.zeros(len(t.v), np.int64), t.i, t.j, t.v))
+        return Problem(self.source.name, VarLayout([arr], np.zeros(n), np.ones(n)), obj, "min", [])
+
     # ------------------------------------------------------------ plain QUBOs
     @classmethod
     def from_terms(cls, terms: QuboTerms, labels: list[str] | None = None, name: str = "qubo") -> "QuboIR":
