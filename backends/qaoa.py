@@ -254,6 +254,8 @@ class QaoaQiskitBackend:
     capabilities = Capabilities(accepts=("qubo",), max_variables=24, exact=False, time_limit=False)
 
     def solve(self, ir, *, time_limit=None, seed=None, **options) -> BackendOutput:
+        from qiskit.transpiler.preset_passmanagers import generate_preset_pass_manager
+        from qiskit_aer import AerSimulator
         from qiskit_aer.primitives import SamplerV2
         from qiskit_optimization.algorithms import MinimumEigenOptimizer
         from qiskit_optimization.minimum_eigensolvers import QAOA
@@ -273,7 +275,8 @@ class QaoaQiskitBackend:
         shots = int(options.get("shots", 1024))
         sampler = SamplerV2(default_shots=shots, seed=seed)
         qaoa = QAOA(sampler=sampler, optimizer=optimizers[opt_name](maxiter=int(options.get("maxiter", 200))),
-                    reps=int(options.get("reps", 1)), initial_point=np.array([0.4, 0.5] * int(options.get("reps", 1))))
+                    reps=int(options.get("reps", 1)), initial_point=np.array([0.4, 0.5] * int(options.get("reps", 1))),
+                    pass_manager=generate_preset_pass_manager(optimization_level=1, backend=AerSimulator()))
         res = MinimumEigenOptimizer(qaoa).solve(qp)
         x = np.asarray(res.x, dtype=float)
         return BackendOutput(x, "feasible", float(ir.energy(x)),
