@@ -81,6 +81,24 @@ def cmd_compile(args, console) -> int:
     return 0
 
 
+def _options(pairs: list[str]) -> dict:
+    """``["num_reads=50", "solver=HIGHS"]`` -> ``{"num_reads": 50, "solver": "HIGHS"}``."""
+    out = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise ModelError(f"--opt takes KEY=VALUE, got {pair!r}")
+        for conv in (int, float):
+            try:
+                out[key] = conv(value)
+                break
+            except ValueError:
+                continue
+        else:
+            out[key] = {"true": True, "false": False}.get(value.lower(), value)
+    return out
+
+
 def _coef_range(values: np.ndarray) -> str:
     a = np.abs(values[values != 0])
     return "—" if a.size == 0 else f"[{a.min():.3g}, {a.max():.3g}] (ratio {a.max() / a.min():.3g})"
@@ -127,17 +145,53 @@ def cmd_info(args, console) -> int:
     return 0
 
 
+def _with_progress(console, label: str, budget: float | None, work, delay: float = 1.0):
+    """Run ``work()`` in a thread; after ``delay`` seconds show a progress bar (over the time
+    budget when there is one, else a spinner with the elapsed time)."""
+    import threading
+    import time
+
+    from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    box: dict = {}
+
+    def run():
+        try:
+            box["value"] = work()
+        except BaseException as exc:  # re-raised in the caller's thread
+            box["error"] = exc
+
+    th = threading.Thread(target=run, daemon=True)
+    t0 = time.perf_counter()
+    th.start()
+    th.join(delay)
+    if th.is_alive():
+        columns = [SpinnerColumn(), TextColumn(label)]
+        if budget:
+            columns.append(BarColumn())
+        columns.append(TimeElapsedColumn())
+        with Progress(*columns, console=console, transient=True) as progress:
+            task = progress.add_task(label, total=budget or None)
+            while th.is_alive():
+                th.join(0.1)
+                progress.update(task, completed=min(time.perf_counter() - t0, budget) if budget else None)
+    if "error" in box:
+        raise box["error"]
+    return box["value"]
+
+
 def cmd_solve(args, console) -> int:
     from rich.table import Table
 
     from .solve import solve
 
     obj = load_model_spec(args.model)
-    opts = {}
+    opts = _options(args.opt or [])
     if args.encoding:
         opts["encoding"] = args.encoding
-    with console.status(f"solving with {args.backend}"):
-        r = solve(obj, backend=args.backend, time_limit=args.time_limit, seed=args.seed, **opts)
+    r = _with_progress(console, f"solving with {args.backend}", args.time_limit,
+                       lambda: solve(obj, backend=args.backend, time_limit=args.time_limit, seed=args.seed,
+                                     fallback=args.fallback, **opts))
     t = Table(title=f"qbdsl solve {args.model}")
     for col in ("backend", "status", "objective", "feasible", "compile s", "solve s", "decode s"):
         t.add_column(col)
@@ -147,10 +201,13 @@ def cmd_solve(args, console) -> int:
     console.print(t)
     if r.violations:
         console.print(f"[red]violated:[/] {', '.join(sorted(r.violations))}")
+    for a in r.attempts:
+        console.print(f"[yellow]fell back from {a['backend']}:[/] {a['error']}")
     if args.output:
         from .io.atomic import atomic_write
 
         doc = {"backend": r.backend, "status": r.status, "objective": r.objective, "feasible": r.feasible,
+               "attempts": r.attempts,
                "timings": r.timings, "values": {k: np.asarray(v).tolist() for k, v in r.values.items()},
                "violations": sorted(r.violations)}
         atomic_write(args.output, json.dumps(doc, indent=2))
@@ -176,6 +233,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--time-limit", type=float, default=None)
     s.add_argument("--seed", type=int, default=None)
     s.add_argument("--encoding", default=None)
+    s.add_argument("--fallback", nargs="*", default=None, help="backends to try if this one fails or times out")
+    s.add_argument("--opt", action="append", metavar="KEY=VALUE", help="a backend option, e.g. num_reads=50")
     s.add_argument("-o", "--output", default=None, help="write the solution as JSON")
     return p
 

@@ -60,3 +60,33 @@ def test_errors_exit_2_with_a_message(argv, match, capsys, tmp_path, monkeypatch
     monkeypatch.chdir(tmp_path)
     assert main(argv) == 2
     assert match in capsys.readouterr().err.replace("\n", " ")
+
+
+def test_solve_with_backend_options_and_fallback(tmp_path, capsys):
+    out = tmp_path / "a.json"
+    assert main(["solve", MODEL, "--backend", "anneal", "--seed", "1", "--opt", "num_reads=20",
+                 "--opt", "num_sweeps=500", "-o", str(out)]) == 0
+    doc = json.loads(out.read_text())
+    assert doc["backend"] == "anneal" and doc["feasible"] and doc["objective"] == 7.0
+    m = tmp_path / "cont.py"
+    m.write_text("import qbdsl as qb\n\ndef build():\n    m = qb.Model('c')\n    f = m.continuous('f', lb=1, ub=3)\n"
+                 "    m.minimize(2 * f)\n    return m\n")
+    assert main(["solve", f"{m}:build", "--backend", "anneal", "--fallback", "ortools", "-o", str(out)]) == 0
+    doc = json.loads(out.read_text())
+    assert doc["backend"] == "ortools" and doc["objective"] == 2.0 and doc["attempts"][0]["backend"] == "anneal"
+    assert "fell back from anneal" in capsys.readouterr().out
+    assert main(["solve", MODEL, "--opt", "novalue"]) == 2
+
+
+def test_progress_wrapper_returns_and_reraises():
+    import time
+
+    from rich.console import Console
+
+    from qbdsl.cli import _with_progress
+
+    console = Console(file=open("/dev/null", "w"))
+    assert _with_progress(console, "x", 0.2, lambda: (time.sleep(0.3), 5)[1], delay=0.05) == 5
+    assert _with_progress(console, "x", None, lambda: (time.sleep(0.2), 6)[1], delay=0.05) == 6
+    with pytest.raises(qb.ModelError, match="inner"):
+        _with_progress(console, "x", None, lambda: (_ for _ in ()).throw(qb.ModelError("inner")), delay=0.05)
