@@ -106,11 +106,11 @@ class TabuBackend:
         if unknown:
             raise BackendError(f"tabu: unknown option(s) {sorted(unknown)}; known: {TABU_OPTIONS}")
         num_reads = options.pop("num_reads", None)
-        batch = int(options.pop("batch_reads", 1 if time_limit else (num_reads or 10)))
+        reads = num_reads or 10
+        batch = int(options.pop("batch_reads", 1 if time_limit else reads))
         opts = dict(options)
-        if time_limit is not None and "timeout" not in opts:
-            opts["timeout"] = max(1, int(1000 * time_limit / 10))   # ms per read: ~10 reads in the budget
-        opts.setdefault("timeout", 100)
+        # tabu runs each read until its timeout: 100 ms per read, less if the budget is short
+        opts.setdefault("timeout", 100 if time_limit is None else max(1, min(100, int(1000 * time_limit / reads))))
         sampler = TabuSampler()
 
         def run(bqm, reads, s):

@@ -165,9 +165,9 @@ class QaoaBackend:
     def check(self, ir, max_memory: int | None = None) -> None:
         limit = max_qubits(max_memory)
         if ir.n > limit:
-            need = BYTES_PER_AMPLITUDE * 2.0 ** ir.n / 2**30
-            raise BackendError(f"qaoa: {ir.n} qubits exceed the {limit} that fit in memory "
-                               f"(needs about {need:.3g} GiB)")
+            log2_gib = ir.n + np.log2(BYTES_PER_AMPLITUDE) - 30
+            need = f"{2 ** log2_gib:.3g} GiB" if log2_gib < 40 else f"2^{log2_gib:.0f} GiB"
+            raise BackendError(f"qaoa: {ir.n} qubits exceed the {limit} that fit in memory (needs about {need})")
 
     def solve(self, ir, *, time_limit=None, seed=None, **options) -> BackendOutput:
         from scipy.optimize import minimize
