@@ -277,7 +277,10 @@ class QaoaQiskitBackend:
         qaoa = QAOA(sampler=sampler, optimizer=optimizers[opt_name](maxiter=int(options.get("maxiter", 200))),
                     reps=int(options.get("reps", 1)), initial_point=np.array([0.4, 0.5] * int(options.get("reps", 1))),
                     pass_manager=generate_preset_pass_manager(optimization_level=1, backend=AerSimulator()))
+        evals = [0]
+        qaoa.callback = lambda count, *rest: evals.__setitem__(0, count)
         res = MinimumEigenOptimizer(qaoa).solve(qp)
         x = np.asarray(res.x, dtype=float)
         return BackendOutput(x, "feasible", float(ir.energy(x)),
-                             {"qiskit_status": res.status.name, "seconds": time.perf_counter() - t0})
+                             {"qiskit_status": res.status.name, "evaluations": evals[0],
+                              "seconds": time.perf_counter() - t0})

@@ -16,7 +16,9 @@ class Result:
     values : {name: ndarray}  variable values in the user's shapes (ints for binary/integer)
     objective : float         the user's objective (sense as the user wrote it)
     violations : {name: ndarray}  violated constraints only (empty when feasible)
-    status : str              optimal | feasible | infeasible | unbounded | time_limit | error
+    status : str              optimal (proven) | feasible (not proven optimal) | infeasible
+                              (proven) | no_feasible (none found, none proven absent) |
+                              unbounded | time_limit (``feasible`` says if the incumbent is)
     backend : str, options : dict, timings : {"compile", "solve", "decode"} seconds
     energy : float | None     QUBO energy (with penalties) for QUBO backends
     sample : ndarray          the raw point in the IR's variables

@@ -119,8 +119,24 @@ def _solve_one(obj, name: str, time_limit, seed, compile_opts: dict, options: di
         return Result({}, math.nan, {}, out.status, name, dict(options), timings, out.energy, None, out)
     sol = decode(out.sample)
     timings["decode"] = time.perf_counter() - t2
-    return Result(sol.values, sol.objective, sol.violations, out.status, name, dict(options), timings,
+    status = _status(out.status, sol, ir)
+    return Result(sol.values, sol.objective, sol.violations, status, name, dict(options), timings,
                   sol.energy if sol.energy is not None else out.energy, out.sample, out)
+
+
+def _status(backend_status: str, sol, ir) -> str:
+    """The result's status in the user's terms.
+
+    A QUBO ground state (``optimal`` from an exact backend) that violates a constraint proves
+    the model infeasible when every penalty weight carries the guarantee; otherwise a
+    violating answer is ``no_feasible`` (none found, none proven absent).
+    """
+    if sol.feasible or backend_status not in ("optimal", "feasible"):
+        return backend_status
+    if backend_status == "optimal" and isinstance(ir, QuboIR) and ir.penalties and all(
+            row["guaranteed"] for row in ir.penalty_report()):
+        return "infeasible"
+    return "no_feasible"
 
 
 def _ir_for(obj, accepts, name, compile_opts) -> tuple[object, Callable]:

@@ -90,6 +90,9 @@ def test_infeasible_model_comes_back_infeasible():
     m.minimize(x.sum())
     r = qb.solve(m, backend="exact")
     assert not r.feasible and set(r.violations) & {"one", "same"}
+    assert r.status == "infeasible"        # proven: every penalty weight carries the guarantee
+    weak = qb.compile(m, "qubo").with_penalties(one=0.1)
+    assert qb.solve(weak, backend="exact").status == "no_feasible"
 
 
 def test_reusable_testing_asserts_catch_a_wrong_backend(monkeypatch):
