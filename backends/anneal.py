@@ -12,9 +12,7 @@ import time
 
 import numpy as np
 
-from qbdsl.errors import BackendError
-
-from .base import BackendOutput, Capabilities
+from .base import BackendOutput, Capabilities, check_options
 
 SA_OPTIONS = ("num_reads", "num_sweeps", "beta_range", "beta_schedule_type", "num_sweeps_per_beta",
               "randomize_order", "proposal_acceptance_criteria", "batch_reads")
@@ -76,9 +74,7 @@ class AnnealBackend:
     def solve(self, ir, *, time_limit=None, seed=None, **options) -> BackendOutput:
         from dwave.samplers import SimulatedAnnealingSampler
 
-        unknown = set(options) - set(SA_OPTIONS)
-        if unknown:
-            raise BackendError(f"anneal: unknown option(s) {sorted(unknown)}; known: {SA_OPTIONS}")
+        check_options("anneal", options, SA_OPTIONS)
         num_reads = options.pop("num_reads", None)
         batch = int(options.pop("batch_reads", 10 if time_limit else (num_reads or 100)))
         sampler = SimulatedAnnealingSampler()
@@ -102,9 +98,7 @@ class TabuBackend:
     def solve(self, ir, *, time_limit=None, seed=None, **options) -> BackendOutput:
         from dwave.samplers import TabuSampler
 
-        unknown = set(options) - set(TABU_OPTIONS)
-        if unknown:
-            raise BackendError(f"tabu: unknown option(s) {sorted(unknown)}; known: {TABU_OPTIONS}")
+        check_options("tabu", options, TABU_OPTIONS)
         num_reads = options.pop("num_reads", None)
         reads = num_reads or 10
         batch = int(options.pop("batch_reads", 1 if time_limit else reads))

@@ -27,6 +27,15 @@ class BackendOutput:
     info: dict[str, Any] = field(default_factory=dict)
 
 
+def check_options(backend: str, options: dict, known) -> None:
+    """Raise a BackendError naming any option this backend does not know."""
+    from qbdsl.errors import BackendError
+
+    unknown = set(options) - set(known)
+    if unknown:
+        raise BackendError(f"{backend}: unknown option(s) {sorted(unknown)}; known: {sorted(known)}")
+
+
 @runtime_checkable
 class Backend(Protocol):
     """A solver for one or more IR kinds."""

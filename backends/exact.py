@@ -12,7 +12,7 @@ import numpy as np
 
 from qbdsl.errors import BackendError
 
-from .base import BackendOutput, Capabilities
+from .base import BackendOutput, Capabilities, check_options
 
 MAX_VARIABLES = 26
 LOW_BITS = 14
@@ -101,8 +101,7 @@ class ExactBackend:
     capabilities = Capabilities(accepts=("qubo",), max_variables=MAX_VARIABLES, exact=True, time_limit=False)
 
     def solve(self, ir, *, time_limit=None, seed=None, **options) -> BackendOutput:
-        if options:
-            raise BackendError(f"exact: unknown option(s) {sorted(options)}")
+        check_options("exact", options, ())
         t = ir.terms
         h, J = dense_coefficients(t)
         t0 = time.perf_counter()

@@ -11,37 +11,32 @@ import numpy as np
 
 from qbdsl.errors import BackendError
 
-from .base import BackendOutput, Capabilities
+from .base import BackendOutput, Capabilities, check_options
 
 SOLVERS = ("SCIP", "CP_SAT", "HIGHS")
 OPTIONS = ("solver", "gap", "threads", "verbose")
 
 
-def _params(solver: str, gap, seed, threads) -> str:
+# (gap, seed, threads) formats and the separator, per solver's parameter syntax
+_PARAM_FORMAT = {
+    "SCIP": ("limits/gap = {}", "randomization/randomseedshift = {}", "parallel/maxnthreads = {}", "\n"),
+    "CP_SAT": ("relative_gap_limit:{}", "random_seed:{}", "num_workers:{}", " "),
+    "HIGHS": ("mip_rel_gap={}", "random_seed={}", "threads={}", "\n"),
+}
+
+
+def _params(solver: str, gap, seed, threads, verbose: bool = False) -> str:
+    fmt_gap, fmt_seed, fmt_threads, sep = _PARAM_FORMAT[solver]
     parts = []
-    if solver == "SCIP":
-        if gap is not None:
-            parts.append(f"limits/gap = {gap}")
-        if seed is not None:
-            parts.append(f"randomization/randomseedshift = {int(seed) % 2**31}")
-        if threads is not None:
-            parts.append(f"parallel/maxnthreads = {int(threads)}")
-        return "\n".join(parts)
-    if solver == "CP_SAT":
-        if gap is not None:
-            parts.append(f"relative_gap_limit:{gap}")
-        if seed is not None:
-            parts.append(f"random_seed:{int(seed) % 2**31}")
-        parts.append(f"num_workers:{int(threads) if threads else 1}")
-        return " ".join(parts)
-    parts.append("output_flag=false")
     if gap is not None:
-        parts.append(f"mip_rel_gap={gap}")
+        parts.append(fmt_gap.format(gap))
     if seed is not None:
-        parts.append(f"random_seed={int(seed) % 2**31}")
-    if threads is not None:
-        parts.append(f"threads={int(threads)}")
-    return "\n".join(parts)
+        parts.append(fmt_seed.format(int(seed) % 2**31))
+    if threads is not None or solver == "CP_SAT":   # CP-SAT defaults to one worker: reproducible
+        parts.append(fmt_threads.format(int(threads) if threads else 1))
+    if solver == "HIGHS":   # HiGHS prints a banner unless told not to
+        parts.append(f"output_flag={'true' if verbose else 'false'}")
+    return sep.join(parts)
 
 
 class OrtoolsBackend:
@@ -53,9 +48,7 @@ class OrtoolsBackend:
     def solve(self, ir, *, time_limit=None, seed=None, **options) -> BackendOutput:
         from ortools.linear_solver.python import model_builder_helper as mbh
 
-        unknown = set(options) - set(OPTIONS)
-        if unknown:
-            raise BackendError(f"ortools: unknown option(s) {sorted(unknown)}; known: {OPTIONS}")
+        check_options("ortools", options, OPTIONS)
         solver = str(options.get("solver", "SCIP")).upper()
         if solver not in SOLVERS:
             raise BackendError(f"ortools: unknown solver {solver!r}; choose from {SOLVERS}")
@@ -76,9 +69,7 @@ class OrtoolsBackend:
             raise BackendError(f"ortools: solver {solver} is not available in this OR-Tools build")
         if time_limit is not None:
             s.set_time_limit_in_seconds(float(time_limit))
-        params = _params(solver, gap, seed, options.get("threads"))
-        if options.get("verbose") and solver == "HIGHS":
-            params = params.replace("output_flag=false", "output_flag=true")
+        params = _params(solver, gap, seed, options.get("threads"), bool(options.get("verbose", False)))
         if params:
             s.set_solver_specific_parameters(params)
         s.enable_output(bool(options.get("verbose", False)))

@@ -20,7 +20,7 @@ import numpy as np
 
 from qbdsl.errors import BackendError
 
-from .base import BackendOutput, Capabilities
+from .base import BackendOutput, Capabilities, check_options
 from .exact import dense_coefficients, energy_table
 
 BYTES_PER_AMPLITUDE = 64   # E (8) + scaled E (8) + state (16) + buffer (16) + |psi|^2 temporaries (16)
@@ -136,11 +136,11 @@ def qaoa_expectation(ir, gammas, betas) -> float:
 
 def qiskit_expectation(ir, gammas, betas) -> float:
     """The same expectation through qiskit (QAOAAnsatz, exact Statevector) for cross-checks."""
-    from qiskit.circuit.library import QAOAAnsatz
+    from qiskit.circuit.library import qaoa_ansatz
     from qiskit.quantum_info import Statevector as QSV
 
     op, offset = ir.to_qp().to_ising()
-    ansatz = QAOAAnsatz(op, reps=len(np.atleast_1d(gammas)))
+    ansatz = qaoa_ansatz(op, reps=len(np.atleast_1d(gammas)))
     values = {}
     for p in ansatz.parameters:
         idx = p.index
@@ -172,9 +172,7 @@ class QaoaBackend:
     def solve(self, ir, *, time_limit=None, seed=None, **options) -> BackendOutput:
         from scipy.optimize import minimize
 
-        unknown = set(options) - set(OPTIONS)
-        if unknown:
-            raise BackendError(f"qaoa: unknown option(s) {sorted(unknown)}; known: {OPTIONS}")
+        check_options("qaoa", options, OPTIONS)
         self.check(ir, options.get("max_memory"))
         reps = int(options.get("reps", 1))
         maxiter = int(options.get("maxiter", 200))
@@ -263,9 +261,7 @@ class QaoaQiskitBackend:
 
         from qiskit_optimization.optimizers import NELDER_MEAD
 
-        unknown = set(options) - {"reps", "maxiter", "shots", "optimizer"}
-        if unknown:
-            raise BackendError(f"qaoa-qiskit: unknown option(s) {sorted(unknown)}")
+        check_options("qaoa-qiskit", options, ("reps", "maxiter", "shots", "optimizer"))
         optimizers = {"COBYLA": COBYLA, "NELDER-MEAD": NELDER_MEAD}
         opt_name = str(options.get("optimizer", "Nelder-Mead")).upper()
         if opt_name not in optimizers:
