@@ -55,6 +55,10 @@ class OrtoolsBackend:
         gap = options.get("gap")
         if gap is not None and not (0 <= gap < 1):
             raise BackendError(f"ortools: gap must be in [0, 1), got {gap!r}")
+        if solver == "CP_SAT" and not ir.integrality.all():
+            j = int(np.flatnonzero(~ir.integrality)[0])
+            raise BackendError(f"ortools: CP_SAT takes integer variables only ({ir.var_names[j]} is continuous); "
+                               "use solver='SCIP' or 'HIGHS'")
         t0 = time.perf_counter()
         model = mbh.ModelBuilderHelper()
         A = ir.A.tocsr().astype(np.float64)

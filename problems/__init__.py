@@ -1,0 +1,5 @@
+"""Network problems built with the qbdsl DSL, on real data (``qbdsl.problems.data``)."""
+from . import data, network_design, routing
+from .network import Network
+
+__all__ = ["Network", "data", "routing", "network_design"]

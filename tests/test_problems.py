@@ -1,0 +1,132 @@
+"""Network data loaders, min-MLU routing and QOBLIB network design on real data."""
+import numpy as np
+import pytest
+
+import qbdsl as qb
+from qbdsl.problems import data, network_design, routing
+from qbdsl.problems.network import Network
+
+SIZES = {"Abilene": (11, 28, 110), "Nsfnet": (13, 30, 156), "Geant2001": (27, 76, 702),
+         "Janetbackbone": (29, 90, 812), "Cernet": (41, 118, 1640)}
+
+
+@pytest.mark.parametrize("name", data.REPETITA)
+def test_repetita_loads_with_the_listed_sizes(name):
+    net = data.repetita(name)
+    assert (net.n_nodes, net.n_links, net.n_demands) == SIZES[name]
+    g = net.to_networkx()
+    assert g.number_of_nodes() == net.n_nodes and g.number_of_edges() == net.n_links
+    assert len(g.graph["demands"]) == net.n_demands
+    assert net.demand_matrix().sum() == pytest.approx(net.demand_volume.sum())
+
+
+@pytest.mark.parametrize("name", data.SNDLIB)
+def test_sndlib_loads(name):
+    net = data.sndlib(name)
+    assert not net.directed and net.n_links > 0 and net.n_demands > 0
+    assert np.all(net.capacity > 0) and len(net.modules) == net.n_links
+    assert net.to_networkx().number_of_edges() == net.n_links
+
+
+def test_polska_and_qoblib_demands():
+    net = data.sndlib("polska")
+    assert (net.n_nodes, net.n_links, net.n_demands) == (12, 18, 66)
+    assert net.nodes[0] == "Gdansk" and net.link_names[0] == "Link_0_10"
+    T = data.load_qoblib_demands()
+    assert T.shape == (24, 24) and T[0, 1] == 24 and T[1, 4] == 21 and np.all(np.diag(T) == 0)
+    assert data.qoblib_demands(5).shape == (5, 5)
+    with pytest.raises(qb.ModelError, match="n = 2..24"):
+        data.qoblib_demands(30)
+
+
+@pytest.mark.parametrize("name", data.REPETITA)
+def test_min_mlu_matches_the_listed_optimum(name):
+    net = data.repetita(name)
+    m = routing.min_mlu(net)
+    r = qb.solve(m, backend="ortools", solver="HIGHS")
+    assert r.status == "optimal"
+    ans = routing.interpret_mlu(m, r)
+    # an independent check of the flows, in bandwidth units, with a tight tolerance
+    assert routing.check_flow(net, np.maximum(ans["flow"], 0), r.objective * (1 + 1e-7), tol=1e-8) == []
+    assert ans["utilisation"].max() == pytest.approx(r.objective, rel=1e-7)
+    listed = data.repetita_optimal_mlu(name)
+    if name == "Geant2001":
+        # the listed 1.276858 is not optimal: the checked flow above reaches 0.899971, and an
+        # unscaled LP reproduces the listed figure (see routing.min_mlu's docstring)
+        assert r.objective == pytest.approx(0.899971, rel=1e-5) and r.objective < listed
+    else:
+        assert r.objective == pytest.approx(listed, rel=1e-4)
+
+
+def test_min_mlu_agrees_across_solvers_and_on_sndlib():
+    net = data.sndlib("polska")
+    m = routing.min_mlu(net)
+    a = qb.solve(m, backend="ortools", solver="HIGHS")
+    b = qb.solve(m, backend="ortools", solver="SCIP")
+    assert a.objective == pytest.approx(b.objective, rel=1e-6)
+    ans = routing.interpret_mlu(m, a)
+    assert routing.check_flow(net, np.maximum(ans["flow"], 0), a.objective * (1 + 1e-7), tol=1e-8) == []
+
+
+def test_check_flow_catches_broken_answers():
+    net = data.repetita("Abilene")
+    m = routing.min_mlu(net)
+    r = qb.solve(m, backend="ortools", solver="HIGHS")
+    flow = routing.interpret_mlu(m, r)["flow"]
+    bad = flow.copy()
+    bad[0, :] *= 0.5
+    assert any("not conserved" in p for p in routing.check_flow(net, bad, r.objective))
+    assert any("carries" in p for p in routing.check_flow(net, flow, r.objective * 0.9))
+
+
+def test_generators_are_seeded_connected_and_routable():
+    for make in (lambda s: data.waxman(20, seed=s), lambda s: data.grid(4, 5, seed=s),
+                 lambda s: data.random_geometric(20, seed=s)):
+        a, b = make(3), make(3)
+        np.testing.assert_array_equal(a.src, b.src)
+        np.testing.assert_array_equal(a.demand_volume, b.demand_volume)
+        a.check_demands_routable()
+        r = qb.solve(routing.min_mlu(a), backend="ortools", solver="HIGHS")
+        assert r.status == "optimal" and r.objective > 0
+
+
+def test_bad_network_data(tmp_path):
+    g = tmp_path / "x.graph"
+    g.write_text("NODES 2\nlabel x y\na 0 0\nb 1 1\n\nEDGES 1\nlabel src dest weight bw delay\ne0 0 5 1 10 1\n")
+    with pytest.raises(qb.FileFormatError, match=r"x.graph:8: edge e0 joins unknown node 5"):
+        data.load_repetita(g)
+    g.write_text("NODES 2\nlabel x y\na 0 0\nb 1 1\n\nEDGES 1\nlabel src dest weight bw delay\ne0 0 1 1 -10 1\n")
+    with pytest.raises(qb.FileFormatError, match="negative capacity"):
+        data.load_repetita(g)
+    g.write_text("NODES 2\nlabel x y\na 0 0\n")
+    with pytest.raises(qb.FileFormatError, match=r"x.graph:4: expected 'label x y'"):
+        data.load_repetita(g)
+    d = tmp_path / "x.demands"
+    g.write_text("NODES 2\nlabel x y\na 0 0\nb 1 1\n\nEDGES 1\nlabel src dest weight bw delay\ne0 0 1 1 10 1\n")
+    d.write_text("DEMANDS 1\nlabel src dest bw\nd0 0 7 5\n")
+    with pytest.raises(qb.FileFormatError, match=r"x.demands:3: demand d0 between unknown nodes"):
+        data.load_repetita(g, d)
+    d.write_text("DEMANDS 1\nlabel src dest bw\nd0 1 0 5\n")   # only the link 0 -> 1 exists
+    net = data.load_repetita(g, d)
+    with pytest.raises(qb.ModelError, match="demand 0 from b to a has no path"):
+        routing.min_mlu(net)
+    s = tmp_path / "bad.txt"
+    s.write_text("?SNDlib\nNODES (\n  A ( 0 0 )\n)\nLINKS (\n  L ( A B ) 0 0 0 0 ( 1 1 )\n)\n")
+    with pytest.raises(qb.FileFormatError, match=r"bad.txt:6: link L uses unknown node 'B'"):
+        data.load_sndlib(s)
+    with pytest.raises(qb.ModelError, match="capacity -1"):
+        Network("n", ["a", "b"], [0], [1], [-1.0])
+    with pytest.raises(qb.ModelError, match="no shipped REPETITA instance 'Mars'"):
+        data.repetita("Mars")
+
+
+@pytest.mark.parametrize("n, optimum", [(5, 65.5), (6, 101.0), pytest.param(7, 142.4, marks=pytest.mark.slow)])
+def test_qoblib_network_design_reaches_the_published_optimum(n, optimum):
+    m = network_design.qoblib(n)
+    r = qb.solve(m, backend="ortools", time_limit=600, seed=0)
+    assert r.status == "optimal" and r.objective == pytest.approx(optimum, abs=1e-6)
+    T = data.qoblib_demands(n)
+    assert network_design.check_design(T, m.arcs, r.values["x"]) == []
+    broken = r.values["x"].copy()
+    broken[np.flatnonzero(broken)[0]] = 0
+    assert network_design.check_design(T, m.arcs, broken) != []
