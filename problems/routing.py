@@ -103,3 +103,106 @@ def check_flow(net: Network, flow: np.ndarray, mlu: float, tol: float = 1e-6) ->
         e = int(np.flatnonzero(over)[0])
         problems.append(f"link {net.link_label(e)} carries {load[e]:g} > {mlu:g} x {net.capacity[e]:g}")
     return problems
+
+
+def k_shortest_paths(net: Network, k: int, demands: np.ndarray | None = None) -> tuple[list, np.ndarray]:
+    """Up to ``k`` loop-free shortest paths (by link cost) per demand.
+
+    Returns ``(paths, owner)``: ``paths[p]`` is the array of link ids of path p and
+    ``owner[p]`` its demand. Parallel links keep only the cheapest per direction.
+    """
+    import itertools
+
+    import networkx as nx
+
+    if k < 1:
+        raise ModelError(f"k must be >= 1, got {k}")
+    tail, head, link = net.arcs()
+    g = nx.DiGraph()
+    g.add_nodes_from(range(net.n_nodes))
+    for a in np.argsort(-net.cost[link], kind="stable"):   # cheapest parallel link is added last, wins
+        g.add_edge(int(tail[a]), int(head[a]), cost=float(net.cost[link[a]]), link=int(link[a]))
+    demands = np.flatnonzero(net.demand_volume > 0) if demands is None else np.asarray(demands)
+    paths, owner = [], []
+    for d in demands.tolist():
+        s, t = int(net.demand_src[d]), int(net.demand_dst[d])
+        try:
+            gen = nx.shortest_simple_paths(g, s, t, weight="cost")
+            found = list(itertools.islice(gen, k))
+        except nx.NetworkXNoPath:
+            raise ModelError(f"network {net.name!r}: demand {d} from {net.nodes[s]} to {net.nodes[t]} "
+                             "has no path (the pair is disconnected)") from None
+        for nodes in found:
+            paths.append(np.array([g[u][v]["link"] for u, v in zip(nodes[:-1], nodes[1:])], np.int64))
+            owner.append(d)
+    return paths, np.array(owner, np.int64)
+
+
+def kpath_routing(net: Network, k: int = 3, objective: str = "congestion",
+                  demands: np.ndarray | None = None) -> qb.Model:
+    """Unsplittable routing: each demand takes exactly one of its ``k`` shortest paths.
+
+    ``objective="congestion"`` minimizes ``sum_e (load_e / cap_e)^2`` (a QUBO-shaped model:
+    one-hot choices, quadratic link load); ``objective="mlu"`` minimizes the maximum
+    utilisation ``u`` with ``load_e <= cap_e u`` (a MILP). Variables: ``path[p]`` (binary,
+    one per candidate path), and ``mlu`` for the MILP form.
+    """
+    if objective not in ("congestion", "mlu"):
+        raise ModelError(f"objective must be 'congestion' or 'mlu', got {objective!r}")
+    paths, owner = k_shortest_paths(net, k, demands)
+    used = np.unique(owner)
+    P = len(paths)
+    counts = np.array([len(p) for p in paths])
+    inc = sp.csr_matrix((np.ones(counts.sum()), (np.repeat(np.arange(P), counts), np.concatenate(paths))),
+                        shape=(P, net.n_links))
+    choose = sp.csr_matrix((np.ones(P), (np.searchsorted(used, owner), np.arange(P))), shape=(len(used), P))
+    cap = np.where(net.capacity > 0, net.capacity, np.inf)
+    m = qb.Model(f"kpath-{objective}-{net.name}")
+    x = m.binary("path", P)
+    m.add(choose @ x == 1, name="one-path")
+    load = (net.demand_volume[owner] * x) @ inc                       # (links,)
+    if objective == "congestion":
+        m.minimize(((load / cap) ** 2).sum())
+    else:
+        u = m.continuous("mlu", lb=0)
+        m.add(load / cap - u <= 0, name="capacity")
+        m.minimize(u)
+    m.network, m.paths, m.path_owner = net, paths, owner
+    return m
+
+
+def interpret_paths(model: qb.Model, result) -> dict:
+    """Chosen path (as node names) per demand, link loads and utilisation."""
+    net, paths, owner = model.network, model.paths, model.path_owner
+    chosen = np.flatnonzero(np.asarray(result.values["path"]) > 0.5)
+    routes = {}
+    load = np.zeros(net.n_links)
+    for p in chosen.tolist():
+        d = int(owner[p])
+        links = paths[p]
+        routes[d] = [net.nodes[net.src[links[0]]]] + [net.nodes[net.dst[e]] for e in links]
+        np.add.at(load, links, net.demand_volume[d])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        util = np.where(net.capacity > 0, load / net.capacity, 0.0)
+    return {"routes": routes, "load": load, "utilisation": util, "mlu": float(util.max(initial=0))}
+
+
+def check_paths(net: Network, routes: dict, demands) -> list[str]:
+    """Independent check (no DSL): every demand has exactly one route, and each route is a
+    walk along existing links from the demand's source to its target."""
+    problems = []
+    links = set()
+    tail, head, _ = net.arcs()
+    for a, b in zip(tail.tolist(), head.tolist()):
+        links.add((net.nodes[a], net.nodes[b]))
+    for d in np.asarray(demands).tolist():
+        r = routes.get(d)
+        if r is None:
+            problems.append(f"demand {d} has no route")
+            continue
+        if r[0] != net.nodes[net.demand_src[d]] or r[-1] != net.nodes[net.demand_dst[d]]:
+            problems.append(f"demand {d}: route {r[0]}->{r[-1]} does not join its endpoints")
+        bad = [(u, v) for u, v in zip(r[:-1], r[1:]) if (u, v) not in links]
+        if bad:
+            problems.append(f"demand {d}: route uses missing link {bad[0]}")
+    return problems

@@ -98,6 +98,13 @@ class Expr:
 
     __hash__ = None  # type: ignore[assignment]
 
+    def __array__(self, dtype=None, copy=None):
+        # numpy/scipy see an expression as one opaque object, so ``scipy_matrix @ expr``
+        # returns NotImplemented and Python falls back to Expr.__rmatmul__
+        out = np.empty((), dtype=object)
+        out[()] = self
+        return out
+
     def __repr__(self) -> str:
         return f"<Expr shape={self.shape} degree={self.degree} terms={self.n_terms}>"
 

@@ -39,6 +39,7 @@ def test_arithmetic_matches_numpy(seed):
         (x @ sp.csr_matrix(B), X @ B),
         (x @ P.astype(float), X @ P),
         (A.T @ x, A.T @ X),
+        (sp.csr_matrix(A.T) @ x, A.T @ X),           # scipy on the left defers to the expression
         (np.ones(3) @ x, np.ones(3) @ X),
         (x[1:, ::2], X[1:, ::2]),
         (x[[0, 0, 2], [1, 1, 3]], X[[0, 0, 2], [1, 1, 3]]),   # fancy, with repeats

@@ -130,3 +130,35 @@ def test_qoblib_network_design_reaches_the_published_optimum(n, optimum):
     broken = r.values["x"].copy()
     broken[np.flatnonzero(broken)[0]] = 0
     assert network_design.check_design(T, m.arcs, broken) != []
+
+
+def test_kpath_routing_qubo_and_milp_agree_and_answers_check():
+    net = data.repetita("Abilene")
+    dem = np.arange(0, 110, 11)[:6]
+    m = routing.kpath_routing(net, k=2, objective="congestion", demands=dem)
+    q = qb.compile(m, "qubo")
+    assert q.n == len(m.paths) <= 12
+    results = {b: qb.solve(m, backend=b, seed=0) for b in ("exact", "anneal", "ortools")}
+    best = results["exact"].objective
+    for b, r in results.items():
+        assert r.feasible and r.objective == pytest.approx(best, rel=1e-9), b
+        ans = routing.interpret_paths(m, r)
+        assert routing.check_paths(net, ans["routes"], dem) == []
+        # the objective recomputed from the routes alone
+        assert (ans["utilisation"] ** 2).sum() == pytest.approx(best, rel=1e-9)
+    # the MILP form minimizes the maximum utilisation over the same candidate paths
+    mm = routing.kpath_routing(net, k=2, objective="mlu", demands=dem)
+    r = qb.solve(mm, backend="ortools")
+    assert r.objective == pytest.approx(routing.interpret_paths(mm, r)["mlu"], rel=1e-7)
+    assert r.objective <= routing.interpret_paths(m, results["exact"])["mlu"] + 1e-12
+    broken = dict(routing.interpret_paths(m, results["exact"])["routes"])
+    broken[int(dem[0])] = broken[int(dem[0])][::-1]
+    assert routing.check_paths(net, broken, dem) != []
+
+
+def test_kpath_routing_bad_input():
+    net = data.repetita("Abilene")
+    with pytest.raises(qb.ModelError, match="k must be >= 1"):
+        routing.kpath_routing(net, k=0)
+    with pytest.raises(qb.ModelError, match="objective must be"):
+        routing.kpath_routing(net, objective="latency")
