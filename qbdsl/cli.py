@@ -215,6 +215,39 @@ def cmd_solve(args, console) -> int:
     return 0
 
 
+def cmd_problem(args, console) -> int:
+    from rich.table import Table
+
+    from qbdsl.problems.catalog import CATALOG, build
+
+    if args.name == "LIST":
+        t = Table(title="qbdsl problems")
+        for col in ("name", "what", "--data"):
+            t.add_column(col)
+        for e in CATALOG.values():
+            t.add_row(e.name, e.summary, e.data_help)
+        console.print(t)
+        return 0
+    if args.data is None:
+        raise ModelError(f"problem {args.name!r} needs --data ({CATALOG[args.name].data_help if args.name in CATALOG else 'see LIST'})")
+    with console.status(f"building {args.name} on {args.data}"):
+        model = build(args.name, args.data, _options(args.opt or []))
+    console.print(model.summary())
+    if args.output:
+        if args.target is None:
+            raise ModelError("-o needs --target qubo|milp")
+        ir = _to_ir(model, args.target, args)
+        ir.save(args.output)
+        console.print(f"[green]wrote[/] {args.output}: {ir.summary()}")
+    if args.solve:
+        r = _with_progress(console, f"solving with {args.backend}", args.time_limit,
+                           lambda: __import__("qbdsl").solve(model, backend=args.backend, time_limit=args.time_limit,
+                                                             seed=args.seed))
+        console.print(f"{r.backend}: status {r.status}, objective {r.objective:.6g}, feasible {r.feasible}, "
+                      f"solve {r.timings['solve']:.3f} s")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="qbdsl", description="Compile and inspect qbdsl models.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -236,6 +269,19 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--fallback", nargs="*", default=None, help="backends to try if this one fails or times out")
     s.add_argument("--opt", action="append", metavar="KEY=VALUE", help="a backend option, e.g. num_reads=50")
     s.add_argument("-o", "--output", default=None, help="write the solution as JSON")
+    pr = sub.add_parser("problem", help="build a library problem on shipped data: LIST, or NAME --data ...")
+    pr.add_argument("name", help="LIST, or a problem name such as routing.min-mlu")
+    pr.add_argument("--data", help="network name / instance size (see LIST)")
+    pr.add_argument("--opt", action="append", metavar="KEY=VALUE", help="problem option, e.g. k=4")
+    pr.add_argument("--target", choices=("qubo", "milp"))
+    pr.add_argument("-o", "--output")
+    pr.add_argument("--encoding", default="binary", choices=("binary", "unary", "one-hot", "domain-wall"))
+    pr.add_argument("--penalty", default="auto")
+    pr.add_argument("--inequality", default="slack", choices=("slack", "unbalanced"))
+    pr.add_argument("--solve", action="store_true")
+    pr.add_argument("--backend", default="auto")
+    pr.add_argument("--time-limit", type=float, default=None)
+    pr.add_argument("--seed", type=int, default=None)
     return p
 
 
@@ -245,7 +291,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     console = Console(stderr=False)
     err = Console(stderr=True)
-    handlers = {"compile": cmd_compile, "info": cmd_info, "solve": cmd_solve}
+    handlers = {"compile": cmd_compile, "info": cmd_info, "solve": cmd_solve, "problem": cmd_problem}
     try:
         return handlers[args.command](args, console)
     except (ModelError, BackendError) as exc:

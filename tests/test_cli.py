@@ -90,3 +90,20 @@ def test_progress_wrapper_returns_and_reraises():
     assert _with_progress(console, "x", None, lambda: (time.sleep(0.2), 6)[1], delay=0.05) == 6
     with pytest.raises(qb.ModelError, match="inner"):
         _with_progress(console, "x", None, lambda: (_ for _ in ()).throw(qb.ModelError("inner")), delay=0.05)
+
+
+def test_problem_list_build_write_and_solve(tmp_path, capsys):
+    assert main(["problem", "LIST"]) == 0
+    out = capsys.readouterr().out
+    assert "routing.min-mlu" in out and "network-design.qoblib" in out
+    assert main(["problem", "routing.min-mlu", "--data", "Abilene", "--target", "milp", "-o",
+                 str(tmp_path / "ab.mps"), "--solve", "--backend", "ortools"]) == 0
+    out = capsys.readouterr().out
+    assert "objective 0.899999" in out
+    assert qb.load(tmp_path / "ab.mps").var("flow").shape == (11, 28)
+    assert main(["problem", "routing.kpath", "--data", "Abilene", "--opt", "k=2", "--opt", "demands=5",
+                 "--target", "qubo", "-o", str(tmp_path / "kp.qubo")]) == 0
+    assert qb.load(tmp_path / "kp.qubo").n <= 10
+    assert main(["problem", "routing.min-mlu", "--data", "Atlantis"]) == 2
+    assert "unknown network 'Atlantis'" in capsys.readouterr().err
+    assert main(["problem", "routing.teleport", "--data", "Abilene"]) == 2

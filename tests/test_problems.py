@@ -162,3 +162,13 @@ def test_kpath_routing_bad_input():
         routing.kpath_routing(net, k=0)
     with pytest.raises(qb.ModelError, match="objective must be"):
         routing.kpath_routing(net, objective="latency")
+
+
+def test_utilisation_plot_is_written(tmp_path):
+    from qbdsl.problems import plot
+
+    net = data.repetita("Nsfnet")
+    m = routing.min_mlu(net)
+    ans = routing.interpret_mlu(m, qb.solve(m, backend="ortools", solver="HIGHS"))
+    png = plot.plot_utilisation(net, ans["utilisation"], tmp_path / "u.png")
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 10_000

@@ -1,0 +1,51 @@
+"""Problems by name, for the CLI: ``qbdsl problem LIST`` and ``qbdsl problem NAME --data ...``."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+from qbdsl.errors import ModelError
+
+from . import data, network_design, routing
+
+
+def _network(name: str):
+    """A shipped network by name: REPETITA first, then SNDlib, or ``waxman:N`` / ``grid:RxC``."""
+    if name.startswith("waxman:"):
+        return data.waxman(int(name.split(":")[1]))
+    if name.startswith("grid:"):
+        r, c = name.split(":")[1].lower().split("x")
+        return data.grid(int(r), int(c))
+    if name.lower() in {n.lower() for n in data.REPETITA}:
+        return data.repetita(name)
+    if name.lower() in data.SNDLIB:
+        return data.sndlib(name)
+    raise ModelError(f"unknown network {name!r}; shipped: {', '.join(data.REPETITA + data.SNDLIB)}, "
+                     "or waxman:N, grid:RxC")
+
+
+@dataclass
+class Entry:
+    name: str
+    summary: str
+    data_help: str
+    build: Callable[[str, dict], object]
+
+
+CATALOG = {e.name: e for e in [
+    Entry("routing.min-mlu", "splittable min-max link utilisation (LP)", "a network name",
+          lambda d, o: routing.min_mlu(_network(d))),
+    Entry("routing.kpath", "one of k shortest paths per demand; congestion (QUBO-shaped) or mlu (MILP)",
+          "a network name; options k=3, objective=congestion|mlu, demands=N (first N demands)",
+          lambda d, o: routing.kpath_routing(
+              _network(d), k=int(o.get("k", 3)), objective=o.get("objective", "congestion"),
+              demands=None if "demands" not in o else __import__("numpy").arange(int(o["demands"])))),
+    Entry("network-design.qoblib", "QOBLIB degree-constrained network design (MILP)", "n, 5..24",
+          lambda d, o: network_design.qoblib(int(d))),
+]}
+
+
+def build(name: str, data_arg: str, options: dict | None = None):
+    if name not in CATALOG:
+        raise ModelError(f"unknown problem {name!r}; known: {', '.join(CATALOG)}")
+    return CATALOG[name].build(data_arg, options or {})

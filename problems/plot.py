@@ -1,0 +1,49 @@
+"""Plots of answers in the network's terms (matplotlib, headless)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from .network import Network
+
+
+def plot_utilisation(net: Network, utilisation: np.ndarray, path, title: str | None = None) -> Path:
+    """Topology with every link coloured by its utilisation; saved to ``path`` (PNG/PDF/SVG)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.collections import LineCollection
+
+    pos = net.pos if net.pos is not None else _circle(net.n_nodes)
+    util = np.asarray(utilisation, float)
+    fig, ax = plt.subplots(figsize=(8, 5.5))
+    # directed links: draw each direction slightly offset so both stay visible
+    a, b = pos[net.src], pos[net.dst]
+    d = b - a
+    normal = np.stack([-d[:, 1], d[:, 0]], 1)
+    normal /= np.maximum(np.linalg.norm(normal, axis=1, keepdims=True), 1e-12)
+    off = 0.006 * np.ptp(pos, axis=0).max() * normal * (1 if net.directed else 0)
+    segs = np.stack([a + off, b + off], 1)
+    vmax = max(1.0, float(util.max(initial=0)))
+    lc = LineCollection(segs, array=util, cmap="RdYlGn_r", linewidths=2.5, norm=plt.Normalize(0, vmax))
+    ax.add_collection(lc)
+    ax.scatter(pos[:, 0], pos[:, 1], s=30, c="k", zorder=3)
+    for i, name in enumerate(net.nodes):
+        ax.annotate(name.split("_", 1)[-1], pos[i], fontsize=7, xytext=(3, 3), textcoords="offset points")
+    fig.colorbar(lc, ax=ax, label="link utilisation")
+    ax.set_title(title or f"{net.name}: max utilisation {util.max(initial=0):.3f}")
+    ax.set_aspect("equal", adjustable="datalim")
+    ax.autoscale()
+    ax.set_xticks([])
+    ax.set_yticks([])
+    path = Path(path)
+    fig.savefig(path, dpi=120, bbox_inches="tight")
+    plt.close(fig)
+    return path
+
+
+def _circle(n: int) -> np.ndarray:
+    t = 2 * np.pi * np.arange(n) / max(n, 1)
+    return np.stack([np.cos(t), np.sin(t)], 1)
