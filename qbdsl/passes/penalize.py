@@ -70,7 +70,7 @@ def _linear_rows(block, what: str):
 
 def _row_label(block, r: int) -> str:
     if block.shape:
-        return f"{block.name}{list(np.unravel_index(r, block.shape))}"
+        return f"{block.name}{[int(i) for i in np.unravel_index(r, block.shape)]}"
     return block.name
 
 
