@@ -6,7 +6,7 @@ from typing import Callable
 
 from qbdsl.errors import ModelError
 
-from . import data, network_design, routing
+from . import data, network_design, ran, routing
 
 
 def _network(name: str):
@@ -40,6 +40,16 @@ CATALOG = {e.name: e for e in [
           lambda d, o: routing.kpath_routing(
               _network(d), k=int(o.get("k", 3)), objective=o.get("objective", "congestion"),
               demands=None if "demands" not in o else __import__("numpy").arange(int(o["demands"])))),
+    Entry("routing.capacity-design", "SNDlib module installation at minimum cost (MILP)", "an SNDlib network name",
+          lambda d, o: routing.capacity_design(_network(d))),
+    Entry("ran.min-power", "RAN power control: min total power under SINR targets (MILP)",
+          "K links (3GPP UMi channels); options seed=0, gamma=2, levels=4",
+          lambda d, o: ran.min_power(ran.umi_channels(int(d), seed=int(o.get("seed", 0)),
+                                                      n_levels=int(o.get("levels", 4))), float(o.get("gamma", 2.0)))),
+    Entry("ran.sum-rate", "RAN power control: pairwise sum-rate surrogate (QUBO)",
+          "K links (3GPP UMi channels); options seed=0, levels=4",
+          lambda d, o: ran.sum_rate_qubo(ran.umi_channels(int(d), seed=int(o.get("seed", 0)),
+                                                          n_levels=int(o.get("levels", 4))))),
     Entry("network-design.qoblib", "QOBLIB degree-constrained network design (MILP)", "n, 5..24",
           lambda d, o: network_design.qoblib(int(d))),
 ]}

@@ -32,6 +32,7 @@ class Network:
     link_names: list[str] | None = None
     modules: list[tuple[np.ndarray, np.ndarray]] | None = None   # per link: (capacities, costs)
     setup_cost: np.ndarray | None = None
+    pre_capacity: np.ndarray | None = None   # SNDlib pre-installed capacity per link
 
     def __post_init__(self):
         self.src = np.asarray(self.src, np.int64)

@@ -206,3 +206,66 @@ def check_paths(net: Network, routes: dict, demands) -> list[str]:
         if bad:
             problems.append(f"demand {d}: route uses missing link {bad[0]}")
     return problems
+
+
+def capacity_design(net: Network, max_modules: int | None = None) -> qb.Model:
+    """SNDlib-style capacity installation: choose how many modules of each type to install
+    on every link (integer ``modules[e, t]``) so all demands route (splittable, source-
+    aggregated ``flow``), at minimum module cost plus per-unit routing cost.
+
+    Both directions of an undirected link share its capacity, pre-installed capacity
+    included. Setup costs and path-length limits of SNDlib are not modelled (documented in
+    the README). ``max_modules`` bounds each count (default: enough for all traffic).
+    """
+    if net.modules is None:
+        raise ModelError(f"network {net.name!r} has no link modules (SNDlib networks do)")
+    net.check_demands_routable()
+    tail, head, link = net.arcs()
+    sources, b = _supplies(net)
+    T = max(len(caps) for caps, _ in net.modules)
+    cap = np.zeros((net.n_links, T))
+    cost = np.zeros((net.n_links, T))
+    for e, (c, k) in enumerate(net.modules):
+        cap[e, :len(c)], cost[e, :len(c)] = c, k
+    pre = net.pre_capacity if net.pre_capacity is not None else np.zeros(net.n_links)
+    total = net.demand_volume.sum()
+    with np.errstate(divide="ignore"):
+        ub = np.where(cap > 0, np.ceil(total / np.where(cap > 0, cap, 1)), 0)
+    if max_modules is not None:
+        ub = np.minimum(ub, max_modules)
+    unit = float(np.median(cap[cap > 0])) if np.any(cap > 0) else 1.0
+    m = qb.Model(f"capacity-design-{net.name}")
+    y = m.integer("modules", (net.n_links, T), lb=0, ub=ub)
+    flow = m.continuous("flow", (len(sources), len(tail)), lb=0)
+    m.add(flow @ net.incidence().T == b / unit, name="conservation")
+    to_link = sp.csr_matrix((np.ones(len(link)), (np.arange(len(link)), link)), shape=(len(link), net.n_links))
+    load = flow.sum(axis=0) @ to_link
+    m.add(load - ((cap / unit) * y).sum(axis=1) <= pre / unit, name="capacity")
+    m.minimize((cost * y).sum() + (net.cost * unit * load).sum())
+    m.network, m.unit, m.module_capacity = net, unit, cap
+    return m
+
+
+def check_capacity_design(net: Network, modules: np.ndarray, flow: np.ndarray, module_capacity: np.ndarray,
+                          tol: float = 1e-6) -> list[str]:
+    """Independent check (no DSL): flows conserve and each link's load fits its capacity
+    (pre-installed plus installed modules)."""
+    installed = (np.asarray(modules) * module_capacity).sum(axis=1)
+    if net.pre_capacity is not None:
+        installed = installed + net.pre_capacity
+    problems = []
+    tail, head, _ = net.arcs()
+    sources, b = _supplies(net)
+    scale = max(1.0, float(net.demand_volume.max(initial=0)))
+    for s in range(len(sources)):
+        net_out = np.bincount(tail, weights=flow[s], minlength=net.n_nodes) - \
+            np.bincount(head, weights=flow[s], minlength=net.n_nodes)
+        if np.any(np.abs(net_out - b[s]) > tol * scale):
+            problems.append(f"flow from {net.nodes[sources[s]]} is not conserved")
+            break
+    load = link_loads(net, flow)
+    over = load > installed + tol * scale
+    if over.any():
+        e = int(np.flatnonzero(over)[0])
+        problems.append(f"link {net.link_label(e)} carries {load[e]:g} > installed {installed[e]:g}")
+    return problems

@@ -215,3 +215,27 @@ def test_ran_bad_input_names_the_link():
         ran.min_power(ran.Channels(G, 1e-9, np.array([0, 1.0])), 1.0)
     with pytest.raises(qb.ModelError, match="link 1 has no direct gain"):
         ran.Channels(np.array([[1.0, 0.1], [0.1, 0.0]]), 1e-9, np.array([0, 1.0]))
+
+
+@pytest.mark.parametrize("name", ["polska", "abilene"])
+def test_sndlib_capacity_design_routes_everything_within_installed_capacity(name):
+    net = data.sndlib(name)
+    m = routing.capacity_design(net)
+    r = qb.solve(m, backend="ortools", time_limit=60, seed=0)
+    assert r.status == "optimal"
+    flow = np.maximum(np.asarray(r.values["flow"]) * m.unit, 0)
+    mods = r.values["modules"]
+    assert routing.check_capacity_design(net, mods, flow, m.module_capacity) == []
+    # the objective is the module cost (routing costs are zero in these files)
+    assert r.objective == pytest.approx((mods * np.array([np.pad(k, (0, mods.shape[1] - len(k)))
+                                                           for _, k in net.modules])).sum(), rel=1e-9)
+    fewer = mods.copy()
+    e = int(np.argmax(routing.link_loads(net, flow)))
+    fewer[e] = 0
+    if net.pre_capacity[e] == 0:
+        assert routing.check_capacity_design(net, fewer, flow, m.module_capacity) != []
+
+
+def test_capacity_design_needs_modules():
+    with pytest.raises(qb.ModelError, match="no link modules"):
+        routing.capacity_design(data.repetita("Abilene"))

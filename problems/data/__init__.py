@@ -186,7 +186,7 @@ def load_sndlib(path, name: str | None = None) -> Network:
     return Network(name or path.name.split(".")[0], nodes, np.array([l[1] for l in links]),
                    np.array([l[2] for l in links]), cap, False, np.array([l[4] for l in links]), np.array(pos),
                    d[:, 0].astype(np.int64), d[:, 1].astype(np.int64), d[:, 2], [l[0] for l in links],
-                   [(l[6], l[7]) for l in links], np.array([l[5] for l in links]))
+                   [(l[6], l[7]) for l in links], np.array([l[5] for l in links]), np.array([l[3] for l in links]))
 
 
 def load_qoblib_demands(path=None) -> np.ndarray:
