@@ -6,7 +6,7 @@ from typing import Callable
 
 from qbdsl.errors import ModelError
 
-from . import data, network_design, ran, routing
+from . import data, network_design, ran, routing, slicing
 
 
 def _network(name: str):
@@ -50,6 +50,11 @@ CATALOG = {e.name: e for e in [
           "K links (3GPP UMi channels); options seed=0, levels=4",
           lambda d, o: ran.sum_rate_qubo(ran.umi_channels(int(d), seed=int(o.get("seed", 0)),
                                                           n_levels=int(o.get("levels", 4))))),
+    Entry("slicing.placement", "place VNF chains on a substrate: revenue, CPU and link bandwidth (MILP)",
+          "a network name; options slices=4, seed=0, cpu=8 (per node)",
+          lambda d, o: slicing.slice_placement(_network(d), slicing.random_slices(int(o.get("slices", 4)),
+                                                                                  int(o.get("seed", 0))),
+                                               float(o.get("cpu", 8.0)), node_cost=0.1)),
     Entry("network-design.qoblib", "QOBLIB degree-constrained network design (MILP)", "n, 5..24",
           lambda d, o: network_design.qoblib(int(d))),
 ]}

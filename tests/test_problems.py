@@ -239,3 +239,38 @@ def test_sndlib_capacity_design_routes_everything_within_installed_capacity(name
 def test_capacity_design_needs_modules():
     with pytest.raises(qb.ModelError, match="no link modules"):
         routing.capacity_design(data.repetita("Abilene"))
+
+
+def test_slice_placement_qubo_and_milp_agree_and_placements_check():
+    from qbdsl.problems import slicing
+
+    net = data.grid(1, 3, seed=0)
+    net.capacity[:] = 4.0
+    sl = slicing.random_slices(2, seed=3, length=(2, 2), cpu=(1, 3), bandwidth=(1, 3))
+    m = slicing.slice_placement(net, sl, cpu_capacity=4.0, node_cost=[0.5, 0.1, 0.3],
+                                link_capacity=False, bandwidth_cost=0.25)
+    q = qb.compile(m, "qubo")
+    assert q.n <= 24
+    ex = qb.solve(q, backend="exact")
+    ot = qb.solve(m, backend="ortools")
+    assert ex.feasible and ex.objective == pytest.approx(ot.objective, abs=1e-9)
+    a = slicing.interpret_placement(m, ex)
+    assert slicing.check_placement(net, sl, 4.0, a["node"], a["accepted"], link_capacity=False) == []
+    # hard link capacities: MILP only, and the answer passes the independent check
+    mh = slicing.slice_placement(net, sl, cpu_capacity=4.0, node_cost=0.1)
+    with pytest.raises(qb.UnsupportedTermError, match="'bandwidth' is quadratic"):
+        qb.compile(mh, "qubo")
+    r = qb.solve(mh, backend="ortools")
+    a = slicing.interpret_placement(mh, r)
+    assert r.status == "optimal" and slicing.check_placement(net, sl, 4.0, a["node"], a["accepted"]) == []
+    bad = a["node"].copy()
+    bad[0] = -1 if bad[0] >= 0 else 0
+    assert slicing.check_placement(net, sl, 4.0, bad, a["accepted"]) != []
+
+
+def test_slice_that_cannot_fit_anywhere():
+    from qbdsl.problems import slicing
+
+    sl = slicing.random_slices(1, seed=0, cpu=(5, 5))
+    with pytest.raises(qb.ModelError, match="slice 0 cannot fit anywhere: VNF 0 needs 5 CPU"):
+        slicing.slice_placement(data.grid(2, 2), sl, cpu_capacity=4.0)

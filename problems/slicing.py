@@ -1,0 +1,157 @@
+"""Network slicing: place chains of virtual functions (VNFs) on a substrate network.
+
+Each slice is a chain of VNFs with CPU demands and a bandwidth between consecutive VNFs.
+Variables: ``place[f, v]`` (VNF f on node v, one-hot), ``accept[s]`` (revenue objective).
+Bandwidth between two placed VNFs follows the substrate's shortest path between their
+nodes (k = 1 routing; nothing when they share a node), so a link's load is quadratic in
+the placement: a QUBO-shaped objective, and for hard link capacities a constraint the MILP
+target linearizes (a QUBO target cannot take quadratic constraints and says so).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+import qbdsl as qb
+from qbdsl.errors import ModelError
+
+from .network import Network
+
+
+@dataclass
+class Slices:
+    vnf_slice: np.ndarray      # (F,) slice of each VNF
+    vnf_cpu: np.ndarray        # (F,) CPU demand
+    vlink: np.ndarray          # (V, 2) VNF endpoints of each virtual link
+    vlink_bw: np.ndarray       # (V,) bandwidth
+    revenue: np.ndarray        # (S,)
+
+    @property
+    def n_slices(self) -> int:
+        return len(self.revenue)
+
+
+def random_slices(n_slices: int, seed: int = 0, length=(2, 4), cpu=(1, 4), bandwidth=(1, 5)) -> Slices:
+    """Seeded random chains; revenue = total CPU + total bandwidth of the slice."""
+    rng = np.random.default_rng(seed)
+    sizes = rng.integers(length[0], length[1] + 1, n_slices)
+    vnf_slice = np.repeat(np.arange(n_slices), sizes)
+    vnf_cpu = rng.integers(cpu[0], cpu[1] + 1, len(vnf_slice)).astype(float)
+    first = np.cumsum(sizes) - sizes
+    a = np.concatenate([first[s] + np.arange(sizes[s] - 1) for s in range(n_slices)]).astype(np.int64)
+    vlink = np.stack([a, a + 1], 1) if len(a) else np.zeros((0, 2), np.int64)
+    bw = rng.integers(bandwidth[0], bandwidth[1] + 1, len(a)).astype(float)
+    revenue = np.bincount(vnf_slice, weights=vnf_cpu, minlength=n_slices) + \
+        np.bincount(vnf_slice[vlink[:, 0]], weights=bw, minlength=n_slices)
+    return Slices(vnf_slice, vnf_cpu, vlink, bw, revenue)
+
+
+def shortest_path_links(net: Network) -> sp.csr_matrix:
+    """R[(u, v), e] = 1 when link e is on the (cost-)shortest path from u to v."""
+    import networkx as nx
+
+    tail, head, link = net.arcs()
+    g = nx.DiGraph()
+    g.add_nodes_from(range(net.n_nodes))
+    for a in np.argsort(-net.cost[link], kind="stable"):
+        g.add_edge(int(tail[a]), int(head[a]), cost=float(net.cost[link[a]]), link=int(link[a]))
+    rows, cols = [], []
+    n = net.n_nodes
+    for u, paths in nx.all_pairs_dijkstra_path(g, weight="cost"):
+        for v, nodes in paths.items():
+            for x, y in zip(nodes[:-1], nodes[1:]):
+                rows.append(u * n + v)
+                cols.append(g[x][y]["link"])
+    return sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(n * n, net.n_links))
+
+
+def slice_placement(net: Network, slices: Slices, cpu_capacity, node_cost=None, objective: str = "revenue",
+                    link_capacity: bool = True, bandwidth_cost: float = 0.0) -> qb.Model:
+    """Place slices on ``net``.
+
+    ``objective="revenue"``: maximize accepted revenue minus costs (slices may be rejected);
+    ``"cost"``: accept every slice at minimum cost. ``link_capacity`` adds the quadratic
+    bandwidth constraints (MILP target); ``bandwidth_cost`` puts ``cost * bandwidth-km`` in
+    the objective instead (QUBO-friendly).
+    """
+    if objective not in ("revenue", "cost"):
+        raise ModelError(f"objective must be 'revenue' or 'cost', got {objective!r}")
+    n = net.n_nodes
+    cpu_capacity = np.broadcast_to(np.asarray(cpu_capacity, float), (n,))
+    node_cost = np.zeros(n) if node_cost is None else np.broadcast_to(np.asarray(node_cost, float), (n,))
+    if slices.vnf_cpu.max(initial=0) > cpu_capacity.max():
+        f = int(np.argmax(slices.vnf_cpu))
+        raise ModelError(f"slice {int(slices.vnf_slice[f])} cannot fit anywhere: VNF {f} needs "
+                         f"{slices.vnf_cpu[f]:g} CPU, the largest node has {cpu_capacity.max():g}")
+    F = len(slices.vnf_cpu)
+    m = qb.Model(f"slicing-{objective}-{net.name}")
+    place = m.binary("place", (F, n))
+    if objective == "revenue":
+        accept = m.binary("accept", slices.n_slices)
+        m.add(place.sum(axis=1) - accept[slices.vnf_slice] == 0, name="place-once")
+    else:
+        m.add(place.sum(axis=1) == 1, name="place-once")
+    m.add((slices.vnf_cpu[:, None] * place).sum(axis=0) <= cpu_capacity, name="cpu")
+    cost = (slices.vnf_cpu[:, None] * node_cost[None, :] * place).sum()
+    if len(slices.vlink_bw) and (link_capacity or bandwidth_cost):
+        R = shortest_path_links(net)                                         # (n*n, E)
+        pa, pb = place[slices.vlink[:, 0]], place[slices.vlink[:, 1]]       # (V, n)
+        pairs = pa[:, :, None] * pb[:, None, :]                              # (V, n, n) quadratic
+        traffic = (slices.vlink_bw[:, None, None] * pairs).reshape(len(slices.vlink_bw), n * n).sum(axis=0)
+        load = traffic @ R                                                   # (E,)
+        if link_capacity:
+            m.add(load <= net.capacity, name="bandwidth")
+        if bandwidth_cost:
+            cost = cost + bandwidth_cost * (net.cost * load).sum()
+    if objective == "revenue":
+        m.maximize((slices.revenue * accept).sum() - cost)
+    else:
+        m.minimize(cost)
+    m.network, m.slices, m.cpu_capacity = net, slices, cpu_capacity
+    return m
+
+
+def interpret_placement(model: qb.Model, result) -> dict:
+    place = np.asarray(result.values["place"])
+    node = np.where(place.sum(axis=1) > 0, place.argmax(axis=1), -1)
+    accepted = (np.asarray(result.values["accept"]).astype(bool) if "accept" in result.values
+                else np.ones(model.slices.n_slices, bool))
+    return {"node": node, "accepted": accepted}
+
+
+def check_placement(net: Network, slices: Slices, cpu_capacity, node: np.ndarray, accepted: np.ndarray,
+                    link_capacity: bool = True) -> list[str]:
+    """Independent check (no DSL): accepted slices fully placed, rejected ones not at all,
+    node CPU within capacity, link bandwidth (shortest paths) within capacity."""
+    import networkx as nx
+
+    problems = []
+    node = np.asarray(node)
+    placed = node >= 0
+    want = np.asarray(accepted)[slices.vnf_slice]
+    if np.any(placed != want):
+        f = int(np.flatnonzero(placed != want)[0])
+        problems.append(f"VNF {f} of slice {int(slices.vnf_slice[f])} is {'placed' if placed[f] else 'unplaced'} "
+                        f"but the slice is {'accepted' if want[f] else 'rejected'}")
+    used = np.bincount(node[placed], weights=slices.vnf_cpu[placed], minlength=net.n_nodes)
+    cap = np.broadcast_to(np.asarray(cpu_capacity, float), (net.n_nodes,))
+    if np.any(used > cap + 1e-9):
+        v = int(np.flatnonzero(used > cap + 1e-9)[0])
+        problems.append(f"node {net.nodes[v]} uses {used[v]:g} CPU > {cap[v]:g}")
+    if link_capacity:
+        g = nx.DiGraph()
+        tail, head, link = net.arcs()
+        for a in np.argsort(-net.cost[link], kind="stable"):
+            g.add_edge(int(tail[a]), int(head[a]), cost=float(net.cost[link[a]]), link=int(link[a]))
+        load = np.zeros(net.n_links)
+        for (a, b), bw in zip(slices.vlink.tolist(), slices.vlink_bw.tolist()):
+            if placed[a] and placed[b] and node[a] != node[b]:
+                path = nx.dijkstra_path(g, int(node[a]), int(node[b]), weight="cost")
+                for x, y in zip(path[:-1], path[1:]):
+                    load[g[x][y]["link"]] += bw
+        if np.any(load > net.capacity + 1e-9):
+            e = int(np.flatnonzero(load > net.capacity + 1e-9)[0])
+            problems.append(f"link {net.link_label(e)} carries {load[e]:g} > {net.capacity[e]:g}")
+    return problems
