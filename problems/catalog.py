@@ -6,7 +6,7 @@ from typing import Callable
 
 from qbdsl.errors import ModelError
 
-from . import data, network_design, ran, routing, slicing
+from . import data, network_design, ran, routing, scheduling, slicing
 
 
 def _network(name: str):
@@ -55,6 +55,12 @@ CATALOG = {e.name: e for e in [
           lambda d, o: slicing.slice_placement(_network(d), slicing.random_slices(int(o.get("slices", 4)),
                                                                                   int(o.get("seed", 0))),
                                                float(o.get("cpu", 8.0)), node_cost=0.1)),
+    Entry("scheduling.qpu", "quantum jobs (or shot batches) on heterogeneous QPUs by deadline (MILP/QUBO)",
+          "number of jobs; options seed=0, horizon=20, tightness=2, slot=0.5, batches=1",
+          lambda d, o: scheduling.schedule_model(
+              scheduling.random_jobs(int(d), int(o.get("seed", 0)), float(o.get("horizon", 20)),
+                                     float(o.get("tightness", 2.0))),
+              scheduling.default_fleet(), float(o.get("slot", 0.5)), batches=int(o.get("batches", 1)))),
     Entry("network-design.qoblib", "QOBLIB degree-constrained network design (MILP)", "n, 5..24",
           lambda d, o: network_design.qoblib(int(d))),
 ]}

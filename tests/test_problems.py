@@ -274,3 +274,43 @@ def test_slice_that_cannot_fit_anywhere():
     sl = slicing.random_slices(1, seed=0, cpu=(5, 5))
     with pytest.raises(qb.ModelError, match="slice 0 cannot fit anywhere: VNF 0 needs 5 CPU"):
         slicing.slice_placement(data.grid(2, 2), sl, cpu_capacity=4.0)
+
+
+def test_quantum_scheduling_exact_qubo_and_milp_agree_and_schedules_check():
+    from qbdsl.problems import scheduling as sc
+
+    fleet = sc.Fleet(["a", "b"], np.array([10, 20]), np.array([100.0, 50.0]), np.array([0.99, 0.98]))
+    jobs = sc.Jobs(qubits=np.array([5, 15, 8]), depth=np.array([10, 10, 10]), shots=np.array([10.0, 10.0, 20.0]),
+                   arrival=np.array([0.0, 0.0, 1.0]), deadline=np.array([2.0, 2.0, 3.0]))
+    m = sc.schedule_model(jobs, fleet, slot=1.0)
+    q = qb.compile(m, "qubo")
+    assert q.n <= 24
+    ex = qb.solve(q, backend="exact")
+    ot = qb.solve(m, backend="ortools")
+    assert ex.feasible and ot.status == "optimal" and ex.objective == ot.objective
+    for r in (ex, ot):
+        a = sc.interpret_schedule(m, r)
+        assert sc.check_schedule(jobs, fleet, a["runs"], a["served"]) == []
+    # job 1 (15 qubits) only fits b (2 s from t=0), job 0 then runs on a
+    assert ot.objective >= 2
+    a = sc.interpret_schedule(m, ot)
+    clash = [(j, "b", 0.0, 2.0) for j in (0, 1)]
+    assert sc.check_schedule(jobs, fleet, clash, [0, 1]) != []
+
+
+def test_scheduling_with_shot_batches_and_the_default_fleet():
+    from qbdsl.problems import scheduling as sc
+
+    fleet = sc.default_fleet()
+    jobs = sc.random_jobs(12, seed=0, horizon=20, tightness=1.5)
+    served = {}
+    for batches in (1, 2):
+        m = sc.schedule_model(jobs, fleet, slot=0.5, batches=batches)
+        r = qb.solve(m, backend="ortools", time_limit=60)
+        a = sc.interpret_schedule(m, r)
+        assert r.status == "optimal"
+        assert sc.check_schedule(jobs, fleet, a["runs"], a["served"], batches) == []
+        served[batches] = r.objective
+    assert served[1] >= 1 and served[2] >= 1
+    with pytest.raises(qb.ModelError, match="slot length must be positive"):
+        sc.schedule_model(jobs, fleet, slot=0)

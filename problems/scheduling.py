@@ -1,0 +1,144 @@
+"""Quantum job scheduling: jobs (or their shot batches) onto heterogeneous QPUs over time slots,
+maximizing the number of jobs finished by their deadlines.
+
+A job has qubits, circuit depth, shots, an arrival time and a deadline. A QPU has a qubit
+count and a speed in layer-shots per second (CLOPS-like), so a batch of ``shots`` shots of
+a depth-``d`` circuit runs ``d * shots / speed`` seconds, rounded up to whole slots. With
+``batches = B`` a job's shots split into B equal batches that may run on different QPUs;
+the job counts as served when all its batches finish by the deadline.
+
+Variables: ``start[i]`` (binary, one per feasible (batch, QPU, start slot): fits the QPU,
+starts after arrival, ends by the deadline) and ``served[j]``. Constraints: each batch
+starts at most once, a QPU runs one batch per slot, a served job has all its batches.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+import qbdsl as qb
+from qbdsl._ragged import ragged_arange
+from qbdsl.errors import ModelError
+
+
+@dataclass
+class Fleet:
+    names: list[str]
+    qubits: np.ndarray
+    speed: np.ndarray          # layer-shots per second
+    fidelity: np.ndarray       # two-qubit gate fidelity (reported, not optimized here)
+
+
+@dataclass
+class Jobs:
+    qubits: np.ndarray
+    depth: np.ndarray
+    shots: np.ndarray
+    arrival: np.ndarray        # seconds
+    deadline: np.ndarray       # seconds
+
+
+def default_fleet() -> Fleet:
+    """Three IBM-class devices (qubits and CLOPS as published for Heron r2, Eagle r3, Falcon r5 class)."""
+    return Fleet(["heron", "eagle", "falcon"], np.array([156, 127, 27]), np.array([250e3, 30e3, 15e3]),
+                 np.array([0.997, 0.993, 0.99]))
+
+
+def random_jobs(n: int, seed: int = 0, horizon: float = 60.0, tightness: float = 2.0, fleet: Fleet | None = None) -> Jobs:
+    """Seeded jobs arriving uniformly over ``horizon`` s; deadline = arrival + tightness x the
+    fastest possible run time on a QPU that fits the job."""
+    fleet = fleet or default_fleet()
+    rng = np.random.default_rng(seed)
+    qubits = rng.integers(5, fleet.qubits.max() + 1, n)
+    depth = rng.integers(10, 200, n)
+    shots = rng.choice([1000, 2000, 4000, 8000], n)
+    arrival = np.sort(rng.uniform(0, horizon, n))
+    fastest = np.array([min(d * s / sp_ for q_, sp_ in zip(fleet.qubits, fleet.speed) if q_ >= q)
+                        for q, d, s in zip(qubits, depth, shots)])
+    return Jobs(qubits, depth, shots.astype(float), arrival, arrival + tightness * fastest)
+
+
+def schedule_model(jobs: Jobs, fleet: Fleet, slot: float = 1.0, horizon: float | None = None,
+                   batches: int = 1) -> qb.Model:
+    """The scheduling model (see module docstring); ``slot`` seconds per time slot."""
+    if slot <= 0:
+        raise ModelError(f"slot length must be positive, got {slot}")
+    if batches < 1:
+        raise ModelError(f"batches must be >= 1, got {batches}")
+    J, K = len(jobs.qubits), len(fleet.qubits)
+    horizon = float(jobs.deadline.max()) if horizon is None else horizon
+    S = int(np.ceil(horizon / slot))
+    task_job = np.repeat(np.arange(J), batches)
+    rows = []   # (task, qpu, start, duration)
+    for t, j in enumerate(task_job.tolist()):
+        for k in range(K):
+            if jobs.qubits[j] > fleet.qubits[k]:
+                continue
+            dur = int(np.ceil(jobs.depth[j] * jobs.shots[j] / batches / fleet.speed[k] / slot - 1e-9))
+            dur = max(dur, 1)
+            first = int(np.ceil(jobs.arrival[j] / slot - 1e-9))
+            last = min(int(np.floor(jobs.deadline[j] / slot + 1e-9)) - dur, S - dur)
+            if last >= first:
+                starts = np.arange(first, last + 1)
+                rows.append(np.stack([np.full(len(starts), t), np.full(len(starts), k), starts,
+                                      np.full(len(starts), dur)], 1))
+    opts = np.concatenate(rows) if rows else np.zeros((0, 4), np.int64)
+    T, X = len(task_job), len(opts)
+    m = qb.Model("quantum-scheduling")
+    if X == 0:
+        raise ModelError("no job can finish by its deadline on any QPU (every job is rejected)")
+    start = m.binary("start", X)
+    served = m.binary("served", J)
+    once = sp.csr_matrix((np.ones(X), (opts[:, 0], np.arange(X))), shape=(T, X))
+    m.add(once @ start <= 1, name="batch-once")
+    # a served job needs each of its batches started: served[j] <= sum of its batch's starts
+    m.add(once @ start - served[task_job] >= 0, name="all-batches")
+    # occupancy: option i busies (qpu, slot) for slots start .. start + dur - 1
+    dur = opts[:, 3]
+    occ_opt = np.repeat(np.arange(X), dur)
+    occ_slot = np.repeat(opts[:, 2], dur) + ragged_arange(dur)
+    occ = sp.csr_matrix((np.ones(len(occ_opt)), (opts[occ_opt, 1] * S + occ_slot, occ_opt)), shape=(K * S, X))
+    busy = np.asarray(occ.sum(axis=1)).ravel() > 1
+    if busy.any():   # only rows where two options could collide
+        m.add(occ[busy] @ start <= 1, name="one-at-a-time")
+    m.maximize(served.sum())
+    m.options, m.jobs, m.fleet, m.slot, m.batches = opts, jobs, fleet, slot, batches
+    return m
+
+
+def interpret_schedule(model: qb.Model, result) -> dict:
+    """Served jobs and, per batch, (job, QPU name, start s, end s)."""
+    x = np.asarray(result.values["start"]) > 0.5
+    o = model.options[x]
+    runs = [(int(t // model.batches), model.fleet.names[int(k)], float(s * model.slot), float((s + d) * model.slot))
+            for t, k, s, d in o.tolist()]
+    return {"served": np.flatnonzero(np.asarray(result.values["served"]) > 0.5), "runs": runs}
+
+
+def check_schedule(jobs: Jobs, fleet: Fleet, runs: list, served, batches: int = 1) -> list[str]:
+    """Independent check (no DSL): each served job has all batches, each run fits its QPU,
+    starts after arrival, ends by the deadline, lasts long enough, and no QPU runs two at once."""
+    problems = []
+    by_job: dict = {}
+    for j, qpu, s, e in runs:
+        k = fleet.names.index(qpu)
+        if jobs.qubits[j] > fleet.qubits[k]:
+            problems.append(f"job {j} needs {jobs.qubits[j]} qubits, {qpu} has {fleet.qubits[k]}")
+        if s < jobs.arrival[j] - 1e-9 or e > jobs.deadline[j] + 1e-9:
+            problems.append(f"job {j} runs {s:g}-{e:g}s outside [{jobs.arrival[j]:g}, {jobs.deadline[j]:g}]")
+        need = jobs.depth[j] * jobs.shots[j] / batches / fleet.speed[k]
+        if e - s < need - 1e-9:
+            problems.append(f"job {j} on {qpu} gets {e - s:g}s, needs {need:g}s")
+        by_job[j] = by_job.get(j, 0) + 1
+    for j in np.asarray(served).tolist():
+        if by_job.get(j, 0) != batches:
+            problems.append(f"served job {j} has {by_job.get(j, 0)} of {batches} batches")
+    for qpu in fleet.names:
+        spans = sorted((s, e) for _, q, s, e in runs if q == qpu)
+        for (s1, e1), (s2, _) in zip(spans, spans[1:]):
+            if s2 < e1 - 1e-9:
+                problems.append(f"{qpu} runs two batches at once at {s2:g}s")
+                break
+    return problems
