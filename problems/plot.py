@@ -47,3 +47,60 @@ def plot_utilisation(net: Network, utilisation: np.ndarray, path, title: str | N
 def _circle(n: int) -> np.ndarray:
     t = 2 * np.pi * np.arange(n) / max(n, 1)
     return np.stack([np.cos(t), np.sin(t)], 1)
+
+
+def _figure():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def plot_power(power: np.ndarray, sinr: np.ndarray, levels: np.ndarray, path, title: str = "") -> Path:
+    """Per-link transmit power (bars, against the allowed levels) and SINR in dB."""
+    plt = _figure()
+    fig, (a, b) = plt.subplots(1, 2, figsize=(9, 3.5))
+    k = np.arange(len(power))
+    a.bar(k, power * 1e3, color="tab:blue")
+    for lv in levels:
+        a.axhline(lv * 1e3, color="grey", lw=0.5, ls=":")
+    a.set_xlabel("link")
+    a.set_ylabel("power (mW)")
+    b.bar(k, 10 * np.log10(np.maximum(sinr, 1e-12)), color="tab:orange")
+    b.set_xlabel("link")
+    b.set_ylabel("SINR (dB)")
+    fig.suptitle(title)
+    path = Path(path)
+    fig.savefig(path, dpi=120, bbox_inches="tight")
+    plt.close(fig)
+    return path
+
+
+def plot_placement(net: Network, node: np.ndarray, vnf_slice: np.ndarray, path, title: str = "") -> Path:
+    """Substrate topology with each placed VNF drawn at its node, coloured by slice."""
+    plt = _figure()
+    pos = net.pos if net.pos is not None else _circle(net.n_nodes)
+    fig, ax = plt.subplots(figsize=(7, 5))
+    for s, t in zip(net.src, net.dst):
+        ax.plot(*zip(pos[s], pos[t]), color="lightgrey", lw=1, zorder=1)
+    ax.scatter(pos[:, 0], pos[:, 1], s=60, c="k", zorder=2)
+    span = np.ptp(pos, axis=0).max() or 1.0
+    placed = np.flatnonzero(np.asarray(node) >= 0)
+    count: dict = {}
+    cmap = plt.get_cmap("tab10")
+    for f in placed.tolist():
+        v = int(node[f])
+        c = count.get(v, 0)
+        count[v] = c + 1
+        ang = 2 * np.pi * c / 8
+        xy = pos[v] + 0.04 * span * np.array([np.cos(ang), np.sin(ang)])
+        ax.scatter(*xy, s=50, color=cmap(int(vnf_slice[f]) % 10), zorder=3, edgecolor="k")
+    ax.set_title(title or f"{net.name}: {len(placed)} VNFs placed")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    path = Path(path)
+    fig.savefig(path, dpi=120, bbox_inches="tight")
+    plt.close(fig)
+    return path
