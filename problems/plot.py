@@ -104,3 +104,23 @@ def plot_placement(net: Network, node: np.ndarray, vnf_slice: np.ndarray, path, 
     fig.savefig(path, dpi=120, bbox_inches="tight")
     plt.close(fig)
     return path
+
+
+def plot_schedule(runs: list, fleet_names: list[str], path, deadlines=None, title: str = "") -> Path:
+    """Gantt chart: one row per QPU, one bar per (job, start, end) run, deadlines as ticks."""
+    plt = _figure()
+    fig, ax = plt.subplots(figsize=(9, 1 + 0.6 * len(fleet_names)))
+    cmap = plt.get_cmap("tab20")
+    for j, qpu, s, e in runs:
+        row = fleet_names.index(qpu)
+        ax.barh(row, e - s, left=s, color=cmap(j % 20), edgecolor="k")
+        ax.text((s + e) / 2, row, str(j), ha="center", va="center", fontsize=7)
+        if deadlines is not None:
+            ax.plot([deadlines[j]] * 2, [row - 0.4, row + 0.4], color=cmap(j % 20), lw=1, ls="--")
+    ax.set_yticks(range(len(fleet_names)), fleet_names)
+    ax.set_xlabel("time (s)")
+    ax.set_title(title or f"{len(runs)} runs")
+    path = Path(path)
+    fig.savefig(path, dpi=120, bbox_inches="tight")
+    plt.close(fig)
+    return path

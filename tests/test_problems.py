@@ -182,8 +182,10 @@ def test_ran_power_control_models_baselines_and_checks():
     np.testing.assert_array_equal(ran.umi_channels(5, seed=1).G, ch.G)   # seeded
     # QUBO sum-rate surrogate: exact, anneal and OR-Tools (linearized) agree on the optimum
     m = ran.sum_rate_qubo(ch)
-    rs = {b: qb.solve(m, backend=b, seed=0) for b in ("exact", "ortools")}
+    rs = {b: qb.solve(m, backend=b, seed=0, **({"num_reads": 200} if b == "anneal" else {}))
+          for b in ("exact", "anneal", "ortools")}
     assert rs["exact"].objective == pytest.approx(rs["ortools"].objective, rel=1e-9)
+    assert rs["anneal"].objective == pytest.approx(rs["exact"].objective, rel=1e-9)
     ans = ran.interpret_power(m, rs["exact"])
     assert ran.check_power(ch, ans["power"]) == []
     # the surrogate is a pairwise decomposition: exact when a single link transmits
@@ -253,7 +255,9 @@ def test_slice_placement_qubo_and_milp_agree_and_placements_check():
     assert q.n <= 24
     ex = qb.solve(q, backend="exact")
     ot = qb.solve(m, backend="ortools")
+    an = qb.solve(m, backend="anneal", seed=0, num_reads=200)
     assert ex.feasible and ex.objective == pytest.approx(ot.objective, abs=1e-9)
+    assert an.feasible and an.objective == pytest.approx(ex.objective, abs=1e-9)
     a = slicing.interpret_placement(m, ex)
     assert slicing.check_placement(net, sl, 4.0, a["node"], a["accepted"], link_capacity=False) == []
     # hard link capacities: MILP only, and the answer passes the independent check
@@ -287,8 +291,9 @@ def test_quantum_scheduling_exact_qubo_and_milp_agree_and_schedules_check():
     assert q.n <= 24
     ex = qb.solve(q, backend="exact")
     ot = qb.solve(m, backend="ortools")
-    assert ex.feasible and ot.status == "optimal" and ex.objective == ot.objective
-    for r in (ex, ot):
+    an = qb.solve(m, backend="anneal", seed=0, num_reads=200)
+    assert ex.feasible and ot.status == "optimal" and ex.objective == ot.objective == an.objective
+    for r in (ex, ot, an):
         a = sc.interpret_schedule(m, r)
         assert sc.check_schedule(jobs, fleet, a["runs"], a["served"]) == []
     # job 1 (15 qubits) only fits b (2 s from t=0), job 0 then runs on a
