@@ -69,3 +69,26 @@ def check_design(T: np.ndarray, arcs: np.ndarray, x: np.ndarray, p: int = 2) -> 
             problems.append(f"demand {i}->{j} cannot be routed")
             break
     return problems
+
+
+def interpret_design(model: qb.Model, result) -> dict:
+    """Built arcs (node pairs), per-arc load in demand units, the maximum load."""
+    tail, head = model.arcs
+    x = np.asarray(result.values["x"]) > 0.5
+    load = np.asarray(result.values["f"]).sum(axis=0)
+    return {"arcs": list(zip(tail[x].tolist(), head[x].tolist())), "load": load[x],
+            "max_load": float(result.objective)}
+
+
+def design_network(model: qb.Model, result):
+    """The built design as a :class:`~qbdsl.problems.network.Network` (capacity = max load),
+    for :func:`qbdsl.problems.plot.plot_utilisation`; returns (network, utilisation)."""
+    from .network import Network
+
+    ans = interpret_design(model, result)
+    n = int(max(max(a) for a in ans["arcs"])) + 1
+    src = np.array([a for a, _ in ans["arcs"]])
+    dst = np.array([b for _, b in ans["arcs"]])
+    cap = np.full(len(src), max(ans["max_load"], 1e-12))
+    net = Network(model.name, [str(i + 1) for i in range(n)], src, dst, cap)
+    return net, ans["load"] / cap

@@ -110,15 +110,28 @@ def check_targets(ch: Channels, gamma) -> None:
                          "(with the other links at their minimal powers)")
 
 
-def min_power(ch: Channels, gamma) -> qb.Model:
-    """MILP: minimize total transmit power subject to SINR targets ``gamma`` (linear)."""
+def min_power(ch: Channels, gamma, levels: str = "one-hot") -> qb.Model:
+    """MILP: minimize total transmit power subject to SINR targets ``gamma`` (linear).
+
+    ``levels="one-hot"``: binary ``x[k, l]``; ``"integer"``: one integer ``level[k]`` in
+    0..L-1 (evenly spaced levels only), which a QUBO compile encodes as it is told.
+    """
     gamma = np.broadcast_to(np.asarray(gamma, float), (ch.K,))
     check_targets(ch, gamma)
     m = qb.Model("ran-min-power")
-    x = m.binary("x", (ch.K, len(ch.levels)))
-    m.add(x.sum(axis=1) == 1, name="one-level")
     scale = 1.0 / ch.levels[-1]                 # powers in units of p_max: O(1) coefficients
-    p = x @ (ch.levels * scale)                 # (K,)
+    if levels == "one-hot":
+        x = m.binary("x", (ch.K, len(ch.levels)))
+        m.add(x.sum(axis=1) == 1, name="one-level")
+        p = x @ (ch.levels * scale)             # (K,)
+    elif levels == "integer":
+        step = np.diff(ch.levels)
+        if not np.allclose(step, step[0]):
+            raise ModelError("levels='integer' needs evenly spaced power levels")
+        lv = m.integer("level", ch.K, lb=0, ub=len(ch.levels) - 1)
+        p = (ch.levels[0] + step[0] * lv) * scale
+    else:
+        raise ModelError(f"levels must be 'one-hot' or 'integer', got {levels!r}")
     G = ch.G / np.diag(ch.G)[:, None]           # normalized so the direct gain is 1
     interference = G @ p - p                    # row k: sum_{j != k} G_kj p_j / G_kk
     m.add(p - gamma * interference >= gamma * ch.noise / np.diag(ch.G) * scale, name="sinr")
@@ -151,7 +164,10 @@ def sum_rate_qubo(ch: Channels) -> qb.Model:
 
 def interpret_power(model: qb.Model, result) -> dict:
     ch = model.channels
-    level = np.asarray(result.values["x"]).argmax(axis=1)
+    if "level" in result.values:
+        level = np.asarray(result.values["level"]).astype(int)
+    else:
+        level = np.asarray(result.values["x"]).argmax(axis=1)
     p = ch.levels[level]
     return {"level": level, "power": p, "sinr": sinr(ch, p), "sum_rate": sum_rate(ch, p),
             "total_power": float(p.sum())}
@@ -193,3 +209,11 @@ def wmmse(ch: Channels, iterations: int = 200, tol: float = 1e-9) -> np.ndarray:
             break
         v = v_new
     return v ** 2
+
+
+def compare_baselines(ch: Channels, backend: str = "exact", seed: int = 0, **options) -> dict:
+    """Sum rate (bit/s/Hz) of the QUBO surrogate's answer, every link at full power, and WMMSE."""
+    model = sum_rate_qubo(ch)
+    ans = interpret_power(model, qb.solve(model, backend=backend, seed=seed, **options))
+    return {"qubo": ans["sum_rate"], "max_power": sum_rate(ch, max_power(ch)), "wmmse": sum_rate(ch, wmmse(ch)),
+            "qubo_levels": ans["level"]}

@@ -208,14 +208,15 @@ def check_paths(net: Network, routes: dict, demands) -> list[str]:
     return problems
 
 
-def capacity_design(net: Network, max_modules: int | None = None) -> qb.Model:
+def capacity_design(net: Network, max_modules: int | None = None, setup_costs: bool = True) -> qb.Model:
     """SNDlib-style capacity installation: choose how many modules of each type to install
     on every link (integer ``modules[e, t]``) so all demands route (splittable, source-
     aggregated ``flow``), at minimum module cost plus per-unit routing cost.
 
     Both directions of an undirected link share its capacity, pre-installed capacity
-    included. Setup costs and path-length limits of SNDlib are not modelled (documented in
-    the README). ``max_modules`` bounds each count (default: enough for all traffic).
+    included. With ``setup_costs`` a link that gets any module pays its setup cost once
+    (binary ``open[e]``, ``modules[e, t] <= ub * open[e]``). SNDlib's path-length limits are
+    not modelled. ``max_modules`` bounds each count (default: enough for all traffic).
     """
     if net.modules is None:
         raise ModelError(f"network {net.name!r} has no link modules (SNDlib networks do)")
@@ -241,7 +242,12 @@ def capacity_design(net: Network, max_modules: int | None = None) -> qb.Model:
     to_link = sp.csr_matrix((np.ones(len(link)), (np.arange(len(link)), link)), shape=(len(link), net.n_links))
     load = flow.sum(axis=0) @ to_link
     m.add(load - ((cap / unit) * y).sum(axis=1) <= pre / unit, name="capacity")
-    m.minimize((cost * y).sum() + (net.cost * unit * load).sum())
+    objective = (cost * y).sum() + (net.cost * unit * load).sum()
+    if setup_costs and net.setup_cost is not None and np.any(net.setup_cost > 0):
+        opened = m.binary("open", net.n_links)
+        m.add(y - ub * opened[:, None] <= 0, name="setup")
+        objective = objective + (net.setup_cost * opened).sum()
+    m.minimize(objective)
     m.network, m.unit, m.module_capacity = net, unit, cap
     return m
 

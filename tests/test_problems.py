@@ -127,6 +127,8 @@ def test_qoblib_network_design_reaches_the_published_optimum(n, optimum):
     assert r.status == "optimal" and r.objective == pytest.approx(optimum, abs=1e-6)
     T = data.qoblib_demands(n)
     assert network_design.check_design(T, m.arcs, r.values["x"]) == []
+    ans = network_design.interpret_design(m, r)
+    assert len(ans["arcs"]) == 2 * n and ans["load"].max() == pytest.approx(optimum, abs=1e-6)
     broken = r.values["x"].copy()
     broken[np.flatnonzero(broken)[0]] = 0
     assert network_design.check_design(T, m.arcs, broken) != []
@@ -204,6 +206,14 @@ def test_ran_power_control_models_baselines_and_checks():
     assert r.status == "optimal" and ran.check_power(ch, a["power"], 2.0) == []
     assert r.objective == pytest.approx(a["total_power"], rel=1e-9)
     assert ran.check_power(ch, a["power"] * 0.5, 2.0) != []
+    # the same model with integer power levels has the same optimum
+    mi = ran.min_power(ch, 2.0, levels="integer")
+    ri = qb.solve(mi, backend="ortools")
+    assert ri.objective == pytest.approx(r.objective, rel=1e-9)
+    assert ran.check_power(ch, ran.interpret_power(mi, ri)["power"], 2.0) == []
+    cmp = ran.compare_baselines(ch)
+    assert set(cmp) == {"qubo", "max_power", "wmmse", "qubo_levels"}
+    assert cmp["qubo"] == pytest.approx(ran.sum_rate(ch, ch.levels[cmp["qubo_levels"]]))
 
 
 def test_ran_bad_input_names_the_link():
@@ -228,9 +238,11 @@ def test_sndlib_capacity_design_routes_everything_within_installed_capacity(name
     flow = np.maximum(np.asarray(r.values["flow"]) * m.unit, 0)
     mods = r.values["modules"]
     assert routing.check_capacity_design(net, mods, flow, m.module_capacity) == []
-    # the objective is the module cost (routing costs are zero in these files)
-    assert r.objective == pytest.approx((mods * np.array([np.pad(k, (0, mods.shape[1] - len(k)))
-                                                           for _, k in net.modules])).sum(), rel=1e-9)
+    # the objective is module cost plus the setup cost of every link that got a module
+    # (routing costs are zero in these files)
+    module_cost = (mods * np.array([np.pad(k, (0, mods.shape[1] - len(k))) for _, k in net.modules])).sum()
+    setup = (net.setup_cost * (mods.sum(axis=1) > 0)).sum()
+    assert r.objective == pytest.approx(module_cost + setup, rel=1e-9)
     fewer = mods.copy()
     e = int(np.argmax(routing.link_loads(net, flow)))
     fewer[e] = 0
