@@ -105,11 +105,22 @@ def check_flow(net: Network, flow: np.ndarray, mlu: float, tol: float = 1e-6) ->
     return problems
 
 
-def k_shortest_paths(net: Network, k: int, demands: np.ndarray | None = None) -> tuple[list, np.ndarray]:
-    """Up to ``k`` loop-free shortest paths (by link cost) per demand.
+def _path_graph(net: Network):
+    """DiGraph of the arcs with the cheapest parallel link per direction (``link`` attribute)."""
+    import networkx as nx
 
-    Returns ``(paths, owner)``: ``paths[p]`` is the array of link ids of path p and
-    ``owner[p]`` its demand. Parallel links keep only the cheapest per direction.
+    tail, head, link = net.arcs()
+    g = nx.DiGraph()
+    g.add_nodes_from(range(net.n_nodes))
+    for a in np.argsort(-net.cost[link], kind="stable"):   # cheapest parallel link is added last, wins
+        g.add_edge(int(tail[a]), int(head[a]), cost=float(net.cost[link[a]]), link=int(link[a]))
+    return g
+
+
+def candidate_paths(net: Network, src, dst, k: int, g=None) -> tuple[list, np.ndarray]:
+    """Up to ``k`` loop-free shortest paths (by link cost) for each (src[i], dst[i]) pair.
+
+    Returns ``(paths, owner)``: ``paths[p]`` holds the link ids of path p, ``owner[p]`` its pair.
     """
     import itertools
 
@@ -117,25 +128,25 @@ def k_shortest_paths(net: Network, k: int, demands: np.ndarray | None = None) ->
 
     if k < 1:
         raise ModelError(f"k must be >= 1, got {k}")
-    tail, head, link = net.arcs()
-    g = nx.DiGraph()
-    g.add_nodes_from(range(net.n_nodes))
-    for a in np.argsort(-net.cost[link], kind="stable"):   # cheapest parallel link is added last, wins
-        g.add_edge(int(tail[a]), int(head[a]), cost=float(net.cost[link[a]]), link=int(link[a]))
-    demands = np.flatnonzero(net.demand_volume > 0) if demands is None else np.asarray(demands)
+    g = _path_graph(net) if g is None else g
     paths, owner = [], []
-    for d in demands.tolist():
-        s, t = int(net.demand_src[d]), int(net.demand_dst[d])
+    for i, (s, t) in enumerate(zip(np.asarray(src).tolist(), np.asarray(dst).tolist())):
         try:
-            gen = nx.shortest_simple_paths(g, s, t, weight="cost")
-            found = list(itertools.islice(gen, k))
+            found = list(itertools.islice(nx.shortest_simple_paths(g, s, t, weight="cost"), k))
         except nx.NetworkXNoPath:
-            raise ModelError(f"network {net.name!r}: demand {d} from {net.nodes[s]} to {net.nodes[t]} "
-                             "has no path (the pair is disconnected)") from None
+            raise ModelError(f"network {net.name!r}: no path from {net.nodes[s]} to {net.nodes[t]} "
+                             "(the pair is disconnected)") from None
         for nodes in found:
             paths.append(np.array([g[u][v]["link"] for u, v in zip(nodes[:-1], nodes[1:])], np.int64))
-            owner.append(d)
+            owner.append(i)
     return paths, np.array(owner, np.int64)
+
+
+def k_shortest_paths(net: Network, k: int, demands: np.ndarray | None = None) -> tuple[list, np.ndarray]:
+    """Up to ``k`` loop-free shortest paths per demand: ``(paths, owner demand)``."""
+    demands = np.flatnonzero(net.demand_volume > 0) if demands is None else np.asarray(demands)
+    paths, owner = candidate_paths(net, net.demand_src[demands], net.demand_dst[demands], k)
+    return paths, demands[owner] if len(owner) else owner
 
 
 def kpath_routing(net: Network, k: int = 3, objective: str = "congestion",

@@ -2,10 +2,15 @@
 
 Each slice is a chain of VNFs with CPU demands and a bandwidth between consecutive VNFs.
 Variables: ``place[f, v]`` (VNF f on node v, one-hot), ``accept[s]`` (revenue objective).
-Bandwidth between two placed VNFs follows the substrate's shortest path between their
-nodes (k = 1 routing; nothing when they share a node), so a link's load is quadratic in
-the placement: a QUBO-shaped objective, and for hard link capacities a constraint the MILP
-target linearizes (a QUBO target cannot take quadratic constraints and says so).
+
+Bandwidth routing, ``paths=1``: traffic between two placed VNFs follows the substrate's
+shortest path between their nodes (nothing when they share a node), so a link's load is
+quadratic in the placement: a QUBO-shaped objective, and for hard link capacities a
+constraint the MILP target linearizes (a QUBO target cannot take quadratic constraints and
+says so). ``paths=k > 1``: binary ``route[r]`` picks one of k candidate paths for each
+virtual link and node pair, forced on when both endpoints sit there
+(``sum_p route >= place_a,u + place_b,v - 1``, ``route <= place``), so the load and the link
+capacities are linear: both targets take them.
 """
 from __future__ import annotations
 
@@ -68,7 +73,7 @@ def shortest_path_links(net: Network) -> sp.csr_matrix:
 
 
 def slice_placement(net: Network, slices: Slices, cpu_capacity, node_cost=None, objective: str = "revenue",
-                    link_capacity: bool = True, bandwidth_cost: float = 0.0) -> qb.Model:
+                    link_capacity: bool = True, bandwidth_cost: float = 0.0, paths: int = 1) -> qb.Model:
     """Place slices on ``net``.
 
     ``objective="revenue"``: maximize accepted revenue minus costs (slices may be rejected);
@@ -95,7 +100,14 @@ def slice_placement(net: Network, slices: Slices, cpu_capacity, node_cost=None, 
         m.add(place.sum(axis=1) == 1, name="place-once")
     m.add((slices.vnf_cpu[:, None] * place).sum(axis=0) <= cpu_capacity, name="cpu")
     cost = (slices.vnf_cpu[:, None] * node_cost[None, :] * place).sum()
-    if len(slices.vlink_bw) and (link_capacity or bandwidth_cost):
+    m.route_options = None
+    if len(slices.vlink_bw) and (link_capacity or bandwidth_cost) and paths > 1:
+        load = _routed_load(m, net, slices, place, paths)
+        if link_capacity:
+            m.add(load <= net.capacity, name="bandwidth")
+        if bandwidth_cost:
+            cost = cost + bandwidth_cost * (net.cost * load).sum()
+    elif len(slices.vlink_bw) and (link_capacity or bandwidth_cost):
         R = shortest_path_links(net)                                         # (n*n, E)
         pa, pb = place[slices.vlink[:, 0]], place[slices.vlink[:, 1]]       # (V, n)
         pairs = pa[:, :, None] * pb[:, None, :]                              # (V, n, n) quadratic
@@ -113,18 +125,54 @@ def slice_placement(net: Network, slices: Slices, cpu_capacity, node_cost=None, 
     return m
 
 
+def _routed_load(m: qb.Model, net: Network, slices: Slices, place, k: int):
+    """Path-choice variables for every (virtual link, u != v, candidate path); returns link loads."""
+    from .routing import candidate_paths
+
+    n = net.n_nodes
+    u, v = np.nonzero(~np.eye(n, dtype=bool))
+    cand, pair = candidate_paths(net, u, v, k)                 # paths per node pair
+    V = len(slices.vlink_bw)
+    P = len(cand)
+    # options: (virtual link l, candidate path c); the pair of c gives (u, v)
+    opt_l = np.repeat(np.arange(V), P)
+    opt_c = np.tile(np.arange(P), V)
+    route = m.binary("route", V * P)
+    a, b = slices.vlink[opt_l, 0], slices.vlink[opt_l, 1]
+    pu, pv = u[pair[opt_c]], v[pair[opt_c]]
+    m.add(route - place[a, pu] <= 0, name="route-from")
+    m.add(route - place[b, pv] <= 0, name="route-to")
+    # for each (l, u, v): sum of its routes >= place[a, u] + place[b, v] - 1
+    groups = opt_l * len(u) + pair[opt_c]
+    G = sp.csr_matrix((np.ones(V * P), (groups, np.arange(V * P))), shape=(V * len(u), V * P))
+    gl, gp = np.divmod(np.arange(V * len(u)), len(u))
+    m.add(G @ route - place[slices.vlink[gl, 0], u[gp]] - place[slices.vlink[gl, 1], v[gp]] >= -1,
+          name="route-needed")
+    counts = np.array([len(c) for c in cand])
+    R = sp.csr_matrix((np.ones(counts.sum()), (np.repeat(np.arange(P), counts), np.concatenate(cand))),
+                      shape=(P, net.n_links))
+    m.route_options = (opt_l, [cand[c] for c in opt_c.tolist()])
+    return (slices.vlink_bw[opt_l] * route) @ R[opt_c]
+
+
 def interpret_placement(model: qb.Model, result) -> dict:
     place = np.asarray(result.values["place"])
     node = np.where(place.sum(axis=1) > 0, place.argmax(axis=1), -1)
     accepted = (np.asarray(result.values["accept"]).astype(bool) if "accept" in result.values
                 else np.ones(model.slices.n_slices, bool))
-    return {"node": node, "accepted": accepted}
+    out = {"node": node, "accepted": accepted}
+    if model.route_options is not None:
+        opt_l, links = model.route_options
+        chosen = np.flatnonzero(np.asarray(result.values["route"]) > 0.5)
+        out["routes"] = {int(opt_l[i]): links[i] for i in chosen.tolist()}
+    return out
 
 
 def check_placement(net: Network, slices: Slices, cpu_capacity, node: np.ndarray, accepted: np.ndarray,
-                    link_capacity: bool = True) -> list[str]:
+                    link_capacity: bool = True, routes: dict | None = None) -> list[str]:
     """Independent check (no DSL): accepted slices fully placed, rejected ones not at all,
-    node CPU within capacity, link bandwidth (shortest paths) within capacity."""
+    node CPU within capacity, link bandwidth within capacity, over the given ``routes``
+    (virtual link -> link ids, e.g. from ``interpret_placement``) or shortest paths."""
     import networkx as nx
 
     problems = []
@@ -146,8 +194,18 @@ def check_placement(net: Network, slices: Slices, cpu_capacity, node: np.ndarray
         for a in np.argsort(-net.cost[link], kind="stable"):
             g.add_edge(int(tail[a]), int(head[a]), cost=float(net.cost[link[a]]), link=int(link[a]))
         load = np.zeros(net.n_links)
-        for (a, b), bw in zip(slices.vlink.tolist(), slices.vlink_bw.tolist()):
-            if placed[a] and placed[b] and node[a] != node[b]:
+        for l, ((a, b), bw) in enumerate(zip(slices.vlink.tolist(), slices.vlink_bw.tolist())):
+            if not (placed[a] and placed[b] and node[a] != node[b]):
+                continue
+            if routes is not None:
+                links = routes.get(l)
+                if links is None:
+                    problems.append(f"virtual link {l} between nodes {node[a]} and {node[b]} has no route")
+                    continue
+                if _walk(net, links, int(node[a])) != node[b]:
+                    problems.append(f"virtual link {l}: route does not join nodes {node[a]} and {node[b]}")
+                np.add.at(load, links, bw)
+            else:
                 path = nx.dijkstra_path(g, int(node[a]), int(node[b]), weight="cost")
                 for x, y in zip(path[:-1], path[1:]):
                     load[g[x][y]["link"]] += bw
@@ -155,3 +213,17 @@ def check_placement(net: Network, slices: Slices, cpu_capacity, node: np.ndarray
             e = int(np.flatnonzero(load > net.capacity + 1e-9)[0])
             problems.append(f"link {net.link_label(e)} carries {load[e]:g} > {net.capacity[e]:g}")
     return problems
+
+
+def _walk(net: Network, links, start: int) -> int | None:
+    """The node a walk along ``links`` from ``start`` ends at (None if the links do not chain)."""
+    cur = start
+    for e in links:
+        a, b = int(net.src[e]), int(net.dst[e])
+        if a == cur:
+            cur = b
+        elif b == cur and not net.directed:
+            cur = a
+        else:
+            return None
+    return cur

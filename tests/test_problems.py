@@ -331,3 +331,27 @@ def test_scheduling_with_shot_batches_and_the_default_fleet():
     assert served[1] >= 1 and served[2] >= 1
     with pytest.raises(qb.ModelError, match="slot length must be positive"):
         sc.schedule_model(jobs, fleet, slot=0)
+
+
+def test_slice_placement_with_k_paths_is_linear_and_never_worse():
+    from qbdsl.problems import slicing
+
+    net = data.grid(2, 3, seed=0)
+    net.capacity[:] = 4.0
+    sl = slicing.random_slices(3, seed=1, length=(2, 3))
+    objective = {}
+    for k in (1, 2):
+        m = slicing.slice_placement(net, sl, cpu_capacity=5.0, node_cost=0.1, paths=k)
+        r = qb.solve(m, backend="ortools")
+        a = slicing.interpret_placement(m, r)
+        assert r.status == "optimal"
+        assert slicing.check_placement(net, sl, 5.0, a["node"], a["accepted"], routes=a.get("routes")) == []
+        objective[k] = r.objective
+    assert objective[2] >= objective[1] - 1e-9       # more candidate paths can only help
+    q = qb.compile(m, "qubo")                         # linear capacities: a QUBO target takes them
+    assert "bandwidth" in q.penalties
+    bad = dict(a["routes"])
+    if bad:
+        l = next(iter(bad))
+        bad[l] = bad[l][:-1]
+        assert slicing.check_placement(net, sl, 5.0, a["node"], a["accepted"], routes=bad) != []
