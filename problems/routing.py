@@ -263,6 +263,21 @@ def capacity_design(net: Network, max_modules: int | None = None, setup_costs: b
     return m
 
 
+def interpret_capacity_design(model: qb.Model, result) -> dict:
+    """Installed modules and capacity per link, flows in demand units, link utilisation."""
+    net = model.network
+    modules = np.asarray(result.values["modules"])
+    installed = (modules * model.module_capacity).sum(axis=1)
+    if net.pre_capacity is not None:
+        installed = installed + net.pre_capacity
+    flow = np.clip(np.asarray(result.values["flow"]) * model.unit, 0, None)
+    load = link_loads(net, flow)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        util = np.where(installed > 0, load / installed, 0.0)
+    return {"modules": modules, "installed": installed, "flow": flow, "load": load, "utilisation": util,
+            "cost": float(result.objective)}
+
+
 def check_capacity_design(net: Network, modules: np.ndarray, flow: np.ndarray, module_capacity: np.ndarray,
                           tol: float = 1e-6) -> list[str]:
     """Independent check (no DSL): flows conserve and each link's load fits its capacity
