@@ -10,11 +10,9 @@ from .network import Network
 
 def plot_utilisation(net: Network, utilisation: np.ndarray, path, title: str | None = None) -> Path:
     """Topology with every link coloured by its utilisation; saved to ``path`` (PNG/PDF/SVG)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
     from matplotlib.collections import LineCollection
+
+    plt = _figure()
 
     pos = net.pos if net.pos is not None else _circle(net.n_nodes)
     util = np.asarray(utilisation, float)
@@ -38,15 +36,19 @@ def plot_utilisation(net: Network, utilisation: np.ndarray, path, title: str | N
     ax.autoscale()
     ax.set_xticks([])
     ax.set_yticks([])
-    path = Path(path)
-    fig.savefig(path, dpi=120, bbox_inches="tight")
-    plt.close(fig)
-    return path
+    return _save(plt, fig, path)
 
 
 def _circle(n: int) -> np.ndarray:
     t = 2 * np.pi * np.arange(n) / max(n, 1)
     return np.stack([np.cos(t), np.sin(t)], 1)
+
+
+def _save(plt, fig, path) -> Path:
+    path = Path(path)
+    fig.savefig(path, dpi=120, bbox_inches="tight")
+    plt.close(fig)
+    return path
 
 
 def _figure():
@@ -72,10 +74,7 @@ def plot_power(power: np.ndarray, sinr: np.ndarray, levels: np.ndarray, path, ti
     b.set_xlabel("link")
     b.set_ylabel("SINR (dB)")
     fig.suptitle(title)
-    path = Path(path)
-    fig.savefig(path, dpi=120, bbox_inches="tight")
-    plt.close(fig)
-    return path
+    return _save(plt, fig, path)
 
 
 def plot_placement(net: Network, node: np.ndarray, vnf_slice: np.ndarray, path, title: str = "") -> Path:
@@ -100,10 +99,7 @@ def plot_placement(net: Network, node: np.ndarray, vnf_slice: np.ndarray, path, 
     ax.set_title(title or f"{net.name}: {len(placed)} VNFs placed")
     ax.set_xticks([])
     ax.set_yticks([])
-    path = Path(path)
-    fig.savefig(path, dpi=120, bbox_inches="tight")
-    plt.close(fig)
-    return path
+    return _save(plt, fig, path)
 
 
 def plot_schedule(runs: list, fleet_names: list[str], path, deadlines=None, title: str = "") -> Path:
@@ -120,7 +116,4 @@ def plot_schedule(runs: list, fleet_names: list[str], path, deadlines=None, titl
     ax.set_yticks(range(len(fleet_names)), fleet_names)
     ax.set_xlabel("time (s)")
     ax.set_title(title or f"{len(runs)} runs")
-    path = Path(path)
-    fig.savefig(path, dpi=120, bbox_inches="tight")
-    plt.close(fig)
-    return path
+    return _save(plt, fig, path)

@@ -105,7 +105,7 @@ def check_flow(net: Network, flow: np.ndarray, mlu: float, tol: float = 1e-6) ->
     return problems
 
 
-def _path_graph(net: Network):
+def path_graph(net: Network):
     """DiGraph of the arcs with the cheapest parallel link per direction (``link`` attribute)."""
     import networkx as nx
 
@@ -128,7 +128,7 @@ def candidate_paths(net: Network, src, dst, k: int, g=None) -> tuple[list, np.nd
 
     if k < 1:
         raise ModelError(f"k must be >= 1, got {k}")
-    g = _path_graph(net) if g is None else g
+    g = path_graph(net) if g is None else g
     paths, owner = [], []
     for i, (s, t) in enumerate(zip(np.asarray(src).tolist(), np.asarray(dst).tolist())):
         try:

@@ -57,11 +57,9 @@ def shortest_path_links(net: Network) -> sp.csr_matrix:
     """R[(u, v), e] = 1 when link e is on the (cost-)shortest path from u to v."""
     import networkx as nx
 
-    tail, head, link = net.arcs()
-    g = nx.DiGraph()
-    g.add_nodes_from(range(net.n_nodes))
-    for a in np.argsort(-net.cost[link], kind="stable"):
-        g.add_edge(int(tail[a]), int(head[a]), cost=float(net.cost[link[a]]), link=int(link[a]))
+    from .routing import path_graph
+
+    g = path_graph(net)
     rows, cols = [], []
     n = net.n_nodes
     for u, paths in nx.all_pairs_dijkstra_path(g, weight="cost"):
@@ -189,10 +187,9 @@ def check_placement(net: Network, slices: Slices, cpu_capacity, node: np.ndarray
         v = int(np.flatnonzero(used > cap + 1e-9)[0])
         problems.append(f"node {net.nodes[v]} uses {used[v]:g} CPU > {cap[v]:g}")
     if link_capacity:
-        g = nx.DiGraph()
-        tail, head, link = net.arcs()
-        for a in np.argsort(-net.cost[link], kind="stable"):
-            g.add_edge(int(tail[a]), int(head[a]), cost=float(net.cost[link[a]]), link=int(link[a]))
+        from .routing import path_graph
+
+        g = path_graph(net)
         load = np.zeros(net.n_links)
         for l, ((a, b), bw) in enumerate(zip(slices.vlink.tolist(), slices.vlink_bw.tolist())):
             if not (placed[a] and placed[b] and node[a] != node[b]):

@@ -46,37 +46,39 @@ def _section(lines, k, keyword, path):
     return int(f[1]), k + 2   # skip the column header line
 
 
+def _rows(lines, first: int, count: int, width: int, expect: str, path: Path):
+    """Yield (line number, fields) for ``count`` data lines of ``width`` fields from ``first``."""
+    for i in range(count):
+        ln = first + i
+        f = lines[ln].split() if ln < len(lines) else []
+        if len(f) != width:
+            raise FileFormatError(f"expected '{expect}'", str(path), ln + 1)
+        yield ln + 1, f
+
+
 def load_repetita(graph_path, demands_path=None, name: str | None = None) -> Network:
     """Read a REPETITA ``.graph`` (and optionally ``.demands``) file into a directed Network."""
     graph_path = Path(graph_path)
     lines = _lines(graph_path)
     n, k = _section(lines, 0, "NODES", graph_path)
     nodes, pos = [], []
-    for i in range(n):
-        ln = k + i
-        f = lines[ln].split() if ln < len(lines) else []
-        if len(f) != 3:
-            raise FileFormatError("expected 'label x y'", str(graph_path), ln + 1)
+    for ln, f in _rows(lines, k, n, 3, "label x y", graph_path):
         nodes.append(f[0])
         try:
             pos.append((float(f[1]), float(f[2])))
         except ValueError:
-            raise FileFormatError(f"bad coordinates {f[1]!r} {f[2]!r}", str(graph_path), ln + 1) from None
+            raise FileFormatError(f"bad coordinates {f[1]!r} {f[2]!r}", str(graph_path), ln) from None
     m, k = _section(lines, k + n, "EDGES", graph_path)
     src, dst, cost, cap, names = [], [], [], [], []
-    for i in range(m):
-        ln = k + i
-        f = lines[ln].split() if ln < len(lines) else []
-        if len(f) != 6:
-            raise FileFormatError("expected 'label src dest weight bw delay'", str(graph_path), ln + 1)
+    for ln, f in _rows(lines, k, m, 6, "label src dest weight bw delay", graph_path):
         try:
             s, t, w, bw = int(f[1]), int(f[2]), float(f[3]), float(f[4])
         except ValueError:
-            raise FileFormatError(f"bad edge fields {' '.join(f[1:5])!r}", str(graph_path), ln + 1) from None
+            raise FileFormatError(f"bad edge fields {' '.join(f[1:5])!r}", str(graph_path), ln) from None
         if not (0 <= s < n and 0 <= t < n):
-            raise FileFormatError(f"edge {f[0]} joins unknown node {s if not 0 <= s < n else t}", str(graph_path), ln + 1)
+            raise FileFormatError(f"edge {f[0]} joins unknown node {s if not 0 <= s < n else t}", str(graph_path), ln)
         if bw < 0:
-            raise FileFormatError(f"edge {f[0]} has negative capacity {bw}", str(graph_path), ln + 1)
+            raise FileFormatError(f"edge {f[0]} has negative capacity {bw}", str(graph_path), ln)
         names.append(f[0])
         src.append(s)
         dst.append(t)
@@ -87,19 +89,15 @@ def load_repetita(graph_path, demands_path=None, name: str | None = None) -> Net
         demands_path = Path(demands_path)
         dl = _lines(demands_path)
         kd, k = _section(dl, 0, "DEMANDS", demands_path)
-        for i in range(kd):
-            ln = k + i
-            f = dl[ln].split() if ln < len(dl) else []
-            if len(f) != 4:
-                raise FileFormatError("expected 'label src dest bw'", str(demands_path), ln + 1)
+        for ln, f in _rows(dl, k, kd, 4, "label src dest bw", demands_path):
             try:
                 s, t, v = int(f[1]), int(f[2]), float(f[3])
             except ValueError:
-                raise FileFormatError(f"bad demand fields {' '.join(f[1:])!r}", str(demands_path), ln + 1) from None
+                raise FileFormatError(f"bad demand fields {' '.join(f[1:])!r}", str(demands_path), ln) from None
             if not (0 <= s < n and 0 <= t < n):
-                raise FileFormatError(f"demand {f[0]} between unknown nodes {s} and {t}", str(demands_path), ln + 1)
+                raise FileFormatError(f"demand {f[0]} between unknown nodes {s} and {t}", str(demands_path), ln)
             if v < 0:
-                raise FileFormatError(f"demand {f[0]} has negative volume {v}", str(demands_path), ln + 1)
+                raise FileFormatError(f"demand {f[0]} has negative volume {v}", str(demands_path), ln)
             ds.append(s)
             dt.append(t)
             dv.append(v)
