@@ -33,30 +33,17 @@ def _as_input(obj):
     return obj
 
 
-def _pick_auto(obj) -> str:
-    """Placeholder rule until QIP: exact for small QUBOs, anneal for larger ones, OR-Tools
-    for anything a QUBO cannot take (continuous or unbounded variables, quadratic rows)."""
-    from .compiler import compile_qubo
-
-    if isinstance(obj, MilpIR):
-        return "ortools"
-    if isinstance(obj, QuboIR):
-        return "exact" if obj.n <= 20 else "anneal"
-    try:
-        q = compile_qubo(obj.to_problem())
-    except ModelError:
-        return "ortools"
-    return "exact" if q.n <= 20 else "anneal"
-
-
 def solve(obj, backend: str = "auto", *, time_limit: float | None = None, seed: int | None = None,
-          fallback: list[str] | tuple[str, ...] | None = None, **options) -> Result:
+          fallback: list[str] | tuple[str, ...] | None = None, deadline: float | None = None,
+          quality: float = 0.0, prefer: str | None = None, best_effort: bool = False, **options) -> Result:
     """Solve a Model, an IR, a file, a dimod BQM/CQM or a qiskit QuadraticProgram.
 
     Parameters
     ----------
     backend : str
-        A registered backend name, or ``"auto"`` (see :func:`_pick_auto` until QIP).
+        A registered backend name, or ``"auto"``: the Quantum Invocation Policy
+        (:func:`qbdsl.qip.decide`) picks one from predicted time and quality under
+        ``deadline`` / ``quality`` / ``prefer``; ``result.decision.explain()`` says why.
     time_limit : float, optional
         Seconds; backends that honour it stop and return their incumbent.
     seed : int, optional
@@ -72,10 +59,21 @@ def solve(obj, backend: str = "auto", *, time_limit: float | None = None, seed: 
         raise ModelError(f"time_limit must be a positive number of seconds, got {time_limit!r}")
     obj = _as_input(obj)
     compile_opts = {k: options.pop(k) for k in COMPILE_KEYS if k in options}
+    decision = None
+    if backend == "auto":
+        from .qip.policy import decide
+
+        decision = decide(obj, deadline=deadline, quality=quality, prefer=prefer, best_effort=best_effort,
+                          include_remote=False)
+        if decision.backend is None:
+            raise BackendError(f"{decision.reason}\n{decision.explain()}")
+        backend = decision.backend
+        if time_limit is None and "time_limit" in decision.options and \
+                get_capabilities(backend).time_limit:
+            time_limit = decision.options["time_limit"]
     chain = [backend] + list(fallback or [])
     attempts: list[dict] = []
     for k, name in enumerate(chain):
-        name = _pick_auto(obj) if name == "auto" else name
         try:
             result = _solve_one(obj, name, time_limit, seed, compile_opts, options if k == 0 else {})
         except (BackendError, UnsupportedTermError) as exc:
@@ -90,8 +88,15 @@ def solve(obj, backend: str = "auto", *, time_limit: float | None = None, seed: 
             attempts.append({"backend": name, "error": "time limit reached without a solution"})
             continue
         result.attempts = attempts
+        result.decision = decision
         return result
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+def get_capabilities(name: str):
+    from qbdsl.backends import get
+
+    return get(name).capabilities
 
 
 def _solve_one(obj, name: str, time_limit, seed, compile_opts: dict, options: dict) -> Result:

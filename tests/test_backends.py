@@ -191,13 +191,18 @@ def test_a_crashing_backend_is_named_and_the_model_kept(monkeypatch):
     assert len(m.constraints) == 1 and m.n_vars == 3
 
 
-def test_auto_rule():
+def test_auto_goes_through_the_invocation_policy():
     small = random_qubo(8, 0)
-    assert qb.solve(small).backend == "exact"
-    assert qb.solve(random_qubo(30, 0, 0.1), seed=0, num_reads=5).backend == "anneal"
+    r = qb.solve(small)
+    assert r.backend == r.decision.backend == "exact"
+    big = qb.solve(random_qubo(30, 0, 0.1), seed=0)
+    rows = {o.backend: o for o in big.decision.rows}
+    assert big.backend != "exact" and "exceed the 26" in rows["exact"].verdict
     m = qb.Model("c")
     m.minimize(m.continuous("f", lb=1, ub=2))
-    assert qb.solve(m).backend == "ortools"
+    r = qb.solve(m)
+    assert r.backend == "ortools"
+    assert all("cannot take it as a QUBO" in o.verdict for o in r.decision.rows if o.backend != "ortools")
 
 
 def test_third_party_backend_registers_through_entry_points(tmp_path, monkeypatch):

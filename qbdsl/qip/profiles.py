@@ -1,0 +1,159 @@
+"""Backend profiles: what each backend accepts, and models of its time and solution quality
+as functions of the instance :class:`~qbdsl.qip.features.Features`.
+
+Time models are ``a + b * work`` where ``work`` is a backend-specific size measure
+(state-vector amplitudes, spin updates, matrix nonzeros...). The shipped ``a`` and ``b``
+were measured on the 2-core development machine (``make bench``); ``qbdsl calibrate``
+re-measures them on the user's machine and saves a JSON file that ``qb.solve`` reads.
+
+Quality is the expected fraction of the optimum's quality (1.0 = optimal). Exact solvers
+are 1.0 when they fit; the heuristics' models follow the measured trend in
+``tests/bench/test_bench_backends.py``: quality falls with the QUBO size and with the
+steepness of the provable penalties (``penalty_scale``).
+
+Remote devices (planning only unless a backend of that name is registered):
+- ``dwave-advantage``: Pegasus P16, 5 627 qubits; programming 15 ms, 20 us anneal +
+  ~150 us readout per read, typical queue 2 s (D-Wave Leap figures).
+- ``ibm-heron``: 156 qubits, 250 k CLOPS (layer-shots per second), typical queue 60 s
+  (IBM Quantum Platform figures); quality limited by noise beyond ~20 qubits of QAOA.
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+import platform
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from ..errors import ModelError
+from .features import Features
+
+DEFAULT_PATH = Path(os.environ.get("QBDSL_PROFILES", Path.home() / ".config" / "qbdsl" / "profiles.json"))
+MAX_QAOA_QUBITS = 26
+
+
+def _work(name: str, f: Features, options: dict) -> float:
+    n = f.qubo_binaries
+    if name == "exact":
+        return 2.0 ** n
+    if name in ("anneal", "dwave-advantage"):
+        return options.get("num_reads", 100) * options.get("num_sweeps", 1000) * (n + f.qubo_couplers)
+    if name == "tabu":
+        return options.get("num_reads", 10) * options.get("timeout", 100) / 1000.0
+    if name in ("qaoa", "qaoa-qiskit", "ibm-heron"):
+        return options.get("reps", 1) * options.get("restarts", 2) * 100 * 2.0 ** min(n, 60)
+    if name == "ortools":
+        integer = f.n_binary + f.n_integer > 0
+        return f.milp_nonzeros * (1 + 30 * integer) + f.milp_variables
+    return float(n)
+
+
+@dataclass
+class Profile:
+    """Accepts, limits, and the time/quality model of one backend."""
+
+    name: str
+    accepts: tuple
+    a: float                       # seconds of fixed cost (imports, setup, queue)
+    b: float                       # seconds per unit of work
+    exact: bool = False
+    max_variables: int | None = None
+    remote: bool = False
+    quality_slope: float = 0.0     # heuristics: loss per log2(size) per log10(1 + penalty_scale)
+    size_slope: float = 0.0        # heuristics: loss per variable
+    description: str = ""
+    measured: dict = field(default_factory=dict)
+
+    def fits(self, f: Features) -> tuple[bool, str]:
+        if "qubo" in self.accepts and "milp" not in self.accepts:
+            if not f.qubo_ok:
+                return False, f"cannot take it as a QUBO ({f.qubo_reason})"
+            if self.max_variables is not None and f.qubo_binaries > self.max_variables:
+                return False, f"{f.qubo_binaries} binaries exceed the {self.max_variables} it takes"
+            if self.name == "dwave-advantage" and f.embed_pegasus_qubits < 0:
+                return False, "does not embed in Pegasus (clique bound)"
+        return True, ""
+
+    def predict_time(self, f: Features, options: dict | None = None) -> float:
+        return self.a + self.b * _work(self.name, f, options or {})
+
+    def predict_quality(self, f: Features, time_budget: float | None = None) -> float:
+        if self.exact:
+            if time_budget is not None and self.predict_time(f) > time_budget:
+                return 0.9 if self.name == "ortools" else 0.0   # an incumbent at the limit
+            return 1.0
+        n = max(f.qubo_binaries, 1)
+        loss = self.quality_slope * math.log2(1 + n) * math.log10(1 + f.penalty_scale) + self.size_slope * n
+        return max(0.0, min(1.0, 1.0 - loss))
+
+    def to_json(self) -> dict:
+        d = asdict(self)
+        d["accepts"] = list(self.accepts)
+        return d
+
+
+def default_profiles() -> dict[str, Profile]:
+    """Shipped profiles (measured on the 2-core development machine; see the module docstring)."""
+    return {p.name: p for p in [
+        Profile("exact", ("qubo",), 0.005, 3.5e-8, exact=True, max_variables=26,
+                description="vectorized enumeration, 2^n energies"),
+        Profile("anneal", ("qubo",), 0.02, 1.0e-8, quality_slope=0.03,
+                description="simulated annealing, 100 reads x 1000 sweeps"),
+        Profile("tabu", ("qubo",), 0.01, 1.0, quality_slope=0.025,
+                description="tabu search, 10 reads x 100 ms"),
+        Profile("qaoa", ("qubo",), 0.05, 2.5e-9, max_variables=MAX_QAOA_QUBITS, quality_slope=0.04,
+                size_slope=0.004, description="native statevector QAOA, reps 1, 2 restarts"),
+        Profile("qaoa-qiskit", ("qubo",), 1.0, 2.0e-7, max_variables=24, quality_slope=0.05, size_slope=0.006,
+                description="qiskit-optimization QAOA on qiskit-aer"),
+        Profile("ortools", ("milp", "qubo"), 0.02, 2.0e-6, exact=True, description="OR-Tools SCIP/HiGHS"),
+        Profile("dwave-advantage", ("qubo",), 2.0 + 0.015, 1.7e-10, remote=True, quality_slope=0.035,
+                description="D-Wave Advantage (Pegasus), planning profile"),
+        Profile("ibm-heron", ("qubo",), 60.0, 4.0e-9, max_variables=156, remote=True, quality_slope=0.05,
+                size_slope=0.02, description="IBM Heron-class QPU running QAOA, planning profile"),
+    ]}
+
+
+def machine() -> dict:
+    return {"platform": platform.platform(), "python": platform.python_version(), "cpus": os.cpu_count(),
+            "processor": platform.processor() or platform.machine()}
+
+
+def save_profiles(profiles: dict[str, Profile], path=None) -> Path:
+    from ..io.atomic import atomic_write
+
+    path = Path(path or DEFAULT_PATH)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    doc = {"format": "qbdsl-profiles", "version": 1, "machine": machine(),
+           "profiles": {k: p.to_json() for k, p in profiles.items()}}
+    atomic_write(path, json.dumps(doc, indent=2))
+    return path
+
+
+def load_profiles(path=None) -> tuple[dict[str, Profile], str]:
+    """Profiles from ``path`` (default: the calibrated file, if any) merged over the defaults.
+
+    Returns (profiles, note): the note says where they came from, or why the file was not
+    used (missing, corrupt) so a decision can report it.
+    """
+    profiles = default_profiles()
+    path = Path(path) if path is not None else DEFAULT_PATH
+    if not path.exists():
+        return profiles, "shipped default profiles (no calibration file)"
+    try:
+        doc = json.loads(path.read_text())
+        if doc.get("format") != "qbdsl-profiles":
+            raise ValueError("not a qbdsl profiles file")
+        for name, d in doc["profiles"].items():
+            d = dict(d)
+            d["accepts"] = tuple(d["accepts"])
+            profiles[name] = Profile(**d)
+    except (ValueError, KeyError, TypeError, OSError) as exc:
+        return default_profiles(), f"ignored {path} ({type(exc).__name__}: {exc}); using shipped defaults"
+    return profiles, f"calibrated profiles from {path}"
+
+
+def validate_deadline(deadline) -> None:
+    if deadline is not None and (not isinstance(deadline, (int, float)) or isinstance(deadline, bool)
+                                 or math.isnan(deadline) or deadline <= 0):
+        raise ModelError(f"deadline must be a positive number of seconds, got {deadline!r}")
