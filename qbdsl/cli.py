@@ -191,7 +191,7 @@ def cmd_solve(args, console) -> int:
         opts["encoding"] = args.encoding
     r = _with_progress(console, f"solving with {args.backend}", args.time_limit,
                        lambda: solve(obj, backend=args.backend, time_limit=args.time_limit, seed=args.seed,
-                                     fallback=args.fallback, **opts))
+                                     fallback=args.fallback, deadline=args.deadline, **opts))
     t = Table(title=f"qbdsl solve {args.model}")
     for col in ("backend", "status", "objective", "feasible", "compile s", "solve s", "decode s"):
         t.add_column(col)
@@ -201,6 +201,8 @@ def cmd_solve(args, console) -> int:
     console.print(t)
     if r.violations:
         console.print(f"[red]violated:[/] {', '.join(sorted(r.violations))}")
+    if r.decision is not None:
+        console.print(r.decision.explain(), markup=False, highlight=False)
     for a in r.attempts:
         console.print(f"[yellow]fell back from {a['backend']}:[/] {a['error']}")
     if args.output:
@@ -248,6 +250,41 @@ def cmd_problem(args, console) -> int:
     return 0
 
 
+def cmd_explain(args, console) -> int:
+    from .qip.policy import decide
+    from .qip.profiles import load_profiles
+
+    obj = load_model_spec(args.model)
+    profiles, note = load_profiles(args.profiles) if args.profiles else (None, "")
+    d = decide(obj, deadline=args.deadline, quality=args.quality, prefer=args.prefer, profiles=profiles,
+               best_effort=args.best_effort)
+    if note:
+        d.note = note
+    console.print(d.explain(), markup=False, highlight=False)
+    return 0 if d.backend is not None else 3
+
+
+def cmd_calibrate(args, console) -> int:
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from .qip.calibrate import calibrate
+    from .qip.profiles import save_profiles
+
+    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                  TimeElapsedColumn(), console=console) as progress:
+        task = progress.add_task("calibrating", total=None)
+
+        def tick(done, total, label):
+            progress.update(task, total=total, completed=done, description=f"calibrating {label}")
+
+        profiles, rows = calibrate(quick=args.quick, progress=tick)
+    path = save_profiles(profiles, args.output)
+    for r in rows:
+        console.print(f"{r['backend']:<10} size {r['size']:>6}  {r['seconds']:.4f} s")
+    console.print(f"[green]wrote[/] {path}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="qbdsl", description="Compile and inspect qbdsl models.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -267,8 +304,19 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--seed", type=int, default=None)
     s.add_argument("--encoding", default=None)
     s.add_argument("--fallback", nargs="*", default=None, help="backends to try if this one fails or times out")
+    s.add_argument("--deadline", type=float, default=None, help="for --backend auto: the QIP deadline")
     s.add_argument("--opt", action="append", metavar="KEY=VALUE", help="a backend option, e.g. num_reads=50")
     s.add_argument("-o", "--output", default=None, help="write the solution as JSON")
+    ex = sub.add_parser("explain", help="which backend QIP picks for MODEL|FILE under a deadline, and why")
+    ex.add_argument("model")
+    ex.add_argument("--deadline", type=float, default=None)
+    ex.add_argument("--quality", type=float, default=0.0)
+    ex.add_argument("--prefer", default=None, help="quantum, classical, or a backend name")
+    ex.add_argument("--best-effort", action="store_true")
+    ex.add_argument("--profiles", default=None, help="a calibrated profiles JSON (default: the saved one)")
+    ca = sub.add_parser("calibrate", help="re-measure the local backends and save their profiles")
+    ca.add_argument("-o", "--output", default=None)
+    ca.add_argument("--quick", action="store_true", help="a short ladder of sizes")
     pr = sub.add_parser("problem", help="build a library problem on shipped data: LIST, or NAME --data ...")
     pr.add_argument("name", help="LIST, or a problem name such as routing.min-mlu")
     pr.add_argument("--data", help="network name / instance size (see LIST)")
@@ -291,7 +339,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     console = Console(stderr=False)
     err = Console(stderr=True)
-    handlers = {"compile": cmd_compile, "info": cmd_info, "solve": cmd_solve, "problem": cmd_problem}
+    handlers = {"compile": cmd_compile, "info": cmd_info, "solve": cmd_solve, "problem": cmd_problem,
+                "explain": cmd_explain, "calibrate": cmd_calibrate}
     try:
         return handlers[args.command](args, console)
     except (ModelError, BackendError) as exc:

@@ -81,7 +81,8 @@ class Profile:
     def predict_quality(self, f: Features, time_budget: float | None = None) -> float:
         if self.exact:
             if time_budget is not None and self.predict_time(f) > time_budget:
-                return 0.9 if self.name == "ortools" else 0.0   # an incumbent at the limit
+                # a MILP solver stopped at its limit still has an incumbent, if it got started
+                return 0.9 if self.name == "ortools" and time_budget > 2 * self.a else 0.0
             return 1.0
         n = max(f.qubo_binaries, 1)
         loss = self.quality_slope * math.log2(1 + n) * math.log10(1 + f.penalty_scale) + self.size_slope * n

@@ -1,0 +1,135 @@
+"""The Quantum Invocation Policy: features, profiles, decisions and their explanations."""
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import qbdsl as qb
+from qbdsl.backends import names
+from qbdsl.ir.terms import QuboTerms
+from qbdsl.qip import decide, default_profiles, features, load_profiles, save_profiles
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "examples"))
+from slice_placement import build  # noqa: E402
+
+
+def random_qubo(n, seed=0, density=0.3):
+    rng = np.random.default_rng(seed)
+    iu = np.triu_indices(n, 1)
+    keep = rng.random(len(iu[0])) < density
+    return qb.QuboIR.from_terms(QuboTerms.from_coo(n, rng.integers(-5, 6, n).astype(float), iu[0][keep],
+                                                   iu[1][keep], rng.integers(-3, 4, int(keep.sum())).astype(float)))
+
+
+def test_features_estimate_the_compiled_qubo():
+    m = build()
+    f = features(m)
+    q = qb.compile(m, "qubo")
+    assert f.qubo_ok and f.qubo_binaries == q.n
+    assert f.qubo_couplers >= q.num_interactions          # an upper bound
+    assert f.n_equality == 3 and f.n_inequality == 4 and f.n_binary == 12
+    fq = features(q)
+    assert fq.qubo_binaries == q.n and fq.qubo_couplers == q.num_interactions
+    assert fq.penalty_scale == pytest.approx(f.penalty_scale, rel=1e-6)
+    assert f.embed_pegasus_qubits > 0 and f.embed_zephyr_qubits > 0
+
+
+def test_continuous_models_never_go_to_a_qubo_backend():
+    from qbdsl.problems import data, routing
+
+    m = routing.min_mlu(data.repetita("Abilene"))
+    d = decide(m, deadline=10.0)
+    assert d.backend == "ortools"
+    for row in d.rows:
+        if row.backend != "ortools":
+            assert not row.fits and "continuous" in row.verdict
+
+
+def test_too_large_for_qaoa_never_goes_to_qaoa():
+    q = random_qubo(40, 1, 0.1)
+    d = decide(q, deadline=1e6, prefer="quantum")
+    rows = {r.backend: r for r in d.rows}
+    assert d.backend != "qaoa" and "exceed the 26" in rows["qaoa"].verdict
+    assert "exceed the 24" in rows["qaoa-qiskit"].verdict
+
+
+def test_explain_names_every_registered_backend_and_the_remote_profiles():
+    d = decide(build(), deadline=2.0)
+    text = d.explain()
+    for name in names():
+        assert name in text
+    assert "dwave-advantage (remote)" in text and "ibm-heron (remote)" in text
+    assert "chosen" in text and "deadline" in text
+
+
+def test_generous_deadline_on_a_small_qubo_matches_the_measured_best():
+    """Run every local backend that takes it; the best measured (quality, then time) wins."""
+    q = random_qubo(14, 3)
+    best_energy = qb.solve(q, backend="exact").energy
+    measured = {}
+    for b in ("exact", "anneal", "tabu", "qaoa", "ortools"):
+        t = time.perf_counter()
+        r = qb.solve(q, backend=b, seed=0)
+        measured[b] = (r.energy <= best_energy + 1e-9, time.perf_counter() - t)
+    optimal = [b for b, (ok, _) in measured.items() if ok]
+    fastest = min(optimal, key=lambda b: measured[b][1])
+    d = decide(q, deadline=60.0)
+    assert d.backend in optimal
+    assert measured[d.backend][1] <= 3 * measured[fastest][1] + 0.05
+
+
+def test_deadlines_nobody_meets_and_best_effort():
+    q = random_qubo(22, 0)
+    d = decide(q, deadline=1e-6)
+    assert d.backend is None and "no backend can meet the deadline" in d.reason
+    with pytest.raises(qb.BackendError, match="no backend can meet the deadline"):
+        qb.solve(q, deadline=1e-6)
+    d2 = decide(q, deadline=1e-6, best_effort=True)
+    assert d2.backend is not None and "best effort" in d2.explain()
+    for bad in (-1.0, 0.0, float("nan")):
+        with pytest.raises(qb.ModelError, match="deadline must be a positive number"):
+            decide(q, deadline=bad)
+
+
+def test_quality_target_and_preferences():
+    q = random_qubo(18, 2)
+    d = decide(q, deadline=100.0, quality=0.99)
+    assert d.backend in ("exact", "ortools")   # only the exact solvers are predicted to reach it
+    d2 = decide(q, deadline=100.0, prefer="anneal")
+    qual = {r.backend: r.predicted_quality for r in d2.rows if r.predicted_quality is not None}
+    assert qual[d2.backend] == max(v for k, v in qual.items() if k in names())
+
+
+def test_profiles_round_trip_and_corrupt_files_fall_back(tmp_path):
+    p = tmp_path / "profiles.json"
+    prof = default_profiles()
+    prof["exact"].b = 1e-6
+    save_profiles(prof, p)
+    loaded, note = load_profiles(p)
+    assert loaded["exact"].b == 1e-6 and "calibrated profiles" in note
+    p.write_text("{not json")
+    loaded, note = load_profiles(p)
+    assert loaded["exact"].b == default_profiles()["exact"].b and "ignored" in note and "shipped defaults" in note
+    p.write_text(json.dumps({"format": "something-else"}))
+    assert "ignored" in load_profiles(p)[1]
+    assert "no calibration file" in load_profiles(tmp_path / "missing.json")[1]
+
+
+def test_calibrate_measures_and_fits(tmp_path):
+    from qbdsl.qip.calibrate import calibrate
+
+    profiles, rows = calibrate(quick=True, backends=["exact", "anneal"])
+    assert {r["backend"] for r in rows} == {"exact", "anneal"} and all(r["seconds"] > 0 for r in rows)
+    assert profiles["exact"].a >= 0 and profiles["exact"].b >= 0
+    assert profiles["exact"].measured["sizes"] == [12, 16]
+    path = save_profiles(profiles, tmp_path / "p.json")
+    assert json.loads(path.read_text())["machine"]["cpus"] >= 1
+
+
+def test_solve_auto_attaches_the_decision():
+    r = qb.solve(build(), deadline=5.0)
+    assert r.decision is not None and r.decision.backend == r.backend
+    assert r.feasible and r.objective == 7.0
