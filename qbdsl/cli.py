@@ -285,6 +285,47 @@ def cmd_calibrate(args, console) -> int:
     return 0
 
 
+def cmd_experiment(args, console) -> int:
+    from pathlib import Path
+
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.table import Table
+
+    from .qip import experiment as ex
+
+    if args.which != "qip":
+        raise ModelError(f"unknown experiment {args.which!r}; known: qip")
+    if args.deadline <= 0:
+        raise ModelError(f"deadline must be a positive number of seconds, got {args.deadline!r}")
+    instances = ex.suite(quick=args.quick)
+    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                  TimeElapsedColumn(), console=console) as progress:
+        task = progress.add_task("running", total=None)
+
+        def tick(done, total, label):
+            progress.update(task, total=total, completed=done, description=f"running {label}")
+
+        runs = ex.run_all(instances, args.deadline, progress=tick)
+    result = ex.score(instances, runs, args.deadline)
+    t = Table(title=f"QIP vs the oracle, {len(result['rows'])} instances, deadline {args.deadline:g} s")
+    for col in ("policy", "quality / oracle", "time / oracle"):
+        t.add_column(col)
+    for k, v in result["summary"].items():
+        t.add_row(k, f"{v['quality_vs_oracle']:.3f}", f"{v['time_vs_oracle']:.2f}")
+    console.print(t)
+    c = Table(title="chosen (rows) vs oracle (columns)")
+    oracles = sorted({o for d in result["confusion"].values() for o in d})
+    c.add_column("qip \\ oracle")
+    for o in oracles:
+        c.add_column(o)
+    for chosen, d in sorted(result["confusion"].items(), key=lambda kv: str(kv[0])):
+        c.add_row(str(chosen), *[str(d.get(o, 0)) for o in oracles])
+    console.print(c)
+    for p in ex.write_outputs(result, runs, Path(args.output)):
+        console.print(f"[green]wrote[/] {p}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="qbdsl", description="Compile and inspect qbdsl models.")
     sub = p.add_subparsers(dest="command", required=True)
@@ -317,6 +358,11 @@ def build_parser() -> argparse.ArgumentParser:
     ca = sub.add_parser("calibrate", help="re-measure the local backends and save their profiles")
     ca.add_argument("-o", "--output", default=None)
     ca.add_argument("--quick", action="store_true", help="a short ladder of sizes")
+    xp = sub.add_parser("experiment", help="evaluation experiments: qip (policy vs oracle)")
+    xp.add_argument("which", help="qip")
+    xp.add_argument("--deadline", type=float, default=5.0)
+    xp.add_argument("--quick", action="store_true", help="a small suite")
+    xp.add_argument("-o", "--output", default="out/qip")
     pr = sub.add_parser("problem", help="build a library problem on shipped data: LIST, or NAME --data ...")
     pr.add_argument("name", help="LIST, or a problem name such as routing.min-mlu")
     pr.add_argument("--data", help="network name / instance size (see LIST)")
@@ -340,7 +386,7 @@ def main(argv: list[str] | None = None) -> int:
     console = Console(stderr=False)
     err = Console(stderr=True)
     handlers = {"compile": cmd_compile, "info": cmd_info, "solve": cmd_solve, "problem": cmd_problem,
-                "explain": cmd_explain, "calibrate": cmd_calibrate}
+                "explain": cmd_explain, "calibrate": cmd_calibrate, "experiment": cmd_experiment}
     try:
         return handlers[args.command](args, console)
     except (ModelError, BackendError) as exc:

@@ -133,3 +133,31 @@ def test_solve_auto_attaches_the_decision():
     r = qb.solve(build(), deadline=5.0)
     assert r.decision is not None and r.decision.backend == r.backend
     assert r.feasible and r.objective == 7.0
+
+
+def test_experiment_scores_policies_against_the_oracle(tmp_path):
+    from qbdsl.qip import experiment as ex
+
+    inst = dict(list(ex.suite(quick=True).items())[:4])
+    runs = ex.run_all(inst, deadline=1.0, backends=("exact", "ortools", "anneal"))
+    res = ex.score(inst, runs, 1.0)
+    s = res["summary"]
+    assert {"qip", "always-exact", "always-ortools", "always-anneal", "always-quantum", "always-classical"} <= set(s)
+    for v in s.values():   # nobody beats the oracle on quality
+        assert 0 <= v["quality_vs_oracle"] <= 1 + 1e-9 and v["instances"] == len(res["rows"])
+    assert s["qip"]["quality_vs_oracle"] >= 0.95
+    assert sum(sum(d.values()) for d in res["confusion"].values()) == len(res["rows"])
+    paths = ex.write_outputs(res, runs, tmp_path)
+    assert [p.name for p in paths] == ["qip-runs.csv", "qip-summary.csv", "qip-policies.png"]
+    assert "qip," in paths[1].read_text()
+
+
+def test_cli_explain_and_experiment(tmp_path, capsys):
+    from qbdsl.cli import main
+
+    model = f"{Path(__file__).resolve().parent.parent / 'examples' / 'slice_placement.py'}:build"
+    assert main(["explain", model, "--deadline", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "QIP decision" in out and "ortools" in out
+    assert main(["explain", model, "--deadline", "0.000001"]) == 3
+    assert main(["explain", model, "--deadline", "-1"]) == 2
