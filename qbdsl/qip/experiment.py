@@ -169,12 +169,13 @@ def write_outputs(result: dict, runs: list[Run], out: Path) -> list[Path]:
     names = list(result["summary"])
     qv = [result["summary"][k]["quality_vs_oracle"] for k in names]
     tv = [result["summary"][k]["time_vs_oracle"] for k in names]
-    fig, (a, b) = plt.subplots(1, 2, figsize=(11, 4))
+    fig, (a, b) = plt.subplots(1, 2, figsize=(11, 4), sharey=True)
     colors = ["tab:red" if k == "qip" else "tab:grey" for k in names]
     a.barh(names, qv, color=colors)
     a.axvline(0.95, ls="--", color="k", lw=0.8)
     a.set_xlabel("mean quality / oracle quality")
     b.barh(names, tv, color=colors)
+    b.set_yticklabels([])
     b.axvline(1.2, ls="--", color="k", lw=0.8)
     b.set_xscale("log")
     b.set_xlabel("mean time / oracle time")
