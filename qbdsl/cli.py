@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib.util
 import json
 import sys
@@ -250,6 +251,21 @@ def cmd_problem(args, console) -> int:
     return 0
 
 
+@contextlib.contextmanager
+def _counting_progress(console, verb: str):
+    """A progress bar driven by ``tick(done, total, label)`` callbacks."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                  TimeElapsedColumn(), console=console) as progress:
+        task = progress.add_task(verb, total=None)
+
+        def tick(done, total, label):
+            progress.update(task, total=total, completed=done, description=f"{verb} {label}")
+
+        yield tick
+
+
 def cmd_explain(args, console) -> int:
     from .qip.policy import decide
     from .qip.profiles import load_profiles
@@ -265,18 +281,10 @@ def cmd_explain(args, console) -> int:
 
 
 def cmd_calibrate(args, console) -> int:
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
     from .qip.calibrate import calibrate
     from .qip.profiles import save_profiles
 
-    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-                  TimeElapsedColumn(), console=console) as progress:
-        task = progress.add_task("calibrating", total=None)
-
-        def tick(done, total, label):
-            progress.update(task, total=total, completed=done, description=f"calibrating {label}")
-
+    with _counting_progress(console, "calibrating") as tick:
         profiles, rows = calibrate(quick=args.quick, progress=tick)
     path = save_profiles(profiles, args.output)
     for r in rows:
@@ -288,7 +296,6 @@ def cmd_calibrate(args, console) -> int:
 def cmd_experiment(args, console) -> int:
     from pathlib import Path
 
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
     from rich.table import Table
 
     from .qip import experiment as ex
@@ -298,13 +305,7 @@ def cmd_experiment(args, console) -> int:
     if args.deadline <= 0:
         raise ModelError(f"deadline must be a positive number of seconds, got {args.deadline!r}")
     instances = ex.suite(quick=args.quick)
-    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-                  TimeElapsedColumn(), console=console) as progress:
-        task = progress.add_task("running", total=None)
-
-        def tick(done, total, label):
-            progress.update(task, total=total, completed=done, description=f"running {label}")
-
+    with _counting_progress(console, "running") as tick:
         runs = ex.run_all(instances, args.deadline, progress=tick)
     result = ex.score(instances, runs, args.deadline)
     t = Table(title=f"QIP vs the oracle, {len(result['rows'])} instances, deadline {args.deadline:g} s")
