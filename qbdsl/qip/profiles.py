@@ -3,8 +3,9 @@ as functions of the instance :class:`~qbdsl.qip.features.Features`.
 
 Time models are ``a + b * work`` where ``work`` is a backend-specific size measure
 (state-vector amplitudes, spin updates, matrix nonzeros...). The shipped ``a`` and ``b``
-were measured on the 2-core development machine (``make bench``); ``qbdsl calibrate``
-re-measures them on the user's machine and saves a JSON file that ``qb.solve`` reads.
+are what ``qbdsl calibrate`` fitted on the 2-core development machine (its ladder of random
+QUBOs and knapsacks, disjoint from the evaluation suite); run it on your machine to refit
+them: it saves a JSON file that ``qb.solve`` reads.
 
 Quality is the expected fraction of the optimum's quality (1.0 = optimal). Exact solvers
 are 1.0 when they fit; the heuristics' models follow the measured trend in
@@ -97,17 +98,17 @@ class Profile:
 def default_profiles() -> dict[str, Profile]:
     """Shipped profiles (measured on the 2-core development machine; see the module docstring)."""
     return {p.name: p for p in [
-        Profile("exact", ("qubo",), 0.005, 3.5e-8, exact=True, max_variables=26,
+        Profile("exact", ("qubo",), 0.0007, 3.96e-8, exact=True, max_variables=26,
                 description="vectorized enumeration, 2^n energies"),
-        Profile("anneal", ("qubo",), 0.02, 1.0e-8, quality_slope=0.03,
+        Profile("anneal", ("qubo",), 0.0009, 3.1e-9, quality_slope=0.03,
                 description="simulated annealing, 100 reads x 1000 sweeps"),
         Profile("tabu", ("qubo",), 0.01, 1.0, quality_slope=0.025,
                 description="tabu search, 10 reads x 100 ms"),
-        Profile("qaoa", ("qubo",), 0.05, 2.5e-9, max_variables=MAX_QAOA_QUBITS, quality_slope=0.04,
+        Profile("qaoa", ("qubo",), 0.0012, 2.65e-8, max_variables=MAX_QAOA_QUBITS, quality_slope=0.04,
                 size_slope=0.004, description="native statevector QAOA, reps 1, 2 restarts"),
         Profile("qaoa-qiskit", ("qubo",), 1.0, 2.0e-7, max_variables=24, quality_slope=0.05, size_slope=0.006,
                 description="qiskit-optimization QAOA on qiskit-aer"),
-        Profile("ortools", ("milp", "qubo"), 0.02, 2.0e-6, exact=True, description="OR-Tools SCIP/HiGHS"),
+        Profile("ortools", ("milp", "qubo"), 0.002, 1.18e-6, exact=True, description="OR-Tools SCIP/HiGHS"),
         Profile("dwave-advantage", ("qubo",), 2.0 + 0.015, 1.7e-10, remote=True, quality_slope=0.035,
                 description="D-Wave Advantage (Pegasus), planning profile"),
         Profile("ibm-heron", ("qubo",), 60.0, 4.0e-9, max_variables=156, remote=True, quality_slope=0.05,
