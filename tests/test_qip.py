@@ -161,3 +161,25 @@ def test_cli_explain_and_experiment(tmp_path, capsys):
     assert "QIP decision" in out and "ortools" in out
     assert main(["explain", model, "--deadline", "0.000001"]) == 3
     assert main(["explain", model, "--deadline", "-1"]) == 2
+
+
+def test_solve_uses_the_saved_profiles(tmp_path, monkeypatch):
+    from qbdsl.qip import profiles as prof_mod
+
+    q = random_qubo(10, 4)
+    assert qb.solve(q, deadline=5.0).backend == "exact"
+    slow = default_profiles()
+    slow["exact"].a = 100.0            # as if this machine took 100 s to start enumerating
+    path = save_profiles(slow, tmp_path / "profiles.json")
+    monkeypatch.setattr(prof_mod, "DEFAULT_PATH", path)
+    r = qb.solve(q, deadline=5.0)
+    assert r.backend != "exact" and "calibrated profiles" in r.decision.note
+    assert "exceeds the 5 s deadline" in {o.backend: o for o in r.decision.rows}["exact"].verdict
+
+
+def test_a_model_no_backend_can_take_says_why_for_each():
+    m = qb.Model("c")
+    m.minimize(m.continuous("f", lb=0, ub=1))
+    d = decide(m, backends=["exact", "anneal", "qaoa"], include_remote=False)
+    assert d.backend is None and d.reason == "no registered backend can take this instance"
+    assert all("cannot take it as a QUBO (1 continuous variables)" in r.verdict for r in d.rows)
