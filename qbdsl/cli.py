@@ -300,8 +300,10 @@ def cmd_experiment(args, console) -> int:
 
     from .qip import experiment as ex
 
+    if args.which == "orchestration":
+        return _experiment_orchestration(args, console)
     if args.which != "qip":
-        raise ModelError(f"unknown experiment {args.which!r}; known: qip")
+        raise ModelError(f"unknown experiment {args.which!r}; known: qip, orchestration")
     if args.deadline <= 0:
         raise ModelError(f"deadline must be a positive number of seconds, got {args.deadline!r}")
     instances = ex.suite(quick=args.quick)
@@ -323,6 +325,34 @@ def cmd_experiment(args, console) -> int:
         c.add_row(str(chosen), *[str(d.get(o, 0)) for o in oracles])
     console.print(c)
     for p in ex.write_outputs(result, runs, Path(args.output)):
+        console.print(f"[green]wrote[/] {p}")
+    return 0
+
+
+def _experiment_orchestration(args, console) -> int:
+    from pathlib import Path
+
+    from rich.table import Table
+
+    from .orchestrate import experiment as ox
+
+    loads = [float(x) for x in args.loads.split(",")]
+    tight = [float(x) for x in args.tightness.split(",")]
+    if min(loads + tight) <= 0 or args.seeds < 2:
+        raise ModelError("loads and tightness must be positive and --seeds at least 2")
+    with _counting_progress(console, "simulating") as tick:
+        rows = ox.sweep(loads, tight, seeds=args.seeds, n_jobs=args.jobs, progress=tick)
+    summ = ox.summarize(rows)
+    t = Table(title=f"jobs served by deadline (of {args.jobs}), mean ± 95 % CI over {args.seeds} paired seeds")
+    pols = sorted({r["policy"] for r in summ})
+    t.add_column("load / s")
+    for p in pols:
+        t.add_column(p)
+    for load, s in sorted({(r["load"], r["tightness"]) for r in summ}):
+        cells = {r["policy"]: r for r in summ if r["load"] == load and r["tightness"] == s}
+        t.add_row(f"{load:g} / {s:g}", *[f"{cells[p]['mean']:.1f}±{cells[p]['ci95']:.1f}" for p in pols])
+    console.print(t)
+    for p in ox.write_outputs(rows, Path(args.output)):
         console.print(f"[green]wrote[/] {p}")
     return 0
 
@@ -360,7 +390,11 @@ def build_parser() -> argparse.ArgumentParser:
     ca.add_argument("-o", "--output", default=None)
     ca.add_argument("--quick", action="store_true", help="a short ladder of sizes")
     xp = sub.add_parser("experiment", help="evaluation experiments: qip (policy vs oracle)")
-    xp.add_argument("which", help="qip")
+    xp.add_argument("which", help="qip or orchestration")
+    xp.add_argument("--loads", default="0.3,0.6,0.9,1.2", help="orchestration: offered loads")
+    xp.add_argument("--tightness", default="1,1.5,2,3,5", help="orchestration: deadline tightness values")
+    xp.add_argument("--seeds", type=int, default=30, help="orchestration: paired seeds")
+    xp.add_argument("--jobs", type=int, default=200, help="orchestration: jobs per trace")
     xp.add_argument("--deadline", type=float, default=5.0)
     xp.add_argument("--quick", action="store_true", help="a small suite")
     xp.add_argument("-o", "--output", default="out/qip")

@@ -103,3 +103,21 @@ def test_yaml_fleet(tmp_path):
                  "  - {name: b, qubits: 127, clops: 30000, two_qubit_error: 0.008, overhead: 1.0}\n")
     fleet = load_fleet(f)
     assert [q.name for q in fleet] == ["a", "b"] and fleet[1].overhead == 1.0
+
+
+def test_sweep_is_executor_independent_and_summarized_with_cis(tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from qbdsl.orchestrate import experiment as ox
+
+    kw = dict(loads=[0.6], tightness=[1.0, 3.0], seeds=3, n_jobs=40, policies=["qbdsl", "edf", "round-robin"])
+    with ThreadPoolExecutor(2) as ex:
+        a = ox.sweep(executor=ex, **kw)
+    b = ox.sweep(**kw)                                  # processes
+    strip = lambda rows: sorted((r["load"], r["tightness"], r["seed"], r["policy"], r["served"]) for r in rows)  # noqa: E731
+    assert strip(a) == strip(b) and len(a) == 2 * 3 * 3
+    summ = ox.summarize(a)
+    assert all(s["n"] == 3 and s["ci95"] >= 0 for s in summ)
+    paths = ox.write_outputs(a, tmp_path)
+    assert [p.name for p in paths] == ["orchestration-runs.csv", "orchestration-summary.csv",
+                                       "served-vs-tightness.png", "served-vs-load.png"]
