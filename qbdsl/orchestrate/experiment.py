@@ -108,7 +108,7 @@ def write_outputs(rows: list[dict], out: Path) -> list[Path]:
                 continue
             x, y, e = map(np.array, zip(*pts))
             ax.errorbar(x, y, yerr=e, marker="o", capsize=3, lw=2.5 if pol == "qbdsl" else 1,
-                        label=pol, color="tab:red" if pol == "qbdsl" else None)
+                        label=pol, color="black" if pol == "qbdsl" else None)
         ax.set_xlabel("deadline tightness s" if axis == "tightness" else "offered load")
         ax.set_ylabel("jobs served by their deadline")
         ax.set_title(f"served vs {axis} ({other} = {pick:g}), mean ± 95 % CI")
