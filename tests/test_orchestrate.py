@@ -121,3 +121,18 @@ def test_sweep_is_executor_independent_and_summarized_with_cis(tmp_path):
     paths = ox.write_outputs(a, tmp_path)
     assert [p.name for p in paths] == ["orchestration-runs.csv", "orchestration-summary.csv",
                                        "served-vs-tightness.png", "served-vs-load.png"]
+
+
+def test_offline_upper_bound_is_above_every_policy():
+    from qbdsl.orchestrate.bound import upper_bound
+
+    fleet = default_fleet()
+    for load, s in ((0.6, 1.0), (0.9, 5.0)):
+        jobs = poisson_jobs(30, load, s, fleet, seed=4)
+        ub = upper_bound(jobs, fleet)
+        assert ub["status"] == "optimal" and ub["bound"] <= len(jobs)
+        for name in POLICIES:
+            assert simulate(jobs, fleet, make(name, 4)).metrics()["served"] <= ub["bound"]
+    # a job that cannot finish even spread over every QPU is excluded by the bound
+    impossible = [Job(0, 5, 300, 16000, 0.0, 0.1)]
+    assert upper_bound(impossible, fleet)["bound"] == 0
