@@ -69,3 +69,17 @@ def fmt(v: float) -> str:
     if v.is_integer() and abs(v) < 1e16:
         return str(int(v))
     return repr(v)
+
+
+def write_csv(path, header: list[str], rows) -> Path:
+    """Write a CSV file atomically (rows: sequences, or dicts keyed by ``header``)."""
+    import csv
+    import io
+
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(header)
+    for r in rows:
+        w.writerow([r[h] for h in header] if isinstance(r, dict) else list(r))
+    atomic_write(path, buf.getvalue())
+    return Path(path)

@@ -6,7 +6,6 @@ as mean ± 95 % confidence half-width (Student t over seeds). Runs fan out over
 """
 from __future__ import annotations
 
-import csv
 import itertools
 from concurrent.futures import Executor, ProcessPoolExecutor
 from pathlib import Path
@@ -84,20 +83,11 @@ def write_outputs(rows: list[dict], out: Path) -> list[Path]:
     import matplotlib.pyplot as plt
 
     out.mkdir(parents=True, exist_ok=True)
-    paths = []
-    p = out / "orchestration-runs.csv"
-    with open(p, "w", newline="") as fh:
-        w = csv.DictWriter(fh, fieldnames=list(rows[0]))
-        w.writeheader()
-        w.writerows(rows)
-    paths.append(p)
+    from ..io.atomic import write_csv
+
     summ = summarize(rows)
-    p = out / "orchestration-summary.csv"
-    with open(p, "w", newline="") as fh:
-        w = csv.DictWriter(fh, fieldnames=list(summ[0]))
-        w.writeheader()
-        w.writerows(summ)
-    paths.append(p)
+    paths = [write_csv(out / "orchestration-runs.csv", list(rows[0]), rows),
+             write_csv(out / "orchestration-summary.csv", list(summ[0]), summ)]
     for axis, other in (("tightness", "load"), ("load", "tightness")):
         fixed = sorted({r[other] for r in summ})
         pick = fixed[len(fixed) // 2]

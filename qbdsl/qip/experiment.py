@@ -10,7 +10,6 @@ the run it would have picked, relative to the oracle's.
 """
 from __future__ import annotations
 
-import csv
 import math
 import time
 from dataclasses import dataclass
@@ -151,21 +150,16 @@ def write_outputs(result: dict, runs: list[Run], out: Path) -> list[Path]:
     import matplotlib.pyplot as plt
 
     out.mkdir(parents=True, exist_ok=True)
-    paths = []
-    p = out / "qip-runs.csv"
-    with open(p, "w", newline="") as fh:
-        w = csv.writer(fh)
-        w.writerow(["instance", "backend", "seconds", "objective", "feasible", "status"])
-        for r in runs:
-            w.writerow([r.instance, r.backend, f"{r.seconds:.6g}", f"{r.objective:.10g}", r.feasible, r.status])
-    paths.append(p)
-    p = out / "qip-summary.csv"
-    with open(p, "w", newline="") as fh:
-        w = csv.writer(fh)
-        w.writerow(["policy", "quality_vs_oracle", "time_vs_oracle", "instances"])
-        for k, v in result["summary"].items():
-            w.writerow([k, f"{v['quality_vs_oracle']:.4f}", f"{v['time_vs_oracle']:.4f}", v["instances"]])
-    paths.append(p)
+    from ..io.atomic import write_csv
+
+    paths = [
+        write_csv(out / "qip-runs.csv", ["instance", "backend", "seconds", "objective", "feasible", "status"],
+                  ([r.instance, r.backend, f"{r.seconds:.6g}", f"{r.objective:.10g}", r.feasible, r.status]
+                   for r in runs)),
+        write_csv(out / "qip-summary.csv", ["policy", "quality_vs_oracle", "time_vs_oracle", "instances"],
+                  ([k, f"{v['quality_vs_oracle']:.4f}", f"{v['time_vs_oracle']:.4f}", v["instances"]]
+                   for k, v in result["summary"].items())),
+    ]
     names = list(result["summary"])
     qv = [result["summary"][k]["quality_vs_oracle"] for k in names]
     tv = [result["summary"][k]["time_vs_oracle"] for k in names]
