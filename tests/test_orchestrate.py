@@ -136,3 +136,17 @@ def test_offline_upper_bound_is_above_every_policy():
     # a job that cannot finish even spread over every QPU is excluded by the bound
     impossible = [Job(0, 5, 300, 16000, 0.0, 0.1)]
     assert upper_bound(impossible, fleet)["bound"] == 0
+
+
+def test_qbdsl_falls_back_to_a_classical_worker():
+    from qbdsl.orchestrate.simulator import classical_time
+
+    busy = Job(0, 5, 10, 1000, 0.0, 12.0)          # 11 s on "fast": takes it
+    small = Job(1, 8, 10, 1000, 0.0, 3.0)          # no QPU can do it by 3 s; a CPU can
+    assert classical_time(small) < 3.0
+    out = simulate([busy, small], FLEET, make("qbdsl"), workers=1)
+    assert out.served.tolist() == [True, True] and out.classical.tolist() == [False, True]
+    assert any(b[1] == "cpu-0" for b in out.batches)
+    out = simulate([busy, small], FLEET, make("qbdsl"), workers=0)
+    assert out.served.tolist() == [True, False] and out.rejected.tolist() == [False, True]
+    assert classical_time(Job(2, 40, 10, 100, 0.0, 1.0)) == float("inf")

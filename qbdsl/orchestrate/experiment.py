@@ -12,7 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
-ABLATIONS = ("qbdsl-no-split", "qbdsl-no-reject")
+ABLATIONS = ("qbdsl-no-split", "qbdsl-no-reject", "qbdsl-no-fallback")
+WORKERS = 2   # classical workers beside the QPUs (every policy has them; only qbdsl falls back)
 
 
 def _policy(name: str, seed: int):
@@ -22,6 +23,8 @@ def _policy(name: str, seed: int):
         return Qbdsl(seed, split=False)
     if name == "qbdsl-no-reject":
         return Qbdsl(seed, reject=False)
+    if name == "qbdsl-no-fallback":
+        return Qbdsl(seed, fallback=False)
     return ALL[name](seed)
 
 
@@ -35,7 +38,7 @@ def one_point(args) -> list[dict]:
     jobs = poisson_jobs(n_jobs, load, tightness, fleet, seed=seed)
     rows = []
     for name in policies:
-        m = simulate(jobs, fleet, _policy(name, seed)).metrics()
+        m = simulate(jobs, fleet, _policy(name, seed), workers=WORKERS).metrics()
         rows.append({"load": load, "tightness": tightness, "seed": seed, "policy": name, **m})
     return rows
 

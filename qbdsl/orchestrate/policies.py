@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .simulator import QPU, Batch, Job, fidelity, fragments, run_time
+from .simulator import QPU, Batch, Job, classical_time, fidelity, fragments, run_time
 
 
 class Policy:
@@ -112,18 +112,22 @@ class Qbdsl(Policy):
     1. Among QPUs finishing the whole job by the deadline, take the one finishing first.
     2. Otherwise split the shots across QPUs so they finish together (water-filling on each
        QPU's free time and speed, with its per-batch overhead) if that meets the deadline.
-    3. Otherwise reject early, so the job does not hold capacity other jobs could use.
+    3. Otherwise fall back to a classical worker (statevector simulation) if one finishes
+       by the deadline.
+    4. Otherwise reject early, so the job does not hold capacity other jobs could use.
     """
 
     name = "qbdsl"
 
-    def __init__(self, seed: int = 0, split: bool = True, reject: bool = True):
+    def __init__(self, seed: int = 0, split: bool = True, reject: bool = True, fallback: bool = True):
         super().__init__(seed)
-        self.split, self.reject = split, reject
+        self.split, self.reject, self.fallback = split, reject, fallback
         if not split:
             self.name = "qbdsl-no-split"
         if not reject:
             self.name = "qbdsl-no-reject"
+        if not fallback:
+            self.name = "qbdsl-no-fallback"
 
     def dispatch(self, job, now, state):
         fleet = state["fleet"]
@@ -136,6 +140,13 @@ class Qbdsl(Policy):
             plan = self._split(job, now, state)
             if plan:
                 return plan
+        workers = state.get("workers_free_at", np.zeros(0))
+        if self.fallback and len(workers):
+            w = int(np.argmin(workers))
+            end = max(now, workers[w]) + classical_time(job, state["worker_rate"])
+            if end <= job.deadline:
+                workers[w] = end
+                return [Batch(job.id, len(fleet) + w, job.shots)]
         if not self.reject:
             return [self.commit(job, int(np.argmin(ends)), now, state)]
         return []

@@ -8,6 +8,11 @@ into ``c = ceil(qubits / qpu_qubits)`` fragments; wire cutting multiplies the sh
 sampling overhead ``cut_overhead ** (c - 1)`` (each cut costs a constant factor, Peng et al.,
 PRL 125, 150504, 2020), and only QPUs at least ``qubits / c`` wide can take a fragment.
 
+Classical workers (``workers=`` in :func:`simulate`) run a job by statevector simulation:
+``0.1 + depth * 2**qubits / worker_rate`` seconds (one state, then sampling is free; only
+up to ``MAX_CLASSICAL_QUBITS``), fidelity 1. A batch whose ``qpu`` index is past the fleet
+goes to worker ``qpu - len(fleet)``.
+
 Each dispatch puts one batch (a job's shots, or a share of them) in a QPU's queue; the QPU
 serves its queue in order (``SimPy.PriorityResource``; priority = the policy's key, arrival
 order by default), one batch at a time. A job is served when all its batches finish by its
@@ -76,7 +81,18 @@ class Outcome:
                 "rejected": int(self.rejected.sum()), "makespan": float(self.makespan),
                 "utilisation": float(self.busy.sum() / (len(self.busy) * horizon)),
                 "mean_fidelity": float(np.nanmean(self.fidelity[self.served])) if self.served.any() else float("nan"),
+                "served_classically": int(getattr(self, "classical", np.zeros(0, bool)).sum()),
                 "decision_ms_per_job": 1e3 * self.decision_seconds / max(n, 1)}
+
+
+MAX_CLASSICAL_QUBITS = 32
+
+
+def classical_time(job: Job, worker_rate: float = 1e9) -> float:
+    """Seconds to simulate ``job`` on one classical worker (inf beyond MAX_CLASSICAL_QUBITS)."""
+    if job.qubits > MAX_CLASSICAL_QUBITS:
+        return math.inf
+    return 0.1 + job.depth * 2.0 ** job.qubits / worker_rate
 
 
 def fragments(job: Job, qpu: QPU) -> int:
@@ -99,35 +115,42 @@ def fastest_time(job: Job, fleet: list[QPU], cut_overhead: float = 4.0) -> float
     return min(run_time(job, q, job.shots, cut_overhead) for q in fleet)
 
 
-def simulate(jobs: list[Job], fleet: list[QPU], policy, cut_overhead: float = 4.0) -> Outcome:
+def simulate(jobs: list[Job], fleet: list[QPU], policy, cut_overhead: float = 4.0, workers: int = 0,
+             worker_rate: float = 1e9) -> Outcome:
     """Run ``policy`` (see :class:`qbdsl.orchestrate.policies.Policy`) on a job trace."""
     import time as _time
 
     import simpy
 
     env = simpy.Environment()
-    resources = [simpy.PriorityResource(env, capacity=1) for _ in fleet]
+    K = len(fleet)
+    resources = [simpy.PriorityResource(env, capacity=1) for _ in range(K + workers)]
     n = len(jobs)
     remaining = np.zeros(n, dtype=int)
     finish = np.full(n, np.nan)
     late = np.zeros(n, dtype=bool)
     rejected = np.zeros(n, dtype=bool)
     fid = np.full(n, np.nan)
-    busy = np.zeros(len(fleet))
+    busy = np.zeros(K + workers)
+    classical = np.zeros(n, dtype=bool)
     log = []
     decision = [0.0]
     state = policy.start(fleet, cut_overhead)
+    state["workers_free_at"] = np.zeros(workers)
+    state["worker_rate"] = worker_rate
 
     def run_batch(job: Job, b: Batch):
         k = b.qpu
         with resources[k].request(priority=b.priority) as req:
             yield req
             start = env.now
-            dur = run_time(job, fleet[k], b.shots, cut_overhead)
+            quantum = k < K
+            dur = run_time(job, fleet[k], b.shots, cut_overhead) if quantum else classical_time(job, worker_rate)
             yield env.timeout(dur)
             busy[k] += dur
-            log.append((job.id, fleet[k].name, b.shots, start, env.now))
-            f = fidelity(job, fleet[k])
+            log.append((job.id, fleet[k].name if quantum else f"cpu-{k - K}", b.shots, start, env.now))
+            f = fidelity(job, fleet[k]) if quantum else 1.0
+            classical[job.id] |= not quantum
             fid[job.id] = f if np.isnan(fid[job.id]) else min(fid[job.id], f)
             remaining[job.id] -= 1
             if env.now > job.deadline + 1e-9:
@@ -154,4 +177,6 @@ def simulate(jobs: list[Job], fleet: list[QPU], policy, cut_overhead: float = 4.
     env.process(arrivals())
     env.run()
     served = ~rejected & ~late & ~np.isnan(finish)
-    return Outcome(served, finish, rejected, fid, busy, float(env.now), decision[0], log)
+    out = Outcome(served, finish, rejected, fid, busy[:K], float(env.now), decision[0], log)
+    out.classical = classical & served
+    return out
