@@ -61,8 +61,12 @@ def random_jobs(n: int, seed: int = 0, horizon: float = 60.0, tightness: float =
 
 
 def schedule_model(jobs: Jobs, fleet: Fleet, slot: float = 1.0, horizon: float | None = None,
-                   batches: int = 1) -> qb.Model:
-    """The scheduling model (see module docstring); ``slot`` seconds per time slot."""
+                   batches: int = 1, durations: np.ndarray | None = None) -> qb.Model:
+    """The scheduling model (see module docstring); ``slot`` seconds per time slot.
+
+    ``durations`` (jobs x QPUs, seconds per batch; ``inf`` where a QPU cannot run the job)
+    replaces the built-in ``depth * shots / speed`` estimate, e.g. to add overheads or cutting.
+    """
     if slot <= 0:
         raise ModelError(f"slot length must be positive, got {slot}")
     if batches < 1:
@@ -74,9 +78,14 @@ def schedule_model(jobs: Jobs, fleet: Fleet, slot: float = 1.0, horizon: float |
     rows = []   # (task, qpu, start, duration)
     for t, j in enumerate(task_job.tolist()):
         for k in range(K):
-            if jobs.qubits[j] > fleet.qubits[k]:
+            if durations is not None:
+                if not np.isfinite(durations[j, k]):
+                    continue
+                dur = int(np.ceil(durations[j, k] / slot - 1e-9))
+            elif jobs.qubits[j] > fleet.qubits[k]:
                 continue
-            dur = int(np.ceil(jobs.depth[j] * jobs.shots[j] / batches / fleet.speed[k] / slot - 1e-9))
+            else:
+                dur = int(np.ceil(jobs.depth[j] * jobs.shots[j] / batches / fleet.speed[k] / slot - 1e-9))
             dur = max(dur, 1)
             first = int(np.ceil(jobs.arrival[j] / slot - 1e-9))
             last = min(int(np.floor(jobs.deadline[j] / slot + 1e-9)) - dur, S - dur)

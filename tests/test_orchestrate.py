@@ -150,3 +150,16 @@ def test_qbdsl_falls_back_to_a_classical_worker():
     out = simulate([busy, small], FLEET, make("qbdsl"), workers=0)
     assert out.served.tolist() == [True, False] and out.rejected.tolist() == [False, True]
     assert classical_time(Job(2, 40, 10, 100, 0.0, 1.0)) == float("inf")
+
+
+def test_hindsight_schedule_beats_online_policies_on_a_hand_made_trace():
+    from qbdsl.orchestrate.bound import hindsight_schedule, upper_bound
+
+    jobs = [Job(0, 5, 10, 100, 0.0, 10.0),    # flexible
+            Job(1, 5, 10, 100, 0.0, 2.0),     # needs "fast" now (2 s there, 3 s on "slow")
+            Job(2, 5, 10, 100, 0.0, 3.0)]     # needs "slow" now
+    h = hindsight_schedule(jobs, FLEET, slot=1.0)
+    assert h == {"served": 3, "status": "optimal"}
+    assert upper_bound(jobs, FLEET)["bound"] >= 3
+    assert simulate(jobs, FLEET, make("fcfs")).metrics()["served"] == 1
+    assert simulate(jobs, FLEET, make("qbdsl")).metrics()["served"] == 2
