@@ -340,8 +340,19 @@ def _experiment_orchestration(args, console) -> int:
     tight = [float(x) for x in args.tightness.split(",")]
     if min(loads + tight) <= 0 or args.seeds < 2:
         raise ModelError("loads and tightness must be positive and --seeds at least 2")
-    with _counting_progress(console, "simulating") as tick:
-        rows = ox.sweep(loads, tight, seeds=args.seeds, n_jobs=args.jobs, progress=tick)
+    client = None
+    executor = None
+    if args.dask:
+        from distributed import Client
+
+        client = Client(args.dask)
+        executor = client.get_executor()
+    try:
+        with _counting_progress(console, "simulating") as tick:
+            rows = ox.sweep(loads, tight, seeds=args.seeds, n_jobs=args.jobs, progress=tick, executor=executor)
+    finally:
+        if client is not None:
+            client.close()
     summ = ox.summarize(rows)
     t = Table(title=f"jobs served by deadline (of {args.jobs}), mean ± 95 % CI over {args.seeds} paired seeds")
     pols = sorted({r["policy"] for r in summ})
@@ -395,6 +406,8 @@ def build_parser() -> argparse.ArgumentParser:
     xp.add_argument("--tightness", default="1,1.5,2,3,5", help="orchestration: deadline tightness values")
     xp.add_argument("--seeds", type=int, default=30, help="orchestration: paired seeds")
     xp.add_argument("--jobs", type=int, default=200, help="orchestration: jobs per trace")
+    xp.add_argument("--dask", default=None, metavar="SCHEDULER_ADDRESS",
+                    help="orchestration: run the sweep on a Dask distributed cluster")
     xp.add_argument("--deadline", type=float, default=5.0)
     xp.add_argument("--quick", action="store_true", help="a small suite")
     xp.add_argument("-o", "--output", default="out/qip")

@@ -163,3 +163,17 @@ def test_hindsight_schedule_beats_online_policies_on_a_hand_made_trace():
     assert upper_bound(jobs, FLEET)["bound"] >= 3
     assert simulate(jobs, FLEET, make("fcfs")).metrics()["served"] == 1
     assert simulate(jobs, FLEET, make("qbdsl")).metrics()["served"] == 2
+
+
+def test_dask_cluster_gives_the_same_results_as_local_processes():
+    from distributed import Client, LocalCluster
+
+    from qbdsl.orchestrate import experiment as ox
+
+    kw = dict(loads=[0.9], tightness=[1.5], seeds=3, n_jobs=30, policies=["qbdsl", "fcfs"])
+    local = ox.sweep(**kw)
+    with LocalCluster(n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None) as cluster, \
+            Client(cluster) as client:
+        remote = ox.sweep(executor=client.get_executor(), **kw)
+    key = lambda rows: sorted((r["seed"], r["policy"], r["served"], r["makespan"]) for r in rows)  # noqa: E731
+    assert key(local) == key(remote)

@@ -2,7 +2,9 @@
 
 Every policy sees the same trace for a given (load, tightness, seed). Results are reported
 as mean ± 95 % confidence half-width (Student t over seeds). Runs fan out over
-``concurrent.futures`` processes; the results do not depend on the executor or its order.
+``concurrent.futures`` processes, or any ``concurrent.futures.Executor`` such as a Dask
+distributed client's (``client.get_executor()``, ``qbdsl experiment orchestration --dask
+ADDRESS``); the results do not depend on the executor or its order.
 """
 from __future__ import annotations
 
