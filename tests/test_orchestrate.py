@@ -177,3 +177,58 @@ def test_dask_cluster_gives_the_same_results_as_local_processes():
         remote = ox.sweep(executor=client.get_executor(), **kw)
     key = lambda rows: sorted((r["seed"], r["policy"], r["served"], r["makespan"]) for r in rows)  # noqa: E731
     assert key(local) == key(remote)
+
+
+def _live_jobs():
+    import sys
+    from pathlib import Path
+
+    from qbdsl.orchestrate.live import LiveJob
+    from qbdsl.problems import data, routing
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "examples"))
+    from slice_placement import build
+
+    return [LiveJob("slice", build(), 0.0, 10.0),
+            LiveJob("mlu", routing.min_mlu(data.repetita("Abilene")), 0.05, 10.0),
+            LiveJob("kpath", routing.kpath_routing(data.repetita("Abilene"), 2, demands=np.arange(6)), 0.1, 10.0),
+            LiveJob("hopeless", build(), 0.15, 1e-4)]
+
+
+def test_live_mode_dispatches_real_solves_under_deadlines():
+    from qbdsl.orchestrate.live import Device, run_live
+
+    devices = [Device("cpu-exact", "exact"), Device("cpu-milp", "ortools"), Device("sa", "anneal")]
+    out = {o.job: o for o in run_live(_live_jobs(), devices, policy="qip")}
+    assert out["slice"].status == "served" and out["slice"].objective == pytest.approx(7.0)
+    assert out["mlu"].status == "served" and out["mlu"].device == "cpu-milp"   # continuous: only the MILP device
+    assert out["mlu"].objective == pytest.approx(0.899999, rel=1e-5)
+    assert out["kpath"].status == "served"
+    assert out["hopeless"].status == "rejected"          # predicted to miss: rejected up front
+    rr = {o.job: o for o in run_live(_live_jobs(), devices, policy="round-robin")}
+    assert rr["mlu"].device == "cpu-milp" and rr["hopeless"].status in ("late", "missed")
+
+
+def test_live_mode_retries_a_failing_device(monkeypatch):
+    from qbdsl.backends import registry
+    from qbdsl.backends.base import Capabilities
+    from qbdsl.orchestrate.live import Device, run_live
+    from qbdsl.qip import profiles as prof_mod
+
+    class Broken:
+        name = "broken"
+        capabilities = Capabilities(accepts=("qubo",))
+
+        def solve(self, ir, **kw):
+            raise RuntimeError("device lost")
+
+    monkeypatch.setitem(registry._FACTORIES, "broken", Broken)
+    defaults = prof_mod.default_profiles()
+    defaults["broken"] = prof_mod.Profile("broken", ("qubo",), 0.0, 0.0, exact=True)
+    monkeypatch.setattr(prof_mod, "load_profiles", lambda path=None: (defaults, "test"))
+    jobs = _live_jobs()[:1]
+    out = run_live(jobs, [Device("bad", "broken"), Device("cpu-milp", "ortools")], policy="qip")
+    assert out[0].status == "served" and out[0].device == "cpu-milp"
+    assert "device lost" in out[0].attempts[0]
+    out = run_live(jobs, [Device("bad", "broken")], policy="qip")
+    assert out[0].status == "missed" and "device lost" in out[0].attempts[0]
