@@ -15,6 +15,7 @@ for ``QuadraticProgram.to_ising()``.
 from __future__ import annotations
 
 import time
+from functools import lru_cache
 
 import numpy as np
 
@@ -45,13 +46,11 @@ def max_qubits(memory: int | None = None) -> int:
     return int(np.floor(np.log2(0.8 * memory / BYTES_PER_AMPLITUDE)))
 
 
-def _flip_counts(k: int, _cache: dict = {}) -> np.ndarray:
+@lru_cache(maxsize=None)
+def _flip_counts(k: int) -> np.ndarray:
     """popcount(a xor b) for a, b < 2^k: how many qubits an X-mixer entry flips."""
-    if k not in _cache:
-        a = np.arange(1 << k)
-        x = a[:, None] ^ a[None, :]
-        _cache[k] = np.array([bin(v).count("1") for v in range(1 << k)])[x]
-    return _cache[k]
+    a = np.arange(1 << k)
+    return np.array([bin(v).count("1") for v in range(1 << k)])[a[:, None] ^ a[None, :]]
 
 
 class Statevector:

@@ -75,12 +75,9 @@ def link_loads(net: Network, flow: np.ndarray) -> np.ndarray:
     return np.bincount(link, weights=np.asarray(flow).sum(axis=0), minlength=net.n_links)
 
 
-def check_flow(net: Network, flow: np.ndarray, mlu: float, tol: float = 1e-6) -> list[str]:
-    """Independent check of a min-MLU answer (no DSL): non-negative flows, conservation per
-    source and node, and every link's load within ``mlu`` x capacity. Returns the problems
-    found (empty when valid)."""
+def _conservation(net: Network, flow: np.ndarray, tol: float) -> list[str]:
+    """Non-negativity and per-source conservation of a (sources, arcs) flow, in bandwidth units."""
     problems = []
-    flow = np.asarray(flow, float)
     scale = max(1.0, float(net.demand_volume.max(initial=0)))
     if np.any(flow < -tol * scale):
         problems.append("negative flow")
@@ -88,21 +85,37 @@ def check_flow(net: Network, flow: np.ndarray, mlu: float, tol: float = 1e-6) ->
     sources, b = _supplies(net)
     if flow.shape != (len(sources), len(tail)):
         return [f"flow has shape {flow.shape}, expected {(len(sources), len(tail))}"]
-    out = np.zeros_like(b)
     for s in range(len(sources)):
-        out[s] = np.bincount(tail, weights=flow[s], minlength=net.n_nodes) - \
+        out = np.bincount(tail, weights=flow[s], minlength=net.n_nodes) - \
             np.bincount(head, weights=flow[s], minlength=net.n_nodes)
-    bad = np.abs(out - b) > tol * scale
-    if bad.any():
-        s, v = np.argwhere(bad)[0]
-        problems.append(f"flow from {net.nodes[sources[s]]} is not conserved at {net.nodes[v]} "
-                        f"({out[s, v]:g} vs {b[s, v]:g})")
-    load = link_loads(net, flow)
-    over = load > mlu * net.capacity + tol * scale
-    if over.any():
-        e = int(np.flatnonzero(over)[0])
-        problems.append(f"link {net.link_label(e)} carries {load[e]:g} > {mlu:g} x {net.capacity[e]:g}")
+        bad = np.flatnonzero(np.abs(out - b[s]) > tol * scale)
+        if len(bad):
+            v = int(bad[0])
+            problems.append(f"flow from {net.nodes[sources[s]]} is not conserved at {net.nodes[v]} "
+                            f"({out[v]:g} vs {b[s, v]:g})")
+            break
     return problems
+
+
+def _overloads(net: Network, flow: np.ndarray, capacity: np.ndarray, tol: float) -> list[str]:
+    scale = max(1.0, float(net.demand_volume.max(initial=0)))
+    load = link_loads(net, flow)
+    over = load > capacity + tol * scale
+    if not over.any():
+        return []
+    e = int(np.flatnonzero(over)[0])
+    return [f"link {net.link_label(e)} carries {load[e]:g} > {capacity[e]:g}"]
+
+
+def check_flow(net: Network, flow: np.ndarray, mlu: float, tol: float = 1e-6) -> list[str]:
+    """Independent check of a min-MLU answer (no DSL): non-negative flows, conservation per
+    source and node, and every link's load within ``mlu`` x capacity. Returns the problems
+    found (empty when valid)."""
+    flow = np.asarray(flow, float)
+    problems = _conservation(net, flow, tol)
+    if problems and problems[0].startswith("flow has shape"):
+        return problems
+    return problems + _overloads(net, flow, mlu * net.capacity, tol)
 
 
 def path_graph(net: Network):
@@ -285,19 +298,5 @@ def check_capacity_design(net: Network, modules: np.ndarray, flow: np.ndarray, m
     installed = (np.asarray(modules) * module_capacity).sum(axis=1)
     if net.pre_capacity is not None:
         installed = installed + net.pre_capacity
-    problems = []
-    tail, head, _ = net.arcs()
-    sources, b = _supplies(net)
-    scale = max(1.0, float(net.demand_volume.max(initial=0)))
-    for s in range(len(sources)):
-        net_out = np.bincount(tail, weights=flow[s], minlength=net.n_nodes) - \
-            np.bincount(head, weights=flow[s], minlength=net.n_nodes)
-        if np.any(np.abs(net_out - b[s]) > tol * scale):
-            problems.append(f"flow from {net.nodes[sources[s]]} is not conserved")
-            break
-    load = link_loads(net, flow)
-    over = load > installed + tol * scale
-    if over.any():
-        e = int(np.flatnonzero(over)[0])
-        problems.append(f"link {net.link_label(e)} carries {load[e]:g} > installed {installed[e]:g}")
-    return problems
+    flow = np.asarray(flow, float)
+    return _conservation(net, flow, tol) + _overloads(net, flow, installed, tol)

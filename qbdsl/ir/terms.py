@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import scipy.sparse as sp
@@ -89,9 +90,12 @@ class QuboTerms:
             raise ModelError(f"samples have {X2.shape[1]} columns, the QUBO has {self.n} variables")
         e = X2 @ self.h + self.offset
         if len(self.v):
-            J = sp.csr_matrix((self.v, (self.i, self.j)), shape=(self.n, self.n))
-            e = e + np.einsum("ki,ki->k", np.asarray((J @ X2.T).T), X2)
+            e = e + np.einsum("ki,ki->k", np.asarray((self._couplers @ X2.T).T), X2)
         return e[0] if single else e
+
+    @cached_property
+    def _couplers(self) -> sp.csr_matrix:
+        return sp.csr_matrix((self.v, (self.i, self.j)), shape=(self.n, self.n))
 
     def matrix(self) -> sp.csr_matrix:
         """Upper-triangular matrix with h on the diagonal (y^T Q y + offset)."""

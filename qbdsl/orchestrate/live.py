@@ -70,11 +70,15 @@ def run_live(jobs: list[LiveJob], devices: list[Device], policy: str = "qip", ti
     pending = []   # (job, device, future, submitted, attempts)
     outcomes: dict[str, LiveOutcome] = {}
 
+    feats: dict[str, object] = {}
+
     def predicted(job, dev):
         prof = profiles.get(dev.backend)
         if prof is None:
             return None
-        f = features(job.model)
+        f = feats.get(job.name)
+        if f is None:
+            f = feats[job.name] = features(job.model)
         ok, _ = prof.fits(f)
         return prof.predict_time(f) if ok else None
 
