@@ -117,6 +117,33 @@ def schedule_model(jobs: Jobs, fleet: Fleet, slot: float = 1.0, horizon: float |
     return m
 
 
+def shot_split_model(shots: int, per_shot: np.ndarray, overhead: np.ndarray, capacity: np.ndarray) -> qb.Model:
+    """Split one job's ``shots`` over devices at the least device time: the decision an online
+    scheduler takes when no single device can run the whole job by its deadline.
+
+    Device ``k`` can take at most ``capacity[k]`` shots (what fits before the deadline without
+    making a queued batch late) and a batch of ``n`` shots there costs ``overhead[k] +
+    per_shot[k] * n`` seconds. Variables ``shots[k]`` (integer) and ``use[k]`` (binary);
+    minimize the device time spent, so the split leaves the most capacity to later jobs.
+    """
+    per_shot, overhead = np.asarray(per_shot, float), np.asarray(overhead, float)
+    capacity = np.asarray(capacity, np.int64)
+    if not (per_shot.shape == overhead.shape == capacity.shape and per_shot.ndim == 1):
+        raise ModelError(f"per_shot, overhead and capacity must be vectors of one length, got shapes "
+                         f"{per_shot.shape}, {overhead.shape}, {capacity.shape}")
+    if shots <= 0 or (capacity < 0).any() or (per_shot <= 0).any() or (overhead < 0).any():
+        raise ModelError("shots and per_shot must be positive, capacity and overhead non-negative")
+    if capacity.sum() < shots:
+        raise ModelError(f"the devices can take {int(capacity.sum())} shots before the deadline, the job has {shots}")
+    m = qb.Model("shot-split")
+    n = m.integer("shots", len(capacity), lb=0, ub=capacity)
+    use = m.binary("use", len(capacity))
+    m.add(n.sum() == shots, name="all-shots")
+    m.add(n - capacity * use <= 0, name="used")
+    m.minimize(overhead @ use + per_shot @ n)
+    return m
+
+
 def interpret_schedule(model: qb.Model, result) -> dict:
     """Served jobs and, per batch, (job, QPU name, start s, end s)."""
     x = np.asarray(result.values["start"]) > 0.5

@@ -123,46 +123,126 @@ def test_sweep_is_executor_independent_and_summarized_with_cis(tmp_path):
                                        "served-vs-tightness.png", "served-vs-load.png"]
 
 
-def test_offline_upper_bound_is_above_every_policy():
-    from qbdsl.orchestrate.bound import upper_bound
+def _check_schedule(jobs, fleet, batches, workers=0):
+    """Independent check of a schedule (job, device, shots, start, end), up to the 1 ms rounding."""
+    from qbdsl.orchestrate.simulator import classical_time
+
+    by_name = {q.name: q for q in fleet}
+    shots, spans = {}, {}
+    for j, dev, n, s, e in batches:
+        job = jobs[j]
+        need = run_time(job, by_name[dev], n) if dev in by_name else classical_time(job)
+        assert job.arrival - 2e-3 <= s and e <= job.deadline + 2e-3 and e - s >= need - 2e-3 * (1 + n / 1000)
+        shots[j] = shots.get(j, 0) + n
+        spans.setdefault(dev, []).append((s, e))
+    for v in spans.values():
+        v.sort()
+        assert all(s2 >= e1 - 1e-9 for (_, e1), (s2, _) in zip(v, v[1:]))
+    return {j for j, n in shots.items() if n >= jobs[j].shots}
+
+
+@pytest.mark.parametrize("load,s", [(0.6, 1.0), (1.2, 1.5), (0.9, 5.0)])
+def test_hindsight_bracket_holds_every_policy(load, s):
+    from qbdsl.orchestrate.bound import hindsight, relaxation_bound
 
     fleet = default_fleet()
-    for load, s in ((0.6, 1.0), (0.9, 5.0)):
-        jobs = poisson_jobs(30, load, s, fleet, seed=4)
-        ub = upper_bound(jobs, fleet)
-        assert ub["status"] == "optimal" and ub["bound"] <= len(jobs)
-        for name in POLICIES:
-            assert simulate(jobs, fleet, make(name, 4)).metrics()["served"] <= ub["bound"]
-    # a job that cannot finish even spread over every QPU is excluded by the bound
-    impossible = [Job(0, 5, 300, 16000, 0.0, 0.1)]
-    assert upper_bound(impossible, fleet)["bound"] == 0
+    jobs = poisson_jobs(12, load, s, fleet, seed=4)
+    h = hindsight(jobs, fleet, workers=2, time_limit=20)
+    relax = relaxation_bound(jobs, fleet, workers=2)
+    assert relax["status"] == "optimal"
+    assert h["served"] <= h["bound"] and h["served"] <= relax["bound"] <= len(jobs)
+    assert len(_check_schedule(jobs, fleet, h["batches"], workers=2)) == h["served"]
+    for name in POLICIES:
+        served = simulate(jobs, fleet, make(name, 4), workers=2).metrics()["served"]
+        assert served <= min(h["bound"], relax["bound"])
+
+
+def test_hindsight_optimum_on_a_hand_made_trace():
+    from qbdsl.orchestrate.bound import hindsight, relaxation_bound
+
+    jobs = [Job(0, 5, 10, 100, 0.0, 10.0),    # flexible
+            Job(1, 5, 10, 100, 0.0, 2.0),     # needs "fast" now (2 s there, 3 s on "slow")
+            Job(2, 5, 10, 100, 0.0, 3.0)]     # needs "slow" now
+    h = hindsight(jobs, FLEET)
+    assert (h["served"], h["bound"], h["status"]) == (3, 3, "optimal")
+    assert relaxation_bound(jobs, FLEET)["bound"] == 3
+    assert simulate(jobs, FLEET, make("fcfs")).metrics()["served"] == 1
+    assert simulate(jobs, FLEET, make("qbdsl")).metrics()["served"] == 2
+    # one job that needs both QPUs at once: only a split serves it, and the bound knows it
+    wide = [Job(0, 5, 10, 1000, 0.0, 8.0)]
+    assert hindsight(wide, FLEET, split=False)["bound"] == 0 and hindsight(wide, FLEET)["served"] == 1
+    assert relaxation_bound(wide, FLEET)["bound"] == 1
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_qbdsl_predictions_are_exact_no_admitted_job_is_late(seed):
+    fleet = default_fleet()
+    for load, s in ((0.6, 1.0), (1.2, 3.0)):
+        jobs = poisson_jobs(150, load, s, fleet, seed=seed)
+        out = simulate(jobs, fleet, make("qbdsl", seed), workers=2)
+        admitted = ~out.rejected
+        assert (out.served == admitted).all()      # every job it admitted met its deadline
+        assert set(out.reasons) == set(np.flatnonzero(out.rejected).tolist())
+
+
+def test_shot_split_model_is_the_least_device_time_split():
+    import itertools
+
+    from qbdsl.problems.scheduling import shot_split_model
+
+    per_shot, over, cap = np.array([0.01, 0.02, 0.05]), np.array([1.0, 0.2, 0.1]), np.array([6, 5, 9])
+    r = qb.solve(shot_split_model(10, per_shot, over, cap), backend="ortools")
+    best = min((sum(over[k] * (n[k] > 0) + per_shot[k] * n[k] for k in range(3)), n)
+               for n in itertools.product(*(range(c + 1) for c in cap)) if sum(n) == 10)
+    assert r.objective == pytest.approx(best[0]) and tuple(r.values["shots"]) == best[1]
+    with pytest.raises(qb.ModelError, match="can take 20 shots"):
+        shot_split_model(21, per_shot, over, cap)
+    with pytest.raises(qb.ModelError, match="one length"):
+        shot_split_model(5, per_shot, over[:2], cap)
+    # the policy uses it when no QPU can take the whole job in time
+    out = simulate([Job(0, 5, 10, 1000, 0.0, 8.0)], FLEET, make("qbdsl"))
+    assert out.served.tolist() == [True] and sorted(b[2] for b in out.batches) == [300, 700]   # fast full to 8 s
+
+
+def test_ablations_and_bad_policies():
+    from qbdsl.orchestrate import Batch, Policy
+    from qbdsl.orchestrate.experiment import ABLATIONS
+
+    _policy = make
+    assert [make(n, 0).name for n in ABLATIONS] == list(ABLATIONS)
+    fleet = default_fleet()
+    jobs = poisson_jobs(60, 0.9, 2.0, fleet, seed=1)
+    out = simulate(jobs, fleet, _policy("qbdsl-no-cutting", 1), workers=2)
+    assert all(jobs[j].qubits <= {q.name: q.qubits for q in fleet}.get(dev, 10**9) for j, dev, *_ in out.batches)
+    no_qip = simulate(jobs, fleet, _policy("qbdsl-no-qip", 1), workers=2)
+    assert not no_qip.rejected.any() and not no_qip.classical.any()
+
+    class Twice(Policy):
+        name = "twice"
+
+        def dispatch(self, job, now, state):
+            return [Batch(job.id, 0, job.shots // 2), Batch(job.id, 0, job.shots)]
+
+    with pytest.raises(qb.ModelError, match="its own device"):
+        simulate(jobs[:1], fleet, Twice())
 
 
 def test_qbdsl_falls_back_to_a_classical_worker():
     from qbdsl.orchestrate.simulator import classical_time
 
-    busy = Job(0, 5, 10, 1000, 0.0, 12.0)          # 11 s on "fast": takes it
-    small = Job(1, 8, 10, 1000, 0.0, 3.0)          # no QPU can do it by 3 s; a CPU can
-    assert classical_time(small) < 3.0
-    out = simulate([busy, small], FLEET, make("qbdsl"), workers=1)
+    big = [QPU("big", 40, 1000.0, 0.01, overhead=1.0)]
+    busy = Job(0, 30, 10, 1000, 0.0, 12.0)         # 11 s on "big"; too wide to simulate classically
+    small = Job(1, 8, 10, 1000, 0.0, 3.0)          # "big" is busy until 11 s; a CPU does it in ms
+    assert classical_time(busy) == float("inf") and classical_time(small) < 0.01
+    out = simulate([busy, small], big, make("qbdsl"), workers=1)
     assert out.served.tolist() == [True, True] and out.classical.tolist() == [False, True]
-    assert any(b[1] == "cpu-0" for b in out.batches)
-    out = simulate([busy, small], FLEET, make("qbdsl"), workers=0)
+    assert [b[1] for b in sorted(out.batches)] == ["big", "cpu-0"]
+    out = simulate([busy, small], big, make("qbdsl"), workers=0)
     assert out.served.tolist() == [True, False] and out.rejected.tolist() == [False, True]
-    assert classical_time(Job(2, 40, 10, 100, 0.0, 1.0)) == float("inf")
-
-
-def test_hindsight_schedule_beats_online_policies_on_a_hand_made_trace():
-    from qbdsl.orchestrate.bound import hindsight_schedule, upper_bound
-
-    jobs = [Job(0, 5, 10, 100, 0.0, 10.0),    # flexible
-            Job(1, 5, 10, 100, 0.0, 2.0),     # needs "fast" now (2 s there, 3 s on "slow")
-            Job(2, 5, 10, 100, 0.0, 3.0)]     # needs "slow" now
-    h = hindsight_schedule(jobs, FLEET, slot=1.0)
-    assert h == {"served": 3, "status": "optimal"}
-    assert upper_bound(jobs, FLEET)["bound"] >= 3
-    assert simulate(jobs, FLEET, make("fcfs")).metrics()["served"] == 1
-    assert simulate(jobs, FLEET, make("qbdsl")).metrics()["served"] == 2
+    assert "cannot finish within its 3 s window" in out.reasons[1] and out.metrics()["impossible"] == 1
+    # QIP-guided: a job the statevector profile predicts faster than any QPU goes classical first
+    out = simulate([Job(0, 5, 10, 1000, 0.0, 12.0)], FLEET, make("qbdsl"), workers=1)
+    assert out.classical.tolist() == [True]
 
 
 def test_dask_cluster_gives_the_same_results_as_local_processes():
@@ -199,12 +279,13 @@ def test_live_mode_dispatches_real_solves_under_deadlines():
     from qbdsl.orchestrate.live import Device, run_live
 
     devices = [Device("cpu-exact", "exact"), Device("cpu-milp", "ortools"), Device("sa", "anneal")]
-    out = {o.job: o for o in run_live(_live_jobs(), devices, policy="qip")}
+    out = {o.job: o for o in run_live(_live_jobs(), devices, policy="qbdsl")}
     assert out["slice"].status == "served" and out["slice"].objective == pytest.approx(7.0)
     assert out["mlu"].status == "served" and out["mlu"].device == "cpu-milp"   # continuous: only the MILP device
     assert out["mlu"].objective == pytest.approx(0.899999, rel=1e-5)
     assert out["kpath"].status == "served"
     assert out["hopeless"].status == "rejected"          # predicted to miss: rejected up front
+    assert "deadline" in out["hopeless"].reason
     rr = {o.job: o for o in run_live(_live_jobs(), devices, policy="round-robin")}
     assert rr["mlu"].device == "cpu-milp" and rr["hopeless"].status in ("late", "missed")
 
@@ -227,8 +308,8 @@ def test_live_mode_retries_a_failing_device(monkeypatch):
     defaults["broken"] = prof_mod.Profile("broken", ("qubo",), 0.0, 0.0, exact=True)
     monkeypatch.setattr(prof_mod, "load_profiles", lambda path=None: (defaults, "test"))
     jobs = _live_jobs()[:1]
-    out = run_live(jobs, [Device("bad", "broken"), Device("cpu-milp", "ortools")], policy="qip")
+    out = run_live(jobs, [Device("bad", "broken"), Device("cpu-milp", "ortools")], policy="qbdsl")
     assert out[0].status == "served" and out[0].device == "cpu-milp"
     assert "device lost" in out[0].attempts[0]
-    out = run_live(jobs, [Device("bad", "broken")], policy="qip")
+    out = run_live(jobs, [Device("bad", "broken")], policy="qbdsl")
     assert out[0].status == "missed" and "device lost" in out[0].attempts[0]

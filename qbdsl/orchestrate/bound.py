@@ -1,76 +1,164 @@
-"""An offline upper bound on the jobs any policy can serve on a trace (all arrivals known).
+"""The offline (hindsight) optimum of a trace: every arrival known in advance.
 
-Relaxation (valid for every policy, shot splitting and cutting included): a served job j
-needs at least ``w_j = min_k run_time(j, k, shots)`` QPU-seconds, all inside
-``[arrival_j, deadline_j]``, and cannot finish before ``arrival_j + min overhead + w_j / K``
-even spread over all K QPUs. For every window ``[a, b]`` between an arrival and a deadline,
-the jobs whose whole window lies inside it fit in ``K (b - a)`` QPU-seconds. The MILP
-``max sum x_j`` under these interval-capacity rows (OR-Tools) bounds the optimum from above,
-so ``policy / bound`` is a guaranteed lower bound on a policy's fraction of the best possible.
-The relaxation is loose when deadlines are generous (it lets every job spread over all QPUs);
-a time-indexed hindsight schedule (CP-SAT) is the planned tighter bound.
+CP-SAT model over the simulator's own rules. For each job ``j`` and device ``m`` an optional
+interval (one batch, present iff ``use[j, m]``) inside ``[arrival_j, deadline_j]`` carries
+``shots[j, m]`` shots and lasts ``overhead_m + per_shot[j, m] * shots[j, m]`` seconds (cutting
+included in ``per_shot``); a classical worker runs the whole job in :func:`classical_time`.
+A job is served when its batches carry all its shots; each device runs one batch at a time
+(``NoOverlap``). Maximize the jobs served.
+
+Times are integer milliseconds rounded in the relaxing direction (arrivals down, deadlines
+up, durations down), so the proven ``bound`` is an upper bound on what *any* policy serves
+on the trace under the simulator's rules (which allow one batch per job and device, see
+:func:`qbdsl.orchestrate.simulator.simulate`); ``served`` is the best schedule CP-SAT found,
+and when ``status == "optimal"`` the two are equal: the hindsight optimum.
 """
 from __future__ import annotations
 
+import math
+import os
+
 import numpy as np
 
-from .simulator import QPU, Job, classical_time, run_time
+from ..errors import ModelError
+from .simulator import QPU, Job, classical_time, per_shot_seconds
+
+UNIT = 1e-3          # seconds per CP-SAT time step
+SCALE = 1000         # fixed-point scale of per-shot times, in time steps
 
 
-def upper_bound(jobs: list[Job], fleet: list[QPU], cut_overhead: float = 4.0, time_limit: float = 60.0) -> dict:
+def hindsight(jobs: list[Job], fleet: list[QPU], workers: int = 0, cut_overhead: float = 4.0,
+              worker_profile=None, split: bool = True, time_limit: float = 30.0,
+              threads: int | None = None) -> dict:
+    """The hindsight optimum of ``jobs`` on ``fleet`` (+ ``workers`` classical workers).
+
+    Returns ``{"served", "bound", "status", "batches"}``: the best schedule found (number of
+    jobs and its batches ``(job, device, shots, start, end)``) and the proven upper bound.
+    ``split=False`` allows only whole-job batches.
+    """
+    from ortools.sat.python import cp_model
+
+    if time_limit <= 0:
+        raise ModelError(f"time_limit must be positive, got {time_limit}")
+    if not jobs:
+        return {"served": 0, "bound": 0, "status": "optimal", "batches": []}
+    names = [q.name for q in fleet] + [f"cpu-{w}" for w in range(workers)]
+    m = cp_model.CpModel()
+    served = [m.new_bool_var(f"served[{j.id}]") for j in jobs]
+    per_device: list[list] = [[] for _ in names]
+    parts = []
+    for i, j in enumerate(jobs):
+        lo, hi = math.floor(j.arrival / UNIT), math.ceil(j.deadline / UNIT)
+        span = hi - lo
+        shot_vars = []
+        for k, name in enumerate(names):
+            if k < len(fleet):
+                q = fleet[k]
+                over = math.floor(q.overhead / UNIT)
+                step = math.floor(per_shot_seconds(j, q, cut_overhead) / UNIT * SCALE)
+                if over >= span:
+                    continue
+            else:
+                t = classical_time(j, worker_profile)
+                if not np.isfinite(t) or math.floor(t / UNIT) > span:
+                    continue
+            use = m.new_bool_var(f"use[{j.id},{name}]")
+            start = m.new_int_var(lo, hi, "")
+            end = m.new_int_var(lo, hi, "")
+            size = m.new_int_var(0, span, "")
+            shots = m.new_int_var(0, j.shots, "")
+            if k < len(fleet) and split:
+                m.add(SCALE * size >= SCALE * over + step * shots).only_enforce_if(use)
+                m.add(shots <= j.shots * use)
+            else:
+                need = over * SCALE + step * j.shots if k < len(fleet) else math.floor(t / UNIT) * SCALE
+                if need > span * SCALE:
+                    continue
+                m.add(shots == j.shots * use)
+                m.add(SCALE * size >= need).only_enforce_if(use)
+            per_device[k].append(m.new_optional_interval_var(start, size, end, use, ""))
+            shot_vars.append(shots)
+            parts.append((i, k, use, shots, start, end))
+        if shot_vars:
+            m.add(sum(shot_vars) == j.shots * served[i])
+        else:
+            m.add(served[i] == 0)
+    for ivs in per_device:
+        if len(ivs) > 1:
+            m.add_no_overlap(ivs)
+    m.maximize(sum(served))
+    solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = float(time_limit)
+    solver.parameters.num_workers = threads or min(8, os.cpu_count() or 1)
+    code = solver.solve(m)
+    if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        raise ModelError(f"CP-SAT found no schedule for the hindsight model ({solver.status_name(code)})")
+    batches = [(jobs[i].id, names[k], int(solver.value(sh)), solver.value(s) * UNIT, solver.value(e) * UNIT)
+               for i, k, u, sh, s, e in parts if solver.value(u) and solver.value(sh) > 0]
+    best = int(round(solver.objective_value))
+    return {"served": best, "bound": int(math.floor(solver.best_objective_bound + 1e-6)),
+            "status": "optimal" if code == cp_model.OPTIMAL else "feasible", "batches": batches}
+
+
+def relaxation_bound(jobs: list[Job], fleet: list[QPU], workers: int = 0, cut_overhead: float = 4.0,
+                     worker_profile=None, time_limit: float = 30.0) -> dict:
+    """An upper bound on the jobs any policy serves: a time-indexed, preemptive relaxation.
+
+    The time line is cut at every arrival and deadline; ``busy[j, m, i]`` is the time job
+    ``j`` holds device ``m`` in interval ``i`` (inside its window), at most the interval's
+    length summed over jobs. A served job's devices deliver all its shots: a QPU used for
+    ``T`` seconds (``use[j, m] = 1``, at least one batch, so one overhead) delivers at most
+    ``(T - overhead) / per_shot`` shots, a worker the fraction ``T / classical_time``. Every
+    real schedule (any batches, any order) satisfies these rows, so the MILP's optimum (or
+    its proven bound at the time limit) bounds every policy from above; preemption and
+    overhead sharing are what it relaxes. Built with the qbdsl DSL, solved by OR-Tools.
+    """
+    import scipy.sparse as sp
+
     import qbdsl as qb
-
-    K = len(fleet)
-    w = np.array([min(run_time(j, q, j.shots, cut_overhead) for q in fleet) for j in jobs])
-    min_over = min(q.overhead for q in fleet)
-    a = np.array([j.arrival for j in jobs])
-    d = np.array([j.deadline for j in jobs])
-    possible = a + min_over + (w - min_over) / K <= d + 1e-9
-    m = qb.Model("offline-bound")
-    x = m.binary("served", len(jobs))
-    if (~possible).any():
-        m.add(x[np.flatnonzero(~possible)] == 0, name="too-slow")
-    starts, ends = np.unique(a), np.unique(d)
-    rows, rhs = [], []
-    for s in starts:
-        for e in ends[ends > s]:
-            inside = (a >= s) & (d <= e)
-            if inside.sum() > 1:
-                rows.append(np.where(inside, w, 0.0))
-                rhs.append(K * (e - s))
-    if rows:
-        m.add(np.array(rows) @ x <= np.array(rhs), name="window")
-    m.maximize(x.sum())
-    r = qb.solve(m, backend="ortools", time_limit=time_limit)
-    bound = r.raw.info.get("bound", r.objective) if r.status != "optimal" else r.objective
-    return {"bound": float(np.floor(bound + 1e-6)), "status": r.status, "windows": len(rows)}
-
-
-def hindsight_schedule(jobs: list[Job], fleet: list[QPU], slot: float = 0.5, workers: int = 0,
-                       cut_overhead: float = 4.0, worker_rate: float = 1e9, time_limit: float = 60.0) -> dict:
-    """The best whole-job schedule with all arrivals known (time-indexed MILP from
-    :mod:`qbdsl.problems.scheduling`, OR-Tools), durations rounded up to ``slot``: a feasible
-    schedule, so its count is a lower bound on the hindsight optimum (splitting excluded)."""
-    import qbdsl as qb
-    from qbdsl.problems import scheduling as sch
 
     if not jobs:
-        return {"served": 0, "status": "optimal"}
+        return {"bound": 0, "status": "optimal"}
     K = len(fleet)
-    dur = np.full((len(jobs), K + workers), np.inf)
+    cuts = np.unique([t for j in jobs for t in (j.arrival, j.deadline)])
+    length = np.diff(cuts)
+    rows = []       # (job, device, interval)
+    shots_per_second, over_shots, pair_key = [], [], []
     for i, j in enumerate(jobs):
-        for k, q in enumerate(fleet):
-            dur[i, k] = run_time(j, q, j.shots, cut_overhead)
-        dur[i, K:] = classical_time(j, worker_rate)
-    # the model's fleet fields are unused when durations are given
-    names = [q.name for q in fleet] + [f"cpu-{w}" for w in range(workers)]
-    f = sch.Fleet(names, np.full(K + workers, 10**6), np.ones(K + workers), np.ones(K + workers))
-    J = sch.Jobs(np.array([j.qubits for j in jobs]), np.array([j.depth for j in jobs]),
-                 np.array([float(j.shots) for j in jobs]), np.array([j.arrival for j in jobs]),
-                 np.array([j.deadline for j in jobs]))
-    try:
-        m = sch.schedule_model(J, f, slot=slot, durations=dur)
-    except qb.ModelError:
-        return {"served": 0, "status": "optimal"}
-    r = qb.solve(m, backend="ortools", solver="CP_SAT", time_limit=time_limit)
-    return {"served": int(round(r.objective)) if r.sample is not None else 0, "status": r.status}
+        inside = np.flatnonzero((cuts[:-1] >= j.arrival) & (cuts[1:] <= j.deadline))
+        for m in range(K + workers):
+            if m < K:
+                rate = 1.0 / (per_shot_seconds(j, fleet[m], cut_overhead) * j.shots)   # job fraction per second
+                lost = fleet[m].overhead * rate
+            else:
+                t = classical_time(j, worker_profile)
+                if not np.isfinite(t) or t > j.deadline - j.arrival:
+                    continue
+                rate, lost = 1.0 / t, 0.0
+            pair_key.append((i, m))
+            shots_per_second.append(rate)
+            over_shots.append(lost)
+            rows.extend((i, m, len(pair_key) - 1, t_) for t_ in inside.tolist())
+    r = np.array(rows, dtype=np.int64).reshape(-1, 4)
+    P, X, J = len(pair_key), len(r), len(jobs)
+    pairs = np.array(pair_key, dtype=np.int64).reshape(-1, 2)
+    m = qb.Model("preemptive-relaxation")
+    busy = m.continuous("busy", X, lb=0, ub=length[r[:, 3]] if X else 0)
+    use = m.binary("use", P)
+    served = m.binary("served", J)
+    cell = r[:, 1] * len(length) + r[:, 3]
+    cells, cell_row = np.unique(cell, return_inverse=True)
+    if X:
+        cap = sp.csr_matrix((np.ones(X), (cell_row, np.arange(X))), shape=(len(cells), X))
+        m.add(cap @ busy <= length[cells % len(length)], name="device-interval")
+    held = sp.csr_matrix((np.ones(X), (r[:, 2], np.arange(X))), shape=(P, X))
+    window = np.array([jobs[i].deadline - jobs[i].arrival for i in pairs[:, 0]])
+    m.add(held @ busy - window * use <= 0, name="used")
+    rate = np.array(shots_per_second)
+    done = sp.csr_matrix((rate[r[:, 2]], (pairs[r[:, 2], 0], np.arange(X))), shape=(J, X))
+    lost = sp.csr_matrix((np.array(over_shots), (pairs[:, 0], np.arange(P))), shape=(J, P))
+    m.add(done @ busy - lost @ use - served >= 0, name="all-shots")
+    m.maximize(served.sum())
+    res = qb.solve(m, backend="ortools", time_limit=time_limit)
+    bound = res.raw.info.get("bound", res.objective) if res.status != "optimal" else res.objective
+    return {"bound": int(np.floor(bound + 1e-6)), "status": res.status}

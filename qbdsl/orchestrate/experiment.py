@@ -14,25 +14,14 @@ from pathlib import Path
 
 import numpy as np
 
-ABLATIONS = ("qbdsl-no-split", "qbdsl-no-reject", "qbdsl-no-fallback")
+ABLATIONS = ("qbdsl-no-split", "qbdsl-no-qip", "qbdsl-no-cutting", "qbdsl-no-fallback")
 WORKERS = 2   # classical workers beside the QPUs (every policy has them; only qbdsl falls back)
-
-
-def _policy(name: str, seed: int):
-    from .policies import ALL, Qbdsl
-
-    if name == "qbdsl-no-split":
-        return Qbdsl(seed, split=False)
-    if name == "qbdsl-no-reject":
-        return Qbdsl(seed, reject=False)
-    if name == "qbdsl-no-fallback":
-        return Qbdsl(seed, fallback=False)
-    return ALL[name](seed)
 
 
 def one_point(args) -> list[dict]:
     """Simulate every policy on the trace of one (load, tightness, seed)."""
     load, tightness, seed, n_jobs, policies = args
+    from .policies import make
     from .simulator import simulate
     from .workload import default_fleet, poisson_jobs
 
@@ -40,7 +29,7 @@ def one_point(args) -> list[dict]:
     jobs = poisson_jobs(n_jobs, load, tightness, fleet, seed=seed)
     rows = []
     for name in policies:
-        m = simulate(jobs, fleet, _policy(name, seed), workers=WORKERS).metrics()
+        m = simulate(jobs, fleet, make(name, seed), workers=WORKERS).metrics()
         rows.append({"load": load, "tightness": tightness, "seed": seed, "policy": name, **m})
     return rows
 

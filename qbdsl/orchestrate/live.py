@@ -1,23 +1,29 @@
-"""Live mode: real ``qb.solve`` calls on real problem instances, dispatched to a pool of
-workers standing in for devices, under deadlines.
+"""Live mode: the orchestration policies dispatch real ``qb.solve`` calls on real problem
+instances to devices (workers running one backend each), under deadlines.
 
-Each device is a one-worker executor running one backend. A job (a model or IR with an
-arrival offset and a relative deadline) is dispatched when it arrives:
-- ``"qip"``: the device whose predicted finish (its queue plus the QIP profile's predicted
-  time for this instance on its backend) is earliest among those predicted to meet the
-  deadline and able to take the instance; otherwise the job is rejected up front;
-- ``"round-robin"``: the next device that can take the instance, in turn.
-A device whose worker fails (an exception, or a dead worker process) gets its job retried on
-another device while the deadline allows; otherwise the job is reported ``missed`` with the
-error. No job is lost silently: every job ends ``served``, ``late``, ``rejected`` or ``missed``.
+The policies are the simulator's plug-ins (:mod:`qbdsl.orchestrate.policies`), unchanged:
+they see the devices through :class:`LivePlatform`, whose time prediction for a job on a
+device is the QIP profile's predicted time of that instance on the device's backend
+(``inf`` where the backend cannot take it, or the device failed). Each device serves its
+queue one job at a time in the policy's priority order (qbdsl: earliest deadline first).
+A device whose worker fails gets its job re-dispatched by the policy to the other devices
+while the deadline allows; otherwise the job is reported ``missed`` with the error. No job
+is lost silently: every job ends ``served``, ``late``, ``rejected`` or ``missed``.
 """
 from __future__ import annotations
 
+import heapq
+import itertools
+import math
+import threading
 import time
-from concurrent.futures import Executor, ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from ..errors import ModelError
+from .simulator import Job
 
 
 @dataclass
@@ -43,6 +49,86 @@ class LiveOutcome:
     seconds: float            # from arrival to the answer (nan if none)
     objective: float | None
     attempts: list
+    reason: str = ""
+
+
+class LivePlatform:
+    """The devices as the policies see them: QIP-predicted seconds per job, no classical
+    workers beside them (every device is a backend), one "shot" per job."""
+
+    workers = 0
+
+    def __init__(self, devices: list[Device], models: list, profiles: dict):
+        from ..qip.features import features
+
+        self.devices, self.profiles = devices, profiles
+        self.n_quantum = len(devices)
+        self.speed = np.ones(len(devices))
+        self.down: set[int] = set()
+        self._features = [features(m) for m in models]
+
+    def per_shot(self, job: Job, k: int) -> float:
+        prof = self.profiles.get(self.devices[k].backend)
+        if prof is None or k in self.down:
+            return math.inf
+        f = self._features[job.id]
+        ok, _ = prof.fits(f)
+        return prof.predict_time(f, self.devices[k].options) if ok else math.inf
+
+    def overhead(self, k: int) -> float:
+        return 0.0
+
+    def fragments(self, job: Job, k: int) -> int:
+        return 1
+
+    def fidelity(self, job: Job, k: int) -> float:
+        prof = self.profiles.get(self.devices[k].backend)
+        return prof.predict_quality(self._features[job.id]) if prof is not None else 0.0
+
+    def classical(self, job: Job) -> float:
+        return math.inf
+
+    def run_time(self, job: Job, k: int, shots: int) -> float:
+        return shots * self.per_shot(job, k)
+
+
+class _DeviceWorker:
+    """One device: a thread running its queue one call at a time, lowest priority first."""
+
+    def __init__(self, name: str):
+        self._heap: list = []
+        self._cv = threading.Condition()
+        self._seq = itertools.count()
+        self._stop = False
+        self._thread = threading.Thread(target=self._run, name=f"device-{name}", daemon=True)
+        self._thread.start()
+
+    def submit(self, priority: float, fn, *args) -> Future:
+        fut: Future = Future()
+        with self._cv:
+            heapq.heappush(self._heap, (priority, next(self._seq), fut, fn, args))
+            self._cv.notify()
+        return fut
+
+    def _run(self):
+        while True:
+            with self._cv:
+                while not self._heap and not self._stop:
+                    self._cv.wait()
+                if not self._heap:
+                    return
+                _, _, fut, fn, args = heapq.heappop(self._heap)
+            if fut.set_running_or_notify_cancel():
+                try:
+                    fut.set_result(fn(*args))
+                except BaseException as exc:   # noqa: BLE001 - reported back to the dispatcher
+                    fut.set_exception(exc)
+
+    def shutdown(self):
+        with self._cv:
+            self._stop = True
+            self._cv.notify()
+        self._thread.join()
 
 
 def _solve(model, backend, options, time_limit):
@@ -51,91 +137,68 @@ def _solve(model, backend, options, time_limit):
     return qb.solve(model, backend=backend, time_limit=time_limit, seed=0, **options)
 
 
-def run_live(jobs: list[LiveJob], devices: list[Device], policy: str = "qip", time_scale: float = 1.0,
-             executors: dict[str, Executor] | None = None) -> list[LiveOutcome]:
-    """Run the trace in real time (arrivals scaled by ``time_scale``); returns one outcome per job."""
-    from ..qip.features import features
-    from ..qip.profiles import load_profiles
+def run_live(jobs: list[LiveJob], devices: list[Device], policy: str = "qbdsl", time_scale: float = 1.0,
+             seed: int = 0, profiles: dict | None = None) -> list[LiveOutcome]:
+    """Run the trace in real time (arrivals scaled by ``time_scale``) under ``policy`` (a name
+    from :data:`qbdsl.orchestrate.POLICIES`); returns one outcome per job, in order.
 
-    if policy not in ("qip", "round-robin"):
-        raise ModelError(f"unknown live policy {policy!r}; choose 'qip' or 'round-robin'")
+    ``profiles`` are the QIP profiles behind the predictions (default: the saved calibrated
+    ones, else the shipped ones).
+    """
+    from ..qip.profiles import load_profiles
+    from .policies import make
+
     if not devices:
         raise ModelError("live mode needs at least one device")
-    profiles, _ = load_profiles()
-    pools = executors or {d.name: ThreadPoolExecutor(max_workers=1) for d in devices}
-    free_at = {d.name: 0.0 for d in devices}
-    rr = [0]
+    if len({d.name for d in devices}) < len(devices):
+        raise ModelError(f"device names must be unique: {[d.name for d in devices]}")
+    pol = make(policy, seed)
+    order = sorted(range(len(jobs)), key=lambda i: jobs[i].arrival)
+    sim_jobs = [Job(i, 0, 0, 1, j.arrival * time_scale, j.arrival * time_scale + j.deadline)
+                for i, j in enumerate(jobs)]
+    platform = LivePlatform(devices, [j.model for j in jobs], profiles or load_profiles()[0])
+    state = pol.start(platform)
+    workers = [_DeviceWorker(d.name) for d in devices]
     t0 = time.perf_counter()
     now = lambda: time.perf_counter() - t0  # noqa: E731
-    pending = []   # (job, device, future, submitted, attempts)
-    outcomes: dict[str, LiveOutcome] = {}
+    pending = []   # (index, device index, future, attempts)
+    outcomes: dict[int, LiveOutcome] = {}
 
-    feats: dict[str, object] = {}
-
-    def predicted(job, dev):
-        prof = profiles.get(dev.backend)
-        if prof is None:
-            return None
-        f = feats.get(job.name)
-        if f is None:
-            f = feats[job.name] = features(job.model)
-        ok, _ = prof.fits(f)
-        return prof.predict_time(f) if ok else None
-
-    def choose(job, exclude=()):
-        cands = [d for d in devices if d.name not in exclude]
-        if policy == "round-robin":
-            takes = [d for d in cands if predicted(job, d) is not None]
-            if not takes:
-                return None
-            d = takes[rr[0] % len(takes)]
-            rr[0] += 1
-            return d
-        best, best_end = None, None
-        for d in cands:
-            t = predicted(job, d)
-            if t is None:
-                continue
-            end = max(now(), free_at[d.name]) + t
-            if end <= job.arrival * time_scale + job.deadline and (best_end is None or end < best_end):
-                best, best_end = d, end
-        return best
-
-    def submit(job, dev, attempts):
-        t = predicted(job, dev) or 0.0
-        free_at[dev.name] = max(now(), free_at[dev.name]) + t
-        remaining = max(1e-3, job.arrival * time_scale + job.deadline - now())
-        fut = pools[dev.name].submit(_solve, job.model, dev.backend, dev.options, remaining)
-        pending.append((job, dev, fut, attempts))
+    def dispatch(i: int, attempts: list) -> bool:
+        state.pop("why", None)
+        plan = pol.dispatch(sim_jobs[i], now(), state)
+        if not plan:
+            return False
+        b = plan[0]
+        remaining = max(1e-3, sim_jobs[i].deadline - now())
+        d = devices[b.qpu]
+        fut = workers[b.qpu].submit(b.priority, _solve, jobs[i].model, d.backend, d.options, remaining)
+        pending.append((i, b.qpu, fut, attempts))
+        return True
 
     try:
-        for job in sorted(jobs, key=lambda j: j.arrival):
-            wait = job.arrival * time_scale - now()
+        for i in order:
+            wait = sim_jobs[i].arrival - now()
             if wait > 0:
                 time.sleep(wait)
-            dev = choose(job)
-            if dev is None:
-                outcomes[job.name] = LiveOutcome(job.name, None, "rejected", float("nan"), None, [])
-                continue
-            submit(job, dev, [])
+            if not dispatch(i, []):
+                outcomes[i] = LiveOutcome(jobs[i].name, None, "rejected", float("nan"), None, [],
+                                          state.get("why", f"{pol.name}: no device can take it"))
         while pending:
-            job, dev, fut, attempts = pending.pop(0)
+            i, k, fut, attempts = pending.pop(0)
+            job = jobs[i]
             try:
                 r = fut.result()
-                took = now() - job.arrival * time_scale
+                took = now() - sim_jobs[i].arrival
                 status = "served" if took <= job.deadline and r.feasible else "late" if r.feasible else "missed"
-                outcomes[job.name] = LiveOutcome(job.name, dev.name, status, took, r.objective, attempts)
-            except Exception as exc:   # a failed or dead worker: retry elsewhere, or report the miss
-                attempts = attempts + [f"{dev.name}: {type(exc).__name__}: {exc}"]
-                if getattr(pools[dev.name], "_broken", False):   # a dead worker process breaks its pool
-                    pools[dev.name] = type(pools[dev.name])(max_workers=1)
-                retry = choose(job, exclude={dev.name} | {a.split(":")[0] for a in attempts})
-                if retry is not None and now() < job.arrival * time_scale + job.deadline:
-                    submit(job, retry, attempts)
-                else:
-                    outcomes[job.name] = LiveOutcome(job.name, dev.name, "missed", float("nan"), None, attempts)
+                outcomes[i] = LiveOutcome(job.name, devices[k].name, status, took, r.objective, attempts)
+            except Exception as exc:   # a failed device: out of service, the job re-dispatched or missed
+                attempts = attempts + [f"{devices[k].name}: {type(exc).__name__}: {exc}"]
+                platform.down.add(k)
+                if not (now() < sim_jobs[i].deadline and dispatch(i, attempts)):
+                    outcomes[i] = LiveOutcome(job.name, devices[k].name, "missed", float("nan"), None, attempts,
+                                              "no other device could take it in time")
     finally:
-        if executors is None:
-            for p in pools.values():
-                p.shutdown(wait=True)
-    return [outcomes[j.name] for j in jobs]
+        for w in workers:
+            w.shutdown()
+    return [outcomes[i] for i in range(len(jobs))]

@@ -8,18 +8,21 @@ into ``c = ceil(qubits / qpu_qubits)`` fragments; wire cutting multiplies the sh
 sampling overhead ``cut_overhead ** (c - 1)`` (each cut costs a constant factor, Peng et al.,
 PRL 125, 150504, 2020), and only QPUs at least ``qubits / c`` wide can take a fragment.
 
-Classical workers (``workers=`` in :func:`simulate`) run a job by statevector simulation:
-``0.1 + depth * 2**qubits / worker_rate`` seconds (one state, then sampling is free; only
-up to ``MAX_CLASSICAL_QUBITS``), fidelity 1. A batch whose ``qpu`` index is past the fleet
+Classical workers (``workers=`` in :func:`simulate`) run a job by statevector simulation
+(one state, then sampling is free), timed by the QIP statevector profile: ``a + b * depth *
+2**qubits`` seconds up to the profile's qubit limit (:func:`classical_time`), fidelity 1. A batch whose ``qpu`` index is past the fleet
 goes to worker ``qpu - len(fleet)``.
 
 Each dispatch puts one batch (a job's shots, or a share of them) in a QPU's queue; the QPU
 serves its queue in order (``SimPy.PriorityResource``; priority = the policy's key, arrival
 order by default), one batch at a time. A job is served when all its batches finish by its
-deadline.
+deadline. A job no schedule could serve (:func:`impossible`) is rejected before any policy
+sees it, with the reason in ``Outcome.reasons``. A policy may send a job at most one batch per
+device (so the hindsight bound of :mod:`qbdsl.orchestrate.bound` covers every policy).
 """
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field
 
@@ -73,37 +76,66 @@ class Outcome:
     makespan: float
     decision_seconds: float
     batches: list = field(default_factory=list)   # (job, qpu, shots, start, end)
+    classical: np.ndarray | None = None          # bool per job: served by a classical worker
+    reasons: dict = field(default_factory=dict)   # job -> why it was rejected
+    impossible: np.ndarray | None = None         # bool per job: no schedule could serve it
 
     def metrics(self) -> dict:
         n = len(self.served)
         horizon = max(self.makespan, 1e-12)
         return {"served": int(self.served.sum()), "served_fraction": float(self.served.sum() / max(n, 1)),
-                "rejected": int(self.rejected.sum()), "makespan": float(self.makespan),
+                "rejected": int(self.rejected.sum()),
+                "impossible": int(self.impossible.sum()) if self.impossible is not None else 0, "makespan": float(self.makespan),
                 "utilisation": float(self.busy.sum() / (len(self.busy) * horizon)),
                 "mean_fidelity": float(np.nanmean(self.fidelity[self.served])) if self.served.any() else float("nan"),
-                "served_classically": int(getattr(self, "classical", np.zeros(0, bool)).sum()),
+                "served_classically": int(self.classical.sum()) if self.classical is not None else 0,
                 "decision_ms_per_job": 1e3 * self.decision_seconds / max(n, 1)}
 
 
-MAX_CLASSICAL_QUBITS = 32
-
-
-def classical_time(job: Job, worker_rate: float = 1e9) -> float:
-    """Seconds to simulate ``job`` on one classical worker (inf beyond MAX_CLASSICAL_QUBITS)."""
-    if job.qubits > MAX_CLASSICAL_QUBITS:
+def classical_time(job: Job, profile=None) -> float:
+    """Seconds to simulate ``job`` on one classical worker: the QIP statevector profile
+    (``qbdsl.qip`` profile ``"qaoa"``, shipped figures unless ``profile`` is given) charges
+    ``a + b * depth * 2**qubits``; ``inf`` beyond the qubits it takes."""
+    profile = profile or _statevector_profile()
+    if profile.max_variables is not None and job.qubits > profile.max_variables:
         return math.inf
-    return 0.1 + job.depth * 2.0 ** job.qubits / worker_rate
+    return profile.a + profile.b * job.depth * 2.0 ** job.qubits
+
+
+@functools.lru_cache(maxsize=1)
+def _statevector_profile():
+    from ..qip.profiles import default_profiles
+
+    return default_profiles()["qaoa"]
 
 
 def fragments(job: Job, qpu: QPU) -> int:
     return max(1, math.ceil(job.qubits / qpu.qubits))
 
 
+def per_shot_seconds(job: Job, qpu: QPU, cut_overhead: float = 4.0) -> float:
+    """Seconds per shot of ``job`` on ``qpu``: ``c`` fragments, each sampled ``cut_overhead**(c-1)`` x."""
+    c = fragments(job, qpu)
+    return job.depth * (cut_overhead ** (c - 1)) * c / qpu.clops
+
+
 def run_time(job: Job, qpu: QPU, shots: int, cut_overhead: float = 4.0) -> float:
     """Seconds for ``shots`` shots of ``job`` on ``qpu`` (cutting overhead included)."""
-    c = fragments(job, qpu)
-    effective = shots * (cut_overhead ** (c - 1)) * c
-    return qpu.overhead + job.depth * effective / qpu.clops
+    return qpu.overhead + shots * per_shot_seconds(job, qpu, cut_overhead)
+
+
+def impossible(job: Job, fleet: list[QPU], cut_overhead: float = 4.0, workers: int = 0, profile=None) -> str:
+    """Why no schedule can serve ``job`` even on an idle fleet (shots split over every QPU),
+    or ``""`` when one can."""
+    window = job.deadline - job.arrival
+    if workers and classical_time(job, profile) <= window:
+        return ""
+    room = sum(max(0.0, (window - q.overhead) / per_shot_seconds(job, q, cut_overhead)) for q in fleet)
+    if math.floor(room + 1e-9) >= job.shots:
+        return ""
+    return (f"job {job.id}: {job.shots} shots cannot finish within its {window:.3g} s window even split "
+            f"over every idle QPU (at most {int(room)} shots fit)"
+            + ("" if workers else "; no classical worker"))
 
 
 def fidelity(job: Job, qpu: QPU) -> float:
@@ -115,9 +147,41 @@ def fastest_time(job: Job, fleet: list[QPU], cut_overhead: float = 4.0) -> float
     return min(run_time(job, q, job.shots, cut_overhead) for q in fleet)
 
 
+class FleetPlatform:
+    """What a policy sees of the simulated devices: QPUs ``0..K-1`` then classical workers,
+    timed by the formulas above (the policies' predictions are the simulator's truth)."""
+
+    def __init__(self, fleet: list[QPU], cut_overhead: float = 4.0, workers: int = 0, worker_profile=None):
+        self.fleet, self.cut, self.workers, self.profile = fleet, cut_overhead, workers, worker_profile
+        self.n_quantum = len(fleet)
+        self.speed = np.array([q.clops for q in fleet])
+
+    def per_shot(self, job: Job, k: int) -> float:
+        return per_shot_seconds(job, self.fleet[k], self.cut)
+
+    def overhead(self, k: int) -> float:
+        return self.fleet[k].overhead
+
+    def fragments(self, job: Job, k: int) -> int:
+        return fragments(job, self.fleet[k])
+
+    def fidelity(self, job: Job, k: int) -> float:
+        return fidelity(job, self.fleet[k])
+
+    def classical(self, job: Job) -> float:
+        return classical_time(job, self.profile) if self.workers else math.inf
+
+    def run_time(self, job: Job, k: int, shots: int) -> float:
+        return self.overhead(k) + shots * self.per_shot(job, k)
+
+
 def simulate(jobs: list[Job], fleet: list[QPU], policy, cut_overhead: float = 4.0, workers: int = 0,
-             worker_rate: float = 1e9) -> Outcome:
-    """Run ``policy`` (see :class:`qbdsl.orchestrate.policies.Policy`) on a job trace."""
+             worker_profile=None) -> Outcome:
+    """Run ``policy`` (see :class:`qbdsl.orchestrate.policies.Policy`) on a job trace.
+
+    ``workers`` classical workers stand beside the QPUs, timed by ``worker_profile`` (a QIP
+    :class:`~qbdsl.qip.profiles.Profile`; the shipped statevector profile by default).
+    """
     import time as _time
 
     import simpy
@@ -133,11 +197,11 @@ def simulate(jobs: list[Job], fleet: list[QPU], policy, cut_overhead: float = 4.
     fid = np.full(n, np.nan)
     busy = np.zeros(K + workers)
     classical = np.zeros(n, dtype=bool)
+    hopeless = np.zeros(n, dtype=bool)
     log = []
     decision = [0.0]
-    state = policy.start(fleet, cut_overhead)
-    state["workers_free_at"] = np.zeros(workers)
-    state["worker_rate"] = worker_rate
+    state = policy.start(FleetPlatform(fleet, cut_overhead, workers, worker_profile))
+    reasons: dict[int, str] = {}
 
     def run_batch(job: Job, b: Batch):
         k = b.qpu
@@ -145,7 +209,7 @@ def simulate(jobs: list[Job], fleet: list[QPU], policy, cut_overhead: float = 4.
             yield req
             start = env.now
             quantum = k < K
-            dur = run_time(job, fleet[k], b.shots, cut_overhead) if quantum else classical_time(job, worker_rate)
+            dur = run_time(job, fleet[k], b.shots, cut_overhead) if quantum else classical_time(job, worker_profile)
             yield env.timeout(dur)
             busy[k] += dur
             log.append((job.id, fleet[k].name if quantum else f"cpu-{k - K}", b.shots, start, env.now))
@@ -161,12 +225,23 @@ def simulate(jobs: list[Job], fleet: list[QPU], policy, cut_overhead: float = 4.
     def arrivals():
         for job in sorted(jobs, key=lambda j: j.arrival):
             yield env.timeout(max(0.0, job.arrival - env.now))
+            why = impossible(job, fleet, cut_overhead, workers, worker_profile)
+            if why:
+                rejected[job.id] = hopeless[job.id] = True
+                reasons[job.id] = why
+                continue
             t0 = _time.perf_counter()
+            state.pop("why", None)
             plan = policy.dispatch(job, env.now, state)
             decision[0] += _time.perf_counter() - t0
             if not plan:
                 rejected[job.id] = True
+                reasons[job.id] = f"{policy.name}: {state.get('why', 'rejected')}"
                 continue
+            devices = [b.qpu for b in plan]
+            if len(set(devices)) < len(devices) or not all(0 <= k < K + workers for k in devices):
+                raise ModelError(f"policy {policy.name!r} sent job {job.id} batches to devices {devices}: "
+                                 f"each batch needs its own device among 0..{K + workers - 1}")
             if sum(b.shots for b in plan) < job.shots:
                 raise ModelError(f"policy {policy.name!r} dispatched {sum(b.shots for b in plan)} of job "
                                  f"{job.id}'s {job.shots} shots")
@@ -177,6 +252,5 @@ def simulate(jobs: list[Job], fleet: list[QPU], policy, cut_overhead: float = 4.
     env.process(arrivals())
     env.run()
     served = ~rejected & ~late & ~np.isnan(finish)
-    out = Outcome(served, finish, rejected, fid, busy[:K], float(env.now), decision[0], log)
-    out.classical = classical & served
-    return out
+    return Outcome(served, finish, rejected, fid, busy[:K], float(env.now), decision[0], log,
+                   classical & served, reasons, hopeless)
