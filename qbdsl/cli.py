@@ -300,10 +300,13 @@ def cmd_experiment(args, console) -> int:
 
     from .qip import experiment as ex
 
+    args.output = args.output or f"out/{args.which}"
     if args.which == "orchestration":
         return _experiment_orchestration(args, console)
+    if args.which == "live":
+        return _experiment_live(args, console)
     if args.which != "qip":
-        raise ModelError(f"unknown experiment {args.which!r}; known: qip, orchestration")
+        raise ModelError(f"unknown experiment {args.which!r}; known: qip, orchestration, live")
     if args.deadline <= 0:
         raise ModelError(f"deadline must be a positive number of seconds, got {args.deadline!r}")
     instances = ex.suite(quick=args.quick)
@@ -330,6 +333,8 @@ def cmd_experiment(args, console) -> int:
 
 
 def _experiment_orchestration(args, console) -> int:
+    import shlex
+    import sys
     from pathlib import Path
 
     from rich.table import Table
@@ -340,6 +345,8 @@ def _experiment_orchestration(args, console) -> int:
     tight = [float(x) for x in args.tightness.split(",")]
     if min(loads + tight) <= 0 or args.seeds < 2:
         raise ModelError("loads and tightness must be positive and --seeds at least 2")
+    if args.gap_seeds and (args.gap_seeds < 2 or args.gap_jobs < 1 or args.gap_time <= 0):
+        raise ModelError("--gap-seeds must be 0 or at least 2, --gap-jobs and --gap-time positive")
     client = None
     executor = None
     if args.dask:
@@ -347,24 +354,63 @@ def _experiment_orchestration(args, console) -> int:
 
         client = Client(args.dask)
         executor = client.get_executor()
+    gap_rows = None
     try:
         with _counting_progress(console, "simulating") as tick:
             rows = ox.sweep(loads, tight, seeds=args.seeds, n_jobs=args.jobs, progress=tick, executor=executor)
+        if args.gap_seeds:
+            with _counting_progress(console, "hindsight (CP-SAT + MILP)") as tick:
+                gap_rows = ox.sweep(loads, tight, seeds=args.gap_seeds, n_jobs=args.gap_jobs, progress=tick,
+                                    executor=executor, gap_time=args.gap_time)
     finally:
         if client is not None:
             client.close()
-    summ = ox.summarize(rows)
     t = Table(title=f"jobs served by deadline (of {args.jobs}), mean ± 95 % CI over {args.seeds} paired seeds")
-    pols = sorted({r["policy"] for r in summ})
-    t.add_column("load / s")
-    for p in pols:
-        t.add_column(p)
-    for load, s in sorted({(r["load"], r["tightness"]) for r in summ}):
-        cells = {r["policy"]: r for r in summ if r["load"] == load and r["tightness"] == s}
-        t.add_row(f"{load:g} / {s:g}", *[f"{cells[p]['mean']:.1f}±{cells[p]['ci95']:.1f}" for p in pols])
+    for col in ("load", "s", "qbdsl", "best baseline", "gain", "CIs disjoint"):
+        t.add_column(col)
+    for h in ox.headline(rows):
+        t.add_row(f"{h['load']:g}", f"{h['tightness']:g}", f"{h['qbdsl']:.1f}±{h['qbdsl_ci95']:.1f}",
+                  f"{h['baseline']:.1f}±{h['baseline_ci95']:.1f} {h['best_baseline']}", f"{100 * h['gain']:+.0f}%",
+                  "yes" if h["disjoint"] else "no")
     console.print(t)
-    for p in ox.write_outputs(rows, Path(args.output)):
+    if gap_rows:
+        g = Table(title=f"fraction of the hindsight bound served ({args.gap_jobs}-job traces, {args.gap_seeds} seeds)")
+        for col in ("load", "s", "qbdsl", "best baseline"):
+            g.add_column(col)
+        for load, s in sorted({(r["load"], r["tightness"]) for r in gap_rows}):
+            pts = {}
+            for r in gap_rows:
+                if (r["load"], r["tightness"]) == (load, s):
+                    pts.setdefault(r["policy"], []).append(r["of_bound"])
+            base = max((sum(v) / len(v), p) for p, v in pts.items() if not p.startswith("qbdsl"))
+            g.add_row(f"{load:g}", f"{s:g}", f"{sum(pts['qbdsl']) / len(pts['qbdsl']):.2f}", f"{base[0]:.2f} {base[1]}")
+        console.print(g)
+    command = "qbdsl " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv[1:] else "qbdsl experiment orchestration"
+    for p in ox.write_outputs(rows, Path(args.output), gap_rows, command=command):
         console.print(f"[green]wrote[/] {p}")
+    return 0
+
+
+def _experiment_live(args, console) -> int:
+    from rich.table import Table
+
+    from .orchestrate.live import demo_devices, demo_jobs, run_live
+
+    if args.time_scale <= 0:
+        raise ModelError(f"--time-scale must be positive, got {args.time_scale}")
+    jobs, devices = demo_jobs(), demo_devices()
+    t = Table(title=f"live mode: {len(jobs)} real solves on {len(devices)} devices")
+    for col in ("policy", "job", "device", "status", "seconds", "objective"):
+        t.add_column(col)
+    t.add_column("why", overflow="fold")
+    for pol in args.policies.split(","):
+        with console.status(f"running {pol} live"):
+            out = run_live(jobs, devices, policy=pol, time_scale=args.time_scale)
+        for o in out:
+            t.add_row(pol, o.job, o.device or "-", o.status, f"{o.seconds:.3f}",
+                      "-" if o.objective is None else f"{o.objective:.6g}",
+                      "; ".join(filter(None, [o.reason] + o.attempts)))
+    console.print(t)
     return 0
 
 
@@ -400,17 +446,24 @@ def build_parser() -> argparse.ArgumentParser:
     ca = sub.add_parser("calibrate", help="re-measure the local backends and save their profiles")
     ca.add_argument("-o", "--output", default=None)
     ca.add_argument("--quick", action="store_true", help="a short ladder of sizes")
-    xp = sub.add_parser("experiment", help="evaluation experiments: qip (policy vs oracle)")
-    xp.add_argument("which", help="qip or orchestration")
+    xp = sub.add_parser("experiment", help="evaluation experiments: qip (policy vs oracle), orchestration "
+                                           "(policies over QPUs), live (policies dispatching real solves)")
+    xp.add_argument("which", help="qip, orchestration or live")
     xp.add_argument("--loads", default="0.3,0.6,0.9,1.2", help="orchestration: offered loads")
     xp.add_argument("--tightness", default="1,1.5,2,3,5", help="orchestration: deadline tightness values")
     xp.add_argument("--seeds", type=int, default=30, help="orchestration: paired seeds")
     xp.add_argument("--jobs", type=int, default=200, help="orchestration: jobs per trace")
     xp.add_argument("--dask", default=None, metavar="SCHEDULER_ADDRESS",
                     help="orchestration: run the sweep on a Dask distributed cluster")
+    xp.add_argument("--gap-seeds", type=int, default=0,
+                    help="orchestration: also solve this many small traces per point in hindsight (CP-SAT)")
+    xp.add_argument("--gap-jobs", type=int, default=20, help="orchestration: jobs per hindsight trace")
+    xp.add_argument("--gap-time", type=float, default=10.0, help="orchestration: seconds per hindsight solve")
+    xp.add_argument("--policies", default="qbdsl,round-robin", help="live: policies to run, comma-separated")
+    xp.add_argument("--time-scale", type=float, default=1.0, help="live: seconds per trace second")
     xp.add_argument("--deadline", type=float, default=5.0)
     xp.add_argument("--quick", action="store_true", help="a small suite")
-    xp.add_argument("-o", "--output", default="out/qip")
+    xp.add_argument("-o", "--output", default=None, help="output folder (default out/WHICH)")
     pr = sub.add_parser("problem", help="build a library problem on shipped data: LIST, or NAME --data ...")
     pr.add_argument("name", help="LIST, or a problem name such as routing.min-mlu")
     pr.add_argument("--data", help="network name / instance size (see LIST)")

@@ -41,7 +41,9 @@ class Result:
 
     @property
     def feasible(self) -> bool:
-        return not self.violations and self.status not in ("infeasible", "unbounded", "error")
+        """An answer that satisfies every constraint (``False`` when the backend returned no point)."""
+        return (self.sample is not None and not self.violations
+                and self.status not in ("infeasible", "unbounded", "error", "no_feasible"))
 
     def __repr__(self) -> str:
         return (f"Result(backend={self.backend!r}, status={self.status!r}, objective={self.objective:g}, "

@@ -107,3 +107,17 @@ def test_problem_list_build_write_and_solve(tmp_path, capsys):
     assert main(["problem", "routing.min-mlu", "--data", "Atlantis"]) == 2
     assert "unknown network 'Atlantis'" in capsys.readouterr().err
     assert main(["problem", "routing.teleport", "--data", "Abilene"]) == 2
+
+
+def test_experiment_orchestration_and_live(tmp_path, capsys):
+    out = tmp_path / "orch"
+    assert main(["experiment", "orchestration", "--loads", "0.9", "--tightness", "1.5", "--seeds", "2",
+                 "--jobs", "30", "--gap-seeds", "2", "--gap-jobs", "6", "--gap-time", "2", "-o", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "best baseline" in text and "fraction of the hindsight bound" in text
+    assert (out / "report.md").exists() and (out / "orchestration-gap.csv").exists()
+    assert main(["experiment", "live", "--policies", "qbdsl"]) == 0
+    text = capsys.readouterr().out
+    assert text.count("served") >= 3 and "rejected" in text      # the 1 ms job is rejected up front
+    assert main(["experiment", "live", "--time-scale", "0"]) == 2
+    assert main(["experiment", "orchestration", "--gap-seeds", "1"]) == 2

@@ -118,9 +118,16 @@ def test_sweep_is_executor_independent_and_summarized_with_cis(tmp_path):
     assert strip(a) == strip(b) and len(a) == 2 * 3 * 3
     summ = ox.summarize(a)
     assert all(s["n"] == 3 and s["ci95"] >= 0 for s in summ)
-    paths = ox.write_outputs(a, tmp_path)
-    assert [p.name for p in paths] == ["orchestration-runs.csv", "orchestration-summary.csv",
-                                       "served-vs-tightness.png", "served-vs-load.png"]
+    gap = ox.sweep(loads=[0.9], tightness=[1.0], seeds=2, n_jobs=8, policies=["qbdsl", "edf"], gap_time=5)
+    assert all(r["served"] <= r["bound"] and r["hindsight"] <= r["bound"] for r in gap)
+    paths = ox.write_outputs(a, tmp_path, gap, command="qbdsl experiment orchestration --seeds 3")
+    assert [p.name for p in paths] == ["orchestration-runs.csv", "orchestration-summary.csv", "orchestration-gap.csv",
+                                       "served-vs-tightness.png", "served-vs-load.png", "report.md"]
+    report = (tmp_path / "report.md").read_text()
+    assert "`qbdsl experiment orchestration --seeds 3`" in report and "Gap to the hindsight optimum" in report
+    for h in ox.headline(a):     # the report's headline is the summary's best baseline
+        cells = [r for r in summ if (r["load"], r["tightness"]) == (h["load"], h["tightness"])]
+        assert h["baseline"] == max(r["mean"] for r in cells if r["policy"] != "qbdsl")
 
 
 def _check_schedule(jobs, fleet, batches, workers=0):
@@ -147,7 +154,7 @@ def test_hindsight_bracket_holds_every_policy(load, s):
 
     fleet = default_fleet()
     jobs = poisson_jobs(12, load, s, fleet, seed=4)
-    h = hindsight(jobs, fleet, workers=2, time_limit=20)
+    h = hindsight(jobs, fleet, workers=2, time_limit=8)
     relax = relaxation_bound(jobs, fleet, workers=2)
     assert relax["status"] == "optimal"
     assert h["served"] <= h["bound"] and h["served"] <= relax["bound"] <= len(jobs)

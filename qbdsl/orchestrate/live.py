@@ -17,7 +17,7 @@ import itertools
 import math
 import threading
 import time
-from concurrent.futures import Future
+from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -64,12 +64,13 @@ class LivePlatform:
         self.devices, self.profiles = devices, profiles
         self.n_quantum = len(devices)
         self.speed = np.ones(len(devices))
-        self.down: set[int] = set()
+        self.down: set[int] = set()                 # failed devices
+        self.cannot: set[tuple[int, int]] = set()   # (job, device): the backend refused the instance
         self._features = [features(m) for m in models]
 
     def per_shot(self, job: Job, k: int) -> float:
         prof = self.profiles.get(self.devices[k].backend)
-        if prof is None or k in self.down:
+        if prof is None or k in self.down or (job.id, k) in self.cannot:
             return math.inf
         f = self._features[job.id]
         ok, _ = prof.fits(f)
@@ -131,10 +132,11 @@ class _DeviceWorker:
         self._thread.join()
 
 
-def _solve(model, backend, options, time_limit):
+def _solve(model, backend, options, time_limit, clock):
     import qbdsl as qb
 
-    return qb.solve(model, backend=backend, time_limit=time_limit, seed=0, **options)
+    r = qb.solve(model, backend=backend, time_limit=time_limit, seed=0, **options)
+    return r, clock()
 
 
 def run_live(jobs: list[LiveJob], devices: list[Device], policy: str = "qbdsl", time_scale: float = 1.0,
@@ -161,7 +163,7 @@ def run_live(jobs: list[LiveJob], devices: list[Device], policy: str = "qbdsl", 
     workers = [_DeviceWorker(d.name) for d in devices]
     t0 = time.perf_counter()
     now = lambda: time.perf_counter() - t0  # noqa: E731
-    pending = []   # (index, device index, future, attempts)
+    pending: dict = {}   # future -> (job index, device index, attempts)
     outcomes: dict[int, LiveOutcome] = {}
 
     def dispatch(i: int, attempts: list) -> bool:
@@ -172,33 +174,60 @@ def run_live(jobs: list[LiveJob], devices: list[Device], policy: str = "qbdsl", 
         b = plan[0]
         remaining = max(1e-3, sim_jobs[i].deadline - now())
         d = devices[b.qpu]
-        fut = workers[b.qpu].submit(b.priority, _solve, jobs[i].model, d.backend, d.options, remaining)
-        pending.append((i, b.qpu, fut, attempts))
+        fut = workers[b.qpu].submit(b.priority, _solve, jobs[i].model, d.backend, d.options, remaining, now)
+        pending[fut] = (i, b.qpu, attempts)
         return True
+
+    def collect(timeout: float | None) -> None:
+        """Handle every answer (or failure) that comes within ``timeout`` seconds."""
+        done, _ = wait(list(pending), timeout=timeout, return_when=FIRST_COMPLETED)
+        for fut in done:
+            i, k, attempts = pending.pop(fut)
+            job = jobs[i]
+            try:
+                r, finished = fut.result()
+                took = finished - sim_jobs[i].arrival
+                status = "served" if took <= job.deadline and r.feasible else "late" if r.feasible else "missed"
+                outcomes[i] = LiveOutcome(job.name, devices[k].name, status, took, r.objective, attempts)
+            except Exception as exc:   # re-dispatched elsewhere, or reported missed
+                attempts = attempts + [f"{devices[k].name}: {type(exc).__name__}: {exc}"]
+                if isinstance(exc, ModelError):      # this instance does not suit that backend
+                    platform.cannot.add((i, k))
+                else:                                # the device failed: out of service
+                    platform.down.add(k)
+                if not (now() < sim_jobs[i].deadline and dispatch(i, attempts)):
+                    outcomes[i] = LiveOutcome(job.name, devices[k].name, "missed", float("nan"), None, attempts,
+                                              "no other device could take it in time")
 
     try:
         for i in order:
-            wait = sim_jobs[i].arrival - now()
-            if wait > 0:
-                time.sleep(wait)
+            while (wait_s := sim_jobs[i].arrival - now()) > 0:
+                if pending:
+                    collect(wait_s)
+                else:
+                    time.sleep(wait_s)
             if not dispatch(i, []):
                 outcomes[i] = LiveOutcome(jobs[i].name, None, "rejected", float("nan"), None, [],
                                           state.get("why", f"{pol.name}: no device can take it"))
         while pending:
-            i, k, fut, attempts = pending.pop(0)
-            job = jobs[i]
-            try:
-                r = fut.result()
-                took = now() - sim_jobs[i].arrival
-                status = "served" if took <= job.deadline and r.feasible else "late" if r.feasible else "missed"
-                outcomes[i] = LiveOutcome(job.name, devices[k].name, status, took, r.objective, attempts)
-            except Exception as exc:   # a failed device: out of service, the job re-dispatched or missed
-                attempts = attempts + [f"{devices[k].name}: {type(exc).__name__}: {exc}"]
-                platform.down.add(k)
-                if not (now() < sim_jobs[i].deadline and dispatch(i, attempts)):
-                    outcomes[i] = LiveOutcome(job.name, devices[k].name, "missed", float("nan"), None, attempts,
-                                              "no other device could take it in time")
+            collect(None)
     finally:
         for w in workers:
             w.shutdown()
     return [outcomes[i] for i in range(len(jobs))]
+
+
+def demo_devices() -> list[Device]:
+    """Three local devices: exact enumeration, OR-Tools MILP, simulated annealing."""
+    return [Device("cpu-exact", "exact"), Device("cpu-milp", "ortools"), Device("sa", "anneal")]
+
+
+def demo_jobs() -> list[LiveJob]:
+    """Library instances on shipped data arriving over 0.3 s, one with a hopeless deadline."""
+    from ..problems.catalog import build
+
+    return [LiveJob("ran.sum-rate 6 links", build("ran.sum-rate", "6"), 0.0, 10.0),
+            LiveJob("min-mlu Abilene", build("routing.min-mlu", "Abilene"), 0.05, 10.0),
+            LiveJob("kpath Abilene", build("routing.kpath", "Abilene", {"k": "2", "demands": "6"}), 0.1, 10.0),
+            LiveJob("ran.min-power 4 links", build("ran.min-power", "4"), 0.2, 10.0),
+            LiveJob("min-mlu Abilene (1 ms)", build("routing.min-mlu", "Abilene"), 0.3, 1e-3)]

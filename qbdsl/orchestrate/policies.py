@@ -255,7 +255,7 @@ class Qbdsl(Policy):
     def _classical(self, job, t, K, n_workers, queues, state) -> list[Batch]:
         fits = [w for w in range(K, K + n_workers) if t <= queues[w].room(job.deadline)]
         if not fits:
-            state.setdefault("why", "no QPU or classical worker is predicted to finish it by its deadline "
+            state.setdefault("why", "no device is predicted to finish it by its deadline "
                                     "without making a queued job late")
             return []
         w = min(fits, key=lambda i: queues[i].end)
