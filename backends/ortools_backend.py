@@ -40,7 +40,7 @@ def _params(solver: str, gap, seed, threads, verbose: bool = False) -> str:
 
 
 class OrtoolsBackend:
-    """OR-Tools MILP: ``solver`` ("SCIP" default, "CP_SAT", "HIGHS"), ``gap`` (relative), ``threads``."""
+    """OR-Tools MILP: ``solver`` ("HIGHS" default, "SCIP", "CP_SAT"), ``gap`` (relative), ``threads``."""
 
     name = "ortools"
     capabilities = Capabilities(accepts=("milp",), max_variables=None, exact=True, time_limit=True)
@@ -49,7 +49,7 @@ class OrtoolsBackend:
         from ortools.linear_solver.python import model_builder_helper as mbh
 
         check_options("ortools", options, OPTIONS)
-        solver = str(options.get("solver", "SCIP")).upper()
+        solver = str(options.get("solver", "HIGHS")).upper()
         if solver not in SOLVERS:
             raise BackendError(f"ortools: unknown solver {solver!r}; choose from {SOLVERS}")
         gap = options.get("gap")

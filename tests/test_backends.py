@@ -230,3 +230,17 @@ def test_third_party_backend_registers_through_entry_points(tmp_path, monkeypatc
     with pytest.raises(qb.BackendError, match="tiny: 5 variables exceed the 4"):
         qb.solve(random_qubo(5, 0), backend="tiny")
     sys.modules.pop("tinyqb", None)
+
+
+def test_ortools_default_solver_on_a_model_scip_gets_wrong():
+    # found by hypothesis: OR-Tools' bundled SCIP (presolve) reports x = (1, 0, 1) "optimal" at -1;
+    # the optimum is -7, so the default MILP solver is HiGHS
+    m = qb.Model("regression")
+    x = m.binary("x", 3)
+    p = m.integer("p", 2, lb=np.array([-1, 1]), ub=np.array([1, 2]))
+    m.add(p[0] - 2 * p[1] + x[0] <= 2, name="k0")
+    m.add(-p[0] + x[0] + x[1] - 3 * x[2] <= -2, name="k1")
+    m.minimize(p[0] * x[0] - p[1] + 4 * x[0] * x[2] + 2 * x[0] + 3 * x[1] - 5 * x[2])
+    assert brute_force(m).objective == -7.0
+    r = qb.solve(m, backend="ortools")
+    assert r.status == "optimal" and r.objective == pytest.approx(-7.0)
