@@ -157,7 +157,7 @@ def report(rows: list[dict], gap_rows: list[dict] | None, command: str) -> str:
                   "the smaller of CP-SAT's proven bound on the hindsight schedule and the preemptive relaxation "
                   "(`qbdsl.orchestrate.bound`), so each figure is a guaranteed lower bound on the policy's "
                   "fraction of the best possible.", ""]
-        lines += _table(gs, [p for p in ("qbdsl",) + tuple(ALL) if p in {r["policy"] for r in gs}],
+        lines += _table(gs, [p for p in ALL if p in {r["policy"] for r in gs}],
                         fmt=lambda r: f"{r['mean']:.2f} ± {r['ci95']:.2f}")
         lines += ["", "Hindsight schedule found / bound (jobs):", "", "| load | s | hindsight | bound |", "|---|---|---|---|"]
         for h_, b_ in zip(hs, bs):
