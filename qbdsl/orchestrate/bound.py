@@ -165,4 +165,6 @@ def relaxation_bound(jobs: list[Job], fleet: list[QPU], workers: int = 0, cut_ov
     m.maximize(served.sum())
     res = qb.solve(m, backend="ortools", time_limit=time_limit)
     bound = res.raw.info.get("bound", res.objective) if res.status != "optimal" else res.objective
-    return {"bound": int(np.floor(bound + 1e-6)), "status": res.status}
+    if not np.isfinite(bound):       # stopped before proving anything: the trivial bound
+        return {"bound": J, "status": res.status}
+    return {"bound": min(J, int(np.floor(bound + 1e-6))), "status": res.status}

@@ -179,9 +179,9 @@ class Qbdsl(Policy):
 
     def __init__(self, seed: int = 0, split: bool = True, qip: bool = True, cut: bool = True,
                  fallback: bool = True, split_backend: str = "ortools", split_options: dict | None = None,
-                 budget: float = 0.05, target: float = 0.8, classical_first: bool = True):
+                 budget: float = 0.05, target: float = 0.8, classical_first: bool = True, warmup: int = 8):
         super().__init__(seed)
-        self.target, self.classical_first = target, classical_first
+        self.target, self.classical_first, self.warmup = target, classical_first, warmup
         self.split, self.qip, self.cut, self.fallback = split, qip, cut, fallback
         self.split_backend, self.budget = split_backend, budget
         self.split_options = {"solver": "HIGHS"} if split_options is None and split_backend == "ortools" \
@@ -204,7 +204,7 @@ class Qbdsl(Policy):
         """The largest job (fastest QPU seconds) worth admitting: serving the smallest jobs
         first, the arrival rate seen so far fills ``target`` x the fleet's capacity at this size."""
         seen = state["seen"]
-        if len(seen) < 8 or now <= state["first"]:
+        if len(seen) < self.warmup or now <= state["first"]:
             return math.inf
         c = np.sort(seen)
         rate = len(c) / (now - state["first"])
