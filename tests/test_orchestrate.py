@@ -192,6 +192,17 @@ def test_qbdsl_predictions_are_exact_no_admitted_job_is_late(seed):
         assert set(out.reasons) == set(np.flatnonzero(out.rejected).tolist())
 
 
+def test_lookahead_admission_is_seeded_and_keeps_every_admitted_deadline():
+    from qbdsl.orchestrate.policies import Qbdsl
+
+    fleet = default_fleet()
+    jobs = poisson_jobs(80, 1.2, 1.0, fleet, seed=5)
+    a = simulate(jobs, fleet, Qbdsl(5, lookahead=4, target=None), workers=2)
+    b = simulate(jobs, fleet, Qbdsl(5, lookahead=4, target=None), workers=2)
+    assert a.served.tolist() == b.served.tolist() and (a.served == ~a.rejected).all()
+    assert any(r.startswith("qbdsl: look-ahead") for r in a.reasons.values())   # it did turn jobs away
+
+
 def test_shot_split_model_is_the_least_device_time_split():
     import itertools
 

@@ -154,34 +154,48 @@ class DeviceQueue:
     def add(self, deadline: float, seq: int, seconds: float) -> None:
         bisect.insort(self.waiting, (deadline, seq, seconds))
 
+    def copy(self) -> "DeviceQueue":
+        q = DeviceQueue()
+        q.end, q.waiting = self.end, list(self.waiting)
+        return q
+
 
 class Qbdsl(Policy):
-    """Deadline-aware, QIP-guided invocation with shot splitting.
+    """Deadline-aware, QIP-guided invocation with shot splitting and look-ahead admission.
 
-    Each device's queue is served earliest-deadline-first, and a job is only admitted where
+    Each device's queue is served earliest-deadline-first, and a job is only placed where
     the prediction says it *and every job already queued there* meet their deadlines
-    (:meth:`DeviceQueue.room`; the simulator's timings are the prediction).
+    (:meth:`DeviceQueue.room`; the simulator's timings are the prediction). Placement:
 
-    1. On quantum: the QPU where the whole job costs the least device time (ties: the one
+    1. A classical worker, when the QIP statevector profile predicts it faster than any QPU.
+    2. On quantum: the QPU where the whole job costs the least device time (ties: the one
        finishing first).
-    2. Otherwise split the shots across QPUs by solving the shot-split model of the problem
+    3. Otherwise split the shots across QPUs by solving the shot-split model of the problem
        library (:func:`qbdsl.problems.scheduling.shot_split_model`: least device time, each
        QPU within its room) with ``split_backend`` under the per-decision ``budget``.
-    3. Otherwise fall back to a classical worker whose QIP profile predicts it in time.
-    4. Otherwise reject early, so the job holds no capacity later jobs could use.
+    4. Otherwise fall back to a classical worker predicted to finish in time.
+    5. Otherwise reject early, so the job holds no capacity later jobs could use.
 
-    Ablations: ``split=False`` (no step 2), ``qip=False`` (no prediction: every job goes whole
-    to the QPU predicted to finish it first, no fallback or rejection), ``cut=False`` (no QPU
-    narrower than the job), ``fallback=False`` (no step 3).
+    Admission (once ``warmup`` jobs have been seen): a quantum placement is kept only if it is
+    worth what it displaces. With ``lookahead = M`` the policy samples M futures (Poisson at
+    the arrival rate seen so far, jobs drawn from those seen) and replays them through the
+    same placement with and without this job; it admits the job when serving it plus the
+    futures served with it is at least the futures served without it (common random numbers,
+    seeded). With ``target`` it also caps the job size: the smallest jobs first, the arrival
+    rate seen fills ``target`` x the fleet's capacity.
+
+    Ablations: ``split=False`` (no step 3), ``qip=False`` (no prediction: every job goes whole
+    to the QPU predicted to finish it first, no fallback, no admission), ``cut=False`` (no QPU
+    narrower than the job), ``fallback=False`` (no classical workers).
     """
 
     name = "qbdsl"
 
     def __init__(self, seed: int = 0, split: bool = True, qip: bool = True, cut: bool = True,
                  fallback: bool = True, split_backend: str = "ortools", split_options: dict | None = None,
-                 budget: float = 0.05, target: float = 0.8, classical_first: bool = True, warmup: int = 8):
+                 budget: float = 0.05, target: float | None = 0.8, lookahead: int = 0, warmup: int = 8):
         super().__init__(seed)
-        self.target, self.classical_first, self.warmup = target, classical_first, warmup
+        self.target, self.lookahead, self.warmup = target, lookahead, warmup
         self.split, self.qip, self.cut, self.fallback = split, qip, cut, fallback
         self.split_backend, self.budget = split_backend, budget
         self.split_options = {"solver": "HIGHS"} if split_options is None and split_backend == "ortools" \
@@ -196,6 +210,7 @@ class Qbdsl(Policy):
         state["seq"] = 0
         state["split_solves"] = 0
         state["seen"] = []          # fastest QPU time of every job seen so far
+        state["history"] = []       # the jobs seen so far (the look-ahead samples them)
         state["first"] = None
         state["capacity"] = float((platform.speed / platform.speed.max()).sum())   # in fastest-QPU equivalents
         return state
@@ -204,7 +219,7 @@ class Qbdsl(Policy):
         """The largest job (fastest QPU seconds) worth admitting: serving the smallest jobs
         first, the arrival rate seen so far fills ``target`` x the fleet's capacity at this size."""
         seen = state["seen"]
-        if len(seen) < self.warmup or now <= state["first"]:
+        if self.target is None or len(seen) < self.warmup or now <= state["first"]:
             return math.inf
         c = np.sort(seen)
         rate = len(c) / (now - state["first"])
@@ -214,32 +229,57 @@ class Qbdsl(Policy):
 
     def dispatch(self, job, now, state):
         pf, queues = state["platform"], state["queues"]
-        K, n_workers = pf.n_quantum, pf.workers
         for q in queues:
             q.advance(now)
-        per_shot = np.array([pf.per_shot(job, k) for k in range(K)])
-        over = np.array([pf.overhead(k) for k in range(K)])
-        usable = np.isfinite(per_shot) & np.array([self.cut or pf.fragments(job, k) == 1 for k in range(K)])
-        per_shot = np.where(usable, per_shot, np.inf)
         if not self.qip:
+            K = pf.n_quantum
             ends = [queues[k].end + sum(w[2] for w in queues[k].waiting if w[0] <= job.deadline)
-                    + over[k] + per_shot[k] * job.shots for k in range(K)]
+                    + pf.run_time(job, k, job.shots) if self._usable(job, k, pf) else math.inf for k in range(K)]
             k = int(np.argmin(ends))
-            return self._commit(job, state, [(k, job.shots)]) if np.isfinite(ends[k]) else []
-        fastest = float(np.min(np.where(usable, over + per_shot * job.shots, np.inf)))
+            return self._commit(job, state, queues, [(k, job.shots, None)]) if np.isfinite(ends[k]) else []
         if state["first"] is None:
             state["first"] = now
         tau = self.threshold(now, state)
-        t_cpu = pf.classical(job) if self.fallback else math.inf
-        if self.classical_first and t_cpu <= fastest:
-            plan = self._classical(job, t_cpu, K, n_workers, queues, state)
-            if plan:
-                return plan
-        state["seen"].append(fastest)          # demand on the QPUs
-        if fastest > tau:      # worth more to later jobs than to this one: classical or nothing
+        plan, fastest = self._place(job, queues, state, exact=True)
+        quantum = plan is not None and plan[0][0] < pf.n_quantum
+        if plan is None or quantum:
+            state["seen"].append(fastest)          # demand on the QPUs
+        state["history"].append(job)
+        if quantum and fastest > tau:
             state["why"] = (f"admission: {fastest:.3g} s on the fastest QPU exceeds the {tau:.3g} s the "
                             f"fleet can afford per job at the arrival rate seen so far")
-            return self._classical(job, t_cpu, K, n_workers, queues, state)
+            plan, _ = self._place(job, queues, state, exact=True, quantum=False)
+        elif quantum and self.lookahead and len(state["history"]) > self.warmup and now > state["first"]:
+            keep, drop = self._futures(job, plan, now, state)
+            if 1 + keep < drop:
+                state["why"] = (f"look-ahead: serving it leaves {keep:.2g} of the sampled future jobs served, "
+                                f"rejecting it {drop:.2g}")
+                plan, _ = self._place(job, queues, state, exact=True, quantum=False)
+        if plan is None:
+            state.setdefault("why", "no device is predicted to finish it by its deadline "
+                                    "without making a queued job late")
+            return []
+        return self._commit(job, state, queues, plan)
+
+    def _usable(self, job, k, pf) -> bool:
+        return np.isfinite(pf.per_shot(job, k)) and (self.cut or pf.fragments(job, k) == 1)
+
+    def _place(self, job, queues, state, exact: bool, quantum: bool = True):
+        """Where ``job`` goes given ``queues``: ``([(device, shots, seconds or None)], fastest
+        QPU seconds)``, plan ``None`` when nowhere in time. ``exact``: split by the MILP."""
+        pf = state["platform"]
+        K = pf.n_quantum
+        per_shot = np.array([pf.per_shot(job, k) if self._usable(job, k, pf) else np.inf for k in range(K)])
+        usable = np.isfinite(per_shot)
+        over = np.array([pf.overhead(k) for k in range(K)])
+        fastest = float(np.min(over + per_shot * job.shots)) if K else math.inf
+        t_cpu = pf.classical(job) if self.fallback else math.inf
+        cpu = [w for w in range(K, K + pf.workers) if t_cpu <= queues[w].room(job.deadline)]
+        cpu_plan = [(min(cpu, key=lambda i: queues[i].end), job.shots, t_cpu)] if cpu else None
+        if cpu_plan and (t_cpu <= fastest or not quantum):
+            return cpu_plan, fastest
+        if not quantum or not usable.any():
+            return cpu_plan, fastest
         room = np.array([queues[k].room(job.deadline) for k in range(K)])
         with np.errstate(invalid="ignore", divide="ignore"):
             cap = np.where(usable, np.floor(np.clip((room - over) / per_shot, 0, job.shots) + 1e-9), 0)
@@ -247,21 +287,41 @@ class Qbdsl(Policy):
         whole = np.flatnonzero(cap >= job.shots)
         if len(whole):
             k = min(whole.tolist(), key=lambda i: (over[i] + per_shot[i] * job.shots, queues[i].end))
-            return self._commit(job, state, [(k, job.shots)])
+            return [(k, job.shots, None)], fastest
         if self.split and cap.sum() >= job.shots:
-            return self._commit(job, state, self._split(job, np.where(usable, per_shot, 1.0), over, cap, state))
-        return self._classical(job, t_cpu, K, n_workers, queues, state)
+            per = np.where(usable, per_shot, 1.0)
+            shots = self._split(job, per, over, cap, state) if exact else _greedy_split(job.shots, per, cap)
+            return [(int(k), int(shots[k]), None) for k in np.flatnonzero(shots > 0)], fastest
+        return cpu_plan, fastest
 
-    def _classical(self, job, t, K, n_workers, queues, state) -> list[Batch]:
-        fits = [w for w in range(K, K + n_workers) if t <= queues[w].room(job.deadline)]
-        if not fits:
-            state.setdefault("why", "no device is predicted to finish it by its deadline "
-                                    "without making a queued job late")
-            return []
-        w = min(fits, key=lambda i: queues[i].end)
-        return self._commit(job, state, [(w, job.shots)], seconds={w: t})
+    def _futures(self, job, plan, now: float, state: dict) -> tuple[float, float]:
+        """Mean future jobs served with ``job`` placed by ``plan`` and without it, over
+        ``lookahead`` sampled futures (the same futures for both)."""
+        hist, rng = state["history"], state["rng"]
+        rate = len(hist) / (now - state["first"])
+        windows = np.array([h.deadline - h.arrival for h in hist])
+        horizon = job.deadline - now + float(np.median(windows))
+        totals = np.zeros(2)
+        for _ in range(self.lookahead):
+            n = rng.poisson(rate * horizon)
+            arrivals = now + np.sort(rng.uniform(0.0, horizon, n))
+            picks = rng.integers(len(hist), size=n)
+            futures = [Job(hist[p].id, hist[p].qubits, hist[p].depth, hist[p].shots, float(a), float(a + windows[p]))
+                       for p, a in zip(picks.tolist(), arrivals.tolist())]
+            for side in (0, 1):
+                qs = [q.copy() for q in state["queues"]]
+                if side == 0:
+                    self._commit(job, state, qs, plan, record=False)
+                for f in futures:
+                    for q in qs:
+                        q.advance(f.arrival)
+                    p, _ = self._place(f, qs, state, exact=False)
+                    if p is not None:
+                        self._commit(f, state, qs, p, record=False)
+                        totals[side] += 1
+        return totals[0] / self.lookahead, totals[1] / self.lookahead
 
-    def _split(self, job, per_shot, over, cap, state) -> list[tuple[int, int]]:
+    def _split(self, job, per_shot, over, cap, state) -> np.ndarray:
         import qbdsl as qb
         from qbdsl.problems.scheduling import shot_split_model
 
@@ -269,25 +329,31 @@ class Qbdsl(Policy):
         m = shot_split_model(job.shots, per_shot, over, cap)
         try:
             r = qb.solve(m, backend=self.split_backend, time_limit=self.budget, **self.split_options)
-            shots = np.asarray(r.values["shots"], np.int64) if r.feasible else None
+            if r.feasible:
+                return np.asarray(r.values["shots"], np.int64)
         except (ModelError, BackendError):
-            shots = None
-        if shots is None:   # no answer in the budget: cheapest seconds per shot first
-            shots, left = np.zeros(len(cap), np.int64), job.shots
-            for k in np.argsort(per_shot, kind="stable").tolist():
-                shots[k] = min(cap[k], left)
-                left -= shots[k]
-        return [(int(k), int(shots[k])) for k in np.flatnonzero(shots > 0)]
+            pass
+        return _greedy_split(job.shots, per_shot, cap)     # no answer in the budget
 
-    def _commit(self, job, state, plan, seconds=None) -> list[Batch]:
+    def _commit(self, job, state, queues, plan, record: bool = True) -> list[Batch]:
         pf, out = state["platform"], []
-        for k, shots in plan:
+        for k, shots, seconds in plan:
             quantum = k < pf.n_quantum
-            dur = pf.run_time(job, k, shots) if quantum else seconds[k]
+            dur = pf.run_time(job, k, shots) if quantum else seconds
             state["seq"] += 1
-            state["queues"][k].add(job.deadline, state["seq"], dur)
-            out.append(Batch(job.id, k, shots, pf.fragments(job, k) if quantum else 1, job.deadline))
+            queues[k].add(job.deadline, state["seq"], dur)
+            if record:
+                out.append(Batch(job.id, k, shots, pf.fragments(job, k) if quantum else 1, job.deadline))
         return out
+
+
+def _greedy_split(shots: int, per_shot: np.ndarray, cap: np.ndarray) -> np.ndarray:
+    """Cheapest seconds per shot first, each device up to its cap."""
+    out, left = np.zeros(len(cap), np.int64), shots
+    for k in np.argsort(per_shot, kind="stable").tolist():
+        out[k] = min(cap[k], left)
+        left -= out[k]
+    return out
 
 
 ALL = {p.name: p for p in (FCFS, RoundRobin, Random, LeastBusy, GreedyEarliest, EDF, FidelityAware, Qbdsl)}
