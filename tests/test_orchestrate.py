@@ -125,6 +125,7 @@ def test_sweep_is_executor_independent_and_summarized_with_cis(tmp_path):
                                        "served-vs-tightness.png", "served-vs-load.png", "report.md"]
     report = (tmp_path / "report.md").read_text()
     assert "`qbdsl experiment orchestration --seeds 3`" in report and "Gap to the hindsight optimum" in report
+    assert "## Other metrics" in report and "| qbdsl |" in report
     for h in ox.headline(a):     # the report's headline is the summary's best baseline
         cells = [r for r in summ if (r["load"], r["tightness"]) == (h["load"], h["tightness"])]
         assert h["baseline"] == max(r["mean"] for r in cells if r["policy"] != "qbdsl")

@@ -144,6 +144,16 @@ def report(rows: list[dict], gap_rows: list[dict] | None, command: str) -> str:
     summ = summarize(rows)
     present = {r["policy"] for r in summ}
     lines += ["", "## Every policy", ""] + _table(summ, [p for p in ALL if p in present])
+    load, tight = max(r["load"] for r in rows), min(r["tightness"] for r in rows)
+    lines += ["", "## Other metrics", "", f"Means over seeds at the hardest point (load {load:g}, s = {tight:g}): "
+              "makespan (s), QPU utilisation, mean estimated fidelity of the served jobs, jobs served "
+              "classically, decision time per job (ms).", "",
+              "| policy | makespan | utilisation | fidelity | classical | decision ms |", "|---|---|---|---|---|---|"]
+    for p in [p for p in tuple(ALL) + ABLATIONS if p in present]:
+        sel = [r for r in rows if r["policy"] == p and r["load"] == load and r["tightness"] == tight]
+        mean = lambda k: float(np.nanmean([r[k] for r in sel]))  # noqa: E731
+        lines.append(f"| {p} | {mean('makespan'):.1f} | {mean('utilisation'):.2f} | {mean('mean_fidelity'):.3f} | "
+                     f"{mean('served_classically'):.1f} | {mean('decision_ms_per_job'):.2f} |")
     abl = [p for p in ("qbdsl",) + ABLATIONS if p in present]
     if len(abl) > 1:
         lines += ["", "## Ablations", ""] + _table(summ, abl)
