@@ -175,7 +175,11 @@ def test_hindsight_optimum_on_a_hand_made_trace():
     assert (h["served"], h["bound"], h["status"]) == (3, 3, "optimal")
     assert relaxation_bound(jobs, FLEET)["bound"] == 3
     assert simulate(jobs, FLEET, make("fcfs")).metrics()["served"] == 1
-    assert simulate(jobs, FLEET, make("qbdsl")).metrics()["served"] == 2
+    from qbdsl.orchestrate.policies import Qbdsl
+
+    assert simulate(jobs, FLEET, Qbdsl(offload=False)).metrics()["served"] == 2
+    # offloading job 0's shots to the idle slow QPU then costs job 2: online choices have a price
+    assert simulate(jobs, FLEET, Qbdsl()).metrics()["served"] == 1
     # one job that needs both QPUs at once: only a split serves it, and the bound knows it
     wide = [Job(0, 5, 10, 1000, 0.0, 8.0)]
     assert hindsight(wide, FLEET, split=False)["bound"] == 0 and hindsight(wide, FLEET)["served"] == 1
@@ -202,6 +206,18 @@ def test_lookahead_admission_is_seeded_and_keeps_every_admitted_deadline():
     b = simulate(jobs, fleet, Qbdsl(5, lookahead=4, target=None), workers=2)
     assert a.served.tolist() == b.served.tolist() and (a.served == ~a.rejected).all()
     assert any(r.startswith("qbdsl: look-ahead") for r in a.reasons.values())   # it did turn jobs away
+
+
+def test_offload_frees_the_fast_qpu_sooner():
+    from qbdsl.orchestrate.policies import Qbdsl
+
+    job = [Job(0, 5, 10, 1000, 0.0, 11.0)]           # whole on "fast": 1 + 10 s = 11 s
+    whole = simulate(job, FLEET, Qbdsl(offload=False))
+    shared = simulate(job, FLEET, Qbdsl())
+    assert [b[1:3] for b in whole.batches] == [("fast", 1000)]
+    # "slow" takes what it can by 11 s ((11 - 1) / 0.02 = 500 shots); "fast" is done at 6 s
+    assert sorted(b[1:3] for b in shared.batches) == [("fast", 500), ("slow", 500)]
+    assert shared.served.all() and max(b[4] for b in shared.batches if b[1] == "fast") == pytest.approx(6.0)
 
 
 def test_shot_split_model_is_the_least_device_time_split():

@@ -169,7 +169,8 @@ class Qbdsl(Policy):
 
     1. A classical worker, when the QIP statevector profile predicts it faster than any QPU.
     2. On quantum: the QPU where the whole job costs the least device time (ties: the one
-       finishing first).
+       finishing first); with ``offload``, slower QPUs that are idle meanwhile take the shots
+       they can finish by the deadline, so the fast QPU frees sooner for the next job.
     3. Otherwise split the shots across QPUs by solving the shot-split model of the problem
        library (:func:`qbdsl.problems.scheduling.shot_split_model`: least device time, each
        QPU within its room) with ``split_backend`` under the per-decision ``budget``.
@@ -193,9 +194,10 @@ class Qbdsl(Policy):
 
     def __init__(self, seed: int = 0, split: bool = True, qip: bool = True, cut: bool = True,
                  fallback: bool = True, split_backend: str = "ortools", split_options: dict | None = None,
-                 budget: float = 0.05, target: float | None = 0.8, lookahead: int = 0, warmup: int = 8):
+                 budget: float = 0.05, target: float | None = 0.8, lookahead: int = 0, warmup: int = 8,
+                 offload: bool = True):
         super().__init__(seed)
-        self.target, self.lookahead, self.warmup = target, lookahead, warmup
+        self.target, self.lookahead, self.warmup, self.offload = target, lookahead, warmup, offload
         self.split, self.qip, self.cut, self.fallback = split, qip, cut, fallback
         self.split_backend, self.budget = split_backend, budget
         self.split_options = {"solver": "HIGHS"} if split_options is None and split_backend == "ortools" \
@@ -287,6 +289,16 @@ class Qbdsl(Policy):
         whole = np.flatnonzero(cap >= job.shots)
         if len(whole):
             k = min(whole.tolist(), key=lambda i: (over[i] + per_shot[i] * job.shots, queues[i].end))
+            if self.offload:   # idle slower QPUs take what they can by the deadline: the fast one frees sooner
+                plan, left = [], job.shots
+                for i in range(K):
+                    if (i != k and cap[i] > 0 and pf.speed[i] < pf.speed[k] and not queues[i].waiting
+                            and queues[i].end <= queues[k].end and left > 1):
+                        take = int(min(cap[i], left - 1))
+                        plan.append((i, take, None))
+                        left -= take
+                if plan:
+                    return [(k, left, None)] + plan, fastest
             return [(k, job.shots, None)], fastest
         if self.split and cap.sum() >= job.shots:
             per = np.where(usable, per_shot, 1.0)
