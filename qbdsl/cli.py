@@ -339,8 +339,20 @@ def _experiment_orchestration(args, console) -> int:
 
     from rich.table import Table
 
+    from .orchestrate import default_fleet, load_fleet, load_jobs
     from .orchestrate import experiment as ox
 
+    fleet = load_fleet(args.fleet) if args.fleet else default_fleet()
+    if args.workload:
+        rows = ox.trace(load_jobs(args.workload), fleet)
+        t = Table(title=f"{args.workload}: every policy on this trace ({len(fleet)} QPUs, {ox.WORKERS} CPU workers)")
+        for col in ("policy", "served", "rejected", "impossible", "makespan s", "utilisation", "decision ms/job"):
+            t.add_column(col)
+        for r in rows:
+            t.add_row(r["policy"], str(r["served"]), str(r["rejected"]), str(r["impossible"]), f"{r['makespan']:.1f}",
+                      f"{r['utilisation']:.2f}", f"{r['decision_ms_per_job']:.2f}")
+        console.print(t)
+        return 0
     loads = [float(x) for x in args.loads.split(",")]
     tight = [float(x) for x in args.tightness.split(",")]
     if min(loads + tight) <= 0 or args.seeds < 2:
@@ -357,11 +369,12 @@ def _experiment_orchestration(args, console) -> int:
     gap_rows = None
     try:
         with _counting_progress(console, "simulating") as tick:
-            rows = ox.sweep(loads, tight, seeds=args.seeds, n_jobs=args.jobs, progress=tick, executor=executor)
+            rows = ox.sweep(loads, tight, seeds=args.seeds, n_jobs=args.jobs, progress=tick, executor=executor,
+                            fleet=fleet)
         if args.gap_seeds:
             with _counting_progress(console, "hindsight (CP-SAT + MILP)") as tick:
                 gap_rows = ox.sweep(loads, tight, seeds=args.gap_seeds, n_jobs=args.gap_jobs, progress=tick,
-                                    executor=executor, gap_time=args.gap_time)
+                                    executor=executor, gap_time=args.gap_time, fleet=fleet)
     finally:
         if client is not None:
             client.close()
@@ -455,6 +468,9 @@ def build_parser() -> argparse.ArgumentParser:
     xp.add_argument("--jobs", type=int, default=200, help="orchestration: jobs per trace")
     xp.add_argument("--dask", default=None, metavar="SCHEDULER_ADDRESS",
                     help="orchestration: run the sweep on a Dask distributed cluster")
+    xp.add_argument("--fleet", default=None, help="orchestration: a fleet file (JSON/YAML) instead of the default")
+    xp.add_argument("--workload", default=None,
+                    help="orchestration: run every policy on this workload file (JSON/YAML) instead of a sweep")
     xp.add_argument("--gap-seeds", type=int, default=0,
                     help="orchestration: also solve this many small traces per point in hindsight (CP-SAT)")
     xp.add_argument("--gap-jobs", type=int, default=20, help="orchestration: jobs per hindsight trace")

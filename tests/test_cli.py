@@ -121,3 +121,26 @@ def test_experiment_orchestration_and_live(tmp_path, capsys):
     assert text.count("served") >= 3 and "rejected" in text      # the 1 ms job is rejected up front
     assert main(["experiment", "live", "--time-scale", "0"]) == 2
     assert main(["experiment", "orchestration", "--gap-seeds", "1"]) == 2
+
+
+def test_experiment_orchestration_on_fleet_and_workload_files(tmp_path, capsys):
+    import json
+
+    fleet = tmp_path / "fleet.yaml"
+    fleet.write_text("qpus:\n  - {name: big, qubits: 40, clops: 1000, two_qubit_error: 0.01, overhead: 1}\n"
+                     "  - {name: small, qubits: 10, clops: 500, two_qubit_error: 0.001}\n")
+    work = tmp_path / "jobs.json"
+    work.write_text(json.dumps({"jobs": [{"qubits": 30, "depth": 10, "shots": 1000, "arrival": 0, "deadline": 12},
+                                         {"qubits": 30, "depth": 10, "shots": 100, "arrival": 0, "deadline": 0.01}]}))
+    assert main(["experiment", "orchestration", "--fleet", str(fleet), "--workload", str(work)]) == 0
+    text = " ".join(capsys.readouterr().out.split())
+    assert "every policy on this trace (2 QPUs, 2 CPU workers)" in text
+    from qbdsl.orchestrate import experiment as ox
+    from qbdsl.orchestrate import load_fleet, load_jobs
+
+    rows = {r["policy"]: r for r in ox.trace(load_jobs(work), load_fleet(fleet))}
+    assert rows["qbdsl"]["served"] == 1 and all(r["impossible"] == 1 for r in rows.values())
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"qpus": [{"name": "x", "qubits": 5}]}))
+    assert main(["experiment", "orchestration", "--fleet", str(bad), "--workload", str(work)]) == 2
+    assert "missing field 'clops'" in capsys.readouterr().err

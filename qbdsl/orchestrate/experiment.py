@@ -20,12 +20,12 @@ WORKERS = 2   # classical workers beside the QPUs (every policy has them; only q
 
 def one_point(args) -> list[dict]:
     """Simulate every policy on the trace of one (load, tightness, seed)."""
-    load, tightness, seed, n_jobs, policies = args
+    load, tightness, seed, n_jobs, policies, fleet = args
     from .policies import make
     from .simulator import simulate
     from .workload import default_fleet, poisson_jobs
 
-    fleet = default_fleet()
+    fleet = fleet or default_fleet()
     jobs = poisson_jobs(n_jobs, load, tightness, fleet, seed=seed)
     rows = []
     for name in policies:
@@ -34,18 +34,30 @@ def one_point(args) -> list[dict]:
     return rows
 
 
+def trace(jobs, fleet, policies=None) -> list[dict]:
+    """Every policy on one given trace (e.g. from :func:`qbdsl.orchestrate.load_jobs`)."""
+    from .policies import ALL, make
+    from .simulator import simulate
+
+    rows = []
+    for name in list(policies or list(ALL) + list(ABLATIONS)):
+        out = simulate(jobs, fleet, make(name), workers=WORKERS)
+        rows.append({"policy": name, **out.metrics()})
+    return rows
+
+
 def gap_point(args) -> list[dict]:
     """Every policy against the hindsight bracket on one small trace: ``hindsight`` (the best
     schedule CP-SAT finds, all arrivals known) and ``bound`` (the smaller of CP-SAT's proven
     bound and the preemptive relaxation's), so ``served / bound`` is a guaranteed fraction
     of the best possible."""
-    load, tightness, seed, n_jobs, policies, time_limit = args
+    load, tightness, seed, n_jobs, policies, fleet, time_limit = args
     from .bound import hindsight, relaxation_bound
     from .policies import make
     from .simulator import simulate
     from .workload import default_fleet, poisson_jobs
 
-    fleet = default_fleet()
+    fleet = fleet or default_fleet()
     jobs = poisson_jobs(n_jobs, load, tightness, fleet, seed=seed)
     h = hindsight(jobs, fleet, workers=WORKERS, time_limit=time_limit, threads=1)
     bound = min(h["bound"], relaxation_bound(jobs, fleet, workers=WORKERS, time_limit=time_limit)["bound"])
@@ -58,13 +70,14 @@ def gap_point(args) -> list[dict]:
 
 
 def sweep(loads, tightness, seeds: int = 30, n_jobs: int = 200, policies=None, executor: Executor | None = None,
-          progress=None, gap_time: float | None = None) -> list[dict]:
-    """One row per (load, tightness, seed, policy). With ``gap_time`` (seconds per CP-SAT and
-    MILP solve) every trace is also solved in hindsight (:func:`gap_point`; small traces)."""
+          progress=None, gap_time: float | None = None, fleet=None) -> list[dict]:
+    """One row per (load, tightness, seed, policy) on ``fleet`` (default: :func:`default_fleet`).
+    With ``gap_time`` (seconds per CP-SAT and MILP solve) every trace is also solved in
+    hindsight (:func:`gap_point`; small traces)."""
     from .policies import ALL
 
     policies = list(policies or list(ALL) + list(ABLATIONS))
-    tasks = [(float(l), float(s), int(k), n_jobs, policies) + ((gap_time,) if gap_time else ())
+    tasks = [(float(l), float(s), int(k), n_jobs, policies, fleet) + ((gap_time,) if gap_time else ())
              for l, s, k in itertools.product(loads, tightness, range(seeds))]
     work = gap_point if gap_time else one_point
     own = executor is None
