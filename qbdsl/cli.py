@@ -390,13 +390,11 @@ def _experiment_orchestration(args, console) -> int:
         g = Table(title=f"fraction of the hindsight bound served ({args.gap_jobs}-job traces, {args.gap_seeds} seeds)")
         for col in ("load", "s", "qbdsl", "best baseline"):
             g.add_column(col)
-        for load, s in sorted({(r["load"], r["tightness"]) for r in gap_rows}):
-            pts = {}
-            for r in gap_rows:
-                if (r["load"], r["tightness"]) == (load, s):
-                    pts.setdefault(r["policy"], []).append(r["of_bound"])
-            base = max((sum(v) / len(v), p) for p, v in pts.items() if not p.startswith("qbdsl"))
-            g.add_row(f"{load:g}", f"{s:g}", f"{sum(pts['qbdsl']) / len(pts['qbdsl']):.2f}", f"{base[0]:.2f} {base[1]}")
+        summ = ox.summarize(gap_rows, "of_bound")
+        for load, s in sorted({(r["load"], r["tightness"]) for r in summ}):
+            cells = {r["policy"]: r["mean"] for r in summ if (r["load"], r["tightness"]) == (load, s)}
+            base = max((v, p) for p, v in cells.items() if not p.startswith("qbdsl"))
+            g.add_row(f"{load:g}", f"{s:g}", f"{cells['qbdsl']:.2f}", f"{base[0]:.2f} {base[1]}")
         console.print(g)
     command = "qbdsl " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv[1:] else "qbdsl experiment orchestration"
     for p in ox.write_outputs(rows, Path(args.output), gap_rows, command=command):

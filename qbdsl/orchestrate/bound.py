@@ -127,7 +127,7 @@ def relaxation_bound(jobs: list[Job], fleet: list[QPU], workers: int = 0, cut_ov
     cuts = np.unique([t for j in jobs for t in (j.arrival, j.deadline)])
     length = np.diff(cuts)
     rows = []       # (job, device, interval)
-    shots_per_second, over_shots, pair_key = [], [], []
+    fraction_per_second, overhead_fraction, pair_key = [], [], []
     for i, j in enumerate(jobs):
         inside = np.flatnonzero((cuts[:-1] >= j.arrival) & (cuts[1:] <= j.deadline))
         for m in range(K + workers):
@@ -140,8 +140,8 @@ def relaxation_bound(jobs: list[Job], fleet: list[QPU], workers: int = 0, cut_ov
                     continue
                 rate, lost = 1.0 / t, 0.0
             pair_key.append((i, m))
-            shots_per_second.append(rate)
-            over_shots.append(lost)
+            fraction_per_second.append(rate)
+            overhead_fraction.append(lost)
             rows.extend((i, m, len(pair_key) - 1, t_) for t_ in inside.tolist())
     r = np.array(rows, dtype=np.int64).reshape(-1, 4)
     P, X, J = len(pair_key), len(r), len(jobs)
@@ -158,9 +158,9 @@ def relaxation_bound(jobs: list[Job], fleet: list[QPU], workers: int = 0, cut_ov
     held = sp.csr_matrix((np.ones(X), (r[:, 2], np.arange(X))), shape=(P, X))
     window = np.array([jobs[i].deadline - jobs[i].arrival for i in pairs[:, 0]])
     m.add(held @ busy - window * use <= 0, name="used")
-    rate = np.array(shots_per_second)
+    rate = np.array(fraction_per_second)
     done = sp.csr_matrix((rate[r[:, 2]], (pairs[r[:, 2], 0], np.arange(X))), shape=(J, X))
-    lost = sp.csr_matrix((np.array(over_shots), (pairs[:, 0], np.arange(P))), shape=(J, P))
+    lost = sp.csr_matrix((np.array(overhead_fraction), (pairs[:, 0], np.arange(P))), shape=(J, P))
     m.add(done @ busy - lost @ use - served >= 0, name="all-shots")
     m.maximize(served.sum())
     res = qb.solve(m, backend="ortools", time_limit=time_limit)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import bisect
 import math
+from dataclasses import replace
 
 import numpy as np
 
@@ -210,7 +211,6 @@ class Qbdsl(Policy):
         state = super().start(platform)
         state["queues"] = [DeviceQueue() for _ in range(platform.n_quantum + platform.workers)]
         state["seq"] = 0
-        state["split_solves"] = 0
         state["seen"] = []          # fastest QPU time of every job seen so far
         state["history"] = []       # the jobs seen so far (the look-ahead samples them)
         state["first"] = None
@@ -271,8 +271,9 @@ class Qbdsl(Policy):
         QPU seconds)``, plan ``None`` when nowhere in time. ``exact``: split by the MILP."""
         pf = state["platform"]
         K = pf.n_quantum
-        per_shot = np.array([pf.per_shot(job, k) if self._usable(job, k, pf) else np.inf for k in range(K)])
-        usable = np.isfinite(per_shot)
+        per_shot = np.array([pf.per_shot(job, k) for k in range(K)])
+        usable = np.isfinite(per_shot) & np.array([self.cut or pf.fragments(job, k) == 1 for k in range(K)], bool)
+        per_shot = np.where(usable, per_shot, np.inf)
         over = np.array([pf.overhead(k) for k in range(K)])
         fastest = float(np.min(over + per_shot * job.shots)) if K else math.inf
         t_cpu = pf.classical(job) if self.fallback else math.inf
@@ -318,7 +319,7 @@ class Qbdsl(Policy):
             n = rng.poisson(rate * horizon)
             arrivals = now + np.sort(rng.uniform(0.0, horizon, n))
             picks = rng.integers(len(hist), size=n)
-            futures = [Job(hist[p].id, hist[p].qubits, hist[p].depth, hist[p].shots, float(a), float(a + windows[p]))
+            futures = [replace(hist[p], arrival=a, deadline=a + float(windows[p]))
                        for p, a in zip(picks.tolist(), arrivals.tolist())]
             for side in (0, 1):
                 qs = [q.copy() for q in state["queues"]]
@@ -337,7 +338,6 @@ class Qbdsl(Policy):
         import qbdsl as qb
         from qbdsl.problems.scheduling import shot_split_model
 
-        state["split_solves"] += 1
         m = shot_split_model(job.shots, per_shot, over, cap)
         try:
             r = qb.solve(m, backend=self.split_backend, time_limit=self.budget, **self.split_options)

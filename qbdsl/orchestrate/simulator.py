@@ -10,8 +10,8 @@ PRL 125, 150504, 2020), and only QPUs at least ``qubits / c`` wide can take a fr
 
 Classical workers (``workers=`` in :func:`simulate`) run a job by statevector simulation
 (one state, then sampling is free), timed by the QIP statevector profile: ``a + b * depth *
-2**qubits`` seconds up to the profile's qubit limit (:func:`classical_time`), fidelity 1. A batch whose ``qpu`` index is past the fleet
-goes to worker ``qpu - len(fleet)``.
+2**qubits`` seconds up to the profile's qubit limit (:func:`classical_time`), fidelity 1.
+A batch whose ``qpu`` index is past the fleet goes to worker ``qpu - len(fleet)``.
 
 Each dispatch puts one batch (a job's shots, or a share of them) in a QPU's queue; the QPU
 serves its queue in order (``SimPy.PriorityResource``; priority = the policy's key, arrival
@@ -172,7 +172,7 @@ class FleetPlatform:
         return classical_time(job, self.profile) if self.workers else math.inf
 
     def run_time(self, job: Job, k: int, shots: int) -> float:
-        return self.overhead(k) + shots * self.per_shot(job, k)
+        return run_time(job, self.fleet[k], shots, self.cut)
 
 
 def simulate(jobs: list[Job], fleet: list[QPU], policy, cut_overhead: float = 4.0, workers: int = 0,
@@ -200,7 +200,8 @@ def simulate(jobs: list[Job], fleet: list[QPU], policy, cut_overhead: float = 4.
     hopeless = np.zeros(n, dtype=bool)
     log = []
     decision = [0.0]
-    state = policy.start(FleetPlatform(fleet, cut_overhead, workers, worker_profile))
+    platform = FleetPlatform(fleet, cut_overhead, workers, worker_profile)
+    state = policy.start(platform)
     reasons: dict[int, str] = {}
 
     def run_batch(job: Job, b: Batch):
@@ -209,7 +210,7 @@ def simulate(jobs: list[Job], fleet: list[QPU], policy, cut_overhead: float = 4.
             yield req
             start = env.now
             quantum = k < K
-            dur = run_time(job, fleet[k], b.shots, cut_overhead) if quantum else classical_time(job, worker_profile)
+            dur = platform.run_time(job, k, b.shots) if quantum else platform.classical(job)
             yield env.timeout(dur)
             busy[k] += dur
             log.append((job.id, fleet[k].name if quantum else f"cpu-{k - K}", b.shots, start, env.now))
