@@ -32,7 +32,7 @@ def test_hand_computed_schedule_fcfs():
 
 def test_qbdsl_rejects_early_and_splits_shots():
     jobs = [Job(0, 5, 10, 100, 0.0, 2.5), Job(1, 5, 10, 100, 0.0, 2.5), Job(2, 5, 10, 100, 0.0, 2.1)]
-    out = simulate(jobs, FLEET, make("qbdsl"))
+    out = simulate(jobs, FLEET, make("qbdsl-no-evict"))
     # job 0 on fast (ends 2.0); job 1 cannot finish by 2.5 anywhere whole (fast busy, slow 3.0) but
     # split shots: impossible too (fast frees at 2) -> rejected; job 2 likewise rejected
     assert out.served.tolist() == [True, False, False] and out.rejected.tolist() == [False, True, True]
@@ -177,9 +177,13 @@ def test_hindsight_optimum_on_a_hand_made_trace():
     assert simulate(jobs, FLEET, make("fcfs")).metrics()["served"] == 1
     from qbdsl.orchestrate.policies import Qbdsl
 
-    assert simulate(jobs, FLEET, Qbdsl(offload=False)).metrics()["served"] == 2
+    assert simulate(jobs, FLEET, Qbdsl(offload=False, evict=False)).metrics()["served"] == 2
     # offloading job 0's shots to the idle slow QPU then costs job 2: online choices have a price
-    assert simulate(jobs, FLEET, Qbdsl()).metrics()["served"] == 1
+    assert simulate(jobs, FLEET, Qbdsl(evict=False, offload=True)).metrics()["served"] == 1
+    # the exchange moves job 0 (fast, queued behind job 1) and reaches the optimum
+    out = simulate(jobs, FLEET, Qbdsl(offload=False))
+    assert out.metrics()["served"] == 3 and out.moved.tolist() == [True, False, False]
+    assert sorted(b[:3] for b in out.batches if b[2]) == [(0, "fast", 100), (1, "fast", 100), (2, "slow", 100)]
     # one job that needs both QPUs at once: only a split serves it, and the bound knows it
     wide = [Job(0, 5, 10, 1000, 0.0, 8.0)]
     assert hindsight(wide, FLEET, split=False)["bound"] == 0 and hindsight(wide, FLEET)["served"] == 1
@@ -208,12 +212,59 @@ def test_lookahead_admission_is_seeded_and_keeps_every_admitted_deadline():
     assert any(r.startswith("qbdsl: look-ahead") for r in a.reasons.values())   # it did turn jobs away
 
 
+def test_exchange_moves_or_aborts_a_long_job_for_a_short_one_hand_computed():
+    # A: 1 + 10 s on "fast" (21 s on "slow"), due at 11; B arrives at 2, 2 s on "fast", due at 4: only
+    # "fast" serves B in time. A restarts at 2 split: "slow" (2 -> 11) takes (11 - 2 - 1) / 0.02 = 400
+    # shots, "fast" after B (4 -> 11) the other 600: both served
+    jobs = [Job(0, 5, 10, 1000, 0.0, 11.0), Job(1, 5, 10, 100, 2.0, 4.0)]
+    keep = simulate(jobs, FLEET, make("qbdsl-no-evict"))
+    assert keep.served.tolist() == [True, False] and keep.busy.tolist() == [11.0, 0.0]
+    out = simulate(jobs, FLEET, make("qbdsl"))
+    assert out.served.all() and out.moved.tolist() == [True, False]
+    assert sorted(out.batches) == [(0, "fast", 0, 0.0, 2.0), (0, "fast", 600, 4.0, 11.0), (0, "slow", 400, 2.0, 11.0),
+                                   (1, "fast", 100, 2.0, 4.0)]
+    # A of 1050 shots due at 11.5; B at 5, due at 7: a restart at 5 fits 350 + 275 < 1050 shots, so A
+    # (6.5 s left) is aborted for B's 2 s: the fleet frees at 7 instead of 11.5
+    jobs = [Job(0, 5, 10, 1050, 0.0, 11.5), Job(1, 5, 10, 100, 5.0, 7.0)]
+    out = simulate(jobs, FLEET, make("qbdsl"))
+    assert out.served.tolist() == [False, True] and out.withdrawn.tolist() == [True, False]
+    assert sorted(out.batches) == [(0, "fast", 0, 0.0, 5.0), (1, "fast", 100, 5.0, 7.0)]
+    assert out.busy.tolist() == [7.0, 0.0] and "withdrawn, job 1 needs less QPU time" in out.reasons[0]
+    m = out.metrics()
+    assert (m["served"], m["rejected"], m["withdrawn"], m["moved"]) == (1, 1, 1, 0)
+
+
+def test_simulator_refuses_a_withdrawal_or_move_it_cannot_honour():
+    from qbdsl.orchestrate.policies import Policy
+    from qbdsl.orchestrate.simulator import Batch
+
+    class Bad(Policy):
+        name = "bad"
+
+        def __init__(self, what):
+            super().__init__()
+            self.what = what
+
+        def dispatch(self, job, now, state):
+            if job.id == 1 and self.what == "withdraw":
+                state["withdraw"] = {7: "no such job"}
+            if job.id == 1 and self.what == "move":
+                return [Batch(1, 0, 100), Batch(0, 1, 100)]       # job 0 was not withdrawn
+            return [Batch(job.id, 0, 100)]
+
+    jobs = [Job(0, 5, 10, 100, 0.0, 9.0), Job(1, 5, 10, 100, 1.0, 9.0)]
+    with pytest.raises(qb.ModelError, match="withdrew job 7"):
+        simulate(jobs, FLEET, Bad("withdraw"))
+    with pytest.raises(qb.ModelError, match="batches of job 0 while dispatching job 1"):
+        simulate(jobs, FLEET, Bad("move"))
+
+
 def test_offload_frees_the_fast_qpu_sooner():
     from qbdsl.orchestrate.policies import Qbdsl
 
     job = [Job(0, 5, 10, 1000, 0.0, 11.0)]           # whole on "fast": 1 + 10 s = 11 s
     whole = simulate(job, FLEET, Qbdsl(offload=False))
-    shared = simulate(job, FLEET, Qbdsl())
+    shared = simulate(job, FLEET, Qbdsl(offload=True))
     assert [b[1:3] for b in whole.batches] == [("fast", 1000)]
     # "slow" takes what it can by 11 s ((11 - 1) / 0.02 = 500 shots); "fast" is done at 6 s
     assert sorted(b[1:3] for b in shared.batches) == [("fast", 500), ("slow", 500)]
@@ -348,3 +399,38 @@ def test_live_mode_retries_a_failing_device(monkeypatch):
     assert "device lost" in out[0].attempts[0]
     out = run_live(jobs, [Device("bad", "broken")], policy="qbdsl")
     assert out[0].status == "missed" and "device lost" in out[0].attempts[0]
+
+
+@pytest.mark.parametrize("move", [False, True])
+def test_live_mode_withdraws_waiting_jobs_and_never_aborts_a_running_solve(monkeypatch, move):
+    import time
+    import types
+
+    from qbdsl.orchestrate import live
+    from qbdsl.orchestrate.policies import Policy
+    from qbdsl.orchestrate.simulator import Batch
+
+    def slow_solve(model, backend, options, time_limit, clock):
+        time.sleep(0.3)
+        return types.SimpleNamespace(feasible=True, objective=1.0), clock()
+
+    monkeypatch.setattr(live, "_solve", slow_solve)
+
+    class Juggler(Policy):
+        name = "juggler"
+
+        def dispatch(self, job, now, state):
+            if job.id < 2:                  # job 1 waits behind job 0 on device 0
+                return [Batch(job.id, 0, 1)]
+            state["withdraw"] = {0: "test", 1: "job 2 is more urgent"}     # job 0 is already solving
+            return [Batch(2, 0, 1)] + ([Batch(1, 1, 1)] if move else [])
+
+    model = _live_jobs()[0].model
+    jobs = [live.LiveJob(f"j{i}", model, 0.05 * i, 10.0) for i in range(3)]
+    out = live.run_live(jobs, [live.Device("a", "exact"), live.Device("b", "exact")], policy=Juggler())
+    assert out[0].status == "served" and out[0].device == "a"      # running: not aborted
+    assert out[2].status == "served" and out[2].device == "a"
+    if move:
+        assert out[1].status == "served" and out[1].device == "b" and "moved" in out[1].attempts[0]
+    else:
+        assert out[1].status == "rejected" and "withdrawn from a, job 2 is more urgent" in out[1].reason

@@ -8,7 +8,9 @@ device is the QIP profile's predicted time of that instance on the device's back
 queue one job at a time in the policy's priority order (qbdsl: earliest deadline first).
 A device whose worker fails gets its job re-dispatched by the policy to the other devices
 while the deadline allows; otherwise the job is reported ``missed`` with the error. No job
-is lost silently: every job ends ``served``, ``late``, ``rejected`` or ``missed``.
+is lost silently: every job ends ``served``, ``late``, ``rejected`` or ``missed``. A policy
+may withdraw a job still waiting in a device's queue (a solve in progress is never aborted):
+it is moved to the device the policy names, or reported ``rejected`` with the reason.
 """
 from __future__ import annotations
 
@@ -57,6 +59,7 @@ class LivePlatform:
     workers beside them (every device is a backend), one "shot" per job."""
 
     workers = 0
+    abortable = False      # a solve in progress runs to its end; only waiting jobs can be withdrawn
 
     def __init__(self, devices: list[Device], models: list, profiles: dict):
         from ..qip.features import features
@@ -139,10 +142,11 @@ def _solve(model, backend, options, time_limit, clock):
     return r, clock()
 
 
-def run_live(jobs: list[LiveJob], devices: list[Device], policy: str = "qbdsl", time_scale: float = 1.0,
+def run_live(jobs: list[LiveJob], devices: list[Device], policy="qbdsl", time_scale: float = 1.0,
              seed: int = 0, profiles: dict | None = None) -> list[LiveOutcome]:
     """Run the trace in real time (arrivals scaled by ``time_scale``) under ``policy`` (a name
-    from :data:`qbdsl.orchestrate.POLICIES`); returns one outcome per job, in order.
+    from :data:`qbdsl.orchestrate.POLICIES`, or a policy object); returns one outcome per job,
+    in order.
 
     ``profiles`` are the QIP profiles behind the predictions (default: the saved calibrated
     ones, else the shipped ones).
@@ -154,7 +158,7 @@ def run_live(jobs: list[LiveJob], devices: list[Device], policy: str = "qbdsl", 
         raise ModelError("live mode needs at least one device")
     if len({d.name for d in devices}) < len(devices):
         raise ModelError(f"device names must be unique: {[d.name for d in devices]}")
-    pol = make(policy, seed)
+    pol = make(policy, seed) if isinstance(policy, str) else policy
     order = sorted(range(len(jobs)), key=lambda i: jobs[i].arrival)
     sim_jobs = [Job(i, 0, 0, 1, j.arrival * time_scale, j.arrival * time_scale + j.deadline)
                 for i, j in enumerate(jobs)]
@@ -164,18 +168,34 @@ def run_live(jobs: list[LiveJob], devices: list[Device], policy: str = "qbdsl", 
     t0 = time.perf_counter()
     now = lambda: time.perf_counter() - t0  # noqa: E731
     pending: dict = {}   # future -> (job index, device index, attempts)
+    queued: dict = {}    # job index -> its latest future (a policy may withdraw it while it waits)
     outcomes: dict[int, LiveOutcome] = {}
 
-    def dispatch(i: int, attempts: list) -> bool:
-        state.pop("why", None)
-        plan = pol.dispatch(sim_jobs[i], now(), state)
-        if not plan:
-            return False
-        b = plan[0]
+    def submit(i: int, b, attempts: list) -> None:
         remaining = max(1e-3, sim_jobs[i].deadline - now())
         d = devices[b.qpu]
         fut = workers[b.qpu].submit(b.priority, _solve, jobs[i].model, d.backend, d.options, remaining, now)
         pending[fut] = (i, b.qpu, attempts)
+        queued[i] = fut
+
+    def dispatch(i: int, attempts: list) -> bool:
+        state.pop("why", None)
+        plan = pol.dispatch(sim_jobs[i], now(), state)
+        for v, why in state.pop("withdraw", {}).items():
+            fut = queued.get(v)
+            if fut is None or not fut.cancel():    # already solving: a running solve is not aborted
+                continue
+            _, k, v_attempts = pending.pop(fut)
+            again = [b for b in plan if b.job == v]
+            if again:
+                submit(v, again[0], v_attempts + [f"{devices[k].name}: moved, {why}"])
+            else:
+                outcomes[v] = LiveOutcome(jobs[v].name, None, "rejected", float("nan"), None, v_attempts,
+                                          f"{pol.name}: withdrawn from {devices[k].name}, {why}")
+        mine = [b for b in plan if b.job == i]
+        if not mine:
+            return False
+        submit(i, mine[0], attempts)
         return True
 
     def collect(timeout: float | None) -> None:

@@ -1,7 +1,11 @@
 """Dispatch policies: plug-ins with one small interface.
 
 A policy has a ``name``, ``start(platform) -> state`` and ``dispatch(job, now, state) ->
-list[Batch]`` (empty: reject the job). The platform (:class:`~qbdsl.orchestrate.simulator.
+list[Batch]`` (empty: reject the job). A policy may also take back jobs it dispatched
+earlier: it names them in ``state["withdraw"]`` (job id -> reason) during ``dispatch``, and
+their batches still waiting are dropped and those in service aborted (only where the
+platform's ``abortable`` is true); a withdrawn job whose new batches are among those returned
+is *moved* and starts afresh, any other is rejected. The platform (:class:`~qbdsl.orchestrate.simulator.
 FleetPlatform` in simulation, :class:`~qbdsl.orchestrate.live.LivePlatform` in live mode)
 predicts each device's time for a job; ``state`` keeps the policy's view of each quantum
 device's queue (``free_at``: when the work already sent will end, first come first served).
@@ -125,26 +129,29 @@ class FidelityAware(Policy):
 
 
 class DeviceQueue:
-    """One device's queue as the simulator runs it: the batch that started (ends at ``end``),
-    then the waiting batches served by priority (deadline), ties in arrival order."""
+    """One device's queue as the simulator runs it: the batch in service (job ``running``,
+    ends at ``end``), then the waiting batches served by priority (deadline), ties in
+    arrival order."""
 
-    __slots__ = ("end", "waiting")
+    __slots__ = ("end", "running", "waiting")
 
     def __init__(self):
-        self.end = 0.0
-        self.waiting: list[tuple[float, int, float]] = []     # (deadline, sequence, seconds)
+        self.end, self.running = 0.0, None
+        self.waiting: list[tuple[float, int, float, int]] = []     # (deadline, sequence, seconds, job)
 
     def advance(self, now: float) -> None:
         """Start, in order, every waiting batch the device reaches by ``now``."""
         while self.waiting and self.end <= now:
-            self.end += self.waiting.pop(0)[2]
-        self.end = max(self.end, now)
+            _, _, dur, self.running = self.waiting.pop(0)
+            self.end += dur
+        if self.end <= now:
+            self.end, self.running = now, None
 
     def room(self, deadline: float) -> float:
         """Seconds a new batch due at ``deadline`` may last without it or any waiting batch
         missing its deadline (it queues behind the batches due no later than it)."""
         t, before, slack = self.end, None, math.inf
-        for d, _, dur in self.waiting:
+        for d, _, dur, _ in self.waiting:
             if d > deadline and before is None:
                 before = t
             t += dur
@@ -152,17 +159,32 @@ class DeviceQueue:
                 slack = min(slack, d - t)
         return min(deadline - (t if before is None else before), slack)
 
-    def add(self, deadline: float, seq: int, seconds: float) -> None:
-        bisect.insort(self.waiting, (deadline, seq, seconds))
+    def add(self, deadline: float, seq: int, seconds: float, job: int = -1) -> None:
+        bisect.insort(self.waiting, (deadline, seq, seconds, job))
+
+    def holds(self, now: float) -> dict[int, float]:
+        """Device seconds from ``now`` each job still holds here (in service or waiting)."""
+        out = {self.running: self.end - now} if self.running is not None else {}
+        for _, _, dur, j in self.waiting:
+            out[j] = out.get(j, 0.0) + dur
+        return out
+
+    def remove(self, job: int, now: float) -> None:
+        """Take ``job`` off the device at ``now``: aborted if in service, dropped if waiting.
+        An aborted batch frees the device for the most urgent batch waiting *or dispatched at
+        ``now``* (as SimPy grants it), so nothing is started here."""
+        if self.running == job:
+            self.end, self.running = now, None
+        self.waiting = [w for w in self.waiting if w[3] != job]
 
     def copy(self) -> "DeviceQueue":
         q = DeviceQueue()
-        q.end, q.waiting = self.end, list(self.waiting)
+        q.end, q.running, q.waiting = self.end, self.running, list(self.waiting)
         return q
 
 
 class Qbdsl(Policy):
-    """Deadline-aware, QIP-guided invocation with shot splitting and look-ahead admission.
+    """Deadline-aware, QIP-guided invocation with shot splitting and exchange on arrival.
 
     Each device's queue is served earliest-deadline-first, and a job is only placed where
     the prediction says it *and every job already queued there* meet their deadlines
@@ -176,10 +198,16 @@ class Qbdsl(Policy):
        library (:func:`qbdsl.problems.scheduling.shot_split_model`: least device time, each
        QPU within its room) with ``split_backend`` under the per-decision ``budget``.
     4. Otherwise fall back to a classical worker predicted to finish in time.
-    5. Otherwise reject early, so the job holds no capacity later jobs could use.
+    5. Otherwise, with ``evict``, take back one dispatched job to make room (:meth:`_evict`):
+       move it to devices where it still meets its deadline, so both are served, or else
+       withdraw it when it holds more QPU time than the new job needs. This is the exchange
+       rule that makes greedy interval scheduling optimal online when jobs may be aborted
+       (Faigle and Nawijn, "Note on scheduling intervals on-line", Discrete Applied
+       Mathematics 58, 1995): the fleet frees sooner for the jobs still to come.
+    6. Otherwise reject early, so the job holds no capacity later jobs could use.
 
-    Admission (once ``warmup`` jobs have been seen): a quantum placement is kept only if it is
-    worth what it displaces. With ``lookahead = M`` the policy samples M futures (Poisson at
+    Optional admission (once ``warmup`` jobs have been seen), off by default since the
+    exchange in step 5 serves more jobs without it: with ``lookahead = M`` the policy samples M futures (Poisson at
     the arrival rate seen so far, jobs drawn from those seen) and replays them through the
     same placement with and without this job; it admits the job when serving it plus the
     futures served with it is at least the futures served without it (common random numbers,
@@ -187,23 +215,26 @@ class Qbdsl(Policy):
     rate seen fills ``target`` x the fleet's capacity.
 
     Ablations: ``split=False`` (no step 3), ``qip=False`` (no prediction: every job goes whole
-    to the QPU predicted to finish it first, no fallback, no admission), ``cut=False`` (no QPU
-    narrower than the job), ``fallback=False`` (no classical workers).
+    to the QPU predicted to finish it first, no fallback, no admission, no exchange),
+    ``cut=False`` (no QPU narrower than the job), ``fallback=False`` (no classical workers),
+    ``evict=False`` (no step 5).
     """
 
     name = "qbdsl"
 
     def __init__(self, seed: int = 0, split: bool = True, qip: bool = True, cut: bool = True,
                  fallback: bool = True, split_backend: str = "ortools", split_options: dict | None = None,
-                 budget: float = 0.05, target: float | None = 0.8, lookahead: int = 0, warmup: int = 8,
-                 offload: bool = True):
+                 budget: float = 0.05, target: float | None = None, lookahead: int = 0, warmup: int = 8,
+                 offload: bool = False, evict: bool = True):
         super().__init__(seed)
+        self.evict = evict
         self.target, self.lookahead, self.warmup, self.offload = target, lookahead, warmup, offload
         self.split, self.qip, self.cut, self.fallback = split, qip, cut, fallback
         self.split_backend, self.budget = split_backend, budget
         self.split_options = {"solver": "HIGHS"} if split_options is None and split_backend == "ortools" \
             else dict(split_options or {})
-        off = [n for n, on in (("split", split), ("qip", qip), ("cutting", cut), ("fallback", fallback)) if not on]
+        off = [n for n, on in (("split", split), ("qip", qip), ("cutting", cut), ("fallback", fallback),
+                               ("evict", evict)) if not on]
         if off:
             self.name = "qbdsl-no-" + "-no-".join(off)
 
@@ -213,6 +244,7 @@ class Qbdsl(Policy):
         state["seq"] = 0
         state["seen"] = []          # fastest QPU time of every job seen so far
         state["history"] = []       # the jobs seen so far (the look-ahead samples them)
+        state["jobs"] = {}
         state["first"] = None
         state["capacity"] = float((platform.speed / platform.speed.max()).sum())   # in fastest-QPU equivalents
         return state
@@ -247,6 +279,7 @@ class Qbdsl(Policy):
         if plan is None or quantum:
             state["seen"].append(fastest)          # demand on the QPUs
         state["history"].append(job)
+        state["jobs"][job.id] = job
         if quantum and fastest > tau:
             state["why"] = (f"admission: {fastest:.3g} s on the fastest QPU exceeds the {tau:.3g} s the "
                             f"fleet can afford per job at the arrival rate seen so far")
@@ -257,11 +290,64 @@ class Qbdsl(Policy):
                 state["why"] = (f"look-ahead: serving it leaves {keep:.2g} of the sampled future jobs served, "
                                 f"rejecting it {drop:.2g}")
                 plan, _ = self._place(job, queues, state, exact=True, quantum=False)
+        if plan is None and self.evict and "why" not in state:
+            moved = self._evict(job, now, state)
+            if moved is not None:
+                return moved
+
         if plan is None:
             state.setdefault("why", "no device is predicted to finish it by its deadline "
                                     "without making a queued job late")
             return []
         return self._commit(job, state, queues, plan)
+
+    def _evict(self, job, now: float, state: dict) -> list[Batch] | None:
+        """Make room for ``job`` by taking back one dispatched job ``v`` (``state["withdraw"]``):
+        ``v`` moves to devices where it still meets its deadline (both served), or else is
+        withdrawn when it holds more QPU time than ``job`` needs (earliest-finish exchange:
+        the fleet frees sooner). A job in service is only taken back where the platform can
+        abort it. Returns the batches of ``job`` and of ``v`` if moved, or None."""
+        pf, queues = state["platform"], state["queues"]
+        K = pf.n_quantum
+        abortable = getattr(pf, "abortable", True)
+        held: dict[int, float] = {}
+        for q in queues[:K]:
+            for v, sec in q.holds(now).items():
+                held[v] = held.get(v, 0.0) + sec
+        in_service = {q.running for q in queues[:K]}
+        best = None
+        for v, sec in held.items():
+            if not abortable and v in in_service:
+                continue
+            trial = [q.copy() for q in queues]
+            for q in trial:
+                q.remove(v, now)
+            plan, _ = self._place(job, trial, state, exact=False)
+            if plan is None or plan[0][0] >= K:
+                continue
+            cost = sum(pf.run_time(job, k, shots) for k, shots, _ in plan)
+            self._commit(job, state, trial, plan, record=False)
+            again, _ = self._place(state["jobs"][v], trial, state, exact=False)
+            if again is not None:      # both served: the move costing the least QPU time
+                cost += sum(pf.run_time(state["jobs"][v], k, shots) for k, shots, _ in again if k < K)
+                key = (1, sec - cost)
+            elif sec > cost:           # a swap that frees QPU time
+                key = (0, sec - cost)
+            else:
+                continue
+            if best is None or key > best[0]:
+                best = (key, v, plan, again)
+        if best is None:
+            return None
+        _, v, plan, again = best
+        for q in queues:
+            q.remove(v, now)
+        out = self._commit(job, state, queues, plan)
+        if again is not None:
+            out += self._commit(state["jobs"][v], state, queues, again)
+        state.setdefault("withdraw", {})[v] = (f"moved to make room for job {job.id}" if again is not None else
+                                               f"job {job.id} needs less QPU time than it still held")
+        return out
 
     def _usable(self, job, k, pf) -> bool:
         return np.isfinite(pf.per_shot(job, k)) and (self.cut or pf.fragments(job, k) == 1)
@@ -353,7 +439,7 @@ class Qbdsl(Policy):
             quantum = k < pf.n_quantum
             dur = pf.run_time(job, k, shots) if quantum else seconds
             state["seq"] += 1
-            queues[k].add(job.deadline, state["seq"], dur)
+            queues[k].add(job.deadline, state["seq"], dur, job.id)
             if record:
                 out.append(Batch(job.id, k, shots, pf.fragments(job, k) if quantum else 1, job.deadline))
         return out
@@ -373,12 +459,13 @@ ALL = {p.name: p for p in (FCFS, RoundRobin, Random, LeastBusy, GreedyEarliest, 
 
 def make(name: str, seed: int = 0) -> Policy:
     """A policy by name: one of :data:`ALL`, or an ablation of qbdsl such as
-    ``"qbdsl-no-split"`` or ``"qbdsl-no-qip-no-cutting"`` (switches: split, qip, cutting, fallback)."""
+    ``"qbdsl-no-split"`` or ``"qbdsl-no-qip-no-cutting"`` (switches: split, qip, cutting, fallback,
+    evict)."""
     if name in ALL:
         return ALL[name](seed)
     if name.startswith("qbdsl-no-"):
         off = name[len("qbdsl-no-"):].split("-no-")
-        keys = {"split": "split", "qip": "qip", "cutting": "cut", "fallback": "fallback"}
+        keys = {"split": "split", "qip": "qip", "cutting": "cut", "fallback": "fallback", "evict": "evict"}
         if all(o in keys for o in off):
             return Qbdsl(seed, **{keys[o]: False for o in off})
-    raise ModelError(f"unknown policy {name!r}; known: {', '.join(ALL)}, or qbdsl-no-<split|qip|cutting|fallback>")
+    raise ModelError(f"unknown policy {name!r}; known: {', '.join(ALL)}, or qbdsl-no-<split|qip|cutting|fallback|evict>")

@@ -18,7 +18,11 @@ serves its queue in order (``SimPy.PriorityResource``; priority = the policy's k
 order by default), one batch at a time. A job is served when all its batches finish by its
 deadline. A job no schedule could serve (:func:`impossible`) is rejected before any policy
 sees it, with the reason in ``Outcome.reasons``. A policy may send a job at most one batch per
-device (so the hindsight bound of :mod:`qbdsl.orchestrate.bound` covers every policy).
+device, and may take back jobs it dispatched (``state["withdraw"]``, see
+:mod:`qbdsl.orchestrate.policies`): their waiting batches are dropped, a batch in service is
+aborted (the device time it used stays spent), and the job is rejected, or moved when the
+policy sends it new batches. A served job's batches each ran uninterrupted within its window,
+one per device, so the hindsight bound of :mod:`qbdsl.orchestrate.bound` covers every policy.
 """
 from __future__ import annotations
 
@@ -70,7 +74,7 @@ class Outcome:
 
     served: np.ndarray           # bool per job: all batches done by the deadline
     finish: np.ndarray           # time the last batch finished (nan if rejected)
-    rejected: np.ndarray         # bool per job: the policy dispatched nothing
+    rejected: np.ndarray         # bool per job: the policy dispatched nothing, or withdrew it
     fidelity: np.ndarray         # estimated fidelity of the job's runs (nan if rejected)
     busy: np.ndarray             # seconds each QPU was busy
     makespan: float
@@ -79,6 +83,8 @@ class Outcome:
     classical: np.ndarray | None = None          # bool per job: served by a classical worker
     reasons: dict = field(default_factory=dict)   # job -> why it was rejected
     impossible: np.ndarray | None = None         # bool per job: no schedule could serve it
+    withdrawn: np.ndarray | None = None          # bool per job: dispatched, then taken back by the policy
+    moved: np.ndarray | None = None              # bool per job: taken back and dispatched anew
 
     def metrics(self) -> dict:
         n = len(self.served)
@@ -88,6 +94,8 @@ class Outcome:
                 "impossible": int(self.impossible.sum()) if self.impossible is not None else 0, "makespan": float(self.makespan),
                 "utilisation": float(self.busy.sum() / (len(self.busy) * horizon)),
                 "mean_fidelity": float(np.nanmean(self.fidelity[self.served])) if self.served.any() else float("nan"),
+                "withdrawn": int(self.withdrawn.sum()) if self.withdrawn is not None else 0,
+                "moved": int(self.moved.sum()) if self.moved is not None else 0,
                 "served_classically": int(self.classical.sum()) if self.classical is not None else 0,
                 "decision_ms_per_job": 1e3 * self.decision_seconds / max(n, 1)}
 
@@ -153,6 +161,7 @@ class FleetPlatform:
 
     def __init__(self, fleet: list[QPU], cut_overhead: float = 4.0, workers: int = 0, worker_profile=None):
         self.fleet, self.cut, self.workers, self.profile = fleet, cut_overhead, workers, worker_profile
+        self.abortable = True        # a batch in service can be aborted (policies may withdraw it)
         self.n_quantum = len(fleet)
         self.speed = np.array([q.clops for q in fleet])
 
@@ -200,18 +209,30 @@ def simulate(jobs: list[Job], fleet: list[QPU], policy, cut_overhead: float = 4.
     hopeless = np.zeros(n, dtype=bool)
     log = []
     decision = [0.0]
+    procs: dict[int, list] = {}
+    withdrawn = np.zeros(n, dtype=bool)
+    moved = np.zeros(n, dtype=bool)
+    jobs_by_id = {j.id: j for j in jobs}
     platform = FleetPlatform(fleet, cut_overhead, workers, worker_profile)
     state = policy.start(platform)
     reasons: dict[int, str] = {}
 
     def run_batch(job: Job, b: Batch):
         k = b.qpu
+        quantum = k < K
         with resources[k].request(priority=b.priority) as req:
-            yield req
+            try:
+                yield req
+            except simpy.Interrupt:          # withdrawn while waiting
+                return
             start = env.now
-            quantum = k < K
             dur = platform.run_time(job, k, b.shots) if quantum else platform.classical(job)
-            yield env.timeout(dur)
+            try:
+                yield env.timeout(dur)
+            except simpy.Interrupt:          # withdrawn in service: the device time so far is spent
+                busy[k] += env.now - start
+                log.append((job.id, fleet[k].name if quantum else f"cpu-{k - K}", 0, start, env.now))
+                return
             busy[k] += dur
             log.append((job.id, fleet[k].name if quantum else f"cpu-{k - K}", b.shots, start, env.now))
             f = fidelity(job, fleet[k]) if quantum else 1.0
@@ -235,23 +256,45 @@ def simulate(jobs: list[Job], fleet: list[QPU], policy, cut_overhead: float = 4.
             state.pop("why", None)
             plan = policy.dispatch(job, env.now, state)
             decision[0] += _time.perf_counter() - t0
+            taken = state.pop("withdraw", {})
+            old = {}
+            for victim, why in taken.items():
+                if victim not in procs or rejected[victim] or remaining[victim] == 0:
+                    raise ModelError(f"policy {policy.name!r} withdrew job {victim}, which is not running or queued")
+                old[victim] = procs.pop(victim)
+                rejected[victim] = withdrawn[victim] = True
+                reasons[victim] = f"{policy.name}: withdrawn, {why}"
             if not plan:
                 rejected[job.id] = True
                 reasons[job.id] = f"{policy.name}: {state.get('why', 'rejected')}"
-                continue
-            devices = [b.qpu for b in plan]
-            if len(set(devices)) < len(devices) or not all(0 <= k < K + workers for k in devices):
-                raise ModelError(f"policy {policy.name!r} sent job {job.id} batches to devices {devices}: "
-                                 f"each batch needs its own device among 0..{K + workers - 1}")
-            if sum(b.shots for b in plan) < job.shots:
-                raise ModelError(f"policy {policy.name!r} dispatched {sum(b.shots for b in plan)} of job "
-                                 f"{job.id}'s {job.shots} shots")
-            remaining[job.id] = len(plan)
-            for b in plan:
-                env.process(run_batch(job, b))
+            for jid in dict.fromkeys(b.job for b in plan or ()):
+                if jid != job.id and jid not in taken:
+                    raise ModelError(f"policy {policy.name!r} sent batches of job {jid} while dispatching job "
+                                     f"{job.id}: only a job it withdrew can be moved")
+                mine = [b for b in plan if b.job == jid]
+                devices = [b.qpu for b in mine]
+                if len(set(devices)) < len(devices) or not all(0 <= k < K + workers for k in devices):
+                    raise ModelError(f"policy {policy.name!r} sent job {jid} batches to devices {devices}: "
+                                     f"each batch needs its own device among 0..{K + workers - 1}")
+                if sum(b.shots for b in mine) < jobs_by_id[jid].shots:
+                    raise ModelError(f"policy {policy.name!r} dispatched {sum(b.shots for b in mine)} of job "
+                                     f"{jid}'s {jobs_by_id[jid].shots} shots")
+                if jid != job.id:                # moved: a fresh start, what it ran before is discarded
+                    rejected[jid] = withdrawn[jid] = late[jid] = classical[jid] = False
+                    fid[jid] = np.nan
+                    reasons.pop(jid, None)
+                    moved[jid] = True
+                remaining[jid] = len(mine)
+                procs[jid] = [env.process(run_batch(jobs_by_id[jid], b)) for b in mine]
+            # interrupt only now: a device freed at this instant goes to the most urgent of the batches
+            # waiting *and* those just sent, as the policy's queue model assumes
+            for victim, ps in old.items():
+                for proc in ps:
+                    if proc.is_alive:
+                        proc.interrupt(taken[victim])
 
     env.process(arrivals())
     env.run()
     served = ~rejected & ~late & ~np.isnan(finish)
     return Outcome(served, finish, rejected, fid, busy[:K], float(env.now), decision[0], log,
-                   classical & served, reasons, hopeless)
+                   classical & served, reasons, hopeless, withdrawn, moved)
