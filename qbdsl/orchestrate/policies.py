@@ -14,6 +14,7 @@ Baselines use the quantum devices only; qbdsl also falls back to the classical w
 from __future__ import annotations
 
 import bisect
+import itertools
 import math
 from dataclasses import replace
 
@@ -198,9 +199,9 @@ class Qbdsl(Policy):
        library (:func:`qbdsl.problems.scheduling.shot_split_model`: least device time, each
        QPU within its room) with ``split_backend`` under the per-decision ``budget``.
     4. Otherwise fall back to a classical worker predicted to finish in time.
-    5. Otherwise, with ``evict``, take back one dispatched job to make room (:meth:`_evict`):
-       move it to devices where it still meets its deadline, so both are served, or else
-       withdraw it when it holds more QPU time than the new job needs. This is the exchange
+    5. Otherwise take back up to ``evict`` dispatched jobs to make room (:meth:`_evict`):
+       move them to devices where they still meet their deadlines, so all are served, or else
+       withdraw one that holds more QPU time than the new job needs. This is the exchange
        rule that makes greedy interval scheduling optimal online when jobs may be aborted
        (Faigle and Nawijn, "Note on scheduling intervals on-line", Discrete Applied
        Mathematics 58, 1995): the fleet frees sooner for the jobs still to come.
@@ -217,7 +218,7 @@ class Qbdsl(Policy):
     Ablations: ``split=False`` (no step 3), ``qip=False`` (no prediction: every job goes whole
     to the QPU predicted to finish it first, no fallback, no admission, no exchange),
     ``cut=False`` (no QPU narrower than the job), ``fallback=False`` (no classical workers),
-    ``evict=False`` (no step 5).
+    ``evict=0`` (no step 5).
     """
 
     name = "qbdsl"
@@ -225,9 +226,9 @@ class Qbdsl(Policy):
     def __init__(self, seed: int = 0, split: bool = True, qip: bool = True, cut: bool = True,
                  fallback: bool = True, split_backend: str = "ortools", split_options: dict | None = None,
                  budget: float = 0.05, target: float | None = None, lookahead: int = 0, warmup: int = 8,
-                 offload: bool = False, evict: bool = True):
+                 offload: bool = False, evict: int = 2):
         super().__init__(seed)
-        self.evict = evict
+        self.evict = int(evict)
         self.target, self.lookahead, self.warmup, self.offload = target, lookahead, warmup, offload
         self.split, self.qip, self.cut, self.fallback = split, qip, cut, fallback
         self.split_backend, self.budget = split_backend, budget
@@ -302,11 +303,12 @@ class Qbdsl(Policy):
         return self._commit(job, state, queues, plan)
 
     def _evict(self, job, now: float, state: dict) -> list[Batch] | None:
-        """Make room for ``job`` by taking back one dispatched job ``v`` (``state["withdraw"]``):
-        ``v`` moves to devices where it still meets its deadline (both served), or else is
-        withdrawn when it holds more QPU time than ``job`` needs (earliest-finish exchange:
-        the fleet frees sooner). A job in service is only taken back where the platform can
-        abort it. Returns the batches of ``job`` and of ``v`` if moved, or None."""
+        """Make room for ``job`` by taking back dispatched jobs (``state["withdraw"]``): each
+        moves to devices where it still meets its deadline, or else is withdrawn. Taken: the
+        exchange serving the most jobs, then freeing the most QPU time, among one job taken
+        back (then two, ... up to ``evict``, while fewer serve no more); a plain swap only when it frees QPU time
+        (earliest-finish exchange: the fleet frees sooner). A job in service is only taken
+        back where the platform can abort it. Returns the batches sent, or None."""
         pf, queues = state["platform"], state["queues"]
         K = pf.n_quantum
         abortable = getattr(pf, "abortable", True)
@@ -315,38 +317,45 @@ class Qbdsl(Policy):
             for v, sec in q.holds(now).items():
                 held[v] = held.get(v, 0.0) + sec
         in_service = {q.running for q in queues[:K]}
+        cands = [v for v in held if abortable or v not in in_service]
         best = None
-        for v, sec in held.items():
-            if not abortable and v in in_service:
-                continue
-            trial = [q.copy() for q in queues]
-            for q in trial:
-                q.remove(v, now)
-            plan, _ = self._place(job, trial, state, exact=False)
-            if plan is None or plan[0][0] >= K:
-                continue
-            cost = sum(pf.run_time(job, k, shots) for k, shots, _ in plan)
-            self._commit(job, state, trial, plan, record=False)
-            again, _ = self._place(state["jobs"][v], trial, state, exact=False)
-            if again is not None:      # both served: the move costing the least QPU time
-                cost += sum(pf.run_time(state["jobs"][v], k, shots) for k, shots, _ in again if k < K)
-                key = (1, sec - cost)
-            elif sec > cost:           # a swap that frees QPU time
-                key = (0, sec - cost)
-            else:
-                continue
-            if best is None or key > best[0]:
-                best = (key, v, plan, again)
+        for size in range(1, self.evict + 1):
+            for group in itertools.combinations(cands, size):
+                trial = [q.copy() for q in queues]
+                for v in group:
+                    for q in trial:
+                        q.remove(v, now)
+                plan, _ = self._place(job, trial, state, exact=False)
+                if plan is None or plan[0][0] >= K:
+                    continue
+                cost = sum(pf.run_time(job, k, shots) for k, shots, _ in plan)
+                self._commit(job, state, trial, plan, record=False)
+                moves = {}
+                for v in sorted(group, key=lambda v: state["jobs"][v].deadline):
+                    again, _ = self._place(state["jobs"][v], trial, state, exact=False)
+                    if again is not None:
+                        self._commit(state["jobs"][v], state, trial, again, record=False)
+                        cost += sum(pf.run_time(state["jobs"][v], k, shots) for k, shots, _ in again if k < K)
+                        moves[v] = again
+                key = (1 + len(moves) - size, sum(held[v] for v in group) - cost)
+                if key[0] < 0 or (key[0] == 0 and key[1] <= 0):
+                    continue
+                if best is None or key > best[0]:
+                    best = (key, group, plan, moves)
+            if best is not None and best[0][0] > 0:
+                break
         if best is None:
             return None
-        _, v, plan, again = best
-        for q in queues:
-            q.remove(v, now)
+        _, group, plan, moves = best
+        for v in group:
+            for q in queues:
+                q.remove(v, now)
         out = self._commit(job, state, queues, plan)
-        if again is not None:
-            out += self._commit(state["jobs"][v], state, queues, again)
-        state.setdefault("withdraw", {})[v] = (f"moved to make room for job {job.id}" if again is not None else
-                                               f"job {job.id} needs less QPU time than it still held")
+        for v in sorted(group, key=lambda v: state["jobs"][v].deadline):
+            if v in moves:
+                out += self._commit(state["jobs"][v], state, queues, moves[v])
+            state.setdefault("withdraw", {})[v] = (f"moved to make room for job {job.id}" if v in moves else
+                                                   f"job {job.id} needs less QPU time than it still held")
         return out
 
     def _usable(self, job, k, pf) -> bool:

@@ -285,9 +285,12 @@ def simulate(jobs: list[Job], fleet: list[QPU], policy, cut_overhead: float = 4.
                     reasons.pop(jid, None)
                     moved[jid] = True
                 remaining[jid] = len(mine)
-                procs[jid] = [env.process(run_batch(jobs_by_id[jid], b)) for b in mine]
+                procs[jid] = []
+            # started most urgent first: an idle device goes to the most urgent batch sent now
+            for b in sorted(plan or (), key=lambda b: b.priority):
+                procs[b.job].append(env.process(run_batch(jobs_by_id[b.job], b)))
             # interrupt only now: a device freed at this instant goes to the most urgent of the batches
-            # waiting *and* those just sent, as the policy's queue model assumes
+            # waiting *and* those just sent, as the policy's queue model assumes (EDF, ties in order sent)
             for victim, ps in old.items():
                 for proc in ps:
                     if proc.is_alive:
