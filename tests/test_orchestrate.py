@@ -173,6 +173,9 @@ def test_hindsight_optimum_on_a_hand_made_trace():
             Job(2, 5, 10, 100, 0.0, 3.0)]     # needs "slow" now
     h = hindsight(jobs, FLEET)
     assert (h["served"], h["bound"], h["status"]) == (3, 3, "optimal")
+    # a hint (a known schedule, even a wrong one) only guides the search
+    for hint in (h["batches"], [(0, "fast", 100, 0.0, 2.0), (1, "fast", 7, 0.5, 9.0), (9, "nowhere", 1, 0, 1)]):
+        assert hindsight(jobs, FLEET, hint=hint)["served"] == 3
     assert relaxation_bound(jobs, FLEET)["bound"] == 3
     assert simulate(jobs, FLEET, make("fcfs")).metrics()["served"] == 1
     from qbdsl.orchestrate.policies import Qbdsl

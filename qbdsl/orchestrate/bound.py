@@ -29,12 +29,14 @@ SCALE = 1000         # fixed-point scale of per-shot times, in time steps
 
 def hindsight(jobs: list[Job], fleet: list[QPU], workers: int = 0, cut_overhead: float = 4.0,
               worker_profile=None, split: bool = True, time_limit: float = 30.0,
-              threads: int | None = None) -> dict:
+              threads: int | None = None, hint: list | None = None) -> dict:
     """The hindsight optimum of ``jobs`` on ``fleet`` (+ ``workers`` classical workers).
 
     Returns ``{"served", "bound", "status", "batches"}``: the best schedule found (number of
     jobs and its batches ``(job, device, shots, start, end)``) and the proven upper bound.
-    ``split=False`` allows only whole-job batches.
+    ``split=False`` allows only whole-job batches. ``hint``: a known schedule to start the
+    search from, as batches ``(job, device, shots, start, end)`` of served jobs (e.g. a policy's
+    ``Outcome.batches`` filtered to ``Outcome.served``).
     """
     from ortools.sat.python import cp_model
 
@@ -87,8 +89,18 @@ def hindsight(jobs: list[Job], fleet: list[QPU], workers: int = 0, cut_overhead:
         if len(ivs) > 1:
             m.add_no_overlap(ivs)
     m.maximize(sum(served))
-    for v in served:       # start from "serve nothing", a schedule CP-SAT then improves
-        m.add_hint(v, 0)
+    given = {(b[0], b[1]): b for b in hint or () if b[2] > 0}
+    by_id = {j.id: i for i, j in enumerate(jobs)}
+    on = {by_id[j] for j, _ in given if j in by_id}
+    for i, v in enumerate(served):       # the given schedule, or "serve nothing", then improved
+        m.add_hint(v, int(i in on))
+    for i, k, use, shots, start, end in parts:
+        b = given.get((jobs[i].id, names[k])) if i in on else None
+        m.add_hint(use, int(b is not None))
+        m.add_hint(shots, b[2] if b is not None else 0)
+        if b is not None:
+            m.add_hint(start, min(max(round(b[3] / UNIT), start.proto.domain[0]), start.proto.domain[1]))
+            m.add_hint(end, min(max(round(b[4] / UNIT), end.proto.domain[0]), end.proto.domain[1]))
     solver = cp_model.CpSolver()
     solver.parameters.max_time_in_seconds = float(time_limit)
     solver.parameters.num_workers = threads or min(8, os.cpu_count() or 1)

@@ -244,8 +244,7 @@ class Qbdsl(Policy):
         state["queues"] = [DeviceQueue() for _ in range(platform.n_quantum + platform.workers)]
         state["seq"] = 0
         state["seen"] = []          # fastest QPU time of every job seen so far
-        state["history"] = []       # the jobs seen so far (the look-ahead samples them)
-        state["jobs"] = {}
+        state["jobs"] = {}          # id -> every job seen so far (the look-ahead samples them)
         state["first"] = None
         state["capacity"] = float((platform.speed / platform.speed.max()).sum())   # in fastest-QPU equivalents
         return state
@@ -279,13 +278,12 @@ class Qbdsl(Policy):
         quantum = plan is not None and plan[0][0] < pf.n_quantum
         if plan is None or quantum:
             state["seen"].append(fastest)          # demand on the QPUs
-        state["history"].append(job)
         state["jobs"][job.id] = job
         if quantum and fastest > tau:
             state["why"] = (f"admission: {fastest:.3g} s on the fastest QPU exceeds the {tau:.3g} s the "
                             f"fleet can afford per job at the arrival rate seen so far")
             plan, _ = self._place(job, queues, state, exact=True, quantum=False)
-        elif quantum and self.lookahead and len(state["history"]) > self.warmup and now > state["first"]:
+        elif quantum and self.lookahead and len(state["jobs"]) > self.warmup and now > state["first"]:
             keep, drop = self._futures(job, plan, now, state)
             if 1 + keep < drop:
                 state["why"] = (f"look-ahead: serving it leaves {keep:.2g} of the sampled future jobs served, "
@@ -405,7 +403,7 @@ class Qbdsl(Policy):
     def _futures(self, job, plan, now: float, state: dict) -> tuple[float, float]:
         """Mean future jobs served with ``job`` placed by ``plan`` and without it, over
         ``lookahead`` sampled futures (the same futures for both)."""
-        hist, rng = state["history"], state["rng"]
+        hist, rng = list(state["jobs"].values()), state["rng"]
         rate = len(hist) / (now - state["first"])
         windows = np.array([h.deadline - h.arrival for h in hist])
         horizon = job.deadline - now + float(np.median(windows))
