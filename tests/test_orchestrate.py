@@ -249,6 +249,24 @@ def test_exchange_moves_or_aborts_a_long_job_for_a_short_one_hand_computed():
     assert (m["served"], m["rejected"], m["withdrawn"], m["moved"]) == (1, 1, 1, 0)
 
 
+def test_device_queue_model_of_edf_service_and_withdrawal():
+    from qbdsl.orchestrate.policies import DeviceQueue
+
+    q = DeviceQueue()
+    q.add(10.0, 1, 4.0, job=7)           # due 10, 4 s
+    q.add(6.0, 2, 2.0, job=8)            # due 6, 2 s: more urgent, served first
+    q.advance(0.0)
+    assert (q.running, q.end) == (8, 2.0) and q.holds(1.0) == {8: 1.0, 7: 4.0}
+    assert q.room(5.0) == pytest.approx(3.0)          # after job 8 (ends 2), before job 7: 5 - 2, and 7 still fits
+    assert q.room(20.0) == pytest.approx(14.0)        # behind both: 20 - 6
+    q.remove(8, 1.0)                                  # aborted at 1: nothing started yet (the most urgent
+    assert (q.running, q.end) == (None, 1.0)          # batch sent at 1 may take the device)
+    q.advance(1.0)
+    assert (q.running, q.end) == (7, 5.0) and q.holds(3.0) == {7: 2.0}
+    q.remove(7, 3.0)
+    assert q.holds(3.0) == {} and q.room(4.0) == pytest.approx(1.0)
+
+
 def test_simulator_refuses_a_withdrawal_or_move_it_cannot_honour():
     from qbdsl.orchestrate.policies import Policy
     from qbdsl.orchestrate.simulator import Batch

@@ -4,11 +4,12 @@ A policy has a ``name``, ``start(platform) -> state`` and ``dispatch(job, now, s
 list[Batch]`` (empty: reject the job). A policy may also take back jobs it dispatched
 earlier: it names them in ``state["withdraw"]`` (job id -> reason) during ``dispatch``, and
 their batches still waiting are dropped and those in service aborted (only where the
-platform's ``abortable`` is true); a withdrawn job whose new batches are among those returned
-is *moved* and starts afresh, any other is rejected. The platform (:class:`~qbdsl.orchestrate.simulator.
-FleetPlatform` in simulation, :class:`~qbdsl.orchestrate.live.LivePlatform` in live mode)
-predicts each device's time for a job; ``state`` keeps the policy's view of each quantum
-device's queue (``free_at``: when the work already sent will end, first come first served).
+platform's ``abortable`` is true); a withdrawn job whose new batches are among those
+returned is *moved* and starts afresh, any other is rejected. The platform
+(:class:`~qbdsl.orchestrate.simulator.FleetPlatform` in simulation,
+:class:`~qbdsl.orchestrate.live.LivePlatform` in live mode) predicts each device's time for
+a job; ``state`` keeps the policy's view of each quantum device's queue (``free_at``: when
+the work already sent will end, first come first served).
 Baselines use the quantum devices only; qbdsl also falls back to the classical workers.
 """
 from __future__ import annotations
@@ -208,12 +209,12 @@ class Qbdsl(Policy):
     6. Otherwise reject early, so the job holds no capacity later jobs could use.
 
     Optional admission (once ``warmup`` jobs have been seen), off by default since the
-    exchange in step 5 serves more jobs without it: with ``lookahead = M`` the policy samples M futures (Poisson at
-    the arrival rate seen so far, jobs drawn from those seen) and replays them through the
-    same placement with and without this job; it admits the job when serving it plus the
-    futures served with it is at least the futures served without it (common random numbers,
-    seeded). With ``target`` it also caps the job size: the smallest jobs first, the arrival
-    rate seen fills ``target`` x the fleet's capacity.
+    exchange in step 5 serves more jobs without it: with ``lookahead = M`` the policy samples
+    M futures (Poisson at the arrival rate seen so far, jobs drawn from those seen) and
+    replays them through the same placement with and without this job; it admits the job when
+    serving it plus the futures served with it is at least the futures served without it
+    (common random numbers, seeded). With ``target`` it also caps the job size: the smallest
+    jobs first, the arrival rate seen fills ``target`` x the fleet's capacity.
 
     Ablations: ``split=False`` (no step 3), ``qip=False`` (no prediction: every job goes whole
     to the QPU predicted to finish it first, no fallback, no admission, no exchange),
@@ -293,7 +294,6 @@ class Qbdsl(Policy):
             moved = self._evict(job, now, state)
             if moved is not None:
                 return moved
-
         if plan is None:
             state.setdefault("why", "no device is predicted to finish it by its deadline "
                                     "without making a queued job late")
@@ -304,9 +304,10 @@ class Qbdsl(Policy):
         """Make room for ``job`` by taking back dispatched jobs (``state["withdraw"]``): each
         moves to devices where it still meets its deadline, or else is withdrawn. Taken: the
         exchange serving the most jobs, then freeing the most QPU time, among one job taken
-        back (then two, ... up to ``evict``, while fewer serve no more); a plain swap only when it frees QPU time
-        (earliest-finish exchange: the fleet frees sooner). A job in service is only taken
-        back where the platform can abort it. Returns the batches sent, or None."""
+        back (then two, ... up to ``evict``, while fewer serve no more); a plain swap only
+        when it frees QPU time (earliest-finish exchange: the fleet frees sooner). A job in
+        service is only taken back where the platform can abort it. Returns the batches
+        sent, or None."""
         pf, queues = state["platform"], state["queues"]
         K = pf.n_quantum
         abortable = getattr(pf, "abortable", True)
