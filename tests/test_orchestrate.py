@@ -467,3 +467,31 @@ def test_live_mode_withdraws_waiting_jobs_and_never_aborts_a_running_solve(monke
         assert out[1].status == "served" and out[1].device == "b" and "moved" in out[1].attempts[0]
     else:
         assert out[1].status == "rejected" and "withdrawn from a, job 2 is more urgent" in out[1].reason
+
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+
+@settings(max_examples=30, deadline=None)
+@given(load=st.sampled_from([0.6, 0.9, 1.2, 1.6]), tightness=st.sampled_from([1.0, 1.2, 1.5, 2.0, 3.0]),
+       seed=st.integers(0, 10_000), evict=st.sampled_from([1, 2, 3]))
+def test_exchange_keeps_every_promise_on_random_traces(load, tightness, seed, evict):
+    """Whatever the exchange withdraws or moves: no admitted job is late, no device runs two
+    batches at once (aborted ones included), a served job got all its shots from batches that
+    ran to the end, and the bookkeeping adds up."""
+    from qbdsl.orchestrate.policies import Qbdsl
+
+    fleet = default_fleet()
+    jobs = poisson_jobs(40, load, tightness, fleet, seed=seed)
+    out = simulate(jobs, fleet, Qbdsl(seed, evict=evict), workers=2)
+    assert (out.served == ~out.rejected).all()
+    assert not (out.withdrawn & ~out.rejected).any() and not (out.moved & ~out.withdrawn & out.rejected).any()
+    for dev in {b[1] for b in out.batches}:
+        spans = sorted((s, e) for _, n, _, s, e in out.batches if n == dev)
+        assert all(s2 >= e1 - 1e-9 for (_, e1), (s2, _) in zip(spans, spans[1:]))
+    done = {}
+    for j, _, n, s, e in out.batches:
+        if n:
+            done[j] = done.get(j, 0) + n
+            assert jobs[j].arrival - 1e-9 <= s and (not out.served[j] or e <= jobs[j].deadline + 1e-9)
+    assert all(done.get(j.id, 0) >= j.shots for j in jobs if out.served[j.id])

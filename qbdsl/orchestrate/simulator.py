@@ -84,7 +84,7 @@ class Outcome:
     reasons: dict = field(default_factory=dict)   # job -> why it was rejected
     impossible: np.ndarray | None = None         # bool per job: no schedule could serve it
     withdrawn: np.ndarray | None = None          # bool per job: dispatched, then taken back by the policy
-    moved: np.ndarray | None = None              # bool per job: taken back and dispatched anew
+    moved: np.ndarray | None = None              # bool per job: taken back and dispatched anew (at least once)
 
     def metrics(self) -> dict:
         n = len(self.served)
