@@ -93,8 +93,8 @@ t = Table(title="jobs served by their deadline (load 0.9, deadline = arrival + 1
 for col in ("policy", "of 200", "of 12", "rejected up front (of 200)", "withdrawn later (of 200)"):
     t.add_column(col)
 for name in POLICIES:
-    o = simulate(long_trace, fleet, make(name), workers=2)
-    t.add_row(name, str(o.metrics()["served"]), str(simulate(short_trace, fleet, make(name), workers=2).metrics()["served"]),
-              str(o.metrics()["rejected"] - o.metrics()["withdrawn"]), str(o.metrics()["withdrawn"]))
+    m = simulate(long_trace, fleet, make(name), workers=2).metrics()
+    short = simulate(short_trace, fleet, make(name), workers=2).metrics()
+    t.add_row(name, str(m["served"]), str(short["served"]), str(m["rejected"] - m["withdrawn"]), str(m["withdrawn"]))
 t.add_row("hindsight (CP-SAT, all arrivals known)", "-", f"{h['served']} (bound {h['bound']})", "-", "-")
 console.print(t)

@@ -334,7 +334,6 @@ def cmd_experiment(args, console) -> int:
 
 def _experiment_orchestration(args, console) -> int:
     import shlex
-    import sys
     from pathlib import Path
 
     from rich.table import Table
@@ -396,7 +395,7 @@ def _experiment_orchestration(args, console) -> int:
             base = max((v, p) for p, v in cells.items() if not p.startswith("qbdsl"))
             g.add_row(f"{load:g}", f"{s:g}", f"{cells['qbdsl']:.2f}", f"{base[0]:.2f} {base[1]}")
         console.print(g)
-    command = "qbdsl " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv[1:] else "qbdsl experiment orchestration"
+    command = "qbdsl " + " ".join(shlex.quote(a) for a in args.argv)
     for p in ox.write_outputs(rows, Path(args.output), gap_rows, command=command):
         console.print(f"[green]wrote[/] {p}")
     return 0
@@ -497,7 +496,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     from rich.console import Console
 
+    argv = sys.argv[1:] if argv is None else list(argv)
     args = build_parser().parse_args(argv)
+    args.argv = argv           # the command as given, for reports that say how to regenerate them
     console = Console(stderr=False)
     err = Console(stderr=True)
     handlers = {"compile": cmd_compile, "info": cmd_info, "solve": cmd_solve, "problem": cmd_problem,

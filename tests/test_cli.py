@@ -116,6 +116,7 @@ def test_experiment_orchestration_and_live(tmp_path, capsys):
     text = capsys.readouterr().out
     assert "best baseline" in text and "fraction of the hindsight bound" in text
     assert (out / "report.md").exists() and (out / "orchestration-gap.csv").exists()
+    assert "Regenerate: `qbdsl experiment orchestration --loads 0.9 " in (out / "report.md").read_text()
     assert main(["experiment", "live", "--policies", "qbdsl"]) == 0
     text = capsys.readouterr().out
     assert text.count("served") >= 3 and "rejected" in text      # the 1 ms job is rejected up front

@@ -220,6 +220,7 @@ def simulate(jobs: list[Job], fleet: list[QPU], policy, cut_overhead: float = 4.
     def run_batch(job: Job, b: Batch):
         k = b.qpu
         quantum = k < K
+        device = fleet[k].name if quantum else f"cpu-{k - K}"
         with resources[k].request(priority=b.priority) as req:
             try:
                 yield req
@@ -231,10 +232,10 @@ def simulate(jobs: list[Job], fleet: list[QPU], policy, cut_overhead: float = 4.
                 yield env.timeout(dur)
             except simpy.Interrupt:          # withdrawn in service: the device time so far is spent
                 busy[k] += env.now - start
-                log.append((job.id, fleet[k].name if quantum else f"cpu-{k - K}", 0, start, env.now))
+                log.append((job.id, device, 0, start, env.now))
                 return
             busy[k] += dur
-            log.append((job.id, fleet[k].name if quantum else f"cpu-{k - K}", b.shots, start, env.now))
+            log.append((job.id, device, b.shots, start, env.now))
             f = fidelity(job, fleet[k]) if quantum else 1.0
             classical[job.id] |= not quantum
             fid[job.id] = f if np.isnan(fid[job.id]) else min(fid[job.id], f)

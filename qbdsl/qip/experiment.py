@@ -81,7 +81,7 @@ def run_all(instances: dict, deadline: float, backends=LOCAL, progress=None, see
                 r = qb.solve(obj, backend=b, time_limit=deadline, seed=seed)
                 dt = time.perf_counter() - t
                 obj_v = r.objective if r.sample is not None else math.nan
-                runs.append(Run(name, b, dt, obj_v, bool(r.feasible and r.sample is not None), r.status))
+                runs.append(Run(name, b, dt, obj_v, r.feasible, r.status))
             except (BackendError, ModelError) as exc:
                 runs.append(Run(name, b, math.nan, math.nan, False, f"cannot: {str(exc)[:60]}"))
             done += 1
