@@ -249,6 +249,22 @@ def test_exchange_moves_or_aborts_a_long_job_for_a_short_one_hand_computed():
     assert (m["served"], m["rejected"], m["withdrawn"], m["moved"]) == (1, 1, 1, 0)
 
 
+def test_a_job_that_found_no_room_waits_and_is_admitted_late_hand_computed():
+    # A and B are 15 qubits wide: "slow" would cut them (0.16 s a shot), so only "fast" (1 + 10 s)
+    # serves them. A: 0 -> 11 on fast. B (arrives 1, due 15.5) fits nowhere and needs more time
+    # than A still holds (11 > 10 s): no exchange, B waits. C (arrives 2, due 4.5) fits only on fast:
+    # A, holding 9 s, is withdrawn for C's 2 s; room grew, so B is admitted late: fast 4 -> 15
+    jobs = [Job(0, 15, 10, 1000, 0.0, 11.5), Job(1, 15, 10, 1000, 1.0, 15.5), Job(2, 5, 10, 100, 2.0, 4.5)]
+    out = simulate(jobs, FLEET, make("qbdsl"))
+    assert out.served.tolist() == [False, True, True]
+    assert out.deferred.tolist() == [False, True, False] and out.withdrawn.tolist() == [True, False, False]
+    assert sorted(out.batches) == [(0, "fast", 0, 0.0, 2.0), (1, "fast", 1000, 4.0, 15.0), (2, "fast", 100, 2.0, 4.0)]
+    m = out.metrics()
+    assert (m["served"], m["deferred"], m["withdrawn"], m["rejected"]) == (2, 1, 1, 1)
+    now = simulate(jobs, FLEET, make("qbdsl-no-defer"))            # B is turned away on arrival
+    assert now.served.tolist() == [False, False, True] and not now.deferred.any()
+
+
 def test_device_queue_model_of_edf_service_and_withdrawal():
     from qbdsl.orchestrate.policies import DeviceQueue
 
@@ -283,13 +299,17 @@ def test_simulator_refuses_a_withdrawal_or_move_it_cannot_honour():
                 state["withdraw"] = {7: "no such job"}
             if job.id == 1 and self.what == "move":
                 return [Batch(1, 0, 100), Batch(0, 1, 100)]       # job 0 was not withdrawn
+            if job.id == 1 and self.what == "early":
+                return [Batch(1, 0, 100), Batch(2, 1, 100)]       # job 2 has not arrived
             return [Batch(job.id, 0, 100)]
 
-    jobs = [Job(0, 5, 10, 100, 0.0, 9.0), Job(1, 5, 10, 100, 1.0, 9.0)]
+    jobs = [Job(0, 5, 10, 100, 0.0, 9.0), Job(1, 5, 10, 100, 1.0, 9.0), Job(2, 5, 10, 100, 2.0, 9.0)]
     with pytest.raises(qb.ModelError, match="withdrew job 7"):
         simulate(jobs, FLEET, Bad("withdraw"))
     with pytest.raises(qb.ModelError, match="batches of job 0 while dispatching job 1"):
         simulate(jobs, FLEET, Bad("move"))
+    with pytest.raises(qb.ModelError, match="batches of job 2 while dispatching job 1"):
+        simulate(jobs, FLEET, Bad("early"))
 
 
 def test_offload_frees_the_fast_qpu_sooner():
@@ -469,22 +489,46 @@ def test_live_mode_withdraws_waiting_jobs_and_never_aborts_a_running_solve(monke
         assert out[1].status == "rejected" and "withdrawn from a, job 2 is more urgent" in out[1].reason
 
 
+def test_live_mode_sends_a_job_admitted_late():
+    from qbdsl.orchestrate import live
+    from qbdsl.orchestrate.policies import Policy
+    from qbdsl.orchestrate.simulator import Batch
+
+    class Later(Policy):
+        name = "later"
+
+        def dispatch(self, job, now, state):
+            if job.id == 0:
+                state["why"] = "no room yet"
+                return []                                   # job 0 waits ...
+            return [Batch(1, 0, 1), Batch(0, 1, 1)]          # ... and is admitted when job 1 arrives
+
+    model = _live_jobs()[0].model
+    jobs = [live.LiveJob(f"j{i}", model, 0.05 * i, 10.0) for i in range(2)]
+    out = live.run_live(jobs, [live.Device("a", "exact"), live.Device("b", "exact")], policy=Later())
+    assert [o.status for o in out] == ["served", "served"] and out[0].device == "b"
+    assert out[0].attempts == ["admitted late (no room yet)"]
+
+
 from hypothesis import given, settings, strategies as st  # noqa: E402
 
 
 @settings(max_examples=30, deadline=None)
 @given(load=st.sampled_from([0.6, 0.9, 1.2, 1.6]), tightness=st.sampled_from([1.0, 1.2, 1.5, 2.0, 3.0]),
-       seed=st.integers(0, 10_000), evict=st.sampled_from([1, 2, 3]))
-def test_exchange_keeps_every_promise_on_random_traces(load, tightness, seed, evict):
-    """Whatever the exchange withdraws or moves: no admitted job is late, no device runs two
-    batches at once (aborted ones included), a served job got all its shots from batches that
-    ran to the end, and the bookkeeping adds up."""
+       seed=st.integers(0, 10_000), evict=st.sampled_from([1, 2, 3]), defer=st.booleans())
+def test_exchange_keeps_every_promise_on_random_traces(load, tightness, seed, evict, defer):
+    """Whatever the exchange withdraws or moves and whichever waiting jobs are admitted late:
+    no admitted job is late, no device runs two batches at once (aborted ones included), a
+    served job got all its shots from batches that ran to the end, and the bookkeeping adds up."""
     from qbdsl.orchestrate.policies import Qbdsl
 
     fleet = default_fleet()
     jobs = poisson_jobs(40, load, tightness, fleet, seed=seed)
-    out = simulate(jobs, fleet, Qbdsl(seed, evict=evict), workers=2)
+    out = simulate(jobs, fleet, Qbdsl(seed, evict=evict, defer=defer), workers=2)
     assert (out.served == ~out.rejected).all()
+    assert defer or not out.deferred.any()
+    for j in np.flatnonzero(out.deferred):        # admitted at a later arrival, never before its own
+        assert min(b[3] for b in out.batches if b[0] == j) > jobs[j].arrival
     assert not (out.withdrawn & ~out.rejected).any() and not (out.moved & ~out.withdrawn & out.rejected).any()
     for dev in {b[1] for b in out.batches}:
         spans = sorted((s, e) for _, n, _, s, e in out.batches if n == dev)

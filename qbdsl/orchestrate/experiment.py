@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-ABLATIONS = ("qbdsl-no-evict", "qbdsl-no-split", "qbdsl-no-qip", "qbdsl-no-cutting", "qbdsl-no-fallback")
+ABLATIONS = ("qbdsl-no-evict", "qbdsl-no-defer", "qbdsl-no-split", "qbdsl-no-qip", "qbdsl-no-cutting", "qbdsl-no-fallback")
 WORKERS = 2   # classical workers beside the QPUs (every policy has them; only qbdsl falls back)
 
 
@@ -166,16 +166,17 @@ def report(rows: list[dict], gap_rows: list[dict] | None, command: str) -> str:
     load, tight = max(r["load"] for r in rows), min(r["tightness"] for r in rows)
     lines += ["", "## Other metrics", "", f"Means over seeds at the hardest point (load {load:g}, s = {tight:g}): "
               "makespan (s), QPU utilisation, mean estimated fidelity of the served jobs, jobs served "
-              "classically, jobs taken back after dispatch (withdrawn, and moved: served elsewhere), decision "
-              "time per job (ms).", "",
-              "| policy | makespan | utilisation | fidelity | classical | withdrawn | moved | decision ms |",
-              "|---|---|---|---|---|---|---|---|"]
+              "classically, jobs taken back after dispatch (withdrawn, and moved: served elsewhere), jobs "
+              "admitted late (after waiting for room), decision time per job (ms).", "",
+              "| policy | makespan | utilisation | fidelity | classical | withdrawn | moved | admitted late "
+              "| decision ms |",
+              "|---|---|---|---|---|---|---|---|---|"]
     for p in [p for p in tuple(ALL) + ABLATIONS if p in present]:
         sel = [r for r in rows if r["policy"] == p and r["load"] == load and r["tightness"] == tight]
         mean = lambda k: float(np.nanmean([r[k] for r in sel]))  # noqa: E731
         lines.append(f"| {p} | {mean('makespan'):.1f} | {mean('utilisation'):.2f} | {mean('mean_fidelity'):.3f} | "
                      f"{mean('served_classically'):.1f} | {mean('withdrawn'):.1f} | {mean('moved'):.1f} | "
-                     f"{mean('decision_ms_per_job'):.2f} |")
+                     f"{mean('deferred'):.1f} | {mean('decision_ms_per_job'):.2f} |")
     abl = [p for p in ("qbdsl",) + ABLATIONS if p in present]
     if len(abl) > 1:
         lines += ["", "## Ablations", ""] + _table(summ, abl)

@@ -10,7 +10,9 @@ A device whose worker fails gets its job re-dispatched by the policy to the othe
 while the deadline allows; otherwise the job is reported ``missed`` with the error. No job
 is lost silently: every job ends ``served``, ``late``, ``rejected`` or ``missed``. A policy
 may withdraw a job still waiting in a device's queue (a solve in progress is never aborted):
-it is moved to the device the policy names, or reported ``rejected`` with the reason.
+it is moved to the device the policy names, or reported ``rejected`` with the reason. A job
+rejected (or withdrawn) that the policy admits at a later arrival, when room opened, is sent
+then; its attempts say so.
 """
 from __future__ import annotations
 
@@ -181,7 +183,8 @@ def run_live(jobs: list[LiveJob], devices: list[Device], policy="qbdsl", time_sc
     def dispatch(i: int, attempts: list) -> bool:
         state.pop("why", None)
         plan = pol.dispatch(sim_jobs[i], now(), state)
-        for v, why in state.pop("withdraw", {}).items():
+        taken = state.pop("withdraw", {})
+        for v, why in taken.items():
             fut = queued.get(v)
             if fut is None or not fut.cancel():    # already solving: a running solve is not aborted
                 continue
@@ -192,6 +195,10 @@ def run_live(jobs: list[LiveJob], devices: list[Device], policy="qbdsl", time_sc
             else:
                 outcomes[v] = LiveOutcome(jobs[v].name, None, "rejected", float("nan"), None, v_attempts,
                                           f"{pol.name}: withdrawn from {devices[k].name}, {why}")
+        for v in dict.fromkeys(b.job for b in plan if b.job != i and b.job not in taken):
+            if v in outcomes and outcomes[v].status == "rejected":      # waited for room: admitted late
+                late = outcomes.pop(v)
+                submit(v, next(b for b in plan if b.job == v), late.attempts + [f"admitted late ({late.reason})"])
         mine = [b for b in plan if b.job == i]
         if not mine:
             return False

@@ -1,11 +1,12 @@
 """Dispatch policies: plug-ins with one small interface.
 
 A policy has a ``name``, ``start(platform) -> state`` and ``dispatch(job, now, state) ->
-list[Batch]`` (empty: reject the job). A policy may also take back jobs it dispatched
-earlier: it names them in ``state["withdraw"]`` (job id -> reason) during ``dispatch``, and
-their batches still waiting are dropped and those in service aborted (only where the
-platform's ``abortable`` is true); a withdrawn job whose new batches are among those
-returned is *moved* and starts afresh, any other is rejected. The platform
+list[Batch]`` (no batch of ``job``: reject it). A policy may also take back jobs it
+dispatched earlier: it names them in ``state["withdraw"]`` (job id -> reason) during
+``dispatch``, and their batches still waiting are dropped and those in service aborted (only
+where the platform's ``abortable`` is true); a withdrawn job whose new batches are among
+those returned is *moved* and starts afresh, any other is rejected. The batches returned may
+also admit, late, a job that arrived earlier and was rejected (or withdrawn) then. The platform
 (:class:`~qbdsl.orchestrate.simulator.FleetPlatform` in simulation,
 :class:`~qbdsl.orchestrate.live.LivePlatform` in live mode) predicts each device's time for
 a job; ``state`` keeps the policy's view of each quantum device's queue (``free_at``: when
@@ -206,7 +207,11 @@ class Qbdsl(Policy):
        rule that makes greedy interval scheduling optimal online when jobs may be aborted
        (Faigle and Nawijn, "Note on scheduling intervals on-line", Discrete Applied
        Mathematics 58, 1995): the fleet frees sooner for the jobs still to come.
-    6. Otherwise reject early, so the job holds no capacity later jobs could use.
+    6. Otherwise the job waits (``defer``), holding no capacity later jobs could use. Room
+       only grows when jobs are taken back, so after an exchange the waiting jobs, smallest
+       first, get steps 1-4 again (and the two smallest, step 5) and are admitted late when
+       they fit (:meth:`_retry`). A job still waiting once even an idle fleet could not finish
+       it by its deadline is rejected, and so is every job with ``defer=False``.
 
     Optional admission (once ``warmup`` jobs have been seen), off by default since the
     exchange in step 5 serves more jobs without it: with ``lookahead = M`` the policy samples
@@ -219,24 +224,25 @@ class Qbdsl(Policy):
     Ablations: ``split=False`` (no step 3), ``qip=False`` (no prediction: every job goes whole
     to the QPU predicted to finish it first, no fallback, no admission, no exchange),
     ``cut=False`` (no QPU narrower than the job), ``fallback=False`` (no classical workers),
-    ``evict=0`` (no step 5).
+    ``evict=0`` (no step 5), ``defer=False`` (step 6 rejects at once).
     """
 
     name = "qbdsl"
+    waiting_exchanges = 2     # waiting jobs that may try the exchange per arrival: bounds the decision time
 
     def __init__(self, seed: int = 0, split: bool = True, qip: bool = True, cut: bool = True,
                  fallback: bool = True, split_backend: str = "ortools", split_options: dict | None = None,
                  budget: float = 0.05, target: float | None = None, lookahead: int = 0, warmup: int = 8,
-                 offload: bool = False, evict: int = 2):
+                 offload: bool = False, evict: int = 2, defer: bool = True):
         super().__init__(seed)
-        self.evict = int(evict)
+        self.evict, self.defer = int(evict), defer
         self.target, self.lookahead, self.warmup, self.offload = target, lookahead, warmup, offload
         self.split, self.qip, self.cut, self.fallback = split, qip, cut, fallback
         self.split_backend, self.budget = split_backend, budget
         self.split_options = {"solver": "HIGHS"} if split_options is None and split_backend == "ortools" \
             else dict(split_options or {})
         off = [n for n, on in (("split", split), ("qip", qip), ("cutting", cut), ("fallback", fallback),
-                               ("evict", evict)) if not on]
+                               ("evict", evict), ("defer", defer)) if not on]
         if off:
             self.name = "qbdsl-no-" + "-no-".join(off)
 
@@ -246,6 +252,7 @@ class Qbdsl(Policy):
         state["seq"] = 0
         state["seen"] = []          # fastest QPU time of every job seen so far
         state["jobs"] = {}          # id -> every job seen so far (the look-ahead samples them)
+        state["pending"] = {}       # id -> job waiting for room (deferred), see _retry
         state["first"] = None
         state["capacity"] = float((platform.speed / platform.speed.max()).sum())   # in fastest-QPU equivalents
         return state
@@ -263,6 +270,14 @@ class Qbdsl(Policy):
         return math.inf if len(fits) == len(c) else (float(c[fits[-1]]) if len(fits) else float(c[0]))
 
     def dispatch(self, job, now, state):
+        state["costs"] = {}
+        out = self._admit(job, now, state)
+        if self.defer and self.qip:
+            out += self._retry(job, now, state, out)
+        return out
+
+    def _admit(self, job, now, state) -> list[Batch]:
+        """Steps 1-5 for the arriving ``job``: its batches (and those of jobs it moved)."""
         pf, queues = state["platform"], state["queues"]
         for q in queues:
             q.advance(now)
@@ -300,7 +315,54 @@ class Qbdsl(Policy):
             return []
         return self._commit(job, state, queues, plan)
 
-    def _evict(self, job, now: float, state: dict) -> list[Batch] | None:
+    def _retry(self, job, now: float, state: dict, sent: list[Batch]) -> list[Batch]:
+        """Step 6: jobs that found no room (``job`` if it did not, and the jobs withdrawn now)
+        wait in ``state["pending"]``; when jobs were taken back, room grew, and the waiting
+        jobs, smallest first, are placed, or (the first ``waiting_exchanges`` of them)
+        exchanged in by step 5. A waiting job is dropped (stays rejected) once even an idle
+        fleet could not finish it by its deadline. ``sent``: the batches sent so far at this
+        arrival. Returns the batches of the jobs admitted late."""
+        pending, taken = state["pending"], state.get("withdraw", {})
+        ids = {b.job for b in sent}
+        for v in [job.id] + list(taken):
+            if v not in ids:
+                pending[v] = state["jobs"][v]
+        for v in [v for v, p in pending.items() if now + self._least_time(p, state) > p.deadline]:
+            del pending[v]
+        if not taken:
+            return []         # room only grows when jobs are taken back
+        out, queues = [], state["queues"]
+        tries = self.waiting_exchanges
+        for p in sorted(pending.values(), key=lambda p: self._least_time(p, state)):
+            plan, _ = self._place(p, queues, state, exact=True)
+            if plan is not None:
+                got = self._commit(p, state, queues, plan)
+            elif self.evict and tries > 0:
+                tries -= 1
+                frozen = ids | {b.job for b in out} | set(state.get("withdraw", {}))
+                got = self._evict(p, now, state, keep=frozen) or []
+            else:
+                got = []
+            if got:
+                out += got
+                placed = ids | {b.job for b in out}
+                for v in [p.id] + list(state.get("withdraw", {})):
+                    if v in placed:
+                        pending.pop(v, None)
+                    else:                      # taken back by this exchange: it waits in turn
+                        pending.setdefault(v, state["jobs"][v])
+        return out
+
+    def _least_time(self, job, state: dict) -> float:
+        """A lower bound on the seconds ``job`` needs on an empty fleet: its shots spread over
+        every usable QPU at once (one overhead), or a classical worker."""
+        pf = state["platform"]
+        rate = sum(1.0 / pf.per_shot(job, k) for k in range(pf.n_quantum) if self._usable(job, k, pf))
+        over = min((pf.overhead(k) for k in range(pf.n_quantum) if self._usable(job, k, pf)), default=0.0)
+        quantum = over + job.shots / rate if rate > 0 else math.inf
+        return min(quantum, pf.classical(job) if self.fallback and pf.workers else math.inf)
+
+    def _evict(self, job, now: float, state: dict, keep=()) -> list[Batch] | None:
         """Make room for ``job`` by taking back dispatched jobs (``state["withdraw"]``): each
         moves to devices where it still meets its deadline, or else is withdrawn. Taken: the
         exchange serving the most jobs, then freeing the most QPU time, among one job taken
@@ -316,7 +378,7 @@ class Qbdsl(Policy):
             for v, sec in q.holds(now).items():
                 held[v] = held.get(v, 0.0) + sec
         in_service = {q.running for q in queues[:K]}
-        cands = [v for v in held if abortable or v not in in_service]
+        cands = [v for v in held if (abortable or v not in in_service) and v not in keep]
         best = None
         for size in range(1, self.evict + 1):
             for group in itertools.combinations(cands, size):
@@ -365,12 +427,7 @@ class Qbdsl(Policy):
         QPU seconds)``, plan ``None`` when nowhere in time. ``exact``: split by the MILP."""
         pf = state["platform"]
         K = pf.n_quantum
-        per_shot = np.array([pf.per_shot(job, k) for k in range(K)])
-        usable = np.isfinite(per_shot) & np.array([self.cut or pf.fragments(job, k) == 1 for k in range(K)], bool)
-        per_shot = np.where(usable, per_shot, np.inf)
-        over = np.array([pf.overhead(k) for k in range(K)])
-        fastest = float(np.min(over + per_shot * job.shots)) if K else math.inf
-        t_cpu = pf.classical(job) if self.fallback else math.inf
+        per_shot, usable, over, fastest, t_cpu = self._costs(job, state)
         cpu = [w for w in range(K, K + pf.workers) if t_cpu <= queues[w].room(job.deadline)]
         cpu_plan = [(min(cpu, key=lambda i: queues[i].end), job.shots, t_cpu)] if cpu else None
         if cpu_plan and (t_cpu <= fastest or not quantum):
@@ -400,6 +457,22 @@ class Qbdsl(Policy):
             shots = self._split(job, per, over, cap, state) if exact else _greedy_split(job.shots, per, cap)
             return [(int(k), int(shots[k]), None) for k in np.flatnonzero(shots > 0)], fastest
         return cpu_plan, fastest
+
+    def _costs(self, job, state: dict) -> tuple:
+        """``job``'s seconds per shot on each QPU (``inf`` where unusable), usable mask,
+        overheads, fastest whole-job QPU time, classical time; cached for the current
+        dispatch (a live platform's devices can fail between dispatches)."""
+        cache = state.setdefault("costs", {})
+        if job.id not in cache:
+            pf = state["platform"]
+            K = pf.n_quantum
+            per_shot = np.array([pf.per_shot(job, k) for k in range(K)])
+            usable = np.isfinite(per_shot) & np.array([self.cut or pf.fragments(job, k) == 1 for k in range(K)], bool)
+            per_shot = np.where(usable, per_shot, np.inf)
+            over = np.array([pf.overhead(k) for k in range(K)])
+            fastest = float(np.min(over + per_shot * job.shots)) if K else math.inf
+            cache[job.id] = (per_shot, usable, over, fastest, pf.classical(job) if self.fallback else math.inf)
+        return cache[job.id]
 
     def _futures(self, job, plan, now: float, state: dict) -> tuple[float, float]:
         """Mean future jobs served with ``job`` placed by ``plan`` and without it, over
@@ -468,12 +541,13 @@ ALL = {p.name: p for p in (FCFS, RoundRobin, Random, LeastBusy, GreedyEarliest, 
 def make(name: str, seed: int = 0) -> Policy:
     """A policy by name: one of :data:`ALL`, or an ablation of qbdsl such as
     ``"qbdsl-no-split"`` or ``"qbdsl-no-qip-no-cutting"`` (switches: split, qip, cutting, fallback,
-    evict)."""
+    evict, defer)."""
     if name in ALL:
         return ALL[name](seed)
     if name.startswith("qbdsl-no-"):
         off = name[len("qbdsl-no-"):].split("-no-")
-        keys = {"split": "split", "qip": "qip", "cutting": "cut", "fallback": "fallback", "evict": "evict"}
+        keys = {"split": "split", "qip": "qip", "cutting": "cut", "fallback": "fallback", "evict": "evict",
+                "defer": "defer"}
         if all(o in keys for o in off):
             return Qbdsl(seed, **{keys[o]: False for o in off})
-    raise ModelError(f"unknown policy {name!r}; known: {', '.join(ALL)}, or qbdsl-no-<split|qip|cutting|fallback|evict>")
+    raise ModelError(f"unknown policy {name!r}; known: {', '.join(ALL)}, or qbdsl-no-<split|qip|cutting|fallback|evict|defer>")

@@ -21,7 +21,8 @@ sees it, with the reason in ``Outcome.reasons``. A policy may send a job at most
 device, and may take back jobs it dispatched (``state["withdraw"]``, see
 :mod:`qbdsl.orchestrate.policies`): their waiting batches are dropped, a batch in service is
 aborted (the device time it used stays spent), and the job is rejected, or moved when the
-policy sends it new batches. A served job's batches each ran uninterrupted within its window,
+policy sends it new batches. A policy may also send, at a later arrival, the batches of a job
+it rejected or withdrew before (admitted late: ``Outcome.deferred``, or ``moved``). A served job's batches each ran uninterrupted within its window,
 one per device, so the hindsight bound of :mod:`qbdsl.orchestrate.bound` covers every policy.
 """
 from __future__ import annotations
@@ -74,7 +75,7 @@ class Outcome:
 
     served: np.ndarray           # bool per job: all batches done by the deadline
     finish: np.ndarray           # time the last batch finished (nan if rejected)
-    rejected: np.ndarray         # bool per job: the policy dispatched nothing, or withdrew it
+    rejected: np.ndarray         # bool per job: never dispatched, or withdrawn and not sent again
     fidelity: np.ndarray         # estimated fidelity of the job's runs (nan if rejected)
     busy: np.ndarray             # seconds each QPU was busy
     makespan: float
@@ -85,6 +86,7 @@ class Outcome:
     impossible: np.ndarray | None = None         # bool per job: no schedule could serve it
     withdrawn: np.ndarray | None = None          # bool per job: dispatched, then taken back by the policy
     moved: np.ndarray | None = None              # bool per job: taken back and dispatched anew (at least once)
+    deferred: np.ndarray | None = None           # bool per job: not dispatched on arrival, admitted later
 
     def metrics(self) -> dict:
         n = len(self.served)
@@ -96,6 +98,7 @@ class Outcome:
                 "mean_fidelity": float(np.nanmean(self.fidelity[self.served])) if self.served.any() else float("nan"),
                 "withdrawn": int(self.withdrawn.sum()) if self.withdrawn is not None else 0,
                 "moved": int(self.moved.sum()) if self.moved is not None else 0,
+                "deferred": int(self.deferred.sum()) if self.deferred is not None else 0,
                 "served_classically": int(self.classical.sum()) if self.classical is not None else 0,
                 "decision_ms_per_job": 1e3 * self.decision_seconds / max(n, 1)}
 
@@ -212,6 +215,7 @@ def simulate(jobs: list[Job], fleet: list[QPU], policy, cut_overhead: float = 4.
     procs: dict[int, list] = {}
     withdrawn = np.zeros(n, dtype=bool)
     moved = np.zeros(n, dtype=bool)
+    deferred = np.zeros(n, dtype=bool)
     jobs_by_id = {j.id: j for j in jobs}
     platform = FleetPlatform(fleet, cut_overhead, workers, worker_profile)
     state = policy.start(platform)
@@ -265,13 +269,16 @@ def simulate(jobs: list[Job], fleet: list[QPU], policy, cut_overhead: float = 4.
                 old[victim] = procs.pop(victim)
                 rejected[victim] = withdrawn[victim] = True
                 reasons[victim] = f"{policy.name}: withdrawn, {why}"
-            if not plan:
+            if not any(b.job == job.id for b in plan or ()):
                 rejected[job.id] = True
                 reasons[job.id] = f"{policy.name}: {state.get('why', 'rejected')}"
             for jid in dict.fromkeys(b.job for b in plan or ()):
-                if jid != job.id and jid not in taken:
+                if jid != job.id and jid not in taken and not (
+                        jid in jobs_by_id and jobs_by_id[jid].arrival <= env.now and rejected[jid]
+                        and not hopeless[jid] and jid not in procs):
                     raise ModelError(f"policy {policy.name!r} sent batches of job {jid} while dispatching job "
-                                     f"{job.id}: only a job it withdrew can be moved")
+                                     f"{job.id}: only a job it withdrew, or one that arrived and is not "
+                                     f"dispatched, can be sent")
                 mine = [b for b in plan if b.job == jid]
                 devices = [b.qpu for b in mine]
                 if len(set(devices)) < len(devices) or not all(0 <= k < K + workers for k in devices):
@@ -280,11 +287,14 @@ def simulate(jobs: list[Job], fleet: list[QPU], policy, cut_overhead: float = 4.
                 if sum(b.shots for b in mine) < jobs_by_id[jid].shots:
                     raise ModelError(f"policy {policy.name!r} dispatched {sum(b.shots for b in mine)} of job "
                                      f"{jid}'s {jobs_by_id[jid].shots} shots")
-                if jid != job.id:                # moved: a fresh start, what it ran before is discarded
+                if jid != job.id:                # moved or admitted late: a fresh start, what ran before is discarded
+                    if withdrawn[jid] or jid in taken:
+                        moved[jid] = True
+                    else:
+                        deferred[jid] = True
                     rejected[jid] = withdrawn[jid] = late[jid] = classical[jid] = False
                     fid[jid] = np.nan
                     reasons.pop(jid, None)
-                    moved[jid] = True
                 remaining[jid] = len(mine)
                 procs[jid] = []
             # started most urgent first: an idle device goes to the most urgent batch sent now
@@ -301,4 +311,4 @@ def simulate(jobs: list[Job], fleet: list[QPU], policy, cut_overhead: float = 4.
     env.run()
     served = ~rejected & ~late & ~np.isnan(finish)
     return Outcome(served, finish, rejected, fid, busy[:K], float(env.now), decision[0], log,
-                   classical & served, reasons, hopeless, withdrawn, moved)
+                   classical & served, reasons, hopeless, withdrawn, moved, deferred)
