@@ -324,7 +324,7 @@ def test_offload_frees_the_fast_qpu_sooner():
     assert shared.served.all() and max(b[4] for b in shared.batches if b[1] == "fast") == pytest.approx(6.0)
 
 
-def test_shot_split_model_is_the_least_device_time_split():
+def test_shot_split_model_is_the_least_device_time_split(monkeypatch):
     import itertools
 
     from qbdsl.problems.scheduling import shot_split_model
@@ -334,6 +334,8 @@ def test_shot_split_model_is_the_least_device_time_split():
     best = min((sum(over[k] * (n[k] > 0) + per_shot[k] * n[k] for k in range(3)), n)
                for n in itertools.product(*(range(c + 1) for c in cap)) if sum(n) == 10)
     assert r.objective == pytest.approx(best[0]) and tuple(r.values["shots"]) == best[1]
+    sa = qb.solve(shot_split_model(10, per_shot, over, cap), backend="anneal", seed=0)     # the QUBO path
+    assert sa.feasible and sa.objective == pytest.approx(best[0]) and tuple(sa.values["shots"]) == best[1]
     with pytest.raises(qb.ModelError, match="can take 20 shots"):
         shot_split_model(21, per_shot, over, cap)
     with pytest.raises(qb.ModelError, match="one length"):
@@ -341,6 +343,14 @@ def test_shot_split_model_is_the_least_device_time_split():
     # the policy uses it when no QPU can take the whole job in time
     out = simulate([Job(0, 5, 10, 1000, 0.0, 8.0)], FLEET, make("qbdsl"))
     assert out.served.tolist() == [True] and sorted(b[2] for b in out.batches) == [300, 700]   # fast full to 8 s
+    from qbdsl.orchestrate import policies
+
+    def no_stand_in(*args):
+        raise AssertionError("the split fell back to the greedy rule")
+
+    monkeypatch.setattr(policies, "_greedy_split", no_stand_in)     # annealing answers within the budget
+    out = simulate([Job(0, 5, 10, 1000, 0.0, 8.0)], FLEET, policies.Qbdsl(split_backend="anneal", budget=0.5))
+    assert out.served.tolist() == [True] and sorted(b[2] for b in out.batches) == [300, 700]
 
 
 def test_ablations_and_bad_policies():
