@@ -90,7 +90,7 @@ long_trace = poisson_jobs(200, load=0.9, tightness=1.5, fleet=fleet, seed=0)
 short_trace = poisson_jobs(12, load=0.9, tightness=1.5, fleet=fleet, seed=0)
 h = hindsight(short_trace, fleet, workers=2, time_limit=10)
 t = Table(title="jobs served by their deadline (load 0.9, deadline = arrival + 1.5 x fastest run)")
-for col in ("policy", "of 200", "of 12", "never admitted (of 200)", "withdrawn later", "admitted late"):
+for col in ("policy", "served of 200", "of 12", "never admitted", "withdrawn", "admitted late"):
     t.add_column(col)
 for name in POLICIES:
     m = simulate(long_trace, fleet, make(name), workers=2).metrics()
