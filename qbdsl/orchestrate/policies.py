@@ -356,11 +356,10 @@ class Qbdsl(Policy):
     def _least_time(self, job, state: dict) -> float:
         """A lower bound on the seconds ``job`` needs on an empty fleet: its shots spread over
         every usable QPU at once (one overhead), or a classical worker."""
-        pf = state["platform"]
-        rate = sum(1.0 / pf.per_shot(job, k) for k in range(pf.n_quantum) if self._usable(job, k, pf))
-        over = min((pf.overhead(k) for k in range(pf.n_quantum) if self._usable(job, k, pf)), default=0.0)
-        quantum = over + job.shots / rate if rate > 0 else math.inf
-        return min(quantum, pf.classical(job) if self.fallback and pf.workers else math.inf)
+        per_shot, usable, over, _, t_cpu = self._costs(job, state)
+        if not usable.any():
+            return t_cpu
+        return min(float(over[usable].min() + job.shots / np.sum(1.0 / per_shot[usable])), t_cpu)
 
     def _evict(self, job, now: float, state: dict, keep=()) -> list[Batch] | None:
         """Make room for ``job`` by taking back dispatched jobs (``state["withdraw"]``): each
