@@ -22,8 +22,9 @@ device, and may take back jobs it dispatched (``state["withdraw"]``, see
 :mod:`qbdsl.orchestrate.policies`): their waiting batches are dropped, a batch in service is
 aborted (the device time it used stays spent), and the job is rejected, or moved when the
 policy sends it new batches. A policy may also send, at a later arrival, the batches of a job
-it rejected or withdrew before (admitted late: ``Outcome.deferred``, or ``moved``). A served job's batches each ran uninterrupted within its window,
-one per device, so the hindsight bound of :mod:`qbdsl.orchestrate.bound` covers every policy.
+it rejected or withdrew before (admitted late: ``Outcome.deferred``, or ``moved``). A served
+job's batches each ran uninterrupted within its window, one per device, so the hindsight
+bound of :mod:`qbdsl.orchestrate.bound` covers every policy.
 """
 from __future__ import annotations
 
@@ -91,15 +92,14 @@ class Outcome:
     def metrics(self) -> dict:
         n = len(self.served)
         horizon = max(self.makespan, 1e-12)
-        return {"served": int(self.served.sum()), "served_fraction": float(self.served.sum() / max(n, 1)),
-                "rejected": int(self.rejected.sum()),
-                "impossible": int(self.impossible.sum()) if self.impossible is not None else 0, "makespan": float(self.makespan),
+        count = lambda flags: int(flags.sum()) if flags is not None else 0  # noqa: E731
+        return {"served": count(self.served), "served_fraction": float(self.served.sum() / max(n, 1)),
+                "rejected": count(self.rejected), "impossible": count(self.impossible),
+                "makespan": float(self.makespan),
                 "utilisation": float(self.busy.sum() / (len(self.busy) * horizon)),
                 "mean_fidelity": float(np.nanmean(self.fidelity[self.served])) if self.served.any() else float("nan"),
-                "withdrawn": int(self.withdrawn.sum()) if self.withdrawn is not None else 0,
-                "moved": int(self.moved.sum()) if self.moved is not None else 0,
-                "deferred": int(self.deferred.sum()) if self.deferred is not None else 0,
-                "served_classically": int(self.classical.sum()) if self.classical is not None else 0,
+                "withdrawn": count(self.withdrawn), "moved": count(self.moved), "deferred": count(self.deferred),
+                "served_classically": count(self.classical),
                 "decision_ms_per_job": 1e3 * self.decision_seconds / max(n, 1)}
 
 
@@ -273,9 +273,9 @@ def simulate(jobs: list[Job], fleet: list[QPU], policy, cut_overhead: float = 4.
                 rejected[job.id] = True
                 reasons[job.id] = f"{policy.name}: {state.get('why', 'rejected')}"
             for jid in dict.fromkeys(b.job for b in plan or ()):
-                if jid != job.id and jid not in taken and not (
-                        jid in jobs_by_id and jobs_by_id[jid].arrival <= env.now and rejected[jid]
-                        and not hopeless[jid] and jid not in procs):
+                # another job: one withdrawn (now or before) or never dispatched, arrived, not hopeless
+                if jid != job.id and not (jid in jobs_by_id and jobs_by_id[jid].arrival <= env.now
+                                          and rejected[jid] and not hopeless[jid] and jid not in procs):
                     raise ModelError(f"policy {policy.name!r} sent batches of job {jid} while dispatching job "
                                      f"{job.id}: only a job it withdrew, or one that arrived and is not "
                                      f"dispatched, can be sent")
@@ -288,10 +288,8 @@ def simulate(jobs: list[Job], fleet: list[QPU], policy, cut_overhead: float = 4.
                     raise ModelError(f"policy {policy.name!r} dispatched {sum(b.shots for b in mine)} of job "
                                      f"{jid}'s {jobs_by_id[jid].shots} shots")
                 if jid != job.id:                # moved or admitted late: a fresh start, what ran before is discarded
-                    if withdrawn[jid] or jid in taken:
-                        moved[jid] = True
-                    else:
-                        deferred[jid] = True
+                    moved[jid] |= withdrawn[jid]
+                    deferred[jid] |= not withdrawn[jid]
                     rejected[jid] = withdrawn[jid] = late[jid] = classical[jid] = False
                     fid[jid] = np.nan
                     reasons.pop(jid, None)
