@@ -1,4 +1,13 @@
-"""Exceptions raised by qbdsl. Every message names the variable, constraint or file line."""
+"""Exceptions raised by qbdsl. Every message names the variable, constraint or file line.
+
+Two families, which the command line maps to exit codes:
+- :class:`ModelError` (and its subclasses): the input is wrong (a model, a file, an
+  option). ``qbdsl`` exits with 2.
+- :class:`BackendError`: a run that could not be done or failed. ``qbdsl`` exits with 1.
+
+:class:`OptionError` is both: a backend option with a bad name or value is the user's
+mistake (exit 2), and code that catches ``BackendError`` around a solve still sees it.
+"""
 from __future__ import annotations
 
 
@@ -24,3 +33,7 @@ class FileFormatError(ModelError):
 
 class BackendError(RuntimeError):
     """A backend that cannot take a problem, or that failed while solving it."""
+
+
+class OptionError(ModelError, BackendError):
+    """A backend, fallback or solve option with an unknown name or an invalid value."""
