@@ -1,22 +1,52 @@
 """Simulated annealing and tabu search from dwave-samplers (``dwave.samplers``).
 
-``time_limit`` is honoured by batching reads: after each batch the backend estimates the
-next batch's duration from the ones so far and stops before the budget would be
-exceeded. Batches draw their seeds from one ``numpy.random.SeedSequence(seed)``, so a
-fixed ``num_reads`` with the same seed gives the same answer; with a time limit the
-number of batches depends on the machine's speed.
+Time limits (see :mod:`backends.budget`):
+
+- ``anneal``: the unit of work is one read (``num_sweeps`` sweeps). Two short probe reads
+  on the instance itself measure the sampler's set-up cost and its cost per sweep; the
+  reads are then sized to the time left and run in one call, which dwave-samplers'
+  ``interrupt_function`` stops between reads when the next read would end past the
+  deadline. When one read of the default 1000 sweeps cannot fit, the sweeps are lowered
+  to fit (status ``time_limit``); when the user fixed ``num_sweeps`` and one read cannot
+  fit, :class:`~qbdsl.errors.TimeLimitError` says so at once.
+- ``tabu``: each call and each read copy the QUBO into a dense n x n matrix and scan it a
+  few times before the read's own timeout starts to count; that cost is predicted from
+  n^2 (``TABU_*_SECONDS_PER_ENTRY``). Reads and per-read timeouts are sized so the call
+  ends within the limit; when one read cannot fit, :class:`~qbdsl.errors.TimeLimitError`.
+
+dwave-samplers computes its default ``beta_range`` with a Python loop over the couplers
+(1.7 s for 1.35 M couplers); :func:`ising_beta_range` computes the same range with numpy.
+
+Seeds: calls draw their seeds from one ``numpy.random.SeedSequence(seed)``, so a fixed
+``num_reads`` without a time limit gives the same answer for the same seed; with a time
+limit the number of reads depends on the machine's speed.
 """
 from __future__ import annotations
 
 import time
+import warnings
 
 import numpy as np
 
-from .base import BackendOutput, Capabilities, check_options
+from qbdsl.errors import OptionError
 
-SA_OPTIONS = ("num_reads", "num_sweeps", "beta_range", "beta_schedule_type", "num_sweeps_per_beta",
-              "randomize_order", "proposal_acceptance_criteria", "batch_reads")
-TABU_OPTIONS = ("num_reads", "tenure", "timeout", "num_restarts", "batch_reads")
+from .base import BackendOutput, Capabilities, Option, validate_options
+from .budget import Budget
+
+DEFAULT_SWEEPS = 1000
+DEFAULT_READS = 100
+STATE_BYTES_CAP = 256 << 20          # samples buffer of one call (int8 per variable and read)
+MARGIN = 0.05                        # fraction of the budget kept free at the end
+SETUP_SECONDS_PER_TERM = 5e-7        # BQM + beta range + one sampler set-up per coupler: 0.3 us measured
+
+SA_OPTIONS = {
+    "num_reads": Option(int, 1), "num_sweeps": Option(int, 1), "beta_range": Option("range"),
+    "beta_schedule_type": Option(str, choices=("geometric", "linear")), "num_sweeps_per_beta": Option(int, 1),
+    "randomize_order": Option(bool), "proposal_acceptance_criteria": Option(str, choices=("Metropolis", "Gibbs")),
+    "batch_reads": Option(int, 1),
+}
+TABU_OPTIONS = {"num_reads": Option(int, 1), "tenure": Option(int, 0), "timeout": Option(int, 1),
+                "num_restarts": Option(int, 0), "batch_reads": Option(int, 1)}
 
 
 def _bqm(ir):
@@ -26,91 +56,250 @@ def _bqm(ir):
     return dimod.BinaryQuadraticModel.from_numpy_vectors(t.h, (t.i, t.j, t.v), t.offset, dimod.BINARY)
 
 
-def _batched(sample_fn, ir, *, num_reads: int | None, batch_reads: int, time_limit: float | None,
-             seed: int | None, name: str) -> BackendOutput:
-    """Run ``sample_fn(bqm, reads, seed)`` in batches; keep the lowest-energy sample."""
-    if ir.n == 0:
-        return BackendOutput(np.zeros(0), "feasible", float(ir.offset), {"reads": 0, "batches": 0})
-    bqm = _bqm(ir)
-    seeds = np.random.SeedSequence(seed)
-    target = num_reads if num_reads is not None else (None if time_limit else 100)
-    done, batches, best_e, best = 0, 0, np.inf, None
-    durations = []
-    t0 = time.perf_counter()
-    while True:
-        reads = batch_reads if target is None else min(batch_reads, target - done)
-        if reads <= 0:
-            break
-        if time_limit is not None and durations:
-            elapsed = time.perf_counter() - t0
-            if elapsed + max(durations) * reads / batch_reads > time_limit:
-                break
-        child = int(seeds.spawn(1)[0].generate_state(1)[0])
-        tb = time.perf_counter()
-        ss = sample_fn(bqm, reads, child)
-        durations.append(time.perf_counter() - tb)
-        rec = ss.record
+def ising_beta_range(terms, max_excitation_rate: float = 0.01) -> list[float]:
+    """dwave-samplers' default ``[hot_beta, cold_beta]`` for a QUBO, vectorized.
+
+    The rule is ``dwave.samplers.sa.sampler._default_ising_beta_range`` (dwave-samplers
+    1.8, with ``scale_T_with_N=True``) applied to the Ising form ``y = (1 + s) / 2``:
+    ``h'_i = h_i / 2 + sum_j J_ij / 4``, ``J'_ij = J_ij / 4``. Per spin, the largest
+    effective field is ``sum |h'_i| + sum |J'_ij|`` and the smallest is the smallest nonzero
+    of those biases; ``hot_beta = ln 2 / (2 max_i field_i)`` (a flip against the largest
+    field still has probability 1/2) and ``cold_beta = ln(k / rate) / (2 min)`` with ``k``
+    the number of spins at the minimum (at most ``rate`` excitations on the last sweep).
+    The tests check it equals the library's own on random QUBOs.
+    """
+    n = terms.n
+    i, j, v = terms.i, terms.j, terms.v
+    hs = terms.h / 2.0 + (np.bincount(i, v, n) + np.bincount(j, v, n)) / 4.0
+    a = np.abs(v) / 4.0
+    total = np.abs(hs) + np.bincount(i, a, n) + np.bincount(j, a, n)
+    ah = np.abs(hs)
+    nonzero_h, nonzero_a = ah[ah != 0], a[a != 0]
+    if nonzero_h.size + nonzero_a.size == 0:
+        warnings.warn("all QUBO coefficients are zero: annealing at beta in [0.1, 1]", stacklevel=3)
+        return [0.1, 1.0]
+    low = min(nonzero_h.min(initial=np.inf), nonzero_a.min(initial=np.inf))
+    # a spin's smallest bias is the global minimum exactly when one of its biases equals it
+    at_min = ah == low
+    at_min[i[a == low]] = True
+    at_min[j[a == low]] = True
+    top = float(total.max())
+    hot = 1.0 if top == 0 else float(np.log(2) / (2 * top))
+    cold = float(np.log(np.count_nonzero(at_min) / max_excitation_rate) / (2 * low))
+    return [hot, cold]
+
+
+class _Sampled:
+    """The best sample over several sampler calls, and how many reads they made."""
+
+    def __init__(self):
+        self.energy, self.sample, self.reads, self.calls = np.inf, None, 0, 0
+
+    def add(self, sampleset) -> None:
+        rec = sampleset.record
+        self.calls += 1
+        if len(rec) == 0:
+            return
+        self.reads += len(rec)
         k = int(np.argmin(rec.energy))
-        if rec.energy[k] < best_e:
-            best_e = float(rec.energy[k])
-            order = np.argsort(np.asarray(list(ss.variables)))
-            best = np.asarray(rec.sample[k], dtype=float)[order]
-        done += reads
-        batches += 1
-        if time_limit is not None and time.perf_counter() - t0 >= time_limit:
-            break
-    status = "time_limit" if (time_limit is not None and target is not None and done < target) else "feasible"
-    return BackendOutput(best, status, best_e, {"reads": done, "batches": batches, "seconds": time.perf_counter() - t0,
-                                                 "sampler": name})
+        if rec.energy[k] < self.energy:
+            self.energy = float(rec.energy[k])
+            order = np.argsort(np.asarray(list(sampleset.variables)))
+            self.sample = np.asarray(rec.sample[k], dtype=float)[order]
+
+
+def _seed(seeds: np.random.SeedSequence) -> int:
+    return int(seeds.spawn(1)[0].generate_state(1)[0]) % (2**31 - 1)
 
 
 class AnnealBackend:
-    """Simulated annealing (dwave-samplers): ``num_reads``, ``num_sweeps``, ``beta_range``,
-    ``beta_schedule_type`` ("geometric" | "linear"), ``batch_reads``."""
+    """Simulated annealing (dwave-samplers): ``num_reads`` (100 without a time limit; with
+    one, as many as fit), ``num_sweeps`` (1000), ``beta_range`` (default: dwave-samplers'
+    rule, computed with numpy), ``beta_schedule_type`` ("geometric" | "linear"),
+    ``num_sweeps_per_beta``, ``randomize_order``, ``proposal_acceptance_criteria``
+    ("Metropolis" | "Gibbs"), ``batch_reads`` (reads per sampler call; default all)."""
 
     name = "anneal"
     capabilities = Capabilities(accepts=("qubo",), max_variables=None, exact=False, time_limit=True)
+    options = SA_OPTIONS
 
     def solve(self, ir, *, time_limit=None, seed=None, **options) -> BackendOutput:
+        budget = Budget(time_limit, "anneal")
         from dwave.samplers import SimulatedAnnealingSampler
 
-        check_options("anneal", options, SA_OPTIONS)
-        num_reads = options.pop("num_reads", None)
-        batch = int(options.pop("batch_reads", 10 if time_limit else (num_reads or 100)))
+        opts = validate_options("anneal", options, SA_OPTIONS)
+        num_reads = opts.pop("num_reads", None)
+        batch = opts.pop("batch_reads", None)
+        sweeps_given = "num_sweeps" in opts
+        sweeps = opts.pop("num_sweeps", DEFAULT_SWEEPS)
+        per_beta = opts.get("num_sweeps_per_beta", 1)
+        if sweeps % per_beta:
+            raise OptionError(f"anneal: num_sweeps ({sweeps}) must be a multiple of num_sweeps_per_beta ({per_beta})")
+        if ir.n == 0:
+            return BackendOutput(np.zeros(0), "feasible", float(ir.offset), {"reads": 0})
+        budget.require(SETUP_SECONDS_PER_TERM * (ir.n + len(ir.terms.v)),
+                       f"setting up annealing on {ir.n} binaries and {len(ir.terms.v)} couplers", "raise time_limit")
+        bqm = _bqm(ir)
+        if "beta_range" not in opts:
+            opts["beta_range"] = ising_beta_range(ir.terms)
         sampler = SimulatedAnnealingSampler()
-        opts = {"num_sweeps": 1000, **options}
+        seeds = np.random.SeedSequence(seed)
+        best = _Sampled()
 
-        def run(bqm, reads, s):
-            return sampler.sample(bqm, num_reads=reads, seed=s % (2**31 - 1), **opts)
+        def run(reads: int, n_sweeps: int, interrupt=None):
+            ss = sampler.sample(bqm, num_reads=reads, num_sweeps=n_sweeps, seed=_seed(seeds),
+                                interrupt_function=interrupt, **opts)
+            best.add(ss)
 
-        out = _batched(run, ir, num_reads=num_reads, batch_reads=max(batch, 1), time_limit=time_limit,
-                       seed=seed, name="simulated-annealing")
-        out.info["options"] = opts
-        return out
+        max_call = max(1, STATE_BYTES_CAP // max(ir.n, 1))
+        info = {"sampler": "simulated-annealing", "options": {**opts, "num_sweeps": sweeps}}
+        if not budget.limited:
+            target = num_reads or DEFAULT_READS
+            while best.reads < target:
+                run(min(batch or target, max_call, target - best.reads), sweeps)
+            return self._output(best, "feasible", info, budget)
+
+        setup, per_sweep = self._probe(run, sweeps, per_beta, budget)
+        info.update(probe_reads=best.reads, probe_setup_seconds=setup, probe_seconds_per_sweep=per_sweep)
+        status, done, requested = "feasible", 0, sweeps
+        last, longest = [0.0], [0.0]
+
+        def interrupt() -> bool:   # called between reads: stop if the next would end past the deadline
+            now = time.perf_counter()
+            longest[0], last[0] = max(longest[0], now - last[0]), now
+            return now + max(longest[0], per_read) > budget.deadline - MARGIN * time_limit / 2
+
+        while num_reads is None or done < num_reads:
+            usable = budget.left() - MARGIN * time_limit
+            sweeps = requested
+            if setup + requested * per_sweep > usable:
+                if sweeps_given and done == 0:
+                    budget.require(setup + requested * per_sweep, f"one read of {requested} sweeps on {ir.n} binaries "
+                                   f"and {len(ir.terms.v)} couplers", "lower num_sweeps or raise time_limit")
+                sweeps = int((usable - setup) / per_sweep) // per_beta * per_beta
+                if sweeps < per_beta or sweeps_given:
+                    break               # the longest useful read no longer fits
+                status, info["sweeps_lowered_to_fit"] = "time_limit", True
+            per_read = sweeps * per_sweep
+            fit = max(1, int((usable - setup) / per_read))
+            ask = min(max_call, batch or max_call, fit + 1, (num_reads - done) if num_reads is not None else fit + 1)
+            before, longest[0] = best.reads, 0.0
+            start = last[0] = time.perf_counter() + setup
+            run(ask, sweeps, interrupt)
+            got = best.reads - before
+            done += got
+            per_sweep = max(per_sweep if longest[0] == 0 else 0.0, (time.perf_counter() - start) / got / sweeps)
+            info["options"]["num_sweeps"] = sweeps
+            if got < ask:               # interrupted near the deadline
+                break
+        info["main_reads"] = done
+        if (num_reads is not None and done < num_reads) or done == 0:
+            status = "time_limit"
+        return self._output(best, status, info, budget)
+
+    @staticmethod
+    def _probe(run, sweeps: int, per_beta: int, budget: Budget) -> tuple[float, float]:
+        """Seconds of set-up per sampler call, and a high estimate of seconds per sweep.
+
+        One read of 0 sweeps times the set-up (dwave-samplers builds its neighbour lists
+        on every call); one read of ``s1 = min(sweeps, 16 per_beta)`` sweeps, on the same
+        hot-to-cold schedule as the real reads, times the sweeps. Timer noise is taken as
+        2 ms, so the estimate is ``(t_s - t_0 + 2 ms) / s``; while the noise dominates, a
+        longer probe (sized to a quarter of the time left) sharpens it. The probes' reads
+        are kept as samples.
+        """
+        noise = 0.002
+
+        def timed(n_sweeps: int) -> float:
+            t = time.perf_counter()
+            run(1, n_sweeps)
+            return time.perf_counter() - t
+
+        t0 = timed(0)
+        # A hot sweep flips most spins and touches every coupler, as the set-up does; over a
+        # hot-to-cold schedule a sweep costs less than a tenth of the set-up (0.03-0.06 seen
+        # on dense random QUBOs). When the set-up is a large part of the budget, another
+        # call would cost another set-up: take that bound instead of measuring.
+        if t0 > 0.2 * budget.left():
+            return t0, 0.1 * t0
+        s = min(sweeps, 16 * per_beta)
+        ts = timed(s)
+        while s < sweeps and ts - t0 < 2 * noise:
+            c = (max(ts - t0, 0.0) + noise) / s
+            nxt = min(sweeps, int((0.25 * budget.left() - t0) / c) // per_beta * per_beta)
+            if nxt < 4 * s:
+                break
+            s, ts = nxt, timed(nxt)
+        return t0, (max(ts - t0, 0.0) + noise) / s
+
+    @staticmethod
+    def _output(best: _Sampled, status: str, info: dict, budget: Budget) -> BackendOutput:
+        info.update(reads=best.reads, calls=best.calls, seconds=budget.elapsed())
+        if best.sample is None:
+            return BackendOutput(None, "time_limit", None, info)
+        return BackendOutput(best.sample, status, best.energy, info)
+
+
+# Tabu's fixed costs, per entry of the dense n x n matrix, from reads with a 1 ms timeout at
+# n = 300-6000 on the 2-core development VM (20-80 ns per call, 10-27 ns per further read),
+# rounded up: dwave-samplers copies the QUBO into a dense matrix once per call (numpy) and
+# again per read (C++), and scans it a few times before a read's timeout starts counting.
+TABU_CALL_SECONDS_PER_ENTRY = 80e-9
+TABU_READ_SECONDS_PER_ENTRY = 30e-9
 
 
 class TabuBackend:
-    """Tabu search (dwave-samplers): ``num_reads``, ``tenure``, ``timeout`` (ms per read), ``num_restarts``."""
+    """Tabu search (dwave-samplers): ``num_reads`` (10), ``tenure``, ``timeout`` (ms per read;
+    100 without a time limit, else the budget shared by the reads), ``num_restarts``,
+    ``batch_reads`` (reads per sampler call)."""
 
     name = "tabu"
     capabilities = Capabilities(accepts=("qubo",), max_variables=None, exact=False, time_limit=True)
+    options = TABU_OPTIONS
 
     def solve(self, ir, *, time_limit=None, seed=None, **options) -> BackendOutput:
+        budget = Budget(time_limit, "tabu")
         from dwave.samplers import TabuSampler
 
-        check_options("tabu", options, TABU_OPTIONS)
-        num_reads = options.pop("num_reads", None)
+        opts = validate_options("tabu", options, TABU_OPTIONS)
+        num_reads = opts.pop("num_reads", None)
+        batch = opts.pop("batch_reads", None)
+        if ir.n == 0:
+            return BackendOutput(np.zeros(0), "feasible", float(ir.offset), {"reads": 0})
+        if opts.get("tenure", 0) > ir.n - 1:
+            raise OptionError(f"tabu: option tenure must be at most n - 1 = {ir.n - 1} here, got {opts['tenure']}")
         reads = num_reads or 10
-        batch = int(options.pop("batch_reads", 1 if time_limit else reads))
-        opts = dict(options)
-        # tabu runs each read until its timeout: 100 ms per read, less if the budget is short
-        opts.setdefault("timeout", 100 if time_limit is None else max(1, min(100, int(1000 * time_limit / reads))))
+        per_call = batch or reads
+        info = {"sampler": "tabu"}
+        call = fixed = 0.0
+        status = "feasible"
+        if budget.limited:
+            call = TABU_CALL_SECONDS_PER_ENTRY * ir.n ** 2 + 2e-3
+            fixed = TABU_READ_SECONDS_PER_ENTRY * ir.n ** 2 + 1e-4
+            budget.require(call + fixed, f"one read on {ir.n} binaries (dense {ir.n} x {ir.n} copies)",
+                           "use anneal for large sparse QUBOs or raise time_limit")
+            usable = budget.left() - MARGIN * time_limit
+
+            def cost(r: int) -> float:   # fixed costs, and as much search time again per read
+                return -(-r // per_call) * call + 2 * r * fixed
+
+            while reads > 1 and cost(reads) > usable:
+                reads -= 1
+                status = "time_limit" if num_reads is not None else status
+            share = max(usable - cost(reads) + reads * fixed, 0.0) / reads
+            opts["timeout"] = max(1, min(opts.get("timeout", 10**9), int(1000 * share)))
+            info["seconds_per_call"], info["seconds_per_read"] = call, fixed
+        else:
+            opts.setdefault("timeout", 100)
         sampler = TabuSampler()
-
-        def run(bqm, reads, s):
-            return sampler.sample(bqm, num_reads=reads, seed=s % (2**31 - 1), **opts)
-
-        out = _batched(run, ir, num_reads=num_reads if num_reads is not None or time_limit else 10,
-                       batch_reads=max(batch, 1), time_limit=time_limit, seed=seed, name="tabu")
-        out.info["options"] = opts
-        return out
+        seeds = np.random.SeedSequence(seed)
+        best = _Sampled()
+        bqm = _bqm(ir)
+        while best.reads < reads:
+            ask = min(per_call, reads - best.reads)
+            if budget.limited and best.calls and not budget.fits(call + ask * (fixed + opts["timeout"] / 1000)):
+                status = "time_limit"
+                break
+            best.add(sampler.sample(bqm, num_reads=ask, seed=_seed(seeds), **opts))
+        info["options"] = opts
+        return AnnealBackend._output(best, status, info, budget)

@@ -21,11 +21,26 @@ import numpy as np
 
 from qbdsl.errors import BackendError
 
-from .base import BackendOutput, Capabilities, check_options
+from .base import BackendOutput, Capabilities, Option, validate_options
+from .budget import Budget
 from .exact import dense_coefficients, energy_table
 
 BYTES_PER_AMPLITUDE = 64   # E (8) + scaled E (8) + state (16) + buffer (16) + |psi|^2 temporaries (16)
-OPTIONS = ("reps", "optimizer", "maxiter", "restarts", "shots", "normalize", "max_memory")
+# scipy.optimize.minimize methods that need no user-supplied gradient or Hessian
+OPTIMIZERS = ("Nelder-Mead", "Powell", "COBYLA", "COBYQA", "L-BFGS-B", "BFGS", "CG", "TNC", "SLSQP", "trust-constr")
+OPTIONS = {"reps": Option(int, 1, 50), "optimizer": Option(str, choices=OPTIMIZERS), "maxiter": Option(int, 1),
+           "restarts": Option(int, 1), "shots": Option(int, 1, 10**8), "normalize": Option(bool),
+           "max_memory": Option(int, 1)}
+
+# Seconds per amplitude of each step, measured at 20-24 qubits on the 2-core development VM
+# (tests/bench/test_bench_time_limits.py): the energy table, np.unique over it, one QAOA
+# layer (phase + mixer), and drawing the shots. They decide, before any work, whether the
+# first sample can fit in the time limit; once the table is built they are rescaled by how
+# fast it actually was, and every evaluation is timed.
+TABLE_SECONDS = 70e-9
+UNIQUE_SECONDS = 180e-9
+LAYER_SECONDS = 100e-9
+SAMPLE_SECONDS = 25e-9
 
 
 def available_memory() -> int:
@@ -63,7 +78,7 @@ class Statevector:
 
     GROUP = 4
 
-    def __init__(self, E: np.ndarray):
+    def __init__(self, E: np.ndarray, levels: bool = True):
         self.E = E
         self.n = int(np.log2(len(E)))
         self.psi = np.empty(len(E), dtype=np.complex128)
@@ -71,10 +86,20 @@ class Statevector:
         # QUBO energies usually take few distinct values: then a phase layer is a gather
         # from a small table instead of a complex exp over the whole state
         self._levels = self._inverse = None
-        levels, inverse = np.unique(E, return_inverse=True)
-        if len(levels) <= max(1 << 16, len(E) // 4):
-            self._levels = levels
-            self._inverse = inverse.astype(np.uint16 if len(levels) <= 1 << 16 else np.uint32)
+        if levels and self.few_levels(E):
+            levels, inverse = np.unique(E, return_inverse=True)
+            if len(levels) <= max(1 << 16, len(E) // 4):
+                self._levels = levels
+                self._inverse = inverse.astype(np.uint16 if len(levels) <= 1 << 16 else np.uint32)
+
+    @staticmethod
+    def few_levels(E: np.ndarray) -> bool:
+        """Whether sorting all of ``E`` may find few distinct values: false when 2^16
+        evenly spaced entries are already more than half distinct (real-valued
+        coefficients), which spares a sort that costs two QAOA layers at 24 qubits."""
+        if len(E) <= 1 << 18:
+            return True
+        return len(np.unique(E[:: len(E) >> 16])) <= 1 << 15
 
     def _phase(self, gamma: float, out: np.ndarray, scale: float = 1.0) -> np.ndarray:
         """``out = scale * exp(-i gamma E)``."""
@@ -169,44 +194,53 @@ class QaoaBackend:
             raise BackendError(f"qaoa: {ir.n} qubits exceed the {limit} that fit in memory (needs about {need})")
 
     def solve(self, ir, *, time_limit=None, seed=None, **options) -> BackendOutput:
-        from scipy.optimize import minimize
-
-        check_options("qaoa", options, OPTIONS)
-        self.check(ir, options.get("max_memory"))
-        reps = int(options.get("reps", 1))
-        maxiter = int(options.get("maxiter", 200))
-        restarts = int(options.get("restarts", 2))
-        shots = int(options.get("shots", 1024))
-        method = options.get("optimizer", "Nelder-Mead")
-        if reps < 1 or restarts < 1 or shots < 1:
-            raise BackendError("qaoa: reps, restarts and shots must be >= 1")
-        t0 = time.perf_counter()
+        budget = Budget(time_limit, "qaoa")
+        opts = validate_options("qaoa", options, OPTIONS)
+        self.check(ir, opts.get("max_memory"))
+        reps = opts.get("reps", 1)
+        maxiter = opts.get("maxiter", 200)
+        restarts = opts.get("restarts", 2)
+        shots = opts.get("shots", 1024)
+        method = opts.get("optimizer", "Nelder-Mead")
         if ir.n == 0:
             return BackendOutput(np.zeros(0), "feasible", float(ir.terms.offset), {})
+        amps = 2.0 ** ir.n
+        budget.require(amps * (TABLE_SECONDS + 2 * LAYER_SECONDS + SAMPLE_SECONDS),
+                       f"{ir.n} qubits: the energy table, one QAOA evaluation and the final sampling",
+                       "use fewer qubits or raise time_limit")
+        from scipy.optimize import minimize
+
         h, J = dense_coefficients(ir.terms)
+        t = time.perf_counter()
         E = energy_table(h, J, ir.terms.offset)
+        speed = max(1.0, (time.perf_counter() - t) / (amps * TABLE_SECONDS))   # > 1 on a slower machine
         lo, hi = float(E.min()), float(E.max())
-        scaled = (E - lo) / (hi - lo) if options.get("normalize", True) and hi > lo else E
-        sv = Statevector(scaled)
+        scaled = (E - lo) / (hi - lo) if opts.get("normalize", True) and hi > lo else E
+        layer = speed * amps * LAYER_SECONDS        # one layer's evolution, until measured
+        final = speed * amps * SAMPLE_SECONDS       # drawing the shots
+        sort_ok = budget.fits(speed * amps * UNIQUE_SECONDS + 3 * layer + final) or not budget.limited
+        sv = Statevector(scaled, levels=sort_ok)
         rng = np.random.default_rng(seed)
         best = {"f": np.inf, "x": None}
-        evals = [0]
+        evals, observed = [0], []
 
         def f(x):
-            if time_limit is not None and time.perf_counter() - t0 > time_limit:
-                raise _OutOfTime
-            evals[0] += 1
             p = len(x) // 2
+            per_layer = max(observed) if observed else layer
+            if not budget.fits(2 * p * per_layer + final):   # this evaluation, then the final state
+                raise _OutOfTime
+            t = time.perf_counter()
             val = sv.expectation(x[:p], x[p:])
+            observed.append((time.perf_counter() - t) / p)
+            evals[0] += 1
             if val < best["f"]:
                 best["f"], best["x"] = val, x.copy()
             return val
 
         status = "feasible"
+        angles = None
         try:
-            angles = None
             for p in range(1, reps + 1):
-                starts = []
                 if angles is None:
                     starts = [np.array([0.5, 0.4])] + [rng.uniform([0, 0], [np.pi, np.pi / 2]) for _ in range(restarts - 1)]
                 else:  # INTERP: stretch the p-1 layer schedule onto p layers
@@ -223,59 +257,94 @@ class QaoaBackend:
                 angles = layer_best[1]
         except _OutOfTime:
             status = "time_limit"
-            if best["x"] is None:
-                return BackendOutput(None, "time_limit", None, {"evaluations": evals[0]})
             angles = best["x"]
-        if len(angles) != 2 * reps:  # stopped inside a shallower layer
-            reps_done = len(angles) // 2
-        else:
-            reps_done = reps
+        info = {"evaluations": evals[0], "seconds_per_layer": max(observed) if observed else layer,
+                "energy_levels_table": sv._levels is not None}
+        if angles is None:   # not one evaluation fitted: the p = 0 state, the uniform superposition
+            angles = np.zeros(0)
+            info["reason"] = "no QAOA evaluation fitted in the time limit: shots drawn from the uniform superposition"
+        reps_done = len(angles) // 2
         psi = sv.evolve(angles[:reps_done], angles[reps_done:])
         prob = psi.real ** 2 + psi.imag ** 2
         prob /= prob.sum()
         draws = rng.choice(len(prob), size=shots, p=prob)
         k = int(draws[np.argmin(E[draws])])
         sample = ((k >> np.arange(ir.n)) & 1).astype(float)
-        info = {"angles": {"gamma": angles[:reps_done].tolist(), "beta": angles[reps_done:].tolist()},
-                "expectation": float(prob @ E), "evaluations": evals[0], "reps": reps_done,
-                "p_best_sample": float(prob[k]), "seconds": time.perf_counter() - t0}
+        info.update({"angles": {"gamma": angles[:reps_done].tolist(), "beta": angles[reps_done:].tolist()},
+                     "expectation": float(prob @ E), "reps": reps_done, "p_best_sample": float(prob[k]),
+                     "seconds": budget.elapsed()})
         return BackendOutput(sample, status, float(E[k]), info)
+
+
+QISKIT_OPTIONS = {"reps": Option(int, 1, 50), "maxiter": Option(int, 1), "shots": Option(int, 1, 10**8),
+                  "optimizer": Option(str, choices=("Nelder-Mead", "COBYLA"))}
+QISKIT_SETUP_SECONDS = 1.0        # QuadraticProgram, Ising operator, ansatz and transpilation (~0.5 s seen)
+QISKIT_LAYER_SECONDS = 400e-9     # one layer per amplitude on qiskit-aer, until measured (about 3x native)
 
 
 class QaoaQiskitBackend:
     """qiskit-optimization's ``MinimumEigenOptimizer(QAOA)`` with the qiskit-aer sampler:
     ``reps`` (1), ``maxiter`` (200), ``shots`` (1024), ``optimizer`` ("Nelder-Mead" or
-    "COBYLA"; the same default as the native path, so the two differ only in the simulator)."""
+    "COBYLA"; the same default as the native path, so the two differ only in the simulator).
+
+    The optimizer is scipy's, handed to qiskit as a callable (``SamplingVQE`` accepts one),
+    so the time limit is kept the same way as on the native path: every evaluation is
+    timed, and the search stops when the next evaluation and qiskit's final sampling would
+    not both fit; qiskit then samples the best angles found.
+    """
 
     name = "qaoa-qiskit"
-    capabilities = Capabilities(accepts=("qubo",), max_variables=24, exact=False, time_limit=False)
+    capabilities = Capabilities(accepts=("qubo",), max_variables=24, exact=False, time_limit=True)
+    options = QISKIT_OPTIONS
 
     def solve(self, ir, *, time_limit=None, seed=None, **options) -> BackendOutput:
+        budget = Budget(time_limit, "qaoa-qiskit")
+        opts = validate_options("qaoa-qiskit", options, QISKIT_OPTIONS)
+        reps, maxiter = opts.get("reps", 1), opts.get("maxiter", 200)
+        amps = 2.0 ** ir.n
+        layer = amps * QISKIT_LAYER_SECONDS
+        budget.require(QISKIT_SETUP_SECONDS + 2 * reps * layer,
+                       f"{ir.n} qubits on qiskit-aer: building and transpiling the circuit, one evaluation and the "
+                       "final sampling", "use backend='qaoa' (native, faster) or raise time_limit")
         from qiskit.transpiler.preset_passmanagers import generate_preset_pass_manager
         from qiskit_aer import AerSimulator
         from qiskit_aer.primitives import SamplerV2
         from qiskit_optimization.algorithms import MinimumEigenOptimizer
         from qiskit_optimization.minimum_eigensolvers import QAOA
-        from qiskit_optimization.optimizers import COBYLA
+        from qiskit_optimization.optimizers import OptimizerResult
+        from scipy.optimize import minimize
 
-        from qiskit_optimization.optimizers import NELDER_MEAD
+        observed: list[float] = []
+        stopped = [False]
 
-        check_options("qaoa-qiskit", options, ("reps", "maxiter", "shots", "optimizer"))
-        optimizers = {"COBYLA": COBYLA, "NELDER-MEAD": NELDER_MEAD}
-        opt_name = str(options.get("optimizer", "Nelder-Mead")).upper()
-        if opt_name not in optimizers:
-            raise BackendError(f"qaoa-qiskit: optimizer must be one of {sorted(optimizers)}")
-        t0 = time.perf_counter()
+        def optimizer(fun, x0, jac=None, bounds=None):
+            best = {"fun": np.inf, "x": np.asarray(x0, float)}
+
+            def timed(x):
+                per_eval = max(observed) if observed else reps * layer
+                if not budget.fits(2 * per_eval):    # this evaluation, then qiskit's final sampling
+                    raise _OutOfTime
+                t = time.perf_counter()
+                value = float(fun(x))
+                observed.append(time.perf_counter() - t)
+                if value < best["fun"]:
+                    best["fun"], best["x"] = value, np.array(x, float)
+                return value
+
+            try:
+                minimize(timed, x0, method=opts.get("optimizer", "Nelder-Mead"), options={"maxiter": maxiter})
+            except _OutOfTime:
+                stopped[0] = True
+            out = OptimizerResult()
+            out.x, out.fun, out.nfev = best["x"], best["fun"], len(observed)
+            return out
+
         qp = ir.to_qp()
-        shots = int(options.get("shots", 1024))
-        sampler = SamplerV2(default_shots=shots, seed=seed)
-        qaoa = QAOA(sampler=sampler, optimizer=optimizers[opt_name](maxiter=int(options.get("maxiter", 200))),
-                    reps=int(options.get("reps", 1)), initial_point=np.array([0.4, 0.5] * int(options.get("reps", 1))),
+        sampler = SamplerV2(default_shots=opts.get("shots", 1024), seed=seed)
+        qaoa = QAOA(sampler=sampler, optimizer=optimizer, reps=reps, initial_point=np.array([0.4, 0.5] * reps),
                     pass_manager=generate_preset_pass_manager(optimization_level=1, backend=AerSimulator()))
-        evals = [0]
-        qaoa.callback = lambda count, *rest: evals.__setitem__(0, count)
         res = MinimumEigenOptimizer(qaoa).solve(qp)
         x = np.asarray(res.x, dtype=float)
-        return BackendOutput(x, "feasible", float(ir.energy(x)),
-                             {"qiskit_status": res.status.name, "evaluations": evals[0],
-                              "seconds": time.perf_counter() - t0})
+        info = {"qiskit_status": res.status.name, "evaluations": len(observed),
+                "seconds_per_evaluation": max(observed) if observed else None, "seconds": budget.elapsed()}
+        return BackendOutput(x, "time_limit" if stopped[0] else "feasible", float(ir.energy(x)), info)

@@ -37,3 +37,8 @@ class BackendError(RuntimeError):
 
 class OptionError(ModelError, BackendError):
     """A backend, fallback or solve option with an unknown name or an invalid value."""
+
+
+class TimeLimitError(BackendError):
+    """The time limit cannot fit even the smallest unit of a backend's work; raised at once,
+    before any of it runs, instead of overrunning the limit."""

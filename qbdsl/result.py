@@ -16,14 +16,19 @@ class Result:
     values : {name: ndarray}  variable values in the user's shapes (ints for binary/integer)
     objective : float         the user's objective (sense as the user wrote it)
     violations : {name: ndarray}  violated constraints only (empty when feasible)
-    status : str              optimal (proven) | feasible (not proven optimal) | infeasible
-                              (proven) | no_feasible (none found, none proven absent) |
-                              unbounded | time_limit (``feasible`` says if the incumbent is)
+    status : str              optimal (proven: gap 0) | feasible (not proven optimal; see
+                              ``gap``) | infeasible (confirmed) | no_feasible (none found, none
+                              proven absent) | unbounded (confirmed) | time_limit (cut short
+                              by the time limit; ``feasible`` says if the incumbent is)
     backend : str, options : dict, timings : {"compile", "solve", "decode"} seconds
     energy : float | None     QUBO energy (with penalties) for QUBO backends
     sample : ndarray          the raw point in the IR's variables
     raw : Any                 the backend's own output
     attempts : list of {"backend", "error"}  backends tried before this one (``fallback=``)
+    bound : float | None      a proven bound on the optimal objective (the solver's dual
+                              bound; below the optimum when minimizing, above when
+                              maximizing), when the backend reports one
+    gap : float | None        ``|objective - bound| / max(1, |objective|)``; 0 when proven
     """
 
     values: dict[str, np.ndarray]
@@ -38,6 +43,8 @@ class Result:
     raw: Any = None
     decision: Any = None
     attempts: list = field(default_factory=list)
+    bound: float | None = None
+    gap: float | None = None
 
     @property
     def feasible(self) -> bool:

@@ -5,12 +5,14 @@ import math
 import time
 from typing import Callable
 
-from .errors import BackendError, ModelError, UnsupportedTermError
+from .errors import BackendError, ModelError, OptionError, TimeLimitError, UnsupportedTermError
 from .ir.milp import MilpIR
 from .ir.qubo import QuboIR
 from .result import Result
 
 COMPILE_KEYS = ("encoding", "penalty", "inequality", "unbalanced")
+# QUBO -> MILP linearization, seconds per coupler (1.2-2.8 us measured at 12 k-1.35 M couplers)
+LINEARIZE_SECONDS_PER_COUPLER = 3e-6
 
 
 def _as_input(obj):
@@ -45,20 +47,48 @@ def solve(obj, backend: str = "auto", *, time_limit: float | None = None, seed: 
         (:func:`qbdsl.qip.decide`) picks one from predicted time and quality under
         ``deadline`` / ``quality`` / ``prefer``; ``result.decision.explain()`` says why.
     time_limit : float, optional
-        Seconds; backends that honour it stop and return their incumbent.
+        Seconds of wall time for the whole call: reading, compiling, solving (every backend
+        of the fallback chain shares it) and decoding. The call returns within
+        ``time_limit + max(0.5, 0.25 * time_limit)`` seconds with the best answer found so
+        far; ``result.status`` is ``"time_limit"`` when the work was cut short.
+        ``result.timings`` splits the time into compile, solve and decode.
     seed : int, optional
     fallback : list of str, optional
         Backends to try in order when one raises or ends at its time limit without a
-        solution; ``result.attempts`` lists what failed and why.
+        solution; ``result.attempts`` lists what failed and why. Every name is checked
+        before any work starts.
     **options
         Compile options (``encoding``, ``penalty``, ``inequality``, ``unbalanced``) go to
-        :func:`qbdsl.compile`; the rest go to the first backend.
+        :func:`qbdsl.compile`; the rest go to the first backend, which checks their names
+        and values before any work starts.
+
+    Returns
+    -------
+    Result
+        ``status`` is ``optimal`` only when proven (``result.gap`` 0), ``feasible`` for an
+        unproven answer (``result.gap`` / ``result.bound`` when the solver reports a bound),
+        ``infeasible`` / ``unbounded`` only once confirmed (see :mod:`backends.ortools_backend`).
+
+    Raises
+    ------
+    OptionError
+        An unknown backend, fallback or option name, or an invalid option value.
+    TimeLimitError
+        When not even the smallest unit of work fits in the time left (raised at once).
+    BackendError
+        When every backend of the chain failed (the message lists why each did).
     """
     if time_limit is not None and (not isinstance(time_limit, (int, float)) or isinstance(time_limit, bool)
                                    or math.isnan(time_limit) or time_limit <= 0):
-        raise ModelError(f"time_limit must be a positive number of seconds, got {time_limit!r}")
-    obj = _as_input(obj)
+        raise OptionError(f"time_limit must be a positive number of seconds, got {time_limit!r}")
+    from qbdsl.backends.budget import Budget
+
+    budget = Budget(time_limit, "solve")
     compile_opts = {k: options.pop(k) for k in COMPILE_KEYS if k in options}
+    _check_names([backend] if backend != "auto" else [], fallback)
+    if backend != "auto":
+        _check_options(backend, options)
+    obj = _as_input(obj)
     decision = None
     if backend == "auto":
         from .qip.policy import decide
@@ -68,19 +98,22 @@ def solve(obj, backend: str = "auto", *, time_limit: float | None = None, seed: 
         if decision.backend is None:
             raise BackendError(f"{decision.reason}\n{decision.explain()}")
         backend = decision.backend
+        _check_options(backend, options)
         if time_limit is None and "time_limit" in decision.options and \
                 get_capabilities(backend).time_limit:
-            time_limit = decision.options["time_limit"]
+            budget = Budget(decision.options["time_limit"], "solve")
     chain = [backend] + list(fallback or [])
     attempts: list[dict] = []
     for k, name in enumerate(chain):
         try:
-            result = _solve_one(obj, name, time_limit, seed, compile_opts, options if k == 0 else {})
+            result = _solve_one(obj, name, budget, seed, compile_opts, options if k == 0 else {})
+        except OptionError:
+            raise
         except (BackendError, UnsupportedTermError) as exc:
             if k == len(chain) - 1:
                 if attempts:
                     tried = "; ".join(f"{a['backend']}: {a['error']}" for a in attempts)
-                    raise BackendError(f"{exc} (after {tried})") from exc
+                    raise type(exc)(f"{exc} (after {tried})") from exc
                 raise
             attempts.append({"backend": name, "error": str(exc)})
             continue
@@ -93,18 +126,48 @@ def solve(obj, backend: str = "auto", *, time_limit: float | None = None, seed: 
     raise AssertionError("unreachable")  # pragma: no cover
 
 
+def _check_names(names: list[str], fallback) -> None:
+    """Every backend and fallback name is registered (before any work starts)."""
+    from qbdsl.backends import names as registered
+
+    if fallback is not None and (isinstance(fallback, str) or not all(isinstance(f, str) for f in fallback)):
+        raise OptionError(f"fallback must be a list of backend names, got {fallback!r}")
+    known = registered()
+    for name in names + list(fallback or []):
+        if name not in known:
+            what = "fallback backend" if name in (fallback or []) and name not in names else "backend"
+            raise OptionError(f"unknown {what} {name!r}; known backends: {', '.join(known)}")
+
+
+def _check_options(name: str, options: dict) -> None:
+    """The options' names and values, for backends that declare them (``Backend.options``)."""
+    from qbdsl.backends import get
+    from qbdsl.backends.base import validate_options
+
+    spec = getattr(get(name), "options", None)
+    if spec is not None:
+        validate_options(name, options, spec)
+
+
 def get_capabilities(name: str):
     from qbdsl.backends import get
 
     return get(name).capabilities
 
 
-def _solve_one(obj, name: str, time_limit, seed, compile_opts: dict, options: dict) -> Result:
+def _solve_one(obj, name: str, budget, seed, compile_opts: dict, options: dict) -> Result:
     from qbdsl.backends import get
 
     be = get(name)
     t0 = time.perf_counter()
-    ir, decode = _ir_for(obj, be.capabilities.accepts, name, compile_opts)
+    if budget.limited and budget.left() <= 0:
+        raise TimeLimitError(f"{name}: no time left of the {budget.time_limit:g} s time limit")
+    if budget.limited and isinstance(obj, QuboIR) and "qubo" not in be.capabilities.accepts:
+        couplers = len(obj.terms.v)
+        budget.require(LINEARIZE_SECONDS_PER_COUPLER * couplers,
+                       f"linearizing the QUBO's {couplers} couplers for a MILP solver",
+                       "use a QUBO backend (anneal) or raise time_limit", who=name)
+    ir, decode, same_objective = _ir_for(obj, be.capabilities.accepts, name, compile_opts)
     t1 = time.perf_counter()
     size = ir.n if isinstance(ir, QuboIR) else ir.num_variables
     cap = be.capabilities.max_variables
@@ -112,6 +175,12 @@ def _solve_one(obj, name: str, time_limit, seed, compile_opts: dict, options: di
         raise BackendError(f"{name}: {size} variables exceed the {cap} it takes")
     if hasattr(be, "check"):
         be.check(ir)
+    time_limit = None
+    if budget.limited:
+        time_limit = budget.left()
+        if time_limit <= 0:
+            raise TimeLimitError(f"{name}: compiling took {t1 - t0:.3g} s, all that was left of the "
+                                 f"{budget.time_limit:g} s time limit")
     try:
         out = be.solve(ir, time_limit=time_limit, seed=seed, **options)
     except (BackendError, ModelError):
@@ -120,13 +189,16 @@ def _solve_one(obj, name: str, time_limit, seed, compile_opts: dict, options: di
         raise BackendError(f"backend {name!r} failed: {type(exc).__name__}: {exc}") from exc
     t2 = time.perf_counter()
     timings = {"compile": t1 - t0, "solve": t2 - t1, "decode": 0.0}
+    bound = getattr(out, "bound", None) if same_objective else None
+    gap = getattr(out, "gap", None) if same_objective else None
     if out.sample is None:
-        return Result({}, math.nan, {}, out.status, name, dict(options), timings, out.energy, None, out)
+        return Result({}, math.nan, {}, out.status, name, dict(options), timings, out.energy, None, out,
+                      bound=bound, gap=gap)
     sol = decode(out.sample)
     timings["decode"] = time.perf_counter() - t2
     status = _status(out.status, sol, ir)
     return Result(sol.values, sol.objective, sol.violations, status, name, dict(options), timings,
-                  sol.energy if sol.energy is not None else out.energy, out.sample, out)
+                  sol.energy if sol.energy is not None else out.energy, out.sample, out, bound=bound, gap=gap)
 
 
 def _status(backend_status: str, sol, ir) -> str:
@@ -144,25 +216,27 @@ def _status(backend_status: str, sol, ir) -> str:
     return "no_feasible"
 
 
-def _ir_for(obj, accepts, name, compile_opts) -> tuple[object, Callable]:
-    """The IR this backend takes, and how to decode its answers into the user's terms."""
+def _ir_for(obj, accepts, name, compile_opts) -> tuple[object, Callable, bool]:
+    """The IR this backend takes, how to decode its answers into the user's terms, and
+    whether the IR's objective is the user's (so a solver's bound bounds it too)."""
     from .compiler import compile_milp, compile_qubo
 
     if isinstance(obj, QuboIR):
+        plain = not obj.penalties          # a bare QUBO: its energy is its objective
         if "qubo" in accepts:
-            return obj, obj.decode
+            return obj, obj.decode, plain
         milp = compile_milp(obj.as_problem())   # the same QUBO, linearized
-        return milp, lambda x: obj.decode(x[: obj.n])
+        return milp, lambda x: obj.decode(x[: obj.n]), plain
     if isinstance(obj, MilpIR):
         if "milp" in accepts:
-            return obj, obj.decode
+            return obj, obj.decode, True
         q = compile_qubo(obj.source, **compile_opts)
-        return q, q.decode
+        return q, q.decode, False
     if hasattr(obj, "to_problem"):
         problem = obj.to_problem()
         if "qubo" in accepts:
             q = compile_qubo(problem, **compile_opts)
-            return q, q.decode
+            return q, q.decode, False
         milp = compile_milp(problem)
-        return milp, milp.decode
+        return milp, milp.decode, True
     raise ModelError(f"solve cannot take a {type(obj).__name__}")

@@ -1,0 +1,78 @@
+"""Time limits as promises: a wall-clock budget that every backend plans its work against.
+
+The contract (README, "Time limits"): ``qb.solve(..., time_limit=T)`` returns within
+``T + grace(T)`` seconds, ``grace(T) = max(0.5 s, 0.25 T)``, with the best answer found so
+far (status ``time_limit`` when the work was cut short). A backend therefore
+
+1. predicts the cost of its smallest unit of work (one annealing read, one QAOA
+   evaluation, the transfer of a model to a MILP solver) from measured rates, and raises
+   :class:`~qbdsl.errors.TimeLimitError` at once when even that cannot fit;
+2. sizes its work to the time left (reads, sweeps, per-read timeouts);
+3. stops between units when the next one would not fit.
+
+Backends aim to be done by ``T`` itself; the grace covers decoding and the noise of a
+shared machine.
+"""
+from __future__ import annotations
+
+import math
+import time
+
+from qbdsl.errors import TimeLimitError
+
+
+def grace(time_limit: float) -> float:
+    """Seconds a solve may take beyond ``time_limit``: ``max(0.5, 0.25 * time_limit)``."""
+    return max(0.5, 0.25 * time_limit)
+
+
+class Budget:
+    """A deadline on ``time.perf_counter()``; ``time_limit=None`` never expires.
+
+    Parameters
+    ----------
+    time_limit : float or None
+        Seconds from now.
+    backend : str
+        Named in the errors raised by :meth:`require`.
+    """
+
+    def __init__(self, time_limit: float | None, backend: str = ""):
+        self.start = time.perf_counter()
+        self.time_limit = time_limit
+        self.deadline = math.inf if time_limit is None else self.start + float(time_limit)
+        self.backend = backend
+
+    @property
+    def limited(self) -> bool:
+        return self.time_limit is not None
+
+    def left(self) -> float:
+        """Seconds until the deadline (``inf`` without a limit; negative once past it)."""
+        return self.deadline - time.perf_counter()
+
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.start
+
+    def expired(self) -> bool:
+        return time.perf_counter() >= self.deadline
+
+    def fits(self, seconds: float) -> bool:
+        """Whether ``seconds`` more work ends before the deadline."""
+        return time.perf_counter() + seconds <= self.deadline
+
+    def require(self, seconds: float, what: str, hint: str = "", who: str | None = None) -> None:
+        """Raise :class:`TimeLimitError` unless ``seconds`` of work (``what``) fit in what is left.
+
+        Raises
+        ------
+        TimeLimitError
+            ``"<who>: <what> takes about X s here, more than the Y s left (time limit T s);
+            <hint>"``; ``who`` defaults to the budget's backend.
+        """
+        if not self.limited or self.fits(seconds):
+            return
+        left = max(self.left(), 0.0)
+        msg = (f"{who or self.backend}: {what} takes about {seconds:.3g} s here, more than the {left:.3g} s left "
+               f"(time limit {self.time_limit:.3g} s)")
+        raise TimeLimitError(msg + (f"; {hint}" if hint else ""))
