@@ -1,0 +1,159 @@
+"""A time limit is a promise: every backend returns within T + max(0.5 s, 25 %), or says at
+once that not even its smallest unit of work fits.
+
+The instances are sized so that, without the limit, each backend would run far longer
+than T. The assertions add CI_SLACK on top of the promised grace because CI shares its two
+cores; ``tests/bench/test_bench_time_limits.py`` measures the same cases exactly.
+"""
+import time
+
+import numpy as np
+import pytest
+
+import qbdsl as qb
+from qbdsl.backends.budget import grace
+from qbdsl.ir.terms import QuboTerms
+
+CI_SLACK = 0.5
+
+
+def random_qubo(n: int, density: float, seed: int = 0) -> qb.QuboIR:
+    """Real-valued coefficients on about ``density * n^2 / 2`` random couplers."""
+    rng = np.random.default_rng(seed)
+    m = int(density * n * (n - 1) / 2)
+    i, j = rng.integers(0, n, 3 * m), rng.integers(0, n, 3 * m)
+    keep = i < j
+    pairs = np.unique(np.stack([i[keep], j[keep]]), axis=1)[:, :m]
+    return qb.QuboIR.from_terms(QuboTerms.from_coo(n, rng.normal(size=n), pairs[0], pairs[1],
+                                                   rng.normal(size=pairs.shape[1])))
+
+
+def timed(fn, *args, **kw):
+    t = time.perf_counter()
+    out = fn(*args, **kw)
+    return out, time.perf_counter() - t
+
+
+def within(wall: float, limit: float) -> bool:
+    return wall <= limit + grace(limit) + CI_SLACK
+
+
+@pytest.fixture(scope="module")
+def q1000():
+    return random_qubo(1000, 0.3)      # 150 k couplers
+
+
+def test_grace_is_the_documented_rule():
+    assert grace(1.0) == 0.5 and grace(2.0) == 0.5 and grace(10.0) == 2.5
+
+
+def test_anneal_cuts_reads_short_and_says_so(q1000):
+    r, wall = timed(qb.solve, q1000, backend="anneal", time_limit=0.5, seed=0, num_reads=100_000)
+    assert within(wall, 0.5), wall
+    assert r.status == "time_limit" and r.sample is not None
+    info = r.raw.info
+    assert 0 < info["main_reads"] < 100_000 and info["options"]["num_sweeps"] == 1000
+    # the answer is a real read: its energy is the QUBO energy of the sample returned
+    assert r.energy == pytest.approx(float(q1000.energy(r.sample[None])[0]))
+
+
+def test_anneal_without_num_reads_fills_the_budget(q1000):
+    r, wall = timed(qb.solve, q1000, backend="anneal", time_limit=0.5, seed=0)
+    assert within(wall, 0.5), wall
+    assert r.status == "feasible" and r.raw.info["main_reads"] >= 1
+
+
+def test_anneal_lowers_default_sweeps_when_one_read_cannot_fit():
+    q = random_qubo(2500, 0.3)         # ~940 k couplers: one read of 1000 sweeps takes seconds
+    r, wall = timed(qb.solve, q, backend="anneal", time_limit=1.0, seed=0)
+    assert within(wall, 1.0), wall
+    assert r.status == "time_limit" and r.sample is not None
+    assert r.raw.info["options"]["num_sweeps"] < 1000
+
+
+def test_anneal_refuses_at_once_when_the_users_sweeps_cannot_fit(q1000):
+    with pytest.raises(qb.TimeLimitError, match=r"anneal: one read of 10000000 sweeps .* more than the"):
+        t = time.perf_counter()
+        try:
+            qb.solve(q1000, backend="anneal", time_limit=0.5, num_sweeps=10_000_000)
+        finally:
+            assert time.perf_counter() - t < 0.5 + CI_SLACK
+
+
+def test_tabu_keeps_the_limit_and_refuses_what_cannot_fit():
+    q = random_qubo(300, 0.2)
+    r, wall = timed(qb.solve, q, backend="tabu", time_limit=0.5, seed=0, num_reads=1000)
+    assert within(wall, 0.5), wall
+    assert r.status == "time_limit" and r.raw.info["reads"] < 1000
+    big = random_qubo(6000, 1e-4)      # sparse, but tabu copies it into a dense 6000 x 6000 matrix
+    t = time.perf_counter()
+    with pytest.raises(qb.TimeLimitError, match=r"tabu: one read on 6000 binaries \(dense 6000 x 6000 copies\)"):
+        qb.solve(big, backend="tabu", time_limit=0.5)
+    assert time.perf_counter() - t < 0.5 + CI_SLACK
+
+
+def test_qaoa_stops_between_evaluations_and_samples_the_best_angles():
+    q = random_qubo(16, 0.3)
+    r, wall = timed(qb.solve, q, backend="qaoa", time_limit=1.0, seed=0, reps=4, restarts=20, maxiter=10_000)
+    assert within(wall, 1.0), wall
+    assert r.status == "time_limit" and r.sample is not None and r.raw.info["evaluations"] >= 1
+
+
+def test_qaoa_refuses_at_once_when_the_first_sample_cannot_fit():
+    q = random_qubo(24, 0.3)           # the energy table and one evaluation of 2^24 amplitudes
+    t = time.perf_counter()
+    with pytest.raises(qb.TimeLimitError, match="qaoa: 24 qubits"):
+        qb.solve(q, backend="qaoa", time_limit=0.5)
+    assert time.perf_counter() - t < 0.5 + CI_SLACK
+
+
+def test_qaoa_qiskit_keeps_the_limit():
+    q = random_qubo(12, 0.3)
+    r, wall = timed(qb.solve, q, backend="qaoa-qiskit", time_limit=2.0, seed=0, maxiter=100_000)
+    assert within(wall, 2.0), wall
+    assert r.status == "time_limit" and r.raw.info["evaluations"] >= 1
+
+
+def test_exact_stops_between_chunks_without_claiming_optimality():
+    q = random_qubo(26, 0.5)
+    r, wall = timed(qb.solve, q, backend="exact", time_limit=0.15)
+    assert within(wall, 0.15), wall
+    if r.status == "optimal":        # a fast machine may finish all 2^26 states in time
+        return
+    assert r.status == "time_limit" and r.raw.info["enumerated"] is None
+    full = qb.solve(q, backend="exact")
+    assert full.status == "optimal" and full.energy <= r.energy
+
+
+def test_ortools_is_killed_at_the_deadline_when_highs_ignores_its_limit():
+    """HiGHS inside OR-Tools 9.15 ran 88 s on a 1 s limit on this linearized QUBO."""
+    q = random_qubo(2000, 0.05)        # 100 k couplers -> 100 k product columns, 400 k rows
+    r, wall = timed(qb.solve, q, backend="ortools", time_limit=4.0)
+    assert within(wall, 4.0), wall
+    assert r.status == "time_limit"
+    assert r.raw.info["runs"][0]["status"] in ("KILLED", "UNKNOWN_STATUS", "FEASIBLE", "NOT_SOLVED")
+
+
+def test_ortools_refuses_at_once_when_handing_over_the_model_cannot_fit():
+    q = random_qubo(2000, 0.05)
+    t = time.perf_counter()
+    with pytest.raises(qb.TimeLimitError, match=r"ortools: handing HIGHS a model of \d+ nonzeros"):
+        qb.solve(q, backend="ortools", time_limit=0.6)
+    assert time.perf_counter() - t < 0.6 + CI_SLACK
+
+
+def test_the_limit_covers_the_whole_fallback_chain():
+    q = random_qubo(40, 0.3)           # exact refuses 40 binaries; anneal gets what is left
+    r, wall = timed(qb.solve, q, backend="exact", fallback=["anneal"], time_limit=0.5, seed=0)
+    assert within(wall, 0.5), wall
+    assert r.backend == "anneal" and "exceed the 26" in r.attempts[0]["error"]
+
+
+def test_a_model_is_compiled_inside_the_limit():
+    m = qb.Model("k")
+    x = m.binary("x", 200)
+    m.add(x.sum() == 100, name="half")
+    m.minimize((np.arange(200) * x).sum())
+    r, wall = timed(qb.solve, m, backend="anneal", time_limit=0.5, seed=0)
+    assert within(wall, 0.5), wall
+    assert r.timings["compile"] + r.timings["solve"] + r.timings["decode"] <= wall
