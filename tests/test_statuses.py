@@ -131,3 +131,20 @@ def test_statuses_agree_with_brute_force(m, solver):
     else:
         assert r.status == "optimal" and r.feasible
         assert r.objective == pytest.approx(truth.objective, abs=1e-6)
+
+
+DATA = __import__("pathlib").Path(__file__).parent / "data" / "highs"
+
+
+@pytest.mark.parametrize("name, optimum", [("issue-2585.lp", -175.91), ("bound_implied.mps", 0.0)])
+def test_highs_presolve_infeasible_verdicts_on_feasible_public_instances_are_overruled(name, optimum):
+    """Two feasible MILPs from HiGHS's own test set (tests/data/highs/SOURCE.md) that the HiGHS
+    bundled with OR-Tools 9.15 calls infeasible; SCIP and HiGHS without presolve solve them."""
+    model = qb.load(DATA / name)
+    r = qb.solve(model, backend="ortools")
+    assert r.status == "optimal" and r.feasible
+    assert r.objective == pytest.approx(optimum, abs=1e-6)
+    assert r.raw.info["ortools_status"] == "INFEASIBLE"      # the bundled HiGHS still says so
+    assert "HiGHS without presolve found a feasible point" in r.raw.info["wrong_verdict"]
+    scip = qb.solve(model, backend="ortools", solver="SCIP")
+    assert scip.status == "optimal" and scip.objective == pytest.approx(optimum, abs=1e-6)
