@@ -35,10 +35,12 @@ class Budget:
         Seconds from now.
     backend : str
         Named in the errors raised by :meth:`require`.
+    start : float, optional
+        The ``time.perf_counter()`` instant the limit counts from (default: now).
     """
 
-    def __init__(self, time_limit: float | None, backend: str = ""):
-        self.start = time.perf_counter()
+    def __init__(self, time_limit: float | None, backend: str = "", start: float | None = None):
+        self.start = time.perf_counter() if start is None else start
         self.time_limit = time_limit
         self.deadline = math.inf if time_limit is None else self.start + float(time_limit)
         self.backend = backend

@@ -46,6 +46,7 @@ def solve(obj, backend: str = "auto", *, time_limit: float | None = None, seed: 
         A registered backend name, or ``"auto"``: the Quantum Invocation Policy
         (:func:`qbdsl.qip.decide`) picks one from predicted time and quality under
         ``deadline`` / ``quality`` / ``prefer``; ``result.decision.explain()`` says why.
+        Without ``fallback``, the policy's other candidates are the fallbacks, best first.
     time_limit : float, optional
         Seconds of wall time for the whole call: reading, compiling, solving (every backend
         of the fallback chain shares it) and decoding. The call returns within
@@ -83,7 +84,7 @@ def solve(obj, backend: str = "auto", *, time_limit: float | None = None, seed: 
         raise OptionError(f"time_limit must be a positive number of seconds, got {time_limit!r}")
     from qbdsl.backends.budget import Budget
 
-    budget = Budget(time_limit, "solve")
+    budget = Budget(time_limit, "solve")     # counts from here: reading and deciding are inside it
     compile_opts = {k: options.pop(k) for k in COMPILE_KEYS if k in options}
     _check_names([backend] if backend != "auto" else [], fallback)
     if backend != "auto":
@@ -101,7 +102,9 @@ def solve(obj, backend: str = "auto", *, time_limit: float | None = None, seed: 
         _check_options(backend, options)
         if time_limit is None and "time_limit" in decision.options and \
                 get_capabilities(backend).time_limit:
-            budget = Budget(decision.options["time_limit"], "solve")
+            budget = Budget(decision.options["time_limit"], "solve", start=budget.start)
+        if fallback is None:    # the policy's other candidates, best first, if the chosen one fails
+            fallback = decision.ranked[1:]
     chain = [backend] + list(fallback or [])
     attempts: list[dict] = []
     for k, name in enumerate(chain):

@@ -33,6 +33,7 @@ class Decision:
     rows: list[Option] = field(default_factory=list)
     note: str = ""
     reason: str = ""
+    ranked: list[str] = field(default_factory=list)   # the candidates, best first (``qb.solve``'s fallbacks)
 
     def explain(self) -> str:
         f = self.features
@@ -113,8 +114,9 @@ def decide(obj, deadline: float | None = None, quality: float = 0.0, prefer: str
             pref = 0 if r.backend == prefer else 1
         return (-round(r.predicted_quality, 6), pref, r.predicted_time)
 
-    chosen, reason, options = None, "", {}
+    chosen, reason, options, ranked = None, "", {}, []
     if cands:
+        ranked = [r.backend for r in sorted(cands, key=key)]
         best = min(cands, key=key)
         chosen = best.backend
         best.verdict = "chosen"
@@ -128,6 +130,7 @@ def decide(obj, deadline: float | None = None, quality: float = 0.0, prefer: str
         fitting = [r for r in rows if r.fits and r.predicted_time is not None and not r.verdict.startswith("planning")]
         if best_effort and fitting:
             best = min(fitting, key=lambda r: r.predicted_time)
+            ranked = [r.backend for r in sorted(fitting, key=lambda r: r.predicted_time)]
             chosen = best.backend
             best.verdict = "chosen (best effort: no backend meets the target)"
             reason = "no backend meets the deadline and quality target; best effort picks the fastest"
@@ -136,4 +139,4 @@ def decide(obj, deadline: float | None = None, quality: float = 0.0, prefer: str
                       if fitting else "no registered backend can take this instance")
     if chosen is not None and deadline is not None:
         options["time_limit"] = float(deadline)
-    return Decision(chosen, options, f, deadline, quality, rows, note, reason)
+    return Decision(chosen, options, f, deadline, quality, rows, note, reason, ranked)
