@@ -1,72 +1,250 @@
-"""Problems by name, for the CLI: ``qbdsl problem LIST`` and ``qbdsl problem NAME --data ...``."""
+"""Problems by name, for the CLI: ``qbdsl problem LIST`` and ``qbdsl problem NAME --data ... --opt K=V``.
+
+Each entry declares what ``--data`` it takes (a network, or a whole number in a range) and
+its options (name, type, default, range or choices), so a misspelt key, a value that does
+not parse and a value out of range are refused with one :class:`~qbdsl.errors.ModelError`
+that names the problem, the key, the value and what is valid.
+
+Networks: ``repetita:NAME`` and ``sndlib:NAME`` always work; a bare ``NAME`` is looked up in
+the collections the problem takes. ``routing.capacity-design`` needs SNDlib's link modules, so
+it takes SNDlib only and a bare ``abilene`` means SNDlib's. The other network problems take
+either collection, and a bare name both have (``Abilene``) is an error listing both choices.
+"""
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 from typing import Callable
+
+import numpy as np
 
 from qbdsl.errors import ModelError
 
 from . import data, network_design, ran, routing, scheduling, slicing
 
+_KIND_WORDS = {int: "a whole number", float: "a number"}
 
-def _network(name: str):
-    """A shipped network by name: REPETITA first, then SNDlib, or ``waxman:N`` / ``grid:RxC``."""
-    if name.startswith("waxman:"):
-        return data.waxman(int(name.split(":")[1]))
-    if name.startswith("grid:"):
-        r, c = name.split(":")[1].lower().split("x")
-        return data.grid(int(r), int(c))
-    if name.lower() in {n.lower() for n in data.REPETITA}:
-        return data.repetita(name)
-    if name.lower() in data.SNDLIB:
-        return data.sndlib(name)
-    raise ModelError(f"unknown network {name!r}; shipped: {', '.join(data.REPETITA + data.SNDLIB)}, "
-                     "or waxman:N, grid:RxC")
+
+@dataclass(frozen=True)
+class Option:
+    """A problem option: ``kind`` int, float or str; numbers within [low, high] (above ``low`` if
+    ``low_open``), strings in ``choices``."""
+
+    name: str
+    kind: type
+    default: object
+    low: float | None = None
+    high: float | None = None
+    choices: tuple[str, ...] = ()
+    low_open: bool = False
+    note: str = ""
+
+    def valid(self) -> str:
+        """What this option accepts, e.g. 'a whole number >= 1' or 'one of congestion|mlu'."""
+        if self.kind is str:
+            return f"one of {'|'.join(self.choices)}"
+        return f"{_KIND_WORDS[self.kind]}{_range_text(self.low, self.high, self.low_open)}{self.note}"
+
+    def describe(self) -> str:
+        """``name=default (valid values)`` for help text."""
+        return f"{self.name}={'all' if self.default is None else self.default} ({self.valid()})"
+
+    def parse(self, value, problem: str):
+        """``value`` (text from the command line, or a number) as this option's type, checked."""
+        try:
+            if self.kind is str:
+                out = str(value)
+                ok = out in self.choices
+            else:
+                out = _number(value, self.kind)
+                ok = (self.low is None or out > self.low or (out == self.low and not self.low_open)) and \
+                    (self.high is None or out <= self.high)
+        except (TypeError, ValueError):
+            ok = False
+        if not ok:
+            raise ModelError(f"{problem}: bad option {self.name}={value} (expected {self.valid()})")
+        return out
+
+
+def _number(value, kind: type):
+    """``value`` (text or a number) as an int or a finite float; ValueError otherwise."""
+    if isinstance(value, bool):
+        raise ValueError(value)
+    if kind is int:
+        if isinstance(value, str):
+            if not re.fullmatch(r"[+-]?\d+", value.strip()):
+                raise ValueError(value)
+            return int(value)
+        if float(value) != int(value):
+            raise ValueError(value)
+        return int(value)
+    out = float(value)
+    if not np.isfinite(out):
+        raise ValueError(value)
+    return out
+
+
+def _range_text(low, high, low_open: bool = False) -> str:
+    if low is not None and high is not None:
+        return f" in {low:g}..{high:g}"
+    if low is not None:
+        return f" {'>' if low_open else '>='} {low:g}"
+    return f" <= {high:g}" if high is not None else ""
+
+
+def check_range(problem: str, name: str, value, low: float, high: float, what: str = "") -> None:
+    """Refuse an option value outside [low, high] that depends on the data (e.g. demands <= those of the network)."""
+    if not low <= value <= high:
+        raise ModelError(f"{problem}: bad option {name}={value} (expected a whole number{_range_text(low, high)}"
+                         f"{', ' + what if what else ''})")
+
+
+@dataclass(frozen=True)
+class Networks:
+    """``--data`` names a network from these collections (and generated ones if ``generators``)."""
+
+    collections: tuple[str, ...] = tuple(data.COLLECTIONS)
+    generators: bool = True
+    why: str = ""
+
+    def help(self) -> str:
+        """Short help: the spec forms (the shipped names are in :func:`networks_help` and in errors)."""
+        names = [f"{c}:NAME" for c in self.collections]
+        names.append("NAME if only one of them has it" if len(self.collections) > 1 else "or a bare NAME")
+        if self.generators:
+            names += ["waxman:N", "grid:RxC"]
+        return f"a network{' (' + self.why + ')' if self.why else ''}: {', '.join(names)}"
+
+    def parse(self, text: str, problem: str):
+        try:
+            return data.network(text, self.collections, self.generators)
+        except ModelError as exc:
+            why = f" ({self.why})" if self.why else ""
+            raise ModelError(f"{problem} --data{why}: {exc}") from None
+
+
+@dataclass(frozen=True)
+class Count:
+    """``--data`` is a whole number in [low, high] (links, jobs, nodes...)."""
+
+    what: str
+    low: int
+    high: int | None = None
+
+    def help(self) -> str:
+        return f"{self.what}: a whole number{_range_text(self.low, self.high)}"
+
+    def parse(self, text: str, problem: str) -> int:
+        try:
+            n = _number(text, int)
+            ok = n >= self.low and (self.high is None or n <= self.high)
+        except (TypeError, ValueError):
+            ok = False
+        if not ok:
+            raise ModelError(f"{problem}: bad --data {text!r} (expected {self.help()})")
+        return n
 
 
 @dataclass
 class Entry:
+    """A problem the CLI can build: ``build(name, parsed data, parsed options) -> Model``."""
+
     name: str
     summary: str
-    data_help: str
-    build: Callable[[str, dict], object]
+    data: Networks | Count
+    build: Callable[[str, object, dict], object]
+    options: tuple[Option, ...] = field(default_factory=tuple)
 
+    @property
+    def data_help(self) -> str:
+        return self.data.help()
+
+    @property
+    def options_help(self) -> str:
+        return ", ".join(o.describe() for o in self.options) or "none"
+
+    def parse_options(self, options: dict) -> dict:
+        """Options by name, typed and range-checked; unknown keys are refused with the valid ones."""
+        known = {o.name: o for o in self.options}
+        for key in options:
+            if key not in known:
+                raise ModelError(f"{self.name}: unknown option {key!r}; options: {self.options_help}")
+        return {o.name: o.parse(options[o.name], self.name) if o.name in options else o.default
+                for o in self.options}
+
+
+def _kpath(name: str, net, o: dict):
+    demands = None
+    if o["demands"] is not None:
+        n_dem = len(net.demand_volume)
+        check_range(name, "demands", o["demands"], 1, n_dem, f"the demands of {net.name}")
+        demands = np.arange(o["demands"])
+    return routing.kpath_routing(net, k=o["k"], objective=o["objective"], demands=demands)
+
+
+def _umi(K: int, o: dict):
+    return ran.umi_channels(K, seed=o["seed"], n_levels=o["levels"])
+
+
+def _positive(name: str, default: float) -> Option:
+    return Option(name, float, default, 0.0, low_open=True)
+
+
+_SEED = Option("seed", int, 0, 0)
+_LEVELS = Option("levels", int, 4, 2)
 
 CATALOG = {e.name: e for e in [
-    Entry("routing.min-mlu", "splittable min-max link utilisation (LP)", "a network name",
-          lambda d, o: routing.min_mlu(_network(d))),
+    Entry("routing.min-mlu", "splittable min-max link utilisation (LP)", Networks(),
+          lambda p, net, o: routing.min_mlu(net)),
     Entry("routing.kpath", "one of k shortest paths per demand; congestion (QUBO-shaped) or mlu (MILP)",
-          "a network name; options k=3, objective=congestion|mlu, demands=N (first N demands)",
-          lambda d, o: routing.kpath_routing(
-              _network(d), k=int(o.get("k", 3)), objective=o.get("objective", "congestion"),
-              demands=None if "demands" not in o else __import__("numpy").arange(int(o["demands"])))),
-    Entry("routing.capacity-design", "SNDlib module installation at minimum cost (MILP)", "an SNDlib network name",
-          lambda d, o: routing.capacity_design(_network(d))),
+          Networks(), _kpath,
+          (Option("k", int, 3, 1), Option("objective", str, "congestion", choices=("congestion", "mlu")),
+           Option("demands", int, None, 1, note=": route the first N demands of the network"))),
+    Entry("routing.capacity-design", "SNDlib module installation at minimum cost (MILP)",
+          Networks(("sndlib",), generators=False, why="SNDlib only: it needs link modules"),
+          lambda p, net, o: routing.capacity_design(net)),
     Entry("ran.min-power", "RAN power control: min total power under SINR targets (MILP)",
-          "K links (3GPP UMi channels); options seed=0, gamma=2, levels=4",
-          lambda d, o: ran.min_power(ran.umi_channels(int(d), seed=int(o.get("seed", 0)),
-                                                      n_levels=int(o.get("levels", 4))), float(o.get("gamma", 2.0)))),
+          Count("K links (3GPP UMi channels)", 1), lambda p, K, o: ran.min_power(_umi(K, o), o["gamma"]),
+          (_SEED, _positive("gamma", 2.0), _LEVELS)),
     Entry("ran.sum-rate", "RAN power control: pairwise sum-rate surrogate (QUBO)",
-          "K links (3GPP UMi channels); options seed=0, levels=4",
-          lambda d, o: ran.sum_rate_qubo(ran.umi_channels(int(d), seed=int(o.get("seed", 0)),
-                                                          n_levels=int(o.get("levels", 4))))),
+          Count("K links (3GPP UMi channels)", 1), lambda p, K, o: ran.sum_rate_qubo(_umi(K, o)),
+          (_SEED, _LEVELS)),
     Entry("slicing.placement", "place VNF chains on a substrate: revenue, CPU and link bandwidth (MILP)",
-          "a network name; options slices=4, seed=0, cpu=8 (per node)",
-          lambda d, o: slicing.slice_placement(_network(d), slicing.random_slices(int(o.get("slices", 4)),
-                                                                                  int(o.get("seed", 0))),
-                                               float(o.get("cpu", 8.0)), node_cost=0.1)),
+          Networks(), lambda p, net, o: slicing.slice_placement(net, slicing.random_slices(o["slices"], o["seed"]),
+                                                                o["cpu"], node_cost=0.1),
+          (Option("slices", int, 4, 1), _SEED, _positive("cpu", 8.0))),
     Entry("scheduling.qpu", "quantum jobs (or shot batches) on heterogeneous QPUs by deadline (MILP/QUBO)",
-          "number of jobs; options seed=0, horizon=20, tightness=2, slot=0.5, batches=1",
-          lambda d, o: scheduling.schedule_model(
-              scheduling.random_jobs(int(d), int(o.get("seed", 0)), float(o.get("horizon", 20)),
-                                     float(o.get("tightness", 2.0))),
-              scheduling.default_fleet(), float(o.get("slot", 0.5)), batches=int(o.get("batches", 1)))),
-    Entry("network-design.qoblib", "QOBLIB degree-constrained network design (MILP)", "n, 5..24",
-          lambda d, o: network_design.qoblib(int(d))),
+          Count("number of jobs", 1),
+          lambda p, n, o: scheduling.schedule_model(
+              scheduling.random_jobs(n, o["seed"], o["horizon"], o["tightness"]),
+              scheduling.default_fleet(), o["slot"], batches=o["batches"]),
+          (_SEED, _positive("horizon", 20.0), _positive("tightness", 2.0), _positive("slot", 0.5),
+           Option("batches", int, 1, 1))),
+    Entry("network-design.qoblib", "QOBLIB degree-constrained network design (MILP)",
+          Count("n, the QOBLIB instance size", 5, 24), lambda p, n, o: network_design.qoblib(n)),
 ]}
 
 
+def networks_help() -> str:
+    """The shipped networks by collection, and the rule for a bare name, for ``qbdsl problem LIST``."""
+    shipped = "; ".join(f"{data.TITLES[c]}: {', '.join(names)}" for c, names in data.COLLECTIONS.items())
+    shared = sorted({n for n in data.REPETITA if n.lower() in data.SNDLIB})
+    return (f"Networks shipped: {shipped}. A name in both ({', '.join(shared)}) needs its prefix "
+            "(repetita:Abilene, sndlib:abilene) where a problem takes both collections; a problem that takes "
+            "one collection resolves a bare name there. Prefixes and names are case-insensitive.")
+
+
 def build(name: str, data_arg: str, options: dict | None = None):
+    """Build problem ``name`` on ``data_arg`` with ``options`` (text or numbers, by option name).
+
+    Raises
+    ------
+    ModelError
+        An unknown problem, bad ``--data``, or an unknown, unparsable or out-of-range option;
+        the message names the culprit and lists what is valid.
+    """
     if name not in CATALOG:
         raise ModelError(f"unknown problem {name!r}; known: {', '.join(CATALOG)}")
-    return CATALOG[name].build(data_arg, options or {})
+    entry = CATALOG[name]
+    opts = entry.parse_options(options or {})
+    return entry.build(name, entry.data.parse(str(data_arg), name), opts)

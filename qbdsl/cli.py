@@ -1,4 +1,11 @@
-"""The ``qbdsl`` command line: compile, info, solve."""
+"""The ``qbdsl`` command line: compile, info, solve, explain, calibrate, experiment, problem.
+
+Every mistake ends in one line on stderr, ``qbdsl: error: ...``, naming the culprit, and an
+exit code: 2 for bad input or usage (:class:`~qbdsl.errors.ModelError` and its subclasses,
+``OptionError`` included), 1 for a run that failed (:class:`~qbdsl.errors.BackendError`, an
+operating-system error, or an internal error), 3 for ``explain`` when no backend can meet
+the deadline. ``qbdsl --debug ...`` shows the traceback instead.
+"""
 from __future__ import annotations
 
 import argparse
@@ -6,52 +13,101 @@ import contextlib
 import importlib.util
 import json
 import sys
+import traceback
 from pathlib import Path
 
 import numpy as np
 
-from .errors import BackendError, ModelError
+from .errors import BackendError, FileFormatError, ModelError
 
 MODEL_FILES = (".lp", ".mps", ".qubo", ".npz", ".bqm")
 
 
+def _where(exc: BaseException, path: Path, shown: str) -> str:
+    """``shown:LINE`` of the innermost traceback frame inside ``path``, else ``shown``."""
+    line = None
+    for frame, lineno in traceback.walk_tb(exc.__traceback__):
+        if Path(frame.f_code.co_filename).resolve() == path.resolve():
+            line = lineno
+    return f"{shown}:{line}" if line is not None else shown
+
+
+def _import_model_file(p: Path, shown: str):
+    """Run the model file ``p`` as a module; a syntax error or a failing import is a ModelError at file:line."""
+    mod_spec = importlib.util.spec_from_file_location(p.stem, p)
+    module = importlib.util.module_from_spec(mod_spec)
+    sys.path.insert(0, str(p.parent.resolve()))
+    try:
+        mod_spec.loader.exec_module(module)
+    except SyntaxError as exc:
+        raise ModelError(f"{shown}:{exc.lineno}: {type(exc).__name__}: {exc.msg}") from exc
+    except Exception as exc:
+        raise ModelError(f"{_where(exc, p, shown)}: running {shown} raised {type(exc).__name__}: {exc}") from exc
+    finally:
+        sys.path.pop(0)
+    return module
+
+
 def load_model_spec(spec: str):
-    """``path.py:function`` (called with no arguments) or a model/QUBO file."""
+    """A model from ``path.py:function`` (called with no arguments) or a model/QUBO file.
+
+    Raises
+    ------
+    ModelError
+        A missing file or function, a model file with a syntax error (``file:line``), a
+        function that raises (``file:line: function() raised Type: message``) or returns
+        something other than a Model, or an unreadable model file.
+    """
     from .io import load
 
     path, _, func = spec.partition(":")
     p = Path(path)
-    if p.suffix == ".py":
-        if not p.exists():
-            raise ModelError(f"no such file: {path}")
-        if not func:
-            raise ModelError(f"{spec}: say which function builds the model, as {path}:FUNCTION")
-        mod_spec = importlib.util.spec_from_file_location(p.stem, p)
-        module = importlib.util.module_from_spec(mod_spec)
-        sys.path.insert(0, str(p.parent.resolve()))
-        try:
-            mod_spec.loader.exec_module(module)
-        finally:
-            sys.path.pop(0)
-        if not hasattr(module, func):
-            raise ModelError(f"{path} has no function {func!r}")
+    if p.suffix != ".py":
+        return load(spec)
+    if not p.is_file():
+        raise ModelError(f"{path}: {'is a folder, not a file' if p.is_dir() else 'no such file'}")
+    if not func:
+        raise ModelError(f"{spec}: say which function builds the model, as {path}:FUNCTION")
+    module = _import_model_file(p, path)
+    if not callable(getattr(module, func, None)):
+        raise ModelError(f"{path} has no function {func!r}")
+    try:
         model = getattr(module, func)()
-        if not hasattr(model, "to_problem"):
-            raise ModelError(f"{spec} returned a {type(model).__name__}, not a qbdsl.Model")
-        return model
-    return load(spec)
+    except Exception as exc:
+        raise ModelError(f"{_where(exc, p, path)}: {func}() raised {type(exc).__name__}: {exc}") from exc
+    if not hasattr(model, "to_problem"):
+        raise ModelError(f"{spec} returned a {type(model).__name__}, not a qbdsl.Model")
+    return model
+
+
+def _weight(text: str, what: str) -> float | str:
+    """A penalty weight: ``auto`` or a number."""
+    text = text.strip()
+    if text == "auto":
+        return text
+    try:
+        return float(text)
+    except ValueError:
+        raise ModelError(f"--penalty {what}: {text!r} is not a number or 'auto'") from None
 
 
 def _penalty(text: str | None):
-    if text is None or text == "auto":
+    """``--penalty``: 'auto', a number, or NAME=WEIGHT[,NAME=WEIGHT...] (WEIGHT a number or 'auto')."""
+    if text is None or text.strip() == "auto":
         return "auto"
-    if "=" in text:
-        out: dict = {}
-        for part in text.split(","):
-            k, _, v = part.partition("=")
-            out[k.strip()] = v.strip() if v.strip() == "auto" else float(v)
-        return out
-    return float(text)
+    if "=" not in text:
+        try:
+            return float(text)
+        except ValueError:
+            raise ModelError(f"--penalty takes 'auto', a number, or NAME=WEIGHT[,NAME=WEIGHT...]; "
+                             f"got {text!r}") from None
+    out: dict = {}
+    for part in text.split(","):
+        name, sep, value = part.partition("=")
+        if not sep or not name.strip():
+            raise ModelError(f"--penalty {text!r}: {part!r} is not NAME=WEIGHT")
+        out[name.strip()] = _weight(value, f"{name.strip()}={value.strip()}")
+    return out
 
 
 def _to_ir(obj, target: str, args):
@@ -71,7 +127,47 @@ def _to_ir(obj, target: str, args):
     return compile(obj, target, **opts)
 
 
+def _check_output(path: str | None, flag: str = "-o", folder: bool = False) -> None:
+    """Refuse an output path before the work starts (missing parent folders are created when writing)."""
+    from .io.atomic import check_output
+
+    if path is not None:
+        try:
+            check_output(path, folder)
+        except ModelError as exc:
+            raise ModelError(f"{flag} {exc}") from None
+
+
+def _load_input(loader, path: str, flag: str):
+    """``loader(path)`` for a file given by ``flag``; a missing file, a folder or content the
+    loader cannot convert is one ModelError naming the flag and the file."""
+    p = Path(path)
+    if not p.is_file():
+        raise ModelError(f"{flag} {path}: {'is a folder, not a file' if p.is_dir() else 'no such file'}")
+    try:
+        return loader(p)
+    except ModelError:
+        raise
+    except (ValueError, TypeError, KeyError, AttributeError, OSError) as exc:
+        raise FileFormatError(f"{type(exc).__name__}: {exc}", path) from None
+
+
+def _floats(text: str, flag: str) -> list[float]:
+    """``"0.3,0.6"`` -> ``[0.3, 0.6]``: positive finite numbers, comma-separated, for ``flag``."""
+    out = []
+    for part in text.split(","):
+        try:
+            v = float(part)
+        except ValueError:
+            v = float("nan")
+        if not 0 < v < float("inf"):
+            raise ModelError(f"{flag} takes positive numbers separated by commas, got {part.strip()!r} in {text!r}")
+        out.append(v)
+    return out
+
+
 def cmd_compile(args, console) -> int:
+    _check_output(args.output)
     with console.status("loading model") as st:
         obj = load_model_spec(args.model)
         st.update(f"compiling to {args.target}")
@@ -82,13 +178,21 @@ def cmd_compile(args, console) -> int:
     return 0
 
 
-def _options(pairs: list[str]) -> dict:
-    """``["num_reads=50", "solver=HIGHS"]`` -> ``{"num_reads": 50, "solver": "HIGHS"}``."""
+def _pairs(pairs: list[str] | None) -> dict[str, str]:
+    """``["k=3", "objective=mlu"]`` -> ``{"k": "3", "objective": "mlu"}`` (values as text)."""
     out = {}
-    for pair in pairs:
+    for pair in pairs or []:
         key, sep, value = pair.partition("=")
-        if not sep or not key:
+        if not sep or not key.strip():
             raise ModelError(f"--opt takes KEY=VALUE, got {pair!r}")
+        out[key.strip()] = value.strip()
+    return out
+
+
+def _options(pairs: list[str] | None) -> dict:
+    """``["num_reads=50", "solver=HIGHS"]`` -> ``{"num_reads": 50, "solver": "HIGHS"}`` (backend options)."""
+    out = {}
+    for key, value in _pairs(pairs).items():
         for conv in (int, float):
             try:
                 out[key] = conv(value)
@@ -186,8 +290,9 @@ def cmd_solve(args, console) -> int:
 
     from .solve import solve
 
+    _check_output(args.output)
     obj = load_model_spec(args.model)
-    opts = _options(args.opt or [])
+    opts = _options(args.opt)
     if args.encoding:
         opts["encoding"] = args.encoding
     r = _with_progress(console, f"solving with {args.backend}", args.time_limit,
@@ -218,34 +323,46 @@ def cmd_solve(args, console) -> int:
     return 0
 
 
-def cmd_problem(args, console) -> int:
+def _problem_list(console) -> int:
     from rich.table import Table
 
+    from qbdsl.problems.catalog import CATALOG, networks_help
+
+    t = Table(title="qbdsl problems")
+    t.add_column("name", no_wrap=True)
+    for col in ("what", "--data", "--opt KEY=VALUE (default)"):
+        t.add_column(col, overflow="fold")
+    for e in CATALOG.values():
+        t.add_row(e.name, e.summary, e.data_help, e.options_help)
+    console.print(t)
+    console.print(networks_help(), markup=False, highlight=False)
+    return 0
+
+
+def cmd_problem(args, console) -> int:
     from qbdsl.problems.catalog import CATALOG, build
 
+    from .solve import solve
+
     if args.name == "LIST":
-        t = Table(title="qbdsl problems")
-        for col in ("name", "what", "--data"):
-            t.add_column(col)
-        for e in CATALOG.values():
-            t.add_row(e.name, e.summary, e.data_help)
-        console.print(t)
-        return 0
+        return _problem_list(console)
+    if args.name not in CATALOG:
+        raise ModelError(f"unknown problem {args.name!r}; known: {', '.join(CATALOG)} (or LIST)")
     if args.data is None:
-        raise ModelError(f"problem {args.name!r} needs --data ({CATALOG[args.name].data_help if args.name in CATALOG else 'see LIST'})")
+        raise ModelError(f"problem {args.name} needs --data ({CATALOG[args.name].data_help})")
+    if args.output and args.target is None:
+        raise ModelError("-o needs --target qubo|milp")
+    _check_output(args.output)
     with console.status(f"building {args.name} on {args.data}"):
-        model = build(args.name, args.data, _options(args.opt or []))
+        model = build(args.name, args.data, _pairs(args.opt))
     console.print(model.summary())
     if args.output:
-        if args.target is None:
-            raise ModelError("-o needs --target qubo|milp")
         ir = _to_ir(model, args.target, args)
         ir.save(args.output)
         console.print(f"[green]wrote[/] {args.output}: {ir.summary()}")
     if args.solve:
         r = _with_progress(console, f"solving with {args.backend}", args.time_limit,
-                           lambda: __import__("qbdsl").solve(model, backend=args.backend, time_limit=args.time_limit,
-                                                             seed=args.seed))
+                           lambda: solve(model, backend=args.backend, time_limit=args.time_limit, seed=args.seed))
         console.print(f"{r.backend}: status {r.status}, objective {r.objective:.6g}, feasible {r.feasible}, "
                       f"solve {r.timings['solve']:.3f} s")
     return 0
@@ -284,6 +401,7 @@ def cmd_calibrate(args, console) -> int:
     from .qip.calibrate import calibrate
     from .qip.profiles import save_profiles
 
+    _check_output(args.output)
     with _counting_progress(console, "calibrating") as tick:
         profiles, rows = calibrate(quick=args.quick, progress=tick)
     path = save_profiles(profiles, args.output)
@@ -301,6 +419,7 @@ def cmd_experiment(args, console) -> int:
     from .qip import experiment as ex
 
     args.output = args.output or f"out/{args.which}"
+    _check_output(args.output, folder=True)
     if args.which == "orchestration":
         return _experiment_orchestration(args, console)
     if args.which == "live":
@@ -341,9 +460,9 @@ def _experiment_orchestration(args, console) -> int:
     from .orchestrate import default_fleet, load_fleet, load_jobs
     from .orchestrate import experiment as ox
 
-    fleet = load_fleet(args.fleet) if args.fleet else default_fleet()
+    fleet = _load_input(load_fleet, args.fleet, "--fleet") if args.fleet else default_fleet()
     if args.workload:
-        rows = ox.trace(load_jobs(args.workload), fleet)
+        rows = ox.trace(_load_input(load_jobs, args.workload, "--workload"), fleet)
         t = Table(title=f"{args.workload}: every policy on this trace ({len(fleet)} QPUs, {ox.WORKERS} CPU workers)")
         for col in ("policy", "served", "rejected", "impossible", "makespan s", "utilisation", "decision ms/job"):
             t.add_column(col)
@@ -352,10 +471,10 @@ def _experiment_orchestration(args, console) -> int:
                       f"{r['utilisation']:.2f}", f"{r['decision_ms_per_job']:.2f}")
         console.print(t)
         return 0
-    loads = [float(x) for x in args.loads.split(",")]
-    tight = [float(x) for x in args.tightness.split(",")]
-    if min(loads + tight) <= 0 or args.seeds < 2:
-        raise ModelError("loads and tightness must be positive and --seeds at least 2")
+    loads = _floats(args.loads, "--loads")
+    tight = _floats(args.tightness, "--tightness")
+    if args.seeds < 2 or args.jobs < 1:
+        raise ModelError(f"--seeds must be at least 2 and --jobs at least 1, got {args.seeds} and {args.jobs}")
     if args.gap_seeds and (args.gap_seeds < 2 or args.gap_jobs < 1 or args.gap_time <= 0):
         raise ModelError("--gap-seeds must be 0 or at least 2, --gap-jobs and --gap-time positive")
     client = None
@@ -426,7 +545,10 @@ def _experiment_live(args, console) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="qbdsl", description="Compile and inspect qbdsl models.")
-    sub = p.add_subparsers(dest="command", required=True)
+    p.add_argument("--debug", action="store_true", help="show the Python traceback of an error")
+    common = argparse.ArgumentParser(add_help=False)   # --debug also after the command name
+    common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_parser_with(common))
     c = sub.add_parser("compile", help="compile MODEL (path.py:function or a .lp/.mps/.qubo file) to a file")
     c.add_argument("model")
     c.add_argument("--target", choices=("qubo", "milp"), required=True)
@@ -493,21 +615,56 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _parser_with(common: argparse.ArgumentParser):
+    """A subparser class that gives every subcommand the options of ``common``."""
+
+    class Sub(argparse.ArgumentParser):
+        def __init__(self, *a, **kw):
+            kw.setdefault("parents", [common])
+            super().__init__(*a, **kw)
+
+    return Sub
+
+
+def error_line(exc: BaseException) -> tuple[int, str]:
+    """(exit code, one-line message) for an exception that ends a command.
+
+    2: bad input or usage (ModelError and subclasses, OptionError included); 1: a failed run
+    (BackendError, an operating-system error) or an internal error, which says so and points
+    to ``--debug``.
+    """
+    text = "; ".join(line.strip() for line in str(exc).splitlines() if line.strip())
+    if isinstance(exc, ModelError):
+        return 2, text or type(exc).__name__
+    if isinstance(exc, BackendError):
+        return 1, text or type(exc).__name__
+    if isinstance(exc, OSError) and exc.strerror:
+        return 1, f"{exc.filename}: {exc.strerror}" if exc.filename else exc.strerror
+    if isinstance(exc, KeyboardInterrupt):
+        return 130, "interrupted"
+    what = f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+    return 1, f"internal error: {what} (run with --debug for the traceback)"
+
+
 def main(argv: list[str] | None = None) -> int:
+    """Run the ``qbdsl`` command line on ``argv``; returns the exit code (see the module docstring)."""
     from rich.console import Console
 
     argv = sys.argv[1:] if argv is None else list(argv)
     args = build_parser().parse_args(argv)
-    args.argv = argv           # the command as given, for reports that say how to regenerate them
+    args.argv = [a for a in argv if a != "--debug"]   # the command as given, for reports that regenerate it
     console = Console(stderr=False)
-    err = Console(stderr=True)
     handlers = {"compile": cmd_compile, "info": cmd_info, "solve": cmd_solve, "problem": cmd_problem,
                 "explain": cmd_explain, "calibrate": cmd_calibrate, "experiment": cmd_experiment}
     try:
         return handlers[args.command](args, console)
-    except (ModelError, BackendError) as exc:
-        err.print(f"[red]error:[/] {exc}")
-        return 2
+    except (Exception, KeyboardInterrupt) as exc:
+        if args.debug:
+            raise
+        code, line = error_line(exc)
+        console.file.flush()
+        print(f"qbdsl: error: {line}", file=sys.stderr, flush=True)
+        return code
 
 
 if __name__ == "__main__":  # pragma: no cover

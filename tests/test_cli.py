@@ -96,12 +96,12 @@ def test_problem_list_build_write_and_solve(tmp_path, capsys):
     assert main(["problem", "LIST"]) == 0
     out = capsys.readouterr().out
     assert "routing.min-mlu" in out and "network-design.qoblib" in out
-    assert main(["problem", "routing.min-mlu", "--data", "Abilene", "--target", "milp", "-o",
+    assert main(["problem", "routing.min-mlu", "--data", "repetita:Abilene", "--target", "milp", "-o",
                  str(tmp_path / "ab.mps"), "--solve", "--backend", "ortools"]) == 0
     out = capsys.readouterr().out
     assert "objective 0.899999" in out
     assert qb.load(tmp_path / "ab.mps").var("flow").shape == (11, 28)
-    assert main(["problem", "routing.kpath", "--data", "Abilene", "--opt", "k=2", "--opt", "demands=5",
+    assert main(["problem", "routing.kpath", "--data", "repetita:Abilene", "--opt", "k=2", "--opt", "demands=5",
                  "--target", "qubo", "-o", str(tmp_path / "kp.qubo")]) == 0
     assert qb.load(tmp_path / "kp.qubo").n <= 10
     assert main(["problem", "routing.min-mlu", "--data", "Atlantis"]) == 2

@@ -4,6 +4,11 @@ Shipped instances (small files copied from their sources, see each folder's SOUR
 ``repetita(name)`` for Abilene, Nsfnet, Geant2001, Janetbackbone, Cernet;
 ``sndlib(name)`` for abilene, atlanta, geant, germany50, nobel-us, polska;
 ``qoblib_demands(n)`` for the QOBLIB network-design demand matrix.
+
+``network(spec)`` takes any of them by one string: ``repetita:NAME`` or ``sndlib:NAME``
+(prefix and name case-insensitive), a bare ``NAME`` when only one collection has it (Abilene
+is in both, and a bare ``abilene`` is an error that lists both qualified names), or a
+generated ``waxman:N`` / ``grid:RxC``.
 """
 from __future__ import annotations
 
@@ -21,9 +26,13 @@ HERE = Path(__file__).resolve().parent
 REPETITA = ("Abilene", "Nsfnet", "Geant2001", "Janetbackbone", "Cernet")
 SNDLIB = ("abilene", "atlanta", "geant", "germany50", "nobel-us", "polska")
 
+COLLECTIONS = {"repetita": REPETITA, "sndlib": SNDLIB}
+TITLES = {"repetita": "REPETITA", "sndlib": "SNDlib"}
+GENERATORS = ("waxman", "grid")
+
 __all__ = ["Network", "load_repetita", "load_sndlib", "load_qoblib_demands", "repetita", "sndlib",
-           "qoblib_demands", "repetita_optimal_mlu", "waxman", "grid", "random_geometric",
-           "REPETITA", "SNDLIB"]
+           "qoblib_demands", "repetita_optimal_mlu", "waxman", "grid", "random_geometric", "network",
+           "network_forms", "REPETITA", "SNDLIB", "COLLECTIONS", "TITLES", "GENERATORS"]
 
 
 def _lines(path: Path):
@@ -239,3 +248,74 @@ def sndlib(name: str) -> Network:
     if name.lower() not in SNDLIB:
         raise ModelError(f"no shipped SNDlib network {name!r}; shipped: {', '.join(SNDLIB)}")
     return load_sndlib(HERE / "sndlib" / f"{name.lower()}.txt", name.lower())
+
+
+def network_forms(collections: tuple[str, ...] = tuple(COLLECTIONS), generators: bool = True) -> str:
+    """The ``network`` specs accepted for these collections, as one line of help text."""
+    forms = [f"{c}:NAME ({', '.join(COLLECTIONS[c])})" for c in collections]
+    if len(collections) > 1:
+        forms.append("a bare NAME that only one of them has")
+    else:
+        forms.append("or the bare NAME")
+    if generators:
+        forms += ["waxman:N (N >= 2)", "grid:RxC (R, C >= 1)"]
+    return ", ".join(forms)
+
+
+def _generated(kind: str, arg: str, spec: str) -> Network:
+    """``waxman:N`` or ``grid:RxC``, checked."""
+    if kind == "waxman":
+        if not re.fullmatch(r"\d+", arg) or int(arg) < 2:
+            raise ModelError(f"bad network {spec!r}: waxman:N takes a whole number N >= 2, e.g. waxman:20")
+        return waxman(int(arg))
+    m = re.fullmatch(r"(\d+)[xX](\d+)", arg)
+    if not m or min(int(m[1]), int(m[2])) < 1 or int(m[1]) * int(m[2]) < 2:
+        raise ModelError(f"bad network {spec!r}: grid:RxC takes whole numbers R, C >= 1 with at least 2 nodes, "
+                         "e.g. grid:3x4")
+    return grid(int(m[1]), int(m[2]))
+
+
+def network(spec: str, collections: tuple[str, ...] = tuple(COLLECTIONS), generators: bool = True) -> Network:
+    """A shipped or generated network by one string.
+
+    Parameters
+    ----------
+    spec
+        ``repetita:NAME`` or ``sndlib:NAME`` (prefix and name case-insensitive); a bare ``NAME``,
+        looked up in ``collections``; ``waxman:N`` or ``grid:RxC``.
+    collections
+        The collections this caller takes (``"repetita"``, ``"sndlib"``), e.g. only SNDlib for
+        a problem that needs link modules. A bare name is resolved among these alone.
+    generators
+        Whether generated networks (no link modules) are accepted.
+
+    Raises
+    ------
+    ModelError
+        An unknown or malformed spec, a collection or generator not accepted here, or a
+        bare name that two accepted collections share (the message lists both qualified names).
+    """
+    prefix, sep, arg = spec.strip().partition(":")
+    kind = prefix.lower()
+    forms = network_forms(collections, generators)
+    if sep and kind in GENERATORS:
+        if not generators:
+            raise ModelError(f"{spec!r} is a generated network; here give {forms}")
+        return _generated(kind, arg.strip(), spec)
+    if sep and kind in COLLECTIONS:
+        if kind not in collections:
+            raise ModelError(f"{spec!r} is a {TITLES[kind]} network; here give {forms}")
+        return _LOADERS[kind](arg.strip())
+    if sep:
+        raise ModelError(f"unknown network {spec!r}; give {forms}")
+    hits = [f"{c}:{name}" for c in collections for name in COLLECTIONS[c] if name.lower() == kind]
+    if len(hits) > 1:
+        where = " and ".join(TITLES[h.partition(":")[0]] for h in hits)
+        raise ModelError(f"network {spec!r} is in both {where}: say {' or '.join(hits)}")
+    if not hits:
+        raise ModelError(f"unknown network {spec!r}; give {forms}")
+    kind, _, name = hits[0].partition(":")
+    return _LOADERS[kind](name)
+
+
+_LOADERS = {"repetita": repetita, "sndlib": sndlib}

@@ -35,10 +35,14 @@ def load(path, name: str | None = None):
     """Read a file: ``.qubo``/``.npz``/``.bqm`` give a QuboIR; ``.lp``/``.mps`` give a Model.
 
     ``.gz``, ``.xz`` and ``.bz2`` compressed files are read transparently.
+
+    Raises
+    ------
+    FileFormatError
+        A missing file, a folder, a corrupt compressed file, an unknown format, or a
+        malformed file (with the line, where the format has lines).
     """
     p = Path(path)
-    if not p.exists():
-        raise FileFormatError("no such file", str(path))
     fmt_, _ = split_compression(p)
     data = read_bytes(p)
     if fmt_ not in QUBO_FORMATS + MILP_FORMATS:

@@ -37,16 +37,68 @@ def bqm_to_bytes(ir) -> bytes:
         return f.read()
 
 
-def bqm_from_bytes(data: bytes, path: str = "<bqm>"):
+def _check_bqm_layout(data: bytes) -> None:
+    """Check a BQM file's sizes and indices before dimod reads it.
+
+    dimod trusts the file: a corrupt neighbour index makes its C++ core allocate without bound
+    or crash the process, so the arrays are checked here first, from views of ``data``
+    (nothing sized by the header is allocated). The layout follows dimod's ``to_file``
+    (versions 1 and 2): header, offset, one ``(neighbourhood start, bias)`` per variable, then
+    ``2 * num_interactions`` ``(neighbour, bias)`` records ordered by variable.
+    """
     import io
+
+    from dimod.serialization.fileview import read_header
+
+    f = io.BytesIO(data)
+    info = read_header(f, b"DIMODBQM")
+    if info.version >= (3, 0):
+        raise ValueError(f"format version {info.version} is newer than this reader")
+    nv, ni = (int(x) for x in info.data["shape"])
+    dtype, itype, ntype = (np.dtype(info.data[k]) for k in ("dtype", "itype", "ntype"))
+    if nv < 0 or ni < 0 or itype.kind not in "iu" or ntype.kind not in "iu" or dtype.kind != "f":
+        raise ValueError(f"bad shape {info.data['shape']} or types {dtype}, {itype}, {ntype}")
+    lin = np.dtype([("nidx", ntype), ("bias", dtype)])
+    quad = np.dtype([("outvar", itype), ("bias", dtype)])
+    start = f.tell() + dtype.itemsize
+    need = start + nv * lin.itemsize + 2 * ni * quad.itemsize
+    if len(data) < need:
+        raise ValueError(f"file ends at byte {len(data)}, its header announces {need} bytes")
+    if not nv:
+        return
+    nidx = np.frombuffer(data, lin, nv, start)["nidx"].astype(np.int64)
+    ends = np.append(nidx[1:], 2 * ni)
+    if nidx[0] != 0 or np.any(ends < nidx):
+        raise ValueError("neighbourhood starts are not increasing from 0")
+    out = np.frombuffer(data, quad, 2 * ni, start + nv * lin.itemsize)["outvar"].astype(np.int64)
+    owner = np.repeat(np.arange(nv), ends - nidx)
+    if np.any(out < 0) or np.any(out >= nv) or np.any(out == owner):
+        raise ValueError("a neighbour index is out of range or a variable's own")
+    if np.any((np.diff(out) <= 0) & (owner[1:] == owner[:-1])):
+        raise ValueError("neighbours are not sorted")
+
+
+def bqm_from_bytes(data: bytes, path: str = "<bqm>"):
+    """A bare QuboIR from the bytes of a dimod BQM file.
+
+    Raises
+    ------
+    FileFormatError
+        Bytes that dimod cannot read, or that are corrupt (truncated arrays, indices out
+        of range), named after ``path``.
+    """
+    import io
+    import struct
 
     import dimod
 
     try:
-        bqm = dimod.BinaryQuadraticModel.from_file(io.BytesIO(data))
-    except Exception as exc:
-        raise FileFormatError(f"not a dimod BQM file ({exc})", path) from None
-    return bqm_to_qubo(bqm)
+        _check_bqm_layout(data)
+        return bqm_to_qubo(dimod.BinaryQuadraticModel.from_file(io.BytesIO(data)))
+    except FileFormatError:
+        raise
+    except (ValueError, TypeError, KeyError, IndexError, OSError, EOFError, struct.error) as exc:
+        raise FileFormatError(f"not a valid dimod BQM file ({type(exc).__name__}: {exc})", path) from None
 
 
 def from_dimod(obj):

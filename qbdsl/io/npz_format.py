@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import zipfile
+import zlib
 
 import numpy as np
 import scipy.sparse as sp
@@ -94,6 +95,14 @@ def to_npz_bytes(ir) -> bytes:
 
 
 def from_npz_bytes(data: bytes, path: str = "<npz>"):
+    """The QuboIR saved by :func:`to_npz_bytes`.
+
+    Raises
+    ------
+    FileFormatError
+        Not a zip, not a qbdsl QUBO IR, a newer format version, a missing array, or a
+        corrupt member, named after ``path``.
+    """
     from ..ir.qubo import QuboIR
     from ..passes.base import AffineMap
     from ..passes.encode import BitSources
@@ -125,3 +134,8 @@ def from_npz_bytes(data: bytes, path: str = "<npz>"):
         return QuboIR(_terms_from("objective", a, n), pens, weights, dm, src, sources, meta["objective_range"])
     except KeyError as exc:
         raise FileFormatError(f"qbdsl .npz file is missing array {exc}", path) from None
+    except FileFormatError:
+        raise
+    except (zipfile.BadZipFile, zlib.error, ValueError, TypeError, IndexError, OSError, EOFError,
+            NotImplementedError, RuntimeError, MemoryError) as exc:   # a corrupt member: zipfile, zlib, numpy
+        raise FileFormatError(f"corrupt qbdsl .npz file ({type(exc).__name__}: {exc})", path) from None

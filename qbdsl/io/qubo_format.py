@@ -7,6 +7,17 @@
     i i value        (nDiagonals lines: linear terms)
     i j value        (nElements lines, i < j: couplers)
 
+qbsolv's README (github.com/dwavesystems/qbsolv, "qbsolv QUBO Input File Format") names the
+header fields ``p qubo topology maxNodes nNodes nCouplers`` and says that "for an
+unconstrained problem, target will be "0" or "unconstrained""; other topology strings
+("chimera128", ...) are only foreseen "for future implementations". The reader takes both
+documented words and refuses any other topology by name.
+
+Counts in the header are checked before anything is allocated: they must be whole numbers
+>= 0, the diagonal and coupler counts must match the lines in the file, and the number of
+variables may not exceed what the file can name (two per data line) by more than
+:data:`MAX_UNUSED` variables that appear in no line.
+
 qbdsl adds optional ``c qbdsl offset VALUE`` and ``c qbdsl label I NAME`` comments so
 a round trip keeps the constant and the variable names; other tools skip them.
 """
@@ -14,12 +25,21 @@ from __future__ import annotations
 
 import numpy as np
 
+import re
+
 from ..errors import FileFormatError
 from ..ir.terms import QuboTerms
 from .atomic import fmt
 
+TOPOLOGIES = ("0", "unconstrained")   # the unconstrained topologies qbsolv's README documents
+MAX_UNUSED = 1 << 20                  # variables a header may announce beyond those its lines name
+MAX_VARIABLES = (1 << 31) - 1         # int32 indices, as qbsolv and dimod files use
+HEADER = "expected 'p qubo topology maxDiagonals nDiagonals nElements'"
+_COUNT = re.compile(r"[+-]?\d+")
+
 
 def write_qubo(ir, labels: bool = True) -> str:
+    """qbsolv text for a QuboIR (``topology`` 0), with offset and label comments if ``labels``."""
     t = ir.terms
     diag = np.flatnonzero(t.h)
     lines = [f"c qbdsl QUBO: {ir.n} binaries, {len(t.v)} couplers", f"c qbdsl offset {fmt(t.offset)}"]
@@ -31,12 +51,51 @@ def write_qubo(ir, labels: bool = True) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _header(f: list[str], path: str, ln: int) -> tuple[int, int, int]:
+    """(maxDiagonals, nDiagonals, nElements) from the fields of a ``p qubo`` line, checked."""
+    if len(f) != 6 or f[1] != "qubo":
+        raise FileFormatError(HEADER, path, ln)
+    if f[2].lower() not in TOPOLOGIES:
+        raise FileFormatError(f"topology {f[2]!r} is not supported: qbsolv's format documents '0' or "
+                              "'unconstrained' for an unconstrained QUBO", path, ln)
+    counts = []
+    for name, v in zip(("maxDiagonals", "nDiagonals", "nElements"), f[3:]):
+        if not _COUNT.fullmatch(v):
+            raise FileFormatError(f"{HEADER}: {name} must be a whole number, got {v!r}", path, ln)
+        if int(v) < 0:
+            raise FileFormatError(f"{name} must be >= 0, got {v}", path, ln)
+        counts.append(int(v))
+    n, n_diag, n_el = counts
+    if n > MAX_VARIABLES:
+        raise FileFormatError(f"maxDiagonals {n} exceeds the {MAX_VARIABLES} variables a QUBO file can index",
+                              path, ln)
+    if n_diag > n:
+        raise FileFormatError(f"nDiagonals {n_diag} exceeds maxDiagonals {n}", path, ln)
+    if n_el > n * (n - 1) // 2:
+        raise FileFormatError(f"nElements {n_el} exceeds the {n * (n - 1) // 2} pairs of {n} variables", path, ln)
+    return n, n_diag, n_el
+
+
 def read_qubo(text: str, path: str = "<qubo>"):
-    """Parse qbsolv text into a bare :class:`~qbdsl.ir.qubo.QuboIR` (array ``x``)."""
+    """Parse qbsolv text into a bare :class:`~qbdsl.ir.qubo.QuboIR` (array ``x``).
+
+    Parameters
+    ----------
+    text
+        The file's contents.
+    path
+        The file name used in error messages.
+
+    Raises
+    ------
+    FileFormatError
+        A malformed or inconsistent file, located as ``path:line``; a header is refused
+        before anything sized by it is allocated.
+    """
     from ..ir.qubo import QuboIR
 
     offset = 0.0
-    labels: dict[int, str] = {}
+    labels: dict[int, tuple[str, int]] = {}   # index -> (name, line)
     header = None
     data_lines: list[tuple[int, str]] = []
     for ln, raw in enumerate(text.splitlines(), start=1):
@@ -54,15 +113,12 @@ def read_qubo(text: str, path: str = "<qubo>"):
                 k, _, name = f[3].partition(" ")
                 if not k.isdigit() or not name:
                     raise FileFormatError("bad label line", path, ln)
-                labels[int(k)] = name
+                labels[int(k)] = (name, ln)
             continue
         if s.startswith("p"):
-            f = s.split()
             if header is not None:
                 raise FileFormatError("a second 'p' line", path, ln)
-            if len(f) != 6 or f[1] != "qubo" or not all(x.lstrip("-").isdigit() for x in f[2:]):
-                raise FileFormatError("expected 'p qubo topology maxDiagonals nDiagonals nElements'", path, ln)
-            header = (ln, int(f[3]), int(f[4]), int(f[5]))
+            header = (ln, *_header(s.split(), path, ln))
             continue
         if header is None:
             raise FileFormatError("data before the 'p qubo' line", path, ln)
@@ -74,6 +130,13 @@ def read_qubo(text: str, path: str = "<qubo>"):
         where = data_lines[-1][0] if data_lines else header[0]
         raise FileFormatError(
             f"header announces {n_diag} diagonal and {n_el} coupler lines, found {len(data_lines)}", path, where)
+    if n > 2 * len(data_lines) + MAX_UNUSED:
+        raise FileFormatError(
+            f"header announces {n} variables, but its {len(data_lines)} data lines name at most "
+            f"{2 * len(data_lines)} (qbdsl allows {MAX_UNUSED} more that appear in no line)", path, header[0])
+    for k, (_, ln) in labels.items():
+        if k >= n:
+            raise FileFormatError(f"label for variable {k}, but the header announces {n} variables", path, ln)
     ii = np.empty(len(data_lines), np.int64)
     jj = np.empty(len(data_lines), np.int64)
     vv = np.empty(len(data_lines))
@@ -96,5 +159,5 @@ def read_qubo(text: str, path: str = "<qubo>"):
     h = np.zeros(n)
     np.add.at(h, ii[:n_diag], vv[:n_diag])
     terms = QuboTerms.from_coo(n, h, ii[n_diag:], jj[n_diag:], vv[n_diag:], offset)
-    names = [labels.get(k, f"x({k})") for k in range(n)] if labels else None
+    names = [labels[k][0] if k in labels else f"x({k})" for k in range(n)] if labels else None
     return QuboIR.from_terms(terms, names)
