@@ -188,7 +188,8 @@ class AnnealBackend:
             run(ask, sweeps, interrupt)
             got = best.reads - before
             done += got
-            per_sweep = max(per_sweep if longest[0] == 0 else 0.0, (time.perf_counter() - start) / got / sweeps)
+            # what the reads took (the set-up estimate may exceed the real set-up: never below half the estimate)
+            per_sweep = max((time.perf_counter() - start) / got / sweeps, 0.5 * per_sweep, 1e-12)
             info["options"]["num_sweeps"] = sweeps
             if got < ask:               # interrupted near the deadline
                 break

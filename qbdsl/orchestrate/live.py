@@ -254,7 +254,7 @@ def demo_jobs() -> list[LiveJob]:
     from ..problems.catalog import build
 
     return [LiveJob("ran.sum-rate 6 links", build("ran.sum-rate", "6"), 0.0, 10.0),
-            LiveJob("min-mlu Abilene", build("routing.min-mlu", "Abilene"), 0.05, 10.0),
-            LiveJob("kpath Abilene", build("routing.kpath", "Abilene", {"k": "2", "demands": "6"}), 0.1, 10.0),
+            LiveJob("min-mlu Abilene", build("routing.min-mlu", "repetita:Abilene"), 0.05, 10.0),
+            LiveJob("kpath Abilene", build("routing.kpath", "repetita:Abilene", {"k": "2", "demands": "6"}), 0.1, 10.0),
             LiveJob("ran.min-power 4 links", build("ran.min-power", "4"), 0.2, 10.0),
-            LiveJob("min-mlu Abilene (1 ms)", build("routing.min-mlu", "Abilene"), 0.3, 1e-3)]
+            LiveJob("min-mlu Abilene (1 ms)", build("routing.min-mlu", "repetita:Abilene"), 0.3, 1e-3)]
