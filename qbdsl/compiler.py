@@ -31,7 +31,11 @@ def compile(model, target: str = "qubo", *, encoding="binary", penalty="auto",
         ``"domain-wall"``, or a dict ``{var_name: encoding, "default": ...}``.
     penalty : "auto", float or dict
         Penalty weights; ``"auto"`` gives the provable weight (see
-        :mod:`qbdsl.passes.weights`); a dict overrides per constraint name.
+        :mod:`qbdsl.passes.weights`); a dict overrides per constraint name. Weights that
+        leave energies too large for float64 to tell distinct objective values apart are
+        refused with an :class:`~qbdsl.UnsupportedTermError` (a ``ModelError``;
+        :meth:`QuboIR.numeric_range`). A weight multiplies the block's penalty as
+        penalized: rows rescaled to coprime integers (:mod:`qbdsl.passes.penalize`).
     inequality : {"slack", "unbalanced"}
         How inequalities become penalties.
     unbalanced : (l1, l2)

@@ -142,7 +142,8 @@ def test_fractional_rows_use_their_resolution_and_irrational_rows_are_refused():
     m.add((np.array([0.5, 0.25, 1.0]) * x).sum() <= 1.0, name="cap")
     m.maximize(x.sum())
     q = qb.compile(m, "qubo")
-    assert q.penalties["cap"].p_min == pytest.approx(1e-4)   # sigma = 100
+    # sigma = 100, gcd 25: penalized as 2 x0 + x1 + 4 x2 + s <= 4, s in 0..4 (3 slack bits)
+    assert q.penalties["cap"].p_min == 1.0 and q.n == 3 + 3
     assert qb.solve(q, backend="exact").objective == brute_force(m).objective == 2
     m2 = qb.Model("irr")
     y = m2.binary("y", 2)

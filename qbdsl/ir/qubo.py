@@ -1,15 +1,51 @@
 """QuboIR: an objective block plus one weighted penalty block per constraint."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
 
-from ..errors import ModelError
+from ..errors import ModelError, UnsupportedTermError
 from ..solution import Solution
 from .problem import BINARY, Problem, VarArray, VarLayout
 from .poly import Poly
-from .terms import PenaltyBlock, QuboTerms, combine
+from .terms import EnergyError, PenaltyBlock, QuboTerms, combine, energy_error_bound, gamma
+
+
+@dataclass(frozen=True)
+class NumericRange:
+    """What float64 can tell apart in a QuboIR's energies (:meth:`QuboIR.numeric_range`).
+
+    ``error`` bounds ``|fl(E(y)) - E(y)|`` for every sample
+    (:func:`qbdsl.ir.terms.energy_error_bound`: 0 when every energy is computed exactly,
+    else ``gamma_T M``), so two energies more than ``2 * error.bound`` apart keep their
+    order; ``resolution`` is the smallest gap between distinct objective values
+    (:attr:`qbdsl.ir.terms.QuboTerms.resolution`).
+    """
+
+    error: EnergyError
+    resolution: float           # delta (inf for a constant objective)
+    resolution_proven: bool
+    objective_magnitude: float  # the objective's own share of M
+    dominant: str | None        # penalty block with the largest weight * magnitude
+
+    @property
+    def magnitude(self) -> float:
+        return self.error.magnitude
+
+    @property
+    def ok(self) -> bool:
+        """Distinct objective values keep their order in float64: ``2 error < delta``."""
+        return 2.0 * self.error.bound < self.resolution
+
+    @property
+    def margin_bits(self) -> float:
+        """``log2(delta / (2 gamma_T M))``: headroom of the worst-case bound, in bits
+        (negative: only exact arithmetic, if any, keeps distinct values apart)."""
+        if not np.isfinite(self.resolution) or self.error.worst_case == 0:
+            return np.inf
+        return float(np.log2(self.resolution / (2.0 * self.error.worst_case)))
 
 
 class QuboIR:
@@ -30,6 +66,8 @@ class QuboIR:
         self.sources = sources
         self.objective_range = objective.abs_range() if objective_range is None else objective_range
         self.n = objective.n
+        if any(w > 0 for w in self.weights.values()):
+            self._check_numeric_range()
 
     # ------------------------------------------------------------ assembled QUBO
     @cached_property
@@ -102,7 +140,15 @@ class QuboIR:
 
     # ------------------------------------------------------------ penalties
     def with_penalties(self, weights: dict | None = None, **kw) -> "QuboIR":
-        """A copy with some penalty weights changed (``q.with_penalties(cpu=50.0)``)."""
+        """A copy with some penalty weights changed (``q.with_penalties(cpu=50.0)``).
+
+        Raises :class:`~qbdsl.UnsupportedTermError` (a ``ModelError``), like ``qb.compile``
+        does, when the new weights make energies too large for float64 to tell distinct
+        objective values apart (:meth:`numeric_range`): such a QUBO's ground state need
+        not be the optimum.
+        A weight too small to carry the guarantee is accepted (``penalty_report``
+        says ``guaranteed: False``).
+        """
         new = dict(weights or {})
         new.update(kw)
         unknown = set(new) - set(self.weights)
@@ -116,15 +162,53 @@ class QuboIR:
         return QuboIR(self.objective_terms, list(self.penalties.values()), w, self.decode_map,
                       self.source, self.sources, self.objective_range)
 
+    @cached_property
+    def numeric_range(self) -> NumericRange:
+        """Energy magnitude, its float64 error bound and the objective's resolution."""
+        parts = [(1.0, self.objective_terms)] + [(self.weights[k], p.terms) for k, p in self.penalties.items()]
+        delta, proven = self.objective_terms.resolution
+        share = {k: self.weights[k] * p.terms.magnitude for k, p in self.penalties.items()}
+        dominant = max(share, key=share.get) if share else None
+        return NumericRange(energy_error_bound(parts), delta, proven, self.objective_terms.magnitude, dominant)
+
+    def _check_numeric_range(self) -> None:
+        r = self.numeric_range
+        if r.ok:
+            return
+        e = r.error
+        name = r.dominant
+        own = self.penalties[name].terms.magnitude
+        alone = 2.0 * gamma(e.summands) * r.objective_magnitude >= r.resolution
+        note = f" (the objective alone reaches {r.objective_magnitude:.3g})" if alone else ""
+        kind = "" if r.resolution_proven else " (a thousandth of their range: the data has no decimal scale)"
+        inexact = (f"more than the 2^{53 - e.grid:g} up to which they would be exact" if np.isfinite(e.grid)
+                   else "with coefficients that are not binary fractions")
+        # the QUBO target cannot take these weights, like a term it cannot take: qb.solve
+        # then moves on to its fallbacks (a MILP backend)
+        raise UnsupportedTermError(
+            f"penalty weight {self.weights[name]:.3g} for {name!r} times its coefficients "
+            f"(|offset| + sum|h| + sum|J| = {own:.3g}) gives energies up to {e.magnitude:.3g}{note}, "
+            f"{inexact}; float64 then "
+            f"resolves only {2.0 * e.worst_case:.3g} (2 gamma_T M, T = {e.summands}; Higham 2002, "
+            f"Lemma 3.1), but objective values differ by {r.resolution:.3g}{kind}: the QUBO's ground "
+            f"state may not be the optimum. Rescale the data (fewer decimals, a smaller range of "
+            f"coefficients), give {name!r} a smaller weight (it then loses its guarantee), or use "
+            "target='milp'"
+        )
+
     def penalty_report(self) -> list[dict]:
-        """Per block: weight, p_min, the objective range bound and whether weight*p_min > range."""
+        """Per block: weight, p_min, the objective range bound and whether the weight carries
+        the guarantee: proven p_min and ``weight * p_min - R`` larger than what float64
+        can blur (twice the energy error bound of :meth:`numeric_range`)."""
+        blur = 2.0 * self.numeric_range.error.bound
         out = []
         for name, p in self.penalties.items():
             w = self.weights[name]
             out.append({
                 "block": name, "kind": p.kind, "method": p.method, "rows": p.rows, "weight": w,
                 "p_min": p.p_min, "objective_range": self.objective_range, "proven": p.proven,
-                "guaranteed": bool(p.proven and w * p.p_min > self.objective_range),
+                "magnitude": w * p.terms.magnitude,
+                "guaranteed": bool(p.proven and w * p.p_min - self.objective_range > blur),
             })
         return out
 
@@ -132,9 +216,34 @@ class QuboIR:
         lines = [f"objective range bound R = sum|h| + sum|J| = {self.objective_range:g}",
                  f"{'block':<24}{'method':<12}{'rows':>6}{'weight':>14}{'p_min':>12}  guarantee"]
         for r in self.penalty_report():
-            g = "yes (w*p_min > R)" if r["guaranteed"] else ("no: unproven p_min" if not r["proven"] else "no: w*p_min <= R")
+            g = "yes (w*p_min > R)" if r["guaranteed"] else ("no: unproven p_min" if not r["proven"] else "no: w*p_min <= R + float64 error")
             lines.append(f"{r['block']:<24}{r['method']:<12}{r['rows']:>6}{r['weight']:>14.6g}{r['p_min']:>12.3g}  {g}")
-        return "\n".join(lines)
+        return "\n".join(lines + self._explain_range())
+
+    def _explain_range(self) -> list[str]:
+        r = self.numeric_range
+        e = r.error
+        c = np.abs(np.concatenate([self.terms.h, self.terms.v]))
+        c = c[c > 0]
+        if len(c):
+            dyn = (f"QUBO coefficients: largest |c| {c.max():.3g}, smallest nonzero |c| {c.min():.3g}, "
+                   f"dynamic range {c.max() / c.min():.3g}")
+        else:
+            dyn = "QUBO coefficients: none nonzero"
+        how = "proven: gcd / 10^k" if r.resolution_proven else "not proven: no decimal scale, R / 2^10 asked"
+        if e.exact:
+            exact = (f"float64 arithmetic: exact (coefficients on the grid 2^-{e.grid:g}, M <= 2^{53 - e.grid:g}; "
+                     f"{e.exact_headroom_bits:.1f} bits to spare)")
+        else:
+            exact = "float64 arithmetic: rounded (coefficients not on a binary grid with M 2^e <= 2^53)"
+        return [dyn,
+                f"energy magnitude bound M = |offset| + sum|h| + sum|J| (objective + weighted penalties) = {e.magnitude:.3g}",
+                exact,
+                f"worst-case float64 error of an energy <= gamma_T M = {e.worst_case:.3g} "
+                f"(T = {e.summands}; Higham 2002, Lemma 3.1, eq. (3.5))",
+                f"objective resolution delta = {r.resolution:.6g} ({how})",
+                f"float64 margin: log2(delta / (2 gamma_T M)) = {r.margin_bits:.1f} bits"
+                + (" (not needed: exact)" if e.exact and r.margin_bits < 0 else "")]
 
     # ------------------------------------------------------------ conversions
     def to_bqm(self):

@@ -1,16 +1,35 @@
 """Constraints to penalties (QUBO targets), and the objective sense.
 
-Equality rows ``A y = b`` become ``sum_r (A_r y - b_r)^2``.
+Equality rows ``A y = b`` become ``sum_r (A'_r y - b'_r)^2``.
 Inequality rows ``A y <= b`` become either
-- ``slack``: ``A_r y + s_r = b_r`` with ``s_r`` in ``[0, b_r - min A_r y]`` binary-encoded
-  at the row's resolution ``1/sigma_r``, then squared; or
-- ``unbalanced`` (Montanez-Barrera et al., 2022): ``l1 (A_r y - b_r) + l2 (A_r y - b_r)^2``,
-  no extra variables, no feasibility guarantee.
+- ``slack``: ``A'_r y + s_r = b'_r`` with the integer ``s_r`` in ``[0, b'_r - min A'_r y]``
+  binary-encoded, then squared; or
+- ``unbalanced`` (Montanez-Barrera et al., 2022): ``l1 (A_r y - b_r) + l2 (A_r y - b_r)^2``
+  on the rows as given, no extra variables, no feasibility guarantee.
 
-Row resolution: ``sigma_r`` is the smallest power of ten (up to 1e6) that makes every
-coefficient and the right-hand side of row r integral. Then a violated row has
-``|A_r y + s_r - b_r| >= 1/sigma_r``, so its penalty is at least ``p_min = 1/sigma_r^2``:
-that is the bound ``penalty="auto"`` uses (see :mod:`qbdsl.passes.weights`).
+Rescaling (:func:`integral_rows`): ``sigma_r`` is the smallest power of ten (up to 1e6)
+that makes every coefficient of row r integral, ``g_r`` the gcd of those integers, and the
+row penalized is ``A'_r = A_r sigma_r / g_r`` (coprime integers). For integer ``y`` the
+left-hand side ``A_r y`` is a multiple of ``g_r / sigma_r``, so
+- an equality holds only if ``b'_r = b_r sigma_r / g_r`` is an integer; otherwise it
+  can never hold and compiling says so;
+- an inequality ``A'_r y <= b'_r`` holds exactly when ``A'_r y <= floor(b'_r)``, so the
+  right-hand side becomes ``floor(b'_r)`` and the slack counts whole units: every feasible
+  point has an exact slack, and nothing finer than one unit needs encoding.
+
+Then a violated row misses by a nonzero integer, ``|A'_r y + s_r - b'_r| >= 1``, so its
+penalty is at least ``p_min = 1``: the bound ``penalty="auto"`` uses (see
+:mod:`qbdsl.passes.weights`). It is the largest bound the row's arithmetic proves (a
+larger one would need the smallest nonzero ``|A'_r y - b'_r|`` over binary points, a
+subset-sum problem, so it is not sought). Dividing by the gcd matters:
+``0.123457 y0 + 0.123457 y1 == 0.123457`` is penalized as ``(y0 + y1 - 1)^2`` with
+``p_min = 1``, not with ``p_min = 1e-12`` at scale 1e6, which would need a weight 1e12
+times larger. The squared penalty of integer rows is computed exactly while its partial
+sums stay below ``2^53`` (:func:`_check_exact`); larger rows are refused.
+
+Rows with no integral scale (e.g. ``pi``) keep their coefficients: an equality block then
+gets an estimated ``p_min`` (not a proof); a slack inequality cannot match them exactly
+and is refused.
 """
 from __future__ import annotations
 
@@ -20,30 +39,71 @@ import scipy.sparse as sp
 from .._ragged import ragged_arange
 from ..errors import ModelError, UnsupportedTermError
 from ..ir.problem import Problem
-from ..ir.terms import PenaltyBlock, QuboTerms
+from ..ir.terms import (EXACT_INT, INTEGRAL_TOL, MAX_SCALE_DIGITS, PenaltyBlock, QuboTerms,
+                        decimal_scale, segment_reduce)
 from .base import AffineMap, Pass, QuboState
 from .encode import _binary_layout, bounded_binary_weights
 
-MAX_SCALE_DIGITS = 6
 UNBALANCED_DEFAULT = (0.96, 0.0371)  # (l1, l2) from Montanez-Barrera et al., 2022
 
 
-def row_scale(A: sp.csr_matrix, b: np.ndarray) -> np.ndarray:
-    """Per row, the smallest 10^k (k <= 6) making the row integral; NaN if none does."""
-    rows = A.shape[0]
-    sigma = np.full(rows, np.nan)
-    row_of = np.repeat(np.arange(rows), np.diff(A.indptr))
-    for k in range(MAX_SCALE_DIGITS + 1):
-        s = 10.0 ** k
-        off_a = np.abs(A.data * s - np.rint(A.data * s)) > 1e-9 * np.maximum(1.0, np.abs(A.data * s))
-        bad = np.zeros(rows, bool)
-        np.logical_or.at(bad, row_of[off_a], True)
-        bad |= np.abs(b * s - np.rint(b * s)) > 1e-9 * np.maximum(1.0, np.abs(b * s))
-        newly = np.isnan(sigma) & ~bad
-        sigma[newly] = s
-        if not np.isnan(sigma).any():
-            break
-    return sigma
+def row_scale(A: sp.csr_matrix) -> np.ndarray:
+    """Per row, ``f = sigma / g`` making ``f * A_r`` coprime integers; NaN if no integral
+    scale ``sigma = 10^k`` (``k <= 6``) exists. An empty row gets 1."""
+    A = sp.csr_matrix(A)
+    sigma = decimal_scale(A.data, A.indptr)
+    ints = np.abs(np.rint(A.data * np.nan_to_num(np.repeat(sigma, np.diff(A.indptr))))).astype(np.int64)
+    g = segment_reduce(np.gcd, ints, A.indptr, 0)
+    return sigma / np.maximum(g, 1)
+
+
+def integral_rows(A: sp.csr_matrix, b: np.ndarray, sense: str):
+    """Rescale rows to coprime integers: ``(A', b', f)`` with ``A' = diag(f) A``.
+
+    ``sense`` is ``"=="`` (``b'`` rounded; :func:`off_grid` tells which rows cannot hold)
+    or ``"<="`` (``b' = floor(f b)``). Rows with no integral scale (``f`` NaN) are kept
+    as given (factor 1).
+    """
+    A = sp.csr_matrix(A)
+    f = row_scale(A)
+    ok = np.isfinite(f)
+    fs = np.where(ok, f, 1.0)
+    per_entry = np.repeat(fs, np.diff(A.indptr))
+    data = A.data * per_entry
+    data = np.where(np.repeat(ok, np.diff(A.indptr)), np.rint(data), data)
+    A2 = sp.csr_matrix((data, A.indices.copy(), A.indptr.copy()), shape=A.shape)
+    fb = b * fs
+    tol = INTEGRAL_TOL * np.maximum(1.0, np.abs(fb))
+    rounded = np.rint(fb) if sense == "==" else np.floor(fb + tol)
+    return A2, np.where(ok, rounded, fb), f
+
+
+def off_grid(b: np.ndarray, f: np.ndarray) -> np.ndarray:
+    """Integral rows whose scaled right-hand side ``f b`` is not an integer."""
+    fb = b * f
+    return np.isfinite(f) & (np.abs(fb - np.rint(fb)) > INTEGRAL_TOL * np.maximum(1.0, np.abs(fb)))
+
+
+def _check_exact(block, A: sp.csr_matrix, b: np.ndarray, rows_idx: np.ndarray) -> None:
+    """Refuse integer rows whose squared penalty float64 cannot compute exactly.
+
+    Every coefficient of ``sum_r (A_r y - b_r)^2`` (``A^T A``, ``A^T b``) is a sum of
+    products whose partial sums are bounded, for column i, by
+    ``2 sum_r |a_ri| s_r`` with ``s_r = sum_j |a_rj| + |b_r|``; below ``2^53`` all are
+    exact integers (Higham 2002, Sec. 2.1). The offset ``b . b`` shifts every energy
+    alike and need not be exact.
+    """
+    absA = abs(A)
+    s = np.asarray(absA.sum(axis=1)).ravel() + np.abs(b)
+    bound = 2.0 * np.asarray(absA.T @ s).ravel()
+    if len(bound) and bound.max() > EXACT_INT:
+        r = int(np.argmax(s))
+        raise ModelError(
+            f"constraint {_row_label(block, int(rows_idx[r]))} is too large to penalize exactly: "
+            f"after rescaling to coprime integers its squared penalty has coefficients up to "
+            f"{bound.max():.3g}, beyond 2^53 = {EXACT_INT:.3g} where float64 skips integers; "
+            "rescale the data or use target='milp'"
+        )
 
 
 class ToMinimize(Pass):
@@ -114,7 +174,7 @@ class InequalitiesToPenalties(Pass):
             active = hi > b + tol  # rows that some point violates; the rest are always true
             if not active.any():
                 continue
-            A, b, lo, hi = A[active], b[active], lo[active], hi[active]
+            A, b = A[active], b[active]
             rows_idx = np.flatnonzero(active)
             if self.method == "unbalanced":
                 l1, l2 = self.unbalanced
@@ -122,18 +182,20 @@ class InequalitiesToPenalties(Pass):
                 t = QuboTerms(t.n, l2 * t.h, t.i, t.j, l2 * t.v, l2 * t.offset)
                 new_pen.append(PenaltyBlock(block.name, "inequality", "unbalanced", len(b), t, 0.0, False))
                 continue
-            sigma = row_scale(A, b)
-            if np.isnan(sigma).any():
-                r = int(rows_idx[np.flatnonzero(np.isnan(sigma))[0]])
+            A, b, f = integral_rows(A, b, "<=")
+            if np.isnan(f).any():
+                r = int(rows_idx[np.flatnonzero(np.isnan(f))[0]])
                 raise ModelError(
                     f"constraint {_row_label(block, r)} has coefficients that are not multiples of "
                     f"1e-{MAX_SCALE_DIGITS}: a slack cannot match it exactly; round the data or use "
                     "inequality='unbalanced'"
                 )
-            span = np.floor((np.minimum(b - lo, hi - lo)) * sigma + 1e-6).astype(np.int64)
+            lo = np.asarray(A.minimum(0).sum(axis=1)).ravel()
+            hi = np.asarray(A.maximum(0).sum(axis=1)).ravel()
+            span = np.maximum(np.minimum(b - lo, hi - lo), 0).astype(np.int64)
             weights = {s: bounded_binary_weights(s) for s in np.unique(span).tolist()}
             counts = np.array([len(weights[s]) for s in span.tolist()], dtype=np.int64)
-            w = np.concatenate([weights[s] for s in span.tolist()]) / np.repeat(sigma, counts)
+            w = np.concatenate([weights[s] for s in span.tolist()]).astype(float)
             total = int(counts.sum())
             slack_cols.append((len(new_pen), n, counts, w))
             bidx = len(block_names)
@@ -141,7 +203,7 @@ class InequalitiesToPenalties(Pass):
             if sources is not None:
                 sources = sources.extend(np.full(total, 2, np.int8), np.full(total, bidx),
                                          np.repeat(rows_idx, counts), ragged_arange(counts))
-            new_pen.append((block, A, b, sigma))
+            new_pen.append((block, A, b, rows_idx))
             n += total
         # second sweep: now that the final variable count is known, build slack penalties
         out_pen = []
@@ -149,14 +211,14 @@ class InequalitiesToPenalties(Pass):
             if isinstance(item, PenaltyBlock):
                 out_pen.append(item)
                 continue
-            block, A, b, sigma = item
+            block, A, b, rows_idx = item
             _, first, counts, w = next(s for s in slack_cols if s[0] == k)
             rows = np.repeat(np.arange(len(b)), counts)
             S = sp.csr_matrix((w, (rows, first + np.arange(len(w)))), shape=(len(b), n))
             Afull = sp.csr_matrix((A.data, A.indices, A.indptr), shape=(A.shape[0], n)) + S
+            _check_exact(block, Afull, b, rows_idx)
             t = QuboTerms.squared_rows(Afull, b)
-            out_pen.append(PenaltyBlock(block.name, "inequality", "slack", len(b), t,
-                                        float(np.min(1.0 / sigma**2)), True))
+            out_pen.append(PenaltyBlock(block.name, "inequality", "slack", len(b), t, 1.0, True))
         if sources is not None:
             sources.block_names = block_names
         new_prob = Problem(prob.name, _binary_layout(n), prob.objective.with_n(n), prob.sense,
@@ -181,16 +243,36 @@ class EqualitiesToPenalties(Pass):
             if np.any(empty & (np.abs(b) > 1e-9)):
                 r = int(np.flatnonzero(empty & (np.abs(b) > 1e-9))[0])
                 raise ModelError(f"constraint {_row_label(block, r)} can never hold: 0 == {b[r]:g}")
-            sigma = row_scale(A, b)
-            proven = not np.isnan(sigma).any()
-            if proven:
-                p_min = float(np.min(1.0 / sigma**2))
-            else:  # no integral scale: estimate from the smallest coefficient
-                p_min = float(np.min(np.abs(A.data))) ** 2 * 1e-6 if A.nnz else 1.0
+            A, b, p_min, proven = _equality_rows(block, A, b)
             pens.append(PenaltyBlock(block.name, "equality", "squared", len(b),
                                      QuboTerms.squared_rows(A, b), p_min, proven))
         return QuboState(Problem(prob.name, prob.layout, prob.objective, prob.sense, []), pens,
                          state.sources), AffineMap.identity(n)
+
+
+def _equality_rows(block, A: sp.csr_matrix, b: np.ndarray):
+    """Rescaled rows and ``(p_min, proven)`` of an equality block.
+
+    Integral rows: ``p_min = 1`` (see the module docstring); a row whose right-hand side
+    is off its left-hand side's grid can never hold. Rows with no integral scale keep
+    their coefficients and the estimate ``p_min = min |a|^2 * 1e-6`` (not a proof).
+    """
+    A2, b2, f = integral_rows(A, b, "==")
+    bad = off_grid(b, f)
+    if bad.any():
+        r = int(np.flatnonzero(bad)[0])
+        raise ModelError(
+            f"constraint {_row_label(block, r)} can never hold: its left-hand side only takes "
+            f"multiples of {1.0 / f[r]:.6g}, and the right-hand side {b[r]:g} is not one"
+        )
+    ok = np.isfinite(f)
+    proven = bool(ok.all())
+    if proven:
+        _check_exact(block, A2, b2, np.arange(len(b2)))
+        return A2, b2, 1.0, True
+    loose = np.repeat(~ok, np.diff(A2.indptr))
+    estimate = float(np.min(np.abs(A2.data[loose]))) ** 2 * 1e-6 if loose.any() else 1.0
+    return A2, b2, min(estimate, 1.0), False
 
 
 def _widen(block, n):
