@@ -11,6 +11,7 @@ import time
 import numpy as np
 
 from qbdsl.errors import BackendError
+from qbdsl.ir.terms import gamma
 
 from .base import BackendOutput, Capabilities, validate_options
 from .budget import Budget
@@ -85,7 +86,9 @@ def search(h: np.ndarray, J: np.ndarray, offset: float = 0.0, max_variables: int
         return float(offset), np.zeros(0), 1, True
     k = min(n, LOW_BITS)
     best, best_idx, count = np.inf, -1, 0
-    tol = 1e-9 * max(1.0, float(np.abs(h).sum() + np.abs(J).sum()))
+    # energies within float64's error of the chunked matrix products count as ties: each is a
+    # sum of at most n + n^2 rounded terms (Higham 2002, Lemma 3.1: error <= gamma_T * sum |terms|)
+    tol = gamma(n + n * n) * float(np.abs(h).sum() + np.abs(J).sum())
     complete, slowest = True, 0.0
     t = time.perf_counter()
     for start, E in _energy_chunks(h, J):

@@ -117,3 +117,14 @@ def test_reusable_testing_asserts_catch_a_wrong_backend(monkeypatch):
     monkeypatch.setitem(registry._FACTORIES, "zeros", AllZeros)
     with pytest.raises(AssertionError, match="infeasible answer"):
         assert_solves_to_optimum(m, "zeros")
+
+
+def test_a_better_state_in_a_later_chunk_is_not_lost_in_the_tie_tolerance():
+    """23 binaries enumerate in several chunks; the optimum (the nine cheapest items) lies in a
+    later chunk than states 9 apart from it, on energies near 1e15 (weights ~1e8)."""
+    m = qb.Model("late-optimum")
+    y = m.binary("y", 23)
+    m.add(y.sum() == 9, name="nine")
+    m.minimize(((1e7 + np.arange(22, -1, -1)) * y).sum())
+    r = qb.solve(m, backend="exact")
+    assert r.status == "optimal" and r.objective == 9e7 + sum(range(9))

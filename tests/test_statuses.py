@@ -116,7 +116,9 @@ def small_milps(draw):
         rhs = float(rng.integers(-6, 7))
         sense = draw(st.sampled_from(["<=", ">=", "=="]))
         m.add({"<=": lhs <= rhs, ">=": lhs >= rhs, "==": lhs == rhs}[sense], name=f"r{k}")
-    obj = (rng.integers(-9, 10, n) * x).sum() + float(rng.integers(-5, 6)) * b
+    c = rng.integers(-9, 10, n)
+    c[0] = c[0] or 1                    # never an empty model
+    obj = (c * x).sum() + float(rng.integers(-5, 6)) * b
     m.maximize(obj) if draw(st.booleans()) else m.minimize(obj)
     return m
 
