@@ -102,8 +102,8 @@ def search(h: np.ndarray, J: np.ndarray, offset: float = 0.0, max_variables: int
             count += int(np.count_nonzero(E <= best + tol))
         now = time.perf_counter()
         slowest, t = max(slowest, now - t), now
-        if budget is not None and start + E.shape[1] < 1 << (n - k) and not budget.fits(2 * slowest):
-            complete = False      # the next chunk (computed lazily, as long as this one) would not fit
+        if budget is not None and start + E.shape[1] < 1 << (n - k) and not budget.fits(1.25 * slowest):
+            complete = False      # the next chunk (computed lazily, about as long as the slowest) would not fit
             break
     sample = ((best_idx >> np.arange(n)) & 1).astype(np.float64)
     return best + offset, sample, count, complete

@@ -70,19 +70,28 @@ def assert_objective_close(actual: float, expected: float, rtol: float = 1e-7, a
         raise AssertionError(f"objective {actual!r} != expected {expected!r}")
 
 
-def assert_solves_to_optimum(model, backend: str = "exact", **options) -> None:
-    """Assert that ``qb.solve(model, backend)`` returns a feasible point at the brute-force optimum."""
+def assert_solves_to_optimum(obj, backend: str = "exact", truth: BruteForce | None = None, **options):
+    """Assert that ``qb.solve(obj, backend)`` returns a feasible point at the brute-force optimum,
+    and that the point is one of the optima; return the result.
+
+    ``truth`` is the model's :func:`brute_force` when ``obj`` is not the model itself (e.g. its
+    compiled QUBO).
+    """
     from .solve import solve
 
-    truth = brute_force(model)
-    r = solve(model, backend=backend, **options)
+    truth = brute_force(obj) if truth is None else truth
+    r = solve(obj, backend=backend, **options)
     if truth.objective is None:
         if r.feasible:
             raise AssertionError(f"{backend}: returned a feasible point for an infeasible model")
-        return
+        return r
     if not r.feasible:
         raise AssertionError(f"{backend}: infeasible answer, violations {sorted(r.violations)}")
-    assert_objective_close(r.objective, truth.objective)
+    assert_objective_close(r.objective, truth.objective, rtol=1e-12)   # 1e7-scale objectives: off by 1 fails
+    x = np.concatenate([np.ravel(v) for v in r.values.values()])
+    if not np.any(np.all(np.isclose(truth.optima, x), axis=1)):
+        raise AssertionError(f"{backend}: {x} has the optimal objective but is not among the brute-force optima")
+    return r
 
 
 def assert_energies_match(qubo, samples: np.ndarray, energies: np.ndarray, atol: float = 1e-6) -> None:

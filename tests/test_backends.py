@@ -87,13 +87,9 @@ def test_ortools_statuses():
 
 
 def test_ortools_time_limit_returns_incumbent_or_says_none():
-    rng = np.random.default_rng(0)
-    n = 60
-    m = qb.Model("hard")
-    x = m.binary("x", n)
-    w = rng.integers(20, 100, (8, n))
-    m.add((w * x).sum(axis=1) <= w.sum(axis=1) // 3, name="cap")
-    m.maximize((rng.integers(1, 100, n) * x).sum())
+    from .test_time_limits import multi_knapsack
+
+    m = multi_knapsack()
     t = time.perf_counter()
     r = qb.solve(m, backend="ortools", time_limit=0.05, seed=0)
     assert time.perf_counter() - t < 5

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 import qbdsl as qb
 from qbdsl.ir.problem import Block, Problem
-from qbdsl.testing import brute_force
+from qbdsl.testing import assert_solves_to_optimum, brute_force
 
 from .strategies import small_models
 from .test_properties import ENCODINGS
@@ -231,13 +231,6 @@ def test_decimal_models_reach_the_brute_force_optimum(prob, encoding):
         assert "can never hold" in str(exc) and truth.objective is None
         return
     assume(q.n <= 22)
-    r = qb.solve(q, backend="exact")
-    if truth.objective is None:
-        assert not r.feasible
-        return
-    assert r.feasible, r.violations
-    assert r.objective == pytest.approx(truth.objective, abs=1e-7)
-    x = np.concatenate([np.ravel(r.values[a]) for a in r.values])
-    assert np.any(np.all(np.isclose(truth.optima, x), axis=1))
+    assert_solves_to_optimum(q, "exact", truth)
     assert all(row["guaranteed"] and row["p_min"] == 1.0 for row in q.penalty_report())
     assert q.numeric_range.ok
