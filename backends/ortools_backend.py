@@ -49,6 +49,26 @@ TRANSFER_SECONDS = {"HIGHS": 3e-6, "SCIP": 1.2e-6, "CP_SAT": 1.5e-6}
 TRANSFER_FIXED = 0.02
 PROVEN_GAP = 1e-9          # relative gap below which a bound proves the objective optimal
 
+SOLVER_RELATIVE_TOLERANCE = 1e-9   # SCIP's numerics/epsilon; HiGHS and CP-SAT compare objectives as finely
+
+
+def objective_resolution(ir) -> float | None:
+    """The smallest nonzero difference between two objective values of the MILP, when the
+    objective is an integer combination of integer variables after scaling by 10^k (k <= 6):
+    ``gcd / 10^k``; None otherwise (continuous variables in the objective, or real data).
+    """
+    c = np.asarray(ir.c, float)
+    used = c != 0
+    if not used.any() or not ir.integrality[used].all():
+        return None
+    for k in range(7):
+        v = c[used] * 10.0 ** k
+        ints = np.rint(v)
+        if np.all(np.abs(v - ints) <= 1e-9 * np.maximum(1.0, np.abs(v))) and np.abs(ints).max() <= 2.0 ** 53:
+            return float(np.gcd.reduce(np.abs(ints).astype(np.int64))) / 10.0 ** k
+    return None
+
+
 # (gap, seed, threads) formats and the separator, per solver's parameter syntax
 _PARAM_FORMAT = {
     "SCIP": ("limits/gap = {}", "randomization/randomseedshift = {}", "parallel/maxnthreads = {}", "\n"),
@@ -71,9 +91,44 @@ def _params(solver: str, gap, seed, threads, verbose: bool = False, presolve: bo
     return sep.join(parts)
 
 
+# HiGHS model statuses as its solution file spells them -> OR-Tools' SolveStatus names
+_HIGHS_STATUS = {"Optimal": "OPTIMAL", "Infeasible": "INFEASIBLE", "Unbounded": "UNBOUNDED",
+                 "Primal infeasible or unbounded": "INFEASIBLE", "Time limit reached": "NOT_SOLVED"}
+
+
+def _highs_solution_file(path: str, n: int) -> tuple[str, np.ndarray | None]:
+    """HiGHS's model status and primal point from its sparse solution file (style 4).
+
+    With a time limit, qbdsl asks HiGHS for this file because OR-Tools 9.15 drops HiGHS's
+    incumbent when HiGHS stops at its limit (status UNKNOWN, "Warning HiGHS run()", no
+    values). Asking for the file makes every run end that way in OR-Tools, so the file is
+    then the answer: "Model status" and its text, a "# Primal solution values" section
+    saying "Feasible" or "None", then "# Columns -K" and K lines "name value index".
+    """
+    try:
+        with open(path) as f:
+            lines = f.read().splitlines()
+        status = lines[lines.index("Model status") + 1].strip()
+        at = lines.index("# Primal solution values")
+        if lines[at + 1].strip() != "Feasible":
+            return status, None
+        k = next(i for i in range(at, len(lines)) if lines[i].startswith("# Columns"))
+        count = -int(lines[k].split()[2])
+        x = np.zeros(n)
+        for line in lines[k + 1: k + 1 + count]:
+            _, value, index = line.split()
+            x[int(index)] = float(value)
+        return status, x
+    except (OSError, ValueError, StopIteration, IndexError):
+        return "Unknown", None
+
+
 def _run(ir, solver: str, params: str, time_limit: float | None, verbose: bool,
          zero_objective: bool = False, relax: bool = False) -> dict:
     """Build the model and solve it once (runs in the child process)."""
+    import os
+    import tempfile
+
     from ortools.linear_solver.python import model_builder_helper as mbh
 
     t0 = time.perf_counter()
@@ -91,15 +146,33 @@ def _run(ir, solver: str, params: str, time_limit: float | None, verbose: bool,
         raise BackendError(f"ortools: solver {solver} is not available in this OR-Tools build")
     if time_limit is not None:
         s.set_time_limit_in_seconds(float(time_limit))
+    sol_file = None
+    if solver == "HIGHS" and time_limit is not None:   # the incumbent at the limit: see _highs_solution_file
+        fd, sol_file = tempfile.mkstemp(suffix=".sol", prefix="qbdsl-highs-")
+        os.close(fd)
+        params += f"\nwrite_solution_to_file=true\nsolution_file={sol_file}\nwrite_solution_style=4"
     s.set_solver_specific_parameters(params)
     s.enable_output(verbose)
     t1 = time.perf_counter()
-    s.solve(model)
-    has = s.has_solution()
-    return {"status": mbh.SolveStatus(s.status()).name, "message": s.status_string(),
-            "x": np.asarray(s.variable_values(), dtype=float) if has else None,
-            "objective": float(s.objective_value()) if has else None,
-            "bound": float(s.best_objective_bound()) if has else None,
+    try:
+        s.solve(model)
+        status, message = mbh.SolveStatus(s.status()).name, s.status_string()
+        x = np.asarray(s.variable_values(), dtype=float) if s.has_solution() else None
+        bound = float(s.best_objective_bound()) if x is not None else None
+        if x is None and sol_file is not None and status in ("UNKNOWN_STATUS", "NOT_SOLVED"):
+            highs, x = _highs_solution_file(sol_file, ir.num_variables)
+            status = _HIGHS_STATUS.get(highs, "UNKNOWN_STATUS")
+            if status == "NOT_SOLVED" and x is not None:
+                status = "FEASIBLE"
+            message = f"HiGHS: {highs}" + (" (may actually be unbounded)" if "unbounded" in highs else "")
+            bound = float(ir.c @ x + ir.offset) if status == "OPTIMAL" and x is not None else None
+    finally:
+        if sol_file is not None:
+            os.unlink(sol_file)
+    objective = None
+    if x is not None:
+        objective = 0.0 if zero_objective else float(ir.c @ x + ir.offset)
+    return {"status": status, "message": message, "x": x, "objective": objective, "bound": bound,
             "build_seconds": t1 - t0, "solve_seconds": time.perf_counter() - t1, "wall_time": s.wall_time()}
 
 
@@ -164,12 +237,22 @@ class OrtoolsBackend:
             # mip_rel_gap (300 065 "bounding" a knapsack whose optimum is 300 092): only the
             # allowed gap itself is known
             bound = measured = None
+        delta = objective_resolution(ir)
+        if code == "OPTIMAL" and obj is not None and delta is not None and \
+                SOLVER_RELATIVE_TOLERANCE * max(1.0, abs(obj)) >= delta / 2:
+            # objective values 1 apart near 4e15: the solver's tolerances cannot tell them apart
+            # (SCIP called -4000000000000029 optimal where -4000000000000142 was feasible)
+            info["numerics"] = (f"objective {obj:.6g}: a relative tolerance of {SOLVER_RELATIVE_TOLERANCE:g} "
+                                f"exceeds half the objective's resolution {delta:g}; optimality not proven")
+            code, bound, measured = "FEASIBLE_UNPROVEN", None, None
         if code == "OPTIMAL":
             if gap == 0 or (measured is not None and measured <= PROVEN_GAP):
                 status, bound, measured = "optimal", obj, 0.0
             else:   # within the gap the user allowed, not proven optimal
                 status = "feasible"
                 info["gap_allowed"] = gap
+        elif code == "FEASIBLE_UNPROVEN":
+            status = "feasible"
         elif code == "FEASIBLE" or (code in ("NOT_SOLVED", "UNKNOWN_STATUS", "CANCELLED_BY_USER", "KILLED")
                                     and budget.limited):
             # with a time limit, a solver that stops unproven stopped at the limit

@@ -185,6 +185,7 @@ class QaoaBackend:
 
     name = "qaoa"
     capabilities = Capabilities(accepts=("qubo",), max_variables=None, exact=False, time_limit=True)
+    options = OPTIONS
 
     def check(self, ir, max_memory: int | None = None) -> None:
         limit = max_qubits(max_memory)

@@ -2,8 +2,11 @@
 from __future__ import annotations
 
 import math
+import numbers
 import time
 from typing import Callable
+
+import numpy as np
 
 from .errors import BackendError, ModelError, OptionError, TimeLimitError, UnsupportedTermError
 from .ir.milp import MilpIR
@@ -11,17 +14,19 @@ from .ir.qubo import QuboIR
 from .result import Result
 
 COMPILE_KEYS = ("encoding", "penalty", "inequality", "unbalanced")
-# QUBO -> MILP linearization, seconds per coupler (1.2-2.8 us measured at 12 k-1.35 M couplers)
-LINEARIZE_SECONDS_PER_COUPLER = 3e-6
+# QUBO -> MILP linearization, seconds per product (1.2-2.8 us measured at 12 k-1.35 M couplers)
+LINEARIZE_SECONDS_PER_PRODUCT = 3e-6
 
 
-def _as_input(obj):
-    """Turn files, dimod and qiskit objects into a Model or an IR."""
+def _as_input(obj, budget):
+    """Turn files, dimod and qiskit objects into a Model or an IR; a file only when reading
+    it is predicted to fit in the time limit."""
     import os
 
     if isinstance(obj, (str, os.PathLike)):
-        from .io import load
+        from .io import load, read_seconds
 
+        budget.require(read_seconds(obj), f"reading {os.fspath(obj)}", "raise time_limit", who="solve")
         return load(obj)
     mod = type(obj).__module__
     if mod.startswith("dimod"):
@@ -33,6 +38,23 @@ def _as_input(obj):
 
         return from_qp(obj)
     return obj
+
+
+def _check_limit(time_limit) -> float | None:
+    if time_limit is None:
+        return None
+    if isinstance(time_limit, (bool, np.bool_)) or not isinstance(time_limit, numbers.Real) \
+            or not math.isfinite(time_limit) or time_limit <= 0:
+        raise OptionError(f"time_limit must be a positive, finite number of seconds, got {time_limit!r}")
+    return float(time_limit)
+
+
+def _check_seed(seed) -> int | None:
+    if seed is None:
+        return None
+    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, numbers.Integral) or not 0 <= seed < 2**32:
+        raise OptionError(f"seed must be an integer in [0, 2^32 - 1], got {seed!r}")
+    return int(seed)
 
 
 def solve(obj, backend: str = "auto", *, time_limit: float | None = None, seed: int | None = None,
@@ -79,9 +101,7 @@ def solve(obj, backend: str = "auto", *, time_limit: float | None = None, seed: 
     BackendError
         When every backend of the chain failed (the message lists why each did).
     """
-    if time_limit is not None and (not isinstance(time_limit, (int, float)) or isinstance(time_limit, bool)
-                                   or math.isnan(time_limit) or time_limit <= 0):
-        raise OptionError(f"time_limit must be a positive number of seconds, got {time_limit!r}")
+    time_limit, seed = _check_limit(time_limit), _check_seed(seed)
     from qbdsl.backends.budget import Budget
 
     budget = Budget(time_limit, "solve")     # counts from here: reading and deciding are inside it
@@ -89,27 +109,31 @@ def solve(obj, backend: str = "auto", *, time_limit: float | None = None, seed: 
     _check_names([backend] if backend != "auto" else [], fallback)
     if backend != "auto":
         _check_options(backend, options)
-    obj = _as_input(obj)
+    else:
+        _check_option_names(options)
+    inputs = _Inputs(_as_input(obj, budget), compile_opts)
     decision = None
     if backend == "auto":
         from .qip.policy import decide
 
-        decision = decide(obj, deadline=deadline, quality=quality, prefer=prefer, best_effort=best_effort,
+        decision = decide(inputs.obj, deadline=deadline, quality=quality, prefer=prefer, best_effort=best_effort,
                           include_remote=False)
         if decision.backend is None:
             raise BackendError(f"{decision.reason}\n{decision.explain()}")
         backend = decision.backend
-        _check_options(backend, options)
-        if time_limit is None and "time_limit" in decision.options and \
-                get_capabilities(backend).time_limit:
+        if time_limit is None and "time_limit" in decision.options:
             budget = Budget(decision.options["time_limit"], "solve", start=budget.start)
         if fallback is None:    # the policy's other candidates, best first, if the chosen one fails
             fallback = decision.ranked[1:]
     chain = [backend] + list(fallback or [])
     attempts: list[dict] = []
     for k, name in enumerate(chain):
+        mine = options if k == 0 else {}
+        spec = getattr(_backend(name), "options", None)
+        if decision is not None and spec is not None:   # options for "auto" go to the backend declaring them
+            mine = {key: v for key, v in options.items() if key in spec}
         try:
-            result = _solve_one(obj, name, budget, seed, compile_opts, options if k == 0 else {})
+            result = _solve_one(inputs, name, budget, seed, mine)
         except OptionError:
             raise
         except (BackendError, UnsupportedTermError) as exc:
@@ -129,6 +153,27 @@ def solve(obj, backend: str = "auto", *, time_limit: float | None = None, seed: 
     raise AssertionError("unreachable")  # pragma: no cover
 
 
+def _backend(name: str):
+    from qbdsl.backends import get
+
+    return get(name)
+
+
+def _check_option_names(options: dict) -> None:
+    """With ``backend="auto"``: every option is one some registered backend declares."""
+    from qbdsl.backends import names
+
+    known = set()
+    for name in names():
+        spec = getattr(_backend(name), "options", None)
+        if spec is None:     # a third-party backend that checks its own options
+            return
+        known |= set(spec)
+    unknown = sorted(set(options) - known)
+    if unknown:
+        raise OptionError(f"unknown option(s) {unknown}: no registered backend takes them; known: {sorted(known)}")
+
+
 def _check_names(names: list[str], fallback) -> None:
     """Every backend and fallback name is registered (before any work starts)."""
     from qbdsl.backends import names as registered
@@ -144,33 +189,88 @@ def _check_names(names: list[str], fallback) -> None:
 
 def _check_options(name: str, options: dict) -> None:
     """The options' names and values, for backends that declare them (``Backend.options``)."""
-    from qbdsl.backends import get
     from qbdsl.backends.base import validate_options
 
-    spec = getattr(get(name), "options", None)
+    spec = getattr(_backend(name), "options", None)
     if spec is not None:
         validate_options(name, options, spec)
 
 
-def get_capabilities(name: str):
-    from qbdsl.backends import get
+class _Inputs:
+    """One ``qb.solve`` call's input: the object, its Problem (built once), and the IR of
+    each kind compiled so far (a fallback chain compiles each kind once)."""
 
-    return get(name).capabilities
+    def __init__(self, obj, compile_opts: dict):
+        self.obj, self.compile_opts = obj, compile_opts
+        self._problem = None
+        self._irs: dict[str, tuple] = {}
+
+    @property
+    def problem(self):
+        if self._problem is None:
+            self._problem = self.obj.to_problem()
+        return self._problem
+
+    def kind(self, accepts) -> str:
+        if isinstance(self.obj, QuboIR):
+            return "qubo" if "qubo" in accepts else "milp"
+        if isinstance(self.obj, MilpIR):
+            return "milp" if "milp" in accepts else "qubo"
+        return "qubo" if "qubo" in accepts else "milp"
+
+    def precheck(self, name: str, be, budget) -> None:
+        """Refuse, before compiling, what the backend cannot take or the time left cannot fit."""
+        kind, cap = self.kind(be.capabilities.accepts), be.capabilities.max_variables
+        if kind in self._irs:
+            return
+        obj = self.obj
+        if cap is not None and kind == "qubo" and not isinstance(obj, QuboIR) and hasattr(obj, "to_problem"):
+            least = _least_qubo_binaries(self.problem)
+            if least > cap:
+                raise BackendError(f"{name}: at least {least} binaries (the model's variables, encoded, before any "
+                                   f"slack) exceed the {cap} it takes")
+        if kind == "milp" and budget.limited:
+            if isinstance(obj, QuboIR):
+                products = len(obj.terms.v)
+            elif hasattr(obj, "to_problem") and not isinstance(obj, MilpIR):
+                p = self.problem
+                products = len(p.objective.qcoef) + sum(len(b.poly.qcoef) for b in p.constraints)
+            else:
+                products = 0
+            if products:
+                budget.require(LINEARIZE_SECONDS_PER_PRODUCT * products,
+                               f"linearizing {products} products for a MILP solver",
+                               "use a QUBO backend (anneal) or raise time_limit", who=name)
+
+    def ir_for(self, accepts) -> tuple[object, Callable, bool]:
+        kind = self.kind(accepts)
+        if kind not in self._irs:
+            self._irs[kind] = _ir_for(self.obj, kind, self.compile_opts,
+                                      self._problem if hasattr(self.obj, "to_problem") else None)
+        return self._irs[kind]
 
 
-def _solve_one(obj, name: str, budget, seed, compile_opts: dict, options: dict) -> Result:
-    from qbdsl.backends import get
+def _least_qubo_binaries(problem) -> int:
+    """A lower bound on the QUBO size of ``problem`` under any encoding: one bit per binary,
+    ceil(log2(span + 1)) per bounded integer (what the binary encoding uses, the fewest
+    bits that can tell span + 1 values apart); slack bits only add to it."""
+    lay = problem.layout
+    kinds = lay.kinds()
+    span = np.where(kinds == 1, np.nan_to_num(lay.ub - lay.lb, posinf=0.0), 0.0)
+    bits = np.where(kinds == 0, 1, np.ceil(np.log2(span + 1)))
+    return int(bits.sum())
 
-    be = get(name)
+
+def _solve_one(inputs: _Inputs, name: str, budget, seed, options: dict) -> Result:
+    be = _backend(name)
     t0 = time.perf_counter()
     if budget.limited and budget.left() <= 0:
         raise TimeLimitError(f"{name}: no time left of the {budget.time_limit:g} s time limit")
-    if budget.limited and isinstance(obj, QuboIR) and "qubo" not in be.capabilities.accepts:
-        couplers = len(obj.terms.v)
-        budget.require(LINEARIZE_SECONDS_PER_COUPLER * couplers,
-                       f"linearizing the QUBO's {couplers} couplers for a MILP solver",
-                       "use a QUBO backend (anneal) or raise time_limit", who=name)
-    ir, decode, same_objective = _ir_for(obj, be.capabilities.accepts, name, compile_opts)
+    if isinstance(inputs.obj, QuboIR) and be.capabilities.max_variables is not None \
+            and "qubo" in be.capabilities.accepts and inputs.obj.n > be.capabilities.max_variables:
+        raise BackendError(f"{name}: {inputs.obj.n} variables exceed the {be.capabilities.max_variables} it takes")
+    inputs.precheck(name, be, budget)
+    ir, decode, same_objective = inputs.ir_for(be.capabilities.accepts)
     t1 = time.perf_counter()
     size = ir.n if isinstance(ir, QuboIR) else ir.num_variables
     cap = be.capabilities.max_variables
@@ -186,6 +286,10 @@ def _solve_one(obj, name: str, budget, seed, compile_opts: dict, options: dict) 
                                  f"{budget.time_limit:g} s time limit")
     try:
         out = be.solve(ir, time_limit=time_limit, seed=seed, **options)
+    except TimeLimitError as exc:
+        spent = budget.elapsed() - (time.perf_counter() - t1)
+        raise TimeLimitError(f"{exc} (time_limit {budget.time_limit:g} s; {spent:.3g} s had gone on reading, "
+                             f"deciding and compiling)") from None
     except (BackendError, ModelError):
         raise
     except Exception as exc:  # a crash inside a solver library: name the backend, keep the model
@@ -207,37 +311,42 @@ def _solve_one(obj, name: str, budget, seed, compile_opts: dict, options: dict) 
 def _status(backend_status: str, sol, ir) -> str:
     """The result's status in the user's terms.
 
-    A QUBO ground state (``optimal`` from an exact backend) that violates a constraint proves
-    the model infeasible when every penalty weight carries the guarantee; otherwise a
-    violating answer is ``no_feasible`` (none found, none proven absent).
+    A QUBO's ground state (``optimal`` from an exact backend) is the model's optimum only when
+    every penalty weight carries the guarantee (``penalty_report``); with unbalanced
+    penalization or a weight too small for the proof, a feasible ground state is only
+    ``feasible``. A violating ground state proves the model infeasible under guaranteed
+    weights; otherwise a violating answer is ``no_feasible`` (none found, none proven absent).
     """
-    if sol.feasible or backend_status not in ("optimal", "feasible"):
+    proven = not isinstance(ir, QuboIR) or not ir.penalties or all(
+        row["guaranteed"] for row in ir.penalty_report())
+    if sol.feasible:
+        return "feasible" if backend_status == "optimal" and not proven else backend_status
+    if backend_status not in ("optimal", "feasible"):
         return backend_status
-    if backend_status == "optimal" and isinstance(ir, QuboIR) and ir.penalties and all(
-            row["guaranteed"] for row in ir.penalty_report()):
+    if backend_status == "optimal" and isinstance(ir, QuboIR) and ir.penalties and proven:
         return "infeasible"
     return "no_feasible"
 
 
-def _ir_for(obj, accepts, name, compile_opts) -> tuple[object, Callable, bool]:
-    """The IR this backend takes, how to decode its answers into the user's terms, and
-    whether the IR's objective is the user's (so a solver's bound bounds it too)."""
+def _ir_for(obj, kind: str, compile_opts: dict, problem=None) -> tuple[object, Callable, bool]:
+    """The IR of ``kind`` ("qubo" or "milp"), how to decode its answers into the user's terms,
+    and whether the IR's objective is the user's (so a solver's bound bounds it too)."""
     from .compiler import compile_milp, compile_qubo
 
     if isinstance(obj, QuboIR):
         plain = not obj.penalties          # a bare QUBO: its energy is its objective
-        if "qubo" in accepts:
+        if kind == "qubo":
             return obj, obj.decode, plain
         milp = compile_milp(obj.as_problem())   # the same QUBO, linearized
         return milp, lambda x: obj.decode(x[: obj.n]), plain
     if isinstance(obj, MilpIR):
-        if "milp" in accepts:
+        if kind == "milp":
             return obj, obj.decode, True
         q = compile_qubo(obj.source, **compile_opts)
         return q, q.decode, False
     if hasattr(obj, "to_problem"):
-        problem = obj.to_problem()
-        if "qubo" in accepts:
+        problem = problem if problem is not None else obj.to_problem()
+        if kind == "qubo":
             q = compile_qubo(problem, **compile_opts)
             return q, q.decode, False
         milp = compile_milp(problem)

@@ -63,10 +63,26 @@ def test_fallback_names_are_checked_up_front_even_when_the_first_backend_succeed
         qb.solve(tiny(), backend="warp")
 
 
-def test_time_limit_must_be_positive():
-    for bad in (0, -1, float("nan"), "5", True):
-        with pytest.raises(qb.OptionError, match="time_limit must be a positive number"):
+def test_time_limit_must_be_positive_and_finite():
+    for bad in (0, -1, float("nan"), float("inf"), "5", True):
+        with pytest.raises(qb.OptionError, match="time_limit must be a positive, finite number"):
             qb.solve(tiny(), backend="exact", time_limit=bad)
+    for good in (np.int64(5), np.float32(5.0), 5):
+        assert qb.solve(tiny(), backend="exact", time_limit=good).status == "optimal"
+
+
+def test_seed_must_be_a_32_bit_unsigned_integer():
+    for bad in (-1, 2**32, 1.5, "7", True):
+        with pytest.raises(qb.OptionError, match=r"seed must be an integer in \[0, 2\^32 - 1\]"):
+            qb.solve(tiny(), backend="anneal", seed=bad)
+    assert qb.solve(tiny(), backend="anneal", seed=np.uint32(2**32 - 1), num_reads=2).feasible
+
+
+def test_auto_routes_each_option_to_the_backends_that_declare_it():
+    with pytest.raises(qb.OptionError, match=r"unknown option\(s\) \['warp'\]: no registered backend takes them"):
+        qb.solve(tiny(), warp=9)
+    r = qb.solve(tiny(), num_reads=5, solver="SCIP")      # whichever backend runs takes what is its own
+    assert r.feasible and r.objective == 1.0
 
 
 def test_valid_options_are_converted():

@@ -31,6 +31,25 @@ def _sniff(data: bytes) -> str:
     return ""
 
 
+# Seconds per byte on disk to read each format, measured on files of 14-39 MB on the 2-core
+# development VM (.qubo 30 ns, .mps 63 ns, .lp 212 ns per byte), doubled; compressed files
+# are taken to expand 5x.
+READ_SECONDS_PER_BYTE = {".qubo": 60e-9, ".mps": 130e-9, ".lp": 420e-9, ".npz": 20e-9, ".bqm": 20e-9}
+COMPRESSION_RATIO = 5.0
+
+
+def read_seconds(path) -> float:
+    """A high estimate of how long :func:`load` takes on ``path`` (0 for a missing file)."""
+    p = Path(path)
+    try:
+        size = p.stat().st_size
+    except OSError:
+        return 0.0
+    fmt_, comp = split_compression(p)
+    rate = READ_SECONDS_PER_BYTE.get(fmt_, max(READ_SECONDS_PER_BYTE.values()))
+    return size * rate * (COMPRESSION_RATIO if comp else 1.0)
+
+
 def load(path, name: str | None = None):
     """Read a file: ``.qubo``/``.npz``/``.bqm`` give a QuboIR; ``.lp``/``.mps`` give a Model.
 

@@ -76,6 +76,39 @@ def _header(f: list[str], path: str, ln: int) -> tuple[int, int, int]:
     return n, n_diag, n_el
 
 
+def _parse_data(data_lines: list[tuple[int, str]], n: int, n_diag: int, path: str):
+    """``(i, j, value)`` arrays of the data lines, checked; vectorized, with a line-by-line
+    pass only to locate the first bad line for the error."""
+    tokens = " ".join(s for _, s in data_lines).split()
+    try:
+        if len(tokens) != 3 * len(data_lines):
+            raise ValueError
+        ii = np.array(tokens[0::3], dtype=np.int64)
+        jj = np.array(tokens[1::3], dtype=np.int64)
+        vv = np.array(tokens[2::3], dtype=np.float64)
+    except (ValueError, OverflowError):
+        for ln, s in data_lines:
+            f = s.split()
+            try:
+                if len(f) != 3:
+                    raise ValueError
+                int(f[0]), int(f[1]), float(f[2])
+            except ValueError:
+                raise FileFormatError(f"expected 'i j value', found {s[:40]!r}", path, ln) from None
+        raise FileFormatError("an index does not fit in 64 bits", path) from None
+    bad = ~np.isfinite(vv)
+    bad_msg = lambda k: f"non-finite coefficient {data_lines[k][1].split()[2]!r}"   # noqa: E731
+    checks = [(bad, bad_msg),
+              ((ii < 0) | (jj < 0) | (ii >= n) | (jj >= n), lambda k: f"index out of range 0..{n - 1}"),
+              ((np.arange(len(ii)) < n_diag) != (ii == jj),
+               lambda k: "diagonal entries come first (nDiagonals lines), then couplers with i != j")]
+    for mask, message in checks:
+        if mask.any():
+            k = int(np.flatnonzero(mask)[0])
+            raise FileFormatError(message(k), path, data_lines[k][0])
+    return ii, jj, vv
+
+
 def read_qubo(text: str, path: str = "<qubo>"):
     """Parse qbsolv text into a bare :class:`~qbdsl.ir.qubo.QuboIR` (array ``x``).
 
@@ -137,25 +170,7 @@ def read_qubo(text: str, path: str = "<qubo>"):
     for k, (_, ln) in labels.items():
         if k >= n:
             raise FileFormatError(f"label for variable {k}, but the header announces {n} variables", path, ln)
-    ii = np.empty(len(data_lines), np.int64)
-    jj = np.empty(len(data_lines), np.int64)
-    vv = np.empty(len(data_lines))
-    for k, (ln, s) in enumerate(data_lines):
-        f = s.split()
-        try:
-            if len(f) != 3:
-                raise ValueError
-            ii[k], jj[k], vv[k] = int(f[0]), int(f[1]), float(f[2])
-        except ValueError:
-            raise FileFormatError(f"expected 'i j value', found {s[:40]!r}", path, ln) from None
-        if not np.isfinite(vv[k]):
-            raise FileFormatError(f"non-finite coefficient {f[2]!r}", path, ln)
-        if ii[k] < 0 or jj[k] < 0 or ii[k] >= n or jj[k] >= n:
-            raise FileFormatError(f"index out of range 0..{n - 1}", path, ln)
-        is_diag = ii[k] == jj[k]
-        if (k < n_diag) != is_diag:
-            raise FileFormatError(
-                "diagonal entries come first (nDiagonals lines), then couplers with i != j", path, ln)
+    ii, jj, vv = _parse_data(data_lines, n, n_diag, path)
     h = np.zeros(n)
     np.add.at(h, ii[:n_diag], vv[:n_diag])
     terms = QuboTerms.from_coo(n, h, ii[n_diag:], jj[n_diag:], vv[n_diag:], offset)
