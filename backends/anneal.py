@@ -125,8 +125,6 @@ class AnnealBackend:
 
     def solve(self, ir, *, time_limit=None, seed=None, **options) -> BackendOutput:
         budget = Budget(time_limit, "anneal")
-        from dwave.samplers import SimulatedAnnealingSampler
-
         opts = validate_options("anneal", options, SA_OPTIONS)
         num_reads = opts.pop("num_reads", None)
         batch = opts.pop("batch_reads", None)
@@ -139,6 +137,8 @@ class AnnealBackend:
             return BackendOutput(np.zeros(0), "feasible", float(ir.offset), {"reads": 0})
         budget.require(SETUP_SECONDS_PER_TERM * (ir.n + len(ir.terms.v)),
                        f"setting up annealing on {ir.n} binaries and {len(ir.terms.v)} couplers", "raise time_limit")
+        from dwave.samplers import SimulatedAnnealingSampler
+
         bqm = _bqm(ir)
         if "beta_range" not in opts:
             opts["beta_range"] = ising_beta_range(ir.terms)
@@ -173,9 +173,12 @@ class AnnealBackend:
             usable = budget.left() - MARGIN * time_limit
             sweeps = requested
             if setup + requested * per_sweep > usable:
-                if sweeps_given and done == 0:
-                    budget.require(setup + requested * per_sweep, f"one read of {requested} sweeps on {ir.n} binaries "
-                                   f"and {len(ir.terms.v)} couplers", "lower num_sweeps or raise time_limit")
+                if done:                # full reads are in: the budget is spent, nothing was cut short
+                    break
+                if sweeps_given:
+                    budget.require(setup + requested * per_sweep + MARGIN * time_limit,
+                                   f"one read of {requested} sweeps on {ir.n} binaries and {len(ir.terms.v)} "
+                                   "couplers", "lower num_sweeps or raise time_limit")
                 sweeps = int((usable - setup) / per_sweep) // per_beta * per_beta
                 if sweeps < per_beta or sweeps_given:
                     break               # the longest useful read no longer fits
@@ -203,7 +206,8 @@ class AnnealBackend:
         """Seconds of set-up per sampler call, and a high estimate of seconds per sweep.
 
         One read of 0 sweeps times the set-up (dwave-samplers builds its neighbour lists
-        on every call); one read of ``s1 = min(sweeps, 16 per_beta)`` sweeps, on the same
+        on every call); one read of ``s1 = min(sweeps, 16 per_beta)`` sweeps (fewer if a tenth
+        of the set-up per sweep would not fit in a quarter of the time left), on the same
         hot-to-cold schedule as the real reads, times the sweeps. Timer noise is taken as
         2 ms, so the estimate is ``(t_s - t_0 + 2 ms) / s``; while the noise dominates, a
         longer probe (sized to a quarter of the time left) sharpens it. The probes' reads
@@ -221,9 +225,10 @@ class AnnealBackend:
         # hot-to-cold schedule a sweep costs less than a tenth of the set-up (0.03-0.06 seen
         # on dense random QUBOs). When the set-up is a large part of the budget, another
         # call would cost another set-up: take that bound instead of measuring.
-        if t0 > 0.2 * budget.left():
-            return t0, 0.1 * t0
-        s = min(sweeps, 16 * per_beta)
+        prior = 0.1 * t0 + 1e-7
+        s = min(sweeps, 16 * per_beta, int(0.25 * budget.left() / prior) // per_beta * per_beta)
+        if t0 > 0.2 * budget.left() or s < per_beta:
+            return t0, prior
         ts = timed(s)
         while s < sweeps and ts - t0 < 2 * noise:
             c = (max(ts - t0, 0.0) + noise) / s
@@ -245,8 +250,11 @@ class AnnealBackend:
 # n = 300-6000 on the 2-core development VM (20-80 ns per call, 10-27 ns per further read),
 # rounded up: dwave-samplers copies the QUBO into a dense matrix once per call (numpy) and
 # again per read (C++), and scans it a few times before a read's timeout starts counting.
-TABU_CALL_SECONDS_PER_ENTRY = 80e-9
-TABU_READ_SECONDS_PER_ENTRY = 30e-9
+# A read also runs 1 ms past its timeout (a millisecond clock, compared with ">"): 2.0 ms per
+# read at timeout=1, 6.0 ms at timeout=5, at n = 10-300.
+TABU_CALL_SECONDS_PER_ENTRY = 60e-9
+TABU_READ_SECONDS_PER_ENTRY = 25e-9
+TABU_CLOCK_SECONDS = 1e-3
 
 
 class TabuBackend:
@@ -258,10 +266,29 @@ class TabuBackend:
     capabilities = Capabilities(accepts=("qubo",), max_variables=None, exact=False, time_limit=True)
     options = TABU_OPTIONS
 
+    @staticmethod
+    def _plan(todo: int, calls: int, call: float, per_read: float, usable: float, default_reads: bool,
+              user_timeout: int | None) -> tuple[int, int]:
+        """Reads for the next call and their timeout (ms), so the rest fits in ``usable`` s.
+
+        The reads still to do share what the calls' and reads' fixed costs leave; each read
+        gets at least 1 ms of search, and without a user's ``num_reads`` at least as much
+        search as its fixed cost. Fewer reads when that does not fit; (0, 0) when none does.
+        """
+        def share(r: int) -> float:
+            return (usable - min(calls, r) * call - r * per_read) / r
+
+        want = max(1e-3, per_read) if default_reads else 1e-3
+        r = next((r for r in range(todo, 0, -1) if share(r) >= want), 1)
+        if share(r) < 1e-3:
+            return 0, 0
+        timeout = int(1000 * share(r))
+        if user_timeout is not None:
+            timeout = min(timeout, user_timeout)
+        return -(-r // max(1, min(calls, r))), timeout
+
     def solve(self, ir, *, time_limit=None, seed=None, **options) -> BackendOutput:
         budget = Budget(time_limit, "tabu")
-        from dwave.samplers import TabuSampler
-
         opts = validate_options("tabu", options, TABU_OPTIONS)
         num_reads = opts.pop("num_reads", None)
         batch = opts.pop("batch_reads", None)
@@ -270,37 +297,41 @@ class TabuBackend:
         if opts.get("tenure", 0) > ir.n - 1:
             raise OptionError(f"tabu: option tenure must be at most n - 1 = {ir.n - 1} here, got {opts['tenure']}")
         reads = num_reads or 10
-        per_call = batch or reads
+        user_timeout = opts.pop("timeout", None)
         info = {"sampler": "tabu"}
-        call = fixed = 0.0
         status = "feasible"
+        call = TABU_CALL_SECONDS_PER_ENTRY * ir.n ** 2 + 2e-3
+        per_read = TABU_READ_SECONDS_PER_ENTRY * ir.n ** 2 + TABU_CLOCK_SECONDS   # besides its timeout
         if budget.limited:
-            call = TABU_CALL_SECONDS_PER_ENTRY * ir.n ** 2 + 2e-3
-            fixed = TABU_READ_SECONDS_PER_ENTRY * ir.n ** 2 + 1e-4
-            budget.require(call + fixed, f"one read on {ir.n} binaries (dense {ir.n} x {ir.n} copies)",
+            budget.require(call + per_read + 1e-3, f"one read on {ir.n} binaries (dense {ir.n} x {ir.n} copies)",
                            "use anneal for large sparse QUBOs or raise time_limit")
-            usable = budget.left() - MARGIN * time_limit
+            info["seconds_per_call"], info["seconds_per_read"] = call, per_read
+        from dwave.samplers import TabuSampler
 
-            def cost(r: int) -> float:   # fixed costs, and as much search time again per read
-                return -(-r // per_call) * call + 2 * r * fixed
-
-            while reads > 1 and cost(reads) > usable:
-                reads -= 1
-                status = "time_limit" if num_reads is not None else status
-            share = max(usable - cost(reads) + reads * fixed, 0.0) / reads
-            opts["timeout"] = max(1, min(opts.get("timeout", 10**9), int(1000 * share)))
-            info["seconds_per_call"], info["seconds_per_read"] = call, fixed
-        else:
-            opts.setdefault("timeout", 100)
         sampler = TabuSampler()
         seeds = np.random.SeedSequence(seed)
         best = _Sampled()
         bqm = _bqm(ir)
+        # with a limit: a few calls, so that what the first ones took re-plans the rest
+        calls_left = 1 if not budget.limited or call > 0.02 * time_limit else min(4, reads)
         while best.reads < reads:
-            ask = min(per_call, reads - best.reads)
-            if budget.limited and best.calls and not budget.fits(call + ask * (fixed + opts["timeout"] / 1000)):
-                status = "time_limit"
-                break
+            todo = reads - best.reads
+            if budget.limited:
+                ask, timeout = self._plan(todo, calls_left, call, per_read, budget.left() - MARGIN * time_limit,
+                                          num_reads is None, user_timeout)
+                if ask == 0:        # not one more read fits
+                    break
+                ask, opts["timeout"] = min(ask, batch or ask), timeout
+            else:
+                ask = min(batch or todo, todo)
+                opts["timeout"] = user_timeout or 100
+            t = time.perf_counter()
             best.add(sampler.sample(bqm, num_reads=ask, seed=_seed(seeds), **opts))
+            if budget.limited:      # what a read really costs besides its timeout, from this call
+                per_read = max((time.perf_counter() - t - call) / ask - opts["timeout"] / 1000, 0.5 * per_read,
+                               TABU_CLOCK_SECONDS)
+                calls_left = max(1, calls_left - 1)
+        if num_reads is not None and best.reads < num_reads:
+            status = "time_limit"
         info["options"] = opts
         return AnnealBackend._output(best, status, info, budget)
