@@ -194,6 +194,7 @@ class OrtoolsBackend:
             j = int(np.flatnonzero(~ir.integrality)[0])
             raise OptionError(f"ortools: CP_SAT takes integer variables only ({ir.var_names[j]} is continuous); "
                               "use solver='SCIP' or 'HIGHS'")
+
         params = _params(solver, gap, seed, opts.get("threads"), verbose)
         first = self._attempt(ir, solver, params, budget, verbose, "solve")
         info = {"solver": solver, "ortools_status": first["status"], "message": first["message"],
@@ -258,7 +259,12 @@ class OrtoolsBackend:
             # with a time limit, a solver that stops unproven stopped at the limit
             status = "time_limit" if budget.limited else "feasible"
         else:
-            raise BackendError(f"ortools ({info['solver']}) ended with status {code}: {run['message']}")
+            why = run["message"] or "no reason given"
+            if code == "MODEL_INVALID" and not (np.isfinite(ir.lb).all() and np.isfinite(ir.ub).all()):
+                j = int(np.flatnonzero(~(np.isfinite(ir.lb) & np.isfinite(ir.ub)))[0])
+                why = (f"{ir.var_names[j]} has bounds [{ir.lb[j]:g}, {ir.ub[j]:g}]; {info['solver']} may need finite "
+                       "bounds: try solver='HIGHS' or 'SCIP'")
+            raise BackendError(f"ortools ({info['solver']}) ended with status {code}: {why}")
         info["seconds"] = budget.elapsed()
         if x is None:
             return BackendOutput(None, status, None, info)

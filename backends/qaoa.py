@@ -40,7 +40,9 @@ OPTIONS = {"reps": Option(int, 1, 50), "optimizer": Option(str, choices=OPTIMIZE
 TABLE_SECONDS = 70e-9
 UNIQUE_SECONDS = 180e-9
 LAYER_SECONDS = 100e-9
-SAMPLE_SECONDS = 25e-9
+SAMPLE_SECONDS = 25e-9           # per amplitude: |psi|^2 and its cumulative sum
+SHOT_SECONDS_PER_QUBIT = 50e-9   # per shot and qubit: a binary search in the cumulative sum (75-710 ns at 10-22 qubits)
+MULTINOMIAL_SECONDS = 80e-9      # per amplitude: all shots at once as multinomial counts (50-85 ns), any shot count
 
 
 def available_memory() -> int:
@@ -177,6 +179,27 @@ class _OutOfTime(Exception):
     pass
 
 
+def sampling_seconds(n: int, shots: int) -> float:
+    """Predicted seconds to draw ``shots`` from an n-qubit state: the cheaper of drawing them
+    one by one and drawing their counts at once (see :func:`best_of_shots`)."""
+    amps = 2.0 ** n
+    return min(amps * SAMPLE_SECONDS + shots * n * SHOT_SECONDS_PER_QUBIT, amps * MULTINOMIAL_SECONDS)
+
+
+def best_of_shots(prob: np.ndarray, E: np.ndarray, shots: int, rng) -> int:
+    """The lowest-energy basis state among ``shots`` draws from ``prob``.
+
+    Only the set of states drawn matters, so many shots are drawn as multinomial counts
+    (one pass over the amplitudes, whatever the shot count) and few one by one.
+    """
+    n = int(np.log2(len(prob)))
+    if len(prob) * SAMPLE_SECONDS + shots * n * SHOT_SECONDS_PER_QUBIT <= len(prob) * MULTINOMIAL_SECONDS:
+        draws = rng.choice(len(prob), size=shots, p=prob)
+    else:
+        draws = np.flatnonzero(rng.multinomial(shots, prob))
+    return int(draws[np.argmin(E[draws])])
+
+
 class QaoaBackend:
     """Native statevector QAOA: ``reps`` (1), ``optimizer`` (a scipy method, "Nelder-Mead" by
     default: since scipy 1.16 COBYLA is a pure-Python port whose per-iteration overhead,
@@ -206,7 +229,7 @@ class QaoaBackend:
         if ir.n == 0:
             return BackendOutput(np.zeros(0), "feasible", float(ir.terms.offset), {})
         amps = 2.0 ** ir.n
-        budget.require(amps * (TABLE_SECONDS + 2 * LAYER_SECONDS + SAMPLE_SECONDS),
+        budget.require(amps * (TABLE_SECONDS + 2 * LAYER_SECONDS) + sampling_seconds(ir.n, shots),
                        f"{ir.n} qubits: the energy table, one QAOA evaluation and the final sampling",
                        "use fewer qubits or raise time_limit")
         from scipy.optimize import minimize
@@ -218,7 +241,7 @@ class QaoaBackend:
         lo, hi = float(E.min()), float(E.max())
         scaled = (E - lo) / (hi - lo) if opts.get("normalize", True) and hi > lo else E
         layer = speed * amps * LAYER_SECONDS        # one layer's evolution, until measured
-        final = speed * amps * SAMPLE_SECONDS       # drawing the shots
+        final = speed * sampling_seconds(ir.n, shots)
         sort_ok = budget.fits(speed * amps * UNIQUE_SECONDS + 3 * layer + final) or not budget.limited
         sv = Statevector(scaled, levels=sort_ok)
         rng = np.random.default_rng(seed)
@@ -268,8 +291,7 @@ class QaoaBackend:
         psi = sv.evolve(angles[:reps_done], angles[reps_done:])
         prob = psi.real ** 2 + psi.imag ** 2
         prob /= prob.sum()
-        draws = rng.choice(len(prob), size=shots, p=prob)
-        k = int(draws[np.argmin(E[draws])])
+        k = best_of_shots(prob, E, shots, rng)
         sample = ((k >> np.arange(ir.n)) & 1).astype(float)
         info.update({"angles": {"gamma": angles[:reps_done].tolist(), "beta": angles[reps_done:].tolist()},
                      "expectation": float(prob @ E), "reps": reps_done, "p_best_sample": float(prob[k]),
@@ -284,6 +306,9 @@ QISKIT_LAYER_SECONDS = 400e-9     # one layer per amplitude on qiskit-aer, until
 # MinimumEigenOptimizer interprets every distinct bitstring of the final sampling in Python:
 # 410-470 us each at 12-20 qubits (0.27 s for 609 bitstrings, 3.6 s for 7 302)
 QISKIT_SECONDS_PER_BITSTRING = 5e-4
+# every evaluation samples its shots on qiskit-aer and counts them: 2-7 us per shot at 8-14
+# qubits (3.5 s per evaluation at 10^6 shots)
+QISKIT_SECONDS_PER_SHOT = 5e-6
 
 
 class QaoaQiskitBackend:
@@ -306,10 +331,10 @@ class QaoaQiskitBackend:
         budget = Budget(time_limit, "qaoa-qiskit")
         opts = validate_options("qaoa-qiskit", options, QISKIT_OPTIONS)
         reps, maxiter = opts.get("reps", 1), opts.get("maxiter", 200)
-        amps = 2.0 ** ir.n
-        layer = amps * QISKIT_LAYER_SECONDS
-        finish = 0.05 + QISKIT_SECONDS_PER_BITSTRING * min(opts.get("shots", 1024), amps)
-        budget.require(QISKIT_SETUP_SECONDS + 2 * reps * layer + finish,
+        amps, shots = 2.0 ** ir.n, opts.get("shots", 1024)
+        evaluation = reps * amps * QISKIT_LAYER_SECONDS + shots * QISKIT_SECONDS_PER_SHOT
+        finish = 0.05 + QISKIT_SECONDS_PER_BITSTRING * min(shots, amps)
+        budget.require(QISKIT_SETUP_SECONDS + 2 * evaluation + finish,
                        f"{ir.n} qubits on qiskit-aer: building and transpiling the circuit, one evaluation, the "
                        "final sampling and its interpretation", "use backend='qaoa' (native, faster), fewer shots, "
                        "or raise time_limit")
@@ -328,7 +353,7 @@ class QaoaQiskitBackend:
             best = {"fun": np.inf, "x": np.asarray(x0, float)}
 
             def timed(x):
-                per_eval = max(observed) if observed else reps * layer
+                per_eval = max(observed) if observed else evaluation
                 if not budget.fits(2 * per_eval + finish):   # this evaluation, then qiskit's final sampling
                     raise _OutOfTime
                 t = time.perf_counter()
@@ -347,7 +372,7 @@ class QaoaQiskitBackend:
             return out
 
         qp = ir.to_qp()
-        sampler = SamplerV2(default_shots=opts.get("shots", 1024), seed=seed)
+        sampler = SamplerV2(default_shots=shots, seed=seed)
         qaoa = QAOA(sampler=sampler, optimizer=optimizer, reps=reps, initial_point=np.array([0.4, 0.5] * reps),
                     pass_manager=generate_preset_pass_manager(optimization_level=1, backend=AerSimulator()))
         res = MinimumEigenOptimizer(qaoa).solve(qp)
