@@ -205,11 +205,13 @@ class AnnealBackend:
     def _probe(run, sweeps: int, per_beta: int, budget: Budget) -> tuple[float, float]:
         """Seconds of set-up per sampler call, and a high estimate of seconds per sweep.
 
-        One read of 0 sweeps times the set-up (dwave-samplers builds its neighbour lists
-        on every call); one read of ``s1 = min(sweeps, 16 per_beta)`` sweeps (fewer if a tenth
-        of the set-up per sweep would not fit in a quarter of the time left), on the same
-        hot-to-cold schedule as the real reads, times the sweeps. Timer noise is taken as
-        2 ms, so the estimate is ``(t_s - t_0 + 2 ms) / s``; while the noise dominates, a
+        The first probe is a quench: one read of ``per_beta`` sweeps at the cold end of the
+        schedule, which flip few spins, so it costs about the set-up (dwave-samplers builds
+        its neighbour lists on every call) and already returns a local minimum. The second,
+        one read of ``s = min(sweeps, 16 per_beta)`` sweeps on the same hot-to-cold schedule
+        as the real reads (fewer if a tenth of the set-up per sweep would not fit in a
+        quarter of the time left), times the sweeps. Timer noise is taken as 2 ms, so the
+        estimate is ``(t_s - t_1 + 2 ms) / (s - per_beta)``; while the noise dominates, a
         longer probe (sized to a quarter of the time left) sharpens it. The probes' reads
         are kept as samples.
         """
@@ -220,23 +222,23 @@ class AnnealBackend:
             run(1, n_sweeps)
             return time.perf_counter() - t
 
-        t0 = timed(0)
+        t1 = timed(per_beta)
         # A hot sweep flips most spins and touches every coupler, as the set-up does; over a
         # hot-to-cold schedule a sweep costs less than a tenth of the set-up (0.03-0.06 seen
         # on dense random QUBOs). When the set-up is a large part of the budget, another
         # call would cost another set-up: take that bound instead of measuring.
-        prior = 0.1 * t0 + 1e-7
+        prior = 0.1 * t1 + 1e-7
         s = min(sweeps, 16 * per_beta, int(0.25 * budget.left() / prior) // per_beta * per_beta)
-        if t0 > 0.2 * budget.left() or s < per_beta:
-            return t0, prior
+        if t1 > 0.2 * budget.left() or s <= per_beta:
+            return t1, prior
         ts = timed(s)
-        while s < sweeps and ts - t0 < 2 * noise:
-            c = (max(ts - t0, 0.0) + noise) / s
-            nxt = min(sweeps, int((0.25 * budget.left() - t0) / c) // per_beta * per_beta)
+        while s < sweeps and ts - t1 < 2 * noise:
+            c = (max(ts - t1, 0.0) + noise) / (s - per_beta)
+            nxt = min(sweeps, int((0.25 * budget.left() - t1) / c) // per_beta * per_beta)
             if nxt < 4 * s:
                 break
             s, ts = nxt, timed(nxt)
-        return t0, (max(ts - t0, 0.0) + noise) / s
+        return t1, (max(ts - t1, 0.0) + noise) / (s - per_beta)
 
     @staticmethod
     def _output(best: _Sampled, status: str, info: dict, budget: Budget) -> BackendOutput:

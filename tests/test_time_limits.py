@@ -82,9 +82,12 @@ def test_anneal_lowers_default_sweeps_when_one_read_cannot_fit():
     one_read = info["probe_setup_seconds"] + 1000 * info["probe_seconds_per_sweep"]
     if r.status == "feasible":        # a machine fast enough for a whole default read
         assert info["options"]["num_sweeps"] == 1000 and one_read <= 0.5
-    else:
-        assert r.status == "time_limit" and r.sample is not None
+        return
+    assert r.status == "time_limit" and r.sample is not None
+    if info["main_reads"]:            # shorter reads fitted after the probes
         assert info["sweeps_lowered_to_fit"] and info["options"]["num_sweeps"] < 1000
+    else:                             # only the probes' reads fitted, the first a cold quench
+        assert info["probe_reads"] >= 1 and "sweeps_lowered_to_fit" not in info
 
 
 def test_anneal_refuses_at_once_when_the_users_sweeps_cannot_fit(q1000):
