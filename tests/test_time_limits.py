@@ -71,7 +71,10 @@ def test_anneal_cuts_reads_short_and_says_so(q1000):
 def test_anneal_without_num_reads_fills_the_budget(q1000):
     r, wall = timed(qb.solve, q1000, backend="anneal", time_limit=0.5, seed=0)
     assert within(wall, 0.5), wall
-    assert r.status == "feasible" and r.raw.info["main_reads"] >= 1
+    info = r.raw.info
+    assert info["main_reads"] >= 1 and r.sample is not None
+    # cut short only if the probes found a read of 1000 sweeps would not fit (a loaded machine)
+    assert (r.status == "feasible") == ("sweeps_lowered_to_fit" not in info)
 
 
 def test_anneal_lowers_default_sweeps_when_one_read_cannot_fit():
@@ -127,9 +130,9 @@ def test_qaoa_refuses_at_once_when_the_first_sample_cannot_fit():
 
 
 def test_qaoa_qiskit_keeps_the_limit():
-    q = random_qubo(12, 0.3)           # three layers: Nelder-Mead does not converge in 2 s
-    r, wall = timed(qb.solve, q, backend="qaoa-qiskit", time_limit=2.0, seed=0, maxiter=100_000, reps=3)
-    assert within(wall, 2.0), wall
+    q = random_qubo(12, 0.3)           # three layers: Nelder-Mead does not converge in 4 s
+    r, wall = timed(qb.solve, q, backend="qaoa-qiskit", time_limit=4.0, seed=0, maxiter=100_000, reps=3)
+    assert within(wall, 4.0), wall
     assert r.status == "time_limit" and r.raw.info["evaluations"] >= 1
 
 
