@@ -5,7 +5,7 @@ import dataclasses
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from hypothesis import assume, given
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import qbdsl as qb
@@ -143,9 +143,10 @@ def test_explain_penalties_shows_the_numeric_range():
 def test_integral_qubos_are_evaluated_exactly_where_the_worst_case_bound_would_refuse():
     from .bench.models import tsp_data, tsp_qbdsl
 
-    q = qb.compile(tsp_qbdsl(tsp_data(40)), "qubo")
+    q = qb.compile(tsp_qbdsl(tsp_data(60)), "qubo")
     r = q.numeric_range
     assert r.error.exact and r.margin_bits < 0          # gamma_T M alone could not vouch for it
+    assert r.error.summands == q.n + r.error.degree + 1 + 3 < r.error.flat_summands   # 3 blocks
     assert q.weights["city"] == q.objective_range + 1   # R + 1, integral: the QUBO stays integral
     assert "float64 arithmetic: exact" in q.explain_penalties()
     # exact means exact: float64 energies equal integer arithmetic on random samples
@@ -234,3 +235,239 @@ def test_decimal_models_reach_the_brute_force_optimum(prob, encoding):
     assert_solves_to_optimum(q, "exact", truth)
     assert all(row["guaranteed"] and row["p_min"] == 1.0 for row in q.penalty_report())
     assert q.numeric_range.ok
+
+
+# ---------------------------------------------------------------- data beyond float64's exact integers
+def beyond_2_53(signs):
+    """10 binaries, exactly 4 chosen, a small knapsack row, costs signs * (1e16 + 7 k):
+    integers at or above 2^53, where float64 holds only even numbers."""
+    m = qb.Model("beyond")
+    x = m.binary("x", 10)
+    w = np.array([3, 1, 4, 1, 5, 9, 2, 6, 5, 3])
+    m.add(x.sum() == 4, name="four")
+    m.add((w * x).sum() <= 20, name="knap")
+    c = signs * (1e16 + 7.0 * np.arange(10))
+    m.minimize((c * x).sum())
+    return m, c, w
+
+
+def exact_optimum(c, w):
+    """The optimum of beyond_2_53 on the float64 data as stored, in integer arithmetic."""
+    Y = (np.arange(1024)[:, None] >> np.arange(10)) & 1
+    ok = (Y.sum(axis=1) == 4) & (Y @ w <= 20)
+    return min(sum(int(ci) for ci, yi in zip(c, y) if yi) for y in Y[ok])
+
+
+@pytest.mark.parametrize("signs", [-np.ones(10), np.array([1.0, -1.0] * 5)], ids=["negative", "mixed"])
+def test_integral_costs_beyond_2_53_get_their_exact_gcd_and_are_refused(signs):
+    from qbdsl.ir.terms import QuboTerms, Resolution
+
+    m, c, w = beyond_2_53(signs)
+    # was accepted with delta = R / 2^10 ~ 1e14 (not proven), and exact then reported as
+    # optimal a point tens above the optimum of the data as stored
+    obj = QuboTerms(10, c.copy(), np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0))
+    assert obj.resolution_info == Resolution(2.0, True, "float64")    # float64 holds only even integers there
+    with pytest.raises(qb.UnsupportedTermError,
+                       match=r"objective values differ by 2 \(the exact gcd of the coefficients as float64 "
+                             r"stores them.*reach 1e\+16, beyond float64's exact integers \(2\^53 = 9\.01e\+15"):
+        qb.compile(m, "qubo")
+    want = exact_optimum(c, w)
+    r = qb.solve(m)                                 # moves on to a MILP backend
+    assert r.backend != "exact" and r.feasible
+    got = sum(int(ci) for ci, yi in zip(c, r.values["x"]) if yi)
+    assert got == want
+
+
+def test_integral_costs_beyond_2_53_with_a_coarse_gcd_are_proven_and_solved():
+    # multiples of 2^54 (~1.8e16): float64 holds them exactly and their gcd is 2^54, so the
+    # range check passes and the QUBO's ground state is the optimum
+    w = np.array([3, 1, 4, 1, 5, 9, 2, 6, 5, 3])
+    c = -(2.0 ** 54) * w[::-1].astype(float)
+    m = qb.Model("coarse")
+    x = m.binary("x", 10)
+    m.add(x.sum() == 4, name="four")
+    m.add((w * x).sum() <= 20, name="knap")
+    m.minimize((c * x).sum())
+    q = qb.compile(m, "qubo")
+    r = q.numeric_range
+    assert (r.resolution, r.resolution_proven, r.resolution_kind) == (2.0 ** 54, True, "float64")
+    assert r.ok and r.margin_bits > 20
+    assert "exact gcd of the float64 coefficients" in q.explain_penalties()
+    want = exact_optimum(c, w)
+    res = qb.solve(q, backend="exact")
+    assert res.feasible and sum(int(ci) for ci, yi in zip(c, res.values["x"]) if yi) == want
+
+
+def test_dyadic_gcd_is_exact_at_every_magnitude():
+    from fractions import Fraction
+    from math import gcd, lcm
+
+    from qbdsl.ir.terms import dyadic_gcd
+
+    assert dyadic_gcd(1e16 + 7 * np.arange(10)) == 2 and dyadic_gcd([1e16, 0.5]) == 0.5
+    assert dyadic_gcd([3.0, -6.0, 0.0]) == 3 and dyadic_gcd([]) == 0
+    assert Fraction(dyadic_gcd([0.1])) == Fraction(0.1) == Fraction(3602879701896397, 2 ** 55)
+    rng = np.random.default_rng(1)
+    for _ in range(300):
+        v = rng.integers(1, 2 ** 62, 4).astype(float) * rng.choice([1.0, 2.0 ** -30, 2.0 ** 40, 0.1], 4)
+        f = [Fraction(float(a)) for a in v]
+        den = lcm(*[a.denominator for a in f])
+        g = 0
+        for a in f:
+            g = gcd(g, int(a * den))
+        assert Fraction(dyadic_gcd(v)) == Fraction(g, den)
+
+
+def test_resolution_kinds_and_the_data_error_of_decimals():
+    from qbdsl.ir.terms import QuboTerms
+
+    def res(c):
+        c = np.asarray(c, float)
+        return QuboTerms(len(c), c, np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)).resolution_info
+
+    r = res([3.0, 6.0, 9.0])
+    assert (r.delta, r.kind, r.data_error) == (3.0, "decimal", 0.0)          # integers are stored exactly
+    r = res([0.1, 0.25])
+    assert (r.delta, r.kind, r.scale) == (0.05, "decimal", 100.0)
+    assert 0 < r.data_error < 1e-16                                         # 0.1 is not a float64
+    r = res([1e16, 0.5])                # 0.5 needs 10^1, and 10^17 > 2^53: the float64 gcd
+    assert (r.delta, r.proven, r.kind) == (0.5, True, "float64")
+    r = res([1e16, 0.1])
+    assert (r.delta, r.kind) == (2.0 ** -55, "float64")                     # 0.1 as float64 stores it
+    r = res([1e15 + 0.5, 1e15])         # stored exactly, 4 ulps off an integer: no decimal reading
+    assert r.kind == "unproven"                                             # (was: both read as 1e15)
+    r = res([1.2345678, 2.0])           # measured: no decimal reading at 10^6
+    assert not r.proven and r.kind == "unproven" and r.delta == pytest.approx(3.2345678 / 1024)
+    r = res([1e16, np.pi])              # integers next to measured data count as measured
+    assert r.kind == "unproven"
+
+
+def test_the_range_check_subtracts_the_data_error():
+    from qbdsl.ir.qubo import NumericRange
+    from qbdsl.ir.terms import EnergyError
+
+    err = EnergyError(1e20, 10, np.inf, 0.25)
+    assert NumericRange(err, 1.0, True, 1.0, None).ok                        # 2 * 0.25 < 1
+    r = NumericRange(err, 1.0, True, 1.0, None, data_error=0.3)              # 2 * (0.25 + 0.3) >= 1
+    assert not r.ok and r.separation == pytest.approx(0.4) and r.margin_bits == pytest.approx(np.log2(0.8))
+    assert NumericRange(err, 1.0, True, 1.0, None, data_error=0.6).margin_bits == -np.inf
+
+
+# ---------------------------------------------------------------- the two-level error bound
+def banded(n=1200, band=4, base=3000.0):
+    """Groups of 4 binaries (pick one), couplers to the next ``band`` variables with costs
+    ``base + one decimal`` (delta = 0.1): many couplers, few at each variable."""
+    m = qb.Model("band")
+    x = m.binary("x", n)
+    m.add(x.reshape(n // 4, 4).sum(axis=1) == 1, name="pick")
+    rng = np.random.default_rng(3)
+    obj = (np.round(rng.uniform(0, 10, n), 1) * x).sum()
+    for s in range(1, band + 1):
+        obj = obj + ((base + np.round(rng.uniform(0, 10, n - s), 1)) * x[:-s] * x[s:]).sum()
+    m.minimize(obj)
+    return m
+
+
+def test_few_couplers_per_variable_compile_where_a_flat_sum_bound_refuses():
+    from qbdsl.ir.terms import gamma
+
+    q = qb.compile(banded(), "qubo")
+    r = q.numeric_range
+    e = r.error
+    # d = 2 * 4 couplers in the band + 3 from the group: T = n + d + 1 + K
+    assert e.degree == 11 and e.summands == 1200 + 11 + 1 + 2
+    nnz = len(q.objective_terms.v) + len(q.penalties["pick"].terms.v)      # counted per block
+    assert e.flat_summands == 1200 + nnz + 1 + 2 > 5 * e.summands
+    assert r.resolution == 0.1 and r.resolution_proven and not e.exact
+    assert r.ok and r.margin_bits > 1.5
+    assert 2 * gamma(e.flat_summands) * e.magnitude >= r.separation        # the flat bound: refused
+    assert "T = n + d + 1 + K = 1214, d = 11" in q.explain_penalties()
+
+
+def test_germany50_three_paths_compiles():
+    from qbdsl.problems import data, routing
+
+    q = qb.compile(routing.kpath_routing(data.network("sndlib:germany50"), k=3), "qubo")
+    r = q.numeric_range
+    e = r.error
+    # was refused: gamma_T M with T = 390 407 (every term in one flat sum) = 0.0041 > delta / 2
+    assert e.flat_summands == 390_407 and e.summands < 3_000
+    assert r.resolution == 0.000625 and r.resolution_proven and r.ok
+    assert r.margin_bits > 4
+
+
+def test_a_row_sum_really_loses_one_unit_per_coupler_and_the_bound_covers_it():
+    """Variable 0 coupled to d others, first with 2^53 then with 1s: the CSR row sum adds
+    each 1 to 2^53 and rounds it away (ties to even), so the computed energy is d - 1 below
+    the true one: the error grows with the row length, as T = n + d + 1 + K says, and a
+    bound assuming fewer roundings (T = 2: 2u M ~ 2) would fail."""
+    from qbdsl.ir.terms import QuboTerms, energy_error_bound
+
+    d = 200
+    v = np.ones(d)
+    v[0] = 2.0 ** 53
+    t = QuboTerms(d + 1, np.zeros(d + 1), np.zeros(d, np.int64), np.arange(1, d + 1), v)
+    y = np.ones(d + 1)
+    exact = 2 ** 53 + d - 1
+    err = abs(int(t.energy(y)) - exact)
+    assert err == d - 1
+    b = energy_error_bound([(1.0, t)])
+    assert b.summands == (d + 1) + d + 1 + 1 and err <= b.worst_case < 3 * err
+
+
+@st.composite
+def random_qubos(draw, sizes=(2, 40)):
+    """Sparse QUBOs with coefficients of random sign and magnitude (2^0 .. 2^60): energies
+    that float64 rounds, with a random row degree; and 16 random samples."""
+    from qbdsl.ir.terms import QuboTerms
+
+    n = draw(st.integers(*sizes))
+    rng = np.random.default_rng(draw(st.integers(0, 2 ** 32 - 1)))
+    i, j = np.triu_indices(n, 1)
+    keep = rng.random(len(i)) < draw(st.sampled_from([0.05, 0.3, 1.0]))
+    top = draw(st.integers(0, 60))
+
+    def coef(k):
+        return rng.choice([-1.0, 1.0], k) * np.ldexp(rng.random(k), rng.integers(0, top + 1, k))
+
+    t = QuboTerms.from_coo(n, coef(n), i[keep], j[keep], coef(int(keep.sum())), float(coef(1)[0]))
+    return t, rng.integers(0, 2, (16, n))
+
+
+def exact_energy(t, y):
+    """``E(y)`` in rational arithmetic (every float64 is a rational)."""
+    from fractions import Fraction
+
+    e = Fraction(t.offset) + sum(Fraction(float(h)) for h, b in zip(t.h, y) if b)
+    return e + sum(Fraction(float(c)) for a, b, c in zip(t.i, t.j, t.v) if y[a] and y[b])
+
+
+@given(case=random_qubos())
+def test_energy_errors_stay_within_the_two_level_bound(case):
+    from fractions import Fraction
+
+    from qbdsl.ir.terms import energy_error_bound
+
+    t, Y = case
+    bound = Fraction(energy_error_bound([(1.0, t)]).worst_case)
+    for y, e in zip(Y, t.energy(Y)):
+        assert abs(Fraction(float(e)) - exact_energy(t, y)) <= bound
+
+
+@settings(max_examples=25, deadline=None)
+@given(case=random_qubos(sizes=(15, 17)))
+def test_the_exact_backends_chunked_energies_stay_within_the_bound_too(case):
+    """15..17 binaries: 14 low bits and a chunk of high bits, so the cross term
+    ``low @ (C @ H.T)`` is exercised (the offset is added after the minimum is found)."""
+    from fractions import Fraction
+
+    from qbdsl.backends.exact import dense_coefficients, energy_table
+    from qbdsl.ir.terms import energy_error_bound
+
+    t, Y = case
+    bound = Fraction(energy_error_bound([(1.0, t)]).worst_case)
+    h, J = dense_coefficients(t)
+    table = energy_table(h, J)                       # no offset
+    for y in Y:
+        e = table[int(y @ (1 << np.arange(t.n)))]
+        assert abs(Fraction(float(e)) + Fraction(t.offset) - exact_energy(t, y)) <= bound

@@ -10,18 +10,27 @@ from ..errors import ModelError, UnsupportedTermError
 from ..solution import Solution
 from .problem import BINARY, Problem, VarArray, VarLayout
 from .poly import Poly
-from .terms import EnergyError, PenaltyBlock, QuboTerms, combine, energy_error_bound, gamma
+from .terms import EXACT_INT, EnergyError, PenaltyBlock, QuboTerms, combine, energy_error_bound, gamma
 
 
 @dataclass(frozen=True)
 class NumericRange:
     """What float64 can tell apart in a QuboIR's energies (:meth:`QuboIR.numeric_range`).
 
-    ``error`` bounds ``|fl(E(y)) - E(y)|`` for every sample
+    ``error`` bounds ``|fl(E(y)) - E(y)|`` for every sample as qbdsl computes energies
     (:func:`qbdsl.ir.terms.energy_error_bound`: 0 when every energy is computed exactly,
-    else ``gamma_T M``), so two energies more than ``2 * error.bound`` apart keep their
-    order; ``resolution`` is the smallest gap between distinct objective values
-    (:attr:`qbdsl.ir.terms.QuboTerms.resolution`).
+    else ``gamma_T M`` with ``T = n + d + 1 + K`` for its two-level evaluation);
+    ``resolution`` is the smallest gap between distinct objective values
+    (:attr:`qbdsl.ir.terms.QuboTerms.resolution_info`), and ``data_error`` how far the
+    stored float64 objective can be from its decimal reading.
+
+    The check (:attr:`ok`): ``2 (error + data_error) < delta``. Then, if ``y*`` is an
+    optimum of the (decimal) objective and ``y`` any point whose objective value is larger,
+    it is larger by at least ``delta``, and the computed energies satisfy
+    ``fl(E(y)) - fl(E(y*)) >= delta - 2 data_error - 2 error > 0``: the float64 ground state
+    is an optimum (the weights put every infeasible point ``max(1, delta)`` higher; see
+    :mod:`qbdsl.passes.weights`). On the stored data it is optimal up to
+    ``2 data_error`` (0 for integral data).
     """
 
     error: EnergyError
@@ -29,23 +38,36 @@ class NumericRange:
     resolution_proven: bool
     objective_magnitude: float  # the objective's own share of M
     dominant: str | None        # penalty block with the largest weight * magnitude
+    data_error: float = 0.0     # sum |c - d| between stored float64 and decimal coefficients
+    resolution_kind: str = "decimal"   # see qbdsl.ir.terms.Resolution
+    objective_max: float = 0.0  # largest |objective coefficient|
 
     @property
     def magnitude(self) -> float:
         return self.error.magnitude
 
     @property
+    def separation(self) -> float:
+        """``delta - 2 data_error``: the gap float64 energies must keep."""
+        return self.resolution - 2.0 * self.data_error
+
+    @property
     def ok(self) -> bool:
-        """Distinct objective values keep their order in float64: ``2 error < delta``."""
-        return 2.0 * self.error.bound < self.resolution
+        """Distinct objective values keep their order in float64:
+        ``2 (error + data_error) < delta``. ``delta`` is rounded to nearest (``g / sigma``)
+        and the bounds are float64 sums: the factor ``1 - 2^-40`` covers those relative
+        errors of order ``u``."""
+        return 2.0 * (self.error.bound + self.data_error) < self.resolution * (1.0 - 2.0 ** -40)
 
     @property
     def margin_bits(self) -> float:
-        """``log2(delta / (2 gamma_T M))``: headroom of the worst-case bound, in bits
-        (negative: only exact arithmetic, if any, keeps distinct values apart)."""
+        """``log2((delta - 2 data_error) / (2 gamma_T M))``: headroom of the worst-case
+        bound, in bits (negative: only exact arithmetic, if any, keeps distinct values
+        apart; -inf: the data error alone already blurs them)."""
         if not np.isfinite(self.resolution) or self.error.worst_case == 0:
             return np.inf
-        return float(np.log2(self.resolution / (2.0 * self.error.worst_case)))
+        sep = self.separation
+        return float(np.log2(sep / (2.0 * self.error.worst_case))) if sep > 0 else -np.inf
 
 
 class QuboIR:
@@ -166,10 +188,13 @@ class QuboIR:
     def numeric_range(self) -> NumericRange:
         """Energy magnitude, its float64 error bound and the objective's resolution."""
         parts = [(1.0, self.objective_terms)] + [(self.weights[k], p.terms) for k, p in self.penalties.items()]
-        delta, proven = self.objective_terms.resolution
+        obj = self.objective_terms
+        res = obj.resolution_info
         share = {k: self.weights[k] * p.terms.magnitude for k, p in self.penalties.items()}
         dominant = max(share, key=share.get) if share else None
-        return NumericRange(energy_error_bound(parts), delta, proven, self.objective_terms.magnitude, dominant)
+        big = float(max(np.abs(obj.h).max(initial=0.0), np.abs(obj.v).max(initial=0.0)))
+        return NumericRange(energy_error_bound(parts), res.delta, res.proven, obj.magnitude, dominant,
+                            res.data_error, res.kind, big)
 
     def _check_numeric_range(self) -> None:
         r = self.numeric_range
@@ -180,7 +205,15 @@ class QuboIR:
         own = self.penalties[name].terms.magnitude
         alone = 2.0 * gamma(e.summands) * r.objective_magnitude >= r.resolution
         note = f" (the objective alone reaches {r.objective_magnitude:.3g})" if alone else ""
-        kind = "" if r.resolution_proven else " (a thousandth of their range: the data has no decimal scale)"
+        kind = {"unproven": " (a thousandth of their range: the data has no decimal scale)",
+                "float64": " (the exact gcd of the coefficients as float64 stores them: they have no "
+                           "decimal scale within 2^53)"}.get(r.resolution_kind, "")
+        if r.objective_max >= EXACT_INT:
+            kind += (f"; the objective's coefficients reach {r.objective_max:.3g}, beyond float64's exact "
+                     f"integers (2^53 = {EXACT_INT:.3g}; 1e16 + 7 is stored as 1e16 + 8)")
+        if r.data_error > 0 and 2.0 * r.data_error >= 0.5 * r.resolution:
+            kind += (f"; the stored float64 coefficients are up to {r.data_error:.3g} (summed) off their "
+                     "decimal values")
         inexact = (f"more than the 2^{53 - e.grid:g} up to which they would be exact" if np.isfinite(e.grid)
                    else "with coefficients that are not binary fractions")
         # the QUBO target cannot take these weights, like a term it cannot take: qb.solve
@@ -189,9 +222,9 @@ class QuboIR:
             f"penalty weight {self.weights[name]:.3g} for {name!r} times its coefficients "
             f"(|offset| + sum|h| + sum|J| = {own:.3g}) gives energies up to {e.magnitude:.3g}{note}, "
             f"{inexact}; float64 then "
-            f"resolves only {2.0 * e.worst_case:.3g} (2 gamma_T M, T = {e.summands}; Higham 2002, "
-            f"Lemma 3.1), but objective values differ by {r.resolution:.3g}{kind}: the QUBO's ground "
-            f"state may not be the optimum. Rescale the data (fewer decimals, a smaller range of "
+            f"resolves only {2.0 * e.worst_case:.3g} (2 gamma_T M, T = n + d + 1 + K = {e.summands}; "
+            f"Higham 2002, Lemma 3.1), but objective values differ by {r.resolution:.3g}{kind}: the QUBO's "
+            f"ground state may not be the optimum. Rescale the data (fewer decimals, a smaller range of "
             f"coefficients), give {name!r} a smaller weight (it then loses its guarantee), or use "
             "target='milp'"
         )
@@ -230,20 +263,29 @@ class QuboIR:
                    f"dynamic range {c.max() / c.min():.3g}")
         else:
             dyn = "QUBO coefficients: none nonzero"
-        how = "proven: gcd / 10^k" if r.resolution_proven else "not proven: no decimal scale, R / 2^10 asked"
+        how = {"decimal": "proven: gcd / 10^k", "constant": "constant objective",
+               "float64": "proven: exact gcd of the float64 coefficients, no decimal scale within 2^53",
+               "unproven": "not proven: no decimal scale, R / 2^10 asked"}[r.resolution_kind]
         if e.exact:
             exact = (f"float64 arithmetic: exact (coefficients on the grid 2^-{e.grid:g}, M <= 2^{53 - e.grid:g}; "
                      f"{e.exact_headroom_bits:.1f} bits to spare)")
         else:
             exact = "float64 arithmetic: rounded (coefficients not on a binary grid with M 2^e <= 2^53)"
-        return [dyn,
-                f"energy magnitude bound M = |offset| + sum|h| + sum|J| (objective + weighted penalties) = {e.magnitude:.3g}",
-                exact,
-                f"worst-case float64 error of an energy <= gamma_T M = {e.worst_case:.3g} "
-                f"(T = {e.summands}; Higham 2002, Lemma 3.1, eq. (3.5))",
-                f"objective resolution delta = {r.resolution:.6g} ({how})",
-                f"float64 margin: log2(delta / (2 gamma_T M)) = {r.margin_bits:.1f} bits"
-                + (" (not needed: exact)" if e.exact and r.margin_bits < 0 else "")]
+        lines = [dyn,
+                 f"energy magnitude bound M = |offset| + sum|h| + sum|J| (objective + weighted penalties) = {e.magnitude:.3g}",
+                 exact,
+                 f"worst-case float64 error of an energy <= gamma_T M = {e.worst_case:.3g} "
+                 f"(T = n + d + 1 + K = {e.summands}, d = {e.degree} couplers at a variable, for qbdsl's two-level "
+                 f"evaluation; a flat sum would need T = {e.flat_summands}; Higham 2002, Lemmas 3.1 and 3.3)",
+                 f"objective resolution delta = {r.resolution:.6g} ({how})"]
+        if r.data_error > 0:
+            lines.append(f"stored float64 objective vs its decimal values: sum |c - d| <= {r.data_error:.3g}")
+            lines.append(f"float64 margin: log2((delta - 2 D) / (2 gamma_T M)) = {r.margin_bits:.1f} bits"
+                         + (" (not needed: exact)" if e.exact and r.margin_bits < 0 else ""))
+        else:
+            lines.append(f"float64 margin: log2(delta / (2 gamma_T M)) = {r.margin_bits:.1f} bits"
+                         + (" (not needed: exact)" if e.exact and r.margin_bits < 0 else ""))
+        return lines
 
     # ------------------------------------------------------------ conversions
     def to_bqm(self):

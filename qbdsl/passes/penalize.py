@@ -39,8 +39,8 @@ import scipy.sparse as sp
 from .._ragged import ragged_arange
 from ..errors import ModelError, UnsupportedTermError
 from ..ir.problem import Problem
-from ..ir.terms import (EXACT_INT, INTEGRAL_TOL, MAX_SCALE_DIGITS, PenaltyBlock, QuboTerms,
-                        decimal_scale, segment_reduce)
+from ..ir.terms import (EXACT_INT, MAX_SCALE_DIGITS, PenaltyBlock, QuboTerms, decimal_scale,
+                        integral_tol, segment_reduce)
 from .base import AffineMap, Pass, QuboState
 from .encode import _binary_layout, bounded_binary_weights
 
@@ -73,7 +73,7 @@ def integral_rows(A: sp.csr_matrix, b: np.ndarray, sense: str):
     data = np.where(np.repeat(ok, np.diff(A.indptr)), np.rint(data), data)
     A2 = sp.csr_matrix((data, A.indices.copy(), A.indptr.copy()), shape=A.shape)
     fb = b * fs
-    tol = INTEGRAL_TOL * np.maximum(1.0, np.abs(fb))
+    tol = integral_tol(fb)
     rounded = np.rint(fb) if sense == "==" else np.floor(fb + tol)
     return A2, np.where(ok, rounded, fb), f
 
@@ -81,7 +81,7 @@ def integral_rows(A: sp.csr_matrix, b: np.ndarray, sense: str):
 def off_grid(b: np.ndarray, f: np.ndarray) -> np.ndarray:
     """Integral rows whose scaled right-hand side ``f b`` is not an integer."""
     fb = b * f
-    return np.isfinite(f) & (np.abs(fb - np.rint(fb)) > INTEGRAL_TOL * np.maximum(1.0, np.abs(fb)))
+    return np.isfinite(f) & (np.abs(fb - np.rint(fb)) > integral_tol(fb))
 
 
 def _check_exact(block, A: sp.csr_matrix, b: np.ndarray, rows_idx: np.ndarray) -> None:
