@@ -86,15 +86,19 @@ def search(h: np.ndarray, J: np.ndarray, offset: float = 0.0, max_variables: int
         return float(offset), np.zeros(0), 1, True
     k = min(n, LOW_BITS)
     best, best_idx, count = np.inf, -1, 0
-    # energies within float64's error of the chunked matrix products count as ties: each is a
-    # sum of at most n + n^2 rounded terms (Higham 2002, Lemma 3.1: error <= gamma_T * sum |terms|)
-    tol = gamma(n + n * n) * float(np.abs(h).sum() + np.abs(J).sum())
+    # The minimum is taken exactly as computed (a strictly lower energy wins). Energies within
+    # twice float64's error of the chunked products count as ground states: each term passes
+    # through at most n + d + 1 roundings, d the most couplers at one variable (Higham 2002,
+    # Lemma 3.1 level by level; see qbdsl.ir.terms), so error <= gamma_{n+d+1} * sum |coef|.
+    d = int((np.count_nonzero(J, axis=0) + np.count_nonzero(J, axis=1)).max())
+    tol = 2.0 * gamma(n + d + 1) * float(np.abs(h).sum() + np.abs(J).sum())
     complete, slowest = True, 0.0
     t = time.perf_counter()
     for start, E in _energy_chunks(h, J):
         m = float(E.min())
-        if m < best - tol:
-            best, count = m, 0
+        if m < best:
+            count = count if m >= best - tol else 0    # earlier ground states within the tolerance stay
+            best = m
             flat = int(np.argmin(E.T.ravel()))  # lowest high index first, then lowest low index
             col, row = divmod(flat, E.shape[0])
             best_idx = ((start + col) << k) | row

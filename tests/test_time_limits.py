@@ -179,3 +179,83 @@ def test_a_model_is_compiled_inside_the_limit():
     r, wall = timed(qb.solve, m, backend="anneal", time_limit=0.5, seed=0)
     assert within(wall, 0.5), wall
     assert r.timings["compile"] + r.timings["solve"] + r.timings["decode"] <= wall
+
+
+def test_highs_incumbent_at_its_own_limit_is_kept():
+    """OR-Tools 9.15 drops HiGHS's incumbent at the limit; qbdsl reads it from HiGHS's file."""
+    q = random_qubo(60, 1.0)
+    r, wall = timed(qb.solve, q, backend="ortools", time_limit=2.0)
+    assert within(wall, 2.0), wall
+    assert r.status == "time_limit" and r.sample is not None and np.isfinite(r.objective)
+    assert r.energy == pytest.approx(float(q.energy(r.sample[None, :q.n])[0]))
+
+
+@pytest.mark.parametrize("options, limit", [({"shots": 10**8}, 0.3), ({"shots": 10**8}, 1.0)])
+def test_qaoa_many_shots_keep_the_limit(options, limit):
+    r, wall = timed(qb.solve, random_qubo(10, 0.5), backend="qaoa", time_limit=limit, seed=0, **options)
+    assert within(wall, limit), wall
+    assert r.sample is not None
+
+
+def test_qaoa_qiskit_refuses_shots_that_cannot_fit():
+    t = time.perf_counter()
+    with pytest.raises(qb.TimeLimitError, match="qaoa-qiskit: 8 qubits on qiskit-aer"):
+        qb.solve(random_qubo(8, 0.5), backend="qaoa-qiskit", time_limit=2.0, shots=10**7)
+    assert time.perf_counter() - t < 2.0
+
+
+@pytest.mark.parametrize("reads, limit", [(1000, 1.0), (5000, 1.0), (1000, 0.1)])
+def test_tabu_many_reads_keep_the_limit(reads, limit):
+    r, wall = timed(qb.solve, random_qubo(10, 1.0), backend="tabu", time_limit=limit, seed=0, num_reads=reads)
+    assert within(wall, limit), wall
+    assert r.status == "time_limit" and 0 < r.raw.info["reads"] < reads
+
+
+def test_anneal_probe_fits_the_budget_with_many_sweeps_per_beta(q1000):
+    t = time.perf_counter()
+    with pytest.raises(qb.TimeLimitError, match="one read of 20000 sweeps"):
+        qb.solve(q1000, backend="anneal", time_limit=0.5, num_sweeps=20000, num_sweeps_per_beta=1000)
+    assert time.perf_counter() - t < 0.5 + CI_SLACK
+
+
+def test_reading_a_file_that_cannot_fit_is_refused_before_reading(tmp_path):
+    path = tmp_path / "big.qubo"
+    random_qubo(2000, 0.3).save(path)          # ~600 k couplers, ~17 MB
+    t = time.perf_counter()
+    with pytest.raises(qb.TimeLimitError, match=r"solve: reading .*big.qubo takes about"):
+        qb.solve(path, backend="anneal", time_limit=0.1)
+    assert time.perf_counter() - t < 0.1 + CI_SLACK
+
+
+def test_linearizing_a_models_products_is_checked_before_it_starts():
+    m = qb.Model("dense")
+    x = m.binary("x", 600)
+    Q = np.random.default_rng(0).integers(-3, 4, (600, 600)).astype(float)
+    m.minimize(x @ Q @ x)                       # ~180 k products
+    t = time.perf_counter()
+    with pytest.raises(qb.TimeLimitError, match=r"ortools: linearizing \d+ products for a MILP solver"):
+        qb.solve(m, backend="ortools", time_limit=0.2)
+    assert time.perf_counter() - t < 0.2 + CI_SLACK
+
+
+def test_a_size_cap_is_checked_before_compiling_a_model():
+    m = qb.Model("big")
+    x = m.binary("x", 3000)
+    m.add(x.sum() == 10, name="ten")
+    m.minimize((np.arange(3000.0) * x).sum())
+    t = time.perf_counter()
+    with pytest.raises(qb.BackendError, match="exact: at least 3000 binaries"):
+        qb.solve(m, backend="exact", time_limit=0.2)
+    assert time.perf_counter() - t < 0.2 + CI_SLACK
+
+
+@pytest.mark.parametrize("how", ["time_limit", "deadline"])
+@pytest.mark.parametrize("n, density, limit", [(60, 0.5, 5.0), (1000, 0.3, 0.5), (26, 1.0, 0.5), (5000, 0.05, 2.0)])
+def test_auto_answers_within_the_limit(n, density, limit, how):
+    """The policy picked OR-Tools for these and returned nothing (its incumbent was lost, the
+    fallbacks had no time left, or the annealers were judged by their untimed work); anneal
+    answers them within the limit."""
+    q = random_qubo(n, density)
+    r, wall = timed(qb.solve, q, seed=0, **{how: limit})
+    assert within(wall, limit), wall
+    assert r.sample is not None and r.status in ("optimal", "feasible", "time_limit")
