@@ -9,6 +9,11 @@ Networks: ``repetita:NAME`` and ``sndlib:NAME`` always work; a bare ``NAME`` is 
 the collections the problem takes. ``routing.capacity-design`` needs SNDlib's link modules, so
 it takes SNDlib only and a bare ``abilene`` means SNDlib's. The other network problems take
 either collection, and a bare name both have (``Abilene``) is an error listing both choices.
+
+Sizes: an entry may declare the size of the largest array its model needs (flow variables,
+quadratic terms, (batch, QPU) pairs...) as a function of the parsed data and options;
+:func:`build` refuses one above :data:`MAX_SIZE` before building it, so a large ``--data``
+or option is one line naming it rather than a ``MemoryError`` minutes later.
 """
 from __future__ import annotations
 
@@ -23,6 +28,7 @@ from qbdsl.errors import ModelError
 from . import data, network_design, ran, routing, scheduling, slicing
 
 _KIND_WORDS = {int: "a whole number", float: "a number"}
+MAX_SIZE = 10**7   # entries of a built model's largest array (~1 GB with the index arrays around it)
 
 
 @dataclass(frozen=True)
@@ -154,6 +160,7 @@ class Entry:
     data: Networks | Count
     build: Callable[[str, object, dict], object]
     options: tuple[Option, ...] = field(default_factory=tuple)
+    size: Callable[[object, dict], tuple[float, str]] | None = None   # (entries, what they are)
 
     @property
     def data_help(self) -> str:
@@ -172,6 +179,15 @@ class Entry:
         return {o.name: o.parse(options[o.name], self.name) if o.name in options else o.default
                 for o in self.options}
 
+    def check_size(self, data, options: dict, data_arg: str) -> None:
+        """Refuse, before building, a model whose largest array would exceed :data:`MAX_SIZE` entries."""
+        if self.size is None:
+            return
+        count, what = self.size(data, options)
+        if count > MAX_SIZE:
+            raise ModelError(f"{self.name}: --data {data_arg} with these options needs {count:.3g} {what}, above "
+                             f"the {MAX_SIZE:.0e} a problem may take; use a smaller --data or smaller options")
+
 
 def _kpath(name: str, net, o: dict):
     demands = None
@@ -186,8 +202,36 @@ def _umi(K: int, o: dict):
     return ran.umi_channels(K, seed=o["seed"], n_levels=o["levels"])
 
 
-def _positive(name: str, default: float) -> Option:
-    return Option(name, float, default, 0.0, low_open=True)
+def _positive(name: str, default: float, note: str = "") -> Option:
+    return Option(name, float, default, 0.0, low_open=True, note=note)
+
+
+def _sources_x_links(net, o: dict) -> tuple[float, str]:
+    return len(np.unique(net.demand_src[net.demand_volume > 0])) * net.n_links, "flow variables (sources x links)"
+
+
+def _kpath_size(net, o: dict) -> tuple[float, str]:
+    demands = int(np.count_nonzero(net.demand_volume > 0))
+    if o["demands"] is not None:
+        demands = min(demands, o["demands"])
+    return demands * o["k"], "candidate paths (demands x k)"
+
+
+def _slicing_size(net, o: dict) -> tuple[float, str]:
+    # up to 3 virtual links per slice (chains of 2..4 VNFs), each a quadratic term per node pair
+    return 3 * o["slices"] * net.n_nodes ** 2, "placement terms (virtual links x node pairs)"
+
+
+def _power_size(K: int, o: dict) -> tuple[float, str]:
+    return K * K * o["levels"], "interference terms (K x K x levels)"
+
+
+def _rate_size(K: int, o: dict) -> tuple[float, str]:
+    return (K * o["levels"]) ** 2, "couplers ((K x levels)^2)"
+
+
+def _scheduling_size(n: int, o: dict) -> tuple[float, str]:
+    return n * o["batches"] * len(scheduling.default_fleet().names), "(batch, QPU) pairs"
 
 
 _SEED = Option("seed", int, 0, 0)
@@ -195,31 +239,33 @@ _LEVELS = Option("levels", int, 4, 2)
 
 CATALOG = {e.name: e for e in [
     Entry("routing.min-mlu", "splittable min-max link utilisation (LP)", Networks(),
-          lambda p, net, o: routing.min_mlu(net)),
+          lambda p, net, o: routing.min_mlu(net), size=_sources_x_links),
     Entry("routing.kpath", "one of k shortest paths per demand; congestion (QUBO-shaped) or mlu (MILP)",
           Networks(), _kpath,
           (Option("k", int, 3, 1), Option("objective", str, "congestion", choices=("congestion", "mlu")),
-           Option("demands", int, None, 1, note=": route the first N demands of the network"))),
+           Option("demands", int, None, 1, note=": route the first N demands of the network")), _kpath_size),
     Entry("routing.capacity-design", "SNDlib module installation at minimum cost (MILP)",
           Networks(("sndlib",), generators=False, why="SNDlib only: it needs link modules"),
           lambda p, net, o: routing.capacity_design(net)),
     Entry("ran.min-power", "RAN power control: min total power under SINR targets (MILP)",
           Count("K links (3GPP UMi channels)", 1), lambda p, K, o: ran.min_power(_umi(K, o), o["gamma"]),
-          (_SEED, _positive("gamma", 2.0), _LEVELS)),
+          (_SEED, _positive("gamma", 2.0), _LEVELS), _power_size),
     Entry("ran.sum-rate", "RAN power control: pairwise sum-rate surrogate (QUBO)",
           Count("K links (3GPP UMi channels)", 1), lambda p, K, o: ran.sum_rate_qubo(_umi(K, o)),
-          (_SEED, _LEVELS)),
+          (_SEED, _LEVELS), _rate_size),
     Entry("slicing.placement", "place VNF chains on a substrate: revenue, CPU and link bandwidth (MILP)",
           Networks(), lambda p, net, o: slicing.slice_placement(net, slicing.random_slices(o["slices"], o["seed"]),
                                                                 o["cpu"], node_cost=0.1),
-          (Option("slices", int, 4, 1), _SEED, _positive("cpu", 8.0))),
+          (Option("slices", int, 4, 1), _SEED, _positive("cpu", 8.0)), _slicing_size),
     Entry("scheduling.qpu", "quantum jobs (or shot batches) on heterogeneous QPUs by deadline (MILP/QUBO)",
           Count("number of jobs", 1),
           lambda p, n, o: scheduling.schedule_model(
               scheduling.random_jobs(n, o["seed"], o["horizon"], o["tightness"]),
               scheduling.default_fleet(), o["slot"], batches=o["batches"]),
-          (_SEED, _positive("horizon", 20.0), _positive("tightness", 2.0), _positive("slot", 0.5),
-           Option("batches", int, 1, 1))),
+          (_SEED, _positive("horizon", 20.0), _positive("tightness", 2.0),
+           _positive("slot", 0.5, f" (the time grid must fit {scheduling.MAX_ENTRIES:.0e} entries)"),
+           Option("batches", int, 1, 1)),
+          _scheduling_size),
     Entry("network-design.qoblib", "QOBLIB degree-constrained network design (MILP)",
           Count("n, the QOBLIB instance size", 5, 24), lambda p, n, o: network_design.qoblib(n)),
 ]}
@@ -240,11 +286,14 @@ def build(name: str, data_arg: str, options: dict | None = None):
     Raises
     ------
     ModelError
-        An unknown problem, bad ``--data``, or an unknown, unparsable or out-of-range option;
-        the message names the culprit and lists what is valid.
+        An unknown problem, bad ``--data``, an unknown, unparsable or out-of-range option, or
+        an instance whose model would exceed :data:`MAX_SIZE` entries; the message names the
+        culprit and lists what is valid.
     """
     if name not in CATALOG:
         raise ModelError(f"unknown problem {name!r}; known: {', '.join(CATALOG)}")
     entry = CATALOG[name]
     opts = entry.parse_options(options or {})
-    return entry.build(name, entry.data.parse(str(data_arg), name), opts)
+    data = entry.data.parse(str(data_arg), name)
+    entry.check_size(data, opts, str(data_arg))
+    return entry.build(name, data, opts)

@@ -60,40 +60,98 @@ def random_jobs(n: int, seed: int = 0, horizon: float = 60.0, tightness: float =
     return Jobs(qubits, depth, shots.astype(float), arrival, arrival + tightness * fastest)
 
 
+MAX_ENTRIES = 10**7   # (batch, QPU) pairs + start options + busy (option, slot) entries + QPU slots
+
+
+def _slots(jobs: Jobs, fleet: Fleet, slot: float, batches: int, durations: np.ndarray | None) -> np.ndarray:
+    """Slots one batch takes, jobs x QPUs (float, >= 1; ``inf`` where the QPU cannot run the job)."""
+    with np.errstate(over="ignore"):
+        if durations is not None:
+            d = np.asarray(durations, float)
+            out = np.where(np.isfinite(d), np.ceil(d / slot - 1e-9), np.inf)
+        else:
+            out = np.ceil(jobs.depth[:, None] * jobs.shots[:, None] / batches / fleet.speed[None, :] / slot - 1e-9)
+            out[jobs.qubits[:, None] > fleet.qubits[None, :]] = np.inf
+    return np.maximum(out, 1.0)
+
+
+def _too_fine(slot: float, size: float, linear: float, quadratic: float, K: int, S: float,
+              horizon: float) -> ModelError:
+    """The error for a grid of ``size`` entries above :data:`MAX_ENTRIES`, naming ``slot``; the
+    suggested slot solves ``linear / f + quadratic / f^2 = MAX_ENTRIES`` for the factor ``f``
+    (start options and QPU slots shrink as 1/f, busy entries as 1/f^2)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        lin, quad = np.float64(linear), np.float64(quadratic)
+        f = (lin + np.sqrt(lin * lin + 4.0 * MAX_ENTRIES * quad)) / (2.0 * MAX_ENTRIES)
+    hint = f"about {slot * f:.2g} s or more" if np.isfinite(f) else "much larger"
+    size = np.nan_to_num(size, nan=np.inf)
+    return ModelError(f"slot={slot:g} s makes a schedule grid of {size:.3g} entries (start options, busy slots, "
+                      f"{K} QPUs x {S:.3g} slots over {horizon:g} s), above the {MAX_ENTRIES:.0e} schedule_model "
+                      f"builds; use a larger slot ({hint}), fewer jobs or a shorter horizon")
+
+
+def _check_grid(jobs: Jobs, fleet: Fleet, slot: float, horizon: float, batches: int,
+                durations: np.ndarray | None) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """(first start, start count, slots per batch) per job x QPU and the number of slots, once
+    the grid is known to fit :data:`MAX_ENTRIES` entries: (batch, QPU) pairs, start options,
+    the (option, slot) entries of the occupancy matrix and its QPU x slot rows. Only job x QPU
+    arrays are allocated before (float counts, so an absurd slot overflows to inf, not int64)."""
+    J, K = len(jobs.qubits), len(fleet.qubits)
+    pairs = J * batches * K
+    if pairs > MAX_ENTRIES:
+        raise ModelError(f"{J} jobs x {batches} batches on {K} QPUs make {pairs:.3g} (batch, QPU) pairs, "
+                         f"above the {MAX_ENTRIES:.0e} schedule_model builds; use fewer jobs or batches")
+    with np.errstate(over="ignore", invalid="ignore"):
+        S = float(np.ceil(horizon / slot))
+        dur = _slots(jobs, fleet, slot, batches, durations)
+        first = np.ceil(jobs.arrival / slot - 1e-9)[:, None]
+        last = np.minimum(np.floor(jobs.deadline / slot + 1e-9)[:, None] - dur, S - dur)
+        count = np.maximum(last - first + 1, 0.0)
+        live = count > 0
+        linear = batches * float(count.sum()) + K * S
+        quadratic = batches * float((count * np.where(live, dur, 0.0)).sum())
+        size = pairs + linear + quadratic
+    if not size <= MAX_ENTRIES:   # NaN too
+        raise _too_fine(slot, size, linear, quadratic, K, S, horizon)
+    return (np.where(live, first, 0).astype(np.int64), count.astype(np.int64),
+            np.where(live, dur, 0).astype(np.int64), int(S))
+
+
+def _options(first: np.ndarray, count: np.ndarray, dur: np.ndarray, batches: int) -> np.ndarray:
+    """(task, qpu, start, duration) rows of every feasible start, by task, then QPU, then start."""
+    task_job = np.repeat(np.arange(len(count)), batches)
+    t, k = np.nonzero(count[task_job])
+    j = task_job[t]
+    n = count[j, k]
+    return np.stack([np.repeat(t, n), np.repeat(k, n), np.repeat(first[j, k], n) + ragged_arange(n),
+                     np.repeat(dur[j, k], n)], 1)
+
+
 def schedule_model(jobs: Jobs, fleet: Fleet, slot: float = 1.0, horizon: float | None = None,
                    batches: int = 1, durations: np.ndarray | None = None) -> qb.Model:
     """The scheduling model (see module docstring); ``slot`` seconds per time slot.
 
     ``durations`` (jobs x QPUs, seconds per batch; ``inf`` where a QPU cannot run the job)
     replaces the built-in ``depth * shots / speed`` estimate, e.g. to add overheads or cutting.
+
+    Raises
+    ------
+    ModelError
+        ``slot`` or ``horizon`` is not a positive finite number, ``batches`` < 1, no job can
+        finish by its deadline, or the time grid (start options, busy slots, QPU x slot rows)
+        would exceed :data:`MAX_ENTRIES` entries: refused, naming ``slot``, before it is allocated.
     """
-    if slot <= 0:
-        raise ModelError(f"slot length must be positive, got {slot}")
+    if not 0 < slot < np.inf:
+        raise ModelError(f"slot length must be positive and finite, got {slot}")
     if batches < 1:
         raise ModelError(f"batches must be >= 1, got {batches}")
-    J, K = len(jobs.qubits), len(fleet.qubits)
     horizon = float(jobs.deadline.max()) if horizon is None else horizon
-    S = int(np.ceil(horizon / slot))
+    if not 0 < horizon < np.inf:
+        raise ModelError(f"horizon must be a positive number of seconds, got {horizon}")
+    J, K = len(jobs.qubits), len(fleet.qubits)
+    first, count, dur, S = _check_grid(jobs, fleet, slot, horizon, batches, durations)
     task_job = np.repeat(np.arange(J), batches)
-    rows = []   # (task, qpu, start, duration)
-    for t, j in enumerate(task_job.tolist()):
-        for k in range(K):
-            if durations is not None:
-                if not np.isfinite(durations[j, k]):
-                    continue
-                dur = int(np.ceil(durations[j, k] / slot - 1e-9))
-            elif jobs.qubits[j] > fleet.qubits[k]:
-                continue
-            else:
-                dur = int(np.ceil(jobs.depth[j] * jobs.shots[j] / batches / fleet.speed[k] / slot - 1e-9))
-            dur = max(dur, 1)
-            first = int(np.ceil(jobs.arrival[j] / slot - 1e-9))
-            last = min(int(np.floor(jobs.deadline[j] / slot + 1e-9)) - dur, S - dur)
-            if last >= first:
-                starts = np.arange(first, last + 1)
-                rows.append(np.stack([np.full(len(starts), t), np.full(len(starts), k), starts,
-                                      np.full(len(starts), dur)], 1))
-    opts = np.concatenate(rows) if rows else np.zeros((0, 4), np.int64)
+    opts = _options(first, count, dur, batches)
     T, X = len(task_job), len(opts)
     m = qb.Model("quantum-scheduling")
     if X == 0:

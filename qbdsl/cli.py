@@ -4,14 +4,16 @@ Every mistake ends in one line on stderr, ``qbdsl: error: ...``, naming the culp
 exit code: 2 for bad input or usage (:class:`~qbdsl.errors.ModelError` and its subclasses,
 ``OptionError`` included), 1 for a run that failed (:class:`~qbdsl.errors.BackendError`, an
 operating-system error, or an internal error), 3 for ``explain`` when no backend can meet
-the deadline. ``qbdsl --debug ...`` shows the traceback instead.
+the deadline. ``qbdsl --debug ...`` shows the traceback instead. Mistakes argparse catches
+(an unknown command or option, a value of the wrong type, a missing required option) are one
+line too, ``qbdsl: error: MESSAGE (see qbdsl COMMAND --help)``, exit 2.
 """
 from __future__ import annotations
 
 import argparse
 import contextlib
 import importlib.util
-import json
+import math
 import sys
 import traceback
 from pathlib import Path
@@ -21,6 +23,7 @@ import numpy as np
 from .errors import BackendError, FileFormatError, ModelError
 
 MODEL_FILES = (".lp", ".mps", ".qubo", ".npz", ".bqm")
+SEED_MAX = 2**32 - 1   # what qb.solve and numpy's seeding take
 
 
 def _where(exc: BaseException, path: Path, shown: str) -> str:
@@ -152,18 +155,43 @@ def _load_input(loader, path: str, flag: str):
         raise FileFormatError(f"{type(exc).__name__}: {exc}", path) from None
 
 
+def _positive_float(text: str) -> float | None:
+    """``text`` as a positive finite number, or None when it is not one ('abc', '0', 'nan', 'inf')."""
+    try:
+        v = float(text)
+    except ValueError:
+        return None
+    return v if 0 < v < math.inf else None
+
+
 def _floats(text: str, flag: str) -> list[float]:
     """``"0.3,0.6"`` -> ``[0.3, 0.6]``: positive finite numbers, comma-separated, for ``flag``."""
     out = []
     for part in text.split(","):
-        try:
-            v = float(part)
-        except ValueError:
-            v = float("nan")
-        if not 0 < v < float("inf"):
+        v = _positive_float(part)
+        if v is None:
             raise ModelError(f"{flag} takes positive numbers separated by commas, got {part.strip()!r} in {text!r}")
         out.append(v)
     return out
+
+
+def _seconds(text: str) -> float:
+    """argparse type of ``--time-limit``, ``--deadline``...: a positive finite number of seconds."""
+    v = _positive_float(text)
+    if v is None:
+        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}")
+    return v
+
+
+def _seed(text: str) -> int:
+    """argparse type of ``--seed``: a whole number in 0..2^32 - 1, what ``qb.solve`` takes."""
+    try:
+        v = int(text)
+    except ValueError:
+        v = -1
+    if not 0 <= v <= SEED_MAX:
+        raise argparse.ArgumentTypeError(f"expected a whole number in 0..{SEED_MAX}, got {text!r}")
+    return v
 
 
 def cmd_compile(args, console) -> int:
@@ -312,13 +340,13 @@ def cmd_solve(args, console) -> int:
     for a in r.attempts:
         console.print(f"[yellow]fell back from {a['backend']}:[/] {a['error']}")
     if args.output:
-        from .io.atomic import atomic_write
+        from .io.atomic import write_json
 
         doc = {"backend": r.backend, "status": r.status, "objective": r.objective, "feasible": r.feasible,
                "attempts": r.attempts,
-               "timings": r.timings, "values": {k: np.asarray(v).tolist() for k, v in r.values.items()},
+               "timings": r.timings, "values": {k: np.asarray(v) for k, v in r.values.items()},
                "violations": sorted(r.violations)}
-        atomic_write(args.output, json.dumps(doc, indent=2))
+        write_json(args.output, doc)     # NaN and infinities as null: the file is strict JSON
         console.print(f"[green]wrote[/] {args.output}")
     return 0
 
@@ -426,8 +454,6 @@ def cmd_experiment(args, console) -> int:
         return _experiment_live(args, console)
     if args.which != "qip":
         raise ModelError(f"unknown experiment {args.which!r}; known: qip, orchestration, live")
-    if args.deadline <= 0:
-        raise ModelError(f"deadline must be a positive number of seconds, got {args.deadline!r}")
     instances = ex.suite(quick=args.quick)
     with _counting_progress(console, "running") as tick:
         runs = ex.run_all(instances, args.deadline, progress=tick)
@@ -475,8 +501,8 @@ def _experiment_orchestration(args, console) -> int:
     tight = _floats(args.tightness, "--tightness")
     if args.seeds < 2 or args.jobs < 1:
         raise ModelError(f"--seeds must be at least 2 and --jobs at least 1, got {args.seeds} and {args.jobs}")
-    if args.gap_seeds and (args.gap_seeds < 2 or args.gap_jobs < 1 or args.gap_time <= 0):
-        raise ModelError("--gap-seeds must be 0 or at least 2, --gap-jobs and --gap-time positive")
+    if args.gap_seeds and (args.gap_seeds < 2 or args.gap_jobs < 1):
+        raise ModelError("--gap-seeds must be 0 or at least 2, --gap-jobs positive")
     client = None
     executor = None
     if args.dask:
@@ -525,8 +551,6 @@ def _experiment_live(args, console) -> int:
 
     from .orchestrate.live import demo_devices, demo_jobs, run_live
 
-    if args.time_scale <= 0:
-        raise ModelError(f"--time-scale must be positive, got {args.time_scale}")
     jobs, devices = demo_jobs(), demo_devices()
     t = Table(title=f"live mode: {len(jobs)} real solves on {len(devices)} devices")
     for col in ("policy", "job", "device", "status", "seconds", "objective"):
@@ -544,11 +568,12 @@ def _experiment_live(args, console) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="qbdsl", description="Compile and inspect qbdsl models.")
+    p = _Parser(prog="qbdsl", description="Compile and inspect qbdsl models.")
     p.add_argument("--debug", action="store_true", help="show the Python traceback of an error")
     common = argparse.ArgumentParser(add_help=False)   # --debug also after the command name
     common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     sub = p.add_subparsers(dest="command", required=True, parser_class=_parser_with(common))
+    p.commands = sub.choices
     c = sub.add_parser("compile", help="compile MODEL (path.py:function or a .lp/.mps/.qubo file) to a file")
     c.add_argument("model")
     c.add_argument("--target", choices=("qubo", "milp"), required=True)
@@ -561,16 +586,16 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("solve", help="solve MODEL and print a table")
     s.add_argument("model")
     s.add_argument("--backend", default="auto")
-    s.add_argument("--time-limit", type=float, default=None)
-    s.add_argument("--seed", type=int, default=None)
+    s.add_argument("--time-limit", type=_seconds, default=None)
+    s.add_argument("--seed", type=_seed, default=None, help=f"0..{SEED_MAX}")
     s.add_argument("--encoding", default=None)
     s.add_argument("--fallback", nargs="*", default=None, help="backends to try if this one fails or times out")
-    s.add_argument("--deadline", type=float, default=None, help="for --backend auto: the QIP deadline")
+    s.add_argument("--deadline", type=_seconds, default=None, help="for --backend auto: the QIP deadline")
     s.add_argument("--opt", action="append", metavar="KEY=VALUE", help="a backend option, e.g. num_reads=50")
     s.add_argument("-o", "--output", default=None, help="write the solution as JSON")
     ex = sub.add_parser("explain", help="which backend QIP picks for MODEL|FILE under a deadline, and why")
     ex.add_argument("model")
-    ex.add_argument("--deadline", type=float, default=None)
+    ex.add_argument("--deadline", type=_seconds, default=None)
     ex.add_argument("--quality", type=float, default=0.0)
     ex.add_argument("--prefer", default=None, help="quantum, classical, or a backend name")
     ex.add_argument("--best-effort", action="store_true")
@@ -593,10 +618,10 @@ def build_parser() -> argparse.ArgumentParser:
     xp.add_argument("--gap-seeds", type=int, default=0,
                     help="orchestration: also solve this many small traces per point in hindsight (CP-SAT)")
     xp.add_argument("--gap-jobs", type=int, default=20, help="orchestration: jobs per hindsight trace")
-    xp.add_argument("--gap-time", type=float, default=10.0, help="orchestration: seconds per hindsight solve")
+    xp.add_argument("--gap-time", type=_seconds, default=10.0, help="orchestration: seconds per hindsight solve")
     xp.add_argument("--policies", default="qbdsl,round-robin", help="live: policies to run, comma-separated")
-    xp.add_argument("--time-scale", type=float, default=1.0, help="live: seconds per trace second")
-    xp.add_argument("--deadline", type=float, default=5.0)
+    xp.add_argument("--time-scale", type=_seconds, default=1.0, help="live: seconds per trace second")
+    xp.add_argument("--deadline", type=_seconds, default=5.0, help="qip: the deadline in seconds")
     xp.add_argument("--quick", action="store_true", help="a small suite")
     xp.add_argument("-o", "--output", default=None, help="output folder (default out/WHICH)")
     pr = sub.add_parser("problem", help="build a library problem on shipped data: LIST, or NAME --data ...")
@@ -610,15 +635,38 @@ def build_parser() -> argparse.ArgumentParser:
     pr.add_argument("--inequality", default="slack", choices=("slack", "unbalanced"))
     pr.add_argument("--solve", action="store_true")
     pr.add_argument("--backend", default="auto")
-    pr.add_argument("--time-limit", type=float, default=None)
-    pr.add_argument("--seed", type=int, default=None)
+    pr.add_argument("--time-limit", type=_seconds, default=None)
+    pr.add_argument("--seed", type=_seed, default=None, help=f"0..{SEED_MAX}")
     return p
+
+
+class UsageError(ModelError):
+    """A mistake argparse caught, already one line: ``MESSAGE (see qbdsl [COMMAND] --help)``."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose errors are one :class:`UsageError` instead of usage text and
+    an exit; unrecognized arguments are blamed on the command they follow (``commands``
+    maps command names to their parsers)."""
+
+    def __init__(self, *a, **kw):
+        super().__init__(*a, **kw)
+        self.commands: dict[str, argparse.ArgumentParser] = {}
+
+    def error(self, message: str):
+        raise UsageError(f"{message} (see {self.prog} --help)")
+
+    def parse_args(self, args=None, namespace=None):
+        ns, extra = self.parse_known_args(args, namespace)
+        if extra:
+            self.commands.get(getattr(ns, "command", None), self).error(f"unrecognized arguments: {' '.join(extra)}")
+        return ns
 
 
 def _parser_with(common: argparse.ArgumentParser):
     """A subparser class that gives every subcommand the options of ``common``."""
 
-    class Sub(argparse.ArgumentParser):
+    class Sub(_Parser):
         def __init__(self, *a, **kw):
             kw.setdefault("parents", [common])
             super().__init__(*a, **kw)
@@ -651,7 +699,11 @@ def main(argv: list[str] | None = None) -> int:
     from rich.console import Console
 
     argv = sys.argv[1:] if argv is None else list(argv)
-    args = build_parser().parse_args(argv)
+    try:
+        args = build_parser().parse_args(argv)
+    except UsageError as exc:
+        print(f"qbdsl: error: {exc}", file=sys.stderr, flush=True)
+        return 2
     args.argv = [a for a in argv if a != "--debug"]   # the command as given, for reports that regenerate it
     console = Console(stderr=False)
     handlers = {"compile": cmd_compile, "info": cmd_info, "solve": cmd_solve, "problem": cmd_problem,

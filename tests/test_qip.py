@@ -103,7 +103,9 @@ def test_quality_target_and_preferences():
     assert qual[d2.backend] == max(v for k, v in qual.items() if k in names())
 
 
-def test_profiles_round_trip_and_corrupt_files_fall_back(tmp_path):
+def test_profiles_round_trip_and_only_the_default_file_falls_back(tmp_path, monkeypatch):
+    import qbdsl.qip.profiles as prof_mod
+
     p = tmp_path / "profiles.json"
     prof = default_profiles()
     prof["exact"].b = 1e-6
@@ -111,11 +113,19 @@ def test_profiles_round_trip_and_corrupt_files_fall_back(tmp_path):
     loaded, note = load_profiles(p)
     assert loaded["exact"].b == 1e-6 and "calibrated profiles" in note
     p.write_text("{not json")
-    loaded, note = load_profiles(p)
+    with pytest.raises(qb.FileFormatError, match="profiles.json:1: not JSON"):
+        load_profiles(p)                                  # a file the user named must work
+    monkeypatch.setattr(prof_mod, "DEFAULT_PATH", p)
+    loaded, note = load_profiles()                        # the default one falls back, and says why
     assert loaded["exact"].b == default_profiles()["exact"].b and "ignored" in note and "shipped defaults" in note
     p.write_text(json.dumps({"format": "something-else"}))
-    assert "ignored" in load_profiles(p)[1]
-    assert "no calibration file" in load_profiles(tmp_path / "missing.json")[1]
+    assert "ignored" in load_profiles()[1]
+    with pytest.raises(qb.FileFormatError, match="not a qbdsl profiles file"):
+        load_profiles(p)
+    monkeypatch.setattr(prof_mod, "DEFAULT_PATH", tmp_path / "missing.json")
+    assert "no calibration file" in load_profiles()[1]
+    with pytest.raises(qb.FileFormatError, match="missing.json: no such file"):
+        load_profiles(tmp_path / "missing.json")
 
 
 def test_calibrate_measures_and_fits(tmp_path):

@@ -8,7 +8,7 @@ Shipped instances (small files copied from their sources, see each folder's SOUR
 ``network(spec)`` takes any of them by one string: ``repetita:NAME`` or ``sndlib:NAME``
 (prefix and name case-insensitive), a bare ``NAME`` when only one collection has it (Abilene
 is in both, and a bare ``abilene`` is an error that lists both qualified names), or a
-generated ``waxman:N`` / ``grid:RxC``.
+generated ``waxman:N`` / ``grid:RxC`` of 2..``MAX_NODES`` nodes.
 """
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ import numpy as np
 from qbdsl.errors import FileFormatError, ModelError
 
 from ..network import Network
-from .generators import grid, random_geometric, waxman
+from .generators import MAX_NODES, grid, random_geometric, waxman
 
 HERE = Path(__file__).resolve().parent
 REPETITA = ("Abilene", "Nsfnet", "Geant2001", "Janetbackbone", "Cernet")
@@ -32,7 +32,7 @@ GENERATORS = ("waxman", "grid")
 
 __all__ = ["Network", "load_repetita", "load_sndlib", "load_qoblib_demands", "repetita", "sndlib",
            "qoblib_demands", "repetita_optimal_mlu", "waxman", "grid", "random_geometric", "network",
-           "network_forms", "REPETITA", "SNDLIB", "COLLECTIONS", "TITLES", "GENERATORS"]
+           "network_forms", "REPETITA", "SNDLIB", "COLLECTIONS", "TITLES", "GENERATORS", "MAX_NODES"]
 
 
 def _lines(path: Path):
@@ -258,20 +258,21 @@ def network_forms(collections: tuple[str, ...] = tuple(COLLECTIONS), generators:
     else:
         forms.append("or the bare NAME")
     if generators:
-        forms += ["waxman:N (N >= 2)", "grid:RxC (R, C >= 1)"]
+        forms += [f"waxman:N (N in 2..{MAX_NODES})", f"grid:RxC (R, C >= 1, R x C in 2..{MAX_NODES})"]
     return ", ".join(forms)
 
 
 def _generated(kind: str, arg: str, spec: str) -> Network:
-    """``waxman:N`` or ``grid:RxC``, checked."""
+    """``waxman:N`` or ``grid:RxC``, checked against the generators' size range before they run."""
     if kind == "waxman":
-        if not re.fullmatch(r"\d+", arg) or int(arg) < 2:
-            raise ModelError(f"bad network {spec!r}: waxman:N takes a whole number N >= 2, e.g. waxman:20")
+        if not re.fullmatch(r"\d{1,9}", arg) or not 2 <= int(arg) <= MAX_NODES:
+            raise ModelError(f"bad network {spec!r}: waxman:N takes a whole number N in 2..{MAX_NODES}, "
+                             "e.g. waxman:20")
         return waxman(int(arg))
-    m = re.fullmatch(r"(\d+)[xX](\d+)", arg)
-    if not m or min(int(m[1]), int(m[2])) < 1 or int(m[1]) * int(m[2]) < 2:
-        raise ModelError(f"bad network {spec!r}: grid:RxC takes whole numbers R, C >= 1 with at least 2 nodes, "
-                         "e.g. grid:3x4")
+    m = re.fullmatch(r"(\d{1,9})[xX](\d{1,9})", arg)
+    if not m or min(int(m[1]), int(m[2])) < 1 or not 2 <= int(m[1]) * int(m[2]) <= MAX_NODES:
+        raise ModelError(f"bad network {spec!r}: grid:RxC takes whole numbers R, C >= 1 with 2..{MAX_NODES} "
+                         "nodes (R x C), e.g. grid:3x4")
     return grid(int(m[1]), int(m[2]))
 
 

@@ -3,12 +3,39 @@
 Every generator returns a connected directed :class:`Network` (both directions of each
 link), capacities drawn from ``capacities``, and a gravity traffic matrix
 (``T_ij ∝ w_i w_j`` with random node weights) scaled to ``total_demand``.
+
+Every generator allocates arrays of n x n (the traffic matrix and its mask; Waxman and the
+random geometric graph also every one of the n(n-1)/2 node pairs), about 1 GB at
+:data:`MAX_NODES` nodes, so a network of 2..``MAX_NODES`` nodes is all they build.
 """
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 
+from qbdsl.errors import ModelError
+
 from ..network import Network
+
+MAX_NODES = 5000
+
+
+def _whole(x) -> bool:
+    return isinstance(x, numbers.Integral) and not isinstance(x, bool)
+
+
+def check_nodes(n, what: str) -> None:
+    """Refuse a node count the generators cannot build, before anything is allocated.
+
+    Raises
+    ------
+    ModelError
+        ``n`` is not a whole number in 2..:data:`MAX_NODES`; the message starts with ``what``.
+    """
+    if not _whole(n) or not 2 <= n <= MAX_NODES:
+        raise ModelError(f"{what}: {n!r} nodes; the generators take 2..{MAX_NODES} "
+                         "(they allocate n x n arrays)")
 
 
 def _finish(name, pos, pairs, rng, capacities, total_demand, density) -> Network:
@@ -44,7 +71,9 @@ def _finish(name, pos, pairs, rng, capacities, total_demand, density) -> Network
 
 def waxman(n: int, seed: int = 0, alpha: float = 0.4, beta: float = 0.2, capacities=(10.0, 40.0, 100.0),
            total_demand: float = 100.0, demand_density: float = 0.3) -> Network:
-    """Waxman random graph: link (u, v) with probability ``alpha * exp(-d(u,v) / (beta * L))``."""
+    """Waxman random graph: link (u, v) with probability ``alpha * exp(-d(u,v) / (beta * L))``;
+    ``n`` in 2..:data:`MAX_NODES` (else :class:`~qbdsl.errors.ModelError`)."""
+    check_nodes(n, "waxman")
     rng = np.random.default_rng(seed)
     pos = rng.random((n, 2))
     iu, ju = np.triu_indices(n, 1)
@@ -57,7 +86,10 @@ def waxman(n: int, seed: int = 0, alpha: float = 0.4, beta: float = 0.2, capacit
 
 def grid(rows: int, cols: int, seed: int = 0, capacities=(10.0, 40.0, 100.0), total_demand: float = 100.0,
          demand_density: float = 0.3) -> Network:
-    """A rows x cols grid (4-neighbour links)."""
+    """A rows x cols grid (4-neighbour links); ``rows * cols`` in 2..:data:`MAX_NODES`."""
+    if not (_whole(rows) and _whole(cols)) or min(rows, cols) < 1:
+        raise ModelError(f"grid: rows and cols must be whole numbers >= 1, got {rows!r} x {cols!r}")
+    check_nodes(rows * cols, f"grid {rows}x{cols}")
     rng = np.random.default_rng(seed)
     idx = np.arange(rows * cols).reshape(rows, cols)
     pairs = np.vstack([np.stack([idx[:, :-1].ravel(), idx[:, 1:].ravel()], 1),
@@ -68,7 +100,9 @@ def grid(rows: int, cols: int, seed: int = 0, capacities=(10.0, 40.0, 100.0), to
 
 def random_geometric(n: int, radius: float = 0.3, seed: int = 0, capacities=(10.0, 40.0, 100.0),
                      total_demand: float = 100.0, demand_density: float = 0.3) -> Network:
-    """Random geometric graph: nodes in the unit square, links between nodes closer than ``radius``."""
+    """Random geometric graph: nodes in the unit square, links between nodes closer than ``radius``;
+    ``n`` in 2..:data:`MAX_NODES`."""
+    check_nodes(n, "random_geometric")
     rng = np.random.default_rng(seed)
     pos = rng.random((n, 2))
     iu, ju = np.triu_indices(n, 1)

@@ -2,9 +2,10 @@
 target, from predicted time and quality, and say why every other backend lost."""
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass, field
 
-from ..errors import BackendError
+from ..errors import OptionError
 from .features import Features, features
 from .profiles import Profile, load_profiles, validate_deadline
 
@@ -57,6 +58,14 @@ class Decision:
         return self.explain()
 
 
+def _check_prefer(prefer, known: list[str]) -> None:
+    """Refuse a ``prefer`` that is not None, "quantum", "classical" or one of ``known``."""
+    if prefer is None or prefer in ("quantum", "classical") or (isinstance(prefer, str) and prefer in known):
+        return
+    raise OptionError(f"prefer must be 'quantum', 'classical' or a backend name "
+                      f"({', '.join(sorted(set(known)))}), got {prefer!r}")
+
+
 def decide(obj, deadline: float | None = None, quality: float = 0.0, prefer: str | None = None,
            backends: list[str] | None = None, profiles: dict[str, Profile] | None = None,
            best_effort: bool = False, include_remote: bool = True) -> Decision:
@@ -68,10 +77,16 @@ def decide(obj, deadline: float | None = None, quality: float = 0.0, prefer: str
     then the shortest time; ``prefer="quantum"``/``"classical"`` or a backend name breaks
     ties that way. With nobody left, ``backend`` is None and ``reason`` says why, unless
     ``best_effort`` picks the fastest backend that takes the instance.
+
+    Raises
+    ------
+    OptionError
+        ``deadline`` is not a positive finite number, ``quality`` is not a number in [0, 1],
+        or ``prefer`` is not "quantum", "classical" or a backend or profile name.
     """
     validate_deadline(deadline)
-    if not 0 <= quality <= 1:
-        raise BackendError(f"quality target must be in [0, 1], got {quality!r}")
+    if isinstance(quality, bool) or not isinstance(quality, numbers.Real) or not 0 <= quality <= 1:
+        raise OptionError(f"quality target must be a number in [0, 1], got {quality!r}")
     if backends is None:
         from qbdsl.backends import names
 
@@ -79,6 +94,7 @@ def decide(obj, deadline: float | None = None, quality: float = 0.0, prefer: str
     note = "given profiles"
     if profiles is None:
         profiles, note = load_profiles()
+    _check_prefer(prefer, [*backends, *profiles])
     f = features(obj)
     names_ = list(backends) + [n for n, p in profiles.items() if include_remote and p.remote and n not in backends]
     rows: list[Option] = []

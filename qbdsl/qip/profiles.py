@@ -27,7 +27,7 @@ import platform
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from ..errors import ModelError
+from ..errors import FileFormatError, OptionError
 from .features import Features
 
 DEFAULT_PATH = Path(os.environ.get("QBDSL_PROFILES", Path.home() / ".config" / "qbdsl" / "profiles.json"))
@@ -158,27 +158,62 @@ def save_profiles(profiles: dict[str, Profile], path=None) -> Path:
 def load_profiles(path=None) -> tuple[dict[str, Profile], str]:
     """Profiles from ``path`` (default: the calibrated file, if any) merged over the defaults.
 
-    Returns (profiles, note): the note says where they came from, or why the file was not
-    used (missing, corrupt) so a decision can report it.
+    Returns (profiles, note): the note says where they came from. Only the default file may
+    be missing (a user who never calibrated) or unusable: the shipped defaults are used and
+    the note says why.
+
+    Raises
+    ------
+    FileFormatError
+        ``path`` was given and is missing, unreadable, not JSON (with the line) or not a
+        qbdsl profiles file.
     """
-    profiles = default_profiles()
-    path = Path(path) if path is not None else DEFAULT_PATH
-    if not path.exists():
-        return profiles, "shipped default profiles (no calibration file)"
+    if path is None:
+        if not DEFAULT_PATH.exists():
+            return default_profiles(), "shipped default profiles (no calibration file)"
+        try:
+            return _read_profiles(DEFAULT_PATH), f"calibrated profiles from {DEFAULT_PATH}"
+        except FileFormatError as exc:
+            return default_profiles(), f"ignored {exc}; using shipped defaults"
+    return _read_profiles(path), f"calibrated profiles from {path}"
+
+
+def _read_profiles(path) -> dict[str, Profile]:
+    """The defaults with the profiles of the file ``path`` over them; FileFormatError naming ``path``."""
+    from ..io.atomic import read_text
+
+    text = read_text(path)
     try:
-        doc = json.loads(path.read_text())
-        if doc.get("format") != "qbdsl-profiles":
-            raise ValueError("not a qbdsl profiles file")
-        for name, d in doc["profiles"].items():
-            d = dict(d)
-            d["accepts"] = tuple(d["accepts"])
-            profiles[name] = Profile(**d)
-    except (ValueError, KeyError, TypeError, OSError) as exc:
-        return default_profiles(), f"ignored {path} ({type(exc).__name__}: {exc}); using shipped defaults"
-    return profiles, f"calibrated profiles from {path}"
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise FileFormatError(f"not JSON: {exc.msg} (column {exc.colno})", str(path), exc.lineno) from None
+    if not isinstance(doc, dict) or doc.get("format") != "qbdsl-profiles":
+        raise FileFormatError("not a qbdsl profiles file (no \"format\": \"qbdsl-profiles\")", str(path))
+    entries = doc.get("profiles")
+    if not isinstance(entries, dict):
+        raise FileFormatError("'profiles' must be an object of backend name -> profile", str(path))
+    profiles = default_profiles()
+    profiles.update({name: _profile(name, d, path) for name, d in entries.items()})
+    return profiles
+
+
+def _profile(name: str, d, path) -> Profile:
+    """One profile of a profiles file; FileFormatError naming ``path`` and the profile."""
+    try:
+        d = dict(d)
+        d["accepts"] = tuple(d["accepts"])
+        prof = Profile(**d)
+    except (ValueError, KeyError, TypeError) as exc:
+        raise FileFormatError(f"profile {name!r}: {type(exc).__name__}: {exc}", str(path)) from None
+    for key in ("a", "b"):
+        v = getattr(prof, key)
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 <= v < math.inf:
+            raise FileFormatError(f"profile {name!r}: {key} must be a finite number >= 0, got {v!r}", str(path))
+    return prof
 
 
 def validate_deadline(deadline) -> None:
-    if deadline is not None and (not isinstance(deadline, (int, float)) or isinstance(deadline, bool)
-                                 or math.isnan(deadline) or deadline <= 0):
-        raise ModelError(f"deadline must be a positive number of seconds, got {deadline!r}")
+    """Refuse a deadline that is not None or a positive finite number of seconds (OptionError)."""
+    if deadline is not None and (isinstance(deadline, bool) or not isinstance(deadline, (int, float))
+                                 or not 0 < deadline < math.inf):
+        raise OptionError(f"deadline must be a positive number of seconds, got {deadline!r}")
