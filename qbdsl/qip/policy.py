@@ -9,6 +9,7 @@ from ..errors import OptionError
 from .features import Features, features
 from .profiles import Profile, load_profiles, validate_deadline
 
+ANYTIME_QUALITY_LOSS = 0.05   # an anytime backend cut to the deadline: less work, a little less quality
 QUANTUM = ("qaoa", "qaoa-qiskit", "dwave-advantage", "ibm-heron")
 
 
@@ -73,7 +74,10 @@ def decide(obj, deadline: float | None = None, quality: float = 0.0, prefer: str
 
     Every registered backend (and, for planning, the remote device profiles) is judged:
     does it take the instance, is its predicted time within ``deadline``, is its predicted
-    quality at least ``quality``. Among the survivors the highest predicted quality wins,
+    quality at least ``quality``. An anytime backend (annealing, tabu, QAOA: it sizes its
+    reads or evaluations to the time limit it is given) whose default work would overrun
+    the deadline stays a candidate when its smallest unit fits, at the deadline's time and
+    a little less quality. Among the survivors the highest predicted quality wins,
     then the shortest time; ``prefer="quantum"``/``"classical"`` or a backend name breaks
     ties that way. With nobody left, ``backend`` is None and ``reason`` says why, unless
     ``best_effort`` picks the fastest backend that takes the instance.
@@ -109,6 +113,11 @@ def decide(obj, deadline: float | None = None, quality: float = 0.0, prefer: str
             continue
         t = prof.predict_time(f)
         q = prof.predict_quality(f, deadline)
+        t_min = prof.predict_min_time(f)
+        if deadline is not None and t > deadline and t_min is not None and t_min <= deadline:
+            # an anytime backend sizes its work to the limit it is given: it answers by the
+            # deadline with less work than its default (taken as 0.05 of quality)
+            t, q = float(deadline), max(0.0, q - ANYTIME_QUALITY_LOSS)
         if prof.remote and name not in backends:
             verdict = "planning only: no backend of this name is registered"
         elif deadline is not None and t > deadline and not (prof.exact and q > 0):
