@@ -1,24 +1,42 @@
-"""Run a call in a forked child process that can be killed at a deadline.
+"""Run a call in a child process that can be killed at a deadline.
 
 Some solver libraries do not stop at their own time limit: the HiGHS inside OR-Tools 9.15
 ran 88 s on a 1 s limit (a linearized 2 000-binary QUBO) and ignores
-``ModelSolverHelper.interrupt_solve()``. A thread cannot be stopped, a process can. The
-child is forked, so it starts at once with the parent's memory (the model is not copied
-or pickled); only the answer travels back, through a pipe.
+``ModelSolverHelper.interrupt_solve()``. A thread cannot be stopped, a process can.
 
-Where ``fork`` does not exist (Windows), the call runs in this process and the deadline
-is only as good as the library's own time limit; :data:`ISOLATED` says which.
+Two ways to get a child, chosen per call:
+
+- **fork**, when this process runs one Python thread: the child starts at once with the
+  parent's memory (nothing is pickled); only the answer travels back, through a pipe.
+- **a worker process** (:mod:`backends.worker`, started with ``subprocess``, kept for
+  later calls), when other threads run. Forking then is unsafe: OpenBLAS's fork handler
+  waits for its lock while another thread is inside a BLAS call, and the fork never
+  returns (seen in live mode: an ``exact`` device thread in a matrix product and an
+  ``ortools`` device thread forking). ``subprocess`` starts the worker without fork
+  handlers (vfork + exec). The call and its answer are pickled over the worker's pipes.
+
+A child still running at the deadline is killed (:class:`Killed`). Where neither way
+exists (no ``fork``, e.g. Windows), the call runs in this process and the deadline is only
+as good as the library's own time limit; :data:`ISOLATED` says which.
 """
 from __future__ import annotations
 
+import math
 import multiprocessing
 import os
+import pickle
+import select
+import struct
+import subprocess
+import sys
+import threading
 import time
 import traceback
 import warnings
 from typing import Any, Callable
 
 ISOLATED = "fork" in multiprocessing.get_all_start_methods()
+WORKER_START_SECONDS = 1.5    # a fresh interpreter importing numpy and OR-Tools (0.5-1 s seen), rounded up
 
 
 class Killed(Exception):
@@ -36,12 +54,13 @@ def _child(conn, fn, args) -> None:
 
 
 def call_with_deadline(fn: Callable[..., Any], args: tuple, deadline: float) -> Any:
-    """``fn(*args)`` in a forked child; its result, or :class:`Killed` at ``deadline``.
+    """``fn(*args)`` in a child process; its result, or :class:`Killed` at ``deadline``.
 
     Parameters
     ----------
     fn, args
-        The call; its result must pickle (it crosses a pipe).
+        The call: a module-level function, and arguments and a result that pickle (they
+        cross a pipe to a worker process when this process runs other threads).
     deadline : float
         A ``time.perf_counter()`` instant; ``inf`` waits as long as it takes.
 
@@ -54,6 +73,23 @@ def call_with_deadline(fn: Callable[..., Any], args: tuple, deadline: float) -> 
     """
     if not ISOLATED:
         return fn(*args)
+    if threading.active_count() > 1:
+        return _WORKERS.call(fn, args, deadline)
+    return _forked(fn, args, deadline)
+
+
+def startup_seconds() -> float:
+    """What starting a child may cost the next call: 0 when it will fork or reuse a worker."""
+    if not ISOLATED or threading.active_count() == 1 or _WORKERS.idle:
+        return 0.0
+    return WORKER_START_SECONDS
+
+
+def _wait(deadline: float) -> float | None:
+    return None if deadline == math.inf else max(0.0, deadline - time.perf_counter())
+
+
+def _forked(fn, args, deadline: float):
     ctx = multiprocessing.get_context("fork")
     recv, send = ctx.Pipe(duplex=False)
     with warnings.catch_warnings():   # Python >= 3.12 warns about fork in threaded programs
@@ -62,8 +98,7 @@ def call_with_deadline(fn: Callable[..., Any], args: tuple, deadline: float) -> 
         proc.start()
     send.close()
     try:
-        wait = None if deadline == float("inf") else max(0.0, deadline - time.perf_counter())
-        if not recv.poll(wait):
+        if not recv.poll(_wait(deadline)):
             proc.kill()
             raise Killed
         try:
@@ -76,7 +111,87 @@ def call_with_deadline(fn: Callable[..., Any], args: tuple, deadline: float) -> 
         proc.join(5)
         if proc.is_alive():  # pragma: no cover -- only if the child ignored SIGKILL's reaping
             proc.kill()
+    return _unwrap(kind, value)
+
+
+def _unwrap(kind: str, value):
     if kind == "error":
         name, message, _ = value
         raise RuntimeError(f"{name}: {message}")
     return value
+
+
+# ---------------------------------------------------------------- worker processes
+_HEADER = struct.Struct(">Q")
+
+
+def write_frame(stream, obj) -> None:
+    """A length-prefixed pickle on ``stream`` (the worker protocol)."""
+    data = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+    stream.write(_HEADER.pack(len(data)) + data)
+    stream.flush()
+
+
+def read_frame(stream):
+    """The next frame from ``stream``; EOFError when it closed."""
+    head = stream.read(_HEADER.size)
+    if len(head) < _HEADER.size:
+        raise EOFError
+    size = _HEADER.unpack(head)[0]
+    data = stream.read(size)
+    if len(data) < size:
+        raise EOFError
+    return pickle.loads(data)
+
+
+class _Worker:
+    def __init__(self):
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
+        self.proc = subprocess.Popen([sys.executable, "-m", "qbdsl.backends.worker"], stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, env=env, close_fds=True)
+
+    def call(self, fn, args, deadline: float):
+        write_frame(self.proc.stdin, (fn.__module__, fn.__qualname__, args))
+        ready, _, _ = select.select([self.proc.stdout], [], [], _wait(deadline))
+        if not ready:
+            self.close()
+            raise Killed
+        try:
+            kind, value = read_frame(self.proc.stdout)
+        except EOFError:
+            code = self.proc.wait()
+            raise RuntimeError(f"the solver process died without answering (exit code {code})") from None
+        return kind, value
+
+    def close(self) -> None:
+        self.proc.kill()
+        self.proc.wait()
+
+
+class _Workers:
+    """Idle worker processes, reused across calls; one per concurrent call."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._idle: list[_Worker] = []
+
+    @property
+    def idle(self) -> bool:
+        return bool(self._idle)
+
+    def call(self, fn, args, deadline: float):
+        with self._lock:
+            worker = self._idle.pop() if self._idle else None
+        if worker is None or worker.proc.poll() is not None:
+            worker = _Worker()
+        try:
+            kind, value = worker.call(fn, args, deadline)
+        except (Killed, RuntimeError, OSError):
+            worker.close()
+            raise
+        with self._lock:
+            self._idle.append(worker)
+        return _unwrap(kind, value)
+
+
+_WORKERS = _Workers()

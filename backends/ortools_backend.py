@@ -28,7 +28,10 @@ of handing it the model; when that cost alone exceeds the time left,
 from __future__ import annotations
 
 import math
+import os
+import tempfile
 import time
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -36,7 +39,7 @@ from qbdsl.errors import BackendError, OptionError
 
 from .base import BackendOutput, Capabilities, Option, validate_options
 from .budget import Budget, grace
-from .isolate import Killed, call_with_deadline
+from .isolate import Killed, call_with_deadline, startup_seconds
 
 SOLVERS = ("HIGHS", "SCIP", "CP_SAT")
 OPTIONS = {"solver": Option(str, choices=SOLVERS), "gap": Option(float, 0.0, 1.0, open_high=True),
@@ -123,19 +126,41 @@ def _highs_solution_file(path: str, n: int) -> tuple[str, np.ndarray | None]:
         return "Unknown", None
 
 
-def _run(ir, solver: str, params: str, time_limit: float | None, verbose: bool,
-         zero_objective: bool = False, relax: bool = False) -> dict:
-    """Build the model and solve it once (runs in the child process)."""
-    import os
-    import tempfile
+@dataclass(frozen=True)
+class MilpArrays:
+    """What a solver needs of a MilpIR: arrays only, cheap to pickle to a worker process."""
 
+    lb: np.ndarray
+    ub: np.ndarray
+    c: np.ndarray
+    row_lb: np.ndarray
+    row_ub: np.ndarray
+    A: object                 # scipy.sparse CSR
+    integrality: np.ndarray
+    offset: float
+    sense: str
+
+    @property
+    def num_variables(self) -> int:
+        return len(self.c)
+
+    @classmethod
+    def of(cls, ir) -> "MilpArrays":
+        return cls(ir.lb.astype(float), ir.ub.astype(float), ir.c.astype(float), ir.row_lb.astype(float),
+                   ir.row_ub.astype(float), ir.A.tocsr().astype(np.float64), np.asarray(ir.integrality, bool),
+                   float(ir.offset), ir.sense)
+
+
+def _run(ir: MilpArrays, solver: str, params: str, time_limit: float | None, verbose: bool,
+         zero_objective: bool = False, relax: bool = False, sol_file: str | None = None) -> dict:
+    """Build the model and solve it once (runs in the child process). ``sol_file``: where
+    HiGHS writes its solution (see :func:`_highs_solution_file`); the caller removes it."""
     from ortools.linear_solver.python import model_builder_helper as mbh
 
     t0 = time.perf_counter()
     model = mbh.ModelBuilderHelper()
-    c = np.zeros(ir.num_variables) if zero_objective else ir.c.astype(float)
-    model.fill_model_from_sparse_data(ir.lb.astype(float), ir.ub.astype(float), c,
-                                      ir.row_lb.astype(float), ir.row_ub.astype(float), ir.A.tocsr().astype(np.float64))
+    c = np.zeros(ir.num_variables) if zero_objective else ir.c
+    model.fill_model_from_sparse_data(ir.lb, ir.ub, c, ir.row_lb, ir.row_ub, ir.A)
     if not relax:
         for j in np.flatnonzero(ir.integrality).tolist():
             model.set_var_integrality(j, True)
@@ -146,29 +171,22 @@ def _run(ir, solver: str, params: str, time_limit: float | None, verbose: bool,
         raise BackendError(f"ortools: solver {solver} is not available in this OR-Tools build")
     if time_limit is not None:
         s.set_time_limit_in_seconds(float(time_limit))
-    sol_file = None
-    if solver == "HIGHS" and time_limit is not None:   # the incumbent at the limit: see _highs_solution_file
-        fd, sol_file = tempfile.mkstemp(suffix=".sol", prefix="qbdsl-highs-")
-        os.close(fd)
+    if sol_file is not None:
         params += f"\nwrite_solution_to_file=true\nsolution_file={sol_file}\nwrite_solution_style=4"
     s.set_solver_specific_parameters(params)
     s.enable_output(verbose)
     t1 = time.perf_counter()
-    try:
-        s.solve(model)
-        status, message = mbh.SolveStatus(s.status()).name, s.status_string()
-        x = np.asarray(s.variable_values(), dtype=float) if s.has_solution() else None
-        bound = float(s.best_objective_bound()) if x is not None else None
-        if x is None and sol_file is not None and status in ("UNKNOWN_STATUS", "NOT_SOLVED"):
-            highs, x = _highs_solution_file(sol_file, ir.num_variables)
-            status = _HIGHS_STATUS.get(highs, "UNKNOWN_STATUS")
-            if status == "NOT_SOLVED" and x is not None:
-                status = "FEASIBLE"
-            message = f"HiGHS: {highs}" + (" (may actually be unbounded)" if "unbounded" in highs else "")
-            bound = float(ir.c @ x + ir.offset) if status == "OPTIMAL" and x is not None else None
-    finally:
-        if sol_file is not None:
-            os.unlink(sol_file)
+    s.solve(model)
+    status, message = mbh.SolveStatus(s.status()).name, s.status_string()
+    x = np.asarray(s.variable_values(), dtype=float) if s.has_solution() else None
+    bound = float(s.best_objective_bound()) if x is not None else None
+    if x is None and sol_file is not None and status in ("UNKNOWN_STATUS", "NOT_SOLVED"):
+        highs, x = _highs_solution_file(sol_file, ir.num_variables)
+        status = _HIGHS_STATUS.get(highs, "UNKNOWN_STATUS")
+        if status == "NOT_SOLVED" and x is not None:
+            status = "FEASIBLE"
+        message = f"HiGHS: {highs}" + (" (may actually be unbounded)" if "unbounded" in highs else "")
+        bound = float(ir.c @ x + ir.offset) if status == "OPTIMAL" and x is not None else None
     objective = None
     if x is not None:
         objective = 0.0 if zero_objective else float(ir.c @ x + ir.offset)
@@ -207,7 +225,7 @@ class OrtoolsBackend:
     # -- one run of the solver in a child process, under the budget
     def _attempt(self, ir, solver: str, params: str, budget: Budget, verbose: bool, what: str,
                  **kw) -> dict:
-        transfer = TRANSFER_FIXED + TRANSFER_SECONDS[solver] * (ir.A.nnz + ir.num_variables)
+        transfer = TRANSFER_FIXED + TRANSFER_SECONDS[solver] * (ir.A.nnz + ir.num_variables) + startup_seconds()
         limit = None
         if budget.limited:
             budget.require(transfer, f"handing {solver} a model of {ir.A.nnz} nonzeros and {ir.num_variables} "
@@ -215,14 +233,22 @@ class OrtoolsBackend:
             limit = max(0.01, budget.left() - transfer)
         deadline = budget.deadline + 0.25 * grace(budget.time_limit) if budget.limited else math.inf
         t = time.perf_counter()
+        sol_file = None
+        if solver == "HIGHS" and limit is not None:     # its incumbent at the limit: see _highs_solution_file
+            fd, sol_file = tempfile.mkstemp(suffix=".sol", prefix="qbdsl-highs-")
+            os.close(fd)
         try:
-            out = call_with_deadline(_run, (ir, solver, params, limit, verbose, kw.get("zero_objective", False),
-                                            kw.get("relax", False)), deadline)
+            out = call_with_deadline(_run, (MilpArrays.of(ir), solver, params, limit, verbose,
+                                            kw.get("zero_objective", False), kw.get("relax", False), sol_file),
+                                     deadline)
         except Killed:
             out = {"status": "KILLED", "message": f"{solver} did not stop at its {limit:.3g} s limit: killed at the "
                    "deadline", "x": None, "objective": None, "bound": None}
         except RuntimeError as exc:
             raise BackendError(f"ortools ({solver}) failed: {exc}") from None
+        finally:
+            if sol_file is not None:
+                os.unlink(sol_file)
         out["summary"] = {"run": what, "solver": solver, "status": out["status"], "seconds": time.perf_counter() - t,
                           "solver_time_limit": limit, "wall_time": out.get("wall_time")}
         return out

@@ -1,0 +1,36 @@
+"""A worker process for :mod:`backends.isolate`: ``python -m qbdsl.backends.worker``.
+
+Reads calls ``(module, function name, args)`` as length-prefixed pickles on stdin, runs
+each, and writes ``("ok", result)`` or ``("error", (type, message, traceback))`` on its
+stdout, until stdin closes. Solver libraries print on file descriptor 1, so the answers
+go out on a copy of it and descriptor 1 itself is pointed at stderr.
+"""
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+import traceback
+
+
+def main() -> None:
+    from qbdsl.backends.isolate import read_frame, write_frame
+
+    answers = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)                       # what libraries print goes to stderr
+    calls = sys.stdin.buffer
+    while True:
+        try:
+            module, name, args = read_frame(calls)
+        except EOFError:
+            return
+        try:
+            fn = getattr(importlib.import_module(module), name)
+            answer = ("ok", fn(*args))
+        except BaseException as exc:  # noqa: BLE001 -- everything goes back to the parent
+            answer = ("error", (type(exc).__name__, str(exc), traceback.format_exc()))
+        write_frame(answers, answer)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,69 @@
+"""Solver calls in a child process that is killed at the deadline, safely from threads too."""
+import threading
+import time
+
+import numpy as np
+import pytest
+
+from qbdsl.backends import isolate
+
+
+def _slow(seconds: float) -> str:
+    time.sleep(seconds)
+    return "done"
+
+
+def _boom() -> None:
+    raise ValueError("no licence")
+
+
+@pytest.fixture(params=["main thread", "with a BLAS thread"])
+def threads(request):
+    """The fork path (one Python thread) and the worker-process path (a thread busy in BLAS:
+    forking then deadlocked in OpenBLAS's fork handler)."""
+    if request.param == "main thread":
+        yield 1
+        return
+    stop = threading.Event()
+
+    def busy():
+        a = np.random.default_rng(0).random((400, 400))
+        while not stop.is_set():
+            a @ a
+
+    th = threading.Thread(target=busy, daemon=True)
+    th.start()
+    yield 2
+    stop.set()
+    th.join()
+
+
+def test_a_call_returns_its_result(threads):
+    assert threading.active_count() >= threads
+    assert isolate.call_with_deadline(_slow, (0.0,), time.perf_counter() + 30) == "done"
+    # a worker is kept for the next call: no start-up to pay then
+    assert isolate.call_with_deadline(_slow, (0.0,), time.perf_counter() + 30) == "done"
+
+
+def test_a_call_past_its_deadline_is_killed_on_time(threads):
+    t = time.perf_counter()
+    with pytest.raises(isolate.Killed):
+        isolate.call_with_deadline(_slow, (30.0,), time.perf_counter() + 0.5)
+    assert time.perf_counter() - t < 3.0
+
+
+def test_an_exception_in_the_child_is_named(threads):
+    with pytest.raises(RuntimeError, match="ValueError: no licence"):
+        isolate.call_with_deadline(_boom, (), time.perf_counter() + 30)
+
+
+def test_ortools_from_a_thread_next_to_blas_work_does_not_hang(threads):
+    import sys
+    from pathlib import Path
+
+    import qbdsl as qb
+    sys.path.insert(0, str(Path(__file__).parent.parent))
+    from tests.test_time_limits import multi_knapsack
+
+    r = qb.solve(multi_knapsack(), backend="ortools", time_limit=20)
+    assert r.status == "optimal" and r.objective == 1718
