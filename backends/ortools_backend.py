@@ -217,10 +217,23 @@ class OrtoolsBackend:
         first = self._attempt(ir, solver, params, budget, verbose, "solve")
         info = {"solver": solver, "ortools_status": first["status"], "message": first["message"],
                 "runs": [first["summary"]]}
+        if self._failed(first, budget):
+            # a solver error is not a verdict: HiGHS without presolve, a second code path, answers
+            # (HiGHS 1.12's MIP postsolve raised "Error running HiGHS run()" on a 3-variable MILP)
+            info["solver_error"] = f"{solver}: {first['message'] or first['status']}"
+            first = self._attempt(ir, "HIGHS", _params("HIGHS", gap, seed, None, verbose, presolve=False), budget,
+                                  verbose, "solve, no presolve (after a solver error)")
+            info["runs"].append(first["summary"])
         code = first["status"]
         if code in ("INFEASIBLE", "UNBOUNDED") or (code == "UNKNOWN_STATUS" and "unbounded" in first["message"]):
             return self._confirm(ir, first, budget, info, seed)
         return self._output(ir, first, budget, info, gap)
+
+    @staticmethod
+    def _failed(run: dict, budget: Budget) -> bool:
+        """A run that ended in an error: no answer, no verdict, and not stopped by the limit."""
+        return (run["status"] in ("NOT_SOLVED", "ABNORMAL", "UNKNOWN_STATUS") and run["x"] is None
+                and "unbounded" not in run["message"] and not (budget.limited and budget.left() < 0.05 * budget.time_limit))
 
     # -- one run of the solver in a child process, under the budget
     def _attempt(self, ir, solver: str, params: str, budget: Budget, verbose: bool, what: str,

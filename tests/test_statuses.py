@@ -6,6 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import qbdsl as qb
+import qbdsl.backends.ortools_backend as ob
 from qbdsl.testing import brute_force
 
 SOLVERS = ["HIGHS", "SCIP", "CP_SAT"]
@@ -83,19 +84,21 @@ def test_unbounded_lp():
     assert qb.solve(m, backend="ortools").status == "unbounded"
 
 
+_REAL_RUN = ob._run
+
+
+def _lying_run(ir, solver, params, *args, **kw):
+    """A solver whose presolve calls every model infeasible (module level: it may run in a
+    worker process, which imports it by name)."""
+    out = _REAL_RUN(ir, solver, params, *args, **kw)
+    if "presolve=off" not in params:
+        out.update(status="INFEASIBLE", x=None, objective=None, bound=None, message="presolve: infeasible")
+    return out
+
+
 def test_a_wrong_presolve_verdict_is_overruled(monkeypatch):
     """A solver that calls a feasible model infeasible is overruled by the check."""
-    import qbdsl.backends.ortools_backend as ob
-
-    real = ob._run
-
-    def lying(ir, solver, params, *args, **kw):
-        out = real(ir, solver, params, *args, **kw)
-        if "presolve=off" not in params:
-            out.update(status="INFEASIBLE", x=None, objective=None, bound=None, message="presolve: infeasible")
-        return out
-
-    monkeypatch.setattr(ob, "_run", lying)
+    monkeypatch.setattr(ob, "_run", _lying_run)
     r = qb.solve(knapsack(), backend="ortools")
     assert r.status == "optimal" and r.objective == 300092
     assert "found a feasible point" in r.raw.info["wrong_verdict"]
@@ -150,3 +153,19 @@ def test_highs_presolve_infeasible_verdicts_on_feasible_public_instances_are_ove
     assert "HiGHS without presolve found a feasible point" in r.raw.info["wrong_verdict"]
     scip = qb.solve(model, backend="ortools", solver="SCIP")
     assert scip.status == "optimal" and scip.objective == pytest.approx(optimum, abs=1e-6)
+
+
+def test_a_solver_error_is_not_a_verdict():
+    """HiGHS 1.12 (OR-Tools 9.15) raises "Error running HiGHS run()" in its MIP postsolve on this
+    infeasible 3-variable model (found by the property test above); HiGHS without presolve
+    answers, and the verdict is confirmed."""
+    m = qb.Model("postsolve-error")
+    x = m.integer("x", 3, lb=0, ub=np.array([0, 3, 1]))
+    m.add(-2 * x[1] - x[2] <= 3, name="r0")
+    m.add(-4 * x[0] + 4 * x[1] + x[2] == 3, name="r1")
+    m.minimize(8 * x[0] - 8 * x[1] - 4 * x[2])
+    assert brute_force(m).objective is None
+    r = qb.solve(m, backend="ortools")
+    assert r.status == "infeasible"
+    if "solver_error" in r.raw.info:     # the bundled HiGHS still fails here
+        assert r.raw.info["runs"][1]["run"] == "solve, no presolve (after a solver error)"
