@@ -257,11 +257,12 @@ class AnnealBackend:
 TABU_CALL_SECONDS_PER_ENTRY = 60e-9
 TABU_READ_SECONDS_PER_ENTRY = 25e-9
 TABU_CLOCK_SECONDS = 1e-3
+DEFAULT_TABU_TIMEOUT_MS = 100
 
 
 class TabuBackend:
     """Tabu search (dwave-samplers): ``num_reads`` (10), ``tenure``, ``timeout`` (ms per read;
-    100 without a time limit, else the budget shared by the reads), ``num_restarts``,
+    100; with a time limit and the default ten reads, the budget shared by them), ``num_restarts``,
     ``batch_reads`` (reads per sampler call)."""
 
     name = "tabu"
@@ -276,6 +277,8 @@ class TabuBackend:
         The reads still to do share what the calls' and reads' fixed costs leave; each read
         gets at least 1 ms of search, and without a user's ``num_reads`` at least as much
         search as its fixed cost. Fewer reads when that does not fit; (0, 0) when none does.
+        The default ten reads fill the budget; reads the user asked for search at most their
+        ``timeout`` (100 ms by default), as without a limit.
         """
         def share(r: int) -> float:
             return (usable - min(calls, r) * call - r * per_read) / r
@@ -285,8 +288,8 @@ class TabuBackend:
         if share(r) < 1e-3:
             return 0, 0
         timeout = int(1000 * share(r))
-        if user_timeout is not None:
-            timeout = min(timeout, user_timeout)
+        if user_timeout is not None or not default_reads:   # the reads asked for, not the whole budget
+            timeout = min(timeout, user_timeout or DEFAULT_TABU_TIMEOUT_MS)
         return -(-r // max(1, min(calls, r))), timeout
 
     def solve(self, ir, *, time_limit=None, seed=None, **options) -> BackendOutput:
@@ -326,7 +329,7 @@ class TabuBackend:
                 ask, opts["timeout"] = min(ask, batch or ask), timeout
             else:
                 ask = min(batch or todo, todo)
-                opts["timeout"] = user_timeout or 100
+                opts["timeout"] = user_timeout or DEFAULT_TABU_TIMEOUT_MS
             t = time.perf_counter()
             best.add(sampler.sample(bqm, num_reads=ask, seed=_seed(seeds), **opts))
             if budget.limited:      # what a read really costs besides its timeout, from this call

@@ -36,7 +36,9 @@ import warnings
 from typing import Any, Callable
 
 ISOLATED = "fork" in multiprocessing.get_all_start_methods()
-WORKER_START_SECONDS = 1.5    # a fresh interpreter importing numpy and OR-Tools (0.5-1 s seen), rounded up
+# a fresh interpreter importing numpy and OR-Tools: 0.4-0.6 s seen; replaced by the slowest
+# start measured in this process
+WORKER_START_SECONDS = 1.0
 
 
 class Killed(Exception):
@@ -82,7 +84,14 @@ def startup_seconds() -> float:
     """What starting a child may cost the next call: 0 when it will fork or reuse a worker."""
     if not ISOLATED or threading.active_count() == 1 or _WORKERS.idle:
         return 0.0
-    return WORKER_START_SECONDS
+    return _WORKERS.start_seconds
+
+
+def prewarm() -> None:
+    """Start a worker in the background for a later call (after a call refused because
+    starting one would not fit its time limit)."""
+    if ISOLATED and threading.active_count() > 1:
+        _WORKERS.prewarm()
 
 
 def _wait(deadline: float) -> float | None:
@@ -147,8 +156,14 @@ def read_frame(stream):
 class _Worker:
     def __init__(self):
         env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
+        t = time.perf_counter()
         self.proc = subprocess.Popen([sys.executable, "-m", "qbdsl.backends.worker"], stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, env=env, close_fds=True)
+        try:
+            kind, _ = read_frame(self.proc.stdout)       # "ready", once its imports are done
+        except EOFError:
+            raise RuntimeError(f"the solver worker did not start (exit code {self.proc.wait()})") from None
+        self.start_seconds = time.perf_counter() - t
 
     def call(self, fn, args, deadline: float):
         write_frame(self.proc.stdin, (fn.__module__, fn.__qualname__, args))
@@ -174,16 +189,41 @@ class _Workers:
     def __init__(self):
         self._lock = threading.Lock()
         self._idle: list[_Worker] = []
+        self._starting = False
+        self.start_seconds = WORKER_START_SECONDS
 
     @property
     def idle(self) -> bool:
         return bool(self._idle)
 
+    def _new(self) -> _Worker:
+        worker = _Worker()
+        self.start_seconds = max(worker.start_seconds, 0.5 * self.start_seconds)
+        return worker
+
+    def prewarm(self) -> None:
+        with self._lock:
+            if self._idle or self._starting:
+                return
+            self._starting = True
+
+        def start():
+            try:
+                worker = self._new()
+                with self._lock:
+                    self._idle.append(worker)
+            except (RuntimeError, OSError):
+                pass
+            finally:
+                self._starting = False
+
+        threading.Thread(target=start, name="qbdsl-worker-start", daemon=True).start()
+
     def call(self, fn, args, deadline: float):
         with self._lock:
             worker = self._idle.pop() if self._idle else None
         if worker is None or worker.proc.poll() is not None:
-            worker = _Worker()
+            worker = self._new()
         try:
             kind, value = worker.call(fn, args, deadline)
         except (Killed, RuntimeError, OSError):

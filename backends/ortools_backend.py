@@ -39,7 +39,7 @@ from qbdsl.errors import BackendError, OptionError
 
 from .base import BackendOutput, Capabilities, Option, validate_options
 from .budget import Budget, grace
-from .isolate import Killed, call_with_deadline, startup_seconds
+from .isolate import Killed, call_with_deadline, prewarm, startup_seconds
 
 SOLVERS = ("HIGHS", "SCIP", "CP_SAT")
 OPTIONS = {"solver": Option(str, choices=SOLVERS), "gap": Option(float, 0.0, 1.0, open_high=True),
@@ -241,8 +241,11 @@ class OrtoolsBackend:
         transfer = TRANSFER_FIXED + TRANSFER_SECONDS[solver] * (ir.A.nnz + ir.num_variables) + startup_seconds()
         limit = None
         if budget.limited:
+            if not budget.fits(transfer) and startup_seconds():
+                prewarm()          # refused now; a worker will be waiting for the next call
             budget.require(transfer, f"handing {solver} a model of {ir.A.nnz} nonzeros and {ir.num_variables} "
-                           "variables", "raise time_limit, or compile a smaller model")
+                           "variables" + (" (and starting a solver process)" if startup_seconds() else ""),
+                           "raise time_limit, or compile a smaller model")
             limit = max(0.01, budget.left() - transfer)
         deadline = budget.deadline + 0.25 * grace(budget.time_limit) if budget.limited else math.inf
         t = time.perf_counter()

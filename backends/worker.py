@@ -1,7 +1,7 @@
 """A worker process for :mod:`backends.isolate`: ``python -m qbdsl.backends.worker``.
 
-Reads calls ``(module, function name, args)`` as length-prefixed pickles on stdin, runs
-each, and writes ``("ok", result)`` or ``("error", (type, message, traceback))`` on its
+Says ``("ready", None)`` once OR-Tools is imported, then reads calls ``(module, function
+name, args)`` as length-prefixed pickles on stdin, runs each, and writes ``("ok", result)`` or ``("error", (type, message, traceback))`` on its
 stdout, until stdin closes. Solver libraries print on file descriptor 1, so the answers
 go out on a copy of it and descriptor 1 itself is pointed at stderr.
 """
@@ -18,6 +18,10 @@ def main() -> None:
 
     answers = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)                       # what libraries print goes to stderr
+    import ortools.linear_solver.python.model_builder_helper  # noqa: F401 -- the start, paid once
+
+    import qbdsl.backends.ortools_backend  # noqa: F401
+    write_frame(answers, ("ready", None))
     calls = sys.stdin.buffer
     while True:
         try:
