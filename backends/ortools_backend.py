@@ -231,9 +231,12 @@ class OrtoolsBackend:
 
     @staticmethod
     def _failed(run: dict, budget: Budget) -> bool:
-        """A run that ended in an error: no answer, no verdict, and not stopped by the limit."""
+        """A run that ended in an error: no answer, no verdict, and not stopped by its limit."""
+        limit = run["summary"]["solver_time_limit"]
+        at_limit = "Time limit" in run["message"] or run["status"] == "KILLED" or (
+            limit is not None and run["summary"]["seconds"] >= 0.9 * limit)
         return (run["status"] in ("NOT_SOLVED", "ABNORMAL", "UNKNOWN_STATUS") and run["x"] is None
-                and "unbounded" not in run["message"] and not (budget.limited and budget.left() < 0.05 * budget.time_limit))
+                and "unbounded" not in run["message"] and not at_limit)
 
     # -- one run of the solver in a child process, under the budget
     def _attempt(self, ir, solver: str, params: str, budget: Budget, verbose: bool, what: str,
