@@ -132,6 +132,8 @@ def solve(obj, backend: str = "auto", *, time_limit: float | None = None, seed: 
         spec = getattr(_backend(name), "options", None)
         if decision is not None and spec is not None:   # options for "auto" go to the backend declaring them
             mine = {key: v for key, v in options.items() if key in spec}
+            if k == 0:      # the work the policy predicted, unless the user said otherwise
+                mine = {**decision.options.get("backend_options", {}), **mine}
         try:
             result = _solve_one(inputs, name, budget, seed, mine)
         except OptionError:

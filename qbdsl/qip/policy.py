@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from ..errors import OptionError
 from .features import Features, features
-from .profiles import Profile, load_profiles, validate_deadline
+from .profiles import DEFAULT_WORK, Profile, load_profiles, validate_deadline
 
 ANYTIME_QUALITY_LOSS = 0.05   # an anytime backend cut to the deadline: less work, a little less quality
 QUANTUM = ("qaoa", "qaoa-qiskit", "dwave-advantage", "ibm-heron")
@@ -164,4 +164,8 @@ def decide(obj, deadline: float | None = None, quality: float = 0.0, prefer: str
                       if fitting else "no registered backend can take this instance")
     if chosen is not None and deadline is not None:
         options["time_limit"] = float(deadline)
+        best_row = next(r for r in rows if r.backend == chosen)
+        if best_row.predicted_time is not None and best_row.predicted_time < deadline:
+            # the default work fits: run that (and stop), not reads until the deadline
+            options["backend_options"] = dict(DEFAULT_WORK.get(chosen, {}))
     return Decision(chosen, options, f, deadline, quality, rows, note, reason, ranked)
