@@ -71,6 +71,8 @@ def suite(quick: bool = False) -> dict[str, object]:
 def run_all(instances: dict, deadline: float, backends=LOCAL, progress=None, seed: int = 0) -> list[Run]:
     import qbdsl as qb
 
+    from .profiles import DEFAULT_WORK
+
     runs = []
     total = len(instances) * len(backends)
     done = 0
@@ -78,7 +80,9 @@ def run_all(instances: dict, deadline: float, backends=LOCAL, progress=None, see
         for b in backends:
             t = time.perf_counter()
             try:
-                r = qb.solve(obj, backend=b, time_limit=deadline, seed=seed)
+                # each backend's default work (what its profile predicts and what the policy
+                # runs), cut by the deadline; anneal and tabu would otherwise fill it with reads
+                r = qb.solve(obj, backend=b, time_limit=deadline, seed=seed, **DEFAULT_WORK.get(b, {}))
                 dt = time.perf_counter() - t
                 obj_v = r.objective if r.sample is not None else math.nan
                 runs.append(Run(name, b, dt, obj_v, r.feasible, r.status))
