@@ -36,9 +36,9 @@ import warnings
 from typing import Any, Callable
 
 ISOLATED = "fork" in multiprocessing.get_all_start_methods()
-# a fresh interpreter importing numpy and OR-Tools: 0.4-0.6 s seen; replaced by the slowest
-# start measured in this process
-WORKER_START_SECONDS = 1.0
+# a fresh interpreter importing numpy and OR-Tools: 0.37-0.57 s seen, also next to a CPU hog;
+# replaced by what starts in this process measure
+WORKER_START_SECONDS = 0.6
 
 
 class Killed(Exception):

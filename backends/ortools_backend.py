@@ -209,9 +209,11 @@ class OrtoolsBackend:
         gap = opts.get("gap", 0.0)
         verbose = opts.get("verbose", False)
         if solver == "CP_SAT" and not ir.integrality.all():
+            # the model cannot go to this solver (a fallback may take it): not an option mistake
             j = int(np.flatnonzero(~ir.integrality)[0])
-            raise OptionError(f"ortools: CP_SAT takes integer variables only ({ir.var_names[j]} is continuous); "
-                              "use solver='SCIP' or 'HIGHS'")
+            what = (f"{ir.var_names[j]} is continuous" if not ir.var_names[j].startswith("_products")
+                    else "a product with a continuous factor is continuous")
+            raise BackendError(f"ortools: CP_SAT takes integer variables only ({what}); use solver='SCIP' or 'HIGHS'")
 
         params = _params(solver, gap, seed, opts.get("threads"), verbose)
         first = self._attempt(ir, solver, params, budget, verbose, "solve")

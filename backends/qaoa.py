@@ -19,7 +19,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from qbdsl.errors import BackendError
+from qbdsl.errors import BackendError, OptionError
 
 from .base import BackendOutput, Capabilities, Option, validate_options
 from .budget import Budget
@@ -212,6 +212,9 @@ class QaoaBackend:
 
     def check(self, ir, max_memory: int | None = None) -> None:
         limit = max_qubits(max_memory)
+        if max_memory is not None and limit < 1:
+            raise OptionError(f"qaoa: option max_memory={max_memory} bytes fits no statevector "
+                              f"({BYTES_PER_AMPLITUDE * 2 ** ir.n / 0.8:.3g} bytes needed for {ir.n} qubits)")
         if ir.n > limit:
             log2_gib = ir.n + np.log2(BYTES_PER_AMPLITUDE) - 30
             need = f"{2 ** log2_gib:.3g} GiB" if log2_gib < 40 else f"2^{log2_gib:.0f} GiB"

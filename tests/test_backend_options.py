@@ -92,3 +92,13 @@ def test_valid_options_are_converted():
                            spec)
     assert out == {"n": 3, "gap": 0.5, "mode": "B", "r": [0.1, 2.0], "flag": True}
     assert type(out["n"]) is int
+
+
+def test_options_that_would_be_ignored_are_refused():
+    with pytest.raises(qb.OptionError, match="deadline and prefer are the policy's"):
+        qb.solve(tiny(), backend="exact", deadline=5)
+    q = qb.compile(tiny(), "qubo")
+    with pytest.raises(qb.OptionError, match="encoding: compile options apply when a model is compiled"):
+        qb.solve(q, backend="exact", encoding="unary")
+    with pytest.raises(qb.OptionError, match="qaoa: option max_memory=1 bytes fits no statevector"):
+        qb.solve(q, backend="qaoa", max_memory=1)

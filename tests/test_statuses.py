@@ -169,3 +169,23 @@ def test_a_solver_error_is_not_a_verdict():
     assert r.status == "infeasible"
     if "solver_error" in r.raw.info:     # the bundled HiGHS still fails here
         assert r.raw.info["runs"][1]["run"] == "solve, no presolve (after a solver error)"
+
+
+def test_cp_sat_solves_a_qubo_through_integral_product_columns():
+    """Products of binaries are integral columns, so CP-SAT (integers only) takes a linearized QUBO."""
+    from tests.test_time_limits import random_qubo
+
+    q = random_qubo(16, 0.4)
+    r = qb.solve(q, backend="ortools", solver="CP_SAT")
+    assert r.status == "optimal" and r.objective == pytest.approx(qb.solve(q, backend="exact").objective)
+
+
+def test_a_model_cp_sat_cannot_take_goes_to_the_fallback():
+    m = qb.Model("flow")
+    f = m.continuous("f", 2, lb=0, ub=4)
+    m.add(f.sum() >= 3, name="demand")
+    m.minimize(2 * f[0] + f[1])
+    r = qb.solve(m, backend="ortools", solver="CP_SAT", fallback=["ortools"])
+    assert r.status == "optimal" and r.objective == pytest.approx(3.0)
+    assert "CP_SAT takes integer variables only (f[0] is continuous)" in r.attempts[0]["error"] or \
+        "CP_SAT takes integer variables only" in r.attempts[0]["error"]

@@ -259,3 +259,25 @@ def test_auto_answers_within_the_limit(n, density, limit, how):
     r, wall = timed(qb.solve, q, seed=0, **{how: limit})
     assert within(wall, limit), wall
     assert r.sample is not None and r.status in ("optimal", "feasible", "time_limit")
+
+
+def test_compiling_a_model_to_a_qubo_is_checked_before_it_starts():
+    """One cardinality row over 4 000 binaries squares into 8 M couplers (about 1 s to compile)."""
+    m = qb.Model("cardinality")
+    x = m.binary("x", 4000)
+    m.add(x.sum() == 2000, name="half")
+    m.minimize((-np.random.default_rng(0).integers(1, 10, 4000) * x).sum())
+    t = time.perf_counter()
+    with pytest.raises(qb.TimeLimitError, match="anneal: compiling the model to a QUBO of about 4000 binaries"):
+        qb.solve(m, backend="anneal", time_limit=0.05)
+    assert time.perf_counter() - t < 0.05 + CI_SLACK
+
+
+def test_anneal_single_beta_schedule_is_timed_by_its_quench():
+    """With num_sweeps == num_sweeps_per_beta the schedule is one cold beta: the first probe is
+    a whole read, so a read that takes a fraction of a second is not refused."""
+    q = random_qubo(496, 0.386)
+    r, wall = timed(qb.solve, q, backend="anneal", time_limit=2.0, seed=0, num_sweeps=200_000,
+                    num_sweeps_per_beta=200_000)
+    assert within(wall, 2.0), wall
+    assert r.raw.info["reads"] >= 2

@@ -20,11 +20,12 @@ import scipy.sparse as sp
 from .._ragged import ragged_arange
 from ..errors import UnsupportedTermError
 from ..ir.poly import Poly
-from ..ir.problem import BINARY, CONTINUOUS, Block, Problem, VarArray, VarLayout
+from ..ir.problem import BINARY, CONTINUOUS, INTEGER, Block, Problem, VarArray, VarLayout
 from .base import AffineMap, Pass
 from .encode import bounded_binary_weights
 
 PRODUCTS_BLOCK = "_products"
+REAL_PRODUCTS_BLOCK = "_products_real"     # products with a continuous factor
 BITS_BLOCK = "_bits"
 
 
@@ -132,8 +133,15 @@ class LinearizeProducts(Pass):
         ui, uj = np.divmod(key, n1)
         m = len(key)
         n_new = n1 + m
-        aux = n1 + np.arange(m)
-        self.pairs = (ui, uj)
+        # a product of two integer-valued factors is an integer: those columns come first and
+        # are integral (exact, and CP-SAT takes only integers); the rest stay continuous
+        integral = kinds[uj] != 2               # kind codes: 0 binary, 1 integer, 2 continuous
+        order = np.argsort(~integral, kind="stable")
+        position = np.empty(m, np.int64)
+        position[order] = np.arange(m)
+        aux = n1 + position                     # the column of the product key[k]
+        m_int = int(integral.sum())
+        self.pairs = (ui[order], uj[order])
 
         def lin_of(p: Poly) -> Poly:
             if p.is_linear:
@@ -141,7 +149,7 @@ class LinearizeProducts(Pass):
             i, j = p.qi, p.qj
             s = i == j
             a, b = np.where(kinds[i] != 0, j, i), np.where(kinds[i] != 0, i, j)
-            col = np.where(s, i, n1 + np.searchsorted(key, a * n1 + b))
+            col = np.where(s, i, aux[np.minimum(np.searchsorted(key, a * n1 + b), m - 1)])
             extra = sp.csr_matrix((p.qcoef, (p.qrow, col)), shape=(p.rows, n_new))
             L = sp.csr_matrix((p.L.data, p.L.indices, p.L.indptr), shape=(p.rows, n_new)) + extra
             return Poly.build(n_new, p.rows, p.const, _coo(L))
@@ -157,8 +165,11 @@ class LinearizeProducts(Pass):
              np.concatenate([np.ones(m), -np.ones(m), np.ones(m), -np.ones(m), -U_, L_, -L_, U_,
                              -np.ones(m), np.ones(m)])),
         )
-        layout = VarLayout(arrays + [VarArray(PRODUCTS_BLOCK, CONTINUOUS, (m,), n1)],
-                           np.concatenate([lb, np.minimum(0.0, L_)]), np.concatenate([ub, np.maximum(0.0, U_)]))
+        products = [VarArray(PRODUCTS_BLOCK, INTEGER, (m_int,), n1)] if m_int else []
+        if m - m_int:
+            products.append(VarArray(REAL_PRODUCTS_BLOCK, CONTINUOUS, (m - m_int,), n1 + m_int))
+        lo, hi = np.minimum(0.0, L_), np.maximum(0.0, U_)
+        layout = VarLayout(arrays + products, np.concatenate([lb, lo[order]]), np.concatenate([ub, hi[order]]))
         new_blocks = [Block(b.name, b.sense, b.shape, lin_of(b.poly), b.labels) for b in blocks]
         new_blocks.append(Block(PRODUCTS_BLOCK, "<=", (4 * m,), link))
         new = Problem(prob.name, layout, lin_of(objective), prob.sense, new_blocks)
