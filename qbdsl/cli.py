@@ -490,11 +490,11 @@ def _experiment_orchestration(args, console) -> int:
     if args.workload:
         rows = ox.trace(_load_input(load_jobs, args.workload, "--workload"), fleet)
         t = Table(title=f"{args.workload}: every policy on this trace ({len(fleet)} QPUs, {ox.WORKERS} CPU workers)")
-        for col in ("policy", "served", "rejected", "impossible", "makespan s", "utilisation", "decision ms/job"):
+        for col in ("policy", "served", "rejected", "impossible", "QPU-s served", "aborted", "decision ms/job"):
             t.add_column(col)
         for r in rows:
-            t.add_row(r["policy"], str(r["served"]), str(r["rejected"]), str(r["impossible"]), f"{r['makespan']:.1f}",
-                      f"{r['utilisation']:.2f}", f"{r['decision_ms_per_job']:.2f}")
+            t.add_row(r["policy"], str(r["served"]), str(r["rejected"]), str(r["impossible"]),
+                      f"{r['served_qpu_seconds']:.1f}", str(r["aborted"]), f"{r['decision_ms_per_job']:.2f}")
         console.print(t)
         return 0
     loads = _floats(args.loads, "--loads")
@@ -510,11 +510,19 @@ def _experiment_orchestration(args, console) -> int:
 
         client = Client(args.dask)
         executor = client.get_executor()
-    gap_rows = None
+    gap_rows, robust_rows = None, []
     try:
         with _counting_progress(console, "simulating") as tick:
             rows = ox.sweep(loads, tight, seeds=args.seeds, n_jobs=args.jobs, progress=tick, executor=executor,
                             fleet=fleet)
+        if args.robustness:
+            from .orchestrate.policies import MATCHED
+
+            for kind, value in ox.ROBUSTNESS:
+                with _counting_progress(console, f"robustness: {kind} {value:+g}") as tick:
+                    robust_rows += ox.sweep(loads, [min(tight)], seeds=args.seeds, n_jobs=args.jobs, progress=tick,
+                                            executor=executor, fleet=fleet, policies=[ox.HEADLINE, *MATCHED],
+                                            **{kind: value})
         if args.gap_seeds:
             with _counting_progress(console, "hindsight (CP-SAT + MILP)") as tick:
                 gap_rows = ox.sweep(loads, tight, seeds=args.gap_seeds, n_jobs=args.gap_jobs, progress=tick,
@@ -522,26 +530,32 @@ def _experiment_orchestration(args, console) -> int:
     finally:
         if client is not None:
             client.close()
-    t = Table(title=f"jobs served by deadline (of {args.jobs}), mean ± 95 % CI over {args.seeds} paired seeds")
-    for col in ("load", "s", "qbdsl", "best baseline", "gain", "CIs disjoint"):
+    t = Table(title=f"jobs served by deadline (of {args.jobs}), mean ± 95 % CI over {args.seeds} paired seeds; "
+                    "ratios paired per seed")
+    for col in ("load", "realised", "s", "qip-edf", "strongest matched", "ratio", "QPU-s ratio", "strongest raw"):
         t.add_column(col)
     for h in ox.headline(rows):
-        t.add_row(f"{h['load']:g}", f"{h['tightness']:g}", f"{h['qbdsl']:.1f}±{h['qbdsl_ci95']:.1f}",
-                  f"{h['baseline']:.1f}±{h['baseline_ci95']:.1f} {h['best_baseline']}", f"{100 * h['gain']:+.0f}%",
-                  "yes" if h["disjoint"] else "no")
+        if "matched" not in h:
+            continue
+        t.add_row(f"{h['load']:g}", f"{h['realised_load']:.2f}", f"{h['tightness']:g}",
+                  f"{h['served']:.1f}±{h['served_ci95']:.1f}",
+                  f"{h['matched_served']:.1f}±{h['matched_ci95']:.1f} {h['matched']}",
+                  f"{h['matched_ratio']:.2f}±{h['matched_ratio_ci95']:.2f}",
+                  f"{h['matched_work_ratio']:.2f}±{h['matched_work_ratio_ci95']:.2f}",
+                  f"{h.get('raw_served', float('nan')):.1f} {h.get('raw', '')}")
     console.print(t)
     if gap_rows:
         g = Table(title=f"fraction of the hindsight bound served ({args.gap_jobs}-job traces, {args.gap_seeds} seeds)")
-        for col in ("load", "s", "qbdsl", "best baseline"):
+        for col in ("load", "s", ox.HEADLINE, "strongest matched"):
             g.add_column(col)
         summ = ox.summarize(gap_rows, "of_bound")
         for load, s in sorted({(r["load"], r["tightness"]) for r in summ}):
             cells = {r["policy"]: r["mean"] for r in summ if (r["load"], r["tightness"]) == (load, s)}
-            base = max((v, p) for p, v in cells.items() if not p.startswith("qbdsl"))
-            g.add_row(f"{load:g}", f"{s:g}", f"{cells['qbdsl']:.2f}", f"{base[0]:.2f} {base[1]}")
+            base = max(((v, p) for p, v in cells.items() if p.endswith("+ac")), default=(float("nan"), "-"))
+            g.add_row(f"{load:g}", f"{s:g}", f"{cells.get(ox.HEADLINE, float('nan')):.2f}", f"{base[0]:.2f} {base[1]}")
         console.print(g)
     command = "qbdsl " + " ".join(shlex.quote(a) for a in args.argv)
-    for p in ox.write_outputs(rows, Path(args.output), gap_rows, command=command):
+    for p in ox.write_outputs(rows, Path(args.output), gap_rows, command=command, robust_rows=robust_rows or None):
         console.print(f"[green]wrote[/] {p}")
     return 0
 
@@ -606,9 +620,12 @@ def build_parser() -> argparse.ArgumentParser:
     xp = sub.add_parser("experiment", help="evaluation experiments: qip (policy vs oracle), orchestration "
                                            "(policies over QPUs), live (policies dispatching real solves)")
     xp.add_argument("which", help="qip, orchestration or live")
-    xp.add_argument("--loads", default="0.3,0.6,0.9,1.2", help="orchestration: offered loads")
-    xp.add_argument("--tightness", default="1,1.5,2,3,5", help="orchestration: deadline tightness values")
-    xp.add_argument("--seeds", type=int, default=30, help="orchestration: paired seeds")
+    xp.add_argument("--loads", default="0.3,0.6,0.9,1.2",
+                    help="orchestration: offered loads, as fractions of the platform's capacity")
+    xp.add_argument("--tightness", default="1.5,2,3", help="orchestration: deadline tightness values")
+    xp.add_argument("--seeds", type=int, default=20, help="orchestration: paired seeds")
+    xp.add_argument("--robustness", action="store_true",
+                    help="orchestration: also run with run times off the prediction (+-20 %%, +-50 %%, noise)")
     xp.add_argument("--jobs", type=int, default=200, help="orchestration: jobs per trace")
     xp.add_argument("--dask", default=None, metavar="SCHEDULER_ADDRESS",
                     help="orchestration: run the sweep on a Dask distributed cluster")
@@ -619,7 +636,7 @@ def build_parser() -> argparse.ArgumentParser:
                     help="orchestration: also solve this many small traces per point in hindsight (CP-SAT)")
     xp.add_argument("--gap-jobs", type=int, default=20, help="orchestration: jobs per hindsight trace")
     xp.add_argument("--gap-time", type=_seconds, default=10.0, help="orchestration: seconds per hindsight solve")
-    xp.add_argument("--policies", default="qbdsl,round-robin", help="live: policies to run, comma-separated")
+    xp.add_argument("--policies", default="qip-edf,edf+ac", help="live: policies to run, comma-separated")
     xp.add_argument("--time-scale", type=_seconds, default=1.0, help="live: seconds per trace second")
     xp.add_argument("--deadline", type=_seconds, default=5.0, help="qip: the deadline in seconds")
     xp.add_argument("--quick", action="store_true", help="a small suite")

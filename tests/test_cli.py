@@ -112,12 +112,13 @@ def test_problem_list_build_write_and_solve(tmp_path, capsys):
 def test_experiment_orchestration_and_live(tmp_path, capsys):
     out = tmp_path / "orch"
     assert main(["experiment", "orchestration", "--loads", "0.9", "--tightness", "1.5", "--seeds", "2",
-                 "--jobs", "30", "--gap-seeds", "2", "--gap-jobs", "6", "--gap-time", "2", "-o", str(out)]) == 0
+                 "--jobs", "30", "--gap-seeds", "2", "--gap-jobs", "6", "--gap-time", "2", "--robustness", "-o", str(out)]) == 0
     text = capsys.readouterr().out
-    assert "best baseline" in text and "fraction of the hindsight bound" in text
+    assert "strongest matched" in text and "fraction of the hindsight bound" in text
     assert (out / "report.md").exists() and (out / "orchestration-gap.csv").exists()
+    assert "| 0.9 | 1.5 | +0.5 | 0 |" in (out / "report.md").read_text()        # the robustness rows
     assert "Regenerate: `qbdsl experiment orchestration --loads 0.9 " in (out / "report.md").read_text()
-    assert main(["experiment", "live", "--policies", "qbdsl"]) == 0
+    assert main(["experiment", "live", "--policies", "qip-edf"]) == 0
     text = capsys.readouterr().out
     assert text.count("served") >= 3 and "rejected" in text      # the 1 ms job is rejected up front
     assert main(["experiment", "live", "--time-scale", "0"]) == 2
@@ -140,7 +141,7 @@ def test_experiment_orchestration_on_fleet_and_workload_files(tmp_path, capsys):
     from qbdsl.orchestrate import load_fleet, load_jobs
 
     rows = {r["policy"]: r for r in ox.trace(load_jobs(work), load_fleet(fleet))}
-    assert rows["qbdsl"]["served"] == 1 and all(r["impossible"] == 1 for r in rows.values())
+    assert rows["qip-edf"]["served"] == 1 and all(r["impossible"] == 1 for r in rows.values())
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps({"qpus": [{"name": "x", "qubits": 5}]}))
     assert main(["experiment", "orchestration", "--fleet", str(bad), "--workload", str(work)]) == 2

@@ -27,13 +27,13 @@ import os
 import numpy as np
 
 from ..errors import ModelError
-from .simulator import QPU, Job, classical_time, per_shot_seconds
+from .model import CUT_OVERHEAD, QPU, Job, classical_time, per_shot_seconds
 
 UNIT = 1e-3          # seconds per CP-SAT time step
 SCALE = 1000         # fixed-point scale of per-shot times, in time steps
 
 
-def hindsight(jobs: list[Job], fleet: list[QPU], workers: int = 0, cut_overhead: float = 4.0,
+def hindsight(jobs: list[Job], fleet: list[QPU], workers: int = 0, cut_overhead: float = CUT_OVERHEAD,
               worker_profile=None, split: bool = True, time_limit: float = 30.0,
               threads: int | None = None, hint: list | None = None, energy: bool = True) -> dict:
     """The hindsight optimum of ``jobs`` on ``fleet`` (+ ``workers`` classical workers).
@@ -131,7 +131,7 @@ def hindsight(jobs: list[Job], fleet: list[QPU], workers: int = 0, cut_overhead:
             "status": "optimal" if code == cp_model.OPTIMAL else "feasible", "batches": batches}
 
 
-def relaxation_bound(jobs: list[Job], fleet: list[QPU], workers: int = 0, cut_overhead: float = 4.0,
+def relaxation_bound(jobs: list[Job], fleet: list[QPU], workers: int = 0, cut_overhead: float = CUT_OVERHEAD,
                      worker_profile=None, time_limit: float = 30.0) -> dict:
     """An upper bound on the jobs any policy serves: a time-indexed, preemptive relaxation.
 

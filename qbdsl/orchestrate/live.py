@@ -5,7 +5,7 @@ The policies are the simulator's plug-ins (:mod:`qbdsl.orchestrate.policies`), u
 they see the devices through :class:`LivePlatform`, whose time prediction for a job on a
 device is the QIP profile's predicted time of that instance on the device's backend
 (``inf`` where the backend cannot take it, or the device failed). Each device serves its
-queue one job at a time in the policy's priority order (qbdsl: earliest deadline first).
+queue one job at a time in the policy's priority order (qip-edf: earliest deadline first).
 A device whose worker fails gets its job re-dispatched by the policy to the other devices
 while the deadline allows; otherwise the job is reported ``missed`` with the error. No job
 is lost silently: every job ends ``served``, ``late``, ``rejected`` or ``missed``. A policy
@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import ModelError
-from .simulator import Job
+from .model import Job
 
 
 @dataclass
@@ -80,6 +80,12 @@ class LivePlatform:
         f = self._features[job.id]
         ok, _ = prof.fits(f)
         return prof.predict_time(f, self.devices[k].options) if ok else math.inf
+
+    def qubits(self, k: int) -> int:
+        return 0                  # live jobs are models, not circuits: every device is wide enough
+
+    def device_state(self, k: int):
+        return None               # the policy predicts its queues (a solve's end is not known before it)
 
     def overhead(self, k: int) -> float:
         return 0.0
@@ -144,7 +150,7 @@ def _solve(model, backend, options, time_limit, clock):
     return r, clock()
 
 
-def run_live(jobs: list[LiveJob], devices: list[Device], policy="qbdsl", time_scale: float = 1.0,
+def run_live(jobs: list[LiveJob], devices: list[Device], policy="qip-edf", time_scale: float = 1.0,
              seed: int = 0, profiles: dict | None = None) -> list[LiveOutcome]:
     """Run the trace in real time (arrivals scaled by ``time_scale``) under ``policy`` (a name
     from :data:`qbdsl.orchestrate.POLICIES`, or a policy object); returns one outcome per job,
@@ -172,6 +178,7 @@ def run_live(jobs: list[LiveJob], devices: list[Device], policy="qbdsl", time_sc
     pending: dict = {}   # future -> (job index, device index, attempts)
     queued: dict = {}    # job index -> its latest future (a policy may withdraw it while it waits)
     outcomes: dict[int, LiveOutcome] = {}
+    why_rejected: dict[int, str] = {}
 
     def submit(i: int, b, attempts: list) -> None:
         remaining = max(1e-3, sim_jobs[i].deadline - now())
@@ -181,25 +188,24 @@ def run_live(jobs: list[LiveJob], devices: list[Device], policy="qbdsl", time_sc
         queued[i] = fut
 
     def dispatch(i: int, attempts: list) -> bool:
-        state.pop("why", None)
-        plan = pol.dispatch(sim_jobs[i], now(), state)
-        taken = state.pop("withdraw", {})
-        for v, why in taken.items():
+        d = pol.dispatch(sim_jobs[i], now(), state)
+        why_rejected[i] = d.why or f"{pol.name}: no device can take it"
+        for v, why in d.withdraw.items():
             fut = queued.get(v)
             if fut is None or not fut.cancel():    # already solving: a running solve is not aborted
                 continue
             _, k, v_attempts = pending.pop(fut)
-            again = [b for b in plan if b.job == v]
+            again = [b for b in d.batches if b.job == v]
             if again:
                 submit(v, again[0], v_attempts + [f"{devices[k].name}: moved, {why}"])
             else:
                 outcomes[v] = LiveOutcome(jobs[v].name, None, "rejected", float("nan"), None, v_attempts,
                                           f"{pol.name}: withdrawn from {devices[k].name}, {why}")
-        for v in dict.fromkeys(b.job for b in plan if b.job != i and b.job not in taken):
+        for v in dict.fromkeys(b.job for b in d.batches if b.job != i and b.job not in d.withdraw):
             if v in outcomes and outcomes[v].status == "rejected":      # waited for room: admitted late
                 late = outcomes.pop(v)
-                submit(v, next(b for b in plan if b.job == v), late.attempts + [f"admitted late ({late.reason})"])
-        mine = [b for b in plan if b.job == i]
+                submit(v, next(b for b in d.batches if b.job == v), late.attempts + [f"admitted late ({late.reason})"])
+        mine = [b for b in d.batches if b.job == i]
         if not mine:
             return False
         submit(i, mine[0], attempts)
@@ -234,8 +240,7 @@ def run_live(jobs: list[LiveJob], devices: list[Device], policy="qbdsl", time_sc
                 else:
                     time.sleep(wait_s)
             if not dispatch(i, []):
-                outcomes[i] = LiveOutcome(jobs[i].name, None, "rejected", float("nan"), None, [],
-                                          state.get("why", f"{pol.name}: no device can take it"))
+                outcomes[i] = LiveOutcome(jobs[i].name, None, "rejected", float("nan"), None, [], why_rejected[i])
         while pending:
             collect(None)
     finally:

@@ -1,4 +1,17 @@
-"""Default fleet, seeded Poisson workloads, and fleet/workload files (JSON or YAML)."""
+"""Fleets, workloads and offered load.
+
+The offered load of a workload on a platform is its arrival rate over the platform's
+*capacity*: the largest arrival rate at which the job mix could be served at all, a fluid
+relaxation (Harchol-Balter, "Performance Modeling and Design of Computer Systems", 2013,
+ch. 6: a system is stable iff its load is below 1). :func:`capacity` solves it as an LP:
+maximize ``lam`` over ``x[i, k] >= 0`` (type-``i`` jobs per second sent to device ``k``) with
+``sum_k x[i, k] = lam * p[i]`` and, per device, ``sum_i x[i, k] * t[i, k] <= 1``, where
+``t[i, k]`` is a whole type-``i`` job's run time on device ``k`` (QPUs with at least its
+qubits, no cutting; classical workers where the statevector profile takes it) and ``p[i]``
+the mix. A load label of 0.9 therefore means 90 % of what the whole platform can sustain
+(every QPU at its own speed, the classical workers included), and :func:`realised_load`
+measures the same ratio on a generated trace.
+"""
 from __future__ import annotations
 
 import json
@@ -7,32 +20,145 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import FileFormatError, ModelError
-from .simulator import QPU, Job, fastest_time
+from .model import CUT_OVERHEAD, QPU, Job, classical_time, run_time
+
+SHOTS = (1024, 4096, 8192, 16384)     # an assumption, not measured data: powers of two around the
+                                      # 4096 default of Qiskit Runtime's SamplerV2
 
 
-def default_fleet() -> list[QPU]:
-    """IBM-class devices, rounded published figures (qubits, CLOPS, median two-qubit error):
-    Heron r2 (156, 250 k, 3e-3), Eagle r3 (127, 30 k, 8e-3), Falcon r5 (27, 15 k, 1e-2)."""
+def synthetic_fleet() -> list[QPU]:
+    """The invented fleet of the first case study (kept for comparison): two Heron-, one
+    Eagle- and one Falcon-class QPU with rounded figures (qubits, CLOPS, two-qubit error)."""
     return [QPU("heron-1", 156, 250e3, 3e-3), QPU("heron-2", 156, 250e3, 3e-3),
             QPU("eagle", 127, 30e3, 8e-3), QPU("falcon", 27, 15e3, 1e-2)]
 
 
-def poisson_jobs(n: int, load: float, tightness: float, fleet: list[QPU], seed: int = 0,
-                 cut_overhead: float = 4.0) -> list[Job]:
-    """``n`` jobs with Poisson arrivals at ``load`` (offered work / fleet capacity) and deadlines
-    ``arrival + tightness * fastest possible run time``. The same seed gives the same trace."""
-    if load <= 0 or tightness <= 0:
-        raise ModelError(f"load and tightness must be positive, got load={load}, tightness={tightness}")
+def default_fleet() -> list[QPU]:
+    """The fleet the experiments use by default."""
+    return synthetic_fleet()
+
+
+def default_templates() -> list[Job]:
+    """The job types the experiments draw from by default."""
+    return synthetic_templates(2000, seed=12345)
+
+
+def synthetic_templates(n: int, seed: int = 0) -> list[Job]:
+    """``n`` invented circuits (5-150 qubits, depth 10-300, shots from :data:`SHOTS`)."""
     rng = np.random.default_rng(seed)
-    qubits = rng.integers(5, 150, n)
-    depth = rng.integers(10, 300, n)
-    shots = rng.choice([1000, 2000, 4000, 8000, 16000], n)
-    proto = [Job(i, int(q), int(d), int(s), 0.0, 0.0) for i, (q, d, s) in enumerate(zip(qubits, depth, shots))]
-    fast = np.array([fastest_time(j, fleet, cut_overhead) for j in proto])
-    rate = load * len(fleet) / fast.mean()
+    q, d, s = rng.integers(5, 150, n), rng.integers(10, 300, n), rng.choice(SHOTS, n)
+    return [Job(i, int(a), int(b), int(c), 0.0, 0.0) for i, (a, b, c) in enumerate(zip(q, d, s))]
+
+
+def _times(jobs: list[Job], fleet: list[QPU], workers: int, profile, cut_overhead: float) -> np.ndarray:
+    """Whole-job seconds per (job, device): QPUs wide enough, then one column for a worker."""
+    t = np.full((len(jobs), len(fleet) + (1 if workers else 0)), np.inf)
+    for i, j in enumerate(jobs):
+        for k, q in enumerate(fleet):
+            if q.qubits >= j.qubits:
+                t[i, k] = run_time(j, q, j.shots, cut_overhead)
+        if workers:
+            t[i, -1] = classical_time(j, profile)
+    return t
+
+
+def capacity(jobs: list[Job], fleet: list[QPU], workers: int = 0, profile=None, weights=None,
+             cut_overhead: float = CUT_OVERHEAD) -> float:
+    """The platform's capacity for this job mix, in jobs per second (see the module docstring).
+
+    Parameters
+    ----------
+    jobs : the job types (arrival and deadline ignored); ``weights`` their mix (default equal).
+    workers : identical classical workers beside the QPUs.
+
+    Raises
+    ------
+    ModelError
+        when some job fits no device.
+    """
+    from scipy.optimize import linprog
+    import scipy.sparse as sp
+
+    t = _times(jobs, fleet, workers, profile, cut_overhead)
+    if not np.isfinite(t).any(axis=1).all():
+        bad = int(np.flatnonzero(~np.isfinite(t).any(axis=1))[0])
+        raise ModelError(f"job {jobs[bad].id} ({jobs[bad].qubits} qubits) fits no device of the platform")
+    p = np.full(len(jobs), 1.0 / len(jobs)) if weights is None else np.asarray(weights, float) / np.sum(weights)
+    i, k = np.nonzero(np.isfinite(t))
+    nx = len(i)
+    c = np.zeros(nx + 1)
+    c[-1] = -1.0
+    a_eq = sp.hstack([sp.csr_matrix((np.ones(nx), (i, np.arange(nx))), shape=(len(jobs), nx)),
+                      sp.csr_matrix(-p[:, None])]).tocsr()
+    cap = np.array([1.0] * len(fleet) + ([float(workers)] if workers else []))
+    a_ub = sp.hstack([sp.csr_matrix((t[i, k], (k, np.arange(nx))), shape=(t.shape[1], nx)),
+                      sp.csr_matrix((t.shape[1], 1))]).tocsr()
+    res = linprog(c, A_ub=a_ub, b_ub=cap, A_eq=a_eq, b_eq=np.zeros(len(jobs)), bounds=(0, None), method="highs")
+    if res.status != 0:
+        raise ModelError(f"the capacity LP failed: {res.message}")
+    return float(res.x[-1])
+
+
+def realised_load(jobs: list[Job], fleet: list[QPU], workers: int = 0, profile=None,
+                  cut_overhead: float = CUT_OVERHEAD) -> float:
+    """A trace's arrival rate (jobs over the span of arrivals) over the capacity for its own mix."""
+    if len(jobs) < 2:
+        raise ModelError("a realised load needs at least two jobs")
+    arr = np.array([j.arrival for j in jobs])
+    return (len(jobs) - 1) / float(arr.max() - arr.min()) / capacity(jobs, fleet, workers, profile,
+                                                                       cut_overhead=cut_overhead)
+
+
+def fastest_whole(job: Job, fleet: list[QPU], workers: int = 0, profile=None,
+                  cut_overhead: float = CUT_OVERHEAD) -> float:
+    """The job's fastest whole run on an idle platform (wide-enough QPUs, or a worker)."""
+    return float(_times([job], fleet, workers, profile, cut_overhead).min())
+
+
+def poisson_jobs(n: int, load: float, tightness: float, fleet: list[QPU], seed: int = 0, workers: int = 0,
+                 templates: list[Job] | None = None, profile=None, cut_overhead: float = CUT_OVERHEAD) -> list[Job]:
+    """``n`` jobs drawn uniformly from ``templates`` (default: :func:`default_templates`)
+    with Poisson arrivals at ``load`` x :func:`capacity` of the template mix, and deadlines
+    ``arrival + tightness * fastest whole run`` (:func:`fastest_whole`). The same seed gives the
+    same trace.
+
+    Raises
+    ------
+    ModelError
+        when ``load`` or ``tightness`` is not positive, or a template fits no device.
+    """
+    if not (load > 0 and tightness > 0):
+        raise ModelError(f"load and tightness must be positive, got load={load}, tightness={tightness}")
+    templates = templates if templates is not None else default_templates()
+    rate = load * _capacity_cached(tuple(map(_key, templates)), tuple(map(_key_fleet, fleet)), templates, fleet,
+                                   workers, profile, cut_overhead)
+    rng = np.random.default_rng(seed)
+    picks = rng.integers(len(templates), size=n)
     arrival = np.cumsum(rng.exponential(1.0 / rate, n))
-    return [Job(j.id, j.qubits, j.depth, j.shots, float(a), float(a + tightness * f))
-            for j, a, f in zip(proto, arrival, fast)]
+    out = []
+    for i, (p, a) in enumerate(zip(picks.tolist(), arrival.tolist())):
+        t = templates[p]
+        f = fastest_whole(t, fleet, workers, profile, cut_overhead)
+        out.append(Job(i, t.qubits, t.depth, t.shots, a, a + tightness * f, t.name, t.depth_on, t.esp_on))
+    return out
+
+
+_CAPACITY: dict = {}
+
+
+def _key(j: Job) -> tuple:
+    return (j.qubits, j.depth, j.shots, tuple(sorted((j.depth_on or {}).items())))
+
+
+def _key_fleet(q: QPU) -> tuple:
+    return (q.name, q.qubits, q.clops, q.overhead)
+
+
+def _capacity_cached(tk, fk, templates, fleet, workers, profile, cut_overhead) -> float:
+    key = (tk, fk, workers, id(profile) if profile is not None else None, cut_overhead)
+    if key not in _CAPACITY:
+        _CAPACITY[key] = capacity(templates, fleet, workers, profile, cut_overhead=cut_overhead)
+    return _CAPACITY[key]
 
 
 def _read(path) -> dict:

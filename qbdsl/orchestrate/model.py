@@ -1,0 +1,218 @@
+"""The job and fleet model shared by the simulator, the policies, live mode, the hindsight
+bound and the scheduling problem of the library (:mod:`qbdsl.problems.scheduling`).
+
+Execution time of ``shots`` shots of a depth-``d`` circuit on a QPU of speed ``clops``
+(circuit layer operations per second, IBM's CLOPS metric: Wack et al., "Quality, Speed, and
+Scale: three key attributes to measure the performance of near-term quantum computers",
+arXiv:2110.14108) is ``overhead + d * shots / clops`` seconds, where ``d`` is the circuit's
+depth *after transpiling to that QPU* when the job carries it (``Job.depth_on``, from the
+grounded workload of :mod:`qbdsl.orchestrate.grounded`), else its logical depth. A job wider
+than a QPU is cut into ``c = ceil(qubits / qpu_qubits)`` fragments; wire cutting multiplies
+the shots by the sampling overhead ``cut_overhead ** (c - 1)`` (one cut per extra fragment,
+each a constant factor on the shots: Peng et al., PRL 125, 150504, 2020), and only QPUs at
+least ``qubits / c`` wide can take a fragment.
+
+Classical workers run a job by statevector simulation (one state, then sampling is free),
+timed by the QIP statevector profile: ``a + b * depth * 2**qubits`` seconds up to the
+profile's qubit limit (:func:`classical_time`), fidelity 1.
+"""
+from __future__ import annotations
+
+import functools
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..errors import ModelError
+
+CUT_OVERHEAD = 4.0     # shots multiplier per wire cut (Peng et al. 2020); see the module docstring
+
+
+@dataclass
+class QPU:
+    """One quantum device: ``qubits``, speed ``clops`` (layer operations per second), median
+    two-qubit gate error, and ``overhead`` seconds per batch (load, calibrate, read out)."""
+
+    name: str
+    qubits: int
+    clops: float
+    two_qubit_error: float
+    overhead: float = 0.5
+    family: str = ""
+
+    def __post_init__(self):
+        if self.qubits <= 0 or self.clops <= 0 or not 0 <= self.two_qubit_error < 1 or self.overhead < 0:
+            raise ModelError(f"QPU {self.name!r}: qubits and clops must be positive, two_qubit_error in [0, 1), "
+                             "overhead >= 0")
+
+
+@dataclass
+class Job:
+    """A quantum job: a circuit of ``qubits`` and logical ``depth`` sampled ``shots`` times,
+    arriving at ``arrival`` and due at ``deadline`` (seconds). ``depth_on`` and ``esp_on``
+    (QPU name -> depth after transpiling there, estimated success probability there) come
+    from a grounded workload; without them the logical depth and :func:`fidelity`'s crude
+    estimate stand in."""
+
+    id: int
+    qubits: int
+    depth: int
+    shots: int
+    arrival: float
+    deadline: float
+    name: str = ""
+    depth_on: dict | None = field(default=None, repr=False)
+    esp_on: dict | None = field(default=None, repr=False)
+
+
+@dataclass
+class Batch:
+    """``shots`` shots of job ``job`` sent to device ``qpu`` (an index past the fleet is a
+    classical worker); devices serve waiting batches by ``priority``, ties in order sent."""
+
+    job: int
+    qpu: int
+    shots: int
+    fragments: int = 1
+    priority: float = 0.0
+
+
+@dataclass
+class Decision:
+    """What a policy decides when a job arrives.
+
+    ``batches``: batches to send (of the arriving job, of jobs it moves, of jobs it admits
+    late). ``withdraw``: job id -> reason, jobs dispatched earlier that it takes back (their
+    waiting batches are dropped; a batch in service is aborted, which only an aborting policy
+    asks for); a withdrawn job with new batches here is *moved*. ``why``: the reason when the
+    arriving job gets no batch."""
+
+    batches: list[Batch] = field(default_factory=list)
+    withdraw: dict[int, str] = field(default_factory=dict)
+    why: str = ""
+
+    def __add__(self, other: "Decision") -> "Decision":
+        return Decision(self.batches + other.batches, {**self.withdraw, **other.withdraw}, self.why or other.why)
+
+
+def classical_time(job: Job, profile=None) -> float:
+    """Seconds to simulate ``job`` on one classical worker: the QIP statevector profile
+    (``qbdsl.qip`` profile ``"qaoa"``, shipped figures unless ``profile`` is given) charges
+    ``a + b * depth * 2**qubits``; ``inf`` beyond the qubits it takes."""
+    profile = profile or _statevector_profile()
+    if profile.max_variables is not None and job.qubits > profile.max_variables:
+        return math.inf
+    return profile.a + profile.b * job.depth * 2.0 ** job.qubits
+
+
+@functools.lru_cache(maxsize=1)
+def _statevector_profile():
+    from ..qip.profiles import default_profiles
+
+    return default_profiles()["qaoa"]
+
+
+def fragments(job: Job, qpu: QPU) -> int:
+    return max(1, math.ceil(job.qubits / qpu.qubits))
+
+
+def depth_on(job: Job, qpu: QPU) -> int:
+    """The job's depth on ``qpu``: transpiled there when known, else logical."""
+    if job.depth_on and qpu.name in job.depth_on:
+        return int(job.depth_on[qpu.name])
+    return job.depth
+
+
+def per_shot_seconds(job: Job, qpu: QPU, cut_overhead: float = CUT_OVERHEAD) -> float:
+    """Seconds per shot of ``job`` on ``qpu``: ``c`` fragments, each sampled ``cut_overhead**(c-1)`` x."""
+    c = fragments(job, qpu)
+    return depth_on(job, qpu) * (cut_overhead ** (c - 1)) * c / qpu.clops
+
+
+def run_time(job: Job, qpu: QPU, shots: int, cut_overhead: float = CUT_OVERHEAD) -> float:
+    """Seconds for ``shots`` shots of ``job`` on ``qpu`` (cutting overhead included)."""
+    return qpu.overhead + shots * per_shot_seconds(job, qpu, cut_overhead)
+
+
+def impossible(job: Job, fleet: list[QPU], cut_overhead: float = CUT_OVERHEAD, workers: int = 0,
+               profile=None) -> str:
+    """Why no schedule can serve ``job`` even on an idle fleet (shots split over every QPU),
+    or ``""`` when one can."""
+    window = job.deadline - job.arrival
+    if workers and classical_time(job, profile) <= window:
+        return ""
+    room = sum(max(0.0, (window - q.overhead) / per_shot_seconds(job, q, cut_overhead)) for q in fleet)
+    if math.floor(room + 1e-9) >= job.shots:
+        return ""
+    return (f"job {job.id}: {job.shots} shots cannot finish within its {window:.3g} s window even split "
+            f"over every idle QPU (at most {int(room)} shots fit)"
+            + ("" if workers else "; no classical worker"))
+
+
+def fidelity(job: Job, qpu: QPU) -> float:
+    """The job's estimated success probability on ``qpu``: the grounded workload's (product of
+    gate and readout fidelities after transpiling, Nishio et al., ACM JETC 16, 2020) when
+    known, else the crude ``(1 - e2) ** (depth * qubits / 2)``."""
+    if job.esp_on and qpu.name in job.esp_on:
+        return float(job.esp_on[qpu.name])
+    return float((1 - qpu.two_qubit_error) ** (job.depth * min(job.qubits, qpu.qubits) / 2))
+
+
+def fastest_time(job: Job, fleet: list[QPU], cut_overhead: float = CUT_OVERHEAD) -> float:
+    return min(run_time(job, q, job.shots, cut_overhead) for q in fleet)
+
+
+@dataclass
+class Outcome:
+    """What happened to every job, and the fleet's use of time.
+
+    ``batches``: ``(job, device name, shots, start, end)`` per batch run (0 shots: aborted).
+    ``busy``: seconds each QPU was busy. ``work``: QPU-seconds each job's *completed* batches
+    used. ``horizon``: first arrival to last arrival (the offered-load window)."""
+
+    served: np.ndarray           # bool per job: all batches done by the deadline
+    finish: np.ndarray           # time the last batch finished (nan if rejected)
+    rejected: np.ndarray         # bool per job: never dispatched, or withdrawn and not sent again
+    fidelity: np.ndarray         # estimated fidelity of the job's runs (nan if rejected)
+    busy: np.ndarray             # seconds each QPU was busy
+    makespan: float
+    decision_seconds: float
+    batches: list = field(default_factory=list)
+    classical: np.ndarray | None = None          # bool per job: served by a classical worker
+    reasons: dict = field(default_factory=dict)   # job -> why it was rejected
+    impossible: np.ndarray | None = None         # bool per job: no schedule could serve it
+    withdrawn: np.ndarray | None = None          # bool per job: dispatched, then taken back by the policy
+    moved: np.ndarray | None = None              # bool per job: taken back and dispatched anew (at least once)
+    deferred: np.ndarray | None = None           # bool per job: not dispatched on arrival, admitted later
+    aborted: int = 0                             # batches aborted while in service
+    work: np.ndarray | None = None               # QPU-seconds of each job's completed QPU batches
+    shots: np.ndarray | None = None              # shots per job
+    size_class: np.ndarray | None = None         # 0 small, 1 medium, 2 large (terciles of fastest QPU time)
+    horizon: float = 0.0
+
+    def metrics(self) -> dict:
+        n = len(self.served)
+        count = lambda flags: int(flags.sum()) if flags is not None else 0  # noqa: E731
+        quantum_served = self.served & ~(self.classical if self.classical is not None else False)
+        out = {"served": count(self.served), "served_fraction": float(self.served.sum() / max(n, 1)),
+               "rejected": count(self.rejected), "impossible": count(self.impossible),
+               "makespan": float(self.makespan),
+               "utilisation": float(self.busy.sum() / (len(self.busy) * max(self.makespan, 1e-12))),
+               "mean_fidelity": float(np.nanmean(self.fidelity[quantum_served])) if quantum_served.any()
+               else float("nan"),
+               "withdrawn": count(self.withdrawn), "moved": count(self.moved), "deferred": count(self.deferred),
+               "aborted": int(self.aborted), "served_classically": count(self.classical),
+               "decision_ms_per_job": 1e3 * self.decision_seconds / max(n, 1)}
+        if self.work is not None:
+            out["served_qpu_seconds"] = float(self.work[self.served].sum())
+            out["wasted_qpu_seconds"] = float(self.busy.sum() - self.work[self.served].sum())
+        if self.shots is not None:
+            out["served_shots"] = int(self.shots[quantum_served].sum())
+        if self.horizon > 0:
+            out["busy_fraction"] = float(self.busy.sum() / (len(self.busy) * self.horizon))
+        if self.size_class is not None:
+            for c, label in enumerate(("small", "medium", "large")):
+                members = self.size_class == c
+                out[f"served_{label}"] = float(self.served[members].mean()) if members.any() else float("nan")
+        return out

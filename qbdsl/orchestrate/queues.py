@@ -1,0 +1,92 @@
+"""One device's queue as the simulator runs it, as a policy predicts it."""
+from __future__ import annotations
+
+import bisect
+import math
+
+from .platform import DeviceState
+
+
+class DeviceQueue:
+    """The batch in service (job ``running``, predicted to end at ``end``), then the waiting
+    batches, served by ``key`` (the deadline for EDF, the order sent for FIFO), ties in the
+    order sent: what :func:`~qbdsl.orchestrate.simulator.simulate`'s priority queues do.
+
+    Waiting entries are ``(key, sequence, seconds, job, deadline)``."""
+
+    __slots__ = ("end", "running", "waiting")
+
+    def __init__(self):
+        self.end, self.running = 0.0, None
+        self.waiting: list[tuple[float, int, float, int, float]] = []
+
+    def advance(self, now: float) -> None:
+        """Start, in order, every waiting batch the device reaches by ``now`` (predicted)."""
+        while self.waiting and self.end <= now:
+            _, _, dur, self.running, _ = self.waiting.pop(0)
+            self.end += dur
+        if self.end <= now:
+            self.end, self.running = now, None
+
+    def sync(self, state: DeviceState | None, now: float) -> None:
+        """Bring the prediction in line with what the device actually does at ``now``
+        (``state``), or :meth:`advance` by the prediction when the platform cannot tell.
+        A batch that overran its prediction is expected to end now at the earliest."""
+        if state is None:
+            self.advance(now)
+            return
+        if state.running != self.running:
+            if state.running is None:
+                self.end = now
+            else:
+                item = next((w for w in self.waiting if w[3] == state.running), None)
+                if item is not None:
+                    self.waiting.remove(item)
+                self.end = state.started + (item[2] if item is not None else 0.0)
+            self.running = state.running
+        self.waiting = [w for w in self.waiting if w[3] in state.waiting]
+        self.end = max(self.end, now)
+
+    def finish_of(self, key: float) -> float:
+        """When a batch inserted at ``key`` would start."""
+        t = self.end
+        for k, _, dur, _, _ in self.waiting:
+            if k > key:
+                break
+            t += dur
+        return t
+
+    def room(self, key: float, deadline: float) -> float:
+        """Seconds a new batch sent at ``key`` and due at ``deadline`` may last without it or
+        any waiting batch behind it missing its deadline (a batch already late is not protected)."""
+        t, before, slack = self.end, None, math.inf
+        for k, _, dur, _, due in self.waiting:
+            if k > key and before is None:
+                before = t
+            t += dur
+            if before is not None and due - t >= 0:
+                slack = min(slack, due - t)
+        return min(deadline - (t if before is None else before), slack)
+
+    def add(self, key: float, seq: int, seconds: float, job: int = -1, deadline: float = math.inf) -> None:
+        bisect.insort(self.waiting, (key, seq, seconds, job, deadline))
+
+    def holds(self, now: float) -> dict[int, float]:
+        """Device seconds from ``now`` each job still holds here (in service or waiting)."""
+        out = {self.running: self.end - now} if self.running is not None else {}
+        for _, _, dur, j, _ in self.waiting:
+            out[j] = out.get(j, 0.0) + dur
+        return out
+
+    def remove(self, job: int, now: float) -> None:
+        """Take ``job`` off the device at ``now``: aborted if in service, dropped if waiting.
+        An aborted batch frees the device for the most urgent batch waiting *or dispatched at
+        ``now``* (as SimPy grants it), so nothing is started here."""
+        if self.running == job:
+            self.end, self.running = now, None
+        self.waiting = [w for w in self.waiting if w[3] != job]
+
+    def copy(self) -> "DeviceQueue":
+        q = DeviceQueue()
+        q.end, q.running, q.waiting = self.end, self.running, list(self.waiting)
+        return q
