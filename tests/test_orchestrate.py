@@ -6,7 +6,7 @@ import pytest
 
 import qbdsl as qb
 from qbdsl.orchestrate import (POLICIES, QPU, Job, default_fleet, load_fleet, load_jobs, make, poisson_jobs,
-                               run_time, simulate)
+                               realised_load, run_time, simulate)
 
 FLEET = [QPU("fast", 20, 1000.0, 0.01, overhead=1.0), QPU("slow", 10, 500.0, 0.001, overhead=1.0)]
 
@@ -579,3 +579,63 @@ def test_exchange_keeps_every_promise_on_random_traces(load, tightness, seed, ev
             done[j] = done.get(j, 0) + n
             assert jobs[j].arrival - 1e-9 <= s and (not out.served[j] or e <= jobs[j].deadline + 1e-9)
     assert all(done.get(j.id, 0) >= j.shots for j in jobs if out.served[j.id])
+
+
+@settings(max_examples=25, deadline=None)
+@given(load=st.sampled_from([0.6, 0.9, 1.2, 2.0]), tightness=st.sampled_from([1.0, 1.5, 2.0, 3.0]),
+       seed=st.integers(0, 10_000), name=st.sampled_from(["fcfs+ac", "edf+ac", "greedy-earliest+ac",
+                                                            "fidelity-aware+ac", "round-robin+ac"]))
+def test_matched_baselines_never_start_a_job_they_predict_late(load, tightness, seed, name):
+    """With exact predictions, a matched baseline's admitted jobs all meet their deadlines (it
+    never starts a job it predicts late), it never aborts or withdraws, and it only uses QPUs
+    with the job's qubits."""
+    fleet = default_fleet()
+    jobs = poisson_jobs(60, load, tightness, fleet, seed=seed, workers=2)
+    out = simulate(jobs, fleet, make(name, seed), workers=2)
+    assert (out.served == ~out.rejected).all()
+    assert out.aborted == 0 and not out.withdrawn.any()
+    width = {q.name: q.qubits for q in fleet}
+    assert all(jobs[j].qubits <= width.get(dev, 10**9) for j, dev, *_ in out.batches)
+
+
+@settings(max_examples=25, deadline=None)
+@given(load=st.sampled_from([0.6, 0.9, 1.2, 2.0]), tightness=st.sampled_from([1.0, 1.5, 2.0, 3.0]),
+       seed=st.integers(0, 10_000), error=st.sampled_from([0.0, -0.3, 0.3]))
+def test_qip_edf_never_aborts_running_work(load, tightness, seed, error):
+    """The headline policy never aborts a batch in service (every batch it started ran to its
+    end, 0-shot aborted entries never appear), even when run times are off the prediction;
+    with exact predictions every job it admitted is served."""
+    fleet = default_fleet()
+    jobs = poisson_jobs(60, load, tightness, fleet, seed=seed, workers=2)
+    out = simulate(jobs, fleet, make("qip-edf", seed), workers=2, error=error)
+    assert out.aborted == 0 and all(b[2] > 0 for b in out.batches)
+    if error == 0.0:
+        assert (out.served == ~out.rejected).all()
+    aborting = simulate(jobs, fleet, make("qip-edf+abort", seed), workers=2)
+    assert aborting.aborted == sum(b[2] == 0 for b in aborting.batches)    # the variant's aborts are counted
+
+
+def test_load_is_calibrated_against_the_platforms_capacity():
+    """On long traces the realised load (arrival rate over the capacity LP for the trace's own
+    mix) is within 5 % of the label, and a raw FCFS fleet at a sustainable load keeps up."""
+    from qbdsl.orchestrate.workload import capacity
+
+    fleet = default_fleet()
+    for load in (0.5, 0.9):
+        jobs = poisson_jobs(3000, load, 50.0, fleet, seed=1, workers=2)
+        assert realised_load(jobs, fleet, workers=2) == pytest.approx(load, rel=0.05)
+    # hand-computed capacity: one job type taking 2 s on "fast" -> 0.5 jobs/s; "slow" (3 s) adds 1/3
+    one = [Job(0, 5, 10, 100, 0.0, 0.0)]
+    assert capacity(one, FLEET[:1]) == pytest.approx(1 / 2.0)
+    assert capacity(one, FLEET) == pytest.approx(1 / 2.0 + 1 / 3.0)
+    with pytest.raises(qb.ModelError, match="fits no device"):
+        capacity([Job(0, 50, 10, 100, 0.0, 0.0)], FLEET)
+
+
+def test_prediction_error_makes_runs_longer_and_the_policies_see_it():
+    jobs = [Job(0, 5, 10, 100, 0.0, 2.1), Job(1, 5, 10, 100, 0.5, 9.0)]
+    out = simulate(jobs, FLEET, make("edf+ac"), error=0.5)        # 2 s predicted, 3 s actual on "fast"
+    assert sorted(b[1:] for b in out.batches)[0] == ("fast", 100, 0.0, 3.0)
+    assert out.served.tolist() == [False, True]                   # job 0 admitted, then late
+    with pytest.raises(qb.ModelError, match="error must exceed -1"):
+        simulate(jobs, FLEET, make("edf"), error=-1.0)
