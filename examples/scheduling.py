@@ -1,7 +1,10 @@
-"""Quantum jobs on three IBM-class QPUs: served by deadline, whole jobs vs shots split in two.
+"""Quantum jobs on the orchestration's default fleet (two Heron-, one Eagle-, one Falcon-class
+QPU): served by deadline, whole jobs vs shots split in two.
 
-With 0.5 s slots every batch occupies at least one slot, so splitting short jobs can cost
-more QPU time than it saves: the comparison shows where shot splitting pays."""
+Jobs and QPUs are :mod:`qbdsl.orchestrate`'s, and a batch takes the time its simulator charges
+(0.5 s overhead per batch plus depth x shots / CLOPS), rounded up to 0.5 s slots: splitting
+short jobs costs a second overhead and a partly used slot, so the comparison shows where shot
+splitting pays."""
 from pathlib import Path
 
 import qbdsl as qb
@@ -18,8 +21,8 @@ for batches in (1, 2):
     r = qb.solve(model, backend="ortools", time_limit=60)
     a = sc.interpret_schedule(model, r)
     ok = not sc.check_schedule(jobs, fleet, a["runs"], a["served"], batches)
-    print(f"batches={batches}: {int(r.objective)} of {len(jobs.qubits)} jobs by their deadline; "
+    print(f"batches={batches}: {int(r.objective)} of {len(jobs)} jobs by their deadline; "
           f"schedule check {'ok' if ok else 'FAILED'}")
-    png = plot.plot_schedule(a["runs"], fleet.names, out / f"schedule-{batches}.png", jobs.deadline,
-                             f"{int(r.objective)} jobs served, batches={batches}")
+    png = plot.plot_schedule(a["runs"], [q.name for q in fleet], out / f"schedule-{batches}.png",
+                             [j.deadline for j in jobs], f"{int(r.objective)} jobs served, batches={batches}")
     print("plot:", png)

@@ -231,7 +231,7 @@ def _rate_size(K: int, o: dict) -> tuple[float, str]:
 
 
 def _scheduling_size(n: int, o: dict) -> tuple[float, str]:
-    return n * o["batches"] * len(scheduling.default_fleet().names), "(batch, QPU) pairs"
+    return n * o["batches"] * len(scheduling.default_fleet()), "(batch, QPU) pairs"
 
 
 _SEED = Option("seed", int, 0, 0)

@@ -1,11 +1,22 @@
 """Quantum job scheduling: jobs (or their shot batches) onto heterogeneous QPUs over time slots,
 maximizing the number of jobs finished by their deadlines.
 
-A job has qubits, circuit depth, shots, an arrival time and a deadline. A QPU has a qubit
-count and a speed in layer-shots per second (CLOPS-like), so a batch of ``shots`` shots of
-a depth-``d`` circuit runs ``d * shots / speed`` seconds, rounded up to whole slots. With
-``batches = B`` a job's shots split into B equal batches that may run on different QPUs;
-the job counts as served when all its batches finish by the deadline.
+Jobs and QPUs are those of the orchestration package (:mod:`qbdsl.orchestrate.model`): a
+``list[Job]`` (qubits, depth, shots, arrival, deadline, optionally the depth after
+transpiling to each QPU in ``Job.depth_on``) and a ``list[QPU]`` (qubits, CLOPS, two-qubit
+error, per-batch ``overhead``); :func:`default_fleet` is the orchestration's default fleet.
+A batch of ``n`` shots of a job on a QPU takes the orchestration's run time,
+:func:`qbdsl.orchestrate.model.run_time` ``= qpu.overhead + n * per_shot_seconds(job, qpu)``,
+the time its simulator charges. The per-batch overhead (load, calibrate, read out) is
+included, so splitting a job into batches costs one overhead per batch. Only QPUs at least
+as wide as the job run it: wire cutting (``model.fragments``) is not modelled here. The run
+time is rounded up to whole slots (at least one; a run time within ``1e-9`` slot above a
+whole number of slots rounds down to it).
+
+With ``batches = B`` a job's shots split as evenly as possible into B batches (the first
+``shots % B`` get one shot more) that may run on different QPUs; every batch is given the time
+of the larger share, ``ceil(shots / B)`` shots, so each batch fits its slots whatever its
+share. The job counts as served when all its batches finish by the deadline.
 
 Variables: ``start[i]`` (binary, one per feasible (batch, QPU, start slot): fits the QPU,
 starts after arrival, ends by the deadline) and ``served[j]``. Constraints: each batch
@@ -13,7 +24,7 @@ starts at most once, a QPU runs one batch per slot, a served job has all its bat
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
 
 import numpy as np
 import scipy.sparse as sp
@@ -21,57 +32,106 @@ import scipy.sparse as sp
 import qbdsl as qb
 from qbdsl._ragged import ragged_arange
 from qbdsl.errors import ModelError
+from qbdsl.orchestrate.model import QPU, Job, run_time
+from qbdsl.orchestrate.workload import default_fleet
+
+__all__ = ["QPU", "Job", "default_fleet", "random_jobs", "schedule_model", "shot_split_model",
+           "interpret_schedule", "check_schedule", "MAX_ENTRIES"]
 
 
-@dataclass
-class Fleet:
-    names: list[str]
-    qubits: np.ndarray
-    speed: np.ndarray          # layer-shots per second
-    fidelity: np.ndarray       # two-qubit gate fidelity (reported, not optimized here)
+def _describe(value) -> str:
+    return type(value).__name__
 
 
-@dataclass
-class Jobs:
-    qubits: np.ndarray
-    depth: np.ndarray
-    shots: np.ndarray
-    arrival: np.ndarray        # seconds
-    deadline: np.ndarray       # seconds
+def _require_list(items, kind: type, what: str, example: str) -> list:
+    """``items`` as a list when it is a list or tuple of ``kind``; else a ModelError naming what was expected."""
+    expected = f"{what} must be a list of qbdsl.orchestrate.model.{kind.__name__} ({example})"
+    if not isinstance(items, (list, tuple)):
+        raise ModelError(f"{expected}, got {_describe(items)}")
+    for i, x in enumerate(items):
+        if not isinstance(x, kind):
+            raise ModelError(f"{expected}, got a {_describe(items)} holding {_describe(x)} at index {i}")
+    return list(items)
 
 
-def default_fleet() -> Fleet:
-    """Three IBM-class devices (qubits and CLOPS as published for Heron r2, Eagle r3, Falcon r5 class)."""
-    return Fleet(["heron", "eagle", "falcon"], np.array([156, 127, 27]), np.array([250e3, 30e3, 15e3]),
-                 np.array([0.997, 0.993, 0.99]))
+def _fleet(fleet) -> tuple[list[QPU], list[str]]:
+    fleet = _require_list(fleet, QPU, "fleet", "e.g. scheduling.default_fleet()")
+    if not fleet:
+        raise ModelError("fleet is empty: the schedule needs at least one QPU")
+    names = [q.name for q in fleet]
+    if len(set(names)) < len(names):
+        dup = sorted({n for n in names if names.count(n) > 1})
+        raise ModelError(f"fleet has QPUs sharing a name ({', '.join(map(repr, dup))}); schedules name QPUs, "
+                         "so each needs its own")
+    return fleet, names
 
 
-def random_jobs(n: int, seed: int = 0, horizon: float = 60.0, tightness: float = 2.0, fleet: Fleet | None = None) -> Jobs:
-    """Seeded jobs arriving uniformly over ``horizon`` s; deadline = arrival + tightness x the
-    fastest possible run time on a QPU that fits the job."""
-    fleet = fleet or default_fleet()
+def _jobs(jobs) -> list[Job]:
+    return _require_list(jobs, Job, "jobs", "e.g. scheduling.random_jobs(n)")
+
+
+def _run_seconds(qubits: np.ndarray, depth: np.ndarray, shots: np.ndarray, fleet: list[QPU]) -> np.ndarray:
+    """Seconds a batch of ``shots[j]`` shots takes, jobs x QPUs, from job arrays (``depth`` jobs
+    x QPUs): :func:`~qbdsl.orchestrate.model.run_time` vectorized, the same floating-point
+    operations, so the same numbers; ``inf`` where the QPU is narrower than the job."""
+    fq = np.array([q.qubits for q in fleet], np.float64)
+    clops = np.array([q.clops for q in fleet], np.float64)
+    overhead = np.array([q.overhead for q in fleet], np.float64)
+    seconds = overhead[None, :] + shots[:, None] * (depth / clops[None, :])
+    seconds[qubits[:, None] > fq[None, :]] = np.inf
+    return seconds
+
+
+def _batch_seconds(jobs: list[Job], fleet: list[QPU], names: list[str], shots: np.ndarray) -> np.ndarray:
+    """:func:`_run_seconds` of a job list: depths after transpiling where the jobs carry them
+    (``Job.depth_on``, as :func:`~qbdsl.orchestrate.model.depth_on`), else logical."""
+    J, K = len(jobs), len(fleet)
+    qubits = np.fromiter((j.qubits for j in jobs), np.float64, J)
+    depth = np.repeat(np.fromiter((j.depth for j in jobs), np.float64, J)[:, None], K, axis=1)
+    col = {n: k for k, n in enumerate(names)}
+    for i, j in enumerate(jobs):
+        if j.depth_on:
+            for name, d in j.depth_on.items():
+                if name in col:
+                    depth[i, col[name]] = int(d)
+    return _run_seconds(qubits, depth, shots, fleet)
+
+
+def random_jobs(n: int, seed: int = 0, horizon: float = 60.0, tightness: float = 2.0,
+                fleet: list[QPU] | None = None) -> list[Job]:
+    """``n`` seeded jobs (ids ``0..n-1``) arriving uniformly over ``horizon`` s: 5 to the widest
+    QPU's qubits, depth 10-199, 1000/2000/4000/8000 shots; deadline = arrival + tightness x the
+    fastest whole run (:func:`~qbdsl.orchestrate.model.run_time`, overhead included) on a QPU
+    that fits the job, as :func:`qbdsl.orchestrate.workload.fastest_whole` computes it.
+
+    Raises
+    ------
+    ModelError
+        ``n`` < 0, ``horizon`` < 0, ``tightness`` not positive, or ``fleet`` not a list of QPU.
+    """
+    fleet, _ = _fleet(default_fleet() if fleet is None else fleet)
+    if not n >= 0 or not horizon >= 0 or not tightness > 0:
+        raise ModelError(f"random_jobs needs n >= 0, horizon >= 0 and tightness > 0, got n={n}, "
+                         f"horizon={horizon}, tightness={tightness}")
     rng = np.random.default_rng(seed)
-    qubits = rng.integers(5, fleet.qubits.max() + 1, n)
+    qubits = rng.integers(5, max(q.qubits for q in fleet) + 1, n)
     depth = rng.integers(10, 200, n)
     shots = rng.choice([1000, 2000, 4000, 8000], n)
     arrival = np.sort(rng.uniform(0, horizon, n))
-    fastest = np.array([min(d * s / sp_ for q_, sp_ in zip(fleet.qubits, fleet.speed) if q_ >= q)
-                        for q, d, s in zip(qubits, depth, shots)])
-    return Jobs(qubits, depth, shots.astype(float), arrival, arrival + tightness * fastest)
+    fastest = _run_seconds(qubits.astype(np.float64), np.repeat(depth[:, None].astype(np.float64), len(fleet), 1),
+                           shots, fleet).min(axis=1)
+    deadline = arrival + tightness * fastest
+    return [Job(i, q, d, s, a, e) for i, (q, d, s, a, e) in
+            enumerate(zip(qubits.tolist(), depth.tolist(), shots.tolist(), arrival.tolist(), deadline.tolist()))]
 
 
 MAX_ENTRIES = 10**7   # (batch, QPU) pairs + start options + busy (option, slot) entries + QPU slots
 
 
-def _slots(jobs: Jobs, fleet: Fleet, slot: float, batches: int, durations: np.ndarray | None) -> np.ndarray:
+def _slots(seconds: np.ndarray, slot: float) -> np.ndarray:
     """Slots one batch takes, jobs x QPUs (float, >= 1; ``inf`` where the QPU cannot run the job)."""
-    with np.errstate(over="ignore"):
-        if durations is not None:
-            d = np.asarray(durations, float)
-            out = np.where(np.isfinite(d), np.ceil(d / slot - 1e-9), np.inf)
-        else:
-            out = np.ceil(jobs.depth[:, None] * jobs.shots[:, None] / batches / fleet.speed[None, :] / slot - 1e-9)
-            out[jobs.qubits[:, None] > fleet.qubits[None, :]] = np.inf
+    with np.errstate(over="ignore", invalid="ignore"):
+        out = np.where(np.isfinite(seconds), np.ceil(seconds / slot - 1e-9), np.inf)
     return np.maximum(out, 1.0)
 
 
@@ -90,22 +150,19 @@ def _too_fine(slot: float, size: float, linear: float, quadratic: float, K: int,
                       f"builds; use a larger slot ({hint}), fewer jobs or a shorter horizon")
 
 
-def _check_grid(jobs: Jobs, fleet: Fleet, slot: float, horizon: float, batches: int,
-                durations: np.ndarray | None) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+def _check_grid(arrival: np.ndarray, deadline: np.ndarray, seconds: np.ndarray, slot: float, horizon: float,
+                batches: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
     """(first start, start count, slots per batch) per job x QPU and the number of slots, once
     the grid is known to fit :data:`MAX_ENTRIES` entries: (batch, QPU) pairs, start options,
     the (option, slot) entries of the occupancy matrix and its QPU x slot rows. Only job x QPU
     arrays are allocated before (float counts, so an absurd slot overflows to inf, not int64)."""
-    J, K = len(jobs.qubits), len(fleet.qubits)
+    J, K = seconds.shape
     pairs = J * batches * K
-    if pairs > MAX_ENTRIES:
-        raise ModelError(f"{J} jobs x {batches} batches on {K} QPUs make {pairs:.3g} (batch, QPU) pairs, "
-                         f"above the {MAX_ENTRIES:.0e} schedule_model builds; use fewer jobs or batches")
     with np.errstate(over="ignore", invalid="ignore"):
         S = float(np.ceil(horizon / slot))
-        dur = _slots(jobs, fleet, slot, batches, durations)
-        first = np.ceil(jobs.arrival / slot - 1e-9)[:, None]
-        last = np.minimum(np.floor(jobs.deadline / slot + 1e-9)[:, None] - dur, S - dur)
+        dur = _slots(seconds, slot)
+        first = np.ceil(arrival / slot - 1e-9)[:, None]
+        last = np.minimum(np.floor(deadline / slot + 1e-9)[:, None] - dur, S - dur)
         count = np.maximum(last - first + 1, 0.0)
         live = count > 0
         linear = batches * float(count.sum()) + K * S
@@ -127,29 +184,60 @@ def _options(first: np.ndarray, count: np.ndarray, dur: np.ndarray, batches: int
                      np.repeat(dur[j, k], n)], 1)
 
 
-def schedule_model(jobs: Jobs, fleet: Fleet, slot: float = 1.0, horizon: float | None = None,
+def schedule_model(jobs: list[Job], fleet: list[QPU], slot: float = 1.0, horizon: float | None = None,
                    batches: int = 1, durations: np.ndarray | None = None) -> qb.Model:
     """The scheduling model (see module docstring); ``slot`` seconds per time slot.
 
-    ``durations`` (jobs x QPUs, seconds per batch; ``inf`` where a QPU cannot run the job)
-    replaces the built-in ``depth * shots / speed`` estimate, e.g. to add overheads or cutting.
+    Parameters
+    ----------
+    jobs : ``list[Job]`` (:mod:`qbdsl.orchestrate.model`); schedules name a job by its index in
+        this list (its ``id`` for :func:`random_jobs` and :func:`~qbdsl.orchestrate.poisson_jobs` traces).
+    fleet : ``list[QPU]``, names distinct (e.g. :func:`default_fleet`).
+    horizon : seconds of the time grid; the latest deadline by default.
+    batches : shot batches per job (module docstring).
+    durations : jobs x QPUs, seconds per batch (``inf`` where a QPU cannot run the job);
+        replaces the orchestration run time, e.g. to model cutting.
 
     Raises
     ------
     ModelError
-        ``slot`` or ``horizon`` is not a positive finite number, ``batches`` < 1, no job can
-        finish by its deadline, or the time grid (start options, busy slots, QPU x slot rows)
-        would exceed :data:`MAX_ENTRIES` entries: refused, naming ``slot``, before it is allocated.
+        ``jobs`` / ``fleet`` not a list of Job / QPU (or empty, or QPU names repeated),
+        ``slot`` or ``horizon`` is not a positive finite number, ``batches`` not a whole number
+        >= 1 or above a job's shots, ``durations`` of the wrong shape, no job can finish by its
+        deadline, or the time grid (start options, busy slots, QPU x slot rows) would exceed
+        :data:`MAX_ENTRIES` entries: refused, naming ``slot``, before it is allocated.
     """
     if not 0 < slot < np.inf:
         raise ModelError(f"slot length must be positive and finite, got {slot}")
-    if batches < 1:
-        raise ModelError(f"batches must be >= 1, got {batches}")
-    horizon = float(jobs.deadline.max()) if horizon is None else horizon
+    if not (batches >= 1 and float(batches).is_integer()):
+        raise ModelError(f"batches must be a whole number >= 1, got {batches}")
+    batches = int(batches)
+    jobs = _jobs(jobs)
+    fleet, names = _fleet(fleet)
+    J, K = len(jobs), len(fleet)
+    if J == 0:
+        raise ModelError("no jobs to schedule")
+    pairs = J * batches * K
+    if pairs > MAX_ENTRIES:
+        raise ModelError(f"{J} jobs x {batches} batches on {K} QPUs make {pairs:.3g} (batch, QPU) pairs, "
+                         f"above the {MAX_ENTRIES:.0e} schedule_model builds; use fewer jobs or batches")
+    shots = np.fromiter((j.shots for j in jobs), np.int64, J)
+    if shots.min() < batches:
+        i = int(np.argmin(shots))
+        raise ModelError(f"job {jobs[i].id} has {int(shots[i])} shots, fewer than batches={batches}: "
+                         "every batch needs at least one shot")
+    if durations is None:
+        seconds = _batch_seconds(jobs, fleet, names, -(-shots // batches))
+    else:
+        seconds = np.asarray(durations, np.float64)
+        if seconds.shape != (J, K):
+            raise ModelError(f"durations must be jobs x QPUs, shape ({J}, {K}), got {seconds.shape}")
+    arrival = np.fromiter((j.arrival for j in jobs), np.float64, J)
+    deadline = np.fromiter((j.deadline for j in jobs), np.float64, J)
+    horizon = float(deadline.max()) if horizon is None else horizon
     if not 0 < horizon < np.inf:
         raise ModelError(f"horizon must be a positive number of seconds, got {horizon}")
-    J, K = len(jobs.qubits), len(fleet.qubits)
-    first, count, dur, S = _check_grid(jobs, fleet, slot, horizon, batches, durations)
+    first, count, dur, S = _check_grid(arrival, deadline, seconds, slot, horizon, batches)
     task_job = np.repeat(np.arange(J), batches)
     opts = _options(first, count, dur, batches)
     T, X = len(task_job), len(opts)
@@ -203,33 +291,54 @@ def shot_split_model(shots: int, per_shot: np.ndarray, overhead: np.ndarray, cap
 
 
 def interpret_schedule(model: qb.Model, result) -> dict:
-    """Served jobs and, per batch, (job, QPU name, start s, end s)."""
+    """Served jobs (indices into the model's job list) and, per batch, ``runs`` (job index,
+    QPU name, start s, end s) and ``shots`` (the batch's share of the job's shots, same order:
+    batch ``b`` of ``B`` gets ``shots // B``, plus one for ``b < shots % B``)."""
     x = np.asarray(result.values["start"]) > 0.5
     o = model.options[x]
-    runs = [(int(t // model.batches), model.fleet.names[int(k)], float(s * model.slot), float((s + d) * model.slot))
-            for t, k, s, d in o.tolist()]
-    return {"served": np.flatnonzero(np.asarray(result.values["served"]) > 0.5), "runs": runs}
+    B = model.batches
+    runs, shots = [], []
+    for t, k, s, d in o.tolist():
+        j, b = divmod(int(t), B)
+        runs.append((j, model.fleet[int(k)].name, float(s * model.slot), float((s + d) * model.slot)))
+        n = model.jobs[j].shots
+        shots.append(n // B + (1 if b < n % B else 0))
+    return {"served": np.flatnonzero(np.asarray(result.values["served"]) > 0.5), "runs": runs, "shots": shots}
 
 
-def check_schedule(jobs: Jobs, fleet: Fleet, runs: list, served, batches: int = 1) -> list[str]:
-    """Independent check (no DSL): each served job has all batches, each run fits its QPU,
-    starts after arrival, ends by the deadline, lasts long enough, and no QPU runs two at once."""
+def check_schedule(jobs: list[Job], fleet: list[QPU], runs: list, served, batches: int = 1) -> list[str]:
+    """Independent check (no DSL, the orchestration's :func:`~qbdsl.orchestrate.model.run_time`
+    per run): each served job has all batches, each run fits its QPU, starts after arrival,
+    ends by the deadline, lasts at least the run time of a ``ceil(shots / batches)``-shot batch
+    there, and no QPU runs two at once. ``runs`` as :func:`interpret_schedule` gives them.
+
+    Raises
+    ------
+    ModelError
+        ``jobs`` / ``fleet`` not a list of Job / QPU, or QPU names repeated.
+    """
+    jobs = _jobs(jobs)
+    fleet, names = _fleet(fleet)
+    index = {n: k for k, n in enumerate(names)}
     problems = []
     by_job: dict = {}
     for j, qpu, s, e in runs:
-        k = fleet.names.index(qpu)
-        if jobs.qubits[j] > fleet.qubits[k]:
-            problems.append(f"job {j} needs {jobs.qubits[j]} qubits, {qpu} has {fleet.qubits[k]}")
-        if s < jobs.arrival[j] - 1e-9 or e > jobs.deadline[j] + 1e-9:
-            problems.append(f"job {j} runs {s:g}-{e:g}s outside [{jobs.arrival[j]:g}, {jobs.deadline[j]:g}]")
-        need = jobs.depth[j] * jobs.shots[j] / batches / fleet.speed[k]
-        if e - s < need - 1e-9:
+        if not 0 <= j < len(jobs) or qpu not in index:
+            problems.append(f"run ({j}, {qpu!r}) names no job or QPU of the instance")
+            continue
+        job, q = jobs[j], fleet[index[qpu]]
+        if job.qubits > q.qubits:
+            problems.append(f"job {j} needs {job.qubits} qubits, {qpu} has {q.qubits}")
+        if s < job.arrival - 1e-9 or e > job.deadline + 1e-9:
+            problems.append(f"job {j} runs {s:g}-{e:g}s outside [{job.arrival:g}, {job.deadline:g}]")
+        need = run_time(job, q, math.ceil(job.shots / batches))
+        if e - s < need * (1 - 1e-9) - 1e-9:
             problems.append(f"job {j} on {qpu} gets {e - s:g}s, needs {need:g}s")
         by_job[j] = by_job.get(j, 0) + 1
     for j in np.asarray(served).tolist():
         if by_job.get(j, 0) != batches:
             problems.append(f"served job {j} has {by_job.get(j, 0)} of {batches} batches")
-    for qpu in fleet.names:
+    for qpu in names:
         spans = sorted((s, e) for _, q, s, e in runs if q == qpu)
         for (s1, e1), (s2, _) in zip(spans, spans[1:]):
             if s2 < e1 - 1e-9:

@@ -293,11 +293,12 @@ def test_slice_that_cannot_fit_anywhere():
 
 
 def test_quantum_scheduling_exact_qubo_and_milp_agree_and_schedules_check():
+    from qbdsl.orchestrate.model import QPU, Job
     from qbdsl.problems import scheduling as sc
 
-    fleet = sc.Fleet(["a", "b"], np.array([10, 20]), np.array([100.0, 50.0]), np.array([0.99, 0.98]))
-    jobs = sc.Jobs(qubits=np.array([5, 15, 8]), depth=np.array([10, 10, 10]), shots=np.array([10.0, 10.0, 20.0]),
-                   arrival=np.array([0.0, 0.0, 1.0]), deadline=np.array([2.0, 2.0, 3.0]))
+    # no per-batch overhead, so a batch takes depth x shots / clops: 1 s for job 0 on a, 2 s on b
+    fleet = [QPU("a", 10, 100.0, 0.01, overhead=0.0), QPU("b", 20, 50.0, 0.02, overhead=0.0)]
+    jobs = [Job(0, 5, 10, 10, 0.0, 2.0), Job(1, 15, 10, 10, 0.0, 2.0), Job(2, 8, 10, 20, 1.0, 3.0)]
     m = sc.schedule_model(jobs, fleet, slot=1.0)
     q = qb.compile(m, "qubo")
     assert q.n <= 24
@@ -310,16 +311,45 @@ def test_quantum_scheduling_exact_qubo_and_milp_agree_and_schedules_check():
         assert sc.check_schedule(jobs, fleet, a["runs"], a["served"]) == []
     # job 1 (15 qubits) only fits b (2 s from t=0), job 0 then runs on a
     assert ot.objective >= 2
-    a = sc.interpret_schedule(m, ot)
     clash = [(j, "b", 0.0, 2.0) for j in (0, 1)]
     assert sc.check_schedule(jobs, fleet, clash, [0, 1]) != []
+    # the per-batch overhead counts: with 0.5 s, job 1 (2.5 s on b) and job 2 (2.5 s on a) miss their 2 s windows
+    slow = [QPU("a", 10, 100.0, 0.01, overhead=0.5), QPU("b", 20, 50.0, 0.02, overhead=0.5)]
+    r = qb.solve(sc.schedule_model(jobs, slow, slot=0.5), backend="ortools")
+    assert r.status == "optimal" and r.objective == 1
+
+
+def test_scheduling_refuses_what_is_not_a_list_of_jobs_and_qpus():
+    from qbdsl.orchestrate.model import QPU, Job
+    from qbdsl.problems import scheduling as sc
+
+    fleet, jobs = sc.default_fleet(), sc.random_jobs(3, seed=0)
+    with pytest.raises(qb.ModelError, match=r"jobs must be a list of qbdsl\.orchestrate\.model\.Job .*got dict"):
+        sc.schedule_model({"qubits": np.array([5])}, fleet)
+    with pytest.raises(qb.ModelError, match=r"fleet must be a list of qbdsl\.orchestrate\.model\.QPU .*got ndarray"):
+        sc.schedule_model(jobs, np.array([156, 127]))
+    with pytest.raises(qb.ModelError, match="holding str at index 1"):
+        sc.check_schedule(jobs, [fleet[0], "eagle"], [], [])
+    with pytest.raises(qb.ModelError, match="sharing a name"):
+        sc.schedule_model(jobs, [QPU("x", 10, 1e3, 0.01), QPU("x", 20, 1e3, 0.01)])
+    with pytest.raises(qb.ModelError, match="fewer than batches=3"):
+        sc.schedule_model([Job(0, 5, 10, 2, 0.0, 100.0)], fleet, batches=3)
+    with pytest.raises(qb.ModelError, match=r"durations must be jobs x QPUs, shape \(3, 4\)"):
+        sc.schedule_model(jobs, fleet, durations=np.ones((3, 3)))
+    with pytest.raises(qb.ModelError, match="no jobs"):
+        sc.schedule_model([], fleet)
 
 
 def test_scheduling_with_shot_batches_and_the_default_fleet():
+    from qbdsl.orchestrate import workload
     from qbdsl.problems import scheduling as sc
 
     fleet = sc.default_fleet()
+    assert [q.name for q in fleet] == [q.name for q in workload.default_fleet()]
     jobs = sc.random_jobs(12, seed=0, horizon=20, tightness=1.5)
+    assert [j.id for j in jobs] == list(range(12))
+    for j in jobs:   # deadline = arrival + tightness x the orchestration's fastest whole run
+        assert j.deadline - j.arrival == pytest.approx(1.5 * workload.fastest_whole(j, fleet), rel=1e-12)
     served = {}
     for batches in (1, 2):
         m = sc.schedule_model(jobs, fleet, slot=0.5, batches=batches)
@@ -327,10 +357,73 @@ def test_scheduling_with_shot_batches_and_the_default_fleet():
         a = sc.interpret_schedule(m, r)
         assert r.status == "optimal"
         assert sc.check_schedule(jobs, fleet, a["runs"], a["served"], batches) == []
+        for j in a["served"].tolist():   # a served job's batches carry all its shots
+            assert sum(n for (i, *_), n in zip(a["runs"], a["shots"]) if i == j) == jobs[j].shots
         served[batches] = r.objective
     assert served[1] >= 1 and served[2] >= 1
     with pytest.raises(qb.ModelError, match="slot length must be positive"):
         sc.schedule_model(jobs, fleet, slot=0)
+
+
+@pytest.mark.parametrize("batches", [1, 2])
+def test_scheduled_batches_last_the_orchestration_run_time_in_slots(batches):
+    """A served job's batch lasts the orchestration's run time (what its simulator charges,
+    per-batch overhead included; transpiled depths where the job carries them) rounded up to
+    whole slots; with whole jobs, replaying the schedule in the simulator runs each batch for
+    exactly that time."""
+    import math
+
+    from qbdsl.orchestrate import Decision, FleetPlatform, Policy, simulate
+    from qbdsl.orchestrate.model import Batch, Job, run_time
+    from qbdsl.problems import scheduling as sc
+
+    fleet, slot = sc.default_fleet(), 0.5
+    jobs = sc.random_jobs(10, seed=4, horizon=20, tightness=2.0)
+    jobs[0].depth_on = {"eagle": 3 * jobs[0].depth, "heron-1": jobs[0].depth + 7}   # transpiled depths count
+    m = sc.schedule_model(jobs, fleet, slot=slot, batches=batches)
+    r = qb.solve(m, backend="ortools", time_limit=60)
+    assert r.status == "optimal" and r.objective >= 3
+    a = sc.interpret_schedule(m, r)
+    assert sc.check_schedule(jobs, fleet, a["runs"], a["served"], batches) == []
+    platform = FleetPlatform(fleet)
+    k_of = {q.name: k for k, q in enumerate(fleet)}
+    served = set(a["served"].tolist())
+    checked = 0
+    for (j, name, s, e), shots in zip(a["runs"], a["shots"]):
+        if j not in served:
+            continue
+        job, k = jobs[j], k_of[name]
+        reserved = run_time(job, fleet[k], math.ceil(job.shots / batches))   # the larger share of the split
+        assert platform.run_time(job, k, math.ceil(job.shots / batches)) == reserved
+        assert e - s == pytest.approx(slot * max(1, math.ceil(reserved / slot - 1e-9)))
+        assert e - s >= platform.run_time(job, k, shots) - 1e-9
+        checked += 1
+    assert checked == batches * len(served)
+    one = [Job(0, 10, 50, 1000, 0.0, 100.0, depth_on={"heron-1": 500})]   # 2.5 s there, 0.7 s at logical depth
+    m1 = sc.schedule_model(one, fleet[:1], slot=slot, batches=batches)
+    runs = sc.interpret_schedule(m1, qb.solve(m1, backend="ortools"))["runs"]
+    assert len(runs) == batches
+    for _, _, s, e in runs:
+        assert e - s == pytest.approx(slot * math.ceil(run_time(one[0], fleet[0], 1000 // batches) / slot - 1e-9))
+    if batches > 1:
+        return
+
+    class Replay(Policy):
+        name = "replay"
+
+        def dispatch(self, job, now, state):
+            runs = [(name, s) for (j, name, s, _), n in zip(a["runs"], a["shots"]) if j == job.id and j in served]
+            if not runs:
+                return Decision(why="not in the schedule")
+            (name, s), = runs
+            return Decision([Batch(job.id, k_of[name], job.shots, priority=s)])
+
+    out = simulate(jobs, fleet, Replay())
+    assert {j for j, *_ in out.batches} == served
+    length = {j: e - s for j, _, s, e in a["runs"]}
+    for j, name, shots, s, e in out.batches:
+        assert shots == jobs[j].shots and e - s == pytest.approx(run_time(jobs[j], fleet[k_of[name]], shots), rel=1e-12)
+        assert length[j] == pytest.approx(slot * max(1, math.ceil((e - s) / slot - 1e-9)))
 
 
 def test_slice_placement_with_k_paths_is_linear_and_never_worse():
