@@ -32,12 +32,12 @@ def test_hand_computed_schedule_fcfs():
 
 def test_qbdsl_rejects_early_and_splits_shots():
     jobs = [Job(0, 5, 10, 100, 0.0, 2.5), Job(1, 5, 10, 100, 0.0, 2.5), Job(2, 5, 10, 100, 0.0, 2.1)]
-    out = simulate(jobs, FLEET, make("qip-edf-no-move-no-withdraw"))
+    out = simulate(jobs, FLEET, make("qip-edf-no-move-no-withdraw-no-chunk"))
     # job 0 on fast (ends 2.0); job 1 cannot finish by 2.5 anywhere whole (fast busy, slow 3.0) but
     # split shots: impossible too (fast frees at 2) -> rejected; job 2 likewise rejected
     assert out.served.tolist() == [True, False, False] and out.rejected.tolist() == [False, True, True]
     split = [Job(0, 5, 10, 1000, 0.0, 8.0)]              # whole: 11 s fast, 21 s slow; split meets 8 s
-    out = simulate(split, FLEET, make("qip-edf+abort"))
+    out = simulate(split, FLEET, make("qip-edf-no-chunk+abort"))
     assert out.served.tolist() == [True] and len(out.batches) == 2
     assert sum(b[2] for b in out.batches) == 1000 and max(b[4] for b in out.batches) <= 8.0
 
@@ -199,12 +199,12 @@ def test_hindsight_optimum_on_a_hand_made_trace():
     assert simulate(jobs, FLEET, make("fcfs")).metrics()["served"] == 1
     from qbdsl.orchestrate.deadline import QipEdf as Qbdsl
 
-    assert simulate(jobs, FLEET, Qbdsl(offload=False, move=False, withdraw=False)).metrics()["served"] == 2
+    assert simulate(jobs, FLEET, Qbdsl(chunk=None, offload=False, move=False, withdraw=False)).metrics()["served"] == 2
     # offloading job 0's shots to the idle slow QPU then costs job 2: online choices have a price
-    assert simulate(jobs, FLEET, Qbdsl(move=False, withdraw=False, offload=True)).metrics()["served"] == 1
+    assert simulate(jobs, FLEET, Qbdsl(chunk=None, move=False, withdraw=False, offload=True)).metrics()["served"] == 1
     # the exchange moves job 0 (running on fast, so only an aborting policy may) and reaches the optimum
-    assert simulate(jobs, FLEET, Qbdsl(offload=False)).metrics()["served"] == 2
-    out = simulate(jobs, FLEET, Qbdsl(offload=False, abort=True))
+    assert simulate(jobs, FLEET, Qbdsl(chunk=None, offload=False)).metrics()["served"] == 2
+    out = simulate(jobs, FLEET, Qbdsl(chunk=None, offload=False, abort=True))
     assert out.metrics()["served"] == 3 and out.moved.tolist() == [True, False, False]
     assert sorted(b[:3] for b in out.batches if b[2]) == [(0, "fast", 100), (1, "fast", 100), (2, "slow", 100)]
     # one job that needs both QPUs at once: only a split serves it, and the bound knows it
@@ -242,16 +242,16 @@ def test_exchange_moves_or_aborts_a_long_job_for_a_short_one_hand_computed():
     # "fast" serves B in time. A restarts at 2 split: "slow" (2 -> 11) takes (11 - 2 - 1) / 0.02 = 400
     # shots, "fast" after B (4 -> 11) the other 600: both served
     jobs = [Job(0, 5, 10, 1000, 0.0, 11.0), Job(1, 5, 10, 100, 2.0, 4.0)]
-    keep = simulate(jobs, FLEET, make("qip-edf-no-move-no-withdraw"))
+    keep = simulate(jobs, FLEET, make("qip-edf-no-move-no-withdraw-no-chunk"))
     assert keep.served.tolist() == [True, False] and keep.busy.tolist() == [11.0, 0.0]
-    out = simulate(jobs, FLEET, make("qip-edf+abort"))
+    out = simulate(jobs, FLEET, make("qip-edf-no-chunk+abort"))
     assert out.served.all() and out.moved.tolist() == [True, False]
     assert sorted(out.batches) == [(0, "fast", 0, 0.0, 2.0), (0, "fast", 600, 4.0, 11.0), (0, "slow", 400, 2.0, 11.0),
                                    (1, "fast", 100, 2.0, 4.0)]
     # A of 1050 shots due at 11.5; B at 5, due at 7: a restart at 5 fits 350 + 275 < 1050 shots, so A
     # (6.5 s left) is aborted for B's 2 s: the fleet frees at 7 instead of 11.5
     jobs = [Job(0, 5, 10, 1050, 0.0, 11.5), Job(1, 5, 10, 100, 5.0, 7.0)]
-    out = simulate(jobs, FLEET, make("qip-edf+abort"))
+    out = simulate(jobs, FLEET, make("qip-edf-no-chunk+abort"))
     assert out.served.tolist() == [False, True] and out.withdrawn.tolist() == [True, False]
     assert sorted(out.batches) == [(0, "fast", 0, 0.0, 5.0), (1, "fast", 100, 5.0, 7.0)]
     assert out.busy.tolist() == [7.0, 0.0] and "withdrawn, job 1 needs less QPU time" in out.reasons[0]
@@ -265,13 +265,13 @@ def test_a_job_that_found_no_room_waits_and_is_admitted_late_hand_computed():
     # than A still holds (11 > 10 s): no exchange, B waits. C (arrives 2, due 4.5) fits only on fast:
     # A, holding 9 s, is withdrawn for C's 2 s; room grew, so B is admitted late: fast 4 -> 15
     jobs = [Job(0, 15, 10, 1000, 0.0, 11.5), Job(1, 15, 10, 1000, 1.0, 15.5), Job(2, 5, 10, 100, 2.0, 4.5)]
-    out = simulate(jobs, FLEET, make("qip-edf+abort"))
+    out = simulate(jobs, FLEET, make("qip-edf-no-chunk+abort"))
     assert out.served.tolist() == [False, True, True]
     assert out.deferred.tolist() == [False, True, False] and out.withdrawn.tolist() == [True, False, False]
     assert sorted(out.batches) == [(0, "fast", 0, 0.0, 2.0), (1, "fast", 1000, 4.0, 15.0), (2, "fast", 100, 2.0, 4.0)]
     m = out.metrics()
     assert (m["served"], m["deferred"], m["withdrawn"], m["rejected"]) == (2, 1, 1, 1)
-    now = simulate(jobs, FLEET, make("qip-edf-no-defer+abort"))            # B is turned away on arrival
+    now = simulate(jobs, FLEET, make("qip-edf-no-defer-no-chunk+abort"))            # B is turned away on arrival
     assert now.served.tolist() == [False, False, True] and not now.deferred.any()
 
 
@@ -339,8 +339,8 @@ def test_offload_frees_the_fast_qpu_sooner():
     from qbdsl.orchestrate.deadline import QipEdf as Qbdsl
 
     job = [Job(0, 5, 10, 1000, 0.0, 11.0)]           # whole on "fast": 1 + 10 s = 11 s
-    whole = simulate(job, FLEET, Qbdsl(offload=False))
-    shared = simulate(job, FLEET, Qbdsl(offload=True))
+    whole = simulate(job, FLEET, Qbdsl(chunk=None, offload=False))
+    shared = simulate(job, FLEET, Qbdsl(chunk=None, offload=True))
     assert [b[1:3] for b in whole.batches] == [("fast", 1000)]
     # "slow" takes what it can by 11 s ((11 - 1) / 0.02 = 500 shots); "fast" is done at 6 s
     assert sorted(b[1:3] for b in shared.batches) == [("fast", 500), ("slow", 500)]
@@ -357,6 +357,18 @@ def test_shot_split_model_is_the_least_device_time_split(monkeypatch):
     best = min((sum(over[k] * (n[k] > 0) + per_shot[k] * n[k] for k in range(3)), n)
                for n in itertools.product(*(range(c + 1) for c in cap)) if sum(n) == 10)
     assert r.objective == pytest.approx(best[0]) and tuple(r.values["shots"]) == best[1]
+    from qbdsl.orchestrate.deadline import exact_split
+
+    assert tuple(exact_split(10, per_shot, over, cap)) == best[1]       # the policy's default: enumeration
+    rng = np.random.default_rng(0)
+    for _ in range(40):                                                 # against brute force
+        p, o, c = rng.uniform(0.01, 0.1, 3), rng.uniform(0.0, 1.0, 3), rng.integers(0, 7, 3)
+        n = int(rng.integers(1, c.sum() + 1)) if c.sum() else 0
+        if not n:
+            continue
+        cost = lambda s: sum(o[k] * (s[k] > 0) + p[k] * s[k] for k in range(3))  # noqa: E731
+        brute = min(cost(s) for s in itertools.product(*(range(x + 1) for x in c)) if sum(s) == n)
+        assert cost(exact_split(n, p, o, c)) == pytest.approx(brute)
     sa = qb.solve(shot_split_model(10, per_shot, over, cap), backend="anneal", seed=0)     # the QUBO path
     assert sa.feasible and sa.objective == pytest.approx(best[0]) and tuple(sa.values["shots"]) == best[1]
     with pytest.raises(qb.ModelError, match="can take 20 shots"):
@@ -364,7 +376,7 @@ def test_shot_split_model_is_the_least_device_time_split(monkeypatch):
     with pytest.raises(qb.ModelError, match="one length"):
         shot_split_model(5, per_shot, over[:2], cap)
     # the policy uses it when no QPU can take the whole job in time
-    out = simulate([Job(0, 5, 10, 1000, 0.0, 8.0)], FLEET, make("qip-edf+abort"))
+    out = simulate([Job(0, 5, 10, 1000, 0.0, 8.0)], FLEET, make("qip-edf-no-chunk+abort"))
     assert out.served.tolist() == [True] and sorted(b[2] for b in out.batches) == [300, 700]   # fast full to 8 s
     from qbdsl.orchestrate import deadline
 
@@ -372,7 +384,7 @@ def test_shot_split_model_is_the_least_device_time_split(monkeypatch):
         raise AssertionError("the split fell back to the greedy rule")
 
     monkeypatch.setattr(deadline, "greedy_split", no_stand_in)     # annealing answers within the budget
-    out = simulate([Job(0, 5, 10, 1000, 0.0, 8.0)], FLEET, deadline.QipEdf(split_backend="anneal", budget=0.5))
+    out = simulate([Job(0, 5, 10, 1000, 0.0, 8.0)], FLEET, deadline.QipEdf(split_backend="anneal", budget=0.5, chunk=None))
     assert out.served.tolist() == [True] and sorted(b[2] for b in out.batches) == [300, 700]
 
 
@@ -401,9 +413,9 @@ def test_ablations_and_bad_policies():
         name = "twice"
 
         def dispatch(self, job, now, state):
-            return Decision([Batch(job.id, 0, job.shots // 2), Batch(job.id, 0, job.shots)])
+            return Decision([Batch(job.id, 0, job.shots), Batch(job.id, 9, 0)])
 
-    with pytest.raises(qb.ModelError, match="its own device"):
+    with pytest.raises(qb.ModelError, match=r"devices \[0, 9\] with shots \[\d+, 0\]: devices are 0..3, shots positive"):
         simulate(jobs[:1], fleet, Twice())
 
 
@@ -414,14 +426,14 @@ def test_qbdsl_falls_back_to_a_classical_worker():
     busy = Job(0, 30, 10, 1000, 0.0, 12.0)         # 11 s on "big"; too wide to simulate classically
     small = Job(1, 8, 10, 1000, 0.0, 3.0)          # "big" is busy until 11 s; a CPU does it in ms
     assert classical_time(busy) == float("inf") and classical_time(small) < 0.01
-    out = simulate([busy, small], big, make("qip-edf+abort"), workers=1)
+    out = simulate([busy, small], big, make("qip-edf-no-chunk+abort"), workers=1)
     assert out.served.tolist() == [True, True] and out.classical.tolist() == [False, True]
     assert [b[1] for b in sorted(out.batches)] == ["big", "cpu-0"]
-    out = simulate([busy, small], big, make("qip-edf+abort"), workers=0)
+    out = simulate([busy, small], big, make("qip-edf-no-chunk+abort"), workers=0)
     assert out.served.tolist() == [True, False] and out.rejected.tolist() == [False, True]
     assert "cannot finish within its 3 s window" in out.reasons[1] and out.metrics()["impossible"] == 1
     # QIP-guided: a job the statevector profile predicts faster than any QPU goes classical first
-    out = simulate([Job(0, 5, 10, 1000, 0.0, 12.0)], FLEET, make("qip-edf+abort"), workers=1)
+    out = simulate([Job(0, 5, 10, 1000, 0.0, 12.0)], FLEET, make("qip-edf-no-chunk+abort"), workers=1)
     assert out.classical.tolist() == [True]
 
 

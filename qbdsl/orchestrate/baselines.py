@@ -78,7 +78,8 @@ class Policy:
         key = self.key(job, state)
         state["seq"] += 1
         state["queues"][k].add(key, state["seq"], dur, job.id, job.deadline)
-        return Batch(job.id, k, shots, pf.fragments(job, k) if quantum else 1, job.deadline if self.edf else 0.0)
+        return Batch(job.id, k, shots, pf.fragments(job, k) if quantum else 1, job.deadline if self.edf else 0.0,
+                     state["seq"])
 
 
 class RulePolicy(Policy):

@@ -10,9 +10,10 @@ A job is served when its batches carry all its shots; each device runs one batch
 Times are integer milliseconds rounded in the relaxing direction (arrivals down, deadlines
 up, QPU batch durations down and then 1 ms less, so a real batch ``[s, s + d]`` maps onto
 ``[floor(s), floor(s) + ceil(model duration)]`` inside ``[floor(s), floor(s + d)]``: no
-overlap, no lateness), so the proven ``bound`` is an upper bound on what *any* policy serves
-on the trace under the simulator's rules (which allow one batch per job and device, see
-:func:`qbdsl.orchestrate.simulator.simulate`); ``served`` is the best schedule CP-SAT found,
+overlap, no lateness), so the proven ``bound`` is an upper bound on what any policy that
+sends each job at most one batch per device serves on the trace; a policy that sends a job's
+shots to one device in several chunks (``qip-edf``) is bounded only by the preemptive
+relaxation (:func:`relaxation_bound`); ``served`` is the best schedule CP-SAT found,
 and when ``status == "optimal"`` the two are equal: the hindsight optimum (up to that 1 ms
 per batch). The duration rows are linear (not only enforced when a batch is present) and,
 with ``energy``, redundant rows state that on each device the batches of the jobs whose

@@ -24,7 +24,8 @@ class QipEdf(Policy):
        they can finish by the deadline, so the fast QPU frees sooner for the next job.
     3. Otherwise split the shots across QPUs by solving the shot-split model of the problem
        library (:func:`qbdsl.problems.scheduling.shot_split_model`: least device time, each
-       QPU within its room) with ``split_backend`` under the per-decision ``budget``.
+       QPU within its room): exactly by enumeration (:func:`exact_split`, the default), or
+       with the qbdsl backend ``split_backend`` under the per-decision ``budget``.
     4. Otherwise fall back to a classical worker predicted to finish in time.
     5. Otherwise take back up to ``evict`` dispatched jobs to make room (:meth:`_exchange`):
        ``move`` them to devices where they still meet their deadlines (so all are served),
@@ -33,6 +34,10 @@ class QipEdf(Policy):
        58, 1995). Only waiting batches are taken back, unless ``abort`` (then a batch in
        service may be aborted too, where the platform allows it: the variant
        ``qip-edf+abort``).
+    A QPU batch longer than ``chunk`` seconds (2 s by default) goes as consecutive chunks of
+    its shots where the device has room for their overheads (:meth:`_commit`): a more
+    urgent job then takes the device at the end of a chunk, without aborting anything.
+
     6. Otherwise the job waits (``defer``), holding no capacity; after an exchange the waiting
        jobs, smallest first, get steps 1-5 again and are admitted late when they fit. A job
        still waiting once even an idle fleet could not finish it by its deadline is rejected.
@@ -41,7 +46,7 @@ class QipEdf(Policy):
     predicted to finish it first, late or not; no exchange, no waiting), ``split=False``,
     ``cut=False`` (no QPU narrower than the job), ``fallback=False`` (no classical workers),
     ``move=False`` / ``withdraw=False`` (the exchange may not move / may not withdraw),
-    ``defer=False``. :meth:`screen` is the hook for admission rules that turn a placeable job
+    ``defer=False``, ``chunk=None``. :meth:`screen` is the hook for admission rules that turn a placeable job
     away (see :mod:`qbdsl.orchestrate.admission`).
     """
 
@@ -51,17 +56,17 @@ class QipEdf(Policy):
 
     def __init__(self, seed: int = 0, split: bool = True, cut: bool = True, fallback: bool = True,
                  admission: bool = True, move: bool = True, withdraw: bool = True, abort: bool = False,
-                 defer: bool = True, evict: int = 2, offload: bool = False, split_backend: str = "ortools",
-                 split_options: dict | None = None, budget: float = 0.05):
+                 defer: bool = True, evict: int = 2, offload: bool = False, split_backend: str = "enumerate",
+                 split_options: dict | None = None, budget: float = 0.05, chunk: float | None = 2.0):
         super().__init__(seed)
         self.split, self.cut, self.fallback, self.admission = split, cut, fallback, admission
         self.move, self.withdraw, self.abort, self.defer = move, withdraw, abort, defer
         self.evict = int(evict) if (move or withdraw) and admission else 0
-        self.offload, self.split_backend, self.budget = offload, split_backend, budget
+        self.offload, self.split_backend, self.budget, self.chunk = offload, split_backend, budget, chunk or None
         self.split_options = {"solver": "HIGHS"} if split_options is None and split_backend == "ortools" \
             else dict(split_options or {})
         off = [n for n, on in (("admission", admission), ("split", split), ("cutting", cut), ("fallback", fallback),
-                               ("move", move), ("withdraw", withdraw), ("defer", defer)) if not on]
+                               ("move", move), ("withdraw", withdraw), ("defer", defer), ("chunk", chunk)) if not on]
         self.name = "qip-edf" + "".join(f"-no-{o}" for o in off) + ("+abort" if abort else "")
 
     def start(self, platform):
@@ -270,6 +275,8 @@ class QipEdf(Policy):
         return cache[job.id]
 
     def _split(self, job, per_shot, over, cap) -> np.ndarray:
+        if self.split_backend == "enumerate":
+            return exact_split(job.shots, per_shot, over, cap)
         import qbdsl as qb
         from qbdsl.problems.scheduling import shot_split_model
 
@@ -283,15 +290,57 @@ class QipEdf(Policy):
         return greedy_split(job.shots, per_shot, cap)     # no answer in the budget
 
     def _commit(self, job, state, queues, plan, record: bool = True) -> list[Batch]:
+        """Add ``plan`` to ``queues`` (and return its batches when ``record``). With ``chunk``, a
+        QPU batch longer than ``chunk`` seconds is sent as consecutive chunks of its shots, as
+        many as the room on that device allows with one overhead each, so a more urgent job
+        can take the device at a chunk's end without aborting anything (limited-preemptive
+        scheduling: Buttazzo, Bertogna and Yao, IEEE Trans. Industrial Informatics 9, 2013)."""
         pf, out = state["platform"], []
         for k, shots, seconds in plan:
             quantum = k < pf.n_quantum
-            dur = pf.run_time(job, k, shots) if quantum else seconds
-            state["seq"] += 1
-            queues[k].add(job.deadline, state["seq"], dur, job.id, job.deadline)
-            if record:
-                out.append(Batch(job.id, k, shots, pf.fragments(job, k) if quantum else 1, job.deadline))
+            parts = self._chunks(job, k, shots, queues[k], pf) if quantum and self.chunk else [shots]
+            for n in parts:
+                dur = pf.run_time(job, k, n) if quantum else seconds
+                state["seq"] += 1
+                queues[k].add(job.deadline, state["seq"], dur, job.id, job.deadline)
+                if record:
+                    out.append(Batch(job.id, k, n, pf.fragments(job, k) if quantum else 1, job.deadline, state["seq"]))
         return out
+
+    def _chunks(self, job, k, shots, queue, pf) -> list[int]:
+        """Shots per chunk: about ``chunk`` seconds each, no more chunks than the room on the
+        device pays overheads for, and none at all where that is one."""
+        whole = pf.run_time(job, k, shots)
+        over = pf.overhead(k)
+        spare = queue.room(job.deadline, job.deadline) - whole
+        n = int(min(np.ceil((whole - over) / self.chunk), 1 + np.floor(max(spare, 0.0) / over) if over > 0 else shots,
+                    shots))
+        if n <= 1:
+            return [shots]
+        return [len(c) for c in np.array_split(np.arange(shots), n)]
+
+
+def exact_split(shots: int, per_shot: np.ndarray, over: np.ndarray, cap: np.ndarray) -> np.ndarray:
+    """The least-device-time split (the optimum of
+    :func:`~qbdsl.problems.scheduling.shot_split_model`) by enumeration: for a fixed set of
+    devices used, filling the cheapest seconds per shot first is optimal (a fractional-knapsack
+    argument on integer capacities), so the best over every set (``2^K``, devices with room
+    only) is the optimum. Deterministic and instant for the handful of QPUs a fleet has."""
+    ks = np.flatnonzero(cap > 0)
+    best, best_cost = None, math.inf
+    for r in range(1, len(ks) + 1):
+        for group in itertools.combinations(ks.tolist(), r):
+            g = np.array(group)
+            if cap[g].sum() < shots:
+                continue
+            sub = np.zeros(len(cap), np.int64)
+            sub[g] = cap[g]
+            s = greedy_split(shots, per_shot, sub)
+            used = s > 0
+            cost = float(over[used].sum() + (per_shot[used] * s[used]).sum())
+            if cost < best_cost - 1e-12:
+                best, best_cost = s, cost
+    return best if best is not None else greedy_split(shots, per_shot, cap)
 
 
 def greedy_split(shots: int, per_shot: np.ndarray, cap: np.ndarray) -> np.ndarray:

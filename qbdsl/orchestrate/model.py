@@ -69,13 +69,17 @@ class Job:
 @dataclass
 class Batch:
     """``shots`` shots of job ``job`` sent to device ``qpu`` (an index past the fleet is a
-    classical worker); devices serve waiting batches by ``priority``, ties in order sent."""
+    classical worker); devices serve waiting batches by ``priority``, ties in order sent.
+    ``tag``: the policy's own id for the batch, echoed back in
+    :class:`~qbdsl.orchestrate.platform.DeviceState` (a job may have several batches on one
+    device: its shots in consecutive chunks)."""
 
     job: int
     qpu: int
     shots: int
     fragments: int = 1
     priority: float = 0.0
+    tag: int = -1
 
 
 @dataclass

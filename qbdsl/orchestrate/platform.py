@@ -19,11 +19,13 @@ from .model import CUT_OVERHEAD, QPU, Job, classical_time, fidelity, fragments, 
 @dataclass(frozen=True)
 class DeviceState:
     """A device as it is at a dispatch: the job in service (``None``: idle), when it
-    started, and the jobs whose batches wait there."""
+    started, and the jobs whose batches wait there; the same by batch ``tag``."""
 
     running: int | None
     started: float
     waiting: frozenset
+    running_tag: int = -1
+    waiting_tags: frozenset = frozenset()
 
 
 @runtime_checkable

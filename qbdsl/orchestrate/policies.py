@@ -7,7 +7,7 @@
 - the qbdsl policy (:mod:`qbdsl.orchestrate.deadline`): ``qip-edf``, which never aborts work
   in service, and ``qip-edf+abort``, which may; ablations ``qip-edf-no-<part>[-no-<part>...]``
   with parts ``admission``, ``split``, ``cutting``, ``fallback``, ``move``, ``withdraw``,
-  ``defer`` (also with ``+abort``).
+  ``defer``, ``chunk`` (also with ``+abort``).
 """
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ RAW = tuple(RULES)
 MATCHED = tuple(f"{r}+ac" for r in RULES)
 ALL = RAW + MATCHED + ("qip-edf", "qip-edf+abort")
 PARTS = {"admission": "admission", "split": "split", "cutting": "cut", "fallback": "fallback", "move": "move",
-         "withdraw": "withdraw", "defer": "defer"}
+         "withdraw": "withdraw", "defer": "defer", "chunk": "chunk"}
 
 
 def make(name: str, seed: int = 0) -> Policy:

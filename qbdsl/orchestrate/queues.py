@@ -14,19 +14,19 @@ class DeviceQueue:
 
     Waiting entries are ``(key, sequence, seconds, job, deadline)``."""
 
-    __slots__ = ("end", "running", "waiting")
+    __slots__ = ("end", "running", "running_tag", "waiting")
 
     def __init__(self):
-        self.end, self.running = 0.0, None
+        self.end, self.running, self.running_tag = 0.0, None, -1
         self.waiting: list[tuple[float, int, float, int, float]] = []
 
     def advance(self, now: float) -> None:
         """Start, in order, every waiting batch the device reaches by ``now`` (predicted)."""
         while self.waiting and self.end <= now:
-            _, _, dur, self.running, _ = self.waiting.pop(0)
+            _, self.running_tag, dur, self.running, _ = self.waiting.pop(0)
             self.end += dur
         if self.end <= now:
-            self.end, self.running = now, None
+            self.end, self.running, self.running_tag = now, None, -1
 
     def sync(self, state: DeviceState | None, now: float) -> None:
         """Bring the prediction in line with what the device actually does at ``now``
@@ -34,6 +34,16 @@ class DeviceQueue:
         A batch that overran its prediction is expected to end now at the earliest."""
         if state is None:
             self.advance(now)
+            return
+        if state.running_tag >= 0 or any(t >= 0 for t in state.waiting_tags):   # by batch: a job may have several
+            if state.running_tag != self.running_tag:
+                item = next((w for w in self.waiting if w[1] == state.running_tag), None)
+                if item is not None:
+                    self.waiting.remove(item)
+                self.end = state.started + (item[2] if item is not None else 0.0) if state.running is not None else now
+            self.running, self.running_tag = state.running, state.running_tag
+            self.waiting = [w for w in self.waiting if w[1] in state.waiting_tags]
+            self.end = max(self.end, now)
             return
         if state.running != self.running:
             if state.running is None:
@@ -83,10 +93,10 @@ class DeviceQueue:
         An aborted batch frees the device for the most urgent batch waiting *or dispatched at
         ``now``* (as SimPy grants it), so nothing is started here."""
         if self.running == job:
-            self.end, self.running = now, None
+            self.end, self.running, self.running_tag = now, None, -1
         self.waiting = [w for w in self.waiting if w[3] != job]
 
     def copy(self) -> "DeviceQueue":
         q = DeviceQueue()
-        q.end, q.running, q.waiting = self.end, self.running, list(self.waiting)
+        q.end, q.running, q.running_tag, q.waiting = self.end, self.running, self.running_tag, list(self.waiting)
         return q

@@ -5,14 +5,16 @@ queue; the device serves its queue in order (``SimPy.PriorityResource``; priorit
 batch's, ties in the order sent), one batch at a time. A job is served when all its batches
 finish by its deadline. A job no schedule could serve (:func:`~qbdsl.orchestrate.model.impossible`)
 is rejected before any policy sees it, with the reason in ``Outcome.reasons``. A policy may
-send a job at most one batch per device, and may take back jobs it dispatched
+send a job several batches, also to one device (its shots in chunks), and may take back jobs
+it dispatched
 (:class:`~qbdsl.orchestrate.model.Decision` ``withdraw``): their waiting batches are dropped,
 a batch in service is aborted (the device time it used stays spent; counted in
 ``Outcome.aborted``), and the job is rejected, or moved when the policy sends it new batches.
 A policy may also send, at a later arrival, the batches of a job it rejected or withdrew
 before (admitted late: ``Outcome.deferred``, or ``moved``). A served job's batches each ran
-uninterrupted within its window, one per device, so the hindsight bound of
-:mod:`qbdsl.orchestrate.bound` covers every policy.
+uninterrupted within its window, so the preemptive relaxation of :mod:`qbdsl.orchestrate.bound`
+covers every policy (its CP-SAT hindsight model, one batch per job and device, covers the
+policies that do not chunk).
 
 Policies see predicted times (:class:`~qbdsl.orchestrate.platform.FleetPlatform`); the
 devices may run slower or faster: ``error`` scales every run (``+0.2``: 20 % longer than
@@ -90,6 +92,7 @@ def simulate(jobs: list[Job], fleet: list[QPU], policy, cut_overhead: float = CU
     procs: dict[int, list] = {}
     jobs_by_id = {j.id: j for j in jobs}
     running: list = [None] * (K + workers)
+    running_tag: list = [None] * (K + workers)
     started = [0.0] * (K + workers)
     platform = FleetPlatform(fleet, cut_overhead, workers, worker_profile)
 
@@ -97,10 +100,11 @@ def simulate(jobs: list[Job], fleet: list[QPU], policy, cut_overhead: float = CU
         # from the resource itself: a request granted at this instant counts as running although
         # its process has not resumed yet
         users, queue = resources[k].users, resources[k].queue
+        waiting, tags = frozenset(r.job for r in queue), frozenset(r.tag for r in queue)
         if not users:
-            return DeviceState(None, 0.0, frozenset(r.job for r in queue))
-        j = users[0].job
-        return DeviceState(j, started[k] if running[k] == j else env.now, frozenset(r.job for r in queue))
+            return DeviceState(None, 0.0, waiting, -1, tags)
+        j, tag = users[0].job, users[0].tag
+        return DeviceState(j, started[k] if running_tag[k] == tag else env.now, waiting, tag, tags)
 
     platform._state = device_state
     rng = np.random.default_rng(noise_seed)
@@ -112,12 +116,12 @@ def simulate(jobs: list[Job], fleet: list[QPU], policy, cut_overhead: float = CU
         quantum = k < K
         device = fleet[k].name if quantum else f"cpu-{k - K}"
         with resources[k].request(priority=b.priority) as req:
-            req.job = job.id
+            req.job, req.tag = job.id, b.tag
             try:
                 yield req
             except simpy.Interrupt:          # withdrawn while waiting
                 return
-            running[k], started[k] = job.id, env.now
+            running[k], running_tag[k], started[k] = job.id, b.tag, env.now
             start = env.now
             dur = (platform.run_time(job, k, b.shots) if quantum else platform.classical(job)) * factor
             try:
@@ -155,9 +159,9 @@ def simulate(jobs: list[Job], fleet: list[QPU], policy, cut_overhead: float = CU
                                  f"dispatched, can be sent")
             mine = [b for b in d.batches if b.job == jid]
             devices = [b.qpu for b in mine]
-            if len(set(devices)) < len(devices) or not all(0 <= k < K + workers for k in devices):
-                raise ModelError(f"policy {policy.name!r} sent job {jid} batches to devices {devices}: "
-                                 f"each batch needs its own device among 0..{K + workers - 1}")
+            if not all(0 <= k < K + workers for k in devices) or any(b.shots <= 0 for b in mine):
+                raise ModelError(f"policy {policy.name!r} sent job {jid} batches to devices {devices} with shots "
+                                 f"{[b.shots for b in mine]}: devices are 0..{K + workers - 1}, shots positive")
             if sum(b.shots for b in mine) < jobs_by_id[jid].shots:
                 raise ModelError(f"policy {policy.name!r} dispatched {sum(b.shots for b in mine)} of job "
                                  f"{jid}'s {jobs_by_id[jid].shots} shots")
