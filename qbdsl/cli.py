@@ -532,7 +532,7 @@ def _experiment_orchestration(args, console) -> int:
             client.close()
     t = Table(title=f"jobs served by deadline (of {args.jobs}), mean ± 95 % CI over {args.seeds} paired seeds; "
                     "ratios paired per seed")
-    for col in ("load", "realised", "s", "qip-edf", "strongest matched", "ratio", "QPU-s ratio", "strongest raw"):
+    for col in ("load", "realised", "s", "qip-edf", "strongest matched", "ratio", "work ratio", "strongest raw"):
         t.add_column(col)
     for h in ox.headline(rows):
         if "matched" not in h:

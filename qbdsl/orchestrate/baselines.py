@@ -27,7 +27,7 @@ import math
 
 import numpy as np
 
-from .model import Batch, Decision, Job
+from .model import TOL, Batch, Decision, Job
 from .queues import DeviceQueue
 
 
@@ -99,7 +99,7 @@ class RulePolicy(Policy):
         raise NotImplementedError
 
     def admits(self, job: Job, k: int, state: dict, seconds: float) -> bool:
-        return seconds <= state["queues"][k].room(self.key(job, state), job.deadline) + 1e-9
+        return seconds <= state["queues"][k].room(self.key(job, state), job.deadline) + TOL
 
     def dispatch(self, job, now, state):
         self.sync(now, state)
@@ -108,7 +108,7 @@ class RulePolicy(Policy):
         if self.fallback:
             t_cpu = pf.classical(job)
             cpus = [w for w in range(pf.n_quantum, pf.n_quantum + pf.workers)
-                    if t_cpu <= state["queues"][w].room(self.key(job, state), job.deadline)]
+                    if t_cpu <= state["queues"][w].room(self.key(job, state), job.deadline) + TOL]
             fastest = min((pf.run_time(job, k, job.shots) for k in ks), default=math.inf)
             cpu = min(cpus, key=lambda w: state["queues"][w].end) if cpus else None
             if cpu is not None and t_cpu <= fastest:

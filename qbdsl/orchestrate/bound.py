@@ -28,7 +28,7 @@ import os
 import numpy as np
 
 from ..errors import ModelError
-from .model import CUT_OVERHEAD, QPU, Job, classical_time, per_shot_seconds
+from .model import CUT_OVERHEAD, QPU, TOL, Job, classical_time, per_shot_seconds
 
 UNIT = 1e-3          # seconds per CP-SAT time step
 SCALE = 1000         # fixed-point scale of per-shot times, in time steps
@@ -164,7 +164,7 @@ def relaxation_bound(jobs: list[Job], fleet: list[QPU], workers: int = 0, cut_ov
                 lost = fleet[m].overhead * rate
             else:
                 t = classical_time(j, worker_profile)
-                if not np.isfinite(t) or t > j.deadline - j.arrival:
+                if not np.isfinite(t) or t > j.deadline - j.arrival + TOL:
                     continue
                 rate, lost = 1.0 / t, 0.0
             pair_key.append((i, m))

@@ -8,7 +8,7 @@ import numpy as np
 
 from ..errors import BackendError, ModelError
 from .baselines import Policy
-from .model import Batch, Decision, Job
+from .model import TOL, Batch, Decision, Job
 
 
 class QipEdf(Policy):
@@ -228,7 +228,7 @@ class QipEdf(Policy):
         pf = state["platform"]
         K = pf.n_quantum
         per_shot, usable, over, fastest, t_cpu = self._costs(job, state)
-        cpu = [w for w in range(K, K + pf.workers) if t_cpu <= queues[w].room(job.deadline, job.deadline)]
+        cpu = [w for w in range(K, K + pf.workers) if t_cpu <= queues[w].room(job.deadline, job.deadline) + TOL]
         cpu_plan = [(min(cpu, key=lambda i: queues[i].end), job.shots, t_cpu)] if cpu else None
         if cpu_plan and (t_cpu <= fastest or not quantum):
             return cpu_plan, fastest

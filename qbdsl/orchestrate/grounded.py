@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 
 from ..errors import FileFormatError
@@ -59,6 +59,8 @@ class CircuitProfile:
         probability is below double precision (about 1e-308); ``log10_esp_on`` keeps the value.
     log10_esp_on : dict[str, float]
         ``log10`` of the ESP per device.
+    two_qubit_depth_on : dict[str, int]
+        Layers of two-qubit gates after transpiling, per device: the layers CLOPS_h counts.
     """
 
     name: str
@@ -69,6 +71,7 @@ class CircuitProfile:
     two_qubit_on: dict[str, int]
     esp_on: dict[str, float]
     log10_esp_on: dict[str, float]
+    two_qubit_depth_on: dict[str, int] = field(default_factory=dict)
 
 
 def _read(filename: str) -> dict:
@@ -171,7 +174,7 @@ def circuit_library() -> list[CircuitProfile]:
         on = c["on"]
         if not isinstance(on, dict):
             raise FileFormatError(f"circuits[{i}].on must be an object", where)
-        depth_on, two_on, esp_on, log_on = {}, {}, {}, {}
+        depth_on, two_on, esp_on, log_on, two_depth = {}, {}, {}, {}, {}
         for dev, d in on.items():
             tag = f"circuits[{i}] ({c['name']}) on {dev}"
             if not isinstance(d, dict):
@@ -187,11 +190,13 @@ def circuit_library() -> list[CircuitProfile]:
                 raise FileFormatError(f"{tag}: esp must be in [0, 1], got {esp!r}", where)
             depth_on[dev] = int(_number(d["depth"], f"{tag}: depth", where, positive=True))
             two_on[dev] = int(_number(d["two_qubit_gates"], f"{tag}: two_qubit_gates", where))
+            two_depth[dev] = int(_number(d.get("two_qubit_depth", 0), f"{tag}: two_qubit_depth", where))
             esp_on[dev] = float(esp)
             log_on[dev] = float(log10)
         out.append(CircuitProfile(
             name=str(c["name"]), family=str(c["family"]),
             qubits=int(_number(c["qubits"], f"circuits[{i}].qubits", where, positive=True)),
             depth=int(_number(c["depth"], f"circuits[{i}].depth", where, positive=True)),
-            depth_on=depth_on, two_qubit_on=two_on, esp_on=esp_on, log10_esp_on=log_on))
+            depth_on=depth_on, two_qubit_on=two_on, esp_on=esp_on, log10_esp_on=log_on,
+            two_qubit_depth_on=two_depth))
     return out

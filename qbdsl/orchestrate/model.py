@@ -8,9 +8,11 @@ arXiv:2110.14108) is ``overhead + d * shots / clops`` seconds, where ``d`` is th
 depth *after transpiling to that QPU* when the job carries it (``Job.depth_on``, from the
 grounded workload of :mod:`qbdsl.orchestrate.grounded`), else its logical depth. A job wider
 than a QPU is cut into ``c = ceil(qubits / qpu_qubits)`` fragments; wire cutting multiplies
-the shots by the sampling overhead ``cut_overhead ** (c - 1)`` (one cut per extra fragment,
-each a constant factor on the shots: Peng et al., PRL 125, 150504, 2020), and only QPUs at
-least ``qubits / c`` wide can take a fragment.
+the shots by the sampling overhead ``cut_overhead ** (c - 1)`` (one cut per extra fragment;
+each single-wire cut multiplies the shots by gamma^2 = 9, the optimal quasi-probability
+overhead gamma = 3: Brenner, Piveteau and Sutter, arXiv:2302.03366; Harada, Wada and
+Yamamoto, arXiv:2303.07340; Peng et al.'s original cut, PRL 125, 150504, 2020, has gamma = 4),
+and only QPUs at least ``qubits / c`` wide can take a fragment.
 
 Classical workers run a job by statevector simulation (one state, then sampling is free),
 timed by the QIP statevector profile: ``a + b * depth * 2**qubits`` seconds up to the
@@ -26,7 +28,8 @@ import numpy as np
 
 from ..errors import ModelError
 
-CUT_OVERHEAD = 4.0     # shots multiplier per wire cut (Peng et al. 2020); see the module docstring
+TOL = 1e-9             # seconds: a deadline computed as arrival + run time is met despite rounding
+CUT_OVERHEAD = 9.0     # shots multiplier per single-wire cut, gamma^2 with gamma = 3; see the module docstring
 
 
 @dataclass
@@ -144,7 +147,7 @@ def impossible(job: Job, fleet: list[QPU], cut_overhead: float = CUT_OVERHEAD, w
     """Why no schedule can serve ``job`` even on an idle fleet (shots split over every QPU),
     or ``""`` when one can."""
     window = job.deadline - job.arrival
-    if workers and classical_time(job, profile) <= window:
+    if workers and classical_time(job, profile) <= window + TOL:
         return ""
     room = sum(max(0.0, (window - q.overhead) / per_shot_seconds(job, q, cut_overhead)) for q in fleet)
     if math.floor(room + 1e-9) >= job.shots:
@@ -173,7 +176,9 @@ class Outcome:
 
     ``batches``: ``(job, device name, shots, start, end)`` per batch run (0 shots: aborted).
     ``busy``: seconds each QPU was busy. ``work``: QPU-seconds each job's *completed* batches
-    used. ``horizon``: first arrival to last arrival (the offered-load window)."""
+    used. ``reference``: each job's intrinsic work, its fastest whole run on one QPU wide
+    enough (device-independent: the same job costs more QPU-seconds on a slower device).
+    ``horizon``: first arrival to last arrival (the offered-load window)."""
 
     served: np.ndarray           # bool per job: all batches done by the deadline
     finish: np.ndarray           # time the last batch finished (nan if rejected)
@@ -194,6 +199,7 @@ class Outcome:
     shots: np.ndarray | None = None              # shots per job
     size_class: np.ndarray | None = None         # 0 small, 1 medium, 2 large (terciles of fastest QPU time)
     horizon: float = 0.0
+    reference: np.ndarray | None = None          # seconds: the job's fastest whole run on a QPU wide enough
 
     def metrics(self) -> dict:
         n = len(self.served)
@@ -211,6 +217,8 @@ class Outcome:
         if self.work is not None:
             out["served_qpu_seconds"] = float(self.work[self.served].sum())
             out["wasted_qpu_seconds"] = float(self.busy.sum() - self.work[self.served].sum())
+        if self.reference is not None:
+            out["served_work"] = float(np.nansum(np.where(quantum_served, self.reference, 0.0)))
         if self.shots is not None:
             out["served_shots"] = int(self.shots[quantum_served].sum())
         if self.horizon > 0:

@@ -217,4 +217,14 @@ def simulate(jobs: list[Job], fleet: list[QPU], policy, cut_overhead: float = CU
     return Outcome(served, finish, rejected, fid, busy[:K], float(env.now), decision[0], log,
                    classical & served, reasons, hopeless, withdrawn, moved, deferred, aborted[0], work,
                    np.array([j.shots for j in jobs]), size_classes(jobs, fleet, cut_overhead),
-                   float(max(arr) - min(arr)) if jobs else 0.0)
+                   float(max(arr) - min(arr)) if jobs else 0.0, reference_work(jobs, fleet, cut_overhead))
+
+
+def reference_work(jobs: list[Job], fleet: list[QPU], cut_overhead: float = CUT_OVERHEAD) -> np.ndarray:
+    """Each job's intrinsic QPU work in seconds: its fastest whole run on a QPU with its
+    qubits (with cutting where none has them)."""
+    out = np.empty(len(jobs))
+    for i, j in enumerate(jobs):
+        wide = [run_time(j, q, j.shots, cut_overhead) for q in fleet if q.qubits >= j.qubits]
+        out[i] = min(wide) if wide else fastest_time(j, fleet, cut_overhead)
+    return out

@@ -34,13 +34,13 @@ def synthetic_fleet() -> list[QPU]:
 
 
 def default_fleet() -> list[QPU]:
-    """The fleet the experiments use by default."""
-    return synthetic_fleet()
+    """The fleet the experiments use by default: :func:`ibm_fleet`."""
+    return ibm_fleet()
 
 
 def default_templates() -> list[Job]:
-    """The job types the experiments draw from by default."""
-    return synthetic_templates(2000, seed=12345)
+    """The job types the experiments draw from by default: :func:`mqt_templates`."""
+    return mqt_templates()
 
 
 def synthetic_templates(n: int, seed: int = 0) -> list[Job]:
@@ -209,4 +209,29 @@ def load_jobs(path) -> list[Job]:
             raise FileFormatError(f"jobs[{i}]: qubits, depth and shots must be positive and deadline >= arrival",
                                   str(path))
         out.append(j)
+    return out
+
+
+def ibm_fleet() -> list[QPU]:
+    """The grounded fleet: IBM devices from qiskit-ibm-runtime's calibration snapshots with
+    their published CLOPS_h (:func:`qbdsl.orchestrate.grounded.ibm_fleet_data`)."""
+    from .grounded import ibm_fleet_data
+
+    return [QPU(str(d["name"]), int(d["qubits"]), float(d["clops"]), float(d["two_qubit_error"]),
+                float(d["overhead"]), str(d.get("family", ""))) for d in ibm_fleet_data()["qpus"]]
+
+
+def mqt_templates(shots=SHOTS) -> list[Job]:
+    """Job types from MQT Bench circuits (:func:`qbdsl.orchestrate.grounded.circuit_library`),
+    each at every shot count in ``shots``: logical qubits and depth, the layers of two-qubit
+    gates after transpiling to each device wide enough (``depth_on``: the hardware-aware
+    layers CLOPS_h counts, each with its single-qubit gates; IBM, "QPU information",
+    docs.quantum.ibm.com) and the estimated success probability there (``esp_on``)."""
+    from .grounded import circuit_library
+
+    out = []
+    for c in circuit_library():
+        layers = {dev: max(1, c.two_qubit_depth_on.get(dev, 0) or c.depth_on[dev]) for dev in c.depth_on}
+        for s in shots:
+            out.append(Job(len(out), c.qubits, c.depth, int(s), 0.0, 0.0, c.name, layers, dict(c.esp_on)))
     return out
