@@ -501,6 +501,8 @@ def _experiment_orchestration(args, console) -> int:
     tight = _floats(args.tightness, "--tightness")
     if args.seeds < 2 or args.jobs < 1:
         raise ModelError(f"--seeds must be at least 2 and --jobs at least 1, got {args.seeds} and {args.jobs}")
+    if not (math.isfinite(args.bound_time) and args.bound_time >= 0):
+        raise ModelError(f"--bound-time must be 0 (no bound) or positive seconds, got {args.bound_time}")
     if args.gap_seeds and (args.gap_seeds < 2 or args.gap_jobs < 1):
         raise ModelError("--gap-seeds must be 0 or at least 2, --gap-jobs positive")
     client = None
@@ -514,7 +516,7 @@ def _experiment_orchestration(args, console) -> int:
     try:
         with _counting_progress(console, "simulating") as tick:
             rows = ox.sweep(loads, tight, seeds=args.seeds, n_jobs=args.jobs, progress=tick, executor=executor,
-                            fleet=fleet)
+                            fleet=fleet, bound_time=args.bound_time or None)
         if args.robustness:
             from .orchestrate.policies import MATCHED
 
@@ -632,6 +634,8 @@ def build_parser() -> argparse.ArgumentParser:
     xp.add_argument("--fleet", default=None, help="orchestration: a fleet file (JSON/YAML) instead of the default")
     xp.add_argument("--workload", default=None,
                     help="orchestration: run every policy on this workload file (JSON/YAML) instead of a sweep")
+    xp.add_argument("--bound-time", type=float, default=0.0,
+                    help="orchestration: seconds for each trace's offline bound (preemptive relaxation); 0: none")
     xp.add_argument("--gap-seeds", type=int, default=0,
                     help="orchestration: also solve this many small traces per point in hindsight (CP-SAT)")
     xp.add_argument("--gap-jobs", type=int, default=20, help="orchestration: jobs per hindsight trace")

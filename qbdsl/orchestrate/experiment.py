@@ -45,19 +45,26 @@ def _trace(load, tightness, seed, n_jobs, fleet, templates):
 def one_point(args) -> list[dict]:
     """Simulate every policy on the trace of one (load, tightness, seed), with predictions
     off by ``error`` / ``noise`` (see :func:`~qbdsl.orchestrate.simulator.simulate`)."""
-    load, tightness, seed, n_jobs, policies, fleet, templates, error, noise = args
+    load, tightness, seed, n_jobs, policies, fleet, templates, error, noise, bound_time = args
     from .policies import make
     from .simulator import simulate
     from .workload import realised_load
 
     fleet, jobs = _trace(load, tightness, seed, n_jobs, fleet, templates)
     realised = realised_load(jobs, fleet, WORKERS)
+    extra = {}
+    if bound_time:
+        from .bound import relaxation_bound
+
+        extra["bound"] = relaxation_bound(jobs, fleet, workers=WORKERS, time_limit=bound_time)["bound"]
     rows = []
     for name in policies:
         m = simulate(jobs, fleet, make(name, seed), workers=WORKERS, error=error, noise=noise,
                      noise_seed=seed).metrics()
         rows.append({"load": load, "tightness": tightness, "seed": seed, "policy": name, "error": error,
-                     "noise": noise, "realised_load": realised, **{k: m.get(k, float("nan")) for k in METRICS}})
+                     "noise": noise, "realised_load": realised, **{k: m.get(k, float("nan")) for k in METRICS}, **extra})
+        if extra:
+            rows[-1]["of_bound"] = m["served"] / max(extra["bound"], 1)
     return rows
 
 
@@ -96,15 +103,18 @@ def gap_point(args) -> list[dict]:
 
 def sweep(loads, tightness, seeds: int = 20, n_jobs: int = 200, policies=None, executor: Executor | None = None,
           progress=None, gap_time: float | None = None, fleet=None, templates=None, error: float = 0.0,
-          noise: float = 0.0) -> list[dict]:
-    """One row per (load, tightness, seed, policy). With ``gap_time`` (seconds per CP-SAT and
-    MILP solve) every trace is also solved in hindsight (:func:`gap_point`)."""
+          noise: float = 0.0, bound_time: float | None = None) -> list[dict]:
+    """One row per (load, tightness, seed, policy). With ``bound_time`` (seconds) each trace's
+    offline bound (the preemptive relaxation) is computed too (columns ``bound``, ``of_bound``).
+    With ``gap_time`` (seconds per CP-SAT and MILP solve) every trace is instead solved in
+    hindsight (:func:`gap_point`; small traces)."""
     policies = list(policies or default_policies())
     grid = list(itertools.product(loads, tightness, range(seeds)))
     if gap_time:
         tasks = [(float(a), float(s), int(k), n_jobs, policies, fleet, templates, gap_time) for a, s, k in grid]
     else:
-        tasks = [(float(a), float(s), int(k), n_jobs, policies, fleet, templates, error, noise) for a, s, k in grid]
+        tasks = [(float(a), float(s), int(k), n_jobs, policies, fleet, templates, error, noise, bound_time)
+                 for a, s, k in grid]
     work = gap_point if gap_time else one_point
     own = executor is None
     executor = executor or ProcessPoolExecutor()
@@ -191,15 +201,22 @@ def _table(summ: list[dict], policies: list[str], fmt=lambda r: f"{r['mean']:.1f
 
 
 def headline_lines(rows: list[dict], gap_rows: list[dict] | None = None) -> list[str]:
-    """The headline table in markdown (also pasted into the README)."""
-    gap = {}
+    """The headline table in markdown (also pasted into the README). With a ``bound`` column in
+    ``rows`` (the same traces' offline bound), qip-edf's and qip-edf+abort's shares of it; with
+    ``gap_rows`` (separate small traces), qip-edf's share of their bound and best known schedule."""
+    gap, own = {}, {}
     if gap_rows:
         for k in ("of_bound", "of_hindsight"):
             for r in summarize([g for g in gap_rows if g["policy"] == HEADLINE], k):
                 gap.setdefault((r["load"], r["tightness"]), {})[k] = r
+    if rows and "of_bound" in rows[0]:
+        for p in (HEADLINE, ABORTING):
+            for r in summarize([x for x in rows if x["policy"] == p], "of_bound"):
+                own.setdefault((r["load"], r["tightness"]), {})[p] = r
     lines = ["| load | realised | s | qip-edf | strongest matched | jobs ratio | work ratio | strongest raw | "
-             "jobs ratio vs raw" + (" | share of bound | share of best known" if gap else "") + " |",
-             "|---|---|---|---|---|---|---|---|---" + ("|---|---" if gap else "") + "|"]
+             "jobs ratio vs raw" + (" | qip-edf / bound | qip-edf+abort / bound" if own else "")
+             + (" | share of bound (small traces) | share of best known" if gap else "") + " |",
+             "|---|---|---|---|---|---|---|---|---" + ("|---|---" if own else "") + ("|---|---" if gap else "") + "|"]
     for h in headline(rows):
         if "matched" not in h:
             continue
@@ -210,6 +227,9 @@ def headline_lines(rows: list[dict], gap_rows: list[dict] | None = None) -> list
                  f"{h['matched_work_ratio']:.2f} ± {h['matched_work_ratio_ci95']:.2f}",
                  f"{h.get('raw', '')} {h.get('raw_served', float('nan')):.1f}",
                  f"{h.get('raw_ratio', float('nan')):.2f} ± {h.get('raw_ratio_ci95', float('nan')):.2f}"]
+        if own:
+            o = own.get((h["load"], h["tightness"]), {})
+            cells += [f"{o[p]['mean']:.2f} ± {o[p]['ci95']:.2f}" if p in o else "" for p in (HEADLINE, ABORTING)]
         if gap:
             g = gap.get((h["load"], h["tightness"]), {})
             cells += [f"{g['of_bound']['mean']:.2f} ± {g['of_bound']['ci95']:.2f}" if "of_bound" in g else "",
