@@ -21,6 +21,7 @@ from .policies import MATCHED, RAW
 
 HEADLINE = "qip-edf"
 ABORTING = "qip-edf+abort"
+LOOKAHEAD = "qip-edf+lookahead"
 ABLATIONS = ("qip-edf-no-admission", "qip-edf-no-move", "qip-edf-no-withdraw", "qip-edf-no-move-no-withdraw",
              "qip-edf-no-split", "qip-edf-no-chunk", "qip-edf-no-fallback", "qip-edf-no-defer", "qip-edf-no-cutting")
 ROBUSTNESS = (("error", -0.5), ("error", -0.2), ("error", 0.2), ("error", 0.5), ("noise", 0.2), ("noise", 0.5))
@@ -31,7 +32,7 @@ METRICS = ("served", "served_work", "served_qpu_seconds", "served_shots", "busy_
 
 
 def default_policies() -> list[str]:
-    return list(RAW) + list(MATCHED) + [HEADLINE, ABORTING] + list(ABLATIONS)
+    return list(RAW) + list(MATCHED) + [HEADLINE, ABORTING, LOOKAHEAD] + list(ABLATIONS)
 
 
 def _trace(load, tightness, seed, n_jobs, fleet, templates):
@@ -248,6 +249,19 @@ def report(rows: list[dict], gap_rows: list[dict] | None, command: str, robust_r
              "rate over the platform's capacity for its own job mix (`qbdsl.orchestrate.workload.realised_load`).",
              "", "## qip-edf (no aborts) against the strongest matched baseline, and the strongest raw one", ""]
     lines += headline_lines(rows, gap_rows)
+    variants = [p for p in (ABORTING, LOOKAHEAD) if any(r["policy"] == p for r in rows)]
+    if variants:
+        lines += ["", "Labelled variants against the same strongest matched baseline (jobs ratio, work ratio; paired):",
+                  "", "| load | s | " + " | ".join(variants) + " |", "|---|---|" + "---|" * len(variants)]
+        for h in headline(rows):
+            if "matched" not in h:
+                continue
+            cells = []
+            for p in variants:
+                j = paired_ratio(rows, h["load"], h["tightness"], p, h["matched"])
+                w = paired_ratio(rows, h["load"], h["tightness"], p, h["matched"], "served_work")
+                cells.append(f"{j[0]:.2f} ± {j[1]:.2f}, work {w[0]:.2f} ± {w[1]:.2f}")
+            lines.append(f"| {h['load']:g} | {h['tightness']:g} | " + " | ".join(cells) + " |")
     summ = summarize(rows)
     present = [p for p in default_policies() if p in {r["policy"] for r in summ}] + \
         sorted({r["policy"] for r in summ} - set(default_policies()))
@@ -264,7 +278,8 @@ def report(rows: list[dict], gap_rows: list[dict] | None, command: str, robust_r
                           ("served_small", "fraction of small jobs served (fastest run in the trace's lowest third)"),
                           ("served_large", "fraction of large jobs served (highest third)")):
         s2 = summarize(rows, metric)
-        keep = [HEADLINE, ABORTING] + [p for p in MATCHED if p in present][:3] + [p for p in RAW if p in present][:2]
+        keep = [HEADLINE, ABORTING, LOOKAHEAD] + [p for p in MATCHED if p in present][:3] + \
+            [p for p in RAW if p in present][:2]
         lines += ["", f"## {title}", ""] + _table(s2, [p for p in keep if p in present],
                                                    fmt=lambda r: f"{r['mean']:.3g} ± {r['ci95']:.2g}")
     if robust_rows:
@@ -312,7 +327,7 @@ def write_outputs(rows: list[dict], out: Path, gap_rows: list[dict] | None = Non
         paths.append(write_csv(out / "orchestration-gap.csv", list(gap_rows[0]), gap_rows))
     if robust_rows:
         paths.append(write_csv(out / "orchestration-robustness.csv", list(robust_rows[0]), robust_rows))
-    shown = {HEADLINE, ABORTING} | set(MATCHED) | {max(RAW, key=lambda p: np.mean([r["served"] for r in rows
+    shown = {HEADLINE, ABORTING, LOOKAHEAD} | set(MATCHED) | {max(RAW, key=lambda p: np.mean([r["served"] for r in rows
                                                                                  if r["policy"] == p] or [0]))}
     for axis, other in (("tightness", "load"), ("load", "tightness")):
         fixed = sorted({r[other] for r in summ})

@@ -5,7 +5,9 @@
 - matched baselines, the same rules with admission control and the QIP classical fallback:
   ``fcfs+ac``, ``edf+ac``, ...;
 - the qbdsl policy (:mod:`qbdsl.orchestrate.deadline`): ``qip-edf``, which never aborts work
-  in service, and ``qip-edf+abort``, which may; ablations ``qip-edf-no-<part>[-no-<part>...]``
+  in service; ``qip-edf+abort``, which may; ``qip-edf+lookahead``, which also turns away a job
+  whose sampled futures say it costs more jobs than it is (:mod:`qbdsl.orchestrate.admission`,
+  8 futures): more jobs served, less work; ablations ``qip-edf-no-<part>[-no-<part>...]``
   with parts ``admission``, ``split``, ``cutting``, ``fallback``, ``move``, ``withdraw``,
   ``defer``, ``chunk`` (also with ``+abort``).
 """
@@ -17,7 +19,7 @@ from .deadline import QipEdf
 
 RAW = tuple(RULES)
 MATCHED = tuple(f"{r}+ac" for r in RULES)
-ALL = RAW + MATCHED + ("qip-edf", "qip-edf+abort")
+ALL = RAW + MATCHED + ("qip-edf", "qip-edf+abort", "qip-edf+lookahead")
 PARTS = {"admission": "admission", "split": "split", "cutting": "cut", "fallback": "fallback", "move": "move",
          "withdraw": "withdraw", "defer": "defer", "chunk": "chunk"}
 
@@ -28,6 +30,12 @@ def make(name: str, seed: int = 0) -> Policy:
         return RULES[name](seed)
     if name.endswith("+ac") and name[:-3] in RULES:
         return RULES[name[:-3]](seed, admission=True, fallback=True)
+    if name == "qip-edf+lookahead":
+        from .admission import SampledAdmission
+
+        p = SampledAdmission(seed, lookahead=8)
+        p.name = name
+        return p
     if name.startswith("qip-edf"):
         rest, abort = name[len("qip-edf"):], False
         if rest.endswith("+abort"):
