@@ -15,6 +15,8 @@ def test_demo_runs_end_to_end():
     assert "optimal splittable MLU 0.899999" in " ".join(out.stdout.split())
     assert out.stdout.count("│ ok ") == 3   # every backend's routes pass the independent check
     assert (EXAMPLES.parent / "out" / "abilene-mlu.png").exists()
+    text = " ".join(out.stdout.split())
+    assert "│ qip-edf │" in text and "│ edf+ac │" in text and "offline (all arrivals known)" in text
 
 
 import pytest  # noqa: E402
