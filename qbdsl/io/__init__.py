@@ -1,6 +1,8 @@
 """File formats and translators. ``load`` picks the reader by extension, then content."""
 from __future__ import annotations
 
+import lzma
+import zlib
 from pathlib import Path
 
 from ..errors import FileFormatError, ModelError
@@ -10,25 +12,65 @@ QUBO_FORMATS = (".qubo", ".npz", ".bqm")
 MILP_FORMATS = (".lp", ".mps")
 
 
+LP_SENSES = ("minimize", "maximize", "minimise", "maximise", "min", "max", "minimum", "maximum")
+MPS_SECTIONS = ("NAME", "ROWS", "OBJSENSE", "OBJSENS", "OBJNAME", "COLUMNS", "RHS", "RANGES", "BOUNDS")
+SNIFF_BYTES = 1 << 20   # content looked at to tell a format; comment headers longer than this decide by their kind
+
+
 def _sniff(data: bytes) -> str:
-    head = data[:4096].lstrip()
+    """The format suffix that ``data`` looks like ("" when it looks like none).
+
+    Binary formats are told by their magic bytes. Text formats are told by their first line
+    that is neither blank nor a comment: ``p qubo`` or a ``c`` comment (qbsolv), an objective
+    sense (LP), a section name such as ``NAME`` or ``ROWS`` (MPS). Comment lines are skipped:
+    ``*`` in column 1 for MPS (MIPLIB 3's originals open with ``*NAME: flugpl``), ``\\`` for LP.
+    A head made only of comments (within :data:`SNIFF_BYTES`) decides by the comments' kind.
+    """
     if data[:2] == b"PK":
         return ".npz"
     if data[:8] == b"DIMODBQM":
         return ".bqm"
-    text = head.decode("utf-8", errors="replace")
+    text = data[:SNIFF_BYTES].decode("utf-8", errors="replace").lstrip("\ufeff")
+    comments = ""
     for line in text.splitlines():
         s = line.strip()
         if not s:
             continue
-        if s.startswith("p qubo") or s.startswith("c "):
+        if line.startswith("*"):          # MPS comment: '*' in column 1 only
+            comments = comments or ".mps"
+            continue
+        if s.startswith("\\"):           # LP comment
+            comments = comments or ".lp"
+            continue
+        if s.startswith("p qubo") or s == "c" or s.startswith("c "):
             return ".qubo"
-        if s.startswith("\\") or s.lower().split()[0] in ("minimize", "maximize", "min", "max", "minimum", "maximum"):
+        word = s.split()[0]
+        if word.lower().rstrip(":") in LP_SENSES:
             return ".lp"
-        if s.split()[0].upper() in ("NAME", "ROWS", "OBJSENSE", "*"):
+        if word.upper() in MPS_SECTIONS:
             return ".mps"
-        break
-    return ""
+        return ""
+    return comments
+
+
+_MAGIC = ((b"\x1f\x8b", ".gz"), (b"\xfd7zXZ\x00", ".xz"), (b"BZh", ".bz2"))
+
+
+def _decompress_by_magic(data: bytes, path) -> bytes:
+    """``data`` decompressed when its magic bytes say gzip, xz or bzip2 (a compressed file
+    whose name does not say so, such as MIPLIB 3's ``flugpl`` saved without ``.gz``)."""
+    from .atomic import _CODECS
+
+    for magic, comp in _MAGIC:
+        if data.startswith(magic):
+            name, _, decompress = _CODECS[comp]
+            try:
+                return decompress(data)
+            except (OSError, EOFError, ValueError, lzma.LZMAError, zlib.error) as exc:
+                if comp == ".bz2":     # 'BZh' may begin a text line; only then is it not bzip2
+                    return data
+                raise FileFormatError(f"not a valid {name} file ({exc})", str(path)) from None
+    return data
 
 
 # Seconds per byte on disk to read each format, measured on files of 14-39 MB on the 2-core
@@ -53,7 +95,9 @@ def read_seconds(path) -> float:
 def load(path, name: str | None = None):
     """Read a file: ``.qubo``/``.npz``/``.bqm`` give a QuboIR; ``.lp``/``.mps`` give a Model.
 
-    ``.gz``, ``.xz`` and ``.bz2`` compressed files are read transparently.
+    ``.gz``, ``.xz`` and ``.bz2`` compressed files are read transparently (told by the
+    suffix, or by their magic bytes when the name does not say). Without one of the five
+    suffixes the format is told by content (:func:`_sniff`), past comment and blank lines.
 
     Raises
     ------
@@ -62,8 +106,10 @@ def load(path, name: str | None = None):
         malformed file (with the line, where the format has lines).
     """
     p = Path(path)
-    fmt_, _ = split_compression(p)
+    fmt_, comp = split_compression(p)
     data = read_bytes(p)
+    if not comp:
+        data = _decompress_by_magic(data, path)
     if fmt_ not in QUBO_FORMATS + MILP_FORMATS:
         fmt_ = _sniff(data)
         if not fmt_:
