@@ -93,11 +93,11 @@ bound = relaxation_bound(short_trace, fleet, workers=2, time_limit=10)["bound"]
 t = Table(title="jobs served by their deadline (load 0.9 of capacity, deadline = arrival + 1.5 x fastest run); "
                 "'+ac': admission control and classical fallback")
 for col in ("policy", "served of 200", "work served (s)", "of 12", "aborted", "withdrawn", "admitted late"):
-    t.add_column(col)
+    t.add_column(col, no_wrap=col == "policy")
 for name in POLICIES:
     m = simulate(long_trace, fleet, make(name), workers=2).metrics()
     short = simulate(short_trace, fleet, make(name), workers=2).metrics()
     t.add_row(name, str(m["served"]), f"{m['served_work']:.0f}", str(short["served"]), str(m["aborted"]),
               str(m["withdrawn"]), str(m["deferred"]))
-t.add_row("offline (all arrivals known)", "-", "-", f"{h['served']} found, bound {bound}", "-", "-", "-")
+t.add_row("offline (hindsight)", "-", "-", f"{h['served']} found, bound {bound}", "-", "-", "-")
 console.print(t)

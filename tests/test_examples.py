@@ -16,7 +16,7 @@ def test_demo_runs_end_to_end():
     assert out.stdout.count("│ ok ") == 3   # every backend's routes pass the independent check
     assert (EXAMPLES.parent / "out" / "abilene-mlu.png").exists()
     text = " ".join(out.stdout.split())
-    assert "│ qip-edf │" in text and "│ edf+ac │" in text and "offline (all arrivals known)" in text
+    assert "│ qip-edf+lookahead │" in text and "│ edf+ac" in text and "offline (hindsight)" in text
 
 
 import pytest  # noqa: E402
