@@ -71,3 +71,103 @@ def test_load_sniff_still_refuses_what_is_no_format(tmp_path):
     bad.write_bytes(b"\x1f\x8b\x08\x00garbage")
     with pytest.raises(qb.FileFormatError, match="not a valid gzip file"):
         qb.load(bad)
+
+
+# ---------------------------------------------------------------- QUBO files keep the sense
+def _max_model():
+    m = qb.Model("knap")
+    x = m.binary("x", (5,))
+    m.maximize(qb.quicksum(w * x[i] for i, w in enumerate([3, 5, 7, 9, 4])) + 2 * x[0] * x[1] - 1)
+    m.add(qb.quicksum(a * x[i] for i, a in enumerate([2, 3, 4, 5, 3])) <= 9, "cap")
+    return m
+
+
+@pytest.mark.parametrize("ext", [".qubo", ".bqm", ".qubo.gz", ".bqm.xz", ".npz"])
+def test_maximize_model_keeps_sense_and_offset_through_qubo_files(tmp_path, ext):
+    """A maximize model saved as .qubo/.bqm reloaded with its objective negated (issue 15)."""
+    m = _max_model()
+    want = qb.solve(m, backend="exact").objective
+    assert want == 16                      # x0, x1, x2: 3 + 5 + 7 + 2 - 1
+    q = qb.compile(m, "qubo")
+    q.save(tmp_path / f"k{ext}")
+    q2 = qb.load(tmp_path / f"k{ext}")
+    assert q2.source.sense == "max"
+    assert q2.offset == q.offset and q2.labels == q.labels
+    r = qb.solve(q2, backend="exact")
+    assert r.objective == want and r.status == "optimal"      # exact, integer data
+    assert r.energy == -want
+    # saved again, the same bytes (the sense survives a second round trip)
+    q2.save(tmp_path / f"again{ext}")
+    assert qb.load(tmp_path / f"again{ext}").source.sense == "max"
+    if ext in (".qubo", ".bqm"):
+        assert (tmp_path / f"again{ext}").read_bytes() == (tmp_path / f"k{ext}").read_bytes()
+
+
+def test_minimize_qubo_files_are_unchanged_and_other_readers_ignore_the_sense(tmp_path):
+    import dimod
+    import numpy as np
+
+    q = qb.compile(_max_model(), "qubo")
+    q.save(tmp_path / "k.bqm")
+    bqm = dimod.BinaryQuadraticModel.from_file((tmp_path / "k.bqm").read_bytes())   # dimod skips our key
+    assert bqm == q.to_bqm()
+    y = np.array([1, 0, 1, 0, 0] + [0] * (q.n - 5))
+    assert bqm.energy(dict(zip(q.labels, y))) == q.energy(y)
+    m = qb.Model("min")
+    x = m.binary("x", 3)
+    m.minimize(x[0] - 2 * x[1] + 3 * x[0] * x[2] + 0.5)
+    qm = qb.compile(m, "qubo")
+    qm.save(tmp_path / "m.bqm")
+    with qm.to_bqm().to_file() as f:
+        assert (tmp_path / "m.bqm").read_bytes() == f.read()          # dimod's own bytes
+    qm.save(tmp_path / "m.qubo")
+    assert "sense" not in (tmp_path / "m.qubo").read_text()
+    again = qb.load(tmp_path / "m.qubo")
+    assert again.source.sense == "min" and qb.solve(again, backend="exact").objective == -1.5
+
+
+def test_decimal_data_comes_back_within_the_float_error_bound(tmp_path):
+    m = qb.Model("dec")
+    x = m.binary("x", 4)
+    m.maximize(0.1 * x[0] + 2.7 * x[1] + 1.3 * x[2] + 0.9 * x[3] + 0.3)
+    m.add(x.sum() <= 2, "card")
+    q = qb.compile(m, "qubo")
+    want = qb.solve(m, backend="exact").objective
+    for ext in (".qubo", ".bqm"):
+        q.save(tmp_path / f"d{ext}")
+        got = qb.solve(qb.load(tmp_path / f"d{ext}"), backend="exact").objective
+        assert abs(got - want) <= 2 * q.numeric_range.error.bound + 1e-15
+
+
+def test_bad_sense_entries_are_refused(tmp_path):
+    p = tmp_path / "a.qubo"
+    p.write_text("c qbdsl sense maximize\np qubo 0 1 1 0\n0 0 1\n")
+    with pytest.raises(qb.FileFormatError, match=r"a.qubo:1: bad sense line"):
+        qb.load(p)
+    import io
+
+    from dimod.serialization.fileview import make_header, read_header
+
+    q = qb.compile(_max_model(), "qubo")
+    q.save(tmp_path / "k.bqm")
+    data = (tmp_path / "k.bqm").read_bytes()
+    f = io.BytesIO(data)
+    info = read_header(f, b"DIMODBQM")
+    bad = dict(info.data, qbdsl={"sense": "up"})
+    (tmp_path / "bad.bqm").write_bytes(bytes(make_header(b"DIMODBQM", bad, info.version)) + data[f.tell():])
+    with pytest.raises(qb.FileFormatError, match="qbdsl"):
+        qb.load(tmp_path / "bad.bqm")
+
+
+@pytest.mark.xfail(strict=True, reason="solve.py _ir_for treats every penalty-free QuboIR's energy as its objective "
+                   "(plain = not obj.penalties), so a maximize QUBO's solver bound is reported with the energy's "
+                   "sign (-15 for an optimum of 15); outside this file's owner (issue 15 follow-up)")
+def test_bound_of_a_reloaded_maximize_qubo_has_the_objective_sign(tmp_path):
+    m = qb.Model("u")
+    x = m.binary("x", 3)
+    m.maximize(3 * x[0] + 2 * x[1] - x[2] + x[0] * x[1])
+    q = qb.compile(m, "qubo")
+    q.save(tmp_path / "u.qubo")
+    r = qb.solve(qb.load(tmp_path / "u.qubo"), backend="ortools")
+    assert r.objective == 6
+    assert r.bound is None or r.bound >= r.objective - 1e-9

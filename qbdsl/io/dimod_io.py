@@ -1,4 +1,19 @@
-"""dimod translators: QuboIR <-> BinaryQuadraticModel, Model <-> ConstrainedQuadraticModel."""
+"""dimod translators: QuboIR <-> BinaryQuadraticModel, Model <-> ConstrainedQuadraticModel.
+
+What a ``.bqm`` file keeps
+--------------------------
+``.bqm`` is dimod's own serialization (``BinaryQuadraticModel.to_file``, format version 2):
+float64 biases and the offset (bit for bit: exact), and the variable labels (qbdsl's names).
+A BQM is an energy to minimize and has no sense; for a maximize model (``E = -objective +
+penalties``) qbdsl adds the key ``"qbdsl": {"sense": "max"}`` to the file's JSON header, which
+dimod's reader ignores (it reads only the keys it knows; minimize models get no key, so their
+files are dimod's bytes unchanged). The reloaded QuboIR then reports ``objective = -E`` with
+sense ``max``. Like ``.qubo`` (:mod:`qbdsl.io.qubo_format`), it does not keep constraints,
+penalty blocks, weights or encodings: a reloaded BQM is a bare QUBO whose answers' objective
+comes from the merged energy (exact for integer data, float64 rounding otherwise); ``.npz``
+keeps the whole IR. Other tools reading a qbdsl ``.bqm`` of a maximize model see the energy
+(the negated objective).
+"""
 from __future__ import annotations
 
 import numpy as np
@@ -6,6 +21,10 @@ import numpy as np
 from ..errors import FileFormatError, ModelError
 from ..ir.terms import QuboTerms
 from .flat import FlatProblem
+from .qubo_format import SENSES, bare_qubo, sense_of
+
+BQM_MAGIC = b"DIMODBQM"
+HEADER_KEY = "qbdsl"    # qbdsl's entry in a .bqm file's JSON header: {"sense": "max"}
 
 
 def qubo_to_bqm(ir):
@@ -17,28 +36,48 @@ def qubo_to_bqm(ir):
         t.h, (t.i, t.j, t.v), t.offset, dimod.BINARY, variable_order=ir.labels)
 
 
-def bqm_to_qubo(bqm, name: str = "bqm"):
-    """A bare QuboIR from any BQM (SPIN models are converted to BINARY first)."""
+def bqm_to_qubo(bqm, name: str = "bqm", sense: str = "min"):
+    """A bare QuboIR from any BQM (SPIN models are converted to BINARY first); with
+    ``sense="max"`` the BQM's energy is a maximization's negated objective."""
     import dimod
 
     if bqm.vartype is not dimod.BINARY:
         bqm = bqm.change_vartype(dimod.BINARY, inplace=False)
     order = list(bqm.variables)
     h, (i, j, v), offset = bqm.to_numpy_vectors(variable_order=order)
-    from ..ir.qubo import QuboIR
-
     terms = QuboTerms.from_coo(len(order), h, i, j, v, float(offset))
-    return QuboIR.from_terms(terms, [str(x) for x in order], name)
+    return bare_qubo(terms, [str(x) for x in order], name, sense)
 
 
 def bqm_to_bytes(ir) -> bytes:
+    """dimod's file of the IR's BQM; a maximize model's gets ``"qbdsl": {"sense": "max"}`` in
+    its JSON header (module docstring)."""
+    import io
+
+    from dimod.serialization.fileview import make_header, read_header
+
     bqm = qubo_to_bqm(ir)
     with bqm.to_file() as f:
-        return f.read()
+        data = f.read()
+    if sense_of(ir) == "min":
+        return data
+    f = io.BytesIO(data)
+    info = read_header(f, BQM_MAGIC)
+    header = dict(info.data)
+    header[HEADER_KEY] = {"sense": "max"}
+    return bytes(make_header(BQM_MAGIC, header, info.version)) + data[f.tell():]
 
 
-def _check_bqm_layout(data: bytes) -> None:
-    """Check a BQM file's sizes and indices before dimod reads it.
+def _bqm_sense(header: dict) -> str:
+    extra = header.get(HEADER_KEY, {})
+    sense = extra.get("sense", "min") if isinstance(extra, dict) else None
+    if sense not in SENSES:
+        raise ValueError(f"header entry {HEADER_KEY!r} must be {{'sense': 'min' or 'max'}}, got {extra!r}")
+    return sense
+
+
+def _check_bqm_layout(data: bytes) -> str:
+    """Check a BQM file's sizes and indices before dimod reads it; return qbdsl's sense entry.
 
     dimod trusts the file: a corrupt neighbour index makes its C++ core allocate without bound
     or crash the process, so the arrays are checked here first, from views of ``data``
@@ -51,9 +90,10 @@ def _check_bqm_layout(data: bytes) -> None:
     from dimod.serialization.fileview import read_header
 
     f = io.BytesIO(data)
-    info = read_header(f, b"DIMODBQM")
+    info = read_header(f, BQM_MAGIC)
     if info.version >= (3, 0):
         raise ValueError(f"format version {info.version} is newer than this reader")
+    sense = _bqm_sense(info.data)
     nv, ni = (int(x) for x in info.data["shape"])
     dtype, itype, ntype = (np.dtype(info.data[k]) for k in ("dtype", "itype", "ntype"))
     if nv < 0 or ni < 0 or itype.kind not in "iu" or ntype.kind not in "iu" or dtype.kind != "f":
@@ -65,7 +105,7 @@ def _check_bqm_layout(data: bytes) -> None:
     if len(data) < need:
         raise ValueError(f"file ends at byte {len(data)}, its header announces {need} bytes")
     if not nv:
-        return
+        return sense
     nidx = np.frombuffer(data, lin, nv, start)["nidx"].astype(np.int64)
     ends = np.append(nidx[1:], 2 * ni)
     if nidx[0] != 0 or np.any(ends < nidx):
@@ -76,10 +116,12 @@ def _check_bqm_layout(data: bytes) -> None:
         raise ValueError("a neighbour index is out of range or a variable's own")
     if np.any((np.diff(out) <= 0) & (owner[1:] == owner[:-1])):
         raise ValueError("neighbours are not sorted")
+    return sense
 
 
 def bqm_from_bytes(data: bytes, path: str = "<bqm>"):
-    """A bare QuboIR from the bytes of a dimod BQM file.
+    """A bare QuboIR from the bytes of a dimod BQM file (with the sense qbdsl's header entry
+    keeps: module docstring).
 
     Raises
     ------
@@ -93,8 +135,8 @@ def bqm_from_bytes(data: bytes, path: str = "<bqm>"):
     import dimod
 
     try:
-        _check_bqm_layout(data)
-        return bqm_to_qubo(dimod.BinaryQuadraticModel.from_file(io.BytesIO(data)))
+        sense = _check_bqm_layout(data)
+        return bqm_to_qubo(dimod.BinaryQuadraticModel.from_file(io.BytesIO(data)), sense=sense)
     except FileFormatError:
         raise
     except (ValueError, TypeError, KeyError, IndexError, OSError, EOFError, struct.error) as exc:

@@ -18,8 +18,26 @@ Counts in the header are checked before anything is allocated: they must be whol
 variables may not exceed what the file can name (two per data line) by more than
 :data:`MAX_UNUSED` variables that appear in no line.
 
-qbdsl adds optional ``c qbdsl offset VALUE`` and ``c qbdsl label I NAME`` comments so
-a round trip keeps the constant and the variable names; other tools skip them.
+What the file keeps
+-------------------
+A QUBO file holds one energy ``E(y)`` to minimize. A compiled model's energy is its objective
+(negated for ``maximize``) plus the weighted penalties; qbdsl adds comments that other tools
+skip (qbsolv and dimod read ``c`` lines as comments) so a round trip keeps:
+
+* ``c qbdsl offset VALUE``: the constant, written as the shortest decimal that reads back to
+  the same float64 (exact);
+* ``c qbdsl sense max``: the model was a maximization, ``E = -objective + penalties``; the
+  reloaded QuboIR reports ``objective = -E`` (a negation: exact), so a maximize model keeps
+  its sign. Without the line the sense is ``min`` and ``objective = E``;
+* ``c qbdsl label I NAME``: variable names (without them, ``x(0)``, ``x(1)``, ...).
+
+It does not keep the constraints, the penalty blocks and weights, integer encodings or the
+objective apart from the penalties: a reloaded QUBO is bare, and an answer's objective is
+computed from the merged energy. For integer data (integer weights) that value is exact; for
+decimal data it carries float64 rounding of the merged terms (within
+``QuboIR.numeric_range().error``; e.g. 20.1 comes back as 20.100000000000136). ``.npz``
+keeps the whole IR (objective, penalties, weights, decode map) and reports the objective
+exactly; dimod's ``.bqm`` keeps what ``.qubo`` keeps (:mod:`qbdsl.io.dimod_io`).
 """
 from __future__ import annotations
 
@@ -38,11 +56,39 @@ HEADER = "expected 'p qubo topology maxDiagonals nDiagonals nElements'"
 _COUNT = re.compile(r"[+-]?\d+")
 
 
+SENSES = ("min", "max")
+
+
+def sense_of(ir) -> str:
+    """``"max"`` when ``ir``'s energy is a maximization's negated objective, else ``"min"``."""
+    src = getattr(ir, "source", None)
+    return "max" if getattr(src, "sense", "min") == "max" else "min"
+
+
+def bare_qubo(terms: QuboTerms, labels: list[str] | None = None, name: str = "qubo", sense: str = "min"):
+    """A bare QuboIR with energy ``terms``; with ``sense="max"`` its objective is ``-energy``
+    and its sense ``max`` (the reloaded form of a maximize model's QUBO)."""
+    from ..ir.problem import Problem
+    from ..ir.qubo import QuboIR
+
+    if sense not in SENSES:
+        raise ValueError(f"sense must be 'min' or 'max', got {sense!r}")
+    ir = QuboIR.from_terms(terms, labels, name)
+    if sense == "min":
+        return ir
+    src = ir.source
+    neg = Problem(src.name, src.layout, src.objective.scaled(-1.0), "max", [])
+    return QuboIR(terms, [], {}, ir.decode_map, neg)
+
+
 def write_qubo(ir, labels: bool = True) -> str:
-    """qbsolv text for a QuboIR (``topology`` 0), with offset and label comments if ``labels``."""
+    """qbsolv text for a QuboIR (``topology`` 0), with offset, sense (``max`` only) and, if
+    ``labels``, label comments."""
     t = ir.terms
     diag = np.flatnonzero(t.h)
     lines = [f"c qbdsl QUBO: {ir.n} binaries, {len(t.v)} couplers", f"c qbdsl offset {fmt(t.offset)}"]
+    if sense_of(ir) == "max":
+        lines.append("c qbdsl sense max")
     if labels:
         lines += [f"c qbdsl label {k} {nm}" for k, nm in enumerate(ir.labels)]
     lines.append(f"p qubo 0 {ir.n} {len(diag)} {len(t.v)}")
@@ -110,7 +156,8 @@ def _parse_data(data_lines: list[tuple[int, str]], n: int, n_diag: int, path: st
 
 
 def read_qubo(text: str, path: str = "<qubo>"):
-    """Parse qbsolv text into a bare :class:`~qbdsl.ir.qubo.QuboIR` (array ``x``).
+    """Parse qbsolv text into a bare :class:`~qbdsl.ir.qubo.QuboIR` (array ``x``), with the
+    sense, offset and names its ``c qbdsl`` comments keep (module docstring).
 
     Parameters
     ----------
@@ -125,9 +172,8 @@ def read_qubo(text: str, path: str = "<qubo>"):
         A malformed or inconsistent file, located as ``path:line``; a header is refused
         before anything sized by it is allocated.
     """
-    from ..ir.qubo import QuboIR
-
     offset = 0.0
+    sense = "min"
     labels: dict[int, tuple[str, int]] = {}   # index -> (name, line)
     header = None
     data_lines: list[tuple[int, str]] = []
@@ -142,6 +188,11 @@ def read_qubo(text: str, path: str = "<qubo>"):
                     offset = float(f[3])
                 except ValueError:
                     raise FileFormatError(f"bad offset {f[3]!r}", path, ln) from None
+            elif len(f) >= 3 and f[1] == "qbdsl" and f[2] == "sense":
+                if len(f) != 4 or f[3].strip() not in SENSES:
+                    raise FileFormatError("bad sense line: expected 'c qbdsl sense min' or 'c qbdsl sense max'",
+                                          path, ln)
+                sense = f[3].strip()
             elif len(f) == 4 and f[1] == "qbdsl" and f[2] == "label":
                 k, _, name = f[3].partition(" ")
                 if not k.isdigit() or not name:
@@ -175,4 +226,4 @@ def read_qubo(text: str, path: str = "<qubo>"):
     np.add.at(h, ii[:n_diag], vv[:n_diag])
     terms = QuboTerms.from_coo(n, h, ii[n_diag:], jj[n_diag:], vv[n_diag:], offset)
     names = [labels[k][0] if k in labels else f"x({k})" for k in range(n)] if labels else None
-    return QuboIR.from_terms(terms, names)
+    return bare_qubo(terms, names, sense=sense)
