@@ -2,9 +2,46 @@
 
 Sections NAME, OBJSENSE, ROWS, COLUMNS (with INTORG/INTEND markers), RHS (an RHS on
 the objective row is minus the objective constant), RANGES, BOUNDS (UP, LO, FX, FR,
-MI, PL, BV, LI, UI), ENDATA. Integer columns without bounds get [0, +inf).
+MI, PL, BV, LI, UI), ENDATA.
+
+Dialect rules of the reader, where tools disagree
+-------------------------------------------------
+- Comments: only a line with ``*`` in column 1 is a comment. A data line whose first
+  field starts with ``*`` (Xpress names its RHS set ``*RHS*``) is data.
+- Numbers: Fortran exponents (``1.0D3``, ``1d-2``) are read like ``1.0E3``. NaN is refused.
+- Several ``N`` rows: the first is the objective; every other free row is dropped, with its
+  entries, and a warning naming ``file:line`` (HiGHS and CPLEX do the same; OR-Tools keeps
+  them as free constraints, which constrain nothing either).
+- Integer columns between ``MARKER 'INTORG'`` and ``'INTEND'`` with no line in BOUNDS are
+  binary, [0, 1] (the rule of CPLEX, Gurobi, HiGHS, SCIP and OR-Tools), with one warning
+  naming ``file:line`` of the first such column. Any bound line (UP, LO, FX, FR, MI, PL, BV,
+  LI, UI) cancels the rule: ``UP`` alone gives [0, up], ``PL`` alone [0, +inf).
+- A negative ``UP`` bound on a column whose lower bound was never given sets the lower bound
+  to -inf, with a warning naming ``file:line`` (CPLEX's rule, also lp_solve's; HiGHS 1.16
+  and OR-Tools 9.15 keep 0 and so read an empty interval). After an explicit ``LO``, ``MI``
+  or ``FR`` the lower bound stays as given. The LP reader follows the same rule.
+- A column whose bounds end up empty (lower > upper) is an error at its last bound line.
+
+What the writer guarantees
+--------------------------
+- Every integer column gets explicit bounds (``PL``, ``MI``, ``FR``, ``LO``/``UP``, ``FX``),
+  so no reader applies the binary default to a general integer. A binary column is ``BV``
+  when its bounds are [0, 1], else an integer column with its actual bounds (HiGHS ignores
+  an ``UP`` after ``BV``), marked binary in a ``* qbdsl binary`` comment for qbdsl.
+- The objective row gets a name no constraint has (``obj``, else ``obj_1``...).
+- A name that other readers would misread (a section keyword such as ``RHS`` or ``MARKER``,
+  any case; one starting with ``*`` or ``$``; one with whitespace; one containing
+  ``'MARKER'``, which OR-Tools takes for a marker line wherever it stands; an empty one) is
+  written under a deterministic substitute (``RHS_``, ``_*x``, ``a_b``; made unique with
+  ``_1``, ``_2``...), and a ``* qbdsl name`` comment line keeps the original, which qbdsl's
+  reader restores. Other readers ignore the comment and see the substitute.
+- Two-sided rows are written with RANGES; free rows (no finite side) as extra ``N`` rows.
 """
 from __future__ import annotations
+
+import json
+import re
+import warnings
 
 import numpy as np
 
@@ -12,15 +49,42 @@ from ..errors import FileFormatError
 from .atomic import fmt
 from .flat import FlatProblem
 
-_SECTIONS = ("NAME", "OBJSENSE", "OBJSENSE MAX", "OBJSENSE MIN", "OBJSENSE MAXIMIZE", "OBJSENSE MINIMIZE",
-             "ROWS", "COLUMNS", "RHS", "RANGES", "BOUNDS", "ENDATA")
+
+class FileFormatWarning(UserWarning):
+    """A file that was read by a documented dialect rule; the message names ``file:line``."""
+
+
+# Section names of any MPS dialect (free, fixed, CPLEX, Gurobi, HiGHS, Xpress), plus the
+# marker words: names equal to one of these, in any case, are renamed by the writer.
+KEYWORDS = frozenset("""NAME OBJSENSE OBJSENCE OBJNAME ROWS USERCUTS LAZYCONS COLUMNS RHS RANGES
+    BOUNDS SOS QSECTION QUADOBJ QMATRIX QCMATRIX CSECTION INDICATORS GENCONS PWLOBJ PWLNAM
+    PWLCON ENDATA MARKER INTORG INTEND""".split())
+
+_FORTRAN = re.compile(r"^[+-]?(?:\d+\.?\d*|\.\d+)[dD][+-]?\d+$")
+_MAP = "* qbdsl name "
+_BIN = "* qbdsl binary "
+
+
+def _num(tok: str) -> float:
+    """A number of an MPS file: Fortran ``D`` exponents read as ``E``; NaN and Python-only
+    spellings (``1_000``) refused with ValueError."""
+    try:
+        v = float(tok)
+    except ValueError:
+        if _FORTRAN.match(tok):
+            return float(tok.replace("d", "e").replace("D", "e"))
+        raise ValueError(f"{tok!r} is not a number") from None
+    if v != v or "_" in tok:
+        raise ValueError(f"{tok!r} is not a number")
+    return v
 
 
 def read_mps(text: str, path: str = "<mps>", name: str | None = None):
-    """Parse free MPS text into a :class:`~qbdsl.model.Model`."""
+    """Parse free MPS text into a :class:`~qbdsl.model.Model` (rules: module docstring)."""
     fp = FlatProblem()
     section = None
     obj_row = None
+    free_rows: set = set()
     row_index: dict[str, int] = {}
     row_sense: list[str] = []
     row_names: list[str] = []
@@ -28,13 +92,31 @@ def read_mps(text: str, path: str = "<mps>", name: str | None = None):
     ranges: dict[int, float] = {}
     entries: list[tuple[int, int, float]] = []
     integer = False
-    bounded_int: set = set()
+    int_cols: dict[int, int] = {}      # column -> line where it was first seen between markers
+    bound_line: dict[int, int] = {}    # column -> line of its last bound line
+    lower_given: set = set()
+    neg_up: list[tuple[int, int]] = []  # (line, column) where the negative-UP rule applied
+    col_names: dict[str, str] = {}     # written -> original (qbdsl's own files)
+    row_map: dict[str, str] = {}
+    binaries: set = set()
     seen_end = False
     for ln, raw in enumerate(text.splitlines(), start=1):
         line = raw.rstrip()
-        if not line.strip() or line.lstrip().startswith("*"):
+        if not line:
+            continue
+        if line[0] == "*":
+            if line.startswith(_MAP):
+                try:
+                    kind, written, original = line[len(_MAP):].split(None, 2)
+                    (col_names if kind == "col" else row_map)[written] = json.loads(original)
+                except ValueError:
+                    raise FileFormatError("malformed '* qbdsl name' line", path, ln) from None
+            elif line.startswith(_BIN):
+                binaries.add(line[len(_BIN):].strip())
             continue
         f = line.split()
+        if not f:
+            continue
         if not line[0].isspace():
             head = f[0].upper()
             if head == "NAME":
@@ -57,88 +139,66 @@ def read_mps(text: str, path: str = "<mps>", name: str | None = None):
                 continue
             raise FileFormatError(f"unknown or unsupported MPS section {f[0]!r}", path, ln)
         try:
-            if section == "OBJSENSE":
-                fp.sense = "max" if f[0].upper().startswith("MAX") else "min"
-            elif section == "ROWS":
-                kind, rname = f[0].upper(), f[1]
-                if kind == "N":
-                    if obj_row is None:
-                        obj_row = rname
-                    continue
-                if kind not in ("E", "L", "G"):
-                    raise FileFormatError(f"row type {f[0]!r} is not N, E, L or G", path, ln)
-                if rname in row_index:
-                    raise FileFormatError(f"duplicate row {rname!r}", path, ln)
-                row_index[rname] = len(row_names)
-                row_names.append(rname)
-                row_sense.append({"E": "==", "L": "<=", "G": ">="}[kind])
-                rhs.append(0.0)
-            elif section == "COLUMNS":
+            if section == "COLUMNS":
                 if len(f) >= 3 and f[1].strip("'\"").upper() == "MARKER":
                     tag = f[2].strip("'\"").upper()
-                    integer = tag == "INTORG" if tag in ("INTORG", "INTEND") else integer
+                    if tag not in ("INTORG", "INTEND"):
+                        raise FileFormatError(f"unknown marker {f[2]!r} (expected 'INTORG' or 'INTEND')",
+                                              path, ln)
+                    integer = tag == "INTORG"
                     continue
+                if len(f) not in (3, 5):
+                    raise FileFormatError("a COLUMNS line has a name and one or two (row, value) pairs", path, ln)
                 j = fp.var(f[0])
                 if integer and fp.kinds[j] == "continuous":
                     fp.kinds[j] = "integer"
-                if len(f) not in (3, 5):
-                    raise FileFormatError("a COLUMNS line has a name and one or two (row, value) pairs", path, ln)
-                for rn, val in zip(f[1::2], f[2::2]):
-                    v = float(val)
-                    if rn == obj_row:
+                    int_cols.setdefault(j, ln)
+                for k in range(1, len(f), 2):
+                    rn, v = f[k], _num(f[k + 1])
+                    r = row_index.get(rn)
+                    if r is not None:
+                        entries.append((r, j, v))
+                    elif rn == obj_row:
                         fp.obj[j] = fp.obj.get(j, 0.0) + v
-                    elif rn in row_index:
-                        entries.append((row_index[rn], j, v))
-                    else:
+                    elif rn not in free_rows:
                         raise FileFormatError(f"unknown row {rn!r}", path, ln)
             elif section in ("RHS", "RANGES"):
                 pairs = f[1:] if len(f) % 2 == 1 else f
                 for rn, val in zip(pairs[0::2], pairs[1::2]):
-                    v = float(val)
-                    if section == "RHS" and rn == obj_row:
+                    v = _num(val)
+                    r = row_index.get(rn)
+                    if r is not None:
+                        if section == "RHS":
+                            rhs[r] = v
+                        else:
+                            ranges[r] = v
+                    elif section == "RHS" and rn == obj_row:
                         fp.offset = -v
-                    elif rn not in row_index:
+                    elif rn not in free_rows:
                         raise FileFormatError(f"unknown row {rn!r}", path, ln)
-                    elif section == "RHS":
-                        rhs[row_index[rn]] = v
-                    else:
-                        ranges[row_index[rn]] = v
             elif section == "BOUNDS":
-                kind = f[0].upper()
-                if kind in ("FR", "MI", "PL", "BV"):
-                    col = f[2] if len(f) >= 3 else f[1]
-                    val = None
-                else:
-                    if len(f) < 3:
-                        raise FileFormatError(f"bound {kind} needs a value", path, ln)
-                    col, val = (f[2], float(f[3])) if len(f) >= 4 else (f[1], float(f[2]))
-                j = fp.var(col)
-                if kind == "UP":
-                    fp.ub[j] = val
-                    if val < 0 and fp.lb[j] == 0:
-                        fp.lb[j] = -np.inf
-                elif kind == "LO":
-                    fp.lb[j] = val
-                elif kind == "FX":
-                    fp.lb[j] = fp.ub[j] = val
-                elif kind == "FR":
-                    fp.lb[j], fp.ub[j] = -np.inf, np.inf
-                elif kind == "MI":
-                    fp.lb[j] = -np.inf
-                elif kind == "PL":
-                    fp.ub[j] = np.inf
-                elif kind == "BV":
-                    fp.kinds[j] = "binary"
-                    fp.lb[j], fp.ub[j] = 0.0, 1.0
-                elif kind in ("LI", "UI"):
-                    fp.kinds[j] = "integer" if fp.kinds[j] != "binary" else "binary"
-                    if kind == "LI":
-                        fp.lb[j] = val
+                _bound(fp, f, path, ln, bound_line, lower_given, neg_up)
+            elif section == "ROWS":
+                kind, rname = f[0].upper(), f[1]
+                if rname in row_index or rname == obj_row or rname in free_rows:
+                    raise FileFormatError(f"duplicate row {rname!r}", path, ln)
+                if kind == "N":
+                    if obj_row is None:
+                        obj_row = rname
                     else:
-                        fp.ub[j] = val
-                else:
-                    raise FileFormatError(f"unsupported bound type {f[0]!r}", path, ln)
-                bounded_int.add(j)
+                        free_rows.add(rname)
+                        warnings.warn(FileFormatWarning(
+                            f"{path}:{ln}: free row {rname!r} dropped: the first N row {obj_row!r} is the "
+                            "objective, other N rows constrain nothing"), stacklevel=3)
+                    continue
+                if kind not in ("E", "L", "G"):
+                    raise FileFormatError(f"row type {f[0]!r} is not N, E, L or G", path, ln)
+                row_index[rname] = len(row_names)
+                row_names.append(rname)
+                row_sense.append({"E": "==", "L": "<=", "G": ">="}[kind])
+                rhs.append(0.0)
+            elif section == "OBJSENSE":
+                fp.sense = "max" if f[0].upper().startswith("MAX") else "min"
             else:
                 raise FileFormatError("data before any section", path, ln)
         except (ValueError, IndexError) as exc:
@@ -149,6 +209,34 @@ def read_mps(text: str, path: str = "<mps>", name: str | None = None):
         raise FileFormatError("missing ENDATA", path)
     if name:
         fp.name = name
+    for ln, j in neg_up:
+        if j not in lower_given:
+            warnings.warn(FileFormatWarning(
+                f"{path}:{ln}: column {fp.var_names[j]!r} has a negative upper bound and no lower bound: "
+                "its lower bound is -inf (CPLEX's rule)"), stacklevel=2)
+    # integer columns between markers with no bound line: binary
+    unbounded = [j for j in int_cols if j not in bound_line]
+    if unbounded:
+        j0 = unbounded[0]
+        for j in unbounded:
+            fp.kinds[j], fp.lb[j], fp.ub[j] = "binary", 0.0, 1.0
+        more = f" and {len(unbounded) - 1} more" if len(unbounded) > 1 else ""
+        warnings.warn(FileFormatWarning(
+            f"{path}:{int_cols[j0]}: integer column {fp.var_names[j0]!r}{more} between INTORG/INTEND markers "
+            "with no bounds read as binary [0, 1] (the rule of CPLEX, HiGHS, SCIP and OR-Tools)"), stacklevel=2)
+    for j, ln in bound_line.items():
+        if fp.lb[j] > fp.ub[j]:
+            raise FileFormatError(f"column {fp.var_names[j]!r} has lower bound {fmt(fp.lb[j])} > upper bound "
+                                  f"{fmt(fp.ub[j])}", path, ln)
+    # qbdsl's own files: restore renamed names and binaries with tightened bounds
+    for w in binaries:
+        j = fp.index.get(w)
+        if j is not None and fp.kinds[j] == "integer" and 0 <= fp.lb[j] and fp.ub[j] <= 1:
+            fp.kinds[j] = "binary"
+    if col_names:
+        fp.var_names = [col_names.get(v, v) for v in fp.var_names]
+    if row_map:
+        row_names = [row_map.get(r, r) for r in row_names]
     # rows, with ranges split in two
     by_row: dict[int, dict[int, float]] = {}
     for r, j, v in entries:
@@ -168,23 +256,130 @@ def read_mps(text: str, path: str = "<mps>", name: str | None = None):
     return fp.to_model()
 
 
+def _bound(fp, f, path, ln, bound_line, lower_given, neg_up) -> None:
+    kind = f[0].upper()
+    if kind in ("FR", "MI", "PL", "BV"):
+        if len(f) not in (2, 3):
+            raise FileFormatError(f"bound {kind} takes [set] column", path, ln)
+        col = f[-1]
+        val = None
+    elif kind in ("UP", "LO", "FX", "LI", "UI"):
+        if len(f) not in (3, 4):
+            raise FileFormatError(f"bound {kind} takes [set] column value", path, ln)
+        col, val = f[-2], _num(f[-1])
+    else:
+        raise FileFormatError(f"unsupported bound type {f[0]!r}", path, ln)
+    j = fp.var(col)
+    if kind in ("UP", "UI"):
+        fp.ub[j] = val
+        if val < 0 and j not in lower_given:
+            fp.lb[j] = -np.inf
+            neg_up.append((ln, j))
+    elif kind in ("LO", "LI"):
+        fp.lb[j] = val
+    elif kind == "FX":
+        fp.lb[j] = fp.ub[j] = val
+    elif kind == "FR":
+        fp.lb[j], fp.ub[j] = -np.inf, np.inf
+    elif kind == "MI":
+        fp.lb[j] = -np.inf
+    elif kind == "PL":
+        fp.ub[j] = np.inf
+    elif kind == "BV":
+        fp.kinds[j] = "binary"
+        fp.lb[j], fp.ub[j] = 0.0, 1.0
+    if kind in ("LO", "LI", "FX", "FR", "MI", "BV"):
+        lower_given.add(j)
+    if kind in ("LI", "UI") and fp.kinds[j] == "continuous":
+        fp.kinds[j] = "integer"
+    bound_line[j] = ln
+
+
+# ---------------------------------------------------------------- writer
+_QUOTED_MARKER = re.compile(r"['\"]MARKER['\"]", re.I)
+
+
+def _needs_rename(name: str) -> bool:
+    return (not name or name[0] in "*$" or any(c.isspace() for c in name)
+            or name.strip("'\"").upper() in KEYWORDS or _QUOTED_MARKER.search(name) is not None)
+
+
+def _safe_names(names, taken: set) -> tuple[list[str], dict[str, str]]:
+    """(names as written, {written: original}) with every name that other readers would
+    misread replaced by a deterministic, unique substitute."""
+    out, renamed = [], {}
+    for nm in names:
+        if not _needs_rename(nm):
+            out.append(nm)
+            continue
+        s = re.sub(r"\s", "_", nm) or "_"
+        if _QUOTED_MARKER.search(s):       # OR-Tools takes any line with 'MARKER' for a marker
+            s = re.sub(r"['\"]", "_", s)
+        if s[0] in "*$":
+            s = "_" + s
+        if s.strip("'\"").upper() in KEYWORDS:
+            s += "_"
+        w, k = s, 1
+        while w in taken:
+            w = f"{s}_{k}"
+            k += 1
+        taken.add(w)
+        out.append(w)
+        renamed[w] = nm
+    return out, renamed
+
+
+def _obj_name(row_names) -> str:
+    lower = {r.lower() for r in row_names}
+    out, k = "obj", 1
+    while out in lower:
+        out = f"obj_{k}"
+        k += 1
+    return out
+
+
 def write_mps(ir) -> str:
-    """Free MPS text of a :class:`~qbdsl.ir.milp.MilpIR`."""
-    names = ir.var_names
-    out = [f"NAME {ir.name}"]
+    """Free MPS text of a :class:`~qbdsl.ir.milp.MilpIR` (guarantees: module docstring)."""
+    names, col_map = _safe_names(ir.var_names, set(ir.var_names))
+    rnames, row_map = _safe_names(ir.row_names, set(ir.row_names))
+    obj = _obj_name(rnames)
+    out = ["NAME " + (re.sub(r"[\s*]", "_", str(ir.name)) or "model")]
+    for w, o in col_map.items():
+        out.append(f"{_MAP}col {w} {json.dumps(o)}")
+    for w, o in row_map.items():
+        out.append(f"{_MAP}row {w} {json.dumps(o)}")
+    n = len(names)
+    binary = ir.binary if ir.binary is not None else np.zeros(n, bool)
+    lbs, ubs = np.asarray(ir.lb, float), np.asarray(ir.ub, float)
+    plain_bv = binary & (lbs == 0) & (ubs == 1)
+    for j in np.flatnonzero(binary & ~plain_bv):
+        out.append(f"{_BIN}{names[j]}")
     if ir.sense == "max":
         out += ["OBJSENSE", "    MAX"]
     out.append("ROWS")
-    out.append(" N  obj")
-    kinds = []
-    for r, rn in enumerate(ir.row_names):
-        lo, hi = ir.row_lb[r], ir.row_ub[r]
-        k = "E" if lo == hi else ("L" if np.isinf(lo) else "G")
+    out.append(f" N  {obj}")
+    kinds, rhs_val, rng_val = [], [], {}
+    for r, rn in enumerate(rnames):
+        lo, hi = float(ir.row_lb[r]), float(ir.row_ub[r])
+        if lo == hi:
+            k, b = "E", hi
+        elif np.isinf(lo) and np.isinf(hi):
+            k, b = "N", 0.0
+        elif np.isinf(lo):
+            k, b = "L", hi
+        elif np.isinf(hi):
+            k, b = "G", lo
+        elif hi - (hi - lo) == lo:   # two-sided: the form that reproduces both sides exactly
+            k, b = "L", hi
+            rng_val[r] = hi - lo
+        else:
+            k, b = "G", lo
+            rng_val[r] = hi - lo
         kinds.append(k)
+        rhs_val.append(b)
         out.append(f" {k}  {rn}")
     out.append("COLUMNS")
     A = ir.A.tocsc()
-    binary = ir.binary if ir.binary is not None else np.zeros(len(names), bool)
     in_int = False
     marker = 0
     for j, nm in enumerate(names):
@@ -196,26 +391,29 @@ def write_mps(ir) -> str:
             in_int = integral
         entries = []
         if ir.c[j] != 0:
-            entries.append(("obj", ir.c[j]))
+            entries.append((obj, ir.c[j]))
         s, e = A.indptr[j], A.indptr[j + 1]
-        entries += [(ir.row_names[r], v) for r, v in zip(A.indices[s:e].tolist(), A.data[s:e].tolist())]
+        entries += [(rnames[r], v) for r, v in zip(A.indices[s:e].tolist(), A.data[s:e].tolist())]
         if not entries:
-            entries = [("obj", 0.0)]
+            entries = [(obj, 0.0)]
         for rn, v in entries:
             out.append(f"    {nm}  {rn}  {fmt(v)}")
     if in_int:
         out.append(f"    MARKER{marker} 'MARKER' 'INTEND'")
     out.append("RHS")
     if ir.offset != 0:
-        out.append(f"    RHS  obj  {fmt(-ir.offset)}")
-    for r, rn in enumerate(ir.row_names):
-        v = ir.row_ub[r] if kinds[r] in ("E", "L") else ir.row_lb[r]
-        if v != 0:
-            out.append(f"    RHS  {rn}  {fmt(v)}")
+        out.append(f"    RHS1  {obj}  {fmt(-ir.offset)}")
+    for r, rn in enumerate(rnames):
+        if kinds[r] != "N" and rhs_val[r] != 0:
+            out.append(f"    RHS1  {rn}  {fmt(rhs_val[r])}")
+    if rng_val:
+        out.append("RANGES")
+        for r, v in rng_val.items():
+            out.append(f"    RNG  {rnames[r]}  {fmt(v)}")
     out.append("BOUNDS")
     for j, nm in enumerate(names):
-        lo, hi = ir.lb[j], ir.ub[j]
-        if binary[j]:
+        lo, hi = lbs[j], ubs[j]
+        if plain_bv[j]:
             out.append(f" BV BND  {nm}")
             continue
         if np.isinf(lo) and np.isinf(hi):
@@ -224,11 +422,15 @@ def write_mps(ir) -> str:
         if lo == hi:
             out.append(f" FX BND  {nm}  {fmt(lo)}")
             continue
+        integral = bool(ir.integrality[j])
+        # lower side first, so that a negative UP never meets a default lower bound
         if np.isinf(lo):
             out.append(f" MI BND  {nm}")
         elif lo != 0:
             out.append(f" LO BND  {nm}  {fmt(lo)}")
         if not np.isinf(hi):
             out.append(f" UP BND  {nm}  {fmt(hi)}")
+        elif integral and lo == 0:
+            out.append(f" PL BND  {nm}")   # a bound line, so that no reader takes it as binary
     out.append("ENDATA")
     return "\n".join(out) + "\n"
