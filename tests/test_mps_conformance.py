@@ -157,8 +157,16 @@ def test_negative_upper_bound_after_an_explicit_zero_lower_bound_is_refused(tmp_
     assert err.value.line == 8
 
 
+def test_bound_lines_without_a_set_name_or_with_an_ignored_value(tmp_path):
+    text = ("NAME t\nROWS\n N obj\nCOLUMNS\n    x obj 1\n    y obj 1\n    z obj 1\nBOUNDS\n UP x 4\n BV BND y 1\n"
+            " FR z\nENDATA\n")
+    got = {k: v[:4] for k, v in by_name(milp(load(tmp_path, text)[1])).items()}
+    assert got == {"x": (0, 4, False, False), "y": (0, 1, True, True), "z": (-np.inf, np.inf, False, False)}
+
+
 @pytest.mark.parametrize("text, line, match", [
     ("NAME t\nROWS\n N obj\nCOLUMNS\n M 'MARKER' 'INTSTART'\nENDATA\n", 5, "unknown marker"),
+    ("NAME t\nROWS\n N obj\nCOLUMNS\n x obj 1\nBOUNDS\n FR BND x 1 2\nENDATA\n", 7, "bound FR takes"),
     ("NAME t\nROWS\n N obj\nCOLUMNS\n x obj 1\nBOUNDS\n UP BND\nENDATA\n", 7, "bound UP takes"),
     ("NAME t\nROWS\n N obj\nCOLUMNS\n x obj 1\nBOUNDS\n UP BND x 1 2\nENDATA\n", 7, "bound UP takes"),
     ("NAME t\nROWS\n N obj\nCOLUMNS\n x obj 1\nRHS\n RHS obj nan\nENDATA\n", 7, "not a number"),

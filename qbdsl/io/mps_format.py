@@ -259,9 +259,9 @@ def read_mps(text: str, path: str = "<mps>", name: str | None = None):
 def _bound(fp, f, path, ln, bound_line, lower_given, neg_up) -> None:
     kind = f[0].upper()
     if kind in ("FR", "MI", "PL", "BV"):
-        if len(f) not in (2, 3):
+        if len(f) not in (2, 3, 4):
             raise FileFormatError(f"bound {kind} takes [set] column", path, ln)
-        col = f[-1]
+        col = f[1] if len(f) == 2 else f[2]   # a value after the column (some writers add one) is ignored
         val = None
     elif kind in ("UP", "LO", "FX", "LI", "UI"):
         if len(f) not in (3, 4):
