@@ -8,6 +8,7 @@ every original name as a label, so writing the model back reproduces them.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -134,9 +135,9 @@ def flat_to_model(fp: FlatProblem):
     lb, ub = np.asarray(fp.lb, float), np.asarray(fp.ub, float)
     taken: set = set()
     groups = _groups(fp.var_names, fp.kinds)
-    bases = [b for b, *_ in groups]
+    bases = Counter(b for b, *_ in groups)         # a count per stem: list.count here was quadratic
     for base, kind, pos, shape in groups:
-        nm = base if bases.count(base) == 1 else f"{base}_{kind}"
+        nm = base if bases[base] == 1 else f"{base}_{kind}"
         nm = _safe(nm, taken)
         labels = None
         if shape is None:
@@ -165,7 +166,7 @@ def flat_to_model(fp: FlatProblem):
         rhs = np.asarray(fp.rhs, float)
         taken_rows: set = set()
         rgroups = _groups(fp.row_names, fp.row_sense)
-        rbases = [b for b, *_ in rgroups]
+        rbases = Counter(b for b, *_ in rgroups)
         for base, sense, pos, shape in rgroups:
             pos = np.asarray(pos)
             sub = A[pos].tocoo()
@@ -180,7 +181,7 @@ def flat_to_model(fp: FlatProblem):
             labels = [fp.row_names[p] for p in pos]
             if shape is not None:
                 e = e.reshape(shape)
-            nm = base if rbases.count(base) == 1 else f"{base}_{ {'==': 'eq', '<=': 'le', '>=': 'ge'}[sense]}"
+            nm = base if rbases[base] == 1 else f"{base}_{ {'==': 'eq', '<=': 'le', '>=': 'ge'}[sense]}"
             nm = _safe(nm, taken_rows)
             block = m.add(Constraint(e, sense), name=nm)
             generated = element_names(nm, e.shape) if shape else None
