@@ -63,6 +63,7 @@ _TOKEN = re.compile(
 _INF = {"inf", "infinity", "+inf", "+infinity"}
 _NOT_NAMES = {"inf", "infinity", "nan"}     # numbers to every reader (strtod), never variables
 _RELOPS = ("<=", ">=", "=<", "=>", "<", ">", "=")
+_COLON = re.compile(r"\s*:")
 _NAME_MAP = re.compile(r"\\ qbdsl (name|row) (\S+) (\".*\")\s*$")
 
 
@@ -88,18 +89,15 @@ def _tokenize(text: str, path: str):
         if key in _SECTIONS or (key.endswith(":") and " " in key[:-1].strip() and key[:-1].strip() in _SECTIONS):
             toks.append(("sec", _SECTIONS[key.rstrip(":").strip()], ln, True))
             continue
-        pos, first = 0, True
-        while pos < len(line):
-            if line[pos:].strip() == "":
-                break
+        pos, first, end = 0, True, len(line.rstrip())
+        while pos < end:
             m = _TOKEN.match(line, pos)
             if not m or m.end() == pos:
                 raise FileFormatError(f"unexpected text {line[pos:].strip()[:30]!r}", path, ln)
             kind = m.lastgroup
             val = m.group(kind)
-            nxt = line[m.end():].lstrip()
             if (kind == "name" and first and _SECTIONS.get(val.lower()) in ("min", "max")
-                    and not nxt.startswith(":")):
+                    and not _COLON.match(line, m.end())):
                 toks.append(("sec", _SECTIONS[val.lower()], ln, True))  # 'Minimize obj: ...' on one line
             else:
                 toks.append((kind, val, ln, first))
