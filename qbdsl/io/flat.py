@@ -20,6 +20,7 @@ from ..ir.problem import element_names
 _BOX = re.compile(r"^(?P<base>[A-Za-z_][A-Za-z0-9_.\-]*)\((?P<idx>\d+(?:,\d+)*)\)$")
 _HASH = re.compile(r"^(?P<base>[^#]+)#.+$")
 _UNDER = re.compile(r"^(?P<base>.+?)_\d+$")
+_DIGITS = re.compile(r"^(?P<base>[A-Za-z]+)\d+$")     # MIPLIB-style x12, C0001: one labelled array per stem
 _VALID = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]*$")
 
 
@@ -71,11 +72,11 @@ class FlatProblem:
         return flat_to_model(self)
 
 
-def _stem(name: str):
+def _stem(name: str, digits: bool = False):
     m = _BOX.match(name)
     if m:
         return m.group("base"), tuple(int(t) for t in m.group("idx").split(","))
-    for rx in (_HASH, _UNDER):
+    for rx in (_HASH, _UNDER, _DIGITS) if digits else (_HASH, _UNDER):
         m = rx.match(name)
         if m:
             return m.group("base"), None
@@ -99,12 +100,14 @@ def unique_name(name: str, taken: set) -> str:
     return out
 
 
-def _groups(names: list[str], split_by: list[str]):
-    """Group positions by (stem, split_by key); returns [(base, key, positions, shape|None)]."""
+def _groups(names: list[str], split_by: list[str], digits: bool = False):
+    """Group positions by (stem, split_by key); returns [(base, key, positions, shape|None)].
+    ``digits``: also group MIPLIB-style names (``x12``) by their letters (variables only: one
+    array per variable made a 1 MB file take a second to load)."""
     order: dict = {}
     idxs: dict = {}
     for k, (nm, key) in enumerate(zip(names, split_by)):
-        base, idx = _stem(nm)
+        base, idx = _stem(nm, digits)
         g = (base, key)
         order.setdefault(g, []).append(k)
         idxs.setdefault(g, []).append(idx)
@@ -134,7 +137,7 @@ def flat_to_model(fp: FlatProblem):
     perm = np.empty(n, np.int64)
     lb, ub = np.asarray(fp.lb, float), np.asarray(fp.ub, float)
     taken: set = set()
-    groups = _groups(fp.var_names, fp.kinds)
+    groups = _groups(fp.var_names, fp.kinds, digits=True)
     bases = Counter(b for b, *_ in groups)         # a count per stem: list.count here was quadratic
     for base, kind, pos, shape in groups:
         nm = base if bases[base] == 1 else f"{base}_{kind}"
