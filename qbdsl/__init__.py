@@ -3,7 +3,8 @@
 Heavy libraries (dimod, qiskit, ortools, pyqubo, matplotlib) load only when used.
 """
 from .compiler import compile
-from .errors import BackendError, FileFormatError, ModelError, OptionError, TimeLimitError, UnsupportedTermError
+from .errors import (BackendError, FileFormatError, FileFormatWarning, ModelError, OptionError, TimeLimitError,
+                     UnsupportedTermError)
 from .expr import Constraint, Expr, quicksum
 from .ir.milp import MilpIR
 from .ir.qubo import QuboIR
@@ -44,5 +45,5 @@ def from_pyqubo(compiled, feed_dict=None):
 
 
 __all__ = ["from_dimod", "from_qp", "from_pyqubo", "Model", "Variable", "Expr", "Constraint", "quicksum", "compile", "solve", "load",
-           "QuboIR", "MilpIR", "Result", "Solution", "ModelError", "FileFormatError",
+           "QuboIR", "MilpIR", "Result", "Solution", "ModelError", "FileFormatError", "FileFormatWarning",
            "UnsupportedTermError", "BackendError", "OptionError", "TimeLimitError"]

@@ -19,6 +19,11 @@ class UnsupportedTermError(ModelError):
     """A term that the requested target cannot take (degree 3, continuous in a QUBO...)."""
 
 
+class FileFormatWarning(UserWarning):
+    """A file read by a documented dialect rule where tools disagree (README, "Files other
+    tools read"); the message names ``file:line`` and the rule."""
+
+
 class FileFormatError(ModelError):
     """A malformed input file; ``path`` and ``line`` locate the problem."""
 

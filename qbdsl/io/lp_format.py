@@ -35,13 +35,12 @@ import warnings
 
 import numpy as np
 
-from ..errors import FileFormatError
+from ..errors import FileFormatError, FileFormatWarning
 from .atomic import fmt
 from .flat import FlatProblem, unique_name
 
 
-class LPWarning(UserWarning):
-    """A dialect rule of the LP reader changed what a line literally says (``file:line``)."""
+LPWarning = FileFormatWarning    # the LP reader's dialect-rule warnings are the shared kind
 
 
 _SECTIONS = {

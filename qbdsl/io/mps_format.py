@@ -45,13 +45,9 @@ import warnings
 
 import numpy as np
 
-from ..errors import FileFormatError
+from ..errors import FileFormatError, FileFormatWarning
 from .atomic import fmt
 from .flat import FlatProblem
-
-
-class FileFormatWarning(UserWarning):
-    """A file that was read by a documented dialect rule; the message names ``file:line``."""
 
 
 # Section names of any MPS dialect (free, fixed, CPLEX, Gurobi, HiGHS, Xpress), plus the

@@ -26,7 +26,8 @@ ABLATIONS = ("qip-edf-no-admission", "qip-edf-no-move", "qip-edf-no-withdraw", "
              "qip-edf-no-split", "qip-edf-no-chunk", "qip-edf-no-fallback", "qip-edf-no-defer", "qip-edf-no-cutting")
 ROBUSTNESS = (("error", -0.5), ("error", -0.2), ("error", 0.2), ("error", 0.5), ("noise", 0.2), ("noise", 0.5))
 WORKERS = 2   # classical workers beside the QPUs (raw baselines do not use them)
-METRICS = ("served", "served_work", "served_qpu_seconds", "served_shots", "busy_fraction", "mean_fidelity", "served_small",
+METRICS = ("served", "served_work", "served_qpu_seconds", "served_shots", "busy_fraction", "mean_fidelity",
+           "served_small",
            "served_medium", "served_large", "aborted", "withdrawn", "moved", "deferred", "served_classically",
            "decision_ms_per_job")
 
@@ -63,7 +64,8 @@ def one_point(args) -> list[dict]:
         m = simulate(jobs, fleet, make(name, seed), workers=WORKERS, error=error, noise=noise,
                      noise_seed=seed).metrics()
         rows.append({"load": load, "tightness": tightness, "seed": seed, "policy": name, "error": error,
-                     "noise": noise, "realised_load": realised, **{k: m.get(k, float("nan")) for k in METRICS}, **extra})
+                     "noise": noise, "realised_load": realised, **{k: m.get(k, float("nan")) for k in METRICS},
+                     **extra})
         if extra:
             rows[-1]["of_bound"] = m["served"] / max(extra["bound"], 1)
     return rows
@@ -272,7 +274,8 @@ def report(rows: list[dict], gap_rows: list[dict] | None, command: str, robust_r
     ours = [p for p in present if p.startswith("qip-edf")]
     lines += ["", "qip-edf, its aborting variant and its ablations:", ""] + _table(summ, ours)
     for metric, title in (("served_work", "work served on QPUs (each job's fastest whole QPU run, seconds)"),
-                          ("served_qpu_seconds", "QPU-seconds of served jobs"), ("served_shots", "shots served on QPUs"),
+                          ("served_qpu_seconds", "QPU-seconds of served jobs"),
+                          ("served_shots", "shots served on QPUs"),
                           ("busy_fraction", "QPU busy fraction over the arrival window"),
                           ("mean_fidelity", "mean estimated success probability of the jobs served on QPUs"),
                           ("served_small", "fraction of small jobs served (fastest run in the trace's lowest third)"),
@@ -286,7 +289,8 @@ def report(rows: list[dict], gap_rows: list[dict] | None, command: str, robust_r
         lines += ["", "## Robustness: run times off the prediction", "",
                   "actual = predicted x (1 + error), or x U[1 - noise, 1 + noise] per batch; the policies still "
                   "predict with the nominal times and see what actually runs at each dispatch.", "",
-                  "| load | s | error | noise | qip-edf | strongest matched | jobs ratio |", "|---|---|---|---|---|---|---|"]
+                  "| load | s | error | noise | qip-edf | strongest matched | jobs ratio |",
+                  "|---|---|---|---|---|---|---|"]
         groups = sorted({(r["load"], r["tightness"], r["error"], r["noise"]) for r in robust_rows})
         for load, s, e, z in groups:
             sel = [r for r in robust_rows if (r["load"], r["tightness"], r["error"], r["noise"]) == (load, s, e, z)]
