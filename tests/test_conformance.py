@@ -171,3 +171,122 @@ def test_bound_of_a_reloaded_maximize_qubo_has_the_objective_sign(tmp_path):
     r = qb.solve(qb.load(tmp_path / "u.qubo"), backend="ortools")
     assert r.objective == 6
     assert r.bound is None or r.bound >= r.objective - 1e-9
+
+
+# ---------------------------------------------------------------- the conformance suite
+import hashlib  # noqa: E402
+import json  # noqa: E402
+import math  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+CONF = Path(__file__).resolve().parent / "conformance"
+MANIFEST = json.loads((CONF / "MANIFEST.json").read_text())
+REL_TOL = MANIFEST["rel_tol"]
+TIME_LIMIT = 120.0
+
+
+def _params(expects, marks_for=lambda e: ()):
+    out = []
+    for e in MANIFEST["files"]:
+        if e["expect"] not in expects:
+            continue
+        marks = list(marks_for(e))
+        if e["slow"]:
+            marks.append(pytest.mark.slow)
+        if e["xfail"]:
+            marks.append(pytest.mark.xfail(strict=True, reason=e["xfail"]))
+        out.append(pytest.param(e, id=e["file"], marks=marks))
+    return out
+
+
+def _agrees(status, value, e, sign=1.0):
+    """``status``/``value`` match the manifest entry (``sign`` -1: a minimizing reader of a max model)."""
+    if e["expect"] == "infeasible":
+        return status == "infeasible"
+    ref = sign * e["reference"]
+    return status == "optimal" and math.isclose(value, ref, rel_tol=REL_TOL, abs_tol=REL_TOL)
+
+
+def test_manifest_matches_the_files():
+    listed = {e["file"] for e in MANIFEST["files"]}
+    on_disk = {p.name for p in CONF.iterdir()} - {"MANIFEST.json", "SOURCE.md"}
+    assert listed == on_disk
+    for e in MANIFEST["files"]:
+        data = (CONF / e["file"]).read_bytes()
+        assert hashlib.sha256(data).hexdigest() == e["sha256"], e["file"]
+        assert e["source_url"] and e["licence_of_copy"] and e["origin"] and e["reference_source"]
+        assert (e["reference"] is None) == (e["expect"] != "optimal")
+    assert sum(e["bytes"] for e in MANIFEST["files"]) < 3_000_000
+
+
+@pytest.mark.parametrize("e", _params({"optimal", "infeasible"}))
+def test_reads_and_solves_to_the_reference(e):
+    m = qb.load(CONF / e["file"])
+    assert m.to_problem().sense == e["sense"]
+    r = qb.solve(m, backend="ortools", time_limit=TIME_LIMIT)
+    assert _agrees(r.status, r.objective, e), (r.status, r.objective, e["reference"])
+
+
+@pytest.mark.parametrize("e", _params({"refused"}))
+def test_refused_with_an_error_naming_the_section(e):
+    with pytest.raises(qb.FileFormatError, match=rf"{e['file']}:\d+: .*\b{e['refuse_match']}\b"):
+        qb.load(CONF / e["file"])
+
+
+def _own_output(e, tmp_path, ext):
+    m = qb.load(CONF / e["file"])
+    p = tmp_path / f"own{ext}"
+    qb.compile(m, "milp").save(p)
+    return p
+
+
+@pytest.mark.parametrize("e", _params({"optimal", "infeasible"}))
+def test_own_mps_reads_the_same_in_ortools(e, tmp_path):
+    """qbdsl's MPS output, read by OR-Tools' own MPS reader and solved by model_builder."""
+    from ortools.linear_solver.python import model_builder as mb
+
+    p = _own_output(e, tmp_path, ".mps")
+    b = mb.ModelBuilder()
+    assert b.import_from_mps_file(str(p)), "OR-Tools could not read qbdsl's MPS"
+    s = mb.Solver("highs")
+    s.set_time_limit_in_seconds(TIME_LIMIT)
+    s.set_solver_specific_parameters("mip_rel_gap=0")   # HiGHS stops at 1e-4 by default
+    st = s.solve(b)
+    status = {mb.SolveStatus.OPTIMAL: "optimal", mb.SolveStatus.INFEASIBLE: "infeasible"}.get(st, st.name)
+    value = s.objective_value if status == "optimal" else math.nan
+    assert _agrees(status, value, e), (status, value, e["reference"])
+    # and qbdsl reads its own MPS back to the same optimum
+    r = qb.solve(qb.load(p), backend="ortools", time_limit=TIME_LIMIT)
+    assert _agrees(r.status, r.objective, e)
+
+
+def _dimod_marks(e):
+    # dimod's LP reader and CQM build are pure-Python-heavy: files over 20 kB take seconds
+    return [pytest.mark.slow] if e["bytes"] > 20_000 and not e["slow"] else []
+
+
+@pytest.mark.parametrize("e", _params({"optimal", "infeasible"}, _dimod_marks))
+def test_own_lp_reads_the_same_in_dimod(e, tmp_path):
+    """qbdsl's LP output, read by dimod's LP reader (a CQM, which minimizes: a max model's
+    objective comes back negated), solved through qbdsl."""
+    dimod = pytest.importorskip("dimod")
+    p = _own_output(e, tmp_path, ".lp")
+    cqm = dimod.lp.load(str(p))
+    r = qb.solve(qb.from_dimod(cqm), backend="ortools", time_limit=TIME_LIMIT)
+    assert _agrees(r.status, r.objective, e, -1.0 if e["sense"] == "max" else 1.0), (r.status, r.objective)
+    r = qb.solve(qb.load(p), backend="ortools", time_limit=TIME_LIMIT)
+    assert _agrees(r.status, r.objective, e)
+
+
+@pytest.mark.slow
+def test_largest_file_parse_time():
+    """Parse time of the largest file (80bau3b, 1.12 MB uncompressed); recorded, with a loose
+    bound (issue 15 asks for well under a second per MB)."""
+    big = max(MANIFEST["files"], key=lambda e: len(__import__("gzip").decompress((CONF / e["file"]).read_bytes()))
+              if e["file"].endswith(".gz") else e["bytes"])
+    t = time.perf_counter()
+    qb.load(CONF / big["file"])
+    elapsed = time.perf_counter() - t
+    print(f"\n{big['file']}: parsed in {elapsed:.2f} s")
+    assert elapsed < 30
