@@ -354,7 +354,8 @@ def _ir_for(obj, kind: str, compile_opts: dict, problem=None) -> tuple[object, C
     from .compiler import compile_milp, compile_qubo
 
     if isinstance(obj, QuboIR):
-        plain = not obj.penalties          # a bare QUBO: its energy is its objective
+        # a bare QUBO minimizing: its energy is its objective (a maximization's energy is minus it)
+        plain = not obj.penalties and getattr(obj.source, "sense", "min") == "min"
         if kind == "qubo":
             return obj, obj.decode, plain
         milp = compile_milp(obj.as_problem())   # the same QUBO, linearized

@@ -159,9 +159,6 @@ def test_bad_sense_entries_are_refused(tmp_path):
         qb.load(tmp_path / "bad.bqm")
 
 
-@pytest.mark.xfail(strict=True, reason="solve.py _ir_for treats every penalty-free QuboIR's energy as its objective "
-                   "(plain = not obj.penalties), so a maximize QUBO's solver bound is reported with the energy's "
-                   "sign (-15 for an optimum of 15); outside this file's owner (issue 15 follow-up)")
 def test_bound_of_a_reloaded_maximize_qubo_has_the_objective_sign(tmp_path):
     m = qb.Model("u")
     x = m.binary("x", 3)
