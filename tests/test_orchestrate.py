@@ -92,6 +92,14 @@ def test_fleet_and_workload_files(tmp_path):
     w.write_text("{broken")
     with pytest.raises(qb.FileFormatError, match="cannot parse"):
         load_jobs(w)
+    for bad, why in (({"jobs": []}, "non-empty 'jobs' list"),
+                     ({"jobs": [{"qubits": 5, "depth": 10, "shots": 100, "arrival": 0, "deadline": float("nan")}]},
+                      "finite"),
+                     ({"jobs": [{"qubits": "five", "depth": 10, "shots": 100, "arrival": 0, "deadline": 1}]},
+                      r"jobs\[0\]: invalid literal")):
+        w.write_text(json.dumps(bad))
+        with pytest.raises(qb.FileFormatError, match=why):
+            load_jobs(w)
     with pytest.raises(qb.ModelError, match="load and tightness must be positive"):
         poisson_jobs(5, 0.0, 1.0, default_fleet())
     with pytest.raises(qb.ModelError, match="unknown policy 'magic'"):
@@ -598,7 +606,7 @@ def test_exchange_keeps_every_promise_on_random_traces(load, tightness, seed, ev
 @settings(max_examples=25, deadline=None)
 @given(load=st.sampled_from([0.6, 0.9, 1.2, 2.0]), tightness=st.sampled_from([1.0, 1.5, 2.0, 3.0]),
        seed=st.integers(0, 10_000), name=st.sampled_from(["fcfs+ac", "edf+ac", "greedy-earliest+ac",
-                                                            "fidelity-aware+ac", "round-robin+ac"]))
+                                                            "fidelity-aware+ac", "round-robin+ac", "edf+ac+chunk"]))
 def test_matched_baselines_never_start_a_job_they_predict_late(load, tightness, seed, name):
     """With exact predictions, a matched baseline's admitted jobs all meet their deadlines (it
     never starts a job it predicts late), it never aborts or withdraws, and it only uses QPUs
@@ -623,6 +631,7 @@ def test_qip_edf_never_aborts_running_work(load, tightness, seed, error):
     jobs = poisson_jobs(60, load, tightness, fleet, seed=seed, workers=2)
     out = simulate(jobs, fleet, make("qip-edf", seed), workers=2, error=error)
     assert out.aborted == 0 and all(b[2] > 0 for b in out.batches)
+    assert out.discarded == 0          # nor takes back a job some of whose chunks already ran
     if error == 0.0:
         assert (out.served == ~out.rejected).all()
     aborting = simulate(jobs, fleet, make("qip-edf+abort", seed), workers=2)
@@ -653,3 +662,25 @@ def test_prediction_error_makes_runs_longer_and_the_policies_see_it():
     assert out.served.tolist() == [False, True]                   # job 0 admitted, then late
     with pytest.raises(qb.ModelError, match="error must exceed -1"):
         simulate(jobs, FLEET, make("edf"), error=-1.0)
+
+
+def test_relaxation_bound_stays_an_upper_bound_when_the_solver_runs_out_of_time():
+    """At a time limit the incumbent is a lower bound; the function must fall back to the
+    MILP's proven bound or the LP relaxation (a policy served 198 against a "bound" of 156)."""
+    from qbdsl.orchestrate.bound import relaxation_bound
+
+    fleet = default_fleet()
+    jobs = poisson_jobs(200, 1.2, 3.0, fleet, seed=19, workers=2)
+    served = max(simulate(jobs, fleet, make(p, 19), workers=2).metrics()["served"]
+                 for p in ("qip-edf", "qip-edf+abort", "edf+ac+chunk"))
+    r = relaxation_bound(jobs, fleet, workers=2, time_limit=0.3)
+    assert r["status"] in ("optimal", "bound", "lp", "trivial") and r["bound"] >= served
+
+
+def test_cut_fragments_are_timed_by_the_routed_depth():
+    from qbdsl.orchestrate.model import depth_on
+
+    j = Job(0, 150, 4, 100, 0.0, 1.0, "dj-150", {"fez": 875, "marrakesh": 901}, {})
+    narrow = QPU("torino", 133, 210e3, 4e-3)
+    assert depth_on(j, narrow) == 901 and depth_on(j, QPU("fez", 156, 195e3, 4e-3)) == 875
+    assert depth_on(Job(1, 5, 7, 10, 0.0, 1.0), narrow) == 7       # no transpiled depths: the logical one

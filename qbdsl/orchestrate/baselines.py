@@ -18,7 +18,9 @@ a queued job late: under FIFO, its predicted finish; under EDF, the room before 
 deadlines, as :class:`~qbdsl.orchestrate.queues.DeviceQueue` predicts) and the QIP classical
 fallback (a classical worker when the statevector profile predicts it faster than any QPU,
 or when no QPU admits the job). They are shot-agnostic (whole jobs only) and never take
-work back. Every policy sees the devices' real state at each dispatch
+work back; ``chunk=True`` (``edf+ac+chunk``) also sends a long batch as consecutive chunks
+by qip-edf's rule (:func:`~qbdsl.orchestrate.queues.chunk_shots`), a generic technique any
+dispatcher can use. Every policy sees the devices' real state at each dispatch
 (:meth:`~qbdsl.orchestrate.platform.Platform.device_state`).
 """
 from __future__ import annotations
@@ -28,7 +30,7 @@ import math
 import numpy as np
 
 from .model import TOL, Batch, Decision, Job
-from .queues import DeviceQueue
+from .queues import DeviceQueue, chunk_shots
 
 
 class Policy:
@@ -89,11 +91,12 @@ class RulePolicy(Policy):
 
     rule = "rule"
 
-    def __init__(self, seed: int = 0, admission: bool = False, fallback: bool = False):
+    def __init__(self, seed: int = 0, admission: bool = False, fallback: bool = False, chunk: bool = False):
         super().__init__(seed)
-        self.admission, self.fallback = admission, fallback
+        self.admission, self.fallback, self.chunk = admission, fallback, chunk
         self.name = self.rule + ("+ac" if admission else "") + ("" if fallback == admission else
-                                                                 ("+fallback" if fallback else "-no-fallback"))
+                                                                 ("+fallback" if fallback else "-no-fallback")) \
+            + ("+chunk" if chunk else "")
 
     def choose(self, job: Job, ks: list[int], now: float, state: dict) -> int:  # pragma: no cover
         raise NotImplementedError
@@ -116,7 +119,12 @@ class RulePolicy(Policy):
         if self.admission:
             ks = [k for k in ks if self.admits(job, k, state, pf.run_time(job, k, job.shots))]
         if ks:
-            return Decision([self.send(job, self.choose(job, ks, now, state), state)])
+            k = self.choose(job, ks, now, state)
+            if self.chunk:        # the same chunk rule as qip-edf, within the room at this queue position
+                parts = chunk_shots(job.shots, pf.run_time(job, k, job.shots), pf.overhead(k),
+                                    state["queues"][k].room(self.key(job, state), job.deadline), None)
+                return Decision([self.send(job, k, state, shots=n) for n in parts])
+            return Decision([self.send(job, k, state)])
         if self.fallback and cpu is not None:
             return Decision([self.send(job, cpu, state, seconds=t_cpu)])
         wide = self.wide_enough(job, state)

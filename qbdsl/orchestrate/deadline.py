@@ -9,6 +9,7 @@ import numpy as np
 from ..errors import BackendError, ModelError
 from .baselines import Policy
 from .model import TOL, Batch, Decision, Job
+from .queues import chunk_shots
 
 
 class QipEdf(Policy):
@@ -34,8 +35,8 @@ class QipEdf(Policy):
        58, 1995). Only waiting batches are taken back, unless ``abort`` (then a batch in
        service may be aborted too, where the platform allows it: the variant
        ``qip-edf+abort``).
-    A QPU batch longer than ``chunk`` seconds (4 s by default: 2, 4 and 1 s measured in that
-    order of merit on the grounded workload) goes as consecutive chunks of
+    A QPU batch longer than ``chunk`` seconds (``"auto"``: 8 per-batch overheads, 4 s at
+    0.5 s; 8, 4 and 2 overheads measured in that order of merit on the grounded workload) goes as consecutive chunks of
     its shots where the device has room for their overheads (:meth:`_commit`): a more
     urgent job then takes the device at the end of a chunk, without aborting anything.
 
@@ -58,7 +59,7 @@ class QipEdf(Policy):
     def __init__(self, seed: int = 0, split: bool = True, cut: bool = True, fallback: bool = True,
                  admission: bool = True, move: bool = True, withdraw: bool = True, abort: bool = False,
                  defer: bool = True, evict: int = 2, offload: bool = False, split_backend: str = "enumerate",
-                 split_options: dict | None = None, budget: float = 0.05, chunk: float | None = 4.0):
+                 split_options: dict | None = None, budget: float = 0.05, chunk: float | str | None = "auto"):
         super().__init__(seed)
         self.split, self.cut, self.fallback, self.admission = split, cut, fallback, admission
         self.move, self.withdraw, self.abort, self.defer = move, withdraw, abort, defer
@@ -74,6 +75,7 @@ class QipEdf(Policy):
         state = super().start(platform)
         state["jobs"] = {}          # id -> every job seen so far
         state["pending"] = {}       # id -> job waiting for room (deferred)
+        state["committed"] = {}     # id -> batches sent for the job's current placement
         return state
 
     def screen(self, job: Job, plan, fastest: float, now: float, state: dict):
@@ -180,7 +182,14 @@ class QipEdf(Policy):
             for v, sec in q.holds(now).items():
                 held[v] = held.get(v, 0.0) + sec
         in_service = {q.running for q in queues} - {None}
-        cands = [v for v in held if (abortable or v not in in_service) and v not in keep]
+        waiting = {}
+        for q in queues:
+            for w in q.waiting:
+                waiting[w[3]] = waiting.get(w[3], 0) + 1
+        # a job some of whose batches already ran (or run) is in service: taking it back would
+        # throw that work away, which only the aborting variant may do
+        started = in_service | {v for v, n in state["committed"].items() if waiting.get(v, 0) < n}
+        cands = [v for v in held if (abortable or v not in started) and v not in keep]
         best = None
         for size in range(1, self.evict + 1):
             for group in itertools.combinations(cands, size):
@@ -297,9 +306,13 @@ class QipEdf(Policy):
         can take the device at a chunk's end without aborting anything (limited-preemptive
         scheduling: Buttazzo, Bertogna and Yao, IEEE Trans. Industrial Informatics 9, 2013)."""
         pf, out = state["platform"], []
+        if record:
+            state["committed"][job.id] = 0
         for k, shots, seconds in plan:
             quantum = k < pf.n_quantum
             parts = self._chunks(job, k, shots, queues[k], pf) if quantum and self.chunk else [shots]
+            if record:
+                state["committed"][job.id] += len(parts)
             for n in parts:
                 dur = pf.run_time(job, k, n) if quantum else seconds
                 state["seq"] += 1
@@ -309,16 +322,8 @@ class QipEdf(Policy):
         return out
 
     def _chunks(self, job, k, shots, queue, pf) -> list[int]:
-        """Shots per chunk: about ``chunk`` seconds each, no more chunks than the room on the
-        device pays overheads for, and none at all where that is one."""
-        whole = pf.run_time(job, k, shots)
-        over = pf.overhead(k)
-        spare = queue.room(job.deadline, job.deadline) - whole
-        n = int(min(np.ceil((whole - over) / self.chunk), 1 + np.floor(max(spare, 0.0) / over) if over > 0 else shots,
-                    shots))
-        if n <= 1:
-            return [shots]
-        return [len(c) for c in np.array_split(np.arange(shots), n)]
+        return chunk_shots(shots, pf.run_time(job, k, shots), pf.overhead(k), queue.room(job.deadline, job.deadline),
+                           None if self.chunk == "auto" else self.chunk)
 
 
 def exact_split(shots: int, per_shot: np.ndarray, over: np.ndarray, cap: np.ndarray) -> np.ndarray:

@@ -27,9 +27,8 @@ ABLATIONS = ("qip-edf-no-admission", "qip-edf-no-move", "qip-edf-no-withdraw", "
 ROBUSTNESS = (("error", -0.5), ("error", -0.2), ("error", 0.2), ("error", 0.5), ("noise", 0.2), ("noise", 0.5))
 WORKERS = 2   # classical workers beside the QPUs (raw baselines do not use them)
 METRICS = ("served", "served_work", "served_qpu_seconds", "served_shots", "busy_fraction", "mean_fidelity",
-           "served_small",
-           "served_medium", "served_large", "aborted", "withdrawn", "moved", "deferred", "served_classically",
-           "decision_ms_per_job")
+           "served_small", "served_medium", "served_large", "aborted", "discarded", "withdrawn", "moved", "deferred",
+           "served_classically", "decision_ms_per_job")
 
 
 def default_policies() -> list[str]:
@@ -58,7 +57,8 @@ def one_point(args) -> list[dict]:
     if bound_time:
         from .bound import relaxation_bound
 
-        extra["bound"] = relaxation_bound(jobs, fleet, workers=WORKERS, time_limit=bound_time)["bound"]
+        b = relaxation_bound(jobs, fleet, workers=WORKERS, time_limit=bound_time)
+        extra["bound"], extra["bound_status"] = b["bound"], b["status"]
     rows = []
     for name in policies:
         m = simulate(jobs, fleet, make(name, seed), workers=WORKERS, error=error, noise=noise,
@@ -273,6 +273,14 @@ def report(rows: list[dict], gap_rows: list[dict] | None, command: str, robust_r
     lines += _table(summ, [p for p in present if p in MATCHED])
     ours = [p for p in present if p.startswith("qip-edf")]
     lines += ["", "qip-edf, its aborting variant and its ablations:", ""] + _table(summ, ours)
+    if "bound_status" in rows[0]:
+        counts: dict = {}
+        for r in rows:
+            if r["policy"] == rows[0]["policy"]:
+                counts[r["bound_status"]] = counts.get(r["bound_status"], 0) + 1
+        lines += ["", "Offline bound per trace, by how it was obtained (optimal MILP, its proven bound at the time "
+                  "limit, the LP relaxation, or the number of jobs): " + ", ".join(f"{k} {v}" for k, v in
+                                                                              sorted(counts.items())) + "."]
     for metric, title in (("served_work", "work served on QPUs (each job's fastest whole QPU run, seconds)"),
                           ("served_qpu_seconds", "QPU-seconds of served jobs"),
                           ("served_shots", "shots served on QPUs"),
@@ -281,7 +289,7 @@ def report(rows: list[dict], gap_rows: list[dict] | None, command: str, robust_r
                           ("served_small", "fraction of small jobs served (fastest run in the trace's lowest third)"),
                           ("served_large", "fraction of large jobs served (highest third)")):
         s2 = summarize(rows, metric)
-        keep = [HEADLINE, ABORTING, LOOKAHEAD] + [p for p in MATCHED if p in present][:3] + \
+        keep = [HEADLINE, ABORTING, LOOKAHEAD] + [p for p in MATCHED if p in present] + \
             [p for p in RAW if p in present][:2]
         lines += ["", f"## {title}", ""] + _table(s2, [p for p in keep if p in present],
                                                    fmt=lambda r: f"{r['mean']:.3g} ± {r['ci95']:.2g}")

@@ -125,9 +125,13 @@ def fragments(job: Job, qpu: QPU) -> int:
 
 
 def depth_on(job: Job, qpu: QPU) -> int:
-    """The job's depth on ``qpu``: transpiled there when known, else logical."""
-    if job.depth_on and qpu.name in job.depth_on:
-        return int(job.depth_on[qpu.name])
+    """The job's depth on ``qpu``: transpiled there when known; on a device the grounded
+    workload has no transpile for (one too narrow, where the job is cut), the largest depth
+    it has after transpiling anywhere (a cut fragment is not assumed shallower than the
+    routed circuit; the logical depth made cutting look ten times cheaper than a whole run);
+    without transpiled depths, the logical depth."""
+    if job.depth_on:
+        return int(job.depth_on.get(qpu.name, max(job.depth_on.values())))
     return job.depth
 
 
@@ -200,6 +204,7 @@ class Outcome:
     size_class: np.ndarray | None = None         # 0 small, 1 medium, 2 large (terciles of fastest QPU time)
     horizon: float = 0.0
     reference: np.ndarray | None = None          # seconds: the job's fastest whole run on a QPU wide enough
+    discarded: int = 0                           # completed batches of jobs taken back afterwards (work lost)
 
     def metrics(self) -> dict:
         n = len(self.served)
@@ -212,7 +217,8 @@ class Outcome:
                "mean_fidelity": float(np.nanmean(self.fidelity[quantum_served])) if quantum_served.any()
                else float("nan"),
                "withdrawn": count(self.withdrawn), "moved": count(self.moved), "deferred": count(self.deferred),
-               "aborted": int(self.aborted), "served_classically": count(self.classical),
+               "aborted": int(self.aborted), "discarded": int(self.discarded),
+               "served_classically": count(self.classical),
                "decision_ms_per_job": 1e3 * self.decision_seconds / max(n, 1)}
         if self.work is not None:
             out["served_qpu_seconds"] = float(self.work[self.served].sum())

@@ -3,7 +3,7 @@
 - raw baselines (:mod:`qbdsl.orchestrate.baselines`): ``fcfs``, ``round-robin``, ``random``,
   ``least-busy``, ``greedy-earliest``, ``edf``, ``fidelity-aware``;
 - matched baselines, the same rules with admission control and the QIP classical fallback:
-  ``fcfs+ac``, ``edf+ac``, ...;
+  ``fcfs+ac``, ``edf+ac``, ..., and ``edf+ac+chunk`` (also qip-edf's chunks of a long batch);
 - the qbdsl policy (:mod:`qbdsl.orchestrate.deadline`): ``qip-edf``, which never aborts work
   in service; ``qip-edf+abort``, which may; ``qip-edf+lookahead``, which also turns away a job
   whose sampled futures say it costs more jobs than it is (:mod:`qbdsl.orchestrate.admission`,
@@ -18,7 +18,7 @@ from .baselines import RULES, Policy
 from .deadline import QipEdf
 
 RAW = tuple(RULES)
-MATCHED = tuple(f"{r}+ac" for r in RULES)
+MATCHED = tuple(f"{r}+ac" for r in RULES) + ("edf+ac+chunk",)   # chunks only help under EDF queues
 ALL = RAW + MATCHED + ("qip-edf", "qip-edf+abort", "qip-edf+lookahead")
 PARTS = {"admission": "admission", "split": "split", "cutting": "cut", "fallback": "fallback", "move": "move",
          "withdraw": "withdraw", "defer": "defer", "chunk": "chunk"}
@@ -30,6 +30,8 @@ def make(name: str, seed: int = 0) -> Policy:
         return RULES[name](seed)
     if name.endswith("+ac") and name[:-3] in RULES:
         return RULES[name[:-3]](seed, admission=True, fallback=True)
+    if name.endswith("+ac+chunk") and name[:-9] in RULES:
+        return RULES[name[:-9]](seed, admission=True, fallback=True, chunk=True)
     if name == "qip-edf+lookahead":
         from .admission import SampledAdmission
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 import bisect
 import math
 
+import numpy as np
+
 from .platform import DeviceState
 
 
@@ -100,3 +102,22 @@ class DeviceQueue:
         q = DeviceQueue()
         q.end, q.running, q.running_tag, q.waiting = self.end, self.running, self.running_tag, list(self.waiting)
         return q
+
+
+CHUNK_OVERHEADS = 8.0     # default chunk length, in per-batch overheads (4 s at 0.5 s; measured 8 > 4 > 2)
+
+
+def chunk_shots(shots: int, whole: float, overhead: float, room: float, chunk: float | None) -> list[int]:
+    """Shots per consecutive chunk of a batch lasting ``whole`` seconds: chunks of about
+    ``chunk`` seconds (``None``: ``CHUNK_OVERHEADS`` x ``overhead``), no more of them than the
+    ``room`` on the device pays one ``overhead`` each for, and one chunk where that is one.
+    Limited-preemptive scheduling: Buttazzo, Bertogna and Yao, IEEE Trans. Industrial
+    Informatics 9, 2013."""
+    length = chunk if chunk is not None else CHUNK_OVERHEADS * overhead
+    if length <= 0 or whole <= length:
+        return [shots]
+    spare = max(room - whole, 0.0)
+    n = int(min(np.ceil((whole - overhead) / length), 1 + np.floor(spare / overhead) if overhead > 0 else shots, shots))
+    if n <= 1:
+        return [shots]
+    return [len(c) for c in np.array_split(np.arange(shots), n)]

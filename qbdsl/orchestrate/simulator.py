@@ -87,6 +87,8 @@ def simulate(jobs: list[Job], fleet: list[QPU], policy, cut_overhead: float = CU
     moved = np.zeros(n, dtype=bool)
     deferred = np.zeros(n, dtype=bool)
     aborted = [0]
+    discarded = [0]
+    completed = np.zeros(n, dtype=int)
     log = []
     decision = [0.0]
     procs: dict[int, list] = {}
@@ -141,6 +143,7 @@ def simulate(jobs: list[Job], fleet: list[QPU], policy, cut_overhead: float = CU
             classical[job.id] |= not quantum
             fid[job.id] = f if np.isnan(fid[job.id]) else min(fid[job.id], f)
             remaining[job.id] -= 1
+            completed[job.id] += 1
             if env.now > job.deadline + 1e-9:
                 late[job.id] = True
             if remaining[job.id] == 0:
@@ -183,6 +186,7 @@ def simulate(jobs: list[Job], fleet: list[QPU], policy, cut_overhead: float = CU
             old = {}
             for victim, why in d.withdraw.items():
                 old[victim] = procs.pop(victim)
+                discarded[0] += completed[victim]
                 rejected[victim] = withdrawn[victim] = True
                 reasons[victim] = f"{policy.name}: withdrawn, {why}"
             if not any(b.job == job.id for b in d.batches):
@@ -198,6 +202,7 @@ def simulate(jobs: list[Job], fleet: list[QPU], policy, cut_overhead: float = CU
                     work[jid] = 0.0
                     reasons.pop(jid, None)
                 remaining[jid] = len(mine)
+                completed[jid] = 0
                 procs[jid] = []
             # started most urgent first: an idle device goes to the most urgent batch sent now
             for b in sorted(d.batches, key=lambda b: b.priority):
@@ -217,7 +222,8 @@ def simulate(jobs: list[Job], fleet: list[QPU], policy, cut_overhead: float = CU
     return Outcome(served, finish, rejected, fid, busy[:K], float(env.now), decision[0], log,
                    classical & served, reasons, hopeless, withdrawn, moved, deferred, aborted[0], work,
                    np.array([j.shots for j in jobs]), size_classes(jobs, fleet, cut_overhead),
-                   float(max(arr) - min(arr)) if jobs else 0.0, reference_work(jobs, fleet, cut_overhead))
+                   float(max(arr) - min(arr)) if jobs else 0.0, reference_work(jobs, fleet, cut_overhead),
+                   discarded=discarded[0])
 
 
 def reference_work(jobs: list[Job], fleet: list[QPU], cut_overhead: float = CUT_OVERHEAD) -> np.ndarray:

@@ -181,14 +181,19 @@ def load_fleet(path) -> list[QPU]:
 def load_jobs(path) -> list[Job]:
     """A workload file: ``{"jobs": [{"qubits", "depth", "shots", "arrival", "deadline"}]}``."""
     doc = _read(path)
-    if not isinstance(doc, dict) or not isinstance(doc.get("jobs"), list):
-        raise FileFormatError("expected a 'jobs' list", str(path))
+    if not isinstance(doc, dict) or not isinstance(doc.get("jobs"), list) or not doc["jobs"]:
+        raise FileFormatError("expected a non-empty 'jobs' list", str(path))
     out = []
     for i, d in enumerate(doc["jobs"]):
         for key in ("qubits", "depth", "shots", "arrival", "deadline"):
             if key not in d:
                 raise FileFormatError(f"jobs[{i}] is missing field '{key}'", str(path))
-        j = Job(i, int(d["qubits"]), int(d["depth"]), int(d["shots"]), float(d["arrival"]), float(d["deadline"]))
+        try:
+            j = Job(i, int(d["qubits"]), int(d["depth"]), int(d["shots"]), float(d["arrival"]), float(d["deadline"]))
+        except (ValueError, TypeError, OverflowError) as exc:
+            raise FileFormatError(f"jobs[{i}]: {exc}", str(path)) from None
+        if not (np.isfinite(j.arrival) and np.isfinite(j.deadline)):
+            raise FileFormatError(f"jobs[{i}]: arrival and deadline must be finite seconds", str(path))
         if j.qubits <= 0 or j.depth <= 0 or j.shots <= 0 or j.deadline < j.arrival:
             raise FileFormatError(f"jobs[{i}]: qubits, depth and shots must be positive and deadline >= arrival",
                                   str(path))
