@@ -387,3 +387,10 @@ def test_lp_round_trip_through_qbdsl_and_dimod(tmp_path, m):
     back.save(tmp_path / "again.lp")
     assert canonical(qb.compile(qb.load(tmp_path / "again.lp"), "milp")) == ref
     assert dimod_canonical(p, lp.sense) == canonical(lp, written, rwritten)
+
+
+def test_an_sos_constraint_inside_subject_to_is_refused_by_name(tmp_path):
+    p = tmp_path / "sos.lp"
+    p.write_text("Minimize\n obj: x + y\nSubject To\n c1: x + y >= 1\n s: S1:: x:1 y:2\nEnd\n")
+    with pytest.raises(qb.FileFormatError, match=r"sos\.lp:5: SOS constraints \('S1::'\) are not supported"):
+        qb.load(p)

@@ -192,6 +192,9 @@ class _Parser:
         first = True
         while True:
             tok = self.peek()
+            if (tok[0] == "name" and str(tok[1]).lower() in ("s1", "s2") and self.peek(1)[:2] == ("op", ":")
+                    and self.peek(2)[:2] == ("op", ":")):
+                self.error(f"SOS constraints ('{tok[1]}::') are not supported")
             if tok[0] in ("sec", "eof") or (tok[0] == "op" and tok[1] in stop_ops) or self.at_label():
                 break
             if tok[0] == "op" and tok[1] == "->":
