@@ -394,3 +394,45 @@ def test_an_sos_constraint_inside_subject_to_is_refused_by_name(tmp_path):
     p.write_text("Minimize\n obj: x + y\nSubject To\n c1: x + y >= 1\n s: S1:: x:1 y:2\nEnd\n")
     with pytest.raises(qb.FileFormatError, match=r"sos\.lp:5: SOS constraints \('S1::'\) are not supported"):
         qb.load(p)
+
+
+# --------------------------------------------------------------------------- review faults (kinds)
+def _fails_at(tmp_path, text, line, *words):
+    p = write(tmp_path, text)
+    with pytest.raises(qb.FileFormatError) as e:
+        qb.load(p)
+    msg = str(e.value)
+    assert f"m.lp:{line}:" in msg, msg
+    for w in words:
+        assert w in msg, msg
+    return msg
+
+
+@pytest.mark.parametrize("text", [
+    "Minimize\n z\nSubject To\n c1: z >= 2\nEnd\n",
+    "Maximize\n profit\nSubject To\n c1: profit <= 2\nEnd\n",
+    "Minimize\n x\nEnd\n",
+])
+def test_a_lone_word_before_a_section_is_the_objective(tmp_path, text):
+    p = write(tmp_path, text)
+    kinds, prob = flat(qb.load(p))
+    mine = set(kinds)
+    theirs, _ = dimod_vars(p)
+    assert mine == set(theirs)
+
+
+def test_a_lone_unknown_multiword_line_is_still_an_unknown_section(tmp_path):
+    _fails_at(tmp_path, "Minimize\n obj: x\nSubjet To\n c: x >= 1\nEnd\n", 3, "unknown section")
+
+
+def test_section_keywords_with_content_on_their_line(tmp_path):
+    p = write(tmp_path, "Minimize\n obj: x + y + z\nSubject To c1: x + y + z >= 2\n c2: x <= 5\n"
+                        "Generals x\nBinaries y z\nEnd\n")
+    kinds, prob = flat(qb.load(p))
+    theirs, _ = dimod_vars(p)
+    assert kinds == theirs
+    assert kinds["x"][0] == "integer" and kinds["y"][0] == "binary"
+
+
+def test_brackets_in_a_name_are_named(tmp_path):
+    _fails_at(tmp_path, "Minimize\n obj: x\nSubject To\n c: x[1] >= 1\nEnd\n", 4, "brackets", "x[1]")

@@ -63,6 +63,9 @@ _INF = {"inf", "infinity", "+inf", "+infinity"}
 _NOT_NAMES = {"inf", "infinity", "nan"}     # numbers to every reader (strtod), never variables
 _RELOPS = ("<=", ">=", "=<", "=>", "<", ">", "=")
 _COLON = re.compile(r"\s*:")
+_INLINE_ST = re.compile(r"\s*(subject\s+to|such\s+that|st|s\.t\.|st\.)\s+(?=[^\s:]+\s*:(?!=))", re.I)
+_INLINE_LIST = re.compile(r"\s*(generals?|gen|integers?|binary|binaries|bin)\s+(?=[^\s:])", re.I)
+_NOT_LIST = re.compile(r"[:<>=+\-\[\]*^]")     # a Generals/Binaries line holds names only
 _NAME_MAP = re.compile(r"\\ qbdsl (name|row) (\S+) (\".*\")\s*$")
 
 
@@ -88,6 +91,13 @@ def _tokenize(text: str, path: str):
         if key in _SECTIONS or (key.endswith(":") and " " in key[:-1].strip() and key[:-1].strip() in _SECTIONS):
             toks.append(("sec", _SECTIONS[key.rstrip(":").strip()], ln, True))
             continue
+        # 'Subject To c1: x >= 2' and 'Generals x y' / 'Binaries z': the keyword starts the
+        # section and the rest of the line is its first content (HiGHS, dimod)
+        m = _INLINE_ST.match(line) or _INLINE_LIST.match(line)
+        if m and not (m.re is _INLINE_LIST and _NOT_LIST.search(line, m.end())):
+            kw = " ".join(m.group(1).lower().split())
+            toks.append(("sec", _SECTIONS[kw], ln, True))
+            line = " " * m.end() + line[m.end():]
         pos, first, end = 0, True, len(line.rstrip())
         while pos < end:
             m = _TOKEN.match(line, pos)
@@ -95,6 +105,9 @@ def _tokenize(text: str, path: str):
                 raise FileFormatError(f"unexpected text {line[pos:].strip()[:30]!r}", path, ln)
             kind = m.lastgroup
             val = m.group(kind)
+            if kind == "name" and line.startswith("[", m.end()):
+                raise FileFormatError(f"brackets are not allowed in LP names: {line[m.start(kind):].split()[0]!r} "
+                                      "('[' opens a quadratic term)", path, ln)
             if (kind == "name" and first and _SECTIONS.get(val.lower()) in ("min", "max")
                     and not _COLON.match(line, m.end())):
                 toks.append(("sec", _SECTIONS[val.lower()], ln, True))  # 'Minimize obj: ...' on one line
@@ -273,7 +286,9 @@ class _Parser:
         if tok[0] != "sec" or tok[1] not in ("min", "max"):
             self.error("an LP file starts with Minimize or Maximize")
         fp.sense = self.take()[1]
-        if self.lone_word():
+        words = self.lone_word()
+        # 'Minimize\n z\nSubject To': a single word before the next section is the objective
+        if words and not (" " not in words and self.peek(1)[0] in ("sec", "eof")):
             self.unknown_section(self.peek())
         self.label()
         lin, quad, const = self.expression()
