@@ -55,11 +55,11 @@ def solve_min(m):
                                 "minimize", "semi", "sos", "bin", "gen"])
 def test_a_keyword_followed_by_a_colon_is_a_row_label(tmp_path, kw):
     p = write(tmp_path, f"Minimize\n obj: x + y\nSubject To\n {kw}: x + y >= 3\n c2: x <= 1\n"
-                        f"{kw} :\n x - y <= 10\nEnd\n")
+                        f"{kw.swapcase()} :\n x - y <= 10\nEnd\n")   # names are case-sensitive
     m = qb.load(p)
     prob = m.to_problem()
     labels = [lab for b in prob.constraints for lab in (b.labels or [b.name])]
-    assert sorted(labels) == sorted([kw, "c2", kw]) or len(labels) == 3
+    assert sorted(labels) == sorted([kw, "c2", kw.swapcase()]) or len(labels) == 3
     assert sum(b.poly.rows for b in prob.constraints) == 3   # no row lost after 'end:'
     X = np.array([[1.0, 2.0], [0.0, 0.0]])
     assert prob.violations(X[0]) == {} and prob.violations(X[1])
@@ -194,8 +194,9 @@ def test_an_explicit_lower_bound_is_kept(tmp_path, bounds, expect):
         assert err.value.line == 7
         return
     with warnings.catch_warnings():
-        # the rule applies line by line (as in HiGHS): 'x <= -2' before 'x >= -5' warns, then -5 wins
-        warnings.simplefilter("ignore" if bounds.startswith(" x <= -2") else "error")
+        # the rule applies once Bounds is read (as the MPS reader does): no warning where a lower
+        # bound is given, in whatever order
+        warnings.simplefilter("error")
         m = qb.load(p)
     assert flat(m)[0]["x"][1:] == expect
 
@@ -436,3 +437,87 @@ def test_section_keywords_with_content_on_their_line(tmp_path):
 
 def test_brackets_in_a_name_are_named(tmp_path):
     _fails_at(tmp_path, "Minimize\n obj: x\nSubject To\n c: x[1] >= 1\nEnd\n", 4, "brackets", "x[1]")
+
+
+@pytest.mark.parametrize("text, line", [
+    ("Minimize\n obj: 1e999 x\nSubject To\n c: x >= 1\nEnd\n", 2),
+    ("Minimize\n obj: x + [ 1e999 x ^ 2 ]\nSubject To\n c: x >= 1\nEnd\n", 2),
+    ("Minimize\n obj: x\nSubject To\n c: x >= 1e999\nEnd\n", 4),
+])
+def test_a_number_that_overflows_is_refused_at_its_line(tmp_path, text, line):
+    _fails_at(tmp_path, text, line, "1e999")
+
+
+def test_an_infinite_right_hand_side_bounds_nothing(tmp_path):
+    p = write(tmp_path, "Minimize\n obj: x + y\nSubject To\n c: x <= inf\n d: y >= -infinity\n"
+                        " e: x + y >= 1\nEnd\n")
+    with pytest.warns(LPWarning) as rec:
+        m = qb.load(p)
+    msgs = [str(w.message) for w in rec]
+    assert any(f"{p}:4:" in s and "'c'" in s and "dropped" in s for s in msgs), msgs
+    assert any(f"{p}:5:" in s and "'d'" in s for s in msgs), msgs
+    prob = m.to_problem()
+    assert sum(b.poly.rows for b in prob.constraints) == 1
+    assert solve_min(m) == 1
+
+
+@pytest.mark.parametrize("text, line", [
+    ("Minimize\n obj: x\nSubject To\n c: x = inf\nEnd\n", 4),
+    ("Minimize\n obj: x\nSubject To\n c: x <= -inf\nEnd\n", 4),
+    ("Minimize\n obj: x\nSubject To\n c: x >= 1\nBounds\n x >= inf\nEnd\n", 6),
+    ("Minimize\n obj: x\nSubject To\n c: x >= 1\nBounds\n x <= -inf\nEnd\n", 6),
+    ("Minimize\n obj: x\nSubject To\n c: x >= 1\nBounds\n x = -inf\nEnd\n", 6),
+])
+def test_infinite_values_that_leave_nothing_are_refused_at_their_line(tmp_path, text, line):
+    _fails_at(tmp_path, text, line, "inf")
+
+
+def test_a_file_without_variables_is_a_file_format_error(tmp_path):
+    p = write(tmp_path, "Minimize\n obj: 3\nSubject To\nEnd\n")
+    with pytest.raises(qb.FileFormatError, match="no variables") as e:
+        qb.load(p)
+    assert str(p) in str(e.value)
+
+
+def test_the_negative_upper_bound_rule_is_applied_after_all_bounds(tmp_path):
+    p = write(tmp_path, "Minimize\n obj: x\nSubject To\n c: x >= -10\nBounds\n x <= -2\n x >= -5\nEnd\n")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        m = qb.load(p)
+    assert flat(m)[0]["x"] == ("continuous", -5.0, -2.0)
+    # a later non-negative upper bound: the rule does not decide anything, no warning
+    p = write(tmp_path, "Minimize\n obj: x\nSubject To\n c: x >= -10\nBounds\n x <= -2\n x <= 3\nEnd\n", "n.lp")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        m = qb.load(p)
+    assert flat(m)[0]["x"] == ("continuous", 0.0, 3.0)
+    # where it decides: warned, attributed to CPLEX only
+    p = write(tmp_path, "Minimize\n obj: x\nSubject To\n c: x >= -10\nBounds\n x <= 3\n x <= -2\nEnd\n", "w.lp")
+    with pytest.warns(LPWarning, match=r"w\.lp:7: .*CPLEX's rule") as rec:
+        m = qb.load(p)
+    assert "(CPLEX, HiGHS)" not in str(rec[0].message)
+    assert flat(m)[0]["x"] == ("continuous", -math.inf, -2.0)
+
+
+def test_text_after_a_right_hand_side_is_named(tmp_path):
+    msg = _fails_at(tmp_path, "Minimize\n obj: x + y\nSubject To\n c1: x >= 7 y\nEnd\n", 4, "'y'", "c1")
+    assert "R2" not in msg and "no relational operator" not in msg
+
+
+def test_a_byte_order_mark_is_skipped(tmp_path):
+    p = tmp_path / "m.lp"
+    p.write_bytes(b"\xef\xbb\xbf\\ qbdsl model bommed\nMinimize\n obj: x\nSubject To\n c: x >= 1\nEnd\n")
+    m = qb.load(p)
+    assert solve_min(m) == 1
+
+
+def test_duplicate_row_names_are_refused_at_the_second(tmp_path):
+    _fails_at(tmp_path, "Minimize\n obj: x\nSubject To\n c: x >= 1\n d: x <= 4\n c: x >= 2\nEnd\n", 6,
+              "duplicate row name 'c'")
+
+
+def test_an_unnamed_row_does_not_take_a_later_explicit_name(tmp_path):
+    p = write(tmp_path, "Minimize\n obj: x\nSubject To\n x >= 1\n R1: x <= 4\nEnd\n")
+    prob = qb.load(p).to_problem()
+    labels = [lab for b in prob.constraints for lab in (b.labels or [b.name])]
+    assert "R1" in labels and len(set(labels)) == 2

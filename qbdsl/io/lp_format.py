@@ -10,18 +10,30 @@ semi-continuous or SOS section (HiGHS's writer emits one) is accepted.
 Dialect rules where tools differ (every refusal is one :class:`FileFormatError` with
 ``file:line``):
 
-- A section keyword is a section only on a line of its own (``Minimize``/``Maximize`` may
-  carry the objective on the same line); a keyword followed by ``:`` is a row label
-  (``end: x >= 1`` is a constraint named ``end``), and a keyword among other names on a
-  ``Generals`` line is a name.
-- A line holding a single unknown word where a section may start is reported as an unknown
-  section.
-- Two terms with no operator between them (``2 x 3 y``) are a syntax error, and ``inf``,
-  ``infinity`` and ``nan`` are numbers, never variable names.
+- A section keyword starts a section on a line of its own or followed by content:
+  ``Minimize``/``Maximize`` may carry the objective, ``Subject To c1: x >= 2`` the first
+  (labelled) row, ``Generals x y`` / ``Binaries z`` their names (HiGHS, dimod). A keyword
+  followed by ``:`` is a row label (``end: x >= 1`` is a constraint named ``end``), and a
+  keyword among other names on a ``Generals`` line is a name.
+- A single word alone in the objective section, followed by a section header, is the
+  objective (``Minimize\n z\nSubject To``); elsewhere a line of unknown words where a
+  section may start is reported as an unknown section.
+- Two terms with no operator between them (``2 x 3 y``), or anything after a row's
+  right-hand side on its line (``c1: x >= 7 y``), are a syntax error naming the text; ``inf``,
+  ``infinity`` and ``nan`` are numbers, never variable names; a name followed by ``[``
+  (``x[1]``) is refused: brackets are not allowed in LP names.
+- A number that overflows float64 (``1e999``) is refused at its line. An infinite right-hand
+  side bounds nothing on its side: a row ``c: x <= inf`` or ``c: x >= -inf`` has no finite
+  side and is dropped with a :class:`LPWarning`; ``x = inf`` (or ``x <= -inf``) and bounds
+  ``x >= inf``, ``x <= -inf``, ``x = inf`` are refused at their line.
+- Duplicate row names are refused at the second one's line; a file that names no variable
+  is refused; a leading UTF-8 byte-order mark is skipped.
 - ``Binaries`` intersects ``[0, 1]`` with the bounds given in ``Bounds`` (HiGHS); a binary
   whose intersection is not ``[0, 1]`` becomes an integer with those bounds.
-- A negative upper bound on a variable whose lower bound is still the default 0 makes the
-  lower bound ``-inf`` (CPLEX, HiGHS), with a :class:`LPWarning` naming ``file:line``.
+- A negative upper bound on a variable given no lower bound makes the lower bound ``-inf``
+  (CPLEX's rule; HiGHS 1.16 and dimod keep 0). As in the MPS reader the rule is applied once
+  all bounds are read (``x <= -2`` then ``x >= -5`` is ``[-5, -2]``), with a
+  :class:`LPWarning` naming ``file:line`` only where it decides the final bound.
 - Bounds that leave a variable empty (lower > upper) are refused at the line that set them.
 - ``\\ qbdsl name LPNAME "ORIGINAL"`` (variables) and ``\\ qbdsl row LPNAME "ORIGINAL"``
   comments (written by :func:`write_lp`, JSON strings) give back the names the writer had to
@@ -126,6 +138,9 @@ class _Parser:
         self.lb_line: dict[int, int] = {}     # variable -> line of the bound that set its lower bound
         self.ub_line: dict[int, int] = {}
         self.binaries: dict[int, int] = {}    # variable -> line of its Binaries entry
+        self.row_line: dict[str, int] = {}    # explicit row name -> its line
+        self.auto_rows: set[str] = set()      # names given to unnamed rows (R1, R2, ...)
+        self.neg_up: set[int] = set()         # variables that were given a negative upper bound
 
     def peek(self, off=0):
         k = self.k + off
@@ -183,11 +198,18 @@ class _Parser:
             tok = self.peek()
         return sign, tok
 
+    def num(self, tok) -> float:
+        """The value of a number token; one that overflows float64 (``1e999``) is refused."""
+        v = float(tok[1])
+        if not np.isfinite(v):
+            self.error(f"number {tok[1]!r} overflows float64 (write 'inf' for an infinite bound)", tok)
+        return v
+
     def number(self):
         sign, tok = self.signs()
         if tok[0] == "num":
             self.k += 1
-            return sign * float(tok[1])
+            return sign * self.num(tok)
         if tok[0] == "name" and tok[1].lower() in _INF:
             self.k += 1
             return sign * np.inf
@@ -228,7 +250,7 @@ class _Parser:
             if tok[0] == "num" or (tok[0] == "name" and tok[1].lower() in _NOT_NAMES):
                 if tok[0] == "name":
                     self.error(f"{tok[1]!r} is not a valid coefficient or variable name")
-                coef = float(tok[1])
+                coef = self.num(tok)
                 self.k += 1
                 tok = self.peek()
                 if tok[0] != "name" or self.at_label():
@@ -260,7 +282,7 @@ class _Parser:
             sign, tok = self.signs()
             coef = 1.0
             if tok[0] == "num":
-                coef = float(tok[1])
+                coef = self.num(tok)
                 self.k += 1
                 tok = self.peek()
             if tok[0] != "name":
@@ -332,8 +354,15 @@ class _Parser:
                 self.error(f"unexpected {tok[1]!r} outside a section")
 
     def finish(self):
-        """Binaries intersect [0, 1] with their bounds; empty domains are refused."""
+        """The negative-upper-bound rule, once all bounds are read; Binaries intersect [0, 1]
+        with their bounds; empty domains are refused."""
         fp = self.fp
+        for j in sorted(self.neg_up):
+            if j not in self.lb_line and fp.lb[j] == 0 and fp.ub[j] < 0:
+                warnings.warn(f"{self.path}:{self.ub_line[j]}: upper bound {fp.ub[j]} of {fp.var_names[j]!r} is "
+                              "negative and no lower bound is given: the lower bound becomes -inf (CPLEX's rule; "
+                              "HiGHS 1.16 and dimod keep the lower bound 0)", LPWarning, stacklevel=4)
+                fp.lb[j] = -np.inf
         for j, ln in self.binaries.items():
             lo, hi = max(fp.lb[j], 0.0), min(fp.ub[j], 1.0)
             if (lo, hi) == (0.0, 1.0):
@@ -353,26 +382,53 @@ class _Parser:
 
     def constraint(self):
         start = self.peek()
-        name = self.label() or f"R{len(self.fp.row_names) + 1}"
+        label = self.label()
+        if label is not None:
+            if label in self.row_line:
+                self.error(f"duplicate row name {label!r} (first at line {self.row_line[label]})", start)
+            self.row_line[label] = start[2]
         lin, quad, const = self.expression()
         op = self.take()
+        shown = label if label is not None else "row"
         if op[0] != "op" or op[1] not in _RELOPS:
-            self.error(f"constraint {name!r} has no relational operator", start)
+            self.error(f"constraint {shown!r} has no relational operator", start)
         rhs = self.number()
+        nxt = self.peek()
+        if nxt[0] not in ("sec", "eof") and not nxt[3]:
+            self.error(f"syntax error in constraint {shown!r}: {nxt[1]!r} follows the right-hand side {rhs:g} "
+                       "(a right-hand side is one number; terms belong on the left)", nxt)
         sense = {"<=": "<=", "=<": "<=", "<": "<=", ">=": ">=", "=>": ">=", ">": ">=", "=": "=="}[op[1]]
-        self.fp.add_row(name, sense, lin, rhs - const, quad)
+        if np.isinf(rhs):
+            if sense == "==" or (sense == "<=") == (rhs < 0):
+                self.error(f"constraint {shown!r}: '{op[1]} {rhs}' can never hold", op)
+            warnings.warn(f"{self.path}:{op[2]}: constraint {shown!r} has no finite side "
+                          f"('{op[1]} {rhs}' bounds nothing): the row is dropped", LPWarning, stacklevel=4)
+            return
+        if label is None:
+            label = f"R{len(self.fp.row_names) + 1}"
+            while label in self.row_line:
+                label = "_" + label
+            self.auto_rows.add(label)
+        elif label in self.auto_rows:   # an explicit name taken by an earlier unnamed row: rename that row
+            k = self.fp.row_names.index(label)
+            new = "_" + label
+            while new in self.row_line or new in self.fp.row_names:
+                new = "_" + new
+            self.fp.row_names[k] = new
+            self.auto_rows.discard(label)
+        self.fp.add_row(label, sense, lin, rhs - const, quad)
 
     def set_bound(self, j, op, v, tok):
         fp = self.fp
+        upper = op in ("<=", "=<", "<")
+        if np.isinf(v) and (op == "=" or upper == (v < 0)):
+            self.error(f"bound '{fp.var_names[j]} {op} {v}' leaves {fp.var_names[j]!r} no finite value", tok)
         if op == "=":
             fp.lb[j] = fp.ub[j] = v
             self.lb_line[j] = self.ub_line[j] = tok[2]
-        elif op in ("<=", "=<", "<"):
-            if v < 0 and j not in self.lb_line and fp.lb[j] == 0:
-                warnings.warn(f"{self.path}:{tok[2]}: upper bound {v} of {fp.var_names[j]!r} is negative and its "
-                              "lower bound is the default 0: the lower bound becomes -inf (CPLEX, HiGHS)",
-                              LPWarning, stacklevel=4)
-                fp.lb[j] = -np.inf
+        elif upper:
+            if v < 0:
+                self.neg_up.add(j)
             fp.ub[j] = v
             self.ub_line[j] = tok[2]
         else:
@@ -438,14 +494,18 @@ def read_lp(text: str, path: str = "<lp>", name: str | None = None, default_name
     The model's name is ``name``, else the one in a ``\\ qbdsl model NAME`` comment,
     else ``default_name``.
     """
+    text = text.removeprefix("\ufeff")
     if name is None:
         m = re.match(r"\\ qbdsl model (\S+)", text)
         name = m.group(1) if m else default_name
+    text = text.removeprefix("\ufeff")     # a UTF-8 byte-order mark
     toks, names = _tokenize(text, path)
     if not toks:
         raise FileFormatError("empty LP file", path)
     p = _Parser(toks, path)
     fp = p.parse()
+    if not fp.var_names:
+        raise FileFormatError("the file declares no variables", path)
     _restore_names(fp, names, path)
     fp.name = name
     return fp.to_model()
