@@ -31,6 +31,11 @@ skip (qbsolv and dimod read ``c`` lines as comments) so a round trip keeps:
   its sign. Without the line the sense is ``min`` and ``objective = E``;
 * ``c qbdsl label I NAME``: variable names (without them, ``x(0)``, ``x(1)``, ...).
 
+Each of ``c qbdsl offset`` and ``c qbdsl sense`` may appear once (a second one is refused
+at its line); the offset must be a finite number (``nan``/``inf`` refused at its line).
+Labels must name distinct variables with distinct names. Numbers are read as C's ``strtod``
+reads them: Python's digit separators (``1_0``) and non-ASCII digits are refused.
+
 It does not keep the constraints, the penalty blocks and weights, integer encodings or the
 objective apart from the penalties: a reloaded QUBO is bare, and an answer's objective is
 computed from the merged energy. For integer data (integer weights) that value is exact; for
@@ -53,7 +58,10 @@ TOPOLOGIES = ("0", "unconstrained")   # the unconstrained topologies qbsolv's RE
 MAX_UNUSED = 1 << 20                  # variables a header may announce beyond those its lines name
 MAX_VARIABLES = (1 << 31) - 1         # int32 indices, as qbsolv and dimod files use
 HEADER = "expected 'p qubo topology maxDiagonals nDiagonals nElements'"
-_COUNT = re.compile(r"[+-]?\d+")
+_COUNT = re.compile(r"[+-]?\d+", re.ASCII)
+# a decimal number as C's strtod reads it (qbsolv, dimod): no '_' digit separators, ASCII only
+_NUMBER = re.compile(r"[+-]?(?:(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|inf(?:inity)?|nan)", re.I | re.ASCII)
+_PLAIN = re.compile(r"[0-9A-Za-z+\-.\s]*")      # the characters data lines may hold
 
 
 SENSES = ("min", "max")
@@ -125,9 +133,10 @@ def _header(f: list[str], path: str, ln: int) -> tuple[int, int, int]:
 def _parse_data(data_lines: list[tuple[int, str]], n: int, n_diag: int, path: str):
     """``(i, j, value)`` arrays of the data lines, checked; vectorized, with a line-by-line
     pass only to locate the first bad line for the error."""
-    tokens = " ".join(s for _, s in data_lines).split()
+    joined = " ".join(s for _, s in data_lines)
+    tokens = joined.split()
     try:
-        if len(tokens) != 3 * len(data_lines):
+        if not _PLAIN.fullmatch(joined) or len(tokens) != 3 * len(data_lines):
             raise ValueError
         ii = np.array(tokens[0::3], dtype=np.int64)
         jj = np.array(tokens[1::3], dtype=np.int64)
@@ -136,7 +145,7 @@ def _parse_data(data_lines: list[tuple[int, str]], n: int, n_diag: int, path: st
         for ln, s in data_lines:
             f = s.split()
             try:
-                if len(f) != 3:
+                if len(f) != 3 or not (_COUNT.fullmatch(f[0]) and _COUNT.fullmatch(f[1]) and _NUMBER.fullmatch(f[2])):
                     raise ValueError
                 int(f[0]), int(f[1]), float(f[2])
             except ValueError:
@@ -174,7 +183,9 @@ def read_qubo(text: str, path: str = "<qubo>"):
     """
     offset = 0.0
     sense = "min"
+    seen: dict[str, int] = {}                 # 'offset' / 'sense' -> line of its comment
     labels: dict[int, tuple[str, int]] = {}   # index -> (name, line)
+    label_line: dict[str, int] = {}           # name -> line of its label comment
     header = None
     data_lines: list[tuple[int, str]] = []
     for ln, raw in enumerate(text.splitlines(), start=1):
@@ -183,11 +194,19 @@ def read_qubo(text: str, path: str = "<qubo>"):
             continue
         if s.startswith("c"):
             f = s.split(None, 3)
+            if len(f) >= 3 and f[1] == "qbdsl" and f[2] in ("offset", "sense"):
+                if f[2] in seen:
+                    raise FileFormatError(f"a second 'c qbdsl {f[2]}' line (first at line {seen[f[2]]})", path, ln)
+                seen[f[2]] = ln
             if len(f) >= 3 and f[1] == "qbdsl" and f[2] == "offset" and len(f) == 4:
                 try:
+                    if not _NUMBER.fullmatch(f[3].strip()):
+                        raise ValueError
                     offset = float(f[3])
                 except ValueError:
                     raise FileFormatError(f"bad offset {f[3]!r}", path, ln) from None
+                if not np.isfinite(offset):
+                    raise FileFormatError(f"non-finite offset {f[3]!r}", path, ln)
             elif len(f) >= 3 and f[1] == "qbdsl" and f[2] == "sense":
                 if len(f) != 4 or f[3].strip() not in SENSES:
                     raise FileFormatError("bad sense line: expected 'c qbdsl sense min' or 'c qbdsl sense max'",
@@ -197,7 +216,13 @@ def read_qubo(text: str, path: str = "<qubo>"):
                 k, _, name = f[3].partition(" ")
                 if not k.isdigit() or not name:
                     raise FileFormatError("bad label line", path, ln)
+                if int(k) in labels:
+                    raise FileFormatError(f"a second label for variable {k} (first at line {labels[int(k)][1]})",
+                                          path, ln)
+                if name in label_line:
+                    raise FileFormatError(f"duplicate label {name!r} (first at line {label_line[name]})", path, ln)
                 labels[int(k)] = (name, ln)
+                label_line[name] = ln
             continue
         if s.startswith("p"):
             if header is not None:
