@@ -456,3 +456,170 @@ def test_one_megabyte_parses_in_well_under_a_second(tmp_path):
     assert model.n_vars == n
     print(f"\nMPS parse: {len(text) / 1e6:.2f} MB in {read_s:.3f} s")
     assert read_s < 1.0
+
+
+# ------------------------------------------------------------------ review fixes (reader faults)
+HEAD2 = "NAME t\nROWS\n N obj\n L c1\nCOLUMNS\n    x obj -1 c1 1\n    y obj -1 c1 1\n"
+
+
+def _ir(tmp_path, text):
+    return milp(load(tmp_path, text)[1])
+
+
+@pytest.mark.parametrize("after, bounds, line", [
+    (" UP BND x 5\n", (0, 5), 12), (" FX BND x 3\n", (3, 3), 12), (" LO BND x -2\n", (-2, 1), 12),
+    (" MI BND x\n", (-np.inf, 1), 12), (" FR BND x\n", (-np.inf, np.inf), 12),
+    (" UP BND x 0\n UP BND y 9\n UI BND x 7\n", (0, 7), 14)])
+def test_bv_then_other_bounds_is_an_integer_column(tmp_path, after, bounds, line):
+    text = HEAD2 + "RHS\n    RHS c1 100\nBOUNDS\n BV BND x\n" + after + "ENDATA\n"
+    with pytest.warns(FileFormatWarning, match=rf"t\.mps:{line}: binary column 'x' gets bounds"):
+        ir = _ir(tmp_path, text)
+    lb, ub, integral, binary, _ = by_name(ir)["x"]
+    assert (lb, ub) == bounds and integral and not binary
+    m = ortools_proto(text).variable[0]                        # OR-Tools: the same bounds
+    assert (m.lower_bound, m.upper_bound) == bounds
+
+
+def test_bv_after_other_bounds_is_binary(tmp_path):
+    text = HEAD2 + "BOUNDS\n UP BND x 5\n BV BND x\nENDATA\n"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", FileFormatWarning)
+        ir = _ir(tmp_path, text)
+    assert by_name(ir)["x"][:4] == (0, 1, True, True)
+
+
+def test_flat_never_makes_a_binary_outside_0_1():
+    from qbdsl.io.flat import FlatProblem
+    fp = FlatProblem()
+    j = fp.var("x")
+    fp.kinds[j], fp.lb[j], fp.ub[j] = "binary", 0.0, 5.0
+    fp.obj[j] = 1.0
+    ir = milp(fp.to_model())
+    assert ir.ub.tolist() == [5.0] and ir.integrality.tolist() == [True]
+    assert ir.binary is None or not ir.binary.any()
+
+
+@pytest.mark.parametrize("section, lines, bad, expect", [
+    ("RHS", "    RHS1 c1 5\n    RHS2 c1 9\n", 10, ("row_ub", [5.0])),
+    ("RANGES", "    R1 c1 2\n    R2 c1 7\n", 10, ("row_lb", [3.0])),
+])
+def test_only_the_first_rhs_or_ranges_set_is_read(tmp_path, section, lines, bad, expect):
+    text = HEAD2 + ("RHS\n    RHS c1 5\n" if section == "RANGES" else "") + f"{section}\n" + lines + "ENDATA\n"
+    if section == "RANGES":
+        bad += 2
+    with pytest.warns(FileFormatWarning, match=rf"t\.mps:{bad}: {section} set '[A-Z0-9]+' ignored"):
+        ir = _ir(tmp_path, text)
+    assert [v for v in getattr(ir, expect[0]).tolist() if np.isfinite(v)] == expect[1]
+
+
+def test_only_the_first_bounds_set_is_read(tmp_path):
+    text = HEAD2 + "BOUNDS\n UP B1 x 4\n UP B2 x 6\n UP B2 y 6\nENDATA\n"
+    with pytest.warns(FileFormatWarning, match=r"t\.mps:10: BOUNDS set 'B2' ignored") as rec:
+        ir = _ir(tmp_path, text)
+    assert sum("ignored" in str(w.message) for w in rec) == 1          # once
+    assert ir.ub.tolist() == [4.0, np.inf]
+
+
+@pytest.mark.parametrize("tail, line, first, check", [
+    ("BOUNDS\n UP BND x 4\n UP BND x 6\n", 10, 9, lambda ir: ir.ub.tolist()[0] == 6),
+    ("RANGES\n    RNG c1 2\n    RNG c1 3\n", 10, 9, lambda ir: -3.0 in ir.row_lb.tolist()),
+    ("RHS\n    RHS c1 2\n    RHS c1 3\n", 10, 9, lambda ir: ir.row_ub.tolist() == [3.0]),
+])
+def test_repeated_entries_warn_naming_both_lines(tmp_path, tail, line, first, check):
+    with pytest.warns(FileFormatWarning, match=rf"t\.mps:{line}: .*first at line {first}"):
+        ir = _ir(tmp_path, HEAD2 + tail + "ENDATA\n")
+    assert check(ir)
+
+
+def test_duplicate_columns_entry_is_summed_with_a_warning(tmp_path):
+    text = "NAME t\nROWS\n N obj\n L c1\nCOLUMNS\n    x c1 1\n    x c1 1 obj -1\nRHS\n    RHS c1 4\nENDATA\n"
+    with pytest.warns(FileFormatWarning, match=r"t\.mps:7: column 'x' has a second entry in row 'c1' "
+                                               r"\(first at line 6\)"):
+        ir = _ir(tmp_path, text)
+    assert ir.A.toarray().tolist() == [[2.0]]
+
+
+@pytest.mark.parametrize("line, bounds", [(" BV x 1\n", (0, 1)), (" MI x 0\n", (-np.inf, np.inf)),
+                                          (" UP x 5\n", (0, 5)), (" PL x\n", (0, np.inf)),
+                                          (" FR x\n", (-np.inf, np.inf))])
+def test_bound_lines_without_a_set_name(tmp_path, line, bounds):
+    text = HEAD2 + "BOUNDS\n" + line + "ENDATA\n"
+    ir = _ir(tmp_path, text)
+    assert by_name(ir)["x"][:2] == bounds
+
+
+@pytest.mark.parametrize("line", [" LO BND xx 6\n", " BV BND xx\n", " UP xx 3\n", " UP BND x\n"])
+def test_bound_on_an_unknown_column_is_refused(tmp_path, line):
+    with pytest.raises(qb.FileFormatError) as err:
+        load(tmp_path, HEAD2 + "BOUNDS\n" + line + "ENDATA\n")
+    assert err.value.line == 9
+
+
+@pytest.mark.parametrize("body", ["    x obj inf\n", "    x obj 1e999\n", "    x obj 1 c1 -inf\n"])
+def test_infinite_coefficients_are_refused(tmp_path, body):
+    with pytest.raises(qb.FileFormatError, match="not finite") as err:
+        load(tmp_path, "NAME t\nROWS\n N obj\n L c1\nCOLUMNS\n" + body + "ENDATA\n")
+    assert err.value.line == 6
+
+
+@pytest.mark.parametrize("line", [" LO BND x inf\n", " FX BND x inf\n", " FX BND x -inf\n", " UP BND x -inf\n",
+                                  " LI BND x 1e999\n"])
+def test_nonsense_infinite_bounds_are_refused(tmp_path, line):
+    with pytest.raises(qb.FileFormatError) as err:
+        load(tmp_path, HEAD2 + "BOUNDS\n" + line + "ENDATA\n")
+    assert err.value.line == 9
+
+
+def test_infinite_bounds_that_mean_pl_and_mi(tmp_path):
+    ir = _ir(tmp_path, HEAD2 + "BOUNDS\n UP BND x inf\n LO BND y -inf\n UP BND y 3\nENDATA\n")
+    assert by_name(ir)["x"][:2] == (0, np.inf) and by_name(ir)["y"][:2] == (-np.inf, 3)
+
+
+def test_infinite_rhs_side_is_no_side(tmp_path):
+    text = ("NAME t\nROWS\n N obj\n L c1\n G c2\n E c3\n L c4\nCOLUMNS\n    x obj 1 c1 1\n    x c2 1 c3 1\n"
+            "    x c4 1\nRHS\n    RHS c1 inf c2 2\n    RHS c3 -inf c4 10\nRANGES\n    RNG c2 inf c4 inf\nENDATA\n")
+    with pytest.warns(FileFormatWarning) as rec:
+        ir = _ir(tmp_path, text)
+    msgs = [str(w.message) for w in rec]
+    assert any("t.mps:13: row 'c1' has no finite side" in s for s in msgs)
+    assert any("t.mps:14: row 'c3' has no finite side" in s for s in msgs)
+    assert ir.row_names == ["c2", "c4"]
+    assert ir.row_lb.tolist() == [2.0, -np.inf] and ir.row_ub.tolist() == [np.inf, 10.0]
+    assert qb.solve(load(tmp_path, text)[1], backend="ortools").objective == pytest.approx(2)
+
+
+def test_infinite_objective_constant_is_refused(tmp_path):
+    with pytest.raises(qb.FileFormatError, match="not finite") as err:
+        load(tmp_path, HEAD2 + "RHS\n    RHS obj inf\nENDATA\n")
+    assert err.value.line == 9
+
+
+def test_a_file_without_columns_is_a_file_format_error(tmp_path):
+    with pytest.raises(qb.FileFormatError, match="no columns") as err:
+        load(tmp_path, "NAME t\nROWS\n N obj\nCOLUMNS\nENDATA\n")
+    assert "t.mps" in str(err.value)
+
+
+@pytest.mark.parametrize("line", [" N\n", " G c1 junk\n", " L\n"])
+def test_rows_lines_with_wrong_field_counts_are_refused(tmp_path, line):
+    with pytest.raises(qb.FileFormatError, match="row type and a row name") as err:
+        load(tmp_path, "NAME t\nROWS\n N obj\n" + line + "COLUMNS\n    x obj 1\nENDATA\n")
+    assert err.value.line == 4
+
+
+def test_ranges_on_the_objective_row_is_ignored_with_a_warning(tmp_path):
+    text = HEAD2 + "RHS\n    RHS c1 4\nRANGES\n    RNG obj 5 c1 2\nENDATA\n"
+    with pytest.warns(FileFormatWarning, match=r"t\.mps:11: RANGES on the objective row 'obj' ignored"):
+        ir = _ir(tmp_path, text)
+    assert sorted(ir.row_lb[np.isfinite(ir.row_lb)].tolist() + ir.row_ub[np.isfinite(ir.row_ub)].tolist()) == [2, 4]
+
+
+def test_writer_renames_names_over_255_characters(tmp_path):
+    long_x, long_c = "x" * 300, "c" * 256
+    ir = raw_ir([long_x], [long_c], [[1.0]], [-np.inf], [3.0], [0.0], [np.inf], [False], [False], [-1.0])
+    out = write_mps(ir)
+    assert max(len(t) for t in out.split() if not t.startswith('"')) <= 255
+    assert out == write_mps(ir)                              # deterministic
+    back = milp(load(tmp_path, out)[1])
+    assert back.var_names == [long_x] and back.row_names == [long_c]
+    assert len(ortools_proto(out).variable) == 1

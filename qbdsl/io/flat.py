@@ -137,7 +137,10 @@ def flat_to_model(fp: FlatProblem):
     perm = np.empty(n, np.int64)
     lb, ub = np.asarray(fp.lb, float), np.asarray(fp.ub, float)
     taken: set = set()
-    groups = _groups(fp.var_names, fp.kinds, digits=True)
+    # a binary variable is [0, 1] or inside it; one with other bounds is an integer variable
+    kinds = [("integer" if k == "binary" and not (0 <= lo and hi <= 1) else k)
+             for k, lo, hi in zip(fp.kinds, lb.tolist(), ub.tolist())]
+    groups = _groups(fp.var_names, kinds, digits=True)
     bases = Counter(b for b, *_ in groups)         # a count per stem: list.count here was quadratic
     for base, kind, pos, shape in groups:
         nm = base if bases[base] == 1 else f"{base}_{kind}"

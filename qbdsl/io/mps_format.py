@@ -21,6 +21,29 @@ Dialect rules of the reader, where tools disagree
   and OR-Tools 9.15 keep 0 and so read an empty interval). After an explicit ``LO``, ``MI``
   or ``FR`` the lower bound stays as given. The LP reader follows the same rule.
 - A column whose bounds end up empty (lower > upper) is an error at its last bound line.
+- A column marked binary by ``BV`` whose final bounds are not within [0, 1] is an integer
+  column with those bounds, with a warning naming ``file:line`` of the last bound line after
+  the ``BV`` (bounds tightened inside [0, 1], e.g. ``BV`` then ``UP 0``, stay binary). Bound lines act in file order, each setting its side(s), the last
+  line winning (OR-Tools' rule): ``BV`` then ``UP 5`` is integer [0, 5]; ``UP 5`` then ``BV``
+  is binary [0, 1].
+- Several RHS, RANGES or BOUNDS sets: only the first set of each section is read (the MPS
+  convention); the lines of other sets are ignored with one warning per section naming
+  ``file:line`` of the first ignored line. A line without a set name belongs to any set.
+- Repeated entries keep their meaning but are warned about, naming both lines: a second bound
+  line of the same type on a column (the last holds), a second RHS or RANGES entry for a row
+  (the last holds), a second COLUMNS entry for the same (column, row) (the two are summed).
+- A bound line may omit the set name. For FR, MI, PL and BV with two fields, the first field
+  is the column when it is a known column and the second is not (HiGHS's rule: ``BV x 1``),
+  else the fields are set and column. A bound on a column that is not in COLUMNS is refused
+  at its line (a typo used to add a phantom variable).
+- Non-finite numbers: an infinite coefficient in COLUMNS, an infinite objective constant, an
+  infinite bound that makes no sense (``LO``/``LI`` +inf, ``UP``/``UI`` -inf, ``FX`` either)
+  are refused at their line; ``UP inf`` and ``LO -inf`` are PL and MI. An infinite RHS or
+  RANGES value removes that side of the row (OR-Tools reads such rows as free); a row left
+  with no finite side is dropped with a warning, as extra ``N`` rows are.
+- RANGES on the objective row is ignored with a warning (HiGHS and OR-Tools do the same).
+- A ROWS line is a type and a name, nothing more: other field counts are refused at the line.
+  A file with no columns is refused, naming the file.
 
 What the writer guarantees
 --------------------------
@@ -34,11 +57,14 @@ What the writer guarantees
   ``'MARKER'``, which OR-Tools takes for a marker line wherever it stands; an empty one) is
   written under a deterministic substitute (``RHS_``, ``_*x``, ``a_b``; made unique with
   ``_1``, ``_2``...), and a ``* qbdsl name`` comment line keeps the original, which qbdsl's
-  reader restores. Other readers ignore the comment and see the substitute.
+  reader restores. Other readers ignore the comment and see the substitute. A name longer
+  than 255 characters (CPLEX's limit) is cut to 200 characters plus a hash of the whole
+  (``_`` + 10 hex digits), as the LP writer does, and mapped back the same way.
 - Two-sided rows are written with RANGES; free rows (no finite side) as extra ``N`` rows.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import warnings
@@ -59,6 +85,7 @@ KEYWORDS = frozenset("""NAME OBJSENSE OBJSENCE OBJNAME ROWS USERCUTS LAZYCONS CO
 _FORTRAN = re.compile(r"^[+-]?(?:\d+\.?\d*|\.\d+)[dD][+-]?\d+$")
 _MAP = "* qbdsl name "
 _BIN = "* qbdsl binary "
+_MAX_NAME = 255   # CPLEX's limit on a name
 
 
 def _num(tok: str) -> float:
@@ -75,6 +102,10 @@ def _num(tok: str) -> float:
     return v
 
 
+def _warn(msg: str) -> None:
+    warnings.warn(FileFormatWarning(msg), stacklevel=4)
+
+
 def read_mps(text: str, path: str = "<mps>", name: str | None = None):
     """Parse free MPS text into a :class:`~qbdsl.model.Model` (rules: module docstring)."""
     fp = FlatProblem()
@@ -85,13 +116,18 @@ def read_mps(text: str, path: str = "<mps>", name: str | None = None):
     row_sense: list[str] = []
     row_names: list[str] = []
     rhs: list[float] = []
+    rhs_line: dict[int, int] = {}
     ranges: dict[int, float] = {}
+    range_line: dict[int, int] = {}
     entries: list[tuple[int, int, float]] = []
+    entry_line: dict[tuple[int, int], int] = {}   # (row or -1 for the objective, column) -> line
+    first_set: dict[str, str] = {}     # section -> name of its first (the only read) set
+    ignored_set: set = set()           # sections whose other sets were warned about
     integer = False
     int_cols: dict[int, int] = {}      # column -> line where it was first seen between markers
-    bound_line: dict[int, int] = {}    # column -> line of its last bound line
-    lower_given: set = set()
-    neg_up: list[tuple[int, int]] = []  # (line, column) where the negative-UP rule applied
+    st = {"bound_line": {}, "lower_given": set(), "neg_up": [], "kind_line": {}, "bin_line": {},
+          "first_set": first_set, "ignored_set": ignored_set}
+    bound_line = st["bound_line"]
     col_names: dict[str, str] = {}     # written -> original (qbdsl's own files)
     row_map: dict[str, str] = {}
     binaries: set = set()
@@ -151,30 +187,65 @@ def read_mps(text: str, path: str = "<mps>", name: str | None = None):
                     int_cols.setdefault(j, ln)
                 for k in range(1, len(f), 2):
                     rn, v = f[k], _num(f[k + 1])
+                    if not np.isfinite(v):
+                        raise FileFormatError(f"coefficient {f[k + 1]!r} of column {f[0]!r} in row {rn!r} "
+                                              "is not finite", path, ln)
                     r = row_index.get(rn)
-                    if r is not None:
+                    if r is None and rn == obj_row:
+                        r = -1
+                    elif r is None:
+                        if rn not in free_rows:
+                            raise FileFormatError(f"unknown row {rn!r}", path, ln)
+                        continue
+                    prev = entry_line.get((r, j))
+                    if prev is not None:
+                        _warn(f"{path}:{ln}: column {f[0]!r} has a second entry in row {rn!r} (first at "
+                              f"line {prev}): the two are summed")
+                    entry_line[(r, j)] = ln
+                    if r >= 0:
                         entries.append((r, j, v))
-                    elif rn == obj_row:
+                    else:
                         fp.obj[j] = fp.obj.get(j, 0.0) + v
-                    elif rn not in free_rows:
-                        raise FileFormatError(f"unknown row {rn!r}", path, ln)
             elif section in ("RHS", "RANGES"):
-                pairs = f[1:] if len(f) % 2 == 1 else f
+                if len(f) % 2 == 1:
+                    set_name, pairs = f[0], f[1:]
+                    first = first_set.setdefault(section, set_name)
+                    if set_name != first:
+                        if section not in ignored_set:
+                            ignored_set.add(section)
+                            _warn(f"{path}:{ln}: {section} set {set_name!r} ignored: only the first "
+                                  f"{section} set ({first!r}) is read")
+                        continue
+                else:
+                    pairs = f
                 for rn, val in zip(pairs[0::2], pairs[1::2]):
                     v = _num(val)
                     r = row_index.get(rn)
                     if r is not None:
+                        book = rhs_line if section == "RHS" else range_line
+                        prev = book.get(r)
+                        if prev is not None:
+                            _warn(f"{path}:{ln}: a second {section} entry for row {rn!r} (first at line "
+                                  f"{prev}): the last one holds")
+                        book[r] = ln
                         if section == "RHS":
                             rhs[r] = v
                         else:
                             ranges[r] = v
-                    elif section == "RHS" and rn == obj_row:
-                        fp.offset = -v
+                    elif rn == obj_row:
+                        if section == "RANGES":
+                            _warn(f"{path}:{ln}: RANGES on the objective row {rn!r} ignored")
+                        elif not np.isfinite(v):
+                            raise FileFormatError(f"objective constant {val!r} is not finite", path, ln)
+                        else:
+                            fp.offset = -v
                     elif rn not in free_rows:
                         raise FileFormatError(f"unknown row {rn!r}", path, ln)
             elif section == "BOUNDS":
-                _bound(fp, f, path, ln, bound_line, lower_given, neg_up)
+                _bound(fp, f, path, ln, st)
             elif section == "ROWS":
+                if len(f) != 2:
+                    raise FileFormatError("a ROWS line is a row type and a row name", path, ln)
                 kind, rname = f[0].upper(), f[1]
                 if rname in row_index or rname == obj_row or rname in free_rows:
                     raise FileFormatError(f"duplicate row {rname!r}", path, ln)
@@ -203,10 +274,12 @@ def read_mps(text: str, path: str = "<mps>", name: str | None = None):
             raise FileFormatError(f"malformed {section} line: {exc}", path, ln) from None
     if not seen_end:
         raise FileFormatError("missing ENDATA", path)
+    if not fp.var_names:
+        raise FileFormatError("the file declares no columns", path)
     if name:
         fp.name = name
-    for ln, j in neg_up:
-        if j not in lower_given:
+    for ln, j in st["neg_up"]:
+        if j not in st["lower_given"]:
             warnings.warn(FileFormatWarning(
                 f"{path}:{ln}: column {fp.var_names[j]!r} has a negative upper bound and no lower bound: "
                 "its lower bound is -inf (CPLEX's rule)"), stacklevel=2)
@@ -220,6 +293,13 @@ def read_mps(text: str, path: str = "<mps>", name: str | None = None):
         warnings.warn(FileFormatWarning(
             f"{path}:{int_cols[j0]}: integer column {fp.var_names[j0]!r}{more} between INTORG/INTEND markers "
             "with no bounds read as binary [0, 1] (the rule of CPLEX, HiGHS, SCIP and OR-Tools)"), stacklevel=2)
+    # a binary (BV) column whose later bound lines moved its bounds outside [0, 1]: integer
+    for j, ln in st["bin_line"].items():
+        if fp.kinds[j] == "binary" and not (0 <= fp.lb[j] and fp.ub[j] <= 1):
+            fp.kinds[j] = "integer"
+            warnings.warn(FileFormatWarning(
+                f"{path}:{ln}: binary column {fp.var_names[j]!r} gets bounds [{fmt(fp.lb[j])}, {fmt(fp.ub[j])}] "
+                "here: read as an integer column with those bounds"), stacklevel=2)
     for j, ln in bound_line.items():
         if fp.lb[j] > fp.ub[j]:
             raise FileFormatError(f"column {fp.var_names[j]!r} has lower bound {fmt(fp.lb[j])} > upper bound "
@@ -233,7 +313,7 @@ def read_mps(text: str, path: str = "<mps>", name: str | None = None):
         fp.var_names = [col_names.get(v, v) for v in fp.var_names]
     if row_map:
         row_names = [row_map.get(r, r) for r in row_names]
-    # rows, with ranges split in two
+    # rows, with ranges split in two; an infinite side is no side
     by_row: dict[int, dict[int, float]] = {}
     for r, j, v in entries:
         d = by_row.setdefault(r, {})
@@ -241,36 +321,90 @@ def read_mps(text: str, path: str = "<mps>", name: str | None = None):
     for r, rn in enumerate(row_names):
         terms = by_row.get(r, {})
         sense, b = row_sense[r], rhs[r]
-        if r in ranges:
+        if not np.isfinite(b):
+            lo = hi = None
+        elif r in ranges:
             R = ranges[r]
             lo, hi = {"<=": (b - abs(R), b), ">=": (b, b + abs(R)),
                       "==": (b, b + R) if R >= 0 else (b + R, b)}[sense]
+            lo = lo if np.isfinite(lo) else None
+            hi = hi if np.isfinite(hi) else None
+        else:
+            lo = b if sense in (">=", "==") else None
+            hi = b if sense in ("<=", "==") else None
+        if lo is None and hi is None:
+            warnings.warn(FileFormatWarning(
+                f"{path}:{rhs_line.get(r, range_line.get(r))}: row {rn!r} has no finite side and is dropped "
+                "(as extra N rows are)"), stacklevel=2)
+        elif r in ranges and lo is not None and hi is not None:
             fp.add_row(rn + "#lo", ">=", terms, lo)
             fp.add_row(rn + "#hi", "<=", terms, hi)
-        else:
+        elif lo is not None and hi is not None:
             fp.add_row(rn, sense, terms, b)
+        elif lo is not None:
+            fp.add_row(rn, ">=", terms, lo)
+        else:
+            fp.add_row(rn, "<=", terms, hi)
     return fp.to_model()
 
 
-def _bound(fp, f, path, ln, bound_line, lower_given, neg_up) -> None:
+_NOVAL = ("FR", "MI", "PL", "BV")
+_VAL = ("UP", "LO", "FX", "LI", "UI")
+
+
+def _bound(fp, f, path, ln, st) -> None:
     kind = f[0].upper()
-    if kind in ("FR", "MI", "PL", "BV"):
-        if len(f) not in (2, 3, 4):
+    args = f[1:]
+    known = fp.index
+    val = None
+    if kind in _NOVAL:
+        if len(args) == 1:
+            set_name, col = None, args[0]
+        elif len(args) == 2:
+            if args[0] in known and args[1] not in known:   # 'BV x 1': no set name (HiGHS's rule)
+                set_name, col = None, args[0]
+            else:
+                set_name, col = args
+        elif len(args) == 3:                # a value after the column (some writers add one) is ignored
+            set_name, col = args[0], args[1]
+        else:
             raise FileFormatError(f"bound {kind} takes [set] column", path, ln)
-        col = f[1] if len(f) == 2 else f[2]   # a value after the column (some writers add one) is ignored
-        val = None
-    elif kind in ("UP", "LO", "FX", "LI", "UI"):
-        if len(f) not in (3, 4):
+    elif kind in _VAL:
+        if len(args) == 2:
+            if args[0] not in known and args[1] in known:
+                raise FileFormatError(f"bound {kind} on column {args[1]!r} has no value", path, ln)
+            set_name, col, tok = None, args[0], args[1]
+        elif len(args) == 3:
+            set_name, col, tok = args
+        else:
             raise FileFormatError(f"bound {kind} takes [set] column value", path, ln)
-        col, val = f[-2], _num(f[-1])
+        val = _num(tok)
     else:
         raise FileFormatError(f"unsupported bound type {f[0]!r}", path, ln)
-    j = fp.var(col)
+    if set_name is not None:
+        first = st["first_set"].setdefault("BOUNDS", set_name)
+        if set_name != first:
+            if "BOUNDS" not in st["ignored_set"]:
+                st["ignored_set"].add("BOUNDS")
+                _warn(f"{path}:{ln}: BOUNDS set {set_name!r} ignored: only the first BOUNDS set "
+                      f"({first!r}) is read")
+            return
+    j = known.get(col)
+    if j is None:
+        raise FileFormatError(f"bound {kind} on column {col!r}, which is not in COLUMNS", path, ln)
+    if val is not None and (kind == "FX" and not np.isfinite(val) or kind in ("LO", "LI") and val == np.inf
+                            or kind in ("UP", "UI") and val == -np.inf):
+        raise FileFormatError(f"bound {kind} {tok!r} on column {col!r} is not a usable bound", path, ln)
+    prev = st["kind_line"].get((j, kind))
+    if prev is not None:
+        _warn(f"{path}:{ln}: a second {kind} bound on column {col!r} (first at line {prev}): the last one holds")
+    st["kind_line"][(j, kind)] = ln
+    lower_given = st["lower_given"]
     if kind in ("UP", "UI"):
         fp.ub[j] = val
         if val < 0 and j not in lower_given:
             fp.lb[j] = -np.inf
-            neg_up.append((ln, j))
+            st["neg_up"].append((ln, j))
     elif kind in ("LO", "LI"):
         fp.lb[j] = val
     elif kind == "FX":
@@ -284,11 +418,15 @@ def _bound(fp, f, path, ln, bound_line, lower_given, neg_up) -> None:
     elif kind == "BV":
         fp.kinds[j] = "binary"
         fp.lb[j], fp.ub[j] = 0.0, 1.0
+    if kind == "BV":
+        st["bin_line"].pop(j, None)
+    elif fp.kinds[j] == "binary":
+        st["bin_line"][j] = ln
     if kind in ("LO", "LI", "FX", "FR", "MI", "BV"):
         lower_given.add(j)
     if kind in ("LI", "UI") and fp.kinds[j] == "continuous":
         fp.kinds[j] = "integer"
-    bound_line[j] = ln
+    st["bound_line"][j] = ln
 
 
 # ---------------------------------------------------------------- writer
@@ -297,7 +435,8 @@ _QUOTED_MARKER = re.compile(r"['\"]MARKER['\"]", re.I)
 
 def _needs_rename(name: str) -> bool:
     return (not name or name[0] in "*$" or any(c.isspace() for c in name)
-            or name.strip("'\"").upper() in KEYWORDS or _QUOTED_MARKER.search(name) is not None)
+            or name.strip("'\"").upper() in KEYWORDS or _QUOTED_MARKER.search(name) is not None
+            or len(name) > _MAX_NAME)
 
 
 def _safe_names(names, taken: set) -> tuple[list[str], dict[str, str]]:
@@ -315,6 +454,8 @@ def _safe_names(names, taken: set) -> tuple[list[str], dict[str, str]]:
             s = "_" + s
         if s.strip("'\"").upper() in KEYWORDS:
             s += "_"
+        if len(s) > _MAX_NAME:           # CPLEX's limit: cut, with a hash of the whole name
+            s = s[:200] + "_" + hashlib.sha1(nm.encode()).hexdigest()[:10]
         w, k = s, 1
         while w in taken:
             w = f"{s}_{k}"
