@@ -33,6 +33,7 @@ import qbdsl as qb
 from qbdsl._ragged import ragged_arange
 from qbdsl.errors import ModelError
 from qbdsl.orchestrate.model import QPU, Job, run_time
+from qbdsl.orchestrate.model import depth_on as model_depth_on
 from qbdsl.orchestrate.workload import default_fleet
 
 __all__ = ["QPU", "Job", "default_fleet", "random_jobs", "schedule_model", "shot_split_model",
@@ -88,12 +89,9 @@ def _batch_seconds(jobs: list[Job], fleet: list[QPU], names: list[str], shots: n
     J, K = len(jobs), len(fleet)
     qubits = np.fromiter((j.qubits for j in jobs), np.float64, J)
     depth = np.repeat(np.fromiter((j.depth for j in jobs), np.float64, J)[:, None], K, axis=1)
-    col = {n: k for k, n in enumerate(names)}
     for i, j in enumerate(jobs):
-        if j.depth_on:
-            for name, d in j.depth_on.items():
-                if name in col:
-                    depth[i, col[name]] = int(d)
+        if j.depth_on:           # the orchestration's own rule, devices without a transpile included
+            depth[i] = [model_depth_on(j, q) for q in fleet]
     return _run_seconds(qubits, depth, shots, fleet)
 
 

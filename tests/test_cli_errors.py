@@ -94,7 +94,7 @@ CASES = {
     "fleet folder": (ORCH + ["--fleet", "adir"], 2, "--fleet adir: is a folder"),
     "fleet malformed": (ORCH + ["--fleet", "bad.json"], 2, "bad.json: cannot parse"),
     "fleet bad value": (ORCH + ["--fleet", "list.json"], 2, "list.json: qpus[0]"),
-    "workload bad value": (ORCH + ["--workload", "jobs.json"], 2, "jobs.json: ValueError"),
+    "workload bad value": (ORCH + ["--workload", "jobs.json"], 2, "jobs.json: jobs[0]: invalid literal"),
     "experiment unknown": (["experiment", "bogus"], 2, "unknown experiment 'bogus'"),
     "model syntax error": (["compile", "syn.py:build", "--target", "qubo", "-o", "x.qubo"], 2,
                            "syn.py:2: SyntaxError: "),
