@@ -207,14 +207,14 @@ def test_hindsight_optimum_on_a_hand_made_trace():
         assert hindsight(jobs, FLEET, hint=hint)["served"] == 3
     assert relaxation_bound(jobs, FLEET)["bound"] == 3
     assert simulate(jobs, FLEET, make("fcfs")).metrics()["served"] == 1
-    from qbdsl.orchestrate.deadline import QipEdf as Qbdsl
+    from qbdsl.orchestrate.deadline import QipEdf
 
-    assert simulate(jobs, FLEET, Qbdsl(chunk=None, offload=False, move=False, withdraw=False)).metrics()["served"] == 2
+    assert simulate(jobs, FLEET, QipEdf(chunk=None, offload=False, move=False, withdraw=False)).metrics()["served"] == 2
     # offloading job 0's shots to the idle slow QPU then costs job 2: online choices have a price
-    assert simulate(jobs, FLEET, Qbdsl(chunk=None, move=False, withdraw=False, offload=True)).metrics()["served"] == 1
+    assert simulate(jobs, FLEET, QipEdf(chunk=None, move=False, withdraw=False, offload=True)).metrics()["served"] == 1
     # the exchange moves job 0 (running on fast, so only an aborting policy may) and reaches the optimum
-    assert simulate(jobs, FLEET, Qbdsl(chunk=None, offload=False)).metrics()["served"] == 2
-    out = simulate(jobs, FLEET, Qbdsl(chunk=None, offload=False, abort=True))
+    assert simulate(jobs, FLEET, QipEdf(chunk=None, offload=False)).metrics()["served"] == 2
+    out = simulate(jobs, FLEET, QipEdf(chunk=None, offload=False, abort=True))
     assert out.metrics()["served"] == 3 and out.moved.tolist() == [True, False, False]
     assert sorted(b[:3] for b in out.batches if b[2]) == [(0, "fast", 100), (1, "fast", 100), (2, "slow", 100)]
     # one job that needs both QPUs at once: only a split serves it, and the bound knows it
@@ -346,11 +346,11 @@ def test_simulator_refuses_a_withdrawal_or_move_it_cannot_honour():
 
 
 def test_offload_frees_the_fast_qpu_sooner():
-    from qbdsl.orchestrate.deadline import QipEdf as Qbdsl
+    from qbdsl.orchestrate.deadline import QipEdf
 
     job = [Job(0, 5, 10, 1000, 0.0, 11.0)]           # whole on "fast": 1 + 10 s = 11 s
-    whole = simulate(job, FLEET, Qbdsl(chunk=None, offload=False))
-    shared = simulate(job, FLEET, Qbdsl(chunk=None, offload=True))
+    whole = simulate(job, FLEET, QipEdf(chunk=None, offload=False))
+    shared = simulate(job, FLEET, QipEdf(chunk=None, offload=True))
     assert [b[1:3] for b in whole.batches] == [("fast", 1000)]
     # "slow" takes what it can by 11 s ((11 - 1) / 0.02 = 500 shots); "fast" is done at 6 s
     assert sorted(b[1:3] for b in shared.batches) == [("fast", 500), ("slow", 500)]
@@ -581,11 +581,11 @@ def test_exchange_keeps_every_promise_on_random_traces(load, tightness, seed, ev
     """Whatever the exchange withdraws or moves and whichever waiting jobs are admitted late:
     no admitted job is late, no device runs two batches at once (aborted ones included), a
     served job got all its shots from batches that ran to the end, and the bookkeeping adds up."""
-    from qbdsl.orchestrate.deadline import QipEdf as Qbdsl
+    from qbdsl.orchestrate.deadline import QipEdf
 
     fleet = default_fleet()
     jobs = poisson_jobs(40, load, tightness, fleet, seed=seed)
-    out = simulate(jobs, fleet, Qbdsl(seed, evict=evict, defer=defer), workers=2)
+    out = simulate(jobs, fleet, QipEdf(seed, evict=evict, defer=defer), workers=2)
     assert (out.served == ~out.rejected).all()
     assert defer or not out.deferred.any()
     for j in np.flatnonzero(out.deferred):        # admitted at a later arrival (maybe withdrawn before it ran)
