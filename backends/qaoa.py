@@ -14,7 +14,9 @@ for ``QuadraticProgram.to_ising()``.
 """
 from __future__ import annotations
 
+import threading
 import time
+import weakref
 from functools import lru_cache
 
 import numpy as np
@@ -80,17 +82,41 @@ class Statevector:
 
     GROUP = 4
 
-    def __init__(self, E: np.ndarray, levels: bool = True):
+    def __init__(self, E: np.ndarray, levels: bool = True, lazy: bool = False):
         self.E = E
         self.n = int(np.log2(len(E)))
         self.psi = np.empty(len(E), dtype=np.complex128)
         self._buf = np.empty(len(E), dtype=np.complex128)
         # QUBO energies usually take few distinct values: then a phase layer is a gather
-        # from a small table instead of a complex exp over the whole state
+        # from a small table instead of a complex exp over the whole state. With ``lazy``
+        # the table is built by the first phase layer that needs it, not here.
         self._levels = self._inverse = None
-        if levels and self.few_levels(E):
+        self._levels_pending = bool(levels)
+        if levels and not lazy:
+            self.prepare_levels()
+
+    def prepare_levels(self) -> None:
+        """Build the level table now (once): integer-valued energies over a short range
+        take their levels from ``E - min`` in a few linear passes (no sort; unused levels
+        cost one complex exp each per layer, so the range is kept under 2^n / 16);
+        otherwise ``np.unique`` (a sort, ~180 ns per amplitude), unless a sample shows too
+        many distinct values."""
+        if not self._levels_pending:
+            return
+        self._levels_pending = False
+        E = self.E
+        limit = max(1 << 16, len(E) // 4)
+        lo, hi = float(E.min()), float(E.max())
+        if hi - lo < max(1 << 16, len(E) // 16) and lo == np.floor(lo):
+            d = E - lo
+            inverse = d.astype(np.uint16 if hi - lo < 1 << 16 else np.uint32)
+            if np.array_equal(inverse, d):   # every energy is lo + an integer
+                self._levels = lo + np.arange(int(hi - lo) + 1, dtype=np.float64)
+                self._inverse = inverse
+                return
+        if self.few_levels(E):
             levels, inverse = np.unique(E, return_inverse=True)
-            if len(levels) <= max(1 << 16, len(E) // 4):
+            if len(levels) <= limit:
                 self._levels = levels
                 self._inverse = inverse.astype(np.uint16 if len(levels) <= 1 << 16 else np.uint32)
 
@@ -105,6 +131,8 @@ class Statevector:
 
     def _phase(self, gamma: float, out: np.ndarray, scale: float = 1.0) -> np.ndarray:
         """``out = scale * exp(-i gamma E)``."""
+        if self._levels_pending:
+            self.prepare_levels()
         if self._levels is not None:
             np.take(scale * np.exp(-1j * gamma * self._levels), self._inverse, out=out)
             return out
@@ -153,11 +181,83 @@ class Statevector:
         return float(p @ (self.E if E is None else E))
 
 
+class QaoaKernel:
+    """The QAOA evaluation of one QUBO, built once: ``k = qaoa_kernel(ir)`` then
+    ``k.expectation(gammas, betas)`` as often as wanted.
+
+    The energy table (raw energies, offset included) is built here; the statevector buffers
+    and the level table (see :class:`Statevector`) on the first evaluation. Refuses, like
+    the ``qaoa`` backend, a QUBO whose statevector does not fit in memory. Evaluations on one
+    kernel are serialised (they share the state buffers).
+    """
+
+    def __init__(self, ir, max_memory: int | None = None):
+        QaoaBackend().check(ir, max_memory)
+        self.n = ir.n
+        self._terms = ir.terms
+        h, J = dense_coefficients(self._terms)
+        self.energies = energy_table(h, J, self._terms.offset)
+        self._sv: Statevector | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def statevector(self) -> Statevector:
+        if self._sv is None:
+            self._sv = Statevector(self.energies, lazy=True)
+        return self._sv
+
+    def expectation(self, gammas, betas) -> float:
+        """<E> of the QAOA state for these angles (one value per layer in each)."""
+        with self._lock:
+            return self.statevector.expectation(np.atleast_1d(gammas), np.atleast_1d(betas))
+
+    def state(self, gammas, betas) -> np.ndarray:
+        """A copy of the QAOA statevector for these angles."""
+        with self._lock:
+            return self.statevector.evolve(np.atleast_1d(gammas), np.atleast_1d(betas)).copy()
+
+    def _matches(self, ir) -> bool:
+        return ir.terms is self._terms
+
+
+# The kernel of the QUBO evaluated last by qaoa_expectation, keyed by the QuboIR's identity
+# (and its assembled terms, which QuboIR rebuilds when re-weighted); one entry, as a kernel
+# holds 2^n * 40 bytes, and dropped with the QuboIR (weak reference).
+_LAST: list = [None]          # [(weakref to the QuboIR, QaoaKernel)] or [None]
+_LAST_LOCK = threading.Lock()
+
+
+def qaoa_kernel(ir, cached: bool = True) -> QaoaKernel:
+    """The :class:`QaoaKernel` of ``ir``: the one qaoa_expectation last built for this same
+    QuboIR if ``cached`` (and its terms were not reassembled since), else a new one. Arrays
+    of the QUBO modified in place are not noticed: build a new kernel (``cached=False``)."""
+    if not cached:
+        return QaoaKernel(ir)
+    with _LAST_LOCK:
+        entry = _LAST[0]
+        if entry is not None and entry[0]() is ir and entry[1]._matches(ir):
+            return entry[1]
+        _LAST[0] = None          # free the old tables before allocating the new ones
+        kernel = QaoaKernel(ir)
+        try:
+            ref = weakref.ref(ir, lambda _r: _drop(_r))
+        except TypeError:        # not weak-referenceable: not cached
+            return kernel
+        _LAST[0] = (ref, kernel)
+        return kernel
+
+
+def _drop(ref) -> None:
+    entry = _LAST[0]
+    if entry is not None and entry[0] is ref:
+        _LAST[0] = None
+
+
 def qaoa_expectation(ir, gammas, betas) -> float:
-    """<E> of the QAOA state for these angles, with the QUBO's raw energies (offset included)."""
-    h, J = dense_coefficients(ir.terms)
-    E = energy_table(h, J, ir.terms.offset)
-    return Statevector(E).expectation(np.atleast_1d(gammas), np.atleast_1d(betas))
+    """<E> of the QAOA state for these angles, with the QUBO's raw energies (offset included).
+
+    Repeated calls on the same QuboIR reuse its energy table (see :func:`qaoa_kernel`)."""
+    return qaoa_kernel(ir).expectation(gammas, betas)
 
 
 def qiskit_expectation(ir, gammas, betas) -> float:
