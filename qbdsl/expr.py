@@ -443,6 +443,9 @@ class Constraint:
 def quicksum(items) -> Expr | float:
     """Sum an iterable of expressions and constants (one concatenation, not n additions)."""
     items = list(items)
+    scalar = _scalar_quicksum(items)
+    if scalar is not None:
+        return scalar
     exprs = [x for x in items if isinstance(x, Expr)]
     consts = [x for x in items if not isinstance(x, Expr)]
     if not exprs:
@@ -455,3 +458,230 @@ def quicksum(items) -> Expr | float:
                 (cat([e.lrow for e in exprs]), cat([e.lvar for e in exprs]), cat([e.lcoef for e in exprs])),
                 (cat([e.qrow for e in exprs]), cat([e.qi for e in exprs]), cat([e.qj for e in exprs]),
                  cat([e.qcoef for e in exprs])))
+
+
+# ---------------------------------------------------------------- scalar terms
+_BASE_SLOTS = frozenset(Expr.__slots__) - {"model", "shape"}
+_NP_REAL = (np.floating, np.integer)
+
+
+def _real(v: Any):
+    """``v`` as a finite Python float when it is a plain real scalar, else None (slow path)."""
+    t = type(v)
+    if t is float or t is int or isinstance(v, _NP_REAL):
+        f = float(v)
+        if f - f == 0.0:  # finite
+            return f
+    return None
+
+
+class ScalarExpr(Expr):
+    """A scalar (shape ``()``) expression built term by term, e.g. ``x[i, j]``.
+
+    Loops such as ``sum(d[i, j] * x[i, t] * x[j, t + 1] for ...)`` create one of these per
+    term, so a leaf keeps its few terms in flat Python tuples (``_l``: var, coef, ...;
+    ``_q``: i, j, coef, ... with i <= j) and a sum is a lazy node over its operands
+    (``_k``); the constant ``_c`` is always eager. No numpy array is built until the
+    expression meets an array expression or is consumed by the model: then the COO arrays
+    of :class:`Expr` are materialized once (``__getattr__`` fills the unset slots). Term
+    values equal those the array operations build (same products, same zero-dropping);
+    anything off the fast path (other shapes, arrays, non-finite or degree-3) falls back
+    to :class:`Expr`'s own operators.
+    """
+
+    __slots__ = ("_c", "_l", "_q", "_k")
+
+    def __init__(self, model: "Model", c: float, lin: tuple = (), quad: tuple = (), kids: tuple | None = None):
+        # the Expr slots other than model/shape stay unset until first read
+        self.model = model
+        self.shape = ()
+        self._c = c
+        self._l = lin
+        self._q = quad
+        self._k = kids
+
+    # ------------------------------------------------------------ lazy arrays
+    def _terms(self) -> tuple[tuple, tuple]:
+        """The flat (linear, quadratic) term tuples; flattens a sum tree once, iteratively."""
+        if self._k is None:
+            return self._l, self._q
+        lin, quad = [], []
+        stack = [self]
+        pop, push = stack.pop, stack.extend
+        while stack:
+            e = pop()
+            if e._k is None:
+                lin += e._l
+                quad += e._q
+            else:
+                push(reversed(e._k))
+        self._l, self._q, self._k = tuple(lin), tuple(quad), None
+        return self._l, self._q
+
+    def __getattr__(self, name):
+        if name not in _BASE_SLOTS:
+            raise AttributeError(name)
+        lin, quad = self._terms()
+        la = np.array(lin, dtype=_F).reshape(-1, 2)
+        qa = np.array(quad, dtype=_F).reshape(-1, 3)
+        Expr.__init__(self, self.model, (), np.array(self._c, dtype=_F),
+                      (np.zeros(len(la), dtype=_I), la[:, 0].astype(_I), la[:, 1].copy()),
+                      (np.zeros(len(qa), dtype=_I), qa[:, 0].astype(_I), qa[:, 1].astype(_I), qa[:, 2].copy()))
+        return object.__getattribute__(self, name)
+
+    def _degree(self) -> int:
+        lin, quad = self._terms()
+        if any(quad[2::3]):
+            return 2
+        if any(lin[1::2]):
+            return 1
+        return 0
+
+    @property
+    def degree(self) -> int:
+        return self._degree()
+
+    @property
+    def n_terms(self) -> int:
+        lin, quad = self._terms()
+        return len(lin) // 2 + len(quad) // 3
+
+    # ------------------------------------------------------------ arithmetic
+    def _scaled(self, f: float) -> "ScalarExpr":
+        lin, quad = self._terms()
+        if len(lin) == 2 and not quad:  # one variable: the common ``d * x[i]``
+            c = lin[1] * f
+            return ScalarExpr(self.model, self._c * f, (lin[0], c) if c != 0.0 else ())
+        out_l, out_q = [], []
+        for k in range(0, len(lin), 2):
+            c = lin[k + 1] * f
+            if c != 0.0:
+                out_l += (lin[k], c)
+        for k in range(0, len(quad), 3):
+            c = quad[k + 2] * f
+            if c != 0.0:
+                out_q += (quad[k], quad[k + 1], c)
+        return ScalarExpr(self.model, self._c * f, tuple(out_l), tuple(out_q))
+
+    def __neg__(self) -> Expr:
+        lin, quad = self._terms()
+        out_l = list(lin)
+        out_l[1::2] = [-c for c in lin[1::2]]
+        out_q = list(quad)
+        out_q[2::3] = [-c for c in quad[2::3]]
+        return ScalarExpr(self.model, -self._c, tuple(out_l), tuple(out_q))
+
+    def __add__(self, other) -> Expr:
+        if type(other) is ScalarExpr:
+            if other.model is self.model:
+                return ScalarExpr(self.model, self._c + other._c, kids=(self, other))
+        else:
+            f = _real(other)
+            if f is not None:
+                return ScalarExpr(self.model, self._c + f, kids=(self,))
+        return Expr.__add__(self, other)
+
+    __radd__ = __add__
+
+    def __sub__(self, other) -> Expr:
+        if type(other) is ScalarExpr:
+            if other.model is self.model:
+                return self + (-other)
+        else:
+            f = _real(other)
+            if f is not None:
+                return self + (-f)
+        return Expr.__sub__(self, other)
+
+    def __rsub__(self, other) -> Expr:
+        f = _real(other)
+        if f is not None:
+            return (-self) + f
+        return Expr.__rsub__(self, other)
+
+    def __mul__(self, other) -> Expr:
+        if type(other) is ScalarExpr:
+            if other.model is self.model:
+                out = _scalar_product(self, other)
+                if out is not None:
+                    return out
+        else:
+            f = _real(other)
+            if f is not None:
+                return self._scaled(f)
+        return Expr.__mul__(self, other)
+
+    __rmul__ = __mul__
+
+    def __truediv__(self, other) -> Expr:
+        f = _real(other)
+        if f is not None and f != 0.0:
+            return self._scaled(1.0 / f)
+        return Expr.__truediv__(self, other)
+
+    def __repr__(self) -> str:
+        return f"<Expr shape=() degree={self.degree} terms={self.n_terms}>"
+
+
+def _scalar_product(a: ScalarExpr, b: ScalarExpr):
+    """``a * b`` with the terms :func:`_product` builds, or None when the degree would exceed 2."""
+    al, aq = a._terms()
+    bl, bq = b._terms()
+    ca, cb = a._c, b._c
+    if len(al) == 2 and len(bl) == 2 and not aq and not bq and not ca and not cb:
+        # the common case: (c1 x_i) * (c2 x_j)
+        c = al[1] * bl[1]
+        if c == 0.0:
+            return ScalarExpr(a.model, 0.0)
+        i, j = al[0], bl[0]
+        return ScalarExpr(a.model, 0.0, (), (i, j, c) if i <= j else (j, i, c))
+    if a._degree() + b._degree() > 2:
+        return None
+    lin, quad = [], []
+    if cb:
+        for k in range(0, len(al), 2):
+            lin += (al[k], al[k + 1] * cb)
+        for k in range(0, len(aq), 3):
+            quad += (aq[k], aq[k + 1], aq[k + 2] * cb)
+    if ca:
+        for k in range(0, len(bl), 2):
+            lin += (bl[k], bl[k + 1] * ca)
+        for k in range(0, len(bq), 3):
+            quad += (bq[k], bq[k + 1], bq[k + 2] * ca)
+    for p in range(0, len(al), 2):
+        i, x = al[p], al[p + 1]
+        for r in range(0, len(bl), 2):
+            j = bl[r]
+            quad += (i, j, x * bl[r + 1]) if i <= j else (j, i, x * bl[r + 1])
+    if 0.0 in lin[1::2]:
+        lin = [t for k in range(0, len(lin), 2) if lin[k + 1] != 0.0 for t in lin[k:k + 2]]
+    if 0.0 in quad[2::3]:
+        quad = [t for k in range(0, len(quad), 3) if quad[k + 2] != 0.0 for t in quad[k:k + 3]]
+    return ScalarExpr(a.model, ca * cb, tuple(lin), tuple(quad))
+
+
+def _scalar_var(model: "Model", var: int) -> ScalarExpr:
+    """The expression of one model variable (flat index ``var``)."""
+    return ScalarExpr(model, 0.0, (var, 1.0))
+
+
+def _scalar_quicksum(items: list):
+    """:func:`quicksum` of scalar-term expressions and plain numbers as one lazy node, or None."""
+    model, c, kids, consts = None, 0.0, [], []
+    for x in items:
+        if type(x) is ScalarExpr:
+            if model is None:
+                model = x.model
+            elif x.model is not model:
+                return None
+            c += x._c
+            kids.append(x)
+        elif _real(x) is not None:
+            consts.append(x)
+        else:
+            return None
+    if model is None:
+        return None
+    if consts:
+        c += float(np.sum(consts))
+    return ScalarExpr(model, c, kids=tuple(kids))

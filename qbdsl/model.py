@@ -8,7 +8,7 @@ import numpy as np
 
 from ._ragged import check_finite
 from .errors import ModelError
-from .expr import Constraint, Expr
+from .expr import Constraint, Expr, _scalar_var
 from .ir.poly import Poly
 from .ir.problem import BINARY, CONTINUOUS, INTEGER, Block, Problem, VarArray, VarLayout
 
@@ -32,6 +32,11 @@ class Variable(Expr):
         self._pos = None
 
     def __getitem__(self, key) -> Expr:
+        # one element (``x[i, j]`` with plain integers): a light scalar-term expression, so
+        # per-term loops build no numpy arrays (see expr.ScalarExpr)
+        flat = _flat_element(key, self.shape)
+        if flat is not None:
+            return _scalar_var(self.model, self.start + flat)
         # a variable's terms are the identity, so a selection costs O(selected), not O(size):
         # loops like ``for i in ...: x[i, j]`` stay cheap on large arrays
         if self._pos is None:
@@ -47,6 +52,26 @@ class Variable(Expr):
 
     def __repr__(self) -> str:
         return f"<Variable {self.name} {self.kind} shape={self.shape}>"
+
+
+def _flat_element(key, shape: tuple):
+    """Flat position of ``key`` when it names one in-range element with plain integers, else None."""
+    if type(key) is not tuple:
+        key = (key,)
+    if len(key) != len(shape) or not shape:
+        return None
+    flat = 0
+    for k, n in zip(key, shape):
+        if type(k) is not int:
+            if not isinstance(k, np.integer):
+                return None
+            k = int(k)
+        if k < 0:
+            k += n
+        if not 0 <= k < n:
+            return None
+        flat = flat * n + k
+    return flat
 
 
 @dataclass
