@@ -83,13 +83,17 @@ def compile_milp(problem: Problem) -> MilpIR:
     row_lb = np.where(senses == "<=", -np.inf, rhs)
     row_ub = np.where(senses == ">=", np.inf, rhs)
     kinds = lin.layout.kinds()
-    row_names: list[str] = []
-    for b in blocks:
-        row_names.extend(_block_row_names(b))
+
+    def row_names() -> list[str]:   # built on first access of MilpIR.row_names
+        out: list[str] = []
+        for b in blocks:
+            out.extend(_block_row_names(b))
+        return out
+
     return MilpIR(
         c=c, offset=float(obj.const[0]), sense=lin.sense, A=A, row_lb=row_lb, row_ub=row_ub,
         lb=lin.layout.lb.copy(), ub=lin.layout.ub.copy(), integrality=kinds < 2,
-        var_names=lin.layout.labels(), row_names=row_names, n_user=problem.n, source=problem,
+        var_names=lin.layout.labels, row_names=row_names, n_user=problem.n, source=problem,
         binary=kinds == 0, name=problem.name, products=linearize.pairs, expanded=linearize.expanded,
     )
 

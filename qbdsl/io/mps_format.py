@@ -439,9 +439,15 @@ def _needs_rename(name: str) -> bool:
             or len(name) > _MAX_NAME)
 
 
-def _safe_names(names, taken: set) -> tuple[list[str], dict[str, str]]:
+def _safe_names(names, taken: set | None = None) -> tuple[list[str], dict[str, str]]:
     """(names as written, {written: original}) with every name that other readers would
-    misread replaced by a deterministic, unique substitute."""
+    misread replaced by a deterministic, unique substitute (``taken``: every name, built
+    from ``names`` when not given)."""
+    names = names if isinstance(names, list) else list(names)
+    if not _any_needs_rename(names):
+        return names, {}
+    if taken is None:
+        taken = set(names)
     out, renamed = [], {}
     for nm in names:
         if not _needs_rename(nm):
@@ -466,6 +472,24 @@ def _safe_names(names, taken: set) -> tuple[list[str], dict[str, str]]:
     return out, renamed
 
 
+_SUSPECT = re.compile(r"[\s*$'\"]")
+
+
+def _any_needs_rename(names: list[str]) -> bool:
+    """Whether :func:`_needs_rename` may hold for some name (False is exact; True may be a
+    false alarm), in a few passes over one joined string instead of a call per name."""
+    if not names:
+        return False
+    if max(map(len, names)) > _MAX_NAME or min(map(len, names)) == 0:
+        return True
+    big = "\0".join(names)
+    if big.count("\0") != len(names) - 1:   # a NUL inside a name: check name by name
+        return any(map(_needs_rename, names))
+    if _SUSPECT.search(big):                 # whitespace, a leading * or $, a quote
+        return True
+    return not KEYWORDS.isdisjoint(big.upper().split("\0"))
+
+
 def _obj_name(row_names) -> str:
     lower = {r.lower() for r in row_names}
     out, k = "obj", 1
@@ -475,10 +499,26 @@ def _obj_name(row_names) -> str:
     return out
 
 
+def _fmt_all(values) -> np.ndarray:
+    """``fmt`` of every value, as an object array (each distinct value formatted once)."""
+    values = np.asarray(values, dtype=float)
+    if not len(values):
+        return np.empty(0, dtype=object)
+    uniq, inv = np.unique(values, return_inverse=True)
+    return np.array([fmt(v) for v in uniq.tolist()] + [""], dtype=object)[:-1][inv.reshape(-1)]
+
+
+def _objs(strings) -> np.ndarray:
+    """A 1-d object array of the given strings (never a 2-d character array)."""
+    out = np.empty(len(strings), dtype=object)
+    out[:] = strings
+    return out
+
+
 def write_mps(ir) -> str:
     """Free MPS text of a :class:`~qbdsl.ir.milp.MilpIR` (guarantees: module docstring)."""
-    names, col_map = _safe_names(ir.var_names, set(ir.var_names))
-    rnames, row_map = _safe_names(ir.row_names, set(ir.row_names))
+    names, col_map = _safe_names(ir.var_names)
+    rnames, row_map = _safe_names(ir.row_names)
     obj = _obj_name(rnames)
     out = ["NAME " + (re.sub(r"[\s*]", "_", str(ir.name)) or "model")]
     for w, o in col_map.items():
@@ -486,8 +526,9 @@ def write_mps(ir) -> str:
     for w, o in row_map.items():
         out.append(f"{_MAP}row {w} {json.dumps(o)}")
     n = len(names)
-    binary = ir.binary if ir.binary is not None else np.zeros(n, bool)
+    binary = np.asarray(ir.binary, bool) if ir.binary is not None else np.zeros(n, bool)
     lbs, ubs = np.asarray(ir.lb, float), np.asarray(ir.ub, float)
+    integrality = np.asarray(ir.integrality, bool)
     plain_bv = binary & (lbs == 0) & (ubs == 1)
     for j in np.flatnonzero(binary & ~plain_bv):
         out.append(f"{_BIN}{names[j]}")
@@ -495,79 +536,118 @@ def write_mps(ir) -> str:
         out += ["OBJSENSE", "    MAX"]
     out.append("ROWS")
     out.append(f" N  {obj}")
-    kinds, rhs_val, rng_val = [], [], {}
-    for r, rn in enumerate(rnames):
-        lo, hi = float(ir.row_lb[r]), float(ir.row_ub[r])
-        if lo == hi:
-            k, b = "E", hi
-        elif np.isinf(lo) and np.isinf(hi):
-            k, b = "N", 0.0
-        elif np.isinf(lo):
-            k, b = "L", hi
-        elif np.isinf(hi):
-            k, b = "G", lo
-        elif hi - (hi - lo) == lo:   # two-sided: the form that reproduces both sides exactly
-            k, b = "L", hi
-            rng_val[r] = hi - lo
-        else:
-            k, b = "G", lo
-            rng_val[r] = hi - lo
-        kinds.append(k)
-        rhs_val.append(b)
-        out.append(f" {k}  {rn}")
+    # row types, right-hand sides and ranges, in the order of the tests of the scalar writer
+    lo, hi = np.asarray(ir.row_lb, float), np.asarray(ir.row_ub, float)
+    m = len(rnames)
+    eq = lo == hi
+    free = ~eq & np.isinf(lo) & np.isinf(hi)
+    le = ~eq & ~free & np.isinf(lo)
+    ge = ~eq & ~free & ~le & np.isinf(hi)
+    two = ~(eq | free | le | ge)
+    with np.errstate(invalid="ignore", over="ignore"):
+        two_le = two & (hi - (hi - lo) == lo)   # two-sided: the form that reproduces both sides exactly
+    kinds = np.full(m, "G", dtype="<U1")
+    kinds[eq | le | two_le] = "L"
+    kinds[eq] = "E"
+    kinds[free] = "N"
+    rhs_val = np.where(eq | le | two_le, hi, lo)
+    rhs_val[free] = 0.0
+    out += [f" {k}  {rn}" for k, rn in zip(kinds.tolist(), rnames)]
     out.append("COLUMNS")
-    A = ir.A.tocsc()
-    in_int = False
-    marker = 0
-    for j, nm in enumerate(names):
-        integral = bool(ir.integrality[j])
-        if integral != in_int:
-            tag = "INTORG" if integral else "INTEND"
-            out.append(f"    MARKER{marker} 'MARKER' '{tag}'")
-            marker += integral
-            in_int = integral
-        entries = []
-        if ir.c[j] != 0:
-            entries.append((obj, ir.c[j]))
-        s, e = A.indptr[j], A.indptr[j + 1]
-        entries += [(rnames[r], v) for r, v in zip(A.indices[s:e].tolist(), A.data[s:e].tolist())]
-        if not entries:
-            entries = [(obj, 0.0)]
-        for rn, v in entries:
-            out.append(f"    {nm}  {rn}  {fmt(v)}")
-    if in_int:
-        out.append(f"    MARKER{marker} 'MARKER' 'INTEND'")
+    out += _columns(ir, names, rnames, obj, integrality)
     out.append("RHS")
     if ir.offset != 0:
         out.append(f"    RHS1  {obj}  {fmt(-ir.offset)}")
-    for r, rn in enumerate(rnames):
-        if kinds[r] != "N" and rhs_val[r] != 0:
-            out.append(f"    RHS1  {rn}  {fmt(rhs_val[r])}")
-    if rng_val:
+    rows = np.flatnonzero(~free & (rhs_val != 0))
+    rn_arr = _objs(rnames)
+    out += [f"    RHS1  {rn}  {v}" for rn, v in zip(rn_arr[rows].tolist(), _fmt_all(rhs_val[rows]).tolist())]
+    rows = np.flatnonzero(two)
+    if len(rows):
         out.append("RANGES")
-        for r, v in rng_val.items():
-            out.append(f"    RNG  {rnames[r]}  {fmt(v)}")
+        with np.errstate(invalid="ignore", over="ignore"):
+            rng = hi[rows] - lo[rows]
+        out += [f"    RNG  {rn}  {v}" for rn, v in zip(rn_arr[rows].tolist(), _fmt_all(rng).tolist())]
     out.append("BOUNDS")
-    for j, nm in enumerate(names):
-        lo, hi = lbs[j], ubs[j]
-        if plain_bv[j]:
-            out.append(f" BV BND  {nm}")
-            continue
-        if np.isinf(lo) and np.isinf(hi):
-            out.append(f" FR BND  {nm}")
-            continue
-        if lo == hi:
-            out.append(f" FX BND  {nm}  {fmt(lo)}")
-            continue
-        integral = bool(ir.integrality[j])
-        # lower side first, so that a negative UP never meets a default lower bound
-        if np.isinf(lo):
-            out.append(f" MI BND  {nm}")
-        elif lo != 0:
-            out.append(f" LO BND  {nm}  {fmt(lo)}")
-        if not np.isinf(hi):
-            out.append(f" UP BND  {nm}  {fmt(hi)}")
-        elif integral and lo == 0:
-            out.append(f" PL BND  {nm}")   # a bound line, so that no reader takes it as binary
+    out += _bounds(_objs(names), lbs, ubs, plain_bv, integrality)
     out.append("ENDATA")
     return "\n".join(out) + "\n"
+
+
+def _columns(ir, names, rnames, obj, integrality) -> list[str]:
+    """COLUMNS lines: per column its objective entry (if any) then its matrix entries, an
+    objective entry of 0 for a column with neither; markers around integer runs."""
+    n = len(names)
+    A = ir.A.tocsc()
+    c = np.asarray(ir.c, dtype=float)
+    colnnz = np.diff(A.indptr).astype(np.int64)
+    has_obj = (c != 0) | (colnnz == 0)
+    count = colnnz + has_obj
+    start = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(count, out=start[1:])
+    total = int(start[-1])
+    rows = np.empty(total, dtype=np.int64)
+    vals = np.empty(total, dtype=float)
+    obj_pos = start[:-1][has_obj]
+    rows[obj_pos] = len(rnames)                      # the objective row, appended below
+    vals[obj_pos] = np.where(c[has_obj] != 0, c[has_obj], 0.0)
+    a_pos = np.arange(A.nnz, dtype=np.int64) - np.repeat(A.indptr[:-1].astype(np.int64), colnnz) \
+        + np.repeat(start[:-1] + has_obj, colnnz)
+    rows[a_pos] = A.indices
+    vals[a_pos] = A.data
+    row_name = _objs(list(rnames) + [obj])[rows].tolist()
+    col_name = np.repeat(_objs(names), count).tolist()
+    lines = [f"    {a}  {b}  {v}" for a, b, v in zip(col_name, row_name, _fmt_all(vals).tolist())]
+    # integer runs: a marker line wherever integrality changes (INTORG k ... INTEND k+1)
+    change = np.flatnonzero(np.diff(np.concatenate([[False], integrality])))
+    if not len(change) and not (n and integrality[-1]):
+        return lines
+    out: list[str] = []
+    marker, prev = 0, 0
+    for j in change.tolist():
+        out += lines[start[prev]:start[j]]
+        integral = bool(integrality[j])
+        out.append(f"    MARKER{marker} 'MARKER' '{'INTORG' if integral else 'INTEND'}'")
+        marker += integral
+        prev = j
+    out += lines[start[prev]:]
+    if n and integrality[-1]:
+        out.append(f"    MARKER{marker} 'MARKER' 'INTEND'")
+    return out
+
+
+def _bounds(names: np.ndarray, lbs, ubs, plain_bv, integrality) -> list[str]:
+    """BOUNDS lines, one or two per column, in column order."""
+    n = len(names)
+    first = np.full(n, None, dtype=object)
+    second = np.full(n, None, dtype=object)
+    inf_lo, inf_hi = np.isinf(lbs), np.isinf(ubs)
+    bv = plain_bv
+    fr = ~bv & inf_lo & inf_hi
+    fx = ~bv & ~fr & (lbs == ubs)
+    rest = ~(bv | fr | fx)
+    mi = rest & inf_lo
+    lo_ = rest & ~inf_lo & (lbs != 0)
+    up = rest & ~inf_hi
+    pl = rest & inf_hi & integrality & (lbs == 0)
+
+    def put(dest, mask, head, values=None):
+        idx = np.flatnonzero(mask)
+        if not len(idx):
+            return
+        nm = names[idx].tolist()
+        if values is None:
+            dest[idx] = _objs([head + a for a in nm])
+        else:
+            dest[idx] = _objs([f"{head}{a}  {v}" for a, v in zip(nm, _fmt_all(values[idx]).tolist())])
+
+    put(first, bv, " BV BND  ")
+    put(first, fr, " FR BND  ")
+    put(first, fx, " FX BND  ", lbs)
+    # lower side first, so that a negative UP never meets a default lower bound
+    put(first, mi, " MI BND  ")
+    put(first, lo_, " LO BND  ", lbs)
+    put(second, up, " UP BND  ", ubs)
+    put(second, pl, " PL BND  ")
+    both = np.stack([first, second], axis=1).ravel()
+    keep = np.stack([first != None, second != None], axis=1).ravel()  # noqa: E711
+    return both[keep].tolist()

@@ -25,8 +25,8 @@ class MilpIR:
     lb: np.ndarray
     ub: np.ndarray
     integrality: np.ndarray    # bool per variable
-    var_names: list[str]
-    row_names: list[str]
+    var_names: list[str]       # or a zero-argument callable: built on first access
+    row_names: list[str]       # (compile passes callables, so no one pays for unused names)
     n_user: int
     source: Problem
     binary: np.ndarray | None = None  # bool per variable: integer with bounds [0, 1]
@@ -76,6 +76,10 @@ class MilpIR:
     def var_index(self) -> dict[str, int]:
         return {nm: k for k, nm in enumerate(self.var_names)}
 
+    def __getstate__(self):   # pickle/copy: names built, never a closure
+        self.var_names, self.row_names   # noqa: B018
+        return self.__dict__
+
     def save(self, path) -> None:
         """Write ``.lp`` (CPLEX LP) or ``.mps`` (free MPS); atomic."""
         from ..io import save_milp
@@ -89,6 +93,28 @@ class MilpIR:
 
     def __repr__(self) -> str:
         return f"<{self.summary()}>"
+
+
+def _lazy_names(attr: str) -> property:
+    """A property for a names field: a list given to the constructor is kept as is; a
+    callable is called on first access and its list cached."""
+    slot = "_" + attr
+
+    def get(self):
+        v = self.__dict__[slot]
+        if callable(v):
+            v = self.__dict__[slot] = v()
+        return v
+
+    def set_(self, value):
+        self.__dict__[slot] = value
+
+    return property(get, set_, doc=f"{attr} (built on first access when given as a callable)")
+
+
+# after @dataclass, so the generated __init__ assigns through the property
+MilpIR.var_names = _lazy_names("var_names")
+MilpIR.row_names = _lazy_names("row_names")
 
 
 def _bounded_bits(value: np.ndarray, weights: np.ndarray) -> np.ndarray:
