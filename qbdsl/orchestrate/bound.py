@@ -178,50 +178,38 @@ def relaxation_bound(jobs: list[Job], fleet: list[QPU], workers: int = 0, cut_ov
     r = np.array(rows, dtype=np.int64).reshape(-1, 4)
     P, X, J = len(pair_key), len(r), len(jobs)
     pairs = np.array(pair_key, dtype=np.int64).reshape(-1, 2)
-    cell = r[:, 1] * len(length) + r[:, 3]
     window = np.array([jobs[i].deadline - jobs[i].arrival for i in pairs[:, 0]])
     rate = np.array(fraction_per_second)
+    cells, cell_row = np.unique(r[:, 1] * len(length) + r[:, 3], return_inverse=True)
+    cap = sp.csr_matrix((np.ones(X), (cell_row, np.arange(X))), shape=(len(cells), X))
+    held = sp.csr_matrix((np.ones(X), (r[:, 2], np.arange(X))), shape=(P, X))
+    done = sp.csr_matrix((rate[r[:, 2]], (pairs[r[:, 2], 0], np.arange(X))), shape=(J, X))
+    lost = sp.csr_matrix((np.array(overhead_fraction), (pairs[:, 0], np.arange(P))), shape=(J, P))
 
-    def build(integral: bool):
+    def solve(integral: bool):
+        """The relaxation (``integral``: binary use/served; else its LP), or None if refused."""
         m = qb.Model("preemptive-relaxation")
         busy = m.continuous("busy", X, lb=0, ub=length[r[:, 3]] if X else 0)
         use = m.binary("use", P) if integral else m.continuous("use", P, lb=0, ub=1)
         served = m.binary("served", J) if integral else m.continuous("served", J, lb=0, ub=1)
-        return m, busy, use, served
+        if X:
+            m.add(cap @ busy <= length[cells % len(length)], name="device-interval")
+        m.add(held @ busy - window * use <= 0, name="used")
+        m.add(done @ busy - lost @ use - served >= 0, name="all-shots")
+        m.maximize(served.sum())
+        try:
+            return qb.solve(m, backend="ortools", time_limit=time_limit)
+        except BackendError:          # refused as unable to finish in the time (TimeLimitError), or failed
+            return None
 
-    m, busy, use, served = build(True)
-    res = _solve_relaxation(m, busy, use, served, X, P, J, cell, length, r, pairs, window, rate, overhead_fraction,
-                            time_limit)
+    res = solve(True)
     if res is not None and res.status == "optimal":
         return {"bound": min(J, int(np.floor(res.objective + 1e-6))), "status": "optimal"}
     if res is not None and res.bound is not None and np.isfinite(res.bound):   # proven at the time limit
         return {"bound": min(J, int(np.floor(res.bound + 1e-6))), "status": "bound"}
     # out of time without a proven bound: the LP relaxation's optimum is one (never the incumbent, which is
     # a lower bound: reporting it let a policy serve 198 jobs against a "bound" of 156)
-    lp = _solve_relaxation(*build(False), X, P, J, cell, length, r, pairs, window, rate, overhead_fraction,
-                           time_limit)
+    lp = solve(False)
     if lp is not None and lp.status == "optimal":
         return {"bound": min(J, int(np.floor(lp.objective + 1e-6))), "status": "lp"}
     return {"bound": J, "status": "trivial"}
-
-
-def _solve_relaxation(m, busy, use, served, X, P, J, cell, length, r, pairs, window, rate, overhead_fraction,
-                      time_limit):
-    import scipy.sparse as sp
-
-    import qbdsl as qb
-
-    cells, cell_row = np.unique(cell, return_inverse=True)
-    if X:
-        cap = sp.csr_matrix((np.ones(X), (cell_row, np.arange(X))), shape=(len(cells), X))
-        m.add(cap @ busy <= length[cells % len(length)], name="device-interval")
-    held = sp.csr_matrix((np.ones(X), (r[:, 2], np.arange(X))), shape=(P, X))
-    m.add(held @ busy - window * use <= 0, name="used")
-    done = sp.csr_matrix((rate[r[:, 2]], (pairs[r[:, 2], 0], np.arange(X))), shape=(J, X))
-    lost = sp.csr_matrix((np.array(overhead_fraction), (pairs[:, 0], np.arange(P))), shape=(J, P))
-    m.add(done @ busy - lost @ use - served >= 0, name="all-shots")
-    m.maximize(served.sum())
-    try:
-        return qb.solve(m, backend="ortools", time_limit=time_limit)
-    except BackendError:          # refused as unable to finish in the time (TimeLimitError), or failed
-        return None

@@ -76,10 +76,14 @@ def capacity(jobs: list[Job], fleet: list[QPU], workers: int = 0, profile=None, 
     ModelError
         when some job fits no device.
     """
+    return _capacity(_times(jobs, fleet, workers, profile, cut_overhead), jobs, fleet, workers, weights)
+
+
+def _capacity(t: np.ndarray, jobs: list[Job], fleet: list[QPU], workers: int, weights=None) -> float:
+    """:func:`capacity` from the whole-job seconds table ``t`` of :func:`_times`."""
     from scipy.optimize import linprog
     import scipy.sparse as sp
 
-    t = _times(jobs, fleet, workers, profile, cut_overhead)
     if not np.isfinite(t).any(axis=1).all():
         bad = int(np.flatnonzero(~np.isfinite(t).any(axis=1))[0])
         raise ModelError(f"job {jobs[bad].id} ({jobs[bad].qubits} qubits) fits no device of the platform")
@@ -135,14 +139,12 @@ def poisson_jobs(n: int, load: float, tightness: float, fleet: list[QPU], seed: 
     rng = np.random.default_rng(seed)
     picks = rng.integers(len(templates), size=n)
     drawn = [templates[p] for p in picks.tolist()]
-    rate = load * capacity(drawn, fleet, workers, profile, cut_overhead=cut_overhead) if n else 1.0
+    times = _times(drawn, fleet, workers, profile, cut_overhead)      # once: the capacity and the deadlines
+    rate = load * _capacity(times, drawn, fleet, workers) if n else 1.0
     arrival = np.cumsum(rng.exponential(1.0 / rate, n))
-    out = []
-    for i, (p, a) in enumerate(zip(picks.tolist(), arrival.tolist())):
-        t = templates[p]
-        f = fastest_whole(t, fleet, workers, profile, cut_overhead)
-        out.append(Job(i, t.qubits, t.depth, t.shots, a, a + tightness * f, t.name, t.depth_on, t.esp_on))
-    return out
+    fastest = times.min(axis=1) if n else np.zeros(0)                 # each job's fastest_whole
+    return [Job(i, t.qubits, t.depth, t.shots, a, a + tightness * float(f), t.name, t.depth_on, t.esp_on)
+            for i, (t, a, f) in enumerate(zip(drawn, arrival.tolist(), fastest.tolist()))]
 
 
 def _read(path) -> dict:
