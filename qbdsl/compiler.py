@@ -1,4 +1,10 @@
-"""``qb.compile``: assemble the pass chain for a target and run it."""
+"""``qb.compile``: assemble the chain of reductions for a target and run it.
+
+QUBO: ``ToMinimize -> EncodeIntegers -> InequalitiesToPenalties -> EqualitiesToPenalties``;
+the chain's inverse data (:class:`~qbdsl.ir.maps.ComposedMap`) gives ``QuboIR.decode_map``,
+its inverses composed into one sparse affine map. MILP: ``LinearizeProducts``; its
+:class:`~qbdsl.ir.maps.LinearizationMap` becomes ``MilpIR.lin_map``.
+"""
 from __future__ import annotations
 
 import numpy as np
@@ -56,20 +62,32 @@ def _to_problem(model) -> Problem:
     return model.to_problem()
 
 
+def qubo_chain(*, encoding="binary", inequality="slack", unbalanced=UNBALANCED_DEFAULT) -> Chain:
+    """The reductions from a :class:`QuboState` of a problem to an unconstrained QUBO.
+
+    Raises
+    ------
+    ModelError
+        An unknown inequality method.
+    """
+    return Chain([ToMinimize(), EncodeIntegers(encoding),
+                  InequalitiesToPenalties(inequality, unbalanced), EqualitiesToPenalties()])
+
+
 def compile_qubo(problem: Problem, *, encoding="binary", penalty="auto", inequality="slack",
                  unbalanced=UNBALANCED_DEFAULT) -> QuboIR:
-    chain = Chain([ToMinimize(), EncodeIntegers(encoding),
-                   InequalitiesToPenalties(inequality, unbalanced), EqualitiesToPenalties()])
+    """The :class:`QuboIR` of ``problem`` (see :func:`compile` for the options)."""
+    chain = qubo_chain(encoding=encoding, inequality=inequality, unbalanced=unbalanced)
     state, inverse = chain.apply(QuboState(problem))
     objective = QuboTerms.from_poly(state.problem.objective)
     penalties = state.penalties
     weights = resolve_weights(penalty, objective, penalties)
-    return QuboIR(objective, penalties, weights, inverse, problem, state.sources)
+    return QuboIR(objective, penalties, weights, inverse.affine, problem, state.sources)
 
 
 def compile_milp(problem: Problem) -> MilpIR:
-    linearize = LinearizeProducts()
-    lin, inverse = linearize.apply(problem)
+    """The :class:`MilpIR` of ``problem``: products linearized exactly (:mod:`qbdsl.passes.linearize`)."""
+    lin, lin_map = LinearizeProducts().apply(problem)
     n = lin.n
     obj = lin.objective
     c = np.asarray(obj.L.toarray()).ravel() if n else np.zeros(0)
@@ -94,7 +112,7 @@ def compile_milp(problem: Problem) -> MilpIR:
         c=c, offset=float(obj.const[0]), sense=lin.sense, A=A, row_lb=row_lb, row_ub=row_ub,
         lb=lin.layout.lb.copy(), ub=lin.layout.ub.copy(), integrality=kinds < 2,
         var_names=lin.layout.labels, row_names=row_names, n_user=problem.n, source=problem,
-        binary=kinds == 0, name=problem.name, products=linearize.pairs, expanded=linearize.expanded,
+        binary=kinds == 0, name=problem.name, lin_map=lin_map,
     )
 
 

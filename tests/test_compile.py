@@ -179,7 +179,7 @@ def test_milp_structure():
     assert lp.row_names[:2] == ["flow", "one"]
     assert lp.row_lb[0] == 1 and lp.row_ub[0] == np.inf and lp.row_lb[1] == lp.row_ub[1] == 1
     x_user = np.array([1, 0, 2, 1.5, 1.5])
-    full = lp.lift(x_user)
+    full = lp.lin_map.forward(x_user)
     assert np.all(lp.row_violation(full) <= 1e-12)
     assert lp.objective_value(full) == pytest.approx(3 + 2 * 2 + 0 + 4)
     sol = lp.decode(full)

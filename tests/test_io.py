@@ -60,7 +60,7 @@ def test_random_models_round_trip_through_lp_and_mps(tmp_path, m):
         path = tmp_path / f"r{ext}"
         lp.save(path)
         lp2 = qb.compile(qb.load(path), "milp")
-        lifted = lp.lift(X)
+        lifted = lp.lin_map.forward(X)
         np.testing.assert_allclose(lifted @ lp2.c[: lifted.shape[1]] + lp2.offset, lifted @ lp.c + lp.offset)
 
 

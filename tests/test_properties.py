@@ -40,7 +40,7 @@ def test_milp_and_model_agree_on_every_point(m):
     milp = qb.compile(m, "milp")
     prob = m.to_problem()
     X = domain_points(prob)
-    lifted = milp.lift(X)
+    lifted = milp.lin_map.forward(X)
     obj = lifted @ milp.c + milp.offset
     np.testing.assert_allclose(obj, prob.objective_value(X), atol=1e-9)
     # MILP rows hold exactly where the model's constraints hold
@@ -62,7 +62,7 @@ def test_qubo_and_milp_objectives_agree_on_feasible_points(m, encoding):
     assume(q.n <= 22)
     milp = qb.compile(m, "milp")
     sol = q.decode(qb.solve(q, backend="exact").sample)
-    assert milp.objective_value(milp.lift(sol.x)) == pytest.approx(sol.objective, abs=1e-9)
+    assert milp.objective_value(milp.lin_map.forward(sol.x)) == pytest.approx(sol.objective, abs=1e-9)
     # and the QUBO energy of the optimum equals the objective (penalties vanish)
     sign = 1 if m.sense == "min" else -1
     assert sol.energy == pytest.approx(sign * sol.objective, abs=1e-6)
@@ -98,6 +98,6 @@ def test_every_feasible_point_has_qubo_energy_equal_to_its_milp_objective(m, enc
     for key, e in best.items():
         x = np.array(key, float)
         assert e == pytest.approx(sign * prob.objective_value(x), abs=1e-6)
-        assert milp.objective_value(milp.lift(x)) == pytest.approx(prob.objective_value(x), abs=1e-9)
+        assert milp.objective_value(milp.lin_map.forward(x)) == pytest.approx(prob.objective_value(x), abs=1e-9)
     if truth.objective is not None and (~feasible).any():
         assert E[~feasible].min() > sign * truth.objective

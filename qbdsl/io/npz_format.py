@@ -105,7 +105,7 @@ def from_npz_bytes(data: bytes, path: str = "<npz>"):
     """
     from ..ir.qubo import QuboIR
     from ..passes.base import AffineMap
-    from ..passes.encode import BitSources
+    from ..ir.sources import BitSources
 
     try:
         a = np.load(io.BytesIO(data), allow_pickle=False)

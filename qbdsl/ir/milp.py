@@ -9,12 +9,19 @@ import scipy.sparse as sp
 
 from ..errors import ModelError
 from ..solution import Solution
+from .maps import LinearizationMap
 from .problem import Problem
 
 
 @dataclass
 class MilpIR:
-    """A linear program with integrality, in CSR form, plus what decoding needs."""
+    """A linear program with integrality, in CSR form, plus what decoding needs.
+
+    The first ``n_user`` columns are the user's variables; ``lin_map`` (a
+    :class:`~qbdsl.ir.maps.LinearizationMap`, the linearization's inverse data) fills the
+    rest: ``lin_map.forward(x_user)`` gives every column (bits of expanded integers,
+    products) for a point or a (k, n_user) batch, ``lin_map.inverse(x)`` the user's columns.
+    """
 
     c: np.ndarray
     offset: float
@@ -31,20 +38,13 @@ class MilpIR:
     source: Problem
     binary: np.ndarray | None = None  # bool per variable: integer with bounds [0, 1]
     name: str = "model"
-    products: tuple | None = None     # (i, j): product column k is x_i * x_j
-    expanded: list | None = None      # (var, lb, weights): binary expansions of integers
+    lin_map: LinearizationMap | None = None   # the linearization's inverse data (see below)
 
-    def lift(self, x_user) -> np.ndarray:
-        """All MILP columns for a point in the user's variables (bits and products filled in)."""
-        x = np.asarray(x_user, dtype=float)
-        parts = [x]
-        for v, lo, w in self.expanded or []:
-            parts.append(_bounded_bits(np.rint(x[..., v] - lo).astype(np.int64), w))
-        x = np.concatenate(parts, axis=-1)
-        if self.products is not None and len(self.products[0]):
-            i, j = self.products
-            x = np.concatenate([x, x[..., i] * x[..., j]], axis=-1)
-        return x
+    def __post_init__(self):
+        # ``lin_map.forward(x_user)`` gives every column; an IR with no linearization
+        # (e.g. read from a file) maps the user's columns to themselves
+        if self.lin_map is None and self.n_user == len(self.c):
+            self.lin_map = LinearizationMap.identity(self.n_user)
 
     @property
     def num_variables(self) -> int:
@@ -115,19 +115,3 @@ def _lazy_names(attr: str) -> property:
 # after @dataclass, so the generated __init__ assigns through the property
 MilpIR.var_names = _lazy_names("var_names")
 MilpIR.row_names = _lazy_names("row_names")
-
-
-def _bounded_bits(value: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    """Bits b with ``weights @ b == value`` for the bounded binary weights 1, 2, 4, ..., rest."""
-    weights = np.asarray(weights, dtype=np.int64)
-    k = len(weights)
-    pow2 = k > 0 and (k == 1 or weights[-1] == 2 * weights[-2])
-    full = k if pow2 or k == 0 else k - 1
-    value = np.asarray(value, dtype=np.int64)
-    bits = np.zeros(value.shape + (k,))
-    if full < k:
-        use_rest = value > (1 << full) - 1
-        bits[..., -1] = use_rest
-        value = value - np.where(use_rest, weights[-1], 0)
-    bits[..., :full] = (value[..., None] >> np.arange(full)) & 1
-    return bits

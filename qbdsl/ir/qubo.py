@@ -9,6 +9,7 @@ import numpy as np
 from ..errors import ModelError, UnsupportedTermError
 from ..solution import Solution
 from .problem import BINARY, Problem, VarArray, VarLayout
+from .maps import AffineMap
 from .poly import Poly
 from .terms import EXACT_INT, EnergyError, PenaltyBlock, QuboTerms, combine, energy_error_bound, gamma
 
@@ -329,8 +330,6 @@ class QuboIR:
     @classmethod
     def from_terms(cls, terms: QuboTerms, labels: list[str] | None = None, name: str = "qubo") -> "QuboIR":
         """A QuboIR for a bare QUBO (no constraints); its variable array is ``x``."""
-        from ..passes.base import AffineMap
-
         n = terms.n
         arr = VarArray("x", BINARY, (n,), 0, list(labels) if labels is not None else None)
         layout = VarLayout([arr], np.zeros(n), np.ones(n))

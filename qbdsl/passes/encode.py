@@ -10,63 +10,24 @@ domain-wall    lb + sum b_k               D            sum b_{k+1} (1 - b_k)   (
 =============  =========================  ===========  ======================================
 
 ``D = ub - lb``. The binary encoding uses bounded weights 1, 2, 4, ..., with the last
-weight clipped so the largest value is exactly ``ub`` (no out-of-range patterns).
+weight clipped so the largest value is exactly ``ub`` (no out-of-range patterns;
+:mod:`qbdsl.ir.bits`). The inverse data is an :class:`~qbdsl.ir.maps.EncodingMap`.
 """
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
 
 from .._ragged import ragged_arange
 from ..errors import ModelError, UnsupportedTermError
+from ..ir.bits import bounded_layout
+from ..ir.maps import BINARY_BITS, COPY, ONE_HOT_BITS, UNARY_BITS, AffineMap, EncodingMap
 from ..ir.problem import BINARY, Block, Problem
+from ..ir.sources import INTEGER_BIT, USER, BitSources
 from ..ir.terms import PenaltyBlock, QuboTerms
-from .base import AffineMap, Pass, QuboState, per_name
+from .base import Pass, QuboState, per_name
 
 ENCODINGS = ("binary", "unary", "one-hot", "domain-wall")
-
-
-def bounded_binary_weights(span: int) -> np.ndarray:
-    """Weights 1, 2, 4, ... (last clipped) whose subsets sum to every integer in 0..span."""
-    span = int(span)
-    if span <= 0:
-        return np.zeros(0, dtype=np.int64)
-    k = int(np.floor(np.log2(span + 1)))
-    w = [1 << t for t in range(k)]
-    rest = span - ((1 << k) - 1)
-    if rest > 0:
-        w.append(rest)
-    return np.asarray(w, dtype=np.int64)
-
-
-@dataclass
-class BitSources:
-    """Where each binary of the QUBO came from, for labels (kept as arrays)."""
-
-    kind: np.ndarray   # 0: user binary, 1: integer bit, 2: slack bit
-    a: np.ndarray      # user variable index, or inequality block index
-    b: np.ndarray      # bit index, or block row
-    c: np.ndarray      # slack bit index
-    block_names: list
-
-    def extend(self, kind, a, b, c) -> "BitSources":
-        cat = np.concatenate
-        return BitSources(cat([self.kind, kind]), cat([self.a, a]), cat([self.b, b]), cat([self.c, c]),
-                          self.block_names)
-
-    def labels(self, user_labels: list[str]) -> list[str]:
-        out = []
-        ul = user_labels
-        for k, a, b, c in zip(self.kind.tolist(), self.a.tolist(), self.b.tolist(), self.c.tolist()):
-            if k == 0:
-                out.append(ul[a])
-            elif k == 1:
-                out.append(f"{ul[a]}#{b}")
-            else:
-                out.append(f"{self.block_names[a]}#s({b})#{c}")
-        return out
 
 
 def _resolve(encoding, layout) -> dict[str, str]:
@@ -83,21 +44,41 @@ def _resolve(encoding, layout) -> dict[str, str]:
     return out
 
 
+_METHOD_CODE = {"binary": BINARY_BITS, "unary": UNARY_BITS, "domain-wall": UNARY_BITS,
+                "one-hot": ONE_HOT_BITS}
+
+
 class EncodeIntegers(Pass):
-    """Replace integer variables by binary encodings; reject continuous variables."""
+    """Replace integer variables by binary encodings; reject continuous variables.
+
+    Parameters
+    ----------
+    encoding : str or dict
+        One of :data:`ENCODINGS` for every integer, or ``{var_name: encoding, "default": ...}``.
+    """
 
     name = "encode-integers"
 
     def __init__(self, encoding="binary"):
         self.encoding = encoding
 
-    def apply(self, state: QuboState):
+    def apply(self, state: QuboState) -> tuple[QuboState, EncodingMap]:
+        """``(state over binaries, EncodingMap)``; one-hot and domain-wall integers add a
+        validity penalty block each.
+
+        Raises
+        ------
+        UnsupportedTermError
+            A continuous variable.
+        ModelError
+            An unbounded integer, or an unknown encoding.
+        """
         prob = state.problem
         layout = prob.layout
         enc = _resolve(self.encoding, layout)
         rows, cols, vals = [], [], []
         c = np.zeros(layout.n)
-        src_a, src_b = [], []
+        src_a, src_b, methods = [], [], []
         penalties = list(state.penalties)
         n_new = 0
         for arr in layout.arrays:
@@ -115,6 +96,7 @@ class EncodeIntegers(Pass):
                 vals.append(np.ones(arr.size))
                 src_a.append(idx)
                 src_b.append(np.full(arr.size, -1))
+                methods.append(np.full(arr.size, COPY, np.int8))
                 n_new += arr.size
                 continue
             if not np.all(np.isfinite(lb)) or not np.all(np.isfinite(ub)):
@@ -126,10 +108,7 @@ class EncodeIntegers(Pass):
             span = (ub - lb).astype(np.int64)
             method = enc[arr.name]
             if method == "binary":
-                weights = [bounded_binary_weights(s) for s in np.unique(span)]
-                wmap = dict(zip(np.unique(span).tolist(), weights))
-                counts = np.array([len(wmap[s]) for s in span.tolist()], dtype=np.int64)
-                w = np.concatenate([wmap[s] for s in span.tolist()]) if counts.sum() else np.zeros(0)
+                counts, _, w = bounded_layout(span)
                 c[idx] = lb
             elif method in ("unary", "domain-wall"):
                 counts = span.copy()
@@ -146,12 +125,12 @@ class EncodeIntegers(Pass):
             vals.append(w.astype(float))
             src_a.append(owner)
             src_b.append(bit)
+            methods.append(np.full(len(owner), _METHOD_CODE[method], np.int8))
             if method in ("one-hot", "domain-wall"):
                 penalties.append(_validity_block(arr.name, method, counts, n_new))
             n_new += int(counts.sum())
         M = sp.csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
                           shape=(layout.n, n_new))
-        inv = AffineMap(M, c)
         new_prob = Problem(
             prob.name,
             _binary_layout(n_new),
@@ -161,11 +140,13 @@ class EncodeIntegers(Pass):
         )
         a = np.concatenate(src_a)
         b = np.concatenate(src_b)
-        kind = np.where(b < 0, 0, 1).astype(np.int8)
+        kind = np.where(b < 0, USER, INTEGER_BIT).astype(np.int8)
         sources = BitSources(kind, a, np.maximum(b, 0), np.zeros(len(a), np.int64), [])
         # penalties built before this pass referred to a different variable space
         penalties = [p if p.terms.n == n_new else _reindex(p, n_new) for p in penalties]
-        return QuboState(new_prob, penalties, sources), inv
+        data = EncodingMap(AffineMap(M, c), a, np.maximum(b, 0), np.concatenate(methods),
+                           layout.lb.copy(), layout.ub.copy())
+        return QuboState(new_prob, penalties, sources), data
 
 
 def _reindex(p: PenaltyBlock, n: int) -> PenaltyBlock:

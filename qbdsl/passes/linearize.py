@@ -11,6 +11,10 @@
 
 Products of two continuous variables, or with an unbounded factor, have no exact linear
 form: they raise :class:`UnsupportedTermError` naming the variables.
+
+The inverse data is a :class:`~qbdsl.ir.maps.LinearizationMap`: its ``forward(x)`` fills
+every MILP column (bits and products) from the user's variables, its ``inverse`` keeps the
+user's columns. ``MilpIR.lin_map`` holds it.
 """
 from __future__ import annotations
 
@@ -19,10 +23,11 @@ import scipy.sparse as sp
 
 from .._ragged import ragged_arange
 from ..errors import UnsupportedTermError
+from ..ir.bits import bounded_layout
+from ..ir.maps import LinearizationMap
 from ..ir.poly import Poly
 from ..ir.problem import BINARY, CONTINUOUS, INTEGER, Block, Problem, VarArray, VarLayout
-from .base import AffineMap, Pass
-from .encode import bounded_binary_weights
+from .base import Pass
 
 PRODUCTS_BLOCK = "_products"
 REAL_PRODUCTS_BLOCK = "_products_real"     # products with a continuous factor
@@ -34,13 +39,20 @@ class LinearizeProducts(Pass):
 
     name = "linearize-products"
 
-    def apply(self, prob: Problem):
+    def apply(self, prob: Problem) -> tuple[Problem, LinearizationMap]:
+        """``(linear problem, LinearizationMap)``; a linear problem comes back as it is.
+
+        Raises
+        ------
+        UnsupportedTermError
+            A product with no exact linear form (named by its variables).
+        """
         n = prob.n
-        self.pairs = (np.zeros(0, np.int64), np.zeros(0, np.int64))
-        self.expanded = []  # (var, lb, weights) in bit-column order
         polys = [prob.objective] + [b.poly for b in prob.constraints]
         if all(p.is_linear for p in polys):
-            return prob, AffineMap.identity(n)
+            return prob, LinearizationMap.identity(n)
+        expand = np.zeros(0, np.int64)
+        expand_span = np.zeros(0, np.int64)
         kinds = prob.layout.kinds()
         lb, ub = prob.layout.lb, prob.layout.ub
         label = prob.layout.label
@@ -66,13 +78,13 @@ class LinearizeProducts(Pass):
             span = np.where(np.isfinite(ub - lb), ub - lb, np.inf)
             pick_j = ok_j & (~ok_i | (span[ej] <= span[ei]))
             expand = np.unique(np.where(pick_j, ej, ei))
-            weights = [bounded_binary_weights(int(span[v])) for v in expand]
-            counts = np.array([len(w) for w in weights], dtype=np.int64)
+            expand_span = span[expand].astype(np.int64)
+            counts, _, wflat = bounded_layout(expand_span)
             first = np.zeros(n, np.int64)
             nbits = np.zeros(n, np.int64)
             first[expand] = n + np.cumsum(counts) - counts
             nbits[expand] = counts
-            wflat = np.concatenate(weights).astype(float) if counts.sum() else np.zeros(0)
+            wflat = wflat.astype(float)
             n1 = n + int(counts.sum())
             # linking rows: q - sum w b - lb_q == 0
             rows = np.repeat(np.arange(len(expand)), counts)
@@ -80,7 +92,6 @@ class LinearizeProducts(Pass):
                               (np.concatenate([np.arange(len(expand)), rows]),
                                np.concatenate([expand, n + np.arange(int(counts.sum()))]),
                                np.concatenate([np.ones(len(expand)), -wflat])))
-            self.expanded = [(int(v), float(lb[v]), w) for v, w in zip(expand, weights)]
             is_exp = np.zeros(n, bool)
             is_exp[expand] = True
 
@@ -141,7 +152,7 @@ class LinearizeProducts(Pass):
         position[order] = np.arange(m)
         aux = n1 + position                     # the column of the product key[k]
         m_int = int(integral.sum())
-        self.pairs = (ui[order], uj[order])
+        data = LinearizationMap(n, expand, prob.layout.lb[expand].copy(), expand_span, ui[order], uj[order])
 
         def lin_of(p: Poly) -> Poly:
             if p.is_linear:
@@ -173,8 +184,7 @@ class LinearizeProducts(Pass):
         new_blocks = [Block(b.name, b.sense, b.shape, lin_of(b.poly), b.labels) for b in blocks]
         new_blocks.append(Block(PRODUCTS_BLOCK, "<=", (4 * m,), link))
         new = Problem(prob.name, layout, lin_of(objective), prob.sense, new_blocks)
-        self.n_bits = n1 - n
-        return new, AffineMap.identity(n, n_new)
+        return new, data
 
 
 def _coo(L: sp.csr_matrix):

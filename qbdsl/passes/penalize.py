@@ -38,11 +38,14 @@ import scipy.sparse as sp
 
 from .._ragged import ragged_arange
 from ..errors import ModelError, UnsupportedTermError
+from ..ir.bits import bounded_layout
+from ..ir.maps import IdentityMap, SlackMap
 from ..ir.problem import Problem
+from ..ir.sources import SLACK_BIT
 from ..ir.terms import (EXACT_INT, MAX_SCALE_DIGITS, PenaltyBlock, QuboTerms, decimal_scale,
                         integral_tol, segment_reduce)
-from .base import AffineMap, Pass, QuboState
-from .encode import _binary_layout, bounded_binary_weights
+from .base import Pass, QuboState
+from .encode import _binary_layout
 
 UNBALANCED_DEFAULT = (0.96, 0.0371)  # (l1, l2) from Montanez-Barrera et al., 2022
 
@@ -107,16 +110,16 @@ def _check_exact(block, A: sp.csr_matrix, b: np.ndarray, rows_idx: np.ndarray) -
 
 
 class ToMinimize(Pass):
-    """Negate a maximization objective (QUBO energies are minimized)."""
+    """Negate a maximization objective (QUBO energies are minimized); the variables stay."""
 
     name = "to-minimize"
 
-    def apply(self, state: QuboState):
+    def apply(self, state: QuboState) -> tuple[QuboState, IdentityMap]:
+        """``(state with a "min" objective, IdentityMap)``: a maximized objective is negated."""
         p = state.problem
-        n = p.n
         if p.sense == "max":
             p = Problem(p.name, p.layout, p.objective.scaled(-1.0), "min", p.constraints)
-        return QuboState(p, state.penalties, state.sources), AffineMap.identity(n)
+        return QuboState(p, list(state.penalties), state.sources), IdentityMap(p.n)
 
 
 def _linear_rows(block, what: str):
@@ -135,7 +138,22 @@ def _row_label(block, r: int) -> str:
 
 
 class InequalitiesToPenalties(Pass):
-    """Turn every ``<=``/``>=`` block into a penalty block (slack or unbalanced)."""
+    """Turn every ``<=``/``>=`` block into a penalty block (slack or unbalanced).
+
+    Parameters
+    ----------
+    method : {"slack", "unbalanced"}
+        ``slack`` appends binary slack variables (inverse data: a
+        :class:`~qbdsl.ir.maps.SlackMap`); ``unbalanced`` adds none (an
+        :class:`~qbdsl.ir.maps.IdentityMap`).
+    unbalanced : (float, float)
+        ``(l1, l2)`` of unbalanced penalization.
+
+    Raises
+    ------
+    ModelError
+        An unknown method.
+    """
 
     name = "inequalities"
 
@@ -145,12 +163,23 @@ class InequalitiesToPenalties(Pass):
         self.method = method
         self.unbalanced = tuple(unbalanced)
 
-    def apply(self, state: QuboState):
+    def apply(self, state: QuboState) -> tuple[QuboState, SlackMap | IdentityMap]:
+        """``(state whose constraints are all equalities, SlackMap or IdentityMap)``.
+
+        Raises
+        ------
+        ModelError
+            A row that can never hold, a slack row with no integral scale, or one too large
+            to penalize exactly.
+        UnsupportedTermError
+            A quadratic inequality.
+        """
         prob = state.problem
         n0 = prob.n
         n = n0
         keep, new_pen = [], []
         slack_cols = []  # (A_slack blocks) built after n is known
+        slack_rows = []  # (A, b, span) of every slack block, for the SlackMap
         sources = state.sources
         block_names = list(sources.block_names) if sources is not None else []
         for block in prob.constraints:
@@ -193,16 +222,16 @@ class InequalitiesToPenalties(Pass):
             lo = np.asarray(A.minimum(0).sum(axis=1)).ravel()
             hi = np.asarray(A.maximum(0).sum(axis=1)).ravel()
             span = np.maximum(np.minimum(b - lo, hi - lo), 0).astype(np.int64)
-            weights = {s: bounded_binary_weights(s) for s in np.unique(span).tolist()}
-            counts = np.array([len(weights[s]) for s in span.tolist()], dtype=np.int64)
-            w = np.concatenate([weights[s] for s in span.tolist()]).astype(float)
+            counts, _, w = bounded_layout(span)
+            w = w.astype(float)
             total = int(counts.sum())
             slack_cols.append((len(new_pen), n, counts, w))
+            slack_rows.append((A, b, span))
             bidx = len(block_names)
             block_names.append(block.name)
             if sources is not None:
-                sources = sources.extend(np.full(total, 2, np.int8), np.full(total, bidx),
-                                         np.repeat(rows_idx, counts), ragged_arange(counts))
+                sources = sources.extend(np.full(total, SLACK_BIT, np.int8), np.full(total, bidx),
+                                         np.repeat(rows_idx, counts), ragged_arange(counts), block_names)
             new_pen.append((block, A, b, rows_idx))
             n += total
         # second sweep: now that the final variable count is known, build slack penalties
@@ -219,20 +248,29 @@ class InequalitiesToPenalties(Pass):
             _check_exact(block, Afull, b, rows_idx)
             t = QuboTerms.squared_rows(Afull, b)
             out_pen.append(PenaltyBlock(block.name, "inequality", "slack", len(b), t, 1.0, True))
-        if sources is not None:
-            sources.block_names = block_names
         new_prob = Problem(prob.name, _binary_layout(n), prob.objective.with_n(n), prob.sense,
                            [_widen(bk, n) for bk in keep])
         penalties = [_pad(p, n) for p in state.penalties] + [_pad(p, n) for p in out_pen]
-        return QuboState(new_prob, penalties, sources), AffineMap.identity(n0, n)
+        if self.method == "unbalanced":
+            return QuboState(new_prob, penalties, sources), IdentityMap(n0)
+        return QuboState(new_prob, penalties, sources), _slack_map(slack_rows, n0)
 
 
 class EqualitiesToPenalties(Pass):
-    """Turn every ``==`` block into a squared penalty block."""
+    """Turn every ``==`` block into a squared penalty block; the variables stay."""
 
     name = "equalities"
 
-    def apply(self, state: QuboState):
+    def apply(self, state: QuboState) -> tuple[QuboState, IdentityMap]:
+        """``(state with no constraints left, IdentityMap)``.
+
+        Raises
+        ------
+        ModelError
+            A row that can never hold, or one too large to penalize exactly.
+        UnsupportedTermError
+            A quadratic equality.
+        """
         prob = state.problem
         n = prob.n
         pens = list(state.penalties)
@@ -247,7 +285,16 @@ class EqualitiesToPenalties(Pass):
             pens.append(PenaltyBlock(block.name, "equality", "squared", len(b),
                                      QuboTerms.squared_rows(A, b), p_min, proven))
         return QuboState(Problem(prob.name, prob.layout, prob.objective, prob.sense, []), pens,
-                         state.sources), AffineMap.identity(n)
+                         state.sources), IdentityMap(n)
+
+
+def _slack_map(slack_rows: list, n0: int) -> SlackMap:
+    """The rows of every slack block (over the ``n0`` variables before the pass), stacked."""
+    if not slack_rows:
+        return SlackMap(sp.csr_matrix((0, n0)), np.zeros(0), np.zeros(0, np.int64))
+    A = sp.vstack([sp.csr_matrix(a) for a, _, _ in slack_rows], format="csr")
+    return SlackMap(A, np.concatenate([b for _, b, _ in slack_rows]),
+                    np.concatenate([s for _, _, s in slack_rows]))
 
 
 def _equality_rows(block, A: sp.csr_matrix, b: np.ndarray):
