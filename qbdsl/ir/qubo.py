@@ -76,7 +76,9 @@ class QuboIR:
 
     Penalty blocks are stored apart from the objective so :meth:`with_penalties` can
     re-weight them without recompiling. :meth:`decode` maps a binary sample back to
-    the user's variables, objective and constraint violations.
+    the user's variables, objective and constraint violations through ``decode_map``
+    (an :class:`~qbdsl.ir.maps.AffineMap`: the compile chain's inverses composed into one
+    sparse map, ``x = c + M y``; ``sources`` is a :class:`~qbdsl.ir.sources.BitSources`).
     """
 
     def __init__(self, objective: QuboTerms, penalties: list[PenaltyBlock], weights: dict[str, float],
