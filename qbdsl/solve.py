@@ -8,7 +8,6 @@ import time
 import numpy as np
 
 from .errors import BackendError, ModelError, OptionError, TimeLimitError, UnsupportedTermError
-from .ir.milp import MilpIR
 from .ir.qubo import QuboIR
 from .result import Result
 from .routing import Inputs as _Inputs
