@@ -148,6 +148,7 @@ def from_pyqubo(compiled, feed_dict=None):
     return _f(compiled, feed_dict)
 
 
-__all__ = ["from_dimod", "from_qp", "from_pyqubo", "save", "to_bqm", "to_cqm", "to_qp", "to_latex", "Model", "Variable", "Expr", "Constraint", "quicksum", "compile", "solve", "load",
-           "QuboIR", "MilpIR", "Result", "Solution", "ModelError", "FileFormatError", "FileFormatWarning",
-           "UnsupportedTermError", "BackendError", "OptionError", "TimeLimitError"]
+__all__ = ["Model", "Variable", "Expr", "Constraint", "quicksum", "compile", "solve", "QuboIR", "MilpIR", "Result",
+           "Solution", "load", "save", "to_bqm", "to_cqm", "to_qp", "to_latex", "from_dimod", "from_qp", "from_pyqubo",
+           "ModelError", "FileFormatError", "FileFormatWarning", "UnsupportedTermError", "BackendError", "OptionError",
+           "TimeLimitError"]

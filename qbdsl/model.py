@@ -279,7 +279,8 @@ class Model:
         check_finite(e.const, f"constraint {name!r}")
         check_finite(e.lcoef, f"constraint {name!r}")
         check_finite(e.qcoef, f"constraint {name!r}")
-        block = ConstraintBlock(name, constraint.sense, e, _labels(labels, e.shape, name, f"constraint {name!r}"))
+        labels = _labels(labels, e.shape, name, f"constraint {name!r}")
+        block = ConstraintBlock(name, constraint.sense, e, labels)
         self.constraints[name] = block
         return block
 

@@ -174,18 +174,22 @@ def add_commands(sub, common) -> None:
     q.add_argument("-o", "--output", default=None, help="output folder (default out/qip)")
     o = leaf(which, "orchestration", cmd_orchestration,
              "scheduling policies over a fleet of QPUs, paired seeds (or every policy on --workload)")
-    o.add_argument("--loads", default="0.3,0.6,0.9,1.2", help="offered loads, as fractions of the platform's capacity")
+    o.add_argument("--loads", default="0.3,0.6,0.9,1.2",
+                   help="offered loads, as fractions of the platform's capacity")
     o.add_argument("--tightness", default="1.5,2,3", help="deadline tightness values")
     o.add_argument("--seeds", type=int, default=20, help="paired seeds")
     o.add_argument("--robustness", action="store_true",
                    help="also run with run times off the prediction (+-20 %%, +-50 %%, noise), at the middle tightness")
     o.add_argument("--jobs", type=int, default=200, help="jobs per trace")
-    o.add_argument("--dask", default=None, metavar="SCHEDULER_ADDRESS", help="run the sweep on a Dask distributed cluster")
+    o.add_argument("--dask", default=None, metavar="SCHEDULER_ADDRESS",
+                   help="run the sweep on a Dask distributed cluster")
     o.add_argument("--fleet", default=None, help="a fleet file (JSON/YAML) instead of the default")
-    o.add_argument("--workload", default=None, help="run every policy on this workload file (JSON/YAML) instead of a sweep")
+    o.add_argument("--workload", default=None,
+                   help="run every policy on this workload file (JSON/YAML) instead of a sweep")
     o.add_argument("--bound-time", type=float, default=0.0,
                    help="seconds for each trace's offline bound (preemptive relaxation); 0: none")
-    o.add_argument("--gap-seeds", type=int, default=0, help="also solve this many small traces per point in hindsight (CP-SAT)")
+    o.add_argument("--gap-seeds", type=int, default=0,
+                   help="also solve this many small traces per point in hindsight (CP-SAT)")
     o.add_argument("--gap-jobs", type=int, default=20, help="jobs per hindsight trace")
     o.add_argument("--gap-time", type=seconds, default=10.0, help="seconds per hindsight solve")
     o.add_argument("-o", "--output", default=None, help="output folder (default out/orchestration)")
