@@ -1,6 +1,10 @@
 """qbdsl: a modelling language and compiler for network optimization.
 
-Heavy libraries (dimod, qiskit, ortools, pyqubo, matplotlib) load only when used.
+Heavy libraries (dimod, qiskit, ortools, pyqubo, matplotlib) load only when used. The core
+(models, expressions, IRs, compiler) imports no file format: files and other libraries'
+objects are reached through the functions below (``load``, ``save``, ``to_bqm``, ``to_cqm``,
+``to_qp``, ``to_latex``, ``from_dimod``, ``from_qp``, ``from_pyqubo``), which import
+:mod:`qbdsl.io` when called.
 """
 from .compiler import compile
 from .errors import (BackendError, FileFormatError, FileFormatWarning, ModelError, OptionError, TimeLimitError,
@@ -16,15 +20,115 @@ from .solve import solve
 __version__ = "0.1.0"
 
 
-def load(path, **kwargs):
-    """Read a file by extension and content: .qubo, .npz, .bqm, .lp, .mps (optionally .gz/.xz)."""
+def load(path, name: str | None = None):
+    """Read a file by extension and content: .qubo, .npz, .bqm, .lp, .mps (optionally .gz/.xz/.bz2).
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+    name : str, optional
+        The model's name for ``.lp``/``.mps`` files (default: the file's or its stem).
+
+    Returns
+    -------
+    QuboIR or Model
+        ``.qubo``/``.npz``/``.bqm`` give a QuboIR; ``.lp``/``.mps`` give a Model.
+
+    Raises
+    ------
+    FileFormatError
+        A missing or malformed file (with the line, where the format has lines).
+    """
     from .io import load as _load
 
-    return _load(path, **kwargs)
+    return _load(path, name)
+
+
+def save(obj, path, **compile_opts) -> None:
+    """Write a Model, QuboIR or MilpIR to ``path``; the format is told by the extension.
+
+    Parameters
+    ----------
+    obj : Model, QuboIR or MilpIR
+        A Model is compiled to a QUBO for ``.qubo``/``.npz``/``.bqm`` and to a MILP for
+        ``.lp``/``.mps`` (see :mod:`qbdsl.routing`).
+    path : str or os.PathLike
+        Optionally compressed (``.gz``, ``.xz``, ``.bz2``); written atomically.
+    **compile_opts
+        ``encoding``, ``penalty``, ``inequality``, ``unbalanced`` for a QUBO compile.
+
+    Raises
+    ------
+    ModelError
+        An unknown extension or an object of another type.
+    OptionError
+        Compile options for a QuboIR.
+    """
+    from .io import save as _save
+
+    _save(obj, path, **compile_opts)
+
+
+def to_bqm(obj, **compile_opts):
+    """A ``dimod.BinaryQuadraticModel`` of a QuboIR, or of a Model compiled with ``compile_opts``.
+
+    Raises
+    ------
+    ModelError
+        Neither a QuboIR nor a Model.
+    """
+    from .io.translate import to_bqm as _f
+
+    return _f(obj, **compile_opts)
+
+
+def to_cqm(model):
+    """A ``dimod.ConstrainedQuadraticModel`` with the Model's variables and constraints.
+
+    Raises
+    ------
+    ModelError
+        ``model`` is not a Model.
+    """
+    from .io.translate import to_cqm as _f
+
+    return _f(model)
+
+
+def to_qp(obj):
+    """A qiskit-optimization ``QuadraticProgram`` of a Model or a QuboIR.
+
+    Raises
+    ------
+    ModelError
+        Neither a Model nor a QuboIR.
+    """
+    from .io.translate import to_qp as _f
+
+    return _f(obj)
+
+
+def to_latex(model, max_rows: int = 3, max_terms: int = 12) -> str:
+    """LaTeX of a Model (through sympy), showing the first ``max_rows`` rows of each block.
+
+    Raises
+    ------
+    ModelError
+        ``model`` is not a Model.
+    """
+    from .io.translate import to_latex as _f
+
+    return _f(model, max_rows=max_rows, max_terms=max_terms)
 
 
 def from_dimod(obj):
-    """A dimod BQM (-> QuboIR) or CQM (-> Model)."""
+    """A dimod BQM (-> QuboIR) or CQM (-> Model).
+
+    Raises
+    ------
+    ModelError
+        Another type, or content qbdsl cannot represent.
+    """
     from .io.dimod_io import from_dimod as _f
 
     return _f(obj)
@@ -44,6 +148,7 @@ def from_pyqubo(compiled, feed_dict=None):
     return _f(compiled, feed_dict)
 
 
-__all__ = ["from_dimod", "from_qp", "from_pyqubo", "Model", "Variable", "Expr", "Constraint", "quicksum", "compile", "solve", "load",
-           "QuboIR", "MilpIR", "Result", "Solution", "ModelError", "FileFormatError", "FileFormatWarning",
-           "UnsupportedTermError", "BackendError", "OptionError", "TimeLimitError"]
+__all__ = ["Model", "Variable", "Expr", "Constraint", "quicksum", "compile", "solve", "QuboIR", "MilpIR", "Result",
+           "Solution", "load", "save", "to_bqm", "to_cqm", "to_qp", "to_latex", "from_dimod", "from_qp", "from_pyqubo",
+           "ModelError", "FileFormatError", "FileFormatWarning", "UnsupportedTermError", "BackendError", "OptionError",
+           "TimeLimitError"]

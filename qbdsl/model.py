@@ -10,9 +10,10 @@ from ._ragged import check_finite
 from .errors import ModelError
 from .expr import Constraint, Expr, _scalar_var
 from .ir.poly import Poly
-from .ir.problem import BINARY, CONTINUOUS, INTEGER, Block, Problem, VarArray, VarLayout
+from .ir.problem import BINARY, CONTINUOUS, INTEGER, Block, Problem, VarArray, VarLayout, element_names
 
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]*$")
+KINDS = (BINARY, INTEGER, CONTINUOUS)
 
 
 class Variable(Expr):
@@ -88,6 +89,23 @@ class ConstraintBlock:
         return self.expr.shape
 
 
+def _labels(labels, shape: tuple, name: str, what: str) -> list[str] | None:
+    """``labels`` checked against ``shape``; None when absent or equal to the generated names."""
+    if labels is None:
+        return None
+    labels = list(labels)
+    size = int(np.prod(shape, dtype=np.int64))
+    if len(labels) != size:
+        raise ModelError(f"{what}: {len(labels)} labels for {size} elements of shape {shape}")
+    if not all(isinstance(t, str) for t in labels):
+        bad = next(t for t in labels if not isinstance(t, str))
+        raise ModelError(f"{what}: labels must be strings, got {bad!r}")
+    first = f"{name}({','.join('0' * len(shape))})" if shape else name
+    if size and labels[0] != first:       # the usual case for a file's names: no need to build them all
+        return labels
+    return None if labels == element_names(name, shape) else labels
+
+
 def _shape(shape) -> tuple:
     if shape is None:
         return ()
@@ -122,14 +140,48 @@ class Model:
         self.sense = "min"
 
     # ------------------------------------------------------------ variables
-    def _new(self, name: str, kind: str, shape, lb, ub, labels=None) -> Variable:
+    def add_array(self, name: str, kind: str, shape=(), lb=0.0, ub=None,
+                  labels: list[str] | None = None) -> Variable:
+        """Add a named array of variables of any kind; what readers of files use.
+
+        Parameters
+        ----------
+        name : str
+            Letters, digits, ``_``, ``.``, ``-``, starting with a letter or ``_``; unique.
+        kind : {"binary", "integer", "continuous"}
+        shape : int or tuple of int
+            ``()`` for a scalar.
+        lb, ub : float or array_like
+            Bounds, broadcast to ``shape``; ``ub=None`` is unbounded above. Integer bounds
+            are rounded inwards.
+        labels : list of str, optional
+            One name per element in C order (length ``prod(shape)``), e.g. the names a file
+            gave them; writers use them instead of ``name(i,j)``. Labels equal to the
+            generated names are not stored.
+
+        Returns
+        -------
+        Variable
+
+        Raises
+        ------
+        ModelError
+            An invalid or duplicate name, an unknown kind, a negative dimension, NaN
+            bounds, ``lb > ub`` (the first such element is named), or labels of the wrong
+            length or type.
+        """
         if not isinstance(name, str) or not _NAME.match(name):
             raise ModelError(
                 f"invalid variable name {name!r}: use letters, digits, '_', '.', '-' (starting with a letter or '_')"
             )
         if name in self._vars:
             raise ModelError(f"duplicate variable name {name!r}")
+        if kind not in KINDS:
+            raise ModelError(f"variable {name!r}: unknown kind {kind!r}; choose from {', '.join(KINDS)}")
         shape = _shape(shape)
+        labels = _labels(labels, shape, name, f"variable {name!r}")
+        if ub is None:
+            ub = np.inf
         lb_arr = np.broadcast_to(np.asarray(lb, dtype=float), shape).astype(float).ravel()
         ub_arr = np.broadcast_to(np.asarray(ub, dtype=float), shape).astype(float).ravel()
         if np.isnan(lb_arr).any() or np.isnan(ub_arr).any():
@@ -152,18 +204,18 @@ class Model:
 
     def binary(self, name: str, shape=()) -> Variable:
         """An array of 0/1 variables."""
-        return self._new(name, BINARY, shape, 0.0, 1.0)
+        return self.add_array(name, BINARY, shape, 0.0, 1.0)
 
     def integer(self, name: str, shape=(), lb=0, ub=None) -> Variable:
         """An array of integer variables in ``[lb, ub]``.
 
         ``ub=None`` leaves it unbounded above: fine for a MILP, an error for a QUBO compile.
         """
-        return self._new(name, INTEGER, shape, lb, np.inf if ub is None else ub)
+        return self.add_array(name, INTEGER, shape, lb, ub)
 
     def continuous(self, name: str, shape=(), lb=0.0, ub=None) -> Variable:
         """An array of real variables in ``[lb, ub]`` (MILP targets only)."""
-        return self._new(name, CONTINUOUS, shape, lb, np.inf if ub is None else ub)
+        return self.add_array(name, CONTINUOUS, shape, lb, ub)
 
     def var(self, name: str) -> Variable:
         try:
@@ -185,8 +237,32 @@ class Model:
         return self.layout().label(k)
 
     # ------------------------------------------------------------ constraints
-    def add(self, constraint: Constraint, name: str | None = None) -> ConstraintBlock:
-        """Add an array of constraints (from ``==``, ``<=`` or ``>=``) under one name."""
+    def add(self, constraint: Constraint, name: str | None = None,
+            labels: list[str] | None = None) -> ConstraintBlock:
+        """Add an array of constraints (from ``==``, ``<=`` or ``>=``) under one name.
+
+        Parameters
+        ----------
+        constraint : Constraint
+            ``expr == rhs``, ``expr <= rhs`` or ``expr >= rhs``, of any shape.
+        name : str, optional
+            Unique; ``c0``, ``c1``... when omitted.
+        labels : list of str, optional
+            One name per row in C order (e.g. the row names a file gave them); writers
+            use them instead of ``name(i,j)``. Labels equal to the generated names are not
+            stored.
+
+        Returns
+        -------
+        ConstraintBlock
+
+        Raises
+        ------
+        ModelError
+            Not a constraint, a comparison of constants only, variables of another model,
+            an invalid or duplicate name, non-finite coefficients, or labels of the wrong
+            length or type.
+        """
         if isinstance(constraint, (bool, np.bool_)) or (isinstance(constraint, np.ndarray) and constraint.dtype == bool):
             raise ModelError(f"constraint {name or ''!r} compares constants only (no variables): {constraint!r}")
         if not isinstance(constraint, Constraint):
@@ -203,7 +279,8 @@ class Model:
         check_finite(e.const, f"constraint {name!r}")
         check_finite(e.lcoef, f"constraint {name!r}")
         check_finite(e.qcoef, f"constraint {name!r}")
-        block = ConstraintBlock(name, constraint.sense, e)
+        labels = _labels(labels, e.shape, name, f"constraint {name!r}")
+        block = ConstraintBlock(name, constraint.sense, e, labels)
         self.constraints[name] = block
         return block
 

@@ -4,21 +4,16 @@ from __future__ import annotations
 import math
 import numbers
 import time
-from typing import Callable
 
 import numpy as np
 
 from .errors import BackendError, ModelError, OptionError, TimeLimitError, UnsupportedTermError
-from .ir.milp import MilpIR
 from .ir.qubo import QuboIR
 from .result import Result
+from .routing import Inputs as _Inputs
+from .routing import build as _ir_for  # noqa: F401  (kept for tests/test_backend_options.py, which patches it)
 
 COMPILE_KEYS = ("encoding", "penalty", "inequality", "unbalanced")
-# QUBO -> MILP linearization, seconds per product (1.2-2.8 us measured at 12 k-1.35 M couplers)
-LINEARIZE_SECONDS_PER_PRODUCT = 3e-6
-# Model -> QUBO compile, seconds per coupler of the features' upper bound (0.075 us for TSP
-# n = 100, 1.98 M couplers; 0.13 us for one cardinality row over 4 000 binaries, 8 M couplers)
-QUBO_COMPILE_SECONDS_PER_COUPLER = 0.25e-6
 
 
 def _as_input(obj, budget):
@@ -207,80 +202,6 @@ def _check_options(name: str, options: dict) -> None:
         validate_options(name, options, spec)
 
 
-class _Inputs:
-    """One ``qb.solve`` call's input: the object, its Problem (built once), and the IR of
-    each kind compiled so far (a fallback chain compiles each kind once)."""
-
-    def __init__(self, obj, compile_opts: dict):
-        self.obj, self.compile_opts = obj, compile_opts
-        self._problem = None
-        self._irs: dict[str, tuple] = {}
-
-    @property
-    def problem(self):
-        if self._problem is None:
-            self._problem = self.obj.to_problem()
-        return self._problem
-
-    def kind(self, accepts) -> str:
-        if isinstance(self.obj, QuboIR):
-            return "qubo" if "qubo" in accepts else "milp"
-        if isinstance(self.obj, MilpIR):
-            return "milp" if "milp" in accepts else "qubo"
-        return "qubo" if "qubo" in accepts else "milp"
-
-    def precheck(self, name: str, be, budget) -> None:
-        """Refuse, before compiling, what the backend cannot take or the time left cannot fit."""
-        kind, cap = self.kind(be.capabilities.accepts), be.capabilities.max_variables
-        if kind in self._irs:
-            return
-        obj = self.obj
-        if cap is not None and kind == "qubo" and not isinstance(obj, QuboIR) and hasattr(obj, "to_problem"):
-            least = _least_qubo_binaries(self.problem)
-            if least > cap:
-                raise BackendError(f"{name}: at least {least} binaries (the model's variables, encoded, before any "
-                                   f"slack) exceed the {cap} it takes")
-        if kind == "qubo" and budget.limited and hasattr(obj, "to_problem") and not isinstance(obj, QuboIR):
-            from .qip.features import features
-
-            f = features(self.problem)
-            if f.qubo_ok:
-                budget.require(QUBO_COMPILE_SECONDS_PER_COUPLER * (f.qubo_couplers + f.qubo_binaries),
-                               f"compiling the model to a QUBO of about {f.qubo_binaries} binaries and up to "
-                               f"{f.qubo_couplers} couplers", "raise time_limit, or compile once with qb.compile "
-                               "and solve the QuboIR", who=name)
-        if kind == "milp" and budget.limited:
-            if isinstance(obj, QuboIR):
-                products = len(obj.terms.v)
-            elif hasattr(obj, "to_problem") and not isinstance(obj, MilpIR):
-                p = self.problem
-                products = len(p.objective.qcoef) + sum(len(b.poly.qcoef) for b in p.constraints)
-            else:
-                products = 0
-            if products:
-                budget.require(LINEARIZE_SECONDS_PER_PRODUCT * products,
-                               f"linearizing {products} products for a MILP solver",
-                               "use a QUBO backend (anneal) or raise time_limit", who=name)
-
-    def ir_for(self, accepts) -> tuple[object, Callable, bool]:
-        kind = self.kind(accepts)
-        if kind not in self._irs:
-            self._irs[kind] = _ir_for(self.obj, kind, self.compile_opts,
-                                      self._problem if hasattr(self.obj, "to_problem") else None)
-        return self._irs[kind]
-
-
-def _least_qubo_binaries(problem) -> int:
-    """A lower bound on the QUBO size of ``problem`` under any encoding: one bit per binary,
-    ceil(log2(span + 1)) per bounded integer (what the binary encoding uses, the fewest
-    bits that can tell span + 1 values apart); slack bits only add to it."""
-    lay = problem.layout
-    kinds = lay.kinds()
-    span = np.where(kinds == 1, np.nan_to_num(lay.ub - lay.lb, posinf=0.0), 0.0)
-    bits = np.where(kinds == 0, 1, np.ceil(np.log2(span + 1)))
-    return int(bits.sum())
-
-
 def _solve_one(inputs: _Inputs, name: str, budget, seed, options: dict) -> Result:
     be = _backend(name)
     t0 = time.perf_counter()
@@ -346,30 +267,3 @@ def _status(backend_status: str, sol, ir) -> str:
     if backend_status == "optimal" and isinstance(ir, QuboIR) and ir.penalties and proven:
         return "infeasible"
     return "no_feasible"
-
-
-def _ir_for(obj, kind: str, compile_opts: dict, problem=None) -> tuple[object, Callable, bool]:
-    """The IR of ``kind`` ("qubo" or "milp"), how to decode its answers into the user's terms,
-    and whether the IR's objective is the user's (so a solver's bound bounds it too)."""
-    from .compiler import compile_milp, compile_qubo
-
-    if isinstance(obj, QuboIR):
-        # a bare QUBO minimizing: its energy is its objective (a maximization's energy is minus it)
-        plain = not obj.penalties and getattr(obj.source, "sense", "min") == "min"
-        if kind == "qubo":
-            return obj, obj.decode, plain
-        milp = compile_milp(obj.as_problem())   # the same QUBO, linearized
-        return milp, lambda x: obj.decode(x[: obj.n]), plain
-    if isinstance(obj, MilpIR):
-        if kind == "milp":
-            return obj, obj.decode, True
-        q = compile_qubo(obj.source, **compile_opts)
-        return q, q.decode, False
-    if hasattr(obj, "to_problem"):
-        problem = problem if problem is not None else obj.to_problem()
-        if kind == "qubo":
-            q = compile_qubo(problem, **compile_opts)
-            return q, q.decode, False
-        milp = compile_milp(problem)
-        return milp, milp.decode, True
-    raise ModelError(f"solve cannot take a {type(obj).__name__}")

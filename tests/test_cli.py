@@ -83,7 +83,7 @@ def test_progress_wrapper_returns_and_reraises():
 
     from rich.console import Console
 
-    from qbdsl.cli import _with_progress
+    from qbdsl.cli.progress import with_progress as _with_progress
 
     console = Console(file=open("/dev/null", "w"))
     assert _with_progress(console, "x", 0.2, lambda: (time.sleep(0.3), 5)[1], delay=0.05) == 5

@@ -163,3 +163,42 @@ def save_qubo(ir, path) -> None:
 def save_milp(ir, path) -> None:
     """Write a MilpIR as .lp or .mps (optionally compressed), atomically."""
     _save(ir, path, MILP_FORMATS, "a QUBO compile writes .qubo/.npz/.bqm")
+
+
+def save(obj, path, **compile_opts) -> None:
+    """Write a Model, QuboIR or MilpIR to ``path``, the format told by its extension; atomic.
+
+    Parameters
+    ----------
+    obj : Model, QuboIR or MilpIR
+        A Model is compiled first (:mod:`qbdsl.routing`): to a QUBO for ``.qubo``/``.npz``/
+        ``.bqm``, to a MILP for ``.lp``/``.mps``. A QuboIR written as ``.lp``/``.mps`` is
+        the QUBO linearized; a MilpIR written as a QUBO format is its source compiled.
+    path : str or os.PathLike
+        ``.qubo``, ``.npz``, ``.bqm``, ``.lp`` or ``.mps``, optionally ``.gz``/``.xz``/``.bz2``.
+    **compile_opts
+        ``encoding``, ``penalty``, ``inequality``, ``unbalanced`` for a QUBO compile.
+
+    Raises
+    ------
+    ModelError
+        An unknown extension, or an object that is none of the three.
+    OptionError
+        Compile options for a QuboIR.
+    """
+    from ..ir.milp import MilpIR
+    from ..ir.qubo import QuboIR
+    from ..routing import build, check_compile_options
+
+    if not (isinstance(obj, (QuboIR, MilpIR)) or hasattr(obj, "to_problem")):
+        raise ModelError(f"save takes a Model, QuboIR or MilpIR, got a {type(obj).__name__}")
+    fmt_, _ = split_compression(path)
+    if fmt_ not in QUBO_FORMATS + MILP_FORMATS:
+        raise ModelError(f"unknown file type {Path(path).name!r}: use {', '.join(QUBO_FORMATS)} for a QUBO, "
+                         f"{', '.join(MILP_FORMATS)} for a MILP")
+    check_compile_options(obj, compile_opts)
+    ir = build(obj, "qubo" if fmt_ in QUBO_FORMATS else "milp", compile_opts).ir
+    if fmt_ in QUBO_FORMATS:
+        save_qubo(ir, path)
+    else:
+        save_milp(ir, path)

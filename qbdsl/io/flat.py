@@ -15,7 +15,6 @@ import numpy as np
 import scipy.sparse as sp
 
 from ..errors import ModelError
-from ..ir.problem import element_names
 
 _BOX = re.compile(r"^(?P<base>[A-Za-z_][A-Za-z0-9_.\-]*)\((?P<idx>\d+(?:,\d+)*)\)$")
 _HASH = re.compile(r"^(?P<base>[^#]+)#.+$")
@@ -127,6 +126,17 @@ def _groups(names: list[str], split_by: list[str], digits: bool = False):
 
 
 def flat_to_model(fp: FlatProblem):
+    """The :class:`~qbdsl.model.Model` of ``fp``, built through the public Model API only.
+
+    Variables are grouped into arrays by name stem and kind, rows into constraint arrays by
+    stem and sense (see the module docstring); original names are kept as labels where they
+    differ from the generated ``name(i,j)``.
+
+    Raises
+    ------
+    ModelError
+        A problem that declares no variables.
+    """
     from ..expr import Constraint, Expr
     from ..model import Model
 
@@ -145,13 +155,10 @@ def flat_to_model(fp: FlatProblem):
     for base, kind, pos, shape in groups:
         nm = base if bases[base] == 1 else f"{base}_{kind}"
         nm = _safe(nm, taken)
-        labels = None
-        if shape is None:
-            shape = (len(pos),)
-            labels = [fp.var_names[p] for p in pos]
-        v = m._new(nm, kind, shape, lb[pos].reshape(shape), ub[pos].reshape(shape), labels)
-        if labels is None and v.shape and [fp.var_names[p] for p in pos] != m._arrays[-1].element_labels():
-            m._arrays[-1].labels = [fp.var_names[p] for p in pos]
+        shape = (len(pos),) if shape is None else shape
+        # the file's names; add_array keeps them only where they differ from nm(i,j)
+        v = m.add_array(nm, kind, shape, lb[pos].reshape(shape), ub[pos].reshape(shape),
+                        labels=[fp.var_names[p] for p in pos])
         perm[pos] = v.start + np.arange(len(pos))
     # objective
     oj = np.fromiter(fp.obj.keys(), np.int64, len(fp.obj))
@@ -189,8 +196,5 @@ def flat_to_model(fp: FlatProblem):
                 e = e.reshape(shape)
             nm = base if rbases[base] == 1 else f"{base}_{ {'==': 'eq', '<=': 'le', '>=': 'ge'}[sense]}"
             nm = _safe(nm, taken_rows)
-            block = m.add(Constraint(e, sense), name=nm)
-            generated = element_names(nm, e.shape) if shape else None
-            if labels != generated:
-                block.labels = labels
+            m.add(Constraint(e, sense), name=nm, labels=labels)   # labels kept where they differ from nm(i)
     return m

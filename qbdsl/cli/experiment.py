@@ -1,0 +1,198 @@
+"""``qbdsl experiment {qip,orchestration,live}``: the evaluation experiments, each a nested
+command with only its own flags.
+
+- ``qip``: the QIP policy against an oracle that knows every backend's outcome.
+- ``orchestration``: scheduling policies over a fleet of QPUs, with paired seeds (or every
+  policy on one workload file).
+- ``live``: the same policies dispatching real ``qb.solve`` calls.
+"""
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+from ..errors import ModelError
+from .inputs import check_output, floats, load_input
+from .parsers import leaf, seconds, subcommands
+from .progress import counting_progress
+
+
+def _output(args) -> Path:
+    """``-o``, default ``out/WHICH``, checked before the work."""
+    args.output = args.output or f"out/{args.experiment}"
+    check_output(args.output, folder=True)
+    return Path(args.output)
+
+
+def cmd_qip(args, console) -> int:
+    from rich.table import Table
+
+    from ..qip import experiment as ex
+
+    _output(args)
+    instances = ex.suite(quick=args.quick)
+    with counting_progress(console, "running") as tick:
+        runs = ex.run_all(instances, args.deadline, progress=tick)
+    result = ex.score(instances, runs, args.deadline)
+    t = Table(title=f"QIP vs the oracle, {len(result['rows'])} instances, deadline {args.deadline:g} s")
+    for col in ("policy", "quality / oracle", "time / oracle"):
+        t.add_column(col)
+    for k, v in result["summary"].items():
+        t.add_row(k, f"{v['quality_vs_oracle']:.3f}", f"{v['time_vs_oracle']:.2f}")
+    console.print(t)
+    c = Table(title="chosen (rows) vs oracle (columns)")
+    oracles = sorted({o for d in result["confusion"].values() for o in d})
+    c.add_column("qip \\ oracle")
+    for o in oracles:
+        c.add_column(o)
+    for chosen, d in sorted(result["confusion"].items(), key=lambda kv: str(kv[0])):
+        c.add_row(str(chosen), *[str(d.get(o, 0)) for o in oracles])
+    console.print(c)
+    for p in ex.write_outputs(result, runs, Path(args.output)):
+        console.print(f"[green]wrote[/] {p}")
+    return 0
+
+
+def cmd_orchestration(args, console) -> int:
+    import shlex
+
+    from rich.table import Table
+
+    from ..orchestrate import default_fleet, load_fleet, load_jobs
+    from ..orchestrate import experiment as ox
+
+    _output(args)
+    fleet = load_input(load_fleet, args.fleet, "--fleet") if args.fleet else default_fleet()
+    if args.workload:
+        rows = ox.trace(load_input(load_jobs, args.workload, "--workload"), fleet)
+        t = Table(title=f"{args.workload}: every policy on this trace ({len(fleet)} QPUs, {ox.WORKERS} CPU workers)")
+        for col in ("policy", "served", "rejected", "impossible", "QPU-s served", "aborted", "decision ms/job"):
+            t.add_column(col)
+        for r in rows:
+            t.add_row(r["policy"], str(r["served"]), str(r["rejected"]), str(r["impossible"]),
+                      f"{r['served_qpu_seconds']:.1f}", str(r["aborted"]), f"{r['decision_ms_per_job']:.2f}")
+        console.print(t)
+        return 0
+    loads = floats(args.loads, "--loads")
+    tight = floats(args.tightness, "--tightness")
+    if args.seeds < 2 or args.jobs < 1:
+        raise ModelError(f"--seeds must be at least 2 and --jobs at least 1, got {args.seeds} and {args.jobs}")
+    if not (math.isfinite(args.bound_time) and args.bound_time >= 0):
+        raise ModelError(f"--bound-time must be 0 (no bound) or positive seconds, got {args.bound_time}")
+    if args.gap_seeds and (args.gap_seeds < 2 or args.gap_jobs < 1):
+        raise ModelError("--gap-seeds must be 0 or at least 2, --gap-jobs positive")
+    client = None
+    executor = None
+    if args.dask:
+        from distributed import Client
+
+        client = Client(args.dask)
+        executor = client.get_executor()
+    gap_rows, robust_rows = None, []
+    try:
+        with counting_progress(console, "simulating") as tick:
+            rows = ox.sweep(loads, tight, seeds=args.seeds, n_jobs=args.jobs, progress=tick, executor=executor,
+                            fleet=fleet, bound_time=args.bound_time or None)
+        if args.robustness:
+            from ..orchestrate.policies import MATCHED
+
+            middle = sorted(tight)[len(tight) // 2]     # at s = 1 any overrun is late: no slack to absorb it
+            for kind, value in ox.ROBUSTNESS:
+                with counting_progress(console, f"robustness: {kind} {value:+g}") as tick:
+                    robust_rows += ox.sweep(loads, [middle], seeds=args.seeds, n_jobs=args.jobs, progress=tick,
+                                            executor=executor, fleet=fleet, policies=[ox.HEADLINE, *MATCHED],
+                                            **{kind: value})
+        if args.gap_seeds:
+            with counting_progress(console, "hindsight (CP-SAT + MILP)") as tick:
+                gap_rows = ox.sweep(loads, tight, seeds=args.gap_seeds, n_jobs=args.gap_jobs, progress=tick,
+                                    executor=executor, gap_time=args.gap_time, fleet=fleet)
+    finally:
+        if client is not None:
+            client.close()
+    t = Table(title=f"jobs served by deadline (of {args.jobs}), mean ± 95 % CI over {args.seeds} paired seeds; "
+                    "ratios paired per seed")
+    for col in ("load", "realised", "s", "qip-edf", "strongest matched", "ratio", "work ratio", "strongest raw"):
+        t.add_column(col)
+    for h in ox.headline(rows):
+        if "matched" not in h:
+            continue
+        t.add_row(f"{h['load']:g}", f"{h['realised_load']:.2f}", f"{h['tightness']:g}",
+                  f"{h['served']:.1f}±{h['served_ci95']:.1f}",
+                  f"{h['matched_served']:.1f}±{h['matched_ci95']:.1f} {h['matched']}",
+                  f"{h['matched_ratio']:.2f}±{h['matched_ratio_ci95']:.2f}",
+                  f"{h['matched_work_ratio']:.2f}±{h['matched_work_ratio_ci95']:.2f}",
+                  f"{h.get('raw_served', float('nan')):.1f} {h.get('raw', '')}")
+    console.print(t)
+    if gap_rows:
+        g = Table(title=f"fraction of the hindsight bound served ({args.gap_jobs}-job traces, {args.gap_seeds} seeds)")
+        for col in ("load", "s", ox.HEADLINE, "strongest matched"):
+            g.add_column(col)
+        summ = ox.summarize(gap_rows, "of_bound")
+        for load, s in sorted({(r["load"], r["tightness"]) for r in summ}):
+            cells = {r["policy"]: r["mean"] for r in summ if (r["load"], r["tightness"]) == (load, s)}
+            base = max(((v, p) for p, v in cells.items() if p.endswith("+ac")), default=(float("nan"), "-"))
+            g.add_row(f"{load:g}", f"{s:g}", f"{cells.get(ox.HEADLINE, float('nan')):.2f}", f"{base[0]:.2f} {base[1]}")
+        console.print(g)
+    command = "qbdsl " + " ".join(shlex.quote(a) for a in args.argv)
+    for p in ox.write_outputs(rows, Path(args.output), gap_rows, command=command, robust_rows=robust_rows or None):
+        console.print(f"[green]wrote[/] {p}")
+    return 0
+
+
+def cmd_live(args, console) -> int:
+    from rich.table import Table
+
+    from ..orchestrate.live import demo_devices, demo_jobs, run_live
+
+    jobs, devices = demo_jobs(), demo_devices()
+    t = Table(title=f"live mode: {len(jobs)} real solves on {len(devices)} devices")
+    for col in ("policy", "job", "device", "status", "seconds", "objective"):
+        t.add_column(col)
+    t.add_column("why", overflow="fold")
+    for pol in args.policies.split(","):
+        with console.status(f"running {pol} live"):
+            out = run_live(jobs, devices, policy=pol, time_scale=args.time_scale)
+        for o in out:
+            t.add_row(pol, o.job, o.device or "-", o.status, f"{o.seconds:.3f}",
+                      "-" if o.objective is None else f"{o.objective:.6g}",
+                      "; ".join(filter(None, [o.reason] + o.attempts)))
+    console.print(t)
+    return 0
+
+
+def add_commands(sub, common) -> None:
+    """``experiment`` with its nested commands on the subparsers ``sub``; ``common`` is the
+    parent parser every command gets (``--debug``)."""
+    xp = sub.add_parser("experiment", noun="experiment",
+                        help="evaluation experiments: qip (policy vs oracle), orchestration (policies over QPUs), "
+                             "live (policies dispatching real solves)",
+                        description="Evaluation experiments; see qbdsl experiment WHICH --help.")
+    which = subcommands(xp, "experiment", common)
+    q = leaf(which, "qip", cmd_qip, "the QIP policy against an oracle that knows every backend's outcome")
+    q.add_argument("--deadline", type=seconds, default=5.0, help="the deadline in seconds")
+    q.add_argument("--quick", action="store_true", help="a small suite")
+    q.add_argument("-o", "--output", default=None, help="output folder (default out/qip)")
+    o = leaf(which, "orchestration", cmd_orchestration,
+             "scheduling policies over a fleet of QPUs, paired seeds (or every policy on --workload)")
+    o.add_argument("--loads", default="0.3,0.6,0.9,1.2",
+                   help="offered loads, as fractions of the platform's capacity")
+    o.add_argument("--tightness", default="1.5,2,3", help="deadline tightness values")
+    o.add_argument("--seeds", type=int, default=20, help="paired seeds")
+    o.add_argument("--robustness", action="store_true",
+                   help="also run with run times off the prediction (+-20 %%, +-50 %%, noise), at the middle tightness")
+    o.add_argument("--jobs", type=int, default=200, help="jobs per trace")
+    o.add_argument("--dask", default=None, metavar="SCHEDULER_ADDRESS",
+                   help="run the sweep on a Dask distributed cluster")
+    o.add_argument("--fleet", default=None, help="a fleet file (JSON/YAML) instead of the default")
+    o.add_argument("--workload", default=None,
+                   help="run every policy on this workload file (JSON/YAML) instead of a sweep")
+    o.add_argument("--bound-time", type=float, default=0.0,
+                   help="seconds for each trace's offline bound (preemptive relaxation); 0: none")
+    o.add_argument("--gap-seeds", type=int, default=0,
+                   help="also solve this many small traces per point in hindsight (CP-SAT)")
+    o.add_argument("--gap-jobs", type=int, default=20, help="jobs per hindsight trace")
+    o.add_argument("--gap-time", type=seconds, default=10.0, help="seconds per hindsight solve")
+    o.add_argument("-o", "--output", default=None, help="output folder (default out/orchestration)")
+    li = leaf(which, "live", cmd_live, "the orchestration policies dispatching real qb.solve calls")
+    li.add_argument("--policies", default="qip-edf,edf+ac", help="policies to run, comma-separated")
+    li.add_argument("--time-scale", type=seconds, default=1.0, help="seconds per trace second")

@@ -1,0 +1,49 @@
+"""``qbdsl explain`` and ``qbdsl calibrate``: the Quantum Invocation Policy's choice, and the
+measured backend profiles it chooses by."""
+from __future__ import annotations
+
+from .inputs import check_output, load_model_spec
+from .parsers import leaf, seconds
+from .progress import counting_progress
+
+
+def cmd_explain(args, console) -> int:
+    from ..qip.policy import decide
+    from ..qip.profiles import load_profiles
+
+    obj = load_model_spec(args.model)
+    profiles, note = load_profiles(args.profiles) if args.profiles else (None, "")
+    d = decide(obj, deadline=args.deadline, quality=args.quality, prefer=args.prefer, profiles=profiles,
+               best_effort=args.best_effort)
+    if note:
+        d.note = note
+    console.print(d.explain(), markup=False, highlight=False)
+    return 0 if d.backend is not None else 3
+
+
+def cmd_calibrate(args, console) -> int:
+    from ..qip.calibrate import calibrate
+    from ..qip.profiles import save_profiles
+
+    check_output(args.output)
+    with counting_progress(console, "calibrating") as tick:
+        profiles, rows = calibrate(quick=args.quick, progress=tick)
+    path = save_profiles(profiles, args.output)
+    for r in rows:
+        console.print(f"{r['backend']:<10} size {r['size']:>6}  {r['seconds']:.4f} s")
+    console.print(f"[green]wrote[/] {path}")
+    return 0
+
+
+def add_commands(sub) -> None:
+    """``explain`` and ``calibrate`` on the subparsers ``sub``."""
+    ex = leaf(sub, "explain", cmd_explain, "which backend QIP picks for MODEL|FILE under a deadline, and why")
+    ex.add_argument("model")
+    ex.add_argument("--deadline", type=seconds, default=None)
+    ex.add_argument("--quality", type=float, default=0.0, help="the quality target in [0, 1]")
+    ex.add_argument("--prefer", default=None, help="quantum, classical, or a backend name")
+    ex.add_argument("--best-effort", action="store_true")
+    ex.add_argument("--profiles", default=None, help="a calibrated profiles JSON (default: the saved one)")
+    ca = leaf(sub, "calibrate", cmd_calibrate, "re-measure the local backends and save their profiles")
+    ca.add_argument("-o", "--output", default=None)
+    ca.add_argument("--quick", action="store_true", help="a short ladder of sizes")

@@ -1,0 +1,252 @@
+"""Routing: which IR a backend gets for an input, how that IR is built, and how its answers
+come back in the user's terms.
+
+One answer for ``qb.solve`` and the command line (``qbdsl compile``, ``solve``, ``info``):
+
+=============  =====================  ==============================================
+input          IR kind it gets        how it is built
+=============  =====================  ==============================================
+Model/Problem  ``qubo``               :func:`~qbdsl.compiler.compile_qubo` (compile options)
+Model/Problem  ``milp``               :func:`~qbdsl.compiler.compile_milp`
+QuboIR         ``qubo``               itself
+QuboIR         ``milp``               the QUBO itself, linearized: ``compile_milp(ir.as_problem())``
+MilpIR         ``milp``               itself
+MilpIR         ``qubo``               its source model, compiled with the compile options
+=============  =====================  ==============================================
+
+A backend that accepts the input's own kind gets it unchanged; a model goes to ``qubo``
+when the backend takes QUBOs, else to ``milp``.
+"""
+from __future__ import annotations
+
+from typing import Callable, Collection, NamedTuple
+
+import numpy as np
+
+from .compiler import compile_milp, compile_qubo
+from .errors import BackendError, ModelError, OptionError
+from .ir.milp import MilpIR
+from .ir.problem import Problem
+from .ir.qubo import QuboIR
+from .solution import Solution
+
+KINDS = ("qubo", "milp")
+# QUBO -> MILP linearization, seconds per product (1.2-2.8 us measured at 12 k-1.35 M couplers)
+LINEARIZE_SECONDS_PER_PRODUCT = 3e-6
+# Model -> QUBO compile, seconds per coupler of the features' upper bound (0.075 us for TSP
+# n = 100, 1.98 M couplers; 0.13 us for one cardinality row over 4 000 binaries, 8 M couplers)
+QUBO_COMPILE_SECONDS_PER_COUPLER = 0.25e-6
+
+
+class Route(NamedTuple):
+    """The IR a backend gets and how to read its answers.
+
+    Attributes
+    ----------
+    ir : QuboIR or MilpIR
+    decode : callable
+        ``decode(sample) -> Solution``: a sample of the IR's variables (1-D array, length
+        ``ir.n`` or ``ir.num_variables``) in the user's variables and constraints.
+    same_objective : bool
+        Whether the IR's objective is the user's, so that a solver's bound bounds it too.
+    """
+
+    ir: QuboIR | MilpIR
+    decode: Callable[[np.ndarray], Solution]
+    same_objective: bool
+
+    @property
+    def kind(self) -> str:
+        """``"qubo"`` or ``"milp"``."""
+        return "qubo" if isinstance(self.ir, QuboIR) else "milp"
+
+
+def _check_kind(kind: str) -> None:
+    if kind not in KINDS:
+        raise ModelError(f"unknown IR kind {kind!r}; choose from {', '.join(KINDS)}")
+
+
+def target_kind(obj, accepts: Collection[str]) -> str:
+    """The IR kind (``"qubo"`` or ``"milp"``) that ``obj`` takes for a backend accepting ``accepts``.
+
+    Parameters
+    ----------
+    obj : Model, Problem, QuboIR or MilpIR
+    accepts : collection of str
+        What the backend accepts (``Backend.capabilities.accepts``), a subset of
+        ``{"qubo", "milp"}``.
+
+    Raises
+    ------
+    BackendError
+        When ``accepts`` names neither kind.
+    """
+    if not any(k in accepts for k in KINDS):
+        raise BackendError(f"a backend accepting {sorted(accepts)!r} takes neither a QUBO nor a MILP")
+    if isinstance(obj, MilpIR):
+        return "milp" if "milp" in accepts else "qubo"
+    return "qubo" if "qubo" in accepts else "milp"
+
+
+def check_compile_options(obj, compile_opts: dict | None) -> None:
+    """Refuse compile options for an input that is already a QUBO (nothing would compile).
+
+    Raises
+    ------
+    OptionError
+        ``compile_opts`` is not empty and ``obj`` is a :class:`QuboIR`.
+    """
+    if compile_opts and isinstance(obj, QuboIR):
+        raise OptionError(f"{', '.join(sorted(compile_opts))}: compile options apply when a model is compiled "
+                          "to a QUBO; this input already is one")
+
+
+def build(obj, kind: str, compile_opts: dict | None = None, problem: Problem | None = None) -> Route:
+    """The IR of ``kind`` for ``obj``, built as the module's table says.
+
+    Parameters
+    ----------
+    obj : Model, Problem, QuboIR or MilpIR
+    kind : {"qubo", "milp"}
+    compile_opts : dict, optional
+        ``encoding``, ``penalty``, ``inequality``, ``unbalanced``: used when a model (or a
+        MilpIR's source) is compiled to a QUBO; ignored otherwise.
+    problem : Problem, optional
+        ``obj.to_problem()`` when the caller has it already (it is built once).
+
+    Raises
+    ------
+    ModelError
+        An unknown ``kind``, or an ``obj`` that is none of the four (the type is named);
+        what the compiler raises for a model it cannot compile.
+    """
+    _check_kind(kind)
+    opts = dict(compile_opts or {})
+    if isinstance(obj, QuboIR):
+        # a bare QUBO minimizing: its energy is its objective (a maximization's energy is minus it)
+        plain = not obj.penalties and getattr(obj.source, "sense", "min") == "min"
+        if kind == "qubo":
+            return Route(obj, obj.decode, plain)
+        milp = compile_milp(obj.as_problem())   # the same QUBO, linearized
+        n = obj.n
+        return Route(milp, lambda x: obj.decode(x[:n]), plain)
+    if isinstance(obj, MilpIR):
+        if kind == "milp":
+            return Route(obj, obj.decode, True)
+        q = compile_qubo(obj.source, **opts)
+        return Route(q, q.decode, False)
+    if isinstance(obj, Problem) or hasattr(obj, "to_problem"):
+        if problem is None:
+            problem = obj if isinstance(obj, Problem) else obj.to_problem()
+        if kind == "qubo":
+            q = compile_qubo(problem, **opts)
+            return Route(q, q.decode, False)
+        milp = compile_milp(problem)
+        return Route(milp, milp.decode, True)
+    raise ModelError(f"cannot route a {type(obj).__name__}: give a Model, Problem, QuboIR or MilpIR")
+
+
+def route(obj, accepts: Collection[str], compile_opts: dict | None = None) -> Route:
+    """The IR a backend accepting ``accepts`` gets for ``obj``: :func:`target_kind` then :func:`build`.
+
+    Raises
+    ------
+    OptionError
+        Compile options for an input that is already a QUBO (:func:`check_compile_options`).
+    BackendError, ModelError
+        As :func:`target_kind` and :func:`build`.
+    """
+    check_compile_options(obj, compile_opts)
+    return build(obj, target_kind(obj, accepts), compile_opts)
+
+
+def least_qubo_binaries(problem: Problem) -> int:
+    """A lower bound on the QUBO size of ``problem`` under any encoding: one bit per binary,
+    ceil(log2(span + 1)) per bounded integer (what the binary encoding uses, the fewest
+    bits that can tell span + 1 values apart); slack bits only add to it."""
+    lay = problem.layout
+    kinds = lay.kinds()
+    span = np.where(kinds == 1, np.nan_to_num(lay.ub - lay.lb, posinf=0.0), 0.0)
+    bits = np.where(kinds == 0, 1, np.ceil(np.log2(span + 1)))
+    return int(bits.sum())
+
+
+class Inputs:
+    """One ``qb.solve`` call's input: the object, its Problem (built once), and the
+    :class:`Route` of each IR kind built so far (a fallback chain builds each kind once).
+
+    Parameters
+    ----------
+    obj : Model, Problem, QuboIR or MilpIR
+    compile_opts : dict
+        Compile options for a model compiled to a QUBO.
+    """
+
+    def __init__(self, obj, compile_opts: dict):
+        self.obj, self.compile_opts = obj, compile_opts
+        self._problem: Problem | None = None
+        self._irs: dict[str, Route] = {}
+
+    @property
+    def problem(self) -> Problem:
+        """``obj.to_problem()``, built on first use."""
+        if self._problem is None:
+            self._problem = self.obj if isinstance(self.obj, Problem) else self.obj.to_problem()
+        return self._problem
+
+    def _is_model(self) -> bool:
+        return isinstance(self.obj, Problem) or hasattr(self.obj, "to_problem")
+
+    def kind(self, accepts: Collection[str]) -> str:
+        """The IR kind a backend accepting ``accepts`` gets (:func:`target_kind`)."""
+        return target_kind(self.obj, accepts)
+
+    def precheck(self, name: str, be, budget) -> None:
+        """Refuse, before compiling, what the backend ``be`` (registered as ``name``) cannot
+        take or what the time left on ``budget`` cannot fit.
+
+        Raises
+        ------
+        BackendError
+            The model needs more binaries than the backend takes.
+        TimeLimitError
+            The predicted compile or linearization time exceeds what is left.
+        """
+        kind, cap = self.kind(be.capabilities.accepts), be.capabilities.max_variables
+        if kind in self._irs:
+            return
+        obj = self.obj
+        if cap is not None and kind == "qubo" and self._is_model():
+            least = least_qubo_binaries(self.problem)
+            if least > cap:
+                raise BackendError(f"{name}: at least {least} binaries (the model's variables, encoded, before any "
+                                   f"slack) exceed the {cap} it takes")
+        if kind == "qubo" and budget.limited and self._is_model():
+            from .qip.features import features
+
+            f = features(self.problem)
+            if f.qubo_ok:
+                budget.require(QUBO_COMPILE_SECONDS_PER_COUPLER * (f.qubo_couplers + f.qubo_binaries),
+                               f"compiling the model to a QUBO of about {f.qubo_binaries} binaries and up to "
+                               f"{f.qubo_couplers} couplers", "raise time_limit, or compile once with qb.compile "
+                               "and solve the QuboIR", who=name)
+        if kind == "milp" and budget.limited:
+            if isinstance(obj, QuboIR):
+                products = len(obj.terms.v)
+            elif self._is_model():
+                p = self.problem
+                products = len(p.objective.qcoef) + sum(len(b.poly.qcoef) for b in p.constraints)
+            else:
+                products = 0
+            if products:
+                budget.require(LINEARIZE_SECONDS_PER_PRODUCT * products,
+                               f"linearizing {products} products for a MILP solver",
+                               "use a QUBO backend (anneal) or raise time_limit", who=name)
+
+    def ir_for(self, accepts: Collection[str]) -> Route:
+        """The :class:`Route` for a backend accepting ``accepts``, built once per kind."""
+        kind = self.kind(accepts)
+        if kind not in self._irs:
+            self._irs[kind] = build(self.obj, kind, self.compile_opts,
+                                    self._problem if self._is_model() else None)
+        return self._irs[kind]

@@ -1,0 +1,90 @@
+"""The public Model API readers use (add_array, row labels) and the facade functions
+(qb.save, qb.to_bqm, qb.to_cqm, qb.to_qp, qb.to_latex)."""
+import numpy as np
+import pytest
+
+import qbdsl as qb
+
+
+def _model() -> qb.Model:
+    m = qb.Model("f")
+    x = m.binary("x", 3)
+    y = m.integer("y", 2, lb=0, ub=3)
+    m.add(x.sum() + y.sum() <= 4, name="cap")
+    m.add(x[0] + x[1] == 1, name="one")
+    m.minimize(-(np.array([1.0, 2.0, 3.0]) * x).sum() + y.sum() + x[0] * x[2])
+    return m
+
+
+def test_add_array_keeps_labels_that_differ_and_drops_generated_ones():
+    m = qb.Model()
+    a = m.add_array("a", "integer", (2, 2), lb=-1.5, ub=2.5, labels=["p", "q", "r", "s"])
+    b = m.add_array("b", "binary", 2, labels=["b(0)", "b(1)"])
+    c = m.add_array("c", "continuous", (), lb=1.0)
+    assert a.kind == "integer" and a.lb.tolist() == [[-1, -1], [-1, -1]] and a.ub.max() == 2
+    assert c.ub == np.inf and c.kind == "continuous"
+    labels = m.layout().labels()
+    assert labels[:4] == ["p", "q", "r", "s"] and labels[4:6] == ["b(0)", "b(1)"] and labels[6] == "c"
+    assert m.layout().arrays[1].labels is None                           # the generated names: not stored
+    blk = m.add(a.sum(axis=1) <= 2, name="row", labels=["first", "second"])
+    gen = m.add(b <= 1, name="gen", labels=["gen(0)", "gen(1)"])
+    assert blk.labels == ["first", "second"] and gen.labels is None
+    assert qb.compile(m, "milp").row_names == ["first", "second", "gen(0)", "gen(1)"]
+
+
+@pytest.mark.parametrize("call, text", [
+    (lambda m: m.add_array("z", "bool", 2), "variable 'z': unknown kind 'bool'; choose from binary, integer"),
+    (lambda m: m.add_array("z", "binary", 3, labels=["a", "b"]), "variable 'z': 2 labels for 3 elements"),
+    (lambda m: m.add_array("z", "binary", 2, labels=["a", 7]), "variable 'z': labels must be strings, got 7"),
+    (lambda m: m.add_array("x", "binary", 2), "duplicate variable name 'x'"),
+    (lambda m: m.add(m.var("x").sum() <= 1, name="k", labels=["a", "b"]), "constraint 'k': 2 labels for 1"),
+])
+def test_add_array_and_row_labels_refuse_bad_input(call, text):
+    with pytest.raises(qb.ModelError, match=text):
+        call(_model())
+
+
+@pytest.mark.parametrize("ext", ["qubo", "npz", "bqm", "lp", "mps", "lp.gz"])
+def test_save_writes_a_model_by_extension(ext, tmp_path):
+    m = _model()
+    qb.save(m, tmp_path / f"m.{ext}")
+    back = qb.load(tmp_path / f"m.{ext}")
+    if ext in ("qubo", "npz", "bqm"):
+        assert isinstance(back, qb.QuboIR) and back.n == qb.compile(m).n
+    else:
+        assert isinstance(back, qb.Model) and back.n_vars == qb.compile(m, "milp").num_variables
+
+
+def test_save_passes_compile_options_and_writes_irs(tmp_path):
+    m = _model()
+    qb.save(m, tmp_path / "w.npz", penalty={"cap": 11.0}, encoding="unary")
+    q = qb.load(tmp_path / "w.npz")
+    assert q.weights["cap"] == 11.0 and q.n == qb.compile(m, encoding="unary").n
+    qb.save(q, tmp_path / "q.lp")                     # a QUBO as a MILP: the QUBO, linearized
+    assert qb.load(tmp_path / "q.lp").n_vars == q.n + len(q.terms.v)
+    qb.save(qb.compile(m, "milp"), tmp_path / "m.mps")
+    assert qb.load(tmp_path / "m.mps").n_vars == qb.compile(m, "milp").num_variables
+
+
+@pytest.mark.parametrize("call, error, text", [
+    (lambda d: qb.save(_model(), d / "m.txt"), qb.ModelError, "unknown file type 'm.txt': use .qubo, .npz"),
+    (lambda d: qb.save(qb.compile(_model()), d / "q.qubo", penalty=3), qb.OptionError, "penalty: compile options"),
+    (lambda d: qb.save([1, 2], d / "x.lp"), qb.ModelError, "save takes a Model, QuboIR or MilpIR, got a list"),
+    (lambda d: qb.to_cqm(qb.compile(_model())), qb.ModelError, "to_cqm takes a Model, got a QuboIR"),
+    (lambda d: qb.to_bqm("x.qubo"), qb.ModelError, "to_bqm takes a QuboIR or a Model, got a str"),
+    (lambda d: qb.to_latex(qb.compile(_model())), qb.ModelError, "to_latex takes a Model, got a QuboIR"),
+])
+def test_facade_refuses_what_it_cannot_write(call, error, text, tmp_path):
+    with pytest.raises(error, match=text):
+        call(tmp_path)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_translators_agree_with_the_thin_methods():
+    m = _model()
+    q = qb.compile(m)
+    assert qb.to_bqm(m) == q.to_bqm() == qb.to_bqm(q)
+    assert qb.to_cqm(m).variables == m.to_cqm().variables
+    assert qb.to_qp(m).prettyprint() == m.to_qp().prettyprint()
+    assert qb.to_qp(q).prettyprint() == q.to_qp().prettyprint()
+    assert qb.to_latex(m, max_rows=1) == m.to_latex(max_rows=1)
