@@ -76,9 +76,10 @@ def test_a_linearized_qubo_has_the_qubos_energy_at_every_consistent_point(q, see
     with objective = the QUBO's energy, and decoding gives x back."""
     r = routing.build(q, "milp")
     milp = r.ir
-    pi, pj = milp.products
+    pi, pj = milp.lin_map.pair_i, milp.lin_map.pair_j
     x = np.random.default_rng(seed).integers(0, 2, q.n).astype(float)
     z = np.concatenate([x, x[pi] * x[pj]])
+    assert np.array_equal(z, milp.lin_map.forward(x))
     assert z.size == milp.num_variables
     rows = milp.A @ z
     assert np.all(rows >= milp.row_lb - 1e-9) and np.all(rows <= milp.row_ub + 1e-9)
