@@ -451,44 +451,33 @@ def _matmul_const(e: Expr, a) -> Expr:
             k, col, w = (lead * n + k).ravel(), (lead * m + col).ravel(), np.tile(w, P)
         lin = (col.astype(_I), e.lvar[k], e.lcoef[k] * w)
         quad = (_EMPTY_I, _EMPTY_I, _EMPTY_I, _EMPTY_F)
-        c = e.const.reshape(-1, n)
-        const = np.asarray(a.T @ c.T).T if sp.issparse(a) else c @ a2
-        return Expr._raw(e.model, out_shape, np.asarray(const, dtype=_F).reshape(out_shape), lin, quad)
-    if not sp.issparse(a2) and 2 * np.count_nonzero(a2) >= a2.size:
-        # mostly nonzero: contract each term with its whole row of ``a`` (no CSR to build)
-        cols = np.arange(m, dtype=_I)
+        return Expr._raw(e.model, out_shape, _const_matmul(e.const, a2, out_shape), lin, quad)
+    indptr, indices, data, _ = _csr_arrays(a2)
+    counts_of = np.diff(indptr)
 
-        def contract(rows):
-            if not len(rows):
-                return _EMPTY_I, _EMPTY_I, _EMPTY_F
-            prefix, k = np.divmod(rows, n)
-            w = a2[k].ravel()
-            src = np.repeat(np.arange(len(rows), dtype=_I), m)
-            r = (prefix[:, None] * m + cols).ravel()
-            nz = w != 0
-            if not nz.all():
-                return src[nz], r[nz], w[nz]
-            return src, r, w
-    else:
-        indptr, indices, data, _ = _csr_arrays(a2)
-        counts_of = np.diff(indptr)
-
-        def contract(rows):
-            if not len(rows):
-                return _EMPTY_I, _EMPTY_I, _EMPTY_F
-            prefix, k = np.divmod(rows, n)
-            counts = counts_of[k]
-            src = np.repeat(np.arange(len(rows), dtype=_I), counts)
-            nz = np.repeat(indptr[k], counts) + ragged_arange(counts)
-            return src, prefix[src] * m + indices[nz], data[nz]
+    def contract(rows):
+        if not len(rows):
+            return _EMPTY_I, _EMPTY_I, _EMPTY_F
+        prefix, k = np.divmod(rows, n)
+        counts = counts_of[k]
+        src = np.repeat(np.arange(len(rows), dtype=_I), counts)
+        nz = np.repeat(indptr[k], counts) + ragged_arange(counts)
+        return src, prefix[src] * m + indices[nz], data[nz]
 
     s, r, w = contract(e.lrow)
     lin = (r, e.lvar[s], e.lcoef[s] * w)
     s, r, w = contract(e.qrow)
     quad = (r, e.qi[s], e.qj[s], e.qcoef[s] * w)
-    c = e.const.reshape(-1, n)
-    const = np.asarray(a.T @ c.T).T if sp.issparse(a) else c @ (a.reshape(-1, 1) if vector else a)
-    return Expr._raw(e.model, out_shape, np.asarray(const, dtype=_F).reshape(out_shape), lin, quad)
+    return Expr._raw(e.model, out_shape, _const_matmul(e.const, a2, out_shape), lin, quad)
+
+
+def _const_matmul(const: np.ndarray, a2, out_shape: tuple) -> np.ndarray:
+    """The constant part of ``e @ a``: zeros when ``e`` has none (the common case), else a
+    sparse product (a dense BLAS call can stall for tens of ms on a busy machine)."""
+    if not const.any():
+        return np.zeros(out_shape, dtype=_F)
+    c = const.reshape(-1, a2.shape[0])
+    return np.asarray((sp.csr_matrix(a2).T @ c.T).T, dtype=_F).reshape(out_shape)
 
 
 def _expr_matmul(a: Expr, b: Expr) -> Expr:
