@@ -13,6 +13,7 @@ import qbdsl as qb
 from qbdsl.errors import ModelError
 
 from .network import Network
+from .paths import PathGraph, k_shortest
 
 
 def _supplies(net: Network) -> tuple[np.ndarray, np.ndarray]:
@@ -119,38 +120,58 @@ def check_flow(net: Network, flow: np.ndarray, mlu: float, tol: float = 1e-6) ->
 
 
 def path_graph(net: Network):
-    """DiGraph of the arcs with the cheapest parallel link per direction (``link`` attribute)."""
+    """networkx DiGraph of the arcs with the cheapest parallel link per direction (``link`` and
+    ``cost`` attributes): a view for users. Path searches here use :mod:`.paths`, which has
+    the same edges and a documented tie rule."""
     import networkx as nx
 
-    tail, head, link = net.arcs()
-    g = nx.DiGraph()
-    g.add_nodes_from(range(net.n_nodes))
-    for a in np.argsort(-net.cost[link], kind="stable"):   # cheapest parallel link is added last, wins
-        g.add_edge(int(tail[a]), int(head[a]), cost=float(net.cost[link[a]]), link=int(link[a]))
-    return g
+    g = PathGraph.from_network(net)
+    d = nx.DiGraph()
+    d.add_nodes_from(range(net.n_nodes))
+    d.add_edges_from((int(u), int(v), {"cost": float(c), "link": int(e)})
+                     for u, v, c, e in zip(g.tail, g.head, g.cost, g.link))
+    return d
 
 
-def candidate_paths(net: Network, src, dst, k: int, g=None) -> tuple[list, np.ndarray]:
+def candidate_paths(net: Network, src, dst, k: int, g: PathGraph | None = None) -> tuple[list, np.ndarray]:
     """Up to ``k`` loop-free shortest paths (by link cost) for each (src[i], dst[i]) pair.
 
-    Returns ``(paths, owner)``: ``paths[p]`` holds the link ids of path p, ``owner[p]`` its pair.
+    Paths are ranked by cost, then fewer hops, then the smallest node sequence (the tie
+    rule of :mod:`qbdsl.problems.paths`), found with igraph's compiled Yen algorithm.
+
+    Parameters
+    ----------
+    net : Network
+    src, dst : array_like of int, shape (pairs,)
+        Node indices.
+    k : int
+        Paths per pair (>= 1).
+    g : PathGraph, optional
+        ``PathGraph.from_network(net)``, to reuse across calls.
+
+    Returns
+    -------
+    paths : list of numpy.ndarray
+        ``paths[p]``: the link ids of path p, int64.
+    owner : numpy.ndarray
+        int64, shape (len(paths),): the pair each path serves, pairs in order.
+
+    Raises
+    ------
+    ModelError
+        ``k`` < 1, a link cost is negative, or a pair is disconnected (named).
     """
-    import itertools
-
-    import networkx as nx
-
     if k < 1:
         raise ModelError(f"k must be >= 1, got {k}")
-    g = path_graph(net) if g is None else g
+    g = PathGraph.from_network(net) if g is None else g
     paths, owner = [], []
     for i, (s, t) in enumerate(zip(np.asarray(src).tolist(), np.asarray(dst).tolist())):
-        try:
-            found = list(itertools.islice(nx.shortest_simple_paths(g, s, t, weight="cost"), k))
-        except nx.NetworkXNoPath:
+        found = k_shortest(g, s, t, k)
+        if not found:
             raise ModelError(f"network {net.name!r}: no path from {net.nodes[s]} to {net.nodes[t]} "
-                             "(the pair is disconnected)") from None
+                             "(the pair is disconnected)")
         for nodes in found:
-            paths.append(np.array([g[u][v]["link"] for u, v in zip(nodes[:-1], nodes[1:])], np.int64))
+            paths.append(g.links_of(nodes))
             owner.append(i)
     return paths, np.array(owner, np.int64)
 

@@ -54,19 +54,24 @@ def random_slices(n_slices: int, seed: int = 0, length=(2, 4), cpu=(1, 4), bandw
 
 
 def shortest_path_links(net: Network) -> sp.csr_matrix:
-    """R[(u, v), e] = 1 when link e is on the (cost-)shortest path from u to v."""
-    import networkx as nx
+    """R[(u, v), e] = 1 when link e is on the shortest path from u to v: shape (n * n, links).
 
-    from .routing import path_graph
+    The shortest path is the first under the tie rule of :mod:`qbdsl.problems.paths` (cost,
+    then hops, then node sequence), the same one ``paths=1`` candidates would be.
+    """
+    from .paths import PathGraph
 
-    g = path_graph(net)
+    g = PathGraph.from_network(net)
     rows, cols = [], []
     n = net.n_nodes
-    for u, paths in nx.all_pairs_dijkstra_path(g, weight="cost"):
-        for v, nodes in paths.items():
-            for x, y in zip(nodes[:-1], nodes[1:]):
-                rows.append(u * n + v)
-                cols.append(g[x][y]["link"])
+    for v in range(n):
+        for u, nodes in enumerate(g.best_paths_to(v, range(n))):
+            if nodes is not None and len(nodes) > 1:
+                links = g.links_of(nodes)
+                rows.append(np.full(len(links), u * n + v))
+                cols.append(links)
+    rows = np.concatenate(rows) if rows else np.zeros(0, np.int64)
+    cols = np.concatenate(cols) if cols else np.zeros(0, np.int64)
     return sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(n * n, net.n_links))
 
 
@@ -171,8 +176,6 @@ def check_placement(net: Network, slices: Slices, cpu_capacity, node: np.ndarray
     """Independent check (no DSL): accepted slices fully placed, rejected ones not at all,
     node CPU within capacity, link bandwidth within capacity, over the given ``routes``
     (virtual link -> link ids, e.g. from ``interpret_placement``) or shortest paths."""
-    import networkx as nx
-
     problems = []
     node = np.asarray(node)
     placed = node >= 0
@@ -187,9 +190,9 @@ def check_placement(net: Network, slices: Slices, cpu_capacity, node: np.ndarray
         v = int(np.flatnonzero(used > cap + 1e-9)[0])
         problems.append(f"node {net.nodes[v]} uses {used[v]:g} CPU > {cap[v]:g}")
     if link_capacity:
-        from .routing import path_graph
+        from .paths import PathGraph
 
-        g = path_graph(net)
+        g = PathGraph.from_network(net)
         load = np.zeros(net.n_links)
         for l, ((a, b), bw) in enumerate(zip(slices.vlink.tolist(), slices.vlink_bw.tolist())):
             if not (placed[a] and placed[b] and node[a] != node[b]):
@@ -203,9 +206,7 @@ def check_placement(net: Network, slices: Slices, cpu_capacity, node: np.ndarray
                     problems.append(f"virtual link {l}: route does not join nodes {node[a]} and {node[b]}")
                 np.add.at(load, links, bw)
             else:
-                path = nx.dijkstra_path(g, int(node[a]), int(node[b]), weight="cost")
-                for x, y in zip(path[:-1], path[1:]):
-                    load[g[x][y]["link"]] += bw
+                np.add.at(load, g.links_of(g.best_path(int(node[a]), int(node[b]))), bw)
         if np.any(load > net.capacity + 1e-9):
             e = int(np.flatnonzero(load > net.capacity + 1e-9)[0])
             problems.append(f"link {net.link_label(e)} carries {load[e]:g} > {net.capacity[e]:g}")

@@ -60,6 +60,16 @@ class Expr:
                 i, j = np.where(swap, j, i), np.where(swap, i, j)
             self.qrow, self.qi, self.qj, self.qcoef = r, i, j, c
 
+    @classmethod
+    def _raw(cls, model: "Model", shape: tuple, const: np.ndarray, lin: tuple, quad: tuple) -> "Expr":
+        """An expression from arrays already of the right dtypes, with ``qi <= qj`` (hot paths:
+        no conversions or checks)."""
+        e = object.__new__(Expr)
+        e.model, e.shape, e.const = model, shape, const
+        e.lrow, e.lvar, e.lcoef = lin
+        e.qrow, e.qi, e.qj, e.qcoef = quad
+        return e
+
     # ------------------------------------------------------------------ basics
     @property
     def size(self) -> int:
@@ -215,9 +225,9 @@ class Expr:
             np.arange(int(np.prod(new_shape, dtype=_I)), dtype=_I).reshape(keep_shape), self.shape
         ).ravel()
         const = self.const.sum(axis=axes) if axes else self.const
-        return Expr(self.model, new_shape, const,
-                    (row_map[self.lrow], self.lvar, self.lcoef),
-                    (row_map[self.qrow], self.qi, self.qj, self.qcoef))
+        return Expr._raw(self.model, new_shape, np.asarray(const, dtype=_F).reshape(new_shape),
+                         (row_map[self.lrow], self.lvar, self.lcoef),
+                         (row_map[self.qrow], self.qi, self.qj, self.qcoef))
 
     def dot(self, other) -> "Expr":
         return self @ other
@@ -233,11 +243,7 @@ class Expr:
     def __add__(self, other) -> "Expr":
         other = self._coerce(other)
         a, b = self._aligned(other)
-        return Expr(self.model, a.shape, a.const + b.const,
-                    (np.concatenate([a.lrow, b.lrow]), np.concatenate([a.lvar, b.lvar]),
-                     np.concatenate([a.lcoef, b.lcoef])),
-                    (np.concatenate([a.qrow, b.qrow]), np.concatenate([a.qi, b.qi]),
-                     np.concatenate([a.qj, b.qj]), np.concatenate([a.qcoef, b.qcoef])))
+        return LazySum(a, b)
 
     __radd__ = __add__
 
@@ -249,6 +255,17 @@ class Expr:
 
     def _scale(self, factor: np.ndarray) -> "Expr":
         """Multiply elementwise by a constant array broadcastable to this shape."""
+        f = _real(factor)
+        if f is not None:                      # a plain finite number: no broadcasting
+            lc, qc = self.lcoef * f, self.qcoef * f
+            lin, quad = (self.lrow, self.lvar, lc), (self.qrow, self.qi, self.qj, qc)
+            if f == 0.0 or not lc.all():
+                lk = lc != 0
+                lin = (self.lrow[lk], self.lvar[lk], lc[lk])
+            if f == 0.0 or not qc.all():
+                qk = qc != 0
+                quad = (self.qrow[qk], self.qi[qk], self.qj[qk], qc[qk])
+            return Expr._raw(self.model, self.shape, np.asarray(self.const * f), lin, quad)
         factor = np.asarray(factor, dtype=_F)
         check_finite(factor, "a coefficient")
         try:
@@ -336,9 +353,27 @@ class Expr:
         return out.reshape(self.shape)
 
 
+def _identity(rows: np.ndarray, size: int) -> bool:
+    """True when ``rows`` is ``0, 1, ..., size - 1``: one term per element, in element order
+    (a variable array and its selections)."""
+    return len(rows) == size and (size == 0 or (rows[0] == 0 and rows[-1] == size - 1)) \
+        and np.array_equal(rows, np.arange(size, dtype=_I))
+
+
+def _pairs(key_a: np.ndarray, key_b: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`expand_pairs` (same pairs, same order), with a shortcut for the common case of
+    one term per element in element order (a variable array) on either side."""
+    if _identity(key_b, size):
+        return np.arange(len(key_a), dtype=_I), key_a
+    if _identity(key_a, size):
+        order_b = np.argsort(key_b, kind="stable")
+        return key_b[order_b], order_b
+    return expand_pairs(key_a, key_b, size)
+
+
 def _product(a: Expr, b: Expr) -> Expr:
     """Elementwise product of two expressions of equal shape."""
-    if a.degree + b.degree > 2:
+    if (len(a.qcoef) or len(b.qcoef)) and a.degree + b.degree > 2:
         hi, lo = (a, b) if a.degree == 2 else (b, a)
         k = int(np.flatnonzero(hi.qcoef)[0])
         names = a.model.var_label
@@ -350,22 +385,38 @@ def _product(a: Expr, b: Expr) -> Expr:
     ca, cb = a.const.ravel(), b.const.ravel()
     lin_parts, quad_parts = [], []
     # constant x terms (skipped when the constant is zero, the common case)
-    if np.any(cb):
+    if cb.any():
         lin_parts.append((a.lrow, a.lvar, a.lcoef * cb[a.lrow]))
         quad_parts.append((a.qrow, a.qi, a.qj, a.qcoef * cb[a.qrow]))
-    if np.any(ca):
+    if ca.any():
         lin_parts.append((b.lrow, b.lvar, b.lcoef * ca[b.lrow]))
         quad_parts.append((b.qrow, b.qi, b.qj, b.qcoef * ca[b.qrow]))
     # linear x linear, paired within each element
-    ia, ib = expand_pairs(a.lrow, b.lrow, a.size)
-    quad_parts.append((a.lrow[ia], a.lvar[ia], b.lvar[ib], a.lcoef[ia] * b.lcoef[ib]))
-    if not lin_parts:
-        lin_parts.append((_EMPTY_I, _EMPTY_I, _EMPTY_F))
-    lin = tuple(np.concatenate(x) for x in zip(*lin_parts))
-    quad = tuple(np.concatenate(x) for x in zip(*quad_parts))
+    ia, ib = _pairs(a.lrow, b.lrow, a.size)
+    vi, vj = a.lvar[ia], b.lvar[ib]
+    quad_parts.append((a.lrow[ia], np.minimum(vi, vj), np.maximum(vi, vj), a.lcoef[ia] * b.lcoef[ib]))
+    lin = tuple(np.concatenate(x) for x in zip(*lin_parts)) if lin_parts else (_EMPTY_I, _EMPTY_I, _EMPTY_F)
+    quad = quad_parts[0] if len(quad_parts) == 1 else tuple(np.concatenate(x) for x in zip(*quad_parts))
     lk, qk = lin[2] != 0, quad[3] != 0
-    return Expr(a.model, a.shape, a.const * b.const,
-                tuple(x[lk] for x in lin), tuple(x[qk] for x in quad))
+    if not lk.all():
+        lin = tuple(x[lk] for x in lin)
+    if not qk.all():
+        quad = tuple(x[qk] for x in quad)
+    return Expr._raw(a.model, a.shape, np.asarray(a.const * b.const), lin, quad)
+
+
+def _csr_arrays(a) -> tuple[np.ndarray, np.ndarray, np.ndarray, tuple]:
+    """``(indptr, indices, data, shape)`` of a 2-D constant (dense or scipy sparse), duplicates
+    summed and zeros dropped; dense arrays go straight through numpy (no scipy object)."""
+    if sp.issparse(a):
+        csr = sp.csr_matrix(a)
+        csr.sum_duplicates()
+        csr.eliminate_zeros()
+        return csr.indptr.astype(_I), csr.indices.astype(_I), csr.data.astype(_F), csr.shape
+    rows, cols = np.nonzero(a)                   # row-major: already CSR order
+    indptr = np.zeros(a.shape[0] + 1, dtype=_I)
+    np.cumsum(np.bincount(rows, minlength=a.shape[0]), out=indptr[1:])
+    return indptr, cols.astype(_I), a[rows, cols], a.shape
 
 
 def _matmul_const(e: Expr, a) -> Expr:
@@ -381,25 +432,52 @@ def _matmul_const(e: Expr, a) -> Expr:
     n = e.shape[-1]
     if a.shape[0] != n:
         raise ModelError(f"shape mismatch in '@': expression {e.shape} and array {a.shape}")
-    csr = sp.csr_matrix(a.reshape(-1, 1) if vector else a)
-    csr.sum_duplicates()
-    m = csr.shape[1]
+    a2 = a.reshape(-1, 1) if vector else a
+    m = a2.shape[1]
     prefix_shape = e.shape[:-1]
     out_shape = prefix_shape + (() if vector else (m,))
+    if not len(e.qrow) and _identity(e.lrow, e.size):
+        # one term per element (a variable array): the terms are the nonzeros of ``a``, once
+        # per leading index, in the order the general contraction below gives
+        if sp.issparse(a2):
+            indptr, col, w, _ = _csr_arrays(a2)
+            k = np.repeat(np.arange(n, dtype=_I), np.diff(indptr))
+        else:
+            k, col = np.nonzero(a2)
+            w = a2[k, col]
+        P = e.size // n
+        if P != 1:
+            lead = np.arange(P, dtype=_I)[:, None]
+            k, col, w = (lead * n + k).ravel(), (lead * m + col).ravel(), np.tile(w, P)
+        lin = (col.astype(_I), e.lvar[k], e.lcoef[k] * w)
+        quad = (_EMPTY_I, _EMPTY_I, _EMPTY_I, _EMPTY_F)
+        return Expr._raw(e.model, out_shape, _const_matmul(e.const, a2, out_shape), lin, quad)
+    indptr, indices, data, _ = _csr_arrays(a2)
+    counts_of = np.diff(indptr)
 
     def contract(rows):
+        if not len(rows):
+            return _EMPTY_I, _EMPTY_I, _EMPTY_F
         prefix, k = np.divmod(rows, n)
-        counts = np.diff(csr.indptr)[k]
+        counts = counts_of[k]
         src = np.repeat(np.arange(len(rows), dtype=_I), counts)
-        nz = np.repeat(csr.indptr[k], counts) + ragged_arange(counts)
-        return src, prefix[src] * m + csr.indices[nz], csr.data[nz]
+        nz = np.repeat(indptr[k], counts) + ragged_arange(counts)
+        return src, prefix[src] * m + indices[nz], data[nz]
 
     s, r, w = contract(e.lrow)
     lin = (r, e.lvar[s], e.lcoef[s] * w)
     s, r, w = contract(e.qrow)
     quad = (r, e.qi[s], e.qj[s], e.qcoef[s] * w)
-    const = np.asarray((csr.T @ e.const.reshape(-1, n).T).T)
-    return Expr(e.model, out_shape, np.asarray(const).reshape(out_shape), lin, quad)
+    return Expr._raw(e.model, out_shape, _const_matmul(e.const, a2, out_shape), lin, quad)
+
+
+def _const_matmul(const: np.ndarray, a2, out_shape: tuple) -> np.ndarray:
+    """The constant part of ``e @ a``: zeros when ``e`` has none (the common case), else a
+    sparse product (a dense BLAS call can stall for tens of ms on a busy machine)."""
+    if not const.any():
+        return np.zeros(out_shape, dtype=_F)
+    c = const.reshape(-1, a2.shape[0])
+    return np.asarray((sp.csr_matrix(a2).T @ c.T).T, dtype=_F).reshape(out_shape)
 
 
 def _expr_matmul(a: Expr, b: Expr) -> Expr:
@@ -413,6 +491,48 @@ def _expr_matmul(a: Expr, b: Expr) -> Expr:
     if a.ndim == 2 and b.ndim == 2:
         return (a[:, :, None] * b[None, :, :]).sum(axis=1)
     raise ModelError(f"'@' between expressions of shapes {a.shape} and {b.shape} is not supported")
+
+
+_TERM_SLOTS = ("lrow", "lvar", "lcoef", "qrow", "qi", "qj", "qcoef")
+
+
+class LazySum(Expr):
+    """``a + b`` for two expressions of one shape, with the term arrays concatenated late.
+
+    ``sum(exprs)`` and ``h += e`` in a loop make a chain of n additions; concatenating at
+    each step would copy O(n^2) terms. A lazy sum keeps its operands (``_k``) and the eager
+    constant; the first read of a term array (``lrow`` ... ``qcoef``) walks the tree of
+    pending sums iteratively and concatenates every leaf's arrays once, in operand order
+    (the same arrays an eager chain builds).
+    """
+
+    __slots__ = ("_k",)
+
+    def __init__(self, a: Expr, b: Expr):
+        self.model = a.model
+        self.shape = a.shape
+        self.const = np.asarray(a.const + b.const)
+        self._k = (a, b)
+
+    def _leaves(self) -> list[Expr]:
+        leaves, stack = [], [self]
+        while stack:
+            e = stack.pop()
+            if type(e) is LazySum and e._k is not None:
+                stack.extend(reversed(e._k))
+            else:
+                leaves.append(e)
+        return leaves
+
+    def __getattr__(self, name):
+        if name not in _TERM_SLOTS or object.__getattribute__(self, "_k") is None:
+            raise AttributeError(name)
+        leaves = self._leaves()
+        cat = np.concatenate
+        for slot in _TERM_SLOTS:
+            object.__setattr__(self, slot, cat([getattr(e, slot) for e in leaves]))
+        self._k = None          # the operands may now be freed
+        return object.__getattribute__(self, name)
 
 
 class Constraint:
