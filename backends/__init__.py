@@ -7,7 +7,7 @@ __all__ = ["Backend", "BackendOutput", "Capabilities", "QbdslSampler", "get", "n
 
 def __getattr__(name):
     if name == "QbdslSampler":   # dimod loads only when the sampler is asked for
-        from .sampler import QbdslSampler
+        from qbdsl.io.dimod_sampler import QbdslSampler
 
         return QbdslSampler
     raise AttributeError(name)

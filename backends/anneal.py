@@ -30,7 +30,7 @@ import numpy as np
 
 from qbdsl.errors import OptionError
 
-from .base import BackendOutput, Capabilities, Option, validate_options
+from .base import BackendOutput, Capabilities, Option, aggregate_reads, validate_options
 from .budget import Budget
 
 DEFAULT_SWEEPS = 1000
@@ -90,22 +90,34 @@ def ising_beta_range(terms, max_excitation_rate: float = 0.01) -> list[float]:
 
 
 class _Sampled:
-    """The best sample over several sampler calls, and how many reads they made."""
+    """Every distinct read over several sampler calls (int8 rows in variable order, their
+    energies and counts, lowest energy first), and how many reads the calls made.
 
-    def __init__(self):
-        self.energy, self.sample, self.reads, self.calls = np.inf, None, 0, 0
+    At most ``STATE_BYTES_CAP`` bytes of distinct rows are kept: beyond that the
+    highest-energy ones are dropped (``dropped`` counts their reads)."""
+
+    def __init__(self, n: int = 1):
+        self.X, self.E, self.occ = None, np.zeros(0), np.zeros(0, np.int64)
+        self.reads, self.calls, self.dropped = 0, 0, 0
+        self.max_rows = max(1, STATE_BYTES_CAP // max(n, 1))
 
     def add(self, sampleset) -> None:
         rec = sampleset.record
         self.calls += 1
         if len(rec) == 0:
             return
-        self.reads += len(rec)
-        k = int(np.argmin(rec.energy))
-        if rec.energy[k] < self.energy:
-            self.energy = float(rec.energy[k])
-            order = np.argsort(np.asarray(list(sampleset.variables)))
-            self.sample = np.asarray(rec.sample[k], dtype=float)[order]
+        occ = np.asarray(rec.num_occurrences, np.int64)
+        self.reads += int(occ.sum())
+        order = np.argsort(np.asarray(list(sampleset.variables)))
+        X = np.asarray(rec.sample, dtype=np.int8)[:, order]
+        E = np.asarray(rec.energy, dtype=float)
+        if self.X is not None:
+            X, E, occ = np.concatenate([self.X, X]), np.concatenate([self.E, E]), np.concatenate([self.occ, occ])
+        X, E, occ = aggregate_reads(X, E, occ)
+        if len(X) > self.max_rows:
+            self.dropped += int(occ[self.max_rows:].sum())
+            X, E, occ = X[: self.max_rows], E[: self.max_rows], occ[: self.max_rows]
+        self.X, self.E, self.occ = X, E, occ
 
 
 def _seed(seeds: np.random.SeedSequence) -> int:
@@ -144,7 +156,7 @@ class AnnealBackend:
             opts["beta_range"] = ising_beta_range(ir.terms)
         sampler = SimulatedAnnealingSampler()
         seeds = np.random.SeedSequence(seed)
-        best = _Sampled()
+        best = _Sampled(ir.n)
 
         def run(reads: int, n_sweeps: int, interrupt=None):
             ss = sampler.sample(bqm, num_reads=reads, num_sweeps=n_sweeps, seed=_seed(seeds),
@@ -245,10 +257,13 @@ class AnnealBackend:
 
     @staticmethod
     def _output(best: _Sampled, status: str, info: dict, budget: Budget) -> BackendOutput:
-        info.update(reads=best.reads, calls=best.calls, seconds=budget.elapsed())
-        if best.sample is None:
+        info.update(reads=best.reads, calls=best.calls, distinct_reads=0 if best.X is None else len(best.X),
+                    seconds=budget.elapsed())
+        if best.dropped:
+            info["reads_dropped"] = best.dropped     # highest-energy reads beyond STATE_BYTES_CAP
+        if best.X is None:
             return BackendOutput(None, "time_limit", None, info)
-        return BackendOutput(best.sample, status, best.energy, info)
+        return BackendOutput(best.X, status, best.E, info, num_occurrences=best.occ)
 
 
 # Tabu's fixed costs, per entry of the dense n x n matrix, from reads with a 1 ms timeout at
@@ -318,7 +333,7 @@ class TabuBackend:
 
         sampler = TabuSampler()
         seeds = np.random.SeedSequence(seed)
-        best = _Sampled()
+        best = _Sampled(ir.n)
         bqm = _bqm(ir)
         # with a limit: a few calls, so that what the first ones took re-plans the rest
         calls_left = 1 if not budget.limited or call > 0.02 * time_limit else min(4, reads)

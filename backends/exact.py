@@ -17,6 +17,7 @@ from .base import BackendOutput, Capabilities, validate_options
 from .budget import Budget
 
 MAX_VARIABLES = 26
+KEEP_STATES = 16        # states returned: the ground state and the next-lowest ones
 LOW_BITS = 14
 CHUNK_BITS = 8
 
@@ -79,13 +80,25 @@ def search(h: np.ndarray, J: np.ndarray, offset: float = 0.0, max_variables: int
     ``complete`` is False when ``budget`` ran out before every state was seen; the energy is
     then the best of the states enumerated (in index order), not a proven minimum.
     """
+    return _search(h, J, offset, max_variables, budget)[:4]
+
+
+def _search(h: np.ndarray, J: np.ndarray, offset: float = 0.0, max_variables: int = MAX_VARIABLES,
+            budget: Budget | None = None, keep: int = 0):
+    """:func:`search`, and the ``keep`` lowest-energy states seen: ``(energy, sample, count,
+    complete, (energies, indices))``, those ordered by energy.
+
+    Keeping them costs one comparison per state against the current ``keep``-th lowest
+    energy (as cheap as the minimum already taken), and a partial sort of the few below it.
+    """
     n = len(h)
     if n > max_variables:
         raise BackendError(f"exact: {n} binary variables exceed the {max_variables} it can enumerate")
     if n == 0:
-        return float(offset), np.zeros(0), 1, True
+        return float(offset), np.zeros(0), 1, True, (np.array([float(offset)]), np.zeros(1, np.int64))
     k = min(n, LOW_BITS)
     best, best_idx, count = np.inf, -1, 0
+    low_e, low_i = np.zeros(0), np.zeros(0, np.int64)     # the `keep` lowest so far
     # The minimum is taken exactly as computed (a strictly lower energy wins). Energies within
     # twice float64's error of the chunked products count as ground states: each term passes
     # through at most n + d + 1 roundings, d the most couplers at one variable (Higham 2002,
@@ -104,13 +117,31 @@ def search(h: np.ndarray, J: np.ndarray, offset: float = 0.0, max_variables: int
             best_idx = ((start + col) << k) | row
         if m <= best + tol:
             count += int(np.count_nonzero(E <= best + tol))
+        if keep:
+            if len(low_e) >= keep:       # only states below the keep-th lowest so far matter
+                if m >= low_e[-1]:
+                    rows = cols = np.zeros(0, np.int64)
+                else:
+                    rows, cols = np.nonzero(E < low_e[-1])
+                if len(rows) > keep:
+                    part = np.argpartition(E[rows, cols], keep - 1)[:keep]
+                    rows, cols = rows[part], cols[part]
+            else:
+                seen = E.ravel()
+                part = np.argpartition(seen, keep - 1)[:keep] if seen.size > keep else np.arange(seen.size)
+                rows, cols = np.unravel_index(part, E.shape)
+            idx = ((start + cols.astype(np.int64)) << k) | rows.astype(np.int64)
+            e = np.concatenate([low_e, E[rows, cols]])
+            i = np.concatenate([low_i, idx])
+            order = np.lexsort((i, e))[:keep]
+            low_e, low_i = e[order], i[order]
         now = time.perf_counter()
         slowest, t = max(slowest, now - t), now
         if budget is not None and start + E.shape[1] < 1 << (n - k) and not budget.fits(1.25 * slowest):
             complete = False      # the next chunk (computed lazily, about as long as the slowest) would not fit
             break
     sample = ((best_idx >> np.arange(n)) & 1).astype(np.float64)
-    return best + offset, sample, count, complete
+    return best + offset, sample, count, complete, (low_e + offset, low_i)
 
 
 def dense_coefficients(terms) -> tuple[np.ndarray, np.ndarray]:
@@ -145,9 +176,18 @@ class ExactBackend:
         budget.require(SECONDS_PER_STATE * first, f"enumerating the first {first:.0f} of 2^{t.n} states",
                        "use a heuristic backend or raise time_limit")
         h, J = dense_coefficients(t)
-        energy, sample, count, complete = search(h, J, t.offset, budget=budget if budget.limited else None)
-        info = {"ground_states": count, "enumerated": 2 ** t.n, "seconds": budget.elapsed()}
+        energy, sample, count, complete, (low_e, low_i) = _search(
+            h, J, t.offset, budget=budget if budget.limited else None, keep=KEEP_STATES)
+        # the ground state first (the minimum as computed, lowest index on ties), then the
+        # next-lowest states seen
+        best_idx = int(sample @ (1 << np.arange(t.n, dtype=np.int64))) if t.n else 0
+        rest = low_i != best_idx
+        idx = np.concatenate([[best_idx], low_i[rest]])[:KEEP_STATES]
+        samples = ((idx[:, None] >> np.arange(t.n, dtype=np.int64)) & 1).astype(np.float64)
+        energies = np.concatenate([[energy], low_e[rest]])[:KEEP_STATES]
+        info = {"ground_states": count, "enumerated": 2 ** t.n, "seconds": budget.elapsed(),
+                "states_returned": len(idx)}
         if not complete:
             info["enumerated"] = None
-            return BackendOutput(sample, "time_limit", energy, info)
-        return BackendOutput(sample, "optimal", energy, info, bound=energy, gap=0.0)
+            return BackendOutput(samples, "time_limit", energies, info)
+        return BackendOutput(samples, "optimal", energies, info, bound=energy, gap=0.0)

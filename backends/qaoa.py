@@ -45,6 +45,7 @@ LAYER_SECONDS = 100e-9
 SAMPLE_SECONDS = 25e-9           # per amplitude: |psi|^2 and its cumulative sum
 SHOT_SECONDS_PER_QUBIT = 50e-9   # per shot and qubit: a binary search in the cumulative sum (75-710 ns at 10-22 qubits)
 MULTINOMIAL_SECONDS = 80e-9      # per amplitude: all shots at once as multinomial counts (50-85 ns), any shot count
+MAX_SAMPLES = 1 << 16            # distinct sampled states returned (the lowest-energy ones)
 
 
 def available_memory() -> int:
@@ -286,18 +287,27 @@ def sampling_seconds(n: int, shots: int) -> float:
     return min(amps * SAMPLE_SECONDS + shots * n * SHOT_SECONDS_PER_QUBIT, amps * MULTINOMIAL_SECONDS)
 
 
-def best_of_shots(prob: np.ndarray, E: np.ndarray, shots: int, rng) -> int:
-    """The lowest-energy basis state among ``shots`` draws from ``prob``.
+def draw_shots(prob: np.ndarray, shots: int, rng) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct basis states among ``shots`` draws from ``prob`` (ascending) and how
+    many times each was drawn.
 
-    Only the set of states drawn matters, so many shots are drawn as multinomial counts
-    (one pass over the amplitudes, whatever the shot count) and few one by one.
+    Many shots are drawn as multinomial counts (one pass over the amplitudes, whatever the
+    shot count), few one by one.
     """
     n = int(np.log2(len(prob)))
     if len(prob) * SAMPLE_SECONDS + shots * n * SHOT_SECONDS_PER_QUBIT <= len(prob) * MULTINOMIAL_SECONDS:
-        draws = rng.choice(len(prob), size=shots, p=prob)
+        states, counts = np.unique(rng.choice(len(prob), size=shots, p=prob), return_counts=True)
     else:
-        draws = np.flatnonzero(rng.multinomial(shots, prob))
-    return int(draws[np.argmin(E[draws])])
+        counts = rng.multinomial(shots, prob)
+        states = np.flatnonzero(counts)
+        counts = counts[states]
+    return states, counts.astype(np.int64)
+
+
+def best_of_shots(prob: np.ndarray, E: np.ndarray, shots: int, rng) -> int:
+    """The lowest-energy basis state among ``shots`` draws from ``prob`` (see :func:`draw_shots`)."""
+    states, _ = draw_shots(prob, shots, rng)
+    return int(states[np.argmin(E[states])])
 
 
 class QaoaBackend:
@@ -394,12 +404,19 @@ class QaoaBackend:
         psi = sv.evolve(angles[:reps_done], angles[reps_done:])
         prob = psi.real ** 2 + psi.imag ** 2
         prob /= prob.sum()
-        k = best_of_shots(prob, E, shots, rng)
-        sample = ((k >> np.arange(ir.n)) & 1).astype(float)
+        states, counts = draw_shots(prob, shots, rng)
+        order = np.argsort(E[states], kind="stable")    # lowest energy first
+        states, counts = states[order], counts[order]
+        info["distinct_states"] = len(states)
+        if len(states) > MAX_SAMPLES:      # the highest-energy states beyond the cap are not returned
+            info["shots_dropped"] = int(counts[MAX_SAMPLES:].sum())
+            states, counts = states[:MAX_SAMPLES], counts[:MAX_SAMPLES]
+        k = int(states[0])
+        samples = ((states[:, None] >> np.arange(ir.n)) & 1).astype(np.int8)
         info.update({"angles": {"gamma": angles[:reps_done].tolist(), "beta": angles[reps_done:].tolist()},
                      "expectation": float(prob @ E), "reps": reps_done, "p_best_sample": float(prob[k]),
-                     "seconds": budget.elapsed()})
-        return BackendOutput(sample, status, float(E[k]), info)
+                     "shots": shots, "seconds": budget.elapsed()})
+        return BackendOutput(samples, status, E[states], info, num_occurrences=counts)
 
 
 QISKIT_OPTIONS = {"reps": Option(int, 1, 50), "maxiter": Option(int, 1), "shots": Option(int, 1, 10**8),
@@ -479,7 +496,15 @@ class QaoaQiskitBackend:
         qaoa = QAOA(sampler=sampler, optimizer=optimizer, reps=reps, initial_point=np.array([0.4, 0.5] * reps),
                     pass_manager=generate_preset_pass_manager(optimization_level=1, backend=AerSimulator()))
         res = MinimumEigenOptimizer(qaoa).solve(qp)
-        x = np.asarray(res.x, dtype=float)
         info = {"qiskit_status": res.status.name, "evaluations": len(observed),
                 "seconds_per_evaluation": max(observed) if observed else None, "seconds": budget.elapsed()}
-        return BackendOutput(x, "time_limit" if stopped[0] else "feasible", float(ir.energy(x)), info)
+        status = "time_limit" if stopped[0] else "feasible"
+        # every distinct bitstring of qiskit's final sampling, with its count (probability x shots)
+        drawn = list(res.samples or [])
+        if not drawn:
+            x = np.asarray(res.x, dtype=float)
+            return BackendOutput(x, status, float(ir.energy(x)), info)
+        X = np.array([np.asarray(d.x, dtype=float) for d in drawn]).reshape(len(drawn), ir.n)
+        counts = np.maximum(1, np.rint([d.probability * shots for d in drawn])).astype(np.int64)
+        info["distinct_states"] = len(drawn)
+        return BackendOutput.from_reads(X.astype(np.int8), ir.energy(X), status, info, counts)

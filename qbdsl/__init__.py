@@ -13,7 +13,7 @@ from .expr import Constraint, Expr, quicksum
 from .ir.milp import MilpIR
 from .ir.qubo import QuboIR
 from .model import Model, Variable
-from .result import Result
+from .result import Result, Status
 from .solution import Solution
 from .solve import solve
 
@@ -149,6 +149,6 @@ def from_pyqubo(compiled, feed_dict=None):
 
 
 __all__ = ["Model", "Variable", "Expr", "Constraint", "quicksum", "compile", "solve", "QuboIR", "MilpIR", "Result",
-           "Solution", "load", "save", "to_bqm", "to_cqm", "to_qp", "to_latex", "from_dimod", "from_qp", "from_pyqubo",
-           "ModelError", "FileFormatError", "FileFormatWarning", "UnsupportedTermError", "BackendError", "OptionError",
-           "TimeLimitError"]
+           "Solution", "Status", "load", "save", "to_bqm", "to_cqm", "to_qp", "to_latex", "from_dimod", "from_qp",
+           "from_pyqubo", "ModelError", "FileFormatError", "FileFormatWarning", "UnsupportedTermError", "BackendError",
+           "OptionError", "TimeLimitError"]

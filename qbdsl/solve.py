@@ -9,7 +9,8 @@ import numpy as np
 
 from .errors import BackendError, ModelError, OptionError, TimeLimitError, UnsupportedTermError
 from .ir.qubo import QuboIR
-from .result import Result
+from .ir.milp import MilpIR
+from .result import Result, Status, decode_reads
 from .routing import Inputs as _Inputs
 from .routing import build as _ir_for  # noqa: F401  (kept for tests/test_backend_options.py, which patches it)
 
@@ -239,31 +240,40 @@ def _solve_one(inputs: _Inputs, name: str, budget, seed, options: dict) -> Resul
     timings = {"compile": t1 - t0, "solve": t2 - t1, "decode": 0.0}
     bound = getattr(out, "bound", None) if same_objective else None
     gap = getattr(out, "gap", None) if same_objective else None
-    if out.sample is None:
-        return Result({}, math.nan, {}, out.status, name, dict(options), timings, out.energy, None, out,
-                      bound=bound, gap=gap)
-    sol = decode(out.sample)
+    # the user's Problem, the one decode maps into (its sense orders the samples)
+    user = getattr(inputs.obj if isinstance(inputs.obj, (QuboIR, MilpIR)) else ir, "source", None)
+    samples, info = decode_reads(out, decode, budget)
     timings["decode"] = time.perf_counter() - t2
-    status = _status(out.status, sol, ir)
-    return Result(sol.values, sol.objective, sol.violations, status, name, dict(options), timings,
-                  sol.energy if sol.energy is not None else out.energy, out.sample, out, bound=bound, gap=gap)
+    result = Result(samples, Status.ERROR, name, dict(options), timings, out, bound=bound, gap=gap, info=info,
+                    sense=getattr(user, "sense", "min"), problem=user)
+    result.status = _status(out.status, result.first, ir)
+    return result
 
 
-def _status(backend_status: str, sol, ir) -> str:
-    """The result's status in the user's terms.
+def _status(backend_status: str, sol, ir) -> Status:
+    """The result's status in the user's terms, from the best sample ``sol`` (the best
+    feasible one when there is one; ``None`` when the backend returned no point).
 
     A QUBO's ground state (``optimal`` from an exact backend) is the model's optimum only when
     every penalty weight carries the guarantee (``penalty_report``); with unbalanced
-    penalization or a weight too small for the proof, a feasible ground state is only
+    penalization or a weight too small for the proof, a feasible answer is only
     ``feasible``. A violating ground state proves the model infeasible under guaranteed
-    weights; otherwise a violating answer is ``no_feasible`` (none found, none proven absent).
+    weights (then no sample is feasible); otherwise answers that all violate are
+    ``no_feasible`` (none found, none proven absent).
     """
+    try:
+        status = Status(backend_status)
+    except ValueError:
+        raise BackendError(f"a backend returned status {backend_status!r}; known: "
+                           f"{', '.join(s.value for s in Status)}") from None
+    if sol is None:
+        return status
     proven = not isinstance(ir, QuboIR) or not ir.penalties or all(
         row["guaranteed"] for row in ir.penalty_report())
     if sol.feasible:
-        return "feasible" if backend_status == "optimal" and not proven else backend_status
-    if backend_status not in ("optimal", "feasible"):
-        return backend_status
-    if backend_status == "optimal" and isinstance(ir, QuboIR) and ir.penalties and proven:
-        return "infeasible"
-    return "no_feasible"
+        return Status.FEASIBLE if status == Status.OPTIMAL and not proven else status
+    if status not in (Status.OPTIMAL, Status.FEASIBLE):
+        return status
+    if status == Status.OPTIMAL and isinstance(ir, QuboIR) and ir.penalties and proven:
+        return Status.INFEASIBLE
+    return Status.NO_FEASIBLE

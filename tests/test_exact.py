@@ -112,7 +112,7 @@ def test_reusable_testing_asserts_catch_a_wrong_backend(monkeypatch):
         capabilities = Capabilities(accepts=("qubo",))
 
         def solve(self, ir, **kw):
-            return BackendOutput(np.zeros(ir.n), "feasible")
+            return BackendOutput.one(np.zeros(ir.n), "feasible")
 
     monkeypatch.setitem(registry._FACTORIES, "zeros", AllZeros)
     with pytest.raises(AssertionError, match="infeasible answer"):

@@ -57,16 +57,19 @@ class MilpIR:
     def objective_value(self, x) -> float:
         return float(np.asarray(x, float) @ self.c + self.offset)
 
-    def decode(self, x) -> Solution:
-        """Map a solution vector (all MILP columns) back to the user's variables."""
+    def decode(self, x) -> Solution | list[Solution]:
+        """Map a solution vector (all MILP columns), or a (k, columns) batch (decoded as one
+        batch: a list), back to the user's variables."""
+        from ..solution import solutions_of
+
         x = np.asarray(x, dtype=float)
-        if x.shape != (self.num_variables,):
+        if x.ndim not in (1, 2) or x.shape[-1] != self.num_variables:
             raise ModelError(f"solution has shape {x.shape}, the MILP has {self.num_variables} variables")
-        xu = x[: self.n_user].copy()
+        xu = np.atleast_2d(x)[:, : self.n_user].copy()
         kinds = self.source.layout.kinds()
-        xu[kinds < 2] = np.rint(xu[kinds < 2])
-        prob = self.source
-        return Solution(prob.layout.split(xu), float(prob.objective_value(xu)), prob.violations(xu), None, xu)
+        xu[:, kinds < 2] = np.rint(xu[:, kinds < 2])
+        sols = solutions_of(self.source, xu)
+        return sols if x.ndim == 2 else sols[0]
 
     def row_violation(self, x) -> np.ndarray:
         ax = self.A @ np.asarray(x, float)

@@ -143,25 +143,20 @@ class QuboIR:
         return float(e) if X.ndim == 1 else e
 
     def decode(self, sample) -> Solution | list[Solution]:
-        """Map a binary sample (or a (k, n) batch) back to the user's variables."""
+        """Map a binary sample (or a (k, n) batch, decoded as one batch: a list) back to the
+        user's variables."""
+        from ..solution import solutions_of
+
         Y = np.asarray(sample)
-        if Y.ndim == 2:
-            return [self.decode(y) for y in Y]
-        if Y.shape != (self.n,):
+        if Y.ndim not in (1, 2) or Y.shape[-1] != self.n:
             raise ModelError(f"sample has shape {Y.shape}, the QUBO has {self.n} variables")
-        y = Y.astype(float)
+        y = np.atleast_2d(Y).astype(float)
         if np.any((y != 0) & (y != 1)):
             raise ModelError("a QUBO sample must be 0/1")
-        x = self.decode_map(y)
-        prob = self.source
-        values = prob.layout.split(x)
-        viol = prob.violations(x)
-        for name, p in self.penalties.items():
-            if p.kind == "encoding":
-                v = float(p.terms.energy(y))
-                if v > 0.5:
-                    viol[name] = np.array(v)
-        return Solution(values, float(prob.objective_value(x)), viol, float(self.terms.energy(y)), x)
+        X = np.asarray(self.decode_map(y), dtype=float).reshape(len(y), -1)
+        extra = {name: p.terms.energy(y) for name, p in self.penalties.items() if p.kind == "encoding"}
+        sols = solutions_of(self.source, X, self.terms.energy(y), extra)
+        return sols if Y.ndim == 2 else sols[0]
 
     # ------------------------------------------------------------ penalties
     def with_penalties(self, weights: dict | None = None, **kw) -> "QuboIR":

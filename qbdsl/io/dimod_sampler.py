@@ -2,8 +2,8 @@
 can sit inside any optimizer written against dimod."""
 from __future__ import annotations
 
-import numpy as np
 import dimod
+import numpy as np
 
 
 class QbdslSampler(dimod.Sampler):
@@ -11,6 +11,11 @@ class QbdslSampler(dimod.Sampler):
 
     Parameters set at construction are defaults; ``sample(bqm, backend=..., time_limit=...,
     seed=..., fallback=[...], **backend_options)`` overrides them per call.
+
+    The sample set holds every sample the backend returned (all reads of ``anneal``/``tabu``,
+    every sampled bitstring of ``qaoa``, ``exact``'s lowest states), with their occurrence
+    counts and energies computed on the BQM itself, lowest energy first; ``info`` has the
+    status, backend, timings and the backends tried before (``attempts``).
     """
 
     def __init__(self, backend: str = "auto", **defaults):
@@ -23,24 +28,26 @@ class QbdslSampler(dimod.Sampler):
 
     @property
     def properties(self) -> dict:
-        from . import names
+        from qbdsl.backends import names
 
         return {"backends": names(), "default_backend": self.backend}
 
     def sample(self, bqm, backend: str | None = None, **kwargs) -> dimod.SampleSet:
-        from qbdsl.io.dimod_io import bqm_to_qubo
         from qbdsl.solve import solve
+
+        from .dimod_io import bqm_to_qubo
 
         opts = {**self.defaults, **kwargs}
         order = list(bqm.variables)
         q = bqm_to_qubo(bqm)
         r = solve(q, backend=backend or self.backend, **opts)
-        if r.sample is None:
-            return dimod.SampleSet.from_samples(([], order), bqm.vartype, energy=[],
-                                                info={"status": r.status, "backend": r.backend})
-        x = np.asarray(r.sample[: len(order)], dtype=np.int8)
+        info = {"status": str(r.status), "backend": r.backend, "timings": r.timings, "attempts": r.attempts}
+        if not len(r):
+            return dimod.SampleSet.from_samples(([], order), bqm.vartype, energy=[], info=info)
+        # the QUBO's own variables are the BQM's, in its order (a MILP backend adds product columns after them)
+        x = np.array([s.sample[: len(order)] for s in r], dtype=np.int8).reshape(len(r), len(order))
         if bqm.vartype is dimod.SPIN:
             x = 2 * x - 1
-        return dimod.SampleSet.from_samples_bqm(
-            (x.reshape(1, -1), order), bqm,
-            info={"status": r.status, "backend": r.backend, "timings": r.timings, "attempts": r.attempts})
+        ss = dimod.SampleSet.from_samples_bqm(
+            (x, order), bqm, info=info, num_occurrences=np.array([s.num_occurrences for s in r], dtype=np.int64))
+        return ss.aggregate() if len(ss) > 1 else ss
