@@ -12,7 +12,7 @@ from .ir.qubo import QuboIR
 from .ir.milp import MilpIR
 from .result import Result, Status, decode_reads
 from .routing import Inputs as _Inputs
-from .routing import build as _ir_for  # noqa: F401  (kept for tests/test_backend_options.py, which patches it)
+from .routing import check_compile_options
 
 COMPILE_KEYS = ("encoding", "penalty", "inequality", "unbalanced")
 
@@ -114,9 +114,7 @@ def solve(obj, backend: str = "auto", *, time_limit: float | None = None, seed: 
     else:
         _check_option_names(options)
     inputs = _Inputs(_as_input(obj, budget), compile_opts)
-    if compile_opts and isinstance(inputs.obj, QuboIR):
-        raise OptionError(f"{', '.join(sorted(compile_opts))}: compile options apply when a model is compiled "
-                          "to a QUBO; this input already is one")
+    check_compile_options(inputs.obj, compile_opts)
     decision = None
     if backend == "auto":
         from .qip.policy import decide

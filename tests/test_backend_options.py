@@ -44,7 +44,7 @@ def test_bad_options_are_refused_with_the_culprit_named(backend, options, match)
 def test_options_are_checked_before_compiling_or_solving(monkeypatch):
     import sys
 
-    monkeypatch.setattr(sys.modules["qbdsl.solve"], "_ir_for", lambda *a: pytest.fail("compiled before the options were checked"))
+    monkeypatch.setattr(sys.modules["qbdsl.routing"], "build", lambda *a: pytest.fail("compiled before the options were checked"))
     with pytest.raises(qb.OptionError, match="num_reads"):
         qb.solve(tiny(), backend="anneal", num_reads=0)
 

@@ -63,7 +63,9 @@ def test_anneal_cuts_reads_short_and_says_so(q1000):
     assert within(wall, 0.5), wall
     assert r.status == "time_limit" and r.sample is not None
     info = r.raw.info
-    assert 0 < info["main_reads"] < 100_000 and info["options"]["num_sweeps"] == 1000
+    assert 0 < info["main_reads"] < 100_000
+    # 1000 sweeps per read unless the probes found one such read would not fit (a loaded machine)
+    assert (info["options"]["num_sweeps"] == 1000) == ("sweeps_lowered_to_fit" not in info)
     # the answer is a real read: its energy is the QUBO energy of the sample returned
     assert r.energy == pytest.approx(float(q1000.energy(r.sample[None])[0]))
 

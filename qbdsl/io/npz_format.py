@@ -104,7 +104,7 @@ def from_npz_bytes(data: bytes, path: str = "<npz>"):
         corrupt member, named after ``path``.
     """
     from ..ir.qubo import QuboIR
-    from ..passes.base import AffineMap
+    from ..ir.maps import AffineMap
     from ..ir.sources import BitSources
 
     try:

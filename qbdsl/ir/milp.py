@@ -65,7 +65,7 @@ class MilpIR:
         x = np.asarray(x, dtype=float)
         if x.ndim not in (1, 2) or x.shape[-1] != self.num_variables:
             raise ModelError(f"solution has shape {x.shape}, the MILP has {self.num_variables} variables")
-        xu = np.atleast_2d(x)[:, : self.n_user].copy()
+        xu = self.lin_map.inverse(np.atleast_2d(x))   # the linearization's inverse: the user's columns
         kinds = self.source.layout.kinds()
         xu[:, kinds < 2] = np.rint(xu[:, kinds < 2])
         sols = solutions_of(self.source, xu)

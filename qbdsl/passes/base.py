@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import ModelError
-from ..ir.maps import AffineMap, ComposedMap, PassMap  # noqa: F401  (AffineMap: re-exported for io)
+from ..ir.maps import AffineMap, ComposedMap, PassMap
 from ..ir.problem import Problem
 from ..ir.sources import BitSources
 
