@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench setup clean
+.PHONY: run test lint format bench setup clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -19,8 +19,17 @@ setup: $(STAMP)
 run: $(STAMP)
 	$(BIN)/python examples/demo.py
 
-test: $(STAMP)
+test: $(STAMP) lint
 	bash scripts/pytest.sh
+
+# ruff's linter and formatter (configured in pyproject.toml); `make format` applies the formatter
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
 
 bench: $(STAMP)
 	$(BIN)/python -m pytest tests/bench --benchmark-enable -m "slow or not slow" --benchmark-columns=min,mean,rounds -p no:cacheprovider

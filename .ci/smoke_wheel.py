@@ -19,8 +19,17 @@ where = Path(qb.__file__).resolve()
 assert where.is_relative_to(site), f"qbdsl imported from {where}, not from this venv's {site}"
 assert not (where.parent.parent / "pyproject.toml").exists(), f"qbdsl imported from a checkout: {where}"
 
-for name in ("qbdsl.qip", "qbdsl.orchestrate", "qbdsl.problems", "qbdsl.problems.data",
-             "qbdsl.backends", "qbdsl.io", "qbdsl.ir", "qbdsl.passes", "qbdsl.cli"):
+for name in (
+    "qbdsl.qip",
+    "qbdsl.orchestrate",
+    "qbdsl.problems",
+    "qbdsl.problems.data",
+    "qbdsl.backends",
+    "qbdsl.io",
+    "qbdsl.ir",
+    "qbdsl.passes",
+    "qbdsl.cli",
+):
     mod = importlib.import_module(name)
     assert Path(mod.__file__).resolve().is_relative_to(site), f"{name} imported from {mod.__file__}"
 
@@ -35,5 +44,7 @@ assert r.feasible, f"infeasible answer from {r.backend}: {r.violations}"
 assert abs(r.objective - 3.0) < 1e-6, f"objective {r.objective} from {r.backend}, expected 3"
 assert list(np.asarray(r.values["x"]).ravel()) == [0, 1, 1], r.values["x"]
 
-print(f"smoke ok: qbdsl {qb.__version__ if hasattr(qb, '__version__') else ''} from {where.parent}; "
-      f"auto picked {r.backend}, objective {r.objective:g}; Python {sys.version.split()[0]}")
+print(
+    f"smoke ok: qbdsl {qb.__version__ if hasattr(qb, '__version__') else ''} from {where.parent}; "
+    f"auto picked {r.backend}, objective {r.objective:g}; Python {sys.version.split()[0]}"
+)

@@ -1,4 +1,5 @@
 """Solvers behind one protocol (see :mod:`qbdsl.backends.base`)."""
+
 from .base import Backend, BackendOutput, Capabilities
 from .registry import get, names, register
 
@@ -6,7 +7,7 @@ __all__ = ["Backend", "BackendOutput", "Capabilities", "QbdslSampler", "get", "n
 
 
 def __getattr__(name):
-    if name == "QbdslSampler":   # dimod loads only when the sampler is asked for
+    if name == "QbdslSampler":  # dimod loads only when the sampler is asked for
         from qbdsl.io.dimod_sampler import QbdslSampler
 
         return QbdslSampler

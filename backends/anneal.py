@@ -21,6 +21,7 @@ Seeds: calls draw their seeds from one ``numpy.random.SeedSequence(seed)``, so a
 ``num_reads`` without a time limit gives the same answer for the same seed; with a time
 limit the number of reads depends on the machine's speed.
 """
+
 from __future__ import annotations
 
 import time
@@ -35,18 +36,27 @@ from .budget import Budget
 
 DEFAULT_SWEEPS = 1000
 DEFAULT_READS = 100
-STATE_BYTES_CAP = 256 << 20          # samples buffer of one call (int8 per variable and read)
-MARGIN = 0.05                        # fraction of the budget kept free at the end
-SETUP_SECONDS_PER_TERM = 5e-7        # BQM + beta range + one sampler set-up per coupler: 0.3 us measured
+STATE_BYTES_CAP = 256 << 20  # samples buffer of one call (int8 per variable and read)
+MARGIN = 0.05  # fraction of the budget kept free at the end
+SETUP_SECONDS_PER_TERM = 5e-7  # BQM + beta range + one sampler set-up per coupler: 0.3 us measured
 
 SA_OPTIONS = {
-    "num_reads": Option(int, 1), "num_sweeps": Option(int, 1), "beta_range": Option("range"),
-    "beta_schedule_type": Option(str, choices=("geometric", "linear")), "num_sweeps_per_beta": Option(int, 1),
-    "randomize_order": Option(bool), "proposal_acceptance_criteria": Option(str, choices=("Metropolis", "Gibbs")),
+    "num_reads": Option(int, 1),
+    "num_sweeps": Option(int, 1),
+    "beta_range": Option("range"),
+    "beta_schedule_type": Option(str, choices=("geometric", "linear")),
+    "num_sweeps_per_beta": Option(int, 1),
+    "randomize_order": Option(bool),
+    "proposal_acceptance_criteria": Option(str, choices=("Metropolis", "Gibbs")),
     "batch_reads": Option(int, 1),
 }
-TABU_OPTIONS = {"num_reads": Option(int, 1), "tenure": Option(int, 0), "timeout": Option(int, 1),
-                "num_restarts": Option(int, 0), "batch_reads": Option(int, 1)}
+TABU_OPTIONS = {
+    "num_reads": Option(int, 1),
+    "tenure": Option(int, 0),
+    "timeout": Option(int, 1),
+    "num_restarts": Option(int, 0),
+    "batch_reads": Option(int, 1),
+}
 
 
 def _bqm(ir):
@@ -115,7 +125,7 @@ class _Sampled:
             X, E, occ = np.concatenate([self.X, X]), np.concatenate([self.E, E]), np.concatenate([self.occ, occ])
         X, E, occ = aggregate_reads(X, E, occ)
         if len(X) > self.max_rows:
-            self.dropped += int(occ[self.max_rows:].sum())
+            self.dropped += int(occ[self.max_rows :].sum())
             X, E, occ = X[: self.max_rows], E[: self.max_rows], occ[: self.max_rows]
         self.X, self.E, self.occ = X, E, occ
 
@@ -147,8 +157,11 @@ class AnnealBackend:
             raise OptionError(f"anneal: num_sweeps ({sweeps}) must be a multiple of num_sweeps_per_beta ({per_beta})")
         if ir.n == 0:
             return BackendOutput(np.zeros(0), "feasible", float(ir.offset), {"reads": 0})
-        budget.require(SETUP_SECONDS_PER_TERM * (ir.n + len(ir.terms.v)),
-                       f"setting up annealing on {ir.n} binaries and {len(ir.terms.v)} couplers", "raise time_limit")
+        budget.require(
+            SETUP_SECONDS_PER_TERM * (ir.n + len(ir.terms.v)),
+            f"setting up annealing on {ir.n} binaries and {len(ir.terms.v)} couplers",
+            "raise time_limit",
+        )
         from dwave.samplers import SimulatedAnnealingSampler
 
         bqm = _bqm(ir)
@@ -159,8 +172,9 @@ class AnnealBackend:
         best = _Sampled(ir.n)
 
         def run(reads: int, n_sweeps: int, interrupt=None):
-            ss = sampler.sample(bqm, num_reads=reads, num_sweeps=n_sweeps, seed=_seed(seeds),
-                                interrupt_function=interrupt, **opts)
+            ss = sampler.sample(
+                bqm, num_reads=reads, num_sweeps=n_sweeps, seed=_seed(seeds), interrupt_function=interrupt, **opts
+            )
             best.add(ss)
 
         max_call = max(1, STATE_BYTES_CAP // max(ir.n, 1))
@@ -176,7 +190,7 @@ class AnnealBackend:
         status, done, requested = "feasible", 0, sweeps
         last, longest = [0.0], [0.0]
 
-        def interrupt() -> bool:   # called between reads: stop if the next would end past the deadline
+        def interrupt() -> bool:  # called between reads: stop if the next would end past the deadline
             now = time.perf_counter()
             longest[0], last[0] = max(longest[0], now - last[0]), now
             return now + max(longest[0], per_read) > budget.deadline - MARGIN * time_limit / 2
@@ -185,15 +199,17 @@ class AnnealBackend:
             usable = budget.left() - MARGIN * time_limit
             sweeps = requested
             if setup + requested * per_sweep > usable:
-                if done:                # full reads are in: the budget is spent, nothing was cut short
+                if done:  # full reads are in: the budget is spent, nothing was cut short
                     break
                 if sweeps_given:
-                    budget.require(setup + requested * per_sweep + MARGIN * time_limit,
-                                   f"one read of {requested} sweeps on {ir.n} binaries and {len(ir.terms.v)} "
-                                   "couplers", "lower num_sweeps or raise time_limit")
+                    budget.require(
+                        setup + requested * per_sweep + MARGIN * time_limit,
+                        f"one read of {requested} sweeps on {ir.n} binaries and {len(ir.terms.v)} couplers",
+                        "lower num_sweeps or raise time_limit",
+                    )
                 sweeps = int((usable - setup) / per_sweep) // per_beta * per_beta
                 if sweeps < per_beta or sweeps_given:
-                    break               # the longest useful read no longer fits
+                    break  # the longest useful read no longer fits
                 status, info["sweeps_lowered_to_fit"] = "time_limit", True
             per_read = sweeps * per_sweep
             fit = max(1, int((usable - setup) / per_read))
@@ -206,7 +222,7 @@ class AnnealBackend:
             # what the reads took (the set-up estimate may exceed the real set-up: never below half the estimate)
             per_sweep = max((time.perf_counter() - start) / got / sweeps, 0.5 * per_sweep, 1e-12)
             info["options"]["num_sweeps"] = sweeps
-            if got < ask:               # interrupted near the deadline
+            if got < ask:  # interrupted near the deadline
                 break
         info["main_reads"] = done
         if (num_reads is not None and done < num_reads) or done == 0:
@@ -235,7 +251,7 @@ class AnnealBackend:
             return time.perf_counter() - t
 
         t1 = timed(per_beta)
-        if sweeps == per_beta:      # the schedule is that one cold beta: the quench was a full read
+        if sweeps == per_beta:  # the schedule is that one cold beta: the quench was a full read
             return 0.0, t1 / sweeps
         # A hot sweep flips most spins and touches every coupler, as the set-up does; over a
         # hot-to-cold schedule a sweep costs less than a tenth of the set-up (0.03-0.06 seen
@@ -257,10 +273,14 @@ class AnnealBackend:
 
     @staticmethod
     def _output(best: _Sampled, status: str, info: dict, budget: Budget) -> BackendOutput:
-        info.update(reads=best.reads, calls=best.calls, distinct_reads=0 if best.X is None else len(best.X),
-                    seconds=budget.elapsed())
+        info.update(
+            reads=best.reads,
+            calls=best.calls,
+            distinct_reads=0 if best.X is None else len(best.X),
+            seconds=budget.elapsed(),
+        )
         if best.dropped:
-            info["reads_dropped"] = best.dropped     # highest-energy reads beyond STATE_BYTES_CAP
+            info["reads_dropped"] = best.dropped  # highest-energy reads beyond STATE_BYTES_CAP
         if best.X is None:
             return BackendOutput(None, "time_limit", None, info)
         return BackendOutput(best.X, status, best.E, info, num_occurrences=best.occ)
@@ -288,8 +308,15 @@ class TabuBackend:
     options = TABU_OPTIONS
 
     @staticmethod
-    def _plan(todo: int, calls: int, call: float, per_read: float, usable: float, default_reads: bool,
-              user_timeout: int | None) -> tuple[int, int]:
+    def _plan(
+        todo: int,
+        calls: int,
+        call: float,
+        per_read: float,
+        usable: float,
+        default_reads: bool,
+        user_timeout: int | None,
+    ) -> tuple[int, int]:
         """Reads for the next call and their timeout (ms), so the rest fits in ``usable`` s.
 
         The reads still to do share what the calls' and reads' fixed costs leave; each read
@@ -298,6 +325,7 @@ class TabuBackend:
         The default ten reads fill the budget; reads the user asked for search at most their
         ``timeout`` (100 ms by default), as without a limit.
         """
+
         def share(r: int) -> float:
             return (usable - min(calls, r) * call - r * per_read) / r
 
@@ -306,7 +334,7 @@ class TabuBackend:
         if share(r) < 1e-3:
             return 0, 0
         timeout = int(1000 * share(r))
-        if user_timeout is not None or not default_reads:   # the reads asked for, not the whole budget
+        if user_timeout is not None or not default_reads:  # the reads asked for, not the whole budget
             timeout = min(timeout, user_timeout or DEFAULT_TABU_TIMEOUT_MS)
         return -(-r // max(1, min(calls, r))), timeout
 
@@ -323,11 +351,14 @@ class TabuBackend:
         user_timeout = opts.pop("timeout", None)
         info = {"sampler": "tabu"}
         status = "feasible"
-        call = TABU_CALL_SECONDS_PER_ENTRY * ir.n ** 2 + 2e-3
-        per_read = TABU_READ_SECONDS_PER_ENTRY * ir.n ** 2 + TABU_CLOCK_SECONDS   # besides its timeout
+        call = TABU_CALL_SECONDS_PER_ENTRY * ir.n**2 + 2e-3
+        per_read = TABU_READ_SECONDS_PER_ENTRY * ir.n**2 + TABU_CLOCK_SECONDS  # besides its timeout
         if budget.limited:
-            budget.require(call + per_read + 1e-3, f"one read on {ir.n} binaries (dense {ir.n} x {ir.n} copies)",
-                           "use anneal for large sparse QUBOs or raise time_limit")
+            budget.require(
+                call + per_read + 1e-3,
+                f"one read on {ir.n} binaries (dense {ir.n} x {ir.n} copies)",
+                "use anneal for large sparse QUBOs or raise time_limit",
+            )
             info["seconds_per_call"], info["seconds_per_read"] = call, per_read
         from dwave.samplers import TabuSampler
 
@@ -340,9 +371,16 @@ class TabuBackend:
         while best.reads < reads:
             todo = reads - best.reads
             if budget.limited:
-                ask, timeout = self._plan(todo, calls_left, call, per_read, budget.left() - MARGIN * time_limit,
-                                          num_reads is None, user_timeout)
-                if ask == 0:        # not one more read fits
+                ask, timeout = self._plan(
+                    todo,
+                    calls_left,
+                    call,
+                    per_read,
+                    budget.left() - MARGIN * time_limit,
+                    num_reads is None,
+                    user_timeout,
+                )
+                if ask == 0:  # not one more read fits
                     break
                 ask, opts["timeout"] = min(ask, batch or ask), timeout
             else:
@@ -350,9 +388,10 @@ class TabuBackend:
                 opts["timeout"] = user_timeout or DEFAULT_TABU_TIMEOUT_MS
             t = time.perf_counter()
             best.add(sampler.sample(bqm, num_reads=ask, seed=_seed(seeds), **opts))
-            if budget.limited:      # what a read really costs besides its timeout, from this call
-                per_read = max((time.perf_counter() - t - call) / ask - opts["timeout"] / 1000, 0.5 * per_read,
-                               TABU_CLOCK_SECONDS)
+            if budget.limited:  # what a read really costs besides its timeout, from this call
+                per_read = max(
+                    (time.perf_counter() - t - call) / ask - opts["timeout"] / 1000, 0.5 * per_read, TABU_CLOCK_SECONDS
+                )
                 calls_left = max(1, calls_left - 1)
         if num_reads is not None and best.reads < num_reads:
             status = "time_limit"

@@ -1,10 +1,12 @@
 """The backend protocol: declared capabilities, declared options, one ``solve`` method."""
+
 from __future__ import annotations
 
 import math
 import numbers
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -15,10 +17,10 @@ from qbdsl.errors import OptionError
 class Capabilities:
     """What a backend accepts and is."""
 
-    accepts: tuple[str, ...]          # IR kinds: "qubo", "milp"
+    accepts: tuple[str, ...]  # IR kinds: "qubo", "milp"
     max_variables: int | None = None  # None: no hard limit
-    exact: bool = False               # proves optimality when it returns "optimal"
-    time_limit: bool = False          # honours time_limit (see backends.budget)
+    exact: bool = False  # proves optimality when it returns "optimal"
+    time_limit: bool = False  # honours time_limit (see backends.budget)
 
 
 def aggregate_reads(samples, energies, num_occurrences=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -33,7 +35,7 @@ def aggregate_reads(samples, energies, num_occurrences=None) -> tuple[np.ndarray
         _, first, inverse = np.unique(_row_keys(X), return_index=True, return_inverse=True)
         inverse = inverse.reshape(-1)
         counts = np.bincount(inverse, weights=occ, minlength=len(first)).astype(np.int64)
-        keep = np.sort(first)                       # the first read of each distinct row, in read order
+        keep = np.sort(first)  # the first read of each distinct row, in read order
         X, E, occ = X[keep], E[keep], counts[inverse[keep]]
         order = np.argsort(E, kind="stable")
         X, E, occ = X[order], E[order], occ[order]
@@ -72,12 +74,12 @@ class BackendOutput:
     """
 
     samples: np.ndarray | None
-    status: str                       # optimal | feasible | infeasible | unbounded | time_limit | error
-    energies: Any = None              # (k,) or a scalar for one sample; None: unknown (NaN)
+    status: str  # optimal | feasible | infeasible | unbounded | time_limit | error
+    energies: Any = None  # (k,) or a scalar for one sample; None: unknown (NaN)
     info: dict[str, Any] = field(default_factory=dict)
-    bound: float | None = None        # a proven bound on the optimum (MILP solvers), IR's sense
-    gap: float | None = None          # relative gap |energy - bound| / max(1, |energy|) when both are known
-    num_occurrences: Any = None       # (k,) reads per row; None: 1 each
+    bound: float | None = None  # a proven bound on the optimum (MILP solvers), IR's sense
+    gap: float | None = None  # relative gap |energy - bound| / max(1, |energy|) when both are known
+    num_occurrences: Any = None  # (k,) reads per row; None: 1 each
 
     def __post_init__(self) -> None:
         X = np.zeros((0, 0)) if self.samples is None else np.asarray(self.samples)
@@ -86,27 +88,45 @@ class BackendOutput:
         if X.ndim != 2:
             raise ValueError(f"BackendOutput samples must be 1-D or 2-D, got shape {X.shape}")
         k = X.shape[0]
-        if self.energies is None or self.samples is None:     # (an energy without a point is dropped)
+        if self.energies is None or self.samples is None:  # (an energy without a point is dropped)
             E = np.full(k, np.nan)
         else:
             E = np.asarray(self.energies, dtype=float).reshape(-1)
         if E.shape != (k,):
             raise ValueError(f"BackendOutput: {len(E)} energies for {k} samples")
-        occ = np.ones(k, np.int64) if self.num_occurrences is None else \
-            np.asarray(self.num_occurrences, dtype=np.int64).reshape(-1)
+        occ = (
+            np.ones(k, np.int64)
+            if self.num_occurrences is None
+            else np.asarray(self.num_occurrences, dtype=np.int64).reshape(-1)
+        )
         if occ.shape != (k,):
             raise ValueError(f"BackendOutput: {len(occ)} occurrence counts for {k} samples")
         self.samples, self.energies, self.num_occurrences = X, E, occ
 
     @classmethod
-    def one(cls, sample, status: str, energy: float | None = None, info: dict | None = None,
-            bound: float | None = None, gap: float | None = None) -> "BackendOutput":
+    def one(
+        cls,
+        sample,
+        status: str,
+        energy: float | None = None,
+        info: dict | None = None,
+        bound: float | None = None,
+        gap: float | None = None,
+    ) -> BackendOutput:
         """One point (``sample`` 1-D, or ``None`` for none)."""
         return cls(sample, status, None if sample is None else energy, dict(info or {}), bound, gap)
 
     @classmethod
-    def from_reads(cls, samples, energies, status: str, info: dict | None = None,
-                   num_occurrences=None, bound: float | None = None, gap: float | None = None) -> "BackendOutput":
+    def from_reads(
+        cls,
+        samples,
+        energies,
+        status: str,
+        info: dict | None = None,
+        num_occurrences=None,
+        bound: float | None = None,
+        gap: float | None = None,
+    ) -> BackendOutput:
         """Reads (k, n) with their energies: identical rows merged (their counts summed) and
         the distinct ones ordered by energy, lowest first (see :func:`aggregate_reads`)."""
         X, E, occ = aggregate_reads(samples, energies, num_occurrences)
@@ -233,5 +253,4 @@ class Backend(Protocol):
     name: str
     capabilities: Capabilities
 
-    def solve(self, ir, *, time_limit: float | None = None, seed: int | None = None,
-              **options) -> BackendOutput: ...
+    def solve(self, ir, *, time_limit: float | None = None, seed: int | None = None, **options) -> BackendOutput: ...

@@ -13,6 +13,7 @@ far (status ``time_limit`` when the work was cut short). A backend therefore
 Backends aim to be done by ``T`` itself; the grace covers decoding and the noise of a
 shared machine.
 """
+
 from __future__ import annotations
 
 import math
@@ -75,6 +76,8 @@ class Budget:
         if not self.limited or self.fits(seconds):
             return
         left = max(self.left(), 0.0)
-        msg = (f"{who or self.backend}: {what} takes about {seconds:.3g} s here, more than the {left:.3g} s left "
-               f"(time limit {self.time_limit:.3g} s)")
+        msg = (
+            f"{who or self.backend}: {what} takes about {seconds:.3g} s here, more than the {left:.3g} s left "
+            f"(time limit {self.time_limit:.3g} s)"
+        )
         raise TimeLimitError(msg + (f"; {hint}" if hint else ""))

@@ -4,6 +4,7 @@ Enumeration is split: the low ``k`` bits are enumerated once as a (2^k, k) matri
 the high bits in chunks; ``E = E_low + E_high + l^T C h`` is a matrix product per
 chunk, so 2^24 states take a few seconds with no Python loop over states.
 """
+
 from __future__ import annotations
 
 import time
@@ -17,7 +18,7 @@ from .base import BackendOutput, Capabilities, validate_options
 from .budget import Budget
 
 MAX_VARIABLES = 26
-KEEP_STATES = 16        # states returned: the ground state and the next-lowest ones
+KEEP_STATES = 16  # states returned: the ground state and the next-lowest ones
 LOW_BITS = 14
 CHUNK_BITS = 8
 
@@ -55,9 +56,9 @@ def energy_table(h: np.ndarray, J: np.ndarray, offset: float = 0.0, out: np.ndar
     n = len(h)
     out = np.empty(1 << n) if out is None else out
     k = min(n, LOW_BITS)
-    view = out.reshape(-1, 1 << k)          # [high state, low state]
+    view = out.reshape(-1, 1 << k)  # [high state, low state]
     for start, E in _energy_chunks(h, J):
-        view[start:start + E.shape[1]] = E.T
+        view[start : start + E.shape[1]] = E.T
     if offset:
         out += offset
     return out
@@ -73,8 +74,9 @@ def ground_states(h: np.ndarray, J: np.ndarray, offset: float = 0.0, max_variabl
     return energy, sample, count
 
 
-def search(h: np.ndarray, J: np.ndarray, offset: float = 0.0, max_variables: int = MAX_VARIABLES,
-           budget: Budget | None = None):
+def search(
+    h: np.ndarray, J: np.ndarray, offset: float = 0.0, max_variables: int = MAX_VARIABLES, budget: Budget | None = None
+):
     """:func:`ground_states` under a time budget: ``(energy, sample, count, complete)``.
 
     ``complete`` is False when ``budget`` ran out before every state was seen; the energy is
@@ -83,8 +85,14 @@ def search(h: np.ndarray, J: np.ndarray, offset: float = 0.0, max_variables: int
     return _search(h, J, offset, max_variables, budget)[:4]
 
 
-def _search(h: np.ndarray, J: np.ndarray, offset: float = 0.0, max_variables: int = MAX_VARIABLES,
-            budget: Budget | None = None, keep: int = 0):
+def _search(
+    h: np.ndarray,
+    J: np.ndarray,
+    offset: float = 0.0,
+    max_variables: int = MAX_VARIABLES,
+    budget: Budget | None = None,
+    keep: int = 0,
+):
     """:func:`search`, and the ``keep`` lowest-energy states seen: ``(energy, sample, count,
     complete, (energies, indices))``, those ordered by energy.
 
@@ -98,7 +106,7 @@ def _search(h: np.ndarray, J: np.ndarray, offset: float = 0.0, max_variables: in
         return float(offset), np.zeros(0), 1, True, (np.array([float(offset)]), np.zeros(1, np.int64))
     k = min(n, LOW_BITS)
     best, best_idx, count = np.inf, -1, 0
-    low_e, low_i = np.zeros(0), np.zeros(0, np.int64)     # the `keep` lowest so far
+    low_e, low_i = np.zeros(0), np.zeros(0, np.int64)  # the `keep` lowest so far
     # The minimum is taken exactly as computed (a strictly lower energy wins). Energies within
     # twice float64's error of the chunked products count as ground states: each term passes
     # through at most n + d + 1 roundings, d the most couplers at one variable (Higham 2002,
@@ -110,7 +118,7 @@ def _search(h: np.ndarray, J: np.ndarray, offset: float = 0.0, max_variables: in
     for start, E in _energy_chunks(h, J):
         m = float(E.min())
         if m < best:
-            count = count if m >= best - tol else 0    # earlier ground states within the tolerance stay
+            count = count if m >= best - tol else 0  # earlier ground states within the tolerance stay
             best = m
             flat = int(np.argmin(E.T.ravel()))  # lowest high index first, then lowest low index
             col, row = divmod(flat, E.shape[0])
@@ -118,7 +126,7 @@ def _search(h: np.ndarray, J: np.ndarray, offset: float = 0.0, max_variables: in
         if m <= best + tol:
             count += int(np.count_nonzero(E <= best + tol))
         if keep:
-            if len(low_e) >= keep:       # only states below the keep-th lowest so far matter
+            if len(low_e) >= keep:  # only states below the keep-th lowest so far matter
                 if m >= low_e[-1]:
                     rows = cols = np.zeros(0, np.int64)
                 else:
@@ -138,7 +146,7 @@ def _search(h: np.ndarray, J: np.ndarray, offset: float = 0.0, max_variables: in
         now = time.perf_counter()
         slowest, t = max(slowest, now - t), now
         if budget is not None and start + E.shape[1] < 1 << (n - k) and not budget.fits(1.25 * slowest):
-            complete = False      # the next chunk (computed lazily, about as long as the slowest) would not fit
+            complete = False  # the next chunk (computed lazily, about as long as the slowest) would not fit
             break
     sample = ((best_idx >> np.arange(n)) & 1).astype(np.float64)
     return best + offset, sample, count, complete, (low_e + offset, low_i)
@@ -173,11 +181,15 @@ class ExactBackend:
         validate_options("exact", options, {})
         t = ir.terms
         first = 2.0 ** min(t.n, LOW_BITS + CHUNK_BITS)
-        budget.require(SECONDS_PER_STATE * first, f"enumerating the first {first:.0f} of 2^{t.n} states",
-                       "use a heuristic backend or raise time_limit")
+        budget.require(
+            SECONDS_PER_STATE * first,
+            f"enumerating the first {first:.0f} of 2^{t.n} states",
+            "use a heuristic backend or raise time_limit",
+        )
         h, J = dense_coefficients(t)
         energy, sample, count, complete, (low_e, low_i) = _search(
-            h, J, t.offset, budget=budget if budget.limited else None, keep=KEEP_STATES)
+            h, J, t.offset, budget=budget if budget.limited else None, keep=KEEP_STATES
+        )
         # the ground state first (the minimum as computed, lowest index on ties), then the
         # next-lowest states seen
         best_idx = int(sample @ (1 << np.arange(t.n, dtype=np.int64))) if t.n else 0
@@ -185,8 +197,7 @@ class ExactBackend:
         idx = np.concatenate([[best_idx], low_i[rest]])[:KEEP_STATES]
         samples = ((idx[:, None] >> np.arange(t.n, dtype=np.int64)) & 1).astype(np.float64)
         energies = np.concatenate([[energy], low_e[rest]])[:KEEP_STATES]
-        info = {"ground_states": count, "enumerated": 2 ** t.n, "seconds": budget.elapsed(),
-                "states_returned": len(idx)}
+        info = {"ground_states": count, "enumerated": 2**t.n, "seconds": budget.elapsed(), "states_returned": len(idx)}
         if not complete:
             info["enumerated"] = None
             return BackendOutput(samples, "time_limit", energies, info)

@@ -19,6 +19,7 @@ A child still running at the deadline is killed (:class:`Killed`). Where neither
 exists (no ``fork``, e.g. Windows), the call runs in this process and the deadline is only
 as good as the library's own time limit; :data:`ISOLATED` says which.
 """
+
 from __future__ import annotations
 
 import math
@@ -33,7 +34,8 @@ import threading
 import time
 import traceback
 import warnings
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 ISOLATED = "fork" in multiprocessing.get_all_start_methods()
 # a fresh interpreter importing numpy and OR-Tools: 0.37-0.57 s seen, also next to a CPU hog;
@@ -101,7 +103,7 @@ def _wait(deadline: float) -> float | None:
 def _forked(fn, args, deadline: float):
     ctx = multiprocessing.get_context("fork")
     recv, send = ctx.Pipe(duplex=False)
-    with warnings.catch_warnings():   # Python >= 3.12 warns about fork in threaded programs
+    with warnings.catch_warnings():  # Python >= 3.12 warns about fork in threaded programs
         warnings.simplefilter("ignore", DeprecationWarning)
         proc = ctx.Process(target=_child, args=(send, fn, args), daemon=True)
         proc.start()
@@ -157,10 +159,15 @@ class _Worker:
     def __init__(self):
         env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
         t = time.perf_counter()
-        self.proc = subprocess.Popen([sys.executable, "-m", "qbdsl.backends.worker"], stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, env=env, close_fds=True)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "qbdsl.backends.worker"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            env=env,
+            close_fds=True,
+        )
         try:
-            kind, _ = read_frame(self.proc.stdout)       # "ready", once its imports are done
+            kind, _ = read_frame(self.proc.stdout)  # "ready", once its imports are done
         except EOFError:
             raise RuntimeError(f"the solver worker did not start (exit code {self.proc.wait()})") from None
         self.start_seconds = time.perf_counter() - t

@@ -25,6 +25,7 @@ of handing it the model; when that cost alone exceeds the time left,
 :class:`~qbdsl.errors.TimeLimitError` is raised at once. A killed solve has no answer
 (status ``time_limit``); a solver that stops at its own limit returns its incumbent.
 """
+
 from __future__ import annotations
 
 import math
@@ -35,24 +36,28 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from qbdsl.errors import BackendError, OptionError
+from qbdsl.errors import BackendError
 
 from .base import BackendOutput, Capabilities, Option, validate_options
 from .budget import Budget, grace
 from .isolate import Killed, call_with_deadline, prewarm, startup_seconds
 
 SOLVERS = ("HIGHS", "SCIP", "CP_SAT")
-OPTIONS = {"solver": Option(str, choices=SOLVERS), "gap": Option(float, 0.0, 1.0, open_high=True),
-           "threads": Option(int, 1, 1024), "verbose": Option(bool)}
+OPTIONS = {
+    "solver": Option(str, choices=SOLVERS),
+    "gap": Option(float, 0.0, 1.0, open_high=True),
+    "threads": Option(int, 1, 1024),
+    "verbose": Option(bool),
+}
 
 # Seconds OR-Tools spends per nonzero outside the solver's own clock (copying the model
 # into the solver, presolve set-up, the answer back), measured on linearized QUBOs of
 # 0.1-2.7 M nonzeros on the 2-core development VM, rounded up; plus a fixed part.
 TRANSFER_SECONDS = {"HIGHS": 3e-6, "SCIP": 1.2e-6, "CP_SAT": 1.5e-6}
 TRANSFER_FIXED = 0.02
-PROVEN_GAP = 1e-9          # relative gap below which a bound proves the objective optimal
+PROVEN_GAP = 1e-9  # relative gap below which a bound proves the objective optimal
 
-SOLVER_RELATIVE_TOLERANCE = 1e-9   # SCIP's numerics/epsilon; HiGHS and CP-SAT compare objectives as finely
+SOLVER_RELATIVE_TOLERANCE = 1e-9  # SCIP's numerics/epsilon; HiGHS and CP-SAT compare objectives as finely
 
 
 def objective_resolution(ir) -> float | None:
@@ -65,10 +70,10 @@ def objective_resolution(ir) -> float | None:
     if not used.any() or not ir.integrality[used].all():
         return None
     for k in range(7):
-        v = c[used] * 10.0 ** k
+        v = c[used] * 10.0**k
         ints = np.rint(v)
-        if np.all(np.abs(v - ints) <= 1e-9 * np.maximum(1.0, np.abs(v))) and np.abs(ints).max() <= 2.0 ** 53:
-            return float(np.gcd.reduce(np.abs(ints).astype(np.int64))) / 10.0 ** k
+        if np.all(np.abs(v - ints) <= 1e-9 * np.maximum(1.0, np.abs(v))) and np.abs(ints).max() <= 2.0**53:
+            return float(np.gcd.reduce(np.abs(ints).astype(np.int64))) / 10.0**k
     return None
 
 
@@ -85,9 +90,9 @@ def _params(solver: str, gap, seed, threads, verbose: bool = False, presolve: bo
     parts = [fmt_gap.format(gap)]
     if seed is not None:
         parts.append(fmt_seed.format(int(seed) % 2**31))
-    if threads is not None or solver == "CP_SAT":   # CP-SAT defaults to one worker: reproducible
+    if threads is not None or solver == "CP_SAT":  # CP-SAT defaults to one worker: reproducible
         parts.append(fmt_threads.format(int(threads) if threads else 1))
-    if solver == "HIGHS":   # HiGHS prints a banner unless told not to
+    if solver == "HIGHS":  # HiGHS prints a banner unless told not to
         parts.append(f"output_flag={'true' if verbose else 'false'}")
         if not presolve:
             parts.append("presolve=off")
@@ -95,8 +100,13 @@ def _params(solver: str, gap, seed, threads, verbose: bool = False, presolve: bo
 
 
 # HiGHS model statuses as its solution file spells them -> OR-Tools' SolveStatus names
-_HIGHS_STATUS = {"Optimal": "OPTIMAL", "Infeasible": "INFEASIBLE", "Unbounded": "UNBOUNDED",
-                 "Primal infeasible or unbounded": "INFEASIBLE", "Time limit reached": "NOT_SOLVED"}
+_HIGHS_STATUS = {
+    "Optimal": "OPTIMAL",
+    "Infeasible": "INFEASIBLE",
+    "Unbounded": "UNBOUNDED",
+    "Primal infeasible or unbounded": "INFEASIBLE",
+    "Time limit reached": "NOT_SOLVED",
+}
 
 
 def _highs_solution_file(path: str, n: int) -> tuple[str, np.ndarray | None]:
@@ -118,7 +128,7 @@ def _highs_solution_file(path: str, n: int) -> tuple[str, np.ndarray | None]:
         k = next(i for i in range(at, len(lines)) if lines[i].startswith("# Columns"))
         count = -int(lines[k].split()[2])
         x = np.zeros(n)
-        for line in lines[k + 1: k + 1 + count]:
+        for line in lines[k + 1 : k + 1 + count]:
             _, value, index = line.split()
             x[int(index)] = float(value)
         return status, x
@@ -135,7 +145,7 @@ class MilpArrays:
     c: np.ndarray
     row_lb: np.ndarray
     row_ub: np.ndarray
-    A: object                 # scipy.sparse CSR
+    A: object  # scipy.sparse CSR
     integrality: np.ndarray
     offset: float
     sense: str
@@ -145,14 +155,30 @@ class MilpArrays:
         return len(self.c)
 
     @classmethod
-    def of(cls, ir) -> "MilpArrays":
-        return cls(ir.lb.astype(float), ir.ub.astype(float), ir.c.astype(float), ir.row_lb.astype(float),
-                   ir.row_ub.astype(float), ir.A.tocsr().astype(np.float64), np.asarray(ir.integrality, bool),
-                   float(ir.offset), ir.sense)
+    def of(cls, ir) -> MilpArrays:
+        return cls(
+            ir.lb.astype(float),
+            ir.ub.astype(float),
+            ir.c.astype(float),
+            ir.row_lb.astype(float),
+            ir.row_ub.astype(float),
+            ir.A.tocsr().astype(np.float64),
+            np.asarray(ir.integrality, bool),
+            float(ir.offset),
+            ir.sense,
+        )
 
 
-def _run(ir: MilpArrays, solver: str, params: str, time_limit: float | None, verbose: bool,
-         zero_objective: bool = False, relax: bool = False, sol_file: str | None = None) -> dict:
+def _run(
+    ir: MilpArrays,
+    solver: str,
+    params: str,
+    time_limit: float | None,
+    verbose: bool,
+    zero_objective: bool = False,
+    relax: bool = False,
+    sol_file: str | None = None,
+) -> dict:
     """Build the model and solve it once (runs in the child process). ``sol_file``: where
     HiGHS writes its solution (see :func:`_highs_solution_file`); the caller removes it."""
     from ortools.linear_solver.python import model_builder_helper as mbh
@@ -190,8 +216,16 @@ def _run(ir: MilpArrays, solver: str, params: str, time_limit: float | None, ver
     objective = None
     if x is not None:
         objective = 0.0 if zero_objective else float(ir.c @ x + ir.offset)
-    return {"status": status, "message": message, "x": x, "objective": objective, "bound": bound,
-            "build_seconds": t1 - t0, "solve_seconds": time.perf_counter() - t1, "wall_time": s.wall_time()}
+    return {
+        "status": status,
+        "message": message,
+        "x": x,
+        "objective": objective,
+        "bound": bound,
+        "build_seconds": t1 - t0,
+        "solve_seconds": time.perf_counter() - t1,
+        "wall_time": s.wall_time(),
+    }
 
 
 class OrtoolsBackend:
@@ -211,20 +245,33 @@ class OrtoolsBackend:
         if solver == "CP_SAT" and not ir.integrality.all():
             # the model cannot go to this solver (a fallback may take it): not an option mistake
             j = int(np.flatnonzero(~ir.integrality)[0])
-            what = (f"{ir.var_names[j]} is continuous" if not ir.var_names[j].startswith("_products")
-                    else "a product with a continuous factor is continuous")
+            what = (
+                f"{ir.var_names[j]} is continuous"
+                if not ir.var_names[j].startswith("_products")
+                else "a product with a continuous factor is continuous"
+            )
             raise BackendError(f"ortools: CP_SAT takes integer variables only ({what}); use solver='SCIP' or 'HIGHS'")
 
         params = _params(solver, gap, seed, opts.get("threads"), verbose)
         first = self._attempt(ir, solver, params, budget, verbose, "solve")
-        info = {"solver": solver, "ortools_status": first["status"], "message": first["message"],
-                "runs": [first["summary"]]}
+        info = {
+            "solver": solver,
+            "ortools_status": first["status"],
+            "message": first["message"],
+            "runs": [first["summary"]],
+        }
         if self._failed(first, budget):
             # a solver error is not a verdict: HiGHS without presolve, a second code path, answers
             # (HiGHS 1.12's MIP postsolve raised "Error running HiGHS run()" on a 3-variable MILP)
             info["solver_error"] = f"{solver}: {first['message'] or first['status']}"
-            first = self._attempt(ir, "HIGHS", _params("HIGHS", gap, seed, None, verbose, presolve=False), budget,
-                                  verbose, "solve, no presolve (after a solver error)")
+            first = self._attempt(
+                ir,
+                "HIGHS",
+                _params("HIGHS", gap, seed, None, verbose, presolve=False),
+                budget,
+                verbose,
+                "solve, no presolve (after a solver error)",
+            )
             info["runs"].append(first["summary"])
         code = first["status"]
         if code in ("INFEASIBLE", "UNBOUNDED") or (code == "UNKNOWN_STATUS" and "unbounded" in first["message"]):
@@ -235,43 +282,74 @@ class OrtoolsBackend:
     def _failed(run: dict, budget: Budget) -> bool:
         """A run that ended in an error: no answer, no verdict, and not stopped by its limit."""
         limit = run["summary"]["solver_time_limit"]
-        at_limit = "Time limit" in run["message"] or run["status"] == "KILLED" or (
-            limit is not None and run["summary"]["seconds"] >= 0.9 * limit)
-        return (run["status"] in ("NOT_SOLVED", "ABNORMAL", "UNKNOWN_STATUS") and run["x"] is None
-                and "unbounded" not in run["message"] and not at_limit)
+        at_limit = (
+            "Time limit" in run["message"]
+            or run["status"] == "KILLED"
+            or (limit is not None and run["summary"]["seconds"] >= 0.9 * limit)
+        )
+        return (
+            run["status"] in ("NOT_SOLVED", "ABNORMAL", "UNKNOWN_STATUS")
+            and run["x"] is None
+            and "unbounded" not in run["message"]
+            and not at_limit
+        )
 
     # -- one run of the solver in a child process, under the budget
-    def _attempt(self, ir, solver: str, params: str, budget: Budget, verbose: bool, what: str,
-                 **kw) -> dict:
+    def _attempt(self, ir, solver: str, params: str, budget: Budget, verbose: bool, what: str, **kw) -> dict:
         transfer = TRANSFER_FIXED + TRANSFER_SECONDS[solver] * (ir.A.nnz + ir.num_variables) + startup_seconds()
         limit = None
         if budget.limited:
             if not budget.fits(transfer) and startup_seconds():
-                prewarm()          # refused now; a worker will be waiting for the next call
-            budget.require(transfer, f"handing {solver} a model of {ir.A.nnz} nonzeros and {ir.num_variables} "
-                           "variables" + (" (and starting a solver process)" if startup_seconds() else ""),
-                           "raise time_limit, or compile a smaller model")
+                prewarm()  # refused now; a worker will be waiting for the next call
+            budget.require(
+                transfer,
+                f"handing {solver} a model of {ir.A.nnz} nonzeros and {ir.num_variables} "
+                "variables" + (" (and starting a solver process)" if startup_seconds() else ""),
+                "raise time_limit, or compile a smaller model",
+            )
             limit = max(0.01, budget.left() - transfer)
         deadline = budget.deadline + 0.25 * grace(budget.time_limit) if budget.limited else math.inf
         t = time.perf_counter()
         sol_file = None
-        if solver == "HIGHS" and limit is not None:     # its incumbent at the limit: see _highs_solution_file
+        if solver == "HIGHS" and limit is not None:  # its incumbent at the limit: see _highs_solution_file
             fd, sol_file = tempfile.mkstemp(suffix=".sol", prefix="qbdsl-highs-")
             os.close(fd)
         try:
-            out = call_with_deadline(_run, (MilpArrays.of(ir), solver, params, limit, verbose,
-                                            kw.get("zero_objective", False), kw.get("relax", False), sol_file),
-                                     deadline)
+            out = call_with_deadline(
+                _run,
+                (
+                    MilpArrays.of(ir),
+                    solver,
+                    params,
+                    limit,
+                    verbose,
+                    kw.get("zero_objective", False),
+                    kw.get("relax", False),
+                    sol_file,
+                ),
+                deadline,
+            )
         except Killed:
-            out = {"status": "KILLED", "message": f"{solver} did not stop at its {limit:.3g} s limit: killed at the "
-                   "deadline", "x": None, "objective": None, "bound": None}
+            out = {
+                "status": "KILLED",
+                "message": f"{solver} did not stop at its {limit:.3g} s limit: killed at the deadline",
+                "x": None,
+                "objective": None,
+                "bound": None,
+            }
         except RuntimeError as exc:
             raise BackendError(f"ortools ({solver}) failed: {exc}") from None
         finally:
             if sol_file is not None:
                 os.unlink(sol_file)
-        out["summary"] = {"run": what, "solver": solver, "status": out["status"], "seconds": time.perf_counter() - t,
-                          "solver_time_limit": limit, "wall_time": out.get("wall_time")}
+        out["summary"] = {
+            "run": what,
+            "solver": solver,
+            "status": out["status"],
+            "seconds": time.perf_counter() - t,
+            "solver_time_limit": limit,
+            "wall_time": out.get("wall_time"),
+        }
         return out
 
     def _output(self, ir, run: dict, budget: Budget, info: dict, gap: float) -> BackendOutput:
@@ -286,31 +364,40 @@ class OrtoolsBackend:
             # allowed gap itself is known
             bound = measured = None
         delta = objective_resolution(ir)
-        if code == "OPTIMAL" and obj is not None and delta is not None and \
-                SOLVER_RELATIVE_TOLERANCE * max(1.0, abs(obj)) >= delta / 2:
+        if (
+            code == "OPTIMAL"
+            and obj is not None
+            and delta is not None
+            and SOLVER_RELATIVE_TOLERANCE * max(1.0, abs(obj)) >= delta / 2
+        ):
             # objective values 1 apart near 4e15: the solver's tolerances cannot tell them apart
             # (SCIP called -4000000000000029 optimal where -4000000000000142 was feasible)
-            info["numerics"] = (f"objective {obj:.6g}: a relative tolerance of {SOLVER_RELATIVE_TOLERANCE:g} "
-                                f"exceeds half the objective's resolution {delta:g}; optimality not proven")
+            info["numerics"] = (
+                f"objective {obj:.6g}: a relative tolerance of {SOLVER_RELATIVE_TOLERANCE:g} "
+                f"exceeds half the objective's resolution {delta:g}; optimality not proven"
+            )
             code, bound, measured = "FEASIBLE_UNPROVEN", None, None
         if code == "OPTIMAL":
             if gap == 0 or (measured is not None and measured <= PROVEN_GAP):
                 status, bound, measured = "optimal", obj, 0.0
-            else:   # within the gap the user allowed, not proven optimal
+            else:  # within the gap the user allowed, not proven optimal
                 status = "feasible"
                 info["gap_allowed"] = gap
         elif code == "FEASIBLE_UNPROVEN":
             status = "feasible"
-        elif code == "FEASIBLE" or (code in ("NOT_SOLVED", "UNKNOWN_STATUS", "CANCELLED_BY_USER", "KILLED")
-                                    and budget.limited):
+        elif code == "FEASIBLE" or (
+            code in ("NOT_SOLVED", "UNKNOWN_STATUS", "CANCELLED_BY_USER", "KILLED") and budget.limited
+        ):
             # with a time limit, a solver that stops unproven stopped at the limit
             status = "time_limit" if budget.limited else "feasible"
         else:
             why = run["message"] or "no reason given"
             if code == "MODEL_INVALID" and not (np.isfinite(ir.lb).all() and np.isfinite(ir.ub).all()):
                 j = int(np.flatnonzero(~(np.isfinite(ir.lb) & np.isfinite(ir.ub)))[0])
-                why = (f"{ir.var_names[j]} has bounds [{ir.lb[j]:g}, {ir.ub[j]:g}]; {info['solver']} may need finite "
-                       "bounds: try solver='HIGHS' or 'SCIP'")
+                why = (
+                    f"{ir.var_names[j]} has bounds [{ir.lb[j]:g}, {ir.ub[j]:g}]; {info['solver']} may need finite "
+                    "bounds: try solver='HIGHS' or 'SCIP'"
+                )
             raise BackendError(f"ortools ({info['solver']}) ended with status {code}: {why}")
         info["seconds"] = budget.elapsed()
         if x is None:
@@ -319,18 +406,23 @@ class OrtoolsBackend:
 
     def _confirm(self, ir, first: dict, budget: Budget, info: dict, seed) -> BackendOutput:
         """Check an infeasible / unbounded verdict with HiGHS without presolve (see module doc)."""
-        claim = "unbounded" if first["status"] == "UNBOUNDED" else (
-            "infeasible or unbounded" if "unbounded" in first["message"] else "infeasible")
+        claim = (
+            "unbounded"
+            if first["status"] == "UNBOUNDED"
+            else ("infeasible or unbounded" if "unbounded" in first["message"] else "infeasible")
+        )
         check = _params("HIGHS", 0.0, seed, None, presolve=False)
         feas = self._attempt(ir, "HIGHS", check, budget, False, "feasibility, no presolve", zero_objective=True)
         info["runs"].append(feas["summary"])
         if feas["status"] == "INFEASIBLE":
             if claim == "unbounded":
-                raise BackendError(f"ortools ({info['solver']}) said unbounded, but HiGHS without presolve finds no "
-                                   "feasible point: the model is infeasible or numerically unstable")
+                raise BackendError(
+                    f"ortools ({info['solver']}) said unbounded, but HiGHS without presolve finds no "
+                    "feasible point: the model is infeasible or numerically unstable"
+                )
             info["confirmed_by"] = "HiGHS without presolve: no feasible point"
             return BackendOutput(None, "infeasible", None, info)
-        if feas["x"] is None:      # not settled in the time left
+        if feas["x"] is None:  # not settled in the time left
             info["unconfirmed"] = claim
             return BackendOutput(None, "time_limit", None, info)
         # a feasible point exists: either unbounded, or the first verdict was wrong
@@ -345,5 +437,6 @@ class OrtoolsBackend:
         if again["x"] is not None:
             return self._output(ir, again, budget, info, 0.0)
         info["seconds"] = budget.elapsed()
-        return BackendOutput(feas["x"], "time_limit" if budget.limited else "feasible",
-                             float(ir.c @ feas["x"] + ir.offset), info)
+        return BackendOutput(
+            feas["x"], "time_limit" if budget.limited else "feasible", float(ir.c @ feas["x"] + ir.offset), info
+        )

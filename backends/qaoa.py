@@ -12,12 +12,13 @@ Qubit q is variable q of the QuboIR and basis index bit q (little-endian, as in 
 and |1> means y_q = 1, so the same angles give the same state as qiskit's ``QAOAAnsatz``
 for ``QuadraticProgram.to_ising()``.
 """
+
 from __future__ import annotations
 
 import threading
 import time
 import weakref
-from functools import lru_cache
+from functools import cache
 
 import numpy as np
 
@@ -27,12 +28,18 @@ from .base import BackendOutput, Capabilities, Option, validate_options
 from .budget import Budget
 from .exact import dense_coefficients, energy_table
 
-BYTES_PER_AMPLITUDE = 64   # E (8) + scaled E (8) + state (16) + buffer (16) + |psi|^2 temporaries (16)
+BYTES_PER_AMPLITUDE = 64  # E (8) + scaled E (8) + state (16) + buffer (16) + |psi|^2 temporaries (16)
 # scipy.optimize.minimize methods that need no user-supplied gradient or Hessian
 OPTIMIZERS = ("Nelder-Mead", "Powell", "COBYLA", "COBYQA", "L-BFGS-B", "BFGS", "CG", "TNC", "SLSQP", "trust-constr")
-OPTIONS = {"reps": Option(int, 1, 50), "optimizer": Option(str, choices=OPTIMIZERS), "maxiter": Option(int, 1),
-           "restarts": Option(int, 1), "shots": Option(int, 1, 10**8), "normalize": Option(bool),
-           "max_memory": Option(int, 1)}
+OPTIONS = {
+    "reps": Option(int, 1, 50),
+    "optimizer": Option(str, choices=OPTIMIZERS),
+    "maxiter": Option(int, 1),
+    "restarts": Option(int, 1),
+    "shots": Option(int, 1, 10**8),
+    "normalize": Option(bool),
+    "max_memory": Option(int, 1),
+}
 
 # Seconds per amplitude of each step, measured at 20-24 qubits on the 2-core development VM
 # (tests/bench/test_bench_time_limits.py): the energy table, np.unique over it, one QAOA
@@ -42,10 +49,10 @@ OPTIONS = {"reps": Option(int, 1, 50), "optimizer": Option(str, choices=OPTIMIZE
 TABLE_SECONDS = 70e-9
 UNIQUE_SECONDS = 180e-9
 LAYER_SECONDS = 100e-9
-SAMPLE_SECONDS = 25e-9           # per amplitude: |psi|^2 and its cumulative sum
-SHOT_SECONDS_PER_QUBIT = 50e-9   # per shot and qubit: a binary search in the cumulative sum (75-710 ns at 10-22 qubits)
-MULTINOMIAL_SECONDS = 80e-9      # per amplitude: all shots at once as multinomial counts (50-85 ns), any shot count
-MAX_SAMPLES = 1 << 16            # distinct sampled states returned (the lowest-energy ones)
+SAMPLE_SECONDS = 25e-9  # per amplitude: |psi|^2 and its cumulative sum
+SHOT_SECONDS_PER_QUBIT = 50e-9  # per shot and qubit: a binary search in the cumulative sum (75-710 ns at 10-22 qubits)
+MULTINOMIAL_SECONDS = 80e-9  # per amplitude: all shots at once as multinomial counts (50-85 ns), any shot count
+MAX_SAMPLES = 1 << 16  # distinct sampled states returned (the lowest-energy ones)
 
 
 def available_memory() -> int:
@@ -66,7 +73,7 @@ def max_qubits(memory: int | None = None) -> int:
     return int(np.floor(np.log2(0.8 * memory / BYTES_PER_AMPLITUDE)))
 
 
-@lru_cache(maxsize=None)
+@cache
 def _flip_counts(k: int) -> np.ndarray:
     """popcount(a xor b) for a, b < 2^k: how many qubits an X-mixer entry flips."""
     a = np.arange(1 << k)
@@ -111,7 +118,7 @@ class Statevector:
         if hi - lo < max(1 << 16, len(E) // 16) and lo == np.floor(lo):
             d = E - lo
             inverse = d.astype(np.uint16 if hi - lo < 1 << 16 else np.uint32)
-            if np.array_equal(inverse, d):   # every energy is lo + an integer
+            if np.array_equal(inverse, d):  # every energy is lo + an integer
                 self._levels = lo + np.arange(int(hi - lo) + 1, dtype=np.float64)
                 self._inverse = inverse
                 return
@@ -148,7 +155,7 @@ class Statevector:
 
     def evolve(self, gammas, betas) -> np.ndarray:
         for layer, (g, b) in enumerate(zip(gammas, betas)):
-            if layer == 0:   # the uniform start state times the phase, in one pass
+            if layer == 0:  # the uniform start state times the phase, in one pass
                 self._phase(g, self.psi, 1.0 / np.sqrt(len(self.psi)))
             else:
                 self.psi *= self._phase(g, self._buf)
@@ -166,19 +173,19 @@ class Statevector:
         q = 0
         while q < self.n:
             k = min(self.GROUP, self.n - q)
-            if k not in mats:   # kron^k of [[c, s], [s, c]] is c^(k - flips) s^flips
+            if k not in mats:  # kron^k of [[c, s], [s, c]] is c^(k - flips) s^flips
                 flips = _flip_counts(k)
                 powers = np.arange(k + 1)
-                mats[k] = (c ** powers)[k - flips] * (s ** powers)[flips]
+                mats[k] = (c**powers)[k - flips] * (s**powers)[flips]
             mk = mats[k]
-            src = self.psi.reshape(-1, 1 << k)               # [rest, low k qubits]
+            src = self.psi.reshape(-1, 1 << k)  # [rest, low k qubits]
             np.matmul(mk, src.T, out=self._buf.reshape(1 << k, -1))
             self.psi, self._buf = self._buf, self.psi
             q += k
 
     def expectation(self, gammas, betas, E: np.ndarray | None = None) -> float:
         psi = self.evolve(gammas, betas)
-        p = psi.real ** 2 + psi.imag ** 2
+        p = psi.real**2 + psi.imag**2
         return float(p @ (self.E if E is None else E))
 
 
@@ -224,7 +231,7 @@ class QaoaKernel:
 # The kernel of the QUBO evaluated last by qaoa_expectation, keyed by the QuboIR's identity
 # (and its assembled terms, which QuboIR rebuilds when re-weighted); one entry, as a kernel
 # holds 2^n * 40 bytes, and dropped with the QuboIR (weak reference).
-_LAST: list = [None]          # [(weakref to the QuboIR, QaoaKernel)] or [None]
+_LAST: list = [None]  # [(weakref to the QuboIR, QaoaKernel)] or [None]
 _LAST_LOCK = threading.Lock()
 
 
@@ -238,11 +245,11 @@ def qaoa_kernel(ir, cached: bool = True) -> QaoaKernel:
         entry = _LAST[0]
         if entry is not None and entry[0]() is ir and entry[1]._matches(ir):
             return entry[1]
-        _LAST[0] = None          # free the old tables before allocating the new ones
+        _LAST[0] = None  # free the old tables before allocating the new ones
         kernel = QaoaKernel(ir)
         try:
             ref = weakref.ref(ir, lambda _r: _drop(_r))
-        except TypeError:        # not weak-referenceable: not cached
+        except TypeError:  # not weak-referenceable: not cached
             return kernel
         _LAST[0] = (ref, kernel)
         return kernel
@@ -283,7 +290,7 @@ class _OutOfTime(Exception):
 def sampling_seconds(n: int, shots: int) -> float:
     """Predicted seconds to draw ``shots`` from an n-qubit state: the cheaper of drawing them
     one by one and drawing their counts at once (see :func:`best_of_shots`)."""
-    amps = 2.0 ** n
+    amps = 2.0**n
     return min(amps * SAMPLE_SECONDS + shots * n * SHOT_SECONDS_PER_QUBIT, amps * MULTINOMIAL_SECONDS)
 
 
@@ -313,7 +320,8 @@ def best_of_shots(prob: np.ndarray, E: np.ndarray, shots: int, rng) -> int:
 class QaoaBackend:
     """Native statevector QAOA: ``reps`` (1), ``optimizer`` (a scipy method, "Nelder-Mead" by
     default: since scipy 1.16 COBYLA is a pure-Python port whose per-iteration overhead,
-    ~0.7 ms, exceeds a 16-qubit statevector evaluation), ``maxiter`` (200 per layer), ``restarts`` (2), ``shots`` (1024), ``normalize`` (True: energies scaled to
+    ~0.7 ms, exceeds a 16-qubit statevector evaluation), ``maxiter`` (200 per layer), ``restarts`` (2),
+    ``shots`` (1024), ``normalize`` (True: energies scaled to
     [0, 1] for the phase so angles are problem-independent), ``max_memory`` (bytes)."""
 
     name = "qaoa"
@@ -323,11 +331,13 @@ class QaoaBackend:
     def check(self, ir, max_memory: int | None = None) -> None:
         limit = max_qubits(max_memory)
         if max_memory is not None and limit < 1:
-            raise OptionError(f"qaoa: option max_memory={max_memory} bytes fits no statevector "
-                              f"({BYTES_PER_AMPLITUDE * 2 ** ir.n / 0.8:.3g} bytes needed for {ir.n} qubits)")
+            raise OptionError(
+                f"qaoa: option max_memory={max_memory} bytes fits no statevector "
+                f"({BYTES_PER_AMPLITUDE * 2**ir.n / 0.8:.3g} bytes needed for {ir.n} qubits)"
+            )
         if ir.n > limit:
             log2_gib = ir.n + np.log2(BYTES_PER_AMPLITUDE) - 30
-            need = f"{2 ** log2_gib:.3g} GiB" if log2_gib < 40 else f"2^{log2_gib:.0f} GiB"
+            need = f"{2**log2_gib:.3g} GiB" if log2_gib < 40 else f"2^{log2_gib:.0f} GiB"
             raise BackendError(f"qaoa: {ir.n} qubits exceed the {limit} that fit in memory (needs about {need})")
 
     def solve(self, ir, *, time_limit=None, seed=None, **options) -> BackendOutput:
@@ -341,19 +351,21 @@ class QaoaBackend:
         method = opts.get("optimizer", "Nelder-Mead")
         if ir.n == 0:
             return BackendOutput(np.zeros(0), "feasible", float(ir.terms.offset), {})
-        amps = 2.0 ** ir.n
-        budget.require(amps * (TABLE_SECONDS + 2 * LAYER_SECONDS) + sampling_seconds(ir.n, shots),
-                       f"{ir.n} qubits: the energy table, one QAOA evaluation and the final sampling",
-                       "use fewer qubits or raise time_limit")
+        amps = 2.0**ir.n
+        budget.require(
+            amps * (TABLE_SECONDS + 2 * LAYER_SECONDS) + sampling_seconds(ir.n, shots),
+            f"{ir.n} qubits: the energy table, one QAOA evaluation and the final sampling",
+            "use fewer qubits or raise time_limit",
+        )
         from scipy.optimize import minimize
 
         h, J = dense_coefficients(ir.terms)
         t = time.perf_counter()
         E = energy_table(h, J, ir.terms.offset)
-        speed = max(1.0, (time.perf_counter() - t) / (amps * TABLE_SECONDS))   # > 1 on a slower machine
+        speed = max(1.0, (time.perf_counter() - t) / (amps * TABLE_SECONDS))  # > 1 on a slower machine
         lo, hi = float(E.min()), float(E.max())
         scaled = (E - lo) / (hi - lo) if opts.get("normalize", True) and hi > lo else E
-        layer = speed * amps * LAYER_SECONDS        # one layer's evolution, until measured
+        layer = speed * amps * LAYER_SECONDS  # one layer's evolution, until measured
         final = speed * sampling_seconds(ir.n, shots)
         sort_ok = budget.fits(speed * amps * UNIQUE_SECONDS + 3 * layer + final) or not budget.limited
         sv = Statevector(scaled, levels=sort_ok)
@@ -364,7 +376,7 @@ class QaoaBackend:
         def f(x):
             p = len(x) // 2
             per_layer = max(observed) if observed else layer
-            if not budget.fits(2 * p * per_layer + final):   # this evaluation, then the final state
+            if not budget.fits(2 * p * per_layer + final):  # this evaluation, then the final state
                 raise _OutOfTime
             t = time.perf_counter()
             val = sv.expectation(x[:p], x[p:])
@@ -379,9 +391,11 @@ class QaoaBackend:
         try:
             for p in range(1, reps + 1):
                 if angles is None:
-                    starts = [np.array([0.5, 0.4])] + [rng.uniform([0, 0], [np.pi, np.pi / 2]) for _ in range(restarts - 1)]
+                    starts = [np.array([0.5, 0.4])] + [
+                        rng.uniform([0, 0], [np.pi, np.pi / 2]) for _ in range(restarts - 1)
+                    ]
                 else:  # INTERP: stretch the p-1 layer schedule onto p layers
-                    g, b = angles[: p - 1], angles[p - 1:]
+                    g, b = angles[: p - 1], angles[p - 1 :]
                     grid = np.linspace(0, 1, p)
                     old = np.linspace(0, 1, p - 1) if p > 2 else np.array([0.0])
                     starts = [np.concatenate([np.interp(grid, old, g), np.interp(grid, old, b)])]
@@ -395,34 +409,48 @@ class QaoaBackend:
         except _OutOfTime:
             status = "time_limit"
             angles = best["x"]
-        info = {"evaluations": evals[0], "seconds_per_layer": max(observed) if observed else layer,
-                "energy_levels_table": sv._levels is not None}
-        if angles is None:   # not one evaluation fitted: the p = 0 state, the uniform superposition
+        info = {
+            "evaluations": evals[0],
+            "seconds_per_layer": max(observed) if observed else layer,
+            "energy_levels_table": sv._levels is not None,
+        }
+        if angles is None:  # not one evaluation fitted: the p = 0 state, the uniform superposition
             angles = np.zeros(0)
             info["reason"] = "no QAOA evaluation fitted in the time limit: shots drawn from the uniform superposition"
         reps_done = len(angles) // 2
         psi = sv.evolve(angles[:reps_done], angles[reps_done:])
-        prob = psi.real ** 2 + psi.imag ** 2
+        prob = psi.real**2 + psi.imag**2
         prob /= prob.sum()
         states, counts = draw_shots(prob, shots, rng)
-        order = np.argsort(E[states], kind="stable")    # lowest energy first
+        order = np.argsort(E[states], kind="stable")  # lowest energy first
         states, counts = states[order], counts[order]
         info["distinct_states"] = len(states)
-        if len(states) > MAX_SAMPLES:      # the highest-energy states beyond the cap are not returned
+        if len(states) > MAX_SAMPLES:  # the highest-energy states beyond the cap are not returned
             info["shots_dropped"] = int(counts[MAX_SAMPLES:].sum())
             states, counts = states[:MAX_SAMPLES], counts[:MAX_SAMPLES]
         k = int(states[0])
         samples = ((states[:, None] >> np.arange(ir.n)) & 1).astype(np.int8)
-        info.update({"angles": {"gamma": angles[:reps_done].tolist(), "beta": angles[reps_done:].tolist()},
-                     "expectation": float(prob @ E), "reps": reps_done, "p_best_sample": float(prob[k]),
-                     "shots": shots, "seconds": budget.elapsed()})
+        info.update(
+            {
+                "angles": {"gamma": angles[:reps_done].tolist(), "beta": angles[reps_done:].tolist()},
+                "expectation": float(prob @ E),
+                "reps": reps_done,
+                "p_best_sample": float(prob[k]),
+                "shots": shots,
+                "seconds": budget.elapsed(),
+            }
+        )
         return BackendOutput(samples, status, E[states], info, num_occurrences=counts)
 
 
-QISKIT_OPTIONS = {"reps": Option(int, 1, 50), "maxiter": Option(int, 1), "shots": Option(int, 1, 10**8),
-                  "optimizer": Option(str, choices=("Nelder-Mead", "COBYLA"))}
-QISKIT_SETUP_SECONDS = 1.0        # QuadraticProgram, Ising operator, ansatz and transpilation (~0.5 s seen)
-QISKIT_LAYER_SECONDS = 400e-9     # one layer per amplitude on qiskit-aer, until measured (about 3x native)
+QISKIT_OPTIONS = {
+    "reps": Option(int, 1, 50),
+    "maxiter": Option(int, 1),
+    "shots": Option(int, 1, 10**8),
+    "optimizer": Option(str, choices=("Nelder-Mead", "COBYLA")),
+}
+QISKIT_SETUP_SECONDS = 1.0  # QuadraticProgram, Ising operator, ansatz and transpilation (~0.5 s seen)
+QISKIT_LAYER_SECONDS = 400e-9  # one layer per amplitude on qiskit-aer, until measured (about 3x native)
 # MinimumEigenOptimizer interprets every distinct bitstring of the final sampling in Python:
 # 410-470 us each at 12-20 qubits (0.27 s for 609 bitstrings, 3.6 s for 7 302)
 QISKIT_SECONDS_PER_BITSTRING = 5e-4
@@ -451,13 +479,15 @@ class QaoaQiskitBackend:
         budget = Budget(time_limit, "qaoa-qiskit")
         opts = validate_options("qaoa-qiskit", options, QISKIT_OPTIONS)
         reps, maxiter = opts.get("reps", 1), opts.get("maxiter", 200)
-        amps, shots = 2.0 ** ir.n, opts.get("shots", 1024)
+        amps, shots = 2.0**ir.n, opts.get("shots", 1024)
         evaluation = reps * amps * QISKIT_LAYER_SECONDS + shots * QISKIT_SECONDS_PER_SHOT
         finish = 0.05 + QISKIT_SECONDS_PER_BITSTRING * min(shots, amps)
-        budget.require(QISKIT_SETUP_SECONDS + 2 * evaluation + finish,
-                       f"{ir.n} qubits on qiskit-aer: building and transpiling the circuit, one evaluation, the "
-                       "final sampling and its interpretation", "use backend='qaoa' (native, faster), fewer shots, "
-                       "or raise time_limit")
+        budget.require(
+            QISKIT_SETUP_SECONDS + 2 * evaluation + finish,
+            f"{ir.n} qubits on qiskit-aer: building and transpiling the circuit, one evaluation, the "
+            "final sampling and its interpretation",
+            "use backend='qaoa' (native, faster), fewer shots, or raise time_limit",
+        )
         from qiskit.transpiler.preset_passmanagers import generate_preset_pass_manager
         from qiskit_aer import AerSimulator
         from qiskit_aer.primitives import SamplerV2
@@ -474,7 +504,7 @@ class QaoaQiskitBackend:
 
             def timed(x):
                 per_eval = max(observed) if observed else evaluation
-                if not budget.fits(2 * per_eval + finish):   # this evaluation, then qiskit's final sampling
+                if not budget.fits(2 * per_eval + finish):  # this evaluation, then qiskit's final sampling
                     raise _OutOfTime
                 t = time.perf_counter()
                 value = float(fun(x))
@@ -493,11 +523,20 @@ class QaoaQiskitBackend:
 
         qp = ir.to_qp()
         sampler = SamplerV2(default_shots=shots, seed=seed)
-        qaoa = QAOA(sampler=sampler, optimizer=optimizer, reps=reps, initial_point=np.array([0.4, 0.5] * reps),
-                    pass_manager=generate_preset_pass_manager(optimization_level=1, backend=AerSimulator()))
+        qaoa = QAOA(
+            sampler=sampler,
+            optimizer=optimizer,
+            reps=reps,
+            initial_point=np.array([0.4, 0.5] * reps),
+            pass_manager=generate_preset_pass_manager(optimization_level=1, backend=AerSimulator()),
+        )
         res = MinimumEigenOptimizer(qaoa).solve(qp)
-        info = {"qiskit_status": res.status.name, "evaluations": len(observed),
-                "seconds_per_evaluation": max(observed) if observed else None, "seconds": budget.elapsed()}
+        info = {
+            "qiskit_status": res.status.name,
+            "evaluations": len(observed),
+            "seconds_per_evaluation": max(observed) if observed else None,
+            "seconds": budget.elapsed(),
+        }
         status = "time_limit" if stopped[0] else "feasible"
         # every distinct bitstring of qiskit's final sampling, with its count (probability x shots)
         drawn = list(res.samples or [])

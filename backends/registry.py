@@ -1,8 +1,9 @@
 """Backends by name; third-party ones register through the ``qbdsl.backends`` entry points."""
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from importlib.metadata import entry_points
-from typing import Callable
 
 from qbdsl.errors import BackendError
 

@@ -1,10 +1,12 @@
 """A worker process for :mod:`backends.isolate`: ``python -m qbdsl.backends.worker``.
 
 Says ``("ready", None)`` once OR-Tools is imported, then reads calls ``(module, function
-name, args)`` as length-prefixed pickles on stdin, runs each, and writes ``("ok", result)`` or ``("error", (type, message, traceback))`` on its
+name, args)`` as length-prefixed pickles on stdin, runs each, and writes ``("ok", result)``
+or ``("error", (type, message, traceback))`` on its
 stdout, until stdin closes. Solver libraries print on file descriptor 1, so the answers
 go out on a copy of it and descriptor 1 itself is pointed at stderr.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -17,10 +19,11 @@ def main() -> None:
     from qbdsl.backends.isolate import read_frame, write_frame
 
     answers = os.fdopen(os.dup(1), "wb")
-    os.dup2(2, 1)                       # what libraries print goes to stderr
+    os.dup2(2, 1)  # what libraries print goes to stderr
     import ortools.linear_solver.python.model_builder_helper  # noqa: F401 -- the start, paid once
 
     import qbdsl.backends.ortools_backend  # noqa: F401
+
     write_frame(answers, ("ready", None))
     calls = sys.stdin.buffer
     while True:

@@ -1,4 +1,5 @@
 """SNDlib capacity installation on polska: module counts per link at minimum cost."""
+
 from pathlib import Path
 
 import qbdsl as qb
@@ -15,5 +16,9 @@ problems = routing.check_capacity_design(net, ans["modules"], ans["flow"], model
 print(f"{net}: cost {r.objective:g} ({r.status}); check {'ok' if not problems else problems[0]}")
 for e in (ans["modules"].sum(axis=1) > 0).nonzero()[0][:5]:
     print(f"  {net.link_names[e]}: modules {ans['modules'][e].tolist()}, utilisation {ans['utilisation'][e]:.2f}")
-print("plot:", plot.plot_utilisation(net, ans["utilisation"], out / "polska-design.png",
-                                     "polska: utilisation of the installed capacity"))
+print(
+    "plot:",
+    plot.plot_utilisation(
+        net, ans["utilisation"], out / "polska-design.png", "polska: utilisation of the installed capacity"
+    ),
+)

@@ -4,13 +4,14 @@ local backends; then a real routing instance (REPETITA Abilene): the min-MLU LP,
 unsplittable k-path routing as a QUBO, with a plot of the link utilisation; last, the
 orchestration policies scheduling MQT Bench circuits over IBM devices (calibration snapshots,
 published CLOPS_h), against the offline bound of a short trace."""
+
 from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
+from slice_placement import build
 
 import qbdsl as qb
-from slice_placement import build
 
 out = Path(__file__).resolve().parent.parent / "out"
 out.mkdir(exist_ok=True)
@@ -36,15 +37,16 @@ for col in ("function", "node", "cpu"):
 for s, row in enumerate(r.values["x"]):
     t.add_row(str(s), str(int(row.argmax())), f"{build.__globals__['CPU'][s]:g}")
 console.print(t)
-console.print(f"objective {r.objective:g}, feasible {r.feasible}, QUBO energy {r.energy:g}, "
-              f"solve {r.timings['solve'] * 1e3:.1f} ms")
+console.print(
+    f"objective {r.objective:g}, feasible {r.feasible}, QUBO energy {r.energy:g}, "
+    f"solve {r.timings['solve'] * 1e3:.1f} ms"
+)
 
 # the same model on other backends, behind the same call
 t = Table(title="the same model on every local backend")
 for col in ("backend", "status", "objective", "feasible", "solve s"):
     t.add_column(col)
-for backend, opts in (("exact", {}), ("anneal", {"num_reads": 100}), ("tabu", {"num_reads": 5}),
-                      ("ortools", {})):
+for backend, opts in (("exact", {}), ("anneal", {"num_reads": 100}), ("tabu", {"num_reads": 5}), ("ortools", {})):
     rb = qb.solve(m, backend=backend, seed=0, **opts)
     t.add_row(backend, rb.status, f"{rb.objective:g}", str(rb.feasible), f"{rb.timings['solve']:.3f}")
 console.print(t)
@@ -64,11 +66,13 @@ net = data.repetita("Abilene")
 mlu_model = routing.min_mlu(net)
 r = qb.solve(mlu_model, backend="ortools", solver="HIGHS")
 ans = routing.interpret_mlu(mlu_model, r)
-console.print(f"\n{net}: optimal splittable MLU {r.objective:.6f} "
-              f"(REPETITA lists {data.repetita_optimal_mlu('Abilene')}), bottleneck {ans['bottleneck']}")
+console.print(
+    f"\n{net}: optimal splittable MLU {r.objective:.6f} "
+    f"(REPETITA lists {data.repetita_optimal_mlu('Abilene')}), bottleneck {ans['bottleneck']}"
+)
 png = plot.plot_utilisation(net, ans["utilisation"], out / "abilene-mlu.png")
 
-demands = np.arange(0, net.n_demands, 11)[:8]   # 8 demands, 2 candidate paths each
+demands = np.arange(0, net.n_demands, 11)[:8]  # 8 demands, 2 candidate paths each
 kp = routing.kpath_routing(net, k=2, demands=demands)
 t = Table(title="unsplittable routing of 8 Abilene demands (sum of squared utilisations)")
 for col in ("backend", "status", "objective", "max utilisation", "routes check"):
@@ -90,14 +94,23 @@ long_trace = poisson_jobs(200, load=0.9, tightness=1.5, fleet=fleet, seed=0, wor
 short_trace = poisson_jobs(12, load=0.9, tightness=1.5, fleet=fleet, seed=0, workers=2)
 h = hindsight(short_trace, fleet, workers=2, time_limit=10)
 bound = relaxation_bound(short_trace, fleet, workers=2, time_limit=10)["bound"]
-t = Table(title="jobs served by their deadline (load 0.9 of capacity, deadline = arrival + 1.5 x fastest run); "
-                "'+ac': admission control and classical fallback")
+t = Table(
+    title="jobs served by their deadline (load 0.9 of capacity, deadline = arrival + 1.5 x fastest run); "
+    "'+ac': admission control and classical fallback"
+)
 for col in ("policy", "served of 200", "work served (s)", "of 12", "aborted", "withdrawn", "admitted late"):
     t.add_column(col, no_wrap=col == "policy")
 for name in POLICIES:
     m = simulate(long_trace, fleet, make(name), workers=2).metrics()
     short = simulate(short_trace, fleet, make(name), workers=2).metrics()
-    t.add_row(name, str(m["served"]), f"{m['served_work']:.0f}", str(short["served"]), str(m["aborted"]),
-              str(m["withdrawn"]), str(m["deferred"]))
+    t.add_row(
+        name,
+        str(m["served"]),
+        f"{m['served_work']:.0f}",
+        str(short["served"]),
+        str(m["aborted"]),
+        str(m["withdrawn"]),
+        str(m["deferred"]),
+    )
 t.add_row("offline (hindsight)", "-", "-", f"{h['served']} found, bound {bound}", "-", "-", "-")
 console.print(t)

@@ -1,5 +1,6 @@
 """RAN power control on 3GPP UMi channels: the QUBO sum-rate surrogate (exact and annealing)
 against max-power and WMMSE baselines, and the MILP minimum power for an SINR target."""
+
 from pathlib import Path
 
 import qbdsl as qb
@@ -17,6 +18,8 @@ print(f"WMMSE            : sum rate {ran.sum_rate(ch, ran.wmmse(ch)):.3f} bit/s/
 mp = ran.min_power(ch, gamma=1.0)
 r = qb.solve(mp, backend="ortools")
 a = ran.interpret_power(mp, r)
-print(f"min power for SINR >= 0 dB: {1e3 * a['total_power']:.1f} mW, check "
-      f"{'ok' if not ran.check_power(ch, a['power'], 1.0) else 'FAILED'}")
+print(
+    f"min power for SINR >= 0 dB: {1e3 * a['total_power']:.1f} mW, check "
+    f"{'ok' if not ran.check_power(ch, a['power'], 1.0) else 'FAILED'}"
+)
 print("plot:", plot.plot_power(a["power"], a["sinr"], ch.levels, out / "ran-power.png", "min power, SINR >= 0 dB"))

@@ -1,12 +1,13 @@
 """Unsplittable routing on Abilene: one of k shortest paths per demand. The congestion form is
 a QUBO (one-hot choices, quadratic link load); the same model goes to annealing and OR-Tools."""
+
 import numpy as np
 
 import qbdsl as qb
 from qbdsl.problems import data, routing
 
 net = data.repetita("Abilene")
-demands = np.arange(0, net.n_demands, 5)           # 22 demands
+demands = np.arange(0, net.n_demands, 5)  # 22 demands
 model = routing.kpath_routing(net, k=3, objective="congestion", demands=demands)
 q = qb.compile(model, "qubo")
 print(q.summary())
@@ -14,5 +15,7 @@ for backend, opts in (("anneal", {"num_reads": 200}), ("ortools", {"time_limit":
     r = qb.solve(model, backend=backend, seed=0, **opts)
     ans = routing.interpret_paths(model, r)
     problems = routing.check_paths(net, ans["routes"], demands)
-    print(f"{backend:8s} congestion {r.objective:.5f}  max utilisation {ans['mlu']:.4f}  "
-          f"routes {'ok' if not problems else problems[0]}")
+    print(
+        f"{backend:8s} congestion {r.objective:.5f}  max utilisation {ans['mlu']:.4f}  "
+        f"routes {'ok' if not problems else problems[0]}"
+    )

@@ -1,4 +1,5 @@
 """Network problems built with the qbdsl DSL, on real data (``qbdsl.problems.data``)."""
+
 from . import data, network_design, ran, routing, scheduling, slicing
 from .network import Network
 

@@ -15,11 +15,12 @@ quadratic terms, (batch, QPU) pairs...) as a function of the parsed data and opt
 :func:`build` refuses one above :data:`MAX_SIZE` before building it, so a large ``--data``
 or option is one line naming it rather than a ``MemoryError`` minutes later.
 """
+
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
 
@@ -28,7 +29,7 @@ from qbdsl.errors import ModelError
 from . import data, network_design, ran, routing, scheduling, slicing
 
 _KIND_WORDS = {int: "a whole number", float: "a number"}
-MAX_SIZE = 10**7   # entries of a built model's largest array (~1 GB with the index arrays around it)
+MAX_SIZE = 10**7  # entries of a built model's largest array (~1 GB with the index arrays around it)
 
 
 @dataclass(frozen=True)
@@ -63,8 +64,9 @@ class Option:
                 ok = out in self.choices
             else:
                 out = _number(value, self.kind)
-                ok = (self.low is None or out > self.low or (out == self.low and not self.low_open)) and \
-                    (self.high is None or out <= self.high)
+                ok = (self.low is None or out > self.low or (out == self.low and not self.low_open)) and (
+                    self.high is None or out <= self.high
+                )
         except (TypeError, ValueError):
             ok = False
         if not ok:
@@ -101,8 +103,10 @@ def _range_text(low, high, low_open: bool = False) -> str:
 def check_range(problem: str, name: str, value, low: float, high: float, what: str = "") -> None:
     """Refuse an option value outside [low, high] that depends on the data (e.g. demands <= those of the network)."""
     if not low <= value <= high:
-        raise ModelError(f"{problem}: bad option {name}={value} (expected a whole number{_range_text(low, high)}"
-                         f"{', ' + what if what else ''})")
+        raise ModelError(
+            f"{problem}: bad option {name}={value} (expected a whole number{_range_text(low, high)}"
+            f"{', ' + what if what else ''})"
+        )
 
 
 @dataclass(frozen=True)
@@ -160,7 +164,7 @@ class Entry:
     data: Networks | Count
     build: Callable[[str, object, dict], object]
     options: tuple[Option, ...] = field(default_factory=tuple)
-    size: Callable[[object, dict], tuple[float, str]] | None = None   # (entries, what they are)
+    size: Callable[[object, dict], tuple[float, str]] | None = None  # (entries, what they are)
 
     @property
     def data_help(self) -> str:
@@ -176,8 +180,7 @@ class Entry:
         for key in options:
             if key not in known:
                 raise ModelError(f"{self.name}: unknown option {key!r}; options: {self.options_help}")
-        return {o.name: o.parse(options[o.name], self.name) if o.name in options else o.default
-                for o in self.options}
+        return {o.name: o.parse(options[o.name], self.name) if o.name in options else o.default for o in self.options}
 
     def check_size(self, data, options: dict, data_arg: str) -> None:
         """Refuse, before building, a model whose largest array would exceed :data:`MAX_SIZE` entries."""
@@ -185,8 +188,10 @@ class Entry:
             return
         count, what = self.size(data, options)
         if count > MAX_SIZE:
-            raise ModelError(f"{self.name}: --data {data_arg} with these options needs {count:.3g} {what}, above "
-                             f"the {MAX_SIZE:.0e} a problem may take; use a smaller --data or smaller options")
+            raise ModelError(
+                f"{self.name}: --data {data_arg} with these options needs {count:.3g} {what}, above "
+                f"the {MAX_SIZE:.0e} a problem may take; use a smaller --data or smaller options"
+            )
 
 
 def _kpath(name: str, net, o: dict):
@@ -219,7 +224,7 @@ def _kpath_size(net, o: dict) -> tuple[float, str]:
 
 def _slicing_size(net, o: dict) -> tuple[float, str]:
     # up to 3 virtual links per slice (chains of 2..4 VNFs), each a quadratic term per node pair
-    return 3 * o["slices"] * net.n_nodes ** 2, "placement terms (virtual links x node pairs)"
+    return 3 * o["slices"] * net.n_nodes**2, "placement terms (virtual links x node pairs)"
 
 
 def _power_size(K: int, o: dict) -> tuple[float, str]:
@@ -237,47 +242,98 @@ def _scheduling_size(n: int, o: dict) -> tuple[float, str]:
 _SEED = Option("seed", int, 0, 0)
 _LEVELS = Option("levels", int, 4, 2)
 
-CATALOG = {e.name: e for e in [
-    Entry("routing.min-mlu", "splittable min-max link utilisation (LP)", Networks(),
-          lambda p, net, o: routing.min_mlu(net), size=_sources_x_links),
-    Entry("routing.kpath", "one of k shortest paths per demand; congestion (QUBO-shaped) or mlu (MILP)",
-          Networks(), _kpath,
-          (Option("k", int, 3, 1), Option("objective", str, "congestion", choices=("congestion", "mlu")),
-           Option("demands", int, None, 1, note=": route the first N demands of the network")), _kpath_size),
-    Entry("routing.capacity-design", "SNDlib module installation at minimum cost (MILP)",
-          Networks(("sndlib",), generators=False, why="SNDlib only: it needs link modules"),
-          lambda p, net, o: routing.capacity_design(net)),
-    Entry("ran.min-power", "RAN power control: min total power under SINR targets (MILP)",
-          Count("K links (3GPP UMi channels)", 1), lambda p, K, o: ran.min_power(_umi(K, o), o["gamma"]),
-          (_SEED, _positive("gamma", 2.0), _LEVELS), _power_size),
-    Entry("ran.sum-rate", "RAN power control: pairwise sum-rate surrogate (QUBO)",
-          Count("K links (3GPP UMi channels)", 1), lambda p, K, o: ran.sum_rate_qubo(_umi(K, o)),
-          (_SEED, _LEVELS), _rate_size),
-    Entry("slicing.placement", "place VNF chains on a substrate: revenue, CPU and link bandwidth (MILP)",
-          Networks(), lambda p, net, o: slicing.slice_placement(net, slicing.random_slices(o["slices"], o["seed"]),
-                                                                o["cpu"], node_cost=0.1),
-          (Option("slices", int, 4, 1), _SEED, _positive("cpu", 8.0)), _slicing_size),
-    Entry("scheduling.qpu", "quantum jobs (or shot batches) on heterogeneous QPUs by deadline (MILP/QUBO)",
-          Count("number of jobs", 1),
-          lambda p, n, o: scheduling.schedule_model(
-              scheduling.random_jobs(n, o["seed"], o["horizon"], o["tightness"]),
-              scheduling.default_fleet(), o["slot"], batches=o["batches"]),
-          (_SEED, _positive("horizon", 20.0), _positive("tightness", 2.0),
-           _positive("slot", 0.5, f" (the time grid must fit {scheduling.MAX_ENTRIES:.0e} entries)"),
-           Option("batches", int, 1, 1)),
-          _scheduling_size),
-    Entry("network-design.qoblib", "QOBLIB degree-constrained network design (MILP)",
-          Count("n, the QOBLIB instance size", 5, 24), lambda p, n, o: network_design.qoblib(n)),
-]}
+CATALOG = {
+    e.name: e
+    for e in [
+        Entry(
+            "routing.min-mlu",
+            "splittable min-max link utilisation (LP)",
+            Networks(),
+            lambda p, net, o: routing.min_mlu(net),
+            size=_sources_x_links,
+        ),
+        Entry(
+            "routing.kpath",
+            "one of k shortest paths per demand; congestion (QUBO-shaped) or mlu (MILP)",
+            Networks(),
+            _kpath,
+            (
+                Option("k", int, 3, 1),
+                Option("objective", str, "congestion", choices=("congestion", "mlu")),
+                Option("demands", int, None, 1, note=": route the first N demands of the network"),
+            ),
+            _kpath_size,
+        ),
+        Entry(
+            "routing.capacity-design",
+            "SNDlib module installation at minimum cost (MILP)",
+            Networks(("sndlib",), generators=False, why="SNDlib only: it needs link modules"),
+            lambda p, net, o: routing.capacity_design(net),
+        ),
+        Entry(
+            "ran.min-power",
+            "RAN power control: min total power under SINR targets (MILP)",
+            Count("K links (3GPP UMi channels)", 1),
+            lambda p, K, o: ran.min_power(_umi(K, o), o["gamma"]),
+            (_SEED, _positive("gamma", 2.0), _LEVELS),
+            _power_size,
+        ),
+        Entry(
+            "ran.sum-rate",
+            "RAN power control: pairwise sum-rate surrogate (QUBO)",
+            Count("K links (3GPP UMi channels)", 1),
+            lambda p, K, o: ran.sum_rate_qubo(_umi(K, o)),
+            (_SEED, _LEVELS),
+            _rate_size,
+        ),
+        Entry(
+            "slicing.placement",
+            "place VNF chains on a substrate: revenue, CPU and link bandwidth (MILP)",
+            Networks(),
+            lambda p, net, o: slicing.slice_placement(
+                net, slicing.random_slices(o["slices"], o["seed"]), o["cpu"], node_cost=0.1
+            ),
+            (Option("slices", int, 4, 1), _SEED, _positive("cpu", 8.0)),
+            _slicing_size,
+        ),
+        Entry(
+            "scheduling.qpu",
+            "quantum jobs (or shot batches) on heterogeneous QPUs by deadline (MILP/QUBO)",
+            Count("number of jobs", 1),
+            lambda p, n, o: scheduling.schedule_model(
+                scheduling.random_jobs(n, o["seed"], o["horizon"], o["tightness"]),
+                scheduling.default_fleet(),
+                o["slot"],
+                batches=o["batches"],
+            ),
+            (
+                _SEED,
+                _positive("horizon", 20.0),
+                _positive("tightness", 2.0),
+                _positive("slot", 0.5, f" (the time grid must fit {scheduling.MAX_ENTRIES:.0e} entries)"),
+                Option("batches", int, 1, 1),
+            ),
+            _scheduling_size,
+        ),
+        Entry(
+            "network-design.qoblib",
+            "QOBLIB degree-constrained network design (MILP)",
+            Count("n, the QOBLIB instance size", 5, 24),
+            lambda p, n, o: network_design.qoblib(n),
+        ),
+    ]
+}
 
 
 def networks_help() -> str:
     """The shipped networks by collection, and the rule for a bare name, for ``qbdsl problem LIST``."""
     shipped = "; ".join(f"{data.TITLES[c]}: {', '.join(names)}" for c, names in data.COLLECTIONS.items())
     shared = sorted({n for n in data.REPETITA if n.lower() in data.SNDLIB})
-    return (f"Networks shipped: {shipped}. A name in both ({', '.join(shared)}) needs its prefix "
-            "(repetita:Abilene, sndlib:abilene) where a problem takes both collections; a problem that takes "
-            "one collection resolves a bare name there. Prefixes and names are case-insensitive.")
+    return (
+        f"Networks shipped: {shipped}. A name in both ({', '.join(shared)}) needs its prefix "
+        "(repetita:Abilene, sndlib:abilene) where a problem takes both collections; a problem that takes "
+        "one collection resolves a bare name there. Prefixes and names are case-insensitive."
+    )
 
 
 def build(name: str, data_arg: str, options: dict | None = None):

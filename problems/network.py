@@ -1,4 +1,5 @@
 """One typed network object for every data source: nodes, links, demands."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -24,15 +25,15 @@ class Network:
     dst: np.ndarray
     capacity: np.ndarray
     directed: bool = True
-    cost: np.ndarray | None = None          # routing cost / IGP weight per link
-    pos: np.ndarray | None = None           # (n, 2) coordinates when known
+    cost: np.ndarray | None = None  # routing cost / IGP weight per link
+    pos: np.ndarray | None = None  # (n, 2) coordinates when known
     demand_src: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     demand_dst: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     demand_volume: np.ndarray = field(default_factory=lambda: np.zeros(0))
     link_names: list[str] | None = None
-    modules: list[tuple[np.ndarray, np.ndarray]] | None = None   # per link: (capacities, costs)
+    modules: list[tuple[np.ndarray, np.ndarray]] | None = None  # per link: (capacities, costs)
     setup_cost: np.ndarray | None = None
-    pre_capacity: np.ndarray | None = None   # SNDlib pre-installed capacity per link
+    pre_capacity: np.ndarray | None = None  # SNDlib pre-installed capacity per link
 
     def __post_init__(self):
         self.src = np.asarray(self.src, np.int64)
@@ -44,11 +45,16 @@ class Network:
         if self.cost is None:
             self.cost = np.ones(len(self.src))
         n = len(self.nodes)
-        for what, arr in (("link source", self.src), ("link target", self.dst),
-                          ("demand source", self.demand_src), ("demand target", self.demand_dst)):
+        for what, arr in (
+            ("link source", self.src),
+            ("link target", self.dst),
+            ("demand source", self.demand_src),
+            ("demand target", self.demand_dst),
+        ):
             if len(arr) and (arr.min() < 0 or arr.max() >= n):
-                raise ModelError(f"network {self.name!r}: a {what} refers to node index {int(arr.max())}, "
-                                 f"but there are {n} nodes")
+                raise ModelError(
+                    f"network {self.name!r}: a {what} refers to node index {int(arr.max())}, but there are {n} nodes"
+                )
         if np.any(self.capacity < 0) or not np.all(np.isfinite(self.capacity)):
             e = int(np.flatnonzero((self.capacity < 0) | ~np.isfinite(self.capacity))[0])
             raise ModelError(f"network {self.name!r}: link {self.link_label(e)} has capacity {self.capacity[e]}")
@@ -76,8 +82,7 @@ class Network:
 
     def __repr__(self) -> str:
         kind = "directed" if self.directed else "undirected"
-        return (f"<Network {self.name!r}: {self.n_nodes} nodes, {self.n_links} {kind} links, "
-                f"{self.n_demands} demands>")
+        return f"<Network {self.name!r}: {self.n_nodes} nodes, {self.n_links} {kind} links, {self.n_demands} demands>"
 
     # ------------------------------------------------------------ derived arrays
     def arcs(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -86,8 +91,7 @@ class Network:
         if self.directed:
             return self.src, self.dst, np.arange(self.n_links)
         e = np.arange(self.n_links)
-        return (np.concatenate([self.src, self.dst]), np.concatenate([self.dst, self.src]),
-                np.concatenate([e, e]))
+        return (np.concatenate([self.src, self.dst]), np.concatenate([self.dst, self.src]), np.concatenate([e, e]))
 
     def incidence(self):
         """Sparse node-arc incidence (+1 at the tail, -1 at the head), shape (nodes, arcs)."""
@@ -96,8 +100,9 @@ class Network:
         tail, head, _ = self.arcs()
         a = len(tail)
         cols = np.concatenate([np.arange(a), np.arange(a)])
-        return sp.csr_matrix((np.concatenate([np.ones(a), -np.ones(a)]), (np.concatenate([tail, head]), cols)),
-                             shape=(self.n_nodes, a))
+        return sp.csr_matrix(
+            (np.concatenate([np.ones(a), -np.ones(a)]), (np.concatenate([tail, head]), cols)), shape=(self.n_nodes, a)
+        )
 
     def demand_matrix(self) -> np.ndarray:
         """Dense (n, n) traffic matrix (duplicate demands summed)."""
@@ -118,8 +123,10 @@ class Network:
             bad = np.flatnonzero((self.demand_src == s) & ~reach[self.demand_dst] & (self.demand_volume > 0))
             if len(bad):
                 k = int(bad[0])
-                raise ModelError(f"network {self.name!r}: demand {k} from {self.nodes[s]} to "
-                                 f"{self.nodes[self.demand_dst[k]]} has no path (the pair is disconnected)")
+                raise ModelError(
+                    f"network {self.name!r}: demand {k} from {self.nodes[s]} to "
+                    f"{self.nodes[self.demand_dst[k]]} has no path (the pair is disconnected)"
+                )
 
     def to_networkx(self):
         """A ``networkx.MultiDiGraph`` (``MultiGraph`` when undirected; parallel links are
@@ -134,9 +141,16 @@ class Network:
                 attrs["pos"] = tuple(self.pos[i])
             g.add_node(i, **attrs)
         for e in range(self.n_links):
-            g.add_edge(int(self.src[e]), int(self.dst[e]), key=e, capacity=float(self.capacity[e]),
-                       cost=float(self.cost[e]), link=e)
+            g.add_edge(
+                int(self.src[e]),
+                int(self.dst[e]),
+                key=e,
+                capacity=float(self.capacity[e]),
+                cost=float(self.cost[e]),
+                link=e,
+            )
         g.graph["name"] = self.name
-        g.graph["demands"] = [(int(s), int(t), float(v)) for s, t, v in
-                              zip(self.demand_src, self.demand_dst, self.demand_volume)]
+        g.graph["demands"] = [
+            (int(s), int(t), float(v)) for s, t, v in zip(self.demand_src, self.demand_dst, self.demand_volume)
+        ]
         return g

@@ -6,6 +6,7 @@ source node: ``f[k, a]`` is traffic from node k on arc a; ``f[k, a] <= M_k x_a``
 ``M_k`` the total traffic out of k (tighter than QOBLIB's constant big-M, same optimum).
 Objective in demand units: QOBLIB's ``.lp`` files scale by 1000 (65 500 there is 65.5 here).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -39,7 +40,7 @@ def qoblib(n: int, p: int = 2, demands: np.ndarray | None = None) -> qb.Model:
     into[head, np.arange(A)] = 1
     m.add(out_of @ x == p, name="out-degree")
     m.add(into @ x == p, name="in-degree")
-    supply = np.diag(T.sum(axis=1)) - T            # supply[k, v]
+    supply = np.diag(T.sum(axis=1)) - T  # supply[k, v]
     m.add(f @ (out_of - into).T == supply, name="conservation")
     big_m = T.sum(axis=1)
     m.add(f - big_m[:, None] * x[None, :] <= 0, name="link")
@@ -76,8 +77,7 @@ def interpret_design(model: qb.Model, result) -> dict:
     tail, head = model.arcs
     x = np.asarray(result.values["x"]) > 0.5
     load = np.asarray(result.values["f"]).sum(axis=0)
-    return {"arcs": list(zip(tail[x].tolist(), head[x].tolist())), "load": load[x],
-            "max_load": float(result.objective)}
+    return {"arcs": list(zip(tail[x].tolist(), head[x].tolist())), "load": load[x], "max_load": float(result.objective)}
 
 
 def design_network(model: qb.Model, result):

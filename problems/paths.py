@@ -32,6 +32,7 @@ as 0.1) its spur search compares float sums within a relative 1e-12, so two path
 costs differ by less than that without being equal may come out in either order there;
 the igraph route always sorts by the exact key.
 """
+
 from __future__ import annotations
 
 import heapq
@@ -49,8 +50,8 @@ from .network import Network
 
 Path = tuple[int, ...]
 
-_REL_TOL = 1e-12     # float costs: sums this close count as the same optimum in the spur search
-_MAX_SHIFT = 20      # costs that are multiples of 2^-20 (0.5, 0.25, ...) are ranked in exact integers
+_REL_TOL = 1e-12  # float costs: sums this close count as the same optimum in the spur search
+_MAX_SHIFT = 20  # costs that are multiples of 2^-20 (0.5, 0.25, ...) are ranked in exact integers
 
 
 @dataclass(eq=False)
@@ -90,16 +91,16 @@ class PathGraph:
 
     def __post_init__(self):
         self.integral, self.rank = False, self.cost
-        for j in range(_MAX_SHIFT + 1):          # costs on a grid 2^-j: exact whole numbers once scaled
-            scaled = self.cost * 2.0 ** j       # (a power of two scales exactly)
+        for j in range(_MAX_SHIFT + 1):  # costs on a grid 2^-j: exact whole numbers once scaled
+            scaled = self.cost * 2.0**j  # (a power of two scales exactly)
             if np.all(scaled == np.floor(scaled)):
-                if (scaled.sum() + 1) * max(self.n, 1) < 2.0 ** 52:
+                if (scaled.sum() + 1) * max(self.n, 1) < 2.0**52:
                     self.integral, self.rank = True, scaled * self.n + 1
                 break
         self.indptr = np.searchsorted(self.tail, np.arange(self.n + 1)).astype(np.int64)
 
     @classmethod
-    def from_network(cls, net: Network) -> "PathGraph":
+    def from_network(cls, net: Network) -> PathGraph:
         """The path graph of ``net``'s arcs (both directions of an undirected link).
 
         Raises
@@ -112,17 +113,24 @@ class PathGraph:
         bad = ~np.isfinite(cost) | (cost < 0)
         if bad.any():
             e = int(link[np.flatnonzero(bad)[0]])
-            raise ModelError(f"network {net.name!r}: link {net.link_label(e)} has cost {net.cost[e]}; "
-                             "path search needs finite costs >= 0")
+            raise ModelError(
+                f"network {net.name!r}: link {net.link_label(e)} has cost {net.cost[e]}; "
+                "path search needs finite costs >= 0"
+            )
         keep = tail != head
         tail, head, link, cost = tail[keep], head[keep], link[keep], cost[keep]
         arc = np.arange(len(tail))
-        order = np.lexsort((-arc, cost, head, tail))          # per (tail, head): cheapest, then last listed
+        order = np.lexsort((-arc, cost, head, tail))  # per (tail, head): cheapest, then last listed
         tail, head, link, cost = tail[order], head[order], link[order], cost[order]
         first = np.ones(len(tail), bool)
         first[1:] = (tail[1:] != tail[:-1]) | (head[1:] != head[:-1])
-        return cls(net.n_nodes, tail[first].astype(np.int64), head[first].astype(np.int64),
-                   cost[first], link[first].astype(np.int64))
+        return cls(
+            net.n_nodes,
+            tail[first].astype(np.int64),
+            head[first].astype(np.int64),
+            cost[first],
+            link[first].astype(np.int64),
+        )
 
     # ------------------------------------------------------------ paths as node tuples
     def edges_of(self, nodes: Path) -> np.ndarray:
@@ -177,10 +185,10 @@ class PathGraph:
         on a minimum ``(cost, hops)`` path to ``t``."""
         ok = edge_ok & node_ok[self.tail] & node_ok[self.head]
         w = self.rank[ok]
-        R = sp.csr_matrix((w, (self.head[ok], self.tail[ok])), shape=(self.n, self.n))   # reversed
+        R = sp.csr_matrix((w, (self.head[ok], self.tail[ok])), shape=(self.n, self.n))  # reversed
         dist = dijkstra(R, directed=True, indices=t)
         x, y = self.tail, self.head
-        if self.integral:                       # exact: rank sums are whole numbers in float64
+        if self.integral:  # exact: rank sums are whole numbers in float64
             tight = ok & np.isfinite(dist[x]) & (dist[x] == self.rank + dist[y])
             return dist, tight
         tight = ok & np.isfinite(dist[x]) & np.isclose(dist[x], self.cost + dist[y], rtol=_REL_TOL, atol=0)
@@ -197,8 +205,9 @@ class PathGraph:
             path.append(u)
         return tuple(path)
 
-    def best_path(self, u: int, t: int, edge_ok: np.ndarray | None = None,
-                  node_ok: np.ndarray | None = None) -> Path | None:
+    def best_path(
+        self, u: int, t: int, edge_ok: np.ndarray | None = None, node_ok: np.ndarray | None = None
+    ) -> Path | None:
         """The first path from ``u`` to ``t`` under the tie rule, using only allowed edges and
         nodes (masks of shape (E,) and (n,); default all), or None when there is none."""
         edge_ok = np.ones(len(self.tail), bool) if edge_ok is None else edge_ok
@@ -212,8 +221,10 @@ class PathGraph:
         """The first path under the tie rule from each of ``sources`` to ``t`` (None where
         unreachable): one Dijkstra for all of them."""
         dist, tight = self._tight(t, np.ones(len(self.tail), bool), np.ones(self.n, bool))
-        return [(s,) if s == t else (self._walk(s, t, tight) if np.isfinite(dist[s]) else None)
-                for s in (int(v) for v in sources)]
+        return [
+            (s,) if s == t else (self._walk(s, t, tight) if np.isfinite(dist[s]) else None)
+            for s in (int(v) for v in sources)
+        ]
 
 
 def exact_k_shortest(g: PathGraph, s: int, t: int, k: int) -> list[Path]:
@@ -239,11 +250,11 @@ def exact_k_shortest(g: PathGraph, s: int, t: int, k: int) -> list[Path]:
     while len(found) < k:
         prev = found[-1]
         for j in range(len(prev) - 1):
-            root = prev[:j + 1]
+            root = prev[: j + 1]
             edge_ok = np.ones(len(g.tail), bool)
             for p in found:
-                if p[:j + 1] == root and len(p) > j + 1:
-                    edge_ok[g.edges_of(p[j:j + 2])] = False
+                if p[: j + 1] == root and len(p) > j + 1:
+                    edge_ok[g.edges_of(p[j : j + 2])] = False
             node_ok = np.ones(g.n, bool)
             node_ok[list(root[:-1])] = False
             spur = g.best_path(prev[j], t, edge_ok, node_ok)
@@ -295,7 +306,7 @@ def k_shortest(g: PathGraph, s: int, t: int, k: int, max_ask: int | None = None)
     ask = k + 1
     while True:
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)       # "Couldn't reach some vertices"
+            warnings.simplefilter("ignore", RuntimeWarning)  # "Couldn't reach some vertices"
             epaths = ig.get_k_shortest_paths(s, t, k=ask, weights="rank", mode="out", output="epath")
         if not epaths:
             return []
@@ -304,7 +315,7 @@ def k_shortest(g: PathGraph, s: int, t: int, k: int, max_ask: int | None = None)
             e = np.asarray(ep, np.int64)
             keyed.append(g.key((s, *g.head[e].tolist()), e))
         ranked = sorted(keyed)
-        if len(epaths) < ask:                                    # every loop-free path is here
+        if len(epaths) < ask:  # every loop-free path is here
             return [key[-1] for key in ranked[:k]]
         kth, last = ranked[k - 1][0], ranked[-1][0]
         # igraph lists paths by its own float sums: a margin covers their rounding

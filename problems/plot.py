@@ -1,4 +1,5 @@
 """Plots of answers in the network's terms (matplotlib, headless)."""
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -13,6 +13,7 @@ Two models over one-hot power choices ``x[k, l]`` (link k transmits at level l):
 Baselines on the same channels: every link at full power, and WMMSE (Shi et al., IEEE TSP
 59(9), 2011) with continuous powers.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -30,7 +31,7 @@ class Channels:
     G: np.ndarray
     noise: float
     levels: np.ndarray
-    positions: np.ndarray | None = None   # (K, 2, 2): tx and rx coordinates, metres
+    positions: np.ndarray | None = None  # (K, 2, 2): tx and rx coordinates, metres
 
     def __post_init__(self):
         self.G = np.asarray(self.G, float)
@@ -53,9 +54,17 @@ class Channels:
         return len(self.G)
 
 
-def umi_channels(K: int, seed: int = 0, area: float = 500.0, link_distance=(10.0, 50.0), fc_ghz: float = 3.5,
-                 bandwidth_hz: float = 20e6, noise_figure_db: float = 7.0, p_max_dbm: float = 23.0,
-                 n_levels: int = 4) -> Channels:
+def umi_channels(
+    K: int,
+    seed: int = 0,
+    area: float = 500.0,
+    link_distance=(10.0, 50.0),
+    fc_ghz: float = 3.5,
+    bandwidth_hz: float = 20e6,
+    noise_figure_db: float = 7.0,
+    p_max_dbm: float = 23.0,
+    n_levels: int = 4,
+) -> Channels:
     """K random links in an ``area`` x ``area`` square (seeded), 3GPP UMi NLOS channels,
     ``n_levels`` power levels from 0 W to ``p_max_dbm`` (evenly spaced in watts)."""
     if K < 1:
@@ -65,8 +74,8 @@ def umi_channels(K: int, seed: int = 0, area: float = 500.0, link_distance=(10.0
     ang = rng.uniform(0, 2 * np.pi, K)
     dist = rng.uniform(*link_distance, K)
     rx = tx + np.stack([np.cos(ang), np.sin(ang)], 1) * dist[:, None]
-    d = np.linalg.norm(rx[:, None, :] - tx[None, :, :], axis=-1)           # rx i, tx j
-    d3 = np.sqrt(np.maximum(d, 1.0) ** 2 + (10.0 - 1.5) ** 2)               # BS 10 m, UE 1.5 m
+    d = np.linalg.norm(rx[:, None, :] - tx[None, :, :], axis=-1)  # rx i, tx j
+    d3 = np.sqrt(np.maximum(d, 1.0) ** 2 + (10.0 - 1.5) ** 2)  # BS 10 m, UE 1.5 m
     pl_db = 35.3 * np.log10(d3) + 22.4 + 21.3 * np.log10(fc_ghz) + rng.normal(0, 7.82, (K, K))
     G = 10 ** (-pl_db / 10)
     noise = 10 ** ((-174 + 10 * np.log10(bandwidth_hz) + noise_figure_db - 30) / 10)
@@ -95,19 +104,24 @@ def check_targets(ch: Channels, gamma) -> None:
     bad = np.flatnonzero(alone < gamma)
     if len(bad):
         k = int(bad[0])
-        raise ModelError(f"SINR target {gamma[k]:g} of link {k} is infeasible: even alone at full power it "
-                         f"reaches {alone[k]:.3g}")
+        raise ModelError(
+            f"SINR target {gamma[k]:g} of link {k} is infeasible: even alone at full power it reaches {alone[k]:.3g}"
+        )
     F = gamma[:, None] * ch.G / np.diag(ch.G)[:, None]
     np.fill_diagonal(F, 0)
     rho = float(np.max(np.abs(np.linalg.eigvals(F)))) if ch.K > 1 else 0.0
     if rho >= 1:
-        raise ModelError(f"SINR targets are jointly infeasible (spectral radius {rho:.3g} >= 1); link "
-                         f"{int(np.argmax(F.sum(axis=1)))} suffers the most interference")
+        raise ModelError(
+            f"SINR targets are jointly infeasible (spectral radius {rho:.3g} >= 1); link "
+            f"{int(np.argmax(F.sum(axis=1)))} suffers the most interference"
+        )
     p_star = np.linalg.solve(np.eye(ch.K) - F, gamma * ch.noise / np.diag(ch.G))
     if np.any(p_star > p_max * (1 + 1e-9)):
         k = int(np.argmax(p_star / p_max))
-        raise ModelError(f"SINR target of link {k} needs {p_star[k]:.3g} W > the {p_max:.3g} W maximum "
-                         "(with the other links at their minimal powers)")
+        raise ModelError(
+            f"SINR target of link {k} needs {p_star[k]:.3g} W > the {p_max:.3g} W maximum "
+            "(with the other links at their minimal powers)"
+        )
 
 
 def min_power(ch: Channels, gamma, levels: str = "one-hot") -> qb.Model:
@@ -119,11 +133,11 @@ def min_power(ch: Channels, gamma, levels: str = "one-hot") -> qb.Model:
     gamma = np.broadcast_to(np.asarray(gamma, float), (ch.K,))
     check_targets(ch, gamma)
     m = qb.Model("ran-min-power")
-    scale = 1.0 / ch.levels[-1]                 # powers in units of p_max: O(1) coefficients
+    scale = 1.0 / ch.levels[-1]  # powers in units of p_max: O(1) coefficients
     if levels == "one-hot":
         x = m.binary("x", (ch.K, len(ch.levels)))
         m.add(x.sum(axis=1) == 1, name="one-level")
-        p = x @ (ch.levels * scale)             # (K,)
+        p = x @ (ch.levels * scale)  # (K,)
     elif levels == "integer":
         step = np.diff(ch.levels)
         if not np.allclose(step, step[0]):
@@ -132,8 +146,8 @@ def min_power(ch: Channels, gamma, levels: str = "one-hot") -> qb.Model:
         p = (ch.levels[0] + step[0] * lv) * scale
     else:
         raise ModelError(f"levels must be 'one-hot' or 'integer', got {levels!r}")
-    G = ch.G / np.diag(ch.G)[:, None]           # normalized so the direct gain is 1
-    interference = G @ p - p                    # row k: sum_{j != k} G_kj p_j / G_kk
+    G = ch.G / np.diag(ch.G)[:, None]  # normalized so the direct gain is 1
+    interference = G @ p - p  # row k: sum_{j != k} G_kj p_j / G_kk
     m.add(p - gamma * interference >= gamma * ch.noise / np.diag(ch.G) * scale, name="sinr")
     m.minimize(p.sum() / scale)
     m.channels = ch
@@ -146,9 +160,9 @@ def sum_rate_qubo(ch: Channels) -> qb.Model:
     K, L = ch.K, len(ch.levels)
     P = ch.levels
     direct = np.diag(ch.G)
-    r = np.log2(1 + direct[:, None] * P[None, :] / ch.noise)             # (K, L)
+    r = np.log2(1 + direct[:, None] * P[None, :] / ch.noise)  # (K, L)
     # loss[k, l, j, l2]: rate of k at level l lost to j at level l2 alone
-    interf = ch.G[:, None, :, None] * P[None, None, None, :]             # (K, 1, K, L)
+    interf = ch.G[:, None, :, None] * P[None, None, None, :]  # (K, 1, K, L)
     with_j = np.log2(1 + direct[:, None, None, None] * P[None, :, None, None] / (ch.noise + interf))
     loss = r[:, :, None, None] - with_j
     loss[np.arange(K), :, np.arange(K), :] = 0.0
@@ -156,7 +170,7 @@ def sum_rate_qubo(ch: Channels) -> qb.Model:
     x = m.binary("x", (K, L))
     m.add(x.sum(axis=1) == 1, name="one-level")
     xf = x.reshape(K * L)
-    quad = (xf @ loss.reshape(K * L, K * L)) * xf                         # elementwise, then sum
+    quad = (xf @ loss.reshape(K * L, K * L)) * xf  # elementwise, then sum
     m.maximize((r * x).sum() - quad.sum())
     m.channels = ch
     return m
@@ -169,8 +183,7 @@ def interpret_power(model: qb.Model, result) -> dict:
     else:
         level = np.asarray(result.values["x"]).argmax(axis=1)
     p = ch.levels[level]
-    return {"level": level, "power": p, "sinr": sinr(ch, p), "sum_rate": sum_rate(ch, p),
-            "total_power": float(p.sum())}
+    return {"level": level, "power": p, "sinr": sinr(ch, p), "sum_rate": sum_rate(ch, p), "total_power": float(p.sum())}
 
 
 def check_power(ch: Channels, p: np.ndarray, gamma=None, tol: float = 1e-9) -> list[str]:
@@ -201,19 +214,23 @@ def wmmse(ch: Channels, iterations: int = 200, tol: float = 1e-9) -> np.ndarray:
     vmax = np.sqrt(ch.levels[-1])
     v = np.full(ch.K, vmax)
     for _ in range(iterations):
-        u = hd * v / ((h ** 2) @ (v ** 2) + ch.noise)
+        u = hd * v / ((h**2) @ (v**2) + ch.noise)
         w = 1.0 / np.maximum(1 - u * hd * v, 1e-12)
-        v_new = np.clip(w * u * hd / ((h ** 2).T @ (w * u ** 2)), 0, vmax)
+        v_new = np.clip(w * u * hd / ((h**2).T @ (w * u**2)), 0, vmax)
         if np.max(np.abs(v_new - v)) < tol * vmax:
             v = v_new
             break
         v = v_new
-    return v ** 2
+    return v**2
 
 
 def compare_baselines(ch: Channels, backend: str = "exact", seed: int = 0, **options) -> dict:
     """Sum rate (bit/s/Hz) of the QUBO surrogate's answer, every link at full power, and WMMSE."""
     model = sum_rate_qubo(ch)
     ans = interpret_power(model, qb.solve(model, backend=backend, seed=seed, **options))
-    return {"qubo": ans["sum_rate"], "max_power": sum_rate(ch, max_power(ch)), "wmmse": sum_rate(ch, wmmse(ch)),
-            "qubo_levels": ans["level"]}
+    return {
+        "qubo": ans["sum_rate"],
+        "max_power": sum_rate(ch, max_power(ch)),
+        "wmmse": sum_rate(ch, wmmse(ch)),
+        "qubo_levels": ans["level"],
+    }

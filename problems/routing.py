@@ -4,6 +4,7 @@
 with flows aggregated by source (one commodity per source node, not per demand), so a
 41-node, 1 640-demand instance (Cernet) is a 4 838-variable LP.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -48,13 +49,13 @@ def min_mlu(net: Network, unit: float | None = None) -> qb.Model:
     m = qb.Model(f"min-mlu-{net.name}")
     flow = m.continuous("flow", (len(sources), len(tail)), lb=0)
     mlu = m.continuous("mlu", lb=0)
-    B = net.incidence()                                         # (nodes, arcs)
+    B = net.incidence()  # (nodes, arcs)
     m.add(flow @ B.T == b / unit, name="conservation")
     to_link = sp.csr_matrix((np.ones(len(link)), (np.arange(len(link)), link)), shape=(len(link), net.n_links))
-    load = flow.sum(axis=0) @ to_link                            # (links,)
+    load = flow.sum(axis=0) @ to_link  # (links,)
     m.add(load - (net.capacity / unit) * mlu <= 0, name="capacity")
     m.minimize(mlu)
-    m.network, m.unit = net, unit   # for interpret / check
+    m.network, m.unit = net, unit  # for interpret / check
     return m
 
 
@@ -66,8 +67,13 @@ def interpret_mlu(model: qb.Model, result) -> dict:
     load = link_loads(net, flow)
     with np.errstate(divide="ignore", invalid="ignore"):
         util = np.where(net.capacity > 0, load / net.capacity, 0.0)
-    return {"mlu": float(result.objective), "flow": flow, "load": load, "utilisation": util,
-            "bottleneck": net.link_label(int(np.argmax(util)))}
+    return {
+        "mlu": float(result.objective),
+        "flow": flow,
+        "load": load,
+        "utilisation": util,
+        "bottleneck": net.link_label(int(np.argmax(util))),
+    }
 
 
 def link_loads(net: Network, flow: np.ndarray) -> np.ndarray:
@@ -87,13 +93,15 @@ def _conservation(net: Network, flow: np.ndarray, tol: float) -> list[str]:
     if flow.shape != (len(sources), len(tail)):
         return [f"flow has shape {flow.shape}, expected {(len(sources), len(tail))}"]
     for s in range(len(sources)):
-        out = np.bincount(tail, weights=flow[s], minlength=net.n_nodes) - \
-            np.bincount(head, weights=flow[s], minlength=net.n_nodes)
+        out = np.bincount(tail, weights=flow[s], minlength=net.n_nodes) - np.bincount(
+            head, weights=flow[s], minlength=net.n_nodes
+        )
         bad = np.flatnonzero(np.abs(out - b[s]) > tol * scale)
         if len(bad):
             v = int(bad[0])
-            problems.append(f"flow from {net.nodes[sources[s]]} is not conserved at {net.nodes[v]} "
-                            f"({out[v]:g} vs {b[s, v]:g})")
+            problems.append(
+                f"flow from {net.nodes[sources[s]]} is not conserved at {net.nodes[v]} ({out[v]:g} vs {b[s, v]:g})"
+            )
             break
     return problems
 
@@ -128,8 +136,9 @@ def path_graph(net: Network):
     g = PathGraph.from_network(net)
     d = nx.DiGraph()
     d.add_nodes_from(range(net.n_nodes))
-    d.add_edges_from((int(u), int(v), {"cost": float(c), "link": int(e)})
-                     for u, v, c, e in zip(g.tail, g.head, g.cost, g.link))
+    d.add_edges_from(
+        (int(u), int(v), {"cost": float(c), "link": int(e)}) for u, v, c, e in zip(g.tail, g.head, g.cost, g.link)
+    )
     return d
 
 
@@ -168,8 +177,9 @@ def candidate_paths(net: Network, src, dst, k: int, g: PathGraph | None = None) 
     for i, (s, t) in enumerate(zip(np.asarray(src).tolist(), np.asarray(dst).tolist())):
         found = k_shortest(g, s, t, k)
         if not found:
-            raise ModelError(f"network {net.name!r}: no path from {net.nodes[s]} to {net.nodes[t]} "
-                             "(the pair is disconnected)")
+            raise ModelError(
+                f"network {net.name!r}: no path from {net.nodes[s]} to {net.nodes[t]} (the pair is disconnected)"
+            )
         for nodes in found:
             paths.append(g.links_of(nodes))
             owner.append(i)
@@ -183,8 +193,9 @@ def k_shortest_paths(net: Network, k: int, demands: np.ndarray | None = None) ->
     return paths, demands[owner] if len(owner) else owner
 
 
-def kpath_routing(net: Network, k: int = 3, objective: str = "congestion",
-                  demands: np.ndarray | None = None) -> qb.Model:
+def kpath_routing(
+    net: Network, k: int = 3, objective: str = "congestion", demands: np.ndarray | None = None
+) -> qb.Model:
     """Unsplittable routing: each demand takes exactly one of its ``k`` shortest paths.
 
     ``objective="congestion"`` minimizes ``sum_e (load_e / cap_e)^2`` (a QUBO-shaped model:
@@ -198,14 +209,15 @@ def kpath_routing(net: Network, k: int = 3, objective: str = "congestion",
     used = np.unique(owner)
     P = len(paths)
     counts = np.array([len(p) for p in paths])
-    inc = sp.csr_matrix((np.ones(counts.sum()), (np.repeat(np.arange(P), counts), np.concatenate(paths))),
-                        shape=(P, net.n_links))
+    inc = sp.csr_matrix(
+        (np.ones(counts.sum()), (np.repeat(np.arange(P), counts), np.concatenate(paths))), shape=(P, net.n_links)
+    )
     choose = sp.csr_matrix((np.ones(P), (np.searchsorted(used, owner), np.arange(P))), shape=(len(used), P))
     cap = np.where(net.capacity > 0, net.capacity, np.inf)
     m = qb.Model(f"kpath-{objective}-{net.name}")
     x = m.binary("path", P)
     m.add(choose @ x == 1, name="one-path")
-    load = (net.demand_volume[owner] * x) @ inc                       # (links,)
+    load = (net.demand_volume[owner] * x) @ inc  # (links,)
     if objective == "congestion":
         m.minimize(((load / cap) ** 2).sum())
     else:
@@ -272,7 +284,7 @@ def capacity_design(net: Network, max_modules: int | None = None, setup_costs: b
     cap = np.zeros((net.n_links, T))
     cost = np.zeros((net.n_links, T))
     for e, (c, k) in enumerate(net.modules):
-        cap[e, :len(c)], cost[e, :len(c)] = c, k
+        cap[e, : len(c)], cost[e, : len(c)] = c, k
     pre = net.pre_capacity if net.pre_capacity is not None else np.zeros(net.n_links)
     total = net.demand_volume.sum()
     with np.errstate(divide="ignore"):
@@ -308,12 +320,19 @@ def interpret_capacity_design(model: qb.Model, result) -> dict:
     load = link_loads(net, flow)
     with np.errstate(divide="ignore", invalid="ignore"):
         util = np.where(installed > 0, load / installed, 0.0)
-    return {"modules": modules, "installed": installed, "flow": flow, "load": load, "utilisation": util,
-            "cost": float(result.objective)}
+    return {
+        "modules": modules,
+        "installed": installed,
+        "flow": flow,
+        "load": load,
+        "utilisation": util,
+        "cost": float(result.objective),
+    }
 
 
-def check_capacity_design(net: Network, modules: np.ndarray, flow: np.ndarray, module_capacity: np.ndarray,
-                          tol: float = 1e-6) -> list[str]:
+def check_capacity_design(
+    net: Network, modules: np.ndarray, flow: np.ndarray, module_capacity: np.ndarray, tol: float = 1e-6
+) -> list[str]:
     """Independent check (no DSL): flows conserve and each link's load fits its capacity
     (pre-installed plus installed modules)."""
     installed = (np.asarray(modules) * module_capacity).sum(axis=1)

@@ -22,6 +22,7 @@ Variables: ``start[i]`` (binary, one per feasible (batch, QPU, start slot): fits
 starts after arrival, ends by the deadline) and ``served[j]``. Constraints: each batch
 starts at most once, a QPU runs one batch per slot, a served job has all its batches.
 """
+
 from __future__ import annotations
 
 import math
@@ -36,8 +37,17 @@ from qbdsl.orchestrate.model import QPU, Job, run_time
 from qbdsl.orchestrate.model import depth_on as model_depth_on
 from qbdsl.orchestrate.workload import default_fleet
 
-__all__ = ["QPU", "Job", "default_fleet", "random_jobs", "schedule_model", "shot_split_model",
-           "interpret_schedule", "check_schedule", "MAX_ENTRIES"]
+__all__ = [
+    "QPU",
+    "Job",
+    "default_fleet",
+    "random_jobs",
+    "schedule_model",
+    "shot_split_model",
+    "interpret_schedule",
+    "check_schedule",
+    "MAX_ENTRIES",
+]
 
 
 def _describe(value) -> str:
@@ -62,8 +72,9 @@ def _fleet(fleet) -> tuple[list[QPU], list[str]]:
     names = [q.name for q in fleet]
     if len(set(names)) < len(names):
         dup = sorted({n for n in names if names.count(n) > 1})
-        raise ModelError(f"fleet has QPUs sharing a name ({', '.join(map(repr, dup))}); schedules name QPUs, "
-                         "so each needs its own")
+        raise ModelError(
+            f"fleet has QPUs sharing a name ({', '.join(map(repr, dup))}); schedules name QPUs, so each needs its own"
+        )
     return fleet, names
 
 
@@ -90,13 +101,14 @@ def _batch_seconds(jobs: list[Job], fleet: list[QPU], names: list[str], shots: n
     qubits = np.fromiter((j.qubits for j in jobs), np.float64, J)
     depth = np.repeat(np.fromiter((j.depth for j in jobs), np.float64, J)[:, None], K, axis=1)
     for i, j in enumerate(jobs):
-        if j.depth_on:           # the orchestration's own rule, devices without a transpile included
+        if j.depth_on:  # the orchestration's own rule, devices without a transpile included
             depth[i] = [model_depth_on(j, q) for q in fleet]
     return _run_seconds(qubits, depth, shots, fleet)
 
 
-def random_jobs(n: int, seed: int = 0, horizon: float = 60.0, tightness: float = 2.0,
-                fleet: list[QPU] | None = None) -> list[Job]:
+def random_jobs(
+    n: int, seed: int = 0, horizon: float = 60.0, tightness: float = 2.0, fleet: list[QPU] | None = None
+) -> list[Job]:
     """``n`` seeded jobs (ids ``0..n-1``) arriving uniformly over ``horizon`` s: 5 to the widest
     QPU's qubits, depth 10-199, 1000/2000/4000/8000 shots; deadline = arrival + tightness x the
     fastest whole run (:func:`~qbdsl.orchestrate.model.run_time`, overhead included) on a QPU
@@ -109,21 +121,28 @@ def random_jobs(n: int, seed: int = 0, horizon: float = 60.0, tightness: float =
     """
     fleet, _ = _fleet(default_fleet() if fleet is None else fleet)
     if not n >= 0 or not horizon >= 0 or not tightness > 0:
-        raise ModelError(f"random_jobs needs n >= 0, horizon >= 0 and tightness > 0, got n={n}, "
-                         f"horizon={horizon}, tightness={tightness}")
+        raise ModelError(
+            f"random_jobs needs n >= 0, horizon >= 0 and tightness > 0, got n={n}, "
+            f"horizon={horizon}, tightness={tightness}"
+        )
     rng = np.random.default_rng(seed)
     qubits = rng.integers(5, max(q.qubits for q in fleet) + 1, n)
     depth = rng.integers(10, 200, n)
     shots = rng.choice([1000, 2000, 4000, 8000], n)
     arrival = np.sort(rng.uniform(0, horizon, n))
-    fastest = _run_seconds(qubits.astype(np.float64), np.repeat(depth[:, None].astype(np.float64), len(fleet), 1),
-                           shots, fleet).min(axis=1)
+    fastest = _run_seconds(
+        qubits.astype(np.float64), np.repeat(depth[:, None].astype(np.float64), len(fleet), 1), shots, fleet
+    ).min(axis=1)
     deadline = arrival + tightness * fastest
-    return [Job(i, q, d, s, a, e) for i, (q, d, s, a, e) in
-            enumerate(zip(qubits.tolist(), depth.tolist(), shots.tolist(), arrival.tolist(), deadline.tolist()))]
+    return [
+        Job(i, q, d, s, a, e)
+        for i, (q, d, s, a, e) in enumerate(
+            zip(qubits.tolist(), depth.tolist(), shots.tolist(), arrival.tolist(), deadline.tolist())
+        )
+    ]
 
 
-MAX_ENTRIES = 10**7   # (batch, QPU) pairs + start options + busy (option, slot) entries + QPU slots
+MAX_ENTRIES = 10**7  # (batch, QPU) pairs + start options + busy (option, slot) entries + QPU slots
 
 
 def _slots(seconds: np.ndarray, slot: float) -> np.ndarray:
@@ -133,8 +152,9 @@ def _slots(seconds: np.ndarray, slot: float) -> np.ndarray:
     return np.maximum(out, 1.0)
 
 
-def _too_fine(slot: float, size: float, linear: float, quadratic: float, K: int, S: float,
-              horizon: float) -> ModelError:
+def _too_fine(
+    slot: float, size: float, linear: float, quadratic: float, K: int, S: float, horizon: float
+) -> ModelError:
     """The error for a grid of ``size`` entries above :data:`MAX_ENTRIES`, naming ``slot``; the
     suggested slot solves ``linear / f + quadratic / f^2 = MAX_ENTRIES`` for the factor ``f``
     (start options and QPU slots shrink as 1/f, busy entries as 1/f^2)."""
@@ -143,13 +163,16 @@ def _too_fine(slot: float, size: float, linear: float, quadratic: float, K: int,
         f = (lin + np.sqrt(lin * lin + 4.0 * MAX_ENTRIES * quad)) / (2.0 * MAX_ENTRIES)
     hint = f"about {slot * f:.2g} s or more" if np.isfinite(f) else "much larger"
     size = np.nan_to_num(size, nan=np.inf)
-    return ModelError(f"slot={slot:g} s makes a schedule grid of {size:.3g} entries (start options, busy slots, "
-                      f"{K} QPUs x {S:.3g} slots over {horizon:g} s), above the {MAX_ENTRIES:.0e} schedule_model "
-                      f"builds; use a larger slot ({hint}), fewer jobs or a shorter horizon")
+    return ModelError(
+        f"slot={slot:g} s makes a schedule grid of {size:.3g} entries (start options, busy slots, "
+        f"{K} QPUs x {S:.3g} slots over {horizon:g} s), above the {MAX_ENTRIES:.0e} schedule_model "
+        f"builds; use a larger slot ({hint}), fewer jobs or a shorter horizon"
+    )
 
 
-def _check_grid(arrival: np.ndarray, deadline: np.ndarray, seconds: np.ndarray, slot: float, horizon: float,
-                batches: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+def _check_grid(
+    arrival: np.ndarray, deadline: np.ndarray, seconds: np.ndarray, slot: float, horizon: float, batches: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
     """(first start, start count, slots per batch) per job x QPU and the number of slots, once
     the grid is known to fit :data:`MAX_ENTRIES` entries: (batch, QPU) pairs, start options,
     the (option, slot) entries of the occupancy matrix and its QPU x slot rows. Only job x QPU
@@ -166,10 +189,14 @@ def _check_grid(arrival: np.ndarray, deadline: np.ndarray, seconds: np.ndarray, 
         linear = batches * float(count.sum()) + K * S
         quadratic = batches * float((count * np.where(live, dur, 0.0)).sum())
         size = pairs + linear + quadratic
-    if not size <= MAX_ENTRIES:   # NaN too
+    if not size <= MAX_ENTRIES:  # NaN too
         raise _too_fine(slot, size, linear, quadratic, K, S, horizon)
-    return (np.where(live, first, 0).astype(np.int64), count.astype(np.int64),
-            np.where(live, dur, 0).astype(np.int64), int(S))
+    return (
+        np.where(live, first, 0).astype(np.int64),
+        count.astype(np.int64),
+        np.where(live, dur, 0).astype(np.int64),
+        int(S),
+    )
 
 
 def _options(first: np.ndarray, count: np.ndarray, dur: np.ndarray, batches: int) -> np.ndarray:
@@ -178,12 +205,19 @@ def _options(first: np.ndarray, count: np.ndarray, dur: np.ndarray, batches: int
     t, k = np.nonzero(count[task_job])
     j = task_job[t]
     n = count[j, k]
-    return np.stack([np.repeat(t, n), np.repeat(k, n), np.repeat(first[j, k], n) + ragged_arange(n),
-                     np.repeat(dur[j, k], n)], 1)
+    return np.stack(
+        [np.repeat(t, n), np.repeat(k, n), np.repeat(first[j, k], n) + ragged_arange(n), np.repeat(dur[j, k], n)], 1
+    )
 
 
-def schedule_model(jobs: list[Job], fleet: list[QPU], slot: float = 1.0, horizon: float | None = None,
-                   batches: int = 1, durations: np.ndarray | None = None) -> qb.Model:
+def schedule_model(
+    jobs: list[Job],
+    fleet: list[QPU],
+    slot: float = 1.0,
+    horizon: float | None = None,
+    batches: int = 1,
+    durations: np.ndarray | None = None,
+) -> qb.Model:
     """The scheduling model (see module docstring); ``slot`` seconds per time slot.
 
     Parameters
@@ -217,13 +251,17 @@ def schedule_model(jobs: list[Job], fleet: list[QPU], slot: float = 1.0, horizon
         raise ModelError("no jobs to schedule")
     pairs = J * batches * K
     if pairs > MAX_ENTRIES:
-        raise ModelError(f"{J} jobs x {batches} batches on {K} QPUs make {pairs:.3g} (batch, QPU) pairs, "
-                         f"above the {MAX_ENTRIES:.0e} schedule_model builds; use fewer jobs or batches")
+        raise ModelError(
+            f"{J} jobs x {batches} batches on {K} QPUs make {pairs:.3g} (batch, QPU) pairs, "
+            f"above the {MAX_ENTRIES:.0e} schedule_model builds; use fewer jobs or batches"
+        )
     shots = np.fromiter((j.shots for j in jobs), np.int64, J)
     if shots.min() < batches:
         i = int(np.argmin(shots))
-        raise ModelError(f"job {jobs[i].id} has {int(shots[i])} shots, fewer than batches={batches}: "
-                         "every batch needs at least one shot")
+        raise ModelError(
+            f"job {jobs[i].id} has {int(shots[i])} shots, fewer than batches={batches}: "
+            "every batch needs at least one shot"
+        )
     if durations is None:
         seconds = _batch_seconds(jobs, fleet, names, -(-shots // batches))
     else:
@@ -254,7 +292,7 @@ def schedule_model(jobs: list[Job], fleet: list[QPU], slot: float = 1.0, horizon
     occ_slot = np.repeat(opts[:, 2], dur) + ragged_arange(dur)
     occ = sp.csr_matrix((np.ones(len(occ_opt)), (opts[occ_opt, 1] * S + occ_slot, occ_opt)), shape=(K * S, X))
     busy = np.asarray(occ.sum(axis=1)).ravel() > 1
-    if busy.any():   # only rows where two options could collide
+    if busy.any():  # only rows where two options could collide
         m.add(occ[busy] @ start <= 1, name="one-at-a-time")
     m.maximize(served.sum())
     m.options, m.jobs, m.fleet, m.slot, m.batches = opts, jobs, fleet, slot, batches
@@ -273,8 +311,10 @@ def shot_split_model(shots: int, per_shot: np.ndarray, overhead: np.ndarray, cap
     per_shot, overhead = np.asarray(per_shot, float), np.asarray(overhead, float)
     capacity = np.asarray(capacity, np.int64)
     if not (per_shot.shape == overhead.shape == capacity.shape and per_shot.ndim == 1):
-        raise ModelError(f"per_shot, overhead and capacity must be vectors of one length, got shapes "
-                         f"{per_shot.shape}, {overhead.shape}, {capacity.shape}")
+        raise ModelError(
+            f"per_shot, overhead and capacity must be vectors of one length, got shapes "
+            f"{per_shot.shape}, {overhead.shape}, {capacity.shape}"
+        )
     if shots <= 0 or (capacity < 0).any() or (per_shot <= 0).any() or (overhead < 0).any():
         raise ModelError("shots and per_shot must be positive, capacity and overhead non-negative")
     if capacity.sum() < shots:
@@ -338,7 +378,7 @@ def check_schedule(jobs: list[Job], fleet: list[QPU], runs: list, served, batche
             problems.append(f"served job {j} has {by_job.get(j, 0)} of {batches} batches")
     for qpu in names:
         spans = sorted((s, e) for _, q, s, e in runs if q == qpu)
-        for (s1, e1), (s2, _) in zip(spans, spans[1:]):
+        for (_s1, e1), (s2, _) in zip(spans, spans[1:]):
             if s2 < e1 - 1e-9:
                 problems.append(f"{qpu} runs two batches at once at {s2:g}s")
                 break

@@ -12,6 +12,7 @@ virtual link and node pair, forced on when both endpoints sit there
 (``sum_p route >= place_a,u + place_b,v - 1``, ``route <= place``), so the load and the link
 capacities are linear: both targets take them.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -27,11 +28,11 @@ from .network import Network
 
 @dataclass
 class Slices:
-    vnf_slice: np.ndarray      # (F,) slice of each VNF
-    vnf_cpu: np.ndarray        # (F,) CPU demand
-    vlink: np.ndarray          # (V, 2) VNF endpoints of each virtual link
-    vlink_bw: np.ndarray       # (V,) bandwidth
-    revenue: np.ndarray        # (S,)
+    vnf_slice: np.ndarray  # (F,) slice of each VNF
+    vnf_cpu: np.ndarray  # (F,) CPU demand
+    vlink: np.ndarray  # (V, 2) VNF endpoints of each virtual link
+    vlink_bw: np.ndarray  # (V,) bandwidth
+    revenue: np.ndarray  # (S,)
 
     @property
     def n_slices(self) -> int:
@@ -48,8 +49,9 @@ def random_slices(n_slices: int, seed: int = 0, length=(2, 4), cpu=(1, 4), bandw
     a = np.concatenate([first[s] + np.arange(sizes[s] - 1) for s in range(n_slices)]).astype(np.int64)
     vlink = np.stack([a, a + 1], 1) if len(a) else np.zeros((0, 2), np.int64)
     bw = rng.integers(bandwidth[0], bandwidth[1] + 1, len(a)).astype(float)
-    revenue = np.bincount(vnf_slice, weights=vnf_cpu, minlength=n_slices) + \
-        np.bincount(vnf_slice[vlink[:, 0]], weights=bw, minlength=n_slices)
+    revenue = np.bincount(vnf_slice, weights=vnf_cpu, minlength=n_slices) + np.bincount(
+        vnf_slice[vlink[:, 0]], weights=bw, minlength=n_slices
+    )
     return Slices(vnf_slice, vnf_cpu, vlink, bw, revenue)
 
 
@@ -75,8 +77,16 @@ def shortest_path_links(net: Network) -> sp.csr_matrix:
     return sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(n * n, net.n_links))
 
 
-def slice_placement(net: Network, slices: Slices, cpu_capacity, node_cost=None, objective: str = "revenue",
-                    link_capacity: bool = True, bandwidth_cost: float = 0.0, paths: int = 1) -> qb.Model:
+def slice_placement(
+    net: Network,
+    slices: Slices,
+    cpu_capacity,
+    node_cost=None,
+    objective: str = "revenue",
+    link_capacity: bool = True,
+    bandwidth_cost: float = 0.0,
+    paths: int = 1,
+) -> qb.Model:
     """Place slices on ``net``.
 
     ``objective="revenue"``: maximize accepted revenue minus costs (slices may be rejected);
@@ -91,8 +101,10 @@ def slice_placement(net: Network, slices: Slices, cpu_capacity, node_cost=None, 
     node_cost = np.zeros(n) if node_cost is None else np.broadcast_to(np.asarray(node_cost, float), (n,))
     if slices.vnf_cpu.max(initial=0) > cpu_capacity.max():
         f = int(np.argmax(slices.vnf_cpu))
-        raise ModelError(f"slice {int(slices.vnf_slice[f])} cannot fit anywhere: VNF {f} needs "
-                         f"{slices.vnf_cpu[f]:g} CPU, the largest node has {cpu_capacity.max():g}")
+        raise ModelError(
+            f"slice {int(slices.vnf_slice[f])} cannot fit anywhere: VNF {f} needs "
+            f"{slices.vnf_cpu[f]:g} CPU, the largest node has {cpu_capacity.max():g}"
+        )
     F = len(slices.vnf_cpu)
     m = qb.Model(f"slicing-{objective}-{net.name}")
     place = m.binary("place", (F, n))
@@ -111,11 +123,11 @@ def slice_placement(net: Network, slices: Slices, cpu_capacity, node_cost=None, 
         if bandwidth_cost:
             cost = cost + bandwidth_cost * (net.cost * load).sum()
     elif len(slices.vlink_bw) and (link_capacity or bandwidth_cost):
-        R = shortest_path_links(net)                                         # (n*n, E)
-        pa, pb = place[slices.vlink[:, 0]], place[slices.vlink[:, 1]]       # (V, n)
-        pairs = pa[:, :, None] * pb[:, None, :]                              # (V, n, n) quadratic
+        R = shortest_path_links(net)  # (n*n, E)
+        pa, pb = place[slices.vlink[:, 0]], place[slices.vlink[:, 1]]  # (V, n)
+        pairs = pa[:, :, None] * pb[:, None, :]  # (V, n, n) quadratic
         traffic = (slices.vlink_bw[:, None, None] * pairs).reshape(len(slices.vlink_bw), n * n).sum(axis=0)
-        load = traffic @ R                                                   # (E,)
+        load = traffic @ R  # (E,)
         if link_capacity:
             m.add(load <= net.capacity, name="bandwidth")
         if bandwidth_cost:
@@ -134,7 +146,7 @@ def _routed_load(m: qb.Model, net: Network, slices: Slices, place, k: int):
 
     n = net.n_nodes
     u, v = np.nonzero(~np.eye(n, dtype=bool))
-    cand, pair = candidate_paths(net, u, v, k)                 # paths per node pair
+    cand, pair = candidate_paths(net, u, v, k)  # paths per node pair
     V = len(slices.vlink_bw)
     P = len(cand)
     # options: (virtual link l, candidate path c); the pair of c gives (u, v)
@@ -149,11 +161,11 @@ def _routed_load(m: qb.Model, net: Network, slices: Slices, place, k: int):
     groups = opt_l * len(u) + pair[opt_c]
     G = sp.csr_matrix((np.ones(V * P), (groups, np.arange(V * P))), shape=(V * len(u), V * P))
     gl, gp = np.divmod(np.arange(V * len(u)), len(u))
-    m.add(G @ route - place[slices.vlink[gl, 0], u[gp]] - place[slices.vlink[gl, 1], v[gp]] >= -1,
-          name="route-needed")
+    m.add(G @ route - place[slices.vlink[gl, 0], u[gp]] - place[slices.vlink[gl, 1], v[gp]] >= -1, name="route-needed")
     counts = np.array([len(c) for c in cand])
-    R = sp.csr_matrix((np.ones(counts.sum()), (np.repeat(np.arange(P), counts), np.concatenate(cand))),
-                      shape=(P, net.n_links))
+    R = sp.csr_matrix(
+        (np.ones(counts.sum()), (np.repeat(np.arange(P), counts), np.concatenate(cand))), shape=(P, net.n_links)
+    )
     m.route_options = (opt_l, [cand[c] for c in opt_c.tolist()])
     return (slices.vlink_bw[opt_l] * route) @ R[opt_c]
 
@@ -161,8 +173,11 @@ def _routed_load(m: qb.Model, net: Network, slices: Slices, place, k: int):
 def interpret_placement(model: qb.Model, result) -> dict:
     place = np.asarray(result.values["place"])
     node = np.where(place.sum(axis=1) > 0, place.argmax(axis=1), -1)
-    accepted = (np.asarray(result.values["accept"]).astype(bool) if "accept" in result.values
-                else np.ones(model.slices.n_slices, bool))
+    accepted = (
+        np.asarray(result.values["accept"]).astype(bool)
+        if "accept" in result.values
+        else np.ones(model.slices.n_slices, bool)
+    )
     out = {"node": node, "accepted": accepted}
     if model.route_options is not None:
         opt_l, links = model.route_options
@@ -171,8 +186,15 @@ def interpret_placement(model: qb.Model, result) -> dict:
     return out
 
 
-def check_placement(net: Network, slices: Slices, cpu_capacity, node: np.ndarray, accepted: np.ndarray,
-                    link_capacity: bool = True, routes: dict | None = None) -> list[str]:
+def check_placement(
+    net: Network,
+    slices: Slices,
+    cpu_capacity,
+    node: np.ndarray,
+    accepted: np.ndarray,
+    link_capacity: bool = True,
+    routes: dict | None = None,
+) -> list[str]:
     """Independent check (no DSL): accepted slices fully placed, rejected ones not at all,
     node CPU within capacity, link bandwidth within capacity, over the given ``routes``
     (virtual link -> link ids, e.g. from ``interpret_placement``) or shortest paths."""
@@ -182,8 +204,10 @@ def check_placement(net: Network, slices: Slices, cpu_capacity, node: np.ndarray
     want = np.asarray(accepted)[slices.vnf_slice]
     if np.any(placed != want):
         f = int(np.flatnonzero(placed != want)[0])
-        problems.append(f"VNF {f} of slice {int(slices.vnf_slice[f])} is {'placed' if placed[f] else 'unplaced'} "
-                        f"but the slice is {'accepted' if want[f] else 'rejected'}")
+        problems.append(
+            f"VNF {f} of slice {int(slices.vnf_slice[f])} is {'placed' if placed[f] else 'unplaced'} "
+            f"but the slice is {'accepted' if want[f] else 'rejected'}"
+        )
     used = np.bincount(node[placed], weights=slices.vnf_cpu[placed], minlength=net.n_nodes)
     cap = np.broadcast_to(np.asarray(cpu_capacity, float), (net.n_nodes,))
     if np.any(used > cap + 1e-9):

@@ -6,9 +6,17 @@ objects are reached through the functions below (``load``, ``save``, ``to_bqm``,
 ``to_qp``, ``to_latex``, ``from_dimod``, ``from_qp``, ``from_pyqubo``), which import
 :mod:`qbdsl.io` when called.
 """
+
 from .compiler import compile
-from .errors import (BackendError, FileFormatError, FileFormatWarning, ModelError, OptionError, TimeLimitError,
-                     UnsupportedTermError)
+from .errors import (
+    BackendError,
+    FileFormatError,
+    FileFormatWarning,
+    ModelError,
+    OptionError,
+    TimeLimitError,
+    UnsupportedTermError,
+)
 from .expr import Constraint, Expr, quicksum
 from .ir.milp import MilpIR
 from .ir.qubo import QuboIR
@@ -148,7 +156,33 @@ def from_pyqubo(compiled, feed_dict=None):
     return _f(compiled, feed_dict)
 
 
-__all__ = ["Model", "Variable", "Expr", "Constraint", "quicksum", "compile", "solve", "QuboIR", "MilpIR", "Result",
-           "Solution", "Status", "load", "save", "to_bqm", "to_cqm", "to_qp", "to_latex", "from_dimod", "from_qp",
-           "from_pyqubo", "ModelError", "FileFormatError", "FileFormatWarning", "UnsupportedTermError", "BackendError",
-           "OptionError", "TimeLimitError"]
+__all__ = [
+    "Model",
+    "Variable",
+    "Expr",
+    "Constraint",
+    "quicksum",
+    "compile",
+    "solve",
+    "QuboIR",
+    "MilpIR",
+    "Result",
+    "Solution",
+    "Status",
+    "load",
+    "save",
+    "to_bqm",
+    "to_cqm",
+    "to_qp",
+    "to_latex",
+    "from_dimod",
+    "from_qp",
+    "from_pyqubo",
+    "ModelError",
+    "FileFormatError",
+    "FileFormatWarning",
+    "UnsupportedTermError",
+    "BackendError",
+    "OptionError",
+    "TimeLimitError",
+]

@@ -3,6 +3,7 @@
 These are the kernels behind products, broadcasting and substitutions: they expand
 per-group counts into flat index arrays without a Python loop over terms.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -31,9 +32,7 @@ def group_index(keys: np.ndarray, n_groups: int) -> tuple[np.ndarray, np.ndarray
     return order, start, count
 
 
-def expand_pairs(
-    key_a: np.ndarray, key_b: np.ndarray, n_groups: int
-) -> tuple[np.ndarray, np.ndarray]:
+def expand_pairs(key_a: np.ndarray, key_b: np.ndarray, n_groups: int) -> tuple[np.ndarray, np.ndarray]:
     """All pairs (a, b) of items with ``key_a[a] == key_b[b]``, as two index arrays."""
     order_b, start_b, count_b = group_index(key_b, n_groups)
     reps = count_b[key_a]

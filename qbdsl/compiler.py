@@ -5,6 +5,7 @@ the chain's inverse data (:class:`~qbdsl.ir.maps.ComposedMap`) gives ``QuboIR.de
 its inverses composed into one sparse affine map. MILP: ``LinearizeProducts``; its
 :class:`~qbdsl.ir.maps.LinearizationMap` becomes ``MilpIR.lin_map``.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -24,8 +25,15 @@ from .passes.weights import resolve_weights
 TARGETS = ("qubo", "milp")
 
 
-def compile(model, target: str = "qubo", *, encoding="binary", penalty="auto",
-            inequality: str = "slack", unbalanced=UNBALANCED_DEFAULT):
+def compile(
+    model,
+    target: str = "qubo",
+    *,
+    encoding="binary",
+    penalty="auto",
+    inequality: str = "slack",
+    unbalanced=UNBALANCED_DEFAULT,
+):
     """Compile a model to a :class:`QuboIR` or a :class:`MilpIR`.
 
     Parameters
@@ -49,8 +57,7 @@ def compile(model, target: str = "qubo", *, encoding="binary", penalty="auto",
     """
     problem = model if isinstance(model, Problem) else _to_problem(model)
     if target == "qubo":
-        return compile_qubo(problem, encoding=encoding, penalty=penalty, inequality=inequality,
-                            unbalanced=unbalanced)
+        return compile_qubo(problem, encoding=encoding, penalty=penalty, inequality=inequality, unbalanced=unbalanced)
     if target == "milp":
         return compile_milp(problem)
     raise ModelError(f"unknown target {target!r}; choose from {TARGETS}")
@@ -70,12 +77,19 @@ def qubo_chain(*, encoding="binary", inequality="slack", unbalanced=UNBALANCED_D
     ModelError
         An unknown inequality method.
     """
-    return Chain([ToMinimize(), EncodeIntegers(encoding),
-                  InequalitiesToPenalties(inequality, unbalanced), EqualitiesToPenalties()])
+    return Chain(
+        [
+            ToMinimize(),
+            EncodeIntegers(encoding),
+            InequalitiesToPenalties(inequality, unbalanced),
+            EqualitiesToPenalties(),
+        ]
+    )
 
 
-def compile_qubo(problem: Problem, *, encoding="binary", penalty="auto", inequality="slack",
-                 unbalanced=UNBALANCED_DEFAULT) -> QuboIR:
+def compile_qubo(
+    problem: Problem, *, encoding="binary", penalty="auto", inequality="slack", unbalanced=UNBALANCED_DEFAULT
+) -> QuboIR:
     """The :class:`QuboIR` of ``problem`` (see :func:`compile` for the options)."""
     chain = qubo_chain(encoding=encoding, inequality=inequality, unbalanced=unbalanced)
     state, inverse = chain.apply(QuboState(problem))
@@ -102,17 +116,29 @@ def compile_milp(problem: Problem) -> MilpIR:
     row_ub = np.where(senses == ">=", np.inf, rhs)
     kinds = lin.layout.kinds()
 
-    def row_names() -> list[str]:   # built on first access of MilpIR.row_names
+    def row_names() -> list[str]:  # built on first access of MilpIR.row_names
         out: list[str] = []
         for b in blocks:
             out.extend(_block_row_names(b))
         return out
 
     return MilpIR(
-        c=c, offset=float(obj.const[0]), sense=lin.sense, A=A, row_lb=row_lb, row_ub=row_ub,
-        lb=lin.layout.lb.copy(), ub=lin.layout.ub.copy(), integrality=kinds < 2,
-        var_names=lin.layout.labels, row_names=row_names, n_user=problem.n, source=problem,
-        binary=kinds == 0, name=problem.name, lin_map=lin_map,
+        c=c,
+        offset=float(obj.const[0]),
+        sense=lin.sense,
+        A=A,
+        row_lb=row_lb,
+        row_ub=row_ub,
+        lb=lin.layout.lb.copy(),
+        ub=lin.layout.ub.copy(),
+        integrality=kinds < 2,
+        var_names=lin.layout.labels,
+        row_names=row_names,
+        n_user=problem.n,
+        source=problem,
+        binary=kinds == 0,
+        name=problem.name,
+        lin_map=lin_map,
     )
 
 

@@ -8,6 +8,7 @@ Two families, which the command line maps to exit codes:
 :class:`OptionError` is both: a backend option with a bad name or value is the user's
 mistake (exit 2), and code that catches ``BackendError`` around a solve still sees it.
 """
+
 from __future__ import annotations
 
 

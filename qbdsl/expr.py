@@ -6,6 +6,7 @@ index arrays: linear terms ``(lrow, lvar, lcoef)`` and quadratic terms
 element in the array. There is never one Python object per term; every operation is
 index arithmetic on these arrays. Duplicates are allowed and summed when lowered.
 """
+
 from __future__ import annotations
 
 import numbers
@@ -43,10 +44,12 @@ class Expr:
     __array_ufunc__ = None  # make numpy defer to Expr's reflected operators
     __slots__ = ("model", "shape", "const", "lrow", "lvar", "lcoef", "qrow", "qi", "qj", "qcoef")
 
-    def __init__(self, model: "Model", shape: tuple, const=None, lin=None, quad=None):
+    def __init__(self, model: Model, shape: tuple, const=None, lin=None, quad=None):
         self.model = model
         self.shape = tuple(int(s) for s in shape)
-        self.const = np.zeros(self.shape, dtype=_F) if const is None else np.asarray(const, dtype=_F).reshape(self.shape)
+        self.const = (
+            np.zeros(self.shape, dtype=_F) if const is None else np.asarray(const, dtype=_F).reshape(self.shape)
+        )
         if lin is None:
             self.lrow, self.lvar, self.lcoef = _EMPTY_I, _EMPTY_I, _EMPTY_F
         else:
@@ -61,7 +64,7 @@ class Expr:
             self.qrow, self.qi, self.qj, self.qcoef = r, i, j, c
 
     @classmethod
-    def _raw(cls, model: "Model", shape: tuple, const: np.ndarray, lin: tuple, quad: tuple) -> "Expr":
+    def _raw(cls, model: Model, shape: tuple, const: np.ndarray, lin: tuple, quad: tuple) -> Expr:
         """An expression from arrays already of the right dtypes, with ``qi <= qj`` (hot paths:
         no conversions or checks)."""
         e = object.__new__(Expr)
@@ -102,9 +105,7 @@ class Expr:
             yield self[k]
 
     def __bool__(self):
-        raise TypeError(
-            "an expression has no truth value; compare it to build a constraint and pass it to Model.add"
-        )
+        raise TypeError("an expression has no truth value; compare it to build a constraint and pass it to Model.add")
 
     __hash__ = None  # type: ignore[assignment]
 
@@ -118,12 +119,17 @@ class Expr:
     def __repr__(self) -> str:
         return f"<Expr shape={self.shape} degree={self.degree} terms={self.n_terms}>"
 
-    def copy(self) -> "Expr":
-        return Expr(self.model, self.shape, self.const.copy(),
-                    (self.lrow, self.lvar, self.lcoef), (self.qrow, self.qi, self.qj, self.qcoef))
+    def copy(self) -> Expr:
+        return Expr(
+            self.model,
+            self.shape,
+            self.const.copy(),
+            (self.lrow, self.lvar, self.lcoef),
+            (self.qrow, self.qi, self.qj, self.qcoef),
+        )
 
     # ------------------------------------------------------------ coercion
-    def _coerce(self, other: Any) -> "Expr":
+    def _coerce(self, other: Any) -> Expr:
         if isinstance(other, Expr):
             if other.model is not self.model:
                 raise ModelError("cannot combine expressions from two different models")
@@ -134,7 +140,7 @@ class Expr:
         check_finite(arr, "a constant in an expression")
         return Expr(self.model, arr.shape, arr)
 
-    def _remap(self, index: np.ndarray) -> "Expr":
+    def _remap(self, index: np.ndarray) -> Expr:
         """New expression whose element at p is this expression's element ``index[p]``."""
         index = np.asarray(index, dtype=_I)
         new_shape = index.shape
@@ -161,7 +167,7 @@ class Expr:
     def _positions(self) -> np.ndarray:
         return np.arange(self.size, dtype=_I).reshape(self.shape)
 
-    def broadcast_to(self, shape: tuple) -> "Expr":
+    def broadcast_to(self, shape: tuple) -> Expr:
         shape = tuple(shape)
         if shape == self.shape:
             return self
@@ -171,24 +177,26 @@ class Expr:
             raise ModelError(f"shape mismatch: cannot broadcast expression of shape {self.shape} to {shape}") from None
         return self._remap(index)
 
-    def _aligned(self, other: "Expr") -> tuple["Expr", "Expr"]:
+    def _aligned(self, other: Expr) -> tuple[Expr, Expr]:
         if self.shape == other.shape:
             return self, other
         try:
             shape = np.broadcast_shapes(self.shape, other.shape)
         except ValueError:
-            raise ModelError(f"shape mismatch: operands of shapes {self.shape} and {other.shape} do not broadcast") from None
+            raise ModelError(
+                f"shape mismatch: operands of shapes {self.shape} and {other.shape} do not broadcast"
+            ) from None
         return self.broadcast_to(shape), other.broadcast_to(shape)
 
     # ------------------------------------------------------------ indexing
-    def __getitem__(self, key) -> "Expr":
+    def __getitem__(self, key) -> Expr:
         try:
             index = self._positions()[key]
         except IndexError as exc:
             raise ModelError(f"index {key!r} out of range for expression of shape {self.shape}: {exc}") from None
         return self._remap(index)
 
-    def reshape(self, *shape) -> "Expr":
+    def reshape(self, *shape) -> Expr:
         if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
             shape = tuple(shape[0])
         try:
@@ -196,22 +204,22 @@ class Expr:
         except ValueError as exc:
             raise ModelError(f"cannot reshape expression of shape {self.shape}: {exc}") from None
 
-    def flatten(self) -> "Expr":
+    def flatten(self) -> Expr:
         return self.reshape(-1)
 
     ravel = flatten
 
-    def transpose(self, *axes) -> "Expr":
+    def transpose(self, *axes) -> Expr:
         if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
             axes = tuple(axes[0])
         return self._remap(self._positions().transpose(*axes) if axes else self._positions().T)
 
     @property
-    def T(self) -> "Expr":
+    def T(self) -> Expr:
         return self.transpose()
 
     # ------------------------------------------------------------ reductions
-    def sum(self, axis=None) -> "Expr":
+    def sum(self, axis=None) -> Expr:
         """Sum over ``axis`` (an int, a tuple of ints, or None for all)."""
         if axis is None:
             axes = tuple(range(self.ndim))
@@ -225,38 +233,47 @@ class Expr:
             np.arange(int(np.prod(new_shape, dtype=_I)), dtype=_I).reshape(keep_shape), self.shape
         ).ravel()
         const = self.const.sum(axis=axes) if axes else self.const
-        return Expr._raw(self.model, new_shape, np.asarray(const, dtype=_F).reshape(new_shape),
-                         (row_map[self.lrow], self.lvar, self.lcoef),
-                         (row_map[self.qrow], self.qi, self.qj, self.qcoef))
+        return Expr._raw(
+            self.model,
+            new_shape,
+            np.asarray(const, dtype=_F).reshape(new_shape),
+            (row_map[self.lrow], self.lvar, self.lcoef),
+            (row_map[self.qrow], self.qi, self.qj, self.qcoef),
+        )
 
-    def dot(self, other) -> "Expr":
+    def dot(self, other) -> Expr:
         return self @ other
 
     # ------------------------------------------------------------ arithmetic
-    def __pos__(self) -> "Expr":
+    def __pos__(self) -> Expr:
         return self
 
-    def __neg__(self) -> "Expr":
-        return Expr(self.model, self.shape, -self.const,
-                    (self.lrow, self.lvar, -self.lcoef), (self.qrow, self.qi, self.qj, -self.qcoef))
+    def __neg__(self) -> Expr:
+        return Expr(
+            self.model,
+            self.shape,
+            -self.const,
+            (self.lrow, self.lvar, -self.lcoef),
+            (self.qrow, self.qi, self.qj, -self.qcoef),
+        )
 
-    def __add__(self, other) -> "Expr":
+    def __add__(self, other) -> Expr:
         other = self._coerce(other)
         a, b = self._aligned(other)
         return LazySum(a, b)
 
     __radd__ = __add__
 
-    def __sub__(self, other) -> "Expr":
+    def __sub__(self, other) -> Expr:
         return self + (-self._coerce(other))
 
-    def __rsub__(self, other) -> "Expr":
+    def __rsub__(self, other) -> Expr:
         return self._coerce(other) + (-self)
 
-    def _scale(self, factor: np.ndarray) -> "Expr":
+    def _scale(self, factor: np.ndarray) -> Expr:
         """Multiply elementwise by a constant array broadcastable to this shape."""
         f = _real(factor)
-        if f is not None:                      # a plain finite number: no broadcasting
+        if f is not None:  # a plain finite number: no broadcasting
             lc, qc = self.lcoef * f, self.qcoef * f
             lin, quad = (self.lrow, self.lvar, lc), (self.qrow, self.qi, self.qj, qc)
             if f == 0.0 or not lc.all():
@@ -271,16 +288,23 @@ class Expr:
         try:
             shape = np.broadcast_shapes(self.shape, factor.shape)
         except ValueError:
-            raise ModelError(f"shape mismatch: expression of shape {self.shape} times array of shape {factor.shape}") from None
+            raise ModelError(
+                f"shape mismatch: expression of shape {self.shape} times array of shape {factor.shape}"
+            ) from None
         e = self.broadcast_to(shape)
         f = np.broadcast_to(factor, shape).ravel()
         lc = e.lcoef * f[e.lrow]
         qc = e.qcoef * f[e.qrow]
         lk, qk = lc != 0, qc != 0
-        return Expr(self.model, shape, e.const * f.reshape(shape),
-                    (e.lrow[lk], e.lvar[lk], lc[lk]), (e.qrow[qk], e.qi[qk], e.qj[qk], qc[qk]))
+        return Expr(
+            self.model,
+            shape,
+            e.const * f.reshape(shape),
+            (e.lrow[lk], e.lvar[lk], lc[lk]),
+            (e.qrow[qk], e.qi[qk], e.qj[qk], qc[qk]),
+        )
 
-    def __mul__(self, other) -> "Expr":
+    def __mul__(self, other) -> Expr:
         if not isinstance(other, Expr):
             if not _is_constant(other):
                 return NotImplemented
@@ -289,7 +313,7 @@ class Expr:
 
     __rmul__ = __mul__
 
-    def __truediv__(self, other) -> "Expr":
+    def __truediv__(self, other) -> Expr:
         if isinstance(other, Expr):
             raise UnsupportedTermError("division by an expression is not polynomial; divide by constants only")
         arr = np.asarray(other, dtype=_F)
@@ -297,7 +321,7 @@ class Expr:
             raise ModelError("division of an expression by zero")
         return self._scale(1.0 / arr)
 
-    def __pow__(self, power) -> "Expr":
+    def __pow__(self, power) -> Expr:
         if power == 0:
             return Expr(self.model, self.shape, np.ones(self.shape))
         if power == 1:
@@ -306,12 +330,12 @@ class Expr:
             return self * self
         raise UnsupportedTermError(f"x ** {power}: qbdsl expressions have degree <= 2 (QUBO and MILP targets)")
 
-    def __matmul__(self, other) -> "Expr":
+    def __matmul__(self, other) -> Expr:
         if isinstance(other, Expr):
             return _expr_matmul(self, self._coerce(other))
         return _matmul_const(self, other)
 
-    def __rmatmul__(self, other) -> "Expr":
+    def __rmatmul__(self, other) -> Expr:
         if isinstance(other, Expr):
             return _expr_matmul(self._coerce(other), self)
         # A @ E == (E^T @ A^T)^T, with the first axis of E contracted
@@ -325,13 +349,13 @@ class Expr:
         return out.transpose((out.ndim - 1,) + tuple(range(out.ndim - 1)))
 
     # ------------------------------------------------------------ comparisons
-    def __eq__(self, other) -> "Constraint":  # type: ignore[override]
+    def __eq__(self, other) -> Constraint:  # type: ignore[override]
         return Constraint(self - other, "==")
 
-    def __le__(self, other) -> "Constraint":
+    def __le__(self, other) -> Constraint:
         return Constraint(self - other, "<=")
 
-    def __ge__(self, other) -> "Constraint":
+    def __ge__(self, other) -> Constraint:
         return Constraint(self - other, ">=")
 
     def __lt__(self, other):
@@ -356,8 +380,11 @@ class Expr:
 def _identity(rows: np.ndarray, size: int) -> bool:
     """True when ``rows`` is ``0, 1, ..., size - 1``: one term per element, in element order
     (a variable array and its selections)."""
-    return len(rows) == size and (size == 0 or (rows[0] == 0 and rows[-1] == size - 1)) \
+    return (
+        len(rows) == size
+        and (size == 0 or (rows[0] == 0 and rows[-1] == size - 1))
         and np.array_equal(rows, np.arange(size, dtype=_I))
+    )
 
 
 def _pairs(key_a: np.ndarray, key_b: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
@@ -413,7 +440,7 @@ def _csr_arrays(a) -> tuple[np.ndarray, np.ndarray, np.ndarray, tuple]:
         csr.sum_duplicates()
         csr.eliminate_zeros()
         return csr.indptr.astype(_I), csr.indices.astype(_I), csr.data.astype(_F), csr.shape
-    rows, cols = np.nonzero(a)                   # row-major: already CSR order
+    rows, cols = np.nonzero(a)  # row-major: already CSR order
     indptr = np.zeros(a.shape[0] + 1, dtype=_I)
     np.cumsum(np.bincount(rows, minlength=a.shape[0]), out=indptr[1:])
     return indptr, cols.astype(_I), a[rows, cols], a.shape
@@ -531,7 +558,7 @@ class LazySum(Expr):
         cat = np.concatenate
         for slot in _TERM_SLOTS:
             object.__setattr__(self, slot, cat([getattr(e, slot) for e in leaves]))
-        self._k = None          # the operands may now be freed
+        self._k = None  # the operands may now be freed
         return object.__getattribute__(self, name)
 
 
@@ -574,10 +601,18 @@ def quicksum(items) -> Expr | float:
     exprs = [e.broadcast_to(shape) for e in exprs]
     const = sum((e.const for e in exprs), np.zeros(shape)) + (np.sum(consts, axis=0) if consts else 0.0)
     cat = np.concatenate
-    return Expr(exprs[0].model, shape, const,
-                (cat([e.lrow for e in exprs]), cat([e.lvar for e in exprs]), cat([e.lcoef for e in exprs])),
-                (cat([e.qrow for e in exprs]), cat([e.qi for e in exprs]), cat([e.qj for e in exprs]),
-                 cat([e.qcoef for e in exprs])))
+    return Expr(
+        exprs[0].model,
+        shape,
+        const,
+        (cat([e.lrow for e in exprs]), cat([e.lvar for e in exprs]), cat([e.lcoef for e in exprs])),
+        (
+            cat([e.qrow for e in exprs]),
+            cat([e.qi for e in exprs]),
+            cat([e.qj for e in exprs]),
+            cat([e.qcoef for e in exprs]),
+        ),
+    )
 
 
 # ---------------------------------------------------------------- scalar terms
@@ -611,7 +646,7 @@ class ScalarExpr(Expr):
 
     __slots__ = ("_c", "_l", "_q", "_k")
 
-    def __init__(self, model: "Model", c: float, lin: tuple = (), quad: tuple = (), kids: tuple | None = None):
+    def __init__(self, model: Model, c: float, lin: tuple = (), quad: tuple = (), kids: tuple | None = None):
         # the Expr slots other than model/shape stay unset until first read
         self.model = model
         self.shape = ()
@@ -644,9 +679,14 @@ class ScalarExpr(Expr):
         lin, quad = self._terms()
         la = np.array(lin, dtype=_F).reshape(-1, 2)
         qa = np.array(quad, dtype=_F).reshape(-1, 3)
-        Expr.__init__(self, self.model, (), np.array(self._c, dtype=_F),
-                      (np.zeros(len(la), dtype=_I), la[:, 0].astype(_I), la[:, 1].copy()),
-                      (np.zeros(len(qa), dtype=_I), qa[:, 0].astype(_I), qa[:, 1].astype(_I), qa[:, 2].copy()))
+        Expr.__init__(
+            self,
+            self.model,
+            (),
+            np.array(self._c, dtype=_F),
+            (np.zeros(len(la), dtype=_I), la[:, 0].astype(_I), la[:, 1].copy()),
+            (np.zeros(len(qa), dtype=_I), qa[:, 0].astype(_I), qa[:, 1].astype(_I), qa[:, 2].copy()),
+        )
         return object.__getattribute__(self, name)
 
     def _degree(self) -> int:
@@ -667,7 +707,7 @@ class ScalarExpr(Expr):
         return len(lin) // 2 + len(quad) // 3
 
     # ------------------------------------------------------------ arithmetic
-    def _scaled(self, f: float) -> "ScalarExpr":
+    def _scaled(self, f: float) -> ScalarExpr:
         lin, quad = self._terms()
         if len(lin) == 2 and not quad:  # one variable: the common ``d * x[i]``
             c = lin[1] * f
@@ -774,13 +814,13 @@ def _scalar_product(a: ScalarExpr, b: ScalarExpr):
             j = bl[r]
             quad += (i, j, x * bl[r + 1]) if i <= j else (j, i, x * bl[r + 1])
     if 0.0 in lin[1::2]:
-        lin = [t for k in range(0, len(lin), 2) if lin[k + 1] != 0.0 for t in lin[k:k + 2]]
+        lin = [t for k in range(0, len(lin), 2) if lin[k + 1] != 0.0 for t in lin[k : k + 2]]
     if 0.0 in quad[2::3]:
-        quad = [t for k in range(0, len(quad), 3) if quad[k + 2] != 0.0 for t in quad[k:k + 3]]
+        quad = [t for k in range(0, len(quad), 3) if quad[k + 2] != 0.0 for t in quad[k : k + 3]]
     return ScalarExpr(a.model, ca * cb, tuple(lin), tuple(quad))
 
 
-def _scalar_var(model: "Model", var: int) -> ScalarExpr:
+def _scalar_var(model: Model, var: int) -> ScalarExpr:
     """The expression of one model variable (flat index ``var``)."""
     return ScalarExpr(model, 0.0, (var, 1.0))
 

@@ -1,4 +1,5 @@
 """The user-facing model: named variable arrays, named constraint arrays, an objective."""
+
 from __future__ import annotations
 
 import re
@@ -21,7 +22,7 @@ class Variable(Expr):
 
     __slots__ = ("name", "kind", "lb", "ub", "start", "_pos")
 
-    def __init__(self, model: "Model", array: VarArray, lb: np.ndarray, ub: np.ndarray):
+    def __init__(self, model: Model, array: VarArray, lb: np.ndarray, ub: np.ndarray):
         size = array.size
         pos = np.arange(size, dtype=np.int64)
         super().__init__(model, array.shape, None, (pos, array.start + pos, np.ones(size)))
@@ -45,11 +46,14 @@ class Variable(Expr):
         try:
             idx = self._pos[key]
         except IndexError as exc:
-            raise ModelError(f"index {key!r} out of range for variable {self.name!r} of shape {self.shape}: {exc}") from None
+            raise ModelError(
+                f"index {key!r} out of range for variable {self.name!r} of shape {self.shape}: {exc}"
+            ) from None
         flat = np.ravel(idx)
         n = flat.size
-        return Expr(self.model, idx.shape, np.zeros(idx.shape),
-                    (np.arange(n, dtype=np.int64), self.start + flat, np.ones(n)))
+        return Expr(
+            self.model, idx.shape, np.zeros(idx.shape), (np.arange(n, dtype=np.int64), self.start + flat, np.ones(n))
+        )
 
     def __repr__(self) -> str:
         return f"<Variable {self.name} {self.kind} shape={self.shape}>"
@@ -101,7 +105,7 @@ def _labels(labels, shape: tuple, name: str, what: str) -> list[str] | None:
         bad = next(t for t in labels if not isinstance(t, str))
         raise ModelError(f"{what}: labels must be strings, got {bad!r}")
     first = f"{name}({','.join('0' * len(shape))})" if shape else name
-    if size and labels[0] != first:       # the usual case for a file's names: no need to build them all
+    if size and labels[0] != first:  # the usual case for a file's names: no need to build them all
         return labels
     return None if labels == element_names(name, shape) else labels
 
@@ -140,8 +144,7 @@ class Model:
         self.sense = "min"
 
     # ------------------------------------------------------------ variables
-    def add_array(self, name: str, kind: str, shape=(), lb=0.0, ub=None,
-                  labels: list[str] | None = None) -> Variable:
+    def add_array(self, name: str, kind: str, shape=(), lb=0.0, ub=None, labels: list[str] | None = None) -> Variable:
         """Add a named array of variables of any kind; what readers of files use.
 
         Parameters
@@ -237,8 +240,7 @@ class Model:
         return self.layout().label(k)
 
     # ------------------------------------------------------------ constraints
-    def add(self, constraint: Constraint, name: str | None = None,
-            labels: list[str] | None = None) -> ConstraintBlock:
+    def add(self, constraint: Constraint, name: str | None = None, labels: list[str] | None = None) -> ConstraintBlock:
         """Add an array of constraints (from ``==``, ``<=`` or ``>=``) under one name.
 
         Parameters
@@ -263,7 +265,9 @@ class Model:
             an invalid or duplicate name, non-finite coefficients, or labels of the wrong
             length or type.
         """
-        if isinstance(constraint, (bool, np.bool_)) or (isinstance(constraint, np.ndarray) and constraint.dtype == bool):
+        if isinstance(constraint, (bool, np.bool_)) or (
+            isinstance(constraint, np.ndarray) and constraint.dtype == bool
+        ):
             raise ModelError(f"constraint {name or ''!r} compares constants only (no variables): {constraint!r}")
         if not isinstance(constraint, Constraint):
             raise ModelError(f"Model.add takes a constraint (expr == / <= / >= rhs), got {type(constraint).__name__}")
@@ -328,19 +332,25 @@ class Model:
     # ------------------------------------------------------------ display
     def summary(self) -> str:
         """A plain-text table of variables, constraints and the objective."""
-        lines = [f"Model {self.name!r}: {self.n_vars} variables, "
-                 f"{sum(b.expr.size for b in self.constraints.values())} constraint rows"]
+        lines = [
+            f"Model {self.name!r}: {self.n_vars} variables, "
+            f"{sum(b.expr.size for b in self.constraints.values())} constraint rows"
+        ]
         lines.append("  variables:")
         for a, lb, ub in zip(self._arrays, self._lb, self._ub):
             bounds = "" if a.kind == BINARY else f" in [{lb.min() if lb.size else 0:g}, {ub.max() if ub.size else 0:g}]"
             lines.append(f"    {a.name:<16} {a.kind:<10} shape={a.shape}{bounds}")
         lines.append("  constraints:")
         for b in self.constraints.values():
-            lines.append(f"    {b.name:<16} {b.sense:<3} rows={b.expr.size:<8} terms={b.expr.n_terms} degree={b.expr.degree}")
+            lines.append(
+                f"    {b.name:<16} {b.sense:<3} rows={b.expr.size:<8} terms={b.expr.n_terms} degree={b.expr.degree}"
+            )
         if self.objective is not None:
             o = self.objective
-            lines.append(f"  objective: {'minimize' if self.sense == 'min' else 'maximize'} "
-                         f"({len(o.lcoef)} linear, {len(o.qcoef)} quadratic terms)")
+            lines.append(
+                f"  objective: {'minimize' if self.sense == 'min' else 'maximize'} "
+                f"({len(o.lcoef)} linear, {len(o.qcoef)} quadratic terms)"
+            )
         return "\n".join(lines)
 
     def __repr__(self) -> str:

@@ -1,11 +1,13 @@
 """The one result type every backend's answer comes back as: every sample, best first."""
+
 from __future__ import annotations
 
 import math
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, Iterator
+from typing import Any
 
 import numpy as np
 
@@ -121,7 +123,7 @@ class Result:
     def __len__(self) -> int:
         return len(self.samples)
 
-    def __bool__(self) -> bool:    # a result is an answer even without a sample (``len`` is 0 then)
+    def __bool__(self) -> bool:  # a result is an answer even without a sample (``len`` is 0 then)
         return True
 
     def __iter__(self) -> Iterator[Solution]:
@@ -168,8 +170,11 @@ class Result:
     @property
     def feasible(self) -> bool:
         """The best sample satisfies every constraint (``False`` when there is none)."""
-        return (bool(self.samples) and self.samples[0].feasible
-                and self.status not in (Status.INFEASIBLE, Status.UNBOUNDED, Status.ERROR, Status.NO_FEASIBLE))
+        return (
+            bool(self.samples)
+            and self.samples[0].feasible
+            and self.status not in (Status.INFEASIBLE, Status.UNBOUNDED, Status.ERROR, Status.NO_FEASIBLE)
+        )
 
     # ------------------------------------------------------------ conversions
     def labels(self) -> list[str]:
@@ -210,16 +215,21 @@ class Result:
             vartype = dimod.REAL
         energy = np.array([np.nan if s.energy is None else s.energy for s in self.samples], dtype=float)
         return dimod.SampleSet.from_samples(
-            (X, labels), vartype, energy,
+            (X, labels),
+            vartype,
+            energy,
             info={"status": str(self.status), "backend": self.backend, "timings": dict(self.timings)},
             num_occurrences=np.array([s.num_occurrences for s in self.samples], dtype=np.int64),
             objective=np.array([s.objective for s in self.samples], dtype=float),
             is_feasible=np.array([s.feasible for s in self.samples], dtype=bool),
-            sort_labels=False)
+            sort_labels=False,
+        )
 
     def __repr__(self) -> str:
-        return (f"Result(backend={self.backend!r}, status={str(self.status)!r}, objective={self.objective:g}, "
-                f"feasible={self.feasible}, samples={len(self.samples)})")
+        return (
+            f"Result(backend={self.backend!r}, status={str(self.status)!r}, objective={self.objective:g}, "
+            f"feasible={self.feasible}, samples={len(self.samples)})"
+        )
 
 
 # Reads decoded beyond the backend's best: at most this many bytes of decoded points (the
@@ -253,13 +263,13 @@ def decode_reads(out, decode, budget) -> tuple[list, dict]:
         for r, sol in zip(range(lo, hi), sols):
             sol.num_occurrences, sol.sample = int(occ[r]), X[r]
             if sol.energy is None and not np.isnan(energies[r]):
-                sol.energy = float(energies[r])     # a MILP backend's objective
+                sol.energy = float(energies[r])  # a MILP backend's objective
         return sols
 
     t = time.perf_counter()
     samples = run(0, 1)
     per_read = time.perf_counter() - t
-    width = X.shape[1] + 2 * (len(samples[0].x) if samples[0].x is not None else 0)   # sample, x, values
+    width = X.shape[1] + 2 * (len(samples[0].x) if samples[0].x is not None else 0)  # sample, x, values
     cap = max(1, DECODE_BYTES_CAP // max(1, 8 * width))
     end = budget.deadline + 0.2 * grace(budget.time_limit) if budget.limited else math.inf
     k, step = 1, 8
@@ -275,6 +285,9 @@ def decode_reads(out, decode, budget) -> tuple[list, dict]:
         k, step = hi, 4 * step
     info["decoded"] = len(samples)
     if len(samples) < len(X):
-        info["not_decoded"] = "time limit" if len(samples) < min(len(X), cap) else \
-            f"memory: decoded points capped at {DECODE_BYTES_CAP >> 20} MiB"
+        info["not_decoded"] = (
+            "time limit"
+            if len(samples) < min(len(X), cap)
+            else f"memory: decoded points capped at {DECODE_BYTES_CAP >> 20} MiB"
+        )
     return samples, info

@@ -17,9 +17,11 @@ MilpIR         ``qubo``               its source model, compiled with the compil
 A backend that accepts the input's own kind gets it unchanged; a model goes to ``qubo``
 when the backend takes QUBOs, else to ``milp``.
 """
+
 from __future__ import annotations
 
-from typing import Callable, Collection, NamedTuple
+from collections.abc import Callable, Collection
+from typing import NamedTuple
 
 import numpy as np
 
@@ -97,8 +99,10 @@ def check_compile_options(obj, compile_opts: dict | None) -> None:
         ``compile_opts`` is not empty and ``obj`` is a :class:`QuboIR`.
     """
     if compile_opts and isinstance(obj, QuboIR):
-        raise OptionError(f"{', '.join(sorted(compile_opts))}: compile options apply when a model is compiled "
-                          "to a QUBO; this input already is one")
+        raise OptionError(
+            f"{', '.join(sorted(compile_opts))}: compile options apply when a model is compiled "
+            "to a QUBO; this input already is one"
+        )
 
 
 def build(obj, kind: str, compile_opts: dict | None = None, problem: Problem | None = None) -> Route:
@@ -127,7 +131,7 @@ def build(obj, kind: str, compile_opts: dict | None = None, problem: Problem | N
         plain = not obj.penalties and getattr(obj.source, "sense", "min") == "min"
         if kind == "qubo":
             return Route(obj, obj.decode, plain)
-        milp = compile_milp(obj.as_problem())   # the same QUBO, linearized
+        milp = compile_milp(obj.as_problem())  # the same QUBO, linearized
         n = obj.n
         return Route(milp, lambda x: obj.decode(x[:n]), plain)
     if isinstance(obj, MilpIR):
@@ -219,17 +223,22 @@ class Inputs:
         if cap is not None and kind == "qubo" and self._is_model():
             least = least_qubo_binaries(self.problem)
             if least > cap:
-                raise BackendError(f"{name}: at least {least} binaries (the model's variables, encoded, before any "
-                                   f"slack) exceed the {cap} it takes")
+                raise BackendError(
+                    f"{name}: at least {least} binaries (the model's variables, encoded, before any "
+                    f"slack) exceed the {cap} it takes"
+                )
         if kind == "qubo" and budget.limited and self._is_model():
             from .qip.features import features
 
             f = features(self.problem)
             if f.qubo_ok:
-                budget.require(QUBO_COMPILE_SECONDS_PER_COUPLER * (f.qubo_couplers + f.qubo_binaries),
-                               f"compiling the model to a QUBO of about {f.qubo_binaries} binaries and up to "
-                               f"{f.qubo_couplers} couplers", "raise time_limit, or compile once with qb.compile "
-                               "and solve the QuboIR", who=name)
+                budget.require(
+                    QUBO_COMPILE_SECONDS_PER_COUPLER * (f.qubo_couplers + f.qubo_binaries),
+                    f"compiling the model to a QUBO of about {f.qubo_binaries} binaries and up to "
+                    f"{f.qubo_couplers} couplers",
+                    "raise time_limit, or compile once with qb.compile and solve the QuboIR",
+                    who=name,
+                )
         if kind == "milp" and budget.limited:
             if isinstance(obj, QuboIR):
                 products = len(obj.terms.v)
@@ -239,14 +248,16 @@ class Inputs:
             else:
                 products = 0
             if products:
-                budget.require(LINEARIZE_SECONDS_PER_PRODUCT * products,
-                               f"linearizing {products} products for a MILP solver",
-                               "use a QUBO backend (anneal) or raise time_limit", who=name)
+                budget.require(
+                    LINEARIZE_SECONDS_PER_PRODUCT * products,
+                    f"linearizing {products} products for a MILP solver",
+                    "use a QUBO backend (anneal) or raise time_limit",
+                    who=name,
+                )
 
     def ir_for(self, accepts: Collection[str]) -> Route:
         """The :class:`Route` for a backend accepting ``accepts``, built once per kind."""
         kind = self.kind(accepts)
         if kind not in self._irs:
-            self._irs[kind] = build(self.obj, kind, self.compile_opts,
-                                    self._problem if self._is_model() else None)
+            self._irs[kind] = build(self.obj, kind, self.compile_opts, self._problem if self._is_model() else None)
         return self._irs[kind]

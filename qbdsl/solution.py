@@ -1,4 +1,5 @@
 """A decoded point in the user's terms: one row of a :class:`~qbdsl.result.Result`."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -42,8 +43,7 @@ class Solution:
         return f"Solution(objective={self.objective:g}, feasible={self.feasible}{extra}{occ}, {vals})"
 
 
-def solutions_of(problem, X: np.ndarray, energies=None, extra: dict | None = None,
-                 tol: float = 1e-6) -> list[Solution]:
+def solutions_of(problem, X: np.ndarray, energies=None, extra: dict | None = None, tol: float = 1e-6) -> list[Solution]:
     """One :class:`Solution` per row of ``X`` (k, n): flat points in ``problem``'s variables,
     evaluated as a batch (objective, every constraint block, bounds).
 

@@ -1,4 +1,5 @@
 """``qb.solve``: the one place where models meet backends."""
+
 from __future__ import annotations
 
 import math
@@ -8,8 +9,8 @@ import time
 import numpy as np
 
 from .errors import BackendError, ModelError, OptionError, TimeLimitError, UnsupportedTermError
-from .ir.qubo import QuboIR
 from .ir.milp import MilpIR
+from .ir.qubo import QuboIR
 from .result import Result, Status, decode_reads
 from .routing import Inputs as _Inputs
 from .routing import check_compile_options
@@ -42,8 +43,12 @@ def _as_input(obj, budget):
 def _check_limit(time_limit) -> float | None:
     if time_limit is None:
         return None
-    if isinstance(time_limit, (bool, np.bool_)) or not isinstance(time_limit, numbers.Real) \
-            or not math.isfinite(time_limit) or time_limit <= 0:
+    if (
+        isinstance(time_limit, (bool, np.bool_))
+        or not isinstance(time_limit, numbers.Real)
+        or not math.isfinite(time_limit)
+        or time_limit <= 0
+    ):
         raise OptionError(f"time_limit must be a positive, finite number of seconds, got {time_limit!r}")
     return float(time_limit)
 
@@ -56,9 +61,19 @@ def _check_seed(seed) -> int | None:
     return int(seed)
 
 
-def solve(obj, backend: str = "auto", *, time_limit: float | None = None, seed: int | None = None,
-          fallback: list[str] | tuple[str, ...] | None = None, deadline: float | None = None,
-          quality: float = 0.0, prefer: str | None = None, best_effort: bool = False, **options) -> Result:
+def solve(
+    obj,
+    backend: str = "auto",
+    *,
+    time_limit: float | None = None,
+    seed: int | None = None,
+    fallback: list[str] | tuple[str, ...] | None = None,
+    deadline: float | None = None,
+    quality: float = 0.0,
+    prefer: str | None = None,
+    best_effort: bool = False,
+    **options,
+) -> Result:
     """Solve a Model, an IR, a file, a dimod BQM/CQM or a qiskit QuadraticProgram.
 
     Parameters
@@ -103,14 +118,15 @@ def solve(obj, backend: str = "auto", *, time_limit: float | None = None, seed: 
     time_limit, seed = _check_limit(time_limit), _check_seed(seed)
     from qbdsl.backends.budget import Budget
 
-    budget = Budget(time_limit, "solve")     # counts from here: reading and deciding are inside it
+    budget = Budget(time_limit, "solve")  # counts from here: reading and deciding are inside it
     compile_opts = {k: options.pop(k) for k in COMPILE_KEYS if k in options}
     _check_names([backend] if backend != "auto" else [], fallback)
     if backend != "auto":
         _check_options(backend, options)
         if deadline is not None or prefer is not None:
-            raise OptionError("deadline and prefer are the policy's (backend='auto'); for a named backend "
-                              "give time_limit")
+            raise OptionError(
+                "deadline and prefer are the policy's (backend='auto'); for a named backend give time_limit"
+            )
     else:
         _check_option_names(options)
     inputs = _Inputs(_as_input(obj, budget), compile_opts)
@@ -119,23 +135,24 @@ def solve(obj, backend: str = "auto", *, time_limit: float | None = None, seed: 
     if backend == "auto":
         from .qip.policy import decide
 
-        decision = decide(inputs.obj, deadline=deadline, quality=quality, prefer=prefer, best_effort=best_effort,
-                          include_remote=False)
+        decision = decide(
+            inputs.obj, deadline=deadline, quality=quality, prefer=prefer, best_effort=best_effort, include_remote=False
+        )
         if decision.backend is None:
             raise BackendError(f"{decision.reason}\n{decision.explain()}")
         backend = decision.backend
         if time_limit is None and "time_limit" in decision.options:
             budget = Budget(decision.options["time_limit"], "solve", start=budget.start)
-        if fallback is None:    # the policy's other candidates, best first, if the chosen one fails
+        if fallback is None:  # the policy's other candidates, best first, if the chosen one fails
             fallback = decision.ranked[1:]
     chain = [backend] + list(fallback or [])
     attempts: list[dict] = []
     for k, name in enumerate(chain):
         mine = options if k == 0 else {}
         spec = getattr(_backend(name), "options", None)
-        if decision is not None and spec is not None:   # options for "auto" go to the backend declaring them
+        if decision is not None and spec is not None:  # options for "auto" go to the backend declaring them
             mine = {key: v for key, v in options.items() if key in spec}
-            if k == 0:      # the work the policy predicted, unless the user said otherwise
+            if k == 0:  # the work the policy predicted, unless the user said otherwise
                 mine = {**decision.options.get("backend_options", {}), **mine}
         try:
             result = _solve_one(inputs, name, budget, seed, mine)
@@ -171,7 +188,7 @@ def _check_option_names(options: dict) -> None:
     known = set()
     for name in names():
         spec = getattr(_backend(name), "options", None)
-        if spec is None:     # a third-party backend that checks its own options
+        if spec is None:  # a third-party backend that checks its own options
             return
         known |= set(spec)
     unknown = sorted(set(options) - known)
@@ -206,8 +223,12 @@ def _solve_one(inputs: _Inputs, name: str, budget, seed, options: dict) -> Resul
     t0 = time.perf_counter()
     if budget.limited and budget.left() <= 0:
         raise TimeLimitError(f"{name}: no time left of the {budget.time_limit:g} s time limit")
-    if isinstance(inputs.obj, QuboIR) and be.capabilities.max_variables is not None \
-            and "qubo" in be.capabilities.accepts and inputs.obj.n > be.capabilities.max_variables:
+    if (
+        isinstance(inputs.obj, QuboIR)
+        and be.capabilities.max_variables is not None
+        and "qubo" in be.capabilities.accepts
+        and inputs.obj.n > be.capabilities.max_variables
+    ):
         raise BackendError(f"{name}: {inputs.obj.n} variables exceed the {be.capabilities.max_variables} it takes")
     inputs.precheck(name, be, budget)
     ir, decode, same_objective = inputs.ir_for(be.capabilities.accepts)
@@ -222,14 +243,16 @@ def _solve_one(inputs: _Inputs, name: str, budget, seed, options: dict) -> Resul
     if budget.limited:
         time_limit = budget.left()
         if time_limit <= 0:
-            raise TimeLimitError(f"{name}: compiling took {t1 - t0:.3g} s, all that was left of the "
-                                 f"{budget.time_limit:g} s time limit")
+            raise TimeLimitError(
+                f"{name}: compiling took {t1 - t0:.3g} s, all that was left of the {budget.time_limit:g} s time limit"
+            )
     try:
         out = be.solve(ir, time_limit=time_limit, seed=seed, **options)
     except TimeLimitError as exc:
         spent = budget.elapsed() - (time.perf_counter() - t1)
-        raise TimeLimitError(f"{exc} (time_limit {budget.time_limit:g} s; {spent:.3g} s had gone on reading, "
-                             f"deciding and compiling)") from None
+        raise TimeLimitError(
+            f"{exc} (time_limit {budget.time_limit:g} s; {spent:.3g} s had gone on reading, deciding and compiling)"
+        ) from None
     except (BackendError, ModelError):
         raise
     except Exception as exc:  # a crash inside a solver library: name the backend, keep the model
@@ -242,8 +265,19 @@ def _solve_one(inputs: _Inputs, name: str, budget, seed, options: dict) -> Resul
     user = getattr(inputs.obj if isinstance(inputs.obj, (QuboIR, MilpIR)) else ir, "source", None)
     samples, info = decode_reads(out, decode, budget)
     timings["decode"] = time.perf_counter() - t2
-    result = Result(samples, Status.ERROR, name, dict(options), timings, out, bound=bound, gap=gap, info=info,
-                    sense=getattr(user, "sense", "min"), problem=user)
+    result = Result(
+        samples,
+        Status.ERROR,
+        name,
+        dict(options),
+        timings,
+        out,
+        bound=bound,
+        gap=gap,
+        info=info,
+        sense=getattr(user, "sense", "min"),
+        problem=user,
+    )
     result.status = _status(out.status, result.first, ir)
     return result
 
@@ -262,12 +296,12 @@ def _status(backend_status: str, sol, ir) -> Status:
     try:
         status = Status(backend_status)
     except ValueError:
-        raise BackendError(f"a backend returned status {backend_status!r}; known: "
-                           f"{', '.join(s.value for s in Status)}") from None
+        raise BackendError(
+            f"a backend returned status {backend_status!r}; known: {', '.join(s.value for s in Status)}"
+        ) from None
     if sol is None:
         return status
-    proven = not isinstance(ir, QuboIR) or not ir.penalties or all(
-        row["guaranteed"] for row in ir.penalty_report())
+    proven = not isinstance(ir, QuboIR) or not ir.penalties or all(row["guaranteed"] for row in ir.penalty_report())
     if sol.feasible:
         return Status.FEASIBLE if status == Status.OPTIMAL and not proven else status
     if status not in (Status.OPTIMAL, Status.FEASIBLE):

@@ -1,5 +1,6 @@
 """Reusable checks (after ``dimod.testing``): brute-force ground truth and asserts that
 third-party backends and encodings can run against themselves."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -14,8 +15,8 @@ from .ir.problem import CONTINUOUS, Problem
 class BruteForce:
     """The constrained optimum by enumeration of the user's variable domains."""
 
-    objective: float | None       # None when no point is feasible
-    optima: np.ndarray            # (k, n) all optimal flat points
+    objective: float | None  # None when no point is feasible
+    optima: np.ndarray  # (k, n) all optimal flat points
     n_feasible: int
     n_points: int
 
@@ -87,7 +88,7 @@ def assert_solves_to_optimum(obj, backend: str = "exact", truth: BruteForce | No
         return r
     if not r.feasible:
         raise AssertionError(f"{backend}: infeasible answer, violations {sorted(r.violations)}")
-    assert_objective_close(r.objective, truth.objective, rtol=1e-12)   # 1e7-scale objectives: off by 1 fails
+    assert_objective_close(r.objective, truth.objective, rtol=1e-12)  # 1e7-scale objectives: off by 1 fails
     x = np.concatenate([np.ravel(v) for v in r.values.values()])
     if not np.any(np.all(np.isclose(truth.optima, x), axis=1)):
         raise AssertionError(f"{backend}: {x} has the optimal objective but is not among the brute-force optima")

@@ -23,6 +23,7 @@ Run with the ``grounding`` extra installed (``pip install -c constraints.txt -e 
 The functions are importable (``tests/test_grounded.py`` regenerates one circuit with them and
 compares it with the shipped file).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -41,30 +42,30 @@ DATA = ROOT / "qbdsl" / "orchestrate" / "data"
 
 # Fleet: short name -> fake backend class in qiskit_ibm_runtime.fake_provider.
 FLEET = {
-    "fez": "FakeFez",              # Heron r2, 156 qubits
+    "fez": "FakeFez",  # Heron r2, 156 qubits
     "marrakesh": "FakeMarrakesh",  # Heron r2, 156 qubits
-    "torino": "FakeTorino",        # Heron r1, 133 qubits
-    "kyiv": "FakeKyiv",            # Eagle r3, 127 qubits
+    "torino": "FakeTorino",  # Heron r1, 133 qubits
+    "kyiv": "FakeKyiv",  # Eagle r3, 127 qubits
 }
 
 # MQT Bench families (benchmark names of mqt.bench 2.3) and the keyword arguments that make
 # them deterministic. Chosen for network / optimisation workloads (QAOA, variational ansätze,
 # the QUARK cardinality circuit, QNN) plus the standard entangling and Fourier-type kernels.
 FAMILIES = {
-    "qaoa": {},                    # MaxCut QAOA, 2 layers, random graph (seed 10 in mqt.bench)
-    "vqe_real_amp": {},            # RealAmplitudes, reverse-linear entanglement, 3 reps
-    "vqe_su2": {},                 # EfficientSU2, reverse-linear, 3 reps
-    "vqe_two_local": {},           # TwoLocal ansatz
-    "bmw_quark_cardinality": {},   # BMW QUARK generative-modelling cardinality circuit
-    "qnn": {},                     # quantum neural network (Z feature map + RealAmplitudes)
+    "qaoa": {},  # MaxCut QAOA, 2 layers, random graph (seed 10 in mqt.bench)
+    "vqe_real_amp": {},  # RealAmplitudes, reverse-linear entanglement, 3 reps
+    "vqe_su2": {},  # EfficientSU2, reverse-linear, 3 reps
+    "vqe_two_local": {},  # TwoLocal ansatz
+    "bmw_quark_cardinality": {},  # BMW QUARK generative-modelling cardinality circuit
+    "qnn": {},  # quantum neural network (Z feature map + RealAmplitudes)
     "ghz": {},
-    "graphstate": {"seed": 10},    # random 2-regular graph: seeded here (mqt.bench's default is unseeded)
+    "graphstate": {"seed": 10},  # random 2-regular graph: seeded here (mqt.bench's default is unseeded)
     "wstate": {},
-    "dj": {},                      # Deutsch-Jozsa
+    "dj": {},  # Deutsch-Jozsa
     "qft": {},
     "qftentangled": {},
     "qpeexact": {},
-    "ae": {},                      # amplitude estimation
+    "ae": {},  # amplitude estimation
 }
 
 # 125 rather than 127: Eagle r3 kyiv has 127 qubits, but two of them have no usable coupler in
@@ -81,24 +82,31 @@ SLOW_TRANSPILE_S = 120.0
 # the original model and labelled as an assumption in the JSON.
 OVERHEAD_S = 0.5
 
-ESP_REFERENCE = ("T. Nishio, Y. Pan, T. Satzinger, H. Amano, R. Van Meter, 'Extracting Success from "
-                 "IBM's 20-Qubit Machines Using Error-Aware Compilation', ACM J. Emerg. Technol. Comput. "
-                 "Syst. 16(3), article 32 (2020), doi:10.1145/3386162, arXiv:1903.10963")
-ESP_DEFINITION = ("ESP = prod over gates g of (1 - e_g) * prod over measurements m of (1 - r_m), with e_g the "
-                  "calibrated error of gate g on the qubits it acts on and r_m the calibrated readout error "
-                  "of the measured qubit (rz is virtual, error 0; barriers and delays count as no gate)")
+ESP_REFERENCE = (
+    "T. Nishio, Y. Pan, T. Satzinger, H. Amano, R. Van Meter, 'Extracting Success from "
+    "IBM's 20-Qubit Machines Using Error-Aware Compilation', ACM J. Emerg. Technol. Comput. "
+    "Syst. 16(3), article 32 (2020), doi:10.1145/3386162, arXiv:1903.10963"
+)
+ESP_DEFINITION = (
+    "ESP = prod over gates g of (1 - e_g) * prod over measurements m of (1 - r_m), with e_g the "
+    "calibrated error of gate g on the qubits it acts on and r_m the calibrated readout error "
+    "of the measured qubit (rz is virtual, error 0; barriers and delays count as no gate)"
+)
 
 
 # ---------------------------------------------------------------------------------------------
 # Versions and licences
 # ---------------------------------------------------------------------------------------------
 
+
 def versions() -> dict:
     """Versions of the packages that produced the data."""
-    return {"python": ".".join(map(str, sys.version_info[:3])),
-            "qiskit": md.version("qiskit"),
-            "qiskit-ibm-runtime": md.version("qiskit-ibm-runtime"),
-            "mqt.bench": md.version("mqt.bench")}
+    return {
+        "python": ".".join(map(str, sys.version_info[:3])),
+        "qiskit": md.version("qiskit"),
+        "qiskit-ibm-runtime": md.version("qiskit-ibm-runtime"),
+        "mqt.bench": md.version("mqt.bench"),
+    }
 
 
 def _licence_of(dist: str) -> str:
@@ -114,10 +122,12 @@ def licences() -> dict:
         "qiskit-ibm-runtime": _licence_of("qiskit-ibm-runtime"),
         "mqt.bench": _licence_of("mqt.bench"),
         "qiskit": _licence_of("qiskit"),
-        "note": ("Calibration snapshots: qiskit_ibm_runtime/fake_provider/backends/*/{conf,props}_*.json, "
-                 "shipped in qiskit-ibm-runtime under the Apache License 2.0. Circuits: generated with "
-                 "MQT Bench (MIT licence). The derived figures in this file are distributed with qbdsl "
-                 "(Apache-2.0) with this attribution."),
+        "note": (
+            "Calibration snapshots: qiskit_ibm_runtime/fake_provider/backends/*/{conf,props}_*.json, "
+            "shipped in qiskit-ibm-runtime under the Apache License 2.0. Circuits: generated with "
+            "MQT Bench (MIT licence). The derived figures in this file are distributed with qbdsl "
+            "(Apache-2.0) with this attribution."
+        ),
     }
 
 
@@ -125,7 +135,8 @@ def licences() -> dict:
 # Devices
 # ---------------------------------------------------------------------------------------------
 
-@functools.lru_cache(maxsize=None)
+
+@functools.cache
 def fake_backend(name: str):
     """The ``qiskit_ibm_runtime.fake_provider`` backend of a fleet device (``"fez"``...)."""
     from qiskit_ibm_runtime import fake_provider
@@ -136,8 +147,10 @@ def fake_backend(name: str):
 def _snapshot(backend) -> tuple[dict, dict]:
     """The raw configuration and properties JSON the fake backend was built from."""
     base = Path(backend.dirname)
-    return (json.loads((base / backend.conf_filename).read_text()),
-            json.loads((base / backend.props_filename).read_text()))
+    return (
+        json.loads((base / backend.conf_filename).read_text()),
+        json.loads((base / backend.props_filename).read_text()),
+    )
 
 
 def two_qubit_gate(backend) -> str:
@@ -155,11 +168,12 @@ def dead_couplers(backend) -> set[tuple[int, int]]:
     usable gate, and a compiler that could route through it would make every ESP 0.
     """
     gate = two_qubit_gate(backend)
-    return {qargs for qargs, p in backend.target[gate].items()
-            if p is not None and p.error is not None and p.error >= 1.0}
+    return {
+        qargs for qargs, p in backend.target[gate].items() if p is not None and p.error is not None and p.error >= 1.0
+    }
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def usable_target(name: str):
     """The device's ``Target`` less the two-qubit entries reported with error 1; every other
     instruction, duration and error is the snapshot's, unchanged."""
@@ -169,15 +183,21 @@ def usable_target(name: str):
     src = backend.target
     dead = dead_couplers(backend)
     gate = two_qubit_gate(backend)
-    tgt = Target(description=f"{backend.name} without couplers reported with error 1",
-                 num_qubits=src.num_qubits, dt=src.dt, granularity=src.granularity,
-                 min_length=src.min_length, pulse_alignment=src.pulse_alignment,
-                 acquire_alignment=src.acquire_alignment, qubit_properties=src.qubit_properties,
-                 concurrent_measurements=src.concurrent_measurements)
+    tgt = Target(
+        description=f"{backend.name} without couplers reported with error 1",
+        num_qubits=src.num_qubits,
+        dt=src.dt,
+        granularity=src.granularity,
+        min_length=src.min_length,
+        pulse_alignment=src.pulse_alignment,
+        acquire_alignment=src.acquire_alignment,
+        qubit_properties=src.qubit_properties,
+        concurrent_measurements=src.concurrent_measurements,
+    )
     for op_name in src.operation_names:
         op = src.operation_from_name(op_name)
         props = dict(src[op_name])
-        if list(props) == [None]:                      # global instruction (control flow)
+        if list(props) == [None]:  # global instruction (control flow)
             tgt.add_instruction(op, name=op_name)
             continue
         if op_name == gate:
@@ -186,7 +206,7 @@ def usable_target(name: str):
     return tgt
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def usable_qubits(name: str) -> int:
     """Qubits in the largest connected region of the device's usable coupling map: the widest
     circuit it can run without a coupler reported with error 1. A circuit wider than this gets
@@ -197,13 +217,14 @@ def usable_qubits(name: str) -> int:
     return max(len(c) for c in rx.connected_components(graph))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def pass_manager(name: str):
     """Qiskit's preset pass manager (level 1, seed 0) for the device's usable target."""
     from qiskit.transpiler import generate_preset_pass_manager
 
-    return generate_preset_pass_manager(optimization_level=OPTIMIZATION_LEVEL, target=usable_target(name),
-                                        seed_transpiler=SEED_TRANSPILER)
+    return generate_preset_pass_manager(
+        optimization_level=OPTIMIZATION_LEVEL, target=usable_target(name), seed_transpiler=SEED_TRANSPILER
+    )
 
 
 def _median(values) -> float:
@@ -214,10 +235,13 @@ def _median(values) -> float:
 # CLOPS_h sources. The figure itself is read from each snapshot's configuration ("clops_h"),
 # which is what IBM Quantum Platform served for the device when the snapshot was taken.
 CLOPS_DEFINITION_URL = "https://quantum.cloud.ibm.com/docs/guides/qpu-information"
-CLOPS_BENCHMARK_URL = ("https://github.com/qiskit-community/qiskit-device-benchmarking/tree/main/"
-                       "qiskit_device_benchmarking/clops")
-CLOPS_PAPER = ("A. Wack et al., 'Quality, Speed, and Scale: three key attributes to measure the "
-               "performance of near-term quantum computers', arXiv:2110.14108 (2021)")
+CLOPS_BENCHMARK_URL = (
+    "https://github.com/qiskit-community/qiskit-device-benchmarking/tree/main/qiskit_device_benchmarking/clops"
+)
+CLOPS_PAPER = (
+    "A. Wack et al., 'Quality, Speed, and Scale: three key attributes to measure the "
+    "performance of near-term quantum computers', arXiv:2110.14108 (2021)"
+)
 
 
 def device_record(name: str) -> dict:
@@ -238,8 +262,10 @@ def device_record(name: str) -> dict:
     if not isinstance(clops_h, (int, float)):
         raise RuntimeError(f"{backend.name}: the snapshot carries no clops_h figure")
     rel = Path(backend.dirname).relative_to(Path(backend.dirname).parents[2])
-    snap_url = (f"https://github.com/Qiskit/qiskit-ibm-runtime/blob/{md.version('qiskit-ibm-runtime')}/"
-                f"qiskit_ibm_runtime/{rel.as_posix()}/{backend.conf_filename}")
+    snap_url = (
+        f"https://github.com/Qiskit/qiskit-ibm-runtime/blob/{md.version('qiskit-ibm-runtime')}/"
+        f"qiskit_ibm_runtime/{rel.as_posix()}/{backend.conf_filename}"
+    )
     return {
         "name": name,
         "backend_name": conf.get("backend_name", backend.name),
@@ -263,15 +289,19 @@ def device_record(name: str) -> dict:
         "clops_metric": "CLOPS_h",
         "overhead": OVERHEAD_S,
         "sources": {
-            "calibration": (f"qiskit-ibm-runtime {md.version('qiskit-ibm-runtime')} fake backend "
-                            f"{FLEET[name]} ({rel.as_posix()}/{backend.props_filename}), IBM calibration "
-                            f"snapshot dated {props.get('last_update_date')}"),
+            "calibration": (
+                f"qiskit-ibm-runtime {md.version('qiskit-ibm-runtime')} fake backend "
+                f"{FLEET[name]} ({rel.as_posix()}/{backend.props_filename}), IBM calibration "
+                f"snapshot dated {props.get('last_update_date')}"
+            ),
             "clops": {
                 "value": float(clops_h),
                 "metric": "CLOPS_h (hardware-aware CLOPS: layers of parallel two-qubit gates plus a "
-                          "layer of single-qubit gates, 100 qubits wide, 100 layers deep)",
-                "published_by": (f"IBM Quantum Platform device configuration of {conf.get('backend_name')} "
-                                 f"(field clops_h), as captured in the snapshot"),
+                "layer of single-qubit gates, 100 qubits wide, 100 layers deep)",
+                "published_by": (
+                    f"IBM Quantum Platform device configuration of {conf.get('backend_name')} "
+                    f"(field clops_h), as captured in the snapshot"
+                ),
                 "device_specific": True,
                 "url": snap_url,
                 "snapshot_date": props.get("last_update_date"),
@@ -288,30 +318,55 @@ WIRE_CUT = {
     "value": 9.0,
     "gamma": 3.0,
     "unit": "factor on the shots per single-wire cut (gamma**2)",
-    "chosen": ("optimal single-wire cut, gamma = 3, sampling overhead 9, reachable without classical "
-               "communication and without ancilla qubits (fragments run on different QPUs at different "
-               "times, so no real-time communication is assumed)"),
+    "chosen": (
+        "optimal single-wire cut, gamma = 3, sampling overhead 9, reachable without classical "
+        "communication and without ancilla qubits (fragments run on different QPUs at different "
+        "times, so no real-time communication is assumed)"
+    ),
     "citations": [
-        {"ref": ("L. Brenner, C. Piveteau, D. Sutter, 'Optimal wire cutting with classical communication', "
-                 "arXiv:2302.03366 (2023); IEEE Trans. Inf. Theory 71(10), 7742-7752 (2025)"),
-         "figure": "gamma_LOCC(id_n) = 2^(n+1) - 1: gamma = 3 and overhead 9 for one wire; (2^(n+1)-1)^2 for n wires"},
-        {"ref": ("H. Harada, K. Wada, N. Yamamoto, 'Doubly optimal parallel wire cutting without classical "
-                 "communication', arXiv:2303.07340 (2023)"),
-         "figure": "the same optimal gamma = 2^(n+1) - 1 without classical communication or ancillas"},
-        {"ref": "E. Pednault, 'An alternative approach to optimal wire cutting without ancilla qubits', arXiv:2303.08287 (2023)",
-         "figure": "the same optimal factors without ancillas"},
+        {
+            "ref": (
+                "L. Brenner, C. Piveteau, D. Sutter, 'Optimal wire cutting with classical communication', "
+                "arXiv:2302.03366 (2023); IEEE Trans. Inf. Theory 71(10), 7742-7752 (2025)"
+            ),
+            "figure": "gamma_LOCC(id_n) = 2^(n+1) - 1: gamma = 3 and overhead 9 for one wire; "
+            "(2^(n+1)-1)^2 for n wires",
+        },
+        {
+            "ref": (
+                "H. Harada, K. Wada, N. Yamamoto, 'Doubly optimal parallel wire cutting without classical "
+                "communication', arXiv:2303.07340 (2023)"
+            ),
+            "figure": "the same optimal gamma = 2^(n+1) - 1 without classical communication or ancillas",
+        },
+        {
+            "ref": "E. Pednault, 'An alternative approach to optimal wire cutting without ancilla qubits', "
+            "arXiv:2303.08287 (2023)",
+            "figure": "the same optimal factors without ancillas",
+        },
     ],
     "alternatives": {
-        "peng_2020": {"value": 16.0, "gamma": 4.0,
-                      "ref": ("T. Peng, A. W. Harrow, M. Ozols, X. Wu, 'Simulating large quantum circuits on a small "
-                              "quantum computer', Phys. Rev. Lett. 125, 150504 (2020), arXiv:1904.00102: 8-term "
-                              "decomposition with coefficients +-1/2")},
+        "peng_2020": {
+            "value": 16.0,
+            "gamma": 4.0,
+            "ref": (
+                "T. Peng, A. W. Harrow, M. Ozols, X. Wu, 'Simulating large quantum circuits on a small "
+                "quantum computer', Phys. Rev. Lett. 125, 150504 (2020), arXiv:1904.00102: 8-term "
+                "decomposition with coefficients +-1/2"
+            ),
+        },
         "qiskit_addon_cutting_0.10.0_move": {
-            "value": 16.0, "gamma": 4.0,
-            "ref": ("qiskit-addon-cutting 0.10.0, qpd/decompositions.py: the Move (wire cut) QPD basis is Peng et "
-                    "al.'s Eqs. (12)-(19); QPDBasis.kappa = 4, QPDBasis.overhead = kappa**2 = 16")},
-        "previous_qbdsl_model": {"value": 4.0,
-                                 "note": "gamma of Peng et al. used as the shot factor; the sampling overhead is gamma**2"},
+            "value": 16.0,
+            "gamma": 4.0,
+            "ref": (
+                "qiskit-addon-cutting 0.10.0, qpd/decompositions.py: the Move (wire cut) QPD basis is Peng et "
+                "al.'s Eqs. (12)-(19); QPDBasis.kappa = 4, QPDBasis.overhead = kappa**2 = 16"
+            ),
+        },
+        "previous_qbdsl_model": {
+            "value": 4.0,
+            "note": "gamma of Peng et al. used as the shot factor; the sampling overhead is gamma**2",
+        },
     },
 }
 
@@ -324,19 +379,23 @@ def fleet_document() -> dict:
         "generated_on": _dt.date.today().isoformat(),
         "versions": versions(),
         "licence": licences(),
-        "description": ("IBM devices from the calibration snapshots shipped in qiskit-ibm-runtime, in the format "
-                        "qbdsl.orchestrate.workload.load_fleet reads (name, qubits, clops, two_qubit_error, "
-                        "overhead), with the snapshot's other figures and their sources."),
+        "description": (
+            "IBM devices from the calibration snapshots shipped in qiskit-ibm-runtime, in the format "
+            "qbdsl.orchestrate.workload.load_fleet reads (name, qubits, clops, two_qubit_error, "
+            "overhead), with the snapshot's other figures and their sources."
+        ),
         "qpus": qpus,
         "overhead": {
             "value": OVERHEAD_S,
             "unit": "seconds per batch",
             "assumption": True,
-            "note": ("No per-job overhead figure is published for IBM devices. 0.5 s is the value the orchestration "
-                     "model used before, kept and labelled as an assumption. For scale: IBM's 'Estimate job run "
-                     "time' guide shows a usage estimate of 4.1 quantum seconds for a two-qubit Bell circuit with "
-                     "the default shots (https://quantum.cloud.ibm.com/docs/guides/estimate-job-run-time), and each "
-                     "shot also waits the device's default_rep_delay (250 us on these devices)."),
+            "note": (
+                "No per-job overhead figure is published for IBM devices. 0.5 s is the value the orchestration "
+                "model used before, kept and labelled as an assumption. For scale: IBM's 'Estimate job run "
+                "time' guide shows a usage estimate of 4.1 quantum seconds for a two-qubit Bell circuit with "
+                "the default shots (https://quantum.cloud.ibm.com/docs/guides/estimate-job-run-time), and each "
+                "shot also waits the device's default_rep_delay (250 us on these devices)."
+            ),
         },
         "wire_cut_sampling_overhead": WIRE_CUT,
     }
@@ -345,6 +404,7 @@ def fleet_document() -> dict:
 # ---------------------------------------------------------------------------------------------
 # Circuits
 # ---------------------------------------------------------------------------------------------
+
 
 def benchmark_circuit(family: str, size: int):
     """The MQT Bench circuit ``family`` at ``size`` (target-independent level), with a final
@@ -456,7 +516,7 @@ def circuits_document(sizes=SIZES, families=None, budget_s: float = 1200.0, prog
             else:
                 try:
                     built = benchmark_circuit(family, size)
-                except Exception as exc:   # noqa: BLE001 - MQT Bench refuses some sizes
+                except Exception as exc:  # noqa: BLE001 - MQT Bench refuses some sizes
                     reason = f"MQT Bench {md.version('mqt.bench')} cannot build it: {type(exc).__name__}: {exc}"
                     dropped.append({"name": f"{family}-{size}", "reason": reason})
                     stopped[family] = f"larger than {family}-{size}, which MQT Bench cannot build"
@@ -464,7 +524,7 @@ def circuits_document(sizes=SIZES, families=None, budget_s: float = 1200.0, prog
                 else:
                     try:
                         rec = circuit_record(family, size, qc=built)
-                    except Exception as exc:   # noqa: BLE001 - recorded, and the family stops
+                    except Exception as exc:  # noqa: BLE001 - recorded, and the family stops
                         reason = f"transpilation failed: {type(exc).__name__}: {exc}"
                         dropped.append({"name": f"{family}-{size}", "reason": reason})
                         stopped[family] = f"larger than {family}-{size}, whose transpilation failed"
@@ -476,8 +536,10 @@ def circuits_document(sizes=SIZES, families=None, budget_s: float = 1200.0, prog
                         records.append(rec)
                     slowest = max((d["transpile_seconds"] for d in rec["on"].values()), default=0.0)
                     if slowest > SLOW_TRANSPILE_S:
-                        stopped[family] = (f"{rec['name']} took {slowest:.0f} s to transpile (> {SLOW_TRANSPILE_S:.0f} s); "
-                                           "larger sizes dropped")
+                        stopped[family] = (
+                            f"{rec['name']} took {slowest:.0f} s to transpile (> {SLOW_TRANSPILE_S:.0f} s); "
+                            "larger sizes dropped"
+                        )
             if progress:
                 bar.advance(task)
     elapsed = time.perf_counter() - start
@@ -487,14 +549,20 @@ def circuits_document(sizes=SIZES, families=None, budget_s: float = 1200.0, prog
         "versions": versions(),
         "licence": licences(),
         "benchmark_level": "indep (MQT Bench target-independent level: gates of Qiskit's standard library, "
-                           "transpiled by MQT Bench at optimization level 2, seed 10)",
-        "transpiler": {"function": "qiskit.transpiler.generate_preset_pass_manager",
-                       "optimization_level": OPTIMIZATION_LEVEL, "seed_transpiler": SEED_TRANSPILER,
-                       "target": ("the fake backend's target without the two-qubit gate entries whose calibrated "
-                                  "error is 1 (failed calibrations; see ibm_fleet.json couplers_reported_error_1)")},
+        "transpiled by MQT Bench at optimization level 2, seed 10)",
+        "transpiler": {
+            "function": "qiskit.transpiler.generate_preset_pass_manager",
+            "optimization_level": OPTIMIZATION_LEVEL,
+            "seed_transpiler": SEED_TRANSPILER,
+            "target": (
+                "the fake backend's target without the two-qubit gate entries whose calibrated "
+                "error is 1 (failed calibrations; see ibm_fleet.json couplers_reported_error_1)"
+            ),
+        },
         "esp": {"definition": ESP_DEFINITION, "reference": ESP_REFERENCE},
-        "devices": {name: {"qubits": fake_backend(name).num_qubits, "usable_qubits": usable_qubits(name)}
-                    for name in FLEET},
+        "devices": {
+            name: {"qubits": fake_backend(name).num_qubits, "usable_qubits": usable_qubits(name)} for name in FLEET
+        },
         "sizes": list(sizes),
         "families": families,
         "generation_seconds": round(elapsed, 1),
@@ -537,8 +605,10 @@ def main(argv=None) -> int:
     if not args.fleet_only:
         doc = circuits_document(QUICK_SIZES if args.quick else SIZES, budget_s=args.budget)
         write(doc, args.out / "mqt_circuits.json")
-        print(f"wrote {args.out / 'mqt_circuits.json'}: {len(doc['circuits'])} circuits, "
-              f"{len(doc['dropped'])} dropped, {doc['generation_seconds']} s")
+        print(
+            f"wrote {args.out / 'mqt_circuits.json'}: {len(doc['circuits'])} circuits, "
+            f"{len(doc['dropped'])} dropped, {doc['generation_seconds']} s"
+        )
     print(f"total {time.perf_counter() - t0:.0f} s")
     return 0
 

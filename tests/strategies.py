@@ -1,4 +1,5 @@
 """Hypothesis strategies: random small models the exact backend can check."""
+
 import numpy as np
 from hypothesis import strategies as st
 
@@ -41,7 +42,7 @@ def small_models(draw, max_binaries=4, max_integers=2, with_max=True):
     if p is not None:
         obj = obj + (rng.integers(-3, 4, ni) * p).sum() + float(rng.integers(-2, 3)) * x[0] * p[0]
         if draw(st.booleans()):
-            obj = obj + 0.5 * (p ** 2).sum()
+            obj = obj + 0.5 * (p**2).sum()
     if with_max and draw(st.booleans()):
         m.maximize(obj)
     else:

@@ -1,4 +1,5 @@
 """Every backend option is checked, by name and value, before any work starts."""
+
 import numpy as np
 import pytest
 
@@ -14,28 +15,31 @@ def tiny():
     return m
 
 
-@pytest.mark.parametrize("backend, options, match", [
-    ("anneal", {"num_reads": 0}, "anneal: option num_reads must be an integer >= 1, got 0"),
-    ("anneal", {"num_reads": -5}, "option num_reads must be an integer >= 1, got -5"),
-    ("anneal", {"num_reads": 2.5}, "option num_reads must be an integer >= 1, got 2.5"),
-    ("anneal", {"num_reads": "many"}, "option num_reads must be an integer >= 1, got 'many'"),
-    ("anneal", {"num_reads": True}, "option num_reads must be an integer"),
-    ("anneal", {"num_sweeps": 0}, "option num_sweeps must be an integer >= 1"),
-    ("anneal", {"beta_range": [2, 1]}, "option beta_range must be a pair"),
-    ("anneal", {"beta_schedule_type": "cubic"}, "option beta_schedule_type must be one of geometric, linear"),
-    ("anneal", {"num_sweeps": 10, "num_sweeps_per_beta": 3}, r"num_sweeps \(10\) must be a multiple"),
-    ("anneal", {"sweeps": 10}, r"anneal: unknown option\(s\) \['sweeps'\]; known: \["),
-    ("tabu", {"timeout": 0}, "tabu: option timeout must be an integer >= 1"),
-    ("tabu", {"tenure": 5}, "tabu: option tenure must be at most n - 1 = 2 here, got 5"),
-    ("qaoa", {"reps": 0}, "qaoa: option reps must be an integer in \\[1, 50\\]"),
-    ("qaoa", {"shots": -1}, "qaoa: option shots must be"),
-    ("qaoa", {"optimizer": "adam"}, "qaoa: option optimizer must be one of Nelder-Mead, Powell"),
-    ("qaoa-qiskit", {"maxiter": 0}, "qaoa-qiskit: option maxiter must be an integer >= 1"),
-    ("ortools", {"threads": 0}, "ortools: option threads must be an integer in \\[1, 1024\\]"),
-    ("ortools", {"gap": float("nan")}, "ortools: option gap must be a number in \\[0, 1\\)"),
-    ("ortools", {"verbose": "yes"}, "ortools: option verbose must be true or false"),
-    ("exact", {"num_reads": 3}, r"exact: unknown option\(s\) \['num_reads'\]; known: \[\]"),
-])
+@pytest.mark.parametrize(
+    "backend, options, match",
+    [
+        ("anneal", {"num_reads": 0}, "anneal: option num_reads must be an integer >= 1, got 0"),
+        ("anneal", {"num_reads": -5}, "option num_reads must be an integer >= 1, got -5"),
+        ("anneal", {"num_reads": 2.5}, "option num_reads must be an integer >= 1, got 2.5"),
+        ("anneal", {"num_reads": "many"}, "option num_reads must be an integer >= 1, got 'many'"),
+        ("anneal", {"num_reads": True}, "option num_reads must be an integer"),
+        ("anneal", {"num_sweeps": 0}, "option num_sweeps must be an integer >= 1"),
+        ("anneal", {"beta_range": [2, 1]}, "option beta_range must be a pair"),
+        ("anneal", {"beta_schedule_type": "cubic"}, "option beta_schedule_type must be one of geometric, linear"),
+        ("anneal", {"num_sweeps": 10, "num_sweeps_per_beta": 3}, r"num_sweeps \(10\) must be a multiple"),
+        ("anneal", {"sweeps": 10}, r"anneal: unknown option\(s\) \['sweeps'\]; known: \["),
+        ("tabu", {"timeout": 0}, "tabu: option timeout must be an integer >= 1"),
+        ("tabu", {"tenure": 5}, "tabu: option tenure must be at most n - 1 = 2 here, got 5"),
+        ("qaoa", {"reps": 0}, "qaoa: option reps must be an integer in \\[1, 50\\]"),
+        ("qaoa", {"shots": -1}, "qaoa: option shots must be"),
+        ("qaoa", {"optimizer": "adam"}, "qaoa: option optimizer must be one of Nelder-Mead, Powell"),
+        ("qaoa-qiskit", {"maxiter": 0}, "qaoa-qiskit: option maxiter must be an integer >= 1"),
+        ("ortools", {"threads": 0}, "ortools: option threads must be an integer in \\[1, 1024\\]"),
+        ("ortools", {"gap": float("nan")}, "ortools: option gap must be a number in \\[0, 1\\)"),
+        ("ortools", {"verbose": "yes"}, "ortools: option verbose must be true or false"),
+        ("exact", {"num_reads": 3}, r"exact: unknown option\(s\) \['num_reads'\]; known: \[\]"),
+    ],
+)
 def test_bad_options_are_refused_with_the_culprit_named(backend, options, match):
     with pytest.raises(qb.OptionError, match=match):
         qb.solve(tiny(), backend=backend, **options)
@@ -44,7 +48,9 @@ def test_bad_options_are_refused_with_the_culprit_named(backend, options, match)
 def test_options_are_checked_before_compiling_or_solving(monkeypatch):
     import sys
 
-    monkeypatch.setattr(sys.modules["qbdsl.routing"], "build", lambda *a: pytest.fail("compiled before the options were checked"))
+    monkeypatch.setattr(
+        sys.modules["qbdsl.routing"], "build", lambda *a: pytest.fail("compiled before the options were checked")
+    )
     with pytest.raises(qb.OptionError, match="num_reads"):
         qb.solve(tiny(), backend="anneal", num_reads=0)
 
@@ -81,15 +87,21 @@ def test_seed_must_be_a_32_bit_unsigned_integer():
 def test_auto_routes_each_option_to_the_backends_that_declare_it():
     with pytest.raises(qb.OptionError, match=r"unknown option\(s\) \['warp'\]: no registered backend takes them"):
         qb.solve(tiny(), warp=9)
-    r = qb.solve(tiny(), num_reads=5, solver="SCIP")      # whichever backend runs takes what is its own
+    r = qb.solve(tiny(), num_reads=5, solver="SCIP")  # whichever backend runs takes what is its own
     assert r.feasible and r.objective == 1.0
 
 
 def test_valid_options_are_converted():
-    spec = {"n": Option(int, 1), "gap": Option(float, 0.0, 1.0, open_high=True), "mode": Option(str, choices=("A", "B")),
-            "r": Option("range"), "flag": Option(bool)}
-    out = validate_options("demo", {"n": 3.0, "gap": np.float32(0.5), "mode": "b", "r": (0.1, 2), "flag": np.bool_(True)},
-                           spec)
+    spec = {
+        "n": Option(int, 1),
+        "gap": Option(float, 0.0, 1.0, open_high=True),
+        "mode": Option(str, choices=("A", "B")),
+        "r": Option("range"),
+        "flag": Option(bool),
+    }
+    out = validate_options(
+        "demo", {"n": 3.0, "gap": np.float32(0.5), "mode": "b", "r": (0.1, 2), "flag": np.bool_(True)}, spec
+    )
     assert out == {"n": 3, "gap": 0.5, "mode": "B", "r": [0.1, 2.0], "flag": True}
     assert type(out["n"]) is int
 

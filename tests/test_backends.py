@@ -1,4 +1,5 @@
 """Every backend behind qb.solve: optima on small instances, statuses, options, bad input."""
+
 import sys
 import textwrap
 import time
@@ -22,17 +23,26 @@ def random_qubo(n: int, seed: int, density: float = 0.5) -> qb.QuboIR:
     rng = np.random.default_rng(seed)
     iu = np.triu_indices(n, 1)
     keep = rng.random(len(iu[0])) < density
-    terms = QuboTerms.from_coo(n, rng.integers(-6, 7, n).astype(float), iu[0][keep], iu[1][keep],
-                               rng.integers(-4, 5, int(keep.sum())).astype(float), offset=1.0)
+    terms = QuboTerms.from_coo(
+        n,
+        rng.integers(-6, 7, n).astype(float),
+        iu[0][keep],
+        iu[1][keep],
+        rng.integers(-4, 5, int(keep.sum())).astype(float),
+        offset=1.0,
+    )
     return qb.QuboIR.from_terms(terms)
 
 
-@pytest.mark.parametrize("backend, options", [
-    ("anneal", {"num_reads": 50}),
-    ("tabu", {"num_reads": 5}),
-    ("qaoa", {"reps": 2, "shots": 2048}),
-    ("ortools", {}),
-])
+@pytest.mark.parametrize(
+    "backend, options",
+    [
+        ("anneal", {"num_reads": 50}),
+        ("tabu", {"num_reads": 5}),
+        ("qaoa", {"reps": 2, "shots": 2048}),
+        ("ortools", {}),
+    ],
+)
 @pytest.mark.parametrize("seed", range(4))
 def test_backends_reach_the_exact_optimum_on_random_qubos(backend, options, seed):
     q = random_qubo(9, seed)
@@ -65,9 +75,9 @@ def test_ortools_matches_brute_force_on_random_milps(m):
 def test_ortools_reproduces_qoblib_network05(solver):
     r = qb.solve(DATA / "network05.lp.xz", backend="ortools", solver=solver, seed=0, time_limit=120)
     assert r.status == "optimal" and r.feasible
-    assert r.objective == pytest.approx(65500)   # QOBLIB's optimum in the .lp scaling
+    assert r.objective == pytest.approx(65500)  # QOBLIB's optimum in the .lp scaling
     x = r.values["x"]
-    assert x.sum() == 10   # 5 nodes, out-degree 2 each
+    assert x.sum() == 10  # 5 nodes, out-degree 2 each
 
 
 def test_ortools_statuses():
@@ -108,7 +118,7 @@ def test_anneal_is_deterministic_and_honours_time_limits():
     elapsed = time.perf_counter() - t
     assert elapsed < 0.5 + 0.5
     info = r.raw.info
-    main_calls = info["calls"] - info["probe_reads"]      # each probe is a call of one read
+    main_calls = info["calls"] - info["probe_reads"]  # each probe is a call of one read
     assert main_calls >= 2 and info["main_reads"] <= 2 * main_calls
     assert info["reads"] == info["probe_reads"] + info["main_reads"]
     with pytest.raises(qb.BackendError, match="anneal: unknown option"):
@@ -209,7 +219,8 @@ def test_third_party_backend_registers_through_entry_points(tmp_path, monkeypatc
     (site / "tinyqb-0.1.dist-info").mkdir(parents=True)
     (site / "tinyqb-0.1.dist-info" / "METADATA").write_text("Metadata-Version: 2.1\nName: tinyqb\nVersion: 0.1\n")
     (site / "tinyqb-0.1.dist-info" / "entry_points.txt").write_text("[qbdsl.backends]\ntiny = tinyqb:Tiny\n")
-    (site / "tinyqb.py").write_text(textwrap.dedent("""
+    (site / "tinyqb.py").write_text(
+        textwrap.dedent("""
         import numpy as np
         from qbdsl.backends.base import BackendOutput, Capabilities
 
@@ -219,7 +230,8 @@ def test_third_party_backend_registers_through_entry_points(tmp_path, monkeypatc
 
             def solve(self, ir, **kw):
                 return BackendOutput(np.ones(ir.n), "feasible")
-    """))
+    """)
+    )
     monkeypatch.syspath_prepend(str(site))
     monkeypatch.setattr(registry, "_ENTRY_POINTS_LOADED", False)
     monkeypatch.setattr(registry, "_FACTORIES", dict(registry._FACTORIES))

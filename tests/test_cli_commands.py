@@ -1,5 +1,6 @@
 """The command line as a package: per-command help, nested experiments, shared parents, and
 one routing answer for the CLI and ``qb.solve``."""
+
 import numpy as np
 import pytest
 
@@ -8,8 +9,20 @@ from qbdsl import routing
 from qbdsl.cli import build_parser, main
 from qbdsl.ir.terms import QuboTerms
 
-ORCH_ONLY = ("--loads", "--tightness", "--seeds", "--robustness", "--jobs", "--dask", "--fleet", "--workload",
-             "--bound-time", "--gap-seeds", "--gap-jobs", "--gap-time")
+ORCH_ONLY = (
+    "--loads",
+    "--tightness",
+    "--seeds",
+    "--robustness",
+    "--jobs",
+    "--dask",
+    "--fleet",
+    "--workload",
+    "--bound-time",
+    "--gap-seeds",
+    "--gap-jobs",
+    "--gap-time",
+)
 QIP_ONLY = ("--deadline", "--quick")
 LIVE_ONLY = ("--policies", "--time-scale")
 COMPILE_OPTIONS = ("--encoding", "--penalty", "--inequality")
@@ -22,11 +35,14 @@ def _help(argv, capsys) -> str:
     return capsys.readouterr().out
 
 
-@pytest.mark.parametrize("which, own, others", [
-    ("orchestration", ORCH_ONLY, QIP_ONLY + LIVE_ONLY),
-    ("qip", QIP_ONLY, ORCH_ONLY + LIVE_ONLY),
-    ("live", LIVE_ONLY, ORCH_ONLY + QIP_ONLY + ("-o",)),
-])
+@pytest.mark.parametrize(
+    "which, own, others",
+    [
+        ("orchestration", ORCH_ONLY, QIP_ONLY + LIVE_ONLY),
+        ("qip", QIP_ONLY, ORCH_ONLY + LIVE_ONLY),
+        ("live", LIVE_ONLY, ORCH_ONLY + QIP_ONLY + ("-o",)),
+    ],
+)
 def test_each_experiment_lists_only_its_own_flags(which, own, others, capsys):
     out = _help(["experiment", which], capsys)
     assert out.startswith(f"usage: qbdsl experiment {which}")
@@ -35,25 +51,29 @@ def test_each_experiment_lists_only_its_own_flags(which, own, others, capsys):
     assert not set(others) & words, sorted(set(others) & words)
 
 
-@pytest.mark.parametrize("argv, flag", [
-    (["experiment", "orchestration", "--quick"], "--quick"),
-    (["experiment", "orchestration", "--deadline", "3"], "--deadline 3"),
-    (["experiment", "qip", "--seeds", "3"], "--seeds 3"),
-    (["experiment", "live", "-o", "somewhere"], "-o somewhere"),
-])
+@pytest.mark.parametrize(
+    "argv, flag",
+    [
+        (["experiment", "orchestration", "--quick"], "--quick"),
+        (["experiment", "orchestration", "--deadline", "3"], "--deadline 3"),
+        (["experiment", "qip", "--seeds", "3"], "--seeds 3"),
+        (["experiment", "live", "-o", "somewhere"], "-o somewhere"),
+    ],
+)
 def test_a_flag_of_another_experiment_is_a_one_line_usage_error(argv, flag, capsys, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     assert main(argv) == 2
     err = capsys.readouterr().err
     which = argv[1]
     assert err == f"qbdsl: error: unrecognized arguments: {flag} (see qbdsl experiment {which} --help)\n"
-    assert not (tmp_path / "out").exists()                    # refused before any work
+    assert not (tmp_path / "out").exists()  # refused before any work
 
 
 def test_an_unknown_or_missing_experiment_is_named(capsys):
     assert main(["experiment", "bogus"]) == 2
-    assert capsys.readouterr().err == ("qbdsl: error: unknown experiment 'bogus'; known: qip, orchestration, live "
-                                       "(see qbdsl experiment --help)\n")
+    assert capsys.readouterr().err == (
+        "qbdsl: error: unknown experiment 'bogus'; known: qip, orchestration, live (see qbdsl experiment --help)\n"
+    )
     assert main(["experiment"]) == 2
     assert "required: experiment" in capsys.readouterr().err
 
@@ -66,7 +86,7 @@ def test_compile_options_come_from_one_parent_parser(capsys):
         out = _help(command, capsys)
         assert not any(f in out for f in COMPILE_OPTIONS), command
     parser = build_parser()
-    assert parser.parse_args(["solve", "m.lp"]).encoding is None           # unset: the compiler's default
+    assert parser.parse_args(["solve", "m.lp"]).encoding is None  # unset: the compiler's default
 
 
 def test_the_package_docstring_lists_every_command():
@@ -101,8 +121,9 @@ def _random_qubo(n: int, seed: int) -> qb.QuboIR:
     rng = np.random.default_rng(seed)
     i, j = np.triu_indices(n, 1)
     keep = rng.random(i.size) < 0.5
-    return qb.QuboIR.from_terms(QuboTerms.from_coo(n, rng.normal(size=n), i[keep], j[keep],
-                                                   rng.normal(size=int(keep.sum()))))
+    return qb.QuboIR.from_terms(
+        QuboTerms.from_coo(n, rng.normal(size=n), i[keep], j[keep], rng.normal(size=int(keep.sum())))
+    )
 
 
 @pytest.mark.parametrize("seed", [0, 1])

@@ -3,6 +3,7 @@
 Exit codes: 2 for bad input or usage (ModelError, OptionError, FileFormatError), 1 for a
 run that failed (BackendError) or an internal error; ``--debug`` shows the traceback.
 """
+
 import json
 import subprocess
 import sys
@@ -34,13 +35,17 @@ def _files(folder: Path) -> None:
     for ext in ("gz", "xz", "bz2"):
         (folder / f"x.lp.{ext}").write_text("hello\n")
     (folder / "bad.json").write_text("[1, 2")
-    (folder / "list.json").write_text(json.dumps({"qpus": [{"name": "q", "qubits": "many", "clops": 1,
-                                                              "two_qubit_error": 0.01}]}))
-    (folder / "jobs.json").write_text(json.dumps({"jobs": [{"qubits": "abc", "depth": 1, "shots": 1,
-                                                             "arrival": 0, "deadline": 1}]}))
+    (folder / "list.json").write_text(
+        json.dumps({"qpus": [{"name": "q", "qubits": "many", "clops": 1, "two_qubit_error": 0.01}]})
+    )
+    (folder / "jobs.json").write_text(
+        json.dumps({"jobs": [{"qubits": "abc", "depth": 1, "shots": 1, "arrival": 0, "deadline": 1}]})
+    )
     (folder / "badprof.json").write_text('{\n  "format": "qbdsl-profiles",\n  "profiles": {,\n}\n')
-    (folder / "nanprof.json").write_text('{"format": "qbdsl-profiles", "profiles": {"exact": {"name": "exact", '
-                                         '"accepts": ["qubo"], "a": NaN, "b": 1e-8}}}')
+    (folder / "nanprof.json").write_text(
+        '{"format": "qbdsl-profiles", "profiles": {"exact": {"name": "exact", '
+        '"accepts": ["qubo"], "a": NaN, "b": 1e-8}}}'
+    )
 
 
 KPATH = ["problem", "routing.kpath", "--data", "repetita:Abilene"]
@@ -65,10 +70,16 @@ CASES = {
     "explain missing": (["explain", "missing.lp"], 2, "missing.lp: no such file"),
     "compile missing .py": (["compile", "nope.py:f", "--target", "qubo", "-o", "x.qubo"], 2, "nope.py: no such file"),
     "penalty word": (["compile", MODEL, "--target", "qubo", "--penalty", "xyz", "-o", "x.qubo"], 2, "'xyz'"),
-    "penalty weight": (["compile", MODEL, "--target", "qubo", "--penalty", "cpu=abc", "-o", "x.qubo"], 2,
-                       "--penalty cpu=abc"),
-    "penalty part": (["compile", MODEL, "--target", "qubo", "--penalty", "cpu=1,oops", "-o", "x.qubo"], 2,
-                     "'oops' is not NAME=WEIGHT"),
+    "penalty weight": (
+        ["compile", MODEL, "--target", "qubo", "--penalty", "cpu=abc", "-o", "x.qubo"],
+        2,
+        "--penalty cpu=abc",
+    ),
+    "penalty part": (
+        ["compile", MODEL, "--target", "qubo", "--penalty", "cpu=1,oops", "-o", "x.qubo"],
+        2,
+        "'oops' is not NAME=WEIGHT",
+    ),
     "opt not a number": (KPATH + ["--opt", "k=abc"], 2, "bad option k=abc (expected a whole number >= 1)"),
     "opt out of range": (KPATH + ["--opt", "k=0"], 2, "bad option k=0"),
     "opt too many demands": (KPATH + ["--opt", "demands=200"], 2, "demands=200 (expected a whole number in 1..110"),
@@ -79,10 +90,12 @@ CASES = {
     "data grid": (["problem", "routing.kpath", "--data", "grid:3"], 2, "'grid:3': grid:RxC takes"),
     "data grid zero": (["problem", "routing.kpath", "--data", "grid:0x3"], 2, "'grid:0x3'"),
     "data unknown": (["problem", "routing.min-mlu", "--data", "Atlantis"], 2, "unknown network 'Atlantis'"),
-    "data ambiguous": (["problem", "routing.kpath", "--data", "Abilene"], 2,
-                       "say repetita:Abilene or sndlib:abilene"),
-    "data wrong collection": (["problem", "routing.capacity-design", "--data", "repetita:Abilene"], 2,
-                              "'repetita:Abilene' is a REPETITA network"),
+    "data ambiguous": (["problem", "routing.kpath", "--data", "Abilene"], 2, "say repetita:Abilene or sndlib:abilene"),
+    "data wrong collection": (
+        ["problem", "routing.capacity-design", "--data", "repetita:Abilene"],
+        2,
+        "'repetita:Abilene' is a REPETITA network",
+    ),
     "data not a count": (["problem", "ran.min-power", "--data", "abc"], 2, "bad --data 'abc'"),
     "data count range": (["problem", "network-design.qoblib", "--data", "30"], 2, "'30' (expected n"),
     "problem unknown": (["problem", "routing.teleport", "--data", "x"], 2, "unknown problem 'routing.teleport'"),
@@ -96,14 +109,26 @@ CASES = {
     "fleet bad value": (ORCH + ["--fleet", "list.json"], 2, "list.json: qpus[0]"),
     "workload bad value": (ORCH + ["--workload", "jobs.json"], 2, "jobs.json: jobs[0]: invalid literal"),
     "experiment unknown": (["experiment", "bogus"], 2, "unknown experiment 'bogus'"),
-    "model syntax error": (["compile", "syn.py:build", "--target", "qubo", "-o", "x.qubo"], 2,
-                           "syn.py:2: SyntaxError: "),
-    "model raises": (["compile", "raises.py:build", "--target", "qubo", "-o", "x.qubo"], 2,
-                     "raises.py:5: build() raised ZeroDivisionError: division by zero"),
-    "model module raises": (["solve", "modraise.py:build"], 2,
-                            "modraise.py:2: running modraise.py raised RuntimeError: no licence server"),
-    "model function missing": (["compile", MODEL.replace("build", "nope"), "--target", "qubo", "-o", "x.qubo"], 2,
-                               "no function 'nope'"),
+    "model syntax error": (
+        ["compile", "syn.py:build", "--target", "qubo", "-o", "x.qubo"],
+        2,
+        "syn.py:2: SyntaxError: ",
+    ),
+    "model raises": (
+        ["compile", "raises.py:build", "--target", "qubo", "-o", "x.qubo"],
+        2,
+        "raises.py:5: build() raised ZeroDivisionError: division by zero",
+    ),
+    "model module raises": (
+        ["solve", "modraise.py:build"],
+        2,
+        "modraise.py:2: running modraise.py raised RuntimeError: no licence server",
+    ),
+    "model function missing": (
+        ["compile", MODEL.replace("build", "nope"), "--target", "qubo", "-o", "x.qubo"],
+        2,
+        "no function 'nope'",
+    ),
     "qubo negative header": (["info", "neg.qubo"], 2, "neg.qubo:1: maxDiagonals must be >= 0, got -3"),
     "qubo huge header": (["info", "huge.qubo"], 2, "huge.qubo:1: maxDiagonals 100000000000 exceeds"),
     "corrupt gz": (["info", "x.lp.gz"], 2, "x.lp.gz: not a valid gzip file"),
@@ -117,16 +142,28 @@ CASES = {
     "slot denormal": (SCHED + ["--opt", "slot=1e-320"], 2, "schedule grid of inf entries"),
     "batches too many": (SCHED + ["--opt", "batches=100000000"], 2, "2e+09 (batch, QPU) pairs, above the 1e+07"),
     "jobs too many": (["problem", "scheduling.qpu", "--data", "1000000000"], 2, "--data 1000000000 with these"),
-    "waxman too large": (["problem", "routing.min-mlu", "--data", "waxman:100000"], 2,
-                         "'waxman:100000': waxman:N takes a whole number N in 2..5000"),
+    "waxman too large": (
+        ["problem", "routing.min-mlu", "--data", "waxman:100000"],
+        2,
+        "'waxman:100000': waxman:N takes a whole number N in 2..5000",
+    ),
     "waxman 5000 digits": (["problem", "routing.min-mlu", "--data", "waxman:" + "9" * 5000], 2, "N in 2..5000"),
-    "grid too large": (["problem", "routing.min-mlu", "--data", "grid:100x100"], 2,
-                       "'grid:100x100': grid:RxC takes whole numbers R, C >= 1 with 2..5000 nodes"),
-    "min-mlu too large": (["problem", "routing.min-mlu", "--data", "waxman:500"], 2,
-                          "flow variables (sources x links), above the 1e+07"),
+    "grid too large": (
+        ["problem", "routing.min-mlu", "--data", "grid:100x100"],
+        2,
+        "'grid:100x100': grid:RxC takes whole numbers R, C >= 1 with 2..5000 nodes",
+    ),
+    "min-mlu too large": (
+        ["problem", "routing.min-mlu", "--data", "waxman:500"],
+        2,
+        "flow variables (sources x links), above the 1e+07",
+    ),
     "sum-rate too large": (["problem", "ran.sum-rate", "--data", "100000"], 2, "1.6e+11 couplers ((K x levels)^2)"),
-    "min-power levels": (["problem", "ran.min-power", "--data", "1", "--opt", "levels=100000000"], 2,
-                         "interference terms (K x K x levels)"),
+    "min-power levels": (
+        ["problem", "ran.min-power", "--data", "1", "--opt", "levels=100000000"],
+        2,
+        "interference terms (K x K x levels)",
+    ),
     "slicing too large": (["problem", "slicing.placement", "--data", "waxman:1000"], 2, "placement terms"),
     # --seed, --deadline, --time-limit: checked by argparse, named
     "seed negative": (SOLVE + ["--seed", "-1"], 2, f"argument --seed: {SEED_RANGE}, got '-1'"),
@@ -141,8 +178,11 @@ CASES = {
     # the policy's own arguments
     "explain quality": (EXPLAIN + ["--quality", "5"], 2, "quality target must be a number in [0, 1], got 5.0"),
     "explain quality nan": (EXPLAIN + ["--quality", "nan"], 2, "quality target must be a number in [0, 1], got nan"),
-    "explain prefer": (EXPLAIN + ["--prefer", "nonsense"], 2,
-                       "prefer must be 'quantum', 'classical' or a backend name (anneal, "),
+    "explain prefer": (
+        EXPLAIN + ["--prefer", "nonsense"],
+        2,
+        "prefer must be 'quantum', 'classical' or a backend name (anneal, ",
+    ),
     # an explicitly named profiles file must exist and parse
     "profiles missing": (EXPLAIN + ["--profiles", "missing.json"], 2, "missing.json: no such file"),
     "profiles folder": (EXPLAIN + ["--profiles", "adir"], 2, "adir: is a folder"),
@@ -150,19 +190,34 @@ CASES = {
     "profiles not profiles": (EXPLAIN + ["--profiles", "list.json"], 2, "list.json: not a qbdsl profiles file"),
     "profiles NaN": (EXPLAIN + ["--profiles", "nanprof.json"], 2, "nanprof.json: profile 'exact': a must be"),
     # argparse's own errors: one line, pointing at the command's help
-    "time-limit not a number": (["solve", "m.lp", "--time-limit", "abc"], 2,
-                                f"qbdsl: error: argument --time-limit: {SECONDS}, got 'abc' (see qbdsl solve --help)"),
-    "required -o missing": (["compile", MODEL, "--target", "qubo"], 2,
-                            "the following arguments are required: -o/--output (see qbdsl compile --help)"),
-    "bad choice": (["compile", MODEL, "--target", "qpu", "-o", "x.qubo"], 2,
-                   "argument --target: invalid choice: 'qpu' (choose from 'qubo', 'milp') (see qbdsl compile --help)"),
+    "time-limit not a number": (
+        ["solve", "m.lp", "--time-limit", "abc"],
+        2,
+        f"qbdsl: error: argument --time-limit: {SECONDS}, got 'abc' (see qbdsl solve --help)",
+    ),
+    "required -o missing": (
+        ["compile", MODEL, "--target", "qubo"],
+        2,
+        "the following arguments are required: -o/--output (see qbdsl compile --help)",
+    ),
+    "bad choice": (
+        ["compile", MODEL, "--target", "qpu", "-o", "x.qubo"],
+        2,
+        "argument --target: invalid choice: 'qpu' (choose from 'qubo', 'milp') (see qbdsl compile --help)",
+    ),
     "unknown command": (["bogus"], 2, "argument command: invalid choice: 'bogus'"),
     "no command": ([], 2, "the following arguments are required: command (see qbdsl --help)"),
-    "unknown option": (["info", "x.qubo", "--bogus", "3"], 2,
-                       "unrecognized arguments: --bogus 3 (see qbdsl info --help)"),
+    "unknown option": (
+        ["info", "x.qubo", "--bogus", "3"],
+        2,
+        "unrecognized arguments: --bogus 3 (see qbdsl info --help)",
+    ),
     # output folders that cannot be written: refused before any work
-    "-o in /proc": (["solve", MODEL, "--backend", "exact", "-o", "/proc/sol.json"], 2,
-                    "-o cannot write /proc/sol.json: cannot create files in /proc"),
+    "-o in /proc": (
+        ["solve", MODEL, "--backend", "exact", "-o", "/proc/sol.json"],
+        2,
+        "-o cannot write /proc/sol.json: cannot create files in /proc",
+    ),
     "-o folder in /proc": (["experiment", "qip", "-o", "/proc/qbdsl-out"], 2, "cannot create files in /proc"),
 }
 
@@ -179,21 +234,35 @@ def test_mistake_gives_one_line_and_exit_code(argv, code, culprit, tmp_path, mon
     assert "Traceback" not in out + err
 
 
-@pytest.mark.parametrize("raised, code, text", [
-    (qb.OptionError("anneal: option num_reads must be >= 1"), 2, "qbdsl: error: anneal: option num_reads must be >= 1"),
-    (qb.BackendError("ortools: solver crashed\ndetails on a second line"), 1,
-     "qbdsl: error: ortools: solver crashed; details on a second line"),
-    (RuntimeError("boom"), 1, "qbdsl: error: internal error: RuntimeError: boom (run with --debug for the traceback)"),
-    (PermissionError(13, "Permission denied", "/root/x"), 1, "qbdsl: error: /root/x: Permission denied"),
-    (KeyboardInterrupt(), 130, "qbdsl: error: interrupted"),
-])
+@pytest.mark.parametrize(
+    "raised, code, text",
+    [
+        (
+            qb.OptionError("anneal: option num_reads must be >= 1"),
+            2,
+            "qbdsl: error: anneal: option num_reads must be >= 1",
+        ),
+        (
+            qb.BackendError("ortools: solver crashed\ndetails on a second line"),
+            1,
+            "qbdsl: error: ortools: solver crashed; details on a second line",
+        ),
+        (
+            RuntimeError("boom"),
+            1,
+            "qbdsl: error: internal error: RuntimeError: boom (run with --debug for the traceback)",
+        ),
+        (PermissionError(13, "Permission denied", "/root/x"), 1, "qbdsl: error: /root/x: Permission denied"),
+        (KeyboardInterrupt(), 130, "qbdsl: error: interrupted"),
+    ],
+)
 def test_exceptions_from_a_run_map_to_exit_codes(raised, code, text, monkeypatch, capsys):
     import importlib
 
     def fail(*a, **kw):
         raise raised
 
-    monkeypatch.setattr(importlib.import_module("qbdsl.solve"), "solve", fail)   # the module, not qb.solve
+    monkeypatch.setattr(importlib.import_module("qbdsl.solve"), "solve", fail)  # the module, not qb.solve
     assert main(["solve", MODEL, "--backend", "exact"]) == code
     assert capsys.readouterr().err == text + "\n"
 
@@ -203,39 +272,46 @@ def test_debug_shows_the_traceback(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     with pytest.raises(qb.ModelError, match="build\\(\\) raised ZeroDivisionError") as err:
         main(["--debug", "compile", "raises.py:build", "--target", "qubo", "-o", "x.qubo"])
-    assert isinstance(err.value.__cause__, ZeroDivisionError)      # the user's own frame is in the chain
+    assert isinstance(err.value.__cause__, ZeroDivisionError)  # the user's own frame is in the chain
     with pytest.raises(qb.FileFormatError, match="maxDiagonals must be >= 0"):
-        main(["info", "neg.qubo", "--debug"])                      # also after the command name
+        main(["info", "neg.qubo", "--debug"])  # also after the command name
 
 
 def test_console_entry_prints_no_traceback(tmp_path):
     _files(tmp_path)
     cmd = [sys.executable, "-m", "qbdsl.cli"]
-    r = subprocess.run(cmd + ["problem", "routing.kpath", "--data", "repetita:Abilene", "--opt", "kk=7"],
-                       cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    r = subprocess.run(
+        cmd + ["problem", "routing.kpath", "--data", "repetita:Abilene", "--opt", "kk=7"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert r.returncode == 2
     assert r.stderr.splitlines() == [r.stderr.strip()] and r.stderr.startswith("qbdsl: error: routing.kpath: unknown")
     assert "Traceback" not in r.stdout + r.stderr
-    r = subprocess.run(cmd + ["--debug", "info", "neg.qubo"], cwd=tmp_path, capture_output=True, text=True,
-                       timeout=120)
+    r = subprocess.run(cmd + ["--debug", "info", "neg.qubo"], cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert r.returncode == 1 and "Traceback" in r.stderr and "maxDiagonals must be >= 0" in r.stderr
 
 
-@pytest.mark.parametrize("argv", [
-    ["compile", MODEL, "--target", "qubo", "-o", "new/deeper/s.qubo"],
-    ["solve", MODEL, "--backend", "exact", "-o", "new/deeper/s.json"],
-    KPATH + ["--opt", "demands=3", "--target", "qubo", "-o", "new/deeper/s.qubo"],
-])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["compile", MODEL, "--target", "qubo", "-o", "new/deeper/s.qubo"],
+        ["solve", MODEL, "--backend", "exact", "-o", "new/deeper/s.json"],
+        KPATH + ["--opt", "demands=3", "--target", "qubo", "-o", "new/deeper/s.qubo"],
+    ],
+)
 def test_output_folders_are_created_by_every_command(argv, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     assert main(argv) == 0
     assert (tmp_path / argv[-1]).is_file()
-    assert [p.name for p in (tmp_path / "new" / "deeper").iterdir()] == [Path(argv[-1]).name]   # no temporaries
+    assert [p.name for p in (tmp_path / "new" / "deeper").iterdir()] == [Path(argv[-1]).name]  # no temporaries
 
 
 def test_bare_names_resolve_where_one_collection_fits(capsys):
-    assert main(["problem", "routing.min-mlu", "--data", "Cernet"]) == 0               # REPETITA only
-    assert main(["problem", "routing.capacity-design", "--data", "abilene"]) == 0      # needs SNDlib's modules
+    assert main(["problem", "routing.min-mlu", "--data", "Cernet"]) == 0  # REPETITA only
+    assert main(["problem", "routing.capacity-design", "--data", "abilene"]) == 0  # needs SNDlib's modules
     assert main(["problem", "routing.kpath", "--data", "sndlib:Abilene", "--opt", "demands=4"]) == 0
     out = capsys.readouterr().out
     assert "min-mlu-Cernet" in out and "capacity-design-abilene" in out and "kpath-congestion-abilene" in out
@@ -250,23 +326,26 @@ def test_help_is_still_the_full_help(argv, capsys):
     assert out.startswith("usage: qbdsl") and "options:" in out and len(out.splitlines()) > 5
 
 
-@pytest.mark.parametrize("call, error, text", [
-    (lambda: data.waxman(100000), qb.ModelError, "waxman: 100000 nodes; the generators take 2..5000"),
-    (lambda: data.grid(80, 80), qb.ModelError, "grid 80x80: 6400 nodes"),
-    (lambda: data.grid(0, 3), qb.ModelError, "rows and cols must be whole numbers >= 1"),
-    (lambda: data.random_geometric(10**6), qb.ModelError, "2..5000"),
-    (lambda: _schedule(slot=1e-6), qb.ModelError, "slot=1e-06 s makes a schedule grid"),
-    (lambda: _schedule(slot=float("nan")), qb.ModelError, "slot length must be positive and finite, got nan"),
-    (lambda: _schedule(slot=0.5, horizon=float("inf")), qb.ModelError, "horizon must be a positive number"),
-    (lambda: _decide(deadline=float("inf")), qb.OptionError, "deadline must be a positive number of seconds"),
-    (lambda: _decide(deadline=float("nan")), qb.OptionError, "deadline must be a positive number of seconds"),
-    (lambda: _decide(deadline=-1), qb.OptionError, "deadline must be a positive number of seconds"),
-    (lambda: _decide(quality=1.5), qb.OptionError, "quality target must be a number in [0, 1], got 1.5"),
-    (lambda: _decide(quality="high"), qb.OptionError, "quality target must be a number in [0, 1], got 'high'"),
-    (lambda: _decide(prefer="fastest"), qb.OptionError, "prefer must be 'quantum', 'classical' or a backend name"),
-    (lambda: load_profiles("missing.json"), qb.FileFormatError, "missing.json: no such file"),
-    (lambda: load_profiles("badprof.json"), qb.FileFormatError, "badprof.json:3: not JSON"),
-])
+@pytest.mark.parametrize(
+    "call, error, text",
+    [
+        (lambda: data.waxman(100000), qb.ModelError, "waxman: 100000 nodes; the generators take 2..5000"),
+        (lambda: data.grid(80, 80), qb.ModelError, "grid 80x80: 6400 nodes"),
+        (lambda: data.grid(0, 3), qb.ModelError, "rows and cols must be whole numbers >= 1"),
+        (lambda: data.random_geometric(10**6), qb.ModelError, "2..5000"),
+        (lambda: _schedule(slot=1e-6), qb.ModelError, "slot=1e-06 s makes a schedule grid"),
+        (lambda: _schedule(slot=float("nan")), qb.ModelError, "slot length must be positive and finite, got nan"),
+        (lambda: _schedule(slot=0.5, horizon=float("inf")), qb.ModelError, "horizon must be a positive number"),
+        (lambda: _decide(deadline=float("inf")), qb.OptionError, "deadline must be a positive number of seconds"),
+        (lambda: _decide(deadline=float("nan")), qb.OptionError, "deadline must be a positive number of seconds"),
+        (lambda: _decide(deadline=-1), qb.OptionError, "deadline must be a positive number of seconds"),
+        (lambda: _decide(quality=1.5), qb.OptionError, "quality target must be a number in [0, 1], got 1.5"),
+        (lambda: _decide(quality="high"), qb.OptionError, "quality target must be a number in [0, 1], got 'high'"),
+        (lambda: _decide(prefer="fastest"), qb.OptionError, "prefer must be 'quantum', 'classical' or a backend name"),
+        (lambda: load_profiles("missing.json"), qb.FileFormatError, "missing.json: no such file"),
+        (lambda: load_profiles("badprof.json"), qb.FileFormatError, "badprof.json:3: not JSON"),
+    ],
+)
 def test_library_calls_refuse_before_any_work(call, error, text, tmp_path, monkeypatch):
     """The same checks as the command line's, where the library is called directly."""
     import tracemalloc
@@ -281,7 +360,7 @@ def test_library_calls_refuse_before_any_work(call, error, text, tmp_path, monke
     finally:
         tracemalloc.stop()
     assert text in str(err.value)
-    assert isinstance(err.value, qb.ModelError)                 # exit 2 on the command line
+    assert isinstance(err.value, qb.ModelError)  # exit 2 on the command line
     assert peak < 50e6, f"{peak / 1e6:.0f} MB allocated before refusing"
 
 
@@ -290,8 +369,9 @@ def _schedule(**kw):
 
 
 def _decide(**kw):
-    q = qb.QuboIR.from_terms(QuboTerms.from_coo(2, np.array([1.0, -1.0]), np.array([0]), np.array([1]),
-                                                np.array([2.0])))
+    q = qb.QuboIR.from_terms(
+        QuboTerms.from_coo(2, np.array([1.0, -1.0]), np.array([0]), np.array([1]), np.array([2.0]))
+    )
     return decide(q, **kw)
 
 
@@ -306,7 +386,7 @@ def test_default_profiles_file_falls_back_quietly_but_a_named_one_must_work(tmp_
     profiles, note = prof.load_profiles()
     assert profiles["exact"].b == prof.default_profiles()["exact"].b
     assert note.startswith("ignored ") and "badprof.json:3: not JSON" in note and "shipped defaults" in note
-    assert main(["explain", MODEL]) == 0                       # the default file: a note, not an error
+    assert main(["explain", MODEL]) == 0  # the default file: a note, not an error
     assert "profiles: ignored " in capsys.readouterr().out
 
 
@@ -325,8 +405,10 @@ def test_solution_file_is_strict_json_when_there_is_no_answer(tmp_path, monkeypa
 def test_write_json_nulls_non_finite_numbers_and_refuses_the_rest(tmp_path):
     from qbdsl.io.atomic import write_json
 
-    write_json(tmp_path / "a.json", {"x": float("nan"), "y": [np.float32("inf"), np.int64(3), np.bool_(True)],
-                                     "z": np.array([1.5, -np.inf])})
+    write_json(
+        tmp_path / "a.json",
+        {"x": float("nan"), "y": [np.float32("inf"), np.int64(3), np.bool_(True)], "z": np.array([1.5, -np.inf])},
+    )
     assert json.loads((tmp_path / "a.json").read_text()) == {"x": None, "y": [None, 3, True], "z": [1.5, None]}
     with pytest.raises(TypeError):
         write_json(tmp_path / "b.json", {"x": object()})
@@ -348,7 +430,7 @@ def test_write_errors_name_the_users_path_not_the_temporary_file(tmp_path, monke
         atomic.atomic_write(target, "{}")
     assert err.value.filename == str(target) and err.value.errno == errno.ENOSPC
     assert ".tmp" not in str(err.value)
-    assert os.listdir(tmp_path) == []                           # the temporary file is gone
+    assert os.listdir(tmp_path) == []  # the temporary file is gone
 
 
 def test_unwritable_folders_are_refused_before_the_work(tmp_path, monkeypatch, capsys):
@@ -360,7 +442,7 @@ def test_unwritable_folders_are_refused_before_the_work(tmp_path, monkeypatch, c
         raise AssertionError("solved although the output cannot be written")
 
     monkeypatch.setattr(importlib.import_module("qbdsl.solve"), "solve", never)
-    monkeypatch.setattr(atomic.os, "access", lambda path, mode: False)   # as a non-root user in a read-only folder
+    monkeypatch.setattr(atomic.os, "access", lambda path, mode: False)  # as a non-root user in a read-only folder
     assert main(["solve", MODEL, "--backend", "exact", "-o", str(tmp_path / "new" / "sol.json")]) == 2
     err = capsys.readouterr().err
     target = tmp_path / "new" / "sol.json"

@@ -1,4 +1,5 @@
 """QUBO and MILP compiles: penalties, re-weighting, decoding, violations, bad input."""
+
 import numpy as np
 import pytest
 
@@ -71,7 +72,7 @@ def test_decode_gives_names_shapes_integers_and_violations():
     sol = q.decode(y)
     assert sol.values["x"].shape == (2, 2) and sol.values["x"].dtype.kind == "i"
     assert sol.values["p"].shape == (3,)
-    assert set(sol.violations) == {"row", "p.one-hot"}   # no bit set: both rules broken
+    assert set(sol.violations) == {"row", "p.one-hot"}  # no bit set: both rules broken
     np.testing.assert_array_equal(sol.violations["row"], [1, 1])
     assert not sol.feasible
     good = qb.solve(q, backend="exact")
@@ -114,7 +115,7 @@ def test_qubo_rejects_what_it_cannot_take():
     m2.minimize(k.sum())
     with pytest.raises(qb.ModelError, match=r"integer variable k\(0\) is unbounded"):
         qb.compile(m2, "qubo")
-    assert qb.compile(m2, "milp").ub[0] == np.inf   # a MILP takes it
+    assert qb.compile(m2, "milp").ub[0] == np.inf  # a MILP takes it
     m3 = qb.Model("quadcons")
     y = m3.binary("y", 2)
     m3.add(y[0] * y[1] == 1, name="both")
@@ -128,7 +129,7 @@ def test_qubo_rejects_what_it_cannot_take():
 def test_impossible_and_redundant_rows():
     m = qb.Model("rows")
     x = m.binary("x", 3)
-    m.add(x.sum() <= 5, name="always")      # never violated: no slack bits
+    m.add(x.sum() <= 5, name="always")  # never violated: no slack bits
     m.minimize(x.sum())
     assert qb.compile(m, "qubo").n == 3
     m.add(x.sum() >= 4, name="never")
@@ -171,7 +172,7 @@ def test_milp_structure():
     m.add(x.sum() == 1, name="one")
     m.minimize(f.sum() + 2 * x[0] * p + x[0] * x[1] + 4)
     lp = qb.compile(m, "milp")
-    assert lp.n_user == 5 and lp.num_variables == 7          # two product columns
+    assert lp.n_user == 5 and lp.num_variables == 7  # two product columns
     # x0*p and x0*x1 are products of integer-valued factors: integral columns (CP-SAT takes them)
     assert lp.integrality.tolist() == [True, True, True, False, False, True, True]
     assert lp.binary.tolist()[:3] == [True, True, False]

@@ -1,4 +1,5 @@
 """The exact backend against naive enumeration, and qb.solve's contract."""
+
 import itertools
 
 import numpy as np
@@ -70,10 +71,10 @@ def test_solve_contract_on_a_model():
     assert r.status == "optimal" and r.feasible and r.backend == "exact"
     assert r.objective == 4 and r.values["x"].tolist() == [[1, 1], [0, 0]]
     assert set(r.timings) == {"compile", "solve", "decode"}
-    assert r.sample is not None and r.raw.info["enumerated"] == 2 ** 4
+    assert r.sample is not None and r.raw.info["enumerated"] == 2**4
     r2 = qb.solve(m, backend="auto")
     assert r2.backend == "exact" and r2.objective == 4
-    lp = qb.compile(m, "milp")   # a MILP IR is recompiled for a QUBO backend
+    lp = qb.compile(m, "milp")  # a MILP IR is recompiled for a QUBO backend
     assert qb.solve(lp, backend="exact").objective == 4
     for bad in (-1.0, float("nan"), 0):
         with pytest.raises(qb.ModelError, match="time_limit"):
@@ -90,7 +91,7 @@ def test_infeasible_model_comes_back_infeasible():
     m.minimize(x.sum())
     r = qb.solve(m, backend="exact")
     assert not r.feasible and set(r.violations) & {"one", "same"}
-    assert r.status == "infeasible"        # proven: every penalty weight carries the guarantee
+    assert r.status == "infeasible"  # proven: every penalty weight carries the guarantee
     weak = qb.compile(m, "qubo").with_penalties(one=0.1)
     assert qb.solve(weak, backend="exact").status == "no_feasible"
 

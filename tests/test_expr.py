@@ -1,4 +1,5 @@
 """Expressions behave like numpy arrays of polynomials: checked against dense numpy."""
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -30,7 +31,7 @@ def test_arithmetic_matches_numpy(seed):
         (x * A, X * A),
         (x / 4.0, X / 4.0),
         (-x, -X),
-        (x * p, X * P),                       # broadcast (3,4)*(4,)
+        (x * p, X * P),  # broadcast (3,4)*(4,)
         (x[:, None, :] * p[None, :, None], X[:, None, :] * P[None, :, None]),
         (x.sum(axis=0), X.sum(axis=0)),
         (x.sum(axis=(0, 1)), X.sum()),
@@ -39,10 +40,10 @@ def test_arithmetic_matches_numpy(seed):
         (x @ sp.csr_matrix(B), X @ B),
         (x @ P.astype(float), X @ P),
         (A.T @ x, A.T @ X),
-        (sp.csr_matrix(A.T) @ x, A.T @ X),           # scipy on the left defers to the expression
+        (sp.csr_matrix(A.T) @ x, A.T @ X),  # scipy on the left defers to the expression
         (np.ones(3) @ x, np.ones(3) @ X),
         (x[1:, ::2], X[1:, ::2]),
-        (x[[0, 0, 2], [1, 1, 3]], X[[0, 0, 2], [1, 1, 3]]),   # fancy, with repeats
+        (x[[0, 0, 2], [1, 1, 3]], X[[0, 0, 2], [1, 1, 3]]),  # fancy, with repeats
         (x.T, X.T),
         (x.reshape(2, 6), X.reshape(2, 6)),
         (x[..., None], X[..., None]),
@@ -69,7 +70,7 @@ def test_degree_three_is_rejected_naming_the_variables():
     with pytest.raises(qb.UnsupportedTermError, match=r"degree-3 term .*x\(0,0\).*"):
         (x[0, 0] * x[0, 1]) * x[0, 0] + 0
     with pytest.raises(qb.UnsupportedTermError, match="degree <= 2"):
-        x ** 3
+        x**3
 
 
 def test_shape_mismatch_names_shapes():
@@ -96,4 +97,4 @@ def test_mixing_models_and_truthiness():
     with pytest.raises(TypeError, match="chained comparisons"):
         bool(x[0, 0] <= 1)
     with pytest.raises(qb.ModelError, match="strict inequality"):
-        x[0, 0] < 1
+        _ = x[0, 0] < 1

@@ -1,5 +1,6 @@
 """The public Model API readers use (add_array, row labels) and the facade functions
 (qb.save, qb.to_bqm, qb.to_cqm, qb.to_qp, qb.to_latex)."""
+
 import numpy as np
 import pytest
 
@@ -25,20 +26,23 @@ def test_add_array_keeps_labels_that_differ_and_drops_generated_ones():
     assert c.ub == np.inf and c.kind == "continuous"
     labels = m.layout().labels()
     assert labels[:4] == ["p", "q", "r", "s"] and labels[4:6] == ["b(0)", "b(1)"] and labels[6] == "c"
-    assert m.layout().arrays[1].labels is None                           # the generated names: not stored
+    assert m.layout().arrays[1].labels is None  # the generated names: not stored
     blk = m.add(a.sum(axis=1) <= 2, name="row", labels=["first", "second"])
     gen = m.add(b <= 1, name="gen", labels=["gen(0)", "gen(1)"])
     assert blk.labels == ["first", "second"] and gen.labels is None
     assert qb.compile(m, "milp").row_names == ["first", "second", "gen(0)", "gen(1)"]
 
 
-@pytest.mark.parametrize("call, text", [
-    (lambda m: m.add_array("z", "bool", 2), "variable 'z': unknown kind 'bool'; choose from binary, integer"),
-    (lambda m: m.add_array("z", "binary", 3, labels=["a", "b"]), "variable 'z': 2 labels for 3 elements"),
-    (lambda m: m.add_array("z", "binary", 2, labels=["a", 7]), "variable 'z': labels must be strings, got 7"),
-    (lambda m: m.add_array("x", "binary", 2), "duplicate variable name 'x'"),
-    (lambda m: m.add(m.var("x").sum() <= 1, name="k", labels=["a", "b"]), "constraint 'k': 2 labels for 1"),
-])
+@pytest.mark.parametrize(
+    "call, text",
+    [
+        (lambda m: m.add_array("z", "bool", 2), "variable 'z': unknown kind 'bool'; choose from binary, integer"),
+        (lambda m: m.add_array("z", "binary", 3, labels=["a", "b"]), "variable 'z': 2 labels for 3 elements"),
+        (lambda m: m.add_array("z", "binary", 2, labels=["a", 7]), "variable 'z': labels must be strings, got 7"),
+        (lambda m: m.add_array("x", "binary", 2), "duplicate variable name 'x'"),
+        (lambda m: m.add(m.var("x").sum() <= 1, name="k", labels=["a", "b"]), "constraint 'k': 2 labels for 1"),
+    ],
+)
 def test_add_array_and_row_labels_refuse_bad_input(call, text):
     with pytest.raises(qb.ModelError, match=text):
         call(_model())
@@ -60,20 +64,23 @@ def test_save_passes_compile_options_and_writes_irs(tmp_path):
     qb.save(m, tmp_path / "w.npz", penalty={"cap": 11.0}, encoding="unary")
     q = qb.load(tmp_path / "w.npz")
     assert q.weights["cap"] == 11.0 and q.n == qb.compile(m, encoding="unary").n
-    qb.save(q, tmp_path / "q.lp")                     # a QUBO as a MILP: the QUBO, linearized
+    qb.save(q, tmp_path / "q.lp")  # a QUBO as a MILP: the QUBO, linearized
     assert qb.load(tmp_path / "q.lp").n_vars == q.n + len(q.terms.v)
     qb.save(qb.compile(m, "milp"), tmp_path / "m.mps")
     assert qb.load(tmp_path / "m.mps").n_vars == qb.compile(m, "milp").num_variables
 
 
-@pytest.mark.parametrize("call, error, text", [
-    (lambda d: qb.save(_model(), d / "m.txt"), qb.ModelError, "unknown file type 'm.txt': use .qubo, .npz"),
-    (lambda d: qb.save(qb.compile(_model()), d / "q.qubo", penalty=3), qb.OptionError, "penalty: compile options"),
-    (lambda d: qb.save([1, 2], d / "x.lp"), qb.ModelError, "save takes a Model, QuboIR or MilpIR, got a list"),
-    (lambda d: qb.to_cqm(qb.compile(_model())), qb.ModelError, "to_cqm takes a Model, got a QuboIR"),
-    (lambda d: qb.to_bqm("x.qubo"), qb.ModelError, "to_bqm takes a QuboIR or a Model, got a str"),
-    (lambda d: qb.to_latex(qb.compile(_model())), qb.ModelError, "to_latex takes a Model, got a QuboIR"),
-])
+@pytest.mark.parametrize(
+    "call, error, text",
+    [
+        (lambda d: qb.save(_model(), d / "m.txt"), qb.ModelError, "unknown file type 'm.txt': use .qubo, .npz"),
+        (lambda d: qb.save(qb.compile(_model()), d / "q.qubo", penalty=3), qb.OptionError, "penalty: compile options"),
+        (lambda d: qb.save([1, 2], d / "x.lp"), qb.ModelError, "save takes a Model, QuboIR or MilpIR, got a list"),
+        (lambda d: qb.to_cqm(qb.compile(_model())), qb.ModelError, "to_cqm takes a Model, got a QuboIR"),
+        (lambda d: qb.to_bqm("x.qubo"), qb.ModelError, "to_bqm takes a QuboIR or a Model, got a str"),
+        (lambda d: qb.to_latex(qb.compile(_model())), qb.ModelError, "to_latex takes a Model, got a QuboIR"),
+    ],
+)
 def test_facade_refuses_what_it_cannot_write(call, error, text, tmp_path):
     with pytest.raises(error, match=text):
         call(tmp_path)

@@ -5,6 +5,7 @@ devices wide enough), carry sources, and have ESPs that obey their definition. T
 regenerates one circuit with scripts/ground_orchestration.py when qiskit-ibm-runtime and
 mqt.bench are installed (the `grounding` / `test` extras) and compares it with the file.
 """
+
 from __future__ import annotations
 
 import ast
@@ -52,7 +53,7 @@ def test_fleet_has_the_processor_families(devices):
     for d in devices.values():
         assert d["qubits"] in (127, 133, 156)
         assert 0 < d["usable_qubits"] <= d["qubits"]
-        assert d["coupling_edges"] >= d["qubits"] - 1          # a connected heavy-hex lattice
+        assert d["coupling_edges"] >= d["qubits"] - 1  # a connected heavy-hex lattice
         assert 1e-4 < d["median_two_qubit_error"] < 0.05
         assert d["best_two_qubit_error"] <= d["median_two_qubit_error"]
         assert 1e-4 < d["median_readout_error"] < 0.1
@@ -124,7 +125,7 @@ def test_esp_obeys_its_definition(library, devices):
             log10 = c.log10_esp_on[n]
             assert 0.0 <= p <= 1.0 and log10 <= 0.0
             if log10 > -300:
-                assert p > 0 and p == pytest.approx(10 ** log10, rel=1e-9), (c.name, n)
+                assert p > 0 and p == pytest.approx(10**log10, rel=1e-9), (c.name, n)
             else:
                 assert p < 1e-290
             bound = c.two_qubit_on[n] * math.log10(1 - devices[n]["best_two_qubit_error"])
@@ -146,8 +147,11 @@ def test_esp_falls_as_circuits_grow(library):
         assert rows[-1][2] < rows[0][2], key
         twoq = [r[1] for r in rows]
         logs = [r[2] for r in rows]
-        falling = sum((a2 - a1) * (b2 - b1) < 0 for i, (a1, b1) in enumerate(zip(twoq, logs))
-                         for a2, b2 in list(zip(twoq, logs))[i + 1:])
+        falling = sum(
+            (a2 - a1) * (b2 - b1) < 0
+            for i, (a1, b1) in enumerate(zip(twoq, logs))
+            for a2, b2 in list(zip(twoq, logs))[i + 1 :]
+        )
         pairs = len(rows) * (len(rows) - 1) // 2
         assert falling >= 0.8 * pairs, (key, falling, pairs)
         checked += 1
@@ -161,16 +165,26 @@ def test_loader_imports_nothing_from_the_grounding_extra():
     assert not mods & {"qiskit", "qiskit_ibm_runtime", "mqt", "numpy"}, mods
 
 
-@pytest.mark.parametrize("filename, text, message", [
-    ("ibm_fleet.json", "{not json", "not valid JSON"),
-    ("ibm_fleet.json", '{"qpus": []}', "non-empty 'qpus'"),
-    ("ibm_fleet.json", '{"qpus": [{"name": "a", "family": "x", "qubits": 5, "clops": 1e5, "overhead": 0.5, '
-                       '"sources": {}}], "wire_cut_sampling_overhead": {"value": 9}}', "two_qubit_error"),
-    ("mqt_circuits.json", '{"circuits": [{"name": "ghz-5", "family": "ghz", "qubits": 5, "depth": 6, '
-                          '"on": {"fez": {"depth": 9, "two_qubit_gates": 4, "esp": 1.5, "log10_esp": 0}}}]}',
-     "esp must be in [0, 1]"),
-    ("mqt_circuits.json", None, "missing or unreadable"),
-])
+@pytest.mark.parametrize(
+    "filename, text, message",
+    [
+        ("ibm_fleet.json", "{not json", "not valid JSON"),
+        ("ibm_fleet.json", '{"qpus": []}', "non-empty 'qpus'"),
+        (
+            "ibm_fleet.json",
+            '{"qpus": [{"name": "a", "family": "x", "qubits": 5, "clops": 1e5, "overhead": 0.5, '
+            '"sources": {}}], "wire_cut_sampling_overhead": {"value": 9}}',
+            "two_qubit_error",
+        ),
+        (
+            "mqt_circuits.json",
+            '{"circuits": [{"name": "ghz-5", "family": "ghz", "qubits": 5, "depth": 6, '
+            '"on": {"fez": {"depth": 9, "two_qubit_gates": 4, "esp": 1.5, "log10_esp": 0}}}]}',
+            "esp must be in [0, 1]",
+        ),
+        ("mqt_circuits.json", None, "missing or unreadable"),
+    ],
+)
 def test_bad_data_files_raise_file_format_error(tmp_path, monkeypatch, filename, text, message):
     (tmp_path / "data").mkdir()
     if text is not None:

@@ -1,4 +1,5 @@
 """Energies agree with PyQUBO's and dimod's on the same model; translators go both ways."""
+
 import itertools
 
 import dimod
@@ -103,8 +104,7 @@ def test_energies_match_pyqubo_on_equality_models(m):
     compiled, labels = _pyqubo_model(m, LAMBDA)
     bqm = compiled.to_bqm()
     Y = _all_bits(q.n)
-    theirs = np.array([bqm.energy({f"x[{k}]": int(y[k]) for k in range(q.n) if f"x[{k}]" in bqm.variables})
-                       for y in Y])
+    theirs = np.array([bqm.energy({f"x[{k}]": int(y[k]) for k in range(q.n) if f"x[{k}]" in bqm.variables}) for y in Y])
     qb.testing.assert_energies_match(q, Y, theirs)
     # and the PyQUBO model imported into qbdsl has the same energies
     imported = from_pyqubo(compiled)
@@ -117,8 +117,9 @@ def test_energies_match_pyqubo_on_equality_models(m):
 
 
 def test_bqm_round_trip_and_solve_a_bqm():
-    bqm = dimod.BinaryQuadraticModel({"a": 1.0, "b": -2.0, "c": 0.5}, {("a", "b"): 3.0, ("b", "c"): -1.5},
-                                     0.25, dimod.BINARY)
+    bqm = dimod.BinaryQuadraticModel(
+        {"a": 1.0, "b": -2.0, "c": 0.5}, {("a", "b"): 3.0, ("b", "c"): -1.5}, 0.25, dimod.BINARY
+    )
     q = qb.io.dimod_io.from_dimod(bqm)
     assert q.labels == ["a", "b", "c"]
     back = q.to_bqm()

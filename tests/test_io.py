@@ -1,4 +1,5 @@
 """File formats: bit-for-bit round trips, malformed input with line numbers, atomic writes."""
+
 import os
 from pathlib import Path
 
@@ -126,15 +127,18 @@ def test_qoblib_network05_loads_and_round_trips(tmp_path):
         assert (again.A != lp.A).nnz == 0
 
 
-@pytest.mark.parametrize("text, line, match", [
-    ("p qubo 0 3 1 1\n0 0 1.0\n", 2, "found 1"),
-    ("c hi\n0 0 1\np qubo 0 2 1 0\n", 2, "before the 'p qubo'"),
-    ("p qubo 0 2 1 1\n0 0 1\n0 5 2\n", 3, "out of range"),
-    ("p qubo 0 2 1 1\n0 0 1\n0 1 abc\n", 3, "expected 'i j value'"),
-    ("p qubo 0 2 1 1\n0 0 nan\n0 1 1\n", 2, "non-finite"),
-    ("p qubo 0 2 1 1\n0 1 1\n0 0 1\n", 2, "diagonal entries come first"),
-    ("p qubo x 2\n", 1, "expected 'p qubo"),
-])
+@pytest.mark.parametrize(
+    "text, line, match",
+    [
+        ("p qubo 0 3 1 1\n0 0 1.0\n", 2, "found 1"),
+        ("c hi\n0 0 1\np qubo 0 2 1 0\n", 2, "before the 'p qubo'"),
+        ("p qubo 0 2 1 1\n0 0 1\n0 5 2\n", 3, "out of range"),
+        ("p qubo 0 2 1 1\n0 0 1\n0 1 abc\n", 3, "expected 'i j value'"),
+        ("p qubo 0 2 1 1\n0 0 nan\n0 1 1\n", 2, "non-finite"),
+        ("p qubo 0 2 1 1\n0 1 1\n0 0 1\n", 2, "diagonal entries come first"),
+        ("p qubo x 2\n", 1, "expected 'p qubo"),
+    ],
+)
 def test_malformed_qubo_files_name_the_line(tmp_path, text, line, match):
     p = tmp_path / "bad.qubo"
     p.write_text(text)
@@ -143,15 +147,18 @@ def test_malformed_qubo_files_name_the_line(tmp_path, text, line, match):
     assert err.value.line == line and f"bad.qubo:{line}:" in str(err.value)
 
 
-@pytest.mark.parametrize("text, line, match", [
-    ("Minimize\n obj: x + y\nSubject To\n c1: x + y 3\nEnd\n", 4, "expected a number|relational"),
-    ("Minimize\n obj: x + y\nSubject To\n c1: x + * y <= 3\nEnd\n", 4, "expected a variable name"),
-    ("Minimize\n obj: x\nSubject To\n c1: x <= 3\n", 4, "missing End"),
-    ("obj: x\nEnd\n", 1, "starts with Minimize"),
-    ("Minimize\n obj: x\nSubject To\n c1: x <= 3\nBounds\n x <= abc\nEnd\n", 6, "expected a number"),
-    ("Minimize\n obj: x\nSubject To\n c1: x <= 3\nSOS\n s1: x:1\nEnd\n", 5, "not supported"),
-    ("Minimize\n obj: [ x * y * z ] / 2\nEnd\n", 2, "product x \\* y or a square|expected"),
-])
+@pytest.mark.parametrize(
+    "text, line, match",
+    [
+        ("Minimize\n obj: x + y\nSubject To\n c1: x + y 3\nEnd\n", 4, "expected a number|relational"),
+        ("Minimize\n obj: x + y\nSubject To\n c1: x + * y <= 3\nEnd\n", 4, "expected a variable name"),
+        ("Minimize\n obj: x\nSubject To\n c1: x <= 3\n", 4, "missing End"),
+        ("obj: x\nEnd\n", 1, "starts with Minimize"),
+        ("Minimize\n obj: x\nSubject To\n c1: x <= 3\nBounds\n x <= abc\nEnd\n", 6, "expected a number"),
+        ("Minimize\n obj: x\nSubject To\n c1: x <= 3\nSOS\n s1: x:1\nEnd\n", 5, "not supported"),
+        ("Minimize\n obj: [ x * y * z ] / 2\nEnd\n", 2, "product x \\* y or a square|expected"),
+    ],
+)
 def test_malformed_lp_files_name_the_line(tmp_path, text, line, match):
     p = tmp_path / "bad.lp"
     p.write_text(text)
@@ -160,14 +167,17 @@ def test_malformed_lp_files_name_the_line(tmp_path, text, line, match):
     assert err.value.line == line
 
 
-@pytest.mark.parametrize("text, line, match", [
-    ("NAME t\nROWS\n N obj\n Q r1\nCOLUMNS\nENDATA\n", 4, "row type"),
-    ("NAME t\nROWS\n N obj\n L r1\nCOLUMNS\n x r2 1\nENDATA\n", 6, "unknown row 'r2'"),
-    ("NAME t\nROWS\n N obj\n L r1\nCOLUMNS\n x r1 one\nENDATA\n", 6, "malformed COLUMNS"),
-    ("NAME t\nROWS\n N obj\n L r1\nCOLUMNS\n x r1 1\nBOUNDS\n XX BND x 1\nENDATA\n", 8, "unsupported bound"),
-    ("NAME t\nROWS\n N obj\nCOLUMNS\n x obj 1\n", None, "missing ENDATA"),
-    ("NAME t\nFOO\nENDATA\n", 2, "unknown or unsupported MPS section"),
-])
+@pytest.mark.parametrize(
+    "text, line, match",
+    [
+        ("NAME t\nROWS\n N obj\n Q r1\nCOLUMNS\nENDATA\n", 4, "row type"),
+        ("NAME t\nROWS\n N obj\n L r1\nCOLUMNS\n x r2 1\nENDATA\n", 6, "unknown row 'r2'"),
+        ("NAME t\nROWS\n N obj\n L r1\nCOLUMNS\n x r1 one\nENDATA\n", 6, "malformed COLUMNS"),
+        ("NAME t\nROWS\n N obj\n L r1\nCOLUMNS\n x r1 1\nBOUNDS\n XX BND x 1\nENDATA\n", 8, "unsupported bound"),
+        ("NAME t\nROWS\n N obj\nCOLUMNS\n x obj 1\n", None, "missing ENDATA"),
+        ("NAME t\nFOO\nENDATA\n", 2, "unknown or unsupported MPS section"),
+    ],
+)
 def test_malformed_mps_files_name_the_line(tmp_path, text, line, match):
     p = tmp_path / "bad.mps"
     p.write_text(text)
@@ -210,7 +220,7 @@ def test_failed_write_keeps_the_old_file(tmp_path, monkeypatch):
     with pytest.raises(OSError, match="disk full"):
         lp.save(target)
     assert target.read_text() == "precious\n"
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["keep.lp"]   # no temporary left behind
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["keep.lp"]  # no temporary left behind
 
 
 def test_wrong_extension_for_the_ir_is_a_clear_error(tmp_path):

@@ -1,4 +1,5 @@
 """Solver calls in a child process that is killed at the deadline, safely from threads too."""
+
 import threading
 import time
 
@@ -62,6 +63,7 @@ def test_ortools_from_a_thread_next_to_blas_work_does_not_hang(threads):
     from pathlib import Path
 
     import qbdsl as qb
+
     sys.path.insert(0, str(Path(__file__).parent.parent))
     from tests.test_time_limits import multi_knapsack
 

@@ -7,6 +7,7 @@
     methods allowed below, so new ones cannot creep in.
 ``import qbdsl`` loading no file format is checked in tests/test_imports.py.
 """
+
 from __future__ import annotations
 
 import ast
@@ -16,8 +17,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = {"qbdsl": ROOT / "qbdsl", "qbdsl.backends": ROOT / "backends", "qbdsl.problems": ROOT / "problems"}
-CORE = ("qbdsl.model", "qbdsl.expr", "qbdsl.ir", "qbdsl.passes", "qbdsl.compiler", "qbdsl.solution",
-        "qbdsl.result")
+CORE = ("qbdsl.model", "qbdsl.expr", "qbdsl.ir", "qbdsl.passes", "qbdsl.compiler", "qbdsl.solution", "qbdsl.result")
 IO = "qbdsl.io"
 # (core module, function) -> the qbdsl.io modules it may import when called: thin lazy methods
 ALLOWED_CORE_TO_IO = {
@@ -47,8 +47,9 @@ MODULES = _modules()
 
 def _is_type_checking(node: ast.If) -> bool:
     t = node.test
-    return (isinstance(t, ast.Name) and t.id == "TYPE_CHECKING") or \
-        (isinstance(t, ast.Attribute) and t.attr == "TYPE_CHECKING")
+    return (isinstance(t, ast.Name) and t.id == "TYPE_CHECKING") or (
+        isinstance(t, ast.Attribute) and t.attr == "TYPE_CHECKING"
+    )
 
 
 def _targets(module: str, node: ast.Import | ast.ImportFrom) -> set[str]:
@@ -132,7 +133,7 @@ def imports() -> dict[str, _Imports]:
 
 def _cycle(graph: dict[str, set[str]]) -> list[str] | None:
     """One cycle of ``graph`` as [a, b, ..., a], or None (iterative depth-first search)."""
-    state: dict[str, int] = {}           # 1: on the current path, 2: done
+    state: dict[str, int] = {}  # 1: on the current path, 2: done
     for start in sorted(graph):
         if state.get(start):
             continue
@@ -144,7 +145,7 @@ def _cycle(graph: dict[str, set[str]]) -> list[str] | None:
                 state[path.pop()] = 2
                 stack.pop()
             elif state.get(nxt) == 1:
-                return path[path.index(nxt):] + [nxt]
+                return path[path.index(nxt) :] + [nxt]
             elif not state.get(nxt):
                 state[nxt] = 1
                 path.append(nxt)
@@ -153,8 +154,9 @@ def _cycle(graph: dict[str, set[str]]) -> list[str] | None:
 
 
 def test_the_walk_finds_the_packages_and_their_imports(imports):
-    assert {"qbdsl.model", "qbdsl.io.flat", "qbdsl.cli", "qbdsl.backends.anneal", "qbdsl.problems.catalog"} <= \
-        set(MODULES) | {m.rpartition(".")[0] for m in MODULES}
+    assert {"qbdsl.model", "qbdsl.io.flat", "qbdsl.cli", "qbdsl.backends.anneal", "qbdsl.problems.catalog"} <= set(
+        MODULES
+    ) | {m.rpartition(".")[0] for m in MODULES}
     assert "qbdsl.ir.problem" in imports["qbdsl.model"].top
     assert "qbdsl.io.latex" in imports["qbdsl.model"].inner["Model.to_latex"]
 
@@ -183,10 +185,18 @@ def test_the_core_imports_no_file_format_at_module_level(imports):
 
 
 def test_the_core_reaches_file_formats_only_from_the_allowed_thin_methods(imports):
-    found = {(m, func): set(filter(_io, targets)) for m, v in imports.items() if _core(m)
-             for func, targets in v.inner.items() if any(map(_io, targets))}
-    extra = {k: sorted(v - ALLOWED_CORE_TO_IO.get(k, set())) for k, v in found.items()
-             if v - ALLOWED_CORE_TO_IO.get(k, set())}
+    found = {
+        (m, func): set(filter(_io, targets))
+        for m, v in imports.items()
+        if _core(m)
+        for func, targets in v.inner.items()
+        if any(map(_io, targets))
+    }
+    extra = {
+        k: sorted(v - ALLOWED_CORE_TO_IO.get(k, set()))
+        for k, v in found.items()
+        if v - ALLOWED_CORE_TO_IO.get(k, set())
+    }
     assert not extra, f"new imports of qbdsl.io inside core functions (use the facade in qbdsl/__init__.py): {extra}"
     stale = sorted(set(ALLOWED_CORE_TO_IO) - set(found))
     assert not stale, f"allowed core -> io imports that no longer exist (remove them from the list): {stale}"

@@ -6,6 +6,7 @@ dimod's reader clamps infinite bounds of continuous variables to +-1e30 and of i
 +-2**53 (the comparisons map those back to inf); it does not read range rows or names
 that are keywords, start with ``inf``/``nan``, or hold ``/ [ ] - + ^ * :``.
 """
+
 import math
 import warnings
 
@@ -29,8 +30,10 @@ def flat(m):
     prob = m.to_problem()
     lab = prob.layout.labels()
     kinds = {0: "binary", 1: "integer", 2: "continuous"}
-    return {nm: (kinds[int(k)], float(lo), float(hi)) for nm, k, lo, hi in
-            zip(lab, prob.layout.kinds(), prob.layout.lb, prob.layout.ub)}, prob
+    return {
+        nm: (kinds[int(k)], float(lo), float(hi))
+        for nm, k, lo, hi in zip(lab, prob.layout.kinds(), prob.layout.lb, prob.layout.ub)
+    }, prob
 
 
 def dimod_vars(path):
@@ -39,7 +42,7 @@ def dimod_vars(path):
     for v in cqm.variables:
         vt = cqm.vartype(v).name
         lo, hi = float(cqm.lower_bound(v)), float(cqm.upper_bound(v))
-        big = 1e30 if vt == "REAL" else 2.0 ** 52
+        big = 1e30 if vt == "REAL" else 2.0**52
         lo = -math.inf if lo <= -big else lo
         hi = math.inf if hi >= big else hi
         out[v] = ({"REAL": "continuous", "INTEGER": "integer", "BINARY": "binary"}[vt], lo, hi)
@@ -51,36 +54,43 @@ def solve_min(m):
 
 
 # --------------------------------------------------------------------------- 1. labels
-@pytest.mark.parametrize("kw", ["end", "End", "bounds", "st", "free", "subject", "generals", "binaries",
-                                "minimize", "semi", "sos", "bin", "gen"])
+@pytest.mark.parametrize(
+    "kw",
+    ["end", "End", "bounds", "st", "free", "subject", "generals", "binaries", "minimize", "semi", "sos", "bin", "gen"],
+)
 def test_a_keyword_followed_by_a_colon_is_a_row_label(tmp_path, kw):
-    p = write(tmp_path, f"Minimize\n obj: x + y\nSubject To\n {kw}: x + y >= 3\n c2: x <= 1\n"
-                        f"{kw.swapcase()} :\n x - y <= 10\nEnd\n")   # names are case-sensitive
+    p = write(
+        tmp_path,
+        f"Minimize\n obj: x + y\nSubject To\n {kw}: x + y >= 3\n c2: x <= 1\n{kw.swapcase()} :\n x - y <= 10\nEnd\n",
+    )  # names are case-sensitive
     m = qb.load(p)
     prob = m.to_problem()
     labels = [lab for b in prob.constraints for lab in (b.labels or [b.name])]
     assert sorted(labels) == sorted([kw, "c2", kw.swapcase()]) or len(labels) == 3
-    assert sum(b.poly.rows for b in prob.constraints) == 3   # no row lost after 'end:'
+    assert sum(b.poly.rows for b in prob.constraints) == 3  # no row lost after 'end:'
     X = np.array([[1.0, 2.0], [0.0, 0.0]])
     assert prob.violations(X[0]) == {} and prob.violations(X[1])
 
 
 # --------------------------------------------------------------------------- 2. binaries
-@pytest.mark.parametrize("bounds, expect", [
-    (" x = 0\n", ("integer", 0.0, 0.0)),
-    (" x = 1\n", ("integer", 1.0, 1.0)),
-    (" x <= 0.5\n", ("integer", 0.0, 0.0)),
-    (" x >= 1\n", ("integer", 1.0, 1.0)),
-    (" x free\n", ("binary", 0.0, 1.0)),
-    (" -3 <= x <= 7\n", ("binary", 0.0, 1.0)),
-    ("", ("binary", 0.0, 1.0)),
-])
+@pytest.mark.parametrize(
+    "bounds, expect",
+    [
+        (" x = 0\n", ("integer", 0.0, 0.0)),
+        (" x = 1\n", ("integer", 1.0, 1.0)),
+        (" x <= 0.5\n", ("integer", 0.0, 0.0)),
+        (" x >= 1\n", ("integer", 1.0, 1.0)),
+        (" x free\n", ("binary", 0.0, 1.0)),
+        (" -3 <= x <= 7\n", ("binary", 0.0, 1.0)),
+        ("", ("binary", 0.0, 1.0)),
+    ],
+)
 def test_binaries_intersect_their_bounds(tmp_path, bounds, expect):
     text = f"Minimize\n obj: - x + y\nSubject To\n c1: x + y <= 5\nBounds\n{bounds}Binaries\n x\nEnd\n"
     p = write(tmp_path, text)
     v, _ = flat(qb.load(p))
     assert v["x"] == expect
-    dv, _ = dimod_vars(p)    # dimod/HiGHS: BINARY with the intersected bounds
+    dv, _ = dimod_vars(p)  # dimod/HiGHS: BINARY with the intersected bounds
     assert dv["x"][1:] == (expect[1], expect[2]) or bounds.strip() in (" x <= 0.5", "x <= 0.5")
     assert solve_min(qb.load(p)) == -expect[2]
     # and the bounds survive a write and a read
@@ -112,8 +122,9 @@ def test_empty_semi_continuous_and_sos_sections_are_accepted(tmp_path, kw):
     assert flat(qb.load(p2))[0]["x"] == ("integer", 0.0, 4.0)
 
 
-@pytest.mark.parametrize("kw, title", [("semi-continuous", "semi-continuous"), ("semis", "semi-continuous"),
-                                       ("sos", "SOS")])
+@pytest.mark.parametrize(
+    "kw, title", [("semi-continuous", "semi-continuous"), ("semis", "semi-continuous"), ("sos", "SOS")]
+)
 def test_a_semi_continuous_section_that_lists_variables_is_refused(tmp_path, kw, title):
     p = write(tmp_path, f"Minimize\n obj: x\nSubject To\n c1: x >= 1\nBounds\n x <= 4\n{kw}\n x\nEnd\n")
     with pytest.raises(qb.FileFormatError, match=f"the {title} section lists 'x'") as err:
@@ -122,18 +133,25 @@ def test_a_semi_continuous_section_that_lists_variables_is_refused(tmp_path, kw,
 
 
 # --------------------------------------------------------------------------- 4. missing operators
-@pytest.mark.parametrize("text, line, match", [
-    ("Minimize\n obj: x + y\nSubject To\n c1: 2 x 3 y >= 1\nEnd\n", 4, "missing operator before '3'"),
-    ("Minimize\n obj: x + y\nSubject To\n c1: 2 x\n   y >= 1\nEnd\n", 5, "missing operator before 'y'"),
-    ("Minimize\n obj: x y\nSubject To\n c1: x >= 1\nEnd\n", 2, "missing operator before 'y'"),
-    ("Minimize\n obj: nan x + y\nSubject To\n c1: x >= 1\nEnd\n", 2, "'nan' is not a valid"),
-    ("Minimize\n obj: x + inf\nSubject To\n c1: x >= 1\nEnd\n", 2, "'inf' is not a valid"),
-    ("Minimize\n obj: x + y\nSubject To\n c1: x + Infinity >= 1\nEnd\n", 4, "'Infinity' is not a valid"),
-    ("Minimize\n obj: x + y\nSubject To\n c1: x >= 1\nGenerals\n nan\nEnd\n", 6, "expected a variable name, found 'nan'"),
-    ("Minimize\n obj: x + y\nSubject To\n c1: x >= 1\nBounds\n nan <= 3\nEnd\n", 6, "expected a number|variable"),
-    ("Minimize\n obj: [ x * y z ]\nEnd\n", 2, "missing operator before 'z'"),
-    ("Minimize\n obj: 3 [ x * y ]\nEnd\n", 2, "missing operator before '\\['"),
-])
+@pytest.mark.parametrize(
+    "text, line, match",
+    [
+        ("Minimize\n obj: x + y\nSubject To\n c1: 2 x 3 y >= 1\nEnd\n", 4, "missing operator before '3'"),
+        ("Minimize\n obj: x + y\nSubject To\n c1: 2 x\n   y >= 1\nEnd\n", 5, "missing operator before 'y'"),
+        ("Minimize\n obj: x y\nSubject To\n c1: x >= 1\nEnd\n", 2, "missing operator before 'y'"),
+        ("Minimize\n obj: nan x + y\nSubject To\n c1: x >= 1\nEnd\n", 2, "'nan' is not a valid"),
+        ("Minimize\n obj: x + inf\nSubject To\n c1: x >= 1\nEnd\n", 2, "'inf' is not a valid"),
+        ("Minimize\n obj: x + y\nSubject To\n c1: x + Infinity >= 1\nEnd\n", 4, "'Infinity' is not a valid"),
+        (
+            "Minimize\n obj: x + y\nSubject To\n c1: x >= 1\nGenerals\n nan\nEnd\n",
+            6,
+            "expected a variable name, found 'nan'",
+        ),
+        ("Minimize\n obj: x + y\nSubject To\n c1: x >= 1\nBounds\n nan <= 3\nEnd\n", 6, "expected a number|variable"),
+        ("Minimize\n obj: [ x * y z ]\nEnd\n", 2, "missing operator before 'z'"),
+        ("Minimize\n obj: 3 [ x * y ]\nEnd\n", 2, "missing operator before '\\['"),
+    ],
+)
 def test_missing_operators_and_numbers_as_names_are_syntax_errors(tmp_path, text, line, match):
     p = write(tmp_path, text)
     with pytest.raises(qb.FileFormatError, match=match) as err:
@@ -148,14 +166,17 @@ def test_names_that_only_start_like_numbers_are_names(tmp_path):
 
 
 # --------------------------------------------------------------------------- 5. unknown sections
-@pytest.mark.parametrize("text, line", [
-    ("Minimize\n obj: x + y\nSubject To\n c1: x + y >= 1\nBogus\n x <= 3\nEnd\n", 5),
-    ("Minimize\n obj: x + y\nSubject To\n c1: x + y >= 1\nBogus\n c2: x <= 3\nEnd\n", 5),
-    ("Minimize\n obj: x + y\nSubject To\n c1: x + y >= 1\nBounds\n x <= 3\nIntegerz\n x\nEnd\n", 7),
-    ("Minimize\n obj: x + y\nSubjects To\n c1: x + y >= 1\nEnd\n", 3),
-    ("Minimize\n obj: x + y\nConstraints\n c1: x + y >= 1\nEnd\n", 3),
-    ("Minimize\n obj: x + y\nSubject To\n c1: x + y >= 1\nBogus\nEnd\n", 5),
-])
+@pytest.mark.parametrize(
+    "text, line",
+    [
+        ("Minimize\n obj: x + y\nSubject To\n c1: x + y >= 1\nBogus\n x <= 3\nEnd\n", 5),
+        ("Minimize\n obj: x + y\nSubject To\n c1: x + y >= 1\nBogus\n c2: x <= 3\nEnd\n", 5),
+        ("Minimize\n obj: x + y\nSubject To\n c1: x + y >= 1\nBounds\n x <= 3\nIntegerz\n x\nEnd\n", 7),
+        ("Minimize\n obj: x + y\nSubjects To\n c1: x + y >= 1\nEnd\n", 3),
+        ("Minimize\n obj: x + y\nConstraints\n c1: x + y >= 1\nEnd\n", 3),
+        ("Minimize\n obj: x + y\nSubject To\n c1: x + y >= 1\nBogus\nEnd\n", 5),
+    ],
+)
 def test_unknown_sections_are_named(tmp_path, text, line):
     p = write(tmp_path, text)
     with pytest.raises(qb.FileFormatError, match="unknown section") as err:
@@ -179,13 +200,16 @@ def test_a_negative_upper_bound_with_the_default_lower_bound_frees_it_below(tmp_
     assert solve_min(m) == -10
 
 
-@pytest.mark.parametrize("bounds, expect", [
-    (" x >= 0\n x <= -2\n", None),           # an explicit lower bound 0 stays: empty domain, refused
-    (" -5 <= x <= -2\n", (-5.0, -2.0)),
-    (" x >= -5\n x <= -2\n", (-5.0, -2.0)),
-    (" x <= -2\n x >= -5\n", (-5.0, -2.0)),
-    (" x = -2\n", (-2.0, -2.0)),
-])
+@pytest.mark.parametrize(
+    "bounds, expect",
+    [
+        (" x >= 0\n x <= -2\n", None),  # an explicit lower bound 0 stays: empty domain, refused
+        (" -5 <= x <= -2\n", (-5.0, -2.0)),
+        (" x >= -5\n x <= -2\n", (-5.0, -2.0)),
+        (" x <= -2\n x >= -5\n", (-5.0, -2.0)),
+        (" x = -2\n", (-2.0, -2.0)),
+    ],
+)
 def test_an_explicit_lower_bound_is_kept(tmp_path, bounds, expect):
     p = write(tmp_path, f"Minimize\n obj: x\nSubject To\n c1: x + y >= -10\nBounds\n{bounds}End\n")
     if expect is None:
@@ -202,9 +226,39 @@ def test_an_explicit_lower_bound_is_kept(tmp_path, bounds, expect):
 
 
 # --------------------------------------------------------------------------- 7. names
-ODD_NAMES = ["end", "End", "free", "st", "bin", "inf", "Infinity", "nan", "info", "e", "E", "e1", "subject",
-             "such", "bounds", "generals", "binaries", "minimize", "maximize", "semi", "sos", "gen", "s.t.",
-             "1x", "9", ".x", "a/b", "x-y", "a" * 300, "x[1]", "b" * 256]
+ODD_NAMES = [
+    "end",
+    "End",
+    "free",
+    "st",
+    "bin",
+    "inf",
+    "Infinity",
+    "nan",
+    "info",
+    "e",
+    "E",
+    "e1",
+    "subject",
+    "such",
+    "bounds",
+    "generals",
+    "binaries",
+    "minimize",
+    "maximize",
+    "semi",
+    "sos",
+    "gen",
+    "s.t.",
+    "1x",
+    "9",
+    ".x",
+    "a/b",
+    "x-y",
+    "a" * 300,
+    "x[1]",
+    "b" * 256,
+]
 
 
 def renamed_flat(tmp_path, names, kind="integer"):
@@ -231,8 +285,9 @@ def test_names_that_readers_take_for_something_else_round_trip(tmp_path, name):
     names = [name, "y"]
     m, lp, p = renamed_flat(tmp_path, names)
     back = qb.compile(qb.load(p), "milp")
-    expect = [n if n not in ("x-y", "x[1]") else n.replace("-", "_").replace("[", "_").replace("]", "_")
-              for n in names]   # characters LP forbids become '_' (as before; other tools see the same)
+    expect = [
+        n if n not in ("x-y", "x[1]") else n.replace("-", "_").replace("[", "_").replace("]", "_") for n in names
+    ]  # characters LP forbids become '_' (as before; other tools see the same)
     assert back.var_names == expect and sorted(back.row_names) == sorted(expect)
     np.testing.assert_array_equal(back.ub, lp.ub)
     assert solve_min(qb.load(p)) == solve_min(m)
@@ -285,9 +340,43 @@ from hypothesis import strategies as st  # noqa: E402
 
 from qbdsl.io.lp_format import lp_names  # noqa: E402
 
-NAME_POOL = ["end", "End", "free", "st", "bin", "inf", "nan", "e", "E", "e2", "subject", "bounds", "generals",
-             "binaries", "minimize", "maximize", "obj", "R1", "1x", "2", ".a", "a.b", "x[1]", "x(1)", "x(0,1)",
-             "p#1", "q_3", "L" * 260, "M" * 255, "info", "x-y", "x_y", "a/b", "c!", "s.t."]
+NAME_POOL = [
+    "end",
+    "End",
+    "free",
+    "st",
+    "bin",
+    "inf",
+    "nan",
+    "e",
+    "E",
+    "e2",
+    "subject",
+    "bounds",
+    "generals",
+    "binaries",
+    "minimize",
+    "maximize",
+    "obj",
+    "R1",
+    "1x",
+    "2",
+    ".a",
+    "a.b",
+    "x[1]",
+    "x(1)",
+    "x(0,1)",
+    "p#1",
+    "q_3",
+    "L" * 260,
+    "M" * 255,
+    "info",
+    "x-y",
+    "x_y",
+    "a/b",
+    "c!",
+    "s.t.",
+]
 BOUND_KINDS = {
     "default": lambda kind: (0.0, math.inf),
     "free": lambda kind: (-math.inf, math.inf),
@@ -314,13 +403,13 @@ def flat_models(draw):
         kind = draw(st.sampled_from(["binary", "integer", "continuous"]))
         lo, hi = (0.0, 1.0) if kind == "binary" else BOUND_KINDS[draw(st.sampled_from(sorted(BOUND_KINDS)))](kind)
         if kind == "binary" and draw(st.booleans()):
-            lo, hi = draw(st.sampled_from([(0.0, 0.0), (1.0, 1.0)]))     # a binary with tightened bounds
+            lo, hi = draw(st.sampled_from([(0.0, 0.0), (1.0, 1.0)]))  # a binary with tightened bounds
         fp.kinds[j], fp.lb[j], fp.ub[j] = kind, lo, hi
-        c = draw(st.sampled_from([0.0, 0.0, 1.0, -2.5, 3.0]))           # zeros: empty columns
+        c = draw(st.sampled_from([0.0, 0.0, 1.0, -2.5, 3.0]))  # zeros: empty columns
         if c:
             fp.obj[j] = c
     if not fp.obj:
-        fp.obj[0] = 1.0        # qbdsl refuses a model with no objective term and no row
+        fp.obj[0] = 1.0  # qbdsl refuses a model with no objective term and no row
     fp.offset = draw(st.sampled_from([0.0, 1.5, -7.0]))
     coef = st.sampled_from([1.0, -1.0, 0.5, 2.0, -3.0])
     for r in range(draw(st.integers(0, 4))):
@@ -328,7 +417,7 @@ def flat_models(draw):
         rname = draw(st.sampled_from(NAME_POOL + [f"r{r}"] * 5))
         if rname in fp.row_names:
             rname = f"r{r}"
-        if draw(st.booleans()) and rname + "_hi" not in fp.row_names:      # a range: lo <= e <= hi
+        if draw(st.booleans()) and rname + "_hi" not in fp.row_names:  # a range: lo <= e <= hi
             fp.add_row(rname, ">=", terms, -2.0)
             fp.add_row(rname + "_hi", "<=", terms, 5.0)
         else:
@@ -341,12 +430,26 @@ def canonical(lp, var_names=None, row_names=None):
     vn = var_names or lp.var_names
     rn = row_names or lp.row_names
     sign = 1.0
-    cols = {vn[j]: (bool(lp.integrality[j]), float(lp.lb[j]), float(lp.ub[j]), sign * float(lp.c[j]))
-            for j in range(len(vn))}
+    cols = {
+        vn[j]: (bool(lp.integrality[j]), float(lp.lb[j]), float(lp.ub[j]), sign * float(lp.c[j]))
+        for j in range(len(vn))
+    }
     A = lp.A.tocsr()
-    rows = sorted((rn[r], tuple(sorted((vn[j], float(v)) for j, v in zip(A.indices[A.indptr[r]:A.indptr[r + 1]],
-                                                                         A.data[A.indptr[r]:A.indptr[r + 1]]) if v)),
-                   float(lp.row_lb[r]), float(lp.row_ub[r])) for r in range(A.shape[0]))
+    rows = sorted(
+        (
+            rn[r],
+            tuple(
+                sorted(
+                    (vn[j], float(v))
+                    for j, v in zip(A.indices[A.indptr[r] : A.indptr[r + 1]], A.data[A.indptr[r] : A.indptr[r + 1]])
+                    if v
+                )
+            ),
+            float(lp.row_lb[r]),
+            float(lp.row_ub[r]),
+        )
+        for r in range(A.shape[0])
+    )
     return lp.sense, float(lp.offset), cols, rows
 
 
@@ -409,11 +512,14 @@ def _fails_at(tmp_path, text, line, *words):
     return msg
 
 
-@pytest.mark.parametrize("text", [
-    "Minimize\n z\nSubject To\n c1: z >= 2\nEnd\n",
-    "Maximize\n profit\nSubject To\n c1: profit <= 2\nEnd\n",
-    "Minimize\n x\nEnd\n",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Minimize\n z\nSubject To\n c1: z >= 2\nEnd\n",
+        "Maximize\n profit\nSubject To\n c1: profit <= 2\nEnd\n",
+        "Minimize\n x\nEnd\n",
+    ],
+)
 def test_a_lone_word_before_a_section_is_the_objective(tmp_path, text):
     p = write(tmp_path, text)
     kinds, prob = flat(qb.load(p))
@@ -427,8 +533,10 @@ def test_a_lone_unknown_multiword_line_is_still_an_unknown_section(tmp_path):
 
 
 def test_section_keywords_with_content_on_their_line(tmp_path):
-    p = write(tmp_path, "Minimize\n obj: x + y + z\nSubject To c1: x + y + z >= 2\n c2: x <= 5\n"
-                        "Generals x\nBinaries y z\nEnd\n")
+    p = write(
+        tmp_path,
+        "Minimize\n obj: x + y + z\nSubject To c1: x + y + z >= 2\n c2: x <= 5\nGenerals x\nBinaries y z\nEnd\n",
+    )
     kinds, prob = flat(qb.load(p))
     theirs, _ = dimod_vars(p)
     assert kinds == theirs
@@ -439,18 +547,20 @@ def test_brackets_in_a_name_are_named(tmp_path):
     _fails_at(tmp_path, "Minimize\n obj: x\nSubject To\n c: x[1] >= 1\nEnd\n", 4, "brackets", "x[1]")
 
 
-@pytest.mark.parametrize("text, line", [
-    ("Minimize\n obj: 1e999 x\nSubject To\n c: x >= 1\nEnd\n", 2),
-    ("Minimize\n obj: x + [ 1e999 x ^ 2 ]\nSubject To\n c: x >= 1\nEnd\n", 2),
-    ("Minimize\n obj: x\nSubject To\n c: x >= 1e999\nEnd\n", 4),
-])
+@pytest.mark.parametrize(
+    "text, line",
+    [
+        ("Minimize\n obj: 1e999 x\nSubject To\n c: x >= 1\nEnd\n", 2),
+        ("Minimize\n obj: x + [ 1e999 x ^ 2 ]\nSubject To\n c: x >= 1\nEnd\n", 2),
+        ("Minimize\n obj: x\nSubject To\n c: x >= 1e999\nEnd\n", 4),
+    ],
+)
 def test_a_number_that_overflows_is_refused_at_its_line(tmp_path, text, line):
     _fails_at(tmp_path, text, line, "1e999")
 
 
 def test_an_infinite_right_hand_side_bounds_nothing(tmp_path):
-    p = write(tmp_path, "Minimize\n obj: x + y\nSubject To\n c: x <= inf\n d: y >= -infinity\n"
-                        " e: x + y >= 1\nEnd\n")
+    p = write(tmp_path, "Minimize\n obj: x + y\nSubject To\n c: x <= inf\n d: y >= -infinity\n e: x + y >= 1\nEnd\n")
     with pytest.warns(LPWarning) as rec:
         m = qb.load(p)
     msgs = [str(w.message) for w in rec]
@@ -461,13 +571,16 @@ def test_an_infinite_right_hand_side_bounds_nothing(tmp_path):
     assert solve_min(m) == 1
 
 
-@pytest.mark.parametrize("text, line", [
-    ("Minimize\n obj: x\nSubject To\n c: x = inf\nEnd\n", 4),
-    ("Minimize\n obj: x\nSubject To\n c: x <= -inf\nEnd\n", 4),
-    ("Minimize\n obj: x\nSubject To\n c: x >= 1\nBounds\n x >= inf\nEnd\n", 6),
-    ("Minimize\n obj: x\nSubject To\n c: x >= 1\nBounds\n x <= -inf\nEnd\n", 6),
-    ("Minimize\n obj: x\nSubject To\n c: x >= 1\nBounds\n x = -inf\nEnd\n", 6),
-])
+@pytest.mark.parametrize(
+    "text, line",
+    [
+        ("Minimize\n obj: x\nSubject To\n c: x = inf\nEnd\n", 4),
+        ("Minimize\n obj: x\nSubject To\n c: x <= -inf\nEnd\n", 4),
+        ("Minimize\n obj: x\nSubject To\n c: x >= 1\nBounds\n x >= inf\nEnd\n", 6),
+        ("Minimize\n obj: x\nSubject To\n c: x >= 1\nBounds\n x <= -inf\nEnd\n", 6),
+        ("Minimize\n obj: x\nSubject To\n c: x >= 1\nBounds\n x = -inf\nEnd\n", 6),
+    ],
+)
 def test_infinite_values_that_leave_nothing_are_refused_at_their_line(tmp_path, text, line):
     _fails_at(tmp_path, text, line, "inf")
 
@@ -512,8 +625,12 @@ def test_a_byte_order_mark_is_skipped(tmp_path):
 
 
 def test_duplicate_row_names_are_refused_at_the_second(tmp_path):
-    _fails_at(tmp_path, "Minimize\n obj: x\nSubject To\n c: x >= 1\n d: x <= 4\n c: x >= 2\nEnd\n", 6,
-              "duplicate row name 'c'")
+    _fails_at(
+        tmp_path,
+        "Minimize\n obj: x\nSubject To\n c: x >= 1\n d: x <= 4\n c: x >= 2\nEnd\n",
+        6,
+        "duplicate row name 'c'",
+    )
 
 
 def test_an_unnamed_row_does_not_take_a_later_explicit_name(tmp_path):

@@ -1,4 +1,5 @@
 """Model construction, lowering, bad input, summary and LaTeX."""
+
 import numpy as np
 import pytest
 
@@ -23,17 +24,22 @@ def test_variables_constraints_and_summary():
     assert prob.objective.n_terms == 7
 
 
-@pytest.mark.parametrize("call, match", [
-    (lambda m: m.binary("x"), "duplicate variable name 'x'"),
-    (lambda m: m.binary("bad name"), "invalid variable name"),
-    (lambda m: m.integer("q", lb=3, ub=1), "lower bound 3.0 > upper bound 1.0"),
-    (lambda m: m.integer("q", lb=np.nan, ub=1), "NaN bound"),
-    (lambda m: m.add(m.var("x").sum() == 1, name="c") and m.add(m.var("x").sum() <= 1, name="c"),
-     "duplicate constraint name 'c'"),
-    (lambda m: m.minimize(m.var("x")), "must be a scalar"),
-    (lambda m: m.add(np.ones(2) == np.ones(2), name="k"), "compares constants only"),
-    (lambda m: m.add("x", name="k"), "takes a constraint"),
-])
+@pytest.mark.parametrize(
+    "call, match",
+    [
+        (lambda m: m.binary("x"), "duplicate variable name 'x'"),
+        (lambda m: m.binary("bad name"), "invalid variable name"),
+        (lambda m: m.integer("q", lb=3, ub=1), "lower bound 3.0 > upper bound 1.0"),
+        (lambda m: m.integer("q", lb=np.nan, ub=1), "NaN bound"),
+        (
+            lambda m: m.add(m.var("x").sum() == 1, name="c") and m.add(m.var("x").sum() <= 1, name="c"),
+            "duplicate constraint name 'c'",
+        ),
+        (lambda m: m.minimize(m.var("x")), "must be a scalar"),
+        (lambda m: m.add(np.ones(2) == np.ones(2), name="k"), "compares constants only"),
+        (lambda m: m.add("x", name="k"), "takes a constraint"),
+    ],
+)
 def test_bad_model_input(call, match):
     m = qb.Model("bad")
     m.binary("x", 3)

@@ -1,12 +1,26 @@
 """The orchestration simulator: hand-computed schedules, capacity invariants, policies, files."""
+
 import json
 
 import numpy as np
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 import qbdsl as qb
-from qbdsl.orchestrate import (POLICIES, QPU, Job, default_fleet, load_fleet, load_jobs, make, poisson_jobs,
-                               realised_load, run_time, simulate)
+from qbdsl.orchestrate import (
+    POLICIES,
+    QPU,
+    Job,
+    default_fleet,
+    load_fleet,
+    load_jobs,
+    make,
+    poisson_jobs,
+    realised_load,
+    run_time,
+    simulate,
+)
 
 FLEET = [QPU("fast", 20, 1000.0, 0.01, overhead=1.0), QPU("slow", 10, 500.0, 0.001, overhead=1.0)]
 
@@ -14,7 +28,7 @@ FLEET = [QPU("fast", 20, 1000.0, 0.01, overhead=1.0), QPU("slow", 10, 500.0, 0.0
 def test_run_time_formula_and_cutting():
     j = Job(0, 10, 10, 100, 0.0, 100.0)
     assert run_time(j, FLEET[0], 100) == pytest.approx(1.0 + 10 * 100 / 1000)
-    wide = Job(1, 15, 10, 100, 0.0, 100.0)     # 15 qubits on the 10-qubit QPU: 2 fragments, x4 shots
+    wide = Job(1, 15, 10, 100, 0.0, 100.0)  # 15 qubits on the 10-qubit QPU: 2 fragments, x4 shots
     assert run_time(wide, FLEET[1], 100, cut_overhead=4.0) == pytest.approx(1.0 + 10 * 100 * 4 * 2 / 500)
 
 
@@ -25,8 +39,8 @@ def test_hand_computed_schedule_fcfs():
     runs = sorted(out.batches, key=lambda b: b[0])
     assert runs[0][1:] == ("fast", 100, 0.0, 2.0)
     assert runs[1][1:] == ("slow", 100, 0.0, 3.0)
-    assert runs[2][1:] == ("fast", 100, 2.0, 4.0)      # waits for "fast" to free at t = 2
-    assert out.served.tolist() == [True, True, False]   # job 2 ends at 4.0 > 0.5 + 3.4
+    assert runs[2][1:] == ("fast", 100, 2.0, 4.0)  # waits for "fast" to free at t = 2
+    assert out.served.tolist() == [True, True, False]  # job 2 ends at 4.0 > 0.5 + 3.4
     assert out.makespan == pytest.approx(4.0) and out.busy.tolist() == [4.0, 3.0]
 
 
@@ -36,7 +50,7 @@ def test_qbdsl_rejects_early_and_splits_shots():
     # job 0 on fast (ends 2.0); job 1 cannot finish by 2.5 anywhere whole (fast busy, slow 3.0) but
     # split shots: impossible too (fast frees at 2) -> rejected; job 2 likewise rejected
     assert out.served.tolist() == [True, False, False] and out.rejected.tolist() == [False, True, True]
-    split = [Job(0, 5, 10, 1000, 0.0, 8.0)]              # whole: 11 s fast, 21 s slow; split meets 8 s
+    split = [Job(0, 5, 10, 1000, 0.0, 8.0)]  # whole: 11 s fast, 21 s slow; split meets 8 s
     out = simulate(split, FLEET, make("qip-edf-no-chunk+abort"))
     assert out.served.tolist() == [True] and len(out.batches) == 2
     assert sum(b[2] for b in out.batches) == 1000 and max(b[4] for b in out.batches) <= 8.0
@@ -47,13 +61,13 @@ def test_every_policy_respects_capacity(name):
     fleet = default_fleet()
     jobs = poisson_jobs(80, 0.8, 2.0, fleet, seed=3)
     out = simulate(jobs, fleet, make(name, seed=3))
-    for q in fleet:   # never two batches at once on one QPU
+    for q in fleet:  # never two batches at once on one QPU
         spans = sorted((s, e) for _, n, _, s, e in out.batches if n == q.name)
         assert all(s2 >= e1 - 1e-9 for (_, e1), (s2, _) in zip(spans, spans[1:]))
     shots = {}
     for j, _, s, _, _ in out.batches:
         shots[j] = shots.get(j, 0) + s
-    for j in jobs:     # every dispatched job got all its shots
+    for j in jobs:  # every dispatched job got all its shots
         assert out.rejected[j.id] or shots[j.id] >= j.shots
     m = out.metrics()
     assert 0 <= m["served"] <= len(jobs) and 0 < m["utilisation"] <= 1 + 1e-9
@@ -63,7 +77,9 @@ def test_paired_seeds_give_identical_traces_and_results():
     fleet = default_fleet()
     a, b = poisson_jobs(50, 0.7, 2.0, fleet, seed=9), poisson_jobs(50, 0.7, 2.0, fleet, seed=9)
     assert [(j.arrival, j.deadline, j.qubits) for j in a] == [(j.arrival, j.deadline, j.qubits) for j in b]
-    assert simulate(a, fleet, make("random", 1)).served.tolist() == simulate(b, fleet, make("random", 1)).served.tolist()
+    assert (
+        simulate(a, fleet, make("random", 1)).served.tolist() == simulate(b, fleet, make("random", 1)).served.tolist()
+    )
 
 
 def test_qip_edf_serves_more_than_every_raw_baseline_under_tight_deadlines():
@@ -92,11 +108,14 @@ def test_fleet_and_workload_files(tmp_path):
     w.write_text("{broken")
     with pytest.raises(qb.FileFormatError, match="cannot parse"):
         load_jobs(w)
-    for bad, why in (({"jobs": []}, "non-empty 'jobs' list"),
-                     ({"jobs": [{"qubits": 5, "depth": 10, "shots": 100, "arrival": 0, "deadline": float("nan")}]},
-                      "finite"),
-                     ({"jobs": [{"qubits": "five", "depth": 10, "shots": 100, "arrival": 0, "deadline": 1}]},
-                      r"jobs\[0\]: invalid literal")):
+    for bad, why in (
+        ({"jobs": []}, "non-empty 'jobs' list"),
+        ({"jobs": [{"qubits": 5, "depth": 10, "shots": 100, "arrival": 0, "deadline": float("nan")}]}, "finite"),
+        (
+            {"jobs": [{"qubits": "five", "depth": 10, "shots": 100, "arrival": 0, "deadline": 1}]},
+            r"jobs\[0\]: invalid literal",
+        ),
+    ):
         w.write_text(json.dumps(bad))
         with pytest.raises(qb.FileFormatError, match=why):
             load_jobs(w)
@@ -108,8 +127,10 @@ def test_fleet_and_workload_files(tmp_path):
 
 def test_yaml_fleet(tmp_path):
     f = tmp_path / "fleet.yaml"
-    f.write_text("qpus:\n  - {name: a, qubits: 27, clops: 10000, two_qubit_error: 0.01}\n"
-                 "  - {name: b, qubits: 127, clops: 30000, two_qubit_error: 0.008, overhead: 1.0}\n")
+    f.write_text(
+        "qpus:\n  - {name: a, qubits: 27, clops: 10000, two_qubit_error: 0.01}\n"
+        "  - {name: b, qubits: 127, clops: 30000, two_qubit_error: 0.008, overhead: 1.0}\n"
+    )
     fleet = load_fleet(f)
     assert [q.name for q in fleet] == ["a", "b"] and fleet[1].overhead == 1.0
 
@@ -122,7 +143,7 @@ def test_sweep_is_executor_independent_and_summarized_with_cis(tmp_path):
     kw = dict(loads=[0.6], tightness=[1.0, 3.0], seeds=3, n_jobs=40, policies=["qip-edf", "edf", "edf+ac", "fcfs+ac"])
     with ThreadPoolExecutor(2) as ex:
         a = ox.sweep(executor=ex, **kw)
-    b = ox.sweep(**kw)                                  # processes
+    b = ox.sweep(**kw)  # processes
     strip = lambda rows: sorted((r["load"], r["tightness"], r["seed"], r["policy"], r["served"]) for r in rows)  # noqa: E731
     assert strip(a) == strip(b) and len(a) == 2 * 3 * 4
     summ = ox.summarize(a)
@@ -130,20 +151,32 @@ def test_sweep_is_executor_independent_and_summarized_with_cis(tmp_path):
     gap = ox.sweep(loads=[0.9], tightness=[1.0], seeds=2, n_jobs=8, policies=["qip-edf", "edf"], gap_time=5)
     assert all(r["served"] <= r["bound"] and r["hindsight"] <= r["bound"] for r in gap)
     paths = ox.write_outputs(a, tmp_path, gap, command="qbdsl experiment orchestration --seeds 3")
-    assert [p.name for p in paths] == ["orchestration-runs.csv", "orchestration-summary.csv", "orchestration-gap.csv",
-                                       "served-vs-tightness.png", "served-vs-load.png", "report.md"]
+    assert [p.name for p in paths] == [
+        "orchestration-runs.csv",
+        "orchestration-summary.csv",
+        "orchestration-gap.csv",
+        "served-vs-tightness.png",
+        "served-vs-load.png",
+        "report.md",
+    ]
     report = (tmp_path / "report.md").read_text()
     assert "`qbdsl experiment orchestration --seeds 3`" in report and "Share of the offline bound" in report
     assert "## QPU-seconds of served jobs" in report and "| qip-edf |" in report
-    for h in ox.headline(a):     # the headline compares with the strongest *matched* baseline, the raw one apart
+    for h in ox.headline(a):  # the headline compares with the strongest *matched* baseline, the raw one apart
         cells = [r for r in summ if (r["load"], r["tightness"]) == (h["load"], h["tightness"])]
         assert h["matched_served"] == max(r["mean"] for r in cells if r["policy"].endswith("+ac"))
         assert h["raw"] == "edf"
-        x = {r["seed"]: r["served"] for r in a if (r["load"], r["tightness"], r["policy"]) ==
-             (h["load"], h["tightness"], "qip-edf")}
-        y = {r["seed"]: r["served"] for r in a if (r["load"], r["tightness"], r["policy"]) ==
-             (h["load"], h["tightness"], h["matched"])}
-        assert h["matched_ratio"] == pytest.approx(np.mean([x[k] / y[k] for k in x]))     # paired per seed
+        x = {
+            r["seed"]: r["served"]
+            for r in a
+            if (r["load"], r["tightness"], r["policy"]) == (h["load"], h["tightness"], "qip-edf")
+        }
+        y = {
+            r["seed"]: r["served"]
+            for r in a
+            if (r["load"], r["tightness"], r["policy"]) == (h["load"], h["tightness"], h["matched"])
+        }
+        assert h["matched_ratio"] == pytest.approx(np.mean([x[k] / y[k] for k in x]))  # paired per seed
 
 
 def _check_schedule(jobs, fleet, batches, workers=0):
@@ -182,10 +215,9 @@ def test_hindsight_bracket_holds_every_policy(load, s):
 
 def test_energy_rows_let_cp_sat_prove_the_hindsight_optimum():
     from qbdsl.orchestrate.bound import hindsight
-
     from qbdsl.orchestrate.workload import synthetic_fleet, synthetic_templates
 
-    fleet = synthetic_fleet()        # overloaded, tight, invented job mix: the plain model proves little
+    fleet = synthetic_fleet()  # overloaded, tight, invented job mix: the plain model proves little
     jobs = poisson_jobs(16, 2.0, 1.0, fleet, seed=2, workers=2, templates=synthetic_templates(2000, seed=12345))
     plain = hindsight(jobs, fleet, workers=2, time_limit=3, threads=1, energy=False)
     strong = hindsight(jobs, fleet, workers=2, time_limit=20, threads=1)
@@ -197,9 +229,11 @@ def test_energy_rows_let_cp_sat_prove_the_hindsight_optimum():
 def test_hindsight_optimum_on_a_hand_made_trace():
     from qbdsl.orchestrate.bound import hindsight, relaxation_bound
 
-    jobs = [Job(0, 5, 10, 100, 0.0, 10.0),    # flexible
-            Job(1, 5, 10, 100, 0.0, 2.0),     # needs "fast" now (2 s there, 3 s on "slow")
-            Job(2, 5, 10, 100, 0.0, 3.0)]     # needs "slow" now
+    jobs = [
+        Job(0, 5, 10, 100, 0.0, 10.0),  # flexible
+        Job(1, 5, 10, 100, 0.0, 2.0),  # needs "fast" now (2 s there, 3 s on "slow")
+        Job(2, 5, 10, 100, 0.0, 3.0),
+    ]  # needs "slow" now
     h = hindsight(jobs, FLEET)
     assert (h["served"], h["bound"], h["status"]) == (3, 3, "optimal")
     # a hint (a known schedule, even a wrong one) only guides the search
@@ -230,7 +264,7 @@ def test_qbdsl_predictions_are_exact_no_admitted_job_is_late(seed):
         jobs = poisson_jobs(150, load, s, fleet, seed=seed)
         out = simulate(jobs, fleet, make("qip-edf", seed), workers=2)
         admitted = ~out.rejected
-        assert (out.served == admitted).all()      # every job it admitted met its deadline
+        assert (out.served == admitted).all()  # every job it admitted met its deadline
         assert set(out.reasons) == set(np.flatnonzero(out.rejected).tolist())
 
 
@@ -242,7 +276,7 @@ def test_lookahead_admission_is_seeded_and_keeps_every_admitted_deadline():
     a = simulate(jobs, fleet, SampledAdmission(5, lookahead=4, abort=True), workers=2)
     b = simulate(jobs, fleet, SampledAdmission(5, lookahead=4, abort=True), workers=2)
     assert a.served.tolist() == b.served.tolist() and (a.served == ~a.rejected).all()
-    assert any(r.startswith("qip-edf+abort+lookahead4: look-ahead") for r in a.reasons.values())   # it turned jobs away
+    assert any(r.startswith("qip-edf+abort+lookahead4: look-ahead") for r in a.reasons.values())  # it turned jobs away
     capped = simulate(jobs, fleet, SampledAdmission(5, target=0.3), workers=2)
     assert any("admission:" in r for r in capped.reasons.values()) and (capped.served == ~capped.rejected).all()
 
@@ -256,8 +290,12 @@ def test_exchange_moves_or_aborts_a_long_job_for_a_short_one_hand_computed():
     assert keep.served.tolist() == [True, False] and keep.busy.tolist() == [11.0, 0.0]
     out = simulate(jobs, FLEET, make("qip-edf-no-chunk+abort"))
     assert out.served.all() and out.moved.tolist() == [True, False]
-    assert sorted(out.batches) == [(0, "fast", 0, 0.0, 2.0), (0, "fast", 600, 4.0, 11.0), (0, "slow", 400, 2.0, 11.0),
-                                   (1, "fast", 100, 2.0, 4.0)]
+    assert sorted(out.batches) == [
+        (0, "fast", 0, 0.0, 2.0),
+        (0, "fast", 600, 4.0, 11.0),
+        (0, "slow", 400, 2.0, 11.0),
+        (1, "fast", 100, 2.0, 4.0),
+    ]
     # A of 1050 shots due at 11.5; B at 5, due at 7: a restart at 5 fits 350 + 275 < 1050 shots, so A
     # (6.5 s left) is aborted for B's 2 s: the fleet frees at 7 instead of 11.5
     jobs = [Job(0, 5, 10, 1050, 0.0, 11.5), Job(1, 5, 10, 100, 5.0, 7.0)]
@@ -281,7 +319,7 @@ def test_a_job_that_found_no_room_waits_and_is_admitted_late_hand_computed():
     assert sorted(out.batches) == [(0, "fast", 0, 0.0, 2.0), (1, "fast", 1000, 4.0, 15.0), (2, "fast", 100, 2.0, 4.0)]
     m = out.metrics()
     assert (m["served"], m["deferred"], m["withdrawn"], m["rejected"]) == (2, 1, 1, 1)
-    now = simulate(jobs, FLEET, make("qip-edf-no-defer-no-chunk+abort"))            # B is turned away on arrival
+    now = simulate(jobs, FLEET, make("qip-edf-no-defer-no-chunk+abort"))  # B is turned away on arrival
     assert now.served.tolist() == [False, False, True] and not now.deferred.any()
 
 
@@ -289,15 +327,15 @@ def test_device_queue_model_of_edf_service_and_withdrawal():
     from qbdsl.orchestrate.queues import DeviceQueue
 
     q = DeviceQueue()
-    q.add(10.0, 1, 4.0, job=7, deadline=10.0)          # due 10, 4 s
-    q.add(6.0, 2, 2.0, job=8, deadline=6.0)            # due 6, 2 s: more urgent, served first
+    q.add(10.0, 1, 4.0, job=7, deadline=10.0)  # due 10, 4 s
+    q.add(6.0, 2, 2.0, job=8, deadline=6.0)  # due 6, 2 s: more urgent, served first
     q.advance(0.0)
     assert (q.running, q.end) == (8, 2.0) and q.holds(1.0) == {8: 1.0, 7: 4.0}
-    assert q.room(5.0, 5.0) == pytest.approx(3.0)     # after job 8 (ends 2), before job 7: 5 - 2, and 7 still fits
+    assert q.room(5.0, 5.0) == pytest.approx(3.0)  # after job 8 (ends 2), before job 7: 5 - 2, and 7 still fits
     assert q.room(20.0, 20.0) == pytest.approx(14.0)  # behind both: 20 - 6
-    assert q.room(99.0, 7.0) == pytest.approx(1.0)    # FIFO (key past every other): behind both, due at 7
-    q.remove(8, 1.0)                                  # aborted at 1: nothing started yet (the most urgent
-    assert (q.running, q.end) == (None, 1.0)          # batch sent at 1 may take the device)
+    assert q.room(99.0, 7.0) == pytest.approx(1.0)  # FIFO (key past every other): behind both, due at 7
+    q.remove(8, 1.0)  # aborted at 1: nothing started yet (the most urgent
+    assert (q.running, q.end) == (None, 1.0)  # batch sent at 1 may take the device)
     q.advance(1.0)
     assert (q.running, q.end) == (7, 5.0) and q.holds(3.0) == {7: 2.0}
     q.remove(7, 3.0)
@@ -327,9 +365,9 @@ def test_simulator_refuses_a_withdrawal_or_move_it_cannot_honour():
             if job.id == 1 and self.what == "withdraw":
                 return Decision([Batch(1, 0, 100)], {7: "no such job"})
             if job.id == 1 and self.what == "move":
-                return Decision([Batch(1, 0, 100), Batch(0, 1, 100)])       # job 0 was not withdrawn
+                return Decision([Batch(1, 0, 100), Batch(0, 1, 100)])  # job 0 was not withdrawn
             if job.id == 1 and self.what == "early":
-                return Decision([Batch(1, 0, 100), Batch(2, 1, 100)])       # job 2 has not arrived
+                return Decision([Batch(1, 0, 100), Batch(2, 1, 100)])  # job 2 has not arrived
             if job.id == 1 and self.what == "list":
                 return [Batch(1, 0, 100)]
             return Decision([Batch(job.id, 0, 100)])
@@ -348,7 +386,7 @@ def test_simulator_refuses_a_withdrawal_or_move_it_cannot_honour():
 def test_offload_frees_the_fast_qpu_sooner():
     from qbdsl.orchestrate.deadline import QipEdf
 
-    job = [Job(0, 5, 10, 1000, 0.0, 11.0)]           # whole on "fast": 1 + 10 s = 11 s
+    job = [Job(0, 5, 10, 1000, 0.0, 11.0)]  # whole on "fast": 1 + 10 s = 11 s
     whole = simulate(job, FLEET, QipEdf(chunk=None, offload=False))
     shared = simulate(job, FLEET, QipEdf(chunk=None, offload=True))
     assert [b[1:3] for b in whole.batches] == [("fast", 1000)]
@@ -364,22 +402,25 @@ def test_shot_split_model_is_the_least_device_time_split(monkeypatch):
 
     per_shot, over, cap = np.array([0.01, 0.02, 0.05]), np.array([1.0, 0.2, 0.1]), np.array([6, 5, 9])
     r = qb.solve(shot_split_model(10, per_shot, over, cap), backend="ortools")
-    best = min((sum(over[k] * (n[k] > 0) + per_shot[k] * n[k] for k in range(3)), n)
-               for n in itertools.product(*(range(c + 1) for c in cap)) if sum(n) == 10)
+    best = min(
+        (sum(over[k] * (n[k] > 0) + per_shot[k] * n[k] for k in range(3)), n)
+        for n in itertools.product(*(range(c + 1) for c in cap))
+        if sum(n) == 10
+    )
     assert r.objective == pytest.approx(best[0]) and tuple(r.values["shots"]) == best[1]
     from qbdsl.orchestrate.deadline import exact_split
 
-    assert tuple(exact_split(10, per_shot, over, cap)) == best[1]       # the policy's default: enumeration
+    assert tuple(exact_split(10, per_shot, over, cap)) == best[1]  # the policy's default: enumeration
     rng = np.random.default_rng(0)
-    for _ in range(40):                                                 # against brute force
+    for _ in range(40):  # against brute force
         p, o, c = rng.uniform(0.01, 0.1, 3), rng.uniform(0.0, 1.0, 3), rng.integers(0, 7, 3)
         n = int(rng.integers(1, c.sum() + 1)) if c.sum() else 0
         if not n:
             continue
-        cost = lambda s: sum(o[k] * (s[k] > 0) + p[k] * s[k] for k in range(3))  # noqa: E731
+        cost = lambda s, o=o, p=p: sum(o[k] * (s[k] > 0) + p[k] * s[k] for k in range(3))  # noqa: E731
         brute = min(cost(s) for s in itertools.product(*(range(x + 1) for x in c)) if sum(s) == n)
         assert cost(exact_split(n, p, o, c)) == pytest.approx(brute)
-    sa = qb.solve(shot_split_model(10, per_shot, over, cap), backend="anneal", seed=0)     # the QUBO path
+    sa = qb.solve(shot_split_model(10, per_shot, over, cap), backend="anneal", seed=0)  # the QUBO path
     assert sa.feasible and sa.objective == pytest.approx(best[0]) and tuple(sa.values["shots"]) == best[1]
     with pytest.raises(qb.ModelError, match="can take 20 shots"):
         shot_split_model(21, per_shot, over, cap)
@@ -387,14 +428,16 @@ def test_shot_split_model_is_the_least_device_time_split(monkeypatch):
         shot_split_model(5, per_shot, over[:2], cap)
     # the policy uses it when no QPU can take the whole job in time
     out = simulate([Job(0, 5, 10, 1000, 0.0, 8.0)], FLEET, make("qip-edf-no-chunk+abort"))
-    assert out.served.tolist() == [True] and sorted(b[2] for b in out.batches) == [300, 700]   # fast full to 8 s
+    assert out.served.tolist() == [True] and sorted(b[2] for b in out.batches) == [300, 700]  # fast full to 8 s
     from qbdsl.orchestrate import deadline
 
     def no_stand_in(*args):
         raise AssertionError("the split fell back to the greedy rule")
 
-    monkeypatch.setattr(deadline, "greedy_split", no_stand_in)     # annealing answers within the budget
-    out = simulate([Job(0, 5, 10, 1000, 0.0, 8.0)], FLEET, deadline.QipEdf(split_backend="anneal", budget=0.5, chunk=None))
+    monkeypatch.setattr(deadline, "greedy_split", no_stand_in)  # annealing answers within the budget
+    out = simulate(
+        [Job(0, 5, 10, 1000, 0.0, 8.0)], FLEET, deadline.QipEdf(split_backend="anneal", budget=0.5, chunk=None)
+    )
     assert out.served.tolist() == [True] and sorted(b[2] for b in out.batches) == [300, 700]
 
 
@@ -409,7 +452,7 @@ def test_ablations_and_bad_policies():
     out = simulate(jobs, fleet, _policy("qip-edf-no-cutting", 1), workers=2)
     assert all(jobs[j].qubits <= {q.name: q.qubits for q in fleet}.get(dev, 10**9) for j, dev, *_ in out.batches)
     no_adm = simulate(jobs, fleet, _policy("qip-edf-no-admission", 1), workers=2)
-    assert not (no_adm.rejected & ~no_adm.impossible).any()      # without admission it turns nobody away
+    assert not (no_adm.rejected & ~no_adm.impossible).any()  # without admission it turns nobody away
     no_fb = simulate(jobs, fleet, _policy("qip-edf-no-fallback", 1), workers=2)
     assert not no_fb.classical.any()
     assert make("qip-edf-no-split-no-defer+abort").name == "qip-edf-no-split-no-defer+abort"
@@ -425,7 +468,9 @@ def test_ablations_and_bad_policies():
         def dispatch(self, job, now, state):
             return Decision([Batch(job.id, 0, job.shots), Batch(job.id, 9, 0)])
 
-    with pytest.raises(qb.ModelError, match=r"devices \[0, 9\] with shots \[\d+, 0\]: devices are 0..3, shots positive"):
+    with pytest.raises(
+        qb.ModelError, match=r"devices \[0, 9\] with shots \[\d+, 0\]: devices are 0..3, shots positive"
+    ):
         simulate(jobs[:1], fleet, Twice())
 
 
@@ -433,8 +478,8 @@ def test_qbdsl_falls_back_to_a_classical_worker():
     from qbdsl.orchestrate.simulator import classical_time
 
     big = [QPU("big", 40, 1000.0, 0.01, overhead=1.0)]
-    busy = Job(0, 30, 10, 1000, 0.0, 12.0)         # 11 s on "big"; too wide to simulate classically
-    small = Job(1, 8, 10, 1000, 0.0, 3.0)          # "big" is busy until 11 s; a CPU does it in ms
+    busy = Job(0, 30, 10, 1000, 0.0, 12.0)  # 11 s on "big"; too wide to simulate classically
+    small = Job(1, 8, 10, 1000, 0.0, 3.0)  # "big" is busy until 11 s; a CPU does it in ms
     assert classical_time(busy) == float("inf") and classical_time(small) < 0.01
     out = simulate([busy, small], big, make("qip-edf-no-chunk+abort"), workers=1)
     assert out.served.tolist() == [True, True] and out.classical.tolist() == [False, True]
@@ -454,8 +499,10 @@ def test_dask_cluster_gives_the_same_results_as_local_processes():
 
     kw = dict(loads=[0.9], tightness=[1.5], seeds=3, n_jobs=30, policies=["qip-edf", "fcfs"])
     local = ox.sweep(**kw)
-    with LocalCluster(n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None) as cluster, \
-            Client(cluster) as client:
+    with (
+        LocalCluster(n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None) as cluster,
+        Client(cluster) as client,
+    ):
         remote = ox.sweep(executor=client.get_executor(), **kw)
     key = lambda rows: sorted((r["seed"], r["policy"], r["served"], r["served_qpu_seconds"]) for r in rows)  # noqa: E731
     assert key(local) == key(remote)
@@ -471,10 +518,12 @@ def _live_jobs():
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "examples"))
     from slice_placement import build
 
-    return [LiveJob("slice", build(), 0.0, 10.0),
-            LiveJob("mlu", routing.min_mlu(data.repetita("Abilene")), 0.05, 10.0),
-            LiveJob("kpath", routing.kpath_routing(data.repetita("Abilene"), 2, demands=np.arange(6)), 0.1, 10.0),
-            LiveJob("hopeless", build(), 0.15, 1e-4)]
+    return [
+        LiveJob("slice", build(), 0.0, 10.0),
+        LiveJob("mlu", routing.min_mlu(data.repetita("Abilene")), 0.05, 10.0),
+        LiveJob("kpath", routing.kpath_routing(data.repetita("Abilene"), 2, demands=np.arange(6)), 0.1, 10.0),
+        LiveJob("hopeless", build(), 0.15, 1e-4),
+    ]
 
 
 def test_live_mode_dispatches_real_solves_under_deadlines():
@@ -483,10 +532,10 @@ def test_live_mode_dispatches_real_solves_under_deadlines():
     devices = [Device("cpu-exact", "exact"), Device("cpu-milp", "ortools"), Device("sa", "anneal")]
     out = {o.job: o for o in run_live(_live_jobs(), devices, policy="qip-edf")}
     assert out["slice"].status == "served" and out["slice"].objective == pytest.approx(7.0)
-    assert out["mlu"].status == "served" and out["mlu"].device == "cpu-milp"   # continuous: only the MILP device
+    assert out["mlu"].status == "served" and out["mlu"].device == "cpu-milp"  # continuous: only the MILP device
     assert out["mlu"].objective == pytest.approx(0.899999, rel=1e-5)
     assert out["kpath"].status == "served"
-    assert out["hopeless"].status == "rejected"          # predicted to miss: rejected up front
+    assert out["hopeless"].status == "rejected"  # predicted to miss: rejected up front
     assert "deadline" in out["hopeless"].reason
     rr = {o.job: o for o in run_live(_live_jobs(), devices, policy="round-robin")}
     assert rr["mlu"].device == "cpu-milp" and rr["hopeless"].status in ("late", "missed")
@@ -522,8 +571,7 @@ def test_live_mode_withdraws_waiting_jobs_and_never_aborts_a_running_solve(monke
     import time
     import types
 
-    from qbdsl.orchestrate import live
-    from qbdsl.orchestrate import Batch, Decision, Policy
+    from qbdsl.orchestrate import Batch, Decision, Policy, live
 
     def slow_solve(model, backend, options, time_limit, clock):
         time.sleep(0.3)
@@ -535,15 +583,16 @@ def test_live_mode_withdraws_waiting_jobs_and_never_aborts_a_running_solve(monke
         name = "juggler"
 
         def dispatch(self, job, now, state):
-            if job.id < 2:                  # job 1 waits behind job 0 on device 0
+            if job.id < 2:  # job 1 waits behind job 0 on device 0
                 return Decision([Batch(job.id, 0, 1)])
-            return Decision([Batch(2, 0, 1)] + ([Batch(1, 1, 1)] if move else []),
-                            {0: "test", 1: "job 2 is more urgent"})     # job 0 is already solving
+            return Decision(
+                [Batch(2, 0, 1)] + ([Batch(1, 1, 1)] if move else []), {0: "test", 1: "job 2 is more urgent"}
+            )  # job 0 is already solving
 
     model = _live_jobs()[0].model
     jobs = [live.LiveJob(f"j{i}", model, 0.05 * i, 10.0) for i in range(3)]
     out = live.run_live(jobs, [live.Device("a", "exact"), live.Device("b", "exact")], policy=Juggler())
-    assert out[0].status == "served" and out[0].device == "a"      # running: not aborted
+    assert out[0].status == "served" and out[0].device == "a"  # running: not aborted
     assert out[2].status == "served" and out[2].device == "a"
     if move:
         assert out[1].status == "served" and out[1].device == "b" and "moved" in out[1].attempts[0]
@@ -552,16 +601,15 @@ def test_live_mode_withdraws_waiting_jobs_and_never_aborts_a_running_solve(monke
 
 
 def test_live_mode_sends_a_job_admitted_late():
-    from qbdsl.orchestrate import live
-    from qbdsl.orchestrate import Batch, Decision, Policy
+    from qbdsl.orchestrate import Batch, Decision, Policy, live
 
     class Later(Policy):
         name = "later"
 
         def dispatch(self, job, now, state):
             if job.id == 0:
-                return Decision(why="no room yet")          # job 0 waits ...
-            return Decision([Batch(1, 0, 1), Batch(0, 1, 1)])    # ... and is admitted when job 1 arrives
+                return Decision(why="no room yet")  # job 0 waits ...
+            return Decision([Batch(1, 0, 1), Batch(0, 1, 1)])  # ... and is admitted when job 1 arrives
 
     model = _live_jobs()[0].model
     jobs = [live.LiveJob(f"j{i}", model, 0.05 * i, 10.0) for i in range(2)]
@@ -570,13 +618,15 @@ def test_live_mode_sends_a_job_admitted_late():
     assert out[0].attempts == ["admitted late (no room yet)"]
 
 
-from hypothesis import example, given, settings, strategies as st  # noqa: E402
-
-
 @settings(max_examples=30, deadline=None)
-@given(load=st.sampled_from([0.6, 0.9, 1.2, 1.6]), tightness=st.sampled_from([1.0, 1.2, 1.5, 2.0, 3.0]),
-       seed=st.integers(0, 10_000), evict=st.sampled_from([1, 2, 3]), defer=st.booleans())
-@example(load=1.2, tightness=1.0, seed=0, evict=1, defer=True)     # job 15: admitted late, withdrawn unstarted
+@given(
+    load=st.sampled_from([0.6, 0.9, 1.2, 1.6]),
+    tightness=st.sampled_from([1.0, 1.2, 1.5, 2.0, 3.0]),
+    seed=st.integers(0, 10_000),
+    evict=st.sampled_from([1, 2, 3]),
+    defer=st.booleans(),
+)
+@example(load=1.2, tightness=1.0, seed=0, evict=1, defer=True)  # job 15: admitted late, withdrawn unstarted
 def test_exchange_keeps_every_promise_on_random_traces(load, tightness, seed, evict, defer):
     """Whatever the exchange withdraws or moves and whichever waiting jobs are admitted late:
     no admitted job is late, no device runs two batches at once (aborted ones included), a
@@ -588,7 +638,7 @@ def test_exchange_keeps_every_promise_on_random_traces(load, tightness, seed, ev
     out = simulate(jobs, fleet, QipEdf(seed, evict=evict, defer=defer), workers=2)
     assert (out.served == ~out.rejected).all()
     assert defer or not out.deferred.any()
-    for j in np.flatnonzero(out.deferred):        # admitted at a later arrival (maybe withdrawn before it ran)
+    for j in np.flatnonzero(out.deferred):  # admitted at a later arrival (maybe withdrawn before it ran)
         assert all(b[3] > jobs[j].arrival for b in out.batches if b[0] == j)
         assert out.served[j] or out.withdrawn[j]
     assert not (out.withdrawn & ~out.rejected).any() and not (out.moved & ~out.withdrawn & out.rejected).any()
@@ -604,9 +654,14 @@ def test_exchange_keeps_every_promise_on_random_traces(load, tightness, seed, ev
 
 
 @settings(max_examples=25, deadline=None)
-@given(load=st.sampled_from([0.6, 0.9, 1.2, 2.0]), tightness=st.sampled_from([1.0, 1.5, 2.0, 3.0]),
-       seed=st.integers(0, 10_000), name=st.sampled_from(["fcfs+ac", "edf+ac", "greedy-earliest+ac",
-                                                            "fidelity-aware+ac", "round-robin+ac", "edf+ac+chunk"]))
+@given(
+    load=st.sampled_from([0.6, 0.9, 1.2, 2.0]),
+    tightness=st.sampled_from([1.0, 1.5, 2.0, 3.0]),
+    seed=st.integers(0, 10_000),
+    name=st.sampled_from(
+        ["fcfs+ac", "edf+ac", "greedy-earliest+ac", "fidelity-aware+ac", "round-robin+ac", "edf+ac+chunk"]
+    ),
+)
 def test_matched_baselines_never_start_a_job_they_predict_late(load, tightness, seed, name):
     """With exact predictions, a matched baseline's admitted jobs all meet their deadlines (it
     never starts a job it predicts late), it never aborts or withdraws, and it only uses QPUs
@@ -621,8 +676,12 @@ def test_matched_baselines_never_start_a_job_they_predict_late(load, tightness, 
 
 
 @settings(max_examples=25, deadline=None)
-@given(load=st.sampled_from([0.6, 0.9, 1.2, 2.0]), tightness=st.sampled_from([1.0, 1.5, 2.0, 3.0]),
-       seed=st.integers(0, 10_000), error=st.sampled_from([0.0, -0.3, 0.3]))
+@given(
+    load=st.sampled_from([0.6, 0.9, 1.2, 2.0]),
+    tightness=st.sampled_from([1.0, 1.5, 2.0, 3.0]),
+    seed=st.integers(0, 10_000),
+    error=st.sampled_from([0.0, -0.3, 0.3]),
+)
 def test_qip_edf_never_aborts_running_work(load, tightness, seed, error):
     """The headline policy never aborts a batch in service (every batch it started ran to its
     end, 0-shot aborted entries never appear), even when run times are off the prediction;
@@ -631,11 +690,11 @@ def test_qip_edf_never_aborts_running_work(load, tightness, seed, error):
     jobs = poisson_jobs(60, load, tightness, fleet, seed=seed, workers=2)
     out = simulate(jobs, fleet, make("qip-edf", seed), workers=2, error=error)
     assert out.aborted == 0 and all(b[2] > 0 for b in out.batches)
-    assert out.discarded == 0          # nor takes back a job some of whose chunks already ran
+    assert out.discarded == 0  # nor takes back a job some of whose chunks already ran
     if error == 0.0:
         assert (out.served == ~out.rejected).all()
     aborting = simulate(jobs, fleet, make("qip-edf+abort", seed), workers=2)
-    assert aborting.aborted == sum(b[2] == 0 for b in aborting.batches)    # the variant's aborts are counted
+    assert aborting.aborted == sum(b[2] == 0 for b in aborting.batches)  # the variant's aborts are counted
 
 
 def test_load_is_calibrated_against_the_platforms_capacity():
@@ -657,9 +716,9 @@ def test_load_is_calibrated_against_the_platforms_capacity():
 
 def test_prediction_error_makes_runs_longer_and_the_policies_see_it():
     jobs = [Job(0, 5, 10, 100, 0.0, 2.1), Job(1, 5, 10, 100, 0.5, 9.0)]
-    out = simulate(jobs, FLEET, make("edf+ac"), error=0.5)        # 2 s predicted, 3 s actual on "fast"
+    out = simulate(jobs, FLEET, make("edf+ac"), error=0.5)  # 2 s predicted, 3 s actual on "fast"
     assert sorted(b[1:] for b in out.batches)[0] == ("fast", 100, 0.0, 3.0)
-    assert out.served.tolist() == [False, True]                   # job 0 admitted, then late
+    assert out.served.tolist() == [False, True]  # job 0 admitted, then late
     with pytest.raises(qb.ModelError, match="error must exceed -1"):
         simulate(jobs, FLEET, make("edf"), error=-1.0)
 
@@ -671,8 +730,10 @@ def test_relaxation_bound_stays_an_upper_bound_when_the_solver_runs_out_of_time(
 
     fleet = default_fleet()
     jobs = poisson_jobs(200, 1.2, 3.0, fleet, seed=19, workers=2)
-    served = max(simulate(jobs, fleet, make(p, 19), workers=2).metrics()["served"]
-                 for p in ("qip-edf", "qip-edf+abort", "edf+ac+chunk"))
+    served = max(
+        simulate(jobs, fleet, make(p, 19), workers=2).metrics()["served"]
+        for p in ("qip-edf", "qip-edf+abort", "edf+ac+chunk")
+    )
     r = relaxation_bound(jobs, fleet, workers=2, time_limit=0.3)
     assert r["status"] in ("optimal", "bound", "lp", "trivial") and r["bound"] >= served
 
@@ -683,4 +744,4 @@ def test_cut_fragments_are_timed_by_the_routed_depth():
     j = Job(0, 150, 4, 100, 0.0, 1.0, "dj-150", {"fez": 875, "marrakesh": 901}, {})
     narrow = QPU("torino", 133, 210e3, 4e-3)
     assert depth_on(j, narrow) == 901 and depth_on(j, QPU("fez", 156, 195e3, 4e-3)) == 875
-    assert depth_on(Job(1, 5, 7, 10, 0.0, 1.0), narrow) == 7       # no transpiled depths: the logical one
+    assert depth_on(Job(1, 5, 7, 10, 0.0, 1.0), narrow) == 7  # no transpiled depths: the logical one

@@ -64,17 +64,19 @@ def _shipped(monkeypatch) -> tuple[list[str], set[str]]:
 
         attrs["packages"] = find_packages(**packages["find"], fill_package_dir=package_dir, root_dir=ROOT)
     # else: no `packages` key, setuptools discovers them from package-dir (what we use)
-    dist = Distribution({
-        **attrs,
-        "name": "qbdsl",
-        "package_dir": package_dir,
-        "package_data": cfg.get("package-data", {}),
-        # Only package-data counts here: files the manifest would add (include-package-data with a
-        # MANIFEST.in or a VCS plugin) need egg_info, which writes into the checkout. There is no
-        # MANIFEST.in, and pyproject.toml sets include-package-data = false to say so.
-        "include_package_data": False,
-        "script_name": str(ROOT / "setup.py"),  # distutils wants one; there is no setup.py
-    })
+    dist = Distribution(
+        {
+            **attrs,
+            "name": "qbdsl",
+            "package_dir": package_dir,
+            "package_data": cfg.get("package-data", {}),
+            # Only package-data counts here: files the manifest would add (include-package-data with a
+            # MANIFEST.in or a VCS plugin) need egg_info, which writes into the checkout. There is no
+            # MANIFEST.in, and pyproject.toml sets include-package-data = false to say so.
+            "include_package_data": False,
+            "script_name": str(ROOT / "setup.py"),  # distutils wants one; there is no setup.py
+        }
+    )
     dist.set_defaults(name=False)  # setuptools' automatic discovery, as in a build
     assert dist.packages, f"setuptools {setuptools.__version__} discovered no packages"
     build_py = dist.get_command_obj("build_py")
@@ -90,8 +92,7 @@ def test_every_package_folder_is_a_discovered_package(monkeypatch):
     expected = {inner.rpartition("/")[0].replace("/", ".") for inner in _files_on_disk()}
     missing = sorted(expected - set(packages))
     assert not missing, f"package folders the wheel would not contain: {missing}"
-    for name in ("qbdsl.qip", "qbdsl.orchestrate", "qbdsl.problems", "qbdsl.backends",
-                 "qbdsl.problems.data"):
+    for name in ("qbdsl.qip", "qbdsl.orchestrate", "qbdsl.problems", "qbdsl.backends", "qbdsl.problems.data"):
         assert name in packages
 
 
@@ -101,7 +102,8 @@ def test_wheel_would_contain_every_file_on_disk(monkeypatch):
     missing = sorted(set(on_disk) - shipped)
     assert not missing, (
         "files under the package folders that a non-editable install would leave out "
-        f"(add them to [tool.setuptools.package-data] in pyproject.toml): {missing}")
+        f"(add them to [tool.setuptools.package-data] in pyproject.toml): {missing}"
+    )
     stray = sorted(shipped - set(on_disk))
     assert not stray, f"the wheel would contain files that are not in the checkout: {stray}"
 

@@ -1,6 +1,7 @@
 """k shortest paths under the documented tie rule (cost, hops, node sequence): igraph's Yen
 with over-asking and the numpy/scipy Yen both against brute-force enumeration and against
 networkx's ``shortest_simple_paths`` on random graphs."""
+
 import itertools
 import math
 
@@ -16,10 +17,10 @@ from qbdsl.problems.network import Network
 from qbdsl.problems.paths import PathGraph, exact_k_shortest, k_shortest
 
 COSTS = {
-    "whole": [0.0, 1.0, 2.0, 3.0],          # many ties, zero-cost links too
-    "halves": [0.5, 1.0, 1.5],              # on a 2^-1 grid: ranked in exact integers
-    "decimal": [0.1, 0.2, 0.3, 0.7],        # off every dyadic grid: float keys (0.1 + 0.2 != 0.3)
-    "random": None,                          # continuous: ties have probability zero
+    "whole": [0.0, 1.0, 2.0, 3.0],  # many ties, zero-cost links too
+    "halves": [0.5, 1.0, 1.5],  # on a 2^-1 grid: ranked in exact integers
+    "decimal": [0.1, 0.2, 0.3, 0.7],  # off every dyadic grid: float keys (0.1 + 0.2 != 0.3)
+    "random": None,  # continuous: ties have probability zero
 }
 
 
@@ -64,15 +65,15 @@ def test_k_shortest_is_the_first_k_under_the_rule(case):
     want = brute_force(g, s, t, k)
     got = k_shortest(g, s, t, k)
     assert got == want
-    forced = k_shortest(g, s, t, k, max_ask=k + 1)          # the scipy fallback after one ask
-    if kind != "decimal":                                    # its spur search compares float sums
+    forced = k_shortest(g, s, t, k, max_ask=k + 1)  # the scipy fallback after one ask
+    if kind != "decimal":  # its spur search compares float sums
         assert exact_k_shortest(g, s, t, k) == want or s == t
         assert forced == want
     else:
         assert [fsum_cost(g, p) for p in forced] == pytest.approx([fsum_cost(g, p) for p in want], rel=1e-9)
     tail, head, link = net.arcs()
     arcs = set(zip(tail.tolist(), head.tolist()))
-    for p in got:                                             # simple, valid, from s to t
+    for p in got:  # simple, valid, from s to t
         assert p[0] == s and p[-1] == t and len(set(p)) == len(p)
         assert all((u, v) in arcs for u, v in zip(p[:-1], p[1:]))
         links = g.links_of(p)
@@ -94,18 +95,25 @@ def test_same_costs_as_networkx_shortest_simple_paths(case):
     got = k_shortest(g, s, t, k)
     assert len(got) == len(ref)
     assert sorted(fsum_cost(g, p) for p in got) == pytest.approx(
-        sorted(fsum_cost(g, tuple(p)) for p in ref), rel=1e-9, abs=1e-12)
+        sorted(fsum_cost(g, tuple(p)) for p in ref), rel=1e-9, abs=1e-12
+    )
 
 
 def test_ties_follow_the_rule_not_the_search_order():
     # 0 -> 3 by four routes of cost 2: three of 2 hops (via 1, 2 and 5) and one of 3 hops
     # (zero-cost 0 -> 4 -> 5, then 5 -> 3 at 2); the 2-hop ones come first, by node sequence
-    net = Network("ties", list("abcdef"), [0, 0, 1, 2, 0, 4, 5, 0], [1, 2, 3, 3, 4, 5, 3, 5],
-                  np.ones(8), True, np.array([1, 1, 1, 1, 0, 0, 2, 0], float))
+    net = Network(
+        "ties",
+        list("abcdef"),
+        [0, 0, 1, 2, 0, 4, 5, 0],
+        [1, 2, 3, 3, 4, 5, 3, 5],
+        np.ones(8),
+        True,
+        np.array([1, 1, 1, 1, 0, 0, 2, 0], float),
+    )
     g = PathGraph.from_network(net)
     assert k_shortest(g, 0, 3, 2) == [(0, 1, 3), (0, 2, 3)]
-    assert exact_k_shortest(g, 0, 3, 9) == k_shortest(g, 0, 3, 9) == [(0, 1, 3), (0, 2, 3), (0, 5, 3),
-                                                                      (0, 4, 5, 3)]
+    assert exact_k_shortest(g, 0, 3, 9) == k_shortest(g, 0, 3, 9) == [(0, 1, 3), (0, 2, 3), (0, 5, 3), (0, 4, 5, 3)]
 
 
 def test_parallel_links_take_the_cheapest_and_undirected_links_go_both_ways():
@@ -120,11 +128,11 @@ def test_parallel_links_take_the_cheapest_and_undirected_links_go_both_ways():
 def test_unit_cost_grid_ties_beyond_the_ask_limit_use_the_exact_search():
     from qbdsl.problems.data import generators
 
-    net = generators.grid(6, 6)                       # unit costs: C(10, 5) = 252 shortest corner paths
+    net = generators.grid(6, 6)  # unit costs: C(10, 5) = 252 shortest corner paths
     g = PathGraph.from_network(net)
     got = k_shortest(g, 0, 35, 4)
     assert got == exact_k_shortest(g, 0, 35, 4)
-    assert got[0] == (0, 1, 2, 3, 4, 5, 11, 17, 23, 29, 35)    # lexicographically first
+    assert got[0] == (0, 1, 2, 3, 4, 5, 11, 17, 23, 29, 35)  # lexicographically first
     assert got[1] == (0, 1, 2, 3, 4, 10, 11, 17, 23, 29, 35)
     assert all(len(p) == 11 for p in got)
 

@@ -1,5 +1,6 @@
 """Penalty weights and float64: rows are rescaled to coprime integers before the weight is
 set, and a QUBO whose energies float64 cannot tell apart is refused."""
+
 import dataclasses
 
 import numpy as np
@@ -66,23 +67,23 @@ def test_eighteen_variables_reach_the_enumerated_optimum(sense):
     assert q.n <= 23 and q.weights["row"] < 1e9
     r = qb.solve(q, backend="exact")
     assert r.feasible and r.objective == want
-    assert q.numeric_range.ok and q.numeric_range.margin_bits > 3   # about 5.8 bits to spare
+    assert q.numeric_range.ok and q.numeric_range.margin_bits > 3  # about 5.8 bits to spare
 
 
 def test_an_equality_off_its_grid_can_never_hold_and_a_slack_counts_whole_units():
     m = qb.Model("grid")
     y = m.binary("y", 3)
-    m.add(0.2 * y[0] + 0.4 * y[1] == 0.3, name="odd")    # 2 y0 + 4 y1 = 3: never (gcd 2)
+    m.add(0.2 * y[0] + 0.4 * y[1] == 0.3, name="odd")  # 2 y0 + 4 y1 = 3: never (gcd 2)
     m.minimize(y.sum())
     with pytest.raises(qb.ModelError, match=r"constraint odd can never hold: .*multiples of 0\.2.*0\.3"):
         qb.compile(m, "qubo")
     assert brute_force(m).objective is None
     m = qb.Model("floor")
     y = m.binary("y", 3)
-    m.add(0.2 * y[0] + 0.4 * y[1] + 0.6 * y[2] <= 0.5, name="cap")   # y0 + 2 y1 + 3 y2 <= 2
+    m.add(0.2 * y[0] + 0.4 * y[1] + 0.6 * y[2] <= 0.5, name="cap")  # y0 + 2 y1 + 3 y2 <= 2
     m.maximize((np.array([1.0, 2.0, 4.0]) * y).sum())
     q = qb.compile(m, "qubo")
-    assert q.n == 3 + 2 and q.penalties["cap"].p_min == 1.0          # slack in 0..2: two bits
+    assert q.n == 3 + 2 and q.penalties["cap"].p_min == 1.0  # slack in 0..2: two bits
     assert qb.solve(q, backend="exact").objective == brute_force(m).objective == 2
 
 
@@ -90,9 +91,12 @@ def test_objective_values_float64_cannot_separate_are_refused_naming_the_constra
     m = qb.Model("huge")
     y = m.binary("y", 2)
     m.add(y[0] + y[1] == 1, name="pick")
-    m.minimize((1e15 + 1) * y[0] + 1e15 * y[1])      # exact float64 integers, 1 apart
-    with pytest.raises(qb.ModelError, match=r"for 'pick' .*energies up to 1\.2e\+16.*resolves only "
-                                            r".*differ by 1\b.*target='milp'"):
+    m.minimize((1e15 + 1) * y[0] + 1e15 * y[1])  # exact float64 integers, 1 apart
+    with pytest.raises(
+        qb.ModelError,
+        match=r"for 'pick' .*energies up to 1\.2e\+16.*resolves only "
+        r".*differ by 1\b.*target='milp'",
+    ):
         qb.compile(m, "qubo")
     assert qb.solve(m, backend="ortools").objective == 1e15
 
@@ -100,11 +104,14 @@ def test_objective_values_float64_cannot_separate_are_refused_naming_the_constra
 def test_a_row_whose_weight_overflows_the_resolution_is_refused():
     m = qb.Model("budget")
     y = m.binary("y", 18)
-    a = 1_000_003 + 2 * np.arange(18)                  # coprime, nothing to divide out
+    a = 1_000_003 + 2 * np.arange(18)  # coprime, nothing to divide out
     m.add((a * y).sum() <= 5_000_000, name="budget")
     m.maximize(((10_000_000 + np.arange(18)) * y).sum())
-    with pytest.raises(qb.ModelError, match=r"penalty weight 1\.8e\+08 for 'budget'.*float64 then "
-                                            r"resolves only .*but objective values differ by 1"):
+    with pytest.raises(
+        qb.ModelError,
+        match=r"penalty weight 1\.8e\+08 for 'budget'.*float64 then "
+        r"resolves only .*but objective values differ by 1",
+    ):
         qb.compile(m, "qubo")
     m2 = qb.Model("wide")
     y = m2.binary("y", 18)
@@ -120,10 +127,10 @@ def test_user_weights_are_checked_too():
         q.with_penalties(c=1e17)
     with pytest.raises(qb.ModelError, match=r"penalty weight 1e\+19 for 'c'"):
         qb.compile(two_variables(), "qubo", penalty={"c": 1e19})
-    big = q.with_penalties(c=1e12)                       # large but resolvable: kept, guaranteed
+    big = q.with_penalties(c=1e12)  # large but resolvable: kept, guaranteed
     assert big.penalty_report()[0]["guaranteed"]
     assert qb.solve(big, backend="exact").objective == 10_000_000
-    weak = q.with_penalties(c=1.0)                       # too small: accepted, no guarantee
+    weak = q.with_penalties(c=1.0)  # too small: accepted, no guarantee
     assert not weak.penalty_report()[0]["guaranteed"]
 
 
@@ -132,8 +139,11 @@ def test_explain_penalties_shows_the_numeric_range():
     text = q.explain_penalties()
     r = q.numeric_range
     assert r.error.exact and "float64 arithmetic: exact (coefficients on the grid 2^-0" in text
-    assert "dynamic range 4" in text                   # |h| in 1e7..2e7 (+), J = 4e7
-    assert f"energy magnitude bound M = |offset| + sum|h| + sum|J| (objective + weighted penalties) = {r.magnitude:.3g}" in text
+    assert "dynamic range 4" in text  # |h| in 1e7..2e7 (+), J = 4e7
+    assert (
+        f"energy magnitude bound M = |offset| + sum|h| + sum|J| (objective + weighted penalties) = {r.magnitude:.3g}"
+        in text
+    )
     assert "objective resolution delta = 1 (proven: gcd / 10^k)" in text
     assert f"float64 margin: log2(delta / (2 gamma_T M)) = {r.margin_bits:.1f} bits" in text
     assert r.magnitude == pytest.approx(2e7 + 1 + q.weights["c"] * 5)
@@ -145,9 +155,9 @@ def test_integral_qubos_are_evaluated_exactly_where_the_worst_case_bound_would_r
 
     q = qb.compile(tsp_qbdsl(tsp_data(60)), "qubo")
     r = q.numeric_range
-    assert r.error.exact and r.margin_bits < 0          # gamma_T M alone could not vouch for it
-    assert r.error.summands == q.n + r.error.degree + 1 + 3 < r.error.flat_summands   # 3 blocks
-    assert q.weights["city"] == q.objective_range + 1   # R + 1, integral: the QUBO stays integral
+    assert r.error.exact and r.margin_bits < 0  # gamma_T M alone could not vouch for it
+    assert r.error.summands == q.n + r.error.degree + 1 + 3 < r.error.flat_summands  # 3 blocks
+    assert q.weights["city"] == q.objective_range + 1  # R + 1, integral: the QUBO stays integral
     assert "float64 arithmetic: exact" in q.explain_penalties()
     # exact means exact: float64 energies equal integer arithmetic on random samples
     t = q.terms
@@ -172,7 +182,7 @@ def test_unproven_rows_irrational_objectives_and_unbalanced_penalties_pass_the_c
     q = qb.compile(m, "qubo")
     rep = q.penalty_report()[0]
     assert not rep["proven"] and not rep["guaranteed"]
-    r = q.numeric_range                      # no decimal scale: a thousandth of R is asked
+    r = q.numeric_range  # no decimal scale: a thousandth of R is asked
     assert r.resolution == pytest.approx((np.e + np.sqrt(2) + 1) / 1024) and not r.resolution_proven
     assert r.ok and not r.error.exact
     assert "(not proven: no decimal scale, R / 2^10 asked)" in q.explain_penalties()
@@ -189,7 +199,7 @@ def test_unproven_rows_irrational_objectives_and_unbalanced_penalties_pass_the_c
 def _decimal(draw, digits):
     """A positive decimal g / 10^k with k <= digits and a random gcd factor g."""
     k = draw(st.integers(0, digits))
-    return draw(st.integers(1, 97)) / 10.0 ** k
+    return draw(st.integers(1, 97)) / 10.0**k
 
 
 @st.composite
@@ -212,9 +222,10 @@ def decimal_models(draw):
     objective = prob.objective.scaled(_decimal(draw, 3))
     big = draw(st.sampled_from([0, 10**6, 10**7]))
     if big:
-        x = prob.layout.arrays[0]                       # the binaries of small_models
-        cost = sp.csr_matrix((np.full(x.size, float(big)), (np.zeros(x.size, int), np.arange(x.start, x.stop))),
-                             shape=objective.L.shape)
+        x = prob.layout.arrays[0]  # the binaries of small_models
+        cost = sp.csr_matrix(
+            (np.full(x.size, float(big)), (np.zeros(x.size, int), np.arange(x.start, x.stop))), shape=objective.L.shape
+        )
         objective = dataclasses.replace(objective, L=sp.csr_matrix(objective.L + cost))
     return Problem(prob.name, prob.layout, objective, prob.sense, blocks)
 
@@ -266,13 +277,15 @@ def test_integral_costs_beyond_2_53_get_their_exact_gcd_and_are_refused(signs):
     # was accepted with delta = R / 2^10 ~ 1e14 (not proven), and exact then reported as
     # optimal a point tens above the optimum of the data as stored
     obj = QuboTerms(10, c.copy(), np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0))
-    assert obj.resolution_info == Resolution(2.0, True, "float64")    # float64 holds only even integers there
-    with pytest.raises(qb.UnsupportedTermError,
-                       match=r"objective values differ by 2 \(the exact gcd of the coefficients as float64 "
-                             r"stores them.*reach 1e\+16, beyond float64's exact integers \(2\^53 = 9\.01e\+15"):
+    assert obj.resolution_info == Resolution(2.0, True, "float64")  # float64 holds only even integers there
+    with pytest.raises(
+        qb.UnsupportedTermError,
+        match=r"objective values differ by 2 \(the exact gcd of the coefficients as float64 "
+        r"stores them.*reach 1e\+16, beyond float64's exact integers \(2\^53 = 9\.01e\+15",
+    ):
         qb.compile(m, "qubo")
     want = exact_optimum(c, w)
-    r = qb.solve(m)                                 # moves on to a MILP backend
+    r = qb.solve(m)  # moves on to a MILP backend
     assert r.backend != "exact" and r.feasible
     got = sum(int(ci) for ci, yi in zip(c, r.values["x"]) if yi)
     assert got == want
@@ -282,7 +295,7 @@ def test_integral_costs_beyond_2_53_with_a_coarse_gcd_are_proven_and_solved():
     # multiples of 2^54 (~1.8e16): float64 holds them exactly and their gcd is 2^54, so the
     # range check passes and the QUBO's ground state is the optimum
     w = np.array([3, 1, 4, 1, 5, 9, 2, 6, 5, 3])
-    c = -(2.0 ** 54) * w[::-1].astype(float)
+    c = -(2.0**54) * w[::-1].astype(float)
     m = qb.Model("coarse")
     x = m.binary("x", 10)
     m.add(x.sum() == 4, name="four")
@@ -290,7 +303,7 @@ def test_integral_costs_beyond_2_53_with_a_coarse_gcd_are_proven_and_solved():
     m.minimize((c * x).sum())
     q = qb.compile(m, "qubo")
     r = q.numeric_range
-    assert (r.resolution, r.resolution_proven, r.resolution_kind) == (2.0 ** 54, True, "float64")
+    assert (r.resolution, r.resolution_proven, r.resolution_kind) == (2.0**54, True, "float64")
     assert r.ok and r.margin_bits > 20
     assert "exact gcd of the float64 coefficients" in q.explain_penalties()
     want = exact_optimum(c, w)
@@ -306,10 +319,10 @@ def test_dyadic_gcd_is_exact_at_every_magnitude():
 
     assert dyadic_gcd(1e16 + 7 * np.arange(10)) == 2 and dyadic_gcd([1e16, 0.5]) == 0.5
     assert dyadic_gcd([3.0, -6.0, 0.0]) == 3 and dyadic_gcd([]) == 0
-    assert Fraction(dyadic_gcd([0.1])) == Fraction(0.1) == Fraction(3602879701896397, 2 ** 55)
+    assert Fraction(dyadic_gcd([0.1])) == Fraction(0.1) == Fraction(3602879701896397, 2**55)
     rng = np.random.default_rng(1)
     for _ in range(300):
-        v = rng.integers(1, 2 ** 62, 4).astype(float) * rng.choice([1.0, 2.0 ** -30, 2.0 ** 40, 0.1], 4)
+        v = rng.integers(1, 2**62, 4).astype(float) * rng.choice([1.0, 2.0**-30, 2.0**40, 0.1], 4)
         f = [Fraction(float(a)) for a in v]
         den = lcm(*[a.denominator for a in f])
         g = 0
@@ -326,19 +339,19 @@ def test_resolution_kinds_and_the_data_error_of_decimals():
         return QuboTerms(len(c), c, np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)).resolution_info
 
     r = res([3.0, 6.0, 9.0])
-    assert (r.delta, r.kind, r.data_error) == (3.0, "decimal", 0.0)          # integers are stored exactly
+    assert (r.delta, r.kind, r.data_error) == (3.0, "decimal", 0.0)  # integers are stored exactly
     r = res([0.1, 0.25])
     assert (r.delta, r.kind, r.scale) == (0.05, "decimal", 100.0)
-    assert 0 < r.data_error < 1e-16                                         # 0.1 is not a float64
-    r = res([1e16, 0.5])                # 0.5 needs 10^1, and 10^17 > 2^53: the float64 gcd
+    assert 0 < r.data_error < 1e-16  # 0.1 is not a float64
+    r = res([1e16, 0.5])  # 0.5 needs 10^1, and 10^17 > 2^53: the float64 gcd
     assert (r.delta, r.proven, r.kind) == (0.5, True, "float64")
     r = res([1e16, 0.1])
-    assert (r.delta, r.kind) == (2.0 ** -55, "float64")                     # 0.1 as float64 stores it
-    r = res([1e15 + 0.5, 1e15])         # stored exactly, 4 ulps off an integer: no decimal reading
-    assert r.kind == "unproven"                                             # (was: both read as 1e15)
-    r = res([1.2345678, 2.0])           # measured: no decimal reading at 10^6
+    assert (r.delta, r.kind) == (2.0**-55, "float64")  # 0.1 as float64 stores it
+    r = res([1e15 + 0.5, 1e15])  # stored exactly, 4 ulps off an integer: no decimal reading
+    assert r.kind == "unproven"  # (was: both read as 1e15)
+    r = res([1.2345678, 2.0])  # measured: no decimal reading at 10^6
     assert not r.proven and r.kind == "unproven" and r.delta == pytest.approx(3.2345678 / 1024)
-    r = res([1e16, np.pi])              # integers next to measured data count as measured
+    r = res([1e16, np.pi])  # integers next to measured data count as measured
     assert r.kind == "unproven"
 
 
@@ -347,8 +360,8 @@ def test_the_range_check_subtracts_the_data_error():
     from qbdsl.ir.terms import EnergyError
 
     err = EnergyError(1e20, 10, np.inf, 0.25)
-    assert NumericRange(err, 1.0, True, 1.0, None).ok                        # 2 * 0.25 < 1
-    r = NumericRange(err, 1.0, True, 1.0, None, data_error=0.3)              # 2 * (0.25 + 0.3) >= 1
+    assert NumericRange(err, 1.0, True, 1.0, None).ok  # 2 * 0.25 < 1
+    r = NumericRange(err, 1.0, True, 1.0, None, data_error=0.3)  # 2 * (0.25 + 0.3) >= 1
     assert not r.ok and r.separation == pytest.approx(0.4) and r.margin_bits == pytest.approx(np.log2(0.8))
     assert NumericRange(err, 1.0, True, 1.0, None, data_error=0.6).margin_bits == -np.inf
 
@@ -376,11 +389,11 @@ def test_few_couplers_per_variable_compile_where_a_flat_sum_bound_refuses():
     e = r.error
     # d = 2 * 4 couplers in the band + 3 from the group: T = n + d + 1 + K
     assert e.degree == 11 and e.summands == 1200 + 11 + 1 + 2
-    nnz = len(q.objective_terms.v) + len(q.penalties["pick"].terms.v)      # counted per block
+    nnz = len(q.objective_terms.v) + len(q.penalties["pick"].terms.v)  # counted per block
     assert e.flat_summands == 1200 + nnz + 1 + 2 > 5 * e.summands
     assert r.resolution == 0.1 and r.resolution_proven and not e.exact
     assert r.ok and r.margin_bits > 1.5
-    assert 2 * gamma(e.flat_summands) * e.magnitude >= r.separation        # the flat bound: refused
+    assert 2 * gamma(e.flat_summands) * e.magnitude >= r.separation  # the flat bound: refused
     assert "T = n + d + 1 + K = 1214, d = 11" in q.explain_penalties()
 
 
@@ -395,8 +408,8 @@ def test_germany50_three_paths_compiles():
     # 0, so the 3 paths are the fewest-hop ones; networkx's search order gave longer ones and
     # T = 390 407, 0.0041)
     assert e.flat_summands == 363_689 and e.summands < 3_000
-    T, u = e.flat_summands, 2.0 ** -53
-    assert T * u / (1 - T * u) * e.magnitude > r.resolution / 2      # the flat bound still refuses
+    T, u = e.flat_summands, 2.0**-53
+    assert T * u / (1 - T * u) * e.magnitude > r.resolution / 2  # the flat bound still refuses
     assert r.resolution == 0.000625 and r.resolution_proven and r.ok
     assert r.margin_bits > 4
 
@@ -410,10 +423,10 @@ def test_a_row_sum_really_loses_one_unit_per_coupler_and_the_bound_covers_it():
 
     d = 200
     v = np.ones(d)
-    v[0] = 2.0 ** 53
+    v[0] = 2.0**53
     t = QuboTerms(d + 1, np.zeros(d + 1), np.zeros(d, np.int64), np.arange(1, d + 1), v)
     y = np.ones(d + 1)
-    exact = 2 ** 53 + d - 1
+    exact = 2**53 + d - 1
     err = abs(int(t.energy(y)) - exact)
     assert err == d - 1
     b = energy_error_bound([(1.0, t)])
@@ -427,7 +440,7 @@ def random_qubos(draw, sizes=(2, 40)):
     from qbdsl.ir.terms import QuboTerms
 
     n = draw(st.integers(*sizes))
-    rng = np.random.default_rng(draw(st.integers(0, 2 ** 32 - 1)))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
     i, j = np.triu_indices(n, 1)
     keep = rng.random(len(i)) < draw(st.sampled_from([0.05, 0.3, 1.0]))
     top = draw(st.integers(0, 60))
@@ -472,7 +485,7 @@ def test_the_exact_backends_chunked_energies_stay_within_the_bound_too(case):
     t, Y = case
     bound = Fraction(energy_error_bound([(1.0, t)]).worst_case)
     h, J = dense_coefficients(t)
-    table = energy_table(h, J)                       # no offset
+    table = energy_table(h, J)  # no offset
     for y in Y:
         e = table[int(y @ (1 << np.arange(t.n)))]
         assert abs(Fraction(float(e)) + Fraction(t.offset) - exact_energy(t, y)) <= bound

@@ -1,4 +1,5 @@
 """Network data loaders, min-MLU routing and QOBLIB network design on real data."""
+
 import numpy as np
 import pytest
 
@@ -6,8 +7,13 @@ import qbdsl as qb
 from qbdsl.problems import data, network_design, routing
 from qbdsl.problems.network import Network
 
-SIZES = {"Abilene": (11, 28, 110), "Nsfnet": (13, 30, 156), "Geant2001": (27, 76, 702),
-         "Janetbackbone": (29, 90, 812), "Cernet": (41, 118, 1640)}
+SIZES = {
+    "Abilene": (11, 28, 110),
+    "Nsfnet": (13, 30, 156),
+    "Geant2001": (27, 76, 702),
+    "Janetbackbone": (29, 90, 812),
+    "Cernet": (41, 118, 1640),
+}
 
 
 @pytest.mark.parametrize("name", data.REPETITA)
@@ -80,8 +86,11 @@ def test_check_flow_catches_broken_answers():
 
 
 def test_generators_are_seeded_connected_and_routable():
-    for make in (lambda s: data.waxman(20, seed=s), lambda s: data.grid(4, 5, seed=s),
-                 lambda s: data.random_geometric(20, seed=s)):
+    for make in (
+        lambda s: data.waxman(20, seed=s),
+        lambda s: data.grid(4, 5, seed=s),
+        lambda s: data.random_geometric(20, seed=s),
+    ):
         a, b = make(3), make(3)
         np.testing.assert_array_equal(a.src, b.src)
         np.testing.assert_array_equal(a.demand_volume, b.demand_volume)
@@ -106,7 +115,7 @@ def test_bad_network_data(tmp_path):
     d.write_text("DEMANDS 1\nlabel src dest bw\nd0 0 7 5\n")
     with pytest.raises(qb.FileFormatError, match=r"x.demands:3: demand d0 between unknown nodes"):
         data.load_repetita(g, d)
-    d.write_text("DEMANDS 1\nlabel src dest bw\nd0 1 0 5\n")   # only the link 0 -> 1 exists
+    d.write_text("DEMANDS 1\nlabel src dest bw\nd0 1 0 5\n")  # only the link 0 -> 1 exists
     net = data.load_repetita(g, d)
     with pytest.raises(qb.ModelError, match="demand 0 from b to a has no path"):
         routing.min_mlu(net)
@@ -181,11 +190,13 @@ def test_ran_power_control_models_baselines_and_checks():
 
     ch = ran.umi_channels(5, seed=1)
     assert ch.G.shape == (5, 5) and np.all(np.diag(ch.G) > 0)
-    np.testing.assert_array_equal(ran.umi_channels(5, seed=1).G, ch.G)   # seeded
+    np.testing.assert_array_equal(ran.umi_channels(5, seed=1).G, ch.G)  # seeded
     # QUBO sum-rate surrogate: exact, anneal and OR-Tools (linearized) agree on the optimum
     m = ran.sum_rate_qubo(ch)
-    rs = {b: qb.solve(m, backend=b, seed=0, **({"num_reads": 200} if b == "anneal" else {}))
-          for b in ("exact", "anneal", "ortools")}
+    rs = {
+        b: qb.solve(m, backend=b, seed=0, **({"num_reads": 200} if b == "anneal" else {}))
+        for b in ("exact", "anneal", "ortools")
+    }
     assert rs["exact"].objective == pytest.approx(rs["ortools"].objective, rel=1e-9)
     assert rs["anneal"].objective == pytest.approx(rs["exact"].objective, rel=1e-9)
     ans = ran.interpret_power(m, rs["exact"])
@@ -261,8 +272,9 @@ def test_slice_placement_qubo_and_milp_agree_and_placements_check():
     net = data.grid(1, 3, seed=0)
     net.capacity[:] = 4.0
     sl = slicing.random_slices(2, seed=3, length=(2, 2), cpu=(1, 3), bandwidth=(1, 3))
-    m = slicing.slice_placement(net, sl, cpu_capacity=4.0, node_cost=[0.5, 0.1, 0.3],
-                                link_capacity=False, bandwidth_cost=0.25)
+    m = slicing.slice_placement(
+        net, sl, cpu_capacity=4.0, node_cost=[0.5, 0.1, 0.3], link_capacity=False, bandwidth_cost=0.25
+    )
     q = qb.compile(m, "qubo")
     assert q.n <= 24
     ex = qb.solve(q, backend="exact")
@@ -348,7 +360,7 @@ def test_scheduling_with_shot_batches_and_the_default_fleet():
     assert [q.name for q in fleet] == [q.name for q in workload.default_fleet()]
     jobs = sc.random_jobs(12, seed=0, horizon=20, tightness=1.5)
     assert [j.id for j in jobs] == list(range(12))
-    for j in jobs:   # deadline = arrival + tightness x the orchestration's fastest whole run
+    for j in jobs:  # deadline = arrival + tightness x the orchestration's fastest whole run
         assert j.deadline - j.arrival == pytest.approx(1.5 * workload.fastest_whole(j, fleet), rel=1e-12)
     served = {}
     for batches in (1, 2):
@@ -357,7 +369,7 @@ def test_scheduling_with_shot_batches_and_the_default_fleet():
         a = sc.interpret_schedule(m, r)
         assert r.status == "optimal"
         assert sc.check_schedule(jobs, fleet, a["runs"], a["served"], batches) == []
-        for j in a["served"].tolist():   # a served job's batches carry all its shots
+        for j in a["served"].tolist():  # a served job's batches carry all its shots
             assert sum(n for (i, *_), n in zip(a["runs"], a["shots"]) if i == j) == jobs[j].shots
         served[batches] = r.objective
     assert served[1] >= 1 and served[2] >= 1
@@ -379,7 +391,7 @@ def test_scheduled_batches_last_the_orchestration_run_time_in_slots(batches):
 
     fleet, slot = sc.default_fleet(), 0.5
     jobs = sc.random_jobs(10, seed=4, horizon=20, tightness=2.0)
-    jobs[0].depth_on = {"eagle": 3 * jobs[0].depth, "heron-1": jobs[0].depth + 7}   # transpiled depths count
+    jobs[0].depth_on = {"eagle": 3 * jobs[0].depth, "heron-1": jobs[0].depth + 7}  # transpiled depths count
     m = sc.schedule_model(jobs, fleet, slot=slot, batches=batches)
     r = qb.solve(m, backend="ortools", time_limit=60)
     assert r.status == "optimal" and r.objective >= 3
@@ -393,13 +405,13 @@ def test_scheduled_batches_last_the_orchestration_run_time_in_slots(batches):
         if j not in served:
             continue
         job, k = jobs[j], k_of[name]
-        reserved = run_time(job, fleet[k], math.ceil(job.shots / batches))   # the larger share of the split
+        reserved = run_time(job, fleet[k], math.ceil(job.shots / batches))  # the larger share of the split
         assert platform.run_time(job, k, math.ceil(job.shots / batches)) == reserved
         assert e - s == pytest.approx(slot * max(1, math.ceil(reserved / slot - 1e-9)))
         assert e - s >= platform.run_time(job, k, shots) - 1e-9
         checked += 1
     assert checked == batches * len(served)
-    one = [Job(0, 10, 50, 1000, 0.0, 100.0, depth_on={"heron-1": 500})]   # 2.5 s there, 0.7 s at logical depth
+    one = [Job(0, 10, 50, 1000, 0.0, 100.0, depth_on={"heron-1": 500})]  # 2.5 s there, 0.7 s at logical depth
     m1 = sc.schedule_model(one, fleet[:1], slot=slot, batches=batches)
     runs = sc.interpret_schedule(m1, qb.solve(m1, backend="ortools"))["runs"]
     assert len(runs) == batches
@@ -415,7 +427,7 @@ def test_scheduled_batches_last_the_orchestration_run_time_in_slots(batches):
             runs = [(name, s) for (j, name, s, _), n in zip(a["runs"], a["shots"]) if j == job.id and j in served]
             if not runs:
                 return Decision(why="not in the schedule")
-            (name, s), = runs
+            ((name, s),) = runs
             return Decision([Batch(job.id, k_of[name], job.shots, priority=s)])
 
     out = simulate(jobs, fleet, Replay())
@@ -440,8 +452,8 @@ def test_slice_placement_with_k_paths_is_linear_and_never_worse():
         assert r.status == "optimal"
         assert slicing.check_placement(net, sl, 5.0, a["node"], a["accepted"], routes=a.get("routes")) == []
         objective[k] = r.objective
-    assert objective[2] >= objective[1] - 1e-9       # more candidate paths can only help
-    q = qb.compile(m, "qubo")                         # linear capacities: a QUBO target takes them
+    assert objective[2] >= objective[1] - 1e-9  # more candidate paths can only help
+    q = qb.compile(m, "qubo")  # linear capacities: a QUBO target takes them
     assert "bandwidth" in q.penalties
     bad = dict(a["routes"])
     if bad:
@@ -467,7 +479,6 @@ def test_geant2001_optimum_confirmed_by_an_independent_per_demand_lp():
     Aub = sp.hstack([sp.kron(np.ones((1, K)), sp.eye(A)), sp.csr_matrix(-(net.capacity / unit).reshape(-1, 1))])
     c = np.zeros(K * A + 1)
     c[-1] = 1
-    res = linprog(c, A_ub=Aub.tocsr(), b_ub=np.zeros(A), A_eq=Aeq, b_eq=beq.ravel(), bounds=(0, None),
-                  method="highs")
+    res = linprog(c, A_ub=Aub.tocsr(), b_ub=np.zeros(A), A_eq=Aeq, b_eq=beq.ravel(), bounds=(0, None), method="highs")
     assert res.status == 0 and res.fun == pytest.approx(0.899971, rel=1e-5)
     assert res.fun < data.repetita_optimal_mlu("Geant2001")

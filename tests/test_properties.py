@@ -1,4 +1,5 @@
 """Correctness by property: QUBO ground states, MILP rows and brute force agree."""
+
 import numpy as np
 import pytest
 from hypothesis import assume, given
@@ -80,7 +81,7 @@ def test_every_feasible_point_has_qubo_energy_equal_to_its_milp_objective(m, enc
     assume(q.n <= 16)
     milp = qb.compile(m, "milp")
     prob = m.to_problem()
-    Y = ((np.arange(2 ** q.n)[:, None] >> np.arange(q.n)) & 1).astype(float)
+    Y = ((np.arange(2**q.n)[:, None] >> np.arange(q.n)) & 1).astype(float)
     E = q.energy(Y)
     X = q.decode_map(Y)
     valid = np.ones(len(Y), bool)

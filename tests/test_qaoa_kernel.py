@@ -1,5 +1,6 @@
 """The public QAOA evaluation (qaoa_expectation / qaoa_kernel) against the bare kernel
 (Statevector on an energy table built by hand): identical values, the table reused."""
+
 import gc
 
 import numpy as np
@@ -15,10 +16,14 @@ def random_qubo(n, seed=0, integer=True):
     rng = np.random.default_rng(seed)
     iu = np.triu_indices(n, 1)
     keep = rng.random(len(iu[0])) < 0.3
-    draw = (lambda lo, hi, k: rng.integers(lo, hi, k).astype(float)) if integer else \
-        (lambda lo, hi, k: rng.uniform(lo, hi, k))
-    return qb.QuboIR.from_terms(QuboTerms.from_coo(n, draw(-5, 6, n), iu[0][keep], iu[1][keep],
-                                                   draw(-3, 4, int(keep.sum()))))
+    draw = (
+        (lambda lo, hi, k: rng.integers(lo, hi, k).astype(float))
+        if integer
+        else (lambda lo, hi, k: rng.uniform(lo, hi, k))
+    )
+    return qb.QuboIR.from_terms(
+        QuboTerms.from_coo(n, draw(-5, 6, n), iu[0][keep], iu[1][keep], draw(-3, 4, int(keep.sum())))
+    )
 
 
 def bare_kernel(q):
@@ -37,7 +42,7 @@ def test_public_and_cached_paths_equal_the_kernel(n, integer):
     k = qaoa.qaoa_kernel(q, cached=False)
     for g, b in ANGLES:
         want = sv.expectation(np.atleast_1d(g), np.atleast_1d(b))
-        assert qaoa.qaoa_expectation(q, g, b) == want          # first call builds, later ones reuse
+        assert qaoa.qaoa_expectation(q, g, b) == want  # first call builds, later ones reuse
         assert qaoa.qaoa_expectation(q, g, b) == want
         assert k.expectation(g, b) == want
 
@@ -51,15 +56,16 @@ def test_levels_table_matches_a_direct_phase():
         a, b = qaoa.Statevector(E), qaoa.Statevector(E, levels=False)
         assert (a._levels is not None) and (b._levels is None)
         assert np.array_equal(a._levels[a._inverse], E)
-        np.testing.assert_allclose(a.evolve([0.3, 0.8], [0.2, 0.5]), b.evolve([0.3, 0.8], [0.2, 0.5]),
-                                   rtol=0, atol=1e-12)
+        np.testing.assert_allclose(
+            a.evolve([0.3, 0.8], [0.2, 0.5]), b.evolve([0.3, 0.8], [0.2, 0.5]), rtol=0, atol=1e-12
+        )
 
 
 def test_levels_are_lazy_and_built_once():
     q = random_qubo(8)
     k = qaoa.qaoa_kernel(q, cached=False)
     assert k.statevector._levels is None and k.statevector._levels_pending
-    k.expectation([], [])                                    # p = 0: no phase, no table
+    k.expectation([], [])  # p = 0: no phase, no table
     assert k.statevector._levels_pending
     k.expectation(0.2, 0.3)
     assert not k.statevector._levels_pending and k.statevector._levels is not None
@@ -93,4 +99,5 @@ def test_public_path_matches_qiskit_still():
     pytest.importorskip("qiskit")
     q = random_qubo(5, 3)
     assert qaoa.qaoa_expectation(q, [0.3, 0.5], [0.2, 0.4]) == pytest.approx(
-        qaoa.qiskit_expectation(q, [0.3, 0.5], [0.2, 0.4]), abs=1e-6)
+        qaoa.qiskit_expectation(q, [0.3, 0.5], [0.2, 0.4]), abs=1e-6
+    )

@@ -1,4 +1,5 @@
 """The Quantum Invocation Policy: features, profiles, decisions and their explanations."""
+
 import json
 import sys
 import time
@@ -20,8 +21,15 @@ def random_qubo(n, seed=0, density=0.3):
     rng = np.random.default_rng(seed)
     iu = np.triu_indices(n, 1)
     keep = rng.random(len(iu[0])) < density
-    return qb.QuboIR.from_terms(QuboTerms.from_coo(n, rng.integers(-5, 6, n).astype(float), iu[0][keep],
-                                                   iu[1][keep], rng.integers(-3, 4, int(keep.sum())).astype(float)))
+    return qb.QuboIR.from_terms(
+        QuboTerms.from_coo(
+            n,
+            rng.integers(-5, 6, n).astype(float),
+            iu[0][keep],
+            iu[1][keep],
+            rng.integers(-3, 4, int(keep.sum())).astype(float),
+        )
+    )
 
 
 def test_features_estimate_the_compiled_qubo():
@@ -29,7 +37,7 @@ def test_features_estimate_the_compiled_qubo():
     f = features(m)
     q = qb.compile(m, "qubo")
     assert f.qubo_ok and f.qubo_binaries == q.n
-    assert f.qubo_couplers >= q.num_interactions          # an upper bound
+    assert f.qubo_couplers >= q.num_interactions  # an upper bound
     assert f.n_equality == 3 and f.n_inequality == 4 and f.n_binary == 12
     fq = features(q)
     assert fq.qubo_binaries == q.n and fq.qubo_couplers == q.num_interactions
@@ -97,7 +105,7 @@ def test_deadlines_nobody_meets_and_best_effort():
 def test_quality_target_and_preferences():
     q = random_qubo(18, 2)
     d = decide(q, deadline=100.0, quality=0.99)
-    assert d.backend in ("exact", "ortools")   # only the exact solvers are predicted to reach it
+    assert d.backend in ("exact", "ortools")  # only the exact solvers are predicted to reach it
     d2 = decide(q, deadline=100.0, prefer="anneal")
     qual = {r.backend: r.predicted_quality for r in d2.rows if r.predicted_quality is not None}
     assert qual[d2.backend] == max(v for k, v in qual.items() if k in names())
@@ -114,9 +122,9 @@ def test_profiles_round_trip_and_only_the_default_file_falls_back(tmp_path, monk
     assert loaded["exact"].b == 1e-6 and "calibrated profiles" in note
     p.write_text("{not json")
     with pytest.raises(qb.FileFormatError, match="profiles.json:1: not JSON"):
-        load_profiles(p)                                  # a file the user named must work
+        load_profiles(p)  # a file the user named must work
     monkeypatch.setattr(prof_mod, "DEFAULT_PATH", p)
-    loaded, note = load_profiles()                        # the default one falls back, and says why
+    loaded, note = load_profiles()  # the default one falls back, and says why
     assert loaded["exact"].b == default_profiles()["exact"].b and "ignored" in note and "shipped defaults" in note
     p.write_text(json.dumps({"format": "something-else"}))
     assert "ignored" in load_profiles()[1]
@@ -153,7 +161,7 @@ def test_experiment_scores_policies_against_the_oracle(tmp_path):
     res = ex.score(inst, runs, 1.0)
     s = res["summary"]
     assert {"qip", "always-exact", "always-ortools", "always-anneal", "always-quantum", "always-classical"} <= set(s)
-    for v in s.values():   # nobody beats the oracle on quality
+    for v in s.values():  # nobody beats the oracle on quality
         assert 0 <= v["quality_vs_oracle"] <= 1 + 1e-9 and v["instances"] == len(res["rows"])
     assert s["qip"]["quality_vs_oracle"] >= 0.95
     assert sum(sum(d.values()) for d in res["confusion"].values()) == len(res["rows"])
@@ -179,7 +187,7 @@ def test_solve_uses_the_saved_profiles(tmp_path, monkeypatch):
     q = random_qubo(10, 4)
     assert qb.solve(q, deadline=5.0).backend == "exact"
     slow = default_profiles()
-    slow["exact"].a = 100.0            # as if this machine took 100 s to start enumerating
+    slow["exact"].a = 100.0  # as if this machine took 100 s to start enumerating
     path = save_profiles(slow, tmp_path / "profiles.json")
     monkeypatch.setattr(prof_mod, "DEFAULT_PATH", path)
     r = qb.solve(q, deadline=5.0)

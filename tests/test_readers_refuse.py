@@ -1,5 +1,6 @@
 """Readers refuse bad headers, corrupt archives and truncated files with a FileFormatError
 (``file:line`` where the format has lines), before allocating anything a header asks for."""
+
 import bz2
 import gzip
 import lzma
@@ -13,19 +14,22 @@ from qbdsl.io.qubo_format import MAX_UNUSED
 QUBO = "c 3 variables\np qubo {topology} 3 2 2\n0 0 1.5\n2 2 -1\n0 1 2\n1 2 -3.25\n"
 
 
-@pytest.mark.parametrize("header, match", [
-    ("p qubo 0 -3 0 0", "maxDiagonals must be >= 0, got -3"),
-    ("p qubo 0 3 -1 0", "nDiagonals must be >= 0"),
-    ("p qubo 0 3 0 -2", "nElements must be >= 0"),
-    ("p qubo 0 100000000000 0 0", "maxDiagonals 100000000000 exceeds the 2147483647"),
-    ("p qubo 0 2000000000 0 0", "header announces 2000000000 variables, but its 0 data lines name at most 0"),
-    ("p qubo 0 3 4 0", "nDiagonals 4 exceeds maxDiagonals 3"),
-    ("p qubo 0 3 0 4", "nElements 4 exceeds the 3 pairs of 3 variables"),
-    ("p qubo 0 3 0 1000000000000", "nElements 1000000000000 exceeds"),
-    ("p qubo 0 3.5 0 0", "maxDiagonals must be a whole number, got '3.5'"),
-    ("p qubo chimera128 3 0 0", "topology 'chimera128' is not supported"),
-    ("p qubo 0 3", "expected 'p qubo topology maxDiagonals nDiagonals nElements'"),
-])
+@pytest.mark.parametrize(
+    "header, match",
+    [
+        ("p qubo 0 -3 0 0", "maxDiagonals must be >= 0, got -3"),
+        ("p qubo 0 3 -1 0", "nDiagonals must be >= 0"),
+        ("p qubo 0 3 0 -2", "nElements must be >= 0"),
+        ("p qubo 0 100000000000 0 0", "maxDiagonals 100000000000 exceeds the 2147483647"),
+        ("p qubo 0 2000000000 0 0", "header announces 2000000000 variables, but its 0 data lines name at most 0"),
+        ("p qubo 0 3 4 0", "nDiagonals 4 exceeds maxDiagonals 3"),
+        ("p qubo 0 3 0 4", "nElements 4 exceeds the 3 pairs of 3 variables"),
+        ("p qubo 0 3 0 1000000000000", "nElements 1000000000000 exceeds"),
+        ("p qubo 0 3.5 0 0", "maxDiagonals must be a whole number, got '3.5'"),
+        ("p qubo chimera128 3 0 0", "topology 'chimera128' is not supported"),
+        ("p qubo 0 3", "expected 'p qubo topology maxDiagonals nDiagonals nElements'"),
+    ],
+)
 def test_bad_qubo_headers_are_refused_at_their_line(tmp_path, header, match):
     p = tmp_path / "bad.qubo"
     p.write_text(f"c a comment\n{header}\n")
@@ -60,15 +64,18 @@ def test_qbsolv_unconstrained_header_reads_like_topology_0(tmp_path, topology):
     assert qb_.n == 3
     X = np.array([[int(c) for c in f"{k:03b}"] for k in range(8)])
     np.testing.assert_array_equal(qb_.energy(X), qa.energy(X))
-    assert qb_.energy(np.array([[1, 1, 0]]))[0] == 1.5 + 2         # x0 + 2 x0 x1
-    assert qb_.energy(np.array([[0, 1, 1]]))[0] == -1 - 3.25       # -x2 - 3.25 x1 x2
+    assert qb_.energy(np.array([[1, 1, 0]]))[0] == 1.5 + 2  # x0 + 2 x0 x1
+    assert qb_.energy(np.array([[0, 1, 1]]))[0] == -1 - 3.25  # -x2 - 3.25 x1 x2
 
 
-@pytest.mark.parametrize("ext, name, compress", [
-    ("gz", "gzip", lambda b: gzip.compress(b, mtime=0)),
-    ("xz", "xz", lzma.compress),
-    ("bz2", "bzip2", bz2.compress),
-])
+@pytest.mark.parametrize(
+    "ext, name, compress",
+    [
+        ("gz", "gzip", lambda b: gzip.compress(b, mtime=0)),
+        ("xz", "xz", lzma.compress),
+        ("bz2", "bzip2", bz2.compress),
+    ],
+)
 def test_corrupt_compressed_files_name_the_file(tmp_path, ext, name, compress):
     good = compress(b"Minimize\n obj: x\nSubject To\n c1: x <= 3\nEnd\n")
     for label, data in (("plain text", b"hello\n"), ("truncated", good[: len(good) // 2]), ("empty", b"")):

@@ -1,6 +1,7 @@
 """Passes as reductions: ``apply`` -> (problem, map); ``invert(forward(x)) == x`` on feasible
 points, the objective kept, penalties zero at the forward image; passes keep no state; the
 IR imports nothing from the compiler."""
+
 import ast
 import copy
 from pathlib import Path
@@ -48,7 +49,7 @@ def _apply_or_skip(p, state):
 def _assert_round_trip(p, data, X, Y):
     assert Y.shape == (len(X), data.n_after)
     np.testing.assert_array_equal(p.invert(Y, data), X)
-    np.testing.assert_array_equal(p.invert(Y[0], data), X[0])        # one point as well as a batch
+    np.testing.assert_array_equal(p.invert(Y[0], data), X[0])  # one point as well as a batch
 
 
 def _same_values(old, new, X, Y):
@@ -77,7 +78,7 @@ def test_to_minimize_keeps_points_and_negates_a_maximum(m):
 @given(m=small_models())
 def test_encode_integers_round_trips_every_point_in_bounds(m, encoding):
     prob = m.to_problem()
-    X = domain_points(prob)                     # every point in bounds has an encoding
+    X = domain_points(prob)  # every point in bounds has an encoding
     before = QuboState(prob)
     state, data = EncodeIntegers(encoding).apply(before)
     assert isinstance(data, EncodingMap)
@@ -85,7 +86,7 @@ def test_encode_integers_round_trips_every_point_in_bounds(m, encoding):
     assert set(np.unique(Y)) <= {0.0, 1.0}
     _assert_round_trip(EncodeIntegers, data, X, Y)
     _same_values(prob, state.problem, X, Y)
-    for p in state.penalties:                  # one-hot / domain-wall validity: 0 on encodings
+    for p in state.penalties:  # one-hot / domain-wall validity: 0 on encodings
         assert p.kind == "encoding"
         np.testing.assert_array_equal(p.terms.energy(Y), 0.0)
 
@@ -106,7 +107,7 @@ def test_slack_inequalities_round_trip_feasible_points_with_zero_penalty(m, enco
     _assert_round_trip(p, data, Xb, Y)
     _same_values(enc_state.problem, state.problem, Xb, Y)
     assert all(b.sense == "==" for b in state.problem.constraints)
-    for pen in state.penalties:                # each feasible point has its exact slack
+    for pen in state.penalties:  # each feasible point has its exact slack
         np.testing.assert_allclose(pen.terms.energy(Y), 0.0, atol=1e-9)
 
 
@@ -151,9 +152,9 @@ def _check_linearization(prob, X):
     assert all(b.poly.is_linear for b in new.constraints) and new.objective.is_linear
     old = {b.name: b for b in prob.constraints}
     for b in new.constraints:
-        if b.name in old:                      # the user's rows take the same values
+        if b.name in old:  # the user's rows take the same values
             np.testing.assert_allclose(b.poly.evaluate(Y), old[b.name].poly.evaluate(X), atol=1e-9)
-        else:                                  # the linking rows hold at every point
+        else:  # the linking rows hold at every point
             assert not np.any(b.violation(Y) > 0), b.name
     # the filled columns respect the new bounds and integrality
     lo, hi = new.layout.lb, new.layout.ub
@@ -181,8 +182,9 @@ def continuous_products(draw):
     p = m.integer("p", lb=plb, ub=plb + int(rng.integers(1, 6)))
     m.add(f.sum() + x[0] * f[1] <= 6, name="cap")
     m.minimize(float(rng.integers(1, 4)) * x[0] * f[0] - x[1] * f[1] + p * f[0] + 2 * p * x[1] + p * p)
-    X = np.column_stack([rng.integers(0, 2, (40, 2)), rng.uniform(lo, lo + 1, (40, 2)),
-                         rng.integers(plb, plb + 2, 40)]).astype(float)
+    X = np.column_stack(
+        [rng.integers(0, 2, (40, 2)), rng.uniform(lo, lo + 1, (40, 2)), rng.integers(plb, plb + 2, 40)]
+    ).astype(float)
     return m.to_problem(), X
 
 
@@ -239,9 +241,21 @@ def test_milp_without_a_linearization_maps_its_columns_to_themselves():
     y = prob.binary("y", 3)
     prob.minimize(y.sum())
     lp = qb.compile(prob, "milp")
-    bare = MilpIR(c=lp.c, offset=0.0, sense="min", A=lp.A, row_lb=lp.row_lb, row_ub=lp.row_ub, lb=lp.lb,
-                  ub=lp.ub, integrality=lp.integrality, var_names=["a", "b", "c"], row_names=[], n_user=3,
-                  source=lp.source)
+    bare = MilpIR(
+        c=lp.c,
+        offset=0.0,
+        sense="min",
+        A=lp.A,
+        row_lb=lp.row_lb,
+        row_ub=lp.row_ub,
+        lb=lp.lb,
+        ub=lp.ub,
+        integrality=lp.integrality,
+        var_names=["a", "b", "c"],
+        row_names=[],
+        n_user=3,
+        source=lp.source,
+    )
     np.testing.assert_array_equal(bare.lin_map.forward(np.eye(3)), np.eye(3))
 
 
@@ -260,9 +274,18 @@ def _two_problems():
     return a.to_problem(), b.to_problem()
 
 
-@pytest.mark.parametrize("make", [ToMinimize, EncodeIntegers, lambda: EncodeIntegers("one-hot"),
-                                  InequalitiesToPenalties, lambda: InequalitiesToPenalties("unbalanced"),
-                                  EqualitiesToPenalties, qubo_chain])
+@pytest.mark.parametrize(
+    "make",
+    [
+        ToMinimize,
+        EncodeIntegers,
+        lambda: EncodeIntegers("one-hot"),
+        InequalitiesToPenalties,
+        lambda: InequalitiesToPenalties("unbalanced"),
+        EqualitiesToPenalties,
+        qubo_chain,
+    ],
+)
 def test_qubo_passes_keep_no_state_between_applications(make):
     pa, pb = _two_problems()
     pass_ = make()
@@ -272,7 +295,7 @@ def test_qubo_passes_keep_no_state_between_applications(make):
     again = make().apply(QuboState(pa))
     if before is not None:
         assert vars(pass_).keys() == before.keys()
-    (s1, d1), (s2, d2) = first, again         # applying to pb in between changed nothing
+    (s1, d1), (s2, d2) = first, again  # applying to pb in between changed nothing
     assert s1.problem.n == s2.problem.n and d1.n_after == d2.n_after
     assert [p.name for p in s1.penalties] == [p.name for p in s2.penalties]
     np.testing.assert_array_equal(d1.affine.M.toarray(), d2.affine.M.toarray())
@@ -285,7 +308,7 @@ def test_linearize_keeps_no_state_and_leaves_its_input_alone():
     _, db = lin.apply(pb)
     assert vars(lin) == {}
     assert da.n_user == pa.n and db.n_user == pb.n
-    assert len(db.expand) == 1 and len(da.expand) == 0        # z*z' needs an expansion, x*p does not
+    assert len(db.expand) == 1 and len(da.expand) == 0  # z*z' needs an expansion, x*p does not
     np.testing.assert_array_equal(lin.apply(pa)[1].pair_i, da.pair_i)
 
 
@@ -309,7 +332,7 @@ def test_maps_name_bad_points():
         enc.forward(np.array([0.0, 1.0, 7.0]))
     _, slack = InequalitiesToPenalties().apply(s1)
     with pytest.raises(ModelError, match="inequality row 0"):
-        slack.forward(enc.forward(np.array([1.0, 1.0, 6.0])))    # 1 + 1 + 6 > 4
+        slack.forward(enc.forward(np.array([1.0, 1.0, 6.0])))  # 1 + 1 + 6 > 4
     with pytest.raises(ValueError, match="step 0 ends with 3 variables, step 1 starts with 2"):
         ComposedMap((IdentityMap(3), IdentityMap(2)))
     with pytest.raises(ModelError, match="at least one pass"):
@@ -352,7 +375,7 @@ def _imported_modules(path: Path, package: str):
             else:
                 mod = node.module or ""
             yield mod
-            for alias in node.names:                       # from .. import passes
+            for alias in node.names:  # from .. import passes
                 yield f"{mod}.{alias.name}"
 
 
@@ -360,8 +383,12 @@ def test_ir_imports_nothing_from_the_compiler():
     ir = ROOT / "qbdsl" / "ir"
     files = sorted(ir.glob("*.py"))
     assert files
-    offenders = [(f.name, mod) for f in files for mod in _imported_modules(f, "qbdsl.ir")
-                 if mod.startswith(("qbdsl.passes", "qbdsl.compiler"))]
+    offenders = [
+        (f.name, mod)
+        for f in files
+        for mod in _imported_modules(f, "qbdsl.ir")
+        if mod.startswith(("qbdsl.passes", "qbdsl.compiler"))
+    ]
     assert offenders == []
     # the check itself sees relative imports
     probe = ir / "qubo.py"

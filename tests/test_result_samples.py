@@ -1,5 +1,6 @@
 """One ``Result`` with every sample (issue 16, item 1): backends return all their reads,
 ``qb.solve`` decodes them, the best feasible sample comes first."""
+
 import json
 import math
 import subprocess
@@ -33,7 +34,7 @@ def _assert_ordered(r: Result) -> None:
     keys = [sample_order_key(s, r.sense) for s in r]
     assert keys == sorted(keys)
     flags = [s.feasible for s in r]
-    assert flags == sorted(flags, reverse=True)          # feasible ones first
+    assert flags == sorted(flags, reverse=True)  # feasible ones first
     feas = [s.objective for s in r if s.feasible]
     sign = 1 if r.sense == "min" else -1
     assert all(sign * (b - a) >= 0 for a, b in zip(feas, feas[1:]))
@@ -46,8 +47,8 @@ def test_anneal_keeps_the_feasible_read_below_a_lower_energy_infeasible_one():
     reads = 100
     r = qb.solve(q, backend="anneal", seed=0, num_reads=reads, num_sweeps=10, beta_range=[0.01, 0.1])
     lowest = min(r, key=lambda s: s.energy)
-    assert not lowest.feasible                           # the best-energy read breaks the constraint...
-    assert r.samples[0].feasible and r.feasible          # ...and the answer is a feasible read
+    assert not lowest.feasible  # the best-energy read breaks the constraint...
+    assert r.samples[0].feasible and r.feasible  # ...and the answer is a feasible read
     assert r.values is r.samples[0].values and r.objective == r.samples[0].objective
     assert r.energy > lowest.energy and any(s is lowest for s in r.samples)
     assert r.values["x"].sum() == 3 and r.status == "feasible"
@@ -80,9 +81,16 @@ def test_status_is_an_enum_that_compares_equal_to_its_string():
     assert isinstance(r.status, Status) and isinstance(r.status, str)
     assert r.status == "optimal" and r.status is Status.OPTIMAL and qb.Status.OPTIMAL == "optimal"
     assert str(r.status) == f"{r.status}" == "optimal" and json.dumps(r.status) == '"optimal"'
-    assert {s.value for s in Status} == {"optimal", "feasible", "infeasible", "no_feasible", "unbounded",
-                                         "time_limit", "error"}
-    assert Result([], "time_limit").status is Status.TIME_LIMIT    # strings are taken and converted
+    assert {s.value for s in Status} == {
+        "optimal",
+        "feasible",
+        "infeasible",
+        "no_feasible",
+        "unbounded",
+        "time_limit",
+        "error",
+    }
+    assert Result([], "time_limit").status is Status.TIME_LIMIT  # strings are taken and converted
 
 
 def test_to_sampleset_energies_are_dimods():
@@ -91,8 +99,11 @@ def test_to_sampleset_energies_are_dimods():
     m, q = _three_of_six()
     bqm = q.to_bqm()
     for backend in ("anneal", "exact"):
-        r = qb.solve(q, backend=backend, seed=1, num_reads=50, num_sweeps=20) if backend == "anneal" else \
-            qb.solve(q, backend=backend)
+        r = (
+            qb.solve(q, backend=backend, seed=1, num_reads=50, num_sweeps=20)
+            if backend == "anneal"
+            else qb.solve(q, backend=backend)
+        )
         ss = r.to_sampleset()
         assert isinstance(ss, dimod.SampleSet) and len(ss) == len(r)
         assert list(ss.variables) == q.source.layout.labels() == list(bqm.variables)
@@ -126,15 +137,19 @@ def test_a_result_without_samples_reads_as_before():
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(n=st.integers(2, 6), seed=st.integers(0, 2**31 - 1), sense=st.sampled_from(["min", "max"]),
-       op=st.sampled_from(["<=", "==", ">="]))
+@given(
+    n=st.integers(2, 6),
+    seed=st.integers(0, 2**31 - 1),
+    sense=st.sampled_from(["min", "max"]),
+    op=st.sampled_from(["<=", "==", ">="]),
+)
 def test_ordering_invariant_on_random_models_with_the_exact_backend(n, seed, sense, op):
     rng = np.random.default_rng(seed)
     m = qb.Model("random")
     x = m.binary("x", n)
     c = rng.integers(-5, 6, n).astype(float)
     a = rng.integers(1, 4, n).astype(float)
-    a[0] = 1.0               # gcd 1: the compiler refuses rows that can never hold
+    a[0] = 1.0  # gcd 1: the compiler refuses rows that can never hold
     rhs = float(rng.integers(1, int(a.sum())))
     lhs = (a * x).sum()
     m.add({"<=": lhs <= rhs, "==": lhs == rhs, ">=": lhs >= rhs}[op], name="row")
@@ -144,7 +159,7 @@ def test_ordering_invariant_on_random_models_with_the_exact_backend(n, seed, sen
     _assert_ordered(r)
     truth = brute_force(m)
     assert r.values is r.samples[0].values
-    if truth.feasible:       # penalty="auto" carries the guarantee: the ground state is the optimum
+    if truth.feasible:  # penalty="auto" carries the guarantee: the ground state is the optimum
         assert r.status == "optimal" and r.feasible and r.objective == pytest.approx(truth.objective)
     else:
         assert r.status == "infeasible" and not any(s.feasible for s in r)
@@ -191,18 +206,18 @@ def test_decoding_keeps_the_time_limit():
     m, q = _three_of_six()
     Y = np.array([[(s >> i) & 1 for i in range(q.n)] for s in range(64)], dtype=np.int8)
     out = BackendOutput.from_reads(Y, q.energy(Y), "feasible")
-    gone = Budget(0.001, start=time.perf_counter() - 10)     # deadline and grace long past
+    gone = Budget(0.001, start=time.perf_counter() - 10)  # deadline and grace long past
     samples, info = decode_reads(out, q.decode, gone)
     assert len(samples) == 1 and info["decoded"] == 1 and info["returned"] == 64
     assert info["not_decoded"] == "time limit"
-    assert samples[0].energy == pytest.approx(out.energy)    # the best-energy read is the one decoded
+    assert samples[0].energy == pytest.approx(out.energy)  # the best-energy read is the one decoded
     full, info = decode_reads(out, q.decode, Budget(None))
     assert len(full) == 64 and "not_decoded" not in info
     assert [s.energy for s in full] == sorted(s.energy for s in full)
 
 
 def test_backend_output_shapes():
-    one = BackendOutput(np.zeros(3), "feasible")                 # the old one-sample form
+    one = BackendOutput(np.zeros(3), "feasible")  # the old one-sample form
     assert one.samples.shape == (1, 3) and one.sample.tolist() == [0, 0, 0] and one.energy is None
     assert BackendOutput.one(np.ones(2), "optimal", 4.0).energy == 4.0
     none = BackendOutput(None, "time_limit")
@@ -217,7 +232,7 @@ def test_backend_output_shapes():
 
 def test_every_backend_returns_its_reads():
     m, q = _three_of_six()
-    assert len(qb.solve(q, backend="exact")) == 16                    # the ground state and the next 15
+    assert len(qb.solve(q, backend="exact")) == 16  # the ground state and the next 15
     r = qb.solve(q, backend="tabu", seed=0, num_reads=8, timeout=5)
     assert r.num_occurrences == 8
     r = qb.solve(q, backend="qaoa", seed=0, shots=256)
@@ -247,11 +262,13 @@ def test_qbdsl_sampler_returns_every_read():
 
 
 def test_solving_without_dimod_loads_no_dimod():
-    code = ("import sys, qbdsl as qb, numpy as np\n"
-            "m = qb.Model('t'); x = m.binary('x', 3); m.add(x.sum() == 1, name='one'); m.minimize(x.sum())\n"
-            "r = qb.solve(m, backend='exact'); assert r.status == 'optimal' and len(r) > 1\n"
-            "print('dimod' in sys.modules)\n"
-            "r.to_sampleset(); print('dimod' in sys.modules)")
+    code = (
+        "import sys, qbdsl as qb, numpy as np\n"
+        "m = qb.Model('t'); x = m.binary('x', 3); m.add(x.sum() == 1, name='one'); m.minimize(x.sum())\n"
+        "r = qb.solve(m, backend='exact'); assert r.status == 'optimal' and len(r) > 1\n"
+        "print('dimod' in sys.modules)\n"
+        "r.to_sampleset(); print('dimod' in sys.modules)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "True"]
 
@@ -274,5 +291,5 @@ def test_exact_keeps_the_lowest_states_across_chunks(monkeypatch, low, chunk):
         table = exact.energy_table(h, J, 0.5)
         e, y, _, complete, (low_e, low_i) = exact._search(h, J, 0.5, keep=16)
         assert complete and e == table.min()
-        np.testing.assert_allclose(low_e, np.sort(table)[: min(16, 2 ** n)])
+        np.testing.assert_allclose(low_e, np.sort(table)[: min(16, 2**n)])
         np.testing.assert_allclose(table[low_i], low_e)

@@ -1,4 +1,5 @@
 """qbdsl.routing: which IR a backend gets for each input, and how it is built."""
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -26,15 +27,25 @@ def qubos(draw):
     rng = np.random.default_rng(draw(st.integers(0, 2**31 - 1)))
     i, j = np.triu_indices(n, 1)
     keep = rng.random(i.size) < draw(st.floats(0.0, 1.0))
-    return qb.QuboIR.from_terms(QuboTerms.from_coo(n, rng.integers(-5, 6, n).astype(float), i[keep], j[keep],
-                                                   rng.integers(-5, 6, int(keep.sum())).astype(float)))
+    return qb.QuboIR.from_terms(
+        QuboTerms.from_coo(
+            n,
+            rng.integers(-5, 6, n).astype(float),
+            i[keep],
+            j[keep],
+            rng.integers(-5, 6, int(keep.sum())).astype(float),
+        )
+    )
 
 
-@pytest.mark.parametrize("accepts, model_kind, qubo_kind, milp_kind", [
-    (("qubo",), "qubo", "qubo", "qubo"),
-    (("milp",), "milp", "milp", "milp"),
-    (("qubo", "milp"), "qubo", "qubo", "milp"),
-])
+@pytest.mark.parametrize(
+    "accepts, model_kind, qubo_kind, milp_kind",
+    [
+        (("qubo",), "qubo", "qubo", "qubo"),
+        (("milp",), "milp", "milp", "milp"),
+        (("qubo", "milp"), "qubo", "qubo", "milp"),
+    ],
+)
 def test_the_kind_each_input_gets(accepts, model_kind, qubo_kind, milp_kind):
     m = _model()
     assert routing.target_kind(m, accepts) == model_kind
@@ -49,21 +60,27 @@ def test_route_builds_what_the_table_says():
     assert q.kind == "qubo" and q.ir.weights["cap"] == 9.0 and not q.same_objective
     milp = routing.route(m, ("milp",))
     assert milp.kind == "milp" and milp.same_objective and milp.ir.n_user == m.n_vars
-    assert routing.route(q.ir, ("qubo",)).ir is q.ir                       # a QUBO for a QUBO backend: itself
+    assert routing.route(q.ir, ("qubo",)).ir is q.ir  # a QUBO for a QUBO backend: itself
     assert routing.route(milp.ir, ("milp",)).ir is milp.ir
-    again = routing.route(milp.ir, ("qubo",), {"encoding": "unary"})      # MILP -> QUBO: its source, compiled
+    again = routing.route(milp.ir, ("qubo",), {"encoding": "unary"})  # MILP -> QUBO: its source, compiled
     assert again.kind == "qubo" and again.ir.n == qb.compile(m, encoding="unary").n
-    lin = routing.route(q.ir, ("milp",)).ir                                # QUBO -> MILP: the QUBO, linearized
+    lin = routing.route(q.ir, ("milp",)).ir  # QUBO -> MILP: the QUBO, linearized
     assert lin.n_user == q.ir.n and lin.num_variables == q.ir.n + len(q.ir.terms.v)
 
 
-@pytest.mark.parametrize("call, error, text", [
-    (lambda: routing.build(_model(), "ising"), qb.ModelError, "unknown IR kind 'ising'; choose from qubo, milp"),
-    (lambda: routing.build(3, "qubo"), qb.ModelError, "cannot route a int"),
-    (lambda: routing.target_kind(_model(), ("ising",)), qb.BackendError, "takes neither a QUBO nor a MILP"),
-    (lambda: routing.route(qb.compile(_model()), ("qubo",), {"penalty": 3}), qb.OptionError,
-     "penalty: compile options apply when a model is compiled"),
-])
+@pytest.mark.parametrize(
+    "call, error, text",
+    [
+        (lambda: routing.build(_model(), "ising"), qb.ModelError, "unknown IR kind 'ising'; choose from qubo, milp"),
+        (lambda: routing.build(3, "qubo"), qb.ModelError, "cannot route a int"),
+        (lambda: routing.target_kind(_model(), ("ising",)), qb.BackendError, "takes neither a QUBO nor a MILP"),
+        (
+            lambda: routing.route(qb.compile(_model()), ("qubo",), {"penalty": 3}),
+            qb.OptionError,
+            "penalty: compile options apply when a model is compiled",
+        ),
+    ],
+)
 def test_bad_routes_are_refused_with_the_culprit_named(call, error, text):
     with pytest.raises(error, match=text):
         call()
@@ -94,12 +111,12 @@ def test_solve_and_routing_build_the_same_irs_for_a_model(m):
     for accepts in (("qubo",), ("milp",)):
         try:
             want = routing.route(m, accepts)
-        except qb.ModelError as exc:            # a model the compiler refuses: refused the same way
+        except qb.ModelError as exc:  # a model the compiler refuses: refused the same way
             with pytest.raises(type(exc), match="."):
                 inputs.ir_for(accepts)
             continue
         got = inputs.ir_for(accepts)
-        assert got is inputs.ir_for(accepts)                    # built once per kind
+        assert got is inputs.ir_for(accepts)  # built once per kind
         assert type(got.ir) is type(want.ir) and got.same_objective == want.same_objective
         if got.kind == "milp":
             np.testing.assert_array_equal(got.ir.c, want.ir.c)

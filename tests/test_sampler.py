@@ -1,4 +1,5 @@
 """QbdslSampler passes dimod's own sampler tests and routes through qb.solve."""
+
 import unittest
 
 import dimod
@@ -17,8 +18,9 @@ class TestQbdslSamplerDimod(unittest.TestCase):
 
 @pytest.mark.parametrize("backend", ["exact", "anneal", "ortools"])
 def test_ground_state_of_a_spin_model(backend):
-    bqm = dimod.BinaryQuadraticModel({"a": 0.5, "b": -1.0, "c": 0.2},
-                                     {("a", "b"): -1.0, ("b", "c"): 1.5}, 0.0, dimod.SPIN)
+    bqm = dimod.BinaryQuadraticModel(
+        {"a": 0.5, "b": -1.0, "c": 0.2}, {("a", "b"): -1.0, ("b", "c"): 1.5}, 0.0, dimod.SPIN
+    )
     ss = QbdslSampler(backend, seed=3).sample(bqm)
     truth = dimod.ExactSolver().sample(bqm).first
     assert ss.first.energy == pytest.approx(truth.energy)

@@ -2,6 +2,7 @@
 the vectorized array operations: qbdsl.expr.ScalarExpr keeps terms in Python tuples and
 materializes the Expr arrays lazily, so these tests compare values, terms and compiled
 QUBOs against the array forms."""
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -29,8 +30,6 @@ def _tsp(n, d, scalar: bool, how: str = "sum"):
         H = ((x.T @ d) * x[:, np.r_[1:n, 0]].T).sum()
     m.minimize(H)
     return m, H
-
-
 
 
 @pytest.mark.parametrize("how", ["sum", "quicksum", "iadd"])
@@ -131,9 +130,9 @@ def test_scalar_ops_equal_array_ops():
         (x1 * 0, X1 * 0),
         (x1 * y12, X1 * Y12),
         (x1 * x1, X1 * X1),
-        (x1 ** 2, X1 ** 2),
-        (x1 ** 1, X1 ** 1),
-        (x1 ** 0, X1 ** 0),
+        (x1**2, X1**2),
+        (x1**1, X1**1),
+        (x1**0, X1**0),
         ((x1 + 1) * (y12 - 2), (X1 + 1) * (Y12 - 2)),
         ((2 * x1 - 3 * p0 + 1) ** 2, (2 * X1 - 3 * P0 + 1) ** 2),
         ((x1 * y12) * 3, (X1 * Y12) * 3),
@@ -189,8 +188,9 @@ def test_constraints_and_objective_from_scalar_terms():
     for pt in _points(m, np.random.default_rng(5), 40):
         assert float(m.objective.value(pt)) == pytest.approx(float(ref.objective.value(pt)), rel=1e-12)
         for name in ("one", "cap", "some"):
-            np.testing.assert_allclose(m.constraints[name].expr.value(pt).ravel(),
-                                       ref.constraints[name].expr.value(pt).ravel(), rtol=1e-12)
+            np.testing.assert_allclose(
+                m.constraints[name].expr.value(pt).ravel(), ref.constraints[name].expr.value(pt).ravel(), rtol=1e-12
+            )
     a, b = qb.compile(m, "qubo", penalty=10.0).to_bqm(), qb.compile(ref, "qubo", penalty=10.0).to_bqm()
     rng = np.random.default_rng(6)
     for _ in range(20):
@@ -236,14 +236,19 @@ def test_long_sum_is_not_recursive():
 
 
 @settings(max_examples=40, deadline=None)
-@given(st.lists(st.tuples(st.integers(0, 3), st.integers(0, 3), st.integers(-3, 3), st.sampled_from("+-*")),
-                min_size=1, max_size=12),
-       st.integers(0, 10_000))
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 3), st.integers(0, 3), st.integers(-3, 3), st.sampled_from("+-*")),
+        min_size=1,
+        max_size=12,
+    ),
+    st.integers(0, 10_000),
+)
 def test_random_scalar_programs_match_array_path(ops, seed):
     m = qb.Model("r")
     x = m.binary("x", 4)
     xs = [x[k] for k in range(4)]
-    xa = [x[k:k + 1].sum() for k in range(4)]  # the same elements as array expressions
+    xa = [x[k : k + 1].sum() for k in range(4)]  # the same elements as array expressions
     got, want = xs[0] * 1, xa[0] * 1
     for i, j, c, op in ops:
         ts, ta = c * xs[i] + xs[j], c * xa[i] + xa[j]

@@ -1,5 +1,6 @@
 """A status is a claim: ``optimal`` only when proven, ``infeasible`` and ``unbounded`` only
 once confirmed, and told apart."""
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -51,7 +52,7 @@ def test_knapsack_optimum_is_proven_not_assumed():
 def test_an_allowed_gap_gives_feasible_with_what_is_known():
     r = qb.solve(knapsack(), backend="ortools", gap=1e-3)
     assert r.feasible and r.objective >= 300092 * (1 - 1e-3)
-    if r.objective < 300092:        # stopped inside the allowed gap: not claimed optimal
+    if r.objective < 300092:  # stopped inside the allowed gap: not claimed optimal
         assert r.status == "feasible" and r.raw.info["gap_allowed"] == 1e-3
     # SCIP proves this one anyway; a proof is reported as such
     s = qb.solve(knapsack(), backend="ortools", solver="SCIP", gap=1e-3)
@@ -120,7 +121,7 @@ def small_milps(draw):
         sense = draw(st.sampled_from(["<=", ">=", "=="]))
         m.add({"<=": lhs <= rhs, ">=": lhs >= rhs, "==": lhs == rhs}[sense], name=f"r{k}")
     c = rng.integers(-9, 10, n)
-    c[0] = c[0] or 1                    # never an empty model
+    c[0] = c[0] or 1  # never an empty model
     obj = (c * x).sum() + float(rng.integers(-5, 6)) * b
     m.maximize(obj) if draw(st.booleans()) else m.minimize(obj)
     return m
@@ -149,7 +150,7 @@ def test_highs_presolve_infeasible_verdicts_on_feasible_public_instances_are_ove
     r = qb.solve(model, backend="ortools")
     assert r.status == "optimal" and r.feasible
     assert r.objective == pytest.approx(optimum, abs=1e-6)
-    assert r.raw.info["ortools_status"] == "INFEASIBLE"      # the bundled HiGHS still says so
+    assert r.raw.info["ortools_status"] == "INFEASIBLE"  # the bundled HiGHS still says so
     assert "HiGHS without presolve found a feasible point" in r.raw.info["wrong_verdict"]
     scip = qb.solve(model, backend="ortools", solver="SCIP")
     assert scip.status == "optimal" and scip.objective == pytest.approx(optimum, abs=1e-6)
@@ -167,7 +168,7 @@ def test_a_solver_error_is_not_a_verdict():
     assert brute_force(m).objective is None
     r = qb.solve(m, backend="ortools")
     assert r.status == "infeasible"
-    if "solver_error" in r.raw.info:     # the bundled HiGHS still fails here
+    if "solver_error" in r.raw.info:  # the bundled HiGHS still fails here
         assert r.raw.info["runs"][1]["run"] == "solve, no presolve (after a solver error)"
 
 
@@ -187,5 +188,7 @@ def test_a_model_cp_sat_cannot_take_goes_to_the_fallback():
     m.minimize(2 * f[0] + f[1])
     r = qb.solve(m, backend="ortools", solver="CP_SAT", fallback=["ortools"])
     assert r.status == "optimal" and r.objective == pytest.approx(3.0)
-    assert "CP_SAT takes integer variables only (f[0] is continuous)" in r.attempts[0]["error"] or \
-        "CP_SAT takes integer variables only" in r.attempts[0]["error"]
+    assert (
+        "CP_SAT takes integer variables only (f[0] is continuous)" in r.attempts[0]["error"]
+        or "CP_SAT takes integer variables only" in r.attempts[0]["error"]
+    )

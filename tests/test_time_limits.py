@@ -5,6 +5,7 @@ The instances are sized so that, without the limit, each backend would run far l
 than T. The assertions add CI_SLACK on top of the promised grace because CI shares its two
 cores; ``tests/bench/test_bench_time_limits.py`` measures the same cases exactly.
 """
+
 import time
 
 import numpy as np
@@ -24,8 +25,9 @@ def random_qubo(n: int, density: float, seed: int = 0) -> qb.QuboIR:
     i, j = rng.integers(0, n, 3 * m), rng.integers(0, n, 3 * m)
     keep = i < j
     pairs = np.unique(np.stack([i[keep], j[keep]]), axis=1)[:, :m]
-    return qb.QuboIR.from_terms(QuboTerms.from_coo(n, rng.normal(size=n), pairs[0], pairs[1],
-                                                   rng.normal(size=pairs.shape[1])))
+    return qb.QuboIR.from_terms(
+        QuboTerms.from_coo(n, rng.normal(size=n), pairs[0], pairs[1], rng.normal(size=pairs.shape[1]))
+    )
 
 
 def multi_knapsack(n: int = 60, seed: int = 0) -> qb.Model:
@@ -51,7 +53,7 @@ def within(wall: float, limit: float) -> bool:
 
 @pytest.fixture(scope="module")
 def q1000():
-    return random_qubo(1000, 0.3)      # 150 k couplers
+    return random_qubo(1000, 0.3)  # 150 k couplers
 
 
 def test_grace_is_the_documented_rule():
@@ -80,18 +82,18 @@ def test_anneal_without_num_reads_fills_the_budget(q1000):
 
 
 def test_anneal_lowers_default_sweeps_when_one_read_cannot_fit():
-    q = random_qubo(2500, 0.3)         # ~940 k couplers: one read of 1000 sweeps takes about 0.8 s here
+    q = random_qubo(2500, 0.3)  # ~940 k couplers: one read of 1000 sweeps takes about 0.8 s here
     r, wall = timed(qb.solve, q, backend="anneal", time_limit=0.5, seed=0)
     assert within(wall, 0.5), wall
     info = r.raw.info
     one_read = info["probe_setup_seconds"] + 1000 * info["probe_seconds_per_sweep"]
-    if r.status == "feasible":        # a machine fast enough for a whole default read
+    if r.status == "feasible":  # a machine fast enough for a whole default read
         assert info["options"]["num_sweeps"] == 1000 and one_read <= 0.5
         return
     assert r.status == "time_limit" and r.sample is not None
-    if info["main_reads"]:            # shorter reads fitted after the probes
+    if info["main_reads"]:  # shorter reads fitted after the probes
         assert info["sweeps_lowered_to_fit"] and info["options"]["num_sweeps"] < 1000
-    else:                             # only the probes' reads fitted, the first a cold quench
+    else:  # only the probes' reads fitted, the first a cold quench
         assert info["probe_reads"] >= 1 and "sweeps_lowered_to_fit" not in info
 
 
@@ -109,7 +111,7 @@ def test_tabu_keeps_the_limit_and_refuses_what_cannot_fit():
     r, wall = timed(qb.solve, q, backend="tabu", time_limit=0.5, seed=0, num_reads=1000)
     assert within(wall, 0.5), wall
     assert r.status == "time_limit" and r.raw.info["reads"] < 1000
-    big = random_qubo(6000, 1e-4)      # sparse, but tabu copies it into a dense 6000 x 6000 matrix
+    big = random_qubo(6000, 1e-4)  # sparse, but tabu copies it into a dense 6000 x 6000 matrix
     t = time.perf_counter()
     with pytest.raises(qb.TimeLimitError, match=r"tabu: one read on 6000 binaries \(dense 6000 x 6000 copies\)"):
         qb.solve(big, backend="tabu", time_limit=0.5)
@@ -124,7 +126,7 @@ def test_qaoa_stops_between_evaluations_and_samples_the_best_angles():
 
 
 def test_qaoa_refuses_at_once_when_the_first_sample_cannot_fit():
-    q = random_qubo(24, 0.3)           # the energy table and one evaluation of 2^24 amplitudes
+    q = random_qubo(24, 0.3)  # the energy table and one evaluation of 2^24 amplitudes
     t = time.perf_counter()
     with pytest.raises(qb.TimeLimitError, match="qaoa: 24 qubits"):
         qb.solve(q, backend="qaoa", time_limit=0.5)
@@ -132,7 +134,7 @@ def test_qaoa_refuses_at_once_when_the_first_sample_cannot_fit():
 
 
 def test_qaoa_qiskit_keeps_the_limit():
-    q = random_qubo(14, 0.3)           # four layers: Nelder-Mead needs hundreds of evaluations, ~40 fit in 4 s
+    q = random_qubo(14, 0.3)  # four layers: Nelder-Mead needs hundreds of evaluations, ~40 fit in 4 s
     r, wall = timed(qb.solve, q, backend="qaoa-qiskit", time_limit=4.0, seed=0, maxiter=100_000, reps=4)
     assert within(wall, 4.0), wall
     assert r.status == "time_limit" and r.raw.info["evaluations"] >= 1
@@ -142,7 +144,7 @@ def test_exact_stops_between_chunks_without_claiming_optimality():
     q = random_qubo(26, 0.5)
     r, wall = timed(qb.solve, q, backend="exact", time_limit=0.15)
     assert within(wall, 0.15), wall
-    if r.status == "optimal":        # a fast machine may finish all 2^26 states in time
+    if r.status == "optimal":  # a fast machine may finish all 2^26 states in time
         return
     assert r.status == "time_limit" and r.raw.info["enumerated"] is None
     full = qb.solve(q, backend="exact")
@@ -151,7 +153,7 @@ def test_exact_stops_between_chunks_without_claiming_optimality():
 
 def test_ortools_is_killed_at_the_deadline_when_highs_ignores_its_limit():
     """HiGHS inside OR-Tools 9.15 ran 88 s on a 1 s limit on this linearized QUBO."""
-    q = random_qubo(2000, 0.05)        # 100 k couplers -> 100 k product columns, 400 k rows
+    q = random_qubo(2000, 0.05)  # 100 k couplers -> 100 k product columns, 400 k rows
     r, wall = timed(qb.solve, q, backend="ortools", time_limit=4.0)
     assert within(wall, 4.0), wall
     assert r.status == "time_limit"
@@ -167,7 +169,7 @@ def test_ortools_refuses_at_once_when_handing_over_the_model_cannot_fit():
 
 
 def test_the_limit_covers_the_whole_fallback_chain():
-    q = random_qubo(40, 0.3)           # exact refuses 40 binaries; anneal gets what is left
+    q = random_qubo(40, 0.3)  # exact refuses 40 binaries; anneal gets what is left
     r, wall = timed(qb.solve, q, backend="exact", fallback=["anneal"], time_limit=0.5, seed=0)
     assert within(wall, 0.5), wall
     assert r.backend == "anneal" and "exceed the 26" in r.attempts[0]["error"]
@@ -189,7 +191,7 @@ def test_highs_incumbent_at_its_own_limit_is_kept():
     r, wall = timed(qb.solve, q, backend="ortools", time_limit=2.0)
     assert within(wall, 2.0), wall
     assert r.status == "time_limit" and r.sample is not None and np.isfinite(r.objective)
-    assert r.energy == pytest.approx(float(q.energy(r.sample[None, :q.n])[0]))
+    assert r.energy == pytest.approx(float(q.energy(r.sample[None, : q.n])[0]))
 
 
 @pytest.mark.parametrize("options, limit", [({"shots": 10**8}, 0.3), ({"shots": 10**8}, 1.0)])
@@ -222,7 +224,7 @@ def test_anneal_probe_fits_the_budget_with_many_sweeps_per_beta(q1000):
 
 def test_reading_a_file_that_cannot_fit_is_refused_before_reading(tmp_path):
     path = tmp_path / "big.qubo"
-    random_qubo(2000, 0.3).save(path)          # ~600 k couplers, ~17 MB
+    random_qubo(2000, 0.3).save(path)  # ~600 k couplers, ~17 MB
     t = time.perf_counter()
     with pytest.raises(qb.TimeLimitError, match=r"solve: reading .*big.qubo takes about"):
         qb.solve(path, backend="anneal", time_limit=0.1)
@@ -233,7 +235,7 @@ def test_linearizing_a_models_products_is_checked_before_it_starts():
     m = qb.Model("dense")
     x = m.binary("x", 600)
     Q = np.random.default_rng(0).integers(-3, 4, (600, 600)).astype(float)
-    m.minimize(x @ Q @ x)                       # ~180 k products
+    m.minimize(x @ Q @ x)  # ~180 k products
     t = time.perf_counter()
     with pytest.raises(qb.TimeLimitError, match=r"ortools: linearizing \d+ products for a MILP solver"):
         qb.solve(m, backend="ortools", time_limit=0.2)
@@ -279,7 +281,8 @@ def test_anneal_single_beta_schedule_is_timed_by_its_quench():
     """With num_sweeps == num_sweeps_per_beta the schedule is one cold beta: the first probe is
     a whole read, so a read that takes a fraction of a second is not refused."""
     q = random_qubo(496, 0.386)
-    r, wall = timed(qb.solve, q, backend="anneal", time_limit=2.0, seed=0, num_sweeps=200_000,
-                    num_sweeps_per_beta=200_000)
+    r, wall = timed(
+        qb.solve, q, backend="anneal", time_limit=2.0, seed=0, num_sweeps=200_000, num_sweeps_per_beta=200_000
+    )
     assert within(wall, 2.0), wall
     assert r.raw.info["reads"] >= 2

@@ -29,6 +29,7 @@ line too, ``qbdsl: error: MESSAGE (see qbdsl COMMAND --help)``, exit 2.
 Importing this package loads argparse and numpy only; rich and the solvers load inside the
 commands.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -46,7 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
     """The ``qbdsl`` parser: every command, each with its own options and the shared parents."""
     p = Parser(prog="qbdsl", description="Compile, inspect and solve qbdsl models.")
     p.add_argument("--debug", action="store_true", help="show the Python traceback of an error")
-    common = debug_parent()      # --debug also after the command name
+    common = debug_parent()  # --debug also after the command name
     sub = subcommands(p, "command", common)
     compiling, solving = compile_parent(), solver_parent()
     models.add_commands(sub, compiling, solving)
@@ -85,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
     except UsageError as exc:
         print(f"qbdsl: error: {exc}", file=sys.stderr, flush=True)
         return 2
-    args.argv = [a for a in argv if a != "--debug"]   # the command as given, for reports that regenerate it
+    args.argv = [a for a in argv if a != "--debug"]  # the command as given, for reports that regenerate it
     console = Console(stderr=False)
     try:
         return args.handler(args, console)

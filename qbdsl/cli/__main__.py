@@ -1,4 +1,5 @@
 """``python -m qbdsl.cli``: the ``qbdsl`` command."""
+
 import sys
 
 from . import main

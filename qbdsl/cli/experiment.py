@@ -6,6 +6,7 @@ command with only its own flags.
   policy on one workload file).
 - ``live``: the same policies dispatching real ``qb.solve`` calls.
 """
+
 from __future__ import annotations
 
 import math
@@ -69,8 +70,15 @@ def cmd_orchestration(args, console) -> int:
         for col in ("policy", "served", "rejected", "impossible", "QPU-s served", "aborted", "decision ms/job"):
             t.add_column(col)
         for r in rows:
-            t.add_row(r["policy"], str(r["served"]), str(r["rejected"]), str(r["impossible"]),
-                      f"{r['served_qpu_seconds']:.1f}", str(r["aborted"]), f"{r['decision_ms_per_job']:.2f}")
+            t.add_row(
+                r["policy"],
+                str(r["served"]),
+                str(r["rejected"]),
+                str(r["impossible"]),
+                f"{r['served_qpu_seconds']:.1f}",
+                str(r["aborted"]),
+                f"{r['decision_ms_per_job']:.2f}",
+            )
         console.print(t)
         return 0
     loads = floats(args.loads, "--loads")
@@ -91,37 +99,67 @@ def cmd_orchestration(args, console) -> int:
     gap_rows, robust_rows = None, []
     try:
         with counting_progress(console, "simulating") as tick:
-            rows = ox.sweep(loads, tight, seeds=args.seeds, n_jobs=args.jobs, progress=tick, executor=executor,
-                            fleet=fleet, bound_time=args.bound_time or None)
+            rows = ox.sweep(
+                loads,
+                tight,
+                seeds=args.seeds,
+                n_jobs=args.jobs,
+                progress=tick,
+                executor=executor,
+                fleet=fleet,
+                bound_time=args.bound_time or None,
+            )
         if args.robustness:
             from ..orchestrate.policies import MATCHED
 
-            middle = sorted(tight)[len(tight) // 2]     # at s = 1 any overrun is late: no slack to absorb it
+            middle = sorted(tight)[len(tight) // 2]  # at s = 1 any overrun is late: no slack to absorb it
             for kind, value in ox.ROBUSTNESS:
                 with counting_progress(console, f"robustness: {kind} {value:+g}") as tick:
-                    robust_rows += ox.sweep(loads, [middle], seeds=args.seeds, n_jobs=args.jobs, progress=tick,
-                                            executor=executor, fleet=fleet, policies=[ox.HEADLINE, *MATCHED],
-                                            **{kind: value})
+                    robust_rows += ox.sweep(
+                        loads,
+                        [middle],
+                        seeds=args.seeds,
+                        n_jobs=args.jobs,
+                        progress=tick,
+                        executor=executor,
+                        fleet=fleet,
+                        policies=[ox.HEADLINE, *MATCHED],
+                        **{kind: value},
+                    )
         if args.gap_seeds:
             with counting_progress(console, "hindsight (CP-SAT + MILP)") as tick:
-                gap_rows = ox.sweep(loads, tight, seeds=args.gap_seeds, n_jobs=args.gap_jobs, progress=tick,
-                                    executor=executor, gap_time=args.gap_time, fleet=fleet)
+                gap_rows = ox.sweep(
+                    loads,
+                    tight,
+                    seeds=args.gap_seeds,
+                    n_jobs=args.gap_jobs,
+                    progress=tick,
+                    executor=executor,
+                    gap_time=args.gap_time,
+                    fleet=fleet,
+                )
     finally:
         if client is not None:
             client.close()
-    t = Table(title=f"jobs served by deadline (of {args.jobs}), mean ± 95 % CI over {args.seeds} paired seeds; "
-                    "ratios paired per seed")
+    t = Table(
+        title=f"jobs served by deadline (of {args.jobs}), mean ± 95 % CI over {args.seeds} paired seeds; "
+        "ratios paired per seed"
+    )
     for col in ("load", "realised", "s", "qip-edf", "strongest matched", "ratio", "work ratio", "strongest raw"):
         t.add_column(col)
     for h in ox.headline(rows):
         if "matched" not in h:
             continue
-        t.add_row(f"{h['load']:g}", f"{h['realised_load']:.2f}", f"{h['tightness']:g}",
-                  f"{h['served']:.1f}±{h['served_ci95']:.1f}",
-                  f"{h['matched_served']:.1f}±{h['matched_ci95']:.1f} {h['matched']}",
-                  f"{h['matched_ratio']:.2f}±{h['matched_ratio_ci95']:.2f}",
-                  f"{h['matched_work_ratio']:.2f}±{h['matched_work_ratio_ci95']:.2f}",
-                  f"{h.get('raw_served', float('nan')):.1f} {h.get('raw', '')}")
+        t.add_row(
+            f"{h['load']:g}",
+            f"{h['realised_load']:.2f}",
+            f"{h['tightness']:g}",
+            f"{h['served']:.1f}±{h['served_ci95']:.1f}",
+            f"{h['matched_served']:.1f}±{h['matched_ci95']:.1f} {h['matched']}",
+            f"{h['matched_ratio']:.2f}±{h['matched_ratio_ci95']:.2f}",
+            f"{h['matched_work_ratio']:.2f}±{h['matched_work_ratio_ci95']:.2f}",
+            f"{h.get('raw_served', float('nan')):.1f} {h.get('raw', '')}",
+        )
     console.print(t)
     if gap_rows:
         g = Table(title=f"fraction of the hindsight bound served ({args.gap_jobs}-job traces, {args.gap_seeds} seeds)")
@@ -153,9 +191,15 @@ def cmd_live(args, console) -> int:
         with console.status(f"running {pol} live"):
             out = run_live(jobs, devices, policy=pol, time_scale=args.time_scale)
         for o in out:
-            t.add_row(pol, o.job, o.device or "-", o.status, f"{o.seconds:.3f}",
-                      "-" if o.objective is None else f"{o.objective:.6g}",
-                      "; ".join(filter(None, [o.reason] + o.attempts)))
+            t.add_row(
+                pol,
+                o.job,
+                o.device or "-",
+                o.status,
+                f"{o.seconds:.3f}",
+                "-" if o.objective is None else f"{o.objective:.6g}",
+                "; ".join(filter(None, [o.reason] + o.attempts)),
+            )
     console.print(t)
     return 0
 
@@ -163,33 +207,49 @@ def cmd_live(args, console) -> int:
 def add_commands(sub, common) -> None:
     """``experiment`` with its nested commands on the subparsers ``sub``; ``common`` is the
     parent parser every command gets (``--debug``)."""
-    xp = sub.add_parser("experiment", noun="experiment",
-                        help="evaluation experiments: qip (policy vs oracle), orchestration (policies over QPUs), "
-                             "live (policies dispatching real solves)",
-                        description="Evaluation experiments; see qbdsl experiment WHICH --help.")
+    xp = sub.add_parser(
+        "experiment",
+        noun="experiment",
+        help="evaluation experiments: qip (policy vs oracle), orchestration (policies over QPUs), "
+        "live (policies dispatching real solves)",
+        description="Evaluation experiments; see qbdsl experiment WHICH --help.",
+    )
     which = subcommands(xp, "experiment", common)
     q = leaf(which, "qip", cmd_qip, "the QIP policy against an oracle that knows every backend's outcome")
     q.add_argument("--deadline", type=seconds, default=5.0, help="the deadline in seconds")
     q.add_argument("--quick", action="store_true", help="a small suite")
     q.add_argument("-o", "--output", default=None, help="output folder (default out/qip)")
-    o = leaf(which, "orchestration", cmd_orchestration,
-             "scheduling policies over a fleet of QPUs, paired seeds (or every policy on --workload)")
-    o.add_argument("--loads", default="0.3,0.6,0.9,1.2",
-                   help="offered loads, as fractions of the platform's capacity")
+    o = leaf(
+        which,
+        "orchestration",
+        cmd_orchestration,
+        "scheduling policies over a fleet of QPUs, paired seeds (or every policy on --workload)",
+    )
+    o.add_argument("--loads", default="0.3,0.6,0.9,1.2", help="offered loads, as fractions of the platform's capacity")
     o.add_argument("--tightness", default="1.5,2,3", help="deadline tightness values")
     o.add_argument("--seeds", type=int, default=20, help="paired seeds")
-    o.add_argument("--robustness", action="store_true",
-                   help="also run with run times off the prediction (+-20 %%, +-50 %%, noise), at the middle tightness")
+    o.add_argument(
+        "--robustness",
+        action="store_true",
+        help="also run with run times off the prediction (+-20 %%, +-50 %%, noise), at the middle tightness",
+    )
     o.add_argument("--jobs", type=int, default=200, help="jobs per trace")
-    o.add_argument("--dask", default=None, metavar="SCHEDULER_ADDRESS",
-                   help="run the sweep on a Dask distributed cluster")
+    o.add_argument(
+        "--dask", default=None, metavar="SCHEDULER_ADDRESS", help="run the sweep on a Dask distributed cluster"
+    )
     o.add_argument("--fleet", default=None, help="a fleet file (JSON/YAML) instead of the default")
-    o.add_argument("--workload", default=None,
-                   help="run every policy on this workload file (JSON/YAML) instead of a sweep")
-    o.add_argument("--bound-time", type=float, default=0.0,
-                   help="seconds for each trace's offline bound (preemptive relaxation); 0: none")
-    o.add_argument("--gap-seeds", type=int, default=0,
-                   help="also solve this many small traces per point in hindsight (CP-SAT)")
+    o.add_argument(
+        "--workload", default=None, help="run every policy on this workload file (JSON/YAML) instead of a sweep"
+    )
+    o.add_argument(
+        "--bound-time",
+        type=float,
+        default=0.0,
+        help="seconds for each trace's offline bound (preemptive relaxation); 0: none",
+    )
+    o.add_argument(
+        "--gap-seeds", type=int, default=0, help="also solve this many small traces per point in hindsight (CP-SAT)"
+    )
     o.add_argument("--gap-jobs", type=int, default=20, help="jobs per hindsight trace")
     o.add_argument("--gap-time", type=seconds, default=10.0, help="seconds per hindsight solve")
     o.add_argument("-o", "--output", default=None, help="output folder (default out/orchestration)")

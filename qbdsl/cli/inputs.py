@@ -1,6 +1,7 @@
 """What the commands read from their arguments: a model (``path.py:function`` or a file),
 compile options, backend options, output paths checked before the work, and input files
 whose problems are named by their flag."""
+
 from __future__ import annotations
 
 import importlib.util
@@ -99,8 +100,9 @@ def penalty(text: str | None):
         try:
             return float(text)
         except ValueError:
-            raise ModelError(f"--penalty takes 'auto', a number, or NAME=WEIGHT[,NAME=WEIGHT...]; "
-                             f"got {text!r}") from None
+            raise ModelError(
+                f"--penalty takes 'auto', a number, or NAME=WEIGHT[,NAME=WEIGHT...]; got {text!r}"
+            ) from None
     out: dict = {}
     for part in text.split(","):
         name, sep, value = part.partition("=")

@@ -1,6 +1,7 @@
 """``qbdsl compile``, ``info``, ``solve`` and ``problem``: models and files in, IR files or
 solutions out. Which IR a target or backend gets is :mod:`qbdsl.routing`'s answer, the same
 as ``qb.solve``'s."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -64,14 +65,16 @@ def cmd_info(args, console) -> int:
         milp = route(obj, ("milp",)).ir
         kinds = milp.source.layout.kinds()
         t.add_row("kind", "model (LP/MPS)")
-        t.add_row("variables", f"{milp.num_variables} ({int((kinds == 0).sum())} binary, "
-                  f"{int((kinds == 1).sum())} integer, {int((kinds == 2).sum())} continuous)")
+        t.add_row(
+            "variables",
+            f"{milp.num_variables} ({int((kinds == 0).sum())} binary, "
+            f"{int((kinds == 1).sum())} integer, {int((kinds == 2).sum())} continuous)",
+        )
         eq = int(np.sum(milp.row_lb == milp.row_ub))
         t.add_row("constraints", f"{milp.num_constraints} rows ({eq} equalities), {milp.A.nnz} nonzeros")
         t.add_row("density", f"{milp.A.nnz / max(1, milp.num_variables * milp.num_constraints):.4g}")
         t.add_row("coefficient range", _coef_range(milp.A.data))
-        t.add_row("objective", f"{milp.sense}imize, {int(np.count_nonzero(milp.c))} terms, "
-                  f"range {_coef_range(milp.c)}")
+        t.add_row("objective", f"{milp.sense}imize, {int(np.count_nonzero(milp.c))} terms, range {_coef_range(milp.c)}")
         for name, b in obj.constraints.items():
             t.add_row(f"constraint {name}", f"{b.sense} x {b.expr.size}")
     console.print(t)
@@ -86,15 +89,33 @@ def cmd_solve(args, console) -> int:
     check_output(args.output)
     obj = load_model_spec(args.model)
     opts = {**backend_options(args.opt), **compile_options(args)}
-    r = with_progress(console, f"solving with {args.backend}", args.time_limit,
-                      lambda: solve(obj, backend=args.backend, time_limit=args.time_limit, seed=args.seed,
-                                    fallback=args.fallback, deadline=args.deadline, **opts))
+    r = with_progress(
+        console,
+        f"solving with {args.backend}",
+        args.time_limit,
+        lambda: solve(
+            obj,
+            backend=args.backend,
+            time_limit=args.time_limit,
+            seed=args.seed,
+            fallback=args.fallback,
+            deadline=args.deadline,
+            **opts,
+        ),
+    )
     t = Table(title=f"qbdsl solve {args.model}")
     for col in ("backend", "status", "objective", "feasible", "compile s", "solve s", "decode s"):
         t.add_column(col)
     tm = r.timings
-    t.add_row(r.backend, r.status, f"{r.objective:.6g}", str(r.feasible), f"{tm.get('compile', 0):.3f}",
-              f"{tm.get('solve', 0):.3f}", f"{tm.get('decode', 0):.3f}")
+    t.add_row(
+        r.backend,
+        r.status,
+        f"{r.objective:.6g}",
+        str(r.feasible),
+        f"{tm.get('compile', 0):.3f}",
+        f"{tm.get('solve', 0):.3f}",
+        f"{tm.get('decode', 0):.3f}",
+    )
     console.print(t)
     if r.violations:
         console.print(f"[red]violated:[/] {', '.join(sorted(r.violations))}")
@@ -105,11 +126,17 @@ def cmd_solve(args, console) -> int:
     if args.output:
         from ..io.atomic import write_json
 
-        doc = {"backend": r.backend, "status": r.status, "objective": r.objective, "feasible": r.feasible,
-               "attempts": r.attempts,
-               "timings": r.timings, "values": {k: np.asarray(v) for k, v in r.values.items()},
-               "violations": sorted(r.violations)}
-        write_json(args.output, doc)     # NaN and infinities as null: the file is strict JSON
+        doc = {
+            "backend": r.backend,
+            "status": r.status,
+            "objective": r.objective,
+            "feasible": r.feasible,
+            "attempts": r.attempts,
+            "timings": r.timings,
+            "values": {k: np.asarray(v) for k, v in r.values.items()},
+            "violations": sorted(r.violations),
+        }
+        write_json(args.output, doc)  # NaN and infinities as null: the file is strict JSON
         console.print(f"[green]wrote[/] {args.output}")
     return 0
 
@@ -152,19 +179,31 @@ def cmd_problem(args, console) -> int:
         ir.save(args.output)
         console.print(f"[green]wrote[/] {args.output}: {ir.summary()}")
     if args.solve:
-        r = with_progress(console, f"solving with {args.backend}", args.time_limit,
-                          lambda: solve(model, backend=args.backend, time_limit=args.time_limit, seed=args.seed,
-                                        **compile_options(args)))
-        console.print(f"{r.backend}: status {r.status}, objective {r.objective:.6g}, feasible {r.feasible}, "
-                      f"solve {r.timings['solve']:.3f} s")
+        r = with_progress(
+            console,
+            f"solving with {args.backend}",
+            args.time_limit,
+            lambda: solve(
+                model, backend=args.backend, time_limit=args.time_limit, seed=args.seed, **compile_options(args)
+            ),
+        )
+        console.print(
+            f"{r.backend}: status {r.status}, objective {r.objective:.6g}, feasible {r.feasible}, "
+            f"solve {r.timings['solve']:.3f} s"
+        )
     return 0
 
 
 def add_commands(sub, compiling, solving) -> None:
     """``compile``, ``info``, ``solve``, ``problem`` on the subparsers ``sub``; ``compiling``
     and ``solving`` are the parent parsers of the compile and solver options."""
-    c = leaf(sub, "compile", cmd_compile, "compile MODEL (path.py:function or a .lp/.mps/.qubo file) to a file",
-             parents=(compiling,))
+    c = leaf(
+        sub,
+        "compile",
+        cmd_compile,
+        "compile MODEL (path.py:function or a .lp/.mps/.qubo file) to a file",
+        parents=(compiling,),
+    )
     c.add_argument("model")
     c.add_argument("--target", choices=TARGETS, required=True)
     c.add_argument("-o", "--output", required=True, help=".qubo/.npz/.bqm for qubo, .lp/.mps for milp")
@@ -176,8 +215,13 @@ def add_commands(sub, compiling, solving) -> None:
     s.add_argument("--deadline", type=seconds, default=None, help="for --backend auto: the QIP deadline")
     s.add_argument("--opt", action="append", metavar="KEY=VALUE", help="a backend option, e.g. num_reads=50")
     s.add_argument("-o", "--output", default=None, help="write the solution as JSON")
-    p = leaf(sub, "problem", cmd_problem, "build a library problem on shipped data: LIST, or NAME --data ...",
-             parents=(solving, compiling))
+    p = leaf(
+        sub,
+        "problem",
+        cmd_problem,
+        "build a library problem on shipped data: LIST, or NAME --data ...",
+        parents=(solving, compiling),
+    )
     p.add_argument("name", help="LIST, or a problem name such as routing.min-mlu")
     p.add_argument("--data", help="network name / instance size (see LIST)")
     p.add_argument("--opt", action="append", metavar="KEY=VALUE", help="problem option, e.g. k=4")

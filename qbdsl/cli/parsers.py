@@ -1,6 +1,7 @@
 """The argument parsers of the command line: one-line usage errors, argument types, and the
 parent parsers shared by several commands (``--debug``; the compile options; the solver
 options)."""
+
 from __future__ import annotations
 
 import argparse
@@ -9,7 +10,7 @@ import re
 
 from ..errors import ModelError
 
-SEED_MAX = 2**32 - 1   # what qb.solve and numpy's seeding take
+SEED_MAX = 2**32 - 1  # what qb.solve and numpy's seeding take
 ENCODINGS = ("binary", "unary", "one-hot", "domain-wall")
 INEQUALITIES = ("slack", "unbalanced")
 
@@ -77,8 +78,9 @@ def compile_parent() -> argparse.ArgumentParser:
     g = p.add_argument_group("compile options (Model -> QUBO)")
     g.add_argument("--encoding", default=None, choices=ENCODINGS, help="integer encoding (default: binary)")
     g.add_argument("--penalty", default=None, help="'auto' (default), a number, or NAME=WEIGHT[,NAME=WEIGHT...]")
-    g.add_argument("--inequality", default=None, choices=INEQUALITIES,
-                   help="how inequalities become penalties (default: slack)")
+    g.add_argument(
+        "--inequality", default=None, choices=INEQUALITIES, help="how inequalities become penalties (default: slack)"
+    )
     return p
 
 

@@ -1,5 +1,6 @@
 """``qbdsl explain`` and ``qbdsl calibrate``: the Quantum Invocation Policy's choice, and the
 measured backend profiles it chooses by."""
+
 from __future__ import annotations
 
 from .inputs import check_output, load_model_spec
@@ -13,8 +14,14 @@ def cmd_explain(args, console) -> int:
 
     obj = load_model_spec(args.model)
     profiles, note = load_profiles(args.profiles) if args.profiles else (None, "")
-    d = decide(obj, deadline=args.deadline, quality=args.quality, prefer=args.prefer, profiles=profiles,
-               best_effort=args.best_effort)
+    d = decide(
+        obj,
+        deadline=args.deadline,
+        quality=args.quality,
+        prefer=args.prefer,
+        profiles=profiles,
+        best_effort=args.best_effort,
+    )
     if note:
         d.note = note
     console.print(d.explain(), markup=False, highlight=False)

@@ -1,4 +1,5 @@
 """Progress display for long commands (rich loads when a bar is shown)."""
+
 from __future__ import annotations
 
 import contextlib
@@ -45,8 +46,13 @@ def counting_progress(console, verb: str):
     """A progress bar driven by ``tick(done, total, label)`` callbacks."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-                  TimeElapsedColumn(), console=console) as progress:
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+        console=console,
+    ) as progress:
         task = progress.add_task(verb, total=None)
 
         def tick(done, total, label):

@@ -1,4 +1,5 @@
 """File formats and translators. ``load`` picks the reader by extension, then content."""
+
 from __future__ import annotations
 
 import lzma
@@ -14,7 +15,7 @@ MILP_FORMATS = (".lp", ".mps")
 
 LP_SENSES = ("minimize", "maximize", "minimise", "maximise", "min", "max", "minimum", "maximum")
 MPS_SECTIONS = ("NAME", "ROWS", "OBJSENSE", "OBJSENS", "OBJNAME", "COLUMNS", "RHS", "RANGES", "BOUNDS")
-SNIFF_BYTES = 1 << 20   # content looked at to tell a format; comment headers longer than this decide by their kind
+SNIFF_BYTES = 1 << 20  # content looked at to tell a format; comment headers longer than this decide by their kind
 
 
 def _sniff(data: bytes) -> str:
@@ -36,10 +37,10 @@ def _sniff(data: bytes) -> str:
         s = line.strip()
         if not s:
             continue
-        if line.startswith("*"):          # MPS comment: '*' in column 1 only
+        if line.startswith("*"):  # MPS comment: '*' in column 1 only
             comments = comments or ".mps"
             continue
-        if s.startswith("\\"):           # LP comment
+        if s.startswith("\\"):  # LP comment
             comments = comments or ".lp"
             continue
         if s.startswith("p qubo") or s == "c" or s.startswith("c "):
@@ -67,7 +68,7 @@ def _decompress_by_magic(data: bytes, path) -> bytes:
             try:
                 return decompress(data)
             except (OSError, EOFError, ValueError, lzma.LZMAError, zlib.error) as exc:
-                if comp == ".bz2":     # 'BZh' may begin a text line; only then is it not bzip2
+                if comp == ".bz2":  # 'BZh' may begin a text line; only then is it not bzip2
                     return data
                 raise FileFormatError(f"not a valid {name} file ({exc})", str(path)) from None
     return data
@@ -138,8 +139,11 @@ def load(path, name: str | None = None):
 
 
 _WRITERS = {
-    ".qubo": ("qubo_format", "write_qubo"), ".npz": ("npz_format", "to_npz_bytes"),
-    ".bqm": ("dimod_io", "bqm_to_bytes"), ".lp": ("lp_format", "write_lp"), ".mps": ("mps_format", "write_mps"),
+    ".qubo": ("qubo_format", "write_qubo"),
+    ".npz": ("npz_format", "to_npz_bytes"),
+    ".bqm": ("dimod_io", "bqm_to_bytes"),
+    ".lp": ("lp_format", "write_lp"),
+    ".mps": ("mps_format", "write_mps"),
 }
 
 
@@ -148,8 +152,10 @@ def _save(ir, path, formats: tuple[str, ...], other: str) -> None:
 
     fmt_, _ = split_compression(path)
     if fmt_ not in formats:
-        raise ModelError(f"unknown file type {Path(path).name!r} for a {type(ir).__name__}: use "
-                         f"{', '.join(formats[:-1])} or {formats[-1]} ({other})")
+        raise ModelError(
+            f"unknown file type {Path(path).name!r} for a {type(ir).__name__}: use "
+            f"{', '.join(formats[:-1])} or {formats[-1]} ({other})"
+        )
     module, func = _WRITERS[fmt_]
     writer = getattr(importlib.import_module(f"{__name__}.{module}"), func)
     atomic_write(path, writer(ir))
@@ -194,8 +200,10 @@ def save(obj, path, **compile_opts) -> None:
         raise ModelError(f"save takes a Model, QuboIR or MilpIR, got a {type(obj).__name__}")
     fmt_, _ = split_compression(path)
     if fmt_ not in QUBO_FORMATS + MILP_FORMATS:
-        raise ModelError(f"unknown file type {Path(path).name!r}: use {', '.join(QUBO_FORMATS)} for a QUBO, "
-                         f"{', '.join(MILP_FORMATS)} for a MILP")
+        raise ModelError(
+            f"unknown file type {Path(path).name!r}: use {', '.join(QUBO_FORMATS)} for a QUBO, "
+            f"{', '.join(MILP_FORMATS)} for a MILP"
+        )
     check_compile_options(obj, compile_opts)
     ir = build(obj, "qubo" if fmt_ in QUBO_FORMATS else "milp", compile_opts).ir
     if fmt_ in QUBO_FORMATS:

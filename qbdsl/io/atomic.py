@@ -8,6 +8,7 @@ replaces). JSON goes through :func:`write_json`, which writes ``null`` for NaN a
 Every compressed file qbdsl reads goes through :func:`read_bytes`, which turns a corrupt
 archive into a :class:`~qbdsl.errors.FileFormatError`.
 """
+
 from __future__ import annotations
 
 import bz2
@@ -64,7 +65,7 @@ def read_bytes(path) -> bytes:
     if not comp:
         return raw
     name, _, decompress = _CODECS[comp]
-    if not raw:   # gzip and bz2 would return nothing; every archive has at least a header
+    if not raw:  # gzip and bz2 would return nothing; every archive has at least a header
         raise FileFormatError(f"not a valid {name} file (empty)", str(path))
     try:
         return decompress(raw)
@@ -130,7 +131,7 @@ def check_output(path, folder: bool = False) -> Path:
     return path
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _umask() -> int:
     """The process umask, read once: from /proc/self/status where Linux has it (no race), else
     by setting it and putting it back."""
@@ -218,7 +219,7 @@ def _plain(x):
         return {k: _plain(v) for k, v in x.items()}
     if isinstance(x, (list, tuple)):
         return [_plain(v) for v in x]
-    if hasattr(x, "tolist"):   # numpy arrays and scalars
+    if hasattr(x, "tolist"):  # numpy arrays and scalars
         return _plain(x.tolist())
     if x is None or isinstance(x, (bool, str)):
         return x

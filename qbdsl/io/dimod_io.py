@@ -14,6 +14,7 @@ comes from the merged energy (exact for integer data, float64 rounding otherwise
 keeps the whole IR. Other tools reading a qbdsl ``.bqm`` of a maximize model see the energy
 (the negated objective).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -24,7 +25,7 @@ from .flat import FlatProblem
 from .qubo_format import SENSES, bare_qubo, sense_of
 
 BQM_MAGIC = b"DIMODBQM"
-HEADER_KEY = "qbdsl"    # qbdsl's entry in a .bqm file's JSON header: {"sense": "max"}
+HEADER_KEY = "qbdsl"  # qbdsl's entry in a .bqm file's JSON header: {"sense": "max"}
 
 
 def qubo_to_bqm(ir):
@@ -33,7 +34,8 @@ def qubo_to_bqm(ir):
 
     t = ir.terms
     return dimod.BinaryQuadraticModel.from_numpy_vectors(
-        t.h, (t.i, t.j, t.v), t.offset, dimod.BINARY, variable_order=ir.labels)
+        t.h, (t.i, t.j, t.v), t.offset, dimod.BINARY, variable_order=ir.labels
+    )
 
 
 def bqm_to_qubo(bqm, name: str = "bqm", sense: str = "min"):
@@ -65,7 +67,7 @@ def bqm_to_bytes(ir) -> bytes:
     info = read_header(f, BQM_MAGIC)
     header = dict(info.data)
     header[HEADER_KEY] = {"sense": "max"}
-    return bytes(make_header(BQM_MAGIC, header, info.version)) + data[f.tell():]
+    return bytes(make_header(BQM_MAGIC, header, info.version)) + data[f.tell() :]
 
 
 def _bqm_sense(header: dict) -> str:
@@ -209,8 +211,12 @@ def model_to_cqm(model):
             if kinds[j] == 0:
                 qm.add_variable(dimod.BINARY, labels[j])
             else:
-                qm.add_variable(vt[int(kinds[j])], labels[j], lower_bound=cqm.lower_bound(labels[j]),
-                                upper_bound=cqm.upper_bound(labels[j]))
+                qm.add_variable(
+                    vt[int(kinds[j])],
+                    labels[j],
+                    lower_bound=cqm.lower_bound(labels[j]),
+                    upper_bound=cqm.upper_bound(labels[j]),
+                )
 
     def qm_of(poly, row):
         qm = dimod.QM()

@@ -1,5 +1,6 @@
 """``QbdslSampler``: a ``dimod.Sampler`` whose ``sample()`` goes through ``qb.solve``, so qbdsl
 can sit inside any optimizer written against dimod."""
+
 from __future__ import annotations
 
 import dimod
@@ -49,5 +50,6 @@ class QbdslSampler(dimod.Sampler):
         if bqm.vartype is dimod.SPIN:
             x = 2 * x - 1
         ss = dimod.SampleSet.from_samples_bqm(
-            (x, order), bqm, info=info, num_occurrences=np.array([s.num_occurrences for s in r], dtype=np.int64))
+            (x, order), bqm, info=info, num_occurrences=np.array([s.num_occurrences for s in r], dtype=np.int64)
+        )
         return ss.aggregate() if len(ss) > 1 else ss

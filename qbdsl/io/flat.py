@@ -5,6 +5,7 @@ Names like ``x(0,1)`` (qbdsl's own) become arrays with that shape; other names a
 grouped by their stem (``x#1#2`` -> ``x``, ``c1_4`` -> ``c1``) into 1-D arrays that keep
 every original name as a label, so writing the model back reproduces them.
 """
+
 from __future__ import annotations
 
 import re
@@ -19,7 +20,7 @@ from ..errors import ModelError
 _BOX = re.compile(r"^(?P<base>[A-Za-z_][A-Za-z0-9_.\-]*)\((?P<idx>\d+(?:,\d+)*)\)$")
 _HASH = re.compile(r"^(?P<base>[^#]+)#.+$")
 _UNDER = re.compile(r"^(?P<base>.+?)_\d+$")
-_DIGITS = re.compile(r"^(?P<base>[A-Za-z]+)\d+$")     # MIPLIB-style x12, C0001: one labelled array per stem
+_DIGITS = re.compile(r"^(?P<base>[A-Za-z]+)\d+$")  # MIPLIB-style x12, C0001: one labelled array per stem
 _VALID = re.compile(r"^[A-Za-z_][A-Za-z0-9_.\-]*$")
 
 
@@ -29,7 +30,7 @@ class FlatProblem:
 
     name: str = "model"
     var_names: list[str] = field(default_factory=list)
-    kinds: list[str] = field(default_factory=list)   # "binary" | "integer" | "continuous"
+    kinds: list[str] = field(default_factory=list)  # "binary" | "integer" | "continuous"
     lb: list[float] = field(default_factory=list)
     ub: list[float] = field(default_factory=list)
     sense: str = "min"
@@ -148,33 +149,40 @@ def flat_to_model(fp: FlatProblem):
     lb, ub = np.asarray(fp.lb, float), np.asarray(fp.ub, float)
     taken: set = set()
     # a binary variable is [0, 1] or inside it; one with other bounds is an integer variable
-    kinds = [("integer" if k == "binary" and not (0 <= lo and hi <= 1) else k)
-             for k, lo, hi in zip(fp.kinds, lb.tolist(), ub.tolist())]
+    kinds = [
+        ("integer" if k == "binary" and not (0 <= lo and hi <= 1) else k)
+        for k, lo, hi in zip(fp.kinds, lb.tolist(), ub.tolist())
+    ]
     groups = _groups(fp.var_names, kinds, digits=True)
-    bases = Counter(b for b, *_ in groups)         # a count per stem: list.count here was quadratic
+    bases = Counter(b for b, *_ in groups)  # a count per stem: list.count here was quadratic
     for base, kind, pos, shape in groups:
         nm = base if bases[base] == 1 else f"{base}_{kind}"
         nm = _safe(nm, taken)
         shape = (len(pos),) if shape is None else shape
         # the file's names; add_array keeps them only where they differ from nm(i,j)
-        v = m.add_array(nm, kind, shape, lb[pos].reshape(shape), ub[pos].reshape(shape),
-                        labels=[fp.var_names[p] for p in pos])
+        v = m.add_array(
+            nm, kind, shape, lb[pos].reshape(shape), ub[pos].reshape(shape), labels=[fp.var_names[p] for p in pos]
+        )
         perm[pos] = v.start + np.arange(len(pos))
     # objective
     oj = np.fromiter(fp.obj.keys(), np.int64, len(fp.obj))
     ov = np.fromiter(fp.obj.values(), float, len(fp.obj))
     q = np.asarray(fp.obj_quad, float).reshape(-1, 3)
     qi, qj = q[:, 0].astype(np.int64), q[:, 1].astype(np.int64)
-    obj = Expr(m, (), fp.offset, (np.zeros(len(oj), np.int64), perm[oj], ov),
-               (np.zeros(len(q), np.int64), perm[qi], perm[qj], q[:, 2]))
+    obj = Expr(
+        m,
+        (),
+        fp.offset,
+        (np.zeros(len(oj), np.int64), perm[oj], ov),
+        (np.zeros(len(q), np.int64), perm[qi], perm[qj], q[:, 2]),
+    )
     if fp.sense == "max":
         m.maximize(obj)
     else:
         m.minimize(obj)
     # constraints, grouped by stem and sense
     if fp.row_names:
-        A = sp.csr_matrix((np.asarray(fp.rows_v, float), (fp.rows_i, fp.rows_j)),
-                          shape=(len(fp.row_names), n))
+        A = sp.csr_matrix((np.asarray(fp.rows_v, float), (fp.rows_i, fp.rows_j)), shape=(len(fp.row_names), n))
         rq = np.asarray(fp.row_quad, float).reshape(-1, 4)
         rhs = np.asarray(fp.rhs, float)
         taken_rows: set = set()
@@ -188,13 +196,22 @@ def flat_to_model(fp: FlatProblem):
             qm = local[rq[:, 0].astype(np.int64)] >= 0 if len(rq) else np.zeros(0, bool)
             qr = rq[qm]
             size = len(pos)
-            e = Expr(m, (size,), -rhs[pos], (sub.row, perm[sub.col], sub.data),
-                     (local[qr[:, 0].astype(np.int64)], perm[qr[:, 1].astype(np.int64)],
-                      perm[qr[:, 2].astype(np.int64)], qr[:, 3]))
+            e = Expr(
+                m,
+                (size,),
+                -rhs[pos],
+                (sub.row, perm[sub.col], sub.data),
+                (
+                    local[qr[:, 0].astype(np.int64)],
+                    perm[qr[:, 1].astype(np.int64)],
+                    perm[qr[:, 2].astype(np.int64)],
+                    qr[:, 3],
+                ),
+            )
             labels = [fp.row_names[p] for p in pos]
             if shape is not None:
                 e = e.reshape(shape)
-            nm = base if rbases[base] == 1 else f"{base}_{ {'==': 'eq', '<=': 'le', '>=': 'ge'}[sense]}"
+            nm = base if rbases[base] == 1 else f"{base}_{ {'==': 'eq', '<=': 'le', '>=': 'ge'}[sense] }"
             nm = _safe(nm, taken_rows)
-            m.add(Constraint(e, sense), name=nm, labels=labels)   # labels kept where they differ from nm(i)
+            m.add(Constraint(e, sense), name=nm, labels=labels)  # labels kept where they differ from nm(i)
     return m

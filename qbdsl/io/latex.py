@@ -1,4 +1,5 @@
 """LaTeX rendering of a model through sympy (for notebooks: ``Model._repr_latex_``)."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -67,8 +68,8 @@ def model_to_latex(model, max_rows: int = 3, max_terms: int = 12) -> str:
             dims = r" \times ".join(map(str, a.shape)) or "1"
             doms.append(rf"{nm} \in \{{0,1\}}^{{{dims}}}")
         else:
-            lb = prob.layout.lb[a.start:a.stop]
-            ub = prob.layout.ub[a.start:a.stop]
+            lb = prob.layout.lb[a.start : a.stop]
+            ub = prob.layout.ub[a.start : a.stop]
             dom = r"\mathbb{Z}" if a.kind == "integer" else r"\mathbb{R}"
             doms.append(rf"{nm} \in {dom},\ {lb.min():g} \le {nm} \le {ub.max():g}".replace("inf", r"\infty"))
     lines.append(r"& " + r",\quad ".join(doms))

@@ -39,6 +39,7 @@ Dialect rules where tools differ (every refusal is one :class:`FileFormatError` 
   comments (written by :func:`write_lp`, JSON strings) give back the names the writer had to
   change (keywords, names read as numbers, see :func:`lp_names`).
 """
+
 from __future__ import annotations
 
 import json
@@ -51,18 +52,35 @@ from ..errors import FileFormatError, FileFormatWarning
 from .atomic import fmt
 from .flat import FlatProblem, unique_name
 
-
-LPWarning = FileFormatWarning    # the LP reader's dialect-rule warnings are the shared kind
+LPWarning = FileFormatWarning  # the LP reader's dialect-rule warnings are the shared kind
 
 
 _SECTIONS = {
-    "minimize": "min", "minimum": "min", "min": "min",
-    "maximize": "max", "maximum": "max", "max": "max",
-    "subject to": "st", "such that": "st", "st": "st", "s.t.": "st", "st.": "st",
-    "bounds": "bounds", "bound": "bounds",
-    "general": "int", "generals": "int", "gen": "int", "integer": "int", "integers": "int",
-    "binary": "bin", "binaries": "bin", "bin": "bin",
-    "semi-continuous": "semi", "semi": "semi", "semis": "semi", "sos": "sos",
+    "minimize": "min",
+    "minimum": "min",
+    "min": "min",
+    "maximize": "max",
+    "maximum": "max",
+    "max": "max",
+    "subject to": "st",
+    "such that": "st",
+    "st": "st",
+    "s.t.": "st",
+    "st.": "st",
+    "bounds": "bounds",
+    "bound": "bounds",
+    "general": "int",
+    "generals": "int",
+    "gen": "int",
+    "integer": "int",
+    "integers": "int",
+    "binary": "bin",
+    "binaries": "bin",
+    "bin": "bin",
+    "semi-continuous": "semi",
+    "semi": "semi",
+    "semis": "semi",
+    "sos": "sos",
     "end": "end",
 }
 _SECTION_TITLE = {"semi": "semi-continuous", "sos": "SOS"}
@@ -72,12 +90,12 @@ _TOKEN = re.compile(
     r"|(?P<name>[A-Za-z_!\"#$%&()/,.;?@`'{}|~][A-Za-z0-9_!\"#$%&()/,.;?@`'{}|~\[\]]*?(?=[\s+\-<>=*^:\[\]]|$)))"
 )
 _INF = {"inf", "infinity", "+inf", "+infinity"}
-_NOT_NAMES = {"inf", "infinity", "nan"}     # numbers to every reader (strtod), never variables
+_NOT_NAMES = {"inf", "infinity", "nan"}  # numbers to every reader (strtod), never variables
 _RELOPS = ("<=", ">=", "=<", "=>", "<", ">", "=")
 _COLON = re.compile(r"\s*:")
 _INLINE_ST = re.compile(r"\s*(subject\s+to|such\s+that|st|s\.t\.|st\.)\s+(?=[^\s:]+\s*:(?!=))", re.I)
 _INLINE_LIST = re.compile(r"\s*(generals?|gen|integers?|binary|binaries|bin)\s+(?=[^\s:])", re.I)
-_NOT_LIST = re.compile(r"[:<>=+\-\[\]*^]")     # a Generals/Binaries line holds names only
+_NOT_LIST = re.compile(r"[:<>=+\-\[\]*^]")  # a Generals/Binaries line holds names only
 _NAME_MAP = re.compile(r"\\ qbdsl (name|row) (\S+) (\".*\")\s*$")
 
 
@@ -109,7 +127,7 @@ def _tokenize(text: str, path: str):
         if m and not (m.re is _INLINE_LIST and _NOT_LIST.search(line, m.end())):
             kw = " ".join(m.group(1).lower().split())
             toks.append(("sec", _SECTIONS[kw], ln, True))
-            line = " " * m.end() + line[m.end():]
+            line = " " * m.end() + line[m.end() :]
         pos, first, end = 0, True, len(line.rstrip())
         while pos < end:
             m = _TOKEN.match(line, pos)
@@ -118,10 +136,18 @@ def _tokenize(text: str, path: str):
             kind = m.lastgroup
             val = m.group(kind)
             if kind == "name" and line.startswith("[", m.end()):
-                raise FileFormatError(f"brackets are not allowed in LP names: {line[m.start(kind):].split()[0]!r} "
-                                      "('[' opens a quadratic term)", path, ln)
-            if (kind == "name" and first and _SECTIONS.get(val.lower()) in ("min", "max")
-                    and not _COLON.match(line, m.end())):
+                raise FileFormatError(
+                    f"brackets are not allowed in LP names: {line[m.start(kind) :].split()[0]!r} "
+                    "('[' opens a quadratic term)",
+                    path,
+                    ln,
+                )
+            if (
+                kind == "name"
+                and first
+                and _SECTIONS.get(val.lower()) in ("min", "max")
+                and not _COLON.match(line, m.end())
+            ):
                 toks.append(("sec", _SECTIONS[val.lower()], ln, True))  # 'Minimize obj: ...' on one line
             else:
                 toks.append((kind, val, ln, first))
@@ -135,12 +161,12 @@ class _Parser:
         self.k = 0
         self.path = path
         self.fp = FlatProblem()
-        self.lb_line: dict[int, int] = {}     # variable -> line of the bound that set its lower bound
+        self.lb_line: dict[int, int] = {}  # variable -> line of the bound that set its lower bound
         self.ub_line: dict[int, int] = {}
-        self.binaries: dict[int, int] = {}    # variable -> line of its Binaries entry
-        self.row_line: dict[str, int] = {}    # explicit row name -> its line
-        self.auto_rows: set[str] = set()      # names given to unnamed rows (R1, R2, ...)
-        self.neg_up: set[int] = set()         # variables that were given a negative upper bound
+        self.binaries: dict[int, int] = {}  # variable -> line of its Binaries entry
+        self.row_line: dict[str, int] = {}  # explicit row name -> its line
+        self.auto_rows: set[str] = set()  # names given to unnamed rows (R1, R2, ...)
+        self.neg_up: set[int] = set()  # variables that were given a negative upper bound
 
     def peek(self, off=0):
         k = self.k + off
@@ -227,8 +253,12 @@ class _Parser:
         first = True
         while True:
             tok = self.peek()
-            if (tok[0] == "name" and str(tok[1]).lower() in ("s1", "s2") and self.peek(1)[:2] == ("op", ":")
-                    and self.peek(2)[:2] == ("op", ":")):
+            if (
+                tok[0] == "name"
+                and str(tok[1]).lower() in ("s1", "s2")
+                and self.peek(1)[:2] == ("op", ":")
+                and self.peek(2)[:2] == ("op", ":")
+            ):
                 self.error(f"SOS constraints ('{tok[1]}::') are not supported")
             if tok[0] in ("sec", "eof") or (tok[0] == "op" and tok[1] in stop_ops) or self.at_label():
                 break
@@ -237,8 +267,10 @@ class _Parser:
             if not first and not (tok[0] == "op" and tok[1] in "+-"):
                 if self.lone_word():
                     self.unknown_section(tok)
-                self.error(f"missing operator before {tok[1]!r}: terms need a '+' or '-' between them, "
-                           "a right-hand side a relational operator before it")
+                self.error(
+                    f"missing operator before {tok[1]!r}: terms need a '+' or '-' between them, "
+                    "a right-hand side a relational operator before it"
+                )
             first = False
             sign, tok = self.signs()
             if tok[0] == "op" and tok[1] == "[":
@@ -276,8 +308,10 @@ class _Parser:
             if tok[0] in ("sec", "eof"):
                 self.error("unterminated '[' in quadratic expression")
             if not first and not (tok[0] == "op" and tok[1] in "+-"):
-                self.error(f"missing operator before {tok[1]!r} inside '[ ]': a term there must be a "
-                           "product x * y or a square x ^ 2")
+                self.error(
+                    f"missing operator before {tok[1]!r} inside '[ ]': a term there must be a "
+                    "product x * y or a square x ^ 2"
+                )
             first = False
             sign, tok = self.signs()
             coef = 1.0
@@ -329,8 +363,11 @@ class _Parser:
                 if section in ("semi", "sos"):
                     nxt = self.peek()
                     if nxt[0] not in ("sec", "eof"):
-                        self.error(f"the {_SECTION_TITLE[section]} section lists {nxt[1]!r}: "
-                                   f"{_SECTION_TITLE[section]} variables are not supported", tok)
+                        self.error(
+                            f"the {_SECTION_TITLE[section]} section lists {nxt[1]!r}: "
+                            f"{_SECTION_TITLE[section]} variables are not supported",
+                            tok,
+                        )
                 if section in ("min", "max"):
                     self.error("a second objective section", tok)
                 continue
@@ -359,9 +396,13 @@ class _Parser:
         fp = self.fp
         for j in sorted(self.neg_up):
             if j not in self.lb_line and fp.lb[j] == 0 and fp.ub[j] < 0:
-                warnings.warn(f"{self.path}:{self.ub_line[j]}: upper bound {fp.ub[j]} of {fp.var_names[j]!r} is "
-                              "negative and no lower bound is given: the lower bound becomes -inf (CPLEX's rule; "
-                              "HiGHS 1.16 and dimod keep the lower bound 0)", LPWarning, stacklevel=4)
+                warnings.warn(
+                    f"{self.path}:{self.ub_line[j]}: upper bound {fp.ub[j]} of {fp.var_names[j]!r} is "
+                    "negative and no lower bound is given: the lower bound becomes -inf (CPLEX's rule; "
+                    "HiGHS 1.16 and dimod keep the lower bound 0)",
+                    LPWarning,
+                    stacklevel=4,
+                )
                 fp.lb[j] = -np.inf
         for j, ln in self.binaries.items():
             lo, hi = max(fp.lb[j], 0.0), min(fp.ub[j], 1.0)
@@ -371,14 +412,16 @@ class _Parser:
                 fp.kinds[j] = "integer"
                 lo, hi = float(np.ceil(lo - 1e-9)), float(np.floor(hi + 1e-9))
             if lo > hi:
-                raise FileFormatError(f"binary {fp.var_names[j]!r} has bounds [{fp.lb[j]}, {fp.ub[j]}], "
-                                      "outside [0, 1]", self.path, ln)
+                raise FileFormatError(
+                    f"binary {fp.var_names[j]!r} has bounds [{fp.lb[j]}, {fp.ub[j]}], outside [0, 1]", self.path, ln
+                )
             fp.lb[j], fp.ub[j] = lo, hi
         for j, (lo, hi) in enumerate(zip(fp.lb, fp.ub)):
             if lo > hi:
                 ln = max(self.lb_line.get(j, 0), self.ub_line.get(j, 0))
-                raise FileFormatError(f"variable {fp.var_names[j]!r}: lower bound {lo} > upper bound {hi}",
-                                      self.path, ln or None)
+                raise FileFormatError(
+                    f"variable {fp.var_names[j]!r}: lower bound {lo} > upper bound {hi}", self.path, ln or None
+                )
 
     def constraint(self):
         start = self.peek()
@@ -395,21 +438,28 @@ class _Parser:
         rhs = self.number()
         nxt = self.peek()
         if nxt[0] not in ("sec", "eof") and not nxt[3]:
-            self.error(f"syntax error in constraint {shown!r}: {nxt[1]!r} follows the right-hand side {rhs:g} "
-                       "(a right-hand side is one number; terms belong on the left)", nxt)
+            self.error(
+                f"syntax error in constraint {shown!r}: {nxt[1]!r} follows the right-hand side {rhs:g} "
+                "(a right-hand side is one number; terms belong on the left)",
+                nxt,
+            )
         sense = {"<=": "<=", "=<": "<=", "<": "<=", ">=": ">=", "=>": ">=", ">": ">=", "=": "=="}[op[1]]
         if np.isinf(rhs):
             if sense == "==" or (sense == "<=") == (rhs < 0):
                 self.error(f"constraint {shown!r}: '{op[1]} {rhs}' can never hold", op)
-            warnings.warn(f"{self.path}:{op[2]}: constraint {shown!r} has no finite side "
-                          f"('{op[1]} {rhs}' bounds nothing): the row is dropped", LPWarning, stacklevel=4)
+            warnings.warn(
+                f"{self.path}:{op[2]}: constraint {shown!r} has no finite side "
+                f"('{op[1]} {rhs}' bounds nothing): the row is dropped",
+                LPWarning,
+                stacklevel=4,
+            )
             return
         if label is None:
             label = f"R{len(self.fp.row_names) + 1}"
             while label in self.row_line:
                 label = "_" + label
             self.auto_rows.add(label)
-        elif label in self.auto_rows:   # an explicit name taken by an earlier unnamed row: rename that row
+        elif label in self.auto_rows:  # an explicit name taken by an earlier unnamed row: rename that row
             k = self.fp.row_names.index(label)
             new = "_" + label
             while new in self.row_line or new in self.fp.row_names:
@@ -463,7 +513,7 @@ class _Parser:
         nxt = self.peek()
         two_sided = nxt[0] == "op" and nxt[1] in _RELOPS
         if two_sided and op[1] in ("<=", "=<", "<"):
-            self.lb_line[j] = tok[2]   # 'lo <= x <= hi' sets both: no default lower bound left
+            self.lb_line[j] = tok[2]  # 'lo <= x <= hi' sets both: no default lower bound left
         self.set_bound(j, flip[op[1]], v, tok)
         if two_sided:
             self.k += 1
@@ -478,13 +528,16 @@ def _restore_names(fp: FlatProblem, names: dict, path: str) -> None:
         if not names_:
             continue
         new = [names_[nm][0] if nm in names_ else nm for nm in lst]
-        if len(set(new)) < len(set(lst)):   # the map made two different names one
+        if len(set(new)) < len(set(lst)):  # the map made two different names one
             count: dict = {}
             for orig in new:
                 count[orig] = count.get(orig, 0) + 1
             nm = next(nm for nm in lst if nm in names_ and count[names_[nm][0]] > 1)
-            raise FileFormatError(f"the name map gives {names_[nm][0]!r} to two {key if key == 'row' else 'variable'}s",
-                                  path, names_[nm][1])
+            raise FileFormatError(
+                f"the name map gives {names_[nm][0]!r} to two {key if key == 'row' else 'variable'}s",
+                path,
+                names_[nm][1],
+            )
         lst[:] = new
 
 
@@ -498,7 +551,7 @@ def read_lp(text: str, path: str = "<lp>", name: str | None = None, default_name
     if name is None:
         m = re.match(r"\\ qbdsl model (\S+)", text)
         name = m.group(1) if m else default_name
-    text = text.removeprefix("\ufeff")     # a UTF-8 byte-order mark
+    text = text.removeprefix("\ufeff")  # a UTF-8 byte-order mark
     toks, names = _tokenize(text, path)
     if not toks:
         raise FileFormatError("empty LP file", path)
@@ -521,7 +574,7 @@ def _terms(cols: np.ndarray, vals: np.ndarray, names: list[str]) -> list[str]:
     return [_term(v, names[j]) for j, v in zip(cols.tolist(), vals.tolist())]
 
 
-_LINE = 250   # characters per written line at most (CPLEX reads 510), unless one part is longer
+_LINE = 250  # characters per written line at most (CPLEX reads 510), unless one part is longer
 
 
 def _wrap(prefix: str, parts: list[str], per_line: int = 8) -> str:
@@ -542,15 +595,34 @@ _LP_BAD = re.compile(r"[^A-Za-z0-9_!\"#$%&()/,.;?@`'{}|~]")
 # names that readers take for something else: section keywords (HiGHS and dimod refuse them
 # anywhere), 'free', the first word of 'subject to' / 'such that', numbers (strtod reads
 # 'inf...' and 'nan...'), and the exponent letter (CPLEX: avoid names starting with e/E)
-_KEYWORDS = set(_SECTIONS) | {"free", "subject", "such", "infinity", "inf", "nan", "sos1", "sos2",
-                              "semicontinuous", "semi-continuous", "general", "integer", "binary"}
-_MAX_NAME = 255   # CPLEX's limit
+_KEYWORDS = set(_SECTIONS) | {
+    "free",
+    "subject",
+    "such",
+    "infinity",
+    "inf",
+    "nan",
+    "sos1",
+    "sos2",
+    "semicontinuous",
+    "semi-continuous",
+    "general",
+    "integer",
+    "binary",
+}
+_MAX_NAME = 255  # CPLEX's limit
 
 
 def _unsafe(s: str) -> bool:
     low = s.lower()
-    return (low in _KEYWORDS or low.startswith(("inf", "nan")) or s[0] in "eE." or s[0].isdigit()
-            or "/" in s or len(s) > _MAX_NAME)
+    return (
+        low in _KEYWORDS
+        or low.startswith(("inf", "nan"))
+        or s[0] in "eE."
+        or s[0].isdigit()
+        or "/" in s
+        or len(s) > _MAX_NAME
+    )
 
 
 def lp_names(names: list[str]) -> tuple[list[str], dict[str, str]]:

@@ -23,7 +23,8 @@ Dialect rules of the reader, where tools disagree
 - A column whose bounds end up empty (lower > upper) is an error at its last bound line.
 - A column marked binary by ``BV`` whose final bounds are not within [0, 1] is an integer
   column with those bounds, with a warning naming ``file:line`` of the last bound line after
-  the ``BV`` (bounds tightened inside [0, 1], e.g. ``BV`` then ``UP 0``, stay binary). Bound lines act in file order, each setting its side(s), the last
+  the ``BV`` (bounds tightened inside [0, 1], e.g. ``BV`` then ``UP 0``, stay binary). Bound
+  lines act in file order, each setting its side(s), the last
   line winning (OR-Tools' rule): ``BV`` then ``UP 5`` is integer [0, 5]; ``UP 5`` then ``BV``
   is binary [0, 1].
 - Several RHS, RANGES or BOUNDS sets: only the first set of each section is read (the MPS
@@ -62,6 +63,7 @@ What the writer guarantees
   (``_`` + 10 hex digits), as the LP writer does, and mapped back the same way.
 - Two-sided rows are written with RANGES; free rows (no finite side) as extra ``N`` rows.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -75,17 +77,18 @@ from ..errors import FileFormatError, FileFormatWarning
 from .atomic import fmt
 from .flat import FlatProblem
 
-
 # Section names of any MPS dialect (free, fixed, CPLEX, Gurobi, HiGHS, Xpress), plus the
 # marker words: names equal to one of these, in any case, are renamed by the writer.
-KEYWORDS = frozenset("""NAME OBJSENSE OBJSENCE OBJNAME ROWS USERCUTS LAZYCONS COLUMNS RHS RANGES
+KEYWORDS = frozenset(
+    """NAME OBJSENSE OBJSENCE OBJNAME ROWS USERCUTS LAZYCONS COLUMNS RHS RANGES
     BOUNDS SOS QSECTION QUADOBJ QMATRIX QCMATRIX CSECTION INDICATORS GENCONS PWLOBJ PWLNAM
-    PWLCON ENDATA MARKER INTORG INTEND""".split())
+    PWLCON ENDATA MARKER INTORG INTEND""".split()
+)
 
 _FORTRAN = re.compile(r"^[+-]?(?:\d+\.?\d*|\.\d+)[dD][+-]?\d+$")
 _MAP = "* qbdsl name "
 _BIN = "* qbdsl binary "
-_MAX_NAME = 255   # CPLEX's limit on a name
+_MAX_NAME = 255  # CPLEX's limit on a name
 
 
 def _num(tok: str) -> float:
@@ -120,15 +123,22 @@ def read_mps(text: str, path: str = "<mps>", name: str | None = None):
     ranges: dict[int, float] = {}
     range_line: dict[int, int] = {}
     entries: list[tuple[int, int, float]] = []
-    entry_line: dict[tuple[int, int], int] = {}   # (row or -1 for the objective, column) -> line
-    first_set: dict[str, str] = {}     # section -> name of its first (the only read) set
-    ignored_set: set = set()           # sections whose other sets were warned about
+    entry_line: dict[tuple[int, int], int] = {}  # (row or -1 for the objective, column) -> line
+    first_set: dict[str, str] = {}  # section -> name of its first (the only read) set
+    ignored_set: set = set()  # sections whose other sets were warned about
     integer = False
-    int_cols: dict[int, int] = {}      # column -> line where it was first seen between markers
-    st = {"bound_line": {}, "lower_given": set(), "neg_up": [], "kind_line": {}, "bin_line": {},
-          "first_set": first_set, "ignored_set": ignored_set}
+    int_cols: dict[int, int] = {}  # column -> line where it was first seen between markers
+    st = {
+        "bound_line": {},
+        "lower_given": set(),
+        "neg_up": [],
+        "kind_line": {},
+        "bin_line": {},
+        "first_set": first_set,
+        "ignored_set": ignored_set,
+    }
     bound_line = st["bound_line"]
-    col_names: dict[str, str] = {}     # written -> original (qbdsl's own files)
+    col_names: dict[str, str] = {}  # written -> original (qbdsl's own files)
     row_map: dict[str, str] = {}
     binaries: set = set()
     seen_end = False
@@ -139,12 +149,12 @@ def read_mps(text: str, path: str = "<mps>", name: str | None = None):
         if line[0] == "*":
             if line.startswith(_MAP):
                 try:
-                    kind, written, original = line[len(_MAP):].split(None, 2)
+                    kind, written, original = line[len(_MAP) :].split(None, 2)
                     (col_names if kind == "col" else row_map)[written] = json.loads(original)
                 except ValueError:
                     raise FileFormatError("malformed '* qbdsl name' line", path, ln) from None
             elif line.startswith(_BIN):
-                binaries.add(line[len(_BIN):].strip())
+                binaries.add(line[len(_BIN) :].strip())
             continue
         f = line.split()
         if not f:
@@ -175,8 +185,7 @@ def read_mps(text: str, path: str = "<mps>", name: str | None = None):
                 if len(f) >= 3 and f[1].strip("'\"").upper() == "MARKER":
                     tag = f[2].strip("'\"").upper()
                     if tag not in ("INTORG", "INTEND"):
-                        raise FileFormatError(f"unknown marker {f[2]!r} (expected 'INTORG' or 'INTEND')",
-                                              path, ln)
+                        raise FileFormatError(f"unknown marker {f[2]!r} (expected 'INTORG' or 'INTEND')", path, ln)
                     integer = tag == "INTORG"
                     continue
                 if len(f) not in (3, 5):
@@ -188,8 +197,9 @@ def read_mps(text: str, path: str = "<mps>", name: str | None = None):
                 for k in range(1, len(f), 2):
                     rn, v = f[k], _num(f[k + 1])
                     if not np.isfinite(v):
-                        raise FileFormatError(f"coefficient {f[k + 1]!r} of column {f[0]!r} in row {rn!r} "
-                                              "is not finite", path, ln)
+                        raise FileFormatError(
+                            f"coefficient {f[k + 1]!r} of column {f[0]!r} in row {rn!r} is not finite", path, ln
+                        )
                     r = row_index.get(rn)
                     if r is None and rn == obj_row:
                         r = -1
@@ -199,8 +209,10 @@ def read_mps(text: str, path: str = "<mps>", name: str | None = None):
                         continue
                     prev = entry_line.get((r, j))
                     if prev is not None:
-                        _warn(f"{path}:{ln}: column {f[0]!r} has a second entry in row {rn!r} (first at "
-                              f"line {prev}): the two are summed")
+                        _warn(
+                            f"{path}:{ln}: column {f[0]!r} has a second entry in row {rn!r} (first at "
+                            f"line {prev}): the two are summed"
+                        )
                     entry_line[(r, j)] = ln
                     if r >= 0:
                         entries.append((r, j, v))
@@ -213,8 +225,10 @@ def read_mps(text: str, path: str = "<mps>", name: str | None = None):
                     if set_name != first:
                         if section not in ignored_set:
                             ignored_set.add(section)
-                            _warn(f"{path}:{ln}: {section} set {set_name!r} ignored: only the first "
-                                  f"{section} set ({first!r}) is read")
+                            _warn(
+                                f"{path}:{ln}: {section} set {set_name!r} ignored: only the first "
+                                f"{section} set ({first!r}) is read"
+                            )
                         continue
                 else:
                     pairs = f
@@ -225,8 +239,10 @@ def read_mps(text: str, path: str = "<mps>", name: str | None = None):
                         book = rhs_line if section == "RHS" else range_line
                         prev = book.get(r)
                         if prev is not None:
-                            _warn(f"{path}:{ln}: a second {section} entry for row {rn!r} (first at line "
-                                  f"{prev}): the last one holds")
+                            _warn(
+                                f"{path}:{ln}: a second {section} entry for row {rn!r} (first at line "
+                                f"{prev}): the last one holds"
+                            )
                         book[r] = ln
                         if section == "RHS":
                             rhs[r] = v
@@ -254,9 +270,13 @@ def read_mps(text: str, path: str = "<mps>", name: str | None = None):
                         obj_row = rname
                     else:
                         free_rows.add(rname)
-                        warnings.warn(FileFormatWarning(
-                            f"{path}:{ln}: free row {rname!r} dropped: the first N row {obj_row!r} is the "
-                            "objective, other N rows constrain nothing"), stacklevel=3)
+                        warnings.warn(
+                            FileFormatWarning(
+                                f"{path}:{ln}: free row {rname!r} dropped: the first N row {obj_row!r} is the "
+                                "objective, other N rows constrain nothing"
+                            ),
+                            stacklevel=3,
+                        )
                     continue
                 if kind not in ("E", "L", "G"):
                     raise FileFormatError(f"row type {f[0]!r} is not N, E, L or G", path, ln)
@@ -280,9 +300,13 @@ def read_mps(text: str, path: str = "<mps>", name: str | None = None):
         fp.name = name
     for ln, j in st["neg_up"]:
         if j not in st["lower_given"]:
-            warnings.warn(FileFormatWarning(
-                f"{path}:{ln}: column {fp.var_names[j]!r} has a negative upper bound and no lower bound: "
-                "its lower bound is -inf (CPLEX's rule)"), stacklevel=2)
+            warnings.warn(
+                FileFormatWarning(
+                    f"{path}:{ln}: column {fp.var_names[j]!r} has a negative upper bound and no lower bound: "
+                    "its lower bound is -inf (CPLEX's rule)"
+                ),
+                stacklevel=2,
+            )
     # integer columns between markers with no bound line: binary
     unbounded = [j for j in int_cols if j not in bound_line]
     if unbounded:
@@ -290,20 +314,29 @@ def read_mps(text: str, path: str = "<mps>", name: str | None = None):
         for j in unbounded:
             fp.kinds[j], fp.lb[j], fp.ub[j] = "binary", 0.0, 1.0
         more = f" and {len(unbounded) - 1} more" if len(unbounded) > 1 else ""
-        warnings.warn(FileFormatWarning(
-            f"{path}:{int_cols[j0]}: integer column {fp.var_names[j0]!r}{more} between INTORG/INTEND markers "
-            "with no bounds read as binary [0, 1] (the rule of CPLEX, HiGHS, SCIP and OR-Tools)"), stacklevel=2)
+        warnings.warn(
+            FileFormatWarning(
+                f"{path}:{int_cols[j0]}: integer column {fp.var_names[j0]!r}{more} between INTORG/INTEND markers "
+                "with no bounds read as binary [0, 1] (the rule of CPLEX, HiGHS, SCIP and OR-Tools)"
+            ),
+            stacklevel=2,
+        )
     # a binary (BV) column whose later bound lines moved its bounds outside [0, 1]: integer
     for j, ln in st["bin_line"].items():
         if fp.kinds[j] == "binary" and not (0 <= fp.lb[j] and fp.ub[j] <= 1):
             fp.kinds[j] = "integer"
-            warnings.warn(FileFormatWarning(
-                f"{path}:{ln}: binary column {fp.var_names[j]!r} gets bounds [{fmt(fp.lb[j])}, {fmt(fp.ub[j])}] "
-                "here: read as an integer column with those bounds"), stacklevel=2)
+            warnings.warn(
+                FileFormatWarning(
+                    f"{path}:{ln}: binary column {fp.var_names[j]!r} gets bounds [{fmt(fp.lb[j])}, {fmt(fp.ub[j])}] "
+                    "here: read as an integer column with those bounds"
+                ),
+                stacklevel=2,
+            )
     for j, ln in bound_line.items():
         if fp.lb[j] > fp.ub[j]:
-            raise FileFormatError(f"column {fp.var_names[j]!r} has lower bound {fmt(fp.lb[j])} > upper bound "
-                                  f"{fmt(fp.ub[j])}", path, ln)
+            raise FileFormatError(
+                f"column {fp.var_names[j]!r} has lower bound {fmt(fp.lb[j])} > upper bound {fmt(fp.ub[j])}", path, ln
+            )
     # qbdsl's own files: restore renamed names and binaries with tightened bounds
     for w in binaries:
         j = fp.index.get(w)
@@ -325,17 +358,20 @@ def read_mps(text: str, path: str = "<mps>", name: str | None = None):
             lo = hi = None
         elif r in ranges:
             R = ranges[r]
-            lo, hi = {"<=": (b - abs(R), b), ">=": (b, b + abs(R)),
-                      "==": (b, b + R) if R >= 0 else (b + R, b)}[sense]
+            lo, hi = {"<=": (b - abs(R), b), ">=": (b, b + abs(R)), "==": (b, b + R) if R >= 0 else (b + R, b)}[sense]
             lo = lo if np.isfinite(lo) else None
             hi = hi if np.isfinite(hi) else None
         else:
             lo = b if sense in (">=", "==") else None
             hi = b if sense in ("<=", "==") else None
         if lo is None and hi is None:
-            warnings.warn(FileFormatWarning(
-                f"{path}:{rhs_line.get(r, range_line.get(r))}: row {rn!r} has no finite side and is dropped "
-                "(as extra N rows are)"), stacklevel=2)
+            warnings.warn(
+                FileFormatWarning(
+                    f"{path}:{rhs_line.get(r, range_line.get(r))}: row {rn!r} has no finite side and is dropped "
+                    "(as extra N rows are)"
+                ),
+                stacklevel=2,
+            )
         elif r in ranges and lo is not None and hi is not None:
             fp.add_row(rn + "#lo", ">=", terms, lo)
             fp.add_row(rn + "#hi", "<=", terms, hi)
@@ -361,11 +397,11 @@ def _bound(fp, f, path, ln, st) -> None:
         if len(args) == 1:
             set_name, col = None, args[0]
         elif len(args) == 2:
-            if args[0] in known and args[1] not in known:   # 'BV x 1': no set name (HiGHS's rule)
+            if args[0] in known and args[1] not in known:  # 'BV x 1': no set name (HiGHS's rule)
                 set_name, col = None, args[0]
             else:
                 set_name, col = args
-        elif len(args) == 3:                # a value after the column (some writers add one) is ignored
+        elif len(args) == 3:  # a value after the column (some writers add one) is ignored
             set_name, col = args[0], args[1]
         else:
             raise FileFormatError(f"bound {kind} takes [set] column", path, ln)
@@ -386,14 +422,19 @@ def _bound(fp, f, path, ln, st) -> None:
         if set_name != first:
             if "BOUNDS" not in st["ignored_set"]:
                 st["ignored_set"].add("BOUNDS")
-                _warn(f"{path}:{ln}: BOUNDS set {set_name!r} ignored: only the first BOUNDS set "
-                      f"({first!r}) is read")
+                _warn(f"{path}:{ln}: BOUNDS set {set_name!r} ignored: only the first BOUNDS set ({first!r}) is read")
             return
     j = known.get(col)
     if j is None:
         raise FileFormatError(f"bound {kind} on column {col!r}, which is not in COLUMNS", path, ln)
-    if val is not None and (kind == "FX" and not np.isfinite(val) or kind in ("LO", "LI") and val == np.inf
-                            or kind in ("UP", "UI") and val == -np.inf):
+    if val is not None and (
+        kind == "FX"
+        and not np.isfinite(val)
+        or kind in ("LO", "LI")
+        and val == np.inf
+        or kind in ("UP", "UI")
+        and val == -np.inf
+    ):
         raise FileFormatError(f"bound {kind} {tok!r} on column {col!r} is not a usable bound", path, ln)
     prev = st["kind_line"].get((j, kind))
     if prev is not None:
@@ -434,9 +475,14 @@ _QUOTED_MARKER = re.compile(r"['\"]MARKER['\"]", re.I)
 
 
 def _needs_rename(name: str) -> bool:
-    return (not name or name[0] in "*$" or any(c.isspace() for c in name)
-            or name.strip("'\"").upper() in KEYWORDS or _QUOTED_MARKER.search(name) is not None
-            or len(name) > _MAX_NAME)
+    return (
+        not name
+        or name[0] in "*$"
+        or any(c.isspace() for c in name)
+        or name.strip("'\"").upper() in KEYWORDS
+        or _QUOTED_MARKER.search(name) is not None
+        or len(name) > _MAX_NAME
+    )
 
 
 def _safe_names(names, taken: set | None = None) -> tuple[list[str], dict[str, str]]:
@@ -454,13 +500,13 @@ def _safe_names(names, taken: set | None = None) -> tuple[list[str], dict[str, s
             out.append(nm)
             continue
         s = re.sub(r"\s", "_", nm) or "_"
-        if _QUOTED_MARKER.search(s):       # OR-Tools takes any line with 'MARKER' for a marker
+        if _QUOTED_MARKER.search(s):  # OR-Tools takes any line with 'MARKER' for a marker
             s = re.sub(r"['\"]", "_", s)
         if s[0] in "*$":
             s = "_" + s
         if s.strip("'\"").upper() in KEYWORDS:
             s += "_"
-        if len(s) > _MAX_NAME:           # CPLEX's limit: cut, with a hash of the whole name
+        if len(s) > _MAX_NAME:  # CPLEX's limit: cut, with a hash of the whole name
             s = s[:200] + "_" + hashlib.sha1(nm.encode()).hexdigest()[:10]
         w, k = s, 1
         while w in taken:
@@ -483,9 +529,9 @@ def _any_needs_rename(names: list[str]) -> bool:
     if max(map(len, names)) > _MAX_NAME or min(map(len, names)) == 0:
         return True
     big = "\0".join(names)
-    if big.count("\0") != len(names) - 1:   # a NUL inside a name: check name by name
+    if big.count("\0") != len(names) - 1:  # a NUL inside a name: check name by name
         return any(map(_needs_rename, names))
-    if _SUSPECT.search(big):                 # whitespace, a leading * or $, a quote
+    if _SUSPECT.search(big):  # whitespace, a leading * or $, a quote
         return True
     return not KEYWORDS.isdisjoint(big.upper().split("\0"))
 
@@ -545,7 +591,7 @@ def write_mps(ir) -> str:
     ge = ~eq & ~free & ~le & np.isinf(hi)
     two = ~(eq | free | le | ge)
     with np.errstate(invalid="ignore", over="ignore"):
-        two_le = two & (hi - (hi - lo) == lo)   # two-sided: the form that reproduces both sides exactly
+        two_le = two & (hi - (hi - lo) == lo)  # two-sided: the form that reproduces both sides exactly
     kinds = np.full(m, "G", dtype="<U1")
     kinds[eq | le | two_le] = "L"
     kinds[eq] = "E"
@@ -588,10 +634,13 @@ def _columns(ir, names, rnames, obj, integrality) -> list[str]:
     rows = np.empty(total, dtype=np.int64)
     vals = np.empty(total, dtype=float)
     obj_pos = start[:-1][has_obj]
-    rows[obj_pos] = len(rnames)                      # the objective row, appended below
+    rows[obj_pos] = len(rnames)  # the objective row, appended below
     vals[obj_pos] = np.where(c[has_obj] != 0, c[has_obj], 0.0)
-    a_pos = np.arange(A.nnz, dtype=np.int64) - np.repeat(A.indptr[:-1].astype(np.int64), colnnz) \
+    a_pos = (
+        np.arange(A.nnz, dtype=np.int64)
+        - np.repeat(A.indptr[:-1].astype(np.int64), colnnz)
         + np.repeat(start[:-1] + has_obj, colnnz)
+    )
     rows[a_pos] = A.indices
     vals[a_pos] = A.data
     row_name = _objs(list(rnames) + [obj])[rows].tolist()
@@ -604,12 +653,12 @@ def _columns(ir, names, rnames, obj, integrality) -> list[str]:
     out: list[str] = []
     marker, prev = 0, 0
     for j in change.tolist():
-        out += lines[start[prev]:start[j]]
+        out += lines[start[prev] : start[j]]
         integral = bool(integrality[j])
         out.append(f"    MARKER{marker} 'MARKER' '{'INTORG' if integral else 'INTEND'}'")
         marker += integral
         prev = j
-    out += lines[start[prev]:]
+    out += lines[start[prev] :]
     if n and integrality[-1]:
         out.append(f"    MARKER{marker} 'MARKER' 'INTEND'")
     return out

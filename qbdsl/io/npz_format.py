@@ -1,6 +1,7 @@
 """``.npz``: a whole QuboIR (objective, penalty blocks, weights, decode map, user model)
 as numpy arrays plus a JSON header, written deterministically (fixed zip timestamps)
 so the same IR always gives the same bytes."""
+
 from __future__ import annotations
 
 import io
@@ -29,8 +30,9 @@ def _terms_arrays(prefix: str, t: QuboTerms, out: dict) -> None:
 
 
 def _terms_from(prefix: str, a, n: int) -> QuboTerms:
-    return QuboTerms(n, a[f"{prefix}.h"], a[f"{prefix}.i"], a[f"{prefix}.j"], a[f"{prefix}.v"],
-                     float(a[f"{prefix}.offset"]))
+    return QuboTerms(
+        n, a[f"{prefix}.h"], a[f"{prefix}.i"], a[f"{prefix}.j"], a[f"{prefix}.v"], float(a[f"{prefix}.offset"])
+    )
 
 
 def _csr(prefix: str, M, out: dict) -> None:
@@ -40,8 +42,9 @@ def _csr(prefix: str, M, out: dict) -> None:
 
 
 def _csr_from(prefix: str, a) -> sp.csr_matrix:
-    return sp.csr_matrix((a[f"{prefix}.data"], a[f"{prefix}.indices"], a[f"{prefix}.indptr"]),
-                         shape=tuple(a[f"{prefix}.shape"]))
+    return sp.csr_matrix(
+        (a[f"{prefix}.data"], a[f"{prefix}.indices"], a[f"{prefix}.indptr"]), shape=tuple(a[f"{prefix}.shape"])
+    )
 
 
 def _poly(prefix: str, p: Poly, out: dict) -> None:
@@ -52,21 +55,43 @@ def _poly(prefix: str, p: Poly, out: dict) -> None:
 
 
 def _poly_from(prefix: str, a, n: int) -> Poly:
-    return Poly(n, a[f"{prefix}.const"], _csr_from(f"{prefix}.L", a),
-                a[f"{prefix}.qrow"], a[f"{prefix}.qi"], a[f"{prefix}.qj"], a[f"{prefix}.qcoef"])
+    return Poly(
+        n,
+        a[f"{prefix}.const"],
+        _csr_from(f"{prefix}.L", a),
+        a[f"{prefix}.qrow"],
+        a[f"{prefix}.qi"],
+        a[f"{prefix}.qj"],
+        a[f"{prefix}.qcoef"],
+    )
 
 
 def to_npz_bytes(ir) -> bytes:
     arrays: dict[str, np.ndarray] = {}
     src = ir.source
     meta = {
-        "format": FORMAT, "version": VERSION, "n": ir.n, "name": src.name, "sense": src.sense,
-        "layout": src.layout.to_json(), "objective_range": ir.objective_range,
-        "blocks": [{"name": b.name, "sense": b.sense, "shape": list(b.shape), "labels": b.labels}
-                   for b in src.constraints],
-        "penalties": [{"name": p.name, "kind": p.kind, "method": p.method, "rows": p.rows,
-                       "p_min": p.p_min, "proven": p.proven, "weight": ir.weights[p.name]}
-                      for p in ir.penalties.values()],
+        "format": FORMAT,
+        "version": VERSION,
+        "n": ir.n,
+        "name": src.name,
+        "sense": src.sense,
+        "layout": src.layout.to_json(),
+        "objective_range": ir.objective_range,
+        "blocks": [
+            {"name": b.name, "sense": b.sense, "shape": list(b.shape), "labels": b.labels} for b in src.constraints
+        ],
+        "penalties": [
+            {
+                "name": p.name,
+                "kind": p.kind,
+                "method": p.method,
+                "rows": p.rows,
+                "p_min": p.p_min,
+                "proven": p.proven,
+                "weight": ir.weights[p.name],
+            }
+            for p in ir.penalties.values()
+        ],
         "sources": None if ir.sources is None else ir.sources.block_names,
     }
     _terms_arrays("objective", ir.objective_terms, arrays)
@@ -103,8 +128,8 @@ def from_npz_bytes(data: bytes, path: str = "<npz>"):
         Not a zip, not a qbdsl QUBO IR, a newer format version, a missing array, or a
         corrupt member, named after ``path``.
     """
-    from ..ir.qubo import QuboIR
     from ..ir.maps import AffineMap
+    from ..ir.qubo import QuboIR
     from ..ir.sources import BitSources
 
     try:
@@ -120,22 +145,37 @@ def from_npz_bytes(data: bytes, path: str = "<npz>"):
         n = int(meta["n"])
         layout = VarLayout.from_json(meta["layout"], a["layout.lb"], a["layout.ub"])
         nu = layout.n
-        blocks = [Block(b["name"], b["sense"], tuple(b["shape"]), _poly_from(f"source.block{k}", a, nu),
-                        b.get("labels")) for k, b in enumerate(meta["blocks"])]
+        blocks = [
+            Block(b["name"], b["sense"], tuple(b["shape"]), _poly_from(f"source.block{k}", a, nu), b.get("labels"))
+            for k, b in enumerate(meta["blocks"])
+        ]
         src = Problem(meta["name"], layout, _poly_from("source.objective", a, nu), meta["sense"], blocks)
-        pens = [PenaltyBlock(p["name"], p["kind"], p["method"], p["rows"], _terms_from(f"penalty{k}", a, n),
-                             p["p_min"], p["proven"]) for k, p in enumerate(meta["penalties"])]
+        pens = [
+            PenaltyBlock(
+                p["name"], p["kind"], p["method"], p["rows"], _terms_from(f"penalty{k}", a, n), p["p_min"], p["proven"]
+            )
+            for k, p in enumerate(meta["penalties"])
+        ]
         weights = {p["name"]: p["weight"] for p in meta["penalties"]}
         sources = None
         if meta.get("sources") is not None:
-            sources = BitSources(a["sources.kind"], a["sources.a"], a["sources.b"], a["sources.c"],
-                                 meta["sources"])
+            sources = BitSources(a["sources.kind"], a["sources.a"], a["sources.b"], a["sources.c"], meta["sources"])
         dm = AffineMap(_csr_from("decode.M", a), a["decode.c"])
         return QuboIR(_terms_from("objective", a, n), pens, weights, dm, src, sources, meta["objective_range"])
     except KeyError as exc:
         raise FileFormatError(f"qbdsl .npz file is missing array {exc}", path) from None
     except FileFormatError:
         raise
-    except (zipfile.BadZipFile, zlib.error, ValueError, TypeError, IndexError, OSError, EOFError,
-            NotImplementedError, RuntimeError, MemoryError) as exc:   # a corrupt member: zipfile, zlib, numpy
+    except (
+        zipfile.BadZipFile,
+        zlib.error,
+        ValueError,
+        TypeError,
+        IndexError,
+        OSError,
+        EOFError,
+        NotImplementedError,
+        RuntimeError,
+        MemoryError,
+    ) as exc:  # a corrupt member: zipfile, zlib, numpy
         raise FileFormatError(f"corrupt qbdsl .npz file ({type(exc).__name__}: {exc})", path) from None

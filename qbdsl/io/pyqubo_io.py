@@ -1,4 +1,5 @@
 """PyQUBO compiled models into qbdsl."""
+
 from __future__ import annotations
 
 import numpy as np

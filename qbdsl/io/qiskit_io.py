@@ -1,7 +1,6 @@
 """qiskit-optimization translators: QuboIR -> QuadraticProgram, Model <-> QuadraticProgram."""
+
 from __future__ import annotations
-
-
 
 from ..errors import ModelError
 from .flat import FlatProblem
@@ -15,8 +14,7 @@ def qubo_to_qp(ir):
     qp = QuadraticProgram(ir.source.name)
     for nm in ir.labels:
         qp.binary_var(nm)
-    qp.minimize(constant=t.offset, linear=t.h,
-                quadratic={(int(i), int(j)): float(v) for i, j, v in zip(t.i, t.j, t.v)})
+    qp.minimize(constant=t.offset, linear=t.h, quadratic={(int(i), int(j)): float(v) for i, j, v in zip(t.i, t.j, t.v)})
     return qp
 
 
@@ -41,8 +39,10 @@ def model_to_qp(model):
         cols = poly.L[row]
         lin = {labels[j]: v for j, v in zip(cols.indices.tolist(), cols.data.tolist())}
         m = poly.qrow == row
-        quad = {(labels[i], labels[j]): v for i, j, v in
-                zip(poly.qi[m].tolist(), poly.qj[m].tolist(), poly.qcoef[m].tolist())}
+        quad = {
+            (labels[i], labels[j]): v
+            for i, j, v in zip(poly.qi[m].tolist(), poly.qj[m].tolist(), poly.qcoef[m].tolist())
+        }
         return lin, quad, float(poly.const[row])
 
     lin, quad, const = parts(prob.objective, 0)
@@ -87,5 +87,3 @@ def from_qp(qp):
     if not fp.var_names:
         raise ModelError("the QuadraticProgram has no variables")
     return fp.to_model()
-
-

@@ -44,24 +44,25 @@ decimal data it carries float64 rounding of the merged terms (within
 keeps the whole IR (objective, penalties, weights, decode map) and reports the objective
 exactly; dimod's ``.bqm`` keeps what ``.qubo`` keeps (:mod:`qbdsl.io.dimod_io`).
 """
+
 from __future__ import annotations
 
-import numpy as np
-
 import re
+
+import numpy as np
 
 from ..errors import FileFormatError
 from ..ir.terms import QuboTerms
 from .atomic import fmt
 
-TOPOLOGIES = ("0", "unconstrained")   # the unconstrained topologies qbsolv's README documents
-MAX_UNUSED = 1 << 20                  # variables a header may announce beyond those its lines name
-MAX_VARIABLES = (1 << 31) - 1         # int32 indices, as qbsolv and dimod files use
+TOPOLOGIES = ("0", "unconstrained")  # the unconstrained topologies qbsolv's README documents
+MAX_UNUSED = 1 << 20  # variables a header may announce beyond those its lines name
+MAX_VARIABLES = (1 << 31) - 1  # int32 indices, as qbsolv and dimod files use
 HEADER = "expected 'p qubo topology maxDiagonals nDiagonals nElements'"
 _COUNT = re.compile(r"[+-]?\d+", re.ASCII)
 # a decimal number as C's strtod reads it (qbsolv, dimod): no '_' digit separators, ASCII only
 _NUMBER = re.compile(r"[+-]?(?:(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|inf(?:inity)?|nan)", re.I | re.ASCII)
-_PLAIN = re.compile(r"[0-9A-Za-z+\-.\s]*")      # the characters data lines may hold
+_PLAIN = re.compile(r"[0-9A-Za-z+\-.\s]*")  # the characters data lines may hold
 
 
 SENSES = ("min", "max")
@@ -110,8 +111,12 @@ def _header(f: list[str], path: str, ln: int) -> tuple[int, int, int]:
     if len(f) != 6 or f[1] != "qubo":
         raise FileFormatError(HEADER, path, ln)
     if f[2].lower() not in TOPOLOGIES:
-        raise FileFormatError(f"topology {f[2]!r} is not supported: qbsolv's format documents '0' or "
-                              "'unconstrained' for an unconstrained QUBO", path, ln)
+        raise FileFormatError(
+            f"topology {f[2]!r} is not supported: qbsolv's format documents '0' or "
+            "'unconstrained' for an unconstrained QUBO",
+            path,
+            ln,
+        )
     counts = []
     for name, v in zip(("maxDiagonals", "nDiagonals", "nElements"), f[3:]):
         if not _COUNT.fullmatch(v):
@@ -121,8 +126,7 @@ def _header(f: list[str], path: str, ln: int) -> tuple[int, int, int]:
         counts.append(int(v))
     n, n_diag, n_el = counts
     if n > MAX_VARIABLES:
-        raise FileFormatError(f"maxDiagonals {n} exceeds the {MAX_VARIABLES} variables a QUBO file can index",
-                              path, ln)
+        raise FileFormatError(f"maxDiagonals {n} exceeds the {MAX_VARIABLES} variables a QUBO file can index", path, ln)
     if n_diag > n:
         raise FileFormatError(f"nDiagonals {n_diag} exceeds maxDiagonals {n}", path, ln)
     if n_el > n * (n - 1) // 2:
@@ -152,11 +156,15 @@ def _parse_data(data_lines: list[tuple[int, str]], n: int, n_diag: int, path: st
                 raise FileFormatError(f"expected 'i j value', found {s[:40]!r}", path, ln) from None
         raise FileFormatError("an index does not fit in 64 bits", path) from None
     bad = ~np.isfinite(vv)
-    bad_msg = lambda k: f"non-finite coefficient {data_lines[k][1].split()[2]!r}"   # noqa: E731
-    checks = [(bad, bad_msg),
-              ((ii < 0) | (jj < 0) | (ii >= n) | (jj >= n), lambda k: f"index out of range 0..{n - 1}"),
-              ((np.arange(len(ii)) < n_diag) != (ii == jj),
-               lambda k: "diagonal entries come first (nDiagonals lines), then couplers with i != j")]
+    bad_msg = lambda k: f"non-finite coefficient {data_lines[k][1].split()[2]!r}"  # noqa: E731
+    checks = [
+        (bad, bad_msg),
+        ((ii < 0) | (jj < 0) | (ii >= n) | (jj >= n), lambda k: f"index out of range 0..{n - 1}"),
+        (
+            (np.arange(len(ii)) < n_diag) != (ii == jj),
+            lambda k: "diagonal entries come first (nDiagonals lines), then couplers with i != j",
+        ),
+    ]
     for mask, message in checks:
         if mask.any():
             k = int(np.flatnonzero(mask)[0])
@@ -183,9 +191,9 @@ def read_qubo(text: str, path: str = "<qubo>"):
     """
     offset = 0.0
     sense = "min"
-    seen: dict[str, int] = {}                 # 'offset' / 'sense' -> line of its comment
-    labels: dict[int, tuple[str, int]] = {}   # index -> (name, line)
-    label_line: dict[str, int] = {}           # name -> line of its label comment
+    seen: dict[str, int] = {}  # 'offset' / 'sense' -> line of its comment
+    labels: dict[int, tuple[str, int]] = {}  # index -> (name, line)
+    label_line: dict[str, int] = {}  # name -> line of its label comment
     header = None
     data_lines: list[tuple[int, str]] = []
     for ln, raw in enumerate(text.splitlines(), start=1):
@@ -209,16 +217,18 @@ def read_qubo(text: str, path: str = "<qubo>"):
                     raise FileFormatError(f"non-finite offset {f[3]!r}", path, ln)
             elif len(f) >= 3 and f[1] == "qbdsl" and f[2] == "sense":
                 if len(f) != 4 or f[3].strip() not in SENSES:
-                    raise FileFormatError("bad sense line: expected 'c qbdsl sense min' or 'c qbdsl sense max'",
-                                          path, ln)
+                    raise FileFormatError(
+                        "bad sense line: expected 'c qbdsl sense min' or 'c qbdsl sense max'", path, ln
+                    )
                 sense = f[3].strip()
             elif len(f) == 4 and f[1] == "qbdsl" and f[2] == "label":
                 k, _, name = f[3].partition(" ")
                 if not k.isdigit() or not name:
                     raise FileFormatError("bad label line", path, ln)
                 if int(k) in labels:
-                    raise FileFormatError(f"a second label for variable {k} (first at line {labels[int(k)][1]})",
-                                          path, ln)
+                    raise FileFormatError(
+                        f"a second label for variable {k} (first at line {labels[int(k)][1]})", path, ln
+                    )
                 if name in label_line:
                     raise FileFormatError(f"duplicate label {name!r} (first at line {label_line[name]})", path, ln)
                 labels[int(k)] = (name, ln)
@@ -238,11 +248,15 @@ def read_qubo(text: str, path: str = "<qubo>"):
     if len(data_lines) != n_diag + n_el:
         where = data_lines[-1][0] if data_lines else header[0]
         raise FileFormatError(
-            f"header announces {n_diag} diagonal and {n_el} coupler lines, found {len(data_lines)}", path, where)
+            f"header announces {n_diag} diagonal and {n_el} coupler lines, found {len(data_lines)}", path, where
+        )
     if n > 2 * len(data_lines) + MAX_UNUSED:
         raise FileFormatError(
             f"header announces {n} variables, but its {len(data_lines)} data lines name at most "
-            f"{2 * len(data_lines)} (qbdsl allows {MAX_UNUSED} more that appear in no line)", path, header[0])
+            f"{2 * len(data_lines)} (qbdsl allows {MAX_UNUSED} more that appear in no line)",
+            path,
+            header[0],
+        )
     for k, (_, ln) in labels.items():
         if k >= n:
             raise FileFormatError(f"label for variable {k}, but the header announces {n} variables", path, ln)

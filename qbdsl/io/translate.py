@@ -3,6 +3,7 @@ functions ``qb.to_bqm``, ``qb.to_cqm``, ``qb.to_qp`` and ``qb.to_latex`` call.
 
 Each library (dimod, qiskit-optimization, sympy) loads only when its translator runs.
 """
+
 from __future__ import annotations
 
 from ..errors import ModelError

@@ -6,6 +6,7 @@ sum to every integer in ``0..span`` and to nothing above it (no out-of-range pat
 Integer encodings, inequality slacks and the MILP's expansion of product factors all use
 it; the functions here work on many groups (one span each) at once.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -112,7 +113,7 @@ def column_bits(values: np.ndarray, pos: np.ndarray, spans: np.ndarray) -> np.nd
     """
     values = np.asarray(values, dtype=np.int64)
     k = _pow2_count(spans)
-    rest = spans - ((np.int64(1) << k) - 1)                 # the clipped weight (0: none)
+    rest = spans - ((np.int64(1) << k) - 1)  # the clipped weight (0: none)
     take = (rest > 0) & (values > (np.int64(1) << k) - 1)  # the clipped weight is used
     rem = values - np.where(take, rest, 0)
     bits = np.where(pos < k, (rem >> np.minimum(pos, 62)) & 1, take)

@@ -14,6 +14,7 @@ and after it (``n_after`` columns):
 (shape ``(n,)``) or a batch (shape ``(k, n)``). The IR defines the maps so that it
 depends on nothing in the compiler; the passes build them.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -43,7 +44,7 @@ class AffineMap:
     c: np.ndarray
 
     @classmethod
-    def identity(cls, n: int, n_after: int | None = None) -> "AffineMap":
+    def identity(cls, n: int, n_after: int | None = None) -> AffineMap:
         """The identity on ``n`` variables, or the projection of ``n_after >= n`` onto the first ``n``."""
         n_after = n if n_after is None else n_after
         return cls(sp.eye(n, n_after, format="csr"), np.zeros(n))
@@ -61,7 +62,7 @@ class AffineMap:
         y = np.asarray(y, dtype=float)
         return np.asarray(self.M @ y.T).T + self.c
 
-    def then(self, inner: "AffineMap") -> "AffineMap":
+    def then(self, inner: AffineMap) -> AffineMap:
         """Compose: self maps x <- y, ``inner`` maps y <- z; the result maps x <- z."""
         return AffineMap(sp.csr_matrix(self.M @ inner.M), self.c + self.M @ inner.c)
 
@@ -73,7 +74,7 @@ class PassMap:
 
     n_before: int
     n_after: int
-    affine: AffineMap   # (no class attribute here: subclasses make it a field or a property)
+    affine: AffineMap  # (no class attribute here: subclasses make it a field or a property)
 
     def forward(self, x: np.ndarray) -> np.ndarray:  # pragma: no cover - interface
         raise NotImplementedError
@@ -165,8 +166,10 @@ class EncodingMap(PassMap):
         bad = (np.abs(x - r) > 1e-9) | (r < self.lb) | (r > self.ub)
         if bad.any():
             v = int(np.flatnonzero(bad.reshape(-1, self.n_before).any(axis=0))[0])
-            raise ModelError(f"variable {v} takes a value that is not an integer in "
-                             f"[{self.lb[v]:g}, {self.ub[v]:g}]: it has no binary encoding")
+            raise ModelError(
+                f"variable {v} takes a value that is not an integer in "
+                f"[{self.lb[v]:g}, {self.ub[v]:g}]: it has no binary encoding"
+            )
         v = (r - self.lb)[..., self.owner].astype(np.int64)
         y = np.where(self.method == ONE_HOT_BITS, self.pos == v, self.pos < v).astype(np.float64)
         copy = self.method == COPY
@@ -222,8 +225,10 @@ class SlackMap(PassMap):
         bad = (np.abs(s - r) > 1e-6) | (r < 0) | (r > self.span)
         if bad.any():
             row = int(np.flatnonzero(bad.reshape(-1, len(self.b)).any(axis=0))[0])
-            raise ModelError(f"inequality row {row} (as penalized) has no slack in 0..{int(self.span[row])} "
-                             "at this point: the point violates it")
+            raise ModelError(
+                f"inequality row {row} (as penalized) has no slack in 0..{int(self.span[row])} "
+                "at this point: the point violates it"
+            )
         return np.concatenate([x, bounded_bits(r, self.span)], axis=-1)
 
     def inverse(self, y: np.ndarray) -> np.ndarray:
@@ -256,7 +261,7 @@ class LinearizationMap(PassMap):
     pair_j: np.ndarray
 
     @classmethod
-    def identity(cls, n: int) -> "LinearizationMap":
+    def identity(cls, n: int) -> LinearizationMap:
         """No bits and no products: the MILP's columns are the user's."""
         e = np.zeros(0, np.int64)
         return cls(n, e, np.zeros(0), e, e, e)

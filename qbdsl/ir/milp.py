@@ -1,4 +1,5 @@
 """MilpIR: ``min/max c.x + offset  s.t.  row_lb <= A x <= row_ub, lb <= x <= ub, x_I integer``."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -25,20 +26,20 @@ class MilpIR:
 
     c: np.ndarray
     offset: float
-    sense: str                 # "min" | "max"
+    sense: str  # "min" | "max"
     A: sp.csr_matrix
     row_lb: np.ndarray
     row_ub: np.ndarray
     lb: np.ndarray
     ub: np.ndarray
-    integrality: np.ndarray    # bool per variable
-    var_names: list[str]       # or a zero-argument callable: built on first access
-    row_names: list[str]       # (compile passes callables, so no one pays for unused names)
+    integrality: np.ndarray  # bool per variable
+    var_names: list[str]  # or a zero-argument callable: built on first access
+    row_names: list[str]  # (compile passes callables, so no one pays for unused names)
     n_user: int
     source: Problem
     binary: np.ndarray | None = None  # bool per variable: integer with bounds [0, 1]
     name: str = "model"
-    lin_map: LinearizationMap | None = None   # the linearization's inverse data (see below)
+    lin_map: LinearizationMap | None = None  # the linearization's inverse data (see below)
 
     def __post_init__(self):
         # ``lin_map.forward(x_user)`` gives every column; an IR with no linearization
@@ -65,7 +66,7 @@ class MilpIR:
         x = np.asarray(x, dtype=float)
         if x.ndim not in (1, 2) or x.shape[-1] != self.num_variables:
             raise ModelError(f"solution has shape {x.shape}, the MILP has {self.num_variables} variables")
-        xu = self.lin_map.inverse(np.atleast_2d(x))   # the linearization's inverse: the user's columns
+        xu = self.lin_map.inverse(np.atleast_2d(x))  # the linearization's inverse: the user's columns
         kinds = self.source.layout.kinds()
         xu[:, kinds < 2] = np.rint(xu[:, kinds < 2])
         sols = solutions_of(self.source, xu)
@@ -79,8 +80,8 @@ class MilpIR:
     def var_index(self) -> dict[str, int]:
         return {nm: k for k, nm in enumerate(self.var_names)}
 
-    def __getstate__(self):   # pickle/copy: names built, never a closure
-        self.var_names, self.row_names   # noqa: B018
+    def __getstate__(self):  # pickle/copy: names built, never a closure
+        self.var_names, self.row_names  # noqa: B018
         return self.__dict__
 
     def save(self, path) -> None:
@@ -91,8 +92,10 @@ class MilpIR:
 
     def summary(self) -> str:
         n_int = int(self.integrality.sum())
-        return (f"MilpIR: {self.num_variables} variables ({n_int} integer), {self.num_constraints} rows, "
-                f"{self.A.nnz} nonzeros, {self.sense}imize")
+        return (
+            f"MilpIR: {self.num_variables} variables ({n_int} integer), {self.num_constraints} rows, "
+            f"{self.A.nnz} nonzeros, {self.sense}imize"
+        )
 
     def __repr__(self) -> str:
         return f"<{self.summary()}>"

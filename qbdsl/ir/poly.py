@@ -4,6 +4,7 @@ A :class:`Poly` holds ``rows`` polynomials of degree <= 2 over ``n`` variables:
 a constant per row, a CSR matrix ``L`` (rows x n) of linear coefficients and canonical
 COO quadratic terms (row, i, j, coef) with ``i <= j``, sorted and summed.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -64,7 +65,7 @@ class Poly:
     qcoef: np.ndarray
 
     @classmethod
-    def build(cls, n: int, rows: int, const, lin=None, quad=None) -> "Poly":
+    def build(cls, n: int, rows: int, const, lin=None, quad=None) -> Poly:
         const = np.broadcast_to(np.asarray(const, _F), (rows,)).copy()
         if lin is None or len(lin[0]) == 0:
             L = sp.csr_matrix((rows, n), dtype=_F)
@@ -98,25 +99,33 @@ class Poly:
         out = np.asarray(self.L @ X2.T).T + self.const
         if len(self.qcoef):
             prod = X2[:, self.qi] * X2[:, self.qj] * self.qcoef
-            S = sp.csr_matrix((np.ones(len(self.qrow)), (np.arange(len(self.qrow)), self.qrow)),
-                              shape=(len(self.qrow), self.rows))
+            S = sp.csr_matrix(
+                (np.ones(len(self.qrow)), (np.arange(len(self.qrow)), self.qrow)), shape=(len(self.qrow), self.rows)
+            )
             out = out + np.asarray(prod @ S)
         return out[0] if single else out
 
-    def scaled(self, factor) -> "Poly":
+    def scaled(self, factor) -> Poly:
         """Rows multiplied by ``factor`` (a scalar or one value per row)."""
         f = np.broadcast_to(np.asarray(factor, _F), (self.rows,))
-        return Poly(self.n, self.const * f, sp.csr_matrix(sp.diags(f) @ self.L),
-                    self.qrow, self.qi, self.qj, self.qcoef * f[self.qrow])
+        return Poly(
+            self.n,
+            self.const * f,
+            sp.csr_matrix(sp.diags(f) @ self.L),
+            self.qrow,
+            self.qi,
+            self.qj,
+            self.qcoef * f[self.qrow],
+        )
 
-    def with_n(self, n: int) -> "Poly":
+    def with_n(self, n: int) -> Poly:
         """The same rows over ``n >= self.n`` variables (new variables absent)."""
         if n == self.n:
             return self
         L = sp.csr_matrix((self.L.data, self.L.indices, self.L.indptr), shape=(self.rows, n))
         return Poly(n, self.const, L, self.qrow, self.qi, self.qj, self.qcoef)
 
-    def substitute(self, M: sp.csr_matrix, c: np.ndarray) -> "Poly":
+    def substitute(self, M: sp.csr_matrix, c: np.ndarray) -> Poly:
         """Substitute ``x = c + M y``; returns the rows as polynomials in ``y``."""
         M = sp.csr_matrix(M)
         c = np.asarray(c, _F)
@@ -159,5 +168,10 @@ def _expand_rows(M: sp.csr_matrix, which: np.ndarray, counts: np.ndarray):
 def _is_identity(M: sp.csr_matrix, c: np.ndarray) -> bool:
     """True when ``c + M y`` is y itself (padded with new trailing variables)."""
     n = M.shape[0]
-    return (M.nnz == n and not np.any(c) and np.array_equal(M.indptr, np.arange(n + 1))
-            and np.array_equal(M.indices, np.arange(n)) and bool(np.all(M.data == 1)))
+    return (
+        M.nnz == n
+        and not np.any(c)
+        and np.array_equal(M.indptr, np.arange(n + 1))
+        and np.array_equal(M.indices, np.arange(n))
+        and bool(np.all(M.data == 1))
+    )

@@ -4,6 +4,7 @@ A :class:`Problem` is a model lowered to arrays: a :class:`VarLayout` (one entry
 user variable array, flat bounds and kinds), an objective :class:`Poly` with one row,
 and named constraint blocks ``poly (sense) 0``.
 """
+
 from __future__ import annotations
 
 import json
@@ -74,7 +75,7 @@ class VarLayout:
         """Kind code per scalar variable (0 binary, 1 integer, 2 continuous)."""
         out = np.empty(self.n, dtype=np.int8)
         for a in self.arrays:
-            out[a.start:a.stop] = KIND_CODE[a.kind]
+            out[a.start : a.stop] = KIND_CODE[a.kind]
         return out
 
     def array_of(self, k: int) -> VarArray:
@@ -96,22 +97,25 @@ class VarLayout:
         x = np.asarray(x)
         out = {}
         for a in self.arrays:
-            v = x[..., a.start:a.stop]
+            v = x[..., a.start : a.stop]
             if a.kind != CONTINUOUS:
                 v = np.rint(v).astype(np.int64)
             out[a.name] = v.reshape(x.shape[:-1] + a.shape)
         return out
 
     def to_json(self) -> str:
-        return json.dumps([
-            {"name": a.name, "kind": a.kind, "shape": list(a.shape), "start": a.start, "labels": a.labels}
-            for a in self.arrays
-        ])
+        return json.dumps(
+            [
+                {"name": a.name, "kind": a.kind, "shape": list(a.shape), "start": a.start, "labels": a.labels}
+                for a in self.arrays
+            ]
+        )
 
     @classmethod
-    def from_json(cls, text: str, lb: np.ndarray, ub: np.ndarray) -> "VarLayout":
-        arrays = [VarArray(d["name"], d["kind"], tuple(d["shape"]), d["start"], d.get("labels"))
-                  for d in json.loads(text)]
+    def from_json(cls, text: str, lb: np.ndarray, ub: np.ndarray) -> VarLayout:
+        arrays = [
+            VarArray(d["name"], d["kind"], tuple(d["shape"]), d["start"], d.get("labels")) for d in json.loads(text)
+        ]
         return cls(arrays, np.asarray(lb, float), np.asarray(ub, float))
 
 

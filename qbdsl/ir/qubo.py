@@ -1,4 +1,5 @@
 """QuboIR: an objective block plus one weighted penalty block per constraint."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -8,9 +9,9 @@ import numpy as np
 
 from ..errors import ModelError, UnsupportedTermError
 from ..solution import Solution
-from .problem import BINARY, Problem, VarArray, VarLayout
 from .maps import AffineMap
 from .poly import Poly
+from .problem import BINARY, Problem, VarArray, VarLayout
 from .terms import EXACT_INT, EnergyError, PenaltyBlock, QuboTerms, combine, energy_error_bound, gamma
 
 
@@ -35,12 +36,12 @@ class NumericRange:
     """
 
     error: EnergyError
-    resolution: float           # delta (inf for a constant objective)
+    resolution: float  # delta (inf for a constant objective)
     resolution_proven: bool
     objective_magnitude: float  # the objective's own share of M
-    dominant: str | None        # penalty block with the largest weight * magnitude
-    data_error: float = 0.0     # sum |c - d| between stored float64 and decimal coefficients
-    resolution_kind: str = "decimal"   # see qbdsl.ir.terms.Resolution
+    dominant: str | None  # penalty block with the largest weight * magnitude
+    data_error: float = 0.0  # sum |c - d| between stored float64 and decimal coefficients
+    resolution_kind: str = "decimal"  # see qbdsl.ir.terms.Resolution
     objective_max: float = 0.0  # largest |objective coefficient|
 
     @property
@@ -58,7 +59,7 @@ class NumericRange:
         ``2 (error + data_error) < delta``. ``delta`` is rounded to nearest (``g / sigma``)
         and the bounds are float64 sums: the factor ``1 - 2^-40`` covers those relative
         errors of order ``u``."""
-        return 2.0 * (self.error.bound + self.data_error) < self.resolution * (1.0 - 2.0 ** -40)
+        return 2.0 * (self.error.bound + self.data_error) < self.resolution * (1.0 - 2.0**-40)
 
     @property
     def margin_bits(self) -> float:
@@ -81,8 +82,16 @@ class QuboIR:
     sparse map, ``x = c + M y``; ``sources`` is a :class:`~qbdsl.ir.sources.BitSources`).
     """
 
-    def __init__(self, objective: QuboTerms, penalties: list[PenaltyBlock], weights: dict[str, float],
-                 decode_map, source: Problem, sources=None, objective_range: float | None = None):
+    def __init__(
+        self,
+        objective: QuboTerms,
+        penalties: list[PenaltyBlock],
+        weights: dict[str, float],
+        decode_map,
+        source: Problem,
+        sources=None,
+        objective_range: float | None = None,
+    ):
         self.objective_terms = objective
         self.penalties = {p.name: p for p in penalties}
         self.weights = dict(weights)
@@ -159,7 +168,7 @@ class QuboIR:
         return sols if Y.ndim == 2 else sols[0]
 
     # ------------------------------------------------------------ penalties
-    def with_penalties(self, weights: dict | None = None, **kw) -> "QuboIR":
+    def with_penalties(self, weights: dict | None = None, **kw) -> QuboIR:
         """A copy with some penalty weights changed (``q.with_penalties(cpu=50.0)``).
 
         Raises :class:`~qbdsl.UnsupportedTermError` (a ``ModelError``), like ``qb.compile``
@@ -179,8 +188,15 @@ class QuboIR:
                 raise ModelError(f"penalty weight for {k!r} must be a finite number >= 0, got {v!r}")
         w = dict(self.weights)
         w.update({k: float(v) for k, v in new.items()})
-        return QuboIR(self.objective_terms, list(self.penalties.values()), w, self.decode_map,
-                      self.source, self.sources, self.objective_range)
+        return QuboIR(
+            self.objective_terms,
+            list(self.penalties.values()),
+            w,
+            self.decode_map,
+            self.source,
+            self.sources,
+            self.objective_range,
+        )
 
     @cached_property
     def numeric_range(self) -> NumericRange:
@@ -191,8 +207,9 @@ class QuboIR:
         share = {k: self.weights[k] * p.terms.magnitude for k, p in self.penalties.items()}
         dominant = max(share, key=share.get) if share else None
         big = float(max(np.abs(obj.h).max(initial=0.0), np.abs(obj.v).max(initial=0.0)))
-        return NumericRange(energy_error_bound(parts), res.delta, res.proven, obj.magnitude, dominant,
-                            res.data_error, res.kind, big)
+        return NumericRange(
+            energy_error_bound(parts), res.delta, res.proven, obj.magnitude, dominant, res.data_error, res.kind, big
+        )
 
     def _check_numeric_range(self) -> None:
         r = self.numeric_range
@@ -203,17 +220,23 @@ class QuboIR:
         own = self.penalties[name].terms.magnitude
         alone = 2.0 * gamma(e.summands) * r.objective_magnitude >= r.resolution
         note = f" (the objective alone reaches {r.objective_magnitude:.3g})" if alone else ""
-        kind = {"unproven": " (a thousandth of their range: the data has no decimal scale)",
-                "float64": " (the exact gcd of the coefficients as float64 stores them: they have no "
-                           "decimal scale within 2^53)"}.get(r.resolution_kind, "")
+        kind = {
+            "unproven": " (a thousandth of their range: the data has no decimal scale)",
+            "float64": " (the exact gcd of the coefficients as float64 stores them: they have no "
+            "decimal scale within 2^53)",
+        }.get(r.resolution_kind, "")
         if r.objective_max >= EXACT_INT:
-            kind += (f"; the objective's coefficients reach {r.objective_max:.3g}, beyond float64's exact "
-                     f"integers (2^53 = {EXACT_INT:.3g}; 1e16 + 7 is stored as 1e16 + 8)")
+            kind += (
+                f"; the objective's coefficients reach {r.objective_max:.3g}, beyond float64's exact "
+                f"integers (2^53 = {EXACT_INT:.3g}; 1e16 + 7 is stored as 1e16 + 8)"
+            )
         if r.data_error > 0 and 2.0 * r.data_error >= 0.5 * r.resolution:
-            kind += (f"; the stored float64 coefficients are up to {r.data_error:.3g} (summed) off their "
-                     "decimal values")
-        inexact = (f"more than the 2^{53 - e.grid:g} up to which they would be exact" if np.isfinite(e.grid)
-                   else "with coefficients that are not binary fractions")
+            kind += f"; the stored float64 coefficients are up to {r.data_error:.3g} (summed) off their decimal values"
+        inexact = (
+            f"more than the 2^{53 - e.grid:g} up to which they would be exact"
+            if np.isfinite(e.grid)
+            else "with coefficients that are not binary fractions"
+        )
         # the QUBO target cannot take these weights, like a term it cannot take: qb.solve
         # then moves on to its fallbacks (a MILP backend)
         raise UnsupportedTermError(
@@ -235,19 +258,33 @@ class QuboIR:
         out = []
         for name, p in self.penalties.items():
             w = self.weights[name]
-            out.append({
-                "block": name, "kind": p.kind, "method": p.method, "rows": p.rows, "weight": w,
-                "p_min": p.p_min, "objective_range": self.objective_range, "proven": p.proven,
-                "magnitude": w * p.terms.magnitude,
-                "guaranteed": bool(p.proven and w * p.p_min - self.objective_range > blur),
-            })
+            out.append(
+                {
+                    "block": name,
+                    "kind": p.kind,
+                    "method": p.method,
+                    "rows": p.rows,
+                    "weight": w,
+                    "p_min": p.p_min,
+                    "objective_range": self.objective_range,
+                    "proven": p.proven,
+                    "magnitude": w * p.terms.magnitude,
+                    "guaranteed": bool(p.proven and w * p.p_min - self.objective_range > blur),
+                }
+            )
         return out
 
     def explain_penalties(self) -> str:
-        lines = [f"objective range bound R = sum|h| + sum|J| = {self.objective_range:g}",
-                 f"{'block':<24}{'method':<12}{'rows':>6}{'weight':>14}{'p_min':>12}  guarantee"]
+        lines = [
+            f"objective range bound R = sum|h| + sum|J| = {self.objective_range:g}",
+            f"{'block':<24}{'method':<12}{'rows':>6}{'weight':>14}{'p_min':>12}  guarantee",
+        ]
         for r in self.penalty_report():
-            g = "yes (w*p_min > R)" if r["guaranteed"] else ("no: unproven p_min" if not r["proven"] else "no: w*p_min <= R + float64 error")
+            g = (
+                "yes (w*p_min > R)"
+                if r["guaranteed"]
+                else ("no: unproven p_min" if not r["proven"] else "no: w*p_min <= R + float64 error")
+            )
             lines.append(f"{r['block']:<24}{r['method']:<12}{r['rows']:>6}{r['weight']:>14.6g}{r['p_min']:>12.3g}  {g}")
         return "\n".join(lines + self._explain_range())
 
@@ -257,32 +294,46 @@ class QuboIR:
         c = np.abs(np.concatenate([self.terms.h, self.terms.v]))
         c = c[c > 0]
         if len(c):
-            dyn = (f"QUBO coefficients: largest |c| {c.max():.3g}, smallest nonzero |c| {c.min():.3g}, "
-                   f"dynamic range {c.max() / c.min():.3g}")
+            dyn = (
+                f"QUBO coefficients: largest |c| {c.max():.3g}, smallest nonzero |c| {c.min():.3g}, "
+                f"dynamic range {c.max() / c.min():.3g}"
+            )
         else:
             dyn = "QUBO coefficients: none nonzero"
-        how = {"decimal": "proven: gcd / 10^k", "constant": "constant objective",
-               "float64": "proven: exact gcd of the float64 coefficients, no decimal scale within 2^53",
-               "unproven": "not proven: no decimal scale, R / 2^10 asked"}[r.resolution_kind]
+        how = {
+            "decimal": "proven: gcd / 10^k",
+            "constant": "constant objective",
+            "float64": "proven: exact gcd of the float64 coefficients, no decimal scale within 2^53",
+            "unproven": "not proven: no decimal scale, R / 2^10 asked",
+        }[r.resolution_kind]
         if e.exact:
-            exact = (f"float64 arithmetic: exact (coefficients on the grid 2^-{e.grid:g}, M <= 2^{53 - e.grid:g}; "
-                     f"{e.exact_headroom_bits:.1f} bits to spare)")
+            exact = (
+                f"float64 arithmetic: exact (coefficients on the grid 2^-{e.grid:g}, M <= 2^{53 - e.grid:g}; "
+                f"{e.exact_headroom_bits:.1f} bits to spare)"
+            )
         else:
             exact = "float64 arithmetic: rounded (coefficients not on a binary grid with M 2^e <= 2^53)"
-        lines = [dyn,
-                 f"energy magnitude bound M = |offset| + sum|h| + sum|J| (objective + weighted penalties) = {e.magnitude:.3g}",
-                 exact,
-                 f"worst-case float64 error of an energy <= gamma_T M = {e.worst_case:.3g} "
-                 f"(T = n + d + 1 + K = {e.summands}, d = {e.degree} couplers at a variable, for qbdsl's two-level "
-                 f"evaluation; a flat sum would need T = {e.flat_summands}; Higham 2002, Lemmas 3.1 and 3.3)",
-                 f"objective resolution delta = {r.resolution:.6g} ({how})"]
+        lines = [
+            dyn,
+            "energy magnitude bound M = |offset| + sum|h| + sum|J| (objective + weighted penalties) = "
+            f"{e.magnitude:.3g}",
+            exact,
+            f"worst-case float64 error of an energy <= gamma_T M = {e.worst_case:.3g} "
+            f"(T = n + d + 1 + K = {e.summands}, d = {e.degree} couplers at a variable, for qbdsl's two-level "
+            f"evaluation; a flat sum would need T = {e.flat_summands}; Higham 2002, Lemmas 3.1 and 3.3)",
+            f"objective resolution delta = {r.resolution:.6g} ({how})",
+        ]
         if r.data_error > 0:
             lines.append(f"stored float64 objective vs its decimal values: sum |c - d| <= {r.data_error:.3g}")
-            lines.append(f"float64 margin: log2((delta - 2 D) / (2 gamma_T M)) = {r.margin_bits:.1f} bits"
-                         + (" (not needed: exact)" if e.exact and r.margin_bits < 0 else ""))
+            lines.append(
+                f"float64 margin: log2((delta - 2 D) / (2 gamma_T M)) = {r.margin_bits:.1f} bits"
+                + (" (not needed: exact)" if e.exact and r.margin_bits < 0 else "")
+            )
         else:
-            lines.append(f"float64 margin: log2(delta / (2 gamma_T M)) = {r.margin_bits:.1f} bits"
-                         + (" (not needed: exact)" if e.exact and r.margin_bits < 0 else ""))
+            lines.append(
+                f"float64 margin: log2(delta / (2 gamma_T M)) = {r.margin_bits:.1f} bits"
+                + (" (not needed: exact)" if e.exact and r.margin_bits < 0 else "")
+            )
         return lines
 
     # ------------------------------------------------------------ conversions
@@ -307,8 +358,9 @@ class QuboIR:
     def summary(self) -> str:
         t = self.terms
         dens = 2 * len(t.v) / max(1, self.n * (self.n - 1))
-        return (f"QuboIR: {self.n} binaries, {len(t.v)} couplers (density {dens:.3g}), "
-                f"{len(self.penalties)} penalty blocks")
+        return (
+            f"QuboIR: {self.n} binaries, {len(t.v)} couplers (density {dens:.3g}), {len(self.penalties)} penalty blocks"
+        )
 
     def __repr__(self) -> str:
         return f"<{self.summary()}>"
@@ -319,17 +371,23 @@ class QuboIR:
         t = self.terms
         n = self.n
         arr = VarArray("q", BINARY, (n,), 0, list(self.labels))
-        obj = Poly.build(n, 1, t.offset, (np.zeros(n, np.int64), np.arange(n), t.h),
-                         (np.zeros(len(t.v), np.int64), t.i, t.j, t.v))
+        obj = Poly.build(
+            n, 1, t.offset, (np.zeros(n, np.int64), np.arange(n), t.h), (np.zeros(len(t.v), np.int64), t.i, t.j, t.v)
+        )
         return Problem(self.source.name, VarLayout([arr], np.zeros(n), np.ones(n)), obj, "min", [])
 
     # ------------------------------------------------------------ plain QUBOs
     @classmethod
-    def from_terms(cls, terms: QuboTerms, labels: list[str] | None = None, name: str = "qubo") -> "QuboIR":
+    def from_terms(cls, terms: QuboTerms, labels: list[str] | None = None, name: str = "qubo") -> QuboIR:
         """A QuboIR for a bare QUBO (no constraints); its variable array is ``x``."""
         n = terms.n
         arr = VarArray("x", BINARY, (n,), 0, list(labels) if labels is not None else None)
         layout = VarLayout([arr], np.zeros(n), np.ones(n))
-        obj = Poly.build(n, 1, terms.offset, (np.zeros(n, np.int64), np.arange(n), terms.h),
-                         (np.zeros(len(terms.v), np.int64), terms.i, terms.j, terms.v))
+        obj = Poly.build(
+            n,
+            1,
+            terms.offset,
+            (np.zeros(n, np.int64), np.arange(n), terms.h),
+            (np.zeros(len(terms.v), np.int64), terms.i, terms.j, terms.v),
+        )
         return cls(terms, [], {}, AffineMap.identity(n), Problem(name, layout, obj, "min", []))

@@ -1,4 +1,5 @@
 """Where each binary of a compiled QUBO came from, kept as arrays (for labels)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -32,7 +33,7 @@ class BitSources:
     c: np.ndarray
     block_names: list = field(default_factory=list)
 
-    def extend(self, kind, a, b, c, block_names: list | None = None) -> "BitSources":
+    def extend(self, kind, a, b, c, block_names: list | None = None) -> BitSources:
         """A new ``BitSources`` with columns appended (``self`` is left as it is).
 
         Parameters

@@ -22,6 +22,7 @@ Numeric facts used here and by :mod:`qbdsl.passes.penalize` and :class:`qbdsl.ir
   coupler sums, then a sum over variables) and has ``k <= n + d + 1`` (``d`` the largest
   number of couplers at one variable), see :func:`energy_error_bound`.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -35,18 +36,18 @@ from .poly import Poly, canonical_quad
 _I = np.int64
 _F = np.float64
 
-UNIT_ROUNDOFF = 2.0 ** -53   # float64, round to nearest (Higham 2002, Sec. 2.1)
-EXACT_INT = 2.0 ** 53        # every integer of magnitude <= 2^53 is exactly a float64
-MAX_SCALE_DIGITS = 6         # decimal scales tried: 10^0 .. 10^6
+UNIT_ROUNDOFF = 2.0**-53  # float64, round to nearest (Higham 2002, Sec. 2.1)
+EXACT_INT = 2.0**53  # every integer of magnitude <= 2^53 is exactly a float64
+MAX_SCALE_DIGITS = 6  # decimal scales tried: 10^0 .. 10^6
 # "integral" up to 64 units in the last place: a decimal typed or rounded to k digits, times
 # 10^k, is within 2 ulps of its integer; a looser tolerance would round real digits away
 # (1e-9 would turn 10000000.001 into an integer) and rescaled rows are rounded to integers.
 # At most INTEGRAL_ABS absolutely: above 2^38 64 ulps grow past it, and above 2^45 they would
 # reach 1/2 and call every float64 integral (1e15 + 0.5, stored exactly, would read as 1e15).
 # A decimal typed with n = sigma d <= 2^44 is stored within 2 u n <= 2^-8 of its integer.
-INTEGRAL_TOL = 2.0 ** -46
-INTEGRAL_ABS = 2.0 ** -8
-UNPROVEN_RESOLUTION = 2.0 ** 10   # objective range / this: the resolution asked of non-decimal data
+INTEGRAL_TOL = 2.0**-46
+INTEGRAL_ABS = 2.0**-8
+UNPROVEN_RESOLUTION = 2.0**10  # objective range / this: the resolution asked of non-decimal data
 
 
 def integral_tol(x: np.ndarray) -> np.ndarray:
@@ -99,12 +100,12 @@ def decimal_digits(values: np.ndarray) -> np.ndarray:
     k_of = np.where(values == np.rint(values), 0.0, np.inf)
     todo = np.flatnonzero(k_of > 0)
     # a necessary condition (relative tolerance, doubled for the two products' roundings)
-    v6 = values[todo] * 10.0 ** MAX_SCALE_DIGITS
+    v6 = values[todo] * 10.0**MAX_SCALE_DIGITS
     todo = todo[np.abs(v6 - np.rint(v6)) <= 2.0 * INTEGRAL_TOL * np.maximum(1.0, np.abs(v6))]
     for k in range(0, MAX_SCALE_DIGITS + 1):
         if not len(todo):
             break
-        v = values[todo] * 10.0 ** k
+        v = values[todo] * 10.0**k
         hit = _is_integral(v) & (np.abs(v) <= EXACT_INT)
         k_of[todo[hit]] = k
         todo = todo[~hit]
@@ -122,7 +123,7 @@ def decimal_scale(values: np.ndarray, indptr: np.ndarray) -> np.ndarray:
     k_seg = segment_reduce(np.maximum, decimal_digits(values), indptr, 0.0)
     sigma = np.where(np.isfinite(k_seg), 10.0 ** np.minimum(k_seg, MAX_SCALE_DIGITS), np.nan)
     biggest = segment_reduce(np.maximum, np.abs(values), indptr, 0.0)
-    sigma[biggest * sigma > EXACT_INT] = np.nan   # integral, but beyond exact integers
+    sigma[biggest * sigma > EXACT_INT] = np.nan  # integral, but beyond exact integers
     return sigma
 
 
@@ -142,9 +143,9 @@ def dyadic_exponent(values) -> float:
         part = part[part != 0]
         if not np.isfinite(part).all():
             return np.inf
-        m, ex = np.frexp(part)                           # part = m 2^ex, m in [0.5, 1)
-        mant = np.ldexp(m, 53).astype(_I)                # the 53-bit significand, exact
-        trailing = np.log2(mant & -mant).astype(_I)      # its trailing zero bits
+        m, ex = np.frexp(part)  # part = m 2^ex, m in [0.5, 1)
+        mant = np.ldexp(m, 53).astype(_I)  # the 53-bit significand, exact
+        trailing = np.log2(mant & -mant).astype(_I)  # its trailing zero bits
         e = max(0, int((53 - ex - trailing).max())) if len(part) else 0
         if e > 52:
             return np.inf
@@ -168,9 +169,9 @@ def dyadic_gcd(values) -> float:
         return 0.0
     if not np.isfinite(x).all():
         return np.nan
-    m, ex = np.frexp(x)                                  # x = m 2^ex, m in [0.5, 1)
-    mant = np.ldexp(m, 53).astype(_I)                    # the 53-bit significand, exact
-    tz = np.log2(mant & -mant).astype(_I)                # its trailing zero bits
+    m, ex = np.frexp(x)  # x = m 2^ex, m in [0.5, 1)
+    mant = np.ldexp(m, 53).astype(_I)  # the 53-bit significand, exact
+    tz = np.log2(mant & -mant).astype(_I)  # its trailing zero bits
     odd = mant >> tz
     e = ex.astype(_I) - 53 + tz
     return float(np.ldexp(float(np.gcd.reduce(odd)), int(e.min())))
@@ -191,9 +192,9 @@ class Resolution:
 
     delta: float
     proven: bool
-    kind: str            # "decimal", "float64", "unproven", "constant"
+    kind: str  # "decimal", "float64", "unproven", "constant"
     data_error: float = 0.0
-    scale: float = 1.0   # sigma = 10^k of a decimal reading
+    scale: float = 1.0  # sigma = 10^k of a decimal reading
 
 
 @dataclass
@@ -201,19 +202,19 @@ class QuboTerms:
     """Upper-triangular QUBO coefficients over ``n`` binaries."""
 
     n: int
-    h: np.ndarray          # (n,) linear (diagonal) coefficients
-    i: np.ndarray          # coupler rows, i < j, sorted, unique
+    h: np.ndarray  # (n,) linear (diagonal) coefficients
+    i: np.ndarray  # coupler rows, i < j, sorted, unique
     j: np.ndarray
     v: np.ndarray
     offset: float = 0.0
 
     @classmethod
-    def empty(cls, n: int) -> "QuboTerms":
+    def empty(cls, n: int) -> QuboTerms:
         z = np.zeros(0, _I)
         return cls(n, np.zeros(n), z, z, np.zeros(0), 0.0)
 
     @classmethod
-    def from_coo(cls, n: int, h, i, j, v, offset: float = 0.0) -> "QuboTerms":
+    def from_coo(cls, n: int, h, i, j, v, offset: float = 0.0) -> QuboTerms:
         """Canonicalize raw terms; ``i == j`` entries fold into ``h`` (y*y == y)."""
         h = np.array(h, dtype=_F, copy=True)
         i, j, v = np.asarray(i, _I), np.asarray(j, _I), np.asarray(v, _F)
@@ -225,14 +226,14 @@ class QuboTerms:
         return cls(n, h, ci, cj, cv, float(offset))
 
     @classmethod
-    def from_poly(cls, poly: Poly, row: int = 0) -> "QuboTerms":
+    def from_poly(cls, poly: Poly, row: int = 0) -> QuboTerms:
         """One row of a Poly over binaries."""
         h = np.asarray(poly.L[row].toarray()).ravel()
         m = poly.qrow == row
         return cls.from_coo(poly.n, h, poly.qi[m], poly.qj[m], poly.qcoef[m], float(poly.const[row]))
 
     @classmethod
-    def squared_rows(cls, A: sp.csr_matrix, b: np.ndarray, linear_weight: float = 0.0) -> "QuboTerms":
+    def squared_rows(cls, A: sp.csr_matrix, b: np.ndarray, linear_weight: float = 0.0) -> QuboTerms:
         """``sum_r (A_r y - b_r)^2 + linear_weight * sum_r (A_r y - b_r)`` over binaries."""
         A = sp.csr_matrix(A)
         n = A.shape[1]
@@ -247,7 +248,7 @@ class QuboTerms:
         # G is symmetric: J_ij (i<j) = G_ij + G_ji = 2 G_ij; COO from a product is canonical
         return cls(n, h, G.row[up].astype(_I, copy=False), G.col[up].astype(_I, copy=False), 2.0 * G.data[up], offset)
 
-    def with_n(self, n: int) -> "QuboTerms":
+    def with_n(self, n: int) -> QuboTerms:
         if n == self.n:
             return self
         h = np.zeros(n)
@@ -318,7 +319,7 @@ class QuboTerms:
         vals = np.concatenate([self.h[self.h != 0], self.v[self.v != 0]])
         if not len(vals):
             return Resolution(np.inf, True, "constant")
-        few = _sample(vals)                   # one value off every decimal grid settles it
+        few = _sample(vals)  # one value off every decimal grid settles it
         sigma = float(decimal_scale(few, [0, len(few)])[0])
         if not np.isnan(sigma):
             sigma = float(decimal_scale(vals, [0, len(vals)])[0])
@@ -369,8 +370,10 @@ class QuboTerms:
         idx = np.arange(self.n)
         nz = self.h != 0
         return sp.csr_matrix(
-            (np.concatenate([self.h[nz], self.v]),
-             (np.concatenate([idx[nz], self.i]), np.concatenate([idx[nz], self.j]))),
+            (
+                np.concatenate([self.h[nz], self.v]),
+                (np.concatenate([idx[nz], self.i]), np.concatenate([idx[nz], self.j])),
+            ),
             shape=(self.n, self.n),
         )
 
@@ -379,11 +382,11 @@ class QuboTerms:
 class EnergyError:
     """How far a float64 energy ``fl(E(y))`` can be from ``E(y)``, for every binary ``y``."""
 
-    magnitude: float      # M = sum_B |w_B| (|offset_B| + sum|h_B| + sum|J_B|)
-    summands: int         # T = n + d + 1 + K: roundings a term can see (see energy_error_bound)
-    grid: float           # all weighted coefficients are multiples of 2^-grid (inf: none)
-    worst_case: float     # gamma_T * M
-    degree: int = 0       # d: the most couplers at one variable (a bound: summed over blocks)
+    magnitude: float  # M = sum_B |w_B| (|offset_B| + sum|h_B| + sum|J_B|)
+    summands: int  # T = n + d + 1 + K: roundings a term can see (see energy_error_bound)
+    grid: float  # all weighted coefficients are multiples of 2^-grid (inf: none)
+    worst_case: float  # gamma_T * M
+    degree: int = 0  # d: the most couplers at one variable (a bound: summed over blocks)
     flat_summands: int = 0  # N + K: what a flat sum of every term would need (for comparison)
 
     @property
@@ -492,8 +495,8 @@ class PenaltyBlock:
     """
 
     name: str
-    kind: str        # "equality", "inequality", "encoding"
-    method: str      # "squared", "slack", "unbalanced", "one-hot", "domain-wall"
+    kind: str  # "equality", "inequality", "encoding"
+    method: str  # "squared", "slack", "unbalanced", "one-hot", "domain-wall"
     rows: int
     terms: QuboTerms
     p_min: float

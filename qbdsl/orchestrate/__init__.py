@@ -7,6 +7,7 @@ matched baselines), :mod:`.deadline` (the qbdsl policy, ``qip-edf``), :mod:`.adm
 :mod:`.workload` (fleets, traces, capacity and load), :mod:`.bound` (hindsight bounds),
 :mod:`.experiment`, :mod:`.live`.
 """
+
 from .baselines import Policy
 from .deadline import QipEdf
 from .model import QPU, Batch, Decision, Job, Outcome, fidelity, fragments, run_time
@@ -16,6 +17,27 @@ from .policies import make
 from .simulator import simulate
 from .workload import capacity, default_fleet, load_fleet, load_jobs, poisson_jobs, realised_load
 
-__all__ = ["QPU", "Job", "Batch", "Decision", "Outcome", "Policy", "QipEdf", "Platform", "FleetPlatform",
-           "DeviceState", "POLICIES", "make", "simulate", "run_time", "fidelity", "fragments", "default_fleet",
-           "poisson_jobs", "capacity", "realised_load", "load_fleet", "load_jobs"]
+__all__ = [
+    "QPU",
+    "Job",
+    "Batch",
+    "Decision",
+    "Outcome",
+    "Policy",
+    "QipEdf",
+    "Platform",
+    "FleetPlatform",
+    "DeviceState",
+    "POLICIES",
+    "make",
+    "simulate",
+    "run_time",
+    "fidelity",
+    "fragments",
+    "default_fleet",
+    "poisson_jobs",
+    "capacity",
+    "realised_load",
+    "load_fleet",
+    "load_jobs",
+]

@@ -8,6 +8,7 @@ at the arrival rate seen so far, jobs drawn from those seen) and replays them th
 placement with and without this job, admitting it when serving it plus the futures served
 with it is at least the futures served without it (common random numbers, seeded).
 """
+
 from __future__ import annotations
 
 import math
@@ -26,9 +27,9 @@ class SampledAdmission(QipEdf):
 
     def start(self, platform):
         state = super().start(platform)
-        state["seen"] = []          # fastest QPU time of every job seen so far
+        state["seen"] = []  # fastest QPU time of every job seen so far
         state["first"] = None
-        state["capacity"] = float((platform.speed / platform.speed.max()).sum())   # in fastest-QPU equivalents
+        state["capacity"] = float((platform.speed / platform.speed.max()).sum())  # in fastest-QPU equivalents
         return state
 
     def threshold(self, now: float, state: dict) -> float:
@@ -38,7 +39,7 @@ class SampledAdmission(QipEdf):
             return math.inf
         c = np.sort(seen)
         rate = len(c) / (now - state["first"])
-        demand = rate * np.cumsum(c) / len(c)          # QPU-seconds per second from jobs up to c[i]
+        demand = rate * np.cumsum(c) / len(c)  # QPU-seconds per second from jobs up to c[i]
         fits = np.flatnonzero(demand <= self.target * state["capacity"])
         return math.inf if len(fits) == len(c) else (float(c[fits[-1]]) if len(fits) else float(c[0]))
 
@@ -48,13 +49,17 @@ class SampledAdmission(QipEdf):
         state["seen"].append(fastest)
         tau = self.threshold(now, state)
         if fastest > tau:
-            return None, (f"admission: {fastest:.3g} s on the fastest QPU exceeds the {tau:.3g} s the fleet can "
-                          "afford per job at the arrival rate seen so far")
+            return None, (
+                f"admission: {fastest:.3g} s on the fastest QPU exceeds the {tau:.3g} s the fleet can "
+                "afford per job at the arrival rate seen so far"
+            )
         if self.lookahead and len(state["jobs"]) > self.warmup and now > state["first"]:
             keep, drop = self._futures(job, plan, now, state)
             if 1 + keep < drop:
-                return None, (f"look-ahead: serving it leaves {keep:.2g} of the sampled future jobs served, "
-                              f"rejecting it {drop:.2g}")
+                return None, (
+                    f"look-ahead: serving it leaves {keep:.2g} of the sampled future jobs served, "
+                    f"rejecting it {drop:.2g}"
+                )
         return plan, ""
 
     def _futures(self, job, plan, now: float, state: dict) -> tuple[float, float]:
@@ -68,8 +73,10 @@ class SampledAdmission(QipEdf):
             n = rng.poisson(rate * horizon)
             arrivals = now + np.sort(rng.uniform(0.0, horizon, n))
             picks = rng.integers(len(hist), size=n)
-            futures = [replace(hist[p], arrival=a, deadline=a + float(windows[p]))
-                       for p, a in zip(picks.tolist(), arrivals.tolist())]
+            futures = [
+                replace(hist[p], arrival=a, deadline=a + float(windows[p]))
+                for p, a in zip(picks.tolist(), arrivals.tolist())
+            ]
             for side in (0, 1):
                 qs = [q.copy() for q in state["queues"]]
                 if side == 0:

@@ -23,6 +23,7 @@ by qip-edf's rule (:func:`~qbdsl.orchestrate.queues.chunk_shots`), a generic tec
 dispatcher can use. Every policy sees the devices' real state at each dispatch
 (:meth:`~qbdsl.orchestrate.platform.Platform.device_state`).
 """
+
 from __future__ import annotations
 
 import math
@@ -37,14 +38,19 @@ class Policy:
     """Base class: per-device queue predictions kept in sync with the platform."""
 
     name = "policy"
-    edf = False               # queues ordered by deadline (else first come first served)
+    edf = False  # queues ordered by deadline (else first come first served)
 
     def __init__(self, seed: int = 0):
         self.seed = seed
 
     def start(self, platform) -> dict:
-        return {"platform": platform, "rng": np.random.default_rng(self.seed), "rr": 0, "seq": 0,
-                "queues": [DeviceQueue() for _ in range(platform.n_quantum + platform.workers)]}
+        return {
+            "platform": platform,
+            "rng": np.random.default_rng(self.seed),
+            "rr": 0,
+            "seq": 0,
+            "queues": [DeviceQueue() for _ in range(platform.n_quantum + platform.workers)],
+        }
 
     def dispatch(self, job: Job, now: float, state: dict) -> Decision:  # pragma: no cover
         raise NotImplementedError
@@ -80,8 +86,9 @@ class Policy:
         key = self.key(job, state)
         state["seq"] += 1
         state["queues"][k].add(key, state["seq"], dur, job.id, job.deadline)
-        return Batch(job.id, k, shots, pf.fragments(job, k) if quantum else 1, job.deadline if self.edf else 0.0,
-                     state["seq"])
+        return Batch(
+            job.id, k, shots, pf.fragments(job, k) if quantum else 1, job.deadline if self.edf else 0.0, state["seq"]
+        )
 
 
 class RulePolicy(Policy):
@@ -94,9 +101,12 @@ class RulePolicy(Policy):
     def __init__(self, seed: int = 0, admission: bool = False, fallback: bool = False, chunk: bool = False):
         super().__init__(seed)
         self.admission, self.fallback, self.chunk = admission, fallback, chunk
-        self.name = self.rule + ("+ac" if admission else "") + ("" if fallback == admission else
-                                                                 ("+fallback" if fallback else "-no-fallback")) \
+        self.name = (
+            self.rule
+            + ("+ac" if admission else "")
+            + ("" if fallback == admission else ("+fallback" if fallback else "-no-fallback"))
             + ("+chunk" if chunk else "")
+        )
 
     def choose(self, job: Job, ks: list[int], now: float, state: dict) -> int:  # pragma: no cover
         raise NotImplementedError
@@ -110,8 +120,11 @@ class RulePolicy(Policy):
         ks = self.wide_enough(job, state)
         if self.fallback:
             t_cpu = pf.classical(job)
-            cpus = [w for w in range(pf.n_quantum, pf.n_quantum + pf.workers)
-                    if t_cpu <= state["queues"][w].room(self.key(job, state), job.deadline) + TOL]
+            cpus = [
+                w
+                for w in range(pf.n_quantum, pf.n_quantum + pf.workers)
+                if t_cpu <= state["queues"][w].room(self.key(job, state), job.deadline) + TOL
+            ]
             fastest = min((pf.run_time(job, k, job.shots) for k in ks), default=math.inf)
             cpu = min(cpus, key=lambda w: state["queues"][w].end) if cpus else None
             if cpu is not None and t_cpu <= fastest:
@@ -120,16 +133,24 @@ class RulePolicy(Policy):
             ks = [k for k in ks if self.admits(job, k, state, pf.run_time(job, k, job.shots))]
         if ks:
             k = self.choose(job, ks, now, state)
-            if self.chunk:        # the same chunk rule as qip-edf, within the room at this queue position
-                parts = chunk_shots(job.shots, pf.run_time(job, k, job.shots), pf.overhead(k),
-                                    state["queues"][k].room(self.key(job, state), job.deadline), None)
+            if self.chunk:  # the same chunk rule as qip-edf, within the room at this queue position
+                parts = chunk_shots(
+                    job.shots,
+                    pf.run_time(job, k, job.shots),
+                    pf.overhead(k),
+                    state["queues"][k].room(self.key(job, state), job.deadline),
+                    None,
+                )
                 return Decision([self.send(job, k, state, shots=n) for n in parts])
             return Decision([self.send(job, k, state)])
         if self.fallback and cpu is not None:
             return Decision([self.send(job, cpu, state, seconds=t_cpu)])
         wide = self.wide_enough(job, state)
-        return Decision(why="no QPU has its qubits" if not wide else
-                        "no device is predicted to finish it by its deadline without making a queued job late")
+        return Decision(
+            why="no QPU has its qubits"
+            if not wide
+            else "no device is predicted to finish it by its deadline without making a queued job late"
+        )
 
 
 class FCFS(RulePolicy):

@@ -20,6 +20,7 @@ with ``energy``, redundant rows state that on each device the batches of the job
 windows lie in ``[a, b]`` last at most ``b - a`` in all: CP-SAT's LP then bounds the jobs
 served about as well as the preemptive relaxation below, and its search tightens it.
 """
+
 from __future__ import annotations
 
 import math
@@ -30,13 +31,22 @@ import numpy as np
 from ..errors import BackendError, ModelError
 from .model import CUT_OVERHEAD, QPU, TOL, Job, classical_time, per_shot_seconds
 
-UNIT = 1e-3          # seconds per CP-SAT time step
-SCALE = 1000         # fixed-point scale of per-shot times, in time steps
+UNIT = 1e-3  # seconds per CP-SAT time step
+SCALE = 1000  # fixed-point scale of per-shot times, in time steps
 
 
-def hindsight(jobs: list[Job], fleet: list[QPU], workers: int = 0, cut_overhead: float = CUT_OVERHEAD,
-              worker_profile=None, split: bool = True, time_limit: float = 30.0,
-              threads: int | None = None, hint: list | None = None, energy: bool = True) -> dict:
+def hindsight(
+    jobs: list[Job],
+    fleet: list[QPU],
+    workers: int = 0,
+    cut_overhead: float = CUT_OVERHEAD,
+    worker_profile=None,
+    split: bool = True,
+    time_limit: float = 30.0,
+    threads: int | None = None,
+    hint: list | None = None,
+    energy: bool = True,
+) -> dict:
     """The hindsight optimum of ``jobs`` on ``fleet`` (+ ``workers`` classical workers).
 
     Returns ``{"served", "bound", "status", "batches"}``: the best schedule found (number of
@@ -55,7 +65,7 @@ def hindsight(jobs: list[Job], fleet: list[QPU], workers: int = 0, cut_overhead:
     m = cp_model.CpModel()
     served = [m.new_bool_var(f"served[{j.id}]") for j in jobs]
     per_device: list[list] = [[] for _ in names]
-    sizes: list[list] = [[] for _ in names]       # (window start, window end, size var) per device
+    sizes: list[list] = [[] for _ in names]  # (window start, window end, size var) per device
     parts = []
     for i, j in enumerate(jobs):
         lo, hi = math.floor(j.arrival / UNIT), math.ceil(j.deadline / UNIT)
@@ -64,7 +74,7 @@ def hindsight(jobs: list[Job], fleet: list[QPU], workers: int = 0, cut_overhead:
         for k, name in enumerate(names):
             if k < len(fleet):
                 q = fleet[k]
-                over = math.floor(q.overhead / UNIT) - 1    # 1 ms off: see the module docstring
+                over = math.floor(q.overhead / UNIT) - 1  # 1 ms off: see the module docstring
                 step = math.floor(per_shot_seconds(j, q, cut_overhead) / UNIT * SCALE)
                 if over >= span:
                     continue
@@ -78,7 +88,7 @@ def hindsight(jobs: list[Job], fleet: list[QPU], workers: int = 0, cut_overhead:
             size = m.new_int_var(0, span, "")
             shots = m.new_int_var(0, j.shots, "")
             if k < len(fleet) and split:
-                m.add(SCALE * size >= SCALE * over * use + step * shots)     # linear: in the LP bound too
+                m.add(SCALE * size >= SCALE * over * use + step * shots)  # linear: in the LP bound too
                 m.add(shots <= j.shots * use)
             else:
                 need = over * SCALE + step * j.shots if k < len(fleet) else math.floor(t / UNIT) * SCALE
@@ -97,7 +107,7 @@ def hindsight(jobs: list[Job], fleet: list[QPU], workers: int = 0, cut_overhead:
     for ivs in per_device:
         if len(ivs) > 1:
             m.add_no_overlap(ivs)
-    if energy:     # redundant: the batches of jobs whose windows lie in [a, b] fit in b - a (LP bound)
+    if energy:  # redundant: the batches of jobs whose windows lie in [a, b] fit in b - a (LP bound)
         for dev in sizes:
             for a in sorted({lo for lo, _, _ in dev}):
                 for b in sorted({hi for _, hi, _ in dev if hi > a}):
@@ -108,7 +118,7 @@ def hindsight(jobs: list[Job], fleet: list[QPU], workers: int = 0, cut_overhead:
     given = {(b[0], b[1]): b for b in hint or () if b[2] > 0}
     by_id = {j.id: i for i, j in enumerate(jobs)}
     on = {by_id[j] for j, _ in given if j in by_id}
-    for i, v in enumerate(served):       # the given schedule, or "serve nothing", then improved
+    for i, v in enumerate(served):  # the given schedule, or "serve nothing", then improved
         m.add_hint(v, int(i in on))
     for i, k, use, shots, start, end in parts:
         b = given.get((jobs[i].id, names[k])) if i in on else None
@@ -121,19 +131,32 @@ def hindsight(jobs: list[Job], fleet: list[QPU], workers: int = 0, cut_overhead:
     solver.parameters.max_time_in_seconds = float(time_limit)
     solver.parameters.num_workers = threads or min(8, os.cpu_count() or 1)
     code = solver.solve(m)
-    if code == cp_model.INFEASIBLE:    # cannot happen: serving nothing is a schedule
+    if code == cp_model.INFEASIBLE:  # cannot happen: serving nothing is a schedule
         raise ModelError("CP-SAT proved the hindsight model infeasible")
-    if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):   # out of time before any schedule
+    if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):  # out of time before any schedule
         return {"served": 0, "bound": len(jobs), "status": "unknown", "batches": []}
-    batches = [(jobs[i].id, names[k], int(solver.value(sh)), solver.value(s) * UNIT, solver.value(e) * UNIT)
-               for i, k, u, sh, s, e in parts if solver.value(u) and solver.value(sh) > 0]
+    batches = [
+        (jobs[i].id, names[k], int(solver.value(sh)), solver.value(s) * UNIT, solver.value(e) * UNIT)
+        for i, k, u, sh, s, e in parts
+        if solver.value(u) and solver.value(sh) > 0
+    ]
     best = int(round(solver.objective_value))
-    return {"served": best, "bound": int(math.floor(solver.best_objective_bound + 1e-6)),
-            "status": "optimal" if code == cp_model.OPTIMAL else "feasible", "batches": batches}
+    return {
+        "served": best,
+        "bound": int(math.floor(solver.best_objective_bound + 1e-6)),
+        "status": "optimal" if code == cp_model.OPTIMAL else "feasible",
+        "batches": batches,
+    }
 
 
-def relaxation_bound(jobs: list[Job], fleet: list[QPU], workers: int = 0, cut_overhead: float = CUT_OVERHEAD,
-                     worker_profile=None, time_limit: float = 30.0) -> dict:
+def relaxation_bound(
+    jobs: list[Job],
+    fleet: list[QPU],
+    workers: int = 0,
+    cut_overhead: float = CUT_OVERHEAD,
+    worker_profile=None,
+    time_limit: float = 30.0,
+) -> dict:
     """An upper bound on the jobs any policy serves: a time-indexed, preemptive relaxation.
 
     The time line is cut at every arrival and deadline; ``busy[j, m, i]`` is the time job
@@ -158,13 +181,13 @@ def relaxation_bound(jobs: list[Job], fleet: list[QPU], workers: int = 0, cut_ov
     K = len(fleet)
     cuts = np.unique([t for j in jobs for t in (j.arrival, j.deadline)])
     length = np.diff(cuts)
-    rows = []       # (job, device, interval)
+    rows = []  # (job, device, interval)
     fraction_per_second, overhead_fraction, pair_key = [], [], []
     for i, j in enumerate(jobs):
         inside = np.flatnonzero((cuts[:-1] >= j.arrival) & (cuts[1:] <= j.deadline))
         for m in range(K + workers):
             if m < K:
-                rate = 1.0 / (per_shot_seconds(j, fleet[m], cut_overhead) * j.shots)   # job fraction per second
+                rate = 1.0 / (per_shot_seconds(j, fleet[m], cut_overhead) * j.shots)  # job fraction per second
                 lost = fleet[m].overhead * rate
             else:
                 t = classical_time(j, worker_profile)
@@ -199,13 +222,13 @@ def relaxation_bound(jobs: list[Job], fleet: list[QPU], workers: int = 0, cut_ov
         m.maximize(served.sum())
         try:
             return qb.solve(m, backend="ortools", time_limit=time_limit)
-        except BackendError:          # refused as unable to finish in the time (TimeLimitError), or failed
+        except BackendError:  # refused as unable to finish in the time (TimeLimitError), or failed
             return None
 
     res = solve(True)
     if res is not None and res.status == "optimal":
         return {"bound": min(J, int(np.floor(res.objective + 1e-6))), "status": "optimal"}
-    if res is not None and res.bound is not None and np.isfinite(res.bound):   # proven at the time limit
+    if res is not None and res.bound is not None and np.isfinite(res.bound):  # proven at the time limit
         return {"bound": min(J, int(np.floor(res.bound + 1e-6))), "status": "bound"}
     # out of time without a proven bound: the LP relaxation's optimum is one (never the incumbent, which is
     # a lower bound: reporting it let a policy serve 198 jobs against a "bound" of 156)

@@ -1,4 +1,5 @@
 """The qbdsl dispatch policy: deadline-aware, QIP-guided invocation (``qip-edf``)."""
+
 from __future__ import annotations
 
 import itertools
@@ -54,28 +55,55 @@ class QipEdf(Policy):
 
     name = "qip-edf"
     edf = True
-    waiting_exchanges = 2     # waiting jobs that may try the exchange per arrival: bounds the decision time
+    waiting_exchanges = 2  # waiting jobs that may try the exchange per arrival: bounds the decision time
 
-    def __init__(self, seed: int = 0, split: bool = True, cut: bool = True, fallback: bool = True,
-                 admission: bool = True, move: bool = True, withdraw: bool = True, abort: bool = False,
-                 defer: bool = True, evict: int = 2, offload: bool = False, split_backend: str = "enumerate",
-                 split_options: dict | None = None, budget: float = 0.05, chunk: float | str | None = "auto"):
+    def __init__(
+        self,
+        seed: int = 0,
+        split: bool = True,
+        cut: bool = True,
+        fallback: bool = True,
+        admission: bool = True,
+        move: bool = True,
+        withdraw: bool = True,
+        abort: bool = False,
+        defer: bool = True,
+        evict: int = 2,
+        offload: bool = False,
+        split_backend: str = "enumerate",
+        split_options: dict | None = None,
+        budget: float = 0.05,
+        chunk: float | str | None = "auto",
+    ):
         super().__init__(seed)
         self.split, self.cut, self.fallback, self.admission = split, cut, fallback, admission
         self.move, self.withdraw, self.abort, self.defer = move, withdraw, abort, defer
         self.evict = int(evict) if (move or withdraw) and admission else 0
         self.offload, self.split_backend, self.budget, self.chunk = offload, split_backend, budget, chunk or None
-        self.split_options = {"solver": "HIGHS"} if split_options is None and split_backend == "ortools" \
-            else dict(split_options or {})
-        off = [n for n, on in (("admission", admission), ("split", split), ("cutting", cut), ("fallback", fallback),
-                               ("move", move), ("withdraw", withdraw), ("defer", defer), ("chunk", chunk)) if not on]
+        self.split_options = (
+            {"solver": "HIGHS"} if split_options is None and split_backend == "ortools" else dict(split_options or {})
+        )
+        off = [
+            n
+            for n, on in (
+                ("admission", admission),
+                ("split", split),
+                ("cutting", cut),
+                ("fallback", fallback),
+                ("move", move),
+                ("withdraw", withdraw),
+                ("defer", defer),
+                ("chunk", chunk),
+            )
+            if not on
+        ]
         self.name = "qip-edf" + "".join(f"-no-{o}" for o in off) + ("+abort" if abort else "")
 
     def start(self, platform):
         state = super().start(platform)
-        state["jobs"] = {}          # id -> every job seen so far
-        state["pending"] = {}       # id -> job waiting for room (deferred)
-        state["committed"] = {}     # id -> batches sent for the job's current placement
+        state["jobs"] = {}  # id -> every job seen so far
+        state["pending"] = {}  # id -> job waiting for room (deferred)
+        state["committed"] = {}  # id -> batches sent for the job's current placement
         return state
 
     def screen(self, job: Job, plan, fastest: float, now: float, state: dict):
@@ -109,8 +137,9 @@ class QipEdf(Policy):
         if plan is None and not self.admission:
             plan = self._earliest(job, state)
         if plan is None:
-            return Decision(why=why or "no device is predicted to finish it by its deadline without making a "
-                                       "queued job late")
+            return Decision(
+                why=why or "no device is predicted to finish it by its deadline without making a queued job late"
+            )
         return Decision(self._commit(job, state, queues, plan))
 
     def _earliest(self, job, state):
@@ -118,8 +147,11 @@ class QipEdf(Policy):
         pf = state["platform"]
         per_shot, usable, over, _, t_cpu = self._costs(job, state)
         ends = [(self.finish(job, k, state), k, None) for k in range(pf.n_quantum) if usable[k]]
-        ends += [(state["queues"][w].finish_of(job.deadline) + t_cpu, w, t_cpu)
-                 for w in range(pf.n_quantum, pf.n_quantum + pf.workers) if np.isfinite(t_cpu)]
+        ends += [
+            (state["queues"][w].finish_of(job.deadline) + t_cpu, w, t_cpu)
+            for w in range(pf.n_quantum, pf.n_quantum + pf.workers)
+            if np.isfinite(t_cpu)
+        ]
         if not ends:
             return None
         _, k, sec = min(ends)
@@ -137,7 +169,7 @@ class QipEdf(Policy):
         for v in [v for v, p in pending.items() if now + self._least_time(p, state) > p.deadline]:
             del pending[v]
         if not sent.withdraw:
-            return Decision()         # room only grows when jobs are taken back
+            return Decision()  # room only grows when jobs are taken back
         out, queues = Decision(), state["queues"]
         tries = self.waiting_exchanges
         for p in sorted(pending.values(), key=lambda p: self._least_time(p, state)):
@@ -156,7 +188,7 @@ class QipEdf(Policy):
                 for v in [p.id] + list(got.withdraw):
                     if v in placed:
                         pending.pop(v, None)
-                    else:                      # taken back by this exchange: it waits in turn
+                    else:  # taken back by this exchange: it waits in turn
                         pending.setdefault(v, state["jobs"][v])
         return out
 
@@ -228,8 +260,11 @@ class QipEdf(Policy):
         for v in sorted(group, key=lambda v: state["jobs"][v].deadline):
             if v in moves:
                 out.batches += self._commit(state["jobs"][v], state, queues, moves[v])
-            out.withdraw[v] = (f"moved to make room for job {job.id}" if v in moves else
-                               f"job {job.id} needs less QPU time than it still held")
+            out.withdraw[v] = (
+                f"moved to make room for job {job.id}"
+                if v in moves
+                else f"job {job.id} needs less QPU time than it still held"
+            )
         return out
 
     def _place(self, job, queues, state, exact: bool, quantum: bool = True):
@@ -251,11 +286,17 @@ class QipEdf(Policy):
         whole = np.flatnonzero(cap >= job.shots)
         if len(whole):
             k = min(whole.tolist(), key=lambda i: (over[i] + per_shot[i] * job.shots, queues[i].end))
-            if self.offload:   # idle slower QPUs take what they can by the deadline: the fast one frees sooner
+            if self.offload:  # idle slower QPUs take what they can by the deadline: the fast one frees sooner
                 plan, left = [], job.shots
                 for i in range(K):
-                    if (i != k and cap[i] > 0 and pf.speed[i] < pf.speed[k] and not queues[i].waiting
-                            and queues[i].end <= queues[k].end and left > 1):
+                    if (
+                        i != k
+                        and cap[i] > 0
+                        and pf.speed[i] < pf.speed[k]
+                        and not queues[i].waiting
+                        and queues[i].end <= queues[k].end
+                        and left > 1
+                    ):
                         take = int(min(cap[i], left - 1))
                         plan.append((i, take, None))
                         left -= take
@@ -297,7 +338,7 @@ class QipEdf(Policy):
                 return np.asarray(r.values["shots"], np.int64)
         except (ModelError, BackendError):
             pass
-        return greedy_split(job.shots, per_shot, cap)     # no answer in the budget
+        return greedy_split(job.shots, per_shot, cap)  # no answer in the budget
 
     def _commit(self, job, state, queues, plan, record: bool = True) -> list[Batch]:
         """Add ``plan`` to ``queues`` (and return its batches when ``record``). With ``chunk``, a
@@ -322,8 +363,13 @@ class QipEdf(Policy):
         return out
 
     def _chunks(self, job, k, shots, queue, pf) -> list[int]:
-        return chunk_shots(shots, pf.run_time(job, k, shots), pf.overhead(k), queue.room(job.deadline, job.deadline),
-                           None if self.chunk == "auto" else self.chunk)
+        return chunk_shots(
+            shots,
+            pf.run_time(job, k, shots),
+            pf.overhead(k),
+            queue.room(job.deadline, job.deadline),
+            None if self.chunk == "auto" else self.chunk,
+        )
 
 
 def exact_split(shots: int, per_shot: np.ndarray, over: np.ndarray, cap: np.ndarray) -> np.ndarray:

@@ -20,6 +20,7 @@ library: nothing here imports qiskit.
   "Extracting Success from IBM's 20-Qubit Machines Using Error-Aware Compilation", ACM JETC
   16(3), 32, 2020) from the device's calibration.
 """
+
 from __future__ import annotations
 
 import json
@@ -81,8 +82,11 @@ def _read(filename: str) -> dict:
     try:
         text = ref.read_text(encoding="utf-8")
     except (FileNotFoundError, OSError) as exc:
-        raise FileFormatError(f"missing or unreadable data file ({exc.__class__.__name__}); "
-                              "regenerate it with scripts/ground_orchestration.py", where) from None
+        raise FileFormatError(
+            f"missing or unreadable data file ({exc.__class__.__name__}); "
+            "regenerate it with scripts/ground_orchestration.py",
+            where,
+        ) from None
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -193,10 +197,17 @@ def circuit_library() -> list[CircuitProfile]:
             two_depth[dev] = int(_number(d.get("two_qubit_depth", 0), f"{tag}: two_qubit_depth", where))
             esp_on[dev] = float(esp)
             log_on[dev] = float(log10)
-        out.append(CircuitProfile(
-            name=str(c["name"]), family=str(c["family"]),
-            qubits=int(_number(c["qubits"], f"circuits[{i}].qubits", where, positive=True)),
-            depth=int(_number(c["depth"], f"circuits[{i}].depth", where, positive=True)),
-            depth_on=depth_on, two_qubit_on=two_on, esp_on=esp_on, log10_esp_on=log_on,
-            two_qubit_depth_on=two_depth))
+        out.append(
+            CircuitProfile(
+                name=str(c["name"]),
+                family=str(c["family"]),
+                qubits=int(_number(c["qubits"], f"circuits[{i}].qubits", where, positive=True)),
+                depth=int(_number(c["depth"], f"circuits[{i}].depth", where, positive=True)),
+                depth_on=depth_on,
+                two_qubit_on=two_on,
+                esp_on=esp_on,
+                log10_esp_on=log_on,
+                two_qubit_depth_on=two_depth,
+            )
+        )
     return out

@@ -14,6 +14,7 @@ it is moved to the device the policy names, or reported ``rejected`` with the re
 rejected (or withdrawn) that the policy admits at a later arrival, when room opened, is sent
 then; its attempts say so.
 """
+
 from __future__ import annotations
 
 import heapq
@@ -34,8 +35,8 @@ from .model import Job
 class LiveJob:
     name: str
     model: object
-    arrival: float            # seconds after the start
-    deadline: float           # seconds after arrival
+    arrival: float  # seconds after the start
+    deadline: float  # seconds after arrival
 
 
 @dataclass
@@ -49,8 +50,8 @@ class Device:
 class LiveOutcome:
     job: str
     device: str | None
-    status: str               # served | late | rejected | missed
-    seconds: float            # from arrival to the answer (nan if none)
+    status: str  # served | late | rejected | missed
+    seconds: float  # from arrival to the answer (nan if none)
     objective: float | None
     attempts: list
     reason: str = ""
@@ -61,7 +62,7 @@ class LivePlatform:
     workers beside them (every device is a backend), one "shot" per job."""
 
     workers = 0
-    abortable = False      # a solve in progress runs to its end; only waiting jobs can be withdrawn
+    abortable = False  # a solve in progress runs to its end; only waiting jobs can be withdrawn
 
     def __init__(self, devices: list[Device], models: list, profiles: dict):
         from ..qip.features import features
@@ -69,8 +70,8 @@ class LivePlatform:
         self.devices, self.profiles = devices, profiles
         self.n_quantum = len(devices)
         self.speed = np.ones(len(devices))
-        self.down: set[int] = set()                 # failed devices
-        self.cannot: set[tuple[int, int]] = set()   # (job, device): the backend refused the instance
+        self.down: set[int] = set()  # failed devices
+        self.cannot: set[tuple[int, int]] = set()  # (job, device): the backend refused the instance
         self._features = [features(m) for m in models]
 
     def per_shot(self, job: Job, k: int) -> float:
@@ -82,10 +83,10 @@ class LivePlatform:
         return prof.predict_time(f, self.devices[k].options) if ok else math.inf
 
     def qubits(self, k: int) -> int:
-        return 0                  # live jobs are models, not circuits: every device is wide enough
+        return 0  # live jobs are models, not circuits: every device is wide enough
 
     def device_state(self, k: int):
-        return None               # the policy predicts its queues (a solve's end is not known before it)
+        return None  # the policy predicts its queues (a solve's end is not known before it)
 
     def overhead(self, k: int) -> float:
         return 0.0
@@ -133,7 +134,7 @@ class _DeviceWorker:
             if fut.set_running_or_notify_cancel():
                 try:
                     fut.set_result(fn(*args))
-                except BaseException as exc:   # noqa: BLE001 - reported back to the dispatcher
+                except BaseException as exc:  # noqa: BLE001 - reported back to the dispatcher
                     fut.set_exception(exc)
 
     def shutdown(self):
@@ -150,8 +151,14 @@ def _solve(model, backend, options, time_limit, clock):
     return r, clock()
 
 
-def run_live(jobs: list[LiveJob], devices: list[Device], policy="qip-edf", time_scale: float = 1.0,
-             seed: int = 0, profiles: dict | None = None) -> list[LiveOutcome]:
+def run_live(
+    jobs: list[LiveJob],
+    devices: list[Device],
+    policy="qip-edf",
+    time_scale: float = 1.0,
+    seed: int = 0,
+    profiles: dict | None = None,
+) -> list[LiveOutcome]:
     """Run the trace in real time (arrivals scaled by ``time_scale``) under ``policy`` (a name
     from :data:`qbdsl.orchestrate.POLICIES`, or a policy object); returns one outcome per job,
     in order.
@@ -168,15 +175,16 @@ def run_live(jobs: list[LiveJob], devices: list[Device], policy="qip-edf", time_
         raise ModelError(f"device names must be unique: {[d.name for d in devices]}")
     pol = make(policy, seed) if isinstance(policy, str) else policy
     order = sorted(range(len(jobs)), key=lambda i: jobs[i].arrival)
-    sim_jobs = [Job(i, 0, 0, 1, j.arrival * time_scale, j.arrival * time_scale + j.deadline)
-                for i, j in enumerate(jobs)]
+    sim_jobs = [
+        Job(i, 0, 0, 1, j.arrival * time_scale, j.arrival * time_scale + j.deadline) for i, j in enumerate(jobs)
+    ]
     platform = LivePlatform(devices, [j.model for j in jobs], profiles or load_profiles()[0])
     state = pol.start(platform)
     workers = [_DeviceWorker(d.name) for d in devices]
     t0 = time.perf_counter()
     now = lambda: time.perf_counter() - t0  # noqa: E731
-    pending: dict = {}   # future -> (job index, device index, attempts)
-    queued: dict = {}    # job index -> its latest future (a policy may withdraw it while it waits)
+    pending: dict = {}  # future -> (job index, device index, attempts)
+    queued: dict = {}  # job index -> its latest future (a policy may withdraw it while it waits)
     outcomes: dict[int, LiveOutcome] = {}
     why_rejected: dict[int, str] = {}
 
@@ -192,17 +200,24 @@ def run_live(jobs: list[LiveJob], devices: list[Device], policy="qip-edf", time_
         why_rejected[i] = d.why or f"{pol.name}: no device can take it"
         for v, why in d.withdraw.items():
             fut = queued.get(v)
-            if fut is None or not fut.cancel():    # already solving: a running solve is not aborted
+            if fut is None or not fut.cancel():  # already solving: a running solve is not aborted
                 continue
             _, k, v_attempts = pending.pop(fut)
             again = [b for b in d.batches if b.job == v]
             if again:
                 submit(v, again[0], v_attempts + [f"{devices[k].name}: moved, {why}"])
             else:
-                outcomes[v] = LiveOutcome(jobs[v].name, None, "rejected", float("nan"), None, v_attempts,
-                                          f"{pol.name}: withdrawn from {devices[k].name}, {why}")
+                outcomes[v] = LiveOutcome(
+                    jobs[v].name,
+                    None,
+                    "rejected",
+                    float("nan"),
+                    None,
+                    v_attempts,
+                    f"{pol.name}: withdrawn from {devices[k].name}, {why}",
+                )
         for v in dict.fromkeys(b.job for b in d.batches if b.job != i and b.job not in d.withdraw):
-            if v in outcomes and outcomes[v].status == "rejected":      # waited for room: admitted late
+            if v in outcomes and outcomes[v].status == "rejected":  # waited for room: admitted late
                 late = outcomes.pop(v)
                 submit(v, next(b for b in d.batches if b.job == v), late.attempts + [f"admitted late ({late.reason})"])
         mine = [b for b in d.batches if b.job == i]
@@ -222,15 +237,22 @@ def run_live(jobs: list[LiveJob], devices: list[Device], policy="qip-edf", time_
                 took = finished - sim_jobs[i].arrival
                 status = "served" if took <= job.deadline and r.feasible else "late" if r.feasible else "missed"
                 outcomes[i] = LiveOutcome(job.name, devices[k].name, status, took, r.objective, attempts)
-            except Exception as exc:   # re-dispatched elsewhere, or reported missed
+            except Exception as exc:  # re-dispatched elsewhere, or reported missed
                 attempts = attempts + [f"{devices[k].name}: {type(exc).__name__}: {exc}"]
-                if isinstance(exc, ModelError):      # this instance does not suit that backend
+                if isinstance(exc, ModelError):  # this instance does not suit that backend
                     platform.cannot.add((i, k))
-                else:                                # the device failed: out of service
+                else:  # the device failed: out of service
                     platform.down.add(k)
                 if not (now() < sim_jobs[i].deadline and dispatch(i, attempts)):
-                    outcomes[i] = LiveOutcome(job.name, devices[k].name, "missed", float("nan"), None, attempts,
-                                              "no other device could take it in time")
+                    outcomes[i] = LiveOutcome(
+                        job.name,
+                        devices[k].name,
+                        "missed",
+                        float("nan"),
+                        None,
+                        attempts,
+                        "no other device could take it in time",
+                    )
 
     try:
         for i in order:
@@ -258,8 +280,10 @@ def demo_jobs() -> list[LiveJob]:
     """Library instances on shipped data arriving over 0.3 s, one with a hopeless deadline."""
     from ..problems.catalog import build
 
-    return [LiveJob("ran.sum-rate 6 links", build("ran.sum-rate", "6"), 0.0, 10.0),
-            LiveJob("min-mlu Abilene", build("routing.min-mlu", "repetita:Abilene"), 0.05, 10.0),
-            LiveJob("kpath Abilene", build("routing.kpath", "repetita:Abilene", {"k": "2", "demands": "6"}), 0.1, 10.0),
-            LiveJob("ran.min-power 4 links", build("ran.min-power", "4"), 0.2, 10.0),
-            LiveJob("min-mlu Abilene (1 ms)", build("routing.min-mlu", "repetita:Abilene"), 0.3, 1e-3)]
+    return [
+        LiveJob("ran.sum-rate 6 links", build("ran.sum-rate", "6"), 0.0, 10.0),
+        LiveJob("min-mlu Abilene", build("routing.min-mlu", "repetita:Abilene"), 0.05, 10.0),
+        LiveJob("kpath Abilene", build("routing.kpath", "repetita:Abilene", {"k": "2", "demands": "6"}), 0.1, 10.0),
+        LiveJob("ran.min-power 4 links", build("ran.min-power", "4"), 0.2, 10.0),
+        LiveJob("min-mlu Abilene (1 ms)", build("routing.min-mlu", "repetita:Abilene"), 0.3, 1e-3),
+    ]

@@ -18,6 +18,7 @@ Classical workers run a job by statevector simulation (one state, then sampling 
 timed by the QIP statevector profile: ``a + b * depth * 2**qubits`` seconds up to the
 profile's qubit limit (:func:`classical_time`), fidelity 1.
 """
+
 from __future__ import annotations
 
 import functools
@@ -28,8 +29,8 @@ import numpy as np
 
 from ..errors import ModelError
 
-TOL = 1e-9             # seconds: a deadline computed as arrival + run time is met despite rounding
-CUT_OVERHEAD = 9.0     # shots multiplier per single-wire cut, gamma^2 with gamma = 3; see the module docstring
+TOL = 1e-9  # seconds: a deadline computed as arrival + run time is met despite rounding
+CUT_OVERHEAD = 9.0  # shots multiplier per single-wire cut, gamma^2 with gamma = 3; see the module docstring
 
 
 @dataclass
@@ -46,8 +47,9 @@ class QPU:
 
     def __post_init__(self):
         if self.qubits <= 0 or self.clops <= 0 or not 0 <= self.two_qubit_error < 1 or self.overhead < 0:
-            raise ModelError(f"QPU {self.name!r}: qubits and clops must be positive, two_qubit_error in [0, 1), "
-                             "overhead >= 0")
+            raise ModelError(
+                f"QPU {self.name!r}: qubits and clops must be positive, two_qubit_error in [0, 1), overhead >= 0"
+            )
 
 
 @dataclass
@@ -99,7 +101,7 @@ class Decision:
     withdraw: dict[int, str] = field(default_factory=dict)
     why: str = ""
 
-    def __add__(self, other: "Decision") -> "Decision":
+    def __add__(self, other: Decision) -> Decision:
         return Decision(self.batches + other.batches, {**self.withdraw, **other.withdraw}, self.why or other.why)
 
 
@@ -110,7 +112,7 @@ def classical_time(job: Job, profile=None) -> float:
     profile = profile or _statevector_profile()
     if profile.max_variables is not None and job.qubits > profile.max_variables:
         return math.inf
-    return profile.a + profile.b * job.depth * 2.0 ** job.qubits
+    return profile.a + profile.b * job.depth * 2.0**job.qubits
 
 
 @functools.lru_cache(maxsize=1)
@@ -146,8 +148,7 @@ def run_time(job: Job, qpu: QPU, shots: int, cut_overhead: float = CUT_OVERHEAD)
     return qpu.overhead + shots * per_shot_seconds(job, qpu, cut_overhead)
 
 
-def impossible(job: Job, fleet: list[QPU], cut_overhead: float = CUT_OVERHEAD, workers: int = 0,
-               profile=None) -> str:
+def impossible(job: Job, fleet: list[QPU], cut_overhead: float = CUT_OVERHEAD, workers: int = 0, profile=None) -> str:
     """Why no schedule can serve ``job`` even on an idle fleet (shots split over every QPU),
     or ``""`` when one can."""
     window = job.deadline - job.arrival
@@ -156,9 +157,10 @@ def impossible(job: Job, fleet: list[QPU], cut_overhead: float = CUT_OVERHEAD, w
     room = sum(max(0.0, (window - q.overhead) / per_shot_seconds(job, q, cut_overhead)) for q in fleet)
     if math.floor(room + 1e-9) >= job.shots:
         return ""
-    return (f"job {job.id}: {job.shots} shots cannot finish within its {window:.3g} s window even split "
-            f"over every idle QPU (at most {int(room)} shots fit)"
-            + ("" if workers else "; no classical worker"))
+    return (
+        f"job {job.id}: {job.shots} shots cannot finish within its {window:.3g} s window even split "
+        f"over every idle QPU (at most {int(room)} shots fit)" + ("" if workers else "; no classical worker")
+    )
 
 
 def fidelity(job: Job, qpu: QPU) -> float:
@@ -184,42 +186,48 @@ class Outcome:
     enough (device-independent: the same job costs more QPU-seconds on a slower device).
     ``horizon``: first arrival to last arrival (the offered-load window)."""
 
-    served: np.ndarray           # bool per job: all batches done by the deadline
-    finish: np.ndarray           # time the last batch finished (nan if rejected)
-    rejected: np.ndarray         # bool per job: never dispatched, or withdrawn and not sent again
-    fidelity: np.ndarray         # estimated fidelity of the job's runs (nan if rejected)
-    busy: np.ndarray             # seconds each QPU was busy
+    served: np.ndarray  # bool per job: all batches done by the deadline
+    finish: np.ndarray  # time the last batch finished (nan if rejected)
+    rejected: np.ndarray  # bool per job: never dispatched, or withdrawn and not sent again
+    fidelity: np.ndarray  # estimated fidelity of the job's runs (nan if rejected)
+    busy: np.ndarray  # seconds each QPU was busy
     makespan: float
     decision_seconds: float
     batches: list = field(default_factory=list)
-    classical: np.ndarray | None = None          # bool per job: served by a classical worker
-    reasons: dict = field(default_factory=dict)   # job -> why it was rejected
-    impossible: np.ndarray | None = None         # bool per job: no schedule could serve it
-    withdrawn: np.ndarray | None = None          # bool per job: dispatched, then taken back by the policy
-    moved: np.ndarray | None = None              # bool per job: taken back and dispatched anew (at least once)
-    deferred: np.ndarray | None = None           # bool per job: not dispatched on arrival, admitted later
-    aborted: int = 0                             # batches aborted while in service
-    work: np.ndarray | None = None               # QPU-seconds of each job's completed QPU batches
-    shots: np.ndarray | None = None              # shots per job
-    size_class: np.ndarray | None = None         # 0 small, 1 medium, 2 large (terciles of fastest QPU time)
+    classical: np.ndarray | None = None  # bool per job: served by a classical worker
+    reasons: dict = field(default_factory=dict)  # job -> why it was rejected
+    impossible: np.ndarray | None = None  # bool per job: no schedule could serve it
+    withdrawn: np.ndarray | None = None  # bool per job: dispatched, then taken back by the policy
+    moved: np.ndarray | None = None  # bool per job: taken back and dispatched anew (at least once)
+    deferred: np.ndarray | None = None  # bool per job: not dispatched on arrival, admitted later
+    aborted: int = 0  # batches aborted while in service
+    work: np.ndarray | None = None  # QPU-seconds of each job's completed QPU batches
+    shots: np.ndarray | None = None  # shots per job
+    size_class: np.ndarray | None = None  # 0 small, 1 medium, 2 large (terciles of fastest QPU time)
     horizon: float = 0.0
-    reference: np.ndarray | None = None          # seconds: the job's fastest whole run on a QPU wide enough
-    discarded: int = 0                           # completed batches of jobs taken back afterwards (work lost)
+    reference: np.ndarray | None = None  # seconds: the job's fastest whole run on a QPU wide enough
+    discarded: int = 0  # completed batches of jobs taken back afterwards (work lost)
 
     def metrics(self) -> dict:
         n = len(self.served)
         count = lambda flags: int(flags.sum()) if flags is not None else 0  # noqa: E731
         quantum_served = self.served & ~(self.classical if self.classical is not None else False)
-        out = {"served": count(self.served), "served_fraction": float(self.served.sum() / max(n, 1)),
-               "rejected": count(self.rejected), "impossible": count(self.impossible),
-               "makespan": float(self.makespan),
-               "utilisation": float(self.busy.sum() / (len(self.busy) * max(self.makespan, 1e-12))),
-               "mean_fidelity": float(np.nanmean(self.fidelity[quantum_served])) if quantum_served.any()
-               else float("nan"),
-               "withdrawn": count(self.withdrawn), "moved": count(self.moved), "deferred": count(self.deferred),
-               "aborted": int(self.aborted), "discarded": int(self.discarded),
-               "served_classically": count(self.classical),
-               "decision_ms_per_job": 1e3 * self.decision_seconds / max(n, 1)}
+        out = {
+            "served": count(self.served),
+            "served_fraction": float(self.served.sum() / max(n, 1)),
+            "rejected": count(self.rejected),
+            "impossible": count(self.impossible),
+            "makespan": float(self.makespan),
+            "utilisation": float(self.busy.sum() / (len(self.busy) * max(self.makespan, 1e-12))),
+            "mean_fidelity": float(np.nanmean(self.fidelity[quantum_served])) if quantum_served.any() else float("nan"),
+            "withdrawn": count(self.withdrawn),
+            "moved": count(self.moved),
+            "deferred": count(self.deferred),
+            "aborted": int(self.aborted),
+            "discarded": int(self.discarded),
+            "served_classically": count(self.classical),
+            "decision_ms_per_job": 1e3 * self.decision_seconds / max(n, 1),
+        }
         if self.work is not None:
             out["served_qpu_seconds"] = float(self.work[self.served].sum())
             out["wasted_qpu_seconds"] = float(self.busy.sum() - self.work[self.served].sum())

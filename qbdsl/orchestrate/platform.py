@@ -5,6 +5,7 @@ Times are *predictions*; the simulator may run the devices slower or faster than
 (:func:`qbdsl.orchestrate.simulator.simulate`'s ``error`` and ``noise``), and a policy learns
 what actually runs from :meth:`Platform.device_state`.
 """
+
 from __future__ import annotations
 
 import math
@@ -32,8 +33,8 @@ class DeviceState:
 class Platform(Protocol):
     n_quantum: int
     workers: int
-    speed: np.ndarray            # CLOPS per QPU
-    abortable: bool              # whether a batch in service can be aborted
+    speed: np.ndarray  # CLOPS per QPU
+    abortable: bool  # whether a batch in service can be aborted
 
     def qubits(self, k: int) -> int: ...
     def per_shot(self, job: Job, k: int) -> float: ...
@@ -54,7 +55,7 @@ class FleetPlatform:
         self.abortable = True
         self.n_quantum = len(fleet)
         self.speed = np.array([q.clops for q in fleet])
-        self._state = None          # set by the simulator: k -> DeviceState
+        self._state = None  # set by the simulator: k -> DeviceState
 
     def qubits(self, k: int) -> int:
         return self.fleet[k].qubits

@@ -11,6 +11,7 @@
   with parts ``admission``, ``split``, ``cutting``, ``fallback``, ``move``, ``withdraw``,
   ``defer``, ``chunk`` (also with ``+abort``).
 """
+
 from __future__ import annotations
 
 from ..errors import ModelError
@@ -18,10 +19,18 @@ from .baselines import RULES, Policy
 from .deadline import QipEdf
 
 RAW = tuple(RULES)
-MATCHED = tuple(f"{r}+ac" for r in RULES) + ("edf+ac+chunk",)   # chunks only help under EDF queues
+MATCHED = tuple(f"{r}+ac" for r in RULES) + ("edf+ac+chunk",)  # chunks only help under EDF queues
 ALL = RAW + MATCHED + ("qip-edf", "qip-edf+abort", "qip-edf+lookahead")
-PARTS = {"admission": "admission", "split": "split", "cutting": "cut", "fallback": "fallback", "move": "move",
-         "withdraw": "withdraw", "defer": "defer", "chunk": "chunk"}
+PARTS = {
+    "admission": "admission",
+    "split": "split",
+    "cutting": "cut",
+    "fallback": "fallback",
+    "move": "move",
+    "withdraw": "withdraw",
+    "defer": "defer",
+    "chunk": "chunk",
+}
 
 
 def make(name: str, seed: int = 0) -> Policy:
@@ -39,11 +48,10 @@ def make(name: str, seed: int = 0) -> Policy:
         p.name = name
         return p
     if name.startswith("qip-edf"):
-        rest, abort = name[len("qip-edf"):], False
+        rest, abort = name[len("qip-edf") :], False
         if rest.endswith("+abort"):
-            rest, abort = rest[:-len("+abort")], True
+            rest, abort = rest[: -len("+abort")], True
         off = rest.split("-no-")[1:] if rest.startswith("-no-") else ([] if not rest else None)
         if off is not None and all(o in PARTS for o in off):
             return QipEdf(seed, abort=abort, **{PARTS[o]: False for o in off})
-    raise ModelError(f"unknown policy {name!r}; known: {', '.join(ALL)}, or qip-edf-no-<"
-                     f"{'|'.join(PARTS)}>[+abort]")
+    raise ModelError(f"unknown policy {name!r}; known: {', '.join(ALL)}, or qip-edf-no-<{'|'.join(PARTS)}>[+abort]")

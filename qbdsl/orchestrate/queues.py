@@ -1,4 +1,5 @@
 """One device's queue as the simulator runs it, as a policy predicts it."""
+
 from __future__ import annotations
 
 import bisect
@@ -37,7 +38,7 @@ class DeviceQueue:
         if state is None:
             self.advance(now)
             return
-        if state.running_tag >= 0 or any(t >= 0 for t in state.waiting_tags):   # by batch: a job may have several
+        if state.running_tag >= 0 or any(t >= 0 for t in state.waiting_tags):  # by batch: a job may have several
             if state.running_tag != self.running_tag:
                 item = next((w for w in self.waiting if w[1] == state.running_tag), None)
                 if item is not None:
@@ -98,13 +99,13 @@ class DeviceQueue:
             self.end, self.running, self.running_tag = now, None, -1
         self.waiting = [w for w in self.waiting if w[3] != job]
 
-    def copy(self) -> "DeviceQueue":
+    def copy(self) -> DeviceQueue:
         q = DeviceQueue()
         q.end, q.running, q.running_tag, q.waiting = self.end, self.running, self.running_tag, list(self.waiting)
         return q
 
 
-CHUNK_OVERHEADS = 8.0     # default chunk length, in per-batch overheads (4 s at 0.5 s; measured 8 > 4 > 2)
+CHUNK_OVERHEADS = 8.0  # default chunk length, in per-batch overheads (4 s at 0.5 s; measured 8 > 4 > 2)
 
 
 def chunk_shots(shots: int, whole: float, overhead: float, room: float, chunk: float | None) -> list[int]:

@@ -22,6 +22,7 @@ predicted) and ``noise`` draws each batch's factor uniformly from ``[1 - noise, 
 (seeded by ``noise_seed``). What actually runs is visible to the policy at each dispatch
 through :meth:`~qbdsl.orchestrate.platform.Platform.device_state`.
 """
+
 from __future__ import annotations
 
 import time as _time
@@ -29,12 +30,40 @@ import time as _time
 import numpy as np
 
 from ..errors import ModelError
-from .model import (CUT_OVERHEAD, QPU, Batch, Decision, Job, Outcome, classical_time, fastest_time, fidelity,
-                    fragments, impossible, per_shot_seconds, run_time)
+from .model import (
+    CUT_OVERHEAD,
+    QPU,
+    Batch,
+    Decision,
+    Job,
+    Outcome,
+    classical_time,
+    fastest_time,
+    fidelity,
+    fragments,
+    impossible,
+    per_shot_seconds,
+    run_time,
+)
 from .platform import DeviceState, FleetPlatform
 
-__all__ = ["simulate", "size_classes", "QPU", "Job", "Batch", "Decision", "Outcome", "FleetPlatform",
-           "classical_time", "fastest_time", "fidelity", "fragments", "impossible", "per_shot_seconds", "run_time"]
+__all__ = [
+    "simulate",
+    "size_classes",
+    "QPU",
+    "Job",
+    "Batch",
+    "Decision",
+    "Outcome",
+    "FleetPlatform",
+    "classical_time",
+    "fastest_time",
+    "fidelity",
+    "fragments",
+    "impossible",
+    "per_shot_seconds",
+    "run_time",
+]
 
 
 def size_classes(jobs: list[Job], fleet: list[QPU], cut_overhead: float = CUT_OVERHEAD) -> np.ndarray:
@@ -46,8 +75,17 @@ def size_classes(jobs: list[Job], fleet: list[QPU], cut_overhead: float = CUT_OV
     return np.searchsorted(edges, t, side="right").astype(int)
 
 
-def simulate(jobs: list[Job], fleet: list[QPU], policy, cut_overhead: float = CUT_OVERHEAD, workers: int = 0,
-             worker_profile=None, error: float = 0.0, noise: float = 0.0, noise_seed: int = 0) -> Outcome:
+def simulate(
+    jobs: list[Job],
+    fleet: list[QPU],
+    policy,
+    cut_overhead: float = CUT_OVERHEAD,
+    workers: int = 0,
+    worker_profile=None,
+    error: float = 0.0,
+    noise: float = 0.0,
+    noise_seed: int = 0,
+) -> Outcome:
     """Run ``policy`` (see :mod:`qbdsl.orchestrate.baselines`) on a job trace.
 
     Parameters
@@ -121,14 +159,14 @@ def simulate(jobs: list[Job], fleet: list[QPU], policy, cut_overhead: float = CU
             req.job, req.tag = job.id, b.tag
             try:
                 yield req
-            except simpy.Interrupt:          # withdrawn while waiting
+            except simpy.Interrupt:  # withdrawn while waiting
                 return
             running[k], running_tag[k], started[k] = job.id, b.tag, env.now
             start = env.now
             dur = (platform.run_time(job, k, b.shots) if quantum else platform.classical(job)) * factor
             try:
                 yield env.timeout(dur)
-            except simpy.Interrupt:          # withdrawn in service: the device time so far is spent
+            except simpy.Interrupt:  # withdrawn in service: the device time so far is spent
                 busy[k] += env.now - start
                 aborted[0] += 1
                 log.append((job.id, device, 0, start, env.now))
@@ -155,19 +193,29 @@ def simulate(jobs: list[Job], fleet: list[QPU], policy, cut_overhead: float = CU
                 raise ModelError(f"policy {policy.name!r} withdrew job {victim}, which is not running or queued")
         for jid in dict.fromkeys(b.job for b in d.batches):
             # another job: one withdrawn (now or before) or never dispatched, arrived, not hopeless
-            if jid != job.id and not (jid in jobs_by_id and jobs_by_id[jid].arrival <= env.now and not hopeless[jid]
-                                      and ((rejected[jid] and jid not in procs) or jid in d.withdraw)):
-                raise ModelError(f"policy {policy.name!r} sent batches of job {jid} while dispatching job "
-                                 f"{job.id}: only a job it withdrew, or one that arrived and is not "
-                                 f"dispatched, can be sent")
+            if jid != job.id and not (
+                jid in jobs_by_id
+                and jobs_by_id[jid].arrival <= env.now
+                and not hopeless[jid]
+                and ((rejected[jid] and jid not in procs) or jid in d.withdraw)
+            ):
+                raise ModelError(
+                    f"policy {policy.name!r} sent batches of job {jid} while dispatching job "
+                    f"{job.id}: only a job it withdrew, or one that arrived and is not "
+                    f"dispatched, can be sent"
+                )
             mine = [b for b in d.batches if b.job == jid]
             devices = [b.qpu for b in mine]
             if not all(0 <= k < K + workers for k in devices) or any(b.shots <= 0 for b in mine):
-                raise ModelError(f"policy {policy.name!r} sent job {jid} batches to devices {devices} with shots "
-                                 f"{[b.shots for b in mine]}: devices are 0..{K + workers - 1}, shots positive")
+                raise ModelError(
+                    f"policy {policy.name!r} sent job {jid} batches to devices {devices} with shots "
+                    f"{[b.shots for b in mine]}: devices are 0..{K + workers - 1}, shots positive"
+                )
             if sum(b.shots for b in mine) < jobs_by_id[jid].shots:
-                raise ModelError(f"policy {policy.name!r} dispatched {sum(b.shots for b in mine)} of job "
-                                 f"{jid}'s {jobs_by_id[jid].shots} shots")
+                raise ModelError(
+                    f"policy {policy.name!r} dispatched {sum(b.shots for b in mine)} of job "
+                    f"{jid}'s {jobs_by_id[jid].shots} shots"
+                )
 
     def arrivals():
         for job in sorted(jobs, key=lambda j: j.arrival):
@@ -194,7 +242,7 @@ def simulate(jobs: list[Job], fleet: list[QPU], policy, cut_overhead: float = CU
                 reasons[job.id] = f"{policy.name}: {d.why or 'rejected'}"
             for jid in dict.fromkeys(b.job for b in d.batches):
                 mine = [b for b in d.batches if b.job == jid]
-                if jid != job.id:                # moved or admitted late: a fresh start, what ran before is discarded
+                if jid != job.id:  # moved or admitted late: a fresh start, what ran before is discarded
                     moved[jid] |= withdrawn[jid]
                     deferred[jid] |= not withdrawn[jid]
                     rejected[jid] = withdrawn[jid] = late[jid] = classical[jid] = False
@@ -219,11 +267,29 @@ def simulate(jobs: list[Job], fleet: list[QPU], policy, cut_overhead: float = CU
     env.run()
     served = ~rejected & ~late & ~np.isnan(finish)
     arr = [j.arrival for j in jobs]
-    return Outcome(served, finish, rejected, fid, busy[:K], float(env.now), decision[0], log,
-                   classical & served, reasons, hopeless, withdrawn, moved, deferred, aborted[0], work,
-                   np.array([j.shots for j in jobs]), size_classes(jobs, fleet, cut_overhead),
-                   float(max(arr) - min(arr)) if jobs else 0.0, reference_work(jobs, fleet, cut_overhead),
-                   discarded=discarded[0])
+    return Outcome(
+        served,
+        finish,
+        rejected,
+        fid,
+        busy[:K],
+        float(env.now),
+        decision[0],
+        log,
+        classical & served,
+        reasons,
+        hopeless,
+        withdrawn,
+        moved,
+        deferred,
+        aborted[0],
+        work,
+        np.array([j.shots for j in jobs]),
+        size_classes(jobs, fleet, cut_overhead),
+        float(max(arr) - min(arr)) if jobs else 0.0,
+        reference_work(jobs, fleet, cut_overhead),
+        discarded=discarded[0],
+    )
 
 
 def reference_work(jobs: list[Job], fleet: list[QPU], cut_overhead: float = CUT_OVERHEAD) -> np.ndarray:

@@ -12,6 +12,7 @@ the mix. A load label of 0.9 therefore means 90 % of what the whole platform can
 (every QPU at its own speed, the classical workers included), and :func:`realised_load`
 measures the same ratio on a generated trace.
 """
+
 from __future__ import annotations
 
 import json
@@ -22,15 +23,19 @@ import numpy as np
 from ..errors import FileFormatError, ModelError
 from .model import CUT_OVERHEAD, QPU, Job, classical_time, run_time
 
-SHOTS = (1024, 4096, 8192, 16384)     # an assumption, not measured data: powers of two around the
-                                      # 4096 default of Qiskit Runtime's SamplerV2
+SHOTS = (1024, 4096, 8192, 16384)  # an assumption, not measured data: powers of two around the
+# 4096 default of Qiskit Runtime's SamplerV2
 
 
 def synthetic_fleet() -> list[QPU]:
     """The invented fleet of the first case study (kept for comparison): two Heron-, one
     Eagle- and one Falcon-class QPU with rounded figures (qubits, CLOPS, two-qubit error)."""
-    return [QPU("heron-1", 156, 250e3, 3e-3), QPU("heron-2", 156, 250e3, 3e-3),
-            QPU("eagle", 127, 30e3, 8e-3), QPU("falcon", 27, 15e3, 1e-2)]
+    return [
+        QPU("heron-1", 156, 250e3, 3e-3),
+        QPU("heron-2", 156, 250e3, 3e-3),
+        QPU("eagle", 127, 30e3, 8e-3),
+        QPU("falcon", 27, 15e3, 1e-2),
+    ]
 
 
 def default_fleet() -> list[QPU]:
@@ -62,8 +67,9 @@ def _times(jobs: list[Job], fleet: list[QPU], workers: int, profile, cut_overhea
     return t
 
 
-def capacity(jobs: list[Job], fleet: list[QPU], workers: int = 0, profile=None, weights=None,
-             cut_overhead: float = CUT_OVERHEAD) -> float:
+def capacity(
+    jobs: list[Job], fleet: list[QPU], workers: int = 0, profile=None, weights=None, cut_overhead: float = CUT_OVERHEAD
+) -> float:
     """The platform's capacity for this job mix, in jobs per second (see the module docstring).
 
     Parameters
@@ -81,8 +87,8 @@ def capacity(jobs: list[Job], fleet: list[QPU], workers: int = 0, profile=None, 
 
 def _capacity(t: np.ndarray, jobs: list[Job], fleet: list[QPU], workers: int, weights=None) -> float:
     """:func:`capacity` from the whole-job seconds table ``t`` of :func:`_times`."""
-    from scipy.optimize import linprog
     import scipy.sparse as sp
+    from scipy.optimize import linprog
 
     if not np.isfinite(t).any(axis=1).all():
         bad = int(np.flatnonzero(~np.isfinite(t).any(axis=1))[0])
@@ -92,35 +98,51 @@ def _capacity(t: np.ndarray, jobs: list[Job], fleet: list[QPU], workers: int, we
     nx = len(i)
     c = np.zeros(nx + 1)
     c[-1] = -1.0
-    a_eq = sp.hstack([sp.csr_matrix((np.ones(nx), (i, np.arange(nx))), shape=(len(jobs), nx)),
-                      sp.csr_matrix(-p[:, None])]).tocsr()
+    a_eq = sp.hstack(
+        [sp.csr_matrix((np.ones(nx), (i, np.arange(nx))), shape=(len(jobs), nx)), sp.csr_matrix(-p[:, None])]
+    ).tocsr()
     cap = np.array([1.0] * len(fleet) + ([float(workers)] if workers else []))
-    a_ub = sp.hstack([sp.csr_matrix((t[i, k], (k, np.arange(nx))), shape=(t.shape[1], nx)),
-                      sp.csr_matrix((t.shape[1], 1))]).tocsr()
+    a_ub = sp.hstack(
+        [sp.csr_matrix((t[i, k], (k, np.arange(nx))), shape=(t.shape[1], nx)), sp.csr_matrix((t.shape[1], 1))]
+    ).tocsr()
     res = linprog(c, A_ub=a_ub, b_ub=cap, A_eq=a_eq, b_eq=np.zeros(len(jobs)), bounds=(0, None), method="highs")
     if res.status != 0:
         raise ModelError(f"the capacity LP failed: {res.message}")
     return float(res.x[-1])
 
 
-def realised_load(jobs: list[Job], fleet: list[QPU], workers: int = 0, profile=None,
-                  cut_overhead: float = CUT_OVERHEAD) -> float:
+def realised_load(
+    jobs: list[Job], fleet: list[QPU], workers: int = 0, profile=None, cut_overhead: float = CUT_OVERHEAD
+) -> float:
     """A trace's arrival rate (jobs over the span of arrivals) over the capacity for its own mix."""
     if len(jobs) < 2:
         raise ModelError("a realised load needs at least two jobs")
     arr = np.array([j.arrival for j in jobs])
-    return (len(jobs) - 1) / float(arr.max() - arr.min()) / capacity(jobs, fleet, workers, profile,
-                                                                       cut_overhead=cut_overhead)
+    return (
+        (len(jobs) - 1)
+        / float(arr.max() - arr.min())
+        / capacity(jobs, fleet, workers, profile, cut_overhead=cut_overhead)
+    )
 
 
-def fastest_whole(job: Job, fleet: list[QPU], workers: int = 0, profile=None,
-                  cut_overhead: float = CUT_OVERHEAD) -> float:
+def fastest_whole(
+    job: Job, fleet: list[QPU], workers: int = 0, profile=None, cut_overhead: float = CUT_OVERHEAD
+) -> float:
     """The job's fastest whole run on an idle platform (wide-enough QPUs, or a worker)."""
     return float(_times([job], fleet, workers, profile, cut_overhead).min())
 
 
-def poisson_jobs(n: int, load: float, tightness: float, fleet: list[QPU], seed: int = 0, workers: int = 0,
-                 templates: list[Job] | None = None, profile=None, cut_overhead: float = CUT_OVERHEAD) -> list[Job]:
+def poisson_jobs(
+    n: int,
+    load: float,
+    tightness: float,
+    fleet: list[QPU],
+    seed: int = 0,
+    workers: int = 0,
+    templates: list[Job] | None = None,
+    profile=None,
+    cut_overhead: float = CUT_OVERHEAD,
+) -> list[Job]:
     """``n`` jobs drawn uniformly from ``templates`` (default: :func:`default_templates`)
     with Poisson arrivals at ``load`` x :func:`capacity` of *the drawn jobs' own mix* (job
     sizes are heavy-tailed: calibrating on the template mix would label a 200-job trace that
@@ -139,12 +161,14 @@ def poisson_jobs(n: int, load: float, tightness: float, fleet: list[QPU], seed: 
     rng = np.random.default_rng(seed)
     picks = rng.integers(len(templates), size=n)
     drawn = [templates[p] for p in picks.tolist()]
-    times = _times(drawn, fleet, workers, profile, cut_overhead)      # once: the capacity and the deadlines
+    times = _times(drawn, fleet, workers, profile, cut_overhead)  # once: the capacity and the deadlines
     rate = load * _capacity(times, drawn, fleet, workers) if n else 1.0
     arrival = np.cumsum(rng.exponential(1.0 / rate, n))
-    fastest = times.min(axis=1) if n else np.zeros(0)                 # each job's fastest_whole
-    return [Job(i, t.qubits, t.depth, t.shots, a, a + tightness * float(f), t.name, t.depth_on, t.esp_on)
-            for i, (t, a, f) in enumerate(zip(drawn, arrival.tolist(), fastest.tolist()))]
+    fastest = times.min(axis=1) if n else np.zeros(0)  # each job's fastest_whole
+    return [
+        Job(i, t.qubits, t.depth, t.shots, a, a + tightness * float(f), t.name, t.depth_on, t.esp_on)
+        for i, (t, a, f) in enumerate(zip(drawn, arrival.tolist(), fastest.tolist()))
+    ]
 
 
 def _read(path) -> dict:
@@ -156,7 +180,7 @@ def _read(path) -> dict:
 
             return yaml.safe_load(text)
         return json.loads(text)
-    except Exception as exc:   # noqa: BLE001 - any parse error becomes a FileFormatError
+    except Exception as exc:  # noqa: BLE001 - any parse error becomes a FileFormatError
         raise FileFormatError(f"cannot parse: {exc}", str(path)) from None
 
 
@@ -171,8 +195,15 @@ def load_fleet(path) -> list[QPU]:
             if key not in d:
                 raise FileFormatError(f"qpus[{i}] is missing field '{key}'", str(path))
         try:
-            out.append(QPU(str(d["name"]), int(d["qubits"]), float(d["clops"]), float(d["two_qubit_error"]),
-                           float(d.get("overhead", 0.5))))
+            out.append(
+                QPU(
+                    str(d["name"]),
+                    int(d["qubits"]),
+                    float(d["clops"]),
+                    float(d["two_qubit_error"]),
+                    float(d.get("overhead", 0.5)),
+                )
+            )
         except (ValueError, TypeError) as exc:
             raise FileFormatError(f"qpus[{i}]: {exc}", str(path)) from None
         except ModelError as exc:
@@ -197,8 +228,9 @@ def load_jobs(path) -> list[Job]:
         if not (np.isfinite(j.arrival) and np.isfinite(j.deadline)):
             raise FileFormatError(f"jobs[{i}]: arrival and deadline must be finite seconds", str(path))
         if j.qubits <= 0 or j.depth <= 0 or j.shots <= 0 or j.deadline < j.arrival:
-            raise FileFormatError(f"jobs[{i}]: qubits, depth and shots must be positive and deadline >= arrival",
-                                  str(path))
+            raise FileFormatError(
+                f"jobs[{i}]: qubits, depth and shots must be positive and deadline >= arrival", str(path)
+            )
         out.append(j)
     return out
 
@@ -208,8 +240,17 @@ def ibm_fleet() -> list[QPU]:
     their published CLOPS_h (:func:`qbdsl.orchestrate.grounded.ibm_fleet_data`)."""
     from .grounded import ibm_fleet_data
 
-    return [QPU(str(d["name"]), int(d["qubits"]), float(d["clops"]), float(d["two_qubit_error"]),
-                float(d["overhead"]), str(d.get("family", ""))) for d in ibm_fleet_data()["qpus"]]
+    return [
+        QPU(
+            str(d["name"]),
+            int(d["qubits"]),
+            float(d["clops"]),
+            float(d["two_qubit_error"]),
+            float(d["overhead"]),
+            str(d.get("family", "")),
+        )
+        for d in ibm_fleet_data()["qpus"]
+    ]
 
 
 def mqt_templates(shots=SHOTS) -> list[Job]:

@@ -26,6 +26,7 @@ one sparse :class:`~qbdsl.ir.maps.AffineMap`: decoding a sample through a whole 
 one sparse product. ``QuboIR.decode`` applies that composed map (``decode_map``);
 :func:`qbdsl.compiler.compile` assembles the chains.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -33,7 +34,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import ModelError
-from ..ir.maps import AffineMap, ComposedMap, PassMap
+from ..ir.maps import ComposedMap, PassMap
 from ..ir.problem import Problem
 from ..ir.sources import BitSources
 

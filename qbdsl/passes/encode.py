@@ -13,6 +13,7 @@ domain-wall    lb + sum b_k               D            sum b_{k+1} (1 - b_k)   (
 weight clipped so the largest value is exactly ``ub`` (no out-of-range patterns;
 :mod:`qbdsl.ir.bits`). The inverse data is an :class:`~qbdsl.ir.maps.EncodingMap`.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -44,8 +45,7 @@ def _resolve(encoding, layout) -> dict[str, str]:
     return out
 
 
-_METHOD_CODE = {"binary": BINARY_BITS, "unary": UNARY_BITS, "domain-wall": UNARY_BITS,
-                "one-hot": ONE_HOT_BITS}
+_METHOD_CODE = {"binary": BINARY_BITS, "unary": UNARY_BITS, "domain-wall": UNARY_BITS, "one-hot": ONE_HOT_BITS}
 
 
 class EncodeIntegers(Pass):
@@ -82,8 +82,8 @@ class EncodeIntegers(Pass):
         penalties = list(state.penalties)
         n_new = 0
         for arr in layout.arrays:
-            lb = layout.lb[arr.start:arr.stop]
-            ub = layout.ub[arr.start:arr.stop]
+            lb = layout.lb[arr.start : arr.stop]
+            ub = layout.ub[arr.start : arr.stop]
             idx = np.arange(arr.start, arr.stop)
             if arr.kind == "continuous":
                 raise UnsupportedTermError(
@@ -129,8 +129,7 @@ class EncodeIntegers(Pass):
             if method in ("one-hot", "domain-wall"):
                 penalties.append(_validity_block(arr.name, method, counts, n_new))
             n_new += int(counts.sum())
-        M = sp.csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
-                          shape=(layout.n, n_new))
+        M = sp.csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(layout.n, n_new))
         new_prob = Problem(
             prob.name,
             _binary_layout(n_new),
@@ -144,8 +143,9 @@ class EncodeIntegers(Pass):
         sources = BitSources(kind, a, np.maximum(b, 0), np.zeros(len(a), np.int64), [])
         # penalties built before this pass referred to a different variable space
         penalties = [p if p.terms.n == n_new else _reindex(p, n_new) for p in penalties]
-        data = EncodingMap(AffineMap(M, c), a, np.maximum(b, 0), np.concatenate(methods),
-                           layout.lb.copy(), layout.ub.copy())
+        data = EncodingMap(
+            AffineMap(M, c), a, np.maximum(b, 0), np.concatenate(methods), layout.lb.copy(), layout.ub.copy()
+        )
         return QuboState(new_prob, penalties, sources), data
 
 

@@ -16,6 +16,7 @@ The inverse data is a :class:`~qbdsl.ir.maps.LinearizationMap`: its ``forward(x)
 every MILP column (bits and products) from the user's variables, its ``inverse`` keeps the
 user's columns. ``MilpIR.lin_map`` holds it.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -30,7 +31,7 @@ from ..ir.problem import BINARY, CONTINUOUS, INTEGER, Block, Problem, VarArray, 
 from .base import Pass
 
 PRODUCTS_BLOCK = "_products"
-REAL_PRODUCTS_BLOCK = "_products_real"     # products with a continuous factor
+REAL_PRODUCTS_BLOCK = "_products_real"  # products with a continuous factor
 BITS_BLOCK = "_bits"
 
 
@@ -88,10 +89,16 @@ class LinearizeProducts(Pass):
             n1 = n + int(counts.sum())
             # linking rows: q - sum w b - lb_q == 0
             rows = np.repeat(np.arange(len(expand)), counts)
-            link = Poly.build(n1, len(expand), -lb[expand],
-                              (np.concatenate([np.arange(len(expand)), rows]),
-                               np.concatenate([expand, n + np.arange(int(counts.sum()))]),
-                               np.concatenate([np.ones(len(expand)), -wflat])))
+            link = Poly.build(
+                n1,
+                len(expand),
+                -lb[expand],
+                (
+                    np.concatenate([np.arange(len(expand)), rows]),
+                    np.concatenate([expand, n + np.arange(int(counts.sum()))]),
+                    np.concatenate([np.ones(len(expand)), -wflat]),
+                ),
+            )
             is_exp = np.zeros(n, bool)
             is_exp[expand] = True
 
@@ -110,8 +117,12 @@ class LinearizeProducts(Pass):
                 bit = np.repeat(first[e[t]], c) + ragged_arange(c)
                 w = wflat[bit - n]
                 L = p.L + sp.csr_matrix((a[t] * lb[e[t]], (r[t], o[t])), shape=(p.rows, n1))
-                quad = (np.concatenate([r[~both], r[src]]), np.concatenate([i[~both], o[src]]),
-                        np.concatenate([j[~both], bit]), np.concatenate([a[~both], a[src] * w]))
+                quad = (
+                    np.concatenate([r[~both], r[src]]),
+                    np.concatenate([i[~both], o[src]]),
+                    np.concatenate([j[~both], bit]),
+                    np.concatenate([a[~both], a[src] * w]),
+                )
                 return Poly.build(n1, p.rows, p.const, _coo(L), quad)
 
             arrays.append(VarArray(BITS_BLOCK, BINARY, (n1 - n,), n))
@@ -146,11 +157,11 @@ class LinearizeProducts(Pass):
         n_new = n1 + m
         # a product of two integer-valued factors is an integer: those columns come first and
         # are integral (exact, and CP-SAT takes only integers); the rest stay continuous
-        integral = kinds[uj] != 2               # kind codes: 0 binary, 1 integer, 2 continuous
+        integral = kinds[uj] != 2  # kind codes: 0 binary, 1 integer, 2 continuous
         order = np.argsort(~integral, kind="stable")
         position = np.empty(m, np.int64)
         position[order] = np.arange(m)
-        aux = n1 + position                     # the column of the product key[k]
+        aux = n1 + position  # the column of the product key[k]
         m_int = int(integral.sum())
         data = LinearizationMap(n, expand, prob.layout.lb[expand].copy(), expand_span, ui[order], uj[order])
 
@@ -170,11 +181,16 @@ class LinearizeProducts(Pass):
         r = np.arange(m)
         rows = np.concatenate([r, m + r, 2 * m + r, 3 * m + r])
         link = Poly.build(
-            n_new, 4 * m, np.concatenate([np.zeros(2 * m), L_, -U_]),
-            (np.concatenate([rows, rows, 2 * m + r, 3 * m + r]),
-             np.concatenate([aux, aux, aux, aux, ui, ui, ui, ui, uj, uj]),
-             np.concatenate([np.ones(m), -np.ones(m), np.ones(m), -np.ones(m), -U_, L_, -L_, U_,
-                             -np.ones(m), np.ones(m)])),
+            n_new,
+            4 * m,
+            np.concatenate([np.zeros(2 * m), L_, -U_]),
+            (
+                np.concatenate([rows, rows, 2 * m + r, 3 * m + r]),
+                np.concatenate([aux, aux, aux, aux, ui, ui, ui, ui, uj, uj]),
+                np.concatenate(
+                    [np.ones(m), -np.ones(m), np.ones(m), -np.ones(m), -U_, L_, -L_, U_, -np.ones(m), np.ones(m)]
+                ),
+            ),
         )
         products = [VarArray(PRODUCTS_BLOCK, INTEGER, (m_int,), n1)] if m_int else []
         if m - m_int:

@@ -31,6 +31,7 @@ Rows with no integral scale (e.g. ``pi``) keep their coefficients: an equality b
 gets an estimated ``p_min`` (not a proof); a slack inequality cannot match them exactly
 and is refused.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -42,8 +43,7 @@ from ..ir.bits import bounded_layout
 from ..ir.maps import IdentityMap, SlackMap
 from ..ir.problem import Problem
 from ..ir.sources import SLACK_BIT
-from ..ir.terms import (EXACT_INT, MAX_SCALE_DIGITS, PenaltyBlock, QuboTerms, decimal_scale,
-                        integral_tol, segment_reduce)
+from ..ir.terms import EXACT_INT, MAX_SCALE_DIGITS, PenaltyBlock, QuboTerms, decimal_scale, integral_tol, segment_reduce
 from .base import Pass, QuboState
 from .encode import _binary_layout
 
@@ -230,8 +230,13 @@ class InequalitiesToPenalties(Pass):
             bidx = len(block_names)
             block_names.append(block.name)
             if sources is not None:
-                sources = sources.extend(np.full(total, SLACK_BIT, np.int8), np.full(total, bidx),
-                                         np.repeat(rows_idx, counts), ragged_arange(counts), block_names)
+                sources = sources.extend(
+                    np.full(total, SLACK_BIT, np.int8),
+                    np.full(total, bidx),
+                    np.repeat(rows_idx, counts),
+                    ragged_arange(counts),
+                    block_names,
+                )
             new_pen.append((block, A, b, rows_idx))
             n += total
         # second sweep: now that the final variable count is known, build slack penalties
@@ -248,8 +253,9 @@ class InequalitiesToPenalties(Pass):
             _check_exact(block, Afull, b, rows_idx)
             t = QuboTerms.squared_rows(Afull, b)
             out_pen.append(PenaltyBlock(block.name, "inequality", "slack", len(b), t, 1.0, True))
-        new_prob = Problem(prob.name, _binary_layout(n), prob.objective.with_n(n), prob.sense,
-                           [_widen(bk, n) for bk in keep])
+        new_prob = Problem(
+            prob.name, _binary_layout(n), prob.objective.with_n(n), prob.sense, [_widen(bk, n) for bk in keep]
+        )
         penalties = [_pad(p, n) for p in state.penalties] + [_pad(p, n) for p in out_pen]
         if self.method == "unbalanced":
             return QuboState(new_prob, penalties, sources), IdentityMap(n0)
@@ -282,10 +288,12 @@ class EqualitiesToPenalties(Pass):
                 r = int(np.flatnonzero(empty & (np.abs(b) > 1e-9))[0])
                 raise ModelError(f"constraint {_row_label(block, r)} can never hold: 0 == {b[r]:g}")
             A, b, p_min, proven = _equality_rows(block, A, b)
-            pens.append(PenaltyBlock(block.name, "equality", "squared", len(b),
-                                     QuboTerms.squared_rows(A, b), p_min, proven))
-        return QuboState(Problem(prob.name, prob.layout, prob.objective, prob.sense, []), pens,
-                         state.sources), IdentityMap(n)
+            pens.append(
+                PenaltyBlock(block.name, "equality", "squared", len(b), QuboTerms.squared_rows(A, b), p_min, proven)
+            )
+        return QuboState(
+            Problem(prob.name, prob.layout, prob.objective, prob.sense, []), pens, state.sources
+        ), IdentityMap(n)
 
 
 def _slack_map(slack_rows: list, n0: int) -> SlackMap:
@@ -293,8 +301,7 @@ def _slack_map(slack_rows: list, n0: int) -> SlackMap:
     if not slack_rows:
         return SlackMap(sp.csr_matrix((0, n0)), np.zeros(0), np.zeros(0, np.int64))
     A = sp.vstack([sp.csr_matrix(a) for a, _, _ in slack_rows], format="csr")
-    return SlackMap(A, np.concatenate([b for _, b, _ in slack_rows]),
-                    np.concatenate([s for _, _, s in slack_rows]))
+    return SlackMap(A, np.concatenate([b for _, b, _ in slack_rows]), np.concatenate([s for _, _, s in slack_rows]))
 
 
 def _equality_rows(block, A: sp.csr_matrix, b: np.ndarray):

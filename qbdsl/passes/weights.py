@@ -22,6 +22,7 @@ sum of ``N`` terms errs by at most ``gamma_N R``, below ``1e-9 R`` for ``N < 9e6
 ``lambda = R + max(1, delta)``).
 The guarantee needs ``proven`` blocks (integral rows); unbalanced penalization has none.
 """
+
 from __future__ import annotations
 
 import numbers

@@ -1,5 +1,6 @@
 """``qbdsl calibrate``: re-measure the local backends on a ladder of instance sizes and refit
 their time models (``t = a + b * work``, least squares with a, b >= 0)."""
+
 from __future__ import annotations
 
 import time
@@ -19,8 +20,13 @@ LADDER = {
     "ortools": [10, 20, 40, 80],
 }
 QUICK = {k: v[:2] for k, v in LADDER.items()}
-RUN_OPTIONS = {"anneal": {"num_reads": 20, "num_sweeps": 200}, "tabu": {"num_reads": 2, "timeout": 50},
-               "qaoa": {"maxiter": 20, "restarts": 1}, "ortools": {}, "exact": {}}
+RUN_OPTIONS = {
+    "anneal": {"num_reads": 20, "num_sweeps": 200},
+    "tabu": {"num_reads": 2, "timeout": 50},
+    "qaoa": {"maxiter": 20, "restarts": 1},
+    "ortools": {},
+    "exact": {},
+}
 
 
 def _instance(backend: str, n: int, seed: int = 0):
@@ -37,17 +43,18 @@ def _instance(backend: str, n: int, seed: int = 0):
         return m
     iu = np.triu_indices(n, 1)
     keep = rng.random(len(iu[0])) < min(1.0, 6.0 / n)
-    return QuboIR.from_terms(QuboTerms.from_coo(n, rng.normal(size=n), iu[0][keep], iu[1][keep],
-                                                rng.normal(size=int(keep.sum()))))
+    return QuboIR.from_terms(
+        QuboTerms.from_coo(n, rng.normal(size=n), iu[0][keep], iu[1][keep], rng.normal(size=int(keep.sum())))
+    )
 
 
 def _fit(work: np.ndarray, seconds: np.ndarray) -> tuple[float, float]:
     from scipy.optimize import nnls
 
-    if np.ptp(work) == 0:   # one work level (tabu: reads x timeout): all of it is per-work cost
+    if np.ptp(work) == 0:  # one work level (tabu: reads x timeout): all of it is per-work cost
         return 0.0, float(np.mean(seconds) / max(work[0], 1e-300))
     A = np.stack([np.ones_like(work), work], 1)
-    scale = np.maximum(seconds, 1e-4)                       # relative error: small runs count too
+    scale = np.maximum(seconds, 1e-4)  # relative error: small runs count too
     (a, b), _ = nnls(A / scale[:, None], seconds / scale)
     return float(a), float(b)
 
@@ -68,7 +75,7 @@ def calibrate(quick: bool = False, progress=None, backends=None) -> tuple[dict[s
             obj = _instance(b, n)
             opts = RUN_OPTIONS[b]
             if n == ladder[b][0]:
-                solve(obj, backend=b, seed=0, **opts)   # warm-up: imports and caches
+                solve(obj, backend=b, seed=0, **opts)  # warm-up: imports and caches
             t = time.perf_counter()
             solve(obj, backend=b, seed=0, **opts)
             dt = time.perf_counter() - t
@@ -82,7 +89,17 @@ def calibrate(quick: bool = False, progress=None, backends=None) -> tuple[dict[s
                 progress(done, total, f"{b} n={n}")
         a, slope = _fit(np.array(work), np.array(secs))
         p = profiles[b]
-        profiles[b] = Profile(p.name, p.accepts, a, slope, p.exact, p.max_variables, p.remote, p.quality_slope,
-                              p.size_slope, p.description,
-                              {"machine": machine(), "sizes": ladder[b], "seconds": secs})
+        profiles[b] = Profile(
+            p.name,
+            p.accepts,
+            a,
+            slope,
+            p.exact,
+            p.max_variables,
+            p.remote,
+            p.quality_slope,
+            p.size_slope,
+            p.description,
+            {"machine": machine(), "sizes": ladder[b], "seconds": secs},
+        )
     return profiles, rows

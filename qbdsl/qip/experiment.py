@@ -8,6 +8,7 @@ infeasible or missing answer). The oracle picks, per instance, the best quality 
 runs that met the deadline, then the fastest. A policy is scored by the quality and time of
 the run it would have picked, relative to the oracle's.
 """
+
 from __future__ import annotations
 
 import math
@@ -42,26 +43,36 @@ def suite(quick: bool = False) -> dict[str, object]:
     out: dict[str, object] = {}
     sizes = (10, 18) if quick else (10, 14, 18, 22, 30, 60)
     for n in sizes:
-        for seed in ((101,) if quick else (101, 102)):
+        for seed in (101,) if quick else (101, 102):
             rng = np.random.default_rng(seed * 1000 + n)
             iu = np.triu_indices(n, 1)
             keep = rng.random(len(iu[0])) < min(1.0, 4.0 / n + 0.1)
-            out[f"qubo-{n}-{seed}"] = qb.QuboIR.from_terms(QuboTerms.from_coo(
-                n, rng.integers(-8, 9, n).astype(float), iu[0][keep], iu[1][keep],
-                rng.integers(-5, 6, int(keep.sum())).astype(float)))
+            out[f"qubo-{n}-{seed}"] = qb.QuboIR.from_terms(
+                QuboTerms.from_coo(
+                    n,
+                    rng.integers(-8, 9, n).astype(float),
+                    iu[0][keep],
+                    iu[1][keep],
+                    rng.integers(-5, 6, int(keep.sum())).astype(float),
+                )
+            )
     net = data.repetita("Abilene")
-    for d in ((4,) if quick else (4, 8, 16)):
+    for d in (4,) if quick else (4, 8, 16):
         out[f"kpath-abilene-{d}"] = routing.kpath_routing(net, k=2, demands=np.arange(0, 110, 11)[:d])
-    for k in ((4,) if quick else (4, 6, 10)):
+    for k in (4,) if quick else (4, 6, 10):
         out[f"ran-sumrate-{k}"] = ran.sum_rate_qubo(ran.umi_channels(k, seed=50 + k))
     if not quick:
         out["ran-minpower-8"] = ran.min_power(ran.umi_channels(8, seed=7, area=2000), 1.0)
         g = data.grid(1, 3)
         g.capacity[:] = 4.0
-        out["slicing-small"] = slicing.slice_placement(g, slicing.random_slices(2, seed=3, length=(2, 2),
-                                                                                cpu=(1, 3)), 4.0,
-                                                       node_cost=[0.5, 0.1, 0.3], link_capacity=False,
-                                                       bandwidth_cost=0.25)
+        out["slicing-small"] = slicing.slice_placement(
+            g,
+            slicing.random_slices(2, seed=3, length=(2, 2), cpu=(1, 3)),
+            4.0,
+            node_cost=[0.5, 0.1, 0.3],
+            link_capacity=False,
+            bandwidth_cost=0.25,
+        )
         out["min-mlu-nsfnet"] = routing.min_mlu(data.repetita("Nsfnet"))
         fleet = scheduling.default_fleet()
         out["scheduling-12"] = scheduling.schedule_model(scheduling.random_jobs(12, seed=9, horizon=15), fleet, 0.5)
@@ -98,8 +109,10 @@ def score(instances: dict, runs: list[Run], deadline: float) -> dict:
     """Oracle, policy and fixed-policy quality/time per instance, plus the summary."""
     from .policy import decide
 
-    senses = {n: (getattr(o, "sense", None) or getattr(getattr(o, "source", None), "sense", "min"))
-              for n, o in instances.items()}
+    senses = {
+        n: (getattr(o, "sense", None) or getattr(getattr(o, "source", None), "sense", "min"))
+        for n, o in instances.items()
+    }
     by = {(r.instance, r.backend): r for r in runs}
     backends = sorted({r.backend for r in runs})
     rows = []
@@ -110,7 +123,7 @@ def score(instances: dict, runs: list[Run], deadline: float) -> dict:
         sign = 1 if senses[name] == "min" else -1
         best = min(sign * r.objective for r in feas)
 
-        def quality(b):
+        def quality(b, name=name, sign=sign, best=best):
             r = by.get((name, b))
             if r is None or not r.feasible or not np.isfinite(r.objective):
                 return 0.0, (r.seconds if r is not None and np.isfinite(r.seconds) else deadline)
@@ -119,14 +132,14 @@ def score(instances: dict, runs: list[Run], deadline: float) -> dict:
 
         q = {b: quality(b) for b in backends}
         in_time = [b for b in backends if q[b][1] <= deadline * 1.05 and q[b][0] > 0]
-        oracle = max(in_time or backends, key=lambda b: (q[b][0], -q[b][1]))
+        oracle = max(in_time or backends, key=lambda b, q=q: (q[b][0], -q[b][1]))
         d = decide(obj, deadline=deadline, backends=list(backends), include_remote=False, best_effort=True)
         chosen = d.backend
         rows.append({"instance": name, "oracle": oracle, "policy": chosen, "q": q})
     summary = {}
     policies = {"qip": lambda row: row["policy"]}
     for b in backends:
-        policies[f"always-{b}"] = (lambda b: (lambda row: b))(b)
+        policies[f"always-{b}"] = lambda row, b=b: b
     policies["always-quantum"] = lambda row: "qaoa"
     policies["always-classical"] = lambda row: "ortools"
     for pname, pick in policies.items():
@@ -137,8 +150,11 @@ def score(instances: dict, runs: list[Run], deadline: float) -> dict:
             pq, pt = row["q"].get(b, (0.0, deadline)) if b is not None else (0.0, deadline)
             qr.append(pq / oq if oq > 0 else 1.0)
             tr.append(pt / max(ot, 1e-3))
-        summary[pname] = {"quality_vs_oracle": float(np.mean(qr)), "time_vs_oracle": float(np.mean(tr)),
-                          "instances": len(rows)}
+        summary[pname] = {
+            "quality_vs_oracle": float(np.mean(qr)),
+            "time_vs_oracle": float(np.mean(tr)),
+            "instances": len(rows),
+        }
     confusion: dict = {}
     for row in rows:
         confusion.setdefault(row["policy"], {}).setdefault(row["oracle"], 0)
@@ -157,12 +173,19 @@ def write_outputs(result: dict, runs: list[Run], out: Path) -> list[Path]:
     from ..io.atomic import write_csv
 
     paths = [
-        write_csv(out / "qip-runs.csv", ["instance", "backend", "seconds", "objective", "feasible", "status"],
-                  ([r.instance, r.backend, f"{r.seconds:.6g}", f"{r.objective:.10g}", r.feasible, r.status]
-                   for r in runs)),
-        write_csv(out / "qip-summary.csv", ["policy", "quality_vs_oracle", "time_vs_oracle", "instances"],
-                  ([k, f"{v['quality_vs_oracle']:.4f}", f"{v['time_vs_oracle']:.4f}", v["instances"]]
-                   for k, v in result["summary"].items())),
+        write_csv(
+            out / "qip-runs.csv",
+            ["instance", "backend", "seconds", "objective", "feasible", "status"],
+            ([r.instance, r.backend, f"{r.seconds:.6g}", f"{r.objective:.10g}", r.feasible, r.status] for r in runs),
+        ),
+        write_csv(
+            out / "qip-summary.csv",
+            ["policy", "quality_vs_oracle", "time_vs_oracle", "instances"],
+            (
+                [k, f"{v['quality_vs_oracle']:.4f}", f"{v['time_vs_oracle']:.4f}", v["instances"]]
+                for k, v in result["summary"].items()
+            ),
+        ),
     ]
     names = list(result["summary"])
     qv = [result["summary"][k]["quality_vs_oracle"] for k in names]

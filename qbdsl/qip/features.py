@@ -13,6 +13,7 @@ chains of about ``ceil(k / 12) + 1`` qubits, Zephyr Z15 up to K_232 with about
 ``ceil(k / 16) + 1``. The estimate of physical qubits is ``n * chain`` and the instance
 "fits" when ``k`` is within the clique limit and the qubits within the device.
 """
+
 from __future__ import annotations
 
 import math
@@ -25,7 +26,7 @@ from ..ir.milp import MilpIR
 from ..ir.problem import Problem
 from ..ir.qubo import QuboIR
 
-TOPOLOGIES = {   # name: (max clique, logical variables per chain qubit, physical qubits)
+TOPOLOGIES = {  # name: (max clique, logical variables per chain qubit, physical qubits)
     "pegasus": (177, 12, 5627),
     "zephyr": (232, 16, 7440),
 }
@@ -35,28 +36,28 @@ TOPOLOGIES = {   # name: (max clique, logical variables per chain qubit, physica
 class Features:
     """What the policy knows about an instance (all sizes after the compile it would get)."""
 
-    n_variables: int              # user variables
-    n_binary: int                 # user binaries
+    n_variables: int  # user variables
+    n_binary: int  # user binaries
     n_integer: int
     n_continuous: int
     n_unbounded_integer: int
-    n_constraints: int            # rows
+    n_constraints: int  # rows
     n_equality: int
     n_inequality: int
     n_quadratic_rows: int
     objective_terms: int
-    qubo_ok: bool                 # can a QUBO target take it at all
-    qubo_reason: str              # why not, when it cannot
-    qubo_binaries: int            # QUBO size (also the QAOA qubit count)
-    qubo_couplers: int            # upper bound
+    qubo_ok: bool  # can a QUBO target take it at all
+    qubo_reason: str  # why not, when it cannot
+    qubo_binaries: int  # QUBO size (also the QAOA qubit count)
+    qubo_couplers: int  # upper bound
     qubo_density: float
-    coefficient_range: float      # max |c| / min |c| over the model's coefficients
-    penalty_scale: float          # penalty weight over the largest objective coefficient (0: no penalties)
+    coefficient_range: float  # max |c| / min |c| over the model's coefficients
+    penalty_scale: float  # penalty weight over the largest objective coefficient (0: no penalties)
     milp_variables: int
     milp_rows: int
     milp_nonzeros: int
     max_degree: int
-    embed_pegasus_qubits: int     # -1 when it does not fit
+    embed_pegasus_qubits: int  # -1 when it does not fit
     embed_zephyr_qubits: int
 
     def as_dict(self) -> dict:
@@ -104,13 +105,30 @@ def _qubo_features(q: QuboIR) -> Features:
     emb = _embedding(n, int(deg.max()) if n else 0)
     m = len(t.v)
     return Features(
-        n_variables=n, n_binary=n, n_integer=0, n_continuous=0, n_unbounded_integer=0,
-        n_constraints=sum(p.rows for p in q.penalties.values()), n_equality=0, n_inequality=0,
-        n_quadratic_rows=0, objective_terms=int(np.count_nonzero(t.h) + m), qubo_ok=True, qubo_reason="",
-        qubo_binaries=n, qubo_couplers=m, qubo_density=2 * m / max(1, n * (n - 1)), coefficient_range=rng,
-        penalty_scale=pen, milp_variables=n + m, milp_rows=3 * m,
-        milp_nonzeros=7 * m + n, max_degree=int(deg.max()) if n else 0,
-        embed_pegasus_qubits=emb["pegasus"], embed_zephyr_qubits=emb["zephyr"])
+        n_variables=n,
+        n_binary=n,
+        n_integer=0,
+        n_continuous=0,
+        n_unbounded_integer=0,
+        n_constraints=sum(p.rows for p in q.penalties.values()),
+        n_equality=0,
+        n_inequality=0,
+        n_quadratic_rows=0,
+        objective_terms=int(np.count_nonzero(t.h) + m),
+        qubo_ok=True,
+        qubo_reason="",
+        qubo_binaries=n,
+        qubo_couplers=m,
+        qubo_density=2 * m / max(1, n * (n - 1)),
+        coefficient_range=rng,
+        penalty_scale=pen,
+        milp_variables=n + m,
+        milp_rows=3 * m,
+        milp_nonzeros=7 * m + n,
+        max_degree=int(deg.max()) if n else 0,
+        embed_pegasus_qubits=emb["pegasus"],
+        embed_zephyr_qubits=emb["zephyr"],
+    )
 
 
 def _problem_features(p: Problem, milp: MilpIR | None) -> Features:
@@ -175,13 +193,27 @@ def _problem_features(p: Problem, milp: MilpIR | None) -> Features:
         mr = n_eq + n_ineq + 4 * prods
         mnz = int(sum(b.poly.L.nnz for b in p.constraints)) + 10 * prods
     return Features(
-        n_variables=p.n, n_binary=int(np.sum(kinds == 0)), n_integer=int(ints.sum()), n_continuous=n_cont,
-        n_unbounded_integer=int(unbounded.sum()), n_constraints=n_eq + n_ineq, n_equality=n_eq,
-        n_inequality=n_ineq, n_quadratic_rows=quad_rows,
-        objective_terms=int(p.objective.L.nnz + len(p.objective.qcoef)), qubo_ok=not reason, qubo_reason=reason,
-        qubo_binaries=n_bin_i if not reason else 0, qubo_couplers=couplers_i if not reason else 0,
+        n_variables=p.n,
+        n_binary=int(np.sum(kinds == 0)),
+        n_integer=int(ints.sum()),
+        n_continuous=n_cont,
+        n_unbounded_integer=int(unbounded.sum()),
+        n_constraints=n_eq + n_ineq,
+        n_equality=n_eq,
+        n_inequality=n_ineq,
+        n_quadratic_rows=quad_rows,
+        objective_terms=int(p.objective.L.nnz + len(p.objective.qcoef)),
+        qubo_ok=not reason,
+        qubo_reason=reason,
+        qubo_binaries=n_bin_i if not reason else 0,
+        qubo_couplers=couplers_i if not reason else 0,
         qubo_density=(2 * couplers_i / max(1.0, n_bin * (n_bin - 1))) if not reason else 0.0,
         coefficient_range=float(c.max() / c.min()) if len(c) else 1.0,
-        penalty_scale=(obj_range + 1.0) / obj_max if (n_eq + n_ineq) else 0.0,   # auto weight, p_min = 1
-        milp_variables=mv, milp_rows=mr, milp_nonzeros=mnz, max_degree=max_deg,
-        embed_pegasus_qubits=emb["pegasus"], embed_zephyr_qubits=emb["zephyr"])
+        penalty_scale=(obj_range + 1.0) / obj_max if (n_eq + n_ineq) else 0.0,  # auto weight, p_min = 1
+        milp_variables=mv,
+        milp_rows=mr,
+        milp_nonzeros=mnz,
+        max_degree=max_deg,
+        embed_pegasus_qubits=emb["pegasus"],
+        embed_zephyr_qubits=emb["zephyr"],
+    )

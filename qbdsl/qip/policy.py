@@ -1,5 +1,6 @@
 """The Quantum Invocation Policy: pick a backend per instance under a deadline and a quality
 target, from predicted time and quality, and say why every other backend lost."""
+
 from __future__ import annotations
 
 import numbers
@@ -9,7 +10,7 @@ from ..errors import OptionError
 from .features import Features, features
 from .profiles import DEFAULT_WORK, Profile, load_profiles, validate_deadline
 
-ANYTIME_QUALITY_LOSS = 0.05   # an anytime backend cut to the deadline: less work, a little less quality
+ANYTIME_QUALITY_LOSS = 0.05  # an anytime backend cut to the deadline: less work, a little less quality
 QUANTUM = ("qaoa", "qaoa-qiskit", "dwave-advantage", "ibm-heron")
 
 
@@ -19,7 +20,7 @@ class Option:
     fits: bool
     predicted_time: float | None
     predicted_quality: float | None
-    verdict: str                   # "chosen", "candidate", or why it was rejected
+    verdict: str  # "chosen", "candidate", or why it was rejected
     remote: bool = False
 
 
@@ -35,20 +36,28 @@ class Decision:
     rows: list[Option] = field(default_factory=list)
     note: str = ""
     reason: str = ""
-    ranked: list[str] = field(default_factory=list)   # the candidates, best first (``qb.solve``'s fallbacks)
+    ranked: list[str] = field(default_factory=list)  # the candidates, best first (``qb.solve``'s fallbacks)
 
     def explain(self) -> str:
         f = self.features
-        head = (f"QIP decision: {self.backend or 'none'}"
-                f"{'' if self.deadline is None else f' (deadline {self.deadline:g} s'}"
-                f"{'' if self.deadline is None else f', quality target {self.quality:g})'}")
-        lines = [head, self.reason or "",
-                 f"instance: {f.n_variables} variables ({f.n_binary} binary, {f.n_integer} integer, "
-                 f"{f.n_continuous} continuous), {f.n_constraints} rows; QUBO "
-                 + (f"{f.qubo_binaries} binaries, <= {f.qubo_couplers} couplers, penalty scale {f.penalty_scale:.3g}"
-                    if f.qubo_ok else f"impossible: {f.qubo_reason}"),
-                 f"profiles: {self.note}",
-                 f"{'backend':<26}{'time (s)':>12}{'quality':>10}  verdict"]
+        head = (
+            f"QIP decision: {self.backend or 'none'}"
+            f"{'' if self.deadline is None else f' (deadline {self.deadline:g} s'}"
+            f"{'' if self.deadline is None else f', quality target {self.quality:g})'}"
+        )
+        lines = [
+            head,
+            self.reason or "",
+            f"instance: {f.n_variables} variables ({f.n_binary} binary, {f.n_integer} integer, "
+            f"{f.n_continuous} continuous), {f.n_constraints} rows; QUBO "
+            + (
+                f"{f.qubo_binaries} binaries, <= {f.qubo_couplers} couplers, penalty scale {f.penalty_scale:.3g}"
+                if f.qubo_ok
+                else f"impossible: {f.qubo_reason}"
+            ),
+            f"profiles: {self.note}",
+            f"{'backend':<26}{'time (s)':>12}{'quality':>10}  verdict",
+        ]
         for r in self.rows:
             t = "-" if r.predicted_time is None else f"{r.predicted_time:.3g}"
             q = "-" if r.predicted_quality is None else f"{r.predicted_quality:.2f}"
@@ -63,13 +72,21 @@ def _check_prefer(prefer, known: list[str]) -> None:
     """Refuse a ``prefer`` that is not None, "quantum", "classical" or one of ``known``."""
     if prefer is None or prefer in ("quantum", "classical") or (isinstance(prefer, str) and prefer in known):
         return
-    raise OptionError(f"prefer must be 'quantum', 'classical' or a backend name "
-                      f"({', '.join(sorted(set(known)))}), got {prefer!r}")
+    raise OptionError(
+        f"prefer must be 'quantum', 'classical' or a backend name ({', '.join(sorted(set(known)))}), got {prefer!r}"
+    )
 
 
-def decide(obj, deadline: float | None = None, quality: float = 0.0, prefer: str | None = None,
-           backends: list[str] | None = None, profiles: dict[str, Profile] | None = None,
-           best_effort: bool = False, include_remote: bool = True) -> Decision:
+def decide(
+    obj,
+    deadline: float | None = None,
+    quality: float = 0.0,
+    prefer: str | None = None,
+    backends: list[str] | None = None,
+    profiles: dict[str, Profile] | None = None,
+    best_effort: bool = False,
+    include_remote: bool = True,
+) -> Decision:
     """Choose a backend for ``obj`` (Model, Problem, QuboIR or MilpIR).
 
     Every registered backend (and, for planning, the remote device profiles) is judged:
@@ -145,12 +162,16 @@ def decide(obj, deadline: float | None = None, quality: float = 0.0, prefer: str
         best = min(cands, key=key)
         chosen = best.backend
         best.verdict = "chosen"
-        reason = (f"chosen: {chosen}, predicted {best.predicted_time:.3g} s at quality {best.predicted_quality:.2f}")
+        reason = f"chosen: {chosen}, predicted {best.predicted_time:.3g} s at quality {best.predicted_quality:.2f}"
         for r in cands:
             if r is not best:
-                r.verdict = ("lower predicted quality" if r.predicted_quality < best.predicted_quality - 1e-6
-                             else "slower for the same predicted quality" if r.predicted_time > best.predicted_time
-                             else "not preferred")
+                r.verdict = (
+                    "lower predicted quality"
+                    if r.predicted_quality < best.predicted_quality - 1e-6
+                    else "slower for the same predicted quality"
+                    if r.predicted_time > best.predicted_time
+                    else "not preferred"
+                )
     else:
         fitting = [r for r in rows if r.fits and r.predicted_time is not None and not r.verdict.startswith("planning")]
         if best_effort and fitting:
@@ -160,8 +181,11 @@ def decide(obj, deadline: float | None = None, quality: float = 0.0, prefer: str
             best.verdict = "chosen (best effort: no backend meets the target)"
             reason = "no backend meets the deadline and quality target; best effort picks the fastest"
         else:
-            reason = ("no backend can meet the deadline and quality target"
-                      if fitting else "no registered backend can take this instance")
+            reason = (
+                "no backend can meet the deadline and quality target"
+                if fitting
+                else "no registered backend can take this instance"
+            )
     if chosen is not None and deadline is not None:
         options["time_limit"] = float(deadline)
         best_row = next(r for r in rows if r.backend == chosen)

@@ -18,6 +18,7 @@ Remote devices (planning only unless a backend of that name is registered):
 - ``ibm-heron``: 156 qubits, 250 k CLOPS (layer-shots per second), typical queue 60 s
   (IBM Quantum Platform figures); quality limited by noise beyond ~20 qubits of QAOA.
 """
+
 from __future__ import annotations
 
 import json
@@ -45,7 +46,7 @@ DEFAULT_WORK = {"anneal": {"num_reads": 100}, "tabu": {"num_reads": 10}}
 def _work(name: str, f: Features, options: dict) -> float:
     n = f.qubo_binaries
     if name == "exact":
-        return 2.0 ** n
+        return 2.0**n
     if name in ("anneal", "dwave-advantage"):
         return options.get("num_reads", 100) * options.get("num_sweeps", 1000) * (n + f.qubo_couplers)
     if name == "tabu":
@@ -75,13 +76,13 @@ class Profile:
 
     name: str
     accepts: tuple
-    a: float                       # seconds of fixed cost (imports, setup, queue)
-    b: float                       # seconds per unit of work
+    a: float  # seconds of fixed cost (imports, setup, queue)
+    b: float  # seconds per unit of work
     exact: bool = False
     max_variables: int | None = None
     remote: bool = False
-    quality_slope: float = 0.0     # heuristics: loss per log2(size) per log10(1 + penalty_scale)
-    size_slope: float = 0.0        # heuristics: loss per variable
+    quality_slope: float = 0.0  # heuristics: loss per log2(size) per log10(1 + penalty_scale)
+    size_slope: float = 0.0  # heuristics: loss per variable
     description: str = ""
     measured: dict = field(default_factory=dict)
 
@@ -126,28 +127,79 @@ class Profile:
 
 def default_profiles() -> dict[str, Profile]:
     """Shipped profiles (measured on the 2-core development machine; see the module docstring)."""
-    return {p.name: p for p in [
-        Profile("exact", ("qubo",), 0.0007, 1.0e-8, exact=True, max_variables=26,
-                description="vectorized enumeration, 2^n energies (7-8 ns per state measured at 22-26 binaries)"),
-        Profile("anneal", ("qubo",), 0.0009, 3.1e-9, quality_slope=0.03,
-                description="simulated annealing, 100 reads x 1000 sweeps"),
-        Profile("tabu", ("qubo",), 0.01, 1.0, quality_slope=0.025,
-                description="tabu search, 10 reads x 100 ms"),
-        Profile("qaoa", ("qubo",), 0.0012, 2.65e-8, max_variables=MAX_QAOA_QUBITS, quality_slope=0.04,
-                size_slope=0.004, description="native statevector QAOA, reps 1, 2 restarts"),
-        Profile("qaoa-qiskit", ("qubo",), 1.0, 2.0e-7, max_variables=24, quality_slope=0.05, size_slope=0.006,
-                description="qiskit-optimization QAOA on qiskit-aer"),
-        Profile("ortools", ("milp", "qubo"), 0.002, 1.18e-6, exact=True, description="OR-Tools SCIP/HiGHS"),
-        Profile("dwave-advantage", ("qubo",), 2.0 + 0.015, 1.7e-10, remote=True, quality_slope=0.035,
-                description="D-Wave Advantage (Pegasus), planning profile"),
-        Profile("ibm-heron", ("qubo",), 60.0, 4.0e-9, max_variables=156, remote=True, quality_slope=0.05,
-                size_slope=0.02, description="IBM Heron-class QPU running QAOA, planning profile"),
-    ]}
+    return {
+        p.name: p
+        for p in [
+            Profile(
+                "exact",
+                ("qubo",),
+                0.0007,
+                1.0e-8,
+                exact=True,
+                max_variables=26,
+                description="vectorized enumeration, 2^n energies (7-8 ns per state measured at 22-26 binaries)",
+            ),
+            Profile(
+                "anneal",
+                ("qubo",),
+                0.0009,
+                3.1e-9,
+                quality_slope=0.03,
+                description="simulated annealing, 100 reads x 1000 sweeps",
+            ),
+            Profile("tabu", ("qubo",), 0.01, 1.0, quality_slope=0.025, description="tabu search, 10 reads x 100 ms"),
+            Profile(
+                "qaoa",
+                ("qubo",),
+                0.0012,
+                2.65e-8,
+                max_variables=MAX_QAOA_QUBITS,
+                quality_slope=0.04,
+                size_slope=0.004,
+                description="native statevector QAOA, reps 1, 2 restarts",
+            ),
+            Profile(
+                "qaoa-qiskit",
+                ("qubo",),
+                1.0,
+                2.0e-7,
+                max_variables=24,
+                quality_slope=0.05,
+                size_slope=0.006,
+                description="qiskit-optimization QAOA on qiskit-aer",
+            ),
+            Profile("ortools", ("milp", "qubo"), 0.002, 1.18e-6, exact=True, description="OR-Tools SCIP/HiGHS"),
+            Profile(
+                "dwave-advantage",
+                ("qubo",),
+                2.0 + 0.015,
+                1.7e-10,
+                remote=True,
+                quality_slope=0.035,
+                description="D-Wave Advantage (Pegasus), planning profile",
+            ),
+            Profile(
+                "ibm-heron",
+                ("qubo",),
+                60.0,
+                4.0e-9,
+                max_variables=156,
+                remote=True,
+                quality_slope=0.05,
+                size_slope=0.02,
+                description="IBM Heron-class QPU running QAOA, planning profile",
+            ),
+        ]
+    }
 
 
 def machine() -> dict:
-    return {"platform": platform.platform(), "python": platform.python_version(), "cpus": os.cpu_count(),
-            "processor": platform.processor() or platform.machine()}
+    return {
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "cpus": os.cpu_count(),
+        "processor": platform.processor() or platform.machine(),
+    }
 
 
 def save_profiles(profiles: dict[str, Profile], path=None) -> Path:
@@ -155,8 +207,12 @@ def save_profiles(profiles: dict[str, Profile], path=None) -> Path:
 
     path = Path(path or DEFAULT_PATH)
     path.parent.mkdir(parents=True, exist_ok=True)
-    doc = {"format": "qbdsl-profiles", "version": 1, "machine": machine(),
-           "profiles": {k: p.to_json() for k, p in profiles.items()}}
+    doc = {
+        "format": "qbdsl-profiles",
+        "version": 1,
+        "machine": machine(),
+        "profiles": {k: p.to_json() for k, p in profiles.items()},
+    }
     atomic_write(path, json.dumps(doc, indent=2))
     return path
 
@@ -194,7 +250,7 @@ def _read_profiles(path) -> dict[str, Profile]:
     except json.JSONDecodeError as exc:
         raise FileFormatError(f"not JSON: {exc.msg} (column {exc.colno})", str(path), exc.lineno) from None
     if not isinstance(doc, dict) or doc.get("format") != "qbdsl-profiles":
-        raise FileFormatError("not a qbdsl profiles file (no \"format\": \"qbdsl-profiles\")", str(path))
+        raise FileFormatError('not a qbdsl profiles file (no "format": "qbdsl-profiles")', str(path))
     entries = doc.get("profiles")
     if not isinstance(entries, dict):
         raise FileFormatError("'profiles' must be an object of backend name -> profile", str(path))
@@ -220,6 +276,7 @@ def _profile(name: str, d, path) -> Profile:
 
 def validate_deadline(deadline) -> None:
     """Refuse a deadline that is not None or a positive finite number of seconds (OptionError)."""
-    if deadline is not None and (isinstance(deadline, bool) or not isinstance(deadline, (int, float))
-                                 or not 0 < deadline < math.inf):
+    if deadline is not None and (
+        isinstance(deadline, bool) or not isinstance(deadline, (int, float)) or not 0 < deadline < math.inf
+    ):
         raise OptionError(f"deadline must be a positive number of seconds, got {deadline!r}")

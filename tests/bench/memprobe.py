@@ -3,6 +3,7 @@
 Prints the growth of the peak resident set size (MiB) over the baseline taken after
 imports and data generation, so library import costs do not count.
 """
+
 import sys
 from pathlib import Path
 
@@ -30,6 +31,7 @@ def reset_peak() -> None:
 def main() -> None:
     func, n = sys.argv[1], int(sys.argv[2])
     import dimod  # noqa: F401  (every path ends in a BQM)
+
     if "pyqubo" in func:
         import pyqubo  # noqa: F401
     if "qiskit" in func:

@@ -7,6 +7,7 @@ every tool builds the identical QUBO.
 k-path routing: each demand picks one of k candidate paths (one-hot); the objective
 is the sum over links of the squared link load, load_e = sum_{d,p} vol_d inc[d,p,e] x[d,p].
 """
+
 import numpy as np
 
 import qbdsl as qb
@@ -33,8 +34,8 @@ def tsp_qbdsl(D: np.ndarray) -> qb.Model:
     x = m.binary("x", (n, n))
     m.add(x.sum(axis=1) == 1, name="city")
     m.add(x.sum(axis=0) == 1, name="step")
-    nxt = x[:, np.r_[1:n, 0]]                       # x[v, t+1]
-    m.minimize(((x.T @ D) * nxt.T).sum())           # sum_t sum_v (sum_u x[u,t] D[u,v]) x[v,t+1]
+    nxt = x[:, np.r_[1:n, 0]]  # x[v, t+1]
+    m.minimize(((x.T @ D) * nxt.T).sum())  # sum_t sum_v (sum_u x[u,t] D[u,v]) x[v,t+1]
     return m
 
 
@@ -48,8 +49,7 @@ def tsp_pyqubo_bqm(D: np.ndarray):
 
     n = len(D)
     x = Array.create("x", shape=(n, n), vartype="BINARY")
-    length = sum(D[u, v] * x[u, t] * x[v, (t + 1) % n]
-                 for t in range(n) for u in range(n) for v in range(n) if D[u, v])
+    length = sum(D[u, v] * x[u, t] * x[v, (t + 1) % n] for t in range(n) for u in range(n) for v in range(n) if D[u, v])
     city = sum(Constraint((sum(x[c, t] for t in range(n)) - 1) ** 2, f"city{c}") for c in range(n))
     step = sum(Constraint((sum(x[c, t] for c in range(n)) - 1) ** 2, f"step{t}") for t in range(n))
     model = (length + PENALTY * (city + step)).compile()
@@ -90,8 +90,8 @@ def routing_qbdsl(vol, inc) -> qb.Model:
     m = qb.Model("k-path")
     x = m.binary("x", (d, k))
     m.add(x.sum(axis=1) == 1, name="one-path")
-    load = ((vol[:, None] * x).reshape(d * k) @ inc.reshape(d * k, e))   # (e,) link loads
-    m.minimize((load ** 2).sum())
+    load = (vol[:, None] * x).reshape(d * k) @ inc.reshape(d * k, e)  # (e,) link loads
+    m.minimize((load**2).sum())
     return m
 
 
@@ -109,7 +109,7 @@ def routing_pyqubo_bqm(vol, inc):
         users = [(a, p) for a in range(d) for p in range(k) if inc[a, p, l]]
         if users:
             load = sum(vol[a] * x[a, p] for a, p in users)
-            cost += load ** 2
+            cost += load**2
     one = sum(Constraint((sum(x[a, p] for p in range(k)) - 1) ** 2, f"one{a}") for a in range(d))
     return (cost + PENALTY * one).compile().to_bqm()
 
@@ -135,6 +135,9 @@ def routing_qiskit_bqm(vol, inc):
     for a in range(d):
         qp.linear_constraint({f"x({a},{p})": 1 for p in range(k)}, "==", 1, f"one{a}")
     qubo = QuadraticProgramToQubo(penalty=PENALTY).convert(qp)
-    return dimod.BinaryQuadraticModel(qubo.objective.linear.to_dict(use_name=True),
-                                      qubo.objective.quadratic.to_dict(use_name=True),
-                                      qubo.objective.constant, dimod.BINARY)
+    return dimod.BinaryQuadraticModel(
+        qubo.objective.linear.to_dict(use_name=True),
+        qubo.objective.quadratic.to_dict(use_name=True),
+        qubo.objective.constant,
+        dimod.BINARY,
+    )

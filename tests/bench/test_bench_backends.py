@@ -5,6 +5,7 @@ benchmark's extra_info; ``test_qaoa_native_vs_qiskit`` writes ``out/bench/qaoa.j
 Under ``make test`` (benchmarks disabled) every pair still runs once and its answer is
 checked; the QAOA comparison runs only its smallest size there.
 """
+
 import json
 import sys
 import time
@@ -26,9 +27,15 @@ def random_qubo(n: int, seed: int = 0) -> qb.QuboIR:
     rng = np.random.default_rng(seed)
     iu = np.triu_indices(n, 1)
     keep = rng.random(len(iu[0])) < 0.3
-    return qb.QuboIR.from_terms(QuboTerms.from_coo(
-        n, rng.integers(-5, 6, n).astype(float), iu[0][keep], iu[1][keep],
-        rng.integers(-3, 4, int(keep.sum())).astype(float)))
+    return qb.QuboIR.from_terms(
+        QuboTerms.from_coo(
+            n,
+            rng.integers(-5, 6, n).astype(float),
+            iu[0][keep],
+            iu[1][keep],
+            rng.integers(-3, 4, int(keep.sum())).astype(float),
+        )
+    )
 
 
 def knapsack():
@@ -45,9 +52,9 @@ def instances():
     from slice_placement import build
 
     return {
-        "random-qubo-16": (random_qubo(16), None),           # best known: the exact backend's
+        "random-qubo-16": (random_qubo(16), None),  # best known: the exact backend's
         "slice-placement": (build(), 7.0),
-        "knapsack-12": (knapsack(), None),                   # best known: the exact backend's
+        "knapsack-12": (knapsack(), None),  # best known: the exact backend's
         "qoblib-network05": (ROOT / "problems" / "data" / "qoblib" / "network05.lp.xz", 65500.0),
     }
 
@@ -72,8 +79,12 @@ def test_backend_on_instance(benchmark, backend, instance):
     row = {"backend": backend, "instance": instance}
     t = time.perf_counter()
     try:
-        r = benchmark.pedantic(qb.solve, args=(obj,), kwargs={"backend": backend, "seed": 0, "time_limit": 10,
-                                                             **BACKENDS[backend]}, rounds=1)
+        r = benchmark.pedantic(
+            qb.solve,
+            args=(obj,),
+            kwargs={"backend": backend, "seed": 0, "time_limit": 10, **BACKENDS[backend]},
+            rounds=1,
+        )
     except (qb.BackendError, qb.UnsupportedTermError) as exc:
         row.update(status="cannot take it", reason=str(exc).split(";")[0][:90])
         _record(row)
@@ -88,7 +99,7 @@ def test_backend_on_instance(benchmark, backend, instance):
     benchmark.extra_info.update(row)
     if qb.backends.get(backend).capabilities.exact:
         assert r.feasible and r.objective == pytest.approx(best)
-    elif r.feasible:   # a heuristic's feasible answer is never better than the optimum
+    elif r.feasible:  # a heuristic's feasible answer is never better than the optimum
         assert (r.objective >= best - 1e-9) if instance != "knapsack-12" else (r.objective <= best + 1e-9)
 
 
@@ -110,7 +121,7 @@ def test_qaoa_native_vs_qiskit(benchmark):
         exact = qb.solve(q, backend="exact").energy
         for opt in ("Nelder-Mead", "COBYLA"):
             kw = dict(reps=1, maxiter=60, shots=1024, optimizer=opt)
-            QaoaBackend().solve(q, seed=0, restarts=1, **kw)   # warm-up (imports, caches)
+            QaoaBackend().solve(q, seed=0, restarts=1, **kw)  # warm-up (imports, caches)
             t = time.perf_counter()
             a = QaoaBackend().solve(q, seed=0, restarts=1, normalize=False, **kw)
             t_native = time.perf_counter() - t
@@ -119,15 +130,28 @@ def test_qaoa_native_vs_qiskit(benchmark):
             t_qiskit = time.perf_counter() - t
             per_native = t_native / a.info["evaluations"]
             per_qiskit = t_qiskit / max(b.info["evaluations"], 1)
-            rows.append({"qubits": n, "optimizer": opt, "native_s": t_native, "qiskit_s": t_qiskit,
-                         "speedup": t_qiskit / t_native, "native_evaluations": a.info["evaluations"],
-                         "qiskit_evaluations": b.info["evaluations"], "per_evaluation_speedup": per_qiskit / per_native,
-                         "native_energy": a.energy, "qiskit_energy": b.energy, "exact": exact})
+            rows.append(
+                {
+                    "qubits": n,
+                    "optimizer": opt,
+                    "native_s": t_native,
+                    "qiskit_s": t_qiskit,
+                    "speedup": t_qiskit / t_native,
+                    "native_evaluations": a.info["evaluations"],
+                    "qiskit_evaluations": b.info["evaluations"],
+                    "per_evaluation_speedup": per_qiskit / per_native,
+                    "native_energy": a.energy,
+                    "qiskit_energy": b.energy,
+                    "exact": exact,
+                }
+            )
             assert a.energy >= exact - 1e-9 and b.energy >= exact - 1e-9
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / "qaoa.json").write_text(json.dumps(rows, indent=2))
     for r in rows:
-        print(f"QAOA {r['qubits']} qubits, {r['optimizer']}: native {r['native_s']:.3f}s vs qiskit "
-              f"{r['qiskit_s']:.3f}s -> {r['speedup']:.1f}x ({r['per_evaluation_speedup']:.1f}x per evaluation)")
+        print(
+            f"QAOA {r['qubits']} qubits, {r['optimizer']}: native {r['native_s']:.3f}s vs qiskit "
+            f"{r['qiskit_s']:.3f}s -> {r['speedup']:.1f}x ({r['per_evaluation_speedup']:.1f}x per evaluation)"
+        )
     benchmark.extra_info["qaoa"] = rows
     benchmark.pedantic(lambda: None, rounds=1)

@@ -5,6 +5,7 @@
 ``make test`` runs each build once (benchmarks disabled) and checks that every tool
 builds the identical BQM.
 """
+
 import json
 import subprocess
 import sys
@@ -104,8 +105,13 @@ def _best_of(fn, args, repeat):
 
 
 def _peak_mib(func: str, n: int) -> tuple[float, int]:
-    out = subprocess.run([sys.executable, str(HERE / "memprobe.py"), func, str(n)],
-                         capture_output=True, text=True, check=True, timeout=900)
+    out = subprocess.run(
+        [sys.executable, str(HERE / "memprobe.py"), func, str(n)],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=900,
+    )
     mib, terms = out.stdout.split()
     return float(mib), int(terms)
 
@@ -126,12 +132,23 @@ def test_speed_and_memory_ratios(benchmark):
         m_q, terms_q = _peak_mib("tsp_qbdsl_bqm", n)
         m_p, terms_p = _peak_mib("tsp_pyqubo_bqm", n)
         assert terms_q == terms_p
-        rows.append({"n": n, "qbdsl_s": t_q, "pyqubo_s": t_p, "speedup": t_p / t_q,
-                     "qbdsl_peak_mib": m_q, "pyqubo_peak_mib": m_p, "memory_ratio": m_q / max(m_p, 1e-9)})
+        rows.append(
+            {
+                "n": n,
+                "qbdsl_s": t_q,
+                "pyqubo_s": t_p,
+                "speedup": t_p / t_q,
+                "qbdsl_peak_mib": m_q,
+                "pyqubo_peak_mib": m_p,
+                "memory_ratio": m_q / max(m_p, 1e-9),
+            }
+        )
     benchmark.extra_info["ratios"] = rows
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / "ratios.json").write_text(json.dumps(rows, indent=2))
     for r in rows:
-        print(f"TSP n={r['n']}: qbdsl {r['qbdsl_s']:.3f}s vs PyQUBO {r['pyqubo_s']:.3f}s "
-              f"-> {r['speedup']:.1f}x; peak memory {r['qbdsl_peak_mib']:.0f} vs {r['pyqubo_peak_mib']:.0f} MiB")
+        print(
+            f"TSP n={r['n']}: qbdsl {r['qbdsl_s']:.3f}s vs PyQUBO {r['pyqubo_s']:.3f}s "
+            f"-> {r['speedup']:.1f}x; peak memory {r['qbdsl_peak_mib']:.0f} vs {r['pyqubo_peak_mib']:.0f} MiB"
+        )
     benchmark.pedantic(lambda: None, rounds=1)

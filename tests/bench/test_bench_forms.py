@@ -15,6 +15,7 @@ the table gives each time and its ratio to the vectorized form and to PyQUBO and
 ``out/bench/forms.json``. Times are reported, never asserted (shared machines are noisy);
 that every form gives the same BQM energies is asserted.
 """
+
 import json
 import time
 from pathlib import Path
@@ -69,7 +70,7 @@ def routing_form(form: str, vol: np.ndarray, inc: np.ndarray):
     x = m.binary("x", (dem, k))
     if form == "vectorized":
         load = (vol[:, None] * x).reshape(dem * k) @ inc.reshape(dem * k, links)
-        return m, (load ** 2).sum()
+        return m, (load**2).sum()
     if form == "scalar":
         h = 0
         for e in range(links):
@@ -77,7 +78,7 @@ def routing_form(form: str, vol: np.ndarray, inc: np.ndarray):
             if users:
                 h += sum(vol[a] * x[a, p] for a, p in users) ** 2
         return m, h
-    per_demand = (vol[a] * (x[a] @ inc[a]) for a in range(dem))         # (links,) each
+    per_demand = (vol[a] * (x[a] @ inc[a]) for a in range(dem))  # (links,) each
     if form == "sum":
         load = sum(per_demand)
     elif form == "quicksum":
@@ -86,7 +87,7 @@ def routing_form(form: str, vol: np.ndarray, inc: np.ndarray):
         load = 0
         for part in per_demand:
             load += part
-    return m, (load ** 2).sum()
+    return m, (load**2).sum()
 
 
 def routing_pyqubo(vol: np.ndarray, inc: np.ndarray):
@@ -126,22 +127,28 @@ def run_forms(build, pyqubo_expr, rounds: int = 3) -> tuple[dict, dict]:
             tb, _ = _best(pyqubo_expr, rounds)
             tc, bqms[form] = _best(lambda: pyqubo_expr().compile().to_bqm(), rounds)
         else:
-            tb, _ = _best(lambda: build(form), rounds)
-            tc, bqms[form] = _best(lambda: _qbdsl_bqm(lambda: build(form)), rounds)
+            tb, _ = _best(lambda form=form: build(form), rounds)
+            tc, bqms[form] = _best(lambda form=form: _qbdsl_bqm(lambda: build(form)), rounds)
         times[form] = {"build": tb, "bqm": tc}
     return times, bqms
 
 
 def table(name: str, times: dict) -> tuple[str, dict]:
     """A printable table and the ratios: each form over vectorized and over PyQUBO."""
-    ratios = {f: {f"{w}_over_{ref}": times[f][w] / times[ref][w] for w in ("build", "bqm")
-                  for ref in ("vectorized", "pyqubo")} for f in FORMS}
+    ratios = {
+        f: {
+            f"{w}_over_{ref}": times[f][w] / times[ref][w] for w in ("build", "bqm") for ref in ("vectorized", "pyqubo")
+        }
+        for f in FORMS
+    }
     lines = [name, f"{'form':<11}{'build s':>10}{'/vec':>7}{'/pyqubo':>9}{'to BQM s':>10}{'/vec':>7}{'/pyqubo':>9}"]
     for f in FORMS:
         r = ratios[f]
-        lines.append(f"{f:<11}{times[f]['build']:>10.4f}{r['build_over_vectorized']:>7.2f}"
-                     f"{r['build_over_pyqubo']:>9.2f}{times[f]['bqm']:>10.4f}{r['bqm_over_vectorized']:>7.2f}"
-                     f"{r['bqm_over_pyqubo']:>9.2f}")
+        lines.append(
+            f"{f:<11}{times[f]['build']:>10.4f}{r['build_over_vectorized']:>7.2f}"
+            f"{r['build_over_pyqubo']:>9.2f}{times[f]['bqm']:>10.4f}{r['bqm_over_vectorized']:>7.2f}"
+            f"{r['bqm_over_pyqubo']:>9.2f}"
+        )
     return "\n".join(lines), ratios
 
 
@@ -176,9 +183,9 @@ def test_tsp_every_form(n):
     pytest.importorskip("pyqubo")
     d = models.tsp_data(n)
     times, bqms = run_forms(lambda form: tsp_form(form, d), lambda: tsp_pyqubo(d), rounds=3 if n < 50 else 1)
-    text, ratios = table(f"TSP tour length n = {n} ({n ** 3} scalar terms)", times)
+    text, ratios = table(f"TSP tour length n = {n} ({n**3} scalar terms)", times)
     print("\n" + text)
-    _write(f"tsp-{n}", {"terms": n ** 3, "seconds": times, "ratios": ratios})
+    _write(f"tsp-{n}", {"terms": n**3, "seconds": times, "ratios": ratios})
     assert all(b.num_variables == n * n for b in bqms.values())
     assert_same_energies(bqms, _pyqubo_label, (n, n))
 
@@ -188,8 +195,9 @@ def test_routing_every_form(size):
     pytest.importorskip("pyqubo")
     dem, k, links = size
     vol, inc = models.routing_data(dem, links, k)
-    times, bqms = run_forms(lambda form: routing_form(form, vol, inc), lambda: routing_pyqubo(vol, inc),
-                            rounds=3 if dem < 800 else 1)
+    times, bqms = run_forms(
+        lambda form: routing_form(form, vol, inc), lambda: routing_pyqubo(vol, inc), rounds=3 if dem < 800 else 1
+    )
     text, ratios = table(f"k-path routing congestion, {dem} demands x {k} paths x {links} links", times)
     print("\n" + text)
     _write(f"routing-{dem}x{k}x{links}", {"seconds": times, "ratios": ratios})

@@ -10,6 +10,7 @@ them. One run; times and ratios are printed and written to ``out/bench/kpath_bui
 never asserted (both libraries are imported before timing). Asserted: both find the same
 number of paths with the same costs.
 """
+
 import itertools
 import json
 import math
@@ -36,8 +37,10 @@ def waxman_demands(n_demands: int = 2000):
 
 def networkx_paths(net, demands) -> list[list[tuple]]:
     g = routing.path_graph(net)
-    return [[tuple(p) for p in itertools.islice(nx.shortest_simple_paths(g, int(s), int(t), weight="cost"), K)]
-            for s, t in zip(net.demand_src[demands], net.demand_dst[demands])]
+    return [
+        [tuple(p) for p in itertools.islice(nx.shortest_simple_paths(g, int(s), int(t), weight="cost"), K)]
+        for s, t in zip(net.demand_src[demands], net.demand_dst[demands])
+    ]
 
 
 def igraph_paths(net, demands) -> list[list[tuple]]:
@@ -53,7 +56,7 @@ def _timed(fn, *args):
 
 def _same_costs(net, ours, ref):
     g = PathGraph.from_network(net)
-    cost = lambda p: math.fsum(g.cost[g.edges_of(p)].tolist())   # noqa: E731
+    cost = lambda p: math.fsum(g.cost[g.edges_of(p)].tolist())  # noqa: E731
     for a, b in zip(ours, ref):
         assert len(a) == len(b)
         assert sorted(map(cost, a)) == pytest.approx(sorted(map(cost, b)), rel=1e-9)
@@ -76,8 +79,17 @@ def test_cernet_all_demands():
     t_model, m = _timed(routing.kpath_routing, net, K)
     _same_costs(net, ours, ref)
     assert len(m.paths) == sum(map(len, ours))
-    _write("cernet", {"demands": len(demands), "k": K, "networkx_s": t_nx, "igraph_s": t_ig,
-                      "speedup": t_nx / t_ig, "kpath_model_build_s": t_model})
+    _write(
+        "cernet",
+        {
+            "demands": len(demands),
+            "k": K,
+            "networkx_s": t_nx,
+            "igraph_s": t_ig,
+            "speedup": t_nx / t_ig,
+            "kpath_model_build_s": t_model,
+        },
+    )
 
 
 def test_waxman500_2000_demands():
@@ -89,13 +101,24 @@ def test_waxman500_2000_demands():
     t_ig, _ = _timed(igraph_paths, net, demands)
     t_model, m = _timed(routing.kpath_routing, net, K, "congestion", demands)
     assert len(np.unique(m.path_owner)) == len(demands)
-    _write("waxman-500", {"nodes": net.n_nodes, "arcs": net.n_links, "demands": len(demands), "k": K,
-                          "sample": len(sample), "networkx_sample_s": t_nx, "igraph_sample_s": t_ig_sample,
-                          "speedup": t_nx / t_ig_sample,
-                          "networkx_ms_per_demand": 1e3 * t_nx / len(sample),
-                          "igraph_ms_per_demand": 1e3 * t_ig / len(demands),
-                          "igraph_all_s": t_ig, "networkx_all_s_estimated": t_nx / len(sample) * len(demands),
-                          "kpath_model_build_s": t_model})
+    _write(
+        "waxman-500",
+        {
+            "nodes": net.n_nodes,
+            "arcs": net.n_links,
+            "demands": len(demands),
+            "k": K,
+            "sample": len(sample),
+            "networkx_sample_s": t_nx,
+            "igraph_sample_s": t_ig_sample,
+            "speedup": t_nx / t_ig_sample,
+            "networkx_ms_per_demand": 1e3 * t_nx / len(sample),
+            "igraph_ms_per_demand": 1e3 * t_ig / len(demands),
+            "igraph_all_s": t_ig,
+            "networkx_all_s_estimated": t_nx / len(sample) * len(demands),
+            "kpath_model_build_s": t_model,
+        },
+    )
 
 
 @pytest.mark.slow
@@ -104,5 +127,7 @@ def test_waxman500_2000_demands_networkx_in_full():
     t_nx, ref = _timed(networkx_paths, net, demands)
     t_ig, ours = _timed(igraph_paths, net, demands)
     _same_costs(net, ours, ref)
-    _write("waxman-500-full", {"demands": len(demands), "k": K, "networkx_s": t_nx, "igraph_s": t_ig,
-                               "speedup": t_nx / t_ig})
+    _write(
+        "waxman-500-full",
+        {"demands": len(demands), "k": K, "networkx_s": t_nx, "igraph_s": t_ig, "speedup": t_nx / t_ig},
+    )

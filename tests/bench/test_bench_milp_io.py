@@ -7,6 +7,7 @@ the same model (read from our file). With benchmarks enabled (``make bench``) th
 10^6 binaries and 10^5 rows; with them disabled (``make test``) 10^5 and 10^4. Timings are
 reported, never asserted (shared machines are noisy); correctness is asserted.
 """
+
 import time
 
 import numpy as np
@@ -21,8 +22,9 @@ ortools = pytest.importorskip("ortools.linear_solver.python.model_builder")
 def _model(n: int, m: int, seed: int = 0):
     rng = np.random.default_rng(seed)
     nnz = 2 * n
-    A = sp.csr_matrix((rng.integers(1, 10, nnz).astype(float), (rng.integers(0, m, nnz), rng.integers(0, n, nnz))),
-                      shape=(m, n))
+    A = sp.csr_matrix(
+        (rng.integers(1, 10, nnz).astype(float), (rng.integers(0, m, nnz), rng.integers(0, n, nnz))), shape=(m, n)
+    )
     model = qb.Model("big")
     x = model.binary("x", n)
     model.add(A @ x <= 5, name="cap")
@@ -36,7 +38,7 @@ def test_big_milp_compile_and_mps_vs_ortools(benchmark, tmp_path):
     t = time.perf_counter()
     ir = qb.compile(model, "milp")
     t_compile = time.perf_counter() - t
-    assert "_var_names" in ir.__dict__ and callable(ir.__dict__["_var_names"])   # names not built yet
+    assert "_var_names" in ir.__dict__ and callable(ir.__dict__["_var_names"])  # names not built yet
     assert ir.num_variables == n and ir.num_constraints == m and (ir.A != A).nnz == 0
     path = tmp_path / "big.mps"
     t = time.perf_counter()
@@ -50,15 +52,18 @@ def test_big_milp_compile_and_mps_vs_ortools(benchmark, tmp_path):
     t = time.perf_counter()
     ref = mb.export_to_mps_string()
     t_ref = time.perf_counter() - t
-    if benchmark.disabled:   # qbdsl reads its own file back to the same MILP (slow at 10^6)
+    if benchmark.disabled:  # qbdsl reads its own file back to the same MILP (slow at 10^6)
         back = qb.compile(qb.load(path), "milp")
         assert back.num_variables == n and (back.A != ir.A).nnz == 0 and np.array_equal(back.c, ir.c)
     mb2 = ortools.ModelBuilder()
     assert mb2.import_from_mps_string(ref)
     assert mb2.num_variables == n and mb2.num_constraints == m
 
-    benchmark.extra_info.update(n=n, rows=m, compile_s=t_compile, write_mps_s=t_ours, ortools_write_s=t_ref,
-                                ratio=t_ours / t_ref)
-    print(f"\nn={n} rows={m}: compile {t_compile:.3f} s, MPS write {t_ours:.3f} s, "
-          f"OR-Tools export {t_ref:.3f} s (ratio {t_ours / t_ref:.2f})")
+    benchmark.extra_info.update(
+        n=n, rows=m, compile_s=t_compile, write_mps_s=t_ours, ortools_write_s=t_ref, ratio=t_ours / t_ref
+    )
+    print(
+        f"\nn={n} rows={m}: compile {t_compile:.3f} s, MPS write {t_ours:.3f} s, "
+        f"OR-Tools export {t_ref:.3f} s (ratio {t_ours / t_ref:.2f})"
+    )
     benchmark.pedantic(lambda: None, rounds=1)

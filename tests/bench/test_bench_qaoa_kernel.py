@@ -3,6 +3,7 @@ against the bare kernel (``Statevector.expectation`` on a table built beforehand
 same 20-qubit QUBO and angles. Compare their min times in ``make bench`` (1.2x promised,
 about 1.0x measured); only correctness is asserted, and under ``make test`` (benchmarks
 disabled) each runs once."""
+
 import numpy as np
 import pytest
 
@@ -29,5 +30,5 @@ def test_kernel(benchmark, qubo_and_reference):
 
 def test_public(benchmark, qubo_and_reference):
     q, _, want = qubo_and_reference
-    qaoa.qaoa_expectation(q, GAMMAS, BETAS)       # the first call builds the table, as a user's first call would
+    qaoa.qaoa_expectation(q, GAMMAS, BETAS)  # the first call builds the table, as a user's first call would
     assert benchmark(qaoa.qaoa_expectation, q, GAMMAS, BETAS) == want

@@ -1,4 +1,5 @@
 """The cost of one QIP decision on a 10^5-variable model (goal: under 50 ms)."""
+
 import numpy as np
 
 import qbdsl as qb
@@ -17,8 +18,8 @@ def big_model(n=100_000, seed=0):
 
 def test_decision_on_1e5_variables(benchmark):
     m = big_model()
-    problem = m.to_problem()          # a caller that solves lowers once; decide takes it directly
-    decide(problem, deadline=10.0)    # warm: registry scan, profiles file check
+    problem = m.to_problem()  # a caller that solves lowers once; decide takes it directly
+    decide(problem, deadline=10.0)  # warm: registry scan, profiles file check
     d = benchmark(decide, problem, deadline=10.0)
     assert d.backend is not None and d.features.n_variables == 100_000
     assert "exceed the 26" in {r.backend: r for r in d.rows}["exact"].verdict

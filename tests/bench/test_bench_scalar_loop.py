@@ -6,6 +6,7 @@ to a QUBO/BQM, for each form, prints the times and ratios and writes them to
 ``out/bench/scalar_loop.json``. Timings are reported, never asserted (shared machines are
 noisy); correctness (same BQM energies) is asserted.
 """
+
 import json
 import time
 from pathlib import Path
@@ -89,7 +90,7 @@ def test_scalar_loop_vs_pyqubo_vs_vectorized():
         "compile_scalar_over_pyqubo": times["compile_scalar_sum"] / times["compile_pyqubo"],
         "compile_scalar_over_vectorized": times["compile_scalar_sum"] / times["compile_vectorized"],
     }
-    report = {"n": N, "terms": N ** 3, "seconds": times, "ratios": ratios}
+    report = {"n": N, "terms": N**3, "seconds": times, "ratios": ratios}
     print(json.dumps(report, indent=2))
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / "scalar_loop.json").write_text(json.dumps(report, indent=2))
@@ -105,5 +106,6 @@ def test_scalar_loop_vs_pyqubo_vs_vectorized():
         sample = {f"x({i},{j})": int(s[i, j]) for i in range(N) for j in range(N)}
         e = ours.energy(sample)
         assert e == pytest.approx(vec.energy(sample), rel=1e-12)
-        assert e == pytest.approx(ref.energy({f"x[{i}][{j}]": int(s[i, j]) for i in range(N) for j in range(N)}),
-                                  rel=1e-12)
+        assert e == pytest.approx(
+            ref.energy({f"x[{i}][{j}]": int(s[i, j]) for i in range(N) for j in range(N)}), rel=1e-12
+        )

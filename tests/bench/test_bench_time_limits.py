@@ -7,6 +7,7 @@ unit of the backend's work fits. ``make bench`` runs the whole grid (``slow``) a
 case per backend. Each case runs once, on an IR compiled beforehand (as the issue that
 asked for this measured it), so the wall time is the backend's.
 """
+
 import json
 import time
 from pathlib import Path
@@ -90,11 +91,13 @@ GRID = [
     ("auto (deadline=)", "qubo-1000 (150 k couplers)", (0.5, 5), {}),
     ("auto (deadline=)", "qubo-3000 (1.35 M couplers)", (2, 10), {}),
 ]
-QUICK = [("anneal", "qubo-300 (9 k couplers)", (0.3,), {"num_reads": 100_000}),
-         ("tabu", "qubo-300 (9 k couplers)", (0.3,), {"num_reads": 1000}),
-         ("qaoa", "qubo-16", (0.5,), {"reps": 4, "restarts": 50}),
-         ("exact", "qubo-24", (0.05,), {}),
-         ("ortools", "multi-knapsack 60 (MILP)", (0.05,), {})]
+QUICK = [
+    ("anneal", "qubo-300 (9 k couplers)", (0.3,), {"num_reads": 100_000}),
+    ("tabu", "qubo-300 (9 k couplers)", (0.3,), {"num_reads": 1000}),
+    ("qaoa", "qubo-16", (0.5,), {"reps": 4, "restarts": 50}),
+    ("exact", "qubo-24", (0.05,), {}),
+    ("ortools", "multi-knapsack 60 (MILP)", (0.05,), {}),
+]
 
 
 # wall times on main before the time limits were kept, as the issue that asked for them (and
@@ -123,14 +126,21 @@ def measure(grid) -> list[dict]:
             cache[name] = INSTANCES[name]()
         ir = cache[name]
         for limit in limits:
-            row = {"backend": backend, "instance": name, "limit": limit, "promise": limit + grace(limit),
-                   "options": " ".join(f"{k}={v}" for k, v in sorted(options.items()))}
+            row = {
+                "backend": backend,
+                "instance": name,
+                "limit": limit,
+                "promise": limit + grace(limit),
+                "options": " ".join(f"{k}={v}" for k, v in sorted(options.items())),
+            }
             kw = {"deadline": limit} if backend == "auto (deadline=)" else {"time_limit": limit}
             t = time.perf_counter()
             try:
                 r = qb.solve(ir, backend=backend.split()[0], seed=0, **kw, **options)
-                row.update(status=r.status if backend != "auto" and "auto" not in backend else f"{r.status} ({r.backend})",
-                           objective=None if r.sample is None else float(r.objective))
+                row.update(
+                    status=r.status if backend != "auto" and "auto" not in backend else f"{r.status} ({r.backend})",
+                    objective=None if r.sample is None else float(r.objective),
+                )
             except qb.TimeLimitError as exc:
                 row.update(status="refused at once", reason=str(exc))
             row["wall"] = time.perf_counter() - t
@@ -140,12 +150,16 @@ def measure(grid) -> list[dict]:
 
 
 def table(rows) -> str:
-    lines = ["| backend | instance | options | limit s | before | wall s | wall / limit | within T + grace | status |",
-             "|---|---|---|---|---|---|---|---|---|"]
+    lines = [
+        "| backend | instance | options | limit s | before | wall s | wall / limit | within T + grace | status |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
     for r in rows:
         before = BEFORE.get((r["backend"], r["instance"], r["limit"], r["options"]), "")
-        lines.append(f"| {r['backend']} | {r['instance']} | {r['options']} | {r['limit']:g} | {before} | {r['wall']:.2f} | "
-                     f"{r['wall'] / r['limit']:.2f} | {'yes' if r['kept'] else '**no**'} | {r['status']} |")
+        lines.append(
+            f"| {r['backend']} | {r['instance']} | {r['options']} | {r['limit']:g} | {before} | {r['wall']:.2f} | "
+            f"{r['wall'] / r['limit']:.2f} | {'yes' if r['kept'] else '**no**'} | {r['status']} |"
+        )
     return "\n".join(lines)
 
 
