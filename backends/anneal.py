@@ -146,6 +146,33 @@ class AnnealBackend:
     options = SA_OPTIONS
 
     def solve(self, ir, *, time_limit=None, seed=None, **options) -> BackendOutput:
+        """Anneal ``ir`` and return every distinct read, lowest energy first.
+
+        Parameters
+        ----------
+        ir : QuboIR
+            The QUBO, over n binaries.
+        time_limit : float, optional
+            Wall-clock seconds: as many reads as fit (sweeps lowered when even one read does not fit,
+            unless ``num_sweeps`` is given); ``None``: ``num_reads`` reads (100 by default).
+        seed : int, optional
+            Seeds the sampler calls.
+        **options
+            The options in the class docstring.
+
+        Returns
+        -------
+        BackendOutput
+            ``samples`` (k, n) of 0/1 with their QUBO energies and read counts; status ``feasible``, or
+            ``time_limit`` when fewer reads than asked for (or sweeps lowered) fitted.
+
+        Raises
+        ------
+        OptionError
+            An unknown option or invalid value, or ``num_sweeps`` not a multiple of ``num_sweeps_per_beta``.
+        TimeLimitError
+            When setting up the sampler, or one read of the ``num_sweeps`` asked for, does not fit.
+        """
         budget = Budget(time_limit, "anneal")
         opts = validate_options("anneal", options, SA_OPTIONS)
         num_reads = opts.pop("num_reads", None)
@@ -339,6 +366,33 @@ class TabuBackend:
         return -(-r // max(1, min(calls, r))), timeout
 
     def solve(self, ir, *, time_limit=None, seed=None, **options) -> BackendOutput:
+        """Run tabu search on ``ir`` and return every distinct read, lowest energy first.
+
+        Parameters
+        ----------
+        ir : QuboIR
+            The QUBO, over n binaries.
+        time_limit : float, optional
+            Wall-clock seconds: the reads share it (each read's ``timeout`` sized to what is left);
+            ``None``: ``num_reads`` reads (10 by default) of ``timeout`` ms each (100 by default).
+        seed : int, optional
+            Seeds the sampler calls.
+        **options
+            The options in the class docstring.
+
+        Returns
+        -------
+        BackendOutput
+            ``samples`` (k, n) of 0/1 with their QUBO energies and read counts; status ``feasible``, or
+            ``time_limit`` when fewer than ``num_reads`` reads fitted.
+
+        Raises
+        ------
+        OptionError
+            An unknown option or invalid value, or ``tenure`` above n - 1.
+        TimeLimitError
+            When one read (its dense n x n set-up included) does not fit.
+        """
         budget = Budget(time_limit, "tabu")
         opts = validate_options("tabu", options, TABU_OPTIONS)
         num_reads = opts.pop("num_reads", None)

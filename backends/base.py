@@ -24,8 +24,32 @@ class Capabilities:
 
 
 def aggregate_reads(samples, energies, num_occurrences=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Distinct rows of ``samples`` (k, n), their energies and summed occurrence counts,
-    ordered by energy, lowest first (ties: the row read first comes first)."""
+    """Distinct rows of ``samples``, their energies and summed occurrence counts, lowest energy first.
+
+    Parameters
+    ----------
+    samples : array_like, shape (k, n)
+        One read per row.
+    energies : array_like, shape (k,)
+        The energy of each read.
+    num_occurrences : array_like of int, shape (k,), optional
+        How many times each read was returned (default: 1 each).
+
+    Returns
+    -------
+    samples : ndarray, shape (m, n)
+        The m <= k distinct rows, ordered by energy, lowest first (ties: the row read first
+        comes first).
+    energies : ndarray of float64, shape (m,)
+        Their energies.
+    num_occurrences : ndarray of int64, shape (m,)
+        The summed counts of the reads equal to each row.
+
+    Raises
+    ------
+    ValueError
+        When ``samples`` is not 2-D or the three lengths differ (all three are named).
+    """
     X = np.asarray(samples)
     E = np.asarray(energies, dtype=float).reshape(-1)
     occ = np.ones(len(E), np.int64) if num_occurrences is None else np.asarray(num_occurrences, np.int64).reshape(-1)
@@ -71,6 +95,12 @@ class BackendOutput:
     with a 1-D ``x`` (or ``None`` for no point), or with :meth:`one`; :meth:`from_reads`
     aggregates raw reads (duplicates counted) and orders them by energy. ``sample`` and
     ``energy`` are the first (best) row's, ``None`` when there is none.
+
+    Raises
+    ------
+    ValueError
+        When ``samples`` is neither 1-D nor 2-D, or ``energies`` / ``num_occurrences`` do not
+        have one entry per row (the shapes are named).
     """
 
     samples: np.ndarray | None
@@ -128,11 +158,18 @@ class BackendOutput:
         gap: float | None = None,
     ) -> BackendOutput:
         """Reads (k, n) with their energies: identical rows merged (their counts summed) and
-        the distinct ones ordered by energy, lowest first (see :func:`aggregate_reads`)."""
+        the distinct ones ordered by energy, lowest first (see :func:`aggregate_reads`).
+
+        Raises
+        ------
+        ValueError
+            When ``samples`` is not 2-D or ``energies`` / ``num_occurrences`` do not have k entries.
+        """
         X, E, occ = aggregate_reads(samples, energies, num_occurrences)
         return cls(X, status, E, dict(info or {}), bound, gap, occ)
 
     def __len__(self) -> int:
+        """The number k of distinct rows."""
         return len(self.samples)
 
     @property
@@ -164,6 +201,7 @@ class Option:
     open_high: bool = False
 
     def describe(self) -> str:
+        """What a valid value is, in words, for error messages (``"an integer >= 1"``)."""
         if self.kind == "range":
             return "a pair [low, high] of positive numbers with low <= high"
         if self.choices:
@@ -234,11 +272,18 @@ class _AnyValue(Option):
     """An option whose value the backend checks itself (third-party backends)."""
 
     def convert(self, value):
+        """The value unchanged: any value is accepted here."""
         return value
 
 
 def check_options(backend: str, options: Mapping[str, Any], known) -> None:
-    """Raise :class:`OptionError` naming any option this backend does not know (names only)."""
+    """Raise :class:`OptionError` naming any option this backend does not know (names only).
+
+    Raises
+    ------
+    OptionError
+        Naming the unknown option(s) and the ``known`` ones.
+    """
     validate_options(backend, options, {k: _AnyValue(object) for k in known})
 
 
@@ -253,4 +298,33 @@ class Backend(Protocol):
     name: str
     capabilities: Capabilities
 
-    def solve(self, ir, *, time_limit: float | None = None, seed: int | None = None, **options) -> BackendOutput: ...
+    def solve(self, ir, *, time_limit: float | None = None, seed: int | None = None, **options) -> BackendOutput:
+        """Solve ``ir`` and return every read, best first.
+
+        Parameters
+        ----------
+        ir : QuboIR or MilpIR
+            A model of one of the kinds in ``capabilities.accepts``, over n variables.
+        time_limit : float, optional
+            Wall-clock seconds the call may take (see :mod:`backends.budget`); ``None``: no limit.
+        seed : int, optional
+            Seeds every random choice, so a call can be repeated.
+        **options
+            Backend options, checked against ``options`` before any work starts.
+
+        Returns
+        -------
+        BackendOutput
+            ``samples`` (k, n) in the IR's variables with their energies (QUBO energy or MILP
+            objective) and counts, and a status.
+
+        Raises
+        ------
+        OptionError
+            An unknown option or an invalid value.
+        TimeLimitError
+            When not even the backend's smallest unit of work fits in ``time_limit``.
+        BackendError
+            When the backend cannot take this model (too large, unsupported variables) or fails.
+        """
+        ...

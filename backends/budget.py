@@ -48,6 +48,7 @@ class Budget:
 
     @property
     def limited(self) -> bool:
+        """Whether there is a time limit."""
         return self.time_limit is not None
 
     def left(self) -> float:
@@ -55,9 +56,11 @@ class Budget:
         return self.deadline - time.perf_counter()
 
     def elapsed(self) -> float:
+        """Seconds since ``start``."""
         return time.perf_counter() - self.start
 
     def expired(self) -> bool:
+        """Whether the deadline has passed (never without a limit)."""
         return time.perf_counter() >= self.deadline
 
     def fits(self, seconds: float) -> bool:

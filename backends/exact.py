@@ -177,6 +177,36 @@ class ExactBackend:
     options: dict = {}
 
     def solve(self, ir, *, time_limit=None, seed=None, **options) -> BackendOutput:
+        """Enumerate all 2^n states of ``ir``; return the ground state and the next-lowest ones.
+
+        Parameters
+        ----------
+        ir : QuboIR
+            The QUBO, over n binaries.
+        time_limit : float, optional
+            Wall-clock seconds: enumeration stops between chunks when the next would not fit; ``None``:
+            enumerate everything.
+        seed : int, optional
+            Seeds nothing (the search is deterministic).
+        **options
+            None are accepted.
+
+        Returns
+        -------
+        BackendOutput
+            ``samples`` (k, n) of 0/1, k <= 16: the ground state (lowest index on ties) then the
+            next-lowest states seen, with their energies; status ``optimal`` (with ``bound`` and
+            ``gap`` 0) when every state was enumerated, else ``time_limit``.
+
+        Raises
+        ------
+        OptionError
+            When any option is given.
+        TimeLimitError
+            When the first chunk of states does not fit in ``time_limit``.
+        BackendError
+            When n exceeds the 26 binaries it can enumerate.
+        """
         budget = Budget(time_limit, "exact")
         validate_options("exact", options, {})
         t = ir.terms

@@ -152,10 +152,12 @@ class MilpArrays:
 
     @property
     def num_variables(self) -> int:
+        """The number of columns n."""
         return len(self.c)
 
     @classmethod
     def of(cls, ir) -> MilpArrays:
+        """The arrays of MilpIR ``ir``, as float64 (``A`` as CSR, ``integrality`` as bool)."""
         return cls(
             ir.lb.astype(float),
             ir.ub.astype(float),
@@ -237,6 +239,39 @@ class OrtoolsBackend:
     options = OPTIONS
 
     def solve(self, ir, *, time_limit=None, seed=None, **options) -> BackendOutput:
+        """Solve MILP ``ir`` with OR-Tools in a worker process, within ``time_limit``.
+
+        Parameters
+        ----------
+        ir : MilpIR
+            The MILP, over n variables.
+        time_limit : float, optional
+            Wall-clock seconds, the transfer of the model to the solver process included; at the
+            limit the incumbent (if any) is returned with status ``time_limit``. ``None``: no limit.
+        seed : int, optional
+            The solver's random seed.
+        **options
+            ``solver``, ``gap``, ``threads``, ``verbose`` (see the class docstring).
+
+        Returns
+        -------
+        BackendOutput
+            One row (1, n), or none, with its objective in the IR's sense, the proven ``bound``
+            and the relative ``gap``; status ``optimal`` (within ``gap``), ``feasible``,
+            ``infeasible``, ``unbounded`` or ``time_limit``. Infeasible and unbounded verdicts are
+            confirmed by HiGHS without presolve.
+
+        Raises
+        ------
+        OptionError
+            An unknown option or invalid value.
+        TimeLimitError
+            When handing the model to the solver (and starting its process) does not fit.
+        BackendError
+            When CP_SAT is asked for a model with continuous variables, the solver is not in this
+            OR-Tools build, it fails or ends with an error status (``MODEL_INVALID``...), or an
+            unbounded verdict is contradicted by the no-presolve check.
+        """
         budget = Budget(time_limit, "ortools")
         opts = validate_options("ortools", options, OPTIONS)
         solver = opts.get("solver", "HIGHS")

@@ -154,6 +154,19 @@ class Statevector:
         return out
 
     def evolve(self, gammas, betas) -> np.ndarray:
+        """The QAOA state for these angles, from the uniform superposition.
+
+        Parameters
+        ----------
+        gammas, betas : array_like, shape (p,)
+            Phase and mixer angles (radians), one per layer; p = 0 gives the uniform state.
+
+        Returns
+        -------
+        ndarray of complex128, shape (2^n,)
+            The state, indexed little-endian (bit q is qubit q). It is the object's own buffer,
+            overwritten by the next evaluation: copy it to keep it.
+        """
         for layer, (g, b) in enumerate(zip(gammas, betas)):
             if layer == 0:  # the uniform start state times the phase, in one pass
                 self._phase(g, self.psi, 1.0 / np.sqrt(len(self.psi)))
@@ -184,6 +197,11 @@ class Statevector:
             q += k
 
     def expectation(self, gammas, betas, E: np.ndarray | None = None) -> float:
+        """<E> of the QAOA state for these angles (one per layer in each, radians).
+
+        ``E`` (shape (2^n,)) replaces the cost whose expectation is taken (the evolution still
+        uses the object's own); default: that same cost.
+        """
         psi = self.evolve(gammas, betas)
         p = psi.real**2 + psi.imag**2
         return float(p @ (self.E if E is None else E))
@@ -210,6 +228,7 @@ class QaoaKernel:
 
     @property
     def statevector(self) -> Statevector:
+        """The :class:`Statevector` of this QUBO's energies, built on first use."""
         if self._sv is None:
             self._sv = Statevector(self.energies, lazy=True)
         return self._sv
@@ -329,6 +348,23 @@ class QaoaBackend:
     options = OPTIONS
 
     def check(self, ir, max_memory: int | None = None) -> None:
+        """Refuse a QUBO whose statevector work does not fit in memory.
+
+        Parameters
+        ----------
+        ir : QuboIR
+            The QUBO: n qubits, 2^n amplitudes of ``BYTES_PER_AMPLITUDE`` (64) bytes of work each.
+        max_memory : int, optional
+            Bytes the work may use (80 % of it is planned for); default: what the kernel reports
+            as available.
+
+        Raises
+        ------
+        OptionError
+            When ``max_memory`` fits no statevector at all.
+        BackendError
+            When n exceeds the qubits that fit (the memory needed is named).
+        """
         limit = max_qubits(max_memory)
         if max_memory is not None and limit < 1:
             raise OptionError(
@@ -341,6 +377,36 @@ class QaoaBackend:
             raise BackendError(f"qaoa: {ir.n} qubits exceed the {limit} that fit in memory (needs about {need})")
 
     def solve(self, ir, *, time_limit=None, seed=None, **options) -> BackendOutput:
+        """Optimize QAOA angles for ``ir`` on the native statevector, then sample the final state.
+
+        Parameters
+        ----------
+        ir : QuboIR
+            The QUBO, over n binaries.
+        time_limit : float, optional
+            Wall-clock seconds: every evaluation is timed and the search stops when the next one and the
+            final sampling would not fit; ``None``: ``maxiter`` evaluations per layer and restart.
+        seed : int, optional
+            Seeds the restarts and the shots.
+        **options
+            The options in the class docstring.
+
+        Returns
+        -------
+        BackendOutput
+            ``samples`` (k, n) of 0/1: the distinct sampled states (at most 2^16, the lowest-energy
+            ones), lowest energy first, with their counts among the ``shots``; status ``feasible``
+            or ``time_limit`` when the search was cut short.
+
+        Raises
+        ------
+        OptionError
+            An unknown option or invalid value, or a ``max_memory`` that fits no statevector.
+        BackendError
+            When the n qubits do not fit in memory.
+        TimeLimitError
+            When the energy table, one evaluation and the final sampling do not fit.
+        """
         budget = Budget(time_limit, "qaoa")
         opts = validate_options("qaoa", options, OPTIONS)
         self.check(ir, opts.get("max_memory"))
@@ -476,6 +542,33 @@ class QaoaQiskitBackend:
     options = QISKIT_OPTIONS
 
     def solve(self, ir, *, time_limit=None, seed=None, **options) -> BackendOutput:
+        """Run qiskit-optimization's QAOA on ``ir`` with the qiskit-aer sampler.
+
+        Parameters
+        ----------
+        ir : QuboIR
+            The QUBO, over n binaries.
+        time_limit : float, optional
+            Wall-clock seconds: the optimizer stops when the next evaluation, the final sampling and its
+            interpretation would not fit; ``None``: ``maxiter`` evaluations.
+        seed : int, optional
+            Seeds the simulator's sampling (the start angles are fixed).
+        **options
+            The options in the class docstring.
+
+        Returns
+        -------
+        BackendOutput
+            ``samples`` (k, n) of 0/1: the bitstrings qiskit sampled at the best angles, lowest
+            energy first, with their counts; status ``feasible`` or ``time_limit``.
+
+        Raises
+        ------
+        OptionError
+            An unknown option or invalid value.
+        TimeLimitError
+            When building the circuit, one evaluation and the final sampling do not fit.
+        """
         budget = Budget(time_limit, "qaoa-qiskit")
         opts = validate_options("qaoa-qiskit", options, QISKIT_OPTIONS)
         reps, maxiter = opts.get("reps", 1), opts.get("maxiter", 200)

@@ -27,12 +27,19 @@ def _load_entry_points() -> None:
 
 
 def names() -> list[str]:
+    """The names of all registered backends (built-in and entry points), sorted."""
     _load_entry_points()
     return sorted(_FACTORIES)
 
 
 def get(name: str):
-    """An instance of the backend called ``name``."""
+    """An instance of the backend called ``name`` (a new one per call).
+
+    Raises
+    ------
+    BackendError
+        When no backend of that name is registered; the known names are listed.
+    """
     _load_entry_points()
     if name not in _FACTORIES:
         raise BackendError(f"unknown backend {name!r}; known backends: {', '.join(names())}")

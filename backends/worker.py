@@ -16,6 +16,7 @@ import traceback
 
 
 def main() -> None:
+    """Serve calls from stdin until it closes (see the module docstring for the protocol)."""
     from qbdsl.backends.isolate import read_frame, write_frame
 
     answers = os.fdopen(os.dup(1), "wb")
