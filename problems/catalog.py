@@ -57,7 +57,13 @@ class Option:
         return f"{self.name}={'all' if self.default is None else self.default} ({self.valid()})"
 
     def parse(self, value, problem: str):
-        """``value`` (text from the command line, or a number) as this option's type, checked."""
+        """``value`` (text from the command line, or a number) as this option's type, checked.
+
+        Raises
+        ------
+        ModelError
+            Naming ``problem``, the option and the value, with what is valid.
+        """
         try:
             if self.kind is str:
                 out = str(value)
@@ -126,6 +132,13 @@ class Networks:
         return f"a network{' (' + self.why + ')' if self.why else ''}: {', '.join(names)}"
 
     def parse(self, text: str, problem: str):
+        """The :class:`Network` that ``text`` names.
+
+        Raises
+        ------
+        ModelError
+            When ``text`` names no network of these collections; the message names ``problem``.
+        """
         try:
             return data.network(text, self.collections, self.generators)
         except ModelError as exc:
@@ -142,9 +155,17 @@ class Count:
     high: int | None = None
 
     def help(self) -> str:
+        """What ``--data`` must be, e.g. ``"links: a whole number >= 1"``."""
         return f"{self.what}: a whole number{_range_text(self.low, self.high)}"
 
     def parse(self, text: str, problem: str) -> int:
+        """``text`` as a whole number within the range.
+
+        Raises
+        ------
+        ModelError
+            When ``text`` is not a whole number in range; the message names ``problem``.
+        """
         try:
             n = _number(text, int)
             ok = n >= self.low and (self.high is None or n <= self.high)
@@ -168,14 +189,22 @@ class Entry:
 
     @property
     def data_help(self) -> str:
+        """What ``--data`` takes for this problem."""
         return self.data.help()
 
     @property
     def options_help(self) -> str:
+        """The options with their defaults and valid values, comma-separated (``"none"``)."""
         return ", ".join(o.describe() for o in self.options) or "none"
 
     def parse_options(self, options: dict) -> dict:
-        """Options by name, typed and range-checked; unknown keys are refused with the valid ones."""
+        """Options by name, typed and range-checked; unknown keys are refused with the valid ones.
+
+        Raises
+        ------
+        ModelError
+            An unknown option (the valid ones are listed) or a bad value.
+        """
         known = {o.name: o for o in self.options}
         for key in options:
             if key not in known:
@@ -183,7 +212,13 @@ class Entry:
         return {o.name: o.parse(options[o.name], self.name) if o.name in options else o.default for o in self.options}
 
     def check_size(self, data, options: dict, data_arg: str) -> None:
-        """Refuse, before building, a model whose largest array would exceed :data:`MAX_SIZE` entries."""
+        """Refuse, before building, a model whose largest array would exceed :data:`MAX_SIZE` entries.
+
+        Raises
+        ------
+        ModelError
+            Naming ``data_arg``, the entries needed and the limit.
+        """
         if self.size is None:
             return
         count, what = self.size(data, options)

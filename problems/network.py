@@ -17,6 +17,16 @@ class Network:
     link carries flow one way; in an undirected one (SNDlib) both directions share the
     link's capacity (see :meth:`arcs`). Demands are ``demand_src[k] -> demand_dst[k]`` of
     ``demand_volume[k]``.
+
+    Capacities, pre-installed capacities and demand volumes share one traffic unit, the
+    data source's (SNDlib: its bandwidth unit); only their ratios enter the models. ``cost``
+    is a routing cost or IGP weight per link, ``pos`` node coordinates (n, 2).
+
+    Raises
+    ------
+    ModelError
+        When a link or demand refers to a node index outside ``nodes``, or a capacity or
+        demand volume is negative or not finite (the link or demand is named).
     """
 
     name: str
@@ -65,17 +75,21 @@ class Network:
     # ------------------------------------------------------------ sizes
     @property
     def n_nodes(self) -> int:
+        """The number of nodes."""
         return len(self.nodes)
 
     @property
     def n_links(self) -> int:
+        """The number of links (each undirected link counts once)."""
         return len(self.src)
 
     @property
     def n_demands(self) -> int:
+        """The number of demands."""
         return len(self.demand_src)
 
     def link_label(self, e: int) -> str:
+        """Link ``e``'s name, or ``"src->dst"`` by node names when links are unnamed."""
         if self.link_names is not None:
             return self.link_names[e]
         return f"{self.nodes[self.src[e]]}->{self.nodes[self.dst[e]]}"
@@ -111,7 +125,13 @@ class Network:
         return T
 
     def check_demands_routable(self) -> None:
-        """Raise ModelError naming the first demand whose target cannot be reached."""
+        """Refuse demands whose target cannot be reached from their source.
+
+        Raises
+        ------
+        ModelError
+            Naming the first positive demand whose two nodes are disconnected.
+        """
         import scipy.sparse as sp
         from scipy.sparse.csgraph import breadth_first_order
 

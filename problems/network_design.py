@@ -21,6 +21,20 @@ def qoblib(n: int, p: int = 2, demands: np.ndarray | None = None) -> qb.Model:
     """The degree-constrained network design model for the QOBLIB instance ``network{n:02d}``.
 
     Variables: ``x[a]`` (arc a = (i, j), i != j, is built), ``f[k, a] >= 0``, ``z``.
+
+    Parameters
+    ----------
+    n : int
+        The instance number, read from the shipped QOBLIB data unless ``demands`` is given.
+    p : int
+        Out- and in-degree of every node, in 1..n-1.
+    demands : array_like, shape (n, n), optional
+        Traffic matrix to use instead of the shipped instance (its size sets n).
+
+    Raises
+    ------
+    ModelError
+        A non-square demand matrix, or ``p`` outside 1..n-1.
     """
     T = data.qoblib_demands(n) if demands is None else np.asarray(demands, float)
     n = len(T)

@@ -26,7 +26,15 @@ from qbdsl.errors import ModelError
 
 @dataclass
 class Channels:
-    """Gains ``G`` (K x K, linear), noise power ``noise`` (W), power levels ``levels`` (W)."""
+    """Gains ``G`` (K x K, linear), noise power ``noise`` (W), power levels ``levels`` (W).
+
+    Raises
+    ------
+    ModelError
+        When ``G`` is not square, has a negative or non-finite gain or a zero direct gain
+        (the link is named), ``noise`` is not positive, or the levels are not at least two,
+        increasing and non-negative.
+    """
 
     G: np.ndarray
     noise: float
@@ -51,6 +59,7 @@ class Channels:
 
     @property
     def K(self) -> int:
+        """The number K of links."""
         return len(self.G)
 
 
@@ -66,7 +75,39 @@ def umi_channels(
     n_levels: int = 4,
 ) -> Channels:
     """K random links in an ``area`` x ``area`` square (seeded), 3GPP UMi NLOS channels,
-    ``n_levels`` power levels from 0 W to ``p_max_dbm`` (evenly spaced in watts)."""
+    ``n_levels`` power levels from 0 W to ``p_max_dbm`` (evenly spaced in watts).
+
+    Parameters
+    ----------
+    K : int
+        The number of transmitter-receiver links.
+    seed : int
+        Seeds positions and shadowing.
+    area : float
+        Side of the square, metres.
+    link_distance : tuple of float
+        Range of transmitter-receiver distances, metres.
+    fc_ghz : float
+        Carrier frequency, GHz.
+    bandwidth_hz : float
+        Noise bandwidth, Hz.
+    noise_figure_db : float
+        Receiver noise figure, dB.
+    p_max_dbm : float
+        Highest power level, dBm.
+    n_levels : int
+        The number of power levels.
+
+    Returns
+    -------
+    Channels
+        ``G`` (K, K), ``noise`` in W, ``levels`` (n_levels,) in W, ``positions`` (K, 2, 2) in metres.
+
+    Raises
+    ------
+    ModelError
+        When ``K`` < 1, or ``n_levels`` < 2 (from :class:`Channels`).
+    """
     if K < 1:
         raise ModelError(f"K must be >= 1, got {K}")
     rng = np.random.default_rng(seed)
@@ -84,6 +125,7 @@ def umi_channels(
 
 
 def sinr(ch: Channels, p: np.ndarray) -> np.ndarray:
+    """The linear SINR of each link at powers ``p`` (K,), W: shape (K,)."""
     p = np.asarray(p, float)
     signal = np.diag(ch.G) * p
     interference = ch.G @ p - signal
@@ -96,8 +138,21 @@ def sum_rate(ch: Channels, p: np.ndarray) -> float:
 
 
 def check_targets(ch: Channels, gamma) -> None:
-    """Raise ModelError naming a link whose SINR target no power allocation within the
-    levels can meet (even with every other link silent, or by Perron-Frobenius)."""
+    """Refuse SINR targets no power allocation within the levels can meet.
+
+    Parameters
+    ----------
+    ch : Channels
+    gamma : float or array_like, shape (K,)
+        Linear SINR target of each link.
+
+    Raises
+    ------
+    ModelError
+        Naming a link that misses its target even alone at full power, or when the targets are
+        jointly infeasible (spectral radius >= 1, Perron-Frobenius) or need more than the
+        highest level.
+    """
     gamma = np.broadcast_to(np.asarray(gamma, float), (ch.K,))
     p_max = ch.levels[-1]
     alone = np.diag(ch.G) * p_max / ch.noise
@@ -129,6 +184,24 @@ def min_power(ch: Channels, gamma, levels: str = "one-hot") -> qb.Model:
 
     ``levels="one-hot"``: binary ``x[k, l]``; ``"integer"``: one integer ``level[k]`` in
     0..L-1 (evenly spaced levels only), which a QUBO compile encodes as it is told.
+
+    Parameters
+    ----------
+    ch : Channels
+    gamma : float or array_like, shape (K,)
+        Linear SINR target of each link.
+    levels : {"one-hot", "integer"}
+
+    Returns
+    -------
+    qb.Model
+        Objective: total power in W; ``m.channels`` is kept for :func:`interpret_power`.
+
+    Raises
+    ------
+    ModelError
+        Infeasible targets (see :func:`check_targets`), an unknown ``levels``, or
+        ``levels="integer"`` with unevenly spaced power levels.
     """
     gamma = np.broadcast_to(np.asarray(gamma, float), (ch.K,))
     check_targets(ch, gamma)
@@ -177,6 +250,14 @@ def sum_rate_qubo(ch: Channels) -> qb.Model:
 
 
 def interpret_power(model: qb.Model, result) -> dict:
+    """The power allocation a result encodes.
+
+    Returns
+    -------
+    dict
+        ``level`` (K,) int, ``power`` (K,) W, ``sinr`` (K,) linear, ``sum_rate`` bit/s/Hz and
+        ``total_power`` W.
+    """
     ch = model.channels
     if "level" in result.values:
         level = np.asarray(result.values["level"]).astype(int)

@@ -38,6 +38,24 @@ def min_mlu(net: Network, unit: float | None = None) -> qb.Model:
     the rows span seven orders of magnitude and LP solvers return different, wrong optima
     (seen on Geant2001: 1.209, 1.258 and 1.277 from three solvers; 0.89997 once scaled,
     which an independent check of the flows confirms). ``m.unit`` keeps the factor.
+
+    Parameters
+    ----------
+    net : Network
+        Capacities and demand volumes in one traffic unit (the data's).
+    unit : float, optional
+        The traffic unit of the ``flow`` variables, in the network's units (default: the
+        median positive link capacity).
+
+    Returns
+    -------
+    qb.Model
+        An LP; ``m.network`` and ``m.unit`` are kept for :func:`interpret_mlu`.
+
+    Raises
+    ------
+    ModelError
+        When ``net`` has no positive demand, or a demand's nodes are disconnected (named).
     """
     if net.n_demands == 0 or not np.any(net.demand_volume > 0):
         raise ModelError(f"network {net.name!r} has no demands to route")
@@ -202,6 +220,29 @@ def kpath_routing(
     one-hot choices, quadratic link load); ``objective="mlu"`` minimizes the maximum
     utilisation ``u`` with ``load_e <= cap_e u`` (a MILP). Variables: ``path[p]`` (binary,
     one per candidate path), and ``mlu`` for the MILP form.
+
+    Parameters
+    ----------
+    net : Network
+        Capacities and demand volumes in one traffic unit; links of capacity 0 are not
+        constrained. Paths are shortest by link ``cost``.
+    k : int
+        Candidate paths per demand (>= 1).
+    objective : {"congestion", "mlu"}
+    demands : array_like of int, optional
+        Indices of the demands to route (default: every demand of positive volume).
+
+    Returns
+    -------
+    qb.Model
+        ``m.network``, ``m.paths`` (link ids per candidate path) and ``m.path_owner`` (the
+        demand of each path) are kept for :func:`interpret_paths`.
+
+    Raises
+    ------
+    ModelError
+        An unknown ``objective``, ``k`` < 1, a negative link cost, or a demand whose nodes
+        are disconnected (named).
     """
     if objective not in ("congestion", "mlu"):
         raise ModelError(f"objective must be 'congestion' or 'mlu', got {objective!r}")
@@ -274,6 +315,14 @@ def capacity_design(net: Network, max_modules: int | None = None, setup_costs: b
     included. With ``setup_costs`` a link that gets any module pays its setup cost once
     (binary ``open[e]``, ``modules[e, t] <= ub * open[e]``). SNDlib's path-length limits are
     not modelled. ``max_modules`` bounds each count (default: enough for all traffic).
+
+    Capacities, module capacities and demands are in the data's traffic unit; costs in its
+    cost unit (module cost per module, routing cost per unit of traffic on a link).
+
+    Raises
+    ------
+    ModelError
+        When ``net`` has no link modules, or a demand's nodes are disconnected (named).
     """
     if net.modules is None:
         raise ModelError(f"network {net.name!r} has no link modules (SNDlib networks do)")

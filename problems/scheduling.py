@@ -307,6 +307,27 @@ def shot_split_model(shots: int, per_shot: np.ndarray, overhead: np.ndarray, cap
     making a queued batch late) and a batch of ``n`` shots there costs ``overhead[k] +
     per_shot[k] * n`` seconds. Variables ``shots[k]`` (integer) and ``use[k]`` (binary);
     minimize the device time spent, so the split leaves the most capacity to later jobs.
+
+    Parameters
+    ----------
+    shots : int
+        Shots of the job.
+    per_shot, overhead : array_like of float, shape (k,)
+        Seconds per shot and seconds per batch on each device.
+    capacity : array_like of int, shape (k,)
+        Shots each device can take before the deadline.
+
+    Returns
+    -------
+    qb.Model
+        A MILP whose objective is the device time spent, in seconds.
+
+    Raises
+    ------
+    ModelError
+        Vectors of different lengths (the shapes are named), a non-positive ``shots`` or
+        ``per_shot``, a negative ``capacity`` or ``overhead``, or less total capacity than
+        ``shots``.
     """
     per_shot, overhead = np.asarray(per_shot, float), np.asarray(overhead, float)
     capacity = np.asarray(capacity, np.int64)

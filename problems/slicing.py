@@ -28,6 +28,12 @@ from .network import Network
 
 @dataclass
 class Slices:
+    """Slice requests: F VNFs in S chains, V virtual links between consecutive VNFs.
+
+    CPU demands are in the units of the substrate's ``cpu_capacity``, bandwidths in its link
+    capacity units; ``revenue`` is what accepting each slice earns (objective units).
+    """
+
     vnf_slice: np.ndarray  # (F,) slice of each VNF
     vnf_cpu: np.ndarray  # (F,) CPU demand
     vlink: np.ndarray  # (V, 2) VNF endpoints of each virtual link
@@ -36,11 +42,28 @@ class Slices:
 
     @property
     def n_slices(self) -> int:
+        """The number S of slices."""
         return len(self.revenue)
 
 
 def random_slices(n_slices: int, seed: int = 0, length=(2, 4), cpu=(1, 4), bandwidth=(1, 5)) -> Slices:
-    """Seeded random chains; revenue = total CPU + total bandwidth of the slice."""
+    """Seeded random chains; revenue = total CPU + total bandwidth of the slice.
+
+    Parameters
+    ----------
+    n_slices : int
+        The number S of slices.
+    seed : int
+        Seeds the draw.
+    length, cpu, bandwidth : tuple of int
+        Inclusive ranges of VNFs per chain, CPU units per VNF and bandwidth units per
+        virtual link, each drawn uniformly.
+
+    Returns
+    -------
+    Slices
+        F = sum of the chain lengths VNFs, V = F - S virtual links.
+    """
     rng = np.random.default_rng(seed)
     sizes = rng.integers(length[0], length[1] + 1, n_slices)
     vnf_slice = np.repeat(np.arange(n_slices), sizes)
@@ -93,6 +116,38 @@ def slice_placement(
     ``"cost"``: accept every slice at minimum cost. ``link_capacity`` adds the quadratic
     bandwidth constraints (MILP target); ``bandwidth_cost`` puts ``cost * bandwidth-km`` in
     the objective instead (QUBO-friendly).
+
+    Parameters
+    ----------
+    net : Network
+        The substrate; its link ``capacity`` (bandwidth units) and ``cost`` (per unit of
+        bandwidth) are used.
+    slices : Slices
+        The F VNFs and V virtual links to place.
+    cpu_capacity : float or array_like, shape (n,)
+        CPU units each node offers (a scalar: the same for all).
+    node_cost : float or array_like, shape (n,), optional
+        Cost per CPU unit placed on each node (default 0).
+    objective : {"revenue", "cost"}
+    link_capacity : bool
+        Whether link loads must stay within ``net.capacity``.
+    bandwidth_cost : float
+        Objective weight of the link cost times the bandwidth each link carries.
+    paths : int
+        1: shortest-path routing (quadratic loads); k > 1: a choice among k candidate paths
+        (linear loads, ``route`` variables).
+
+    Returns
+    -------
+    qb.Model
+        Variables ``place`` (F, n), ``accept`` (S,) for the revenue objective, ``route`` when
+        ``paths > 1``; ``m.network``, ``m.slices``, ``m.cpu_capacity`` and
+        ``m.route_options`` are kept for :func:`interpret_placement`.
+
+    Raises
+    ------
+    ModelError
+        An unknown ``objective``, or a VNF needing more CPU than the largest node has (named).
     """
     if objective not in ("revenue", "cost"):
         raise ModelError(f"objective must be 'revenue' or 'cost', got {objective!r}")
@@ -171,6 +226,14 @@ def _routed_load(m: qb.Model, net: Network, slices: Slices, place, k: int):
 
 
 def interpret_placement(model: qb.Model, result) -> dict:
+    """The placement a result encodes.
+
+    Returns
+    -------
+    dict
+        ``node`` (F,) int: the node of each VNF, -1 where unplaced; ``accepted`` (S,) bool;
+        with candidate paths, ``routes``: virtual link -> the link ids of its chosen path.
+    """
     place = np.asarray(result.values["place"])
     node = np.where(place.sum(axis=1) > 0, place.argmax(axis=1), -1)
     accepted = (
