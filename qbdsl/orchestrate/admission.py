@@ -20,12 +20,29 @@ from .deadline import QipEdf
 
 
 class SampledAdmission(QipEdf):
+    """:class:`~qbdsl.orchestrate.deadline.QipEdf` with an admission rule (module docstring).
+
+    Parameters
+    ----------
+    seed : int
+        Seeds the sampled futures.
+    target : float, optional
+        Fraction of the fleet's capacity the admitted jobs may fill; ``None``: no size cap.
+    lookahead : int
+        Sampled futures M per decision (0: none).
+    warmup : int
+        Jobs seen before either rule turns one away.
+    **kw
+        Passed to :class:`~qbdsl.orchestrate.deadline.QipEdf`.
+    """
+
     def __init__(self, seed: int = 0, target: float | None = None, lookahead: int = 0, warmup: int = 8, **kw):
         super().__init__(seed, **kw)
         self.target, self.lookahead, self.warmup = target, lookahead, warmup
         self.name += "".join([f"+target{target:g}" if target else "", f"+lookahead{lookahead}" if lookahead else ""])
 
     def start(self, platform):
+        """QipEdf's state plus the jobs seen (fastest QPU seconds) and the fleet's capacity."""
         state = super().start(platform)
         state["seen"] = []  # fastest QPU time of every job seen so far
         state["first"] = None
@@ -44,6 +61,7 @@ class SampledAdmission(QipEdf):
         return math.inf if len(fits) == len(c) else (float(c[fits[-1]]) if len(fits) else float(c[0]))
 
     def screen(self, job, plan, fastest, now, state):
+        """``(plan, "")`` to admit ``job``, ``(None, why)`` to turn it away (see the module docstring)."""
         if state["first"] is None:
             state["first"] = now
         state["seen"].append(fastest)

@@ -44,6 +44,7 @@ class Policy:
         self.seed = seed
 
     def start(self, platform) -> dict:
+        """A fresh state for one run: the platform, a seeded generator, one queue prediction per device."""
         return {
             "platform": platform,
             "rng": np.random.default_rng(self.seed),
@@ -53,22 +54,27 @@ class Policy:
         }
 
     def dispatch(self, job: Job, now: float, state: dict) -> Decision:  # pragma: no cover
+        """The decision for ``job`` arriving at ``now`` (seconds)."""
         raise NotImplementedError
 
     # shared by the policies
     @staticmethod
     def sync(now: float, state: dict) -> None:
+        """Bring every queue prediction in line with the devices' real state at ``now``."""
         pf = state["platform"]
         for k, q in enumerate(state["queues"]):
             q.sync(pf.device_state(k), now)
 
     def key(self, job: Job, state: dict) -> float:
+        """The job's queue priority: its deadline under EDF, else its order of arrival."""
         return job.deadline if self.edf else float(state["seq"] + 1)
 
     def start_time(self, job: Job, k: int, state: dict) -> float:
+        """When ``job`` would start on device ``k`` (seconds), as the queue prediction stands."""
         return state["queues"][k].finish_of(self.key(job, state))
 
     def finish(self, job: Job, k: int, state: dict) -> float:
+        """When ``job`` would finish on device ``k`` (seconds), all its shots in one batch."""
         return self.start_time(job, k, state) + state["platform"].run_time(job, k, job.shots)
 
     @staticmethod
@@ -109,12 +115,15 @@ class RulePolicy(Policy):
         )
 
     def choose(self, job: Job, ks: list[int], now: float, state: dict) -> int:  # pragma: no cover
+        """The QPU among ``ks`` that gets the job."""
         raise NotImplementedError
 
     def admits(self, job: Job, k: int, state: dict, seconds: float) -> bool:
+        """Whether ``seconds`` of ``job`` on device ``k`` meet its deadline without making a queued job late."""
         return seconds <= state["queues"][k].room(self.key(job, state), job.deadline) + TOL
 
     def dispatch(self, job, now, state):
+        """The fallback, admission and ``choose`` rules applied to ``job`` (class docstring)."""
         self.sync(now, state)
         pf = state["platform"]
         ks = self.wide_enough(job, state)
@@ -159,21 +168,28 @@ class FCFS(RulePolicy):
     rule = "fcfs"
 
     def choose(self, job, ks, now, state):
+        """The QPU that frees up first."""
         return min(ks, key=lambda k: self.start_time(job, k, state))
 
 
 class RoundRobin(RulePolicy):
+    """The QPUs wide enough, in turn."""
+
     rule = "round-robin"
 
     def choose(self, job, ks, now, state):
+        """The next QPU in turn."""
         state["rr"] += 1
         return ks[(state["rr"] - 1) % len(ks)]
 
 
 class Random(RulePolicy):
+    """A QPU wide enough, drawn uniformly (seeded)."""
+
     rule = "random"
 
     def choose(self, job, ks, now, state):
+        """A uniformly drawn QPU."""
         return ks[int(state["rng"].integers(len(ks)))]
 
 
@@ -183,6 +199,7 @@ class LeastBusy(RulePolicy):
     rule = "least-busy"
 
     def choose(self, job, ks, now, state):
+        """The QPU with the least queued seconds."""
         q = state["queues"]
         return min(ks, key=lambda k: q[k].end - now + sum(w[2] for w in q[k].waiting))
 
@@ -193,6 +210,7 @@ class GreedyEarliest(RulePolicy):
     rule = "greedy-earliest"
 
     def choose(self, job, ks, now, state):
+        """The QPU with the earliest predicted finish."""
         return min(ks, key=lambda k: self.finish(job, k, state))
 
 
@@ -209,6 +227,7 @@ class FidelityAware(RulePolicy):
     rule = "fidelity-aware"
 
     def choose(self, job, ks, now, state):
+        """The QPU with the best estimated fidelity, ties to the earliest finish."""
         pf = state["platform"]
         return max(ks, key=lambda k: (round(pf.fidelity(job, k), 6), -self.finish(job, k, state)))
 

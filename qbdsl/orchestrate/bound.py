@@ -54,6 +54,13 @@ def hindsight(
     ``split=False`` allows only whole-job batches. ``hint``: a known schedule to start the
     search from, as batches ``(job, device, shots, start, end)`` of served jobs (e.g. a policy's
     ``Outcome.batches`` filtered to ``Outcome.served``).
+
+    ``time_limit`` is CP-SAT's, in seconds; times in the batches are seconds.
+
+    Raises
+    ------
+    ModelError
+        When ``time_limit`` is not positive.
     """
     from ortools.sat.python import cp_model
 

@@ -100,6 +100,7 @@ class QipEdf(Policy):
         self.name = "qip-edf" + "".join(f"-no-{o}" for o in off) + ("+abort" if abort else "")
 
     def start(self, platform):
+        """The base state plus the jobs seen, the deferred ones and each job's committed batches."""
         state = super().start(platform)
         state["jobs"] = {}  # id -> every job seen so far
         state["pending"] = {}  # id -> job waiting for room (deferred)
@@ -112,6 +113,7 @@ class QipEdf(Policy):
         return plan, ""
 
     def dispatch(self, job, now, state):
+        """Admit and place ``job`` arriving at ``now`` (seconds), then retry deferred jobs."""
         state["costs"] = {}
         self.sync(now, state)
         state["jobs"][job.id] = job

@@ -57,6 +57,7 @@ METRICS = (
 
 
 def default_policies() -> list[str]:
+    """The policies the experiment compares: raw and matched baselines, qip-edf and its ablations."""
     return list(RAW) + list(MATCHED) + [HEADLINE, ABORTING, LOOKAHEAD] + list(ABLATIONS)
 
 
@@ -467,6 +468,14 @@ def write_outputs(
     command: str = "qbdsl experiment orchestration",
     robust_rows: list[dict] | None = None,
 ) -> list[Path]:
+    """Write the runs, summary, gap and robustness CSVs, the two served-vs plots and
+    ``report.md`` under ``out`` (created); return the paths written.
+
+    Raises
+    ------
+    IndexError
+        When ``rows`` is empty.
+    """
     import matplotlib
 
     matplotlib.use("Agg")

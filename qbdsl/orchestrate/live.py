@@ -33,6 +33,9 @@ from .model import Job
 
 @dataclass
 class LiveJob:
+    """A job of live mode: a qbdsl model to solve, arriving ``arrival`` seconds after the start
+    and due ``deadline`` seconds after its arrival."""
+
     name: str
     model: object
     arrival: float  # seconds after the start
@@ -41,6 +44,8 @@ class LiveJob:
 
 @dataclass
 class Device:
+    """A live device: a backend by name (:func:`qbdsl.backends.get`) with its options."""
+
     name: str
     backend: str
     options: dict = field(default_factory=dict)
@@ -48,6 +53,9 @@ class Device:
 
 @dataclass
 class LiveOutcome:
+    """What happened to one live job: the device that answered, the status, seconds from
+    arrival to the answer, the objective of the answer, every attempt, and why when not served."""
+
     job: str
     device: str | None
     status: str  # served | late | rejected | missed
@@ -75,6 +83,7 @@ class LivePlatform:
         self._features = [features(m) for m in models]
 
     def per_shot(self, job: Job, k: int) -> float:
+        """Seconds the QIP profile predicts for ``job`` on device ``k`` (``inf`` when it cannot run there)."""
         prof = self.profiles.get(self.devices[k].backend)
         if prof is None or k in self.down or (job.id, k) in self.cannot:
             return math.inf
@@ -83,25 +92,32 @@ class LivePlatform:
         return prof.predict_time(f, self.devices[k].options) if ok else math.inf
 
     def qubits(self, k: int) -> int:
+        """0: every device is wide enough."""
         return 0  # live jobs are models, not circuits: every device is wide enough
 
     def device_state(self, k: int):
+        """``None``: the policy predicts its own queues."""
         return None  # the policy predicts its queues (a solve's end is not known before it)
 
     def overhead(self, k: int) -> float:
+        """0: no per-batch overhead."""
         return 0.0
 
     def fragments(self, job: Job, k: int) -> int:
+        """1: live jobs are never cut."""
         return 1
 
     def fidelity(self, job: Job, k: int) -> float:
+        """The QIP profile's predicted answer quality of ``job`` on device ``k`` (0 without a profile)."""
         prof = self.profiles.get(self.devices[k].backend)
         return prof.predict_quality(self._features[job.id]) if prof is not None else 0.0
 
     def classical(self, job: Job) -> float:
+        """``inf``: no classical workers beside the devices."""
         return math.inf
 
     def run_time(self, job: Job, k: int, shots: int) -> float:
+        """Predicted seconds for ``job`` on device ``k`` (one shot is one solve)."""
         return shots * self.per_shot(job, k)
 
 
@@ -165,6 +181,11 @@ def run_live(
 
     ``profiles`` are the QIP profiles behind the predictions (default: the saved calibrated
     ones, else the shipped ones).
+
+    Raises
+    ------
+    ModelError
+        When ``devices`` is empty or their names repeat, or ``policy`` is an unknown name.
     """
     from ..qip.profiles import load_profiles
     from .policies import make

@@ -36,7 +36,14 @@ CUT_OVERHEAD = 9.0  # shots multiplier per single-wire cut, gamma^2 with gamma =
 @dataclass
 class QPU:
     """One quantum device: ``qubits``, speed ``clops`` (layer operations per second), median
-    two-qubit gate error, and ``overhead`` seconds per batch (load, calibrate, read out)."""
+    two-qubit gate error, and ``overhead`` seconds per batch (load, calibrate, read out).
+
+    Raises
+    ------
+    ModelError
+        When ``qubits`` or ``clops`` is not positive, ``two_qubit_error`` is outside [0, 1) or
+        ``overhead`` is negative (the QPU is named).
+    """
 
     name: str
     qubits: int
@@ -123,6 +130,7 @@ def _statevector_profile():
 
 
 def fragments(job: Job, qpu: QPU) -> int:
+    """The fragments ``job`` is cut into on ``qpu``: ``ceil(qubits / qpu.qubits)``, at least 1."""
     return max(1, math.ceil(job.qubits / qpu.qubits))
 
 
@@ -173,6 +181,7 @@ def fidelity(job: Job, qpu: QPU) -> float:
 
 
 def fastest_time(job: Job, fleet: list[QPU], cut_overhead: float = CUT_OVERHEAD) -> float:
+    """Seconds of the job's fastest whole run on one QPU of ``fleet`` (cut where too narrow)."""
     return min(run_time(job, q, job.shots, cut_overhead) for q in fleet)
 
 
@@ -209,6 +218,10 @@ class Outcome:
     discarded: int = 0  # completed batches of jobs taken back afterwards (work lost)
 
     def metrics(self) -> dict:
+        """The run's figures by name: counts of jobs (served, rejected, moved...), makespan and
+        QPU-seconds in seconds, ``utilisation`` and ``busy_fraction`` in [0, 1], mean fidelity
+        of the quantum runs, ``decision_ms_per_job`` in milliseconds, served shots, and the
+        fraction served in each size class."""
         n = len(self.served)
         count = lambda flags: int(flags.sum()) if flags is not None else 0  # noqa: E731
         quantum_served = self.served & ~(self.classical if self.classical is not None else False)

@@ -34,7 +34,13 @@ PARTS = {
 
 
 def make(name: str, seed: int = 0) -> Policy:
-    """A policy by name (see the module docstring)."""
+    """A policy by name (see the module docstring).
+
+    Raises
+    ------
+    ModelError
+        When ``name`` is no known policy; the known names are listed.
+    """
     if name in RULES:
         return RULES[name](seed)
     if name.endswith("+ac") and name[:-3] in RULES:

@@ -82,6 +82,7 @@ class DeviceQueue:
         return min(deadline - (t if before is None else before), slack)
 
     def add(self, key: float, seq: int, seconds: float, job: int = -1, deadline: float = math.inf) -> None:
+        """Queue a batch of ``seconds`` for ``job`` at priority ``key`` (ties by ``seq``), due at ``deadline``."""
         bisect.insort(self.waiting, (key, seq, seconds, job, deadline))
 
     def holds(self, now: float) -> dict[int, float]:
@@ -100,6 +101,7 @@ class DeviceQueue:
         self.waiting = [w for w in self.waiting if w[3] != job]
 
     def copy(self) -> DeviceQueue:
+        """An independent copy (for what-if placements)."""
         q = DeviceQueue()
         q.end, q.running, q.running_tag, q.waiting = self.end, self.running, self.running_tag, list(self.waiting)
         return q

@@ -114,7 +114,18 @@ def _capacity(t: np.ndarray, jobs: list[Job], fleet: list[QPU], workers: int, we
 def realised_load(
     jobs: list[Job], fleet: list[QPU], workers: int = 0, profile=None, cut_overhead: float = CUT_OVERHEAD
 ) -> float:
-    """A trace's arrival rate (jobs over the span of arrivals) over the capacity for its own mix."""
+    """A trace's arrival rate (jobs over the span of arrivals) over the capacity for its own mix.
+
+    Returns
+    -------
+    float
+        The offered load, a fraction of capacity (1: the fleet is exactly saturated).
+
+    Raises
+    ------
+    ModelError
+        With fewer than two jobs, or when some job fits no device.
+    """
     if len(jobs) < 2:
         raise ModelError("a realised load needs at least two jobs")
     arr = np.array([j.arrival for j in jobs])
@@ -185,7 +196,19 @@ def _read(path) -> dict:
 
 
 def load_fleet(path) -> list[QPU]:
-    """A fleet file: ``{"qpus": [{"name", "qubits", "clops", "two_qubit_error", "overhead"?}]}``."""
+    """A fleet file: ``{"qpus": [{"name", "qubits", "clops", "two_qubit_error", "overhead"?}]}``.
+
+    JSON, or YAML by the ``.yaml`` / ``.yml`` suffix; ``clops`` in layer operations per second,
+    ``overhead`` in seconds per batch (0.5 by default).
+
+    Raises
+    ------
+    FileFormatError
+        When the file does not parse, has no non-empty ``qpus`` list, or a QPU misses a field
+        or has an invalid value (its index is named).
+    OSError
+        When the file cannot be read.
+    """
     doc = _read(path)
     if not isinstance(doc, dict) or not isinstance(doc.get("qpus"), list) or not doc["qpus"]:
         raise FileFormatError("expected a non-empty 'qpus' list", str(path))
@@ -212,7 +235,18 @@ def load_fleet(path) -> list[QPU]:
 
 
 def load_jobs(path) -> list[Job]:
-    """A workload file: ``{"jobs": [{"qubits", "depth", "shots", "arrival", "deadline"}]}``."""
+    """A workload file: ``{"jobs": [{"qubits", "depth", "shots", "arrival", "deadline"}]}``.
+
+    JSON, or YAML by the ``.yaml`` / ``.yml`` suffix; ``arrival`` and ``deadline`` in seconds.
+
+    Raises
+    ------
+    FileFormatError
+        When the file does not parse, has no non-empty ``jobs`` list, or a job misses a field or
+        has an invalid value (its index is named).
+    OSError
+        When the file cannot be read.
+    """
     doc = _read(path)
     if not isinstance(doc, dict) or not isinstance(doc.get("jobs"), list) or not doc["jobs"]:
         raise FileFormatError("expected a non-empty 'jobs' list", str(path))
