@@ -295,7 +295,10 @@ class OrtoolsBackend:
             "message": first["message"],
             "runs": [first["summary"]],
         }
-        if self._failed(first, budget):
+        # CP-SAT called 3 x0 - 3 x1 + 3 b == -2 (bounded integers, no integer solution) MODEL_INVALID
+        # with no message: with every bound finite that is no verdict either
+        invalid = first["status"] == "MODEL_INVALID" and bool(np.isfinite(ir.lb).all() and np.isfinite(ir.ub).all())
+        if invalid or self._failed(first, budget):
             # a solver error is not a verdict: HiGHS without presolve, a second code path, answers
             # (HiGHS 1.12's MIP postsolve raised "Error running HiGHS run()" on a 3-variable MILP)
             info["solver_error"] = f"{solver}: {first['message'] or first['status']}"

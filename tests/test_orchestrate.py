@@ -745,3 +745,11 @@ def test_cut_fragments_are_timed_by_the_routed_depth():
     narrow = QPU("torino", 133, 210e3, 4e-3)
     assert depth_on(j, narrow) == 901 and depth_on(j, QPU("fez", 156, 195e3, 4e-3)) == 875
     assert depth_on(Job(1, 5, 7, 10, 0.0, 1.0), narrow) == 7  # no transpiled depths: the logical one
+
+
+def test_write_outputs_refuses_an_empty_run_list(tmp_path):
+    from qbdsl.orchestrate.experiment import write_outputs
+
+    with pytest.raises(ValueError, match="no runs to write"):
+        write_outputs([], tmp_path / "out")
+    assert not (tmp_path / "out").exists()

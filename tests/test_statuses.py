@@ -192,3 +192,16 @@ def test_a_model_cp_sat_cannot_take_goes_to_the_fallback():
         "CP_SAT takes integer variables only (f[0] is continuous)" in r.attempts[0]["error"]
         or "CP_SAT takes integer variables only" in r.attempts[0]["error"]
     )
+
+
+def test_cp_sat_model_invalid_on_a_bounded_infeasible_row_is_confirmed_infeasible():
+    """Hypothesis found it (the brute-force comparison above): CP-SAT ends with MODEL_INVALID,
+    no message, on a row whose left side only takes multiples of 3; HiGHS without presolve
+    confirms the model infeasible."""
+    m = qb.Model("gcd")
+    x = m.integer("x", 3, lb=[1, 1, 0], ub=[4, 3, 3])
+    b = m.binary("b")
+    m.add(3 * x[0] - 3 * x[1] + 3 * b == -2, name="r0")
+    m.minimize(-5 * x[0] - 3 * x[1])
+    r = qb.solve(m, backend="ortools", solver="CP_SAT")
+    assert r.status == "infeasible" and len(r) == 0 and "CP_SAT" in r.raw.info["solver_error"]

@@ -473,9 +473,11 @@ def write_outputs(
 
     Raises
     ------
-    IndexError
-        When ``rows`` is empty.
+    ValueError
+        When ``rows`` is empty (nothing was run: no table or plot to write).
     """
+    if not rows:
+        raise ValueError("write_outputs: no runs to write (rows is empty)")
     import matplotlib
 
     matplotlib.use("Agg")
