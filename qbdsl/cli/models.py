@@ -46,8 +46,9 @@ def _coef_range(values: np.ndarray) -> str:
 
 
 def cmd_info(args, console) -> int:
-    """``qbdsl info FILE``: a table of what a QUBO or MILP file holds (sizes, coefficient
-    ranges, penalty blocks). Returns the exit code, 0.
+    """``qbdsl info FILE``: a table of what a QUBO or MILP file holds.
+
+    Sizes, coefficient ranges and penalty blocks. Returns the exit code, 0.
 
     Raises
     ------
@@ -97,8 +98,9 @@ def cmd_info(args, console) -> int:
 
 
 def cmd_solve(args, console) -> int:
-    """``qbdsl solve MODEL``: solve with a backend and print the result (``-o``: write it as
-    JSON). Returns the exit code, 0.
+    """``qbdsl solve MODEL``: solve with a backend and print the result.
+
+    ``-o`` writes it as JSON. Returns the exit code, 0.
 
     Raises
     ------
@@ -183,9 +185,10 @@ def _problem_list(console) -> int:
 
 
 def cmd_problem(args, console) -> int:
-    """``qbdsl problem NAME --data DATA``: build a catalogue problem, optionally write its IR
-    (``-o`` with ``--target``) and solve it (``--solve``); ``LIST`` prints the catalogue.
-    Returns the exit code, 0.
+    """``qbdsl problem NAME --data DATA``: build a catalogue problem.
+
+    Optionally writes its IR (``-o`` with ``--target``) and solves it (``--solve``); ``LIST``
+    prints the catalogue. Returns the exit code, 0.
 
     Raises
     ------
