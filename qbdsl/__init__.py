@@ -80,10 +80,23 @@ def save(obj, path, **compile_opts) -> None:
 def to_bqm(obj, **compile_opts):
     """A ``dimod.BinaryQuadraticModel`` of a QuboIR, or of a Model compiled with ``compile_opts``.
 
+    Parameters
+    ----------
+    obj : QuboIR or Model
+    **compile_opts
+        ``encoding``, ``penalty``, ``inequality``, ``unbalanced`` when ``obj`` is a Model.
+
+    Returns
+    -------
+    dimod.BinaryQuadraticModel
+        BINARY, labelled with the IR's variable names; the offset is the QUBO's constant.
+
     Raises
     ------
     ModelError
-        Neither a QuboIR nor a Model.
+        Neither a QuboIR nor a Model, or a model the QUBO compiler refuses.
+    OptionError
+        Compile options for a QuboIR.
     """
     from .io.translate import to_bqm as _f
 
@@ -92,6 +105,14 @@ def to_bqm(obj, **compile_opts):
 
 def to_cqm(model):
     """A ``dimod.ConstrainedQuadraticModel`` with the Model's variables and constraints.
+
+    Parameters
+    ----------
+    model : Model
+
+    Returns
+    -------
+    dimod.ConstrainedQuadraticModel
 
     Raises
     ------
@@ -106,6 +127,16 @@ def to_cqm(model):
 def to_qp(obj):
     """A qiskit-optimization ``QuadraticProgram`` of a Model or a QuboIR.
 
+    Parameters
+    ----------
+    obj : Model or QuboIR
+        A Model keeps its variables, objective and constraints; a QuboIR gives an
+        unconstrained binary program with the IR's labels.
+
+    Returns
+    -------
+    qiskit_optimization.QuadraticProgram
+
     Raises
     ------
     ModelError
@@ -118,6 +149,18 @@ def to_qp(obj):
 
 def to_latex(model, max_rows: int = 3, max_terms: int = 12) -> str:
     """LaTeX of a Model (through sympy), showing the first ``max_rows`` rows of each block.
+
+    Parameters
+    ----------
+    model : Model
+    max_rows : int, default 3
+        Rows shown of each constraint block.
+    max_terms : int, default 12
+        Terms shown of each row and of the objective.
+
+    Returns
+    -------
+    str
 
     Raises
     ------
@@ -132,6 +175,15 @@ def to_latex(model, max_rows: int = 3, max_terms: int = 12) -> str:
 def from_dimod(obj):
     """A dimod BQM (-> QuboIR) or CQM (-> Model).
 
+    Parameters
+    ----------
+    obj : dimod.BinaryQuadraticModel or dimod.ConstrainedQuadraticModel
+        A SPIN BQM is converted to BINARY first.
+
+    Returns
+    -------
+    QuboIR or Model
+
     Raises
     ------
     ModelError
@@ -143,14 +195,47 @@ def from_dimod(obj):
 
 
 def from_qp(qp):
-    """A qiskit-optimization ``QuadraticProgram`` -> Model."""
+    """A qiskit-optimization ``QuadraticProgram`` -> Model.
+
+    Parameters
+    ----------
+    qp : qiskit_optimization.QuadraticProgram
+
+    Returns
+    -------
+    Model
+        Same variables (kinds and bounds), objective, sense and constraints.
+
+    Raises
+    ------
+    ModelError
+        A program without variables.
+    """
     from .io.qiskit_io import from_qp as _f
 
     return _f(qp)
 
 
 def from_pyqubo(compiled, feed_dict=None):
-    """A compiled PyQUBO model -> QuboIR."""
+    """A compiled PyQUBO model -> QuboIR.
+
+    Parameters
+    ----------
+    compiled : pyqubo.Model
+        What ``pyqubo``'s ``expr.compile()`` returns.
+    feed_dict : dict, optional
+        Values of the model's placeholders.
+
+    Returns
+    -------
+    QuboIR
+        A bare QUBO labelled with PyQUBO's variable names (sorted).
+
+    Raises
+    ------
+    ModelError
+        ``compiled`` is not a compiled PyQUBO model.
+    """
     from .io.pyqubo_io import from_pyqubo as _f
 
     return _f(compiled, feed_dict)

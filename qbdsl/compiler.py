@@ -54,6 +54,22 @@ def compile(
         How inequalities become penalties.
     unbalanced : (l1, l2)
         Weights of unbalanced penalization.
+
+    Returns
+    -------
+    QuboIR or MilpIR
+        A :class:`QuboIR` for ``target="qubo"``, a :class:`MilpIR` for ``target="milp"``.
+
+    Raises
+    ------
+    ModelError
+        An unknown target, encoding or inequality method, an object that is not a model, an
+        empty model, an unbounded integer (QUBO), an invalid penalty weight, or a constraint
+        that can never hold.
+    UnsupportedTermError
+        A term the target cannot take: a continuous variable or a quadratic constraint in a
+        QUBO, penalty weights too large for float64 (QUBO), or a product with no bounded
+        factor to linearize exactly (MILP). A subclass of ``ModelError``.
     """
     problem = model if isinstance(model, Problem) else _to_problem(model)
     if target == "qubo":
@@ -90,7 +106,13 @@ def qubo_chain(*, encoding="binary", inequality="slack", unbalanced=UNBALANCED_D
 def compile_qubo(
     problem: Problem, *, encoding="binary", penalty="auto", inequality="slack", unbalanced=UNBALANCED_DEFAULT
 ) -> QuboIR:
-    """The :class:`QuboIR` of ``problem`` (see :func:`compile` for the options)."""
+    """The :class:`QuboIR` of ``problem`` (see :func:`compile` for the options).
+
+    Raises
+    ------
+    ModelError
+        As :func:`compile` for ``target="qubo"``.
+    """
     chain = qubo_chain(encoding=encoding, inequality=inequality, unbalanced=unbalanced)
     state, inverse = chain.apply(QuboState(problem))
     objective = QuboTerms.from_poly(state.problem.objective)
@@ -100,7 +122,13 @@ def compile_qubo(
 
 
 def compile_milp(problem: Problem) -> MilpIR:
-    """The :class:`MilpIR` of ``problem``: products linearized exactly (:mod:`qbdsl.passes.linearize`)."""
+    """The :class:`MilpIR` of ``problem``: products linearized exactly (:mod:`qbdsl.passes.linearize`).
+
+    Raises
+    ------
+    UnsupportedTermError
+        A product with no bounded integer or binary factor to expand exactly.
+    """
     lin, lin_map = LinearizeProducts().apply(problem)
     n = lin.n
     obj = lin.objective

@@ -76,10 +76,12 @@ class Expr:
     # ------------------------------------------------------------------ basics
     @property
     def size(self) -> int:
+        """Number of elements (polynomials) in the array."""
         return int(np.prod(self.shape, dtype=_I))
 
     @property
     def ndim(self) -> int:
+        """Number of array dimensions."""
         return len(self.shape)
 
     @property
@@ -93,6 +95,7 @@ class Expr:
 
     @property
     def n_terms(self) -> int:
+        """Number of stored linear and quadratic terms (duplicates counted, zeros included)."""
         return len(self.lcoef) + len(self.qcoef)
 
     def __len__(self) -> int:
@@ -120,6 +123,7 @@ class Expr:
         return f"<Expr shape={self.shape} degree={self.degree} terms={self.n_terms}>"
 
     def copy(self) -> Expr:
+        """An expression with its own constant array (the term arrays are shared, never mutated)."""
         return Expr(
             self.model,
             self.shape,
@@ -168,6 +172,13 @@ class Expr:
         return np.arange(self.size, dtype=_I).reshape(self.shape)
 
     def broadcast_to(self, shape: tuple) -> Expr:
+        """The expression broadcast to ``shape`` by numpy's rules (each element's terms repeated).
+
+        Raises
+        ------
+        ModelError
+            ``shape`` is not a broadcast of the expression's shape.
+        """
         shape = tuple(shape)
         if shape == self.shape:
             return self
@@ -197,6 +208,13 @@ class Expr:
         return self._remap(index)
 
     def reshape(self, *shape) -> Expr:
+        """The same elements in C order under a new shape (one ``-1`` is inferred), as ``ndarray.reshape``.
+
+        Raises
+        ------
+        ModelError
+            The new shape does not hold ``size`` elements.
+        """
         if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
             shape = tuple(shape[0])
         try:
@@ -205,22 +223,31 @@ class Expr:
             raise ModelError(f"cannot reshape expression of shape {self.shape}: {exc}") from None
 
     def flatten(self) -> Expr:
+        """The elements in C order as a 1-d expression of shape ``(size,)``."""
         return self.reshape(-1)
 
     ravel = flatten
 
     def transpose(self, *axes) -> Expr:
+        """The axes permuted as ``ndarray.transpose`` does (reversed when ``axes`` is omitted)."""
         if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
             axes = tuple(axes[0])
         return self._remap(self._positions().transpose(*axes) if axes else self._positions().T)
 
     @property
     def T(self) -> Expr:
+        """The expression with its axes reversed."""
         return self.transpose()
 
     # ------------------------------------------------------------ reductions
     def sum(self, axis=None) -> Expr:
-        """Sum over ``axis`` (an int, a tuple of ints, or None for all)."""
+        """Sum over ``axis`` (an int, a tuple of ints, or None for all).
+
+        Raises
+        ------
+        ModelError
+            An axis out of range for the expression's shape.
+        """
         if axis is None:
             axes = tuple(range(self.ndim))
         else:
@@ -242,6 +269,7 @@ class Expr:
         )
 
     def dot(self, other) -> Expr:
+        """``self @ other``: a matrix product with a constant array, sparse matrix or expression."""
         return self @ other
 
     # ------------------------------------------------------------ arithmetic
@@ -369,7 +397,17 @@ class Expr:
 
     # ------------------------------------------------------------ evaluation
     def value(self, x: np.ndarray) -> np.ndarray:
-        """Evaluate at a flat vector of all model variable values (``model.n_vars``)."""
+        """Evaluate every element at an assignment of all the model's variables.
+
+        Parameters
+        ----------
+        x : ndarray, shape (model.n_vars,)
+            One value per flat variable, in the model's layout order.
+
+        Returns
+        -------
+        ndarray, shape ``self.shape``, float64
+        """
         x = np.asarray(x, dtype=_F)
         out = self.const.ravel().copy()
         np.add.at(out, self.lrow, self.lcoef * x[self.lvar])
@@ -575,6 +613,7 @@ class Constraint:
 
     @property
     def shape(self) -> tuple:
+        """The shape of the constraint array (that of its expression)."""
         return self.expr.shape
 
     def __bool__(self):
@@ -588,7 +627,23 @@ class Constraint:
 
 
 def quicksum(items) -> Expr | float:
-    """Sum an iterable of expressions and constants (one concatenation, not n additions)."""
+    """Sum an iterable of expressions and constants (one concatenation, not n additions).
+
+    Parameters
+    ----------
+    items : iterable of Expr or array_like
+        Expressions of one model, broadcast together, and constants.
+
+    Returns
+    -------
+    Expr or float
+        A float when no item is an expression (0.0 for none at all).
+
+    Raises
+    ------
+    ValueError
+        Expressions whose shapes do not broadcast together (numpy's error, not a ModelError).
+    """
     items = list(items)
     scalar = _scalar_quicksum(items)
     if scalar is not None:
@@ -699,10 +754,12 @@ class ScalarExpr(Expr):
 
     @property
     def degree(self) -> int:
+        """Highest degree among the terms (0, 1 or 2)."""
         return self._degree()
 
     @property
     def n_terms(self) -> int:
+        """Number of linear and quadratic terms, counted from the flat term tuples."""
         lin, quad = self._terms()
         return len(lin) // 2 + len(quad) // 3
 

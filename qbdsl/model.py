@@ -90,6 +90,7 @@ class ConstraintBlock:
 
     @property
     def shape(self) -> tuple:
+        """The block's shape: one constraint row per element."""
         return self.expr.shape
 
 
@@ -206,21 +207,46 @@ class Model:
         return var
 
     def binary(self, name: str, shape=()) -> Variable:
-        """An array of 0/1 variables."""
+        """An array of 0/1 variables.
+
+        Raises
+        ------
+        ModelError
+            An invalid or duplicate name, or a negative dimension.
+        """
         return self.add_array(name, BINARY, shape, 0.0, 1.0)
 
     def integer(self, name: str, shape=(), lb=0, ub=None) -> Variable:
         """An array of integer variables in ``[lb, ub]``.
 
         ``ub=None`` leaves it unbounded above: fine for a MILP, an error for a QUBO compile.
+
+        Raises
+        ------
+        ModelError
+            An invalid or duplicate name, a negative dimension, NaN bounds or ``lb > ub``
+            (after rounding the bounds inwards to integers).
         """
         return self.add_array(name, INTEGER, shape, lb, ub)
 
     def continuous(self, name: str, shape=(), lb=0.0, ub=None) -> Variable:
-        """An array of real variables in ``[lb, ub]`` (MILP targets only)."""
+        """An array of real variables in ``[lb, ub]`` (MILP targets only).
+
+        Raises
+        ------
+        ModelError
+            An invalid or duplicate name, a negative dimension, NaN bounds or ``lb > ub``.
+        """
         return self.add_array(name, CONTINUOUS, shape, lb, ub)
 
     def var(self, name: str) -> Variable:
+        """The variable array called ``name``.
+
+        Raises
+        ------
+        ModelError
+            The model has no variable of that name.
+        """
         try:
             return self._vars[name]
         except KeyError:
@@ -228,9 +254,17 @@ class Model:
 
     @property
     def variables(self) -> dict[str, Variable]:
+        """The variable arrays by name, in the order they were added (a copy)."""
         return dict(self._vars)
 
     def layout(self) -> VarLayout:
+        """The flat variable layout: every array's kind and offset, and the bounds.
+
+        Returns
+        -------
+        VarLayout
+            ``lb`` and ``ub`` are float64 arrays of shape ``(n_vars,)`` (``ub`` may be ``inf``).
+        """
         lb = np.concatenate(self._lb) if self._lb else np.zeros(0)
         ub = np.concatenate(self._ub) if self._ub else np.zeros(0)
         return VarLayout(list(self._arrays), lb, ub)
@@ -289,6 +323,13 @@ class Model:
         return block
 
     def remove(self, name: str) -> None:
+        """Remove the constraint block called ``name``.
+
+        Raises
+        ------
+        ModelError
+            The model has no constraint block of that name.
+        """
         if name not in self.constraints:
             raise ModelError(f"no constraint named {name!r}")
         del self.constraints[name]
@@ -311,14 +352,42 @@ class Model:
         self.sense = sense
 
     def minimize(self, expr) -> None:
+        """Set the objective to minimize: a scalar :class:`Expr` of this model, or a constant.
+
+        Raises
+        ------
+        ModelError
+            A non-scalar expression or constant, variables of another model, or non-finite
+            coefficients.
+        """
         self._set_objective(expr, "min")
 
     def maximize(self, expr) -> None:
+        """Set the objective to maximize: a scalar :class:`Expr` of this model, or a constant.
+
+        Raises
+        ------
+        ModelError
+            A non-scalar expression or constant, variables of another model, or non-finite
+            coefficients.
+        """
         self._set_objective(expr, "max")
 
     # ------------------------------------------------------------ lowering
     def to_problem(self) -> Problem:
-        """Lower to the flat array form the compiler passes take."""
+        """Lower to the flat array form the compiler passes take.
+
+        Returns
+        -------
+        Problem
+            The layout, the objective as a one-row :class:`~qbdsl.ir.poly.Poly` over
+            ``n_vars`` columns, and one :class:`~qbdsl.ir.problem.Block` per constraint array.
+
+        Raises
+        ------
+        ModelError
+            A model without variables, or without objective terms and constraints.
+        """
         if self.n_vars == 0:
             raise ModelError(f"model {self.name!r} has no variables")
         if (self.objective is None or self.objective.n_terms == 0) and not self.constraints:

@@ -149,22 +149,27 @@ class Result:
     # ------------------------------------------------------------ the best sample's fields
     @property
     def values(self) -> dict[str, np.ndarray]:
+        """The best sample's values: {variable name: ndarray in its declared shape} (empty without one)."""
         return self.samples[0].values if self.samples else {}
 
     @property
     def objective(self) -> float:
+        """The best sample's objective in the user's sense (NaN without a sample)."""
         return self.samples[0].objective if self.samples else math.nan
 
     @property
     def violations(self) -> dict[str, np.ndarray]:
+        """The best sample's violated constraints: {block name: violation per row} (empty without one)."""
         return self.samples[0].violations if self.samples else {}
 
     @property
     def energy(self) -> float | None:
+        """The best sample's QUBO energy with penalties (the MILP objective for MILP backends)."""
         return self.samples[0].energy if self.samples else None
 
     @property
     def sample(self) -> np.ndarray | None:
+        """The best sample as the raw point in the IR's variables, shape ``(n_ir,)`` (``None`` without one)."""
         return self.samples[0].sample if self.samples else None
 
     @property
@@ -245,6 +250,23 @@ def decode_reads(out, decode, budget) -> tuple[list, dict]:
     called read by read. The best read is always decoded (as an answer always was); the
     others in growing batches while the time limit allows, ending by the deadline plus a
     fifth of its grace (the grace is there for decoding), and within ``DECODE_BYTES_CAP``.
+
+    Parameters
+    ----------
+    out : BackendOutput
+        ``samples`` (k, n_ir), ``energies`` (k,) and ``num_occurrences`` (k,), best energy first.
+    decode : callable
+        An IR's ``decode`` (batch of rows) or a function of one row returning a Solution.
+    budget : Budget
+        The solve's time budget (``deadline``, ``time_limit`` in seconds, ``limited``).
+
+    Returns
+    -------
+    samples : list of Solution
+        The decoded reads, in the output's order.
+    info : dict
+        ``returned`` and ``decoded`` counts, and ``not_decoded`` ("time limit" or "memory: ...")
+        when some reads were left out.
     """
     from qbdsl.backends.budget import grace
 

@@ -29,6 +29,7 @@ class Solution:
 
     @property
     def feasible(self) -> bool:
+        """No constraint, encoding or bound is violated."""
         return not self.violations
 
     @property
@@ -51,6 +52,23 @@ def solutions_of(problem, X: np.ndarray, energies=None, extra: dict | None = Non
     problem.violations(x, tol), energy, x)`` gives, with the same float64 operations.
     ``extra`` maps further violation names to (k,) amounts, recorded where > 0.5 (a
     QUBO's encoding penalties).
+
+    Parameters
+    ----------
+    problem : Problem
+        The user's model as lowered (:meth:`Model.to_problem`).
+    X : ndarray, shape (k, n)
+        One point per row over the problem's ``n`` flat user variables.
+    energies : array_like, shape (k,), optional
+        Each row's energy, stored as the solution's ``energy``.
+    extra : dict of str to array_like of shape (k,), optional
+    tol : float, default 1e-6
+        Absolute tolerance on constraints, bounds and integrality.
+
+    Returns
+    -------
+    list of Solution
+        ``k`` solutions, in the order of the rows.
     """
     X = np.asarray(X, dtype=float)
     k = X.shape[0]

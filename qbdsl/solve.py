@@ -109,11 +109,18 @@ def solve(
     Raises
     ------
     OptionError
-        An unknown backend, fallback or option name, or an invalid option value.
+        An unknown backend, fallback or option name, an invalid option value, a
+        ``time_limit`` or ``seed`` out of range, ``deadline``/``prefer`` with a named
+        backend, or compile options for an IR.
+    FileFormatError
+        A file that cannot be read (a ``ModelError``).
+    ModelError
+        A model the compiler refuses (see :func:`qbdsl.compile`).
     TimeLimitError
         When not even the smallest unit of work fits in the time left (raised at once).
     BackendError
-        When every backend of the chain failed (the message lists why each did).
+        When every backend of the chain failed (the message lists why each did), or with
+        ``backend="auto"`` when the policy finds no backend that can take the problem.
     """
     time_limit, seed = _check_limit(time_limit), _check_seed(seed)
     from qbdsl.backends.budget import Budget

@@ -22,6 +22,7 @@ class BruteForce:
 
     @property
     def feasible(self) -> bool:
+        """Some point of the domain satisfies every constraint."""
         return self.objective is not None
 
 
@@ -30,7 +31,24 @@ def _problem(model) -> Problem:
 
 
 def domain_points(problem: Problem, max_points: int = 1 << 22) -> np.ndarray:
-    """Every point of the (bounded, discrete) domain as a (K, n) array."""
+    """Every point of the (bounded, discrete) domain as a (K, n) array.
+
+    Parameters
+    ----------
+    problem : Problem
+    max_points : int, default 2**22
+        The largest ``K`` accepted.
+
+    Returns
+    -------
+    ndarray, shape (K, n), float64
+        ``K`` is the product of the domain sizes, ``ub - lb + 1`` per variable.
+
+    Raises
+    ------
+    ModelError
+        A continuous variable, an unbounded integer, or a domain of more than ``max_points`` points.
+    """
     lay = problem.layout
     kinds = lay.kinds()
     if np.any(kinds == 2):
@@ -51,7 +69,25 @@ def domain_points(problem: Problem, max_points: int = 1 << 22) -> np.ndarray:
 
 
 def brute_force(model, max_points: int = 1 << 22, tol: float = 1e-6) -> BruteForce:
-    """Constrained optimum of a small discrete model, by enumeration."""
+    """Constrained optimum of a small discrete model, by enumeration.
+
+    Parameters
+    ----------
+    model : Model or Problem
+    max_points : int, default 2**22
+        The largest domain enumerated.
+    tol : float, default 1e-6
+        Tolerance on constraints, and relative tolerance for points counted as optimal.
+
+    Returns
+    -------
+    BruteForce
+
+    Raises
+    ------
+    ModelError
+        As :func:`domain_points`.
+    """
     prob = _problem(model)
     X = domain_points(prob, max_points)
     ok = np.ones(len(X), bool)
@@ -67,6 +103,13 @@ def brute_force(model, max_points: int = 1 << 22, tol: float = 1e-6) -> BruteFor
 
 
 def assert_objective_close(actual: float, expected: float, rtol: float = 1e-7, atol: float = 1e-7) -> None:
+    """Assert that ``actual`` is close to ``expected`` (``numpy.isclose`` with ``rtol``, ``atol``).
+
+    Raises
+    ------
+    AssertionError
+        The two differ by more than the tolerance.
+    """
     if not np.isclose(actual, expected, rtol=rtol, atol=atol):
         raise AssertionError(f"objective {actual!r} != expected {expected!r}")
 
@@ -77,6 +120,12 @@ def assert_solves_to_optimum(obj, backend: str = "exact", truth: BruteForce | No
 
     ``truth`` is the model's :func:`brute_force` when ``obj`` is not the model itself (e.g. its
     compiled QUBO).
+
+    Raises
+    ------
+    AssertionError
+        A feasible answer for an infeasible model, an infeasible answer, an objective off the
+        optimum, or an optimal objective at a point that is not among the optima.
     """
     from .solve import solve
 
@@ -96,7 +145,22 @@ def assert_solves_to_optimum(obj, backend: str = "exact", truth: BruteForce | No
 
 
 def assert_energies_match(qubo, samples: np.ndarray, energies: np.ndarray, atol: float = 1e-6) -> None:
-    """Assert that ``qubo.energy(samples)`` equals reference energies (another tool's)."""
+    """Assert that ``qubo.energy(samples)`` equals reference energies (another tool's).
+
+    Parameters
+    ----------
+    qubo : QuboIR
+    samples : ndarray, shape (k, n)
+        0/1 points of the QUBO's binaries.
+    energies : ndarray, shape (k,)
+        The reference energies.
+    atol : float, default 1e-6
+
+    Raises
+    ------
+    AssertionError
+        A mismatch; the first mismatching sample is named.
+    """
     ours = np.asarray(qubo.energy(np.asarray(samples)))
     bad = ~np.isclose(ours, energies, atol=atol, rtol=1e-9)
     if bad.any():

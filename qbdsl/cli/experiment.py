@@ -26,6 +26,16 @@ def _output(args) -> Path:
 
 
 def cmd_qip(args, console) -> int:
+    """``qbdsl experiment qip``: the QIP policy against the oracle on the evaluation suite.
+
+    Prints the summary and the chosen-vs-oracle table and writes the result files under
+    ``-o`` (default ``out/qip``). Returns the exit code, 0.
+
+    Raises
+    ------
+    ModelError
+        An output folder that cannot be written (checked before the work).
+    """
     from rich.table import Table
 
     from ..qip import experiment as ex
@@ -55,6 +65,17 @@ def cmd_qip(args, console) -> int:
 
 
 def cmd_orchestration(args, console) -> int:
+    """``qbdsl experiment orchestration``: scheduling policies over a fleet of QPUs.
+
+    With ``--workload``, every policy on that trace; otherwise the paired-seed sweep over
+    loads and deadline tightness. Prints the tables and writes the result files under ``-o``.
+    Returns the exit code, 0.
+
+    Raises
+    ------
+    ModelError
+        An output folder that cannot be written, or an unreadable ``--fleet``/``--workload`` file.
+    """
     import shlex
 
     from rich.table import Table
@@ -178,6 +199,10 @@ def cmd_orchestration(args, console) -> int:
 
 
 def cmd_live(args, console) -> int:
+    """``qbdsl experiment live``: the policies dispatching real ``qb.solve`` calls on demo devices.
+
+    Prints one row per job and policy (nothing is written). Returns the exit code, 0.
+    """
     from rich.table import Table
 
     from ..orchestrate.live import demo_devices, demo_jobs, run_live

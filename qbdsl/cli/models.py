@@ -22,6 +22,13 @@ def _to_ir(obj, target: str, args):
 
 
 def cmd_compile(args, console) -> int:
+    """``qbdsl compile MODEL -t TARGET -o FILE``: write the model's IR. Returns the exit code, 0.
+
+    Raises
+    ------
+    ModelError
+        An output path that cannot be written, an unreadable model, or what the compiler refuses.
+    """
     check_output(args.output)
     with console.status("loading model") as st:
         obj = load_model_spec(args.model)
@@ -39,6 +46,15 @@ def _coef_range(values: np.ndarray) -> str:
 
 
 def cmd_info(args, console) -> int:
+    """``qbdsl info FILE``: a table of what a QUBO or MILP file holds.
+
+    Sizes, coefficient ranges and penalty blocks. Returns the exit code, 0.
+
+    Raises
+    ------
+    FileFormatError
+        A missing or malformed file.
+    """
     from rich.table import Table
 
     from ..io import load
@@ -82,6 +98,17 @@ def cmd_info(args, console) -> int:
 
 
 def cmd_solve(args, console) -> int:
+    """``qbdsl solve MODEL``: solve with a backend and print the result.
+
+    ``-o`` writes it as JSON. Returns the exit code, 0.
+
+    Raises
+    ------
+    ModelError
+        An output path that cannot be written, an unreadable model, or an invalid option.
+    BackendError
+        Every backend failed.
+    """
     from rich.table import Table
 
     from ..solve import solve
@@ -158,6 +185,17 @@ def _problem_list(console) -> int:
 
 
 def cmd_problem(args, console) -> int:
+    """``qbdsl problem NAME --data DATA``: build a catalogue problem.
+
+    Optionally writes its IR (``-o`` with ``--target``) and solves it (``--solve``); ``LIST``
+    prints the catalogue. Returns the exit code, 0.
+
+    Raises
+    ------
+    ModelError
+        An unknown problem, no ``--data``, ``-o`` without ``--target``, or an output path that
+        cannot be written.
+    """
     from qbdsl.problems.catalog import CATALOG, build
 
     from ..solve import solve

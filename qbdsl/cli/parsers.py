@@ -33,6 +33,13 @@ class Parser(argparse.ArgumentParser):
         self.noun = noun
 
     def error(self, message: str):
+        """Raise the message as one :class:`UsageError` line, naming the command's ``--help``.
+
+        Raises
+        ------
+        UsageError
+            Always; an invalid subcommand choice is worded with the parser's ``noun``.
+        """
         m = re.search(r"invalid choice: (?P<name>'.*?') \(choose from (?P<known>.*)\)$", message)
         if self.noun and m:
             known = ", ".join(k.strip().strip("'") for k in m.group("known").split(","))
@@ -40,6 +47,13 @@ class Parser(argparse.ArgumentParser):
         raise UsageError(f"{message} (see {self.prog} --help)")
 
     def parse_args(self, args=None, namespace=None):
+        """Parse like ``parse_known_args``, blaming unrecognized arguments on the command given them.
+
+        Raises
+        ------
+        UsageError
+            Unrecognized arguments or any other argparse error.
+        """
         ns, extra = self.parse_known_args(args, namespace)
         if extra:
             getattr(ns, "_parser", self).error(f"unrecognized arguments: {' '.join(extra)}")

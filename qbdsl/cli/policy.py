@@ -9,6 +9,10 @@ from .progress import counting_progress
 
 
 def cmd_explain(args, console) -> int:
+    """``qbdsl explain MODEL``: print the QIP decision and why every other backend lost.
+
+    Returns the exit code: 0 when a backend was chosen, 3 when none can meet the deadline.
+    """
     from ..qip.policy import decide
     from ..qip.profiles import load_profiles
 
@@ -29,6 +33,15 @@ def cmd_explain(args, console) -> int:
 
 
 def cmd_calibrate(args, console) -> int:
+    """``qbdsl calibrate``: fit the backends' time models on this machine and save the profiles.
+
+    Returns the exit code, 0.
+
+    Raises
+    ------
+    ModelError
+        An output path that cannot be written (checked before the work).
+    """
     from ..qip.calibrate import calibrate
     from ..qip.profiles import save_profiles
 

@@ -82,7 +82,7 @@ COMPRESSION_RATIO = 5.0
 
 
 def read_seconds(path) -> float:
-    """A high estimate of how long :func:`load` takes on ``path`` (0 for a missing file)."""
+    """A high estimate of how long :func:`load` takes on ``path``, in seconds (0 for a missing file)."""
     p = Path(path)
     try:
         size = p.stat().st_size
@@ -162,12 +162,24 @@ def _save(ir, path, formats: tuple[str, ...], other: str) -> None:
 
 
 def save_qubo(ir, path) -> None:
-    """Write a QuboIR as .qubo, .npz or .bqm (optionally compressed), atomically."""
+    """Write a QuboIR as .qubo, .npz or .bqm (optionally compressed), atomically.
+
+    Raises
+    ------
+    ModelError
+        Any other extension.
+    """
     _save(ir, path, QUBO_FORMATS, "a MILP compile writes .lp/.mps")
 
 
 def save_milp(ir, path) -> None:
-    """Write a MilpIR as .lp or .mps (optionally compressed), atomically."""
+    """Write a MilpIR as .lp or .mps (optionally compressed), atomically.
+
+    Raises
+    ------
+    ModelError
+        Any other extension.
+    """
     _save(ir, path, MILP_FORMATS, "a QUBO compile writes .qubo/.npz/.bqm")
 
 

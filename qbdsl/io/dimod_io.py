@@ -146,7 +146,13 @@ def bqm_from_bytes(data: bytes, path: str = "<bqm>"):
 
 
 def from_dimod(obj):
-    """A BQM becomes a QuboIR; a CQM becomes a Model."""
+    """A BQM becomes a QuboIR; a CQM becomes a Model.
+
+    Raises
+    ------
+    ModelError
+        Neither a BQM nor a CQM, or a CQM variable of a type qbdsl has no kind for.
+    """
     import dimod
 
     if isinstance(obj, dimod.BinaryQuadraticModel):
@@ -160,7 +166,13 @@ _VT = {"BINARY": "binary", "INTEGER": "integer", "REAL": "continuous"}
 
 
 def cqm_to_model(cqm, name: str = "cqm"):
-    """A :class:`~qbdsl.model.Model` from a dimod CQM (SPIN variables become binary)."""
+    """A :class:`~qbdsl.model.Model` from a dimod CQM (SPIN variables become binary).
+
+    Raises
+    ------
+    ModelError
+        A variable of a type qbdsl has no kind for.
+    """
     import dimod
 
     if any(cqm.vartype(v) is dimod.SPIN for v in cqm.variables):

@@ -25,15 +25,41 @@ class QbdslSampler(dimod.Sampler):
 
     @property
     def parameters(self) -> dict:
+        """The keyword arguments :meth:`sample` takes besides the BQM (dimod's convention)."""
         return {"backend": [], "time_limit": [], "seed": [], "fallback": []}
 
     @property
     def properties(self) -> dict:
+        """The registered backend names and the default backend."""
         from qbdsl.backends import names
 
         return {"backends": names(), "default_backend": self.backend}
 
     def sample(self, bqm, backend: str | None = None, **kwargs) -> dimod.SampleSet:
+        """Solve ``bqm`` through ``qb.solve`` and return every sample.
+
+        Parameters
+        ----------
+        bqm : dimod.BinaryQuadraticModel
+            BINARY or SPIN; the samples come back in its vartype and variable order.
+        backend : str, optional
+            Overrides the sampler's backend for this call.
+        **kwargs
+            ``time_limit``, ``seed``, ``fallback`` and backend options; override the defaults.
+
+        Returns
+        -------
+        dimod.SampleSet
+            Aggregated, with energies computed on ``bqm`` and occurrence counts; ``info`` has
+            ``status``, ``backend``, ``timings`` and ``attempts``.
+
+        Raises
+        ------
+        OptionError
+            An unknown backend or option, or an invalid option value.
+        BackendError
+            Every backend of the chain failed.
+        """
         from qbdsl.solve import solve
 
         from .dimod_io import bqm_to_qubo

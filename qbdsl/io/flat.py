@@ -47,6 +47,7 @@ class FlatProblem:
     index: dict[str, int] = field(default_factory=dict)
 
     def var(self, name: str) -> int:
+        """The index of the variable called ``name``, added (continuous, ``[0, inf)``) when new."""
         k = self.index.get(name)
         if k is None:
             k = self.index[name] = len(self.var_names)
@@ -57,6 +58,18 @@ class FlatProblem:
         return k
 
     def add_row(self, name: str, sense: str, terms: dict[int, float], rhs: float, quad=()) -> None:
+        """Append a row ``sum terms + quad (sense) rhs``.
+
+        Parameters
+        ----------
+        name : str
+        sense : {"==", "<=", ">="}
+        terms : dict of int to float
+            Linear coefficients by variable index.
+        rhs : float
+        quad : iterable of (int, int, float), optional
+            Quadratic terms ``(i, j, coef)``.
+        """
         r = len(self.row_names)
         self.row_names.append(name)
         self.row_sense.append(sense)
@@ -69,6 +82,13 @@ class FlatProblem:
             self.row_quad.append((r, i, j, v))
 
     def to_model(self):
+        """The :class:`~qbdsl.model.Model` of this problem (:func:`flat_to_model`).
+
+        Raises
+        ------
+        ModelError
+            No variables, or what the Model API refuses.
+        """
         return flat_to_model(self)
 
 

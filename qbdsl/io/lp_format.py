@@ -546,6 +546,11 @@ def read_lp(text: str, path: str = "<lp>", name: str | None = None, default_name
 
     The model's name is ``name``, else the one in a ``\\ qbdsl model NAME`` comment,
     else ``default_name``.
+
+    Raises
+    ------
+    FileFormatError
+        Malformed text, located as ``path:line`` (module docstring).
     """
     text = text.removeprefix("\ufeff")
     if name is None:

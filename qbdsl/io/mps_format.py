@@ -110,7 +110,13 @@ def _warn(msg: str) -> None:
 
 
 def read_mps(text: str, path: str = "<mps>", name: str | None = None):
-    """Parse free MPS text into a :class:`~qbdsl.model.Model` (rules: module docstring)."""
+    """Parse free MPS text into a :class:`~qbdsl.model.Model` (rules: module docstring).
+
+    Raises
+    ------
+    FileFormatError
+        Malformed text, located as ``path:line``.
+    """
     fp = FlatProblem()
     section = None
     obj_row = None

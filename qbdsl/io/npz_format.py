@@ -67,6 +67,7 @@ def _poly_from(prefix: str, a, n: int) -> Poly:
 
 
 def to_npz_bytes(ir) -> bytes:
+    """The ``.npz`` bytes of a QuboIR: its arrays plus a JSON header, the same bytes for the same IR."""
     arrays: dict[str, np.ndarray] = {}
     src = ir.source
     meta = {

@@ -12,6 +12,11 @@ def from_pyqubo(compiled, feed_dict: dict | None = None, name: str = "pyqubo"):
     """A bare :class:`~qbdsl.ir.qubo.QuboIR` from a ``pyqubo`` compiled model.
 
     Placeholders are resolved with ``feed_dict``; labels are PyQUBO's variable names.
+
+    Raises
+    ------
+    ModelError
+        ``compiled`` is not a compiled PyQUBO model.
     """
     from ..ir.qubo import QuboIR
 

@@ -59,7 +59,13 @@ def model_to_qp(model):
 
 
 def from_qp(qp):
-    """A :class:`~qbdsl.model.Model` from a qiskit-optimization ``QuadraticProgram``."""
+    """A :class:`~qbdsl.model.Model` from a qiskit-optimization ``QuadraticProgram``.
+
+    Raises
+    ------
+    ModelError
+        A program without variables.
+    """
     from qiskit_optimization.problems import Constraint, QuadraticObjective, VarType
 
     fp = FlatProblem(name=qp.name or "qp")

@@ -51,10 +51,12 @@ class AffineMap:
 
     @property
     def n_before(self) -> int:
+        """Number of variables before the map's pass (rows of ``M``)."""
         return self.M.shape[0]
 
     @property
     def n_after(self) -> int:
+        """Number of variables after the map's pass (columns of ``M``)."""
         return self.M.shape[1]
 
     def __call__(self, y: np.ndarray) -> np.ndarray:
@@ -77,6 +79,16 @@ class PassMap:
     affine: AffineMap  # (no class attribute here: subclasses make it a field or a property)
 
     def forward(self, x: np.ndarray) -> np.ndarray:  # pragma: no cover - interface
+        """The point after the pass for a point before it.
+
+        Parameters
+        ----------
+        x : ndarray, shape (n_before,) or (k, n_before)
+
+        Returns
+        -------
+        ndarray, shape (n_after,) or (k, n_after)
+        """
         raise NotImplementedError
 
     def inverse(self, y: np.ndarray) -> np.ndarray:
@@ -99,14 +111,17 @@ class IdentityMap(PassMap):
 
     @property
     def n_before(self) -> int:
+        """The number of variables, ``n``."""
         return self.n
 
     @property
     def n_after(self) -> int:
+        """The number of variables, ``n``."""
         return self.n
 
     @cached_property
     def affine(self) -> AffineMap:
+        """The identity on ``n`` variables."""
         return AffineMap.identity(self.n)
 
     def forward(self, x: np.ndarray) -> np.ndarray:
@@ -146,10 +161,12 @@ class EncodingMap(PassMap):
 
     @property
     def n_before(self) -> int:
+        """The number of variables before encoding (integers and binaries)."""
         return len(self.lb)
 
     @property
     def n_after(self) -> int:
+        """The number of binaries after encoding."""
         return len(self.owner)
 
     def forward(self, x: np.ndarray) -> np.ndarray:
@@ -201,14 +218,17 @@ class SlackMap(PassMap):
 
     @property
     def n_before(self) -> int:
+        """The number of variables before the slacks: the columns of ``A``."""
         return self.A.shape[1]
 
     @cached_property
     def n_after(self) -> int:
+        """``n_before`` plus every row's slack bits."""
         return self.n_before + int(bounded_layout(self.span)[0].sum())
 
     @cached_property
     def affine(self) -> AffineMap:
+        """The projection that drops the slack bits."""
         return AffineMap.identity(self.n_before, self.n_after)
 
     def forward(self, x: np.ndarray) -> np.ndarray:
@@ -268,18 +288,22 @@ class LinearizationMap(PassMap):
 
     @property
     def n_before(self) -> int:
+        """The user's variables, ``n_user``."""
         return self.n_user
 
     @cached_property
     def n_bits(self) -> int:
+        """The number of bits of the binary-expanded integers."""
         return int(bounded_layout(self.expand_span)[0].sum())
 
     @property
     def n_after(self) -> int:
+        """Every MILP column: the user's, the bits, then the products."""
         return self.n_user + self.n_bits + len(self.pair_i)
 
     @cached_property
     def affine(self) -> AffineMap:
+        """The projection onto the user's columns."""
         return AffineMap.identity(self.n_user, self.n_after)
 
     def forward(self, x: np.ndarray) -> np.ndarray:
@@ -328,14 +352,17 @@ class ComposedMap(PassMap):
 
     @property
     def n_before(self) -> int:
+        """The first step's ``n_before``."""
         return self.steps[0].n_before
 
     @property
     def n_after(self) -> int:
+        """The last step's ``n_after``."""
         return self.steps[-1].n_after
 
     @cached_property
     def affine(self) -> AffineMap:
+        """The steps' inverses composed into one sparse map, ``x_first = c + M y_last``."""
         return reduce(lambda total, m: total.then(m.affine), self.steps[1:], self.steps[0].affine)
 
     def forward(self, x: np.ndarray) -> np.ndarray:

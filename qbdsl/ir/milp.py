@@ -49,18 +49,47 @@ class MilpIR:
 
     @property
     def num_variables(self) -> int:
+        """Number of columns, the user's variables first."""
         return len(self.c)
 
     @property
     def num_constraints(self) -> int:
+        """Number of rows of ``A``."""
         return self.A.shape[0]
 
     def objective_value(self, x) -> float:
+        """The objective ``c . x + offset`` at one point of every column, in the IR's sense.
+
+        Parameters
+        ----------
+        x : array_like, shape (num_variables,)
+
+        Returns
+        -------
+        float
+        """
         return float(np.asarray(x, float) @ self.c + self.offset)
 
     def decode(self, x) -> Solution | list[Solution]:
         """Map a solution vector (all MILP columns), or a (k, columns) batch (decoded as one
-        batch: a list), back to the user's variables."""
+        batch: a list), back to the user's variables.
+
+        Integer and binary user variables are rounded to the nearest integer first.
+
+        Parameters
+        ----------
+        x : array_like, shape (num_variables,) or (k, num_variables)
+
+        Returns
+        -------
+        Solution or list of Solution
+            One per row for a batch.
+
+        Raises
+        ------
+        ModelError
+            ``x`` has the wrong shape.
+        """
         from ..solution import solutions_of
 
         x = np.asarray(x, dtype=float)
@@ -73,11 +102,23 @@ class MilpIR:
         return sols if x.ndim == 2 else sols[0]
 
     def row_violation(self, x) -> np.ndarray:
+        """How far ``A x`` falls outside ``[row_lb, row_ub]``, row by row.
+
+        Parameters
+        ----------
+        x : array_like, shape (num_variables,)
+
+        Returns
+        -------
+        ndarray, shape (num_constraints,)
+            0 where the row holds.
+        """
         ax = self.A @ np.asarray(x, float)
         return np.maximum(self.row_lb - ax, 0) + np.maximum(ax - self.row_ub, 0)
 
     @cached_property
     def var_index(self) -> dict[str, int]:
+        """Column index by column name (cached)."""
         return {nm: k for k, nm in enumerate(self.var_names)}
 
     def __getstate__(self):  # pickle/copy: names built, never a closure
@@ -85,12 +126,19 @@ class MilpIR:
         return self.__dict__
 
     def save(self, path) -> None:
-        """Write ``.lp`` (CPLEX LP) or ``.mps`` (free MPS); atomic."""
+        """Write ``.lp`` (CPLEX LP) or ``.mps`` (free MPS); atomic.
+
+        Raises
+        ------
+        ModelError
+            Any other extension.
+        """
         from ..io import save_milp
 
         save_milp(self, path)
 
     def summary(self) -> str:
+        """One line: columns (integer ones), rows, nonzeros and sense."""
         n_int = int(self.integrality.sum())
         return (
             f"MilpIR: {self.num_variables} variables ({n_int} integer), {self.num_constraints} rows, "

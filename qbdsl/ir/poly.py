@@ -66,6 +66,23 @@ class Poly:
 
     @classmethod
     def build(cls, n: int, rows: int, const, lin=None, quad=None) -> Poly:
+        """Rows from COO terms: duplicates summed, zeros dropped, quadratic terms canonical.
+
+        Parameters
+        ----------
+        n : int
+            Number of variables (columns).
+        rows : int
+        const : float or array_like, shape (rows,)
+            Each row's constant (a scalar is broadcast).
+        lin : (row, var, coef) of array_like, each shape (t,), optional
+        quad : (row, i, j, coef) of array_like, each shape (q,), optional
+            ``i`` and ``j`` in either order.
+
+        Returns
+        -------
+        Poly
+        """
         const = np.broadcast_to(np.asarray(const, _F), (rows,)).copy()
         if lin is None or len(lin[0]) == 0:
             L = sp.csr_matrix((rows, n), dtype=_F)
@@ -81,14 +98,17 @@ class Poly:
 
     @property
     def rows(self) -> int:
+        """Number of polynomials."""
         return len(self.const)
 
     @property
     def is_linear(self) -> bool:
+        """No quadratic term is stored."""
         return len(self.qcoef) == 0
 
     @property
     def n_terms(self) -> int:
+        """Stored linear and quadratic terms."""
         return int(self.L.nnz + len(self.qcoef))
 
     def evaluate(self, X: np.ndarray) -> np.ndarray:

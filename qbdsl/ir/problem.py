@@ -39,13 +39,16 @@ class VarArray:
 
     @property
     def size(self) -> int:
+        """Number of elements of the array."""
         return int(np.prod(self.shape, dtype=np.int64))
 
     @property
     def stop(self) -> int:
+        """One past the array's last flat variable index."""
         return self.start + self.size
 
     def element_label(self, k: int) -> str:
+        """The label of the array's ``k``-th element in C order: its file name, or ``name(i,j)``."""
         if self.labels is not None:
             return self.labels[k]
         if not self.shape:
@@ -54,6 +57,7 @@ class VarArray:
         return f"{self.name}({','.join(str(int(i)) for i in idx)})"
 
     def element_labels(self) -> list[str]:
+        """Every element's label, in C order."""
         if self.labels is not None:
             return list(self.labels)
         return element_names(self.name, self.shape)
@@ -69,6 +73,7 @@ class VarLayout:
 
     @property
     def n(self) -> int:
+        """Number of scalar variables."""
         return len(self.lb)
 
     def kinds(self) -> np.ndarray:
@@ -79,14 +84,17 @@ class VarLayout:
         return out
 
     def array_of(self, k: int) -> VarArray:
+        """The array holding flat variable ``k``."""
         starts = [a.start for a in self.arrays]
         return self.arrays[int(np.searchsorted(starts, k, side="right")) - 1]
 
     def label(self, k: int) -> str:
+        """The label of flat variable ``k``, e.g. ``x(2,3)``."""
         a = self.array_of(k)
         return a.element_label(k - a.start)
 
     def labels(self) -> list[str]:
+        """Every flat variable's label, in layout order (length ``n``)."""
         out: list[str] = []
         for a in self.arrays:
             out.extend(a.element_labels())
@@ -104,6 +112,7 @@ class VarLayout:
         return out
 
     def to_json(self) -> str:
+        """The arrays' names, kinds, shapes, starts and labels as JSON (the bounds are kept apart)."""
         return json.dumps(
             [
                 {"name": a.name, "kind": a.kind, "shape": list(a.shape), "start": a.start, "labels": a.labels}
@@ -113,6 +122,15 @@ class VarLayout:
 
     @classmethod
     def from_json(cls, text: str, lb: np.ndarray, ub: np.ndarray) -> VarLayout:
+        """The layout that :meth:`to_json` wrote, with its bounds.
+
+        Parameters
+        ----------
+        text : str
+            What :meth:`to_json` returned.
+        lb, ub : array_like, shape (n,)
+            Flat bounds.
+        """
         arrays = [
             VarArray(d["name"], d["kind"], tuple(d["shape"]), d["start"], d.get("labels")) for d in json.loads(text)
         ]
@@ -154,9 +172,20 @@ class Problem:
 
     @property
     def n(self) -> int:
+        """Number of scalar variables."""
         return self.layout.n
 
     def objective_value(self, X: np.ndarray) -> np.ndarray:
+        """The objective at one point or a batch (the user's sense, constant included).
+
+        Parameters
+        ----------
+        X : ndarray, shape (n,) or (k, n)
+
+        Returns
+        -------
+        ndarray, shape () or (k,)
+        """
         v = self.objective.evaluate(X)
         return v[..., 0]
 

@@ -46,6 +46,7 @@ class NumericRange:
 
     @property
     def magnitude(self) -> float:
+        """``M``: the bound on ``|offset| + sum|h| + sum|J|`` of the weighted energy."""
         return self.error.magnitude
 
     @property
@@ -112,23 +113,28 @@ class QuboIR:
 
     @property
     def linear(self) -> np.ndarray:
+        """The assembled linear coefficients ``h``, shape ``(n,)``."""
         return self.terms.h
 
     @property
     def quadratic(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The assembled couplers ``(i, j, v)`` with ``i < j``, each of shape ``(m,)``."""
         t = self.terms
         return t.i, t.j, t.v
 
     @property
     def offset(self) -> float:
+        """The assembled constant term of the energy."""
         return self.terms.offset
 
     @property
     def num_variables(self) -> int:
+        """Number of binaries, ``n``."""
         return self.n
 
     @property
     def num_interactions(self) -> int:
+        """Number of nonzero couplers in the assembled QUBO."""
         return len(self.terms.v)
 
     def matrix(self):
@@ -137,6 +143,7 @@ class QuboIR:
 
     @cached_property
     def labels(self) -> list[str]:
+        """Each binary's label: the user's element labels, then the encoding and slack bits' (cached)."""
         user = self.source.layout.labels()
         if self.sources is None:
             return user
@@ -144,7 +151,22 @@ class QuboIR:
 
     # ------------------------------------------------------------ evaluation
     def energy(self, samples) -> np.ndarray | float:
-        """Energy of one sample (length n) or a batch (k, n) of 0/1 values."""
+        """Energy of one sample or a batch of 0/1 values, penalties included.
+
+        Parameters
+        ----------
+        samples : array_like, shape (n,) or (k, n)
+
+        Returns
+        -------
+        float or ndarray, shape (k,)
+            A float for one sample.
+
+        Raises
+        ------
+        ModelError
+            ``samples`` is neither 1-D nor 2-D.
+        """
         X = np.asarray(samples)
         if X.ndim not in (1, 2):
             raise ModelError(f"samples must be 1-D or 2-D, got shape {X.shape}")
@@ -153,7 +175,24 @@ class QuboIR:
 
     def decode(self, sample) -> Solution | list[Solution]:
         """Map a binary sample (or a (k, n) batch, decoded as one batch: a list) back to the
-        user's variables."""
+        user's variables.
+
+        Parameters
+        ----------
+        sample : array_like, shape (n,) or (k, n)
+            0/1 values of the QUBO's binaries.
+
+        Returns
+        -------
+        Solution or list of Solution
+            One per row for a batch; encoding penalties that are not met appear as
+            violations (``"<var>.one-hot"``...).
+
+        Raises
+        ------
+        ModelError
+            The wrong shape, or a value other than 0 and 1.
+        """
         from ..solution import solutions_of
 
         Y = np.asarray(sample)
@@ -171,12 +210,28 @@ class QuboIR:
     def with_penalties(self, weights: dict | None = None, **kw) -> QuboIR:
         """A copy with some penalty weights changed (``q.with_penalties(cpu=50.0)``).
 
-        Raises :class:`~qbdsl.UnsupportedTermError` (a ``ModelError``), like ``qb.compile``
-        does, when the new weights make energies too large for float64 to tell distinct
-        objective values apart (:meth:`numeric_range`): such a QUBO's ground state need
-        not be the optimum.
         A weight too small to carry the guarantee is accepted (``penalty_report``
         says ``guaranteed: False``).
+
+        Parameters
+        ----------
+        weights : dict of str to float, optional
+            New weights by penalty block name.
+        **kw
+            More weights by block name; they win over ``weights``.
+
+        Returns
+        -------
+        QuboIR
+
+        Raises
+        ------
+        ModelError
+            An unknown block name, or a weight that is negative or not finite.
+        UnsupportedTermError
+            Like ``qb.compile``: the new weights make energies too large for float64 to tell
+            distinct objective values apart (:meth:`numeric_range`), so the QUBO's ground
+            state need not be the optimum. A subclass of ``ModelError``.
         """
         new = dict(weights or {})
         new.update(kw)
@@ -275,6 +330,7 @@ class QuboIR:
         return out
 
     def explain_penalties(self) -> str:
+        """The :meth:`penalty_report` as a table, followed by the float64 range facts of :meth:`numeric_range`."""
         lines = [
             f"objective range bound R = sum|h| + sum|J| = {self.objective_range:g}",
             f"{'block':<24}{'method':<12}{'rows':>6}{'weight':>14}{'p_min':>12}  guarantee",
@@ -350,12 +406,19 @@ class QuboIR:
         return qubo_to_qp(self)
 
     def save(self, path) -> None:
-        """Write ``.qubo`` (qbsolv), ``.npz`` (full IR) or ``.bqm`` (dimod file); atomic."""
+        """Write ``.qubo`` (qbsolv), ``.npz`` (full IR) or ``.bqm`` (dimod file); atomic.
+
+        Raises
+        ------
+        ModelError
+            Any other extension.
+        """
         from ..io import save_qubo
 
         save_qubo(self, path)
 
     def summary(self) -> str:
+        """One line: binaries, couplers, their density and the number of penalty blocks."""
         t = self.terms
         dens = 2 * len(t.v) / max(1, self.n * (self.n - 1))
         return (

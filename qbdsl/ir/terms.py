@@ -210,12 +210,28 @@ class QuboTerms:
 
     @classmethod
     def empty(cls, n: int) -> QuboTerms:
+        """No terms over ``n`` binaries: a zero energy."""
         z = np.zeros(0, _I)
         return cls(n, np.zeros(n), z, z, np.zeros(0), 0.0)
 
     @classmethod
     def from_coo(cls, n: int, h, i, j, v, offset: float = 0.0) -> QuboTerms:
-        """Canonicalize raw terms; ``i == j`` entries fold into ``h`` (y*y == y)."""
+        """Canonicalize raw terms; ``i == j`` entries fold into ``h`` (y*y == y).
+
+        Parameters
+        ----------
+        n : int
+            Number of binaries.
+        h : array_like, shape (n,)
+            Linear coefficients (copied).
+        i, j, v : array_like, shape (m,)
+            Couplers in any order, duplicates summed, zeros dropped.
+        offset : float, default 0.0
+
+        Returns
+        -------
+        QuboTerms
+        """
         h = np.array(h, dtype=_F, copy=True)
         i, j, v = np.asarray(i, _I), np.asarray(j, _I), np.asarray(v, _F)
         diag = i == j
@@ -249,6 +265,7 @@ class QuboTerms:
         return cls(n, h, G.row[up].astype(_I, copy=False), G.col[up].astype(_I, copy=False), 2.0 * G.data[up], offset)
 
     def with_n(self, n: int) -> QuboTerms:
+        """The same terms over ``n >= self.n`` binaries (the new ones have zero coefficients)."""
         if n == self.n:
             return self
         h = np.zeros(n)
@@ -257,6 +274,7 @@ class QuboTerms:
 
     @property
     def nnz(self) -> int:
+        """Nonzero linear coefficients plus stored couplers."""
         return int(np.count_nonzero(self.h) + len(self.v))
 
     def abs_range(self) -> float:

@@ -109,7 +109,13 @@ class Pass:
 
 
 class Chain(Pass):
-    """Passes applied in order; the inverse data composes their maps (:class:`ComposedMap`)."""
+    """Passes applied in order; the inverse data composes their maps (:class:`ComposedMap`).
+
+    Raises
+    ------
+    ModelError
+        An empty list of passes.
+    """
 
     name = "chain"
 

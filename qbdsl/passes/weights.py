@@ -51,7 +51,27 @@ def auto_weight(objective_range: float, p_min: float, margin: float = 1.0, grid:
 
 
 def resolve_weights(penalty, objective: QuboTerms, blocks: list[PenaltyBlock]) -> dict[str, float]:
-    """Weights per block from ``"auto"``, a number, or a dict of per-block overrides."""
+    """Weights per block from ``"auto"``, a number, or a dict of per-block overrides.
+
+    Parameters
+    ----------
+    penalty : "auto", float or dict
+        One setting for every block, or ``{block name: setting, "default": ...}``.
+    objective : QuboTerms
+        The objective over the final binaries (its range and resolution size the proof).
+    blocks : list of PenaltyBlock
+
+    Returns
+    -------
+    dict of str to float
+        A weight per block name.
+
+    Raises
+    ------
+    ModelError
+        A dict naming an unknown block, a string other than ``"auto"``, or a weight that is
+        negative, NaN or infinite.
+    """
     per, default = per_name(penalty, [b.name for b in blocks], "auto", "penalty", "constraint")
     R = objective.abs_range()
     delta = objective.resolution[0]

@@ -26,6 +26,21 @@ QUANTUM = ("qaoa",)
 
 @dataclass
 class Run:
+    """One solve of the evaluation: an instance, a backend, and what came back.
+
+    Attributes
+    ----------
+    instance, backend : str
+    seconds : float
+        Wall time of the ``qb.solve`` call, in seconds.
+    objective : float
+        The best sample's objective (NaN without a sample).
+    feasible : bool
+    status : str
+        The result's status, or ``"cannot: ..."`` with the error for a backend that raised
+    (``seconds`` and ``objective`` are NaN then).
+    """
+
     instance: str
     backend: str
     seconds: float
@@ -80,6 +95,25 @@ def suite(quick: bool = False) -> dict[str, object]:
 
 
 def run_all(instances: dict, deadline: float, backends=LOCAL, progress=None, seed: int = 0) -> list[Run]:
+    """Solve every instance with every backend under one time limit, one after another.
+
+    Parameters
+    ----------
+    instances : dict of str to Model or QuboIR
+        As :func:`suite` gives them.
+    deadline : float
+        Each solve's ``time_limit``, in seconds.
+    backends : sequence of str, default LOCAL
+    progress : callable, optional
+        Called after each solve as ``progress(done, total, "instance / backend")``.
+    seed : int, default 0
+
+    Returns
+    -------
+    list of Run
+        One per (instance, backend); a backend that raised a ``BackendError`` or ``ModelError``
+        gets a run with the error in its status.
+    """
     import qbdsl as qb
 
     from .profiles import DEFAULT_WORK

@@ -61,6 +61,7 @@ class Features:
     embed_zephyr_qubits: int
 
     def as_dict(self) -> dict:
+        """The features as a plain dict (for JSON and tables)."""
         return asdict(self)
 
 

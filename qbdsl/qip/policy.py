@@ -16,6 +16,23 @@ QUANTUM = ("qaoa", "qaoa-qiskit", "dwave-advantage", "ibm-heron")
 
 @dataclass
 class Option:
+    """One backend as the policy weighed it for one instance.
+
+    Attributes
+    ----------
+    backend : str
+    fits : bool
+        Whether the backend can take the instance at all.
+    predicted_time : float or None
+        Predicted seconds, None when it does not fit.
+    predicted_quality : float or None
+        Predicted fraction of the optimum's quality (1.0 optimal), None when it does not fit.
+    verdict : str
+        ``"chosen"``, ``"candidate"``, or why it was rejected.
+    remote : bool
+        A remote device (planned only).
+    """
+
     backend: str
     fits: bool
     predicted_time: float | None
@@ -39,6 +56,7 @@ class Decision:
     ranked: list[str] = field(default_factory=list)  # the candidates, best first (``qb.solve``'s fallbacks)
 
     def explain(self) -> str:
+        """A table of every option with its predicted time, quality and verdict, and why the choice won."""
         f = self.features
         head = (
             f"QIP decision: {self.backend or 'none'}"

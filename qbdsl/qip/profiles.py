@@ -87,6 +87,14 @@ class Profile:
     measured: dict = field(default_factory=dict)
 
     def fits(self, f: Features) -> tuple[bool, str]:
+        """Whether the backend can take an instance of these features, and why not.
+
+        Returns
+        -------
+        fits : bool
+        reason : str
+            Empty when it fits.
+        """
         if "qubo" in self.accepts and "milp" not in self.accepts:
             if not f.qubo_ok:
                 return False, f"cannot take it as a QUBO ({f.qubo_reason})"
@@ -97,6 +105,7 @@ class Profile:
         return True, ""
 
     def predict_time(self, f: Features, options: dict | None = None) -> float:
+        """Predicted wall time in seconds: ``a + b * work`` for ``options`` (default work when omitted)."""
         return self.a + self.b * _work(self.name, f, options or {})
 
     def predict_min_time(self, f: Features) -> float | None:
@@ -106,6 +115,19 @@ class Profile:
         return None if units is None else self.a + self.b * _work(self.name, f, {}) / units
 
     def predict_quality(self, f: Features, time_budget: float | None = None) -> float:
+        """Predicted fraction of the optimum's quality (1.0 = optimal, in [0, 1]).
+
+        Parameters
+        ----------
+        f : Features
+        time_budget : float, optional
+            Seconds available: an exact backend that would not finish in it is predicted lower
+            (0.0 when it would have no incumbent).
+
+        Returns
+        -------
+        float
+        """
         if self.exact:
             if time_budget is not None and self.predict_time(f) > time_budget:
                 # a MILP solver stopped at its limit still has an incumbent, if it got started;
@@ -120,6 +142,7 @@ class Profile:
         return max(0.0, min(1.0, 1.0 - loss))
 
     def to_json(self) -> dict:
+        """The profile as a JSON-ready dict (``accepts`` as a list)."""
         d = asdict(self)
         d["accepts"] = list(self.accepts)
         return d
@@ -194,6 +217,7 @@ def default_profiles() -> dict[str, Profile]:
 
 
 def machine() -> dict:
+    """Platform, Python version, CPU count and processor of this machine (stored with calibrated profiles)."""
     return {
         "platform": platform.platform(),
         "python": platform.python_version(),
@@ -203,6 +227,20 @@ def machine() -> dict:
 
 
 def save_profiles(profiles: dict[str, Profile], path=None) -> Path:
+    """Write ``profiles`` as a JSON file (default: where :func:`load_profiles` looks), atomically.
+
+    Returns
+    -------
+    Path
+        The file written.
+
+    Raises
+    ------
+    ModelError
+        The path is a folder, or its folder cannot be written.
+    OSError
+        Writing failed.
+    """
     from ..io.atomic import atomic_write
 
     path = Path(path or DEFAULT_PATH)
