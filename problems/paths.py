@@ -275,6 +275,8 @@ def k_shortest(g: PathGraph, s: int, t: int, k: int, max_ask: int | None = None)
     Parameters
     ----------
     g : PathGraph
+        The graph to search (e.g. from :meth:`PathGraph.from_network`); its edge costs rank
+        the paths.
     s, t : int
         Node indices.
     k : int

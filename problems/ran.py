@@ -143,6 +143,8 @@ def check_targets(ch: Channels, gamma) -> None:
     Parameters
     ----------
     ch : Channels
+        The K links: gains ``G`` (K, K, linear), ``noise`` (W) and power ``levels`` (W);
+        the highest level is the power limit.
     gamma : float or array_like, shape (K,)
         Linear SINR target of each link.
 
@@ -188,9 +190,14 @@ def min_power(ch: Channels, gamma, levels: str = "one-hot") -> qb.Model:
     Parameters
     ----------
     ch : Channels
+        The K links: gains ``G`` (K, K, linear), ``noise`` (W) and the L power ``levels``
+        (W) each link chooses from.
     gamma : float or array_like, shape (K,)
         Linear SINR target of each link.
     levels : {"one-hot", "integer"}
+        How each link's level is encoded: ``"one-hot"`` (default), binary ``x`` of shape
+        (K, L) with one level per link; ``"integer"``, one integer ``level`` (K,) in
+        0..L-1, which needs evenly spaced power levels.
 
     Returns
     -------

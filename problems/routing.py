@@ -169,6 +169,8 @@ def candidate_paths(net: Network, src, dst, k: int, g: PathGraph | None = None) 
     Parameters
     ----------
     net : Network
+        The network whose links are searched; paths are shortest by link ``cost`` (each
+        cost finite and >= 0).
     src, dst : array_like of int, shape (pairs,)
         Node indices.
     k : int
@@ -229,6 +231,8 @@ def kpath_routing(
     k : int
         Candidate paths per demand (>= 1).
     objective : {"congestion", "mlu"}
+        ``"congestion"`` (default): the QUBO-shaped sum of squared link utilisations;
+        ``"mlu"``: the MILP minimizing the maximum link utilisation.
     demands : array_like of int, optional
         Indices of the demands to route (default: every demand of positive volume).
 

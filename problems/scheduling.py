@@ -222,13 +222,28 @@ def schedule_model(
 
     Parameters
     ----------
-    jobs : ``list[Job]`` (:mod:`qbdsl.orchestrate.model`); schedules name a job by its index in
-        this list (its ``id`` for :func:`random_jobs` and :func:`~qbdsl.orchestrate.poisson_jobs` traces).
-    fleet : ``list[QPU]``, names distinct (e.g. :func:`default_fleet`).
-    horizon : seconds of the time grid; the latest deadline by default.
-    batches : shot batches per job (module docstring).
-    durations : jobs x QPUs, seconds per batch (``inf`` where a QPU cannot run the job);
-        replaces the orchestration run time, e.g. to model cutting.
+    jobs : list of Job
+        The jobs to schedule (:class:`qbdsl.orchestrate.model.Job`; a tuple is accepted),
+        at least one. Schedules name a job by its index in this list (its ``id`` for
+        :func:`random_jobs` and :func:`~qbdsl.orchestrate.poisson_jobs` traces); ``arrival``
+        and ``deadline`` are in seconds.
+    fleet : list of QPU
+        The QPUs (:class:`qbdsl.orchestrate.model.QPU`; a tuple is accepted), at least one,
+        names distinct (e.g. :func:`default_fleet`).
+    slot : float
+        Length of one time slot, seconds (positive, finite; default 1.0). Run times are
+        rounded up to whole slots, arrivals up and deadlines down to slot boundaries.
+    horizon : float, optional
+        Length of the time grid from time 0, seconds (positive, finite): ``ceil(horizon /
+        slot)`` slots, and no batch runs past its end. None (default): the latest deadline.
+    batches : int
+        Shot batches per job (a whole number >= 1 and at most every job's shots; default 1);
+        see the module docstring.
+    durations : numpy.ndarray, optional
+        float, shape (len(jobs), len(fleet)): seconds per batch of each job on each QPU
+        (``inf`` where a QPU cannot run the job); replaces the orchestration run time, e.g.
+        to model cutting. None (default): the orchestration run time of ``ceil(shots /
+        batches)`` shots, ``inf`` on QPUs narrower than the job.
 
     Raises
     ------

@@ -129,6 +129,9 @@ def slice_placement(
     node_cost : float or array_like, shape (n,), optional
         Cost per CPU unit placed on each node (default 0).
     objective : {"revenue", "cost"}
+        ``"revenue"`` (default): maximize the revenue of the accepted slices minus the
+        costs, with binary ``accept`` (S,); ``"cost"``: every slice is placed, minimize the
+        CPU and bandwidth costs.
     link_capacity : bool
         Whether link loads must stay within ``net.capacity``.
     bandwidth_cost : float

@@ -34,6 +34,9 @@ def load(path, name: str | None = None):
     Parameters
     ----------
     path : str or os.PathLike
+        The file to read. The format is told by the suffix, or by content when the name has
+        none of the five; a ``.gz``/``.xz``/``.bz2`` file is decompressed (told by the
+        suffix or by its magic bytes).
     name : str, optional
         The model's name for ``.lp``/``.mps`` files (default: the file's or its stem).
 
@@ -83,6 +86,8 @@ def to_bqm(obj, **compile_opts):
     Parameters
     ----------
     obj : QuboIR or Model
+        A QuboIR is translated as it is; a Model is first compiled to a QUBO with
+        ``compile_opts``.
     **compile_opts
         ``encoding``, ``penalty``, ``inequality``, ``unbalanced`` when ``obj`` is a Model.
 
@@ -109,6 +114,7 @@ def to_cqm(model):
     Parameters
     ----------
     model : Model
+        The model to translate, its constraints kept as constraints (no penalties).
 
     Returns
     -------
@@ -153,6 +159,7 @@ def to_latex(model, max_rows: int = 3, max_terms: int = 12) -> str:
     Parameters
     ----------
     model : Model
+        The model to typeset: its objective and constraint blocks.
     max_rows : int, default 3
         Rows shown of each constraint block.
     max_terms : int, default 12
@@ -200,6 +207,8 @@ def from_qp(qp):
     Parameters
     ----------
     qp : qiskit_optimization.QuadraticProgram
+        The program to convert (at least one variable); linear and quadratic constraints
+        become rows of the Model.
 
     Returns
     -------

@@ -39,7 +39,11 @@ def compile(
     Parameters
     ----------
     model : Model or Problem
+        What to compile: a Model is lowered to its :class:`~qbdsl.ir.problem.Problem` first
+        (``model.to_problem()``); a Problem is compiled as it is.
     target : {"qubo", "milp"}
+        ``"qubo"`` (default): an unconstrained binary quadratic model, constraints turned
+        into penalties; ``"milp"``: a mixed-integer linear program, products linearized.
     encoding : str or dict
         Integer encoding for QUBO targets: ``"binary"``, ``"unary"``, ``"one-hot"``,
         ``"domain-wall"``, or a dict ``{var_name: encoding, "default": ...}``.

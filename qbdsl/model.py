@@ -153,6 +153,8 @@ class Model:
         name : str
             Letters, digits, ``_``, ``.``, ``-``, starting with a letter or ``_``; unique.
         kind : {"binary", "integer", "continuous"}
+            The variables' domain: 0/1, whole numbers (bounds rounded inwards), or reals
+            (continuous variables compile to MILP targets only).
         shape : int or tuple of int
             ``()`` for a scalar.
         lb, ub : float or array_like

@@ -74,6 +74,8 @@ def target_kind(obj, accepts: Collection[str]) -> str:
     Parameters
     ----------
     obj : Model, Problem, QuboIR or MilpIR
+        The input: a MilpIR stays a MILP when the backend takes MILPs; anything else goes
+        to a QUBO when the backend takes QUBOs, else to a MILP.
     accepts : collection of str
         What the backend accepts (``Backend.capabilities.accepts``), a subset of
         ``{"qubo", "milp"}``.
@@ -111,7 +113,11 @@ def build(obj, kind: str, compile_opts: dict | None = None, problem: Problem | N
     Parameters
     ----------
     obj : Model, Problem, QuboIR or MilpIR
+        The input, routed by the module's table: a Model or Problem is compiled, a QuboIR or
+        MilpIR of ``kind`` is returned unchanged, a QuboIR bound for ``"milp"`` is
+        linearized, and a MilpIR bound for ``"qubo"`` compiles its source model.
     kind : {"qubo", "milp"}
+        The IR kind to build (e.g. from :func:`target_kind`).
     compile_opts : dict, optional
         ``encoding``, ``penalty``, ``inequality``, ``unbalanced``: used when a model (or a
         MilpIR's source) is compiled to a QUBO; ignored otherwise.

@@ -62,6 +62,9 @@ def solutions_of(problem, X: np.ndarray, energies=None, extra: dict | None = Non
     energies : array_like, shape (k,), optional
         Each row's energy, stored as the solution's ``energy``.
     extra : dict of str to array_like of shape (k,), optional
+        Further violations by name (e.g. ``"<var>.one-hot"``), one amount per row; a row
+        records one where its amount is > 0.5, as a 0-d array in its ``violations``. None
+        (default): none.
     tol : float, default 1e-6
         Absolute tolerance on constraints, bounds and integrality.
 

@@ -78,6 +78,13 @@ def solve(
 
     Parameters
     ----------
+    obj : Model, Problem, QuboIR, MilpIR, str, os.PathLike, dimod model or QuadraticProgram
+        What to solve. A path is read with :func:`qbdsl.load` (refused with a
+        ``TimeLimitError`` when reading it is predicted not to fit in ``time_limit``); a
+        dimod ``BinaryQuadraticModel``/``ConstrainedQuadraticModel`` and a
+        qiskit-optimization ``QuadraticProgram`` are converted (:func:`qbdsl.from_dimod`,
+        :func:`qbdsl.from_qp`); each backend then gets the IR kind it accepts
+        (:mod:`qbdsl.routing`).
     backend : str
         A registered backend name, or ``"auto"``: the Quantum Invocation Policy
         (:func:`qbdsl.qip.decide`) picks one from predicted time and quality under
@@ -90,10 +97,26 @@ def solve(
         far; ``result.status`` is ``"time_limit"`` when the work was cut short.
         ``result.timings`` splits the time into compile, solve and decode.
     seed : int, optional
+        An integer in ``[0, 2^32 - 1]`` passed to every backend of the chain, which seeds
+        its random choices so that a call can be repeated. None (default): unseeded.
     fallback : list of str, optional
         Backends to try in order when one raises or ends at its time limit without a
         solution; ``result.attempts`` lists what failed and why. Every name is checked
         before any work starts.
+    deadline : float, optional
+        With ``backend="auto"`` only: seconds the chosen backend's predicted time must fit
+        in (a positive finite number); it also becomes the time limit when ``time_limit``
+        is not given. None (default): no deadline.
+    quality : float
+        With ``backend="auto"``: the least predicted quality, a fraction of the optimum's in
+        ``[0, 1]`` (1: optimal); default 0: any.
+    prefer : str, optional
+        With ``backend="auto"`` only: ``"quantum"``, ``"classical"`` or a backend name,
+        preferred among the candidates of equal predicted quality. None (default): the
+        fastest.
+    best_effort : bool
+        With ``backend="auto"``: when no backend meets ``deadline`` and ``quality``, run the
+        fastest one that takes the problem instead of raising ``BackendError``. Default False.
     **options
         Compile options (``encoding``, ``penalty``, ``inequality``, ``unbalanced``) go to
         :func:`qbdsl.compile`; the rest go to the first backend, which checks their names

@@ -36,6 +36,8 @@ def domain_points(problem: Problem, max_points: int = 1 << 22) -> np.ndarray:
     Parameters
     ----------
     problem : Problem
+        A lowered model whose ``n`` variables are all binary or integer with finite bounds;
+        the columns follow its layout, the first variable varying fastest.
     max_points : int, default 2**22
         The largest ``K`` accepted.
 
@@ -74,6 +76,8 @@ def brute_force(model, max_points: int = 1 << 22, tol: float = 1e-6) -> BruteFor
     Parameters
     ----------
     model : Model or Problem
+        A small discrete model (binary and bounded integer variables only); a Model is
+        lowered with ``model.to_problem()``.
     max_points : int, default 2**22
         The largest domain enumerated.
     tol : float, default 1e-6
@@ -150,11 +154,15 @@ def assert_energies_match(qubo, samples: np.ndarray, energies: np.ndarray, atol:
     Parameters
     ----------
     qubo : QuboIR
+        The QUBO under test, over ``n`` binaries; its energies include the penalties and
+        the offset.
     samples : ndarray, shape (k, n)
         0/1 points of the QUBO's binaries.
     energies : ndarray, shape (k,)
         The reference energies.
     atol : float, default 1e-6
+        Absolute tolerance of the comparison, in energy units (with a relative tolerance
+        of 1e-9, as :func:`numpy.isclose`).
 
     Raises
     ------

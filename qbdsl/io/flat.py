@@ -63,10 +63,14 @@ class FlatProblem:
         Parameters
         ----------
         name : str
+            The row's name as in the file; :meth:`to_model` groups rows by its stem into
+            constraint blocks and keeps it as the row's label.
         sense : {"==", "<=", ">="}
+            The row's comparison.
         terms : dict of int to float
             Linear coefficients by variable index.
         rhs : float
+            The constant right-hand side.
         quad : iterable of (int, int, float), optional
             Quadratic terms ``(i, j, coef)``.
         """

@@ -24,6 +24,8 @@ def to_bqm(obj, **compile_opts):
     Parameters
     ----------
     obj : QuboIR or Model
+        A QuboIR is translated as it is; a Model is first compiled to a QUBO with
+        ``compile_opts``.
     **compile_opts
         ``encoding``, ``penalty``, ``inequality``, ``unbalanced`` when ``obj`` is a Model.
 

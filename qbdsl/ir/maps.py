@@ -84,6 +84,7 @@ class PassMap:
         Parameters
         ----------
         x : ndarray, shape (n_before,) or (k, n_before)
+            One point, or a batch of ``k`` points, over the variables before the pass.
 
         Returns
         -------

@@ -63,6 +63,8 @@ class MilpIR:
         Parameters
         ----------
         x : array_like, shape (num_variables,)
+            A value for every column, the user's variables first (as
+            ``lin_map.forward(x_user)`` gives).
 
         Returns
         -------
@@ -79,6 +81,8 @@ class MilpIR:
         Parameters
         ----------
         x : array_like, shape (num_variables,) or (k, num_variables)
+            A value for every MILP column (the user's variables first, then the columns the
+            linearization added), or a batch of ``k`` such points, one per row.
 
         Returns
         -------
@@ -107,6 +111,7 @@ class MilpIR:
         Parameters
         ----------
         x : array_like, shape (num_variables,)
+            A value for every column, the user's variables first.
 
         Returns
         -------

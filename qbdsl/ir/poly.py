@@ -73,9 +73,12 @@ class Poly:
         n : int
             Number of variables (columns).
         rows : int
+            Number of polynomials (rows); every ``row`` index in ``lin`` and ``quad`` is below it.
         const : float or array_like, shape (rows,)
             Each row's constant (a scalar is broadcast).
         lin : (row, var, coef) of array_like, each shape (t,), optional
+            Linear terms in COO form: ``coef`` times variable ``var`` in row ``row``;
+            duplicates are summed. None (default): no linear term.
         quad : (row, i, j, coef) of array_like, each shape (q,), optional
             ``i`` and ``j`` in either order.
 

@@ -181,6 +181,8 @@ class Problem:
         Parameters
         ----------
         X : ndarray, shape (n,) or (k, n)
+            Values of the ``n`` scalar variables in the layout's order, one point or a batch
+            of ``k`` points (one per row).
 
         Returns
         -------

@@ -156,6 +156,8 @@ class QuboIR:
         Parameters
         ----------
         samples : array_like, shape (n,) or (k, n)
+            0/1 values of the QUBO's ``n`` binaries (in :attr:`labels` order): one sample, or
+            a batch of ``k`` samples, one per row.
 
         Returns
         -------

@@ -227,6 +227,7 @@ class QuboTerms:
         i, j, v : array_like, shape (m,)
             Couplers in any order, duplicates summed, zeros dropped.
         offset : float, default 0.0
+            The constant energy term, added to every sample's energy.
 
         Returns
         -------

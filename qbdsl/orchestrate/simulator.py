@@ -90,11 +90,36 @@ def simulate(
 
     Parameters
     ----------
-    jobs, fleet : the trace and the QPUs; job ids must be ``0..len(jobs)-1``.
-    policy : a :class:`~qbdsl.orchestrate.baselines.Policy`.
-    workers : classical workers beside the QPUs, timed by ``worker_profile`` (a QIP
-        :class:`~qbdsl.qip.profiles.Profile`; the shipped statevector profile by default).
-    error, noise : actual run time = predicted x (1 + error) x U[1 - noise, 1 + noise].
+    jobs : list of Job
+        The trace: each job's qubits, depth, shots, and ``arrival`` and ``deadline`` in
+        seconds of simulated time; job ids must be ``0..len(jobs)-1``.
+    fleet : list of QPU
+        The QPUs, devices ``0..len(fleet)-1`` in batches (qubits, CLOPS, two-qubit error,
+        per-batch ``overhead`` in seconds).
+    policy : Policy
+        A :class:`~qbdsl.orchestrate.baselines.Policy`: ``policy.start(platform)`` makes its
+        state, then ``policy.dispatch(job, now, state)`` returns each arriving job's
+        :class:`~qbdsl.orchestrate.model.Decision`.
+    cut_overhead : float
+        Shots multiplier per single-wire cut (default :data:`~qbdsl.orchestrate.model.CUT_OVERHEAD`
+        = 9): a job cut into ``c`` fragments on a narrower QPU takes ``cut_overhead**(c - 1)``
+        times the shots per fragment.
+    workers : int
+        Classical workers beside the QPUs (devices ``len(fleet)..len(fleet)+workers-1``,
+        ``cpu-0``, ...); 0 (default): none.
+    worker_profile : Profile, optional
+        The QIP :class:`~qbdsl.qip.profiles.Profile` timing a job on a worker
+        (``a + b * depth * 2**qubits`` seconds, ``inf`` beyond its qubit limit). None
+        (default): the shipped statevector profile (``"qaoa"``).
+    error : float
+        Systematic run-time error, a fraction > -1 (default 0): every batch runs
+        ``1 + error`` times its predicted time (``0.2``: 20 % longer).
+    noise : float
+        Random run-time error in ``[0, 1)`` (default 0): each batch's time is also scaled by
+        a factor drawn uniformly from ``[1 - noise, 1 + noise]``. Actual run time =
+        predicted x (1 + error) x U[1 - noise, 1 + noise].
+    noise_seed : int
+        Seed of the generator drawing the ``noise`` factors (default 0).
 
     Raises
     ------

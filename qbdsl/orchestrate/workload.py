@@ -74,8 +74,25 @@ def capacity(
 
     Parameters
     ----------
-    jobs : the job types (arrival and deadline ignored); ``weights`` their mix (default equal).
-    workers : identical classical workers beside the QPUs.
+    jobs : list of Job
+        The job types (qubits, depth, shots; arrival and deadline ignored), at least one.
+    fleet : list of QPU
+        The QPUs; a job type counts only on those with at least its qubits (no cutting).
+    workers : int
+        Identical classical workers beside the QPUs (default 0: none); together they
+        offer ``workers`` seconds of run time per second.
+    profile : Profile, optional
+        The QIP :class:`~qbdsl.qip.profiles.Profile` timing a job on a worker (``a + b *
+        depth * 2**qubits`` seconds, ``inf`` beyond its qubit limit). None (default): the
+        shipped statevector profile (``"qaoa"``). Unused when ``workers`` is 0.
+    weights : array_like of float, shape (len(jobs),), optional
+        The mix: the relative frequency of each job type, non-negative, normalized to sum
+        to 1. None (default): every type equally often.
+    cut_overhead : float
+        Shots multiplier per single-wire cut, passed to
+        :func:`~qbdsl.orchestrate.model.run_time` (default
+        :data:`~qbdsl.orchestrate.model.CUT_OVERHEAD` = 9). Only QPUs as wide as the job
+        count, which run it uncut, so it does not change the capacity.
 
     Raises
     ------

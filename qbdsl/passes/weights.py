@@ -60,6 +60,9 @@ def resolve_weights(penalty, objective: QuboTerms, blocks: list[PenaltyBlock]) -
     objective : QuboTerms
         The objective over the final binaries (its range and resolution size the proof).
     blocks : list of PenaltyBlock
+        The penalties to weigh, one per constraint or integer encoding, by name; ``"auto"``
+        uses each block's ``p_min`` (the least penalty of a violation) and ``method``
+        (unbalanced blocks get the objective's range, 1 when it is 0).
 
     Returns
     -------

@@ -104,9 +104,12 @@ def run_all(instances: dict, deadline: float, backends=LOCAL, progress=None, see
     deadline : float
         Each solve's ``time_limit``, in seconds.
     backends : sequence of str, default LOCAL
+        Backend names for :func:`qbdsl.solve`, each run on every instance in this order;
+        :data:`LOCAL` is ``("exact", "anneal", "tabu", "qaoa", "ortools")``.
     progress : callable, optional
         Called after each solve as ``progress(done, total, "instance / backend")``.
     seed : int, default 0
+        Passed as ``seed`` to every solve, so the stochastic backends repeat their runs.
 
     Returns
     -------

@@ -120,6 +120,9 @@ class Profile:
         Parameters
         ----------
         f : Features
+            The instance's features: exact backends use the predicted time (and, for
+            ``ortools``, the linearized products); heuristics lose quality with the QUBO's
+            binaries and its ``penalty_scale``.
         time_budget : float, optional
             Seconds available: an exact backend that would not finish in it is predicted lower
             (0.0 when it would have no incumbent).
