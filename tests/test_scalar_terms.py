@@ -263,3 +263,30 @@ def test_random_scalar_programs_match_array_path(ops, seed):
     for _ in range(8):
         pt = rng.integers(0, 2, 4).astype(float)
         assert float(got.value(pt)) == pytest.approx(float(want.value(pt)), rel=1e-12, abs=1e-12)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(0, 20), st.integers(0, 20), st.integers(0, 3), st.integers(-3, 3)), max_size=25),
+    st.integers(0, 10_000),
+)
+def test_sums_that_branch_from_older_sums_keep_their_own_terms(steps, seed):
+    """Sums share one list along a chain of additions; adding to an older sum of the chain,
+    to a sum plus a number, or a sum to itself must not change any other sum's terms."""
+    m = qb.Model("b")
+    x = m.binary("x", 4)
+    pool = [(x[0] + x[1], x[0:1].sum() + x[1:2].sum())]
+    for a, b, k, c in steps:
+        s, sa = pool[a % len(pool)]
+        t, ta = pool[b % len(pool)]
+        if c == 0:
+            pool.append((s + t, sa + ta))  # also s + s when a == b
+        else:
+            pool.append((s + c * x[k], sa + c * x[k : k + 1].sum()))
+            pool.append((s + float(c), sa + float(c)))
+    rng = np.random.default_rng(seed)
+    pts = rng.integers(0, 2, (6, 4)).astype(float)
+    for got, want in pool:
+        assert got.n_terms == want.n_terms
+        for pt in pts:
+            assert float(got.value(pt)) == pytest.approx(float(want.value(pt)), abs=1e-12)
