@@ -27,7 +27,7 @@ CASES = {
         (f"K={k}", (lambda k=k: ran.sum_rate_qubo(ran.umi_channels(k, seed=0))), "qubo") for k in (25, 50, 100, 200)
     ],
     "ran.min-power": [
-        (f"K={k}", (lambda k=k: ran.min_power(ran.umi_channels(k, seed=0, area=5000), 0.5)), "milp") for k in (25, 200)
+        (f"K={k}", (lambda k=k: ran.min_power(ran.umi_channels(k, seed=0, area=5000), 0.5)), "milp") for k in (25, 100)
     ],
     "slicing.placement": [
         (
