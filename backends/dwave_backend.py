@@ -557,6 +557,39 @@ def _plan(solver: str) -> _Plan:
     return _Plan("qpu", solver, key if key in REAL else None, False)
 
 
+@dataclass
+class _Target:
+    """A structured sampler and what the solve needs to know of it."""
+
+    sampler: Any
+    graph: Any  # networkx.Graph of its working qubits
+    timing: dict  # problem_timing_data
+    label: str  # what it is called in errors
+    description: str  # info["sampler"]: what actually samples
+    remote: bool  # a real QPU (network, QPU time) rather than the mock
+    topology: str | None = None  # the mock's topology key (its graph is cached under it)
+
+
+def _mock_read_seconds(terms: int) -> float:
+    """Predicted seconds of one mock read: the substitute's sweeps over the physical model's terms."""
+    return MOCK_SECONDS_PER_READ + MOCK_SECONDS_PER_TERM_SWEEP * MOCK_SWEEPS * max(terms, 1)
+
+
+def _checked(options: dict) -> dict:
+    """The options, converted (:func:`validate_options`), with the strictly positive ones checked.
+
+    Raises
+    ------
+    OptionError
+        An unknown option or an invalid value, named.
+    """
+    opts = validate_options("dwave", options, OPTIONS)
+    for key in ("chain_strength", "embedding_timeout", "hybrid_time_limit"):
+        if key in opts and opts[key] <= 0:
+            raise OptionError(f"dwave: option {key} must be a number > 0, got {options[key]!r}")
+    return opts
+
+
 class DWaveBackend:
     """D-Wave annealers (see the module docstring): ``solver`` ("auto", "mock-advantage",
     "mock-advantage2", "advantage", "advantage2", "hybrid" or a Leap solver name),
@@ -608,10 +641,7 @@ class DWaveBackend:
             When not even one read (and, for a real QPU, its programming and network round trip) fits.
         """
         budget = Budget(time_limit, "dwave")
-        opts = validate_options("dwave", options, OPTIONS)
-        for key in ("chain_strength", "embedding_timeout", "hybrid_time_limit"):
-            if key in opts and opts[key] <= 0:
-                raise OptionError(f"dwave: option {key} must be a number > 0, got {options[key]!r}")
+        opts = _checked(options)
         _require_sdk()
         plan = _plan(opts.get("solver", "auto"))
         if plan.kind != "hybrid" and "hybrid_time_limit" in opts and not plan.hybrid_fallback:
@@ -621,119 +651,157 @@ class DWaveBackend:
         bqm = _bqm(ir)
         if plan.kind == "hybrid":
             return self._hybrid(ir, bqm, plan, opts, budget)
-        reads = opts.get("num_reads", DEFAULT_READS)
-        anneal_us = opts.get("annealing_time")
-        info: dict[str, Any] = {"solver": plan.solver}
-        if plan.kind == "mock":
-            sampler = _mock(plan.topology, seed)
-            G = target_graph(plan.topology)
-            timing = qpu_timing_data(plan.topology)
-            info["sampler"] = (
-                f"MockDWaveSampler ({TOPOLOGIES[plan.topology][2]}) with SimulatedAnnealingSampler "
-                f"({MOCK_SWEEPS} sweeps) as its substitute: a classical stand-in, no QPU"
-            )
-            budget.require(
-                MOCK_SETUP_SECONDS + self._mock_read_seconds(ir.n, len(ir.terms.v)),
-                f"one mock read on {ir.n} binaries",
-                "raise time_limit",
-            )
-        else:
-            sampler = self._connect(plan, budget)
-            G = sampler.to_networkx_graph()
-            timing = sampler.properties.get("problem_timing_data") or qpu_timing_data("advantage")
-            info["sampler"] = f"DWaveSampler on {sampler.solver.name} (QPU)"
-            one = REMOTE_OVERHEAD_SECONDS + predict_qpu_access_time(ir.n, 1, anneal_us, timing_data=timing)
-            budget.require(
-                one, f"programming and one read of {ir.n} variables on {sampler.solver.name}", "raise time_limit"
-            )
-        asked = timeout = opts.get("embedding_timeout", DEFAULT_EMBEDDING_TIMEOUT)
-        if budget.limited:  # the search leaves time for the set-up and a few reads
-            if plan.kind == "mock":
-                terms = CHAIN_FACTOR * (ir.n + len(ir.terms.v))
-                reserve = MOCK_SETUP_SECONDS + min(reads, 10) * self._mock_read_seconds(terms, 0)
-            else:
-                reserve = REMOTE_OVERHEAD_SECONDS + predict_qpu_access_time(
-                    CHAIN_FACTOR * ir.n, reads, anneal_us, timing_data=timing
-                )
-            timeout = min(timeout, max(budget.left() - reserve - MARGIN * time_limit, 0.01))
-        if plan.kind == "mock":
-            summary = embed(ir, plan.topology, timeout, opts.get("embedding", "auto"), seed)
-        else:
-            summary = embed(ir, G, timeout, opts.get("embedding", "auto"), seed, label=sampler.solver.name)
-        if not summary.ok and summary.method == "minorminer" and timeout < asked and summary.seconds >= 0.9 * timeout:
-            raise TimeLimitError(
-                f"dwave: no embedding of {ir.n} variables found in the {timeout:.3g} s the time limit "
-                f"({time_limit:.3g} s) left for the search; raise time_limit or use embedding='clique'"
-            )
+        target = (
+            self._mock_target(plan, ir, seed, budget)
+            if plan.kind == "mock"
+            else self._qpu_target(plan, ir, opts, budget)
+        )
+        summary = self._embed(ir, target, opts, seed, budget)
         if not summary.ok:
             if plan.hybrid_fallback:
                 return self._hybrid(ir, bqm, _Plan("hybrid", "hybrid", None, False), opts, budget, summary.refusal)
             raise BackendError(summary.refusal)
-        info.update(summary.as_info())
-        status = "feasible"
-        q = summary.physical_qubits
-        if plan.kind == "mock":
-            per_read = self._mock_read_seconds(
-                q, q + sum(len(c) - 1 for c in summary.embedding.values()) + len(ir.terms.v)
-            )
-            if budget.limited:
-                fit = int((budget.left() - MARGIN * time_limit - MOCK_SETUP_SECONDS) / per_read)
-                if fit < 1:
-                    budget.require(
-                        MOCK_SETUP_SECONDS + per_read + MARGIN * time_limit, "one mock read", "raise time_limit"
-                    )
-                if fit < reads:
-                    reads, status = max(fit, 1), "time_limit"
-        elif budget.limited:
-            spare = budget.left() - MARGIN * time_limit - REMOTE_OVERHEAD_SECONDS
-            while reads > 1 and predict_qpu_access_time(q, reads, anneal_us, timing_data=timing) > spare:
-                reads, status = max(1, reads // 2), "time_limit"
-        cs = opts.get("chain_strength")
-        if cs is None:
-            from dwave.embedding.chain_strength import uniform_torque_compensation
-
-            cs = float(uniform_torque_compensation(bqm.spin))
-            info["chain_strength_rule"] = "uniform_torque_compensation(bqm.spin), prefactor 1.414"
-        info["chain_strength"] = cs
-        info["predicted_qpu_access_time"] = predict_qpu_access_time(q, reads, anneal_us, timing_data=timing)
-        kwargs: dict[str, Any] = {"num_reads": reads, "chain_strength": cs, "answer_mode": "raw", "label": "qbdsl"}
-        if anneal_us is not None:
-            kwargs["annealing_time"] = anneal_us
-        from dwave.system import FixedEmbeddingComposite
-
-        composite = FixedEmbeddingComposite(sampler, summary.embedding)
-        if plan.kind == "mock":
-            ss = composite.sample(bqm, **kwargs)
-        else:
-            ss = _remote(f"sampling on {plan.solver!r}", lambda: _resolved(composite.sample(bqm, **kwargs)))
-            t = ss.info.get("timing", {})
-            if "qpu_access_time" in t:
-                info["qpu_access_time"] = t["qpu_access_time"] * 1e-6
+        reads, status = self._reads(ir, target, summary, opts, budget)
+        ss, info = self._sample(bqm, target, summary, reads, opts)
         X = _in_order(ss)
         cbf = np.asarray(ss.record.chain_break_fraction, dtype=float)
+        occ = np.asarray(ss.record.num_occurrences, np.int64)
         info.update(
-            chain_break_fraction_mean=float(cbf.mean()) if cbf.size else 0.0,
+            solver=plan.solver,
+            sampler=target.description,
+            chain_break_fraction_mean=float(np.average(cbf, weights=occ)) if cbf.size else 0.0,
             chain_break_fraction_max=float(cbf.max()) if cbf.size else 0.0,
-            num_reads=int(np.asarray(ss.record.num_occurrences).sum()),
-            annealing_time_us=anneal_us if anneal_us is not None else timing["default_annealing_time"],
+            num_reads=int(occ.sum()),
             seconds=budget.elapsed(),
         )
-        occ = np.asarray(ss.record.num_occurrences, np.int64)
         return BackendOutput.from_reads(X, ir.energy(X), status, info, num_occurrences=occ)
 
-    @staticmethod
-    def _mock_read_seconds(qubits: int, couplers: int) -> float:
-        """Predicted seconds of one mock read: the substitute's sweeps over qubits and couplers."""
-        return MOCK_SECONDS_PER_READ + MOCK_SECONDS_PER_TERM_SWEEP * MOCK_SWEEPS * max(qubits + couplers, 1)
+    def _mock_target(self, plan: _Plan, ir, seed, budget: Budget) -> _Target:
+        """The mock over the plan's topology, once one mock read of the logical size fits."""
+        target = _Target(
+            sampler=_mock(plan.topology, seed),
+            graph=target_graph(plan.topology),
+            timing=qpu_timing_data(plan.topology),
+            label=TOPOLOGIES[plan.topology][2],
+            description=(
+                f"MockDWaveSampler ({TOPOLOGIES[plan.topology][2]}) with SimulatedAnnealingSampler "
+                f"({MOCK_SWEEPS} sweeps) as its substitute: a classical stand-in, no QPU"
+            ),
+            remote=False,
+            topology=plan.topology,
+        )
+        budget.require(
+            MOCK_SETUP_SECONDS + _mock_read_seconds(ir.n + len(ir.terms.v)),
+            f"one mock read on {ir.n} binaries",
+            "raise time_limit",
+        )
+        return target
 
-    @staticmethod
-    def _connect(plan: _Plan, budget: Budget):
-        """A DWaveSampler for the plan's solver, within bounded network timeouts."""
+    def _qpu_target(self, plan: _Plan, ir, opts: dict, budget: Budget) -> _Target:
+        """A real QPU through Leap, once its programming, one read and the round trip fit."""
         from dwave.system import DWaveSampler
 
         budget.require(REMOTE_OVERHEAD_SECONDS, f"reaching Leap for solver {plan.solver!r}", "raise time_limit")
         features = {"topology__type": REAL[plan.topology]} if plan.topology else {"name": plan.solver}
-        return _remote(f"connecting to solver {plan.solver!r}", DWaveSampler, solver=features, **_client_config(budget))
+        sampler = _remote(
+            f"connecting to solver {plan.solver!r}", DWaveSampler, solver=features, **_client_config(budget)
+        )
+        name = sampler.solver.name
+        target = _Target(
+            sampler=sampler,
+            graph=sampler.to_networkx_graph(),
+            timing=sampler.properties.get("problem_timing_data") or qpu_timing_data("advantage"),
+            label=name,
+            description=f"DWaveSampler on {name} (QPU)",
+            remote=True,
+        )
+        one = predict_qpu_access_time(ir.n, 1, opts.get("annealing_time"), timing_data=target.timing)
+        budget.require(REMOTE_OVERHEAD_SECONDS + one, f"programming and one read of {ir.n} variables on {name}")
+        return target
+
+    @staticmethod
+    def _embed(ir, target: _Target, opts: dict, seed, budget: Budget) -> EmbeddingSummary:
+        """The embedding, its search bounded by ``embedding_timeout`` and by the time a few reads leave.
+
+        Raises
+        ------
+        TimeLimitError
+            When minorminer ran out of the time the limit left it (rather than of its own timeout).
+        """
+        asked = timeout = opts.get("embedding_timeout", DEFAULT_EMBEDDING_TIMEOUT)
+        if budget.limited:
+            guess = CHAIN_FACTOR * (ir.n + len(ir.terms.v))  # physical terms before the embedding is known
+            reads = min(opts.get("num_reads", DEFAULT_READS), 10)
+            if target.remote:
+                reserve = REMOTE_OVERHEAD_SECONDS + predict_qpu_access_time(
+                    CHAIN_FACTOR * ir.n, reads, opts.get("annealing_time"), timing_data=target.timing
+                )
+            else:
+                reserve = MOCK_SETUP_SECONDS + reads * _mock_read_seconds(guess)
+            timeout = min(timeout, max(budget.left() - reserve - MARGIN * budget.time_limit, 0.01))
+        graph = target.topology or target.graph
+        summary = embed(ir, graph, timeout, opts.get("embedding", "auto"), seed, label=target.label)
+        if not summary.ok and summary.method == "minorminer" and timeout < asked and summary.seconds >= 0.9 * timeout:
+            raise TimeLimitError(
+                f"dwave: no embedding of {ir.n} variables found in the {timeout:.3g} s the time limit "
+                f"({budget.time_limit:.3g} s) left for the search; raise time_limit or use embedding='clique'"
+            )
+        return summary
+
+    @staticmethod
+    def _reads(ir, target: _Target, summary: EmbeddingSummary, opts: dict, budget: Budget) -> tuple[int, str]:
+        """The reads that fit in the time left, and ``"time_limit"`` when fewer than asked for."""
+        reads = opts.get("num_reads", DEFAULT_READS)
+        if not budget.limited:
+            return reads, "feasible"
+        usable = budget.left() - MARGIN * budget.time_limit
+        q = summary.physical_qubits
+        if target.remote:
+            usable -= REMOTE_OVERHEAD_SECONDS
+            fit = reads
+            while (
+                fit > 1
+                and predict_qpu_access_time(q, fit, opts.get("annealing_time"), timing_data=target.timing) > usable
+            ):
+                fit //= 2
+        else:
+            links = sum(len(c) - 1 for c in summary.embedding.values())
+            per_read = _mock_read_seconds(q + links + len(ir.terms.v))
+            fit = int((usable - MOCK_SETUP_SECONDS) / per_read)
+            if fit < 1:
+                budget.require(MOCK_SETUP_SECONDS + per_read + MARGIN * budget.time_limit, "one mock read")
+        return (reads, "feasible") if fit >= reads else (max(fit, 1), "time_limit")
+
+    @staticmethod
+    def _sample(bqm, target: _Target, summary: EmbeddingSummary, reads: int, opts: dict):
+        """Sample through ``FixedEmbeddingComposite``: the raw reads (unembedded) and the info so far."""
+        from dwave.embedding.chain_strength import uniform_torque_compensation
+        from dwave.system import FixedEmbeddingComposite
+
+        info: dict[str, Any] = summary.as_info()
+        cs = opts.get("chain_strength")
+        if cs is None:  # the composite's own default, in the SPIN units it embeds in
+            cs = float(uniform_torque_compensation(bqm.spin))
+            info["chain_strength_rule"] = "uniform_torque_compensation(bqm.spin), prefactor 1.414"
+        anneal_us = opts.get("annealing_time")
+        info.update(
+            chain_strength=cs,
+            annealing_time_us=target.timing["default_annealing_time"] if anneal_us is None else anneal_us,
+            predicted_qpu_access_time=predict_qpu_access_time(
+                summary.physical_qubits, reads, anneal_us, timing_data=target.timing
+            ),
+        )
+        kwargs: dict[str, Any] = {"num_reads": reads, "chain_strength": cs, "answer_mode": "raw", "label": "qbdsl"}
+        if anneal_us is not None:
+            kwargs["annealing_time"] = anneal_us
+        composite = FixedEmbeddingComposite(target.sampler, summary.embedding)
+        if not target.remote:
+            return composite.sample(bqm, **kwargs), info
+        ss = _remote(f"sampling on {target.label!r}", lambda: _resolved(composite.sample(bqm, **kwargs)))
+        timing = ss.info.get("timing", {})
+        if "qpu_access_time" in timing:
+            info["qpu_access_time"] = timing["qpu_access_time"] * 1e-6
+        return ss, info
 
     def _hybrid(self, ir, bqm, plan: _Plan, opts: dict, budget: Budget, why: str | None = None) -> BackendOutput:
         """Leap's hybrid BQM solver: the whole model, no embedding (needs a token)."""
