@@ -506,10 +506,11 @@ def _mock_prototype(topology: str):
 
 
 def _mock(topology: str, seed: int | None):
+    """A view of the topology's mock whose annealer uses ``seed`` (the shared prototype is untouched)."""
     sampler = copy.copy(_mock_prototype(topology))
     kwargs = {"num_sweeps": MOCK_SWEEPS}
     if seed is not None:
-        kwargs["seed"] = int(seed)
+        kwargs["seed"] = int(seed) % (2**31 - 1)
     sampler.substitute_kwargs = kwargs
     return sampler
 
@@ -543,6 +544,7 @@ class _Plan:
 
 
 def _plan(solver: str) -> _Plan:
+    """What ``solver`` runs on; a real solver without a token is refused here, before any work."""
     key = solver.lower()
     if key in MOCKS:
         return _Plan("mock", key, MOCKS[key], False)
@@ -847,10 +849,12 @@ def _in_order(sampleset) -> np.ndarray:
 
 
 def _bqm(ir):
+    """The QUBO as a BINARY dimod BQM over variables 0..n-1 (zero couplers dropped)."""
     import dimod
 
     t = ir.terms
-    return dimod.BinaryQuadraticModel.from_numpy_vectors(t.h, (t.i, t.j, t.v), t.offset, dimod.BINARY)
+    nz = t.v != 0  # a zero coupler would still need adjacent chains
+    return dimod.BinaryQuadraticModel.from_numpy_vectors(t.h, (t.i[nz], t.j[nz], t.v[nz]), t.offset, dimod.BINARY)
 
 
 __all__ = [
