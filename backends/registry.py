@@ -65,6 +65,7 @@ def _builtin() -> None:
     register("qaoa", _lazy("qaoa", "QaoaBackend"))
     register("qaoa-qiskit", _lazy("qaoa", "QaoaQiskitBackend"))
     register("ortools", _lazy("ortools_backend", "OrtoolsBackend"))
+    register("dwave", _lazy("dwave_backend", "DWaveBackend"))
 
 
 _builtin()
