@@ -175,7 +175,9 @@ def test_backend_capability_errors_say_why():
     r = qb.solve(m, backend="anneal", fallback=["ortools"])
     assert r.backend == "ortools" and r.objective == 0
     assert r.attempts[0]["backend"] == "anneal" and "continuous" in r.attempts[0]["error"]
-    with pytest.raises(qb.BackendError, match="unknown backend 'nope'; known backends: anneal, exact, ortools"):
+    with pytest.raises(
+        qb.BackendError, match=r"unknown backend 'nope'; known backends: anneal, (\S+, )*exact, (\S+, )*ortools"
+    ):
         qb.solve(m, backend="nope")
 
 

@@ -86,6 +86,18 @@ class Decision:
         return self.explain()
 
 
+def _cannot_take(name: str, f) -> str | None:
+    """Why a registered backend without a profile cannot take the instance at all (a QUBO-only
+    backend and a model no QUBO can hold), or None: said before "no profile", which is only
+    about predicting its time."""
+    from qbdsl.backends import get
+
+    accepts = get(name).capabilities.accepts
+    if "milp" not in accepts and not f.qubo_ok:
+        return f"cannot take it as a QUBO ({f.qubo_reason})"
+    return None
+
+
 def _check_prefer(prefer, known: list[str]) -> None:
     """Refuse a ``prefer`` that is not None, "quantum", "classical" or one of ``known``."""
     if prefer is None or prefer in ("quantum", "classical") or (isinstance(prefer, str) and prefer in known):
@@ -140,7 +152,8 @@ def decide(
     for name in names_:
         prof = profiles.get(name)
         if prof is None:
-            rows.append(Option(name, False, None, None, "no profile: cannot predict its time"))
+            why = _cannot_take(name, f) if name in backends else None
+            rows.append(Option(name, False, None, None, why or "no profile: cannot predict its time"))
             continue
         ok, why = prof.fits(f)
         if not ok:
