@@ -14,9 +14,33 @@ class Solution:
     ``violations`` maps each violated constraint (or ``"<var>.one-hot"`` /
     ``"<var>.domain-wall"`` for an invalid integer pattern, ``"bounds"`` for a value
     outside a variable's bounds) to its violation amounts in the block's shape.
-    ``energy`` is the QUBO energy (penalties included) for QUBO backends; ``x`` the flat
-    user-variable vector; ``sample`` the point in the IR's own variables (QUBO bits or MILP
-    columns) and ``num_occurrences`` how many of the backend's reads returned it.
+    ``x`` is the flat user-variable vector; ``sample`` the point in the IR's own variables
+    (QUBO bits or MILP columns) and ``num_occurrences`` how many of the backend's reads
+    returned it.
+
+    ``energy`` means one thing whatever the backend: the minimization-form energy, lower is
+    better. For a QUBO backend it is the QUBO energy, penalties included (a maximization's
+    objective enters negated); for a MILP backend the MILP objective in minimization form,
+    ``c . x + offset`` for a minimizing MILP and ``-(c . x + offset)`` for a maximizing one.
+    At a feasible point of a maximization with objective 14, both give ``-14`` (a QUBO's
+    penalties are 0 there). ``None`` when unknown.
+
+    Attributes
+    ----------
+    values : dict of str to ndarray
+        The user's variables by name, each in its declared shape.
+    objective : float
+        The user's objective, in the user's sense.
+    violations : dict of str to ndarray
+        Violated constraints only (empty when feasible).
+    energy : float or None
+        The minimization-form energy (above).
+    x : ndarray, shape (n_user,), or None
+        The flat user-variable vector.
+    num_occurrences : int
+        Reads that returned this sample.
+    sample : ndarray, shape (n_ir,), or None
+        The point in the IR's variables.
     """
 
     values: dict[str, np.ndarray]
@@ -82,7 +106,7 @@ def solutions_of(problem, X: np.ndarray, energies=None, extra: dict | None = Non
         for b in problem.constraints:
             V = b.violation(X, tol)
             for r in np.flatnonzero(np.any(V > 0, axis=1)):
-                viols[r][b.name] = V[r].reshape(b.shape)
+                viols[r][b.name] = V[r].reshape(b.shape).copy()  # not a view: V is not kept
         lay = problem.layout
         kinds = lay.kinds()
         bad = (X < lay.lb - tol) | (X > lay.ub + tol) | ((kinds < 2) & (np.abs(X - np.rint(X)) > tol))

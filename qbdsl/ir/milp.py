@@ -87,7 +87,9 @@ class MilpIR:
         Returns
         -------
         Solution or list of Solution
-            One per row for a batch.
+            One per row for a batch. Its ``energy`` is the MILP objective in minimization
+            form, ``c . x + offset`` (minus that for a ``"max"`` MILP), so that it means what a
+            QUBO backend's energy means: lower is better.
 
         Raises
         ------
@@ -102,7 +104,11 @@ class MilpIR:
         xu = self.lin_map.inverse(np.atleast_2d(x))  # the linearization's inverse: the user's columns
         kinds = self.source.layout.kinds()
         xu[:, kinds < 2] = np.rint(xu[:, kinds < 2])
-        sols = solutions_of(self.source, xu)
+        X = np.atleast_2d(x)
+        energy = X @ self.c + self.offset  # the MILP objective in its sense...
+        if self.sense == "max":
+            energy = -energy  # ...in minimization form: the energy every backend reports
+        sols = solutions_of(self.source, xu, energy)
         return sols if x.ndim == 2 else sols[0]
 
     def row_violation(self, x) -> np.ndarray:

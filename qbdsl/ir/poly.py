@@ -17,6 +17,25 @@ from .._ragged import expand_pairs, ragged_arange
 _I = np.int64
 _F = np.float64
 
+# Poly.evaluate's temporaries: at most this many float64 values per chunk of points (32 MiB)
+EVAL_CHUNK_FLOATS = 1 << 22
+
+
+def chunk_rows(width: int) -> int:
+    """Points per chunk so that ``points x width`` stays within :data:`EVAL_CHUNK_FLOATS`.
+
+    Parameters
+    ----------
+    width : int
+        float64 values one point needs in the largest temporary (variables, terms, rows).
+
+    Returns
+    -------
+    int
+        At least 1.
+    """
+    return max(1, EVAL_CHUNK_FLOATS // max(1, width))
+
 
 def canonical_quad(row, i, j, coef, n: int):
     """Sum duplicate (row, i, j) quadratic terms, put i <= j, drop zeros, sort."""
@@ -115,17 +134,44 @@ class Poly:
         return int(self.L.nnz + len(self.qcoef))
 
     def evaluate(self, X: np.ndarray) -> np.ndarray:
-        """Values for a batch of points: X is (k, n) or (n,); returns (k, rows) or (rows,)."""
+        """Values for a batch of points, evaluated in chunks of rows of bounded size.
+
+        Points are taken ``chunk_rows(...)`` at a time, so the temporaries (one float64 per
+        point and quadratic term, and per point and polynomial) stay within
+        :data:`EVAL_CHUNK_FLOATS` values, whatever the batch size: the cost per point is
+        constant and memory beyond the output is bounded. Each point's value comes from the
+        same float64 operations in the same order as evaluating it alone.
+
+        Parameters
+        ----------
+        X : array_like, shape (k, n) or (n,)
+            A batch of ``k`` points over the ``n`` variables, one per row, or one point.
+
+        Returns
+        -------
+        ndarray, shape (k, rows) or (rows,)
+            Each polynomial's value at each point.
+        """
         X = np.asarray(X, dtype=_F)
         single = X.ndim == 1
         X2 = np.atleast_2d(X)
-        out = np.asarray(self.L @ X2.T).T + self.const
+        k = X2.shape[0]
+        out = np.empty((k, self.rows), dtype=_F)
+        S = None
         if len(self.qcoef):
-            prod = X2[:, self.qi] * X2[:, self.qj] * self.qcoef
             S = sp.csr_matrix(
                 (np.ones(len(self.qrow)), (np.arange(len(self.qrow)), self.qrow)), shape=(len(self.qrow), self.rows)
             )
-            out = out + np.asarray(prod @ S)
+        step = chunk_rows(self.n + len(self.qcoef) + self.rows)
+        for lo in range(0, k, step):
+            Xc = X2[lo : lo + step]
+            part = np.asarray(self.L @ Xc.T).T + self.const
+            if S is not None:
+                prod = Xc[:, self.qi]
+                prod *= Xc[:, self.qj]
+                prod *= self.qcoef
+                part = part + np.asarray(prod @ S)
+            out[lo : lo + step] = part
         return out[0] if single else out
 
     def scaled(self, factor) -> Poly:
