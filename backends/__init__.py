@@ -3,12 +3,4 @@
 from .base import Backend, BackendOutput, Capabilities
 from .registry import get, names, register
 
-__all__ = ["Backend", "BackendOutput", "Capabilities", "QbdslSampler", "get", "names", "register"]
-
-
-def __getattr__(name):
-    if name == "QbdslSampler":  # dimod loads only when the sampler is asked for
-        from qbdsl.io.dimod_sampler import QbdslSampler
-
-        return QbdslSampler
-    raise AttributeError(name)
+__all__ = ["Backend", "BackendOutput", "Capabilities", "get", "names", "register"]

@@ -252,7 +252,7 @@ def test_qbdsl_sampler_returns_every_read():
     import dimod
     import dimod.testing
 
-    from qbdsl.backends import QbdslSampler
+    from qbdsl.io.dimod_sampler import QbdslSampler
 
     bqm = dimod.generators.gnp_random_bqm(8, 0.5, dimod.SPIN, random_state=2)
     ss = QbdslSampler("anneal", seed=0, num_reads=40, num_sweeps=5).sample(bqm)

@@ -7,7 +7,7 @@ import dimod.testing
 import numpy as np
 import pytest
 
-from qbdsl.backends import QbdslSampler
+from qbdsl.io.dimod_sampler import QbdslSampler
 
 
 @dimod.testing.load_sampler_bqm_tests(QbdslSampler("exact"))
