@@ -20,7 +20,7 @@ when the backend takes QUBOs, else to ``milp``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterable
 from typing import NamedTuple
 
 import numpy as np
@@ -33,6 +33,8 @@ from .ir.qubo import QuboIR
 from .solution import Solution
 
 KINDS = ("qubo", "milp")
+# the options of a Model -> QUBO compile (qb.compile's keywords besides the target)
+COMPILE_KEYS = ("encoding", "penalty", "inequality", "unbalanced")
 # QUBO -> MILP linearization, seconds per product (1.2-2.8 us measured at 12 k-1.35 M couplers)
 LINEARIZE_SECONDS_PER_PRODUCT = 3e-6
 # Model -> QUBO compile, seconds per coupler of the features' upper bound (0.075 us for TSP
@@ -92,19 +94,79 @@ def target_kind(obj, accepts: Collection[str]) -> str:
     return "qubo" if "qubo" in accepts else "milp"
 
 
-def check_compile_options(obj, compile_opts: dict | None) -> None:
-    """Refuse compile options for an input that is already a QUBO (nothing would compile).
+def check_compile_options(
+    obj, compile_opts: dict | None, kinds: Collection[str] | None = None, *, gets: str = "", flag: str = ""
+) -> None:
+    """Refuse compile options that nothing would use: the rule that they apply only to QUBO routes.
+
+    Compile options (:data:`COMPILE_KEYS`) act when a model, or a MilpIR's source, is
+    compiled to a QUBO. They are refused, rather than ignored, for an input that already is
+    a QUBO and for a call whose every route gets a MILP.
+
+    Parameters
+    ----------
+    obj : Model, Problem, QuboIR, MilpIR or None
+        The input; None when it is not known yet (only the names and ``kinds`` are checked).
+    compile_opts : dict or None
+        The compile options given, by name; empty or None: nothing to check.
+    kinds : collection of str, optional
+        The IR kinds (``"qubo"``, ``"milp"``) that the call's routes get, e.g. one per
+        backend of a fallback chain (:func:`backend_kinds`) or the ``--target`` of a compile.
+        None (default): not known (``backend="auto"``), so the options may apply.
+    gets : str
+        What gets the MILP, for the message (e.g. ``"backend 'ortools'"``, ``"--target milp"``).
+    flag : str
+        Prefix of the option names in the message: ``"--"`` on the command line.
 
     Raises
     ------
     OptionError
-        ``compile_opts`` is not empty and ``obj`` is a :class:`QuboIR`.
+        An unknown option name (the known ones are listed); options for an input that is
+        already a QUBO; options when no route in ``kinds`` is a QUBO (the options and
+        ``gets`` are named).
     """
-    if compile_opts and isinstance(obj, QuboIR):
+    if not compile_opts:
+        return
+    unknown = sorted(set(compile_opts) - set(COMPILE_KEYS))
+    if unknown:
         raise OptionError(
-            f"{', '.join(sorted(compile_opts))}: compile options apply when a model is compiled "
-            "to a QUBO; this input already is one"
+            f"unknown compile option(s) {', '.join(map(repr, unknown))}; known: {', '.join(COMPILE_KEYS)}"
         )
+    names = ", ".join(f"{flag}{k}" for k in sorted(compile_opts))
+    if isinstance(obj, QuboIR):
+        raise OptionError(
+            f"{names}: compile options apply when a model is compiled to a QUBO; this input already is one"
+        )
+    if kinds is not None and "qubo" not in kinds:
+        who = gets or "every route"
+        raise OptionError(
+            f"{names}: compile options apply only when a model is compiled to a QUBO, and {who} gets a MILP"
+        )
+
+
+def backend_kinds(obj, backends: Iterable[str]) -> list[str]:
+    """The IR kind each registered backend of ``backends`` gets for ``obj`` (:func:`target_kind`).
+
+    Parameters
+    ----------
+    obj : Model, Problem, QuboIR or MilpIR
+        The input.
+    backends : iterable of str
+        Registered backend names, e.g. a named backend and its fallbacks.
+
+    Returns
+    -------
+    list of str
+        ``"qubo"`` or ``"milp"``, one per backend, in order.
+
+    Raises
+    ------
+    BackendError
+        An unregistered backend name, or a backend that accepts neither kind.
+    """
+    from qbdsl.backends import get
+
+    return [target_kind(obj, get(name).capabilities.accepts) for name in backends]
 
 
 def build(obj, kind: str, compile_opts: dict | None = None, problem: Problem | None = None) -> Route:
@@ -162,12 +224,14 @@ def route(obj, accepts: Collection[str], compile_opts: dict | None = None) -> Ro
     Raises
     ------
     OptionError
-        Compile options for an input that is already a QUBO (:func:`check_compile_options`).
+        Unknown compile options, or compile options for an input that is already a QUBO or
+        bound for a MILP (:func:`check_compile_options`).
     BackendError, ModelError
         As :func:`target_kind` and :func:`build`.
     """
-    check_compile_options(obj, compile_opts)
-    return build(obj, target_kind(obj, accepts), compile_opts)
+    kind = target_kind(obj, accepts)
+    check_compile_options(obj, compile_opts, (kind,), gets=f"a backend accepting {'/'.join(sorted(accepts))}")
+    return build(obj, kind, compile_opts)
 
 
 def least_qubo_binaries(problem: Problem) -> int:
