@@ -20,7 +20,7 @@ when the backend takes QUBOs, else to ``milp``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Sequence
 from typing import NamedTuple
 
 import numpy as np
@@ -114,7 +114,8 @@ def check_compile_options(
         backend of a fallback chain (:func:`backend_kinds`) or the ``--target`` of a compile.
         None (default): not known (``backend="auto"``), so the options may apply.
     gets : str
-        What gets the MILP, for the message (e.g. ``"backend 'ortools'"``, ``"--target milp"``).
+        The clause saying what gets a MILP, for the message (e.g. ``"backend 'ortools'
+        gets a MILP"``); default ``"every route here gets a MILP"``.
     flag : str
         Prefix of the option names in the message: ``"--"`` on the command line.
 
@@ -138,10 +139,46 @@ def check_compile_options(
             f"{names}: compile options apply when a model is compiled to a QUBO; this input already is one"
         )
     if kinds is not None and "qubo" not in kinds:
-        who = gets or "every route"
         raise OptionError(
-            f"{names}: compile options apply only when a model is compiled to a QUBO, and {who} gets a MILP"
+            f"{names}: compile options apply only when a model is compiled to a QUBO, and "
+            f"{gets or 'every route here gets a MILP'}"
         )
+
+
+def check_chain_compile_options(obj, compile_opts: dict | None, chain: Sequence[str] | None, *, flag: str = "") -> None:
+    """Refuse compile options that no backend of a solve's ``chain`` would use.
+
+    The rule of :func:`check_compile_options` for ``qb.solve`` and ``qbdsl solve/problem``:
+    with a named backend, the options must reach a QUBO on at least one backend of the
+    chain (the named one or a fallback); with ``backend="auto"`` the chain is the policy's
+    and the options are kept.
+
+    Parameters
+    ----------
+    obj : Model, Problem, QuboIR, MilpIR or None
+        The input (None: a model not built yet).
+    compile_opts : dict or None
+        The compile options given.
+    chain : sequence of str or None
+        The named backend then its fallbacks; None for ``backend="auto"``.
+    flag : str
+        Prefix of the option names in the message (``"--"`` on the command line).
+
+    Raises
+    ------
+    OptionError
+        An unknown backend name in ``chain``; otherwise as :func:`check_compile_options`
+        (the backends getting a MILP are named).
+    """
+    if chain is None or not compile_opts:
+        check_compile_options(obj, compile_opts, flag=flag)
+        return
+    kinds = backend_kinds(obj, chain)
+    if len(chain) == 1:
+        gets = f"backend {chain[0]!r} gets a MILP"
+    else:
+        gets = f"every backend of {', '.join(map(repr, chain))} gets a MILP"
+    check_compile_options(obj, compile_opts, kinds, gets=gets, flag=flag)
 
 
 def backend_kinds(obj, backends: Iterable[str]) -> list[str]:
@@ -161,11 +198,17 @@ def backend_kinds(obj, backends: Iterable[str]) -> list[str]:
 
     Raises
     ------
+    OptionError
+        An unregistered backend name (the known ones are listed).
     BackendError
-        An unregistered backend name, or a backend that accepts neither kind.
+        A backend that accepts neither kind.
     """
-    from qbdsl.backends import get
+    from qbdsl.backends import get, names
 
+    backends, known = list(backends), names()
+    for name in backends:
+        if name not in known:
+            raise OptionError(f"unknown backend {name!r}; known backends: {', '.join(known)}")
     return [target_kind(obj, get(name).capabilities.accepts) for name in backends]
 
 
@@ -230,7 +273,9 @@ def route(obj, accepts: Collection[str], compile_opts: dict | None = None) -> Ro
         As :func:`target_kind` and :func:`build`.
     """
     kind = target_kind(obj, accepts)
-    check_compile_options(obj, compile_opts, (kind,), gets=f"a backend accepting {'/'.join(sorted(accepts))}")
+    check_compile_options(
+        obj, compile_opts, (kind,), gets=f"a backend accepting {'/'.join(sorted(accepts))} gets a MILP"
+    )
     return build(obj, kind, compile_opts)
 
 

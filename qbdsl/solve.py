@@ -12,7 +12,7 @@ from .errors import BackendError, ModelError, OptionError, TimeLimitError, Unsup
 from .ir.milp import MilpIR
 from .ir.qubo import QuboIR
 from .result import Result, Status, decode_reads
-from .routing import COMPILE_KEYS, backend_kinds, check_compile_options
+from .routing import COMPILE_KEYS, check_chain_compile_options
 from .routing import Inputs as _Inputs
 
 
@@ -160,7 +160,7 @@ def solve(
     else:
         _check_option_names(options)
     inputs = _Inputs(_as_input(obj, budget), compile_opts)
-    _check_compile_options(inputs.obj, compile_opts, backend, fallback)
+    check_chain_compile_options(inputs.obj, compile_opts, None if backend == "auto" else [backend, *(fallback or [])])
     decision = None
     if backend == "auto":
         from .qip.policy import decide
@@ -203,25 +203,6 @@ def solve(
         result.decision = decision
         return result
     raise AssertionError("unreachable")  # pragma: no cover
-
-
-def _check_compile_options(obj, compile_opts: dict, backend: str, fallback) -> None:
-    """Refuse compile options no backend of the chain would use (:func:`qbdsl.routing.check_compile_options`).
-
-    With ``backend="auto"`` the chain is not known yet and the options are kept.
-
-    Raises
-    ------
-    OptionError
-        Compile options for a QuboIR, or for a chain (the named backend and its fallbacks)
-        where every backend gets a MILP.
-    """
-    if backend == "auto":
-        check_compile_options(obj, compile_opts)
-        return
-    chain = [backend, *(fallback or [])]
-    gets = f"backend {backend!r}" if len(chain) == 1 else f"every backend of {', '.join(map(repr, chain))}"
-    check_compile_options(obj, compile_opts, backend_kinds(obj, chain) if compile_opts else None, gets=gets)
 
 
 def _backend(name: str):

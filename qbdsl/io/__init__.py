@@ -239,7 +239,7 @@ def save(obj, path, **compile_opts) -> None:
             f"{', '.join(MILP_FORMATS)} for a MILP"
         )
     kind = "qubo" if fmt_ in QUBO_FORMATS else "milp"
-    check_compile_options(obj, compile_opts, (kind,), gets=f"a {fmt_} file")
+    check_compile_options(obj, compile_opts, (kind,), gets=f"a {fmt_} file holds a MILP")
     ir = build(obj, kind, compile_opts).ir
     if fmt_ in QUBO_FORMATS:
         save_qubo(ir, path)
