@@ -154,7 +154,7 @@ def _bound(value, shape: tuple, name: str, which: str) -> np.ndarray:
         return np.broadcast_to(arr, shape).astype(float).ravel()
     except ValueError:
         raise ModelError(
-            f"variable {name!r}: a {which} bound of shape {arr.shape} does not broadcast to the shape {shape}"
+            f"variable {name!r}: its {which} bound, of shape {arr.shape}, does not broadcast to the shape {shape}"
         ) from None
 
 

@@ -37,6 +37,17 @@ def _chain(args) -> list[str] | None:
     return [args.backend, *(getattr(args, "fallback", None) or [])]
 
 
+def _solve_compile_options(args) -> dict:
+    """The compile options for ``problem --solve``: all of them, unless no backend of the chain
+    gets a QUBO (then they were given for the ``-o --target qubo`` file, checked before)."""
+    from ..routing import backend_kinds
+
+    chain = _chain(args)
+    if chain is None or "qubo" in backend_kinds(None, chain):
+        return compile_options(args)
+    return {}
+
+
 def _check_problem_options(args) -> None:
     """Refuse ``qbdsl problem`` options that would be ignored, before the model is built.
 
@@ -289,11 +300,12 @@ def cmd_problem(args, console) -> int:
         console.print(f"[green]wrote[/] {args.output}: {ir.summary()}")
     if args.solve:
         backend = args.backend or "auto"
+        opts = _solve_compile_options(args)
         r = with_progress(
             console,
             f"solving with {backend}",
             args.time_limit,
-            lambda: solve(model, backend=backend, time_limit=args.time_limit, seed=args.seed, **compile_options(args)),
+            lambda: solve(model, backend=backend, time_limit=args.time_limit, seed=args.seed, **opts),
         )
         console.print(
             f"{r.backend}: status {r.status}, objective {r.objective:.6g}, feasible {r.feasible}, "
