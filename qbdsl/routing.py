@@ -16,6 +16,11 @@ MilpIR         ``qubo``               its source model, compiled with the compil
 
 A backend that accepts the input's own kind gets it unchanged; a model goes to ``qubo``
 when the backend takes QUBOs, else to ``milp``.
+
+Compile options apply only to the two rows that compile to a QUBO. Where no route of a call
+does (a QuboIR input, a ``.lp``/``.mps`` file, ``--target milp``, a named backend whose
+chain gets MILPs only), they are refused by name rather than ignored
+(:func:`check_compile_options`, :func:`check_chain_compile_options`).
 """
 
 from __future__ import annotations
