@@ -49,6 +49,8 @@ def load(path, name: str | None = None):
     ------
     FileFormatError
         A missing or malformed file (with the line, where the format has lines).
+    ModelError
+        ``path`` is not a str or os.PathLike, or ``name`` is not a str (the type is named).
     """
     from .io import load as _load
 
@@ -66,14 +68,17 @@ def save(obj, path, **compile_opts) -> None:
     path : str or os.PathLike
         Optionally compressed (``.gz``, ``.xz``, ``.bz2``); written atomically.
     **compile_opts
-        ``encoding``, ``penalty``, ``inequality``, ``unbalanced`` for a QUBO compile.
+        ``encoding``, ``penalty``, ``inequality``, ``unbalanced`` for a QUBO compile (a
+        Model or MilpIR written as ``.qubo``/``.npz``/``.bqm``).
 
     Raises
     ------
     ModelError
-        An unknown extension or an object of another type.
+        An unknown extension, a ``path`` that is not a str or os.PathLike, or an object of
+        another type.
     OptionError
-        Compile options for a QuboIR.
+        An unknown compile option (the known ones are named), or compile options that would
+        be ignored: for a QuboIR, or for a ``.lp``/``.mps`` file.
     """
     from .io import save as _save
 
@@ -101,7 +106,7 @@ def to_bqm(obj, **compile_opts):
     ModelError
         Neither a QuboIR nor a Model, or a model the QUBO compiler refuses.
     OptionError
-        Compile options for a QuboIR.
+        An unknown compile option, or compile options for a QuboIR.
     """
     from .io.translate import to_bqm as _f
 
@@ -218,7 +223,8 @@ def from_qp(qp):
     Raises
     ------
     ModelError
-        A program without variables.
+        ``qp`` is not a ``QuadraticProgram`` (its type is named), or a program without
+        variables.
     """
     from .io.qiskit_io import from_qp as _f
 

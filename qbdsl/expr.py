@@ -632,29 +632,54 @@ def quicksum(items) -> Expr | float:
     Parameters
     ----------
     items : iterable of Expr or array_like
-        Expressions of one model, broadcast together, and constants.
+        Expressions of one model and numeric constants (numbers, arrays, lists, sparse
+        matrices), broadcast together by numpy's rules.
 
     Returns
     -------
     Expr or float
-        A float when no item is an expression (0.0 for none at all).
+        An expression of the broadcast shape; a float when no item is an expression (the
+        sum of every element, 0.0 for no items at all).
 
     Raises
     ------
-    ValueError
-        Expressions whose shapes do not broadcast together (numpy's error, not a ModelError).
+    ModelError
+        An item that is neither an expression nor numeric (its position and type are
+        named), a non-finite constant, expressions of two different models, or items whose
+        shapes do not broadcast together (the shapes are named).
     """
     items = list(items)
     scalar = _scalar_quicksum(items)
     if scalar is not None:
         return scalar
-    exprs = [x for x in items if isinstance(x, Expr)]
-    consts = [x for x in items if not isinstance(x, Expr)]
+    exprs: list[Expr] = []
+    consts: list[np.ndarray] = []
+    first = 0  # the position of the first expression
+    for k, x in enumerate(items):
+        if isinstance(x, Expr):
+            if not exprs:
+                first = k
+            elif x.model is not exprs[0].model:
+                raise ModelError(
+                    f"quicksum: cannot combine expressions from two different models: item {k} is of model "
+                    f"{x.model.name!r}, item {first} of model {exprs[0].model.name!r}"
+                )
+            exprs.append(x)
+        else:
+            consts.append(_quicksum_constant(x, k))
+    shapes = [e.shape for e in exprs] + [c.shape for c in consts]
+    try:
+        shape = np.broadcast_shapes(*shapes)
+    except ValueError:
+        raise ModelError(f"quicksum: the items' shapes {sorted(set(shapes))} do not broadcast together") from None
+    const = np.zeros(shape)
+    for c in consts:
+        const = const + c
     if not exprs:
-        return float(np.sum(consts)) if consts else 0.0
-    shape = np.broadcast_shapes(*(e.shape for e in exprs))
+        return float(const.sum())
     exprs = [e.broadcast_to(shape) for e in exprs]
-    const = sum((e.const for e in exprs), np.zeros(shape)) + (np.sum(consts, axis=0) if consts else 0.0)
+    for e in exprs:
+        const = const + e.const
     cat = np.concatenate
     return Expr(
         exprs[0].model,
@@ -668,6 +693,27 @@ def quicksum(items) -> Expr | float:
             cat([e.qcoef for e in exprs]),
         ),
     )
+
+
+def _quicksum_constant(x: Any, k: int) -> np.ndarray:
+    """Item ``k`` of a :func:`quicksum` that is not an expression, as a finite float array.
+
+    Raises
+    ------
+    ModelError
+        ``x`` is not numeric (a str, an object, a list holding expressions...) or not finite.
+    """
+    if not _is_constant(x) or isinstance(x, (str, bytes)):
+        raise ModelError(f"quicksum: item {k} is a {type(x).__name__}; it sums expressions and numbers")
+    try:
+        arr = np.asarray(x.toarray() if sp.issparse(x) else x, dtype=_F)
+    except (TypeError, ValueError):
+        raise ModelError(
+            f"quicksum: item {k} is a {type(x).__name__} that is not an array of numbers; "
+            "it sums expressions and numbers (use quicksum over the expressions)"
+        ) from None
+    check_finite(arr, f"quicksum: item {k}")
+    return arr
 
 
 # ---------------------------------------------------------------- scalar terms

@@ -111,15 +111,51 @@ def _labels(labels, shape: tuple, name: str, what: str) -> list[str] | None:
     return None if labels == element_names(name, shape) else labels
 
 
-def _shape(shape) -> tuple:
+def _is_whole(s) -> bool:
+    return isinstance(s, (int, np.integer)) and not isinstance(s, (bool, np.bool_))
+
+
+def _shape(shape, what: str) -> tuple:
+    """``shape`` as a tuple of non-negative ints (an int is a 1-D shape; None is ``()``).
+
+    Raises
+    ------
+    ModelError
+        Anything else: a str, a float, a tuple holding a non-integer, a negative
+        dimension (``what`` and the shape given are named).
+    """
     if shape is None:
         return ()
-    if isinstance(shape, (int, np.integer)):
+    if _is_whole(shape):
         shape = (int(shape),)
-    shape = tuple(int(s) for s in shape)
+    elif isinstance(shape, (tuple, list)) and all(_is_whole(s) for s in shape):
+        shape = tuple(int(s) for s in shape)
+    else:
+        raise ModelError(f"{what}: shape must be an int or a tuple of ints, got {shape!r}")
     if any(s < 0 for s in shape):
-        raise ModelError(f"negative dimension in shape {shape}")
+        raise ModelError(f"{what}: negative dimension in shape {shape}")
     return shape
+
+
+def _bound(value, shape: tuple, name: str, which: str) -> np.ndarray:
+    """A bound broadcast to ``shape``, flattened (C order), as floats.
+
+    Raises
+    ------
+    ModelError
+        A value that is not numeric or does not broadcast to ``shape`` (``which`` bound of
+        variable ``name`` is named).
+    """
+    try:
+        arr = np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        raise ModelError(f"variable {name!r}: the {which} bound must be numbers, got {value!r}") from None
+    try:
+        return np.broadcast_to(arr, shape).astype(float).ravel()
+    except ValueError:
+        raise ModelError(
+            f"variable {name!r}: its {which} bound, of shape {arr.shape}, does not broadcast to the shape {shape}"
+        ) from None
 
 
 class Model:
@@ -158,8 +194,8 @@ class Model:
         shape : int or tuple of int
             ``()`` for a scalar.
         lb, ub : float or array_like
-            Bounds, broadcast to ``shape``; ``ub=None`` is unbounded above. Integer bounds
-            are rounded inwards.
+            Bounds, broadcast to ``shape``; ``ub=None`` is unbounded above (1 for a binary
+            array). Integer bounds are rounded inwards; a binary array's lie within [0, 1].
         labels : list of str, optional
             One name per element in C order (length ``prod(shape)``), e.g. the names a file
             gave them; writers use them instead of ``name(i,j)``. Labels equal to the
@@ -172,9 +208,10 @@ class Model:
         Raises
         ------
         ModelError
-            An invalid or duplicate name, an unknown kind, a negative dimension, NaN
-            bounds, ``lb > ub`` (the first such element is named), or labels of the wrong
-            length or type.
+            An invalid or duplicate name, an unknown kind, a shape that is not an int or a
+            tuple of ints (or has a negative dimension), bounds that are not numbers or do
+            not broadcast to ``shape``, NaN bounds, ``lb > ub`` or binary bounds outside
+            [0, 1] (the first such element is named), or labels of the wrong length or type.
         """
         if not isinstance(name, str) or not _NAME.match(name):
             raise ModelError(
@@ -184,17 +221,23 @@ class Model:
             raise ModelError(f"duplicate variable name {name!r}")
         if kind not in KINDS:
             raise ModelError(f"variable {name!r}: unknown kind {kind!r}; choose from {', '.join(KINDS)}")
-        shape = _shape(shape)
+        shape = _shape(shape, f"variable {name!r}")
         labels = _labels(labels, shape, name, f"variable {name!r}")
         if ub is None:
-            ub = np.inf
-        lb_arr = np.broadcast_to(np.asarray(lb, dtype=float), shape).astype(float).ravel()
-        ub_arr = np.broadcast_to(np.asarray(ub, dtype=float), shape).astype(float).ravel()
+            ub = 1.0 if kind == BINARY else np.inf
+        lb_arr = _bound(lb, shape, name, "lower")
+        ub_arr = _bound(ub, shape, name, "upper")
         if np.isnan(lb_arr).any() or np.isnan(ub_arr).any():
             raise ModelError(f"variable {name!r} has a NaN bound")
         if np.any(lb_arr > ub_arr):
             k = int(np.flatnonzero(lb_arr > ub_arr)[0])
             raise ModelError(f"variable {name!r} element {k}: lower bound {lb_arr[k]} > upper bound {ub_arr[k]}")
+        if kind == BINARY and (np.any(lb_arr < 0) or np.any(ub_arr > 1)):
+            k = int(np.flatnonzero((lb_arr < 0) | (ub_arr > 1))[0])
+            raise ModelError(
+                f"variable {name!r} element {k}: a binary variable's bounds lie within [0, 1], got "
+                f"[{lb_arr[k]:g}, {ub_arr[k]:g}] (use kind 'integer' for a wider range)"
+            )
         if kind == INTEGER:
             lb_arr = np.ceil(lb_arr - 1e-9) + 0.0
             ub_arr = np.floor(ub_arr + 1e-9) + 0.0

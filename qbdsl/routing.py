@@ -16,11 +16,16 @@ MilpIR         ``qubo``               its source model, compiled with the compil
 
 A backend that accepts the input's own kind gets it unchanged; a model goes to ``qubo``
 when the backend takes QUBOs, else to ``milp``.
+
+Compile options apply only to the two rows that compile to a QUBO. Where no route of a call
+does (a QuboIR input, a ``.lp``/``.mps`` file, ``--target milp``, a named backend whose
+chain gets MILPs only), they are refused by name rather than ignored
+(:func:`check_compile_options`, :func:`check_chain_compile_options`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterable, Sequence
 from typing import NamedTuple
 
 import numpy as np
@@ -33,6 +38,8 @@ from .ir.qubo import QuboIR
 from .solution import Solution
 
 KINDS = ("qubo", "milp")
+# the options of a Model -> QUBO compile (qb.compile's keywords besides the target)
+COMPILE_KEYS = ("encoding", "penalty", "inequality", "unbalanced")
 # QUBO -> MILP linearization, seconds per product (1.2-2.8 us measured at 12 k-1.35 M couplers)
 LINEARIZE_SECONDS_PER_PRODUCT = 3e-6
 # Model -> QUBO compile, seconds per coupler of the features' upper bound (0.075 us for TSP
@@ -92,19 +99,122 @@ def target_kind(obj, accepts: Collection[str]) -> str:
     return "qubo" if "qubo" in accepts else "milp"
 
 
-def check_compile_options(obj, compile_opts: dict | None) -> None:
-    """Refuse compile options for an input that is already a QUBO (nothing would compile).
+def check_compile_options(
+    obj, compile_opts: dict | None, kinds: Collection[str] | None = None, *, gets: str = "", flag: str = ""
+) -> None:
+    """Refuse compile options that nothing would use: the rule that they apply only to QUBO routes.
+
+    Compile options (:data:`COMPILE_KEYS`) act when a model, or a MilpIR's source, is
+    compiled to a QUBO. They are refused, rather than ignored, for an input that already is
+    a QUBO and for a call whose every route gets a MILP.
+
+    Parameters
+    ----------
+    obj : Model, Problem, QuboIR, MilpIR or None
+        The input; None when it is not known yet (only the names and ``kinds`` are checked).
+    compile_opts : dict or None
+        The compile options given, by name; empty or None: nothing to check.
+    kinds : collection of str, optional
+        The IR kinds (``"qubo"``, ``"milp"``) that the call's routes get, e.g. one per
+        backend of a fallback chain (:func:`backend_kinds`) or the ``--target`` of a compile.
+        None (default): not known (``backend="auto"``), so the options may apply.
+    gets : str
+        The clause saying what gets a MILP, for the message (e.g. ``"backend 'ortools'
+        gets a MILP"``); default ``"every route here gets a MILP"``.
+    flag : str
+        Prefix of the option names in the message: ``"--"`` on the command line.
 
     Raises
     ------
     OptionError
-        ``compile_opts`` is not empty and ``obj`` is a :class:`QuboIR`.
+        An unknown option name (the known ones are listed); options for an input that is
+        already a QUBO; options when no route in ``kinds`` is a QUBO (the options and
+        ``gets`` are named).
     """
-    if compile_opts and isinstance(obj, QuboIR):
+    if not compile_opts:
+        return
+    unknown = sorted(set(compile_opts) - set(COMPILE_KEYS))
+    if unknown:
         raise OptionError(
-            f"{', '.join(sorted(compile_opts))}: compile options apply when a model is compiled "
-            "to a QUBO; this input already is one"
+            f"unknown compile option(s) {', '.join(map(repr, unknown))}; known: {', '.join(COMPILE_KEYS)}"
         )
+    names = ", ".join(f"{flag}{k}" for k in sorted(compile_opts))
+    if isinstance(obj, QuboIR):
+        raise OptionError(
+            f"{names}: compile options apply when a model is compiled to a QUBO; this input already is one"
+        )
+    if kinds is not None and "qubo" not in kinds:
+        raise OptionError(
+            f"{names}: compile options apply only when a model is compiled to a QUBO, and "
+            f"{gets or 'every route here gets a MILP'}"
+        )
+
+
+def check_chain_compile_options(obj, compile_opts: dict | None, chain: Sequence[str] | None, *, flag: str = "") -> None:
+    """Refuse compile options that no backend of a solve's ``chain`` would use.
+
+    The rule of :func:`check_compile_options` for ``qb.solve`` and ``qbdsl solve/problem``:
+    with a named backend, the options must reach a QUBO on at least one backend of the
+    chain (the named one or a fallback); with ``backend="auto"`` the chain is the policy's
+    and the options are kept.
+
+    Parameters
+    ----------
+    obj : Model, Problem, QuboIR, MilpIR or None
+        The input (None: a model not built yet).
+    compile_opts : dict or None
+        The compile options given.
+    chain : sequence of str or None
+        The named backend then its fallbacks; None for ``backend="auto"``.
+    flag : str
+        Prefix of the option names in the message (``"--"`` on the command line).
+
+    Raises
+    ------
+    OptionError
+        An unknown backend name in ``chain``; otherwise as :func:`check_compile_options`
+        (the backends getting a MILP are named).
+    """
+    if chain is None or not compile_opts:
+        check_compile_options(obj, compile_opts, flag=flag)
+        return
+    kinds = backend_kinds(obj, chain)
+    if len(chain) == 1:
+        gets = f"backend {chain[0]!r} gets a MILP"
+    else:
+        gets = f"every backend of {', '.join(map(repr, chain))} gets a MILP"
+    check_compile_options(obj, compile_opts, kinds, gets=gets, flag=flag)
+
+
+def backend_kinds(obj, backends: Iterable[str]) -> list[str]:
+    """The IR kind each registered backend of ``backends`` gets for ``obj`` (:func:`target_kind`).
+
+    Parameters
+    ----------
+    obj : Model, Problem, QuboIR or MilpIR
+        The input.
+    backends : iterable of str
+        Registered backend names, e.g. a named backend and its fallbacks.
+
+    Returns
+    -------
+    list of str
+        ``"qubo"`` or ``"milp"``, one per backend, in order.
+
+    Raises
+    ------
+    OptionError
+        An unregistered backend name (the known ones are listed).
+    BackendError
+        A backend that accepts neither kind.
+    """
+    from qbdsl.backends import get, names
+
+    backends, known = list(backends), names()
+    for name in backends:
+        if name not in known:
+            raise OptionError(f"unknown backend {name!r}; known backends: {', '.join(known)}")
+    return [target_kind(obj, get(name).capabilities.accepts) for name in backends]
 
 
 def build(obj, kind: str, compile_opts: dict | None = None, problem: Problem | None = None) -> Route:
@@ -162,12 +272,16 @@ def route(obj, accepts: Collection[str], compile_opts: dict | None = None) -> Ro
     Raises
     ------
     OptionError
-        Compile options for an input that is already a QUBO (:func:`check_compile_options`).
+        Unknown compile options, or compile options for an input that is already a QUBO or
+        bound for a MILP (:func:`check_compile_options`).
     BackendError, ModelError
         As :func:`target_kind` and :func:`build`.
     """
-    check_compile_options(obj, compile_opts)
-    return build(obj, target_kind(obj, accepts), compile_opts)
+    kind = target_kind(obj, accepts)
+    check_compile_options(
+        obj, compile_opts, (kind,), gets=f"a backend accepting {'/'.join(sorted(accepts))} gets a MILP"
+    )
+    return build(obj, kind, compile_opts)
 
 
 def least_qubo_binaries(problem: Problem) -> int:

@@ -12,10 +12,8 @@ from .errors import BackendError, ModelError, OptionError, TimeLimitError, Unsup
 from .ir.milp import MilpIR
 from .ir.qubo import QuboIR
 from .result import Result, Status, decode_reads
+from .routing import COMPILE_KEYS, check_chain_compile_options
 from .routing import Inputs as _Inputs
-from .routing import check_compile_options
-
-COMPILE_KEYS = ("encoding", "penalty", "inequality", "unbalanced")
 
 
 def _as_input(obj, budget):
@@ -119,7 +117,8 @@ def solve(
         fastest one that takes the problem instead of raising ``BackendError``. Default False.
     **options
         Compile options (``encoding``, ``penalty``, ``inequality``, ``unbalanced``) go to
-        :func:`qbdsl.compile`; the rest go to the first backend, which checks their names
+        :func:`qbdsl.compile` for the backends that get a QUBO (refused when none of the
+        chain does; kept with ``backend="auto"``); the rest go to the first backend, which checks their names
         and values before any work starts.
 
     Returns
@@ -134,7 +133,8 @@ def solve(
     OptionError
         An unknown backend, fallback or option name, an invalid option value, a
         ``time_limit`` or ``seed`` out of range, ``deadline``/``prefer`` with a named
-        backend, or compile options for an IR.
+        backend, compile options for a QuboIR, or compile options with a named backend
+        when neither it nor any of its fallbacks gets a QUBO (they would be ignored).
     FileFormatError
         A file that cannot be read (a ``ModelError``).
     ModelError
@@ -160,7 +160,7 @@ def solve(
     else:
         _check_option_names(options)
     inputs = _Inputs(_as_input(obj, budget), compile_opts)
-    check_compile_options(inputs.obj, compile_opts)
+    check_chain_compile_options(inputs.obj, compile_opts, None if backend == "auto" else [backend, *(fallback or [])])
     decision = None
     if backend == "auto":
         from .qip.policy import decide

@@ -5,6 +5,7 @@ run that failed (BackendError) or an internal error; ``--debug`` shows the trace
 """
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -32,6 +33,7 @@ def _files(folder: Path) -> None:
     (folder / "modraise.py").write_text("import qbdsl as qb\nraise RuntimeError('no licence server')\n")
     (folder / "neg.qubo").write_text("p qubo 0 -3 0 0\n")
     (folder / "huge.qubo").write_text("p qubo 0 100000000000 0 0\n")
+    (folder / "q.qubo").write_text("p qubo 0 2 2 1\n0 0 -1\n1 1 -1\n0 1 2\n")
     for ext in ("gz", "xz", "bz2"):
         (folder / f"x.lp.{ext}").write_text("hello\n")
     (folder / "bad.json").write_text("[1, 2")
@@ -56,7 +58,7 @@ SOLVE = ["solve", MODEL, "--backend", "anneal"]
 SEED_RANGE = "expected a whole number in 0..4294967295"
 SECONDS = "expected a positive number of seconds"
 
-# (argv, exit code, text that must appear in the one error line)
+# (argv, exit code, text that must appear in the one error line; a regular expression where it has ".*")
 CASES = {
     "compile -o folder": (["compile", MODEL, "--target", "qubo", "-o", "adir"], 2, "adir is a folder"),
     "compile -o under a file": (["compile", MODEL, "--target", "qubo", "-o", "afile/x.qubo"], 2, "afile is a file"),
@@ -212,6 +214,60 @@ CASES = {
         2,
         "unrecognized arguments: --bogus 3 (see qbdsl info --help)",
     ),
+    # a misspelt global flag, before the command: the top-level help lists the global flags
+    "unknown global flag": (["--debg", "info", "x"], 2, "unrecognized arguments: --debg (see qbdsl --help)"),
+    "unknown flag after the command": (["info", "x", "--debg"], 2, "unrecognized arguments: --debg (see qbdsl info"),
+    # options that would be ignored are refused, naming the option and why
+    "compile milp encoding": (
+        ["compile", MODEL, "--target", "milp", "--encoding", "unary", "-o", "x.lp"],
+        2,
+        "--encoding: compile options apply only when a model is compiled to a QUBO, and --target milp writes a MILP",
+    ),
+    "compile qubo file penalty": (
+        ["compile", "q.qubo", "--target", "qubo", "--penalty", "3", "-o", "x.qubo"],
+        2,
+        "--penalty: compile options apply when a model is compiled to a QUBO; this input already is one",
+    ),
+    "solve ortools encoding": (
+        ["solve", MODEL, "--backend", "ortools", "--encoding", "unary"],
+        2,
+        "--encoding: compile options apply only when a model is compiled to a QUBO, and backend 'ortools' gets a MILP",
+    ),
+    "solve ortools fallbacks inequality": (
+        ["solve", MODEL, "--backend", "ortools", "--fallback", "ortools", "--inequality", "unbalanced"],
+        2,
+        "--inequality: compile options apply only .* every backend of 'ortools', 'ortools' gets a MILP",
+    ),
+    "problem solve ortools encoding": (
+        ["problem", "routing.min-mlu", "--data", "Cernet", "--solve", "--backend", "ortools", "--encoding", "unary"],
+        2,
+        "--encoding: compile options apply only when a model is compiled to a QUBO, and --solve with --backend "
+        "ortools gets a MILP",
+    ),
+    "problem milp file and ortools": (
+        KPATH + ["--target", "milp", "-o", "k.lp", "--solve", "--backend", "ortools", "--penalty", "2"],
+        2,
+        "--penalty: compile options apply only .* -o with --target milp and --solve with --backend ortools get a MILP",
+    ),
+    "problem milp file encoding": (
+        KPATH + ["--target", "milp", "-o", "k.lp", "--encoding", "unary"],
+        2,
+        "--encoding: compile options apply only .* -o with --target milp gets a MILP",
+    ),
+    "problem encoding alone": (
+        KPATH + ["--encoding", "unary"],
+        2,
+        "--encoding: compile options apply only .* nothing is compiled without -o or --solve",
+    ),
+    "problem unknown backend encoding": (KPATH + ["--solve", "--backend", "warp", "--encoding", "unary"], 2, "'warp'"),
+    "problem solver options without --solve": (
+        KPATH + ["--backend", "anneal", "--time-limit", "3", "--target", "qubo", "-o", "k.qubo"],
+        2,
+        "--backend, --time-limit: solver options apply with --solve",
+    ),
+    "problem seed without --solve": (KPATH + ["--seed", "3"], 2, "--seed: solver options apply with --solve"),
+    "problem backend auto without --solve": (KPATH + ["--backend", "auto"], 2, "--backend: solver options apply"),
+    "problem --target without -o": (KPATH + ["--target", "qubo"], 2, "--target qubo: applies with -o FILE"),
     # output folders that cannot be written: refused before any work
     "-o in /proc": (
         ["solve", MODEL, "--backend", "exact", "-o", "/proc/sol.json"],
@@ -225,13 +281,16 @@ CASES = {
 @pytest.mark.parametrize("argv, code, culprit", list(CASES.values()), ids=list(CASES))
 def test_mistake_gives_one_line_and_exit_code(argv, code, culprit, tmp_path, monkeypatch, capsys):
     _files(tmp_path)
+    before = sorted(tmp_path.rglob("*"))
     monkeypatch.chdir(tmp_path)
     assert main(argv) == code
     out, err = capsys.readouterr()
     lines = err.splitlines()
     assert len(lines) == 1, err
-    assert lines[0].startswith("qbdsl: error: ") and culprit in lines[0], lines[0]
+    assert lines[0].startswith("qbdsl: error: "), lines[0]
+    assert re.search(culprit, lines[0]) if ".*" in culprit else culprit in lines[0], lines[0]
     assert "Traceback" not in out + err
+    assert sorted(tmp_path.rglob("*")) == before, "a refused command wrote something"
 
 
 @pytest.mark.parametrize(
@@ -475,3 +534,37 @@ def test_output_files_get_the_mode_open_would_give(umask, tmp_path):
 
     assert mode("new.json") == mode("new.lp.gz") == mode("plain.json") == 0o666 & ~umask
     assert mode("kept.json") == 0o640 and (tmp_path / "kept.json").read_text() == "new"
+
+
+def test_options_are_kept_where_a_route_uses_them(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    small = KPATH + ["--opt", "demands=2"]
+    # the QUBO file gets the encoding, the MILP solver does not need it
+    assert (
+        main(small + ["--target", "qubo", "-o", "k.qubo", "--solve", "--backend", "ortools", "--encoding", "unary"])
+        == 0
+    )
+    # with a QUBO fallback, or the policy's choice, the options may apply
+    assert main(["solve", MODEL, "--backend", "ortools", "--fallback", "exact", "--penalty", "auto"]) == 0
+    assert main(small + ["--target", "milp", "-o", "k.lp", "--solve", "--time-limit", "20", "--encoding", "unary"]) == 0
+    assert (tmp_path / "k.qubo").is_file() and (tmp_path / "k.lp").is_file()
+    capsys.readouterr()
+
+
+def test_every_option_of_every_command_has_help():
+    import argparse
+
+    from qbdsl.cli import build_parser
+
+    def walk(parser, path):
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for name, sub in action.choices.items():
+                    yield from walk(sub, path + [name])
+            elif action.option_strings and action.help != argparse.SUPPRESS:
+                yield " ".join(path), action
+
+    missing = [f"{path} {'/'.join(a.option_strings)}" for path, a in walk(build_parser(), ["qbdsl"]) if not a.help]
+    assert missing == []
+    commands = {path: a for path, a in walk(build_parser(), ["qbdsl"])}
+    assert "qbdsl experiment orchestration" in commands  # nested commands are walked too

@@ -98,3 +98,60 @@ def test_mixing_models_and_truthiness():
         bool(x[0, 0] <= 1)
     with pytest.raises(qb.ModelError, match="strict inequality"):
         _ = x[0, 0] < 1
+
+
+# ------------------------------------------------------------------ quicksum: errors and broadcasting
+def _quicksum_cases():
+    m, x, p, *_ = setup()
+    other = qb.Model("o")
+    y = other.binary("y", 4)
+    return {
+        "strings": (["a", "b"], "quicksum: item 0 is a str; it sums expressions and numbers"),
+        "object": ([x, object()], "quicksum: item 1 is a object"),
+        "two models": ([p, 2 * p, y], "two different models: item 2 is of model 'o', item 0 of model 'e'"),
+        "two models scalar": ([x[0, 0], y[0]], "two different models: item 1 is of model 'o'"),
+        "shapes": ([x, p[:3]], r"shapes \[\(3,\), \(3, 4\)\] do not broadcast together"),
+        "constant shape": ([p, np.ones(3)], r"shapes \[\(3,\), \(4,\)\] do not broadcast"),
+        "expressions in a list": ([[x[0, 0], x[0, 1]]], "item 0 is a list that is not an array of numbers"),
+        "non-finite": ([p, np.inf], "quicksum: item 1 has a non-finite coefficient"),
+    }
+
+
+@pytest.mark.parametrize("case", list(_quicksum_cases()))
+def test_quicksum_refuses_bad_items_naming_the_culprit(case):
+    items, text = _quicksum_cases()[case]
+    with pytest.raises(qb.ModelError, match=text):
+        qb.quicksum(items)
+
+
+SHAPES = [(), (1,), (3,), (4,), (2, 1), (2, 3), (1, 4)]
+
+
+@given(
+    parts=st.lists(st.tuples(st.booleans(), st.sampled_from(SHAPES), st.integers(-3, 3)), min_size=1, max_size=5),
+    seed=st.integers(0, 1000),
+)
+def test_quicksum_is_the_sum_of_its_items_or_a_model_error(parts, seed):
+    rng = np.random.default_rng(seed)
+    m = qb.Model("q")
+    items, values = [], []
+    for k, (is_expr, shape, coef) in enumerate(parts):
+        if is_expr:
+            items.append(coef * m.integer(f"v{k}", shape, lb=-2, ub=2) + 1.0)
+        else:
+            items.append(rng.integers(-3, 4, shape).astype(float) if shape else float(coef))
+    point = rng.integers(-2, 3, m.n_vars).astype(float)
+    for item in items:
+        values.append(item.value(point) if isinstance(item, qb.Expr) else np.asarray(item))
+    try:
+        want = sum(values[1:], values[0] + np.zeros(np.broadcast_shapes(*(v.shape for v in values))))
+    except ValueError:
+        with pytest.raises(qb.ModelError, match="do not broadcast together"):
+            qb.quicksum(items)
+        return
+    got = qb.quicksum(items)
+    if any(isinstance(i, qb.Expr) for i in items):
+        assert got.shape == want.shape
+        np.testing.assert_allclose(got.value(point), want)
+    else:  # constants only: a float, every element summed
+        assert got == pytest.approx(float(want.sum()))

@@ -79,6 +79,17 @@ def test_route_builds_what_the_table_says():
             qb.OptionError,
             "penalty: compile options apply when a model is compiled",
         ),
+        (
+            lambda: routing.route(_model(), ("milp",), {"encoding": "unary"}),
+            qb.OptionError,
+            "encoding: compile options apply only when a model is compiled to a QUBO, and a backend accepting milp",
+        ),
+        (
+            lambda: routing.check_compile_options(_model(), {"encodin": "unary", "penalty": 2}),
+            qb.OptionError,
+            r"unknown compile option\(s\) 'encodin'; known: encoding, penalty, inequality, unbalanced",
+        ),
+        (lambda: routing.backend_kinds(_model(), ["ortools", "warp"]), qb.OptionError, "unknown backend 'warp'"),
     ],
 )
 def test_bad_routes_are_refused_with_the_culprit_named(call, error, text):
@@ -123,3 +134,34 @@ def test_solve_and_routing_build_the_same_irs_for_a_model(m):
             assert (got.ir.A != want.ir.A).nnz == 0
         else:
             assert got.ir.n == want.ir.n and np.array_equal(got.ir.terms.v, want.ir.terms.v)
+
+
+@pytest.mark.parametrize(
+    "chain, obj, refused",
+    [
+        (["ortools"], "model", "backend 'ortools' gets a MILP"),
+        (["ortools", "ortools"], "model", "every backend of 'ortools', 'ortools' gets a MILP"),
+        (["ortools", "exact"], "model", None),  # a fallback gets a QUBO: the options apply there
+        (["anneal"], "model", None),
+        (["ortools"], "milp", "backend 'ortools' gets a MILP"),  # a MILP for a MILP solver: itself
+        (["anneal"], "milp", None),  # a MILP for a QUBO backend: its source, compiled with them
+        (None, "model", None),  # backend="auto": the policy's chain, not known yet
+    ],
+)
+def test_compile_options_apply_only_where_a_backend_of_the_chain_gets_a_qubo(chain, obj, refused):
+    obj = _model() if obj == "model" else qb.compile(_model(), "milp")
+    opts = {"encoding": "unary", "penalty": 4.0}
+    if refused is None:
+        routing.check_chain_compile_options(obj, opts, chain)
+    else:
+        with pytest.raises(qb.OptionError, match=f"encoding, penalty: compile options apply only .*{refused}"):
+            routing.check_chain_compile_options(obj, opts, chain)
+    routing.check_chain_compile_options(obj, {}, chain)  # no options: nothing to refuse
+    assert routing.backend_kinds(obj, chain or []) == [
+        routing.target_kind(obj, ("milp",) if b == "ortools" else ("qubo",)) for b in chain or []
+    ]
+
+
+def test_flag_prefix_names_command_line_options():
+    with pytest.raises(qb.OptionError, match="^--inequality: compile options apply only .* --target milp"):
+        routing.check_compile_options(None, {"inequality": "unbalanced"}, ("milp",), gets="--target milp", flag="--")

@@ -16,7 +16,10 @@ Commands (``qbdsl COMMAND --help`` lists each one's options, and only those):
 ``compile``, ``solve`` and ``problem`` share the compile options (``--encoding --penalty
 --inequality``, one parent parser); ``solve`` and ``problem`` share the solver options
 (``--backend --time-limit --seed``). Which IR a target or backend gets is
-:mod:`qbdsl.routing`'s answer, as for ``qb.solve``.
+:mod:`qbdsl.routing`'s answer, as for ``qb.solve``. Options that would be ignored are
+refused by name: compile options where nothing is compiled to a QUBO (``--target milp``, a
+backend chain that gets MILPs only, ``problem`` without ``-o``/``--solve``), ``problem``'s
+solver options without ``--solve`` and its ``--target`` without ``-o``.
 
 Every mistake ends in one line on stderr, ``qbdsl: error: ...``, naming the culprit, and an
 exit code: 2 for bad input or usage (:class:`~qbdsl.errors.ModelError` and its subclasses,
@@ -24,7 +27,8 @@ exit code: 2 for bad input or usage (:class:`~qbdsl.errors.ModelError` and its s
 operating-system error, or an internal error), 3 for ``explain`` when no backend can meet
 the deadline. ``qbdsl --debug ...`` shows the traceback instead. Mistakes argparse catches
 (an unknown command or option, a value of the wrong type, a missing required option) are one
-line too, ``qbdsl: error: MESSAGE (see qbdsl COMMAND --help)``, exit 2.
+line too, ``qbdsl: error: MESSAGE (see qbdsl COMMAND --help)``, exit 2 (``qbdsl --help`` for an
+unknown flag given before the command).
 
 Importing this package loads argparse and numpy only; rich and the solvers load inside the
 commands.

@@ -14,11 +14,78 @@ from .progress import with_progress
 TARGETS = ("qubo", "milp")
 
 
-def _to_ir(obj, target: str, args):
-    """The IR of ``target`` for ``obj``, with the compile options given (:func:`qbdsl.routing.route`)."""
-    from ..routing import route
+def _to_ir(obj, target: str, opts: dict):
+    """The IR of ``target`` for ``obj``, compiled with the compile options ``opts`` (:func:`qbdsl.routing.route`).
 
-    return route(obj, (target,), compile_options(args)).ir
+    Raises
+    ------
+    OptionError
+        Compile options that would be ignored: for ``--target milp`` or a QUBO input.
+    ModelError
+        What the compiler refuses.
+    """
+    from ..routing import check_compile_options, route
+
+    check_compile_options(obj, opts, (target,), gets=f"--target {target} writes a MILP", flag="--")
+    return route(obj, (target,), opts).ir
+
+
+def _chain(args) -> list[str] | None:
+    """The named backend and its fallbacks, or None for ``--backend auto`` (or none given)."""
+    if args.backend in (None, "auto"):
+        return None
+    return [args.backend, *(getattr(args, "fallback", None) or [])]
+
+
+def _solve_compile_options(args) -> dict:
+    """The compile options for ``problem --solve``: all of them, unless no backend of the chain
+    gets a QUBO (then they were given for the ``-o --target qubo`` file, checked before)."""
+    from ..routing import backend_kinds
+
+    chain = _chain(args)
+    if chain is None or "qubo" in backend_kinds(None, chain):
+        return compile_options(args)
+    return {}
+
+
+def _check_problem_options(args) -> None:
+    """Refuse ``qbdsl problem`` options that would be ignored, before the model is built.
+
+    Raises
+    ------
+    OptionError
+        ``--backend``/``--time-limit``/``--seed`` without ``--solve``; ``--target`` without
+        ``-o``; compile options that reach no QUBO (neither ``-o`` with ``--target qubo``
+        nor a ``--solve`` whose backend or policy may get one).
+    """
+    from ..errors import OptionError
+    from ..routing import backend_kinds, check_compile_options
+
+    flags = (("--backend", args.backend), ("--time-limit", args.time_limit), ("--seed", args.seed))
+    given = [flag for flag, value in flags if value is not None]
+    if given and not args.solve:
+        raise OptionError(f"{', '.join(given)}: solver options apply with --solve")
+    if args.target is not None and not args.output:
+        raise OptionError(f"--target {args.target}: applies with -o FILE (the file to write)")
+    opts = compile_options(args)
+    if not opts:
+        return
+    kinds: list[str] = []
+    uses: list[str] = []
+    if args.output:
+        kinds.append(args.target)
+        uses.append(f"-o with --target {args.target}")
+    if args.solve:
+        chain = _chain(args)
+        if chain is None:
+            return  # the policy's choice may get a QUBO
+        kinds += backend_kinds(None, chain)
+        uses.append(f"--solve with --backend {args.backend}")
+    if uses:
+        gets = f"{' and '.join(uses)} get{'s' if len(uses) == 1 else ''} a MILP"
+    else:
+        gets = "nothing is compiled without -o or --solve"
+    check_compile_options(None, opts, kinds, gets=gets, flag="--")
 
 
 def cmd_compile(args, console) -> int:
@@ -26,14 +93,20 @@ def cmd_compile(args, console) -> int:
 
     Raises
     ------
+    OptionError
+        Compile options that would be ignored: with ``--target milp`` or for a QUBO file.
     ModelError
         An output path that cannot be written, an unreadable model, or what the compiler refuses.
     """
     check_output(args.output)
+    if args.target == "milp":  # refused before the model is loaded: any input gets a MILP
+        from ..routing import check_compile_options
+
+        check_compile_options(None, compile_options(args), ("milp",), gets="--target milp writes a MILP", flag="--")
     with console.status("loading model") as st:
         obj = load_model_spec(args.model)
         st.update(f"compiling to {args.target}")
-        ir = _to_ir(obj, args.target, args)
+        ir = _to_ir(obj, args.target, compile_options(args))
         st.update(f"writing {args.output}")
         ir.save(args.output)
     console.print(f"[green]wrote[/] {args.output}: {ir.summary()}")
@@ -105,24 +178,28 @@ def cmd_solve(args, console) -> int:
     Raises
     ------
     ModelError
-        An output path that cannot be written, an unreadable model, or an invalid option.
+        An output path that cannot be written, an unreadable model, or an invalid option
+        (an ``OptionError``: compile options when no backend of the chain gets a QUBO).
     BackendError
         Every backend failed.
     """
     from rich.table import Table
 
+    from ..routing import check_chain_compile_options
     from ..solve import solve
 
     check_output(args.output)
+    backend = args.backend or "auto"
     obj = load_model_spec(args.model)
+    check_chain_compile_options(obj, compile_options(args), _chain(args), flag="--")
     opts = {**backend_options(args.opt), **compile_options(args)}
     r = with_progress(
         console,
-        f"solving with {args.backend}",
+        f"solving with {backend}",
         args.time_limit,
         lambda: solve(
             obj,
-            backend=args.backend,
+            backend=backend,
             time_limit=args.time_limit,
             seed=args.seed,
             fallback=args.fallback,
@@ -195,6 +272,9 @@ def cmd_problem(args, console) -> int:
     ModelError
         An unknown problem, no ``--data``, ``-o`` without ``--target``, or an output path that
         cannot be written.
+    OptionError
+        Options that would be ignored (checked before the model is built): solver options
+        without ``--solve``, ``--target`` without ``-o``, compile options that reach no QUBO.
     """
     from qbdsl.problems.catalog import CATALOG, build
 
@@ -208,22 +288,24 @@ def cmd_problem(args, console) -> int:
         raise ModelError(f"problem {args.name} needs --data ({CATALOG[args.name].data_help})")
     if args.output and args.target is None:
         raise ModelError("-o needs --target qubo|milp")
+    _check_problem_options(args)
     check_output(args.output)
     with console.status(f"building {args.name} on {args.data}"):
         model = build(args.name, args.data, pairs(args.opt))
     console.print(model.summary())
     if args.output:
-        ir = _to_ir(model, args.target, args)
+        # the compile options go to the file only when it is a QUBO (else they are --solve's)
+        ir = _to_ir(model, args.target, compile_options(args) if args.target == "qubo" else {})
         ir.save(args.output)
         console.print(f"[green]wrote[/] {args.output}: {ir.summary()}")
     if args.solve:
+        backend = args.backend or "auto"
+        opts = _solve_compile_options(args)
         r = with_progress(
             console,
-            f"solving with {args.backend}",
+            f"solving with {backend}",
             args.time_limit,
-            lambda: solve(
-                model, backend=args.backend, time_limit=args.time_limit, seed=args.seed, **compile_options(args)
-            ),
+            lambda: solve(model, backend=backend, time_limit=args.time_limit, seed=args.seed, **opts),
         )
         console.print(
             f"{r.backend}: status {r.status}, objective {r.objective:.6g}, feasible {r.feasible}, "
@@ -243,7 +325,12 @@ def add_commands(sub, compiling, solving) -> None:
         parents=(compiling,),
     )
     c.add_argument("model")
-    c.add_argument("--target", choices=TARGETS, required=True)
+    c.add_argument(
+        "--target",
+        choices=TARGETS,
+        required=True,
+        help="qubo: constraints become penalties (compile options apply); milp: products linearized",
+    )
     c.add_argument("-o", "--output", required=True, help=".qubo/.npz/.bqm for qubo, .lp/.mps for milp")
     i = leaf(sub, "info", cmd_info, "variables, terms, density, coefficient range, constraints of a file")
     i.add_argument("file")

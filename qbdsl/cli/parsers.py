@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import math
 import re
+import sys
 
 from ..errors import ModelError
 
@@ -49,15 +50,30 @@ class Parser(argparse.ArgumentParser):
     def parse_args(self, args=None, namespace=None):
         """Parse like ``parse_known_args``, blaming unrecognized arguments on the command given them.
 
+        Unrecognized arguments given before the command name are blamed on this (top-level)
+        parser, so that the hint points at ``qbdsl --help``.
+
         Raises
         ------
         UsageError
             Unrecognized arguments or any other argparse error.
         """
+        args = sys.argv[1:] if args is None else list(args)
         ns, extra = self.parse_known_args(args, namespace)
         if extra:
+            before = _before_command(args, extra, getattr(ns, "command", None))
+            if before:  # a misspelt global flag: the top-level help lists those
+                self.error(f"unrecognized arguments: {' '.join(before)}")
             getattr(ns, "_parser", self).error(f"unrecognized arguments: {' '.join(extra)}")
         return ns
+
+
+def _before_command(args: list[str], extra: list[str], command: str | None) -> list[str]:
+    """The unrecognized arguments of ``extra`` that ``args`` gives before the ``command`` name."""
+    if command is None or command not in args:
+        return []
+    at = args.index(command)
+    return [e for e in extra if e in args and args.index(e) < at]
 
 
 def leaf(sub, name: str, handler, help: str, parents: tuple = (), **kw) -> Parser:
@@ -102,7 +118,10 @@ def solver_parent() -> argparse.ArgumentParser:
     """The backend, its time limit and its seed."""
     p = argparse.ArgumentParser(add_help=False)
     g = p.add_argument_group("solver options")
-    g.add_argument("--backend", default="auto", help="a backend name, or 'auto' for the QIP policy's choice")
+    # None: not given (auto), so that a command can tell a --backend given where it does not apply
+    g.add_argument(
+        "--backend", default=None, help="a backend name, or 'auto' for the QIP policy's choice (default: auto)"
+    )
     g.add_argument("--time-limit", type=seconds, default=None, help="seconds for the whole call")
     g.add_argument("--seed", type=seed, default=None, help=f"0..{SEED_MAX}")
     return p

@@ -59,11 +59,26 @@ def add_commands(sub) -> None:
     """``explain`` and ``calibrate`` on the subparsers ``sub``."""
     ex = leaf(sub, "explain", cmd_explain, "which backend QIP picks for MODEL|FILE under a deadline, and why")
     ex.add_argument("model")
-    ex.add_argument("--deadline", type=seconds, default=None)
+    ex.add_argument(
+        "--deadline", type=seconds, default=None, help="seconds the chosen backend's predicted time must fit in"
+    )
     ex.add_argument("--quality", type=float, default=0.0, help="the quality target in [0, 1]")
-    ex.add_argument("--prefer", default=None, help="quantum, classical, or a backend name")
-    ex.add_argument("--best-effort", action="store_true")
+    ex.add_argument(
+        "--prefer",
+        default=None,
+        help="quantum, classical, or a backend name: preferred among candidates of equal predicted quality",
+    )
+    ex.add_argument(
+        "--best-effort",
+        action="store_true",
+        help="when no backend meets the deadline and quality, pick the fastest that takes the problem",
+    )
     ex.add_argument("--profiles", default=None, help="a calibrated profiles JSON (default: the saved one)")
     ca = leaf(sub, "calibrate", cmd_calibrate, "re-measure the local backends and save their profiles")
-    ca.add_argument("-o", "--output", default=None)
+    ca.add_argument(
+        "-o",
+        "--output",
+        default=None,
+        help="the profiles JSON to write (default: where explain and qb.solve look for them)",
+    )
     ca.add_argument("--quick", action="store_true", help="a short ladder of sizes")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import lzma
+import os
 import zlib
 from pathlib import Path
 
@@ -81,6 +82,18 @@ READ_SECONDS_PER_BYTE = {".qubo": 60e-9, ".mps": 130e-9, ".lp": 420e-9, ".npz": 
 COMPRESSION_RATIO = 5.0
 
 
+def _check_path(path, who: str) -> None:
+    """Refuse a ``path`` that is not a str or os.PathLike, naming its type and ``who`` took it.
+
+    Raises
+    ------
+    ModelError
+        ``path`` is of another type.
+    """
+    if not isinstance(path, (str, os.PathLike)):
+        raise ModelError(f"{who} takes a path (a str or os.PathLike), got a {type(path).__name__}")
+
+
 def read_seconds(path) -> float:
     """A high estimate of how long :func:`load` takes on ``path``, in seconds (0 for a missing file)."""
     p = Path(path)
@@ -105,7 +118,12 @@ def load(path, name: str | None = None):
     FileFormatError
         A missing file, a folder, a corrupt compressed file, an unknown format, or a
         malformed file (with the line, where the format has lines).
+    ModelError
+        ``path`` is not a str or os.PathLike (its type is named), or ``name`` is not a str.
     """
+    _check_path(path, "load")
+    if name is not None and not isinstance(name, str):
+        raise ModelError(f"load: name must be a str, got a {type(name).__name__}")
     p = Path(path)
     fmt_, comp = split_compression(p)
     data = read_bytes(p)
@@ -195,14 +213,17 @@ def save(obj, path, **compile_opts) -> None:
     path : str or os.PathLike
         ``.qubo``, ``.npz``, ``.bqm``, ``.lp`` or ``.mps``, optionally ``.gz``/``.xz``/``.bz2``.
     **compile_opts
-        ``encoding``, ``penalty``, ``inequality``, ``unbalanced`` for a QUBO compile.
+        ``encoding``, ``penalty``, ``inequality``, ``unbalanced`` for a QUBO compile: a
+        Model or MilpIR written as ``.qubo``/``.npz``/``.bqm``.
 
     Raises
     ------
     ModelError
-        An unknown extension, or an object that is none of the three.
+        An unknown extension, a ``path`` that is not a str or os.PathLike, or an object
+        that is none of the three.
     OptionError
-        Compile options for a QuboIR.
+        An unknown compile option (the known ones are named), or compile options that would
+        be ignored: for a QuboIR, or for a ``.lp``/``.mps`` file (a MILP).
     """
     from ..ir.milp import MilpIR
     from ..ir.qubo import QuboIR
@@ -210,14 +231,16 @@ def save(obj, path, **compile_opts) -> None:
 
     if not (isinstance(obj, (QuboIR, MilpIR)) or hasattr(obj, "to_problem")):
         raise ModelError(f"save takes a Model, QuboIR or MilpIR, got a {type(obj).__name__}")
+    _check_path(path, "save")
     fmt_, _ = split_compression(path)
     if fmt_ not in QUBO_FORMATS + MILP_FORMATS:
         raise ModelError(
             f"unknown file type {Path(path).name!r}: use {', '.join(QUBO_FORMATS)} for a QUBO, "
             f"{', '.join(MILP_FORMATS)} for a MILP"
         )
-    check_compile_options(obj, compile_opts)
-    ir = build(obj, "qubo" if fmt_ in QUBO_FORMATS else "milp", compile_opts).ir
+    kind = "qubo" if fmt_ in QUBO_FORMATS else "milp"
+    check_compile_options(obj, compile_opts, (kind,), gets=f"a {fmt_} file holds a MILP")
+    ir = build(obj, kind, compile_opts).ir
     if fmt_ in QUBO_FORMATS:
         save_qubo(ir, path)
     else:

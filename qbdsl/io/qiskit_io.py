@@ -61,12 +61,28 @@ def model_to_qp(model):
 def from_qp(qp):
     """A :class:`~qbdsl.model.Model` from a qiskit-optimization ``QuadraticProgram``.
 
+    Parameters
+    ----------
+    qp : qiskit_optimization.QuadraticProgram
+        The program to convert.
+
+    Returns
+    -------
+    Model
+
     Raises
     ------
     ModelError
-        A program without variables.
+        ``qp`` is not a ``QuadraticProgram`` (its type is named), or a program without
+        variables.
     """
+    if not type(qp).__module__.startswith("qiskit_optimization"):
+        raise ModelError(f"from_qp takes a qiskit_optimization QuadraticProgram, got a {type(qp).__name__}")
+    from qiskit_optimization import QuadraticProgram
     from qiskit_optimization.problems import Constraint, QuadraticObjective, VarType
+
+    if not isinstance(qp, QuadraticProgram):
+        raise ModelError(f"from_qp takes a qiskit_optimization QuadraticProgram, got a {type(qp).__name__}")
 
     fp = FlatProblem(name=qp.name or "qp")
     kind = {VarType.BINARY: "binary", VarType.INTEGER: "integer", VarType.CONTINUOUS: "continuous"}
