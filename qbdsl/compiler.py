@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from .errors import ModelError
+from .errors import ModelError, OptionError
 from .ir.milp import MilpIR
 from .ir.problem import Problem, element_names
 from .ir.qubo import QuboIR
@@ -23,17 +23,11 @@ from .passes.penalize import UNBALANCED_DEFAULT, EqualitiesToPenalties, Inequali
 from .passes.weights import resolve_weights
 
 TARGETS = ("qubo", "milp")
+# the options that shape a QUBO (compile_qubo's keywords); a MILP takes none
+COMPILE_KEYS = ("encoding", "penalty", "inequality", "unbalanced")
 
 
-def compile(
-    model,
-    target: str = "qubo",
-    *,
-    encoding="binary",
-    penalty="auto",
-    inequality: str = "slack",
-    unbalanced=UNBALANCED_DEFAULT,
-):
+def compile(model, target: str = "qubo", **options):
     """Compile a model to a :class:`QuboIR` or a :class:`MilpIR`.
 
     Parameters
@@ -44,6 +38,8 @@ def compile(
     target : {"qubo", "milp"}
         ``"qubo"`` (default): an unconstrained binary quadratic model, constraints turned
         into penalties; ``"milp"``: a mixed-integer linear program, products linearized.
+    **options
+        The QUBO compile options below (keywords; refused with ``target="milp"``).
     encoding : str or dict
         Integer encoding for QUBO targets: ``"binary"``, ``"unary"``, ``"one-hot"``,
         ``"domain-wall"``, or a dict ``{var_name: encoding, "default": ...}``.
@@ -74,13 +70,27 @@ def compile(
         A term the target cannot take: a continuous variable or a quadratic constraint in a
         QUBO, penalty weights too large for float64 (QUBO), or a product with no bounded
         factor to linearize exactly (MILP). A subclass of ``ModelError``.
+    OptionError
+        An option that is not one of ``encoding``, ``penalty``, ``inequality``,
+        ``unbalanced``, or any of them with ``target="milp"`` (a MILP encodes and penalizes
+        nothing, so they would be ignored).
     """
+    unknown = sorted(set(options) - set(COMPILE_KEYS))
+    if unknown:
+        raise OptionError(
+            f"unknown compile option(s) {', '.join(map(repr, unknown))}; known: {', '.join(COMPILE_KEYS)}"
+        )
+    if target not in TARGETS:
+        raise ModelError(f"unknown target {target!r}; choose from {TARGETS}")
+    if target == "milp" and options:
+        raise OptionError(
+            f"{', '.join(sorted(options))}: compile options apply when compiling to a QUBO; "
+            "target 'milp' would ignore them"
+        )
     problem = model if isinstance(model, Problem) else _to_problem(model)
     if target == "qubo":
-        return compile_qubo(problem, encoding=encoding, penalty=penalty, inequality=inequality, unbalanced=unbalanced)
-    if target == "milp":
-        return compile_milp(problem)
-    raise ModelError(f"unknown target {target!r}; choose from {TARGETS}")
+        return compile_qubo(problem, **options)
+    return compile_milp(problem)
 
 
 def _to_problem(model) -> Problem:

@@ -30,7 +30,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .compiler import compile_milp, compile_qubo
+from .compiler import COMPILE_KEYS, compile_milp, compile_qubo
 from .errors import BackendError, ModelError, OptionError
 from .ir.milp import MilpIR
 from .ir.problem import Problem
@@ -39,7 +39,6 @@ from .solution import Solution
 
 KINDS = ("qubo", "milp")
 # the options of a Model -> QUBO compile (qb.compile's keywords besides the target)
-COMPILE_KEYS = ("encoding", "penalty", "inequality", "unbalanced")
 # QUBO -> MILP linearization, seconds per product (1.2-2.8 us measured at 12 k-1.35 M couplers)
 LINEARIZE_SECONDS_PER_PRODUCT = 3e-6
 # Model -> QUBO compile, seconds per coupler of the features' upper bound (0.075 us for TSP

@@ -193,3 +193,18 @@ def test_milp_refuses_products_without_an_exact_form():
     m.minimize(f[0] * f[1])
     with pytest.raises(qb.UnsupportedTermError, match=r"f\(0\)\*f\(1\).*no bounded integer factor"):
         qb.compile(m, "milp")
+
+
+def test_compile_refuses_unknown_options_and_options_a_milp_would_ignore():
+    m = qb.Model("o")
+    x = m.integer("x", 2, ub=3)
+    m.add(x.sum() <= 4, name="cap")
+    m.minimize(-x.sum())
+    with pytest.raises(qb.OptionError, match=r"unknown compile option\(s\) 'encodin'; known: encoding, penalty"):
+        qb.compile(m, encodin="unary")
+    with pytest.raises(qb.OptionError, match="encoding: compile options apply when compiling to a QUBO"):
+        qb.compile(m, "milp", encoding="unary")
+    with pytest.raises(qb.ModelError, match="unknown target 'ising'"):
+        qb.compile(m, "ising")
+    assert qb.compile(m, "qubo", encoding="unary").n > qb.compile(m, "qubo").n  # the option is used: 3 bits vs 2
+    assert qb.compile(m, "milp").num_variables == 2
