@@ -65,6 +65,7 @@ def _builtin() -> None:
     register("qaoa", _lazy("qaoa", "QaoaBackend"))
     register("qaoa-qiskit", _lazy("qaoa", "QaoaQiskitBackend"))
     register("ortools", _lazy("ortools_backend", "OrtoolsBackend"))
+    register("ibm", _lazy("ibm_backend", "IbmBackend"))
 
 
 _builtin()
