@@ -569,13 +569,14 @@ def predict(
     else:
         terms = ir_or_n_qubits.terms
         n = terms.n
-    backend = device_backend(opts["device"])
-    _check_size(n, backend, opts["device"], simulate=False)
+    device = fake_name(opts["device"]) if is_fake(opts["device"]) else opts["device"]
+    backend = device_backend(device)
+    _check_size(n, backend, device, simulate=False)
     circuit, gammas, betas = qaoa_circuit(terms, opts["layers"])
     t = time.perf_counter()
     tqc = transpile(circuit, backend, opts["optimization_level"], seed)
     return _figures(
-        tqc, backend, opts["device"], n, opts["layers"], opts["shots"], opts["noise_scale"], time.perf_counter() - t
+        tqc, backend, device, n, opts["layers"], opts["shots"], opts["noise_scale"], time.perf_counter() - t
     )
 
 
@@ -762,8 +763,9 @@ class IbmBackend:
         """
         budget = Budget(time_limit, "ibm")
         opts = {**DEFAULTS, **validate_options("ibm", options, OPTIONS)}
-        device, shots, layers = opts["device"], opts["shots"], opts["layers"]
-        fake = is_fake(device)
+        fake = is_fake(opts["device"])
+        device = fake_name(opts["device"]) if fake else opts["device"]
+        shots, layers = opts["shots"], opts["layers"]
         if not fake and opts["noise_scale"] != 1.0:
             raise OptionError(f"ibm: option noise_scale applies to fake devices only, not to {device!r}")
         _require_runtime()
@@ -812,7 +814,7 @@ class IbmBackend:
         bound = tqc.assign_parameters(values)
         t = time.perf_counter()
         if fake:
-            counts = _sample_fake(bound, fake_name(device), shots, opts["noise_scale"], seed)
+            counts = _sample_fake(bound, device, shots, opts["noise_scale"], seed)
         else:
             counts = _sample_real(bound, backend, shots, budget)
         info = {
