@@ -478,8 +478,8 @@ def _figures(tqc, backend, device: str, n: int, layers: int, shots: int, noise_s
         duration = float(tqc.estimate_duration(target, unit="s"))
     except Exception:  # a target without durations
         duration = None
-    t2s = [backend.qubit_properties(q).t2 for q in active] if active else []
-    t2s = [t for t in t2s if t]
+    props = [backend.qubit_properties(q) for q in active]
+    t2s = [qp.t2 for qp in props if qp is not None and qp.t2]
     min_t2 = min(t2s) if t2s else None
     reasons = []
     if p < ESP_THRESHOLD:
@@ -596,8 +596,8 @@ def noise_model(device: str, qubits: tuple[int, ...], noise_scale: float = 1.0):
     """A qiskit-aer noise model of ``device`` over the physical ``qubits`` only, renumbered 0..k-1.
 
     Each gate of the snapshot's target on those qubits gets a depolarizing error (its error rate
-    times ``noise_scale``, minus what thermal relaxation already accounts for, as qiskit-aer's
-    ``NoiseModel.from_backend`` does) composed with thermal relaxation over the gate's duration
+    times ``noise_scale``, less the infidelity thermal relaxation already accounts for, much as
+    qiskit-aer's ``NoiseModel.from_backend`` does) composed with thermal relaxation over the gate's duration
     (T1 and T2 of the snapshot divided by ``noise_scale``); each measurement a readout error.
     Building it for the active qubits takes milliseconds where the whole device's takes 12-14 s.
     Cached per (device, qubits, noise_scale).
@@ -607,6 +607,7 @@ def noise_model(device: str, qubits: tuple[int, ...], noise_scale: float = 1.0):
     NoiseModel or None
         None when ``noise_scale`` is 0 (noiseless).
     """
+    from qiskit.circuit import Gate
     from qiskit.quantum_info import average_gate_fidelity
     from qiskit_aer.noise import NoiseModel, ReadoutError, depolarizing_error
 
@@ -616,19 +617,23 @@ def noise_model(device: str, qubits: tuple[int, ...], noise_scale: float = 1.0):
     target = backend.target
     idx = {p: k for k, p in enumerate(qubits)}
     props = {q: backend.qubit_properties(q) for q in qubits}
-    gates = [g for g in target.operation_names if g not in ("measure", "reset", "delay", "id") and g in target]
-    nm = NoiseModel(basis_gates=sorted({*gates, "rz", "sx", "x"} & set(target.operation_names)))
+    gates = [
+        g
+        for g in target.operation_names
+        if g not in ("measure", "reset", "delay", "id") and isinstance(target.operation_from_name(g), Gate)
+    ]
+    nm = NoiseModel(basis_gates=sorted(gates))
     for name in gates:
         for qargs, ip in target[name].items():
             if ip is None or qargs is None or not set(qargs) <= idx.keys():
                 continue
             relax = None
             for q in qargs:
-                r = _relaxation(props[q].t1, props[q].t2, ip.duration, noise_scale)
+                r = _relaxation(getattr(props[q], "t1", None), getattr(props[q], "t2", None), ip.duration, noise_scale)
                 if r is None:
                     relax = None
                     break
-                relax = r if relax is None else r.expand(relax)  # qubit qargs[0] is the lowest
+                relax = r if relax is None else relax.expand(r)  # r (qargs[-1]) on the highest qubit
             d = 2 ** len(qargs)
             rate = min(1.0, noise_scale * (ip.error or 0.0))
             relax_infid = 0.0 if relax is None else 1.0 - average_gate_fidelity(relax)
@@ -773,7 +778,7 @@ class IbmBackend:
         if fake:
             _check_size(n, fake_backend(device), device, simulate=True)
         amps = 2.0**n
-        train_min = amps * (TABLE_SECONDS + 2 * LAYER_SECONDS) + sampling_seconds(n, 1)
+        train_min = amps * (2 * TABLE_SECONDS + 2 * LAYER_SECONDS) + sampling_seconds(n, 1)  # + energy_scale
         transpile_guess = TRANSPILE_SECONDS_PER_GATE * layers * (n + ir.num_interactions)
         sim_guess = simulation_seconds(min(n, MAX_DENSITY_QUBITS), 4 * layers * (n + ir.num_interactions), shots)
         budget.require(
@@ -787,6 +792,10 @@ class IbmBackend:
         timeout = CONNECT_TIMEOUT_SECONDS if not budget.limited else min(CONNECT_TIMEOUT_SECONDS, budget.left())
         backend = device_backend(device, timeout)
         _check_size(n, backend, device, simulate=fake)
+        try:
+            QaoaBackend().check(ir)
+        except BackendError as exc:
+            raise BackendError(f"ibm: the angles are trained on the native statevector, and {exc}") from None
 
         scale = energy_scale(ir.terms)
         circuit, gammas, betas = qaoa_circuit(ir.terms, layers, scale)
