@@ -66,6 +66,7 @@ def _builtin() -> None:
     register("qaoa-qiskit", _lazy("qaoa", "QaoaQiskitBackend"))
     register("ortools", _lazy("ortools_backend", "OrtoolsBackend"))
     register("dwave", _lazy("dwave_backend", "DWaveBackend"))
+    register("ibm", _lazy("ibm_backend", "IbmBackend"))
 
 
 _builtin()
