@@ -84,3 +84,38 @@ class Budget:
             f"(time limit {self.time_limit:.3g} s)"
         )
         raise TimeLimitError(msg + (f"; {hint}" if hint else ""))
+
+
+def require_import(budget: Budget, module: str, seconds: float, what: str, preload: str) -> None:
+    """Count a library's first import against the time limit (it is part of the call).
+
+    A vendor SDK imported on a backend's first call in a process can take seconds (the D-Wave
+    SDK about 2 s here, qiskit-ibm-runtime about 1 s): when ``module`` is not imported yet and
+    ``seconds`` do not fit in what is left, refuse at once rather than overrun the limit.
+
+    Parameters
+    ----------
+    budget : Budget
+        The call's budget.
+    module : str
+        The module whose import is the cost (``sys.modules`` says whether it is loaded).
+    seconds : float
+        Its measured import time, seconds.
+    what : str
+        What is imported, for the message.
+    preload : str
+        The call that imports it ahead of time, for the message's hint.
+
+    Raises
+    ------
+    TimeLimitError
+        When the import is still to come and does not fit in the time left.
+    """
+    import sys
+
+    if module not in sys.modules:
+        budget.require(
+            seconds,
+            f"importing {what} (once per process)",
+            f"raise time_limit, or call {preload} before the timed call",
+        )

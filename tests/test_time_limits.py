@@ -289,3 +289,34 @@ def test_anneal_single_beta_schedule_is_timed_by_its_quench():
     )
     assert within(wall, 2.0), wall
     assert r.raw.info["reads"] >= 2
+
+
+@pytest.mark.parametrize("backend, module", [("dwave", "dwave_backend"), ("ibm", "ibm_backend")])
+def test_a_vendor_sdk_imported_on_the_first_call_counts_against_the_limit(backend, module):
+    """In a fresh process the SDK import (seconds) is part of the call: a 0.5 s limit is
+    refused at once, naming the import and preload(); after preload() the call fits."""
+    import subprocess
+    import sys
+
+    code = f"""
+import time, numpy as np, qbdsl as qb
+m = qb.Model("s"); x = m.binary("x", 6); m.add(x.sum() == 2, name="c"); m.minimize((np.arange(6) * x).sum())
+t = time.perf_counter()
+try:
+    qb.solve(m, backend="{backend}", time_limit=0.5, seed=0)
+    print("solved", time.perf_counter() - t)
+except qb.TimeLimitError as e:
+    print("refused", time.perf_counter() - t, "importing" in str(e) and "preload()" in str(e))
+from qbdsl.backends.{module} import preload
+preload()
+t = time.perf_counter()
+r = qb.solve(m, backend="{backend}", time_limit=3.0, seed=0)
+print("after-preload", time.perf_counter() - t, r.status)
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    first, second = out.stdout.split("\n")[:2]
+    kind, wall = first.split()[0], float(first.split()[1])
+    assert within(wall, 0.5), first
+    assert kind == "solved" or first.endswith("True"), first
+    assert within(float(second.split()[1]), 3.0) and second.split()[2] in ("feasible", "optimal", "time_limit")
