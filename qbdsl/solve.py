@@ -294,6 +294,9 @@ def _solve_one(inputs: _Inputs, name: str, budget, seed, options: dict) -> Resul
     # the user's Problem, the one decode maps into (its sense orders the samples)
     user = getattr(inputs.obj if isinstance(inputs.obj, (QuboIR, MilpIR)) else ir, "source", None)
     samples, info = decode_reads(out, decode, budget)
+    if isinstance(inputs.obj, QuboIR) and isinstance(ir, MilpIR):
+        for sol in samples:  # a QUBO solved as its linearized MILP: the sample is the QUBO's point
+            sol.sample = sol.sample[: inputs.obj.n]
     timings["decode"] = time.perf_counter() - t2
     result = Result(
         samples,

@@ -293,3 +293,16 @@ def test_exact_keeps_the_lowest_states_across_chunks(monkeypatch, low, chunk):
         assert complete and e == table.min()
         np.testing.assert_allclose(low_e, np.sort(table)[: min(16, 2**n)])
         np.testing.assert_allclose(table[low_i], low_e)
+
+
+def test_a_qubo_solved_by_a_milp_solver_returns_points_of_the_qubo():
+    """ortools gets the QUBO linearized; its samples come back as points of the QUBO itself."""
+    m = qb.Model("k")
+    x = m.binary("x", 6)
+    m.add((np.arange(1, 7) * x).sum() <= 9, name="cap")
+    m.maximize((np.array([3, 1, 4, 1, 5, 9]) * x).sum())
+    q = qb.compile(m, "qubo")
+    r = qb.solve(q, backend="ortools")
+    assert r.sample.shape == (q.n,)
+    assert r.energy == pytest.approx(float(q.energy(r.sample[None, :])[0]))
+    assert r.energy == pytest.approx(qb.solve(q, backend="exact").energy)
