@@ -98,6 +98,8 @@ def _labels(labels, shape: tuple, name: str, what: str) -> list[str] | None:
     """``labels`` checked against ``shape``; None when absent or equal to the generated names."""
     if labels is None:
         return None
+    if isinstance(labels, str) or not hasattr(labels, "__iter__"):
+        raise ModelError(f"{what}: labels must be a list of strings, one per element, got {type(labels).__name__}")
     labels = list(labels)
     size = int(np.prod(shape, dtype=np.int64))
     if len(labels) != size:
@@ -382,7 +384,13 @@ class Model:
     # ------------------------------------------------------------ objective
     def _set_objective(self, expr, sense: str) -> None:
         if not isinstance(expr, Expr):
-            arr = np.asarray(expr, dtype=float)
+            try:
+                arr = np.asarray(expr, dtype=float)
+            except (TypeError, ValueError):
+                raise ModelError(
+                    f"the objective must be an expression of this model or a number, got {type(expr).__name__} "
+                    f"{expr!r:.40}"
+                ) from None
             if arr.shape != ():
                 raise ModelError("the objective must be a scalar")
             expr = Expr(self, (), arr)

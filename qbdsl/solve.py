@@ -35,6 +35,11 @@ def _as_input(obj, budget):
         from .io.qiskit_io import from_qp
 
         return from_qp(obj)
+    if not isinstance(obj, (QuboIR, MilpIR)) and not hasattr(obj, "to_problem"):
+        raise ModelError(
+            "solve takes a Model, a QuboIR or MilpIR, a file path, a dimod BQM/CQM or a qiskit "
+            f"QuadraticProgram, got a {type(obj).__name__}"
+        )
     return obj
 
 

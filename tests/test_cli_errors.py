@@ -561,10 +561,12 @@ def test_every_option_of_every_command_has_help():
             if isinstance(action, argparse._SubParsersAction):
                 for name, sub in action.choices.items():
                     yield from walk(sub, path + [name])
-            elif action.option_strings and action.help != argparse.SUPPRESS:
+            elif action.help != argparse.SUPPRESS:  # options and positional arguments
                 yield " ".join(path), action
 
-    missing = [f"{path} {'/'.join(a.option_strings)}" for path, a in walk(build_parser(), ["qbdsl"]) if not a.help]
+    missing = [
+        f"{path} {'/'.join(a.option_strings) or a.dest}" for path, a in walk(build_parser(), ["qbdsl"]) if not a.help
+    ]
     assert missing == []
     commands = {path: a for path, a in walk(build_parser(), ["qbdsl"])}
     assert "qbdsl experiment orchestration" in commands  # nested commands are walked too

@@ -177,3 +177,13 @@ def test_solve_refuses_compile_options_no_backend_of_the_chain_would_use():
     r = qb.solve(m, backend="exact", encoding="unary")  # the options reach the QUBO
     assert r.status == "optimal" and r.objective == pytest.approx(qb.solve(m, backend="ortools").objective)
     assert qb.solve(m, encoding="unary", time_limit=20).feasible  # auto: the policy's chain may compile a QUBO
+
+
+def test_more_bad_input_gets_one_named_error():
+    m = qb.Model("e")
+    with pytest.raises(qb.ModelError, match="labels must be a list of strings, one per element, got int"):
+        m.add_array("zl", "binary", (2,), 0, 1, labels=5)
+    with pytest.raises(qb.ModelError, match="the objective must be an expression of this model or a number, got str"):
+        m.maximize("a")
+    with pytest.raises(qb.ModelError, match="solve takes a Model, a QuboIR or MilpIR, a file path"):
+        qb.solve(3)

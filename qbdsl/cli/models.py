@@ -324,7 +324,9 @@ def add_commands(sub, compiling, solving) -> None:
         "compile MODEL (path.py:function or a .lp/.mps/.qubo file) to a file",
         parents=(compiling,),
     )
-    c.add_argument("model")
+    c.add_argument(
+        "model", help="path.py:function (a function returning a Model) or a .lp / .mps / .qubo / .npz / .bqm file"
+    )
     c.add_argument(
         "--target",
         choices=TARGETS,
@@ -333,9 +335,11 @@ def add_commands(sub, compiling, solving) -> None:
     )
     c.add_argument("-o", "--output", required=True, help=".qubo/.npz/.bqm for qubo, .lp/.mps for milp")
     i = leaf(sub, "info", cmd_info, "variables, terms, density, coefficient range, constraints of a file")
-    i.add_argument("file")
+    i.add_argument("file", help="a .lp / .mps / .qubo / .npz / .bqm file (optionally .gz / .xz)")
     s = leaf(sub, "solve", cmd_solve, "solve MODEL and print a table", parents=(solving, compiling))
-    s.add_argument("model")
+    s.add_argument(
+        "model", help="path.py:function (a function returning a Model) or a .lp / .mps / .qubo / .npz / .bqm file"
+    )
     s.add_argument("--fallback", nargs="*", default=None, help="backends to try if this one fails or times out")
     s.add_argument("--deadline", type=seconds, default=None, help="for --backend auto: the QIP deadline")
     s.add_argument("--opt", action="append", metavar="KEY=VALUE", help="a backend option, e.g. num_reads=50")

@@ -120,7 +120,10 @@ def solver_parent() -> argparse.ArgumentParser:
     g = p.add_argument_group("solver options")
     # None: not given (auto), so that a command can tell a --backend given where it does not apply
     g.add_argument(
-        "--backend", default=None, help="a backend name, or 'auto' for the QIP policy's choice (default: auto)"
+        "--backend",
+        default=None,
+        help="a backend name (anneal, tabu, exact, qaoa, qaoa-qiskit, ortools, dwave, ibm, or a plug-in's), "
+        "or 'auto' for the QIP policy's choice (default: auto)",
     )
     g.add_argument("--time-limit", type=seconds, default=None, help="seconds for the whole call")
     g.add_argument("--seed", type=seed, default=None, help=f"0..{SEED_MAX}")

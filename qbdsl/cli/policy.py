@@ -58,7 +58,9 @@ def cmd_calibrate(args, console) -> int:
 def add_commands(sub) -> None:
     """``explain`` and ``calibrate`` on the subparsers ``sub``."""
     ex = leaf(sub, "explain", cmd_explain, "which backend QIP picks for MODEL|FILE under a deadline, and why")
-    ex.add_argument("model")
+    ex.add_argument(
+        "model", help="path.py:function (a function returning a Model) or a .lp / .mps / .qubo / .npz / .bqm file"
+    )
     ex.add_argument(
         "--deadline", type=seconds, default=None, help="seconds the chosen backend's predicted time must fit in"
     )
