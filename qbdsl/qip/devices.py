@@ -116,7 +116,9 @@ DEVICES: tuple[Device, ...] = (
         "local simulation: MockDWaveSampler on the Advantage2 graph, simulated annealing, no QPU",
         topology="advantage2",
     ),
-    Device("dwave:advantage", "dwave", {"solver": "advantage"}, True, "D-Wave Advantage QPU (Pegasus P16)", "advantage"),
+    Device(
+        "dwave:advantage", "dwave", {"solver": "advantage"}, True, "D-Wave Advantage QPU (Pegasus P16)", "advantage"
+    ),
     Device(
         "dwave:advantage2", "dwave", {"solver": "advantage2"}, True, "D-Wave Advantage2 QPU (Zephyr Z12)", "advantage2"
     ),
@@ -343,7 +345,9 @@ def assess_dwave(dev: Device, obj, f: Features) -> Assessment:
     }
     if dev.real:
         t = summary.seconds + dw.REMOTE_OVERHEAD_SECONDS + access
-        t_min = summary.seconds + dw.REMOTE_OVERHEAD_SECONDS + dw.predict_qpu_access_time(phys, 1, topology=dev.topology)
+        t_min = (
+            summary.seconds + dw.REMOTE_OVERHEAD_SECONDS + dw.predict_qpu_access_time(phys, 1, topology=dev.topology)
+        )
         figures["overhead"] = f"{dw.REMOTE_OVERHEAD_SECONDS:g} s network and queue (assumption)"
     else:
         links = phys - summary.num_variables
@@ -378,7 +382,7 @@ def _ibm_limit(dev: Device) -> tuple[int, str]:
     if not dev.real:
         return ibm.MAX_SIMULATED_QUBITS, f"the {ibm.MAX_SIMULATED_QUBITS} qubits a noisy simulation of it takes here"
     return MAX_QAOA_QUBITS, (
-        f"the {MAX_QAOA_QUBITS} qubits on which its QAOA angles can be trained (native statevector, as the qaoa profile)"
+        f"the {MAX_QAOA_QUBITS} qubits on which its QAOA angles can be trained (native statevector)"
     )
 
 
@@ -462,6 +466,7 @@ def assess(dev: Device, obj, f: Features, profiles: dict) -> Assessment:
     Parameters
     ----------
     dev : Device
+        The device (one of :data:`DEVICES`).
     obj : Model, Problem, QuboIR or MilpIR
         The instance.
     f : Features

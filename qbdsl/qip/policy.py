@@ -246,7 +246,9 @@ def decide(
         ranked = list(dict.fromkeys(r.runner for r in order))
         chosen_row = best = order[0]
         best.verdict = "chosen"
-        reason = f"chosen: {best.backend}, predicted {best.predicted_time:.3g} s at quality {best.predicted_quality:.2f}"
+        reason = (
+            f"chosen: {best.backend}, predicted {best.predicted_time:.3g} s at quality {best.predicted_quality:.2f}"
+        )
         for r in cands:
             if r is not best:
                 r.verdict = (
