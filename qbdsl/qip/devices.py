@@ -64,6 +64,7 @@ DWAVE_QUALITY_SLOPE = 0.035  # loss per log2(size) per log10(1 + penalty_scale),
 IBM_QUEUE_SECONDS = 60.0  # assumption: a typical wait in IBM Quantum's queue (IBM publishes no figure)
 PLAN_SEED = 0  # the transpiler's seed for planning, so a decision is reproducible
 CACHE_SIZE = 64  # instances x devices kept by the embedding and transpilation caches
+QUBO_CACHE_SIZE = 8  # compiled models kept (each holds its model and QUBO alive)
 # Working qubits, for the check before any SDK is imported (tests compare them with the graphs)
 DWAVE_QUBITS = {"advantage": 5640, "advantage2": 4800}
 
@@ -211,19 +212,24 @@ def credentials(backend: str) -> tuple[bool, str]:
 
 # ---------------------------------------------------------------- the instance's QUBO, cached
 class _Lru(OrderedDict):
-    """A small least-recently-used map."""
+    """A small least-recently-used map of at most ``size`` entries."""
+
+    def __init__(self, size: int = CACHE_SIZE):
+        super().__init__()
+        self.size = size
 
     def get_or(self, key, make):
+        """The value under ``key``, made by ``make()`` (and kept) when absent."""
         if key in self:
             self.move_to_end(key)
             return self[key]
         value = self[key] = make()
-        while len(self) > CACHE_SIZE:
+        while len(self) > self.size:
             self.popitem(last=False)
         return value
 
 
-_QUBOS = _Lru()  # id(obj) -> (obj, QuboIR or error); obj is kept so its id stays its own
+_QUBOS = _Lru(QUBO_CACHE_SIZE)  # id(obj) -> (obj, QuboIR or error); obj is kept so its id stays its own
 _EMBEDDINGS = _Lru()  # (structure, topology) -> EmbeddingSummary
 _PREDICTIONS = _Lru()  # (structure, device) -> Prediction or refusal
 
