@@ -64,12 +64,12 @@ def test_too_large_for_qaoa_never_goes_to_qaoa():
     assert "exceed the 24" in rows["qaoa-qiskit"].verdict
 
 
-def test_explain_names_every_registered_backend_and_the_remote_profiles():
+def test_explain_names_every_registered_backend_and_the_remote_devices():
     d = decide(build(), deadline=2.0)
     text = d.explain()
     for name in names():
         assert name in text
-    assert "dwave-advantage (remote)" in text and "ibm-heron (remote)" in text
+    assert "dwave:advantage (remote)" in text and "ibm:ibm_fez (remote)" in text
     assert "chosen" in text and "deadline" in text
 
 

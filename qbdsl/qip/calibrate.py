@@ -60,7 +60,11 @@ def _fit(work: np.ndarray, seconds: np.ndarray) -> tuple[float, float]:
 
 
 def calibrate(quick: bool = False, progress=None, backends=None) -> tuple[dict[str, Profile], list[dict]]:
-    """Measure, fit, and return (profiles, measurements); remote planning profiles are kept."""
+    """Measure, fit, and return (profiles, measurements); profiles not measured are kept as shipped.
+
+    The QPU devices of the ``dwave`` and ``ibm`` backends have no profile to fit: QIP judges them
+    from their own timing and calibration data (:mod:`qbdsl.qip.devices`).
+    """
     from ..solve import solve
 
     ladder = QUICK if quick else LADDER

@@ -11,16 +11,18 @@ from .features import Features, features
 from .profiles import DEFAULT_WORK, Profile, load_profiles, validate_deadline
 
 ANYTIME_QUALITY_LOSS = 0.05  # an anytime backend cut to the deadline: less work, a little less quality
-QUANTUM = ("qaoa", "qaoa-qiskit", "dwave-advantage", "ibm-heron")
+QUANTUM = ("qaoa", "qaoa-qiskit", "dwave", "ibm")
 
 
 @dataclass
 class Option:
-    """One backend as the policy weighed it for one instance.
+    """One backend (or one device of a backend) as the policy weighed it for one instance.
 
     Attributes
     ----------
     backend : str
+        The row's name: a registered backend, a profile, or a device ``"<backend>:<device>"``
+        (``"dwave:advantage"``, ``"ibm:fake_fez"``).
     fits : bool
         Whether the backend can take the instance at all.
     predicted_time : float or None
@@ -30,7 +32,18 @@ class Option:
     verdict : str
         ``"chosen"``, ``"candidate"``, or why it was rejected.
     remote : bool
-        A remote device (planned only).
+        A remote device: a real QPU, or a planning profile.
+    runs_on : str or None
+        For a device row, the registered backend that runs it (``"dwave"``).
+    run_options : dict
+        For a device row, the backend option that selects the device (``{"solver": "advantage"}``).
+    label : str
+        What the device is, in words (a local simulation says so).
+    figures : dict
+        The device's figures on this instance (embedding, chains, QPU access time; transpiled
+        depth, two-qubit layers, ESP, QPU time).
+    configure : str
+        For a real device without credentials: the setting and command that configure it.
     """
 
     backend: str
@@ -39,11 +52,27 @@ class Option:
     predicted_quality: float | None
     verdict: str  # "chosen", "candidate", or why it was rejected
     remote: bool = False
+    runs_on: str | None = None
+    run_options: dict = field(default_factory=dict)
+    label: str = ""
+    figures: dict = field(default_factory=dict)
+    configure: str = ""
+
+    @property
+    def runner(self) -> str:
+        """The registered backend that runs this row."""
+        return self.runs_on or self.backend
 
 
 @dataclass
 class Decision:
-    """The chosen backend (None when nobody can meet the deadline), and every option."""
+    """The chosen backend (None when nobody can meet the deadline), and every option.
+
+    ``backend`` is a registered backend's name; when a device row won, ``device`` names it
+    (``"dwave:mock-advantage"``) and ``options["backend_options"]`` holds the option that
+    selects it. ``planned`` says which real device QIP would choose with credentials, and how
+    to configure them, when that device beat every runnable choice.
+    """
 
     backend: str | None
     options: dict
@@ -54,18 +83,23 @@ class Decision:
     note: str = ""
     reason: str = ""
     ranked: list[str] = field(default_factory=list)  # the candidates, best first (``qb.solve``'s fallbacks)
+    device: str | None = None
+    planned: str = ""
 
     def explain(self) -> str:
-        """A table of every option with its predicted time, quality and verdict, and why the choice won."""
+        """A table of every option with its predicted time, quality and verdict (devices with their
+        figures on this instance), why the choice won, and what a real device would need."""
         f = self.features
         head = (
             f"QIP decision: {self.backend or 'none'}"
+            f"{'' if self.device is None else f' ({self.device})'}"
             f"{'' if self.deadline is None else f' (deadline {self.deadline:g} s'}"
             f"{'' if self.deadline is None else f', quality target {self.quality:g})'}"
         )
         lines = [
             head,
             self.reason or "",
+            self.planned or "",
             f"instance: {f.n_variables} variables ({f.n_binary} binary, {f.n_integer} integer, "
             f"{f.n_continuous} continuous), {f.n_constraints} rows; QUBO "
             + (
@@ -74,12 +108,17 @@ class Decision:
                 else f"impossible: {f.qubo_reason}"
             ),
             f"profiles: {self.note}",
-            f"{'backend':<26}{'time (s)':>12}{'quality':>10}  verdict",
+            f"{'backend':<32}{'time (s)':>12}{'quality':>10}  verdict",
         ]
         for r in self.rows:
             t = "-" if r.predicted_time is None else f"{r.predicted_time:.3g}"
             q = "-" if r.predicted_quality is None else f"{r.predicted_quality:.2f}"
-            lines.append(f"{r.backend + (' (remote)' if r.remote else ''):<26}{t:>12}{q:>10}  {r.verdict}")
+            lines.append(f"{r.backend + (' (remote)' if r.remote else ''):<32}{t:>12}{q:>10}  {r.verdict}")
+            if r.label or r.figures:
+                figs = ", ".join(f"{k} {v}" for k, v in r.figures.items())
+                lines.append(f"    {r.label}{'; ' if r.label and figs else ''}{figs}")
+            if r.configure:
+                lines.append(f"    to run it: {r.configure}")
         return "\n".join(x for x in lines if x)
 
     def __str__(self) -> str:
@@ -121,20 +160,33 @@ def decide(
 
     Every registered backend (and, for planning, the remote device profiles) is judged:
     does it take the instance, is its predicted time within ``deadline``, is its predicted
-    quality at least ``quality``. An anytime backend (annealing, tabu, QAOA: it sizes its
-    reads or evaluations to the time limit it is given) whose default work would overrun
+    quality at least ``quality``. An anytime backend (annealing, tabu, QAOA, D-Wave: it sizes
+    its reads or evaluations to the time limit it is given) whose default work would overrun
     the deadline stays a candidate when its smallest unit fits, at the deadline's time and
     a little less quality. Among the survivors the highest predicted quality wins,
-    then the shortest time; ``prefer="quantum"``/``"classical"`` or a backend name breaks
-    ties that way. With nobody left, ``backend`` is None and ``reason`` says why, unless
-    ``best_effort`` picks the fastest backend that takes the instance.
+    then the shortest time; ``prefer="quantum"`` (real QPUs first, then simulated quantum
+    backends) / ``"classical"`` or a backend or device name breaks ties that way. With nobody
+    left, ``backend`` is None and ``reason`` says why, unless ``best_effort`` picks the
+    fastest backend that takes the instance.
+
+    The ``dwave`` and ``ibm`` backends are judged per device from the instance's real
+    embedding or transpiled circuit (:mod:`qbdsl.qip.devices`): their local simulations
+    (``dwave:mock-advantage``, ``ibm:fake_fez``, ...) always, and the real QPUs
+    (``dwave:advantage``, ``dwave:advantage2``, ``ibm:ibm_fez``) when ``include_remote``. A real
+    QPU without credentials stays in the table as a planning row naming the setting and the
+    command that configure it, and ``Decision.planned`` says so when it would have won.
+    With ``include_remote=False`` (``qb.solve``'s view: only what runs here) a device whose
+    best case (no chains, no gate errors) cannot beat the best candidate is not embedded or
+    transpiled at all, so a decision for a classical case stays fast.
 
     Raises
     ------
     OptionError
         ``deadline`` is not a positive finite number, ``quality`` is not a number in [0, 1],
-        or ``prefer`` is not "quantum", "classical" or a backend or profile name.
+        or ``prefer`` is not "quantum", "classical" or a backend, device or profile name.
     """
+    from . import devices as dv
+
     validate_deadline(deadline)
     if isinstance(quality, bool) or not isinstance(quality, numbers.Real) or not 0 <= quality <= 1:
         raise OptionError(f"quality target must be a number in [0, 1], got {quality!r}")
@@ -145,12 +197,19 @@ def decide(
     note = "given profiles"
     if profiles is None:
         profiles, note = load_profiles()
-    _check_prefer(prefer, [*backends, *profiles])
+    _check_prefer(prefer, [*backends, *profiles, *(d.name for d in dv.DEVICES if d.backend in backends)])
     f = features(obj)
     names_ = list(backends) + [n for n, p in profiles.items() if include_remote and p.remote and n not in backends]
     rows: list[Option] = []
+    pending: list[tuple[dv.Device, Option]] = []
     for name in names_:
         prof = profiles.get(name)
+        if prof is None and name in dv.FAMILIES and name in backends:
+            for dev in dv.devices(name, include_real=include_remote):
+                row = Option(dev.name, False, None, None, "", dev.real, name, dict(dev.option), dev.label)
+                rows.append(row)
+                pending.append((dev, row))
+            continue
         if prof is None:
             why = _cannot_take(name, f) if name in backends else None
             rows.append(Option(name, False, None, None, why or "no profile: cannot predict its time"))
@@ -159,41 +218,37 @@ def decide(
         if not ok:
             rows.append(Option(name, False, None, None, why, prof.remote))
             continue
-        t = prof.predict_time(f)
-        q = prof.predict_quality(f, deadline)
-        t_min = prof.predict_min_time(f)
-        if deadline is not None and t > deadline and t_min is not None and t_min <= deadline:
-            # an anytime backend sizes its work to the limit it is given: it answers by the
-            # deadline with less work than its default (taken as 0.05 of quality)
-            t, q = float(deadline), max(0.0, q - ANYTIME_QUALITY_LOSS)
+        t, q = _judged(prof.predict_time(f), prof.predict_quality(f, deadline), prof.predict_min_time(f), deadline)
         if prof.remote and name not in backends:
             verdict = "planning only: no backend of this name is registered"
-        elif deadline is not None and t > deadline and not (prof.exact and q > 0):
-            verdict = f"predicted {t:.3g} s exceeds the {deadline:g} s deadline"
-        elif q < quality:
-            verdict = f"predicted quality {q:.2f} is below the {quality:g} target"
         else:
-            verdict = "candidate"
+            verdict = _verdict(t, q, deadline, quality, prof.exact)
         rows.append(Option(name, True, t, q, verdict, prof.remote))
-    cands = [r for r in rows if r.verdict == "candidate"]
 
     def key(r: Option):
         pref = 0
+        quantum = r.runner in QUANTUM
         if prefer == "quantum":
-            pref = 0 if r.backend in QUANTUM else 1
+            pref = (0 if r.remote else 1) if quantum else 2
         elif prefer == "classical":
-            pref = 1 if r.backend in QUANTUM else 0
+            pref = 1 if quantum else 0
         elif prefer is not None:
-            pref = 0 if r.backend == prefer else 1
+            pref = 0 if prefer in (r.backend, r.runner) else 1
         return (-round(r.predicted_quality, 6), pref, r.predicted_time)
 
-    chosen, reason, options, ranked = None, "", {}, []
+    for dev, row in pending:
+        _assess_device(dev, row, obj, f, profiles, deadline, quality, include_remote, rows, key)
+    cands = [r for r in rows if r.verdict == "candidate"]
+
+    chosen_row, reason, options, ranked = None, "", {}, []
     if cands:
-        ranked = [r.backend for r in sorted(cands, key=key)]
-        best = min(cands, key=key)
-        chosen = best.backend
+        order = sorted(cands, key=key)
+        ranked = list(dict.fromkeys(r.runner for r in order))
+        chosen_row = best = order[0]
         best.verdict = "chosen"
-        reason = f"chosen: {chosen}, predicted {best.predicted_time:.3g} s at quality {best.predicted_quality:.2f}"
+        reason = (
+            f"chosen: {best.backend}, predicted {best.predicted_time:.3g} s at quality {best.predicted_quality:.2f}"
+        )
         for r in cands:
             if r is not best:
                 r.verdict = (
@@ -206,10 +261,10 @@ def decide(
     else:
         fitting = [r for r in rows if r.fits and r.predicted_time is not None and not r.verdict.startswith("planning")]
         if best_effort and fitting:
-            best = min(fitting, key=lambda r: r.predicted_time)
-            ranked = [r.backend for r in sorted(fitting, key=lambda r: r.predicted_time)]
-            chosen = best.backend
-            best.verdict = "chosen (best effort: no backend meets the target)"
+            order = sorted(fitting, key=lambda r: r.predicted_time)
+            ranked = list(dict.fromkeys(r.runner for r in order))
+            chosen_row = order[0]
+            chosen_row.verdict = "chosen (best effort: no backend meets the target)"
             reason = "no backend meets the deadline and quality target; best effort picks the fastest"
         else:
             reason = (
@@ -217,10 +272,79 @@ def decide(
                 if fitting
                 else "no registered backend can take this instance"
             )
-    if chosen is not None and deadline is not None:
-        options["time_limit"] = float(deadline)
-        best_row = next(r for r in rows if r.backend == chosen)
-        if best_row.predicted_time is not None and best_row.predicted_time < deadline:
-            # the default work fits: run that (and stop), not reads until the deadline
-            options["backend_options"] = dict(DEFAULT_WORK.get(chosen, {}))
-    return Decision(chosen, options, f, deadline, quality, rows, note, reason, ranked)
+    chosen = None if chosen_row is None else chosen_row.runner
+    if chosen_row is not None:
+        work = {}
+        if deadline is not None:
+            options["time_limit"] = float(deadline)
+            if chosen_row.predicted_time is not None and chosen_row.predicted_time < deadline:
+                # the default work fits: run that (and stop), not reads until the deadline
+                work = dict(DEFAULT_WORK.get(chosen, {}))
+        if chosen_row.runs_on is not None or work:
+            options["backend_options"] = {**work, **chosen_row.run_options}
+    planned = _planned(rows, cands, key)
+    device = chosen_row.backend if chosen_row is not None and chosen_row.runs_on else None
+    return Decision(chosen, options, f, deadline, quality, rows, note, reason, ranked, device, planned)
+
+
+def _judged(t: float, q: float, t_min: float | None, deadline: float | None) -> tuple[float, float]:
+    """(time, quality) as the policy counts them: an anytime backend whose default work overruns
+    the deadline but whose smallest unit fits answers by the deadline, a little worse."""
+    if deadline is not None and t > deadline and t_min is not None and t_min <= deadline:
+        return float(deadline), max(0.0, q - ANYTIME_QUALITY_LOSS)
+    return t, q
+
+
+def _verdict(t: float, q: float, deadline: float | None, quality: float, exact: bool = False) -> str:
+    """``"candidate"``, or why the predicted time or quality misses the target."""
+    if deadline is not None and t > deadline and not (exact and q > 0):
+        return f"predicted {t:.3g} s exceeds the {deadline:g} s deadline"
+    if q < quality:
+        return f"predicted quality {q:.2f} is below the {quality:g} target"
+    return "candidate"
+
+
+def _assess_device(dev, row: Option, obj, f, profiles, deadline, quality, include_remote, rows, key) -> None:
+    """Fill a device row: pruned by its best case (``include_remote=False`` only), else assessed
+    from its embedding or transpiled circuit; a real QPU without credentials becomes a planning row."""
+    from . import devices as dv
+
+    best = min((r for r in rows if r.verdict == "candidate"), key=key, default=None)
+    if not include_remote and best is not None and f.qubo_ok:
+        t_lb, q_ub = dv.bound(dev, f, profiles)
+        probe = Option(row.backend, True, t_lb, q_ub, "", row.remote, row.runs_on)
+        if _verdict(t_lb, q_ub, deadline, quality) != "candidate" or key(probe) > key(best):
+            row.fits = True
+            row.verdict = (
+                f"not assessed: even at best (quality {q_ub:.2f} in {t_lb:.3g} s, before embedding or "
+                f"transpiling) it loses to {best.backend}"
+            )
+            return
+    a = dv.assess(dev, obj, f, profiles)
+    row.figures = a.figures
+    if a.fits:
+        row.fits = True
+        row.predicted_time, row.predicted_quality = _judged(a.time, a.quality, a.min_time, deadline)
+        row.verdict = _verdict(row.predicted_time, row.predicted_quality, deadline, quality)
+    else:
+        row.verdict = a.reason
+    if dev.real:
+        configured, how = dv.credentials(dev.backend)
+        if not configured:
+            row.configure = how
+            if row.verdict == "candidate":
+                row.verdict = "planning only: credentials not configured (see below)"
+
+
+def _planned(rows: list[Option], cands: list[Option], key) -> str:
+    """Which unconfigured real QPU would win against every runnable candidate, and how to configure it."""
+    waiting = [r for r in rows if r.configure and r.verdict.startswith("planning only")]
+    if not waiting:
+        return ""
+    best = min([*cands, *waiting], key=key)
+    if best in cands:
+        return ""
+    return (
+        f"with credentials QIP would choose {best.backend} ({best.label}): predicted "
+        f"{best.predicted_time:.3g} s at quality {best.predicted_quality:.2f}; to configure it: {best.configure}"
+    )

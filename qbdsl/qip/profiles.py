@@ -12,11 +12,12 @@ are 1.0 when they fit; the heuristics' models follow the measured trend in
 ``tests/bench/test_bench_backends.py``: quality falls with the QUBO size and with the
 steepness of the provable penalties (``penalty_scale``).
 
-Remote devices (planning only unless a backend of that name is registered):
-- ``dwave-advantage``: Pegasus P16, 5 627 qubits; programming 15 ms, 20 us anneal +
-  ~150 us readout per read, typical queue 2 s (D-Wave Leap figures).
-- ``ibm-heron``: 156 qubits, 250 k CLOPS (layer-shots per second), typical queue 60 s
-  (IBM Quantum Platform figures); quality limited by noise beyond ~20 qubits of QAOA.
+Quantum devices: the ``dwave`` and ``ibm`` backends have no constant profile; QIP judges each
+of their devices (D-Wave Advantage / Advantage2 and their mocks, IBM Heron devices and their
+fake snapshots) from the instance's actual embedding or transpiled circuit and the device's
+published timing and calibration data (:mod:`qbdsl.qip.devices`). A profiles file may still
+add a ``remote`` profile of its own: it is shown for planning only unless a backend of its
+name is registered.
 """
 
 from __future__ import annotations
@@ -47,11 +48,11 @@ def _work(name: str, f: Features, options: dict) -> float:
     n = f.qubo_binaries
     if name == "exact":
         return 2.0**n
-    if name in ("anneal", "dwave-advantage"):
+    if name == "anneal":
         return options.get("num_reads", 100) * options.get("num_sweeps", 1000) * (n + f.qubo_couplers)
     if name == "tabu":
         return options.get("num_reads", 10) * options.get("timeout", 100) / 1000.0
-    if name in ("qaoa", "qaoa-qiskit", "ibm-heron"):
+    if name in ("qaoa", "qaoa-qiskit"):
         return options.get("reps", 1) * options.get("restarts", 2) * 100 * 2.0 ** min(n, 60)
     if name == "ortools":
         integer = f.n_binary + f.n_integer > 0
@@ -100,8 +101,6 @@ class Profile:
                 return False, f"cannot take it as a QUBO ({f.qubo_reason})"
             if self.max_variables is not None and f.qubo_binaries > self.max_variables:
                 return False, f"{f.qubo_binaries} binaries exceed the {self.max_variables} it takes"
-            if self.name == "dwave-advantage" and f.embed_pegasus_qubits < 0:
-                return False, "does not embed in Pegasus (clique bound)"
         return True, ""
 
     def predict_time(self, f: Features, options: dict | None = None) -> float:
@@ -195,26 +194,6 @@ def default_profiles() -> dict[str, Profile]:
                 description="qiskit-optimization QAOA on qiskit-aer",
             ),
             Profile("ortools", ("milp", "qubo"), 0.002, 1.18e-6, exact=True, description="OR-Tools SCIP/HiGHS"),
-            Profile(
-                "dwave-advantage",
-                ("qubo",),
-                2.0 + 0.015,
-                1.7e-10,
-                remote=True,
-                quality_slope=0.035,
-                description="D-Wave Advantage (Pegasus), planning profile",
-            ),
-            Profile(
-                "ibm-heron",
-                ("qubo",),
-                60.0,
-                4.0e-9,
-                max_variables=156,
-                remote=True,
-                quality_slope=0.05,
-                size_slope=0.02,
-                description="IBM Heron-class QPU running QAOA, planning profile",
-            ),
         ]
     }
 

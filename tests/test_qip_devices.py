@@ -1,0 +1,230 @@
+"""QIP from the devices' real properties: D-Wave rows from the instance's actual embedding, IBM
+rows from its transpiled circuit and the calibration snapshot's errors; real QPUs without
+credentials kept as planning rows that say how to configure them.
+
+No test needs credentials or the network: "configured" is simulated by replacing
+``qbdsl.qip.devices.credentials``.
+"""
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import qbdsl as qb
+from qbdsl.ir.terms import QuboTerms
+from qbdsl.qip import decide
+from qbdsl.qip import devices as dv
+
+pytest.importorskip("dwave.system", reason="the dwave extra is not installed: pip install qbdsl[dwave]")
+pytest.importorskip("qiskit_ibm_runtime", reason="the ibm extra is not installed: pip install qbdsl[ibm]")
+
+from qbdsl.backends import dwave_backend as dw  # noqa: E402
+
+
+def random_qubo(n: int, seed: int = 0, density: float = 1.0) -> qb.QuboIR:
+    """Normal coefficients on about ``density`` of all pairs."""
+    rng = np.random.default_rng(seed)
+    i, j = np.triu_indices(n, 1)
+    keep = rng.random(len(i)) < density
+    return qb.QuboIR.from_terms(
+        QuboTerms.from_coo(n, rng.normal(size=n), i[keep], j[keep], rng.normal(size=int(keep.sum())))
+    )
+
+
+def sparse_qubo(n: int, per_variable: int = 2, seed: int = 0) -> qb.QuboIR:
+    """A ring plus random chords: about ``per_variable`` couplers per variable (built in O(n))."""
+    rng = np.random.default_rng(seed)
+    i = np.concatenate([np.arange(n - 1), rng.integers(0, n, (per_variable - 1) * n)])
+    j = np.concatenate([np.arange(1, n), rng.integers(0, n, (per_variable - 1) * n)])
+    keep = i != j
+    lo, hi = np.minimum(i, j)[keep], np.maximum(i, j)[keep]
+    pairs = np.unique(np.stack([lo, hi], 1), axis=0)
+    return qb.QuboIR.from_terms(
+        QuboTerms.from_coo(n, rng.normal(size=n), pairs[:, 0], pairs[:, 1], rng.normal(size=len(pairs)))
+    )
+
+
+@pytest.fixture
+def no_credentials(monkeypatch, tmp_path):
+    """No Leap token and no IBM Quantum account (empty configuration files, no variables)."""
+    from qiskit_ibm_runtime.accounts import management
+
+    empty = tmp_path / "dwave.conf"
+    empty.write_text("")
+    for var in ("DWAVE_API_TOKEN", "DWAVE_PROFILE", "QISKIT_IBM_TOKEN"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("DWAVE_CONFIG_FILE", str(empty))
+    monkeypatch.setattr(management, "_DEFAULT_ACCOUNT_CONFIG_JSON_FILE", str(tmp_path / "qiskit-ibm.json"))
+
+
+@pytest.fixture
+def configured(monkeypatch):
+    """As if a Leap token and an IBM Quantum account were configured (nothing reaches the network:
+    a decision reads no live device)."""
+    monkeypatch.setattr(dv, "credentials", lambda backend: (True, ""))
+
+
+def rows_of(d):
+    return {r.backend: r for r in d.rows}
+
+
+def test_explain_lists_the_devices_real_figures(no_credentials):
+    q = random_qubo(8, 1)
+    d = decide(q)
+    rows = rows_of(d)
+    text = d.explain()
+    for name in ("dwave:mock-advantage", "dwave:mock-advantage2", "dwave:advantage", "dwave:advantage2"):
+        figs = rows[name].figures
+        topology = dv.DEVICES[[x.name for x in dv.DEVICES].index(name)].topology
+        summary = dw.embed(q, topology, seed=dv.PLAN_SEED)
+        assert figs["physical qubits"] == summary.physical_qubits > 8  # the instance's own embedding
+        assert figs["longest chain"] == summary.longest_chain >= 2
+        access = dw.predict_qpu_access_time(summary.physical_qubits, dw.DEFAULT_READS, topology=topology)
+        assert figs["predicted QPU access time"].startswith(f"{access * 1e3:.1f} ms")
+    for name in ("ibm:fake_fez", "ibm:fake_torino", "ibm:ibm_fez"):
+        figs = rows[name].figures
+        assert figs["depth"] > figs["two-qubit layers"] > 0 and 0 < float(figs["ESP"]) < 1
+        assert "predicted QPU time" in figs
+    for word in ("physical qubits", "longest chain", "predicted QPU access time", "depth", "two-qubit layers", "ESP"):
+        assert word in text
+    # the local simulations say what they are; real devices are marked remote
+    assert "local simulation" in rows["dwave:mock-advantage"].label and "no QPU" in rows["ibm:fake_fez"].label
+    assert "dwave:advantage (remote)" in text and "ibm:ibm_fez (remote)" in text
+
+
+def test_no_credentials_keeps_the_real_devices_and_names_the_configuration_step(no_credentials):
+    d = decide(random_qubo(10, 2), prefer="quantum")
+    rows = rows_of(d)
+    for name in ("dwave:advantage", "dwave:advantage2", "ibm:ibm_fez"):
+        assert rows[name].remote and rows[name].predicted_time is not None  # evaluated, not dropped
+    assert rows["dwave:advantage"].verdict.startswith("planning only")
+    assert "DWAVE_API_TOKEN" in rows["dwave:advantage"].configure and "dwave config create" in d.explain()
+    assert "QISKIT_IBM_TOKEN" in rows["ibm:ibm_fez"].configure
+    # what runs is a local simulation; what it would choose with a token is said, with the step
+    assert d.backend == "dwave" and d.device.startswith("dwave:mock-")
+    assert d.options["backend_options"]["solver"].startswith("mock-")
+    assert "with credentials QIP would choose dwave:advantage" in d.planned and "DWAVE_API_TOKEN" in d.planned
+    assert d.planned in d.explain()
+
+
+def test_a_real_device_is_chosen_when_preferred_and_configured(configured):
+    d = decide(random_qubo(10, 2), prefer="quantum")
+    assert d.backend == "dwave" and d.device in ("dwave:advantage", "dwave:advantage2")
+    assert d.options["backend_options"] == {"solver": d.device.split(":")[1]} and not d.planned
+    # among IBM devices the real Fez and its snapshot predict the same quality: "quantum" means the QPU
+    d = decide(random_qubo(6, 3), prefer="quantum", backends=["ibm"])
+    rows = rows_of(d)
+    assert rows["ibm:ibm_fez"].predicted_quality == rows["ibm:fake_fez"].predicted_quality
+    assert d.device == "ibm:ibm_fez" and d.options["backend_options"] == {"device": "ibm_fez"}
+    assert d.ranked == ["ibm"]
+
+
+def test_a_real_qpu_wins_a_deadline_its_mock_cannot_meet(configured):
+    """150 dense variables: simulating 100 reads of the embedded model takes seconds here, the QPU
+    answers in its round trip; under a 3 s deadline the mock is cut short, the QPU is not."""
+    q = random_qubo(150, 4)
+    d = decide(q, deadline=3.0, backends=["dwave"])
+    rows = rows_of(d)
+    assert d.device in ("dwave:advantage", "dwave:advantage2"), d.explain()
+    mock = rows["dwave:mock-" + d.device.split(":")[1]]
+    assert mock.predicted_quality < rows[d.device].predicted_quality  # cut to the deadline
+    assert rows[d.device].predicted_time < 3.0 < float(mock.figures["simulated in"].split()[0])
+
+
+def test_too_many_variables_for_every_device_is_refused_with_the_sizes(no_credentials, monkeypatch):
+    calls = []
+    monkeypatch.setattr(dw, "embed", lambda *a, **k: calls.append(a) or pytest.fail("embedded"))
+    d = decide(sparse_qubo(6000), backends=["dwave", "ibm"])
+    rows = rows_of(d)
+    assert "6000 binaries exceed the 5640 working qubits" in rows["dwave:advantage"].verdict
+    assert "6000 binaries exceed the 4800 working qubits" in rows["dwave:mock-advantage2"].verdict
+    assert "exceed the 16 qubits a noisy simulation" in rows["ibm:fake_fez"].verdict
+    assert "exceed the 26 qubits" in rows["ibm:ibm_fez"].verdict
+    assert d.backend is None and not calls  # refused before any embedding
+
+
+def test_a_model_that_does_not_embed_is_refused_with_the_sizes(no_credentials):
+    d = decide(random_qubo(200, 5), backends=["dwave", "anneal"])
+    rows = rows_of(d)
+    for name in ("dwave:advantage", "dwave:mock-advantage2"):
+        assert not rows[name].fits and "does not embed" in rows[name].verdict
+        assert "200 variables" in rows[name].verdict and "largest that fits is K_" in rows[name].verdict
+    assert d.backend == "anneal" and "does not embed" in d.explain()
+
+
+def test_a_circuit_too_deep_for_the_device_is_refused_saying_so(configured):
+    q = random_qubo(20, 6)
+    d = decide(q, backends=["ibm"], prefer="quantum")
+    row = rows_of(d)["ibm:ibm_fez"]
+    assert not row.fits and row.verdict.startswith("too deep for fake_fez")
+    assert "estimated success probability" in row.verdict and "below 0.1" in row.verdict
+    assert float(row.figures["ESP"]) < 0.1 and row.figures["two-qubit layers"] > 0  # shown, still
+    assert "exceed the 16 qubits" in rows_of(d)["ibm:fake_fez"].verdict
+
+
+def test_esp_bound_is_an_upper_bound_of_the_transpiled_esp():
+    from qbdsl.backends import ibm_backend as ibm
+
+    for n in (4, 8, 12):
+        q = random_qubo(n, n)
+        p = ibm.predict(q, "fake_fez", seed=0)
+        assert dv.esp_bound("fake_fez", q.num_interactions) >= p.esp
+        assert dv.esp_bound("fake_fez", p.two_qubit_gates) >= p.esp
+    assert dv.esp_bound("fake_fez", 10) > dv.esp_bound("fake_fez", 1000) > 0
+
+
+def test_one_embedding_per_instance_and_topology(no_credentials, monkeypatch):
+    dv.clear_caches()
+    real = dw.embed
+    calls = []
+    monkeypatch.setattr(dw, "embed", lambda *a, **k: calls.append(a[1]) or real(*a, **k))
+    q = random_qubo(12, 7)
+    decide(q)
+    decide(q, deadline=10.0)
+    assert sorted(calls) == ["advantage", "advantage2"]  # the mock and the QPU share it; cached after
+
+
+def test_solve_keeps_remote_out_and_does_not_embed_when_devices_cannot_win(no_credentials, monkeypatch):
+    dv.clear_caches()
+    monkeypatch.setattr(dw, "embed", lambda *a, **k: pytest.fail("embedded for a classical case"))
+    r = qb.solve(random_qubo(8, 8))
+    assert r.backend == "exact"
+    rows = rows_of(r.decision)
+    assert not any(row.remote for row in r.decision.rows)  # solve's view: only what runs here
+    assert rows["dwave:mock-advantage"].verdict.startswith("not assessed: even at best")
+    m = qb.Model("c")
+    m.minimize(m.continuous("f", lb=1, ub=2))
+    d = decide(m)
+    assert "cannot take it as a QUBO" in rows_of(d)["dwave:advantage"].verdict
+
+
+def test_solve_runs_the_chosen_mock_and_labels_it(no_credentials):
+    q = random_qubo(8, 9)
+    r = qb.solve(q, prefer="quantum", seed=0)
+    assert r.backend == "dwave" and r.decision.device.startswith("dwave:mock-")
+    assert "no QPU" in r.raw.info["sampler"] and r.raw.info["solver"] == r.decision.device.split(":")[1]
+    assert r.energy == pytest.approx(qb.solve(q, backend="exact").energy)
+
+
+def test_a_model_is_compiled_once_for_the_devices(no_credentials):
+    m = qb.Model("pick")
+    x = m.binary("x", shape=6)
+    m.minimize(-(x.sum()) + 2 * (x[0] * x[1]))
+    m.add(x.sum() <= 3, name="cap")
+    d = decide(m, backends=["dwave", "ibm"])
+    q = qb.compile(m, "qubo")
+    assert dv.instance_qubo(m) is dv.instance_qubo(m)
+    assert rows_of(d)["dwave:advantage"].figures["physical qubits"] == dw.embed(q, "advantage", seed=0).physical_qubits
+
+
+def test_the_device_qubit_counts_are_the_graphs():
+    for topology, qubits in dv.DWAVE_QUBITS.items():
+        assert dw.target_graph(topology).number_of_nodes() == qubits
+
+
+@given(st.floats(0, 1), st.integers(1, 40), st.integers(1, 40))
+def test_chain_quality_falls_with_the_longest_chain(base, a, b):
+    lo, hi = min(a, b), max(a, b)
+    assert 0 <= dv.chain_quality(base, hi) <= dv.chain_quality(base, lo) <= base
+    assert dv.chain_quality(base, dv.SAFE_CHAIN) == base
