@@ -93,7 +93,7 @@ def test_the_package_docstring_lists_every_command():
     import qbdsl.cli as cli
 
     commands = build_parser()._subparsers._group_actions[0].choices
-    assert set(commands) == {"compile", "info", "solve", "problem", "explain", "calibrate", "experiment"}
+    assert set(commands) == {"compile", "info", "solve", "problem", "explain", "calibrate", "experiment", "fleet"}
     for name in commands:
         assert f"``{name}" in cli.__doc__, name
     for which in ("qip", "orchestration", "live"):

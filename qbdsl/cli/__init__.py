@@ -12,6 +12,7 @@ Commands (``qbdsl COMMAND --help`` lists each one's options, and only those):
 - ``calibrate``: re-measure the local backends and save their profiles.
 - ``experiment qip|orchestration|live``: the evaluation experiments, nested commands with
   their own flags.
+- ``fleet show|write``: the orchestration fleet as a table, or a fleet file written from devices.
 
 ``compile``, ``solve`` and ``problem`` share the compile options (``--encoding --penalty
 --inequality``, one parent parser); ``solve`` and ``problem`` share the solver options
@@ -40,7 +41,7 @@ import argparse
 import sys
 
 from ..errors import BackendError, ModelError
-from . import experiment, models, policy
+from . import experiment, fleet, models, policy
 from .inputs import load_model_spec
 from .parsers import Parser, UsageError, compile_parent, debug_parent, solver_parent, subcommands
 
@@ -57,6 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
     models.add_commands(sub, compiling, solving)
     policy.add_commands(sub)
     experiment.add_commands(sub, common)
+    fleet.add_commands(sub, common)
     return p
 
 

@@ -46,7 +46,10 @@ class SampledAdmission(QipEdf):
         state = super().start(platform)
         state["seen"] = []  # fastest QPU time of every job seen so far
         state["first"] = None
-        state["capacity"] = float((platform.speed / platform.speed.max()).sum())  # in fastest-QPU equivalents
+        speed = np.asarray(platform.speed, dtype=float)
+        finite = speed[np.isfinite(speed)]
+        # in fastest-QPU equivalents; an annealer (infinite CLOPS: depth-independent) counts as one
+        state["capacity"] = float(np.minimum(speed / finite.max(), 1.0).sum()) if finite.size else float(len(speed))
         return state
 
     def threshold(self, now: float, state: dict) -> float:

@@ -227,9 +227,15 @@ class FidelityAware(RulePolicy):
     rule = "fidelity-aware"
 
     def choose(self, job, ks, now, state):
-        """The QPU with the best estimated fidelity, ties to the earliest finish."""
+        """The QPU with the best estimated fidelity, ties to the earliest finish; a QPU with no
+        estimate (NaN: an annealer) ranks below every estimate."""
         pf = state["platform"]
-        return max(ks, key=lambda k: (round(pf.fidelity(job, k), 6), -self.finish(job, k, state)))
+
+        def rank(k):
+            f = pf.fidelity(job, k)
+            return (round(f, 6) if f == f else -1.0, -self.finish(job, k, state))
+
+        return max(ks, key=rank)
 
 
 RULES = {p.rule: p for p in (FCFS, RoundRobin, Random, LeastBusy, GreedyEarliest, EDF, FidelityAware)}

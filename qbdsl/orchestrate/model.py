@@ -33,16 +33,28 @@ TOL = 1e-9  # seconds: a deadline computed as arrival + run time is met despite 
 CUT_OVERHEAD = 9.0  # shots multiplier per single-wire cut, gamma^2 with gamma = 3; see the module docstring
 
 
+KINDS = ("gate", "anneal")
+
+
 @dataclass
 class QPU:
     """One quantum device: ``qubits``, speed ``clops`` (layer operations per second), median
     two-qubit gate error, and ``overhead`` seconds per batch (load, calibrate, read out).
 
+    ``kind`` is ``"gate"`` (a circuit device) or ``"anneal"`` (a quantum annealer: its time per
+    shot, one read, does not depend on a circuit's depth, so ``clops`` is ``inf`` and
+    ``shot_seconds`` carries the whole per-read time; no gate error applies, so
+    :func:`fidelity` reports NaN there). ``shot_seconds``: seconds every shot costs on top of
+    ``depth / clops`` (0 for the gate devices of the shipped fleet). ``source``: where the
+    figures come from (``"ibm:fake_fez (snapshot 2025-02-26...)"``; empty for numbers given
+    by hand), see :mod:`qbdsl.orchestrate.devices`.
+
     Raises
     ------
     ModelError
-        When ``qubits`` or ``clops`` is not positive, ``two_qubit_error`` is outside [0, 1) or
-        ``overhead`` is negative (the QPU is named).
+        When ``qubits`` or ``clops`` is not positive, ``two_qubit_error`` is outside [0, 1),
+        ``overhead`` or ``shot_seconds`` is negative, ``kind`` is unknown, or a shot would cost
+        no time (``clops`` infinite and ``shot_seconds`` 0); the QPU is named.
     """
 
     name: str
@@ -51,12 +63,24 @@ class QPU:
     two_qubit_error: float
     overhead: float = 0.5
     family: str = ""
+    kind: str = "gate"
+    shot_seconds: float = 0.0
+    source: str = field(default="", compare=False)
 
     def __post_init__(self):
         if self.qubits <= 0 or self.clops <= 0 or not 0 <= self.two_qubit_error < 1 or self.overhead < 0:
             raise ModelError(
                 f"QPU {self.name!r}: qubits and clops must be positive, two_qubit_error in [0, 1), overhead >= 0"
             )
+        if self.kind not in KINDS:
+            raise ModelError(f"QPU {self.name!r}: kind must be one of {', '.join(KINDS)}, got {self.kind!r}")
+        if not (math.isfinite(self.shot_seconds) and self.shot_seconds >= 0) or not math.isfinite(self.overhead):
+            raise ModelError(
+                f"QPU {self.name!r}: shot_seconds must be finite and >= 0, overhead finite, "
+                f"got {self.shot_seconds!r} and {self.overhead!r}"
+            )
+        if math.isinf(self.clops) and self.shot_seconds == 0:
+            raise ModelError(f"QPU {self.name!r}: infinite clops needs shot_seconds > 0 (a shot takes time)")
 
 
 @dataclass
@@ -146,8 +170,11 @@ def depth_on(job: Job, qpu: QPU) -> int:
 
 
 def per_shot_seconds(job: Job, qpu: QPU, cut_overhead: float = CUT_OVERHEAD) -> float:
-    """Seconds per shot of ``job`` on ``qpu``: ``c`` fragments, each sampled ``cut_overhead**(c-1)`` x."""
+    """Seconds per shot of ``job`` on ``qpu``: ``c`` fragments, each sampled ``cut_overhead**(c-1)`` x,
+    each shot ``depth / clops + shot_seconds``."""
     c = fragments(job, qpu)
+    if qpu.shot_seconds:
+        return (depth_on(job, qpu) / qpu.clops + qpu.shot_seconds) * (cut_overhead ** (c - 1)) * c
     return depth_on(job, qpu) * (cut_overhead ** (c - 1)) * c / qpu.clops
 
 
@@ -174,7 +201,10 @@ def impossible(job: Job, fleet: list[QPU], cut_overhead: float = CUT_OVERHEAD, w
 def fidelity(job: Job, qpu: QPU) -> float:
     """The job's estimated success probability on ``qpu``: the grounded workload's (product of
     gate and readout fidelities after transpiling, Nishio et al., ACM JETC 16, 2020) when
-    known, else the crude ``(1 - e2) ** (depth * qubits / 2)``."""
+    known, else the crude ``(1 - e2) ** (depth * qubits / 2)``; NaN on an annealer (``kind``
+    ``"anneal"``), where no gate error applies and no estimate is made."""
+    if qpu.kind == "anneal":
+        return math.nan
     if job.esp_on and qpu.name in job.esp_on:
         return float(job.esp_on[qpu.name])
     return float((1 - qpu.two_qubit_error) ** (job.depth * min(job.qubits, qpu.qubits) / 2))
@@ -232,7 +262,7 @@ class Outcome:
             "impossible": count(self.impossible),
             "makespan": float(self.makespan),
             "utilisation": float(self.busy.sum() / (len(self.busy) * max(self.makespan, 1e-12))),
-            "mean_fidelity": float(np.nanmean(self.fidelity[quantum_served])) if quantum_served.any() else float("nan"),
+            "mean_fidelity": _nanmean(self.fidelity[quantum_served]),
             "withdrawn": count(self.withdrawn),
             "moved": count(self.moved),
             "deferred": count(self.deferred),
@@ -255,3 +285,9 @@ class Outcome:
                 members = self.size_class == c
                 out[f"served_{label}"] = float(self.served[members].mean()) if members.any() else float("nan")
         return out
+
+
+def _nanmean(values: np.ndarray) -> float:
+    """The mean of the non-NaN ``values`` (NaN: a run on an annealer), NaN when there are none."""
+    known = values[~np.isnan(values)]
+    return float(known.mean()) if known.size else float("nan")

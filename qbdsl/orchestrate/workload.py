@@ -16,6 +16,7 @@ measures the same ratio on a generated trace.
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import numpy as np
@@ -212,17 +213,44 @@ def _read(path) -> dict:
         raise FileFormatError(f"cannot parse: {exc}", str(path)) from None
 
 
-def load_fleet(path) -> list[QPU]:
-    """A fleet file: ``{"qpus": [{"name", "qubits", "clops", "two_qubit_error", "overhead"?}]}``.
+def load_fleet(path, snapshots: bool = False) -> list[QPU]:
+    """A fleet file: ``{"qpus": [...]}``, each entry a QPU's numbers or a device's name.
 
-    JSON, or YAML by the ``.yaml`` / ``.yml`` suffix; ``clops`` in layer operations per second,
-    ``overhead`` in seconds per batch (0.5 by default).
+    JSON, or YAML by the ``.yaml`` / ``.yml`` suffix. An entry is either
+
+    - numbers: ``name``, ``qubits``, ``clops`` (layer operations per second),
+      ``two_qubit_error``, and optionally ``overhead`` (seconds per batch, 0.5 by default),
+      ``family``, ``kind`` (``"gate"``, or ``"anneal"``: then ``clops`` may be null or absent,
+      meaning infinite), ``shot_seconds`` (seconds per shot on top of ``depth / clops``, 0 by
+      default) and ``source`` (free text); or
+    - ``{"device": "ibm:fake_fez"}`` (``"ibm:ibm_fez"``, ``"dwave:mock-advantage"``...): the
+      QPU with the figures its backend uses (:mod:`qbdsl.orchestrate.devices`); numbers given
+      beside ``device`` (``name``, ``qubits``, ``clops``, ``two_qubit_error``, ``overhead``,
+      ``shot_seconds``, ``family``) override the device's. ``"snapshot": true`` lets a real IBM
+      device fall back to the calibration snapshot of the same name when no IBM Quantum
+      account is configured (``snapshots=True`` does so for every entry).
+
+    Parameters
+    ----------
+    path : str or Path
+        The fleet file.
+    snapshots : bool
+        Let every real IBM device fall back to its snapshot when no account is configured.
+
+    Returns
+    -------
+    list of QPU
+        In file order.
 
     Raises
     ------
     FileFormatError
-        When the file does not parse, has no non-empty ``qpus`` list, or a QPU misses a field
-        or has an invalid value (its index is named).
+        When the file does not parse, has no non-empty ``qpus`` list, a QPU misses a field or
+        has an invalid value, names an unknown device (the known ones are listed), or two QPUs
+        share a name (the entry's index is named).
+    BackendError
+        A device whose SDK is missing, or a real device without credentials (naming how to
+        configure them) or that cannot be reached; the entry's index is named.
     OSError
         When the file cannot be read.
     """
@@ -231,24 +259,89 @@ def load_fleet(path) -> list[QPU]:
         raise FileFormatError("expected a non-empty 'qpus' list", str(path))
     out = []
     for i, d in enumerate(doc["qpus"]):
-        for key in ("name", "qubits", "clops", "two_qubit_error"):
-            if key not in d:
-                raise FileFormatError(f"qpus[{i}] is missing field '{key}'", str(path))
+        if not isinstance(d, dict):
+            raise FileFormatError(f"qpus[{i}] is not an object", str(path))
         try:
-            out.append(
-                QPU(
-                    str(d["name"]),
-                    int(d["qubits"]),
-                    float(d["clops"]),
-                    float(d["two_qubit_error"]),
-                    float(d.get("overhead", 0.5)),
-                )
-            )
-        except (ValueError, TypeError) as exc:
+            q = _device_entry(d, i, snapshots, str(path)) if "device" in d else _numbers_entry(d, i, str(path))
+        except (ValueError, TypeError, OverflowError) as exc:
             raise FileFormatError(f"qpus[{i}]: {exc}", str(path)) from None
+        except FileFormatError:
+            raise
         except ModelError as exc:
             raise FileFormatError(f"qpus[{i}]: {exc}", str(path)) from None
+        if any(p.name == q.name for p in out):
+            raise FileFormatError(
+                f"qpus[{i}]: a QPU named {q.name!r} is already in the fleet; give it a 'name'", str(path)
+            )
+        out.append(q)
     return out
+
+
+def _numbers_entry(d: dict, i: int, where: str) -> QPU:
+    """A QPU from an entry of numbers (see :func:`load_fleet`)."""
+    kind = str(d.get("kind", "gate"))
+    required = (
+        ("name", "qubits", "two_qubit_error") if kind == "anneal" else ("name", "qubits", "clops", "two_qubit_error")
+    )
+    for key in required:
+        if key not in d:
+            raise FileFormatError(f"qpus[{i}] is missing field '{key}'", where)
+    clops = d.get("clops")
+    return QPU(
+        str(d["name"]),
+        int(d["qubits"]),
+        float("inf") if clops is None else float(clops),
+        float(d["two_qubit_error"]),
+        float(d.get("overhead", 0.5)),
+        str(d.get("family", "")),
+        kind,
+        float(d.get("shot_seconds", 0.0)),
+        str(d.get("source", "")),
+    )
+
+
+def _device_entry(d: dict, i: int, snapshots: bool, where: str) -> QPU:
+    """A QPU from an entry naming a device (see :func:`load_fleet`)."""
+    from ..errors import BackendError
+    from .devices import OVERRIDES, device_qpu, with_overrides
+
+    unknown = sorted(set(d) - {"device", "snapshot", "kind", "source", *OVERRIDES})
+    if unknown:
+        raise FileFormatError(
+            f"qpus[{i}]: unknown field(s) {', '.join(map(repr, unknown))} beside 'device'; "
+            f"known: device, snapshot, {', '.join(OVERRIDES)}",
+            where,
+        )
+    if not isinstance(d["device"], str):
+        raise FileFormatError(f"qpus[{i}]: 'device' must be a string like 'ibm:fake_fez', got {d['device']!r}", where)
+    try:
+        qpu = device_qpu(d["device"], snapshot=snapshots or d.get("snapshot") is True)
+    except BackendError as exc:
+        raise BackendError(f"{where}: qpus[{i}]: {exc}") from None
+    if "kind" in d and d["kind"] != qpu.kind:
+        raise FileFormatError(f"qpus[{i}]: device {d['device']!r} is a {qpu.kind!r} QPU, not {d['kind']!r}", where)
+    return with_overrides(qpu, d, f"qpus[{i}]")
+
+
+def fleet_document(fleet: list[QPU]) -> dict:
+    """A fleet as the document :func:`load_fleet` reads: every QPU's numbers and ``source``
+    (an infinite ``clops`` becomes null), so the file reads back without the vendors' SDKs."""
+    return {
+        "qpus": [
+            {
+                "name": q.name,
+                "qubits": q.qubits,
+                "clops": q.clops if math.isfinite(q.clops) else None,
+                "two_qubit_error": q.two_qubit_error,
+                "overhead": q.overhead,
+                "family": q.family,
+                "kind": q.kind,
+                "shot_seconds": q.shot_seconds,
+                "source": q.source,
+            }
+            for q in fleet
+        ]
+    }
 
 
 def load_jobs(path) -> list[Job]:
@@ -289,7 +382,7 @@ def load_jobs(path) -> list[Job]:
 def ibm_fleet() -> list[QPU]:
     """The grounded fleet: IBM devices from qiskit-ibm-runtime's calibration snapshots with
     their published CLOPS_h (:func:`qbdsl.orchestrate.grounded.ibm_fleet_data`)."""
-    from .grounded import ibm_fleet_data
+    from .grounded import FLEET_FILE, ibm_fleet_data
 
     return [
         QPU(
@@ -299,6 +392,7 @@ def ibm_fleet() -> list[QPU]:
             float(d["two_qubit_error"]),
             float(d["overhead"]),
             str(d.get("family", "")),
+            source=f"{FLEET_FILE}: {d['sources']['calibration']}" if isinstance(d["sources"], dict) else FLEET_FILE,
         )
         for d in ibm_fleet_data()["qpus"]
     ]

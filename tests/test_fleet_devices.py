@@ -1,0 +1,188 @@
+"""Fleets built from the backends' devices (issue 17, item 5): the orchestration's QPUs and the
+``ibm`` / ``dwave`` backends are one model."""
+
+import json
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from qbdsl.cli import main
+from qbdsl.errors import BackendError, FileFormatError, ModelError
+from qbdsl.orchestrate import QPU, Job, device_qpu, device_qpus, fidelity, fleet_document, load_fleet, run_time
+from qbdsl.orchestrate.grounded import ibm_fleet_data
+
+pytest.importorskip("qiskit_ibm_runtime")
+pytest.importorskip("dwave.system", reason="the dwave extra is not installed: pip install qbdsl[dwave]")
+
+from qbdsl.backends import dwave_backend as dw  # noqa: E402
+from qbdsl.backends import ibm_backend as ib  # noqa: E402
+
+IBM = ("ibm:fake_fez", "ibm:fake_torino", "ibm:fake_kyiv")
+
+
+@pytest.fixture
+def no_account(monkeypatch):
+    monkeypatch.setattr(ib, "account_configured", lambda: False)
+
+
+def test_ibm_devices_match_the_shipped_fleet():
+    shipped = {d["name"]: d for d in ibm_fleet_data()["qpus"]}
+    for q in device_qpus(list(IBM)):
+        d = shipped[q.name]
+        assert (q.qubits, q.clops, q.family, q.kind) == (d["qubits"], d["clops"], d["family"], "gate")
+        assert q.two_qubit_error == pytest.approx(d["two_qubit_error"], rel=1e-12)
+        # same snapshot: the calibration date ibm_fleet.json records is in the source
+        assert d["snapshot_date"] in q.source
+        # the per-batch overhead is the ibm backend's per-job assumption, not the file's 0.5 s
+        assert q.overhead == ib.JOB_OVERHEAD_SECONDS != d["overhead"]
+
+
+def test_ibm_figures_come_from_the_backend_functions():
+    q = device_qpu("ibm:FakeFez")
+    backend = ib.fake_backend("fake_fez")
+    assert q.name == "fez" and q.qubits == backend.num_qubits
+    assert q.clops == ib.clops_h(backend)[0]
+    errors = [p.error for p in backend.target["cz"].values() if p is not None and p.error is not None]
+    assert q.two_qubit_error == pytest.approx(float(np.median(errors)))
+
+
+def test_dwave_timing_is_the_published_access_time_model():
+    for spec, topology, qubits in (
+        ("dwave:mock-advantage", "advantage", 5640),
+        ("dwave:advantage2", "advantage2", 4800),
+    ):
+        q = device_qpu(spec)
+        assert q.kind == "anneal" and q.qubits == qubits and math.isinf(q.clops)
+        job = Job(0, 40, 300, 100, 0.0, 10.0)
+        for reads in (1, 100, 1000):
+            predicted = dw.predict_qpu_access_time(qubits, reads, topology=topology)
+            assert run_time(job, q, reads) == pytest.approx(predicted + dw.REMOTE_OVERHEAD_SECONDS, rel=1e-12)
+        assert run_time(Job(1, 40, 3, 100, 0.0, 1.0), q, 100) == pytest.approx(run_time(job, q, 100))  # no depth
+        assert math.isnan(fidelity(job, q))
+
+
+@settings(max_examples=30, deadline=None)
+@given(reads=st.integers(1, 10_000), depth=st.integers(1, 5000))
+def test_dwave_run_time_matches_the_model_for_any_reads(reads, depth):
+    q = device_qpu("dwave:mock-advantage")
+    predicted = dw.predict_qpu_access_time(q.qubits, reads, topology="advantage") + dw.REMOTE_OVERHEAD_SECONDS
+    assert run_time(Job(0, 10, depth, reads, 0.0, 1.0), q, reads) == pytest.approx(predicted, rel=1e-9)
+
+
+def test_fleet_file_entries_name_devices_and_numbers_override(tmp_path):
+    f = tmp_path / "fleet.json"
+    f.write_text(
+        json.dumps(
+            {
+                "qpus": [
+                    {"device": "ibm:fake_fez"},
+                    {"device": "ibm:fake_fez", "name": "fez-b", "overhead": 0.5, "clops": 100000},
+                    {"device": "dwave:mock-advantage2", "shot_seconds": 1e-3},
+                    {"name": "hand", "qubits": 27, "clops": 15e3, "two_qubit_error": 0.01},
+                ]
+            }
+        )
+    )
+    fez, fez_b, adv2, hand = load_fleet(f)
+    assert fez.clops == 195000.0 and fez.overhead == 2.0
+    assert (fez_b.name, fez_b.clops, fez_b.overhead, fez_b.qubits) == ("fez-b", 100000.0, 0.5, 156)
+    assert fez_b.two_qubit_error == fez.two_qubit_error and "given: clops=100000.0" in fez_b.source
+    assert adv2.shot_seconds == 1e-3 and adv2.kind == "anneal"
+    assert hand.source == "" and hand.kind == "gate"
+
+
+def test_unknown_devices_are_one_error_naming_the_known_ones(tmp_path):
+    for spec in ("nec:vector", "ibm:", "dwave:advantage3", "ibm:eagle"):
+        with pytest.raises(ModelError, match="known devices: ibm:fake_<name>.*dwave:mock-advantage"):
+            device_qpu(spec)
+    with pytest.raises(ModelError, match="no fake device 'fake_nope'.*fake_fez"):
+        device_qpu("ibm:fake_nope")
+    f = tmp_path / "fleet.json"
+    f.write_text(json.dumps({"qpus": [{"device": "ibm:fake_fez"}, {"device": "dwave:advantage3"}]}))
+    with pytest.raises(FileFormatError, match=r"fleet.json: qpus\[1\]: unknown D-Wave device 'dwave:advantage3'"):
+        load_fleet(f)
+    f.write_text(json.dumps({"qpus": [{"device": "ibm:fake_fez", "clopz": 5}]}))
+    with pytest.raises(FileFormatError, match=r"qpus\[0\]: unknown field\(s\) 'clopz'"):
+        load_fleet(f)
+    f.write_text(json.dumps({"qpus": [{"device": "ibm:fake_fez"}, {"device": "ibm:fake_fez"}]}))
+    with pytest.raises(FileFormatError, match=r"qpus\[1\]: a QPU named 'fez' is already"):
+        load_fleet(f)
+    f.write_text(json.dumps({"qpus": [{"device": "ibm:fake_fez", "qubits": "many"}]}))
+    with pytest.raises(FileFormatError, match=r"qpus\[0\]: 'qubits' must be a number"):
+        load_fleet(f)
+
+
+def test_real_device_without_an_account(tmp_path, no_account):
+    with pytest.raises(BackendError, match="no IBM Quantum account is configured.*QISKIT_IBM_TOKEN.*snapshot"):
+        device_qpu("ibm:ibm_fez")
+    q = device_qpu("ibm:ibm_fez", snapshot=True)
+    assert q.name == "fez" and q.clops == 195000.0 and "standing in for ibm_fez" in q.source
+    f = tmp_path / "fleet.json"
+    f.write_text(json.dumps({"qpus": [{"device": "ibm:ibm_torino"}]}))
+    with pytest.raises(BackendError, match=r"qpus\[0\]: ibm: device 'ibm_torino' is a real.*QISKIT_IBM_TOKEN"):
+        load_fleet(f)
+    assert load_fleet(f, snapshots=True)[0].qubits == 133
+    f.write_text(json.dumps({"qpus": [{"device": "ibm:ibm_torino", "snapshot": True}]}))
+    assert load_fleet(f)[0].qubits == 133
+
+
+def test_written_fleet_reads_back_without_the_sdks(tmp_path):
+    fleet = device_qpus("ibm:fake_fez,ibm:fake_kyiv,dwave:mock-advantage")
+    from qbdsl.io.atomic import write_json
+
+    f = write_json(tmp_path / "fleet.json", fleet_document(fleet))
+    doc = json.loads(f.read_text())
+    assert doc["qpus"][2]["clops"] is None  # infinite: strict JSON
+    back = load_fleet(f)
+    assert back == fleet and [q.source for q in back] == [q.source for q in fleet]
+
+
+def test_bad_qpu_figures_are_refused():
+    with pytest.raises(ModelError, match="kind must be one of gate, anneal"):
+        QPU("x", 5, 1e3, 0.01, kind="photonic")
+    with pytest.raises(ModelError, match="infinite clops needs shot_seconds > 0"):
+        QPU("x", 5, math.inf, 0.0, kind="anneal")
+    with pytest.raises(ModelError, match="shot_seconds must be finite"):
+        QPU("x", 5, 1e3, 0.01, shot_seconds=-1.0)
+
+
+def test_experiment_runs_on_a_device_fleet():
+    from qbdsl.orchestrate import experiment as ox
+
+    fleet = device_qpus("ibm:fake_fez,ibm:fake_torino,dwave:mock-advantage")
+    rows = ox.sweep([0.5], [2.0], seeds=2, n_jobs=15, fleet=fleet)
+    assert rows and all(0 <= r["served"] <= 15 for r in rows)
+    served = [r for r in rows if r["policy"] == "qip-edf"]
+    assert served and all(math.isfinite(r["busy_fraction"]) and r["realised_load"] > 0 for r in served)
+
+
+def test_cli_fleet_write_then_experiment(tmp_path, capsys):
+    out = tmp_path / "fleet.json"
+    spec = "ibm:fake_fez,ibm:fake_kyiv,dwave:mock-advantage"
+    assert main(["fleet", "write", "--devices", spec, "-o", str(out)]) == 0
+    assert [q["name"] for q in json.loads(out.read_text())["qpus"]] == ["fez", "kyiv", "mock-advantage"]
+    assert main(["fleet", "show", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "Heron" in text and "5640" in text and "predict_qpu_access_time" in text
+    args = ["--loads", "0.5", "--tightness", "2", "--seeds", "2", "--jobs", "12", "-o", str(tmp_path / "o")]
+    assert main(["experiment", "orchestration", "--fleet", str(out), *args]) == 0
+    assert (tmp_path / "o" / "orchestration-runs.csv").is_file()
+
+
+def test_cli_fleet_errors(tmp_path, capsys, no_account):
+    assert main(["fleet", "show", "--devices", "ibm:ibm_fez"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "QISKIT_IBM_TOKEN" in err and "--snapshots" in err
+    assert main(["fleet", "show", "--devices", "ibm:ibm_fez", "--snapshots"]) == 0
+    assert "standing in for ibm_fez" in capsys.readouterr().out
+    assert main(["fleet", "write", "--devices", "qpu:x", "-o", str(tmp_path / "f.json")]) == 2
+    assert "unknown device 'qpu:x'" in capsys.readouterr().err and not (tmp_path / "f.json").exists()
+    assert main(["fleet", "show", str(tmp_path / "nope.json")]) == 2
+    assert "no such file" in capsys.readouterr().err
+    assert main(["fleet", "show", str(tmp_path / "nope.json"), "--devices", "ibm:fake_fez"]) == 2
+    assert "not both" in capsys.readouterr().err
+    assert main(["fleet", "show"]) == 0  # the default fleet
+    assert "marrakesh" in capsys.readouterr().out
