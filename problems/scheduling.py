@@ -89,7 +89,8 @@ def _run_seconds(qubits: np.ndarray, depth: np.ndarray, shots: np.ndarray, fleet
     fq = np.array([q.qubits for q in fleet], np.float64)
     clops = np.array([q.clops for q in fleet], np.float64)
     overhead = np.array([q.overhead for q in fleet], np.float64)
-    seconds = overhead[None, :] + shots[:, None] * (depth / clops[None, :])
+    shot_s = np.array([q.shot_seconds for q in fleet], np.float64)  # 0 on gate QPUs: x + 0.0 == x
+    seconds = overhead[None, :] + shots[:, None] * (depth / clops[None, :] + shot_s[None, :])
     seconds[qubits[:, None] > fq[None, :]] = np.inf
     return seconds
 

@@ -186,3 +186,19 @@ def test_cli_fleet_errors(tmp_path, capsys, no_account):
     assert "not both" in capsys.readouterr().err
     assert main(["fleet", "show"]) == 0  # the default fleet
     assert "marrakesh" in capsys.readouterr().out
+
+
+def test_the_scheduling_model_times_an_annealer_as_the_orchestration_model_does():
+    """problems.scheduling's vectorized batch times equal model.run_time on a fleet with a
+    D-Wave device (its per-read time is in shot_seconds, not in CLOPS)."""
+    import numpy as np
+
+    from qbdsl.orchestrate.devices import device_qpus
+    from qbdsl.orchestrate.model import Job, run_time
+    from qbdsl.problems.scheduling import _run_seconds
+
+    fleet = device_qpus(["ibm:fake_fez", "dwave:mock-advantage"])
+    jobs = [Job(id=0, qubits=20, depth=40, shots=1000, arrival=0.0, deadline=100.0)]
+    got = _run_seconds(np.array([20.0]), np.array([[40.0, 40.0]]), np.array([1000.0]), fleet)
+    want = [run_time(jobs[0], q, 1000) for q in fleet]
+    assert np.allclose(got[0], want, rtol=1e-12)
