@@ -192,7 +192,9 @@ def test_solve_keeps_remote_out_and_does_not_embed_when_devices_cannot_win(no_cr
     assert r.backend == "exact"
     rows = rows_of(r.decision)
     assert not any(row.remote for row in r.decision.rows)  # solve's view: only what runs here
-    assert rows["dwave:mock-advantage"].verdict.startswith("not assessed: even at best")
+    # a local simulation is not assessed unless preferred (it costs the SDK import and an embedding)
+    assert rows["dwave:mock-advantage"].verdict.startswith("not assessed: a local simulation")
+    assert "prefer='dwave:mock-advantage'" in rows["dwave:mock-advantage"].verdict
     m = qb.Model("c")
     m.minimize(m.continuous("f", lb=1, ub=2))
     d = decide(m)

@@ -320,3 +320,26 @@ print("after-preload", time.perf_counter() - t, r.status)
     assert within(wall, 0.5), first
     assert kind == "solved" or first.endswith("True"), first
     assert within(float(second.split()[1]), 3.0) and second.split()[2] in ("feasible", "optimal", "time_limit")
+
+
+def test_auto_keeps_the_limit_on_the_first_call_in_a_process():
+    """The review's case: a fresh process, backend auto, 2 s: the decision must not spend the
+    limit importing a vendor SDK or embedding for a local QPU simulation that cannot win."""
+    import subprocess
+    import sys
+
+    code = """
+import time, numpy as np, qbdsl as qb, sys
+from qbdsl.ir.terms import QuboTerms
+rng = np.random.default_rng(0); n = 300
+i = rng.integers(0, n, 4 * n); j = rng.integers(0, n, 4 * n); k = i < j
+v = rng.uniform(-1, 1, int(k.sum()))
+q = qb.QuboIR.from_terms(QuboTerms.from_coo(n, rng.uniform(-1, 1, n), i[k], j[k], v, 0.0))
+t = time.perf_counter()
+r = qb.solve(q, time_limit=2.0, seed=0)
+print(time.perf_counter() - t, r.sample is not None, "dwave.system" in sys.modules)
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    wall, got, imported = out.stdout.split()
+    assert within(float(wall), 2.0) and got == "True" and imported == "False", out.stdout

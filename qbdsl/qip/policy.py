@@ -237,7 +237,7 @@ def decide(
         return (-round(r.predicted_quality, 6), pref, r.predicted_time)
 
     for dev, row in pending:
-        _assess_device(dev, row, obj, f, profiles, deadline, quality, include_remote, rows, key)
+        _assess_device(dev, row, obj, f, profiles, deadline, quality, include_remote, rows, key, prefer)
     cands = [r for r in rows if r.verdict == "candidate"]
 
     chosen_row, reason, options, ranked = None, "", {}, []
@@ -304,11 +304,35 @@ def _verdict(t: float, q: float, deadline: float | None, quality: float, exact: 
     return "candidate"
 
 
-def _assess_device(dev, row: Option, obj, f, profiles, deadline, quality, include_remote, rows, key) -> None:
+# what a local simulation of a QPU family runs: the native backend on the model itself
+SIMULATED_BY = {"dwave": "anneal", "ibm": "qaoa"}
+
+
+def _assess_device(
+    dev, row: Option, obj, f, profiles, deadline, quality, include_remote, rows, key, prefer=None
+) -> None:
     """Fill a device row: pruned by its best case (``include_remote=False`` only), else assessed
-    from its embedding or transpiled circuit; a real QPU without credentials becomes a planning row."""
+    from its embedding or transpiled circuit; a real QPU without credentials becomes a planning row.
+
+    With ``include_remote=False`` (``qb.solve``'s view) a local simulation of a QPU (the mock
+    D-Wave: simulated annealing on the embedded, larger model; a fake IBM device: QAOA with
+    noise) is assessed only when ``prefer`` asks for it: it is never predicted to beat the
+    native backend on the model itself, and assessing it costs the SDK's import (seconds, once
+    per process) and an embedding or a transpilation, which a time limit must not pay for.
+    """
     from . import devices as dv
 
+    if not include_remote and not dev.real and prefer not in ("quantum", dev.name, dev.backend):
+        if not f.qubo_ok:
+            row.verdict = f"cannot take it as a QUBO ({f.qubo_reason})"
+            return
+        native = SIMULATED_BY.get(dev.backend, "the native backend")
+        row.fits = True
+        row.verdict = (
+            f"not assessed: a local simulation of the QPU is not predicted to beat {native} on the model "
+            f"itself (prefer='{dev.name}' or prefer='quantum' assesses it)"
+        )
+        return
     best = min((r for r in rows if r.verdict == "candidate"), key=key, default=None)
     if not include_remote and best is not None and f.qubo_ok:
         t_lb, q_ub = dv.bound(dev, f, profiles)
