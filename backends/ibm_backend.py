@@ -851,6 +851,11 @@ class IbmBackend:
             counts = _sample_real(bound, backend, shots, budget)
         info = {
             **fig.as_dict(),
+            "sampler": (
+                f"qiskit-aer with the {device} calibration snapshot's noise: a local simulation, no QPU"
+                if fake
+                else f"IBM Quantum {device} (QPU)"
+            ),
             "angles": trained.info["angles"],
             "energy_scale": scale,
             "trained_expectation": trained.info["expectation"],

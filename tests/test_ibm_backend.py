@@ -127,6 +127,7 @@ def test_every_shot_comes_back_with_its_qubo_energy_and_the_figures():
     assert info["predicted_qpu_seconds"] == pytest.approx(info["execution_seconds"] + ib.JOB_OVERHEAD_SECONDS)
     assert info["clops_h"] == 210_000 and info["clops_h_published"]
     assert len(info["angles"]["gamma"]) == 2 and r.feasible
+    assert "fake_torino" in info["sampler"] and "local simulation, no QPU" in info["sampler"]
 
 
 def test_predict_transpiles_without_sampling(monkeypatch):
