@@ -29,9 +29,11 @@ which the QPU is locked for the job):
 - CLOPS: https://www.wikiwand.com/en/articles/CLOPS (IBM 2021; CLOPS_h, the hardware-layer
   version, since 2023)
 
-The prediction here is ``execution_seconds = two_qubit_layers x shots / clops_h`` (CLOPS_h read as
-a throughput of two-qubit layers per second; **assumption**: that a QAOA layer runs at the rate of
-the CLOPS_h benchmark's layers) plus ``JOB_OVERHEAD_SECONDS`` per job (**assumption**: 2 s for
+The prediction here is ``execution_seconds = max(two_qubit_layers x shots / clops_h, shots x
+(circuit duration + default_rep_delay))`` (CLOPS_h read as a throughput of two-qubit layers per
+second; **assumption**: that a QAOA layer runs at the rate of the CLOPS_h benchmark's layers; the
+second term is a lower bound from the same snapshot: each shot runs the circuit and then waits
+the repetition delay, 250 us on Heron and Eagle) plus ``JOB_OVERHEAD_SECONDS`` per job (**assumption**: 2 s for
 loading the circuit, compilation on the device side and readout transfer; IBM states no figure).
 Queueing is not included. A device without ``clops_h`` in its configuration is given
 ``DEFAULT_CLOPS_H`` (**assumption**: IBM's 250 k figure for Heron).
@@ -451,7 +453,8 @@ class Prediction:
         Layers per second the time figures use; ``clops_h_published`` says whether it is the
         device's own (else ``DEFAULT_CLOPS_H``).
     execution_seconds : float
-        ``two_qubit_depth * shots / clops_h`` (s): proportional to shots.
+        ``max(two_qubit_depth * shots / clops_h, shots * (duration + default_rep_delay))`` (s):
+        proportional to shots.
     predicted_qpu_seconds : float
         ``execution_seconds + JOB_OVERHEAD_SECONDS`` (s), queueing excluded.
     simulation_seconds : float or None
@@ -503,7 +506,11 @@ def _figures(tqc, backend, device: str, n: int, layers: int, shots: int, noise_s
     if duration is not None and min_t2 is not None and duration > min_t2:
         reasons.append(f"its duration {duration * 1e6:.3g} us exceeds the shortest T2 {min_t2 * 1e6:.3g} us")
     rate, published = clops_h(backend)
-    execution = depth2 * shots / rate
+    # a lower bound from the same snapshot: every shot runs the circuit, then waits the
+    # repetition delay (``default_rep_delay``, us, 250 on Heron and Eagle)
+    rep_delay = float(_config(backend).get("default_rep_delay") or 0.0) * 1e-6
+    floor = shots * ((duration or 0.0) + rep_delay)
+    execution = max(depth2 * shots / rate, floor)
     sim = simulation_seconds(len(active), len(tqc.data), shots) if is_fake(device) else None
     return Prediction(
         device=device,

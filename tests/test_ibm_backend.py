@@ -135,7 +135,10 @@ def test_predict_transpiles_without_sampling(monkeypatch):
     a = ib.predict(8, "fake_fez", layers=2, shots=1000, seed=7)
     b = ib.predict(8, "fake_fez", layers=2, shots=4000, seed=7)
     assert a.execution_seconds > 0 and b.execution_seconds == pytest.approx(4 * a.execution_seconds)
-    assert a.execution_seconds == pytest.approx(a.two_qubit_depth * 1000 / 195_000)
+    floor = 1000 * ((a.duration_seconds or 0.0) + 250e-6)  # each shot: the circuit, then the rep delay
+    assert a.execution_seconds == pytest.approx(max(a.two_qubit_depth * 1000 / 195_000, floor))
+    small = ib.predict(4, "fake_fez", layers=1, shots=4000, seed=7)  # few layers: the rep delay dominates
+    assert small.execution_seconds >= 4000 * 250e-6 > small.two_qubit_depth * 4000 / 195_000
     assert b.predicted_qpu_seconds > a.predicted_qpu_seconds > ib.JOB_OVERHEAD_SECONDS
     assert 0 < a.esp <= 1 and a.depth > 0 and a.two_qubit_gates >= 28  # every pair of 8 is coupled
     from_ir = ib.predict(random_qubo(8, 4), "fake_fez", layers=1, shots=1000)
