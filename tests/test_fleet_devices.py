@@ -113,6 +113,10 @@ def test_unknown_devices_are_one_error_naming_the_known_ones(tmp_path):
     f.write_text(json.dumps({"qpus": [{"device": "ibm:fake_fez", "qubits": "many"}]}))
     with pytest.raises(FileFormatError, match=r"qpus\[0\]: 'qubits' must be a number"):
         load_fleet(f)
+    for entry in ({"device": "dwave:mock-advantage", "snapshot": True}, {"device": "ibm:ibm_fez", "snapshot": "yes"}):
+        f.write_text(json.dumps({"qpus": [entry]}))
+        with pytest.raises(FileFormatError, match=r"qpus\[0\]: 'snapshot' is true or false, for a real IBM device"):
+            load_fleet(f)
 
 
 def test_real_device_without_an_account(tmp_path, no_account):

@@ -314,6 +314,12 @@ def _device_entry(d: dict, i: int, snapshots: bool, where: str) -> QPU:
         )
     if not isinstance(d["device"], str):
         raise FileFormatError(f"qpus[{i}]: 'device' must be a string like 'ibm:fake_fez', got {d['device']!r}", where)
+    if "snapshot" in d and (not isinstance(d["snapshot"], bool) or not d["device"].startswith("ibm:")):
+        raise FileFormatError(
+            f"qpus[{i}]: 'snapshot' is true or false, for a real IBM device (ibm:ibm_<name>); "
+            f"got {d['snapshot']!r} on {d['device']!r}",
+            where,
+        )
     try:
         qpu = device_qpu(d["device"], snapshot=snapshots or d.get("snapshot") is True)
     except BackendError as exc:
