@@ -588,8 +588,19 @@ class _Target:
     topology: str | None = None  # the mock's topology key (its graph is cached under it)
 
 
-def _mock_read_seconds(terms: int) -> float:
-    """Predicted seconds of one mock read: the substitute's sweeps over the physical model's terms."""
+def mock_read_seconds(terms: int) -> float:
+    """Predicted seconds of one mock read: the substitute's sweeps over the physical model's terms.
+
+    Parameters
+    ----------
+    terms : int
+        Terms of the embedded (physical) model: qubits + chain links + couplers.
+
+    Returns
+    -------
+    float
+        Seconds, from the constants measured on the 2-core development VM (see above).
+    """
     return MOCK_SECONDS_PER_READ + MOCK_SECONDS_PER_TERM_SWEEP * MOCK_SWEEPS * max(terms, 1)
 
 
@@ -712,7 +723,7 @@ class DWaveBackend:
             topology=plan.topology,
         )
         budget.require(
-            MOCK_SETUP_SECONDS + _mock_read_seconds(ir.n + len(ir.terms.v)),
+            MOCK_SETUP_SECONDS + mock_read_seconds(ir.n + len(ir.terms.v)),
             f"one mock read on {ir.n} binaries",
             "raise time_limit",
         )
@@ -758,7 +769,7 @@ class DWaveBackend:
                     CHAIN_FACTOR * ir.n, reads, opts.get("annealing_time"), timing_data=target.timing
                 )
             else:
-                reserve = MOCK_SETUP_SECONDS + reads * _mock_read_seconds(guess)
+                reserve = MOCK_SETUP_SECONDS + reads * mock_read_seconds(guess)
             timeout = min(timeout, max(budget.left() - reserve - MARGIN * budget.time_limit, 0.01))
         graph = target.topology or target.graph
         summary = embed(ir, graph, timeout, opts.get("embedding", "auto"), seed, label=target.label)
@@ -787,7 +798,7 @@ class DWaveBackend:
                 fit //= 2
         else:
             links = sum(len(c) - 1 for c in summary.embedding.values())
-            per_read = _mock_read_seconds(q + links + len(ir.terms.v))
+            per_read = mock_read_seconds(q + links + len(ir.terms.v))
             fit = int((usable - MOCK_SETUP_SECONDS) / per_read)
             if fit < 1:
                 budget.require(MOCK_SETUP_SECONDS + per_read + MARGIN * budget.time_limit, "one mock read")

@@ -253,7 +253,7 @@ def _snapshot_backend(name: str):
     """
     from ..backends import ibm_backend as ib
 
-    ib._require_runtime()
+    ib.preload()
     try:
         return ib.fake_backend(name)
     except BackendError as exc:  # the runtime is there, so the name is unknown

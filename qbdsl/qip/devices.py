@@ -311,7 +311,7 @@ def bound_dwave(dev: Device, f: Features) -> tuple[float, float]:
     if dev.real:
         t = dw.REMOTE_OVERHEAD_SECONDS  # programming and reads come on top
     else:
-        t = dw.MOCK_SETUP_SECONDS + dw._mock_read_seconds(n + f.qubo_couplers)  # one read at least
+        t = dw.MOCK_SETUP_SECONDS + dw.mock_read_seconds(n + f.qubo_couplers)  # one read at least
     return t, annealer_quality(f)
 
 
@@ -331,7 +331,7 @@ def assess_dwave(dev: Device, obj, f: Features) -> Assessment:
         return Assessment(False, f"{f.qubo_binaries} binaries exceed the {qubits} working qubits of {dev.label}")
     try:
         q = instance_qubo(obj)
-        dw._require_sdk()
+        dw.preload()
     except (ModelError, BackendError) as exc:
         return Assessment(False, str(exc))
     if q.n > qubits:
@@ -357,7 +357,7 @@ def assess_dwave(dev: Device, obj, f: Features) -> Assessment:
         figures["overhead"] = f"{dw.REMOTE_OVERHEAD_SECONDS:g} s network and queue (assumption)"
     else:
         links = phys - summary.num_variables
-        per_read = dw._mock_read_seconds(phys + links + summary.num_couplers)
+        per_read = dw.mock_read_seconds(phys + links + summary.num_couplers)
         t = summary.seconds + dw.MOCK_SETUP_SECONDS + reads * per_read
         t_min = summary.seconds + dw.MOCK_SETUP_SECONDS + per_read
         figures["simulated in"] = f"{t:.3g} s here (measured rate)"
@@ -422,7 +422,7 @@ def assess_ibm(dev: Device, obj, f: Features, profiles: dict) -> Assessment:
         return Assessment(False, f"{f.qubo_binaries} binaries exceed {why}")
     try:
         q = instance_qubo(obj)
-        ibm._require_runtime()
+        ibm.preload()
     except (ModelError, BackendError) as exc:
         return Assessment(False, str(exc))
     if q.n > limit:
