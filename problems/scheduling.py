@@ -82,16 +82,22 @@ def _jobs(jobs) -> list[Job]:
     return _require_list(jobs, Job, "jobs", "e.g. scheduling.random_jobs(n)")
 
 
-def _run_seconds(qubits: np.ndarray, depth: np.ndarray, shots: np.ndarray, fleet: list[QPU]) -> np.ndarray:
+def _run_seconds(
+    qubits: np.ndarray, depth: np.ndarray, shots: np.ndarray, fleet: list[QPU], qubo: np.ndarray | None = None
+) -> np.ndarray:
     """Seconds a batch of ``shots[j]`` shots takes, jobs x QPUs, from job arrays (``depth`` jobs
     x QPUs): :func:`~qbdsl.orchestrate.model.run_time` vectorized, the same floating-point
-    operations, so the same numbers; ``inf`` where the QPU is narrower than the job."""
+    operations, so the same numbers; ``inf`` where the QPU is narrower than the job or cannot
+    run it (an annealer and a job that is not a QUBO, ``qubo[j]`` False; default: none is)."""
     fq = np.array([q.qubits for q in fleet], np.float64)
     clops = np.array([q.clops for q in fleet], np.float64)
     overhead = np.array([q.overhead for q in fleet], np.float64)
     shot_s = np.array([q.shot_seconds for q in fleet], np.float64)  # 0 on gate QPUs: x + 0.0 == x
     seconds = overhead[None, :] + shots[:, None] * (depth / clops[None, :] + shot_s[None, :])
     seconds[qubits[:, None] > fq[None, :]] = np.inf
+    anneal = np.array([q.kind == "anneal" for q in fleet], bool)
+    is_qubo = np.zeros(len(qubits), bool) if qubo is None else np.asarray(qubo, bool)
+    seconds[~is_qubo[:, None] & anneal[None, :]] = np.inf  # model.runs_on
     return seconds
 
 
@@ -104,7 +110,7 @@ def _batch_seconds(jobs: list[Job], fleet: list[QPU], names: list[str], shots: n
     for i, j in enumerate(jobs):
         if j.depth_on:  # the orchestration's own rule, devices without a transpile included
             depth[i] = [model_depth_on(j, q) for q in fleet]
-    return _run_seconds(qubits, depth, shots, fleet)
+    return _run_seconds(qubits, depth, shots, fleet, np.fromiter((j.kind == "qubo" for j in jobs), bool, J))
 
 
 def random_jobs(

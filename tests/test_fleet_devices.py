@@ -56,11 +56,11 @@ def test_dwave_timing_is_the_published_access_time_model():
     ):
         q = device_qpu(spec)
         assert q.kind == "anneal" and q.qubits == qubits and math.isinf(q.clops)
-        job = Job(0, 40, 300, 100, 0.0, 10.0)
+        job = Job(0, 40, 300, 100, 0.0, 10.0, kind="qubo")  # an annealer takes only QUBO jobs
         for reads in (1, 100, 1000):
             predicted = dw.predict_qpu_access_time(qubits, reads, topology=topology)
             assert run_time(job, q, reads) == pytest.approx(predicted + dw.REMOTE_OVERHEAD_SECONDS, rel=1e-12)
-        assert run_time(Job(1, 40, 3, 100, 0.0, 1.0), q, 100) == pytest.approx(run_time(job, q, 100))  # no depth
+        assert run_time(Job(1, 40, 3, 100, 0.0, 1.0, kind="qubo"), q, 100) == pytest.approx(run_time(job, q, 100))
         assert math.isnan(fidelity(job, q))
 
 
@@ -69,7 +69,7 @@ def test_dwave_timing_is_the_published_access_time_model():
 def test_dwave_run_time_matches_the_model_for_any_reads(reads, depth):
     q = device_qpu("dwave:mock-advantage")
     predicted = dw.predict_qpu_access_time(q.qubits, reads, topology="advantage") + dw.REMOTE_OVERHEAD_SECONDS
-    assert run_time(Job(0, 10, depth, reads, 0.0, 1.0), q, reads) == pytest.approx(predicted, rel=1e-9)
+    assert run_time(Job(0, 10, depth, reads, 0.0, 1.0, kind="qubo"), q, reads) == pytest.approx(predicted, rel=1e-9)
 
 
 def test_fleet_file_entries_name_devices_and_numbers_override(tmp_path):
@@ -202,7 +202,55 @@ def test_the_scheduling_model_times_an_annealer_as_the_orchestration_model_does(
     from qbdsl.problems.scheduling import _run_seconds
 
     fleet = device_qpus(["ibm:fake_fez", "dwave:mock-advantage"])
-    jobs = [Job(id=0, qubits=20, depth=40, shots=1000, arrival=0.0, deadline=100.0)]
-    got = _run_seconds(np.array([20.0]), np.array([[40.0, 40.0]]), np.array([1000.0]), fleet)
+    jobs = [Job(id=0, qubits=20, depth=40, shots=1000, arrival=0.0, deadline=100.0, kind="qubo")]
+    got = _run_seconds(np.array([20.0]), np.array([[40.0, 40.0]]), np.array([1000.0]), fleet, np.array([True]))
     want = [run_time(jobs[0], q, 1000) for q in fleet]
     assert np.allclose(got[0], want, rtol=1e-12)
+
+
+def test_an_annealer_takes_only_qubo_jobs():
+    """A circuit job never runs on a D-Wave device (infinite time there, no batch from any
+    policy); a QUBO job does, and the scheduling model's vectorized times agree."""
+    import numpy as np
+
+    from qbdsl.orchestrate import POLICIES
+    from qbdsl.orchestrate.model import Job, per_shot_seconds, runs_on
+    from qbdsl.orchestrate.policies import make
+    from qbdsl.orchestrate.simulator import simulate
+    from qbdsl.problems.scheduling import _batch_seconds
+
+    fleet = device_qpus(["ibm:fake_fez", "dwave:mock-advantage"])
+    fez, dw = fleet
+    circuit = Job(0, 20, 40, 1000, 0.0, 100.0)
+    qubo = Job(1, 20, 40, 1000, 0.0, 100.0, kind="qubo")
+    assert runs_on(circuit, fez) and not runs_on(circuit, dw) and runs_on(qubo, dw)
+    assert math.isinf(per_shot_seconds(circuit, dw)) and math.isfinite(per_shot_seconds(qubo, dw))
+    assert not runs_on(Job(2, 6000, 1, 10, 0.0, 1.0, kind="qubo"), dw)  # an annealer does not cut
+    got = _batch_seconds([circuit, qubo], fleet, [q.name for q in fleet], np.array([1000.0, 1000.0]))
+    assert math.isinf(got[0, 1]) and got[1, 1] == pytest.approx(dw.overhead + 1000 * dw.shot_seconds)
+    with pytest.raises(ModelError, match="kind must be one of circuit, qubo"):
+        Job(3, 5, 5, 5, 0.0, 1.0, kind="anneal")
+
+    rng = np.random.default_rng(4)
+    jobs = [
+        Job(i, int(rng.integers(5, 40)), int(rng.integers(10, 100)), 2000, 0.1 * i, 0.1 * i + 60.0, kind=k)
+        for i, k in enumerate(["circuit", "qubo"] * 10)
+    ]
+    for name in POLICIES:
+        out = simulate(jobs, fleet, make(name))
+        on_annealer = {b[0] for b in out.batches if b[1] == dw.name}
+        assert on_annealer <= {j.id for j in jobs if j.kind == "qubo"}, name
+    assert any(b[1] == dw.name for b in simulate(jobs, fleet, make("least-busy")).batches)
+
+
+def test_a_workload_file_may_name_the_job_kind(tmp_path):
+    from qbdsl.errors import FileFormatError
+    from qbdsl.orchestrate.workload import load_jobs
+
+    f = tmp_path / "jobs.json"
+    job = {"qubits": 5, "depth": 10, "shots": 100, "arrival": 0, "deadline": 5}
+    f.write_text(json.dumps({"jobs": [job, {**job, "kind": "qubo"}]}))
+    assert [j.kind for j in load_jobs(f)] == ["circuit", "qubo"]
+    f.write_text(json.dumps({"jobs": [{**job, "kind": "photonic"}]}))
+    with pytest.raises(FileFormatError, match=r"jobs\[0\].*kind must be one of circuit, qubo"):
+        load_jobs(f)

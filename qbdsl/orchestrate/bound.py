@@ -82,9 +82,10 @@ def hindsight(
             if k < len(fleet):
                 q = fleet[k]
                 over = math.floor(q.overhead / UNIT) - 1  # 1 ms off: see the module docstring
-                step = math.floor(per_shot_seconds(j, q, cut_overhead) / UNIT * SCALE)
-                if over >= span:
+                shot = per_shot_seconds(j, q, cut_overhead)
+                if over >= span or not math.isfinite(shot):  # too slow to start, or cannot run it
                     continue
+                step = math.floor(shot / UNIT * SCALE)
             else:
                 t = classical_time(j, worker_profile)
                 if not np.isfinite(t) or math.floor(t / UNIT) > span:
@@ -194,7 +195,10 @@ def relaxation_bound(
         inside = np.flatnonzero((cuts[:-1] >= j.arrival) & (cuts[1:] <= j.deadline))
         for m in range(K + workers):
             if m < K:
-                rate = 1.0 / (per_shot_seconds(j, fleet[m], cut_overhead) * j.shots)  # job fraction per second
+                shot = per_shot_seconds(j, fleet[m], cut_overhead)
+                if not math.isfinite(shot):  # this device cannot run the job (an annealer, a circuit)
+                    continue
+                rate = 1.0 / (shot * j.shots)  # job fraction per second
                 lost = fleet[m].overhead * rate
             else:
                 t = classical_time(j, worker_profile)

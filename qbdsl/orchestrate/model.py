@@ -14,6 +14,12 @@ overhead gamma = 3: Brenner, Piveteau and Sutter, arXiv:2302.03366; Harada, Wada
 Yamamoto, arXiv:2303.07340; Peng et al.'s original cut, PRL 125, 150504, 2020, has gamma = 4),
 and only QPUs at least ``qubits / c`` wide can take a fragment.
 
+Jobs are of two kinds (``Job.kind``): a ``"circuit"`` (a gate-model circuit: it runs only on a
+gate QPU, or a classical worker) and a ``"qubo"`` (an optimization problem of ``qubits``
+binaries: ``shots`` reads on a quantum annealer, whole (an annealer does not cut), or its QAOA
+circuit of ``depth`` on a gate QPU). :func:`runs_on` says which device takes which job; on any
+other, :func:`per_shot_seconds` is ``inf``, which every policy treats as "cannot run here".
+
 Classical workers run a job by statevector simulation (one state, then sampling is free),
 timed by the QIP statevector profile: ``a + b * depth * 2**qubits`` seconds up to the
 profile's qubit limit (:func:`classical_time`), fidelity 1.
@@ -34,6 +40,7 @@ CUT_OVERHEAD = 9.0  # shots multiplier per single-wire cut, gamma^2 with gamma =
 
 
 KINDS = ("gate", "anneal")
+JOB_KINDS = ("circuit", "qubo")
 
 
 @dataclass
@@ -89,7 +96,14 @@ class Job:
     arriving at ``arrival`` and due at ``deadline`` (seconds). ``depth_on`` and ``esp_on``
     (QPU name -> depth after transpiling there, estimated success probability there) come
     from a grounded workload; without them the logical depth and :func:`fidelity`'s crude
-    estimate stand in."""
+    estimate stand in. ``kind``: ``"circuit"`` (default) or ``"qubo"`` (see the module
+    docstring: only a ``"qubo"`` job runs on a quantum annealer).
+
+    Raises
+    ------
+    ModelError
+        When ``kind`` is not one of :data:`JOB_KINDS`.
+    """
 
     id: int
     qubits: int
@@ -100,6 +114,11 @@ class Job:
     name: str = ""
     depth_on: dict | None = field(default=None, repr=False)
     esp_on: dict | None = field(default=None, repr=False)
+    kind: str = "circuit"
+
+    def __post_init__(self):
+        if self.kind not in JOB_KINDS:
+            raise ModelError(f"job {self.id}: kind must be one of {', '.join(JOB_KINDS)}, got {self.kind!r}")
 
 
 @dataclass
@@ -153,8 +172,17 @@ def _statevector_profile():
     return default_profiles()["qaoa"]
 
 
+def runs_on(job: Job, qpu: QPU) -> bool:
+    """Whether ``qpu`` can run ``job`` at all: a gate QPU runs every job (a QUBO as its QAOA
+    circuit); an annealer only a ``"qubo"`` job that fits its qubits whole (no cutting)."""
+    return qpu.kind == "gate" or (job.kind == "qubo" and job.qubits <= qpu.qubits)
+
+
 def fragments(job: Job, qpu: QPU) -> int:
-    """The fragments ``job`` is cut into on ``qpu``: ``ceil(qubits / qpu.qubits)``, at least 1."""
+    """The fragments ``job`` is cut into on ``qpu``: ``ceil(qubits / qpu.qubits)``, at least 1
+    (1 on an annealer, which does not cut)."""
+    if qpu.kind == "anneal":
+        return 1
     return max(1, math.ceil(job.qubits / qpu.qubits))
 
 
@@ -171,7 +199,9 @@ def depth_on(job: Job, qpu: QPU) -> int:
 
 def per_shot_seconds(job: Job, qpu: QPU, cut_overhead: float = CUT_OVERHEAD) -> float:
     """Seconds per shot of ``job`` on ``qpu``: ``c`` fragments, each sampled ``cut_overhead**(c-1)`` x,
-    each shot ``depth / clops + shot_seconds``."""
+    each shot ``depth / clops + shot_seconds``; ``inf`` where ``qpu`` cannot run ``job`` (:func:`runs_on`)."""
+    if not runs_on(job, qpu):
+        return math.inf
     c = fragments(job, qpu)
     if qpu.shot_seconds:
         return (depth_on(job, qpu) / qpu.clops + qpu.shot_seconds) * (cut_overhead ** (c - 1)) * c

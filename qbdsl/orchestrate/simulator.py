@@ -44,6 +44,7 @@ from .model import (
     impossible,
     per_shot_seconds,
     run_time,
+    runs_on,
 )
 from .platform import DeviceState, FleetPlatform
 
@@ -63,6 +64,7 @@ __all__ = [
     "impossible",
     "per_shot_seconds",
     "run_time",
+    "runs_on",
 ]
 
 
@@ -322,6 +324,6 @@ def reference_work(jobs: list[Job], fleet: list[QPU], cut_overhead: float = CUT_
     qubits (with cutting where none has them)."""
     out = np.empty(len(jobs))
     for i, j in enumerate(jobs):
-        wide = [run_time(j, q, j.shots, cut_overhead) for q in fleet if q.qubits >= j.qubits]
+        wide = [run_time(j, q, j.shots, cut_overhead) for q in fleet if q.qubits >= j.qubits and runs_on(j, q)]
         out[i] = min(wide) if wide else fastest_time(j, fleet, cut_overhead)
     return out

@@ -195,7 +195,7 @@ def poisson_jobs(
     arrival = np.cumsum(rng.exponential(1.0 / rate, n))
     fastest = times.min(axis=1) if n else np.zeros(0)  # each job's fastest_whole
     return [
-        Job(i, t.qubits, t.depth, t.shots, a, a + tightness * float(f), t.name, t.depth_on, t.esp_on)
+        Job(i, t.qubits, t.depth, t.shots, a, a + tightness * float(f), t.name, t.depth_on, t.esp_on, t.kind)
         for i, (t, a, f) in enumerate(zip(drawn, arrival.tolist(), fastest.tolist()))
     ]
 
@@ -351,7 +351,9 @@ def fleet_document(fleet: list[QPU]) -> dict:
 
 
 def load_jobs(path) -> list[Job]:
-    """A workload file: ``{"jobs": [{"qubits", "depth", "shots", "arrival", "deadline"}]}``.
+    """A workload file: ``{"jobs": [{"qubits", "depth", "shots", "arrival", "deadline"}]}``, each
+    job optionally with ``"kind"``: ``"circuit"`` (default) or ``"qubo"`` (an optimization
+    problem, the only kind a quantum annealer takes; see :mod:`qbdsl.orchestrate.model`).
 
     JSON, or YAML by the ``.yaml`` / ``.yml`` suffix; ``arrival`` and ``deadline`` in seconds.
 
@@ -372,8 +374,16 @@ def load_jobs(path) -> list[Job]:
             if key not in d:
                 raise FileFormatError(f"jobs[{i}] is missing field '{key}'", str(path))
         try:
-            j = Job(i, int(d["qubits"]), int(d["depth"]), int(d["shots"]), float(d["arrival"]), float(d["deadline"]))
-        except (ValueError, TypeError, OverflowError) as exc:
+            j = Job(
+                i,
+                int(d["qubits"]),
+                int(d["depth"]),
+                int(d["shots"]),
+                float(d["arrival"]),
+                float(d["deadline"]),
+                kind=str(d.get("kind", "circuit")),
+            )
+        except (ValueError, TypeError, OverflowError, ModelError) as exc:
             raise FileFormatError(f"jobs[{i}]: {exc}", str(path)) from None
         if not (np.isfinite(j.arrival) and np.isfinite(j.deadline)):
             raise FileFormatError(f"jobs[{i}]: arrival and deadline must be finite seconds", str(path))
