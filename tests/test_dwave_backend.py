@@ -289,6 +289,25 @@ def test_time_limit_is_kept_by_lowering_the_reads():
     np.testing.assert_allclose(r.raw.energies, q.energy(r.raw.samples), rtol=0, atol=1e-9)
 
 
+def test_under_a_time_limit_the_mock_sizes_its_reads_by_the_measured_rate():
+    """A probe, then calls sized by the last call's measured rate: more reads than the first
+    call's, each call's reads its own (a new seed per call), energies still the logical ones."""
+    q = random_qubo(120, 1)
+    qb.solve(random_qubo(8, 0), backend="dwave", solver="mock-advantage")  # warm
+    t = time.perf_counter()
+    r = qb.solve(q, backend="dwave", solver="mock-advantage", time_limit=2.0, num_reads=10_000, seed=5)
+    assert time.perf_counter() - t <= 2.0 + grace(2.0) + CI_SLACK
+    info = r.raw.info
+    assert info["mock_calls"] >= 2 and info["num_reads"] > dw.MOCK_PROBE_READS
+    X = r.raw.samples
+    probe, rest = X[: dw.MOCK_PROBE_READS], X[dw.MOCK_PROBE_READS : 2 * dw.MOCK_PROBE_READS]
+    assert not np.array_equal(probe, rest)  # the second call did not repeat the probe's seed
+    np.testing.assert_allclose(r.raw.energies, q.energy(X), rtol=0, atol=1e-9)
+    assert info["predicted_qpu_access_time"] == pytest.approx(
+        dw.predict_qpu_access_time(info["physical_qubits"], info["num_reads"], topology="advantage")
+    )
+
+
 def test_a_limit_too_short_for_one_read_is_refused_at_once():
     q = random_qubo(150, 1)
     dw.DWaveBackend().solve(random_qubo(4, 0), solver="mock-advantage")  # warm

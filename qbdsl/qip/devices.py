@@ -16,7 +16,7 @@ D-Wave (``backends/dwave_backend.py``)
       (:func:`~qbdsl.backends.dwave_backend.predict_qpu_access_time`, programming + reads x
       (anneal + readout(qubits) + delay); https://docs.dwavesys.com/docs/latest/c_qpu_timing.html)
       on the embedding's physical qubits;
-    - mock: the mock's measured wall time (``MOCK_SETUP_SECONDS`` + reads x (1 ms + 3 ns per
+    - mock: the mock's measured wall time (``MOCK_SETUP_SECONDS`` + reads x (1 ms + 1.5 ns per
       physical term and sweep), measured on the development machine: see the backend).
 
     Quality: an annealer's (``1 - slope * log2(1 + n) * log10(1 + penalty_scale)``, the slope
