@@ -275,6 +275,64 @@ def _topology(name: str) -> str:
     return key
 
 
+@dataclass(frozen=True)
+class LiveSolver:
+    """A Leap QPU as it is now (:func:`live_solver`).
+
+    Attributes
+    ----------
+    name : str
+        The solver's name (``"Advantage_system4.1"``).
+    graph : networkx.Graph
+        Its working graph: the qubits and couplers in service today (yield defects left out).
+    timing : dict
+        Its ``problem_timing_data`` (the access-time model's parameters for this solver).
+    """
+
+    name: str
+    graph: Any
+    timing: dict
+
+
+LIVE_TTL_SECONDS = 900.0  # a solver's working graph changes rarely; re-read after this long
+_LIVE: dict[str, tuple[float, LiveSolver]] = {}
+
+
+def live_solver(topology: str, timeout: float = REQUEST_TIMEOUT) -> LiveSolver:
+    """The Leap QPU of a topology (``"advantage"``: Pegasus, ``"advantage2"``: Zephyr) as it is
+    now: name, working graph and timing data, read from Leap (cached :data:`LIVE_TTL_SECONDS`).
+
+    Raises
+    ------
+    BackendError
+        The SDK is missing, no Leap token is configured (:data:`TOKEN_HINT`), or Leap cannot be
+        reached or refuses the token within ``timeout`` seconds per request.
+    """
+    if topology not in REAL:
+        raise BackendError(f"dwave: no real QPU topology {topology!r}; known: {', '.join(REAL)}")
+    if not token_configured():
+        raise BackendError(f"dwave: reading the live {topology} QPU needs a Leap token: {TOKEN_HINT}")
+    hit = _LIVE.get(topology)
+    if hit is not None and time.monotonic() - hit[0] < LIVE_TTL_SECONDS:
+        return hit[1]
+    from dwave.system import DWaveSampler
+
+    sampler = _remote(
+        f"connecting to a {REAL[topology]} QPU",
+        DWaveSampler,
+        solver={"topology__type": REAL[topology]},
+        request_timeout=timeout,
+        http_retry_total=1,
+    )
+    live = LiveSolver(
+        str(sampler.solver.name),
+        sampler.to_networkx_graph(),
+        sampler.properties.get("problem_timing_data") or qpu_timing_data(topology),
+    )
+    _LIVE[topology] = (time.monotonic(), live)
+    return live
+
+
 @cache
 def target_graph(topology: str = "advantage"):
     """The working graph of a topology, as ``dwave.graphs`` builds it (cached).
@@ -942,6 +1000,8 @@ def _bqm(ir):
 __all__ = [
     "DWaveBackend",
     "EmbeddingSummary",
+    "LiveSolver",
+    "live_solver",
     "embed",
     "predict_qpu_access_time",
     "qpu_timing_data",

@@ -33,8 +33,9 @@ The prediction here is ``execution_seconds = max(two_qubit_layers x shots / clop
 (circuit duration + default_rep_delay))`` (CLOPS_h read as a throughput of two-qubit layers per
 second; **assumption**: that a QAOA layer runs at the rate of the CLOPS_h benchmark's layers; the
 second term is a lower bound from the same snapshot: each shot runs the circuit and then waits
-the repetition delay, 250 us on Heron and Eagle) plus ``JOB_OVERHEAD_SECONDS`` per job (**assumption**: 2 s for
-loading the circuit, compilation on the device side and readout transfer; IBM states no figure).
+the repetition delay, 250 us on Heron and Eagle) plus ``JOB_OVERHEAD_SECONDS`` per job (3.07 s: IBM's published
+usage estimate of a Bell-circuit job, 4.11 s at 4096 shots, less those shots' 1.03 s; one example, so an
+estimate: loading the circuit, compilation on the device side and readout transfer).
 Queueing is not included. A device without ``clops_h`` in its configuration is given
 ``DEFAULT_CLOPS_H`` (**assumption**: IBM's 250 k figure for Heron).
 
@@ -72,7 +73,16 @@ OPTIONS = {
 }
 DEFAULTS = {"device": "fake_fez", "shots": 4000, "layers": 1, "optimization_level": 3, "noise_scale": 1.0}
 
-JOB_OVERHEAD_SECONDS = 2.0  # assumption: per-job time on the QPU beyond the shots (see the module docstring)
+# Per-job QPU time beyond the shots, from IBM's one published usage figure: the "Workload usage"
+# guide (https://quantum.cloud.ibm.com/docs/guides/estimate-job-run-time) shows
+# job.usage_estimation == {'quantum_seconds': 4.1058720028432445} for a two-qubit Bell circuit
+# at SamplerV2's default 4096 shots; its shots take 4096 x (250 us default_rep_delay + ~2 us of
+# circuit and readout) = 1.03 s, leaving 3.07 s per job. One example on an unnamed device: an
+# estimate, used by the backend's prediction and by the orchestration's IBM fleet alike.
+PUBLISHED_USAGE_SECONDS = 4.1058720028432445
+PUBLISHED_USAGE_SHOTS = 4096
+PUBLISHED_SHOT_SECONDS = 250e-6 + 2e-6
+JOB_OVERHEAD_SECONDS = round(PUBLISHED_USAGE_SECONDS - PUBLISHED_USAGE_SHOTS * PUBLISHED_SHOT_SECONDS, 2)  # 3.07 s
 DEFAULT_CLOPS_H = 250_000.0  # assumption: IBM's published Heron figure, for a configuration without clops_h
 ESP_THRESHOLD = 0.1  # below this estimated success probability a circuit is flagged too deep
 CONNECT_TIMEOUT_SECONDS = 30.0  # the most a call to IBM Quantum may take to answer (service, backend lookup)
@@ -179,6 +189,43 @@ def account_configured() -> bool:
         return False
 
 
+CRN_FIELDS = 10  # crn:version:cname:ctype:service-name:location:scope:service-instance:resource-type:resource
+CRN_FORMAT = "https://cloud.ibm.com/docs/account?topic=account-crn#format-crn"
+
+
+def check_instance() -> None:
+    """Refuse a malformed instance CRN before qiskit-ibm-runtime parses it (it fails inside with
+    ``AttributeError: 'NoneType' object has no attribute 'group'``).
+
+    Checks ``QISKIT_IBM_INSTANCE`` and the default saved account's instance: one that starts
+    with ``crn:`` must have IBM Cloud's ten colon-separated fields (:data:`CRN_FORMAT`); an
+    instance name (not a CRN) is left to IBM Quantum to accept or refuse.
+
+    Raises
+    ------
+    BackendError
+        Naming where the instance came from, its value, and the format.
+    """
+    found = []
+    if os.environ.get("QISKIT_IBM_INSTANCE"):
+        found.append(("the environment variable QISKIT_IBM_INSTANCE", os.environ["QISKIT_IBM_INSTANCE"]))
+    try:
+        from qiskit_ibm_runtime import QiskitRuntimeService
+
+        for name, acct in (QiskitRuntimeService.saved_accounts() or {}).items():
+            if isinstance(acct, dict) and acct.get("instance"):
+                found.append((f"the saved account {name!r}", str(acct["instance"])))
+    except Exception:  # no readable account file: nothing saved to check
+        pass
+    for where, value in found:
+        if value.startswith("crn:") and value.count(":") != CRN_FIELDS - 1:
+            raise BackendError(
+                f"ibm: the instance in {where} is not a valid IBM Cloud CRN ({value!r}: expected "
+                f"crn:v1:bluemix:public:quantum-computing:<region>:a/<account>:<instance>::, {CRN_FORMAT}); "
+                f"{ACCOUNT_HINT}"
+            )
+
+
 def _bounded(call, seconds: float, what: str):
     """``call()`` in a daemon thread, waited for at most ``seconds``.
 
@@ -212,7 +259,8 @@ def _bounded(call, seconds: float, what: str):
 
 
 def real_backend(device: str, timeout: float = CONNECT_TIMEOUT_SECONDS):
-    """The real IBM Quantum backend ``device``, through the configured account.
+    """The real IBM Quantum backend ``device``, through the configured account (kept
+    :data:`REAL_TTL_SECONDS`, so a decision and the run that follows connect once).
 
     Raises
     ------
@@ -228,12 +276,23 @@ def real_backend(device: str, timeout: float = CONNECT_TIMEOUT_SECONDS):
             "fake_sherbrooke) need no account."
         )
 
+    check_instance()
+    hit = _REAL.get(device)
+    if hit is not None and time.monotonic() - hit[0] < REAL_TTL_SECONDS:
+        return hit[1]
+
     def connect():
         from qiskit_ibm_runtime import QiskitRuntimeService
 
         return QiskitRuntimeService().backend(device)
 
-    return _bounded(connect, timeout, f"connecting to IBM Quantum for backend {device!r}")
+    backend = _bounded(connect, timeout, f"connecting to IBM Quantum for backend {device!r}")
+    _REAL[device] = (time.monotonic(), backend)
+    return backend
+
+
+REAL_TTL_SECONDS = 900.0  # a real backend (its target: today's calibration) is re-read after this long
+_REAL: dict = {}  # device -> (time read, backend)
 
 
 def device_backend(device: str, timeout: float = CONNECT_TIMEOUT_SECONDS):

@@ -93,9 +93,13 @@ class Result:
                               by the time limit; ``feasible`` says if the best sample is) |
                               error. A ``str`` enum: ``result.status == "optimal"`` holds.
     backend : str, options : dict, timings : {"compile", "solve", "decode"} seconds
+    device : str | None       (property) the device that ran it, ``"<backend>:<device>"``
+                              (``"dwave:mock-advantage"``, ``"ibm:fake_fez"``, ``"dwave:hybrid"``),
+                              from the backend's own report; None for a backend without devices
     raw : Any                 the backend's own output (:class:`qbdsl.backends.BackendOutput`)
     decision : Any            the policy's decision (``backend="auto"``)
-    attempts : list of {"backend", "error"}  backends tried before this one (``fallback=``)
+    attempts : list of {"backend", "error"[, "device"]}  backends tried before this one (``fallback=``),
+                              with the device when the run chose one (``"ibm:ibm_fez"``)
     bound : float | None      a proven bound on the optimal objective (the solver's dual
                               bound; below the optimum when minimizing, above when
                               maximizing), when the backend reports one
@@ -153,6 +157,13 @@ class Result:
 
     def __getitem__(self, k) -> Solution:
         return self.samples[k]
+
+    @property
+    def device(self) -> str | None:
+        """The device that ran the solve, ``"<backend>:<device>"``, or None (see the class docstring)."""
+        info = getattr(self.raw, "info", None) or {}
+        name = info.get("device") or info.get("solver")
+        return f"{self.backend}:{name}" if isinstance(name, str) and name else None
 
     @property
     def first(self) -> Solution | None:

@@ -75,6 +75,7 @@ def solve(
     quality: float = 0.0,
     prefer: str | None = None,
     best_effort: bool = False,
+    remote: bool = False,
     **options,
 ) -> Result:
     """Solve a Model, an IR, a file, a dimod BQM/CQM or a qiskit QuadraticProgram.
@@ -120,6 +121,15 @@ def solve(
     best_effort : bool
         With ``backend="auto"``: when no backend meets ``deadline`` and ``quality``, run the
         fastest one that takes the problem instead of raising ``BackendError``. Default False.
+    remote : bool
+        With ``backend="auto"``: let the policy choose a real QPU (``dwave:advantage``,
+        ``dwave:advantage2``, ``ibm:ibm_fez``) when its credentials are configured and it is
+        predicted to win; it spends QPU time, and judging it embeds or transpiles the instance
+        inside the time limit. Default False: only what runs on this machine (the local
+        simulations ``dwave:mock-*`` and ``ibm:fake_*`` included), and ``prefer`` naming a real
+        QPU is refused. With ``remote=True`` and no credentials, a ``prefer`` naming a real QPU
+        raises ``BackendError`` with the setting and command that configure it; otherwise such
+        devices stay planning rows in ``result.decision.explain()``.
     **options
         Compile options (``encoding``, ``penalty``, ``inequality``, ``unbalanced``) go to
         :func:`qbdsl.compile` for the backends that get a QUBO (refused when none of the
@@ -137,9 +147,10 @@ def solve(
     ------
     OptionError
         An unknown backend, fallback or option name, an invalid option value, a
-        ``time_limit`` or ``seed`` out of range, ``deadline``/``prefer`` with a named
-        backend, compile options for a QuboIR, or compile options with a named backend
-        when neither it nor any of its fallbacks gets a QUBO (they would be ignored).
+        ``time_limit`` or ``seed`` out of range, ``deadline``/``prefer``/``remote`` with a named
+        backend, ``prefer`` naming a real QPU without ``remote=True``, compile options for a
+        QuboIR, or compile options with a named backend when neither it nor any of its
+        fallbacks gets a QUBO (they would be ignored).
     FileFormatError
         A file that cannot be read (a ``ModelError``).
     ModelError
@@ -148,7 +159,8 @@ def solve(
         When not even the smallest unit of work fits in the time left (raised at once).
     BackendError
         When every backend of the chain failed (the message lists why each did), or with
-        ``backend="auto"`` when the policy finds no backend that can take the problem.
+        ``backend="auto"`` when the policy finds no backend that can take the problem, or
+        ``prefer`` names a real QPU whose credentials are not configured (``remote=True``).
     """
     time_limit, seed = _check_limit(time_limit), _check_seed(seed)
     from qbdsl.backends.budget import Budget
@@ -158,12 +170,14 @@ def solve(
     _check_names([backend] if backend != "auto" else [], fallback)
     if backend != "auto":
         _check_options(backend, options)
-        if deadline is not None or prefer is not None:
+        if deadline is not None or prefer is not None or remote:
             raise OptionError(
-                "deadline and prefer are the policy's (backend='auto'); for a named backend give time_limit"
+                "deadline, prefer and remote are the policy's (backend='auto'); for a named backend give "
+                "time_limit (and its device option: solver= for dwave, device= for ibm)"
             )
     else:
         _check_option_names(options)
+        _check_remote(prefer, remote)
     inputs = _Inputs(_as_input(obj, budget), compile_opts)
     check_chain_compile_options(inputs.obj, compile_opts, None if backend == "auto" else [backend, *(fallback or [])])
     decision = None
@@ -171,24 +185,33 @@ def solve(
         from .qip.policy import decide
 
         decision = decide(
-            inputs.obj, deadline=deadline, quality=quality, prefer=prefer, best_effort=best_effort, include_remote=False
+            inputs.obj,
+            deadline=deadline,
+            quality=quality,
+            prefer=prefer,
+            best_effort=best_effort,
+            include_remote=remote,
         )
+        _check_preferred_device(decision, prefer)
         if decision.backend is None:
             raise BackendError(f"{decision.reason}\n{decision.explain()}")
         backend = decision.backend
         if time_limit is None and "time_limit" in decision.options:
             budget = Budget(decision.options["time_limit"], "solve", start=budget.start)
-        if fallback is None:  # the policy's other candidates, best first, if the chosen one fails
-            fallback = decision.ranked[1:]
-    chain = [backend] + list(fallback or [])
+    if decision is not None and fallback is None:  # the policy's candidates, best first, each with its device
+        chain = [(backend, {}), *decision.fallbacks]
+    else:
+        chain = [(name, {}) for name in [backend, *(fallback or [])]]
     attempts: list[dict] = []
-    for k, name in enumerate(chain):
+    for k, (name, device_options) in enumerate(chain):
         mine = options if k == 0 else {}
         spec = getattr(_backend(name), "options", None)
         if decision is not None and spec is not None:  # options for "auto" go to the backend declaring them
             mine = {key: v for key, v in options.items() if key in spec}
             if k == 0:  # the work the policy predicted, unless the user said otherwise
                 mine = {**decision.options.get("backend_options", {}), **mine}
+            else:  # a fallback device row runs on its own device
+                mine = {**device_options, **mine}
         try:
             result = _solve_one(inputs, name, budget, seed, mine)
         except OptionError:
@@ -199,15 +222,51 @@ def solve(
                     tried = "; ".join(f"{a['backend']}: {a['error']}" for a in attempts)
                     raise type(exc)(f"{exc} (after {tried})") from exc
                 raise
-            attempts.append({"backend": name, "error": str(exc)})
+            attempts.append(_attempt(name, mine, str(exc)))
             continue
         if result.status == "time_limit" and result.sample is None and k < len(chain) - 1:
-            attempts.append({"backend": name, "error": "time limit reached without a solution"})
+            attempts.append(_attempt(name, mine, "time limit reached without a solution"))
             continue
         result.attempts = attempts
         result.decision = decision
         return result
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _attempt(name: str, options: dict, error: str) -> dict:
+    """One entry of ``result.attempts``: the backend, the device when options chose one
+    (``"dwave:mock-advantage"``), and why it failed."""
+    device = options.get("solver") if name == "dwave" else options.get("device") if name == "ibm" else None
+    entry = {"backend": name, "error": error}
+    if isinstance(device, str) and device:
+        entry["device"] = f"{name}:{device}"
+    return entry
+
+
+def _check_remote(prefer, remote) -> None:
+    """``remote`` is a bool, and ``prefer`` names a real QPU only with ``remote=True``."""
+    if not isinstance(remote, bool):
+        raise OptionError(f"remote must be True or False, got {remote!r}")
+    if remote or not isinstance(prefer, str):
+        return
+    from .qip.devices import DEVICES
+
+    real = {d.name: d for d in DEVICES if d.real}
+    if prefer in real:
+        raise OptionError(
+            f"prefer={prefer!r} names a real QPU ({real[prefer].label}); qb.solve runs real QPUs only with "
+            "remote=True (it spends QPU time and needs credentials). Local simulations: "
+            + ", ".join(d.name for d in DEVICES if not d.real and d.backend == real[prefer].backend)
+        )
+
+
+def _check_preferred_device(decision, prefer) -> None:
+    """A preferred real QPU that cannot run for want of credentials is an error, not a silent swap."""
+    if not isinstance(prefer, str):
+        return
+    row = next((r for r in decision.rows if r.backend == prefer and r.configure), None)
+    if row is not None and decision.device != prefer:
+        raise BackendError(f"prefer={prefer!r}: credentials are not configured; to run it: {row.configure}")
 
 
 def _backend(name: str):

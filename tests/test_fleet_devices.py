@@ -28,6 +28,11 @@ def no_account(monkeypatch):
     monkeypatch.setattr(ib, "account_configured", lambda: False)
 
 
+@pytest.fixture
+def no_token(monkeypatch):
+    monkeypatch.setattr(dw, "token_configured", lambda: False)
+
+
 def test_ibm_devices_match_the_shipped_fleet():
     shipped = {d["name"]: d for d in ibm_fleet_data()["qpus"]}
     for q in device_qpus(list(IBM)):
@@ -36,8 +41,8 @@ def test_ibm_devices_match_the_shipped_fleet():
         assert q.two_qubit_error == pytest.approx(d["two_qubit_error"], rel=1e-12)
         # same snapshot: the calibration date ibm_fleet.json records is in the source
         assert d["snapshot_date"] in q.source
-        # the per-batch overhead is the ibm backend's per-job assumption, not the file's 0.5 s
-        assert q.overhead == ib.JOB_OVERHEAD_SECONDS != d["overhead"]
+        # one model: the case study's per-batch overhead is the ibm backend's per-job time
+        assert q.overhead == ib.JOB_OVERHEAD_SECONDS == d["overhead"]
 
 
 def test_ibm_figures_come_from_the_backend_functions():
@@ -49,12 +54,12 @@ def test_ibm_figures_come_from_the_backend_functions():
     assert q.two_qubit_error == pytest.approx(float(np.median(errors)))
 
 
-def test_dwave_timing_is_the_published_access_time_model():
+def test_dwave_timing_is_the_published_access_time_model(no_token):
     for spec, topology, qubits in (
         ("dwave:mock-advantage", "advantage", 5640),
         ("dwave:advantage2", "advantage2", 4800),
     ):
-        q = device_qpu(spec)
+        q = device_qpu(spec, snapshot=True)
         assert q.kind == "anneal" and q.qubits == qubits and math.isinf(q.clops)
         job = Job(0, 40, 300, 100, 0.0, 10.0, kind="qubo")  # an annealer takes only QUBO jobs
         for reads in (1, 100, 1000):
@@ -87,7 +92,7 @@ def test_fleet_file_entries_name_devices_and_numbers_override(tmp_path):
         )
     )
     fez, fez_b, adv2, hand = load_fleet(f)
-    assert fez.clops == 195000.0 and fez.overhead == 2.0
+    assert fez.clops == 195000.0 and fez.overhead == ib.JOB_OVERHEAD_SECONDS
     assert (fez_b.name, fez_b.clops, fez_b.overhead, fez_b.qubits) == ("fez-b", 100000.0, 0.5, 156)
     assert fez_b.two_qubit_error == fez.two_qubit_error and "given: clops=100000.0" in fez_b.source
     assert adv2.shot_seconds == 1e-3 and adv2.kind == "anneal"
@@ -115,8 +120,24 @@ def test_unknown_devices_are_one_error_naming_the_known_ones(tmp_path):
         load_fleet(f)
     for entry in ({"device": "dwave:mock-advantage", "snapshot": True}, {"device": "ibm:ibm_fez", "snapshot": "yes"}):
         f.write_text(json.dumps({"qpus": [entry]}))
-        with pytest.raises(FileFormatError, match=r"qpus\[0\]: 'snapshot' is true or false, for a real IBM device"):
+        with pytest.raises(FileFormatError, match=r"qpus\[0\]: 'snapshot' is true or false, for a real device"):
             load_fleet(f)
+
+
+def test_a_real_dwave_device_needs_a_token_or_the_snapshot_flag_and_reads_the_live_solver(monkeypatch, no_token):
+    with pytest.raises(BackendError, match='needs a Leap token: set a Leap API token.*"snapshot": true'):
+        device_qpu("dwave:advantage")
+    offline = device_qpu("dwave:advantage", snapshot=True)
+    assert offline.qubits == 5640 and "standing in for the QPU (no Leap token; snapshot)" in offline.source
+    graph = dw.target_graph("advantage").copy()
+    graph.remove_nodes_from(list(graph.nodes)[:40])
+    timing = {**dw.qpu_timing_data("advantage"), "qpu_delay_time_per_sample": 100.0}
+    monkeypatch.setattr(dw, "token_configured", lambda: True)
+    monkeypatch.setattr(dw, "live_solver", lambda topology, timeout=None: dw.LiveSolver("Adv_test", graph, timing))
+    live = device_qpu("dwave:advantage", snapshot=True)  # a token: the live solver even with the flag
+    assert live.qubits == 5600 and "live: Adv_test" in live.source
+    want = dw.predict_qpu_access_time(5600, 100, timing_data=timing) + dw.REMOTE_OVERHEAD_SECONDS
+    assert run_time(Job(0, 10, 1, 100, 0.0, 1.0, kind="qubo"), live, 100) == pytest.approx(want, rel=1e-9)
 
 
 def test_real_device_without_an_account(tmp_path, no_account):

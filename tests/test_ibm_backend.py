@@ -162,6 +162,19 @@ def test_no_account_for_a_real_device_is_one_clear_error(no_account):
     assert r.backend == "exact" and r.attempts[0]["backend"] == "ibm"
 
 
+@pytest.mark.parametrize("instance", ["crn:bad", "crn:v1:bluemix:public:quantum-computing:us-east:a/abc123::"])
+def test_a_malformed_instance_crn_is_one_clear_error(monkeypatch, no_account, instance):
+    """qiskit-ibm-runtime fails inside on these with "'NoneType' object has no attribute 'group'"."""
+    monkeypatch.setenv("QISKIT_IBM_TOKEN", "a-token")
+    monkeypatch.setenv("QISKIT_IBM_INSTANCE", instance)
+    with pytest.raises(qb.BackendError, match="QISKIT_IBM_INSTANCE is not a valid IBM Cloud CRN") as e:
+        qb.solve(random_qubo(4, 0), backend="ibm", device="ibm_fez")
+    assert instance in str(e.value) and "AttributeError" not in str(e.value)
+    good = "crn:v1:bluemix:public:quantum-computing:us-east:a/b947c1c5:a3a7f181-35aa-42c8::"
+    monkeypatch.setenv("QISKIT_IBM_INSTANCE", good)
+    ib.check_instance()  # the documented ten fields pass
+
+
 def test_network_failure_is_fast_and_the_fallback_runs(monkeypatch):
     monkeypatch.setenv("QISKIT_IBM_TOKEN", "an-expired-token")
     monkeypatch.setenv("QISKIT_IBM_URL", "http://127.0.0.1:9")  # nothing listens there
@@ -171,7 +184,7 @@ def test_network_failure_is_fast_and_the_fallback_runs(monkeypatch):
     t = time.perf_counter()
     r = qb.solve(q, backend="ibm", device="ibm_fez", fallback=["exact"])
     assert time.perf_counter() - t < 10
-    assert r.backend == "exact" and r.attempts[0]["backend"] == "ibm"
+    assert r.backend == "exact" and r.attempts[0]["backend"] == "ibm" and r.attempts[0]["device"] == "ibm:ibm_fez"
     assert "connecting to IBM Quantum for backend 'ibm_fez'" in r.attempts[0]["error"]
 
 
@@ -266,3 +279,13 @@ def test_real_device_when_an_account_is_configured():  # pragma: no cover - need
     r = qb.solve(q, backend="ibm", device=device, shots=100, seed=0)
     assert r.raw.num_occurrences.sum() == 100
     np.testing.assert_allclose(r.raw.energies, q.energy(r.raw.samples))
+
+
+def test_the_job_overhead_reproduces_ibms_published_usage_example():
+    """IBM's guide: 4.106 quantum seconds for a Bell circuit at 4096 shots; the prediction's
+    shot term plus JOB_OVERHEAD_SECONDS gives it back (to the constant's rounding)."""
+    shots = ib.PUBLISHED_USAGE_SHOTS * ib.PUBLISHED_SHOT_SECONDS
+    assert shots + ib.JOB_OVERHEAD_SECONDS == pytest.approx(ib.PUBLISHED_USAGE_SECONDS, abs=0.01)
+    from qbdsl.orchestrate.grounded import ibm_fleet_data
+
+    assert {q["overhead"] for q in ibm_fleet_data()["qpus"]} == {ib.JOB_OVERHEAD_SECONDS}

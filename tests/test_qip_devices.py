@@ -63,6 +63,7 @@ def configured(monkeypatch):
     """As if a Leap token and an IBM Quantum account were configured (nothing reaches the network:
     a decision reads no live device)."""
     monkeypatch.setattr(dv, "credentials", lambda backend: (True, ""))
+    monkeypatch.setattr(dv, "live_device", lambda dev: (None, ""))  # no network: planned offline
 
 
 def rows_of(d):
@@ -122,14 +123,14 @@ def test_a_real_device_is_chosen_when_preferred_and_configured(configured):
 
 def test_a_real_qpu_wins_a_deadline_its_mock_cannot_meet(configured):
     """150 dense variables: simulating 100 reads of the embedded model takes seconds here, the QPU
-    answers in its round trip; under a 3 s deadline the mock is cut short, the QPU is not."""
+    answers in its round trip; under a 2 s deadline the mock is cut short, the QPU is not."""
     q = random_qubo(150, 4)
-    d = decide(q, deadline=3.0, backends=["dwave"])
+    d = decide(q, deadline=2.0, backends=["dwave"])
     rows = rows_of(d)
     assert d.device in ("dwave:advantage", "dwave:advantage2"), d.explain()
     mock = rows["dwave:mock-" + d.device.split(":")[1]]
     assert mock.predicted_quality < rows[d.device].predicted_quality  # cut to the deadline
-    assert rows[d.device].predicted_time < 3.0 < float(mock.figures["simulated in"].split()[0])
+    assert rows[d.device].predicted_time < 2.0 < float(mock.figures["simulated in"].split()[0])
 
 
 def test_too_many_variables_for_every_device_is_refused_with_the_sizes(no_credentials, monkeypatch):
@@ -207,6 +208,99 @@ def test_solve_runs_the_chosen_mock_and_labels_it(no_credentials):
     assert r.backend == "dwave" and r.decision.device.startswith("dwave:mock-")
     assert "no QPU" in r.raw.info["sampler"] and r.raw.info["solver"] == r.decision.device.split(":")[1]
     assert r.energy == pytest.approx(qb.solve(q, backend="exact").energy)
+
+
+def test_solve_names_the_device_and_falls_back_to_the_next_device_with_its_option(no_credentials, monkeypatch):
+    """The policy's chain keeps each device row's option: when the chosen mock fails, the next
+    device runs on its own device, and the result and attempts name the devices."""
+    q = random_qubo(8, 9)
+    d = decide(q, prefer="quantum", backends=["dwave"], include_remote=False)
+    assert [opts.get("solver") for _, opts in d.plan] == ["mock-advantage", "mock-advantage2"] or [
+        opts.get("solver") for _, opts in d.plan
+    ] == ["mock-advantage2", "mock-advantage"]
+    chosen = d.plan[0][1]["solver"]
+    real_solve = dw.DWaveBackend.solve
+
+    def failing(self, ir, **kw):
+        if kw.get("solver") == chosen:
+            raise qb.BackendError(f"dwave: {chosen} is down (test)")
+        return real_solve(self, ir, **kw)
+
+    monkeypatch.setattr(dw.DWaveBackend, "solve", failing)
+    r = qb.solve(q, prefer="quantum", seed=0)
+    other = ({"mock-advantage", "mock-advantage2"} - {chosen}).pop()
+    assert r.backend == "dwave" and r.device == f"dwave:{other}"
+    assert r.attempts == [{"backend": "dwave", "error": f"dwave: {chosen} is down (test)", "device": f"dwave:{chosen}"}]
+    assert qb.solve(q, backend="anneal", seed=0).device is None
+
+
+def test_solve_runs_a_real_qpu_only_when_asked(no_credentials):
+    q = random_qubo(8, 9)
+    with pytest.raises(qb.OptionError, match="names a real QPU .*only with remote=True"):
+        qb.solve(q, prefer="dwave:advantage")
+    with pytest.raises(qb.OptionError, match="remote must be True or False"):
+        qb.solve(q, remote="yes")
+    with pytest.raises(qb.OptionError, match="deadline, prefer and remote are the policy's"):
+        qb.solve(q, backend="dwave", remote=True)
+    with pytest.raises(qb.BackendError, match="prefer='ibm:ibm_fez': credentials are not configured.*QISKIT_IBM_TOKEN"):
+        qb.solve(q, prefer="ibm:ibm_fez", remote=True)
+    r = qb.solve(q, remote=True)  # real rows are judged (planning rows here), a local backend runs
+    assert any(row.remote for row in r.decision.rows) and r.backend == "exact"
+
+
+def test_a_real_dwave_row_is_planned_on_the_live_working_graph(monkeypatch):
+    """With credentials, the live solver's working graph (yield defects out) and timing data."""
+    monkeypatch.setattr(dv, "credentials", lambda backend: (True, ""))
+    dv.clear_caches()
+    nominal = dw.target_graph("advantage")
+    graph = nominal.copy()
+    graph.remove_nodes_from(list(graph.nodes)[:200])  # 200 broken qubits
+    timing = {**dw.qpu_timing_data("advantage"), "qpu_delay_time_per_sample": 100.0}
+    live = dw.LiveSolver("Advantage_test", graph, timing)
+    monkeypatch.setattr(dw, "live_solver", lambda topology, timeout=dw.REQUEST_TIMEOUT: live)
+    seen = []
+    real_embed = dw.embed
+    monkeypatch.setattr(dw, "embed", lambda q, g, *a, **k: seen.append(g) or real_embed(q, g, *a, **k))
+    q = random_qubo(12, 5)
+    row = rows_of(decide(q, backends=["dwave"]))["dwave:advantage"]
+    assert any(g is graph for g in seen)
+    assert "live working graph of Advantage_test (5440 qubits)" in row.figures["planned on"]
+    phys = row.figures["physical qubits"]
+    want = dw.predict_qpu_access_time(phys, dw.DEFAULT_READS, topology="advantage", timing_data=timing)
+    assert row.figures["predicted QPU access time"].startswith(f"{want * 1e3:.1f} ms")
+
+
+def test_an_unreachable_vendor_is_planned_offline_and_not_asked_again(monkeypatch):
+    monkeypatch.setattr(dv, "credentials", lambda backend: (True, ""))
+    dv.clear_caches()
+    calls = []
+
+    def down(topology, timeout=dw.REQUEST_TIMEOUT):
+        calls.append(topology)
+        raise qb.BackendError("dwave: connecting to a pegasus QPU failed: ConnectionError (test)")
+
+    monkeypatch.setattr(dw, "live_solver", down)
+    q = random_qubo(10, 6)
+    for _ in range(2):
+        row = rows_of(decide(q, backends=["dwave"]))["dwave:advantage"]
+        assert "nominal advantage graph (5640 qubits); live properties unavailable" in row.figures["planned on"]
+    assert calls.count("advantage") == 1
+
+
+def test_a_real_ibm_row_uses_the_live_calibration(monkeypatch):
+    from qbdsl.backends import ibm_backend as ibm
+
+    monkeypatch.setattr(dv, "credentials", lambda backend: (True, ""))
+    dv.clear_caches()
+    stand_in = ibm.fake_backend("fake_torino")  # "today's calibration" of ibm_fez, for the test
+    monkeypatch.setattr(ibm, "real_backend", lambda device, timeout=None: stand_in)
+    ibm._REAL["ibm_fez"] = (1.0, stand_in)
+    q = random_qubo(5, 7)
+    row = rows_of(decide(q, backends=["ibm"]))["ibm:ibm_fez"]
+    assert row.figures["calibration"].startswith("live from ibm_fez")
+    want = ibm.predict(q, "fake_torino", seed=dv.PLAN_SEED)
+    assert row.figures["ESP"] == f"{want.esp:.3g}" and row.figures["two-qubit gates"] == want.two_qubit_gates
+    ibm._REAL.pop("ibm_fez")
 
 
 def test_a_model_is_compiled_once_for_the_devices(no_credentials):

@@ -8,8 +8,9 @@
   numbers (see :mod:`qbdsl.orchestrate.devices`), written atomically as a file that
   ``qbdsl experiment orchestration --fleet`` reads without the vendors' SDKs.
 
-``--snapshots`` lets a real IBM device (``ibm:ibm_fez``) fall back to the calibration snapshot
-of the same name when no IBM Quantum account is configured.
+``--snapshots`` lets a real device without credentials be described offline: IBM
+(``ibm:ibm_fez``) from the calibration snapshot of the same name, D-Wave (``dwave:advantage``)
+from the nominal topology and the SDK's timing data.
 """
 
 from __future__ import annotations
@@ -112,9 +113,12 @@ def add_commands(sub, common) -> None:
     which = subcommands(fl, "fleet", common)
     devices_help = (
         "comma-separated devices: ibm:fake_<name> (snapshot), ibm:ibm_<name> (real, needs an account), "
-        "dwave:mock-advantage, dwave:mock-advantage2, dwave:advantage, dwave:advantage2"
+        "dwave:mock-advantage, dwave:mock-advantage2, dwave:advantage, dwave:advantage2 (real, need a Leap token)"
     )
-    snap_help = "a real IBM device without an account: use the calibration snapshot of the same name"
+    snap_help = (
+        "a real device without credentials: IBM, the calibration snapshot of the same name; "
+        "D-Wave, the nominal topology"
+    )
     s = leaf(which, "show", cmd_show, "print the fleet of FILE, of --devices, or the default fleet")
     s.add_argument("file", nargs="?", default=None, metavar="FILE", help="a fleet file (JSON/YAML)")
     s.add_argument("--devices", default=None, help=devices_help)

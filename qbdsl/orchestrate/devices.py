@@ -6,7 +6,12 @@ A fleet file entry may name a device instead of giving numbers::
     {"device": "ibm:ibm_fez"}           the real backend (needs an IBM Quantum account)
     {"device": "ibm:ibm_fez", "snapshot": true}   ... or its snapshot when no account is configured
     {"device": "dwave:mock-advantage"}  D-Wave Advantage (Pegasus P16); "mock-advantage2": Zephyr Z12
-    {"device": "dwave:advantage"}       the same topologies as Leap's QPUs
+    {"device": "dwave:advantage"}       Leap's QPU as it is now (needs a Leap token)
+    {"device": "dwave:advantage", "snapshot": true}   ... or the nominal topology without a token
+
+A real device is read live with credentials (IBM: the backend's calibration; D-Wave: the
+solver's working graph and timing data); without them it is an error naming the setting,
+unless ``snapshot`` (``--snapshots``) asks for the offline figures, which ``source`` then names.
 
 The figures come from the functions the backends themselves use (:mod:`qbdsl.backends.ibm_backend`,
 :mod:`qbdsl.backends.dwave_backend`), so a device in the case study and the backend of that name
@@ -17,8 +22,8 @@ agree:
   backend's labelled default); ``two_qubit_error`` = the median calibrated error of the native
   two-qubit gate (``cz``, ``ecr`` or ``cx``) over ``backend.target``, entries reported as 1
   included (the rule ``scripts/ground_orchestration.py`` used for ``ibm_fleet.json``);
-  ``overhead`` = :data:`~qbdsl.backends.ibm_backend.JOB_OVERHEAD_SECONDS` (2 s, the backend's
-  per-job assumption; the shipped ``ibm_fleet.json`` assumes 0.5 s). The name is the device's
+  ``overhead`` = :data:`~qbdsl.backends.ibm_backend.JOB_OVERHEAD_SECONDS` (3.07 s, derived from
+  IBM's published usage example; the shipped ``ibm_fleet.json`` uses the same figure). The name is the device's
   short name (``fez``), the one the grounded circuit library keys its transpiled depths by.
 - D-Wave (``kind="anneal"``): ``qubits`` = working qubits of the topology's graph
   (:func:`~qbdsl.backends.dwave_backend.target_graph`: 5640 on Pegasus P16, 4800 on Zephyr
@@ -28,8 +33,9 @@ agree:
   readout + delay + thermalization) and ``overhead`` = the programming time plus
   :data:`~qbdsl.backends.dwave_backend.REMOTE_OVERHEAD_SECONDS`. So
   ``run_time(job, qpu, R) == predict_qpu_access_time(qubits, R) + REMOTE_OVERHEAD_SECONDS``.
-  The timing data are the Advantage_system4.1 figures the SDK ships (used for both topologies,
-  as the backend does); describing a D-Wave device needs no Leap token, running on one does.
+  Offline (a mock, or ``snapshot``) the timing data are the Advantage_system4.1 figures the SDK
+  ships (used for both topologies, as the backend does) on the nominal graph; live, the
+  solver's own working graph and ``problem_timing_data``.
   ``clops`` is infinite (a read does not depend on a circuit's depth) and ``two_qubit_error``
   0 (not applicable: :func:`~qbdsl.orchestrate.model.fidelity` is NaN on an annealer).
 
@@ -101,9 +107,9 @@ def device_qpu(spec: str, snapshot: bool = False) -> QPU:
         ``"ibm:fake_fez"``, ``"ibm:ibm_fez"``, ``"dwave:mock-advantage"``... (see the module
         docstring).
     snapshot : bool
-        For a real IBM device when no IBM Quantum account is configured: use the calibration
-        snapshot of the same name (``ibm_fez`` -> ``fake_fez``) instead of failing; the QPU's
-        ``source`` says so.
+        For a real device without credentials: IBM, the calibration snapshot of the same name
+        (``ibm_fez`` -> ``fake_fez``); D-Wave, the nominal topology and the SDK's timing data;
+        instead of failing. The QPU's ``source`` says so.
 
     Returns
     -------
@@ -116,12 +122,12 @@ def device_qpu(spec: str, snapshot: bool = False) -> QPU:
         An unknown device (the known ones are listed).
     BackendError
         The vendor SDK is missing (naming ``pip install qbdsl[ibm]`` / ``qbdsl[dwave]``), no
-        fake device of that name ships, or a real IBM device without an account (naming the
+        fake device of that name ships, or a real device without credentials (naming the
         setting, the command, and ``snapshot``) or that cannot be reached.
     """
     vendor, device = split_device(spec)
     if vendor == "dwave":
-        return _dwave_qpu(device)
+        return _dwave_qpu(device, snapshot)
     return _ibm_qpu(device, snapshot)
 
 
@@ -272,17 +278,37 @@ def _ibm_family(backend) -> str:
 
 
 # ---------------------------------------------------------------- D-Wave
-def _dwave_qpu(device: str) -> QPU:
+def _dwave_qpu(device: str, snapshot: bool = False) -> QPU:
     from ..backends import dwave_backend as dw
 
     topology = dw.MOCKS.get(device, device)
-    graph = dw.target_graph(topology)
+    live = None
+    if device not in dw.MOCKS and not (snapshot and not dw.token_configured()):
+        try:
+            live = dw.live_solver(topology)
+        except BackendError as exc:
+            if not dw.token_configured():
+                raise BackendError(
+                    f"{exc}. To describe it from the nominal {topology} topology instead, use "
+                    f'dwave:mock-{topology}, or add "snapshot": true to the fleet entry (qbdsl fleet: --snapshots).'
+                ) from None
+            raise
+    graph = dw.target_graph(topology) if live is None else live.graph
+    timing = None if live is None else live.timing
     qubits = int(graph.number_of_nodes())
-    one, two = (float(dw.predict_qpu_access_time(qubits, r, topology=topology)) for r in (1, 2))
+    one, two = (float(dw.predict_qpu_access_time(qubits, r, topology=topology, timing_data=timing)) for r in (1, 2))
     per_read = two - one
     programming = one - per_read
     if not (per_read > 0 and programming >= 0 and math.isfinite(two)):
         raise BackendError(f"dwave: the timing model gave no usable figures for {device!r}")
+    if live is not None:
+        origin = f"dwave:{device}, live: {live.name}'s working graph and problem_timing_data from Leap"
+    else:
+        standing = "" if device in dw.MOCKS else " standing in for the QPU (no Leap token; snapshot)"
+        origin = (
+            f"dwave:{device}, {DWAVE_DEVICES[device]}{standing}; working graph from dwave.graphs; time from "
+            "D-Wave's QPU access-time model with the SDK's Advantage_system4.1 timing data"
+        )
     return QPU(
         name=device,
         qubits=qubits,
@@ -292,8 +318,5 @@ def _dwave_qpu(device: str) -> QPU:
         family=dw.TOPOLOGIES[topology][2],
         kind="anneal",
         shot_seconds=per_read,
-        source=(
-            f"dwave:{device}, {DWAVE_DEVICES[device]}; working graph from dwave.graphs; time from D-Wave's "
-            "QPU access-time model with the SDK's Advantage_system4.1 timing data (predict_qpu_access_time)"
-        ),
+        source=f"{origin} (predict_qpu_access_time)",
     )

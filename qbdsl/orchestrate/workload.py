@@ -314,10 +314,11 @@ def _device_entry(d: dict, i: int, snapshots: bool, where: str) -> QPU:
         )
     if not isinstance(d["device"], str):
         raise FileFormatError(f"qpus[{i}]: 'device' must be a string like 'ibm:fake_fez', got {d['device']!r}", where)
-    if "snapshot" in d and (not isinstance(d["snapshot"], bool) or not d["device"].startswith("ibm:")):
+    real = d["device"].startswith(("ibm:ibm_", "dwave:advantage"))
+    if "snapshot" in d and (not isinstance(d["snapshot"], bool) or not real):
         raise FileFormatError(
-            f"qpus[{i}]: 'snapshot' is true or false, for a real IBM device (ibm:ibm_<name>); "
-            f"got {d['snapshot']!r} on {d['device']!r}",
+            f"qpus[{i}]: 'snapshot' is true or false, for a real device (ibm:ibm_<name>, dwave:advantage, "
+            f"dwave:advantage2); got {d['snapshot']!r} on {d['device']!r}",
             where,
         )
     try:

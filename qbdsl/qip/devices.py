@@ -33,13 +33,17 @@ IBM (``backends/ibm_backend.py``)
     Refused when its ESP is below ``ESP_THRESHOLD`` or it outlasts the coherence (``too_deep``),
     before transpiling when a cheap bound already shows it (:func:`esp_bound`). Time: the native
     QAOA training (the ``qaoa`` profile) + transpiling + either the predicted QPU seconds
-    (two-qubit layers x shots / CLOPS_h + 2 s per job, the backend's **assumptions**) plus
+    (the backend's prediction: two-qubit layers x shots / CLOPS_h, at least the shots' repetition
+    delay, + 3.07 s per job from IBM's published usage example) plus
     :data:`IBM_QUEUE_SECONDS` (**assumption**) on a real device, or the predicted noisy
     simulation time on a fake one. Quality: the ``qaoa`` profile's times the ESP
     (**assumption**: an output with an error is worth nothing).
 
-Real devices are planned without the network: D-Wave on the nominal working graph of the
-topology, IBM on the calibration snapshot of the same device that ships with
+Real devices with credentials are planned on their live properties (:func:`live_device`):
+D-Wave on the solver's working graph of today (yield defects left out) and its timing data,
+IBM on the backend's current calibration. Without credentials, or when the vendor cannot be
+reached (the row says so), they are planned offline: D-Wave on the nominal working graph of
+the topology, IBM on the calibration snapshot of the same device that ships with
 qiskit-ibm-runtime (``ibm_fez`` planned from ``fake_fez``). They run only with credentials
 (:func:`credentials`); the mock / fake devices are local simulations, labelled so.
 """
@@ -48,6 +52,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
@@ -67,6 +72,7 @@ CACHE_SIZE = 64  # instances x devices kept by the embedding and transpilation c
 QUBO_CACHE_SIZE = 8  # compiled models kept (each holds its model and QUBO alive)
 # Working qubits, for the check before any SDK is imported (tests compare them with the graphs)
 DWAVE_QUBITS = {"advantage": 5640, "advantage2": 4800}
+LIVE_RETRY_SECONDS = 60.0  # a vendor that could not be reached is not asked again for this long
 
 
 @dataclass(frozen=True)
@@ -140,11 +146,19 @@ DEVICES: tuple[Device, ...] = (
         snapshot="fake_torino",
     ),
     Device(
+        "ibm:fake_kyiv",
+        "ibm",
+        {"device": "fake_kyiv"},
+        False,
+        "local simulation: fake_kyiv (Eagle r3) calibration snapshot on qiskit-aer, no QPU",
+        snapshot="fake_kyiv",
+    ),
+    Device(
         "ibm:ibm_fez",
         "ibm",
         {"device": "ibm_fez"},
         True,
-        "IBM Fez QPU (Heron r2), planned from its fake_fez calibration snapshot",
+        "IBM Fez QPU (Heron r2)",
         snapshot="fake_fez",
     ),
 )
@@ -210,6 +224,40 @@ def credentials(backend: str) -> tuple[bool, str]:
     return ibm.account_configured(), ibm.ACCOUNT_HINT
 
 
+_LIVE_FAILED: dict[str, tuple[float, str]] = {}
+
+
+def live_device(dev: Device) -> tuple[object | None, str]:
+    """A real device's live properties, when its credentials are configured.
+
+    Returns
+    -------
+    (live, note)
+        D-Wave: a :class:`~qbdsl.backends.dwave_backend.LiveSolver` (working graph and timing
+        data of today); IBM: the backend (its ``target`` holds the current calibration).
+        ``(None, "")`` for a local simulation or without credentials; ``(None, why)`` when the
+        vendor could not be reached (remembered :data:`LIVE_RETRY_SECONDS`, so decisions do not
+        wait on the network again): the device is then planned offline.
+    """
+    if not dev.real or not credentials(dev.backend)[0]:
+        return None, ""
+    failed = _LIVE_FAILED.get(dev.name)
+    if failed is not None and time.monotonic() - failed[0] < LIVE_RETRY_SECONDS:
+        return None, failed[1]
+    try:
+        if dev.backend == "dwave":
+            from qbdsl.backends import dwave_backend as dw
+
+            return dw.live_solver(dev.topology), ""
+        from qbdsl.backends import ibm_backend as ibm
+
+        return ibm.real_backend(dev.option["device"]), ""
+    except BackendError as exc:
+        note = f"live properties unavailable, planned offline ({exc})"
+        _LIVE_FAILED[dev.name] = (time.monotonic(), note)
+        return None, note
+
+
 # ---------------------------------------------------------------- the instance's QUBO, cached
 class _Lru(OrderedDict):
     """A small least-recently-used map of at most ``size`` entries."""
@@ -235,8 +283,8 @@ _PREDICTIONS = _Lru()  # (structure, device) -> Prediction or refusal
 
 
 def clear_caches() -> None:
-    """Forget every cached QUBO, embedding and transpilation."""
-    for c in (_QUBOS, _EMBEDDINGS, _PREDICTIONS):
+    """Forget every cached QUBO, embedding, transpilation and unreachable vendor."""
+    for c in (_QUBOS, _EMBEDDINGS, _PREDICTIONS, _LIVE_FAILED):
         c.clear()
 
 
@@ -326,7 +374,8 @@ def assess_dwave(dev: Device, obj, f: Features) -> Assessment:
     """
     from qbdsl.backends import dwave_backend as dw
 
-    qubits = DWAVE_QUBITS[dev.topology]
+    live, note = live_device(dev)
+    qubits = DWAVE_QUBITS[dev.topology] if live is None else live.graph.number_of_nodes()
     if f.qubo_binaries > qubits:  # cheap checks first: no compile, no SDK
         return Assessment(False, f"{f.qubo_binaries} binaries exceed the {qubits} working qubits of {dev.label}")
     try:
@@ -336,13 +385,17 @@ def assess_dwave(dev: Device, obj, f: Features) -> Assessment:
         return Assessment(False, str(exc))
     if q.n > qubits:
         return Assessment(False, f"{q.n} binaries exceed the {qubits} working qubits of {dev.label}")
-    key = (structure_key(q), dev.topology)
-    summary = _EMBEDDINGS.get_or(key, lambda: dw.embed(q, dev.topology, timeout=EMBED_SECONDS, seed=PLAN_SEED))
+    graph, timing = (dev.topology, None) if live is None else (live.graph, live.timing)
+    where = live.name if live is not None else dev.topology
+    key = (structure_key(q), where, qubits)
+    summary = _EMBEDDINGS.get_or(
+        key, lambda: dw.embed(q, graph, timeout=EMBED_SECONDS, seed=PLAN_SEED, label=dev.label)
+    )
     if not summary.ok:
         return Assessment(False, summary.refusal + f" (QIP searches {EMBED_SECONDS:g} s; the backend up to 60 s)")
     reads = dw.DEFAULT_READS
     phys = max(summary.physical_qubits, 1)
-    access = dw.predict_qpu_access_time(phys, reads, topology=dev.topology)
+    access = dw.predict_qpu_access_time(phys, reads, topology=dev.topology, timing_data=timing)
     figures = {
         "physical qubits": summary.physical_qubits,
         "longest chain": summary.longest_chain,
@@ -350,9 +403,17 @@ def assess_dwave(dev: Device, obj, f: Features) -> Assessment:
         "predicted QPU access time": f"{access * 1e3:.1f} ms ({reads} reads)",
     }
     if dev.real:
+        figures["planned on"] = (
+            f"the live working graph of {live.name} ({qubits} qubits) and its timing data"
+            if live is not None
+            else f"the nominal {dev.topology} graph ({qubits} qubits){'; ' + note if note else ''}"
+        )
+    if dev.real:
         t = summary.seconds + dw.REMOTE_OVERHEAD_SECONDS + access
         t_min = (
-            summary.seconds + dw.REMOTE_OVERHEAD_SECONDS + dw.predict_qpu_access_time(phys, 1, topology=dev.topology)
+            summary.seconds
+            + dw.REMOTE_OVERHEAD_SECONDS
+            + dw.predict_qpu_access_time(phys, 1, topology=dev.topology, timing_data=timing)
         )
         figures["overhead"] = f"{dw.REMOTE_OVERHEAD_SECONDS:g} s network and queue (assumption)"
     else:
@@ -365,12 +426,13 @@ def assess_dwave(dev: Device, obj, f: Features) -> Assessment:
 
 
 # ---------------------------------------------------------------- IBM
-def esp_bound(snapshot: str, two_qubit_gates: int) -> float:
+def esp_bound(snapshot, two_qubit_gates: int) -> float:
     """An upper bound on the ESP of a circuit with at least ``two_qubit_gates`` two-qubit gates on
-    the device: each at the smallest two-qubit error of its calibration snapshot."""
+    the device: each at the smallest two-qubit error of its calibration (``snapshot``: a fake
+    device's name, or a backend object: a live one)."""
     from qbdsl.backends import ibm_backend as ibm
 
-    target = ibm.fake_backend(snapshot).target
+    target = (ibm.fake_backend(snapshot) if isinstance(snapshot, str) else snapshot).target
     errors = [
         ip.error
         for name in target.operation_names
@@ -427,22 +489,26 @@ def assess_ibm(dev: Device, obj, f: Features, profiles: dict) -> Assessment:
         return Assessment(False, str(exc))
     if q.n > limit:
         return Assessment(False, f"{q.n} binaries exceed {why}")
+    live, note = live_device(dev)
+    name = dev.snapshot if live is None else dev.option["device"]
     layers = ibm.DEFAULTS["layers"]
-    bound = esp_bound(dev.snapshot, _couplers(q) * layers)
+    bound = esp_bound(dev.snapshot if live is None else live, _couplers(q) * layers)
     if bound < ibm.ESP_THRESHOLD:
         return Assessment(
             False,
-            f"too deep for {dev.snapshot}: {_couplers(q) * layers} two-qubit gates at least, so an estimated "
+            f"too deep for {name}: {_couplers(q) * layers} two-qubit gates at least, so an estimated "
             f"success probability of at most {bound:.3g}, below {ibm.ESP_THRESHOLD:g} (not transpiled)",
         )
 
     def make():
         try:
-            return ibm.predict(q, dev.snapshot, layers=layers, shots=ibm.DEFAULTS["shots"], seed=PLAN_SEED)
+            return ibm.predict(q, name, layers=layers, shots=ibm.DEFAULTS["shots"], seed=PLAN_SEED)
         except BackendError as exc:
             return exc
 
-    p = _PREDICTIONS.get_or((structure_key(q), dev.snapshot), make)
+    # a live calibration is keyed by the time it was read, so a re-read is a new prediction
+    stamp = "" if live is None else ibm._REAL.get(name, (0.0,))[0]
+    p = _PREDICTIONS.get_or((structure_key(q), name, stamp), make)
     if isinstance(p, BackendError):
         return Assessment(False, str(p))
     figures = {
@@ -451,10 +517,15 @@ def assess_ibm(dev: Device, obj, f: Features, profiles: dict) -> Assessment:
         "two-qubit gates": p.two_qubit_gates,
         "ESP": f"{p.esp:.3g}",
         "predicted QPU time": f"{p.predicted_qpu_seconds:.3g} s",
-        "snapshot": f"{dev.snapshot} {p.snapshot_date or '(undated)'}",
+        "calibration": (
+            f"{dev.snapshot} snapshot {p.snapshot_date or '(undated)'}"
+            + ("" if not dev.real else " (planned offline" + (f": {note})" if note else ": no account)"))
+            if live is None
+            else f"live from {name}, {p.snapshot_date or 'undated'}"
+        ),
     }
     if p.too_deep:
-        return Assessment(False, f"too deep for {dev.snapshot}: {p.too_deep}", figures=figures)
+        return Assessment(False, f"too deep for {name}: {p.too_deep}", figures=figures)
     train = profiles["qaoa"].predict_time(f) if "qaoa" in profiles else 0.0
     if dev.real:
         run = p.predicted_qpu_seconds + IBM_QUEUE_SECONDS

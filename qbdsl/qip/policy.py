@@ -70,8 +70,10 @@ class Decision:
 
     ``backend`` is a registered backend's name; when a device row won, ``device`` names it
     (``"dwave:mock-advantage"``) and ``options["backend_options"]`` holds the option that
-    selects it. ``planned`` says which real device QIP would choose with credentials, and how
-    to configure them, when that device beat every runnable choice.
+    selects it. ``plan`` lists every candidate best first as (backend, options selecting its
+    device), the chain ``qb.solve`` runs (a device row keeps its device as a fallback too).
+    ``planned`` says which real device QIP would choose with credentials, and how to configure
+    them, when that device beat every runnable choice.
     """
 
     backend: str | None
@@ -82,9 +84,16 @@ class Decision:
     rows: list[Option] = field(default_factory=list)
     note: str = ""
     reason: str = ""
-    ranked: list[str] = field(default_factory=list)  # the candidates, best first (``qb.solve``'s fallbacks)
+    ranked: list[str] = field(default_factory=list)  # the candidates' backends, best first
     device: str | None = None
     planned: str = ""
+    plan: list[tuple[str, dict]] = field(default_factory=list)  # (backend, options): ``qb.solve``'s chain
+
+    @property
+    def fallbacks(self) -> list[tuple[str, dict]]:
+        """The candidates after the chosen one, best first, each as (backend, the options that
+        select its device): what ``qb.solve`` tries when the chosen one fails."""
+        return self.plan[1:]
 
     def explain(self) -> str:
         """A table of every option with its predicted time, quality and verdict (devices with their
@@ -240,7 +249,7 @@ def decide(
         _assess_device(dev, row, obj, f, profiles, deadline, quality, include_remote, rows, key, prefer)
     cands = [r for r in rows if r.verdict == "candidate"]
 
-    chosen_row, reason, options, ranked = None, "", {}, []
+    chosen_row, reason, options, ranked, order = None, "", {}, [], []
     if cands:
         order = sorted(cands, key=key)
         ranked = list(dict.fromkeys(r.runner for r in order))
@@ -284,7 +293,12 @@ def decide(
             options["backend_options"] = {**work, **chosen_row.run_options}
     planned = _planned(rows, cands, key)
     device = chosen_row.backend if chosen_row is not None and chosen_row.runs_on else None
-    return Decision(chosen, options, f, deadline, quality, rows, note, reason, ranked, device, planned)
+    plan: list[tuple[str, dict]] = []
+    for r in order:
+        entry = (r.runner, dict(r.run_options))
+        if entry not in plan:
+            plan.append(entry)
+    return Decision(chosen, options, f, deadline, quality, rows, note, reason, ranked, device, planned, plan)
 
 
 def _judged(t: float, q: float, t_min: float | None, deadline: float | None) -> tuple[float, float]:
@@ -354,7 +368,7 @@ def _assess_device(
         row.verdict = a.reason
     if dev.real:
         configured, how = dv.credentials(dev.backend)
-        if not configured:
+        if not configured and row.fits:  # how to configure a device only where it could run
             row.configure = how
             if row.verdict == "candidate":
                 row.verdict = "planning only: credentials not configured (see below)"
