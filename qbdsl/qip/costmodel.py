@@ -732,14 +732,16 @@ class Evaluation:
     errors : list of dict
         Per backend, over every held-out run it took: ``backend, runs, time_mdlr`` (median
         ``|log(predicted median / measured)|``), ``time_in_band`` (share of runs at or below the
-        predicted 90th percentile; 0.9 is calibrated), ``quality_mae``.
+        predicted 90th percentile; 0.9 is calibrated), ``quality_mae`` (against the quality at
+        the deadline: 0 for a late run).
     decisions : list of dict
         Per held-out family and ``"all"``, per policy (``qip``, ``qip-parallel``,
         ``always-<backend>``): ``family, policy, cases, quality, time, quality_vs_oracle,
         time_vs_oracle`` (means over (instance, deadline) cases of the quality at the deadline
         and of the ratios to the oracle's).
     folds : list of dict
-        ``family, train, test`` (row indices) per fold.
+        ``family, train, test`` (row indices) per fold, and ``skipped`` (why no model could be
+        fitted without that family; empty when one was).
     cases : list of dict
         Per (instance, deadline): family, instance, deadline, oracle, qip (the backend whose run
         is scored), qip_choice (the rule's first choice), qip_parallel, reason, runs
@@ -841,10 +843,12 @@ def evaluate(
     err: dict[str, dict[str, list]] = {b: {"lr": [], "band": [], "qe": []} for b in backends_all}
     folds, cases = [], []
     for train, test, name in logo_splits(g):
-        folds.append({"family": name, "train": train, "test": test})
+        fold = {"family": name, "train": train, "test": test, "skipped": ""}
+        folds.append(fold)
         try:
             model = _fit_cols(cols, train, None, ridge)
-        except ModelError:
+        except ModelError as exc:  # the other families hold too few runs of every backend
+            fold["skipped"] = str(exc)
             continue
         by_case: dict[tuple[str, float], list[int]] = {}
         for i in test:
@@ -862,7 +866,7 @@ def evaluate(
                 if p is not None and p.takes and math.isfinite(cols["seconds"][i]) and cols["seconds"][i] > 0:
                     err[b]["lr"].append(abs(math.log(p.time_median / cols["seconds"][i])))
                     err[b]["band"].append(cols["seconds"][i] <= p.time_p90)
-                    err[b]["qe"].append(abs(p.quality_mean - float(np.nan_to_num(cols["quality"][i]))))
+                    err[b]["qe"].append(abs(p.quality_mean - runs[b][0]))
             if not runs:
                 continue
             in_time = [b for b in runs if runs[b][1] <= dl * (1 + SLACK) and runs[b][0] > 0]
