@@ -150,18 +150,11 @@ def test_a_backend_always_cut_by_its_time_limit_still_fits():
     assert p.time_median == pytest.approx(0.505, rel=0.01) and p.quality_mean == pytest.approx(0.8, abs=0.05)
 
 
-def test_predictions_are_in_range_and_fast():
-    import time
-
+def test_predictions_are_in_range():
     model = cm.fit(two_backend_rows())
     f = _features(100, np.random.default_rng(0))
     preds = model.predict_all(f, 0.5)
-    assert set(preds) == {"precise", "quick"}
-    t = time.perf_counter()
-    for _ in range(200):
-        model.predict(f, "quick", 0.5)
-    per_call = (time.perf_counter() - t) / 200
-    assert per_call < 0.01  # generous: about 0.1 ms on the development machine
+    assert set(preds) == {"precise", "quick"} and preds["quick"] == model.predict(f, "quick", 0.5)
     for p in preds.values():
         assert 0 <= p.quality_low <= p.quality_mean <= 1 and p.time_median <= p.time_p90
         assert 0 <= p.p_finish <= p.p_meet_deadline <= 1

@@ -233,12 +233,6 @@ def cut(status: np.ndarray, seconds: np.ndarray, deadline: np.ndarray) -> np.nda
 # ---- fitting ---------------------------------------------------------------------------------
 
 
-def _ndtr(z):
-    from scipy.special import ndtr
-
-    return ndtr(z)
-
-
 def _fit_tobit(X: np.ndarray, y: np.ndarray, censored: np.ndarray, ridge: float) -> tuple[np.ndarray, float, float]:
     """Censored-normal regression: ``y = b0 + X w + sigma * eps``; censored rows are lower bounds.
 
