@@ -1,15 +1,24 @@
 """``qbdsl calibrate``: re-measure the local backends on a ladder of instance sizes and refit
-their time models (``t = a + b * work``, least squares with a, b >= 0)."""
+their time models (``t = a + b * work``, least squares with a, b >= 0).
+
+With ``rows_out``, it also records cost-model rows: every backend on every ladder instance it
+takes, under each deadline of a list, one row per run in the schema of
+:data:`ROW_COLUMNS` (the benchmark harness writes the same schema), which
+:func:`qbdsl.qip.costmodel.fit` trains on.
+"""
 
 from __future__ import annotations
 
+import math
 import time
+from dataclasses import fields
+from pathlib import Path
 
 import numpy as np
 
 from ..ir.qubo import QuboIR
 from ..ir.terms import QuboTerms
-from .features import features
+from .features import Features, features
 from .profiles import Profile, _work, default_profiles, machine
 
 LADDER = {
@@ -59,13 +68,49 @@ def _fit(work: np.ndarray, seconds: np.ndarray) -> tuple[float, float]:
     return float(a), float(b)
 
 
-def calibrate(quick: bool = False, progress=None, backends=None) -> tuple[dict[str, Profile], list[dict]]:
+def calibrate(
+    quick: bool = False,
+    progress=None,
+    backends=None,
+    rows_out=None,
+    deadlines: tuple[float, ...] | None = None,
+) -> tuple[dict[str, Profile], list[dict]]:
     """Measure, fit, and return (profiles, measurements); profiles not measured are kept as shipped.
 
     The QPU devices of the ``dwave`` and ``ibm`` backends have no profile to fit: QIP judges them
     from their own timing and calibration data (:mod:`qbdsl.qip.devices`).
+
+    Parameters
+    ----------
+    quick : bool, default False
+        The short ladder (:data:`QUICK`) instead of :data:`LADDER`.
+    progress : callable, optional
+        ``progress(done, total, label)`` after each solve.
+    backends : sequence of str, optional
+        Backends to measure (default: every one in the ladder).
+    rows_out : str or Path, optional
+        Also record cost-model rows (:func:`measure_rows` on :func:`ladder_instances`, each
+        measured backend under each of ``deadlines``) and write them as CSV here (atomically;
+        the path is checked before any work).
+    deadlines : tuple of float, optional
+        Deadlines in seconds for the rows; default ``(0.05, 0.5, 2.0)``, ``(0.05, 0.5)`` when quick.
+
+    Returns
+    -------
+    profiles : dict of str to Profile
+    measurements : list of dict
+        ``{"backend", "size", "seconds"}`` per ladder run.
+
+    Raises
+    ------
+    ModelError
+        ``rows_out`` cannot be written.
     """
+    from ..io.atomic import check_output
     from ..solve import solve
+
+    if rows_out is not None:
+        check_output(rows_out)
 
     ladder = QUICK if quick else LADDER
     names = list(backends or ladder)
@@ -106,4 +151,143 @@ def calibrate(quick: bool = False, progress=None, backends=None) -> tuple[dict[s
             p.description,
             {"machine": machine(), "sizes": ladder[b], "seconds": secs},
         )
+    if rows_out is not None:
+        dl = tuple(deadlines) if deadlines is not None else ((0.05, 0.5) if quick else (0.05, 0.5, 2.0))
+        cost_rows = measure_rows(ladder_instances(quick, names), names, dl, progress=progress)
+        write_rows(rows_out, cost_rows)
     return profiles, rows
+
+
+# ---- cost-model rows ------------------------------------------------------------------------
+
+FEATURE_COLUMNS = [f"f_{f.name}" for f in fields(Features)]
+ROW_COLUMNS = [
+    "family",
+    "instance",
+    "deadline",
+    "backend",
+    "seconds",
+    "objective",
+    "feasible",
+    "status",
+    "best_known",
+    "quality",
+    *FEATURE_COLUMNS,
+]
+
+
+def ladder_instances(quick: bool = False, backends=None) -> dict[str, tuple[str, object]]:
+    """The calibration ladder's instances for cost-model rows: ``{name: (family, instance)}``.
+
+    Random QUBOs at every QUBO size of the ladder of the ``backends`` (family
+    ``calib-qubo``) and, when OR-Tools is among them, its knapsack MILPs (family
+    ``calib-knapsack``), built as :func:`calibrate` builds them.
+    """
+    ladder = QUICK if quick else LADDER
+    names = list(backends or ladder)
+    qubo_sizes = sorted({n for b in names if b != "ortools" for n in ladder[b]})
+    out: dict[str, tuple[str, object]] = {f"calib-qubo-{n}": ("calib-qubo", _instance("anneal", n)) for n in qubo_sizes}
+    if "ortools" in names:
+        for n in ladder["ortools"]:
+            out[f"calib-knapsack-{n}"] = ("calib-knapsack", _instance("ortools", n))
+    return out
+
+
+def _sense(obj) -> str:
+    return getattr(obj, "sense", None) or getattr(getattr(obj, "source", None), "sense", None) or "min"
+
+
+def run_quality(objective: float, feasible: bool, best: float, sense: str) -> float:
+    """Quality of one answer in [0, 1]: ``1 - gap`` to ``best`` (``gap = max(0, worse by) /
+    max(1, |best|)``), 0 for an infeasible or missing answer or an unknown ``best``."""
+    if not feasible or not math.isfinite(objective) or not math.isfinite(best):
+        return 0.0
+    sign = 1.0 if sense == "min" else -1.0
+    gap = max(0.0, sign * (objective - best)) / max(1.0, abs(best))
+    return max(0.0, 1.0 - gap)
+
+
+def measure_rows(
+    instances: dict[str, tuple[str, object]],
+    backends,
+    deadlines,
+    *,
+    seed: int = 0,
+    best_known: dict[str, float] | None = None,
+    progress=None,
+) -> list[dict]:
+    """Solve every instance with every backend under every deadline; one cost-model row per run.
+
+    Parameters
+    ----------
+    instances : dict of str to (str, object)
+        ``{name: (family, Model or IR)}``.
+    backends : sequence of str
+        Backend names for :func:`qbdsl.solve`, each run with its default work
+        (:data:`qbdsl.qip.profiles.DEFAULT_WORK`) and ``time_limit=deadline``.
+    deadlines : sequence of float
+        Deadlines in seconds.
+    seed : int, default 0
+        Passed to every solve.
+    best_known : dict of str to float, optional
+        Best known objective per instance; where absent, the best feasible objective any run
+        found (so quality is relative to the best answer seen).
+    progress : callable, optional
+        ``progress(done, total, label)`` after each solve.
+
+    Returns
+    -------
+    list of dict
+        Rows keyed by :data:`ROW_COLUMNS`. A backend that raised a ``BackendError`` or
+        ``ModelError`` gets a row with status ``"cannot: <error>"``, NaN seconds and quality 0;
+        one that raised a ``TimeLimitError`` (refused as too slow, or cut with nothing back)
+        gets status ``"time_limit: <error>"``, its wall time and quality 0.
+    """
+    from ..errors import BackendError, ModelError, TimeLimitError
+    from ..solve import solve
+    from .profiles import DEFAULT_WORK
+
+    rows: list[dict] = []
+    total = len(instances) * len(backends) * len(deadlines)
+    done = 0
+    for name, (family, obj) in instances.items():
+        feats = {f"f_{k}": v for k, v in features(obj).as_dict().items()}
+        start = len(rows)
+        for deadline in deadlines:
+            for b in backends:
+                t = time.perf_counter()
+                try:
+                    r = solve(obj, backend=b, time_limit=deadline, seed=seed, **DEFAULT_WORK.get(b, {}))
+                    dt = time.perf_counter() - t
+                    objective = float(r.objective) if r.sample is not None else math.nan
+                    row = {"seconds": dt, "objective": objective, "feasible": bool(r.feasible), "status": str(r.status)}
+                except TimeLimitError as exc:  # refused or cut with nothing back: late, not unable
+                    msg = " ".join(str(exc).split())[:80]
+                    dt = time.perf_counter() - t
+                    row = {"seconds": dt, "objective": math.nan, "feasible": False, "status": f"time_limit: {msg}"}
+                except (BackendError, ModelError) as exc:
+                    msg = " ".join(str(exc).split())[:80]
+                    row = {"seconds": math.nan, "objective": math.nan, "feasible": False, "status": f"cannot: {msg}"}
+                rows.append(
+                    {"family": family, "instance": name, "deadline": float(deadline), "backend": b, **row, **feats}
+                )
+                done += 1
+                if progress:
+                    progress(done, total, f"{name} / {b} / {deadline:g} s")
+        sense = _sense(obj)
+        mine = rows[start:]
+        found = [r["objective"] for r in mine if r["feasible"] and math.isfinite(r["objective"])]
+        best = (best_known or {}).get(name)
+        if best is None:
+            best = (min(found) if sense == "min" else max(found)) if found else math.nan
+        for r in mine:
+            r["best_known"] = best
+            r["quality"] = run_quality(r["objective"], r["feasible"], best, sense)
+    return [{k: r[k] for k in ROW_COLUMNS} for r in rows]
+
+
+def write_rows(path, rows: list[dict]) -> Path:
+    """Write cost-model rows as CSV with the :data:`ROW_COLUMNS` header (atomically)."""
+    from ..io.atomic import write_csv
+
+    return write_csv(path, ROW_COLUMNS, rows)

@@ -1,0 +1,939 @@
+"""A fitted cost model: per backend, the distribution of its wall time and of its quality at a
+deadline, as functions of the instance :class:`~qbdsl.qip.features.Features` and the deadline.
+
+It trains on run rows in the schema of :data:`qbdsl.qip.calibrate.ROW_COLUMNS` (``family,
+instance, deadline, backend, seconds, objective, feasible, status, best_known, quality`` and
+every feature prefixed ``f_``), as written by ``qbdsl calibrate`` and by the benchmark harness.
+
+The model, and why this one
+---------------------------
+Both parts are regularized linear models on the same few interpretable inputs
+(:data:`INPUTS`: log sizes, density, penalty scale, coefficient range, constraint counts, the
+log deadline), standardized per backend. They are fitted with numpy/scipy and stored as their
+coefficients in JSON: no pickle, nothing that breaks across library versions, and a prediction
+is one dot product per part (a few microseconds per backend).
+
+* **Time** — a censored-normal (Tobit) regression of the log wall time. The deadline is the
+  dominant effect: a run cut by its time limit (status ``time_limit``, or
+  ``seconds >= 0.9 * deadline``) tells only that the backend's *natural* time is longer. Plain
+  least squares (or a gradient-boosted regressor) on such rows learns the deadline instead
+  of the backend; Tobit treats them as lower bounds. The residual spread ``sigma`` is fitted
+  with the coefficients, so the natural time is log-normal with median ``exp(mu)`` and 90th
+  percentile ``exp(mu + 1.2816 sigma)``. The observed time is the natural time when it is
+  below the deadline, else the deadline times an *overshoot ratio* drawn from what the
+  backend's cut runs measured (stored as 21 quantiles); a backend never seen cut (it ignores
+  the limit) keeps its natural time. ``p_meet_deadline`` is ``P(observed <= deadline * (1 +
+  SLACK))``. scikit-learn has no censored regression, which is why it is not used here.
+* **Quality** — a fractional-logit regression (binomial quasi-likelihood, ridge penalty) of the
+  quality in [0, 1] at the deadline, with one more input: ``finish_z``, how many residual
+  spreads the deadline lies above the predicted median time (clipped to [-4, 4]). Its mean is
+  in [0, 1] by construction; its spread is the quasi-binomial ``sqrt(phi * mu * (1 - mu))``
+  with the Pearson dispersion ``phi``; ``quality_low`` is ``mean - 1.2816 * spread`` (a 10th
+  percentile), clipped to 0.
+
+Only rows of runs in which the backend took the instance (status not ``cannot: ...``) train
+it; a prediction for an instance a backend cannot take (a QUBO-only backend on a model with
+continuous variables, or beyond its ``max_variables``) says so instead of guessing.
+
+:func:`evaluate` reports the prediction errors and the decision score leaving whole instance
+families out (fit on the other families, score on the held-out one).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import FileFormatError, ModelError
+
+FORMAT = "qbdsl-costmodel"
+VERSION = 1
+SLACK = 0.05  # a run "meets" deadline d when it returns by d * (1 + SLACK), as the experiment's oracle
+CUT_FRACTION = 0.9  # a run at >= 0.9 * deadline is taken as cut by its time limit
+Z90 = 1.2815515655446004  # standard normal 90th percentile
+_PROBS = np.linspace(0.0, 1.0, 21)  # quantile grid of the overshoot ratios
+MIN_ROWS = 3  # fewer rows than this for a backend: it is not fitted
+
+# feature columns the inputs use (without the f_ prefix)
+FEATURES_USED = (
+    "n_variables",
+    "n_integer",
+    "n_constraints",
+    "qubo_ok",
+    "qubo_binaries",
+    "qubo_couplers",
+    "qubo_density",
+    "coefficient_range",
+    "penalty_scale",
+    "milp_variables",
+    "milp_nonzeros",
+    "max_degree",
+)
+INPUTS = (
+    "log_variables",  # log max(1, n_variables)
+    "log_qubo_binaries",  # log max(1, qubo_binaries)
+    "qubo_binaries_to_64",  # min(qubo_binaries, 64) / 10: exponential-cost backends (exact, QAOA)
+    "log_states_over_2^10",  # log(1 + 2^(min(qubo_binaries, 64) - 10)): hinges of a + b 2^n
+    "log_states_over_2^20",  # log(1 + 2^(min(qubo_binaries, 64) - 20))
+    "log_couplers",  # log(1 + qubo_couplers)
+    "qubo_density",
+    "log_milp_nonzeros",  # log(1 + milp_nonzeros)
+    "log_products_per_variable",  # log(1 + (milp_variables - n_variables) / n_variables): MILP linearization
+    "log_constraints",  # log(1 + n_constraints)
+    "integer_share",  # n_integer / n_variables
+    "log_penalty_scale",  # log(1 + penalty_scale)
+    "log_coefficient_range",  # log max(1, coefficient_range)
+    "log_max_degree",  # log(1 + max_degree)
+    "log_deadline",  # log deadline (seconds)
+)
+_STR_COLUMNS = ("family", "instance", "backend", "status")
+_NUM_COLUMNS = ("deadline", "seconds", "quality")
+
+
+# ---- rows ------------------------------------------------------------------------------------
+
+
+def _as_float(value, column: str, where: str) -> float:
+    if isinstance(value, str):
+        v = value.strip().lower()
+        if v in ("true", "false"):
+            return 1.0 if v == "true" else 0.0
+        if v in ("", "nan", "none", "null"):
+            return math.nan
+        try:
+            return float(v)
+        except ValueError:
+            raise ModelError(f"cost-model rows: column {column!r} of {where} is not a number: {value!r}") from None
+    if value is None:
+        return math.nan
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise ModelError(f"cost-model rows: column {column!r} of {where} is not a number: {value!r}") from None
+
+
+def read_rows(rows, extra: Sequence[str] = ()) -> dict[str, np.ndarray]:
+    """Cost-model rows as columns: strings for family/instance/backend/status, floats otherwise.
+
+    Parameters
+    ----------
+    rows : list of dict, or str or Path
+        Rows in the :data:`qbdsl.qip.calibrate.ROW_COLUMNS` schema, or a CSV file of them
+        (compressed by suffix is fine). Booleans may be ``True``/``False`` or ``1``/``0``.
+    extra : sequence of str
+        More columns to require and return (e.g. a grouping column), read as strings.
+
+    Returns
+    -------
+    dict of str to ndarray
+        One array of length ``m`` (the number of rows) per column used: ``family, instance,
+        backend, status`` (str), ``deadline, seconds, quality`` (float) and ``f_<feature>`` for
+        each of :data:`FEATURES_USED` (float).
+
+    Raises
+    ------
+    ModelError
+        No rows, a required column missing (named, with the first row or the file lacking
+        it), or a value that is not a number.
+    FileFormatError
+        The CSV file cannot be read.
+    """
+    source = "rows"
+    if isinstance(rows, (str, Path)):
+        from ..io.atomic import read_text
+
+        source = str(rows)
+        text = read_text(rows)
+        rows = list(csv.DictReader(text.splitlines()))
+    else:
+        rows = list(rows)
+    if not rows:
+        raise ModelError(f"cost-model rows: {source} has no rows")
+    strs = tuple(_STR_COLUMNS) + tuple(c for c in extra if c not in _STR_COLUMNS)
+    nums = tuple(_NUM_COLUMNS) + tuple(f"f_{f}" for f in FEATURES_USED)
+    for i, r in enumerate(rows):
+        if not isinstance(r, Mapping):
+            raise ModelError(f"cost-model rows: row {i} of {source} is a {type(r).__name__}, not a dict")
+        for c in strs + nums:
+            if c not in r:
+                raise ModelError(f"cost-model rows: column {c!r} missing (row {i} of {source})")
+    out: dict[str, np.ndarray] = {c: np.array([str(r[c]) for r in rows], dtype=object) for c in strs}
+    for c in nums:
+        out[c] = np.array([_as_float(r[c], c, f"row {i} of {source}") for i, r in enumerate(rows)], float)
+    bad = ~(np.isfinite(out["deadline"]) & (out["deadline"] > 0))
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise ModelError(
+            f"cost-model rows: column 'deadline' of row {i} of {source} must be positive, got {out['deadline'][i]}"
+        )
+    return out
+
+
+def _feature_columns(f) -> dict[str, np.ndarray]:
+    """One instance's features (a Features, or a mapping with or without the f_ prefix) as columns."""
+    if hasattr(f, "as_dict"):
+        f = f.as_dict()
+    if not isinstance(f, Mapping):
+        raise ModelError(f"cost model: features must be a Features or a dict, got a {type(f).__name__}")
+    cols = {}
+    for name in FEATURES_USED:
+        key = name if name in f else f"f_{name}"
+        if key not in f:
+            raise ModelError(f"cost model: feature {name!r} missing")
+        cols[f"f_{name}"] = np.array([_as_float(f[key], name, "the features")], float)
+    return cols
+
+
+def design(cols: Mapping[str, np.ndarray], deadline: np.ndarray) -> np.ndarray:
+    """The model inputs (:data:`INPUTS`), shape (m, len(INPUTS)), from feature columns
+    (``f_<name>`` arrays of length m) and deadlines in seconds (length m)."""
+    g = lambda n: np.nan_to_num(np.asarray(cols[f"f_{n}"], float))  # noqa: E731
+    qb = np.where(g("qubo_ok") > 0, g("qubo_binaries"), 0.0)
+    nvar = np.maximum(g("n_variables"), 1.0)
+    return np.stack(
+        [
+            np.log(nvar),
+            np.log(np.maximum(qb, 1.0)),
+            np.minimum(qb, 64.0) / 10.0,
+            np.logaddexp(0.0, (np.minimum(qb, 64.0) - 10.0) * math.log(2.0)),
+            np.logaddexp(0.0, (np.minimum(qb, 64.0) - 20.0) * math.log(2.0)),
+            np.log1p(np.maximum(g("qubo_couplers"), 0.0)),
+            g("qubo_density"),
+            np.log1p(np.maximum(g("milp_nonzeros"), 0.0)),
+            np.log1p(np.maximum(g("milp_variables") - g("n_variables"), 0.0) / nvar),
+            np.log1p(np.maximum(g("n_constraints"), 0.0)),
+            g("n_integer") / nvar,
+            np.log1p(np.maximum(g("penalty_scale"), 0.0)),
+            np.log(np.clip(g("coefficient_range"), 1.0, 1e300)),
+            np.log1p(np.maximum(g("max_degree"), 0.0)),
+            np.log(np.asarray(deadline, float)),
+        ],
+        axis=1,
+    )
+
+
+def taken(status: np.ndarray) -> np.ndarray:
+    """Whether each run's backend took the instance (its status is not ``cannot: ...``)."""
+    return np.array([not str(s).startswith("cannot") for s in status], bool)
+
+
+def cut(status: np.ndarray, seconds: np.ndarray, deadline: np.ndarray) -> np.ndarray:
+    """Whether each run was cut by its time limit: status ``time_limit...`` or
+    ``seconds >= CUT_FRACTION * deadline``."""
+    by_status = np.array([str(s).startswith("time_limit") for s in status], bool)
+    return by_status | (np.nan_to_num(seconds, nan=0.0) >= CUT_FRACTION * deadline)
+
+
+# ---- fitting ---------------------------------------------------------------------------------
+
+
+def _fit_tobit(X: np.ndarray, y: np.ndarray, censored: np.ndarray, ridge: float) -> tuple[np.ndarray, float, float]:
+    """Censored-normal regression: ``y = b0 + X w + sigma * eps``; censored rows are lower bounds.
+
+    Returns (w, b0, sigma); ridge penalizes ``w`` (standardized inputs) and, 1000x weaker, the
+    intercept's distance from mean(y) (it keeps an all-censored backend finite).
+    """
+    from scipy.optimize import minimize
+    from scipy.special import log_ndtr
+
+    m, k = X.shape
+    y0 = float(np.mean(y))
+    unc = ~censored
+    lam0 = ridge * 1e-3
+
+    def nll(theta):
+        w, b0, ls = theta[:k], theta[k], theta[k + 1]
+        s = math.exp(ls)
+        mu = b0 + X @ w
+        z = (y - mu) / s
+        f = 0.0
+        gmu = np.zeros(m)
+        gls = 0.0
+        if unc.any():
+            zu = z[unc]
+            f += float(np.sum(ls + 0.5 * zu**2))
+            gmu[unc] = -zu / s
+            gls += float(np.sum(1.0 - zu**2))
+        if censored.any():
+            zc = z[censored]
+            lc = log_ndtr(-zc)  # log P(natural > bound)
+            f -= float(np.sum(lc))
+            h = np.exp(-0.5 * zc**2 - 0.5 * math.log(2 * math.pi) - lc)  # inverse Mills ratio
+            gmu[censored] = -h / s
+            gls += float(np.sum(-h * zc))
+        f += 0.5 * ridge * float(w @ w) + 0.5 * lam0 * (b0 - y0) ** 2
+        # a weak prior keeps sigma away from 0 and infinity (log sigma ~ N(log 0.3, 2^2))
+        f += 0.5 * ((ls - math.log(0.3)) / 2.0) ** 2
+        gls += (ls - math.log(0.3)) / 4.0
+        gw = X.T @ gmu + ridge * w
+        gb = float(gmu.sum()) + lam0 * (b0 - y0)
+        return f, np.concatenate([gw, [gb, gls]])
+
+    theta0 = np.zeros(k + 2)
+    theta0[k] = y0
+    theta0[k + 1] = math.log(max(float(np.std(y)), 0.05))
+    res = minimize(nll, theta0, jac=True, method="L-BFGS-B")
+    th = res.x
+    return th[:k], float(th[k]), float(math.exp(th[k + 1]))
+
+
+def _fit_logit(X: np.ndarray, q: np.ndarray, ridge: float) -> tuple[np.ndarray, float, float]:
+    """Fractional logit: ``E[q] = sigmoid(b0 + X w)``, binomial quasi-likelihood with a ridge on w.
+
+    Returns (w, b0, dispersion); dispersion is Pearson's ``sum (q - mu)^2 / (mu (1 - mu))``
+    over ``m - k - 1`` degrees of freedom (at least 1e-3).
+    """
+    from scipy.optimize import minimize
+    from scipy.special import expit
+
+    m, k = X.shape
+
+    def nll(theta):
+        w, b0 = theta[:k], theta[k]
+        eta = b0 + X @ w
+        # -[q log p + (1-q) log(1-p)] = log(1 + e^eta) - q eta
+        f = float(np.sum(np.logaddexp(0.0, eta) - q * eta)) + 0.5 * ridge * float(w @ w)
+        r = expit(eta) - q
+        return f, np.concatenate([X.T @ r + ridge * w, [r.sum()]])
+
+    qm = float(np.clip(q.mean(), 1e-3, 1 - 1e-3))
+    theta0 = np.zeros(k + 1)
+    theta0[k] = math.log(qm / (1 - qm))
+    th = minimize(nll, theta0, jac=True, method="L-BFGS-B").x
+    mu = expit(th[k] + X @ th[:k])
+    var = np.maximum(mu * (1 - mu), 1e-3)
+    phi = float(np.sum((q - mu) ** 2 / var) / max(1, m - k - 1))
+    return th[:k], float(th[k]), max(phi, 1e-3)
+
+
+@dataclass
+class BackendModel:
+    """One backend's fitted time and quality models (see the module docstring).
+
+    Attributes
+    ----------
+    backend : str
+    rows : int
+        Training rows (runs in which it took the instance).
+    mean, scale : ndarray, shape (len(INPUTS),)
+        Standardization of the inputs (scale 1 for a constant input).
+    time_coef : ndarray, shape (len(INPUTS),)
+        Log-time coefficients on the standardized inputs; ``time_intercept`` in log seconds.
+    time_sigma : float
+        Residual spread of the natural log time.
+    overshoot : ndarray of shape (21,) or None
+        Quantiles (at 0, 0.05, ..., 1) of ``seconds / deadline`` over its cut runs; None when
+        it was never cut (it ignores time limits, or was never short of time).
+    quality_coef : ndarray, shape (len(INPUTS) + 1,)
+        Logit coefficients on the standardized inputs and ``finish_z``.
+    quality_dispersion : float
+    qubo_only : bool
+        It takes QUBOs only (an instance must have ``qubo_ok``).
+    max_variables : int or None
+        The most QUBO binaries it takes.
+    """
+
+    backend: str
+    rows: int
+    mean: np.ndarray
+    scale: np.ndarray
+    time_coef: np.ndarray
+    time_intercept: float
+    time_sigma: float
+    overshoot: np.ndarray | None
+    quality_coef: np.ndarray
+    quality_intercept: float
+    quality_dispersion: float
+    qubo_only: bool
+    max_variables: int | None
+
+    def to_json(self) -> dict:
+        """Plain JSON-ready dict (floats round-trip exactly)."""
+        return {
+            "rows": self.rows,
+            "mean": self.mean.tolist(),
+            "scale": self.scale.tolist(),
+            "time": {"coef": self.time_coef.tolist(), "intercept": self.time_intercept, "sigma": self.time_sigma},
+            "overshoot": None if self.overshoot is None else self.overshoot.tolist(),
+            "quality": {
+                "coef": self.quality_coef.tolist(),
+                "intercept": self.quality_intercept,
+                "dispersion": self.quality_dispersion,
+            },
+            "qubo_only": self.qubo_only,
+            "max_variables": self.max_variables,
+        }
+
+    @classmethod
+    def from_json(cls, backend: str, d: Mapping) -> BackendModel:
+        """Inverse of :meth:`to_json` (KeyError/TypeError/ValueError on a malformed dict)."""
+        k = len(INPUTS)
+        arr = lambda v, n: np.asarray(v, float).reshape(n)  # noqa: E731
+        over = d["overshoot"]
+        return cls(
+            backend,
+            int(d["rows"]),
+            arr(d["mean"], k),
+            arr(d["scale"], k),
+            arr(d["time"]["coef"], k),
+            float(d["time"]["intercept"]),
+            float(d["time"]["sigma"]),
+            None if over is None else arr(over, len(_PROBS)),
+            arr(d["quality"]["coef"], k + 1),
+            float(d["quality"]["intercept"]),
+            float(d["quality"]["dispersion"]),
+            bool(d["qubo_only"]),
+            None if d["max_variables"] is None else int(d["max_variables"]),
+        )
+
+    def log_time(self, Z: np.ndarray) -> np.ndarray:
+        """Median natural log time for standardized inputs Z (m, k)."""
+        return self.time_intercept + Z @ self.time_coef
+
+    def finish_z(self, Z: np.ndarray, log_deadline: np.ndarray) -> np.ndarray:
+        """How many spreads the deadline lies above the median natural time, clipped to [-4, 4]."""
+        return np.clip((log_deadline - self.log_time(Z)) / self.time_sigma, -4.0, 4.0)
+
+    def quality_mean(self, Z: np.ndarray, log_deadline: np.ndarray) -> np.ndarray:
+        """Expected quality in [0, 1]."""
+        from scipy.special import expit
+
+        fz = self.finish_z(Z, log_deadline)
+        return expit(self.quality_intercept + Z @ self.quality_coef[:-1] + fz * self.quality_coef[-1])
+
+    def takes(self, cols: Mapping[str, np.ndarray]) -> tuple[bool, str]:
+        """Whether it takes the (single) instance of ``cols``, and why not."""
+        if self.qubo_only:
+            if cols["f_qubo_ok"][0] <= 0:
+                return False, f"{self.backend} takes QUBOs only and this instance cannot be one"
+            n = int(cols["f_qubo_binaries"][0])
+            if self.max_variables is not None and n > self.max_variables:
+                return False, f"{n} binaries exceed the {self.max_variables} {self.backend} takes"
+        return True, ""
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """One backend's predicted time and quality on one instance at one deadline.
+
+    Attributes
+    ----------
+    backend : str
+    deadline : float
+        Seconds.
+    takes : bool
+        Whether the backend takes the instance; when False the rest is NaN/0 and ``reason`` says why.
+    time_median, time_p90 : float
+        Median and 90th percentile of the wall time in seconds (the deadline's cut included).
+    p_meet_deadline : float
+        Probability that the run returns by ``deadline * (1 + SLACK)``.
+    p_finish : float
+        Probability that it finishes its work before the deadline (is not cut).
+    quality_mean : float
+        Expected quality at the deadline, in [0, 1] (1 = the best known answer; an answer later
+        than ``deadline * (1 + SLACK)`` counts 0).
+    quality_low : float
+        About the 10th percentile of the quality (``quality_mean - 1.28 * quality_std``, >= 0).
+    quality_std : float
+    reason : str
+    """
+
+    backend: str
+    deadline: float
+    takes: bool
+    time_median: float
+    time_p90: float
+    p_meet_deadline: float
+    p_finish: float
+    quality_mean: float
+    quality_low: float
+    quality_std: float
+    reason: str = ""
+
+    def as_dict(self) -> dict:
+        """The prediction as a plain dict."""
+        return dict(self.__dict__)
+
+
+def _check_deadline(deadline) -> float:
+    if isinstance(deadline, bool) or not isinstance(deadline, (int, float, np.floating, np.integer)):
+        raise ModelError(f"cost model: deadline must be a number of seconds, got {deadline!r}")
+    d = float(deadline)
+    if not (math.isfinite(d) and d > 0):
+        raise ModelError(f"cost model: deadline must be positive and finite, got {deadline!r}")
+    return d
+
+
+def _phi(z: float) -> float:
+    return 0.5 * math.erfc(-z / math.sqrt(2.0))
+
+
+def _time_quantile(p: float, mu: float, s: float, deadline: float, over: np.ndarray | None, p_nat: float) -> float:
+    """Quantile p of the observed time: natural (log-normal) below the deadline, else the
+    deadline times an overshoot ratio."""
+    from statistics import NormalDist
+
+    if over is None or p <= p_nat:
+        return math.exp(mu + s * NormalDist().inv_cdf(min(max(p, 1e-12), 1 - 1e-12)))
+    u = (p - p_nat) / max(1.0 - p_nat, 1e-300)
+    return deadline * float(np.interp(u, _PROBS, over))
+
+
+@dataclass
+class CostModel:
+    """Per-backend time and quality models (:class:`BackendModel`), fitted by :func:`fit`."""
+
+    backends: dict[str, BackendModel]
+    meta: dict = field(default_factory=dict)
+
+    def _model(self, backend: str) -> BackendModel:
+        if backend not in self.backends:
+            raise ModelError(
+                f"cost model: unknown backend {backend!r}; it was fitted for {', '.join(sorted(self.backends))}"
+            )
+        return self.backends[backend]
+
+    def predict(self, features, backend: str, deadline: float) -> Prediction:
+        """Predict one backend's time and quality on one instance at one deadline.
+
+        Parameters
+        ----------
+        features : Features or dict
+            The instance's features (:func:`qbdsl.qip.features.features`), or a dict of them
+            (names with or without the ``f_`` prefix).
+        backend : str
+            A backend the model was fitted for.
+        deadline : float
+            Seconds, positive and finite.
+
+        Returns
+        -------
+        Prediction
+
+        Raises
+        ------
+        ModelError
+            An unknown backend, a feature missing, or a deadline that is not a positive number.
+        """
+        bm = self._model(backend)
+        return self._predict(bm, _feature_columns(features), _check_deadline(deadline))
+
+    def predict_all(self, features, deadline: float, backends: Sequence[str] | None = None) -> dict[str, Prediction]:
+        """:meth:`predict` for every fitted backend (or those named), keyed by backend."""
+        names = list(backends) if backends is not None else sorted(self.backends)
+        models = [self._model(b) for b in names]
+        cols = _feature_columns(features)
+        d = _check_deadline(deadline)
+        return {bm.backend: self._predict(bm, cols, d) for bm in models}
+
+    def _predict(self, bm: BackendModel, cols: Mapping[str, np.ndarray], deadline: float) -> Prediction:
+        ok, why = bm.takes(cols)
+        if not ok:
+            nan = math.nan
+            return Prediction(bm.backend, deadline, False, nan, nan, 0.0, 0.0, 0.0, 0.0, 0.0, why)
+        Z = (design(cols, np.array([deadline])) - bm.mean) / bm.scale
+        ld = math.log(deadline)
+        mu = float(bm.log_time(Z)[0])
+        s = bm.time_sigma
+        p_nat = _phi((ld - mu) / s)
+        if bm.overshoot is None:
+            p_meet = _phi((ld + math.log1p(SLACK) - mu) / s)
+        else:
+            p_meet = p_nat + (1.0 - p_nat) * float(np.interp(1.0 + SLACK, bm.overshoot, _PROBS, left=0.0, right=1.0))
+        t50 = _time_quantile(0.5, mu, s, deadline, bm.overshoot, p_nat)
+        t90 = _time_quantile(0.9, mu, s, deadline, bm.overshoot, p_nat)
+        qm = float(bm.quality_mean(Z, np.array([ld]))[0])
+        qs = min(0.5, math.sqrt(bm.quality_dispersion * qm * (1.0 - qm)))
+        return Prediction(bm.backend, deadline, True, t50, t90, p_meet, p_nat, qm, max(0.0, qm - Z90 * qs), qs)
+
+    def coefficients(self, backend: str) -> dict[str, dict[str, float]]:
+        """The fitted laws in the inputs' own units: ``{"time": {input: d log t / d input,
+        "intercept": ..., "sigma": ...}, "quality": {input: d logit / d input, ...}}``."""
+        bm = self._model(backend)
+        t = {n: float(c / s) for n, c, s in zip(INPUTS, bm.time_coef, bm.scale, strict=True)}
+        t["intercept"] = float(bm.time_intercept - np.sum(bm.time_coef * bm.mean / bm.scale))
+        t["sigma"] = bm.time_sigma
+        q = {n: float(c / s) for n, c, s in zip(INPUTS, bm.quality_coef[:-1], bm.scale, strict=True)}
+        q["finish_z"] = float(bm.quality_coef[-1])
+        q["dispersion"] = bm.quality_dispersion
+        return {"time": t, "quality": q}
+
+    def to_json(self) -> dict:
+        """The model as a JSON-ready dict."""
+        return {
+            "format": FORMAT,
+            "version": VERSION,
+            "inputs": list(INPUTS),
+            "slack": SLACK,
+            "meta": self.meta,
+            "backends": {b: m.to_json() for b, m in sorted(self.backends.items())},
+        }
+
+    def save(self, path) -> Path:
+        """Write the model as JSON, atomically (compressed by suffix: ``.gz``, ``.xz``, ``.bz2``).
+
+        Raises
+        ------
+        ModelError
+            ``path`` cannot be written.
+        """
+        from ..io.atomic import write_json
+
+        return write_json(path, self.to_json())
+
+    @classmethod
+    def load(cls, path) -> CostModel:
+        """Read a model written by :meth:`save`.
+
+        Raises
+        ------
+        FileFormatError
+            The file is missing, not JSON, not a qbdsl cost model, of another version or inputs,
+            or malformed (the path and what is wrong are named).
+        """
+        from ..io.atomic import read_text
+
+        text = read_text(path)
+        try:
+            doc = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise FileFormatError(f"not JSON ({exc.msg} at line {exc.lineno})", str(path)) from None
+        if not isinstance(doc, dict) or doc.get("format") != FORMAT:
+            raise FileFormatError("not a qbdsl cost model (no 'format': 'qbdsl-costmodel')", str(path))
+        if doc.get("version") != VERSION or doc.get("inputs") != list(INPUTS):
+            raise FileFormatError(
+                f"cost model version {doc.get('version')!r} with other inputs; "
+                f"this qbdsl reads version {VERSION}: refit it",
+                str(path),
+            )
+        try:
+            backends = {b: BackendModel.from_json(b, d) for b, d in doc["backends"].items()}
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise FileFormatError(f"malformed cost model ({type(exc).__name__}: {exc})", str(path)) from None
+        return cls(backends, dict(doc.get("meta") or {}))
+
+
+def cols_to_features(cols: Mapping[str, np.ndarray]) -> dict[str, float]:
+    """Row ``0`` of feature columns as a ``{name: value}`` dict (the inverse of the column view)."""
+    return {name: float(cols[f"f_{name}"][0]) for name in FEATURES_USED}
+
+
+def _takes_rule(backend: str, cols: Mapping[str, np.ndarray], ok: np.ndarray) -> tuple[bool, int | None]:
+    """(qubo_only, max_variables) of a backend: its shipped profile's, else what its rows show."""
+    from .profiles import default_profiles
+
+    p = default_profiles().get(backend)
+    if p is not None:
+        return ("qubo" in p.accepts and "milp" not in p.accepts), p.max_variables
+    qubo_ok = cols["f_qubo_ok"] > 0
+    return bool(not (ok & ~qubo_ok).any() and (~ok & ~qubo_ok).any()), None
+
+
+def fit(rows, backends: Sequence[str] | None = None, ridge: float = 1.0) -> CostModel:
+    """Fit a :class:`CostModel` on run rows.
+
+    Parameters
+    ----------
+    rows : list of dict, or str or Path
+        Rows in the :data:`qbdsl.qip.calibrate.ROW_COLUMNS` schema, or a CSV file of them.
+    backends : sequence of str, optional
+        Backends to fit (default: every backend in the rows with at least :data:`MIN_ROWS`
+        runs that took their instance).
+    ridge : float, default 1.0
+        Ridge penalty on the standardized coefficients of both parts.
+
+    Returns
+    -------
+    CostModel
+
+    Raises
+    ------
+    ModelError
+        Empty rows, a missing column, a non-numeric value, a named backend absent from the rows
+        or with fewer than :data:`MIN_ROWS` usable runs, or no backend left to fit.
+    """
+    cols = read_rows(rows)
+    return _fit_cols(cols, np.arange(len(cols["backend"])), backends, ridge)
+
+
+def _fit_cols(cols: dict[str, np.ndarray], idx: np.ndarray, backends, ridge: float) -> CostModel:
+    sub = {k: v[idx] for k, v in cols.items()}
+    ok = taken(sub["status"])
+    X_all = design(sub, sub["deadline"])
+    present = sorted(set(sub["backend"]))
+    names = list(backends) if backends is not None else present
+    out: dict[str, BackendModel] = {}
+    for b in names:
+        if b not in present:
+            raise ModelError(f"cost model: backend {b!r} has no rows (the rows have {', '.join(present)})")
+        mine = sub["backend"] == b
+        use = mine & ok & np.isfinite(sub["seconds"]) & (sub["seconds"] > 0)
+        if use.sum() < MIN_ROWS:
+            if backends is not None:
+                raise ModelError(
+                    f"cost model: backend {b!r} has {int(use.sum())} usable runs; at least {MIN_ROWS} are needed"
+                )
+            continue
+        X = X_all[use]
+        mean = X.mean(axis=0)
+        scale = X.std(axis=0)
+        scale = np.where(scale > 1e-12, scale, 1.0)
+        Z = (X - mean) / scale
+        secs, dl = sub["seconds"][use], sub["deadline"][use]
+        cens = cut(sub["status"][use], secs, dl)
+        y = np.log(np.where(cens, np.minimum(secs, dl), secs))
+        w, b0, sigma = _fit_tobit(Z, y, cens, ridge)
+        over = np.quantile(secs[cens] / dl[cens], _PROBS) if cens.any() else None
+        # the target is the quality *at the deadline*: a late answer is worth nothing then
+        late = secs > dl * (1 + SLACK)
+        q = np.where(late, 0.0, np.clip(np.nan_to_num(sub["quality"][use], nan=0.0), 0.0, 1.0))
+        tmp = BackendModel(
+            b, int(use.sum()), mean, scale, w, b0, sigma, over, np.zeros(len(INPUTS) + 1), 0.0, 1.0, False, None
+        )
+        fz = tmp.finish_z(Z, np.log(dl))
+        qw, qb0, phi = _fit_logit(np.column_stack([Z, fz]), q, ridge)
+        qubo_only, max_vars = _takes_rule(b, sub, ok & mine)
+        out[b] = BackendModel(b, int(use.sum()), mean, scale, w, b0, sigma, over, qw, qb0, phi, qubo_only, max_vars)
+    if not out:
+        raise ModelError(f"cost model: no backend has {MIN_ROWS} or more usable runs in the rows")
+    return CostModel(out, {"rows": int(len(idx)), "ridge": ridge})
+
+
+# ---- evaluation ------------------------------------------------------------------------------
+
+
+def logo_splits(groups: Sequence) -> Iterator[tuple[np.ndarray, np.ndarray, str]]:
+    """Leave-one-group-out splits: ``(train_indices, test_indices, group)`` per group, in sorted
+    order; the train indices never hold a row of the held-out group."""
+    g = np.asarray([str(x) for x in groups], dtype=object)
+    for name in sorted(set(g)):
+        test = g == name
+        yield np.flatnonzero(~test), np.flatnonzero(test), name
+
+
+@dataclass
+class Evaluation:
+    """What :func:`evaluate` measured.
+
+    Attributes
+    ----------
+    errors : list of dict
+        Per backend, over every held-out run it took: ``backend, runs, time_mdlr`` (median
+        ``|log(predicted median / measured)|``), ``time_in_band`` (share of runs at or below the
+        predicted 90th percentile; 0.9 is calibrated), ``quality_mae`` (against the quality at
+        the deadline: 0 for a late run).
+    decisions : list of dict
+        Per held-out family and ``"all"``, per policy (``qip``, ``qip-parallel``,
+        ``always-<backend>``): ``family, policy, cases, quality, time, quality_vs_oracle,
+        time_vs_oracle`` (means over (instance, deadline) cases of the quality at the deadline
+        and of the ratios to the oracle's).
+    folds : list of dict
+        ``family, train, test`` (row indices) per fold, and ``skipped`` (why no model could be
+        fitted without that family; empty when one was).
+    cases : list of dict
+        Per (instance, deadline): family, instance, deadline, oracle, qip (the backend whose run
+        is scored), qip_choice (the rule's first choice), qip_parallel, reason, runs
+        (``{backend: (quality at the deadline, seconds)}``).
+    """
+
+    errors: list[dict]
+    decisions: list[dict]
+    folds: list[dict]
+    cases: list[dict]
+
+    def table(self) -> str:
+        """Both tables as Markdown."""
+        lines = [
+            "| backend | runs | time: median abs log-ratio | time: share <= predicted p90 | quality MAE |",
+            "|---|---:|---:|---:|---:|",
+        ]
+        for e in self.errors:
+            lines.append(
+                f"| {e['backend']} | {e['runs']} | {e['time_mdlr']:.3f} | {e['time_in_band']:.3f} "
+                f"| {e['quality_mae']:.3f} |"
+            )
+        lines += [
+            "",
+            "| held-out family | policy | cases | quality / oracle | time / oracle |",
+            "|---|---|---:|---:|---:|",
+        ]
+        for d in self.decisions:
+            lines.append(
+                f"| {d['family']} | {d['policy']} | {d['cases']} | {d['quality_vs_oracle']:.3f} "
+                f"| {d['time_vs_oracle']:.3f} |"
+            )
+        return "\n".join(lines)
+
+    def summary(self, family: str = "all") -> dict[str, dict]:
+        """``{policy: decision row}`` for one held-out family (default: all of them)."""
+        return {d["policy"]: d for d in self.decisions if d["family"] == family}
+
+
+def _at_deadline(q: float, t: float, deadline: float) -> tuple[float, float]:
+    """A run's quality at its deadline (0 when late or missing) and its time (the deadline when missing)."""
+    if not math.isfinite(t):
+        return 0.0, deadline
+    return (q if t <= deadline * (1 + SLACK) and math.isfinite(q) else 0.0), t
+
+
+def evaluate(
+    rows,
+    groups: str = "family",
+    confidence: float = 0.9,
+    cores: int = 2,
+    ridge: float = 1.0,
+) -> Evaluation:
+    """Leave-one-group-out evaluation of the cost model and of the decision rule.
+
+    For each value of the ``groups`` column (a family, by default), the model is fitted on the
+    rows of the other values and scored on that one: per backend, time and quality errors;
+    per (instance, deadline) of the held-out family, the choice of
+    :func:`qbdsl.qip.uncertain.choose` against the oracle (the best quality at the deadline
+    among the runs measured, then the fastest) and against each fixed policy ``always-X``.
+    A run's quality at the deadline is 0 when it returned after ``deadline * (1 + SLACK)``,
+    failed, or is missing. A choice whose run refused the instance (features can miss why, e.g.
+    a slack resolution) is scored by the next backend in the rule's ranking that took it, as
+    ``qb.solve``'s fallbacks would run it. ``qip-parallel`` scores the parallel proposals as the better of the
+    two runs, at the later of their two times (measured alone: contention is not modelled).
+
+    Parameters
+    ----------
+    rows : list of dict, or str or Path
+        Run rows (:func:`read_rows`).
+    groups : str, default "family"
+        The column whose values are held out one at a time.
+    confidence : float, default 0.9
+        The decision rule's required probability of meeting the deadline.
+    cores : int, default 2
+        Cores the decision rule may assume for running two backends in parallel.
+    ridge : float, default 1.0
+        Ridge penalty of each fold's fit (:func:`fit`).
+
+    Returns
+    -------
+    Evaluation
+
+    Raises
+    ------
+    ModelError
+        Bad rows (see :func:`read_rows`), the ``groups`` column missing, or fewer than two groups.
+    """
+    from .uncertain import choose
+
+    cols = read_rows(rows, extra=(groups,))
+    g = cols[groups]
+    if len(set(g)) < 2:
+        raise ModelError(
+            f"cost model: leaving one {groups!r} out needs two or more of them, the rows have {len(set(g))}"
+        )
+    ok = taken(cols["status"])
+    backends_all = sorted(set(cols["backend"]))
+    err: dict[str, dict[str, list]] = {b: {"lr": [], "band": [], "qe": []} for b in backends_all}
+    folds, cases = [], []
+    for train, test, name in logo_splits(g):
+        fold = {"family": name, "train": train, "test": test, "skipped": ""}
+        folds.append(fold)
+        try:
+            model = _fit_cols(cols, train, None, ridge)
+        except ModelError as exc:  # the other families hold too few runs of every backend
+            fold["skipped"] = str(exc)
+            continue
+        by_case: dict[tuple[str, float], list[int]] = {}
+        for i in test:
+            by_case.setdefault((cols["instance"][i], float(cols["deadline"][i])), []).append(int(i))
+        for (inst, dl), idx in by_case.items():
+            feats = cols_to_features({k: v[idx[:1]] for k, v in cols.items() if k.startswith("f_")})
+            preds = model.predict_all(feats, dl)
+            runs = {}
+            for i in idx:
+                b = cols["backend"][i]
+                if not ok[i]:
+                    continue
+                runs[b] = _at_deadline(float(cols["quality"][i]), float(cols["seconds"][i]), dl)
+                p = preds.get(b)
+                if p is not None and p.takes and math.isfinite(cols["seconds"][i]) and cols["seconds"][i] > 0:
+                    err[b]["lr"].append(abs(math.log(p.time_median / cols["seconds"][i])))
+                    err[b]["band"].append(cols["seconds"][i] <= p.time_p90)
+                    err[b]["qe"].append(abs(p.quality_mean - runs[b][0]))
+            if not runs:
+                continue
+            in_time = [b for b in runs if runs[b][1] <= dl * (1 + SLACK) and runs[b][0] > 0]
+            oracle = max(in_time or list(runs), key=lambda b: (runs[b][0], -runs[b][1]))
+            ch = choose(preds, dl, confidence=confidence, cores=cores)
+            # a chosen backend that refuses the instance (the features said it could take it)
+            # falls back to the next ranked one, as qb.solve's fallbacks do
+            ran_ = next((b for b in (ch.backend, *ch.ranked) if b in runs), None)
+            cases.append(
+                {
+                    "family": name,
+                    "instance": inst,
+                    "deadline": dl,
+                    "oracle": oracle,
+                    "qip": ran_,
+                    "qip_choice": ch.backend,
+                    "qip_parallel": ch.parallel,
+                    "reason": ch.reason,
+                    "runs": runs,
+                }
+            )
+    errors = []
+    for b in backends_all:
+        e = err[b]
+        if e["lr"]:
+            errors.append(
+                {
+                    "backend": b,
+                    "runs": len(e["lr"]),
+                    "time_mdlr": float(np.median(e["lr"])),
+                    "time_in_band": float(np.mean(e["band"])),
+                    "quality_mae": float(np.mean(e["qe"])),
+                }
+            )
+    return Evaluation(errors, _score_cases(cases, backends_all), folds, cases)
+
+
+def _score_cases(cases: list[dict], backends: list[str]) -> list[dict]:
+    def pick(case, policy):
+        runs, dl = case["runs"], case["deadline"]
+        miss = (0.0, dl)
+        if policy == "qip":
+            return runs.get(case["qip"], miss) if case["qip"] else miss
+        if policy == "qip-parallel":
+            both = case["qip_parallel"] or ((case["qip"],) if case["qip"] else ())
+            got = [runs.get(b, miss) for b in both] or [miss]
+            return max(q for q, _ in got), max(t for _, t in got)
+        return runs.get(policy[len("always-") :], miss)
+
+    policies = ["qip", "qip-parallel", *(f"always-{b}" for b in backends)]
+    out = []
+    for fam in [*sorted({c["family"] for c in cases}), "all"]:
+        mine = [c for c in cases if fam == "all" or c["family"] == fam]
+        if not mine:
+            continue
+        for pol in policies:
+            qs, ts, qr, tr = [], [], [], []
+            for c in mine:
+                oq, ot = c["runs"][c["oracle"]]
+                q, t = pick(c, pol)
+                qs.append(q)
+                ts.append(t)
+                qr.append(q / oq if oq > 0 else 1.0)
+                tr.append(max(t, 1e-3) / max(ot, 1e-3))
+            out.append(
+                {
+                    "family": fam,
+                    "policy": pol,
+                    "cases": len(mine),
+                    "quality": float(np.mean(qs)),
+                    "time": float(np.mean(ts)),
+                    "quality_vs_oracle": float(np.mean(qr)),
+                    "time_vs_oracle": float(np.mean(tr)),
+                }
+            )
+    return out

@@ -1,0 +1,215 @@
+"""Deciding under uncertainty: pick the backend with the best expected quality among those that
+meet the deadline with high probability, not the one with the best point estimate; propose
+running two in parallel when the prediction cannot tell them apart.
+
+Pure functions over predictions (:class:`qbdsl.qip.costmodel.Prediction`, or anything with
+its attributes): nothing here runs a backend.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from ..errors import ModelError
+
+
+class PredictionLike(Protocol):
+    """What the rule reads of a prediction (see :class:`qbdsl.qip.costmodel.Prediction`)."""
+
+    backend: str
+    takes: bool
+    time_median: float
+    time_p90: float
+    p_meet_deadline: float
+    quality_mean: float
+    quality_low: float
+
+
+@dataclass(frozen=True)
+class Choice:
+    """The decision rule's answer.
+
+    Attributes
+    ----------
+    backend : str or None
+        The backend to run (None when no backend takes the instance).
+    parallel : tuple of str
+        ``(backend, runner_up)`` when running both at once on separate cores is proposed,
+        else ``()``.
+    confident : bool
+        Whether ``backend`` meets the deadline with at least the required probability.
+    reason : str
+        Why, in one or two sentences.
+    ranked : tuple of str
+        The backends that take the instance, best first (confident ones first, then by expected
+        quality, then by median time).
+    """
+
+    backend: str | None
+    parallel: tuple[str, ...]
+    confident: bool
+    reason: str
+    ranked: tuple[str, ...]
+
+
+def available_cores() -> int:
+    """CPU cores this process may run on (``os.sched_getaffinity``; ``os.cpu_count`` elsewhere)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def _check_unit(name: str, v: float, low_open: bool = True) -> float:
+    if (
+        isinstance(v, bool)
+        or not isinstance(v, (int, float))
+        or not math.isfinite(v)
+        or not (0 < v < 1 if low_open else 0 <= v <= 1)
+    ):
+        bounds = "strictly between 0 and 1" if low_open else "between 0 and 1"
+        raise ModelError(f"decision rule: {name} must be {bounds}, got {v!r}")
+    return float(v)
+
+
+def _as_list(predictions) -> list:
+    if isinstance(predictions, Mapping):
+        preds = list(predictions.values())
+    elif isinstance(predictions, Sequence):
+        preds = list(predictions)
+    else:
+        raise ModelError(f"decision rule: predictions must be a dict or a list, got a {type(predictions).__name__}")
+    for p in preds:
+        for a in ("backend", "takes", "time_median", "time_p90", "p_meet_deadline", "quality_mean", "quality_low"):
+            if not hasattr(p, a):
+                raise ModelError(f"decision rule: a prediction ({type(p).__name__}) has no {a!r}")
+    return preds
+
+
+def uncertain(p: PredictionLike, band: float, spread: float, confidence: float) -> str:
+    """Why a prediction is uncertain ('' when it is not): its time band ``p90 / median`` wider than
+    ``band``, its quality's 10th percentile more than ``spread`` below its mean, or its
+    probability of meeting the deadline within 0.05 of ``confidence`` or below it."""
+    why = []
+    if p.time_median > 0 and p.time_p90 / p.time_median > band:
+        why.append(f"time band p90/median {p.time_p90 / p.time_median:.1f}x > {band:g}x")
+    if p.quality_mean - p.quality_low > spread:
+        why.append(f"quality spread {p.quality_mean - p.quality_low:.2f} > {spread:g}")
+    if p.p_meet_deadline < min(1.0, confidence + 0.05):
+        why.append(f"P(meet) {p.p_meet_deadline:.2f}")
+    return ", ".join(why)
+
+
+def choose(
+    predictions,
+    deadline: float,
+    confidence: float = 0.9,
+    *,
+    tie: float = 0.005,
+    close: float = 0.02,
+    band: float = 3.0,
+    spread: float = 0.1,
+    cores: int | None = None,
+) -> Choice:
+    """Choose a backend from predictions at one deadline.
+
+    The rule: among backends that take the instance and meet the deadline with probability
+    ``>= confidence``, the best expected quality; within ``tie`` of it, the shortest median time.
+    When none is that safe, the best expected quality *at the deadline*
+    ``p_meet_deadline * quality_mean``, then the shortest time (and ``confident`` is False).
+    When the runner-up (from the same pool) is within ``close`` of the chosen one's expected
+    quality and either prediction is uncertain (:func:`uncertain`), and two or more cores are
+    available, both are proposed to run in parallel.
+
+    Parameters
+    ----------
+    predictions : dict of str to Prediction, or list of Prediction
+        One per backend (:meth:`qbdsl.qip.costmodel.CostModel.predict_all`).
+    deadline : float
+        Seconds (named in the reason).
+    confidence : float, default 0.9
+        Required probability of meeting the deadline, in (0, 1).
+    tie : float, default 0.005
+        Expected-quality difference treated as a tie (then the faster wins).
+    close : float, default 0.02
+        Expected-quality difference under which two backends are "close".
+    band, spread : float
+        Uncertainty thresholds (:func:`uncertain`).
+    cores : int, optional
+        Cores available (default :func:`available_cores`).
+
+    Returns
+    -------
+    Choice
+
+    Raises
+    ------
+    ModelError
+        A confidence outside (0, 1), a negative tie/close, a deadline that is not positive, or
+        a prediction lacking a field the rule reads.
+    """
+    confidence = _check_unit("confidence", confidence)
+    for name, v in (("tie", tie), ("close", close), ("spread", spread)):
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not v >= 0:
+            raise ModelError(f"decision rule: {name} must be a number >= 0, got {v!r}")
+    if (
+        isinstance(deadline, bool)
+        or not isinstance(deadline, (int, float))
+        or not (math.isfinite(deadline) and deadline > 0)
+    ):
+        raise ModelError(f"decision rule: deadline must be positive and finite, got {deadline!r}")
+    preds = _as_list(predictions)
+    cores = available_cores() if cores is None else int(cores)
+    takers = [p for p in preds if p.takes]
+    if not takers:
+        why = (
+            "; ".join(f"{p.backend}: {getattr(p, 'reason', '') or 'cannot take it'}" for p in preds) or "no predictions"
+        )
+        return Choice(None, (), False, f"no backend takes this instance ({why})", ())
+    safe = [p for p in takers if p.p_meet_deadline >= confidence]
+    if safe:
+        pool = safe
+        value = lambda p: p.quality_mean  # noqa: E731
+    else:
+        pool = takers
+        value = lambda p: p.p_meet_deadline * p.quality_mean  # noqa: E731
+    best = max(value(p) for p in pool)
+    near = [p for p in pool if value(p) >= best - tie]
+    chosen = min(near, key=lambda p: (p.time_median, p.backend))
+    ranked = sorted(takers, key=lambda p: (p.p_meet_deadline < confidence, -value(p), p.time_median, p.backend))
+    if safe:
+        reason = (
+            f"{chosen.backend}: expected quality {chosen.quality_mean:.3f}, the best among the backends that meet "
+            f"the {deadline:g} s deadline with P >= {confidence:g} (its P = {chosen.p_meet_deadline:.2f}, "
+            f"median {chosen.time_median:.3g} s)"
+        )
+        if len(near) > 1:
+            reason += f"; fastest of {len(near)} within {tie:g} of the best quality"
+    else:
+        reason = (
+            f"no backend meets the {deadline:g} s deadline with P >= {confidence:g}; {chosen.backend} has the best "
+            f"expected quality at the deadline, P(meet) {chosen.p_meet_deadline:.2f} "
+            f"x quality {chosen.quality_mean:.3f}"
+        )
+    parallel: tuple[str, ...] = ()
+    others = sorted((p for p in pool if p is not chosen), key=lambda p: (-value(p), p.time_median, p.backend))
+    if others:
+        runner = others[0]
+        gap = value(chosen) - value(runner)
+        doubt = uncertain(chosen, band, spread, confidence) or uncertain(runner, band, spread, confidence)
+        if gap <= close and doubt:
+            if cores >= 2:
+                parallel = (chosen.backend, runner.backend)
+                reason += (
+                    f". Running {runner.backend} in parallel on a second core: its expected quality is within "
+                    f"{max(gap, 0.0):.3f} and the prediction is uncertain ({doubt})"
+                )
+            else:
+                reason += f". {runner.backend} is as good within {max(gap, 0.0):.3f} but only {cores} core is available"
+    return Choice(
+        chosen.backend, parallel, chosen.p_meet_deadline >= confidence, reason, tuple(p.backend for p in ranked)
+    )

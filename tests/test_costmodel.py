@@ -1,0 +1,475 @@
+"""The fitted cost model (qbdsl.qip.costmodel), the decision rule under uncertainty
+(qbdsl.qip.uncertain) and the cost-model rows of qbdsl.qip.calibrate."""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import qbdsl as qb
+from qbdsl.qip import costmodel as cm
+from qbdsl.qip.calibrate import FEATURE_COLUMNS, ROW_COLUMNS, measure_rows, run_quality, write_rows
+from qbdsl.qip.uncertain import Choice, choose, uncertain
+
+# ---- synthetic rows with known laws -----------------------------------------------------------
+
+
+def _features(n: int, rng: np.random.Generator, qubo: bool = False) -> dict:
+    """A full f_* feature row for a size-n instance; the other features vary independently of n."""
+    f = {c: 0 for c in FEATURE_COLUMNS}
+    f.update(
+        f_n_variables=n,
+        f_n_binary=n,
+        f_qubo_ok=qubo,
+        f_qubo_reason="" if qubo else "synthetic",
+        f_qubo_binaries=n if qubo else 0,
+        f_qubo_density=float(rng.uniform(0, 1)),
+        f_coefficient_range=float(rng.uniform(1, 100)),
+        f_penalty_scale=float(rng.uniform(0, 10)),
+        f_n_constraints=int(rng.integers(0, 50)),
+        f_milp_variables=n,
+        f_milp_nonzeros=int(rng.integers(1, 500)),
+        f_max_degree=int(rng.integers(1, 20)),
+    )
+    return f
+
+
+def _row(family, instance, deadline, backend, seconds, quality, status, feats) -> dict:
+    r = {
+        "family": family,
+        "instance": instance,
+        "deadline": deadline,
+        "backend": backend,
+        "seconds": seconds,
+        "objective": 1.0,
+        "feasible": quality > 0,
+        "status": status,
+        "best_known": 1.0,
+        "quality": quality,
+    }
+    r.update(feats)
+    return r
+
+
+def law_rows(seed=0, m=400, c=1e-6, sigma=0.3, deadline=None, lo=10, hi=1000) -> list[dict]:
+    """Runs of one backend 'synth' with t = c n^2 (lognormal noise); cut at ``deadline`` when given."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for i in range(m):
+        n = int(np.exp(rng.uniform(np.log(lo), np.log(hi))))
+        t = c * n**2 * float(np.exp(rng.normal(0, sigma)))
+        d = 1e6 if deadline is None else deadline
+        status = "optimal"
+        if t >= d:
+            t, status = d * float(rng.uniform(1.0, 1.02)), "time_limit"
+        rows.append(_row("f", f"i{i}", d, "synth", t, 1.0, status, _features(n, rng)))
+    return rows
+
+
+def two_backend_rows(seed=0) -> list[dict]:
+    """Three families of sizes; 'precise' (t = 1e-4 n^2, quality 1 when it finishes, 0 when cut)
+    and 'quick' (t = 1e-5 n, quality 0.9): the right choice depends on size and deadline."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    fams = {"small": (10, 40), "mid": (40, 150), "large": (150, 600)}
+    for fam, (lo, hi) in fams.items():
+        for k in range(12):
+            n = int(rng.integers(lo, hi))
+            feats = _features(n, rng)
+            for d in (0.05, 0.5, 5.0):
+                t = 1e-4 * n**2 * float(np.exp(rng.normal(0, 0.2)))
+                if t >= d:
+                    rows.append(_row(fam, f"{fam}{k}", d, "precise", d * 1.01, 0.0, "time_limit", feats))
+                else:
+                    rows.append(_row(fam, f"{fam}{k}", d, "precise", t, 1.0, "optimal", feats))
+                tq = 1e-5 * n * float(np.exp(rng.normal(0, 0.2)))
+                rows.append(_row(fam, f"{fam}{k}", d, "quick", tq, 0.9, "feasible", feats))
+    return rows
+
+
+# ---- the time law ------------------------------------------------------------------------------
+
+
+def test_fit_recovers_a_power_law_and_its_90_percent_band():
+    model = cm.fit(law_rows(seed=1))
+    co = model.coefficients("synth")["time"]
+    assert co["log_variables"] == pytest.approx(2.0, abs=0.1)
+    assert co["sigma"] == pytest.approx(0.3, abs=0.05)
+    assert co["intercept"] == pytest.approx(math.log(1e-6), abs=0.5)
+    # fresh draws: the median follows c n^2 and about 90 % fall at or below the p90
+    fresh = law_rows(seed=2, m=2000)
+    inside, ratios = [], []
+    for r in fresh:
+        p = model.predict(r, "synth", r["deadline"])
+        n = r["f_n_variables"]
+        ratios.append(p.time_median / (1e-6 * n**2))
+        inside.append(r["seconds"] <= p.time_p90)
+    assert np.median(ratios) == pytest.approx(1.0, abs=0.08)
+    assert 0.86 <= np.mean(inside) <= 0.94
+
+
+def test_censored_runs_are_lower_bounds_not_measurements():
+    """A third of the runs are cut at the deadline: Tobit still finds the exponent, least squares
+    on the cut times would not."""
+    rows = law_rows(seed=3, deadline=0.3, hi=1500)
+    cut = np.mean([r["status"] == "time_limit" for r in rows])
+    assert 0.2 < cut < 0.5
+    co = cm.fit(rows).coefficients("synth")["time"]
+    assert co["log_variables"] == pytest.approx(2.0, abs=0.15)
+    n = np.array([r["f_n_variables"] for r in rows], float)
+    y = np.log([r["seconds"] for r in rows])
+    naive = np.polyfit(np.log(n), y, 1)[0]
+    assert naive < 1.8  # what ignoring the cut would have said
+    # P(meet) follows the fraction of fresh runs that return in time
+    model = cm.fit(rows)
+    for n0 in (300, 550, 800):
+        p = model.predict(_features(n0, np.random.default_rng(0)), "synth", 0.3)
+        true = float(np.mean(1e-6 * n0**2 * np.exp(np.random.default_rng(n0).normal(0, 0.3, 4000)) < 0.3))
+        # a cut run returns at 1.0-1.02 x the deadline: within the slack, so it meets the deadline too
+        assert p.p_finish == pytest.approx(true, abs=0.1)
+        assert p.p_meet_deadline >= p.p_finish - 1e-12
+        assert p.time_p90 <= 0.3 * 1.02 + 1e-9
+
+
+def test_a_backend_always_cut_by_its_time_limit_still_fits():
+    """An anytime backend that fills every deadline: every run is a lower bound on its natural
+    time; the model stays finite and says it returns at the deadline."""
+    rows = [
+        _row("f", f"i{i}", d, "filler", d * 1.01, 0.8, "time_limit", _features(20 + i, np.random.default_rng(i)))
+        for i in range(12)
+        for d in (0.1, 1.0)
+    ]
+    p = cm.fit(rows).predict(_features(30, np.random.default_rng(0)), "filler", 0.5)
+    assert p.p_finish < 0.5 and p.p_meet_deadline > 0.9
+    assert p.time_median == pytest.approx(0.505, rel=0.01) and p.quality_mean == pytest.approx(0.8, abs=0.05)
+
+
+def test_predictions_are_in_range():
+    model = cm.fit(two_backend_rows())
+    f = _features(100, np.random.default_rng(0))
+    preds = model.predict_all(f, 0.5)
+    assert set(preds) == {"precise", "quick"} and preds["quick"] == model.predict(f, "quick", 0.5)
+    for p in preds.values():
+        assert 0 <= p.quality_low <= p.quality_mean <= 1 and p.time_median <= p.time_p90
+        assert 0 <= p.p_finish <= p.p_meet_deadline <= 1
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    n=st.integers(1, 100_000),
+    density=st.floats(0, 1),
+    pen=st.floats(0, 1e6),
+    crange=st.floats(1, 1e12),
+    deadline=st.floats(1e-3, 1e3),
+)
+def test_predictions_stay_in_range_for_any_instance(n, density, pen, crange, deadline):
+    model = _MODEL()
+    f = _features(n, np.random.default_rng(0))
+    f.update(f_qubo_density=density, f_penalty_scale=pen, f_coefficient_range=crange)
+    for p in model.predict_all(f, deadline).values():
+        assert 0 <= p.quality_low <= p.quality_mean <= 1
+        assert 0 < p.time_median <= p.time_p90 < math.inf
+        assert 0 <= p.p_finish <= p.p_meet_deadline <= 1
+
+
+_CACHE: dict = {}
+
+
+def _MODEL():
+    if "m" not in _CACHE:
+        _CACHE["m"] = cm.fit(two_backend_rows())
+    return _CACHE["m"]
+
+
+# ---- save / load -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["model.json", "model.json.gz"])
+def test_save_load_round_trip_gives_identical_predictions(tmp_path, name):
+    model = _MODEL()
+    path = model.save(tmp_path / "sub" / name)
+    back = cm.CostModel.load(path)
+    rng = np.random.default_rng(5)
+    for n in (5, 50, 500):
+        f = _features(n, rng)
+        for d in (0.01, 0.5, 20.0):
+            assert back.predict_all(f, d) == model.predict_all(f, d)
+    if name.endswith(".json"):
+        doc = json.loads(path.read_text())
+        assert doc["format"] == "qbdsl-costmodel" and set(doc["backends"]) == {"precise", "quick"}
+
+
+def test_load_refuses_what_is_not_a_cost_model(tmp_path):
+    p = tmp_path / "x.json"
+    p.write_text('{"format": "something-else"}')
+    with pytest.raises(qb.FileFormatError, match="x.json.*not a qbdsl cost model"):
+        cm.CostModel.load(p)
+    p.write_text("{")
+    with pytest.raises(qb.FileFormatError, match="not JSON"):
+        cm.CostModel.load(p)
+    doc = _MODEL().to_json()
+    doc["backends"]["quick"]["time"]["coef"] = [1.0]
+    p.write_text(json.dumps(doc))
+    with pytest.raises(qb.FileFormatError, match="malformed cost model"):
+        cm.CostModel.load(p)
+    doc = _MODEL().to_json()
+    doc["version"] = 99
+    p.write_text(json.dumps(doc))
+    with pytest.raises(qb.FileFormatError, match="refit it"):
+        cm.CostModel.load(p)
+    with pytest.raises(qb.FileFormatError, match="no such file"):
+        cm.CostModel.load(tmp_path / "missing.json")
+
+
+# ---- bad input ---------------------------------------------------------------------------------
+
+
+def test_bad_input_raises_one_clear_error_naming_it(tmp_path):
+    model = _MODEL()
+    f = _features(10, np.random.default_rng(0))
+    with pytest.raises(qb.ModelError, match="unknown backend 'nope'.*precise, quick"):
+        model.predict(f, "nope", 1.0)
+    with pytest.raises(qb.ModelError, match="unknown backend 'nope'"):
+        model.predict_all(f, 1.0, backends=["quick", "nope"])
+    g = dict(f)
+    del g["f_qubo_density"]
+    with pytest.raises(qb.ModelError, match="feature 'qubo_density' missing"):
+        model.predict(g, "quick", 1.0)
+    for bad in (0, -1.0, math.inf, "1", True):
+        with pytest.raises(qb.ModelError, match="deadline"):
+            model.predict(f, "quick", bad)
+    with pytest.raises(qb.ModelError, match="no rows"):
+        cm.fit([])
+    rows = two_backend_rows()
+    del rows[7]["f_qubo_density"]
+    with pytest.raises(qb.ModelError, match=r"column 'f_qubo_density' missing \(row 7 of rows\)"):
+        cm.fit(rows)
+    rows = two_backend_rows()
+    rows[3]["seconds"] = "fast"
+    with pytest.raises(qb.ModelError, match="column 'seconds' of row 3 of rows is not a number: 'fast'"):
+        cm.fit(rows)
+    rows = two_backend_rows()
+    rows[2]["deadline"] = 0
+    with pytest.raises(qb.ModelError, match="'deadline' of row 2 of rows must be positive"):
+        cm.fit(rows)
+    with pytest.raises(qb.ModelError, match="backend 'annealer' has no rows"):
+        cm.fit(two_backend_rows(), backends=["annealer"])
+    with pytest.raises(qb.ModelError, match="backend 'quick' has 2 usable runs"):
+        cm.fit(two_backend_rows()[:4], backends=["quick"])
+    # a CSV file missing a column says which file
+    path = tmp_path / "rows.csv"
+    cols = [c for c in ROW_COLUMNS if c != "f_max_degree"]
+    write_rows_subset(path, cols, two_backend_rows())
+    with pytest.raises(qb.ModelError, match=r"column 'f_max_degree' missing \(row 0 of .*rows.csv\)"):
+        cm.fit(path)
+    empty = tmp_path / "empty.csv"
+    empty.write_text(",".join(ROW_COLUMNS) + "\n")
+    with pytest.raises(qb.ModelError, match="empty.csv has no rows"):
+        cm.fit(empty)
+    with pytest.raises(qb.ModelError, match="column 'team' missing"):
+        cm.evaluate(two_backend_rows(), groups="team")
+    one = [r for r in two_backend_rows() if r["family"] == "small"]
+    with pytest.raises(qb.ModelError, match="two or more"):
+        cm.evaluate(one)
+
+
+def write_rows_subset(path, header, rows):
+    with open(path, "w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(header)
+        for r in rows:
+            w.writerow([r[h] for h in header])
+
+
+def test_rows_read_from_csv_fit_the_same_model(tmp_path):
+    rows = two_backend_rows()
+    path = write_rows(tmp_path / "rows.csv", [{c: r.get(c, 0) for c in ROW_COLUMNS} for r in rows])
+    a, b = cm.fit(rows), cm.fit(path)
+    f = _features(80, np.random.default_rng(1))
+    pa, pb = a.predict(f, "precise", 0.5), b.predict(f, "precise", 0.5)
+    assert pa.time_median == pytest.approx(pb.time_median, rel=1e-6)
+    assert pa.quality_mean == pytest.approx(pb.quality_mean, rel=1e-6)
+
+
+def test_a_qubo_only_backend_does_not_take_what_cannot_be_a_qubo():
+    rng = np.random.default_rng(0)
+    rows = []
+    for i in range(10):
+        n = int(rng.integers(5, 20))
+        rows.append(_row("q", f"q{i}", 1.0, "anneal", 1e-3 * n, 1.0, "feasible", _features(n, rng, qubo=True)))
+    model = cm.fit(rows)
+    p = model.predict(_features(10, rng, qubo=False), "anneal", 1.0)
+    assert not p.takes and "QUBOs only" in p.reason and p.quality_mean == 0 and p.p_meet_deadline == 0
+    assert model.predict(_features(10, rng, qubo=True), "anneal", 1.0).takes
+
+
+# ---- leave one family out ----------------------------------------------------------------------
+
+
+def test_leave_one_family_out_never_trains_on_the_held_out_family(monkeypatch):
+    rows = two_backend_rows()
+    fam = np.array([r["family"] for r in rows])
+    splits = list(cm.logo_splits(fam))
+    assert [s[2] for s in splits] == ["large", "mid", "small"]
+    for train, test, name in splits:
+        assert not set(fam[train]) & {name} and set(fam[test]) == {name}
+        assert sorted(np.concatenate([train, test])) == list(range(len(rows)))
+    seen = []
+    real = cm._fit_cols
+
+    def spy(cols, idx, backends, ridge):
+        seen.append(np.asarray(idx))
+        return real(cols, idx, backends, ridge)
+
+    monkeypatch.setattr(cm, "_fit_cols", spy)
+    ev = cm.evaluate(rows)
+    assert len(seen) == 3
+    for idx, fold in zip(seen, ev.folds, strict=True):
+        assert fold["family"] not in set(fam[idx]) and not fold["skipped"]
+        assert list(idx) == list(fold["train"])
+    # every case is scored by a model that did not see its family
+    assert {c["family"] for c in ev.cases} == {"small", "mid", "large"}
+
+
+def test_evaluation_reports_errors_and_the_rule_beats_every_fixed_policy():
+    ev = cm.evaluate(two_backend_rows())
+    errs = {e["backend"]: e for e in ev.errors}
+    assert set(errs) == {"precise", "quick"}
+    for e in errs.values():
+        assert e["runs"] > 0 and 0 <= e["time_in_band"] <= 1 and e["time_mdlr"] >= 0 and 0 <= e["quality_mae"] <= 1
+    assert errs["quick"]["time_mdlr"] < 0.5  # a clean law, interpolated and extrapolated
+    s = ev.summary()
+    assert set(s) == {"qip", "qip-parallel", "always-precise", "always-quick"}
+    for v in s.values():
+        assert 0 <= v["quality_vs_oracle"] <= 1 + 1e-9 and v["cases"] == 108
+    assert s["qip"]["quality"] > max(s["always-precise"]["quality"], s["always-quick"]["quality"])
+    assert s["qip"]["quality_vs_oracle"] >= 0.97
+    table = ev.table()
+    assert "| all | qip | 108 |" in table and "| quick |" in table
+
+
+# ---- the decision rule -------------------------------------------------------------------------
+
+
+def P(backend, q, t50, p_meet, *, t90=None, qlow=None, takes=True):
+    return cm.Prediction(
+        backend, 1.0, takes, t50, t90 or t50 * 1.5, p_meet, p_meet, q, q - 0.01 if qlow is None else qlow, 0.01
+    )
+
+
+def test_a_better_median_with_low_probability_of_meeting_loses_to_a_safe_backend():
+    risky = P("risky", 0.99, 0.5, 0.6)
+    safe = P("safe", 0.95, 0.8, 0.97)
+    ch = choose({"risky": risky, "safe": safe}, 1.0, cores=1)
+    assert isinstance(ch, Choice) and ch.backend == "safe" and ch.confident
+    assert ch.ranked == ("safe", "risky") and "P >= 0.9" in ch.reason
+    # at a lower confidence the risky one is allowed, and wins on quality
+    assert choose([risky, safe], 1.0, confidence=0.5, cores=1).backend == "risky"
+
+
+def test_ties_in_quality_go_to_the_faster_backend():
+    ch = choose([P("slow", 0.999, 0.9, 0.99), P("fast", 0.997, 0.01, 0.99)], 1.0, cores=1)
+    assert ch.backend == "fast" and "fastest of 2" in ch.reason
+
+
+def test_when_nothing_is_safe_the_best_expected_quality_at_the_deadline_wins():
+    ch = choose([P("a", 0.99, 2.0, 0.3), P("b", 0.6, 0.9, 0.8)], 1.0, cores=1)
+    assert ch.backend == "b" and not ch.confident and "no backend meets" in ch.reason
+
+
+def test_two_close_uncertain_backends_run_in_parallel_on_two_cores():
+    a = P("a", 0.95, 0.1, 0.92, t90=0.9)  # wide band: p90 9x the median
+    b = P("b", 0.94, 0.2, 0.95)
+    ch = choose([a, b], 1.0, cores=2)
+    assert ch.backend == "a" and ch.parallel == ("a", "b") and "in parallel" in ch.reason
+    one = choose([a, b], 1.0, cores=1)
+    assert one.parallel == () and "only 1 core" in one.reason
+    # certain predictions, or a clear winner: no parallel run
+    assert choose([P("a", 0.95, 0.1, 1.0), P("b", 0.94, 0.1, 1.0)], 1.0, cores=2).parallel == ()
+    assert choose([a, P("b", 0.5, 0.2, 0.95)], 1.0, cores=2).parallel == ()
+    assert uncertain(a, 3.0, 0.1, 0.9) and not uncertain(P("c", 0.9, 0.1, 1.0), 3.0, 0.1, 0.9)
+
+
+def test_no_taker_no_choice_and_bad_arguments_are_named():
+    ch = choose([P("a", 0.0, math.nan, 0.0, takes=False)], 1.0)
+    assert ch.backend is None and "no backend takes" in ch.reason
+    with pytest.raises(qb.ModelError, match="confidence must be strictly between 0 and 1"):
+        choose([P("a", 0.9, 0.1, 1.0)], 1.0, confidence=1.0)
+    with pytest.raises(qb.ModelError, match="deadline must be positive"):
+        choose([P("a", 0.9, 0.1, 1.0)], -1.0)
+    from types import SimpleNamespace
+
+    half = SimpleNamespace(backend="x", takes=True, time_median=0.1, time_p90=0.2, p_meet_deadline=1.0)
+    with pytest.raises(qb.ModelError, match=r"a prediction \(SimpleNamespace\) has no 'quality_mean'"):
+        choose([half], 1.0)
+    with pytest.raises(qb.ModelError, match="tie must be"):
+        choose([P("a", 0.9, 0.1, 1.0)], 1.0, tie=-1)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.floats(0, 1), st.floats(1e-3, 10), st.floats(0, 1), st.booleans()),
+        min_size=1,
+        max_size=6,
+    ),
+    st.floats(0.05, 0.99),
+    st.integers(1, 4),
+)
+def test_rule_properties(specs, confidence, cores):
+    preds = [P(f"b{i}", q, t, pm, takes=tk) for i, (q, t, pm, tk) in enumerate(specs)]
+    ch = choose(preds, 1.0, confidence=confidence, cores=cores)
+    takers = [p for p in preds if p.takes]
+    assert set(ch.ranked) == {p.backend for p in takers}
+    if not takers:
+        assert ch.backend is None
+        return
+    chosen = next(p for p in preds if p.backend == ch.backend)
+    safe = [p for p in takers if p.p_meet_deadline >= confidence]
+    assert ch.confident == bool(safe)
+    if safe:  # never a risky backend when a safe one exists, and never much worse than the best safe one
+        assert chosen in safe and chosen.quality_mean >= max(p.quality_mean for p in safe) - 0.005
+    assert not ch.parallel or (cores >= 2 and len(ch.parallel) == 2 and ch.parallel[0] == ch.backend)
+
+
+# ---- rows from calibrate -----------------------------------------------------------------------
+
+
+def test_measure_rows_records_the_schema_and_quality():
+    m = qb.Model("knap")
+    x = m.binary("x", 6)
+    m.add((np.arange(1, 7) * x).sum() <= 8, name="cap")
+    m.maximize((np.array([3, 1, 4, 1, 5, 9]) * x).sum())
+    c = qb.Model("cont")
+    y = c.continuous("y", 2, lb=0, ub=3)
+    c.add(y.sum() >= 1, name="cover")
+    c.minimize(y.sum())
+    rows = measure_rows({"knap": ("k", m), "cont": ("c", c)}, ["exact", "ortools"], [0.5, 2.0])
+    assert len(rows) == 8 and all(list(r) == ROW_COLUMNS for r in rows)
+    knap = [r for r in rows if r["instance"] == "knap"]
+    assert all(r["quality"] == 1.0 and r["best_known"] == 12.0 and r["feasible"] for r in knap)
+    cont_exact = [r for r in rows if r["instance"] == "cont" and r["backend"] == "exact"]
+    assert all(r["status"].startswith("cannot") and r["quality"] == 0 for r in cont_exact)
+    assert all(r["f_qubo_ok"] is False for r in rows if r["instance"] == "cont")
+    assert run_quality(12.0, True, 13.0, "max") == pytest.approx(1 - 1 / 13)
+    assert run_quality(14.0, True, 13.0, "max") == 1.0 and run_quality(1.0, False, 1.0, "min") == 0.0
+
+
+def test_calibrate_writes_cost_model_rows_and_keeps_its_outputs(tmp_path):
+    from qbdsl.qip.calibrate import calibrate
+
+    out = tmp_path / "rows.csv"
+    profiles, rows = calibrate(quick=True, backends=["exact", "ortools"], rows_out=out, deadlines=(0.5,))
+    assert {r["backend"] for r in rows} == {"exact", "ortools"} and profiles["exact"].b >= 0
+    cols = cm.read_rows(out)
+    assert set(cols["family"]) == {"calib-qubo", "calib-knapsack"}
+    assert set(cols["backend"]) == {"exact", "ortools"}
+    assert list(csv.reader(out.open()))[0] == ROW_COLUMNS
+    model = cm.fit(out)
+    assert set(model.backends) <= {"exact", "ortools"} and model.backends
