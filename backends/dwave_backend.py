@@ -82,6 +82,7 @@ REMOTE_OVERHEAD_SECONDS = 1.0
 REQUEST_TIMEOUT = 5.0  # s per HTTP request to SAPI
 DENSE_FRACTION = 0.25  # couplers / (n (n-1) / 2) from which "auto" embeds as a clique
 MARGIN = 0.05  # fraction of the time limit kept free at the end
+MINORMINER_SHARE = 0.5  # of the time left for the search: minorminer overruns its own timeout (see _embed)
 
 OPTIONS = {
     "solver": Option(str),
@@ -392,6 +393,7 @@ class EmbeddingSummary:
     seconds: float
     embedding: dict = field(default_factory=dict)
     refusal: str | None = None
+    search_cut: bool = False  # minorminer found none and used its whole timeout
 
     @property
     def ok(self) -> bool:
@@ -447,6 +449,7 @@ def embed(
     method: str = "auto",
     seed: int | None = None,
     label: str | None = None,
+    deadline: float | None = None,
 ) -> EmbeddingSummary:
     """Find a minor embedding of ``model`` on a QPU topology, without sampling.
 
@@ -471,6 +474,9 @@ def embed(
         minorminer's random seed.
     label : str, optional
         What the target is called in the summary and its refusal (default: the topology's name).
+    deadline : float, optional
+        A ``time.perf_counter()`` instant: past it, ``"auto"`` does not try the clique embedding
+        after minorminer found none (a caller under a time limit).
 
     Returns
     -------
@@ -506,11 +512,15 @@ def embed(
         order.append("clique")
     tried = []
     for how in order:
+        if how == "clique" and tried and deadline is not None and time.perf_counter() > deadline:
+            break  # no time left for the fallback: the caller says the search was cut short
         summary.method = how
         if how == "clique":
             emb, note = _clique(n, G)
         else:
+            t_search = time.perf_counter()
             emb, note = _minorminer(n, i, j, G, timeout, seed)
+            summary.search_cut = not emb and time.perf_counter() - t_search >= 0.9 * timeout
         tried.append(note)
         if emb:
             summary.embedding, summary.seconds = emb, time.perf_counter() - t0
@@ -609,7 +619,10 @@ def _remote(what: str, fn, *args, **kwargs):
     except (BackendError, TimeLimitError):
         raise
     except Exception as exc:
-        raise BackendError(f"dwave: {what} failed: {type(exc).__name__}: {exc}") from exc
+        raise BackendError(
+            f"dwave: {what} failed: {type(exc).__name__}: {exc}; check the token, the endpoint "
+            f"(DWAVE_API_ENDPOINT) and the network ({TOKEN_HINT})"
+        ) from exc
 
 
 @dataclass
@@ -836,13 +849,19 @@ class DWaveBackend:
                 )
             else:
                 reserve = MOCK_SETUP_SECONDS + reads * mock_read_seconds(guess)
-            timeout = min(timeout, max(budget.left() - reserve - MARGIN * budget.time_limit, 0.01))
+            avail = max(budget.left() - reserve - MARGIN * budget.time_limit, 0.01)
+            # minorminer checks its timeout between rounds: measured up to 2.2x over on a loaded 2-core VM
+            timeout = min(timeout, max(MINORMINER_SHARE * avail, 0.01))
+            deadline = time.perf_counter() + avail
+        else:
+            deadline = None
         graph = target.topology or target.graph
-        summary = embed(ir, graph, timeout, opts.get("embedding", "auto"), seed, label=target.label)
-        if not summary.ok and summary.method == "minorminer" and timeout < asked and summary.seconds >= 0.9 * timeout:
+        summary = embed(ir, graph, timeout, opts.get("embedding", "auto"), seed, label=target.label, deadline=deadline)
+        if not summary.ok and summary.search_cut and timeout < asked:
             raise TimeLimitError(
                 f"dwave: no embedding of {ir.n} variables found in the {timeout:.3g} s the time limit "
-                f"({budget.time_limit:.3g} s) left for the search; raise time_limit or use embedding='clique'"
+                f"({budget.time_limit:.3g} s) left for the search; raise time_limit, or use embedding='clique' "
+                "(up to K_180 on Advantage, K_184 on Advantage2)"
             )
         return summary
 

@@ -29,13 +29,15 @@ which the QPU is locked for the job):
 - CLOPS: https://www.wikiwand.com/en/articles/CLOPS (IBM 2021; CLOPS_h, the hardware-layer
   version, since 2023)
 
-The prediction here is ``execution_seconds = max(two_qubit_layers x shots / clops_h, shots x
-(circuit duration + default_rep_delay))`` (CLOPS_h read as a throughput of two-qubit layers per
-second; **assumption**: that a QAOA layer runs at the rate of the CLOPS_h benchmark's layers; the
-second term is a lower bound from the same snapshot: each shot runs the circuit and then waits
-the repetition delay, 250 us on Heron and Eagle) plus ``JOB_OVERHEAD_SECONDS`` per job (3.07 s: IBM's published
-usage estimate of a Bell-circuit job, 4.11 s at 4096 shots, less those shots' 1.03 s; one example, so an
-estimate: loading the circuit, compilation on the device side and readout transfer).
+The prediction here is ``execution_seconds = shots x max(two_qubit_layers / clops_h,
+default_rep_delay)`` (CLOPS_h read as a throughput of two-qubit layers per second;
+**assumption**: that a QAOA layer runs at the rate of the CLOPS_h benchmark's layers; the second
+term is a floor from the same snapshot: a shot cannot repeat faster than the repetition delay,
+250 us on Heron and Eagle; the orchestration model times a shot by the same rule,
+:func:`qbdsl.orchestrate.model.per_shot_seconds`, with ``shot_seconds`` = the delay) plus
+``JOB_OVERHEAD_SECONDS`` per job (3.07 s: IBM's published usage estimate of a Bell-circuit job,
+4.11 s at 4096 shots, less those shots' 1.03 s; one example, so an estimate: loading the
+circuit, compilation on the device side and readout transfer).
 Queueing is not included. A device without ``clops_h`` in its configuration is given
 ``DEFAULT_CLOPS_H`` (**assumption**: IBM's 250 k figure for Heron).
 
@@ -172,6 +174,12 @@ def fake_backend(device: str):
             f"ibm: no fake device {device!r} in qiskit-ibm-runtime; known: {', '.join('fake_' + k for k in known)}"
         )
     return cls()
+
+
+def rep_delay_seconds(backend) -> float:
+    """The device's repetition delay between shots, ``default_rep_delay`` of its configuration
+    (250 us on Heron and Eagle), in seconds; 0 when the configuration has none."""
+    return float(_config(backend).get("default_rep_delay") or 0.0) * 1e-6
 
 
 def account_configured() -> bool:
@@ -512,8 +520,8 @@ class Prediction:
         Layers per second the time figures use; ``clops_h_published`` says whether it is the
         device's own (else ``DEFAULT_CLOPS_H``).
     execution_seconds : float
-        ``max(two_qubit_depth * shots / clops_h, shots * (duration + default_rep_delay))`` (s):
-        proportional to shots.
+        ``shots * max(two_qubit_depth / clops_h, default_rep_delay)`` (s): proportional to shots,
+        the orchestration model's rule (:func:`qbdsl.orchestrate.model.per_shot_seconds`).
     predicted_qpu_seconds : float
         ``execution_seconds + JOB_OVERHEAD_SECONDS`` (s), queueing excluded.
     simulation_seconds : float or None
@@ -565,11 +573,7 @@ def _figures(tqc, backend, device: str, n: int, layers: int, shots: int, noise_s
     if duration is not None and min_t2 is not None and duration > min_t2:
         reasons.append(f"its duration {duration * 1e6:.3g} us exceeds the shortest T2 {min_t2 * 1e6:.3g} us")
     rate, published = clops_h(backend)
-    # a lower bound from the same snapshot: every shot runs the circuit, then waits the
-    # repetition delay (``default_rep_delay``, us, 250 on Heron and Eagle)
-    rep_delay = float(_config(backend).get("default_rep_delay") or 0.0) * 1e-6
-    floor = shots * ((duration or 0.0) + rep_delay)
-    execution = max(depth2 * shots / rate, floor)
+    execution = shots * max(depth2 / rate, rep_delay_seconds(backend))
     sim = simulation_seconds(len(active), len(tqc.data), shots) if is_fake(device) else None
     return Prediction(
         device=device,
@@ -601,7 +605,8 @@ def _check_size(n: int, backend, device: str, simulate: bool) -> None:
     if simulate and n > MAX_SIMULATED_QUBITS:
         raise BackendError(
             f"ibm: {n} variables exceed the {MAX_SIMULATED_QUBITS} qubits that a noisy simulation of the fake "
-            f"device {device!r} can take here (a real device takes up to {backend.num_qubits})"
+            f"device {device!r} can take here (on a real device the limit is the native QAOA training's "
+            "statevector, about 26 qubits, not the device's qubits)"
         )
 
 
@@ -772,6 +777,24 @@ def _sample_fake(tqc, device: str, shots: int, noise_scale: float, seed: int | N
     return sampler.run([small]).result()[0].data.c.get_counts()
 
 
+def _sample_fake_within(tqc, device: str, shots: int, noise_scale: float, seed, budget: Budget):
+    """:func:`_sample_fake` under the time limit: in a child process stopped at the limit
+    (:mod:`backends.isolate`; qiskit-aer cannot be interrupted, and its time on a loaded
+    machine ran 2x the prediction), or here without a limit. None when it was stopped."""
+    if not budget.limited:
+        return _sample_fake(tqc, device, shots, noise_scale, seed)
+    from .isolate import Killed, call_with_deadline
+
+    try:
+        return call_with_deadline(
+            _sample_fake, (tqc, device, shots, noise_scale, seed), time.perf_counter() + budget.left()
+        )
+    except Killed:
+        return None
+    except RuntimeError as exc:  # the child raised: name it as the in-process call would
+        raise BackendError(f"ibm: the noisy simulation of {device} failed: {exc}") from None
+
+
 def _sample_real(tqc, backend, shots: int, budget: Budget) -> dict[str, int] | None:
     """Counts from the real device, or None when the job did not finish within the budget."""
     from qiskit_ibm_runtime import SamplerV2
@@ -912,7 +935,7 @@ class IbmBackend:
         bound = tqc.assign_parameters(values)
         t = time.perf_counter()
         if fake:
-            counts = _sample_fake(bound, device, shots, opts["noise_scale"], seed)
+            counts = _sample_fake_within(bound, device, shots, opts["noise_scale"], seed, budget)
         else:
             counts = _sample_real(bound, backend, shots, budget)
         info = {
@@ -930,7 +953,11 @@ class IbmBackend:
             "seconds": budget.elapsed(),
         }
         if counts is None:
-            info["reason"] = "the job on the device did not finish within the time limit (cancelled)"
+            info["reason"] = (
+                "the noisy simulation did not finish within the time limit (its process was stopped there)"
+                if fake
+                else "the job on the device did not finish within the time limit (cancelled)"
+            )
             return BackendOutput(None, "time_limit", None, info)
         X, occ = _counts_to_samples(counts, n)
         status = "time_limit" if trained.status == "time_limit" else "feasible"

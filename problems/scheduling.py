@@ -92,8 +92,8 @@ def _run_seconds(
     fq = np.array([q.qubits for q in fleet], np.float64)
     clops = np.array([q.clops for q in fleet], np.float64)
     overhead = np.array([q.overhead for q in fleet], np.float64)
-    shot_s = np.array([q.shot_seconds for q in fleet], np.float64)  # 0 on gate QPUs: x + 0.0 == x
-    seconds = overhead[None, :] + shots[:, None] * (depth / clops[None, :] + shot_s[None, :])
+    shot_s = np.array([q.shot_seconds for q in fleet], np.float64)  # model.per_shot_seconds: max(depth/clops, this)
+    seconds = overhead[None, :] + shots[:, None] * np.maximum(depth / clops[None, :], shot_s[None, :])
     seconds[qubits[:, None] > fq[None, :]] = np.inf
     anneal = np.array([q.kind == "anneal" for q in fleet], bool)
     is_qubo = np.zeros(len(qubits), bool) if qubo is None else np.asarray(qubo, bool)

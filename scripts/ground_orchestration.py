@@ -296,6 +296,8 @@ def device_record(name: str) -> dict:
         "clops": float(clops_h),
         "clops_metric": "CLOPS_h",
         "overhead": OVERHEAD_S,
+        # a shot takes max(layers / clops, this): the ibm backend's rule (model.per_shot_seconds)
+        "shot_seconds": float(conf.get("default_rep_delay") or 0.0) * 1e-6,
         "sources": {
             "calibration": (
                 f"qiskit-ibm-runtime {md.version('qiskit-ibm-runtime')} fake backend "

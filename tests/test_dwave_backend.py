@@ -308,6 +308,23 @@ def test_under_a_time_limit_the_mock_sizes_its_reads_by_the_measured_rate():
     )
 
 
+def test_an_embedding_search_cut_by_the_limit_says_so_within_the_limit():
+    """A sparse model minorminer cannot embed in the time left: a TimeLimitError saying the
+    search was cut short (not "does not embed"), returned within the promise; the clique
+    fallback of embedding="auto" is not tried past the time left."""
+    import dimod
+
+    bqm = dimod.generators.gnp_random_bqm(400, 0.01, "BINARY", random_state=1)
+    qb.solve(random_qubo(8, 0), backend="dwave", solver="mock-advantage")  # warm
+    for limit in (1.0, 3.0):
+        t = time.perf_counter()
+        try:
+            qb.solve(bqm, backend="dwave", solver="mock-advantage", time_limit=limit, seed=0)
+        except qb.TimeLimitError as exc:
+            assert "no embedding of 400 variables found in the" in str(exc) or "one mock read" in str(exc)
+        assert time.perf_counter() - t <= limit + grace(limit) + CI_SLACK
+
+
 def test_a_limit_too_short_for_one_read_is_refused_at_once():
     q = random_qubo(150, 1)
     dw.DWaveBackend().solve(random_qubo(4, 0), solver="mock-advantage")  # warm

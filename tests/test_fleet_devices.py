@@ -275,3 +275,19 @@ def test_a_workload_file_may_name_the_job_kind(tmp_path):
     f.write_text(json.dumps({"jobs": [{**job, "kind": "photonic"}]}))
     with pytest.raises(FileFormatError, match=r"jobs\[0\].*kind must be one of circuit, qubo"):
         load_jobs(f)
+
+
+def test_one_per_shot_rule_for_the_backend_the_fleet_and_the_case_study():
+    """The ibm backend's predicted QPU seconds equal the orchestration model's run time of the
+    same circuit on the same device, from qbdsl fleet and from the shipped fleet file."""
+    from qbdsl.orchestrate.model import DEFAULT_OVERHEAD
+    from qbdsl.orchestrate.workload import ibm_fleet
+
+    assert DEFAULT_OVERHEAD == ib.JOB_OVERHEAD_SECONDS
+    shipped = {q.name: q for q in ibm_fleet()}
+    for n, shots in ((4, 4000), (10, 1000)):
+        p = ib.predict(n, "fake_fez", shots=shots, seed=0)
+        job = Job(0, n, p.two_qubit_depth, shots, 0.0, 1e9)
+        for q in (device_qpu("ibm:fake_fez"), shipped["fez"]):
+            assert q.shot_seconds == 250e-6
+            assert run_time(job, q, shots) == pytest.approx(p.predicted_qpu_seconds, rel=1e-12)

@@ -289,3 +289,20 @@ def test_the_job_overhead_reproduces_ibms_published_usage_example():
     from qbdsl.orchestrate.grounded import ibm_fleet_data
 
     assert {q["overhead"] for q in ibm_fleet_data()["qpus"]} == {ib.JOB_OVERHEAD_SECONDS}
+
+
+def _sleeping_sampler(*args):
+    time.sleep(60)
+
+
+def test_a_noisy_simulation_that_overruns_is_stopped_at_the_limit(monkeypatch):
+    """qiskit-aer cannot be interrupted: under a time limit it runs in a child process that is
+    stopped at the limit (a loaded machine ran it at 2x its prediction)."""
+    monkeypatch.setattr(ib, "_sample_fake", _sleeping_sampler)
+    q = random_qubo(4, 0)
+    qb.solve(q, backend="qaoa")  # warm the native trainer
+    t = time.perf_counter()
+    r = qb.solve(q, backend="ibm", device="fake_fez", time_limit=3.0, seed=0)
+    assert time.perf_counter() - t <= 3.0 + grace(3.0) + 0.5
+    assert r.status == "time_limit" and r.sample is None
+    assert "noisy simulation did not finish within the time limit" in r.raw.info["reason"]

@@ -245,7 +245,10 @@ def test_solve_runs_a_real_qpu_only_when_asked(no_credentials):
     with pytest.raises(qb.BackendError, match="prefer='ibm:ibm_fez': credentials are not configured.*QISKIT_IBM_TOKEN"):
         qb.solve(q, prefer="ibm:ibm_fez", remote=True)
     r = qb.solve(q, remote=True)  # real rows are judged (planning rows here), a local backend runs
-    assert any(row.remote for row in r.decision.rows) and r.backend == "exact"
+    assert any(row.remote for row in r.decision.rows) and r.backend == "exact" and not r.decision.unjudged
+    text = qb.solve(q).decision.explain()  # the default view says what it left out, and how to include it
+    assert "real QPUs not judged in this view (dwave:advantage, dwave:advantage2, ibm:ibm_fez)" in text
+    assert "remote=True" in text
 
 
 def test_a_real_dwave_row_is_planned_on_the_live_working_graph(monkeypatch):

@@ -36,8 +36,9 @@ class QipEdf(Policy):
        58, 1995). Only waiting batches are taken back, unless ``abort`` (then a batch in
        service may be aborted too, where the platform allows it: the variant
        ``qip-edf+abort``).
-    A QPU batch longer than ``chunk`` seconds (``"auto"``: 8 per-batch overheads, 4 s at
-    0.5 s; 8, 4 and 2 overheads measured in that order of merit on the grounded workload) goes as consecutive chunks of
+    A QPU batch longer than ``chunk`` seconds (``"auto"``: 8 per-batch overheads, 24.6 s at
+    3.07 s; 8, 4 and 2 overheads measured in that order of merit on the grounded workload, at
+    0.5 s per batch) goes as consecutive chunks of
     its shots where the device has room for their overheads (:meth:`_commit`): a more
     urgent job then takes the device at the end of a chunk, without aborting anything.
 

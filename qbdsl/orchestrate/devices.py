@@ -23,8 +23,11 @@ agree:
   two-qubit gate (``cz``, ``ecr`` or ``cx``) over ``backend.target``, entries reported as 1
   included (the rule ``scripts/ground_orchestration.py`` used for ``ibm_fleet.json``);
   ``overhead`` = :data:`~qbdsl.backends.ibm_backend.JOB_OVERHEAD_SECONDS` (3.07 s, derived from
-  IBM's published usage example; the shipped ``ibm_fleet.json`` uses the same figure). The name is the device's
-  short name (``fez``), the one the grounded circuit library keys its transpiled depths by.
+  IBM's published usage example); ``shot_seconds`` = its repetition delay
+  (:func:`~qbdsl.backends.ibm_backend.rep_delay_seconds`, 250 us), so a run takes
+  ``overhead + shots x max(layers / clops, delay)``, the backend's own prediction; the shipped
+  ``ibm_fleet.json`` holds the same figures. The name is the device's short name (``fez``), the
+  one the grounded circuit library keys its transpiled depths by.
 - D-Wave (``kind="anneal"``): ``qubits`` = working qubits of the topology's graph
   (:func:`~qbdsl.backends.dwave_backend.target_graph`: 5640 on Pegasus P16, 4800 on Zephyr
   Z12); the time of ``R`` reads is D-Wave's published QPU access-time model
@@ -241,6 +244,7 @@ def _ibm_qpu(device: str, snapshot: bool) -> QPU:
         clops=rate,
         two_qubit_error=error,
         overhead=ib.JOB_OVERHEAD_SECONDS,
+        shot_seconds=ib.rep_delay_seconds(backend),
         family=family,
         kind="gate",
         source="; ".join(parts),

@@ -39,6 +39,10 @@ TOL = 1e-9  # seconds: a deadline computed as arrival + run time is met despite 
 CUT_OVERHEAD = 9.0  # shots multiplier per single-wire cut, gamma^2 with gamma = 3; see the module docstring
 
 
+# Seconds per batch when a fleet entry gives none: the ibm backend's per-job time, derived from
+# IBM's published usage example (backends/ibm_backend.py JOB_OVERHEAD_SECONDS; a test keeps
+# the two equal without importing the backend here).
+DEFAULT_OVERHEAD = 3.07
 KINDS = ("gate", "anneal")
 JOB_KINDS = ("circuit", "qubo")
 
@@ -51,8 +55,9 @@ class QPU:
     ``kind`` is ``"gate"`` (a circuit device) or ``"anneal"`` (a quantum annealer: its time per
     shot, one read, does not depend on a circuit's depth, so ``clops`` is ``inf`` and
     ``shot_seconds`` carries the whole per-read time; no gate error applies, so
-    :func:`fidelity` reports NaN there). ``shot_seconds``: seconds every shot costs on top of
-    ``depth / clops`` (0 for the gate devices of the shipped fleet). ``source``: where the
+    :func:`fidelity` reports NaN there). ``shot_seconds``: the least time a shot takes, a shot
+    taking ``max(depth / clops, shot_seconds)`` (a gate QPU's repetition delay between shots,
+    ``default_rep_delay``: 250 us on the shipped IBM fleet; 0 for none). ``source``: where the
     figures come from (``"ibm:fake_fez (snapshot 2025-02-26...)"``; empty for numbers given
     by hand), see :mod:`qbdsl.orchestrate.devices`.
 
@@ -68,7 +73,7 @@ class QPU:
     qubits: int
     clops: float
     two_qubit_error: float
-    overhead: float = 0.5
+    overhead: float = DEFAULT_OVERHEAD
     family: str = ""
     kind: str = "gate"
     shot_seconds: float = 0.0
@@ -199,12 +204,14 @@ def depth_on(job: Job, qpu: QPU) -> int:
 
 def per_shot_seconds(job: Job, qpu: QPU, cut_overhead: float = CUT_OVERHEAD) -> float:
     """Seconds per shot of ``job`` on ``qpu``: ``c`` fragments, each sampled ``cut_overhead**(c-1)`` x,
-    each shot ``depth / clops + shot_seconds``; ``inf`` where ``qpu`` cannot run ``job`` (:func:`runs_on`)."""
+    each shot ``max(depth / clops, shot_seconds)`` (the rule of the ``ibm`` backend's prediction:
+    a gate QPU's shot cannot repeat faster than its repetition delay; an annealer's read is its
+    ``shot_seconds``); ``inf`` where ``qpu`` cannot run ``job`` (:func:`runs_on`)."""
     if not runs_on(job, qpu):
         return math.inf
     c = fragments(job, qpu)
     if qpu.shot_seconds:
-        return (depth_on(job, qpu) / qpu.clops + qpu.shot_seconds) * (cut_overhead ** (c - 1)) * c
+        return max(depth_on(job, qpu) / qpu.clops, qpu.shot_seconds) * (cut_overhead ** (c - 1)) * c
     return depth_on(job, qpu) * (cut_overhead ** (c - 1)) * c / qpu.clops
 
 

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import FileFormatError, ModelError
-from .model import CUT_OVERHEAD, QPU, Job, classical_time, run_time
+from .model import CUT_OVERHEAD, DEFAULT_OVERHEAD, QPU, Job, classical_time, run_time
 
 SHOTS = (1024, 4096, 8192, 16384)  # an assumption, not measured data: powers of two around the
 # 4096 default of Qiskit Runtime's SamplerV2
@@ -30,12 +30,13 @@ SHOTS = (1024, 4096, 8192, 16384)  # an assumption, not measured data: powers of
 
 def synthetic_fleet() -> list[QPU]:
     """The invented fleet of the first case study (kept for comparison): two Heron-, one
-    Eagle- and one Falcon-class QPU with rounded figures (qubits, CLOPS, two-qubit error)."""
+    Eagle- and one Falcon-class QPU with rounded figures (qubits, CLOPS, two-qubit error) and
+    its 0.5 s per batch."""
     return [
-        QPU("heron-1", 156, 250e3, 3e-3),
-        QPU("heron-2", 156, 250e3, 3e-3),
-        QPU("eagle", 127, 30e3, 8e-3),
-        QPU("falcon", 27, 15e3, 1e-2),
+        QPU("heron-1", 156, 250e3, 3e-3, 0.5),
+        QPU("heron-2", 156, 250e3, 3e-3, 0.5),
+        QPU("eagle", 127, 30e3, 8e-3, 0.5),
+        QPU("falcon", 27, 15e3, 1e-2, 0.5),
     ]
 
 
@@ -219,16 +220,17 @@ def load_fleet(path, snapshots: bool = False) -> list[QPU]:
     JSON, or YAML by the ``.yaml`` / ``.yml`` suffix. An entry is either
 
     - numbers: ``name``, ``qubits``, ``clops`` (layer operations per second),
-      ``two_qubit_error``, and optionally ``overhead`` (seconds per batch, 0.5 by default),
-      ``family``, ``kind`` (``"gate"``, or ``"anneal"``: then ``clops`` may be null or absent,
-      meaning infinite), ``shot_seconds`` (seconds per shot on top of ``depth / clops``, 0 by
-      default) and ``source`` (free text); or
+      ``two_qubit_error``, and optionally ``overhead`` (seconds per batch, by default
+      :data:`~qbdsl.orchestrate.model.DEFAULT_OVERHEAD`, 3.07 s: the ``ibm`` backend's per-job
+      time), ``family``, ``kind`` (``"gate"``, or ``"anneal"``: then ``clops`` may be null or
+      absent, meaning infinite), ``shot_seconds`` (the least time a shot takes: a shot takes
+      ``max(depth / clops, shot_seconds)``; 0 by default) and ``source`` (free text); or
     - ``{"device": "ibm:fake_fez"}`` (``"ibm:ibm_fez"``, ``"dwave:mock-advantage"``...): the
       QPU with the figures its backend uses (:mod:`qbdsl.orchestrate.devices`); numbers given
       beside ``device`` (``name``, ``qubits``, ``clops``, ``two_qubit_error``, ``overhead``,
-      ``shot_seconds``, ``family``) override the device's. ``"snapshot": true`` lets a real IBM
-      device fall back to the calibration snapshot of the same name when no IBM Quantum
-      account is configured (``snapshots=True`` does so for every entry).
+      ``shot_seconds``, ``family``) override the device's. ``"snapshot": true`` lets a real
+      device without credentials be described offline (IBM: the calibration snapshot of the
+      same name; D-Wave: the nominal topology); ``snapshots=True`` does so for every entry.
 
     Parameters
     ----------
@@ -292,7 +294,7 @@ def _numbers_entry(d: dict, i: int, where: str) -> QPU:
         int(d["qubits"]),
         float("inf") if clops is None else float(clops),
         float(d["two_qubit_error"]),
-        float(d.get("overhead", 0.5)),
+        float(d.get("overhead", DEFAULT_OVERHEAD)),
         str(d.get("family", "")),
         kind,
         float(d.get("shot_seconds", 0.0)),
@@ -409,6 +411,7 @@ def ibm_fleet() -> list[QPU]:
             float(d["two_qubit_error"]),
             float(d["overhead"]),
             str(d.get("family", "")),
+            shot_seconds=float(d.get("shot_seconds", 0.0)),
             source=f"{FLEET_FILE}: {d['sources']['calibration']}" if isinstance(d["sources"], dict) else FLEET_FILE,
         )
         for d in ibm_fleet_data()["qpus"]

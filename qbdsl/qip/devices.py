@@ -391,8 +391,9 @@ def assess_dwave(dev: Device, obj, f: Features) -> Assessment:
     summary = _EMBEDDINGS.get_or(
         key, lambda: dw.embed(q, graph, timeout=EMBED_SECONDS, seed=PLAN_SEED, label=dev.label)
     )
-    if not summary.ok:
-        return Assessment(False, summary.refusal + f" (QIP searches {EMBED_SECONDS:g} s; the backend up to 60 s)")
+    if not summary.ok:  # the search may be shared with another device of the topology: name this one
+        refusal = summary.refusal.replace(summary.topology, dev.label)
+        return Assessment(False, refusal + f" (QIP searches {EMBED_SECONDS:g} s; the backend up to 60 s)")
     reads = dw.DEFAULT_READS
     phys = max(summary.physical_qubits, 1)
     access = dw.predict_qpu_access_time(phys, reads, topology=dev.topology, timing_data=timing)

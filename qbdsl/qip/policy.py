@@ -88,6 +88,7 @@ class Decision:
     device: str | None = None
     planned: str = ""
     plan: list[tuple[str, dict]] = field(default_factory=list)  # (backend, options): ``qb.solve``'s chain
+    unjudged: str = ""  # the real QPUs left out of this decision (include_remote=False), and how to judge them
 
     @property
     def fallbacks(self) -> list[tuple[str, dict]]:
@@ -109,6 +110,7 @@ class Decision:
             head,
             self.reason or "",
             self.planned or "",
+            self.unjudged or "",
             f"instance: {f.n_variables} variables ({f.n_binary} binary, {f.n_integer} integer, "
             f"{f.n_continuous} continuous), {f.n_constraints} rows; QUBO "
             + (
@@ -298,7 +300,14 @@ def decide(
         entry = (r.runner, dict(r.run_options))
         if entry not in plan:
             plan.append(entry)
-    return Decision(chosen, options, f, deadline, quality, rows, note, reason, ranked, device, planned, plan)
+    real = [d.name for d in dv.DEVICES if d.real and d.backend in backends]
+    unjudged = (
+        ""
+        if include_remote or not real
+        else f"real QPUs not judged in this view ({', '.join(real)}): qb.solve(..., remote=True) or "
+        "`qbdsl explain` judges them"
+    )
+    return Decision(chosen, options, f, deadline, quality, rows, note, reason, ranked, device, planned, plan, unjudged)
 
 
 def _judged(t: float, q: float, t_min: float | None, deadline: float | None) -> tuple[float, float]:
