@@ -150,7 +150,7 @@ class AnnealBackend:
     Constrained models (QUBOs with penalty blocks):
 
     - ``penalty_search`` (bool, default False): tuned penalty weights. The reads run in
-      ``penalty_rounds`` rounds (default 6) with weights of their own, started at the
+      ``penalty_rounds`` rounds (default 8) with weights of their own, started at the
       objective's scale and updated between rounds from the violations of each round's
       best reads (:mod:`backends.penalty_search`); the time limit is shared by the rounds;
       ``num_reads`` is then per round (default with no time limit: 25). The samples are

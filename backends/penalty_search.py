@@ -13,21 +13,24 @@ weights of its own instead, per penalty block ``B``:
    original constraints with the IR's own decode arrays (the user's constraints, bounds
    and encoding rules, as :meth:`QuboIR.decode` does), and keep the best feasible one by
    the objective, never by the tuned energy;
-3. update, from the best fifth of the round's reads (by the tuned energy): a block that
-   the elite violates gets ``w_B <- min(cap_B, w_B (1 + g v_B))`` with ``v_B`` the share of
-   elite reads that violate it (``g`` = :data:`GROWTH`); a block no elite read violates,
-   in a round that found a feasible point, is lowered ``w_B <- max(w0_B / 8, 0.9 w_B)``.
-   ``cap_B`` is the IR's own weight when that carries the guarantee (no higher weight is
-   ever needed), else ``2^20`` times the start.
+3. update, from the best fifth of the round's reads (by the tuned energy, counting
+   repeats): with ``v_B`` the share of those elite reads that violate block ``B``,
+   ``w_B <- clip(w_B STEP^(2 v_B - 1), 2^-20 w0_B, cap_B)`` (``STEP`` = 4): a block the
+   whole elite violates has its weight multiplied by 4, one it never violates divided by 4,
+   and the weights settle where about half the elite is feasible, the edge of the feasible
+   region where the best feasible points lie. ``cap_B`` is the IR's own weight when that
+   carries the guarantee (no higher weight is ever needed), else ``2^20`` times the start.
 
-Step 3 is the multiplier (dual subgradient) update of the Lagrangian relaxation of the
-penalty constraints ``P_B(y) = 0``: ``lambda_B <- lambda_B + alpha_B P_B(y*)``, with the
-step taken relative to ``lambda_B`` (a method-of-multipliers update, Nocedal & Wright,
+This is the adaptive penalty of A. B. Hadj-Alouane and J. C. Bean, "A genetic algorithm for
+the multiple-choice integer program", *Operations Research* 45(1), 92-101 (1997): raise the
+weight while the best points are infeasible, lower it while they are feasible, between
+rounds of a heuristic, in a smooth form (the factor follows the violated share instead of
+the all-or-nothing test). Raising a block's weight by its violation is the multiplier step
+of the Lagrangian relaxation of ``P_B(y) = 0`` (method of multipliers, Nocedal & Wright,
 *Numerical Optimization*, 2nd ed., 2006, Sec. 17.3), as S. Karimi and P. Ronagh, "A
 subgradient approach for constrained binary optimization via quantum adiabatic evolution",
-*Quantum Information Processing* 16, 185 (2017), arXiv:1605.09462, do for quantum
-annealing: instance-dependent weights that stay far below the provable ones. The decrease
-of satisfied blocks is a heuristic of ours (a pure subgradient step never lowers them).
+*Quantum Information Processing* 16, 185 (2017), arXiv:1605.09462, use for annealing:
+instance-dependent weights far below the provable ones.
 
 Every sample returned is a point of the IR itself, with its energy under the IR's own
 weights, so :func:`qbdsl.solve` decodes it and reports its violations as for any other
@@ -49,12 +52,11 @@ from .base import BackendOutput, aggregate_reads
 from .budget import Budget
 from .repair import repair as repair_samples
 
-GROWTH = 2.0  # g: a block violated by every elite read has its weight tripled
-DECAY = 0.9  # a satisfied block's weight, per round
-FLOOR = 1.0 / 8.0  # satisfied blocks never go below this share of their start weight
+STEP = 4.0  # the weight factor per round: STEP^(2 v - 1), from 1/STEP (v = 0) to STEP (v = 1)
+FLOOR = 2.0**-20  # weights never go below this share of their start weight
 CAP_UNPROVEN = 2.0**20  # cap on a block without a guarantee, relative to its start
 ELITE = 0.2  # share of a round's reads (best tuned energy first) that steers the update
-DEFAULT_ROUNDS = 6
+DEFAULT_ROUNDS = 8
 STATE_BYTES_CAP = 256 << 20  # distinct rows kept over the rounds (int8 per variable)
 
 
@@ -188,7 +190,7 @@ def tuned_search(
         Wall-clock seconds for all rounds: each round gets an equal share of what is left.
     seed : int or None
         Seeds the rounds (one child seed each).
-    rounds : int, default 6
+    rounds : int, default 8
         Rounds of sampling and weight updates.
     repair : bool, default False
         Repair each round's violating samples (:func:`backends.repair.repair`, with the
@@ -268,10 +270,7 @@ def tuned_search(
             }
         )
         for b, v in zip(names, share_v):
-            if v > 0:
-                w[b] = float(min(cap[b], w[b] * (1.0 + GROWTH * v)))
-            elif feasible.any():
-                w[b] = float(max(FLOOR * start[b], DECAY * w[b]))
+            w[b] = float(np.clip(w[b] * STEP ** (2.0 * v - 1.0), FLOOR * start[b], cap[b]))
         kept = _merge(kept, X, occ)
         E0 = ir.energy(kept[0])
         Xk, _, Ok = aggregate_reads(kept[0], E0, kept[1])

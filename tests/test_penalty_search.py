@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 import qbdsl as qb
 from qbdsl.backends.budget import grace
-from qbdsl.backends.penalty_search import block_violations, objective_flip_scale, start_weights
+from qbdsl.backends.penalty_search import FLOOR, STEP, block_violations, objective_flip_scale, start_weights
 from qbdsl.errors import OptionError
 
 from .strategies import small_models
@@ -126,8 +126,9 @@ def test_returned_energies_are_the_irs_own_and_weights_move():
         assert all(0.0 <= v <= 1.0 for v in h["violated"].values())
     for h, nxt in zip(ps["history"], ps["history"][1:] + [{"weights": ps["weights"]}]):
         for b, v in h["violated"].items():
-            if v > 0:  # a violated block's weight rises (unless at its cap, the IR's own)
-                assert nxt["weights"][b] > h["weights"][b] or nxt["weights"][b] == q.weights[b]
+            want = h["weights"][b] * STEP ** (2 * v - 1)  # up when most of the elite violates, else down
+            want = min(max(want, FLOOR * ps["start_weights"][b]), q.weights[b])
+            assert nxt["weights"][b] == pytest.approx(want)
     for b, w in ps["weights"].items():
         assert w <= q.weights[b]  # guaranteed weights cap the search
 
