@@ -185,3 +185,18 @@ def test_bad_options_name_the_culprit(options, message):
     m, *_ = knapsack(0, 6)
     with pytest.raises(OptionError, match=message):
         qb.solve(m, backend="anneal", **options)
+
+
+def test_qip_work_counts_the_rounds():
+    """QIP's time model counts the tuned mode's reads: rounds x reads per round."""
+    from qbdsl.backends.anneal import TUNED_ROUND_READS
+    from qbdsl.backends.penalty_search import DEFAULT_ROUNDS
+    from qbdsl.qip.features import features
+    from qbdsl.qip.profiles import _work
+
+    m, *_ = knapsack(0, 8)
+    f = features(qb.compile(m, "qubo"))
+    one = _work("anneal", f, {"num_reads": 1})
+    assert _work("anneal", f, {"penalty_search": True}) == DEFAULT_ROUNDS * TUNED_ROUND_READS * one
+    assert _work("anneal", f, {"penalty_search": True, "penalty_rounds": 3, "num_reads": 7}) == 21 * one
+    assert _work("anneal", f, {"repair": True}) == _work("anneal", f, {})
