@@ -40,6 +40,7 @@ backend; the tuned weights only steer the sampler (``info["penalty_search"]``).
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -222,11 +223,12 @@ def tuned_search(
     cap_rows = max(1, STATE_BYTES_CAP // max(ir.n, 1))
     kept = None
     history, status, repaired, best = [], "feasible", 0, (math.inf, None)
-    r = 0
+    r, post = 0, 0.0
     while r < rounds:
         round_seed = int(seeds.spawn(1)[0].generate_state(1)[0]) % (2**31 - 1)
         terms = combine([(1.0, ir.objective_terms)] + [(w[b], ir.penalties[b].terms) for b in names], ir.n)
-        share = None if not budget.limited else budget.left() / (rounds - r)
+        # each round's share of the time left, less what judging a round took so far
+        share = None if not budget.limited else (budget.left() - post) / (rounds - r)
         if share is not None and repair:
             share *= 0.85  # the rest of the share goes to repair and judging
         try:
@@ -245,6 +247,7 @@ def tuned_search(
         if not len(X):
             r += 1
             continue
+        t_post = time.perf_counter()
         if repair:
             deadline = None if not budget.limited else budget.deadline - 0.1 * share
             fixed = repair_samples(ir, X, deadline=deadline)
@@ -275,6 +278,7 @@ def tuned_search(
         E0 = ir.energy(kept[0])
         Xk, _, Ok = aggregate_reads(kept[0], E0, kept[1])
         kept = (Xk[:cap_rows], Ok[:cap_rows])
+        post = max(post, time.perf_counter() - t_post)
         r += 1
         if budget.limited and budget.left() <= 0:
             break
