@@ -157,6 +157,7 @@ class AnnealBackend:
       points of the QUBO given, with its own energies: the tuned weights only steer.
     - ``repair`` (bool, default False): greedy feasibility repair of the samples that violate
       a penalty block (:mod:`backends.repair`); with a time limit, 15 % of it is kept for it.
+      With ``penalty_search``, each round's best fifth is repaired before it is judged.
       ``info["repaired"]`` counts the samples it made penalty-free.
     """
 

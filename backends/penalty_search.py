@@ -194,8 +194,8 @@ def tuned_search(
     rounds : int, default 8
         Rounds of sampling and weight updates.
     repair : bool, default False
-        Repair each round's violating samples (:func:`backends.repair.repair`, with the
-        IR's own weights) before they are judged.
+        Repair the violating samples among each round's best fifth (lowest tuned energy)
+        before they are judged (:func:`backends.repair.repair`, with the IR's own weights).
 
     Returns
     -------
@@ -250,8 +250,10 @@ def tuned_search(
         t_post = time.perf_counter()
         if repair:
             deadline = None if not budget.limited else budget.deadline - 0.1 * share
-            fixed = repair_samples(ir, X, deadline=deadline)
-            X, repaired = fixed.samples, repaired + fixed.num_repaired
+            top = max(1, math.ceil(ELITE * len(X)))  # the round's best rows (lowest tuned energy first)
+            fixed = repair_samples(ir, X[:top], deadline=deadline)
+            X = np.concatenate([fixed.samples, X[top:]])
+            repaired += fixed.num_repaired
         violated, feasible = block_violations(ir, X)
         tuned = terms.energy(X)
         objective = ir.objective_terms.energy(X)
