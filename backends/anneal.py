@@ -49,7 +49,13 @@ SA_OPTIONS = {
     "randomize_order": Option(bool),
     "proposal_acceptance_criteria": Option(str, choices=("Metropolis", "Gibbs")),
     "batch_reads": Option(int, 1),
+    "penalty_search": Option(bool),
+    "penalty_rounds": Option(int, 1, 1000),
+    "repair": Option(bool),
 }
+SEARCH_ONLY = ("penalty_rounds",)  # options that need penalty_search=True
+REPAIR_SHARE = 0.15  # with repair=True and a time limit: the share of the limit kept for repair
+TUNED_ROUND_READS = 25  # reads per round of the tuned-weight mode without a time limit or num_reads
 TABU_OPTIONS = {
     "num_reads": Option(int, 1),
     "tenure": Option(int, 0),
@@ -139,7 +145,21 @@ class AnnealBackend:
     one, as many as fit), ``num_sweeps`` (1000), ``beta_range`` (default: dwave-samplers'
     rule, computed with numpy), ``beta_schedule_type`` ("geometric" | "linear"),
     ``num_sweeps_per_beta``, ``randomize_order``, ``proposal_acceptance_criteria``
-    ("Metropolis" | "Gibbs"), ``batch_reads`` (reads per sampler call; default all)."""
+    ("Metropolis" | "Gibbs"), ``batch_reads`` (reads per sampler call; default all).
+
+    Constrained models (QUBOs with penalty blocks):
+
+    - ``penalty_search`` (bool, default False): tuned penalty weights. The reads run in
+      ``penalty_rounds`` rounds (default 8) with weights of their own, started at the
+      objective's scale and updated between rounds from the violations of each round's
+      best reads (:mod:`backends.penalty_search`); the time limit is shared by the rounds;
+      ``num_reads`` is then per round (default with no time limit: 25). The samples are
+      points of the QUBO given, with its own energies: the tuned weights only steer.
+    - ``repair`` (bool, default False): greedy feasibility repair of the samples that violate
+      a penalty block (:mod:`backends.repair`); with a time limit, 15 % of it is kept for it.
+      With ``penalty_search``, each round's best fifth is repaired before it is judged.
+      ``info["repaired"]`` counts the samples it made penalty-free.
+    """
 
     name = "anneal"
     capabilities = Capabilities(accepts=("qubo",), max_variables=None, exact=False, time_limit=True)
@@ -169,12 +189,53 @@ class AnnealBackend:
         Raises
         ------
         OptionError
-            An unknown option or invalid value, or ``num_sweeps`` not a multiple of ``num_sweeps_per_beta``.
+            An unknown option or invalid value, ``num_sweeps`` not a multiple of ``num_sweeps_per_beta``,
+            or ``penalty_rounds`` without ``penalty_search=True``.
         TimeLimitError
-            When setting up the sampler, or one read of the ``num_sweeps`` asked for, does not fit.
+            When setting up the sampler, or one read of the ``num_sweeps`` asked for, does not fit
+            (with ``penalty_search``: not even in one round over the whole limit).
         """
-        budget = Budget(time_limit, "anneal")
         opts = validate_options("anneal", options, SA_OPTIONS)
+        search = opts.pop("penalty_search", False)
+        fix = opts.pop("repair", False)
+        if not search:
+            given = [k for k in SEARCH_ONLY if k in opts]
+            if given:
+                raise OptionError(f"anneal: option {given[0]} needs penalty_search=True")
+        rounds = opts.pop("penalty_rounds", None)
+        if ir.n == 0 or not (search or fix) or not getattr(ir, "penalties", None):
+            return self._anneal(ir, time_limit, seed, opts)
+        if search:
+            from .penalty_search import DEFAULT_ROUNDS, tuned_search
+
+            if time_limit is None:
+                opts.setdefault("num_reads", TUNED_ROUND_READS)
+
+            def sample(view, limit, round_seed):
+                return self._anneal(view, limit, round_seed, dict(opts))
+
+            return tuned_search(
+                ir, sample, time_limit=time_limit, seed=seed, rounds=rounds or DEFAULT_ROUNDS, repair=fix
+            )
+        return self._repaired(ir, time_limit, seed, opts)
+
+    def _repaired(self, ir, time_limit, seed, opts) -> BackendOutput:
+        """Anneal with ``1 - REPAIR_SHARE`` of the limit, then repair the violating samples."""
+        from .repair import repair
+
+        budget = Budget(time_limit, "anneal")
+        out = self._anneal(ir, None if time_limit is None else (1.0 - REPAIR_SHARE) * time_limit, seed, opts)
+        if not len(out):
+            return out
+        deadline = None if time_limit is None else budget.deadline - 0.5 * MARGIN * time_limit
+        fixed = repair(ir, out.samples, deadline=deadline)
+        info = dict(out.info)
+        info.update(repaired=fixed.num_repaired, repair_complete=fixed.complete, seconds=budget.elapsed())
+        return BackendOutput.from_reads(fixed.samples, ir.energy(fixed.samples), out.status, info, out.num_occurrences)
+
+    def _anneal(self, ir, time_limit, seed, opts: dict) -> BackendOutput:
+        """Plain annealing of ``ir`` (anything with ``n``, ``terms``, ``offset``) with validated ``opts``."""
+        budget = Budget(time_limit, "anneal")
         num_reads = opts.pop("num_reads", None)
         batch = opts.pop("batch_reads", None)
         sweeps_given = "num_sweeps" in opts

@@ -49,7 +49,10 @@ def _work(name: str, f: Features, options: dict) -> float:
     if name == "exact":
         return 2.0**n
     if name == "anneal":
-        return options.get("num_reads", 100) * options.get("num_sweeps", 1000) * (n + f.qubo_couplers)
+        reads = options.get("num_reads", 100)
+        if options.get("penalty_search"):  # num_reads per round (25 by default), 8 rounds (backends.anneal)
+            reads = options.get("penalty_rounds", 8) * options.get("num_reads", 25)
+        return reads * options.get("num_sweeps", 1000) * (n + f.qubo_couplers)
     if name == "tabu":
         return options.get("num_reads", 10) * options.get("timeout", 100) / 1000.0
     if name in ("qaoa", "qaoa-qiskit"):
