@@ -32,13 +32,22 @@ import numpy as np
 from qbdsl.errors import OptionError
 
 from .base import BackendOutput, Capabilities, Option, aggregate_reads, validate_options
-from .budget import Budget
+from .budget import Budget, require_import
 
 DEFAULT_SWEEPS = 1000
 DEFAULT_READS = 100
 STATE_BYTES_CAP = 256 << 20  # samples buffer of one call (int8 per variable and read)
 MARGIN = 0.05  # fraction of the budget kept free at the end
 SETUP_SECONDS_PER_TERM = 5e-7  # BQM + beta range + one sampler set-up per coupler: 0.3 us measured
+SAMPLERS_IMPORT_SECONDS = 0.6  # dwave.samplers' first import in a process: 0.53 s measured on the 2-core VM
+PRELOAD_HINT = "qbdsl.backends.anneal.preload()"
+
+
+def preload() -> None:
+    """Import dwave-samplers now, so that a later timed anneal or tabu call does not spend its
+    limit on the import (0.53 s, once per process)."""
+    import dwave.samplers  # noqa: F401
+
 
 SA_OPTIONS = {
     "num_reads": Option(int, 1),
@@ -245,6 +254,7 @@ class AnnealBackend:
             raise OptionError(f"anneal: num_sweeps ({sweeps}) must be a multiple of num_sweeps_per_beta ({per_beta})")
         if ir.n == 0:
             return BackendOutput(np.zeros(0), "feasible", float(ir.offset), {"reads": 0})
+        require_import(budget, "dwave.samplers", SAMPLERS_IMPORT_SECONDS, "dwave-samplers", PRELOAD_HINT)
         budget.require(
             SETUP_SECONDS_PER_TERM * (ir.n + len(ir.terms.v)),
             f"setting up annealing on {ir.n} binaries and {len(ir.terms.v)} couplers",
@@ -475,6 +485,7 @@ class TabuBackend:
                 "use anneal for large sparse QUBOs or raise time_limit",
             )
             info["seconds_per_call"], info["seconds_per_read"] = call, per_read
+        require_import(budget, "dwave.samplers", SAMPLERS_IMPORT_SECONDS, "dwave-samplers", PRELOAD_HINT)
         from dwave.samplers import TabuSampler
 
         sampler = TabuSampler()
