@@ -146,6 +146,7 @@ def qubo_model(name: str, n: int, h, i, j, v, sense: str) -> qb.Model:
     Parameters
     ----------
     name : str
+        The model's name.
     n : int
         Number of binaries.
     h : array_like, shape (n,)
@@ -153,6 +154,7 @@ def qubo_model(name: str, n: int, h, i, j, v, sense: str) -> qb.Model:
     i, j, v : array_like, shape (m,)
         Products ``v_k x_{i_k} x_{j_k}`` (0-based, i != j; duplicates add up).
     sense : {"min", "max"}
+        Minimize or maximize the objective.
 
     Returns
     -------
@@ -188,7 +190,7 @@ def _triples(lines: list[str], first: int, count: int, path: str, what: str) -> 
         if len(r) != 3:
             raise FileFormatError(f"expected 'i j value', got {block[k].strip()!r}", path, first + k + 1)
     try:
-        return np.array(rows, dtype=float)
+        return np.array(rows, dtype=float).reshape(count, 3)
     except ValueError:
         for k, r in enumerate(rows):
             try:
@@ -248,7 +250,9 @@ def bqp_model(name: str, n: int, i, j, v) -> qb.Model:
     Parameters
     ----------
     name : str
+        The model's name.
     n : int
+        Number of binaries.
     i, j, v : ndarray, shape (m,)
         The file's entries, 0-based; ``i == j`` is a diagonal (linear) term.
 
@@ -288,9 +292,11 @@ def _list_bqp() -> list[BenchInstance]:
         for k in (1, 2, 3)
     ]
     out += [
-        BenchInstance("bqp", f"bqp1000.{k}", lambda k=k: _bqp_qubo(k), float(BQP_BEST["bqp1000"][k - 1]), BQP_SOURCE, "max", 1000)
+        BenchInstance(
+            "bqp", f"bqp1000.{k}", lambda k=k: _bqp_qubo(k), float(BQP_BEST["bqp1000"][k - 1]), BQP_SOURCE, "max", 1000
+        )
         for k in (1, 2)
-    ]  # fmt: skip
+    ]
     return out
 
 
@@ -328,6 +334,7 @@ def maxcut_model(name: str, n: int, i, j, w) -> qb.Model:
     Parameters
     ----------
     name : str
+        The model's name.
     n : int
         Number of nodes.
     i, j, w : array_like, shape (m,)
@@ -397,10 +404,17 @@ def _list_miplib() -> list[BenchInstance]:
     path = DATA / "miplib" / "miplib3.solu"
     solu = read_solu(read_text(path), str(path))
     return [
-        BenchInstance("miplib", m, lambda m=m: qb.load(DATA / "miplib" / f"{m}.mps.xz"), solu[m],
-                      "MIPLIB 3 (.solu, optimal)", "min", miplib_header_columns(m))
+        BenchInstance(
+            "miplib",
+            m,
+            lambda m=m: qb.load(DATA / "miplib" / f"{m}.mps.xz"),
+            solu[m],
+            "MIPLIB 3 (.solu, optimal)",
+            "min",
+            miplib_header_columns(m),
+        )
         for m in MIPLIB
-    ]  # fmt: skip
+    ]
 
 
 # ------------------------------------------------------------------ shipped network data
@@ -409,10 +423,17 @@ def _list_qoblib() -> list[BenchInstance]:
 
     # n nodes: n (n - 1) arc binaries, n^2 (n - 1) flows, one z
     return [
-        BenchInstance("qoblib", f"network{n:02d}", lambda n=n: qoblib(n), v / 1000.0, "QOBLIB solutions.txt (=opt=) / 1000",
-                      "min", n * (n - 1) + n * n * (n - 1) + 1)
+        BenchInstance(
+            "qoblib",
+            f"network{n:02d}",
+            lambda n=n: qoblib(n),
+            v / 1000.0,
+            "QOBLIB solutions.txt (=opt=) / 1000",
+            "min",
+            n * (n - 1) + n * n * (n - 1) + 1,
+        )
         for n, v in QOBLIB_OPT.items()
-    ]  # fmt: skip
+    ]
 
 
 def _kpath(collection: str, net: str, k: int) -> qb.Model:
