@@ -21,7 +21,8 @@ Families (each instance is built lazily by :meth:`BenchInstance.build`):
     objective) on the larger shipped REPETITA and SNDlib topologies; no published optimum
     (``best_known`` is None: the harness uses the best any backend finds).
 
-File formats read here: OR-Library's bqp format (first line: the number of problems; per
+QPLIB is not part of the suite (see ``problems/data/bench/README.md``: its original files
+could not be obtained). File formats read here: OR-Library's bqp format (first line: the number of problems; per
 problem a line ``n nonzeros`` and ``nonzeros`` lines ``i j v``, 1-based, setting
 ``q(i,j) = q(j,i) = v``), rudy graphs (``nodes edges`` then ``i j w`` per edge, 1-based), and
 MIPLIB ``.solu`` lines (``=opt= name value``). Malformed files raise
