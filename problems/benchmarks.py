@@ -1,0 +1,518 @@
+"""The QIP benchmark suite: public instances with known best values, by family.
+
+Families (each instance is built lazily by :meth:`BenchInstance.build`):
+
+``tiny``
+    Random QUBOs of 6-18 binaries (generated here from fixed seeds); their optimum is found
+    by enumerating every assignment when the list is made, so exhaustive search is the
+    natural winner.
+``bqp``
+    OR-Library bqp (Beasley 1998): dense QUBOs of 500 and 1 000 binaries, *maximize*
+    ``x'Qx``. Best known values from the literature (``problems/data/bench/bqp/SOURCE.md``).
+``gset``
+    Gset max-cut graphs (Helmberg-Rendl) of 800-10 000 nodes, *maximize* the cut weight.
+``miplib``
+    Small MIPLIB 3 MILPs in MPS read by :func:`qbdsl.load`, with their proven optima.
+``qoblib``
+    QOBLIB network design ``network05``-``07`` (:func:`qbdsl.problems.network_design.qoblib`,
+    objective in demand units: QOBLIB's values / 1000), a constrained MILP with continuous flows.
+``kpath``
+    k-shortest-path routing (:func:`qbdsl.problems.routing.kpath_routing`, congestion
+    objective) on the larger shipped REPETITA and SNDlib topologies; no published optimum
+    (``best_known`` is None: the harness uses the best any backend finds).
+
+QPLIB is not part of the suite (see ``problems/data/bench/README.md``: its original files
+could not be obtained). File formats read here: OR-Library's bqp format (first line: the number of problems; per
+problem a line ``n nonzeros`` and ``nonzeros`` lines ``i j v``, 1-based, setting
+``q(i,j) = q(j,i) = v``), rudy graphs (``nodes edges`` then ``i j w`` per edge, 1-based), and
+MIPLIB ``.solu`` lines (``=opt= name value``). Malformed files raise
+:class:`~qbdsl.errors.FileFormatError` naming ``file:line``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import scipy.sparse as sp
+
+import qbdsl as qb
+from qbdsl.errors import FileFormatError, ModelError
+from qbdsl.io.atomic import read_text
+
+DATA = Path(__file__).resolve().parent / "data" / "bench"
+FAMILIES = ("tiny", "bqp", "gset", "miplib", "qoblib", "kpath")
+
+# best known values (sense in BenchInstance.sense); sources in each folder's SOURCE.md
+BQP_BEST = {
+    "bqp500": (116586, 128339, 130812, 130097, 125487, 121772, 122201, 123559, 120798, 130619),
+    "bqp1000": (371438, 354932),
+}
+BQP_SOURCE = "Beasley 1998; Palubeckis 2004; OR-Library bqpinfo"
+GSET_BEST = {"G1": 11624, "G14": 3064, "G22": 13359, "G70": 9591}
+GSET_SOURCE = {"G70": "best known (AOCoptimizer.jl reference.csv)"}
+QOBLIB_OPT = {5: 65500, 6: 101000, 7: 142400}  # problems/data/qoblib/solutions.txt (=opt=), x 1/1000 here
+MIPLIB = ("flugpl", "egout", "enigma", "lseu", "stein27", "gt2", "bell5", "rgn", "misc03", "p0548")
+KPATH = (("repetita", "Nsfnet", 2), ("repetita", "Geant2001", 2), ("repetita", "Janetbackbone", 2),
+         ("sndlib", "germany50", 2), ("repetita", "Cernet", 2))  # fmt: skip
+TINY_SIZES = (6, 10, 14, 18)
+TINY_SEEDS = (1, 2)
+QUICK = {
+    "tiny": ("tiny-6-1", "tiny-14-1"),
+    "bqp": ("bqp500.1",),
+    "gset": ("G14",),
+    "miplib": ("flugpl", "egout"),
+    "qoblib": ("network05",),
+    "kpath": ("kpath-Nsfnet-2",),
+}
+
+
+@dataclass(frozen=True)
+class BenchInstance:
+    """One instance of the suite.
+
+    Attributes
+    ----------
+    family, name : str
+        The family (one of :data:`FAMILIES`) and the instance's name, unique in the suite.
+    builder : callable
+        Returns the Model or QuboIR; called by :meth:`build` (files are read then, not before).
+    best_known : float or None
+        The optimum or best known objective in the instance's own sense and units; None when
+        nothing is published (the harness then uses the best any backend finds).
+    best_known_source : str
+        Where ``best_known`` comes from (``"best found"`` when it is None).
+    sense : {"min", "max"}
+        The objective's sense, as the built object reports it.
+    size : int or None
+        The number of variables the source declares (a file's header, or the model's
+        definition), which the built model has; None when only building tells.
+    """
+
+    family: str
+    name: str
+    builder: Callable[[], object] = field(repr=False, compare=False)
+    best_known: float | None
+    best_known_source: str
+    sense: str
+    size: int | None
+
+    def build(self):
+        """The instance as a :class:`qbdsl.Model` or :class:`qbdsl.QuboIR` (built anew each call)."""
+        return self.builder()
+
+
+def families() -> list[str]:
+    """The suite's family names, in the order :func:`instances` lists them."""
+    return list(FAMILIES)
+
+
+def instances(family: str | None = None, quick: bool = False) -> list[BenchInstance]:
+    """The suite's instances, optionally of one family.
+
+    Parameters
+    ----------
+    family : str, optional
+        One of :func:`families`; None (default): every family.
+    quick : bool, default False
+        Only one or two small instances per family (:data:`QUICK`), for tests.
+
+    Returns
+    -------
+    list of BenchInstance
+
+    Raises
+    ------
+    ModelError
+        An unknown ``family`` (the known ones are named).
+    """
+    if family is not None and family not in FAMILIES:
+        raise ModelError(f"unknown benchmark family {family!r}; known: {', '.join(FAMILIES)}")
+    out: list[BenchInstance] = []
+    for fam in FAMILIES if family is None else (family,):
+        items = _LISTERS[fam]()
+        if quick:
+            items = [b for b in items if b.name in QUICK[fam]]
+        out.extend(items)
+    return out
+
+
+# ------------------------------------------------------------------ QUBO-shaped models
+def qubo_model(name: str, n: int, h, i, j, v, sense: str) -> qb.Model:
+    """A Model over binaries ``x`` (n,) with objective ``h'x + sum_k v_k x_{i_k} x_{j_k}``.
+
+    Parameters
+    ----------
+    name : str
+        The model's name.
+    n : int
+        Number of binaries.
+    h : array_like, shape (n,)
+        Linear coefficients.
+    i, j, v : array_like, shape (m,)
+        Products ``v_k x_{i_k} x_{j_k}`` (0-based, i != j; duplicates add up).
+    sense : {"min", "max"}
+        Minimize or maximize the objective.
+
+    Returns
+    -------
+    qbdsl.Model
+    """
+    i, j, v = np.asarray(i, np.int64), np.asarray(j, np.int64), np.asarray(v, float)
+    lo, hi = np.minimum(i, j), np.maximum(i, j)
+    U = sp.csr_matrix((v, (lo, hi)), shape=(n, n))
+    U.sum_duplicates()
+    m = qb.Model(name)
+    x = m.binary("x", n)
+    obj = x @ (U @ x) + np.asarray(h, float) @ x
+    (m.maximize if sense == "max" else m.minimize)(obj)
+    return m
+
+
+def _ints(parts: list[str], k: int, path: str, line: int, what: str) -> list[int]:
+    if len(parts) < k:
+        raise FileFormatError(f"expected {what}, got {' '.join(parts)!r}", path, line)
+    try:
+        return [int(p) for p in parts[:k]]
+    except ValueError:
+        raise FileFormatError(f"expected {what} (whole numbers), got {' '.join(parts)!r}", path, line) from None
+
+
+def _triples(lines: list[str], first: int, count: int, path: str, what: str) -> np.ndarray:
+    """``count`` lines ``a b c`` from ``lines[first:]`` as an array (count, 3), file:line errors."""
+    block = lines[first : first + count]
+    if len(block) < count:
+        raise FileFormatError(f"expected {count} {what} lines, the file ends after {len(block)}", path, len(lines))
+    rows = [ln.split() for ln in block]
+    for k, r in enumerate(rows):
+        if len(r) != 3:
+            raise FileFormatError(f"expected 'i j value', got {block[k].strip()!r}", path, first + k + 1)
+    try:
+        return np.array(rows, dtype=float).reshape(count, 3)
+    except ValueError:
+        for k, r in enumerate(rows):
+            try:
+                [float(x) for x in r]
+            except ValueError:
+                raise FileFormatError(f"not a number in {block[k].strip()!r}", path, first + k + 1) from None
+        raise  # pragma: no cover
+
+
+def _check_index(col: np.ndarray, n: int, first: int, path: str) -> None:
+    bad = np.flatnonzero((col < 1) | (col > n) | (col != np.floor(col)))
+    if len(bad):
+        raise FileFormatError(f"variable index {col[bad[0]]:g} is outside 1..{n}", path, first + int(bad[0]) + 1)
+
+
+def read_bqp(text: str, path: str = "<bqp>") -> list[tuple[int, np.ndarray, np.ndarray, np.ndarray]]:
+    """Parse an OR-Library bqp file: every problem as ``(n, i, j, v)`` (0-based entries).
+
+    Each entry sets ``q(i,j) = q(j,i) = v``; Beasley's objective is to **maximize**
+    ``sum_ij q(i,j) x_i x_j``, i.e. ``v x_i`` for a diagonal entry and ``2 v x_i x_j`` for a
+    pair (see :func:`bqp_model`).
+
+    Raises
+    ------
+    FileFormatError
+        A malformed count or entry line, an index outside ``1..n``, or fewer lines than the
+        counts announce, naming ``path:line``.
+    """
+    lines = text.splitlines()
+    k = 0
+    while k < len(lines) and not lines[k].strip():
+        k += 1
+    if k == len(lines):
+        raise FileFormatError("empty file", path)
+    (count,) = _ints(lines[k].split(), 1, path, k + 1, "the number of problems")
+    k += 1
+    out = []
+    for _ in range(count):
+        while k < len(lines) and not lines[k].strip():
+            k += 1
+        if k == len(lines):
+            raise FileFormatError(f"expected {count} problems, found {len(out)}", path, len(lines))
+        n, nnz = _ints(lines[k].split(), 2, path, k + 1, "'n nonzeros'")
+        if n < 1 or nnz < 0:
+            raise FileFormatError(f"bad problem header 'n nonzeros' = {n} {nnz}", path, k + 1)
+        t = _triples(lines, k + 1, nnz, path, "'i j value'")
+        _check_index(t[:, 0], n, k + 1, path)
+        _check_index(t[:, 1], n, k + 1, path)
+        out.append((n, t[:, 0].astype(np.int64) - 1, t[:, 1].astype(np.int64) - 1, t[:, 2]))
+        k += 1 + nnz
+    return out
+
+
+def bqp_model(name: str, n: int, i, j, v) -> qb.Model:
+    """Beasley's bqp problem: maximize ``sum_ij q(i,j) x_i x_j`` with ``q(i,j) = q(j,i) = v``.
+
+    Parameters
+    ----------
+    name : str
+        The model's name.
+    n : int
+        Number of binaries.
+    i, j, v : ndarray, shape (m,)
+        The file's entries, 0-based; ``i == j`` is a diagonal (linear) term.
+
+    Returns
+    -------
+    qbdsl.Model
+    """
+    i, j, v = np.asarray(i), np.asarray(j), np.asarray(v, float)
+    diag = i == j
+    h = np.bincount(i[diag], weights=v[diag], minlength=n)
+    off = ~diag
+    return qubo_model(name, n, h, i[off], j[off], 2.0 * v[off], "max")
+
+
+@lru_cache(maxsize=4)
+def _bqp_file(path: str):
+    return read_bqp(read_text(path), path)
+
+
+def _bqp500(k: int) -> qb.Model:
+    n, i, j, v = _bqp_file(str(DATA / "bqp" / "bqp500.txt.xz"))[k - 1]
+    return bqp_model(f"bqp500.{k}", n, i, j, v)
+
+
+def _bqp_qubo(k: int) -> qb.Model:
+    """A qbsolv conversion of bqp1000 (Beasley's coefficients, maximized): see SOURCE.md."""
+    q = qb.load(DATA / "bqp" / f"bqp1000_{k}.qubo.xz")
+    t = q.terms
+    return qubo_model(f"bqp1000.{k}", q.n, t.h, t.i, t.j, t.v, "max")
+
+
+def _list_bqp() -> list[BenchInstance]:
+    out = [
+        BenchInstance(
+            "bqp", f"bqp500.{k}", lambda k=k: _bqp500(k), float(BQP_BEST["bqp500"][k - 1]), BQP_SOURCE, "max", 500
+        )
+        for k in (1, 2, 3)
+    ]
+    out += [
+        BenchInstance(
+            "bqp", f"bqp1000.{k}", lambda k=k: _bqp_qubo(k), float(BQP_BEST["bqp1000"][k - 1]), BQP_SOURCE, "max", 1000
+        )
+        for k in (1, 2)
+    ]
+    return out
+
+
+# ------------------------------------------------------------------ Gset max-cut
+def read_rudy(text: str, path: str = "<rudy>") -> tuple[int, np.ndarray, np.ndarray, np.ndarray]:
+    """Parse a rudy graph (``nodes edges`` then ``i j w`` per edge, 1-based) as ``(n, i, j, w)``, 0-based.
+
+    Raises
+    ------
+    FileFormatError
+        A malformed header or edge line, a self-loop, a node outside ``1..n``, or fewer edge
+        lines than the header announces, naming ``path:line``.
+    """
+    lines = text.splitlines()
+    k = 0
+    while k < len(lines) and not lines[k].strip():
+        k += 1
+    if k == len(lines):
+        raise FileFormatError("empty file", path)
+    n, m = _ints(lines[k].split(), 2, path, k + 1, "'nodes edges'")
+    if n < 1 or m < 0:
+        raise FileFormatError(f"bad header 'nodes edges' = {n} {m}", path, k + 1)
+    t = _triples(lines, k + 1, m, path, "edge")
+    _check_index(t[:, 0], n, k + 1, path)
+    _check_index(t[:, 1], n, k + 1, path)
+    loops = np.flatnonzero(t[:, 0] == t[:, 1])
+    if len(loops):
+        raise FileFormatError(f"self-loop on node {int(t[loops[0], 0])}", path, k + 2 + int(loops[0]))
+    return n, t[:, 0].astype(np.int64) - 1, t[:, 1].astype(np.int64) - 1, t[:, 2]
+
+
+def maxcut_model(name: str, n: int, i, j, w) -> qb.Model:
+    """Max-cut: maximize ``sum_e w_e (x_i + x_j - 2 x_i x_j)`` over binaries ``x`` (n,).
+
+    Parameters
+    ----------
+    name : str
+        The model's name.
+    n : int
+        Number of nodes.
+    i, j, w : array_like, shape (m,)
+        Edges (0-based, i != j) and their weights.
+
+    Returns
+    -------
+    qbdsl.Model
+    """
+    i, j, w = np.asarray(i), np.asarray(j), np.asarray(w, float)
+    deg = np.bincount(i, weights=w, minlength=n) + np.bincount(j, weights=w, minlength=n)
+    return qubo_model(name, n, deg, i, j, -2.0 * w, "max")
+
+
+def _gset(name: str) -> qb.Model:
+    path = DATA / "gset" / f"{name}.txt.xz"
+    n, i, j, w = read_rudy(read_text(path), str(path))
+    return maxcut_model(name, n, i, j, w)
+
+
+def _list_gset() -> list[BenchInstance]:
+    sizes = {"G1": 800, "G14": 800, "G22": 2000, "G70": 10000}
+    return [
+        BenchInstance(
+            "gset", g, lambda g=g: _gset(g), float(b), GSET_SOURCE.get(g, "Benlic & Hao 2013"), "max", sizes[g]
+        )
+        for g, b in GSET_BEST.items()
+    ]
+
+
+# ------------------------------------------------------------------ MIPLIB
+def read_solu(text: str, path: str = "<solu>") -> dict[str, float]:
+    """Optimal values from a MIPLIB ``.solu`` file (``=opt= name value`` lines; others skipped).
+
+    Raises
+    ------
+    FileFormatError
+        An ``=opt=`` line without a name and a number, naming ``path:line``.
+    """
+    out = {}
+    for k, line in enumerate(text.splitlines(), 1):
+        f = line.split()
+        if f and f[0] == "=opt=":
+            try:
+                out[f[1]] = float(f[2])
+            except (IndexError, ValueError):
+                raise FileFormatError(f"expected '=opt= name value', got {line.strip()!r}", path, k) from None
+    return out
+
+
+def miplib_header_columns(name: str) -> int:
+    """The ``*COLUMNS:`` count in the comment header of the shipped MIPLIB 3 file ``name``.
+
+    Raises
+    ------
+    FileFormatError
+        No such line among the file's first 40.
+    """
+    path = DATA / "miplib" / f"{name}.mps.xz"
+    for line in read_text(path).splitlines()[:40]:
+        if line.startswith("*COLUMNS:"):
+            return int(line.split(":")[1])
+    raise FileFormatError("no '*COLUMNS:' line in the comment header", str(path))
+
+
+def _list_miplib() -> list[BenchInstance]:
+    path = DATA / "miplib" / "miplib3.solu"
+    solu = read_solu(read_text(path), str(path))
+    return [
+        BenchInstance(
+            "miplib",
+            m,
+            lambda m=m: qb.load(DATA / "miplib" / f"{m}.mps.xz"),
+            solu[m],
+            "MIPLIB 3 (.solu, optimal)",
+            "min",
+            miplib_header_columns(m),
+        )
+        for m in MIPLIB
+    ]
+
+
+# ------------------------------------------------------------------ shipped network data
+def _list_qoblib() -> list[BenchInstance]:
+    from .network_design import qoblib
+
+    # n nodes: n (n - 1) arc binaries, n^2 (n - 1) flows, one z
+    return [
+        BenchInstance(
+            "qoblib",
+            f"network{n:02d}",
+            lambda n=n: qoblib(n),
+            v / 1000.0,
+            "QOBLIB solutions.txt (=opt=) / 1000",
+            "min",
+            n * (n - 1) + n * n * (n - 1) + 1,
+        )
+        for n, v in QOBLIB_OPT.items()
+    ]
+
+
+def _kpath(collection: str, net: str, k: int) -> qb.Model:
+    from . import data, routing
+
+    network = data.repetita(net) if collection == "repetita" else data.sndlib(net)
+    return routing.kpath_routing(network, k=k)
+
+
+def _list_kpath() -> list[BenchInstance]:
+    return [
+        BenchInstance(
+            "kpath", f"kpath-{net}-{k}", lambda c=c, net=net, k=k: _kpath(c, net, k), None, "best found", "min", None
+        )
+        for c, net, k in KPATH
+    ]
+
+
+# ------------------------------------------------------------------ tiny QUBOs
+def tiny_qubo(n: int, seed: int) -> qb.QuboIR:
+    """A random QUBO of ``n`` binaries: integer fields in [-8, 8], couplers in [-5, 5] on about half the pairs."""
+    from qbdsl.ir.terms import QuboTerms
+
+    rng = np.random.default_rng(7919 * seed + n)
+    iu = np.triu_indices(n, 1)
+    keep = rng.random(len(iu[0])) < 0.5
+    terms = QuboTerms.from_coo(
+        n,
+        rng.integers(-8, 9, n).astype(float),
+        iu[0][keep],
+        iu[1][keep],
+        rng.integers(-5, 6, int(keep.sum())).astype(float),
+    )
+    ir = qb.QuboIR.from_terms(terms, name=f"tiny-{n}-{seed}")
+    return ir
+
+
+def brute_force_minimum(h: np.ndarray, i: np.ndarray, j: np.ndarray, v: np.ndarray, offset: float = 0.0) -> float:
+    """The least ``offset + h'x + sum_k v_k x_{i_k} x_{j_k}`` over all ``2^n`` binary ``x``
+    (n = len(h) <= 22), enumerated in blocks of 2^16 assignments.
+
+    Raises
+    ------
+    ModelError
+        More than 22 variables.
+    """
+    n = len(h)
+    if n > 22:
+        raise ModelError(f"brute force takes at most 22 variables, got {n}")
+    best = np.inf
+    block = 1 << min(n, 16)
+    bits = np.arange(n, dtype=np.int64)
+    for start in range(0, 1 << n, block):
+        X = ((np.arange(start, start + block, dtype=np.int64)[:, None] >> bits) & 1).astype(float)
+        e = X @ h + (X[:, i] * X[:, j]) @ v
+        best = min(best, float(e.min()))
+    return best + offset
+
+
+def _list_tiny() -> list[BenchInstance]:
+    out = []
+    for n in TINY_SIZES:
+        for s in TINY_SEEDS:
+            t = tiny_qubo(n, s).terms
+            best = brute_force_minimum(t.h, t.i, t.j, t.v, t.offset)
+            out.append(
+                BenchInstance(
+                    "tiny", f"tiny-{n}-{s}", lambda n=n, s=s: tiny_qubo(n, s), best, "exact enumeration", "min", n
+                )
+            )
+    return out
+
+
+_LISTERS: dict[str, Callable[[], list[BenchInstance]]] = {
+    "tiny": _list_tiny,
+    "bqp": _list_bqp,
+    "gset": _list_gset,
+    "miplib": _list_miplib,
+    "qoblib": _list_qoblib,
+    "kpath": _list_kpath,
+}

@@ -1,0 +1,318 @@
+"""The QIP benchmark suite (qbdsl.problems.benchmarks) and its harness (qbdsl.qip.benchmark)."""
+
+from __future__ import annotations
+
+import csv
+import itertools
+import math
+
+import numpy as np
+import pytest
+from hypothesis import assume, given
+from hypothesis import strategies as st
+
+import qbdsl as qb
+from qbdsl.errors import FileFormatError, ModelError
+from qbdsl.io.atomic import read_text
+from qbdsl.problems import benchmarks as bm
+from qbdsl.qip import benchmark as hb
+
+ALL = bm.instances()
+
+
+def _objective(model, X) -> np.ndarray:
+    return model.to_problem().objective.evaluate(np.asarray(X, float)).ravel()
+
+
+def _all_points(n: int) -> np.ndarray:
+    return np.array(list(itertools.product((0, 1), repeat=n)), float)
+
+
+# ------------------------------------------------------------------ the suite
+def test_families_and_quick_subset():
+    assert bm.families() == ["tiny", "bqp", "gset", "miplib", "qoblib", "kpath"]
+    quick = bm.instances(quick=True)
+    per = {f: [b for b in quick if b.family == f] for f in bm.families()}
+    assert all(1 <= len(v) <= 2 for v in per.values()), per
+    assert len({b.name for b in ALL}) == len(ALL)
+    assert {b.family for b in ALL} == set(bm.families())
+    assert [b.name for b in bm.instances("gset")] == ["G1", "G14", "G22", "G70"]
+    with pytest.raises(ModelError, match="unknown benchmark family 'qplib'.*known: tiny"):
+        bm.instances("qplib")
+
+
+@pytest.mark.parametrize("inst", ALL, ids=[b.name for b in ALL])
+def test_every_instance_reads_with_its_declared_size_and_sense(inst):
+    obj = inst.build()
+    n = obj.n if isinstance(obj, qb.QuboIR) else obj.to_problem().n
+    if inst.size is not None:
+        assert n == inst.size
+    sense = obj.source.sense if isinstance(obj, qb.QuboIR) else obj.sense
+    assert sense == inst.sense
+    assert inst.sense == ("max" if inst.family in ("bqp", "gset") else "min")
+    assert (inst.best_known is None) == (inst.family == "kpath")
+    assert inst.best_known_source
+
+
+def test_bqp_file_counts_match_the_headers():
+    for n, i, j, v in bm._bqp_file(str(bm.DATA / "bqp" / "bqp500.txt.xz")):
+        assert n == 500 and len(i) == len(j) == len(v) > 0
+        assert i.min() >= 0 and max(i.max(), j.max()) < 500
+    text = read_text(bm.DATA / "bqp" / "bqp500.txt.xz").splitlines()
+    assert text[0].split() == ["10"] and text[1].split() == ["500", "12421"]
+    assert len(bm._bqp_file(str(bm.DATA / "bqp" / "bqp500.txt.xz"))[0][1]) == 12421
+
+
+TINY_BQP = """ 2
+ 3 4
+ 1 1 5
+ 1 2 -4
+ 2 3 3
+ 3 3 -1
+ 2 1
+ 2 2 -7
+"""
+
+
+def test_bqp_is_beasleys_maximization_of_x_q_x(tmp_path):
+    """Beasley: maximize sum_ij q_ij x_i x_j with q symmetric; checked by brute force."""
+    probs = bm.read_bqp(TINY_BQP, "tiny.txt")
+    assert [p[0] for p in probs] == [3, 2]
+    n, i, j, v = probs[0]
+    Q = np.zeros((n, n))
+    Q[i, j] = v
+    Q[j, i] = v
+    X = _all_points(n)
+    direct = np.einsum("ki,ij,kj->k", X, Q, X)
+    m = bm.bqp_model("tiny", n, i, j, v)
+    assert m.sense == "max"
+    np.testing.assert_allclose(_objective(m, X), direct)
+    r = qb.solve(m, backend="exact")
+    assert r.objective == direct.max() == 5.0  # x = (1, 0, 0) or (0, 1, 1); (1, 1, 1) gives 5 - 8 + 6 - 1
+    assert direct.min() < 0  # a minimizing reading would give another answer
+
+
+def test_bqp500_1_reaches_its_best_known_value_and_never_beats_it():
+    inst = next(b for b in ALL if b.name == "bqp500.1")
+    r = qb.solve(inst.build(), backend="tabu", time_limit=3, seed=1, num_reads=4)
+    assert r.feasible and 0.99 * inst.best_known <= r.objective <= inst.best_known
+
+
+@given(
+    st.integers(2, 7).flatmap(
+        lambda n: st.tuples(
+            st.just(n),
+            st.lists(
+                st.tuples(st.integers(1, n), st.integers(1, n), st.sampled_from([-1, 1, 2])), min_size=1, max_size=12
+            ),
+        )
+    )
+)
+def test_maxcut_model_is_the_cut_weight(case):
+    n, edges = case
+    edges = [(a, b, w) for a, b, w in edges if a != b]
+    total: dict = {}
+    for a, b, w in edges:
+        total[min(a, b), max(a, b)] = total.get((min(a, b), max(a, b)), 0) + w
+    assume(any(total.values()))  # all weights cancelling is an empty model, which qbdsl refuses
+    text = f"{n} {len(edges)}\n" + "".join(f"{a} {b} {w}\n" for a, b, w in edges)
+    n2, i, j, w = bm.read_rudy(text, "g.txt")
+    assert n2 == n and len(i) == len(edges)
+    m = bm.maxcut_model("g", n, i, j, w)
+    X = _all_points(n)
+    cut = (X[:, i] != X[:, j]).astype(float) @ w
+    np.testing.assert_allclose(_objective(m, X), cut)
+    assert m.sense == "max"
+
+
+def test_gset_headers_match_the_models():
+    for g, nodes, edges in (("G14", 800, 4694), ("G1", 800, 19176)):
+        path = bm.DATA / "gset" / f"{g}.txt.xz"
+        n, i, j, w = bm.read_rudy(read_text(path), str(path))
+        assert (n, len(i)) == (nodes, edges)
+        assert set(np.unique(w)) <= {-1.0, 1.0}
+
+
+@pytest.mark.parametrize(
+    "text, where, what",
+    [
+        ("", "b.txt", "empty file"),
+        ("x\n", "b.txt:1", "number of problems"),
+        (" 1\n 3 2\n 1 2 5\n", "b.txt:3", "expected 2 'i j value' lines, the file ends after 1"),
+        (" 1\n 3 1\n 1 4 5\n", "b.txt:3", r"variable index 4 is outside 1..3"),
+        (" 1\n 3 1\n 1 2 five\n", "b.txt:3", "not a number"),
+        (" 1\n 3 1\n 1 2\n", "b.txt:3", "expected 'i j value'"),
+        (" 2\n 3 1\n 1 2 5\n", "b.txt:3", "expected 2 problems, found 1"),
+    ],
+)
+def test_bqp_reader_names_file_and_line(text, where, what):
+    with pytest.raises(FileFormatError, match=f"^{where}: .*{what}"):
+        bm.read_bqp(text, "b.txt")
+
+
+@pytest.mark.parametrize(
+    "text, where, what",
+    [
+        ("3\n", "g.txt:1", "'nodes edges'"),
+        ("3 1\n2 2 1\n", "g.txt:2", "self-loop on node 2"),
+        ("3 2\n1 2 1\n0 3 1\n", "g.txt:3", "variable index 0 is outside 1..3"),
+    ],
+)
+def test_rudy_reader_names_file_and_line(text, where, what):
+    with pytest.raises(FileFormatError, match=f"^{where}: .*{what}"):
+        bm.read_rudy(text, "g.txt")
+
+
+def test_solu_reader():
+    assert bm.read_solu("=opt= a 1.5\n=inf= b\n=best= c 3\n", "s") == {"a": 1.5}
+    with pytest.raises(FileFormatError, match=r"^s:2: expected '=opt= name value'"):
+        bm.read_solu("=opt= a 1\n=opt= b x\n", "s")
+
+
+@pytest.mark.parametrize("name", ["flugpl", "egout", "lseu"])
+def test_miplib_instance_solved_by_ortools_through_qbdsl_equals_its_solu_value(name):
+    inst = next(b for b in ALL if b.name == name)
+    r = qb.solve(inst.build(), backend="ortools", time_limit=60, seed=0)
+    assert r.status == "optimal"
+    assert r.objective == pytest.approx(inst.best_known, rel=1e-7)
+
+
+def test_miplib_sizes_match_the_mps_comment_headers():
+    for inst in bm.instances("miplib"):
+        assert inst.size == bm.miplib_header_columns(inst.name)
+    assert bm.miplib_header_columns("stein27") == 27
+
+
+def test_tiny_optimum_is_the_exact_backends():
+    for inst in bm.instances("tiny"):
+        r = qb.solve(inst.build(), backend="exact")
+        assert r.objective == inst.best_known
+
+
+def test_brute_force_refuses_too_many_variables():
+    with pytest.raises(ModelError, match="at most 22 variables, got 23"):
+        bm.brute_force_minimum(np.zeros(23), np.zeros(0, int), np.zeros(0, int), np.zeros(0))
+
+
+# ------------------------------------------------------------------ the harness
+def _run(inst, d, b, obj, feas=True, secs=0.1, sense="min", known=math.nan, fam="f"):
+    return hb.Run(fam, inst, d, b, secs, obj, feas, "feasible", known, sense=sense)
+
+
+def test_quality_formula():
+    assert hb.quality(10.0, True, 0.1, 1.0, 8.0) == pytest.approx(1 - 2 / 8)
+    assert hb.quality(0.5, True, 0.1, 1.0, 0.0) == pytest.approx(0.5)  # max(1, |best|) below 1
+    assert hb.quality(30.0, True, 0.1, 1.0, 8.0) == 0.0  # clipped at 0
+    assert hb.quality(8.0, False, 0.1, 1.0, 8.0) == 0.0
+    assert hb.quality(8.0, True, 1.05, 1.0, 8.0) == 1.0  # within the 5 % slack
+    assert hb.quality(8.0, True, 1.06, 1.0, 8.0) == 0.0  # late: the solve's grace does not count
+    assert hb.quality(8.0, True, 0.1, 1.0, math.nan) == 0.0
+
+
+def test_score_uses_the_better_of_published_and_found_in_the_instances_sense():
+    runs = [
+        _run("a", 1.0, "x", 90.0, sense="max", known=100.0),
+        _run("a", 1.0, "y", 80.0, sense="max", known=100.0),
+        _run("a", 5.0, "y", 120.0, sense="max", known=100.0, secs=9.0),  # late, but a better value
+        _run("b", 1.0, "x", 5.0, known=4.0),
+        _run("b", 1.0, "y", 3.0, feas=False, known=4.0),  # infeasible: not a best
+        _run("c", 1.0, "x", 7.0),
+        _run("c", 1.0, "y", math.nan, feas=False),
+    ]
+    for r in runs[:5]:
+        r.best_source = "paper"
+    hb.score(runs)
+    assert [r.best for r in runs] == [120.0] * 3 + [4.0] * 2 + [7.0] * 2
+    assert [r.best_source for r in runs] == ["best found"] * 3 + ["paper"] * 2 + ["best found"] * 2
+    q = [r.quality for r in runs]
+    assert q == pytest.approx([1 - 30 / 120, 1 - 40 / 120, 0.0, 0.75, 0.0, 1.0, 0.0])
+
+
+def test_oracle_table_picks_the_best_quality_then_the_fastest():
+    runs = [
+        _run("i1", 1.0, "exact", 1.0, secs=0.5),
+        _run("i1", 1.0, "tabu", 1.0, secs=0.2),
+        _run("i2", 1.0, "exact", 2.0, secs=0.1),
+        _run("i2", 1.0, "tabu", 1.0, secs=0.9),
+        _run("i3", 1.0, "exact", 1.0, feas=False),
+        _run("i3", 1.0, "tabu", 1.0, feas=False),
+    ]
+    hb.score(runs)
+    table = hb.oracle_table(runs)
+    assert [(r["family"], r["deadline"]) for r in table] == [("f", 1.0), ("all", 1.0)]
+    row = table[0]
+    assert row["picks"] == {"tabu": 2, "none": 1}
+    assert row["oracle_quality"] == pytest.approx(2 / 3)
+    # i2 is a minimization whose best is tabu's 1.0: exact's 2.0 is 100 % off, quality 0
+    assert row["always"] == pytest.approx({"exact": 1 / 3, "tabu": 2 / 3})
+    assert row["always_seconds"] == pytest.approx({"exact": (0.5 + 0.1 + 0.1) / 3, "tabu": (0.2 + 0.9 + 0.1) / 3})
+    assert "| f | 1 | 3 | tabu 2, none 1 | 0.667 | 0.333 | 0.667 |" in hb.format_table(table)
+
+
+TWO = [b for b in bm.instances("tiny") if b.name in ("tiny-6-1", "tiny-10-1")]
+
+
+def test_measure_schema_resume_and_outputs(tmp_path, monkeypatch):
+    out = tmp_path / "runs.csv"
+    calls = []
+    real = hb._solve
+
+    def counting(obj, backend, deadline, seed):
+        calls.append((backend, deadline))
+        return real(obj, backend, deadline, seed)
+
+    monkeypatch.setattr(hb, "_solve", counting)
+    ticks = []
+    runs = hb.measure(TWO, [0.5, 1.0], ["exact", "anneal"], progress=lambda *a: ticks.append(a), out=out)
+    assert len(runs) == len(calls) == 8 and ticks[-1][:2] == (8, 8)
+    with open(out, newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert list(rows[0])[:10] == ["family", "instance", "deadline", "backend", "seconds", "objective", "feasible",
+                                  "status", "best_known", "quality"]  # fmt: skip
+    assert list(rows[0]) == hb.COLUMNS
+    assert {(r["instance"], float(r["deadline"]), r["backend"]) for r in rows} == {
+        (i.name, d, b) for i in TWO for d in (0.5, 1.0) for b in ("exact", "anneal")
+    }
+    for r in rows:
+        assert r["family"] == "tiny" and r["f_n_binary"] in ("6", "10") and r["f_qubo_ok"] == "True"
+        assert float(r["best"]) == float(r["best_known"])  # the exact optimum: nothing beats it
+        if r["backend"] == "exact":
+            assert r["status"] == "optimal" and float(r["quality"]) == 1.0
+        assert 0.0 <= float(r["quality"]) <= 1.0
+    # resume: nothing left to do
+    again = hb.measure(TWO, [0.5, 1.0], ["exact", "anneal"], out=out)
+    assert len(calls) == 8 and [r.key for r in again] == [r.key for r in runs]
+    # a run killed while appending: the complete rows stay, the cut one is done again
+    lines = out.read_text().splitlines(keepends=True)
+    out.write_text("".join(lines[:6]) + lines[6][:15])
+    hb.measure(TWO, [0.5, 1.0], ["exact", "anneal"], out=out)
+    assert len(calls) == 8 + 3  # 5 complete rows kept
+    assert len(hb.read_runs(out)) == 8
+    # a new deadline adds only its runs
+    more = hb.measure(TWO, [0.5, 1.0, 2.0], ["exact"], out=out)
+    assert len(calls) == 11 + 2 and len(more) == 10
+    paths = hb.write_outputs(more, hb.oracle_table(more), tmp_path / "o")
+    assert [p.name for p in paths] == ["bench-runs.csv", "bench-oracle.csv", "bench-oracle.md", "bench-oracle.png"]
+    assert paths[3].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "| tiny | 2 | 2 | exact 2 | 1.000 |" in paths[2].read_text()
+
+
+def test_measure_records_a_backend_that_raises(tmp_path):
+    inst = next(b for b in bm.instances("miplib") if b.name == "flugpl")
+    (run,) = hb.measure([inst], [1.0], ["anneal"], out=tmp_path / "r.csv")
+    assert run.status.startswith("error: UnsupportedTermError: continuous variable")
+    assert not run.feasible and math.isnan(run.objective) and run.quality == 0.0
+    assert run.features["qubo_ok"] is False and run.features["n_continuous"] == 7
+
+
+def test_measure_refuses_bad_arguments(tmp_path):
+    with pytest.raises(ModelError, match="deadlines must be positive"):
+        hb.measure(TWO, [0.0], ["exact"])
+    with pytest.raises(ModelError, match="at least one backend"):
+        hb.measure(TWO, [1.0], [])
+    with pytest.raises(ModelError, match="share the name 'tiny-6-1'"):
+        hb.measure(TWO[:1] * 2, [1.0], ["exact"])
+    bad = tmp_path / "x.csv"
+    bad.write_text("a,b\n1,2\n")
+    with pytest.raises(FileFormatError, match=r"x.csv:1: not a benchmark runs file: no column family"):
+        hb.measure(TWO, [1.0], ["exact"], out=bad)
