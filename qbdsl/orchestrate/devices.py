@@ -220,16 +220,11 @@ def _ibm_qpu(device: str, snapshot: bool) -> QPU:
         backend = _snapshot_backend("fake_" + _short(device))
         origin = f"ibm:fake_{_short(device)} standing in for {device} (no IBM Quantum account; snapshot)"
     else:
-        try:
-            backend = ib.real_backend(device)
-        except BackendError as exc:
-            if not ib.account_configured():
-                raise BackendError(
-                    f"{exc} To describe it from the calibration snapshot of the same name instead, "
-                    f'use ibm:fake_{_short(device)}, or add "snapshot": true to the fleet entry '
-                    "(qbdsl fleet: --snapshots)."
-                ) from None
-            raise
+        backend = _live(
+            lambda: ib.real_backend(device),
+            ib.account_configured,
+            f"To describe it from the calibration snapshot of the same name instead, use ibm:fake_{_short(device)}",
+        )
         origin = f"ibm:{device}, live calibration from IBM Quantum"
     error, gate = median_two_qubit_error(backend.target)
     rate, published = ib.clops_h(backend)
@@ -249,6 +244,20 @@ def _ibm_qpu(device: str, snapshot: bool) -> QPU:
         kind="gate",
         source="; ".join(parts),
     )
+
+
+def _live(fetch, configured, offline: str):
+    """``fetch()`` (a real device's live properties); without credentials, its error plus how to
+    describe the device offline (``offline``, then the ``snapshot`` flag)."""
+    try:
+        return fetch()
+    except BackendError as exc:
+        if not configured():
+            why = str(exc).rstrip(". ")
+            raise BackendError(
+                f'{why}. {offline}, or add "snapshot": true to the fleet entry (qbdsl fleet: --snapshots).'
+            ) from None
+        raise
 
 
 def _snapshot_backend(name: str):
@@ -288,15 +297,11 @@ def _dwave_qpu(device: str, snapshot: bool = False) -> QPU:
     topology = dw.MOCKS.get(device, device)
     live = None
     if device not in dw.MOCKS and not (snapshot and not dw.token_configured()):
-        try:
-            live = dw.live_solver(topology)
-        except BackendError as exc:
-            if not dw.token_configured():
-                raise BackendError(
-                    f"{exc}. To describe it from the nominal {topology} topology instead, use "
-                    f'dwave:mock-{topology}, or add "snapshot": true to the fleet entry (qbdsl fleet: --snapshots).'
-                ) from None
-            raise
+        live = _live(
+            lambda: dw.live_solver(topology),
+            dw.token_configured,
+            f"To describe it from the nominal {topology} topology instead, use dwave:mock-{topology}",
+        )
     graph = dw.target_graph(topology) if live is None else live.graph
     timing = None if live is None else live.timing
     qubits = int(graph.number_of_nodes())
