@@ -100,6 +100,7 @@ def start_weights(ir) -> dict[str, float]:
     Parameters
     ----------
     ir : QuboIR
+        The QUBO whose penalty blocks get a starting weight.
 
     Returns
     -------
@@ -128,7 +129,9 @@ def block_violations(ir, samples, tol: float = 1e-6) -> tuple[np.ndarray, np.nda
     Parameters
     ----------
     ir : QuboIR
+        The QUBO the samples are points of (its ``source`` judges the constraints).
     samples : array_like of 0/1, shape (k, n)
+        The samples.
     tol : float, default 1e-6
         The decode's tolerance on constraints and bounds.
 
