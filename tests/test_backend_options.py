@@ -107,7 +107,7 @@ def test_valid_options_are_converted():
 
 
 def test_options_that_would_be_ignored_are_refused():
-    with pytest.raises(qb.OptionError, match="deadline and prefer are the policy's"):
+    with pytest.raises(qb.OptionError, match="deadline, prefer and remote are the policy's"):
         qb.solve(tiny(), backend="exact", deadline=5)
     q = qb.compile(tiny(), "qubo")
     with pytest.raises(qb.OptionError, match="encoding: compile options apply when a model is compiled"):

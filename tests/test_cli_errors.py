@@ -140,7 +140,7 @@ CASES = {
     "backend option": (["solve", MODEL, "--backend", "anneal", "--opt", "num_reads=0"], 2, "num_reads"),
     "time-scale": (["experiment", "live", "--time-scale", "0"], 2, f"argument --time-scale: {SECONDS}, got '0'"),
     # the size of what a problem allocates is checked before it is allocated
-    "slot too fine": (SCHED + ["--opt", "slot=1e-9"], 2, "slot=1e-09 s makes a schedule grid of 1.5e+20 entries"),
+    "slot too fine": (SCHED + ["--opt", "slot=1e-9"], 2, "slot=1e-09 s makes a schedule grid of 4.92e+20 entries"),
     "slot denormal": (SCHED + ["--opt", "slot=1e-320"], 2, "schedule grid of inf entries"),
     "batches too many": (SCHED + ["--opt", "batches=100000000"], 2, "2e+09 (batch, QPU) pairs, above the 1e+07"),
     "jobs too many": (["problem", "scheduling.qpu", "--data", "1000000000"], 2, "--data 1000000000 with these"),
