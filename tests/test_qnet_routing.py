@@ -161,3 +161,19 @@ def test_params_flow_through(surfnet):
     b = R.candidates(surfnet, req, k=2, params=lossy)
     same = ~np.isnan(a.fidelity) & ~np.isnan(b.fidelity) & np.all(a.rounds == b.rounds, axis=1)
     assert same.any() and np.all(b.rate[same] < a.rate[same])
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_baselines_are_valid_and_never_beat_the_optimum(surfnet, seed):
+    req = R.random_requests(surfnet, 10, seed=seed, max_km=120, rate=(5, 60))
+    kw = dict(memory=4, channels=1)
+    m = R.entanglement_routing(surfnet, req, k=3, **kw)
+    best = qb.solve(m, backend="ortools").objective
+    sp_routes = R.shortest_path_routes(surfnet, req, **kw)
+    gr_routes = R.greedy_routes(surfnet, req, k=3, **kw)
+    for routes in (sp_routes, gr_routes):
+        assert R.check_routes(surfnet, req, routes, **kw) == []
+        assert len(routes) <= best + 1e-9
+    c1 = R.candidates(surfnet, req, k=1)
+    for i, (r,) in sp_routes.items():  # the shortest path, always
+        assert r["links"].tolist() == c1.links[int(np.flatnonzero(c1.owner == i)[0])].tolist()

@@ -668,3 +668,102 @@ def check_routes(
     for v in np.flatnonzero(used_mem > memory + 1e-9).tolist():
         problems.append(f"node {net.nodes[v]} uses {used_mem[v]:g} memory qubits > {memory[v]:g}")
     return problems
+
+
+# ------------------------------------------------------------------ baselines
+def _admit(cand: Candidates, order, n_requests: int, channels: np.ndarray, memory: np.ndarray, topology) -> dict:
+    """Admit candidate paths in ``order`` at their minimum width while channels and memory last,
+    at most one per request; returns :func:`interpret_routing`-style routes."""
+    net = topology.network
+    free_ch, free_mem = channels.astype(float).copy(), memory.astype(float).copy()
+    done = np.zeros(n_requests, bool)
+    routes: dict[int, list] = {}
+    U, M = cand.link_use.tocsr(), cand.memory_use.tocsr()
+    for p in np.asarray(order, np.int64).tolist():
+        i = int(cand.owner[p])
+        if done[i] or not cand.usable[p]:
+            continue
+        w = int(cand.width[p])
+        u, mem = U[p], M[p]
+        if np.any(u.data * w > free_ch[u.indices] + 1e-9) or np.any(mem.data * w > free_mem[mem.indices] + 1e-9):
+            continue
+        free_ch[u.indices] -= u.data * w
+        free_mem[mem.indices] -= mem.data * w
+        done[i] = True
+        h = len(cand.links[p])
+        routes[i] = [
+            {
+                "path": p,
+                "nodes": [net.nodes[x] for x in cand.nodes[p].tolist()],
+                "links": cand.links[p],
+                "rounds": cand.rounds[p, :h].copy(),
+                "width": w,
+                "fidelity": float(cand.fidelity[p]),
+                "rate": float(cand.rate[p] * w),
+            }
+        ]
+    return routes
+
+
+def shortest_path_routes(
+    topology: Topology,
+    requests: Requests,
+    params: Params = DEFAULT,
+    protocol: str = "dejmps",
+    max_rounds: int = 3,
+    channels=None,
+    memory=10,
+) -> dict:
+    """Baseline: every request, in the given order, takes its shortest path by fibre length.
+
+    The request gets the fewest purification rounds per hop and channels that meet its
+    fidelity and rate (as in :func:`candidates`), if the path reaches them and its channels
+    and memory are still free; otherwise it is not served. Shortest-path routing is the
+    reference of the entanglement-routing literature (e.g. the "Dijkstra" baselines of
+    M. Pant et al., "Routing entanglement in the quantum internet", npj Quantum Information
+    5, 25 (2019), and of Shi & Qian, SIGCOMM 2020).
+
+    Returns
+    -------
+    dict
+        Request -> list with one route (:func:`interpret_routing`'s ``routes`` format).
+    """
+    net = topology.network
+    channels = _broadcast(2 * topology.fibres if channels is None else channels, net.n_links, "channels")
+    memory = _broadcast(memory, net.n_nodes, "memory")
+    cand = candidates(topology, requests, 1, params, protocol, max_rounds, channels)
+    return _admit(cand, np.arange(len(cand.owner)), requests.n, channels, memory, topology)
+
+
+def greedy_routes(
+    topology: Topology,
+    requests: Requests,
+    k: int = 3,
+    params: Params = DEFAULT,
+    protocol: str = "dejmps",
+    max_rounds: int = 3,
+    channels=None,
+    memory=10,
+) -> dict:
+    """Baseline: greedy capacity-aware routing in the style of Q-CAST (Shi & Qian, SIGCOMM 2020).
+
+    Q-CAST's path selection (Sec. 4.2 of the paper) repeatedly picks, over all requests, the
+    candidate path with the best expected throughput, reserves its resources, and repeats
+    until no path fits. Here: all usable candidates (``k`` per request, fewest rounds and
+    width as in :func:`candidates`) in decreasing order of per-channel end-to-end rate
+    (Q-CAST's expected-throughput metric), cheaper resource use (channels + memory per
+    channel) breaking ties, each admitted when its channels and memory are free and its
+    request is not yet served. Q-CAST's online recovery paths are not modelled.
+
+    Returns
+    -------
+    dict
+        Request -> list with one route (:func:`interpret_routing`'s ``routes`` format).
+    """
+    net = topology.network
+    channels = _broadcast(2 * topology.fibres if channels is None else channels, net.n_links, "channels")
+    memory = _broadcast(memory, net.n_nodes, "memory")
+    cand = candidates(topology, requests, k, params, protocol, max_rounds, channels)
+    use = np.asarray(cand.link_use.sum(axis=1)).ravel() + np.asarray(cand.memory_use.sum(axis=1)).ravel()
+    order = np.lexsort((use * cand.width, -np.where(cand.usable, cand.rate, -np.inf)))
+    return _admit(cand, order, requests.n, channels, memory, topology)
