@@ -33,7 +33,15 @@ all requests, with multipath: every candidate path may carry any width.
 * ``form="milp"``: integer ``width[p]``, continuous ``t``;
 * ``form="qubo"``: binary ``lane[p, j]`` (path p carries ``j + 1`` channels, at most one j
   per path) and binary ``level[l]`` (``t >= levels[l]``, nested), maximizing the highest
-  level that every request reaches: ``t`` on a grid of ``levels`` steps.
+  level that every request reaches: ``t`` on a grid of ``levels`` steps. Each request's
+  fraction is counted in whole 1/16ths of a step, rounded down (a slack needs whole
+  coefficients), so a level the QUBO claims is truly reached; the MILP's ``t`` can be up
+  to about a step higher.
+
+Baselines: :func:`shortest_path_routes` (each request on its shortest path) and
+:func:`greedy_routes` (capacity-aware greedy in the style of Q-CAST, Shi & Qian, SIGCOMM
+2020). :func:`check_routes` checks any answer (the models' or the baselines') without the
+DSL.
 """
 
 from __future__ import annotations
