@@ -217,3 +217,10 @@ def test_unknown_topology():
         tp.load_topology("atlantis")
     with pytest.raises(qb.ModelError, match="no node 'Atlantis'"):
         tp.load_topology("surfnet").index("Atlantis")
+
+
+def test_unreachable_hops_give_a_useless_path_not_nan():
+    f, r = ph.path_metrics([[1e6, 10.0]], 0, ph.Params(coherence_time_s=np.inf))
+    assert np.isfinite(f[0]) and r[0] == 0.0
+    f, r = ph.path_metrics([[1e6, 10.0]], 0)
+    assert f[0] == pytest.approx(0.25) and r[0] == 0.0

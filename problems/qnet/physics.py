@@ -294,7 +294,9 @@ def decohere(fidelity, wait_s, coherence_time_s) -> np.ndarray:
         Broadcast shape; decays monotonically toward 1/4.
     """
     f = np.asarray(fidelity, float)
-    return 0.25 + (f - 0.25) * np.exp(-np.asarray(wait_s, float) / np.asarray(coherence_time_s, float))
+    with np.errstate(invalid="ignore"):
+        ratio = np.asarray(wait_s, float) / np.asarray(coherence_time_s, float)
+    return 0.25 + (f - 0.25) * np.exp(-np.where(np.isnan(ratio), 0.0, ratio))  # inf / inf: no memory noise
 
 
 # ------------------------------------------------------------------ purification
@@ -372,7 +374,6 @@ def purify(fidelity, rounds, protocol: str = "dejmps") -> tuple[np.ndarray, np.n
     cost = np.ones(f.shape)
     e = (1.0 - f) / 3.0
     state = np.stack([f, e, e, e], axis=-1)
-    out = f.copy()
     for i in range(int(r.max(initial=0))):
         live = r > i
         if protocol == "bbpssw":
@@ -383,8 +384,7 @@ def purify(fidelity, rounds, protocol: str = "dejmps") -> tuple[np.ndarray, np.n
             new, p = dejmps(state)
         state = np.where(live[..., None], new, state)
         cost = np.where(live, cost * 2.0 / p, cost)
-    out = state[..., 0]
-    return out, cost
+    return state[..., 0], cost
 
 
 # ------------------------------------------------------------------ paths
