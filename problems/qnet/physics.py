@@ -1,0 +1,472 @@
+"""Physical model of entanglement distribution over fibre: each formula with its source.
+
+Every function takes numpy arrays (or scalars) and broadcasts; nothing loops over links or
+paths in Python except over purification rounds and hop positions (a handful).
+
+States are Werner states ``rho = w |Phi+><Phi+| + (1 - w) I/4`` described by their fidelity
+``F = <Phi+|rho|Phi+> = (1 + 3 w) / 4`` to the Bell state (Werner parameter ``w``), except
+inside DEJMPS purification, which tracks the four Bell-diagonal coefficients.
+
+Formulas and sources
+--------------------
+Elementary link (midpoint heralding, Barrett & Kok 2005)
+    p = p_bsm eta_d^2 eta_m^2 10^(-alpha L / 10): each node emits a photon entangled with
+    its memory; the two photons meet at a midpoint station (each travels L/2, transmissivity
+    10^(-alpha L / 20)) whose linear-optics Bell measurement succeeds with p_bsm = 1/2.
+    S. D. Barrett and P. Kok, Phys. Rev. A 71, 060310(R) (2005), success probability
+    ``eta^2 / 2`` with ``eta`` the end-to-end photon efficiency; here
+    ``eta = eta_m eta_d 10^(-alpha L / 20)``. Attempts repeat once per heralding round trip
+    ``L / v`` (emission to the midpoint and the herald back); N. Sangouard, C. Simon,
+    H. de Riedmatten and N. Gisin, Rev. Mod. Phys. 83, 33 (2011), Sec. III.A.
+Entanglement swapping of Werner states (Briegel, Dur, Cirac & Zoller 1998)
+    F = F1 F2 + (1 - F1)(1 - F2) / 3, i.e. Werner parameters multiply: w = w1 w2.
+    H.-J. Briegel, W. Dur, J. I. Cirac and P. Zoller, Phys. Rev. Lett. 81, 5932 (1998);
+    W. Dur, H.-J. Briegel, J. I. Cirac and P. Zoller, Phys. Rev. A 59, 169 (1999), Eq. (5).
+    A swap succeeds with probability q (linear optics: q <= 1/2, J. Calsamiglia and
+    N. Lutkenhaus, Appl. Phys. B 72, 67 (2001)); a path of h hops needs h - 1 swaps, so its
+    rate carries q^(h - 1) (the per-swap success of S. Shi and C. Qian, "Concurrent
+    entanglement routing for quantum networks", ACM SIGCOMM 2020, Sec. 3).
+Memory decoherence (depolarizing memory)
+    F(t) = 1/4 + (F0 - 1/4) exp(-t / T): a depolarizing channel of rate 1/T shrinks the
+    Werner parameter by exp(-t / T) and the state decays to the maximally mixed one
+    (F = 1/4). W. Dur and H.-J. Briegel, Rep. Prog. Phys. 70, 1381 (2007), Sec. 4 (noise
+    models of stored pairs). With both qubits of a pair stored, each decaying with the
+    memory's coherence time T2, the pair's time constant is T2 / 2.
+BBPSSW purification (Bennett et al. 1996)
+    F' = (F^2 + ((1-F)/3)^2) / N,  N = F^2 + 2 F (1-F)/3 + 5 ((1-F)/3)^2 = success
+    probability; the output is twirled back to a Werner state. C. H. Bennett, G. Brassard,
+    S. Popescu, B. Schumacher, J. A. Smolin and W. K. Wootters, Phys. Rev. Lett. 76, 722
+    (1996), Eq. (3); the same formula is Eq. (14) of Dur & Briegel (2007). F' > F exactly
+    when 1/2 < F < 1.
+DEJMPS purification (Deutsch et al. 1996)
+    On Bell-diagonal coefficients (A, B, C, D) (A the Phi+ weight):
+    A' = (A^2 + B^2) / N, B' = 2 C D / N, C' = (C^2 + D^2) / N, D' = 2 A B / N,
+    N = (A + B)^2 + (C + D)^2 = success probability. D. Deutsch, A. Ekert, R. Jozsa,
+    C. Macchiavello, S. Popescu and A. Sanpera, Phys. Rev. Lett. 77, 2818 (1996), Eqs. (7)-(8);
+    Dur & Briegel (2007), Eq. (18).
+Recurrence cost
+    Each round of recurrence purification consumes two pairs of the previous level and
+    keeps one with probability p_i, so one pair after r rounds costs
+    prod_i (2 / p_i) elementary pairs on average (Dur & Briegel 2007, Sec. 5.1).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+import numpy as np
+
+from qbdsl.errors import ModelError
+
+PROTOCOLS = ("dejmps", "bbpssw")
+
+
+def _sources() -> MappingProxyType:
+    return MappingProxyType(
+        {
+            "attenuation_db_per_km": "0.2 dB/km: standard single-mode telecom fibre at 1550 nm, ITU-T "
+            "Recommendation G.652 (11/2016), Table 1-3 (attenuation <= 0.3-0.4 dB/km cabled; 0.18-0.2 dB/km "
+            "typical of G.652.D fibre such as Corning SMF-28 ULL); the value used by Shi & Qian (SIGCOMM 2020) "
+            "and Sangouard et al. (RMP 83, 33, 2011).",
+            "detector_efficiency": "0.93: superconducting nanowire single-photon detector system efficiency at "
+            "1550 nm, F. Marsili et al., 'Detecting single infrared photons with 93% system efficiency', "
+            "Nature Photonics 7, 210 (2013).",
+            "memory_efficiency": "0.85: storage-and-retrieval efficiency of a cold-atom quantum memory for "
+            "single-photon polarization qubits, Y. Wang et al., 'Efficient quantum memory for single-photon "
+            "polarization qubits', Nature Photonics 13, 346 (2019).",
+            "bsm_success": "0.5: linear-optics Bell-state measurement at the midpoint, the Barrett-Kok scheme "
+            "(Phys. Rev. A 71, 060310(R), 2005); 1/2 is the linear-optics maximum (Calsamiglia & Lutkenhaus, "
+            "Appl. Phys. B 72, 67, 2001).",
+            "swap_success": "0.5: entanglement swapping by a linear-optics Bell measurement, maximum 1/2 "
+            "(Calsamiglia & Lutkenhaus, Appl. Phys. B 72, 67, 2001).",
+            "link_fidelity": "0.92: fidelity of the heralded remote entangled state between two NV-centre "
+            "nodes 1.3 km apart, B. Hensen et al., 'Loophole-free Bell inequality violation using electron "
+            "spins separated by 1.3 kilometres', Nature 526, 682 (2015).",
+            "coherence_time_s": "1.58 s: electron-spin coherence time (T2, dynamical decoupling) of an NV "
+            "centre, M. H. Abobeih et al., 'One-second coherence for a single electron spin coupled to a "
+            "multi-qubit nuclear-spin environment', Nature Communications 9, 2552 (2018).",
+            "fibre_speed_km_s": "2.04e5 km/s: c / 1.468, the group index of Corning SMF-28 at 1550 nm "
+            "(Corning SMF-28 Ultra product information, effective group index of refraction 1.4682).",
+        }
+    )
+
+
+@dataclass(frozen=True)
+class Params:
+    """Physical parameters of a fibre quantum network, each from a published experiment.
+
+    Attributes
+    ----------
+    attenuation_db_per_km : float
+        Fibre loss alpha in dB/km.
+    detector_efficiency : float
+        Single-photon detector efficiency eta_d, in (0, 1].
+    memory_efficiency : float
+        Memory-photon interface efficiency eta_m (emission / storage and retrieval), in (0, 1].
+    bsm_success : float
+        Success probability of the midpoint Bell measurement of the link scheme, in (0, 1].
+    swap_success : float
+        Success probability q of one entanglement swap at a repeater, in (0, 1].
+    link_fidelity : float
+        Fidelity F0 of a freshly heralded elementary pair, in [1/4, 1].
+    coherence_time_s : float
+        Memory coherence time T2 in seconds (> 0; ``inf``: no decoherence).
+    fibre_speed_km_s : float
+        Signal speed in fibre, km/s.
+    sources : Mapping[str, str]
+        For each parameter above: its value's source (paper, figure or table).
+
+    Raises
+    ------
+    ModelError
+        A parameter outside its range (named).
+    """
+
+    attenuation_db_per_km: float = 0.2
+    detector_efficiency: float = 0.93
+    memory_efficiency: float = 0.85
+    bsm_success: float = 0.5
+    swap_success: float = 0.5
+    link_fidelity: float = 0.92
+    coherence_time_s: float = 1.58
+    fibre_speed_km_s: float = 2.04e5
+    sources: MappingProxyType = field(default_factory=_sources, compare=False, repr=False)
+
+    def __post_init__(self):
+        for name in ("detector_efficiency", "memory_efficiency", "bsm_success", "swap_success"):
+            v = getattr(self, name)
+            if not 0 < v <= 1:
+                raise ModelError(f"Params.{name} must lie in (0, 1], got {v}")
+        if not 0.25 <= self.link_fidelity <= 1:
+            raise ModelError(f"Params.link_fidelity must lie in [0.25, 1], got {self.link_fidelity}")
+        if not self.attenuation_db_per_km >= 0:
+            raise ModelError(f"Params.attenuation_db_per_km must be >= 0, got {self.attenuation_db_per_km}")
+        for name in ("coherence_time_s", "fibre_speed_km_s"):
+            if not getattr(self, name) > 0:
+                raise ModelError(f"Params.{name} must be > 0, got {getattr(self, name)}")
+
+
+DEFAULT = Params()
+"""The default parameters (the cited experiments)."""
+
+
+# ------------------------------------------------------------------ elementary links
+def _lengths(length_km) -> np.ndarray:
+    L = np.asarray(length_km, float)
+    if np.any(~(L >= 0)):
+        raise ModelError(f"fibre lengths must be finite and >= 0 km, got {L[~(L >= 0)].ravel()[0]}")
+    return L
+
+
+def transmissivity(length_km, attenuation_db_per_km: float = 0.2) -> np.ndarray:
+    """Fibre transmissivity ``10^(-alpha L / 10)``.
+
+    Parameters
+    ----------
+    length_km : array_like
+        Fibre lengths in km (>= 0), any shape.
+    attenuation_db_per_km : float
+        Loss alpha in dB/km.
+
+    Returns
+    -------
+    numpy.ndarray
+        Same shape as ``length_km``, in (0, 1].
+
+    Raises
+    ------
+    ModelError
+        A negative or non-finite length.
+    """
+    return 10.0 ** (-attenuation_db_per_km * _lengths(length_km) / 10.0)
+
+
+def link_success(length_km, params: Params = DEFAULT) -> np.ndarray:
+    """Success probability of one elementary-link attempt (Barrett & Kok 2005, midpoint station).
+
+    ``p = p_bsm eta_d^2 eta_m^2 10^(-alpha L / 10)``: both photons cross half the fibre.
+
+    Parameters
+    ----------
+    length_km : array_like
+        Link fibre lengths in km, any shape.
+    params : Params
+        Physical parameters.
+
+    Returns
+    -------
+    numpy.ndarray
+        Same shape as ``length_km``: probability per attempt.
+    """
+    eta = params.detector_efficiency * params.memory_efficiency
+    return params.bsm_success * eta**2 * transmissivity(length_km, params.attenuation_db_per_km)
+
+
+def attempt_rate(length_km, params: Params = DEFAULT) -> np.ndarray:
+    """Attempts per second on one channel: one per heralding round trip ``L / v`` (Sangouard et al. 2011).
+
+    Returns
+    -------
+    numpy.ndarray
+        Same shape as ``length_km``, in Hz (``inf`` for a zero-length link).
+    """
+    L = _lengths(length_km)
+    with np.errstate(divide="ignore"):
+        return params.fibre_speed_km_s / L
+
+
+def link_rate(length_km, params: Params = DEFAULT) -> np.ndarray:
+    """Elementary pairs per second on one channel: ``p v / L``.
+
+    Returns
+    -------
+    numpy.ndarray
+        Same shape as ``length_km``, pairs/s.
+    """
+    return link_success(length_km, params) * attempt_rate(length_km, params)
+
+
+# ------------------------------------------------------------------ Werner states
+def werner_parameter(fidelity) -> np.ndarray:
+    """Werner parameter ``w = (4 F - 1) / 3`` of a Werner state of fidelity ``F``."""
+    return (4.0 * np.asarray(fidelity, float) - 1.0) / 3.0
+
+
+def werner_fidelity(w) -> np.ndarray:
+    """Fidelity ``F = (1 + 3 w) / 4`` of a Werner state of parameter ``w``."""
+    return (1.0 + 3.0 * np.asarray(w, float)) / 4.0
+
+
+def swap_fidelity(f1, f2) -> np.ndarray:
+    """Fidelity after swapping two Werner pairs: ``F1 F2 + (1 - F1)(1 - F2) / 3`` (Dur et al. 1999, Eq. 5).
+
+    Parameters
+    ----------
+    f1, f2 : array_like
+        Fidelities of the two pairs (broadcast together).
+
+    Returns
+    -------
+    numpy.ndarray
+        The fidelity of the joined pair; never above ``min(F1, F2)`` when both are >= 1/4.
+    """
+    f1, f2 = np.asarray(f1, float), np.asarray(f2, float)
+    return f1 * f2 + (1.0 - f1) * (1.0 - f2) / 3.0
+
+
+def chain_fidelity(fidelities, axis: int = -1, where=None) -> np.ndarray:
+    """Fidelity after swapping a chain of Werner pairs together: Werner parameters multiply.
+
+    Parameters
+    ----------
+    fidelities : array_like
+        Per-hop fidelities; the hops run along ``axis``.
+    axis : int
+        The hop axis.
+    where : array_like of bool, optional
+        Which entries are hops (padding excluded), broadcast with ``fidelities``.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``fidelities`` with ``axis`` removed.
+    """
+    w = werner_parameter(fidelities)
+    return werner_fidelity(np.prod(w, axis=axis, where=True if where is None else where))
+
+
+def decohere(fidelity, wait_s, coherence_time_s) -> np.ndarray:
+    """Fidelity after a wait in a depolarizing memory: ``1/4 + (F - 1/4) exp(-t / T)`` (Dur & Briegel 2007).
+
+    Parameters
+    ----------
+    fidelity : array_like
+        Fidelity before the wait.
+    wait_s : array_like
+        Waiting time in seconds (>= 0), broadcast with ``fidelity``.
+    coherence_time_s : float or array_like
+        Time constant T of the pair in seconds (> 0; ``inf``: no decay).
+
+    Returns
+    -------
+    numpy.ndarray
+        Broadcast shape; decays monotonically toward 1/4.
+    """
+    f = np.asarray(fidelity, float)
+    with np.errstate(invalid="ignore"):
+        ratio = np.asarray(wait_s, float) / np.asarray(coherence_time_s, float)
+    return 0.25 + (f - 0.25) * np.exp(-np.where(np.isnan(ratio), 0.0, ratio))  # inf / inf: no memory noise
+
+
+# ------------------------------------------------------------------ purification
+def bbpssw(fidelity) -> tuple[np.ndarray, np.ndarray]:
+    """One BBPSSW round on two Werner pairs of fidelity ``F`` (Bennett et al. 1996, Eq. 3).
+
+    Returns
+    -------
+    fidelity : numpy.ndarray
+        Output fidelity (the output twirled to a Werner state), same shape as the input.
+    success : numpy.ndarray
+        Success probability of the round.
+    """
+    f = np.asarray(fidelity, float)
+    e = (1.0 - f) / 3.0
+    n = f**2 + 2.0 * f * e + 5.0 * e**2
+    return (f**2 + e**2) / n, n
+
+
+def dejmps(coefficients) -> tuple[np.ndarray, np.ndarray]:
+    """One DEJMPS round on two copies of a Bell-diagonal state (Deutsch et al. 1996, Eqs. 7-8).
+
+    Parameters
+    ----------
+    coefficients : array_like, shape (..., 4)
+        Bell-diagonal weights ``(A, B, C, D)``; ``A`` is the weight of the target Bell state.
+
+    Returns
+    -------
+    coefficients : numpy.ndarray, shape (..., 4)
+        The output state's weights (they sum to 1).
+    success : numpy.ndarray, shape (...)
+        Success probability ``(A + B)^2 + (C + D)^2``.
+    """
+    c = np.asarray(coefficients, float)
+    A, B, C, D = c[..., 0], c[..., 1], c[..., 2], c[..., 3]
+    n = (A + B) ** 2 + (C + D) ** 2
+    out = np.stack([A**2 + B**2, 2 * C * D, C**2 + D**2, 2 * A * B], axis=-1) / n[..., None]
+    return out, n
+
+
+def purify(fidelity, rounds, protocol: str = "dejmps") -> tuple[np.ndarray, np.ndarray]:
+    """Recurrence purification of Werner pairs: ``rounds`` rounds of ``protocol``.
+
+    Each round takes two pairs of the previous level. DEJMPS tracks the Bell-diagonal state
+    between rounds; the final state is reported by its fidelity (and treated as a Werner
+    state of that fidelity downstream, a twirl that keeps the fidelity).
+
+    Parameters
+    ----------
+    fidelity : array_like
+        Fidelity of the elementary pairs.
+    rounds : array_like of int
+        Rounds (>= 0), broadcast with ``fidelity``.
+    protocol : {"dejmps", "bbpssw"}
+        The purification protocol.
+
+    Returns
+    -------
+    fidelity : numpy.ndarray
+        Output fidelity, broadcast shape.
+    cost : numpy.ndarray
+        Expected elementary pairs consumed per output pair, ``prod_i 2 / p_i`` (1 for 0 rounds).
+
+    Raises
+    ------
+    ModelError
+        An unknown protocol or a negative round count.
+    """
+    if protocol not in PROTOCOLS:
+        raise ModelError(f"protocol must be one of {', '.join(PROTOCOLS)}, got {protocol!r}")
+    f, r = np.broadcast_arrays(np.asarray(fidelity, float), np.asarray(rounds))
+    if r.size and (r.min() < 0 or not np.issubdtype(r.dtype, np.integer)):
+        raise ModelError(f"purification rounds must be whole numbers >= 0, got {r.ravel()[np.argmin(r.ravel())]}")
+    cost = np.ones(f.shape)
+    e = (1.0 - f) / 3.0
+    state = np.stack([f, e, e, e], axis=-1)
+    for i in range(int(r.max(initial=0))):
+        live = r > i
+        if protocol == "bbpssw":
+            nf, p = bbpssw(state[..., 0])
+            ne = (1.0 - nf) / 3.0
+            new = np.stack([nf, ne, ne, ne], axis=-1)
+        else:
+            new, p = dejmps(state)
+        state = np.where(live[..., None], new, state)
+        cost = np.where(live, cost * 2.0 / p, cost)
+    return state[..., 0], cost
+
+
+# ------------------------------------------------------------------ paths
+def memory_per_channel(rounds) -> np.ndarray:
+    """Memory qubits a hop end holds per channel with ``r`` recurrence rounds: ``r + 1``.
+
+    A recurrence scheme run level by level keeps one pair per finished level plus the pair
+    being made (Dur & Briegel 2007, Sec. 5.1; the logarithmic memory of Briegel et al. 1998).
+    """
+    return np.asarray(rounds) + 1
+
+
+def hop_metrics(length_km, rounds, params: Params = DEFAULT, protocol: str = "dejmps"):
+    """Fidelity (before storage) and rate of purified pairs on hops.
+
+    Parameters
+    ----------
+    length_km : array_like
+        Hop fibre lengths in km.
+    rounds : array_like of int
+        Purification rounds per hop, broadcast with ``length_km``.
+    params : Params
+        Physical parameters.
+    protocol : {"dejmps", "bbpssw"}
+        The purification protocol.
+
+    Returns
+    -------
+    fidelity : numpy.ndarray
+        Fidelity of a purified hop pair when made.
+    rate : numpy.ndarray
+        Purified pairs per second on one channel: ``link_rate / cost``.
+    """
+    f, cost = purify(params.link_fidelity, rounds, protocol)
+    return np.broadcast_to(f, np.broadcast_shapes(np.shape(length_km), f.shape)), link_rate(length_km, params) / cost
+
+
+def path_metrics(length_km, rounds, params: Params = DEFAULT, protocol: str = "dejmps"):
+    """End-to-end fidelity and rate of paths of hops, vectorized over paths.
+
+    Model: each hop makes purified pairs at rate ``R_h`` per channel; every hop pair waits
+    in memory for the slowest hop (``t = max_h 1 / R_h``) plus the classical signalling of
+    the swap outcomes along the path (``sum_h L_h / v``), decaying with the pair time
+    constant ``T2 / 2`` (both qubits stored); then the ``h - 1`` swaps join the hop pairs
+    (Werner parameters multiply), each succeeding with ``q``. The path delivers
+    ``q^(h-1) min_h R_h`` pairs per second per channel.
+
+    Parameters
+    ----------
+    length_km : array_like, shape (P, H)
+        Hop lengths in km of P paths padded to H hops with ``nan``.
+    rounds : array_like of int, shape (P, H) or broadcastable
+        Purification rounds per hop (ignored on padding).
+    params : Params
+        Physical parameters.
+    protocol : {"dejmps", "bbpssw"}
+        The purification protocol.
+
+    Returns
+    -------
+    fidelity : numpy.ndarray, shape (P,)
+        End-to-end fidelity.
+    rate : numpy.ndarray, shape (P,)
+        End-to-end pairs per second on one channel per hop.
+
+    Raises
+    ------
+    ModelError
+        A path with no hop, or a negative length.
+    """
+    L = np.atleast_2d(np.asarray(length_km, float))
+    hop = ~np.isnan(L)
+    if L.size and not hop[:, 0].all():
+        raise ModelError(f"path {int(np.flatnonzero(~hop[:, 0])[0])} has no hop")
+    Lz = np.where(hop, L, 1.0)
+    r = np.where(hop, np.broadcast_to(np.asarray(rounds), L.shape), 0)
+    f_hop, rate_hop = hop_metrics(Lz, r, params, protocol)
+    with np.errstate(divide="ignore"):
+        slow = np.max(np.where(hop, 1.0 / rate_hop, 0.0), axis=1)
+    wait = slow + np.where(hop, L, 0.0).sum(axis=1) / params.fibre_speed_km_s
+    f_stored = decohere(f_hop, wait[:, None], params.coherence_time_s / 2.0)
+    fidelity = chain_fidelity(f_stored, axis=1, where=hop)
+    n_hops = hop.sum(axis=1)
+    rate = params.swap_success ** (n_hops - 1) * np.min(np.where(hop, rate_hop, np.inf), axis=1)
+    return fidelity, rate

@@ -1,0 +1,777 @@
+"""Entanglement routing on a fibre topology: which paths serve which requests, with how many
+purification rounds per hop and how many channels and memory qubits.
+
+A request ``i`` wants end-to-end Bell pairs between ``src[i]`` and ``dst[i]`` of fidelity at
+least ``min_fidelity[i]`` at ``rate[i]`` pairs per second. For each request, :func:`candidates`
+takes the ``k`` shortest paths by fibre length (:mod:`qbdsl.problems.paths`) and gives each
+one the fewest purification rounds per hop that reach the fidelity threshold under
+:func:`~.physics.path_metrics` (rounds searched uniformly from 0 to ``max_rounds``, then
+lowered hop by hop, longest hop first, while the threshold still holds, until no hop can
+lose a round: a local minimum, not always the fewest in total), the resulting
+end-to-end rate per channel, and its *width*: the fewest parallel channels per hop that
+deliver the wanted rate. Paths that cannot reach the fidelity with ``max_rounds`` rounds,
+or would need more channels than a link of the path has, are not options.
+
+Resources (each hop of width ``w`` takes ``w`` channels on its link; each hop end holds
+``(r + 1) w`` memory qubits, :func:`~.physics.memory_per_channel`):
+
+* link channels: ``sum_p w_p uses[p, e] <= channels[e]``;
+* node memory: ``sum_p w_p qubits[p, v] <= memory[v]``.
+
+Forms (:func:`entanglement_routing`)
+------------------------------------
+``objective="served"`` maximizes the weight of the requests served (each by one path):
+
+* ``form="milp"``: binary ``serve[p]``, integer ``width[p]`` in ``[0, W_p]``, with
+  ``width <= W_p serve`` and ``rate1_p width >= rate_i serve`` (a served request gets its rate);
+* ``form="qubo"``: binary ``serve[p]`` only, each option at its minimum width (more channels
+  never serve more requests), so both forms have the same optimum.
+
+``objective="maxmin"`` maximizes ``t``, the smallest fraction ``delivered_i / rate_i`` over
+all requests, with multipath: every candidate path may carry any width.
+
+* ``form="milp"``: integer ``width[p]``, continuous ``t``;
+* ``form="qubo"``: binary ``lane[p, j]`` (path p carries ``j + 1`` channels, at most one j
+  per path) and binary ``level[l]`` (``t >= levels[l]``, nested), maximizing the highest
+  level that every request reaches: ``t`` on a grid of ``levels`` steps. Each request's
+  fraction is counted in whole 1/16ths of a step, rounded down (a slack needs whole
+  coefficients), so a level the QUBO claims is truly reached; the MILP's ``t`` can be up
+  to about a step higher.
+
+Baselines: :func:`shortest_path_routes` (each request on its shortest path) and
+:func:`greedy_routes` (capacity-aware greedy in the style of Q-CAST, Shi & Qian, SIGCOMM
+2020). :func:`check_routes` checks any answer (the models' or the baselines') without the
+DSL.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+import qbdsl as qb
+from qbdsl.errors import ModelError
+
+from ..routing import candidate_paths
+from . import physics
+from .physics import DEFAULT, Params
+from .topologies import Topology
+
+OBJECTIVES = ("served", "maxmin")
+FORMS = ("milp", "qubo")
+RESOLUTION = 16  # maxmin QUBO: a grid step of t in whole units
+
+
+@dataclass(frozen=True)
+class Requests:
+    """Entanglement requests.
+
+    Attributes
+    ----------
+    src, dst : numpy.ndarray
+        int64, shape (R,): node indices of the two ends (different).
+    min_fidelity : numpy.ndarray
+        float64, shape (R,): end-to-end fidelity wanted, in (1/4, 1].
+    rate : numpy.ndarray
+        float64, shape (R,): end-to-end pairs per second wanted (> 0).
+    weight : numpy.ndarray, optional
+        float64, shape (R,): what serving each request is worth (default 1).
+
+    Raises
+    ------
+    ModelError
+        Arrays of different lengths, a request whose ends coincide, or a fidelity or rate
+        out of range (the request named).
+    """
+
+    src: np.ndarray
+    dst: np.ndarray
+    min_fidelity: np.ndarray
+    rate: np.ndarray
+    weight: np.ndarray | None = None
+
+    def __post_init__(self):
+        conv = {"src": np.int64, "dst": np.int64, "min_fidelity": float, "rate": float, "weight": float}
+        for name, dtype in conv.items():
+            v = getattr(self, name)
+            if v is None:
+                v = np.ones(len(np.atleast_1d(self.src)))
+            object.__setattr__(self, name, np.atleast_1d(np.asarray(v, dtype)))
+        n = len(self.src)
+        for name in conv:
+            if getattr(self, name).shape != (n,):
+                raise ModelError(f"requests: {name} has shape {getattr(self, name).shape}, expected ({n},)")
+        checks = (
+            (self.src == self.dst, "has the same source and destination"),
+            (~((self.min_fidelity > 0.25) & (self.min_fidelity <= 1)), "wants a fidelity outside (0.25, 1]"),
+            (~(self.rate > 0) | ~np.isfinite(self.rate), "wants a rate that is not a positive number"),
+            (~(self.weight >= 0) | ~np.isfinite(self.weight), "has a weight that is not a number >= 0"),
+        )
+        for bad, what in checks:
+            if bad.any():
+                i = int(np.flatnonzero(bad)[0])
+                raise ModelError(f"request {i} ({int(self.src[i])}->{int(self.dst[i])}) {what}")
+
+    @property
+    def n(self) -> int:
+        """The number R of requests."""
+        return len(self.src)
+
+    @classmethod
+    def from_names(cls, topology: Topology, rows) -> Requests:
+        """Requests from ``(source name, destination name, min fidelity, rate[, weight])`` rows.
+
+        Raises
+        ------
+        ModelError
+            An unknown node name (named), or a row that is not 4 or 5 long.
+        """
+        rows = [tuple(r) for r in rows]
+        if any(len(r) not in (4, 5) for r in rows):
+            raise ModelError("each request row is (source, destination, min_fidelity, rate[, weight])")
+        w = [r[4] if len(r) == 5 else 1.0 for r in rows]
+        return cls(
+            [topology.index(r[0]) for r in rows],
+            [topology.index(r[1]) for r in rows],
+            [r[2] for r in rows],
+            [r[3] for r in rows],
+            w,
+        )
+
+
+def random_requests(
+    topology: Topology, n: int, seed: int = 0, fidelity=(0.7, 0.85), rate=(1.0, 20.0), max_km: float | None = None
+) -> Requests:
+    """Seeded random requests between distinct node pairs.
+
+    Parameters
+    ----------
+    topology : Topology
+        Where the requests live.
+    n : int
+        How many (>= 1); node pairs are drawn without repetition.
+    seed : int
+        Seeds the draw.
+    fidelity, rate : tuple of float
+        Uniform ranges of the wanted fidelity and rate (pairs/s).
+    max_km : float, optional
+        Only pairs whose great-circle distance times the routing factor is at most this.
+
+    Returns
+    -------
+    Requests
+
+    Raises
+    ------
+    ModelError
+        ``n`` < 1 or more than the eligible node pairs.
+    """
+    from .topologies import great_circle_km
+
+    pos = topology.network.pos
+    u, v = np.triu_indices(topology.network.n_nodes, 1)
+    if max_km is not None:
+        d = great_circle_km(pos[u, 0], pos[u, 1], pos[v, 0], pos[v, 1]) * topology.routing_factor
+        u, v = u[d <= max_km], v[d <= max_km]
+    if not 1 <= n <= len(u):
+        raise ModelError(f"cannot draw {n} requests from {len(u)} eligible node pairs")
+    rng = np.random.default_rng(seed)
+    pick = rng.choice(len(u), n, replace=False)
+    return Requests(u[pick], v[pick], rng.uniform(*fidelity, n).round(3), rng.uniform(*rate, n).round(1), np.ones(n))
+
+
+@dataclass(frozen=True)
+class Candidates:
+    """Candidate paths of the requests with their physics, one row per path.
+
+    Attributes
+    ----------
+    owner : numpy.ndarray
+        int64, shape (P,): the request of each path.
+    links : list of numpy.ndarray
+        Link ids of each path, in order from the request's source.
+    nodes : list of numpy.ndarray
+        Node indices along each path (hops + 1 of them).
+    rounds : numpy.ndarray
+        int64, shape (P, H): purification rounds per hop (0 on padding), H the most hops.
+    fidelity : numpy.ndarray
+        float64, shape (P,): end-to-end fidelity with those rounds (``nan`` where no round
+        count up to ``max_rounds`` reaches the threshold).
+    rate : numpy.ndarray
+        float64, shape (P,): end-to-end pairs/s per channel per hop.
+    width : numpy.ndarray
+        int64, shape (P,): fewest channels per hop that deliver the request's rate.
+    max_width : numpy.ndarray
+        int64, shape (P,): most channels per hop the path's links allow.
+    usable : numpy.ndarray
+        bool, shape (P,): meets the fidelity, and ``width <= max_width``.
+    link_use : scipy.sparse.csr_matrix
+        shape (P, E): channels per unit width on each link.
+    memory_use : scipy.sparse.csr_matrix
+        shape (P, V): memory qubits per unit width at each node.
+    """
+
+    owner: np.ndarray
+    links: list
+    nodes: list
+    rounds: np.ndarray
+    fidelity: np.ndarray
+    rate: np.ndarray
+    width: np.ndarray
+    max_width: np.ndarray
+    usable: np.ndarray
+    link_use: sp.csr_matrix
+    memory_use: sp.csr_matrix
+
+
+def _broadcast(value, n: int, what: str) -> np.ndarray:
+    a = np.broadcast_to(np.asarray(value, float), (n,)).astype(float)
+    if np.any(~(a >= 0)) or np.any(a != np.floor(a)):
+        i = int(np.flatnonzero(~(a >= 0) | (a != np.floor(a)))[0])
+        raise ModelError(f"{what}[{i}] = {a[i]} is not a whole number >= 0")
+    return a
+
+
+def _fewest_rounds(L: np.ndarray, want: np.ndarray, max_rounds: int, params: Params, protocol: str):
+    """Per-hop rounds (P, H) reaching ``want`` (P,), the fidelity and rate they give, and a mask of success."""
+    P, H = L.shape
+    hop = ~np.isnan(L)
+    rounds = np.full((P, H), -1, np.int64)
+    for r in range(max_rounds + 1):  # uniform rounds: the first r that reaches the threshold
+        f, _ = physics.path_metrics(L, r, params, protocol)
+        rounds[(rounds[:, 0] < 0) & (f >= want)] = r
+    ok = rounds[:, 0] >= 0
+    rounds = np.where(hop & ok[:, None], rounds, 0)
+    order = np.argsort(-np.where(hop, L, -1.0), axis=1, kind="stable")  # longest hop first
+    changed = True
+    while changed:  # lower hop by hop while the threshold holds, until no hop can lose a round
+        changed = False
+        for j in range(H):
+            col = order[:, j]
+            trial = rounds.copy()
+            rows = np.flatnonzero(trial[np.arange(P), col] > 0)
+            if not len(rows):
+                continue
+            trial[rows, col[rows]] -= 1
+            f, _ = physics.path_metrics(L[rows], trial[rows], params, protocol)
+            keep = rows[f >= want[rows]]
+            rounds[keep, col[keep]] -= 1
+            changed = changed or len(keep) > 0
+    f, rate = physics.path_metrics(L, rounds, params, protocol) if P else (np.zeros(0), np.zeros(0))
+    return rounds, np.where(ok, f, np.nan), rate, ok
+
+
+def candidates(
+    topology: Topology,
+    requests: Requests,
+    k: int = 3,
+    params: Params = DEFAULT,
+    protocol: str = "dejmps",
+    max_rounds: int = 3,
+    channels=None,
+) -> Candidates:
+    """The ``k`` shortest paths (by fibre) of each request with rounds, fidelity, rate and width.
+
+    Parameters
+    ----------
+    topology : Topology
+        The fibre network.
+    requests : Requests
+        What is wanted.
+    k : int
+        Candidate paths per request (>= 1).
+    params : Params
+        Physical parameters.
+    protocol : {"dejmps", "bbpssw"}
+        Purification protocol.
+    max_rounds : int
+        Most purification rounds per hop (>= 0).
+    channels : float or array_like, shape (E,), optional
+        Channels per link (default: 2 per fibre); caps ``max_width``.
+
+    Returns
+    -------
+    Candidates
+
+    Raises
+    ------
+    ModelError
+        A bad ``k`` or ``max_rounds``, a request node outside the topology, or a
+        disconnected pair (named).
+    """
+    if max_rounds < 0:
+        raise ModelError(f"max_rounds must be >= 0, got {max_rounds}")
+    net = topology.network
+    bad = (requests.src >= net.n_nodes) | (requests.dst >= net.n_nodes) | (requests.src < 0) | (requests.dst < 0)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise ModelError(f"request {i} refers to a node outside topology {topology.name!r} ({net.n_nodes} nodes)")
+    channels = _broadcast(2 * topology.fibres if channels is None else channels, net.n_links, "channels")
+    paths, owner = candidate_paths(net, requests.src, requests.dst, k)
+    P = len(paths)
+    hops = np.array([len(p) for p in paths], np.int64)
+    H = int(hops.max(initial=1))
+    L = np.full((P, H), np.nan)
+    flat = np.concatenate(paths) if P else np.zeros(0, np.int64)
+    row = np.repeat(np.arange(P), hops)
+    col = np.arange(len(flat)) - np.repeat(np.cumsum(hops) - hops, hops)
+    L[row, col] = topology.length_km[flat]
+    rounds, fidelity, rate, ok = _fewest_rounds(L, requests.min_fidelity[owner], max_rounds, params, protocol)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        width = np.where(ok & (rate > 0), np.ceil(requests.rate[owner] / rate - 1e-9), np.inf)
+    max_width = np.minimum.reduceat(channels[flat], np.cumsum(hops) - hops) if P else np.zeros(0)
+    usable = ok & (width <= max_width) & (width >= 1)
+    width = np.where(usable, width, 0).astype(np.int64)
+    nodes = []
+    for p, links in enumerate(paths):
+        a, b = net.src[links], net.dst[links]
+        seq = [int(requests.src[owner[p]])]
+        for x, y in zip(a.tolist(), b.tolist()):
+            seq.append(y if x == seq[-1] else x)
+        nodes.append(np.array(seq, np.int64))
+    link_use = sp.csr_matrix((np.ones(len(flat)), (row, flat)), shape=(P, net.n_links))
+    # memory: hop j of path p holds (r + 1) qubits at each of its two ends, per channel
+    per_end = physics.memory_per_channel(rounds[row, col]).astype(float)
+    node_a = np.concatenate(nodes)[np.arange(len(flat)) + row] if P else np.zeros(0, np.int64)
+    node_b = np.concatenate(nodes)[np.arange(len(flat)) + row + 1] if P else np.zeros(0, np.int64)
+    memory_use = sp.csr_matrix(
+        (np.concatenate([per_end, per_end]), (np.concatenate([row, row]), np.concatenate([node_a, node_b]))),
+        shape=(P, net.n_nodes),
+    )
+    return Candidates(
+        owner, paths, nodes, rounds, fidelity, rate, width, max_width.astype(np.int64), usable, link_use, memory_use
+    )
+
+
+def entanglement_routing(
+    topology: Topology,
+    requests: Requests,
+    k: int = 3,
+    objective: str = "served",
+    form: str = "milp",
+    params: Params = DEFAULT,
+    protocol: str = "dejmps",
+    max_rounds: int = 3,
+    channels=None,
+    memory=10,
+    levels: int = 8,
+) -> qb.Model:
+    """The entanglement routing model (module docstring) on ``topology``.
+
+    Parameters
+    ----------
+    topology : Topology
+        The fibre network (:func:`~.topologies.load_topology`).
+    requests : Requests
+        Source, destination, minimum fidelity and rate of each request.
+    k : int
+        Candidate paths per request.
+    objective : {"served", "maxmin"}
+        Weight of requests served, or the smallest delivered fraction of the wanted rate.
+    form : {"milp", "qubo"}
+        Integer widths and (maxmin) a continuous ``t``, or binaries only.
+    params : Params
+        Physical parameters (default: the cited experiments).
+    protocol : {"dejmps", "bbpssw"}
+        Purification protocol.
+    max_rounds : int
+        Most purification rounds per hop.
+    channels : float or array_like, shape (E,), optional
+        Quantum channels per link (default: 2 per fibre).
+    memory : float or array_like, shape (V,)
+        Memory qubits per node (default 10).
+    levels : int
+        ``form="qubo"``, ``objective="maxmin"``: grid steps of ``t`` (>= 1).
+
+    Returns
+    -------
+    qb.Model
+        Variables ``serve`` (P',) and ``width`` (milp) for "served"; ``width`` and ``t``
+        (milp) or ``lane`` (P', W) and ``level`` (levels,) (qubo) for "maxmin", over the P'
+        usable candidate paths. ``m.topology``, ``m.requests``, ``m.candidates``, ``m.options``
+        (usable path ids), ``m.objective_kind``, ``m.form``, ``m.channels``, ``m.memory`` and
+        ``m.t_grid`` (qubo maxmin) are kept for :func:`interpret_routing`.
+
+    Raises
+    ------
+    ModelError
+        An unknown objective, form or protocol; no usable candidate path at all ("served"),
+        or a request without one ("maxmin", named); and as :func:`candidates`.
+    """
+    if objective not in OBJECTIVES:
+        raise ModelError(f"objective must be one of {', '.join(OBJECTIVES)}, got {objective!r}")
+    if form not in FORMS:
+        raise ModelError(f"form must be one of {', '.join(FORMS)}, got {form!r}")
+    if protocol not in physics.PROTOCOLS:
+        raise ModelError(f"protocol must be one of {', '.join(physics.PROTOCOLS)}, got {protocol!r}")
+    if levels < 1:
+        raise ModelError(f"levels must be >= 1, got {levels}")
+    net = topology.network
+    channels = _broadcast(2 * topology.fibres if channels is None else channels, net.n_links, "channels")
+    memory = _broadcast(memory, net.n_nodes, "memory")
+    cand = candidates(topology, requests, k, params, protocol, max_rounds, channels)
+    if objective == "served":
+        opts = np.flatnonzero(cand.usable)
+        if not len(opts):
+            raise ModelError(
+                f"no request can be served on {topology.name!r}: no candidate path reaches its fidelity "
+                f"with {max_rounds} purification rounds and its rate within the link channels"
+            )
+    else:  # any width helps: paths that meet the fidelity and have a channel
+        opts = np.flatnonzero(~np.isnan(cand.fidelity) & (cand.rate > 0) & (cand.max_width >= 1))
+        lacking = np.setdiff1d(np.arange(requests.n), cand.owner[opts])
+        if len(lacking):
+            i = int(lacking[0])
+            raise ModelError(
+                f"request {i} ({net.nodes[requests.src[i]]}->{net.nodes[requests.dst[i]]}, fidelity >= "
+                f"{requests.min_fidelity[i]:g}) has no candidate path reaching its fidelity with {max_rounds} "
+                "rounds: max-min rate would be 0; drop it or raise k or max_rounds"
+            )
+    own = cand.owner[opts]
+    n_opt = len(opts)
+    choose = sp.csr_matrix((np.ones(n_opt), (own, np.arange(n_opt))), shape=(requests.n, n_opt))
+    U, M = cand.link_use[opts], cand.memory_use[opts]
+    m = qb.Model(f"qnet-{objective}-{form}-{topology.name}")
+    m.t_grid = None
+    if objective == "served":
+        serve = m.binary("serve", n_opt)
+        m.add(choose @ serve <= 1, name="one-path")
+        if form == "milp":
+            wmax = cand.max_width[opts].astype(float)
+            width = m.integer("width", n_opt, lb=0, ub=wmax)
+            m.add(width - wmax * serve <= 0, name="width-on")
+            m.add(cand.rate[opts] * width - requests.rate[own] * serve >= 0, name="rate")
+        else:
+            width = cand.width[opts] * serve
+        m.add(width @ U <= channels, name="channels")
+        m.add(width @ M <= memory, name="memory")
+        m.maximize((requests.weight[own] * serve).sum())
+    else:
+        share = cand.rate[opts] / requests.rate[own]  # fraction of the wanted rate per channel
+        if form == "milp":
+            width = m.integer("width", n_opt, lb=0, ub=cand.max_width[opts].astype(float))
+            t = m.continuous("t", lb=0)
+            m.add(choose @ (share * width) - t >= 0, name="fraction")
+            delivered = width
+        else:
+            W = int(cand.max_width[opts].max())
+            j = np.arange(1, W + 1, dtype=float)
+            lane = m.binary("lane", (n_opt, W))
+            m.add(lane.sum(axis=1) <= 1, name="one-width")
+            allowed = j[None, :] <= cand.max_width[opts][:, None]
+            if (~allowed).any():
+                m.add(lane[~allowed] == 0, name="width-cap")
+            delivered = (lane * j[None, :]).sum(axis=1)
+            top = float((choose @ (share * cand.max_width[opts])).min())  # the most any grid can need
+            grid = top * np.arange(1, levels + 1) / levels
+            level = m.binary("level", levels)
+            if levels > 1:
+                m.add(level[1:] - level[:-1] <= 0, name="nested")
+            # fractions in whole units of 1/RESOLUTION of a grid step, rounded down (a slack
+            # needs whole coefficients): a level the QUBO claims is truly reached
+            unit = grid[0] / RESOLUTION
+            frac = choose @ (np.floor(share / unit + 1e-9) * delivered)  # (R,), in units
+            for l in range(levels):  # every request reaches level l when it is on
+                m.add(frac - (l + 1) * RESOLUTION * level[l] >= 0, name=f"level-{l}")
+            m.t_grid = grid
+        m.add(delivered @ U <= channels, name="channels")
+        m.add(delivered @ M <= memory, name="memory")
+        if form == "milp":
+            m.maximize(t)
+        else:
+            m.maximize((np.diff(np.concatenate([[0.0], m.t_grid])) * level).sum())
+    m.topology, m.requests, m.candidates, m.options = topology, requests, cand, opts
+    m.objective_kind, m.form, m.channels, m.memory = objective, form, channels, memory
+    m.params, m.protocol = params, protocol
+    return m
+
+
+def interpret_routing(model: qb.Model, result) -> dict:
+    """The routes a result encodes, in the topology's terms.
+
+    Returns
+    -------
+    dict
+        ``served`` (R,) bool: requests given at least one channel; ``routes``: request ->
+        list of ``{"path": candidate id, "nodes": names, "links": link ids, "rounds": per hop,
+        "width": channels per hop, "fidelity", "rate": pairs/s}``; ``delivered`` (R,): pairs/s
+        per request; ``fraction`` (R,): delivered over wanted; ``channels_used`` (E,) and
+        ``memory_used`` (V,).
+    """
+    cand, opts, req, net = model.candidates, model.options, model.requests, model.topology.network
+    v = result.values
+    if "lane" in v:
+        lane = np.asarray(v["lane"]) > 0.5
+        width = (lane * np.arange(1, lane.shape[1] + 1)).sum(axis=1)
+    elif "width" in v and model.objective_kind == "maxmin":
+        width = np.rint(np.asarray(v["width"], float)).astype(np.int64)
+    elif "width" in v:
+        width = np.rint(np.asarray(v["width"], float)).astype(np.int64) * (np.asarray(v["serve"]) > 0.5)
+    else:
+        width = cand.width[opts] * (np.asarray(v["serve"]) > 0.5)
+    width = np.asarray(width, np.int64)
+    routes: dict[int, list] = {}
+    for o in np.flatnonzero(width > 0).tolist():
+        p = int(opts[o])
+        i = int(cand.owner[p])
+        h = len(cand.links[p])
+        routes.setdefault(i, []).append(
+            {
+                "path": p,
+                "nodes": [net.nodes[x] for x in cand.nodes[p].tolist()],
+                "links": cand.links[p],
+                "rounds": cand.rounds[p, :h].copy(),
+                "width": int(width[o]),
+                "fidelity": float(cand.fidelity[p]),
+                "rate": float(cand.rate[p] * width[o]),
+            }
+        )
+    delivered = np.zeros(req.n)
+    for i, rs in routes.items():
+        delivered[i] = sum(r["rate"] for r in rs)
+    return {
+        "served": np.isin(np.arange(req.n), list(routes)),
+        "routes": routes,
+        "delivered": delivered,
+        "fraction": delivered / req.rate,
+        "channels_used": np.asarray(width @ cand.link_use[opts]).ravel(),
+        "memory_used": np.asarray(width @ cand.memory_use[opts]).ravel(),
+    }
+
+
+# ------------------------------------------------------------------ independent check
+def _purify_scalar(f: float, rounds: int, protocol: str) -> tuple[float, float]:
+    """Fidelity and elementary-pair cost after ``rounds`` rounds, one scalar at a time."""
+    e = (1 - f) / 3
+    a, b, c, d = f, e, e, e
+    cost = 1.0
+    for _ in range(rounds):
+        if protocol == "bbpssw":
+            n = a * a + 2 * a * (1 - a) / 3 + 5 * ((1 - a) / 3) ** 2
+            a = (a * a + ((1 - a) / 3) ** 2) / n
+            b = c = d = (1 - a) / 3
+        else:
+            n = (a + b) ** 2 + (c + d) ** 2
+            a, b, c, d = (a * a + b * b) / n, 2 * c * d / n, (c * c + d * d) / n, 2 * a * b / n
+        cost *= 2 / n
+    return a, cost
+
+
+def route_physics(length_km, rounds, params: Params = DEFAULT, protocol: str = "dejmps") -> tuple[float, float]:
+    """Fidelity and per-channel rate of one route, recomputed hop by hop in plain Python.
+
+    The same physical model as :func:`~.physics.path_metrics` (see there), written
+    independently: pairs swapped one after the other with ``F1 F2 + (1-F1)(1-F2)/3``.
+
+    Parameters
+    ----------
+    length_km : sequence of float
+        Hop fibre lengths.
+    rounds : sequence of int
+        Purification rounds per hop.
+    params : Params
+        Physical parameters.
+    protocol : {"dejmps", "bbpssw"}
+        Purification protocol.
+
+    Returns
+    -------
+    (float, float)
+        End-to-end fidelity and pairs/s per channel.
+    """
+    import math
+
+    fids, rates = [], []
+    for L, r in zip(length_km, rounds):
+        f, cost = _purify_scalar(params.link_fidelity, int(r), protocol)
+        eta = params.detector_efficiency * params.memory_efficiency
+        p = params.bsm_success * eta * eta * 10 ** (-params.attenuation_db_per_km * L / 10)
+        fids.append(f)
+        rates.append(p * params.fibre_speed_km_s / L / cost)
+    wait = max(1 / x for x in rates) + sum(length_km) / params.fibre_speed_km_s
+    fid = None
+    for f in fids:
+        f = 0.25 + (f - 0.25) * math.exp(-wait / (params.coherence_time_s / 2))
+        fid = f if fid is None else fid * f + (1 - fid) * (1 - f) / 3
+    return fid, params.swap_success ** (len(fids) - 1) * min(rates)
+
+
+def check_routes(
+    topology: Topology,
+    requests: Requests,
+    routes: dict,
+    channels=None,
+    memory=10,
+    params: Params = DEFAULT,
+    protocol: str = "dejmps",
+    need_rate: bool = True,
+) -> list[str]:
+    """Independent check (no DSL, no :mod:`.physics`): routes are walks between the request's
+    ends; fidelity recomputed (:func:`route_physics`) meets the request's threshold; rate
+    delivered meets the wanted rate (``need_rate``); channels per link and memory qubits
+    per node (``(r + 1) width`` per hop end) within the limits.
+
+    Parameters
+    ----------
+    topology : Topology
+        The fibre network.
+    requests : Requests
+        The requests.
+    routes : dict
+        Request -> list of ``{"nodes": names, "rounds": per hop, "width": int}``
+        (:func:`interpret_routing`'s ``routes``).
+    channels : float or array_like, optional
+        Channels per link (default 2 per fibre).
+    memory : float or array_like
+        Memory qubits per node.
+    params : Params
+        Physical parameters.
+    protocol : {"dejmps", "bbpssw"}
+        Purification protocol.
+    need_rate : bool
+        Whether each routed request must get its whole rate ("served"; not for max-min).
+
+    Returns
+    -------
+    list of str
+        The problems found; empty when the routes are valid.
+    """
+    net = topology.network
+    link_of = {}
+    for e, (a, b) in enumerate(zip(net.src.tolist(), net.dst.tolist())):
+        link_of[(a, b)] = link_of[(b, a)] = e
+    channels = np.broadcast_to(np.asarray(2 * topology.fibres if channels is None else channels, float), (net.n_links,))
+    memory = np.broadcast_to(np.asarray(memory, float), (net.n_nodes,))
+    used_ch = np.zeros(net.n_links)
+    used_mem = np.zeros(net.n_nodes)
+    problems = []
+    for i, rs in routes.items():
+        delivered = 0.0
+        for r in rs:
+            idx = [net.nodes.index(x) for x in r["nodes"]]
+            if idx[0] != requests.src[i] or idx[-1] != requests.dst[i]:
+                problems.append(f"request {i}: route {r['nodes'][0]}->{r['nodes'][-1]} does not join its ends")
+                continue
+            hops = list(zip(idx[:-1], idx[1:]))
+            if any(h not in link_of for h in hops):
+                problems.append(f"request {i}: route uses a missing link")
+                continue
+            links = [link_of[h] for h in hops]
+            rounds = [int(x) for x in r["rounds"]]
+            fid, rate1 = route_physics([float(topology.length_km[e]) for e in links], rounds, params, protocol)
+            if fid < requests.min_fidelity[i] - 1e-9:
+                problems.append(f"request {i}: fidelity {fid:.4f} < {requests.min_fidelity[i]:g}")
+            delivered += rate1 * r["width"]
+            for e in links:
+                used_ch[e] += r["width"]
+            for (a, b), q in zip(hops, rounds):
+                used_mem[a] += (q + 1) * r["width"]
+                used_mem[b] += (q + 1) * r["width"]
+        if need_rate and delivered < requests.rate[i] * (1 - 1e-9):
+            problems.append(f"request {i}: delivers {delivered:.3g} pairs/s < {requests.rate[i]:g} wanted")
+    for e in np.flatnonzero(used_ch > channels + 1e-9).tolist():
+        problems.append(f"link {net.link_label(e)} uses {used_ch[e]:g} channels > {channels[e]:g}")
+    for v in np.flatnonzero(used_mem > memory + 1e-9).tolist():
+        problems.append(f"node {net.nodes[v]} uses {used_mem[v]:g} memory qubits > {memory[v]:g}")
+    return problems
+
+
+# ------------------------------------------------------------------ baselines
+def _admit(cand: Candidates, order, n_requests: int, channels: np.ndarray, memory: np.ndarray, topology) -> dict:
+    """Admit candidate paths in ``order`` at their minimum width while channels and memory last,
+    at most one per request; returns :func:`interpret_routing`-style routes."""
+    net = topology.network
+    free_ch, free_mem = channels.astype(float).copy(), memory.astype(float).copy()
+    done = np.zeros(n_requests, bool)
+    routes: dict[int, list] = {}
+    U, M = cand.link_use.tocsr(), cand.memory_use.tocsr()
+    for p in np.asarray(order, np.int64).tolist():
+        i = int(cand.owner[p])
+        if done[i] or not cand.usable[p]:
+            continue
+        w = int(cand.width[p])
+        u, mem = U[p], M[p]
+        if np.any(u.data * w > free_ch[u.indices] + 1e-9) or np.any(mem.data * w > free_mem[mem.indices] + 1e-9):
+            continue
+        free_ch[u.indices] -= u.data * w
+        free_mem[mem.indices] -= mem.data * w
+        done[i] = True
+        h = len(cand.links[p])
+        routes[i] = [
+            {
+                "path": p,
+                "nodes": [net.nodes[x] for x in cand.nodes[p].tolist()],
+                "links": cand.links[p],
+                "rounds": cand.rounds[p, :h].copy(),
+                "width": w,
+                "fidelity": float(cand.fidelity[p]),
+                "rate": float(cand.rate[p] * w),
+            }
+        ]
+    return routes
+
+
+def shortest_path_routes(
+    topology: Topology,
+    requests: Requests,
+    params: Params = DEFAULT,
+    protocol: str = "dejmps",
+    max_rounds: int = 3,
+    channels=None,
+    memory=10,
+) -> dict:
+    """Baseline: every request, in the given order, takes its shortest path by fibre length.
+
+    The request gets the fewest purification rounds per hop and channels that meet its
+    fidelity and rate (as in :func:`candidates`), if the path reaches them and its channels
+    and memory are still free; otherwise it is not served. Shortest-path routing is the
+    reference of the entanglement-routing literature (e.g. the "Dijkstra" baselines of
+    M. Pant et al., "Routing entanglement in the quantum internet", npj Quantum Information
+    5, 25 (2019), and of Shi & Qian, SIGCOMM 2020).
+
+    Returns
+    -------
+    dict
+        Request -> list with one route (:func:`interpret_routing`'s ``routes`` format).
+    """
+    net = topology.network
+    channels = _broadcast(2 * topology.fibres if channels is None else channels, net.n_links, "channels")
+    memory = _broadcast(memory, net.n_nodes, "memory")
+    cand = candidates(topology, requests, 1, params, protocol, max_rounds, channels)
+    return _admit(cand, np.arange(len(cand.owner)), requests.n, channels, memory, topology)
+
+
+def greedy_routes(
+    topology: Topology,
+    requests: Requests,
+    k: int = 3,
+    params: Params = DEFAULT,
+    protocol: str = "dejmps",
+    max_rounds: int = 3,
+    channels=None,
+    memory=10,
+) -> dict:
+    """Baseline: greedy capacity-aware routing in the style of Q-CAST (Shi & Qian, SIGCOMM 2020).
+
+    Q-CAST's path selection (Sec. 4.2 of the paper) repeatedly picks, over all requests, the
+    candidate path with the best expected throughput, reserves its resources, and repeats
+    until no path fits. Here: all usable candidates (``k`` per request, fewest rounds and
+    width as in :func:`candidates`) in decreasing order of per-channel end-to-end rate
+    (Q-CAST's expected-throughput metric), cheaper resource use (channels + memory per
+    channel) breaking ties, each admitted when its channels and memory are free and its
+    request is not yet served. Q-CAST's online recovery paths are not modelled.
+
+    Returns
+    -------
+    dict
+        Request -> list with one route (:func:`interpret_routing`'s ``routes`` format).
+    """
+    net = topology.network
+    channels = _broadcast(2 * topology.fibres if channels is None else channels, net.n_links, "channels")
+    memory = _broadcast(memory, net.n_nodes, "memory")
+    cand = candidates(topology, requests, k, params, protocol, max_rounds, channels)
+    use = np.asarray(cand.link_use.sum(axis=1)).ravel() + np.asarray(cand.memory_use.sum(axis=1)).ravel()
+    order = np.lexsort((use * cand.width, -np.where(cand.usable, cand.rate, -np.inf)))
+    return _admit(cand, order, requests.n, channels, memory, topology)

@@ -1,0 +1,226 @@
+"""qbdsl.problems.qnet.physics and topologies: formulas against hand-computed values and the
+cited papers, monotonicity properties, and the vendored Topology Zoo networks."""
+
+import dataclasses
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import qbdsl as qb
+from qbdsl.problems.qnet import physics as ph
+from qbdsl.problems.qnet import topologies as tp
+
+fid = st.floats(0.25, 1.0)
+good = st.floats(0.5001, 0.9999)
+
+
+# ------------------------------------------------------------------ formulas, by hand
+def test_bbpssw_from_08_gives_the_textbook_value():
+    # Bennett et al. 1996, Eq. 3 at F = 0.8: e = 1/15; N = 0.64 + 2(0.8)(1/15) + 5/225 = 0.768889,
+    # F' = (0.64 + 1/225) / N = 0.838150 (the value of Dur & Briegel 2007, Fig. 6's first step)
+    f, p = ph.bbpssw(0.8)
+    assert f == pytest.approx(0.8381503, abs=1e-6)
+    assert p == pytest.approx(0.7688889, abs=1e-6)
+
+
+def test_dejmps_two_rounds_by_hand():
+    # round 1 on the Werner state (0.8, 1/15, 1/15, 1/15): N = (0.8 + 1/15)^2 + (2/15)^2 = 0.768889,
+    # A = 0.838150, B = 2 C D / N = 0.011561, C = (C^2 + D^2) / N = 0.011561, D = 2 A B / N = 0.138728
+    c1, p1 = ph.dejmps([0.8, 1 / 15, 1 / 15, 1 / 15])
+    np.testing.assert_allclose(c1, [0.838150, 0.011561, 0.011561, 0.138728], atol=1e-6)
+    assert p1 == pytest.approx(0.768889, abs=1e-6)
+    assert c1.sum() == pytest.approx(1.0)
+    # round 2: N = (0.849711)^2 + (0.150289)^2 = 0.744593; A = (0.702495 + 0.000134) / N = 0.943644
+    c2, p2 = ph.dejmps(c1)
+    assert p2 == pytest.approx(0.744593, abs=1e-5)
+    assert c2[0] == pytest.approx(0.943644, abs=1e-5)
+    f, cost = ph.purify(0.8, 2, "dejmps")
+    assert f == pytest.approx(c2[0]) and cost == pytest.approx(2 / p1 * 2 / p2)
+    # BBPSSW twirls back to Werner between rounds: its second round is worse than DEJMPS's
+    fb, _ = ph.purify(0.8, 2, "bbpssw")
+    assert fb == pytest.approx(ph.bbpssw(ph.bbpssw(0.8)[0])[0]) and fb < f
+
+
+def test_swapping_and_chain():
+    assert ph.swap_fidelity(0.9, 0.9) == pytest.approx(0.81 + 0.01 / 3)
+    assert ph.swap_fidelity(0.9, 0.8) == pytest.approx(0.72 + 0.1 * 0.2 / 3)
+    # three pairs joined one after the other = Werner parameters multiplied
+    f = [0.95, 0.9, 0.85]
+    by_hand = ph.swap_fidelity(ph.swap_fidelity(f[0], f[1]), f[2])
+    assert ph.chain_fidelity(f) == pytest.approx(by_hand)
+    assert ph.chain_fidelity([[0.9, 0.8, 0.1]], axis=1, where=[[True, True, False]])[0] == pytest.approx(
+        ph.swap_fidelity(0.9, 0.8)
+    )
+
+
+def test_link_generation_by_hand():
+    p = ph.Params()
+    # 0.5 x 0.8649 x 0.7225 = 0.3124451; 50 km at 0.2 dB/km is 10 dB: x 0.1
+    assert ph.link_success(0.0, p) == pytest.approx(0.5 * 0.93**2 * 0.85**2)
+    assert ph.link_success(50.0, p) == pytest.approx(0.03124451, rel=1e-6)
+    assert ph.transmissivity(100.0) == pytest.approx(0.01)
+    # one attempt per heralding round trip: 2.04e5 / 50 = 4080 Hz
+    assert ph.link_rate(50.0, p) == pytest.approx(0.03124451 * 4080, rel=1e-6)
+    np.testing.assert_allclose(ph.link_success([[10.0, 20.0]], p).shape, (1, 2))
+
+
+def test_decoherence_by_hand():
+    assert ph.decohere(0.9, 1.0, 1.0) == pytest.approx(0.25 + 0.65 / math.e)
+    assert ph.decohere(0.9, 0.0, 1.0) == pytest.approx(0.9)
+    assert ph.decohere(0.9, 5.0, np.inf) == pytest.approx(0.9)
+
+
+def test_path_metrics_one_hop_and_two_hops_by_hand():
+    p = ph.Params()
+    f, r = ph.path_metrics([[50.0, np.nan]], 0, p)
+    wait = 1 / ph.link_rate(50.0, p) + 50 / p.fibre_speed_km_s
+    assert f[0] == pytest.approx(ph.decohere(0.92, wait, 1.58 / 2))
+    assert r[0] == pytest.approx(ph.link_rate(50.0, p))
+    f2, r2 = ph.path_metrics([[50.0, 30.0]], [[1, 0]], p)
+    f50, c50 = ph.purify(0.92, 1)
+    rates = [ph.link_rate(50.0, p) / c50, ph.link_rate(30.0, p)]
+    wait = max(1 / rates[0], 1 / rates[1]) + 80 / p.fibre_speed_km_s
+    stored = [ph.decohere(f50, wait, 0.79), ph.decohere(0.92, wait, 0.79)]
+    assert f2[0] == pytest.approx(ph.swap_fidelity(*stored))
+    assert r2[0] == pytest.approx(0.5 * min(rates))
+
+
+def test_params_are_sourced_and_checked():
+    p = ph.Params()
+    numeric = [f.name for f in dataclasses.fields(p) if f.name != "sources"]
+    assert set(p.sources) == set(numeric)
+    assert all(len(s) > 40 for s in p.sources.values())
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        p.link_fidelity = 0.5
+    with pytest.raises(qb.ModelError, match="detector_efficiency"):
+        ph.Params(detector_efficiency=1.2)
+    with pytest.raises(qb.ModelError, match="link_fidelity"):
+        ph.Params(link_fidelity=0.1)
+    with pytest.raises(qb.ModelError, match="lengths"):
+        ph.link_success([-1.0])
+    with pytest.raises(qb.ModelError, match="protocol"):
+        ph.purify(0.9, 1, "pumping")
+    with pytest.raises(qb.ModelError, match="rounds"):
+        ph.purify(0.9, -1)
+
+
+# ------------------------------------------------------------------ properties
+@settings(max_examples=60, deadline=None)
+@given(good, st.sampled_from(ph.PROTOCOLS))
+def test_purification_raises_fidelity_above_half(f, protocol):
+    f1, cost = ph.purify(f, 1, protocol)
+    assert f1 > f and 2 <= cost <= 4
+    f2, cost2 = ph.purify(f, 2, protocol)
+    assert f2 > f1 and cost2 > cost
+
+
+@settings(max_examples=60, deadline=None)
+@given(fid, fid)
+def test_swapping_lowers_fidelity(f1, f2):
+    out = ph.swap_fidelity(f1, f2)
+    assert 0.25 - 1e-12 <= out <= min(f1, f2) + 1e-12
+
+
+@settings(max_examples=60, deadline=None)
+@given(fid, st.floats(0, 10), st.floats(0, 10), st.floats(0.01, 5))
+def test_decoherence_decays_to_a_quarter(f, t1, t2, T):
+    a, b = sorted([t1, t2])
+    assert ph.decohere(f, b, T) <= ph.decohere(f, a, T) + 1e-12
+    assert ph.decohere(f, 1e3 * T, T) == pytest.approx(0.25, abs=1e-12)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.floats(1, 200), min_size=1, max_size=6), st.floats(1, 50))
+def test_longer_fibre_and_more_hops_cost_rate(lengths, extra):
+    L = np.array([lengths])
+    _, r = ph.path_metrics(L, 0)
+    _, r_long = ph.path_metrics(L + extra, 0)
+    assert r_long[0] < r[0]
+    f, _ = ph.path_metrics(L, 0)
+    f_more, _ = ph.path_metrics(np.append(L, [[lengths[0]]], axis=1), 0)
+    assert f_more[0] <= f[0]
+    assert f_more[0] < f[0] or f[0] == pytest.approx(0.25)  # strictly, unless fully decohered
+
+
+# ------------------------------------------------------------------ topologies
+def test_great_circle_by_hand():
+    # one degree of latitude on the IUGG mean sphere: 6371.0088 x pi / 180 = 111.1951 km
+    assert tp.great_circle_km(0.0, 0.0, 0.0, 1.0) == pytest.approx(111.1951, abs=1e-3)
+    assert tp.great_circle_km(10.0, 50.0, 10.0, 50.0) == 0.0
+
+
+def test_shipped_surfnet_and_geant():
+    s = tp.load_topology("surfnet")
+    assert s.network.n_nodes == 50 and s.dropped == ()
+    assert s.fibres.sum() == 73 and s.network.n_links == 68  # the Zoo's 73 links, parallel ones merged
+    np.testing.assert_allclose(s.length_km, 1.5 * s.great_circle_km)
+    np.testing.assert_allclose(s.network.cost, s.length_km)
+    i, j = s.index("Leiden"), s.index("Oegstgeest")
+    e = int(
+        np.flatnonzero(((s.network.src == i) & (s.network.dst == j)) | ((s.network.src == j) & (s.network.dst == i)))[0]
+    )
+    lon, lat = s.network.pos[[i, j]].T
+    assert s.great_circle_km[e] == pytest.approx(tp.great_circle_km(lon[0], lat[0], lon[1], lat[1]))
+    g = tp.load_topology("GEANT", routing_factor=1.2)
+    assert g.dropped == ("UA", "MD", "BY") and g.network.n_nodes == 37
+    assert "UA" not in g.nodes and not g.network.directed
+    np.testing.assert_allclose(g.length_km, 1.2 * g.great_circle_km)
+    with pytest.raises(qb.ModelError, match="UA, MD, BY"):
+        tp.load_topology("geant", drop_missing=False)
+
+
+GML = """graph [
+  label "toy"
+  node [ id 0 label "A" Longitude 0.0 Latitude 0.0 ]
+  node [ id 1 label "B" Longitude 0.0 Latitude 1.0 ]
+  node [ id 2 label "C" Longitude 1.0 Latitude 1.0 ]
+  node [ id 3 label "D" ]
+  edge [ source 0 target 1 ]
+  edge [ source 1 target 0 ]
+  edge [ source 1 target 2 ]
+  edge [ source 2 target 3 ]
+]"""
+
+
+def test_gml_reader_merges_parallel_links_and_drops_uncoordinated_nodes(tmp_path):
+    t = tp.from_gml(GML, routing_factor=2.0)
+    assert t.name == "toy" and t.nodes == ["A", "B", "C"] and t.dropped == ("D",)
+    assert t.fibres.tolist() == [2, 1]
+    assert t.length_km[0] == pytest.approx(2 * 111.1951, abs=1e-2)
+    path = tmp_path / "toy.gml"
+    path.write_text(GML)
+    assert tp.load_topology(str(path)).nodes == ["A", "B", "C"]
+
+
+@pytest.mark.parametrize(
+    "text, kw, match",
+    [
+        (GML, {"drop_missing": False}, "without coordinates: D"),
+        (GML, {"routing_factor": 0.9}, "routing_factor"),
+        (GML.replace("edge [ source 1 target 2 ]", ""), {}, "disconnected once D .*: C cut off"),
+        (GML.replace('label "C"', 'label "B"'), {}, "label 'B' is used twice"),
+        (GML.replace("target 3", "target 9"), {}, "node id 9"),
+        (GML[:-1], {}, "never closed"),
+        ("graph [ label ]", {}, "no value"),
+    ],
+)
+def test_gml_errors_name_the_culprit(text, kw, match):
+    with pytest.raises(qb.ModelError, match=match):
+        tp.from_gml(text, **kw)
+
+
+def test_unknown_topology():
+    with pytest.raises(qb.ModelError, match="unknown topology 'atlantis'"):
+        tp.load_topology("atlantis")
+    with pytest.raises(qb.ModelError, match="no node 'Atlantis'"):
+        tp.load_topology("surfnet").index("Atlantis")
+
+
+def test_unreachable_hops_give_a_useless_path_not_nan():
+    f, r = ph.path_metrics([[1e6, 10.0]], 0, ph.Params(coherence_time_s=np.inf))
+    assert np.isfinite(f[0]) and r[0] == 0.0
+    f, r = ph.path_metrics([[1e6, 10.0]], 0)
+    assert f[0] == pytest.approx(0.25) and r[0] == 0.0
