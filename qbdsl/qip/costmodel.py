@@ -53,7 +53,7 @@ import numpy as np
 from ..errors import FileFormatError, ModelError
 
 FORMAT = "qbdsl-costmodel"
-VERSION = 1
+VERSION = 2
 SLACK = 0.05  # a run "meets" deadline d when it returns by d * (1 + SLACK), as the experiment's oracle
 CUT_FRACTION = 0.9  # a run at >= 0.9 * deadline is taken as cut by its time limit
 Z90 = 1.2815515655446004  # standard normal 90th percentile
@@ -63,6 +63,7 @@ MIN_ROWS = 3  # fewer rows than this for a backend: it is not fitted
 # feature columns the inputs use (without the f_ prefix)
 FEATURES_USED = (
     "n_variables",
+    "n_binary",
     "n_integer",
     "n_constraints",
     "qubo_ok",
@@ -91,7 +92,11 @@ INPUTS = (
     "log_coefficient_range",  # log max(1, coefficient_range)
     "log_max_degree",  # log(1 + max_degree)
     "log_deadline",  # log deadline (seconds)
+    "log_prior_time",  # log of the backend's shipped profile time (profiles.Profile.predict_time); 0 without one
+    "prior_quality_logit",  # logit of the profile's quality at the deadline (clipped to [0.001, 0.999]); 0 without one
 )
+PRIOR_SIGMA = 1.0  # log-time spread of a prior-only backend (the profiles' laws are within e^1 where measured)
+PRIOR_DISPERSION = 0.25  # quality dispersion of a prior-only backend
 _STR_COLUMNS = ("family", "instance", "backend", "status")
 _NUM_COLUMNS = ("deadline", "seconds", "quality")
 
@@ -190,12 +195,19 @@ def _feature_columns(f) -> dict[str, np.ndarray]:
     return cols
 
 
-def design(cols: Mapping[str, np.ndarray], deadline: np.ndarray) -> np.ndarray:
+def design(cols: Mapping[str, np.ndarray], deadline: np.ndarray, backend: str | None = None) -> np.ndarray:
     """The model inputs (:data:`INPUTS`), shape (m, len(INPUTS)), from feature columns
-    (``f_<name>`` arrays of length m) and deadlines in seconds (length m)."""
+    (``f_<name>`` arrays of length m) and deadlines in seconds (length m).
+
+    The last two inputs are the structural prior of ``backend`` (:func:`prior`): the log of its
+    shipped profile's time and the logit of its profile's quality at the deadline; both 0
+    when ``backend`` is None or has no shipped profile."""
     g = lambda n: np.nan_to_num(np.asarray(cols[f"f_{n}"], float))  # noqa: E731
     qb = np.where(g("qubo_ok") > 0, g("qubo_binaries"), 0.0)
     nvar = np.maximum(g("n_variables"), 1.0)
+    deadline = np.broadcast_to(np.asarray(deadline, float), nvar.shape)
+    pri = prior(cols, deadline, backend) if backend is not None else None
+    zero = np.zeros_like(nvar)
     return np.stack(
         [
             np.log(nvar),
@@ -212,21 +224,102 @@ def design(cols: Mapping[str, np.ndarray], deadline: np.ndarray) -> np.ndarray:
             np.log1p(np.maximum(g("penalty_scale"), 0.0)),
             np.log(np.clip(g("coefficient_range"), 1.0, 1e300)),
             np.log1p(np.maximum(g("max_degree"), 0.0)),
-            np.log(np.asarray(deadline, float)),
+            np.log(deadline),
+            zero if pri is None else pri[0],
+            zero if pri is None else pri[1],
         ],
         axis=1,
     )
 
 
+_PRIOR_FEATURES = ("n_variables", "n_binary", "n_integer", "qubo_ok", "qubo_binaries", "qubo_couplers",
+                   "penalty_scale", "milp_variables", "milp_nonzeros")  # fmt: skip
+I_PRIOR_TIME = INPUTS.index("log_prior_time")
+I_PRIOR_QUALITY = INPUTS.index("prior_quality_logit")
+_LOG_TIME_CAP = 700.0  # log seconds: an exponential law past float range (exact on 10 000 binaries)
+
+
+def prior_profile(backend: str):
+    """The shipped profile and options a backend's prior uses: ``(Profile, options)``, or
+    ``(None, {})`` for a backend without one.
+
+    A plain backend uses its :func:`qbdsl.qip.profiles.default_profiles` entry with its default
+    work (``DEFAULT_WORK``); a variant ``"<backend>+<variant>"`` of
+    :data:`qbdsl.qip.benchmark.VARIANTS` its backend's profile with the variant's options. The
+    shipped profiles, not a user's calibrated file: a saved model predicts the same everywhere.
+    """
+    from .benchmark import VARIANTS, solve_options
+    from .profiles import default_profiles
+
+    if "+" in backend and backend not in VARIANTS:
+        return None, {}
+    base, opts = solve_options(backend)
+    p = default_profiles().get(base)
+    return (p, opts) if p is not None else (None, {})
+
+
+def prior(cols: Mapping[str, np.ndarray], deadline: np.ndarray, backend: str) -> tuple[np.ndarray, np.ndarray] | None:
+    """The structural prior of ``backend`` on each row: ``(log_time, quality_logit)``, each shape (m,).
+
+    ``log_time`` is the log of its shipped profile's time law (:meth:`Profile.predict_time
+    <qbdsl.qip.profiles.Profile.predict_time>`: exact's ``a + b 2^n``, QAOA's statevector
+    work, annealing's spin updates, OR-Tools' linearized size), capped at 700;
+    ``quality_logit`` the logit of :meth:`Profile.predict_quality
+    <qbdsl.qip.profiles.Profile.predict_quality>` at the row's deadline, clipped to
+    [0.001, 0.999]. None when the backend has no shipped profile (:func:`prior_profile`).
+    One Python call per row: fitting is not a hot path, a prediction is one row.
+    """
+    from types import SimpleNamespace
+
+    p, opts = prior_profile(backend)
+    if p is None:
+        return None
+    m = len(np.asarray(deadline))
+    vals = {n: np.nan_to_num(np.asarray(cols[f"f_{n}"], float)) for n in _PRIOR_FEATURES}
+    lt, ql = np.empty(m), np.empty(m)
+    for k in range(m):
+        f = SimpleNamespace(**{n: float(vals[n][k]) for n in _PRIOR_FEATURES})
+        f.qubo_ok = f.qubo_ok > 0
+        if not f.qubo_ok:
+            f.qubo_binaries, f.qubo_couplers = 0.0, 0.0
+        try:
+            t = p.predict_time(f, opts)
+            lt[k] = math.log(t) if t > 0 else -_LOG_TIME_CAP
+        except OverflowError:
+            lt[k] = _LOG_TIME_CAP
+        try:
+            q = p.predict_quality(f, float(deadline[k]))
+        except OverflowError:
+            q = 0.0
+        q = min(max(q, 1e-3), 1.0 - 1e-3)
+        ql[k] = math.log(q / (1.0 - q))
+    return np.minimum(lt, _LOG_TIME_CAP), ql
+
+
+def refused_for_time(status: np.ndarray) -> np.ndarray:
+    """Whether each run was refused because its work could not fit the time limit (status
+    ``error: TimeLimitError...``: a fixed start-up cost above the deadline, one read that does
+    not fit): a run that returned with nothing, whose natural time exceeds its deadline."""
+    return np.array([str(s).startswith("error: TimeLimitError") for s in status], bool)
+
+
 def taken(status: np.ndarray) -> np.ndarray:
-    """Whether each run's backend took the instance (its status is not ``cannot: ...``)."""
-    return np.array([not str(s).startswith("cannot") for s in status], bool)
+    """Whether each run's backend took the instance: its status is not ``cannot: ...`` nor an
+    error other than a time-limit refusal (``error: BackendError: exact: at least 500
+    binaries``, ``error: UnsupportedTermError: continuous variable``: the backend cannot take
+    the model, a fact the features may miss, not a measurement of its time or quality)."""
+    st = [str(s) for s in status]
+    return np.array(
+        [not (s.startswith("cannot") or (s.startswith("error:") and not s.startswith("error: TimeLimitError")))
+         for s in st],
+        bool,
+    )  # fmt: skip
 
 
 def cut(status: np.ndarray, seconds: np.ndarray, deadline: np.ndarray) -> np.ndarray:
-    """Whether each run was cut by its time limit: status ``time_limit...`` or
-    ``seconds >= CUT_FRACTION * deadline``."""
-    by_status = np.array([str(s).startswith("time_limit") for s in status], bool)
+    """Whether each run was cut by its time limit: status ``time_limit...``, a time-limit
+    refusal (:func:`refused_for_time`), or ``seconds >= CUT_FRACTION * deadline``."""
+    by_status = np.array([str(s).startswith("time_limit") for s in status], bool) | refused_for_time(status)
     return by_status | (np.nan_to_num(seconds, nan=0.0) >= CUT_FRACTION * deadline)
 
 
@@ -337,6 +430,14 @@ class BackendModel:
         It takes QUBOs only (an instance must have ``qubo_ok``).
     max_variables : int or None
         The most QUBO binaries it takes.
+    prior : bool
+        Its log time is its shipped profile's (input ``log_prior_time``, an offset) plus the
+        fitted terms: the fit calibrates the profile's law; False for a backend without a
+        profile (the offset is 0).
+    prior_only : bool
+        No fit: too few rows (fewer than :data:`MIN_ROWS`), so the profile's time (spread
+        :data:`PRIOR_SIGMA`) and quality (dispersion :data:`PRIOR_DISPERSION`) are the
+        prediction.
     """
 
     backend: str
@@ -352,6 +453,8 @@ class BackendModel:
     quality_dispersion: float
     qubo_only: bool
     max_variables: int | None
+    prior: bool = False
+    prior_only: bool = False
 
     def to_json(self) -> dict:
         """Plain JSON-ready dict (floats round-trip exactly)."""
@@ -368,6 +471,8 @@ class BackendModel:
             },
             "qubo_only": self.qubo_only,
             "max_variables": self.max_variables,
+            "prior": self.prior,
+            "prior_only": self.prior_only,
         }
 
     @classmethod
@@ -390,21 +495,28 @@ class BackendModel:
             float(d["quality"]["dispersion"]),
             bool(d["qubo_only"]),
             None if d["max_variables"] is None else int(d["max_variables"]),
+            bool(d["prior"]),
+            bool(d["prior_only"]),
         )
 
-    def log_time(self, Z: np.ndarray) -> np.ndarray:
-        """Median natural log time for standardized inputs Z (m, k)."""
-        return self.time_intercept + Z @ self.time_coef
+    def offset(self, X: np.ndarray) -> np.ndarray:
+        """The log-time offset of raw inputs X (m, k): the profile's log time, or 0."""
+        return X[:, I_PRIOR_TIME] if self.prior else np.zeros(len(X))
 
-    def finish_z(self, Z: np.ndarray, log_deadline: np.ndarray) -> np.ndarray:
+    def log_time(self, X: np.ndarray) -> np.ndarray:
+        """Median natural log time for raw inputs X (m, k) (:func:`design` for this backend)."""
+        return self.offset(X) + self.time_intercept + ((X - self.mean) / self.scale) @ self.time_coef
+
+    def finish_z(self, X: np.ndarray, log_deadline: np.ndarray) -> np.ndarray:
         """How many spreads the deadline lies above the median natural time, clipped to [-4, 4]."""
-        return np.clip((log_deadline - self.log_time(Z)) / self.time_sigma, -4.0, 4.0)
+        return np.clip((log_deadline - self.log_time(X)) / self.time_sigma, -4.0, 4.0)
 
-    def quality_mean(self, Z: np.ndarray, log_deadline: np.ndarray) -> np.ndarray:
-        """Expected quality in [0, 1]."""
+    def quality_mean(self, X: np.ndarray, log_deadline: np.ndarray) -> np.ndarray:
+        """Expected quality in [0, 1] for raw inputs X (m, k)."""
         from scipy.special import expit
 
-        fz = self.finish_z(Z, log_deadline)
+        Z = (X - self.mean) / self.scale
+        fz = self.finish_z(X, log_deadline)
         return expit(self.quality_intercept + Z @ self.quality_coef[:-1] + fz * self.quality_coef[-1])
 
     def takes(self, cols: Mapping[str, np.ndarray]) -> tuple[bool, str]:
@@ -537,9 +649,9 @@ class CostModel:
         if not ok:
             nan = math.nan
             return Prediction(bm.backend, deadline, False, nan, nan, 0.0, 0.0, 0.0, 0.0, 0.0, why)
-        Z = (design(cols, np.array([deadline])) - bm.mean) / bm.scale
+        X = design(cols, np.array([deadline]), bm.backend)
         ld = math.log(deadline)
-        mu = float(bm.log_time(Z)[0])
+        mu = float(bm.log_time(X)[0])
         s = bm.time_sigma
         p_nat = _phi((ld - mu) / s)
         if bm.overshoot is None:
@@ -548,7 +660,7 @@ class CostModel:
             p_meet = p_nat + (1.0 - p_nat) * float(np.interp(1.0 + SLACK, bm.overshoot, _PROBS, left=0.0, right=1.0))
         t50 = _time_quantile(0.5, mu, s, deadline, bm.overshoot, p_nat)
         t90 = _time_quantile(0.9, mu, s, deadline, bm.overshoot, p_nat)
-        qm = float(bm.quality_mean(Z, np.array([ld]))[0])
+        qm = float(bm.quality_mean(X, np.array([ld]))[0])
         qs = min(0.5, math.sqrt(bm.quality_dispersion * qm * (1.0 - qm)))
         return Prediction(bm.backend, deadline, True, t50, t90, p_meet, p_nat, qm, max(0.0, qm - Z90 * qs), qs)
 
@@ -558,6 +670,8 @@ class CostModel:
         bm = self._model(backend)
         t = {n: float(c / s) for n, c, s in zip(INPUTS, bm.time_coef, bm.scale, strict=True)}
         t["intercept"] = float(bm.time_intercept - np.sum(bm.time_coef * bm.mean / bm.scale))
+        if bm.prior:  # the profile's log time is an offset: its coefficient is 1 + the fitted one
+            t["log_prior_time"] += 1.0
         t["sigma"] = bm.time_sigma
         q = {n: float(c / s) for n, c, s in zip(INPUTS, bm.quality_coef[:-1], bm.scale, strict=True)}
         q["finish_z"] = float(bm.quality_coef[-1])
@@ -624,13 +738,25 @@ def cols_to_features(cols: Mapping[str, np.ndarray]) -> dict[str, float]:
     return {name: float(cols[f"f_{name}"][0]) for name in FEATURES_USED}
 
 
-def _takes_rule(backend: str, cols: Mapping[str, np.ndarray], ok: np.ndarray) -> tuple[bool, int | None]:
-    """(qubo_only, max_variables) of a backend: its shipped profile's, else what its rows show."""
-    from .profiles import default_profiles
+def _takes_mask(cols: Mapping[str, np.ndarray], qubo_only: bool, max_variables: int | None) -> np.ndarray:
+    """Per row, whether a backend with this takes rule takes the instance (as :meth:`BackendModel.takes`)."""
+    m = len(cols["f_qubo_ok"])
+    if not qubo_only:
+        return np.ones(m, bool)
+    okq = np.nan_to_num(cols["f_qubo_ok"]) > 0
+    if max_variables is not None:
+        okq &= np.nan_to_num(cols["f_qubo_binaries"]) <= max_variables
+    return okq
 
-    p = default_profiles().get(backend)
+
+def _takes_rule(backend: str, cols: Mapping[str, np.ndarray] | None, ok: np.ndarray | None) -> tuple[bool, int | None]:
+    """(qubo_only, max_variables) of a backend: its shipped profile's (a variant's: its
+    backend's), else what its rows show."""
+    p = prior_profile(backend)[0]
     if p is not None:
         return ("qubo" in p.accepts and "milp" not in p.accepts), p.max_variables
+    if cols is None or ok is None:
+        return False, None
     qubo_ok = cols["f_qubo_ok"] > 0
     return bool(not (ok & ~qubo_ok).any() and (~ok & ~qubo_ok).any()), None
 
@@ -662,44 +788,83 @@ def fit(rows, backends: Sequence[str] | None = None, ridge: float = 1.0) -> Cost
     return _fit_cols(cols, np.arange(len(cols["backend"])), backends, ridge)
 
 
+def prior_model(backend: str, cols: Mapping[str, np.ndarray] | None = None, ok: np.ndarray | None = None) -> BackendModel:
+    """A backend model that is its shipped profile only (``prior_only``): for a backend with
+    fewer than :data:`MIN_ROWS` training runs. Its median time is the profile's (spread
+    :data:`PRIOR_SIGMA`, never cut: no overshoot measured), its mean quality the profile's at
+    the deadline (dispersion :data:`PRIOR_DISPERSION`).
+
+    Raises
+    ------
+    ModelError
+        ``backend`` has no shipped profile (:func:`prior_profile`).
+    """
+    if prior_profile(backend)[0] is None:
+        raise ModelError(f"cost model: backend {backend!r} has no shipped profile to predict from without runs")
+    k = len(INPUTS)
+    qc = np.zeros(k + 1)
+    qc[I_PRIOR_QUALITY] = 1.0
+    if cols is None:
+        qubo_only, max_vars = _takes_rule(backend, None, None)
+    else:
+        qubo_only, max_vars = _takes_rule(backend, cols, ok)
+    return BackendModel(backend, 0, np.zeros(k), np.ones(k), np.zeros(k), 0.0, PRIOR_SIGMA, None, qc, 0.0,
+                        PRIOR_DISPERSION, qubo_only, max_vars, True, True)  # fmt: skip
+
+
 def _fit_cols(cols: dict[str, np.ndarray], idx: np.ndarray, backends, ridge: float) -> CostModel:
     sub = {k: v[idx] for k, v in cols.items()}
     ok = taken(sub["status"])
-    X_all = design(sub, sub["deadline"])
     present = sorted(set(sub["backend"]))
     names = list(backends) if backends is not None else present
     out: dict[str, BackendModel] = {}
     for b in names:
-        if b not in present:
+        has_prior = prior_profile(b)[0] is not None
+        if b not in present and not has_prior:
             raise ModelError(f"cost model: backend {b!r} has no rows (the rows have {', '.join(present)})")
         mine = sub["backend"] == b
         use = mine & ok & np.isfinite(sub["seconds"]) & (sub["seconds"] > 0)
+        qubo_only, max_vars = _takes_rule(b, sub, ok & mine)
+        # runs on instances the takes rule refuses never train: no prediction reaches them
+        # (QAOA's time-limit refusals while compiling a 3 000-binary model say nothing of its
+        # statevector law)
+        use &= _takes_mask(sub, qubo_only, max_vars)
         if use.sum() < MIN_ROWS:
+            if has_prior:  # the profile is the prediction
+                out[b] = prior_model(b, sub, ok & mine)
+                continue
             if backends is not None:
                 raise ModelError(
                     f"cost model: backend {b!r} has {int(use.sum())} usable runs; at least {MIN_ROWS} are needed"
                 )
             continue
-        X = X_all[use]
+        mcols = {k: v[use] for k, v in sub.items() if k.startswith("f_")}
+        secs, dl = sub["seconds"][use], sub["deadline"][use]
+        X = design(mcols, dl, b)
+        off = X[:, I_PRIOR_TIME] if has_prior else np.zeros(len(X))
         mean = X.mean(axis=0)
         scale = X.std(axis=0)
         scale = np.where(scale > 1e-12, scale, 1.0)
         Z = (X - mean) / scale
-        secs, dl = sub["seconds"][use], sub["deadline"][use]
         cens = cut(sub["status"][use], secs, dl)
-        y = np.log(np.where(cens, np.minimum(secs, dl), secs))
+        # a cut run's natural time is at least its time; a refusal for time says the backend's
+        # own estimate exceeded the deadline: its bound is the deadline
+        bound = np.where(refused_for_time(sub["status"][use]), dl, np.minimum(secs, dl))
+        y = np.log(np.where(cens, bound, secs)) - off
         w, b0, sigma = _fit_tobit(Z, y, cens, ridge)
         over = np.quantile(secs[cens] / dl[cens], _PROBS) if cens.any() else None
         # the target is the quality *at the deadline*: a late answer is worth nothing then
         late = secs > dl * (1 + SLACK)
         q = np.where(late, 0.0, np.clip(np.nan_to_num(sub["quality"][use], nan=0.0), 0.0, 1.0))
         tmp = BackendModel(
-            b, int(use.sum()), mean, scale, w, b0, sigma, over, np.zeros(len(INPUTS) + 1), 0.0, 1.0, False, None
-        )
-        fz = tmp.finish_z(Z, np.log(dl))
+            b, int(use.sum()), mean, scale, w, b0, sigma, over, np.zeros(len(INPUTS) + 1), 0.0, 1.0, False, None,
+            has_prior,
+        )  # fmt: skip
+        fz = tmp.finish_z(X, np.log(dl))
         qw, qb0, phi = _fit_logit(np.column_stack([Z, fz]), q, ridge)
-        qubo_only, max_vars = _takes_rule(b, sub, ok & mine)
-        out[b] = BackendModel(b, int(use.sum()), mean, scale, w, b0, sigma, over, qw, qb0, phi, qubo_only, max_vars)
+        out[b] = BackendModel(
+            b, int(use.sum()), mean, scale, w, b0, sigma, over, qw, qb0, phi, qubo_only, max_vars, has_prior
+        )
     if not out:
         raise ModelError(f"cost model: no backend has {MIN_ROWS} or more usable runs in the rows")
     return CostModel(out, {"rows": int(len(idx)), "ridge": ridge})
