@@ -58,7 +58,8 @@ SLACK = 0.05  # a run "meets" deadline d when it returns by d * (1 + SLACK), as 
 CUT_FRACTION = 0.9  # a run at >= 0.9 * deadline is taken as cut by its time limit
 Z90 = 1.2815515655446004  # standard normal 90th percentile
 _PROBS = np.linspace(0.0, 1.0, 21)  # quantile grid of the overshoot ratios
-MIN_ROWS = 3  # fewer rows than this for a backend: it is not fitted
+MIN_ROWS = 3  # fewer rows than this for a backend: it is not fitted (its profile predicts it)
+MIN_SCALE = 0.25  # floor of an input's standardization scale (the inputs are logs and shares)
 
 # feature columns the inputs use (without the f_ prefix)
 FEATURES_USED = (
@@ -843,8 +844,10 @@ def _fit_cols(cols: dict[str, np.ndarray], idx: np.ndarray, backends, ridge: flo
         X = design(mcols, dl, b)
         off = X[:, I_PRIOR_TIME] if has_prior else np.zeros(len(X))
         mean = X.mean(axis=0)
-        scale = X.std(axis=0)
-        scale = np.where(scale > 1e-12, scale, 1.0)
+        # an input that barely varies in the rows (2^(n - 20) on 8-14 binaries) is not blown up
+        # by the standardization: its ridge-shrunk coefficient would be huge in its own units
+        # and wreck the extrapolation the prior's law gets right
+        scale = np.maximum(X.std(axis=0), MIN_SCALE)
         Z = (X - mean) / scale
         cens = cut(sub["status"][use], secs, dl)
         # a cut run's natural time is at least its time; a refusal for time says the backend's
