@@ -67,6 +67,7 @@ FEATURES_USED = (
     "n_binary",
     "n_integer",
     "n_constraints",
+    "n_equality",
     "qubo_ok",
     "qubo_binaries",
     "qubo_couplers",
@@ -93,6 +94,8 @@ INPUTS = (
     "log_coefficient_range",  # log max(1, coefficient_range)
     "log_max_degree",  # log(1 + max_degree)
     "log_deadline",  # log deadline (seconds)
+    "slack_share",  # (qubo_binaries - n_variables) / qubo_binaries: slack and integer-encoding bits of the QUBO
+    "equality_share",  # n_equality / n_constraints (0 without constraints): one-hot rows vs slack-bearing ones
     "log_prior_time",  # log of the backend's shipped profile time (profiles.Profile.predict_time); 0 without one
     "prior_quality_logit",  # logit of the profile's quality at the deadline (clipped to [0.001, 0.999]); 0 without one
 )
@@ -226,6 +229,8 @@ def design(cols: Mapping[str, np.ndarray], deadline: np.ndarray, backend: str | 
             np.log(np.clip(g("coefficient_range"), 1.0, 1e300)),
             np.log1p(np.maximum(g("max_degree"), 0.0)),
             np.log(deadline),
+            np.maximum(qb - g("n_variables"), 0.0) / np.maximum(qb, 1.0),
+            g("n_equality") / np.maximum(g("n_constraints"), 1.0),
             zero if pri is None else pri[0],
             zero if pri is None else pri[1],
         ],
@@ -439,6 +444,9 @@ class BackendModel:
         No fit: too few rows (fewer than :data:`MIN_ROWS`), so the profile's time (spread
         :data:`PRIOR_SIGMA`) and quality (dispersion :data:`PRIOR_DISPERSION`) are the
         prediction.
+    low, high : ndarray of shape (len(INPUTS),) or None
+        The range of each raw input over the training rows. Outside it (:meth:`extrapolation`)
+        the fitted terms give way to the prior (:meth:`prior_weight`).
     """
 
     backend: str
@@ -456,6 +464,8 @@ class BackendModel:
     max_variables: int | None
     prior: bool = False
     prior_only: bool = False
+    low: np.ndarray | None = None
+    high: np.ndarray | None = None
 
     def to_json(self) -> dict:
         """Plain JSON-ready dict (floats round-trip exactly)."""
@@ -474,6 +484,8 @@ class BackendModel:
             "max_variables": self.max_variables,
             "prior": self.prior,
             "prior_only": self.prior_only,
+            "low": None if self.low is None else self.low.tolist(),
+            "high": None if self.high is None else self.high.tolist(),
         }
 
     @classmethod
@@ -498,15 +510,39 @@ class BackendModel:
             None if d["max_variables"] is None else int(d["max_variables"]),
             bool(d["prior"]),
             bool(d["prior_only"]),
+            None if d["low"] is None else arr(d["low"], k),
+            None if d["high"] is None else arr(d["high"], k),
         )
 
     def offset(self, X: np.ndarray) -> np.ndarray:
         """The log-time offset of raw inputs X (m, k): the profile's log time, or 0."""
         return X[:, I_PRIOR_TIME] if self.prior else np.zeros(len(X))
 
+    def extrapolation(self, X: np.ndarray) -> np.ndarray:
+        """How far each row of raw inputs X (m, k) lies outside the training range: the sum over
+        inputs of the distance beyond ``[low, high]`` in units of ``scale``; 0 inside it."""
+        if self.low is None or self.high is None:
+            return np.zeros(len(X))
+        over = np.maximum(np.maximum(X - self.high, self.low - X), 0.0) / self.scale
+        return over.sum(axis=1)
+
+    def prior_weight(self, X: np.ndarray) -> np.ndarray:
+        """Weight of the prior against the fitted terms per row: ``1 - exp(-extrapolation)``
+        for a fitted backend with a profile (0 inside the training range), 0 otherwise.
+
+        A regression is not trusted far from its rows (a heuristic fitted on small knapsacks,
+        asked about a MIPLIB model of integer columns and wider coefficients); the profile's
+        structural law is what is left to go by there."""
+        if not self.prior or self.prior_only:
+            return np.zeros(len(X))
+        return 1.0 - np.exp(-self.extrapolation(X))
+
     def log_time(self, X: np.ndarray) -> np.ndarray:
-        """Median natural log time for raw inputs X (m, k) (:func:`design` for this backend)."""
-        return self.offset(X) + self.time_intercept + ((X - self.mean) / self.scale) @ self.time_coef
+        """Median natural log time for raw inputs X (m, k) (:func:`design` for this backend):
+        the profile's offset, the intercept, and the fitted terms (shrunk by
+        :meth:`prior_weight` outside the training range)."""
+        w = self.prior_weight(X)
+        return self.offset(X) + self.time_intercept + (1.0 - w) * (((X - self.mean) / self.scale) @ self.time_coef)
 
     def finish_z(self, X: np.ndarray, log_deadline: np.ndarray) -> np.ndarray:
         """How many spreads the deadline lies above the median natural time, clipped to [-4, 4]."""
@@ -518,7 +554,9 @@ class BackendModel:
 
         Z = (X - self.mean) / self.scale
         fz = self.finish_z(X, log_deadline)
-        return expit(self.quality_intercept + Z @ self.quality_coef[:-1] + fz * self.quality_coef[-1])
+        fitted = self.quality_intercept + Z @ self.quality_coef[:-1] + fz * self.quality_coef[-1]
+        w = self.prior_weight(X)
+        return expit((1.0 - w) * fitted + w * X[:, I_PRIOR_QUALITY])
 
     def takes(self, cols: Mapping[str, np.ndarray]) -> tuple[bool, str]:
         """Whether it takes the (single) instance of ``cols``, and why not."""
@@ -555,6 +593,12 @@ class Prediction:
         About the 10th percentile of the quality (``quality_mean - 1.28 * quality_std``, >= 0).
     quality_std : float
     reason : str
+    extrapolation : float
+        How far the instance and deadline lie outside the backend's training rows
+        (:meth:`BackendModel.extrapolation`; 0 inside their range).
+    prior_weight : float
+        The weight of the shipped profile's prediction against the fitted one (0: the fit
+        alone; 1: the profile alone, as for a backend without rows).
     """
 
     backend: str
@@ -568,6 +612,8 @@ class Prediction:
     quality_low: float
     quality_std: float
     reason: str = ""
+    extrapolation: float = 0.0
+    prior_weight: float = 0.0
 
     def as_dict(self) -> dict:
         """The prediction as a plain dict."""
@@ -662,8 +708,13 @@ class CostModel:
         t50 = _time_quantile(0.5, mu, s, deadline, bm.overshoot, p_nat)
         t90 = _time_quantile(0.9, mu, s, deadline, bm.overshoot, p_nat)
         qm = float(bm.quality_mean(X, np.array([ld]))[0])
-        qs = min(0.5, math.sqrt(bm.quality_dispersion * qm * (1.0 - qm)))
-        return Prediction(bm.backend, deadline, True, t50, t90, p_meet, p_nat, qm, max(0.0, qm - Z90 * qs), qs)
+        w = float(bm.prior_weight(X)[0])
+        phi = (1.0 - w) * bm.quality_dispersion + w * max(bm.quality_dispersion, PRIOR_DISPERSION)
+        qs = min(0.5, math.sqrt(phi * qm * (1.0 - qm)))
+        return Prediction(
+            bm.backend, deadline, True, t50, t90, p_meet, p_nat, qm, max(0.0, qm - Z90 * qs), qs, "",
+            float(bm.extrapolation(X)[0]), w,
+        )  # fmt: skip
 
     def coefficients(self, backend: str) -> dict[str, dict[str, float]]:
         """The fitted laws in the inputs' own units: ``{"time": {input: d log t / d input,
@@ -866,8 +917,9 @@ def _fit_cols(cols: dict[str, np.ndarray], idx: np.ndarray, backends, ridge: flo
         fz = tmp.finish_z(X, np.log(dl))
         qw, qb0, phi = _fit_logit(np.column_stack([Z, fz]), q, ridge)
         out[b] = BackendModel(
-            b, int(use.sum()), mean, scale, w, b0, sigma, over, qw, qb0, phi, qubo_only, max_vars, has_prior
-        )
+            b, int(use.sum()), mean, scale, w, b0, sigma, over, qw, qb0, phi, qubo_only, max_vars, has_prior, False,
+            X.min(axis=0), X.max(axis=0),
+        )  # fmt: skip
     if not out:
         raise ModelError(f"cost model: no backend has {MIN_ROWS} or more usable runs in the rows")
     return CostModel(out, {"rows": int(len(idx)), "ridge": ridge})
@@ -900,14 +952,17 @@ class Evaluation:
         Per held-out family and ``"all"``, per policy (``qip``, ``qip-parallel``,
         ``always-<backend>``): ``family, policy, cases, quality, time, quality_vs_oracle,
         time_vs_oracle`` (means over (instance, deadline) cases of the quality at the deadline
-        and of the ratios to the oracle's).
+        and of the ratios to the oracle's) and ``qip_quality`` (qip's mean quality on the same
+        cases). A fixed policy is scored on the cases its backend was measured on (all of
+        them, unless it was measured on some families only, as a variant may be).
     folds : list of dict
         ``family, train, test`` (row indices) per fold, and ``skipped`` (why no model could be
         fitted without that family; empty when one was).
     cases : list of dict
         Per (instance, deadline): family, instance, deadline, oracle, qip (the backend whose run
         is scored), qip_choice (the rule's first choice), qip_parallel, reason, runs
-        (``{backend: (quality at the deadline, seconds)}``).
+        (``{backend: (quality at the deadline, seconds)}`` of the runs that took it) and
+        measured (the backends with a row for the case: the rule chooses among them).
     """
 
     errors: list[dict]
@@ -1017,7 +1072,10 @@ def evaluate(
             by_case.setdefault((cols["instance"][i], float(cols["deadline"][i])), []).append(int(i))
         for (inst, dl), idx in by_case.items():
             feats = cols_to_features({k: v[idx[:1]] for k, v in cols.items() if k.startswith("f_")})
-            preds = model.predict_all(feats, dl)
+            measured = sorted({str(cols["backend"][i]) for i in idx})
+            # the rule chooses among the backends measured on this case (a backend measured on
+            # some families only, e.g. a variant, cannot be scored where it has no run)
+            preds = model.predict_all(feats, dl, [b for b in measured if b in model.backends])
             runs = {}
             for i in idx:
                 b = cols["backend"][i]
@@ -1048,6 +1106,7 @@ def evaluate(
                     "qip_parallel": ch.parallel,
                     "reason": ch.reason,
                     "runs": runs,
+                    "measured": measured,
                 }
             )
     errors = []
@@ -1081,14 +1140,20 @@ def _score_cases(cases: list[dict], backends: list[str]) -> list[dict]:
     policies = ["qip", "qip-parallel", *(f"always-{b}" for b in backends)]
     out = []
     for fam in [*sorted({c["family"] for c in cases}), "all"]:
-        mine = [c for c in cases if fam == "all" or c["family"] == fam]
-        if not mine:
+        everyone = [c for c in cases if fam == "all" or c["family"] == fam]
+        if not everyone:
             continue
         for pol in policies:
-            qs, ts, qr, tr = [], [], [], []
+            fixed = pol[len("always-") :] if pol.startswith("always-") else None
+            # a fixed policy is scored on the cases its backend was measured on
+            mine = [c for c in everyone if fixed is None or fixed in c.get("measured", (fixed,))]
+            if not mine:
+                continue
+            qs, ts, qr, tr, qq = [], [], [], [], []
             for c in mine:
                 oq, ot = c["runs"][c["oracle"]]
                 q, t = pick(c, pol)
+                qq.append(pick(c, "qip")[0])
                 qs.append(q)
                 ts.append(t)
                 qr.append(q / oq if oq > 0 else 1.0)
@@ -1102,6 +1167,7 @@ def _score_cases(cases: list[dict], backends: list[str]) -> list[dict]:
                     "time": float(np.mean(ts)),
                     "quality_vs_oracle": float(np.mean(qr)),
                     "time_vs_oracle": float(np.mean(tr)),
+                    "qip_quality": float(np.mean(qq)),
                 }
             )
     return out
