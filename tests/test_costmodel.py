@@ -565,3 +565,28 @@ def test_prior_json_round_trip(tmp_path):
     for n in (6, 20):
         assert back.predict_all(_qubo_features(n), 0.5) == model.predict_all(_qubo_features(n), 0.5)
     del rng
+
+
+def test_far_outside_its_rows_a_fitted_backend_gives_way_to_its_profile():
+    """anneal fitted on small QUBOs where it always scores 1.0: on a model with integer
+    columns and a thousandfold penalty scale (never seen) its quality is the profile's, not
+    the rows' 1.0; inside the rows' range the fit stands alone."""
+    from qbdsl.qip.profiles import default_profiles
+
+    rng = np.random.default_rng(8)
+    rows = []
+    for i in range(40):
+        n = int(rng.integers(10, 60))
+        f = _qubo_features(n)
+        f.update(f_penalty_scale=1.0, f_n_integer=0, f_n_constraints=0)
+        rows.append(_row("small", f"s{i}", 1.0, "anneal", 1e-4 * n, 1.0, "feasible", f))
+    model = cm.fit(rows)
+    inside = dict(rows[0])
+    p_in = model.predict({k: v for k, v in inside.items() if k.startswith("f_")}, "anneal", 1.0)
+    assert p_in.extrapolation == 0 and p_in.prior_weight == 0 and p_in.quality_mean > 0.9
+    far = _qubo_features(40)
+    far.update(f_penalty_scale=1000.0, f_n_integer=40, f_n_constraints=30, f_coefficient_range=1e6)
+    p = model.predict(far, "anneal", 1.0)
+    assert p.extrapolation > 3 and p.prior_weight > 0.95
+    prof = default_profiles()["anneal"].predict_quality(SimpleNamespace(**{k[2:]: v for k, v in far.items()}), 1.0)
+    assert p.quality_mean == pytest.approx(prof, abs=0.05) and p.quality_mean < 0.9

@@ -45,7 +45,7 @@ class Choice:
     reason : str
         Why, in one or two sentences.
     ranked : tuple of str
-        The backends that take the instance, best first (by :func:`risk_adjusted` expected
+        The backends that take the instance, best first (confident ones first, then by expected
         quality, then by median time).
     """
 
@@ -104,18 +104,6 @@ def uncertain(p: PredictionLike, band: float, spread: float, confidence: float) 
     return ", ".join(why)
 
 
-def risk_adjusted(p: PredictionLike, confidence: float) -> float:
-    """A prediction's expected quality discounted for missing the deadline:
-    ``quality_mean * min(1, p_meet_deadline / confidence)``.
-
-    A backend that meets the deadline with probability ``confidence`` or more keeps its
-    expected quality; one below is discounted in proportion to its shortfall, so between two of
-    close quality the safe one wins, while a safe backend much worse than a slightly risky one
-    does not (the quality model already counts a late answer as 0: the discount is the rule's
-    aversion to the risk on top of that, not the expectation itself)."""
-    return p.quality_mean * min(1.0, p.p_meet_deadline / confidence)
-
-
 def choose(
     predictions,
     deadline: float,
@@ -129,11 +117,10 @@ def choose(
 ) -> Choice:
     """Choose a backend from predictions at one deadline.
 
-    The rule: among backends that take the instance, the best expected quality discounted for
-    missing the deadline (:func:`risk_adjusted`: unchanged for a backend that meets it with
-    probability ``>= confidence``, scaled by ``p_meet_deadline / confidence`` below); within
-    ``tie`` of it, the shortest median time. ``confident`` says whether the chosen backend
-    meets the deadline with probability ``>= confidence``.
+    The rule: among backends that take the instance and meet the deadline with probability
+    ``>= confidence``, the best expected quality; within ``tie`` of it, the shortest median time.
+    When none is that safe, the best expected quality *at the deadline*
+    ``p_meet_deadline * quality_mean``, then the shortest time (and ``confident`` is False).
     When the runner-up (from the same pool) is within ``close`` of the chosen one's expected
     quality and either prediction is uncertain (:func:`uncertain`), and two or more cores are
     available, both are proposed to run in parallel.
@@ -184,35 +171,29 @@ def choose(
         )
         return Choice(None, (), False, f"no backend takes this instance ({why})", ())
     safe = [p for p in takers if p.p_meet_deadline >= confidence]
-    pool = takers
-    value = lambda p: risk_adjusted(p, confidence)  # noqa: E731
+    if safe:
+        pool = safe
+        value = lambda p: p.quality_mean  # noqa: E731
+    else:
+        pool = takers
+        value = lambda p: p.p_meet_deadline * p.quality_mean  # noqa: E731
     best = max(value(p) for p in pool)
     near = [p for p in pool if value(p) >= best - tie]
     chosen = min(near, key=lambda p: (p.time_median, p.backend))
-    ranked = sorted(takers, key=lambda p: (-value(p), p.time_median, p.backend))
-    if chosen.p_meet_deadline >= confidence:
+    ranked = sorted(takers, key=lambda p: (p.p_meet_deadline < confidence, -value(p), p.time_median, p.backend))
+    if safe:
         reason = (
             f"{chosen.backend}: expected quality {chosen.quality_mean:.3f}, the best among the backends that meet "
             f"the {deadline:g} s deadline with P >= {confidence:g} (its P = {chosen.p_meet_deadline:.2f}, "
             f"median {chosen.time_median:.3g} s)"
         )
-        unsafe = [p for p in takers if p.p_meet_deadline < confidence and p.quality_mean > chosen.quality_mean]
-        if unsafe:
-            reason += f", or better than {', '.join(p.backend for p in unsafe)} discounted for missing it"
         if len(near) > 1:
             reason += f"; fastest of {len(near)} within {tie:g} of the best quality"
-    elif safe:
-        reason = (
-            f"{chosen.backend}: P(meet the {deadline:g} s deadline) {chosen.p_meet_deadline:.2f} < {confidence:g}, "
-            f"yet its expected quality {chosen.quality_mean:.3f} discounted by that shortfall "
-            f"({value(chosen):.3f}) beats the backends that meet it with P >= {confidence:g} "
-            f"({', '.join(f'{p.backend} {p.quality_mean:.3f}' for p in safe)})"
-        )
     else:
         reason = (
             f"no backend meets the {deadline:g} s deadline with P >= {confidence:g}; {chosen.backend} has the best "
-            f"expected quality discounted by its shortfall, quality {chosen.quality_mean:.3f} "
-            f"x min(1, P(meet) {chosen.p_meet_deadline:.2f} / {confidence:g})"
+            f"expected quality at the deadline, P(meet) {chosen.p_meet_deadline:.2f} "
+            f"x quality {chosen.quality_mean:.3f}"
         )
     parallel: tuple[str, ...] = ()
     others = sorted((p for p in pool if p is not chosen), key=lambda p: (-value(p), p.time_median, p.backend))
