@@ -29,6 +29,10 @@ Families (each instance is built lazily by :meth:`BenchInstance.build`):
 ``randqubo``
     Sparse random QUBOs of 14-60 binaries as ``qbdsl experiment qip`` makes them (integer
     fields in [-8, 8], couplers in [-5, 5], density ``4 / n + 0.1``), other seeds; best found.
+``maxcut``
+    Max-cut on random graphs of 1 000-8 000 nodes and average degree 6 with unit weights
+    (:func:`random_graph`, fixed seeds): sparse QUBOs between the random QUBOs and Gset's
+    largest; best found.
 ``ran``
     RAN sum-rate power control (:func:`qbdsl.problems.ran.sum_rate_qubo`) on UMi channels of
     4-10 users: integer power levels in a QUBO with penalties; best found.
@@ -56,7 +60,7 @@ from qbdsl.errors import FileFormatError, ModelError
 from qbdsl.io.atomic import read_text
 
 DATA = Path(__file__).resolve().parent / "data" / "bench"
-FAMILIES = ("tiny", "bqp", "gset", "miplib", "qoblib", "kpath", "constrained", "randqubo", "ran")
+FAMILIES = ("tiny", "bqp", "gset", "miplib", "qoblib", "kpath", "constrained", "randqubo", "ran", "maxcut")
 
 # best known values (sense in BenchInstance.sense); sources in each folder's SOURCE.md
 BQP_BEST = {
@@ -77,6 +81,8 @@ SCHEDULING_JOBS = (6, 12)
 RANDQUBO_SIZES = (14, 22, 30, 60)
 RANDQUBO_SEEDS = (201, 202)
 RAN_USERS = (4, 6, 10)
+MAXCUT_NODES = (1000, 2000, 4000, 8000)  # random graphs of average degree MAXCUT_DEGREE, unit weights
+MAXCUT_DEGREE = 6
 BEST_FOUND = "best found"
 CONSTRAINED_SOURCE = "best found (OR-Tools proves these optima within 0.5 s)"
 QUICK = {
@@ -89,6 +95,7 @@ QUICK = {
     "constrained": ("knapsack-20-1", "slicing-grid3"),
     "randqubo": ("randqubo-14-201",),
     "ran": ("ran-sumrate-4",),
+    "maxcut": ("maxcut-1000",),
 }
 
 
@@ -627,6 +634,30 @@ def _list_ran() -> list[BenchInstance]:
     ]
 
 
+def random_graph(n: int, degree: int = MAXCUT_DEGREE, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Edges ``(i, j)`` (each shape (m,), 0-based, i < j, no repeats) of a random graph on ``n``
+    nodes with about ``n * degree / 2`` edges drawn uniformly (a G(n, m) graph)."""
+    rng = np.random.default_rng(1000003 * seed + n)
+    m = n * degree // 2
+    i = rng.integers(0, n, 2 * m)
+    j = rng.integers(0, n, 2 * m)
+    lo, hi = np.minimum(i, j), np.maximum(i, j)
+    keep = lo != hi
+    key = np.unique(lo[keep] * n + hi[keep])[:m]
+    return key // n, key % n
+
+
+def _maxcut(n: int) -> qb.Model:
+    i, j = random_graph(n)
+    return maxcut_model(f"maxcut-{n}", n, i, j, np.ones(len(i)))
+
+
+def _list_maxcut() -> list[BenchInstance]:
+    return [
+        BenchInstance("maxcut", f"maxcut-{n}", lambda n=n: _maxcut(n), None, BEST_FOUND, "max", n) for n in MAXCUT_NODES
+    ]
+
+
 _LISTERS: dict[str, Callable[[], list[BenchInstance]]] = {
     "tiny": _list_tiny,
     "bqp": _list_bqp,
@@ -637,4 +668,5 @@ _LISTERS: dict[str, Callable[[], list[BenchInstance]]] = {
     "constrained": _list_constrained,
     "randqubo": _list_randqubo,
     "ran": _list_ran,
+    "maxcut": _list_maxcut,
 }

@@ -30,7 +30,7 @@ def _all_points(n: int) -> np.ndarray:
 
 # ------------------------------------------------------------------ the suite
 def test_families_and_quick_subset():
-    assert bm.families() == ["tiny", "bqp", "gset", "miplib", "qoblib", "kpath", "constrained", "randqubo", "ran"]
+    assert bm.families() == ["tiny", "bqp", "gset", "miplib", "qoblib", "kpath", "constrained", "randqubo", "ran", "maxcut"]
     quick = bm.instances(quick=True)
     per = {f: [b for b in quick if b.family == f] for f in bm.families()}
     assert all(1 <= len(v) <= 2 for v in per.values()), per
@@ -49,8 +49,8 @@ def test_every_instance_reads_with_its_declared_size_and_sense(inst):
         assert n == inst.size
     sense = obj.source.sense if isinstance(obj, qb.QuboIR) else obj.sense
     assert sense == inst.sense
-    assert inst.sense == ("max" if inst.family in ("bqp", "gset", "constrained", "ran") else "min")
-    assert (inst.best_known is None) == (inst.family in ("kpath", "constrained", "randqubo", "ran"))
+    assert inst.sense == ("max" if inst.family in ("bqp", "gset", "constrained", "ran", "maxcut") else "min")
+    assert (inst.best_known is None) == (inst.family in ("kpath", "constrained", "randqubo", "ran", "maxcut"))
     assert inst.best_known_source
 
 
@@ -357,3 +357,13 @@ def test_knapsack_is_a_capacity_constrained_maximization():
     x = np.asarray(r.sample, float)[:12]
     assert r.feasible and np.all(np.isin(x, (0.0, 1.0)))
     assert r.objective == pytest.approx(float(_objective(m, x[None, :])[0]))
+
+
+def test_random_graph_is_simple_and_its_maxcut_model_is_the_cut_weight():
+    i, j = bm.random_graph(300, degree=4, seed=2)
+    assert len(i) == 600 and np.all(i < j) and len(set(zip(i.tolist(), j.tolist(), strict=True))) == 600
+    assert np.array_equal(bm.random_graph(300, degree=4, seed=2)[0], i)  # fixed by its seed
+    m = bm.maxcut_model("g", 300, i, j, np.ones(len(i)))
+    x = np.random.default_rng(0).integers(0, 2, (5, 300)).astype(float)
+    cut = (x[:, i] != x[:, j]).sum(axis=1)
+    assert np.allclose(_objective(m, x), cut)
