@@ -592,7 +592,9 @@ def _list_constrained() -> list[BenchInstance]:
     ]  # fmt: skip
     out.append(BenchInstance("constrained", "slicing-grid3", _slicing_grid3, None, CONSTRAINED_SOURCE, "max", None))
     out += [
-        BenchInstance("constrained", f"scheduling-{j}", lambda j=j: _scheduling(j), None, CONSTRAINED_SOURCE, "max", None)
+        BenchInstance(
+            "constrained", f"scheduling-{j}", lambda j=j: _scheduling(j), None, CONSTRAINED_SOURCE, "max", None
+        )
         for j in SCHEDULING_JOBS
     ]
     return out
@@ -608,7 +610,11 @@ def random_qubo(n: int, seed: int) -> qb.QuboIR:
     iu = np.triu_indices(n, 1)
     keep = rng.random(len(iu[0])) < min(1.0, 4.0 / n + 0.1)
     terms = QuboTerms.from_coo(
-        n, rng.integers(-8, 9, n).astype(float), iu[0][keep], iu[1][keep], rng.integers(-5, 6, int(keep.sum())).astype(float)
+        n,
+        rng.integers(-8, 9, n).astype(float),
+        iu[0][keep],
+        iu[1][keep],
+        rng.integers(-5, 6, int(keep.sum())).astype(float),
     )
     return qb.QuboIR.from_terms(terms, name=f"randqubo-{n}-{seed}")
 
@@ -629,8 +635,7 @@ def _ran(users: int):
 
 def _list_ran() -> list[BenchInstance]:
     return [
-        BenchInstance("ran", f"ran-sumrate-{k}", lambda k=k: _ran(k), None, BEST_FOUND, "max", None)
-        for k in RAN_USERS
+        BenchInstance("ran", f"ran-sumrate-{k}", lambda k=k: _ran(k), None, BEST_FOUND, "max", None) for k in RAN_USERS
     ]
 
 

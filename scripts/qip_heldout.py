@@ -69,7 +69,7 @@ def deadline_table(ev: cm.Evaluation, backends: Sequence[str]) -> str:
         tr = [max(c["runs"].get(c["qip"], (0.0, dl))[1] if c["qip"] else dl, 1e-3)
               / max(c["runs"][c["oracle"]][1], 1e-3) for c in cs]  # fmt: skip
 
-        def count(key):
+        def count(key, cs=cs):
             out: dict[str, int] = {}
             for c in cs:
                 out[str(c[key])] = out.get(str(c[key]), 0) + 1

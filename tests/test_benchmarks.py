@@ -30,7 +30,18 @@ def _all_points(n: int) -> np.ndarray:
 
 # ------------------------------------------------------------------ the suite
 def test_families_and_quick_subset():
-    assert bm.families() == ["tiny", "bqp", "gset", "miplib", "qoblib", "kpath", "constrained", "randqubo", "ran", "maxcut"]
+    assert bm.families() == [
+        "tiny",
+        "bqp",
+        "gset",
+        "miplib",
+        "qoblib",
+        "kpath",
+        "constrained",
+        "randqubo",
+        "ran",
+        "maxcut",
+    ]
     quick = bm.instances(quick=True)
     per = {f: [b for b in quick if b.family == f] for f in bm.families()}
     assert all(1 <= len(v) <= 2 for v in per.values()), per

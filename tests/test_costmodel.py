@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import json
 import math
-
 from types import SimpleNamespace
 
 import numpy as np
@@ -495,7 +494,9 @@ def test_a_backend_without_usable_rows_is_predicted_by_its_profile():
         n = int(rng.integers(30, 200))
         f = _qubo_features(n)
         rows.append(_row("big", f"b{i}", 1.0, "anneal", 1e-4 * n, 0.9, "feasible", f))
-        rows.append(_row("big", f"b{i}", 1.0, "exact", 1e-3, 0.0, f"error: BackendError: exact: at least {n} binaries", f))
+        rows.append(
+            _row("big", f"b{i}", 1.0, "exact", 1e-3, 0.0, f"error: BackendError: exact: at least {n} binaries", f)
+        )
     model = cm.fit(rows)
     assert model.backends["exact"].prior_only and model.backends["exact"].rows == 0
     assert not model.backends["anneal"].prior_only and model.backends["anneal"].prior
@@ -527,7 +528,11 @@ def test_the_fit_calibrates_the_profile_law_and_extrapolates_it():
     for i in range(60):
         n = int(rng.integers(8, 15))
         f = _qubo_features(n)
-        t = 3.0 * prof.predict_time(SimpleNamespace(**{k[2:]: v for k, v in f.items()})) * float(np.exp(rng.normal(0, 0.1)))
+        t = (
+            3.0
+            * prof.predict_time(SimpleNamespace(**{k[2:]: v for k, v in f.items()}))
+            * float(np.exp(rng.normal(0, 0.1)))
+        )
         rows.append(_row("small", f"s{i}", 5.0, "exact", t, 1.0, "optimal", f))
     model = cm.fit(rows)
     f = _qubo_features(24)
@@ -537,7 +542,9 @@ def test_the_fit_calibrates_the_profile_law_and_extrapolates_it():
 
 
 def test_refusals_do_not_train_and_time_refusals_are_lower_bounds():
-    st_ = np.array(["optimal", "cannot: x", "error: BackendError: too big", "error: TimeLimitError: one read", "time_limit"])
+    st_ = np.array(
+        ["optimal", "cannot: x", "error: BackendError: too big", "error: TimeLimitError: one read", "time_limit"]
+    )
     assert list(cm.taken(st_)) == [True, False, False, True, True]
     assert list(cm.refused_for_time(st_)) == [False, False, False, True, False]
     cut = cm.cut(st_, np.array([0.1, 0.1, 0.1, 0.001, 0.5]), np.ones(5))
@@ -558,7 +565,9 @@ def test_refusals_do_not_train_and_time_refusals_are_lower_bounds():
 
 def test_prior_json_round_trip(tmp_path):
     rng = np.random.default_rng(7)
-    rows = [_row("f", f"i{i}", 1.0, "anneal", 1e-4 * (10 + i), 0.9, "feasible", _qubo_features(10 + i)) for i in range(8)]
+    rows = [
+        _row("f", f"i{i}", 1.0, "anneal", 1e-4 * (10 + i), 0.9, "feasible", _qubo_features(10 + i)) for i in range(8)
+    ]
     model = cm.fit(rows, backends=["anneal", "exact"])
     back = cm.CostModel.load(model.save(tmp_path / "m.json"))
     assert back.backends["exact"].prior_only and back.backends["anneal"].prior

@@ -888,7 +888,9 @@ def fit(rows, backends: Sequence[str] | None = None, ridge: float = 1.0) -> Cost
     return _fit_cols(cols, np.arange(len(cols["backend"])), backends, ridge)
 
 
-def prior_model(backend: str, cols: Mapping[str, np.ndarray] | None = None, ok: np.ndarray | None = None) -> BackendModel:
+def prior_model(
+    backend: str, cols: Mapping[str, np.ndarray] | None = None, ok: np.ndarray | None = None
+) -> BackendModel:
     """A backend model that is its shipped profile only (``prior_only``): for a backend with
     fewer than :data:`MIN_ROWS` training runs. Its median time is the profile's (spread
     :data:`PRIOR_SIGMA`, never cut: no overshoot measured), its mean quality the profile's at
