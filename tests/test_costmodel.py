@@ -599,3 +599,13 @@ def test_far_outside_its_rows_a_fitted_backend_gives_way_to_its_profile():
     assert p.extrapolation > 3 and p.prior_weight > 0.95
     prof = default_profiles()["anneal"].predict_quality(SimpleNamespace(**{k[2:]: v for k, v in far.items()}), 1.0)
     assert p.quality_mean == pytest.approx(prof, abs=0.05) and p.quality_mean < 0.9
+
+
+def test_a_much_better_risky_backend_runs_beside_the_safe_choice_as_a_hedge():
+    safe = P("safe", 0.45, 0.5, 0.95)
+    risky = P("risky", 0.99, 0.04, 0.8)  # P(meet) below 0.9, yet 0.8 x 0.99 >> 0.45
+    ch = choose([safe, risky], 1.0, cores=2)
+    assert ch.backend == "safe" and ch.confident and ch.parallel == ("safe", "risky") and "hedge" in ch.reason
+    assert choose([safe, risky], 1.0, cores=1).parallel == ()
+    # a risky backend that is not clearly better is no hedge
+    assert choose([P("safe", 0.9, 0.5, 0.95), risky], 1.0, cores=2).parallel == ()
