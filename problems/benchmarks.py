@@ -20,6 +20,22 @@ Families (each instance is built lazily by :meth:`BenchInstance.build`):
     k-shortest-path routing (:func:`qbdsl.problems.routing.kpath_routing`, congestion
     objective) on the larger shipped REPETITA and SNDlib topologies; no published optimum
     (``best_known`` is None: the harness uses the best any backend finds).
+``constrained``
+    Shipped constrained models that compile to QUBOs with penalty blocks: multi-dimensional
+    knapsacks (2 capacity rows, generated here from fixed seeds, :func:`knapsack`), slice
+    placement (:func:`qbdsl.problems.slicing.slice_placement`) and QPU job scheduling
+    (:func:`qbdsl.problems.scheduling.schedule_model`). ``best_known`` is None: the best
+    found, which is OR-Tools' proven optimum on each of them (it proves it within 0.5 s).
+``randqubo``
+    Sparse random QUBOs of 14-60 binaries as ``qbdsl experiment qip`` makes them (integer
+    fields in [-8, 8], couplers in [-5, 5], density ``4 / n + 0.1``), other seeds; best found.
+``maxcut``
+    Max-cut on random graphs of 1 000-8 000 nodes and average degree 6 with unit weights
+    (:func:`random_graph`, fixed seeds): sparse QUBOs between the random QUBOs and Gset's
+    largest; best found.
+``ran``
+    RAN sum-rate power control (:func:`qbdsl.problems.ran.sum_rate_qubo`) on UMi channels of
+    4-10 users: integer power levels in a QUBO with penalties; best found.
 
 QPLIB is not part of the suite (see ``problems/data/bench/README.md``: its original files
 could not be obtained). File formats read here: OR-Library's bqp format (first line: the number of problems; per
@@ -44,7 +60,7 @@ from qbdsl.errors import FileFormatError, ModelError
 from qbdsl.io.atomic import read_text
 
 DATA = Path(__file__).resolve().parent / "data" / "bench"
-FAMILIES = ("tiny", "bqp", "gset", "miplib", "qoblib", "kpath")
+FAMILIES = ("tiny", "bqp", "gset", "miplib", "qoblib", "kpath", "constrained", "randqubo", "ran", "maxcut")
 
 # best known values (sense in BenchInstance.sense); sources in each folder's SOURCE.md
 BQP_BEST = {
@@ -60,6 +76,15 @@ KPATH = (("repetita", "Nsfnet", 2), ("repetita", "Geant2001", 2), ("repetita", "
          ("sndlib", "germany50", 2), ("repetita", "Cernet", 2))  # fmt: skip
 TINY_SIZES = (6, 10, 14, 18)
 TINY_SEEDS = (1, 2)
+KNAPSACK = ((20, 1), (40, 1), (80, 1), (40, 2))  # (items, seed) of the multi-knapsacks
+SCHEDULING_JOBS = (6, 12)
+RANDQUBO_SIZES = (14, 22, 30, 60)
+RANDQUBO_SEEDS = (201, 202)
+RAN_USERS = (4, 6, 10)
+MAXCUT_NODES = (1000, 2000, 4000, 8000)  # random graphs of average degree MAXCUT_DEGREE, unit weights
+MAXCUT_DEGREE = 6
+BEST_FOUND = "best found"
+CONSTRAINED_SOURCE = "best found (OR-Tools proves these optima within 0.5 s)"
 QUICK = {
     "tiny": ("tiny-6-1", "tiny-14-1"),
     "bqp": ("bqp500.1",),
@@ -67,6 +92,10 @@ QUICK = {
     "miplib": ("flugpl", "egout"),
     "qoblib": ("network05",),
     "kpath": ("kpath-Nsfnet-2",),
+    "constrained": ("knapsack-20-1", "slicing-grid3"),
+    "randqubo": ("randqubo-14-201",),
+    "ran": ("ran-sumrate-4",),
+    "maxcut": ("maxcut-1000",),
 }
 
 
@@ -508,6 +537,132 @@ def _list_tiny() -> list[BenchInstance]:
     return out
 
 
+# ------------------------------------------------------------------ constrained shipped models
+def knapsack(n: int, seed: int, rows: int = 2) -> qb.Model:
+    """A multi-dimensional 0/1 knapsack: maximize ``p'x`` s.t. ``W x <= W 1 // 3``.
+
+    Parameters
+    ----------
+    n : int
+        Items (binaries ``x``, shape (n,)).
+    seed : int
+        Seeds the weights ``W`` (rows, n) in [1, 19] and the profits ``p`` (n,) in [1, 29].
+    rows : int, default 2
+        Capacity constraints.
+
+    Returns
+    -------
+    qbdsl.Model
+    """
+    rng = np.random.default_rng(100 * seed + n)
+    m = qb.Model(f"knapsack-{n}-{seed}")
+    x = m.binary("x", n)
+    w = rng.integers(1, 20, (rows, n))
+    m.add((w * x).sum(axis=1) <= w.sum(axis=1) // 3, name="capacity")
+    m.maximize((rng.integers(1, 30, n) * x).sum())
+    return m
+
+
+def _slicing_grid3() -> qb.Model:
+    from . import data, slicing
+
+    g = data.grid(1, 3)
+    g.capacity[:] = 4.0
+    return slicing.slice_placement(
+        g,
+        slicing.random_slices(2, seed=3, length=(2, 2), cpu=(1, 3)),
+        4.0,
+        node_cost=[0.5, 0.1, 0.3],
+        link_capacity=False,
+        bandwidth_cost=0.25,
+    )
+
+
+def _scheduling(jobs: int) -> qb.Model:
+    from . import scheduling
+
+    return scheduling.schedule_model(scheduling.random_jobs(jobs, seed=9, horizon=15), scheduling.default_fleet(), 0.5)
+
+
+def _list_constrained() -> list[BenchInstance]:
+    out = [
+        BenchInstance("constrained", f"knapsack-{n}-{s}", lambda n=n, s=s: knapsack(n, s), None,
+                      CONSTRAINED_SOURCE, "max", n)
+        for n, s in KNAPSACK
+    ]  # fmt: skip
+    out.append(BenchInstance("constrained", "slicing-grid3", _slicing_grid3, None, CONSTRAINED_SOURCE, "max", None))
+    out += [
+        BenchInstance(
+            "constrained", f"scheduling-{j}", lambda j=j: _scheduling(j), None, CONSTRAINED_SOURCE, "max", None
+        )
+        for j in SCHEDULING_JOBS
+    ]
+    return out
+
+
+# ------------------------------------------------------------------ random QUBOs, RAN
+def random_qubo(n: int, seed: int) -> qb.QuboIR:
+    """A sparse random QUBO of ``n`` binaries as ``qbdsl experiment qip`` makes them: integer
+    fields in [-8, 8], couplers in [-5, 5] on a share ``min(1, 4 / n + 0.1)`` of the pairs."""
+    from qbdsl.ir.terms import QuboTerms
+
+    rng = np.random.default_rng(seed * 1000 + n)
+    iu = np.triu_indices(n, 1)
+    keep = rng.random(len(iu[0])) < min(1.0, 4.0 / n + 0.1)
+    terms = QuboTerms.from_coo(
+        n,
+        rng.integers(-8, 9, n).astype(float),
+        iu[0][keep],
+        iu[1][keep],
+        rng.integers(-5, 6, int(keep.sum())).astype(float),
+    )
+    return qb.QuboIR.from_terms(terms, name=f"randqubo-{n}-{seed}")
+
+
+def _list_randqubo() -> list[BenchInstance]:
+    return [
+        BenchInstance("randqubo", f"randqubo-{n}-{s}", lambda n=n, s=s: random_qubo(n, s), None, BEST_FOUND, "min", n)
+        for n in RANDQUBO_SIZES
+        for s in RANDQUBO_SEEDS
+    ]
+
+
+def _ran(users: int):
+    from . import ran
+
+    return ran.sum_rate_qubo(ran.umi_channels(users, seed=50 + users))
+
+
+def _list_ran() -> list[BenchInstance]:
+    return [
+        BenchInstance("ran", f"ran-sumrate-{k}", lambda k=k: _ran(k), None, BEST_FOUND, "max", None) for k in RAN_USERS
+    ]
+
+
+def random_graph(n: int, degree: int = MAXCUT_DEGREE, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Edges ``(i, j)`` (each shape (m,), 0-based, i < j, no repeats) of a random graph on ``n``
+    nodes with about ``n * degree / 2`` edges drawn uniformly (a G(n, m) graph)."""
+    rng = np.random.default_rng(1000003 * seed + n)
+    m = n * degree // 2
+    i = rng.integers(0, n, 2 * m)
+    j = rng.integers(0, n, 2 * m)
+    lo, hi = np.minimum(i, j), np.maximum(i, j)
+    keep = lo != hi
+    key = np.unique(lo[keep] * n + hi[keep])[:m]
+    return key // n, key % n
+
+
+def _maxcut(n: int) -> qb.Model:
+    i, j = random_graph(n)
+    return maxcut_model(f"maxcut-{n}", n, i, j, np.ones(len(i)))
+
+
+def _list_maxcut() -> list[BenchInstance]:
+    return [
+        BenchInstance("maxcut", f"maxcut-{n}", lambda n=n: _maxcut(n), None, BEST_FOUND, "max", n) for n in MAXCUT_NODES
+    ]
+
+
 _LISTERS: dict[str, Callable[[], list[BenchInstance]]] = {
     "tiny": _list_tiny,
     "bqp": _list_bqp,
@@ -515,4 +670,8 @@ _LISTERS: dict[str, Callable[[], list[BenchInstance]]] = {
     "miplib": _list_miplib,
     "qoblib": _list_qoblib,
     "kpath": _list_kpath,
+    "constrained": _list_constrained,
+    "randqubo": _list_randqubo,
+    "ran": _list_ran,
+    "maxcut": _list_maxcut,
 }

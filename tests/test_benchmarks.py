@@ -30,7 +30,18 @@ def _all_points(n: int) -> np.ndarray:
 
 # ------------------------------------------------------------------ the suite
 def test_families_and_quick_subset():
-    assert bm.families() == ["tiny", "bqp", "gset", "miplib", "qoblib", "kpath"]
+    assert bm.families() == [
+        "tiny",
+        "bqp",
+        "gset",
+        "miplib",
+        "qoblib",
+        "kpath",
+        "constrained",
+        "randqubo",
+        "ran",
+        "maxcut",
+    ]
     quick = bm.instances(quick=True)
     per = {f: [b for b in quick if b.family == f] for f in bm.families()}
     assert all(1 <= len(v) <= 2 for v in per.values()), per
@@ -49,8 +60,8 @@ def test_every_instance_reads_with_its_declared_size_and_sense(inst):
         assert n == inst.size
     sense = obj.source.sense if isinstance(obj, qb.QuboIR) else obj.sense
     assert sense == inst.sense
-    assert inst.sense == ("max" if inst.family in ("bqp", "gset") else "min")
-    assert (inst.best_known is None) == (inst.family == "kpath")
+    assert inst.sense == ("max" if inst.family in ("bqp", "gset", "constrained", "ran", "maxcut") else "min")
+    assert (inst.best_known is None) == (inst.family in ("kpath", "constrained", "randqubo", "ran", "maxcut"))
     assert inst.best_known_source
 
 
@@ -316,3 +327,54 @@ def test_measure_refuses_bad_arguments(tmp_path):
     bad.write_text("a,b\n1,2\n")
     with pytest.raises(FileFormatError, match=r"x.csv:1: not a benchmark runs file: no column family"):
         hb.measure(TWO, [1.0], ["exact"], out=bad)
+
+
+# ------------------------------------------------------------------ backend variants
+def test_variant_names_map_to_their_backend_and_options():
+    assert hb.solve_options("anneal+tuned") == ("anneal", {"penalty_search": True, "repair": True})
+    name, opts = hb.solve_options("anneal")
+    assert name == "anneal" and opts == {"num_reads": 100}  # the default work, as before
+    opts["num_reads"] = 1  # a fresh dict: the table is not changed through it
+    assert hb.solve_options("anneal") == ("anneal", {"num_reads": 100})
+    assert hb.solve_options("ortools") == ("ortools", {})
+    with pytest.raises(ModelError, match="unknown backend variant 'anneal\\+magic'; known: anneal\\+tuned"):
+        hb.solve_options("anneal+magic")
+    with pytest.raises(ModelError, match="unknown backend variant 'tabu\\+x'"):
+        hb.measure(bm.instances("constrained")[:1], [1.0], ["tabu+x"])
+
+
+def test_the_harness_measures_a_variant_like_a_backend(tmp_path):
+    """anneal+tuned on a constrained knapsack: rows under the variant's name, scored against the
+    best any run found (OR-Tools' optimum here), and its answer is a feasible point."""
+    (knap,) = [b for b in bm.instances("constrained") if b.name == "knapsack-20-1"]
+    out = tmp_path / "runs.csv"
+    runs = hb.measure([knap], [2.0], ["ortools", "anneal+tuned"], out=out)
+    by = {r.backend: r for r in runs}
+    assert set(by) == {"ortools", "anneal+tuned"}
+    assert by["ortools"].status == "optimal" and by["ortools"].quality == 1.0
+    tuned = by["anneal+tuned"]
+    assert tuned.best == by["ortools"].objective and tuned.best_source == "best found"
+    assert tuned.feasible and 0.0 < tuned.quality <= 1.0
+    assert tuned.objective <= by["ortools"].objective  # a maximization: never above the optimum
+    back = {r.backend for r in hb.read_runs(out)}
+    assert back == {"ortools", "anneal+tuned"}
+
+
+def test_knapsack_is_a_capacity_constrained_maximization():
+    m = bm.knapsack(12, 3)
+    p = m.to_problem()
+    assert m.sense == "max" and p.n == 12
+    r = qb.solve(m, backend="ortools")
+    x = np.asarray(r.sample, float)[:12]
+    assert r.feasible and np.all(np.isin(x, (0.0, 1.0)))
+    assert r.objective == pytest.approx(float(_objective(m, x[None, :])[0]))
+
+
+def test_random_graph_is_simple_and_its_maxcut_model_is_the_cut_weight():
+    i, j = bm.random_graph(300, degree=4, seed=2)
+    assert len(i) == 600 and np.all(i < j) and len(set(zip(i.tolist(), j.tolist(), strict=True))) == 600
+    assert np.array_equal(bm.random_graph(300, degree=4, seed=2)[0], i)  # fixed by its seed
+    m = bm.maxcut_model("g", 300, i, j, np.ones(len(i)))
+    x = np.random.default_rng(0).integers(0, 2, (5, 300)).astype(float)
+    cut = (x[:, i] != x[:, j]).sum(axis=1)
+    assert np.allclose(_objective(m, x), cut)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import json
 import math
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -403,8 +404,6 @@ def test_no_taker_no_choice_and_bad_arguments_are_named():
         choose([P("a", 0.9, 0.1, 1.0)], 1.0, confidence=1.0)
     with pytest.raises(qb.ModelError, match="deadline must be positive"):
         choose([P("a", 0.9, 0.1, 1.0)], -1.0)
-    from types import SimpleNamespace
-
     half = SimpleNamespace(backend="x", takes=True, time_median=0.1, time_p90=0.2, p_meet_deadline=1.0)
     with pytest.raises(qb.ModelError, match=r"a prediction \(SimpleNamespace\) has no 'quality_mean'"):
         choose([half], 1.0)
@@ -473,3 +472,140 @@ def test_calibrate_writes_cost_model_rows_and_keeps_its_outputs(tmp_path):
     assert list(csv.reader(out.open()))[0] == ROW_COLUMNS
     model = cm.fit(out)
     assert set(model.backends) <= {"exact", "ortools"} and model.backends
+
+
+# ---- the structural prior (the shipped profiles) -------------------------------------------------
+
+
+def _qubo_features(n: int) -> dict:
+    f = _features(n, np.random.default_rng(n), qubo=True)
+    f.update(f_qubo_couplers=n * (n - 1) // 4, f_milp_variables=n + n * (n - 1) // 4)
+    return f
+
+
+def test_a_backend_without_usable_rows_is_predicted_by_its_profile():
+    """exact ran only where it refused (too many binaries): its prediction is the shipped
+    profile's 2^n law, its quality 1 when that fits the deadline, not a guess from refusals."""
+    from qbdsl.qip.profiles import default_profiles
+
+    rng = np.random.default_rng(3)
+    rows = []
+    for i in range(30):
+        n = int(rng.integers(30, 200))
+        f = _qubo_features(n)
+        rows.append(_row("big", f"b{i}", 1.0, "anneal", 1e-4 * n, 0.9, "feasible", f))
+        rows.append(
+            _row("big", f"b{i}", 1.0, "exact", 1e-3, 0.0, f"error: BackendError: exact: at least {n} binaries", f)
+        )
+    model = cm.fit(rows)
+    assert model.backends["exact"].prior_only and model.backends["exact"].rows == 0
+    assert not model.backends["anneal"].prior_only and model.backends["anneal"].prior
+    prof = default_profiles()["exact"]
+    for n in (8, 16, 22):
+        f = _qubo_features(n)
+        p = model.predict(f, "exact", 10.0)
+        want = prof.predict_time(SimpleNamespace(**{k[2:]: v for k, v in f.items()}))
+        assert p.takes and p.time_median == pytest.approx(want, rel=1e-9)
+        assert p.quality_mean > 0.99
+    # 2^26 states take ~0.7 s: a 0.01 s deadline is missed, and its quality says so
+    late = model.predict(_qubo_features(26), "exact", 0.01)
+    assert late.p_meet_deadline < 0.01 and late.quality_mean < 0.01
+    # and the rule picks the enumeration on a tiny QUBO, annealing's 0.9 cannot compete
+    assert choose(model.predict_all(_qubo_features(10), 1.0), 1.0).backend == "exact"
+    # explicitly named, a profile backend absent from the rows is prior-only too
+    named = cm.fit(rows, backends=["anneal", "qaoa"])
+    assert named.backends["qaoa"].prior_only
+
+
+def test_the_fit_calibrates_the_profile_law_and_extrapolates_it():
+    """exact measured at 3x its profile's time on 8-14 binaries: at 24 binaries the prediction
+    follows the profile's 2^n law times the fitted factor (the offset carries the law)."""
+    from qbdsl.qip.profiles import default_profiles
+
+    prof = default_profiles()["exact"]
+    rng = np.random.default_rng(4)
+    rows = []
+    for i in range(60):
+        n = int(rng.integers(8, 15))
+        f = _qubo_features(n)
+        t = (
+            3.0
+            * prof.predict_time(SimpleNamespace(**{k[2:]: v for k, v in f.items()}))
+            * float(np.exp(rng.normal(0, 0.1)))
+        )
+        rows.append(_row("small", f"s{i}", 5.0, "exact", t, 1.0, "optimal", f))
+    model = cm.fit(rows)
+    f = _qubo_features(24)
+    want = 3.0 * prof.predict_time(SimpleNamespace(**{k[2:]: v for k, v in f.items()}))
+    assert model.predict(f, "exact", 100.0).time_median == pytest.approx(want, rel=0.35)
+    assert model.coefficients("exact")["time"]["log_prior_time"] == pytest.approx(1.0, abs=0.35)
+
+
+def test_refusals_do_not_train_and_time_refusals_are_lower_bounds():
+    st_ = np.array(
+        ["optimal", "cannot: x", "error: BackendError: too big", "error: TimeLimitError: one read", "time_limit"]
+    )
+    assert list(cm.taken(st_)) == [True, False, False, True, True]
+    assert list(cm.refused_for_time(st_)) == [False, False, False, True, False]
+    cut = cm.cut(st_, np.array([0.1, 0.1, 0.1, 0.001, 0.5]), np.ones(5))
+    assert list(cut) == [False, False, False, True, True]
+    # a backend refused for time at 0.05 s on big instances: its natural time there is > 0.05 s
+    rng = np.random.default_rng(6)
+    rows = []
+    for i in range(40):
+        n = int(rng.integers(10, 1000))
+        f = _features(n, rng)
+        if n > 300:
+            rows.append(_row("f", f"i{i}", 0.05, "synth", 1e-3, 0.0, "error: TimeLimitError: one read", f))
+        else:
+            rows.append(_row("f", f"i{i}", 0.05, "synth", 1e-4 * n, 1.0, "optimal", f))
+    p = cm.fit(rows).predict(_features(900, rng), "synth", 0.05)
+    assert p.p_finish < 0.5 and p.quality_mean < 0.5
+
+
+def test_prior_json_round_trip(tmp_path):
+    rng = np.random.default_rng(7)
+    rows = [
+        _row("f", f"i{i}", 1.0, "anneal", 1e-4 * (10 + i), 0.9, "feasible", _qubo_features(10 + i)) for i in range(8)
+    ]
+    model = cm.fit(rows, backends=["anneal", "exact"])
+    back = cm.CostModel.load(model.save(tmp_path / "m.json"))
+    assert back.backends["exact"].prior_only and back.backends["anneal"].prior
+    for n in (6, 20):
+        assert back.predict_all(_qubo_features(n), 0.5) == model.predict_all(_qubo_features(n), 0.5)
+    del rng
+
+
+def test_far_outside_its_rows_a_fitted_backend_gives_way_to_its_profile():
+    """anneal fitted on small QUBOs where it always scores 1.0: on a model with integer
+    columns and a thousandfold penalty scale (never seen) its quality is the profile's, not
+    the rows' 1.0; inside the rows' range the fit stands alone."""
+    from qbdsl.qip.profiles import default_profiles
+
+    rng = np.random.default_rng(8)
+    rows = []
+    for i in range(40):
+        n = int(rng.integers(10, 60))
+        f = _qubo_features(n)
+        f.update(f_penalty_scale=1.0, f_n_integer=0, f_n_constraints=0)
+        rows.append(_row("small", f"s{i}", 1.0, "anneal", 1e-4 * n, 1.0, "feasible", f))
+    model = cm.fit(rows)
+    inside = dict(rows[0])
+    p_in = model.predict({k: v for k, v in inside.items() if k.startswith("f_")}, "anneal", 1.0)
+    assert p_in.extrapolation == 0 and p_in.prior_weight == 0 and p_in.quality_mean > 0.9
+    far = _qubo_features(40)
+    far.update(f_penalty_scale=1000.0, f_n_integer=40, f_n_constraints=30, f_coefficient_range=1e6)
+    p = model.predict(far, "anneal", 1.0)
+    assert p.extrapolation > 3 and p.prior_weight > 0.95
+    prof = default_profiles()["anneal"].predict_quality(SimpleNamespace(**{k[2:]: v for k, v in far.items()}), 1.0)
+    assert p.quality_mean == pytest.approx(prof, abs=0.05) and p.quality_mean < 0.9
+
+
+def test_a_much_better_risky_backend_runs_beside_the_safe_choice_as_a_hedge():
+    safe = P("safe", 0.45, 0.5, 0.95)
+    risky = P("risky", 0.99, 0.04, 0.8)  # P(meet) below 0.9, yet 0.8 x 0.99 >> 0.45
+    ch = choose([safe, risky], 1.0, cores=2)
+    assert ch.backend == "safe" and ch.confident and ch.parallel == ("safe", "risky") and "hedge" in ch.reason
+    assert choose([safe, risky], 1.0, cores=1).parallel == ()
+    # a risky backend that is not clearly better is no hedge
+    assert choose([P("safe", 0.9, 0.5, 0.95), risky], 1.0, cores=2).parallel == ()

@@ -3,7 +3,9 @@
 :func:`measure` solves each (instance, deadline, backend) once with
 ``qb.solve(obj, backend=b, time_limit=deadline, seed=seed, **DEFAULT_WORK.get(b, {}))`` (each
 backend's default work, as :func:`qbdsl.qip.experiment.run_all` runs it) and records a
-:class:`Run`. With ``out=path`` it appends each run to a CSV file as it goes and skips the
+:class:`Run`. A variant name ``"<backend>+<variant>"`` (:data:`VARIANTS`, e.g.
+``anneal+tuned``) runs its backend with the variant's options instead and is recorded under
+the variant's name. With ``out=path`` it appends each run to a CSV file as it goes and skips the
 (instance, deadline, backend) triples already there, so a long measurement can be stopped and
 continued; when it ends it rewrites the file (atomically) with every row's ``best`` and
 ``quality`` filled in.
@@ -52,6 +54,13 @@ from .experiment import LOCAL
 from .features import Features, features
 
 DEADLINES = (0.05, 0.5, 5.0, 60.0)
+# backend variants: "<backend>+<variant>" -> (backend, options); measured like a backend
+# (qbdsl.qip's decision uses the same names). anneal+tuned: tuned penalty weights between
+# annealing rounds and a greedy feasibility repair (backends.penalty_search, backends.repair);
+# on a QUBO without penalty blocks it anneals as plain anneal with a time limit does.
+VARIANTS: dict[str, tuple[str, dict]] = {
+    "anneal+tuned": ("anneal", {"penalty_search": True, "repair": True}),
+}
 DEADLINE_SLACK = 1.05
 FEATURES = tuple(f.name for f in fields(Features))
 COLUMNS = (
@@ -237,15 +246,65 @@ def _sense(obj) -> str:
     return "max" if s == "max" else "min"
 
 
+def solve_options(name: str) -> tuple[str, dict]:
+    """The backend and options a benchmark backend name runs with.
+
+    A plain name runs with its default work (:data:`qbdsl.qip.profiles.DEFAULT_WORK`); a
+    variant ``"<backend>+<variant>"`` with its options in :data:`VARIANTS`.
+
+    Parameters
+    ----------
+    name : str
+        A backend name, or a variant name of :data:`VARIANTS`.
+
+    Returns
+    -------
+    backend : str
+    options : dict
+        A fresh dict (the caller may change it).
+
+    Raises
+    ------
+    ModelError
+        A name with ``+`` that is not in :data:`VARIANTS` (the known variants are named).
+    """
+    from .profiles import DEFAULT_WORK
+
+    if name in VARIANTS:
+        backend, opts = VARIANTS[name]
+        return backend, dict(opts)
+    if "+" in name:
+        raise ModelError(f"unknown backend variant {name!r}; known: {', '.join(sorted(VARIANTS))}")
+    return name, dict(DEFAULT_WORK.get(name, {}))
+
+
+def _warm_solver_worker(wait: float = 10.0) -> None:
+    """Have an idle solver worker process before a timed run, outside the time measured.
+
+    In a process with threads (the progress bar's), OR-Tools runs in a worker process instead
+    of a fork; after a run its deadline killed, the next call would start one (0.6 s, refused
+    under a shorter deadline). The steady state is measured, as the dwave-samplers import is
+    preloaded: a start-up cost once per process is not the backend's time on the instance.
+    """
+    from qbdsl.backends import isolate
+
+    if isolate.startup_seconds() <= 0:
+        return
+    isolate.prewarm()
+    end = time.perf_counter() + wait
+    while isolate.startup_seconds() > 0 and time.perf_counter() < end:
+        time.sleep(0.01)
+
+
 def _solve(obj, backend: str, deadline: float, seed: int) -> tuple[float, float, bool, str]:
     """(seconds, objective, feasible, status) of one ``qb.solve`` call; errors become a status."""
     import qbdsl as qb
 
-    from .profiles import DEFAULT_WORK
-
+    name, opts = solve_options(backend)
+    _warm_solver_worker()
     t = time.perf_counter()
     try:
-        r = qb.solve(obj, backend=backend, time_limit=deadline, seed=seed, **DEFAULT_WORK.get(backend, {}))
+        r = qb.solve(obj, backend=name, time_limit=deadline, seed=seed, **opts)
     except Exception as exc:  # a benchmark row, not a crash: the cost model learns what fails
         msg = " ".join(str(exc).split())[:200]
         return time.perf_counter() - t, math.nan, False, f"error: {type(exc).__name__}: {msg}"
@@ -273,7 +332,8 @@ def measure(
     deadlines : sequence of float, default DEADLINES
         Time limits in seconds, each a positive finite number.
     backends : sequence of str, default LOCAL
-        Backend names for :func:`qbdsl.solve`; :data:`~qbdsl.qip.experiment.LOCAL` is
+        Backend names for :func:`qbdsl.solve`, or variant names of :data:`VARIANTS`
+        (``"anneal+tuned"``: :func:`solve_options`); :data:`~qbdsl.qip.experiment.LOCAL` is
         ``("exact", "anneal", "tabu", "qaoa", "ortools")``.
     progress : callable, optional
         Called after each run (and once for the runs a resumed file already has) as
@@ -293,7 +353,8 @@ def measure(
     Raises
     ------
     ModelError
-        An empty or non-positive deadline, no backend, two instances of one name, or a
+        An empty or non-positive deadline, no backend, an unknown variant name (``"x+y"``
+        not in :data:`VARIANTS`), two instances of one name, or a
         resumed file whose rows for an instance name another family.
     FileFormatError
         ``out`` exists and is not a runs file (:func:`read_runs`).
@@ -303,6 +364,8 @@ def measure(
         raise ModelError(f"deadlines must be positive finite seconds, got {list(deadlines)}")
     if not backends:
         raise ModelError("measure needs at least one backend")
+    for b in backends:
+        solve_options(b)  # an unknown variant fails before any run
     names = [b.name for b in instances]
     dup = sorted({n for n in names if names.count(n) > 1})
     if dup:
@@ -316,6 +379,12 @@ def measure(
                 f"{path}: instance {r.instance!r} is of family {r.family!r} there, {families[r.instance]!r} here"
             )
     have = {r.key for r in runs}
+    if any(solve_options(b)[0] in ("anneal", "tabu") for b in backends):
+        # the steady state is measured: dwave-samplers' one-time import (0.5 s per process)
+        # would otherwise refuse the first short-deadline anneal/tabu run of each process
+        from qbdsl.backends.anneal import preload
+
+        preload()
     total = len(instances) * len(deadlines) * len(backends)
     todo = [(b, d, k) for b in instances for d in deadlines for k in backends]
     done = sum((b.name, d, k) in have for b, d, k in todo)
@@ -546,7 +615,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--families", nargs="+", choices=benchmarks.families(), help="default: all")
     ap.add_argument("--instances", nargs="+", help="only these instance names")
     ap.add_argument("--deadlines", nargs="+", type=float, default=list(DEADLINES), help="seconds")
-    ap.add_argument("--backends", nargs="+", default=list(LOCAL))
+    ap.add_argument("--backends", nargs="+", default=list(LOCAL), help=f"also variants: {', '.join(VARIANTS)}")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", default="out/bench", help="folder of the outputs (bench-runs.csv is resumed)")
     args = ap.parse_args(argv)

@@ -31,9 +31,44 @@ is one dot product per part (a few microseconds per backend).
   with the Pearson dispersion ``phi``; ``quality_low`` is ``mean - 1.2816 * spread`` (a 10th
   percentile), clipped to 0.
 
-Only rows of runs in which the backend took the instance (status not ``cannot: ...``) train
-it; a prediction for an instance a backend cannot take (a QUBO-only backend on a model with
+The structural prior
+--------------------
+Each backend with a shipped profile (:func:`qbdsl.qip.profiles.default_profiles`; a variant
+``"<backend>+<variant>"`` uses its backend's with the variant's options) gets two more inputs:
+the log of the profile's time law (exact's ``a + b 2^n``, QAOA's statevector work, annealing's
+spin updates, OR-Tools' linearized MILP size) and the logit of the profile's quality at the
+deadline (:func:`prior`). The log profile time is also an *offset* of the time regression, so
+the fit calibrates the law (a factor, and corrections) instead of learning it from the rows'
+size range; that is what extrapolates from 8-14 binaries to 24, or from training families
+without an exponential-cost backend's rows. Then:
+
+* a backend with fewer than :data:`MIN_ROWS` usable rows is the profile alone
+  (:func:`prior_model`: spread :data:`PRIOR_SIGMA`, dispersion :data:`PRIOR_DISPERSION`);
+* outside the range of its training rows, a fitted backend's fitted terms give way to the
+  profile by the weight ``1 - exp(-d)``, ``d`` the summed distance beyond the range in units
+  of the inputs' scales (:meth:`BackendModel.prior_weight`): a heuristic fitted on small
+  knapsacks is not trusted on a MIPLIB model with integer columns;
+* standardization scales have a floor :data:`MIN_SCALE`, so an input that barely varies in the
+  rows does not get a huge coefficient in its own units;
+* a MILP backend (its profile accepts ``milp``) does not see the penalty QUBO's shape inputs
+  (binaries, couplers, density, degree, slack share): it solves the MILP compile.
+
+Which rows train
+----------------
+Only rows of runs in which the backend took the instance train it (:func:`taken`): not
+``cannot: ...``, and not an error other than a time-limit refusal (``BackendError: at least
+500 binaries``, ``UnsupportedTermError: continuous variable``: facts the features may miss, not
+measurements). A time-limit refusal (``error: TimeLimitError``: a start-up cost or one read
+that does not fit) is a censored row: the backend's natural time exceeds the deadline. Rows on
+instances the backend's takes rule refuses do not train either (no prediction reaches them).
+A prediction for an instance a backend cannot take (a QUBO-only backend on a model with
 continuous variables, or beyond its ``max_variables``) says so instead of guessing.
+
+What was tuned on what: :data:`MIN_SCALE`, :data:`PRIOR_SIGMA`, :data:`PRIOR_DISPERSION` and
+the prior-weight law were set once from the profiles' documented accuracy and from the
+failure analysis of the leave-one-family-out runs in ``scripts/qip_heldout.py`` (which
+families' choices went wrong, and why); no constant was fitted to a held-out family's rows,
+and each fold's regression sees only the other families.
 
 :func:`evaluate` reports the prediction errors and the decision score leaving whole instance
 families out (fit on the other families, score on the held-out one).
@@ -53,18 +88,21 @@ import numpy as np
 from ..errors import FileFormatError, ModelError
 
 FORMAT = "qbdsl-costmodel"
-VERSION = 1
+VERSION = 2
 SLACK = 0.05  # a run "meets" deadline d when it returns by d * (1 + SLACK), as the experiment's oracle
 CUT_FRACTION = 0.9  # a run at >= 0.9 * deadline is taken as cut by its time limit
 Z90 = 1.2815515655446004  # standard normal 90th percentile
 _PROBS = np.linspace(0.0, 1.0, 21)  # quantile grid of the overshoot ratios
-MIN_ROWS = 3  # fewer rows than this for a backend: it is not fitted
+MIN_ROWS = 3  # fewer rows than this for a backend: it is not fitted (its profile predicts it)
+MIN_SCALE = 0.25  # floor of an input's standardization scale (the inputs are logs and shares)
 
 # feature columns the inputs use (without the f_ prefix)
 FEATURES_USED = (
     "n_variables",
+    "n_binary",
     "n_integer",
     "n_constraints",
+    "n_equality",
     "qubo_ok",
     "qubo_binaries",
     "qubo_couplers",
@@ -91,7 +129,13 @@ INPUTS = (
     "log_coefficient_range",  # log max(1, coefficient_range)
     "log_max_degree",  # log(1 + max_degree)
     "log_deadline",  # log deadline (seconds)
+    "slack_share",  # (qubo_binaries - n_variables) / qubo_binaries: slack and integer-encoding bits of the QUBO
+    "equality_share",  # n_equality / n_constraints (0 without constraints): one-hot rows vs slack-bearing ones
+    "log_prior_time",  # log of the backend's shipped profile time (profiles.Profile.predict_time); 0 without one
+    "prior_quality_logit",  # logit of the profile's quality at the deadline (clipped to [0.001, 0.999]); 0 without one
 )
+PRIOR_SIGMA = 1.0  # log-time spread of a prior-only backend (the profiles' laws are within e^1 where measured)
+PRIOR_DISPERSION = 0.25  # quality dispersion of a prior-only backend
 _STR_COLUMNS = ("family", "instance", "backend", "status")
 _NUM_COLUMNS = ("deadline", "seconds", "quality")
 
@@ -190,13 +234,20 @@ def _feature_columns(f) -> dict[str, np.ndarray]:
     return cols
 
 
-def design(cols: Mapping[str, np.ndarray], deadline: np.ndarray) -> np.ndarray:
+def design(cols: Mapping[str, np.ndarray], deadline: np.ndarray, backend: str | None = None) -> np.ndarray:
     """The model inputs (:data:`INPUTS`), shape (m, len(INPUTS)), from feature columns
-    (``f_<name>`` arrays of length m) and deadlines in seconds (length m)."""
+    (``f_<name>`` arrays of length m) and deadlines in seconds (length m).
+
+    The last two inputs are the structural prior of ``backend`` (:func:`prior`): the log of its
+    shipped profile's time and the logit of its profile's quality at the deadline; both 0
+    when ``backend`` is None or has no shipped profile."""
     g = lambda n: np.nan_to_num(np.asarray(cols[f"f_{n}"], float))  # noqa: E731
     qb = np.where(g("qubo_ok") > 0, g("qubo_binaries"), 0.0)
     nvar = np.maximum(g("n_variables"), 1.0)
-    return np.stack(
+    deadline = np.broadcast_to(np.asarray(deadline, float), nvar.shape)
+    pri = prior(cols, deadline, backend) if backend is not None else None
+    zero = np.zeros_like(nvar)
+    X = np.stack(
         [
             np.log(nvar),
             np.log(np.maximum(qb, 1.0)),
@@ -212,21 +263,117 @@ def design(cols: Mapping[str, np.ndarray], deadline: np.ndarray) -> np.ndarray:
             np.log1p(np.maximum(g("penalty_scale"), 0.0)),
             np.log(np.clip(g("coefficient_range"), 1.0, 1e300)),
             np.log1p(np.maximum(g("max_degree"), 0.0)),
-            np.log(np.asarray(deadline, float)),
+            np.log(deadline),
+            np.maximum(qb - g("n_variables"), 0.0) / np.maximum(qb, 1.0),
+            g("n_equality") / np.maximum(g("n_constraints"), 1.0),
+            zero if pri is None else pri[0],
+            zero if pri is None else pri[1],
         ],
         axis=1,
     )
+    if backend is not None and _milp_backend(backend):
+        X[:, _QUBO_SHAPE] = 0.0  # a MILP solver never sees the penalty QUBO: its shape is no input of it
+    return X
+
+
+_QUBO_SHAPE = [INPUTS.index(n) for n in ("log_qubo_binaries", "qubo_binaries_to_64", "log_states_over_2^10",
+               "log_states_over_2^20", "log_couplers", "qubo_density", "log_max_degree", "slack_share")]  # fmt: skip
+
+
+def _milp_backend(backend: str) -> bool:
+    """Whether a backend's shipped profile takes MILPs (it solves the MILP compile, not the QUBO)."""
+    p = prior_profile(backend)[0]
+    return p is not None and "milp" in p.accepts
+
+
+_PRIOR_FEATURES = ("n_variables", "n_binary", "n_integer", "qubo_ok", "qubo_binaries", "qubo_couplers",
+                   "penalty_scale", "milp_variables", "milp_nonzeros")  # fmt: skip
+I_PRIOR_TIME = INPUTS.index("log_prior_time")
+I_PRIOR_QUALITY = INPUTS.index("prior_quality_logit")
+_LOG_TIME_CAP = 700.0  # log seconds: an exponential law past float range (exact on 10 000 binaries)
+
+
+def prior_profile(backend: str):
+    """The shipped profile and options a backend's prior uses: ``(Profile, options)``, or
+    ``(None, {})`` for a backend without one.
+
+    A plain backend uses its :func:`qbdsl.qip.profiles.default_profiles` entry with its default
+    work (``DEFAULT_WORK``); a variant ``"<backend>+<variant>"`` of
+    :data:`qbdsl.qip.benchmark.VARIANTS` its backend's profile with the variant's options. The
+    shipped profiles, not a user's calibrated file: a saved model predicts the same everywhere.
+    """
+    from .benchmark import VARIANTS, solve_options
+    from .profiles import default_profiles
+
+    if "+" in backend and backend not in VARIANTS:
+        return None, {}
+    base, opts = solve_options(backend)
+    p = default_profiles().get(base)
+    return (p, opts) if p is not None else (None, {})
+
+
+def prior(cols: Mapping[str, np.ndarray], deadline: np.ndarray, backend: str) -> tuple[np.ndarray, np.ndarray] | None:
+    """The structural prior of ``backend`` on each row: ``(log_time, quality_logit)``, each shape (m,).
+
+    ``log_time`` is the log of its shipped profile's time law (:meth:`Profile.predict_time
+    <qbdsl.qip.profiles.Profile.predict_time>`: exact's ``a + b 2^n``, QAOA's statevector
+    work, annealing's spin updates, OR-Tools' linearized size), capped at 700;
+    ``quality_logit`` the logit of :meth:`Profile.predict_quality
+    <qbdsl.qip.profiles.Profile.predict_quality>` at the row's deadline, clipped to
+    [0.001, 0.999]. None when the backend has no shipped profile (:func:`prior_profile`).
+    One Python call per row: fitting is not a hot path, a prediction is one row.
+    """
+    from types import SimpleNamespace
+
+    p, opts = prior_profile(backend)
+    if p is None:
+        return None
+    m = len(np.asarray(deadline))
+    vals = {n: np.nan_to_num(np.asarray(cols[f"f_{n}"], float)) for n in _PRIOR_FEATURES}
+    lt, ql = np.empty(m), np.empty(m)
+    for k in range(m):
+        f = SimpleNamespace(**{n: float(vals[n][k]) for n in _PRIOR_FEATURES})
+        f.qubo_ok = f.qubo_ok > 0
+        if not f.qubo_ok:
+            f.qubo_binaries, f.qubo_couplers = 0.0, 0.0
+        try:
+            t = p.predict_time(f, opts)
+            lt[k] = math.log(t) if t > 0 else -_LOG_TIME_CAP
+        except OverflowError:
+            lt[k] = _LOG_TIME_CAP
+        try:
+            q = p.predict_quality(f, float(deadline[k]))
+        except OverflowError:
+            q = 0.0
+        q = min(max(q, 1e-3), 1.0 - 1e-3)
+        ql[k] = math.log(q / (1.0 - q))
+    return np.minimum(lt, _LOG_TIME_CAP), ql
+
+
+def refused_for_time(status: np.ndarray) -> np.ndarray:
+    """Whether each run was refused because its work could not fit the time limit (status
+    ``error: TimeLimitError...``: a fixed start-up cost above the deadline, one read that does
+    not fit): a run that returned with nothing, whose natural time exceeds its deadline."""
+    return np.array([str(s).startswith("error: TimeLimitError") for s in status], bool)
 
 
 def taken(status: np.ndarray) -> np.ndarray:
-    """Whether each run's backend took the instance (its status is not ``cannot: ...``)."""
-    return np.array([not str(s).startswith("cannot") for s in status], bool)
+    """Whether each run's backend took the instance: its status is not ``cannot: ...`` nor an
+    error other than a time-limit refusal (``error: BackendError: exact: at least 500
+    binaries``, ``error: UnsupportedTermError: continuous variable``: the backend cannot take
+    the model, a fact the features may miss, not a measurement of its time or quality)."""
+    st = [str(s) for s in status]
+    return np.array(
+        [not (s.startswith("cannot") or (s.startswith("error:") and not s.startswith("error: TimeLimitError")))
+         for s in st],
+        bool,
+    )  # fmt: skip
 
 
 def cut(status: np.ndarray, seconds: np.ndarray, deadline: np.ndarray) -> np.ndarray:
-    """Whether each run was cut by its time limit: status ``time_limit...`` or
-    ``seconds >= CUT_FRACTION * deadline``."""
-    by_status = np.array([str(s).startswith("time_limit") for s in status], bool)
+    """Whether each run was cut by its time limit: status ``time_limit...``, a time-limit
+    refusal (:func:`refused_for_time`), or ``seconds >= CUT_FRACTION * deadline``."""
+    by_status = np.array([str(s).startswith("time_limit") for s in status], bool) | refused_for_time(status)
     return by_status | (np.nan_to_num(seconds, nan=0.0) >= CUT_FRACTION * deadline)
 
 
@@ -337,6 +484,17 @@ class BackendModel:
         It takes QUBOs only (an instance must have ``qubo_ok``).
     max_variables : int or None
         The most QUBO binaries it takes.
+    prior : bool
+        Its log time is its shipped profile's (input ``log_prior_time``, an offset) plus the
+        fitted terms: the fit calibrates the profile's law; False for a backend without a
+        profile (the offset is 0).
+    prior_only : bool
+        No fit: too few rows (fewer than :data:`MIN_ROWS`), so the profile's time (spread
+        :data:`PRIOR_SIGMA`) and quality (dispersion :data:`PRIOR_DISPERSION`) are the
+        prediction.
+    low, high : ndarray of shape (len(INPUTS),) or None
+        The range of each raw input over the training rows. Outside it (:meth:`extrapolation`)
+        the fitted terms give way to the prior (:meth:`prior_weight`).
     """
 
     backend: str
@@ -352,6 +510,10 @@ class BackendModel:
     quality_dispersion: float
     qubo_only: bool
     max_variables: int | None
+    prior: bool = False
+    prior_only: bool = False
+    low: np.ndarray | None = None
+    high: np.ndarray | None = None
 
     def to_json(self) -> dict:
         """Plain JSON-ready dict (floats round-trip exactly)."""
@@ -368,6 +530,10 @@ class BackendModel:
             },
             "qubo_only": self.qubo_only,
             "max_variables": self.max_variables,
+            "prior": self.prior,
+            "prior_only": self.prior_only,
+            "low": None if self.low is None else self.low.tolist(),
+            "high": None if self.high is None else self.high.tolist(),
         }
 
     @classmethod
@@ -390,22 +556,55 @@ class BackendModel:
             float(d["quality"]["dispersion"]),
             bool(d["qubo_only"]),
             None if d["max_variables"] is None else int(d["max_variables"]),
+            bool(d["prior"]),
+            bool(d["prior_only"]),
+            None if d["low"] is None else arr(d["low"], k),
+            None if d["high"] is None else arr(d["high"], k),
         )
 
-    def log_time(self, Z: np.ndarray) -> np.ndarray:
-        """Median natural log time for standardized inputs Z (m, k)."""
-        return self.time_intercept + Z @ self.time_coef
+    def offset(self, X: np.ndarray) -> np.ndarray:
+        """The log-time offset of raw inputs X (m, k): the profile's log time, or 0."""
+        return X[:, I_PRIOR_TIME] if self.prior else np.zeros(len(X))
 
-    def finish_z(self, Z: np.ndarray, log_deadline: np.ndarray) -> np.ndarray:
+    def extrapolation(self, X: np.ndarray) -> np.ndarray:
+        """How far each row of raw inputs X (m, k) lies outside the training range: the sum over
+        inputs of the distance beyond ``[low, high]`` in units of ``scale``; 0 inside it."""
+        if self.low is None or self.high is None:
+            return np.zeros(len(X))
+        over = np.maximum(np.maximum(X - self.high, self.low - X), 0.0) / self.scale
+        return over.sum(axis=1)
+
+    def prior_weight(self, X: np.ndarray) -> np.ndarray:
+        """Weight of the prior against the fitted terms per row: ``1 - exp(-extrapolation)``
+        for a fitted backend with a profile (0 inside the training range), 0 otherwise.
+
+        A regression is not trusted far from its rows (a heuristic fitted on small knapsacks,
+        asked about a MIPLIB model of integer columns and wider coefficients); the profile's
+        structural law is what is left to go by there."""
+        if not self.prior or self.prior_only:
+            return np.zeros(len(X))
+        return 1.0 - np.exp(-self.extrapolation(X))
+
+    def log_time(self, X: np.ndarray) -> np.ndarray:
+        """Median natural log time for raw inputs X (m, k) (:func:`design` for this backend):
+        the profile's offset, the intercept, and the fitted terms (shrunk by
+        :meth:`prior_weight` outside the training range)."""
+        w = self.prior_weight(X)
+        return self.offset(X) + self.time_intercept + (1.0 - w) * (((X - self.mean) / self.scale) @ self.time_coef)
+
+    def finish_z(self, X: np.ndarray, log_deadline: np.ndarray) -> np.ndarray:
         """How many spreads the deadline lies above the median natural time, clipped to [-4, 4]."""
-        return np.clip((log_deadline - self.log_time(Z)) / self.time_sigma, -4.0, 4.0)
+        return np.clip((log_deadline - self.log_time(X)) / self.time_sigma, -4.0, 4.0)
 
-    def quality_mean(self, Z: np.ndarray, log_deadline: np.ndarray) -> np.ndarray:
-        """Expected quality in [0, 1]."""
+    def quality_mean(self, X: np.ndarray, log_deadline: np.ndarray) -> np.ndarray:
+        """Expected quality in [0, 1] for raw inputs X (m, k)."""
         from scipy.special import expit
 
-        fz = self.finish_z(Z, log_deadline)
-        return expit(self.quality_intercept + Z @ self.quality_coef[:-1] + fz * self.quality_coef[-1])
+        Z = (X - self.mean) / self.scale
+        fz = self.finish_z(X, log_deadline)
+        fitted = self.quality_intercept + Z @ self.quality_coef[:-1] + fz * self.quality_coef[-1]
+        w = self.prior_weight(X)
+        return expit((1.0 - w) * fitted + w * X[:, I_PRIOR_QUALITY])
 
     def takes(self, cols: Mapping[str, np.ndarray]) -> tuple[bool, str]:
         """Whether it takes the (single) instance of ``cols``, and why not."""
@@ -442,6 +641,12 @@ class Prediction:
         About the 10th percentile of the quality (``quality_mean - 1.28 * quality_std``, >= 0).
     quality_std : float
     reason : str
+    extrapolation : float
+        How far the instance and deadline lie outside the backend's training rows
+        (:meth:`BackendModel.extrapolation`; 0 inside their range).
+    prior_weight : float
+        The weight of the shipped profile's prediction against the fitted one (0: the fit
+        alone; 1: the profile alone, as for a backend without rows).
     """
 
     backend: str
@@ -455,6 +660,8 @@ class Prediction:
     quality_low: float
     quality_std: float
     reason: str = ""
+    extrapolation: float = 0.0
+    prior_weight: float = 0.0
 
     def as_dict(self) -> dict:
         """The prediction as a plain dict."""
@@ -537,9 +744,9 @@ class CostModel:
         if not ok:
             nan = math.nan
             return Prediction(bm.backend, deadline, False, nan, nan, 0.0, 0.0, 0.0, 0.0, 0.0, why)
-        Z = (design(cols, np.array([deadline])) - bm.mean) / bm.scale
+        X = design(cols, np.array([deadline]), bm.backend)
         ld = math.log(deadline)
-        mu = float(bm.log_time(Z)[0])
+        mu = float(bm.log_time(X)[0])
         s = bm.time_sigma
         p_nat = _phi((ld - mu) / s)
         if bm.overshoot is None:
@@ -548,9 +755,14 @@ class CostModel:
             p_meet = p_nat + (1.0 - p_nat) * float(np.interp(1.0 + SLACK, bm.overshoot, _PROBS, left=0.0, right=1.0))
         t50 = _time_quantile(0.5, mu, s, deadline, bm.overshoot, p_nat)
         t90 = _time_quantile(0.9, mu, s, deadline, bm.overshoot, p_nat)
-        qm = float(bm.quality_mean(Z, np.array([ld]))[0])
-        qs = min(0.5, math.sqrt(bm.quality_dispersion * qm * (1.0 - qm)))
-        return Prediction(bm.backend, deadline, True, t50, t90, p_meet, p_nat, qm, max(0.0, qm - Z90 * qs), qs)
+        qm = float(bm.quality_mean(X, np.array([ld]))[0])
+        w = float(bm.prior_weight(X)[0])
+        phi = (1.0 - w) * bm.quality_dispersion + w * max(bm.quality_dispersion, PRIOR_DISPERSION)
+        qs = min(0.5, math.sqrt(phi * qm * (1.0 - qm)))
+        return Prediction(
+            bm.backend, deadline, True, t50, t90, p_meet, p_nat, qm, max(0.0, qm - Z90 * qs), qs, "",
+            float(bm.extrapolation(X)[0]), w,
+        )  # fmt: skip
 
     def coefficients(self, backend: str) -> dict[str, dict[str, float]]:
         """The fitted laws in the inputs' own units: ``{"time": {input: d log t / d input,
@@ -558,6 +770,8 @@ class CostModel:
         bm = self._model(backend)
         t = {n: float(c / s) for n, c, s in zip(INPUTS, bm.time_coef, bm.scale, strict=True)}
         t["intercept"] = float(bm.time_intercept - np.sum(bm.time_coef * bm.mean / bm.scale))
+        if bm.prior:  # the profile's log time is an offset: its coefficient is 1 + the fitted one
+            t["log_prior_time"] += 1.0
         t["sigma"] = bm.time_sigma
         q = {n: float(c / s) for n, c, s in zip(INPUTS, bm.quality_coef[:-1], bm.scale, strict=True)}
         q["finish_z"] = float(bm.quality_coef[-1])
@@ -624,13 +838,25 @@ def cols_to_features(cols: Mapping[str, np.ndarray]) -> dict[str, float]:
     return {name: float(cols[f"f_{name}"][0]) for name in FEATURES_USED}
 
 
-def _takes_rule(backend: str, cols: Mapping[str, np.ndarray], ok: np.ndarray) -> tuple[bool, int | None]:
-    """(qubo_only, max_variables) of a backend: its shipped profile's, else what its rows show."""
-    from .profiles import default_profiles
+def _takes_mask(cols: Mapping[str, np.ndarray], qubo_only: bool, max_variables: int | None) -> np.ndarray:
+    """Per row, whether a backend with this takes rule takes the instance (as :meth:`BackendModel.takes`)."""
+    m = len(cols["f_qubo_ok"])
+    if not qubo_only:
+        return np.ones(m, bool)
+    okq = np.nan_to_num(cols["f_qubo_ok"]) > 0
+    if max_variables is not None:
+        okq &= np.nan_to_num(cols["f_qubo_binaries"]) <= max_variables
+    return okq
 
-    p = default_profiles().get(backend)
+
+def _takes_rule(backend: str, cols: Mapping[str, np.ndarray] | None, ok: np.ndarray | None) -> tuple[bool, int | None]:
+    """(qubo_only, max_variables) of a backend: its shipped profile's (a variant's: its
+    backend's), else what its rows show."""
+    p = prior_profile(backend)[0]
     if p is not None:
         return ("qubo" in p.accepts and "milp" not in p.accepts), p.max_variables
+    if cols is None or ok is None:
+        return False, None
     qubo_ok = cols["f_qubo_ok"] > 0
     return bool(not (ok & ~qubo_ok).any() and (~ok & ~qubo_ok).any()), None
 
@@ -662,44 +888,88 @@ def fit(rows, backends: Sequence[str] | None = None, ridge: float = 1.0) -> Cost
     return _fit_cols(cols, np.arange(len(cols["backend"])), backends, ridge)
 
 
+def prior_model(
+    backend: str, cols: Mapping[str, np.ndarray] | None = None, ok: np.ndarray | None = None
+) -> BackendModel:
+    """A backend model that is its shipped profile only (``prior_only``): for a backend with
+    fewer than :data:`MIN_ROWS` training runs. Its median time is the profile's (spread
+    :data:`PRIOR_SIGMA`, never cut: no overshoot measured), its mean quality the profile's at
+    the deadline (dispersion :data:`PRIOR_DISPERSION`).
+
+    Raises
+    ------
+    ModelError
+        ``backend`` has no shipped profile (:func:`prior_profile`).
+    """
+    if prior_profile(backend)[0] is None:
+        raise ModelError(f"cost model: backend {backend!r} has no shipped profile to predict from without runs")
+    k = len(INPUTS)
+    qc = np.zeros(k + 1)
+    qc[I_PRIOR_QUALITY] = 1.0
+    if cols is None:
+        qubo_only, max_vars = _takes_rule(backend, None, None)
+    else:
+        qubo_only, max_vars = _takes_rule(backend, cols, ok)
+    return BackendModel(backend, 0, np.zeros(k), np.ones(k), np.zeros(k), 0.0, PRIOR_SIGMA, None, qc, 0.0,
+                        PRIOR_DISPERSION, qubo_only, max_vars, True, True)  # fmt: skip
+
+
 def _fit_cols(cols: dict[str, np.ndarray], idx: np.ndarray, backends, ridge: float) -> CostModel:
     sub = {k: v[idx] for k, v in cols.items()}
     ok = taken(sub["status"])
-    X_all = design(sub, sub["deadline"])
     present = sorted(set(sub["backend"]))
     names = list(backends) if backends is not None else present
     out: dict[str, BackendModel] = {}
     for b in names:
-        if b not in present:
+        has_prior = prior_profile(b)[0] is not None
+        if b not in present and not has_prior:
             raise ModelError(f"cost model: backend {b!r} has no rows (the rows have {', '.join(present)})")
         mine = sub["backend"] == b
         use = mine & ok & np.isfinite(sub["seconds"]) & (sub["seconds"] > 0)
+        qubo_only, max_vars = _takes_rule(b, sub, ok & mine)
+        # runs on instances the takes rule refuses never train: no prediction reaches them
+        # (QAOA's time-limit refusals while compiling a 3 000-binary model say nothing of its
+        # statevector law)
+        use &= _takes_mask(sub, qubo_only, max_vars)
         if use.sum() < MIN_ROWS:
+            if has_prior:  # the profile is the prediction
+                out[b] = prior_model(b, sub, ok & mine)
+                continue
             if backends is not None:
                 raise ModelError(
                     f"cost model: backend {b!r} has {int(use.sum())} usable runs; at least {MIN_ROWS} are needed"
                 )
             continue
-        X = X_all[use]
-        mean = X.mean(axis=0)
-        scale = X.std(axis=0)
-        scale = np.where(scale > 1e-12, scale, 1.0)
-        Z = (X - mean) / scale
+        mcols = {k: v[use] for k, v in sub.items() if k.startswith("f_")}
         secs, dl = sub["seconds"][use], sub["deadline"][use]
+        X = design(mcols, dl, b)
+        off = X[:, I_PRIOR_TIME] if has_prior else np.zeros(len(X))
+        mean = X.mean(axis=0)
+        # an input that barely varies in the rows (2^(n - 20) on 8-14 binaries) is not blown up
+        # by the standardization: its ridge-shrunk coefficient would be huge in its own units
+        # and wreck the extrapolation the prior's law gets right
+        scale = np.maximum(X.std(axis=0), MIN_SCALE)
+        Z = (X - mean) / scale
         cens = cut(sub["status"][use], secs, dl)
-        y = np.log(np.where(cens, np.minimum(secs, dl), secs))
+        # a cut run's natural time is at least its time; a refusal for time says the backend's
+        # own estimate exceeded the deadline: its bound is the deadline
+        bound = np.where(refused_for_time(sub["status"][use]), dl, np.minimum(secs, dl))
+        y = np.log(np.where(cens, bound, secs)) - off
         w, b0, sigma = _fit_tobit(Z, y, cens, ridge)
         over = np.quantile(secs[cens] / dl[cens], _PROBS) if cens.any() else None
         # the target is the quality *at the deadline*: a late answer is worth nothing then
         late = secs > dl * (1 + SLACK)
         q = np.where(late, 0.0, np.clip(np.nan_to_num(sub["quality"][use], nan=0.0), 0.0, 1.0))
         tmp = BackendModel(
-            b, int(use.sum()), mean, scale, w, b0, sigma, over, np.zeros(len(INPUTS) + 1), 0.0, 1.0, False, None
-        )
-        fz = tmp.finish_z(Z, np.log(dl))
+            b, int(use.sum()), mean, scale, w, b0, sigma, over, np.zeros(len(INPUTS) + 1), 0.0, 1.0, False, None,
+            has_prior,
+        )  # fmt: skip
+        fz = tmp.finish_z(X, np.log(dl))
         qw, qb0, phi = _fit_logit(np.column_stack([Z, fz]), q, ridge)
-        qubo_only, max_vars = _takes_rule(b, sub, ok & mine)
-        out[b] = BackendModel(b, int(use.sum()), mean, scale, w, b0, sigma, over, qw, qb0, phi, qubo_only, max_vars)
+        out[b] = BackendModel(
+            b, int(use.sum()), mean, scale, w, b0, sigma, over, qw, qb0, phi, qubo_only, max_vars, has_prior, False,
+            X.min(axis=0), X.max(axis=0),
+        )  # fmt: skip
     if not out:
         raise ModelError(f"cost model: no backend has {MIN_ROWS} or more usable runs in the rows")
     return CostModel(out, {"rows": int(len(idx)), "ridge": ridge})
@@ -732,14 +1002,17 @@ class Evaluation:
         Per held-out family and ``"all"``, per policy (``qip``, ``qip-parallel``,
         ``always-<backend>``): ``family, policy, cases, quality, time, quality_vs_oracle,
         time_vs_oracle`` (means over (instance, deadline) cases of the quality at the deadline
-        and of the ratios to the oracle's).
+        and of the ratios to the oracle's) and ``qip_quality`` (qip's mean quality on the same
+        cases). A fixed policy is scored on the cases its backend was measured on (all of
+        them, unless it was measured on some families only, as a variant may be).
     folds : list of dict
         ``family, train, test`` (row indices) per fold, and ``skipped`` (why no model could be
         fitted without that family; empty when one was).
     cases : list of dict
         Per (instance, deadline): family, instance, deadline, oracle, qip (the backend whose run
         is scored), qip_choice (the rule's first choice), qip_parallel, reason, runs
-        (``{backend: (quality at the deadline, seconds)}``).
+        (``{backend: (quality at the deadline, seconds)}`` of the runs that took it) and
+        measured (the backends with a row for the case: the rule chooses among them).
     """
 
     errors: list[dict]
@@ -849,7 +1122,10 @@ def evaluate(
             by_case.setdefault((cols["instance"][i], float(cols["deadline"][i])), []).append(int(i))
         for (inst, dl), idx in by_case.items():
             feats = cols_to_features({k: v[idx[:1]] for k, v in cols.items() if k.startswith("f_")})
-            preds = model.predict_all(feats, dl)
+            measured = sorted({str(cols["backend"][i]) for i in idx})
+            # the rule chooses among the backends measured on this case (a backend measured on
+            # some families only, e.g. a variant, cannot be scored where it has no run)
+            preds = model.predict_all(feats, dl, [b for b in measured if b in model.backends])
             runs = {}
             for i in idx:
                 b = cols["backend"][i]
@@ -880,6 +1156,7 @@ def evaluate(
                     "qip_parallel": ch.parallel,
                     "reason": ch.reason,
                     "runs": runs,
+                    "measured": measured,
                 }
             )
     errors = []
@@ -913,14 +1190,20 @@ def _score_cases(cases: list[dict], backends: list[str]) -> list[dict]:
     policies = ["qip", "qip-parallel", *(f"always-{b}" for b in backends)]
     out = []
     for fam in [*sorted({c["family"] for c in cases}), "all"]:
-        mine = [c for c in cases if fam == "all" or c["family"] == fam]
-        if not mine:
+        everyone = [c for c in cases if fam == "all" or c["family"] == fam]
+        if not everyone:
             continue
         for pol in policies:
-            qs, ts, qr, tr = [], [], [], []
+            fixed = pol[len("always-") :] if pol.startswith("always-") else None
+            # a fixed policy is scored on the cases its backend was measured on
+            mine = [c for c in everyone if fixed is None or fixed in c.get("measured", (fixed,))]
+            if not mine:
+                continue
+            qs, ts, qr, tr, qq = [], [], [], [], []
             for c in mine:
                 oq, ot = c["runs"][c["oracle"]]
                 q, t = pick(c, pol)
+                qq.append(pick(c, "qip")[0])
                 qs.append(q)
                 ts.append(t)
                 qr.append(q / oq if oq > 0 else 1.0)
@@ -934,6 +1217,7 @@ def _score_cases(cases: list[dict], backends: list[str]) -> list[dict]:
                     "time": float(np.mean(ts)),
                     "quality_vs_oracle": float(np.mean(qr)),
                     "time_vs_oracle": float(np.mean(tr)),
+                    "qip_quality": float(np.mean(qq)),
                 }
             )
     return out

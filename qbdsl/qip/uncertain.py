@@ -123,7 +123,10 @@ def choose(
     ``p_meet_deadline * quality_mean``, then the shortest time (and ``confident`` is False).
     When the runner-up (from the same pool) is within ``close`` of the chosen one's expected
     quality and either prediction is uncertain (:func:`uncertain`), and two or more cores are
-    available, both are proposed to run in parallel.
+    available, both are proposed to run in parallel. Otherwise, with two or more cores, a backend
+    that misses the confidence but whose ``p_meet_deadline * quality_mean`` beats the chosen
+    one's expected quality by more than ``close`` is proposed beside it as a hedge (the safe
+    answer is kept; the risky one may be better).
 
     Parameters
     ----------
@@ -210,6 +213,19 @@ def choose(
                 )
             else:
                 reason += f". {runner.backend} is as good within {max(gap, 0.0):.3f} but only {cores} core is available"
+    if not parallel and safe and cores >= 2:
+        # a hedge: a backend outside the safe pool whose expected quality, even counted 0 when
+        # late (P(meet) x quality), beats the safe choice by more than `close` runs beside it
+        risky = [p for p in takers if p.p_meet_deadline < confidence]
+        gain = lambda p: p.p_meet_deadline * p.quality_mean - chosen.quality_mean  # noqa: E731
+        better = max(risky, key=lambda p: (gain(p), -p.time_median), default=None)
+        if better is not None and gain(better) > close:
+            parallel = (chosen.backend, better.backend)
+            reason += (
+                f". Running {better.backend} in parallel on a second core as a hedge: it may miss the deadline "
+                f"(P = {better.p_meet_deadline:.2f}), but its expected quality {better.quality_mean:.3f} "
+                f"x P beats {chosen.quality_mean:.3f}"
+            )
     return Choice(
         chosen.backend, parallel, chosen.p_meet_deadline >= confidence, reason, tuple(p.backend for p in ranked)
     )
