@@ -194,11 +194,13 @@ def solve(
         backend, made = resolve(backend)  # a variant: its backend, with the options that make it
         options = {**made, **options}
         _check_options(backend, options)
-        if deadline is not None or prefer is not None or remote or cost_model is not None:
+        if deadline is not None or prefer is not None or remote:
             raise OptionError(
-                "deadline, prefer, remote and cost_model are the policy's (backend='auto'); for a named backend "
-                "give time_limit (and its device option: solver= for dwave, device= for ibm)"
+                "deadline, prefer and remote are the policy's (backend='auto'); for a named backend give "
+                "time_limit (and its device option: solver= for dwave, device= for ibm)"
             )
+        if cost_model is not None:
+            raise OptionError(f"cost_model is the policy's (backend='auto'); {backend!r} was named")
     else:
         _check_option_names(options)
         _check_remote(prefer, remote)
@@ -227,6 +229,7 @@ def solve(
     from .qip.policy import resolve
 
     attempts: list[dict] = []
+    why = ""  # why a proposed parallel pair did not run in parallel
     if decision is not None and fallback is None:  # the policy's candidates, best first, each with its device
         chain = [(backend, {}), *decision.fallbacks]
         if len(decision.parallel) == 2:
@@ -271,7 +274,7 @@ def solve(
             continue
         result.attempts = attempts
         result.decision = decision
-        if decision is not None and len(decision.parallel) == 2 and not attempts:
+        if why:
             result.info["parallel_skipped"] = why
         return result
     raise AssertionError("unreachable")  # pragma: no cover
@@ -506,7 +509,8 @@ KILLED = "killed at the time limit"
 
 def _solve_parallel(inputs: _Inputs, decision, budget, seed, options: dict) -> tuple[Result | None, list[dict], str]:
     """Run the decision's two parallel rows at once, each in a forked process with the time
-    limit, and return the better answer (:func:`_better`).
+    limit (in a worker process of :mod:`backends.isolate` when other threads run here: forking
+    is unsafe then), and return the better answer (:func:`_better`).
 
     Both IRs are built here first (the compile is shared when both take the same kind). The
     children are stopped at ``deadline + PARALLEL_WAIT * grace(T)``, and as soon as one proves
@@ -516,26 +520,32 @@ def _solve_parallel(inputs: _Inputs, decision, budget, seed, options: dict) -> t
     -------
     result : Result or None
         The better answer, with ``info["parallel"]``: per row ``{"backend", "runs_on",
-        "seconds", "status"}``; None when neither answered or parallel running was not possible.
+        "seconds", "status", "process"}`` (``"fork"`` or ``"worker"``); None when neither
+        answered or parallel running was not possible.
     attempts : list of dict
         Why each run failed, when neither answered (``result.attempts``'s form).
     why : str
         Why the pair was not run in parallel ("" when it was).
     """
-    from backends.isolate import ISOLATED
+    from backends.isolate import ISOLATED, prewarm, startup_seconds
 
     from .qip.uncertain import available_cores
 
     cores = available_cores()
-    if cores < 2 or not ISOLATED or threading.active_count() > 1:
-        why = (
-            f"only {cores} core available"
-            if cores < 2
-            else "no fork on this platform"
-            if not ISOLATED
-            else "other threads run in this process (forking is unsafe then)"
-        )
+    if cores < 2 or not ISOLATED:
+        why = f"only {cores} core available" if cores < 2 else "no fork on this platform"
         return None, [], f"not run in parallel: {why}; the chosen backend ran alone"
+    threaded = threading.active_count() > 1  # forking is unsafe then: worker processes (backends.isolate)
+    if threaded and startup_seconds() and not budget.fits(2 * startup_seconds()):
+        prewarm()  # one will be waiting for the next call
+        return (
+            None,
+            [],
+            (
+                f"not run in parallel: other threads run in this process, and starting a solver process "
+                f"(about {startup_seconds():.2g} s) does not fit the time left; the chosen backend ran alone"
+            ),
+        )
     rows = decision.parallel
     runs: list[dict] = []
     prepared = []
@@ -552,10 +562,11 @@ def _solve_parallel(inputs: _Inputs, decision, budget, seed, options: dict) -> t
     if time_limit <= 0:
         raise TimeLimitError(f"compiling for {' and '.join(rows)} took all of the {budget.time_limit:g} s time limit")
     t_start = time.perf_counter()
-    answers = _fork_all([(p, time_limit, budget, seed, mine) for _, p, mine in prepared], budget)
+    jobs = [(p, time_limit, budget, seed, mine) for _, p, mine in prepared]
+    answers = _in_workers(jobs, budget) if threaded else _fork_all(jobs, budget)
     results: list[Result] = []
     for (row, prep, mine), (out, seconds, err) in zip(prepared, answers, strict=True):
-        entry = {"backend": row, "runs_on": prep.name, "seconds": seconds}
+        entry = {"backend": row, "runs_on": prep.name, "seconds": seconds, "process": "worker" if threaded else "fork"}
         if out is not None:
             r = _finish(inputs, prep, out, t_start + seconds, budget, mine)
             entry["status"] = str(r.status)
@@ -655,3 +666,43 @@ def _fork_all(jobs: list[tuple], budget) -> list[tuple]:
                 proc.kill()
             proc.join(5)
     return answers
+
+
+def _run_by_name(name: str, ir, wall_deadline: float, seed, options: dict):
+    """In a worker process: backend ``name`` on ``ir`` until ``wall_deadline`` (``time.time()``).
+
+    Raises
+    ------
+    TimeLimitError
+        The worker started after the deadline.
+    """
+    time_limit = wall_deadline - time.time()
+    if time_limit <= 0:
+        raise TimeLimitError(f"{name}: its solver process started after the time limit")
+    return _backend(name).solve(ir, time_limit=time_limit, seed=seed, **options)
+
+
+def _in_workers(jobs: list[tuple], budget) -> list[tuple]:
+    """:func:`_fork_all`'s answers, each job run in a worker process of :mod:`backends.isolate`
+    (from a thread each), stopped at ``budget.deadline + PARALLEL_WAIT * grace``."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from backends.budget import grace
+    from backends.isolate import Killed, call_with_deadline
+
+    stop = budget.deadline + PARALLEL_WAIT * grace(budget.time_limit)
+    wall_deadline = time.time() + budget.left()
+    t0 = time.perf_counter()
+
+    def one(job):
+        prep, _, _, seed, options = job
+        try:
+            out = call_with_deadline(_run_by_name, (prep.name, prep.ir, wall_deadline, seed, options), stop)
+            return out, time.perf_counter() - t0, None
+        except Killed:
+            return None, time.perf_counter() - t0, None
+        except Exception as exc:  # noqa: BLE001 -- the run's failure, reported with the other's answer
+            return None, time.perf_counter() - t0, exc
+
+    with ThreadPoolExecutor(len(jobs), thread_name_prefix="qbdsl-parallel") as pool:
+        return list(pool.map(one, jobs))

@@ -173,6 +173,8 @@ def _parallel_model(fast: str, slow: str) -> CostModel:
 
 
 def test_two_backends_in_parallel_return_the_better_answer(weak_variant):
+    import threading
+
     q = random_qubo(16, 5)
     optimum = qb.solve(q, backend="exact").energy
     weak = qb.solve(q, backend=weak_variant, seed=0)
@@ -182,34 +184,64 @@ def test_two_backends_in_parallel_return_the_better_answer(weak_variant):
     assert d.backend == "anneal" and d.variant == weak_variant  # the weak one is the first choice
     assert d.parallel == (weak_variant, "exact") and "in parallel" in d.reason
     assert "parallel: anneal+weak and exact run at once" in d.explain()
-    t = time.perf_counter()
-    r = qb.solve(q, deadline=2.0, cost_model=cm, seed=0)
-    wall = time.perf_counter() - t
-    assert wall <= 2.0 + grace(2.0)
-    assert r.energy == pytest.approx(optimum) and r.backend == "exact"  # the better of the two
-    runs = {p["backend"]: p for p in r.info["parallel"]}
-    assert set(runs) == {weak_variant, "exact"} and runs["exact"]["status"] == "optimal"
-    assert runs[weak_variant]["runs_on"] == "anneal" and all(p["seconds"] >= 0 for p in runs.values())
+    # forked when this process runs one thread; with other threads, in worker processes
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait, daemon=True)
+    for threaded in (False, True):
+        if threaded:
+            other.start()
+        try:
+            t = time.perf_counter()
+            r = qb.solve(q, deadline=2.0, cost_model=cm, seed=0)
+            wall = time.perf_counter() - t
+        finally:
+            stop.set() if threaded else None
+        assert wall <= 2.0 + grace(2.0)
+        assert r.energy == pytest.approx(optimum) and r.backend == "exact"  # the better of the two
+        runs = {p["backend"]: p for p in r.info["parallel"]}
+        assert set(runs) == {weak_variant, "exact"} and runs["exact"]["status"] == "optimal"
+        assert runs[weak_variant]["runs_on"] == "anneal" and all(p["seconds"] >= 0 for p in runs.values())
+        if threaded:
+            assert {p["process"] for p in runs.values()} == {"worker"}
+    other.join()
 
 
-def test_a_parallel_run_past_its_limit_is_stopped_within_the_promise(weak_variant, monkeypatch):
-    from qbdsl.backends.anneal import TabuBackend
+STUCK = """
+import json, sys, threading, time
+sys.path.insert(0, {tests!r})
+import qbdsl as qb
+import test_qip_costmodel_wiring as w
+from qbdsl.backends.anneal import TabuBackend, preload
 
-    def stuck(self, ir, *, time_limit=None, seed=None, **options):
-        time.sleep(60)  # a solver that ignores its time limit
+preload()  # dwave-samplers' first import, outside the timed call
 
-    monkeypatch.setattr(TabuBackend, "solve", stuck)
-    q = random_qubo(16, 5)
-    cm = _parallel_model(weak_variant, "tabu")
-    d = decide(q, deadline=0.5, backends=["tabu", "anneal"], cost_model=cm, include_remote=False)
-    assert d.parallel == (weak_variant, "tabu")
-    t = time.perf_counter()
-    r = qb.solve(q, deadline=0.5, cost_model=cm, seed=0)
-    wall = time.perf_counter() - t
-    assert wall <= 0.5 + grace(0.5)  # the time-limit promise
-    runs = {p["backend"]: p for p in r.info["parallel"]}
-    assert runs["tabu"]["status"] == "killed at the time limit"
-    assert r.backend == "anneal" and r.sample is not None
+def stuck(self, ir, *, time_limit=None, seed=None, **options):
+    time.sleep(60)  # a solver that ignores its time limit
+
+TabuBackend.solve = stuck
+w.VARIANTS["anneal+weak"] = ("anneal", {{"num_reads": 1, "num_sweeps": 1}})
+cm = w._parallel_model("anneal+weak", "tabu")
+q = w.random_qubo(16, 5)
+d = qb.qip.decide(q, deadline=0.5, backends=["tabu", "anneal"], cost_model=cm, include_remote=False)
+t = time.perf_counter()
+r = qb.solve(q, deadline=0.5, cost_model=cm, seed=0)
+wall = time.perf_counter() - t
+print(json.dumps({{"planned": list(d.parallel), "wall": wall, "backend": r.backend, "sample": r.sample is not None,
+                  "threads": threading.active_count(), "parallel": r.info.get("parallel")}}))
+"""
+
+
+def test_a_parallel_run_past_its_limit_is_stopped_within_the_promise():
+    # a fresh interpreter: one thread, so the two runs are forked (the patched solver lives there)
+    code = STUCK.format(tests=str(ROOT / "tests"))
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    got = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert got["planned"] == ["anneal+weak", "tabu"]
+    assert got["wall"] <= 0.5 + grace(0.5)  # the time-limit promise
+    runs = {p["backend"]: p for p in got["parallel"]}
+    assert runs["tabu"]["status"] == "killed at the time limit" and runs["tabu"]["process"] == "fork"
+    assert got["backend"] == "anneal" and got["sample"]
 
 
 # ---------------------------------------------------------------- the command line

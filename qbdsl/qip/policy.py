@@ -312,7 +312,8 @@ def decide(
     note = "given profiles"
     if profiles is None:
         profiles, note = load_profiles()
-    _check_prefer(prefer, [*backends, *profiles, *(d.name for d in dv.DEVICES if d.backend in backends)])
+    variants = [v for v, (runner, _) in VARIANTS.items() if runner in backends]
+    _check_prefer(prefer, [*backends, *variants, *profiles, *(d.name for d in dv.DEVICES if d.backend in backends)])
     _check_confidence(confidence)
     model, model_note = load_cost_model(cost_model) if deadline is not None else (None, "")
     f = features(obj)
