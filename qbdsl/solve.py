@@ -558,6 +558,8 @@ def _solve_parallel(inputs: _Inputs, decision, budget, seed, options: dict) -> t
             if isinstance(exc, OptionError):
                 raise
             runs.append({"backend": row, "runs_on": name, "seconds": 0.0, "status": f"error: {exc}", "error": exc})
+    if not prepared:  # neither could start: the rest of the plan is tried
+        return None, [{"backend": e["runs_on"], "error": str(e["error"])} for e in runs], ""
     time_limit = budget.left()
     if time_limit <= 0:
         raise TimeLimitError(f"compiling for {' and '.join(rows)} took all of the {budget.time_limit:g} s time limit")
