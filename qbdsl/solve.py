@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import math
 import numbers
+import os
+import threading
 import time
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -76,6 +79,8 @@ def solve(
     prefer: str | None = None,
     best_effort: bool = False,
     remote: bool = False,
+    cost_model=None,
+    confidence: float = 0.9,
     **options,
 ) -> Result:
     """Solve a Model, an IR, a file, a dimod BQM/CQM or a qiskit QuadraticProgram.
@@ -90,10 +95,18 @@ def solve(
         :func:`qbdsl.from_qp`); each backend then gets the IR kind it accepts
         (:mod:`qbdsl.routing`).
     backend : str
-        A registered backend name, or ``"auto"``: the Quantum Invocation Policy
-        (:func:`qbdsl.qip.decide`) picks one from predicted time and quality under
-        ``deadline`` / ``quality`` / ``prefer``; ``result.decision.explain()`` says why.
-        Without ``fallback``, the policy's other candidates are the fallbacks, best first.
+        A registered backend name, a backend variant (``"anneal+tuned"``: annealing with
+        ``penalty_search=True, repair=True``; :data:`qbdsl.qip.policy.VARIANTS`), or
+        ``"auto"``: the Quantum Invocation Policy (:func:`qbdsl.qip.decide`) picks one from
+        predicted time and quality under ``deadline`` / ``quality`` / ``prefer``;
+        ``result.decision.explain()`` says why. Without ``fallback``, the policy's other
+        candidates are the fallbacks, best first. When the decision proposes two backends
+        in parallel (``result.decision.parallel``: the cost model cannot tell them apart) and
+        two or more cores are available, both run at once, each in its own process with the
+        time limit, and the better answer is returned (feasible first, then the objective in
+        the model's sense); ``result.info["parallel"]`` lists both with their seconds and
+        statuses (a run still going at the time limit is stopped: ``"killed at the time
+        limit"``).
     time_limit : float, optional
         Seconds of wall time for the whole call: reading, compiling, solving (every backend
         of the fallback chain shares it) and decoding. The call returns within
@@ -130,6 +143,13 @@ def solve(
         QPU is refused. With ``remote=True`` and no credentials, a ``prefer`` naming a real QPU
         raises ``BackendError`` with the setting and command that configure it; otherwise such
         devices stay planning rows in ``result.decision.explain()``.
+    cost_model : CostModel, str, os.PathLike, None or False
+        With ``backend="auto"`` and a ``deadline``: the cost model the policy judges by
+        (:func:`qbdsl.qip.policy.load_cost_model`; None: ``QBDSL_COSTMODEL`` or the shipped
+        one; False: profiles only).
+    confidence : float
+        With ``backend="auto"``: the probability of meeting the deadline the cost-model rule
+        requires, in (0, 1). Default 0.9.
     **options
         Compile options (``encoding``, ``penalty``, ``inequality``, ``unbalanced``) go to
         :func:`qbdsl.compile` for the backends that get a QUBO (refused when none of the
@@ -169,12 +189,18 @@ def solve(
     compile_opts = {k: options.pop(k) for k in COMPILE_KEYS if k in options}
     _check_names([backend] if backend != "auto" else [], fallback)
     if backend != "auto":
+        from .qip.policy import resolve
+
+        backend, made = resolve(backend)  # a variant: its backend, with the options that make it
+        options = {**made, **options}
         _check_options(backend, options)
         if deadline is not None or prefer is not None or remote:
             raise OptionError(
                 "deadline, prefer and remote are the policy's (backend='auto'); for a named backend give "
                 "time_limit (and its device option: solver= for dwave, device= for ibm)"
             )
+        if cost_model is not None:
+            raise OptionError(f"cost_model is the policy's (backend='auto'); {backend!r} was named")
     else:
         _check_option_names(options)
         _check_remote(prefer, remote)
@@ -191,6 +217,8 @@ def solve(
             prefer=prefer,
             best_effort=best_effort,
             include_remote=remote,
+            cost_model=cost_model,
+            confidence=confidence,
         )
         _check_preferred_device(decision, prefer)
         if decision.backend is None:
@@ -198,20 +226,37 @@ def solve(
         backend = decision.backend
         if time_limit is None and "time_limit" in decision.options:
             budget = Budget(decision.options["time_limit"], "solve", start=budget.start)
+    from .qip.policy import resolve
+
+    attempts: list[dict] = []
+    why = ""  # why a proposed parallel pair did not run in parallel
     if decision is not None and fallback is None:  # the policy's candidates, best first, each with its device
         chain = [(backend, {}), *decision.fallbacks]
+        if len(decision.parallel) == 2:
+            result, tried, why = _solve_parallel(inputs, decision, budget, seed, options)
+            if result is not None:
+                result.attempts, result.decision = tried, decision
+                return result
+            attempts += tried
+            if tried:  # both failed: the rest of the plan, without them
+                chain = [e for e in decision.fallbacks if e not in decision.parallel_plan]
+            if not chain:
+                raise BackendError(
+                    "both backends run in parallel failed: " + "; ".join(f"{a['backend']}: {a['error']}" for a in tried)
+                )
     else:
-        chain = [(name, {}) for name in [backend, *(fallback or [])]]
-    attempts: list[dict] = []
+        chain = [resolve(name) for name in [backend, *(fallback or [])]]
     for k, (name, device_options) in enumerate(chain):
         mine = options if k == 0 else {}
         spec = getattr(_backend(name), "options", None)
         if decision is not None and spec is not None:  # options for "auto" go to the backend declaring them
             mine = {key: v for key, v in options.items() if key in spec}
-            if k == 0:  # the work the policy predicted, unless the user said otherwise
+            if k == 0 and not attempts:  # the work the policy predicted, unless the user said otherwise
                 mine = {**decision.options.get("backend_options", {}), **mine}
-            else:  # a fallback device row runs on its own device
+            else:  # a fallback row runs on its own device, with its own work and variant options
                 mine = {**device_options, **mine}
+        elif decision is None and k > 0:  # a fallback variant keeps the options that make it
+            mine = dict(device_options)
         try:
             result = _solve_one(inputs, name, budget, seed, mine)
         except OptionError:
@@ -229,6 +274,8 @@ def solve(
             continue
         result.attempts = attempts
         result.decision = decision
+        if why:
+            result.info["parallel_skipped"] = why
         return result
     raise AssertionError("unreachable")  # pragma: no cover
 
@@ -296,7 +343,10 @@ def _check_names(names: list[str], fallback) -> None:
 
     if fallback is not None and (isinstance(fallback, str) or not all(isinstance(f, str) for f in fallback)):
         raise OptionError(f"fallback must be a list of backend names, got {fallback!r}")
+    from .qip.policy import VARIANTS
+
     known = registered()
+    known = [*known, *(v for v, (runner, _) in VARIANTS.items() if runner in known)]
     for name in names + list(fallback or []):
         if name not in known:
             what = "fallback backend" if name in (fallback or []) and name not in names else "backend"
@@ -312,7 +362,35 @@ def _check_options(name: str, options: dict) -> None:
         validate_options(name, options, spec)
 
 
+@dataclass
+class _Prepared:
+    """A backend and the IR it gets, compiled: what is left is to solve it and decode."""
+
+    name: str
+    be: object
+    ir: object
+    decode: object
+    same_objective: bool
+    t0: float  # when the preparation started (perf_counter)
+    t1: float  # when it ended
+
+
 def _solve_one(inputs: _Inputs, name: str, budget, seed, options: dict) -> Result:
+    prep = _prepare(inputs, name, budget)
+    out = _run(prep, budget.left() if budget.limited else None, budget, seed, options)
+    return _finish(inputs, prep, out, time.perf_counter(), budget, options)
+
+
+def _prepare(inputs: _Inputs, name: str, budget) -> _Prepared:
+    """Check that backend ``name`` takes the input and that time is left, and build its IR.
+
+    Raises
+    ------
+    BackendError
+        Too many variables for the backend, or its own check refuses the IR.
+    TimeLimitError
+        No time left, before or after compiling.
+    """
     be = _backend(name)
     t0 = time.perf_counter()
     if budget.limited and budget.left() <= 0:
@@ -333,25 +411,41 @@ def _solve_one(inputs: _Inputs, name: str, budget, seed, options: dict) -> Resul
         raise BackendError(f"{name}: {size} variables exceed the {cap} it takes")
     if hasattr(be, "check"):
         be.check(ir)
-    time_limit = None
-    if budget.limited:
-        time_limit = budget.left()
-        if time_limit <= 0:
-            raise TimeLimitError(
-                f"{name}: compiling took {t1 - t0:.3g} s, all that was left of the {budget.time_limit:g} s time limit"
-            )
+    if budget.limited and budget.left() <= 0:
+        raise TimeLimitError(
+            f"{name}: compiling took {t1 - t0:.3g} s, all that was left of the {budget.time_limit:g} s time limit"
+        )
+    return _Prepared(name, be, ir, decode, same_objective, t0, t1)
+
+
+def _run(prep: _Prepared, time_limit: float | None, budget, seed, options: dict):
+    """``prep``'s backend on its IR: the BackendOutput, or the error in the solve's terms.
+
+    Raises
+    ------
+    TimeLimitError
+        The backend's, with how much of the limit had gone before it.
+    BackendError
+        The backend's, or a crash inside a solver library (naming the backend).
+    ModelError
+        The backend's.
+    """
     try:
-        out = be.solve(ir, time_limit=time_limit, seed=seed, **options)
+        return prep.be.solve(prep.ir, time_limit=time_limit, seed=seed, **options)
     except TimeLimitError as exc:
-        spent = budget.elapsed() - (time.perf_counter() - t1)
+        spent = budget.elapsed() - (time.perf_counter() - prep.t1)
         raise TimeLimitError(
             f"{exc} (time_limit {budget.time_limit:g} s; {spent:.3g} s had gone on reading, deciding and compiling)"
         ) from None
     except (BackendError, ModelError):
         raise
     except Exception as exc:  # a crash inside a solver library: name the backend, keep the model
-        raise BackendError(f"backend {name!r} failed: {type(exc).__name__}: {exc}") from exc
-    t2 = time.perf_counter()
+        raise BackendError(f"backend {prep.name!r} failed: {type(exc).__name__}: {exc}") from exc
+
+
+def _finish(inputs: _Inputs, prep: _Prepared, out, t2: float, budget, options: dict) -> Result:
+    """Decode ``out`` (the backend returned at ``t2``) into a Result in the user's terms."""
+    name, ir, decode, same_objective, t0, t1 = prep.name, prep.ir, prep.decode, prep.same_objective, prep.t0, prep.t1
     timings = {"compile": t1 - t0, "solve": t2 - t1, "decode": 0.0}
     bound = getattr(out, "bound", None) if same_objective else None
     gap = getattr(out, "gap", None) if same_objective else None
@@ -406,3 +500,211 @@ def _status(backend_status: str, sol, ir) -> Status:
     if status == Status.OPTIMAL and isinstance(ir, QuboIR) and ir.penalties and proven:
         return Status.INFEASIBLE
     return Status.NO_FEASIBLE
+
+
+# ---------------------------------------------------------------- two backends at once
+PARALLEL_WAIT = 0.25  # of the grace past the time limit, what a parallel run may still take to answer
+KILLED = "killed at the time limit"
+
+
+def _solve_parallel(inputs: _Inputs, decision, budget, seed, options: dict) -> tuple[Result | None, list[dict], str]:
+    """Run the decision's two parallel rows at once, each in a forked process with the time
+    limit (in a worker process of :mod:`backends.isolate` when other threads run here: forking
+    is unsafe then), and return the better answer (:func:`_better`).
+
+    Both IRs are built here first (the compile is shared when both take the same kind). The
+    children are stopped at ``deadline + PARALLEL_WAIT * grace(T)``, and as soon as one proves
+    its answer optimal, so the call keeps the ``T + grace(T)`` promise with time to decode.
+
+    Returns
+    -------
+    result : Result or None
+        The better answer, with ``info["parallel"]``: per row ``{"backend", "runs_on",
+        "seconds", "status", "process"}`` (``"fork"`` or ``"worker"``); None when neither
+        answered or parallel running was not possible.
+    attempts : list of dict
+        Why each run failed, when neither answered (``result.attempts``'s form).
+    why : str
+        Why the pair was not run in parallel ("" when it was).
+    """
+    from backends.isolate import ISOLATED, prewarm, startup_seconds
+
+    from .qip.uncertain import available_cores
+
+    cores = available_cores()
+    if cores < 2 or not ISOLATED:
+        why = f"only {cores} core available" if cores < 2 else "no fork on this platform"
+        return None, [], f"not run in parallel: {why}; the chosen backend ran alone"
+    threaded = threading.active_count() > 1  # forking is unsafe then: worker processes (backends.isolate)
+    if threaded and startup_seconds() and not budget.fits(2 * startup_seconds()):
+        prewarm()  # one will be waiting for the next call
+        return (
+            None,
+            [],
+            (
+                f"not run in parallel: other threads run in this process, and starting a solver process "
+                f"(about {startup_seconds():.2g} s) does not fit the time left; the chosen backend ran alone"
+            ),
+        )
+    rows = decision.parallel
+    runs: list[dict] = []
+    prepared = []
+    for row, (name, row_options) in zip(rows, decision.parallel_plan, strict=True):
+        spec = getattr(_backend(name), "options", None)
+        mine = {**row_options, **{k: v for k, v in options.items() if spec is None or k in spec}}
+        try:
+            prepared.append((row, _prepare(inputs, name, budget), mine))
+        except (BackendError, UnsupportedTermError) as exc:
+            if isinstance(exc, OptionError):
+                raise
+            runs.append({"backend": row, "runs_on": name, "seconds": 0.0, "status": f"error: {exc}", "error": exc})
+    if not prepared:  # neither could start: the rest of the plan is tried
+        return None, [{"backend": e["runs_on"], "error": str(e["error"])} for e in runs], ""
+    time_limit = budget.left()
+    if time_limit <= 0:
+        raise TimeLimitError(f"compiling for {' and '.join(rows)} took all of the {budget.time_limit:g} s time limit")
+    t_start = time.perf_counter()
+    jobs = [(p, time_limit, budget, seed, mine) for _, p, mine in prepared]
+    answers = _in_workers(jobs, budget) if threaded else _fork_all(jobs, budget)
+    results: list[Result] = []
+    for (row, prep, mine), (out, seconds, err) in zip(prepared, answers, strict=True):
+        entry = {"backend": row, "runs_on": prep.name, "seconds": seconds, "process": "worker" if threaded else "fork"}
+        if out is not None:
+            r = _finish(inputs, prep, out, t_start + seconds, budget, mine)
+            entry["status"] = str(r.status)
+            results.append(r)
+        else:
+            entry["status"], entry["error"] = (KILLED, None) if err is None else (f"error: {err}", err)
+        runs.append(entry)
+    runs.sort(key=lambda e: rows.index(e["backend"]))
+    report = [{k: v for k, v in e.items() if k != "error"} for e in runs]
+    if not results:
+        attempts = [
+            {"backend": e["runs_on"], "error": KILLED if e.get("error") is None else str(e["error"])} for e in runs
+        ]
+        return None, attempts, ""
+    best = min(results, key=_better)
+    best.info["parallel"] = report
+    best.timings["solve"] = time.perf_counter() - t_start
+    return best, [], ""
+
+
+def _better(r: Result) -> tuple:
+    """Sort key of parallel answers, best first: a feasible answer, then the better objective in
+    the user's sense (:func:`qbdsl.result.sample_order_key` of the best sample); no sample last."""
+    from .result import sample_order_key
+
+    sol = r.first
+    return (2,) if sol is None else sample_order_key(sol, r.sense)
+
+
+def _child(conn, prep: _Prepared, time_limit: float, budget, seed, options: dict) -> None:
+    """In a forked process: run ``prep`` and send ``("ok", output)`` or ``("error", exception)``."""
+    try:
+        try:
+            conn.send(("ok", _run(prep, time_limit, budget, seed, options)))
+        except BaseException as exc:  # noqa: BLE001 -- everything goes back to the parent
+            try:
+                conn.send(("error", exc))
+            except Exception:  # an exception that does not pickle: its words
+                conn.send(("error", BackendError(f"{type(exc).__name__}: {exc}")))
+    finally:
+        conn.close()
+        os._exit(0)
+
+
+def _fork_all(jobs: list[tuple], budget) -> list[tuple]:
+    """Each job ``(prepared, time_limit, budget, seed, options)`` in a forked process at once.
+
+    Returns, per job, ``(output or None, seconds, error or None)``: (None, s, None) for a job
+    stopped at ``budget.deadline + PARALLEL_WAIT * grace`` or once another proved its answer
+    optimal (an ``optimal`` status on an IR whose objective is the user's).
+    """
+    import multiprocessing
+    import warnings
+    from multiprocessing.connection import wait
+
+    from backends.budget import grace
+
+    ctx = multiprocessing.get_context("fork")
+    stop = budget.deadline + PARALLEL_WAIT * grace(budget.time_limit)
+    t0 = time.perf_counter()
+    procs, conns = [], []
+    for job in jobs:
+        recv, send = ctx.Pipe(duplex=False)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            proc = ctx.Process(target=_child, args=(send, *job), daemon=True)
+            proc.start()
+        send.close()
+        procs.append(proc)
+        conns.append(recv)
+    answers: list[tuple] = [(None, math.nan, None)] * len(jobs)
+    pending = dict(enumerate(conns))
+    try:
+        while pending:
+            ready = wait(list(pending.values()), timeout=max(0.0, stop - time.perf_counter()))
+            if not ready:
+                break
+            for conn in ready:
+                i = conns.index(conn)
+                del pending[i]
+                try:
+                    kind, value = conn.recv()
+                except EOFError:
+                    kind, value = "error", BackendError(f"the {jobs[i][0].name} process died without answering")
+                seconds = time.perf_counter() - t0
+                answers[i] = (value, seconds, None) if kind == "ok" else (None, seconds, value)
+                if kind == "ok" and getattr(value, "status", "") == "optimal" and jobs[i][0].same_objective:
+                    pending.clear()  # the user's optimum, proven: the other cannot do better
+            if pending and time.perf_counter() >= stop:
+                break
+        for i in pending:
+            answers[i] = (None, time.perf_counter() - t0, None)
+    finally:
+        for proc, conn in zip(procs, conns, strict=True):
+            conn.close()
+            if proc.is_alive():
+                proc.kill()
+            proc.join(5)
+    return answers
+
+
+def _run_by_name(name: str, ir, wall_deadline: float, seed, options: dict):
+    """In a worker process: backend ``name`` on ``ir`` until ``wall_deadline`` (``time.time()``).
+
+    Raises
+    ------
+    TimeLimitError
+        The worker started after the deadline.
+    """
+    time_limit = wall_deadline - time.time()
+    if time_limit <= 0:
+        raise TimeLimitError(f"{name}: its solver process started after the time limit")
+    return _backend(name).solve(ir, time_limit=time_limit, seed=seed, **options)
+
+
+def _in_workers(jobs: list[tuple], budget) -> list[tuple]:
+    """:func:`_fork_all`'s answers, each job run in a worker process of :mod:`backends.isolate`
+    (from a thread each), stopped at ``budget.deadline + PARALLEL_WAIT * grace``."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from backends.budget import grace
+    from backends.isolate import Killed, call_with_deadline
+
+    stop = budget.deadline + PARALLEL_WAIT * grace(budget.time_limit)
+    wall_deadline = time.time() + budget.left()
+    t0 = time.perf_counter()
+
+    def one(job):
+        prep, _, _, seed, options = job
+        try:
+            out = call_with_deadline(_run_by_name, (prep.name, prep.ir, wall_deadline, seed, options), stop)
+            return out, time.perf_counter() - t0, None
+        except Killed:
+            return None, time.perf_counter() - t0, None
+        except Exception as exc:  # noqa: BLE001 -- the run's failure, reported with the other's answer
+            return None, time.perf_counter() - t0, exc
+
+    with ThreadPoolExecutor(len(jobs), thread_name_prefix="qbdsl-parallel") as pool:
+        return list(pool.map(one, jobs))

@@ -72,7 +72,8 @@ def test_a_flag_of_another_experiment_is_a_one_line_usage_error(argv, flag, caps
 def test_an_unknown_or_missing_experiment_is_named(capsys):
     assert main(["experiment", "bogus"]) == 2
     assert capsys.readouterr().err == (
-        "qbdsl: error: unknown experiment 'bogus'; known: qip, orchestration, live (see qbdsl experiment --help)\n"
+        "qbdsl: error: unknown experiment 'bogus'; known: qip, orchestration, bench, live "
+        "(see qbdsl experiment --help)\n"
     )
     assert main(["experiment"]) == 2
     assert "required: experiment" in capsys.readouterr().err
@@ -93,7 +94,17 @@ def test_the_package_docstring_lists_every_command():
     import qbdsl.cli as cli
 
     commands = build_parser()._subparsers._group_actions[0].choices
-    assert set(commands) == {"compile", "info", "solve", "problem", "explain", "calibrate", "experiment", "fleet"}
+    assert set(commands) == {
+        "compile",
+        "info",
+        "solve",
+        "problem",
+        "explain",
+        "calibrate",
+        "costmodel",
+        "experiment",
+        "fleet",
+    }
     for name in commands:
         assert f"``{name}" in cli.__doc__, name
     for which in ("qip", "orchestration", "live"):

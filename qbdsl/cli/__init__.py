@@ -9,9 +9,12 @@ Commands (``qbdsl COMMAND --help`` lists each one's options, and only those):
 - ``problem LIST`` / ``problem NAME --data ...``: build a library problem on shipped data;
   write it (``--target``, ``-o``) or solve it (``--solve``).
 - ``explain MODEL``: which backend QIP picks under a deadline, and why.
-- ``calibrate``: re-measure the local backends and save their profiles.
-- ``experiment qip|orchestration|live``: the evaluation experiments, nested commands with
-  their own flags.
+- ``calibrate``: re-measure the local backends and save their profiles (``--rows-out``: and
+  cost-model rows).
+- ``costmodel fit|evaluate``: fit the QIP cost model on run rows, or evaluate it leaving whole
+  families out.
+- ``experiment qip|bench|orchestration|live``: the evaluation experiments, nested commands
+  with their own flags.
 - ``fleet show|write``: the orchestration fleet as a table, or a fleet file written from devices.
 
 ``compile``, ``solve`` and ``problem`` share the compile options (``--encoding --penalty

@@ -1,7 +1,9 @@
-"""``qbdsl experiment {qip,orchestration,live}``: the evaluation experiments, each a nested
+"""``qbdsl experiment {qip,bench,orchestration,live}``: the evaluation experiments, each a nested
 command with only its own flags.
 
 - ``qip``: the QIP policy against an oracle that knows every backend's outcome.
+- ``bench``: every backend on the benchmark suite under every deadline (resumable), and the
+  backend the oracle picks per family and deadline.
 - ``orchestration``: scheduling policies over a fleet of QPUs, with paired seeds (or every
   policy on one workload file).
 - ``live``: the same policies dispatching real ``qb.solve`` calls.
@@ -229,14 +231,73 @@ def cmd_live(args, console) -> int:
     return 0
 
 
+def cmd_bench(args, console) -> int:
+    """``qbdsl experiment bench``: every backend on every instance of the benchmark suite under
+    every deadline (:mod:`qbdsl.qip.benchmark`), resumable: runs already in ``OUT/bench-runs.csv``
+    are kept and not done again. Writes the runs, the oracle's table and its heat map under
+    ``--out`` and prints the table. Returns the exit code, 0.
+
+    Raises
+    ------
+    ModelError
+        An output folder that cannot be written, a deadline that is not a positive number, an
+        unknown family, backend or instance name (each named), all before any run.
+    """
+    from qbdsl.backends import names
+    from qbdsl.problems import benchmarks
+
+    from ..qip import benchmark
+    from ..qip.policy import VARIANTS
+
+    check_output(args.out, "--out", folder=True)
+    deadlines = floats(args.deadlines, "--deadlines")
+    known = benchmarks.families()
+    families = _names(args.families, "--families", known) if args.families else known
+    backends = _names(args.backends, "--backends", [*names(), *VARIANTS]) if args.backends else None
+    argv = ["--out", str(args.out), "--deadlines", *(f"{d:g}" for d in deadlines), "--seed", str(args.seed)]
+    argv += ["--families", *families]
+    if args.instances:
+        wanted = [i.strip() for i in args.instances.split(",") if i.strip()]
+        have = {b.name for f in families for b in benchmarks.instances(f, quick=args.quick)}
+        missing = [i for i in wanted if i not in have]
+        if missing:
+            raise ModelError(
+                f"--instances: {', '.join(missing)} not in the {'quick ' if args.quick else ''}suite of "
+                f"{', '.join(families)}; known: {', '.join(sorted(have))}"
+            )
+        argv += ["--instances", *wanted]
+    if backends:
+        argv += ["--backends", *backends]
+    if args.quick:
+        argv.append("--quick")
+    return benchmark.main(argv)
+
+
+def _names(text: str, flag: str, known) -> list[str]:
+    """``"a,b"`` -> ``["a", "b"]``, each one of ``known``.
+
+    Raises
+    ------
+    ModelError
+        An empty list or a name not in ``known`` (named, with the known ones).
+    """
+    out = [x.strip() for x in text.split(",") if x.strip()]
+    if not out:
+        raise ModelError(f"{flag} takes names separated by commas, got {text!r}")
+    bad = [x for x in out if x not in known]
+    if bad:
+        raise ModelError(f"{flag}: unknown {', '.join(map(repr, bad))}; known: {', '.join(known)}")
+    return out
+
+
 def add_commands(sub, common) -> None:
     """``experiment`` with its nested commands on the subparsers ``sub``; ``common`` is the
     parent parser every command gets (``--debug``)."""
     xp = sub.add_parser(
         "experiment",
         noun="experiment",
-        help="evaluation experiments: qip (policy vs oracle), orchestration (policies over QPUs), "
-        "live (policies dispatching real solves)",
+        help="evaluation experiments: qip (policy vs oracle), bench (every backend on the benchmark suite), "
+        "orchestration (policies over QPUs), live (policies dispatching real solves)",
         description="Evaluation experiments; see qbdsl experiment WHICH --help.",
     )
     which = subcommands(xp, "experiment", common)
@@ -278,6 +339,22 @@ def add_commands(sub, common) -> None:
     o.add_argument("--gap-jobs", type=int, default=20, help="jobs per hindsight trace")
     o.add_argument("--gap-time", type=seconds, default=10.0, help="seconds per hindsight solve")
     o.add_argument("-o", "--output", default=None, help="output folder (default out/orchestration)")
+    b = leaf(
+        which,
+        "bench",
+        cmd_bench,
+        "every backend on the benchmark suite under every deadline, and the backend the oracle picks "
+        "(resumable: runs already in OUT/bench-runs.csv are kept)",
+    )
+    b.add_argument("--quick", action="store_true", help="1-2 small instances per family")
+    b.add_argument("--deadlines", default="0.05,0.5,5,60", help="deadlines in seconds, comma-separated")
+    b.add_argument("--families", default=None, help="families, comma-separated (default: all)")
+    b.add_argument("--instances", default=None, help="only these instances, comma-separated")
+    b.add_argument(
+        "--backends", default=None, help="backends or variants (anneal+tuned), comma-separated (default: local ones)"
+    )
+    b.add_argument("--seed", type=int, default=0, help="seed of every solve (default 0)")
+    b.add_argument("--out", default="out/bench", help="output folder (default out/bench; bench-runs.csv is resumed)")
     li = leaf(which, "live", cmd_live, "the orchestration policies dispatching real qb.solve calls")
     li.add_argument("--policies", default="qip-edf,edf+ac", help="policies to run, comma-separated")
     li.add_argument("--time-scale", type=seconds, default=1.0, help="seconds per trace second")

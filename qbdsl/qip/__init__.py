@@ -1,7 +1,8 @@
-"""The Quantum Invocation Policy: features, backend profiles, and the decision."""
+"""The Quantum Invocation Policy: features, backend profiles, the fitted cost model's use, and
+the decision."""
 
 from .features import Features, features
-from .policy import Decision, decide
+from .policy import VARIANTS, Decision, decide, load_cost_model, resolve
 from .profiles import Profile, default_profiles, load_profiles, save_profiles
 
 __all__ = [
@@ -9,6 +10,9 @@ __all__ = [
     "features",
     "Decision",
     "decide",
+    "VARIANTS",
+    "resolve",
+    "load_cost_model",
     "Profile",
     "default_profiles",
     "load_profiles",

@@ -3,8 +3,11 @@ target, from predicted time and quality, and say why every other backend lost.""
 
 from __future__ import annotations
 
+import math
 import numbers
+import os
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from ..errors import OptionError
 from .features import Features, features
@@ -12,6 +15,18 @@ from .profiles import DEFAULT_WORK, Profile, load_profiles, validate_deadline
 
 ANYTIME_QUALITY_LOSS = 0.05  # an anytime backend cut to the deadline: less work, a little less quality
 QUANTUM = ("qaoa", "qaoa-qiskit", "dwave", "ibm")
+
+# Backend variants: a name "<backend>+<variant>" QIP can choose (and qb.solve run) as the
+# registered backend with these options. The one table every caller reads (:func:`resolve`).
+VARIANTS: dict[str, tuple[str, dict]] = {
+    # annealing with tuned penalty weights and feasibility repair (backends.anneal), for constrained models
+    "anneal+tuned": ("anneal", {"penalty_search": True, "repair": True}),
+}
+# the shipped cost model (qbdsl/qip/data/README.md says how it was made); QBDSL_COSTMODEL names another
+SHIPPED_COSTMODEL = Path(__file__).resolve().parent / "data" / "costmodel.json"
+COSTMODEL_OFF = ("", "off", "none")  # QBDSL_COSTMODEL values that turn the cost model off
+MIN_P_MEET = 0.05  # a cost-model row less likely than this to meet the deadline is not a candidate
+TIE = 0.005  # expected-quality difference treated as a tie (uncertain.choose's default)
 
 
 @dataclass
@@ -44,6 +59,13 @@ class Option:
         depth, two-qubit layers, ESP, QPU time).
     configure : str
         For a real device without credentials: the setting and command that configure it.
+    time_p90 : float or None
+        For a row judged by the cost model: the predicted 90th percentile of the time (seconds);
+        ``predicted_time`` is then the predicted median.
+    p_meet : float or None
+        For a row judged by the cost model: the probability that it returns by the deadline.
+    judged_by : str
+        ``"profile"`` (a backend profile or a device's own data) or ``"cost model"``.
     """
 
     backend: str
@@ -57,6 +79,9 @@ class Option:
     label: str = ""
     figures: dict = field(default_factory=dict)
     configure: str = ""
+    time_p90: float | None = None
+    p_meet: float | None = None
+    judged_by: str = "profile"
 
     @property
     def runner(self) -> str:
@@ -89,6 +114,15 @@ class Decision:
     planned: str = ""
     plan: list[tuple[str, dict]] = field(default_factory=list)  # (backend, options): ``qb.solve``'s chain
     unjudged: str = ""  # the real QPUs left out of this decision (include_remote=False), and how to judge them
+    parallel: tuple[str, ...] = ()  # two rows' names to run at once on two cores, or ()
+    variant: str | None = None  # the chosen row when it is a backend variant ("anneal+tuned")
+    cost_model: str = ""  # which cost model judged the rows it knows ("" when none did)
+
+    @property
+    def parallel_plan(self) -> list[tuple[str, dict]]:
+        """The rows of :attr:`parallel` as (backend, options) to run them with (empty when none)."""
+        rows = {r.backend: r for r in self.rows}
+        return [(rows[n].runner, dict(rows[n].run_options)) for n in self.parallel if n in rows]
 
     @property
     def fallbacks(self) -> list[tuple[str, dict]]:
@@ -103,6 +137,7 @@ class Decision:
         head = (
             f"QIP decision: {self.backend or 'none'}"
             f"{'' if self.device is None else f' ({self.device})'}"
+            f"{'' if self.variant is None else f' ({self.variant})'}"
             f"{'' if self.deadline is None else f' (deadline {self.deadline:g} s'}"
             f"{'' if self.deadline is None else f', quality target {self.quality:g})'}"
         )
@@ -119,12 +154,32 @@ class Decision:
                 else f"impossible: {f.qubo_reason}"
             ),
             f"profiles: {self.note}",
-            f"{'backend':<32}{'time (s)':>12}{'quality':>10}  verdict",
         ]
+        modelled = any(r.judged_by == "cost model" for r in self.rows)
+        if modelled:
+            lines.append(f"cost model: {self.cost_model}")
+        if self.parallel:
+            lines.append(
+                f"parallel: {' and '.join(self.parallel)} run at once, one core each, within the deadline; "
+                "the better answer is returned (the prediction cannot tell them apart, see above)"
+            )
+        if modelled:
+            lines.append(
+                f"{'backend':<32}{'median s':>10}{'p90 s':>10}{'P(meet)':>9}{'quality':>9}  verdict "
+                "(time and quality at the deadline; '-': judged by its profile)"
+            )
+        else:
+            lines.append(f"{'backend':<32}{'time (s)':>12}{'quality':>10}  verdict")
         for r in self.rows:
             t = "-" if r.predicted_time is None else f"{r.predicted_time:.3g}"
             q = "-" if r.predicted_quality is None else f"{r.predicted_quality:.2f}"
-            lines.append(f"{r.backend + (' (remote)' if r.remote else ''):<32}{t:>12}{q:>10}  {r.verdict}")
+            name = r.backend + (" (remote)" if r.remote else "")
+            if modelled:
+                t90 = "-" if r.time_p90 is None else f"{r.time_p90:.3g}"
+                pm = "-" if r.p_meet is None else f"{r.p_meet:.2f}"
+                lines.append(f"{name:<32}{t:>10}{t90:>10}{pm:>9}{q:>9}  {r.verdict}")
+            else:
+                lines.append(f"{name:<32}{t:>12}{q:>10}  {r.verdict}")
             if r.label or r.figures:
                 figs = ", ".join(f"{k} {v}" for k, v in r.figures.items())
                 lines.append(f"    {r.label}{'; ' if r.label and figs else ''}{figs}")
@@ -166,6 +221,8 @@ def decide(
     profiles: dict[str, Profile] | None = None,
     best_effort: bool = False,
     include_remote: bool = True,
+    cost_model=None,
+    confidence: float = 0.9,
 ) -> Decision:
     """Choose a backend for ``obj`` (Model, Problem, QuboIR or MilpIR).
 
@@ -190,11 +247,58 @@ def decide(
     best case (no chains, no gate errors) cannot beat the best candidate is not embedded or
     transpiled at all, so a decision for a classical case stays fast.
 
+    With a ``deadline`` and a cost model (:func:`load_cost_model`: ``cost_model``, else the file
+    ``QBDSL_COSTMODEL`` names, else the shipped one), the local backends the model was fitted
+    for, and their variants (:data:`VARIANTS`, e.g. ``anneal+tuned``), are judged by it
+    instead of by their profiles: each row holds the predicted median and 90th-percentile time,
+    the probability of meeting the deadline (``Option.p_meet``; below :data:`MIN_P_MEET` a row is
+    no candidate) and the expected quality at the deadline. Among them
+    :func:`qbdsl.qip.uncertain.choose` decides (the backend that meets the deadline with
+    probability ``>= confidence`` and the best expected quality; its reason becomes
+    ``Decision.reason``), and may propose two to run in parallel (``Decision.parallel``). Rows
+    the model does not know (devices, plug-ins) keep their profile's judgement and win only
+    with a predicted quality above the model's choice's expected quality at the deadline.
+    ``prefer`` then picks, among candidates of the winner's expected quality, the preferred
+    one. A backend whose profile predicts that even its smallest unit of work misses the
+    deadline is not judged by the model (the profile, calibrated on this machine, is a floor).
+    Without a deadline or with ``cost_model=False`` the profiles judge every row, as before.
+
+    Parameters
+    ----------
+    obj : Model, Problem, QuboIR or MilpIR
+        The instance.
+    deadline : float, optional
+        Seconds the chosen backend must answer in.
+    quality : float, default 0.0
+        The least predicted quality, in [0, 1].
+    prefer : str, optional
+        ``"quantum"``, ``"classical"``, or a backend, device or profile name.
+    backends : list of str, optional
+        The backends to judge (default: every registered one).
+    profiles : dict of str to Profile, optional
+        Backend profiles (default: the calibrated file, else the shipped ones).
+    best_effort : bool, default False
+        With no candidate, choose the fastest backend that takes the instance.
+    include_remote : bool, default True
+        Judge the real QPUs (see above).
+    cost_model : CostModel, str, os.PathLike, None or False
+        The cost model (a :class:`~qbdsl.qip.costmodel.CostModel` or a JSON file of one); None
+        (default) looks for one (:func:`load_cost_model`); False uses none.
+    confidence : float, default 0.9
+        The probability of meeting the deadline the cost-model rule requires, in (0, 1).
+
+    Returns
+    -------
+    Decision
+
     Raises
     ------
     OptionError
         ``deadline`` is not a positive finite number, ``quality`` is not a number in [0, 1],
-        or ``prefer`` is not "quantum", "classical" or a backend, device or profile name.
+        ``prefer`` is not "quantum", "classical" or a backend, device or profile name,
+        ``confidence`` is not in (0, 1), or ``cost_model`` is of another type.
+    FileFormatError
+        The cost model file named (argument or ``QBDSL_COSTMODEL``) cannot be read.
     """
     from . import devices as dv
 
@@ -208,7 +312,10 @@ def decide(
     note = "given profiles"
     if profiles is None:
         profiles, note = load_profiles()
-    _check_prefer(prefer, [*backends, *profiles, *(d.name for d in dv.DEVICES if d.backend in backends)])
+    variants = [v for v, (runner, _) in VARIANTS.items() if runner in backends]
+    _check_prefer(prefer, [*backends, *variants, *profiles, *(d.name for d in dv.DEVICES if d.backend in backends)])
+    _check_confidence(confidence)
+    model, model_note = load_cost_model(cost_model) if deadline is not None else (None, "")
     f = features(obj)
     names_ = list(backends) + [n for n, p in profiles.items() if include_remote and p.remote and n not in backends]
     rows: list[Option] = []
@@ -236,23 +343,36 @@ def decide(
             verdict = _verdict(t, q, deadline, quality, prof.exact)
         rows.append(Option(name, True, t, q, verdict, prof.remote))
 
-    def key(r: Option):
-        pref = 0
+    def pref(r: Option) -> int:
         quantum = r.runner in QUANTUM
         if prefer == "quantum":
-            pref = (0 if r.remote else 1) if quantum else 2
-        elif prefer == "classical":
-            pref = 1 if quantum else 0
-        elif prefer is not None:
-            pref = 0 if prefer in (r.backend, r.runner) else 1
-        return (-round(r.predicted_quality, 6), pref, r.predicted_time)
+            return (0 if r.remote else 1) if quantum else 2
+        if prefer == "classical":
+            return 1 if quantum else 0
+        if prefer is not None:
+            return 0 if prefer in (r.backend, r.runner) else 1
+        return 0
 
+    def key(r: Option):
+        return (-round(r.predicted_quality, 6), pref(r), r.predicted_time)
+
+    preds = {}
+    if model is not None:
+        preds = _judge_by_model(model, f, deadline, quality, backends, profiles, rows)
     for dev, row in pending:
         _assess_device(dev, row, obj, f, profiles, deadline, quality, include_remote, rows, key, prefer)
     cands = [r for r in rows if r.verdict == "candidate"]
 
-    chosen_row, reason, options, ranked, order = None, "", {}, [], []
-    if cands:
+    chosen_row, reason, options, ranked, order, parallel = None, "", {}, [], [], ()
+    if cands and any(r.judged_by == "cost model" for r in cands):
+        order, reason, parallel = _order_with_model(cands, preds, deadline, confidence, key, pref, prefer)
+        ranked = list(dict.fromkeys(r.runner for r in order))
+        chosen_row = best = order[0]
+        best.verdict = "chosen"
+        for r in cands:
+            if r is not best:
+                r.verdict = _lost(r, best, confidence, parallel)
+    elif cands:
         order = sorted(cands, key=key)
         ranked = list(dict.fromkeys(r.runner for r in order))
         chosen_row = best = order[0]
@@ -288,13 +408,18 @@ def decide(
         work = {}
         if deadline is not None:
             options["time_limit"] = float(deadline)
-            if chosen_row.predicted_time is not None and chosen_row.predicted_time < deadline:
+            if (
+                chosen_row.judged_by != "cost model"  # a cost-model row's options hold the work it was measured with
+                and chosen_row.predicted_time is not None
+                and chosen_row.predicted_time < deadline
+            ):
                 # the default work fits: run that (and stop), not reads until the deadline
                 work = dict(DEFAULT_WORK.get(chosen, {}))
-        if chosen_row.runs_on is not None or work:
+        if chosen_row.runs_on is not None or work or chosen_row.run_options:
             options["backend_options"] = {**work, **chosen_row.run_options}
     planned = _planned(rows, cands, key)
-    device = chosen_row.backend if chosen_row is not None and chosen_row.runs_on else None
+    variant = chosen_row.backend if chosen_row is not None and chosen_row.backend in VARIANTS else None
+    device = chosen_row.backend if chosen_row is not None and chosen_row.runs_on and variant is None else None
     plan: list[tuple[str, dict]] = []
     for r in order:
         entry = (r.runner, dict(r.run_options))
@@ -307,7 +432,198 @@ def decide(
         else f"real QPUs not judged in this view ({', '.join(real)}): qb.solve(..., remote=True) or "
         "`qbdsl explain` judges them"
     )
-    return Decision(chosen, options, f, deadline, quality, rows, note, reason, ranked, device, planned, plan, unjudged)
+    return Decision(
+        chosen,
+        options,
+        f,
+        deadline,
+        quality,
+        rows,
+        note,
+        reason,
+        ranked,
+        device,
+        planned,
+        plan,
+        unjudged,
+        tuple(parallel),
+        variant,
+        model_note if preds else "",
+    )
+
+
+def resolve(name: str) -> tuple[str, dict]:
+    """A backend or variant name as (registered backend, the options that make the variant).
+
+    ``"anneal+tuned"`` is ``("anneal", {"penalty_search": True, "repair": True})``
+    (:data:`VARIANTS`); any other name is itself with no options.
+    """
+    if name in VARIANTS:
+        backend, opts = VARIANTS[name]
+        return backend, dict(opts)
+    return name, {}
+
+
+_MODELS: dict[tuple[str, int], object] = {}  # (path, mtime_ns) -> CostModel, read once per process
+
+
+def load_cost_model(cost_model=None) -> tuple[object | None, str]:
+    """The cost model QIP judges by, and where it came from, in words.
+
+    Parameters
+    ----------
+    cost_model : CostModel, str, os.PathLike, None or False
+        A :class:`~qbdsl.qip.costmodel.CostModel`, or a JSON file written by its ``save``; None
+        (default): the file the environment variable ``QBDSL_COSTMODEL`` names (``off`` or
+        ``none`` for no model), else the shipped ``qbdsl/qip/data/costmodel.json`` when
+        present; False: no model. A file is read once per process (again when it changes).
+
+    Returns
+    -------
+    model : CostModel or None
+    note : str
+        ``"<path> (N runs)"``, ``"given"``, or ``""`` when there is no model.
+
+    Raises
+    ------
+    OptionError
+        ``cost_model`` of another type.
+    FileFormatError
+        A named file (argument or environment) that is missing or not a cost model.
+    """
+    from .costmodel import CostModel
+
+    if cost_model is False:
+        return None, ""
+    if isinstance(cost_model, CostModel):
+        return cost_model, f"given ({cost_model.meta.get('rows', '?')} runs)"
+    if cost_model is None:
+        env = os.environ.get("QBDSL_COSTMODEL")
+        if env is not None:
+            if env.strip().lower() in COSTMODEL_OFF:
+                return None, ""
+            cost_model = env
+        elif SHIPPED_COSTMODEL.is_file():
+            cost_model = SHIPPED_COSTMODEL
+        else:
+            return None, ""
+    if not isinstance(cost_model, (str, os.PathLike)) or isinstance(cost_model, bool):
+        raise OptionError(f"cost_model must be a CostModel, a path to its JSON file, None or False, got {cost_model!r}")
+    path = Path(cost_model)
+    try:
+        stamp = (str(path.resolve()), path.stat().st_mtime_ns)
+    except OSError:
+        stamp = None
+    model = _MODELS.get(stamp) if stamp else None
+    if model is None:
+        model = CostModel.load(path)  # a missing or bad file: FileFormatError naming it
+        if stamp:
+            _MODELS[stamp] = model
+    return model, f"{path} ({model.meta.get('rows', '?')} runs)"
+
+
+def _check_confidence(confidence) -> None:
+    if (
+        isinstance(confidence, bool)
+        or not isinstance(confidence, numbers.Real)
+        or not math.isfinite(confidence)
+        or not 0 < confidence < 1
+    ):
+        raise OptionError(f"confidence must be a probability strictly between 0 and 1, got {confidence!r}")
+
+
+def _judge_by_model(model, f, deadline: float, quality: float, backends, profiles, rows: list[Option]) -> dict:
+    """Judge the rows of the backends (and variants) ``model`` knows by its predictions, in
+    place; a variant gets a row of its own after its backend's. Returns the predictions used
+    (by row name). A backend its profile or capabilities refuse stays refused."""
+    from .devices import FAMILIES
+
+    names = [n for n in sorted(model.backends) if resolve(n)[0] in backends and resolve(n)[0] not in FAMILIES]
+    if not names:
+        return {}
+    preds = model.predict_all(f, deadline, names)
+    by = {r.backend: r for r in rows}
+    used = {}
+    for name, p in preds.items():
+        runner, opts = resolve(name)
+        row = by.get(name)
+        if row is None:
+            row = Option(name, False, None, None, "", runs_on=runner if runner != name else None)
+            at = next((i + 1 for i, r in enumerate(rows) if r.backend == runner), len(rows))
+            rows.insert(at, row)
+            by[name] = row
+        prof = profiles.get(runner)
+        refused = prof.fits(f)[1] if prof is not None and not prof.fits(f)[0] else _cannot_take(runner, f)
+        if refused:
+            row.fits, row.predicted_time, row.predicted_quality, row.verdict = False, None, None, refused
+            continue
+        if prof is not None and name == runner:
+            # the profile (calibrated on this machine) is a floor: a backend whose smallest unit of
+            # work is predicted past the deadline is not rescued by a model fitted elsewhere
+            t, q = _judged(prof.predict_time(f), prof.predict_quality(f, deadline), prof.predict_min_time(f), deadline)
+            if _verdict(t, q, deadline, 0.0, prof.exact) != "candidate":
+                continue
+        row.judged_by = "cost model"
+        row.run_options = {**(DEFAULT_WORK.get(runner, {}) if name == runner else {}), **opts}
+        if not p.takes:
+            row.fits, row.predicted_time, row.predicted_quality = False, None, None
+            row.verdict = p.reason or "the cost model says it cannot take it"
+            continue
+        used[name] = p
+        row.fits = True
+        row.predicted_time, row.time_p90 = p.time_median, p.time_p90
+        row.p_meet, row.predicted_quality = p.p_meet_deadline, p.quality_mean
+        if p.p_meet_deadline < MIN_P_MEET:
+            row.verdict = f"P(meet the {deadline:g} s deadline) {p.p_meet_deadline:.2f} < {MIN_P_MEET:g}"
+        elif p.quality_mean < quality:
+            row.verdict = f"expected quality {p.quality_mean:.2f} is below the {quality:g} target"
+        else:
+            row.verdict = "candidate"
+    return used
+
+
+def _order_with_model(cands, preds, deadline, confidence, key, pref, prefer) -> tuple[list, str, tuple]:
+    """The candidates best first, the reason, and the pair to run in parallel: the cost model's
+    rows in :func:`~qbdsl.qip.uncertain.choose`'s order, the profile-judged rows after them
+    unless the best of those has a higher predicted quality than the model's choice."""
+    from .uncertain import choose
+
+    modelled = {r.backend: r for r in cands if r.judged_by == "cost model"}
+    others = sorted((r for r in cands if r.judged_by != "cost model"), key=key)
+    ch = choose({n: preds[n] for n in modelled}, deadline, confidence=confidence, tie=TIE)
+    order = [modelled[n] for n in ch.ranked]
+    win, reason, parallel = modelled[ch.backend], ch.reason, tuple(ch.parallel)
+    if others and others[0].predicted_quality > win.predicted_quality + TIE:
+        best = others[0]
+        reason = (
+            f"{best.backend} (judged by its profile: the cost model does not know it): predicted quality "
+            f"{best.predicted_quality:.2f} at the deadline, above the cost model's choice {win.backend} "
+            f"({win.predicted_quality:.2f}); the cost model said: {reason}"
+        )
+        win, parallel, order = best, (), [*others, *order]
+    else:
+        order = [*order, *others]
+    if prefer is not None:  # breaks ties of expected quality, as with profiles
+        near = [r for r in order if round(r.predicted_quality, 6) >= round(win.predicted_quality, 6)]
+        best = min(near, key=lambda r: (pref(r), order.index(r)))
+        if best is not win:
+            reason += f"; prefer={prefer!r} picks {best.backend}, of the same expected quality"
+            win, parallel = best, ()
+    order.remove(win)
+    return [win, *order], reason, parallel
+
+
+def _lost(r: Option, best: Option, confidence: float, parallel: tuple) -> str:
+    """Why a candidate ``r`` lost to ``best`` (a cost-model decision)."""
+    if r.backend in parallel:
+        return f"runs in parallel with {best.backend} (see above)"
+    if r.p_meet is not None and r.p_meet < confidence <= (best.p_meet if best.p_meet is not None else 1.0):
+        return f"P(meet) {r.p_meet:.2f} is below the {confidence:g} required"
+    if r.predicted_quality < best.predicted_quality - 1e-6:
+        return "lower expected quality"
+    if r.predicted_time > best.predicted_time:
+        return "slower for the same expected quality"
+    return "not preferred"
 
 
 def _judged(t: float, q: float, t_min: float | None, deadline: float | None) -> tuple[float, float]:

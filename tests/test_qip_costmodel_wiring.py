@@ -1,0 +1,333 @@
+"""The fitted cost model wired into QIP and ``qb.solve``: decisions under uncertainty, backend
+variants, two backends run in parallel within the time limit, and the cost-model commands."""
+
+import csv
+import json
+import math
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import qbdsl as qb
+from qbdsl.backends.budget import grace
+from qbdsl.ir.terms import QuboTerms
+from qbdsl.qip import VARIANTS, decide, features, load_cost_model, resolve
+from qbdsl.qip.costmodel import CostModel, fit
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "examples"))
+from slice_placement import build  # noqa: E402
+
+
+def random_qubo(n: int, seed: int = 0, density: float = 0.3) -> qb.QuboIR:
+    rng = np.random.default_rng(seed)
+    iu = np.triu_indices(n, 1)
+    keep = rng.random(len(iu[0])) < density
+    return qb.QuboIR.from_terms(
+        QuboTerms.from_coo(
+            n,
+            rng.integers(-5, 6, n).astype(float),
+            iu[0][keep],
+            iu[1][keep],
+            rng.integers(-3, 4, int(keep.sum())).astype(float),
+        )
+    )
+
+
+def synthetic_rows(spec: dict, sizes=(8, 10, 12, 14), deadlines=(0.5, 1.0, 2.0), reps=6, seed=0) -> list[dict]:
+    """Run rows of made-up backends: ``spec[name] = (median s, log spread, share late, quality)``.
+
+    A late run is cut at 1.3 x its deadline (status time_limit, quality 0); the others end
+    before 0.85 x the deadline with the given quality. Features are those of random QUBOs.
+    """
+    rng = np.random.default_rng(seed)
+    out = []
+    for n in sizes:
+        f = {f"f_{k}": v for k, v in features(random_qubo(n, n)).as_dict().items()}
+        for d in deadlines:
+            for name, (median, spread, p_late, q) in spec.items():
+                for _ in range(reps):
+                    late = rng.random() < p_late
+                    t = 1.3 * d if late else min(0.85 * d, median * math.exp(spread * rng.standard_normal()))
+                    out.append(
+                        {
+                            "family": f"fam{n % 3}",
+                            "instance": f"q{n}",
+                            "deadline": d,
+                            "backend": name,
+                            "seconds": t,
+                            "objective": 0.0,
+                            "feasible": True,
+                            "status": "time_limit" if late else "feasible",
+                            "best_known": 0.0,
+                            "quality": 0.0 if late else q,
+                            **f,
+                        }
+                    )
+    return out
+
+
+# exact: a little worse but always in time; tabu: faster when it finishes, late 40 % of the time
+SAFE_VS_RISKY = {"exact": (0.02, 0.1, 0.0, 0.97), "tabu": (0.002, 0.3, 0.4, 1.0)}
+
+
+@pytest.fixture(scope="module")
+def safe_vs_risky() -> CostModel:
+    return fit(synthetic_rows(SAFE_VS_RISKY))
+
+
+def test_the_safe_backend_beats_a_faster_risky_one(safe_vs_risky):
+    q = random_qubo(10, 10)
+    d = decide(q, deadline=1.0, backends=["exact", "tabu"], cost_model=safe_vs_risky, include_remote=False)
+    rows = {r.backend: r for r in d.rows}
+    tabu, exact = rows["tabu"], rows["exact"]
+    assert tabu.judged_by == exact.judged_by == "cost model"
+    assert tabu.predicted_time < exact.predicted_time  # the point estimate prefers tabu...
+    assert tabu.p_meet < 0.9 <= exact.p_meet  # ...which misses the deadline too often
+    assert d.backend == "exact" and d.parallel == ()
+    assert "P(meet) " in tabu.verdict and "below the 0.9 required" in tabu.verdict
+    text = d.explain()
+    assert "P(meet)" in text and "p90 s" in text and "cost model: given" in text
+    assert d.reason in text and "meet the 1 s deadline with P >= 0.9" in d.reason
+
+
+def test_without_a_model_or_a_deadline_the_profiles_decide_as_before(safe_vs_risky, monkeypatch):
+    q = random_qubo(12, 1)
+    monkeypatch.setenv("QBDSL_COSTMODEL", "off")
+    before = decide(q, deadline=1.0)  # no cost model at all: the profiles' decision
+    for d in (
+        decide(q, deadline=1.0, cost_model=False),
+        decide(q, cost_model=safe_vs_risky),  # no deadline: the model is not consulted
+    ):
+        assert all(r.judged_by == "profile" and r.p_meet is None for r in d.rows)
+        assert d.parallel == () and d.cost_model == "" and "P(meet)" not in d.explain()
+    off = decide(q, deadline=1.0, cost_model=False)
+    assert (off.backend, off.plan, off.reason) == (before.backend, before.plan, before.reason)
+    assert [(r.backend, r.verdict) for r in off.rows] == [(r.backend, r.verdict) for r in before.rows]
+
+
+def test_the_cost_model_is_found_lazily_and_bad_ones_are_named(tmp_path, monkeypatch):
+    monkeypatch.delenv("QBDSL_COSTMODEL", raising=False)
+    model, note = load_cost_model()
+    assert isinstance(model, CostModel) and "costmodel.json" in note  # the shipped one
+    d = decide(random_qubo(10, 2), deadline=1.0)
+    assert any(r.judged_by == "cost model" for r in d.rows) and "costmodel.json" in d.cost_model
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"format": "something-else"}))
+    monkeypatch.setenv("QBDSL_COSTMODEL", str(bad))
+    with pytest.raises(qb.FileFormatError, match="bad.json: not a qbdsl cost model"):
+        decide(random_qubo(10, 2), deadline=1.0)
+    monkeypatch.setenv("QBDSL_COSTMODEL", "off")
+    assert load_cost_model() == (None, "")
+    with pytest.raises(qb.OptionError, match="cost_model must be a CostModel"):
+        decide(random_qubo(10, 2), deadline=1.0, cost_model=3)
+    with pytest.raises(qb.OptionError, match="confidence must be a probability"):
+        decide(random_qubo(10, 2), deadline=1.0, confidence=1.0)
+    # importing qbdsl reads no cost model
+    code = "import sys, qbdsl; print(any(m.startswith('qbdsl.qip') for m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"
+
+
+def test_a_variant_is_chosen_and_runs_with_its_options():
+    assert resolve("anneal+tuned") == ("anneal", {"penalty_search": True, "repair": True})
+    assert resolve("anneal") == ("anneal", {})
+    m = build()  # a constrained model: 12 binaries, equalities and inequalities
+    f = {f"f_{k}": v for k, v in features(m).as_dict().items()}
+    rows = [
+        {**r, **f, "instance": f"{r['instance']}-{k}", "family": f"fam{k % 3}"}
+        for k in range(3)
+        for r in synthetic_rows({"anneal": (0.05, 0.1, 0.0, 0.8), "anneal+tuned": (0.3, 0.1, 0.0, 1.0)})
+    ]
+    cm = fit(rows)
+    d = decide(m, deadline=2.0, backends=["anneal"], cost_model=cm, include_remote=False)
+    rows_ = {r.backend: r for r in d.rows}
+    assert rows_["anneal+tuned"].runs_on == "anneal" and rows_["anneal+tuned"].judged_by == "cost model"
+    assert d.backend == "anneal" and d.variant == "anneal+tuned" and d.device is None
+    assert d.options["backend_options"] == VARIANTS["anneal+tuned"][1]
+    assert d.plan[0] == ("anneal", {"penalty_search": True, "repair": True})
+    assert "(anneal+tuned)" in d.explain().splitlines()[0]
+    r = qb.solve(m, deadline=2.0, cost_model=cm, seed=0)
+    assert r.backend == "anneal" and r.options["penalty_search"] is True and r.options["repair"] is True
+    assert r.feasible
+    named = qb.solve(m, backend="anneal+tuned", time_limit=2.0, seed=0)  # a variant by name
+    assert named.options == {"penalty_search": True, "repair": True} and named.feasible
+    with pytest.raises(qb.OptionError, match="unknown backend 'anneal\\+nope'"):
+        qb.solve(m, backend="anneal+nope")
+
+
+@pytest.fixture
+def weak_variant(monkeypatch):
+    """A made-up variant whose answers are poor: one read of one sweep."""
+    monkeypatch.setitem(VARIANTS, "anneal+weak", ("anneal", {"num_reads": 1, "num_sweeps": 1}))
+    return "anneal+weak"
+
+
+def _parallel_model(fast: str, slow: str) -> CostModel:
+    # the fast one is predicted a hair better, the slow one's time is very uncertain: run both
+    return fit(synthetic_rows({fast: (0.005, 0.1, 0.0, 1.0), slow: (0.02, 1.5, 0.0, 0.995)}))
+
+
+def test_two_backends_in_parallel_return_the_better_answer(weak_variant):
+    import threading
+
+    q = random_qubo(16, 5)
+    optimum = qb.solve(q, backend="exact").energy
+    weak = qb.solve(q, backend=weak_variant, seed=0)
+    assert weak.energy > optimum + 1e-9  # the two really give different answers
+    cm = _parallel_model(weak_variant, "exact")
+    d = decide(q, deadline=2.0, backends=["exact", "anneal"], cost_model=cm, include_remote=False)
+    assert d.backend == "anneal" and d.variant == weak_variant  # the weak one is the first choice
+    assert d.parallel == (weak_variant, "exact") and "in parallel" in d.reason
+    assert "parallel: anneal+weak and exact run at once" in d.explain()
+    # forked when this process runs one thread; with other threads, in worker processes
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait, daemon=True)
+    for threaded in (False, True):
+        if threaded:
+            other.start()
+        try:
+            t = time.perf_counter()
+            r = qb.solve(q, deadline=2.0, cost_model=cm, seed=0)
+            wall = time.perf_counter() - t
+        finally:
+            stop.set() if threaded else None
+        assert wall <= 2.0 + grace(2.0)
+        assert r.energy == pytest.approx(optimum) and r.backend == "exact"  # the better of the two
+        runs = {p["backend"]: p for p in r.info["parallel"]}
+        assert set(runs) == {weak_variant, "exact"} and runs["exact"]["status"] == "optimal"
+        assert runs[weak_variant]["runs_on"] == "anneal" and all(p["seconds"] >= 0 for p in runs.values())
+        if threaded:
+            assert {p["process"] for p in runs.values()} == {"worker"}
+    other.join()
+
+
+STUCK = """
+import json, sys, threading, time
+sys.path.insert(0, {tests!r})
+import qbdsl as qb
+import test_qip_costmodel_wiring as w
+from qbdsl.backends.anneal import TabuBackend, preload
+
+preload()  # dwave-samplers' first import, outside the timed call
+
+def stuck(self, ir, *, time_limit=None, seed=None, **options):
+    time.sleep(60)  # a solver that ignores its time limit
+
+TabuBackend.solve = stuck
+w.VARIANTS["anneal+weak"] = ("anneal", {{"num_reads": 1, "num_sweeps": 1}})
+cm = w._parallel_model("anneal+weak", "tabu")
+q = w.random_qubo(16, 5)
+d = qb.qip.decide(q, deadline=0.5, backends=["tabu", "anneal"], cost_model=cm, include_remote=False)
+t = time.perf_counter()
+r = qb.solve(q, deadline=0.5, cost_model=cm, seed=0)
+wall = time.perf_counter() - t
+print(json.dumps({{"planned": list(d.parallel), "wall": wall, "backend": r.backend, "sample": r.sample is not None,
+                  "threads": threading.active_count(), "parallel": r.info.get("parallel")}}))
+"""
+
+
+def test_a_parallel_run_past_its_limit_is_stopped_within_the_promise():
+    # a fresh interpreter: one thread, so the two runs are forked (the patched solver lives there)
+    code = STUCK.format(tests=str(ROOT / "tests"))
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    got = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert got["planned"] == ["anneal+weak", "tabu"]
+    assert got["wall"] <= 0.5 + grace(0.5)  # the time-limit promise
+    runs = {p["backend"]: p for p in got["parallel"]}
+    assert runs["tabu"]["status"] == "killed at the time limit" and runs["tabu"]["process"] == "fork"
+    assert got["backend"] == "anneal" and got["sample"]
+
+
+# ---------------------------------------------------------------- the command line
+def _write_rows(path: Path, rows: list[dict]) -> Path:
+    with path.open("w", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+    return path
+
+
+def test_cli_costmodel_fit_and_evaluate(tmp_path, capsys):
+    from qbdsl.cli import main
+
+    rows = synthetic_rows(SAFE_VS_RISKY)
+    rows[0]["status"] = "error: BackendError: exact: too large"  # the benchmark's form of "cannot"
+    src = _write_rows(tmp_path / "runs.csv", rows)
+    out = tmp_path / "model.json"
+    assert main(["costmodel", "fit", str(src), "-o", str(out)]) == 0
+    model = CostModel.load(out)
+    assert set(model.backends) == {"exact", "tabu"} and model.backends["exact"].rows == len(rows) // 2 - 1
+    assert model.meta["deadlines"] == [0.5, 2.0]
+    assert "wrote" in capsys.readouterr().out
+    assert main(["costmodel", "evaluate", str(src), "--confidence", "0.8"]) == 0
+    text = capsys.readouterr().out
+    assert "| backend | runs |" in text and "| all | qip |" in text and "always-tabu" in text
+    cases = [
+        (["costmodel", "fit", str(tmp_path / "nope.csv"), "-o", str(out)], "nope.csv: no such file"),
+        (["costmodel", "fit", str(src)], "the following arguments are required: -o/--output"),
+        (["costmodel", "fit", str(src), "-o", str(out), "--ridge", "0"], "--ridge must be a positive number"),
+        (["costmodel", "evaluate", str(src), "--confidence", "1.5"], "--confidence must be strictly between"),
+        (["costmodel", "frob"], "unknown costmodel command 'frob'"),
+    ]
+    for argv, culprit in cases:
+        assert main(argv) == 2, argv
+        err = capsys.readouterr().err.splitlines()
+        assert len(err) == 1 and culprit in err[0], err
+
+
+def test_cli_calibrate_rows_and_explain_with_a_model(tmp_path, monkeypatch, capsys, safe_vs_risky):
+    import qbdsl.qip.calibrate as cal
+    from qbdsl.cli import main
+
+    seen = {}
+
+    def fake(quick=False, progress=None, backends=None, rows_out=None, deadlines=None):
+        seen.update(quick=quick, rows_out=rows_out, deadlines=deadlines)
+        return {}, []
+
+    monkeypatch.setattr(cal, "calibrate", fake)
+    rows = str(tmp_path / "rows.csv")
+    prof = str(tmp_path / "p.json")
+    assert main(["calibrate", "-o", prof, "--quick", "--rows-out", rows, "--deadlines", "0.05,0.5,2"]) == 0
+    assert seen == {"quick": True, "rows_out": rows, "deadlines": (0.05, 0.5, 2.0)}
+    assert main(["calibrate", "-o", prof, "--deadlines", "0.5"]) == 2
+    assert "give --rows-out" in capsys.readouterr().err
+    assert main(["calibrate", "-o", prof, "--rows-out", rows, "--deadlines", "0,x"]) == 2
+    assert "--deadlines takes positive numbers" in capsys.readouterr().err
+    model = safe_vs_risky.save(tmp_path / "m.json")
+    spec = f"{ROOT / 'examples' / 'slice_placement.py'}:build"
+    assert main(["explain", spec, "--deadline", "2", "--cost-model", str(model)]) == 0
+    assert "P(meet)" in capsys.readouterr().out
+    assert main(["explain", spec, "--deadline", "2", "--no-cost-model"]) == 0
+    assert "P(meet)" not in capsys.readouterr().out
+
+
+def test_cli_experiment_bench_is_resumable_and_checks_its_input(tmp_path, capsys):
+    from qbdsl.cli import main
+
+    out = tmp_path / "bench"
+    argv = ["experiment", "bench", "--quick", "--families", "tiny", "--instances", "tiny-6-1"]
+    argv += ["--backends", "exact", "--deadlines", "0.5", "--out", str(out)]
+    assert main(argv) == 0
+    runs = list(csv.DictReader((out / "bench-runs.csv").open()))
+    assert [(r["instance"], r["backend"], float(r["deadline"])) for r in runs] == [("tiny-6-1", "exact", 0.5)]
+    assert float(runs[0]["quality"]) == 1.0 and (out / "bench-oracle.md").is_file()
+    first = (out / "bench-runs.csv").read_text()
+    assert main(argv) == 0  # resumed: nothing to do again
+    assert (out / "bench-runs.csv").read_text() == first
+    capsys.readouterr()
+    for bad, culprit in (
+        (["--families", "nope"], "--families: unknown 'nope'"),
+        (["--backends", "exact,nope"], "--backends: unknown 'nope'"),
+        (["--deadlines", "0.5,-1"], "--deadlines takes positive numbers"),
+        (["--families", "tiny", "--instances", "zzz"], "--instances: zzz not in the quick suite of tiny"),
+    ):
+        assert main(["experiment", "bench", "--quick", "--out", str(out), *bad]) == 2, bad
+        err = capsys.readouterr().err.splitlines()
+        assert len(err) == 1 and culprit in err[0], err
