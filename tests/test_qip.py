@@ -149,7 +149,8 @@ def test_calibrate_measures_and_fits(tmp_path):
 
 def test_solve_auto_attaches_the_decision():
     r = qb.solve(build(), deadline=5.0)
-    assert r.decision is not None and r.decision.backend == r.backend
+    # the answer comes from the chosen backend, or from the one the decision ran beside it
+    assert r.decision is not None and r.backend in (r.decision.backend, *r.decision.parallel)
     assert r.feasible and r.objective == 7.0
 
 

@@ -88,13 +88,14 @@ def read_run_rows(path: str) -> list[dict]:
     FileFormatError
         The file is missing, unreadable or has no header.
     """
+    from ..io.atomic import read_bytes
+
     p = Path(path)
     if not p.is_file():
         raise FileFormatError("no such file", str(path))
-    try:
-        with p.open(newline="", encoding="utf-8") as fh:
-            rows = list(csv.DictReader(fh))
-    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+    try:  # .gz / .xz / .bz2 read transparently (the shipped runs are xz-compressed)
+        rows = list(csv.DictReader(read_bytes(p).decode("utf-8").splitlines()))
+    except (UnicodeDecodeError, csv.Error) as exc:
         raise FileFormatError(f"cannot read it as CSV ({exc})", str(path)) from None
     if not rows:
         raise FileFormatError("no rows (a CSV file with a header and one row per run is expected)", str(path))

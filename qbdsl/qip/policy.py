@@ -557,12 +557,25 @@ def _judge_by_model(model, f, deadline: float, quality: float, backends, profile
         if refused:
             row.fits, row.predicted_time, row.predicted_quality, row.verdict = False, None, None, refused
             continue
-        if prof is not None and name == runner:
+        if prof is not None:
             # the profile (calibrated on this machine) is a floor: a backend whose smallest unit of
-            # work is predicted past the deadline is not rescued by a model fitted elsewhere
-            t, q = _judged(prof.predict_time(f), prof.predict_quality(f, deadline), prof.predict_min_time(f), deadline)
-            if _verdict(t, q, deadline, 0.0, prof.exact) != "candidate":
-                continue
+            # work is predicted past the deadline is not rescued by a model fitted elsewhere; a
+            # variant runs the same backend, so its smallest unit is at least the backend's
+            if name == runner:
+                t, q = _judged(
+                    prof.predict_time(f), prof.predict_quality(f, deadline), prof.predict_min_time(f), deadline
+                )
+                if _verdict(t, q, deadline, 0.0, prof.exact) != "candidate":
+                    continue
+            else:
+                t_min = prof.predict_min_time(f)
+                t_min = prof.predict_time(f) if t_min is None else t_min
+                if t_min > deadline:
+                    row.fits = True
+                    row.verdict = (
+                        f"{runner}'s smallest unit of work, predicted {t_min:.3g} s, misses the {deadline:g} s deadline"
+                    )
+                    continue
         row.judged_by = "cost model"
         row.run_options = {**(DEFAULT_WORK.get(runner, {}) if name == runner else {}), **opts}
         if not p.takes:
