@@ -52,15 +52,13 @@ import numpy as np
 from ..errors import ModelError
 from .experiment import LOCAL
 from .features import Features, features
+from .variants import VARIANTS, solve_options  # noqa: F401  (re-exported: the harness's variant names)
 
 DEADLINES = (0.05, 0.5, 5.0, 60.0)
 # backend variants: "<backend>+<variant>" -> (backend, options); measured like a backend
 # (qbdsl.qip's decision uses the same names). anneal+tuned: tuned penalty weights between
 # annealing rounds and a greedy feasibility repair (backends.penalty_search, backends.repair);
 # on a QUBO without penalty blocks it anneals as plain anneal with a time limit does.
-VARIANTS: dict[str, tuple[str, dict]] = {
-    "anneal+tuned": ("anneal", {"penalty_search": True, "repair": True}),
-}
 DEADLINE_SLACK = 1.05
 FEATURES = tuple(f.name for f in fields(Features))
 COLUMNS = (
@@ -244,38 +242,6 @@ def _append(path: Path, runs: list[Run]) -> None:
 def _sense(obj) -> str:
     s = getattr(obj, "sense", None) or getattr(getattr(obj, "source", None), "sense", "min")
     return "max" if s == "max" else "min"
-
-
-def solve_options(name: str) -> tuple[str, dict]:
-    """The backend and options a benchmark backend name runs with.
-
-    A plain name runs with its default work (:data:`qbdsl.qip.profiles.DEFAULT_WORK`); a
-    variant ``"<backend>+<variant>"`` with its options in :data:`VARIANTS`.
-
-    Parameters
-    ----------
-    name : str
-        A backend name, or a variant name of :data:`VARIANTS`.
-
-    Returns
-    -------
-    backend : str
-    options : dict
-        A fresh dict (the caller may change it).
-
-    Raises
-    ------
-    ModelError
-        A name with ``+`` that is not in :data:`VARIANTS` (the known variants are named).
-    """
-    from .profiles import DEFAULT_WORK
-
-    if name in VARIANTS:
-        backend, opts = VARIANTS[name]
-        return backend, dict(opts)
-    if "+" in name:
-        raise ModelError(f"unknown backend variant {name!r}; known: {', '.join(sorted(VARIANTS))}")
-    return name, dict(DEFAULT_WORK.get(name, {}))
 
 
 def _warm_solver_worker(wait: float = 10.0) -> None:

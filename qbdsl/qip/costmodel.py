@@ -299,11 +299,11 @@ def prior_profile(backend: str):
 
     A plain backend uses its :func:`qbdsl.qip.profiles.default_profiles` entry with its default
     work (``DEFAULT_WORK``); a variant ``"<backend>+<variant>"`` of
-    :data:`qbdsl.qip.benchmark.VARIANTS` its backend's profile with the variant's options. The
+    :data:`qbdsl.qip.variants.VARIANTS` its backend's profile with the variant's options. The
     shipped profiles, not a user's calibrated file: a saved model predicts the same everywhere.
     """
-    from .benchmark import VARIANTS, solve_options
     from .profiles import default_profiles
+    from .variants import VARIANTS, solve_options
 
     if "+" in backend and backend not in VARIANTS:
         return None, {}

@@ -12,16 +12,13 @@ from pathlib import Path
 from ..errors import OptionError
 from .features import Features, features
 from .profiles import DEFAULT_WORK, Profile, load_profiles, validate_deadline
+from .variants import VARIANTS, resolve
 
 ANYTIME_QUALITY_LOSS = 0.05  # an anytime backend cut to the deadline: less work, a little less quality
 QUANTUM = ("qaoa", "qaoa-qiskit", "dwave", "ibm")
 
 # Backend variants: a name "<backend>+<variant>" QIP can choose (and qb.solve run) as the
 # registered backend with these options. The one table every caller reads (:func:`resolve`).
-VARIANTS: dict[str, tuple[str, dict]] = {
-    # annealing with tuned penalty weights and feasibility repair (backends.anneal), for constrained models
-    "anneal+tuned": ("anneal", {"penalty_search": True, "repair": True}),
-}
 # the shipped cost model (qbdsl/qip/data/README.md says how it was made); QBDSL_COSTMODEL names another
 SHIPPED_COSTMODEL = Path(__file__).resolve().parent / "data" / "costmodel.json"
 COSTMODEL_OFF = ("", "off", "none")  # QBDSL_COSTMODEL values that turn the cost model off
@@ -450,18 +447,6 @@ def decide(
         variant,
         model_note if preds else "",
     )
-
-
-def resolve(name: str) -> tuple[str, dict]:
-    """A backend or variant name as (registered backend, the options that make the variant).
-
-    ``"anneal+tuned"`` is ``("anneal", {"penalty_search": True, "repair": True})``
-    (:data:`VARIANTS`); any other name is itself with no options.
-    """
-    if name in VARIANTS:
-        backend, opts = VARIANTS[name]
-        return backend, dict(opts)
-    return name, {}
 
 
 _MODELS: dict[tuple[str, int], object] = {}  # (path, mtime_ns) -> CostModel, read once per process

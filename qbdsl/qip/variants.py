@@ -1,0 +1,72 @@
+"""Backend variants: a name ``"<backend>+<variant>"`` that QIP, ``qb.solve`` and the benchmark
+treat as a backend of its own, run as a registered backend with fixed options.
+
+The one table of them (:data:`VARIANTS`); :func:`resolve` maps a name to (backend, options).
+"""
+
+from __future__ import annotations
+
+from ..errors import ModelError
+
+VARIANTS: dict[str, tuple[str, dict]] = {
+    # annealing with tuned penalty weights and feasibility repair (backends.anneal), for constrained models
+    "anneal+tuned": ("anneal", {"penalty_search": True, "repair": True}),
+}
+
+
+def resolve(name: str) -> tuple[str, dict]:
+    """A backend or variant name as (registered backend, the options that make the variant).
+
+    ``"anneal+tuned"`` is ``("anneal", {"penalty_search": True, "repair": True})``; any other
+    name is itself with no options.
+
+    Parameters
+    ----------
+    name : str
+        A backend name, or a variant name of :data:`VARIANTS`.
+
+    Returns
+    -------
+    backend : str
+    options : dict
+        A fresh dict (the caller may change it).
+
+    Raises
+    ------
+    ModelError
+        A name with ``+`` that is not in :data:`VARIANTS` (the known variants are named).
+    """
+    if name in VARIANTS:
+        backend, opts = VARIANTS[name]
+        return backend, dict(opts)
+    if "+" in name:
+        raise ModelError(f"unknown backend variant {name!r}; known: {', '.join(sorted(VARIANTS))}")
+    return name, {}
+
+
+def solve_options(name: str) -> tuple[str, dict]:
+    """The backend and options a benchmark backend name runs with.
+
+    A plain name runs with its default work (:data:`qbdsl.qip.profiles.DEFAULT_WORK`); a
+    variant ``"<backend>+<variant>"`` with its options in :data:`VARIANTS`.
+
+    Parameters
+    ----------
+    name : str
+        A backend name, or a variant name of :data:`VARIANTS`.
+
+    Returns
+    -------
+    backend : str
+    options : dict
+        A fresh dict (the caller may change it).
+
+    Raises
+    ------
+    ModelError
+        A name with ``+`` that is not in :data:`VARIANTS` (the known variants are named).
+    """
+    from .profiles import DEFAULT_WORK
+
+    backend, opts = resolve(name)
+    return backend, opts if opts else dict(DEFAULT_WORK.get(name, {}))
