@@ -118,9 +118,7 @@ class QSlices:
     def subset(self, keep) -> QSlices:
         """The slices selected by the bool mask or index array ``keep``, in order."""
         k = np.asarray(keep)
-        return QSlices(
-            self.src[k], self.dst[k], self.bandwidth[k], self.min_fidelity[k], self.rate[k], self.weight[k]
-        )
+        return QSlices(self.src[k], self.dst[k], self.bandwidth[k], self.min_fidelity[k], self.rate[k], self.weight[k])
 
 
 def random_qslices(
@@ -212,7 +210,9 @@ class Capacities:
             number >= 0 (the entry named), or a negative ``channel_bandwidth``.
         """
         net = topology.network
-        bw = np.broadcast_to(np.asarray(10.0 * topology.fibres if bandwidth is None else bandwidth, float), (net.n_links,))
+        bw = np.broadcast_to(
+            np.asarray(10.0 * topology.fibres if bandwidth is None else bandwidth, float), (net.n_links,)
+        )
         bad = ~(bw >= 0) | ~np.isfinite(bw)
         if bad.any():
             e = int(np.flatnonzero(bad)[0])
@@ -365,6 +365,11 @@ def quantum_classical_slicing(
     allowed = np.ones(slices.n, bool) if admissible is None else np.asarray(admissible, bool)
     if allowed.shape != (slices.n,):
         raise ModelError(f"admissible has shape {allowed.shape}, expected ({slices.n},)")
+    if layers != "classical" and not allowed[opts.quantum.owner[opts.quantum_opts]].any():
+        raise ModelError(
+            f"no slice can be admitted on {topology.name!r}: no entanglement candidate path reaches its "
+            f"fidelity with {max_rounds} purification rounds and its rate within the link channels"
+        )
     return _build(topology, slices, caps, opts, layers, allowed, params, protocol)
 
 
@@ -378,23 +383,19 @@ def _build(topology, slices, caps, opts: SliceOptions, layers, allowed, params, 
     q_all = opts.quantum_opts
     q_opts = q_all[allowed[opts.quantum.owner[q_all]]] if layers != "classical" else np.zeros(0, np.int64)
     if layers != "quantum":
-        own = opts.classical_owner[c_opts]
-        x = m.binary("classical", len(c_opts))
-        pick = sp.csr_matrix((np.ones(len(c_opts)), (own, np.arange(len(c_opts)))), shape=(S, len(c_opts)))
-        m.add(pick @ x - admit == 0, name="classical-path")
-        load = x @ opts.classical_use[c_opts]
+        x = _one_option(m, admit, opts.classical_owner[c_opts], "classical")
+        if x is not None:
+            load = x @ opts.classical_use[c_opts]
     if layers != "classical":
         cand = opts.quantum
-        own = cand.owner[q_opts]
-        y = m.binary("quantum", len(q_opts))
-        pick = sp.csr_matrix((np.ones(len(q_opts)), (own, np.arange(len(q_opts)))), shape=(S, len(q_opts)))
-        m.add(pick @ y - admit == 0, name="quantum-path")
-        width = cand.width[q_opts] * y
-        m.add(width @ cand.link_use[q_opts] <= caps.channels, name="channels")
-        m.add(width @ cand.memory_use[q_opts] <= caps.memory, name="memory")
-        if caps.channel_bandwidth:
-            q_load = (caps.channel_bandwidth * width) @ cand.link_use[q_opts]
-            load = q_load if load is None else load + q_load
+        y = _one_option(m, admit, cand.owner[q_opts], "quantum")
+        if y is not None:
+            width = cand.width[q_opts] * y
+            m.add(width @ cand.link_use[q_opts] <= caps.channels, name="channels")
+            m.add(width @ cand.memory_use[q_opts] <= caps.memory, name="memory")
+            if caps.channel_bandwidth:
+                q_load = (caps.channel_bandwidth * width) @ cand.link_use[q_opts]
+                load = q_load if load is None else load + q_load
     if load is not None:
         m.add(load <= caps.bandwidth, name="bandwidth")
     m.maximize((slices.weight * admit).sum())
@@ -402,6 +403,25 @@ def _build(topology, slices, caps, opts: SliceOptions, layers, allowed, params, 
     m.classical_opts, m.quantum_opts, m.layers = c_opts, q_opts, layers
     m.params, m.protocol = params, protocol
     return m
+
+
+def _one_option(m: qb.Model, admit, owner: np.ndarray, layer: str):
+    """Binary options of one layer, one on exactly when its slice is admitted; a slice with no
+    option in the layer is refused. Returns the option variables (None when there are none)."""
+    S = admit.size
+    has = np.zeros(S, bool)
+    has[owner] = True
+    if not has.all():
+        m.add(admit[~has] == 0, name=f"no-{layer}-option")
+    if not len(owner):
+        return None
+    x = m.binary(layer, len(owner))
+    rows = np.flatnonzero(has)
+    pick = sp.csr_matrix(
+        (np.ones(len(owner)), (np.searchsorted(rows, owner), np.arange(len(owner)))), (len(rows), len(owner))
+    )
+    m.add(pick @ x - admit[has] == 0, name=f"{layer}-path")
+    return x
 
 
 def interpret_slicing(model: qb.Model, result) -> dict:
@@ -596,7 +616,9 @@ def compare_slicing(topology: Topology, slices: QSlices, backend: str = "ortools
     """
     answers = {
         "joint": joint_slicing(topology, slices, backend, time_limit, **kw),
-        "classical-first": sequential_slicing(topology, slices, "classical", backend=backend, time_limit=time_limit, **kw),
+        "classical-first": sequential_slicing(
+            topology, slices, "classical", backend=backend, time_limit=time_limit, **kw
+        ),
         "quantum-first": sequential_slicing(topology, slices, "quantum", backend=backend, time_limit=time_limit, **kw),
     }
     out: dict = {name: float(slices.weight[a["admitted"]].sum()) for name, a in answers.items()}
