@@ -10,6 +10,10 @@ the collections the problem takes. ``routing.capacity-design`` needs SNDlib's li
 it takes SNDlib only and a bare ``abilene`` means SNDlib's. The other network problems take
 either collection, and a bare name both have (``Abilene``) is an error listing both choices.
 
+Topologies: the quantum-network problems (``qnet.*``) take ``--data surfnet``, ``geant`` (the
+Internet Topology Zoo networks shipped with fibre lengths, :mod:`qbdsl.problems.qnet.topologies`)
+or the path of a Zoo ``.gml`` file; their requests or slices are drawn at random (``seed``).
+
 Sizes: an entry may declare the size of the largest array its model needs (flow variables,
 quadratic terms, (batch, QPU) pairs...) as a function of the parsed data and options;
 :func:`build` refuses one above :data:`MAX_SIZE` before building it, so a large ``--data``
@@ -27,6 +31,9 @@ import numpy as np
 from qbdsl.errors import ModelError
 
 from . import data, network_design, ran, routing, scheduling, slicing
+from .qnet import routing as qnet_routing
+from .qnet import slicing as qnet_slicing
+from .qnet import topologies
 
 _KIND_WORDS = {int: "a whole number", float: "a number"}
 MAX_SIZE = 10**7  # entries of a built model's largest array (~1 GB with the index arrays around it)
@@ -176,13 +183,35 @@ class Count:
         return n
 
 
+@dataclass(frozen=True)
+class Topologies:
+    """``--data`` names a fibre topology: a shipped one (surfnet, geant) or a Zoo ``.gml`` file."""
+
+    def help(self) -> str:
+        """What ``--data`` takes: the shipped topologies, or a file."""
+        return f"a fibre topology: {', '.join(topologies.SHIPPED)} (Topology Zoo, fibre lengths), or a Zoo .gml file"
+
+    def parse(self, text: str, problem: str):
+        """The :class:`~qbdsl.problems.qnet.topologies.Topology` that ``text`` names.
+
+        Raises
+        ------
+        ModelError
+            An unknown topology or an unreadable file; the message names ``problem``.
+        """
+        try:
+            return topologies.load_topology(text)
+        except ModelError as exc:
+            raise ModelError(f"{problem} --data: {exc}") from None
+
+
 @dataclass
 class Entry:
     """A problem the CLI can build: ``build(name, parsed data, parsed options) -> Model``."""
 
     name: str
     summary: str
-    data: Networks | Count
+    data: Networks | Count | Topologies
     build: Callable[[str, object, dict], object]
     options: tuple[Option, ...] = field(default_factory=tuple)
     size: Callable[[object, dict], tuple[float, str]] | None = None  # (entries, what they are)
@@ -274,8 +303,72 @@ def _scheduling_size(n: int, o: dict) -> tuple[float, str]:
     return n * o["batches"] * len(scheduling.default_fleet()), "(batch, QPU) pairs"
 
 
+def _qnet_common(name: str, topo, o: dict) -> dict:
+    """Capacities and physics options shared by the quantum-network problems."""
+    return {
+        "k": o["k"],
+        "channels": o["channels"] * topo.fibres,
+        "memory": o["memory"],
+        "protocol": o["protocol"],
+        "max_rounds": o["max_rounds"],
+    }
+
+
+def _draw(name: str, what: str, n: int, draw):
+    """``draw()``, with a refusal naming the option ``what`` (too many for the topology's pairs)."""
+    try:
+        return draw()
+    except ModelError as exc:
+        raise ModelError(f"{name}: bad option {what}={n} ({exc})") from None
+
+
+def _qnet_routing(name: str, topo, o: dict):
+    req = _draw(
+        name,
+        "requests",
+        o["requests"],
+        lambda: qnet_routing.random_requests(topo, o["requests"], o["seed"], max_km=o["max_km"]),
+    )
+    return qnet_routing.entanglement_routing(
+        topo, req, objective=o["objective"], form=o["form"], levels=o["levels"], **_qnet_common(name, topo, o)
+    )
+
+
+def _qnet_slicing(name: str, topo, o: dict):
+    sl = _draw(
+        name,
+        "slices",
+        o["slices"],
+        lambda: qnet_slicing.random_qslices(topo, o["slices"], o["seed"], max_km=o["max_km"]),
+    )
+    return qnet_slicing.quantum_classical_slicing(
+        topo,
+        sl,
+        bandwidth=o["bandwidth"] * topo.fibres,
+        channel_bandwidth=o["channel_bandwidth"],
+        layers=o["layers"],
+        **_qnet_common(name, topo, o),
+    )
+
+
+def _qnet_size(what: str):
+    def size(topo, o: dict) -> tuple[float, str]:
+        return o[what] * o["k"] * topo.network.n_links, f"path-link entries ({what} x k x links)"
+
+    return size
+
+
 _SEED = Option("seed", int, 0, 0)
 _LEVELS = Option("levels", int, 4, 2)
+_QNET = (
+    _SEED,
+    Option("k", int, 3, 1),
+    Option("channels", int, 2, 0, note=" per fibre of a link"),
+    Option("memory", int, 10, 0, note=" qubits per node"),
+    Option("max_rounds", int, 3, 0, 8, note=" purification rounds per hop"),
+    Option("protocol", str, "dejmps", choices=qnet_routing.physics.PROTOCOLS),
+    _positive("max_km", None, ": only endpoints at most this far apart (great circle x routing factor)"),
+)
 
 CATALOG = {
     e.name: e
@@ -349,6 +442,34 @@ CATALOG = {
                 Option("batches", int, 1, 1),
             ),
             _scheduling_size,
+        ),
+        Entry(
+            "qnet.routing",
+            "entanglement routing: requests served or max-min rate, purification, memory (MILP/QUBO)",
+            Topologies(),
+            _qnet_routing,
+            (
+                Option("requests", int, 10, 1),
+                Option("objective", str, "served", choices=qnet_routing.OBJECTIVES),
+                Option("form", str, "milp", choices=qnet_routing.FORMS),
+                Option("levels", int, 8, 1, note=": grid steps of t (maxmin, qubo)"),
+                *_QNET,
+            ),
+            _qnet_size("requests"),
+        ),
+        Entry(
+            "qnet.slicing",
+            "joint quantum-classical slices: bandwidth and entanglement admitted together (MILP/QUBO)",
+            Topologies(),
+            _qnet_slicing,
+            (
+                Option("slices", int, 8, 1),
+                _positive("bandwidth", 10.0, " per fibre of a link"),
+                Option("channel_bandwidth", float, 0.0, 0.0, note=": bandwidth one quantum channel takes"),
+                Option("layers", str, "joint", choices=qnet_slicing.LAYERS),
+                *_QNET,
+            ),
+            _qnet_size("slices"),
         ),
         Entry(
             "network-design.qoblib",

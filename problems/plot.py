@@ -46,9 +46,18 @@ def _circle(n: int) -> np.ndarray:
 
 
 def _save(plt, fig, path) -> Path:
+    """Render ``fig`` in the format of ``path``'s suffix and write it with :func:`~qbdsl.io.atomic.atomic_write`."""
+    import io
+
+    from qbdsl.io.atomic import atomic_write
+
     path = Path(path)
-    fig.savefig(path, dpi=120, bbox_inches="tight")
-    plt.close(fig)
+    buf = io.BytesIO()
+    try:
+        fig.savefig(buf, format=path.suffix.lstrip(".").lower() or "png", dpi=120, bbox_inches="tight")
+    finally:
+        plt.close(fig)
+    atomic_write(path, buf.getvalue())
     return path
 
 
