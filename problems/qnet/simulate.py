@@ -96,7 +96,10 @@ _PS = 1e12  # SeQUeNCe's time unit is the picosecond
 
 def sequence_available() -> bool:
     """Whether SeQUeNCe (the ``qnet`` extra: ``pip install -e ".[qnet]"``) is importable."""
-    return importlib.util.find_spec("sequence") is not None
+    try:
+        return importlib.util.find_spec("sequence") is not None
+    except (ImportError, ValueError):  # a broken or blocked install counts as absent
+        return False
 
 
 # ------------------------------------------------------------------ predictions
