@@ -11,7 +11,7 @@ $(BIN)/python:
 
 $(STAMP): $(BIN)/python pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[test,dwave,ibm,qnet]"
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[test,dwave,ibm]"
 	touch $(STAMP)
 
 setup: $(STAMP)

@@ -510,7 +510,7 @@ def _matmul_const(e: Expr, a) -> Expr:
         else:
             k, col = np.nonzero(a2)
             w = a2[k, col]
-        P = e.size // n
+        P = int(np.prod(prefix_shape))  # e.size // n, also when n is 0 (an empty contraction)
         if P != 1:
             lead = np.arange(P, dtype=_I)[:, None]
             k, col, w = (lead * n + k).ravel(), (lead * m + col).ravel(), np.tile(w, P)

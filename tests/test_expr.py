@@ -155,3 +155,20 @@ def test_quicksum_is_the_sum_of_its_items_or_a_model_error(parts, seed):
         np.testing.assert_allclose(got.value(point), want)
     else:  # constants only: a float, every element summed
         assert got == pytest.approx(float(want.sum()))
+
+
+def test_a_matrix_times_an_empty_variable_array_is_a_zero_expression():
+    """(S, 0) @ (0,) and (P, 0) @ (0, m) contract nothing: zero expressions of the right shape
+    (a sparse matrix once raised ZeroDivisionError)."""
+    import scipy.sparse as sp
+
+    m = qb.Model("empty")
+    x = m.binary("x", 0)
+    e = sp.csr_matrix((3, 0)) @ x
+    assert e.shape == (3,)
+    y = m.binary("y", (2, 0))
+    f = y @ np.zeros((0, 4))
+    assert f.shape == (2, 4)
+    z = m.binary("z")
+    m.minimize((e + 1).sum() + z)
+    assert qb.solve(m, backend="exact").objective == 3
