@@ -42,6 +42,9 @@ ANYTIME_UNITS = {"anneal": 100, "tabu": 10, "qaoa": 200, "qaoa-qiskit": 200}
 # the default work the time models predict, as options: given a time limit and no such option,
 # anneal and tabu would fill the whole limit with more reads
 DEFAULT_WORK = {"anneal": {"num_reads": 100}, "tabu": {"num_reads": 10}}
+# the smallest unit of work where it is not the default work over ANYTIME_UNITS: tabu's one call
+# with one read of the 1 ms the backend sizes a read down to (its dense copies are fixed costs)
+MIN_WORK = {"tabu": {"num_reads": 1, "timeout": 1}}
 
 
 def _work(name: str, f: Features, options: dict) -> float:
@@ -54,7 +57,15 @@ def _work(name: str, f: Features, options: dict) -> float:
             reads = options.get("penalty_rounds", 8) * options.get("num_reads", 25)
         return reads * options.get("num_sweeps", 1000) * (n + f.qubo_couplers)
     if name == "tabu":
-        return options.get("num_reads", 10) * options.get("timeout", 100) / 1000.0
+        # seconds: the reads' timeouts plus the dense n x n copies every call and read make
+        # (backends.anneal's measured rates), which dominate large QUBOs (about 8.5 s for one
+        # read at 10 000 binaries)
+        from qbdsl.backends.anneal import TABU_CALL_SECONDS_PER_ENTRY, TABU_READ_SECONDS_PER_ENTRY
+
+        dense = float(n) * n
+        reads = options.get("num_reads", 10)
+        per_read = options.get("timeout", 100) / 1000.0 + TABU_READ_SECONDS_PER_ENTRY * dense
+        return reads * per_read + TABU_CALL_SECONDS_PER_ENTRY * dense
     if name in ("qaoa", "qaoa-qiskit"):
         return options.get("reps", 1) * options.get("restarts", 2) * 100 * 2.0 ** min(n, 60)
     if name == "ortools":
@@ -113,6 +124,8 @@ class Profile:
     def predict_min_time(self, f: Features) -> float | None:
         """For an anytime backend (one that sizes its work to a time limit: reads, evaluations),
         the time of its smallest unit of work (one read, one QAOA evaluation); None otherwise."""
+        if self.name in MIN_WORK:  # a smallest unit that is not a share of the default work
+            return self.a + self.b * _work(self.name, f, MIN_WORK[self.name])
         units = ANYTIME_UNITS.get(self.name)
         return None if units is None else self.a + self.b * _work(self.name, f, {}) / units
 
