@@ -72,7 +72,8 @@ Path rate (all hops at once)
     of width ``w`` are ``w`` independent lanes (``w`` times the rate: a lower bound where
     a repeater may swap any two ready memories). The earlier model's ``q^(h-1) min_h R_h``
     (the slowest hop alone sets the pace) was ``min_h R_h E[max_h X_h]`` times too high
-    (between 1 and the harmonic number ``1 + 1/2 + ... + 1/h``), more with the signalling; the SeQUeNCe check (:mod:`.simulate`) found both timing errors.
+    (between 1 and the harmonic number ``1 + 1/2 + ... + 1/h``), more with the signalling;
+    the SeQUeNCe check (:mod:`.simulate`) found both timing errors.
 """
 
 from __future__ import annotations
