@@ -112,8 +112,16 @@ def test_expected_max_by_hand():
     assert ph.expected_max([[1.0, 1.0]], axis=0) == pytest.approx([1.0, 1.0])
     with pytest.raises(qb.ModelError, match="rates >= 0"):
         ph.expected_max([1.0, -2.0])
-    with pytest.raises(qb.ModelError, match="at most 16 rates per path"):
-        ph.expected_max(np.ones(17))
+    # beyond 16 hops by quadrature of the same integral: 20 equal rates give the harmonic number H_20
+    assert ph.expected_max(np.full(20, 2.0)) == pytest.approx(sum(1 / k for k in range(1, 21)) / 2, rel=1e-8)
+    assert ph.expected_max(np.append(np.ones(17), 0.0)) == np.inf
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(st.floats(0.1, 1e3), min_size=1, max_size=10))
+def test_expected_max_quadrature_matches_inclusion_exclusion(rates):
+    r = np.array(rates)
+    assert ph._expected_max_quad(r) == pytest.approx(ph.expected_max(r), rel=1e-7)
 
 
 @settings(max_examples=60, deadline=None)
@@ -283,3 +291,13 @@ def test_unreachable_hops_give_a_useless_path_not_nan():
     assert np.isfinite(f[0]) and r[0] == 0.0
     f, r = ph.path_metrics([[1e6, 10.0]], 0)
     assert f[0] == pytest.approx(0.25) and r[0] == 0.0
+
+
+def test_long_paths_beyond_inclusion_exclusion():
+    # 20 equal hops of 5 km: the cycle is H_20 / R (quadrature past 16 hops) plus 100 km of signalling
+    p = ph.Params()
+    R = float(ph.link_rate(5.0, p))
+    f, r = ph.path_metrics(np.full((1, 20), 5.0), 0, p)
+    cycle = sum(1 / k for k in range(1, 21)) / R + 100 / p.fibre_speed_km_s
+    assert r[0] == pytest.approx(0.5**19 / cycle, rel=1e-8)
+    assert f[0] == pytest.approx(ph.chain_fidelity(ph.decohere(np.full(20, 0.92), cycle, 0.79)), rel=1e-8)

@@ -68,7 +68,8 @@ Path rate (all hops at once)
     ends (none for a one-hop path, whose herald already reached both ends). ``E[max]`` of
     independent exponentials is exact by inclusion-exclusion,
     ``sum_{S != {}} (-1)^(|S|+1) / sum_{h in S} R_h`` (:func:`expected_max`; ``1.5 / R``
-    for two equal hops). The path delivers ``q^(h-1)`` pairs per cycle. Parallel channels
+    for two equal hops; beyond 16 hops the same integral by quadrature). The path delivers
+    ``q^(h-1)`` pairs per cycle. Parallel channels
     of width ``w`` are ``w`` independent lanes (``w`` times the rate: a lower bound where
     a repeater may swap any two ready memories). The earlier model's ``q^(h-1) min_h R_h``
     (the slowest hop alone sets the pace) was ``min_h R_h E[max_h X_h]`` times too high
@@ -537,7 +538,7 @@ def hop_metrics(length_km, rounds, params: Params = DEFAULT, protocol: str = "de
 
 
 MAX_HOPS = 16
-"""Most hops :func:`expected_max` (hence :func:`path_metrics`) takes: its sum runs over 2^H - 1 subsets."""
+"""Most hops whose :func:`expected_max` runs by inclusion-exclusion (2^H - 1 subsets); longer rows by quadrature."""
 
 
 def _subsets(n: int) -> np.ndarray:
@@ -546,18 +547,33 @@ def _subsets(n: int) -> np.ndarray:
     return (codes[:, None] >> np.arange(n)) & 1 == 1
 
 
+def _expected_max_quad(r: np.ndarray) -> float:
+    """``integral_0^inf 1 - prod_h (1 - exp(-r_h t)) dt`` by adaptive quadrature (finite rates > 0)."""
+    from scipy import integrate
+
+    scale = 1.0 / r.min()  # the integrand falls from 1 to 0 over a few times the slowest mean
+
+    def tail(u: float) -> float:
+        return -np.expm1(np.sum(np.log1p(-np.exp(-r * scale * u))))
+
+    value, _ = integrate.quad(tail, 0.0, np.inf, epsabs=0.0, epsrel=1e-10, limit=200)
+    return float(value * scale)
+
+
 def expected_max(rates, axis: int = -1) -> np.ndarray:
     """``E[max_h X_h]`` of independent exponential times ``X_h`` of the given rates (inclusion-exclusion).
 
     ``E[max] = sum over non-empty subsets S of (-1)^(|S|+1) / sum_{h in S} R_h``: exact, the
-    integral of ``1 - prod_h (1 - exp(-R_h t))``. Vectorized over everything but ``axis``;
-    ``nan`` entries are padding (no hop), a rate 0 gives ``inf``.
+    integral of ``1 - prod_h (1 - exp(-R_h t))``. Vectorized over everything but ``axis``
+    (one matrix product per hop count); ``nan`` entries are padding (no hop), a rate 0 gives
+    ``inf``. Rows of more than :data:`MAX_HOPS` rates (2^H subsets would be too many) take
+    the same integral by adaptive quadrature (``scipy.integrate.quad``, relative error
+    1e-10), one row at a time.
 
     Parameters
     ----------
     rates : array_like, shape (..., H) (hops along ``axis``)
-        Rates in 1/s (>= 0, ``inf`` allowed: a time of 0; ``nan``: padding); at most
-        :data:`MAX_HOPS` entries that are not padding per row.
+        Rates in 1/s (>= 0, ``inf`` allowed: a time of 0; ``nan``: padding).
     axis : int
         The hop axis.
 
@@ -571,7 +587,7 @@ def expected_max(rates, axis: int = -1) -> np.ndarray:
     Raises
     ------
     ModelError
-        A negative rate, or a row of more than :data:`MAX_HOPS` rates.
+        A negative rate.
     """
     r = np.moveaxis(np.atleast_1d(np.asarray(rates, float)), axis, -1)
     shape = r.shape[:-1]
@@ -579,25 +595,23 @@ def expected_max(rates, axis: int = -1) -> np.ndarray:
     pad = np.isnan(r)
     if np.any(r[~pad] < 0):
         raise ModelError(f"expected_max takes rates >= 0, got {r[~pad][r[~pad] < 0][0]}")
-    n_hops = (~pad).sum(axis=1)
-    if r.size and n_hops.max() > MAX_HOPS:
-        raise ModelError(
-            f"expected_max takes at most {MAX_HOPS} rates per path (2^H subsets), "
-            f"row {int(np.argmax(n_hops))} has {int(n_hops.max())}"
-        )
-    # padding last, as an infinite rate (a time of 0) that every subset holding it ignores
+    # padding (and infinite rates: a time of 0) last; a subset holding one adds 1 / inf = 0
     r = np.sort(np.where(pad, np.inf, r), axis=1)
+    n_hops = np.isfinite(r).sum(axis=1)
     out = np.zeros(len(r))
     for n in np.unique(n_hops):
         rows = np.flatnonzero(n_hops == n)
         if n == 0:
+            continue
+        if n > MAX_HOPS:
+            out[rows] = [np.inf if r[i, 0] == 0 else _expected_max_quad(r[i, :n]) for i in rows]
             continue
         m = _subsets(int(n))  # (S, n)
         sums = r[rows, :n] @ m.T.astype(float)  # (rows, S)
         sign = np.where(m.sum(axis=1) % 2 == 1, 1.0, -1.0)
         with np.errstate(divide="ignore", invalid="ignore"):
             e = (sign / sums).sum(axis=1)
-        out[rows] = np.where(np.any(r[rows, :n] == 0, axis=1), np.inf, e)
+        out[rows] = np.where(r[rows, 0] == 0, np.inf, e)
     return out.reshape(shape)
 
 
@@ -618,8 +632,7 @@ def path_metrics(length_km, rounds, params: Params = DEFAULT, protocol: str = "d
     Parameters
     ----------
     length_km : array_like, shape (P, H)
-        Hop lengths in km of P paths padded to H hops with ``nan`` (trailing), at most
-        :data:`MAX_HOPS` hops each.
+        Hop lengths in km of P paths padded to H hops with ``nan`` (trailing).
     rounds : array_like of int, shape (P, H) or broadcastable
         Purification rounds per hop (ignored on padding).
     params : Params
@@ -637,7 +650,7 @@ def path_metrics(length_km, rounds, params: Params = DEFAULT, protocol: str = "d
     Raises
     ------
     ModelError
-        A path with no hop or more than :data:`MAX_HOPS`, or a negative length.
+        A path with no hop, or a negative length.
     """
     L = np.atleast_2d(np.asarray(length_km, float))
     hop = ~np.isnan(L)
