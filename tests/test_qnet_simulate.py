@@ -3,6 +3,7 @@
 delay); SeQUeNCe's cadence and the pre-check model checked by hand; the fidelity difference is
 exactly the documented one."""
 
+import dataclasses
 import math
 
 import numpy as np
@@ -148,7 +149,12 @@ def test_one_and_two_hop_routes_agree_with_the_model(small):
         assert c.historical_rate > mean + half  # the model before the check was 3-6x too fast
         assert c.fidelity_agrees(sequence_rule=True)  # SeQUeNCe books F0^h
         assert not c.fidelity_agrees()  # ... the model's Werner swap and decay differ, as documented
-        assert c.sim.fidelity_ci()[0] == pytest.approx(c.model_fidelity, abs=0.02)
+        # SeQUeNCe runs without memory noise (coherence time -1): the model without its decay is within
+        # 0.01 (only the Werner term (1 - F1)(1 - F2) / 3 per swap is left); the decay, longer under
+        # SeQUeNCe's slow protocol (a cycle of about 1 / 24 s on Haarlem-Leiden-Den Haag), only lowers it
+        noiseless = dataclasses.replace(S.sequence_params(), coherence_time_s=np.inf)
+        assert c.sim.fidelity_ci()[0] == pytest.approx(S.predict(c.sim.length_km, 1, noiseless)[0], abs=0.01)
+        assert c.model_fidelity < c.sim.fidelity_ci()[0]
 
 
 @needs_sequence
