@@ -62,8 +62,16 @@ def test_link_generation_by_hand():
     assert ph.link_success(0.0, p) == pytest.approx(0.5 * 0.93**2 * 0.85**2)
     assert ph.link_success(50.0, p) == pytest.approx(0.03124451, rel=1e-6)
     assert ph.transmissivity(100.0) == pytest.approx(0.01)
-    # one attempt per heralding round trip: 2.04e5 / 50 = 4080 Hz
-    assert ph.link_rate(50.0, p) == pytest.approx(0.03124451 * 4080, rel=1e-6)
+    # Barrett-Kok: two heralded rounds of L / v = 50 / 2.04e5 s, the second after round one clicks:
+    # eta = 0.85 x 0.93 x 10^(-0.2 x 50 / 20) = 0.7905 x 0.3162278 = 0.2499780,
+    # P1 = 1 - (1 - 0.1249890)^2 = 0.2343558, so 4080 / 1.2343558 = 3305.37 attempts/s
+    assert ph.first_round_click(50.0, p) == pytest.approx(0.2343558, rel=1e-6)
+    assert ph.attempt_rate(50.0, p) == pytest.approx(3305.37, rel=1e-5)
+    assert ph.link_rate(50.0, p) == pytest.approx(0.03124451 * 3305.37, rel=1e-5)
+    # SeQUeNCe's protocol (one NEGOTIATE / ACK per round, one re-pairing delay): 1 + 3 x 1.2343558 delays
+    seq = ph.Params(classical_exchange_rounds=1, reset_delays=1)
+    assert ph.attempt_delays(50.0, seq) == pytest.approx(4.7030674, rel=1e-6)
+    assert ph.attempt_rate(0.0, p) == np.inf
     np.testing.assert_allclose(ph.link_success([[10.0, 20.0]], p).shape, (1, 2))
 
 
@@ -76,16 +84,71 @@ def test_decoherence_by_hand():
 def test_path_metrics_one_hop_and_two_hops_by_hand():
     p = ph.Params()
     f, r = ph.path_metrics([[50.0, np.nan]], 0, p)
-    wait = 1 / ph.link_rate(50.0, p) + 50 / p.fibre_speed_km_s
+    # one hop: the cycle is the hop's mean waiting time 1 / R (103.2746 pairs/s), no swap to signal;
+    # the pair is charged the cycle plus the fibre delay 50 / v of storage
+    assert r[0] == pytest.approx(103.2746, rel=1e-6)
+    wait = 1 / 103.2746083 + 50 / p.fibre_speed_km_s
     assert f[0] == pytest.approx(ph.decohere(0.92, wait, 1.58 / 2))
-    assert r[0] == pytest.approx(ph.link_rate(50.0, p))
     f2, r2 = ph.path_metrics([[50.0, 30.0]], [[1, 0]], p)
     f50, c50 = ph.purify(0.92, 1)
-    rates = [ph.link_rate(50.0, p) / c50, ph.link_rate(30.0, p)]
-    wait = max(1 / rates[0], 1 / rates[1]) + 80 / p.fibre_speed_km_s
-    stored = [ph.decohere(f50, wait, 0.79), ph.decohere(0.92, wait, 0.79)]
+    a, b = ph.link_rate(50.0, p) / c50, ph.link_rate(30.0, p)
+    # both hops must hold a pair at once: E[max(X_a, X_b)] = 1/a + 1/b - 1/(a + b), then the swap's
+    # outcome travels 80 km; half the swaps succeed
+    cycle = 1 / a + 1 / b - 1 / (a + b) + 80 / p.fibre_speed_km_s
+    stored = [ph.decohere(f50, cycle, 0.79), ph.decohere(0.92, cycle, 0.79)]
     assert f2[0] == pytest.approx(ph.swap_fidelity(*stored))
-    assert r2[0] == pytest.approx(0.5 * min(rates))
+    assert r2[0] == pytest.approx(0.5 / cycle)
+    assert r2[0] < 0.5 * min(a, b)  # below the slowest hop's pace, the model before the SeQUeNCe check
+
+
+def test_expected_max_by_hand():
+    assert ph.expected_max([4.0]) == pytest.approx(0.25)
+    assert ph.expected_max([2.0, 2.0]) == pytest.approx(1.5 / 2.0)  # 1/r (1 + 1/2)
+    a, b = 3.0, 7.0
+    assert ph.expected_max([a, b]) == pytest.approx(1 / a + 1 / b - 1 / (a + b))
+    # rows of paths padded with nan: harmonic numbers H_3 and H_1 and a hop that never succeeds
+    rows = ph.expected_max([[1.0, 1.0, 1.0], [2.0, np.nan, np.nan], [0.0, 1.0, np.nan]])
+    np.testing.assert_allclose(rows, [1 + 1 / 2 + 1 / 3, 0.5, np.inf])
+    assert ph.expected_max([[1.0, 1.0]], axis=0) == pytest.approx([1.0, 1.0])
+    with pytest.raises(qb.ModelError, match="rates >= 0"):
+        ph.expected_max([1.0, -2.0])
+    # beyond 16 hops by quadrature of the same integral: 20 equal rates give the harmonic number H_20
+    assert ph.expected_max(np.full(20, 2.0)) == pytest.approx(sum(1 / k for k in range(1, 21)) / 2, rel=1e-8)
+    assert ph.expected_max(np.append(np.ones(17), 0.0)) == np.inf
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(st.floats(0.1, 1e3), min_size=1, max_size=10))
+def test_expected_max_quadrature_matches_inclusion_exclusion(rates):
+    r = np.array(rates)
+    assert ph._expected_max_quad(r) == pytest.approx(ph.expected_max(r), rel=1e-7)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.floats(0.1, 1e4), min_size=1, max_size=8))
+def test_expected_max_between_slowest_and_sum_and_order_free(rates):
+    r = np.array(rates)
+    e = ph.expected_max(r)
+    assert np.max(1 / r) * (1 - 1e-9) <= e <= np.sum(1 / r) * (1 + 1e-9)
+    assert ph.expected_max(r[::-1]) == pytest.approx(e, rel=1e-9)
+    padded = np.concatenate([r, [np.nan, np.nan]])
+    assert ph.expected_max(padded) == pytest.approx(e, rel=1e-12)
+
+
+def test_expected_max_matches_sampling():
+    rng = np.random.default_rng(0)
+    r = np.array([5.0, 20.0, 8.0])
+    x = rng.exponential(1 / r, size=(200_000, 3)).max(axis=1)
+    assert ph.expected_max(r) == pytest.approx(x.mean(), rel=0.01)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.floats(1, 200), min_size=1, max_size=6), st.floats(0, 3), st.floats(0, 3))
+def test_protocol_overheads_only_slow_the_rate(lengths, c, d):
+    L = np.array([lengths])
+    _, r = ph.path_metrics(L, 0)
+    _, r_slow = ph.path_metrics(L, 0, ph.Params(classical_exchange_rounds=c, reset_delays=d))
+    assert r_slow[0] <= r[0] * (1 + 1e-12)
 
 
 def test_params_are_sourced_and_checked():
@@ -99,6 +162,10 @@ def test_params_are_sourced_and_checked():
         ph.Params(detector_efficiency=1.2)
     with pytest.raises(qb.ModelError, match="link_fidelity"):
         ph.Params(link_fidelity=0.1)
+    with pytest.raises(qb.ModelError, match="classical_exchange_rounds"):
+        ph.Params(classical_exchange_rounds=-1)
+    with pytest.raises(qb.ModelError, match="reset_delays"):
+        ph.Params(reset_delays=np.inf)
     with pytest.raises(qb.ModelError, match="lengths"):
         ph.link_success([-1.0])
     with pytest.raises(qb.ModelError, match="protocol"):
@@ -224,3 +291,13 @@ def test_unreachable_hops_give_a_useless_path_not_nan():
     assert np.isfinite(f[0]) and r[0] == 0.0
     f, r = ph.path_metrics([[1e6, 10.0]], 0)
     assert f[0] == pytest.approx(0.25) and r[0] == 0.0
+
+
+def test_long_paths_beyond_inclusion_exclusion():
+    # 20 equal hops of 5 km: the cycle is H_20 / R (quadrature past 16 hops) plus 100 km of signalling
+    p = ph.Params()
+    R = float(ph.link_rate(5.0, p))
+    f, r = ph.path_metrics(np.full((1, 20), 5.0), 0, p)
+    cycle = sum(1 / k for k in range(1, 21)) / R + 100 / p.fibre_speed_km_s
+    assert r[0] == pytest.approx(0.5**19 / cycle, rel=1e-8)
+    assert f[0] == pytest.approx(ph.chain_fidelity(ph.decohere(np.full(20, 0.92), cycle, 0.79)), rel=1e-8)

@@ -15,9 +15,21 @@ Elementary link (midpoint heralding, Barrett & Kok 2005)
     10^(-alpha L / 20)) whose linear-optics Bell measurement succeeds with p_bsm = 1/2.
     S. D. Barrett and P. Kok, Phys. Rev. A 71, 060310(R) (2005), success probability
     ``eta^2 / 2`` with ``eta`` the end-to-end photon efficiency; here
-    ``eta = eta_m eta_d 10^(-alpha L / 20)``. Attempts repeat once per heralding round trip
-    ``L / v`` (emission to the midpoint and the herald back); N. Sangouard, C. Simon,
-    H. de Riedmatten and N. Gisin, Rev. Mod. Phys. 83, 33 (2011), Sec. III.A.
+    ``eta = eta_m eta_d 10^(-alpha L / 20)``.
+Attempt time (two heralded rounds, Barrett & Kok 2005; SeQUeNCe's ``BarretKokA``)
+    One Barrett-Kok attempt is two rounds (the memories' spins flipped between them); each
+    round lasts one heralding trip ``L / v`` (the photons to the midpoint, the herald back),
+    and the second runs only after the first heralded a click, with probability
+    ``P1 = 1 - (1 - eta / 2)^2`` (each memory emits with amplitude 1/2). One attempt thus
+    lasts ``T = (L / v) ((1 + P1)(1 + 2 c) + d)`` on average, where ``c`` =
+    ``Params.classical_exchange_rounds`` classical round trips open every round and ``d`` =
+    ``Params.reset_delays`` one-way delays re-arm the memories between attempts; both are
+    protocol choices, 0 by default (synchronized clocks, memories re-armed locally).
+    SeQUeNCe 0.8.5's generation protocol negotiates every round with a NEGOTIATE / ACK
+    exchange and re-pairs the memories through its resource manager: ``c = d = 1``
+    (X. Wu et al., Quantum Sci. Technol. 6, 045027 (2021); :mod:`.simulate`). The earlier
+    model's one attempt per ``L / v`` (Sangouard et al., Rev. Mod. Phys. 83, 33 (2011),
+    Sec. III.A, for single-round schemes) overestimated Barrett-Kok rates by ``1 + P1``.
 Entanglement swapping of Werner states (Briegel, Dur, Cirac & Zoller 1998)
     F = F1 F2 + (1 - F1)(1 - F2) / 3, i.e. Werner parameters multiply: w = w1 w2.
     H.-J. Briegel, W. Dur, J. I. Cirac and P. Zoller, Phys. Rev. Lett. 81, 5932 (1998);
@@ -48,6 +60,21 @@ Recurrence cost
     Each round of recurrence purification consumes two pairs of the previous level and
     keeps one with probability p_i, so one pair after r rounds costs
     prod_i (2 / p_i) elementary pairs on average (Dur & Briegel 2007, Sec. 5.1).
+Path rate (all hops at once)
+    A path delivers only when every hop holds a pair at the same time, and the swaps free
+    all of them, so one delivery cycle lasts ``E[max_h X_h] + sum_h L_h / v``: ``X_h`` the
+    hop's waiting time for a (purified) pair, geometric in attempts and taken exponential
+    with rate ``R_h`` (mean ``1 / R_h``), plus the signalling of the swap outcomes to the
+    ends (none for a one-hop path, whose herald already reached both ends). ``E[max]`` of
+    independent exponentials is exact by inclusion-exclusion,
+    ``sum_{S != {}} (-1)^(|S|+1) / sum_{h in S} R_h`` (:func:`expected_max`; ``1.5 / R``
+    for two equal hops; beyond 16 hops the same integral by quadrature). The path delivers
+    ``q^(h-1)`` pairs per cycle. Parallel channels
+    of width ``w`` are ``w`` independent lanes (``w`` times the rate: a lower bound where
+    a repeater may swap any two ready memories). The earlier model's ``q^(h-1) min_h R_h``
+    (the slowest hop alone sets the pace) was ``min_h R_h E[max_h X_h]`` times too high
+    (between 1 and the harmonic number ``1 + 1/2 + ... + 1/h``), more with the signalling;
+    the SeQUeNCe check (:mod:`.simulate`) found both timing errors.
 """
 
 from __future__ import annotations
@@ -86,6 +113,13 @@ def _sources() -> MappingProxyType:
             "coherence_time_s": "1.58 s: electron-spin coherence time (T2, dynamical decoupling) of an NV "
             "centre, M. H. Abobeih et al., 'One-second coherence for a single electron spin coupled to a "
             "multi-qubit nuclear-spin environment', Nature Communications 9, 2552 (2018).",
+            "classical_exchange_rounds": "0: classical round trips (2 L / v each) that open every Barrett-Kok "
+            "round; Barrett & Kok (Phys. Rev. A 71, 060310(R), 2005) need none with synchronized clocks. "
+            "SeQUeNCe 0.8.5's generation protocol uses 1 (a NEGOTIATE / ACK exchange per round; X. Wu et al., "
+            "Quantum Sci. Technol. 6, 045027, 2021).",
+            "reset_delays": "0: one-way fibre delays L / v spent re-arming the memories between attempts; none when "
+            "each node re-arms locally. SeQUeNCe 0.8.5's resource manager re-pairs the memories with one "
+            "message (1; X. Wu et al., Quantum Sci. Technol. 6, 045027, 2021).",
             "fibre_speed_km_s": "2.04e5 km/s: c / 1.468, the group index of Corning SMF-28 at 1550 nm "
             "(Corning SMF-28 Ultra product information, effective group index of refraction 1.4682).",
         }
@@ -114,6 +148,12 @@ class Params:
         Memory coherence time T2 in seconds (> 0; ``inf``: no decoherence).
     fibre_speed_km_s : float
         Signal speed in fibre, km/s.
+    classical_exchange_rounds : float
+        Classical round trips (``2 L / v`` each) before every Barrett-Kok round (>= 0;
+        0: none, synchronized clocks; SeQUeNCe 0.8.5: 1).
+    reset_delays : float
+        One-way fibre delays ``L / v`` re-arming the memories between attempts (>= 0;
+        0: re-armed locally; SeQUeNCe 0.8.5: 1).
     sources : Mapping[str, str]
         For each parameter above: its value's source (paper, figure or table).
 
@@ -131,6 +171,8 @@ class Params:
     link_fidelity: float = 0.92
     coherence_time_s: float = 1.58
     fibre_speed_km_s: float = 2.04e5
+    classical_exchange_rounds: float = 0.0
+    reset_delays: float = 0.0
     sources: MappingProxyType = field(default_factory=_sources, compare=False, repr=False)
 
     def __post_init__(self):
@@ -142,6 +184,9 @@ class Params:
             raise ModelError(f"Params.link_fidelity must lie in [0.25, 1], got {self.link_fidelity}")
         if not self.attenuation_db_per_km >= 0:
             raise ModelError(f"Params.attenuation_db_per_km must be >= 0, got {self.attenuation_db_per_km}")
+        for name in ("classical_exchange_rounds", "reset_delays"):
+            if not 0 <= getattr(self, name) < np.inf:
+                raise ModelError(f"Params.{name} must be finite and >= 0, got {getattr(self, name)}")
         for name in ("coherence_time_s", "fibre_speed_km_s"):
             if not getattr(self, name) > 0:
                 raise ModelError(f"Params.{name} must be > 0, got {getattr(self, name)}")
@@ -203,21 +248,91 @@ def link_success(length_km, params: Params = DEFAULT) -> np.ndarray:
     return params.bsm_success * eta**2 * transmissivity(length_km, params.attenuation_db_per_km)
 
 
+def first_round_click(length_km, params: Params = DEFAULT) -> np.ndarray:
+    """Probability ``P1 = 1 - (1 - eta / 2)^2`` that round one of a Barrett-Kok attempt heralds a click.
+
+    Each memory emits with amplitude 1/2 and its photon reaches a detector with
+    ``eta = eta_m eta_d 10^(-alpha L / 20)`` (half the fibre); round two runs only after
+    such a click (Barrett & Kok, Phys. Rev. A 71, 060310(R), 2005).
+
+    Parameters
+    ----------
+    length_km : array_like
+        Link fibre lengths in km, any shape.
+    params : Params
+        Physical parameters.
+
+    Returns
+    -------
+    numpy.ndarray
+        Same shape as ``length_km``, in [0, 1).
+    """
+    eta = (
+        params.memory_efficiency
+        * params.detector_efficiency
+        * np.sqrt(transmissivity(length_km, params.attenuation_db_per_km))
+    )
+    return 1.0 - (1.0 - eta / 2.0) ** 2
+
+
+def attempt_delays(length_km, params: Params = DEFAULT) -> np.ndarray:
+    """Mean one-way fibre delays ``L / v`` per Barrett-Kok attempt: ``(1 + P1)(1 + 2 c) + d``.
+
+    Two heralded rounds, the second with probability ``P1`` (:func:`first_round_click`),
+    each opened by ``c = params.classical_exchange_rounds`` classical round trips, plus
+    ``d = params.reset_delays`` to re-arm the memories (Barrett & Kok 2005; the module
+    docstring). ``1 + P1`` with the default parameters.
+
+    Parameters
+    ----------
+    length_km : array_like
+        Link fibre lengths in km, any shape.
+    params : Params
+        Physical parameters.
+
+    Returns
+    -------
+    numpy.ndarray
+        Same shape as ``length_km``, dimensionless (>= 1).
+    """
+    c, d = params.classical_exchange_rounds, params.reset_delays
+    return (1.0 + first_round_click(length_km, params)) * (1.0 + 2.0 * c) + d
+
+
 def attempt_rate(length_km, params: Params = DEFAULT) -> np.ndarray:
-    """Attempts per second on one channel: one per heralding round trip ``L / v`` (Sangouard et al. 2011).
+    """Barrett-Kok attempts per second on one channel: ``v / (L ((1 + P1)(1 + 2 c) + d))``.
+
+    One attempt is two heralding rounds of ``L / v``, the second after the first heralds
+    (probability ``P1``), :func:`attempt_delays`; S. D. Barrett and P. Kok, Phys. Rev. A 71,
+    060310(R) (2005); the two rounds as in SeQUeNCe's ``BarretKokA`` (X. Wu et al., Quantum
+    Sci. Technol. 6, 045027 (2021)). With the defaults (``c = d = 0``): ``v / (L (1 + P1))``.
+
+    Parameters
+    ----------
+    length_km : array_like
+        Link fibre lengths in km (>= 0), any shape.
+    params : Params
+        Physical parameters.
 
     Returns
     -------
     numpy.ndarray
         Same shape as ``length_km``, in Hz (``inf`` for a zero-length link).
+
+    Raises
+    ------
+    ModelError
+        A negative or non-finite length.
     """
     L = _lengths(length_km)
     with np.errstate(divide="ignore"):
-        return params.fibre_speed_km_s / L
+        return params.fibre_speed_km_s / (L * attempt_delays(L, params))
 
 
 def link_rate(length_km, params: Params = DEFAULT) -> np.ndarray:
-    """Elementary pairs per second on one channel: ``p v / L``.
+    """Elementary pairs per second on one channel: ``p v / (L ((1 + P1)(1 + 2 c) + d))``.
+
+    :func:`link_success` times :func:`attempt_rate`.
 
     Returns
     -------
@@ -422,20 +537,102 @@ def hop_metrics(length_km, rounds, params: Params = DEFAULT, protocol: str = "de
     return np.broadcast_to(f, np.broadcast_shapes(np.shape(length_km), f.shape)), link_rate(length_km, params) / cost
 
 
+MAX_HOPS = 16
+"""Most hops whose :func:`expected_max` runs by inclusion-exclusion (2^H - 1 subsets); longer rows by quadrature."""
+
+
+def _subsets(n: int) -> np.ndarray:
+    """bool, shape (2^n - 1, n): every non-empty subset of n items, one per row."""
+    codes = np.arange(1, 2**n, dtype=np.int64)
+    return (codes[:, None] >> np.arange(n)) & 1 == 1
+
+
+def _expected_max_quad(r: np.ndarray) -> float:
+    """``integral_0^inf 1 - prod_h (1 - exp(-r_h t)) dt`` by adaptive quadrature (finite rates > 0)."""
+    from scipy import integrate
+
+    scale = 1.0 / r.min()  # the integrand falls from 1 to 0 over a few times the slowest mean
+
+    def tail(u: float) -> float:
+        return -np.expm1(np.sum(np.log1p(-np.exp(-r * scale * u))))
+
+    value, _ = integrate.quad(tail, 0.0, np.inf, epsabs=0.0, epsrel=1e-10, limit=200)
+    return float(value * scale)
+
+
+def expected_max(rates, axis: int = -1) -> np.ndarray:
+    """``E[max_h X_h]`` of independent exponential times ``X_h`` of the given rates (inclusion-exclusion).
+
+    ``E[max] = sum over non-empty subsets S of (-1)^(|S|+1) / sum_{h in S} R_h``: exact, the
+    integral of ``1 - prod_h (1 - exp(-R_h t))``. Vectorized over everything but ``axis``
+    (one matrix product per hop count); ``nan`` entries are padding (no hop), a rate 0 gives
+    ``inf``. Rows of more than :data:`MAX_HOPS` rates (2^H subsets would be too many) take
+    the same integral by adaptive quadrature (``scipy.integrate.quad``, relative error
+    1e-10), one row at a time.
+
+    Parameters
+    ----------
+    rates : array_like, shape (..., H) (hops along ``axis``)
+        Rates in 1/s (>= 0, ``inf`` allowed: a time of 0; ``nan``: padding).
+    axis : int
+        The hop axis.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape of ``rates`` without ``axis``, seconds: ``1 / r`` for one rate, ``1.5 / r``
+        for two equal ones, ``H_n / r`` (harmonic number) for n equal ones, 0 for a row of
+        padding only.
+
+    Raises
+    ------
+    ModelError
+        A negative rate.
+    """
+    r = np.moveaxis(np.atleast_1d(np.asarray(rates, float)), axis, -1)
+    shape = r.shape[:-1]
+    r = r.reshape(-1, r.shape[-1])
+    pad = np.isnan(r)
+    if np.any(r[~pad] < 0):
+        raise ModelError(f"expected_max takes rates >= 0, got {r[~pad][r[~pad] < 0][0]}")
+    # padding (and infinite rates: a time of 0) last; a subset holding one adds 1 / inf = 0
+    r = np.sort(np.where(pad, np.inf, r), axis=1)
+    n_hops = np.isfinite(r).sum(axis=1)
+    out = np.zeros(len(r))
+    for n in np.unique(n_hops):
+        rows = np.flatnonzero(n_hops == n)
+        if n == 0:
+            continue
+        if n > MAX_HOPS:
+            out[rows] = [np.inf if r[i, 0] == 0 else _expected_max_quad(r[i, :n]) for i in rows]
+            continue
+        m = _subsets(int(n))  # (S, n)
+        sums = r[rows, :n] @ m.T.astype(float)  # (rows, S)
+        sign = np.where(m.sum(axis=1) % 2 == 1, 1.0, -1.0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            e = (sign / sums).sum(axis=1)
+        out[rows] = np.where(r[rows, 0] == 0, np.inf, e)
+    return out.reshape(shape)
+
+
 def path_metrics(length_km, rounds, params: Params = DEFAULT, protocol: str = "dejmps"):
     """End-to-end fidelity and rate of paths of hops, vectorized over paths.
 
-    Model: each hop makes purified pairs at rate ``R_h`` per channel; every hop pair waits
-    in memory for the slowest hop (``t = max_h 1 / R_h``) plus the classical signalling of
-    the swap outcomes along the path (``sum_h L_h / v``), decaying with the pair time
-    constant ``T2 / 2`` (both qubits stored); then the ``h - 1`` swaps join the hop pairs
-    (Werner parameters multiply), each succeeding with ``q``. The path delivers
-    ``q^(h-1) min_h R_h`` pairs per second per channel.
+    Model: each hop makes purified pairs at rate ``R_h`` per channel (:func:`hop_metrics`);
+    the path delivers only when every hop holds a pair at once, so one cycle lasts
+    ``E[max_h X_h] + s`` with ``X_h`` the hop's waiting time (exponential, rate ``R_h``;
+    :func:`expected_max`) and ``s = sum_h L_h / v`` the signalling of the swap outcomes to
+    the ends (0 for one hop). The ``h - 1`` swaps, each succeeding with ``q``, join the hop
+    pairs (Werner parameters multiply): the path delivers ``q^(h-1) / (E[max_h X_h] + s)``
+    pairs per second per channel (see the module docstring, "Path rate"). Every hop pair is
+    charged the whole cycle ``E[max_h X_h] + sum_h L_h / v`` of storage (an upper bound on
+    its expected wait), decaying with the pair time constant ``T2 / 2`` (both qubits
+    stored).
 
     Parameters
     ----------
     length_km : array_like, shape (P, H)
-        Hop lengths in km of P paths padded to H hops with ``nan``.
+        Hop lengths in km of P paths padded to H hops with ``nan`` (trailing).
     rounds : array_like of int, shape (P, H) or broadcastable
         Purification rounds per hop (ignored on padding).
     params : Params
@@ -448,7 +645,7 @@ def path_metrics(length_km, rounds, params: Params = DEFAULT, protocol: str = "d
     fidelity : numpy.ndarray, shape (P,)
         End-to-end fidelity.
     rate : numpy.ndarray, shape (P,)
-        End-to-end pairs per second on one channel per hop.
+        End-to-end pairs per second on one channel per hop (0 where a hop never succeeds).
 
     Raises
     ------
@@ -462,11 +659,12 @@ def path_metrics(length_km, rounds, params: Params = DEFAULT, protocol: str = "d
     Lz = np.where(hop, L, 1.0)
     r = np.where(hop, np.broadcast_to(np.asarray(rounds), L.shape), 0)
     f_hop, rate_hop = hop_metrics(Lz, r, params, protocol)
-    with np.errstate(divide="ignore"):
-        slow = np.max(np.where(hop, 1.0 / rate_hop, 0.0), axis=1)
-    wait = slow + np.where(hop, L, 0.0).sum(axis=1) / params.fibre_speed_km_s
+    slowest = expected_max(np.where(hop, rate_hop, np.nan), axis=1)
+    n_hops = hop.sum(axis=1)
+    signal = np.where(hop, L, 0.0).sum(axis=1) / params.fibre_speed_km_s
+    wait = slowest + signal
     f_stored = decohere(f_hop, wait[:, None], params.coherence_time_s / 2.0)
     fidelity = chain_fidelity(f_stored, axis=1, where=hop)
-    n_hops = hop.sum(axis=1)
-    rate = params.swap_success ** (n_hops - 1) * np.min(np.where(hop, rate_hop, np.inf), axis=1)
+    with np.errstate(divide="ignore"):
+        rate = params.swap_success ** (n_hops - 1) / (slowest + np.where(n_hops > 1, signal, 0.0))
     return fidelity, rate

@@ -563,7 +563,9 @@ def route_physics(length_km, rounds, params: Params = DEFAULT, protocol: str = "
     """Fidelity and per-channel rate of one route, recomputed hop by hop in plain Python.
 
     The same physical model as :func:`~.physics.path_metrics` (see there), written
-    independently: pairs swapped one after the other with ``F1 F2 + (1-F1)(1-F2)/3``.
+    independently: Barrett-Kok attempts of ``(1 + P1)(1 + 2 c) + d`` fibre delays, a cycle
+    of ``E[max_h X_h]`` (inclusion-exclusion over the hops, one subset at a time) plus the
+    swap signalling, pairs swapped one after the other with ``F1 F2 + (1-F1)(1-F2)/3``.
 
     Parameters
     ----------
@@ -581,6 +583,7 @@ def route_physics(length_km, rounds, params: Params = DEFAULT, protocol: str = "
     (float, float)
         End-to-end fidelity and pairs/s per channel.
     """
+    import itertools
     import math
 
     fids, rates = [], []
@@ -588,14 +591,24 @@ def route_physics(length_km, rounds, params: Params = DEFAULT, protocol: str = "
         f, cost = _purify_scalar(params.link_fidelity, int(r), protocol)
         eta = params.detector_efficiency * params.memory_efficiency
         p = params.bsm_success * eta * eta * 10 ** (-params.attenuation_db_per_km * L / 10)
+        p1 = 1 - (1 - eta * 10 ** (-params.attenuation_db_per_km * L / 20) / 2) ** 2
+        delays = (1 + p1) * (1 + 2 * params.classical_exchange_rounds) + params.reset_delays
         fids.append(f)
-        rates.append(p * params.fibre_speed_km_s / L / cost)
-    wait = max(1 / x for x in rates) + sum(length_km) / params.fibre_speed_km_s
+        rates.append(p * params.fibre_speed_km_s / (L * delays) / cost)
+    if min(rates) == 0:
+        slowest = math.inf
+    else:
+        slowest = 0.0
+        for size in range(1, len(rates) + 1):
+            for subset in itertools.combinations(rates, size):
+                slowest += (-1) ** (size + 1) / sum(subset)
+    signal = sum(length_km) / params.fibre_speed_km_s
     fid = None
     for f in fids:
-        f = 0.25 + (f - 0.25) * math.exp(-wait / (params.coherence_time_s / 2))
+        f = 0.25 + (f - 0.25) * math.exp(-(slowest + signal) / (params.coherence_time_s / 2))
         fid = f if fid is None else fid * f + (1 - fid) * (1 - f) / 3
-    return fid, params.swap_success ** (len(fids) - 1) * min(rates)
+    cycle = slowest + (signal if len(fids) > 1 else 0.0)
+    return fid, params.swap_success ** (len(fids) - 1) / cycle
 
 
 def check_routes(

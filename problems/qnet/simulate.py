@@ -27,35 +27,33 @@ Findings (:func:`compare_routes`; the table of tests/test_qnet_simulate.py's slo
 ---------------------------------------------------------------------------------------
 1. Success per attempt agrees with :func:`~.physics.link_success`
    (``p_bsm eta_d^2 eta_m^2 10^(-alpha L / 10)``) within its binomial interval.
-2. The rate does not: SeQUeNCe delivers 3-6 times fewer pairs than
-   :func:`~.physics.path_metrics` predicts, for two reasons, both in the model's timing:
+2. The rate agrees with :func:`~.physics.path_metrics` on routes of one and two hops, once
+   the model is given SeQUeNCe's protocol choices (:func:`sequence_params`). This check
+   found the model's rate 3-6 times too high, for two reasons both in its timing, since
+   fixed in :mod:`.physics` (the earlier formula stays as :func:`historical_rate`):
 
-   a. *Attempt cadence.* :func:`~.physics.attempt_rate` allows one attempt per heralding
-      round trip ``L / v``. Barrett-Kok has two rounds, the second only after the first
-      round's herald, and SeQUeNCe opens each round with a NEGOTIATE / ACK exchange between
-      the two routers (``2 L / v``) before the photons fly to the midpoint and the herald
-      comes back (``L / v``), then re-pairs the memory for the next attempt through the
-      resource manager (``L / v``). One attempt thus lasts ``k(L) L / v`` with
-      ``k = 1 + 3 (1 + P1)``, ``P1 = 1 - (1 - eta / 2)^2`` the chance that round one clicks
-      (each memory emits with amplitude 1/2; ``eta = eta_m eta_d 10^(-alpha L / 20)``):
-      :func:`sequence_cadence`.
-   b. *Waiting for every hop.* The model's path rate ``q^(h-1) min_h R_h`` assumes the
-      slowest hop sets the pace. A path delivers only when all its hops hold a pair at once,
-      and a failed swap loses them all, so one cycle lasts ``E[max_h X_h]`` (``X_h`` the
-      hop's generation time, exponential with rate ``R_h``) plus the swap outcome's
-      signalling ``sum_h L_h / v``; the path delivers ``q^(h-1)`` pairs per cycle
-      (:func:`corrected_rate`). For two equal hops ``E[max] = 1.5 / R``.
+   a. *Attempt cadence.* The model allowed one attempt per heralding trip ``L / v``.
+      Barrett-Kok has two rounds, the second only after the first round's herald
+      (probability ``P1 = 1 - (1 - eta / 2)^2``): ``(1 + P1) L / v`` per attempt
+      (:func:`~.physics.attempt_rate`). SeQUeNCe in addition opens each round with a
+      NEGOTIATE / ACK exchange between the two routers (``2 L / v``) and re-pairs the
+      memories for the next attempt through its resource manager (``L / v``): one attempt
+      lasts ``k(L) L / v`` with ``k = 1 + 3 (1 + P1)`` (:func:`sequence_cadence`). These two
+      are SeQUeNCe's protocol choices, not physics (synchronized clocks avoid them): the
+      model takes them as ``Params.classical_exchange_rounds = 1`` and
+      ``Params.reset_delays = 1`` (:func:`sequence_params`), 0 by default.
+   b. *Waiting for every hop.* The model's path rate was ``q^(h-1) min_h R_h`` (the slowest
+      hop sets the pace). A path delivers only when all its hops hold a pair at once, and a
+      failed swap loses them all, so one cycle lasts ``E[max_h X_h]`` (``X_h`` the hop's
+      generation time, exponential with rate ``R_h``; :func:`~.physics.expected_max`) plus
+      the swap outcome's signalling ``sum_h L_h / v`` (none for one hop); the path delivers
+      ``q^(h-1)`` pairs per cycle. For two equal hops ``E[max] = 1.5 / R``.
 
-   With both corrections the prediction agrees with the simulation within its interval on
-   routes of one and two hops. On three hops it is a lower bound (13.0 against 20.6 +/- 2.6
-   pairs/s on Lisse-Schiphol-Rijk-Amsterdam-Hilversum): SeQUeNCe swaps two ready neighbouring
-   hops without waiting for the third, and a failed swap loses only those two.
-   Suggested model fix (physics.py, not edited here): in :func:`~.physics.attempt_rate`,
-   ``v / L`` -> ``v / (L (1 + P1))`` for Barrett-Kok's two heralded rounds (the
-   negotiation exchange is SeQUeNCe's protocol choice, not physics: synchronized clocks
-   avoid it), and in :func:`~.physics.path_metrics` the path rate
-   ``q^(h-1) min_h R_h`` -> ``q^(h-1) / (E[max_h X_h] + sum_h L_h / v)`` with
-   ``E[max]`` by inclusion-exclusion over the hops' rates (:func:`expected_max`).
+   On three hops the model is a lower bound (13.0 against 20.6 +/- 2.6 pairs/s on
+   Lisse-Schiphol-Rijk-Amsterdam-Hilversum): SeQUeNCe swaps two ready neighbouring hops
+   without waiting for the third, and a failed swap loses only those two. With width
+   ``w > 1`` the model's ``w`` independent lanes are a lower bound too (SeQUeNCe swaps any
+   two ready memories).
 3. Fidelity: SeQUeNCe's delivered fidelity is ``F0^h`` exactly (its swap rule ``F1 F2``),
    the model's ``(1 + 3 w^h) / 4`` after memory decay (Werner parameters multiply, Dur et al.
    1999). The difference is documented, not a model error: SeQUeNCe's product rule is the
@@ -74,6 +72,7 @@ the linear-optics 1/2 (``bsm_success`` must be 0.5). Photons fly at SeQUeNCe's f
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import importlib.util
 import itertools
 import json
@@ -87,7 +86,7 @@ from scipy import stats
 from qbdsl.errors import ModelError
 
 from . import physics
-from .physics import DEFAULT, Params
+from .physics import DEFAULT, Params, expected_max  # noqa: F401 (expected_max: re-exported)
 
 SEQUENCE_VERSION = "0.8.5"
 LEVEL = 0.95  # confidence level of the intervals
@@ -116,83 +115,62 @@ def sequence_cadence(length_km, params: Params = DEFAULT) -> np.ndarray:
     Each round is a NEGOTIATE / ACK exchange (2 delays), photons to the midpoint and the
     herald back (1 delay); the second round runs only when the first clicked, with
     probability ``P1 = 1 - (1 - eta / 2)^2``, ``eta = eta_m eta_d 10^(-alpha L / 20)``; the
-    resource manager's re-pairing adds one delay.
+    resource manager's re-pairing adds one delay. :func:`~.physics.attempt_delays` under
+    :func:`sequence_params`.
 
     Parameters
     ----------
     length_km : array_like
         Link fibre lengths in km, any shape.
     params : Params
-        Physical parameters.
+        Physical parameters (their protocol fields are replaced by SeQUeNCe's).
 
     Returns
     -------
     numpy.ndarray
         Same shape as ``length_km``, dimensionless (>= 4).
     """
-    eta = (
-        params.memory_efficiency
-        * params.detector_efficiency
-        * np.sqrt(physics.transmissivity(length_km, params.attenuation_db_per_km))
-    )
-    p1 = 1.0 - (1.0 - eta / 2.0) ** 2
-    return 1.0 + 3.0 * (1.0 + p1)
+    return physics.attempt_delays(length_km, sequence_params(params))
 
 
-def expected_max(rates) -> float:
-    """``E[max_h X_h]`` of independent exponential times of the given rates (inclusion-exclusion).
+def sequence_params(params: Params = DEFAULT) -> Params:
+    """``params`` with SeQUeNCe 0.8.5's protocol choices: ``classical_exchange_rounds = reset_delays = 1``.
 
-    Parameters
-    ----------
-    rates : array_like, shape (H,)
-        Rates in 1/s (> 0), H <= 12 (the sum runs over all 2^H - 1 subsets).
-
-    Returns
-    -------
-    float
-        Seconds; ``1 / r`` for one rate, ``1.5 / r`` for two equal ones.
-
-    Raises
-    ------
-    ModelError
-        A rate <= 0, or more than 12 of them.
+    Its Barrett-Kok generation negotiates every round with a NEGOTIATE / ACK exchange, and
+    its resource manager re-pairs the memories between attempts with one message (the
+    module docstring, finding 2a). The physical parameters are kept.
     """
-    r = np.atleast_1d(np.asarray(rates, float))
-    if np.any(~(r > 0)) or len(r) > 12:
-        raise ModelError(f"expected_max takes 1-12 rates > 0, got {r.tolist()}")
-    total = 0.0
-    for size in range(1, len(r) + 1):
-        sums = np.array([r[list(c)].sum() for c in itertools.combinations(range(len(r)), size)])
-        total += (-1) ** (size + 1) * np.sum(1.0 / sums)
-    return float(total)
+    return dataclasses.replace(params, classical_exchange_rounds=1.0, reset_delays=1.0)
 
 
-def corrected_rate(length_km, width: int = 1, params: Params = DEFAULT) -> float:
-    """End-to-end pairs/s of a route without purification, corrected for the two timing findings.
+def historical_rate(length_km, width: int = 1, params: Params = DEFAULT) -> float:
+    """The rate model before this check, kept as a record: ``width q^(h-1) min_h p_h v / L_h``.
 
-    Per hop ``R_h = width p_h v / (k(L_h) L_h)`` (:func:`sequence_cadence`); the path
-    delivers ``q^(h-1)`` pairs per cycle of ``E[max_h X_h] + sum_h L_h / v`` (0 for one hop,
-    whose re-pairing is in ``k``). ``width`` channels per hop act as one faster channel (an
-    approximation: SeQUeNCe swaps any two ready memories).
+    One attempt per heralding trip ``L / v`` and the slowest hop alone setting the pace;
+    3-6 times SeQUeNCe's measured rate on SURFnet routes (the module docstring, finding 2).
 
     Parameters
     ----------
     length_km : sequence of float
         Hop fibre lengths in km.
     width : int
-        Channels (memory pairs) per hop, >= 1.
+        Channels per hop.
     params : Params
-        Physical parameters.
+        Physical parameters (the protocol fields are not used).
 
     Returns
     -------
     float
         Pairs per second.
+
+    Raises
+    ------
+    ModelError
+        An empty route or a hop length <= 0.
     """
     L = _hops(length_km)
-    R = width * physics.link_success(L, params) * params.fibre_speed_km_s / (sequence_cadence(L, params) * L)
-    signal = L.sum() / params.fibre_speed_km_s if len(L) > 1 else 0.0
-    return float(params.swap_success ** (len(L) - 1) / (expected_max(R) + signal))
+    per_hop = physics.link_success(L, params) * params.fibre_speed_km_s / L
+    return float(width * params.swap_success ** (len(L) - 1) * per_hop.min())
 
 
 def sequence_fidelity(length_km, params: Params = DEFAULT) -> float:
@@ -424,7 +402,9 @@ def simulate_route(
         Memory pairs per hop (the route's channels), >= 1.
     params : Params
         Physical parameters; ``bsm_success`` must be 0.5 (SeQUeNCe simulates the
-        linear-optics measurement itself).
+        linear-optics measurement itself). The protocol fields
+        (``classical_exchange_rounds``, ``reset_delays``) are SeQUeNCe's own, 1 each,
+        whatever they are here (:func:`sequence_params`).
     sim_time_s : float
         Simulated time each replication counts delivered pairs over, s (> 0).
     seeds : iterable of int
@@ -475,7 +455,7 @@ def simulate_route(
 # ------------------------------------------------------------------ comparison
 @dataclass(frozen=True)
 class Comparison:
-    """One route: the model's prediction, its corrected form, and SeQUeNCe's measurement.
+    """One route: the model's prediction, the pre-check model's, and SeQUeNCe's measurement.
 
     Attributes
     ----------
@@ -485,8 +465,11 @@ class Comparison:
         The request it serves (-1 when not from a routing answer).
     sim : RouteSimulation
         The replications.
-    model_rate, corrected_rate : float
-        :func:`predict`'s rate and :func:`corrected_rate`, pairs/s.
+    model_rate : float
+        :func:`predict`'s rate under :func:`sequence_params` (the model given SeQUeNCe's
+        protocol choices), pairs/s.
+    historical_rate : float
+        :func:`historical_rate`, the model before this check, pairs/s.
     model_fidelity, sequence_fidelity : float
         :func:`predict`'s fidelity and :func:`sequence_fidelity`.
     link_success : numpy.ndarray
@@ -497,15 +480,15 @@ class Comparison:
     request: int
     sim: RouteSimulation
     model_rate: float
-    corrected_rate: float
+    historical_rate: float
     model_fidelity: float
     sequence_fidelity: float
     link_success: np.ndarray
 
-    def rate_agrees(self, corrected: bool = False) -> bool:
-        """Whether the (corrected) predicted rate lies in the simulated rate's interval."""
+    def rate_agrees(self, historical: bool = False) -> bool:
+        """Whether the model's (or the pre-check model's) rate lies in the simulated rate's interval."""
         mean, half = self.sim.rate_ci()
-        return bool(abs((self.corrected_rate if corrected else self.model_rate) - mean) <= half)
+        return bool(abs((self.historical_rate if historical else self.model_rate) - mean) <= half)
 
     def fidelity_agrees(self, sequence_rule: bool = False) -> bool:
         """Whether the model's (or SeQUeNCe's own rule's) fidelity lies in the simulated interval (1e-9 slack)."""
@@ -529,6 +512,9 @@ def compare_route(
 ) -> Comparison:
     """Simulate one route and set it beside the model (:func:`simulate_route`, :func:`predict`).
 
+    The simulation runs SeQUeNCe's own protocol, so the prediction is the model given its
+    protocol choices (:func:`sequence_params`): no further correction.
+
     Parameters
     ----------
     length_km : sequence of float
@@ -551,13 +537,13 @@ def compare_route(
     Comparison
     """
     sim = simulate_route(length_km, width, params, sim_time_s, seeds)
-    f, r = predict(sim.length_km, width, params)
+    f, r = predict(sim.length_km, width, sequence_params(params))
     return Comparison(
         label or "-".join(f"{x:.0f}km" for x in sim.length_km),
         request,
         sim,
         r,
-        corrected_rate(sim.length_km, width, params),
+        historical_rate(sim.length_km, width, params),
         f,
         sequence_fidelity(sim.length_km, params),
         physics.link_success(sim.length_km, params),
@@ -646,7 +632,7 @@ def agreement_table(rows: list[Comparison]) -> str:
     """A Markdown table of the comparison: predicted vs simulated rate and fidelity, and whether they agree.
 
     Columns: request, route, hops, km, p per attempt (model / simulated), model rate,
-    corrected rate, simulated rate +/- 95 % CI, agreement of each; model fidelity,
+    pre-check (historical) rate, simulated rate +/- 95 % CI, agreement of each; model fidelity,
     SeQUeNCe's rule, simulated fidelity +/- CI, agreement of each.
 
     Parameters
@@ -664,8 +650,8 @@ def agreement_table(rows: list[Comparison]) -> str:
         return "yes" if b else "no"
 
     head = (
-        "| req | route | hops | km | p/attempt model / sim | rate model | rate corrected | rate sim (95% CI) "
-        "| agree model / corrected | F model | F SeQUeNCe rule | F sim (95% CI) | agree model / rule |"
+        "| req | route | hops | km | p/attempt model / sim | rate model | rate before the check | rate sim (95% CI) "
+        "| agree model / before | F model | F SeQUeNCe rule | F sim (95% CI) | agree model / rule |"
     )
     lines = [head, "|" + "---|" * 13]
     for c in rows:
@@ -675,7 +661,7 @@ def agreement_table(rows: list[Comparison]) -> str:
         ps = ", ".join(f"{a:.4f} / {b:.4f}" for a, b in zip(c.link_success, p))
         lines.append(
             f"| {c.request} | {c.label} | {len(c.sim.length_km)} | {c.sim.length_km.sum():.0f} | {ps} "
-            f"| {c.model_rate:.1f} | {c.corrected_rate:.1f} | {rm:.1f} +/- {rh:.1f} "
+            f"| {c.model_rate:.1f} | {c.historical_rate:.1f} | {rm:.1f} +/- {rh:.1f} "
             f"| {yes(c.rate_agrees())} / {yes(c.rate_agrees(True))} | {c.model_fidelity:.4f} "
             f"| {c.sequence_fidelity:.4f} | {fm:.4f} +/- {fh:.4f} "
             f"| {yes(c.fidelity_agrees())} / {yes(c.fidelity_agrees(True))} |"
