@@ -82,6 +82,7 @@ REMOTE_OVERHEAD_SECONDS = 1.0
 REQUEST_TIMEOUT = 5.0  # s per HTTP request to SAPI
 DENSE_FRACTION = 0.25  # couplers / (n (n-1) / 2) from which "auto" embeds as a clique
 MARGIN = 0.05  # fraction of the time limit kept free at the end
+CLIQUE_MAX = {"advantage": 180, "advantage2": 184}  # largest K_n busclique embeds on the nominal graphs
 MINORMINER_SHARE = 0.5  # of the time left for the search: minorminer overruns its own timeout (see _embed)
 
 OPTIONS = {
@@ -619,10 +620,24 @@ def _remote(what: str, fn, *args, **kwargs):
     except (BackendError, TimeLimitError):
         raise
     except Exception as exc:
+        root = _root_cause(exc)
+        cause = "" if root is exc else f" (underneath: {type(root).__name__}: {root})"
         raise BackendError(
-            f"dwave: {what} failed: {type(exc).__name__}: {exc}; check the token, the endpoint "
+            f"dwave: {what} failed: {type(exc).__name__}: {exc}{cause}; check the token, the endpoint "
             f"(DWAVE_API_ENDPOINT) and the network ({TOKEN_HINT})"
         ) from exc
+
+
+def _root_cause(exc: BaseException) -> BaseException:
+    """The innermost exception of a chain (the cloud client reports a refused connection as a
+    request timeout; the socket's ``ConnectionRefusedError`` is underneath)."""
+    seen = {id(exc)}
+    while True:
+        nxt = exc.__cause__ or exc.__context__
+        if nxt is None or id(nxt) in seen:
+            return exc
+        seen.add(id(nxt))
+        exc = nxt
 
 
 @dataclass
@@ -860,8 +875,12 @@ class DWaveBackend:
         if not summary.ok and summary.search_cut and timeout < asked:
             raise TimeLimitError(
                 f"dwave: no embedding of {ir.n} variables found in the {timeout:.3g} s the time limit "
-                f"({budget.time_limit:.3g} s) left for the search; raise time_limit, or use embedding='clique' "
-                "(up to K_180 on Advantage, K_184 on Advantage2)"
+                f"({budget.time_limit:.3g} s) left for the search; raise time_limit"
+                + (
+                    f", or use embedding='clique' (K_{ir.n} fits {target.label})"
+                    if ir.n <= CLIQUE_MAX.get(target.topology or "", 0)
+                    else ""
+                )
             )
         return summary
 

@@ -287,6 +287,8 @@ def test_an_unreachable_vendor_is_planned_offline_and_not_asked_again(monkeypatc
     for _ in range(2):
         row = rows_of(decide(q, backends=["dwave"]))["dwave:advantage"]
         assert "nominal advantage graph (5640 qubits); live properties unavailable" in row.figures["planned on"]
+        # credentials but no vendor: never a candidate (running it would only fail after a wait)
+        assert row.verdict.startswith("not reachable now: live properties unavailable")
     assert calls.count("advantage") == 1
 
 

@@ -422,6 +422,10 @@ def decide(
         entry = (r.runner, dict(r.run_options))
         if entry not in plan:
             plan.append(entry)
+    if isinstance(prefer, str) and prefer not in ("quantum", "classical") and chosen_row is not None:
+        lost = next((r for r in rows if prefer in (r.backend, r.runner) and r is not chosen_row), None)
+        if lost is not None and prefer not in (chosen_row.backend, chosen_row.runner):
+            reason += f"; prefer={prefer!r} only breaks ties, and {lost.backend} lost: {lost.verdict}"
     real = [d.name for d in dv.DEVICES if d.real and d.backend in backends]
     unjudged = (
         ""
@@ -695,6 +699,10 @@ def _assess_device(
             row.configure = how
             if row.verdict == "candidate":
                 row.verdict = "planning only: credentials not configured (see below)"
+        elif configured and row.verdict == "candidate":
+            live, note = dv.live_device(dev)  # a failure is remembered: no second wait here
+            if live is None and note:  # credentials, but the vendor cannot be reached now
+                row.verdict = f"not reachable now: {note}"
 
 
 def _planned(rows: list[Option], cands: list[Option], key) -> str:
