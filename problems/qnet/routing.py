@@ -652,9 +652,7 @@ def check_routes(
         The problems found; empty when the routes are valid.
     """
     net = topology.network
-    link_of = {}
-    for e, (a, b) in enumerate(zip(net.src.tolist(), net.dst.tolist())):
-        link_of[(a, b)] = link_of[(b, a)] = e
+    link_of = link_index(net)
     channels = np.broadcast_to(np.asarray(2 * topology.fibres if channels is None else channels, float), (net.n_links,))
     memory = np.broadcast_to(np.asarray(memory, float), (net.n_nodes,))
     used_ch = np.zeros(net.n_links)
@@ -663,13 +661,9 @@ def check_routes(
     for i, rs in routes.items():
         delivered = 0.0
         for r in rs:
-            idx = [net.nodes.index(x) for x in r["nodes"]]
-            if idx[0] != requests.src[i] or idx[-1] != requests.dst[i]:
-                problems.append(f"request {i}: route {r['nodes'][0]}->{r['nodes'][-1]} does not join its ends")
-                continue
-            hops = list(zip(idx[:-1], idx[1:]))
-            if any(h not in link_of for h in hops):
-                problems.append(f"request {i}: route uses a missing link")
+            hops, why = walk(net, link_of, r["nodes"], requests.src[i], requests.dst[i])
+            if why:
+                problems.append(f"request {i}: route {why}")
                 continue
             links = [link_of[h] for h in hops]
             rounds = [int(x) for x in r["rounds"]]
@@ -689,6 +683,26 @@ def check_routes(
     for v in np.flatnonzero(used_mem > memory + 1e-9).tolist():
         problems.append(f"node {net.nodes[v]} uses {used_mem[v]:g} memory qubits > {memory[v]:g}")
     return problems
+
+
+def link_index(net) -> dict[tuple[int, int], int]:
+    """``(node, node) -> link`` in both directions, for the independent checks."""
+    link_of = {}
+    for e, (a, b) in enumerate(zip(net.src.tolist(), net.dst.tolist())):
+        link_of[(a, b)] = link_of[(b, a)] = e
+    return link_of
+
+
+def walk(net, link_of: dict, nodes, src: int, dst: int) -> tuple[list[tuple[int, int]], str]:
+    """The hops (node index pairs) of a path given by node names, and ``""``; or ``[]`` and why
+    it is no path from ``src`` to ``dst`` ("... does not join its ends", "uses a missing link")."""
+    idx = [net.nodes.index(x) for x in nodes]
+    if idx[0] != src or idx[-1] != dst:
+        return [], f"{nodes[0]}->{nodes[-1]} does not join its ends"
+    hops = list(zip(idx[:-1], idx[1:]))
+    if any(h not in link_of for h in hops):
+        return [], "uses a missing link"
+    return hops, ""
 
 
 # ------------------------------------------------------------------ baselines

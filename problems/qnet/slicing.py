@@ -667,9 +667,7 @@ def check_slicing(
         The problems found; empty when the placement is valid.
     """
     net = topology.network
-    link_of = {}
-    for e, (a, b) in enumerate(zip(net.src.tolist(), net.dst.tolist())):
-        link_of[(a, b)] = link_of[(b, a)] = e
+    link_of = qroute.link_index(net)
     cap = np.broadcast_to(np.asarray(10.0 * topology.fibres if bandwidth is None else bandwidth, float), (net.n_links,))
     admitted = np.asarray(answer["admitted"], bool)
     problems = []
@@ -681,13 +679,9 @@ def check_slicing(
             problems.append(f"slice {s} is refused but holds {'a classical path' if has[0] else 'entanglement'}")
     load = np.zeros(net.n_links)
     for s, path in answer["classical"].items():
-        idx = [net.nodes.index(x) for x in path["nodes"]]
-        if idx[0] != slices.src[s] or idx[-1] != slices.dst[s]:
-            problems.append(f"slice {s}: classical path {path['nodes'][0]}->{path['nodes'][-1]} does not join its ends")
-            continue
-        hops = list(zip(idx[:-1], idx[1:]))
-        if any(h not in link_of for h in hops):
-            problems.append(f"slice {s}: classical path uses a missing link")
+        hops, why = qroute.walk(net, link_of, path["nodes"], slices.src[s], slices.dst[s])
+        if why:
+            problems.append(f"slice {s}: classical path {why}")
             continue
         for h in hops:
             load[link_of[h]] += slices.bandwidth[s]
