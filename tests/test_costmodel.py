@@ -609,3 +609,86 @@ def test_a_much_better_risky_backend_runs_beside_the_safe_choice_as_a_hedge():
     assert choose([safe, risky], 1.0, cores=1).parallel == ()
     # a risky backend that is not clearly better is no hedge
     assert choose([P("safe", 0.9, 0.5, 0.95), risky], 1.0, cores=2).parallel == ()
+
+
+# ---- start-up rules, the second core, and how the pair is scored --------------------------------
+
+
+def test_a_backend_its_own_start_up_rule_refuses_is_no_candidate():
+    """QIP's start-up floor is the backend's own pre-flight rule: where the cost model calls
+    OR-Tools unable to start in time, ``qb.solve(backend="ortools")`` refuses at once too, and
+    where it can start, the backend does not refuse."""
+    from qbdsl.ir.terms import QuboTerms
+    from qbdsl.qip.features import features
+    from qbdsl.qip.profiles import startup_seconds
+
+    rng = np.random.default_rng(0)
+    n = 400
+    i, j = np.triu_indices(n, 1)
+    keep = rng.random(len(i)) < 0.3
+    q = qb.QuboIR.from_terms(QuboTerms.from_coo(n, rng.normal(size=n), i[keep], j[keep], rng.normal(size=keep.sum())))
+    f = features(q)
+    need = startup_seconds("ortools", f)
+    assert need > 0.1  # ~24 000 products to linearize and a MILP of ~100 000 nonzeros to hand over
+    model = cm.prior_model("ortools")
+    fd = {k: float(v) for k, v in f.as_dict().items() if k in cm.FEATURES_USED}
+    short, long_ = 0.5 * need, 20 * need
+    p = cm.CostModel({"ortools": model}).predict(fd, "ortools", short)
+    assert not p.takes and "would refuse" in p.reason and "start-up" in p.reason
+    assert cm.CostModel({"ortools": model}).predict(fd, "ortools", long_).takes
+    with pytest.raises(qb.TimeLimitError):
+        qb.solve(q, backend="ortools", time_limit=short)
+    # tabu's dense copies: the floor grows as n^2
+    small, large = SimpleNamespace(qubo_ok=True, qubo_binaries=100), SimpleNamespace(qubo_ok=True, qubo_binaries=1000)
+    from qbdsl.backends.anneal import TABU_CALL_SECONDS_PER_ENTRY, TABU_READ_SECONDS_PER_ENTRY
+
+    per_entry = TABU_CALL_SECONDS_PER_ENTRY + TABU_READ_SECONDS_PER_ENTRY
+    grow = startup_seconds("tabu", large) - startup_seconds("tabu", small)
+    assert grow == pytest.approx(per_entry * (1000**2 - 100**2))
+    assert startup_seconds("exact", small) == 0.0
+
+
+def test_with_no_safe_backend_the_two_best_at_the_deadline_run_in_parallel():
+    a = P("a", 0.5, 0.9, 0.8)  # 0.40 at the deadline
+    b = P("b", 0.9, 0.9, 0.4)  # 0.36
+    c = P("c", 0.2, 0.9, 0.7)  # 0.14
+    ch = choose([a, b, c], 1.0, cores=2)
+    assert not ch.confident and ch.backend == "a" and ch.parallel == ("a", "b") and "No backend is safe" in ch.reason
+    assert choose([a, b, c], 1.0, cores=1).parallel == ()
+
+
+def test_the_second_core_goes_to_the_partner_worth_most_at_the_deadline():
+    chosen = P("chosen", 0.60, 0.5, 0.95, t90=2.0)  # uncertain time band: a close runner-up would join
+    close = P("close", 0.59, 0.5, 0.95)  # 0.56 at the deadline
+    hedge = P("hedge", 0.99, 0.05, 0.85)  # 0.84 at the deadline, though not safe
+    ch = choose([chosen, close, hedge], 1.0, cores=2)
+    assert ch.backend == "chosen" and ch.parallel == ("chosen", "hedge") and "hedge" in ch.reason
+    assert choose([chosen, close], 1.0, cores=2).parallel == ("chosen", "close")
+
+
+def test_a_parallel_pair_is_scored_as_stopped_by_the_first_proof():
+    """qb.solve stops both runs once one proves its answer optimal; the scoring does the same,
+    and without a proof it waits for the later run and keeps the better answer."""
+    base = {"family": "f", "instance": "i", "deadline": 1.0, "oracle": "exact", "qip_choice": "heur",
+            "reason": "", "measured": ["exact", "heur"]}  # fmt: skip
+    runs = {"exact": (1.0, 0.02), "heur": (0.9, 1.0)}
+    proved = {**base, "qip": "heur", "qip_parallel": ("heur", "exact"), "runs": runs, "proven": ["exact"]}
+    unproved = {**proved, "proven": []}
+    nothing = {**base, "qip": None, "qip_parallel": (), "runs": runs, "proven": []}
+    for case, want in ((proved, (1.0, 1.0)), (unproved, (1.0, 50.0))):
+        got = {d["policy"]: d for d in cm._score_cases([case], ["exact", "heur"])}
+        assert got["qip-parallel"]["quality_vs_oracle"] == pytest.approx(want[0])
+        assert got["qip-parallel"]["time_vs_oracle"] == pytest.approx(want[1])
+        assert got["qip"]["quality_vs_oracle"] == pytest.approx(0.9)
+    got = {d["policy"]: d for d in cm._score_cases([nothing], ["exact", "heur"])}
+    assert got["qip"]["quality"] == 0.0 and got["qip"]["time"] == cm.DECISION_SECONDS
+
+
+def test_shifted_geometric_mean_by_hand():
+    # exp(mean(log([1.01, 0.11]))) - 0.01 = sqrt(1.01 * 0.11) - 0.01
+    assert cm.shifted_geomean([1.0, 0.1]) == pytest.approx(math.sqrt(1.01 * 0.11) - 0.01)
+    assert cm.shifted_geomean([2.0, 2.0, 2.0]) == pytest.approx(2.0)
+    # beside a 1 s case, 4 ms against 1 ms moves the ratio by 1.14x, where a plain geometric mean says 2x
+    ratio = cm.shifted_geomean([0.004, 1.0]) / cm.shifted_geomean([0.001, 1.0])
+    assert ratio == pytest.approx((math.sqrt(0.014 * 1.01) - 0.01) / (math.sqrt(0.011 * 1.01) - 0.01))
+    assert ratio < 1.2

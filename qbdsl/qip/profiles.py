@@ -80,6 +80,56 @@ def _work(name: str, f: Features, options: dict) -> float:
     return float(n)
 
 
+def startup_seconds(name: str, f: Features) -> float:
+    """Seconds a backend spends before it can return any answer, by its own pre-flight rule.
+
+    The same constants the backends refuse a time limit by (``budget.require`` in
+    :mod:`backends.anneal` and :mod:`backends.ortools_backend`): OR-Tools linearizes each
+    product (``LINEARIZE_SECONDS_PER_PRODUCT``) and hands the MILP to HiGHS
+    (``TRANSFER_FIXED + TRANSFER_SECONDS["HIGHS"] * (nonzeros + columns)``); tabu makes its
+    dense n x n copies and one read; annealing sets up one sampler per term. A deadline
+    shorter than this is refused by the backend at once (``TimeLimitError``), so QIP does not
+    count on it. The cost of compiling a model to a QUBO is not included: the features do not
+    say whether the input is a model or an already compiled QUBO.
+
+    Parameters
+    ----------
+    name : str
+        A backend (a variant ``"anneal+tuned"`` counts as its base backend).
+    f : Features
+        The instance's features (``qubo_binaries``, ``qubo_couplers``, ``milp_nonzeros``,
+        ``milp_variables``, ``n_variables`` are read).
+
+    Returns
+    -------
+    float
+        Seconds, >= 0 (0 for a backend without such a rule).
+    """
+    base = name.split("+", 1)[0]
+    n = float(f.qubo_binaries)
+    if base == "ortools":
+        from qbdsl.backends.ortools_backend import TRANSFER_FIXED, TRANSFER_SECONDS
+        from qbdsl.routing import LINEARIZE_SECONDS_PER_PRODUCT
+
+        products = linearized_products(f)
+        return (
+            LINEARIZE_SECONDS_PER_PRODUCT * products
+            + TRANSFER_FIXED
+            + TRANSFER_SECONDS["HIGHS"] * (f.milp_nonzeros + f.milp_variables)
+        )
+    if not f.qubo_ok:
+        return 0.0
+    if base == "tabu":
+        from qbdsl.backends.anneal import TABU_CALL_SECONDS_PER_ENTRY, TABU_CLOCK_SECONDS, TABU_READ_SECONDS_PER_ENTRY
+
+        return (TABU_CALL_SECONDS_PER_ENTRY + TABU_READ_SECONDS_PER_ENTRY) * n * n + 2e-3 + TABU_CLOCK_SECONDS + 1e-3
+    if base == "anneal":
+        from qbdsl.backends.anneal import SETUP_SECONDS_PER_TERM
+
+        return SETUP_SECONDS_PER_TERM * (n + f.qubo_couplers)
+    return 0.0
+
+
 def linearized_products(f: Features) -> int:
     """Columns a MILP compile adds for products (and integer bits) beyond the user's variables."""
     return max(0, f.milp_variables - f.n_variables)

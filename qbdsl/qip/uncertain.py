@@ -199,6 +199,8 @@ def choose(
             f"x quality {chosen.quality_mean:.3f}"
         )
     parallel: tuple[str, ...] = ()
+    at_deadline = lambda p: p.p_meet_deadline * p.quality_mean  # noqa: E731
+    partners: list[tuple[float, str, str]] = []  # (P(meet) x quality, backend, why)
     others = sorted((p for p in pool if p is not chosen), key=lambda p: (-value(p), p.time_median, p.backend))
     if others:
         runner = others[0]
@@ -206,26 +208,37 @@ def choose(
         doubt = uncertain(chosen, band, spread, confidence) or uncertain(runner, band, spread, confidence)
         if gap <= close and doubt:
             if cores >= 2:
-                parallel = (chosen.backend, runner.backend)
-                reason += (
+                partners.append((
+                    at_deadline(runner), runner.backend,
                     f". Running {runner.backend} in parallel on a second core: its expected quality is within "
-                    f"{max(gap, 0.0):.3f} and the prediction is uncertain ({doubt})"
-                )
+                    f"{max(gap, 0.0):.3f} and the prediction is uncertain ({doubt})",
+                ))  # fmt: skip
             else:
                 reason += f". {runner.backend} is as good within {max(gap, 0.0):.3f} but only {cores} core is available"
-    if not parallel and safe and cores >= 2:
+    if safe and cores >= 2:
         # a hedge: a backend outside the safe pool whose expected quality, even counted 0 when
         # late (P(meet) x quality), beats the safe choice by more than `close` runs beside it
         risky = [p for p in takers if p.p_meet_deadline < confidence]
-        gain = lambda p: p.p_meet_deadline * p.quality_mean - chosen.quality_mean  # noqa: E731
+        gain = lambda p: at_deadline(p) - chosen.quality_mean  # noqa: E731
         better = max(risky, key=lambda p: (gain(p), -p.time_median), default=None)
         if better is not None and gain(better) > close:
-            parallel = (chosen.backend, better.backend)
-            reason += (
+            partners.append((
+                at_deadline(better), better.backend,
                 f". Running {better.backend} in parallel on a second core as a hedge: it may miss the deadline "
                 f"(P = {better.p_meet_deadline:.2f}), but its expected quality {better.quality_mean:.3f} "
-                f"x P beats {chosen.quality_mean:.3f}"
-            )
+                f"x P beats {chosen.quality_mean:.3f}",
+            ))  # fmt: skip
+    if not safe and others and cores >= 2 and at_deadline(others[0]) > 0:
+        # nothing is safe: the second core is not left idle, the next best at the deadline runs too
+        partners.append((
+            at_deadline(others[0]), others[0].backend,
+            f". No backend is safe: {others[0].backend} (P(meet) {others[0].p_meet_deadline:.2f} x quality "
+            f"{others[0].quality_mean:.3f}) runs in parallel on a second core",
+        ))  # fmt: skip
+    if partners:  # the second core goes to the partner worth most at the deadline
+        _, partner, why = max(partners, key=lambda t: t[0])
+        parallel = (chosen.backend, partner)
+        reason += why
     return Choice(
         chosen.backend, parallel, chosen.p_meet_deadline >= confidence, reason, tuple(p.backend for p in ranked)
     )
