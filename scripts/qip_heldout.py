@@ -6,7 +6,8 @@ Usage (rows from ``python -m qbdsl.qip.benchmark ... --out DIR``; several files 
     python scripts/qip_heldout.py /tmp/i18-data/d2-bench-runs.csv [more.csv ...] [--md out.md]
 
 Prints three Markdown tables: per held-out family (all deadlines), per (family, deadline),
-and the cost model's prediction errors.
+and the cost model's prediction errors. Qualities are the mean of per-case ratios to the
+oracle's; times the ratio of shifted geometric means (``qbdsl.qip.costmodel.shifted_geomean``).
 """
 
 from __future__ import annotations
@@ -17,8 +18,6 @@ import io
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-
-import numpy as np
 
 from qbdsl.io.atomic import read_text
 from qbdsl.qip import costmodel as cm
@@ -34,53 +33,58 @@ def merged_rows(paths: Sequence[str]) -> list[dict]:
     return list(rows.values())
 
 
+POLICY_HEAD = ("qip, 2 cores: q/oracle", "t/oracle (SGM)", "qip, 1 core: q/oracle", "t/oracle (SGM)")
+
+
+def _row_cells(s: dict[str, dict], backends: Sequence[str]) -> list[str]:
+    """qip on two cores and on one (quality and shifted-geometric-mean time vs the oracle's),
+    then each fixed policy's quality vs the oracle's ("-" where its backend was not measured)."""
+    par, one = s["qip-parallel"], s["qip"]
+    cells = [f"{par['quality_vs_oracle']:.3f}", f"{par['time_sgm_vs_oracle']:.2f}x",
+             f"{one['quality_vs_oracle']:.3f}", f"{one['time_sgm_vs_oracle']:.2f}x"]  # fmt: skip
+    for b in backends:
+        d = s.get(f"always-{b}")
+        note = "" if d is None or d["cases"] == one["cases"] else f" ({d['cases']})"
+        cells.append("-" if d is None else f"{d['quality_vs_oracle']:.3f}{note}")
+    return cells
+
+
+def _head(first: Sequence[str], backends: Sequence[str]) -> list[str]:
+    head = [*first, *POLICY_HEAD, *(f"always-{b}" for b in backends)]
+    return ["| " + " | ".join(head) + " |", "|" + "|".join("---" if i < len(first) - 1 else "---:"
+                                                          for i in range(len(head))) + "|"]  # fmt: skip
+
+
+def _picks(cases: Sequence[dict], key: str) -> str:
+    out: dict[str, int] = {}
+    for c in cases:
+        v = c[key] if key != "qip_parallel" else (" & ".join(c[key]) if c[key] else c["qip"])
+        v = "no backend" if v is None else str(v)
+        out[v] = out.get(v, 0) + 1
+    return ", ".join(f"{b} {k}" for b, k in sorted(out.items(), key=lambda t: -t[1]))
+
+
 def family_table(ev: cm.Evaluation, backends: Sequence[str]) -> str:
-    """Per held-out family: qip and qip-parallel (quality and time vs the oracle's), then each
-    fixed policy's quality vs the oracle's (its case count when it was measured on fewer)."""
-    head = ["held-out family", "cases", "qip q/oracle", "qip t/oracle", "qip mean q", "parallel q/oracle",
-            "parallel t/oracle"] + [f"always-{b} q/oracle (mean q)" for b in backends]  # fmt: skip
-    lines = ["| " + " | ".join(head) + " |", "|" + "|".join("---:" if i else "---" for i in range(len(head))) + "|"]
+    """Per held-out family and over all (all deadlines): QIP on two cores and on one, and every
+    fixed policy, each as quality / the oracle's (time: ratio of shifted geometric means)."""
+    lines = _head(["held-out family", "cases"], backends)
     for fam in dict.fromkeys(d["family"] for d in ev.decisions):
         s = ev.summary(fam)
-        q, par = s["qip"], s["qip-parallel"]
-        cells = [fam, str(q["cases"]), f"{q['quality_vs_oracle']:.3f}", f"{q['time_vs_oracle']:.2f}x",
-                 f"{q['quality']:.3f}", f"{par['quality_vs_oracle']:.3f}", f"{par['time_vs_oracle']:.2f}x"]  # fmt: skip
-        for b in backends:
-            d = s.get(f"always-{b}")
-            if d is None:
-                cells.append("-")
-                continue
-            note = "" if d["cases"] == q["cases"] else f", {d['cases']} cases, qip {d['qip_quality']:.3f}"
-            cells.append(f"{d['quality_vs_oracle']:.3f} ({d['quality']:.3f}{note})")
-        lines.append("| " + " | ".join(cells) + " |")
+        lines.append("| " + " | ".join([fam, str(s["qip"]["cases"]), *_row_cells(s, backends)]) + " |")
     return "\n".join(lines)
 
 
 def deadline_table(ev: cm.Evaluation, backends: Sequence[str]) -> str:
-    """Per (held-out family, deadline): the oracle's picks, qip's picks, and mean qualities."""
-    head = ["family", "deadline (s)", "n", "oracle picks", "qip picks", "oracle q", "qip q", "qip t/oracle"]
-    head += [f"always-{b} q" for b in backends]
-    lines = ["| " + " | ".join(head) + " |", "|" + "|".join("---" for _ in head) + "|"]
-    keys = sorted({(c["family"], c["deadline"]) for c in ev.cases})
+    """Per (held-out family, deadline) and per deadline over all families: the oracle's picks,
+    QIP's picks (a pair run in parallel as ``a & b``), and the same columns as :func:`family_table`."""
+    lines = _head(["family", "deadline (s)", "cases", "oracle picks", "qip picks (2 cores)"], backends)
+    deadlines = sorted({c["deadline"] for c in ev.cases})
+    keys = sorted({(c["family"], c["deadline"]) for c in ev.cases}) + [("all", d) for d in deadlines]
     for fam, dl in keys:
-        cs = [c for c in ev.cases if c["family"] == fam and c["deadline"] == dl]
-        oq = [c["runs"][c["oracle"]][0] for c in cs]
-        qq = [c["runs"].get(c["qip"], (0.0, dl))[0] if c["qip"] else 0.0 for c in cs]
-        tr = [max(c["runs"].get(c["qip"], (0.0, dl))[1] if c["qip"] else dl, 1e-3)
-              / max(c["runs"][c["oracle"]][1], 1e-3) for c in cs]  # fmt: skip
-
-        def count(key, cs=cs):
-            out: dict[str, int] = {}
-            for c in cs:
-                out[str(c[key])] = out.get(str(c[key]), 0) + 1
-            return ", ".join(f"{b} {k}" for b, k in sorted(out.items(), key=lambda t: -t[1]))
-
-        cells = [fam, f"{dl:g}", str(len(cs)), count("oracle"), count("qip"), f"{np.mean(oq):.3f}",
-                 f"{np.mean(qq):.3f}", f"{np.mean(tr):.2f}x"]  # fmt: skip
-        for b in backends:
-            got = [c["runs"].get(b, (0.0, dl))[0] for c in cs if b in c.get("measured", (b,))]
-            cells.append(f"{np.mean(got):.3f}" if got else "-")
-        lines.append("| " + " | ".join(cells) + " |")
+        cs = [c for c in ev.cases if (fam == "all" or c["family"] == fam) and c["deadline"] == dl]
+        s = {d["policy"]: d for d in cm.score_cases(cs, backends) if d["family"] == "all"}
+        cells = [fam, f"{dl:g}", str(len(cs)), _picks(cs, "oracle"), _picks(cs, "qip_parallel")]
+        lines.append("| " + " | ".join([*cells, *_row_cells(s, backends)]) + " |")
     return "\n".join(lines)
 
 

@@ -676,11 +676,11 @@ def test_a_parallel_pair_is_scored_as_stopped_by_the_first_proof():
     unproved = {**proved, "proven": []}
     nothing = {**base, "qip": None, "qip_parallel": (), "runs": runs, "proven": []}
     for case, want in ((proved, (1.0, 1.0)), (unproved, (1.0, 50.0))):
-        got = {d["policy"]: d for d in cm._score_cases([case], ["exact", "heur"])}
+        got = {d["policy"]: d for d in cm.score_cases([case], ["exact", "heur"])}
         assert got["qip-parallel"]["quality_vs_oracle"] == pytest.approx(want[0])
         assert got["qip-parallel"]["time_vs_oracle"] == pytest.approx(want[1])
         assert got["qip"]["quality_vs_oracle"] == pytest.approx(0.9)
-    got = {d["policy"]: d for d in cm._score_cases([nothing], ["exact", "heur"])}
+    got = {d["policy"]: d for d in cm.score_cases([nothing], ["exact", "heur"])}
     assert got["qip"]["quality"] == 0.0 and got["qip"]["time"] == cm.DECISION_SECONDS
 
 
@@ -692,3 +692,33 @@ def test_shifted_geometric_mean_by_hand():
     ratio = cm.shifted_geomean([0.004, 1.0]) / cm.shifted_geomean([0.001, 1.0])
     assert ratio == pytest.approx((math.sqrt(0.014 * 1.01) - 0.01) / (math.sqrt(0.011 * 1.01) - 0.01))
     assert ratio < 1.2
+
+
+def test_the_held_out_tables_script_lists_every_family_and_deadline_with_the_fixed_policies(tmp_path, capsys):
+    """scripts/qip_heldout.py: per family, per (family, deadline) and per deadline over all,
+    QIP on two cores and on one beside every fixed policy, from a runs CSV."""
+    import importlib.util
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    spec = importlib.util.spec_from_file_location("qip_heldout", root / "scripts" / "qip_heldout.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    rows = two_backend_rows()
+    path = tmp_path / "runs.csv"
+    with path.open("w", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+    assert mod.main([str(path), "--md", str(tmp_path / "t.md")]) == 0
+    text = (tmp_path / "t.md").read_text()
+    assert text == capsys.readouterr().out.strip() + "\n"
+    for fam in ("small", "mid", "large"):
+        for d in ("0.05", "0.5", "5"):
+            assert f"| {fam} | {d} | 12 |" in text
+    for d in ("0.05", "0.5", "5"):
+        assert f"| all | {d} | 36 |" in text
+    assert "always-precise" in text and "always-quick" in text and "qip, 2 cores" in text
+    ev = cm.evaluate(rows)
+    line = next(x for x in text.splitlines() if x.startswith("| all | 108 |"))
+    assert f"{ev.summary()['qip-parallel']['quality_vs_oracle']:.3f}" in line

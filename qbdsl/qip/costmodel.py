@@ -1203,7 +1203,7 @@ def evaluate(
                     "quality_mae": float(np.mean(e["qe"])),
                 }
             )
-    return Evaluation(errors, _score_cases(cases, backends_all), folds, cases)
+    return Evaluation(errors, score_cases(cases, backends_all), folds, cases)
 
 
 def shifted_geomean(seconds: Sequence[float], shift: float = SGM_SHIFT) -> float:
@@ -1218,7 +1218,28 @@ def shifted_geomean(seconds: Sequence[float], shift: float = SGM_SHIFT) -> float
     return float(np.exp(np.mean(np.log(np.maximum(t, 0.0) + shift))) - shift)
 
 
-def _score_cases(cases: list[dict], backends: list[str]) -> list[dict]:
+def score_cases(cases: list[dict], backends: list[str]) -> list[dict]:
+    """Score the decisions of :attr:`Evaluation.cases` (or a subset of them) per family and over all.
+
+    Parameters
+    ----------
+    cases : list of dict
+        :attr:`Evaluation.cases` entries.
+    backends : list of str
+        The fixed policies ``always-<backend>`` to score beside ``qip`` and ``qip-parallel``.
+
+    Returns
+    -------
+    list of dict
+        :attr:`Evaluation.decisions` rows for each family of ``cases`` and ``"all"``. ``qip`` is
+        the first choice run alone; ``qip-parallel`` the pair run at once on two cores, stopped
+        at the first proof of optimality as ``qb.solve`` stops it, else the better answer at the
+        later time (each run measured alone: contention is not modelled); a decision with no
+        backend counts quality 0 at :data:`DECISION_SECONDS`. Time ratios: the mean and the
+        geometric mean of per-case ratios (1 ms floor), the ratio of total times and of
+        shifted geometric means (:func:`shifted_geomean`).
+    """
+
     def pick(case, policy):
         runs, dl = case["runs"], case["deadline"]
         miss = (0.0, dl)
