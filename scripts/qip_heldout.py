@@ -88,12 +88,51 @@ def deadline_table(ev: cm.Evaluation, backends: Sequence[str]) -> str:
     return "\n".join(lines)
 
 
+def measured_table(ev: cm.Evaluation, rows: Sequence[dict], qip_rows: Sequence[dict]) -> str:
+    """QIP run end to end (``qbdsl experiment bench --qip-held-out``: ``qb.solve(backend="auto")``
+    with a model fitted without the instance's family; decision, parallel runs, contention and
+    fallbacks included) beside its simulation from the single-backend runs, per held-out family
+    and over all: quality / the oracle's (the oracle from the backends' runs) and time (ratio of
+    shifted geometric means). Its quality is scored against the same best value as the
+    backends' runs (:func:`qbdsl.qip.benchmark.quality`)."""
+    from qbdsl.qip.benchmark import quality
+
+    best = {r["instance"]: (float(r["best"]), r["sense"]) for r in rows if r.get("best") not in (None, "", "nan")}
+    got = {}
+    for r in qip_rows:
+        inst, dl = r["instance"], float(r["deadline"])
+        b, sense = best.get(inst, (float("nan"), "min"))
+        obj, feas, secs = float(r["objective"]), r["feasible"] == "True", float(r["seconds"])
+        got[(inst, dl)] = (quality(obj, feas, secs, dl, b), secs, r["status"].split(" | ")[-1])
+    head = ["held-out family", "cases measured", "measured: q/oracle", "t/oracle (SGM)",
+            "simulated (2 cores): q/oracle", "t/oracle (SGM)", "measured mean q", "oracle mean q"]  # fmt: skip
+    lines = ["| " + " | ".join(head) + " |", "|---|" + "---:|" * (len(head) - 1)]
+    fams = sorted({c["family"] for c in ev.cases})
+    for fam in [*fams, "all"]:
+        cs = [c for c in ev.cases if (fam == "all" or c["family"] == fam) and (c["instance"], c["deadline"]) in got]
+        if not cs:
+            continue
+        oq = [c["runs"][c["oracle"]][0] for c in cs]
+        ot = [c["runs"][c["oracle"]][1] for c in cs]
+        mq = [got[(c["instance"], c["deadline"])][0] for c in cs]
+        mt = [got[(c["instance"], c["deadline"])][1] for c in cs]
+        ratio = [q / o if o > 0 else 1.0 for q, o in zip(mq, oq, strict=True)]
+        sim = {d["policy"]: d for d in cm.score_cases(cs, []) if d["family"] == "all"}["qip-parallel"]
+        cells = [fam, str(len(cs)), f"{sum(ratio) / len(ratio):.3f}",
+                 f"{cm.shifted_geomean(mt) / cm.shifted_geomean(ot):.2f}x", f"{sim['quality_vs_oracle']:.3f}",
+                 f"{sim['time_sgm_vs_oracle']:.2f}x", f"{sum(mq) / len(mq):.3f}",
+                 f"{sum(oq) / len(oq):.3f}"]  # fmt: skip
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Print (and with ``--md`` write) the held-out tables of the runs files given."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("runs", nargs="+", help="runs CSV files (qbdsl.qip.benchmark's bench-runs.csv)")
     ap.add_argument("--md", help="also write the tables to this Markdown file")
     ap.add_argument("--confidence", type=float, default=0.9)
+    ap.add_argument("--measured", help="QIP's end-to-end runs (qip-runs.csv of qbdsl experiment bench --qip-held-out)")
     args = ap.parse_args(argv)
     rows = merged_rows(args.runs)
     ev = cm.evaluate(rows, confidence=args.confidence)
@@ -106,6 +145,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             ev.table().split("\n\n")[0],
         ]
     )
+    if args.measured:
+        text += "\n\n" + measured_table(ev, rows, merged_rows([args.measured]))
     print(text)
     if args.md:
         Path(args.md).write_text(text + "\n")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import json
 import math
+from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
@@ -722,3 +723,28 @@ def test_the_held_out_tables_script_lists_every_family_and_deadline_with_the_fix
     ev = cm.evaluate(rows)
     line = next(x for x in text.splitlines() if x.startswith("| all | 108 |"))
     assert f"{ev.summary()['qip-parallel']['quality_vs_oracle']:.3f}" in line
+
+
+def test_qip_runs_end_to_end_in_the_harness_with_a_model_fitted_without_its_family(tmp_path):
+    """`qbdsl experiment bench --qip-held-out`: each family is decided by a model that never saw
+    it; the run is qb.solve(backend="auto"), recorded under "qip" with what ran, and the cost
+    model never fits "qip" rows."""
+    from qbdsl.problems import benchmarks as bm
+    from qbdsl.qip import benchmark as hb
+
+    rows = two_backend_rows()
+    models = hb.held_out_models(rows)
+    small = models("small")
+    assert small.meta["rows"] == sum(r["family"] != "small" for r in rows)
+    assert models("small") is small  # fitted once
+    shipped = cm.CostModel.load(Path(cm.__file__).parent / "data" / "costmodel.json")
+    tiny = [b for b in bm.instances("tiny") if b.name in ("tiny-6-1", "tiny-14-1")]
+    out = tmp_path / "qip-runs.csv"
+    runs = hb.measure(tiny, [1.0], [hb.QIP], out=out, cost_model=lambda family: shipped)
+    assert [r.backend for r in runs] == ["qip", "qip"]
+    for r in runs:
+        assert r.feasible and r.quality == 1.0 and " | ran " in r.status, r.status  # tiny: the optimum
+        assert r.seconds <= 1.0 * hb.DEADLINE_SLACK
+    written = [dict(r.as_row()) for r in hb.read_runs(out)]
+    with pytest.raises(cm.ModelError, match="no rows"):
+        cm.read_rows(written)  # the policy's own runs train nothing

@@ -270,6 +270,10 @@ def cmd_bench(args, console) -> int:
         argv += ["--backends", *backends]
     if args.quick:
         argv.append("--quick")
+    if args.qip_held_out:
+        if not Path(args.qip_held_out).is_file():
+            raise ModelError(f"--qip-held-out: no such runs file {args.qip_held_out!r}")
+        argv += ["--qip-held-out", str(args.qip_held_out)]
     return benchmark.main(argv)
 
 
@@ -355,6 +359,13 @@ def add_commands(sub, common) -> None:
     )
     b.add_argument("--seed", type=int, default=0, help="seed of every solve (default 0)")
     b.add_argument("--out", default="out/bench", help="output folder (default out/bench; bench-runs.csv is resumed)")
+    b.add_argument(
+        "--qip-held-out",
+        default=None,
+        metavar="RUNS",
+        help="instead: run QIP end to end (qb.solve backend='auto') into OUT/qip-runs.csv, each family decided "
+        "by a cost model fitted on the other families' runs in RUNS (a bench-runs.csv)",
+    )
     li = leaf(which, "live", cmd_live, "the orchestration policies dispatching real qb.solve calls")
     li.add_argument("--policies", default="qip-edf,edf+ac", help="policies to run, comma-separated")
     li.add_argument("--time-scale", type=seconds, default=1.0, help="seconds per trace second")

@@ -262,21 +262,45 @@ def _warm_solver_worker(wait: float = 10.0) -> None:
         time.sleep(0.01)
 
 
-def _solve(obj, backend: str, deadline: float, seed: int) -> tuple[float, float, bool, str]:
-    """(seconds, objective, feasible, status) of one ``qb.solve`` call; errors become a status."""
+QIP = "qip"  # the policy itself as a "backend" of the harness: qb.solve(backend="auto", deadline=...)
+
+
+def _solve(obj, backend: str, deadline: float, seed: int, cost_model=None) -> tuple[float, float, bool, str]:
+    """(seconds, objective, feasible, status) of one ``qb.solve`` call; errors become a status.
+
+    ``backend`` :data:`QIP` runs ``qb.solve(obj, backend="auto", time_limit=deadline,
+    deadline=deadline, cost_model=cost_model)``: the decision, its features and any parallel
+    or fallback runs count in its seconds; its status ends with what ran (:func:`_ran`)."""
     import qbdsl as qb
 
-    name, opts = solve_options(backend)
     _warm_solver_worker()
     t = time.perf_counter()
     try:
-        r = qb.solve(obj, backend=name, time_limit=deadline, seed=seed, **opts)
+        if backend == QIP:
+            r = qb.solve(obj, backend="auto", time_limit=deadline, deadline=deadline, seed=seed, cost_model=cost_model)
+        else:
+            name, opts = solve_options(backend)
+            r = qb.solve(obj, backend=name, time_limit=deadline, seed=seed, **opts)
     except Exception as exc:  # a benchmark row, not a crash: the cost model learns what fails
         msg = " ".join(str(exc).split())[:200]
         return time.perf_counter() - t, math.nan, False, f"error: {type(exc).__name__}: {msg}"
     dt = time.perf_counter() - t
     value = float(r.objective) if r.sample is not None and r.objective is not None else math.nan
-    return dt, value, bool(r.feasible) and math.isfinite(value), str(r.status)
+    status = str(r.status) + (f" | {_ran(r)}" if backend == QIP else "")
+    return dt, value, bool(r.feasible) and math.isfinite(value), status
+
+
+def _ran(result) -> str:
+    """What a ``backend="auto"`` solve ran: ``"ran tabu & anneal"`` (a parallel pair, the
+    answer's first), ``"ran anneal+tuned"``, with ``" after ortools failed"`` for fallbacks."""
+    par = result.info.get("parallel") or []
+    if par:
+        ran = " & ".join(str(p["backend"]) for p in par)
+    else:
+        d = result.decision
+        ran = d.backend if d is not None and not result.attempts else result.backend
+    failed = [a["backend"] for a in result.attempts]
+    return f"ran {ran}" + (f" after {', '.join(failed)} failed" if failed else "")
 
 
 def measure(
@@ -286,6 +310,7 @@ def measure(
     progress: Callable[[int, int, str], None] | None = None,
     seed: int = 0,
     out=None,
+    cost_model=None,
 ) -> list[Run]:
     """Solve every instance under every deadline with every backend, one after another.
 
@@ -300,7 +325,8 @@ def measure(
     backends : sequence of str, default LOCAL
         Backend names for :func:`qbdsl.solve`, or variant names of :data:`VARIANTS`
         (``"anneal+tuned"``: :func:`solve_options`); :data:`~qbdsl.qip.experiment.LOCAL` is
-        ``("exact", "anneal", "tabu", "qaoa", "ortools")``.
+        ``("exact", "anneal", "tabu", "qaoa", "ortools")``. :data:`QIP` (``"qip"``) runs the
+        policy end to end (``qb.solve(backend="auto", deadline=...)``).
     progress : callable, optional
         Called after each run (and once for the runs a resumed file already has) as
         ``progress(done, total, "instance / deadline / backend")``.
@@ -309,6 +335,10 @@ def measure(
     out : str or os.PathLike, optional
         A CSV file: runs already in it are kept and not done again; each new run is appended
         as soon as it ends; at the end the file is rewritten atomically with every row scored.
+    cost_model : CostModel or callable, optional
+        The model :data:`QIP` runs decide by: a :class:`~qbdsl.qip.costmodel.CostModel`, or a
+        callable ``family -> CostModel`` (a model fitted without the instance's family, for a
+        held-out measurement: :func:`held_out_models`); None: the shipped model.
 
     Returns
     -------
@@ -331,7 +361,8 @@ def measure(
     if not backends:
         raise ModelError("measure needs at least one backend")
     for b in backends:
-        solve_options(b)  # an unknown variant fails before any run
+        if b != QIP:
+            solve_options(b)  # an unknown variant fails before any run
     names = [b.name for b in instances]
     dup = sorted({n for n in names if names.count(n) > 1})
     if dup:
@@ -345,7 +376,7 @@ def measure(
                 f"{path}: instance {r.instance!r} is of family {r.family!r} there, {families[r.instance]!r} here"
             )
     have = {r.key for r in runs}
-    if any(solve_options(b)[0] in ("anneal", "tabu") for b in backends):
+    if any(b == QIP or solve_options(b)[0] in ("anneal", "tabu") for b in backends):
         # the steady state is measured: dwave-samplers' one-time import (0.5 s per process)
         # would otherwise refuse the first short-deadline anneal/tabu run of each process
         from qbdsl.backends.anneal import preload
@@ -375,7 +406,8 @@ def measure(
             for k in backends:
                 if (inst.name, d, k) in have:
                     continue
-                secs, value, feas, status = _solve(obj, k, d, seed)
+                model = cost_model(inst.family) if callable(cost_model) and k == QIP else cost_model
+                secs, value, feas, status = _solve(obj, k, d, seed, model if k == QIP else None)
                 best_known = math.nan if inst.best_known is None else float(inst.best_known)
                 run = Run(inst.family, inst.name, d, k, secs, value, feas, status, best_known, sense=sense, seed=seed,
                           build_seconds=build_s, feature_seconds=feat_s, features=feats)  # fmt: skip
@@ -393,6 +425,40 @@ def measure(
 
         write_csv(path, COLUMNS, (r.as_row() for r in runs))
     return runs
+
+
+def held_out_models(rows, groups: str = "family") -> Callable[[str], object]:
+    """``family -> CostModel`` fitted on the rows of every other family (each fitted once, on
+    first use): QIP judged end to end on a family it never saw.
+
+    Parameters
+    ----------
+    rows : list of dict, or str or Path
+        Run rows (:func:`qbdsl.qip.costmodel.read_rows`), or a runs file such as a
+        ``bench-runs.csv`` (read as ``qbdsl costmodel fit`` reads it).
+    groups : str, default "family"
+        The column whose value is left out of each model.
+
+    Raises
+    ------
+    ModelError
+        Bad rows (see :func:`qbdsl.qip.costmodel.read_rows`); when called, no backend left to
+        fit without that family.
+    """
+    from ..cli.policy import read_run_rows
+    from . import costmodel as cm
+
+    if isinstance(rows, (str, Path)):  # error statuses in calibrate's terms, as `qbdsl costmodel fit` reads them
+        rows = read_run_rows(str(rows))
+    cols = cm.read_rows(rows, extra=(groups,))
+    cache: dict[str, object] = {}
+
+    def model(family: str):
+        if family not in cache:
+            cache[family] = cm.fit_indices(cols, np.flatnonzero(cols[groups] != family))
+        return cache[family]
+
+    return model
 
 
 def score(runs: list[Run]) -> list[Run]:
@@ -584,6 +650,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--backends", nargs="+", default=list(LOCAL), help=f"also variants: {', '.join(VARIANTS)}")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", default="out/bench", help="folder of the outputs (bench-runs.csv is resumed)")
+    ap.add_argument(
+        "--qip-held-out",
+        metavar="RUNS",
+        help="run QIP end to end (backend 'qip', to OUT/qip-runs.csv), each family decided by a cost model "
+        "fitted on the other families' rows of RUNS",
+    )
     args = ap.parse_args(argv)
     chosen = [
         b
@@ -593,6 +665,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     ]
     console = Console(stderr=True)
     out = Path(args.out)
+    if args.qip_held_out:
+        models = held_out_models(args.qip_held_out)
+        with counting_progress(console, "QIP end to end") as tick:
+            measure(chosen, args.deadlines, [QIP], tick, args.seed, out / "qip-runs.csv", cost_model=models)
+        console.print(f"wrote {out / 'qip-runs.csv'}")
+        return 0
     with counting_progress(console, "measuring") as tick:
         runs = measure(chosen, args.deadlines, args.backends, progress=tick, seed=args.seed, out=out / "bench-runs.csv")
     table = oracle_table(runs)

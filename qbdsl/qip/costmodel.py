@@ -180,7 +180,8 @@ def read_rows(rows, extra: Sequence[str] = ()) -> dict[str, np.ndarray]:
     dict of str to ndarray
         One array of length ``m`` (the number of rows) per column used: ``family, instance,
         backend, status`` (str), ``deadline, seconds, quality`` (float) and ``f_<feature>`` for
-        each of :data:`FEATURES_USED` (float).
+        each of :data:`FEATURES_USED` (float). Rows of backend ``"qip"`` (the policy's own
+        end-to-end runs, :data:`qbdsl.qip.benchmark.QIP`) are skipped: no backend is fitted on them.
 
     Raises
     ------
@@ -199,6 +200,7 @@ def read_rows(rows, extra: Sequence[str] = ()) -> dict[str, np.ndarray]:
         rows = list(csv.DictReader(text.splitlines()))
     else:
         rows = list(rows)
+    rows = [r for r in rows if not (isinstance(r, Mapping) and r.get("backend") == "qip")]  # QIP's own runs
     if not rows:
         raise ModelError(f"cost-model rows: {source} has no rows")
     strs = tuple(_STR_COLUMNS) + tuple(c for c in extra if c not in _STR_COLUMNS)
@@ -909,6 +911,12 @@ def fit(rows, backends: Sequence[str] | None = None, ridge: float = 1.0) -> Cost
     """
     cols = read_rows(rows)
     return _fit_cols(cols, np.arange(len(cols["backend"])), backends, ridge)
+
+
+def fit_indices(cols: dict[str, np.ndarray], idx: np.ndarray, ridge: float = 1.0) -> CostModel:
+    """:func:`fit` on the rows ``idx`` of columns already read (:func:`read_rows`), every
+    backend with enough runs: one fold of :func:`evaluate`."""
+    return _fit_cols(cols, np.asarray(idx), None, ridge)
 
 
 def prior_model(
