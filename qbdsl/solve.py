@@ -527,7 +527,7 @@ def _solve_parallel(inputs: _Inputs, decision, budget, seed, options: dict) -> t
     why : str
         Why the pair was not run in parallel ("" when it was).
     """
-    from backends.isolate import ISOLATED, prewarm, startup_seconds
+    from qbdsl.backends.isolate import ISOLATED, prewarm, startup_seconds
 
     from .qip.uncertain import available_cores
 
@@ -624,7 +624,7 @@ def _fork_all(jobs: list[tuple], budget) -> list[tuple]:
     import warnings
     from multiprocessing.connection import wait
 
-    from backends.budget import grace
+    from qbdsl.backends.budget import grace
 
     ctx = multiprocessing.get_context("fork")
     stop = budget.deadline + PARALLEL_WAIT * grace(budget.time_limit)
@@ -689,8 +689,8 @@ def _in_workers(jobs: list[tuple], budget) -> list[tuple]:
     (from a thread each), stopped at ``budget.deadline + PARALLEL_WAIT * grace``."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from backends.budget import grace
-    from backends.isolate import Killed, call_with_deadline
+    from qbdsl.backends.budget import grace
+    from qbdsl.backends.isolate import Killed, call_with_deadline
 
     stop = budget.deadline + PARALLEL_WAIT * grace(budget.time_limit)
     wall_deadline = time.time() + budget.left()

@@ -134,7 +134,7 @@ def test_tabu_time_limit():
 
 @pytest.mark.parametrize("reps", [1, 2])
 def test_native_and_qiskit_qaoa_expectations_agree(reps):
-    from backends.qaoa import qaoa_expectation, qiskit_expectation
+    from qbdsl.backends.qaoa import qaoa_expectation, qiskit_expectation
 
     q = random_qubo(7, 5)
     rng = np.random.default_rng(reps)

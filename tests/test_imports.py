@@ -37,3 +37,25 @@ def test_facade_functions_reach_file_formats_when_called(tmp_path):
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "True"
+
+
+def test_installed_code_never_imports_the_checkouts_top_level_folders():
+    """`backends/` and `problems/` are installed as `qbdsl.backends` and `qbdsl.problems`; an
+    import of the top-level names works inside the checkout (tests, scripts) and fails for a
+    user (it broke every parallel `qb.solve` run outside the checkout)."""
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    bad = []
+    for folder in ("qbdsl", "backends", "problems"):
+        for path in (root / folder).rglob("*.py"):
+            for node in ast.walk(ast.parse(path.read_text(), str(path))):
+                names = []
+                if isinstance(node, ast.Import):
+                    names = [a.name for a in node.names]
+                elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                    names = [node.module]
+                bad += [f"{path.relative_to(root)}:{node.lineno}: {n}" for n in names
+                        if n.split(".")[0] in ("backends", "problems")]  # fmt: skip
+    assert bad == []

@@ -231,10 +231,12 @@ print(json.dumps({{"planned": list(d.parallel), "wall": wall, "backend": r.backe
 """
 
 
-def test_a_parallel_run_past_its_limit_is_stopped_within_the_promise():
-    # a fresh interpreter: one thread, so the two runs are forked (the patched solver lives there)
+def test_a_parallel_run_past_its_limit_is_stopped_within_the_promise(tmp_path):
+    # a fresh interpreter: one thread, so the two runs are forked (the patched solver lives there);
+    # isolated (-I) and outside the checkout, as a user runs it: the checkout's top-level
+    # `backends` folder is not importable there (an import of it broke every parallel run)
     code = STUCK.format(tests=str(ROOT / "tests"))
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    proc = subprocess.run([sys.executable, "-I", "-c", code], capture_output=True, text=True, cwd=tmp_path, timeout=120)
     assert proc.returncode == 0, proc.stderr
     got = json.loads(proc.stdout.strip().splitlines()[-1])
     assert got["planned"] == ["anneal+weak", "tabu"]

@@ -111,7 +111,7 @@ def _record(row):
 
 def test_qaoa_native_vs_qiskit(benchmark):
     """Same QUBO, reps, optimizer, iterations and shots; native statevector vs qiskit-aer."""
-    from backends.qaoa import QaoaBackend, QaoaQiskitBackend
+    from qbdsl.backends.qaoa import QaoaBackend, QaoaQiskitBackend
 
     warnings.filterwarnings("ignore")
     sizes = [8] if benchmark.disabled else [12, 14, 16]
