@@ -11,6 +11,12 @@ Families (each instance is built lazily by :meth:`BenchInstance.build`):
     ``x'Qx``. Best known values from the literature (``problems/data/bench/bqp/SOURCE.md``).
 ``gset``
     Gset max-cut graphs (Helmberg-Rendl) of 800-10 000 nodes, *maximize* the cut weight.
+``qplib``
+    23 unconstrained binary instances of QPLIB (Furini et al. 2019): ``QPLIB_3506``-``3877``
+    of 231-1 225 binaries with about two couplers per binary, ``QPLIB_5721``-``5922`` of 120-500
+    binaries at densities 0.01-0.79. Read by :func:`read_qplib` with the file's sense (all
+    *maximize*). Best known: the objective of QPLIB's published
+    solution point (``problems/data/bench/qplib/SOURCE.md``).
 ``miplib``
     Small MIPLIB 3 MILPs in MPS read by :func:`qbdsl.load`, with their proven optima.
 ``qoblib``
@@ -37,8 +43,8 @@ Families (each instance is built lazily by :meth:`BenchInstance.build`):
     RAN sum-rate power control (:func:`qbdsl.problems.ran.sum_rate_qubo`) on UMi channels of
     4-10 users: integer power levels in a QUBO with penalties; best found.
 
-QPLIB is not part of the suite (see ``problems/data/bench/README.md``: its original files
-could not be obtained). File formats read here: OR-Library's bqp format (first line: the number of problems; per
+File formats read here: QPLIB's ``.qplib`` files and ``.sol`` solutions (:func:`read_qplib`,
+:func:`read_qplib_solution`), OR-Library's bqp format (first line: the number of problems; per
 problem a line ``n nonzeros`` and ``nonzeros`` lines ``i j v``, 1-based, setting
 ``q(i,j) = q(j,i) = v``), rudy graphs (``nodes edges`` then ``i j w`` per edge, 1-based), and
 MIPLIB ``.solu`` lines (``=opt= name value``). Malformed files raise
@@ -60,7 +66,7 @@ from qbdsl.errors import FileFormatError, ModelError
 from qbdsl.io.atomic import read_text
 
 DATA = Path(__file__).resolve().parent / "data" / "bench"
-FAMILIES = ("tiny", "bqp", "gset", "miplib", "qoblib", "kpath", "constrained", "randqubo", "ran", "maxcut")
+FAMILIES = ("tiny", "bqp", "gset", "qplib", "miplib", "qoblib", "kpath", "constrained", "randqubo", "ran", "maxcut")
 
 # best known values (sense in BenchInstance.sense); sources in each folder's SOURCE.md
 BQP_BEST = {
@@ -70,6 +76,12 @@ BQP_BEST = {
 BQP_SOURCE = "Beasley 1998; Palubeckis 2004; OR-Library bqpinfo"
 GSET_BEST = {"G1": 11624, "G14": 3064, "G22": 13359, "G70": 9591}
 GSET_SOURCE = {"G70": "best known (AOCoptimizer.jl reference.csv)"}
+# the unconstrained binary QPLIB instances (qplib/SOURCE.md); best known: each solution file's objvar
+QPLIB = ("QPLIB_3506", "QPLIB_3565", "QPLIB_3642", "QPLIB_3650", "QPLIB_3693", "QPLIB_3705", "QPLIB_3706",
+         "QPLIB_3738", "QPLIB_3745", "QPLIB_3822", "QPLIB_3832", "QPLIB_3838", "QPLIB_3850", "QPLIB_3852",
+         "QPLIB_3877", "QPLIB_5721", "QPLIB_5725", "QPLIB_5755", "QPLIB_5875", "QPLIB_5881", "QPLIB_5882",
+         "QPLIB_5909", "QPLIB_5922")  # fmt: skip
+QPLIB_SOURCE = "QPLIB solution point (.sol objvar)"
 QOBLIB_OPT = {5: 65500, 6: 101000, 7: 142400}  # problems/data/qoblib/solutions.txt (=opt=), x 1/1000 here
 MIPLIB = ("flugpl", "egout", "enigma", "lseu", "stein27", "gt2", "bell5", "rgn", "misc03", "p0548")
 KPATH = (("repetita", "Nsfnet", 2), ("repetita", "Geant2001", 2), ("repetita", "Janetbackbone", 2),
@@ -89,6 +101,7 @@ QUICK = {
     "tiny": ("tiny-6-1", "tiny-14-1"),
     "bqp": ("bqp500.1",),
     "gset": ("G14",),
+    "qplib": ("QPLIB_5881",),
     "miplib": ("flugpl", "egout"),
     "qoblib": ("network05",),
     "kpath": ("kpath-Nsfnet-2",),
@@ -170,8 +183,8 @@ def instances(family: str | None = None, quick: bool = False) -> list[BenchInsta
 
 
 # ------------------------------------------------------------------ QUBO-shaped models
-def qubo_model(name: str, n: int, h, i, j, v, sense: str) -> qb.Model:
-    """A Model over binaries ``x`` (n,) with objective ``h'x + sum_k v_k x_{i_k} x_{j_k}``.
+def qubo_model(name: str, n: int, h, i, j, v, sense: str, offset: float = 0.0) -> qb.Model:
+    """A Model over binaries ``x`` (n,) with objective ``offset + h'x + sum_k v_k x_{i_k} x_{j_k}``.
 
     Parameters
     ----------
@@ -185,6 +198,8 @@ def qubo_model(name: str, n: int, h, i, j, v, sense: str) -> qb.Model:
         Products ``v_k x_{i_k} x_{j_k}`` (0-based, i != j; duplicates add up).
     sense : {"min", "max"}
         Minimize or maximize the objective.
+    offset : float, default 0.0
+        The objective's constant term.
 
     Returns
     -------
@@ -197,6 +212,8 @@ def qubo_model(name: str, n: int, h, i, j, v, sense: str) -> qb.Model:
     m = qb.Model(name)
     x = m.binary("x", n)
     obj = x @ (U @ x) + np.asarray(h, float) @ x
+    if offset:
+        obj = obj + float(offset)
     (m.maximize if sense == "max" else m.minimize)(obj)
     return m
 
@@ -393,6 +410,346 @@ def _list_gset() -> list[BenchInstance]:
         )
         for g, b in GSET_BEST.items()
     ]
+
+
+# ------------------------------------------------------------------ QPLIB
+QPLIB_COMMENT = ("#", "!", "%")
+QPLIB_OBJECTIVES = "LDCQ"  # linear, diagonal convex, convex, quadratic (QPLIB's O letter)
+QPLIB_VARIABLES = "CBMIG"  # continuous, binary, mixed binary, integer, general (V letter)
+QPLIB_CONSTRAINTS = "NBLDCQ"  # none, box, linear, diagonal convex, convex, quadratic (C letter)
+
+
+@dataclass(frozen=True)
+class QplibProblem:
+    """An unconstrained binary QPLIB instance: ``sense 0.5 x'Qx + b'x + c`` over ``x`` in {0, 1}^n.
+
+    ``Q`` is lower triangular as the file lists it (QPLIB: ``Q[r, c] = 0`` for ``r < c``), so
+    an entry ``(i, j, v)`` contributes ``0.5 v x_i x_j`` whether or not ``i == j``.
+
+    Attributes
+    ----------
+    name, type_code : str
+        The file's name line and its three-letter problem type (``QBB`` or ``QBN``).
+    sense : {"min", "max"}
+        The objective's sense.
+    n : int
+        Number of binaries.
+    i, j : ndarray of int64, shape (m,)
+        The ``m`` listed entries of ``Q``, 0-based, ``i >= j`` (an entry listed twice adds up).
+    v : ndarray of float, shape (m,)
+        Their values.
+    b : ndarray of float, shape (n,)
+        Linear coefficients (the default value where the file lists none).
+    constant : float
+        The objective constant ``c``.
+    """
+
+    name: str
+    type_code: str
+    sense: str
+    n: int
+    i: np.ndarray = field(repr=False)
+    j: np.ndarray = field(repr=False)
+    v: np.ndarray = field(repr=False)
+    b: np.ndarray = field(repr=False)
+    constant: float
+
+
+class _Lines:
+    """The meaningful lines of a text (comments after ``#``, ``!`` or ``%`` and blank lines
+    dropped), read in order with errors naming ``path:line`` of the original text."""
+
+    def __init__(self, text: str, path: str):
+        self.path = path
+        self.words: list[list[str]] = []
+        self.where: list[int] = []
+        for k, line in enumerate(text.splitlines(), 1):
+            w = line.split()
+            for c, word in enumerate(w):
+                if word.startswith(QPLIB_COMMENT):
+                    w = w[:c]
+                    break
+            if w:
+                self.words.append(w)
+                self.where.append(k)
+        self.next = 0
+        self.last_line = max(1, len(text.splitlines()))
+
+    def error(self, message: str, at: int | None = None) -> FileFormatError:
+        at = self.next if at is None else at
+        line = self.where[at] if at < len(self.where) else self.last_line
+        return FileFormatError(message, self.path, line)
+
+    def take(self, what: str) -> list[str]:
+        if self.next >= len(self.words):
+            raise self.error(f"expected {what}, the file ends")
+        self.next += 1
+        return self.words[self.next - 1]
+
+    def word(self, what: str) -> str:
+        w = self.take(what)
+        if len(w) != 1:
+            self.next -= 1
+            raise self.error(f"expected {what} alone on its line, got {' '.join(w)!r}")
+        return w[0]
+
+    def number(self, what: str) -> float:
+        w = self.word(what)
+        try:
+            return float(w)
+        except ValueError:
+            self.next -= 1
+            raise self.error(f"expected {what} (a number), got {w!r}") from None
+
+    def count(self, what: str) -> int:
+        w = self.word(what)
+        try:
+            k = int(w)
+        except ValueError:
+            k = -1
+        if k < 0:
+            self.next -= 1
+            raise self.error(f"expected {what} (a whole number >= 0), got {w!r}")
+        return k
+
+    def block(self, count: int, width: int, what: str) -> np.ndarray:
+        """``count`` lines of ``width`` numbers as an array (count, width)."""
+        first = self.next
+        rows = self.words[first : first + count]
+        if len(rows) < count:
+            self.next = len(self.words)
+            raise self.error(f"expected {count} {what} lines, the file ends after {len(rows)}")
+        bad = [k for k, r in enumerate(rows) if len(r) != width]
+        if bad:
+            raise self.error(f"expected {what}, got {' '.join(rows[bad[0]])!r}", first + bad[0])
+        try:
+            out = np.array(rows, dtype=float).reshape(count, width)
+        except ValueError:
+            for k, r in enumerate(rows):
+                try:
+                    [float(x) for x in r]
+                except ValueError:
+                    raise self.error(f"not a number in {' '.join(r)!r}", first + k) from None
+            raise  # pragma: no cover
+        self.next += count
+        return out
+
+    def index(self, col: np.ndarray, n: int, first: int) -> np.ndarray:
+        """A column of 1-based indices, checked to lie in ``1..n``, as 0-based int64."""
+        bad = np.flatnonzero((col < 1) | (col > n) | (col != np.floor(col)))
+        if len(bad):
+            raise self.error(f"variable index {col[bad[0]]:g} is outside 1..{n}", first + int(bad[0]))
+        return col.astype(np.int64) - 1
+
+    def pairs(self, n: int, what: str) -> None:
+        """Parse past ``count`` then that many ``index value`` lines (values not kept)."""
+        k = self.count(f"the number of {what}")
+        first = self.next
+        if k:
+            self.index(self.block(k, 2, f"'index value' ({what})")[:, 0], n, first)
+
+    def names(self, n: int | None, what: str) -> None:
+        """Parse past ``count`` then that many ``index name`` lines."""
+        k = self.count(f"the number of {what}")
+        for _ in range(k):
+            w = self.take(f"'index name' ({what})")
+            if len(w) < 2 or not w[0].isdigit() or (n is not None and not 1 <= int(w[0]) <= n):
+                self.next -= 1
+                raise self.error(f"expected 'index name' ({what}), got {' '.join(w)!r}")
+
+
+def read_qplib(text: str, path: str = "<qplib>") -> QplibProblem:
+    """Parse a QPLIB file (Furini et al. 2019, ``.qplib`` format) of an unconstrained binary problem.
+
+    Lines, in order (after each datum, text from ``#``, ``!`` or ``%`` on is a comment): name;
+    type code (three letters ``OVC``); ``minimize`` or ``maximize``; ``n``; the number of
+    entries of ``Q`` and one ``i j v`` line each (1-based, lower triangle ``i >= j``); the
+    default linear coefficient; the number of other ones and ``j v`` lines; the objective
+    constant; the value for infinity; the starting point (default primal value, count, ``j v``
+    lines), the bound duals (default, count, ``j v`` lines); the variable names and the
+    constraint names (count, ``j name`` lines each). The last two groups are parsed past.
+
+    Parameters
+    ----------
+    text : str
+        The file's content.
+    path : str, default "<qplib>"
+        Named in errors.
+
+    Returns
+    -------
+    QplibProblem
+
+    Raises
+    ------
+    FileFormatError
+        A malformed line, a wrong count, a non-number, an index outside ``1..n``, an entry
+        above the diagonal, content after the last section, or a type code of a problem with
+        constraints or non-binary variables (only ``QBB``/``QBN``-like codes, V = ``B`` and
+        C = ``N`` or ``B``, are read), naming ``path:line``.
+    """
+    r = _Lines(text, path)
+    name = r.take("the problem name")[0]
+    code = r.word("the problem type")
+    if (
+        len(code) != 3
+        or code[0] not in QPLIB_OBJECTIVES
+        or code[1] not in QPLIB_VARIABLES
+        or code[2] not in QPLIB_CONSTRAINTS
+    ):
+        r.next -= 1
+        raise r.error(f"unknown problem type {code!r} (three letters OVC, O in {QPLIB_OBJECTIVES}, V in "
+                      f"{QPLIB_VARIABLES}, C in {QPLIB_CONSTRAINTS})")  # fmt: skip
+    if code[1] != "B" or code[2] not in "NB":
+        r.next -= 1
+        why = "non-binary variables" if code[1] != "B" else "constraints"
+        raise r.error(f"problem type {code!r} has {why}; only unconstrained binary problems (type ?BN or ?BB) are read")
+    word = r.word("'minimize' or 'maximize'")
+    if word.lower() not in ("minimize", "maximize"):
+        r.next -= 1
+        raise r.error(f"expected 'minimize' or 'maximize', got {word!r}")
+    n = r.count("the number of variables")
+    if n < 1:
+        r.next -= 1
+        raise r.error("the number of variables must be at least 1")
+    m = r.count("the number of quadratic terms in the objective")
+    first = r.next
+    t = r.block(m, 3, "'i j value'")
+    i, j = r.index(t[:, 0], n, first), r.index(t[:, 1], n, first)
+    upper = np.flatnonzero(i < j)
+    if len(upper):
+        k = int(upper[0])
+        raise r.error(
+            f"entry ({i[k] + 1}, {j[k] + 1}) is above the diagonal; QPLIB lists the lower triangle", first + k
+        )
+    b = np.full(n, r.number("the default linear coefficient"))
+    k = r.count("the number of non-default linear coefficients")
+    first = r.next
+    lin = r.block(k, 2, "'index value'")
+    b[r.index(lin[:, 0], n, first)] = lin[:, 1]
+    constant = r.number("the objective constant")
+    r.number("the value for infinity")
+    r.number("the default primal value of the starting point")
+    r.pairs(n, "non-default primal values")
+    r.number("the default bound dual value of the starting point")
+    r.pairs(n, "non-default bound dual values")
+    r.names(n, "non-default variable names")
+    r.names(None, "non-default constraint names")
+    if r.next < len(r.words):
+        raise r.error(f"unexpected content after the last section: {' '.join(r.words[r.next])!r}")
+    sense = "max" if word.lower() == "maximize" else "min"
+    return QplibProblem(name, code, sense, n, i, j, t[:, 2], b, constant)
+
+
+def read_qplib_solution(text: str, n: int, path: str = "<sol>") -> tuple[float, np.ndarray]:
+    """A QPLIB solution file (``.sol``) of a binary problem as ``(objvar, x)``, x shape (n,).
+
+    The file's first line is ``objvar <value>``, then one ``b<k> <value>`` line per binary set
+    to a non-zero value (others are 0). The names are those of QPLIB's GAMS models, whose
+    first column is ``objvar``: ``b<k>`` is the ``.qplib`` file's variable ``k - 1`` (1-based),
+    so ``k`` runs over ``2..n + 1``.
+
+    Raises
+    ------
+    FileFormatError
+        A missing or malformed ``objvar`` line, a name other than ``b<k>`` with ``k`` in
+        ``2..n + 1``, a name listed twice, or a value that is not 0 or 1, naming ``path:line``.
+    """
+    r = _Lines(text, path)
+    head = r.take("'objvar value'")
+    try:
+        if len(head) != 2 or head[0] != "objvar":
+            raise ValueError
+        objvar = float(head[1])
+    except ValueError:
+        r.next -= 1
+        raise r.error(f"expected 'objvar value', got {' '.join(head)!r}") from None
+    rows = r.words[r.next :]
+    bad = [k for k, w in enumerate(rows) if len(w) != 2 or not (w[0][:1] == "b" and w[0][1:].isdigit())]
+    if bad:
+        raise r.error(f"expected 'b<k> value', got {' '.join(rows[bad[0]])!r}", r.next + bad[0])
+    first = r.next
+    cols = np.array([int(w[0][1:]) for w in rows], dtype=np.int64)
+    out = np.flatnonzero((cols < 2) | (cols > n + 1))
+    if len(out):
+        raise r.error(f"variable b{cols[out[0]]} is outside b2..b{n + 1}", first + int(out[0]))
+    try:
+        vals = np.array([float(w[1]) for w in rows])
+    except ValueError:
+        for k, w in enumerate(rows):
+            try:
+                float(w[1])
+            except ValueError:
+                raise r.error(f"not a number in {' '.join(w)!r}", first + k) from None
+        raise  # pragma: no cover
+    nonbin = np.flatnonzero(np.minimum(np.abs(vals), np.abs(vals - 1)) > 1e-9)
+    if len(nonbin):
+        raise r.error(f"value {vals[nonbin[0]]:g} of a binary is not 0 or 1", first + int(nonbin[0]))
+    order = np.argsort(cols, kind="stable")
+    twice = np.flatnonzero(np.diff(cols[order]) == 0)
+    if len(twice):
+        k = int(order[twice[0] + 1])
+        raise r.error(f"variable b{cols[k]} is listed twice", first + k)
+    x = np.zeros(n)
+    x[cols - 2] = np.round(vals)
+    return objvar, x
+
+
+def qplib_model(name: str, problem: QplibProblem) -> qb.Model:
+    """The Model of an unconstrained binary QPLIB problem: ``sense 0.5 x'Qx + b'x + c``.
+
+    Parameters
+    ----------
+    name : str
+        The model's name.
+    problem : QplibProblem
+        From :func:`read_qplib`; each entry ``(i, j, v)`` becomes ``0.5 v x_i x_j`` (``0.5 v
+        x_i`` on the diagonal, as ``x_i^2 = x_i``).
+
+    Returns
+    -------
+    qbdsl.Model
+        Over binaries ``x`` (n,), with the file's sense.
+    """
+    p = problem
+    diag = p.i == p.j
+    h = p.b + 0.5 * np.bincount(p.i[diag], weights=p.v[diag], minlength=p.n)
+    off = ~diag
+    return qubo_model(name, p.n, h, p.i[off], p.j[off], 0.5 * p.v[off], p.sense, offset=p.constant)
+
+
+def _qplib_path(name: str, solution: bool = False) -> Path:
+    return DATA / "qplib" / f"{name}{'_answer' if solution else ''}.qs.xz"
+
+
+@lru_cache(maxsize=32)
+def _qplib_file(name: str) -> QplibProblem:
+    path = _qplib_path(name)
+    return read_qplib(read_text(path), str(path))
+
+
+def qplib_solution(name: str) -> tuple[float, np.ndarray]:
+    """The published solution of the vendored QPLIB instance ``name`` as ``(objvar, x)``, x (n,)."""
+    path = _qplib_path(name, solution=True)
+    return read_qplib_solution(read_text(path), _qplib_file(name).n, str(path))
+
+
+@lru_cache(maxsize=1)
+def _qplib_listing() -> tuple[tuple[str, str, int, float], ...]:
+    """``(name, sense, n, objvar)`` of each vendored instance (each file read once per process)."""
+    out = []
+    for name in QPLIB:
+        p = _qplib_file(name)
+        out.append((name, p.sense, p.n, qplib_solution(name)[0]))
+    return tuple(out)
+
+
+def _list_qplib() -> list[BenchInstance]:
+    return [
+        BenchInstance("qplib", name, lambda name=name: qplib_model(name, _qplib_file(name)), objvar, QPLIB_SOURCE,
+                      sense, n)
+        for name, sense, n, objvar in _qplib_listing()
+    ]  # fmt: skip
 
 
 # ------------------------------------------------------------------ MIPLIB
@@ -667,6 +1024,7 @@ _LISTERS: dict[str, Callable[[], list[BenchInstance]]] = {
     "tiny": _list_tiny,
     "bqp": _list_bqp,
     "gset": _list_gset,
+    "qplib": _list_qplib,
     "miplib": _list_miplib,
     "qoblib": _list_qoblib,
     "kpath": _list_kpath,

@@ -34,6 +34,7 @@ def test_families_and_quick_subset():
         "tiny",
         "bqp",
         "gset",
+        "qplib",
         "miplib",
         "qoblib",
         "kpath",
@@ -48,8 +49,8 @@ def test_families_and_quick_subset():
     assert len({b.name for b in ALL}) == len(ALL)
     assert {b.family for b in ALL} == set(bm.families())
     assert [b.name for b in bm.instances("gset")] == ["G1", "G14", "G22", "G70"]
-    with pytest.raises(ModelError, match="unknown benchmark family 'qplib'.*known: tiny"):
-        bm.instances("qplib")
+    with pytest.raises(ModelError, match="unknown benchmark family 'bqp2500'.*known: tiny"):
+        bm.instances("bqp2500")
 
 
 @pytest.mark.parametrize("inst", ALL, ids=[b.name for b in ALL])
@@ -60,7 +61,7 @@ def test_every_instance_reads_with_its_declared_size_and_sense(inst):
         assert n == inst.size
     sense = obj.source.sense if isinstance(obj, qb.QuboIR) else obj.sense
     assert sense == inst.sense
-    assert inst.sense == ("max" if inst.family in ("bqp", "gset", "constrained", "ran", "maxcut") else "min")
+    assert inst.sense == ("max" if inst.family in ("bqp", "gset", "qplib", "constrained", "ran", "maxcut") else "min")
     assert (inst.best_known is None) == (inst.family in ("kpath", "constrained", "randqubo", "ran", "maxcut"))
     assert inst.best_known_source
 
@@ -159,6 +160,191 @@ def test_gset_headers_match_the_models():
 def test_bqp_reader_names_file_and_line(text, where, what):
     with pytest.raises(FileFormatError, match=f"^{where}: .*{what}"):
         bm.read_bqp(text, "b.txt")
+
+
+# ------------------------------------------------------------------ QPLIB
+QPLIB_TEXT = """TINY ! a comment
+QBN
+maximize
+3 # number of variables
+2 # number of quadratic terms in objective
+2 1 4.0
+3 3 -2.0
+1.5 # default value for linear coefficients in objective
+1 # number of non-default linear coefficients in objective
+2 -1.0
+0.25 # objective constant
+
+1.0E+30 # value for infinity
+0.0 # default variable primal value in starting point
+1 # number of non-default variable primal values in starting point
+3 1.0
+0.0 # default variable bound dual value in starting point
+0 # number of non-default variable bound dual values in starting point
+1 # number of non-default variable names
+2 y
+0 # number of non-default constraint names
+"""
+
+
+def test_qplib_reader_follows_the_format_and_the_half_xqx_convention():
+    p = bm.read_qplib(QPLIB_TEXT, "t.qplib")
+    assert (p.name, p.type_code, p.sense, p.n, p.constant) == ("TINY", "QBN", "max", 3, 0.25)
+    assert p.i.tolist() == [1, 2] and p.j.tolist() == [0, 2] and p.v.tolist() == [4.0, -2.0]
+    assert p.b.tolist() == [1.5, -1.0, 1.5]
+    m = bm.qplib_model("tiny", p)
+    assert m.sense == "max"
+    X = _all_points(3)
+    # 0.5 x'Qx with Q lower triangular: 0.5 * 4 x2 x1 + 0.5 * (-2) x3^2; then b'x + c
+    direct = 2.0 * X[:, 1] * X[:, 0] - 1.0 * X[:, 2] + X @ np.array([1.5, -1.0, 1.5]) + 0.25
+    np.testing.assert_allclose(_objective(m, X), direct)
+
+
+@given(
+    st.integers(1, 6).flatmap(
+        lambda n: st.tuples(
+            st.just(n),
+            st.lists(st.tuples(st.integers(1, n), st.integers(1, n), st.integers(-9, 9)), min_size=0, max_size=10),
+            st.lists(st.integers(-5, 5), min_size=n, max_size=n),
+            st.integers(-3, 3),
+            st.sampled_from(["minimize", "maximize"]),
+        )
+    )
+)
+def test_qplib_model_is_half_xqx_plus_bx_plus_c(case):
+    """Any small QPLIB text: the model's objective is 0.5 x'Qx + b'x + c with Q as listed."""
+    n, entries, b, c = case[:4]
+    entries = [(max(a, k), min(a, k), v) for a, k, v in entries]  # the lower triangle
+    Q = np.zeros((n, n))
+    for a, k, v in entries:
+        Q[a - 1, k - 1] += v
+    # an objective of a constant only is an empty model, which qbdsl refuses
+    assume(np.any(np.tril(Q, -1)) or np.any(0.5 * np.diag(Q) + np.array(b)))
+    text = (
+        f"p\nQBB\n{case[4]}\n{n}\n{len(entries)}\n"
+        + "".join(f"{a} {k} {v}\n" for a, k, v in entries)
+        + f"0\n{n}\n"
+        + "".join(f"{k + 1} {w}\n" for k, w in enumerate(b))
+        + f"{c}\n1e30\n0\n0\n0\n0\n0\n0\n"
+    )
+    m = bm.qplib_model("p", bm.read_qplib(text, "p.qplib"))
+    X = _all_points(n)
+    direct = 0.5 * np.einsum("ki,ij,kj->k", X, Q, X) + X @ np.array(b, float) + c
+    np.testing.assert_allclose(_objective(m, X), direct)
+    assert m.sense == ("max" if case[4] == "maximize" else "min")
+
+
+def _qplib_broken(old: str, new: str) -> str:
+    assert old in QPLIB_TEXT
+    return QPLIB_TEXT.replace(old, new, 1)
+
+
+@pytest.mark.parametrize(
+    "text, where, what",
+    [
+        ("", "t.qplib:1", "expected the problem name, the file ends"),
+        (_qplib_broken("QBN", "QBL"), "t.qplib:2", "problem type 'QBL' has constraints"),
+        (_qplib_broken("QBN", "QCN"), "t.qplib:2", "problem type 'QCN' has non-binary variables"),
+        (_qplib_broken("QBN", "QMB"), "t.qplib:2", "problem type 'QMB' has non-binary variables"),
+        (_qplib_broken("QBN", "XYZ"), "t.qplib:2", "unknown problem type 'XYZ'"),
+        (_qplib_broken("maximize", "maximise"), "t.qplib:3", "expected 'minimize' or 'maximize', got 'maximise'"),
+        (_qplib_broken("3 # number of variables", "three"), "t.qplib:4", "number of variables .*got 'three'"),
+        (
+            _qplib_broken("2 # number of quadratic", "3 # number of quadratic"),
+            "t.qplib:8",
+            "expected 'i j value', got '1.5'",
+        ),
+        (
+            _qplib_broken("2 # number of quadratic", "1 # number of quadratic"),
+            "t.qplib:7",
+            "default linear coefficient alone on its line, got '3 3 -2.0'",
+        ),
+        (_qplib_broken("2 1 4.0", "2 1 four"), "t.qplib:6", "not a number in '2 1 four'"),
+        (_qplib_broken("2 1 4.0", "4 1 4.0"), "t.qplib:6", "variable index 4 is outside 1..3"),
+        (_qplib_broken("2 1 4.0", "1 2 4.0"), "t.qplib:6", r"entry \(1, 2\) is above the diagonal"),
+        (_qplib_broken("2 -1.0", "0 -1.0"), "t.qplib:10", "variable index 0 is outside 1..3"),
+        (_qplib_broken("0.25 #", "x #"), "t.qplib:11", "objective constant \\(a number\\), got 'x'"),
+        (_qplib_broken("3 1.0", "5 1.0"), "t.qplib:16", "variable index 5 is outside 1..3"),
+        (_qplib_broken("2 y", "y"), "t.qplib:20", "expected 'index name'"),
+        (QPLIB_TEXT.rsplit("0 #", 1)[0], "t.qplib:20", "non-default constraint names, the file ends"),
+        (QPLIB_TEXT + "7\n", "t.qplib:22", "unexpected content after the last section: '7'"),
+    ],
+)
+def test_qplib_reader_names_file_and_line(text, where, what):
+    with pytest.raises(FileFormatError, match=f"^{where}: .*{what}"):
+        bm.read_qplib(text, "t.qplib")
+
+
+@pytest.mark.parametrize(
+    "text, where, what",
+    [
+        ("b2 1\n", "s.sol:1", "expected 'objvar value'"),
+        ("objvar x\n", "s.sol:1", "expected 'objvar value'"),
+        ("objvar 1\nx3 1\n", "s.sol:2", "expected 'b<k> value', got 'x3 1'"),
+        ("objvar 1\nb2 1\nb1 1\n", "s.sol:3", "variable b1 is outside b2..b4"),
+        ("objvar 1\nb5 1\n", "s.sol:2", "variable b5 is outside b2..b4"),
+        ("objvar 1\nb2 0.5\n", "s.sol:2", "value 0.5 of a binary is not 0 or 1"),
+        ("objvar 1\nb2 one\n", "s.sol:2", "not a number in 'b2 one'"),
+        ("objvar 1\nb3 1\nb2 1\nb3 1\n", "s.sol:4", "variable b3 is listed twice"),
+    ],
+)
+def test_qplib_solution_reader_names_file_and_line(text, where, what):
+    with pytest.raises(FileFormatError, match=f"^{where}: .*{what}"):
+        bm.read_qplib_solution(text, 3, "s.sol")
+
+
+def test_qplib_solution_names_are_gams_columns_after_objvar():
+    objvar, x = bm.read_qplib_solution("objvar  7.5\nb2   1.000\n\nb4 1\n", 3, "s.sol")
+    assert objvar == 7.5 and x.tolist() == [1.0, 0.0, 1.0]
+
+
+QPLIB_ALL = bm.instances("qplib")
+
+
+def test_qplib_family_lists_every_vendored_instance():
+    assert [b.name for b in QPLIB_ALL] == list(bm.QPLIB) and len(QPLIB_ALL) == 23
+    files = sorted(p.name for p in (bm.DATA / "qplib").glob("QPLIB_*.qs.xz"))
+    assert files == sorted([f"{b}.qs.xz" for b in bm.QPLIB] + [f"{b}_answer.qs.xz" for b in bm.QPLIB])
+    assert [b.name for b in bm.instances("qplib", quick=True)] == ["QPLIB_5881"]
+    assert all(b.family == "qplib" and b.sense == "max" for b in QPLIB_ALL)
+    assert {b.size for b in QPLIB_ALL} >= {120, 1225}
+
+
+@pytest.mark.parametrize("inst", QPLIB_ALL, ids=[b.name for b in QPLIB_ALL])
+def test_qplib_published_solution_reaches_its_objvar(inst):
+    objvar, x = bm.qplib_solution(inst.name)
+    assert inst.best_known == objvar
+    m = inst.build()
+    assert m.to_problem().n == inst.size == len(x)
+    value = float(_objective(m, x[None, :])[0])
+    assert value == pytest.approx(objvar, rel=1e-6, abs=1e-9)
+    assert 0 < x.sum() < len(x)  # a real point, not all-zero or all-one
+
+
+def test_qplib_model_agrees_with_a_dimod_bqm_built_from_the_file():
+    """QPLIB_5881 read independently into dimod: energies agree on random points."""
+    dimod = pytest.importorskip("dimod")
+    path = bm.DATA / "qplib" / "QPLIB_5881.qs.xz"
+    lines = [ln.split("#")[0].split() for ln in read_text(path).splitlines()]
+    n, m = int(lines[3][0]), int(lines[4][0])
+    quad = lines[5 : 5 + m]
+    default, k = float(lines[5 + m][0]), int(lines[6 + m][0])
+    linear = {v: default for v in range(n)}
+    for j, val in lines[7 + m : 7 + m + k]:
+        linear[int(j) - 1] = float(val)
+    bqm = dimod.BinaryQuadraticModel(linear, {}, float(lines[7 + m + k][0]), dimod.BINARY)
+    for i, j, val in quad:
+        a, c = int(i) - 1, int(j) - 1
+        if a == c:
+            bqm.add_linear(a, 0.5 * float(val))
+        else:
+            bqm.add_quadratic(a, c, 0.5 * float(val))
+    X = np.random.default_rng(3).integers(0, 2, (50, n)).astype(float)
+    ours = _objective(bm.instances("qplib", quick=True)[0].build(), X)
+    theirs = bqm.energies((X.astype(np.int8), list(range(n))))
+    np.testing.assert_allclose(ours, theirs, rtol=1e-12)
+    objvar, x = bm.qplib_solution("QPLIB_5881")
+    assert bqm.energy((x.astype(np.int8), list(range(n)))) == objvar
 
 
 @pytest.mark.parametrize(
