@@ -298,11 +298,13 @@ def test_qplib_solution_names_are_gams_columns_after_objvar():
     assert objvar == 7.5 and x.tolist() == [1.0, 0.0, 1.0]
 
 
-QPLIB_ALL = bm.instances("qplib")
+QPLIB_ALL = bm._list_qplib(every_file=True)
 
 
-def test_qplib_family_lists_every_vendored_instance():
+def test_qplib_family_lists_every_vendored_instance_but_the_duplicate_of_another_family():
     assert [b.name for b in QPLIB_ALL] == list(bm.QPLIB) and len(QPLIB_ALL) == 23
+    suite = [b.name for b in bm.instances("qplib")]
+    assert suite == [n for n in bm.QPLIB if n != "QPLIB_5922"] and bm.QPLIB_DUPLICATES == {"QPLIB_5922": "bqp500.2"}
     files = sorted(p.name for p in (bm.DATA / "qplib").glob("QPLIB_*.qs.xz"))
     assert files == sorted([f"{b}.qs.xz" for b in bm.QPLIB] + [f"{b}_answer.qs.xz" for b in bm.QPLIB])
     assert [b.name for b in bm.instances("qplib", quick=True)] == ["QPLIB_5881"]

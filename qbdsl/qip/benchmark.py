@@ -406,8 +406,11 @@ def measure(
             for k in backends:
                 if (inst.name, d, k) in have:
                     continue
-                model = cost_model(inst.family) if callable(cost_model) and k == QIP else cost_model
-                secs, value, feas, status = _solve(obj, k, d, seed, model if k == QIP else None)
+                if k == QIP:
+                    model = cost_model(inst.family) if callable(cost_model) else cost_model
+                    secs, value, feas, status = _solve(obj, k, d, seed, cost_model=model)
+                else:
+                    secs, value, feas, status = _solve(obj, k, d, seed)
                 best_known = math.nan if inst.best_known is None else float(inst.best_known)
                 run = Run(inst.family, inst.name, d, k, secs, value, feas, status, best_known, sense=sense, seed=seed,
                           build_seconds=build_s, feature_seconds=feat_s, features=feats)  # fmt: skip
