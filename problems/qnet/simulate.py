@@ -594,7 +594,7 @@ def compare_routes(
     return out
 
 
-def surfnet_instance(n_requests: int = 3, seed: int = 9, max_km: float = 70.0, params: Params = DEFAULT):
+def surfnet_instance(n_requests: int = 3, seed: int = 9, max_km: float = 60.5, params: Params = DEFAULT):
     """A small SURFnet routing instance whose optimal routes have 1-3 hops and no purification.
 
     Requests between node pairs at most ``max_km`` of fibre apart (great circle times the
@@ -608,7 +608,8 @@ def surfnet_instance(n_requests: int = 3, seed: int = 9, max_km: float = 70.0, p
     seed : int
         Seeds the requests (9: routes of 3, 1 and 2 hops).
     max_km : float
-        Largest fibre distance between a request's ends.
+        Largest fibre distance between a request's ends (60.5 km at the routing factor 1.3:
+        the node pairs of the earlier 70 km at 1.5, so the same requests and routes).
     params : Params
         Physical parameters.
 
