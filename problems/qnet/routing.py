@@ -559,13 +559,35 @@ def _purify_scalar(f: float, rounds: int, protocol: str) -> tuple[float, float]:
     return a, cost
 
 
+def _expected_max_grouped(groups: list[tuple[float, int]]) -> float:
+    """``E[max]`` of independent exponential times, ``n`` of each rate ``R`` in ``groups``:
+    ``integral_0^inf 1 - prod (1 - exp(-R t))^n dt`` by adaptive quadrature (scipy), for
+    chains too long for inclusion-exclusion over single times."""
+    import math
+
+    from scipy import integrate
+
+    scale = 1.0 / min(r for r, _ in groups)
+
+    def tail(u: float) -> float:
+        log_all = sum(n * math.log1p(-math.exp(-r * scale * u)) if u > 0 else -math.inf for r, n in groups)
+        return -math.expm1(log_all)
+
+    value, _ = integrate.quad(tail, 0.0, math.inf, epsabs=0.0, epsrel=1e-10, limit=200)
+    return value * scale
+
+
 def route_physics(length_km, rounds, params: Params = DEFAULT, protocol: str = "dejmps") -> tuple[float, float]:
     """Fidelity and per-channel rate of one route, recomputed hop by hop in plain Python.
 
     The same physical model as :func:`~.physics.path_metrics` (see there), written
     independently: Barrett-Kok attempts of ``(1 + P1)(1 + 2 c) + d`` fibre delays, a cycle
-    of ``E[max_h X_h]`` (inclusion-exclusion over the hops, one subset at a time) plus the
-    swap signalling, pairs swapped one after the other with ``F1 F2 + (1-F1)(1-F2)/3``.
+    of ``E[max_h X_h]`` (inclusion-exclusion over the hops, one subset at a time, up to 16
+    elementary links; beyond, the integral with each hop's links grouped, by quadrature)
+    plus the swap signalling, pairs swapped one after the other with
+    ``F1 F2 + (1-F1)(1-F2)/3``. With repeater stations each hop of length ``L`` is
+    ``ceil(L / s)`` equal elementary links with the hop's rounds, joined by station swaps of
+    success ``params.repeater_swap_success``.
 
     Parameters
     ----------
@@ -586,17 +608,24 @@ def route_physics(length_km, rounds, params: Params = DEFAULT, protocol: str = "
     import itertools
     import math
 
-    fids, rates = [], []
+    fids, rates, groups = [], [], []
+    spacing = params.repeater_spacing_km
     for L, r in zip(length_km, rounds):
+        n = max(1, math.ceil(L / spacing - 1e-9)) if math.isfinite(spacing) else 1
+        seg = L / n
         f, cost = _purify_scalar(params.link_fidelity, int(r), protocol)
         eta = params.detector_efficiency * params.memory_efficiency
-        p = params.bsm_success * eta * eta * 10 ** (-params.attenuation_db_per_km * L / 10)
-        p1 = 1 - (1 - eta * 10 ** (-params.attenuation_db_per_km * L / 20) / 2) ** 2
+        p = params.bsm_success * eta * eta * 10 ** (-params.attenuation_db_per_km * seg / 10)
+        p1 = 1 - (1 - eta * 10 ** (-params.attenuation_db_per_km * seg / 20) / 2) ** 2
         delays = (1 + p1) * (1 + 2 * params.classical_exchange_rounds) + params.reset_delays
-        fids.append(f)
-        rates.append(p * params.fibre_speed_km_s / (L * delays) / cost)
+        rate = p * params.fibre_speed_km_s / (seg * delays) / cost
+        fids += [f] * n
+        rates += [rate] * n
+        groups.append((rate, n))
     if min(rates) == 0:
         slowest = math.inf
+    elif len(rates) > 16:
+        slowest = _expected_max_grouped(groups)
     else:
         slowest = 0.0
         for size in range(1, len(rates) + 1):
@@ -608,7 +637,8 @@ def route_physics(length_km, rounds, params: Params = DEFAULT, protocol: str = "
         f = 0.25 + (f - 0.25) * math.exp(-(slowest + signal) / (params.coherence_time_s / 2))
         fid = f if fid is None else fid * f + (1 - fid) * (1 - f) / 3
     cycle = slowest + (signal if len(fids) > 1 else 0.0)
-    return fid, params.swap_success ** (len(fids) - 1) / cycle
+    hops, links = len(groups), len(fids)
+    return fid, params.swap_success ** (hops - 1) * params.repeater_swap_success ** (links - hops) / cycle
 
 
 def check_routes(

@@ -420,7 +420,7 @@ def simulate_route(
     ------
     ModelError
         SeQUeNCe not installed (the ``qnet`` extra), a bad route, width, time or seed list,
-        or ``bsm_success`` other than 0.5.
+        ``bsm_success`` other than 0.5, or a hop longer than ``repeater_spacing_km``.
     """
     if not sequence_available():
         raise ModelError('SeQUeNCe is not installed: pip install -e ".[qnet]" (the qnet extra)')
@@ -435,6 +435,13 @@ def simulate_route(
         raise ModelError(
             f"Params.bsm_success = {params.bsm_success}: SeQUeNCe simulates the linear-optics Barrett-Kok "
             "measurement, whose success is 1/2"
+        )
+    n_links = physics.segments(L, params)
+    if np.any(n_links > 1):
+        h = int(np.argmax(n_links > 1))
+        raise ModelError(
+            f"hop {h} ({L[h]:g} km) is longer than Params.repeater_spacing_km = {params.repeater_spacing_km:g}: "
+            "the SeQUeNCe check simulates the topology's nodes only, no repeater stations"
         )
     seeds = tuple(int(s) for s in seeds)
     if not seeds:
