@@ -219,8 +219,7 @@ class Capacities:
             raise ModelError(f"bandwidth of link {net.link_label(e)} is {bw[e]:g}: not a number >= 0")
         if not (channel_bandwidth >= 0 and np.isfinite(channel_bandwidth)):
             raise ModelError(f"channel_bandwidth must be a number >= 0, got {channel_bandwidth}")
-        ch = qroute._broadcast(2 * topology.fibres if channels is None else channels, net.n_links, "channels")
-        mem = qroute._broadcast(memory, net.n_nodes, "memory")
+        ch, mem = qroute._capacities(topology, channels, memory)
         return cls(bw.astype(float).copy(), ch, mem, float(channel_bandwidth))
 
 
