@@ -503,6 +503,21 @@ def _served(m: qb.Model, cand: Candidates, opts: np.ndarray, requests: Requests,
     m.maximize((requests.weight[own] * serve).sum())
 
 
+def candidate_route(cand: Candidates, p: int, width: int, net) -> dict:
+    """Candidate path ``p`` at ``width`` channels as a route: ``{"path", "nodes" (names), "links",
+    "rounds" (per hop), "width", "fidelity", "rate" (pairs/s over all channels)}``."""
+    h = len(cand.links[p])
+    return {
+        "path": p,
+        "nodes": [net.nodes[x] for x in cand.nodes[p].tolist()],
+        "links": cand.links[p],
+        "rounds": cand.rounds[p, :h].copy(),
+        "width": width,
+        "fidelity": float(cand.fidelity[p]),
+        "rate": float(cand.rate[p] * width),
+    }
+
+
 def interpret_routing(model: qb.Model, result) -> dict:
     """The routes a result encodes, in the topology's terms.
 
@@ -530,19 +545,7 @@ def interpret_routing(model: qb.Model, result) -> dict:
     routes: dict[int, list] = {}
     for o in np.flatnonzero(width > 0).tolist():
         p = int(opts[o])
-        i = int(cand.owner[p])
-        h = len(cand.links[p])
-        routes.setdefault(i, []).append(
-            {
-                "path": p,
-                "nodes": [net.nodes[x] for x in cand.nodes[p].tolist()],
-                "links": cand.links[p],
-                "rounds": cand.rounds[p, :h].copy(),
-                "width": int(width[o]),
-                "fidelity": float(cand.fidelity[p]),
-                "rate": float(cand.rate[p] * width[o]),
-            }
-        )
+        routes.setdefault(int(cand.owner[p]), []).append(candidate_route(cand, p, int(width[o]), net))
     delivered = np.zeros(req.n)
     for i, rs in routes.items():
         delivered[i] = sum(r["rate"] for r in rs)
@@ -770,18 +773,7 @@ def _admit(cand: Candidates, order, n_requests: int, channels: np.ndarray, memor
         free_ch[u.indices] -= u.data * w
         free_mem[mem.indices] -= mem.data * w
         done[i] = True
-        h = len(cand.links[p])
-        routes[i] = [
-            {
-                "path": p,
-                "nodes": [net.nodes[x] for x in cand.nodes[p].tolist()],
-                "links": cand.links[p],
-                "rounds": cand.rounds[p, :h].copy(),
-                "width": w,
-                "fidelity": float(cand.fidelity[p]),
-                "rate": float(cand.rate[p] * w),
-            }
-        ]
+        routes[i] = [candidate_route(cand, p, w, net)]
     return routes
 
 
@@ -917,10 +909,8 @@ def lp_relaxation(
         As :func:`candidates`; bad channels or memory (named); an LP the solver does not
         finish (its status named).
     """
-    if protocol not in physics.PROTOCOLS:
-        raise ModelError(f"protocol must be one of {', '.join(physics.PROTOCOLS)}, got {protocol!r}")
     channels, memory = _capacities(topology, channels, memory)
-    cand = candidates(topology, requests, k, params, protocol, max_rounds, channels)
+    cand = candidates(topology, requests, k, params, protocol, max_rounds, channels)  # checks the protocol
     opts = np.flatnonzero(cand.usable)
     if not len(opts):
         return LPRelaxation(cand, opts, np.zeros(0), 0.0, channels, memory)
