@@ -38,10 +38,11 @@ all requests, with multipath: every candidate path may carry any width.
   coefficients), so a level the QUBO claims is truly reached; the MILP's ``t`` can be up
   to about a step higher.
 
-Baselines: :func:`shortest_path_routes` (each request on its shortest path) and
+Baselines: :func:`shortest_path_routes` (each request on its shortest path),
 :func:`greedy_routes` (capacity-aware greedy in the style of Q-CAST, Shi & Qian, SIGCOMM
-2020). :func:`check_routes` checks any answer (the models' or the baselines') without the
-DSL.
+2020) and :func:`lp_rounding_routes` (the LP relaxation, :func:`lp_relaxation`, rounded at
+random after Raghavan & Thompson, Combinatorica 1987, and repaired greedily).
+:func:`check_routes` checks any answer (the models' or the baselines') without the DSL.
 """
 
 from __future__ import annotations
