@@ -11,7 +11,7 @@ $(BIN)/python:
 
 $(STAMP): $(BIN)/python pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[test,dwave,ibm]"
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[test,dwave,ibm,qnet]"
 	touch $(STAMP)
 
 setup: $(STAMP)

@@ -223,7 +223,8 @@ def test_shipped_surfnet_and_geant():
     s = tp.load_topology("surfnet")
     assert s.network.n_nodes == 50 and s.dropped == ()
     assert s.fibres.sum() == 73 and s.network.n_links == 68  # the Zoo's 73 links, parallel ones merged
-    np.testing.assert_allclose(s.length_km, 1.5 * s.great_circle_km)
+    assert tp.ROUTING_FACTOR == 1.3 == s.routing_factor  # Bozkurt et al. 2018's median (topologies docstring)
+    np.testing.assert_allclose(s.length_km, 1.3 * s.great_circle_km)
     np.testing.assert_allclose(s.network.cost, s.length_km)
     i, j = s.index("Leiden"), s.index("Oegstgeest")
     e = int(
@@ -301,3 +302,68 @@ def test_long_paths_beyond_inclusion_exclusion():
     cycle = sum(1 / k for k in range(1, 21)) / R + 100 / p.fibre_speed_km_s
     assert r[0] == pytest.approx(0.5**19 / cycle, rel=1e-8)
     assert f[0] == pytest.approx(ph.chain_fidelity(ph.decohere(np.full(20, 0.92), cycle, 0.79)), rel=1e-8)
+
+
+# ------------------------------------------------------------------ repeater stations
+def test_two_segment_link_by_hand():
+    # 100 km with a station every 50 km: two 50 km links (the 50 km figures of test_link_generation_by_hand)
+    p = ph.Params(repeater_spacing_km=50.0)
+    assert ph.segments([100.0, 50.0, 49.0, 120.0], p).tolist() == [2, 1, 1, 3]
+    assert ph.segments([100.0, 1e4], ph.DEFAULT).tolist() == [1, 1]  # no stations by default
+    seg = 0.03124451 * 3305.37  # pairs/s of one 50 km link: p = 0.5 (0.93 0.85)^2 10^-1, v / (L (1 + P1))
+    cycle = 1.5 / seg + 100.0 / 2.04e5  # E[max] of two equal links, then the station's swap signalled
+    rate = 0.5 / cycle  # the station's linear-optics swap (repeater_swap_success) halves it
+    assert cycle == pytest.approx(0.0150145, rel=1e-5)
+    stored = 0.25 + (0.92 - 0.25) * math.exp(-cycle / (1.58 / 2))  # both links' pairs wait the cycle
+    w = (4 * stored - 1) / 3
+    fidelity = (1 + 3 * w * w) / 4  # one Werner swap
+    assert (stored, fidelity) == pytest.approx((0.907386, 0.826209), abs=2e-6)
+    f, r = ph.path_metrics([[100.0]], 0, p)
+    assert (f[0], r[0]) == pytest.approx((fidelity, rate), rel=1e-5)
+    # the same as a two-hop path of 50 km fibres whose middle node swaps with the same success
+    f2, r2 = ph.path_metrics([[50.0, 50.0]], 0)
+    assert (f2[0], r2[0]) == pytest.approx((f[0], r[0]), rel=1e-12)
+    # deterministic station swaps double the rate, leave the fidelity
+    f1, r1 = ph.path_metrics([[100.0]], 0, dataclasses.replace(p, repeater_swap_success=1.0))
+    assert (f1[0], r1[0]) == pytest.approx((f[0], 2 * r[0]), rel=1e-12)
+
+
+def test_segments_carry_the_hops_rounds_and_padding():
+    p = ph.Params(repeater_spacing_km=40.0)
+    L, r = ph.expand_segments([[100.0, 30.0], [50.0, np.nan]], [[2, 1], [3, 0]], p)
+    np.testing.assert_allclose(L[0], [100 / 3] * 3 + [30.0])
+    np.testing.assert_allclose(L[1, :2], [25.0, 25.0])
+    assert np.isnan(L[1, 2:]).all()
+    assert r.tolist() == [[2, 2, 2, 1], [3, 3, 0, 0]]
+    # a path with stations equals the path of its elementary links, but for the swaps' success
+    q = ph.Params(repeater_spacing_km=40.0, repeater_swap_success=0.5)
+    f, rate = ph.path_metrics([[100.0, 30.0]], [[2, 1]], q)
+    f_flat, rate_flat = ph.path_metrics([L[0]], [r[0]], ph.DEFAULT)
+    assert (f[0], rate[0]) == pytest.approx((f_flat[0], rate_flat[0]), rel=1e-12)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.floats(1, 400), min_size=1, max_size=4), st.floats(10, 400), st.integers(0, 2))
+def test_stations_give_what_route_physics_recomputes(lengths, spacing, rounds):
+    from qbdsl.problems.qnet import routing as R
+
+    p = ph.repeater_grade(spacing)
+    f, r = ph.path_metrics([lengths], rounds, p)
+    f2, r2 = R.route_physics(lengths, [rounds] * len(lengths), p)
+    assert f[0] == pytest.approx(f2, rel=1e-9)
+    assert r[0] == pytest.approx(r2, rel=1e-7)
+
+
+def test_repeaters_make_long_fibres_usable_only_with_long_memories():
+    L = [[700.0]]
+    assert ph.path_metrics(L, 3)[0][0] < 0.26  # one 700 km link: nothing arrives
+    today = ph.Params(repeater_spacing_km=25.0)
+    assert max(ph.path_metrics(L, r, today)[0][0] for r in range(4)) < 0.5  # storage eats it
+    grade = ph.repeater_grade(25.0)
+    assert (grade.coherence_time_s, grade.repeater_swap_success, grade.repeater_spacing_km) == (60.0, 1.0, 25.0)
+    f, r = ph.path_metrics(L, 3, grade)
+    assert f[0] > 0.9 and r[0] > 1.0
+    with pytest.raises(qb.ModelError, match="repeater_spacing_km"):
+        ph.repeater_grade(0.0)
+    with pytest.raises(qb.ModelError, match="repeater_swap_success"):
+        ph.Params(repeater_swap_success=0.0)

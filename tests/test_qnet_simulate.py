@@ -99,6 +99,10 @@ def test_fidelities_by_hand():
         (lambda: S.simulate_route([30.0], seeds=()), "seeds is empty"),
         (lambda: S.simulate_route([30.0], params=Params(bsm_success=0.6)), "bsm_success = 0.6"),
         (lambda: S.simulate_route([10.0] * 7), "1-6 hops"),
+        (
+            lambda: S.simulate_route([30.0, 100.0], params=Params(repeater_spacing_km=50.0)),
+            r"hop 1 \(100 km\) is longer than Params.repeater_spacing_km = 50",
+        ),
     ],
 )
 def test_bad_input_is_named(call, match):

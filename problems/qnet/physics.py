@@ -75,11 +75,24 @@ Path rate (all hops at once)
     (the slowest hop alone sets the pace) was ``min_h R_h E[max_h X_h]`` times too high
     (between 1 and the harmonic number ``1 + 1/2 + ... + 1/h``), more with the signalling;
     the SeQUeNCe check (:mod:`.simulate`) found both timing errors.
+Repeater stations on long fibres (``Params.repeater_spacing_km``)
+    A fibre of length ``L`` longer than the spacing ``s`` becomes a chain of
+    ``n = ceil(L / s)`` equal elementary links of ``L / n`` joined by ``n - 1`` swaps at
+    repeater stations (the quantum repeater of Briegel, Dur, Cirac & Zoller, Phys. Rev.
+    Lett. 81, 5932 (1998): entanglement generated over short segments and connected by
+    swapping; reviewed by Sangouard et al., Rev. Mod. Phys. 83, 33 (2011)). Each segment
+    obeys every formula above (Barrett-Kok success and attempt time at length ``L / n``,
+    purification with the hop's rounds), the path waits for all segments of all hops at
+    once (``E[max]`` over the segments), its ``n - 1`` station swaps succeed with
+    ``Params.repeater_swap_success`` each and add Werner swaps and storage like any other.
+    No purification across segments (no nesting). A station's memories are its own:
+    :mod:`.routing` charges node memory only at the topology's nodes. :func:`segments`
+    gives ``n``; :func:`expand_segments` the chains.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 
 import numpy as np
@@ -122,6 +135,13 @@ def _sources() -> MappingProxyType:
             "message (1; X. Wu et al., Quantum Sci. Technol. 6, 045027, 2021).",
             "fibre_speed_km_s": "2.04e5 km/s: c / 1.468, the group index of Corning SMF-28 at 1550 nm "
             "(Corning SMF-28 Ultra product information, effective group index of refraction 1.4682).",
+            "repeater_spacing_km": "inf: no repeater stations (every fibre one elementary link). A design choice, "
+            "not a measurement: a finite spacing s splits a fibre of length L into ceil(L / s) elementary links "
+            "(the quantum repeater: Briegel et al., Phys. Rev. Lett. 81, 5932, 1998; Sangouard et al., Rev. Mod. "
+            "Phys. 83, 33, 2011).",
+            "repeater_swap_success": "0.5: swaps at repeater stations by the same linear-optics Bell measurement "
+            "as at the nodes (maximum 1/2, Calsamiglia & Lutkenhaus, Appl. Phys. B 72, 67, 2001); a station "
+            "that swaps its memories deterministically with gates would take 1.",
         }
     )
 
@@ -154,6 +174,11 @@ class Params:
     reset_delays : float
         One-way fibre delays ``L / v`` re-arming the memories between attempts (>= 0;
         0: re-armed locally; SeQUeNCe 0.8.5: 1).
+    repeater_spacing_km : float
+        Longest elementary link, km (> 0; ``inf``: no repeater stations). A longer fibre
+        becomes ``ceil(L / s)`` equal links joined by swaps at repeater stations.
+    repeater_swap_success : float
+        Success probability of one swap at a repeater station, in (0, 1].
     sources : Mapping[str, str]
         For each parameter above: its value's source (paper, figure or table).
 
@@ -173,10 +198,13 @@ class Params:
     fibre_speed_km_s: float = 2.04e5
     classical_exchange_rounds: float = 0.0
     reset_delays: float = 0.0
+    repeater_spacing_km: float = np.inf
+    repeater_swap_success: float = 0.5
     sources: MappingProxyType = field(default_factory=_sources, compare=False, repr=False)
 
     def __post_init__(self):
-        for name in ("detector_efficiency", "memory_efficiency", "bsm_success", "swap_success"):
+        probabilities = ("detector_efficiency", "memory_efficiency", "bsm_success", "swap_success")
+        for name in (*probabilities, "repeater_swap_success"):
             v = getattr(self, name)
             if not 0 < v <= 1:
                 raise ModelError(f"Params.{name} must lie in (0, 1], got {v}")
@@ -187,13 +215,44 @@ class Params:
         for name in ("classical_exchange_rounds", "reset_delays"):
             if not 0 <= getattr(self, name) < np.inf:
                 raise ModelError(f"Params.{name} must be finite and >= 0, got {getattr(self, name)}")
-        for name in ("coherence_time_s", "fibre_speed_km_s"):
+        for name in ("coherence_time_s", "fibre_speed_km_s", "repeater_spacing_km"):
             if not getattr(self, name) > 0:
                 raise ModelError(f"Params.{name} must be > 0, got {getattr(self, name)}")
 
 
 DEFAULT = Params()
 """The default parameters (the cited experiments)."""
+
+
+def repeater_grade(spacing_km: float = 25.0, params: Params | None = None) -> Params:
+    """Parameters of a repeater network: stations every ``spacing_km``, minute-long memories, sure swaps.
+
+    ``params`` (default: :data:`DEFAULT`) with ``repeater_spacing_km = spacing_km``,
+    ``coherence_time_s = 60`` (a nuclear-spin memory of an NV-centre node, C. E. Bradley et
+    al., "A ten-qubit solid-state spin register with quantum memory up to one minute",
+    Phys. Rev. X 9, 031045 (2019), for every memory) and ``repeater_swap_success = 1`` (an
+    assumption: stations swap their memories with gates, not a linear-optics measurement).
+    With :data:`DEFAULT` alone GEANT's fibres serve nothing, repeaters or not: fidelity,
+    not rate, runs out (storage over a long chain's cycle).
+
+    Parameters
+    ----------
+    spacing_km : float
+        Repeater spacing, km (> 0).
+    params : Params, optional
+        The parameters to start from.
+
+    Returns
+    -------
+    Params
+
+    Raises
+    ------
+    ModelError
+        A spacing that is not > 0.
+    """
+    base = DEFAULT if params is None else params
+    return replace(base, repeater_spacing_km=spacing_km, coherence_time_s=60.0, repeater_swap_success=1.0)
 
 
 # ------------------------------------------------------------------ elementary links
@@ -615,6 +674,72 @@ def expected_max(rates, axis: int = -1) -> np.ndarray:
     return out.reshape(shape)
 
 
+def segments(length_km, params: Params = DEFAULT) -> np.ndarray:
+    """Elementary links per fibre: ``n = ceil(L / s)`` (at least 1) for repeater spacing ``s``.
+
+    Module docstring, "Repeater stations"; 1 everywhere when ``params.repeater_spacing_km``
+    is ``inf``. A fibre of exactly ``k s`` takes ``k`` links.
+
+    Parameters
+    ----------
+    length_km : array_like
+        Fibre lengths in km (>= 0), any shape.
+    params : Params
+        Physical parameters (``repeater_spacing_km``).
+
+    Returns
+    -------
+    numpy.ndarray
+        int64, same shape as ``length_km``: elementary links, ``n - 1`` repeater stations.
+
+    Raises
+    ------
+    ModelError
+        A negative or non-finite length.
+    """
+    L = _lengths(length_km)
+    if not np.isfinite(params.repeater_spacing_km):
+        return np.ones(L.shape, np.int64)
+    return np.maximum(1, np.ceil(L / params.repeater_spacing_km - 1e-9)).astype(np.int64)
+
+
+def expand_segments(length_km, rounds, params: Params = DEFAULT) -> tuple[np.ndarray, np.ndarray]:
+    """Paths of fibres as paths of elementary links: each fibre split into :func:`segments` equal ones.
+
+    Parameters
+    ----------
+    length_km : array_like, shape (P, H)
+        Hop lengths in km of P paths padded with ``nan`` (trailing).
+    rounds : array_like of int, shape (P, H) or broadcastable
+        Purification rounds per hop; every segment of a hop takes the hop's rounds.
+    params : Params
+        Physical parameters (``repeater_spacing_km``).
+
+    Returns
+    -------
+    length_km : numpy.ndarray
+        float64, shape (P, S): segment lengths in path order, ``nan``-padded; S the most
+        segments of any path (H when no fibre is longer than the spacing).
+    rounds : numpy.ndarray
+        int64, shape (P, S): each segment's purification rounds (0 on padding).
+    """
+    L = np.atleast_2d(np.asarray(length_km, float))
+    hop = ~np.isnan(L)
+    r = np.where(hop, np.broadcast_to(np.asarray(rounds), L.shape), 0)
+    n = np.where(hop, segments(np.where(hop, L, 0.0), params), 0)
+    per_path = n.sum(axis=1)
+    S = int(per_path.max(initial=0))
+    P = L.shape[0]
+    seg_len, seg_rounds = np.full((P, S), np.nan), np.zeros((P, S), np.int64)
+    count = n.ravel()
+    row = np.repeat(np.arange(P), per_path)
+    col = np.arange(count.sum()) - np.repeat(np.cumsum(per_path) - per_path, per_path)
+    with np.errstate(invalid="ignore"):
+        seg_len[row, col] = np.repeat((L / np.maximum(n, 1)).ravel(), count)
+    seg_rounds[row, col] = np.repeat(r.ravel(), count)
+    return seg_len, seg_rounds
+
+
 def path_metrics(length_km, rounds, params: Params = DEFAULT, protocol: str = "dejmps"):
     """End-to-end fidelity and rate of paths of hops, vectorized over paths.
 
@@ -627,7 +752,9 @@ def path_metrics(length_km, rounds, params: Params = DEFAULT, protocol: str = "d
     pairs per second per channel (see the module docstring, "Path rate"). Every hop pair is
     charged the whole cycle ``E[max_h X_h] + sum_h L_h / v`` of storage (an upper bound on
     its expected wait), decaying with the pair time constant ``T2 / 2`` (both qubits
-    stored).
+    stored). With repeater stations (``params.repeater_spacing_km``) the hops are their
+    elementary links (:func:`expand_segments`): the maximum, swaps and storage run over
+    those, each station swap succeeding with ``params.repeater_swap_success``.
 
     Parameters
     ----------
@@ -656,15 +783,17 @@ def path_metrics(length_km, rounds, params: Params = DEFAULT, protocol: str = "d
     hop = ~np.isnan(L)
     if L.size and not hop[:, 0].all():
         raise ModelError(f"path {int(np.flatnonzero(~hop[:, 0])[0])} has no hop")
-    Lz = np.where(hop, L, 1.0)
-    r = np.where(hop, np.broadcast_to(np.asarray(rounds), L.shape), 0)
-    f_hop, rate_hop = hop_metrics(Lz, r, params, protocol)
-    slowest = expected_max(np.where(hop, rate_hop, np.nan), axis=1)
     n_hops = hop.sum(axis=1)
     signal = np.where(hop, L, 0.0).sum(axis=1) / params.fibre_speed_km_s
+    L, r = expand_segments(L, rounds, params)  # the same hops when there are no repeater stations
+    seg = ~np.isnan(L)
+    n_seg = seg.sum(axis=1)
+    f_hop, rate_hop = hop_metrics(np.where(seg, L, 1.0), r, params, protocol)
+    slowest = expected_max(np.where(seg, rate_hop, np.nan), axis=1)
     wait = slowest + signal
     f_stored = decohere(f_hop, wait[:, None], params.coherence_time_s / 2.0)
-    fidelity = chain_fidelity(f_stored, axis=1, where=hop)
+    fidelity = chain_fidelity(f_stored, axis=1, where=seg)
+    swaps = params.swap_success ** (n_hops - 1) * params.repeater_swap_success ** (n_seg - n_hops)
     with np.errstate(divide="ignore"):
-        rate = params.swap_success ** (n_hops - 1) / (slowest + np.where(n_hops > 1, signal, 0.0))
+        rate = swaps / (slowest + np.where(n_seg > 1, signal, 0.0))
     return fidelity, rate

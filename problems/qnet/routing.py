@@ -38,10 +38,11 @@ all requests, with multipath: every candidate path may carry any width.
   coefficients), so a level the QUBO claims is truly reached; the MILP's ``t`` can be up
   to about a step higher.
 
-Baselines: :func:`shortest_path_routes` (each request on its shortest path) and
+Baselines: :func:`shortest_path_routes` (each request on its shortest path),
 :func:`greedy_routes` (capacity-aware greedy in the style of Q-CAST, Shi & Qian, SIGCOMM
-2020). :func:`check_routes` checks any answer (the models' or the baselines') without the
-DSL.
+2020) and :func:`lp_rounding_routes` (the LP relaxation, :func:`lp_relaxation`, rounded at
+random after Raghavan & Thompson, Combinatorica 1987, and repaired greedily).
+:func:`check_routes` checks any answer (the models' or the baselines') without the DSL.
 """
 
 from __future__ import annotations
@@ -234,6 +235,13 @@ def _broadcast(value, n: int, what: str) -> np.ndarray:
     return a
 
 
+def _capacities(topology: Topology, channels, memory) -> tuple[np.ndarray, np.ndarray]:
+    """Channels per link (default 2 per fibre) and memory qubits per node, checked whole and >= 0."""
+    net = topology.network
+    ch = _broadcast(2 * topology.fibres if channels is None else channels, net.n_links, "channels")
+    return ch, _broadcast(memory, net.n_nodes, "memory")
+
+
 def _fewest_rounds(L: np.ndarray, want: np.ndarray, max_rounds: int, params: Params, protocol: str):
     """Per-hop rounds (P, H) reaching ``want`` (P,), the fidelity and rate they give, and a mask of success."""
     P, H = L.shape
@@ -409,8 +417,7 @@ def entanglement_routing(
     if levels < 1:
         raise ModelError(f"levels must be >= 1, got {levels}")
     net = topology.network
-    channels = _broadcast(2 * topology.fibres if channels is None else channels, net.n_links, "channels")
-    memory = _broadcast(memory, net.n_nodes, "memory")
+    channels, memory = _capacities(topology, channels, memory)
     cand = candidates(topology, requests, k, params, protocol, max_rounds, channels)
     if objective == "served":
         opts = np.flatnonzero(cand.usable)
@@ -436,18 +443,7 @@ def entanglement_routing(
     m = qb.Model(f"qnet-{objective}-{form}-{topology.name}")
     m.t_grid = None
     if objective == "served":
-        serve = m.binary("serve", n_opt)
-        m.add(choose @ serve <= 1, name="one-path")
-        if form == "milp":
-            wmax = cand.max_width[opts].astype(float)
-            width = m.integer("width", n_opt, lb=0, ub=wmax)
-            m.add(width - wmax * serve <= 0, name="width-on")
-            m.add(cand.rate[opts] * width - requests.rate[own] * serve >= 0, name="rate")
-        else:
-            width = cand.width[opts] * serve
-        m.add(width @ U <= channels, name="channels")
-        m.add(width @ M <= memory, name="memory")
-        m.maximize((requests.weight[own] * serve).sum())
+        _served(m, cand, opts, requests, channels, memory, form)
     else:
         share = cand.rate[opts] / requests.rate[own]  # fraction of the wanted rate per channel
         if form == "milp":
@@ -488,6 +484,41 @@ def entanglement_routing(
     return m
 
 
+def _served(m: qb.Model, cand: Candidates, opts: np.ndarray, requests: Requests, channels, memory, form: str):
+    """The "served" objective on ``m`` over the usable paths ``opts``: binary ``serve`` (and integer
+    ``width``, form "milp"), or (form "lp") ``serve`` continuous in [0, 1] at the minimum widths."""
+    own = cand.owner[opts]
+    n_opt = len(opts)
+    choose = sp.csr_matrix((np.ones(n_opt), (own, np.arange(n_opt))), shape=(requests.n, n_opt))
+    serve = m.continuous("serve", n_opt, lb=0, ub=1) if form == "lp" else m.binary("serve", n_opt)
+    m.add(choose @ serve <= 1, name="one-path")
+    if form == "milp":
+        wmax = cand.max_width[opts].astype(float)
+        width = m.integer("width", n_opt, lb=0, ub=wmax)
+        m.add(width - wmax * serve <= 0, name="width-on")
+        m.add(cand.rate[opts] * width - requests.rate[own] * serve >= 0, name="rate")
+    else:
+        width = cand.width[opts] * serve
+    m.add(width @ cand.link_use[opts] <= channels, name="channels")
+    m.add(width @ cand.memory_use[opts] <= memory, name="memory")
+    m.maximize((requests.weight[own] * serve).sum())
+
+
+def candidate_route(cand: Candidates, p: int, width: int, net) -> dict:
+    """Candidate path ``p`` at ``width`` channels as a route: ``{"path", "nodes" (names), "links",
+    "rounds" (per hop), "width", "fidelity", "rate" (pairs/s over all channels)}``."""
+    h = len(cand.links[p])
+    return {
+        "path": p,
+        "nodes": [net.nodes[x] for x in cand.nodes[p].tolist()],
+        "links": cand.links[p],
+        "rounds": cand.rounds[p, :h].copy(),
+        "width": width,
+        "fidelity": float(cand.fidelity[p]),
+        "rate": float(cand.rate[p] * width),
+    }
+
+
 def interpret_routing(model: qb.Model, result) -> dict:
     """The routes a result encodes, in the topology's terms.
 
@@ -515,19 +546,7 @@ def interpret_routing(model: qb.Model, result) -> dict:
     routes: dict[int, list] = {}
     for o in np.flatnonzero(width > 0).tolist():
         p = int(opts[o])
-        i = int(cand.owner[p])
-        h = len(cand.links[p])
-        routes.setdefault(i, []).append(
-            {
-                "path": p,
-                "nodes": [net.nodes[x] for x in cand.nodes[p].tolist()],
-                "links": cand.links[p],
-                "rounds": cand.rounds[p, :h].copy(),
-                "width": int(width[o]),
-                "fidelity": float(cand.fidelity[p]),
-                "rate": float(cand.rate[p] * width[o]),
-            }
-        )
+        routes.setdefault(int(cand.owner[p]), []).append(candidate_route(cand, p, int(width[o]), net))
     delivered = np.zeros(req.n)
     for i, rs in routes.items():
         delivered[i] = sum(r["rate"] for r in rs)
@@ -559,13 +578,35 @@ def _purify_scalar(f: float, rounds: int, protocol: str) -> tuple[float, float]:
     return a, cost
 
 
+def _expected_max_grouped(groups: list[tuple[float, int]]) -> float:
+    """``E[max]`` of independent exponential times, ``n`` of each rate ``R`` in ``groups``:
+    ``integral_0^inf 1 - prod (1 - exp(-R t))^n dt`` by adaptive quadrature (scipy), for
+    chains too long for inclusion-exclusion over single times."""
+    import math
+
+    from scipy import integrate
+
+    scale = 1.0 / min(r for r, _ in groups)
+
+    def tail(u: float) -> float:
+        log_all = sum(n * math.log1p(-math.exp(-r * scale * u)) if u > 0 else -math.inf for r, n in groups)
+        return -math.expm1(log_all)
+
+    value, _ = integrate.quad(tail, 0.0, math.inf, epsabs=0.0, epsrel=1e-10, limit=200)
+    return value * scale
+
+
 def route_physics(length_km, rounds, params: Params = DEFAULT, protocol: str = "dejmps") -> tuple[float, float]:
     """Fidelity and per-channel rate of one route, recomputed hop by hop in plain Python.
 
     The same physical model as :func:`~.physics.path_metrics` (see there), written
     independently: Barrett-Kok attempts of ``(1 + P1)(1 + 2 c) + d`` fibre delays, a cycle
-    of ``E[max_h X_h]`` (inclusion-exclusion over the hops, one subset at a time) plus the
-    swap signalling, pairs swapped one after the other with ``F1 F2 + (1-F1)(1-F2)/3``.
+    of ``E[max_h X_h]`` (inclusion-exclusion over the hops, one subset at a time, up to 16
+    elementary links; beyond, the integral with each hop's links grouped, by quadrature)
+    plus the swap signalling, pairs swapped one after the other with
+    ``F1 F2 + (1-F1)(1-F2)/3``. With repeater stations each hop of length ``L`` is
+    ``ceil(L / s)`` equal elementary links with the hop's rounds, joined by station swaps of
+    success ``params.repeater_swap_success``.
 
     Parameters
     ----------
@@ -586,17 +627,24 @@ def route_physics(length_km, rounds, params: Params = DEFAULT, protocol: str = "
     import itertools
     import math
 
-    fids, rates = [], []
+    fids, rates, groups = [], [], []
+    spacing = params.repeater_spacing_km
     for L, r in zip(length_km, rounds):
+        n = max(1, math.ceil(L / spacing - 1e-9)) if math.isfinite(spacing) else 1
+        seg = L / n
         f, cost = _purify_scalar(params.link_fidelity, int(r), protocol)
         eta = params.detector_efficiency * params.memory_efficiency
-        p = params.bsm_success * eta * eta * 10 ** (-params.attenuation_db_per_km * L / 10)
-        p1 = 1 - (1 - eta * 10 ** (-params.attenuation_db_per_km * L / 20) / 2) ** 2
+        p = params.bsm_success * eta * eta * 10 ** (-params.attenuation_db_per_km * seg / 10)
+        p1 = 1 - (1 - eta * 10 ** (-params.attenuation_db_per_km * seg / 20) / 2) ** 2
         delays = (1 + p1) * (1 + 2 * params.classical_exchange_rounds) + params.reset_delays
-        fids.append(f)
-        rates.append(p * params.fibre_speed_km_s / (L * delays) / cost)
+        rate = p * params.fibre_speed_km_s / (seg * delays) / cost
+        fids += [f] * n
+        rates += [rate] * n
+        groups.append((rate, n))
     if min(rates) == 0:
         slowest = math.inf
+    elif len(rates) > 16:
+        slowest = _expected_max_grouped(groups)
     else:
         slowest = 0.0
         for size in range(1, len(rates) + 1):
@@ -608,7 +656,8 @@ def route_physics(length_km, rounds, params: Params = DEFAULT, protocol: str = "
         f = 0.25 + (f - 0.25) * math.exp(-(slowest + signal) / (params.coherence_time_s / 2))
         fid = f if fid is None else fid * f + (1 - fid) * (1 - f) / 3
     cycle = slowest + (signal if len(fids) > 1 else 0.0)
-    return fid, params.swap_success ** (len(fids) - 1) / cycle
+    hops, links = len(groups), len(fids)
+    return fid, params.swap_success ** (hops - 1) * params.repeater_swap_success ** (links - hops) / cycle
 
 
 def check_routes(
@@ -725,18 +774,7 @@ def _admit(cand: Candidates, order, n_requests: int, channels: np.ndarray, memor
         free_ch[u.indices] -= u.data * w
         free_mem[mem.indices] -= mem.data * w
         done[i] = True
-        h = len(cand.links[p])
-        routes[i] = [
-            {
-                "path": p,
-                "nodes": [net.nodes[x] for x in cand.nodes[p].tolist()],
-                "links": cand.links[p],
-                "rounds": cand.rounds[p, :h].copy(),
-                "width": w,
-                "fidelity": float(cand.fidelity[p]),
-                "rate": float(cand.rate[p] * w),
-            }
-        ]
+        routes[i] = [candidate_route(cand, p, w, net)]
     return routes
 
 
@@ -763,9 +801,7 @@ def shortest_path_routes(
     dict
         Request -> list with one route (:func:`interpret_routing`'s ``routes`` format).
     """
-    net = topology.network
-    channels = _broadcast(2 * topology.fibres if channels is None else channels, net.n_links, "channels")
-    memory = _broadcast(memory, net.n_nodes, "memory")
+    channels, memory = _capacities(topology, channels, memory)
     cand = candidates(topology, requests, 1, params, protocol, max_rounds, channels)
     return _admit(cand, np.arange(len(cand.owner)), requests.n, channels, memory, topology)
 
@@ -795,10 +831,183 @@ def greedy_routes(
     dict
         Request -> list with one route (:func:`interpret_routing`'s ``routes`` format).
     """
-    net = topology.network
-    channels = _broadcast(2 * topology.fibres if channels is None else channels, net.n_links, "channels")
-    memory = _broadcast(memory, net.n_nodes, "memory")
+    channels, memory = _capacities(topology, channels, memory)
     cand = candidates(topology, requests, k, params, protocol, max_rounds, channels)
     use = np.asarray(cand.link_use.sum(axis=1)).ravel() + np.asarray(cand.memory_use.sum(axis=1)).ravel()
     order = np.lexsort((use * cand.width, -np.where(cand.usable, cand.rate, -np.inf)))
     return _admit(cand, order, requests.n, channels, memory, topology)
+
+
+@dataclass(frozen=True)
+class LPRelaxation:
+    """The LP relaxation of the "served" routing MILP and its optimum.
+
+    Attributes
+    ----------
+    candidates : Candidates
+        The requests' candidate paths (:func:`candidates`).
+    options : numpy.ndarray
+        int64, shape (P',): the usable candidate paths, the LP's columns.
+    x : numpy.ndarray
+        float64, shape (P',): the LP optimum's ``serve`` per option, in [0, 1]; at most 1
+        summed over each request's options.
+    bound : float
+        The LP optimum: an upper bound on the weight of requests any routing serves.
+    channels : numpy.ndarray
+        float64, shape (E,): channels per link.
+    memory : numpy.ndarray
+        float64, shape (V,): memory qubits per node.
+    """
+
+    candidates: Candidates
+    options: np.ndarray
+    x: np.ndarray
+    bound: float
+    channels: np.ndarray
+    memory: np.ndarray
+
+    @property
+    def integral(self) -> bool:
+        """Whether every ``x`` is 0 or 1 (to 1e-6): then rounding returns an optimum."""
+        return bool(np.all(np.minimum(self.x, 1.0 - self.x) <= 1e-6))
+
+
+def lp_relaxation(
+    topology: Topology,
+    requests: Requests,
+    k: int = 3,
+    params: Params = DEFAULT,
+    protocol: str = "dejmps",
+    max_rounds: int = 3,
+    channels=None,
+    memory=10,
+    time_limit: float | None = None,
+) -> LPRelaxation:
+    """Solve the LP relaxation of the path-based "served" MILP (:func:`entanglement_routing`).
+
+    The model of ``objective="served"`` with every path at its minimum width (the QUBO
+    form's columns, whose integer optimum is the MILP's) and ``serve`` relaxed to
+    ``[0, 1]``: built in the qbdsl DSL and solved by OR-Tools (HiGHS), as the project's
+    other LP bounds are (:func:`qbdsl.orchestrate.bound.relaxation_bound`). Relaxing the
+    minimum-width columns rather than the MILP's integer ``width`` gives the tighter LP
+    (a fractional width could serve a fraction of a request with less than one channel).
+
+    Parameters
+    ----------
+    topology, requests, k, params, protocol, max_rounds, channels, memory
+        As :func:`entanglement_routing`.
+    time_limit : float, optional
+        Seconds for the LP solver.
+
+    Returns
+    -------
+    LPRelaxation
+        With ``bound = 0`` and no options when no candidate path is usable.
+
+    Raises
+    ------
+    ModelError
+        As :func:`candidates`; bad channels or memory (named); an LP the solver does not
+        finish (its status named).
+    """
+    channels, memory = _capacities(topology, channels, memory)
+    cand = candidates(topology, requests, k, params, protocol, max_rounds, channels)  # checks the protocol
+    opts = np.flatnonzero(cand.usable)
+    if not len(opts):
+        return LPRelaxation(cand, opts, np.zeros(0), 0.0, channels, memory)
+    m = qb.Model(f"qnet-served-lp-{topology.name}")
+    _served(m, cand, opts, requests, channels, memory, "lp")
+    res = qb.solve(m, backend="ortools", time_limit=time_limit)
+    if res.status != "optimal":
+        raise ModelError(f"the routing LP relaxation ended {res.status!r}, not optimal")
+    x = np.clip(np.asarray(res.values["serve"], float), 0.0, 1.0)
+    return LPRelaxation(cand, opts, x, float(res.objective), channels, memory)
+
+
+def _draw_paths(x: np.ndarray, owner: np.ndarray, n_requests: int, rng: np.random.Generator) -> np.ndarray:
+    """One randomized rounding: each request takes option ``j`` with probability ``x[j]``
+    (none with ``1 - sum x``), all requests independently; bool, shape (P',)."""
+    order = np.lexsort((np.arange(len(owner)), owner))
+    xs, own = x[order], owner[order]
+    totals = np.bincount(own, weights=xs, minlength=n_requests)
+    xs = xs / np.maximum(totals[own], 1.0)  # a sum above 1 only by solver tolerance
+    hi = np.cumsum(xs)
+    first = np.r_[0, np.flatnonzero(np.diff(own)) + 1]
+    hi -= np.repeat(hi[first] - xs[first], np.diff(np.r_[first, len(own)]))  # cumulative within request
+    u = rng.random(n_requests)[own]
+    picked = np.zeros(len(x), bool)
+    picked[order] = (hi - xs <= u) & (u < hi)
+    return picked
+
+
+def lp_rounding_routes(
+    topology: Topology,
+    requests: Requests,
+    k: int = 3,
+    params: Params = DEFAULT,
+    protocol: str = "dejmps",
+    max_rounds: int = 3,
+    channels=None,
+    memory=10,
+    trials: int = 32,
+    seed: int = 0,
+    relaxation: LPRelaxation | None = None,
+) -> dict:
+    """Baseline: LP relaxation and randomized rounding (Raghavan and Thompson 1987), repaired greedily.
+
+    The LP (:func:`lp_relaxation`) gives each usable path ``p`` of request ``i`` a value
+    ``x_p``; randomized rounding picks for each request, independently, path ``p`` with
+    probability ``x_p`` and none with ``1 - sum_p x_p``: P. Raghavan and C. D. Thompson,
+    "Randomized rounding: a technique for provably good algorithms and algorithmic proofs",
+    Combinatorica 7(4), 365-374 (1987), their rounding of the multicommodity-flow LP to one
+    path per net. A rounding may overbook a link or a node, so each one is repaired
+    greedily (not part of the paper): its picked paths, in random order, are admitted
+    while their channels and memory are free, then the other usable paths in decreasing
+    ``x`` fill what is left (every usable path meets its request's fidelity and rate,
+    :func:`candidates`). Trial 0 admits all paths in decreasing ``x`` (deterministic);
+    trials ``1..trials`` round at random; the answer serving the most weight is kept (the
+    first among equals). When the LP optimum is integral, trial 0 returns it, so the
+    rounding matches the MILP optimum. The LP rounding of REPS (Zhao, Zhao and Qiao, IEEE
+    INFOCOM 2021) is not what this implements.
+
+    Parameters
+    ----------
+    topology, requests, k, params, protocol, max_rounds, channels, memory
+        As :func:`entanglement_routing`.
+    trials : int
+        Randomized roundings (>= 0).
+    seed : int
+        Seeds the roundings.
+    relaxation : LPRelaxation, optional
+        A solved :func:`lp_relaxation` of the same instance, to reuse.
+
+    Returns
+    -------
+    dict
+        Request -> list with one route (:func:`interpret_routing`'s ``routes`` format).
+
+    Raises
+    ------
+    ModelError
+        ``trials`` < 0, and as :func:`lp_relaxation`.
+    """
+    if int(trials) != trials or trials < 0:
+        raise ModelError(f"trials must be a whole number >= 0, got {trials}")
+    lp = relaxation or lp_relaxation(topology, requests, k, params, protocol, max_rounds, channels, memory)
+    cand, opts, x = lp.candidates, lp.options, lp.x
+    if not len(opts):
+        return {}
+    rng = np.random.default_rng(seed)
+    fill = opts[np.lexsort((-cand.rate[opts], -x))]  # decreasing x, then faster paths
+    best, best_weight = None, -1.0
+    for t in range(int(trials) + 1):
+        if t == 0:
+            order = fill
+        else:
+            picked = opts[_draw_paths(x, cand.owner[opts], requests.n, rng)]
+            order = np.concatenate([rng.permutation(picked), fill])
+        routes = _admit(cand, order, requests.n, lp.channels, lp.memory, topology)
+        weight = float(requests.weight[list(routes)].sum()) if routes else 0.0
+        if weight > best_weight + 1e-12:
+            best, best_weight = routes, weight
+    return best

@@ -420,7 +420,7 @@ def simulate_route(
     ------
     ModelError
         SeQUeNCe not installed (the ``qnet`` extra), a bad route, width, time or seed list,
-        or ``bsm_success`` other than 0.5.
+        ``bsm_success`` other than 0.5, or a hop longer than ``repeater_spacing_km``.
     """
     if not sequence_available():
         raise ModelError('SeQUeNCe is not installed: pip install -e ".[qnet]" (the qnet extra)')
@@ -435,6 +435,13 @@ def simulate_route(
         raise ModelError(
             f"Params.bsm_success = {params.bsm_success}: SeQUeNCe simulates the linear-optics Barrett-Kok "
             "measurement, whose success is 1/2"
+        )
+    n_links = physics.segments(L, params)
+    if np.any(n_links > 1):
+        h = int(np.argmax(n_links > 1))
+        raise ModelError(
+            f"hop {h} ({L[h]:g} km) is longer than Params.repeater_spacing_km = {params.repeater_spacing_km:g}: "
+            "the SeQUeNCe check simulates the topology's nodes only, no repeater stations"
         )
     seeds = tuple(int(s) for s in seeds)
     if not seeds:
@@ -594,7 +601,7 @@ def compare_routes(
     return out
 
 
-def surfnet_instance(n_requests: int = 3, seed: int = 9, max_km: float = 70.0, params: Params = DEFAULT):
+def surfnet_instance(n_requests: int = 3, seed: int = 9, max_km: float = 60.5, params: Params = DEFAULT):
     """A small SURFnet routing instance whose optimal routes have 1-3 hops and no purification.
 
     Requests between node pairs at most ``max_km`` of fibre apart (great circle times the
@@ -608,7 +615,8 @@ def surfnet_instance(n_requests: int = 3, seed: int = 9, max_km: float = 70.0, p
     seed : int
         Seeds the requests (9: routes of 3, 1 and 2 hops).
     max_km : float
-        Largest fibre distance between a request's ends.
+        Largest fibre distance between a request's ends (60.5 km at the routing factor 1.3:
+        the node pairs of the earlier 70 km at 1.5, so the same requests and routes).
     params : Params
         Physical parameters.
 

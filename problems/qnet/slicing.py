@@ -219,8 +219,7 @@ class Capacities:
             raise ModelError(f"bandwidth of link {net.link_label(e)} is {bw[e]:g}: not a number >= 0")
         if not (channel_bandwidth >= 0 and np.isfinite(channel_bandwidth)):
             raise ModelError(f"channel_bandwidth must be a number >= 0, got {channel_bandwidth}")
-        ch = qroute._broadcast(2 * topology.fibres if channels is None else channels, net.n_links, "channels")
-        mem = qroute._broadcast(memory, net.n_nodes, "memory")
+        ch, mem = qroute._capacities(topology, channels, memory)
         return cls(bw.astype(float).copy(), ch, mem, float(channel_bandwidth))
 
 
@@ -456,20 +455,7 @@ def _answer(topology, slices, caps, opts: SliceOptions, admitted, c_chosen, q_ch
         classical[s] = {"nodes": [net.nodes[x] for x in _walk_nodes(net, links, int(slices.src[s]))], "links": links}
     quantum = {}
     for p in np.asarray(q_chosen, np.int64).tolist():
-        s = int(cand.owner[p])
-        h = len(cand.links[p])
-        w = int(cand.width[p])
-        quantum[s] = [
-            {
-                "path": p,
-                "nodes": [net.nodes[x] for x in cand.nodes[p].tolist()],
-                "links": cand.links[p],
-                "rounds": cand.rounds[p, :h].copy(),
-                "width": w,
-                "fidelity": float(cand.fidelity[p]),
-                "rate": float(cand.rate[p] * w),
-            }
-        ]
+        quantum[int(cand.owner[p])] = [qroute.candidate_route(cand, p, int(cand.width[p]), net)]
     c_chosen = np.asarray(c_chosen, np.int64)
     q_chosen = np.asarray(q_chosen, np.int64)
     qw = cand.width[q_chosen].astype(float)
