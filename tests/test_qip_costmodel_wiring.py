@@ -333,3 +333,19 @@ def test_cli_experiment_bench_is_resumable_and_checks_its_input(tmp_path, capsys
         assert main(["experiment", "bench", "--quick", "--out", str(out), *bad]) == 2, bad
         err = capsys.readouterr().err.splitlines()
         assert len(err) == 1 and culprit in err[0], err
+
+
+@pytest.mark.parametrize("deadline", [0.05, 0.5, 5.0])
+def test_qb_solve_decides_as_the_held_out_evaluation_scores_it(deadline):
+    """decide() with a cost model picks what costmodel.evaluate simulates (choose() on the
+    model's predictions): no other floor or filter between the evaluation and qb.solve (a
+    profile floor once refused annealing on bqp1000 at 0.05 s, which the evaluation scored)."""
+    from qbdsl.qip.uncertain import available_cores, choose
+
+    cm, _ = load_cost_model(None)
+    for obj in (random_qubo(12, 1), random_qubo(300, 2, 0.1), random_qubo(1000, 3, 0.05), build()):
+        d = decide(obj, deadline=deadline, cost_model=cm, include_remote=False)
+        preds = cm.predict_all(features(obj), deadline)
+        ch = choose(preds, deadline, cores=available_cores())
+        assert (d.variant or d.backend) == ch.backend, (d.reason, ch.reason)
+        assert d.parallel == tuple(ch.parallel), (d.parallel, ch.parallel)

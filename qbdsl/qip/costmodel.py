@@ -840,16 +840,19 @@ class CostModel:
 
 
 def _starts_in_time(backend: str, cols: Mapping[str, np.ndarray], deadline: float) -> tuple[bool, str]:
-    """Whether ``backend``'s own pre-flight rule lets it start within ``deadline``
-    (:func:`qbdsl.qip.profiles.startup_seconds`), and why not: a backend that would refuse the
-    time limit at once is no candidate, whatever the regression says."""
+    """Whether ``backend``'s own pre-flight rule (:func:`qbdsl.qip.profiles.startup_seconds`)
+    and its shipped profile's fixed cost ``a`` let it start within ``deadline``, and why not: a
+    backend that would refuse the time limit at once is no candidate, whatever the regression
+    says."""
     from types import SimpleNamespace
 
     from .profiles import startup_seconds
 
     f = SimpleNamespace(**cols_to_features(cols))
     f.qubo_ok = f.qubo_ok > 0
-    need = startup_seconds(backend, f)
+    prof = prior_profile(backend)[0]
+    # and the profile's fixed cost (imports, set-up): no regression extrapolates below it
+    need = startup_seconds(backend, f) + (prof.a if prof is not None else 0.0)
     if need > deadline:
         return False, (
             f"{backend} would refuse the {deadline:g} s deadline: its own start-up rule needs about {need:.3g} s "
