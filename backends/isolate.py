@@ -155,12 +155,19 @@ def read_frame(stream):
     return pickle.loads(data)
 
 
+# solver libraries a worker imports before it says "ready" when this process has them loaded
+# (anneal.preload): a job handed to a fresh worker must not pay the import the caller paid once
+# (parallel anneal runs in workers were refused at 0.05 s: "importing dwave-samplers ... 0.6 s")
+WORKER_PRELOADS = ("dwave.samplers",)
+
+
 class _Worker:
     def __init__(self):
         env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
+        preload = [m for m in WORKER_PRELOADS if m in sys.modules]
         t = time.perf_counter()
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "qbdsl.backends.worker"],
+            [sys.executable, "-m", "qbdsl.backends.worker", *preload],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             env=env,

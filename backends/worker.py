@@ -1,6 +1,7 @@
 """A worker process for :mod:`backends.isolate`: ``python -m qbdsl.backends.worker``.
 
-Says ``("ready", None)`` once OR-Tools is imported, then reads calls ``(module, function
+Says ``("ready", None)`` once OR-Tools (and the modules named on its command line) are
+imported, then reads calls ``(module, function
 name, args)`` as length-prefixed pickles on stdin, runs each, and writes ``("ok", result)``
 or ``("error", (type, message, traceback))`` on its
 stdout, until stdin closes. Solver libraries print on file descriptor 1, so the answers
@@ -15,6 +16,11 @@ import sys
 import traceback
 
 
+def loaded(modules: list[str]) -> list[bool]:
+    """Which of ``modules`` this process has imported (what a worker preloaded, for the caller)."""
+    return [m in sys.modules for m in modules]
+
+
 def main() -> None:
     """Serve calls from stdin until it closes (see the module docstring for the protocol)."""
     from qbdsl.backends.isolate import read_frame, write_frame
@@ -25,6 +31,8 @@ def main() -> None:
 
     import qbdsl.backends.ortools_backend  # noqa: F401
 
+    for module in sys.argv[1:]:  # what the caller had loaded (isolate.WORKER_PRELOADS)
+        importlib.import_module(module)
     write_frame(answers, ("ready", None))
     calls = sys.stdin.buffer
     while True:

@@ -69,3 +69,19 @@ def test_ortools_from_a_thread_next_to_blas_work_does_not_hang(threads):
 
     r = qb.solve(multi_knapsack(), backend="ortools", time_limit=20)
     assert r.status == "optimal" and r.objective == 1718
+
+
+def test_a_worker_preloads_the_solver_libraries_its_caller_loaded():
+    """A worker process starts with what the caller preloaded (dwave-samplers after
+    anneal.preload()): an anneal run handed to a fresh worker was refused at a 0.05 s limit
+    for an import the caller had already paid."""
+    from qbdsl.backends import worker
+    from qbdsl.backends.anneal import preload
+
+    preload()
+    w = isolate._Worker()
+    try:
+        kind, value = w.call(worker.loaded, (["dwave.samplers", "qiskit"],), time.perf_counter() + 30)
+    finally:
+        w.close()
+    assert kind == "ok" and value == [True, False]

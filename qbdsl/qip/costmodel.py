@@ -400,9 +400,10 @@ def _fit_tobit(X: np.ndarray, y: np.ndarray, censored: np.ndarray, ridge: float)
 
     def nll(theta):
         w, b0, ls = theta[:k], theta[k], theta[k + 1]
-        s = math.exp(ls)
+        s = math.exp(min(max(ls, -30.0), 30.0))  # a line search may try any step
         mu = b0 + X @ w
-        z = (y - mu) / s
+        # |z| beyond 1e6 changes nothing the optimum sees, and keeps z^2 and the Mills ratio finite
+        z = np.clip((y - mu) / s, -1e6, 1e6)
         f = 0.0
         gmu = np.zeros(m)
         gls = 0.0
