@@ -57,7 +57,9 @@ def _child(conn, fn, args) -> None:
         os._exit(0)
 
 
-def call_with_deadline(fn: Callable[..., Any], args: tuple, deadline: float) -> Any:
+def call_with_deadline(
+    fn: Callable[..., Any], args: tuple, deadline: float, cancel: threading.Event | None = None
+) -> Any:
     """``fn(*args)`` in a child process; its result, or :class:`Killed` at ``deadline``.
 
     Parameters
@@ -67,18 +69,21 @@ def call_with_deadline(fn: Callable[..., Any], args: tuple, deadline: float) -> 
         cross a pipe to a worker process when this process runs other threads).
     deadline : float
         A ``time.perf_counter()`` instant; ``inf`` waits as long as it takes.
+    cancel : threading.Event, optional
+        Set by another thread to stop the call early (checked every 10 ms; then as at the
+        deadline). Only another thread can set it, so the call runs in a worker process then.
 
     Raises
     ------
     Killed
-        The child had not answered by the deadline (it is killed and reaped).
+        The child had not answered by the deadline, or ``cancel`` was set (it is killed and reaped).
     RuntimeError
         The child raised (the message names the exception) or died without answering.
     """
     if not ISOLATED:
         return fn(*args)
-    if threading.active_count() > 1:
-        return _WORKERS.call(fn, args, deadline)
+    if threading.active_count() > 1 or cancel is not None:
+        return _WORKERS.call(fn, args, deadline, cancel)
     return _forked(fn, args, deadline)
 
 
@@ -159,6 +164,7 @@ def read_frame(stream):
 # (anneal.preload): a job handed to a fresh worker must not pay the import the caller paid once
 # (parallel anneal runs in workers were refused at 0.05 s: "importing dwave-samplers ... 0.6 s")
 WORKER_PRELOADS = ("dwave.samplers",)
+CANCEL_POLL = 0.01  # seconds between looks at a call's cancel event
 
 
 class _Worker:
@@ -179,12 +185,17 @@ class _Worker:
             raise RuntimeError(f"the solver worker did not start (exit code {self.proc.wait()})") from None
         self.start_seconds = time.perf_counter() - t
 
-    def call(self, fn, args, deadline: float):
+    def call(self, fn, args, deadline: float, cancel: threading.Event | None = None):
         write_frame(self.proc.stdin, (fn.__module__, fn.__qualname__, args))
-        ready, _, _ = select.select([self.proc.stdout], [], [], _wait(deadline))
-        if not ready:
-            self.close()
-            raise Killed
+        while True:
+            wait = _wait(deadline)
+            step = wait if cancel is None else (CANCEL_POLL if wait is None else min(wait, CANCEL_POLL))
+            ready, _, _ = select.select([self.proc.stdout], [], [], step)
+            if ready:
+                break
+            if (cancel is not None and cancel.is_set()) or (wait is not None and wait <= step):
+                self.close()
+                raise Killed
         try:
             kind, value = read_frame(self.proc.stdout)
         except EOFError:
@@ -233,13 +244,13 @@ class _Workers:
 
         threading.Thread(target=start, name="qbdsl-worker-start", daemon=True).start()
 
-    def call(self, fn, args, deadline: float):
+    def call(self, fn, args, deadline: float, cancel: threading.Event | None = None):
         with self._lock:
             worker = self._idle.pop() if self._idle else None
         if worker is None or worker.proc.poll() is not None:
             worker = self._new()
         try:
-            kind, value = worker.call(fn, args, deadline)
+            kind, value = worker.call(fn, args, deadline, cancel)
         except (Killed, RuntimeError, OSError):
             worker.close()
             raise

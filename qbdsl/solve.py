@@ -686,7 +686,8 @@ def _run_by_name(name: str, ir, wall_deadline: float, seed, options: dict):
 
 def _in_workers(jobs: list[tuple], budget) -> list[tuple]:
     """:func:`_fork_all`'s answers, each job run in a worker process of :mod:`backends.isolate`
-    (from a thread each), stopped at ``budget.deadline + PARALLEL_WAIT * grace``."""
+    (from a thread each), stopped at ``budget.deadline + PARALLEL_WAIT * grace`` or once another
+    proved its answer optimal, as :func:`_fork_all` stops them."""
     from concurrent.futures import ThreadPoolExecutor
 
     from qbdsl.backends.budget import grace
@@ -696,10 +697,14 @@ def _in_workers(jobs: list[tuple], budget) -> list[tuple]:
     wall_deadline = time.time() + budget.left()
     t0 = time.perf_counter()
 
+    proved = threading.Event()
+
     def one(job):
         prep, _, _, seed, options = job
         try:
-            out = call_with_deadline(_run_by_name, (prep.name, prep.ir, wall_deadline, seed, options), stop)
+            out = call_with_deadline(_run_by_name, (prep.name, prep.ir, wall_deadline, seed, options), stop, proved)
+            if getattr(out, "status", "") == "optimal" and prep.same_objective:
+                proved.set()  # the user's optimum, proven: the other cannot do better
             return out, time.perf_counter() - t0, None
         except Killed:
             return None, time.perf_counter() - t0, None

@@ -298,7 +298,7 @@ def _ran(result) -> str:
         ran = " & ".join(str(p["backend"]) for p in par)
     else:
         d = result.decision
-        ran = d.backend if d is not None and not result.attempts else result.backend
+        ran = (d.variant or d.backend) if d is not None and not result.attempts else result.backend
     failed = [a["backend"] for a in result.attempts]
     return f"ran {ran}" + (f" after {', '.join(failed)} failed" if failed else "")
 
