@@ -748,3 +748,17 @@ def test_qip_runs_end_to_end_in_the_harness_with_a_model_fitted_without_its_fami
     written = [dict(r.as_row()) for r in hb.read_runs(out)]
     with pytest.raises(cm.ModelError, match="no rows"):
         cm.read_rows(written)  # the policy's own runs train nothing
+
+
+def test_a_safe_choice_of_milliseconds_runs_alone():
+    """Two solver processes cost more than a 2 ms enumeration: no pair beside it; the same
+    close, uncertain pair runs when the chosen run is long enough to be worth a second core."""
+    fast = P("exact", 1.0, 0.002, 0.99, t90=0.01)  # uncertain time band, but milliseconds
+    other = P("ortools", 0.985, 0.01, 0.99, t90=0.05)
+    assert choose([fast, other], 60.0, cores=2).parallel == ()
+    assert choose([fast, other], 60.0, cores=2, min_parallel_seconds=0.0).parallel == ("exact", "ortools")
+    slow = P("exact", 1.0, 0.2, 0.99, t90=1.0)
+    assert choose([slow, other], 60.0, cores=2).parallel == ("exact", "ortools")
+    # at a deadline close to the run's own time the pair still runs (half the deadline rule)
+    short = P("a", 1.0, 0.02, 0.95, t90=0.04)
+    assert choose([short, P("b", 0.999, 0.02, 0.95, t90=0.04)], 0.05, cores=2).parallel == ("a", "b")

@@ -162,7 +162,11 @@ def test_a_variant_is_chosen_and_runs_with_its_options():
 
 @pytest.fixture
 def weak_variant(monkeypatch):
-    """A made-up variant whose answers are poor: one read of one sweep."""
+    """A made-up variant whose answers are poor: one read of one sweep (its runs take
+    milliseconds: the pair runs although a real choice that fast would run alone)."""
+    import qbdsl.qip.uncertain as uncertain
+
+    monkeypatch.setattr(uncertain, "MIN_PARALLEL_SECONDS", 0.0)
     monkeypatch.setitem(VARIANTS, "anneal+weak", ("anneal", {"num_reads": 1, "num_sweeps": 1}))
     return "anneal+weak"
 
@@ -219,6 +223,8 @@ def stuck(self, ir, *, time_limit=None, seed=None, **options):
     time.sleep(60)  # a solver that ignores its time limit
 
 TabuBackend.solve = stuck
+import qbdsl.qip.uncertain
+qbdsl.qip.uncertain.MIN_PARALLEL_SECONDS = 0.0  # the made-up pair is fast: let it run in parallel
 w.VARIANTS["anneal+weak"] = ("anneal", {{"num_reads": 1, "num_sweeps": 1}})
 cm = w._parallel_model("anneal+weak", "tabu")
 q = w.random_qubo(16, 5)

@@ -56,6 +56,11 @@ class Choice:
     ranked: tuple[str, ...]
 
 
+# below this predicted p90 time a safe choice runs alone: a parallel pair starts two solver
+# processes (forks or workers), measured at 5 ms to 0.3 s here, which a 1 ms enumeration never repays
+MIN_PARALLEL_SECONDS = 0.05
+
+
 def available_cores() -> int:
     """CPU cores this process may run on (``os.sched_getaffinity``; ``os.cpu_count`` elsewhere)."""
     try:
@@ -114,6 +119,7 @@ def choose(
     band: float = 3.0,
     spread: float = 0.1,
     cores: int | None = None,
+    min_parallel_seconds: float | None = None,
 ) -> Choice:
     """Choose a backend from predictions at one deadline.
 
@@ -144,6 +150,10 @@ def choose(
         Uncertainty thresholds (:func:`uncertain`).
     cores : int, optional
         Cores available (default :func:`available_cores`).
+    min_parallel_seconds : float, optional
+        No second run beside a safe choice whose 90th-percentile time is below this (default
+        :data:`MIN_PARALLEL_SECONDS`) and below half the deadline: starting two solver
+        processes costs more than such a run could lose.
 
     Returns
     -------
@@ -235,6 +245,9 @@ def choose(
             f". No backend is safe: {others[0].backend} (P(meet) {others[0].p_meet_deadline:.2f} x quality "
             f"{others[0].quality_mean:.3f}) runs in parallel on a second core",
         ))  # fmt: skip
+    floor = MIN_PARALLEL_SECONDS if min_parallel_seconds is None else min_parallel_seconds
+    if partners and safe and chosen.time_p90 < min(floor, 0.5 * deadline):
+        partners = []  # a pair's two process starts cost more than this run takes
     if partners:  # the second core goes to the partner worth most at the deadline
         _, partner, why = max(partners, key=lambda t: t[0])
         parallel = (chosen.backend, partner)
