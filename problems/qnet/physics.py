@@ -92,6 +92,7 @@ Repeater stations on long fibres (``Params.repeater_spacing_km``)
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 
@@ -100,6 +101,7 @@ import numpy as np
 from qbdsl.errors import ModelError
 
 PROTOCOLS = ("dejmps", "bbpssw")
+SWAP_ORDERS = ("asap", "nested")
 
 
 def _sources() -> MappingProxyType:
@@ -142,6 +144,9 @@ def _sources() -> MappingProxyType:
             "repeater_swap_success": "0.5: swaps at repeater stations by the same linear-optics Bell measurement "
             "as at the nodes (maximum 1/2, Calsamiglia & Lutkenhaus, Appl. Phys. B 72, 67, 2001); a station "
             "that swaps its memories deterministically with gates would take 1.",
+            "swap_order": "asap: a node swaps two pairs as soon as it holds both, as in the waiting-time analysis of "
+            "Shchukin, Schmidt & van Loock, Phys. Rev. A 100, 032322 (2019), a protocol choice; SeQUeNCe 0.8.5 uses "
+            "'nested' (its ResourceManager.generate_load_rules; X. Wu et al., Quantum Sci. Technol. 6, 045027, 2021).",
         }
     )
 
@@ -179,6 +184,9 @@ class Params:
         becomes ``ceil(L / s)`` equal links joined by swaps at repeater stations.
     repeater_swap_success : float
         Success probability of one swap at a repeater station, in (0, 1].
+    swap_order : {"asap", "nested"}
+        Which swaps a path runs (:func:`chain_time`): ``"asap"``, any two neighbouring held
+        segments at once; ``"nested"``, SeQUeNCe 0.8.5's doubling order (:func:`nested_partners`).
     sources : Mapping[str, str]
         For each parameter above: its value's source (paper, figure or table).
 
@@ -200,6 +208,7 @@ class Params:
     reset_delays: float = 0.0
     repeater_spacing_km: float = np.inf
     repeater_swap_success: float = 0.5
+    swap_order: str = "asap"
     sources: MappingProxyType = field(default_factory=_sources, compare=False, repr=False)
 
     def __post_init__(self):
@@ -215,6 +224,8 @@ class Params:
         for name in ("classical_exchange_rounds", "reset_delays"):
             if not 0 <= getattr(self, name) < np.inf:
                 raise ModelError(f"Params.{name} must be finite and >= 0, got {getattr(self, name)}")
+        if self.swap_order not in SWAP_ORDERS:
+            raise ModelError(f"Params.swap_order must be one of {', '.join(SWAP_ORDERS)}, got {self.swap_order!r}")
         for name in ("coherence_time_s", "fibre_speed_km_s", "repeater_spacing_km"):
             if not getattr(self, name) > 0:
                 raise ModelError(f"Params.{name} must be > 0, got {getattr(self, name)}")
@@ -674,6 +685,238 @@ def expected_max(rates, axis: int = -1) -> np.ndarray:
     return out.reshape(shape)
 
 
+# ------------------------------------------------------------------ swap as soon as possible
+
+MAX_CHAIN_LINKS = 10
+"""Most elementary links whose path rate comes from the exact Markov chain (:func:`chain_time`).
+
+The chain has ``2^n`` states under ``"asap"`` (1024 at 10 links: a dense solve of a few
+milliseconds per distinct path) and about ``3^n`` at most under ``"nested"``. Longer chains
+(long fibres split by repeater stations) take the all-hops-at-once rate instead, a lower
+bound; :func:`rate_model` names which one each path got."""
+
+
+@dataclass(frozen=True)
+class _Chain:
+    """Structure of the swap chain of ``n`` elementary links, before rates and successes.
+
+    ``states``: frozensets of held segments ``(a, b)`` (links ``a .. b-1``), the empty one
+    first, the end-to-end pair ``{(0, n)}`` last. Transition ``t`` leaves ``src[t]`` when link
+    ``link[t]`` makes a pair and lands in ``dst[t]`` after the swaps it sets off: ``won[t, j-1]``
+    counts the swaps that succeeded at node ``j`` (1 .. n-1), ``lost[t, j-1]`` the failed one,
+    and ``freed[t, h]`` marks the links of the two segments a failure destroyed.
+    """
+
+    n: int
+    states: tuple
+    src: np.ndarray
+    dst: np.ndarray
+    link: np.ndarray
+    won: np.ndarray
+    lost: np.ndarray
+    freed: np.ndarray
+
+
+def nested_partners(n: int) -> list[tuple[int, int]]:
+    """SeQUeNCe 0.8.5's swap order on a path of nodes ``0 .. n``: ``(left, right)`` per inner node.
+
+    Node ``j`` swaps only a pair reaching back to ``left`` with one reaching ``right``
+    (``ResourceManager.generate_load_rules``: the nodes at odd positions of the path swap
+    their neighbours' pairs, then the path of the even positions repeats the rule).
+
+    Parameters
+    ----------
+    n : int
+        Elementary links (nodes ``0 .. n``).
+
+    Returns
+    -------
+    list of (int, int)
+        Entry ``j - 1`` for node ``j``, ``j = 1 .. n-1``; ``[(0, 2), (0, 3)]`` for 3 links.
+    """
+    out = []
+    for j in range(1, n):
+        path = list(range(n + 1))
+        while path.index(j) % 2 == 0:
+            path = [x for i, x in enumerate(path) if i % 2 == 0 or i == len(path) - 1]
+        k = path.index(j)
+        out.append((path[k - 1], path[k + 1]))
+    return out
+
+
+def _settle(held: frozenset, new: tuple, order: str, partners: list) -> list:
+    """Outcomes ``(won nodes, lost node, freed links, state)`` of segment ``new`` joining ``held``.
+
+    It swaps at once with a held neighbour (its left end's first) where ``order`` allows:
+    success merges the two and the merged segment settles in turn; failure destroys both.
+    """
+    a, b = new
+    for other in sorted(held):
+        if other[1] == a:
+            node, merged = a, (other[0], b)
+        elif other[0] == b:
+            node, merged = b, (a, other[1])
+        else:
+            continue
+        if order == "nested" and partners[node - 1] != merged:
+            continue
+        rest = held - {other}
+        out = [((node, *won), lost, freed, s) for won, lost, freed, s in _settle(rest, merged, order, partners)]
+        freed = (*range(other[0], other[1]), *range(a, b))
+        out.append(((), (node,), freed, rest))
+        return out
+    return [((), (), (), held | {new})]
+
+
+@functools.cache
+def _chain(n: int, order: str) -> _Chain:
+    """The chain's states and transitions for ``n`` links under ``order``, enumerated once (cached)."""
+    partners = nested_partners(n)
+    done = frozenset({(0, n)})
+    index, states, rows = {frozenset(): 0}, [frozenset()], []
+    k = 0
+    while k < len(states):
+        state = states[k]
+        k += 1
+        if state == done:
+            continue
+        covered = {h for a, b in state for h in range(a, b)}
+        for h in range(n):
+            if h in covered:
+                continue
+            for won, lost, freed, nxt in _settle(state, (h, h + 1), order, partners):
+                if nxt not in index:
+                    index[nxt] = len(states)
+                    states.append(nxt)
+                rows.append((index[state], index[nxt], h, won, lost, freed))
+    # the end-to-end state last
+    last = index[done]
+    perm = np.arange(len(states))
+    perm[[last, len(states) - 1]] = perm[[len(states) - 1, last]]
+    where = np.argsort(perm)
+    T = len(rows)
+    won, lost, freed = np.zeros((T, max(n - 1, 0))), np.zeros((T, max(n - 1, 0))), np.zeros((T, n), bool)
+    for t, (_, _, _, w, lo, fr) in enumerate(rows):
+        np.add.at(won[t], np.asarray(w, int) - 1, 1.0)
+        np.add.at(lost[t], np.asarray(lo, int) - 1, 1.0)
+        freed[t, list(fr)] = True
+    src = where[np.array([r[0] for r in rows], int)]
+    dst = where[np.array([r[1] for r in rows], int)]
+    return _Chain(n, tuple(states[i] for i in perm), src, dst, np.array([r[2] for r in rows], int), won, lost, freed)
+
+
+def chain_states(n: int, order: str = "asap") -> int:
+    """Number of states of the swap chain of ``n`` links (``2^n`` under ``"asap"``).
+
+    Raises
+    ------
+    ModelError
+        An unknown order or ``n < 1``.
+    """
+    _check_order(order)
+    if n < 1:
+        raise ModelError(f"a swap chain needs at least one link, got {n}")
+    return len(_chain(int(n), order).states)
+
+
+def _check_order(order: str) -> None:
+    if order not in SWAP_ORDERS:
+        raise ModelError(f"swap order must be one of {', '.join(SWAP_ORDERS)}, got {order!r}")
+
+
+def _solve_chain(c: _Chain, R: np.ndarray, q: np.ndarray, d: np.ndarray) -> np.ndarray:
+    """Expected time to absorption from the empty state, rows of finite rates > 0 (vectorized)."""
+    from scipy import sparse
+
+    S = len(c.states) - 1  # transient states
+    prob = np.ones((len(R), len(c.src)))
+    for j in range(c.n - 1):  # a handful of nodes; exponents 0 or 1
+        prob *= q[:, [j]] ** c.won[:, j] * (1.0 - q[:, [j]]) ** c.lost[:, j]
+    rate = R[:, c.link] * prob  # (P, T)
+    delay = rate * (d @ c.freed.T.astype(float))  # (P, T): the failures' signalling
+    keep = c.dst < S
+    out_flat = sparse.csr_matrix((np.ones(len(c.src)), (np.arange(len(c.src)), c.src * S + c.src)), (len(c.src), S * S))
+    in_flat = sparse.csr_matrix(
+        (np.ones(keep.sum()), (np.flatnonzero(keep), c.src[keep] * S + c.dst[keep])), (len(c.src), S * S)
+    )
+    by_src = sparse.csr_matrix((np.ones(len(c.src)), (np.arange(len(c.src)), c.src)), (len(c.src), S))
+    times = np.empty(len(R))
+    step = max(1, int(2e7 // (S * S)))
+    for lo in range(0, len(R), step):
+        sl = slice(lo, lo + step)
+        A = np.asarray((out_flat.T @ rate[sl].T - in_flat.T @ rate[sl].T).T).reshape(-1, S, S)
+        b = 1.0 + np.asarray((by_src.T @ delay[sl].T).T)
+        times[sl] = np.linalg.solve(A, b[..., None])[:, 0, 0]
+    return times
+
+
+def chain_time(rates, swap_success, delays=0.0, order: str = "asap") -> np.ndarray:
+    """Expected time until a chain of elementary links holds an end-to-end pair, swapping as soon as possible.
+
+    The continuous-time Markov chain of the module docstring ("Path rate"): its state is the
+    set of disjoint segments held; a free link ``h`` makes a pair at rate ``R_h``; a new or
+    merged segment that meets a held one at node ``j`` swaps with it at once (``order``
+    ``"asap"``: always; ``"nested"``: only in SeQUeNCe 0.8.5's order, :func:`nested_partners`),
+    succeeding with ``q_j``: merged, or both segments lost and their links free again. A
+    failure adds the time its segments' ends need to learn it, ``sum_{h in both} delays_h``
+    (added in series: the freed links wait for it). ``E[T]`` from the empty state solves
+    ``(-Q_TT) x = 1 + c`` over the transient states (``c``: each state's failure delays per
+    unit time), one dense solve per distinct row, the states enumerated once per link count
+    and order (cached). Equal to ``E[max_h X_h]`` (:func:`expected_max`) when every ``q = 1``,
+    and to ``(E[max] + d_1 + d_2) / q - d_1 - d_2`` for two links.
+
+    Parameters
+    ----------
+    rates : array_like, shape (P, n) or (n,)
+        Pair rates per link in 1/s (>= 0; ``nan``: trailing padding). ``inf`` (a link of
+        length 0) is taken as ``1e6`` times the row's largest finite rate.
+    swap_success : float or array_like, shape (P, n-1) or broadcastable
+        Success probability of the swap at each inner node, in (0, 1].
+    delays : float or array_like, shape (P, n) or broadcastable
+        Signalling time in s a failure charges per link of its segments (``L_h / v``).
+    order : {"asap", "nested"}
+        Which swaps are allowed.
+
+    Returns
+    -------
+    numpy.ndarray, shape (P,) (a scalar shape for one row)
+        Seconds; ``inf`` where a link has rate 0.
+
+    Raises
+    ------
+    ModelError
+        An unknown order, a negative rate, more than :data:`MAX_CHAIN_LINKS` links, or a swap
+        success outside (0, 1].
+    """
+    _check_order(order)
+    R = np.atleast_2d(np.asarray(rates, float))
+    P, H = R.shape
+    pad = np.isnan(R)
+    if np.any(R[~pad] < 0):
+        raise ModelError(f"chain_time takes rates >= 0, got {R[~pad][R[~pad] < 0][0]}")
+    n_links = (~pad).sum(axis=1)
+    if H and n_links.max() > MAX_CHAIN_LINKS:
+        raise ModelError(f"chain_time handles at most {MAX_CHAIN_LINKS} links (MAX_CHAIN_LINKS), got {n_links.max()}")
+    if np.any(n_links == 0):
+        raise ModelError(f"chain_time: row {int(np.flatnonzero(n_links == 0)[0])} has no link")
+    q = np.broadcast_to(np.asarray(swap_success, float), (P, max(H - 1, 0)))
+    if np.any(~((q > 0) & (q <= 1))[np.arange(max(H - 1, 0))[None, :] < n_links[:, None] - 1]):
+        raise ModelError(f"swap success must lie in (0, 1], got {q[~((q > 0) & (q <= 1))][0]}")
+    d = np.where(pad, 0.0, np.broadcast_to(np.asarray(delays, float), (P, H)))
+    finite_max = np.max(np.where(np.isfinite(R), R, 0.0), axis=1, initial=0.0)
+    R = np.where(np.isposinf(R), np.where(finite_max > 0, 1e6 * finite_max, 1.0)[:, None], R)
+    out = np.zeros(P)
+    dead = np.any(R == 0, axis=1)
+    out[dead] = np.inf
+    for n in np.unique(n_links[~dead]):
+        rows = np.flatnonzero((n_links == n) & ~dead)
+        key = np.concatenate([R[rows, :n], q[rows, : n - 1], d[rows, :n]], axis=1)
+        uniq, inverse = np.unique(key, axis=0, return_inverse=True)
+        t = _solve_chain(_chain(int(n), order), uniq[:, :n], uniq[:, n : 2 * n - 1], uniq[:, 2 * n - 1 :])
+        out[rows] = t[inverse.ravel()]
+    return out if np.ndim(rates) > 1 else out.reshape(())
+
+
 def segments(length_km, params: Params = DEFAULT) -> np.ndarray:
     """Elementary links per fibre: ``n = ceil(L / s)`` (at least 1) for repeater spacing ``s``.
 
@@ -785,6 +1028,7 @@ def path_metrics(length_km, rounds, params: Params = DEFAULT, protocol: str = "d
         raise ModelError(f"path {int(np.flatnonzero(~hop[:, 0])[0])} has no hop")
     n_hops = hop.sum(axis=1)
     signal = np.where(hop, L, 0.0).sum(axis=1) / params.fibre_speed_km_s
+    L_hops = L
     L, r = expand_segments(L, rounds, params)  # the same hops when there are no repeater stations
     seg = ~np.isnan(L)
     n_seg = seg.sum(axis=1)
@@ -793,7 +1037,52 @@ def path_metrics(length_km, rounds, params: Params = DEFAULT, protocol: str = "d
     wait = slowest + signal
     f_stored = decohere(f_hop, wait[:, None], params.coherence_time_s / 2.0)
     fidelity = chain_fidelity(f_stored, axis=1, where=seg)
+    final_signal = np.where(n_seg > 1, signal, 0.0)
+    # the all-hops-at-once rate: the fallback (a lower bound) beyond MAX_CHAIN_LINKS
     swaps = params.swap_success ** (n_hops - 1) * params.repeater_swap_success ** (n_seg - n_hops)
     with np.errstate(divide="ignore"):
-        rate = swaps / (slowest + np.where(n_seg > 1, signal, 0.0))
+        rate = swaps / (slowest + final_signal)
+    exact = n_seg <= MAX_CHAIN_LINKS
+    if exact.any():
+        S = L.shape[1]
+        hop_of = _hop_of_segment(L.shape[0], S, hop, params, L_hops)
+        station = hop_of[:, 1:] == hop_of[:, :-1]  # (P, S-1): the node between two links of one fibre
+        q = np.where(station, params.repeater_swap_success, params.swap_success)
+        delays = np.where(seg, L, 0.0) / params.fibre_speed_km_s
+        rows = np.flatnonzero(exact)
+        n_max = int(n_seg[rows].max())
+        t = chain_time(
+            np.where(seg, rate_hop, np.nan)[rows, :n_max], q[rows, : n_max - 1], delays[rows, :n_max], params.swap_order
+        )
+        with np.errstate(divide="ignore"):
+            rate[rows] = 1.0 / (t + final_signal[rows])
     return fidelity, rate
+
+
+def _hop_of_segment(P: int, S: int, hop: np.ndarray, params: Params, L_hops: np.ndarray) -> np.ndarray:
+    """int, shape (P, S): the fibre (hop) each elementary link of :func:`expand_segments` lies on."""
+    n = np.where(hop, segments(np.where(hop, L_hops, 0.0), params), 0)
+    ends = np.cumsum(n, axis=1)  # (P, H)
+    return (ends[:, None, :] <= np.arange(S)[None, :, None]).sum(axis=2)
+
+
+def rate_model(length_km, params: Params = DEFAULT) -> np.ndarray:
+    """Which rate :func:`path_metrics` gives each path: the exact chain or the all-at-once bound.
+
+    Parameters
+    ----------
+    length_km : array_like, shape (P, H)
+        Hop lengths in km, ``nan``-padded (trailing).
+    params : Params
+        Physical parameters (``repeater_spacing_km``, ``swap_order``).
+
+    Returns
+    -------
+    numpy.ndarray of str, shape (P,)
+        ``"markov <order>"`` (exact, :func:`chain_time`) for paths of at most
+        :data:`MAX_CHAIN_LINKS` elementary links, else ``"all-at-once lower bound"``.
+    """
+    L = np.atleast_2d(np.asarray(length_km, float))
+    hop = ~np.isnan(L)
+    n = np.where(hop, segments(np.where(hop, L, 0.0), params), 0).sum(axis=1)
+    return np.where(n <= MAX_CHAIN_LINKS, f"markov {params.swap_order}", "all-at-once lower bound")
