@@ -60,21 +60,43 @@ Recurrence cost
     Each round of recurrence purification consumes two pairs of the previous level and
     keeps one with probability p_i, so one pair after r rounds costs
     prod_i (2 / p_i) elementary pairs on average (Dur & Briegel 2007, Sec. 5.1).
-Path rate (all hops at once)
+Path rate (swap as soon as possible: an exact Markov chain)
+    Each free elementary link ``h`` makes a (purified) pair after a waiting time geometric in
+    attempts, taken exponential with rate ``R_h``. A node swaps two held segments that meet
+    at it at once (``Params.swap_order``: ``"asap"``, any two; ``"nested"``, only in
+    SeQUeNCe 0.8.5's doubling order, :func:`nested_partners`); the swap succeeds with
+    ``q`` and merges them, or fails and destroys both, whose links start again. The set of
+    held segments is a continuous-time Markov chain (``2^n`` states for ``n`` links: each
+    link held or not fixes the segments under "asap"); the mean time ``E[T]`` to the
+    end-to-end segment solves ``(-Q_TT) x = 1 + c`` over the transient states, ``c`` the
+    failures' signalling (each failure charges ``sum L_h / v`` over its two segments, in
+    series). This is the method of E. Shchukin, F. Schmidt and P. van Loock, "On the
+    waiting time in quantum repeaters with probabilistic entanglement swapping",
+    arXiv:1710.06214 (Markov chains for exact mean waiting times with arbitrary swap
+    probabilities, "not only doubling", and "dynamical" connections). A path then
+    delivers ``1 / (E[T] + s)`` pairs per second per channel, ``s = sum_h L_h / v`` the
+    final swap outcomes' signalling (none for one link): :func:`chain_time`. Checks: for
+    one and two links it is the all-at-once rate below exactly (the two protocols are the
+    same there); with every ``q = 1`` ``E[T] = E[max_h X_h]`` (nothing is lost); it never
+    takes longer than the all-at-once cycle (tests/test_qnet_chain.py, with a Monte Carlo
+    of the chain). States are enumerated once per link count and order (cached), rows of
+    equal rates solved once; chains of more than :data:`MAX_CHAIN_LINKS` links (long
+    fibres split by repeater stations) take the all-at-once rate, a lower bound, and
+    :func:`rate_model` says which a path got. Neither order is always faster.
+Path rate (all hops at once: the earlier model, and the bound beyond MAX_CHAIN_LINKS)
     A path delivers only when every hop holds a pair at the same time, and the swaps free
-    all of them, so one delivery cycle lasts ``E[max_h X_h] + sum_h L_h / v``: ``X_h`` the
-    hop's waiting time for a (purified) pair, geometric in attempts and taken exponential
-    with rate ``R_h`` (mean ``1 / R_h``), plus the signalling of the swap outcomes to the
-    ends (none for a one-hop path, whose herald already reached both ends). ``E[max]`` of
-    independent exponentials is exact by inclusion-exclusion,
-    ``sum_{S != {}} (-1)^(|S|+1) / sum_{h in S} R_h`` (:func:`expected_max`; ``1.5 / R``
-    for two equal hops; beyond 16 hops the same integral by quadrature). The path delivers
-    ``q^(h-1)`` pairs per cycle. Parallel channels
-    of width ``w`` are ``w`` independent lanes (``w`` times the rate: a lower bound where
-    a repeater may swap any two ready memories). The earlier model's ``q^(h-1) min_h R_h``
-    (the slowest hop alone sets the pace) was ``min_h R_h E[max_h X_h]`` times too high
-    (between 1 and the harmonic number ``1 + 1/2 + ... + 1/h``), more with the signalling;
-    the SeQUeNCe check (:mod:`.simulate`) found both timing errors.
+    all of them, so one delivery cycle lasts ``E[max_h X_h] + sum_h L_h / v``, plus the
+    signalling of the swap outcomes to the ends (none for a one-hop path, whose herald
+    already reached both ends). ``E[max]`` of independent exponentials is exact by
+    inclusion-exclusion, ``sum_{S != {}} (-1)^(|S|+1) / sum_{h in S} R_h``
+    (:func:`expected_max`; ``1.5 / R`` for two equal hops; beyond 16 hops the same integral
+    by quadrature). The path delivers ``q^(h-1)`` pairs per cycle. Stored pairs are still
+    charged this cycle's storage (fidelity). Parallel channels of width ``w`` are ``w``
+    independent lanes (``w`` times the rate: a lower bound where a repeater may swap any two
+    ready memories). The model before that, ``q^(h-1) min_h R_h`` (the slowest hop alone
+    sets the pace), was ``min_h R_h E[max_h X_h]`` times too high; the SeQUeNCe check
+    (:mod:`.simulate`) found both timing errors, and then the all-at-once cycle's
+    pessimism at three hops.
 Repeater stations on long fibres (``Params.repeater_spacing_km``)
     A fibre of length ``L`` longer than the spacing ``s`` becomes a chain of
     ``n = ceil(L / s)`` equal elementary links of ``L / n`` joined by ``n - 1`` swaps at
@@ -987,12 +1009,14 @@ def path_metrics(length_km, rounds, params: Params = DEFAULT, protocol: str = "d
     """End-to-end fidelity and rate of paths of hops, vectorized over paths.
 
     Model: each hop makes purified pairs at rate ``R_h`` per channel (:func:`hop_metrics`);
-    the path delivers only when every hop holds a pair at once, so one cycle lasts
-    ``E[max_h X_h] + s`` with ``X_h`` the hop's waiting time (exponential, rate ``R_h``;
-    :func:`expected_max`) and ``s = sum_h L_h / v`` the signalling of the swap outcomes to
-    the ends (0 for one hop). The ``h - 1`` swaps, each succeeding with ``q``, join the hop
-    pairs (Werner parameters multiply): the path delivers ``q^(h-1) / (E[max_h X_h] + s)``
-    pairs per second per channel (see the module docstring, "Path rate"). Every hop pair is
+    nodes swap as soon as they may (``params.swap_order``), so the path delivers
+    ``1 / (E[T] + s)`` pairs per second per channel, ``E[T]`` the exact Markov chain's mean
+    time to an end-to-end pair (:func:`chain_time`) and ``s = sum_h L_h / v`` the
+    signalling of the swap outcomes to the ends (0 for one hop); paths of more than
+    :data:`MAX_CHAIN_LINKS` elementary links get the all-at-once rate
+    ``q^(h-1) / (E[max_h X_h] + s)`` instead, a lower bound (:func:`rate_model`; module
+    docstring, "Path rate"). The swaps join the hop pairs (Werner parameters multiply).
+    Every hop pair is
     charged the whole cycle ``E[max_h X_h] + sum_h L_h / v`` of storage (an upper bound on
     its expected wait), decaying with the pair time constant ``T2 / 2`` (both qubits
     stored). With repeater stations (``params.repeater_spacing_km``) the hops are their

@@ -675,10 +675,13 @@ def route_physics(length_km, rounds, params: Params = DEFAULT, protocol: str = "
     """Fidelity and per-channel rate of one route, recomputed hop by hop in plain Python.
 
     The same physical model as :func:`~.physics.path_metrics` (see there), written
-    independently: Barrett-Kok attempts of ``(1 + P1)(1 + 2 c) + d`` fibre delays, a cycle
-    of ``E[max_h X_h]`` (inclusion-exclusion over the hops, one subset at a time, up to 16
-    elementary links; beyond, the integral with each hop's links grouped, by quadrature)
-    plus the swap signalling, pairs swapped one after the other with
+    independently: Barrett-Kok attempts of ``(1 + P1)(1 + 2 c) + d`` fibre delays; the rate
+    ``1 / (E[T] + s)`` of swapping as soon as possible, ``E[T]`` from the chain's states
+    built one at a time (tuples of held segments) and a sparse solve (scipy), ``s`` the
+    swap signalling; beyond ``MAX_CHAIN_LINKS`` elementary links the all-at-once rate with a
+    cycle of ``E[max_h X_h]`` (inclusion-exclusion over the hops, one subset at a time, up
+    to 16 links; beyond, the integral with each hop's links grouped, by quadrature) plus
+    the swap signalling, which is also each pair's storage; pairs swapped one after the other with
     ``F1 F2 + (1-F1)(1-F2)/3``. With repeater stations each hop of length ``L`` is
     ``ceil(L / s)`` equal elementary links with the hop's rounds, joined by station swaps of
     success ``params.repeater_swap_success``.
