@@ -185,3 +185,12 @@ def test_bad_input_is_named():
     with pytest.raises(ModelError, match=r"swap success must lie in \(0, 1\]"):
         ph.chain_time([1.0, 1.0], 0.0)
     assert ph.chain_time([[1.0, 0.0]], 0.5)[0] == np.inf  # a link that never succeeds
+
+
+def test_tiny_rates_keep_their_precision():
+    # GEANT's long fibres make pairs at 1e-17/s and less: the solve runs in the fastest link's units
+    rates, d = np.array([1.0, 3.0, 2.0]), np.array([0.1, 0.2, 0.3])
+    for order in ph.SWAP_ORDERS:
+        t = float(ph.chain_time(rates, 0.5, d, order))
+        assert float(ph.chain_time(rates * 1e-20, 0.5, d * 1e20, order)) == pytest.approx(t * 1e20, rel=1e-12)
+        assert R._swap_chain_wait(list(rates * 1e-20), [0.5, 0.5], list(d * 1e20), order) == pytest.approx(t * 1e20)

@@ -902,7 +902,7 @@ def chain_time(rates, swap_success, delays=0.0, order: str = "asap") -> np.ndarr
     Returns
     -------
     numpy.ndarray, shape (P,) (a scalar shape for one row)
-        Seconds; ``inf`` where a link has rate 0.
+        Seconds; ``inf`` where a link has rate 0 (or below ``1e-250`` times the fastest).
 
     Raises
     ------
@@ -927,15 +927,21 @@ def chain_time(rates, swap_success, delays=0.0, order: str = "asap") -> np.ndarr
     d = np.where(pad, 0.0, np.broadcast_to(np.asarray(delays, float), (P, H)))
     finite_max = np.max(np.where(np.isfinite(R), R, 0.0), axis=1, initial=0.0)
     R = np.where(np.isposinf(R), np.where(finite_max > 0, 1e6 * finite_max, 1.0)[:, None], R)
+    # time in units of the fastest link's mean, so that rates far below 1/s (GEANT's long
+    # fibres) keep their precision; a link 1e-250 times slower than the fastest counts as dead
+    scale = np.nanmax(np.where(pad, np.nan, R), axis=1) if H else np.ones(P)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        R = R / scale[:, None]
+        d = d * scale[:, None]
     out = np.zeros(P)
-    dead = np.any(R == 0, axis=1)
+    dead = np.any(R < 1e-250, axis=1)
     out[dead] = np.inf
     for n in np.unique(n_links[~dead]):
         rows = np.flatnonzero((n_links == n) & ~dead)
         key = np.concatenate([R[rows, :n], q[rows, : n - 1], d[rows, :n]], axis=1)
         uniq, inverse = np.unique(key, axis=0, return_inverse=True)
         t = _solve_chain(_chain(int(n), order), uniq[:, :n], uniq[:, n : 2 * n - 1], uniq[:, 2 * n - 1 :])
-        out[rows] = t[inverse.ravel()]
+        out[rows] = t[inverse.ravel()] / scale[rows]
     return out if np.ndim(rates) > 1 else out.reshape(())
 
 

@@ -614,10 +614,17 @@ def _swap_chain_wait(rates: list[float], q: list[float], delays: list[float], or
     swap by swap (the left node first; a failure frees both segments and costs their
     ``delays``), gives the transitions; the mean first-passage times solve a sparse system.
     """
+    import math
+
     from scipy import sparse
     from scipy.sparse import linalg
 
     n = len(rates)
+    unit = max(rates)  # solve in units of the fastest link's mean time (long fibres: tiny rates)
+    rates = [r / unit for r in rates]
+    delays = [x * unit for x in delays]
+    if min(rates) < 1e-250:
+        return math.inf
     partners = _swap_partners(n) if order == "nested" else None
     done = ((0, n),)
 
@@ -668,7 +675,7 @@ def _swap_chain_wait(rates: list[float], q: list[float], delays: list[float], or
         i += 1
     rows, cols, vals = zip(*entries)
     A = sparse.csr_matrix((vals, (rows, cols)), shape=(len(order_of), len(order_of)))
-    return float(linalg.spsolve(A.tocsc(), np.array(reward))[0])
+    return float(linalg.spsolve(A.tocsc(), np.array(reward))[0]) / unit
 
 
 def route_physics(length_km, rounds, params: Params = DEFAULT, protocol: str = "dejmps") -> tuple[float, float]:
