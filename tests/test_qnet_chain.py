@@ -194,3 +194,14 @@ def test_tiny_rates_keep_their_precision():
         t = float(ph.chain_time(rates, 0.5, d, order))
         assert float(ph.chain_time(rates * 1e-20, 0.5, d * 1e20, order)) == pytest.approx(t * 1e20, rel=1e-12)
         assert R._swap_chain_wait(list(rates * 1e-20), [0.5, 0.5], list(d * 1e20), order) == pytest.approx(t * 1e20)
+
+
+def test_rates_spanning_sixty_decades():
+    # one link 1e-60 times slower than the rest (a long GEANT fibre beside short ones): it sets the pace
+    r = np.array([6e-61, 2.5e-3, 1.0, 1.1e-6, 0.3])
+    assert float(ph.chain_time(r, 1.0, 0.0)) * 6e-61 == pytest.approx(1.0, rel=1e-3)
+    # asap: the other four links are joined long before, so one swap at node 1 decides: 2 tries
+    assert float(ph.chain_time(r, 0.5, 0.0, "asap")) * 6e-61 == pytest.approx(2.0, rel=1e-6)
+    # nested: the slow link's pair must survive the swaps at nodes 1, 2 and 4 in turn: 2^3 tries
+    assert float(ph.chain_time(r, 0.5, 0.0, "nested")) * 6e-61 == pytest.approx(8.0, rel=1e-6)
+    assert R._swap_chain_wait(list(r), [0.5] * 4, [0.0] * 5, "nested") * 6e-61 == pytest.approx(8.0, rel=1e-6)

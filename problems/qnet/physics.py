@@ -868,7 +868,10 @@ def _solve_chain(c: _Chain, R: np.ndarray, q: np.ndarray, d: np.ndarray) -> np.n
         sl = slice(lo, lo + step)
         A = np.asarray((out_flat.T @ rate[sl].T - in_flat.T @ rate[sl].T).T).reshape(-1, S, S)
         b = 1.0 + np.asarray((by_src.T @ delay[sl].T).T)
-        times[sl] = np.linalg.solve(A, b[..., None])[:, 0, 0]
+        # the embedded jump chain's form (each row over its state's total rate): probabilities
+        # and mean holding times, well conditioned when the links' rates span many decades
+        out = np.diagonal(A, axis1=1, axis2=2).copy()
+        times[sl] = np.linalg.solve(A / out[..., None], (b / out)[..., None])[:, 0, 0]
     return times
 
 

@@ -675,7 +675,9 @@ def _swap_chain_wait(rates: list[float], q: list[float], delays: list[float], or
         i += 1
     rows, cols, vals = zip(*entries)
     A = sparse.csr_matrix((vals, (rows, cols)), shape=(len(order_of), len(order_of)))
-    return float(linalg.spsolve(A.tocsc(), np.array(reward))[0]) / unit
+    total = A.diagonal()  # each state's rate of leaving: solve the jump chain (rows over it)
+    A = sparse.diags(1.0 / total) @ A
+    return float(linalg.spsolve(A.tocsc(), np.array(reward) / total)[0]) / unit
 
 
 def route_physics(length_km, rounds, params: Params = DEFAULT, protocol: str = "dejmps") -> tuple[float, float]:
