@@ -205,3 +205,13 @@ def test_rates_spanning_sixty_decades():
     # nested: the slow link's pair must survive the swaps at nodes 1, 2 and 4 in turn: 2^3 tries
     assert float(ph.chain_time(r, 0.5, 0.0, "nested")) * 6e-61 == pytest.approx(8.0, rel=1e-6)
     assert R._swap_chain_wait(list(r), [0.5] * 4, [0.0] * 5, "nested") * 6e-61 == pytest.approx(8.0, rel=1e-6)
+
+
+@pytest.mark.parametrize("order", ph.SWAP_ORDERS)
+def test_iterative_and_dense_solves_agree(order, monkeypatch):
+    rng = np.random.default_rng(5)
+    rates, d = rng.uniform(0.1, 20.0, (3, 8)), rng.uniform(0.0, 0.01, (3, 8))
+    iterative = ph.chain_time(rates, 0.45, d, order)  # 255 transient states: row by row
+    monkeypatch.setattr(ph, "DENSE_STATES", 10_000)
+    np.testing.assert_allclose(ph.chain_time(rates, 0.45, d, order), iterative, rtol=1e-10)
+    assert R._swap_chain_wait(list(rates[0]), [0.45] * 7, list(d[0]), order) == pytest.approx(iterative[0], rel=1e-9)
