@@ -311,7 +311,16 @@ def _qnet_common(name: str, topo, o: dict) -> dict:
         "memory": o["memory"],
         "protocol": o["protocol"],
         "max_rounds": o["max_rounds"],
+        "params": _qnet_params(o),
     }
+
+
+def _qnet_params(o: dict):
+    """:class:`~qbdsl.problems.qnet.physics.Params` from the options: repeater stations, memories, swap order."""
+    physics = qnet_routing.physics
+    spacing = np.inf if o["repeater_spacing_km"] is None else o["repeater_spacing_km"]
+    base = physics.Params(repeater_spacing_km=spacing, swap_order=o["swap_order"])
+    return physics.repeater_grade(spacing, base) if o["memories"] == "repeater-grade" else base
 
 
 def _draw(name: str, what: str, n: int, draw):
@@ -368,6 +377,9 @@ _QNET = (
     Option("max_rounds", int, 3, 0, 8, note=" purification rounds per hop"),
     Option("protocol", str, "dejmps", choices=qnet_routing.physics.PROTOCOLS),
     _positive("max_km", None, ": only endpoints at most this far apart (great circle x routing factor)"),
+    _positive("repeater_spacing_km", None, ": repeater stations every this many km of fibre (all: none)"),
+    Option("memories", str, "today", choices=("today", "repeater-grade")),
+    Option("swap_order", str, "asap", choices=qnet_routing.physics.SWAP_ORDERS),
 )
 
 CATALOG = {

@@ -6,6 +6,7 @@ import pytest
 import qbdsl as qb
 from qbdsl.cli import main
 from qbdsl.problems.catalog import CATALOG, build
+from qbdsl.problems.qnet import physics as qnet_physics
 
 from .test_qnet_slicing import RING
 
@@ -120,3 +121,22 @@ def test_the_example_runs_and_its_answers_check():
     assert out.stdout.count("routes ok") == 4 and out.stdout.count("slicing check ok") == 3, out.stdout
     assert "FAILED" not in out.stdout
     assert (root / "out" / "qnet-routes.png").exists()
+
+
+def test_physics_options_reach_the_model(capsys):
+    base = {"requests": "6", "max_km": "1500", "seed": "1", "memory": "6"}
+    assert build("qnet.routing", "surfnet", base).params == qnet_physics.DEFAULT  # no stations, asap swaps
+    # GEANT's fibres serve something only with stations and long memories (README): options, not Python
+    with pytest.raises(qb.ModelError, match="no request can be served on 'geant'"):
+        build("qnet.routing", "geant", base)
+    m = build("qnet.routing", "geant", {**base, "repeater_spacing_km": "25", "memories": "repeater-grade"})
+    assert m.params == qnet_physics.repeater_grade(25.0) and m.candidates.owner.size > 0
+    s = build("qnet.slicing", "surfnet", {"slices": 4, "repeater_spacing_km": 30, "swap_order": "nested"})
+    assert s.params.repeater_spacing_km == 30.0 and s.params.swap_order == "nested"
+    argv = ["problem", "qnet.routing", "--data", "geant", "--opt", "requests=6", "--opt", "max_km=1500"]
+    argv += ["--opt", "repeater_spacing_km=25", "--opt", "memories=repeater-grade", "--solve", "--backend", "ortools"]
+    code, out, err = _run(argv, capsys)
+    assert code == 0, err
+    assert "feasible True" in out
+    code, _, err = _run(argv[:-3] + ["--opt", "repeater_spacing_km=-5"], capsys)
+    assert code != 0 and "repeater_spacing_km=-5" in err

@@ -64,7 +64,8 @@ def test_integral_lp_gives_the_optimum(surfnet):
 
 
 def test_a_fractional_lp_is_a_strict_bound(surfnet):
-    req = R.random_requests(surfnet, 20, seed=0, max_km=150)
+    # seed 1 (seed 0's LP lost its gap when 3-hop paths got the swap-as-soon-as-possible rate)
+    req = R.random_requests(surfnet, 20, seed=1, max_km=150)
     lp = R.lp_relaxation(surfnet, req, memory=6)
     assert not lp.integral
     best = _optimum(surfnet, req, memory=6)

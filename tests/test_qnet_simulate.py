@@ -182,10 +182,8 @@ def test_fuller_comparison_on_surfnet():
         mean, half = c.sim.rate_ci()
         assert c.historical_rate > mean + half
         assert c.fidelity_agrees(sequence_rule=True)
-        if len(c.sim.length_km) <= 2:
-            assert c.rate_agrees()
-        else:  # SeQUeNCe swaps two ready neighbours without waiting for the third hop: faster
-            assert c.model_rate <= mean + half
+        # the swap-as-soon-as-possible chain in SeQUeNCe's nested order, on 1-3 hops alike
+        assert c.rate_agrees()
 
 
 @needs_sequence

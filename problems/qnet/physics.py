@@ -60,21 +60,43 @@ Recurrence cost
     Each round of recurrence purification consumes two pairs of the previous level and
     keeps one with probability p_i, so one pair after r rounds costs
     prod_i (2 / p_i) elementary pairs on average (Dur & Briegel 2007, Sec. 5.1).
-Path rate (all hops at once)
+Path rate (swap as soon as possible: an exact Markov chain)
+    Each free elementary link ``h`` makes a (purified) pair after a waiting time geometric in
+    attempts, taken exponential with rate ``R_h``. A node swaps two held segments that meet
+    at it at once (``Params.swap_order``: ``"asap"``, any two; ``"nested"``, only in
+    SeQUeNCe 0.8.5's doubling order, :func:`nested_partners`); the swap succeeds with
+    ``q`` and merges them, or fails and destroys both, whose links start again. The set of
+    held segments is a continuous-time Markov chain (``2^n`` states for ``n`` links: each
+    link held or not fixes the segments under "asap"); the mean time ``E[T]`` to the
+    end-to-end segment solves ``(-Q_TT) x = 1 + c`` over the transient states, ``c`` the
+    failures' signalling (each failure charges ``sum L_h / v`` over its two segments, in
+    series). This is the method of E. Shchukin, F. Schmidt and P. van Loock, "On the
+    waiting time in quantum repeaters with probabilistic entanglement swapping",
+    arXiv:1710.06214 (Markov chains for exact mean waiting times with arbitrary swap
+    probabilities, "not only doubling", and "dynamical" connections). A path then
+    delivers ``1 / (E[T] + s)`` pairs per second per channel, ``s = sum_h L_h / v`` the
+    final swap outcomes' signalling (none for one link): :func:`chain_time`. Checks: for
+    one and two links it is the all-at-once rate below exactly (the two protocols are the
+    same there); with every ``q = 1`` ``E[T] = E[max_h X_h]`` (nothing is lost); it never
+    takes longer than the all-at-once cycle (tests/test_qnet_chain.py, with a Monte Carlo
+    of the chain). States are enumerated once per link count and order (cached), rows of
+    equal rates solved once; chains of more than :data:`MAX_CHAIN_LINKS` links (long
+    fibres split by repeater stations) take the all-at-once rate, a lower bound, and
+    :func:`rate_model` says which a path got. Neither order is always faster.
+Path rate (all hops at once: the earlier model, and the bound beyond MAX_CHAIN_LINKS)
     A path delivers only when every hop holds a pair at the same time, and the swaps free
-    all of them, so one delivery cycle lasts ``E[max_h X_h] + sum_h L_h / v``: ``X_h`` the
-    hop's waiting time for a (purified) pair, geometric in attempts and taken exponential
-    with rate ``R_h`` (mean ``1 / R_h``), plus the signalling of the swap outcomes to the
-    ends (none for a one-hop path, whose herald already reached both ends). ``E[max]`` of
-    independent exponentials is exact by inclusion-exclusion,
-    ``sum_{S != {}} (-1)^(|S|+1) / sum_{h in S} R_h`` (:func:`expected_max`; ``1.5 / R``
-    for two equal hops; beyond 16 hops the same integral by quadrature). The path delivers
-    ``q^(h-1)`` pairs per cycle. Parallel channels
-    of width ``w`` are ``w`` independent lanes (``w`` times the rate: a lower bound where
-    a repeater may swap any two ready memories). The earlier model's ``q^(h-1) min_h R_h``
-    (the slowest hop alone sets the pace) was ``min_h R_h E[max_h X_h]`` times too high
-    (between 1 and the harmonic number ``1 + 1/2 + ... + 1/h``), more with the signalling;
-    the SeQUeNCe check (:mod:`.simulate`) found both timing errors.
+    all of them, so one delivery cycle lasts ``E[max_h X_h] + sum_h L_h / v``, plus the
+    signalling of the swap outcomes to the ends (none for a one-hop path, whose herald
+    already reached both ends). ``E[max]`` of independent exponentials is exact by
+    inclusion-exclusion, ``sum_{S != {}} (-1)^(|S|+1) / sum_{h in S} R_h``
+    (:func:`expected_max`; ``1.5 / R`` for two equal hops; beyond 16 hops the same integral
+    by quadrature). The path delivers ``q^(h-1)`` pairs per cycle. Stored pairs are still
+    charged this cycle's storage (fidelity). Parallel channels of width ``w`` are ``w``
+    independent lanes (``w`` times the rate: a lower bound where a repeater may swap any two
+    ready memories). The model before that, ``q^(h-1) min_h R_h`` (the slowest hop alone
+    sets the pace), was ``min_h R_h E[max_h X_h]`` times too high; the SeQUeNCe check
+    (:mod:`.simulate`) found both timing errors, and then the all-at-once cycle's
+    pessimism at three hops.
 Repeater stations on long fibres (``Params.repeater_spacing_km``)
     A fibre of length ``L`` longer than the spacing ``s`` becomes a chain of
     ``n = ceil(L / s)`` equal elementary links of ``L / n`` joined by ``n - 1`` swaps at
@@ -92,6 +114,7 @@ Repeater stations on long fibres (``Params.repeater_spacing_km``)
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 
@@ -100,6 +123,7 @@ import numpy as np
 from qbdsl.errors import ModelError
 
 PROTOCOLS = ("dejmps", "bbpssw")
+SWAP_ORDERS = ("asap", "nested")
 
 
 def _sources() -> MappingProxyType:
@@ -142,6 +166,9 @@ def _sources() -> MappingProxyType:
             "repeater_swap_success": "0.5: swaps at repeater stations by the same linear-optics Bell measurement "
             "as at the nodes (maximum 1/2, Calsamiglia & Lutkenhaus, Appl. Phys. B 72, 67, 2001); a station "
             "that swaps its memories deterministically with gates would take 1.",
+            "swap_order": "asap: a node swaps two pairs as soon as it holds both, as in the waiting-time analysis of "
+            "Shchukin, Schmidt & van Loock, Phys. Rev. A 100, 032322 (2019), a protocol choice; SeQUeNCe 0.8.5 uses "
+            "'nested' (its ResourceManager.generate_load_rules; X. Wu et al., Quantum Sci. Technol. 6, 045027, 2021).",
         }
     )
 
@@ -179,6 +206,9 @@ class Params:
         becomes ``ceil(L / s)`` equal links joined by swaps at repeater stations.
     repeater_swap_success : float
         Success probability of one swap at a repeater station, in (0, 1].
+    swap_order : {"asap", "nested"}
+        Which swaps a path runs (:func:`chain_time`): ``"asap"``, any two neighbouring held
+        segments at once; ``"nested"``, SeQUeNCe 0.8.5's doubling order (:func:`nested_partners`).
     sources : Mapping[str, str]
         For each parameter above: its value's source (paper, figure or table).
 
@@ -200,6 +230,7 @@ class Params:
     reset_delays: float = 0.0
     repeater_spacing_km: float = np.inf
     repeater_swap_success: float = 0.5
+    swap_order: str = "asap"
     sources: MappingProxyType = field(default_factory=_sources, compare=False, repr=False)
 
     def __post_init__(self):
@@ -215,6 +246,8 @@ class Params:
         for name in ("classical_exchange_rounds", "reset_delays"):
             if not 0 <= getattr(self, name) < np.inf:
                 raise ModelError(f"Params.{name} must be finite and >= 0, got {getattr(self, name)}")
+        if self.swap_order not in SWAP_ORDERS:
+            raise ModelError(f"Params.swap_order must be one of {', '.join(SWAP_ORDERS)}, got {self.swap_order!r}")
         for name in ("coherence_time_s", "fibre_speed_km_s", "repeater_spacing_km"):
             if not getattr(self, name) > 0:
                 raise ModelError(f"Params.{name} must be > 0, got {getattr(self, name)}")
@@ -674,6 +707,267 @@ def expected_max(rates, axis: int = -1) -> np.ndarray:
     return out.reshape(shape)
 
 
+# ------------------------------------------------------------------ swap as soon as possible
+
+MAX_CHAIN_LINKS = 10
+"""Most elementary links whose path rate comes from the exact Markov chain (:func:`chain_time`).
+
+The chain has ``2^n`` states under ``"asap"`` (1024 at 10 links: a dense solve of a few
+milliseconds per distinct path) and about ``3^n`` at most under ``"nested"``. Longer chains
+(long fibres split by repeater stations) take the all-hops-at-once rate instead, a lower
+bound; :func:`rate_model` names which one each path got."""
+
+
+@dataclass(frozen=True)
+class _Chain:
+    """Structure of the swap chain of ``n`` elementary links, before rates and successes.
+
+    ``states``: frozensets of held segments ``(a, b)`` (links ``a .. b-1``), the empty one
+    first, the end-to-end pair ``{(0, n)}`` last. Transition ``t`` leaves ``src[t]`` when link
+    ``link[t]`` makes a pair and lands in ``dst[t]`` after the swaps it sets off: ``won[t, j-1]``
+    counts the swaps that succeeded at node ``j`` (1 .. n-1), ``lost[t, j-1]`` the failed one,
+    and ``freed[t, h]`` marks the links of the two segments a failure destroyed.
+    """
+
+    n: int
+    states: tuple
+    src: np.ndarray
+    dst: np.ndarray
+    link: np.ndarray
+    won: np.ndarray
+    lost: np.ndarray
+    freed: np.ndarray
+
+
+def nested_partners(n: int) -> list[tuple[int, int]]:
+    """SeQUeNCe 0.8.5's swap order on a path of nodes ``0 .. n``: ``(left, right)`` per inner node.
+
+    Node ``j`` swaps only a pair reaching back to ``left`` with one reaching ``right``
+    (``ResourceManager.generate_load_rules``: the nodes at odd positions of the path swap
+    their neighbours' pairs, then the path of the even positions repeats the rule).
+
+    Parameters
+    ----------
+    n : int
+        Elementary links (nodes ``0 .. n``).
+
+    Returns
+    -------
+    list of (int, int)
+        Entry ``j - 1`` for node ``j``, ``j = 1 .. n-1``; ``[(0, 2), (0, 3)]`` for 3 links.
+    """
+    out = []
+    for j in range(1, n):
+        path = list(range(n + 1))
+        while path.index(j) % 2 == 0:
+            path = [x for i, x in enumerate(path) if i % 2 == 0 or i == len(path) - 1]
+        k = path.index(j)
+        out.append((path[k - 1], path[k + 1]))
+    return out
+
+
+def _settle(held: frozenset, new: tuple, order: str, partners: list) -> list:
+    """Outcomes ``(won nodes, lost node, freed links, state)`` of segment ``new`` joining ``held``.
+
+    It swaps at once with a held neighbour (its left end's first) where ``order`` allows:
+    success merges the two and the merged segment settles in turn; failure destroys both.
+    """
+    a, b = new
+    for other in sorted(held):
+        if other[1] == a:
+            node, merged = a, (other[0], b)
+        elif other[0] == b:
+            node, merged = b, (a, other[1])
+        else:
+            continue
+        if order == "nested" and partners[node - 1] != merged:
+            continue
+        rest = held - {other}
+        out = [((node, *won), lost, freed, s) for won, lost, freed, s in _settle(rest, merged, order, partners)]
+        freed = (*range(other[0], other[1]), *range(a, b))
+        out.append(((), (node,), freed, rest))
+        return out
+    return [((), (), (), held | {new})]
+
+
+@functools.cache
+def _chain(n: int, order: str) -> _Chain:
+    """The chain's states and transitions for ``n`` links under ``order``, enumerated once (cached)."""
+    partners = nested_partners(n)
+    done = frozenset({(0, n)})
+    index, states, rows = {frozenset(): 0}, [frozenset()], []
+    k = 0
+    while k < len(states):
+        state = states[k]
+        k += 1
+        if state == done:
+            continue
+        covered = {h for a, b in state for h in range(a, b)}
+        for h in range(n):
+            if h in covered:
+                continue
+            for won, lost, freed, nxt in _settle(state, (h, h + 1), order, partners):
+                if nxt not in index:
+                    index[nxt] = len(states)
+                    states.append(nxt)
+                rows.append((index[state], index[nxt], h, won, lost, freed))
+    # the end-to-end state last
+    last = index[done]
+    perm = np.arange(len(states))
+    perm[[last, len(states) - 1]] = perm[[len(states) - 1, last]]
+    where = np.argsort(perm)
+    T = len(rows)
+    won, lost, freed = np.zeros((T, max(n - 1, 0))), np.zeros((T, max(n - 1, 0))), np.zeros((T, n), bool)
+    for t, (_, _, _, w, lo, fr) in enumerate(rows):
+        np.add.at(won[t], np.asarray(w, int) - 1, 1.0)
+        np.add.at(lost[t], np.asarray(lo, int) - 1, 1.0)
+        freed[t, list(fr)] = True
+    src = where[np.array([r[0] for r in rows], int)]
+    dst = where[np.array([r[1] for r in rows], int)]
+    return _Chain(n, tuple(states[i] for i in perm), src, dst, np.array([r[2] for r in rows], int), won, lost, freed)
+
+
+def chain_states(n: int, order: str = "asap") -> int:
+    """Number of states of the swap chain of ``n`` links (``2^n`` under ``"asap"``).
+
+    Raises
+    ------
+    ModelError
+        An unknown order or ``n < 1``.
+    """
+    _check_order(order)
+    if n < 1:
+        raise ModelError(f"a swap chain needs at least one link, got {n}")
+    return len(_chain(int(n), order).states)
+
+
+def _check_order(order: str) -> None:
+    if order not in SWAP_ORDERS:
+        raise ModelError(f"swap order must be one of {', '.join(SWAP_ORDERS)}, got {order!r}")
+
+
+DENSE_STATES = 64
+"""Most transient states of a chain solved densely (many rows at once); larger chains: sparse, row by row."""
+
+
+def _solve_chain(c: _Chain, R: np.ndarray, q: np.ndarray, d: np.ndarray) -> np.ndarray:
+    """Expected time to absorption from the empty state, rows of finite rates > 0.
+
+    Solved in the embedded jump chain's form (each state's row over its total leaving
+    rate: transition probabilities and mean holding times), well conditioned when the
+    links' rates span many decades: densely and batched for small chains; one distinct row
+    at a time for large ones, by BiCGSTAB to a relative residual of 1e-13 (scipy), sparse
+    LU where that does not converge.
+    """
+    from scipy import sparse
+    from scipy.sparse import linalg
+
+    S = len(c.states) - 1  # transient states
+    P, T = len(R), len(c.src)
+    prob = np.ones((P, T))
+    for j in range(c.n - 1):  # a handful of nodes; exponents 0 or 1
+        prob *= q[:, [j]] ** c.won[:, j] * (1.0 - q[:, [j]]) ** c.lost[:, j]
+    rate = R[:, c.link] * prob  # (P, T)
+    by_src = sparse.csr_matrix((np.ones(T), (np.arange(T), c.src)), (T, S))
+    total = np.asarray((by_src.T @ rate.T).T)  # (P, S): each state's leaving rate
+    hold = 1.0 / total
+    b = hold * (1.0 + np.asarray((by_src.T @ (rate * (d @ c.freed.T.astype(float))).T).T))  # + failures' signalling
+    jump = rate / total[:, c.src]  # (P, T): probability of each transition from its state
+    keep = c.dst < S
+    times = np.empty(P)
+    if S > DENSE_STATES:
+        rows = np.concatenate([np.arange(S), c.src[keep]])
+        cols = np.concatenate([np.arange(S), c.dst[keep]])
+        for p in range(P):
+            vals = np.concatenate([np.ones(S), -jump[p, keep]])
+            A = sparse.csr_matrix((vals, (rows, cols)), (S, S))  # duplicates summed
+            x, info = linalg.bicgstab(A, b[p], rtol=1e-13, atol=0.0)
+            if info != 0 or np.linalg.norm(A @ x - b[p]) > 1e-11 * np.linalg.norm(b[p]):
+                x = linalg.spsolve(A.tocsc(), b[p])  # sparse LU when the iteration does not converge
+            times[p] = x[0]
+        return times
+    into = sparse.csr_matrix((np.ones(keep.sum()), (np.flatnonzero(keep), c.src[keep] * S + c.dst[keep])), (T, S * S))
+    step = max(1, int(2e7 // (S * S)))
+    for lo in range(0, P, step):
+        sl = slice(lo, lo + step)
+        A = np.eye(S) - np.asarray((into.T @ jump[sl].T).T).reshape(-1, S, S)
+        times[sl] = np.linalg.solve(A, b[sl][..., None])[:, 0, 0]
+    return times
+
+
+def chain_time(rates, swap_success, delays=0.0, order: str = "asap") -> np.ndarray:
+    """Expected time until a chain of elementary links holds an end-to-end pair, swapping as soon as possible.
+
+    The continuous-time Markov chain of the module docstring ("Path rate"): its state is the
+    set of disjoint segments held; a free link ``h`` makes a pair at rate ``R_h``; a new or
+    merged segment that meets a held one at node ``j`` swaps with it at once (``order``
+    ``"asap"``: always; ``"nested"``: only in SeQUeNCe 0.8.5's order, :func:`nested_partners`),
+    succeeding with ``q_j``: merged, or both segments lost and their links free again. A
+    failure adds the time its segments' ends need to learn it, ``sum_{h in both} delays_h``
+    (added in series: the freed links wait for it). ``E[T]`` from the empty state solves
+    ``(-Q_TT) x = 1 + c`` over the transient states (``c``: each state's failure delays per
+    unit time), one dense solve per distinct row, the states enumerated once per link count
+    and order (cached). Equal to ``E[max_h X_h]`` (:func:`expected_max`) when every ``q = 1``,
+    and to ``(E[max] + d_1 + d_2) / q - d_1 - d_2`` for two links.
+
+    Parameters
+    ----------
+    rates : array_like, shape (P, n) or (n,)
+        Pair rates per link in 1/s (>= 0; ``nan``: trailing padding). ``inf`` (a link of
+        length 0) is taken as ``1e6`` times the row's largest finite rate.
+    swap_success : float or array_like, shape (P, n-1) or broadcastable
+        Success probability of the swap at each inner node, in (0, 1].
+    delays : float or array_like, shape (P, n) or broadcastable
+        Signalling time in s a failure charges per link of its segments (``L_h / v``).
+    order : {"asap", "nested"}
+        Which swaps are allowed.
+
+    Returns
+    -------
+    numpy.ndarray, shape (P,) (a scalar shape for one row)
+        Seconds; ``inf`` where a link has rate 0 (or below ``1e-250`` times the fastest).
+
+    Raises
+    ------
+    ModelError
+        An unknown order, a negative rate, more than :data:`MAX_CHAIN_LINKS` links, or a swap
+        success outside (0, 1].
+    """
+    _check_order(order)
+    R = np.atleast_2d(np.asarray(rates, float))
+    P, H = R.shape
+    pad = np.isnan(R)
+    if np.any(R[~pad] < 0):
+        raise ModelError(f"chain_time takes rates >= 0, got {R[~pad][R[~pad] < 0][0]}")
+    n_links = (~pad).sum(axis=1)
+    if H and n_links.max() > MAX_CHAIN_LINKS:
+        raise ModelError(f"chain_time handles at most {MAX_CHAIN_LINKS} links (MAX_CHAIN_LINKS), got {n_links.max()}")
+    if np.any(n_links == 0):
+        raise ModelError(f"chain_time: row {int(np.flatnonzero(n_links == 0)[0])} has no link")
+    q = np.broadcast_to(np.asarray(swap_success, float), (P, max(H - 1, 0)))
+    if np.any(~((q > 0) & (q <= 1))[np.arange(max(H - 1, 0))[None, :] < n_links[:, None] - 1]):
+        raise ModelError(f"swap success must lie in (0, 1], got {q[~((q > 0) & (q <= 1))][0]}")
+    d = np.where(pad, 0.0, np.broadcast_to(np.asarray(delays, float), (P, H)))
+    finite_max = np.max(np.where(np.isfinite(R), R, 0.0), axis=1, initial=0.0)
+    R = np.where(np.isposinf(R), np.where(finite_max > 0, 1e6 * finite_max, 1.0)[:, None], R)
+    # time in units of the fastest link's mean, so that rates far below 1/s (GEANT's long
+    # fibres) keep their precision; a link 1e-250 times slower than the fastest counts as dead
+    scale = np.nanmax(np.where(pad, np.nan, R), axis=1) if H else np.ones(P)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        R = R / scale[:, None]
+        d = d * scale[:, None]
+    out = np.zeros(P)
+    dead = np.any(R < 1e-250, axis=1)
+    out[dead] = np.inf
+    for n in np.unique(n_links[~dead]):
+        rows = np.flatnonzero((n_links == n) & ~dead)
+        key = np.concatenate([R[rows, :n], q[rows, : n - 1], d[rows, :n]], axis=1)
+        uniq, inverse = np.unique(key, axis=0, return_inverse=True)
+        t = _solve_chain(_chain(int(n), order), uniq[:, :n], uniq[:, n : 2 * n - 1], uniq[:, 2 * n - 1 :])
+        out[rows] = t[inverse.ravel()] / scale[rows]
+    return out if np.ndim(rates) > 1 else out.reshape(())
+
+
 def segments(length_km, params: Params = DEFAULT) -> np.ndarray:
     """Elementary links per fibre: ``n = ceil(L / s)`` (at least 1) for repeater spacing ``s``.
 
@@ -744,12 +1038,14 @@ def path_metrics(length_km, rounds, params: Params = DEFAULT, protocol: str = "d
     """End-to-end fidelity and rate of paths of hops, vectorized over paths.
 
     Model: each hop makes purified pairs at rate ``R_h`` per channel (:func:`hop_metrics`);
-    the path delivers only when every hop holds a pair at once, so one cycle lasts
-    ``E[max_h X_h] + s`` with ``X_h`` the hop's waiting time (exponential, rate ``R_h``;
-    :func:`expected_max`) and ``s = sum_h L_h / v`` the signalling of the swap outcomes to
-    the ends (0 for one hop). The ``h - 1`` swaps, each succeeding with ``q``, join the hop
-    pairs (Werner parameters multiply): the path delivers ``q^(h-1) / (E[max_h X_h] + s)``
-    pairs per second per channel (see the module docstring, "Path rate"). Every hop pair is
+    nodes swap as soon as they may (``params.swap_order``), so the path delivers
+    ``1 / (E[T] + s)`` pairs per second per channel, ``E[T]`` the exact Markov chain's mean
+    time to an end-to-end pair (:func:`chain_time`) and ``s = sum_h L_h / v`` the
+    signalling of the swap outcomes to the ends (0 for one hop); paths of more than
+    :data:`MAX_CHAIN_LINKS` elementary links get the all-at-once rate
+    ``q^(h-1) / (E[max_h X_h] + s)`` instead, a lower bound (:func:`rate_model`; module
+    docstring, "Path rate"). The swaps join the hop pairs (Werner parameters multiply).
+    Every hop pair is
     charged the whole cycle ``E[max_h X_h] + sum_h L_h / v`` of storage (an upper bound on
     its expected wait), decaying with the pair time constant ``T2 / 2`` (both qubits
     stored). With repeater stations (``params.repeater_spacing_km``) the hops are their
@@ -785,6 +1081,7 @@ def path_metrics(length_km, rounds, params: Params = DEFAULT, protocol: str = "d
         raise ModelError(f"path {int(np.flatnonzero(~hop[:, 0])[0])} has no hop")
     n_hops = hop.sum(axis=1)
     signal = np.where(hop, L, 0.0).sum(axis=1) / params.fibre_speed_km_s
+    L_hops = L
     L, r = expand_segments(L, rounds, params)  # the same hops when there are no repeater stations
     seg = ~np.isnan(L)
     n_seg = seg.sum(axis=1)
@@ -793,7 +1090,52 @@ def path_metrics(length_km, rounds, params: Params = DEFAULT, protocol: str = "d
     wait = slowest + signal
     f_stored = decohere(f_hop, wait[:, None], params.coherence_time_s / 2.0)
     fidelity = chain_fidelity(f_stored, axis=1, where=seg)
+    final_signal = np.where(n_seg > 1, signal, 0.0)
+    # the all-hops-at-once rate: the fallback (a lower bound) beyond MAX_CHAIN_LINKS
     swaps = params.swap_success ** (n_hops - 1) * params.repeater_swap_success ** (n_seg - n_hops)
     with np.errstate(divide="ignore"):
-        rate = swaps / (slowest + np.where(n_seg > 1, signal, 0.0))
+        rate = swaps / (slowest + final_signal)
+    exact = n_seg <= MAX_CHAIN_LINKS
+    if exact.any():
+        S = L.shape[1]
+        hop_of = _hop_of_segment(L.shape[0], S, hop, params, L_hops)
+        station = hop_of[:, 1:] == hop_of[:, :-1]  # (P, S-1): the node between two links of one fibre
+        q = np.where(station, params.repeater_swap_success, params.swap_success)
+        delays = np.where(seg, L, 0.0) / params.fibre_speed_km_s
+        rows = np.flatnonzero(exact)
+        n_max = int(n_seg[rows].max())
+        t = chain_time(
+            np.where(seg, rate_hop, np.nan)[rows, :n_max], q[rows, : n_max - 1], delays[rows, :n_max], params.swap_order
+        )
+        with np.errstate(divide="ignore"):
+            rate[rows] = 1.0 / (t + final_signal[rows])
     return fidelity, rate
+
+
+def _hop_of_segment(P: int, S: int, hop: np.ndarray, params: Params, L_hops: np.ndarray) -> np.ndarray:
+    """int, shape (P, S): the fibre (hop) each elementary link of :func:`expand_segments` lies on."""
+    n = np.where(hop, segments(np.where(hop, L_hops, 0.0), params), 0)
+    ends = np.cumsum(n, axis=1)  # (P, H)
+    return (ends[:, None, :] <= np.arange(S)[None, :, None]).sum(axis=2)
+
+
+def rate_model(length_km, params: Params = DEFAULT) -> np.ndarray:
+    """Which rate :func:`path_metrics` gives each path: the exact chain or the all-at-once bound.
+
+    Parameters
+    ----------
+    length_km : array_like, shape (P, H)
+        Hop lengths in km, ``nan``-padded (trailing).
+    params : Params
+        Physical parameters (``repeater_spacing_km``, ``swap_order``).
+
+    Returns
+    -------
+    numpy.ndarray of str, shape (P,)
+        ``"markov <order>"`` (exact, :func:`chain_time`) for paths of at most
+        :data:`MAX_CHAIN_LINKS` elementary links, else ``"all-at-once lower bound"``.
+    """
+    L = np.atleast_2d(np.asarray(length_km, float))
+    hop = ~np.isnan(L)
+    n = np.where(hop, segments(np.where(hop, L, 0.0), params), 0).sum(axis=1)
+    return np.where(n <= MAX_CHAIN_LINKS, f"markov {params.swap_order}", "all-at-once lower bound")

@@ -57,7 +57,7 @@ from qbdsl.errors import ModelError
 
 from ..routing import candidate_paths
 from . import physics
-from .physics import DEFAULT, Params
+from .physics import DEFAULT, MAX_CHAIN_LINKS, Params
 from .topologies import Topology
 
 OBJECTIVES = ("served", "maxmin")
@@ -596,14 +596,101 @@ def _expected_max_grouped(groups: list[tuple[float, int]]) -> float:
     return value * scale
 
 
+def _swap_partners(n: int) -> dict[int, tuple[int, int]]:
+    """SeQUeNCe's doubling order, round by round: the nodes at odd positions of the path swap
+    pairs reaching their path neighbours, then the even positions (and the last) form the next path."""
+    partners, path = {}, list(range(n + 1))
+    while len(path) > 2:
+        for i in range(1, len(path) - 1, 2):
+            partners[path[i]] = (path[i - 1], path[i + 1])
+        path = path[::2] if len(path) % 2 == 1 else path[::2] + [path[-1]]
+    return partners
+
+
+def _swap_chain_wait(rates: list[float], q: list[float], delays: list[float], order: str) -> float:
+    """Mean time to an end-to-end pair when nodes swap as soon as they may, one state at a time.
+
+    States are sorted tuples of held segments ``(a, b)``; every free link's pair, settled
+    swap by swap (the left node first; a failure frees both segments and costs their
+    ``delays``), gives the transitions; the mean first-passage times solve a sparse system.
+    """
+    import math
+
+    from scipy import sparse
+    from scipy.sparse import linalg
+
+    n = len(rates)
+    unit = max(rates)  # solve in units of the fastest link's mean time (long fibres: tiny rates)
+    rates = [r / unit for r in rates]
+    delays = [x * unit for x in delays]
+    if min(rates) < 1e-250:
+        return math.inf
+    partners = _swap_partners(n) if order == "nested" else None
+    done = ((0, n),)
+
+    def arrivals(held: tuple, link: int) -> list[tuple[float, float, tuple]]:
+        out, stack = [], [(1.0, 0.0, held, (link, link + 1))]
+        while stack:
+            p, cost, h, (a, b) = stack.pop()
+            choice = None
+            for node, other in (
+                (a, next((s for s in h if s[1] == a), None)),
+                (b, next((s for s in h if s[0] == b), None)),
+            ):
+                if other is None:
+                    continue
+                merged = (min(other[0], a), max(other[1], b))
+                if partners is None or partners[node] == merged:
+                    choice = node, other, merged
+                    break
+            if choice is None:
+                out.append((p, cost, tuple(sorted(h + ((a, b),)))))
+                continue
+            node, other, merged = choice
+            rest = tuple(s for s in h if s != other)
+            stack.append((p * q[node - 1], cost, rest, merged))
+            lost = sum(delays[other[0] : other[1]]) + sum(delays[a:b])
+            out.append((p * (1 - q[node - 1]), cost + lost, rest))
+        return out
+
+    index, order_of, entries, reward = {(): 0}, [()], [], []
+    i = 0
+    while i < len(order_of):
+        held = order_of[i]
+        covered = {k for a, b in held for k in range(a, b)}
+        extra = 0.0
+        for link in range(n):
+            if link in covered:
+                continue
+            for p, cost, nxt in arrivals(held, link):
+                r = rates[link] * p
+                entries.append((i, i, r))
+                extra += r * cost
+                if nxt != done:
+                    if nxt not in index:
+                        index[nxt] = len(order_of)
+                        order_of.append(nxt)
+                    entries.append((i, index[nxt], -r))
+        reward.append(1.0 + extra)
+        i += 1
+    rows, cols, vals = zip(*entries)
+    A = sparse.csr_matrix((vals, (rows, cols)), shape=(len(order_of), len(order_of)))
+    total = A.diagonal()  # each state's rate of leaving: solve the jump chain (rows over it)
+    A = sparse.diags(1.0 / total) @ A
+    return float(linalg.spsolve(A.tocsc(), np.array(reward) / total)[0]) / unit
+
+
 def route_physics(length_km, rounds, params: Params = DEFAULT, protocol: str = "dejmps") -> tuple[float, float]:
     """Fidelity and per-channel rate of one route, recomputed hop by hop in plain Python.
 
     The same physical model as :func:`~.physics.path_metrics` (see there), written
-    independently: Barrett-Kok attempts of ``(1 + P1)(1 + 2 c) + d`` fibre delays, a cycle
-    of ``E[max_h X_h]`` (inclusion-exclusion over the hops, one subset at a time, up to 16
-    elementary links; beyond, the integral with each hop's links grouped, by quadrature)
-    plus the swap signalling, pairs swapped one after the other with
+    independently: Barrett-Kok attempts of ``(1 + P1)(1 + 2 c) + d`` fibre delays; the rate
+    ``1 / (E[T] + s)`` of swapping as soon as possible, ``E[T]`` from the chain's states
+    built one at a time (tuples of held segments) and a sparse solve (scipy), ``s`` the
+    swap signalling; beyond ``MAX_CHAIN_LINKS`` elementary links the all-at-once rate with a
+    cycle of ``E[max_h X_h]`` (inclusion-exclusion over the hops, one subset at a time, up
+    to 16 links; beyond, the integral with each hop's links grouped, by quadrature) plus
+    the swap signalling, which is also each pair's storage; pairs swapped one after the other with
     ``F1 F2 + (1-F1)(1-F2)/3``. With repeater stations each hop of length ``L`` is
     ``ceil(L / s)`` equal elementary links with the hop's rounds, joined by station swaps of
     success ``params.repeater_swap_success``.
@@ -655,9 +742,16 @@ def route_physics(length_km, rounds, params: Params = DEFAULT, protocol: str = "
     for f in fids:
         f = 0.25 + (f - 0.25) * math.exp(-(slowest + signal) / (params.coherence_time_s / 2))
         fid = f if fid is None else fid * f + (1 - fid) * (1 - f) / 3
-    cycle = slowest + (signal if len(fids) > 1 else 0.0)
     hops, links = len(groups), len(fids)
-    return fid, params.swap_success ** (hops - 1) * params.repeater_swap_success ** (links - hops) / cycle
+    final = signal if links > 1 else 0.0
+    if links > MAX_CHAIN_LINKS or slowest == math.inf:  # the all-at-once lower bound (physics.rate_model)
+        swaps = params.swap_success ** (hops - 1) * params.repeater_swap_success ** (links - hops)
+        return fid, swaps / (slowest + final)
+    q, delays = [], []
+    for k, (L, (_, n)) in enumerate(zip(length_km, groups)):
+        q += [params.repeater_swap_success] * (n - 1) + ([params.swap_success] if k < hops - 1 else [])
+        delays += [L / n / params.fibre_speed_km_s] * n
+    return fid, float(1.0 / (_swap_chain_wait(rates, q, delays, params.swap_order) + final))
 
 
 def check_routes(

@@ -1,0 +1,217 @@
+"""The swap-as-soon-as-possible path rate (physics.chain_time): limits, a Monte Carlo, the independent check."""
+
+import dataclasses
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from qbdsl.errors import ModelError
+from qbdsl.problems.qnet import physics as ph
+from qbdsl.problems.qnet import routing as R
+
+rates_st = st.lists(st.floats(0.5, 50.0), min_size=1, max_size=6)
+
+
+def _all_at_once_rate(L, rounds, p: ph.Params) -> float:
+    """The previous model, written out: q^(h-1) / (E[max_h X_h] + sum_h L_h / v) (no repeater stations)."""
+    _, r = ph.hop_metrics(np.asarray(L, float), np.asarray(rounds), p)
+    signal = np.sum(L) / p.fibre_speed_km_s if len(L) > 1 else 0.0
+    return p.swap_success ** (len(L) - 1) / (float(ph.expected_max(r)) + signal)
+
+
+def _monte_carlo(rates, q, delays, order: str, reps: int, seed: int) -> tuple[float, float]:
+    """Mean and standard error of the time to an end-to-end pair, event by event (a third implementation)."""
+    rng = np.random.default_rng(seed)
+    n = len(rates)
+    partners = ph.nested_partners(n)
+    times = np.empty(reps)
+    for k in range(reps):
+        t, held = 0.0, []
+        while held != [(0, n)]:
+            free = [h for h in range(n) if not any(a <= h < b for a, b in held)]
+            r = np.array([rates[h] for h in free])
+            t += rng.exponential(1.0 / r.sum())
+            seg = (h := free[rng.choice(len(free), p=r / r.sum())], h + 1)
+            while True:
+                left = [s for s in held if s[1] == seg[0]]
+                right = [s for s in held if s[0] == seg[1]]
+                options = [(seg[0], left[0], (left[0][0], seg[1]))] if left else []
+                options += [(seg[1], right[0], (seg[0], right[0][1]))] if right else []
+                if order == "nested":
+                    options = [o for o in options if partners[o[0] - 1] == o[2]]
+                if not options:
+                    held.append(seg)
+                    break
+                node, other, merged = options[0]
+                held.remove(other)
+                if rng.random() < q[node - 1]:
+                    seg = merged
+                    continue
+                t += sum(delays[other[0] : other[1]]) + sum(delays[seg[0] : seg[1]])
+                break
+            held.sort()
+        times[k] = t
+    return float(times.mean()), float(times.std(ddof=1) / np.sqrt(reps))
+
+
+def test_nested_partners_follow_sequences_doubling_order():
+    assert ph.nested_partners(1) == []
+    assert ph.nested_partners(2) == [(0, 2)]
+    assert ph.nested_partners(3) == [(0, 2), (0, 3)]  # node 2 waits for a pair reaching node 0
+    assert ph.nested_partners(4) == [(0, 2), (0, 4), (2, 4)]
+    assert R._swap_partners(6) == dict(enumerate(ph.nested_partners(6), start=1))
+
+
+@pytest.mark.parametrize("order", ph.SWAP_ORDERS)
+def test_state_counts(order):
+    assert [ph.chain_states(n, order) for n in range(1, 7)] == [2, 4, 8, 16, 32, 64]
+
+
+def test_one_and_two_hops_equal_the_all_at_once_formula_exactly():
+    for order in ph.SWAP_ORDERS:
+        p = dataclasses.replace(ph.DEFAULT, swap_order=order, swap_success=0.37)
+        for L, rounds in (([50.0], [1]), ([50.0, 30.0], [1, 0]), ([12.0, 80.0], [2, 2])):
+            _, rate = ph.path_metrics([L], [rounds], p)
+            assert rate[0] == pytest.approx(_all_at_once_rate(L, rounds, p), rel=1e-12)
+    # two links by hand: (E[max] + d1 + d2) / q - d1 - d2
+    a, b, q = 3.0, 5.0, 0.4
+    assert ph.chain_time([a, b], q, [0.1, 0.2]) == pytest.approx((1 / a + 1 / b - 1 / (a + b) + 0.3) / q - 0.3)
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    L=st.lists(st.floats(1.0, 120.0), min_size=1, max_size=2),
+    rounds=st.lists(st.integers(0, 2), min_size=2, max_size=2),
+    q=st.floats(0.05, 1.0),
+    order=st.sampled_from(ph.SWAP_ORDERS),
+)
+def test_one_and_two_hops_property(L, rounds, q, order):
+    p = dataclasses.replace(ph.DEFAULT, swap_success=q, swap_order=order)
+    _, rate = ph.path_metrics([L], [rounds[: len(L)]], p)
+    assert rate[0] == pytest.approx(_all_at_once_rate(L, rounds[: len(L)], p), rel=1e-9)
+
+
+@settings(max_examples=40, deadline=None)
+@given(rates=rates_st, delay=st.floats(0.0, 1.0), order=st.sampled_from(ph.SWAP_ORDERS))
+def test_deterministic_swaps_give_the_expected_maximum(rates, delay, order):
+    # nothing is ever lost: the end-to-end pair exists once every link has made one
+    assert ph.chain_time(rates, 1.0, delay, order) == pytest.approx(ph.expected_max(rates), rel=1e-9)
+
+
+@settings(max_examples=40, deadline=None)
+@given(rates=rates_st, q=st.floats(0.05, 0.99), order=st.sampled_from(ph.SWAP_ORDERS))
+def test_never_slower_than_all_at_once(rates, q, order):
+    # (neither order dominates the other: rates [3, 2, 1], q = 0.5 take 3.387 s asap and 3.357 s nested)
+    n = len(rates)
+    t = float(ph.chain_time(rates, q, 0.0, order))
+    assert float(ph.expected_max(rates)) * (1 - 1e-9) <= t <= float(ph.expected_max(rates)) / q ** (n - 1) * (1 + 1e-9)
+
+
+@settings(max_examples=8, deadline=None)
+@given(
+    rates=st.lists(st.floats(1.0, 10.0), min_size=3, max_size=4),
+    q=st.floats(0.3, 0.9),
+    delay=st.floats(0.0, 0.2),
+    order=st.sampled_from(ph.SWAP_ORDERS),
+    seed=st.integers(0, 3),
+)
+def test_chain_time_matches_a_monte_carlo_of_the_same_chain(rates, q, delay, order, seed):
+    n = len(rates)
+    qs, delays = [q] * (n - 1), [delay] * n
+    mean, se = _monte_carlo(rates, qs, delays, order, reps=1500, seed=seed)
+    exact = float(ph.chain_time(rates, qs, delays, order))
+    assert abs(exact - mean) <= 4.5 * se  # 4.5 standard errors: a false alarm about once in 10^5 runs
+
+
+def test_asap_and_nested_orders_differ_from_three_links():
+    assert float(ph.chain_time([3.0, 2.0, 1.0], 0.5, 0.0, "asap")) == pytest.approx(3.38667, rel=1e-5)
+    assert float(ph.chain_time([3.0, 2.0, 1.0], 0.5, 0.0, "nested")) == pytest.approx(3.35686, rel=1e-5)
+    assert ph.chain_time([2.0, 1.0], 0.5, 0.0, "asap") == ph.chain_time([2.0, 1.0], 0.5, 0.0, "nested")
+
+
+def test_three_equal_links_by_first_step_analysis():
+    # asap, rate 1 per link, q: from {} three links race; by hand with sympy-free algebra below
+    q = 0.5
+    t = float(ph.chain_time([1.0, 1.0, 1.0], q, 0.0, "asap"))
+    mc, se = _monte_carlo([1.0, 1.0, 1.0], [q, q], [0.0] * 3, "asap", reps=4000, seed=11)
+    assert abs(t - mc) <= 4.5 * se
+    assert float(ph.expected_max([1.0] * 3)) < t < float(ph.expected_max([1.0] * 3)) / q**2
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    L=st.lists(st.floats(2.0, 90.0), min_size=1, max_size=5),
+    rounds=st.lists(st.integers(0, 2), min_size=5, max_size=5),
+    q=st.floats(0.1, 1.0),
+    spacing=st.sampled_from([np.inf, 25.0, 40.0]),
+    order=st.sampled_from(ph.SWAP_ORDERS),
+)
+def test_independent_check_recomputes_the_same_rate(L, rounds, q, spacing, order):
+    p = dataclasses.replace(
+        ph.DEFAULT, swap_success=q, repeater_spacing_km=spacing, repeater_swap_success=0.7, swap_order=order
+    )
+    r = rounds[: len(L)]
+    f, rate = ph.path_metrics([L], [r], p)
+    f2, rate2 = R.route_physics(L, r, p)
+    assert f[0] == pytest.approx(f2, rel=1e-9)
+    assert rate[0] == pytest.approx(rate2, rel=1e-8)
+
+
+def test_beyond_the_chain_limit_the_all_at_once_bound_is_used_and_labelled():
+    p = ph.Params(repeater_spacing_km=10.0)
+    L = np.array([[35.0, 45.0], [15.0, np.nan]])  # 4 + 5 = 9 links; 2 links
+    assert ph.rate_model(L, p).tolist() == ["markov asap", "markov asap"]
+    L = np.array([[60.0, 55.0]])  # 6 + 6 = 12 > MAX_CHAIN_LINKS
+    assert ph.rate_model(L, p).tolist() == ["all-at-once lower bound"]
+    f, rate = ph.path_metrics(L, 0, p)
+    seg, _ = ph.expand_segments(L, 0, p)
+    _, r = ph.hop_metrics(seg, 0, p)
+    swaps = p.swap_success * p.repeater_swap_success**10
+    assert rate[0] == pytest.approx(swaps / (float(ph.expected_max(r)[0]) + 115.0 / p.fibre_speed_km_s), rel=1e-12)
+    assert R.route_physics([60.0, 55.0], [0, 0], p)[1] == pytest.approx(rate[0], rel=1e-9)
+
+
+def test_bad_input_is_named():
+    with pytest.raises(ModelError, match="swap order"):
+        ph.chain_time([1.0, 1.0], 0.5, order="greedy")
+    with pytest.raises(ModelError, match="Params.swap_order"):
+        ph.Params(swap_order="greedy")
+    with pytest.raises(ModelError, match="at most 10 links"):
+        ph.chain_time(np.ones(11), 0.5)
+    with pytest.raises(ModelError, match="rates >= 0"):
+        ph.chain_time([1.0, -1.0], 0.5)
+    with pytest.raises(ModelError, match=r"swap success must lie in \(0, 1\]"):
+        ph.chain_time([1.0, 1.0], 0.0)
+    assert ph.chain_time([[1.0, 0.0]], 0.5)[0] == np.inf  # a link that never succeeds
+
+
+def test_tiny_rates_keep_their_precision():
+    # GEANT's long fibres make pairs at 1e-17/s and less: the solve runs in the fastest link's units
+    rates, d = np.array([1.0, 3.0, 2.0]), np.array([0.1, 0.2, 0.3])
+    for order in ph.SWAP_ORDERS:
+        t = float(ph.chain_time(rates, 0.5, d, order))
+        assert float(ph.chain_time(rates * 1e-20, 0.5, d * 1e20, order)) == pytest.approx(t * 1e20, rel=1e-12)
+        assert R._swap_chain_wait(list(rates * 1e-20), [0.5, 0.5], list(d * 1e20), order) == pytest.approx(t * 1e20)
+
+
+def test_rates_spanning_sixty_decades():
+    # one link 1e-60 times slower than the rest (a long GEANT fibre beside short ones): it sets the pace
+    r = np.array([6e-61, 2.5e-3, 1.0, 1.1e-6, 0.3])
+    assert float(ph.chain_time(r, 1.0, 0.0)) * 6e-61 == pytest.approx(1.0, rel=1e-3)
+    # asap: the other four links are joined long before, so one swap at node 1 decides: 2 tries
+    assert float(ph.chain_time(r, 0.5, 0.0, "asap")) * 6e-61 == pytest.approx(2.0, rel=1e-6)
+    # nested: the slow link's pair must survive the swaps at nodes 1, 2 and 4 in turn: 2^3 tries
+    assert float(ph.chain_time(r, 0.5, 0.0, "nested")) * 6e-61 == pytest.approx(8.0, rel=1e-6)
+    assert R._swap_chain_wait(list(r), [0.5] * 4, [0.0] * 5, "nested") * 6e-61 == pytest.approx(8.0, rel=1e-6)
+
+
+@pytest.mark.parametrize("order", ph.SWAP_ORDERS)
+def test_iterative_and_dense_solves_agree(order, monkeypatch):
+    rng = np.random.default_rng(5)
+    rates, d = rng.uniform(0.1, 20.0, (3, 8)), rng.uniform(0.0, 0.01, (3, 8))
+    iterative = ph.chain_time(rates, 0.45, d, order)  # 255 transient states: row by row
+    monkeypatch.setattr(ph, "DENSE_STATES", 10_000)
+    np.testing.assert_allclose(ph.chain_time(rates, 0.45, d, order), iterative, rtol=1e-10)
+    assert R._swap_chain_wait(list(rates[0]), [0.45] * 7, list(d[0]), order) == pytest.approx(iterative[0], rel=1e-9)
