@@ -87,18 +87,19 @@ def call_with_deadline(
     return _forked(fn, args, deadline)
 
 
-def startup_seconds() -> float:
-    """What starting a child may cost the next call: 0 when it will fork or reuse a worker."""
-    if not ISOLATED or threading.active_count() == 1 or _WORKERS.idle:
+def startup_seconds(calls: int = 1) -> float:
+    """What starting children may cost the next ``calls`` concurrent calls: 0 when they will
+    fork or reuse idle workers (a parallel pair needs two: one idle worker is not enough)."""
+    if not ISOLATED or threading.active_count() == 1 or _WORKERS.idle_count >= calls:
         return 0.0
     return _WORKERS.start_seconds
 
 
-def prewarm() -> None:
-    """Start a worker in the background for a later call (after a call refused because
-    starting one would not fit its time limit)."""
+def prewarm(workers: int = 1) -> None:
+    """Start workers in the background, up to ``workers`` idle ones, for a later call (after a
+    call refused because starting one would not fit its time limit)."""
     if ISOLATED and threading.active_count() > 1:
-        _WORKERS.prewarm()
+        _WORKERS.prewarm(workers)
 
 
 def _wait(deadline: float) -> float | None:
@@ -221,22 +222,27 @@ class _Workers:
     def idle(self) -> bool:
         return bool(self._idle)
 
+    @property
+    def idle_count(self) -> int:
+        return len(self._idle)
+
     def _new(self) -> _Worker:
         worker = _Worker()
         self.start_seconds = max(worker.start_seconds, 0.5 * self.start_seconds)
         return worker
 
-    def prewarm(self) -> None:
+    def prewarm(self, workers: int = 1) -> None:
         with self._lock:
-            if self._idle or self._starting:
+            if len(self._idle) >= workers or self._starting:
                 return
             self._starting = True
 
         def start():
             try:
-                worker = self._new()
-                with self._lock:
-                    self._idle.append(worker)
+                while len(self._idle) < workers:  # one at a time: each start is two cores' work
+                    worker = self._new()
+                    with self._lock:
+                        self._idle.append(worker)
             except (RuntimeError, OSError):
                 pass
             finally:

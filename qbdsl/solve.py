@@ -536,8 +536,8 @@ def _solve_parallel(inputs: _Inputs, decision, budget, seed, options: dict) -> t
         why = f"only {cores} core available" if cores < 2 else "no fork on this platform"
         return None, [], f"not run in parallel: {why}; the chosen backend ran alone"
     threaded = threading.active_count() > 1  # forking is unsafe then: worker processes (backends.isolate)
-    if threaded and startup_seconds() and not budget.fits(2 * startup_seconds()):
-        prewarm()  # one will be waiting for the next call
+    if threaded and startup_seconds(2) and not budget.fits(2 * startup_seconds(2)):
+        prewarm(2)  # they will be waiting for the next call
         return (
             None,
             [],
@@ -599,7 +599,15 @@ def _better(r: Result) -> tuple:
 
 
 def _child(conn, prep: _Prepared, time_limit: float, budget, seed, options: dict) -> None:
-    """In a forked process: run ``prep`` and send ``("ok", output)`` or ``("error", exception)``."""
+    """In a forked process: run ``prep`` and send ``("ok", output)`` or ``("error", exception)``.
+
+    This process is the isolation (the parent kills it at the deadline): a backend that would
+    start a child of its own (OR-Tools) runs here instead, since a daemon process may have none
+    (OR-Tools failed in every forked pair: "daemonic processes are not allowed to have children").
+    """
+    from qbdsl.backends import isolate
+
+    isolate.ISOLATED = False
     try:
         try:
             conn.send(("ok", _run(prep, time_limit, budget, seed, options)))

@@ -6,6 +6,7 @@ import json
 import math
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -355,3 +356,59 @@ def test_qb_solve_decides_as_the_held_out_evaluation_scores_it(deadline):
         ch = choose(preds, deadline, cores=available_cores())
         assert (d.variant or d.backend) == ch.backend, (d.reason, ch.reason)
         assert d.parallel == tuple(ch.parallel), (d.parallel, ch.parallel)
+
+
+PAIR_WITH_ORTOOLS = """
+import json, sys, threading
+sys.path.insert(0, {tests!r})
+import qbdsl as qb
+import qbdsl.qip.uncertain
+import test_qip_costmodel_wiring as w
+
+qbdsl.qip.uncertain.MIN_PARALLEL_SECONDS = 0.0
+cm = w._parallel_model("exact", "ortools")
+q = w.random_qubo(12, 5)
+d = qb.qip.decide(q, deadline=5.0, backends=["exact", "ortools"], cost_model=cm, include_remote=False)
+r = qb.solve(q, deadline=5.0, cost_model=cm, seed=0)
+print(json.dumps({{"planned": list(d.parallel), "threads": threading.active_count(),
+                  "parallel": r.info.get("parallel"), "energy": r.energy,
+                  "optimum": qb.solve(q, backend="exact").energy}}))
+"""
+
+
+def test_ortools_runs_inside_a_forked_parallel_pair(tmp_path):
+    """A pair run in forked processes (one thread here): OR-Tools starts no child of its own
+    there (it failed in every such pair: "daemonic processes are not allowed to have children")."""
+    code = PAIR_WITH_ORTOOLS.format(tests=str(ROOT / "tests"))
+    proc = subprocess.run([sys.executable, "-I", "-c", code], capture_output=True, text=True, cwd=tmp_path, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    got = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert got["planned"] == ["exact", "ortools"] and got["threads"] == 1
+    runs = {p["backend"]: p for p in got["parallel"]}
+    assert runs["ortools"]["process"] == "fork" and not runs["ortools"]["status"].startswith("error"), runs
+    assert got["energy"] == pytest.approx(got["optimum"])
+
+
+def test_a_pair_in_a_threaded_process_needs_two_idle_workers(monkeypatch):
+    """With threads, a pair runs in two worker processes: one idle worker is not enough (the
+    second started inside the time limit: 1.4-9.4 s on a 0.5 s limit)."""
+    from qbdsl.backends import isolate
+
+    monkeypatch.setattr(isolate, "ISOLATED", True)
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait, daemon=True)
+    other.start()
+    try:
+        isolate.prewarm(1)
+        end = time.perf_counter() + 20
+        while isolate.startup_seconds(1) > 0 and time.perf_counter() < end:
+            time.sleep(0.01)
+        if isolate._WORKERS.idle_count == 1:
+            assert isolate.startup_seconds(1) == 0 and isolate.startup_seconds(2) > 0
+        isolate.prewarm(2)
+        while isolate.startup_seconds(2) > 0 and time.perf_counter() < end:
+            time.sleep(0.01)
+        assert isolate._WORKERS.idle_count >= 2 and isolate.startup_seconds(2) == 0
+    finally:
+        stop.set()
+        other.join()

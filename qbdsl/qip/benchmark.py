@@ -244,7 +244,7 @@ def _sense(obj) -> str:
     return "max" if s == "max" else "min"
 
 
-def _warm_solver_worker(wait: float = 10.0) -> None:
+def _warm_solver_worker(wait: float = 10.0, workers: int = 1) -> None:
     """Have an idle solver worker process before a timed run, outside the time measured.
 
     In a process with threads (the progress bar's), OR-Tools runs in a worker process instead
@@ -254,11 +254,11 @@ def _warm_solver_worker(wait: float = 10.0) -> None:
     """
     from qbdsl.backends import isolate
 
-    if isolate.startup_seconds() <= 0:
+    if isolate.startup_seconds(workers) <= 0:
         return
-    isolate.prewarm()
+    isolate.prewarm(workers)
     end = time.perf_counter() + wait
-    while isolate.startup_seconds() > 0 and time.perf_counter() < end:
+    while isolate.startup_seconds(workers) > 0 and time.perf_counter() < end:
         time.sleep(0.01)
 
 
@@ -273,7 +273,7 @@ def _solve(obj, backend: str, deadline: float, seed: int, cost_model=None) -> tu
     or fallback runs count in its seconds; its status ends with what ran (:func:`_ran`)."""
     import qbdsl as qb
 
-    _warm_solver_worker()
+    _warm_solver_worker(workers=2 if backend == QIP else 1)  # QIP may run a pair: two workers
     t = time.perf_counter()
     try:
         if backend == QIP:
