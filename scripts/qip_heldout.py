@@ -13,23 +13,41 @@ oracle's; times the ratio of shifted geometric means (``qbdsl.qip.costmodel.shif
 from __future__ import annotations
 
 import argparse
-import csv
-import io
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from qbdsl.io.atomic import read_text
+from qbdsl.errors import ModelError
 from qbdsl.qip import costmodel as cm
 
+KEY_COLUMNS = ("family", "instance", "deadline", "backend")
 
-def merged_rows(paths: Sequence[str]) -> list[dict]:
+
+def merged_rows(paths: Sequence[str], what: str = "runs file") -> list[dict]:
     """The rows of every runs file, later files replacing earlier rows of the same
-    (instance, deadline, backend)."""
+    (instance, deadline, backend), read as ``qbdsl costmodel fit`` reads them
+    (:func:`qbdsl.cli.policy.read_run_rows`: the benchmark's error statuses in calibrate's terms).
+
+    Raises
+    ------
+    FileFormatError
+        A missing or unreadable file, one without rows, a key column missing, or a deadline
+        that is not a number (naming the file and line).
+    """
+    from qbdsl.cli.policy import read_run_rows
+    from qbdsl.errors import FileFormatError
+
     rows: dict[tuple, dict] = {}
     for p in paths:
-        for r in csv.DictReader(io.StringIO(read_text(p))):
-            rows[(r["instance"], float(r["deadline"]), r["backend"])] = r
+        got = read_run_rows(p)
+        missing = [c for c in KEY_COLUMNS if c not in got[0]]
+        if missing:
+            raise FileFormatError(f"not a {what}: no column {', '.join(missing)}", str(p), 1)
+        for k, r in enumerate(got):
+            try:
+                rows[(r["instance"], float(r["deadline"]), r["backend"])] = r
+            except (TypeError, ValueError):
+                raise FileFormatError(f"deadline {r['deadline']!r} is not a number", str(p), k + 2) from None
     return list(rows.values())
 
 
@@ -95,14 +113,18 @@ def measured_table(ev: cm.Evaluation, rows: Sequence[dict], qip_rows: Sequence[d
     and over all: quality / the oracle's (the oracle from the backends' runs) and time (ratio of
     shifted geometric means). Its quality is scored against the same best value as the
     backends' runs (:func:`qbdsl.qip.benchmark.quality`)."""
+    from qbdsl.errors import ModelError
     from qbdsl.qip.benchmark import quality
 
     best = {r["instance"]: (float(r["best"]), r["sense"]) for r in rows if r.get("best") not in (None, "", "nan")}
     got = {}
-    for r in qip_rows:
+    for k, r in enumerate(qip_rows):
         inst, dl = r["instance"], float(r["deadline"])
         b, sense = best.get(inst, (float("nan"), "min"))
-        obj, feas, secs = float(r["objective"]), r["feasible"] == "True", float(r["seconds"])
+        try:
+            obj, feas, secs = float(r["objective"] or "nan"), r["feasible"] == "True", float(r["seconds"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ModelError(f"--measured: row {k + 2} does not read as a QIP run ({exc})") from None
         got[(inst, dl)] = (quality(obj, feas, secs, dl, b), secs, r["status"].split(" | ")[-1])
     head = ["held-out family", "cases measured", "measured: q/oracle", "t/oracle (SGM)",
             "simulated (2 cores): q/oracle", "t/oracle (SGM)", "measured mean q", "oracle mean q"]  # fmt: skip
@@ -134,7 +156,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--confidence", type=float, default=0.9)
     ap.add_argument("--measured", help="QIP's end-to-end runs (qip-runs.csv of qbdsl experiment bench --qip-held-out)")
     args = ap.parse_args(argv)
+    try:
+        return _run(args)
+    except (ModelError, OSError) as exc:  # FileFormatError is a ModelError
+        print(f"qip_heldout: error: {exc}", file=sys.stderr)
+        return 2
+
+
+def _run(args) -> int:
+    from qbdsl.cli.inputs import check_output
+
+    check_output(args.md, "--md")
+    if not 0 < args.confidence < 1:
+        raise ModelError(f"--confidence must be in (0, 1), got {args.confidence}")
     rows = merged_rows(args.runs)
+    measured = None
+    if args.measured:  # checked before the evaluation, which takes tens of seconds
+        measured = merged_rows([args.measured], "QIP runs file")
+        others = sorted({r["backend"] for r in measured} - {"qip"})
+        if others:
+            raise ModelError(
+                f"--measured {args.measured}: not QIP's end-to-end runs (backends {', '.join(others)}); "
+                "write them with qbdsl experiment bench --qip-held-out"
+            )
     ev = cm.evaluate(rows, confidence=args.confidence)
     backends = sorted({r["backend"] for r in rows})
     text = "\n\n".join(
@@ -145,8 +189,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             ev.table().split("\n\n")[0],
         ]
     )
-    if args.measured:
-        text += "\n\n" + measured_table(ev, rows, merged_rows([args.measured]))
+    if measured is not None:
+        text += "\n\n" + measured_table(ev, rows, measured)
     print(text)
     if args.md:
         Path(args.md).write_text(text + "\n")

@@ -762,3 +762,29 @@ def test_a_safe_choice_of_milliseconds_runs_alone():
     # at a deadline close to the run's own time the pair still runs (half the deadline rule)
     short = P("a", 1.0, 0.02, 0.95, t90=0.04)
     assert choose([short, P("b", 0.999, 0.02, 0.95, t90=0.04)], 0.05, cores=2).parallel == ("a", "b")
+
+
+def test_the_held_out_tables_script_refuses_bad_input_in_one_line(tmp_path, capsys):
+    import importlib.util
+
+    root = Path(__file__).resolve().parents[1]
+    spec = importlib.util.spec_from_file_location("qip_heldout", root / "scripts" / "qip_heldout.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    runs = tmp_path / "runs.csv"
+    rows = two_backend_rows()
+    with runs.open("w", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+    bad = tmp_path / "bad.csv"
+    bad.write_text("a,b\n1,2\n")
+    for argv, words in (
+        ([str(tmp_path / "nope.csv")], "no such file"),
+        ([str(bad)], "bad.csv:1: not a runs file: no column family"),
+        ([str(runs), "--measured", str(runs)], "not QIP's end-to-end runs"),
+        ([str(runs), "--confidence", "2"], "--confidence must be in (0, 1)"),
+    ):
+        assert mod.main(argv) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("qip_heldout: error: ") and words in err and "Traceback" not in err, err
