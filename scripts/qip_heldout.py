@@ -155,6 +155,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--md", help="also write the tables to this Markdown file")
     ap.add_argument("--confidence", type=float, default=0.9)
     ap.add_argument("--measured", help="QIP's end-to-end runs (qip-runs.csv of qbdsl experiment bench --qip-held-out)")
+    ap.add_argument(
+        "--test",
+        metavar="RUNS",
+        help="score the frozen test split's runs (qbdsl experiment bench --split test) with one model fitted on "
+        "all of the dev runs, instead of leaving families out",
+    )
     args = ap.parse_args(argv)
     try:
         return _run(args)
@@ -170,6 +176,7 @@ def _run(args) -> int:
     if not 0 < args.confidence < 1:
         raise ModelError(f"--confidence must be in (0, 1), got {args.confidence}")
     rows = merged_rows(args.runs)
+    test = merged_rows([args.test], "test runs file") if args.test else None
     measured = None
     if args.measured:  # checked before the evaluation, which takes tens of seconds
         measured = merged_rows([args.measured], "QIP runs file")
@@ -179,18 +186,21 @@ def _run(args) -> int:
                 f"--measured {args.measured}: not QIP's end-to-end runs (backends {', '.join(others)}); "
                 "write them with qbdsl experiment bench --qip-held-out"
             )
-    ev = cm.evaluate(rows, confidence=args.confidence)
+    ev = cm.evaluate(rows, confidence=args.confidence, test_rows=test)
     backends = sorted({r["backend"] for r in rows})
     text = "\n\n".join(
         [
-            f"Leave-one-family-out over {len(rows)} runs ({', '.join(args.runs)}).",
+            f"Leave-one-family-out over {len(rows)} runs ({', '.join(args.runs)})."
+            if test is None
+            else f"Fitted on the {len(rows)} dev runs ({', '.join(args.runs)}), scored on the test split "
+            f"({len(test)} runs, {args.test}).",
             family_table(ev, backends),
             deadline_table(ev, backends),
             ev.table().split("\n\n")[0],
         ]
     )
     if measured is not None:
-        text += "\n\n" + measured_table(ev, rows, measured)
+        text += "\n\n" + measured_table(ev, rows + (test or []), measured)
     print(text)
     if args.md:
         Path(args.md).write_text(text + "\n")

@@ -258,7 +258,7 @@ def cmd_bench(args, console) -> int:
     argv += ["--families", *families]
     if args.instances:
         wanted = [i.strip() for i in args.instances.split(",") if i.strip()]
-        have = {b.name for f in families for b in benchmarks.instances(f, quick=args.quick)}
+        have = {b.name for f in families for b in benchmarks.instances(f, quick=args.quick, split=args.split)}
         missing = [i for i in wanted if i not in have]
         if missing:
             raise ModelError(
@@ -270,10 +270,15 @@ def cmd_bench(args, console) -> int:
         argv += ["--backends", *backends]
     if args.quick:
         argv.append("--quick")
-    if args.qip_held_out:
-        if not Path(args.qip_held_out).is_file():
-            raise ModelError(f"--qip-held-out: no such runs file {args.qip_held_out!r}")
-        argv += ["--qip-held-out", str(args.qip_held_out)]
+    for flag, value in (("--qip-held-out", args.qip_held_out), ("--qip-fit", args.qip_fit)):
+        if value:
+            if not Path(value).is_file():
+                raise ModelError(f"{flag}: no such runs file {value!r}")
+            argv += [flag, str(value)]
+    if args.qip_held_out and args.qip_fit:
+        raise ModelError("--qip-held-out and --qip-fit: give one of them")
+    if args.split != "dev":
+        argv += ["--split", args.split]
     return benchmark.main(argv)
 
 
@@ -365,6 +370,18 @@ def add_commands(sub, common) -> None:
         metavar="RUNS",
         help="instead: run QIP end to end (qb.solve backend='auto') into OUT/qip-runs.csv, each family decided "
         "by a cost model fitted on the other families' runs in RUNS (a bench-runs.csv)",
+    )
+    b.add_argument(
+        "--qip-fit",
+        default=None,
+        metavar="RUNS",
+        help="instead: run QIP end to end into OUT/qip-runs.csv with one cost model fitted on all of RUNS",
+    )
+    b.add_argument(
+        "--split",
+        default="dev",
+        choices=("dev", "test"),
+        help="dev: the suite the rules were made on (default); test: the frozen test split",
     )
     li = leaf(which, "live", cmd_live, "the orchestration policies dispatching real qb.solve calls")
     li.add_argument("--policies", default="qip-edf,edf+ac", help="policies to run, comma-separated")

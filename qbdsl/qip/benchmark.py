@@ -464,6 +464,23 @@ def held_out_models(rows, groups: str = "family") -> Callable[[str], object]:
     return model
 
 
+def fitted_model(rows):
+    """One cost model fitted on every row of ``rows`` (a runs file read as ``qbdsl costmodel
+    fit`` reads it, or rows): what QIP decides the frozen test split by.
+
+    Raises
+    ------
+    ModelError
+        Bad rows (see :func:`qbdsl.qip.costmodel.read_rows`), or no backend with enough runs.
+    """
+    from ..cli.policy import read_run_rows
+    from . import costmodel as cm
+
+    if isinstance(rows, (str, Path)):
+        rows = read_run_rows(str(rows))
+    return cm.fit(rows)
+
+
 def score(runs: list[Run]) -> list[Run]:
     """Fill in every run's ``best``, ``best_source`` and ``quality`` (in place; also returned).
 
@@ -659,17 +676,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="run QIP end to end (backend 'qip', to OUT/qip-runs.csv), each family decided by a cost model "
         "fitted on the other families' rows of RUNS",
     )
+    ap.add_argument(
+        "--qip-fit",
+        metavar="RUNS",
+        help="run QIP end to end (to OUT/qip-runs.csv) with one cost model fitted on all of RUNS (for --split test)",
+    )
+    ap.add_argument("--split", choices=("dev", "test"), default="dev", help="the dev suite or the frozen test split")
     args = ap.parse_args(argv)
     chosen = [
         b
         for fam in (args.families or benchmarks.families())
-        for b in benchmarks.instances(fam, quick=args.quick)
+        for b in benchmarks.instances(fam, quick=args.quick, split=args.split)
         if not args.instances or b.name in args.instances
     ]
     console = Console(stderr=True)
     out = Path(args.out)
-    if args.qip_held_out:
-        models = held_out_models(args.qip_held_out)
+    if args.qip_held_out or args.qip_fit:
+        models = held_out_models(args.qip_held_out) if args.qip_held_out else fitted_model(args.qip_fit)
         with counting_progress(console, "QIP end to end") as tick:
             measure(chosen, args.deadlines, [QIP], tick, args.seed, out / "qip-runs.csv", cost_model=models)
         console.print(f"wrote {out / 'qip-runs.csv'}")

@@ -164,6 +164,14 @@ def _as_float(value, column: str, where: str) -> float:
         raise ModelError(f"cost-model rows: column {column!r} of {where} is not a number: {value!r}") from None
 
 
+def _optional_float(v) -> float:
+    """A number from an optional column: NaN when missing, empty or not a number."""
+    try:
+        return float(v)
+    except (TypeError, ValueError):
+        return math.nan
+
+
 def read_rows(rows, extra: Sequence[str] = ()) -> dict[str, np.ndarray]:
     """Cost-model rows as columns: strings for family/instance/backend/status, floats otherwise.
 
@@ -214,6 +222,8 @@ def read_rows(rows, extra: Sequence[str] = ()) -> dict[str, np.ndarray]:
     out: dict[str, np.ndarray] = {c: np.array([str(r[c]) for r in rows], dtype=object) for c in strs}
     for c in nums:
         out[c] = np.array([_as_float(r[c], c, f"row {i} of {source}") for i, r in enumerate(rows)], float)
+    # optional: the features' time of the instance (the benchmark harness's column); NaN without it
+    out["feature_seconds"] = np.array([_optional_float(r.get("feature_seconds")) for r in rows], float)
     bad = ~(np.isfinite(out["deadline"]) & (out["deadline"] > 0))
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
@@ -356,9 +366,11 @@ def prior(cols: Mapping[str, np.ndarray], deadline: np.ndarray, backend: str) ->
 
 def refused_for_time(status: np.ndarray) -> np.ndarray:
     """Whether each run was refused because its work could not fit the time limit (status
-    ``error: TimeLimitError...``: a fixed start-up cost above the deadline, one read that does
-    not fit): a run that returned with nothing, whose natural time exceeds its deadline."""
-    return np.array([str(s).startswith("error: TimeLimitError") for s in status], bool)
+    ``error: TimeLimitError...``, or ``time_limit: <message>`` as :func:`qbdsl.cli.policy.read_run_rows`
+    writes it: a fixed start-up cost above the deadline, one read that does not fit): a run that
+    returned with nothing, whose natural time exceeds its deadline. A run cut at its limit has
+    the bare status ``time_limit``."""
+    return np.array([str(s).startswith(("error: TimeLimitError", "time_limit:")) for s in status], bool)
 
 
 def taken(status: np.ndarray) -> np.ndarray:
@@ -1105,6 +1117,7 @@ def evaluate(
     confidence: float = 0.9,
     cores: int = 2,
     ridge: float = 1.0,
+    test_rows=None,
 ) -> Evaluation:
     """Leave-one-group-out evaluation of the cost model and of the decision rule.
 
@@ -1131,6 +1144,9 @@ def evaluate(
         Cores the decision rule may assume for running two backends in parallel.
     ridge : float, default 1.0
         Ridge penalty of each fold's fit (:func:`fit`).
+    test_rows : list of dict, or str or Path, optional
+        Instead of leaving groups out: fit once on all of ``rows`` and score the cases of
+        ``test_rows`` (a frozen test split; its cases keep their own family).
 
     Returns
     -------
@@ -1145,15 +1161,22 @@ def evaluate(
 
     cols = read_rows(rows, extra=(groups,))
     g = cols[groups]
-    if len(set(g)) < 2:
+    if test_rows is not None:
+        test = read_rows(test_rows, extra=(groups,))
+        n_dev = len(g)
+        cols = {k: np.concatenate([cols[k], test[k]]) for k in cols}
+        splits = [(np.arange(n_dev), np.arange(n_dev, len(cols["backend"])), "test")]
+    elif len(set(g)) < 2:
         raise ModelError(
             f"cost model: leaving one {groups!r} out needs two or more of them, the rows have {len(set(g))}"
         )
+    else:
+        splits = list(logo_splits(g))
     ok = taken(cols["status"])
     backends_all = sorted(set(cols["backend"]))
     err: dict[str, dict[str, list]] = {b: {"lr": [], "band": [], "qe": []} for b in backends_all}
     folds, cases = [], []
-    for train, test, name in logo_splits(g):
+    for train, test, name in splits:
         fold = {"family": name, "train": train, "test": test, "skipped": ""}
         folds.append(fold)
         try:
@@ -1166,6 +1189,9 @@ def evaluate(
             by_case.setdefault((cols["instance"][i], float(cols["deadline"][i])), []).append(int(i))
         for (inst, dl), idx in by_case.items():
             feats = cols_to_features({k: v[idx[:1]] for k, v in cols.items() if k.startswith("f_")})
+            # what qb.solve pays before any backend runs: the instance's features (measured
+            # with the runs) and the prediction (DECISION_SECONDS)
+            decision_s = DECISION_SECONDS + float(np.nan_to_num(cols["feature_seconds"][idx[0]], nan=0.0))
             measured = sorted({str(cols["backend"][i]) for i in idx})
             # the rule chooses among the backends measured on this case (a backend measured on
             # some families only, e.g. a variant, cannot be scored where it has no run)
@@ -1183,9 +1209,13 @@ def evaluate(
                     err[b]["qe"].append(abs(p.quality_mean - runs[b][0]))
             if not runs:
                 continue
+            # a proof stops qb.solve's pair only when the solver's problem has the user's objective:
+            # a MILP solver's, or a QUBO backend's on an instance without penalty rows
+            no_penalty = float(cols["f_n_constraints"][idx[0]]) == 0
             proven = sorted(
                 str(cols["backend"][i]) for i in idx
                 if ok[i] and str(cols["status"][i]).startswith("optimal") and str(cols["backend"][i]) in runs
+                and (_milp_backend(str(cols["backend"][i])) or no_penalty)
             )  # fmt: skip
             in_time = [b for b in runs if runs[b][1] <= dl * (1 + SLACK) and runs[b][0] > 0]
             oracle = max(in_time or list(runs), key=lambda b: (runs[b][0], -runs[b][1]))
@@ -1195,7 +1225,8 @@ def evaluate(
             ran_ = next((b for b in (ch.backend, *ch.ranked) if b in runs), None)
             cases.append(
                 {
-                    "family": name,
+                    "family": name if test_rows is None else str(cols[groups][idx[0]]),
+                    "decision_seconds": decision_s,
                     "instance": inst,
                     "deadline": dl,
                     "oracle": oracle,
@@ -1261,19 +1292,23 @@ def score_cases(cases: list[dict], backends: list[str]) -> list[dict]:
     def pick(case, policy):
         runs, dl = case["runs"], case["deadline"]
         miss = (0.0, dl)
+        decide = case.get("decision_seconds", DECISION_SECONDS)
         if policy.startswith("qip") and not case["qip"]:
-            # no backend can take it or start in time: qb.solve says so at once, with no answer
-            return 0.0, DECISION_SECONDS
+            # no backend can take it or start in time: qb.solve says so after deciding, with no answer
+            return 0.0, decide
         if policy == "qip":
-            return runs.get(case["qip"], miss)
+            q, t = runs.get(case["qip"], miss)
+            return _at_deadline(q, t + decide, dl)
         if policy == "qip-parallel":
             both = case["qip_parallel"] or (case["qip"],)
             got = {b: runs.get(b, miss) for b in both}
             # qb.solve stops the pair once one run proves its answer optimal (_solve_parallel)
             proofs = [got[b] for b in both if b in case.get("proven", ()) and got[b][1] <= dl * (1 + SLACK)]
             if proofs:
-                return min(proofs, key=lambda qt: qt[1])
-            return max(q for q, _ in got.values()), max(t for _, t in got.values())
+                q, t = min(proofs, key=lambda qt: qt[1])
+            else:
+                q, t = max(q for q, _ in got.values()), max(t for _, t in got.values())
+            return _at_deadline(q, t + decide, dl)
         return runs.get(policy[len("always-") :], miss)
 
     policies = ["qip", "qip-parallel", *(f"always-{b}" for b in backends)]
