@@ -676,7 +676,8 @@ def test_a_parallel_pair_is_scored_as_stopped_by_the_first_proof():
     proved = {**base, "qip": "heur", "qip_parallel": ("heur", "exact"), "runs": runs, "proven": ["exact"]}
     unproved = {**proved, "proven": []}
     nothing = {**base, "qip": None, "qip_parallel": (), "runs": runs, "proven": []}
-    for case, want in ((proved, (1.0, 1.0)), (unproved, (1.0, 50.0))):
+    d = cm.DECISION_SECONDS  # the decision's time is QIP's too
+    for case, want in ((proved, (1.0, (0.02 + d) / 0.02)), (unproved, (1.0, (1.0 + d) / 0.02))):
         got = {d["policy"]: d for d in cm.score_cases([case], ["exact", "heur"])}
         assert got["qip-parallel"]["quality_vs_oracle"] == pytest.approx(want[0])
         assert got["qip-parallel"]["time_vs_oracle"] == pytest.approx(want[1])
@@ -788,3 +789,25 @@ def test_the_held_out_tables_script_refuses_bad_input_in_one_line(tmp_path, caps
         assert mod.main(argv) == 2
         err = capsys.readouterr().err
         assert err.startswith("qip_heldout: error: ") and words in err and "Traceback" not in err, err
+
+
+def test_a_refusal_for_time_reads_the_same_from_either_reader():
+    st = np.array(["error: TimeLimitError: ortools: linearizing ...", "time_limit: ortools: linearizing ...",
+                   "time_limit", "optimal"])  # fmt: skip
+    assert cm.refused_for_time(st).tolist() == [True, True, False, False]
+
+
+def test_the_frozen_test_split_is_disjoint_and_scored_by_one_model_fitted_on_the_dev_rows():
+    from qbdsl.problems import benchmarks as bm
+
+    dev = {b.name for b in bm.instances()}
+    test = bm.instances(split="test")
+    assert len(test) == 19 and not ({b.name for b in test} & dev)
+    assert {b.family for b in test} <= set(bm.families())
+    with pytest.raises(cm.ModelError, match="split must be"):
+        bm.instances(split="train")
+    rows = two_backend_rows(seed=0)
+    fresh = [dict(r, instance=r["instance"] + "-t") for r in two_backend_rows(seed=5) if r["family"] == "mid"]
+    ev = cm.evaluate(rows, test_rows=fresh)
+    assert {c["family"] for c in ev.cases} == {"mid"} and len(ev.cases) == 36
+    assert [f["family"] for f in ev.folds] == ["test"]
