@@ -451,14 +451,22 @@ def held_out_models(rows, groups: str = "family") -> Callable[[str], object]:
     from ..cli.policy import read_run_rows
     from . import costmodel as cm
 
+    where = "the rows"
     if isinstance(rows, (str, Path)):  # error statuses in calibrate's terms, as `qbdsl costmodel fit` reads them
-        rows = read_run_rows(str(rows))
-    cols = cm.read_rows(rows, extra=(groups,))
+        where = str(rows)
+        rows = read_run_rows(where)
+    try:
+        cols = cm.read_rows(rows, extra=(groups,))
+    except ModelError as exc:
+        raise ModelError(f"{where}: {exc}") from None
     cache: dict[str, object] = {}
 
     def model(family: str):
         if family not in cache:
-            cache[family] = cm.fit_indices(cols, np.flatnonzero(cols[groups] != family))
+            try:
+                cache[family] = cm.fit_indices(cols, np.flatnonzero(cols[groups] != family))
+            except ModelError as exc:
+                raise ModelError(f"{where}, without the {groups} {family!r}: {exc}") from None
         return cache[family]
 
     return model

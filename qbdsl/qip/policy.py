@@ -395,9 +395,11 @@ def decide(
             chosen_row.verdict = "chosen (best effort: no backend meets the target)"
             reason = "no backend meets the deadline and quality target; best effort picks the fastest"
         else:
+            # a backend whose start-up rule or fixed cost refuses the deadline could take the instance
+            late = [r for r in rows if "would refuse the" in (r.verdict or "") or "fixed cost" in (r.verdict or "")]
             reason = (
                 "no backend can meet the deadline and quality target"
-                if fitting
+                if fitting or late
                 else "no registered backend can take this instance"
             )
     chosen = None if chosen_row is None else chosen_row.runner
