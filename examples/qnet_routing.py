@@ -3,7 +3,7 @@
 1. 20 random entanglement requests (endpoints at most 150 km of fibre apart, fidelity
    0.7-0.85, 1-20 pairs/s) on SURFnet with 6 memory qubits per node: the optimal routing
    (MILP, OR-Tools) against the LP-rounding, shortest-path and Q-CAST-style greedy baselines,
-   every answer recomputed by the independent check; GEANT's long spans for contrast, without
+   every answer recomputed by the second-implementation check; GEANT's long spans for contrast, without
    and with repeater stations every 25 km.
 2. 16 slices that need classical bandwidth and entanglement: joint placement against placing
    the two layers one after the other, in both orders.

@@ -6,7 +6,7 @@ by joint quantum-classical placement against the two sequential orders
 
 5 seeds per row, k = 3 candidate paths, 6 memory qubits per node, 2 channels per fibre; the
 optimum by OR-Tools (MILP), the LP bound by OR-Tools (HiGHS); every answer recomputed by the
-independent checks (``routing.check_routes``, ``slicing.check_slicing``). Prints Markdown.
+second-implementation checks (``routing.check_routes``, ``slicing.check_slicing``). Prints Markdown.
 
 Run: ``.venv/bin/python scripts/qnet_tables.py`` (about a minute on 2 cores).
 """

@@ -9,7 +9,9 @@ decision of the models, not fixed beforehand (more rounds on one hop can lower t
 end-to-end fidelity, since a slower hop makes the stored pairs wait longer, so no single
 "fewest rounds" vector is always the right one). A path of ``h`` hops tries all
 ``(max_rounds + 1)^h`` vectors while that is at most :data:`MAX_ROUNDS_VECTORS` (4096: every
-path of up to 6 hops with 3 rounds); a longer path tries only the uniform vectors
+path of up to 6 hops with 3 rounds) and the path has at most
+:data:`~.physics.MAX_CHAIN_LINKS` (10) elementary links; any other path (more hops, or
+fibres split by repeater stations into longer chains) tries only the uniform vectors
 ``0..max_rounds`` and one local minimum (rounds lowered hop by hop, longest hop first,
 while the threshold holds), so its options may miss some feasible vectors. Vectors below
 the fidelity threshold are dropped, and so is any vector another vector of the same path
@@ -312,10 +314,11 @@ def _undominated(fidelity: np.ndarray, rate: np.ndarray, memory: np.ndarray) -> 
 def _rounds_options(L: np.ndarray, want: np.ndarray, max_rounds: int, params: Params, protocol: str):
     """Every undominated rounds vector of each path that reaches ``want``.
 
-    A path of ``h`` hops with ``(max_rounds + 1)^h <= MAX_ROUNDS_VECTORS`` tries every rounds
-    vector; a longer one the uniform vectors ``0..max_rounds`` and :func:`_fewest_rounds`'s
-    local minimum. Vectors below the fidelity are dropped, then those dominated by another
-    vector of the same path (:func:`_undominated`). A path with no vector left keeps one row
+    A path of ``h`` hops with ``(max_rounds + 1)^h <= MAX_ROUNDS_VECTORS`` and at most
+    :data:`~.physics.MAX_CHAIN_LINKS` elementary links tries every rounds vector; any other
+    path the uniform vectors ``0..max_rounds`` and :func:`_fewest_rounds`'s local minimum.
+    Vectors below the fidelity are dropped, then those dominated by another vector of the
+    same path (:func:`_undominated`). A path with no vector left keeps one row
     (rounds 0, fidelity ``nan``, not ok).
 
     Returns
@@ -335,10 +338,12 @@ def _rounds_options(L: np.ndarray, want: np.ndarray, max_rounds: int, params: Pa
     hop = ~np.isnan(L)
     hops = hop.sum(axis=1)
     local, _, _, local_ok = _fewest_rounds(L, want, max_rounds, params, protocol)
+    links = np.where(hop, physics.segments(np.where(hop, L, 0.0), params), 0).sum(axis=1)
+    full = ((max_rounds + 1) ** hops <= MAX_ROUNDS_VECTORS) & (links <= MAX_CHAIN_LINKS)
     vec_rows, vec_rounds = [], []
-    for h in np.unique(hops).tolist():
-        rows = np.flatnonzero(hops == h)
-        if (max_rounds + 1) ** h <= MAX_ROUNDS_VECTORS:
+    for h, enumerate_all in {(int(a), bool(b)) for a, b in zip(hops, full)}:
+        rows = np.flatnonzero((hops == h) & (full == enumerate_all))
+        if enumerate_all:
             V = np.array(list(itertools.product(range(max_rounds + 1), repeat=h)), np.int64).reshape(-1, h)
             V = np.pad(V, ((0, 0), (0, H - h)))
             vec_rows.append(np.repeat(rows, len(V)))
@@ -715,7 +720,7 @@ def interpret_routing(model: qb.Model, result) -> dict:
     }
 
 
-# ------------------------------------------------------------------ independent check
+# ------------------------------------------------------------------ second-implementation check
 def _purify_scalar(f: float, rounds: int, protocol: str) -> tuple[float, float]:
     """Fidelity and elementary-pair cost after ``rounds`` rounds, one scalar at a time."""
     e = (1 - f) / 3
@@ -838,8 +843,9 @@ def _swap_chain_wait(rates: list[float], q: list[float], delays: list[float], or
 def route_physics(length_km, rounds, params: Params = DEFAULT, protocol: str = "dejmps") -> tuple[float, float]:
     """Fidelity and per-channel rate of one route, recomputed hop by hop in plain Python.
 
-    The same physical model as :func:`~.physics.path_metrics` (see there), written
-    independently: Barrett-Kok attempts of ``(1 + P1)(1 + 2 c) + d`` fibre delays; the rate
+    A second implementation of the physical model of :func:`~.physics.path_metrics` (see
+    there), written apart from it but sharing its assumptions, so it catches coding errors,
+    not modelling errors: Barrett-Kok attempts of ``(1 + P1)(1 + 2 c) + d`` fibre delays; the rate
     ``1 / (E[T] + s)`` of swapping as soon as possible, ``E[T]`` from the chain's states
     built one at a time (tuples of held segments) and a sparse solve (scipy), ``s`` the
     swap signalling; beyond ``MAX_CHAIN_LINKS`` elementary links the all-at-once rate with a
@@ -919,10 +925,11 @@ def check_routes(
     protocol: str = "dejmps",
     need_rate: bool = True,
 ) -> list[str]:
-    """Independent check (no DSL, no :mod:`.physics`): routes are walks between the request's
-    ends; fidelity recomputed (:func:`route_physics`) meets the request's threshold; rate
-    delivered meets the wanted rate (``need_rate``); channels per link and memory qubits
-    per node (``(r + 1) width`` per hop end) within the limits.
+    """Second-implementation check (no DSL, no :mod:`.physics`; the model's assumptions):
+    routes are walks between the request's ends; fidelity recomputed (:func:`route_physics`)
+    meets the request's threshold; rate delivered meets the wanted rate (``need_rate``);
+    channels per link and memory qubits per node (``(r + 1) width`` per hop end) within the
+    limits.
 
     Parameters
     ----------
@@ -984,7 +991,7 @@ def check_routes(
 
 
 def link_index(net) -> dict[tuple[int, int], int]:
-    """``(node, node) -> link`` in both directions, for the independent checks."""
+    """``(node, node) -> link`` in both directions, for the second-implementation checks."""
     link_of = {}
     for e, (a, b) in enumerate(zip(net.src.tolist(), net.dst.tolist())):
         link_of[(a, b)] = link_of[(b, a)] = e

@@ -680,7 +680,7 @@ def compare_slicing(topology: Topology, slices: QSlices, backend: str = "ortools
     return out
 
 
-# ------------------------------------------------------------------ independent check
+# ------------------------------------------------------------------ second-implementation check
 def check_slicing(
     topology: Topology,
     slices: QSlices,
@@ -692,7 +692,7 @@ def check_slicing(
     params: Params = DEFAULT,
     protocol: str = "dejmps",
 ) -> list[str]:
-    """Independent check (no DSL, no :mod:`.physics`) of a placement.
+    """Second-implementation check (no DSL, no :mod:`.physics`) of a placement.
 
     Every admitted slice has a classical path and one entanglement route, and a refused one
     has neither; classical paths are walks between the slice's ends (links looked up by their
