@@ -3,7 +3,7 @@
 1. 20 random entanglement requests (endpoints at most 150 km of fibre apart, fidelity
    0.7-0.85, 1-20 pairs/s) on SURFnet with 6 memory qubits per node: the optimal routing
    (MILP, OR-Tools) against the LP-rounding, shortest-path and Q-CAST-style greedy baselines,
-   every answer recomputed by the independent check; GEANT's long spans for contrast, without
+   every answer recomputed by the second-implementation check; GEANT's long spans for contrast, without
    and with repeater stations every 25 km.
 2. 16 slices that need classical bandwidth and entanglement: joint placement against placing
    the two layers one after the other, in both orders.
@@ -57,11 +57,11 @@ for label, params in (
 sl = S.random_qslices(surfnet, 16, seed=4, max_km=120)
 caps = {"bandwidth": 3.0, "memory": 6, "channel_bandwidth": 1.0}
 res = S.compare_slicing(surfnet, sl, k=3, **caps)
-print(f"{'slicing':16s} admitted  check")
+print(f"{'slicing':24s} admitted  check")
 for name, a in res["answers"].items():
     problems = S.check_slicing(surfnet, sl, a, **caps)
     verdict = "slicing check ok" if not problems else "FAILED " + problems[0]
-    print(f"{name:16s} {int(a['admitted'].sum()):3d}/{sl.n}    {verdict}")
+    print(f"{name:24s} {int(a['admitted'].sum()):3d}/{sl.n}    {verdict}")
 
 # 3. the optimal routes, coloured by fidelity
 print(

@@ -1,14 +1,14 @@
 """The README's quantum-network tables: requests served by the optimal entanglement routing
 against the LP-rounding, Q-CAST-style greedy and shortest-path baselines (on SURFnet, and on
 GEANT without and with repeater stations), the routing factor's effect, and slices admitted
-by joint quantum-classical placement against the two sequential orders
+by joint quantum-classical placement against the two sequential orders, plain and screened
 (``qbdsl.problems.qnet``).
 
 5 seeds per row, k = 3 candidate paths, 6 memory qubits per node, 2 channels per fibre; the
 optimum by OR-Tools (MILP), the LP bound by OR-Tools (HiGHS); every answer recomputed by the
-independent checks (``routing.check_routes``, ``slicing.check_slicing``). Prints Markdown.
+second-implementation checks (``routing.check_routes``, ``slicing.check_slicing``). Prints Markdown.
 
-Run: ``.venv/bin/python scripts/qnet_tables.py`` (about a minute on 2 cores).
+Run: ``.venv/bin/python scripts/qnet_tables.py`` (about 3.5 minutes on 2 cores).
 """
 
 from __future__ import annotations

@@ -20,7 +20,8 @@ def _served_pair(topo, seed, n=5, memory=3, channels=1):
     return req, R.entanglement_routing(topo, req, **kw), R.entanglement_routing(topo, req, form="qubo", **kw)
 
 
-@pytest.mark.parametrize("seed, n, memory", [(s, 5, 3) for s in range(6)] + [(2, 6, 4), (3, 6, 4)])
+# rounds vectors are options: seeds whose QUBO fits the exact backend (<= 26 binaries)
+@pytest.mark.parametrize("seed, n, memory", [(s, 5, 3) for s in (0, 1, 3, 4, 5, 6)] + [(2, 6, 4), (9, 6, 4)])
 def test_milp_and_qubo_forms_agree_and_routes_check(surfnet, seed, n, memory):
     req, m, mq = _served_pair(surfnet, seed, n, memory)
     assert list(mq.variables) == ["serve"] and np.all(mq.layout().ub == 1)  # all binary
@@ -59,11 +60,6 @@ def test_candidates_recomputed_without_the_model(surfnet):
         f, r = R.route_physics(lengths, rounds)
         assert f == pytest.approx(c.fidelity[p], rel=1e-9) and r == pytest.approx(c.rate[p], rel=1e-9)
         assert f >= req.min_fidelity[c.owner[p]]
-        for j in range(h):  # no hop can lose a round and keep the threshold
-            if rounds[j]:
-                fewer = rounds.copy()
-                fewer[j] -= 1
-                assert R.route_physics(lengths, fewer)[0] < req.min_fidelity[c.owner[p]]
         assert c.nodes[p][0] == req.src[c.owner[p]] and c.nodes[p][-1] == req.dst[c.owner[p]]
         # memory per unit width: (r + 1) at each hop end
         mem = np.zeros(surfnet.network.n_nodes)
@@ -80,10 +76,14 @@ def test_bbpssw_needs_at_least_as_many_rounds(surfnet):
     req = R.random_requests(surfnet, 8, seed=5, max_km=150, fidelity=(0.8, 0.85))
     d = R.candidates(surfnet, req, k=2)
     b = R.candidates(surfnet, req, k=2, protocol="bbpssw")
-    both = ~np.isnan(d.fidelity) & ~np.isnan(b.fidelity)
-    assert both.any()
-    assert np.all(np.isnan(d.fidelity) <= np.isnan(b.fidelity))  # DEJMPS reaches whatever BBPSSW does
-    assert np.all(b.rounds[both].max(axis=1) >= d.rounds[both].min(axis=1))
+    assert np.isin(b.path[~np.isnan(b.fidelity)], d.path[~np.isnan(d.fidelity)]).any()
+    np.testing.assert_array_equal(np.unique(d.path), np.unique(b.path))
+    for p in np.unique(d.path).tolist():  # per path: DEJMPS reaches whatever BBPSSW does, with no more rounds
+        rd = d.rounds[(d.path == p) & ~np.isnan(d.fidelity)].sum(axis=1)
+        rb = b.rounds[(b.path == p) & ~np.isnan(b.fidelity)].sum(axis=1)
+        assert len(rd) or not len(rb)
+        if len(rb):
+            assert rb.min() >= rd.min()
 
 
 def test_maxmin_milp_and_qubo(surfnet):
@@ -159,8 +159,13 @@ def test_params_flow_through(surfnet):
     lossy = Params(attenuation_db_per_km=0.4)
     a = R.candidates(surfnet, req, k=2)
     b = R.candidates(surfnet, req, k=2, params=lossy)
-    same = ~np.isnan(a.fidelity) & ~np.isnan(b.fidelity) & np.all(a.rounds == b.rounds, axis=1)
-    assert same.any() and np.all(b.rate[same] < a.rate[same])
+    rate_a = {(p, tuple(r)): x for p, r, x, f in zip(a.path.tolist(), a.rounds.tolist(), a.rate, a.fidelity) if f == f}
+    same = [
+        (x, rate_a[(p, tuple(r))])
+        for p, r, x, f in zip(b.path.tolist(), b.rounds.tolist(), b.rate, b.fidelity)
+        if f == f and (p, tuple(r)) in rate_a
+    ]  # the same path and rounds vector under both
+    assert same and all(x_lossy < x for x_lossy, x in same)
 
 
 @pytest.mark.parametrize("seed", range(4))

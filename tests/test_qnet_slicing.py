@@ -100,6 +100,7 @@ def test_joint_admits_at_least_as_much_as_sequential(surfnet, seed, n, bandwidth
         return
     assert res["joint"] >= res["classical-first"] - 1e-9
     assert res["joint"] >= res["quantum-first"] - 1e-9
+    assert res["joint"] >= max(res["classical-first screened"], res["quantum-first screened"]) - 1e-9
     for ans in res["answers"].values():
         assert S.check_slicing(surfnet, sl, ans, **caps) == []
 
@@ -217,3 +218,28 @@ def test_plot_routes_writes_a_figure(surfnet, tmp_path):
     assert not list((tmp_path / "sub").glob(".*"))  # no temporary file left behind
     with pytest.raises(qb.ModelError):
         qplot.plot_routes(surfnet, ans["quantum"], tmp_path)
+
+
+def test_screened_sequential_considers_only_slices_whose_other_layer_fits_alone(surfnet):
+    sl = S.random_qslices(surfnet, 16, seed=4, max_km=120)
+    caps = S.Capacities.of(surfnet, 3.0, None, 6, 1.0)
+    opts = S.slice_options(surfnet, sl, caps, 3)
+    for first, other in (("classical", "quantum"), ("quantum", "classical")):
+        ok = S.screened(sl, caps, opts, other)
+        assert 0 < ok.sum() < sl.n  # the screen removes some slices, not all
+        ans = S.sequential_slicing(surfnet, sl, first, k=3, bandwidth=3.0, memory=6, channel_bandwidth=1.0, screen=True)
+        assert not ans["admitted"][~ok].any()
+        assert ans["first_step"] <= ok.sum()
+        assert S.check_slicing(surfnet, sl, ans, bandwidth=3.0, memory=6, channel_bandwidth=1.0) == []
+    # the quantum screen recomputed by hand: a slice passes when one of its options fits alone
+    cand, q = opts.quantum, opts.quantum_opts
+    for s_ in range(sl.n):
+        rows = q[cand.owner[q] == s_]
+        fits = [
+            np.all(cand.memory_use[p].toarray().ravel() * cand.width[p] <= caps.memory)
+            and np.all(cand.link_use[p].toarray().ravel() * cand.width[p] * caps.channel_bandwidth <= caps.bandwidth)
+            for p in rows
+        ]
+        assert S.screened(sl, caps, opts, "quantum")[s_] == any(fits)
+    with pytest.raises(qb.ModelError, match="layer"):
+        S.screened(sl, caps, opts, "optical")

@@ -3,7 +3,7 @@
 ``physics``: link generation, swapping, decoherence and purification formulas with their
 sources, and the :class:`~.physics.Params` of published experiments. ``topologies``: SURFnet
 and GEANT from the Internet Topology Zoo with fibre lengths. ``routing``: the entanglement
-routing models (path-based MILP and all-binary QUBO forms) and their independent check.
+routing models (path-based MILP and all-binary QUBO forms) and their second-implementation check.
 """
 
 from . import physics, routing, topologies

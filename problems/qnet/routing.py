@@ -3,14 +3,23 @@ purification rounds per hop and how many channels and memory qubits.
 
 A request ``i`` wants end-to-end Bell pairs between ``src[i]`` and ``dst[i]`` of fidelity at
 least ``min_fidelity[i]`` at ``rate[i]`` pairs per second. For each request, :func:`candidates`
-takes the ``k`` shortest paths by fibre length (:mod:`qbdsl.problems.paths`) and gives each
-one the fewest purification rounds per hop that reach the fidelity threshold under
-:func:`~.physics.path_metrics` (rounds searched uniformly from 0 to ``max_rounds``, then
-lowered hop by hop, longest hop first, while the threshold still holds, until no hop can
-lose a round: a local minimum, not always the fewest in total), the resulting
-end-to-end rate per channel, and its *width*: the fewest parallel channels per hop that
-deliver the wanted rate. Paths that cannot reach the fidelity with ``max_rounds`` rounds,
-or would need more channels than a link of the path has, are not options.
+takes the ``k`` shortest paths by fibre length (:mod:`qbdsl.problems.paths`) and makes every
+purification-rounds vector of a path a separate option (row): the rounds per hop are a
+decision of the models, not fixed beforehand (more rounds on one hop can lower the
+end-to-end fidelity, since a slower hop makes the stored pairs wait longer, so no single
+"fewest rounds" vector is always the right one). A path of ``h`` hops tries all
+``(max_rounds + 1)^h`` vectors while that is at most :data:`MAX_ROUNDS_VECTORS` (4096: every
+path of up to 6 hops with 3 rounds) and the path has at most
+:data:`~.physics.MAX_CHAIN_LINKS` (10) elementary links; any other path (more hops, or
+fibres split by repeater stations into longer chains) tries only the uniform vectors
+``0..max_rounds`` and one local minimum (rounds lowered hop by hop, longest hop first,
+while the threshold holds), so its options may miss some feasible vectors. Vectors below
+the fidelity threshold are dropped, and so is any vector another vector of the same path
+dominates (fidelity and rate at least as high, memory at no node higher). Each option has
+its end-to-end rate per channel and its *width*: the fewest parallel channels per hop that
+deliver the wanted rate. For "served", :func:`served_options` further keeps per path only
+the options not dominated in width and memory (the same optimum). Paths with no vector
+reaching the fidelity, or needing more channels than a link of the path has, are not options.
 
 Resources (each hop of width ``w`` takes ``w`` channels on its link; each hop end holds
 ``(r + 1) w`` memory qubits, :func:`~.physics.memory_per_channel`):
@@ -63,6 +72,7 @@ from .topologies import Topology
 OBJECTIVES = ("served", "maxmin")
 FORMS = ("milp", "qubo")
 RESOLUTION = 16  # maxmin QUBO: a grid step of t in whole units
+MAX_ROUNDS_VECTORS = 4096  # rounds vectors of one path enumerated in full up to this many (4^6)
 
 
 @dataclass(frozen=True)
@@ -185,21 +195,21 @@ def random_requests(
 
 @dataclass(frozen=True)
 class Candidates:
-    """Candidate paths of the requests with their physics, one row per path.
+    """Options of the requests: one row per (candidate path, rounds vector), with its physics.
 
     Attributes
     ----------
     owner : numpy.ndarray
-        int64, shape (P,): the request of each path.
+        int64, shape (P,): the request of each row.
     links : list of numpy.ndarray
-        Link ids of each path, in order from the request's source.
+        Link ids of each row's path, in order from the request's source.
     nodes : list of numpy.ndarray
-        Node indices along each path (hops + 1 of them).
+        Node indices along each row's path (hops + 1 of them).
     rounds : numpy.ndarray
         int64, shape (P, H): purification rounds per hop (0 on padding), H the most hops.
     fidelity : numpy.ndarray
-        float64, shape (P,): end-to-end fidelity with those rounds (``nan`` where no round
-        count up to ``max_rounds`` reaches the threshold).
+        float64, shape (P,): end-to-end fidelity with those rounds (``nan`` on the one row
+        of a path none of whose rounds vectors reaches the threshold).
     rate : numpy.ndarray
         float64, shape (P,): end-to-end pairs/s per channel per hop.
     width : numpy.ndarray
@@ -212,6 +222,9 @@ class Candidates:
         shape (P, E): channels per unit width on each link.
     memory_use : scipy.sparse.csr_matrix
         shape (P, V): memory qubits per unit width at each node.
+    path : numpy.ndarray
+        int64, shape (P,): the candidate path of each row (rows of one path differ only in
+        their rounds vector), numbered over all requests' candidate paths.
     """
 
     owner: np.ndarray
@@ -225,6 +238,7 @@ class Candidates:
     usable: np.ndarray
     link_use: sp.csr_matrix
     memory_use: sp.csr_matrix
+    path: np.ndarray
 
 
 def _broadcast(value, n: int, what: str) -> np.ndarray:
@@ -269,6 +283,130 @@ def _fewest_rounds(L: np.ndarray, want: np.ndarray, max_rounds: int, params: Par
             changed = changed or len(keep) > 0
     f, rate = physics.path_metrics(L, rounds, params, protocol) if P else (np.zeros(0), np.zeros(0))
     return rounds, np.where(ok, f, np.nan), rate, ok
+
+
+def _node_memory(rounds: np.ndarray, hop: np.ndarray) -> np.ndarray:
+    """Memory qubits per channel at each node of a path, (n, H + 1), from rounds (n, H) on ``hop`` (H,) bool."""
+    per = np.where(hop, physics.memory_per_channel(rounds), 0)
+    out = np.zeros((rounds.shape[0], rounds.shape[1] + 1), np.int64)
+    out[:, :-1] += per
+    out[:, 1:] += per
+    return out
+
+
+def _undominated(fidelity: np.ndarray, rate: np.ndarray, memory: np.ndarray) -> np.ndarray:
+    """Bool mask (n,) of the options no other option dominates: one with fidelity and rate at
+    least as high and memory (n, M) at no node higher; of equal options the first is kept."""
+    n = len(fidelity)
+    keep = np.ones(n, bool)
+    order = np.lexsort((memory.sum(axis=1), -fidelity, -rate))  # a dominator comes before what it dominates
+    f, r, m = fidelity[order], rate[order], memory[order]
+    for lo in range(0, n, 256):  # dominators in blocks: (block, n) comparisons
+        hi = min(n, lo + 256)
+        dom = (f[lo:hi, None] >= f[None, :]) & (r[lo:hi, None] >= r[None, :])
+        dom &= np.all(m[lo:hi, None, :] <= m[None, :, :], axis=2)
+        dom &= np.arange(lo, hi)[:, None] < np.arange(n)[None, :]  # only earlier ones dominate
+        dom &= keep[order][lo:hi, None]  # only kept ones (domination is transitive)
+        keep[order[dom.any(axis=0)]] = False
+    return keep
+
+
+def _rounds_options(L: np.ndarray, want: np.ndarray, max_rounds: int, params: Params, protocol: str):
+    """Every undominated rounds vector of each path that reaches ``want``.
+
+    A path of ``h`` hops with ``(max_rounds + 1)^h <= MAX_ROUNDS_VECTORS`` and at most
+    :data:`~.physics.MAX_CHAIN_LINKS` elementary links tries every rounds vector; any other
+    path the uniform vectors ``0..max_rounds`` and :func:`_fewest_rounds`'s local minimum.
+    Vectors below the fidelity are dropped, then those dominated by another vector of the
+    same path (:func:`_undominated`). A path with no vector left keeps one row
+    (rounds 0, fidelity ``nan``, not ok).
+
+    Returns
+    -------
+    path : numpy.ndarray
+        int64, shape (O,): the path (row of ``L``) of each option, in increasing order.
+    rounds : numpy.ndarray
+        int64, shape (O, H).
+    fidelity, rate : numpy.ndarray
+        float64, shape (O,) (fidelity ``nan`` where not ok).
+    ok : numpy.ndarray
+        bool, shape (O,): reaches the fidelity.
+    """
+    import itertools
+
+    P, H = L.shape
+    hop = ~np.isnan(L)
+    hops = hop.sum(axis=1)
+    local, _, _, local_ok = _fewest_rounds(L, want, max_rounds, params, protocol)
+    links = np.where(hop, physics.segments(np.where(hop, L, 0.0), params), 0).sum(axis=1)
+    full = ((max_rounds + 1) ** hops <= MAX_ROUNDS_VECTORS) & (links <= MAX_CHAIN_LINKS)
+    vec_rows, vec_rounds = [], []
+    for h, enumerate_all in {(int(a), bool(b)) for a, b in zip(hops, full)}:
+        rows = np.flatnonzero((hops == h) & (full == enumerate_all))
+        if enumerate_all:
+            V = np.array(list(itertools.product(range(max_rounds + 1), repeat=h)), np.int64).reshape(-1, h)
+            V = np.pad(V, ((0, 0), (0, H - h)))
+            vec_rows.append(np.repeat(rows, len(V)))
+            vec_rounds.append(np.tile(V, (len(rows), 1)))
+        else:
+            U = np.repeat(np.arange(max_rounds + 1), H).reshape(-1, H)
+            vec_rows.append(np.repeat(rows, len(U)))
+            vec_rounds.append(np.where(hop[np.repeat(rows, len(U))], np.tile(U, (len(rows), 1)), 0))
+            good = rows[local_ok[rows]]
+            vec_rows.append(good)
+            vec_rounds.append(local[good])
+    row = np.concatenate(vec_rows) if vec_rows else np.zeros(0, np.int64)
+    R = np.concatenate(vec_rounds) if vec_rounds else np.zeros((0, H), np.int64)
+    f = physics.path_fidelity(L[row], R, params, protocol) if len(row) else np.zeros(0)
+    sel = f >= want[row]  # the rate (a chain solve) only where the fidelity holds
+    row, R, f = row[sel], R[sel], f[sel]
+    rate = physics.path_metrics(L[row], R, params, protocol)[1] if len(row) else np.zeros(0)
+    keep = np.zeros(len(row), bool)
+    order = np.argsort(row, kind="stable")
+    bounds = np.searchsorted(row[order], np.arange(P + 1))
+    for p in range(P):
+        idx = order[bounds[p] : bounds[p + 1]]
+        if len(idx):
+            keep[idx[_undominated(f[idx], rate[idx], _node_memory(R[idx], hop[p]))]] = True
+    row, R, f, rate = row[keep], R[keep], f[keep], rate[keep]
+    missing = np.setdiff1d(np.arange(P), row)
+    out_row = np.concatenate([row, missing])
+    order = np.argsort(out_row, kind="stable")
+    ok = np.concatenate([np.ones(len(row), bool), np.zeros(len(missing), bool)])[order]
+    R = np.concatenate([R, np.zeros((len(missing), H), np.int64)])[order]
+    f = np.concatenate([f, np.full(len(missing), np.nan)])[order]
+    rate = np.concatenate([rate, np.zeros(len(missing))])[order]
+    return out_row[order], R, f, rate, ok
+
+
+def served_options(cand: Candidates) -> np.ndarray:
+    """The usable rows that can matter when each request is served at its minimum width.
+
+    Of the usable rows of one path, one is dropped when another needs no more channels
+    (``width``) and no more memory qubits at any node (``width`` times the rounds' qubits);
+    of equal ones the faster is kept. Fidelity above the threshold and rate above the
+    wanted one serve nothing more, so the "served" optimum over these rows is the optimum
+    over all usable rows.
+
+    Parameters
+    ----------
+    cand : Candidates
+        From :func:`candidates`.
+
+    Returns
+    -------
+    numpy.ndarray
+        int64, sorted: row ids of ``cand``.
+    """
+    rows = np.flatnonzero(cand.usable)
+    rows = rows[np.argsort(-cand.rate[rows], kind="stable")]  # of equals, the faster first
+    keep = []
+    for p in np.unique(cand.path[rows]).tolist():
+        idx = rows[cand.path[rows] == p]
+        h = len(cand.links[idx[0]])
+        mem = _node_memory(cand.rounds[idx, :h], np.ones(h, bool)) * cand.width[idx, None]
+        keep.append(idx[_undominated(-cand.width[idx].astype(float), np.zeros(len(idx)), mem)])
+    return np.sort(np.concatenate(keep)) if keep else np.zeros(0, np.int64)
 
 
 def candidates(
@@ -326,21 +464,31 @@ def candidates(
     row = np.repeat(np.arange(P), hops)
     col = np.arange(len(flat)) - np.repeat(np.cumsum(hops) - hops, hops)
     L[row, col] = topology.length_km[flat]
-    rounds, fidelity, rate, ok = _fewest_rounds(L, requests.min_fidelity[owner], max_rounds, params, protocol)
+    path, rounds, fidelity, rate, ok = _rounds_options(L, requests.min_fidelity[owner], max_rounds, params, protocol)
+    paths = [paths[q] for q in path.tolist()]
+    owner = owner[path]
+    hops = hops[path]
+    P = len(paths)
+    flat = np.concatenate(paths) if P else np.zeros(0, np.int64)
+    row = np.repeat(np.arange(P), hops)
+    col = np.arange(len(flat)) - np.repeat(np.cumsum(hops) - hops, hops)
     with np.errstate(divide="ignore", invalid="ignore"):
         width = np.where(ok & (rate > 0), np.ceil(requests.rate[owner] / rate - 1e-9), np.inf)
     max_width = np.minimum.reduceat(channels[flat], np.cumsum(hops) - hops) if P else np.zeros(0)
     usable = ok & (width <= max_width) & (width >= 1)
     width = np.where(usable, width, 0).astype(np.int64)
-    nodes = []
+    nodes, node_cache = [], {}
     for p, links in enumerate(paths):
-        a, b = net.src[links], net.dst[links]
-        seq = [int(requests.src[owner[p]])]
-        for x, y in zip(a.tolist(), b.tolist()):
-            seq.append(y if x == seq[-1] else x)
-        nodes.append(np.array(seq, np.int64))
+        q = int(path[p])
+        if q not in node_cache:
+            a, b = net.src[links], net.dst[links]
+            seq = [int(requests.src[owner[p]])]
+            for x, y in zip(a.tolist(), b.tolist()):
+                seq.append(y if x == seq[-1] else x)
+            node_cache[q] = np.array(seq, np.int64)
+        nodes.append(node_cache[q])
     link_use = sp.csr_matrix((np.ones(len(flat)), (row, flat)), shape=(P, net.n_links))
-    # memory: hop j of path p holds (r + 1) qubits at each of its two ends, per channel
+    # memory: hop j of option p holds (r + 1) qubits at each of its two ends, per channel
     per_end = physics.memory_per_channel(rounds[row, col]).astype(float)
     node_a = np.concatenate(nodes)[np.arange(len(flat)) + row] if P else np.zeros(0, np.int64)
     node_b = np.concatenate(nodes)[np.arange(len(flat)) + row + 1] if P else np.zeros(0, np.int64)
@@ -349,7 +497,18 @@ def candidates(
         shape=(P, net.n_nodes),
     )
     return Candidates(
-        owner, paths, nodes, rounds, fidelity, rate, width, max_width.astype(np.int64), usable, link_use, memory_use
+        owner,
+        paths,
+        nodes,
+        rounds,
+        fidelity,
+        rate,
+        width,
+        max_width.astype(np.int64),
+        usable,
+        link_use,
+        memory_use,
+        path,
     )
 
 
@@ -398,9 +557,10 @@ def entanglement_routing(
     qb.Model
         Variables ``serve`` (P',) and ``width`` (milp) for "served"; ``width`` and ``t``
         (milp) or ``lane`` (P', W) and ``level`` (levels,) (qubo) for "maxmin", over the P'
-        usable candidate paths. ``m.topology``, ``m.requests``, ``m.candidates``, ``m.options``
-        (usable path ids), ``m.objective_kind``, ``m.form``, ``m.channels``, ``m.memory`` and
-        ``m.t_grid`` (qubo maxmin) are kept for :func:`interpret_routing`.
+        options (rows of :func:`candidates`: a path with a rounds vector). ``m.topology``,
+        ``m.requests``, ``m.candidates``, ``m.options`` (the option rows), ``m.objective_kind``,
+        ``m.form``, ``m.channels``, ``m.memory`` and ``m.t_grid`` (qubo maxmin) are kept for
+        :func:`interpret_routing`.
 
     Raises
     ------
@@ -420,7 +580,7 @@ def entanglement_routing(
     channels, memory = _capacities(topology, channels, memory)
     cand = candidates(topology, requests, k, params, protocol, max_rounds, channels)
     if objective == "served":
-        opts = np.flatnonzero(cand.usable)
+        opts = served_options(cand)
         if not len(opts):
             raise ModelError(
                 f"no request can be served on {topology.name!r}: no candidate path reaches its fidelity "
@@ -560,7 +720,7 @@ def interpret_routing(model: qb.Model, result) -> dict:
     }
 
 
-# ------------------------------------------------------------------ independent check
+# ------------------------------------------------------------------ second-implementation check
 def _purify_scalar(f: float, rounds: int, protocol: str) -> tuple[float, float]:
     """Fidelity and elementary-pair cost after ``rounds`` rounds, one scalar at a time."""
     e = (1 - f) / 3
@@ -683,8 +843,9 @@ def _swap_chain_wait(rates: list[float], q: list[float], delays: list[float], or
 def route_physics(length_km, rounds, params: Params = DEFAULT, protocol: str = "dejmps") -> tuple[float, float]:
     """Fidelity and per-channel rate of one route, recomputed hop by hop in plain Python.
 
-    The same physical model as :func:`~.physics.path_metrics` (see there), written
-    independently: Barrett-Kok attempts of ``(1 + P1)(1 + 2 c) + d`` fibre delays; the rate
+    A second implementation of the physical model of :func:`~.physics.path_metrics` (see
+    there), written apart from it but sharing its assumptions, so it catches coding errors,
+    not modelling errors: Barrett-Kok attempts of ``(1 + P1)(1 + 2 c) + d`` fibre delays; the rate
     ``1 / (E[T] + s)`` of swapping as soon as possible, ``E[T]`` from the chain's states
     built one at a time (tuples of held segments) and a sparse solve (scipy), ``s`` the
     swap signalling; beyond ``MAX_CHAIN_LINKS`` elementary links the all-at-once rate with a
@@ -764,10 +925,11 @@ def check_routes(
     protocol: str = "dejmps",
     need_rate: bool = True,
 ) -> list[str]:
-    """Independent check (no DSL, no :mod:`.physics`): routes are walks between the request's
-    ends; fidelity recomputed (:func:`route_physics`) meets the request's threshold; rate
-    delivered meets the wanted rate (``need_rate``); channels per link and memory qubits
-    per node (``(r + 1) width`` per hop end) within the limits.
+    """Second-implementation check (no DSL, no :mod:`.physics`; the model's assumptions):
+    routes are walks between the request's ends; fidelity recomputed (:func:`route_physics`)
+    meets the request's threshold; rate delivered meets the wanted rate (``need_rate``);
+    channels per link and memory qubits per node (``(r + 1) width`` per hop end) within the
+    limits.
 
     Parameters
     ----------
@@ -829,7 +991,7 @@ def check_routes(
 
 
 def link_index(net) -> dict[tuple[int, int], int]:
-    """``(node, node) -> link`` in both directions, for the independent checks."""
+    """``(node, node) -> link`` in both directions, for the second-implementation checks."""
     link_of = {}
     for e, (a, b) in enumerate(zip(net.src.tolist(), net.dst.tolist())):
         link_of[(a, b)] = link_of[(b, a)] = e
@@ -883,9 +1045,10 @@ def shortest_path_routes(
 ) -> dict:
     """Baseline: every request, in the given order, takes its shortest path by fibre length.
 
-    The request gets the fewest purification rounds per hop and channels that meet its
-    fidelity and rate (as in :func:`candidates`), if the path reaches them and its channels
-    and memory are still free; otherwise it is not served. Shortest-path routing is the
+    The request takes, among its path's rounds vectors (:func:`served_options`), the one
+    taking the fewest channels plus memory qubits whose channels and memory are still free
+    (the next cheapest when it does not fit); if none fits, or none reaches its fidelity and
+    rate, it is not served. Shortest-path routing is the
     reference of the entanglement-routing literature (e.g. the "Dijkstra" baselines of
     M. Pant et al., "Routing entanglement in the quantum internet", npj Quantum Information
     5, 25 (2019), and of Shi & Qian, SIGCOMM 2020).
@@ -897,7 +1060,16 @@ def shortest_path_routes(
     """
     channels, memory = _capacities(topology, channels, memory)
     cand = candidates(topology, requests, 1, params, protocol, max_rounds, channels)
-    return _admit(cand, np.arange(len(cand.owner)), requests.n, channels, memory, topology)
+    opts = served_options(cand)
+    return _admit(
+        cand, opts[np.lexsort((_resources(cand)[opts], cand.owner[opts]))], requests.n, channels, memory, topology
+    )
+
+
+def _resources(cand: Candidates) -> np.ndarray:
+    """float64, shape (P,): channels plus memory qubits a row takes at its minimum width."""
+    per_channel = np.asarray(cand.link_use.sum(axis=1)).ravel() + np.asarray(cand.memory_use.sum(axis=1)).ravel()
+    return per_channel * cand.width
 
 
 def greedy_routes(
@@ -914,8 +1086,8 @@ def greedy_routes(
 
     Q-CAST's path selection (Sec. 4.2 of the paper) repeatedly picks, over all requests, the
     candidate path with the best expected throughput, reserves its resources, and repeats
-    until no path fits. Here: all usable candidates (``k`` per request, fewest rounds and
-    width as in :func:`candidates`) in decreasing order of per-channel end-to-end rate
+    until no path fits. Here: all options (``k`` paths per request, each with its rounds
+    vectors and widths, :func:`served_options`) in decreasing order of per-channel end-to-end rate
     (Q-CAST's expected-throughput metric), cheaper resource use (channels + memory per
     channel) breaking ties, each admitted when its channels and memory are free and its
     request is not yet served. Q-CAST's online recovery paths are not modelled.
@@ -927,8 +1099,8 @@ def greedy_routes(
     """
     channels, memory = _capacities(topology, channels, memory)
     cand = candidates(topology, requests, k, params, protocol, max_rounds, channels)
-    use = np.asarray(cand.link_use.sum(axis=1)).ravel() + np.asarray(cand.memory_use.sum(axis=1)).ravel()
-    order = np.lexsort((use * cand.width, -np.where(cand.usable, cand.rate, -np.inf)))
+    opts = served_options(cand)
+    order = opts[np.lexsort((_resources(cand)[opts], -cand.rate[opts]))]
     return _admit(cand, order, requests.n, channels, memory, topology)
 
 
@@ -941,7 +1113,7 @@ class LPRelaxation:
     candidates : Candidates
         The requests' candidate paths (:func:`candidates`).
     options : numpy.ndarray
-        int64, shape (P',): the usable candidate paths, the LP's columns.
+        int64, shape (P',): the options (:func:`served_options`), the LP's columns.
     x : numpy.ndarray
         float64, shape (P',): the LP optimum's ``serve`` per option, in [0, 1]; at most 1
         summed over each request's options.
@@ -1006,7 +1178,7 @@ def lp_relaxation(
     """
     channels, memory = _capacities(topology, channels, memory)
     cand = candidates(topology, requests, k, params, protocol, max_rounds, channels)  # checks the protocol
-    opts = np.flatnonzero(cand.usable)
+    opts = served_options(cand)
     if not len(opts):
         return LPRelaxation(cand, opts, np.zeros(0), 0.0, channels, memory)
     m = qb.Model(f"qnet-served-lp-{topology.name}")
@@ -1049,7 +1221,8 @@ def lp_rounding_routes(
 ) -> dict:
     """Baseline: LP relaxation and randomized rounding (Raghavan and Thompson 1987), repaired greedily.
 
-    The LP (:func:`lp_relaxation`) gives each usable path ``p`` of request ``i`` a value
+    The LP (:func:`lp_relaxation`) gives each option ``p`` (a path with a rounds vector,
+    :func:`served_options`) of request ``i`` a value
     ``x_p``; randomized rounding picks for each request, independently, path ``p`` with
     probability ``x_p`` and none with ``1 - sum_p x_p``: P. Raghavan and C. D. Thompson,
     "Randomized rounding: a technique for provably good algorithms and algorithmic proofs",

@@ -11,9 +11,11 @@ Decisions (all binary)
 * ``classical[c]``: the classical layer of the slice owning option ``c`` takes that path, one
   of the ``k`` shortest by fibre length (:func:`qbdsl.problems.routing.candidate_paths`);
 * ``quantum[q]``: the entanglement of the slice owning option ``q`` takes that path, one of
-  the ``k`` candidates of :func:`.routing.candidates`, each with its purification rounds per
-  hop (the fewest that reach the fidelity: more rounds lower the rate and take more memory,
-  so they never admit more) and its width (the fewest channels per hop that deliver the rate).
+  the options of :func:`.routing.candidates` on the ``k`` shortest paths: each path with
+  every undominated purification-rounds vector that reaches the fidelity as a separate
+  option (rounds per hop are a decision: more rounds on one hop can raise or lower the
+  end-to-end fidelity, :mod:`.routing`), reduced by :func:`.routing.served_options`, each
+  at its width (the fewest channels per hop that deliver the rate).
 
 Constraints
 -----------
@@ -239,7 +241,8 @@ class SliceOptions:
     quantum : Candidates
         The entanglement candidates (:func:`~.routing.candidates`), all of them.
     quantum_opts : numpy.ndarray
-        int64, shape (Q,): the usable candidate ids (fidelity reached, rate within the channels).
+        int64, shape (Q,): the options (:func:`~.routing.served_options`: a path with a rounds
+        vector, fidelity reached, rate within the channels).
     """
 
     classical_owner: np.ndarray
@@ -295,7 +298,7 @@ def slice_options(
     flat = np.concatenate(paths) if paths else np.zeros(0, np.int64)
     row = np.repeat(np.arange(len(paths)), hops)
     use = sp.csr_matrix((slices.bandwidth[owner][row], (row, flat)), shape=(len(paths), net.n_links))
-    return SliceOptions(owner, paths, use, cand, np.flatnonzero(cand.usable))
+    return SliceOptions(owner, paths, use, cand, qroute.served_options(cand))
 
 
 def quantum_classical_slicing(
@@ -502,6 +505,7 @@ def sequential_slicing(
     max_rounds: int = 3,
     backend: str = "ortools",
     time_limit: float | None = None,
+    screen: bool = False,
 ) -> dict:
     """Place the two layers one after the other, each optimally for itself.
 
@@ -509,6 +513,9 @@ def sequential_slicing(
     (blind to the other layer). Step 2 places the other layer, on the resources step 1 left,
     for the slices step 1 carried. A slice is admitted when both steps carried it; step 1's
     reservations of the others are released (so the answer is feasible for the joint model).
+    With ``screen``, step 1 considers only the slices whose other layer is feasible on its
+    own on the empty network (:func:`screened`), so it does not spend resources on slices
+    step 2 can never carry.
 
     Parameters
     ----------
@@ -520,6 +527,8 @@ def sequential_slicing(
         The backend solving each step (an exact one, e.g. "ortools", for optimal steps).
     time_limit : float, optional
         Seconds per step.
+    screen : bool
+        Screen step 1's slices by the other layer's feasibility alone.
 
     Returns
     -------
@@ -535,7 +544,10 @@ def sequential_slicing(
         raise ModelError(f"first must be one of {', '.join(ORDERS)}, got {first!r}")
     caps = Capacities.of(topology, bandwidth, channels, memory, channel_bandwidth)
     opts = slice_options(topology, slices, caps, k, params, protocol, max_rounds)
-    m1 = _build(topology, slices, caps, opts, first, np.ones(slices.n, bool), params, protocol)
+    allowed = screened(slices, caps, opts, "quantum" if first == "classical" else "classical") if screen else None
+    if allowed is None:
+        allowed = np.ones(slices.n, bool)
+    m1 = _build(topology, slices, caps, opts, first, allowed, params, protocol)
     r1 = _solve(m1, backend, time_limit)
     a1 = interpret_slicing(m1, r1)
     left = Capacities(
@@ -556,6 +568,57 @@ def sequential_slicing(
     out = _answer(topology, slices, caps, opts, admitted, c_ids, q_ids)
     out["first_step"] = int(adm1.sum())
     return out
+
+
+def screened(slices: QSlices, caps: Capacities, opts: SliceOptions, layer: str) -> np.ndarray:
+    """Slices whose ``layer`` is feasible on its own on the empty network.
+
+    Parameters
+    ----------
+    slices : QSlices
+        The slices.
+    caps : Capacities
+        The network's capacities.
+    opts : SliceOptions
+        :func:`slice_options` of the instance.
+    layer : {"classical", "quantum"}
+        ``"quantum"``: the slice has an entanglement option (fidelity reached, rate within
+        the channels) whose memory fits every node and whose channels' bandwidth
+        (``channel_bandwidth`` each) fits every link; ``"classical"``: one of its classical
+        paths has its bandwidth free on every link.
+
+    Returns
+    -------
+    numpy.ndarray
+        bool, shape (S,).
+
+    Raises
+    ------
+    ModelError
+        An unknown layer.
+    """
+    if layer not in ORDERS:
+        raise ModelError(f"layer must be one of {', '.join(ORDERS)}, got {layer!r}")
+    ok = np.zeros(slices.n, bool)
+    if layer == "classical":
+        U = opts.classical_use.tocsr()
+        fits = np.array([np.all(U[c].data <= caps.bandwidth[U[c].indices] + 1e-9) for c in range(U.shape[0])], bool)
+        ok[opts.classical_owner[fits]] = True
+        return ok
+    cand, q = opts.quantum, opts.quantum_opts
+    width = cand.width[q].astype(float)
+    mem = cand.memory_use[q].multiply(width[:, None]).tocsr()
+    band = cand.link_use[q].multiply((caps.channel_bandwidth * width)[:, None]).tocsr()
+    fits = np.array(
+        [
+            np.all(mem[j].data <= caps.memory[mem[j].indices] + 1e-9)
+            and np.all(band[j].data <= caps.bandwidth[band[j].indices] + 1e-9)
+            for j in range(len(q))
+        ],
+        bool,
+    )
+    ok[cand.owner[q[fits]]] = True
+    return ok
 
 
 def joint_slicing(topology: Topology, slices: QSlices, backend: str = "ortools", time_limit=None, **kw) -> dict:
@@ -597,8 +660,9 @@ def compare_slicing(topology: Topology, slices: QSlices, backend: str = "ortools
     Returns
     -------
     dict
-        ``{"joint": w, "classical-first": w, "quantum-first": w, "answers": {same keys: answer}}``,
-        ``w`` the admitted weight.
+        ``{"joint": w, "classical-first": w, "quantum-first": w, "classical-first screened": w,
+        "quantum-first screened": w, "answers": {same keys: answer}}``, ``w`` the admitted
+        weight; "screened" is :func:`sequential_slicing` with ``screen=True``.
     """
     answers = {
         "joint": joint_slicing(topology, slices, backend, time_limit, **kw),
@@ -607,12 +671,16 @@ def compare_slicing(topology: Topology, slices: QSlices, backend: str = "ortools
         ),
         "quantum-first": sequential_slicing(topology, slices, "quantum", backend=backend, time_limit=time_limit, **kw),
     }
+    for first in ORDERS:
+        answers[f"{first}-first screened"] = sequential_slicing(
+            topology, slices, first, backend=backend, time_limit=time_limit, screen=True, **kw
+        )
     out: dict = {name: float(slices.weight[a["admitted"]].sum()) for name, a in answers.items()}
     out["answers"] = answers
     return out
 
 
-# ------------------------------------------------------------------ independent check
+# ------------------------------------------------------------------ second-implementation check
 def check_slicing(
     topology: Topology,
     slices: QSlices,
@@ -624,7 +692,7 @@ def check_slicing(
     params: Params = DEFAULT,
     protocol: str = "dejmps",
 ) -> list[str]:
-    """Independent check (no DSL, no :mod:`.physics`) of a placement.
+    """Second-implementation check (no DSL, no :mod:`.physics`) of a placement.
 
     Every admitted slice has a classical path and one entanglement route, and a refused one
     has neither; classical paths are walks between the slice's ends (links looked up by their
