@@ -44,6 +44,21 @@ assert r.feasible, f"infeasible answer from {r.backend}: {r.violations}"
 assert abs(r.objective - 3.0) < 1e-6, f"objective {r.objective} from {r.backend}, expected 3"
 assert list(np.asarray(r.values["x"]).ravel()) == [0, 1, 1], r.values["x"]
 
+# A parallel pair, as qb.solve(backend="auto") runs one on two cores: outside the checkout no
+# module of it may import the checkout's top-level folders (every pair failed that way once).
+from qbdsl.ir.terms import QuboTerms  # noqa: E402
+from qbdsl.qip.costmodel import CostModel, prior_model  # noqa: E402
+
+rng = np.random.default_rng(0)
+i, j = np.triu_indices(22, 1)
+q = qb.QuboIR.from_terms(QuboTerms.from_coo(22, rng.normal(size=22), i, j, rng.normal(size=len(i))))
+cm = CostModel({b: prior_model(b) for b in ("exact", "anneal", "tabu")})
+d = qb.qip.decide(q, deadline=5.0, cost_model=cm, include_remote=False)
+assert len(d.parallel) == 2, f"expected a parallel pair, got {d.parallel}: {d.reason}"
+rp = qb.solve(q, deadline=5.0, cost_model=cm, seed=0)
+pair = rp.info.get("parallel") or []
+assert len(pair) == 2 and not any(p["status"].startswith("error") for p in pair), pair
+
 print(
     f"smoke ok: qbdsl {qb.__version__ if hasattr(qb, '__version__') else ''} from {where.parent}; "
     f"auto picked {r.backend}, objective {r.objective:g}; Python {sys.version.split()[0]}"

@@ -505,6 +505,7 @@ def _status(backend_status: str, sol, ir) -> Status:
 # ---------------------------------------------------------------- two backends at once
 PARALLEL_WAIT = 0.25  # of the grace past the time limit, what a parallel run may still take to answer
 KILLED = "killed at the time limit"
+PROVED = "stopped: the other run proved its answer optimal"
 
 
 def _solve_parallel(inputs: _Inputs, decision, budget, seed, options: dict) -> tuple[Result | None, list[dict], str]:
@@ -574,7 +575,10 @@ def _solve_parallel(inputs: _Inputs, decision, budget, seed, options: dict) -> t
             entry["status"] = str(r.status)
             results.append(r)
         else:
-            entry["status"], entry["error"] = (KILLED, None) if err is None else (f"error: {err}", err)
+            if err is None or err == PROVED:
+                entry["status"], entry["error"] = (KILLED if err is None else PROVED), None
+            else:
+                entry["status"], entry["error"] = f"error: {err}", err
         runs.append(entry)
     runs.sort(key=lambda e: rows.index(e["backend"]))
     report = [{k: v for k, v in e.items() if k != "error"} for e in runs]
@@ -664,7 +668,9 @@ def _fork_all(jobs: list[tuple], budget) -> list[tuple]:
                 seconds = time.perf_counter() - t0
                 answers[i] = (value, seconds, None) if kind == "ok" else (None, seconds, value)
                 if kind == "ok" and getattr(value, "status", "") == "optimal" and jobs[i][0].same_objective:
-                    pending.clear()  # the user's optimum, proven: the other cannot do better
+                    for k in pending:  # the user's optimum, proven: the other cannot do better
+                        answers[k] = (None, time.perf_counter() - t0, PROVED)
+                    pending.clear()
             if pending and time.perf_counter() >= stop:
                 break
         for i in pending:
@@ -715,7 +721,7 @@ def _in_workers(jobs: list[tuple], budget) -> list[tuple]:
                 proved.set()  # the user's optimum, proven: the other cannot do better
             return out, time.perf_counter() - t0, None
         except Killed:
-            return None, time.perf_counter() - t0, None
+            return None, time.perf_counter() - t0, PROVED if proved.is_set() else None
         except Exception as exc:  # noqa: BLE001 -- the run's failure, reported with the other's answer
             return None, time.perf_counter() - t0, exc
 

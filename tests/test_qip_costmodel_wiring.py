@@ -420,3 +420,21 @@ def test_a_pair_in_a_threaded_process_needs_two_idle_workers(monkeypatch):
     finally:
         stop.set()
         other.join()
+
+
+def test_a_run_stopped_by_the_others_proof_says_so(tmp_path):
+    """The pair's second run, stopped because the first proved its answer optimal, is reported
+    as stopped by that proof, not as killed at the time limit (a status is a claim)."""
+    code = (
+        STUCK.format(tests=str(ROOT / "tests"))
+        .replace('w._parallel_model("anneal+weak", "tabu")', 'w._parallel_model("exact", "tabu")')
+        .replace('backends=["tabu", "anneal"]', 'backends=["tabu", "exact"]')
+    )
+    proc = subprocess.run([sys.executable, "-I", "-c", code], capture_output=True, text=True, cwd=tmp_path, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    got = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert got["planned"] == ["exact", "tabu"]
+    runs = {p["backend"]: p for p in got["parallel"]}
+    assert runs["exact"]["status"] == "optimal"
+    assert runs["tabu"]["status"] == "stopped: the other run proved its answer optimal", runs
+    assert got["wall"] < 0.5  # stopped at the proof, long before the 0.5 s limit and its grace
