@@ -448,13 +448,9 @@ def held_out_models(rows, groups: str = "family") -> Callable[[str], object]:
         Bad rows (see :func:`qbdsl.qip.costmodel.read_rows`); when called, no backend left to
         fit without that family.
     """
-    from ..cli.policy import read_run_rows
     from . import costmodel as cm
 
-    where = "the rows"
-    if isinstance(rows, (str, Path)):  # error statuses in calibrate's terms, as `qbdsl costmodel fit` reads them
-        where = str(rows)
-        rows = read_run_rows(where)
+    rows, where = _run_rows(rows)
     try:
         cols = cm.read_rows(rows, extra=(groups,))
     except ModelError as exc:
@@ -481,12 +477,23 @@ def fitted_model(rows):
     ModelError
         Bad rows (see :func:`qbdsl.qip.costmodel.read_rows`), or no backend with enough runs.
     """
-    from ..cli.policy import read_run_rows
     from . import costmodel as cm
 
-    if isinstance(rows, (str, Path)):
-        rows = read_run_rows(str(rows))
-    return cm.fit(rows)
+    rows, where = _run_rows(rows)
+    try:
+        return cm.fit(rows)
+    except ModelError as exc:
+        raise ModelError(f"{where}: {exc}") from None
+
+
+def _run_rows(rows) -> tuple[list, str]:
+    """Rows, and what to call them in errors: a runs file is read as ``qbdsl costmodel fit``
+    reads it (:func:`qbdsl.cli.policy.read_run_rows`: error statuses in calibrate's terms)."""
+    if not isinstance(rows, (str, Path)):
+        return rows, "the rows"
+    from ..cli.policy import read_run_rows
+
+    return read_run_rows(str(rows)), str(rows)
 
 
 def score(runs: list[Run]) -> list[Run]:
