@@ -211,7 +211,88 @@ def test_rates_spanning_sixty_decades():
 def test_iterative_and_dense_solves_agree(order, monkeypatch):
     rng = np.random.default_rng(5)
     rates, d = rng.uniform(0.1, 20.0, (3, 8)), rng.uniform(0.0, 0.01, (3, 8))
-    iterative = ph.chain_time(rates, 0.45, d, order)  # 255 transient states: row by row
+    iterative = ph.chain_time(rates, 0.45, d, order)  # 255 transient states: block-diagonal sparse LU
     monkeypatch.setattr(ph, "DENSE_STATES", 10_000)
     np.testing.assert_allclose(ph.chain_time(rates, 0.45, d, order), iterative, rtol=1e-10)
     assert R._swap_chain_wait(list(rates[0]), [0.45] * 7, list(d[0]), order) == pytest.approx(iterative[0], rel=1e-9)
+
+
+# ------------------------------------------------------------------ storage of the delivered pair
+def _storage_monte_carlo(rates, q, delays, c, order, reps, seed):
+    """E[exp(-c A)] by simulating the swap chain (A: the delivered pair's ancestors' hold times)."""
+    rng = np.random.default_rng(seed)
+    n = len(rates)
+    partners = ph.nested_partners(n)
+    out = np.empty(reps)
+    for k in range(reps):
+        t, held = 0.0, {}  # segment -> [storage so far, time of its last update]
+        while list(held) != [(0, n)]:
+            free = [h for h in range(n) if not any(a <= h < b for a, b in held)]
+            r = np.array([rates[h] for h in free])
+            t += rng.exponential(1 / r.sum())
+            h = free[rng.choice(len(free), p=r / r.sum())]
+            seg, info = (h, h + 1), [0.0, t]
+            while True:
+                left = [s for s in held if s[1] == seg[0]]
+                right = [s for s in held if s[0] == seg[1]]
+                opts = [(seg[0], left[0], (left[0][0], seg[1]))] if left else []
+                opts += [(seg[1], right[0], (seg[0], right[0][1]))] if right else []
+                if order == "nested":
+                    opts = [o for o in opts if partners[o[0] - 1] == o[2]]
+                if not opts:
+                    held[seg] = info
+                    break
+                _, other, merged = opts[0]
+                o = held.pop(other)
+                if rng.random() < q:
+                    seg, info = merged, [info[0] + (t - info[1]) + o[0] + (t - o[1]), t]
+                    continue
+                wait = sum(delays[other[0] : other[1]]) + sum(delays[seg[0] : seg[1]])
+                for s in held.values():  # the chain waits out the failure's signal; the others keep decaying
+                    s[0] += t - s[1] + wait
+                    s[1] = t + wait
+                t += wait
+                break
+        A = held[(0, n)][0] + t - held[(0, n)][1]
+        out[k] = np.exp(-c * A)
+    return out.mean(), out.std(ddof=1) / np.sqrt(reps)
+
+
+@pytest.mark.parametrize(
+    "rates, q, delays, c, order",
+    [
+        ([3.0, 2.0, 1.0], 0.5, [0.1, 0.2, 0.1], 0.3, "asap"),
+        ([2.0, 1.0, 3.0, 1.5], 0.7, [0.1, 0.0, 0.2, 0.1], 0.5, "asap"),
+        ([1.0] * 5, 0.5, [0.05] * 5, 0.2, "nested"),
+    ],
+)
+def test_chain_storage_matches_a_monte_carlo_of_the_swaps(rates, q, delays, c, order):
+    exact = float(ph.chain_storage(rates, q, delays, c, order))
+    mean, se = _storage_monte_carlo(rates, q, delays, c, order, 3000, 7)
+    assert abs(exact - mean) <= 4 * se
+    # the earlier charge (every pair one all-at-once cycle) is off by far more than the noise here
+    cycle = float(ph.expected_max(rates)) + sum(delays)
+    assert abs(np.exp(-len(rates) * c * cycle) - mean) > 4 * se
+
+
+def test_chain_storage_limits():
+    assert float(ph.chain_storage([5.0], 0.5, 0.0, 3.0)) == 1.0  # one link: delivered at its herald
+    assert float(ph.chain_storage([5.0, 2.0, 1.0], 0.5, 0.1, 0.0)) == 1.0  # no decay
+    a, b, c = 4.0, 1.0, 0.7
+    two = a / (a + b) * b / (b + c) + b / (a + b) * a / (a + c)  # the first pair waits for the second
+    for q in (0.2, 1.0):  # failures forget everything: the same whatever q
+        assert float(ph.chain_storage([a, b], q, 0.3, c)) == pytest.approx(two, rel=1e-12)
+    s = ph.chain_storage(np.array([[3.0, 2.0, 1.0]] * 3), 0.5, 0.01, [0.1, 1.0, 10.0])
+    assert np.all(np.diff(s) < 0) and np.all((s > 0) & (s < 1))  # faster decay, less left
+    assert float(ph.chain_storage([1.0, 0.0], 0.5, 0.0, 1.0)) == 0.0  # a link that never succeeds
+    # rows solved together (dense, block sparse, row by row) agree with rows solved alone
+    rng = np.random.default_rng(3)
+    for n in (3, 6, 8):
+        R = rng.uniform(1, 20, (3, n))
+        together = ph.chain_storage(R, 0.5, 0.01, 0.8, "asap")
+        alone = [float(ph.chain_storage(r, 0.5, 0.01, 0.8, "asap")) for r in R]
+        np.testing.assert_allclose(together, alone, rtol=1e-9)
+    with pytest.raises(ModelError, match="decay rates >= 0"):
+        ph.chain_storage([1.0, 1.0], 0.5, 0.0, -1.0)
+    with pytest.raises(ModelError, match="at most 10 links"):
+        ph.chain_storage(np.ones(11), 0.5, 0.0, 1.0)

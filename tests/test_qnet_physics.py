@@ -85,20 +85,28 @@ def test_path_metrics_one_hop_and_two_hops_by_hand():
     p = ph.Params()
     f, r = ph.path_metrics([[50.0, np.nan]], 0, p)
     # one hop: the cycle is the hop's mean waiting time 1 / R (103.2746 pairs/s), no swap to signal;
-    # the pair is charged the cycle plus the fibre delay 50 / v of storage
+    # the pair is delivered at its herald, held only while heralded: two rounds of 50 / v each
     assert r[0] == pytest.approx(103.2746, rel=1e-6)
-    wait = 1 / 103.2746083 + 50 / p.fibre_speed_km_s
-    assert f[0] == pytest.approx(ph.decohere(0.92, wait, 1.58 / 2))
+    assert f[0] == pytest.approx(ph.decohere(0.92, 2 * 50 / p.fibre_speed_km_s, 1.58 / 2))
     f2, r2 = ph.path_metrics([[50.0, 30.0]], [[1, 0]], p)
     f50, c50 = ph.purify(0.92, 1)
     a, b = ph.link_rate(50.0, p) / c50, ph.link_rate(30.0, p)
     # both hops must hold a pair at once: E[max(X_a, X_b)] = 1/a + 1/b - 1/(a + b), then the swap's
     # outcome travels 80 km; half the swaps succeed
     cycle = 1 / a + 1 / b - 1 / (a + b) + 80 / p.fibre_speed_km_s
-    stored = [ph.decohere(f50, cycle, 0.79), ph.decohere(0.92, cycle, 0.79)]
-    assert f2[0] == pytest.approx(ph.swap_fidelity(*stored))
     assert r2[0] == pytest.approx(0.5 / cycle)
     assert r2[0] < 0.5 * min(a, b)  # below the slowest hop's pace, the model before the SeQUeNCe check
+    # storage: the first pair waits for the second, exponential with the other's rate, whatever the swaps
+    # did before (a failure forgets everything): E[exp(-c Y)] = a/(a+b) b/(b+c) + b/(a+b) a/(a+c), c = 2 / T2
+    c = 2 / 1.58
+    storage = a / (a + b) * b / (b + c) + b / (a + b) * a / (a + c)
+    heralded = [
+        ph.decohere(f50, 2 * 50 / p.fibre_speed_km_s, 0.79),
+        ph.decohere(0.92, 2 * 30 / p.fibre_speed_km_s, 0.79),
+    ]
+    w = ph.werner_parameter(heralded[0]) * ph.werner_parameter(heralded[1]) * storage
+    assert f2[0] == pytest.approx(ph.werner_fidelity(w * np.exp(-c * 80 / p.fibre_speed_km_s)), rel=1e-12)
+    assert float(ph.chain_storage([a, b], 0.5, 0.0, c)) == pytest.approx(storage, rel=1e-12)
 
 
 def test_expected_max_by_hand():
@@ -301,7 +309,9 @@ def test_long_paths_beyond_inclusion_exclusion():
     f, r = ph.path_metrics(np.full((1, 20), 5.0), 0, p)
     cycle = sum(1 / k for k in range(1, 21)) / R + 100 / p.fibre_speed_km_s
     assert r[0] == pytest.approx(0.5**19 / cycle, rel=1e-8)
-    assert f[0] == pytest.approx(ph.chain_fidelity(ph.decohere(np.full(20, 0.92), cycle, 0.79)), rel=1e-8)
+    # beyond MAX_CHAIN_LINKS every pair is charged its heralding and one cycle (the approximation)
+    herald = 2 * 5 / p.fibre_speed_km_s
+    assert f[0] == pytest.approx(ph.chain_fidelity(ph.decohere(np.full(20, 0.92), herald + cycle, 0.79)), rel=1e-8)
 
 
 # ------------------------------------------------------------------ repeater stations
@@ -314,10 +324,12 @@ def test_two_segment_link_by_hand():
     cycle = 1.5 / seg + 100.0 / 2.04e5  # E[max] of two equal links, then the station's swap signalled
     rate = 0.5 / cycle  # the station's linear-optics swap (repeater_swap_success) halves it
     assert cycle == pytest.approx(0.0150145, rel=1e-5)
-    stored = 0.25 + (0.92 - 0.25) * math.exp(-cycle / (1.58 / 2))  # both links' pairs wait the cycle
-    w = (4 * stored - 1) / 3
-    fidelity = (1 + 3 * w * w) / 4  # one Werner swap
-    assert (stored, fidelity) == pytest.approx((0.907386, 0.826209), abs=2e-6)
+    heralded = 0.25 + (0.92 - 0.25) * math.exp(-(2 * 50 / 2.04e5) / (1.58 / 2))  # two rounds of 50 / v
+    w = (4 * heralded - 1) / 3
+    c = 2 / 1.58
+    storage = seg / (seg + c)  # the first pair waits Exp(seg) for the second: E[exp(-c Y)]
+    fidelity = (1 + 3 * w * w * storage * math.exp(-c * 100 / 2.04e5)) / 4  # one Werner swap, then signalled
+    assert (heralded, fidelity) == pytest.approx((0.919584, 0.840186), abs=2e-6)
     f, r = ph.path_metrics([[100.0]], 0, p)
     assert (f[0], r[0]) == pytest.approx((fidelity, rate), rel=1e-5)
     # the same as a two-hop path of 50 km fibres whose middle node swaps with the same success
@@ -356,7 +368,7 @@ def test_stations_give_what_route_physics_recomputes(lengths, spacing, rounds):
 
 def test_repeaters_make_long_fibres_usable_only_with_long_memories():
     L = [[700.0]]
-    assert ph.path_metrics(L, 3)[0][0] < 0.26  # one 700 km link: nothing arrives
+    assert ph.path_metrics(L, 3)[1][0] < 1e-12  # one 700 km link: nothing arrives (pairs/s)
     today = ph.Params(repeater_spacing_km=25.0)
     assert max(ph.path_metrics(L, r, today)[0][0] for r in range(4)) < 0.5  # storage eats it
     grade = ph.repeater_grade(25.0)

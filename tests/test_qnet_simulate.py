@@ -81,9 +81,12 @@ def test_fidelities_by_hand():
     assert (f, r) == pytest.approx(R.route_physics([30.0, 40.0], [0, 0]))
     w = (4 * 0.92 - 1) / 3
     a, b = (physics.link_rate(x) for x in (30.0, 40.0))
-    wait = 1 / a + 1 / b - 1 / (a + b) + 70 / 2.04e5  # the cycle: both hops ready, then the swap's signal
-    decay = math.exp(-wait / (1.58 / 2))
-    assert f == pytest.approx((1 + 3 * (w * decay) ** 2) / 4)
+    c = 2 / 1.58  # the pair decay rate: both qubits stored
+    # each pair heralded after two rounds of L / v; the first waits Exp(other's rate) for the second;
+    # the joined pair waits for the swap's signal over 70 km
+    heralded = math.exp(-c * 2 * 30 / 2.04e5) * math.exp(-c * 2 * 40 / 2.04e5)
+    storage = a / (a + b) * b / (b + c) + b / (a + b) * a / (a + c)
+    assert f == pytest.approx((1 + 3 * w * w * heralded * storage * math.exp(-c * 70 / 2.04e5)) / 4)
     # the whole gap to SeQUeNCe's number: the Werner term (1-F1)(1-F2)/3 and the decay
     assert (1 + 3 * w**2) / 4 - 0.08**2 / 3 == pytest.approx(S.sequence_fidelity([30.0, 40.0]))
 

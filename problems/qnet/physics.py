@@ -44,6 +44,20 @@ Memory decoherence (depolarizing memory)
     (F = 1/4). W. Dur and H.-J. Briegel, Rep. Prog. Phys. 70, 1381 (2007), Sec. 4 (noise
     models of stored pairs). With both qubits of a pair stored, each decaying with the
     memory's coherence time T2, the pair's time constant is T2 / 2.
+Storage of the delivered pair (exact, from the swap chain)
+    A heralded pair has already been stored for its heralding time (two Barrett-Kok rounds,
+    :func:`heralding_time`); after that, each held segment decays while it waits for its
+    neighbours, and Werner parameters multiply at swaps, so the delivered pair's Werner
+    parameter is ``prod_h w_h exp(-c A)``, ``c = 2 / T2`` and ``A`` the summed hold times of
+    its ancestors. Its mean ``E[exp(-c A)]`` is the probability that no ancestor is "hit"
+    in the swap chain below with a hit mark per held segment (:func:`chain_storage`),
+    exact for chains of at most :data:`MAX_CHAIN_LINKS` links. It replaced one mean cycle of
+    storage charged to every pair, which ReQuSim's density-matrix simulation with memory
+    noise (:mod:`.requsim_check`) found 0.0001-0.011 too low with the default memories, up to
+    0.15 too low with T2 = 50 ms, and once too high (5 hops, nested). Beyond
+    :data:`MAX_CHAIN_LINKS` links that old charge remains (an approximation, not a bound).
+    Not charged: storage while a hop purifies (its pairs of lower levels waiting for each
+    other), which makes purified hops' fidelity optimistic.
 BBPSSW purification (Bennett et al. 1996)
     F' = (F^2 + ((1-F)/3)^2) / N,  N = F^2 + 2 F (1-F)/3 + 5 ((1-F)/3)^2 = success
     probability; the output is twirled back to a Werner state. C. H. Bennett, G. Brassard,
@@ -115,6 +129,7 @@ Repeater stations on long fibres (``Params.repeater_spacing_km``)
 from __future__ import annotations
 
 import functools
+import itertools
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 
@@ -781,8 +796,10 @@ def _settle(held: frozenset, new: tuple, order: str, partners: list) -> list:
 
     It swaps at once with a held neighbour (its left end's first) where ``order`` allows:
     success merges the two and the merged segment settles in turn; failure destroys both.
+    Segments are ``(a, b)`` or ``(a, b, hit)`` (:func:`_storage_chain`): a merged segment is
+    hit when either part was.
     """
-    a, b = new
+    a, b = new[0], new[1]
     for other in sorted(held):
         if other[1] == a:
             node, merged = a, (other[0], b)
@@ -792,6 +809,8 @@ def _settle(held: frozenset, new: tuple, order: str, partners: list) -> list:
             continue
         if order == "nested" and partners[node - 1] != merged:
             continue
+        if len(new) == 3:
+            merged = (*merged, new[2] or other[2])
         rest = held - {other}
         out = [((node, *won), lost, freed, s) for won, lost, freed, s in _settle(rest, merged, order, partners)]
         freed = (*range(other[0], other[1]), *range(a, b))
@@ -857,52 +876,119 @@ def _check_order(order: str) -> None:
 
 
 DENSE_STATES = 64
-"""Most transient states of a chain solved densely (many rows at once); larger chains: sparse, row by row."""
+"""Most transient states of a chain solved densely (many rows at once); larger chains: block-diagonal sparse LU."""
+
+BLOCK_STATES = 400
+"""Most transient states solved as block-diagonal sparse LU; larger chains: BiCGSTAB row by row."""
 
 
-def _solve_chain(c: _Chain, R: np.ndarray, q: np.ndarray, d: np.ndarray) -> np.ndarray:
-    """Expected time to absorption from the empty state, rows of finite rates > 0.
+def _solve_jump(src: np.ndarray, dst: np.ndarray, rate: np.ndarray, S: int, gain: np.ndarray) -> np.ndarray:
+    """``x[0]`` of ``x = b + J x`` over the ``S`` transient states, rows of transition rates at once.
 
-    Solved in the embedded jump chain's form (each state's row over its total leaving
-    rate: transition probabilities and mean holding times), well conditioned when the
-    links' rates span many decades: densely and batched for small chains; one distinct row
-    at a time for large ones, by BiCGSTAB to a relative residual of 1e-13 (scipy), sparse
-    LU where that does not converge.
+    The embedded jump chain of a continuous-time chain: transition ``t`` leaves ``src[t]``
+    for ``dst[t]`` (``>= S``: absorbing) at ``rate[:, t]``; ``J`` holds each transition's
+    probability from its state (rate over the state's leaving rate) and ``b`` is ``gain``
+    (P, S) over the leaving rate. Well conditioned when the rates span many decades:
+    densely and batched for small chains; for mid-sized ones, a block-diagonal sparse system
+    of many rows at once by sparse LU (scipy's SuperLU); beyond :data:`BLOCK_STATES`
+    states (where the LU fills in), one row at a time by BiCGSTAB to a relative residual of
+    1e-13, sparse LU where that does not converge.
     """
     from scipy import sparse
     from scipy.sparse import linalg
 
-    S = len(c.states) - 1  # transient states
-    P, T = len(R), len(c.src)
-    prob = np.ones((P, T))
-    for j in range(c.n - 1):  # a handful of nodes; exponents 0 or 1
-        prob *= q[:, [j]] ** c.won[:, j] * (1.0 - q[:, [j]]) ** c.lost[:, j]
-    rate = R[:, c.link] * prob  # (P, T)
-    by_src = sparse.csr_matrix((np.ones(T), (np.arange(T), c.src)), (T, S))
+    P, T = rate.shape
+    by_src = sparse.csr_matrix((np.ones(T), (np.arange(T), src)), (T, S))
     total = np.asarray((by_src.T @ rate.T).T)  # (P, S): each state's leaving rate
-    hold = 1.0 / total
-    b = hold * (1.0 + np.asarray((by_src.T @ (rate * (d @ c.freed.T.astype(float))).T).T))  # + failures' signalling
-    jump = rate / total[:, c.src]  # (P, T): probability of each transition from its state
-    keep = c.dst < S
-    times = np.empty(P)
-    if S > DENSE_STATES:
-        rows = np.concatenate([np.arange(S), c.src[keep]])
-        cols = np.concatenate([np.arange(S), c.dst[keep]])
+    b = gain / total
+    jump = rate / total[:, src]  # (P, T): probability of each transition from its state
+    keep = dst < S
+    out = np.empty(P)
+    if S > BLOCK_STATES:
+        rows = np.concatenate([np.arange(S), src[keep]])
+        cols = np.concatenate([np.arange(S), dst[keep]])
         for p in range(P):
             vals = np.concatenate([np.ones(S), -jump[p, keep]])
             A = sparse.csr_matrix((vals, (rows, cols)), (S, S))  # duplicates summed
             x, info = linalg.bicgstab(A, b[p], rtol=1e-13, atol=0.0)
             if info != 0 or np.linalg.norm(A @ x - b[p]) > 1e-11 * np.linalg.norm(b[p]):
                 x = linalg.spsolve(A.tocsc(), b[p])  # sparse LU when the iteration does not converge
-            times[p] = x[0]
-        return times
-    into = sparse.csr_matrix((np.ones(keep.sum()), (np.flatnonzero(keep), c.src[keep] * S + c.dst[keep])), (T, S * S))
+            out[p] = x[0]
+        return out
+    if S > DENSE_STATES:
+        # many rows at once as one block-diagonal sparse system (sparse LU, scipy's SuperLU)
+        k_src, k_dst = src[keep], dst[keep]
+        step = max(1, int(400_000 // (S + len(k_src))))
+        for lo in range(0, P, step):
+            m = min(step, P - lo)
+            base = (np.arange(m) * S)[:, None]
+            rows = np.concatenate([np.arange(m * S), (base + k_src).ravel()])
+            cols = np.concatenate([np.arange(m * S), (base + k_dst).ravel()])
+            vals = np.concatenate([np.ones(m * S), -jump[lo : lo + m][:, keep].ravel()])
+            A = sparse.csc_matrix((vals, (rows, cols)), (m * S, m * S))  # duplicates summed
+            out[lo : lo + m] = linalg.spsolve(A, b[lo : lo + m].ravel()).reshape(m, S)[:, 0]
+        return out
+    into = sparse.csr_matrix((np.ones(keep.sum()), (np.flatnonzero(keep), src[keep] * S + dst[keep])), (T, S * S))
     step = max(1, int(2e7 // (S * S)))
     for lo in range(0, P, step):
         sl = slice(lo, lo + step)
         A = np.eye(S) - np.asarray((into.T @ jump[sl].T).T).reshape(-1, S, S)
-        times[sl] = np.linalg.solve(A, b[sl][..., None])[:, 0, 0]
-    return times
+        out[sl] = np.linalg.solve(A, b[sl][..., None])[:, 0, 0]
+    return out
+
+
+def _swap_probability(c, q: np.ndarray) -> np.ndarray:
+    """(P, T): each transition's product of swap successes ``q_j`` and failures ``1 - q_j`` (as a sum of logs)."""
+    if c.n == 1:
+        return np.ones((len(q), len(c.src)))
+    with np.errstate(divide="ignore"):
+        log_q = np.log(q)
+        log_fail = np.where(q < 1.0, np.log1p(-np.minimum(q, 1.0)), -1e300)  # a sure swap never fails
+    return np.exp(log_q @ c.won.T + log_fail @ c.lost.T)
+
+
+def _solve_chain(c: _Chain, R: np.ndarray, q: np.ndarray, d: np.ndarray) -> np.ndarray:
+    """Expected time to absorption from the empty state, rows of finite rates > 0 (:func:`_solve_jump`)."""
+    S = len(c.states) - 1  # transient states
+    rate = R[:, c.link] * _swap_probability(c, q)  # (P, T)
+    from scipy import sparse
+
+    by_src = sparse.csr_matrix((np.ones(len(c.src)), (np.arange(len(c.src)), c.src)), (len(c.src), S))
+    failures = np.asarray((by_src.T @ (rate * (d @ c.freed.T.astype(float))).T).T)  # failures' signalling per unit time
+    return _solve_jump(c.src, c.dst, rate, S, 1.0 + failures)
+
+
+def _chain_rows(rates, swap_success, delays, order: str, who: str) -> tuple:
+    """Checked, scaled rows of a swap chain: ``(R, q, d, n_links, scale, dead)``.
+
+    Time is in units of the fastest link's mean (``scale`` per row), so that rates far
+    below 1/s (GEANT's long fibres) keep their precision; a link ``1e-250`` times slower
+    than the fastest counts as dead. ``inf`` rates (links of length 0) are ``1e6`` times
+    the row's largest finite rate.
+    """
+    _check_order(order)
+    R = np.atleast_2d(np.asarray(rates, float))
+    P, H = R.shape
+    pad = np.isnan(R)
+    if np.any(R[~pad] < 0):
+        raise ModelError(f"{who} takes rates >= 0, got {R[~pad][R[~pad] < 0][0]}")
+    n_links = (~pad).sum(axis=1)
+    if H and n_links.max() > MAX_CHAIN_LINKS:
+        raise ModelError(f"{who} handles at most {MAX_CHAIN_LINKS} links (MAX_CHAIN_LINKS), got {n_links.max()}")
+    if np.any(n_links == 0):
+        raise ModelError(f"{who}: row {int(np.flatnonzero(n_links == 0)[0])} has no link")
+    q = np.broadcast_to(np.asarray(swap_success, float), (P, max(H - 1, 0)))
+    if np.any(~((q > 0) & (q <= 1))[np.arange(max(H - 1, 0))[None, :] < n_links[:, None] - 1]):
+        raise ModelError(f"swap success must lie in (0, 1], got {q[~((q > 0) & (q <= 1))][0]}")
+    d = np.where(pad, 0.0, np.broadcast_to(np.asarray(delays, float), (P, H)))
+    finite_max = np.max(np.where(np.isfinite(R), R, 0.0), axis=1, initial=0.0)
+    R = np.where(np.isposinf(R), np.where(finite_max > 0, 1e6 * finite_max, 1.0)[:, None], R)
+    scale = np.nanmax(np.where(pad, np.nan, R), axis=1) if H else np.ones(P)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        R = R / scale[:, None]
+        d = d * scale[:, None]
+    dead = np.any(R < 1e-250, axis=1)
+    return R, q, d, n_links, scale, dead
 
 
 def chain_time(rates, swap_success, delays=0.0, order: str = "asap") -> np.ndarray:
@@ -943,31 +1029,9 @@ def chain_time(rates, swap_success, delays=0.0, order: str = "asap") -> np.ndarr
         An unknown order, a negative rate, more than :data:`MAX_CHAIN_LINKS` links, or a swap
         success outside (0, 1].
     """
-    _check_order(order)
-    R = np.atleast_2d(np.asarray(rates, float))
-    P, H = R.shape
-    pad = np.isnan(R)
-    if np.any(R[~pad] < 0):
-        raise ModelError(f"chain_time takes rates >= 0, got {R[~pad][R[~pad] < 0][0]}")
-    n_links = (~pad).sum(axis=1)
-    if H and n_links.max() > MAX_CHAIN_LINKS:
-        raise ModelError(f"chain_time handles at most {MAX_CHAIN_LINKS} links (MAX_CHAIN_LINKS), got {n_links.max()}")
-    if np.any(n_links == 0):
-        raise ModelError(f"chain_time: row {int(np.flatnonzero(n_links == 0)[0])} has no link")
-    q = np.broadcast_to(np.asarray(swap_success, float), (P, max(H - 1, 0)))
-    if np.any(~((q > 0) & (q <= 1))[np.arange(max(H - 1, 0))[None, :] < n_links[:, None] - 1]):
-        raise ModelError(f"swap success must lie in (0, 1], got {q[~((q > 0) & (q <= 1))][0]}")
-    d = np.where(pad, 0.0, np.broadcast_to(np.asarray(delays, float), (P, H)))
-    finite_max = np.max(np.where(np.isfinite(R), R, 0.0), axis=1, initial=0.0)
-    R = np.where(np.isposinf(R), np.where(finite_max > 0, 1e6 * finite_max, 1.0)[:, None], R)
-    # time in units of the fastest link's mean, so that rates far below 1/s (GEANT's long
-    # fibres) keep their precision; a link 1e-250 times slower than the fastest counts as dead
-    scale = np.nanmax(np.where(pad, np.nan, R), axis=1) if H else np.ones(P)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        R = R / scale[:, None]
-        d = d * scale[:, None]
+    R, q, d, n_links, scale, dead = _chain_rows(rates, swap_success, delays, order, "chain_time")
+    P = len(R)
     out = np.zeros(P)
-    dead = np.any(R < 1e-250, axis=1)
     out[dead] = np.inf
     for n in np.unique(n_links[~dead]):
         rows = np.flatnonzero((n_links == n) & ~dead)
@@ -976,6 +1040,166 @@ def chain_time(rates, swap_success, delays=0.0, order: str = "asap") -> np.ndarr
         t = _solve_chain(_chain(int(n), order), uniq[:, :n], uniq[:, n : 2 * n - 1], uniq[:, 2 * n - 1 :])
         out[rows] = t[inverse.ravel()] / scale[rows]
     return out if np.ndim(rates) > 1 else out.reshape(())
+
+
+@dataclass(frozen=True)
+class _StorageChain:
+    """The swap chain of :class:`_Chain` with a "hit" mark on every held segment (:func:`chain_storage`).
+
+    ``states``: frozensets of ``(a, b, hit)``, transient first, then the clean end-to-end
+    pair, then the hit one. Transition ``t`` is link ``link[t]``'s pair arriving (``won``,
+    ``lost``, ``freed`` as in :class:`_Chain`; after a failure, ``exposed[t]`` clean
+    segments wait out its signalling and ``hits[t]`` of them are hit meanwhile), or, where
+    ``link[t] == -1``, one clean held segment hit (at the decay rate).
+    """
+
+    n: int
+    states: tuple
+    src: np.ndarray
+    dst: np.ndarray
+    link: np.ndarray
+    won: np.ndarray
+    lost: np.ndarray
+    freed: np.ndarray
+    exposed: np.ndarray
+    hits: np.ndarray
+
+
+@functools.cache
+def _storage_chain(n: int, order: str) -> _StorageChain:
+    """:func:`_chain` with hit marks, enumerated once per link count and order (cached)."""
+    partners = nested_partners(n)
+    clean_end, hit_end = frozenset({(0, n, False)}), frozenset({(0, n, True)})
+    index, states, rows = {frozenset(): 0}, [frozenset()], []
+    k = 0
+    while k < len(states):
+        state = states[k]
+        k += 1
+        if state in (clean_end, hit_end):
+            continue
+        covered = {h for a, b, _ in state for h in range(a, b)}
+        outs = []
+        for h in range(n):
+            if h in covered:
+                continue
+            for won, lost, freed, nxt in _settle(state, (h, h + 1, False), order, partners):
+                clean = sorted(s for s in nxt if not s[2]) if lost else []
+                for marks in itertools.product((False, True), repeat=len(clean)):
+                    hit = {s for s, m in zip(clean, marks) if m}
+                    after = frozenset((a, b, f or (a, b, f) in hit) for a, b, f in nxt)
+                    outs.append((h, won, lost, freed, len(clean), len(hit), after))
+        for seg in state:
+            if not seg[2]:
+                outs.append((-1, (), (), (), 0, 0, (state - {seg}) | {(seg[0], seg[1], True)}))
+        for h, won, lost, freed, exposed, hits, nxt in outs:
+            if nxt not in index:
+                index[nxt] = len(states)
+                states.append(nxt)
+            rows.append((index[state], index[nxt], h, won, lost, freed, exposed, hits))
+    for end in (clean_end, hit_end):  # one link: its pair is delivered at once, never hit
+        if end not in index:
+            index[end] = len(states)
+            states.append(end)
+    ends = [index[clean_end], index[hit_end]]
+    perm = np.array([i for i in range(len(states)) if i not in ends] + ends)
+    where = np.argsort(perm)
+    T = len(rows)
+    won, lost, freed = np.zeros((T, max(n - 1, 0))), np.zeros((T, max(n - 1, 0))), np.zeros((T, n), bool)
+    for t, r in enumerate(rows):
+        np.add.at(won[t], np.asarray(r[3], int) - 1, 1.0)
+        np.add.at(lost[t], np.asarray(r[4], int) - 1, 1.0)
+        freed[t, list(r[5])] = True
+    col = {i: np.array([r[i] for r in rows], int) for i in (0, 1, 2, 6, 7)}
+    return _StorageChain(
+        n, tuple(states[i] for i in perm), where[col[0]], where[col[1]], col[2], won, lost, freed, col[6], col[7]
+    )
+
+
+def chain_storage(rates, swap_success, delays, decay_rate, order: str = "asap") -> np.ndarray:
+    """Mean storage factor ``E[exp(-c A)]`` of the pair a swap chain delivers (exact).
+
+    ``A`` is the pair's storage: the sum, over every segment merged into the delivered
+    end-to-end pair (its elementary pairs and the intermediate segments), of the time that
+    segment was held; with both qubits of a held pair depolarizing (pair decay rate
+    ``c = 2 / T2``, :func:`decohere`), Werner parameters multiply at swaps and each held
+    segment's shrinks by ``exp(-c t)``, so the delivered Werner parameter is
+    ``prod_h w_h exp(-c A)``, and its mean over deliveries is ``prod_h w_h E[exp(-c A)]``.
+    ``exp(-c t)`` is the chance that no event of a Poisson process of rate ``c`` hits the
+    segment in ``t`` (a hit replaces it by the maximally mixed state, ``w = 0``), so
+    ``E[exp(-c A)]`` is the probability that the end-to-end pair arrives unhit in the chain
+    of :func:`chain_time` with a hit mark on each held segment: a clean segment is hit at
+    rate ``c``, a merged segment is hit when either part was, a failed swap drops both
+    parts with their marks, and the failure's signalling (``sum delays`` of its two
+    segments, during which the chain waits, as in :func:`chain_time`) hits each other clean
+    segment with probability ``1 - exp(-c delay)``. The probability solves one linear
+    system over the marked chain's transient states (about ``(1 + sqrt 2)^n`` under
+    ``"asap"``). This replaces the earlier charge of one mean cycle per pair, which the
+    review of issue 19 found optimistic on long nested paths (:func:`path_metrics`).
+    Not charged here: the storage during a hop's own purification and the delivered pair's
+    final signalling (:func:`path_metrics` adds the latter).
+
+    Parameters
+    ----------
+    rates : array_like, shape (P, n) or (n,)
+        Pair rates per link in 1/s (> 0; ``nan``: trailing padding), as :func:`chain_time`.
+    swap_success : float or array_like, shape (P, n-1) or broadcastable
+        Success probability of the swap at each inner node, in (0, 1].
+    delays : float or array_like, shape (P, n) or broadcastable
+        Signalling time in s a failure charges per link of its segments.
+    decay_rate : float or array_like, shape (P,) or broadcastable
+        Pair decay rate ``c`` in 1/s (>= 0; ``2 / T2`` for two stored qubits of coherence
+        time ``T2``; 0: no decay).
+    order : {"asap", "nested"}
+        Which swaps are allowed.
+
+    Returns
+    -------
+    numpy.ndarray, shape (P,) (a scalar shape for one row)
+        In (0, 1]; 1 where ``c = 0`` or for one link (nothing waits); 0 where a link has
+        rate 0.
+
+    Raises
+    ------
+    ModelError
+        As :func:`chain_time`, or a negative decay rate.
+    """
+    R, q, d, n_links, scale, dead = _chain_rows(rates, swap_success, delays, order, "chain_storage")
+    P = len(R)
+    c = np.broadcast_to(np.asarray(decay_rate, float), (P,)).copy()
+    if np.any(~(c >= 0)):
+        raise ModelError(f"chain_storage takes decay rates >= 0, got {c[~(c >= 0)][0]}")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        c = np.where(np.isfinite(scale), c / scale, c)
+    out = np.ones(P)
+    out[dead] = 0.0
+    for n in np.unique(n_links[~dead]):
+        rows = np.flatnonzero((n_links == n) & ~dead & (c > 0))
+        if n == 1 or not len(rows):
+            continue
+        key = np.concatenate([R[rows, :n], q[rows, : n - 1], d[rows, :n], c[rows, None]], axis=1)
+        uniq, inverse = np.unique(key, axis=0, return_inverse=True)
+        out[rows] = _solve_storage(_storage_chain(int(n), order), uniq)[inverse.ravel()]
+    return out if np.ndim(rates) > 1 else out.reshape(())
+
+
+def _solve_storage(c: _StorageChain, key: np.ndarray) -> np.ndarray:
+    """P(the end-to-end pair arrives unhit) per row of ``key = [R (n), q (n-1), d (n), decay rate]``."""
+    n = c.n
+    R, q, d, decay = key[:, :n], key[:, n : 2 * n - 1], key[:, 2 * n - 1 : 3 * n - 1], key[:, 3 * n - 1 :]
+    S = len(c.states) - 2
+    arrive = c.link >= 0
+    rate = np.where(arrive, R[:, np.maximum(c.link, 0)] * _swap_probability(c, q), decay)  # (P, T)
+    wait = decay * (d @ c.freed.T.astype(float))  # (P, T): c times the failure's signalling
+    with np.errstate(invalid="ignore"):
+        exposure = np.exp(-wait * (c.exposed - c.hits)) * (-np.expm1(-wait)) ** c.hits
+    rate = rate * np.where(arrive, exposure, 1.0)
+    from scipy import sparse
+
+    T = len(c.src)
+    into_clean = c.dst == S  # the clean end-to-end pair
+    by_src = sparse.csr_matrix((np.ones(T), (np.arange(T), c.src)), (T, S))
+    gain = np.asarray((by_src.T @ (rate * into_clean).T).T)
+    return _solve_jump(c.src, c.dst, rate, S, gain)
 
 
 def segments(length_km, params: Params = DEFAULT) -> np.ndarray:
@@ -1055,13 +1279,13 @@ def path_metrics(length_km, rounds, params: Params = DEFAULT, protocol: str = "d
     :data:`MAX_CHAIN_LINKS` elementary links get the all-at-once rate
     ``q^(h-1) / (E[max_h X_h] + s)`` instead, a lower bound (:func:`rate_model`; module
     docstring, "Path rate"). The swaps join the hop pairs (Werner parameters multiply).
-    Every hop pair is
-    charged one storage time, the whole cycle ``E[max_h X_h] + sum_h L_h / v``, decaying
-    with the pair time constant ``T2 / 2`` (both qubits stored). This is an approximation,
-    not a bound: it replaces the mean of the decay over the random waits by the decay of
-    one mean-like wait, and ignores the extra waits of failed swaps. A Monte Carlo of the
-    swap process (nested order on 5-7 hop paths, or "asap" with a slow middle link) gives
-    lower fidelity than this charge predicts. With repeater stations (``params.repeater_spacing_km``) the hops are their
+    Storage: each pair is charged its heralding time (:func:`heralding_time`), the delivered
+    pair the mean storage factor of its ancestors from the chain with hit marks
+    (:func:`chain_storage`, exact for Werner pairs in depolarizing memories) and the final
+    signalling ``s``; beyond :data:`MAX_CHAIN_LINKS` links every pair is charged one
+    all-at-once cycle ``E[max_h X_h] + s`` instead (an approximation, not a bound; module
+    docstring, "Storage"). The pair time constant is ``T2 / 2`` (both qubits stored).
+    With repeater stations (``params.repeater_spacing_km``) the hops are their
     elementary links (:func:`expand_segments`): the maximum, swaps and storage run over
     those, each station swap succeeding with ``params.repeater_swap_success``.
 
@@ -1088,48 +1312,104 @@ def path_metrics(length_km, rounds, params: Params = DEFAULT, protocol: str = "d
     ModelError
         A path with no hop, or a negative length.
     """
-    L_hops, hop, n_hops, signal, L, seg, n_seg, rate_hop, slowest, fidelity = _fidelity_parts(
-        length_km, rounds, params, protocol
-    )
-    final_signal = np.where(n_seg > 1, signal, 0.0)
+    parts = _fidelity_parts(length_km, rounds, params, protocol)
     # the all-hops-at-once rate: the fallback (a lower bound) beyond MAX_CHAIN_LINKS
-    swaps = params.swap_success ** (n_hops - 1) * params.repeater_swap_success ** (n_seg - n_hops)
+    swaps = params.swap_success ** (parts.n_hops - 1) * params.repeater_swap_success ** (parts.n_seg - parts.n_hops)
     with np.errstate(divide="ignore"):
-        rate = swaps / (slowest + final_signal)
-    exact = n_seg <= MAX_CHAIN_LINKS
-    if exact.any():
-        S = L.shape[1]
-        hop_of = _hop_of_segment(L.shape[0], S, hop, params, L_hops)
-        station = hop_of[:, 1:] == hop_of[:, :-1]  # (P, S-1): the node between two links of one fibre
-        q = np.where(station, params.repeater_swap_success, params.swap_success)
-        delays = np.where(seg, L, 0.0) / params.fibre_speed_km_s
-        rows = np.flatnonzero(exact)
-        n_max = int(n_seg[rows].max())
+        rate = swaps / (parts.slowest + parts.final_signal)
+    rows = np.flatnonzero(parts.exact)
+    if len(rows):
+        n_max = int(parts.n_seg[rows].max())
         t = chain_time(
-            np.where(seg, rate_hop, np.nan)[rows, :n_max], q[rows, : n_max - 1], delays[rows, :n_max], params.swap_order
+            parts.rates[rows, :n_max], parts.q[rows, : n_max - 1], parts.delays[rows, :n_max], params.swap_order
         )
         with np.errstate(divide="ignore"):
-            rate[rows] = 1.0 / (t + final_signal[rows])
-    return fidelity, rate
+            rate[rows] = 1.0 / (t + parts.final_signal[rows])
+    return parts.fidelity, rate
 
 
-def _fidelity_parts(length_km, rounds, params: Params, protocol: str) -> tuple:
-    """The fidelity half of :func:`path_metrics` and what its rate half reuses."""
-    L = np.atleast_2d(np.asarray(length_km, float))
-    hop = ~np.isnan(L)
-    if L.size and not hop[:, 0].all():
+@dataclass(frozen=True)
+class _PathParts:
+    """What :func:`path_metrics`'s fidelity computes and its rate reuses (P paths, S elementary links)."""
+
+    n_hops: np.ndarray  # (P,) hops
+    n_seg: np.ndarray  # (P,) elementary links
+    exact: np.ndarray  # (P,) bool: at most MAX_CHAIN_LINKS links (the Markov chains apply)
+    rates: np.ndarray  # (P, S) purified pairs/s per link, nan padding
+    q: np.ndarray  # (P, S-1) swap success at each inner node of the links
+    delays: np.ndarray  # (P, S) L / v per link, 0 padding
+    slowest: np.ndarray  # (P,) E[max] over the links, s
+    final_signal: np.ndarray  # (P,) the swap outcomes' signalling to the ends (0 for one link), s
+    fidelity: np.ndarray  # (P,) end-to-end fidelity
+
+
+def heralding_time(length_km, params: Params = DEFAULT) -> np.ndarray:
+    """Time a freshly heralded pair's memories have already held it: ``(2 + 2 c) L / v``.
+
+    A Barrett-Kok pair is entangled with the memories from the first round's emission; the
+    herald of the second round arrives one fibre delay ``L / v`` after each round's
+    emission, and the second round opens after ``c = Params.classical_exchange_rounds``
+    round trips (S. D. Barrett and P. Kok, Phys. Rev. A 71, 060310(R) (2005); the module
+    docstring, "Attempt time").
+
+    Parameters
+    ----------
+    length_km : array_like
+        Elementary link lengths in km, any shape.
+    params : Params
+        Physical parameters.
+
+    Returns
+    -------
+    numpy.ndarray
+        Same shape, seconds.
+    """
+    return (2.0 + 2.0 * params.classical_exchange_rounds) * np.asarray(length_km, float) / params.fibre_speed_km_s
+
+
+def _fidelity_parts(length_km, rounds, params: Params, protocol: str, storage: bool = True) -> _PathParts:
+    """The fidelity half of :func:`path_metrics` and what its rate half reuses (``storage=False``: none charged)."""
+    L_hops = np.atleast_2d(np.asarray(length_km, float))
+    hop = ~np.isnan(L_hops)
+    if L_hops.size and not hop[:, 0].all():
         raise ModelError(f"path {int(np.flatnonzero(~hop[:, 0])[0])} has no hop")
     n_hops = hop.sum(axis=1)
-    signal = np.where(hop, L, 0.0).sum(axis=1) / params.fibre_speed_km_s
-    L_seg, r = expand_segments(L, rounds, params)  # the same hops when there are no repeater stations
-    seg = ~np.isnan(L_seg)
+    signal = np.where(hop, L_hops, 0.0).sum(axis=1) / params.fibre_speed_km_s
+    L, r = expand_segments(L_hops, rounds, params)  # the same hops when there are no repeater stations
+    seg = ~np.isnan(L)
     n_seg = seg.sum(axis=1)
-    f_hop, rate_hop = hop_metrics(np.where(seg, L_seg, 1.0), r, params, protocol)
-    slowest = expected_max(np.where(seg, rate_hop, np.nan), axis=1)
-    wait = slowest + signal
-    f_stored = decohere(f_hop, wait[:, None], params.coherence_time_s / 2.0)
-    fidelity = chain_fidelity(f_stored, axis=1, where=seg)
-    return L, hop, n_hops, signal, L_seg, seg, n_seg, rate_hop, slowest, fidelity
+    P, S = L.shape
+    f_hop, rate_hop = hop_metrics(np.where(seg, L, 1.0), r, params, protocol)
+    rates = np.where(seg, rate_hop, np.nan)
+    slowest = expected_max(rates, axis=1)
+    final_signal = np.where(n_seg > 1, signal, 0.0)
+    hop_of = _hop_of_segment(P, S, hop, params, L_hops)
+    station = hop_of[:, 1:] == hop_of[:, :-1]  # (P, S-1): the node between two links of one fibre
+    q = np.where(station, params.repeater_swap_success, params.swap_success)
+    delays = np.where(seg, L, 0.0) / params.fibre_speed_km_s
+    pair_T = params.coherence_time_s / 2.0  # both qubits of a pair stored
+    w = np.prod(
+        werner_parameter(decohere(f_hop, np.where(seg, heralding_time(np.where(seg, L, 0.0), params), 0.0), pair_T)),
+        axis=1,
+        where=seg,
+    )
+    exact = n_seg <= MAX_CHAIN_LINKS
+    if not storage:
+        return _PathParts(n_hops, n_seg, exact, rates, q, delays, slowest, final_signal, werner_fidelity(w))
+    storage = np.empty(P)
+    rows = np.flatnonzero(exact)
+    if len(rows):
+        n_max = int(n_seg[rows].max())
+        storage[rows] = chain_storage(
+            rates[rows, :n_max], q[rows, : n_max - 1], delays[rows, :n_max], 1.0 / pair_T, params.swap_order
+        )
+    # beyond the chains: every pair charged one all-at-once cycle (an approximation, not a bound)
+    far = ~exact
+    with np.errstate(invalid="ignore"):
+        storage[far] = np.exp(-(n_seg[far] * (slowest[far] + signal[far])) / pair_T)
+        final = np.exp(-np.where(exact, final_signal, 0.0) / pair_T)
+    fidelity = werner_fidelity(w * np.where(np.isnan(storage), 0.0, storage) * final)
+    return _PathParts(n_hops, n_seg, exact, rates, q, delays, slowest, final_signal, fidelity)
 
 
 def path_fidelity(length_km, rounds, params: Params = DEFAULT, protocol: str = "dejmps") -> np.ndarray:
@@ -1156,7 +1436,47 @@ def path_fidelity(length_km, rounds, params: Params = DEFAULT, protocol: str = "
     ModelError
         As :func:`path_metrics`.
     """
-    return _fidelity_parts(length_km, rounds, params, protocol)[-1]
+    return _fidelity_parts(length_km, rounds, params, protocol).fidelity
+
+
+def fidelity_bound(length_km, rounds, params: Params = DEFAULT, protocol: str = "dejmps") -> np.ndarray:
+    """An upper bound of :func:`path_fidelity`, cheap: the same pairs swapped with no storage after their herald.
+
+    Storage only shrinks Werner parameters (:func:`chain_storage` is at most 1), so a path
+    whose bound is below a threshold cannot reach it; :mod:`.routing` drops such rounds
+    vectors before the chains are solved.
+
+    Parameters
+    ----------
+    length_km : array_like, shape (P, H)
+        Hop lengths in km, ``nan``-padded (trailing).
+    rounds : array_like of int, shape (P, H) or broadcastable
+        Purification rounds per hop.
+    params : Params
+        Physical parameters.
+    protocol : {"dejmps", "bbpssw"}
+        The purification protocol.
+
+    Returns
+    -------
+    numpy.ndarray
+        float64, shape (P,): at least ``path_fidelity(length_km, rounds, params, protocol)``.
+    """
+    return _fidelity_parts(length_km, rounds, params, protocol, storage=False).fidelity
+
+
+def storage_chain_states(n: int, order: str = "asap") -> int:
+    """States of :func:`chain_storage`'s chain for ``n`` links (its cost grows with them: 101 at 5 links, asap).
+
+    Raises
+    ------
+    ModelError
+        An unknown order or ``n`` outside ``1 .. MAX_CHAIN_LINKS``.
+    """
+    _check_order(order)
+    if not 1 <= n <= MAX_CHAIN_LINKS:
+        raise ModelError(f"a storage chain has 1 to {MAX_CHAIN_LINKS} links, got {n}")
+    return len(_storage_chain(int(n), order).states)
 
 
 def _hop_of_segment(P: int, S: int, hop: np.ndarray, params: Params, L_hops: np.ndarray) -> np.ndarray:

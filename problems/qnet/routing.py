@@ -73,6 +73,7 @@ OBJECTIVES = ("served", "maxmin")
 FORMS = ("milp", "qubo")
 RESOLUTION = 16  # maxmin QUBO: a grid step of t in whole units
 MAX_ROUNDS_VECTORS = 4096  # rounds vectors of one path enumerated in full up to this many (4^6)
+MAX_STORAGE_WORK = 250_000  # ... and while vectors x storage-chain states stays below this (4^5 x 101 at 5 links)
 
 
 @dataclass(frozen=True)
@@ -262,8 +263,11 @@ def _fewest_rounds(L: np.ndarray, want: np.ndarray, max_rounds: int, params: Par
     hop = ~np.isnan(L)
     rounds = np.full((P, H), -1, np.int64)
     for r in range(max_rounds + 1):  # uniform rounds: the first r that reaches the threshold
-        f, _ = physics.path_metrics(L, r, params, protocol)
-        rounds[(rounds[:, 0] < 0) & (f >= want)] = r
+        rows = np.flatnonzero(rounds[:, 0] < 0)
+        if len(rows):
+            rows = rows[physics.fidelity_bound(L[rows], r, params, protocol) >= want[rows]]  # no chain if hopeless
+        if len(rows):
+            rounds[rows[physics.path_fidelity(L[rows], r, params, protocol) >= want[rows]]] = r
     ok = rounds[:, 0] >= 0
     rounds = np.where(hop & ok[:, None], rounds, 0)
     order = np.argsort(-np.where(hop, L, -1.0), axis=1, kind="stable")  # longest hop first
@@ -277,7 +281,10 @@ def _fewest_rounds(L: np.ndarray, want: np.ndarray, max_rounds: int, params: Par
             if not len(rows):
                 continue
             trial[rows, col[rows]] -= 1
-            f, _ = physics.path_metrics(L[rows], trial[rows], params, protocol)
+            rows = rows[physics.fidelity_bound(L[rows], trial[rows], params, protocol) >= want[rows]]
+            if not len(rows):
+                continue
+            f = physics.path_fidelity(L[rows], trial[rows], params, protocol)
             keep = rows[f >= want[rows]]
             rounds[keep, col[keep]] -= 1
             changed = changed or len(keep) > 0
@@ -311,11 +318,41 @@ def _undominated(fidelity: np.ndarray, rate: np.ndarray, memory: np.ndarray) -> 
     return keep
 
 
+def enumerated_in_full(hops, links, max_rounds: int, params: Params = DEFAULT) -> np.ndarray:
+    """Whether a path's every rounds vector is an option (else its uniform vectors and a local minimum).
+
+    True while ``(max_rounds + 1)^hops <= MAX_ROUNDS_VECTORS``, the path has at most
+    :data:`~.physics.MAX_CHAIN_LINKS` elementary links, and the vectors times the states of
+    its storage chain (:func:`~.physics.storage_chain_states`) stay within
+    ``MAX_STORAGE_WORK``: every vector costs one solve of that chain.
+
+    Parameters
+    ----------
+    hops, links : array_like of int
+        Hops and elementary links per path (broadcast together).
+    max_rounds : int
+        Most purification rounds per hop.
+    params : Params
+        Physical parameters (``swap_order``).
+
+    Returns
+    -------
+    numpy.ndarray
+        bool, the broadcast shape.
+    """
+    hops, links = np.broadcast_arrays(np.asarray(hops, np.int64), np.asarray(links, np.int64))
+    vectors = (max_rounds + 1) ** hops.astype(float)
+    chain = (links >= 1) & (links <= MAX_CHAIN_LINKS)
+    states = np.zeros(links.shape)
+    for n in np.unique(links[chain]):
+        states[links == n] = physics.storage_chain_states(int(n), params.swap_order)
+    return (vectors <= MAX_ROUNDS_VECTORS) & chain & (vectors * states <= MAX_STORAGE_WORK)
+
+
 def _rounds_options(L: np.ndarray, want: np.ndarray, max_rounds: int, params: Params, protocol: str):
     """Every undominated rounds vector of each path that reaches ``want``.
 
-    A path of ``h`` hops with ``(max_rounds + 1)^h <= MAX_ROUNDS_VECTORS`` and at most
-    :data:`~.physics.MAX_CHAIN_LINKS` elementary links tries every rounds vector; any other
+    A path :func:`enumerated_in_full` accepts tries every rounds vector; any other
     path the uniform vectors ``0..max_rounds`` and :func:`_fewest_rounds`'s local minimum.
     Vectors below the fidelity are dropped, then those dominated by another vector of the
     same path (:func:`_undominated`). A path with no vector left keeps one row
@@ -337,9 +374,13 @@ def _rounds_options(L: np.ndarray, want: np.ndarray, max_rounds: int, params: Pa
     P, H = L.shape
     hop = ~np.isnan(L)
     hops = hop.sum(axis=1)
-    local, _, _, local_ok = _fewest_rounds(L, want, max_rounds, params, protocol)
+
     links = np.where(hop, physics.segments(np.where(hop, L, 0.0), params), 0).sum(axis=1)
-    full = ((max_rounds + 1) ** hops <= MAX_ROUNDS_VECTORS) & (links <= MAX_CHAIN_LINKS)
+    full = enumerated_in_full(hops, links, max_rounds, params)
+    local, local_ok = np.zeros((P, H), np.int64), np.zeros(P, bool)
+    part = np.flatnonzero(~full)  # the local minimum serves only the paths not enumerated in full
+    if len(part):
+        local[part], _, _, local_ok[part] = _fewest_rounds(L[part], want[part], max_rounds, params, protocol)
     vec_rows, vec_rounds = [], []
     for h, enumerate_all in {(int(a), bool(b)) for a, b in zip(hops, full)}:
         rows = np.flatnonzero((hops == h) & (full == enumerate_all))
@@ -357,10 +398,11 @@ def _rounds_options(L: np.ndarray, want: np.ndarray, max_rounds: int, params: Pa
             vec_rounds.append(local[good])
     row = np.concatenate(vec_rows) if vec_rows else np.zeros(0, np.int64)
     R = np.concatenate(vec_rounds) if vec_rounds else np.zeros((0, H), np.int64)
-    f = physics.path_fidelity(L[row], R, params, protocol) if len(row) else np.zeros(0)
-    sel = f >= want[row]  # the rate (a chain solve) only where the fidelity holds
-    row, R, f = row[sel], R[sel], f[sel]
-    rate = physics.path_metrics(L[row], R, params, protocol)[1] if len(row) else np.zeros(0)
+    bound = physics.fidelity_bound(L[row], R, params, protocol) if len(row) else np.zeros(0)
+    row, R = row[bound >= want[row]], R[bound >= want[row]]  # storage only lowers it: no chain solve for these
+    f, rate = physics.path_metrics(L[row], R, params, protocol) if len(row) else (np.zeros(0), np.zeros(0))
+    sel = f >= want[row]
+    row, R, f, rate = row[sel], R[sel], f[sel], rate[sel]
     keep = np.zeros(len(row), bool)
     order = np.argsort(row, kind="stable")
     bounds = np.searchsorted(row[order], np.arange(P + 1))
@@ -767,13 +809,18 @@ def _swap_partners(n: int) -> dict[int, tuple[int, int]]:
     return partners
 
 
-def _swap_chain_wait(rates: list[float], q: list[float], delays: list[float], order: str) -> float:
-    """Mean time to an end-to-end pair when nodes swap as soon as they may, one state at a time.
+def _swap_chain_wait(rates: list[float], q: list[float], delays: list[float], order: str, decay: float = 0.0) -> float:
+    """Mean time to an end-to-end pair when nodes swap as soon as they may, one state at a time;
+    with ``decay > 0``, the probability instead that no held ancestor of that pair was hit by
+    a Poisson process of rate ``decay`` (``E[exp(-c A)]``, :func:`~.physics.chain_storage`).
 
-    States are sorted tuples of held segments ``(a, b)``; every free link's pair, settled
+    States are sorted tuples of held segments ``(a, b, hit)``; every free link's pair, settled
     swap by swap (the left node first; a failure frees both segments and costs their
-    ``delays``), gives the transitions; the mean first-passage times solve a sparse system.
+    ``delays``, during which each other clean segment is hit with probability
+    ``1 - exp(-decay delay)``), and every clean segment's hit give the transitions; the mean
+    first-passage times (or the absorption probabilities) solve a sparse system.
     """
+    import itertools
     import math
 
     from scipy import sparse
@@ -783,15 +830,16 @@ def _swap_chain_wait(rates: list[float], q: list[float], delays: list[float], or
     unit = max(rates)  # solve in units of the fastest link's mean time (long fibres: tiny rates)
     rates = [r / unit for r in rates]
     delays = [x * unit for x in delays]
+    decay = decay / unit
     if min(rates) < 1e-250:
-        return math.inf
+        return 0.0 if decay > 0 else math.inf
     partners = _swap_partners(n) if order == "nested" else None
-    done = ((0, n),)
+    ends = {((0, n, False),): True, ((0, n, True),): False}  # the end-to-end pair: unhit or hit
 
     def arrivals(held: tuple, link: int) -> list[tuple[float, float, tuple]]:
-        out, stack = [], [(1.0, 0.0, held, (link, link + 1))]
+        out, stack = [], [(1.0, 0.0, held, (link, link + 1, False))]
         while stack:
-            p, cost, h, (a, b) = stack.pop()
+            p, cost, h, (a, b, hit) = stack.pop()
             choice = None
             for node, other in (
                 (a, next((s for s in h if s[1] == a), None)),
@@ -801,43 +849,60 @@ def _swap_chain_wait(rates: list[float], q: list[float], delays: list[float], or
                     continue
                 merged = (min(other[0], a), max(other[1], b))
                 if partners is None or partners[node] == merged:
-                    choice = node, other, merged
+                    choice = node, other, (*merged, hit or other[2])
                     break
             if choice is None:
-                out.append((p, cost, tuple(sorted(h + ((a, b),)))))
+                out.append((p, cost, tuple(sorted(h + ((a, b, hit),)))))
                 continue
             node, other, merged = choice
             rest = tuple(s for s in h if s != other)
             stack.append((p * q[node - 1], cost, rest, merged))
             lost = sum(delays[other[0] : other[1]]) + sum(delays[a:b])
-            out.append((p * (1 - q[node - 1]), cost + lost, rest))
+            clean = [s for s in rest if not s[2]]
+            stay = math.exp(-decay * lost)
+            for marks in itertools.product((False, True), repeat=len(clean) if decay > 0 else 0):
+                k = sum(marks)
+                hit_now = {s for s, m in zip(clean, marks) if m}
+                after = tuple(sorted((x, y, f or (x, y, f) in hit_now) for x, y, f in rest))
+                out.append((p * (1 - q[node - 1]) * stay ** (len(clean) - k) * (1 - stay) ** k, cost + lost, after))
         return out
 
     index, order_of, entries, reward = {(): 0}, [()], [], []
     i = 0
     while i < len(order_of):
         held = order_of[i]
-        covered = {k for a, b in held for k in range(a, b)}
-        extra = 0.0
-        for link in range(n):
-            if link in covered:
+        covered = {k for a, b, _ in held for k in range(a, b)}
+        moves = [
+            (rates[link] * p, cost, nxt)
+            for link in range(n)
+            if link not in covered
+            for p, cost, nxt in arrivals(held, link)
+        ]
+        if decay > 0:
+            moves += [
+                (decay, 0.0, tuple(sorted((*(x for x in held if x != s), (s[0], s[1], True)))))
+                for s in held
+                if not s[2]
+            ]
+        gain = 0.0 if decay > 0 else 1.0
+        for r, cost, nxt in moves:
+            entries.append((i, i, r))
+            if nxt in ends:
+                gain += r * ends[nxt] if decay > 0 else r * cost
                 continue
-            for p, cost, nxt in arrivals(held, link):
-                r = rates[link] * p
-                entries.append((i, i, r))
-                extra += r * cost
-                if nxt != done:
-                    if nxt not in index:
-                        index[nxt] = len(order_of)
-                        order_of.append(nxt)
-                    entries.append((i, index[nxt], -r))
-        reward.append(1.0 + extra)
+            gain += 0.0 if decay > 0 else r * cost
+            if nxt not in index:
+                index[nxt] = len(order_of)
+                order_of.append(nxt)
+            entries.append((i, index[nxt], -r))
+        reward.append(gain)
         i += 1
     rows, cols, vals = zip(*entries)
     A = sparse.csr_matrix((vals, (rows, cols)), shape=(len(order_of), len(order_of)))
     total = A.diagonal()  # each state's rate of leaving: solve the jump chain (rows over it)
     A = sparse.diags(1.0 / total) @ A
-    return float(linalg.spsolve(A.tocsc(), np.array(reward) / total)[0]) / unit
+    x = float(linalg.spsolve(A.tocsc(), np.array(reward) / total)[0])
+    return x if decay > 0 else x / unit
 
 
 def route_physics(length_km, rounds, params: Params = DEFAULT, protocol: str = "dejmps") -> tuple[float, float]:
@@ -899,19 +964,27 @@ def route_physics(length_km, rounds, params: Params = DEFAULT, protocol: str = "
             for subset in itertools.combinations(rates, size):
                 slowest += (-1) ** (size + 1) / sum(subset)
     signal = sum(length_km) / params.fibre_speed_km_s
-    fid = None
-    for f in fids:
-        f = 0.25 + (f - 0.25) * math.exp(-(slowest + signal) / (params.coherence_time_s / 2))
-        fid = f if fid is None else fid * f + (1 - fid) * (1 - f) / 3
     hops, links = len(groups), len(fids)
     final = signal if links > 1 else 0.0
-    if links > MAX_CHAIN_LINKS or slowest == math.inf:  # the all-at-once lower bound (physics.rate_model)
+    pair_T = params.coherence_time_s / 2
+    herald = []  # each link's pair as heralded: held two rounds (and their exchanges) of L / v
+    for L, (_, n) in zip(length_km, groups):
+        herald += [(2 + 2 * params.classical_exchange_rounds) * L / n / params.fibre_speed_km_s] * n
+    exact = links <= MAX_CHAIN_LINKS and slowest != math.inf
+    fid = None
+    for f, t in zip(fids, herald):
+        f = 0.25 + (f - 0.25) * math.exp(-(t if exact else t + slowest + signal) / pair_T)
+        fid = f if fid is None else fid * f + (1 - fid) * (1 - f) / 3
+    if not exact:  # the all-at-once lower bound (physics.rate_model)
         swaps = params.swap_success ** (hops - 1) * params.repeater_swap_success ** (links - hops)
         return fid, swaps / (slowest + final)
     q, delays = [], []
     for k, (L, (_, n)) in enumerate(zip(length_km, groups)):
         q += [params.repeater_swap_success] * (n - 1) + ([params.swap_success] if k < hops - 1 else [])
         delays += [L / n / params.fibre_speed_km_s] * n
+    if math.isfinite(pair_T) and links > 1:  # the delivered pair's storage, from the chain with hit marks
+        storage = _swap_chain_wait(rates, q, delays, params.swap_order, decay=1 / pair_T)
+        fid = 0.25 + (fid - 0.25) * storage * math.exp(-final / pair_T)
     return fid, float(1.0 / (_swap_chain_wait(rates, q, delays, params.swap_order) + final))
 
 

@@ -1,0 +1,48 @@
+"""Model vs ReQuSim on SURFnet routes of 1-7 hops (issue 19, item 5): the README's agreement table.
+
+Runs :func:`qbdsl.problems.qnet.requsim_check.compare_route_requsim` on
+:func:`~qbdsl.problems.qnet.requsim_check.requsim_surfnet_routes` under both swap orders, the
+default memories (T2 = 1.58 s) and short ones (T2 = 50 ms), geometric attempts, 4 seeds x 200
+pairs; prints one Markdown table and writes it to ``out/qnet-requsim.md``. About 6 minutes on
+2 cores. Needs the ``qnet`` extra.
+
+Usage: python scripts/qnet_requsim_table.py [n_pairs]
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+import time
+from pathlib import Path
+
+from qbdsl.problems.qnet import physics
+from qbdsl.problems.qnet import requsim_check as RC
+
+
+def main(n_pairs: int = 200) -> str:
+    rows, start = [], time.time()
+    for T2 in (physics.DEFAULT.coherence_time_s, 0.05):
+        for order in ("asap", "nested"):
+            params = dataclasses.replace(physics.DEFAULT, coherence_time_s=T2, swap_order=order)
+            for label, _, L in RC.requsim_surfnet_routes():
+                rows.append(RC.compare_route_requsim(L, params, n_pairs=n_pairs, label=label))
+                print(f"{time.time() - start:6.0f} s  {label} T2={T2:g} {order}", file=sys.stderr)
+    table = RC.requsim_table(rows)
+    agree = sum(c.fidelity_agrees(pooled=True) for c in rows)
+    before = sum(
+        RC.RequsimComparison(c.label, c.sim, c.historical_fidelity, c.model_rate).fidelity_agrees(True) for c in rows
+    )
+    rate = sum(c.rate_agrees() for c in rows)
+    summary = (
+        f"\nfidelity inside the pooled 95 % interval: model {agree}/{len(rows)}, before the correction "
+        f"{before}/{len(rows)}; rate inside the t-interval: {rate}/{len(rows)}; {time.time() - start:.0f} s"
+    )
+    out = Path("out")
+    out.mkdir(exist_ok=True)
+    (out / "qnet-requsim.md").write_text(table + "\n" + summary + "\n")
+    return table + "\n" + summary
+
+
+if __name__ == "__main__":
+    print(main(int(sys.argv[1]) if len(sys.argv) > 1 else 200))
