@@ -92,9 +92,9 @@ from qbdsl.errors import ModelError
 
 from . import physics
 from .physics import DEFAULT, Params
+from .simulate import LEVEL, _t_interval  # the intervals of the SeQUeNCe check
 
 REQUSIM_VERSION = "0.4"
-LEVEL = 0.95  # confidence level of the intervals
 MAX_HOPS = 7
 ATTEMPTS = ("geometric", "exponential")
 
@@ -108,17 +108,6 @@ def requsim_available() -> bool:
 
 
 # ------------------------------------------------------------------ results
-def _t_interval(x: np.ndarray) -> tuple[float, float]:
-    """Mean and the half-width of its 95 % Student-t interval (``inf`` for one value)."""
-    x = np.asarray(x, float)
-    if len(x) == 0:
-        return float("nan"), float("nan")
-    if len(x) == 1:
-        return float(x[0]), float("inf")
-    half = stats.t.ppf(0.5 + LEVEL / 2, len(x) - 1) * np.std(x, ddof=1) / np.sqrt(len(x))
-    return float(np.mean(x)), float(half)
-
-
 @dataclass(frozen=True)
 class RequsimSimulation:
     """ReQuSim's replications of one route (:func:`simulate_route_requsim`).
