@@ -292,7 +292,23 @@ def test_chain_storage_limits():
         together = ph.chain_storage(R, 0.5, 0.01, 0.8, "asap")
         alone = [float(ph.chain_storage(r, 0.5, 0.01, 0.8, "asap")) for r in R]
         np.testing.assert_allclose(together, alone, rtol=1e-9)
-    with pytest.raises(ModelError, match="decay rates >= 0"):
+    with pytest.raises(ModelError, match="finite decay rates >= 0"):
         ph.chain_storage([1.0, 1.0], 0.5, 0.0, -1.0)
+    with pytest.raises(ModelError, match="finite decay rates >= 0"):
+        ph.chain_storage([1.0, 1.0], 0.5, 0.0, np.inf)
+    # links of length 0 (infinite rates) everywhere: no wait, no storage (once: 3.2 s and 0.5)
+    assert float(ph.chain_time([np.inf, np.inf], 0.5, 0.1)) == 0.0
+    assert float(ph.chain_storage([np.inf, np.inf], 0.5, 0.1, 1.0)) == 1.0
     with pytest.raises(ModelError, match="at most 10 links"):
         ph.chain_storage(np.ones(11), 0.5, 0.0, 1.0)
+
+
+def test_storage_beyond_the_exact_chain_is_labelled_and_recomputed_alike():
+    p = ph.Params(repeater_spacing_km=10.0, swap_order="nested")
+    L = np.array([[35.0, 45.0], [35.0, 50.0], [15.0, np.nan]])  # 4 + 5 = 9 links, 4 + 5 = 9, 2
+    assert ph.storage_model(L, p).tolist() == ["one cycle per pair (approximation)"] * 2 + ["chain"]
+    assert ph.storage_model([[40.0, 40.0]], p).tolist() == ["chain"]  # 8 links: MAX_STORAGE_LINKS
+    for row in ([35.0, 45.0], [40.0, 40.0]):
+        f, rate = ph.path_metrics([row], 0, p)
+        f2, rate2 = R.route_physics(row, [0, 0], p)
+        assert (f[0], rate[0]) == pytest.approx((f2, rate2), rel=1e-9)

@@ -51,11 +51,15 @@ Storage of the delivered pair (exact, from the swap chain)
     parameter is ``prod_h w_h exp(-c A)``, ``c = 2 / T2`` and ``A`` the summed hold times of
     its ancestors. Its mean ``E[exp(-c A)]`` is the probability that no ancestor is "hit"
     in the swap chain below with a hit mark per held segment (:func:`chain_storage`),
-    exact for chains of at most :data:`MAX_CHAIN_LINKS` links. It replaced one mean cycle of
+    exact (for depolarizing memories, the chain's assumptions) for chains of at most
+    :data:`MAX_STORAGE_LINKS` links. Memories that dephase rather than depolarize keep more
+    fidelity (``F = w (1 + l^2) / 2 + (1 - w) / 4`` against ``(1 + 3 w l^2) / 4``, ``l`` their
+    decay; the state leaves the Werner family): for them the model is pessimistic. It replaced one mean cycle of
     storage charged to every pair, which ReQuSim's density-matrix simulation with memory
     noise (:mod:`.requsim_check`) found 0.0001-0.011 too low with the default memories, up to
     0.15 too low with T2 = 50 ms, and once too high (5 hops, nested). Beyond
-    :data:`MAX_CHAIN_LINKS` links that old charge remains (an approximation, not a bound).
+    :data:`MAX_STORAGE_LINKS` links that old charge remains (an approximation, not a bound;
+    :func:`storage_model`).
     Not charged: storage while a hop purifies (its pairs of lower levels waiting for each
     other), which makes purified hops' fidelity optimistic.
 BBPSSW purification (Bennett et al. 1996)
@@ -875,6 +879,14 @@ def _check_order(order: str) -> None:
         raise ModelError(f"swap order must be one of {', '.join(SWAP_ORDERS)}, got {order!r}")
 
 
+MAX_STORAGE_LINKS = 8
+"""Most elementary links whose delivered pair's storage comes from :func:`chain_storage` (exact).
+
+Its chain has 1 393 states at 8 links under ``"asap"`` and 2 207 under ``"nested"`` (8 119 and
+15 447 at 10, seconds per distinct path); longer paths are charged one all-at-once cycle of
+storage per pair instead (an approximation, not a bound), and :func:`storage_model` says which
+a path got."""
+
 DENSE_STATES = 64
 """Most transient states of a chain solved densely (many rows at once); larger chains: block-diagonal sparse LU."""
 
@@ -982,13 +994,14 @@ def _chain_rows(rates, swap_success, delays, order: str, who: str) -> tuple:
         raise ModelError(f"swap success must lie in (0, 1], got {q[~((q > 0) & (q <= 1))][0]}")
     d = np.where(pad, 0.0, np.broadcast_to(np.asarray(delays, float), (P, H)))
     finite_max = np.max(np.where(np.isfinite(R), R, 0.0), axis=1, initial=0.0)
+    instant = np.all(np.isposinf(R) | pad, axis=1)  # every link of length 0: no wait at all
     R = np.where(np.isposinf(R), np.where(finite_max > 0, 1e6 * finite_max, 1.0)[:, None], R)
     scale = np.nanmax(np.where(pad, np.nan, R), axis=1) if H else np.ones(P)
     with np.errstate(invalid="ignore", divide="ignore"):
         R = R / scale[:, None]
         d = d * scale[:, None]
     dead = np.any(R < 1e-250, axis=1)
-    return R, q, d, n_links, scale, dead
+    return R, q, d, n_links, scale, dead, instant
 
 
 def chain_time(rates, swap_success, delays=0.0, order: str = "asap") -> np.ndarray:
@@ -1029,12 +1042,12 @@ def chain_time(rates, swap_success, delays=0.0, order: str = "asap") -> np.ndarr
         An unknown order, a negative rate, more than :data:`MAX_CHAIN_LINKS` links, or a swap
         success outside (0, 1].
     """
-    R, q, d, n_links, scale, dead = _chain_rows(rates, swap_success, delays, order, "chain_time")
+    R, q, d, n_links, scale, dead, instant = _chain_rows(rates, swap_success, delays, order, "chain_time")
     P = len(R)
     out = np.zeros(P)
     out[dead] = np.inf
-    for n in np.unique(n_links[~dead]):
-        rows = np.flatnonzero((n_links == n) & ~dead)
+    for n in np.unique(n_links[~dead & ~instant]):
+        rows = np.flatnonzero((n_links == n) & ~dead & ~instant)
         key = np.concatenate([R[rows, :n], q[rows, : n - 1], d[rows, :n]], axis=1)
         uniq, inverse = np.unique(key, axis=0, return_inverse=True)
         t = _solve_chain(_chain(int(n), order), uniq[:, :n], uniq[:, n : 2 * n - 1], uniq[:, 2 * n - 1 :])
@@ -1163,17 +1176,17 @@ def chain_storage(rates, swap_success, delays, decay_rate, order: str = "asap") 
     ModelError
         As :func:`chain_time`, or a negative decay rate.
     """
-    R, q, d, n_links, scale, dead = _chain_rows(rates, swap_success, delays, order, "chain_storage")
+    R, q, d, n_links, scale, dead, instant = _chain_rows(rates, swap_success, delays, order, "chain_storage")
     P = len(R)
     c = np.broadcast_to(np.asarray(decay_rate, float), (P,)).copy()
-    if np.any(~(c >= 0)):
-        raise ModelError(f"chain_storage takes decay rates >= 0, got {c[~(c >= 0)][0]}")
+    if np.any(~((c >= 0) & np.isfinite(c))):
+        raise ModelError(f"chain_storage takes finite decay rates >= 0, got {c[~((c >= 0) & np.isfinite(c))][0]}")
     with np.errstate(invalid="ignore", divide="ignore"):
         c = np.where(np.isfinite(scale), c / scale, c)
     out = np.ones(P)
     out[dead] = 0.0
-    for n in np.unique(n_links[~dead]):
-        rows = np.flatnonzero((n_links == n) & ~dead & (c > 0))
+    for n in np.unique(n_links[~dead & ~instant]):
+        rows = np.flatnonzero((n_links == n) & ~dead & ~instant & (c > 0))
         if n == 1 or not len(rows):
             continue
         key = np.concatenate([R[rows, :n], q[rows, : n - 1], d[rows, :n], c[rows, None]], axis=1)
@@ -1282,7 +1295,7 @@ def path_metrics(length_km, rounds, params: Params = DEFAULT, protocol: str = "d
     Storage: each pair is charged its heralding time (:func:`heralding_time`), the delivered
     pair the mean storage factor of its ancestors from the chain with hit marks
     (:func:`chain_storage`, exact for Werner pairs in depolarizing memories) and the final
-    signalling ``s``; beyond :data:`MAX_CHAIN_LINKS` links every pair is charged one
+    signalling ``s``; beyond :data:`MAX_STORAGE_LINKS` links every pair is charged one
     all-at-once cycle ``E[max_h X_h] + s`` instead (an approximation, not a bound; module
     docstring, "Storage"). The pair time constant is ``T2 / 2`` (both qubits stored).
     With repeater stations (``params.repeater_spacing_km``) the hops are their
@@ -1396,18 +1409,19 @@ def _fidelity_parts(length_km, rounds, params: Params, protocol: str, storage: b
     exact = n_seg <= MAX_CHAIN_LINKS
     if not storage:
         return _PathParts(n_hops, n_seg, exact, rates, q, delays, slowest, final_signal, werner_fidelity(w))
+    stored_exactly = n_seg <= MAX_STORAGE_LINKS
     storage = np.empty(P)
-    rows = np.flatnonzero(exact)
+    rows = np.flatnonzero(stored_exactly)
     if len(rows):
         n_max = int(n_seg[rows].max())
         storage[rows] = chain_storage(
             rates[rows, :n_max], q[rows, : n_max - 1], delays[rows, :n_max], 1.0 / pair_T, params.swap_order
         )
-    # beyond the chains: every pair charged one all-at-once cycle (an approximation, not a bound)
-    far = ~exact
+    # beyond MAX_STORAGE_LINKS: every pair charged one all-at-once cycle (an approximation, not a bound)
+    far = ~stored_exactly
     with np.errstate(invalid="ignore"):
         storage[far] = np.exp(-(n_seg[far] * (slowest[far] + signal[far])) / pair_T)
-        final = np.exp(-np.where(exact, final_signal, 0.0) / pair_T)
+        final = np.exp(-np.where(stored_exactly, final_signal, 0.0) / pair_T)
     fidelity = werner_fidelity(w * np.where(np.isnan(storage), 0.0, storage) * final)
     return _PathParts(n_hops, n_seg, exact, rates, q, delays, slowest, final_signal, fidelity)
 
@@ -1466,7 +1480,9 @@ def fidelity_bound(length_km, rounds, params: Params = DEFAULT, protocol: str = 
 
 
 def storage_chain_states(n: int, order: str = "asap") -> int:
-    """States of :func:`chain_storage`'s chain for ``n`` links (its cost grows with them: 101 at 5 links, asap).
+    """States of :func:`chain_storage`'s chain for ``n`` links, both end states counted (99 at 5 links, asap).
+
+    Its cost grows with them: 139 at 5 links nested, 1 393 / 2 207 at 8, 8 119 / 15 447 at 10.
 
     Raises
     ------
@@ -1484,6 +1500,28 @@ def _hop_of_segment(P: int, S: int, hop: np.ndarray, params: Params, L_hops: np.
     n = np.where(hop, segments(np.where(hop, L_hops, 0.0), params), 0)
     ends = np.cumsum(n, axis=1)  # (P, H)
     return (ends[:, None, :] <= np.arange(S)[None, :, None]).sum(axis=2)
+
+
+def storage_model(length_km, params: Params = DEFAULT) -> np.ndarray:
+    """Which storage charge :func:`path_metrics` gives each path: the exact chain or one cycle per pair.
+
+    Parameters
+    ----------
+    length_km : array_like, shape (P, H)
+        Hop lengths in km, ``nan``-padded (trailing).
+    params : Params
+        Physical parameters (``repeater_spacing_km``).
+
+    Returns
+    -------
+    numpy.ndarray of str, shape (P,)
+        ``"chain"`` (:func:`chain_storage`) for paths of at most :data:`MAX_STORAGE_LINKS`
+        elementary links, else ``"one cycle per pair (approximation)"``.
+    """
+    L = np.atleast_2d(np.asarray(length_km, float))
+    hop = ~np.isnan(L)
+    n = np.where(hop, segments(np.where(hop, L, 0.0), params), 0).sum(axis=1)
+    return np.where(n <= MAX_STORAGE_LINKS, "chain", "one cycle per pair (approximation)")
 
 
 def rate_model(length_km, params: Params = DEFAULT) -> np.ndarray:

@@ -66,14 +66,15 @@ from qbdsl.errors import ModelError
 
 from ..routing import candidate_paths
 from . import physics
-from .physics import DEFAULT, MAX_CHAIN_LINKS, Params
+from .physics import DEFAULT, MAX_CHAIN_LINKS, MAX_STORAGE_LINKS, Params
 from .topologies import Topology
 
 OBJECTIVES = ("served", "maxmin")
 FORMS = ("milp", "qubo")
 RESOLUTION = 16  # maxmin QUBO: a grid step of t in whole units
 MAX_ROUNDS_VECTORS = 4096  # rounds vectors of one path enumerated in full up to this many (4^6)
-MAX_STORAGE_WORK = 250_000  # ... and while vectors x storage-chain states stays below this (4^5 x 101 at 5 links)
+MAX_STORAGE_WORK = 250_000  # ... and while vectors x storage-chain states stays below this (4^5 x 99 at 5 links)
+# (states counted with both end states: physics.storage_chain_states)
 
 
 @dataclass(frozen=True)
@@ -322,7 +323,7 @@ def enumerated_in_full(hops, links, max_rounds: int, params: Params = DEFAULT) -
     """Whether a path's every rounds vector is an option (else its uniform vectors and a local minimum).
 
     True while ``(max_rounds + 1)^hops <= MAX_ROUNDS_VECTORS``, the path has at most
-    :data:`~.physics.MAX_CHAIN_LINKS` elementary links, and the vectors times the states of
+    :data:`~.physics.MAX_STORAGE_LINKS` elementary links, and the vectors times the states of
     its storage chain (:func:`~.physics.storage_chain_states`) stay within
     ``MAX_STORAGE_WORK``: every vector costs one solve of that chain.
 
@@ -342,7 +343,7 @@ def enumerated_in_full(hops, links, max_rounds: int, params: Params = DEFAULT) -
     """
     hops, links = np.broadcast_arrays(np.asarray(hops, np.int64), np.asarray(links, np.int64))
     vectors = (max_rounds + 1) ** hops.astype(float)
-    chain = (links >= 1) & (links <= MAX_CHAIN_LINKS)
+    chain = (links >= 1) & (links <= MAX_STORAGE_LINKS)
     states = np.zeros(links.shape)
     for n in np.unique(links[chain]):
         states[links == n] = physics.storage_chain_states(int(n), params.swap_order)
@@ -982,7 +983,9 @@ def route_physics(length_km, rounds, params: Params = DEFAULT, protocol: str = "
     for k, (L, (_, n)) in enumerate(zip(length_km, groups)):
         q += [params.repeater_swap_success] * (n - 1) + ([params.swap_success] if k < hops - 1 else [])
         delays += [L / n / params.fibre_speed_km_s] * n
-    if math.isfinite(pair_T) and links > 1:  # the delivered pair's storage, from the chain with hit marks
+    if links > MAX_STORAGE_LINKS:  # storage beyond the exact chain: one cycle per pair (physics.storage_model)
+        fid = 0.25 + (fid - 0.25) * math.exp(-links * (slowest + signal) / pair_T)
+    elif math.isfinite(pair_T) and links > 1:  # the delivered pair's storage, from the chain with hit marks
         storage = _swap_chain_wait(rates, q, delays, params.swap_order, decay=1 / pair_T)
         fid = 0.25 + (fid - 0.25) * storage * math.exp(-final / pair_T)
     return fid, float(1.0 / (_swap_chain_wait(rates, q, delays, params.swap_order) + final))
