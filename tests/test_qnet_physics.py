@@ -89,8 +89,18 @@ def test_path_metrics_one_hop_and_two_hops_by_hand():
     assert r[0] == pytest.approx(103.2746, rel=1e-6)
     assert f[0] == pytest.approx(ph.decohere(0.92, 2 * 50 / p.fibre_speed_km_s, 1.58 / 2))
     f2, r2 = ph.path_metrics([[50.0, 30.0]], [[1, 0]], p)
-    f50, c50 = ph.purify(0.92, 1)
-    a, b = ph.link_rate(50.0, p) / c50, ph.link_rate(30.0, p)
+    c = 2 / 1.58
+    # the 50 km hop's round: the first heralded pair waits for the second (mean decay R / (R + c)),
+    # then the outcome travels 50 km (physics.purify_stored; checked against ReQuSim elsewhere)
+    R50, h50 = ph.link_rate(50.0, p), ph.decohere(0.92, 2 * 50 / p.fibre_speed_km_s, 0.79)
+    f50, c50 = ph.purify_stored(h50, 1, R50, c, 50 / p.fibre_speed_km_s)
+    e = (1 - h50) / 3
+    made = np.array([h50, e, e, e])
+    waited = R50 / (R50 + c) * made + (1 - R50 / (R50 + c)) / 4
+    out, n = ph.dejmps_pair(waited, made)
+    assert float(c50) == pytest.approx(2 / n)
+    assert float(f50) == pytest.approx(0.25 + (out[0] - 0.25) * np.exp(-c * 50 / p.fibre_speed_km_s))
+    a, b = R50 / c50, ph.link_rate(30.0, p)
     # both hops must hold a pair at once: E[max(X_a, X_b)] = 1/a + 1/b - 1/(a + b), then the swap's
     # outcome travels 80 km; half the swaps succeed
     cycle = 1 / a + 1 / b - 1 / (a + b) + 80 / p.fibre_speed_km_s
@@ -98,12 +108,8 @@ def test_path_metrics_one_hop_and_two_hops_by_hand():
     assert r2[0] < 0.5 * min(a, b)  # below the slowest hop's pace, the model before the SeQUeNCe check
     # storage: the first pair waits for the second, exponential with the other's rate, whatever the swaps
     # did before (a failure forgets everything): E[exp(-c Y)] = a/(a+b) b/(b+c) + b/(a+b) a/(a+c), c = 2 / T2
-    c = 2 / 1.58
     storage = a / (a + b) * b / (b + c) + b / (a + b) * a / (a + c)
-    heralded = [
-        ph.decohere(f50, 2 * 50 / p.fibre_speed_km_s, 0.79),
-        ph.decohere(0.92, 2 * 30 / p.fibre_speed_km_s, 0.79),
-    ]
+    heralded = [f50, ph.decohere(0.92, 2 * 30 / p.fibre_speed_km_s, 0.79)]
     w = ph.werner_parameter(heralded[0]) * ph.werner_parameter(heralded[1]) * storage
     assert f2[0] == pytest.approx(ph.werner_fidelity(w * np.exp(-c * 80 / p.fibre_speed_km_s)), rel=1e-12)
     assert float(ph.chain_storage([a, b], 0.5, 0.0, c)) == pytest.approx(storage, rel=1e-12)

@@ -27,15 +27,15 @@ def seed3(surfnet):
 
 def test_review_case_rounds_0_1_2_is_an_option(surfnet, seed3):
     """Request 17 on Lelystad-Zwolle-Deventer-Apeldoorn: uniform rounds and their lowering miss
-    it, rounds [0, 1, 2] reach F = 0.8445 at 17.3 pairs/s (0.8218 when every pair was charged a
-    cycle of storage); an option at least as good exists."""
+    it, rounds [0, 1, 2] reach F = 0.8424 at 17.24 pairs/s (0.8218 when every pair was charged a
+    cycle of storage, 0.8445 before the recurrence's own storage); an option at least as good exists."""
     c = R.candidates(surfnet, seed3, k=3)
     names = ["Lelystad", "Zwolle", "Deventer", "Apeldoorn"]
     rows = [p for p in range(len(c.owner)) if c.owner[p] == 17 and [surfnet.nodes[x] for x in c.nodes[p]] == names]
     assert rows and any(c.usable[p] for p in rows)
     L = surfnet.length_km[c.links[rows[0]]].tolist()
     f, rate = R.route_physics(L, [0, 1, 2])  # the second implementation
-    assert f == pytest.approx(0.8445, abs=5e-4) and rate == pytest.approx(17.3, abs=0.05)
+    assert f == pytest.approx(0.8424, abs=5e-4) and rate == pytest.approx(17.24, abs=0.05)
     assert f >= seed3.min_fidelity[17]
     mem = [1, 3, 5, 3]  # qubits per channel at each node of rounds [0, 1, 2]
     assert any(

@@ -546,10 +546,24 @@ def bbpssw(fidelity) -> tuple[np.ndarray, np.ndarray]:
     success : numpy.ndarray
         Success probability of the round.
     """
-    f = np.asarray(fidelity, float)
-    e = (1.0 - f) / 3.0
-    n = f**2 + 2.0 * f * e + 5.0 * e**2
-    return (f**2 + e**2) / n, n
+    return bbpssw_pair(fidelity, fidelity)
+
+
+def bbpssw_pair(f1, f2) -> tuple[np.ndarray, np.ndarray]:
+    """One BBPSSW round on two Werner pairs of different fidelities (Bennett et al. 1996, Eq. 3 with two inputs).
+
+    ``F' = (F1 F2 + e1 e2) / N``, ``N = F1 F2 + F1 e2 + e1 F2 + 5 e1 e2``, ``e = (1 - F) / 3``;
+    equal to :func:`bbpssw` when ``F1 = F2``.
+
+    Returns
+    -------
+    fidelity, success : numpy.ndarray
+        Broadcast shape.
+    """
+    f1, f2 = np.asarray(f1, float), np.asarray(f2, float)
+    e1, e2 = (1.0 - f1) / 3.0, (1.0 - f2) / 3.0
+    n = f1 * f2 + f1 * e2 + e1 * f2 + 5.0 * e1 * e2
+    return (f1 * f2 + e1 * e2) / n, n
 
 
 def dejmps(coefficients) -> tuple[np.ndarray, np.ndarray]:
@@ -567,11 +581,33 @@ def dejmps(coefficients) -> tuple[np.ndarray, np.ndarray]:
     success : numpy.ndarray, shape (...)
         Success probability ``(A + B)^2 + (C + D)^2``.
     """
-    c = np.asarray(coefficients, float)
-    A, B, C, D = c[..., 0], c[..., 1], c[..., 2], c[..., 3]
-    n = (A + B) ** 2 + (C + D) ** 2
-    out = np.stack([A**2 + B**2, 2 * C * D, C**2 + D**2, 2 * A * B], axis=-1) / n[..., None]
-    return out, n
+    return dejmps_pair(coefficients, coefficients)
+
+
+def dejmps_pair(first, second) -> tuple[np.ndarray, np.ndarray]:
+    """One DEJMPS round on two different Bell-diagonal pairs (Deutsch et al. 1996, Eqs. 7-8 with two inputs).
+
+    ``A' = (A1 A2 + B1 B2) / N``, ``B' = (C1 D2 + D1 C2) / N``, ``C' = (C1 C2 + D1 D2) / N``,
+    ``D' = (A1 B2 + B1 A2) / N``, ``N = (A1 + B1)(A2 + B2) + (C1 + D1)(C2 + D2)``; equal to
+    :func:`dejmps` for two copies. ReQuSim's density-matrix DEJMPS reproduces it
+    (:mod:`.requsim_purify`).
+
+    Parameters
+    ----------
+    first, second : array_like, shape (..., 4)
+        Bell-diagonal weights ``(A, B, C, D)`` of the two pairs (broadcast together).
+
+    Returns
+    -------
+    coefficients : numpy.ndarray, shape (..., 4)
+    success : numpy.ndarray, shape (...)
+    """
+    c1, c2 = np.asarray(first, float), np.asarray(second, float)
+    A1, B1, C1, D1 = (c1[..., i] for i in range(4))
+    A2, B2, C2, D2 = (c2[..., i] for i in range(4))
+    n = (A1 + B1) * (A2 + B2) + (C1 + D1) * (C2 + D2)
+    out = np.stack([A1 * A2 + B1 * B2, C1 * D2 + D1 * C2, C1 * C2 + D1 * D2, A1 * B2 + B1 * A2], axis=-1)
+    return out / n[..., None], n
 
 
 def purify(fidelity, rounds, protocol: str = "dejmps") -> tuple[np.ndarray, np.ndarray]:
@@ -602,24 +638,76 @@ def purify(fidelity, rounds, protocol: str = "dejmps") -> tuple[np.ndarray, np.n
     ModelError
         An unknown protocol or a negative round count.
     """
+    return purify_stored(fidelity, rounds, 1.0, 0.0, 0.0, protocol)
+
+
+def purify_stored(fidelity, rounds, rate, decay_rate, signal_s, protocol: str = "dejmps"):
+    """Recurrence purification with the storage of its waiting pairs charged (level by level).
+
+    Level ``k`` needs two pairs of level ``k - 1``; the first waits in memory while the
+    second is made, a time ``T_{k-1}`` whose Laplace transform at the pair decay rate ``c``
+    is ``phi_0 = R / (R + c)`` for the elementary pairs (exponential, rate ``R``) and
+    ``phi_k = p_k phi_{k-1}^2 / (1 - (1 - p_k) phi_{k-1}^2)`` above (tries of two pairs each
+    until one succeeds, probability ``p_k``). The first pair is depolarized by the mean
+    factor ``phi_{k-1}`` (Bell-diagonal weights ``l x + (1 - l) / 4``), the two are purified
+    (:func:`dejmps_pair` or :func:`bbpssw_pair`), and the output waits out the outcome's
+    signalling ``signal_s`` (factor ``exp(-c s)``). An approximation: the mean decay enters
+    a nonlinear map; ReQuSim's density-matrix simulation of the same protocol
+    (:mod:`.requsim_purify`) is the check. ``decay_rate = 0`` gives :func:`purify`.
+
+    Parameters
+    ----------
+    fidelity : array_like
+        Fidelity of the elementary pairs (Werner).
+    rounds : array_like of int
+        Rounds (>= 0), broadcast with the others.
+    rate : array_like
+        Elementary pairs per second ``R`` (> 0).
+    decay_rate : array_like
+        Pair decay rate ``c = 2 / T2`` in 1/s (>= 0).
+    signal_s : array_like
+        Outcome signalling per round ``L / v``, s.
+    protocol : {"dejmps", "bbpssw"}
+        The purification protocol.
+
+    Returns
+    -------
+    fidelity : numpy.ndarray
+        Output fidelity, broadcast shape.
+    cost : numpy.ndarray
+        Expected elementary pairs consumed per output pair, ``prod_i 2 / p_i``.
+
+    Raises
+    ------
+    ModelError
+        An unknown protocol or a negative round count.
+    """
     if protocol not in PROTOCOLS:
         raise ModelError(f"protocol must be one of {', '.join(PROTOCOLS)}, got {protocol!r}")
-    f, r = np.broadcast_arrays(np.asarray(fidelity, float), np.asarray(rounds))
+    f, r, R, c, sig = np.broadcast_arrays(
+        np.asarray(fidelity, float), np.asarray(rounds), *(np.asarray(x, float) for x in (rate, decay_rate, signal_s))
+    )
     if r.size and (r.min() < 0 or not np.issubdtype(r.dtype, np.integer)):
         raise ModelError(f"purification rounds must be whole numbers >= 0, got {r.ravel()[np.argmin(r.ravel())]}")
     cost = np.ones(f.shape)
     e = (1.0 - f) / 3.0
     state = np.stack([f, e, e, e], axis=-1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        phi = np.where(c > 0, R / (R + c), 1.0)  # E[exp(-c T_0)]
+        after_signal = np.exp(-c * sig)
     for i in range(int(r.max(initial=0))):
         live = r > i
+        waited = phi[..., None] * state + (1.0 - phi[..., None]) / 4.0
         if protocol == "bbpssw":
-            nf, p = bbpssw(state[..., 0])
+            nf, p = bbpssw_pair(waited[..., 0], state[..., 0])
             ne = (1.0 - nf) / 3.0
             new = np.stack([nf, ne, ne, ne], axis=-1)
         else:
-            new, p = dejmps(state)
+            new, p = dejmps_pair(waited, state)
+        new = after_signal[..., None] * new + (1.0 - after_signal[..., None]) / 4.0
         state = np.where(live[..., None], new, state)
         cost = np.where(live, cost * 2.0 / p, cost)
+        phi = np.where(live, p * phi**2 / (1.0 - (1.0 - p) * phi**2), phi)
     return state[..., 0], cost
 
 
@@ -634,7 +722,11 @@ def memory_per_channel(rounds) -> np.ndarray:
 
 
 def hop_metrics(length_km, rounds, params: Params = DEFAULT, protocol: str = "dejmps"):
-    """Fidelity (before storage) and rate of purified pairs on hops.
+    """Fidelity and rate of purified pairs on hops, made and ready to swap.
+
+    Each elementary pair is charged its heralding time (:func:`heralding_time`), the pairs
+    waiting inside the recurrence their storage and every round's outcome signalling
+    (:func:`purify_stored`); the path's storage comes after (:func:`path_metrics`).
 
     Parameters
     ----------
@@ -650,12 +742,15 @@ def hop_metrics(length_km, rounds, params: Params = DEFAULT, protocol: str = "de
     Returns
     -------
     fidelity : numpy.ndarray
-        Fidelity of a purified hop pair when made.
+        Fidelity of a purified hop pair when ready.
     rate : numpy.ndarray
         Purified pairs per second on one channel: ``link_rate / cost``.
     """
-    f, cost = purify(params.link_fidelity, rounds, protocol)
-    return np.broadcast_to(f, np.broadcast_shapes(np.shape(length_km), f.shape)), link_rate(length_km, params) / cost
+    R = link_rate(length_km, params)
+    heralded = decohere(params.link_fidelity, heralding_time(length_km, params), params.coherence_time_s / 2.0)
+    c = 2.0 / params.coherence_time_s
+    f, cost = purify_stored(heralded, rounds, R, c, np.asarray(length_km, float) / params.fibre_speed_km_s, protocol)
+    return np.broadcast_to(f, np.broadcast_shapes(np.shape(length_km), f.shape)), R / cost
 
 
 MAX_HOPS = 16
@@ -1401,11 +1496,7 @@ def _fidelity_parts(length_km, rounds, params: Params, protocol: str, storage: b
     q = np.where(station, params.repeater_swap_success, params.swap_success)
     delays = np.where(seg, L, 0.0) / params.fibre_speed_km_s
     pair_T = params.coherence_time_s / 2.0  # both qubits of a pair stored
-    w = np.prod(
-        werner_parameter(decohere(f_hop, np.where(seg, heralding_time(np.where(seg, L, 0.0), params), 0.0), pair_T)),
-        axis=1,
-        where=seg,
-    )
+    w = np.prod(werner_parameter(f_hop), axis=1, where=seg)  # heralded and purified (hop_metrics)
     exact = n_seg <= MAX_CHAIN_LINKS
     if not storage:
         return _PathParts(n_hops, n_seg, exact, rates, q, delays, slowest, final_signal, werner_fidelity(w))

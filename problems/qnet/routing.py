@@ -764,20 +764,35 @@ def interpret_routing(model: qb.Model, result) -> dict:
 
 
 # ------------------------------------------------------------------ second-implementation check
-def _purify_scalar(f: float, rounds: int, protocol: str) -> tuple[float, float]:
-    """Fidelity and elementary-pair cost after ``rounds`` rounds, one scalar at a time."""
+def _purify_scalar(
+    f: float, rounds: int, protocol: str, rate: float = 1.0, decay: float = 0.0, signal: float = 0.0
+) -> tuple[float, float]:
+    """Fidelity and elementary-pair cost after ``rounds`` rounds, one scalar at a time.
+
+    With ``decay > 0`` the first pair of each round has waited for the second (its mean
+    decay ``phi``: ``rate / (rate + decay)`` for elementary pairs, then over tries of two
+    pairs until a round succeeds) and every output waits out its outcome's ``signal``.
+    """
+    import math
+
     e = (1 - f) / 3
     a, b, c, d = f, e, e, e
     cost = 1.0
+    phi = rate / (rate + decay) if decay > 0 else 1.0
+    out_decay = math.exp(-decay * signal)
     for _ in range(rounds):
+        a1, b1, c1, d1 = (phi * x + (1 - phi) / 4 for x in (a, b, c, d))  # the pair that waited
         if protocol == "bbpssw":
-            n = a * a + 2 * a * (1 - a) / 3 + 5 * ((1 - a) / 3) ** 2
-            a = (a * a + ((1 - a) / 3) ** 2) / n
+            e1, e2 = (1 - a1) / 3, (1 - a) / 3
+            n = a1 * a + a1 * e2 + e1 * a + 5 * e1 * e2
+            a = (a1 * a + e1 * e2) / n
             b = c = d = (1 - a) / 3
         else:
-            n = (a + b) ** 2 + (c + d) ** 2
-            a, b, c, d = (a * a + b * b) / n, 2 * c * d / n, (c * c + d * d) / n, 2 * a * b / n
+            n = (a1 + b1) * (a + b) + (c1 + d1) * (c + d)
+            a, b, c, d = (a1 * a + b1 * b) / n, (c1 * d + d1 * c) / n, (c1 * c + d1 * d) / n, (a1 * b + b1 * a) / n
+        a, b, c, d = (out_decay * x + (1 - out_decay) / 4 for x in (a, b, c, d))
         cost *= 2 / n
+        phi = n * phi * phi / (1 - (1 - n) * phi * phi)
     return a, cost
 
 
@@ -946,12 +961,16 @@ def route_physics(length_km, rounds, params: Params = DEFAULT, protocol: str = "
     for L, r in zip(length_km, rounds):
         n = max(1, math.ceil(L / spacing - 1e-9)) if math.isfinite(spacing) else 1
         seg = L / n
-        f, cost = _purify_scalar(params.link_fidelity, int(r), protocol)
         eta = params.detector_efficiency * params.memory_efficiency
         p = params.bsm_success * eta * eta * 10 ** (-params.attenuation_db_per_km * seg / 10)
         p1 = 1 - (1 - eta * 10 ** (-params.attenuation_db_per_km * seg / 20) / 2) ** 2
         delays = (1 + p1) * (1 + 2 * params.classical_exchange_rounds) + params.reset_delays
-        rate = p * params.fibre_speed_km_s / (seg * delays) / cost
+        elementary = p * params.fibre_speed_km_s / (seg * delays)
+        c = 2 / params.coherence_time_s
+        herald = (2 + 2 * params.classical_exchange_rounds) * seg / params.fibre_speed_km_s
+        f0 = 0.25 + (params.link_fidelity - 0.25) * math.exp(-c * herald)  # held while heralded
+        f, cost = _purify_scalar(f0, int(r), protocol, elementary, c, seg / params.fibre_speed_km_s)
+        rate = elementary / cost
         fids += [f] * n
         rates += [rate] * n
         groups.append((rate, n))
@@ -968,13 +987,10 @@ def route_physics(length_km, rounds, params: Params = DEFAULT, protocol: str = "
     hops, links = len(groups), len(fids)
     final = signal if links > 1 else 0.0
     pair_T = params.coherence_time_s / 2
-    herald = []  # each link's pair as heralded: held two rounds (and their exchanges) of L / v
-    for L, (_, n) in zip(length_km, groups):
-        herald += [(2 + 2 * params.classical_exchange_rounds) * L / n / params.fibre_speed_km_s] * n
     exact = links <= MAX_CHAIN_LINKS and slowest != math.inf
     fid = None
-    for f, t in zip(fids, herald):
-        f = 0.25 + (f - 0.25) * math.exp(-(t if exact else t + slowest + signal) / pair_T)
+    for f in fids:  # heralded and purified; beyond the chain each pair waits one cycle
+        f = f if exact else 0.25 + (f - 0.25) * math.exp(-(slowest + signal) / pair_T)
         fid = f if fid is None else fid * f + (1 - fid) * (1 - f) / 3
     if not exact:  # the all-at-once lower bound (physics.rate_model)
         swaps = params.swap_success ** (hops - 1) * params.repeater_swap_success ** (links - hops)

@@ -1,0 +1,67 @@
+"""Purification on one hop against ReQuSim's density matrices (qbdsl.problems.qnet.requsim_purify)."""
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from qbdsl.errors import ModelError
+from qbdsl.problems.qnet import physics as ph
+from qbdsl.problems.qnet import requsim_purify as RP
+from qbdsl.problems.qnet.requsim_check import requsim_available
+
+needs_requsim = pytest.mark.skipif(not requsim_available(), reason="ReQuSim is not installed (the qnet extra)")
+
+
+@needs_requsim
+@pytest.mark.parametrize("rounds", [1, 2, 3])
+def test_dejmps_recurrence_equals_requsims_density_matrices(rounds):
+    # memories that never decay: every delivered pair has exactly physics.purify's fidelity, which
+    # checks the Bell-diagonal recurrence (A, B, C, D order and all) against ReQuSim's CNOTs
+    p = dataclasses.replace(ph.DEFAULT, coherence_time_s=np.inf)
+    sim = RP.simulate_hop_purification(20.0, rounds, p, n_pairs=40, seeds=[0, 1])
+    np.testing.assert_allclose(sim.pair_fidelity, ph.purify(0.92, rounds)[0], rtol=0, atol=1e-12)
+    assert sim.rate_agrees()  # the cost prod_i 2 / p_i
+
+
+@needs_requsim
+@pytest.mark.parametrize("T2, rounds", [(1.58, 2), (1.58, 3), (0.05, 1), (0.05, 2), (0.05, 3)])
+def test_storage_inside_the_recurrence_is_charged(T2, rounds):
+    # memories that decay: the pairs waiting for their partner lose fidelity; the model charges the
+    # mean decay of those waits (physics.purify_stored) and must land in the simulated interval,
+    # where the recurrence without storage (physics.purify) is far above it
+    p = dataclasses.replace(ph.DEFAULT, coherence_time_s=T2)
+    sim = RP.simulate_hop_purification(20.0, rounds, p, n_pairs=150, seeds=range(4))
+    mean, half = sim.fidelity_ci()
+    assert sim.fidelity_agrees(), (sim.model_fidelity, mean, half)
+    assert sim.rate_agrees()
+    heralded = ph.decohere(0.92, ph.heralding_time(20.0), T2 / 2)
+    assert ph.purify(heralded, rounds)[0] > mean + 3 * half  # the charge this check added matters
+
+
+def test_purify_stored_reduces_to_purify_and_the_pair_formulas_to_the_copies():
+    f, cost = ph.purify(0.9, 3)
+    f2, cost2 = ph.purify_stored(0.9, 3, 100.0, 0.0, 0.001)
+    assert (float(f2), float(cost2)) == pytest.approx((float(f), float(cost)))
+    e = (1 - 0.8) / 3
+    state = np.array([0.8, e, e, e])
+    assert ph.dejmps_pair(state, state)[0] == pytest.approx(ph.dejmps(state)[0])
+    assert ph.bbpssw_pair(0.8, 0.8) == pytest.approx(ph.bbpssw(0.8))
+    # symmetric in the two pairs, and a decayed partner purifies to less
+    other = np.array([0.7, 0.1, 0.1, 0.1])
+    np.testing.assert_allclose(ph.dejmps_pair(state, other)[0], ph.dejmps_pair(other, state)[0])
+    f_slow, _ = ph.purify_stored(0.9, 2, 10.0, 1.0, 0.0)
+    f_fast, _ = ph.purify_stored(0.9, 2, 1000.0, 1.0, 0.0)
+    assert f_slow < f_fast < ph.purify(0.9, 2)[0]
+
+
+def test_refuses_bad_input(monkeypatch):
+    with pytest.raises(ModelError, match="rounds must be a whole number in 0..4"):
+        RP.simulate_hop_purification(20.0, 5)
+    with pytest.raises(ModelError, match="length_km must be > 0"):
+        RP.simulate_hop_purification(-1.0, 1)
+    with pytest.raises(ModelError, match="DEJMPS only"):
+        RP.simulate_hop_purification(20.0, 1, protocol="bbpssw")
+    monkeypatch.setattr(RP, "requsim_available", lambda: False)
+    with pytest.raises(ModelError, match="ReQuSim is not installed"):
+        RP.simulate_hop_purification(20.0, 1)
