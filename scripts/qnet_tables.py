@@ -8,7 +8,8 @@ by joint quantum-classical placement against the two sequential orders, plain an
 optimum by OR-Tools (MILP), the LP bound by OR-Tools (HiGHS); every answer recomputed by the
 second-implementation checks (``routing.check_routes``, ``slicing.check_slicing``). Prints Markdown.
 
-Run: ``.venv/bin/python scripts/qnet_tables.py`` (about 12 minutes on 2 cores: every rounds vector solves the storage chain).
+Run: ``.venv/bin/python scripts/qnet_tables.py`` (about 12 minutes on 2 cores: each rounds vector
+solves the storage chain).
 """
 
 from __future__ import annotations

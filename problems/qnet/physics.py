@@ -60,8 +60,16 @@ Storage of the delivered pair (exact, from the swap chain)
     0.15 too low with T2 = 50 ms, and once too high (5 hops, nested). Beyond
     :data:`MAX_STORAGE_LINKS` links that old charge remains (an approximation, not a bound;
     :func:`storage_model`).
-    Not charged: storage while a hop purifies (its pairs of lower levels waiting for each
-    other), which makes purified hops' fidelity optimistic.
+Storage inside purification (the recurrence's waiting pairs)
+    In a level-by-level recurrence the first pair of each round waits while its partner is
+    made; :func:`purify_stored` depolarizes it by the mean decay over that wait (the Laplace
+    transform of the time to make one pair of the level below, exact for exponential
+    generation and tries of two pairs) before the two-input DEJMPS / BBPSSW round, and
+    every output waits out its outcome's signalling ``L / v``. An approximation (a mean
+    decay inside a nonlinear map): ReQuSim's density-matrix DEJMPS on one hop
+    (:mod:`.requsim_purify`) agrees within its interval for 1-3 rounds at T2 = 1.58 s and
+    50 ms, where the recurrence without this charge was far above it (3 rounds at 50 ms:
+    0.9995 against 0.92).
 BBPSSW purification (Bennett et al. 1996)
     F' = (F^2 + ((1-F)/3)^2) / N,  N = F^2 + 2 F (1-F)/3 + 5 ((1-F)/3)^2 = success
     probability; the output is twirled back to a Werner state. C. H. Bennett, G. Brassard,
