@@ -1251,8 +1251,8 @@ def chain_storage(rates, swap_success, delays, decay_rate, order: str = "asap") 
     system over the marked chain's transient states (about ``(1 + sqrt 2)^n`` under
     ``"asap"``). This replaces the earlier charge of one mean cycle per pair, which the
     review of issue 19 found optimistic on long nested paths (:func:`path_metrics`).
-    Not charged here: the storage during a hop's own purification and the delivered pair's
-    final signalling (:func:`path_metrics` adds the latter).
+    Not charged here: the storage during a hop's own purification (:func:`purify_stored`)
+    and the delivered pair's final signalling (:func:`path_metrics` adds both).
 
     Parameters
     ----------

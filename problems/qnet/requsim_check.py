@@ -47,7 +47,8 @@ the heralding time (:func:`~.physics.heralding_time`), one lane. Where the simul
 more physical than :func:`~.physics.path_metrics`: the density matrices and the Bell
 measurement are ReQuSim's, waits are sampled, attempts are geometric (the model's chains take
 them exponential), and freed links wait only for their own failure's signal (the model's
-chain waits as a whole). Not simulated: purification, width > 1, repeater stations (refused
+chain waits as a whole). Not simulated here: purification (one hop at a time in
+:mod:`.requsim_purify`), width > 1, repeater stations (refused
 by name), memory cutoffs, imperfect Bell measurements.
 
 Findings (SURFnet routes of 1-7 hops, :func:`requsim_surfnet_routes`; 4 seeds x 200 pairs;
