@@ -44,6 +44,8 @@ def main(n_pairs: int = 200) -> str:
     for T2 in (physics.DEFAULT.coherence_time_s, 0.05):
         params = dataclasses.replace(physics.DEFAULT, coherence_time_s=T2)
         hops += [RP.simulate_hop_purification(20.0, r, params, n_pairs=n_pairs) for r in (1, 2, 3)]
+    heavy = dataclasses.replace(physics.DEFAULT, coherence_time_s=0.2)  # a 60 km hop, heavy decay
+    hops += [RP.simulate_hop_purification(60.0, r, heavy, n_pairs=n_pairs) for r in (1, 2, 3, 4)]
     purified = RP.purification_table(hops)
     out = Path("out")
     out.mkdir(exist_ok=True)
