@@ -652,21 +652,25 @@ def purify(fidelity, rounds, protocol: str = "dejmps") -> tuple[np.ndarray, np.n
 
 
 def purify_stored(fidelity, rounds, rate, decay_rate, signal_s, protocol: str = "dejmps"):
-    """Recurrence purification with the storage of its waiting pairs charged (level by level).
+    """Recurrence purification with the storage of its waiting pairs charged, exactly (level by level).
 
-    Level ``k`` needs two pairs of level ``k - 1``; the first waits in memory while the
-    second is made, a time ``T_{k-1}`` whose Laplace transform at the pair decay rate ``c``
-    is ``phi_0 = R / (R + c)`` for the elementary pairs (exponential, rate ``R``) and
-    ``phi_k = p_k phi_{k-1}^2 / (1 - (1 - p_k) phi_{k-1}^2)`` above (tries of two pairs each
-    until one succeeds, probability ``p_k``). The first pair is depolarized by the mean
-    factor ``phi_{k-1}`` (Bell-diagonal weights ``l x + (1 - l) / 4``), the two are purified
-    (:func:`dejmps_pair` or :func:`bbpssw_pair`), and the output waits out the outcome's
-    signalling ``signal_s`` (factor ``exp(-c s)``). Exact for one round; from two rounds on
-    an approximation that is low (conservative): the mean decay enters a nonlinear map and
-    the first pair's wait is correlated with its partner's quality. ReQuSim's density-matrix
-    simulation of the same protocol (:mod:`.requsim_purify`) is the check: inside its
-    interval where decay is mild, 0.014-0.022 below it at 3-4 rounds on a 60 km hop with
-    T2 = 0.2 s. ``decay_rate = 0`` gives :func:`purify`.
+    The protocol (that of :mod:`.requsim_purify`): one elementary pair at a time
+    (exponential, rate ``R``); whenever two pairs of level ``k`` are held they are purified,
+    the output blocked while its outcome is signalled (``signal_s``); the first pair of a
+    round waits while its partner is built from nothing, ``T_k`` (both qubits decaying at
+    ``c = 2 / T2``: Bell-diagonal weights ``x -> exp(-c t) x + (1 - exp(-c t)) / 4``). The
+    delivered state's mean follows from tilted moments ``v_k(theta) = E[exp(-theta T_k)
+    S_k]`` and ``a_k(theta) = E[exp(-theta T_k)]`` at ``theta = 0, c, .., (r - k) c``:
+    DEJMPS and BBPSSW are bilinear in the two pairs' (unnormalized) weights, the partner's
+    build time both delays the try and decays the first pair, and the tries until the first
+    success form a geometric sum, so
+    ``v_{k+1}(theta) = (e M + (1 - e) N u) / (1 - a_k(theta)^2 + N)`` with ``M``, ``N`` the
+    numerator and success of :func:`dejmps_pair` / :func:`bbpssw_pair` taken over
+    ``v_k(theta)``, ``v_k(theta + c)`` and the depolarized share, ``e = exp(-c s)``; the
+    cost is ``prod_k 2 / E[N_k]`` (Wald). Exact for this protocol but for the partner's
+    head start of at most one signalling time per level; ReQuSim's density-matrix
+    simulation (:mod:`.requsim_purify`) is the check. ``decay_rate = 0`` gives
+    :func:`purify`.
 
     Parameters
     ----------
@@ -702,26 +706,57 @@ def purify_stored(fidelity, rounds, rate, decay_rate, signal_s, protocol: str = 
     )
     if r.size and (r.min() < 0 or not np.issubdtype(r.dtype, np.integer)):
         raise ModelError(f"purification rounds must be whole numbers >= 0, got {r.ravel()[np.argmin(r.ravel())]}")
-    cost = np.ones(f.shape)
+    top = int(r.max(initial=0))
     e = (1.0 - f) / 3.0
-    state = np.stack([f, e, e, e], axis=-1)
+    S0 = np.stack([f, e, e, e], axis=-1)
+    u = np.full(4, 0.25)
+    pair = _bbpssw_forms if protocol == "bbpssw" else _dejmps_forms
+    # level 0 tilted at theta = j c: a_j = E[exp(-j c T_0)] = R / (R + j c), v_j = a_j S_0
     with np.errstate(invalid="ignore", divide="ignore"):
-        phi = np.where(c > 0, R / (R + c), 1.0)  # E[exp(-c T_0)]
-        after_signal = np.exp(-c * sig)
-    for i in range(int(r.max(initial=0))):
-        live = r > i
-        waited = phi[..., None] * state + (1.0 - phi[..., None]) / 4.0
-        if protocol == "bbpssw":
-            nf, p = bbpssw_pair(waited[..., 0], state[..., 0])
-            ne = (1.0 - nf) / 3.0
-            new = np.stack([nf, ne, ne, ne], axis=-1)
-        else:
-            new, p = dejmps_pair(waited, state)
-        new = after_signal[..., None] * new + (1.0 - after_signal[..., None]) / 4.0
-        state = np.where(live[..., None], new, state)
-        cost = np.where(live, cost * 2.0 / p, cost)
-        phi = np.where(live, p * phi**2 / (1.0 - (1.0 - p) * phi**2), phi)
+        a = [np.where(j * c > 0, R / (R + j * c), 1.0) for j in range(top + 1)]
+        after_signal = np.exp(-c * sig)[..., None]
+    v = [a_j[..., None] * S0 for a_j in a]
+    state, cost = S0.copy(), np.ones(f.shape)
+    for k in range(top):
+        new_a, new_v = [], []
+        for j in range(top - k):  # theta = j c needs level k at j c and (j + 1) c
+            # a try: the first pair (tilted at theta) waits the partner's build T2, which tilts
+            # the partner at theta + c; its depolarized share (1 - exp(-c T2)) meets u
+            M1, N1 = pair(v[j], v[j + 1])
+            Mu0, Nu0 = pair(u, v[j])
+            Mu1, Nu1 = pair(u, v[j + 1])
+            M = M1 + a[j][..., None] * (Mu0 - Mu1)
+            N = N1 + a[j] * (Nu0 - Nu1)
+            tau = a[j] ** 2  # E[exp(-theta (T1 + T2))]
+            with np.errstate(invalid="ignore", divide="ignore"):
+                rest = 1.0 / (1.0 - tau + N)  # the tries before the first success
+            new_v.append((after_signal * M + (1.0 - after_signal) * N[..., None] * u) * rest[..., None])
+            new_a.append(N * rest)
+            if j == 0:  # theta = 0: the delivered state, and Wald's identity for the cost
+                live = r > k
+                state = np.where(live[..., None], new_v[0], state)
+                cost = np.where(live, cost * 2.0 / N, cost)
+        a, v = new_a, new_v
     return state[..., 0], cost
+
+
+def _dejmps_forms(x, y) -> tuple[np.ndarray, np.ndarray]:
+    """DEJMPS's bilinear numerator (..., 4) and success (...) of unnormalized Bell-diagonal ``x``, ``y``."""
+    x, y = np.broadcast_arrays(np.asarray(x, float), np.asarray(y, float))
+    x0, x1, x2, x3 = (x[..., i] for i in range(4))
+    y0, y1, y2, y3 = (y[..., i] for i in range(4))
+    M = np.stack([x0 * y0 + x1 * y1, x2 * y3 + x3 * y2, x2 * y2 + x3 * y3, x0 * y1 + x1 * y0], axis=-1)
+    return M, (x0 + x1) * (y0 + y1) + (x2 + x3) * (y2 + y3)
+
+
+def _bbpssw_forms(x, y) -> tuple[np.ndarray, np.ndarray]:
+    """BBPSSW's bilinear numerator (twirled, (..., 4)) and success of unnormalized Bell-diagonal ``x``, ``y``."""
+    x, y = np.broadcast_arrays(np.asarray(x, float), np.asarray(y, float))
+    ex, ey = x[..., 1:].sum(axis=-1) / 3.0, y[..., 1:].sum(axis=-1) / 3.0
+    A = x[..., 0] * y[..., 0] + ex * ey
+    N = x[..., 0] * y[..., 0] + x[..., 0] * ey + ex * y[..., 0] + 5.0 * ex * ey
+    rest = (N - A) / 3.0
+    return np.stack([A, rest, rest, rest], axis=-1), N
 
 
 # ------------------------------------------------------------------ paths

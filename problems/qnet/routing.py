@@ -769,31 +769,49 @@ def _purify_scalar(
 ) -> tuple[float, float]:
     """Fidelity and elementary-pair cost after ``rounds`` rounds, one scalar at a time.
 
-    With ``decay > 0`` the first pair of each round has waited for the second (its mean
-    decay ``phi``: ``rate / (rate + decay)`` for elementary pairs, then over tries of two
-    pairs until a round succeeds) and every output waits out its outcome's ``signal``.
+    With ``decay > 0`` the first pair of each round waits while its partner is built: kept
+    as expectations ``E[exp(-t T) weights]`` for the build time ``T`` of each level, at
+    ``t = 0, decay, 2 decay, ..``, one try's two pairs multiplied out term by term and the
+    tries until success summed as a geometric series; every output waits out ``signal``.
     """
     import math
 
-    e = (1 - f) / 3
-    a, b, c, d = f, e, e, e
-    cost = 1.0
-    phi = rate / (rate + decay) if decay > 0 else 1.0
-    out_decay = math.exp(-decay * signal)
-    for _ in range(rounds):
-        a1, b1, c1, d1 = (phi * x + (1 - phi) / 4 for x in (a, b, c, d))  # the pair that waited
+    def round_of(x, y):  # (numerator weights, success) of one round, unnormalized inputs
         if protocol == "bbpssw":
-            e1, e2 = (1 - a1) / 3, (1 - a) / 3
-            n = a1 * a + a1 * e2 + e1 * a + 5 * e1 * e2
-            a = (a1 * a + e1 * e2) / n
-            b = c = d = (1 - a) / 3
-        else:
-            n = (a1 + b1) * (a + b) + (c1 + d1) * (c + d)
-            a, b, c, d = (a1 * a + b1 * b) / n, (c1 * d + d1 * c) / n, (c1 * c + d1 * d) / n, (a1 * b + b1 * a) / n
-        a, b, c, d = (out_decay * x + (1 - out_decay) / 4 for x in (a, b, c, d))
-        cost *= 2 / n
-        phi = n * phi * phi / (1 - (1 - n) * phi * phi)
-    return a, cost
+            ex, ey = sum(x[1:]) / 3, sum(y[1:]) / 3
+            top = x[0] * y[0] + ex * ey
+            n = x[0] * y[0] + x[0] * ey + ex * y[0] + 5 * ex * ey
+            return [top, (n - top) / 3, (n - top) / 3, (n - top) / 3], n
+        n = (x[0] + x[1]) * (y[0] + y[1]) + (x[2] + x[3]) * (y[2] + y[3])
+        return [
+            x[0] * y[0] + x[1] * y[1],
+            x[2] * y[3] + x[3] * y[2],
+            x[2] * y[2] + x[3] * y[3],
+            x[0] * y[1] + x[1] * y[0],
+        ], n
+
+    e = (1 - f) / 3
+    flat = [0.25] * 4
+    keep = math.exp(-decay * signal)
+    # level 0: the build is one elementary pair, exponential with rate ``rate``
+    laplace = [rate / (rate + j * decay) if j * decay > 0 else 1.0 for j in range(rounds + 1)]
+    tilted = [[w * x for x in (f, e, e, e)] for w in laplace]
+    cost = 1.0
+    for level in range(rounds):
+        nxt_laplace, nxt_tilted = [], []
+        for j in range(rounds - level):
+            both, n_both = round_of(tilted[j], tilted[j + 1])  # partner's build decays the first pair
+            mixed0, n0 = round_of(flat, tilted[j])
+            mixed1, n1 = round_of(flat, tilted[j + 1])
+            top = [b + laplace[j] * (m0 - m1) for b, m0, m1 in zip(both, mixed0, mixed1)]
+            n = n_both + laplace[j] * (n0 - n1)
+            geometric = 1 / (1 - laplace[j] ** 2 + n)
+            nxt_tilted.append([(keep * t + (1 - keep) * n * 0.25) * geometric for t in top])
+            nxt_laplace.append(n * geometric)
+            if j == 0:
+                cost *= 2 / n
+        laplace, tilted = nxt_laplace, nxt_tilted
+    return tilted[0][0], cost
 
 
 def _expected_max_grouped(groups: list[tuple[float, int]]) -> float:
