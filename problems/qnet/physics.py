@@ -62,15 +62,13 @@ Storage of the delivered pair (exact, from the swap chain)
     :func:`storage_model`).
 Storage inside purification (the recurrence's waiting pairs)
     In a level-by-level recurrence the first pair of each round waits while its partner is
-    made; :func:`purify_stored` depolarizes it by the mean decay over that wait (the Laplace
-    transform of the time to make one pair of the level below, exact for exponential
-    generation and tries of two pairs) before the two-input DEJMPS / BBPSSW round, and
-    every output waits out its outcome's signalling ``L / v``. An approximation (a mean
-    decay inside a nonlinear map, exact for one round, low from two): ReQuSim's
-    density-matrix DEJMPS on one hop (:mod:`.requsim_purify`) agrees within its interval for
-    1-3 rounds at T2 = 1.58 s and 50 ms on 20 km, where the recurrence without this charge
-    was far above it (3 rounds at 50 ms: 0.9995 against 0.92); with heavy decay (60 km,
-    T2 = 0.2 s) the charge is 0.014-0.022 low at 3-4 rounds.
+    built from nothing; :func:`purify_stored` charges that storage exactly for this protocol
+    with tilted moments ``E[exp(-j c T_k) state_k]`` of each level's build time (DEJMPS and
+    BBPSSW are bilinear in the two pairs, the tries a geometric sum), and every round's
+    outcome signalling ``L / v``. ReQuSim's density-matrix DEJMPS on one hop
+    (:mod:`.requsim_purify`) agrees within its interval (20 km at T2 = 1.58 s and 50 ms,
+    1-3 rounds; 60 km at T2 = 0.2 s, 1-4 rounds), where the recurrence without this charge
+    was far above it (3 rounds at 50 ms: 0.9995 against 0.92).
 BBPSSW purification (Bennett et al. 1996)
     F' = (F^2 + ((1-F)/3)^2) / N,  N = F^2 + 2 F (1-F)/3 + 5 ((1-F)/3)^2 = success
     probability; the output is twirled back to a Werner state. C. H. Bennett, G. Brassard,

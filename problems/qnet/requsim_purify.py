@@ -21,12 +21,11 @@ level ``r`` is delivered at once. Rate: delivered pairs over the time up to the 
 What this checks: with memories that never decay the fidelity must equal
 :func:`~.physics.purify` exactly (the DEJMPS recurrence on Bell-diagonal coefficients
 against ReQuSim's density matrices); with memories that decay, the storage the model charges
-inside the recurrence (:func:`~.physics.purify_stored`: the first pair's mean decay over its
-wait, every round's outcome signalling). That charge is exact for one round and conservative
-from two rounds on (the first pair's wait is correlated with its partner's quality): inside
-the interval where decay is mild, low by 0.014 (3 rounds) and 0.022 (4) on a 60 km hop with
-T2 = 0.2 s. The simulation's generation times use the model's link rate and its heralding
-time, so neither is tested here.
+inside the recurrence (:func:`~.physics.purify_stored`: tilted moments of each level's
+build time, every round's outcome signalling), inside the interval on 20 km hops (T2 =
+1.58 s and 50 ms, 1-3 rounds) and a 60 km hop with T2 = 0.2 s (1-4 rounds; README). The
+simulation's generation times use the model's link rate and its heralding time, so neither
+is tested here; BBPSSW is not simulated (ReQuSim runs DEJMPS).
 """
 
 from __future__ import annotations
