@@ -8,6 +8,7 @@ import pytest
 from qbdsl.errors import ModelError
 from qbdsl.problems.qnet import physics as ph
 from qbdsl.problems.qnet import requsim_purify as RP
+from qbdsl.problems.qnet import routing as R
 from qbdsl.problems.qnet.requsim_check import requsim_available
 
 needs_requsim = pytest.mark.skipif(not requsim_available(), reason="ReQuSim is not installed (the qnet extra)")
@@ -106,3 +107,31 @@ def test_refuses_bad_input(monkeypatch):
     monkeypatch.setattr(RP, "requsim_available", lambda: False)
     with pytest.raises(ModelError, match="ReQuSim is not installed"):
         RP.simulate_hop_purification(20.0, 1)
+
+
+def test_purify_stored_limits_and_bad_input():
+    f, cost = ph.purify(0.9, 3)
+    # no wait at all (elementary pairs instantly) and no signalling: the recurrence without storage
+    g, cost_g = ph.purify_stored(0.9, 3, np.inf, 5.0, 0.0)
+    assert (float(g), float(cost_g)) == pytest.approx((float(f), float(cost)))
+    # memories that lose everything at once: a waiting pair is fully mixed; DEJMPS of (u, S) keeps
+    # (A + B) / 2, and two such rounds reach 1/4 at 16 pairs
+    one, _ = ph.purify_stored(0.9, 1, 20.0, np.inf, 0.0)
+    assert float(one) == pytest.approx((0.9 + 0.1 / 3) / 2)
+    assert tuple(map(float, ph.purify_stored(0.9, 2, 20.0, np.inf, 0.0))) == pytest.approx((0.25, 16.0))
+    for bad in ((1.2, 1, 1.0, 0.0, 0.0), (0.9, 1, -1.0, 0.0, 0.0), (0.9, 1, 1.0, -1.0, 0.0), (0.9, 1, 1.0, 0.0, -1.0)):
+        with pytest.raises(ModelError, match="out of range"):
+            ph.purify_stored(*bad)
+
+
+@pytest.mark.parametrize("protocol", ["dejmps", "bbpssw"])
+def test_second_implementation_of_the_stored_recurrence(protocol):
+    rng = np.random.default_rng(4)
+    for _ in range(40):
+        f, r = rng.uniform(0.6, 0.99), int(rng.integers(0, 5))
+        R_, c, s = rng.choice([0.0, 5.0, 200.0, np.inf]), rng.choice([0.0, 1.0, 30.0, np.inf]), rng.choice([0.0, 1e-3])
+        if np.isinf(R_) and np.isinf(c):
+            continue
+        a = ph.purify_stored(f, r, R_, c, s, protocol)
+        b = R._purify_scalar(f, r, protocol, R_, c, s)
+        assert (float(a[0]), float(a[1])) == pytest.approx(b, rel=1e-12)

@@ -677,11 +677,12 @@ def purify_stored(fidelity, rounds, rate, decay_rate, signal_s, protocol: str = 
     rounds : array_like of int
         Rounds (>= 0), broadcast with the others.
     rate : array_like
-        Elementary pairs per second ``R`` (> 0).
+        Elementary pairs per second ``R`` (>= 0; 0: every waiting pair fully decays; ``inf``:
+        no wait).
     decay_rate : array_like
-        Pair decay rate ``c = 2 / T2`` in 1/s (>= 0).
+        Pair decay rate ``c = 2 / T2`` in 1/s (>= 0, ``inf`` allowed).
     signal_s : array_like
-        Outcome signalling per round ``L / v``, s.
+        Outcome signalling per round ``L / v``, s (>= 0).
     protocol : {"dejmps", "bbpssw"}
         The purification protocol.
 
@@ -695,7 +696,8 @@ def purify_stored(fidelity, rounds, rate, decay_rate, signal_s, protocol: str = 
     Raises
     ------
     ModelError
-        An unknown protocol or a negative round count.
+        An unknown protocol, a negative round count, or a fidelity outside [0, 1], a
+        negative rate, decay rate or signalling time.
     """
     if protocol not in PROTOCOLS:
         raise ModelError(f"protocol must be one of {', '.join(PROTOCOLS)}, got {protocol!r}")
@@ -704,6 +706,14 @@ def purify_stored(fidelity, rounds, rate, decay_rate, signal_s, protocol: str = 
     )
     if r.size and (r.min() < 0 or not np.issubdtype(r.dtype, np.integer)):
         raise ModelError(f"purification rounds must be whole numbers >= 0, got {r.ravel()[np.argmin(r.ravel())]}")
+    for name, x, ok in (
+        ("fidelity", f, (f >= 0) & (f <= 1)),
+        ("rate", R, R >= 0),
+        ("decay_rate", c, c >= 0),
+        ("signal_s", sig, sig >= 0),
+    ):
+        if not np.all(ok):
+            raise ModelError(f"purify_stored: {name} out of range, got {x[~ok].ravel()[0]}")
     top = int(r.max(initial=0))
     e = (1.0 - f) / 3.0
     S0 = np.stack([f, e, e, e], axis=-1)
@@ -711,8 +721,8 @@ def purify_stored(fidelity, rounds, rate, decay_rate, signal_s, protocol: str = 
     pair = _bbpssw_forms if protocol == "bbpssw" else _dejmps_forms
     # level 0 tilted at theta = j c: a_j = E[exp(-j c T_0)] = R / (R + j c), v_j = a_j S_0
     with np.errstate(invalid="ignore", divide="ignore"):
-        a = [np.where(j * c > 0, R / (R + j * c), 1.0) for j in range(top + 1)]
-        after_signal = np.exp(-c * sig)[..., None]
+        a = [np.where(j * c > 0, 1.0 / (1.0 + j * c / R), 1.0) for j in range(top + 1)]  # R = inf: 1; R = 0: 0
+        after_signal = np.exp(-np.where(sig > 0, c * sig, 0.0))[..., None]  # c = inf and no signalling: 1
     v = [a_j[..., None] * S0 for a_j in a]
     state, cost = S0.copy(), np.ones(f.shape)
     for k in range(top):

@@ -792,9 +792,11 @@ def _purify_scalar(
 
     e = (1 - f) / 3
     flat = [0.25] * 4
-    keep = math.exp(-decay * signal)
+    keep = math.exp(-decay * signal) if signal > 0 else 1.0
     # level 0: the build is one elementary pair, exponential with rate ``rate``
-    laplace = [rate / (rate + j * decay) if j * decay > 0 else 1.0 for j in range(rounds + 1)]
+    laplace = [
+        1.0 if j == 0 or decay == 0 else (1 / (1 + j * decay / rate) if rate > 0 else 0.0) for j in range(rounds + 1)
+    ]
     tilted = [[w * x for x in (f, e, e, e)] for w in laplace]
     cost = 1.0
     for level in range(rounds):
