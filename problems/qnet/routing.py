@@ -66,7 +66,7 @@ from qbdsl.errors import ModelError
 
 from ..routing import candidate_paths
 from . import physics
-from .physics import DEFAULT, MAX_CHAIN_LINKS, MAX_STORAGE_LINKS, Params
+from .physics import DEFAULT, MAX_CHAIN_LINKS, MAX_RECOVERY_LINKS, MAX_STORAGE_LINKS, RECOVERY_PHASES, Params
 from .topologies import Topology
 
 OBJECTIVES = ("served", "maxmin")
@@ -845,16 +845,21 @@ def _swap_partners(n: int) -> dict[int, tuple[int, int]]:
     return partners
 
 
-def _swap_chain_wait(rates: list[float], q: list[float], delays: list[float], order: str, decay: float = 0.0) -> float:
+def _swap_chain_wait(
+    rates: list[float], q: list[float], delays: list[float], order: str, decay: float = 0.0, phases: int = 0
+) -> float:
     """Mean time to an end-to-end pair when nodes swap as soon as they may, one state at a time;
     with ``decay > 0``, the probability instead that no held ancestor of that pair was hit by
     a Poisson process of rate ``decay`` (``E[exp(-c A)]``, :func:`~.physics.chain_storage`).
 
-    States are sorted tuples of held segments ``(a, b, hit)``; every free link's pair, settled
-    swap by swap (the left node first; a failure frees both segments and costs their
-    ``delays``, during which each other clean segment is hit with probability
-    ``1 - exp(-decay delay)``), and every clean segment's hit give the transitions; the mean
-    first-passage times (or the absorption probabilities) solve a sparse system.
+    States are pairs of sorted tuples: held segments ``(a, b, hit)`` and recovering blocks
+    ``(a, b, phase)``. Every free link's pair, settled swap by swap (the left node first),
+    every clean segment's hit and every block's next phase give the transitions. A failure
+    frees both segments: with ``phases = 0`` it costs their ``delays`` in series (each other
+    clean segment hit meanwhile with probability ``1 - exp(-decay delay)``); with
+    ``phases = k > 0`` (time only) their links wait as one block, ``k`` exponential phases of
+    mean ``delay / k`` each, while the rest goes on. The mean first-passage times (or the
+    absorption probabilities) solve a sparse system.
     """
     import itertools
     import math
@@ -872,7 +877,7 @@ def _swap_chain_wait(rates: list[float], q: list[float], delays: list[float], or
     partners = _swap_partners(n) if order == "nested" else None
     ends = {((0, n, False),): True, ((0, n, True),): False}  # the end-to-end pair: unhit or hit
 
-    def arrivals(held: tuple, link: int) -> list[tuple[float, float, tuple]]:
+    def arrivals(held: tuple, link: int) -> list[tuple[float, float, tuple, tuple]]:
         out, stack = [], [(1.0, 0.0, held, (link, link + 1, False))]
         while stack:
             p, cost, h, (a, b, hit) = stack.pop()
@@ -888,43 +893,52 @@ def _swap_chain_wait(rates: list[float], q: list[float], delays: list[float], or
                     choice = node, other, (*merged, hit or other[2])
                     break
             if choice is None:
-                out.append((p, cost, tuple(sorted(h + ((a, b, hit),)))))
+                out.append((p, cost, tuple(sorted(h + ((a, b, hit),))), ()))
                 continue
             node, other, merged = choice
             rest = tuple(s for s in h if s != other)
             stack.append((p * q[node - 1], cost, rest, merged))
             lost = sum(delays[other[0] : other[1]]) + sum(delays[a:b])
+            if phases:  # the freed links wait as a block; nothing else does
+                block = (min(other[0], a), max(other[1], b), 0)
+                out.append((p * (1 - q[node - 1]), cost, rest, (block,)))
+                continue
             clean = [s for s in rest if not s[2]]
             stay = math.exp(-decay * lost)
             for marks in itertools.product((False, True), repeat=len(clean) if decay > 0 else 0):
                 k = sum(marks)
                 hit_now = {s for s, m in zip(clean, marks) if m}
                 after = tuple(sorted((x, y, f or (x, y, f) in hit_now) for x, y, f in rest))
-                out.append((p * (1 - q[node - 1]) * stay ** (len(clean) - k) * (1 - stay) ** k, cost + lost, after))
+                out.append((p * (1 - q[node - 1]) * stay ** (len(clean) - k) * (1 - stay) ** k, cost + lost, after, ()))
         return out
 
-    index, order_of, entries, reward = {(): 0}, [()], [], []
+    index, order_of, entries, reward = {((), ()): 0}, [((), ())], [], []
     i = 0
     while i < len(order_of):
-        held = order_of[i]
-        covered = {k for a, b, _ in held for k in range(a, b)}
+        held, recovering = order_of[i]
+        covered = {k for a, b, _ in held for k in range(a, b)} | {k for a, b, _ in recovering for k in range(a, b)}
         moves = [
-            (rates[link] * p, cost, nxt)
+            (rates[link] * p, cost, (nxt, tuple(sorted(recovering + new))))
             for link in range(n)
             if link not in covered
-            for p, cost, nxt in arrivals(held, link)
+            for p, cost, nxt, new in arrivals(held, link)
         ]
+        for blk in recovering:
+            rest = tuple(x for x in recovering if x != blk)
+            later = (blk[0], blk[1], blk[2] + 1)
+            signal = max(sum(delays[blk[0] : blk[1]]), 1e-9)
+            moves.append((phases / signal, 0.0, (held, tuple(sorted(rest + (later,))) if later[2] < phases else rest)))
         if decay > 0:
             moves += [
-                (decay, 0.0, tuple(sorted((*(x for x in held if x != s), (s[0], s[1], True)))))
+                (decay, 0.0, (tuple(sorted((*(x for x in held if x != s), (s[0], s[1], True)))), recovering))
                 for s in held
                 if not s[2]
             ]
         gain = 0.0 if decay > 0 else 1.0
         for r, cost, nxt in moves:
             entries.append((i, i, r))
-            if nxt in ends:
-                gain += r * ends[nxt] if decay > 0 else r * cost
+            if nxt[0] in ends:
+                gain += r * ends[nxt[0]] if decay > 0 else r * cost
                 continue
             gain += 0.0 if decay > 0 else r * cost
             if nxt not in index:
@@ -948,8 +962,8 @@ def route_physics(length_km, rounds, params: Params = DEFAULT, protocol: str = "
     there), written apart from it but sharing its assumptions, so it catches coding errors,
     not modelling errors: Barrett-Kok attempts of ``(1 + P1)(1 + 2 c) + d`` fibre delays; the rate
     ``1 / (E[T] + s)`` of swapping as soon as possible, ``E[T]`` from the chain's states
-    built one at a time (tuples of held segments) and a sparse solve (scipy), ``s`` the
-    swap signalling; beyond ``MAX_CHAIN_LINKS`` elementary links the all-at-once rate with a
+    built one at a time (tuples of held segments and recovering blocks) and a sparse solve
+    (scipy), ``s`` the swap signalling; beyond ``MAX_CHAIN_LINKS`` elementary links the all-at-once rate with a
     cycle of ``E[max_h X_h]`` (inclusion-exclusion over the hops, one subset at a time, up
     to 16 links; beyond, the integral with each hop's links grouped, by quadrature) plus
     the swap signalling, which is also each pair's storage; pairs swapped one after the other with
@@ -1024,7 +1038,10 @@ def route_physics(length_km, rounds, params: Params = DEFAULT, protocol: str = "
     elif math.isfinite(pair_T) and links > 1:  # the delivered pair's storage, from the chain with hit marks
         storage = _swap_chain_wait(rates, q, delays, params.swap_order, decay=1 / pair_T)
         fid = 0.25 + (fid - 0.25) * storage * math.exp(-final / pair_T)
-    return fid, float(1.0 / (_swap_chain_wait(rates, q, delays, params.swap_order) + final))
+    # only a failure's freed links wait for its signal (as a block of RECOVERY_PHASES phases) up to
+    # MAX_RECOVERY_LINKS links; longer chains wait as a whole (physics.chain_time, wait="chain")
+    phases = RECOVERY_PHASES if links <= MAX_RECOVERY_LINKS and max(delays) > 0 else 0
+    return fid, float(1.0 / (_swap_chain_wait(rates, q, delays, params.swap_order, phases=phases) + final))
 
 
 def check_routes(
