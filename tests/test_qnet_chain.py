@@ -344,12 +344,56 @@ def _storage_monte_carlo(rates, q, delays, c, order, reps, seed):
     ],
 )
 def test_chain_storage_matches_a_monte_carlo_of_the_swaps(rates, q, delays, c, order):
-    exact = float(ph.chain_storage(rates, q, delays, c, order))
+    exact = float(ph.chain_storage(rates, q, delays, c, order, wait="chain"))
     mean, se = _storage_monte_carlo(rates, q, delays, c, order, 3000, 7)
     assert abs(exact - mean) <= 4 * se
+    # only the freed links waiting (deterministic signalling, simulated) against the Erlang-2 chain
+    freed = float(ph.chain_storage(rates, q, delays, c, order))
+    mean_f, se_f = _freed_storage_monte_carlo(rates, q, delays, c, order, 3000, 7)
+    assert abs(freed - mean_f) <= 4 * se_f + 0.005
+    # (not ordered: the whole chain waiting keeps held pairs longer, but links that go on while
+    # the freed ones wait make pairs that then wait for them)
     # the earlier charge (every pair one all-at-once cycle) is off by far more than the noise here
     cycle = float(ph.expected_max(rates)) + sum(delays)
     assert abs(np.exp(-len(rates) * c * cycle) - mean) > 4 * se
+
+
+def _freed_storage_monte_carlo(rates, q, delays, c, order, reps, seed):
+    """E[exp(-c A)] when only a failure's freed links wait for its deterministic signalling."""
+    rng = np.random.default_rng(seed)
+    n = len(rates)
+    partners = ph.nested_partners(n)
+    out = np.empty(reps)
+    for k in range(reps):
+        held, ready = {}, rng.exponential(1.0 / np.asarray(rates))  # segment -> (storage before, since)
+        while list(held) != [(0, n)]:
+            h = int(np.argmin(ready))
+            t, ready[h] = ready[h], np.inf
+            seg, info = (h, h + 1), (0.0, t)
+            while True:
+                left = [s for s in held if s[1] == seg[0]]
+                right = [s for s in held if s[0] == seg[1]]
+                opts = [(seg[0], left[0], (left[0][0], seg[1]))] if left else []
+                opts += [(seg[1], right[0], (seg[0], right[0][1]))] if right else []
+                if order == "nested":
+                    opts = [o for o in opts if partners[o[0] - 1] == o[2]]
+                if not opts:
+                    held[seg] = info
+                    held = dict(sorted(held.items()))
+                    break
+                _, other, merged = opts[0]
+                o = held.pop(other)
+                if rng.random() < q:
+                    seg, info = merged, (info[0] + (t - info[1]) + o[0] + (t - o[1]), t)
+                    continue
+                freed = [*range(other[0], other[1]), *range(seg[0], seg[1])]
+                signal = sum(delays[f] for f in freed)
+                for f in freed:
+                    ready[f] = t + signal + rng.exponential(1.0 / rates[f])
+                break
+        A = held[(0, n)][0] + t - held[(0, n)][1]
+        out[k] = np.exp(-c * A)
+    return out.mean(), out.std(ddof=1) / np.sqrt(reps)
 
 
 def test_chain_storage_limits():
@@ -384,8 +428,9 @@ def test_storage_beyond_the_exact_chain_is_labelled_and_recomputed_alike():
     p = ph.Params(repeater_spacing_km=10.0, swap_order="nested")
     L = np.array([[35.0, 45.0], [35.0, 50.0], [15.0, np.nan]])  # 4 + 5 = 9 links, 4 + 5 = 9, 2
     assert ph.storage_model(L, p).tolist() == ["one cycle per pair (approximation)"] * 2 + ["chain"]
-    assert ph.storage_model([[40.0, 40.0]], p).tolist() == ["chain"]  # 8 links: MAX_STORAGE_LINKS
-    for row in ([35.0, 45.0], [40.0, 40.0]):
+    # 8 links (MAX_STORAGE_LINKS): the chain waits at failures; 6 links (MAX_RECOVERY_STORAGE_LINKS): freed links
+    assert ph.storage_model([[40.0, 40.0], [30.0, 30.0]], p).tolist() == ["chain, chain waits at failures", "chain"]
+    for row in ([35.0, 45.0], [40.0, 40.0], [30.0, 30.0], [30.0, 40.0]):
         f, rate = ph.path_metrics([row], 0, p)
         f2, rate2 = R.route_physics(row, [0, 0], p)
         assert (f[0], rate[0]) == pytest.approx((f2, rate2), rel=1e-9)

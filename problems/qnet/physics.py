@@ -92,10 +92,16 @@ Path rate (swap as soon as possible: an exact Markov chain)
     SeQUeNCe 0.8.5's doubling order, :func:`nested_partners`); the swap succeeds with
     ``q`` and merges them, or fails and destroys both, whose links start again. The set of
     held segments is a continuous-time Markov chain (``2^n`` states for ``n`` links: each
-    link held or not fixes the segments under "asap"); the mean time ``E[T]`` to the
-    end-to-end segment solves ``(-Q_TT) x = 1 + c`` over the transient states, ``c`` the
-    failures' signalling (each failure charges ``sum L_h / v`` over its two segments, in
-    series). This is the method of E. Shchukin, F. Schmidt and P. van Loock, "On the
+    link held or not fixes the segments under "asap"). A failure's freed links start again
+    only when its outcome reaches their ends, ``D = sum L_h / v`` over its two segments
+    later, while the rest of the chain goes on: they wait as a recovering block, in the
+    chain as two exponential phases of mean ``D / 2`` (Erlang-2: the phase-type stand-in for
+    a deterministic delay that keeps the chain Markov; mean exact, ``E[T]`` within 1 % of
+    deterministic signalling in a Monte Carlo, where charging ``D`` in series as if the
+    whole chain waited was up to 27 % long and ReQuSim's 4-7 hop routes 3-16 % faster; the
+    series charge remains beyond :data:`MAX_RECOVERY_LINKS` links). The mean time ``E[T]``
+    to the end-to-end segment solves ``(-Q_TT) x = 1`` over the transient states (``1 + c``
+    with the series charge ``c``). This is the method of E. Shchukin, F. Schmidt and P. van Loock, "On the
     waiting time in quantum repeaters with probabilistic entanglement swapping",
     arXiv:1710.06214 (Markov chains for exact mean waiting times with arbitrary swap
     probabilities, "not only doubling", and "dynamical" connections). A path then
@@ -1293,6 +1299,13 @@ With :data:`RECOVERY_PHASES` = 2 the chain has 1 458 states at 7 links under ``"
 (534 under ``"nested"``) and 4 374 at 8; longer chains charge each failure's signalling in
 series (``wait="chain"``), which takes longer (:func:`chain_time`)."""
 
+MAX_RECOVERY_STORAGE_LINKS = 6
+"""Most elementary links whose storage chain (:func:`chain_storage`) lets only the freed links wait.
+
+Its states grow faster (hit marks too): 1 201 at 6 links under ``"asap"``, 4 063 at 7, where a
+row's solve takes about 0.7 s (the iteration stalls and sparse LU fills in); longer chains'
+storage charges each failure's signalling in series (:func:`storage_model` says which)."""
+
 RECOVERY_PHASES = 2
 """Exponential phases standing in for a failure's deterministic signalling (Erlang-2, its mean exact).
 
@@ -1376,14 +1389,18 @@ def chain_time(rates, swap_success, delays=0.0, order: str = "asap", wait: str =
 class _StorageChain:
     """The swap chain of :class:`_Chain` with a "hit" mark on every held segment (:func:`chain_storage`).
 
-    ``states``: frozensets of ``(a, b, hit)``, transient first, then the clean end-to-end
-    pair, then the hit one. Transition ``t`` is link ``link[t]``'s pair arriving (``won``,
-    ``lost``, ``freed`` as in :class:`_Chain`; after a failure, ``exposed[t]`` clean
-    segments wait out its signalling and ``hits[t]`` of them are hit meanwhile), or, where
-    ``link[t] == -1``, one clean held segment hit (at the decay rate).
+    ``states``: pairs ``(held, recovering)`` of frozensets, held segments ``(a, b, hit)`` and
+    recovering blocks ``(a, b, phase)`` (``phases > 0``, as in :class:`_Chain`), transient
+    first, then the clean end-to-end pair, then the hit one. Transition ``t`` is link
+    ``link[t]``'s pair arriving (``won``, ``lost``, ``freed`` as in :class:`_Chain`; with
+    ``phases = 0``, after a failure ``exposed[t]`` clean segments wait out its signalling and
+    ``hits[t]`` of them are hit meanwhile), or, where ``link[t] == -1``, one clean held
+    segment hit (at the decay rate), or, where ``link[t] == -2``, the recovering block
+    ``block[t]`` advancing one phase.
     """
 
     n: int
+    phases: int
     states: tuple
     src: np.ndarray
     dst: np.ndarray
@@ -1393,39 +1410,51 @@ class _StorageChain:
     freed: np.ndarray
     exposed: np.ndarray
     hits: np.ndarray
+    block: np.ndarray
 
 
 @functools.cache
-def _storage_chain(n: int, order: str) -> _StorageChain:
-    """:func:`_chain` with hit marks, enumerated once per link count and order (cached)."""
+def _storage_chain(n: int, order: str, phases: int = 0) -> _StorageChain:
+    """:func:`_chain` with hit marks, enumerated once per link count, order and phases (cached)."""
     partners = nested_partners(n)
-    clean_end, hit_end = frozenset({(0, n, False)}), frozenset({(0, n, True)})
-    index, states, rows = {frozenset(): 0}, [frozenset()], []
+    clean_end, hit_end = (frozenset({(0, n, False)}), frozenset()), (frozenset({(0, n, True)}), frozenset())
+    empty = (frozenset(), frozenset())
+    index, states, rows = {empty: 0}, [empty], []
     k = 0
     while k < len(states):
         state = states[k]
         k += 1
         if state in (clean_end, hit_end):
             continue
-        covered = {h for a, b, _ in state for h in range(a, b)}
+        held, recovering = state
+        covered = {h for a, b, _ in held for h in range(a, b)} | {h for a, b, _ in recovering for h in range(a, b)}
         outs = []
         for h in range(n):
             if h in covered:
                 continue
-            for won, lost, freed, nxt in _settle(state, (h, h + 1, False), order, partners):
+            for won, lost, freed, nxt in _settle(held, (h, h + 1, False), order, partners):
+                if phases:  # only the freed links wait: nothing else is exposed at once
+                    rec = recovering | {(min(freed), max(freed) + 1, 0)} if freed else recovering
+                    outs.append((h, won, lost, freed, 0, 0, (nxt, rec), ()))
+                    continue
                 clean = sorted(s for s in nxt if not s[2]) if lost else []
                 for marks in itertools.product((False, True), repeat=len(clean)):
                     hit = {s for s, m in zip(clean, marks) if m}
                     after = frozenset((a, b, f or (a, b, f) in hit) for a, b, f in nxt)
-                    outs.append((h, won, lost, freed, len(clean), len(hit), after))
-        for seg in state:
+                    outs.append((h, won, lost, freed, len(clean), len(hit), (after, recovering), ()))
+        for seg in held:
             if not seg[2]:
-                outs.append((-1, (), (), (), 0, 0, (state - {seg}) | {(seg[0], seg[1], True)}))
-        for h, won, lost, freed, exposed, hits, nxt in outs:
+                outs.append((-1, (), (), (), 0, 0, ((held - {seg}) | {(seg[0], seg[1], True)}, recovering), ()))
+        for blk in sorted(recovering):
+            rec = recovering - {blk}
+            if blk[2] + 1 < phases:
+                rec = rec | {(blk[0], blk[1], blk[2] + 1)}
+            outs.append((-2, (), (), (), 0, 0, (held, rec), tuple(range(blk[0], blk[1]))))
+        for h, won, lost, freed, exposed, hits, nxt, blk in outs:
             if nxt not in index:
                 index[nxt] = len(states)
                 states.append(nxt)
-            rows.append((index[state], index[nxt], h, won, lost, freed, exposed, hits))
+            rows.append((index[state], index[nxt], h, won, lost, freed, exposed, hits, blk))
     for end in (clean_end, hit_end):  # one link: its pair is delivered at once, never hit
         if end not in index:
             index[end] = len(states)
@@ -1434,18 +1463,31 @@ def _storage_chain(n: int, order: str) -> _StorageChain:
     perm = np.array([i for i in range(len(states)) if i not in ends] + ends)
     where = np.argsort(perm)
     T = len(rows)
-    won, lost, freed = np.zeros((T, max(n - 1, 0))), np.zeros((T, max(n - 1, 0))), np.zeros((T, n), bool)
+    won, lost = np.zeros((T, max(n - 1, 0))), np.zeros((T, max(n - 1, 0)))
+    freed, block = np.zeros((T, n), bool), np.zeros((T, n), bool)
     for t, r in enumerate(rows):
         np.add.at(won[t], np.asarray(r[3], int) - 1, 1.0)
         np.add.at(lost[t], np.asarray(r[4], int) - 1, 1.0)
         freed[t, list(r[5])] = True
+        block[t, list(r[8])] = True
     col = {i: np.array([r[i] for r in rows], int) for i in (0, 1, 2, 6, 7)}
     return _StorageChain(
-        n, tuple(states[i] for i in perm), where[col[0]], where[col[1]], col[2], won, lost, freed, col[6], col[7]
+        n,
+        phases,
+        tuple(states[i] for i in perm),
+        where[col[0]],
+        where[col[1]],
+        col[2],
+        won,
+        lost,
+        freed,
+        col[6],
+        col[7],
+        block,
     )
 
 
-def chain_storage(rates, swap_success, delays, decay_rate, order: str = "asap") -> np.ndarray:
+def chain_storage(rates, swap_success, delays, decay_rate, order: str = "asap", wait: str = "freed") -> np.ndarray:
     """Mean storage factor ``E[exp(-c A)]`` of the pair a swap chain delivers (exact).
 
     ``A`` is the pair's storage: the sum, over every segment merged into the delivered
@@ -1459,12 +1501,15 @@ def chain_storage(rates, swap_success, delays, decay_rate, order: str = "asap") 
     ``E[exp(-c A)]`` is the probability that the end-to-end pair arrives unhit in the chain
     of :func:`chain_time` with a hit mark on each held segment: a clean segment is hit at
     rate ``c``, a merged segment is hit when either part was, a failed swap drops both
-    parts with their marks, and the failure's signalling (``sum delays`` of its two
-    segments, during which the chain waits, as in :func:`chain_time`) hits each other clean
-    segment with probability ``1 - exp(-c delay)``. The probability solves one linear
-    system over the marked chain's transient states (about ``(1 + sqrt 2)^n`` under
-    ``"asap"``). This replaces the earlier charge of one mean cycle per pair, which the
-    review of issue 19 found optimistic on long nested paths (:func:`path_metrics`).
+    parts with their marks, and its freed links wait for the failure's signalling (``sum
+    delays`` of its two segments) as a recovering block, while the held segments wait and
+    may be hit (``wait="freed"``, :func:`chain_time`, up to :data:`MAX_RECOVERY_STORAGE_LINKS`
+    links); with ``wait="chain"`` (and longer chains) the whole chain waits the signalling
+    and each other clean segment is hit meanwhile with probability ``1 - exp(-c delay)``. The
+    probability solves one linear system over the marked chain's transient states (about
+    ``(1 + sqrt 2)^n`` under ``"asap"`` and ``wait="chain"``). This replaces the earlier
+    charge of one mean cycle per pair, which the review of issue 19 found optimistic on long
+    nested paths (:func:`path_metrics`).
     Not charged here: the storage during a hop's own purification (:func:`purify_stored`)
     and the delivered pair's final signalling (:func:`path_metrics` adds both).
 
@@ -1481,6 +1526,8 @@ def chain_storage(rates, swap_success, delays, decay_rate, order: str = "asap") 
         time ``T2``; 0: no decay).
     order : {"asap", "nested"}
         Which swaps are allowed.
+    wait : {"freed", "chain"}
+        Who waits for a failure's signalling, as in :func:`chain_time`.
 
     Returns
     -------
@@ -1493,6 +1540,8 @@ def chain_storage(rates, swap_success, delays, decay_rate, order: str = "asap") 
     ModelError
         As :func:`chain_time`, or a negative decay rate.
     """
+    if wait not in FAILURE_WAITS:
+        raise ModelError(f"wait must be one of {', '.join(FAILURE_WAITS)}, got {wait!r}")
     R, q, d, n_links, scale, dead, instant = _chain_rows(rates, swap_success, delays, order, "chain_storage")
     P = len(R)
     c = np.broadcast_to(np.asarray(decay_rate, float), (P,)).copy()
@@ -1508,7 +1557,13 @@ def chain_storage(rates, swap_success, delays, decay_rate, order: str = "asap") 
             continue
         key = np.concatenate([R[rows, :n], q[rows, : n - 1], d[rows, :n], c[rows, None]], axis=1)
         uniq, inverse = np.unique(key, axis=0, return_inverse=True)
-        out[rows] = _solve_storage(_storage_chain(int(n), order), uniq)[inverse.ravel()]
+        phases = RECOVERY_PHASES if wait == "freed" and n <= MAX_RECOVERY_STORAGE_LINKS else 0
+        late = np.any(uniq[:, 2 * n - 1 : 3 * n - 1] > 0, axis=1) if phases else np.zeros(len(uniq), bool)
+        got = np.empty(len(uniq))
+        for mask, k in ((late, phases), (~late, 0)):
+            if mask.any():
+                got[mask] = _solve_storage(_storage_chain(int(n), order, k), uniq[mask])
+        out[rows] = got[inverse.ravel()]
     return out if np.ndim(rates) > 1 else out.reshape(())
 
 
@@ -1519,10 +1574,14 @@ def _solve_storage(c: _StorageChain, key: np.ndarray) -> np.ndarray:
     S = len(c.states) - 2
     arrive = c.link >= 0
     rate = np.where(arrive, R[:, np.maximum(c.link, 0)] * _swap_probability(c, q), decay)  # (P, T)
-    wait = decay * (d @ c.freed.T.astype(float))  # (P, T): c times the failure's signalling
-    with np.errstate(invalid="ignore"):
-        exposure = np.exp(-wait * (c.exposed - c.hits)) * (-np.expm1(-wait)) ** c.hits
-    rate = rate * np.where(arrive, exposure, 1.0)
+    if c.phases:  # recovering blocks advance at phases / (their signalling), as in _solve_chain
+        signal = d @ c.block.T.astype(float)
+        rate = np.where(c.link == -2, c.phases / np.maximum(signal, 1e-9), rate)
+    else:
+        wait = decay * (d @ c.freed.T.astype(float))  # (P, T): c times the failure's signalling
+        with np.errstate(invalid="ignore"):
+            exposure = np.exp(-wait * (c.exposed - c.hits)) * (-np.expm1(-wait)) ** c.hits
+        rate = rate * np.where(arrive, exposure, 1.0)
     from scipy import sparse
 
     T = len(c.src)
@@ -1792,20 +1851,26 @@ def fidelity_bound(length_km, rounds, params: Params = DEFAULT, protocol: str = 
     return _fidelity_parts(length_km, rounds, params, protocol, storage=False).fidelity
 
 
-def storage_chain_states(n: int, order: str = "asap") -> int:
-    """States of :func:`chain_storage`'s chain for ``n`` links, both end states counted (99 at 5 links, asap).
+def storage_chain_states(n: int, order: str = "asap", wait: str = "freed") -> int:
+    """States of :func:`chain_storage`'s chain for ``n`` links, both end states counted.
 
-    Its cost grows with them: 139 at 5 links nested, 1 393 / 2 207 at 8, 8 119 / 15 447 at 10.
+    Its cost grows with them. ``wait="freed"`` (recovering blocks, up to
+    :data:`MAX_RECOVERY_STORAGE_LINKS` links): 355 / 243 at 5 links (asap / nested), 1 201 /
+    729 at 6; ``wait="chain"`` (and beyond 6 links): 99 / 139 at 5, 1 393 / 2 207 at 8,
+    8 119 / 15 447 at 10.
 
     Raises
     ------
     ModelError
-        An unknown order or ``n`` outside ``1 .. MAX_CHAIN_LINKS``.
+        An unknown order or wait, or ``n`` outside ``1 .. MAX_CHAIN_LINKS``.
     """
     _check_order(order)
+    if wait not in FAILURE_WAITS:
+        raise ModelError(f"wait must be one of {', '.join(FAILURE_WAITS)}, got {wait!r}")
     if not 1 <= n <= MAX_CHAIN_LINKS:
         raise ModelError(f"a storage chain has 1 to {MAX_CHAIN_LINKS} links, got {n}")
-    return len(_storage_chain(int(n), order).states)
+    phases = RECOVERY_PHASES if wait == "freed" and 1 < n <= MAX_RECOVERY_STORAGE_LINKS else 0
+    return len(_storage_chain(int(n), order, phases).states)
 
 
 def _hop_of_segment(P: int, S: int, hop: np.ndarray, params: Params, L_hops: np.ndarray) -> np.ndarray:
@@ -1828,13 +1893,19 @@ def storage_model(length_km, params: Params = DEFAULT) -> np.ndarray:
     Returns
     -------
     numpy.ndarray of str, shape (P,)
-        ``"chain"`` (:func:`chain_storage`) for paths of at most :data:`MAX_STORAGE_LINKS`
-        elementary links, else ``"one cycle per pair (approximation)"``.
+        ``"chain"`` (:func:`chain_storage`, only a failure's freed links wait) for paths of
+        at most :data:`MAX_RECOVERY_STORAGE_LINKS` elementary links, ``"chain, chain waits at
+        failures"`` up to :data:`MAX_STORAGE_LINKS`, else ``"one cycle per pair
+        (approximation)"``.
     """
     L = np.atleast_2d(np.asarray(length_km, float))
     hop = ~np.isnan(L)
     n = np.where(hop, segments(np.where(hop, L, 0.0), params), 0).sum(axis=1)
-    return np.where(n <= MAX_STORAGE_LINKS, "chain", "one cycle per pair (approximation)")
+    return np.select(
+        [n <= MAX_RECOVERY_STORAGE_LINKS, n <= MAX_STORAGE_LINKS],
+        ["chain", "chain, chain waits at failures"],
+        "one cycle per pair (approximation)",
+    )
 
 
 def rate_model(length_km, params: Params = DEFAULT) -> np.ndarray:

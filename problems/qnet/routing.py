@@ -66,14 +66,22 @@ from qbdsl.errors import ModelError
 
 from ..routing import candidate_paths
 from . import physics
-from .physics import DEFAULT, MAX_CHAIN_LINKS, MAX_RECOVERY_LINKS, MAX_STORAGE_LINKS, RECOVERY_PHASES, Params
+from .physics import (
+    DEFAULT,
+    MAX_CHAIN_LINKS,
+    MAX_RECOVERY_LINKS,
+    MAX_RECOVERY_STORAGE_LINKS,
+    MAX_STORAGE_LINKS,
+    RECOVERY_PHASES,
+    Params,
+)
 from .topologies import Topology
 
 OBJECTIVES = ("served", "maxmin")
 FORMS = ("milp", "qubo")
 RESOLUTION = 16  # maxmin QUBO: a grid step of t in whole units
 MAX_ROUNDS_VECTORS = 4096  # rounds vectors of one path enumerated in full up to this many (4^6)
-MAX_STORAGE_WORK = 250_000  # ... and while vectors x storage-chain states stays below this (4^5 x 99 at 5 links)
+MAX_STORAGE_WORK = 400_000  # ... and while vectors x storage-chain states stays below this (4^5 x 355 at 5 links, asap)
 # (states counted with both end states: physics.storage_chain_states)
 
 
@@ -1033,14 +1041,15 @@ def route_physics(length_km, rounds, params: Params = DEFAULT, protocol: str = "
     for k, (L, (_, n)) in enumerate(zip(length_km, groups)):
         q += [params.repeater_swap_success] * (n - 1) + ([params.swap_success] if k < hops - 1 else [])
         delays += [L / n / params.fibre_speed_km_s] * n
-    if links > MAX_STORAGE_LINKS:  # storage beyond the exact chain: one cycle per pair (physics.storage_model)
-        fid = 0.25 + (fid - 0.25) * math.exp(-links * (slowest + signal) / pair_T)
-    elif math.isfinite(pair_T) and links > 1:  # the delivered pair's storage, from the chain with hit marks
-        storage = _swap_chain_wait(rates, q, delays, params.swap_order, decay=1 / pair_T)
-        fid = 0.25 + (fid - 0.25) * storage * math.exp(-final / pair_T)
     # only a failure's freed links wait for its signal (as a block of RECOVERY_PHASES phases) up to
     # MAX_RECOVERY_LINKS links; longer chains wait as a whole (physics.chain_time, wait="chain")
     phases = RECOVERY_PHASES if links <= MAX_RECOVERY_LINKS and max(delays) > 0 else 0
+    if links > MAX_STORAGE_LINKS:  # storage beyond the exact chain: one cycle per pair (physics.storage_model)
+        fid = 0.25 + (fid - 0.25) * math.exp(-links * (slowest + signal) / pair_T)
+    elif math.isfinite(pair_T) and links > 1:  # the delivered pair's storage, from the chain with hit marks
+        held = phases if links <= MAX_RECOVERY_STORAGE_LINKS else 0  # longer storage chains wait as a whole
+        storage = _swap_chain_wait(rates, q, delays, params.swap_order, decay=1 / pair_T, phases=held)
+        fid = 0.25 + (fid - 0.25) * storage * math.exp(-final / pair_T)
     return fid, float(1.0 / (_swap_chain_wait(rates, q, delays, params.swap_order, phases=phases) + final))
 
 
