@@ -21,6 +21,17 @@ def _all_at_once_rate(L, rounds, p: ph.Params) -> float:
     return p.swap_success ** (len(L) - 1) / (float(ph.expected_max(r)) + signal)
 
 
+def _swap_options(held, seg: tuple, order: str, partners: list) -> list:
+    """``(node, other, merged)`` for each held neighbour ``seg`` may swap with now, its left end's first."""
+    left = [s for s in held if s[1] == seg[0]]
+    right = [s for s in held if s[0] == seg[1]]
+    options = [(seg[0], left[0], (left[0][0], seg[1]))] if left else []
+    options += [(seg[1], right[0], (seg[0], right[0][1]))] if right else []
+    if order == "nested":
+        options = [o for o in options if partners[o[0] - 1] == o[2]]
+    return options
+
+
 def _monte_carlo(rates, q, delays, order: str, reps: int, seed: int) -> tuple[float, float]:
     """Mean and standard error of the time to an end-to-end pair, event by event (a third implementation)."""
     rng = np.random.default_rng(seed)
@@ -35,12 +46,7 @@ def _monte_carlo(rates, q, delays, order: str, reps: int, seed: int) -> tuple[fl
             t += rng.exponential(1.0 / r.sum())
             seg = (h := free[rng.choice(len(free), p=r / r.sum())], h + 1)
             while True:
-                left = [s for s in held if s[1] == seg[0]]
-                right = [s for s in held if s[0] == seg[1]]
-                options = [(seg[0], left[0], (left[0][0], seg[1]))] if left else []
-                options += [(seg[1], right[0], (seg[0], right[0][1]))] if right else []
-                if order == "nested":
-                    options = [o for o in options if partners[o[0] - 1] == o[2]]
+                options = _swap_options(held, seg, order, partners)
                 if not options:
                     held.append(seg)
                     break
@@ -139,12 +145,7 @@ def _freed_monte_carlo(rates, q, delays, order: str, reps: int, seed: int) -> tu
             t, ready[h] = ready[h], np.inf
             seg = (h, h + 1)
             while True:
-                left = [s for s in held if s[1] == seg[0]]
-                right = [s for s in held if s[0] == seg[1]]
-                options = [(seg[0], left[0], (left[0][0], seg[1]))] if left else []
-                options += [(seg[1], right[0], (seg[0], right[0][1]))] if right else []
-                if order == "nested":
-                    options = [o for o in options if partners[o[0] - 1] == o[2]]
+                options = _swap_options(held, seg, order, partners)
                 if not options:
                     held.append(seg)
                     break
@@ -310,12 +311,7 @@ def _storage_monte_carlo(rates, q, delays, c, order, reps, seed):
             h = free[rng.choice(len(free), p=r / r.sum())]
             seg, info = (h, h + 1), [0.0, t]
             while True:
-                left = [s for s in held if s[1] == seg[0]]
-                right = [s for s in held if s[0] == seg[1]]
-                opts = [(seg[0], left[0], (left[0][0], seg[1]))] if left else []
-                opts += [(seg[1], right[0], (seg[0], right[0][1]))] if right else []
-                if order == "nested":
-                    opts = [o for o in opts if partners[o[0] - 1] == o[2]]
+                opts = _swap_options(held, seg, order, partners)
                 if not opts:
                     held[seg] = info
                     break
@@ -371,12 +367,7 @@ def _freed_storage_monte_carlo(rates, q, delays, c, order, reps, seed):
             t, ready[h] = ready[h], np.inf
             seg, info = (h, h + 1), (0.0, t)
             while True:
-                left = [s for s in held if s[1] == seg[0]]
-                right = [s for s in held if s[0] == seg[1]]
-                opts = [(seg[0], left[0], (left[0][0], seg[1]))] if left else []
-                opts += [(seg[1], right[0], (seg[0], right[0][1]))] if right else []
-                if order == "nested":
-                    opts = [o for o in opts if partners[o[0] - 1] == o[2]]
+                opts = _swap_options(held, seg, order, partners)
                 if not opts:
                     held[seg] = info
                     held = dict(sorted(held.items()))
