@@ -261,6 +261,33 @@ def test_bad_input_is_named():
     with pytest.raises(ModelError, match=r"swap success must lie in \(0, 1\]"):
         ph.chain_time([1.0, 1.0], 0.0)
     assert ph.chain_time([[1.0, 0.0]], 0.5)[0] == np.inf  # a link that never succeeds
+    for delay in (-1.0, np.nan, np.inf):
+        with pytest.raises(ModelError, match="finite signalling delays >= 0"):
+            ph.chain_time([1.0, 1.0], 0.5, delay)
+        with pytest.raises(ModelError, match="finite signalling delays >= 0"):
+            ph.chain_storage([1.0, 1.0, 1.0], 0.5, delay, 0.5)
+    with pytest.raises(ModelError, match="nan between links"):
+        ph.chain_time([1.0, np.nan, 3.0], 0.5, 0.1)
+    with pytest.raises(ModelError, match="nan between hops"):
+        ph.path_metrics([[10.0, np.nan, 5.0]], 0)
+    with pytest.raises(ModelError, match="whole numbers >= 0, got 1.5"):
+        ph.path_metrics([[10.0, 5.0]], 1.5)
+    for L, r, match in (
+        ([10.0, -5.0], [0, 0], "finite and >= 0"),
+        ([10.0, 5.0], [-1, 0], "whole numbers"),
+        ([10.0, 5.0], [0], "one rounds count per hop"),
+        ([], [], "one rounds count per hop"),
+    ):
+        with pytest.raises(ModelError, match=match):
+            R.route_physics(L, r)
+
+
+@pytest.mark.parametrize("L", [[0.0, 10.0], [10.0, 0.0, 5.0], [0.0, 0.0], [0.0]])
+def test_links_of_length_zero_agree_in_both_implementations(L):
+    f, rate = ph.path_metrics([L], 0)
+    f2, rate2 = R.route_physics(L, [0] * len(L))
+    assert f[0] == pytest.approx(f2, rel=1e-9) and rate[0] == pytest.approx(rate2, rel=1e-9)
+    assert (rate[0] == np.inf) == all(x == 0 for x in L)  # only a path of no fibre at all is instant
 
 
 def test_tiny_rates_keep_their_precision():

@@ -1271,6 +1271,11 @@ def _chain_rows(rates, swap_success, delays, order: str, who: str) -> tuple:
     if np.any(R[~pad] < 0):
         raise ModelError(f"{who} takes rates >= 0, got {R[~pad][R[~pad] < 0][0]}")
     n_links = (~pad).sum(axis=1)
+    if H > 1 and np.any(pad[:, :-1] & ~pad[:, 1:]):
+        raise ModelError(
+            f"{who}: row {int(np.flatnonzero(np.any(pad[:, :-1] & ~pad[:, 1:], axis=1))[0])} has nan "
+            "between links (nan only as trailing padding)"
+        )
     if H and n_links.max() > MAX_CHAIN_LINKS:
         raise ModelError(f"{who} handles at most {MAX_CHAIN_LINKS} links (MAX_CHAIN_LINKS), got {n_links.max()}")
     if np.any(n_links == 0):
@@ -1279,6 +1284,8 @@ def _chain_rows(rates, swap_success, delays, order: str, who: str) -> tuple:
     if np.any(~((q > 0) & (q <= 1))[np.arange(max(H - 1, 0))[None, :] < n_links[:, None] - 1]):
         raise ModelError(f"swap success must lie in (0, 1], got {q[~((q > 0) & (q <= 1))][0]}")
     d = np.where(pad, 0.0, np.broadcast_to(np.asarray(delays, float), (P, H)))
+    if np.any(~((d >= 0) & np.isfinite(d))):
+        raise ModelError(f"{who} takes finite signalling delays >= 0, got {d[~((d >= 0) & np.isfinite(d))][0]}")
     finite_max = np.max(np.where(np.isfinite(R), R, 0.0), axis=1, initial=0.0)
     instant = np.all(np.isposinf(R) | pad, axis=1)  # every link of length 0: no wait at all
     R = np.where(np.isposinf(R), np.where(finite_max > 0, 1e6 * finite_max, 1.0)[:, None], R)
@@ -1762,6 +1769,13 @@ def _fidelity_parts(length_km, rounds, params: Params, protocol: str, storage: b
     hop = ~np.isnan(L_hops)
     if L_hops.size and not hop[:, 0].all():
         raise ModelError(f"path {int(np.flatnonzero(~hop[:, 0])[0])} has no hop")
+    gap = np.any(~hop[:, :-1] & hop[:, 1:], axis=1)
+    if gap.any():
+        raise ModelError(f"path {int(np.flatnonzero(gap)[0])} has nan between hops (nan only as trailing padding)")
+    r_in = np.asarray(rounds)
+    if r_in.size and not (np.issubdtype(r_in.dtype, np.integer) or np.all(np.mod(r_in, 1) == 0)):
+        bad = r_in.ravel()[np.mod(r_in, 1).ravel() != 0][0]
+        raise ModelError(f"purification rounds must be whole numbers >= 0, got {bad}")
     n_hops = hop.sum(axis=1)
     signal = np.where(hop, L_hops, 0.0).sum(axis=1) / params.fibre_speed_km_s
     L, r = expand_segments(L_hops, rounds, params)  # the same hops when there are no repeater stations

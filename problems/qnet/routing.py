@@ -998,6 +998,13 @@ def route_physics(length_km, rounds, params: Params = DEFAULT, protocol: str = "
     import itertools
     import math
 
+    length_km, rounds = list(length_km), list(rounds)
+    if not length_km or len(rounds) != len(length_km):
+        raise ModelError(f"route_physics needs one rounds count per hop: {len(length_km)} hops, {len(rounds)} counts")
+    if any(not (math.isfinite(L) and L >= 0) for L in length_km):
+        raise ModelError(f"hop lengths must be finite and >= 0, got {length_km}")
+    if any(int(r) != r or r < 0 for r in rounds):
+        raise ModelError(f"purification rounds must be whole numbers >= 0, got {rounds}")
     fids, rates, groups = [], [], []
     spacing = params.repeater_spacing_km
     for L, r in zip(length_km, rounds):
@@ -1007,7 +1014,7 @@ def route_physics(length_km, rounds, params: Params = DEFAULT, protocol: str = "
         p = params.bsm_success * eta * eta * 10 ** (-params.attenuation_db_per_km * seg / 10)
         p1 = 1 - (1 - eta * 10 ** (-params.attenuation_db_per_km * seg / 20) / 2) ** 2
         delays = (1 + p1) * (1 + 2 * params.classical_exchange_rounds) + params.reset_delays
-        elementary = p * params.fibre_speed_km_s / (seg * delays)
+        elementary = p * params.fibre_speed_km_s / (seg * delays) if seg > 0 else math.inf  # no fibre: no wait
         c = 2 / params.coherence_time_s
         herald = (2 + 2 * params.classical_exchange_rounds) * seg / params.fibre_speed_km_s
         f0 = 0.25 + (params.link_fidelity - 0.25) * math.exp(-c * herald)  # held while heralded
@@ -1037,6 +1044,10 @@ def route_physics(length_km, rounds, params: Params = DEFAULT, protocol: str = "
     if not exact:  # the all-at-once lower bound (physics.rate_model)
         swaps = params.swap_success ** (hops - 1) * params.repeater_swap_success ** (links - hops)
         return fid, swaps / (slowest + final)
+    finite = [x for x in rates if math.isfinite(x)]
+    if not finite:  # every link of length 0: nothing waits (physics._chain_rows: "instant")
+        return fid, math.inf
+    rates = [x if math.isfinite(x) else 1e6 * max(finite) for x in rates]  # a link of length 0, as physics
     q, delays = [], []
     for k, (L, (_, n)) in enumerate(zip(length_km, groups)):
         q += [params.repeater_swap_success] * (n - 1) + ([params.swap_success] if k < hops - 1 else [])
