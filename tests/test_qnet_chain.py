@@ -414,6 +414,18 @@ def _freed_storage_monte_carlo(rates, q, delays, c, order, reps, seed):
     return out.mean(), out.std(ddof=1) / np.sqrt(reps)
 
 
+def test_chain_storage_with_slow_signalling_is_optimistic_but_closer_than_the_whole_chain_waiting():
+    # R d = 2 (far from SURFnet's R d < 0.2): the Erlang-2 block recovers sooner than a fixed delay
+    # would on average in exp(-c t) (Jensen), so the storage factor is high by about 0.03; the
+    # whole chain waiting was high by 0.12 (review of issue 19). Documented in physics.chain_storage.
+    rates, d, c = [1.0, 1.0, 1.0], [2.0, 2.0, 2.0], 0.5
+    mean, se = _freed_storage_monte_carlo(rates, 0.5, d, c, "asap", 3000, 11)
+    freed = float(ph.chain_storage(rates, 0.5, d, c, "asap"))
+    chain = float(ph.chain_storage(rates, 0.5, d, c, "asap", wait="chain"))
+    assert mean + 4 * se < freed < mean + 0.045
+    assert chain - mean > 3 * (freed - mean)
+
+
 def test_chain_storage_limits():
     assert float(ph.chain_storage([5.0], 0.5, 0.0, 3.0)) == 1.0  # one link: delivered at its herald
     assert float(ph.chain_storage([5.0, 2.0, 1.0], 0.5, 0.1, 0.0)) == 1.0  # no decay

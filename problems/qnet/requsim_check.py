@@ -46,8 +46,9 @@ What mirrors the model: swaps at once, failures' signalling delays, the final si
 the heralding time (:func:`~.physics.heralding_time`), one lane. Where the simulation is
 more physical than :func:`~.physics.path_metrics`: the density matrices and the Bell
 measurement are ReQuSim's, waits are sampled, attempts are geometric (the model's chains take
-them exponential), and freed links wait only for their own failure's signal (the model's
-chain waits as a whole). Not simulated here: purification (one hop at a time in
+them exponential), and freed links wait for their failure's signal for exactly its length
+(the model's chain: two exponential phases of that mean, up to 7 links for the rate and 6
+for the storage; beyond, the whole chain waits). Not simulated here: purification (one hop at a time in
 :mod:`.requsim_purify`), width > 1, repeater stations (refused
 by name), memory cutoffs, imperfect Bell measurements.
 
@@ -61,26 +62,36 @@ Findings (SURFnet routes of 1-7 hops, :func:`requsim_surfnet_routes`; 4 seeds x 
    exponential attempts and sure swaps match ``w0^2 exp(-2 (t_1 + t_2 + S) / T2)
    E[exp(-2 |X1 - X2| / T2)]`` (``S = (L1 + L2) / v``) within the interval
    (tests/test_qnet_requsim.py).
-2. Fidelity, and the correction it made: the model used to charge every hop pair the whole
+2. Fidelity, and the corrections it made: the model used to charge every hop pair the whole
    cycle ``E[max] + sum L / v`` (:func:`historical_fidelity`; one hop: ``1 / R + L / v`` of
    storage where the truth is the heralding time) and ignored the swap order; against this
    simulation it was 0.0001-0.011 low with the default memories (``T2 = 1.58 s``), once
    0.0005 high (5 hops, nested), and up to 0.15 low with ``T2 = 50 ms`` (7 hops, asap: 0.333
    against 0.483; the simulated fidelity depends on the order: 0.48 asap, 0.39 nested). The
    model now takes the delivered pair's storage from the swap chain with hit marks
-   (:func:`~.physics.chain_storage`, exact for its assumptions): within 0.0005 of the
-   simulation with the default memories, inside the pooled interval in 10 of the 22
-   distinct rows that can disagree (the 1-hop rows agree by construction: the simulation
-   takes the model's heralding time), elsewhere below it by up to 0.008 at ``T2 = 50 ms``
-   (the README's table), for the two reasons of item 3 (the chain's whole wait during a
-   failure's signalling, exponential against geometric attempts).
-3. Rate: agreement on 1 and 2 hops; on 3-7 hops the simulation is 3-16 % faster, outside
-   the interval in 7 of 20 rows before any change (T2 does not change the rate). The Markov
-   chain (:func:`~.physics.chain_time`) charges a failed swap's signalling in series, as if
-   the whole chain waited; here only the freed links wait, so the model's rate is a lower
-   bound and the chain without failure delays an upper one (4 hops, asap: 128.0 < 133.4 +/-
-   4.0 < 147.6 pairs/s), which the tests assert. Not corrected: a chain in which only the
-   freed links wait is not Markov in the held segments (deterministic delays).
+   (:func:`~.physics.chain_storage`), in which, since the second correction, only a failure's
+   freed links wait for its signalling: within 0.0005 of the simulation with the default
+   memories; inside the pooled interval in 14 of the 22 distinct rows that can disagree (the
+   1-hop rows agree by construction: the simulation takes the model's heralding time; 10 of
+   22 when the whole chain waited, none with the first charge), elsewhere below it by up to
+   0.007 at ``T2 = 50 ms`` (7 hops, whose storage chain still waits as a whole:
+   :data:`~.physics.MAX_RECOVERY_STORAGE_LINKS`), from exponential against geometric
+   attempts (item 3).
+3. Rate: agreement on 1 and 2 hops. The chain (:func:`~.physics.chain_time`) first charged a
+   failed swap's signalling in series, as if the whole chain waited, and was 3-16 % below
+   the simulation on 4-7 hops (outside the interval in 7 of 20 rows). Only the freed links
+   wait here, so the chain now lets them wait as a recovering block (two exponential phases
+   of the signalling's mean; within 1 % of fixed signalling in a Monte Carlo). With
+   exponential attempts in the simulation (the model's assumption) the rate is then inside
+   the interval on all 8 routes of 4-7 hops in both orders (e.g. 7 hops, asap: 25.8 against
+   27.2 +/- 3.4 pairs/s). With geometric attempts (what a link does, and the table's
+   default) the simulation stays 2-9 % faster, outside the interval in 3 of 12 distinct rows
+   (5 and 6 hops nested, 7 hops asap: 25.8 against 28.1 +/- 2.2): a geometric wait spreads
+   less than an exponential one of the same mean (variance ``(1 - p) / p^2`` attempts
+   against ``1 / p^2``), so waiting for the slowest of several links takes less. A
+   two-phase stand-in for geometric attempts moves the 4-7 hop asap rates by 1-2 % toward
+   the simulation (132.1 -> 134.7 at 4 hops) at 8 000 states for 7 links against 1 458: not
+   adopted. The model's rate is conservative on these routes.
 """
 
 from __future__ import annotations
