@@ -22,6 +22,7 @@ or option is one line naming it rather than a ``MemoryError`` minutes later.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -319,7 +320,8 @@ def _qnet_params(o: dict):
     """:class:`~qbdsl.problems.qnet.physics.Params` from the options: repeater stations, memories, swap order."""
     physics = qnet_routing.physics
     spacing = np.inf if o["repeater_spacing_km"] is None else o["repeater_spacing_km"]
-    base = physics.Params(repeater_spacing_km=spacing, swap_order=o["swap_order"])
+    start = physics.DEFAULT if o["platform"] == "composite" else physics.platform(o["platform"])
+    base = dataclasses.replace(start, repeater_spacing_km=spacing, swap_order=o["swap_order"])
     return physics.repeater_grade(spacing, base) if o["memories"] == "repeater-grade" else base
 
 
@@ -380,6 +382,7 @@ _QNET = (
     _positive("repeater_spacing_km", None, ": repeater stations every this many km of fibre (all: none)"),
     Option("memories", str, "today", choices=("today", "repeater-grade")),
     Option("swap_order", str, "asap", choices=qnet_routing.physics.SWAP_ORDERS),
+    Option("platform", str, "composite", choices=("composite", *qnet_routing.physics.PLATFORMS)),
 )
 
 CATALOG = {

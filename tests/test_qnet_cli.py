@@ -5,6 +5,7 @@ import pytest
 
 import qbdsl as qb
 from qbdsl.cli import main
+from qbdsl.errors import ModelError
 from qbdsl.problems.catalog import CATALOG, build
 from qbdsl.problems.qnet import physics as qnet_physics
 
@@ -134,6 +135,12 @@ def test_physics_options_reach_the_model(capsys):
         build("qnet.routing", "geant", base)
     m = build("qnet.routing", "geant", {**base, "repeater_spacing_km": "25", "memories": "repeater-grade"})
     assert m.params == qnet_physics.repeater_grade(25.0) and m.candidates.owner.size > 0
+    from qbdsl.problems.catalog import _qnet_params
+
+    opts = {"repeater_spacing_km": None, "swap_order": "asap", "memories": "today", "platform": "trapped_ion_230m"}
+    assert _qnet_params(opts) == qnet_physics.platform("trapped_ion_230m")  # the preset, options on top
+    with pytest.raises(ModelError, match="no request can be served"):  # 854 nm light over SURFnet (README)
+        build("qnet.routing", "surfnet", {"requests": 3, "platform": "trapped_ion_230m"})
     s = build("qnet.slicing", "surfnet", {"slices": 4, "repeater_spacing_km": 30, "swap_order": "nested"})
     assert s.params.repeater_spacing_km == 30.0 and s.params.swap_order == "nested"
     argv = ["problem", "qnet.routing", "--data", "geant", "--opt", "requests=6", "--opt", "max_km=1500"]
