@@ -8,11 +8,14 @@ by joint quantum-classical placement against the two sequential orders, plain an
 optimum by OR-Tools (MILP), the LP bound by OR-Tools (HiGHS); every answer recomputed by the
 second-implementation checks (``routing.check_routes``, ``slicing.check_slicing``). Prints Markdown.
 
-Run: ``.venv/bin/python scripts/qnet_tables.py`` (about 12 minutes on 2 cores: each rounds vector
-solves the storage chain).
+Run: ``.venv/bin/python scripts/qnet_tables.py [routing] [factor] [slicing]`` (all three by
+default; on an otherwise idle 2-core machine about 12 minutes before the recovering blocks, more
+than 50 on a loaded one after: each rounds vector solves the storage chain).
 """
 
 from __future__ import annotations
+
+import sys
 
 import numpy as np
 
@@ -96,41 +99,54 @@ def _print(header: list, rows: list) -> None:
         print("| " + " | ".join(map(str, r)) + " |")
 
 
-def main() -> None:
+SECTIONS = ("routing", "factor", "slicing")
+
+
+def main(sections=SECTIONS) -> None:
+    unknown = sorted(set(sections) - set(SECTIONS))
+    if unknown:
+        raise SystemExit(f"qnet_tables.py: unknown section {unknown[0]!r}; sections: {', '.join(SECTIONS)}")
     surfnet, geant = load_topology("surfnet"), load_topology("geant")
     today = physics.Params(repeater_spacing_km=25.0)
     grade = physics.repeater_grade(25.0)
-    header = ["topology", "repeater stations", "requests per seed", "reachable at all", "LP bound", *METHODS]
-    rows = [
-        routing_row(surfnet, 20, 150),
-        routing_row(surfnet, 30, None),
-        routing_row(geant, 20, None),
-        routing_row(geant, 20, 1500),
-        routing_row(geant, 20, None, "every 25 km", today),
-        routing_row(geant, 20, None, "every 25 km, repeater-grade", grade),
-        routing_row(geant, 20, 1500, "every 25 km, repeater-grade", grade),
-        routing_row(geant, 20, 1500, "every 50 km, repeater-grade", physics.repeater_grade(50.0)),
-    ]
-    _print(header, rows)
-    print()
-    cases = [("surfnet", 20, 150, physics.DEFAULT), ("surfnet", 30, None, physics.DEFAULT), ("geant", 20, 1500, grade)]
-    _print(
-        [
-            "routing factor",
-            "surfnet <= 150 km: reachable / optimal / greedy",
-            "surfnet any: reachable / optimal / greedy",
-            "geant <= 1500 km, repeater-grade 25 km: reachable / optimal / greedy",
-        ],
-        [factor_row(f, cases) for f in (1.3, 1.5, 2.0)],
-    )
-    print()
-    rows = [
-        slicing_row(surfnet, *args)
-        for args in ((16, 4.0, 0.0, 120), (20, 4.0, 0.0, 150), (16, 3.0, 1.0, 120), (20, 3.0, 1.0, 150))
-    ]
-    names = rows[0][1]
-    _print(["slices per seed", "bandwidth per link", "channel bandwidth", "max km", *names], [r for r, _ in rows])
+    if "routing" in sections:
+        header = ["topology", "repeater stations", "requests per seed", "reachable at all", "LP bound", *METHODS]
+        rows = [
+            routing_row(surfnet, 20, 150),
+            routing_row(surfnet, 30, None),
+            routing_row(geant, 20, None),
+            routing_row(geant, 20, 1500),
+            routing_row(geant, 20, None, "every 25 km", today),
+            routing_row(geant, 20, None, "every 25 km, repeater-grade", grade),
+            routing_row(geant, 20, 1500, "every 25 km, repeater-grade", grade),
+            routing_row(geant, 20, 1500, "every 50 km, repeater-grade", physics.repeater_grade(50.0)),
+        ]
+        _print(header, rows)
+        print(flush=True)
+    if "factor" in sections:
+        cases = [
+            ("surfnet", 20, 150, physics.DEFAULT),
+            ("surfnet", 30, None, physics.DEFAULT),
+            ("geant", 20, 1500, grade),
+        ]
+        _print(
+            [
+                "routing factor",
+                "surfnet <= 150 km: reachable / optimal / greedy",
+                "surfnet any: reachable / optimal / greedy",
+                "geant <= 1500 km, repeater-grade 25 km: reachable / optimal / greedy",
+            ],
+            [factor_row(f, cases) for f in (1.3, 1.5, 2.0)],
+        )
+        print(flush=True)
+    if "slicing" in sections:
+        rows = [
+            slicing_row(surfnet, *args)
+            for args in ((16, 4.0, 0.0, 120), (20, 4.0, 0.0, 150), (16, 3.0, 1.0, 120), (20, 3.0, 1.0, 150))
+        ]
+        names = rows[0][1]
+        _print(["slices per seed", "bandwidth per link", "channel bandwidth", "max km", *names], [r for r, _ in rows])
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:] or SECTIONS)

@@ -272,11 +272,17 @@ def test_bad_input_is_named():
         ph.path_metrics([[10.0, np.nan, 5.0]], 0)
     with pytest.raises(ModelError, match="whole numbers >= 0, got 1.5"):
         ph.path_metrics([[10.0, 5.0]], 1.5)
+    with pytest.raises(ModelError, match="at most 16 purification rounds"):
+        ph.path_metrics([[10.0]], 50)
+    for spacing in (np.inf, 25.0):  # an infinite fibre named, with or without repeater stations
+        with pytest.raises(ModelError, match="fibre lengths must be finite"):
+            ph.path_metrics([[10.0, np.inf]], 0, dataclasses.replace(ph.DEFAULT, repeater_spacing_km=spacing))
     for L, r, match in (
         ([10.0, -5.0], [0, 0], "finite and >= 0"),
         ([10.0, 5.0], [-1, 0], "whole numbers"),
         ([10.0, 5.0], [0], "one rounds count per hop"),
-        ([], [], "one rounds count per hop"),
+        ([10.0, 5.0], [np.nan, 0], "whole numbers"),
+        ([], [], "at least one hop"),
     ):
         with pytest.raises(ModelError, match=match):
             R.route_physics(L, r)

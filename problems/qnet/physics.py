@@ -44,15 +44,18 @@ Memory decoherence (depolarizing memory)
     (F = 1/4). W. Dur and H.-J. Briegel, Rep. Prog. Phys. 70, 1381 (2007), Sec. 4 (noise
     models of stored pairs). With both qubits of a pair stored, each decaying with the
     memory's coherence time T2, the pair's time constant is T2 / 2.
-Storage of the delivered pair (exact, from the swap chain)
+Storage of the delivered pair (from the swap chain)
     A heralded pair has already been stored for its heralding time (two Barrett-Kok rounds,
     :func:`heralding_time`); after that, each held segment decays while it waits for its
     neighbours, and Werner parameters multiply at swaps, so the delivered pair's Werner
     parameter is ``prod_h w_h exp(-c A)``, ``c = 2 / T2`` and ``A`` the summed hold times of
     its ancestors. Its mean ``E[exp(-c A)]`` is the probability that no ancestor is "hit"
     in the swap chain below with a hit mark per held segment (:func:`chain_storage`),
-    exact (for depolarizing memories, the chain's assumptions) for chains of at most
-    :data:`MAX_STORAGE_LINKS` links. Memories that dephase rather than depolarize keep more
+    exact (for depolarizing memories) for chains of at most :data:`MAX_STORAGE_LINKS`
+    links under the chain's signalling rule: since a failure's freed links wait for its
+    signal as two exponential phases (up to :data:`MAX_RECOVERY_STORAGE_LINKS` links), an
+    approximation of a fixed delay, off by up to 0.005 while ``R d <= 0.3`` and of either
+    sign beyond (:func:`chain_storage`). Memories that dephase rather than depolarize keep more
     fidelity (``F = w (1 + l^2) / 2 + (1 - w) / 4`` against ``(1 + 3 w l^2) / 4``, ``l`` their
     decay; the state leaves the Werner family): for them the model is pessimistic. It replaced one mean cycle of
     storage charged to every pair, which ReQuSim's density-matrix simulation with memory
@@ -91,17 +94,19 @@ Path rate (swap as soon as possible: an exact Markov chain)
     at it at once (``Params.swap_order``: ``"asap"``, any two; ``"nested"``, only in
     SeQUeNCe 0.8.5's doubling order, :func:`nested_partners`); the swap succeeds with
     ``q`` and merges them, or fails and destroys both, whose links start again. The set of
-    held segments is a continuous-time Markov chain (``2^n`` states for ``n`` links: each
-    link held or not fixes the segments under "asap"). A failure's freed links start again
-    only when its outcome reaches their ends, ``D = sum L_h / v`` over its two segments
-    later, while the rest of the chain goes on: they wait as a recovering block, in the
-    chain as two exponential phases of mean ``D / 2`` (Erlang-2: the phase-type stand-in for
-    a deterministic delay that keeps the chain Markov; mean exact, ``E[T]`` within 1 % of
-    deterministic signalling in a Monte Carlo, where charging ``D`` in series as if the
-    whole chain waited was up to 27 % long and ReQuSim's 4-7 hop routes 3-16 % faster; the
-    series charge remains beyond :data:`MAX_RECOVERY_LINKS` links). The mean time ``E[T]``
-    to the end-to-end segment solves ``(-Q_TT) x = 1`` over the transient states (``1 + c``
-    with the series charge ``c``). This is the method of E. Shchukin, F. Schmidt and P. van Loock, "On the
+    held segments is a continuous-time Markov chain (``2^n`` states for ``n`` links without
+    signalling: each link held or not fixes the segments under "asap"; 1 458 at 7 links
+    with the recovering blocks below). A failure's freed links start again only when its
+    outcome reaches their ends, ``D = sum L_h / v`` over its two segments later, while the
+    rest of the chain goes on: they wait as a recovering block, in the chain as two
+    exponential phases of mean ``D / 2`` (Erlang-2: the phase-type stand-in for a
+    deterministic delay that keeps the chain Markov; mean exact, ``E[T]`` within 1 % of
+    deterministic signalling in a Monte Carlo up to 1.5 link waits of signalling per link,
+    +1.2 % at 2, where charging ``D`` in series as if the whole chain waited was up to 27 %
+    long and ReQuSim's 4-7 hop routes 3-16 % faster; the series charge remains beyond
+    :data:`MAX_RECOVERY_LINKS` links). The mean time ``E[T]`` to the end-to-end segment
+    solves ``(-Q_TT) x = 1`` over the transient states (``1 + c`` with the series charge
+    ``c``). This is the method of E. Shchukin, F. Schmidt and P. van Loock, "On the
     waiting time in quantum repeaters with probabilistic entanglement swapping",
     arXiv:1710.06214 (Markov chains for exact mean waiting times with arbitrary swap
     probabilities, "not only doubling", and "dynamical" connections). A path then
@@ -1299,6 +1304,9 @@ def _chain_rows(rates, swap_success, delays, order: str, who: str) -> tuple:
 
 FAILURE_WAITS = ("freed", "chain")
 
+MAX_PURIFICATION_ROUNDS = 16
+"""Most purification rounds per hop :func:`path_metrics` takes (each round at least doubles the pairs spent)."""
+
 MAX_RECOVERY_LINKS = 7
 """Most elementary links whose chain lets only a failure's freed links wait (``wait="freed"``).
 
@@ -1317,8 +1325,9 @@ RECOVERY_PHASES = 2
 """Exponential phases standing in for a failure's deterministic signalling (Erlang-2, its mean exact).
 
 Against a Monte Carlo of deterministic signalling (tests/test_qnet_chain.py) the mean time
-was within 0.6 % with 2 phases and within 1.8 % with 1, for signalling up to 1.5 mean
-link waits per failure; the series charge was up to 27 % long."""
+was within 0.6 % with 2 phases and within 1.8 % with 1, for signalling up to 1.5 mean link
+waits per link (a review's Monte Carlo: +1.2 % at 2, +1.0 % at 1 on 5 links; long, the
+conservative side); the series charge was up to 27 % long."""
 
 
 def chain_time(rates, swap_success, delays=0.0, order: str = "asap", wait: str = "freed") -> np.ndarray:
@@ -1334,8 +1343,9 @@ def chain_time(rates, swap_success, delays=0.0, order: str = "asap", wait: str =
     on): the freed links form a recovering block that waits :data:`RECOVERY_PHASES`
     exponential phases of mean ``D / RECOVERY_PHASES`` each (an Erlang stand-in for the
     deterministic ``D``, the phase-type method that keeps the chain Markov; its mean is
-    exact, its error on ``E[T]`` below 0.6 % against a Monte Carlo of deterministic
-    signalling, tests/test_qnet_chain.py), for chains of at most :data:`MAX_RECOVERY_LINKS`
+    exact, its error on ``E[T]`` within about 1 %, on the long side, against a Monte Carlo of
+    deterministic signalling up to 2 link waits of signalling per link,
+    tests/test_qnet_chain.py), for chains of at most :data:`MAX_RECOVERY_LINKS`
     links; ``E[T]`` solves ``(-Q_TT) x = 1``. ``wait="chain"`` (and longer chains): each
     failure's ``D`` is added in series, as if the whole chain waited, ``(-Q_TT) x = 1 + c``
     (``c``: each state's failure delays per unit time); it takes longer than "freed" (up to
@@ -1516,11 +1526,12 @@ def chain_storage(rates, swap_success, delays, decay_rate, order: str = "asap", 
     probability solves one linear system over the marked chain's transient states (about
     ``(1 + sqrt 2)^n`` under ``"asap"`` and ``wait="chain"``). The recovering block's two
     exponential phases stand in for a fixed delay: within 0.005 of a Monte Carlo with fixed
-    signalling while ``R d <= 0.3`` (SURFnet's links: ``R d < 0.2``), but optimistic when the
-    signalling is long against link generation, since a random delay leaves more
-    ``E[exp(-c t)]`` than a fixed one of the same mean (Jensen): 3 links of ``R = 1``,
-    ``d = 2``, ``c = 0.5`` give 0.309 against 0.280 +/- 0.004 simulated (``wait="chain"``:
-    0.405; tests/test_qnet_chain.py). This replaces the earlier
+    signalling while ``R d <= 0.3`` (SURFnet's links: ``R d < 0.2``), mostly on the low
+    side; off by more when the signalling is long against link generation, of either sign: a
+    random delay leaves more ``E[exp(-c t)]`` than a fixed one of the same mean (Jensen), so
+    3 links of ``R = 1``, ``d = 2``, ``c = 0.5`` give 0.309 against 0.280 +/- 0.004 simulated
+    (``wait="chain"``: 0.405; tests/test_qnet_chain.py), 3 links at ``R d = 1`` are 0.010
+    high, while 5 links at ``R d = 1``, ``c = 0.2`` are 0.007 low (a review's Monte Carlo). This replaces the earlier
     charge of one mean cycle per pair, which the review of issue 19 found optimistic on long
     nested paths (:func:`path_metrics`).
     Not charged here: the storage during a hop's own purification (:func:`purify_stored`)
@@ -1778,7 +1789,15 @@ def _fidelity_parts(length_km, rounds, params: Params, protocol: str, storage: b
     gap = np.any(~hop[:, :-1] & hop[:, 1:], axis=1)
     if gap.any():
         raise ModelError(f"path {int(np.flatnonzero(gap)[0])} has nan between hops (nan only as trailing padding)")
+    finite = np.isfinite(L_hops) | ~hop
+    if not finite.all():
+        raise ModelError(f"fibre lengths must be finite and >= 0 km, got {L_hops[~finite][0]}")
     r_in = np.asarray(rounds)
+    if r_in.size and np.any(r_in > MAX_PURIFICATION_ROUNDS):
+        raise ModelError(
+            f"at most {MAX_PURIFICATION_ROUNDS} purification rounds per hop (MAX_PURIFICATION_ROUNDS: "
+            f"2^{MAX_PURIFICATION_ROUNDS} pairs per purified pair), got {r_in.max()}"
+        )
     if r_in.size and not (np.issubdtype(r_in.dtype, np.integer) or np.all(np.mod(r_in, 1) == 0)):
         bad = r_in.ravel()[np.mod(r_in, 1).ravel() != 0][0]
         raise ModelError(f"purification rounds must be whole numbers >= 0, got {bad}")

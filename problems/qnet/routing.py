@@ -8,9 +8,10 @@ purification-rounds vector of a path a separate option (row): the rounds per hop
 decision of the models, not fixed beforehand (more rounds on one hop can lower the
 end-to-end fidelity, since a slower hop makes the stored pairs wait longer, so no single
 "fewest rounds" vector is always the right one). A path of ``h`` hops tries all
-``(max_rounds + 1)^h`` vectors while that is at most :data:`MAX_ROUNDS_VECTORS` (4096: every
-path of up to 6 hops with 3 rounds) and the path has at most
-:data:`~.physics.MAX_CHAIN_LINKS` (10) elementary links; any other path (more hops, or
+``(max_rounds + 1)^h`` vectors while :func:`enumerated_in_full` allows (at most
+:data:`MAX_ROUNDS_VECTORS` vectors, at most :data:`~.physics.MAX_STORAGE_LINKS` (8)
+elementary links, and vectors x storage-chain states within :data:`MAX_STORAGE_WORK`: every
+path of up to 5 hops with 3 rounds); any other path (more hops, or
 fibres split by repeater stations into longer chains) tries only the uniform vectors
 ``0..max_rounds`` and one local minimum (rounds lowered hop by hop, longest hop first,
 while the threshold holds), so its options may miss some feasible vectors. Vectors below
@@ -999,11 +1000,13 @@ def route_physics(length_km, rounds, params: Params = DEFAULT, protocol: str = "
     import math
 
     length_km, rounds = list(length_km), list(rounds)
-    if not length_km or len(rounds) != len(length_km):
+    if not length_km:
+        raise ModelError("route_physics needs a route of at least one hop, got none")
+    if len(rounds) != len(length_km):
         raise ModelError(f"route_physics needs one rounds count per hop: {len(length_km)} hops, {len(rounds)} counts")
     if any(not (math.isfinite(L) and L >= 0) for L in length_km):
         raise ModelError(f"hop lengths must be finite and >= 0, got {length_km}")
-    if any(int(r) != r or r < 0 for r in rounds):
+    if any(not math.isfinite(r) or int(r) != r or r < 0 for r in rounds):
         raise ModelError(f"purification rounds must be whole numbers >= 0, got {rounds}")
     fids, rates, groups = [], [], []
     spacing = params.repeater_spacing_km

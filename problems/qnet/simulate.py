@@ -57,7 +57,8 @@ Findings (:func:`compare_routes`; the table of tests/test_qnet_simulate.py's slo
       is now the exact Markov chain of that protocol (:func:`~.physics.chain_time`), with
       SeQUeNCe's swap order (node ``j`` joins pairs reaching the partners of
       :func:`~.physics.nested_partners`; ``swap_order = "nested"``); for one and two hops it
-      equals the all-at-once rate, on the three-hop route it predicts 29.9. With width
+      equals the all-at-once rate, on the three-hop route it predicts 30.0 (29.9 while the
+      whole chain waited at failures). With width
       ``w > 1`` the model's ``w`` independent lanes are a lower bound (SeQUeNCe swaps any
       two ready memories).
 3. Fidelity: SeQUeNCe's delivered fidelity is ``F0^h`` exactly (its swap rule ``F1 F2``),
