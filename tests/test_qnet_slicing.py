@@ -82,7 +82,7 @@ def test_tiny_instances_are_not_vacuous(ring):
     assert found
 
 
-@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])  # each a full comparison
 @given(
     seed=st.integers(0, 10_000),
     n=st.integers(3, 10),
@@ -105,6 +105,7 @@ def test_joint_admits_at_least_as_much_as_sequential(surfnet, seed, n, bandwidth
         assert S.check_slicing(surfnet, sl, ans, **caps) == []
 
 
+@pytest.mark.slow  # minutes each since the storage chain's recovering blocks (every rounds vector of 5-hop paths)
 @pytest.mark.parametrize("seed", [3, 4])
 def test_joint_beats_both_orders_on_surfnet(surfnet, seed):
     sl = S.random_qslices(surfnet, 16, seed=seed, max_km=120)
