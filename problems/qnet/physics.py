@@ -1087,6 +1087,17 @@ def _settle(held: frozenset, new: tuple, order: str, partners: list) -> list:
     return [((), (), (), held | {new})]
 
 
+def _recovery_steps(recovering: frozenset, phases: int) -> list[tuple[tuple, frozenset]]:
+    """``(links, recovering after)`` for each block ``(a, b, phase)`` advancing one phase (the last frees it)."""
+    out = []
+    for blk in sorted(recovering):
+        rec = recovering - {blk}
+        if blk[2] + 1 < phases:
+            rec = rec | {(blk[0], blk[1], blk[2] + 1)}
+        out.append((tuple(range(blk[0], blk[1])), rec))
+    return out
+
+
 @functools.cache
 def _chain(n: int, order: str, phases: int = 0) -> _Chain:
     """The chain's states and transitions for ``n`` links under ``order``, enumerated once (cached).
@@ -1120,11 +1131,8 @@ def _chain(n: int, order: str, phases: int = 0) -> _Chain:
             for won, lost, freed, nxt in _settle(held, (h, h + 1), order, partners):
                 rec = recovering | {(min(freed), max(freed) + 1, 0)} if freed and phases else recovering
                 add(state, (nxt, rec), (h, won, lost, freed, ()))
-        for blk in sorted(recovering):
-            rec = recovering - {blk}
-            if blk[2] + 1 < phases:
-                rec = rec | {(blk[0], blk[1], blk[2] + 1)}
-            add(state, (held, rec), (-1, (), (), (), tuple(range(blk[0], blk[1]))))
+        for links, rec in _recovery_steps(recovering, phases):
+            add(state, (held, rec), (-1, (), (), (), links))
     # the end-to-end state last
     last = index[done]
     perm = np.arange(len(states))
@@ -1462,11 +1470,8 @@ def _storage_chain(n: int, order: str, phases: int = 0) -> _StorageChain:
         for seg in held:
             if not seg[2]:
                 outs.append((-1, (), (), (), 0, 0, ((held - {seg}) | {(seg[0], seg[1], True)}, recovering), ()))
-        for blk in sorted(recovering):
-            rec = recovering - {blk}
-            if blk[2] + 1 < phases:
-                rec = rec | {(blk[0], blk[1], blk[2] + 1)}
-            outs.append((-2, (), (), (), 0, 0, (held, rec), tuple(range(blk[0], blk[1]))))
+        for links, rec in _recovery_steps(recovering, phases):
+            outs.append((-2, (), (), (), 0, 0, (held, rec), links))
         for h, won, lost, freed, exposed, hits, nxt, blk in outs:
             if nxt not in index:
                 index[nxt] = len(states)
