@@ -514,7 +514,8 @@ def _solve_parallel(inputs: _Inputs, decision, budget, seed, options: dict) -> t
     is unsafe then), and return the better answer (:func:`_better`).
 
     Both IRs are built here first (the compile is shared when both take the same kind). The
-    children are stopped at ``deadline + PARALLEL_WAIT * grace(T)``, and as soon as one proves
+    children are stopped at ``deadline + PARALLEL_WAIT * grace(T)``, at the time limit once one
+    has answered (a late run does not hold back the answer in hand), and as soon as one proves
     its answer optimal, so the call keeps the ``T + grace(T)`` promise with time to decode.
 
     Returns
@@ -629,8 +630,10 @@ def _fork_all(jobs: list[tuple], budget) -> list[tuple]:
     """Each job ``(prepared, time_limit, budget, seed, options)`` in a forked process at once.
 
     Returns, per job, ``(output or None, seconds, error or None)``: (None, s, None) for a job
-    stopped at ``budget.deadline + PARALLEL_WAIT * grace`` or once another proved its answer
-    optimal (an ``optimal`` status on an IR whose objective is the user's).
+    stopped at ``budget.deadline + PARALLEL_WAIT * grace``, or at ``budget.deadline`` once the
+    other has answered (the answer in hand is returned at the time limit rather than waiting
+    into the grace for a late one), or once another proved its answer optimal (an ``optimal``
+    status on an IR whose objective is the user's).
     """
     import multiprocessing
     import warnings
@@ -653,9 +656,10 @@ def _fork_all(jobs: list[tuple], budget) -> list[tuple]:
         conns.append(recv)
     answers: list[tuple] = [(None, math.nan, None)] * len(jobs)
     pending = dict(enumerate(conns))
+    until = stop  # once one answer is in hand, the other runs to the time limit, not into its grace
     try:
         while pending:
-            ready = wait(list(pending.values()), timeout=max(0.0, stop - time.perf_counter()))
+            ready = wait(list(pending.values()), timeout=max(0.0, until - time.perf_counter()))
             if not ready:
                 break
             for conn in ready:
@@ -667,11 +671,13 @@ def _fork_all(jobs: list[tuple], budget) -> list[tuple]:
                     kind, value = "error", BackendError(f"the {jobs[i][0].name} process died without answering")
                 seconds = time.perf_counter() - t0
                 answers[i] = (value, seconds, None) if kind == "ok" else (None, seconds, value)
+                if kind == "ok":
+                    until = min(stop, budget.deadline)
                 if kind == "ok" and getattr(value, "status", "") == "optimal" and jobs[i][0].same_objective:
                     for k in pending:  # the user's optimum, proven: the other cannot do better
                         answers[k] = (None, time.perf_counter() - t0, PROVED)
                     pending.clear()
-            if pending and time.perf_counter() >= stop:
+            if pending and time.perf_counter() >= until:
                 break
         for i in pending:
             answers[i] = (None, time.perf_counter() - t0, None)
@@ -700,8 +706,7 @@ def _run_by_name(name: str, ir, wall_deadline: float, seed, options: dict):
 
 def _in_workers(jobs: list[tuple], budget) -> list[tuple]:
     """:func:`_fork_all`'s answers, each job run in a worker process of :mod:`backends.isolate`
-    (from a thread each), stopped at ``budget.deadline + PARALLEL_WAIT * grace`` or once another
-    proved its answer optimal, as :func:`_fork_all` stops them."""
+    (from a thread each), stopped as :func:`_fork_all` stops them."""
     from concurrent.futures import ThreadPoolExecutor
 
     from qbdsl.backends.budget import grace
@@ -711,19 +716,38 @@ def _in_workers(jobs: list[tuple], budget) -> list[tuple]:
     wall_deadline = time.time() + budget.left()
     t0 = time.perf_counter()
 
-    proved = threading.Event()
+    proved = threading.Event()  # the other run proved its answer optimal
+    cancel = threading.Event()  # proved, or one answer in hand at the time limit
+    timers: list[threading.Timer] = []
+
+    def answered() -> None:
+        # one answer is in hand: the other runs to the time limit, not into its grace
+        left = budget.deadline - time.perf_counter()
+        if left <= 0:
+            cancel.set()
+        else:
+            timers.append(threading.Timer(left, cancel.set))
+            timers[-1].daemon = True
+            timers[-1].start()
 
     def one(job):
         prep, _, _, seed, options = job
         try:
-            out = call_with_deadline(_run_by_name, (prep.name, prep.ir, wall_deadline, seed, options), stop, proved)
+            out = call_with_deadline(_run_by_name, (prep.name, prep.ir, wall_deadline, seed, options), stop, cancel)
             if getattr(out, "status", "") == "optimal" and prep.same_objective:
                 proved.set()  # the user's optimum, proven: the other cannot do better
+                cancel.set()
+            else:
+                answered()
             return out, time.perf_counter() - t0, None
         except Killed:
             return None, time.perf_counter() - t0, PROVED if proved.is_set() else None
         except Exception as exc:  # noqa: BLE001 -- the run's failure, reported with the other's answer
             return None, time.perf_counter() - t0, exc
 
-    with ThreadPoolExecutor(len(jobs), thread_name_prefix="qbdsl-parallel") as pool:
-        return list(pool.map(one, jobs))
+    try:
+        with ThreadPoolExecutor(len(jobs), thread_name_prefix="qbdsl-parallel") as pool:
+            return list(pool.map(one, jobs))
+    finally:
+        for t in timers:
+            t.cancel()

@@ -612,6 +612,26 @@ def test_a_much_better_risky_backend_runs_beside_the_safe_choice_as_a_hedge():
     assert choose([P("safe", 0.9, 0.5, 0.95), risky], 1.0, cores=2).parallel == ()
 
 
+
+def test_a_lower_ranked_backend_whose_optimistic_quality_beats_the_choice_runs_beside_it():
+    """The case of the knapsacks at 0.05 s: the tuned annealer is predicted 0.93, OR-Tools 0.91
+    with a wide spread (its 10th percentile 0.68): the model cannot tell them apart, OR-Tools is
+    the faster, and it runs on the second core; with a narrow spread, or when it is the slower
+    one, or on one core, or with ``optimism=0``, the choice runs alone."""
+    chosen = P("anneal+tuned", 0.934, 0.0477, 0.95, t90=0.0488, qlow=0.868)
+    wide = P("ortools", 0.906, 0.028, 0.96, t90=0.05, qlow=0.683)
+    ch = choose([chosen, wide], 0.05, cores=2)
+    assert ch.backend == "anneal+tuned" and ch.parallel == ("anneal+tuned", "ortools")
+    assert "optimistic quality" in ch.reason
+    assert choose([chosen, wide], 0.05, cores=1).parallel == ()
+    assert choose([chosen, wide], 0.05, cores=2, optimism=0.0).parallel == ()
+    narrow = P("ortools", 0.906, 0.028, 0.96, t90=0.05, qlow=0.89)  # 0.906 + 0.016 < 0.934 + 0.02
+    assert choose([chosen, narrow], 0.05, cores=2).parallel == ()
+    slower = P("ortools", 0.906, 0.06, 0.96, t90=0.1, qlow=0.683)  # it would hold the pair back
+    assert choose([chosen, slower], 0.5, cores=2).parallel == ()
+    with pytest.raises(cm.ModelError, match="optimism must be"):
+        choose([chosen, wide], 0.05, optimism=-1)
+
 # ---- start-up rules, the second core, and how the pair is scored --------------------------------
 
 
@@ -668,16 +688,18 @@ def test_the_second_core_goes_to_the_partner_worth_most_at_the_deadline():
 
 
 def test_a_parallel_pair_is_scored_as_stopped_by_the_first_proof():
-    """qb.solve stops both runs once one proves its answer optimal; the scoring does the same,
-    and without a proof it waits for the later run and keeps the better answer."""
+    """qb.solve stops both runs once one proves its answer optimal; the scoring does the same;
+    without a proof it waits for the later run and keeps the better answer, but no longer than
+    the deadline once one answer is in hand (then that answer, at the deadline)."""
     base = {"family": "f", "instance": "i", "deadline": 1.0, "oracle": "exact", "qip_choice": "heur",
             "reason": "", "measured": ["exact", "heur"]}  # fmt: skip
     runs = {"exact": (1.0, 0.02), "heur": (0.9, 1.0)}
     proved = {**base, "qip": "heur", "qip_parallel": ("heur", "exact"), "runs": runs, "proven": ["exact"]}
-    unproved = {**proved, "proven": []}
+    cut = {**proved, "proven": []}  # heur ends at 1.0 + the decision: past the deadline, exact's answer is in hand
+    both = {**cut, "runs": {"exact": (1.0, 0.02), "heur": (0.9, 0.5)}}
     nothing = {**base, "qip": None, "qip_parallel": (), "runs": runs, "proven": []}
     d = cm.DECISION_SECONDS  # the decision's time is QIP's too
-    for case, want in ((proved, (1.0, (0.02 + d) / 0.02)), (unproved, (1.0, (1.0 + d) / 0.02))):
+    for case, want in ((proved, (1.0, (0.02 + d) / 0.02)), (cut, (1.0, 1.0 / 0.02)), (both, (1.0, (0.5 + d) / 0.02))):
         got = {d["policy"]: d for d in cm.score_cases([case], ["exact", "heur"])}
         assert got["qip-parallel"]["quality_vs_oracle"] == pytest.approx(want[0])
         assert got["qip-parallel"]["time_vs_oracle"] == pytest.approx(want[1])
@@ -759,7 +781,9 @@ def test_a_safe_choice_of_milliseconds_runs_alone():
     assert choose([fast, other], 60.0, cores=2).parallel == ()
     assert choose([fast, other], 60.0, cores=2, min_parallel_seconds=0.0).parallel == ("exact", "ortools")
     slow = P("exact", 1.0, 0.2, 0.99, t90=1.0)
-    assert choose([slow, other], 60.0, cores=2).parallel == ("exact", "ortools")
+    assert choose([slow, other], 60.0, cores=2, tie=0.005).parallel == ("exact", "ortools")
+    # within the default tie (0.02) the faster one is chosen; the better one still runs beside it
+    assert choose([slow, other], 60.0, cores=2).parallel == ("ortools", "exact")
     # at a deadline close to the run's own time the pair still runs (half the deadline rule)
     short = P("a", 1.0, 0.02, 0.95, t90=0.04)
     assert choose([short, P("b", 0.999, 0.02, 0.95, t90=0.04)], 0.05, cores=2).parallel == ("a", "b")

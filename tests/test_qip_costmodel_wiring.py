@@ -238,6 +238,9 @@ def stuck(self, ir, *, time_limit=None, seed=None, **options):
 TabuBackend.solve = stuck
 import qbdsl.qip.uncertain
 qbdsl.qip.uncertain.MIN_PARALLEL_SECONDS = 0.0  # the made-up pair is fast: let it run in parallel
+# a wait into the grace of 2 x 0.5 s: a pair that waited for the stuck run past the time limit
+# would return after 1.5 s; one that returns the answer in hand at the limit, after about 0.5 s
+sys.modules["qbdsl.solve"].PARALLEL_WAIT = 2.0  # the module (qbdsl.solve is the function)
 w.VARIANTS["anneal+weak"] = ("anneal", {{"num_reads": 1, "num_sweeps": 1}})
 cm = w._parallel_model("anneal+weak", "tabu")
 q = w.random_qubo(16, 5)
@@ -260,10 +263,49 @@ def test_a_parallel_run_past_its_limit_is_stopped_within_the_promise(tmp_path):
     got = json.loads(proc.stdout.strip().splitlines()[-1])
     assert got["planned"] == ["anneal+weak", "tabu"]
     assert got["wall"] <= 0.5 + grace(0.5)  # the time-limit promise
+    # once one answer is in hand the late run is stopped at the time limit, not in the grace
+    assert got["wall"] < 0.5 + 0.4, got["wall"]
     runs = {p["backend"]: p for p in got["parallel"]}
     assert runs["tabu"]["status"] == "killed at the time limit" and runs["tabu"]["process"] == "fork"
     assert got["backend"] == "anneal" and got["sample"]
 
+
+
+def test_worker_pairs_return_the_answer_in_hand_at_the_time_limit(monkeypatch):
+    """The threaded path (worker processes): once one run has answered, the other is cancelled at
+    the time limit instead of running into the grace; a proof cancels it at once. The worker
+    call is replaced by one that answers at a set time or waits for its cancel event."""
+    import sys as _sys
+    from types import SimpleNamespace
+
+    from qbdsl.backends import isolate
+    from qbdsl.backends.budget import Budget
+
+    solve_mod = _sys.modules["qbdsl.solve"]
+    monkeypatch.setattr(solve_mod, "PARALLEL_WAIT", 4.0)  # stop = limit + 2 s: far from the limit
+    answers = {"quick": SimpleNamespace(status="feasible"), "proof": SimpleNamespace(status="optimal")}
+
+    def fake_call(fn, args, stop, cancel):
+        name = args[0]
+        if name in answers:
+            time.sleep(0.05)
+            return answers[name]
+        while not cancel.is_set():  # a run that would go on until the stop
+            if time.perf_counter() >= stop:
+                raise isolate.Killed
+            time.sleep(0.005)
+        raise isolate.Killed
+
+    monkeypatch.setattr(isolate, "call_with_deadline", fake_call)
+    for first, same, want, by in (("quick", False, solve_mod.KILLED, 0.3), ("proof", True, solve_mod.PROVED, 0.05)):
+        budget = Budget(0.3, "solve")
+        jobs = [(SimpleNamespace(name=n, ir=None, same_objective=same), 0.3, budget, 0, {}) for n in (first, "slow")]
+        t = time.perf_counter()
+        got = solve_mod._in_workers(jobs, budget)
+        wall = time.perf_counter() - t
+        assert got[0][0] is answers[first] and got[1][0] is None
+        assert (got[1][2] == solve_mod.PROVED) == (want == solve_mod.PROVED)
+        assert by - 0.02 <= wall < by + 0.25, (first, wall)  # not the stop, 2.3 s away
 
 # ---------------------------------------------------------------- the command line
 def _write_rows(path: Path, rows: list[dict]) -> Path:

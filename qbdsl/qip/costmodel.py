@@ -1282,8 +1282,8 @@ def score_cases(cases: list[dict], backends: list[str]) -> list[dict]:
     list of dict
         :attr:`Evaluation.decisions` rows for each family of ``cases`` and ``"all"``. ``qip`` is
         the first choice run alone; ``qip-parallel`` the pair run at once on two cores, stopped
-        at the first proof of optimality as ``qb.solve`` stops it, else the better answer at the
-        later time (each run measured alone: contention is not modelled); a decision with no
+        at the first proof of optimality as ``qb.solve`` stops it, at the deadline when one
+        answer is in hand by then and the other is not, else the better answer at the later time (each run measured alone: contention is not modelled); a decision with no
         backend counts quality 0 at :data:`DECISION_SECONDS`. Time ratios: the mean and the
         geometric mean of per-case ratios (1 ms floor), the ratio of total times and of
         shifted geometric means (:func:`shifted_geomean`).
@@ -1306,9 +1306,12 @@ def score_cases(cases: list[dict], backends: list[str]) -> list[dict]:
             proofs = [got[b] for b in both if b in case.get("proven", ()) and got[b][1] <= dl * (1 + SLACK)]
             if proofs:
                 q, t = min(proofs, key=lambda qt: qt[1])
-            else:
-                q, t = max(q for q, _ in got.values()), max(t for _, t in got.values())
-            return _at_deadline(q, t + decide, dl)
+                return _at_deadline(q, t + decide, dl)
+            ends = {b: t + decide for b, (_, t) in got.items()}
+            if max(ends.values()) > dl and min(ends.values()) <= dl:
+                # one answer in hand at the time limit: qb.solve stops the late run there (_fork_all)
+                return max(got[b][0] for b in got if ends[b] <= dl), dl
+            return _at_deadline(max(q for q, _ in got.values()), max(ends.values()), dl)
         return runs.get(policy[len("always-") :], miss)
 
     policies = ["qip", "qip-parallel", *(f"always-{b}" for b in backends)]

@@ -23,7 +23,7 @@ QUANTUM = ("qaoa", "qaoa-qiskit", "dwave", "ibm")
 SHIPPED_COSTMODEL = Path(__file__).resolve().parent / "data" / "costmodel.json"
 COSTMODEL_OFF = ("", "off", "none")  # QBDSL_COSTMODEL values that turn the cost model off
 MIN_P_MEET = 0.05  # a cost-model row less likely than this to meet the deadline is not a candidate
-TIE = 0.005  # expected-quality difference treated as a tie (uncertain.choose's default)
+TIE = 0.02  # expected-quality difference treated as a tie (uncertain.choose's default): below the model's error
 
 
 @dataclass
