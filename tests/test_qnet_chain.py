@@ -470,3 +470,33 @@ def test_storage_beyond_the_exact_chain_is_labelled_and_recomputed_alike():
         f, rate = ph.path_metrics([row], 0, p)
         f2, rate2 = R.route_physics(row, [0, 0], p)
         assert (f[0], rate[0]) == pytest.approx((f2, rate2), rel=1e-9)
+
+
+def test_solved_rows_are_kept_and_a_partly_known_batch_equals_a_fresh_solve(monkeypatch):
+    """The chains' solved rows are kept across calls (the same paths recur across requests and
+    baselines): a batch of which some rows were solved before gives what a fresh solve gives (to
+    rounding: a block's LU may pivot differently beside other rows), only the new rows are solved, and a full cache is emptied rather than grown."""
+    rng = np.random.default_rng(3)
+    rates = rng.uniform(0.5, 5.0, (6, 4))
+    q = rng.uniform(0.3, 1.0, (6, 3))
+    delays = rng.uniform(0.0, 0.3, (6, 4))
+    monkeypatch.setattr(ph, "_SOLVED", {})
+    fresh_t = ph.chain_time(rates, q, delays)
+    fresh_s = ph.chain_storage(rates, q, delays, 0.5)
+    monkeypatch.setattr(ph, "_SOLVED", {})
+    solved = []
+    real = ph._solve_jump
+    monkeypatch.setattr(
+        ph, "_solve_jump", lambda src, dst, rate, S, gain: solved.append(len(rate)) or real(src, dst, rate, S, gain)
+    )
+    ph.chain_time(rates[:3], q[:3], delays[:3])
+    ph.chain_storage(rates[:3], q[:3], delays[:3], 0.5)
+    before = sum(solved)
+    np.testing.assert_allclose(ph.chain_time(rates, q, delays), fresh_t, rtol=1e-12)
+    np.testing.assert_allclose(ph.chain_storage(rates, q, delays, 0.5), fresh_s, rtol=1e-12)
+    assert sum(solved) - before == 6  # three new rows for each chain, not six
+    np.testing.assert_allclose(ph.chain_time(rates, q, delays), fresh_t, rtol=1e-12)
+    assert sum(solved) - before == 6  # all known now
+    monkeypatch.setattr(ph, "SOLVED_CACHE_ROWS", 4)
+    ph.chain_time(rates + 1.0, q, delays)
+    assert sum(map(len, ph._SOLVED.values())) <= 6

@@ -1098,6 +1098,30 @@ def _recovery_steps(recovering: frozenset, phases: int) -> list[tuple[tuple, fro
     return out
 
 
+# Solved rows of the chains, kept across calls: the same links, swaps and rounds recur across
+# requests, candidate paths, slices and baselines (the slicing comparison solved each path's
+# storage chains nine times). Each value is a pure function of its key row and its chain.
+SOLVED_CACHE_ROWS = 2_000_000  # rows kept in this process (their keys: about 100 bytes each)
+_SOLVED: dict[tuple, dict[bytes, float]] = {}
+
+
+def _solve_memo(tag: tuple, key: np.ndarray, solve) -> np.ndarray:
+    """``solve(rows)`` (an array of one value per row) for the rows of ``key`` (P, K) not solved
+    before under ``tag`` (the chain: its kind, links, order and phases); the others from memory."""
+    memo = _SOLVED.setdefault(tag, {})
+    raw = [row.tobytes() for row in np.ascontiguousarray(key, float)]
+    hit = [memo.get(b) for b in raw]
+    todo = np.array([k for k, v in enumerate(hit) if v is None], np.int64)
+    out = np.array([np.nan if v is None else v for v in hit], float)
+    if len(todo):
+        out[todo] = solve(todo)
+        if sum(map(len, _SOLVED.values())) + len(todo) > SOLVED_CACHE_ROWS:
+            _SOLVED.clear()
+            memo = _SOLVED.setdefault(tag, {})
+        memo.update(zip([raw[k] for k in todo], out[todo].tolist(), strict=True))
+    return out
+
+
 @functools.cache
 def _chain(n: int, order: str, phases: int = 0) -> _Chain:
     """The chain's states and transitions for ``n`` links under ``order``, enumerated once (cached).
@@ -1405,7 +1429,14 @@ def chain_time(rates, swap_success, delays=0.0, order: str = "asap", wait: str =
         late = np.any(d_u > 0, axis=1) if phases and n > 1 else np.zeros(len(uniq), bool)
         for mask, k in ((late, phases), (~late, 0)):
             if mask.any():
-                t[mask] = _solve_chain(_chain(int(n), order, k), uniq[mask, :n], uniq[mask, n : 2 * n - 1], d_u[mask])
+                u = uniq[mask]
+                t[mask] = _solve_memo(
+                    ("time", int(n), order, k),
+                    u,
+                    lambda i, u=u, k=k, n=int(n): _solve_chain(
+                        _chain(int(n), order, k), u[i, :n], u[i, n : 2 * n - 1], u[i, 2 * n - 1 :]
+                    ),
+                )
         out[rows] = t[inverse.ravel()] / scale[rows]
     return out if np.ndim(rates) > 1 else out.reshape(())
 
@@ -1591,7 +1622,12 @@ def chain_storage(rates, swap_success, delays, decay_rate, order: str = "asap", 
         got = np.empty(len(uniq))
         for mask, k in ((late, phases), (~late, 0)):
             if mask.any():
-                got[mask] = _solve_storage(_storage_chain(int(n), order, k), uniq[mask])
+                u = uniq[mask]
+                got[mask] = _solve_memo(
+                    ("storage", int(n), order, k),
+                    u,
+                    lambda i, u=u, k=k, n=int(n): _solve_storage(_storage_chain(int(n), order, k), u[i]),
+                )
         out[rows] = got[inverse.ravel()]
     return out if np.ndim(rates) > 1 else out.reshape(())
 
