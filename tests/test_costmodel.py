@@ -612,7 +612,6 @@ def test_a_much_better_risky_backend_runs_beside_the_safe_choice_as_a_hedge():
     assert choose([P("safe", 0.9, 0.5, 0.95), risky], 1.0, cores=2).parallel == ()
 
 
-
 def test_a_lower_ranked_backend_whose_optimistic_quality_beats_the_choice_runs_beside_it():
     """The case of the knapsacks at 0.05 s: the tuned annealer is predicted 0.93, OR-Tools 0.91
     with a wide spread (its 10th percentile 0.68): the model cannot tell them apart, OR-Tools is
@@ -631,6 +630,7 @@ def test_a_lower_ranked_backend_whose_optimistic_quality_beats_the_choice_runs_b
     assert choose([chosen, slower], 0.5, cores=2).parallel == ()
     with pytest.raises(cm.ModelError, match="optimism must be"):
         choose([chosen, wide], 0.05, optimism=-1)
+
 
 # ---- start-up rules, the second core, and how the pair is scored --------------------------------
 

@@ -270,7 +270,6 @@ def test_a_parallel_run_past_its_limit_is_stopped_within_the_promise(tmp_path):
     assert got["backend"] == "anneal" and got["sample"]
 
 
-
 def test_worker_pairs_return_the_answer_in_hand_at_the_time_limit(monkeypatch):
     """The threaded path (worker processes): once one run has answered, the other is cancelled at
     the time limit instead of running into the grace; a proof cancels it at once. The worker
@@ -306,6 +305,7 @@ def test_worker_pairs_return_the_answer_in_hand_at_the_time_limit(monkeypatch):
         assert got[0][0] is answers[first] and got[1][0] is None
         assert (got[1][2] == solve_mod.PROVED) == (want == solve_mod.PROVED)
         assert by - 0.02 <= wall < by + 0.25, (first, wall)  # not the stop, 2.3 s away
+
 
 # ---------------------------------------------------------------- the command line
 def _write_rows(path: Path, rows: list[dict]) -> Path:

@@ -475,7 +475,8 @@ def test_storage_beyond_the_exact_chain_is_labelled_and_recomputed_alike():
 def test_solved_rows_are_kept_and_a_partly_known_batch_equals_a_fresh_solve(monkeypatch):
     """The chains' solved rows are kept across calls (the same paths recur across requests and
     baselines): a batch of which some rows were solved before gives what a fresh solve gives (to
-    rounding: a block's LU may pivot differently beside other rows), only the new rows are solved, and a full cache is emptied rather than grown."""
+    rounding: a block's LU may pivot differently beside other rows), only the new rows are
+    solved, and a full cache is emptied rather than grown."""
     rng = np.random.default_rng(3)
     rates = rng.uniform(0.5, 5.0, (6, 4))
     q = rng.uniform(0.3, 1.0, (6, 3))
