@@ -1286,7 +1286,8 @@ def score_cases(cases: list[dict], backends: list[str]) -> list[dict]:
         answer is in hand by then and the other is not, else the better answer at the later
         time (each run measured alone: contention is not modelled); a decision with no backend
         counts quality 0 at :data:`DECISION_SECONDS`. Time ratios: the mean and the geometric
-        mean of per-case ratios (1 ms floor), the ratio of total times and of shifted geometric means (:func:`shifted_geomean`).
+        mean of per-case ratios (1 ms floor), the ratio of total times and of shifted geometric
+        means (:func:`shifted_geomean`).
     """
 
     def pick(case, policy):
