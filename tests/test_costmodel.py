@@ -619,15 +619,19 @@ def test_a_lower_ranked_backend_whose_optimistic_quality_beats_the_choice_runs_b
     one, or on one core, or with ``optimism=0``, the choice runs alone."""
     chosen = P("anneal+tuned", 0.934, 0.0477, 0.95, t90=0.0488, qlow=0.868)
     wide = P("ortools", 0.906, 0.028, 0.96, t90=0.05, qlow=0.683)
-    ch = choose([chosen, wide], 0.05, cores=2)
+    anyway = dict(cores=2, min_parallel_deadline=0.0)  # pairs allowed at 0.05 s
+    ch = choose([chosen, wide], 0.05, **anyway)
     assert ch.backend == "anneal+tuned" and ch.parallel == ("anneal+tuned", "ortools")
     assert "optimistic quality" in ch.reason
     assert choose([chosen, wide], 0.05, cores=1).parallel == ()
-    assert choose([chosen, wide], 0.05, cores=2, optimism=0.0).parallel == ()
+    assert choose([chosen, wide], 0.05, optimism=0.0, **anyway).parallel == ()
     narrow = P("ortools", 0.906, 0.028, 0.96, t90=0.05, qlow=0.89)  # 0.906 + 0.016 < 0.934 + 0.02
-    assert choose([chosen, narrow], 0.05, cores=2).parallel == ()
+    assert choose([chosen, narrow], 0.05, **anyway).parallel == ()
     slower = P("ortools", 0.906, 0.06, 0.96, t90=0.1, qlow=0.683)  # it would hold the pair back
     assert choose([chosen, slower], 0.5, cores=2).parallel == ()
+    # by default no pair runs under 0.25 s: its process starts and decodes make it late
+    short = choose([chosen, wide], 0.05, cores=2)
+    assert short.parallel == () and "no second run" in short.reason.lower()
     with pytest.raises(cm.ModelError, match="optimism must be"):
         choose([chosen, wide], 0.05, optimism=-1)
 
@@ -786,7 +790,9 @@ def test_a_safe_choice_of_milliseconds_runs_alone():
     assert choose([slow, other], 60.0, cores=2).parallel == ("ortools", "exact")
     # at a deadline close to the run's own time the pair still runs (half the deadline rule)
     short = P("a", 1.0, 0.02, 0.95, t90=0.04)
-    assert choose([short, P("b", 0.999, 0.02, 0.95, t90=0.04)], 0.05, cores=2).parallel == ("a", "b")
+    pair = [short, P("b", 0.999, 0.02, 0.95, t90=0.04)]
+    assert choose(pair, 0.05, cores=2, min_parallel_deadline=0.0).parallel == ("a", "b")
+    assert choose(pair, 0.05, cores=2).parallel == ()  # under PARALLEL_MIN_DEADLINE
 
 
 def test_the_held_out_tables_script_refuses_bad_input_in_one_line(tmp_path, capsys):

@@ -59,6 +59,10 @@ class Choice:
 # below this predicted p90 time a safe choice runs alone: a parallel pair starts two solver
 # processes (forks or workers), measured at 5 ms to 0.3 s here, which a 1 ms enumeration never repays
 MIN_PARALLEL_SECONDS = 0.05
+# below this deadline no pair runs: a pair's two process starts, the answers' transfer and two
+# decodes cost 10-25 ms end to end here, so at 0.05 s 9 of 16 pairs answered late (the second
+# frozen test split, 2026-12-01) where the simulation, which does not charge them, had them in time
+PARALLEL_MIN_DEADLINE = 0.25
 
 
 def available_cores() -> int:
@@ -121,6 +125,7 @@ def choose(
     cores: int | None = None,
     min_parallel_seconds: float | None = None,
     optimism: float = 1.0,
+    min_parallel_deadline: float | None = None,
 ) -> Choice:
     """Choose a backend from predictions at one deadline.
 
@@ -161,6 +166,9 @@ def choose(
         How many ``quality_mean - quality_low`` spreads (each about 1.28 standard deviations)
         above its mean a safe runner-up's quality may lie for it to run beside the chosen one;
         0 turns this partner off.
+    min_parallel_deadline : float, optional
+        No second run under this deadline in seconds (default :data:`PARALLEL_MIN_DEADLINE`; 0
+        allows pairs at any deadline).
     min_parallel_seconds : float, optional
         No second run beside a safe choice whose 90th-percentile time is below this (default
         :data:`MIN_PARALLEL_SECONDS`) and below half the deadline: starting two solver
@@ -275,6 +283,13 @@ def choose(
     floor = MIN_PARALLEL_SECONDS if min_parallel_seconds is None else min_parallel_seconds
     if partners and safe and chosen.time_p90 < min(floor, 0.5 * deadline):
         partners = []  # a pair's two process starts cost more than this run takes
+    least = PARALLEL_MIN_DEADLINE if min_parallel_deadline is None else min_parallel_deadline
+    if partners and deadline < least:
+        reason += (
+            f". No second run beside it: under a {least:g} s deadline a pair's process starts and "
+            "two decodes make the answer late"
+        )
+        partners = []
     if partners:  # the second core goes to the partner worth most at the deadline
         _, partner, why = max(partners, key=lambda t: t[0])
         parallel = (chosen.backend, partner)
