@@ -504,6 +504,9 @@ def _status(backend_status: str, sol, ir) -> Status:
 
 # ---------------------------------------------------------------- two backends at once
 PARALLEL_WAIT = 0.25  # of the grace past the time limit, what a parallel run may still take to answer
+# once one run of a pair has answered, the other may still answer until this share of the time limit
+# past it (the QIP benchmark's SLACK: an answer by then meets the deadline), not into the grace
+IN_HAND_WAIT = 0.05
 KILLED = "killed at the time limit"
 PROVED = "stopped: the other run proved its answer optimal"
 
@@ -514,9 +517,10 @@ def _solve_parallel(inputs: _Inputs, decision, budget, seed, options: dict) -> t
     is unsafe then), and return the better answer (:func:`_better`).
 
     Both IRs are built here first (the compile is shared when both take the same kind). The
-    children are stopped at ``deadline + PARALLEL_WAIT * grace(T)``, at the time limit once one
-    has answered (a late run does not hold back the answer in hand), and as soon as one proves
-    its answer optimal, so the call keeps the ``T + grace(T)`` promise with time to decode.
+    children are stopped at ``deadline + PARALLEL_WAIT * grace(T)``, at ``IN_HAND_WAIT * T``
+    past the time limit once one has answered (a late run does not hold back the answer in
+    hand), and as soon as one proves its answer optimal, so the call keeps the ``T + grace(T)``
+    promise with time to decode.
 
     Returns
     -------
@@ -626,13 +630,21 @@ def _child(conn, prep: _Prepared, time_limit: float, budget, seed, options: dict
         os._exit(0)
 
 
+def _in_hand_stop(budget) -> float:
+    """When a pair's late run is stopped once the other has answered: the time limit plus
+    :data:`IN_HAND_WAIT` of it (a ``time.perf_counter()`` instant)."""
+    if budget.time_limit is None:
+        return math.inf
+    return budget.deadline + IN_HAND_WAIT * budget.time_limit
+
+
 def _fork_all(jobs: list[tuple], budget) -> list[tuple]:
     """Each job ``(prepared, time_limit, budget, seed, options)`` in a forked process at once.
 
     Returns, per job, ``(output or None, seconds, error or None)``: (None, s, None) for a job
-    stopped at ``budget.deadline + PARALLEL_WAIT * grace``, or at ``budget.deadline`` once the
-    other has answered (the answer in hand is returned at the time limit rather than waiting
-    into the grace for a late one), or once another proved its answer optimal (an ``optimal``
+    stopped at ``budget.deadline + PARALLEL_WAIT * grace``, or at :func:`_in_hand_stop` once the
+    other has answered (the answer in hand is returned just past the time limit rather than
+    waiting into the grace for a late one), or once another proved its answer optimal (an ``optimal``
     status on an IR whose objective is the user's).
     """
     import multiprocessing
@@ -672,7 +684,7 @@ def _fork_all(jobs: list[tuple], budget) -> list[tuple]:
                 seconds = time.perf_counter() - t0
                 answers[i] = (value, seconds, None) if kind == "ok" else (None, seconds, value)
                 if kind == "ok":
-                    until = min(stop, budget.deadline)
+                    until = min(stop, _in_hand_stop(budget))
                 if kind == "ok" and getattr(value, "status", "") == "optimal" and jobs[i][0].same_objective:
                     for k in pending:  # the user's optimum, proven: the other cannot do better
                         answers[k] = (None, time.perf_counter() - t0, PROVED)
@@ -721,8 +733,8 @@ def _in_workers(jobs: list[tuple], budget) -> list[tuple]:
     timers: list[threading.Timer] = []
 
     def answered() -> None:
-        # one answer is in hand: the other runs to the time limit, not into its grace
-        left = budget.deadline - time.perf_counter()
+        # one answer is in hand: the other runs to the time limit (and IN_HAND_WAIT), not into its grace
+        left = _in_hand_stop(budget) - time.perf_counter()
         if left <= 0:
             cancel.set()
         else:
