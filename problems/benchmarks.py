@@ -877,7 +877,9 @@ def tiny_qubo(n: int, seed: int) -> qb.QuboIR:
 
 def brute_force_minimum(h: np.ndarray, i: np.ndarray, j: np.ndarray, v: np.ndarray, offset: float = 0.0) -> float:
     """The least ``offset + h'x + sum_k v_k x_{i_k} x_{j_k}`` over all ``2^n`` binary ``x``
-    (n = len(h) <= 22), enumerated in blocks of 2^16 assignments.
+    (n = len(h) <= 22): the variables split in halves ``x = (a, b)``, every energy is
+    ``E_a + E_b + a' C b`` over the ``2^(n/2) x 2^(n/2)`` table of half-assignments (one matrix
+    product; 4 million energies at n = 22 in well under a second).
 
     Raises
     ------
@@ -887,14 +889,24 @@ def brute_force_minimum(h: np.ndarray, i: np.ndarray, j: np.ndarray, v: np.ndarr
     n = len(h)
     if n > 22:
         raise ModelError(f"brute force takes at most 22 variables, got {n}")
-    best = np.inf
-    block = 1 << min(n, 16)
-    bits = np.arange(n, dtype=np.int64)
-    for start in range(0, 1 << n, block):
-        X = ((np.arange(start, start + block, dtype=np.int64)[:, None] >> bits) & 1).astype(float)
-        e = X @ h + (X[:, i] * X[:, j]) @ v
-        best = min(best, float(e.min()))
-    return best + offset
+    if n == 0:
+        return float(offset)
+    h = np.asarray(h, float)
+    a, b = np.minimum(i, j).astype(np.int64), np.maximum(i, j).astype(np.int64)
+    W = np.zeros((n, n))
+    np.add.at(W, (a, b), np.asarray(v, float))  # upper triangle; a diagonal entry is x_i^2 = x_i
+    h = h + np.diag(W)
+    W = np.triu(W, 1)
+    k = n // 2
+
+    def half(lo: int, hi: int) -> tuple[np.ndarray, np.ndarray]:
+        X = ((np.arange(1 << (hi - lo), dtype=np.int64)[:, None] >> np.arange(hi - lo)) & 1).astype(float)
+        return X, X @ h[lo:hi] + np.einsum("pi,ij,pj->p", X, W[lo:hi, lo:hi], X)
+
+    XA, ea = half(0, k)
+    XB, eb = half(k, n)
+    E = ea[:, None] + eb[None, :] + (XA @ W[:k, k:]) @ XB.T
+    return float(E.min()) + offset
 
 
 def _list_tiny() -> list[BenchInstance]:

@@ -393,6 +393,25 @@ def test_brute_force_refuses_too_many_variables():
         bm.brute_force_minimum(np.zeros(23), np.zeros(0, int), np.zeros(0, int), np.zeros(0))
 
 
+@given(
+    n=st.integers(0, 9),
+    pairs=st.lists(st.tuples(st.integers(0, 8), st.integers(0, 8), st.integers(-6, 6)), max_size=20),
+    fields=st.lists(st.integers(-6, 6), min_size=9, max_size=9),
+)
+def test_brute_force_equals_enumeration_with_repeated_and_diagonal_pairs(n, pairs, fields):
+    """The split-in-halves enumeration against a plain loop over every assignment; pairs may
+    repeat, come in either order, or sit on the diagonal (x_i x_i = x_i)."""
+    pairs = [(i % max(n, 1), j % max(n, 1), w) for i, j, w in pairs] if n else []
+    h = np.array(fields[:n], float)
+    i = np.array([p[0] for p in pairs], np.int64)
+    j = np.array([p[1] for p in pairs], np.int64)
+    v = np.array([p[2] for p in pairs], float)
+    want = min(
+        float(np.dot(h, x) + sum(w * x[a] * x[b] for a, b, w in pairs)) for x in itertools.product([0.0, 1.0], repeat=n)
+    )
+    assert bm.brute_force_minimum(h, i, j, v, 2.5) == pytest.approx(want + 2.5, abs=1e-9)
+
+
 # ------------------------------------------------------------------ the harness
 def _run(inst, d, b, obj, feas=True, secs=0.1, sense="min", known=math.nan, fam="f"):
     return hb.Run(fam, inst, d, b, secs, obj, feas, "feasible", known, sense=sense)

@@ -105,28 +105,6 @@ def test_size_is_declared():
         build("qnet.routing", "surfnet", {"requests": 1225, "k": 200})
 
 
-def test_the_example_runs_and_its_answers_check():
-    """examples/qnet_routing.py (until tests/test_examples.py lists it): every answer checks, the plot is written."""
-    import subprocess
-    import sys
-    from pathlib import Path
-
-    root = Path(__file__).resolve().parent.parent
-    out = subprocess.run(
-        [sys.executable, str(root / "examples" / "qnet_routing.py")],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        cwd=root / "examples",
-    )
-    assert out.returncode == 0, out.stderr
-    assert out.stdout.count("routes ok") == 4 and out.stdout.count("slicing check ok") == 5, (
-        out.stdout
-    )  # joint + 4 sequential
-    assert "FAILED" not in out.stdout
-    assert (root / "out" / "qnet-routes.png").exists()
-
-
 def test_physics_options_reach_the_model(capsys):
     base = {"requests": "6", "max_km": "1500", "seed": "1", "memory": "6"}
     assert build("qnet.routing", "surfnet", base).params == qnet_physics.DEFAULT  # no stations, asap swaps
