@@ -151,6 +151,7 @@ def test_qaoa_memory_check_and_qubit_limits():
         qb.solve(random_qubo(30, 0, 0.1), backend="qaoa-qiskit")
 
 
+@pytest.mark.slow  # 14 s of statevector; test_qaoa_time_limit_keeps_best_angles runs 18 qubits in make test
 def test_qaoa_runs_24_qubits():
     q = random_qubo(24, 2, density=0.1)
     r = qb.solve(q, backend="qaoa", seed=0, maxiter=3, restarts=1, shots=256)

@@ -92,6 +92,7 @@ def test_cernet_all_demands():
     )
 
 
+@pytest.mark.slow  # 24 s; test_cernet_all_demands checks the same path enumeration against networkx in make test
 def test_waxman500_2000_demands():
     net, demands = waxman_demands()
     sample = demands[:: len(demands) // 200]
