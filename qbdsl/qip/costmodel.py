@@ -255,13 +255,32 @@ def design(cols: Mapping[str, np.ndarray], deadline: np.ndarray, backend: str | 
     The last two inputs are the structural prior of ``backend`` (:func:`prior`): the log of its
     shipped profile's time and the logit of its profile's quality at the deadline; both 0
     when ``backend`` is None or has no shipped profile."""
+    return _with_prior(_design_base(cols, deadline), cols, deadline, backend)
+
+
+def _with_prior(base: np.ndarray, cols: Mapping[str, np.ndarray], deadline, backend: str | None) -> np.ndarray:
+    """:func:`design` from the backend-independent inputs ``base`` (:func:`_design_base`): the
+    prior's two columns filled in, a MILP solver's QUBO-shape inputs zeroed (a copy)."""
+    X = base.copy()
+    if backend is None:
+        return X
+    deadline = np.broadcast_to(np.asarray(deadline, float), X.shape[:1])
+    pri = prior(cols, deadline, backend)
+    if pri is not None:
+        X[:, -2], X[:, -1] = pri
+    if _milp_backend(backend):
+        X[:, _QUBO_SHAPE] = 0.0  # a MILP solver never sees the penalty QUBO: its shape is no input of it
+    return X
+
+
+def _design_base(cols: Mapping[str, np.ndarray], deadline) -> np.ndarray:
+    """:func:`design` without a backend: the prior's two columns 0."""
     g = lambda n: np.nan_to_num(np.asarray(cols[f"f_{n}"], float))  # noqa: E731
     qb = np.where(g("qubo_ok") > 0, g("qubo_binaries"), 0.0)
     nvar = np.maximum(g("n_variables"), 1.0)
     deadline = np.broadcast_to(np.asarray(deadline, float), nvar.shape)
-    pri = prior(cols, deadline, backend) if backend is not None else None
     zero = np.zeros_like(nvar)
-    X = np.stack(
+    return np.stack(
         [
             np.log(nvar),
             np.log(np.maximum(qb, 1.0)),
@@ -280,14 +299,11 @@ def design(cols: Mapping[str, np.ndarray], deadline: np.ndarray, backend: str | 
             np.log(deadline),
             np.maximum(qb - g("n_variables"), 0.0) / np.maximum(qb, 1.0),
             g("n_equality") / np.maximum(g("n_constraints"), 1.0),
-            zero if pri is None else pri[0],
-            zero if pri is None else pri[1],
+            zero,
+            zero,
         ],
         axis=1,
     )
-    if backend is not None and _milp_backend(backend):
-        X[:, _QUBO_SHAPE] = 0.0  # a MILP solver never sees the penalty QUBO: its shape is no input of it
-    return X
 
 
 _QUBO_SHAPE = [INPUTS.index(n) for n in ("log_qubo_binaries", "qubo_binaries_to_64", "log_states_over_2^10",
@@ -754,16 +770,21 @@ class CostModel:
         models = [self._model(b) for b in names]
         cols = _feature_columns(features)
         d = _check_deadline(deadline)
-        return {bm.backend: self._predict(bm, cols, d) for bm in models}
+        base = _design_base(cols, np.array([d]))  # once for every backend (a decision's milliseconds)
+        return {bm.backend: self._predict(bm, cols, d, base) for bm in models}
 
-    def _predict(self, bm: BackendModel, cols: Mapping[str, np.ndarray], deadline: float) -> Prediction:
+    def _predict(
+        self, bm: BackendModel, cols: Mapping[str, np.ndarray], deadline: float, base: np.ndarray | None = None
+    ) -> Prediction:
         ok, why = bm.takes(cols)
         if ok:
             ok, why = _starts_in_time(bm.backend, cols, deadline)
         if not ok:
             nan = math.nan
             return Prediction(bm.backend, deadline, False, nan, nan, 0.0, 0.0, 0.0, 0.0, 0.0, why)
-        X = design(cols, np.array([deadline]), bm.backend)
+        if base is None:
+            base = _design_base(cols, np.array([deadline]))
+        X = _with_prior(base, cols, np.array([deadline]), bm.backend)
         ld = math.log(deadline)
         mu = float(bm.log_time(X)[0])
         s = bm.time_sigma
