@@ -699,13 +699,13 @@ def test_a_parallel_pair_is_scored_as_stopped_by_the_first_proof():
             "reason": "", "measured": ["exact", "heur"]}  # fmt: skip
     runs = {"exact": (1.0, 0.02), "heur": (0.9, 1.0)}
     proved = {**base, "qip": "heur", "qip_parallel": ("heur", "exact"), "runs": runs, "proven": ["exact"]}
-    # heur ends at 1.2 s, past the deadline and its 5 % slack, with exact's answer in hand: it is
-    # stopped at 1.05 s and exact's answer returned then
+    # heur ends at 1.2 s, past the deadline and its slack, with exact's answer in hand: it is
+    # stopped at 1.02 s (IN_HAND_WAIT) and exact's answer returned then
     cut = {**proved, "proven": [], "runs": {"exact": (1.0, 0.02), "heur": (0.9, 1.2)}}
     both = {**cut, "runs": {"exact": (1.0, 0.02), "heur": (0.9, 0.5)}}
     nothing = {**base, "qip": None, "qip_parallel": (), "runs": runs, "proven": []}
     d = cm.DECISION_SECONDS  # the decision's time is QIP's too
-    for case, want in ((proved, (1.0, (0.02 + d) / 0.02)), (cut, (1.0, 1.05 / 0.02)), (both, (1.0, (0.5 + d) / 0.02))):
+    for case, want in ((proved, (1.0, (0.02 + d) / 0.02)), (cut, (1.0, 1.02 / 0.02)), (both, (1.0, (0.5 + d) / 0.02))):
         got = {d["policy"]: d for d in cm.score_cases([case], ["exact", "heur"])}
         assert got["qip-parallel"]["quality_vs_oracle"] == pytest.approx(want[0])
         assert got["qip-parallel"]["time_vs_oracle"] == pytest.approx(want[1])

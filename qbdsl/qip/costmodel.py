@@ -1303,13 +1303,15 @@ def score_cases(cases: list[dict], backends: list[str]) -> list[dict]:
     list of dict
         :attr:`Evaluation.decisions` rows for each family of ``cases`` and ``"all"``. ``qip`` is
         the first choice run alone; ``qip-parallel`` the pair run at once on two cores, stopped
-        at the first proof of optimality as ``qb.solve`` stops it, at ``deadline * (1 + SLACK)``
-        when one answer is in hand by then and the other is not, else the better answer at the later
+        at the first proof of optimality as ``qb.solve`` stops it, at ``deadline * (1 +
+        IN_HAND_WAIT)`` when one answer is in hand by then and the other is not, else the better answer at the later
         time (each run measured alone: contention is not modelled); a decision with no backend
         counts quality 0 at :data:`DECISION_SECONDS`. Time ratios: the mean and the geometric
         mean of per-case ratios (1 ms floor), the ratio of total times and of shifted geometric
         means (:func:`shifted_geomean`).
     """
+
+    from ..solve import IN_HAND_WAIT
 
     def pick(case, policy):
         runs, dl = case["runs"], case["deadline"]
@@ -1330,7 +1332,7 @@ def score_cases(cases: list[dict], backends: list[str]) -> list[dict]:
                 q, t = min(proofs, key=lambda qt: qt[1])
                 return _at_deadline(q, t + decide, dl)
             ends = {b: t + decide for b, (_, t) in got.items()}
-            cutoff = dl * (1 + SLACK)  # qb.solve's IN_HAND_WAIT: the late run is stopped there
+            cutoff = dl * (1 + IN_HAND_WAIT)  # qb.solve stops the late run there
             if max(ends.values()) > cutoff and min(ends.values()) <= cutoff:
                 return max(got[b][0] for b in got if ends[b] <= cutoff), cutoff
             return _at_deadline(max(q for q, _ in got.values()), max(ends.values()), dl)
