@@ -1065,12 +1065,19 @@ def test_instances() -> list[BenchInstance]:
     """The frozen test split (:data:`TEST_BQP500` ... :data:`TEST_MAXCUT`): 19 instances of
     the families bqp, tiny, constrained, randqubo, ran and maxcut, none of them in the dev
     suite (names differ from every dev instance's)."""
+    return _frozen_split(TEST_BQP500, TEST_TINY, TEST_KNAPSACK, TEST_SCHEDULING_JOBS, TEST_RANDQUBO,
+                         TEST_RAN_USERS, TEST_MAXCUT)  # fmt: skip
+
+
+def _frozen_split(bqp500, tiny, knapsacks, scheduling, randqubo, ran_users, maxcut, kpath=()) -> list[BenchInstance]:
+    """A frozen split's instances from its generators' sizes and seeds (the dev suite's
+    builders, new parameters): the optima of the tiny QUBOs by enumeration."""
     out = [
         BenchInstance("bqp", f"bqp500.{k}", lambda k=k: _bqp500(k), float(BQP_BEST["bqp500"][k - 1]), BQP_SOURCE,
                       "max", 500)
-        for k in TEST_BQP500
+        for k in bqp500
     ]  # fmt: skip
-    for n, sd in TEST_TINY:
+    for n, sd in tiny:
         t = tiny_qubo(n, sd).terms
         best = brute_force_minimum(t.h, t.i, t.j, t.v, t.offset)
         out.append(BenchInstance("tiny", f"tiny-{n}-{sd}", lambda n=n, sd=sd: tiny_qubo(n, sd), best,
@@ -1078,26 +1085,30 @@ def test_instances() -> list[BenchInstance]:
     out += [
         BenchInstance("constrained", f"knapsack-{n}-{sd}", lambda n=n, sd=sd: knapsack(n, sd), None,
                       CONSTRAINED_SOURCE, "max", n)
-        for n, sd in TEST_KNAPSACK
+        for n, sd in knapsacks
     ]  # fmt: skip
     out += [
         BenchInstance("constrained", f"scheduling-{j}", lambda j=j: _scheduling(j), None, CONSTRAINED_SOURCE,
                       "max", None)
-        for j in TEST_SCHEDULING_JOBS
+        for j in scheduling
     ]  # fmt: skip
     out += [
         BenchInstance("randqubo", f"randqubo-{n}-{sd}", lambda n=n, sd=sd: random_qubo(n, sd), None, BEST_FOUND,
                       "min", n)
-        for n, sd in TEST_RANDQUBO
+        for n, sd in randqubo
     ]  # fmt: skip
     out += [
-        BenchInstance("ran", f"ran-sumrate-{k}", lambda k=k: _ran(k), None, BEST_FOUND, "max", None)
-        for k in TEST_RAN_USERS
+        BenchInstance("ran", f"ran-sumrate-{k}", lambda k=k: _ran(k), None, BEST_FOUND, "max", None) for k in ran_users
     ]
     out += [
         BenchInstance("maxcut", f"maxcut-{n}-s{sd}", lambda n=n, sd=sd: _maxcut(n, sd), None, BEST_FOUND, "max", n)
-        for n, sd in TEST_MAXCUT
+        for n, sd in maxcut
     ]
+    out += [
+        BenchInstance("kpath", f"kpath-{net}-{k}", lambda c=c, net=net, k=k: _kpath(c, net, k), None, BEST_FOUND,
+                      "min", None)
+        for c, net, k in kpath
+    ]  # fmt: skip
     return out
 
 
@@ -1121,45 +1132,8 @@ def test2_instances() -> list[BenchInstance]:
     """The second frozen test split (:data:`TEST2_BQP500` ... :data:`TEST2_KPATH`): 30
     instances of the families bqp, tiny, constrained, randqubo, ran, maxcut and kpath, in
     neither the dev suite nor :func:`test_instances`."""
-    out = [
-        BenchInstance("bqp", f"bqp500.{k}", lambda k=k: _bqp500(k), float(BQP_BEST["bqp500"][k - 1]), BQP_SOURCE,
-                      "max", 500)
-        for k in TEST2_BQP500
-    ]  # fmt: skip
-    for n, sd in TEST2_TINY:
-        t = tiny_qubo(n, sd).terms
-        best = brute_force_minimum(t.h, t.i, t.j, t.v, t.offset)
-        out.append(BenchInstance("tiny", f"tiny-{n}-{sd}", lambda n=n, sd=sd: tiny_qubo(n, sd), best,
-                                 "exact enumeration", "min", n))  # fmt: skip
-    out += [
-        BenchInstance("constrained", f"knapsack-{n}-{sd}", lambda n=n, sd=sd: knapsack(n, sd), None,
-                      CONSTRAINED_SOURCE, "max", n)
-        for n, sd in TEST2_KNAPSACK
-    ]  # fmt: skip
-    out += [
-        BenchInstance("constrained", f"scheduling-{j}", lambda j=j: _scheduling(j), None, CONSTRAINED_SOURCE,
-                      "max", None)
-        for j in TEST2_SCHEDULING_JOBS
-    ]  # fmt: skip
-    out += [
-        BenchInstance("randqubo", f"randqubo-{n}-{sd}", lambda n=n, sd=sd: random_qubo(n, sd), None, BEST_FOUND,
-                      "min", n)
-        for n, sd in TEST2_RANDQUBO
-    ]  # fmt: skip
-    out += [
-        BenchInstance("ran", f"ran-sumrate-{k}", lambda k=k: _ran(k), None, BEST_FOUND, "max", None)
-        for k in TEST2_RAN_USERS
-    ]
-    out += [
-        BenchInstance("maxcut", f"maxcut-{n}-s{sd}", lambda n=n, sd=sd: _maxcut(n, sd), None, BEST_FOUND, "max", n)
-        for n, sd in TEST2_MAXCUT
-    ]
-    out += [
-        BenchInstance("kpath", f"kpath-{net}-{k}", lambda c=c, net=net, k=k: _kpath(c, net, k), None, BEST_FOUND,
-                      "min", None)
-        for c, net, k in TEST2_KPATH
-    ]  # fmt: skip
-    return out
+    return _frozen_split(TEST2_BQP500, TEST2_TINY, TEST2_KNAPSACK, TEST2_SCHEDULING_JOBS, TEST2_RANDQUBO,
+                         TEST2_RAN_USERS, TEST2_MAXCUT, TEST2_KPATH)  # fmt: skip
 
 
 _LISTERS: dict[str, Callable[[], list[BenchInstance]]] = {
