@@ -13,6 +13,8 @@ from __future__ import annotations
 import importlib
 import os
 import sys
+import threading
+import time
 import traceback
 
 
@@ -21,9 +23,27 @@ def loaded(modules: list[str]) -> list[bool]:
     return [m in sys.modules for m in modules]
 
 
+PARENT_POLL = 1.0  # seconds between looks at whether the caller is still alive
+
+
+def exit_with_parent(parent: int) -> None:
+    """Exit this process once ``parent`` is no longer its parent (the caller died and the worker
+    was re-parented), even while the main thread is blocked: a worker left by an end-to-end
+    run that had exited stayed blocked writing a pipe nobody read."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(PARENT_POLL)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="qbdsl-worker-parent", daemon=True).start()
+
+
 def main() -> None:
     """Serve calls from stdin until it closes (see the module docstring for the protocol)."""
     from qbdsl.backends.isolate import read_frame, write_frame
+
+    exit_with_parent(os.getppid())
 
     answers = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)  # what libraries print goes to stderr

@@ -1,5 +1,6 @@
 """Solver calls in a child process that is killed at the deadline, safely from threads too."""
 
+import os
 import threading
 import time
 
@@ -98,3 +99,43 @@ def test_a_call_is_stopped_when_its_cancel_event_is_set():
     assert time.perf_counter() - t < 2.0
     # an event that is never set changes nothing
     assert isolate.call_with_deadline(_slow, (0.0,), time.perf_counter() + 30, threading.Event()) == "done"
+
+
+PARENT_DIES = """
+import os, sys
+from qbdsl.backends import isolate
+w = isolate._Worker()  # a worker process, ready
+isolate.write_frame(w.proc.stdin, ("time", "sleep", (120,)))  # busy: it will not read stdin's end
+print(w.proc.pid, flush=True)
+os._exit(0)  # the caller dies without closing it
+"""
+
+
+def test_a_worker_exits_when_its_caller_dies():
+    """A worker outlives no caller: re-parented, it exits within a few polls even in the middle
+    of a call (an end-to-end run had left one blocked on a pipe nobody read)."""
+    import subprocess
+    import sys
+
+    from qbdsl.backends import worker
+
+    # the worker inherits the caller's stderr: not ours to wait on
+    out = subprocess.run(
+        [sys.executable, "-c", PARENT_DIES], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, timeout=60
+    )
+    pid = int(out.stdout.split()[0])
+    wait = 10 * getattr(worker, "PARENT_POLL", 1.0) + 5
+    end = time.perf_counter() + wait
+    while time.perf_counter() < end:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            break
+        try:  # a zombie of ours would count as alive: reap it if it is our child (it is not)
+            os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            pass
+        time.sleep(0.1)
+    else:
+        os.kill(pid, 9)
+        pytest.fail(f"worker {pid} still alive {wait:g} s after its caller died")
