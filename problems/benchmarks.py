@@ -884,15 +884,18 @@ def brute_force_minimum(h: np.ndarray, i: np.ndarray, j: np.ndarray, v: np.ndarr
     Raises
     ------
     ModelError
-        More than 22 variables.
+        More than 22 variables, or a pair's index outside ``0..n-1``.
     """
     n = len(h)
     if n > 22:
         raise ModelError(f"brute force takes at most 22 variables, got {n}")
+    i, j = np.asarray(i, np.int64), np.asarray(j, np.int64)
+    if len(i) and (min(i.min(), j.min()) < 0 or max(i.max(), j.max()) >= n):
+        raise ModelError(f"brute force: a pair's variable index lies outside 0..{n - 1}")
     if n == 0:
         return float(offset)
     h = np.asarray(h, float)
-    a, b = np.minimum(i, j).astype(np.int64), np.maximum(i, j).astype(np.int64)
+    a, b = np.minimum(i, j), np.maximum(i, j)
     W = np.zeros((n, n))
     np.add.at(W, (a, b), np.asarray(v, float))  # upper triangle; a diagonal entry is x_i^2 = x_i
     h = h + np.diag(W)

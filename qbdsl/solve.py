@@ -631,6 +631,16 @@ def _child(conn, prep: _Prepared, time_limit: float, budget, seed, options: dict
         os._exit(0)
 
 
+def _pair_stop(budget) -> float:
+    """When a pair's runs are stopped at the latest: ``deadline + PARALLEL_WAIT * grace(T)`` (a
+    ``time.perf_counter()`` instant; ``inf`` without a time limit)."""
+    from qbdsl.backends.budget import grace
+
+    if budget.time_limit is None:
+        return math.inf
+    return budget.deadline + PARALLEL_WAIT * grace(budget.time_limit)
+
+
 def _in_hand_stop(budget) -> float:
     """When a pair's late run is stopped once the other has answered: the time limit plus
     :data:`IN_HAND_WAIT` of it (a ``time.perf_counter()`` instant)."""
@@ -652,10 +662,8 @@ def _fork_all(jobs: list[tuple], budget) -> list[tuple]:
     import warnings
     from multiprocessing.connection import wait
 
-    from qbdsl.backends.budget import grace
-
     ctx = multiprocessing.get_context("fork")
-    stop = budget.deadline + PARALLEL_WAIT * grace(budget.time_limit)
+    stop = _pair_stop(budget)
     t0 = time.perf_counter()
     procs, conns = [], []
     for job in jobs:
@@ -722,10 +730,9 @@ def _in_workers(jobs: list[tuple], budget) -> list[tuple]:
     (from a thread each), stopped as :func:`_fork_all` stops them."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from qbdsl.backends.budget import grace
     from qbdsl.backends.isolate import Killed, call_with_deadline
 
-    stop = budget.deadline + PARALLEL_WAIT * grace(budget.time_limit)
+    stop = _pair_stop(budget)
     wall_deadline = time.time() + budget.left()
     t0 = time.perf_counter()
 
@@ -736,6 +743,8 @@ def _in_workers(jobs: list[tuple], budget) -> list[tuple]:
     def answered() -> None:
         # one answer is in hand: the other runs to the time limit (and IN_HAND_WAIT), not into its grace
         left = _in_hand_stop(budget) - time.perf_counter()
+        if not math.isfinite(left):  # no time limit: the other runs to its end
+            return
         if left <= 0:
             cancel.set()
         else:

@@ -391,6 +391,9 @@ def test_tiny_optimum_is_the_exact_backends():
 def test_brute_force_refuses_too_many_variables():
     with pytest.raises(ModelError, match="at most 22 variables, got 23"):
         bm.brute_force_minimum(np.zeros(23), np.zeros(0, int), np.zeros(0, int), np.zeros(0))
+    for i, j in ((-1, 0), (0, 3)):
+        with pytest.raises(ModelError, match="index lies outside 0..2"):
+            bm.brute_force_minimum(np.zeros(3), np.array([i]), np.array([j]), np.ones(1))
 
 
 @given(

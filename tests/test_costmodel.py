@@ -632,8 +632,12 @@ def test_a_lower_ranked_backend_whose_optimistic_quality_beats_the_choice_runs_b
     # by default no pair runs under 0.25 s: its process starts and decodes make it late
     short = choose([chosen, wide], 0.05, cores=2)
     assert short.parallel == () and "no second run" in short.reason.lower()
-    with pytest.raises(cm.ModelError, match="optimism must be"):
-        choose([chosen, wide], 0.05, optimism=-1)
+    for bad in (-1, math.nan, math.inf, True):
+        with pytest.raises(cm.ModelError, match="optimism must be a finite number"):
+            choose([chosen, wide], 0.05, optimism=bad)
+    for bad in (-1, math.nan, True, "0.1"):
+        with pytest.raises(cm.ModelError, match="min_parallel_deadline must be a finite number"):
+            choose([chosen, wide], 0.05, min_parallel_deadline=bad)
 
 
 # ---- start-up rules, the second core, and how the pair is scored --------------------------------

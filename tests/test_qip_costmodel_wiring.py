@@ -306,6 +306,8 @@ def test_worker_pairs_return_the_answer_in_hand_at_the_time_limit(monkeypatch):
         assert got[0][0] is answers[first] and got[1][0] is None
         assert (got[1][2] == solve_mod.PROVED) == (want == solve_mod.PROVED)
         assert by - 0.02 <= wall < by + 0.25, (first, wall)  # not the stop, 2.3 s away
+    unlimited = Budget(None, "solve")  # no time limit: neither stop is a time (was a TypeError)
+    assert solve_mod._pair_stop(unlimited) == math.inf and solve_mod._in_hand_stop(unlimited) == math.inf
 
 
 # ---------------------------------------------------------------- the command line

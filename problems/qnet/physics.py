@@ -1101,7 +1101,7 @@ def _recovery_steps(recovering: frozenset, phases: int) -> list[tuple[tuple, fro
 # Solved rows of the chains, kept across calls: the same links, swaps and rounds recur across
 # requests, candidate paths, slices and baselines (the slicing comparison solved each path's
 # storage chains nine times). Each value is a pure function of its key row and its chain.
-SOLVED_CACHE_ROWS = 2_000_000  # rows kept in this process (their keys: about 100 bytes each)
+SOLVED_CACHE_ROWS = 500_000  # rows kept in this process (each 300-400 bytes with its key: <= ~200 MB)
 _SOLVED: dict[tuple, dict[bytes, float]] = {}
 
 

@@ -185,9 +185,12 @@ def choose(
         a prediction lacking a field the rule reads.
     """
     confidence = _check_unit("confidence", confidence)
-    for name, v in (("tie", tie), ("close", close), ("spread", spread), ("optimism", optimism)):
-        if isinstance(v, bool) or not isinstance(v, (int, float)) or not v >= 0:
-            raise ModelError(f"decision rule: {name} must be a number >= 0, got {v!r}")
+    numbers = [("tie", tie), ("close", close), ("spread", spread), ("optimism", optimism)]
+    if min_parallel_deadline is not None:
+        numbers.append(("min_parallel_deadline", min_parallel_deadline))
+    for name, v in numbers:
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not (v >= 0 and math.isfinite(v)):
+            raise ModelError(f"decision rule: {name} must be a finite number >= 0, got {v!r}")
     if (
         isinstance(deadline, bool)
         or not isinstance(deadline, (int, float))
