@@ -148,6 +148,52 @@ def measured_table(ev: cm.Evaluation, rows: Sequence[dict], qip_rows: Sequence[d
     return "\n".join(lines)
 
 
+def _pair_arg(text: str | None) -> tuple[str, str] | None:
+    if text is None:
+        return None
+    names = [t.strip() for t in text.split(",")]
+    if len(names) != 2 or not all(names) or names[0] == names[1]:
+        raise ModelError(f"--pair takes two different backends as A,B, got {text!r}")
+    return names[0], names[1]
+
+
+def _set_rules(min_parallel_deadline: float | None, in_hand_wait: float | None) -> None:
+    """Override the decision's pair deadline floor and the pair's in-hand stop for this run."""
+    import math
+
+    from qbdsl.qip import uncertain
+
+    for name, v in (("--min-parallel-deadline", min_parallel_deadline), ("--in-hand-wait", in_hand_wait)):
+        if v is not None and not (math.isfinite(v) and v >= 0):
+            raise ModelError(f"{name} must be a finite number >= 0, got {v}")
+    if min_parallel_deadline is not None:
+        uncertain.PARALLEL_MIN_DEADLINE = min_parallel_deadline
+    if in_hand_wait is not None:
+        sys.modules["qbdsl.solve"].IN_HAND_WAIT = in_hand_wait  # the module (qbdsl.solve is the function)
+
+
+def pair_table(ev: cm.Evaluation, pair: tuple[str, str]) -> str:
+    """The fixed two-core pair ``always A & B`` beside QIP (two cores), per family and over all,
+    on the cases where both A and B were measured: quality / the oracle's and time (shifted
+    geometric means). The pair pays no decision (it computes no features); QIP pays its own."""
+    a, b = pair
+    cases = [c for c in ev.cases if a in c["measured"] and b in c["measured"]]
+    if not cases:
+        raise ModelError(f"--pair {a},{b}: no case has runs of both")
+    fixed = [dict(c, qip=a, qip_parallel=(a, b), decision_seconds=0.0) for c in cases]
+    head = ["family", "cases", f"always {a} & {b}: q/oracle", "t/oracle (SGM)", "qip, 2 cores: q/oracle",
+            "t/oracle (SGM)"]  # fmt: skip
+    lines = ["| " + " | ".join(head) + " |", "|---|" + "---:|" * (len(head) - 1)]
+    p = {d["family"]: d for d in cm.score_cases(fixed, []) if d["policy"] == "qip-parallel"}
+    q = {d["family"]: d for d in cm.score_cases(cases, []) if d["policy"] == "qip-parallel"}
+    for fam in [*sorted({c["family"] for c in cases}), "all"]:
+        lines.append(
+            f"| {fam} | {p[fam]['cases']} | {p[fam]['quality_vs_oracle']:.3f} | {p[fam]['time_sgm_vs_oracle']:.2f}x | "
+            f"{q[fam]['quality_vs_oracle']:.3f} | {q[fam]['time_sgm_vs_oracle']:.2f}x |"
+        )
+    return "\n".join(lines)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Print (and with ``--md`` write) the held-out tables of the runs files given."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -160,6 +206,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         metavar="RUNS",
         help="score the frozen test split's runs (qbdsl experiment bench --split test) with one model fitted on "
         "all of the dev runs, instead of leaving families out",
+    )
+    ap.add_argument(
+        "--pair",
+        metavar="A,B",
+        help="also score the fixed policy 'always run A and B in parallel on two cores' (stopped as qb.solve "
+        "stops a pair, with no decision to pay) beside QIP on the cases both were measured on",
+    )
+    ap.add_argument(
+        "--min-parallel-deadline",
+        type=float,
+        metavar="S",
+        help="QIP runs no pair under this deadline (default qbdsl.qip.uncertain.PARALLEL_MIN_DEADLINE; 0 with "
+        "--in-hand-wait 0 gives the rules the second test split was frozen with)",
+    )
+    ap.add_argument(
+        "--in-hand-wait",
+        type=float,
+        metavar="F",
+        help="a pair's late run is stopped F x the deadline past it once the other has answered (default "
+        "qbdsl.solve.IN_HAND_WAIT)",
     )
     args = ap.parse_args(argv)
     try:
@@ -186,6 +252,8 @@ def _run(args) -> int:
                 f"--measured {args.measured}: not QIP's end-to-end runs (backends {', '.join(others)}); "
                 "write them with qbdsl experiment bench --qip-held-out"
             )
+    pair = _pair_arg(args.pair)
+    _set_rules(args.min_parallel_deadline, args.in_hand_wait)
     ev = cm.evaluate(rows, confidence=args.confidence, test_rows=test)
     backends = sorted({r["backend"] for r in rows})
     text = "\n\n".join(
@@ -201,6 +269,8 @@ def _run(args) -> int:
     )
     if measured is not None:
         text += "\n\n" + measured_table(ev, rows + (test or []), measured)
+    if pair is not None:
+        text += "\n\n" + pair_table(ev, pair)
     print(text)
     if args.md:
         Path(args.md).write_text(text + "\n")

@@ -707,13 +707,24 @@ def test_a_parallel_pair_is_scored_as_stopped_by_the_first_proof():
     # stopped at 1.02 s (IN_HAND_WAIT) and exact's answer returned then
     cut = {**proved, "proven": [], "runs": {"exact": (1.0, 0.02), "heur": (0.9, 1.2)}}
     both = {**cut, "runs": {"exact": (1.0, 0.02), "heur": (0.9, 0.5)}}
+    # both past the in-hand stop: the first answer ends the wait (1.03 s, in the 5 % slack) and
+    # is returned alone, as _fork_all returns it; a failed run answers nothing
+    late = {**cut, "runs": {"exact": (1.0, 1.04), "heur": (0.9, 1.03 - cm.DECISION_SECONDS)}}
+    failed = {**cut, "oracle": "heur", "runs": {"heur": (0.9, 0.5)}, "measured": ["heur"]}
     nothing = {**base, "qip": None, "qip_parallel": (), "runs": runs, "proven": []}
     d = cm.DECISION_SECONDS  # the decision's time is QIP's too
-    for case, want in ((proved, (1.0, (0.02 + d) / 0.02)), (cut, (1.0, 1.02 / 0.02)), (both, (1.0, (0.5 + d) / 0.02))):
+    for case, want in (
+        (proved, (1.0, (0.02 + d) / 0.02)),
+        (cut, (1.0, 1.02 / 0.02)),
+        (both, (1.0, (0.5 + d) / 0.02)),
+        (late, (0.9, 1.03 / 1.04)),
+        (failed, (1.0, (0.5 + d) / 0.5)),
+    ):
         got = {d["policy"]: d for d in cm.score_cases([case], ["exact", "heur"])}
         assert got["qip-parallel"]["quality_vs_oracle"] == pytest.approx(want[0])
         assert got["qip-parallel"]["time_vs_oracle"] == pytest.approx(want[1])
-        assert got["qip"]["quality_vs_oracle"] == pytest.approx(0.9 if case is not cut else 0.0)
+        alone = {id(cut): 0.0, id(failed): 1.0}.get(id(case), 0.9)  # heur run alone
+        assert got["qip"]["quality_vs_oracle"] == pytest.approx(alone)
     got = {d["policy"]: d for d in cm.score_cases([nothing], ["exact", "heur"])}
     assert got["qip"]["quality"] == 0.0 and got["qip"]["time"] == cm.DECISION_SECONDS
 
@@ -821,10 +832,48 @@ def test_the_held_out_tables_script_refuses_bad_input_in_one_line(tmp_path, caps
         ([str(bad)], "bad.csv:1: not a runs file: no column family"),
         ([str(runs), "--measured", str(runs)], "not QIP's end-to-end runs"),
         ([str(runs), "--confidence", "2"], "--confidence must be in (0, 1)"),
+        ([str(runs), "--pair", "quick"], "--pair takes two different backends"),
+        ([str(runs), "--pair", "quick,quick"], "--pair takes two different backends"),
+        ([str(runs), "--pair", "quick,nope"], "--pair quick,nope: no case has runs of both"),
+        ([str(runs), "--in-hand-wait", "-1"], "--in-hand-wait must be a finite number >= 0"),
     ):
         assert mod.main(argv) == 2
         err = capsys.readouterr().err
         assert err.startswith("qip_heldout: error: ") and words in err and "Traceback" not in err, err
+
+
+def test_the_held_out_tables_script_scores_a_fixed_pair_without_a_decision(tmp_path, capsys, monkeypatch):
+    """--pair A,B: the fixed two-core pair beside QIP, scored as qb.solve stops a pair and charged
+    no decision; the rule overrides reach the evaluation (and are restored here)."""
+    import importlib.util
+    import sys as _sys
+
+    from qbdsl.qip import uncertain
+
+    root = Path(__file__).resolve().parents[1]
+    spec = importlib.util.spec_from_file_location("qip_heldout", root / "scripts" / "qip_heldout.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    monkeypatch.setattr(uncertain, "PARALLEL_MIN_DEADLINE", uncertain.PARALLEL_MIN_DEADLINE)
+    monkeypatch.setattr(_sys.modules["qbdsl.solve"], "IN_HAND_WAIT", _sys.modules["qbdsl.solve"].IN_HAND_WAIT)
+    runs = tmp_path / "runs.csv"
+    rows = two_backend_rows()
+    with runs.open("w", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+    assert mod.main([str(runs), "--pair", "precise,quick", "--min-parallel-deadline", "0", "--in-hand-wait", "0"]) == 0
+    out = capsys.readouterr().out
+    assert "| family | cases | always precise & quick: q/oracle |" in out and "\n| all |" in out
+    assert uncertain.PARALLEL_MIN_DEADLINE == 0 and _sys.modules["qbdsl.solve"].IN_HAND_WAIT == 0
+    ev = cm.evaluate(rows)
+    fixed = [dict(c, qip="precise", qip_parallel=("precise", "quick"), decision_seconds=0.0) for c in ev.cases]
+    want = {d["family"]: d for d in cm.score_cases(fixed, []) if d["policy"] == "qip-parallel"}["all"]
+    line = next(ln for ln in out.splitlines() if ln.startswith("| all |") and "x |" in ln and ln.count("|") == 7)
+    assert f"| {want['quality_vs_oracle']:.3f} | {want['time_sgm_vs_oracle']:.2f}x |" in line
+    charged = [dict(c, decision_seconds=0.5) for c in fixed]  # a decision's charge would show
+    slower = {d["family"]: d for d in cm.score_cases(charged, []) if d["policy"] == "qip-parallel"}["all"]
+    assert slower["time_sgm_vs_oracle"] > want["time_sgm_vs_oracle"]
 
 
 def test_a_refusal_for_time_reads_the_same_from_either_reader():

@@ -1331,11 +1331,19 @@ def score_cases(cases: list[dict], backends: list[str]) -> list[dict]:
             if proofs:
                 q, t = min(proofs, key=lambda qt: qt[1])
                 return _at_deadline(q, t + decide, dl)
-            ends = {b: t + decide for b, (_, t) in got.items()}
-            cutoff = dl * (1 + IN_HAND_WAIT)  # qb.solve stops the late run there
-            if max(ends.values()) > cutoff and min(ends.values()) <= cutoff:
-                return max(got[b][0] for b in got if ends[b] <= cutoff), cutoff
-            return _at_deadline(max(q for q, _ in got.values()), max(ends.values()), dl)
+            # otherwise as _fork_all waits: a failed run answers nothing; the first answer in
+            # hand lets the other run until the in-hand stop, and ends the wait if that is past
+            answered = {b: runs[b] for b in both if b in runs}
+            if not answered:
+                return _at_deadline(0.0, dl + decide, dl)
+            ends = {b: t + decide for b, (_, t) in answered.items()}
+            first = min(ends, key=ends.get)
+            cutoff = dl * (1 + IN_HAND_WAIT)  # qb.solve's in-hand stop
+            if ends[first] > cutoff:
+                return _at_deadline(answered[first][0], ends[first], dl)
+            if max(ends.values()) > cutoff:
+                return max(answered[b][0] for b in answered if ends[b] <= cutoff), cutoff
+            return _at_deadline(max(q for q, _ in answered.values()), max(ends.values()), dl)
         return runs.get(policy[len("always-") :], miss)
 
     policies = ["qip", "qip-parallel", *(f"always-{b}" for b in backends)]
