@@ -504,10 +504,6 @@ def _status(backend_status: str, sol, ir) -> Status:
 
 # ---------------------------------------------------------------- two backends at once
 PARALLEL_WAIT = 0.25  # of the grace past the time limit, what a parallel run may still take to answer
-# once one run of a pair has answered, the other may still answer until this share of the time limit
-# past it, not into the grace: less than the QIP benchmark's 5 % SLACK, whose rest is left for the
-# answers' transfer and decode (waiting the whole 5 % made a 60 s pair answer at 63.07 s)
-IN_HAND_WAIT = 0.02
 KILLED = "killed at the time limit"
 PROVED = "stopped: the other run proved its answer optimal"
 
@@ -643,10 +639,12 @@ def _pair_stop(budget) -> float:
 
 def _in_hand_stop(budget) -> float:
     """When a pair's late run is stopped once the other has answered: the time limit plus
-    :data:`IN_HAND_WAIT` of it (a ``time.perf_counter()`` instant)."""
+    :data:`qbdsl.qip.uncertain.IN_HAND_WAIT` of it (a ``time.perf_counter()`` instant)."""
+    from .qip import uncertain
+
     if budget.time_limit is None:
         return math.inf
-    return budget.deadline + IN_HAND_WAIT * budget.time_limit
+    return budget.deadline + uncertain.IN_HAND_WAIT * budget.time_limit
 
 
 def _fork_all(jobs: list[tuple], budget) -> list[tuple]:

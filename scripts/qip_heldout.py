@@ -169,7 +169,7 @@ def _set_rules(min_parallel_deadline: float | None, in_hand_wait: float | None) 
     if min_parallel_deadline is not None:
         uncertain.PARALLEL_MIN_DEADLINE = min_parallel_deadline
     if in_hand_wait is not None:
-        sys.modules["qbdsl.solve"].IN_HAND_WAIT = in_hand_wait  # the module (qbdsl.solve is the function)
+        uncertain.IN_HAND_WAIT = in_hand_wait
 
 
 def pair_table(ev: cm.Evaluation, pair: tuple[str, str]) -> str:
@@ -225,7 +225,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         type=float,
         metavar="F",
         help="a pair's late run is stopped F x the deadline past it once the other has answered (default "
-        "qbdsl.solve.IN_HAND_WAIT)",
+        "qbdsl.qip.uncertain.IN_HAND_WAIT)",
     )
     args = ap.parse_args(argv)
     try:

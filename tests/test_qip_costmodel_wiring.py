@@ -279,6 +279,7 @@ def test_worker_pairs_return_the_answer_in_hand_at_the_time_limit(monkeypatch):
 
     from qbdsl.backends import isolate
     from qbdsl.backends.budget import Budget
+    from qbdsl.qip import uncertain as uncertain_mod
 
     solve_mod = _sys.modules["qbdsl.solve"]
     monkeypatch.setattr(solve_mod, "PARALLEL_WAIT", 4.0)  # stop = limit + 2 s: far from the limit
@@ -296,7 +297,7 @@ def test_worker_pairs_return_the_answer_in_hand_at_the_time_limit(monkeypatch):
         raise isolate.Killed
 
     monkeypatch.setattr(isolate, "call_with_deadline", fake_call)
-    in_hand = 0.3 * (1 + solve_mod.IN_HAND_WAIT)  # the time limit and the late run's 2 % beyond it
+    in_hand = 0.3 * (1 + uncertain_mod.IN_HAND_WAIT)  # the time limit and the late run's 2 % beyond it
     for first, same, want, by in (("quick", False, solve_mod.KILLED, in_hand), ("proof", True, solve_mod.PROVED, 0.05)):
         budget = Budget(0.3, "solve")
         jobs = [(SimpleNamespace(name=n, ir=None, same_objective=same), 0.3, budget, 0, {}) for n in (first, "slow")]

@@ -1304,14 +1304,15 @@ def score_cases(cases: list[dict], backends: list[str]) -> list[dict]:
         :attr:`Evaluation.decisions` rows for each family of ``cases`` and ``"all"``. ``qip`` is
         the first choice run alone; ``qip-parallel`` the pair run at once on two cores, stopped
         at the first proof of optimality as ``qb.solve`` stops it, at ``deadline * (1 +
-        IN_HAND_WAIT)`` when one answer is in hand by then and the other is not, else the better answer at the later
-        time (each run measured alone: contention is not modelled); a decision with no backend
+        uncertain.IN_HAND_WAIT)`` when one answer is in hand by then and the other is not, with
+        the first answer alone when both come later, else the better answer at the later time
+        (each run measured alone: contention is not modelled); a decision with no backend
         counts quality 0 at :data:`DECISION_SECONDS`. Time ratios: the mean and the geometric
         mean of per-case ratios (1 ms floor), the ratio of total times and of shifted geometric
         means (:func:`shifted_geomean`).
     """
 
-    from ..solve import IN_HAND_WAIT
+    from . import uncertain
 
     def pick(case, policy):
         runs, dl = case["runs"], case["deadline"]
@@ -1338,7 +1339,7 @@ def score_cases(cases: list[dict], backends: list[str]) -> list[dict]:
                 return _at_deadline(0.0, dl + decide, dl)
             ends = {b: t + decide for b, (_, t) in answered.items()}
             first = min(ends, key=ends.get)
-            cutoff = dl * (1 + IN_HAND_WAIT)  # qb.solve's in-hand stop
+            cutoff = dl * (1 + uncertain.IN_HAND_WAIT)  # qb.solve's in-hand stop
             if ends[first] > cutoff:
                 return _at_deadline(answered[first][0], ends[first], dl)
             if max(ends.values()) > cutoff:
