@@ -174,7 +174,7 @@ def test_two_hops_short_t2_against_brute_force():
 
 
 @needs_requsim
-@pytest.mark.parametrize("order", ["asap", "nested"])
+@pytest.mark.parametrize("order", ["asap", pytest.param("nested", marks=pytest.mark.slow)])  # 20 s each
 def test_rate_of_the_markov_chain_with_failed_swaps(order):
     # exponential attempts are the model's rate assumption; only the freed links wait for a
     # failure's signalling, here and in the chain (a recovering block): the model's rate must lie

@@ -92,7 +92,10 @@ def _brute_optimum(topo, req, cols, channels, memory) -> float:
     return -res.fun
 
 
-@pytest.mark.parametrize("seed, n, memory, channels", [(3, 20, 6, 2), (1, 8, 4, 1), (4, 10, 5, 2)])
+@pytest.mark.parametrize(
+    "seed, n, memory, channels",
+    [pytest.param(3, 20, 6, 2, marks=pytest.mark.slow), (1, 8, 4, 1), (4, 10, 5, 2)],  # 20 requests: 10 s
+)
 def test_served_optimum_equals_brute_force_over_rounds(surfnet, seed, n, memory, channels):
     """The MILP over the pruned options serves as many requests as a MILP (scipy, no DSL)
     over every rounds vector of every path, and its routes pass the second implementation."""
