@@ -564,7 +564,10 @@ def test_the_harness_measures_a_variant_like_a_backend(tmp_path):
     assert by["ortools"].status == "optimal" and by["ortools"].quality == 1.0
     tuned = by["anneal+tuned"]
     assert tuned.best == by["ortools"].objective and tuned.best_source == "best found"
-    assert tuned.feasible and 0.0 < tuned.quality <= 1.0
+    # scored 0 only when late: inside a full test run the tuned annealer once answered at 2.25 s on
+    # this 2 s limit (within qb.solve's grace, past the harness's 5 % slack)
+    late = tuned.seconds > 2.0 * 1.05
+    assert tuned.feasible and (0.0 < tuned.quality <= 1.0 or (late and tuned.quality == 0.0)), tuned
     assert tuned.objective <= by["ortools"].objective  # a maximization: never above the optimum
     back = {r.backend for r in hb.read_runs(out)}
     assert back == {"ortools", "anneal+tuned"}
