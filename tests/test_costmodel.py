@@ -814,7 +814,8 @@ def test_a_safe_choice_of_milliseconds_runs_alone():
     assert choose(pair, 0.05, cores=2).parallel == ()  # under PARALLEL_MIN_DEADLINE
 
 
-def test_the_held_out_tables_script_refuses_bad_input_in_one_line(tmp_path, capsys):
+def _heldout_script_and_runs(tmp_path):
+    """scripts/qip_heldout.py as a module, and a runs file of :func:`two_backend_rows` (its rows too)."""
     import importlib.util
 
     root = Path(__file__).resolve().parents[1]
@@ -827,6 +828,11 @@ def test_the_held_out_tables_script_refuses_bad_input_in_one_line(tmp_path, caps
         w = csv.DictWriter(fh, fieldnames=list(rows[0]))
         w.writeheader()
         w.writerows(rows)
+    return mod, runs, rows
+
+
+def test_the_held_out_tables_script_refuses_bad_input_in_one_line(tmp_path, capsys):
+    mod, runs, _ = _heldout_script_and_runs(tmp_path)
     bad = tmp_path / "bad.csv"
     bad.write_text("a,b\n1,2\n")
     for argv, words in (
@@ -847,22 +853,11 @@ def test_the_held_out_tables_script_refuses_bad_input_in_one_line(tmp_path, caps
 def test_the_held_out_tables_script_scores_a_fixed_pair_without_a_decision(tmp_path, capsys, monkeypatch):
     """--pair A,B: the fixed two-core pair beside QIP, scored as qb.solve stops a pair and charged
     no decision; the rule overrides reach the evaluation (and are restored here)."""
-    import importlib.util
-
     from qbdsl.qip import uncertain
 
-    root = Path(__file__).resolve().parents[1]
-    spec = importlib.util.spec_from_file_location("qip_heldout", root / "scripts" / "qip_heldout.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
+    mod, runs, rows = _heldout_script_and_runs(tmp_path)
     monkeypatch.setattr(uncertain, "PARALLEL_MIN_DEADLINE", uncertain.PARALLEL_MIN_DEADLINE)
     monkeypatch.setattr(uncertain, "IN_HAND_WAIT", uncertain.IN_HAND_WAIT)
-    runs = tmp_path / "runs.csv"
-    rows = two_backend_rows()
-    with runs.open("w", newline="") as fh:
-        w = csv.DictWriter(fh, fieldnames=list(rows[0]))
-        w.writeheader()
-        w.writerows(rows)
     assert mod.main([str(runs), "--pair", "precise,quick", "--min-parallel-deadline", "0", "--in-hand-wait", "0"]) == 0
     out = capsys.readouterr().out
     assert "| family | cases | always precise & quick: q/oracle |" in out and "\n| all |" in out
