@@ -696,9 +696,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         metavar="RUNS",
         help="run QIP end to end (to OUT/qip-runs.csv) with one cost model fitted on all of RUNS (for --split test)",
     )
-    ap.add_argument(
-        "--split", choices=("dev", "test", "test2"), default="dev", help="the dev suite or a frozen test split"
-    )
+    ap.add_argument("--split", choices=benchmarks.SPLITS, default="dev", help="the dev suite or a frozen test split")
     args = ap.parse_args(argv)
     chosen = [
         b

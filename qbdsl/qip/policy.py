@@ -23,7 +23,6 @@ QUANTUM = ("qaoa", "qaoa-qiskit", "dwave", "ibm")
 SHIPPED_COSTMODEL = Path(__file__).resolve().parent / "data" / "costmodel.json"
 COSTMODEL_OFF = ("", "off", "none")  # QBDSL_COSTMODEL values that turn the cost model off
 MIN_P_MEET = 0.05  # a cost-model row less likely than this to meet the deadline is not a candidate
-TIE = 0.02  # expected-quality difference treated as a tie (uncertain.choose's default): below the model's error
 
 
 @dataclass
@@ -581,7 +580,7 @@ def _order_with_model(cands, preds, deadline, confidence, key, pref, prefer) -> 
     """The candidates best first, the reason, and the pair to run in parallel: the cost model's
     rows in :func:`~qbdsl.qip.uncertain.choose`'s order, the profile-judged rows after them
     unless the best of those has a higher predicted quality than the model's choice."""
-    from .uncertain import choose
+    from .uncertain import TIE, choose
 
     modelled = {r.backend: r for r in cands if r.judged_by == "cost model"}
     others = sorted((r for r in cands if r.judged_by != "cost model"), key=key)

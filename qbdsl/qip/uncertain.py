@@ -59,6 +59,7 @@ class Choice:
 # below this predicted p90 time a safe choice runs alone: a parallel pair starts two solver
 # processes (forks or workers), measured at 5 ms to 0.3 s here, which a 1 ms enumeration never repays
 MIN_PARALLEL_SECONDS = 0.05
+TIE = 0.02  # expected-quality difference treated as a tie: below the fitted model's quality error
 # below this deadline no pair runs: a pair's two process starts, the answers' transfer and two
 # decodes cost 10-25 ms end to end here, so at 0.05 s 9 of 16 pairs answered late (the second
 # frozen test split, 2026-12-01) where the simulation, which does not charge them, had them in time
@@ -123,7 +124,7 @@ def choose(
     deadline: float,
     confidence: float = 0.9,
     *,
-    tie: float = 0.02,
+    tie: float = TIE,
     close: float = 0.02,
     band: float = 3.0,
     spread: float = 0.1,
@@ -159,7 +160,7 @@ def choose(
         Seconds (named in the reason).
     confidence : float, default 0.9
         Required probability of meeting the deadline, in (0, 1).
-    tie : float, default 0.02
+    tie : float, default :data:`TIE` (0.02)
         Expected-quality difference treated as a tie (then the faster wins).
     close : float, default 0.02
         Expected-quality difference under which two backends are "close".
