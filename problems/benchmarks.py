@@ -164,13 +164,14 @@ def instances(family: str | None = None, quick: bool = False, split: str = "dev"
         One of :func:`families`; None (default): every family.
     quick : bool, default False
         Only one or two small instances per family (:data:`QUICK`), for tests.
-    split : {"dev", "test", "test2"}, default "dev"
+    split : {"dev", "test", "test2", "test3"}, default "dev"
         ``"dev"``: the suite the cost model and the decision rule were fitted and tuned on
         (leaving one family out at a time). ``"test"``: instances frozen apart and never
         looked at while the rules were made (:func:`test_instances`; since its first scoring,
         2026-11-30, the rules were changed looking at its cases, so it is development data
         now). ``"test2"``: the second frozen split (:func:`test2_instances`), drawn before the
-        rule changes of 2026-12-01 were scored on it.
+        rule changes of 2026-12-01 were scored on it (one change was then made looking at its
+        cases). ``"test3"``: the third (:func:`test3_instances`), drawn after that.
 
     Returns
     -------
@@ -186,7 +187,7 @@ def instances(family: str | None = None, quick: bool = False, split: str = "dev"
     if split not in SPLITS:
         raise ModelError(f"split must be one of {', '.join(map(repr, SPLITS))}, got {split!r}")
     if split != "dev":
-        frozen = test_instances() if split == "test" else test2_instances()
+        frozen = {"test": test_instances, "test2": test2_instances, "test3": test3_instances}[split]()
         return [b for b in frozen if family is None or b.family == family]
     out: list[BenchInstance] = []
     for fam in FAMILIES if family is None else (family,):
@@ -1128,7 +1129,20 @@ TEST2_RAN_USERS = (7, 9)
 TEST2_MAXCUT = ((1200, 2), (2500, 2), (5000, 2))  # (nodes, graph seed)
 TEST2_KPATH = (("repetita", "Abilene", 2), ("sndlib", "atlanta", 2), ("sndlib", "nobel-us", 2),
                ("sndlib", "polska", 2), ("sndlib", "geant", 2))  # fmt: skip
-SPLITS = ("dev", "test", "test2")
+# The third frozen split, drawn on 2026-12-01 after the second had been looked at (one rule change
+# was made on its cases, so it is development data since): every generated family at new sizes and
+# seeds, and k-path with three candidate paths (the dev suite and test2 route two) on five
+# shipped topologies. No bqp: all ten vendored bqp500 instances are in the other splits. Frozen
+# and committed before any of them was run.
+TEST3_TINY = ((11, 5), (15, 5), (19, 5), (21, 5))  # (binaries, seed)
+TEST3_KNAPSACK = ((30, 7), (55, 7), (65, 8), (85, 8))  # (items, seed)
+TEST3_SCHEDULING_JOBS = (5, 13, 14)
+TEST3_RANDQUBO = ((20, 208), (32, 208), (42, 209), (55, 209), (70, 210))  # (binaries, seed)
+TEST3_RAN_USERS = (11, 12)
+TEST3_MAXCUT = ((1800, 3), (3500, 3), (6000, 3))  # (nodes, graph seed)
+TEST3_KPATH = (("repetita", "Nsfnet", 3), ("repetita", "Abilene", 3), ("sndlib", "atlanta", 3),
+               ("sndlib", "polska", 3), ("sndlib", "nobel-us", 3))  # fmt: skip
+SPLITS = ("dev", "test", "test2", "test3")
 
 
 def test2_instances() -> list[BenchInstance]:
@@ -1137,6 +1151,14 @@ def test2_instances() -> list[BenchInstance]:
     neither the dev suite nor :func:`test_instances`."""
     return _frozen_split(TEST2_BQP500, TEST2_TINY, TEST2_KNAPSACK, TEST2_SCHEDULING_JOBS, TEST2_RANDQUBO,
                          TEST2_RAN_USERS, TEST2_MAXCUT, TEST2_KPATH)  # fmt: skip
+
+
+def test3_instances() -> list[BenchInstance]:
+    """The third frozen test split (:data:`TEST3_TINY` ... :data:`TEST3_KPATH`): 26 instances
+    of the families tiny, constrained, randqubo, ran, maxcut and kpath (k = 3), in none of
+    the dev suite, :func:`test_instances` and :func:`test2_instances`."""
+    return _frozen_split((), TEST3_TINY, TEST3_KNAPSACK, TEST3_SCHEDULING_JOBS, TEST3_RANDQUBO,
+                         TEST3_RAN_USERS, TEST3_MAXCUT, TEST3_KPATH)  # fmt: skip
 
 
 _LISTERS: dict[str, Callable[[], list[BenchInstance]]] = {

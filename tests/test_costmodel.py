@@ -888,6 +888,10 @@ def test_the_frozen_test_split_is_disjoint_and_scored_by_one_model_fitted_on_the
     test2 = bm.instances(split="test2")
     assert len(test2) == 30 and not ({b.name for b in test2} & (dev | {b.name for b in test}))
     assert {b.family for b in test2} <= set(bm.families()) and bm.instances("kpath", split="test2")
+    test3 = bm.instances(split="test3")
+    seen = dev | {b.name for b in test} | {b.name for b in test2}
+    assert len(test3) == 26 and len({b.name for b in test3}) == 26 and not ({b.name for b in test3} & seen)
+    assert {b.family for b in test3} <= set(bm.families()) and bm.instances("kpath", split="test3")
     with pytest.raises(cm.ModelError, match="split must be"):
         bm.instances(split="train")
     rows = two_backend_rows(seed=0)

@@ -380,9 +380,9 @@ def add_commands(sub, common) -> None:
     b.add_argument(
         "--split",
         default="dev",
-        choices=("dev", "test", "test2"),
-        help="dev: the suite the rules were made on (default); test, test2: the frozen test splits (test2 drawn "
-        "after test had been looked at)",
+        choices=("dev", "test", "test2", "test3"),
+        help="dev: the suite the rules were made on (default); test, test2, test3: the frozen test splits (each "
+        "drawn after the one before had been looked at)",
     )
     li = leaf(which, "live", cmd_live, "the orchestration policies dispatching real qb.solve calls")
     li.add_argument("--policies", default="qip-edf,edf+ac", help="policies to run, comma-separated")
