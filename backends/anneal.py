@@ -171,7 +171,7 @@ class AnnealBackend:
     """
 
     name = "anneal"
-    capabilities = Capabilities(accepts=("qubo",), max_variables=None, exact=False, time_limit=True)
+    capabilities = Capabilities(accepts=("qubo",), max_variables=None, exact=False, time_limit=True, in_thread=True)
     options = SA_OPTIONS
 
     def solve(self, ir, *, time_limit=None, seed=None, **options) -> BackendOutput:
@@ -403,7 +403,7 @@ class TabuBackend:
     ``batch_reads`` (reads per sampler call)."""
 
     name = "tabu"
-    capabilities = Capabilities(accepts=("qubo",), max_variables=None, exact=False, time_limit=True)
+    capabilities = Capabilities(accepts=("qubo",), max_variables=None, exact=False, time_limit=True, in_thread=True)
     options = TABU_OPTIONS
 
     @staticmethod

@@ -21,6 +21,9 @@ class Capabilities:
     max_variables: int | None = None  # None: no hard limit
     exact: bool = False  # proves optimality when it returns "optimal"
     time_limit: bool = False  # honours time_limit (see backends.budget)
+    # its solver releases the GIL and stops itself at its time limit, so qb.solve may run it in a
+    # thread of the caller's process beside another such run (no solver process to start)
+    in_thread: bool = False
 
 
 def aggregate_reads(samples, energies, num_occurrences=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

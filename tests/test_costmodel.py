@@ -814,6 +814,24 @@ def test_a_safe_choice_of_milliseconds_runs_alone():
     assert choose(pair, 0.05, cores=2).parallel == ()  # under PARALLEL_MIN_DEADLINE
 
 
+def test_a_pair_of_threads_has_no_process_floor():
+    """Two backends that run in threads of the caller's process start nothing: neither the
+    deadline floor nor the milliseconds floor (both there for solver processes) applies to them;
+    a pair with one backend that needs a process keeps both floors."""
+    pair = [P("a", 1.0, 0.02, 0.95, t90=0.04), P("b", 0.999, 0.02, 0.95, t90=0.04)]
+    both = choose(pair, 0.05, cores=2, in_thread={"a", "b"})
+    assert both.parallel == ("a", "b") and "threads" in both.reason
+    assert choose(pair, 0.05, cores=2, in_thread={"a"}).parallel == ()
+    assert choose(pair, 0.05, cores=2, in_thread={"b"}).parallel == ()
+    assert choose(pair, 0.05, cores=1, in_thread={"a", "b"}).parallel == ()  # one core: no pair at all
+    for bad in (0, -2, 1.5, True, "2"):
+        with pytest.raises(cm.ModelError, match="cores must be a whole number"):
+            choose(pair, 0.05, cores=bad)
+    fast = [P("a", 1.0, 0.002, 0.99, t90=0.01), P("b", 0.985, 0.01, 0.99, t90=0.05)]
+    assert choose(fast, 60.0, cores=2).parallel == ()
+    assert choose(fast, 60.0, cores=2, in_thread={"a", "b"}).parallel == ("a", "b")
+
+
 def _heldout_script_and_runs(tmp_path):
     """scripts/qip_heldout.py as a module, and a runs file of :func:`two_backend_rows` (its rows too)."""
     import importlib.util

@@ -236,6 +236,9 @@ def stuck(self, ir, *, time_limit=None, seed=None, **options):
     time.sleep(60)  # a solver that ignores its time limit
 
 TabuBackend.solve = stuck
+if not {in_thread}:  # the forked path: a solver process, killed at the time limit
+    import dataclasses
+    TabuBackend.capabilities = dataclasses.replace(TabuBackend.capabilities, in_thread=False)
 import qbdsl.qip.uncertain
 qbdsl.qip.uncertain.MIN_PARALLEL_SECONDS = 0.0  # the made-up pair is fast: let it run in parallel
 # a wait into the grace of 2 x 0.5 s: a pair that waited for the stuck run past the time limit
@@ -253,11 +256,13 @@ print(json.dumps({{"planned": list(d.parallel), "wall": wall, "backend": r.backe
 """
 
 
-def test_a_parallel_run_past_its_limit_is_stopped_within_the_promise(tmp_path):
-    # a fresh interpreter: one thread, so the two runs are forked (the patched solver lives there);
+@pytest.mark.parametrize("in_thread", [False, True], ids=["forked", "threads"])
+def test_a_parallel_run_past_its_limit_is_stopped_within_the_promise(tmp_path, in_thread):
+    # a fresh interpreter: one thread, so the two runs are forked (the patched solver lives there),
+    # or, both backends running in threads, in two threads of it (the stuck one is left behind);
     # isolated (-I) and outside the checkout, as a user runs it: the checkout's top-level
     # `backends` folder is not importable there (an import of it broke every parallel run)
-    code = STUCK.format(tests=str(ROOT / "tests"))
+    code = STUCK.format(tests=str(ROOT / "tests"), in_thread=in_thread)
     proc = subprocess.run([sys.executable, "-I", "-c", code], capture_output=True, text=True, cwd=tmp_path, timeout=120)
     assert proc.returncode == 0, proc.stderr
     got = json.loads(proc.stdout.strip().splitlines()[-1])
@@ -266,7 +271,9 @@ def test_a_parallel_run_past_its_limit_is_stopped_within_the_promise(tmp_path):
     # once one answer is in hand the late run is stopped at the time limit (+2 %), not in the grace
     assert got["wall"] < 0.5 + 0.4, got["wall"]
     runs = {p["backend"]: p for p in got["parallel"]}
-    assert runs["tabu"]["status"] == "killed at the time limit" and runs["tabu"]["process"] == "fork"
+    solve_mod = sys.modules["qbdsl.solve"]
+    how, status = ("thread", solve_mod.LEFT) if in_thread else ("fork", solve_mod.KILLED)
+    assert runs["tabu"]["status"] == status and {p["process"] for p in runs.values()} == {how}
     assert got["backend"] == "anneal" and got["sample"]
 
 
@@ -309,6 +316,54 @@ def test_worker_pairs_return_the_answer_in_hand_at_the_time_limit(monkeypatch):
         assert by - 0.02 <= wall < by + 0.25, (first, wall)  # not the stop, 2.3 s away
     unlimited = Budget(None, "solve")  # no time limit: neither stop is a time (was a TypeError)
     assert solve_mod._pair_stop(unlimited) == math.inf and solve_mod._in_hand_stop(unlimited) == math.inf
+
+
+def test_thread_pairs_return_the_answer_in_hand_at_the_time_limit():
+    """Pairs in threads wait as forked ones do: once one run has answered, the other is waited
+    for until the time limit (and IN_HAND_WAIT of it), not into the grace, and not at all once
+    a run proved the user's optimum; a failing run is reported beside the other's answer."""
+    import sys as _sys
+    from types import SimpleNamespace
+
+    from qbdsl.backends.budget import Budget
+    from qbdsl.errors import BackendError
+    from qbdsl.qip import uncertain as uncertain_mod
+
+    solve_mod = _sys.modules["qbdsl.solve"]
+    release = threading.Event()  # lets the left-behind runs end with the test
+
+    def backend(kind):
+        def solve(ir, *, time_limit=None, seed=None, **options):
+            if kind == "slow":
+                release.wait(10)
+                return SimpleNamespace(status="feasible")
+            time.sleep(0.05)
+            if kind == "broken":
+                raise BackendError("broken: no answer")
+            return SimpleNamespace(status="optimal" if kind == "proof" else "feasible")
+
+        return SimpleNamespace(solve=solve)
+
+    in_hand = 0.3 * (1 + uncertain_mod.IN_HAND_WAIT)
+    try:
+        for first, same, by in (("quick", False, in_hand), ("proof", True, 0.05), ("broken", False, None)):
+            budget = Budget(0.3, "solve")
+            preps = [SimpleNamespace(name=n, be=backend(n), ir=None, same_objective=same, t1=time.perf_counter())
+                     for n in (first, "slow")]  # fmt: skip
+            jobs = [(p, 0.3, budget, 0, {}) for p in preps]
+            t = time.perf_counter()
+            got = solve_mod._in_threads(jobs, budget)
+            wall = time.perf_counter() - t
+            assert got[1][0] is None and got[1][1] == pytest.approx(wall, abs=0.01)
+            if first == "broken":  # nothing in hand: the slow run is waited for until the pair's stop
+                assert got[0][0] is None and "no answer" in str(got[0][2]) and got[1][2] is None
+                assert solve_mod._pair_stop(budget) - t - 0.05 <= wall < solve_mod._pair_stop(budget) - t + 0.2
+                continue
+            assert got[0][0].status == ("optimal" if first == "proof" else "feasible")
+            assert got[1][2] == (solve_mod.PROVED if first == "proof" else None)
+            assert by - 0.02 <= wall < by + 0.15, (first, wall)
+    finally:
+        release.set()
 
 
 # ---------------------------------------------------------------- the command line
@@ -406,12 +461,13 @@ def test_qb_solve_decides_as_the_held_out_evaluation_scores_it(deadline):
     model's predictions): no other floor or filter between the evaluation and qb.solve (a
     profile floor once refused annealing on bqp1000 at 0.05 s, which the evaluation scored)."""
     from qbdsl.qip.uncertain import available_cores, choose
+    from qbdsl.qip.variants import runs_in_thread
 
     cm, _ = load_cost_model(None)
     for obj in (random_qubo(12, 1), random_qubo(300, 2, 0.1), random_qubo(1000, 3, 0.05), build()):
         d = decide(obj, deadline=deadline, cost_model=cm, include_remote=False)
         preds = cm.predict_all(features(obj), deadline)
-        ch = choose(preds, deadline, cores=available_cores())
+        ch = choose(preds, deadline, cores=available_cores(), in_thread={b for b in preds if runs_in_thread(b)})
         assert (d.variant or d.backend) == ch.backend, (d.reason, ch.reason)
         assert d.parallel == tuple(ch.parallel), (d.parallel, ch.parallel)
 
@@ -476,7 +532,7 @@ def test_a_run_stopped_by_the_others_proof_says_so(tmp_path):
     """The pair's second run, stopped because the first proved its answer optimal, is reported
     as stopped by that proof, not as killed at the time limit (a status is a claim)."""
     code = (
-        STUCK.format(tests=str(ROOT / "tests"))
+        STUCK.format(tests=str(ROOT / "tests"), in_thread=False)  # exact runs in a process: the pair forks
         .replace('w._parallel_model("anneal+weak", "tabu")', 'w._parallel_model("exact", "tabu")')
         .replace('backends=["tabu", "anneal"]', 'backends=["tabu", "exact"]')
     )

@@ -248,6 +248,13 @@ def _feature_columns(f) -> dict[str, np.ndarray]:
     return cols
 
 
+def _finite(values) -> np.ndarray:
+    """``np.nan_to_num`` of a float array, without its cost when every value is finite (a
+    decision reads a few dozen one-row columns: their conversion was a tenth of its time)."""
+    a = np.asarray(values, float)
+    return a if np.isfinite(a).all() else np.nan_to_num(a)
+
+
 def design(cols: Mapping[str, np.ndarray], deadline: np.ndarray, backend: str | None = None) -> np.ndarray:
     """The model inputs (:data:`INPUTS`), shape (m, len(INPUTS)), from feature columns
     (``f_<name>`` arrays of length m) and deadlines in seconds (length m).
@@ -275,7 +282,7 @@ def _with_prior(base: np.ndarray, cols: Mapping[str, np.ndarray], deadline, back
 
 def _design_base(cols: Mapping[str, np.ndarray], deadline) -> np.ndarray:
     """:func:`design` without a backend: the prior's two columns 0."""
-    g = lambda n: np.nan_to_num(np.asarray(cols[f"f_{n}"], float))  # noqa: E731
+    g = lambda n: _finite(cols[f"f_{n}"])  # noqa: E731
     qb = np.where(g("qubo_ok") > 0, g("qubo_binaries"), 0.0)
     nvar = np.maximum(g("n_variables"), 1.0)
     deadline = np.broadcast_to(np.asarray(deadline, float), nvar.shape)
@@ -359,7 +366,7 @@ def prior(cols: Mapping[str, np.ndarray], deadline: np.ndarray, backend: str) ->
     if p is None:
         return None
     m = len(np.asarray(deadline))
-    vals = {n: np.nan_to_num(np.asarray(cols[f"f_{n}"], float)) for n in _PRIOR_FEATURES}
+    vals = {n: _finite(cols[f"f_{n}"]) for n in _PRIOR_FEATURES}
     lt, ql = np.empty(m), np.empty(m)
     for k in range(m):
         f = SimpleNamespace(**{n: float(vals[n][k]) for n in _PRIOR_FEATURES})
@@ -714,15 +721,35 @@ def _phi(z: float) -> float:
     return 0.5 * math.erfc(-z / math.sqrt(2.0))
 
 
-def _time_quantile(p: float, mu: float, s: float, deadline: float, over: np.ndarray | None, p_nat: float) -> float:
-    """Quantile p of the observed time: natural (log-normal) below the deadline, else the
-    deadline times an overshoot ratio."""
+def _time_quantiles(
+    ps: Sequence[float], mu: float, s: float, deadline: float, over: np.ndarray | None, p_nat: float
+) -> list[float]:
+    """Quantiles ``ps`` of the observed time, in seconds, increasing in p.
+
+    Without overshoot ratios (a backend never cut) the natural log-normal law
+    ``exp(mu + s * z_p)``. Otherwise a mixture: a run that finishes before the deadline
+    (probability ``p_nat``) takes its natural time; one cut by it takes the deadline times a
+    ratio drawn from ``over`` (the cut runs' quantiles of ``seconds / deadline``). Its CDF
+    ``min(Phi((log t - mu) / s), p_nat) + (1 - p_nat) G(t / deadline)`` is inverted on a grid
+    of log times. A cut run may return before a natural one (tabu ends its reads a little under
+    the limit): reading natural times below ``p_nat`` and cut times above it, as this did
+    before, gave a 90th percentile below the median.
+    """
     from statistics import NormalDist
 
-    if over is None or p <= p_nat:
-        return math.exp(mu + s * NormalDist().inv_cdf(min(max(p, 1e-12), 1 - 1e-12)))
-    u = (p - p_nat) / max(1.0 - p_nat, 1e-300)
-    return deadline * float(np.interp(u, _PROBS, over))
+    if over is None:
+        return [math.exp(mu + s * NormalDist().inv_cdf(min(max(p, 1e-12), 1 - 1e-12))) for p in ps]
+    from scipy.special import ndtr
+
+    ld = math.log(deadline)
+    lo = min(mu - 6.0 * s, ld + math.log(max(float(over[0]), 1e-9)))
+    hi = max(min(mu + 6.0 * s, ld), ld + math.log(max(float(over[-1]), 1e-9)))
+    grid = np.linspace(lo, hi, 513)
+    cdf = np.minimum(ndtr((grid - mu) / s), p_nat)
+    cdf = cdf + (1.0 - p_nat) * np.interp(np.exp(grid - ld), over, _PROBS, left=0.0, right=1.0)
+    cdf = np.maximum.accumulate(cdf)
+    k = np.minimum(np.searchsorted(cdf, np.asarray(ps, float)), len(grid) - 1)
+    return [math.exp(float(g)) for g in grid[k]]
 
 
 @dataclass
@@ -793,8 +820,7 @@ class CostModel:
             p_meet = _phi((ld + math.log1p(SLACK) - mu) / s)
         else:
             p_meet = p_nat + (1.0 - p_nat) * float(np.interp(1.0 + SLACK, bm.overshoot, _PROBS, left=0.0, right=1.0))
-        t50 = _time_quantile(0.5, mu, s, deadline, bm.overshoot, p_nat)
-        t90 = _time_quantile(0.9, mu, s, deadline, bm.overshoot, p_nat)
+        t50, t90 = _time_quantiles((0.5, 0.9), mu, s, deadline, bm.overshoot, p_nat)
         qm = float(bm.quality_mean(X, np.array([ld]))[0])
         prof = prior_profile(bm.backend)[0]
         if prof is not None and prof.exact:
@@ -1151,7 +1177,8 @@ def evaluate(
     failed, or is missing. A choice whose run refused the instance (features can miss why, e.g.
     a slack resolution) is scored by the next backend in the rule's ranking that took it, as
     ``qb.solve``'s fallbacks would run it. ``qip-parallel`` scores the parallel proposals as the better of the
-    two runs, at the later of their two times (measured alone: contention is not modelled).
+    two runs, at the later of their two times (measured alone: contention is not modelled); the rule
+    knows which backends run in threads (:func:`qbdsl.qip.variants.runs_in_thread`).
 
     Parameters
     ----------
@@ -1179,6 +1206,7 @@ def evaluate(
         Bad rows (see :func:`read_rows`), the ``groups`` column missing, or fewer than two groups.
     """
     from .uncertain import choose
+    from .variants import runs_in_thread
 
     cols = read_rows(rows, extra=(groups,))
     g = cols[groups]
@@ -1195,6 +1223,7 @@ def evaluate(
         splits = list(logo_splits(g))
     ok = taken(cols["status"])
     backends_all = sorted(set(cols["backend"]))
+    in_thread = {b for b in backends_all if runs_in_thread(b)}
     err: dict[str, dict[str, list]] = {b: {"lr": [], "band": [], "qe": []} for b in backends_all}
     folds, cases = [], []
     for train, test, name in splits:
@@ -1240,7 +1269,7 @@ def evaluate(
             )  # fmt: skip
             in_time = [b for b in runs if runs[b][1] <= dl * (1 + SLACK) and runs[b][0] > 0]
             oracle = max(in_time or list(runs), key=lambda b: (runs[b][0], -runs[b][1]))
-            ch = choose(preds, dl, confidence=confidence, cores=cores)
+            ch = choose(preds, dl, confidence=confidence, cores=cores, in_thread=in_thread)
             # a chosen backend that refuses the instance (the features said it could take it)
             # falls back to the next ranked one, as qb.solve's fallbacks do
             ran_ = next((b for b in (ch.backend, *ch.ranked) if b in runs), None)

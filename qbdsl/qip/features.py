@@ -159,20 +159,20 @@ def _problem_features(p: Problem, milp: MilpIR | None) -> Features:
     for b in p.constraints:
         L = b.poly.L
         rows = b.poly.rows
+        nnz = np.diff(L.indptr)
+        row_of = np.repeat(np.arange(rows), nnz)  # row sums over the CSR entries (no sparse temporaries)
         if b.sense == "==":
             n_eq += rows
             slack = np.zeros(rows)
         else:
             n_ineq += rows
-            A = L if b.sense == "<=" else -L
-            lo = np.asarray(A.minimum(0).sum(axis=1)).ravel()
-            hi = np.asarray(A.maximum(0).sum(axis=1)).ravel()
+            a = L.data if b.sense == "<=" else -L.data
+            lo = np.bincount(row_of, weights=np.minimum(a, 0.0), minlength=rows)
+            hi = np.bincount(row_of, weights=np.maximum(a, 0.0), minlength=rows)
             bnd = -b.poly.const if b.sense == "<=" else b.poly.const
             slack = _bits(np.floor(np.maximum(np.minimum(bnd - lo, hi - lo), 0)))
-        nnz = np.diff(L.indptr)
         # bits per row: the encoded width of the row's variables plus its slack
-        width = np.add.reduceat(col_bits[L.indices], L.indptr[:-1]) if L.nnz else np.zeros(rows)
-        width = np.where(nnz > 0, width, 0) + slack
+        width = np.bincount(row_of, weights=col_bits[L.indices], minlength=rows) + slack
         n_bin += float(slack.sum())
         couplers += float((width * (width - 1) / 2).sum())
         np.add.at(deg, L.indices, np.repeat(nnz - 1, nnz))

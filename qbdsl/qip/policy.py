@@ -581,10 +581,12 @@ def _order_with_model(cands, preds, deadline, confidence, key, pref, prefer) -> 
     rows in :func:`~qbdsl.qip.uncertain.choose`'s order, the profile-judged rows after them
     unless the best of those has a higher predicted quality than the model's choice."""
     from .uncertain import TIE, choose
+    from .variants import runs_in_thread
 
     modelled = {r.backend: r for r in cands if r.judged_by == "cost model"}
     others = sorted((r for r in cands if r.judged_by != "cost model"), key=key)
-    ch = choose({n: preds[n] for n in modelled}, deadline, confidence=confidence, tie=TIE)
+    in_thread = {n for n, r in modelled.items() if runs_in_thread(r.runner)}
+    ch = choose({n: preds[n] for n in modelled}, deadline, confidence=confidence, tie=TIE, in_thread=in_thread)
     order = [modelled[n] for n in ch.ranked]
     win, reason, parallel = modelled[ch.backend], ch.reason, tuple(ch.parallel)
     if others and others[0].predicted_quality > win.predicted_quality + TIE:

@@ -9,8 +9,9 @@ its attributes): nothing here runs a backend.
 from __future__ import annotations
 
 import math
+import operator
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -132,6 +133,7 @@ def choose(
     min_parallel_seconds: float | None = None,
     optimism: float = 1.0,
     min_parallel_deadline: float | None = None,
+    in_thread: Collection[str] = (),
 ) -> Choice:
     """Choose a backend from predictions at one deadline.
 
@@ -150,7 +152,10 @@ def choose(
     ``close`` runs beside it: the held-out quality errors of the fitted model are 0.1-0.2
     (README, "QIP where the choice matters"), larger than most gaps between the first two.
     When several partners qualify, the one with the best ``p_meet_deadline * quality_mean``
-    takes the second core.
+    takes the second core. A pair of backends both named in ``in_thread`` runs in two threads of
+    the caller's process (``qb.solve``; their solvers release the GIL), which cost nothing to
+    start: the floors ``min_parallel_deadline`` and ``min_parallel_seconds``, which are there for
+    the two solver processes any other pair starts, do not apply to it.
 
     Parameters
     ----------
@@ -179,6 +184,9 @@ def choose(
         No second run beside a safe choice whose 90th-percentile time is below this (default
         :data:`MIN_PARALLEL_SECONDS`) and below half the deadline: starting two solver
         processes costs more than such a run could lose.
+    in_thread : collection of str, default ()
+        Backends that run in a thread of the caller's process beside another such one
+        (:func:`qbdsl.qip.variants.runs_in_thread`); a pair of two of them has no floor.
 
     Returns
     -------
@@ -187,8 +195,8 @@ def choose(
     Raises
     ------
     ModelError
-        A confidence outside (0, 1), a negative tie/close, a deadline that is not positive, or
-        a prediction lacking a field the rule reads.
+        A confidence outside (0, 1), a negative tie/close, a deadline that is not positive,
+        ``cores`` not a whole number >= 1, or a prediction lacking a field the rule reads.
     """
     confidence = _check_unit("confidence", confidence)
     numbers = [("tie", tie), ("close", close), ("spread", spread), ("optimism", optimism)]
@@ -204,7 +212,16 @@ def choose(
     ):
         raise ModelError(f"decision rule: deadline must be positive and finite, got {deadline!r}")
     preds = _as_list(predictions)
-    cores = available_cores() if cores is None else int(cores)
+    if cores is None:
+        cores = available_cores()
+    else:
+        try:
+            n = -1 if isinstance(cores, bool) else operator.index(cores)
+        except TypeError:
+            n = -1
+        if n < 1:
+            raise ModelError(f"decision rule: cores must be a whole number >= 1, got {cores!r}")
+        cores = n
     takers = [p for p in preds if p.takes]
     if not takers:
         why = (
@@ -289,20 +306,26 @@ def choose(
             f". No backend is safe: {others[0].backend} (P(meet) {others[0].p_meet_deadline:.2f} x quality "
             f"{others[0].quality_mean:.3f}) runs in parallel on a second core",
         ))  # fmt: skip
+    threads = chosen.backend in in_thread
     floor = MIN_PARALLEL_SECONDS if min_parallel_seconds is None else min_parallel_seconds
     if partners and safe and chosen.time_p90 < min(floor, 0.5 * deadline):
-        partners = []  # a pair's two process starts cost more than this run takes
+        # a pair's two process starts cost more than this run takes
+        partners = [t for t in partners if threads and t[1] in in_thread]
     least = PARALLEL_MIN_DEADLINE if min_parallel_deadline is None else min_parallel_deadline
     if partners and deadline < least:
-        reason += (
-            f". No second run beside it: under a {least:g} s deadline a pair's process starts and "
-            "two decodes make the answer late"
-        )
-        partners = []
+        kept = [t for t in partners if threads and t[1] in in_thread]
+        if not kept:
+            reason += (
+                f". No second run beside it: under a {least:g} s deadline a pair's process starts and "
+                "two decodes make the answer late"
+            )
+        partners = kept
     if partners:  # the second core goes to the partner worth most at the deadline
         _, partner, why = max(partners, key=lambda t: t[0])
         parallel = (chosen.backend, partner)
         reason += why
+        if threads and partner in in_thread:
+            reason += " (both in threads of this process: their solvers release the GIL, nothing to start)"
     return Choice(
         chosen.backend, parallel, chosen.p_meet_deadline >= confidence, reason, tuple(p.backend for p in ranked)
     )

@@ -70,3 +70,17 @@ def solve_options(name: str) -> tuple[str, dict]:
 
     backend, opts = resolve(name)
     return backend, opts if opts else dict(DEFAULT_WORK.get(name, {}))
+
+
+def runs_in_thread(name: str) -> bool:
+    """Whether backend or variant ``name`` may run in a thread of the caller's process beside
+    another such run (its registered backend's ``capabilities.in_thread``: the solver releases
+    the GIL and stops at its time limit); False for an unknown name."""
+    from qbdsl.backends import registry
+    from qbdsl.errors import BackendError
+
+    try:
+        backend = registry.get(resolve(name)[0])
+    except (BackendError, ModelError, ImportError):
+        return False
+    return bool(getattr(getattr(backend, "capabilities", None), "in_thread", False))
