@@ -796,6 +796,31 @@ def test_qip_runs_end_to_end_in_the_harness_with_a_model_fitted_without_its_fami
         cm.read_rows(written)  # the policy's own runs train nothing
 
 
+def test_qip_fit_takes_several_runs_files(tmp_path, capsys):
+    """--qip-fit A,B fits one model on the rows of both files (the dev runs and an earlier split's);
+    a missing file is named in one line before anything runs."""
+    from qbdsl.cli import main
+    from qbdsl.qip import benchmark as hb
+
+    rows = two_backend_rows()
+    paths = []
+    for k, fams in enumerate((("small",), ("mid", "large"))):
+        paths.append(tmp_path / f"runs{k}.csv")
+        part = [r for r in rows if r["family"] in fams]
+        with paths[-1].open("w", newline="") as fh:
+            w = csv.DictWriter(fh, fieldnames=list(part[0]))
+            w.writeheader()
+            w.writerows(part)
+    both = hb.fitted_model(f"{paths[0]},{paths[1]}")
+    assert both.meta["rows"] == len(rows) == hb.fitted_model([str(p) for p in paths]).meta["rows"]
+    assert hb.fitted_model(str(paths[0])).meta["rows"] == sum(r["family"] == "small" for r in rows)
+    missing = tmp_path / "nope.csv"
+    argv = ["experiment", "bench", "--quick", "--out", str(tmp_path / "o"), "--qip-fit", f"{paths[0]},{missing}"]
+    assert main(argv) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 1 and f"--qip-fit: no such runs file '{missing}'" in err[0], err
+
+
 def test_a_safe_choice_of_milliseconds_runs_alone():
     """Two solver processes cost more than a 2 ms enumeration: no pair beside it; the same
     close, uncertain pair runs when the chosen run is long enough to be worth a second core."""

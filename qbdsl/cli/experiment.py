@@ -272,8 +272,9 @@ def cmd_bench(args, console) -> int:
         argv.append("--quick")
     for flag, value in (("--qip-held-out", args.qip_held_out), ("--qip-fit", args.qip_fit)):
         if value:
-            if not Path(value).is_file():
-                raise ModelError(f"{flag}: no such runs file {value!r}")
+            for one in value.split(",") if flag == "--qip-fit" else [value]:
+                if not Path(one).is_file():
+                    raise ModelError(f"{flag}: no such runs file {one!r}")
             argv += [flag, str(value)]
     if args.qip_held_out and args.qip_fit:
         raise ModelError("--qip-held-out and --qip-fit: give one of them")
@@ -375,7 +376,8 @@ def add_commands(sub, common) -> None:
         "--qip-fit",
         default=None,
         metavar="RUNS",
-        help="instead: run QIP end to end into OUT/qip-runs.csv with one cost model fitted on all of RUNS",
+        help="instead: run QIP end to end into OUT/qip-runs.csv with one cost model fitted on all of RUNS "
+        "(several runs files comma-separated)",
     )
     b.add_argument(
         "--split",

@@ -470,7 +470,8 @@ def held_out_models(rows, groups: str = "family") -> Callable[[str], object]:
 
 def fitted_model(rows):
     """One cost model fitted on every row of ``rows`` (a runs file read as ``qbdsl costmodel
-    fit`` reads it, or rows): what QIP decides the frozen test split by.
+    fit`` reads it, several such files as a comma-separated string or a list, or rows): what
+    QIP decides a frozen test split by.
 
     Raises
     ------
@@ -479,7 +480,12 @@ def fitted_model(rows):
     """
     from . import costmodel as cm
 
-    rows, where = _run_rows(rows)
+    paths = rows.split(",") if isinstance(rows, str) else rows
+    if isinstance(paths, (list, tuple)) and paths and all(isinstance(p, (str, Path)) for p in paths):
+        got = [_run_rows(p) for p in paths]
+        rows, where = [r for g, _ in got for r in g], " + ".join(w for _, w in got)
+    else:
+        rows, where = _run_rows(rows)
     try:
         return cm.fit(rows)
     except ModelError as exc:
@@ -694,7 +700,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument(
         "--qip-fit",
         metavar="RUNS",
-        help="run QIP end to end (to OUT/qip-runs.csv) with one cost model fitted on all of RUNS (for --split test)",
+        help="run QIP end to end (to OUT/qip-runs.csv) with one cost model fitted on all of RUNS (for a frozen "
+        "test split; several runs files comma-separated)",
     )
     ap.add_argument("--split", choices=benchmarks.SPLITS, default="dev", help="the dev suite or a frozen test split")
     args = ap.parse_args(argv)
