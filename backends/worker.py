@@ -40,7 +40,15 @@ def exit_with_parent(parent: int) -> None:
 
 
 def main() -> None:
-    """Serve calls from stdin until it closes (see the module docstring for the protocol)."""
+    """Serve calls from stdin until it closes (see the module docstring for the protocol); exit
+    quietly when the caller has gone (its end of the answers' pipe closed)."""
+    try:
+        _serve()
+    except BrokenPipeError:  # the caller exited (an idle prewarmed worker at a run's end): nothing to say
+        os._exit(0)
+
+
+def _serve() -> None:
     from qbdsl.backends.isolate import read_frame, write_frame
 
     exit_with_parent(os.getppid())

@@ -139,3 +139,25 @@ def test_a_worker_exits_when_its_caller_dies():
     else:
         os.kill(pid, 9)
         pytest.fail(f"worker {pid} still alive {wait:g} s after its caller died")
+
+
+def test_a_worker_whose_caller_is_gone_exits_without_a_traceback():
+    """A prewarmed worker whose caller exits before it says "ready" finds the answers' pipe
+    closed: it exits quietly (an end-to-end run's end printed one BrokenPipeError traceback per
+    idle worker)."""
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "qbdsl.backends.worker"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    proc.stdout.close()  # the caller's end of the answers: gone before "ready"
+    try:
+        _, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert b"Traceback" not in err and b"BrokenPipe" not in err, err.decode(errors="replace")
+    assert proc.returncode == 0
