@@ -387,6 +387,13 @@ def test_cli_costmodel_fit_and_evaluate(tmp_path, capsys):
     assert set(model.backends) == {"exact", "tabu"} and model.backends["exact"].rows == len(rows) // 2 - 1
     assert model.meta["deadlines"] == [0.5, 2.0]
     assert "wrote" in capsys.readouterr().out
+    # several files are fitted as one: the same rows split in two give the same model
+    half = len(rows) // 2
+    a, b = _write_rows(tmp_path / "a.csv", rows[:half]), _write_rows(tmp_path / "b.csv", rows[half:])
+    assert main(["costmodel", "fit", str(a), str(b), "-o", str(tmp_path / "two.json")]) == 0
+    two = CostModel.load(tmp_path / "two.json")
+    assert two.meta["source"] == "a.csv, b.csv" and two.to_json()["backends"] == model.to_json()["backends"]
+    capsys.readouterr()
     assert main(["costmodel", "evaluate", str(src), "--confidence", "0.8"]) == 0
     text = capsys.readouterr().out
     assert "| backend | runs |" in text and "| all | qip |" in text and "always-tabu" in text
@@ -461,13 +468,15 @@ def test_qb_solve_decides_as_the_held_out_evaluation_scores_it(deadline):
     model's predictions): no other floor or filter between the evaluation and qb.solve (a
     profile floor once refused annealing on bqp1000 at 0.05 s, which the evaluation scored)."""
     from qbdsl.qip.uncertain import available_cores, choose
-    from qbdsl.qip.variants import runs_in_thread
+    from qbdsl.qip.variants import runs_in_thread, same_runs
 
     cm, _ = load_cost_model(None)
     for obj in (random_qubo(12, 1), random_qubo(300, 2, 0.1), random_qubo(1000, 3, 0.05), build()):
         d = decide(obj, deadline=deadline, cost_model=cm, include_remote=False)
-        preds = cm.predict_all(features(obj), deadline)
-        ch = choose(preds, deadline, cores=available_cores(), in_thread={b for b in preds if runs_in_thread(b)})
+        f = features(obj)
+        preds = cm.predict_all(f, deadline)
+        threads = {b for b in preds if runs_in_thread(b)}
+        ch = choose(preds, deadline, cores=available_cores(), in_thread=threads, same=same_runs(f.n_constraints))
         assert (d.variant or d.backend) == ch.backend, (d.reason, ch.reason)
         assert d.parallel == tuple(ch.parallel), (d.parallel, ch.parallel)
 

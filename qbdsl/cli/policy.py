@@ -118,7 +118,8 @@ def _confidence(value: float) -> float:
 
 
 def cmd_costmodel_fit(args, console) -> int:
-    """``qbdsl costmodel fit ROWS.csv -o MODEL.json``: fit the cost model and save it.
+    """``qbdsl costmodel fit ROWS.csv [MORE.csv ...] -o MODEL.json``: fit the cost model on the
+    rows of every file (the dev suite's runs and the test splits', say) and save it.
 
     Prints, per backend, the runs it was fitted on and its time spread. Returns 0.
 
@@ -133,11 +134,11 @@ def cmd_costmodel_fit(args, console) -> int:
     check_output(args.output)
     if not args.ridge > 0:
         raise ModelError(f"--ridge must be a positive number, got {args.ridge:g}")
-    rows = read_run_rows(args.rows)
+    rows = [r for path in args.rows for r in read_run_rows(path)]
     backends = [b.strip() for b in args.backends.split(",") if b.strip()] if args.backends else None
     model = fit(rows, backends=backends, ridge=args.ridge)
     deadlines = sorted({float(r["deadline"]) for r in rows})
-    model.meta.update(source=Path(args.rows).name, deadlines=[deadlines[0], deadlines[-1]])
+    model.meta.update(source=", ".join(Path(p).name for p in args.rows), deadlines=[deadlines[0], deadlines[-1]])
     path = model.save(args.output)
     console.print(f"{'backend':<16}{'runs':>6}{'time sigma':>12}")
     for name, bm in sorted(model.backends.items()):
@@ -234,7 +235,12 @@ def add_commands(sub) -> None:
     )
     which = subcommands(cm, "costmodel", debug_parent())
     fi = leaf(which, "fit", cmd_costmodel_fit, "fit the cost model on run rows (CSV) and save it as JSON")
-    fi.add_argument("rows", help="run rows: qbdsl calibrate --rows-out, or bench-runs.csv of qbdsl experiment bench")
+    fi.add_argument(
+        "rows",
+        nargs="+",
+        help="run rows: qbdsl calibrate --rows-out, or bench-runs.csv of qbdsl experiment bench (several files are "
+        "fitted as one)",
+    )
     fi.add_argument("-o", "--output", required=True, help="the model JSON to write")
     fi.add_argument("--backends", default=None, help="backends to fit, comma-separated (default: every one with runs)")
     fi.add_argument("--ridge", type=float, default=1.0, help="ridge penalty of both parts (default 1)")

@@ -1206,7 +1206,7 @@ def evaluate(
         Bad rows (see :func:`read_rows`), the ``groups`` column missing, or fewer than two groups.
     """
     from .uncertain import choose
-    from .variants import runs_in_thread
+    from .variants import runs_in_thread, same_runs
 
     cols = read_rows(rows, extra=(groups,))
     g = cols[groups]
@@ -1269,7 +1269,8 @@ def evaluate(
             )  # fmt: skip
             in_time = [b for b in runs if runs[b][1] <= dl * (1 + SLACK) and runs[b][0] > 0]
             oracle = max(in_time or list(runs), key=lambda b: (runs[b][0], -runs[b][1]))
-            ch = choose(preds, dl, confidence=confidence, cores=cores, in_thread=in_thread)
+            same = same_runs(float(feats["n_constraints"]))
+            ch = choose(preds, dl, confidence=confidence, cores=cores, in_thread=in_thread, same=same)
             # a chosen backend that refuses the instance (the features said it could take it)
             # falls back to the next ranked one, as qb.solve's fallbacks do
             ran_ = next((b for b in (ch.backend, *ch.ranked) if b in runs), None)

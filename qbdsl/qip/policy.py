@@ -361,7 +361,9 @@ def decide(
 
     chosen_row, reason, options, ranked, order, parallel = None, "", {}, [], [], ()
     if cands and any(r.judged_by == "cost model" for r in cands):
-        order, reason, parallel = _order_with_model(cands, preds, deadline, confidence, key, pref, prefer)
+        order, reason, parallel = _order_with_model(
+            cands, preds, deadline, confidence, key, pref, prefer, f.n_constraints
+        )
         ranked = list(dict.fromkeys(r.runner for r in order))
         chosen_row = best = order[0]
         best.verdict = "chosen"
@@ -576,17 +578,28 @@ def _judge_by_model(model, f, deadline: float, quality: float, backends, profile
     return used
 
 
-def _order_with_model(cands, preds, deadline, confidence, key, pref, prefer) -> tuple[list, str, tuple]:
+def _order_with_model(
+    cands, preds, deadline, confidence, key, pref, prefer, n_constraints: int
+) -> tuple[list, str, tuple]:
     """The candidates best first, the reason, and the pair to run in parallel: the cost model's
     rows in :func:`~qbdsl.qip.uncertain.choose`'s order, the profile-judged rows after them
-    unless the best of those has a higher predicted quality than the model's choice."""
+    unless the best of those has a higher predicted quality than the model's choice; never two
+    rows that run one algorithm on an instance with ``n_constraints`` constraint rows
+    (:func:`~qbdsl.qip.variants.same_runs`)."""
     from .uncertain import TIE, choose
-    from .variants import runs_in_thread
+    from .variants import runs_in_thread, same_runs
 
     modelled = {r.backend: r for r in cands if r.judged_by == "cost model"}
     others = sorted((r for r in cands if r.judged_by != "cost model"), key=key)
     in_thread = {n for n, r in modelled.items() if runs_in_thread(r.runner)}
-    ch = choose({n: preds[n] for n in modelled}, deadline, confidence=confidence, tie=TIE, in_thread=in_thread)
+    ch = choose(
+        {n: preds[n] for n in modelled},
+        deadline,
+        confidence=confidence,
+        tie=TIE,
+        in_thread=in_thread,
+        same=same_runs(n_constraints),
+    )
     order = [modelled[n] for n in ch.ranked]
     win, reason, parallel = modelled[ch.backend], ch.reason, tuple(ch.parallel)
     if others and others[0].predicted_quality > win.predicted_quality + TIE:

@@ -134,6 +134,7 @@ def choose(
     optimism: float = 1.0,
     min_parallel_deadline: float | None = None,
     in_thread: Collection[str] = (),
+    same: Collection[frozenset] = (),
 ) -> Choice:
     """Choose a backend from predictions at one deadline.
 
@@ -187,6 +188,9 @@ def choose(
     in_thread : collection of str, default ()
         Backends that run in a thread of the caller's process beside another such one
         (:func:`qbdsl.qip.variants.runs_in_thread`); a pair of two of them has no floor.
+    same : collection of frozenset, default ()
+        Pairs of backends that run the same algorithm on this instance
+        (:func:`qbdsl.qip.variants.same_runs`): never proposed together.
 
     Returns
     -------
@@ -306,6 +310,7 @@ def choose(
             f". No backend is safe: {others[0].backend} (P(meet) {others[0].p_meet_deadline:.2f} x quality "
             f"{others[0].quality_mean:.3f}) runs in parallel on a second core",
         ))  # fmt: skip
+    partners = [t for t in partners if frozenset((chosen.backend, t[1])) not in same]  # one algorithm twice
     threads = chosen.backend in in_thread
     floor = MIN_PARALLEL_SECONDS if min_parallel_seconds is None else min_parallel_seconds
     if partners and safe and chosen.time_p90 < min(floor, 0.5 * deadline):
