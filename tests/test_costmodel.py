@@ -853,9 +853,10 @@ def test_a_pair_of_threads_has_no_process_floor():
     from qbdsl.qip.variants import same_runs
 
     twins = [P("anneal+tuned", 1.0, 0.02, 0.95, t90=0.04), P("anneal", 0.999, 0.02, 0.95, t90=0.04)]
-    assert set(choose(twins, 0.05, cores=2, in_thread={"anneal", "anneal+tuned"}).parallel) == {"anneal+tuned", "anneal"}
-    assert same_runs(0) == {frozenset(("anneal+tuned", "anneal"))} and same_runs(3) == set()
-    assert choose(twins, 0.05, cores=2, in_thread={"anneal", "anneal+tuned"}, same=same_runs(0)).parallel == ()
+    both = {"anneal", "anneal+tuned"}
+    assert set(choose(twins, 0.05, cores=2, in_thread=both).parallel) == both
+    assert same_runs(0) == {frozenset(both)} and same_runs(3) == set()
+    assert choose(twins, 0.05, cores=2, in_thread=both, same=same_runs(0)).parallel == ()
     for bad in (0, -2, 1.5, True, "2"):
         with pytest.raises(cm.ModelError, match="cores must be a whole number"):
             choose(pair, 0.05, cores=bad)
