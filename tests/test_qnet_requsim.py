@@ -195,6 +195,7 @@ def test_rate_of_the_markov_chain_with_failed_swaps(order):
 
 
 @needs_requsim
+@pytest.mark.slow  # 36 s, six routes of 150 pairs; make test checks short T2 in test_two_hops_short_t2_...
 def test_short_coherence_time_table():
     # memories of T2 = 50 ms make storage count: the model's fidelity (the swap chain with hit marks,
     # physics.chain_storage) must lie in the simulated interval on 2-4 hops under both orders, with
