@@ -765,8 +765,7 @@ def _in_threads(jobs: list[tuple], budget, finish=None) -> list[tuple]:
         seconds = time.perf_counter() - t0
         answers[i] = (value, seconds, None) if kind == "ok" else (None, seconds, value)
         if kind == "ok":
-            if getattr(value, "feasible", True):  # a decoded answer that violates the model is not in hand
-                until = min(stop, _in_hand_stop(budget))
+            until = min(stop, _in_hand_stop(budget))
             if getattr(value, "status", "") == "optimal" and jobs[i][0].same_objective:
                 for k in pending:  # the user's optimum, proven: the other's answer is not awaited
                     answers[k] = (None, time.perf_counter() - t0, PROVED)
