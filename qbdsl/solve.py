@@ -284,6 +284,8 @@ def _attempt(name: str, options: dict, error: str) -> dict:
     """One entry of ``result.attempts``: the backend, the device when options chose one
     (``"dwave:mock-advantage"``), and why it failed."""
     device = options.get("solver") if name == "dwave" else options.get("device") if name == "ibm" else None
+    if error.startswith(f"{name}: "):  # the error names its backend already: "anneal: anneal: ..." read twice
+        error = error[len(name) + 2 :]
     entry = {"backend": name, "error": error}
     if isinstance(device, str) and device:
         entry["device"] = f"{name}:{device}"
@@ -394,7 +396,11 @@ def _prepare(inputs: _Inputs, name: str, budget) -> _Prepared:
     be = _backend(name)
     t0 = time.perf_counter()
     if budget.limited and budget.left() <= 0:
-        raise TimeLimitError(f"{name}: no time left of the {budget.time_limit:g} s time limit")
+        raise TimeLimitError(
+            f"{name}: no time left of the {budget.time_limit:g} s time limit ({budget.elapsed():.3g} s had gone on "
+            "reading, deciding and earlier backends; a process's first auto solve pays one-time imports: "
+            "qbdsl.qip.warm_up())"
+        )
     if (
         isinstance(inputs.obj, QuboIR)
         and be.capabilities.max_variables is not None
@@ -535,7 +541,7 @@ def _solve_parallel(inputs: _Inputs, decision, budget, seed, options: dict) -> t
     why : str
         Why the pair was not run in parallel ("" when it was).
     """
-    from qbdsl.backends.isolate import ISOLATED, prewarm, startup_seconds
+    from qbdsl.backends.isolate import ISOLATED, prewarm, settle_pair_threads, startup_seconds
 
     from .qip.uncertain import available_cores
 
@@ -545,6 +551,8 @@ def _solve_parallel(inputs: _Inputs, decision, budget, seed, options: dict) -> t
     if cores < 2 or not (ISOLATED or in_threads):
         why = f"only {cores} core available" if cores < 2 else "no fork on this platform"
         return None, [], f"not run in parallel: {why}; the chosen backend ran alone"
+    if not in_threads:  # a previous pair's thread ending in a few ms need not send this pair to workers
+        settle_pair_threads(budget.deadline)
     # other threads run here: forking is unsafe then, worker processes instead (backends.isolate)
     threaded = not in_threads and threading.active_count() > 1
     if threaded and startup_seconds(2) and not budget.fits(2 * startup_seconds(2)):
@@ -751,8 +759,12 @@ def _in_threads(jobs: list[tuple], budget, finish=None) -> list[tuple]:
         except BaseException as exc:  # noqa: BLE001 -- the run's failure, reported with the other's answer
             done.put((i, "error", exc))
 
+    from qbdsl.backends.isolate import PAIR_THREADS
+
     for i, job in enumerate(jobs):
-        threading.Thread(target=one, args=(i, job), name=f"qbdsl-pair-{job[0].name}", daemon=True).start()
+        t = threading.Thread(target=one, args=(i, job), name=f"qbdsl-pair-{i}-{job[0].name}", daemon=True)
+        t.start()
+        PAIR_THREADS.append(t)
     answers: list[tuple] = [(None, math.nan, None)] * len(jobs)
     pending = set(range(len(jobs)))
     until = stop

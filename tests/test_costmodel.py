@@ -857,6 +857,12 @@ def test_a_pair_of_threads_has_no_process_floor():
     assert set(choose(twins, 0.05, cores=2, in_thread=both).parallel) == both
     assert same_runs(0) == {frozenset(both)} and same_runs(3) == set()
     assert choose(twins, 0.05, cores=2, in_thread=both, same=same_runs(0)).parallel == ()
+    assert same_runs(0, 3) == set()  # integers: an encoding's penalty blocks make the tuned annealer differ
+    for kw in ({"in_thread": "anneal+tuned"}, {"in_thread": None}, {"in_thread": [1]}, {"same": None},
+               {"same": frozenset(both)}, {"same": [("anneal",)]}, {"same": ["anneal", "anneal+tuned"]}):  # fmt: skip
+        with pytest.raises(cm.ModelError, match="decision rule: (in_thread|same) must be a collection"):
+            choose(twins, 0.05, cores=2, **kw)
+    assert choose(twins, 0.05, cores=2, in_thread=both, same=[("anneal", "anneal+tuned")]).parallel == ()
     for bad in (0, -2, 1.5, True, "2"):
         with pytest.raises(cm.ModelError, match="cores must be a whole number"):
             choose(pair, 0.05, cores=bad)

@@ -161,3 +161,22 @@ def test_a_worker_whose_caller_is_gone_exits_without_a_traceback():
         proc.kill()
     assert b"Traceback" not in err and b"BrokenPipe" not in err, err.decode(errors="replace")
     assert proc.returncode == 0
+
+
+def test_a_left_pair_thread_is_waited_for_briefly_before_choosing_fork_or_worker():
+    """A thread a qb.solve pair left running (it ends at its own time limit, ms later) is joined
+    for at most SETTLE_SECONDS and SETTLE_SHARE of the time left, so the next call can fork
+    instead of starting a worker process (0.6 s)."""
+    for ends_in, time_left, gone in ((0.02, 10.0, True), (0.3, 10.0, False), (0.02, 0.01, False)):
+        t = threading.Thread(target=time.sleep, args=(ends_in,), name="qbdsl-pair-test", daemon=True)
+        t.start()
+        isolate.PAIR_THREADS.append(t)
+        start = time.perf_counter()
+        isolate.settle_pair_threads(start + time_left)
+        waited = time.perf_counter() - start
+        assert (not t.is_alive()) == gone and (t in isolate.PAIR_THREADS) == (not gone)
+        cap = min(isolate.SETTLE_SECONDS, isolate.SETTLE_SHARE * time_left)
+        assert waited <= cap + 0.02, (ends_in, time_left, waited)
+        t.join()
+    isolate.settle_pair_threads(time.perf_counter() + 1.0)
+    assert isolate.PAIR_THREADS == []

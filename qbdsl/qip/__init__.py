@@ -4,6 +4,7 @@ the decision."""
 from .features import Features, features
 from .policy import VARIANTS, Decision, decide, load_cost_model, resolve
 from .profiles import Profile, default_profiles, load_profiles, save_profiles
+from .warm import warm_up
 
 __all__ = [
     "Features",
@@ -17,4 +18,5 @@ __all__ = [
     "default_profiles",
     "load_profiles",
     "save_profiles",
+    "warm_up",
 ]

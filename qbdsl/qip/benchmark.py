@@ -265,24 +265,6 @@ def _warm_solver_worker(wait: float = 10.0, workers: int = 1) -> None:
 QIP = "qip"  # the policy itself as a "backend" of the harness: qb.solve(backend="auto", deadline=...)
 
 
-def _warm_qip(cost_model) -> None:
-    """One untimed ``backend="auto"`` solve of a small QUBO before QIP's timed runs: the first
-    decision of a process imports and builds what every later one reuses (the first case of the
-    third split's end-to-end run, at 0.05 s, had no time left for any backend). The steady
-    state is measured, as for the backends' own one-time start-up (:func:`_warm_solver_worker`)."""
-    import qbdsl as qb
-    from qbdsl.ir.terms import QuboTerms
-
-    rng = np.random.default_rng(0)
-    i, j = np.triu_indices(8, 1)
-    q = qb.QuboIR.from_terms(QuboTerms.from_coo(8, rng.normal(size=8), i, j, rng.normal(size=len(i))))
-    for deadline in (0.05, 1.0):  # a short deadline's path and a longer one's
-        try:
-            qb.solve(q, backend="auto", time_limit=deadline, deadline=deadline, cost_model=cost_model)
-        except Exception:  # noqa: BLE001 -- a warm-up: the timed runs report what fails
-            pass
-
-
 def _solve(obj, backend: str, deadline: float, seed: int, cost_model=None) -> tuple[float, float, bool, str]:
     """(seconds, objective, feasible, status) of one ``qb.solve`` call; errors become a status.
 
@@ -402,7 +384,11 @@ def measure(
         preload()
     if QIP in backends and instances:
         first = instances[0].family
-        _warm_qip(cost_model(first) if callable(cost_model) else cost_model)
+        from .warm import warm_up
+
+        # the steady state is measured: a process's first decision pays one-time imports (the
+        # first case of the third split's end-to-end run, at 0.05 s, had no time left for any backend)
+        warm_up(cost_model(first) if callable(cost_model) else cost_model)
     total = len(instances) * len(deadlines) * len(backends)
     todo = [(b, d, k) for b in instances for d in deadlines for k in backends]
     done = sum((b.name, d, k) in have for b, d, k in todo)

@@ -1269,7 +1269,7 @@ def evaluate(
             )  # fmt: skip
             in_time = [b for b in runs if runs[b][1] <= dl * (1 + SLACK) and runs[b][0] > 0]
             oracle = max(in_time or list(runs), key=lambda b: (runs[b][0], -runs[b][1]))
-            same = same_runs(float(feats["n_constraints"]))
+            same = same_runs(float(feats["n_constraints"]), float(feats["n_integer"]))
             ch = choose(preds, dl, confidence=confidence, cores=cores, in_thread=in_thread, same=same)
             # a chosen backend that refuses the instance (the features said it could take it)
             # falls back to the next ranked one, as qb.solve's fallbacks do

@@ -12,7 +12,7 @@ from pathlib import Path
 from ..errors import OptionError
 from .features import Features, features
 from .profiles import DEFAULT_WORK, Profile, load_profiles, validate_deadline
-from .variants import VARIANTS, resolve
+from .variants import VARIANTS, resolve, same_runs
 
 ANYTIME_QUALITY_LOSS = 0.05  # an anytime backend cut to the deadline: less work, a little less quality
 QUANTUM = ("qaoa", "qaoa-qiskit", "dwave", "ibm")
@@ -362,7 +362,7 @@ def decide(
     chosen_row, reason, options, ranked, order, parallel = None, "", {}, [], [], ()
     if cands and any(r.judged_by == "cost model" for r in cands):
         order, reason, parallel = _order_with_model(
-            cands, preds, deadline, confidence, key, pref, prefer, f.n_constraints
+            cands, preds, deadline, confidence, key, pref, prefer, same_runs(f.n_constraints, f.n_integer)
         )
         ranked = list(dict.fromkeys(r.runner for r in order))
         chosen_row = best = order[0]
@@ -578,16 +578,13 @@ def _judge_by_model(model, f, deadline: float, quality: float, backends, profile
     return used
 
 
-def _order_with_model(
-    cands, preds, deadline, confidence, key, pref, prefer, n_constraints: int
-) -> tuple[list, str, tuple]:
+def _order_with_model(cands, preds, deadline, confidence, key, pref, prefer, same: set) -> tuple[list, str, tuple]:
     """The candidates best first, the reason, and the pair to run in parallel: the cost model's
     rows in :func:`~qbdsl.qip.uncertain.choose`'s order, the profile-judged rows after them
     unless the best of those has a higher predicted quality than the model's choice; never two
-    rows that run one algorithm on an instance with ``n_constraints`` constraint rows
-    (:func:`~qbdsl.qip.variants.same_runs`)."""
+    rows that run one algorithm on this instance (``same``: :func:`~qbdsl.qip.variants.same_runs`)."""
     from .uncertain import TIE, choose
-    from .variants import runs_in_thread, same_runs
+    from .variants import runs_in_thread
 
     modelled = {r.backend: r for r in cands if r.judged_by == "cost model"}
     others = sorted((r for r in cands if r.judged_by != "cost model"), key=key)
@@ -598,7 +595,7 @@ def _order_with_model(
         confidence=confidence,
         tie=TIE,
         in_thread=in_thread,
-        same=same_runs(n_constraints),
+        same=same,
     )
     order = [modelled[n] for n in ch.ranked]
     win, reason, parallel = modelled[ch.backend], ch.reason, tuple(ch.parallel)

@@ -106,6 +106,26 @@ def _as_list(predictions) -> list:
     return preds
 
 
+def _names_arg(names, what: str) -> frozenset[str]:
+    """``names`` (a collection of backend names, not one string) as a set, or ModelError."""
+    if isinstance(names, str) or not isinstance(names, Collection) or not all(isinstance(n, str) for n in names):
+        raise ModelError(f"decision rule: {what} must be a collection of backend names, got {names!r}")
+    return frozenset(names)
+
+
+def _pairs_arg(pairs) -> frozenset[frozenset[str]]:
+    """``same`` (a collection of two-name sets) as a set of frozensets, or ModelError."""
+    if isinstance(pairs, (str, frozenset, set)) and not all(isinstance(p, (set, frozenset)) for p in pairs):
+        pairs = None  # one pair, or names, where a collection of pairs was meant
+    ok = isinstance(pairs, Collection) and all(
+        isinstance(p, (set, frozenset, tuple, list)) and len(set(p)) == 2 and all(isinstance(n, str) for n in p)
+        for p in pairs
+    )
+    if not ok:
+        raise ModelError(f"decision rule: same must be a collection of pairs of backend names, got {pairs!r}")
+    return frozenset(frozenset(p) for p in pairs)
+
+
 def uncertain(p: PredictionLike, band: float, spread: float, confidence: float) -> str:
     """Why a prediction is uncertain ('' when it is not): its time band ``p90 / median`` wider than
     ``band``, its quality's 10th percentile more than ``spread`` below its mean, or its
@@ -216,6 +236,7 @@ def choose(
     ):
         raise ModelError(f"decision rule: deadline must be positive and finite, got {deadline!r}")
     preds = _as_list(predictions)
+    in_thread, same = _names_arg(in_thread, "in_thread"), _pairs_arg(same)
     if cores is None:
         cores = available_cores()
     else:

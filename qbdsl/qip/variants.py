@@ -89,13 +89,14 @@ def runs_in_thread(name: str) -> bool:
 PENALTY_OPTIONS = frozenset({"penalty_search", "repair", "penalty_rounds"})  # act on penalty blocks only
 
 
-def same_runs(n_constraints: float) -> set[frozenset[str]]:
+def same_runs(n_constraints: float, n_integer: float = 0) -> set[frozenset[str]]:
     """Pairs ``{variant, backend}`` that run the same algorithm on an instance with
-    ``n_constraints`` constraint rows (penalty blocks): a variant whose options act on penalty
-    blocks only (:data:`PENALTY_OPTIONS`: ``anneal+tuned``) is its backend on an instance
-    without any. Two such runs in parallel are one algorithm twice (at 0.05 s on bqp1000 and
-    Gset, two annealers contending for the memory, both late); empty when the instance has
-    constraints."""
-    if n_constraints > 0:
+    ``n_constraints`` constraint rows and ``n_integer`` integer variables: a variant whose
+    options act on penalty blocks only (:data:`PENALTY_OPTIONS`: ``anneal+tuned``) is its
+    backend on a QUBO without any, which needs no constraint and no integer (a one-hot or
+    domain-wall encoding brings penalty blocks of its own). Two such runs in parallel are one
+    algorithm twice (at 0.05 s on bqp1000 and Gset, two annealers contending for the memory,
+    both late); empty otherwise."""
+    if n_constraints > 0 or n_integer > 0:
         return set()
     return {frozenset((name, base)) for name, (base, opts) in VARIANTS.items() if set(opts) <= PENALTY_OPTIONS}
