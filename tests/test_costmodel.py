@@ -814,6 +814,13 @@ def test_qip_fit_takes_several_runs_files(tmp_path, capsys):
     both = hb.fitted_model(f"{paths[0]},{paths[1]}")
     assert both.meta["rows"] == len(rows) == hb.fitted_model([str(p) for p in paths]).meta["rows"]
     assert hb.fitted_model(str(paths[0])).meta["rows"] == sum(r["family"] == "small" for r in rows)
+    with pytest.raises(cm.ModelError, match="given twice"):
+        hb.fitted_model(f"{paths[0]},{paths[0]}")
+    assert main(["costmodel", "fit", str(paths[0]), str(paths[0]), "-o", str(tmp_path / "m.json")]) == 2
+    assert "given twice" in capsys.readouterr().err
+    assert hb._main_or_error(["--qip-fit", f"{paths[0]},{tmp_path / 'gone.csv'}", "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 1 and "gone.csv" in err[0] and "Traceback" not in err[0], err
     missing = tmp_path / "nope.csv"
     argv = ["experiment", "bench", "--quick", "--out", str(tmp_path / "o"), "--qip-fit", f"{paths[0]},{missing}"]
     assert main(argv) == 2

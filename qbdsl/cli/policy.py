@@ -134,6 +134,9 @@ def cmd_costmodel_fit(args, console) -> int:
     check_output(args.output)
     if not args.ridge > 0:
         raise ModelError(f"--ridge must be a positive number, got {args.ridge:g}")
+    twice = sorted({p for p in args.rows if args.rows.count(p) > 1})
+    if twice:
+        raise ModelError(f"rows file {twice[0]} given twice: its runs would count twice")
     rows = [r for path in args.rows for r in read_run_rows(path)]
     backends = [b.strip() for b in args.backends.split(",") if b.strip()] if args.backends else None
     model = fit(rows, backends=backends, ridge=args.ridge)

@@ -489,6 +489,9 @@ def fitted_model(rows):
 
     paths = rows.split(",") if isinstance(rows, str) else rows
     if isinstance(paths, (list, tuple)) and paths and all(isinstance(p, (str, Path)) for p in paths):
+        twice = sorted({str(p) for p in paths if [str(q) for q in paths].count(str(p)) > 1})
+        if twice:
+            raise ModelError(f"runs file {twice[0]} given twice: its runs would count twice")
         got = [_run_rows(p) for p in paths]
         rows, where = [r for g, _ in got for r in g], " + ".join(w for _, w in got)
     else:
@@ -735,5 +738,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
+def _main_or_error(argv: Sequence[str] | None = None) -> int:
+    """:func:`main`, a bad input (a missing runs file, bad rows) as one line on stderr and exit 2."""
+    import sys
+
+    try:
+        return main(argv)
+    except (ModelError, OSError) as exc:  # FileFormatError is a ModelError
+        print(f"python -m qbdsl.qip.benchmark: error: {exc}", file=sys.stderr)
+        return 2
+
+
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(_main_or_error())
