@@ -242,7 +242,7 @@ def solve(
                 chain = [e for e in decision.fallbacks if e not in decision.parallel_plan]
             if not chain:
                 raise BackendError(
-                    "both backends run in parallel failed: " + "; ".join(f"{a['backend']}: {a['error']}" for a in tried)
+                    "both backends run in parallel failed: " + "; ".join(_named(a) for a in tried)
                 )
     else:
         chain = [resolve(name) for name in [backend, *(fallback or [])]]
@@ -264,7 +264,7 @@ def solve(
         except (BackendError, UnsupportedTermError) as exc:
             if k == len(chain) - 1:
                 if attempts:
-                    tried = "; ".join(f"{a['backend']}: {a['error']}" for a in attempts)
+                    tried = "; ".join(_named(a) for a in attempts)
                     raise type(exc)(f"{exc} (after {tried})") from exc
                 raise
             attempts.append(_attempt(name, mine, str(exc)))
@@ -280,12 +280,17 @@ def solve(
     raise AssertionError("unreachable")  # pragma: no cover
 
 
+def _named(attempt: dict) -> str:
+    """``"<backend>: <error>"`` of an attempt, the backend not named twice when its error names
+    it already (``"anneal: anneal: no time left"`` read twice)."""
+    name, error = attempt["backend"], str(attempt["error"])
+    return error if error.startswith(f"{name}: ") else f"{name}: {error}"
+
+
 def _attempt(name: str, options: dict, error: str) -> dict:
     """One entry of ``result.attempts``: the backend, the device when options chose one
     (``"dwave:mock-advantage"``), and why it failed."""
     device = options.get("solver") if name == "dwave" else options.get("device") if name == "ibm" else None
-    if error.startswith(f"{name}: "):  # the error names its backend already: "anneal: anneal: ..." read twice
-        error = error[len(name) + 2 :]
     entry = {"backend": name, "error": error}
     if isinstance(device, str) and device:
         entry["device"] = f"{name}:{device}"

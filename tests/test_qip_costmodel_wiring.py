@@ -577,3 +577,16 @@ def test_warm_up_lets_a_fresh_process_meet_a_short_deadline(tmp_path):
     assert proc.returncode == 0, proc.stderr
     got = json.loads(proc.stdout.strip().splitlines()[-1])
     assert got["status"] == "optimal" and got["wall"] <= 0.05 + grace(0.05), got
+
+
+def test_a_failed_chain_names_each_backend_once():
+    """The message of a chain that failed lists each attempt as "<backend>: <error>", without the
+    backend twice when its own error names it ("anneal: anneal: no time left" read twice);
+    result.attempts keep the backend's error as it was."""
+    solve_mod = sys.modules["qbdsl.solve"]
+    assert solve_mod._named({"backend": "anneal", "error": "anneal: no time left"}) == "anneal: no time left"
+    assert solve_mod._named({"backend": "dwave", "error": "mock-advantage is down"}) == "dwave: mock-advantage is down"
+    q = random_qubo(12, 1)
+    with pytest.raises(qb.TimeLimitError) as info:
+        qb.solve(q, backend="anneal", fallback=["tabu"], time_limit=1e-9)
+    assert "anneal: anneal:" not in str(info.value) and "tabu: tabu:" not in str(info.value), str(info.value)
