@@ -241,9 +241,7 @@ def solve(
             if tried:  # both failed: the rest of the plan, without them
                 chain = [e for e in decision.fallbacks if e not in decision.parallel_plan]
             if not chain:
-                raise BackendError(
-                    "both backends run in parallel failed: " + "; ".join(_named(a) for a in tried)
-                )
+                raise BackendError("both backends run in parallel failed: " + "; ".join(_named(a) for a in tried))
     else:
         chain = [resolve(name) for name in [backend, *(fallback or [])]]
     for k, (name, device_options) in enumerate(chain):
