@@ -82,7 +82,8 @@ def call_with_deadline(
     """
     if not ISOLATED:
         return fn(*args)
-    settle_pair_threads(deadline)
+    if cancel is None:  # a call with a cancel event goes to a worker anyway
+        settle_pair_threads(deadline)
     if threading.active_count() > 1 or cancel is not None:
         return _WORKERS.call(fn, args, deadline, cancel)
     return _forked(fn, args, deadline)
@@ -105,8 +106,10 @@ def settle_pair_threads(deadline: float) -> None:
     if not PAIR_THREADS:
         return
     end = time.perf_counter() + min(SETTLE_SECONDS, SETTLE_SHARE * max(0.0, deadline - time.perf_counter()))
-    for t in PAIR_THREADS:
-        t.join(max(0.0, end - time.perf_counter()))
+    me = threading.current_thread()
+    for t in list(PAIR_THREADS):
+        if t is not me:  # a pair thread calling here would wait for itself
+            t.join(max(0.0, end - time.perf_counter()))
     PAIR_THREADS[:] = [t for t in PAIR_THREADS if t.is_alive()]
 
 

@@ -401,8 +401,7 @@ def _prepare(inputs: _Inputs, name: str, budget) -> _Prepared:
     if budget.limited and budget.left() <= 0:
         raise TimeLimitError(
             f"{name}: no time left of the {budget.time_limit:g} s time limit ({budget.elapsed():.3g} s had gone on "
-            "reading, deciding and earlier backends; a process's first auto solve pays one-time imports: "
-            "qbdsl.qip.warm_up())"
+            "reading, deciding and earlier backends)"
         )
     if (
         isinstance(inputs.obj, QuboIR)
@@ -764,6 +763,7 @@ def _in_threads(jobs: list[tuple], budget, finish=None) -> list[tuple]:
 
     from qbdsl.backends.isolate import PAIR_THREADS
 
+    PAIR_THREADS[:] = [t for t in PAIR_THREADS if t.is_alive()]  # ended ones are not kept
     for i, job in enumerate(jobs):
         t = threading.Thread(target=one, args=(i, job), name=f"qbdsl-pair-{i}-{job[0].name}", daemon=True)
         t.start()

@@ -869,7 +869,8 @@ def test_a_pair_of_threads_has_no_process_floor():
                {"same": frozenset(both)}, {"same": [("anneal",)]}, {"same": ["anneal", "anneal+tuned"]}):  # fmt: skip
         with pytest.raises(cm.ModelError, match="decision rule: (in_thread|same) must be a collection"):
             choose(twins, 0.05, cores=2, **kw)
-    assert choose(twins, 0.05, cores=2, in_thread=both, same=[("anneal", "anneal+tuned")]).parallel == ()
+    for same in ([("anneal", "anneal+tuned")], {("anneal", "anneal+tuned")}, [frozenset(both)]):
+        assert choose(twins, 0.05, cores=2, in_thread=both, same=same).parallel == ()
     for bad in (0, -2, 1.5, True, "2"):
         with pytest.raises(cm.ModelError, match="cores must be a whole number"):
             choose(pair, 0.05, cores=bad)

@@ -180,3 +180,17 @@ def test_a_left_pair_thread_is_waited_for_briefly_before_choosing_fork_or_worker
         t.join()
     isolate.settle_pair_threads(time.perf_counter() + 1.0)
     assert isolate.PAIR_THREADS == []
+    # a pair thread that calls it does not wait for itself
+    me = []
+
+    def pair_thread():
+        isolate.PAIR_THREADS.append(threading.current_thread())
+        isolate.settle_pair_threads(time.perf_counter() + 1.0)
+        me.append(1)
+
+    t = threading.Thread(target=pair_thread)
+    t.start()
+    t.join(5)
+    assert me == [1]
+    isolate.settle_pair_threads(time.perf_counter() + 1.0)
+    assert isolate.PAIR_THREADS == []

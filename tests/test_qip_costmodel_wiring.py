@@ -345,6 +345,9 @@ def test_thread_pairs_return_the_answer_in_hand_at_the_time_limit():
         return SimpleNamespace(solve=solve)
 
     in_hand = 0.3 * (1 + uncertain_mod.IN_HAND_WAIT)
+    from qbdsl.backends import isolate
+
+    isolate.PAIR_THREADS.append(threading.Thread(target=lambda: None))  # never started: not alive, dropped
     try:
         for first, same, by in (("quick", False, in_hand), ("proof", True, 0.05), ("broken", False, None)):
             budget = Budget(0.3, "solve")
@@ -362,6 +365,7 @@ def test_thread_pairs_return_the_answer_in_hand_at_the_time_limit():
             assert got[0][0].status == ("optimal" if first == "proof" else "feasible")
             assert got[1][2] == (solve_mod.PROVED if first == "proof" else None)
             assert by - 0.02 <= wall < by + 0.15, (first, wall)
+            assert all(t.is_alive() for t in isolate.PAIR_THREADS[:-2])  # ended threads are not kept
     finally:
         release.set()
 
@@ -568,6 +572,14 @@ t = time.perf_counter()
 r = qb.solve(m, backend="auto", time_limit=0.05, deadline=0.05)
 print(json.dumps({"wall": time.perf_counter() - t, "status": str(r.status), "backend": r.backend}))
 """
+
+
+def test_warm_up_refuses_a_bad_cost_model_as_solve_does():
+    from qbdsl.errors import OptionError
+    from qbdsl.qip import warm_up
+
+    with pytest.raises(OptionError):
+        warm_up(42)
 
 
 def test_warm_up_lets_a_fresh_process_meet_a_short_deadline(tmp_path):

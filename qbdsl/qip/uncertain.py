@@ -114,12 +114,15 @@ def _names_arg(names, what: str) -> frozenset[str]:
 
 
 def _pairs_arg(pairs) -> frozenset[frozenset[str]]:
-    """``same`` (a collection of two-name sets) as a set of frozensets, or ModelError."""
-    if isinstance(pairs, (str, frozenset, set)) and not all(isinstance(p, (set, frozenset)) for p in pairs):
-        pairs = None  # one pair, or names, where a collection of pairs was meant
-    ok = isinstance(pairs, Collection) and all(
-        isinstance(p, (set, frozenset, tuple, list)) and len(set(p)) == 2 and all(isinstance(n, str) for n in p)
-        for p in pairs
+    """``same`` (a collection of pairs of names: sets, frozensets, tuples or lists) as a set of
+    frozensets, or ModelError (one bare pair or a string, where a collection of pairs was meant)."""
+    ok = (
+        not isinstance(pairs, str)
+        and isinstance(pairs, Collection)
+        and all(
+            isinstance(p, (set, frozenset, tuple, list)) and len(set(p)) == 2 and all(isinstance(n, str) for n in p)
+            for p in pairs
+        )
     )
     if not ok:
         raise ModelError(f"decision rule: same must be a collection of pairs of backend names, got {pairs!r}")
@@ -220,7 +223,8 @@ def choose(
     ------
     ModelError
         A confidence outside (0, 1), a negative tie/close, a deadline that is not positive,
-        ``cores`` not a whole number >= 1, or a prediction lacking a field the rule reads.
+        ``cores`` not a whole number >= 1, ``in_thread`` not a collection of names, ``same`` not
+        a collection of pairs of names, or a prediction lacking a field the rule reads.
     """
     confidence = _check_unit("confidence", confidence)
     numbers = [("tie", tie), ("close", close), ("spread", spread), ("optimism", optimism)]
