@@ -59,6 +59,7 @@ CAP_UNPROVEN = 2.0**20  # cap on a block without a guarantee, relative to its st
 ELITE = 0.2  # share of a round's reads (best tuned energy first) that steers the update
 DEFAULT_ROUNDS = 8
 END_MARGIN = 0.05  # share of the time limit kept free at the end (merging the rounds, the caller's decode)
+REPAIR_SAMPLE_SHARE = 0.85  # with repair, the sampler's part of a round's share (the rest: repair and judging)
 STATE_BYTES_CAP = 256 << 20  # distinct rows kept over the rounds (int8 per variable)
 
 
@@ -241,10 +242,11 @@ def tuned_search(
             left = budget.left() - END_MARGIN * time_limit
             todo = rounds - r
             if post > 0:  # no more rounds than fit with a sampler share of at least the shortest call so far
-                todo = max(1, min(todo, int(left / (post + max(post, least / (0.85 if repair else 1.0))))))
+                sample_share = REPAIR_SAMPLE_SHARE if repair else 1.0
+                todo = max(1, min(todo, int(left / (post + max(post, least / sample_share)))))
             share = (left - todo * post) / todo
             if repair:
-                share *= 0.85  # the rest of the share goes to repair and judging
+                share *= REPAIR_SAMPLE_SHARE
             if r > 0 and share <= 0:
                 status = "time_limit"
                 break

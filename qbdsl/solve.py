@@ -546,10 +546,11 @@ def _solve_parallel(inputs: _Inputs, decision, budget, seed, options: dict) -> t
     from qbdsl.backends.isolate import ISOLATED, prewarm, settle_pair_threads, startup_seconds
 
     from .qip.uncertain import available_cores
+    from .qip.variants import runs_in_thread
 
     cores = available_cores()
     rows = decision.parallel
-    in_threads = all(getattr(_backend(name).capabilities, "in_thread", False) for name, _ in decision.parallel_plan)
+    in_threads = all(runs_in_thread(name) for name, _ in decision.parallel_plan)
     if cores < 2 or not (ISOLATED or in_threads):
         why = f"only {cores} core available" if cores < 2 else "no fork on this platform"
         return None, [], f"not run in parallel: {why}; the chosen backend ran alone"

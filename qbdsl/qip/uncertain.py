@@ -336,25 +336,24 @@ def choose(
             f"{others[0].quality_mean:.3f}) runs in parallel on a second core",
         ))  # fmt: skip
     partners = [t for t in partners if frozenset((chosen.backend, t[1])) not in same]  # one algorithm twice
-    threads = chosen.backend in in_thread
+    # a pair of two thread backends starts nothing: the floors below, for process starts, spare it
+    in_threads = [t for t in partners if chosen.backend in in_thread and t[1] in in_thread]
     floor = MIN_PARALLEL_SECONDS if min_parallel_seconds is None else min_parallel_seconds
     if partners and safe and chosen.time_p90 < min(floor, 0.5 * deadline):
-        # a pair's two process starts cost more than this run takes
-        partners = [t for t in partners if threads and t[1] in in_thread]
+        partners = in_threads  # a pair's two process starts cost more than this run takes
     least = PARALLEL_MIN_DEADLINE if min_parallel_deadline is None else min_parallel_deadline
     if partners and deadline < least:
-        kept = [t for t in partners if threads and t[1] in in_thread]
-        if not kept:
+        if not in_threads:
             reason += (
                 f". No second run beside it: under a {least:g} s deadline a pair's process starts and "
                 "two decodes make the answer late"
             )
-        partners = kept
+        partners = in_threads
     if partners:  # the second core goes to the partner worth most at the deadline
-        _, partner, why = max(partners, key=lambda t: t[0])
-        parallel = (chosen.backend, partner)
-        reason += why
-        if threads and partner in in_thread:
+        best_partner = max(partners, key=lambda t: t[0])
+        parallel = (chosen.backend, best_partner[1])
+        reason += best_partner[2]
+        if best_partner in in_threads:
             reason += " (both in threads of this process: their solvers release the GIL, nothing to start)"
     return Choice(
         chosen.backend, parallel, chosen.p_meet_deadline >= confidence, reason, tuple(p.backend for p in ranked)
