@@ -20,10 +20,13 @@ Statuses mean what they say:
 
 Time limits: the solver runs in a forked child (:mod:`backends.isolate`) that is killed
 at the deadline, because HiGHS inside OR-Tools 9.15 can ignore its own limit (88 s on a
-1 s limit) and its interrupt. The solver is given the time left minus the predicted cost
-of handing it the model; when that cost alone exceeds the time left,
-:class:`~qbdsl.errors.TimeLimitError` is raised at once. A killed solve has no answer
-(status ``time_limit``); a solver that stops at its own limit returns its incumbent.
+1 s limit; 0.87 s on a 0.2 s limit in the root of a 139 000-nonzero k-path model) and its
+interrupt. The solver is given the time left minus the predicted cost of handing it the
+model; when that cost alone exceeds the time left, :class:`~qbdsl.errors.TimeLimitError` is
+raised at once. HiGHS writes each improving solution to a file as it finds it
+(``mip_improving_solution_file``), so it is killed at the deadline itself and its last
+incumbent is the answer (status ``time_limit``); SCIP and CP-SAT, which have no such file,
+get a grace past the deadline to return theirs, and a killed one has no answer.
 """
 
 from __future__ import annotations
@@ -52,8 +55,11 @@ OPTIONS = {
 
 # Seconds OR-Tools spends per nonzero outside the solver's own clock (copying the model
 # into the solver, presolve set-up, the answer back), measured on linearized QUBOs of
-# 0.1-2.7 M nonzeros on the 2-core development VM, rounded up; plus a fixed part.
-TRANSFER_SECONDS = {"HIGHS": 3e-6, "SCIP": 1.2e-6, "CP_SAT": 1.5e-6}
+# 0.1-2.7 M nonzeros on the 2-core development VM, rounded up; plus a fixed part. HiGHS's:
+# from its banner to its first log line, 4-10 us per nonzero and variable on k-path and
+# max-cut models of 50 000-160 000 (2026-12-01; was 3e-6, and 0.5 s solves of such models
+# returned 0.1-0.2 s late).
+TRANSFER_SECONDS = {"HIGHS": 8e-6, "SCIP": 1.2e-6, "CP_SAT": 1.5e-6}
 TRANSFER_FIXED = 0.02
 PROVEN_GAP = 1e-9  # relative gap below which a bound proves the objective optimal
 
@@ -136,6 +142,44 @@ def _highs_solution_file(path: str, n: int) -> tuple[str, np.ndarray | None]:
         return "Unknown", None
 
 
+def _highs_improving_file(path: str, n: int) -> np.ndarray | None:
+    """The last complete solution in HiGHS's improving-solutions file, or None.
+
+    HiGHS (``mip_improving_solution_save`` with ``mip_improving_solution_report_sparse``)
+    appends, for each incumbent it finds, ``Objective <value>``, ``# Columns -K`` and K lines
+    ``name value index`` (the nonzeros, in the original model's columns). The child may be
+    killed while writing one, so only a block with all of its K lines counts.
+    """
+    try:
+        with open(path) as f:
+            lines = f.read().splitlines()
+    except OSError:
+        return None
+    starts = [i for i, line in enumerate(lines) if line.startswith("Objective")]
+    for at in reversed(starts):
+        try:
+            head = lines[at + 1].split()
+            count = -int(head[2]) if head[:2] == ["#", "Columns"] else -1
+            body = lines[at + 2 : at + 2 + count]
+            if count < 0 or len(body) < count:
+                continue
+            x = np.zeros(n)
+            for line in body:
+                _, value, index = line.split()
+                x[int(index)] = float(value)
+            return x
+        except (ValueError, IndexError):
+            continue
+    return None
+
+
+def _import_solver_module() -> None:
+    """Import OR-Tools' model builder in this process, once: each solve runs in a forked child
+    (or a worker forked later), which then inherits it instead of importing it again (0.1 s
+    per solve on the development VM: a 0.05 s limit had no time left for the solver)."""
+    from ortools.linear_solver.python import model_builder_helper  # noqa: F401
+
+
 @dataclass(frozen=True)
 class MilpArrays:
     """What a solver needs of a MilpIR: arrays only, cheap to pickle to a worker process."""
@@ -180,9 +224,11 @@ def _run(
     zero_objective: bool = False,
     relax: bool = False,
     sol_file: str | None = None,
+    improving_file: str | None = None,
 ) -> dict:
     """Build the model and solve it once (runs in the child process). ``sol_file``: where
-    HiGHS writes its solution (see :func:`_highs_solution_file`); the caller removes it."""
+    HiGHS writes its solution (see :func:`_highs_solution_file`); ``improving_file``: where it
+    writes each improving solution (see :func:`_highs_improving_file`); the caller removes them."""
     from ortools.linear_solver.python import model_builder_helper as mbh
 
     t0 = time.perf_counter()
@@ -201,6 +247,11 @@ def _run(
         s.set_time_limit_in_seconds(float(time_limit))
     if sol_file is not None:
         params += f"\nwrite_solution_to_file=true\nsolution_file={sol_file}\nwrite_solution_style=4"
+    if improving_file is not None:
+        params += (
+            "\nmip_improving_solution_save=true\nmip_improving_solution_report_sparse=true"
+            f"\nmip_improving_solution_file={improving_file}"
+        )
     s.set_solver_specific_parameters(params)
     s.enable_output(verbose)
     t1 = time.perf_counter()
@@ -215,6 +266,10 @@ def _run(
             status = "FEASIBLE"
         message = f"HiGHS: {highs}" + (" (may actually be unbounded)" if "unbounded" in highs else "")
         bound = float(ir.c @ x + ir.offset) if status == "OPTIMAL" and x is not None else None
+    if x is None and improving_file is not None:  # stopped with no final point: its last incumbent
+        x = _highs_improving_file(improving_file, ir.num_variables)
+        if x is not None:
+            status = "FEASIBLE"
     objective = None
     if x is not None:
         objective = 0.0 if zero_objective else float(ir.c @ x + ir.offset)
@@ -334,6 +389,7 @@ class OrtoolsBackend:
 
     # -- one run of the solver in a child process, under the budget
     def _attempt(self, ir, solver: str, params: str, budget: Budget, verbose: bool, what: str, **kw) -> dict:
+        _import_solver_module()
         transfer = TRANSFER_FIXED + TRANSFER_SECONDS[solver] * (ir.A.nnz + ir.num_variables) + startup_seconds()
         limit = None
         if budget.limited:
@@ -346,12 +402,20 @@ class OrtoolsBackend:
                 "raise time_limit, or compile a smaller model",
             )
             limit = max(0.01, budget.left() - transfer)
-        deadline = budget.deadline + 0.25 * grace(budget.time_limit) if budget.limited else math.inf
         t = time.perf_counter()
-        sol_file = None
+        sol_file = improving = None
         if solver == "HIGHS" and limit is not None:  # its incumbent at the limit: see _highs_solution_file
             fd, sol_file = tempfile.mkstemp(suffix=".sol", prefix="qbdsl-highs-")
             os.close(fd)
+            if not kw.get("zero_objective") and not kw.get("relax"):
+                fd, improving = tempfile.mkstemp(suffix=".sol", prefix="qbdsl-highs-improving-")
+                os.close(fd)
+        if not budget.limited:
+            deadline = math.inf
+        elif improving is not None:  # its incumbents are on file: killed at the deadline, none is lost
+            deadline = budget.deadline
+        else:
+            deadline = budget.deadline + 0.25 * grace(budget.time_limit)
         try:
             out = call_with_deadline(
                 _run,
@@ -364,22 +428,26 @@ class OrtoolsBackend:
                     kw.get("zero_objective", False),
                     kw.get("relax", False),
                     sol_file,
+                    improving,
                 ),
                 deadline,
             )
         except Killed:
+            x = _highs_improving_file(improving, ir.num_variables) if improving is not None else None
             out = {
                 "status": "KILLED",
-                "message": f"{solver} did not stop at its {limit:.3g} s limit: killed at the deadline",
-                "x": None,
-                "objective": None,
+                "message": f"{solver} did not stop at its {limit:.3g} s limit: killed at the deadline"
+                + (", its last incumbent kept" if x is not None else ""),
+                "x": x,
+                "objective": None if x is None else float(ir.c @ x + ir.offset),
                 "bound": None,
             }
         except RuntimeError as exc:
             raise BackendError(f"ortools ({solver}) failed: {exc}") from None
         finally:
-            if sol_file is not None:
-                os.unlink(sol_file)
+            for path in (sol_file, improving):
+                if path is not None:
+                    os.unlink(path)
         out["summary"] = {
             "run": what,
             "solver": solver,
