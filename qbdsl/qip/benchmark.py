@@ -382,6 +382,11 @@ def measure(
         from qbdsl.backends.anneal import preload
 
         preload()
+    if any(solve_options(b)[0] == "ortools" for b in backends if b != QIP):
+        # likewise OR-Tools' model builder, imported in this process before any solver worker forks
+        from qbdsl.backends.ortools_backend import _import_solver_module
+
+        _import_solver_module()
     if QIP in backends and instances:
         first = instances[0].family
         from .warm import warm_up
