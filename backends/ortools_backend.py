@@ -55,11 +55,14 @@ OPTIONS = {
 
 # Seconds OR-Tools spends per nonzero outside the solver's own clock (copying the model
 # into the solver, presolve set-up, the answer back), measured on linearized QUBOs of
-# 0.1-2.7 M nonzeros on the 2-core development VM, rounded up; plus a fixed part. HiGHS's:
-# from its banner to its first log line, 4-10 us per nonzero and variable on k-path and
-# max-cut models of 50 000-160 000 (2026-12-01; was 3e-6, and 0.5 s solves of such models
-# returned 0.1-0.2 s late).
-TRANSFER_SECONDS = {"HIGHS": 8e-6, "SCIP": 1.2e-6, "CP_SAT": 1.5e-6}
+# 0.1-2.7 M nonzeros on the 2-core development VM; plus a fixed part. Measured again on
+# 2026-12-01 from HiGHS's banner to its first log line: 2.3-2.7 us per nonzero and variable on
+# a scheduling MILP, 3.8-4.3 on linearized random QUBOs of 1 500-480 000 nonzeros, 6-10 on
+# k-path and max-cut models. The typical cost, not the worst: HiGHS is killed at the deadline
+# with its last incumbent kept, so a model that reaches it late loses little, while a higher
+# estimate refuses small models HiGHS solves in time (8e-6 refused a 3 700-nonzero scheduling
+# model at 0.05 s that it proves optimal in 0.02 s).
+TRANSFER_SECONDS = {"HIGHS": 3e-6, "SCIP": 1.2e-6, "CP_SAT": 1.5e-6}
 TRANSFER_FIXED = 0.02
 PROVEN_GAP = 1e-9  # relative gap below which a bound proves the objective optimal
 
