@@ -957,6 +957,10 @@ def test_the_frozen_test_split_is_disjoint_and_scored_by_one_model_fitted_on_the
     seen = dev | {b.name for b in test} | {b.name for b in test2}
     assert len(test3) == 26 and len({b.name for b in test3}) == 26 and not ({b.name for b in test3} & seen)
     assert {b.family for b in test3} <= set(bm.families()) and bm.instances("kpath", split="test3")
+    test4 = bm.instances(split="test4")
+    seen |= {b.name for b in test3}
+    assert len(test4) == 25 and len({b.name for b in test4}) == 25 and not ({b.name for b in test4} & seen)
+    assert {b.family for b in test4} <= set(bm.families()) and len(bm.instances("kpath", split="test4")) == 5
     with pytest.raises(cm.ModelError, match="split must be"):
         bm.instances(split="train")
     rows = two_backend_rows(seed=0)
