@@ -191,8 +191,9 @@ def test_highs_incumbent_at_its_own_limit_is_kept():
     r, wall = timed(qb.solve, q, backend="ortools", time_limit=2.0)
     assert within(wall, 2.0), wall
     assert r.status == "time_limit"
-    if r.raw.info["ortools_status"] != "FEASIBLE":  # HiGHS found none in time, or was killed (documented loss)
-        pytest.skip(f"no incumbent to keep on this (loaded) machine: {r.raw.info['message']}")
+    # at its own limit OR-Tools drops the incumbent (read from HiGHS's solution file); killed at
+    # the deadline, it is read from HiGHS's improving-solutions file
+    assert r.raw.info["ortools_status"] in ("FEASIBLE", "KILLED"), r.raw.info["message"]
     assert r.sample is not None and np.isfinite(r.objective)
     assert r.energy == pytest.approx(float(q.energy(r.sample[None, : q.n])[0]))
 
