@@ -189,8 +189,9 @@ def read_frame(stream):
 
 # solver libraries a worker imports before it says "ready" when this process has them loaded
 # (anneal.preload): a job handed to a fresh worker must not pay the import the caller paid once
-# (parallel anneal runs in workers were refused at 0.05 s: "importing dwave-samplers ... 0.6 s")
-WORKER_PRELOADS = ("dwave.samplers",)
+# (parallel anneal runs in workers were refused at 0.05 s: "importing dwave-samplers ... 0.6 s";
+# OR-Tools' model builder cost each new worker's first OR-Tools call 0.12 s)
+WORKER_PRELOADS = ("dwave.samplers", "ortools.linear_solver.python.model_builder_helper")
 CANCEL_POLL = 0.01  # seconds between looks at a call's cancel event
 
 
@@ -283,7 +284,12 @@ class _Workers:
             worker = self._new()
         try:
             kind, value = worker.call(fn, args, deadline, cancel)
-        except (Killed, RuntimeError, OSError):
+        except Killed:
+            worker.close()
+            # the next call would otherwise start one (0.5-1 s): refused under a shorter limit
+            self.prewarm(1)
+            raise
+        except (RuntimeError, OSError):
             worker.close()
             raise
         with self._lock:

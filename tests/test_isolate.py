@@ -88,6 +88,34 @@ def test_a_worker_preloads_the_solver_libraries_its_caller_loaded():
     assert kind == "ok" and value == [True, False]
 
 
+def test_a_worker_preloads_ortools_model_builder_once_the_caller_has_it():
+    from ortools.linear_solver.python import model_builder_helper  # noqa: F401
+
+    from qbdsl.backends import worker
+
+    w = isolate._Worker()
+    try:
+        kind, value = w.call(
+            worker.loaded, (["ortools.linear_solver.python.model_builder_helper"],), time.perf_counter() + 30
+        )
+    finally:
+        w.close()
+    assert kind == "ok" and value == [True]
+
+
+def test_a_worker_killed_at_its_deadline_is_replaced_in_the_background(threads):
+    """OR-Tools' HiGHS is killed at the deadline whenever it overruns its own limit; without a
+    replacement the next call would pay a worker start (0.5-1 s) and be refused under a short limit."""
+    if threads == 1:
+        pytest.skip("the fork path keeps no workers")
+    with pytest.raises(isolate.Killed):
+        isolate.call_with_deadline(_slow, (30.0,), time.perf_counter() + 0.2)
+    end = time.perf_counter() + 20
+    while isolate.startup_seconds() > 0 and time.perf_counter() < end:
+        time.sleep(0.05)
+    assert isolate.startup_seconds() == 0
+
+
 def test_a_call_is_stopped_when_its_cancel_event_is_set():
     """qb.solve's parallel pair in worker processes: once one run proves its answer optimal, the
     other is stopped (it ran to the deadline before: 1.03 s for a 0.03 s proof at a 5 s limit)."""
