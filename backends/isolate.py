@@ -47,6 +47,20 @@ class Killed(Exception):
     """The child was still running at the deadline and was killed."""
 
 
+# threads that never hold a lock a forked child could need (a sleeping watcher): they do not make
+# forking unsafe. A worker process runs one (its caller-death watch), and counting it sent every
+# OR-Tools run of a pair in workers to a nested worker start (0.6-1 s, where HiGHS proved the
+# optimum in 10-100 ms)
+FORK_SAFE_THREADS = frozenset({"qbdsl-worker-parent"})
+
+
+def other_threads() -> int:
+    """Threads of this process besides the calling one that make forking unsafe (all but
+    :data:`FORK_SAFE_THREADS`)."""
+    me = threading.current_thread()
+    return sum(1 for t in threading.enumerate() if t is not me and t.name not in FORK_SAFE_THREADS)
+
+
 def _child(conn, fn, args) -> None:
     try:
         conn.send(("ok", fn(*args)))
@@ -84,7 +98,7 @@ def call_with_deadline(
         return fn(*args)
     if cancel is None:  # a call with a cancel event goes to a worker anyway
         settle_pair_threads(deadline)
-    if threading.active_count() > 1 or cancel is not None:
+    if other_threads() or cancel is not None:
         return _WORKERS.call(fn, args, deadline, cancel)
     return _forked(fn, args, deadline)
 
@@ -116,7 +130,7 @@ def settle_pair_threads(deadline: float) -> None:
 def startup_seconds(calls: int = 1) -> float:
     """What starting children may cost the next ``calls`` concurrent calls: 0 when they will
     fork or reuse idle workers (a parallel pair needs two: one idle worker is not enough)."""
-    if not ISOLATED or threading.active_count() == 1 or _WORKERS.idle_count >= calls:
+    if not ISOLATED or not other_threads() or _WORKERS.idle_count >= calls:
         return 0.0
     return _WORKERS.start_seconds
 
@@ -124,7 +138,7 @@ def startup_seconds(calls: int = 1) -> float:
 def prewarm(workers: int = 1) -> None:
     """Start workers in the background, up to ``workers`` idle ones, for a later call (after a
     call refused because starting one would not fit its time limit)."""
-    if ISOLATED and threading.active_count() > 1:
+    if ISOLATED and other_threads():
         _WORKERS.prewarm(workers)
 
 
@@ -190,8 +204,8 @@ def read_frame(stream):
 # solver libraries a worker imports before it says "ready" when this process has them loaded
 # (anneal.preload): a job handed to a fresh worker must not pay the import the caller paid once
 # (parallel anneal runs in workers were refused at 0.05 s: "importing dwave-samplers ... 0.6 s";
-# OR-Tools' model builder cost each new worker's first OR-Tools call 0.12 s)
-WORKER_PRELOADS = ("dwave.samplers", "ortools.linear_solver.python.model_builder_helper")
+# a worker imports OR-Tools' model builder itself)
+WORKER_PRELOADS = ("dwave.samplers",)
 CANCEL_POLL = 0.01  # seconds between looks at a call's cancel event
 
 

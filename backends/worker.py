@@ -36,6 +36,7 @@ def exit_with_parent(parent: int) -> None:
             time.sleep(PARENT_POLL)
         os._exit(0)
 
+    # the name marks it safe to fork beside (isolate.FORK_SAFE_THREADS): it only sleeps
     threading.Thread(target=watch, name="qbdsl-worker-parent", daemon=True).start()
 
 

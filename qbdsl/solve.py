@@ -543,7 +543,7 @@ def _solve_parallel(inputs: _Inputs, decision, budget, seed, options: dict) -> t
     why : str
         Why the pair was not run in parallel ("" when it was).
     """
-    from qbdsl.backends.isolate import ISOLATED, prewarm, settle_pair_threads, startup_seconds
+    from qbdsl.backends.isolate import ISOLATED, other_threads, prewarm, settle_pair_threads, startup_seconds
 
     from .qip.uncertain import available_cores
     from .qip.variants import runs_in_thread
@@ -557,7 +557,7 @@ def _solve_parallel(inputs: _Inputs, decision, budget, seed, options: dict) -> t
     if not in_threads:  # a previous pair's thread ending in a few ms need not send this pair to workers
         settle_pair_threads(budget.deadline)
     # other threads run here: forking is unsafe then, worker processes instead (backends.isolate)
-    threaded = not in_threads and threading.active_count() > 1
+    threaded = not in_threads and other_threads() > 0
     if threaded and startup_seconds(2) and not budget.fits(2 * startup_seconds(2)):
         prewarm(2)  # they will be waiting for the next call
         return (

@@ -88,19 +88,26 @@ def test_a_worker_preloads_the_solver_libraries_its_caller_loaded():
     assert kind == "ok" and value == [True, False]
 
 
-def test_a_worker_preloads_ortools_model_builder_once_the_caller_has_it():
-    from ortools.linear_solver.python import model_builder_helper  # noqa: F401
-
-    from qbdsl.backends import worker
-
+def test_a_worker_forks_its_own_solver_calls():
+    """A worker's caller-death watch thread only sleeps: it does not make forking unsafe. Counted,
+    it sent the OR-Tools run of every pair in workers to a nested worker start (0.6-1 s)."""
     w = isolate._Worker()
     try:
-        kind, value = w.call(
-            worker.loaded, (["ortools.linear_solver.python.model_builder_helper"],), time.perf_counter() + 30
-        )
+        kind, value = w.call(isolate.other_threads, (), time.perf_counter() + 30)
     finally:
         w.close()
-    assert kind == "ok" and value == [True]
+    assert kind == "ok" and value == 0
+    stop = threading.Event()
+    watcher = threading.Thread(target=stop.wait, name="qbdsl-worker-parent", daemon=True)
+    other = threading.Thread(target=stop.wait, daemon=True)
+    base = isolate.other_threads()  # earlier tests may have left threads
+    watcher.start()
+    try:
+        assert isolate.other_threads() == base
+        other.start()
+        assert isolate.other_threads() == base + 1
+    finally:
+        stop.set()
 
 
 def test_a_worker_killed_at_its_deadline_is_replaced_in_the_background(threads):
