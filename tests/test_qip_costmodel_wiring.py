@@ -233,12 +233,9 @@ def test_a_pair_in_workers_stops_at_ortools_proof_without_a_nested_worker(monkey
     from qbdsl.backends import isolate
 
     monkeypatch.setattr(uncertain, "MIN_PARALLEL_SECONDS", 0.0)  # the synthetic tabu is predicted at 5 ms
-    m = qb.Model("knap")
-    x = m.binary("x", 30)
-    rng = np.random.default_rng(5)
-    w = rng.integers(5, 40, 30)
-    m.add((w * x).sum() <= int(w.sum() // 3), name="cap")
-    m.maximize((rng.integers(1, 50, 30) * x).sum())
+    from qbdsl.problems.benchmarks import knapsack
+
+    m = knapsack(30, 5)
     cm = _parallel_model("tabu", "ortools")
     d = decide(m, deadline=3.0, backends=["tabu", "ortools"], cost_model=cm, include_remote=False)
     assert set(d.parallel) == {"tabu", "ortools"}, d.reason
