@@ -500,6 +500,8 @@ def test_measure_schema_resume_and_outputs(tmp_path, monkeypatch):
         if r["backend"] == "exact":
             assert r["status"] == "optimal" and float(r["quality"]) == 1.0
         assert 0.0 <= float(r["quality"]) <= 1.0
+    for r in rows:  # these instances are QUBOs already: nothing to lower
+        assert float(r["lower_seconds"]) == 0.0 <= float(r["feature_seconds"])
     # resume: nothing left to do
     again = hb.measure(TWO, [0.5, 1.0], ["exact", "anneal"], out=out)
     assert len(calls) == 8 and [r.key for r in again] == [r.key for r in runs]
@@ -516,6 +518,36 @@ def test_measure_schema_resume_and_outputs(tmp_path, monkeypatch):
     assert [p.name for p in paths] == ["bench-runs.csv", "bench-oracle.csv", "bench-oracle.md", "bench-oracle.png"]
     assert paths[3].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "| tiny | 2 | 2 | exact 2 | 1.000 |" in paths[2].read_text()
+
+
+def test_measure_resumes_a_file_written_before_lower_seconds(tmp_path):
+    """A runs file from before the column is resumed: its rows read with lower_seconds NaN, runs
+    appended while the measurement goes on are written in its columns (a file cut short then
+    stays readable), and the final rewrite puts it in today's columns."""
+    out = tmp_path / "old.csv"
+    knap = [b for b in bm.instances("constrained") if b.name == "knapsack-20-1"]  # a Model: lowered
+    hb.measure(knap, [0.5], ["ortools"], out=out)
+    old_columns = [c for c in hb.COLUMNS if c != "lower_seconds"]
+    with open(out, newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    with open(out, "w", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=old_columns, lineterminator="\n", extrasaction="ignore")
+        w.writeheader()
+        w.writerows(rows)
+    runs = hb.measure(knap, [0.5, 1.0], ["ortools"], out=out)
+    assert len(runs) == 2 and math.isnan(runs[0].lower_seconds)
+    assert 0.0 < runs[1].lower_seconds <= runs[1].feature_seconds
+    with open(out, newline="") as fh:
+        back = list(csv.reader(fh))
+    # rewritten at the end in today's columns, the old row's lower_seconds NaN
+    assert back[0] == hb.COLUMNS and all(len(r) == len(hb.COLUMNS) for r in back)
+    assert [math.isnan(r.lower_seconds) for r in hb.read_runs(out)] == [True, False]
+    # a run appended before that rewrite goes in the file's own columns
+    legacy = tmp_path / "legacy.csv"
+    legacy.write_text(",".join(old_columns) + "\n")
+    hb._append(legacy, [runs[1]])
+    with open(legacy, newline="") as fh:
+        assert [len(r) for r in csv.reader(fh)] == [len(old_columns)] * 2
 
 
 def test_measure_records_a_backend_that_raises(tmp_path):

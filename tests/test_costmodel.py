@@ -96,6 +96,25 @@ def two_backend_rows(seed=0) -> list[dict]:
     return rows
 
 
+def test_the_decision_charge_leaves_out_the_lowering_the_backend_run_contains():
+    """qb.solve(backend="auto") lowers a Model once, for the features and the backend; a
+    backend's own benchmark run contains that lowering, so the simulation charges the features'
+    time without it (a file without lower_seconds: all of feature_seconds, as before)."""
+    rows = two_backend_rows(seed=0)
+    for r in rows:
+        r["feature_seconds"] = "0.02"
+    test = [dict(r, family="t" + r["family"], instance="t" + r["instance"]) for r in rows]
+    old = cm.evaluate(rows, test_rows=test)
+    assert all(c["decision_seconds"] == pytest.approx(cm.DECISION_SECONDS + 0.02) for c in old.cases)
+    for r in test:
+        r["lower_seconds"] = "0.015"
+    new = cm.evaluate(rows, test_rows=test)
+    assert all(c["decision_seconds"] == pytest.approx(cm.DECISION_SECONDS + 0.005) for c in new.cases)
+    for r in test:
+        r["lower_seconds"] = "0.5"  # never a negative charge
+    assert all(c["decision_seconds"] == cm.DECISION_SECONDS for c in cm.evaluate(rows, test_rows=test).cases)
+
+
 # ---- the time law ------------------------------------------------------------------------------
 
 

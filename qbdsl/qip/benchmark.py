@@ -26,9 +26,12 @@ quality, then the fastest; "none" when no backend has quality above 0.
 
 The CSV has the columns :data:`COLUMNS`: ``family, instance, deadline, backend, seconds,
 objective, feasible, status, best_known, quality`` (the schema the cost model reads), then
-``sense, best, best_source, seed, build_seconds, feature_seconds`` and every field of
-:class:`qbdsl.qip.features.Features` prefixed ``f_`` (computed once per instance; its time is
-``feature_seconds``, the instance's build time ``build_seconds``, neither part of ``seconds``).
+``sense, best, best_source, seed, build_seconds, feature_seconds, lower_seconds`` and every
+field of :class:`qbdsl.qip.features.Features` prefixed ``f_`` (computed once per instance; its
+time is ``feature_seconds``, of which ``lower_seconds`` lowered the Model to its Problem, which
+``qb.solve(backend="auto")`` does once for the features and the backend alike; the instance's
+build time ``build_seconds``; none of them part of ``seconds``). Files written before
+``lower_seconds`` existed are read and resumed with it NaN.
 
 Run it from the command line (rich progress bar, resumable)::
 
@@ -63,7 +66,7 @@ DEADLINE_SLACK = 1.05
 FEATURES = tuple(f.name for f in fields(Features))
 COLUMNS = (
     ["family", "instance", "deadline", "backend", "seconds", "objective", "feasible", "status", "best_known", "quality"]
-    + ["sense", "best", "best_source", "seed", "build_seconds", "feature_seconds"]
+    + ["sense", "best", "best_source", "seed", "build_seconds", "feature_seconds", "lower_seconds"]
     + [f"f_{k}" for k in FEATURES]
 )
 
@@ -98,6 +101,9 @@ class Run:
     seed : int
     build_seconds, feature_seconds : float
         Time to build the instance and to compute its features (once per instance).
+    lower_seconds : float
+        The part of ``feature_seconds`` spent lowering a Model to its Problem (0 for an
+        instance that is an IR already; NaN in files written before it was recorded).
     features : dict
         The instance's :class:`~qbdsl.qip.features.Features` fields (values as computed, or
         as read back from a CSV file: text); empty when they could not be computed.
@@ -119,6 +125,7 @@ class Run:
     seed: int = 0
     build_seconds: float = math.nan
     feature_seconds: float = math.nan
+    lower_seconds: float = math.nan
     features: dict = field(default_factory=dict, repr=False)
 
     @property
@@ -145,6 +152,7 @@ class Run:
             "seed": str(self.seed),
             "build_seconds": _num(self.build_seconds),
             "feature_seconds": _num(self.feature_seconds),
+            "lower_seconds": _num(self.lower_seconds),
         }
         for k in FEATURES:
             v = self.features.get(k, "")
@@ -177,6 +185,7 @@ class Run:
             seed=int(row["seed"]),
             build_seconds=float(row["build_seconds"]),
             feature_seconds=float(row["feature_seconds"]),
+            lower_seconds=float(row.get("lower_seconds") or "nan"),
             features={k: row[f"f_{k}"] for k in FEATURES if row.get(f"f_{k}", "") != ""},
         )
 
@@ -227,11 +236,16 @@ def read_runs(path) -> list[Run]:
 
 
 def _append(path: Path, runs: list[Run]) -> None:
-    """Append runs to ``path`` (the header first when the file is new or empty)."""
+    """Append runs to ``path`` (the header first when the file is new or empty; to an existing
+    file, in its own columns: one written before a column was added keeps its shape)."""
     new = not path.exists() or path.stat().st_size == 0
     path.parent.mkdir(parents=True, exist_ok=True)
+    columns = COLUMNS
+    if not new:
+        with open(path, newline="") as fh:
+            columns = next(csv.reader(fh), None) or COLUMNS
     with open(path, "a", newline="") as fh:
-        w = csv.DictWriter(fh, fieldnames=COLUMNS, lineterminator="\n")
+        w = csv.DictWriter(fh, fieldnames=columns, lineterminator="\n", extrasaction="ignore")
         if new:
             w.writeheader()
         for r in runs:
@@ -406,8 +420,14 @@ def measure(
         obj = inst.build()
         build_s = time.perf_counter() - t
         t = time.perf_counter()
+        lower_s = 0.0
         try:
-            feats = features(obj).as_dict()
+            if hasattr(obj, "to_problem"):  # a Model: lowered once, as qb.solve(backend="auto") does
+                problem = obj.to_problem()
+                lower_s = time.perf_counter() - t
+                feats = features(problem).as_dict()
+            else:
+                feats = features(obj).as_dict()
         except ModelError:
             feats = {}
         feat_s = time.perf_counter() - t
@@ -425,7 +445,8 @@ def measure(
                     secs, value, feas, status = _solve(obj, k, d, seed)
                 best_known = math.nan if inst.best_known is None else float(inst.best_known)
                 run = Run(inst.family, inst.name, d, k, secs, value, feas, status, best_known, sense=sense, seed=seed,
-                          build_seconds=build_s, feature_seconds=feat_s, features=feats)  # fmt: skip
+                          build_seconds=build_s, feature_seconds=feat_s, lower_seconds=lower_s,
+                          features=feats)  # fmt: skip
                 run.best_source = inst.best_known_source
                 runs.append(run)
                 have.add(run.key)
