@@ -61,7 +61,39 @@ def other_threads() -> int:
     return sum(1 for t in threading.enumerate() if t is not me and t.name not in FORK_SAFE_THREADS)
 
 
-def _child(conn, fn, args) -> None:
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
+ORPHAN_POLL = 0.05  # seconds between a forked child's looks at its parent where prctl is missing
+
+
+def die_with_parent(parent: int) -> None:
+    """End this forked child when ``parent`` dies: at once through ``PR_SET_PDEATHSIG`` on
+    Linux, else by a thread that looks every :data:`ORPHAN_POLL` s. A child forked by a worker
+    process outlived the worker when a pair's cancel killed it: HiGHS ran on as an orphan, and
+    one whose answer filled the pipe waited forever to write it."""
+    import signal
+
+    try:
+        import ctypes
+
+        if ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, int(signal.SIGKILL)) != 0:
+            raise OSError
+    except (OSError, AttributeError):  # not Linux: look for the parent instead
+
+        def watch() -> None:
+            while os.getppid() == parent:
+                time.sleep(ORPHAN_POLL)
+            os._exit(0)
+
+        threading.Thread(target=watch, name="qbdsl-orphan-watch", daemon=True).start()
+    if os.getppid() != parent:  # it died before the request took effect
+        os._exit(0)
+
+
+def _child(conn, fn, args, parent: int | None = None, other_end=None) -> None:
+    if other_end is not None:  # the parent's end: a child holding it would block writing to a dead reader
+        other_end.close()
+    if parent is not None:
+        die_with_parent(parent)
     try:
         conn.send(("ok", fn(*args)))
     except BaseException as exc:  # noqa: BLE001 -- everything goes back to the parent
@@ -151,7 +183,7 @@ def _forked(fn, args, deadline: float):
     recv, send = ctx.Pipe(duplex=False)
     with warnings.catch_warnings():  # Python >= 3.12 warns about fork in threaded programs
         warnings.simplefilter("ignore", DeprecationWarning)
-        proc = ctx.Process(target=_child, args=(send, fn, args), daemon=True)
+        proc = ctx.Process(target=_child, args=(send, fn, args, os.getpid(), recv), daemon=True)
         proc.start()
     send.close()
     try:

@@ -145,6 +145,30 @@ def _highs_solution_file(path: str, n: int) -> tuple[str, np.ndarray | None]:
         return "Unknown", None
 
 
+FILE_PREFIX = "qbdsl-highs-"  # + the creating process's id + "-": see _remove_orphaned_files
+
+
+def _remove_orphaned_files() -> None:
+    """Remove the HiGHS solution files of processes that are gone. A solve removes its own files
+    when it ends, but one run in a pair's process is killed with them (SIGKILL runs no cleanup):
+    the next OR-Tools call on the machine removes them."""
+    import glob
+
+    for path in glob.glob(os.path.join(tempfile.gettempdir(), f"{FILE_PREFIX}*-*.sol")):
+        pid = os.path.basename(path)[len(FILE_PREFIX) :].split("-", 1)[0]
+        if not pid.isdigit():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            try:
+                os.unlink(path)
+            except OSError:
+                pass
+        except OSError:  # alive, another user's
+            pass
+
+
 def _highs_improving_file(path: str, n: int) -> np.ndarray | None:
     """The last complete solution in HiGHS's improving-solutions file, or None.
 
@@ -155,9 +179,12 @@ def _highs_improving_file(path: str, n: int) -> np.ndarray | None:
     """
     try:
         with open(path) as f:
-            lines = f.read().splitlines()
+            text = f.read()
     except OSError:
         return None
+    lines = text.splitlines()
+    if not text.endswith("\n"):  # killed inside a line: "C12 1 12" cut to "C12 1 1" reads wrongly
+        lines = lines[:-1]
     starts = [i for i, line in enumerate(lines) if line.startswith("Objective")]
     for at in reversed(starts):
         try:
@@ -169,6 +196,8 @@ def _highs_improving_file(path: str, n: int) -> np.ndarray | None:
             x = np.zeros(n)
             for line in body:
                 _, value, index = line.split()
+                if not 0 <= int(index) < n:
+                    raise ValueError(index)
                 x[int(index)] = float(value)
             return x
         except (ValueError, IndexError):
@@ -408,10 +437,11 @@ class OrtoolsBackend:
         t = time.perf_counter()
         sol_file = improving = None
         if solver == "HIGHS" and limit is not None:  # its incumbent at the limit: see _highs_solution_file
-            fd, sol_file = tempfile.mkstemp(suffix=".sol", prefix="qbdsl-highs-")
+            _remove_orphaned_files()
+            fd, sol_file = tempfile.mkstemp(suffix=".sol", prefix=f"{FILE_PREFIX}{os.getpid()}-")
             os.close(fd)
             if not kw.get("zero_objective") and not kw.get("relax"):
-                fd, improving = tempfile.mkstemp(suffix=".sol", prefix="qbdsl-highs-improving-")
+                fd, improving = tempfile.mkstemp(suffix=".sol", prefix=f"{FILE_PREFIX}{os.getpid()}-improving-")
                 os.close(fd)
         if not budget.limited:
             deadline = math.inf

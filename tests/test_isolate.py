@@ -1,5 +1,6 @@
 """Solver calls in a child process that is killed at the deadline, safely from threads too."""
 
+import math
 import os
 import threading
 import time
@@ -108,6 +109,48 @@ def test_a_worker_forks_its_own_solver_calls():
         assert isolate.other_threads() == base + 1
     finally:
         stop.set()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/status") as fh:
+            return not any(line.startswith("State:") and "Z" in line.split()[1] for line in fh)
+    except FileNotFoundError:
+        return False
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc"), reason="reads /proc")
+def test_a_child_forked_by_a_worker_dies_with_the_worker():
+    """A pair's cancel kills the worker; the solver it had forked (OR-Tools' HiGHS) ran on as an
+    orphan, and one whose answer filled the pipe blocked forever writing it."""
+    import subprocess
+
+    w = isolate._Worker()
+    pid = w.proc.pid
+    out = {}
+    caller = threading.Thread(
+        target=lambda: out.setdefault("r", _call_quietly(w, pid)), daemon=True
+    )  # the worker forks a 30 s child and waits for it
+    caller.start()
+    children: list[int] = []
+    end = time.perf_counter() + 20
+    while not children and time.perf_counter() < end:
+        time.sleep(0.05)
+        found = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split()
+        children = [int(c) for c in found]
+    assert children, "the worker forked no child"
+    w.close()  # SIGKILL, as a pair's cancel does
+    end = time.perf_counter() + 5
+    while any(_alive(c) for c in children) and time.perf_counter() < end:
+        time.sleep(0.05)
+    assert not any(_alive(c) for c in children)
+
+
+def _call_quietly(w, pid):
+    try:
+        return w.call(isolate.call_with_deadline, (_slow, (30.0,), math.inf), time.perf_counter() + 60)
+    except Exception as exc:  # noqa: BLE001 -- the worker is killed under it
+        return exc
 
 
 def test_a_worker_killed_at_its_deadline_is_replaced_in_the_background(threads):

@@ -6,6 +6,7 @@ than T. The assertions add CI_SLACK on top of the promised grace because CI shar
 cores; ``tests/bench/test_bench_time_limits.py`` measures the same cases exactly.
 """
 
+import os
 import time
 
 import numpy as np
@@ -385,7 +386,36 @@ def test_highs_improving_file_keeps_the_last_complete_incumbent(tmp_path):
     assert _highs_improving_file(str(f), 3).tolist() == [1.0, 0.0, 2.0]
     f.write_text("Objective 9\n# Columns -2\nNoName 1 1\n")
     assert _highs_improving_file(str(f), 3) is None
+    # killed inside a line: "NoName 1 12" cut to "NoName 1 1" must not read as column 1
+    f.write_text("Objective 3\n# Columns -1\nNoName 1 0\nObjective 5\n# Columns -2\nNoName 1 3\nNoName 1 1")
+    assert _highs_improving_file(str(f), 13).tolist() == [1.0] + [0.0] * 12
+    f.write_text("Objective 3\n# Columns -1\nNoName 1 7\n")  # an index past the model's columns
+    assert _highs_improving_file(str(f), 3) is None
     assert _highs_improving_file(str(tmp_path / "missing.sol"), 3) is None
+
+
+def test_solution_files_of_a_killed_process_are_removed_by_the_next_solve():
+    """A pair's process is killed with its HiGHS files (SIGKILL runs no cleanup)."""
+    import subprocess
+    import tempfile
+
+    from qbdsl.backends import ortools_backend as ob
+
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    tmp = tempfile.gettempdir()
+    dead = os.path.join(tmp, f"{ob.FILE_PREFIX}{gone.pid}-improving-x.sol")
+    mine = os.path.join(tmp, f"{ob.FILE_PREFIX}{os.getpid()}-y.sol")
+    for path in (dead, mine):
+        with open(path, "w") as fh:
+            fh.write("Objective 1\n")
+    try:
+        qb.solve(multi_knapsack(20, 1), backend="ortools", time_limit=1.0)
+        assert not os.path.exists(dead) and os.path.exists(mine)
+    finally:
+        for path in (dead, mine):
+            if os.path.exists(path):
+                os.unlink(path)
 
 
 def test_ortools_at_a_short_limit_answers_in_time_in_a_plain_process():
