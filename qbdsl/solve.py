@@ -46,6 +46,9 @@ def _as_input(obj, budget):
     return obj
 
 
+MAX_TIME_LIMIT = 1e9  # seconds
+
+
 def _check_limit(time_limit) -> float | None:
     if time_limit is None:
         return None
@@ -56,6 +59,11 @@ def _check_limit(time_limit) -> float | None:
         or time_limit <= 0
     ):
         raise OptionError(f"time_limit must be a positive, finite number of seconds, got {time_limit!r}")
+    if time_limit > MAX_TIME_LIMIT:  # the OS's waits overflow past about 9e9 s (time_t in ns)
+        raise OptionError(
+            f"time_limit must be at most {MAX_TIME_LIMIT:g} s (about 31 years), got {time_limit!r}; "
+            "time_limit=None sets no limit"
+        )
     return float(time_limit)
 
 

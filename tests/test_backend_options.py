@@ -73,8 +73,11 @@ def test_time_limit_must_be_positive_and_finite():
     for bad in (0, -1, float("nan"), float("inf"), "5", True):
         with pytest.raises(qb.OptionError, match="time_limit must be a positive, finite number"):
             qb.solve(tiny(), backend="exact", time_limit=bad)
-    for good in (np.int64(5), np.float32(5.0), 5):
+    for good in (np.int64(5), np.float32(5.0), 5, 1e9):
         assert qb.solve(tiny(), backend="exact", time_limit=good).status == "optimal"
+    for huge in (1e12, 1e300):  # OR-Tools' waits raised OverflowError ("timestamp out of range")
+        with pytest.raises(qb.OptionError, match=r"time_limit must be at most 1e\+09 s .*None sets no limit"):
+            qb.solve(tiny(), backend="ortools", time_limit=huge)
 
 
 def test_seed_must_be_a_32_bit_unsigned_integer():
