@@ -916,9 +916,14 @@ def _heldout_script_and_runs(tmp_path):
 
 
 def test_the_held_out_tables_script_refuses_bad_input_in_one_line(tmp_path, capsys):
-    mod, runs, _ = _heldout_script_and_runs(tmp_path)
+    mod, runs, rows = _heldout_script_and_runs(tmp_path)
     bad = tmp_path / "bad.csv"
     bad.write_text("a,b\n1,2\n")
+    qip_only = tmp_path / "qip-runs.csv"
+    with qip_only.open("w", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows([dict(r, backend="qip") for r in rows])
     for argv, words in (
         ([str(tmp_path / "nope.csv")], "no such file"),
         ([str(bad)], "bad.csv:1: not a runs file: no column family"),
@@ -928,10 +933,25 @@ def test_the_held_out_tables_script_refuses_bad_input_in_one_line(tmp_path, caps
         ([str(runs), "--pair", "quick,quick"], "--pair takes two different backends"),
         ([str(runs), "--pair", "quick,nope"], "--pair quick,nope: no case has runs of both"),
         ([str(runs), "--in-hand-wait", "-1"], "--in-hand-wait must be a finite number >= 0"),
+        ([str(runs), "--test", str(qip_only)], "QIP's end-to-end runs, not the split's single-backend runs"),
     ):
         assert mod.main(argv) == 2
         err = capsys.readouterr().err
         assert err.startswith("qip_heldout: error: ") and words in err and "Traceback" not in err, err
+
+
+def test_the_measured_table_caps_each_case_at_the_oracle_as_the_simulation_does(tmp_path):
+    """An end-to-end answer better than the oracle's run (a randomized backend run again) counts
+    1.25 in the plain mean and 1 in the capped one, the simulation's scale."""
+    mod, _, _ = _heldout_script_and_runs(tmp_path)
+    case = {"family": "f", "instance": "i1", "deadline": 1.0, "oracle": "a", "qip": "a", "qip_parallel": (),
+            "runs": {"a": (0.8, 0.5)}, "measured": ["a"], "proven": [], "decision_seconds": 0.0}  # fmt: skip
+    ev = cm.Evaluation([], [], [], [case])
+    rows = [{"instance": "i1", "best": "10", "sense": "min"}]
+    qip = [{"instance": "i1", "deadline": "1", "objective": "10", "feasible": "True", "seconds": "0.5",
+            "status": "feasible | ran a"}]  # fmt: skip
+    line = next(x for x in mod.measured_table(ev, rows, qip).splitlines() if x.startswith("| all |"))
+    assert line == "| all | 1 | 1.250 | 1.000 | 1.00x | 1.000 | 1.00x | 1.000 | 0.800 |", line
 
 
 def test_the_held_out_tables_script_scores_a_fixed_pair_without_a_decision(tmp_path, capsys, monkeypatch):
