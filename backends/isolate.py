@@ -78,15 +78,21 @@ def die_with_parent(parent: int) -> None:
         if ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, int(signal.SIGKILL)) != 0:
             raise OSError
     except (OSError, AttributeError):  # not Linux: look for the parent instead
-
-        def watch() -> None:
-            while os.getppid() == parent:
-                time.sleep(ORPHAN_POLL)
-            os._exit(0)
-
-        threading.Thread(target=watch, name="qbdsl-orphan-watch", daemon=True).start()
+        exit_when_orphaned(parent, ORPHAN_POLL, "qbdsl-orphan-watch")
     if os.getppid() != parent:  # it died before the request took effect
         os._exit(0)
+
+
+def exit_when_orphaned(parent: int, poll: float, name: str) -> None:
+    """A daemon thread ``name`` that ends this process once ``parent`` is no longer its parent
+    (it died and the process was re-parented), looking every ``poll`` seconds."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(poll)
+        os._exit(0)
+
+    threading.Thread(target=watch, name=name, daemon=True).start()
 
 
 def _child(conn, fn, args, parent: int | None = None, other_end=None) -> None:

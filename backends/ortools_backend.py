@@ -135,17 +135,39 @@ def _highs_solution_file(path: str, n: int) -> tuple[str, np.ndarray | None]:
         if lines[at + 1].strip() != "Feasible":
             return status, None
         k = next(i for i in range(at, len(lines)) if lines[i].startswith("# Columns"))
-        count = -int(lines[k].split()[2])
-        x = np.zeros(n)
-        for line in lines[k + 1 : k + 1 + count]:
-            _, value, index = line.split()
-            x[int(index)] = float(value)
-        return status, x
+        return status, _sparse_point(lines, k, n)
     except (OSError, ValueError, StopIteration, IndexError):
         return "Unknown", None
 
 
+def _sparse_point(lines: list[str], at: int, n: int) -> np.ndarray:
+    """The point of HiGHS's sparse section at ``lines[at]``: ``# Columns -K`` and K lines
+    ``name value index``. ValueError when the header, a line or an index is malformed, or fewer
+    than K lines follow (a file cut short)."""
+    head = lines[at].split()
+    if head[:2] != ["#", "Columns"] or len(head) < 3:
+        raise ValueError(lines[at])
+    count = -int(head[2])
+    body = lines[at + 1 : at + 1 + count]
+    if count < 0 or len(body) < count:
+        raise ValueError(f"{len(body)} of {count} lines")
+    x = np.zeros(n)
+    for line in body:
+        _, value, index = line.split()
+        if not 0 <= int(index) < n:
+            raise ValueError(index)
+        x[int(index)] = float(value)
+    return x
+
+
 FILE_PREFIX = "qbdsl-highs-"  # + the creating process's id + "-": see _remove_orphaned_files
+
+
+def _solution_file(kind: str) -> str:
+    """A new empty file for HiGHS to write, named for this process (see :func:`_remove_orphaned_files`)."""
+    fd, path = tempfile.mkstemp(suffix=".sol", prefix=f"{FILE_PREFIX}{os.getpid()}-{kind}")
+    os.close(fd)
+    return path
 
 
 def _remove_orphaned_files() -> None:
@@ -188,18 +210,7 @@ def _highs_improving_file(path: str, n: int) -> np.ndarray | None:
     starts = [i for i, line in enumerate(lines) if line.startswith("Objective")]
     for at in reversed(starts):
         try:
-            head = lines[at + 1].split()
-            count = -int(head[2]) if head[:2] == ["#", "Columns"] else -1
-            body = lines[at + 2 : at + 2 + count]
-            if count < 0 or len(body) < count:
-                continue
-            x = np.zeros(n)
-            for line in body:
-                _, value, index = line.split()
-                if not 0 <= int(index) < n:
-                    raise ValueError(index)
-                x[int(index)] = float(value)
-            return x
+            return _sparse_point(lines, at + 1, n)
         except (ValueError, IndexError):
             continue
     return None
@@ -438,11 +449,9 @@ class OrtoolsBackend:
         sol_file = improving = None
         if solver == "HIGHS" and limit is not None:  # its incumbent at the limit: see _highs_solution_file
             _remove_orphaned_files()
-            fd, sol_file = tempfile.mkstemp(suffix=".sol", prefix=f"{FILE_PREFIX}{os.getpid()}-")
-            os.close(fd)
+            sol_file = _solution_file("")
             if not kw.get("zero_objective") and not kw.get("relax"):
-                fd, improving = tempfile.mkstemp(suffix=".sol", prefix=f"{FILE_PREFIX}{os.getpid()}-improving-")
-                os.close(fd)
+                improving = _solution_file("improving-")
         if not budget.limited:
             deadline = math.inf
         elif improving is not None:  # its incumbents are on file: killed at the deadline, none is lost

@@ -13,8 +13,6 @@ from __future__ import annotations
 import importlib
 import os
 import sys
-import threading
-import time
 import traceback
 
 
@@ -31,13 +29,10 @@ def exit_with_parent(parent: int) -> None:
     was re-parented), even while the main thread is blocked: a worker left by an end-to-end
     run that had exited stayed blocked writing a pipe nobody read."""
 
-    def watch() -> None:
-        while os.getppid() == parent:
-            time.sleep(PARENT_POLL)
-        os._exit(0)
+    from qbdsl.backends.isolate import exit_when_orphaned
 
     # the name marks it safe to fork beside (isolate.FORK_SAFE_THREADS): it only sleeps
-    threading.Thread(target=watch, name="qbdsl-worker-parent", daemon=True).start()
+    exit_when_orphaned(parent, PARENT_POLL, "qbdsl-worker-parent")
 
 
 def main() -> None:

@@ -515,7 +515,7 @@ def fitted_model(rows):
 
     paths = rows.split(",") if isinstance(rows, str) else rows
     if isinstance(paths, (list, tuple)) and paths and all(isinstance(p, (str, Path)) for p in paths):
-        twice = sorted({str(p) for p in paths if [str(q) for q in paths].count(str(p)) > 1})
+        twice = sorted(p for p, k in Counter(map(str, paths)).items() if k > 1)
         if twice:
             raise ModelError(f"runs file {twice[0]} given twice: its runs would count twice")
         got = [_run_rows(p) for p in paths]

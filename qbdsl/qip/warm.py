@@ -31,14 +31,12 @@ def warm_up(cost_model=None) -> None:
     """
     import qbdsl as qb
     from qbdsl.backends.anneal import preload
+    from qbdsl.backends.ortools_backend import _import_solver_module
     from qbdsl.errors import BackendError, OptionError, TimeLimitError
     from qbdsl.ir.terms import QuboTerms
 
     preload()
-    try:  # the forked OR-Tools children inherit it instead of importing it per call
-        import ortools.linear_solver.python.model_builder_helper  # noqa: F401
-    except ImportError:  # pragma: no cover - OR-Tools is a pinned dependency
-        pass
+    _import_solver_module()  # the forked OR-Tools children inherit it instead of importing it per call
     rng = np.random.default_rng(0)
     i, j = np.triu_indices(8, 1)
     q = qb.QuboIR.from_terms(QuboTerms.from_coo(8, rng.normal(size=8), i, j, rng.normal(size=len(i))))
