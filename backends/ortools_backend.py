@@ -335,6 +335,8 @@ class OrtoolsBackend:
     name = "ortools"
     capabilities = Capabilities(accepts=("milp",), max_variables=None, exact=True, time_limit=True)
     options = OPTIONS
+    # qb.solve calls it before forking a pair's runs: the children inherit the model builder
+    import_solver = staticmethod(_import_solver_module)
 
     def solve(self, ir, *, time_limit=None, seed=None, **options) -> BackendOutput:
         """Solve MILP ``ir`` with OR-Tools in a worker process, within ``time_limit``.

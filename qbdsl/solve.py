@@ -525,6 +525,7 @@ PARALLEL_WAIT = 0.25  # of the grace past the time limit, what a parallel run ma
 THREAD_DECODE_SHARE = 0.05
 KILLED = "killed at the time limit"
 PROVED = "stopped: the other run proved its answer optimal"
+RACED = "stopped: the chosen run answered first (a race: this run was there to prove the optimum sooner)"
 LEFT = "not waited for past the time limit (a thread: it ends at its own time limit, its answer dropped)"
 
 
@@ -538,7 +539,8 @@ def _solve_parallel(inputs: _Inputs, decision, budget, seed, options: dict) -> t
     children are stopped at ``deadline + PARALLEL_WAIT * grace(T)``, at ``IN_HAND_WAIT * T``
     past the time limit once one has answered (a late run does not hold back the answer in
     hand), and as soon as one proves its answer optimal, so the call keeps the ``T + grace(T)``
-    promise with time to decode.
+    promise with time to decode. In a race (``decision.race``: the second row is a prover beside
+    the chosen heuristic) the prover is stopped as soon as the chosen row answers.
 
     Returns
     -------
@@ -589,6 +591,8 @@ def _solve_parallel(inputs: _Inputs, decision, budget, seed, options: dict) -> t
             runs.append({"backend": row, "runs_on": name, "seconds": 0.0, "status": f"error: {exc}", "error": exc})
     if not prepared:  # neither could start: the rest of the plan is tried
         return None, [{"backend": e["runs_on"], "error": str(e["error"])} for e in runs], ""
+    for _, prep, _ in prepared:  # a solver module imported here is inherited by the forked runs (OR-Tools: 0.1 s each)
+        getattr(_backend(prep.name), "import_solver", lambda: None)()
     time_limit = budget.left()
     if time_limit <= 0:
         raise TimeLimitError(f"compiling for {' and '.join(rows)} took all of the {budget.time_limit:g} s time limit")
@@ -596,12 +600,14 @@ def _solve_parallel(inputs: _Inputs, decision, budget, seed, options: dict) -> t
         time_limit = max(time_limit - THREAD_DECODE_SHARE * budget.time_limit, 0.5 * time_limit)
     t_start = time.perf_counter()
     jobs = [(p, time_limit, budget, seed, mine) for _, p, mine in prepared]
+    # a race: the chosen row's answer stops the prover (when the chosen row could start)
+    ends = 0 if getattr(decision, "race", False) and len(prepared) == 2 else None
     if in_threads:  # each thread decodes its own answer as it comes, beside the other's sampling
         finish = lambda k, out, t2: _finish(inputs, prepared[k][1], out, t2, budget, prepared[k][2])  # noqa: E731
-        how, answers = "thread", _in_threads(jobs, budget, finish)
+        how, answers = "thread", _in_threads(jobs, budget, finish, ends=ends)
     else:
         how = "worker" if threaded else "fork"
-        answers = _in_workers(jobs, budget) if threaded else _fork_all(jobs, budget)
+        answers = _in_workers(jobs, budget, ends=ends) if threaded else _fork_all(jobs, budget, ends=ends)
     results: list[Result] = []
     for (row, prep, mine), (out, seconds, err) in zip(prepared, answers, strict=True):
         entry = {"backend": row, "runs_on": prep.name, "seconds": seconds, "process": how}
@@ -610,8 +616,8 @@ def _solve_parallel(inputs: _Inputs, decision, budget, seed, options: dict) -> t
             entry["status"] = str(r.status)
             results.append(r)
         else:
-            if err is None or err == PROVED:
-                stopped = (LEFT if how == "thread" else KILLED) if err is None else PROVED
+            if err is None or err in (PROVED, RACED):
+                stopped = (LEFT if how == "thread" else KILLED) if err is None else err
                 entry["status"], entry["error"] = stopped, None
             else:
                 entry["status"], entry["error"] = f"error: {err}", err
@@ -681,14 +687,15 @@ def _in_hand_stop(budget) -> float:
     return budget.deadline + uncertain.IN_HAND_WAIT * budget.time_limit
 
 
-def _fork_all(jobs: list[tuple], budget) -> list[tuple]:
+def _fork_all(jobs: list[tuple], budget, ends: int | None = None) -> list[tuple]:
     """Each job ``(prepared, time_limit, budget, seed, options)`` in a forked process at once.
 
     Returns, per job, ``(output or None, seconds, error or None)``: (None, s, None) for a job
     stopped at ``budget.deadline + PARALLEL_WAIT * grace``, or at :func:`_in_hand_stop` once the
     other has answered (the answer in hand is returned just past the time limit rather than
-    waiting into the grace for a late one), or once another proved its answer optimal (an ``optimal``
-    status on an IR whose objective is the user's).
+    waiting into the grace for a late one); (None, s, PROVED) once another proved its answer
+    optimal (an ``optimal`` status on an IR whose objective is the user's); (None, s, RACED) once
+    job ``ends`` answered (a race).
     """
     import multiprocessing
     import warnings
@@ -726,9 +733,10 @@ def _fork_all(jobs: list[tuple], budget) -> list[tuple]:
                 answers[i] = (value, seconds, None) if kind == "ok" else (None, seconds, value)
                 if kind == "ok":
                     until = min(stop, _in_hand_stop(budget))
-                if kind == "ok" and getattr(value, "status", "") == "optimal" and jobs[i][0].same_objective:
-                    for k in pending:  # the user's optimum, proven: the other cannot do better
-                        answers[k] = (None, time.perf_counter() - t0, PROVED)
+                stopped = _stops_others(kind, value, jobs[i][0], i == ends)
+                for k in pending if stopped else ():
+                    answers[k] = (None, time.perf_counter() - t0, stopped)
+                if stopped:
                     pending.clear()
             if pending and time.perf_counter() >= until:
                 break
@@ -743,14 +751,24 @@ def _fork_all(jobs: list[tuple], budget) -> list[tuple]:
     return answers
 
 
-def _in_threads(jobs: list[tuple], budget, finish=None) -> list[tuple]:
+def _stops_others(kind: str, value, prep: _Prepared, ends: bool) -> str | None:
+    """Why one run's outcome stops the others of a pair: PROVED (the user's optimum, proven: the
+    other cannot do better), RACED (``ends``: the chosen run of a race answered), or None."""
+    if kind != "ok":
+        return None
+    if getattr(value, "status", "") == "optimal" and prep.same_objective:
+        return PROVED
+    return RACED if ends else None
+
+
+def _in_threads(jobs: list[tuple], budget, finish=None, ends: int | None = None) -> list[tuple]:
     """:func:`_fork_all`'s answers, each job run in a daemon thread of this process, waited for
     as :func:`_fork_all` waits: for backends whose ``capabilities.in_thread`` says their solver
     releases the GIL and stops at its time limit, so a pair costs no process start and no
     transfer of its answers (at a 0.05 s deadline those made 9 of 16 forked pairs late).
     With ``finish(k, output, t)`` (job k's output, returned at ``time.perf_counter()`` t) each
     thread hands back what it returns instead of the output (the decoded Result: an answer is
-    decoded as it comes, while the other run still samples).
+    decoded as it comes, while the other run still samples). ``ends``: as :func:`_fork_all`'s.
 
     A thread cannot be killed: a run not waited for (the other answered and it is still going
     :func:`_in_hand_stop` later, or the pair's stop passed) is left to end at its own time limit
@@ -790,9 +808,10 @@ def _in_threads(jobs: list[tuple], budget, finish=None) -> list[tuple]:
         answers[i] = (value, seconds, None) if kind == "ok" else (None, seconds, value)
         if kind == "ok":
             until = min(stop, _in_hand_stop(budget))
-            if getattr(value, "status", "") == "optimal" and jobs[i][0].same_objective:
-                for k in pending:  # the user's optimum, proven: the other's answer is not awaited
-                    answers[k] = (None, time.perf_counter() - t0, PROVED)
+            stopped = _stops_others(kind, value, jobs[i][0], i == ends)
+            for k in pending if stopped else ():
+                answers[k] = (None, time.perf_counter() - t0, stopped)
+            if stopped:
                 pending.clear()
     for i in pending:
         answers[i] = (None, time.perf_counter() - t0, None)
@@ -813,7 +832,7 @@ def _run_by_name(name: str, ir, wall_deadline: float, seed, options: dict):
     return _backend(name).solve(ir, time_limit=time_limit, seed=seed, **options)
 
 
-def _in_workers(jobs: list[tuple], budget) -> list[tuple]:
+def _in_workers(jobs: list[tuple], budget, ends: int | None = None) -> list[tuple]:
     """:func:`_fork_all`'s answers, each job run in a worker process of :mod:`backends.isolate`
     (from a thread each), stopped as :func:`_fork_all` stops them."""
     from concurrent.futures import ThreadPoolExecutor
@@ -824,8 +843,8 @@ def _in_workers(jobs: list[tuple], budget) -> list[tuple]:
     wall_deadline = time.time() + budget.left()
     t0 = time.perf_counter()
 
-    proved = threading.Event()  # the other run proved its answer optimal
-    cancel = threading.Event()  # proved, or one answer in hand at the time limit
+    stopped: list[str] = []  # why the other run was stopped (PROVED, RACED), when one's answer stopped it
+    cancel = threading.Event()  # stopped, or one answer in hand at the time limit
     timers: list[threading.Timer] = []
 
     def answered() -> None:
@@ -840,24 +859,25 @@ def _in_workers(jobs: list[tuple], budget) -> list[tuple]:
             timers[-1].daemon = True
             timers[-1].start()
 
-    def one(job):
+    def one(i, job):
         prep, _, _, seed, options = job
         try:
             out = call_with_deadline(_run_by_name, (prep.name, prep.ir, wall_deadline, seed, options), stop, cancel)
-            if getattr(out, "status", "") == "optimal" and prep.same_objective:
-                proved.set()  # the user's optimum, proven: the other cannot do better
+            why = _stops_others("ok", out, prep, i == ends)
+            if why:
+                stopped.append(why)
                 cancel.set()
             else:
                 answered()
             return out, time.perf_counter() - t0, None
         except Killed:
-            return None, time.perf_counter() - t0, PROVED if proved.is_set() else None
+            return None, time.perf_counter() - t0, stopped[0] if stopped else None
         except Exception as exc:  # noqa: BLE001 -- the run's failure, reported with the other's answer
             return None, time.perf_counter() - t0, exc
 
     try:
         with ThreadPoolExecutor(len(jobs), thread_name_prefix="qbdsl-parallel") as pool:
-            return list(pool.map(one, jobs))
+            return list(pool.map(one, range(len(jobs)), jobs))
     finally:
         for t in timers:
             t.cancel()

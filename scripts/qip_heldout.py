@@ -161,19 +161,24 @@ def _pair_arg(text: str | None) -> tuple[str, str] | None:
     return names[0], names[1]
 
 
-def _set_rules(min_parallel_deadline: float | None, in_hand_wait: float | None) -> None:
-    """Override the decision's pair deadline floor and the pair's in-hand stop for this run."""
+def _set_rules(
+    min_parallel_deadline: float | None, in_hand_wait: float | None, race_ratio: float | None = None
+) -> None:
+    """Override the decision's pair deadline floor, the pair's in-hand stop and the race ratio for this run."""
     import math
 
     from qbdsl.qip import uncertain
 
-    for name, v in (("--min-parallel-deadline", min_parallel_deadline), ("--in-hand-wait", in_hand_wait)):
+    for name, v in (("--min-parallel-deadline", min_parallel_deadline), ("--in-hand-wait", in_hand_wait),
+                    ("--race-ratio", race_ratio)):  # fmt: skip
         if v is not None and not (math.isfinite(v) and v >= 0):
             raise ModelError(f"{name} must be a finite number >= 0, got {v}")
     if min_parallel_deadline is not None:
         uncertain.PARALLEL_MIN_DEADLINE = min_parallel_deadline
     if in_hand_wait is not None:
         uncertain.IN_HAND_WAIT = in_hand_wait
+    if race_ratio is not None:
+        uncertain.RACE_RATIO = race_ratio
 
 
 def pair_table(ev: cm.Evaluation, pair: tuple[str, str]) -> str:
@@ -231,6 +236,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="a pair's late run is stopped F x the deadline past it once the other has answered (default "
         "qbdsl.qip.uncertain.IN_HAND_WAIT)",
     )
+    ap.add_argument(
+        "--race-ratio",
+        type=float,
+        metavar="R",
+        help="a prover races a heuristic QIP chose alone when its median time is below R x the heuristic's "
+        "(default qbdsl.qip.uncertain.RACE_RATIO; 0 gives the rules before races, those of the first four splits)",
+    )
     args = ap.parse_args(argv)
     try:
         return _run(args)
@@ -261,7 +273,7 @@ def _run(args) -> int:
                 "write them with qbdsl experiment bench --qip-held-out"
             )
     pair = _pair_arg(args.pair)
-    _set_rules(args.min_parallel_deadline, args.in_hand_wait)
+    _set_rules(args.min_parallel_deadline, args.in_hand_wait, args.race_ratio)
     ev = cm.evaluate(rows, confidence=args.confidence, test_rows=test)
     backends = sorted({r["backend"] for r in rows})
     text = "\n\n".join(

@@ -1168,6 +1168,7 @@ def evaluate(
     cores: int = 2,
     ridge: float = 1.0,
     test_rows=None,
+    race_ratio: float | None = None,
 ) -> Evaluation:
     """Leave-one-group-out evaluation of the cost model and of the decision rule.
 
@@ -1198,6 +1199,9 @@ def evaluate(
     test_rows : list of dict, or str or Path, optional
         Instead of leaving groups out: fit once on all of ``rows`` and score the cases of
         ``test_rows`` (a frozen test split; its cases keep their own family).
+    race_ratio : float, optional
+        The decision rule's ``race_ratio`` (default :data:`qbdsl.qip.uncertain.RACE_RATIO`; 0:
+        no races, the rule a split was frozen with before races existed).
 
     Returns
     -------
@@ -1209,7 +1213,7 @@ def evaluate(
         Bad rows (see :func:`read_rows`), the ``groups`` column missing, or fewer than two groups.
     """
     from .uncertain import choose
-    from .variants import runs_in_thread, same_runs
+    from .variants import proves, runs_in_thread, same_runs
 
     cols = read_rows(rows, extra=(groups,))
     g = cols[groups]
@@ -1277,7 +1281,11 @@ def evaluate(
             in_time = [b for b in runs if runs[b][1] <= dl * (1 + SLACK) and runs[b][0] > 0]
             oracle = max(in_time or list(runs), key=lambda b: (runs[b][0], -runs[b][1]))
             same = same_runs(float(feats["n_constraints"]), float(feats["n_integer"]))
-            ch = choose(preds, dl, confidence=confidence, cores=cores, in_thread=in_thread, same=same)
+            provers = {b for b in preds if proves(b, float(feats["n_constraints"]), float(feats["n_integer"]))}
+            ch = choose(
+                preds, dl, confidence=confidence, cores=cores, in_thread=in_thread, same=same, provers=provers,
+                race_ratio=race_ratio,
+            )  # fmt: skip
             # a chosen backend that refuses the instance (the features said it could take it)
             # falls back to the next ranked one, as qb.solve's fallbacks do
             ran_ = next((b for b in (ch.backend, *ch.ranked) if b in runs), None)
@@ -1291,6 +1299,7 @@ def evaluate(
                     "qip": ran_,
                     "qip_choice": ch.backend,
                     "qip_parallel": ch.parallel,
+                    "qip_race": ch.race,
                     "reason": ch.reason,
                     "runs": runs,
                     "proven": proven,
@@ -1361,6 +1370,16 @@ def score_cases(cases: list[dict], backends: list[str]) -> list[dict]:
         if policy == "qip":
             q, t = runs.get(case["qip"], miss)
             return _at_deadline(q, t + decide, dl)
+        if policy == "qip-parallel" and case.get("qip_race"):
+            # a prover raced beside the chosen heuristic: its proof ends the solve; the heuristic's
+            # answer stops the prover; the prover's answer is waited for only when the heuristic failed
+            chosen, prover = case["qip_parallel"]
+            h, p = runs.get(chosen), runs.get(prover)
+            if p is not None and prover in case.get("proven", ()) and (h is None or p[1] <= h[1]):
+                return _at_deadline(p[0], p[1] + decide, dl)
+            if h is not None:
+                return _at_deadline(h[0], h[1] + decide, dl)
+            return _at_deadline(p[0], p[1] + decide, dl) if p is not None else _at_deadline(0.0, dl + decide, dl)
         if policy == "qip-parallel":
             both = case["qip_parallel"] or (case["qip"],)
             got = {b: runs.get(b, miss) for b in both}

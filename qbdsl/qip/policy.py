@@ -12,7 +12,7 @@ from pathlib import Path
 from ..errors import OptionError
 from .features import Features, features
 from .profiles import DEFAULT_WORK, Profile, load_profiles, validate_deadline
-from .variants import VARIANTS, resolve, same_runs
+from .variants import VARIANTS, proves, resolve, same_runs
 
 ANYTIME_QUALITY_LOSS = 0.05  # an anytime backend cut to the deadline: less work, a little less quality
 QUANTUM = ("qaoa", "qaoa-qiskit", "dwave", "ibm")
@@ -113,6 +113,7 @@ class Decision:
     parallel: tuple[str, ...] = ()  # two rows' names to run at once on two cores, or ()
     variant: str | None = None  # the chosen row when it is a backend variant ("anneal+tuned")
     cost_model: str = ""  # which cost model judged the rows it knows ("" when none did)
+    race: bool = False  # parallel's second row is a prover raced against the first (uncertain.Choice.race)
 
     @property
     def parallel_plan(self) -> list[tuple[str, dict]]:
@@ -154,7 +155,12 @@ class Decision:
         modelled = any(r.judged_by == "cost model" for r in self.rows)
         if modelled:
             lines.append(f"cost model: {self.cost_model}")
-        if self.parallel:
+        if self.parallel and self.race:
+            lines.append(
+                f"race: {self.parallel[1]} runs beside {self.parallel[0]}, one core each; a proof of optimality "
+                f"from {self.parallel[1]} ends the solve, {self.parallel[0]}'s answer stops {self.parallel[1]}"
+            )
+        elif self.parallel:
             lines.append(
                 f"parallel: {' and '.join(self.parallel)} run at once, one core each, within the deadline; "
                 "the better answer is returned (the prediction cannot tell them apart, see above)"
@@ -359,17 +365,18 @@ def decide(
         _assess_device(dev, row, obj, f, profiles, deadline, quality, include_remote, rows, key, prefer)
     cands = [r for r in rows if r.verdict == "candidate"]
 
-    chosen_row, reason, options, ranked, order, parallel = None, "", {}, [], [], ()
+    chosen_row, reason, options, ranked, order, parallel, race = None, "", {}, [], [], (), False
     if cands and any(r.judged_by == "cost model" for r in cands):
-        order, reason, parallel = _order_with_model(
-            cands, preds, deadline, confidence, key, pref, prefer, same_runs(f.n_constraints, f.n_integer)
+        provers = {r.backend for r in cands if proves(r.runner, f.n_constraints, f.n_integer)}
+        order, reason, parallel, race = _order_with_model(
+            cands, preds, deadline, confidence, key, pref, prefer, same_runs(f.n_constraints, f.n_integer), provers
         )
         ranked = list(dict.fromkeys(r.runner for r in order))
         chosen_row = best = order[0]
         best.verdict = "chosen"
         for r in cands:
             if r is not best:
-                r.verdict = _lost(r, best, confidence, parallel)
+                r.verdict = _lost(r, best, confidence, parallel, race)
     elif cands:
         order = sorted(cands, key=key)
         ranked = list(dict.fromkeys(r.runner for r in order))
@@ -453,6 +460,7 @@ def decide(
         tuple(parallel),
         variant,
         model_note if preds else "",
+        race and bool(parallel),
     )
 
 
@@ -578,11 +586,15 @@ def _judge_by_model(model, f, deadline: float, quality: float, backends, profile
     return used
 
 
-def _order_with_model(cands, preds, deadline, confidence, key, pref, prefer, same: set) -> tuple[list, str, tuple]:
-    """The candidates best first, the reason, and the pair to run in parallel: the cost model's
-    rows in :func:`~qbdsl.qip.uncertain.choose`'s order, the profile-judged rows after them
-    unless the best of those has a higher predicted quality than the model's choice; never two
-    rows that run one algorithm on this instance (``same``: :func:`~qbdsl.qip.variants.same_runs`)."""
+def _order_with_model(
+    cands, preds, deadline, confidence, key, pref, prefer, same: set, provers: set
+) -> tuple[list, str, tuple, bool]:
+    """The candidates best first, the reason, the pair to run in parallel and whether it is a race:
+    the cost model's rows in :func:`~qbdsl.qip.uncertain.choose`'s order, the profile-judged rows
+    after them unless the best of those has a higher predicted quality than the model's choice;
+    never two rows that run one algorithm on this instance (``same``:
+    :func:`~qbdsl.qip.variants.same_runs`); ``provers``: the rows that can prove the user's
+    optimum (:func:`~qbdsl.qip.variants.proves`), raced beside a chosen heuristic."""
     from .uncertain import TIE, choose
     from .variants import runs_in_thread
 
@@ -596,9 +608,10 @@ def _order_with_model(cands, preds, deadline, confidence, key, pref, prefer, sam
         tie=TIE,
         in_thread=in_thread,
         same=same,
+        provers={n for n in modelled if n in provers},
     )
     order = [modelled[n] for n in ch.ranked]
-    win, reason, parallel = modelled[ch.backend], ch.reason, tuple(ch.parallel)
+    win, reason, parallel, race = modelled[ch.backend], ch.reason, tuple(ch.parallel), ch.race
     if others and others[0].predicted_quality > win.predicted_quality + TIE:
         best = others[0]
         reason = (
@@ -616,12 +629,14 @@ def _order_with_model(cands, preds, deadline, confidence, key, pref, prefer, sam
             reason += f"; prefer={prefer!r} picks {best.backend}, of the same expected quality"
             win, parallel = best, ()
     order.remove(win)
-    return [win, *order], reason, parallel
+    return [win, *order], reason, parallel, race and bool(parallel)
 
 
-def _lost(r: Option, best: Option, confidence: float, parallel: tuple) -> str:
+def _lost(r: Option, best: Option, confidence: float, parallel: tuple, race: bool = False) -> str:
     """Why a candidate ``r`` lost to ``best`` (a cost-model decision)."""
     if r.backend in parallel:
+        if race:
+            return f"races {best.backend} to prove the optimum sooner (see above)"
         return f"runs in parallel with {best.backend} (see above)"
     if r.p_meet is not None and r.p_meet < confidence <= (best.p_meet if best.p_meet is not None else 1.0):
         return f"P(meet) {r.p_meet:.2f} is below the {confidence:g} required"

@@ -48,6 +48,10 @@ class Choice:
     ranked : tuple of str
         The backends that take the instance, best first (confident ones first, then by expected
         quality, then by median time).
+    race : bool
+        Whether ``parallel``'s second run is a prover raced against the first: it may end the
+        solve early with a proof of optimality, and is stopped once the first answers
+        (:data:`RACE_RATIO`).
     """
 
     backend: str | None
@@ -55,6 +59,7 @@ class Choice:
     confident: bool
     reason: str
     ranked: tuple[str, ...]
+    race: bool = False
 
 
 # below this predicted p90 time a safe choice runs alone: a parallel pair starts two solver
@@ -70,6 +75,14 @@ PARALLEL_MIN_DEADLINE = 0.25
 # benchmark's 5 % slack, whose rest is left for the answers' transfer and decode (waiting the whole
 # 5 % made a 60 s pair answer at 63.07 s)
 IN_HAND_WAIT = 0.02
+# a prover (a backend that can prove the user's optimum) races a heuristic chosen alone when its
+# median predicted time is below this multiple of the heuristic's: the first proof ends the solve,
+# the heuristic's answer stops the prover, so a race costs a process start and no quality. The
+# fitted OR-Tools times run about 2x high on the runs it proves fast (mean log ratio 0.6-0.7 on
+# small QUBOs and constrained models of the dev runs); on the simulated dev runs and the second to
+# fourth splits a ratio of 4 shortened the shifted geometric mean time 4-7 % where 1 did nothing
+# and 2 half as much (chosen on those splits, before the fifth was drawn)
+RACE_RATIO = 4.0
 
 
 def available_cores() -> int:
@@ -158,6 +171,8 @@ def choose(
     min_parallel_deadline: float | None = None,
     in_thread: Collection[str] = (),
     same: Collection[frozenset] = (),
+    provers: Collection[str] = (),
+    race_ratio: float | None = None,
 ) -> Choice:
     """Choose a backend from predictions at one deadline.
 
@@ -176,7 +191,10 @@ def choose(
     ``close`` runs beside it: the held-out quality errors of the fitted model are 0.1-0.2
     (README, "QIP where the choice matters"), larger than most gaps between the first two.
     When several partners qualify, the one with the best ``p_meet_deadline * quality_mean``
-    takes the second core. A pair of backends both named in ``in_thread`` runs in two threads of
+    takes the second core. When none does, a safe choice that cannot prove its answer optimal
+    races the fastest backend of ``provers`` whose median time is below ``race_ratio`` times its
+    own (``Choice.race``): a proof ends the solve, the chosen one's answer stops the prover, so
+    the race can only end the solve sooner. A pair of backends both named in ``in_thread`` runs in two threads of
     the caller's process (``qb.solve``; their solvers release the GIL), which cost nothing to
     start: the floors ``min_parallel_deadline`` and ``min_parallel_seconds``, which are there for
     the two solver processes any other pair starts, do not apply to it.
@@ -214,6 +232,12 @@ def choose(
     same : collection of frozenset, default ()
         Pairs of backends that run the same algorithm on this instance
         (:func:`qbdsl.qip.variants.same_runs`): never proposed together.
+    provers : collection of str, default ()
+        Backends that can prove the user's optimum on this instance
+        (:func:`qbdsl.qip.variants.proves`).
+    race_ratio : float, optional
+        A prover races a chosen heuristic when its median time is below this multiple of the
+        heuristic's (default :data:`RACE_RATIO`); 0 turns races off.
 
     Returns
     -------
@@ -227,7 +251,8 @@ def choose(
         a collection of pairs of names, or a prediction lacking a field the rule reads.
     """
     confidence = _check_unit("confidence", confidence)
-    numbers = [("tie", tie), ("close", close), ("spread", spread), ("optimism", optimism)]
+    race_ratio = RACE_RATIO if race_ratio is None else race_ratio
+    numbers = [("tie", tie), ("close", close), ("spread", spread), ("optimism", optimism), ("race_ratio", race_ratio)]
     if min_parallel_deadline is not None:
         numbers.append(("min_parallel_deadline", min_parallel_deadline))
     for name, v in numbers:
@@ -241,6 +266,7 @@ def choose(
         raise ModelError(f"decision rule: deadline must be positive and finite, got {deadline!r}")
     preds = _as_list(predictions)
     in_thread, same = _names_arg(in_thread, "in_thread"), _pairs_arg(same)
+    provers = _names_arg(provers, "provers")
     if cores is None:
         cores = available_cores()
     else:
@@ -355,6 +381,27 @@ def choose(
         reason += best_partner[2]
         if best_partner in in_threads:
             reason += " (both in threads of this process: their solvers release the GIL, nothing to start)"
+    race = False
+    if not parallel and safe and cores >= 2 and race_ratio > 0 and chosen.backend not in provers:
+        # the second core idle beside a heuristic: a prover may end the solve sooner with a proof
+        quick = [
+            p for p in takers
+            if p.backend in provers and p is not chosen and frozenset((chosen.backend, p.backend)) not in same
+            and p.time_median < race_ratio * chosen.time_median
+        ]  # fmt: skip
+        both_threads = lambda p: chosen.backend in in_thread and p.backend in in_thread  # noqa: E731
+        quick = [
+            p for p in quick
+            if both_threads(p) or (deadline >= least and chosen.time_p90 >= min(floor, 0.5 * deadline))
+        ]  # fmt: skip
+        if quick:
+            p = min(quick, key=lambda p: (p.time_median, p.backend))
+            parallel, race = (chosen.backend, p.backend), True
+            reason += (
+                f". Racing {p.backend} on a second core: it can prove the optimum, and its median time "
+                f"{p.time_median:.3g} s is below {race_ratio:g}x {chosen.backend}'s {chosen.time_median:.3g} s; "
+                f"its proof ends the solve, {chosen.backend}'s answer stops it"
+            )
     return Choice(
-        chosen.backend, parallel, chosen.p_meet_deadline >= confidence, reason, tuple(p.backend for p in ranked)
+        chosen.backend, parallel, chosen.p_meet_deadline >= confidence, reason, tuple(p.backend for p in ranked), race
     )

@@ -72,18 +72,35 @@ def solve_options(name: str) -> tuple[str, dict]:
     return backend, opts if opts else dict(DEFAULT_WORK.get(name, {}))
 
 
-def runs_in_thread(name: str) -> bool:
-    """Whether backend or variant ``name`` may run in a thread of the caller's process beside
-    another such run (its registered backend's ``capabilities.in_thread``: the solver releases
-    the GIL and stops at its time limit); False for an unknown name."""
+def _capabilities(name: str):
+    """The ``capabilities`` of backend or variant ``name``'s registered backend (None when unknown)."""
     from qbdsl.backends import registry
     from qbdsl.errors import BackendError
 
     try:
         backend = registry.get(resolve(name)[0])
     except (BackendError, ModelError, ImportError):
+        return None
+    return getattr(backend, "capabilities", None)
+
+
+def runs_in_thread(name: str) -> bool:
+    """Whether backend or variant ``name`` may run in a thread of the caller's process beside
+    another such run (its registered backend's ``capabilities.in_thread``: the solver releases
+    the GIL and stops at its time limit); False for an unknown name."""
+    return bool(getattr(_capabilities(name), "in_thread", False))
+
+
+def proves(name: str, n_constraints: float, n_integer: float = 0) -> bool:
+    """Whether backend or variant ``name`` can prove the user's optimum on an instance with
+    ``n_constraints`` constraint rows and ``n_integer`` integer variables: its registered
+    backend's ``capabilities.exact`` is set, and it solves the MILP, or the QUBO holds no penalty
+    block (no constraint, no integer: an encoding's penalty makes a QUBO optimum the optimum of
+    another objective). False for an unknown name."""
+    caps = _capabilities(name)
+    if not getattr(caps, "exact", False):
         return False
-    return bool(getattr(getattr(backend, "capabilities", None), "in_thread", False))
+    return "milp" in getattr(caps, "accepts", ()) or (n_constraints == 0 and n_integer == 0)
 
 
 PENALTY_OPTIONS = frozenset({"penalty_search", "repair", "penalty_rounds"})  # act on penalty blocks only

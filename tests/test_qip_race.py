@@ -1,0 +1,213 @@
+"""Races: a prover (a backend that can prove the user's optimum) run beside a chosen heuristic,
+to end the solve early with a proof; the heuristic's answer stops it (uncertain.choose's
+``provers``, the evaluation's scoring, qb.solve's pair runners)."""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+import threading
+import time
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+import qbdsl as qb
+from qbdsl.backends.budget import Budget, grace
+from qbdsl.errors import BackendError, ModelError
+from qbdsl.ir.terms import QuboTerms
+from qbdsl.qip import costmodel as cm
+from qbdsl.qip import uncertain
+from qbdsl.qip.uncertain import choose
+from qbdsl.qip.variants import proves
+
+
+def P(backend, q, t50, p_meet=0.99, *, t90=None, qlow=None):
+    return cm.Prediction(
+        backend, 1.0, True, t50, t90 or t50 * 1.5, p_meet, p_meet, q, q - 0.01 if qlow is None else qlow, 0.01
+    )
+
+
+# ---- which backends prove --------------------------------------------------------------------
+
+
+def test_provers_are_the_exact_backends_that_solve_the_users_objective():
+    assert proves("ortools", 5, 3)  # a MILP solver proves the model's own optimum, rows or not
+    assert proves("exact", 0, 0)  # enumeration of a QUBO without penalty blocks
+    assert not proves("exact", 2, 0)  # a penalty QUBO's optimum is another objective's
+    assert not proves("exact", 0, 1)  # an integer's one-hot encoding brings a penalty block
+    assert not proves("anneal", 0, 0) and not proves("anneal+tuned", 0, 0) and not proves("tabu", 0, 0)
+    assert not proves("no-such-backend", 0, 0)
+
+
+# ---- the rule --------------------------------------------------------------------------------
+
+
+def test_a_quick_prover_races_a_heuristic_chosen_alone():
+    heur, prover = P("anneal", 0.999, 0.05), P("ortools", 0.9, 0.12)
+    ch = choose([heur, prover], 0.5, cores=2, provers={"ortools"})
+    assert ch.backend == "anneal" and ch.parallel == ("anneal", "ortools") and ch.race
+    assert "Racing ortools" in ch.reason and "stops it" in ch.reason
+    # 0.12 s is not below 2x 0.05 s: no race at that ratio; none with races off or one core
+    assert not choose([heur, prover], 0.5, cores=2, provers={"ortools"}, race_ratio=2.0).race
+    for kw in ({"race_ratio": 0}, {"cores": 1}, {"provers": ()}):
+        ch = choose([heur, prover], 0.5, **{"cores": 2, "provers": {"ortools"}, **kw})
+        assert not ch.race and ch.parallel == ()
+
+
+def test_no_race_beside_a_prover_a_pair_or_under_the_floors():
+    prover = P("ortools", 0.999, 0.05)
+    # the chosen backend proves itself: nothing to race
+    ch = choose([prover, P("exact", 0.99, 0.06)], 0.5, cores=2, provers={"ortools", "exact"})
+    assert ch.backend == "ortools" and not ch.race
+    # a quality pair takes the second core (the two heuristics are too close to tell apart)
+    a, b = P("anneal", 0.99, 0.2, t90=0.9), P("tabu", 0.985, 0.25, t90=0.9)
+    ch = choose([a, b, P("ortools", 0.5, 0.1)], 1.0, cores=2, provers={"ortools"})
+    assert ch.parallel == ("anneal", "tabu") and not ch.race
+    # under the pair deadline, or beside a run shorter than two process starts, no race
+    heur = P("anneal", 0.999, 0.01, t90=0.02)
+    assert not choose([heur, P("ortools", 0.9, 0.01)], 0.5, cores=2, provers={"ortools"}).race
+    assert not choose([P("anneal", 0.999, 0.04), P("ortools", 0.9, 0.03)], 0.1, cores=2, provers={"ortools"}).race
+    # the fastest of two quick provers is raced
+    ch = choose([P("anneal", 0.999, 0.1), P("ortools", 0.8, 0.2), P("exact", 0.7, 0.15)], 1.0, cores=2,
+                provers={"ortools", "exact"})  # fmt: skip
+    assert ch.parallel == ("anneal", "exact") and ch.race
+
+
+def test_bad_provers_and_race_ratio_are_refused():
+    with pytest.raises(ModelError, match="provers must be a collection of backend names"):
+        choose([P("anneal", 0.9, 0.1)], 1.0, provers="ortools")
+    with pytest.raises(ModelError, match="race_ratio must be a finite number >= 0"):
+        choose([P("anneal", 0.9, 0.1)], 1.0, race_ratio=-1.0)
+
+
+# ---- the scoring ------------------------------------------------------------------------------
+
+
+def test_a_race_is_scored_as_stopped_by_the_proof_or_by_the_heuristics_answer():
+    """The prover's proof ends the solve when it comes first; the heuristic's answer otherwise
+    (the prover stopped, its later proof not waited for); the prover's answer when the heuristic
+    failed."""
+    d = cm.DECISION_SECONDS
+    base = {"family": "f", "instance": "i", "deadline": 1.0, "oracle": "ortools", "qip": "anneal",
+            "qip_choice": "anneal", "reason": "", "measured": ["anneal", "ortools"],
+            "qip_parallel": ("anneal", "ortools"), "qip_race": True, "proven": ["ortools"]}  # fmt: skip
+    first = {**base, "runs": {"anneal": (0.95, 0.2), "ortools": (1.0, 0.05)}}
+    later = {**base, "oracle": "anneal", "runs": {"anneal": (0.95, 0.2), "ortools": (1.0, 0.6)}}
+    unproven = {**first, "proven": []}  # ortools answered first but proved nothing: anneal's answer
+    failed = {**base, "runs": {"ortools": (1.0, 0.6)}}
+    for case, want in (
+        (first, (1.0, 0.05 + d)),
+        (later, (0.95, 0.2 + d)),
+        (unproven, (0.95, 0.2 + d)),
+        (failed, (1.0, 0.6 + d)),
+    ):
+        got = {r["policy"]: r for r in cm.score_cases([case], ["anneal", "ortools"])}["qip-parallel"]
+        assert (got["quality"], got["time"]) == pytest.approx(want)
+    # the same pair without the race flag waits for both (the later proof, the better answer)
+    pair = {**later, "qip_race": False}
+    got = {r["policy"]: r for r in cm.score_cases([pair], ["anneal", "ortools"])}["qip-parallel"]
+    assert (got["quality"], got["time"]) == pytest.approx((1.0, 0.6 + d))
+
+
+# ---- the runners ------------------------------------------------------------------------------
+
+
+def _preps(kinds, release):
+    def backend(kind):
+        def solve(ir, *, time_limit=None, seed=None, **options):
+            if kind == "slow":
+                release.wait(10)
+                return SimpleNamespace(status="feasible")
+            time.sleep(0.05)
+            if kind == "broken":
+                raise BackendError("broken: no answer")
+            return SimpleNamespace(status="optimal" if kind == "proof" else "feasible")
+
+        return SimpleNamespace(solve=solve)
+
+    return [SimpleNamespace(name=k, be=backend(k), ir=None, same_objective=True, t1=time.perf_counter()) for k in kinds]
+
+
+@pytest.mark.parametrize("runner", ["fork", "thread", "worker"])
+def test_the_chosen_runs_answer_stops_the_raced_prover(runner, monkeypatch):
+    """With ``ends=0`` the first job's answer stops the second at once (RACED), where a plain pair
+    waits for it until the time limit; a proof from the second stops the first (PROVED); a failed
+    first job leaves the second to run."""
+    from qbdsl.backends import isolate
+
+    solve_mod = sys.modules["qbdsl.solve"]
+    if runner == "fork" and not isolate.ISOLATED:
+        pytest.skip("no fork on this platform")
+    release = threading.Event()
+    if runner == "worker":  # the worker call replaced by one that runs the fake backend or waits for its cancel
+
+        def fake_call(fn, args, stop, cancel):
+            name = args[0]
+            if name == "slow":
+                while not cancel.is_set():
+                    if time.perf_counter() >= stop:
+                        raise isolate.Killed
+                    time.sleep(0.005)
+                raise isolate.Killed
+            return _preps([name], release)[0].be.solve(None)
+
+        monkeypatch.setattr(isolate, "call_with_deadline", fake_call)
+    run = {"fork": solve_mod._fork_all, "thread": solve_mod._in_threads, "worker": solve_mod._in_workers}[runner]
+    try:
+        for kinds, ends, want_status, by in (
+            (("quick", "slow"), 0, solve_mod.RACED, 0.05),
+            (("quick", "slow"), None, None, 0.3 * (1 + uncertain.IN_HAND_WAIT)),
+            (("slow", "proof"), 0, solve_mod.PROVED, 0.05),
+        ):
+            budget = Budget(0.3, "solve")
+            jobs = [(p, 0.3, budget, 0, {}) for p in _preps(kinds, release)]
+            t = time.perf_counter()
+            got = run(jobs, budget, ends=ends)
+            wall = time.perf_counter() - t
+            stopped = 1 if kinds[0] == "quick" else 0
+            assert got[1 - stopped][0].status in ("feasible", "optimal") and got[stopped][0] is None
+            assert got[stopped][2] == want_status, (runner, kinds, ends, got)
+            assert by - 0.02 <= wall < by + 0.25, (runner, kinds, ends, wall)
+        if runner != "worker":  # a failed chosen run: the prover is waited for (until the pair's stop here)
+            budget = Budget(0.3, "solve")
+            jobs = [(p, 0.3, budget, 0, {}) for p in _preps(("broken", "slow"), release)]
+            got = run(jobs, budget, ends=0)
+            assert "no answer" in str(got[0][2]) and got[1][2] is None
+    finally:
+        release.set()
+
+
+def test_qb_solve_runs_a_race_and_reports_it(monkeypatch):
+    """End to end: a race proposed by the rule (forced here) runs both, returns a right answer
+    within the time limit, and says which run stopped the other."""
+    solve_mod = sys.modules["qbdsl.solve"]
+    real = uncertain.choose
+
+    def racing(preds, deadline, *a, **kw):
+        ch = real(preds, deadline, *a, **kw)
+        return dataclasses.replace(ch, backend="anneal", parallel=("anneal", "ortools"), race=True)
+
+    monkeypatch.setattr(uncertain, "choose", racing)
+    rng = np.random.default_rng(7)
+    n = 12
+    i, j = np.triu_indices(n, 1)
+    h, J = rng.integers(-5, 6, size=n).astype(float), rng.integers(-5, 6, size=len(i)).astype(float)
+    qubo = qb.QuboIR.from_terms(QuboTerms.from_coo(n, h, i, j, J))
+    X = (np.arange(2**n)[:, None] >> np.arange(n)) & 1
+    best = float(np.min(X @ h + (X[:, i] * X[:, j]) @ J))
+    t = time.perf_counter()
+    r = qb.solve(qubo, time_limit=1.0, deadline=1.0, seed=1)
+    wall = time.perf_counter() - t
+    assert wall <= 1.0 + grace(1.0)
+    assert r.decision.race and r.decision.parallel == ("anneal", "ortools")
+    assert "race: ortools runs beside anneal" in r.decision.explain()
+    runs = {p["backend"]: p for p in r.info["parallel"]}
+    assert set(runs) == {"anneal", "ortools"}
+    if runs["ortools"]["status"] == solve_mod.RACED:  # anneal answered first: its answer, ortools stopped
+        assert r.backend == "anneal" and runs["anneal"]["status"] != solve_mod.PROVED
+    else:  # ortools proved first: the optimum, anneal stopped
+        assert runs["anneal"]["status"] == solve_mod.PROVED and str(r.status) == "optimal"
+        assert r.objective == pytest.approx(best)
+    assert r.objective >= best - 1e-9
