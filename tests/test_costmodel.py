@@ -1000,6 +1000,10 @@ def test_the_frozen_test_split_is_disjoint_and_scored_by_one_model_fitted_on_the
     seen |= {b.name for b in test3}
     assert len(test4) == 25 and len({b.name for b in test4}) == 25 and not ({b.name for b in test4} & seen)
     assert {b.family for b in test4} <= set(bm.families()) and len(bm.instances("kpath", split="test4")) == 5
+    test5 = bm.instances(split="test5")
+    seen |= {b.name for b in test4}
+    assert len(test5) == 25 and len({b.name for b in test5}) == 25 and not ({b.name for b in test5} & seen)
+    assert {b.family for b in test5} <= set(bm.families()) and len(bm.instances("kpath", split="test5")) == 5
     with pytest.raises(cm.ModelError, match="split must be"):
         bm.instances(split="train")
     rows = two_backend_rows(seed=0)
