@@ -16,10 +16,51 @@ shared machine.
 
 from __future__ import annotations
 
+import gc
 import math
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from qbdsl.errors import TimeLimitError
+
+_GC_LOCK = threading.Lock()
+_gc_pausers = 0  # calls inside pause_gc now (nested or in other threads)
+_gc_was_enabled = False  # the collector's state when the first of them entered
+
+
+@contextmanager
+def pause_gc(active: bool = True) -> Iterator[None]:
+    """Python's automatic garbage collection off inside the block, as it was after it.
+
+    A time-limited solve runs inside it: a full collection in a process that has imported the
+    solver stacks took 20-40 ms on the development VM, which made annealing on a 0.05 s limit
+    answer 60-70 % late in two of eight runs (none of eight with the collector off). Nested and
+    concurrent blocks share one pause: the state is restored when the last one leaves. Cyclic
+    garbage made inside is collected after it, by the next automatic collection.
+
+    Parameters
+    ----------
+    active : bool, default True
+        False: a block that changes nothing (a solve without a time limit).
+    """
+    global _gc_pausers, _gc_was_enabled
+    if not active:
+        yield
+        return
+    with _GC_LOCK:
+        if _gc_pausers == 0:
+            _gc_was_enabled = gc.isenabled()
+            gc.disable()
+        _gc_pausers += 1
+    try:
+        yield
+    finally:
+        with _GC_LOCK:
+            _gc_pausers -= 1
+            if _gc_pausers == 0 and _gc_was_enabled:
+                gc.enable()
 
 
 def grace(time_limit: float) -> float:

@@ -45,6 +45,7 @@ def main() -> None:
 
 
 def _serve() -> None:
+    from qbdsl.backends.budget import pause_gc
     from qbdsl.backends.isolate import read_frame, write_frame
 
     exit_with_parent(os.getppid())
@@ -66,7 +67,8 @@ def _serve() -> None:
             return
         try:
             fn = getattr(importlib.import_module(module), name)
-            answer = ("ok", fn(*args))
+            with pause_gc():  # a time-limited call: no collection's pause inside it (budget.pause_gc)
+                answer = ("ok", fn(*args))
         except BaseException as exc:  # noqa: BLE001 -- everything goes back to the parent
             answer = ("error", (type(exc).__name__, str(exc), traceback.format_exc()))
         write_frame(answers, answer)

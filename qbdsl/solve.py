@@ -191,6 +191,20 @@ def solve(
         ``prefer`` names a real QPU whose credentials are not configured (``remote=True``).
     """
     time_limit, seed = _check_limit(time_limit), _check_seed(seed)
+    from qbdsl.backends.budget import pause_gc
+
+    with pause_gc(time_limit is not None):  # a collection's 20-40 ms pause would break a short limit
+        return _solve(
+            obj, backend, time_limit, seed, fallback, deadline, quality, prefer, best_effort, remote, cost_model,
+            confidence, options,
+        )  # fmt: skip
+
+
+def _solve(
+    obj, backend, time_limit, seed, fallback, deadline, quality, prefer, best_effort, remote, cost_model, confidence,
+    options: dict,
+) -> Result:  # fmt: skip
+    """:func:`solve` after its time limit and seed were checked."""
     from qbdsl.backends.budget import Budget
 
     budget = Budget(time_limit, "solve")  # counts from here: reading and deciding are inside it

@@ -416,6 +416,12 @@ def test_two_close_uncertain_backends_run_in_parallel_on_two_cores():
     assert choose([P("a", 0.95, 0.1, 1.0), P("b", 0.94, 0.1, 1.0)], 1.0, cores=2).parallel == ()
     assert choose([a, P("b", 0.5, 0.2, 0.95)], 1.0, cores=2).parallel == ()
     assert uncertain(a, 3.0, 0.1, 0.9) and not uncertain(P("c", 0.9, 0.1, 1.0), 3.0, 0.1, 0.9)
+    # a wide band far inside the deadline is no doubt: a 0.04 s median, 0.2 s p90, at 5 s
+    quick = P("quick", 0.95, 0.04, 1.0, t90=0.2)
+    assert uncertain(quick, 3.0, 0.1, 0.9) and not uncertain(quick, 3.0, 0.1, 0.9, deadline=5.0)
+    assert uncertain(quick, 3.0, 0.1, 0.9, deadline=0.5)  # p90 0.2 s reaches a quarter of 0.5 s
+    assert choose([quick, P("b", 0.94, 0.2, 1.0)], 5.0, cores=2).parallel == ()
+    assert choose([quick, P("b", 0.94, 0.2, 1.0)], 0.5, cores=2).parallel == ("quick", "b")
 
 
 def test_no_taker_no_choice_and_bad_arguments_are_named():
@@ -847,9 +853,13 @@ def test_qip_fit_takes_several_runs_files(tmp_path, capsys):
     assert len(err) == 1 and f"--qip-fit: no such runs file '{missing}'" in err[0], err
 
 
-def test_a_safe_choice_of_milliseconds_runs_alone():
+def test_a_safe_choice_of_milliseconds_runs_alone(monkeypatch):
     """Two solver processes cost more than a 2 ms enumeration: no pair beside it; the same
-    close, uncertain pair runs when the chosen run is long enough to be worth a second core."""
+    close, uncertain pair runs when the chosen run is long enough to be worth a second core.
+    (The time bands here count as doubt at any deadline: the floors are what is tested.)"""
+    from qbdsl.qip import uncertain as uncertain_mod
+
+    monkeypatch.setattr(uncertain_mod, "BAND_DEADLINE_SHARE", 0.0)
     fast = P("exact", 1.0, 0.002, 0.99, t90=0.01)  # uncertain time band, but milliseconds
     other = P("ortools", 0.985, 0.01, 0.99, t90=0.05)
     assert choose([fast, other], 60.0, cores=2).parallel == ()
@@ -865,10 +875,13 @@ def test_a_safe_choice_of_milliseconds_runs_alone():
     assert choose(pair, 0.05, cores=2).parallel == ()  # under PARALLEL_MIN_DEADLINE
 
 
-def test_a_pair_of_threads_has_no_process_floor():
+def test_a_pair_of_threads_has_no_process_floor(monkeypatch):
     """Two backends that run in threads of the caller's process start nothing: neither the
     deadline floor nor the milliseconds floor (both there for solver processes) applies to them;
     a pair with one backend that needs a process keeps both floors."""
+    from qbdsl.qip import uncertain as uncertain_mod
+
+    monkeypatch.setattr(uncertain_mod, "BAND_DEADLINE_SHARE", 0.0)  # the bands are doubt at any deadline here
     pair = [P("a", 1.0, 0.02, 0.95, t90=0.04), P("b", 0.999, 0.02, 0.95, t90=0.04)]
     both = choose(pair, 0.05, cores=2, in_thread={"a", "b"})
     assert both.parallel == ("a", "b") and "threads" in both.reason

@@ -177,8 +177,12 @@ def _parallel_model(fast: str, slow: str) -> CostModel:
     return fit(synthetic_rows({fast: (0.005, 0.1, 0.0, 1.0), slow: (0.02, 1.5, 0.0, 0.995)}))
 
 
-def test_two_backends_in_parallel_return_the_better_answer(weak_variant):
+def test_two_backends_in_parallel_return_the_better_answer(weak_variant, monkeypatch):
     import threading
+
+    from qbdsl.qip import uncertain as uncertain_mod
+
+    monkeypatch.setattr(uncertain_mod, "BAND_DEADLINE_SHARE", 0.0)  # the slow one's band is doubt at 2 s
 
     q = random_qubo(16, 5)
     optimum = qb.solve(q, backend="exact").energy
@@ -364,24 +368,13 @@ def test_thread_pairs_return_the_answer_in_hand_at_the_time_limit():
     from types import SimpleNamespace
 
     from qbdsl.backends.budget import Budget
-    from qbdsl.errors import BackendError
     from qbdsl.qip import uncertain as uncertain_mod
+
+    from .pair_fakes import fake_backend
 
     solve_mod = _sys.modules["qbdsl.solve"]
     release = threading.Event()  # lets the left-behind runs end with the test
-
-    def backend(kind):
-        def solve(ir, *, time_limit=None, seed=None, **options):
-            if kind == "slow":
-                release.wait(10)
-                return SimpleNamespace(status="feasible")
-            time.sleep(0.05)
-            if kind == "broken":
-                raise BackendError("broken: no answer")
-            return SimpleNamespace(status="optimal" if kind == "proof" else "feasible")
-
-        return SimpleNamespace(solve=solve)
-
+    backend = lambda kind: fake_backend(kind, release)  # noqa: E731
     in_hand = 0.3 * (1 + uncertain_mod.IN_HAND_WAIT)
     from qbdsl.backends import isolate
 
@@ -532,6 +525,7 @@ import qbdsl.qip.uncertain
 import test_qip_costmodel_wiring as w
 
 qbdsl.qip.uncertain.MIN_PARALLEL_SECONDS = 0.0
+qbdsl.qip.uncertain.BAND_DEADLINE_SHARE = 0.0  # ortools' time band is doubt at 5 s here
 cm = w._parallel_model("exact", "ortools")
 q = w.random_qubo(12, 5)
 d = qb.qip.decide(q, deadline=5.0, backends=["exact", "ortools"], cost_model=cm, include_remote=False)

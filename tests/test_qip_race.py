@@ -15,12 +15,14 @@ import pytest
 
 import qbdsl as qb
 from qbdsl.backends.budget import Budget, grace
-from qbdsl.errors import BackendError, ModelError
+from qbdsl.errors import ModelError
 from qbdsl.ir.terms import QuboTerms
 from qbdsl.qip import costmodel as cm
 from qbdsl.qip import uncertain
 from qbdsl.qip.uncertain import choose
 from qbdsl.qip.variants import proves
+
+from .pair_fakes import fake_backend
 
 
 def P(backend, q, t50, p_meet=0.99, *, t90=None, qlow=None):
@@ -115,19 +117,10 @@ def test_a_race_is_scored_as_stopped_by_the_proof_or_by_the_heuristics_answer():
 
 
 def _preps(kinds, release):
-    def backend(kind):
-        def solve(ir, *, time_limit=None, seed=None, **options):
-            if kind == "slow":
-                release.wait(10)
-                return SimpleNamespace(status="feasible")
-            time.sleep(0.05)
-            if kind == "broken":
-                raise BackendError("broken: no answer")
-            return SimpleNamespace(status="optimal" if kind == "proof" else "feasible")
-
-        return SimpleNamespace(solve=solve)
-
-    return [SimpleNamespace(name=k, be=backend(k), ir=None, same_objective=True, t1=time.perf_counter()) for k in kinds]
+    return [
+        SimpleNamespace(name=k, be=fake_backend(k, release), ir=None, same_objective=True, t1=time.perf_counter())
+        for k in kinds
+    ]
 
 
 @pytest.mark.parametrize("runner", ["fork", "thread", "worker"])

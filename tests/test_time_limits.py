@@ -57,6 +57,63 @@ def q1000():
     return random_qubo(1000, 0.3)  # 150 k couplers
 
 
+def test_a_time_limited_solve_pauses_the_garbage_collector_and_restores_it(monkeypatch):
+    """No automatic collection inside a time-limited qb.solve (a full one paused a 0.05 s annealing
+    run 20-40 ms); the collector's state is restored after it, after an error too, and nested and
+    concurrent pauses restore it once the last one leaves."""
+    import gc
+    import threading
+
+    from qbdsl.backends import registry
+    from qbdsl.backends.budget import pause_gc
+
+    seen = []
+    exact = registry.get("exact")
+
+    class Spy:
+        capabilities = exact.capabilities
+
+        def solve(self, ir, *, time_limit=None, seed=None):
+            seen.append(gc.isenabled())
+            if seed == 99:
+                raise qb.BackendError("spy: failing on purpose")
+            return exact.solve(ir, time_limit=time_limit, seed=seed)
+
+    monkeypatch.setitem(registry._FACTORIES, "gc-spy", Spy)
+    q = qb.QuboIR.from_terms(QuboTerms.from_coo(3, np.array([1.0, -2.0, 1.0]), [0], [1], [-1.0]))
+    was = gc.isenabled()
+    try:
+        gc.enable()
+        qb.solve(q, backend="gc-spy", time_limit=1.0)
+        qb.solve(q, backend="gc-spy")  # no limit: nothing paused
+        assert seen == [False, True] and gc.isenabled()
+        with pytest.raises(qb.BackendError, match="on purpose"):
+            qb.solve(q, backend="gc-spy", time_limit=1.0, seed=99)
+        assert seen[-1] is False and gc.isenabled()
+        gc.disable()  # a caller that turned it off keeps it off
+        qb.solve(q, backend="gc-spy", time_limit=1.0)
+        assert not gc.isenabled()
+        gc.enable()
+        inside, leave = threading.Event(), threading.Event()
+
+        def other():
+            with pause_gc():
+                inside.set()
+                leave.wait(5)
+
+        t = threading.Thread(target=other)
+        t.start()
+        inside.wait(5)
+        with pause_gc():
+            assert not gc.isenabled()
+        assert not gc.isenabled()  # the other thread's pause still holds
+        leave.set()
+        t.join(5)
+        assert gc.isenabled()
+    finally:
+        (gc.enable if was else gc.disable)()
+
+
 def test_grace_is_the_documented_rule():
     assert grace(1.0) == 0.5 and grace(2.0) == 0.5 and grace(10.0) == 2.5
 

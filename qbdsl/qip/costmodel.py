@@ -77,6 +77,7 @@ families out (fit on the other families, score on the held-out one).
 from __future__ import annotations
 
 import csv
+import functools
 import json
 import math
 from collections.abc import Iterator, Mapping, Sequence
@@ -342,6 +343,14 @@ def prior_profile(backend: str):
     :data:`qbdsl.qip.variants.VARIANTS` its backend's profile with the variant's options. The
     shipped profiles, not a user's calibrated file: a saved model predicts the same everywhere.
     """
+    p, opts = _prior_profile(backend)
+    return p, dict(opts)
+
+
+@functools.cache
+def _prior_profile(backend: str):
+    """:func:`prior_profile`, once per backend (the shipped profiles do not change in a process; a
+    decision asked for it 24 times, a tenth of its time)."""
     from .profiles import default_profiles
     from .variants import VARIANTS, solve_options
 

@@ -83,6 +83,12 @@ IN_HAND_WAIT = 0.02
 # fourth splits a ratio of 4 shortened the shifted geometric mean time 4-7 % where 1 did nothing
 # and 2 half as much (chosen on those splits, before the fifth was drawn)
 RACE_RATIO = 4.0
+# a wide time band is a doubt worth a second run only when its 90th percentile reaches this share of
+# the deadline: OR-Tools predicted at 0.04 s (p90 0.2 s) on a 5 s deadline ran beside the tuned
+# annealer on every knapsack of the fifth split, which cost 50-70 ms of process starts and a second
+# compile end to end around proofs of 20-100 ms, and changed no answer (simulated on the dev runs
+# and the second to fifth splits: 3-7 pairs fewer per split, the same quality and time)
+BAND_DEADLINE_SHARE = 0.25
 
 
 def available_cores() -> int:
@@ -142,12 +148,14 @@ def _pairs_arg(pairs) -> frozenset[frozenset[str]]:
     return frozenset(frozenset(p) for p in pairs)
 
 
-def uncertain(p: PredictionLike, band: float, spread: float, confidence: float) -> str:
+def uncertain(p: PredictionLike, band: float, spread: float, confidence: float, deadline: float | None = None) -> str:
     """Why a prediction is uncertain ('' when it is not): its time band ``p90 / median`` wider than
-    ``band``, its quality's 10th percentile more than ``spread`` below its mean, or its
-    probability of meeting the deadline within 0.05 of ``confidence`` or below it."""
+    ``band`` (with a ``deadline``: only when the 90th percentile reaches
+    :data:`BAND_DEADLINE_SHARE` of it), its quality's 10th percentile more than ``spread`` below
+    its mean, or its probability of meeting the deadline within 0.05 of ``confidence`` or below it."""
     why = []
-    if p.time_median > 0 and p.time_p90 / p.time_median > band:
+    wide = p.time_median > 0 and p.time_p90 / p.time_median > band
+    if wide and (deadline is None or p.time_p90 >= BAND_DEADLINE_SHARE * deadline):
         why.append(f"time band p90/median {p.time_p90 / p.time_median:.1f}x > {band:g}x")
     if p.quality_mean - p.quality_low > spread:
         why.append(f"quality spread {p.quality_mean - p.quality_low:.2f} > {spread:g}")
@@ -181,7 +189,7 @@ def choose(
     When none is that safe, the best expected quality *at the deadline*
     ``p_meet_deadline * quality_mean``, then the shortest time (and ``confident`` is False).
     When the runner-up (from the same pool) is within ``close`` of the chosen one's expected
-    quality and either prediction is uncertain (:func:`uncertain`), and two or more cores are
+    quality and either prediction is uncertain (:func:`uncertain` at ``deadline``), and two or more cores are
     available, both are proposed to run in parallel. Otherwise, with two or more cores, a backend
     that misses the confidence but whose ``p_meet_deadline * quality_mean`` beats the chosen
     one's expected quality by more than ``close`` is proposed beside it as a hedge (the safe
@@ -315,7 +323,9 @@ def choose(
     if others:
         runner = others[0]
         gap = value(chosen) - value(runner)
-        doubt = uncertain(chosen, band, spread, confidence) or uncertain(runner, band, spread, confidence)
+        doubt = uncertain(chosen, band, spread, confidence, deadline) or uncertain(
+            runner, band, spread, confidence, deadline
+        )
         if gap <= close and doubt:
             if cores >= 2:
                 partners.append((
