@@ -852,7 +852,7 @@ def _run_by_name(name: str, ir, wall_deadline: float, seed, options: dict):
 def _in_workers(jobs: list[tuple], budget, ends: int | None = None) -> list[tuple]:
     """:func:`_fork_all`'s answers, each job run in a worker process of :mod:`backends.isolate`
     (from a thread each), stopped as :func:`_fork_all` stops them."""
-    from concurrent.futures import ThreadPoolExecutor
+    from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
     from qbdsl.backends.isolate import Killed, call_with_deadline
 
@@ -892,9 +892,16 @@ def _in_workers(jobs: list[tuple], budget, ends: int | None = None) -> list[tupl
         except Exception as exc:  # noqa: BLE001 -- the run's failure, reported with the other's answer
             return None, time.perf_counter() - t0, exc
 
+    pool = ThreadPoolExecutor(len(jobs), thread_name_prefix="qbdsl-parallel")
     try:
-        with ThreadPoolExecutor(len(jobs), thread_name_prefix="qbdsl-parallel") as pool:
-            return list(pool.map(one, range(len(jobs)), jobs))
+        futures = [pool.submit(one, i, job) for i, job in enumerate(jobs)]
+        pending = set(futures)
+        while pending:
+            _, pending = wait(pending, return_when=FIRST_COMPLETED)
+            if stopped:  # a proof, or the race's answer: the other run is being killed, not waited for
+                break  # (its worker's kill and reaping took 10-15 ms more here, all of it on the answer)
+        return [f.result() if f.done() else (None, time.perf_counter() - t0, stopped[0]) for f in futures]
     finally:
+        pool.shutdown(wait=False)
         for t in timers:
             t.cancel()
