@@ -164,7 +164,7 @@ def instances(family: str | None = None, quick: bool = False, split: str = "dev"
         One of :func:`families`; None (default): every family.
     quick : bool, default False
         Only one or two small instances per family (:data:`QUICK`), for tests.
-    split : {"dev", "test", "test2", "test3", "test4", "test5"}, default "dev"
+    split : {"dev", "test", "test2", "test3", "test4", "test5", "test6"}, default "dev"
         ``"dev"``: the suite the cost model and the decision rule were fitted and tuned on
         (leaving one family out at a time). ``"test"``: instances frozen apart and never
         looked at while the rules were made (:func:`test_instances`; since its first scoring,
@@ -174,7 +174,8 @@ def instances(family: str | None = None, quick: bool = False, split: str = "dev"
         cases). ``"test3"``: the third (:func:`test3_instances`), drawn after that (fixes were
         made looking at its end-to-end runs). ``"test4"``: the fourth (:func:`test4_instances`;
         one fix was made looking at its end-to-end runs). ``"test5"``: the fifth
-        (:func:`test5_instances`).
+        (:func:`test5_instances`; five changes were made looking at its runs). ``"test6"``: the
+        sixth (:func:`test6_instances`).
 
     Returns
     -------
@@ -196,6 +197,7 @@ def instances(family: str | None = None, quick: bool = False, split: str = "dev"
             "test3": test3_instances,
             "test4": test4_instances,
             "test5": test5_instances,
+            "test6": test6_instances,
         }[split]()
         return [b for b in frozen if family is None or b.family == family]
     out: list[BenchInstance] = []
@@ -1179,7 +1181,22 @@ TEST5_RAN_USERS = (3, 15)
 TEST5_MAXCUT = ((2800, 5), (5500, 5), (7500, 5))  # (nodes, graph seed)
 TEST5_KPATH = (("sndlib", "geant", 3), ("sndlib", "atlanta", 4), ("sndlib", "nobel-us", 4),
                ("sndlib", "abilene", 4), ("repetita", "Geant2001", 3))  # fmt: skip
-SPLITS = ("dev", "test", "test2", "test3", "test4", "test5")
+# The sixth frozen split, drawn on 2026-12-01 after the fifth had been scored and looked at (five
+# changes made looking at its runs: the garbage collector paused in time-limited solves, one round
+# for the tuned annealer without penalty blocks, the time-band rule for pairs, a pair in workers
+# returning at the stopping answer, faster decisions): the generated families at sizes and seeds
+# no other split has, and k-path on (topology, paths) pairs no other split routes (SNDlib geant
+# with four paths and germany50 with three, REPETITA Janetbackbone with three, SNDlib polska and
+# REPETITA Nsfnet with five). No bqp. Frozen and committed before any of them was run.
+TEST6_TINY = ((9, 8), (13, 8), (17, 8), (21, 8))  # (binaries, seed)
+TEST6_KNAPSACK = ((45, 13), (60, 13), (80, 14), (100, 14))  # (items, seed)
+TEST6_SCHEDULING_JOBS = (3, 18)
+TEST6_RANDQUBO = ((32, 217), (44, 217), (58, 218), (72, 218), (90, 219))  # (binaries, seed)
+TEST6_RAN_USERS = (2, 16)
+TEST6_MAXCUT = ((3200, 6), (6000, 6), (8500, 6))  # (nodes, graph seed)
+TEST6_KPATH = (("sndlib", "geant", 4), ("sndlib", "germany50", 3), ("repetita", "Janetbackbone", 3),
+               ("sndlib", "polska", 5), ("repetita", "Nsfnet", 5))  # fmt: skip
+SPLITS = ("dev", "test", "test2", "test3", "test4", "test5", "test6")
 
 
 def test2_instances() -> list[BenchInstance]:
@@ -1212,6 +1229,14 @@ def test5_instances() -> list[BenchInstance]:
     the dev suite and the four splits before it."""
     return _frozen_split((), TEST5_TINY, TEST5_KNAPSACK, TEST5_SCHEDULING_JOBS, TEST5_RANDQUBO,
                          TEST5_RAN_USERS, TEST5_MAXCUT, TEST5_KPATH)  # fmt: skip
+
+
+def test6_instances() -> list[BenchInstance]:
+    """The sixth frozen test split (:data:`TEST6_TINY` ... :data:`TEST6_KPATH`): 25 instances
+    of the families tiny, constrained, randqubo, ran, maxcut and kpath (k = 3-5), in none of
+    the dev suite and the five splits before it."""
+    return _frozen_split((), TEST6_TINY, TEST6_KNAPSACK, TEST6_SCHEDULING_JOBS, TEST6_RANDQUBO,
+                         TEST6_RAN_USERS, TEST6_MAXCUT, TEST6_KPATH)  # fmt: skip
 
 
 _LISTERS: dict[str, Callable[[], list[BenchInstance]]] = {

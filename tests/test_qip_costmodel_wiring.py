@@ -503,7 +503,7 @@ def test_qb_solve_decides_as_the_held_out_evaluation_scores_it(deadline):
     model's predictions): no other floor or filter between the evaluation and qb.solve (a
     profile floor once refused annealing on bqp1000 at 0.05 s, which the evaluation scored)."""
     from qbdsl.qip.uncertain import available_cores, choose
-    from qbdsl.qip.variants import runs_in_thread, same_runs
+    from qbdsl.qip.variants import proves, runs_in_thread, same_runs
 
     cm, _ = load_cost_model(None)
     for obj in (random_qubo(12, 1), random_qubo(300, 2, 0.1), random_qubo(1000, 3, 0.05), build()):
@@ -512,9 +512,11 @@ def test_qb_solve_decides_as_the_held_out_evaluation_scores_it(deadline):
         preds = cm.predict_all(f, deadline)
         threads = {b for b in preds if runs_in_thread(b)}
         same = same_runs(f.n_constraints, f.n_integer)
-        ch = choose(preds, deadline, cores=available_cores(), in_thread=threads, same=same)
+        provers = {b for b in preds if proves(b, f.n_constraints, f.n_integer)}  # as costmodel.evaluate
+        ch = choose(preds, deadline, cores=available_cores(), in_thread=threads, same=same, provers=provers)
         assert (d.variant or d.backend) == ch.backend, (d.reason, ch.reason)
         assert d.parallel == tuple(ch.parallel), (d.parallel, ch.parallel)
+        assert d.race == ch.race
 
 
 PAIR_WITH_ORTOOLS = """
