@@ -77,6 +77,25 @@ def test_no_race_beside_a_prover_a_pair_or_under_the_floors():
     assert ch.parallel == ("anneal", "exact") and ch.race
 
 
+def test_an_extrapolated_choice_runs_beside_the_runner_up():
+    """A prediction leaning on the shipped profile (an instance outside the fitted runs) is no
+    ranking to trust: the runner-up runs beside it, though slower and not close in quality."""
+    tabu, tuned = P("tabu", 0.8, 1.0, qlow=0.75), P("anneal+tuned", 0.66, 4.8, qlow=0.6)
+    assert choose([tabu, tuned], 5.0, cores=2).parallel == ()  # inside the training range
+    far = dataclasses.replace(tabu, prior_weight=0.6)
+    ch = choose([far, tuned], 5.0, cores=2)
+    assert ch.parallel == ("tabu", "anneal+tuned") and "outside the runs" in ch.reason and not ch.race
+    assert choose([far, tuned], 5.0, cores=1).parallel == ()
+    assert choose([dataclasses.replace(tabu, prior_weight=0.4), tuned], 5.0, cores=2).parallel == ()
+    # never one algorithm twice
+    twin = P("anneal", 0.7, 4.0, qlow=0.65)
+    assert choose([far, tuned], 5.0, cores=2, same={frozenset(("tabu", "anneal+tuned"))}).parallel == ()
+    assert choose([far, tuned, twin], 5.0, cores=2, same={frozenset(("tabu", "anneal+tuned"))}).parallel == (
+        "tabu",
+        "anneal",
+    )
+
+
 def test_bad_provers_and_race_ratio_are_refused():
     with pytest.raises(ModelError, match="provers must be a collection of backend names"):
         choose([P("anneal", 0.9, 0.1)], 1.0, provers="ortools")
