@@ -502,6 +502,7 @@ def test_qb_solve_decides_as_the_held_out_evaluation_scores_it(deadline):
     """decide() with a cost model picks what costmodel.evaluate simulates (choose() on the
     model's predictions): no other floor or filter between the evaluation and qb.solve (a
     profile floor once refused annealing on bqp1000 at 0.05 s, which the evaluation scored)."""
+    from qbdsl.qip.costmodel import startups
     from qbdsl.qip.uncertain import available_cores, choose
     from qbdsl.qip.variants import proves, runs_in_thread, same_runs
 
@@ -513,7 +514,8 @@ def test_qb_solve_decides_as_the_held_out_evaluation_scores_it(deadline):
         threads = {b for b in preds if runs_in_thread(b)}
         same = same_runs(f.n_constraints, f.n_integer)
         provers = {b for b in preds if proves(b, f.n_constraints, f.n_integer)}  # as costmodel.evaluate
-        ch = choose(preds, deadline, cores=available_cores(), in_thread=threads, same=same, provers=provers)
+        ch = choose(preds, deadline, cores=available_cores(), in_thread=threads, same=same, provers=provers,
+                    startup=startups(preds, f))  # fmt: skip
         assert (d.variant or d.backend) == ch.backend, (d.reason, ch.reason)
         assert d.parallel == tuple(ch.parallel), (d.parallel, ch.parallel)
         assert d.race == ch.race

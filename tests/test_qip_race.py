@@ -96,6 +96,21 @@ def test_an_extrapolated_choice_runs_beside_the_runner_up():
     )
 
 
+def test_a_pair_in_threads_whose_set_ups_fill_the_deadline_does_not_run():
+    """Two runs in threads of one process set up one after the other: tabu and the tuned
+    annealer on a k-path model of 574 000 couplers need about 0.29 s and 0.1 s before any answer,
+    too much of a 0.5 s deadline for both; at 5 s the pair runs."""
+    tabu, tuned = P("tabu", 0.8, 0.4, qlow=0.5), P("anneal+tuned", 0.79, 0.45, qlow=0.5)
+    both = {"tabu", "anneal+tuned"}
+    heavy = {"tabu": 0.1, "anneal+tuned": 0.29}
+    assert choose([tabu, tuned], 0.5, cores=2, in_thread=both).parallel == ("tabu", "anneal+tuned")
+    ch = choose([tabu, tuned], 0.5, cores=2, in_thread=both, startup=heavy)
+    assert ch.parallel == () and "set-ups" in ch.reason
+    assert choose([tabu, tuned], 5.0, cores=2, in_thread=both, startup=heavy).parallel == ("tabu", "anneal+tuned")
+    # a pair in processes sets up on two cores: the rule is for threads only
+    assert choose([tabu, tuned], 0.5, cores=2, startup=heavy).parallel == ("tabu", "anneal+tuned")
+
+
 def test_bad_provers_and_race_ratio_are_refused():
     with pytest.raises(ModelError, match="provers must be a collection of backend names"):
         choose([P("anneal", 0.9, 0.1)], 1.0, provers="ortools")

@@ -939,6 +939,20 @@ def _starts_in_time(backend: str, cols: Mapping[str, np.ndarray], deadline: floa
     return True, ""
 
 
+def startups(backends, features) -> dict[str, float]:
+    """Each backend's seconds before any answer by its own pre-flight rule
+    (:func:`qbdsl.qip.profiles.startup_seconds`), from a :class:`~qbdsl.qip.features.Features`
+    or its dict (:func:`cols_to_features`)."""
+    from types import SimpleNamespace
+
+    from .profiles import startup_seconds
+
+    f = SimpleNamespace(**features) if isinstance(features, Mapping) else features
+    if isinstance(features, Mapping):
+        f.qubo_ok = f.qubo_ok > 0
+    return {b: startup_seconds(b, f) for b in backends}
+
+
 def cols_to_features(cols: Mapping[str, np.ndarray]) -> dict[str, float]:
     """Row ``0`` of feature columns as a ``{name: value}`` dict (the inverse of the column view)."""
     return {name: float(cols[f"f_{name}"][0]) for name in FEATURES_USED}
@@ -1293,7 +1307,7 @@ def evaluate(
             provers = {b for b in preds if proves(b, float(feats["n_constraints"]), float(feats["n_integer"]))}
             ch = choose(
                 preds, dl, confidence=confidence, cores=cores, in_thread=in_thread, same=same, provers=provers,
-                race_ratio=race_ratio,
+                race_ratio=race_ratio, startup=startups(preds, feats),
             )  # fmt: skip
             # a chosen backend that refuses the instance (the features said it could take it)
             # falls back to the next ranked one, as qb.solve's fallbacks do

@@ -98,6 +98,11 @@ BAND_DEADLINE_SHARE = 0.25
 # 1.14x the oracle's time; dev suite 0.977 -> 0.979 at 1.02x -> 1.07x; the simulated test splits,
 # families the model knows, unchanged). 0.5 was chosen on those runs; 1 turns it off
 EXTRAPOLATED_WEIGHT = 0.5
+# a pair in threads of one process sets its two runs up one after the other (the interpreter's
+# lock): when the two set-ups take more than this share of the deadline the pair does not run.
+# On k-path models of 400 000-600 000 couplers at 0.5 s (the sixth split, end to end) tabu and the
+# tuned annealer in two threads answered infeasible or not at all, where tabu alone found 0.78
+THREAD_SETUP_SHARE = 0.25
 
 
 def available_cores() -> int:
@@ -190,6 +195,7 @@ def choose(
     same: Collection[frozenset] = (),
     provers: Collection[str] = (),
     race_ratio: float | None = None,
+    startup: Mapping[str, float] | None = None,
 ) -> Choice:
     """Choose a backend from predictions at one deadline.
 
@@ -258,6 +264,11 @@ def choose(
     race_ratio : float, optional
         A prover races a chosen heuristic when its median time is below this multiple of the
         heuristic's (default :data:`RACE_RATIO`); 0 turns races off.
+    startup : mapping of str to float, optional
+        Seconds each backend needs before any answer by its own pre-flight rule
+        (:func:`qbdsl.qip.profiles.startup_seconds`): a pair in threads whose two set-ups take
+        more than :data:`THREAD_SETUP_SHARE` of the deadline does not run (they would set up one
+        after the other, under the interpreter's lock).
 
     Returns
     -------
@@ -398,6 +409,17 @@ def choose(
     partners = [t for t in partners if frozenset((chosen.backend, t[1])) not in same]  # one algorithm twice
     # a pair of two thread backends starts nothing: the floors below, for process starts, spare it
     in_threads = [t for t in partners if chosen.backend in in_thread and t[1] in in_thread]
+    if startup and in_threads:
+        setup = lambda t: startup.get(chosen.backend, 0.0) + startup.get(t[1], 0.0)  # noqa: E731
+        heavy = [t for t in in_threads if setup(t) > THREAD_SETUP_SHARE * deadline]
+        if heavy:
+            partners = [t for t in partners if t not in heavy]
+            in_threads = [t for t in in_threads if t not in heavy]
+            if not partners:
+                reason += (
+                    f". No second run beside it: in threads of one process the two set-ups "
+                    f"(about {setup(heavy[0]):.2g} s together) would leave neither its time"
+                )
     floor = MIN_PARALLEL_SECONDS if min_parallel_seconds is None else min_parallel_seconds
     if partners and safe and chosen.time_p90 < min(floor, 0.5 * deadline):
         partners = in_threads  # a pair's two process starts cost more than this run takes
