@@ -1021,6 +1021,10 @@ def test_the_frozen_test_split_is_disjoint_and_scored_by_one_model_fitted_on_the
     seen |= {b.name for b in test5}
     assert len(test6) == 25 and len({b.name for b in test6}) == 25 and not ({b.name for b in test6} & seen)
     assert {b.family for b in test6} <= set(bm.families()) and len(bm.instances("kpath", split="test6")) == 5
+    test7 = bm.instances(split="test7")
+    seen |= {b.name for b in test6}
+    assert len(test7) == 25 and len({b.name for b in test7}) == 25 and not ({b.name for b in test7} & seen)
+    assert {b.family for b in test7} <= set(bm.families()) and len(bm.instances("kpath", split="test7")) == 5
     with pytest.raises(cm.ModelError, match="split must be"):
         bm.instances(split="train")
     rows = two_backend_rows(seed=0)

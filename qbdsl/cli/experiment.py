@@ -382,8 +382,8 @@ def add_commands(sub, common) -> None:
     b.add_argument(
         "--split",
         default="dev",
-        choices=("dev", "test", "test2", "test3", "test4", "test5", "test6"),
-        help="dev: the suite the rules were made on (default); test ... test6: the frozen test splits (each "
+        choices=("dev", "test", "test2", "test3", "test4", "test5", "test6", "test7"),
+        help="dev: the suite the rules were made on (default); test ... test7: the frozen test splits (each "
         "drawn after the one before had been looked at)",
     )
     li = leaf(which, "live", cmd_live, "the orchestration policies dispatching real qb.solve calls")
