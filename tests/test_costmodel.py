@@ -1009,22 +1009,13 @@ def test_the_frozen_test_split_is_disjoint_and_scored_by_one_model_fitted_on_the
     seen = dev | {b.name for b in test} | {b.name for b in test2}
     assert len(test3) == 26 and len({b.name for b in test3}) == 26 and not ({b.name for b in test3} & seen)
     assert {b.family for b in test3} <= set(bm.families()) and bm.instances("kpath", split="test3")
-    test4 = bm.instances(split="test4")
     seen |= {b.name for b in test3}
-    assert len(test4) == 25 and len({b.name for b in test4}) == 25 and not ({b.name for b in test4} & seen)
-    assert {b.family for b in test4} <= set(bm.families()) and len(bm.instances("kpath", split="test4")) == 5
-    test5 = bm.instances(split="test5")
-    seen |= {b.name for b in test4}
-    assert len(test5) == 25 and len({b.name for b in test5}) == 25 and not ({b.name for b in test5} & seen)
-    assert {b.family for b in test5} <= set(bm.families()) and len(bm.instances("kpath", split="test5")) == 5
-    test6 = bm.instances(split="test6")
-    seen |= {b.name for b in test5}
-    assert len(test6) == 25 and len({b.name for b in test6}) == 25 and not ({b.name for b in test6} & seen)
-    assert {b.family for b in test6} <= set(bm.families()) and len(bm.instances("kpath", split="test6")) == 5
-    test7 = bm.instances(split="test7")
-    seen |= {b.name for b in test6}
-    assert len(test7) == 25 and len({b.name for b in test7}) == 25 and not ({b.name for b in test7} & seen)
-    assert {b.family for b in test7} <= set(bm.families()) and len(bm.instances("kpath", split="test7")) == 5
+    for split in ("test4", "test5", "test6", "test7"):  # 25 instances each, five of them k-path
+        names = {b.name for b in bm.instances(split=split)}
+        assert len(names) == len(bm.instances(split=split)) == 25 and not (names & seen), split
+        assert {b.family for b in bm.instances(split=split)} <= set(bm.families())
+        assert len(bm.instances("kpath", split=split)) == 5
+        seen |= names
     with pytest.raises(cm.ModelError, match="split must be"):
         bm.instances(split="train")
     rows = two_backend_rows(seed=0)
