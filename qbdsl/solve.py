@@ -736,7 +736,8 @@ def _fork_all(jobs: list[tuple], budget, ends: int | None = None) -> list[tuple]
             ready = wait(list(pending.values()), timeout=max(0.0, until - time.perf_counter()))
             if not ready:
                 break
-            for conn in ready:
+            stopped = None
+            for conn in ready:  # every answer that came in is read before one of them stops the rest
                 i = conns.index(conn)
                 del pending[i]
                 try:
@@ -747,11 +748,11 @@ def _fork_all(jobs: list[tuple], budget, ends: int | None = None) -> list[tuple]
                 answers[i] = (value, seconds, None) if kind == "ok" else (None, seconds, value)
                 if kind == "ok":
                     until = min(stop, _in_hand_stop(budget))
-                stopped = _stops_others(kind, value, jobs[i][0], i == ends)
-                for k in pending if stopped else ():
-                    answers[k] = (None, time.perf_counter() - t0, stopped)
-                if stopped:
-                    pending.clear()
+                stopped = stopped or _stops_others(kind, value, jobs[i][0], i == ends)
+            for k in pending if stopped else ():
+                answers[k] = (None, time.perf_counter() - t0, stopped)
+            if stopped:
+                pending.clear()
             if pending and time.perf_counter() >= until:
                 break
         for i in pending:

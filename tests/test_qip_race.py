@@ -116,6 +116,9 @@ def test_bad_provers_and_race_ratio_are_refused():
         choose([P("anneal", 0.9, 0.1)], 1.0, provers="ortools")
     with pytest.raises(ModelError, match="race_ratio must be a finite number >= 0"):
         choose([P("anneal", 0.9, 0.1)], 1.0, race_ratio=-1.0)
+    for bad in ([1, 2], "x", 5, {"anneal": "x"}, {"anneal": -5.0}, {"anneal": float("nan")}, {1: 0.1}):
+        with pytest.raises(ModelError, match="startup must map backend names to seconds >= 0"):
+            choose([P("anneal", 0.9, 0.1)], 1.0, startup=bad)
 
 
 # ---- the scoring ------------------------------------------------------------------------------
@@ -206,6 +209,34 @@ def test_the_chosen_runs_answer_stops_the_raced_prover(runner, monkeypatch):
         release.set()
 
 
+def test_answers_that_come_in_together_are_all_kept(monkeypatch):
+    """A parent that wakes late finds both answers in: each is read (a proof or a race's answer
+    stops only runs still going; it used to stop the other's answer already in hand, a KeyError)."""
+    import multiprocessing.connection as mc
+
+    from qbdsl.backends import isolate
+
+    if not isolate.ISOLATED:
+        pytest.skip("no fork on this platform")
+    solve_mod = sys.modules["qbdsl.solve"]
+    real_wait = mc.wait
+
+    def late_wait(objs, timeout=None):  # a busy machine: both children answered before this wakes
+        time.sleep(0.15)
+        return real_wait(objs, timeout)
+
+    monkeypatch.setattr(mc, "wait", late_wait)
+    release = threading.Event()
+    try:
+        for kinds, ends in ((("quick", "quick"), 0), (("quick", "proof"), None), (("proof", "quick"), None)):
+            budget = Budget(1.0, "solve")
+            got = solve_mod._fork_all([(p, 1.0, budget, 0, {}) for p in _preps(kinds, release)], budget, ends=ends)
+            assert [g[0].status for g in got] == ["optimal" if k == "proof" else "feasible" for k in kinds], got
+            assert all(g[2] is None for g in got)
+    finally:
+        release.set()
+
+
 def test_qb_solve_runs_a_race_and_reports_it(monkeypatch):
     """End to end: a race proposed by the rule (forced here) runs both, returns a right answer
     within the time limit, and says which run stopped the other."""
@@ -217,6 +248,9 @@ def test_qb_solve_runs_a_race_and_reports_it(monkeypatch):
         return dataclasses.replace(ch, backend="anneal", parallel=("anneal", "ortools"), race=True)
 
     monkeypatch.setattr(uncertain, "choose", racing)
+    from qbdsl.backends.anneal import preload
+
+    preload()  # the sampler's first import (0.6 s) is not what this test times
     rng = np.random.default_rng(7)
     n = 12
     i, j = np.triu_indices(n, 1)

@@ -278,8 +278,9 @@ def choose(
     ------
     ModelError
         A confidence outside (0, 1), a negative tie/close, a deadline that is not positive,
-        ``cores`` not a whole number >= 1, ``in_thread`` not a collection of names, ``same`` not
-        a collection of pairs of names, or a prediction lacking a field the rule reads.
+        ``cores`` not a whole number >= 1, ``in_thread`` or ``provers`` not a collection of names,
+        ``same`` not a collection of pairs of names, ``startup`` not a mapping of names to seconds
+        >= 0, or a prediction lacking a field the rule reads.
     """
     confidence = _check_unit("confidence", confidence)
     race_ratio = RACE_RATIO if race_ratio is None else race_ratio
@@ -298,6 +299,11 @@ def choose(
     preds = _as_list(predictions)
     in_thread, same = _names_arg(in_thread, "in_thread"), _pairs_arg(same)
     provers = _names_arg(provers, "provers")
+    seconds_ok = lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and v >= 0  # noqa: E731
+    if startup is not None and not (
+        isinstance(startup, Mapping) and all(isinstance(k, str) and seconds_ok(v) for k, v in startup.items())
+    ):
+        raise ModelError(f"decision rule: startup must map backend names to seconds >= 0, got {startup!r}")
     if cores is None:
         cores = available_cores()
     else:
