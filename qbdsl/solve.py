@@ -827,6 +827,14 @@ def _in_threads(jobs: list[tuple], budget, finish=None, ends: int | None = None)
         if kind == "ok":
             until = min(stop, _in_hand_stop(budget))
             stopped = _stops_others(kind, value, jobs[i][0], i == ends)
+            while stopped and pending:  # an answer already in is kept: it stops only runs still going
+                try:
+                    j, kind_j, value_j = done.get_nowait()
+                except queue.Empty:
+                    break
+                pending.discard(j)
+                t_j = time.perf_counter() - t0
+                answers[j] = (value_j, t_j, None) if kind_j == "ok" else (None, t_j, value_j)
             for k in pending if stopped else ():
                 answers[k] = (None, time.perf_counter() - t0, stopped)
             if stopped:
