@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import gc
 import math
+import os
 import threading
 import time
 from collections.abc import Iterator
@@ -30,6 +31,20 @@ _gc_pausers = 0  # calls inside pause_gc now (nested or in other threads)
 _gc_was_enabled = False  # the collector's state when the first of them entered
 
 
+def _gc_after_fork() -> None:
+    """In a forked child: no pause is held there (the lock may have been held by another thread)."""
+    global _GC_LOCK, _gc_pausers
+    _GC_LOCK = threading.Lock()
+    if _gc_pausers:
+        _gc_pausers = 0
+        if _gc_was_enabled:
+            gc.enable()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_gc_after_fork)
+
+
 @contextmanager
 def pause_gc(active: bool = True) -> Iterator[None]:
     """Python's automatic garbage collection off inside the block, as it was after it.
@@ -39,6 +54,11 @@ def pause_gc(active: bool = True) -> Iterator[None]:
     answer 60-70 % late in two of eight runs (none of eight with the collector off). Nested and
     concurrent blocks share one pause: the state is restored when the last one leaves. Cyclic
     garbage made inside is collected after it, by the next automatic collection.
+
+    The pause is the process's: other threads run without automatic collection meanwhile, and
+    a ``gc.disable()`` another thread makes inside the block is undone when the last block
+    leaves. A process forked inside the block starts with the collector as it was before it (a
+    one-shot solver child of ``qb.solve`` turns it off again itself).
 
     Parameters
     ----------

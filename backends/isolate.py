@@ -22,6 +22,7 @@ as good as the library's own time limit; :data:`ISOLATED` says which.
 
 from __future__ import annotations
 
+import gc
 import math
 import multiprocessing
 import os
@@ -96,6 +97,7 @@ def exit_when_orphaned(parent: int, poll: float, name: str) -> None:
 
 
 def _child(conn, fn, args, parent: int | None = None, other_end=None) -> None:
+    gc.disable()  # a one-shot timed call: no collection's pause inside it (budget.pause_gc)
     if other_end is not None:  # the parent's end: a child holding it would block writing to a dead reader
         other_end.close()
     if parent is not None:

@@ -160,6 +160,21 @@ def _sparse_point(lines: list[str], at: int, n: int) -> np.ndarray:
     return x
 
 
+INTEGER_TOLERANCE = 1e-6  # HiGHS's default mip_feasibility_tolerance
+
+
+def _snap_integers(x: np.ndarray, integrality: np.ndarray) -> np.ndarray:
+    """``x`` with its integer columns rounded where they lie within :data:`INTEGER_TOLERANCE` of
+    an integer: HiGHS's solution files print a binary as ``3e-13`` or ``0.9999999999999`` (a
+    time-limited QUBO solve then failed to decode: "a QUBO sample must be 0/1")."""
+    y = np.array(x, dtype=float)
+    cols = np.flatnonzero(integrality)
+    r = np.round(y[cols])
+    near = np.abs(y[cols] - r) <= INTEGER_TOLERANCE
+    y[cols[near]] = r[near]
+    return y
+
+
 FILE_PREFIX = "qbdsl-highs-"  # + the creating process's id + "-": see _remove_orphaned_files
 
 
@@ -505,6 +520,11 @@ class OrtoolsBackend:
     def _output(self, ir, run: dict, budget: Budget, info: dict, gap: float) -> BackendOutput:
         code = run["status"]
         x, obj, bound = run["x"], run["objective"], run["bound"]
+        if x is not None:
+            snapped = _snap_integers(x, np.asarray(ir.integrality, bool))
+            if obj is not None:
+                obj += float(np.asarray(ir.c, float) @ (snapped - x))
+            x = snapped
         measured = None
         if obj is not None and bound is not None and math.isfinite(bound):
             measured = abs(obj - bound) / max(1.0, abs(obj))

@@ -193,7 +193,8 @@ def solve(
     time_limit, seed = _check_limit(time_limit), _check_seed(seed)
     from qbdsl.backends.budget import pause_gc
 
-    with pause_gc(time_limit is not None):  # a collection's 20-40 ms pause would break a short limit
+    # a collection's 20-40 ms pause would break a short limit (a deadline alone becomes the limit)
+    with pause_gc(time_limit is not None or deadline is not None):
         return _solve(
             obj, backend, time_limit, seed, fallback, deadline, quality, prefer, best_effort, remote, cost_model,
             confidence, options,
@@ -588,8 +589,8 @@ def _solve_parallel(inputs: _Inputs, decision, budget, seed, options: dict) -> t
             None,
             [],
             (
-                f"not run in parallel: other threads run in this process, and starting a solver process "
-                f"(about {startup_seconds():.2g} s) does not fit the time left; the chosen backend ran alone"
+                f"not run in parallel: other threads run in this process, and starting two solver processes "
+                f"(about {startup_seconds(2):.2g} s) does not fit the time left; the chosen backend ran alone"
             ),
         )
     runs: list[dict] = []
@@ -625,10 +626,16 @@ def _solve_parallel(inputs: _Inputs, decision, budget, seed, options: dict) -> t
     results: list[Result] = []
     for (row, prep, mine), (out, seconds, err) in zip(prepared, answers, strict=True):
         entry = {"backend": row, "runs_on": prep.name, "seconds": seconds, "process": how}
+        if out is not None and how != "thread":  # (a thread decodes its own: a failure comes back as err)
+            try:
+                out = _finish(inputs, prep, out, t_start + seconds, budget, mine)
+            except OptionError:
+                raise
+            except (BackendError, ModelError) as exc:  # one run's answer that does not decode: the other's stands
+                out, err = None, exc
         if out is not None:
-            r = out if how == "thread" else _finish(inputs, prep, out, t_start + seconds, budget, mine)
-            entry["status"] = str(r.status)
-            results.append(r)
+            entry["status"] = str(out.status)
+            results.append(out)
         else:
             if err is None or err in (PROVED, RACED):
                 stopped = (LEFT if how == "thread" else KILLED) if err is None else err
@@ -665,9 +672,12 @@ def _child(conn, prep: _Prepared, time_limit: float, budget, seed, options: dict
     start a child of its own (OR-Tools) runs here instead, since a daemon process may have none
     (OR-Tools failed in every forked pair: "daemonic processes are not allowed to have children").
     """
+    import gc
+
     from qbdsl.backends import isolate
 
     isolate.ISOLATED = False
+    gc.disable()  # a one-shot timed run (the fork restored the collector: budget.pause_gc)
     try:
         try:
             conn.send(("ok", _run(prep, time_limit, budget, seed, options)))

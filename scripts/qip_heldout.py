@@ -161,24 +161,32 @@ def _pair_arg(text: str | None) -> tuple[str, str] | None:
     return names[0], names[1]
 
 
-def _set_rules(
-    min_parallel_deadline: float | None, in_hand_wait: float | None, race_ratio: float | None = None
-) -> None:
-    """Override the decision's pair deadline floor, the pair's in-hand stop and the race ratio for this run."""
+RULE_FLAGS = {  # flag -> the decision rule's constant in qbdsl.qip.uncertain
+    "--min-parallel-deadline": "PARALLEL_MIN_DEADLINE",
+    "--in-hand-wait": "IN_HAND_WAIT",
+    "--race-ratio": "RACE_RATIO",
+    "--band-deadline-share": "BAND_DEADLINE_SHARE",
+    "--extrapolated-weight": "EXTRAPOLATED_WEIGHT",
+    "--thread-setup-share": "THREAD_SETUP_SHARE",
+}
+
+
+def _set_rules(values: dict[str, float | None]) -> None:
+    """Override the decision rule's constants named in :data:`RULE_FLAGS` for this run (``values``:
+    flag -> number, None keeps the constant). ``inf`` is allowed for ``--thread-setup-share``
+    (no pair in threads is dropped for its set-ups) and ``--extrapolated-weight`` (no pair for
+    extrapolation); every value must be >= 0."""
     import math
 
     from qbdsl.qip import uncertain
 
-    for name, v in (("--min-parallel-deadline", min_parallel_deadline), ("--in-hand-wait", in_hand_wait),
-                    ("--race-ratio", race_ratio)):  # fmt: skip
-        if v is not None and not (math.isfinite(v) and v >= 0):
-            raise ModelError(f"{name} must be a finite number >= 0, got {v}")
-    if min_parallel_deadline is not None:
-        uncertain.PARALLEL_MIN_DEADLINE = min_parallel_deadline
-    if in_hand_wait is not None:
-        uncertain.IN_HAND_WAIT = in_hand_wait
-    if race_ratio is not None:
-        uncertain.RACE_RATIO = race_ratio
+    for flag, v in values.items():
+        if v is None:
+            continue
+        unbounded = flag in ("--thread-setup-share", "--extrapolated-weight")
+        if math.isnan(v) or v < 0 or (math.isinf(v) and not unbounded):
+            raise ModelError(f"{flag} must be a {'' if unbounded else 'finite '}number >= 0, got {v}")
+        setattr(uncertain, RULE_FLAGS[flag], v)
 
 
 def pair_table(ev: cm.Evaluation, pair: tuple[str, str]) -> str:
@@ -189,7 +197,7 @@ def pair_table(ev: cm.Evaluation, pair: tuple[str, str]) -> str:
     cases = [c for c in ev.cases if a in c["measured"] and b in c["measured"]]
     if not cases:
         raise ModelError(f"--pair {a},{b}: no case has runs of both")
-    fixed = [dict(c, qip=a, qip_parallel=(a, b), decision_seconds=0.0) for c in cases]
+    fixed = [dict(c, qip=a, qip_parallel=(a, b), qip_race=False, decision_seconds=0.0) for c in cases]
     head = ["family", "cases", f"always {a} & {b}: q/oracle", "t/oracle (SGM)", "qip, 2 cores: q/oracle",
             "t/oracle (SGM)"]  # fmt: skip
     lines = ["| " + " | ".join(head) + " |", "|---|" + "---:|" * (len(head) - 1)]
@@ -241,7 +249,29 @@ def main(argv: Sequence[str] | None = None) -> int:
         type=float,
         metavar="R",
         help="a prover races a heuristic QIP chose alone when its median time is below R x the heuristic's "
-        "(default qbdsl.qip.uncertain.RACE_RATIO; 0 gives the rules before races, those of the first four splits)",
+        "(default qbdsl.qip.uncertain.RACE_RATIO; 0: no races)",
+    )
+    ap.add_argument(
+        "--band-deadline-share",
+        type=float,
+        metavar="F",
+        help="a wide time band is doubt only when its p90 reaches F x the deadline (default "
+        "qbdsl.qip.uncertain.BAND_DEADLINE_SHARE; 0: at any deadline)",
+    )
+    ap.add_argument(
+        "--extrapolated-weight",
+        type=float,
+        metavar="W",
+        help="the runner-up runs beside a choice whose prior weight is at least W (default "
+        "qbdsl.qip.uncertain.EXTRAPOLATED_WEIGHT; inf: never)",
+    )
+    ap.add_argument(
+        "--thread-setup-share",
+        type=float,
+        metavar="F",
+        help="no pair in threads whose two set-ups exceed F x the deadline (default "
+        "qbdsl.qip.uncertain.THREAD_SETUP_SHARE; inf: never dropped). The rules each split was registered "
+        "with: README, 'QIP where the choice matters'",
     )
     args = ap.parse_args(argv)
     try:
@@ -273,7 +303,7 @@ def _run(args) -> int:
                 "write them with qbdsl experiment bench --qip-held-out"
             )
     pair = _pair_arg(args.pair)
-    _set_rules(args.min_parallel_deadline, args.in_hand_wait, args.race_ratio)
+    _set_rules({flag: getattr(args, flag[2:].replace("-", "_")) for flag in RULE_FLAGS})
     ev = cm.evaluate(rows, confidence=args.confidence, test_rows=test)
     backends = sorted({r["backend"] for r in rows})
     text = "\n\n".join(

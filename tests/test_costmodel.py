@@ -946,6 +946,9 @@ def test_the_held_out_tables_script_refuses_bad_input_in_one_line(tmp_path, caps
         ([str(runs), "--pair", "quick,quick"], "--pair takes two different backends"),
         ([str(runs), "--pair", "quick,nope"], "--pair quick,nope: no case has runs of both"),
         ([str(runs), "--in-hand-wait", "-1"], "--in-hand-wait must be a finite number >= 0"),
+        ([str(runs), "--race-ratio", "inf"], "--race-ratio must be a finite number >= 0"),
+        ([str(runs), "--thread-setup-share", "-1"], "--thread-setup-share must be a number >= 0"),
+        ([str(runs), "--extrapolated-weight", "nan"], "--extrapolated-weight must be a number >= 0"),
         ([str(runs), "--test", str(qip_only)], "QIP's end-to-end runs, not the split's single-backend runs"),
     ):
         assert mod.main(argv) == 2
@@ -980,7 +983,8 @@ def test_the_held_out_tables_script_scores_a_fixed_pair_without_a_decision(tmp_p
     assert "| family | cases | always precise & quick: q/oracle |" in out and "\n| all |" in out
     assert uncertain.PARALLEL_MIN_DEADLINE == 0 and uncertain.IN_HAND_WAIT == 0
     ev = cm.evaluate(rows)
-    fixed = [dict(c, qip="precise", qip_parallel=("precise", "quick"), decision_seconds=0.0) for c in ev.cases]
+    fixed = [dict(c, qip="precise", qip_parallel=("precise", "quick"), qip_race=False, decision_seconds=0.0)
+             for c in ev.cases]  # fmt: skip
     want = {d["family"]: d for d in cm.score_cases(fixed, []) if d["policy"] == "qip-parallel"}["all"]
     line = next(ln for ln in out.splitlines() if ln.startswith("| all |") and "x |" in ln and ln.count("|") == 7)
     assert f"| {want['quality_vs_oracle']:.3f} | {want['time_sgm_vs_oracle']:.2f}x |" in line

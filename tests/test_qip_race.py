@@ -237,6 +237,18 @@ def test_answers_that_come_in_together_are_all_kept(monkeypatch):
         release.set()
 
 
+def test_highs_integer_noise_is_rounded_before_decoding():
+    """HiGHS's solution files print binaries as 3e-13 or 0.9999999999999: a time-limited QUBO solve
+    through OR-Tools failed to decode them ("a QUBO sample must be 0/1"); within the MIP
+    tolerance they are rounded, a fractional value of a continuous column is kept."""
+    from qbdsl.backends.ortools_backend import INTEGER_TOLERANCE, _snap_integers
+
+    x = np.array([3e-13, 0.9999999999999, 1.0 - 0.5 * INTEGER_TOLERANCE, 0.4, 2.5e-13, 0.3])
+    integer = np.array([True, True, True, True, False, False])
+    got = _snap_integers(x, integer)
+    assert got.tolist() == [0.0, 1.0, 1.0, 0.4, 2.5e-13, 0.3] and x[0] == 3e-13  # a copy
+
+
 def test_qb_solve_runs_a_race_and_reports_it(monkeypatch):
     """End to end: a race proposed by the rule (forced here) runs both, returns a right answer
     within the time limit, and says which run stopped the other."""

@@ -62,11 +62,13 @@ def test_a_time_limited_solve_pauses_the_garbage_collector_and_restores_it(monke
     run 20-40 ms); the collector's state is restored after it, after an error too, and nested and
     concurrent pauses restore it once the last one leaves."""
     import gc
+    import sys
     import threading
 
     from qbdsl.backends import registry
     from qbdsl.backends.budget import pause_gc
 
+    solve_mod = sys.modules["qbdsl.solve"]
     seen = []
     exact = registry.get("exact")
 
@@ -87,6 +89,18 @@ def test_a_time_limited_solve_pauses_the_garbage_collector_and_restores_it(monke
         qb.solve(q, backend="gc-spy", time_limit=1.0)
         qb.solve(q, backend="gc-spy")  # no limit: nothing paused
         assert seen == [False, True] and gc.isenabled()
+        spied = []
+        real_solve = solve_mod._solve
+        monkeypatch.setattr(solve_mod, "_solve", lambda *a: spied.append(gc.isenabled()) or real_solve(*a))
+        qb.solve(q, deadline=0.5, cost_model=False)  # a deadline alone is a limit too
+        assert spied == [False] and gc.isenabled()
+        if hasattr(os, "fork"):  # a process forked inside a pause starts with the collector as before it
+            with pause_gc():
+                pid = os.fork()
+                if pid == 0:
+                    os._exit(0 if gc.isenabled() else 1)
+                _, code = os.waitpid(pid, 0)
+            assert os.waitstatus_to_exitcode(code) == 0
         with pytest.raises(qb.BackendError, match="on purpose"):
             qb.solve(q, backend="gc-spy", time_limit=1.0, seed=99)
         assert seen[-1] is False and gc.isenabled()

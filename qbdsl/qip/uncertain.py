@@ -218,8 +218,9 @@ def choose(
     the runner-up, slower or not. When several partners qualify, the one with the best
     ``p_meet_deadline * quality_mean`` takes the second core. When none does, a safe choice that
     cannot prove its answer optimal races the fastest backend of ``provers`` whose median time is
-    below ``race_ratio`` times its own (``Choice.race``): a proof ends the solve, the chosen one's
-    answer stops the prover, so the race can only end the solve sooner. A pair of backends both
+    below ``race_ratio`` times its own and below the deadline (``Choice.race``): a proof ends the
+    solve, the chosen one's answer stops the prover (it never lowers the quality; end to end both
+    runs then start as solver processes, which costs 20-25 ms in a plain script). A pair of backends both
     named in ``in_thread`` runs in two threads of the caller's process (``qb.solve``; their solvers
     release the GIL), which cost nothing to start: the floors ``min_parallel_deadline`` and
     ``min_parallel_seconds``, which are there for the two solver processes any other pair starts, do
@@ -449,7 +450,7 @@ def choose(
         quick = [
             p for p in takers
             if p.backend in provers and p is not chosen and frozenset((chosen.backend, p.backend)) not in same
-            and p.time_median < race_ratio * chosen.time_median
+            and p.time_median < min(race_ratio * chosen.time_median, deadline)  # a proof past the deadline ends nothing
         ]  # fmt: skip
         both_threads = lambda p: chosen.backend in in_thread and p.backend in in_thread  # noqa: E731
         quick = [
