@@ -284,3 +284,27 @@ def test_qb_solve_runs_a_race_and_reports_it(monkeypatch):
         assert runs["anneal"]["status"] == solve_mod.PROVED and str(r.status) == "optimal"
         assert r.objective == pytest.approx(best)
     assert r.objective >= best - 1e-9
+
+
+def test_the_thread_pairs_script_refuses_bad_input_in_one_line(tmp_path, capsys):
+    """scripts/qip_thread_pairs.py (the end-to-end evidence for THREAD_SETUP_SHARE): a missing runs
+    file, a bad deadline or a runs file without the family's instances: one line, exit 2."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "scripts" / "qip_thread_pairs.py"
+    spec = importlib.util.spec_from_file_location("qip_thread_pairs", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    runs = tmp_path / "runs.csv"
+    runs.write_text("family,instance,deadline,backend,seconds,objective,feasible,status,best\n"
+                    "tiny,tiny-9-8,0.5,exact,0.01,-36,True,optimal,-36\n")  # fmt: skip
+    out = str(tmp_path / "o.csv")
+    for argv, words in (
+        (["--runs", str(tmp_path / "nope.csv"), "--out", out], "nope.csv"),
+        (["--runs", str(runs), "--out", out, "--deadline", "-1"], "--deadline must be positive"),
+        (["--runs", str(runs), "--out", out], "no kpath instance of test6 has a best value"),
+    ):
+        assert mod.main(argv) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("qip_thread_pairs: error: ") and words in err and "Traceback" not in err, err
