@@ -97,12 +97,9 @@ def _run(args) -> int:
         w.writeheader()
         w.writerows(rows)
     print("| instance | rule off: mean quality | rule on: mean quality |\n|---|---:|---:|")
-    mean = lambda name, rule: (
-        sum(  # noqa: E731
-            x["quality"] for x in rows if x["instance"] == name and x["rule"] == rule
-        )
-        / args.reps
-    )
+    def mean(name: str, rule: str) -> float:
+        return sum(x["quality"] for x in rows if x["instance"] == name and x["rule"] == rule) / args.reps
+
     for inst in insts:
         print(f"| {inst.name} | {mean(inst.name, 'off'):.3f} | {mean(inst.name, 'on'):.3f} |")
     off = sum(mean(i.name, "off") for i in insts) / len(insts)
