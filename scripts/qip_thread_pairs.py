@@ -97,6 +97,7 @@ def _run(args) -> int:
         w.writeheader()
         w.writerows(rows)
     print("| instance | rule off: mean quality | rule on: mean quality |\n|---|---:|---:|")
+
     def mean(name: str, rule: str) -> float:
         return sum(x["quality"] for x in rows if x["instance"] == name and x["rule"] == rule) / args.reps
 
