@@ -149,6 +149,40 @@ def _seed(seeds: np.random.SeedSequence) -> int:
     return int(seeds.spawn(1)[0].generate_state(1)[0]) % (2**31 - 1)
 
 
+class _CtrlC:
+    """Ctrl-C during a sampler call with an ``interrupt_function``: the KeyboardInterrupt Python
+    raises inside dwave-samplers' callback is printed and ignored there ("Exception ignored in
+    interrupt_callback"), and the run went on to its time limit. Inside this block (in the main
+    thread, where Python's default SIGINT handler is installed) a Ctrl-C only sets ``pressed``,
+    which the interrupt function reads to stop the sampler; leaving the block raises it."""
+
+    def __init__(self) -> None:
+        self.pressed = False
+        self._old = None
+
+    def __enter__(self) -> _CtrlC:
+        import signal
+        import threading
+
+        if threading.current_thread() is threading.main_thread() and (
+            signal.getsignal(signal.SIGINT) is signal.default_int_handler
+        ):
+            self._old = signal.signal(signal.SIGINT, self._press)
+        return self
+
+    def _press(self, signum, frame) -> None:
+        self.pressed = True
+
+    def __exit__(self, *exc) -> None:
+        import signal
+
+        if self._old is not None:
+            signal.signal(signal.SIGINT, self._old)
+            self._old = None
+        if self.pressed and exc[0] is None:
+            raise KeyboardInterrupt
+
+
 class AnnealBackend:
     """Simulated annealing (dwave-samplers): ``num_reads`` (100 without a time limit; with
     one, as many as fit), ``num_sweeps`` (1000), ``beta_range`` (default: dwave-samplers'
@@ -287,11 +321,12 @@ class AnnealBackend:
         info.update(probe_reads=best.reads, probe_setup_seconds=setup, probe_seconds_per_sweep=per_sweep)
         status, done, requested = "feasible", 0, sweeps
         last, longest = [0.0], [0.0]
+        ctrl_c = _CtrlC()
 
         def interrupt() -> bool:  # called between reads: stop if the next would end past the deadline
             now = time.perf_counter()
             longest[0], last[0] = max(longest[0], now - last[0]), now
-            return now + max(longest[0], per_read) > budget.deadline - MARGIN * time_limit / 2
+            return ctrl_c.pressed or now + max(longest[0], per_read) > budget.deadline - MARGIN * time_limit / 2
 
         while num_reads is None or done < num_reads:
             usable = budget.left() - MARGIN * time_limit
@@ -314,7 +349,8 @@ class AnnealBackend:
             ask = min(max_call, batch or max_call, fit + 1, (num_reads - done) if num_reads is not None else fit + 1)
             before, longest[0] = best.reads, 0.0
             start = last[0] = time.perf_counter() + setup
-            run(ask, sweeps, interrupt)
+            with ctrl_c:
+                run(ask, sweeps, interrupt)
             got = best.reads - before
             done += got
             # what the reads took (the set-up estimate may exceed the real set-up: never below half the estimate)
