@@ -922,12 +922,9 @@ def _starts_in_time(backend: str, cols: Mapping[str, np.ndarray], deadline: floa
     and its shipped profile's fixed cost ``a`` let it start within ``deadline``, and why not: a
     backend that would refuse the time limit at once is no candidate, whatever the regression
     says."""
-    from types import SimpleNamespace
-
     from .profiles import startup_seconds
 
-    f = SimpleNamespace(**cols_to_features(cols))
-    f.qubo_ok = f.qubo_ok > 0
+    f = _as_features(cols_to_features(cols))
     prof = prior_profile(backend)[0]
     # and the profile's fixed cost (imports, set-up): no regression extrapolates below it
     need = startup_seconds(backend, f) + (prof.a if prof is not None else 0.0)
@@ -939,17 +936,22 @@ def _starts_in_time(backend: str, cols: Mapping[str, np.ndarray], deadline: floa
     return True, ""
 
 
+def _as_features(d: Mapping[str, float]):
+    """A feature dict (:func:`cols_to_features`) as the attributes the profiles' laws read."""
+    from types import SimpleNamespace
+
+    f = SimpleNamespace(**d)
+    f.qubo_ok = f.qubo_ok > 0
+    return f
+
+
 def startups(backends, features) -> dict[str, float]:
     """Each backend's seconds before any answer by its own pre-flight rule
     (:func:`qbdsl.qip.profiles.startup_seconds`), from a :class:`~qbdsl.qip.features.Features`
     or its dict (:func:`cols_to_features`)."""
-    from types import SimpleNamespace
-
     from .profiles import startup_seconds
 
-    f = SimpleNamespace(**features) if isinstance(features, Mapping) else features
-    if isinstance(features, Mapping):
-        f.qubo_ok = f.qubo_ok > 0
+    f = _as_features(features) if isinstance(features, Mapping) else features
     return {b: startup_seconds(b, f) for b in backends}
 
 

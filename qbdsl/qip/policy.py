@@ -367,13 +367,7 @@ def decide(
 
     chosen_row, reason, options, ranked, order, parallel, race = None, "", {}, [], [], (), False
     if cands and any(r.judged_by == "cost model" for r in cands):
-        provers = {r.backend for r in cands if proves(r.runner, f.n_constraints, f.n_integer)}
-        from .costmodel import startups
-
-        order, reason, parallel, race = _order_with_model(
-            cands, preds, deadline, confidence, key, pref, prefer, same_runs(f.n_constraints, f.n_integer), provers,
-            startups([r.backend for r in cands if r.judged_by == "cost model"], f),
-        )  # fmt: skip
+        order, reason, parallel, race = _order_with_model(cands, preds, deadline, confidence, key, pref, prefer, f)
         ranked = list(dict.fromkeys(r.runner for r in order))
         chosen_row = best = order[0]
         best.verdict = "chosen"
@@ -463,7 +457,7 @@ def decide(
         tuple(parallel),
         variant,
         model_note if preds else "",
-        race and bool(parallel),
+        race,
     )
 
 
@@ -590,15 +584,15 @@ def _judge_by_model(model, f, deadline: float, quality: float, backends, profile
 
 
 def _order_with_model(
-    cands, preds, deadline, confidence, key, pref, prefer, same: set, provers: set, startup: dict
+    cands, preds, deadline, confidence, key, pref, prefer, f: Features
 ) -> tuple[list, str, tuple, bool]:
     """The candidates best first, the reason, the pair to run in parallel and whether it is a race:
     the cost model's rows in :func:`~qbdsl.qip.uncertain.choose`'s order, the profile-judged rows
     after them unless the best of those has a higher predicted quality than the model's choice;
-    never two rows that run one algorithm on this instance (``same``:
-    :func:`~qbdsl.qip.variants.same_runs`); ``provers``: the rows that can prove the user's
-    optimum (:func:`~qbdsl.qip.variants.proves`), raced beside a chosen heuristic; ``startup``: each
-    row's seconds before any answer (:func:`~qbdsl.qip.costmodel.startups`)."""
+    never two rows that run one algorithm on instance ``f`` (:func:`~qbdsl.qip.variants.same_runs`);
+    a row that can prove the user's optimum (:func:`~qbdsl.qip.variants.proves`) may race a chosen
+    heuristic; each row's set-up (:func:`~qbdsl.qip.costmodel.startups`) bounds a pair in threads."""
+    from .costmodel import startups
     from .uncertain import TIE, choose
     from .variants import runs_in_thread
 
@@ -611,9 +605,9 @@ def _order_with_model(
         confidence=confidence,
         tie=TIE,
         in_thread=in_thread,
-        same=same,
-        provers={n for n in modelled if n in provers},
-        startup={n: startup[n] for n in modelled if n in startup},
+        same=same_runs(f.n_constraints, f.n_integer),
+        provers={n for n, r in modelled.items() if proves(r.runner, f.n_constraints, f.n_integer)},
+        startup=startups(modelled, f),
     )
     order = [modelled[n] for n in ch.ranked]
     win, reason, parallel, race = modelled[ch.backend], ch.reason, tuple(ch.parallel), ch.race
