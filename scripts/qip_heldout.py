@@ -51,6 +51,43 @@ def merged_rows(paths: Sequence[str], what: str = "runs file") -> list[dict]:
     return list(rows.values())
 
 
+def feature_costs(path: str) -> dict[str, dict[str, str]]:
+    """``instance -> {"feature_seconds": ..., "lower_seconds": ...}`` from the CSV of
+    ``scripts/qip_feature_seconds.py``.
+
+    Raises
+    ------
+    FileFormatError
+        A missing or unreadable file, a column missing, or a value that is not a
+        non-negative number (naming the file and line).
+    """
+    import csv
+    import math
+
+    from qbdsl.errors import FileFormatError
+
+    try:
+        with open(path, newline="") as fh:
+            table = list(csv.DictReader(fh))
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise FileFormatError(f"cannot read the feature seconds: {exc}", str(path), 1) from None
+    need = ("instance", "feature_seconds", "lower_seconds")
+    missing = [c for c in need if not table or c not in table[0]]
+    if missing:
+        raise FileFormatError(f"not a feature-seconds file: no column {', '.join(missing)}", str(path), 1)
+    out = {}
+    for k, r in enumerate(table):
+        for c in need[1:]:
+            try:
+                v = float(r[c])
+            except (TypeError, ValueError):
+                v = math.nan
+            if not (math.isfinite(v) and v >= 0):
+                raise FileFormatError(f"{c} {r[c]!r} is not a non-negative number", str(path), k + 2)
+        out[r["instance"]] = {c: r[c] for c in need[1:]}
+    return out
+
+
 POLICY_HEAD = ("qip, 2 cores: q/oracle", "t/oracle (SGM)", "qip, 1 core: q/oracle", "t/oracle (SGM)")
 
 
@@ -273,6 +310,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         "qbdsl.qip.uncertain.THREAD_SETUP_SHARE; inf: never dropped). The rules each split was registered "
         "with: README, 'QIP where the choice matters'",
     )
+    ap.add_argument(
+        "--feature-seconds",
+        metavar="CSV",
+        help="put the feature and lowering seconds of this file (scripts/qip_feature_seconds.py; the "
+        "shipped qbdsl/qip/data/feature-seconds.csv) in place of the runs files' columns: what the "
+        "decision costs today rather than when the runs were measured (the older files lack the lowering, "
+        "so without it their cases are charged it twice)",
+    )
     args = ap.parse_args(argv)
     try:
         return _run(args)
@@ -289,6 +334,10 @@ def _run(args) -> int:
         raise ModelError(f"--confidence must be in (0, 1), got {args.confidence}")
     rows = merged_rows(args.runs)
     test = merged_rows([args.test], "test runs file") if args.test else None
+    if args.feature_seconds:
+        costs = feature_costs(args.feature_seconds)
+        for r in [*rows, *(test or [])]:
+            r.update(costs.get(r["instance"], {}))
     if test is not None and {r["backend"] for r in test} == {"qip"}:
         raise ModelError(
             f"--test {args.test}: QIP's end-to-end runs, not the split's single-backend runs; give them to --measured"

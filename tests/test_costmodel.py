@@ -796,6 +796,54 @@ def test_the_held_out_tables_script_lists_every_family_and_deadline_with_the_fix
     assert f"{ev.summary()['qip-parallel']['quality_vs_oracle']:.3f}" in line
 
 
+def _heldout_script():
+    import importlib.util
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    spec = importlib.util.spec_from_file_location("qip_heldout", root / "scripts" / "qip_heldout.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_the_held_out_script_charges_the_feature_seconds_measured_today(tmp_path, capsys, monkeypatch):
+    """--feature-seconds: the decision's charge comes from the file (lowering left out) instead of
+    the runs' own columns; a bad value is one error naming the file and line."""
+    mod = _heldout_script()
+    rows = two_backend_rows(seed=1)
+    for r in rows:
+        r["feature_seconds"], r["lower_seconds"] = "0.03", ""
+    runs = tmp_path / "runs.csv"
+    with runs.open("w", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+    costs = tmp_path / "fs.csv"
+    lines = ["instance,feature_seconds,lower_seconds"] + [
+        f"{i},0.005,0.004" for i in sorted({r["instance"] for r in rows})
+    ]
+    costs.write_text("\n".join(lines) + "\n")
+    charged = []
+    real = cm.evaluate
+
+    def spy(rows_, **kw):
+        ev = real(rows_, **kw)
+        charged.append({c["decision_seconds"] for c in ev.cases})
+        return ev
+
+    monkeypatch.setattr(cm, "evaluate", spy)
+    assert mod.main([str(runs)]) == 0
+    assert mod.main([str(runs), "--feature-seconds", str(costs)]) == 0
+    assert sorted(charged[0]) == pytest.approx([cm.DECISION_SECONDS + 0.03])
+    assert sorted(charged[1]) == pytest.approx([cm.DECISION_SECONDS + 0.001])
+    capsys.readouterr()
+    costs.write_text(lines[0] + "\n" + lines[1] + "\nx,-1,0\n")
+    assert mod.main([str(runs), "--feature-seconds", str(costs)]) == 2
+    err = capsys.readouterr().err
+    assert "fs.csv:3: feature_seconds '-1'" in err and "Traceback" not in err
+
+
 def test_qip_runs_end_to_end_in_the_harness_with_a_model_fitted_without_its_family(tmp_path):
     """`qbdsl experiment bench --qip-held-out`: each family is decided by a model that never saw
     it; the run is qb.solve(backend="auto"), recorded under "qip" with what ran, and the cost

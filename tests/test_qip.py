@@ -202,3 +202,59 @@ def test_a_model_no_backend_can_take_says_why_for_each():
     d = decide(m, backends=["exact", "anneal", "qaoa"], include_remote=False)
     assert d.backend is None and d.reason == "no registered backend can take this instance"
     assert all("cannot take it as a QUBO (1 continuous variables)" in r.verdict for r in d.rows)
+
+
+def _problem_with_rows(blocks_of_rows, seed):
+    """A Problem over 4 binaries and 3 bounded integers whose constraint rows are grouped into
+    blocks as ``blocks_of_rows`` says (a list of (sense, row indices)); the same rows every time."""
+    from qbdsl.ir.poly import Poly
+    from qbdsl.ir.problem import Block, Problem, VarArray, VarLayout
+
+    rng = np.random.default_rng(seed)
+    n = 7
+    A = rng.integers(-4, 5, (9, n)) * (rng.random((9, n)) < 0.6)
+    const = rng.integers(-6, 3, 9).astype(float)
+    layout = VarLayout(
+        [VarArray("x", "binary", (4,), 0), VarArray("y", "integer", (3,), 4)],
+        np.zeros(n),
+        np.array([1, 1, 1, 1, 3, 7, 2], float),
+    )
+    objective = Poly.build(n, 1, 0.0, (np.zeros(n, int), np.arange(n), rng.integers(1, 9, n)), (
+        np.zeros(2, int), np.array([0, 4]), np.array([1, 5]), np.array([2.0, -3.0])))  # fmt: skip
+    blocks = []
+    for k, (sense, rows) in enumerate(blocks_of_rows):
+        r, c = np.nonzero(A[rows])
+        lin = (r, c, A[rows][r, c].astype(float))
+        blocks.append(Block(f"b{k}", sense, (len(rows),), Poly.build(n, len(rows), const[rows], lin)))
+    return Problem("p", layout, objective, "min", blocks)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_features_do_not_depend_on_how_rows_are_grouped_into_blocks(seed):
+    """A model read from a file holds one block per row; the features (computed for all blocks at
+    once) are those of the same rows held in one block per sense."""
+    senses = ["<=", ">=", "==", "<=", ">=", "<=", "==", ">=", "<="]
+    per_row = _problem_with_rows([(s, [r]) for r, s in enumerate(senses)], seed)
+    by_sense = _problem_with_rows([(s, [r for r, t in enumerate(senses) if t == s]) for s in ("<=", ">=", "==")], seed)
+    a, b = features(per_row), features(by_sense)
+    assert a == b
+    assert a.n_inequality == 7 and a.n_equality == 2 and a.qubo_binaries > 7  # slack bits were counted
+
+
+def test_features_count_the_slack_bits_of_a_greater_or_equal_row():
+    """x0 + x1 + x2 >= 1 over binaries: slack range 0..2 (two bits), like 1 - x0 - x1 - x2 <= 0;
+    the same row as an equality has none."""
+    from qbdsl.ir.poly import Poly
+    from qbdsl.ir.problem import Block, Problem, VarArray, VarLayout
+
+    layout = VarLayout([VarArray("x", "binary", (3,), 0)], np.zeros(3), np.ones(3))
+    objective = Poly.build(3, 1, 0.0, (np.zeros(3, int), np.arange(3), np.ones(3)))
+
+    def row(sense, coef):
+        return Block("r", sense, (1,), Poly.build(3, 1, -coef, (np.zeros(3, int), np.arange(3), coef * np.ones(3))))
+
+    ge = features(Problem("p", layout, objective, "min", [row(">=", 1.0)]))
+    le = features(Problem("p", layout, objective, "min", [row("<=", -1.0)]))
+    eq = features(Problem("p", layout, objective, "min", [row("==", 1.0)]))
+    assert ge.qubo_binaries == le.qubo_binaries == 3 + 2
+    assert eq.qubo_binaries == 3 and eq.n_equality == 1 and ge.n_inequality == 1

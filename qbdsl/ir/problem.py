@@ -8,6 +8,7 @@ and named constraint blocks ``poly (sense) 0``.
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -40,7 +41,7 @@ class VarArray:
     @property
     def size(self) -> int:
         """Number of elements of the array."""
-        return int(np.prod(self.shape, dtype=np.int64))
+        return int(math.prod(self.shape))  # np.prod costs ~7 us a call: kinds() calls it per array
 
     @property
     def stop(self) -> int:

@@ -317,6 +317,38 @@ def _ran(result) -> str:
     return f"ran {ran}" + (f" after {', '.join(failed)} failed" if failed else "")
 
 
+def timed_features(obj) -> tuple[dict, float, float]:
+    """An instance's features as QIP computes them before deciding, and what they cost.
+
+    Parameters
+    ----------
+    obj : Model, Problem, QuboIR or MilpIR
+        The instance as built.
+
+    Returns
+    -------
+    features : dict
+        :func:`qbdsl.qip.features.features` as a dict; empty when they cannot be computed.
+    feature_seconds : float
+        Wall seconds of the lowering (a Model's, once, as ``qb.solve(backend="auto")`` does)
+        and the features together.
+    lower_seconds : float
+        The lowering's part of ``feature_seconds`` (0 for an object that is not a Model).
+    """
+    t = time.perf_counter()
+    lower_s = 0.0
+    try:
+        if hasattr(obj, "to_problem"):  # a Model: lowered once, as qb.solve(backend="auto") does
+            problem = obj.to_problem()
+            lower_s = time.perf_counter() - t
+            feats = features(problem).as_dict()
+        else:
+            feats = features(obj).as_dict()
+    except ModelError:
+        feats = {}
+    return feats, time.perf_counter() - t, lower_s
+
+
 def measure(
     instances: Sequence,
     deadlines: Sequence[float] = DEADLINES,
@@ -419,18 +451,7 @@ def measure(
         t = time.perf_counter()
         obj = inst.build()
         build_s = time.perf_counter() - t
-        t = time.perf_counter()
-        lower_s = 0.0
-        try:
-            if hasattr(obj, "to_problem"):  # a Model: lowered once, as qb.solve(backend="auto") does
-                problem = obj.to_problem()
-                lower_s = time.perf_counter() - t
-                feats = features(problem).as_dict()
-            else:
-                feats = features(obj).as_dict()
-        except ModelError:
-            feats = {}
-        feat_s = time.perf_counter() - t
+        feats, feat_s, lower_s = timed_features(obj)
         sense = _sense(obj)
         if sense != inst.sense:
             raise ModelError(f"instance {inst.name!r} says sense {inst.sense!r}, its model {sense!r}")

@@ -153,30 +153,34 @@ def _problem_features(p: Problem, milp: MilpIR | None) -> Features:
     col_bits = enc_bits.astype(float)
     n_bin = float(enc_bits.sum())
     couplers = float(len(p.objective.qcoef))
-    n_eq = n_ineq = 0
+    # every row of every block at once: a model read from a file holds one block per row, and a
+    # Python pass per block cost ~50 us each (8 ms on MIPLIB's p0548, 176 rows)
+    blocks = p.constraints
+    rows_b = np.array([b.poly.rows for b in blocks], dtype=np.int64)
+    sense_b = np.array([{"==": 0, "<=": 1}.get(b.sense, 2) for b in blocks], dtype=np.int8)
+    n_eq = int(rows_b[sense_b == 0].sum())
+    n_ineq = int(rows_b[sense_b != 0].sum())
     coefs = [np.abs(p.objective.L.data), np.abs(p.objective.qcoef)]
     deg = np.zeros(p.n)
-    for b in p.constraints:
-        L = b.poly.L
-        rows = b.poly.rows
-        nnz = np.diff(L.indptr)
-        row_of = np.repeat(np.arange(rows), nnz)  # row sums over the CSR entries (no sparse temporaries)
-        if b.sense == "==":
-            n_eq += rows
-            slack = np.zeros(rows)
-        else:
-            n_ineq += rows
-            a = L.data if b.sense == "<=" else -L.data
-            lo = np.bincount(row_of, weights=np.minimum(a, 0.0), minlength=rows)
-            hi = np.bincount(row_of, weights=np.maximum(a, 0.0), minlength=rows)
-            bnd = -b.poly.const if b.sense == "<=" else b.poly.const
-            slack = _bits(np.floor(np.maximum(np.minimum(bnd - lo, hi - lo), 0)))
+    if blocks:
+        nnz = np.concatenate([np.diff(b.poly.L.indptr) for b in blocks])
+        idx = np.concatenate([b.poly.L.indices for b in blocks])
+        data = np.concatenate([b.poly.L.data for b in blocks])
+        const = np.concatenate([b.poly.const for b in blocks])
+        n_rows = len(const)
+        sense = np.repeat(sense_b, rows_b)
+        row_of = np.repeat(np.arange(n_rows), nnz)  # row sums over the CSR entries (no sparse temporaries)
+        a = np.where(sense[row_of] == 2, -data, data)  # ">=" rows as "<=" rows
+        lo = np.bincount(row_of, weights=np.minimum(a, 0.0), minlength=n_rows)
+        hi = np.bincount(row_of, weights=np.maximum(a, 0.0), minlength=n_rows)
+        bnd = np.where(sense == 2, const, -const)
+        slack = np.where(sense == 0, 0.0, _bits(np.floor(np.maximum(np.minimum(bnd - lo, hi - lo), 0))))
         # bits per row: the encoded width of the row's variables plus its slack
-        width = np.bincount(row_of, weights=col_bits[L.indices], minlength=rows) + slack
+        width = np.bincount(row_of, weights=col_bits[idx], minlength=n_rows) + slack
         n_bin += float(slack.sum())
         couplers += float((width * (width - 1) / 2).sum())
-        np.add.at(deg, L.indices, np.repeat(nnz - 1, nnz))
-        coefs.append(np.abs(L.data))
+        deg = np.bincount(idx, weights=np.repeat(nnz - 1, nnz).astype(float), minlength=p.n)
+        coefs.append(np.abs(data))
     c = np.concatenate(coefs)
     c = c[c > 0]
     n_bin_i = int(n_bin)
