@@ -640,26 +640,35 @@ class BackendModel:
             return np.zeros(len(X))
         return 1.0 - np.exp(-self.extrapolation(X))
 
-    def log_time(self, X: np.ndarray) -> np.ndarray:
+    def log_time(self, X: np.ndarray, w: np.ndarray | None = None, Z: np.ndarray | None = None) -> np.ndarray:
         """Median natural log time for raw inputs X (m, k) (:func:`design` for this backend):
         the profile's offset, the intercept, and the fitted terms (shrunk by
-        :meth:`prior_weight` outside the training range)."""
-        w = self.prior_weight(X)
-        return self.offset(X) + self.time_intercept + (1.0 - w) * (((X - self.mean) / self.scale) @ self.time_coef)
+        :meth:`prior_weight` outside the training range). ``w`` and ``Z`` (the prior weight and
+        the standardized inputs of X) are computed when not given."""
+        w = self.prior_weight(X) if w is None else w
+        Z = (X - self.mean) / self.scale if Z is None else Z
+        return self.offset(X) + self.time_intercept + (1.0 - w) * (Z @ self.time_coef)
 
-    def finish_z(self, X: np.ndarray, log_deadline: np.ndarray) -> np.ndarray:
+    def finish_z(self, X: np.ndarray, log_deadline: np.ndarray, log_time: np.ndarray | None = None) -> np.ndarray:
         """How many spreads the deadline lies above the median natural time, clipped to [-4, 4]."""
-        return np.clip((log_deadline - self.log_time(X)) / self.time_sigma, -4.0, 4.0)
+        lt = self.log_time(X) if log_time is None else log_time
+        return np.clip((log_deadline - lt) / self.time_sigma, -4.0, 4.0)
 
     def quality_mean(self, X: np.ndarray, log_deadline: np.ndarray) -> np.ndarray:
         """Expected quality in [0, 1] for raw inputs X (m, k)."""
+        return self.laws(X, log_deadline)[1]
+
+    def laws(self, X: np.ndarray, log_deadline: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(log_time, quality_mean, prior_weight)`` of raw inputs X (m, k) in one pass (a
+        decision's milliseconds: each law alone computes the weight and the inputs' scaling again)."""
         from scipy.special import expit
 
         Z = (X - self.mean) / self.scale
-        fz = self.finish_z(X, log_deadline)
-        fitted = self.quality_intercept + Z @ self.quality_coef[:-1] + fz * self.quality_coef[-1]
         w = self.prior_weight(X)
-        return expit((1.0 - w) * fitted + w * X[:, I_PRIOR_QUALITY])
+        lt = self.log_time(X, w, Z)
+        fz = self.finish_z(X, log_deadline, lt)
+        fitted = self.quality_intercept + Z @ self.quality_coef[:-1] + fz * self.quality_coef[-1]
+        return lt, expit((1.0 - w) * fitted + w * X[:, I_PRIOR_QUALITY]), w
 
     def takes(self, cols: Mapping[str, np.ndarray]) -> tuple[bool, str]:
         """Whether it takes the (single) instance of ``cols``, and why not."""
@@ -828,7 +837,8 @@ class CostModel:
             base = _design_base(cols, np.array([deadline]))
         X = _with_prior(base, cols, np.array([deadline]), bm.backend)
         ld = math.log(deadline)
-        mu = float(bm.log_time(X)[0])
+        lt, qmean, weight = bm.laws(X, np.array([ld]))
+        mu = float(lt[0])
         s = bm.time_sigma
         p_nat = _phi((ld - mu) / s)
         if bm.overshoot is None:
@@ -836,14 +846,14 @@ class CostModel:
         else:
             p_meet = p_nat + (1.0 - p_nat) * float(np.interp(1.0 + SLACK, bm.overshoot, _PROBS, left=0.0, right=1.0))
         t50, t90 = _time_quantiles((0.5, 0.9), mu, s, deadline, bm.overshoot, p_nat)
-        qm = float(bm.quality_mean(X, np.array([ld]))[0])
+        qm = float(qmean[0])
         prof = prior_profile(bm.backend)[0]
         if prof is not None and prof.exact:
             # an exact solver that finishes has proved its answer optimal (quality 1): its expected
             # quality is at least P(finish), which the smooth logit shaved (0.992 for enumeration
             # at 14 binaries in 2 ms, so a 20 ms anneal of quality 1.000 won the tie)
             qm = max(qm, p_nat)
-        w = float(bm.prior_weight(X)[0])
+        w = float(weight[0])
         phi = (1.0 - w) * bm.quality_dispersion + w * max(bm.quality_dispersion, PRIOR_DISPERSION)
         qs = min(0.5, math.sqrt(phi * qm * (1.0 - qm)))
         return Prediction(
