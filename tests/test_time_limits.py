@@ -148,16 +148,21 @@ def test_ctrl_c_stops_annealing_at_once(q1000):
     import signal
     import threading
 
+    # Python's own handler, as in a terminal: a background job (the shell ignores SIGINT there)
+    # would otherwise ignore the signal, and the test would say nothing about Ctrl-C
+    before = signal.signal(signal.SIGINT, signal.default_int_handler)
     timer = threading.Timer(0.5, lambda: os.kill(os.getpid(), signal.SIGINT))
     t = time.perf_counter()
     timer.start()
     try:
         with pytest.raises(KeyboardInterrupt):
             qb.solve(q1000, backend="anneal", time_limit=4.0)
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # restored
     finally:
         timer.cancel()
+        timer.join()
+        signal.signal(signal.SIGINT, before)
     assert time.perf_counter() - t < 2.0
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # restored
 
 
 def test_anneal_cuts_reads_short_and_says_so(q1000):
