@@ -28,7 +28,7 @@ from .solve import solve
 __version__ = "0.1.0"
 
 
-def load(path, name: str | None = None):
+def load(path, name: str | None = None, *, group_rows: bool = False):
     """Read a file by extension and content: .qubo, .npz, .bqm, .lp, .mps (optionally .gz/.xz/.bz2).
 
     Parameters
@@ -39,6 +39,12 @@ def load(path, name: str | None = None):
         suffix or by its magic bytes).
     name : str, optional
         The model's name for ``.lp``/``.mps`` files (default: the file's or its stem).
+    group_rows : bool, default False
+        ``.lp``/``.mps``: rows numbered alike of one sense (``R0001``, ``R0002``...) become one
+        constraint block named by their stem, each row's name kept as its label. A file of
+        thousands of such rows lowers and compiles far faster (MIPLIB's stein27: 19.6 -> 0.4 ms),
+        but the blocks' names (penalties and violations are keyed by them) and the rows' order
+        change, so it is off by default.
 
     Returns
     -------
@@ -50,11 +56,12 @@ def load(path, name: str | None = None):
     FileFormatError
         A missing or malformed file (with the line, where the format has lines).
     ModelError
-        ``path`` is not a str or os.PathLike, or ``name`` is not a str (the type is named).
+        ``path`` is not a str or os.PathLike, ``name`` is not a str (the type is named), or
+        ``group_rows`` is not a bool.
     """
     from .io import load as _load
 
-    return _load(path, name)
+    return _load(path, name, group_rows=group_rows)
 
 
 def save(obj, path, **compile_opts) -> None:

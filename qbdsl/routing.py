@@ -45,9 +45,10 @@ LINEARIZE_SECONDS_PER_PRODUCT = 3e-6
 # n = 100, 1.98 M couplers; 0.13 us for one cardinality row over 4 000 binaries, 8 M couplers)
 QUBO_COMPILE_SECONDS_PER_COUPLER = 0.25e-6
 # and per constraint block, whatever its size: the penalty pass handles blocks one at a time
-# (1.6-2.5 ms each for 10-400 one-row blocks over 30 binaries, 2026-12-01; a model that adds its
-# rows one by one compiles in 0.65 s for 400 of them)
-QUBO_COMPILE_SECONDS_PER_BLOCK = 1.5e-3
+# (1.6-2.9 ms each for 10-400 one-row blocks over 30 binaries on two runs of this machine,
+# 2026-12-01; a model that adds its rows one by one compiles in 0.65 s for 400 of them); the
+# largest measured, so that the pre-flight refuses rather than compiles past the limit
+QUBO_COMPILE_SECONDS_PER_BLOCK = 3e-3
 
 
 class Route(NamedTuple):

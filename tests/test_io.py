@@ -246,9 +246,10 @@ def test_lp_names_are_made_safe_for_other_tools(tmp_path):
 
 
 def test_mps_rows_numbered_alike_are_one_block_and_keep_their_names(tmp_path):
-    """A file's rows R1..R4 (one sense) become one constraint block R with the rows' names as
-    labels (one block per row made lowering MIPLIB's stein27 take 20 ms); a row whose stem no
-    other row of its sense shares keeps its own name; writing the model back keeps every name."""
+    """With group_rows, a file's rows R1..R4 (one sense) become one constraint block R with the
+    rows' names as labels (one block per row made lowering MIPLIB's stein27 take 20 ms); a row
+    whose stem no other row of its sense shares keeps its own name; writing the model back keeps
+    every name."""
     text = (
         "NAME t\nROWS\n N obj\n L R1\n L R2\n L R3\n L R4\n E cap7\n G R9\nCOLUMNS\n"
         " x obj 1 R1 1\n x R2 1 R3 1\n x R4 1 cap7 1\n x R9 1\n y obj 2 R1 1\n y cap7 1\n"
@@ -256,10 +257,13 @@ def test_mps_rows_numbered_alike_are_one_block_and_keep_their_names(tmp_path):
     )
     p = tmp_path / "t.mps"
     p.write_text(text)
-    m = qb.load(p)
+    m = qb.load(p, group_rows=True)
     prob = m.to_problem()
     blocks = {b.name: (b.sense, b.poly.rows) for b in prob.constraints}
     assert blocks == {"R": ("<=", 4), "cap7": ("==", 1), "R9": (">=", 1)}
+    assert [b.name for b in qb.load(p).to_problem().constraints] == ["R1", "R2", "R3", "R4", "cap7", "R9"]
+    with pytest.raises(qb.ModelError, match="group_rows must be True or False"):
+        qb.load(p, group_rows="yes")
     out = tmp_path / "back.mps"
     qb.save(m, out)
     written = out.read_text()
@@ -273,3 +277,19 @@ def test_mps_rows_numbered_alike_are_one_block_and_keep_their_names(tmp_path):
     for x, xb in zip(X, Xb):
         assert bool(prob.violations(x)) == bool(back.violations(xb))
     assert prob.violations(X[2]) and not prob.violations(X[0])  # (1, 1) breaks R1; (1, 0) is feasible
+
+
+@pytest.mark.parametrize("suffix", [".lp", ".mps"])
+def test_a_saved_model_reads_back_with_its_constraint_names(tmp_path, suffix):
+    """Scalar blocks cut1..cut3 come back as blocks cut1..cut3 (penalties and violations are
+    keyed by them), in their order; ranged rows keep their _ge/_le names."""
+    m = qb.Model("cuts")
+    x = m.binary("x", 3)
+    m.minimize(x.sum())
+    for k in range(3):
+        m.add(x[k] + x[(k + 1) % 3] >= 1, name=f"cut{k + 1}")
+    qb.save(m, tmp_path / f"m{suffix}")
+    back = qb.load(tmp_path / f"m{suffix}")
+    assert list(back.constraints) == ["cut1", "cut2", "cut3"]
+    q = qb.compile(back, "qubo", penalty={"cut2": 9.0})
+    assert q.weights["cut2"] == 9.0

@@ -106,8 +106,11 @@ def read_seconds(path) -> float:
     return size * rate * (COMPRESSION_RATIO if comp else 1.0)
 
 
-def load(path, name: str | None = None):
+def load(path, name: str | None = None, *, group_rows: bool = False):
     """Read a file: ``.qubo``/``.npz``/``.bqm`` give a QuboIR; ``.lp``/``.mps`` give a Model.
+
+    ``group_rows`` (``.lp``/``.mps``): rows numbered alike of one sense become one constraint
+    block named by their stem (:func:`qbdsl.io.flat.flat_to_model`).
 
     ``.gz``, ``.xz`` and ``.bz2`` compressed files are read transparently (told by the
     suffix, or by their magic bytes when the name does not say). Without one of the five
@@ -119,11 +122,14 @@ def load(path, name: str | None = None):
         A missing file, a folder, a corrupt compressed file, an unknown format, or a
         malformed file (with the line, where the format has lines).
     ModelError
-        ``path`` is not a str or os.PathLike (its type is named), or ``name`` is not a str.
+        ``path`` is not a str or os.PathLike (its type is named), ``name`` is not a str, or
+        ``group_rows`` is not a bool.
     """
     _check_path(path, "load")
     if name is not None and not isinstance(name, str):
         raise ModelError(f"load: name must be a str, got a {type(name).__name__}")
+    if not isinstance(group_rows, bool):
+        raise ModelError(f"load: group_rows must be True or False, got {group_rows!r}")
     p = Path(path)
     fmt_, comp = split_compression(p)
     data = read_bytes(p)
@@ -150,10 +156,10 @@ def load(path, name: str | None = None):
     if fmt_ == ".lp":
         from .lp_format import read_lp
 
-        return read_lp(text, str(path), name, default_name=stem)
+        return read_lp(text, str(path), name, default_name=stem, group_rows=group_rows)
     from .mps_format import read_mps
 
-    return read_mps(text, str(path), name)
+    return read_mps(text, str(path), name, group_rows=group_rows)
 
 
 _WRITERS = {

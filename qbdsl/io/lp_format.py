@@ -541,8 +541,11 @@ def _restore_names(fp: FlatProblem, names: dict, path: str) -> None:
         lst[:] = new
 
 
-def read_lp(text: str, path: str = "<lp>", name: str | None = None, default_name: str = "model"):
-    """Parse CPLEX LP text into a :class:`~qbdsl.model.Model`.
+def read_lp(
+    text: str, path: str = "<lp>", name: str | None = None, default_name: str = "model", group_rows: bool = False
+):
+    """Parse CPLEX LP text into a :class:`~qbdsl.model.Model` (``group_rows``:
+    :func:`qbdsl.io.flat.flat_to_model`).
 
     The model's name is ``name``, else the one in a ``\\ qbdsl model NAME`` comment,
     else ``default_name``.
@@ -566,7 +569,7 @@ def read_lp(text: str, path: str = "<lp>", name: str | None = None, default_name
         raise FileFormatError("the file declares no variables", path)
     _restore_names(fp, names, path)
     fp.name = name
-    return fp.to_model()
+    return fp.to_model(group_rows)
 
 
 def _term(v: float, name: str) -> str:

@@ -109,8 +109,9 @@ def _warn(msg: str) -> None:
     warnings.warn(FileFormatWarning(msg), stacklevel=4)
 
 
-def read_mps(text: str, path: str = "<mps>", name: str | None = None):
-    """Parse free MPS text into a :class:`~qbdsl.model.Model` (rules: module docstring).
+def read_mps(text: str, path: str = "<mps>", name: str | None = None, group_rows: bool = False):
+    """Parse free MPS text into a :class:`~qbdsl.model.Model` (rules: module docstring;
+    ``group_rows``: :func:`qbdsl.io.flat.flat_to_model`).
 
     Raises
     ------
@@ -387,7 +388,7 @@ def read_mps(text: str, path: str = "<mps>", name: str | None = None):
             fp.add_row(rn, ">=", terms, lo)
         else:
             fp.add_row(rn, "<=", terms, hi)
-    return fp.to_model()
+    return fp.to_model(group_rows)
 
 
 _NOVAL = ("FR", "MI", "PL", "BV")
