@@ -72,11 +72,15 @@ def feature_costs(path: str) -> dict[str, dict[str, str]]:
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         raise FileFormatError(f"cannot read the feature seconds: {exc}", str(path), 1) from None
     need = ("instance", "feature_seconds", "lower_seconds")
-    missing = [c for c in need if not table or c not in table[0]]
+    if not table:
+        raise FileFormatError("no rows (a header alone, or an empty file)", str(path), 1)
+    missing = [c for c in need if c not in table[0]]
     if missing:
         raise FileFormatError(f"not a feature-seconds file: no column {', '.join(missing)}", str(path), 1)
     out = {}
     for k, r in enumerate(table):
+        if r["instance"] in out:
+            raise FileFormatError(f"instance {r['instance']!r} a second time", str(path), k + 2)
         for c in need[1:]:
             try:
                 v = float(r[c])
@@ -336,7 +340,10 @@ def _run(args) -> int:
     test = merged_rows([args.test], "test runs file") if args.test else None
     if args.feature_seconds:
         costs = feature_costs(args.feature_seconds)
-        for r in [*rows, *(test or [])]:
+        every = [*rows, *(test or [])]
+        if not any(r["instance"] in costs for r in every):
+            raise ModelError(f"--feature-seconds {args.feature_seconds}: none of the runs' instances is in it")
+        for r in every:
             r.update(costs.get(r["instance"], {}))
     if test is not None and {r["backend"] for r in test} == {"qip"}:
         raise ModelError(

@@ -842,6 +842,15 @@ def test_the_held_out_script_charges_the_feature_seconds_measured_today(tmp_path
     assert mod.main([str(runs), "--feature-seconds", str(costs)]) == 2
     err = capsys.readouterr().err
     assert "fs.csv:3: feature_seconds '-1'" in err and "Traceback" not in err
+    for text, words in (
+        (lines[0] + "\n", "fs.csv:1: no rows"),
+        (lines[0] + "\n" + lines[1] + "\n" + lines[1] + "\n", "fs.csv:3: instance"),
+        (lines[0] + "\nelsewhere,0.1,0\n", "none of the runs' instances is in it"),
+    ):
+        costs.write_text(text)
+        assert mod.main([str(runs), "--feature-seconds", str(costs)]) == 2
+        err = capsys.readouterr().err
+        assert words in err and "Traceback" not in err, err
 
 
 def test_qip_runs_end_to_end_in_the_harness_with_a_model_fitted_without_its_family(tmp_path):
