@@ -280,9 +280,9 @@ def test_qb_solve_runs_a_race_and_reports_it(monkeypatch):
     assert set(runs) == {"anneal", "ortools"}
     if runs["ortools"]["status"] == solve_mod.RACED:  # anneal answered first: its answer, ortools stopped
         assert r.backend == "anneal" and runs["anneal"]["status"] != solve_mod.PROVED
-    else:  # ortools proved first: the optimum, anneal stopped
-        assert runs["anneal"]["status"] == solve_mod.PROVED and str(r.status) == "optimal"
-        assert r.objective == pytest.approx(best)
+    else:  # ortools proved first (anneal stopped), or both answers came in one wait (both read)
+        assert runs["anneal"]["status"] in (solve_mod.PROVED, "feasible", "time_limit"), runs
+        assert str(r.status) == "optimal" and r.objective == pytest.approx(best)
     assert r.objective >= best - 1e-9
 
 
