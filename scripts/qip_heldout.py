@@ -65,11 +65,12 @@ def feature_costs(path: str) -> dict[str, dict[str, str]]:
     import math
 
     from qbdsl.errors import FileFormatError
+    from qbdsl.io.atomic import read_text
 
+    text = read_text(path)  # a missing file, a folder or bad bytes: one FileFormatError naming it
     try:
-        with open(path, newline="") as fh:
-            table = list(csv.DictReader(fh))
-    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        table = list(csv.DictReader(text.splitlines()))
+    except csv.Error as exc:
         raise FileFormatError(f"cannot read the feature seconds: {exc}", str(path), 1) from None
     need = ("instance", "feature_seconds", "lower_seconds")
     if not table:
