@@ -457,11 +457,13 @@ def decode_reads(out, decode, budget) -> tuple[list, dict]:
     limit = _chunk_limit(decode, X.shape[1], batch)
     k, rows, why = 1, _FIRST_CHUNK, None
     while k < len(X):
+        fit = (end - time.perf_counter()) / (_TIME_SAFETY * per_read)
+        if fit >= len(X) - k:  # all the rest fits in time (by an upper estimate): one call, not a growing series
+            rows = len(X) - k
         rows = min(rows, limit, len(X) - k, (DECODE_BYTES_CAP - used) // largest)
         if rows < 1:
             why = f"memory: decoded samples capped at {DECODE_BYTES_CAP >> 20} MiB"
             break
-        fit = (end - time.perf_counter()) / (_TIME_SAFETY * per_read)
         if fit < 1:
             why = "time limit"
             break

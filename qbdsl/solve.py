@@ -49,6 +49,15 @@ def _as_input(obj, budget):
 MAX_TIME_LIMIT = 1e9  # seconds
 
 
+# With backend="auto" and a deadline, the chosen backend's time limit ends this long before
+# the solve's: decoding its answer and building the Result happen inside the deadline (at a
+# 0.05 s deadline, measured 2026-12-01: decode 0.5-4 ms; an OR-Tools run killed at its limit
+# hands back its incumbent 1-2 ms later; without the reserve such runs answered 3-8 ms late)
+ANSWER_RESERVE_SECONDS = 3e-3
+ANSWER_RESERVE_SHARE = 0.05
+ANSWER_RESERVE_MAX = 0.1
+
+
 def _check_limit(time_limit) -> float | None:
     if time_limit is None:
         return None
@@ -251,12 +260,14 @@ def _solve(
             budget = Budget(decision.options["time_limit"], "solve", start=budget.start)
     from .qip.policy import resolve
 
+    # a deadline is met by the answer, not by the backend's return: its decode fits inside it
+    reserve = answer_reserve(budget) if decision is not None and deadline is not None else 0.0
     attempts: list[dict] = []
     why = ""  # why a proposed parallel pair did not run in parallel
     if decision is not None and fallback is None:  # the policy's candidates, best first, each with its device
         chain = [(backend, {}), *decision.fallbacks]
         if len(decision.parallel) == 2:
-            result, tried, why = _solve_parallel(inputs, decision, budget, seed, options)
+            result, tried, why = _solve_parallel(inputs, decision, budget, seed, options, reserve)
             if result is not None:
                 result.attempts, result.decision = tried, decision
                 return result
@@ -279,7 +290,7 @@ def _solve(
         elif decision is None and k > 0:  # a fallback variant keeps the options that make it
             mine = dict(device_options)
         try:
-            result = _solve_one(inputs, name, budget, seed, mine)
+            result = _solve_one(inputs, name, budget, seed, mine, reserve)
         except OptionError:
             raise
         except (BackendError, UnsupportedTermError) as exc:
@@ -403,9 +414,27 @@ class _Prepared:
     t1: float  # when it ended
 
 
-def _solve_one(inputs: _Inputs, name: str, budget, seed, options: dict) -> Result:
+def answer_reserve(budget) -> float:
+    """Seconds of a deadline-driven solve's limit kept from the backend for turning its answer
+    into a Result: :data:`ANSWER_RESERVE_SECONDS` plus :data:`ANSWER_RESERVE_SHARE` of the
+    time limit, at most :data:`ANSWER_RESERVE_MAX`; 0 without a limit."""
+    if not budget.limited:
+        return 0.0
+    return min(ANSWER_RESERVE_SECONDS + ANSWER_RESERVE_SHARE * budget.time_limit, ANSWER_RESERVE_MAX)
+
+
+def _backend_limit(budget, reserve: float) -> float | None:
+    """The time limit a backend starting now gets: what is left less ``reserve``, at least half
+    of what is left (a nearly spent budget still lets the backend try); None without a limit."""
+    if not budget.limited:
+        return None
+    left = budget.left()
+    return max(left - reserve, 0.5 * left)
+
+
+def _solve_one(inputs: _Inputs, name: str, budget, seed, options: dict, reserve: float = 0.0) -> Result:
     prep = _prepare(inputs, name, budget)
-    out = _run(prep, budget.left() if budget.limited else None, budget, seed, options)
+    out = _run(prep, _backend_limit(budget, reserve), budget, seed, options)
     return _finish(inputs, prep, out, time.perf_counter(), budget, options)
 
 
@@ -544,7 +573,9 @@ RACED = "stopped: the chosen run answered first (a race: this run was there to p
 LEFT = "not waited for past the time limit (a thread: it ends at its own time limit, its answer dropped)"
 
 
-def _solve_parallel(inputs: _Inputs, decision, budget, seed, options: dict) -> tuple[Result | None, list[dict], str]:
+def _solve_parallel(
+    inputs: _Inputs, decision, budget, seed, options: dict, reserve: float = 0.0
+) -> tuple[Result | None, list[dict], str]:
     """Run the decision's two parallel rows at once, each in a forked process with the time
     limit (in a worker process of :mod:`backends.isolate` when other threads run here: forking
     is unsafe then; in a thread each when both backends' ``capabilities.in_thread`` allow it:
@@ -611,8 +642,9 @@ def _solve_parallel(inputs: _Inputs, decision, budget, seed, options: dict) -> t
     time_limit = budget.left()
     if time_limit <= 0:
         raise TimeLimitError(f"compiling for {' and '.join(rows)} took all of the {budget.time_limit:g} s time limit")
-    if in_threads and budget.limited:  # each thread decodes its answer inside the limit, beside the other
-        time_limit = max(time_limit - THREAD_DECODE_SHARE * budget.time_limit, 0.5 * time_limit)
+    if budget.limited:  # a thread decodes its answer inside the limit, beside the other; a fork's, the parent
+        share = THREAD_DECODE_SHARE * budget.time_limit if in_threads else 0.0
+        time_limit = _backend_limit(budget, max(reserve, share))
     t_start = time.perf_counter()
     jobs = [(p, time_limit, budget, seed, mine) for _, p, mine in prepared]
     # a race: the chosen row's answer stops the prover (when the chosen row could start)

@@ -202,6 +202,24 @@ def test_solve_keeps_remote_out_and_does_not_embed_when_devices_cannot_win(no_cr
     assert "cannot take it as a QUBO" in rows_of(d)["dwave:advantage"].verdict
 
 
+def test_a_device_that_cannot_meet_the_deadline_at_best_is_not_embedded(no_credentials, monkeypatch):
+    """decide() plans the real QPUs too (include_remote=True): at a 50 ms deadline it spent 28 s
+    embedding a 500-variable dense QUBO on devices whose remote overhead alone is seconds."""
+    dv.clear_caches()
+    monkeypatch.setattr(dw, "embed", lambda *a, **k: pytest.fail("embedded for a deadline it cannot meet"))
+    monkeypatch.setattr(dv, "assess", lambda *a, **k: pytest.fail("assessed for a deadline it cannot meet"))
+    q = random_qubo(60)
+    d = decide(q, deadline=0.05)
+    rows = rows_of(d)
+    f = qb.qip.features(q)
+    for name in ("dwave:advantage", "dwave:mock-advantage"):
+        dev = next(x for x in dv.DEVICES if x.name == name)
+        t_lb = dv.bound(dev, f, {})[0]
+        assert t_lb > 0.05
+        assert rows[name].verdict.startswith("not assessed: even at best") and "0.05 s deadline" in rows[name].verdict
+    assert d.backend is not None and not d.backend.startswith("dwave")
+
+
 def test_solve_runs_the_chosen_mock_and_labels_it(no_credentials):
     q = random_qubo(8, 9)
     r = qb.solve(q, prefer="quantum", seed=0)

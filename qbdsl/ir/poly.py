@@ -133,6 +133,17 @@ class Poly:
         """Stored linear and quadratic terms."""
         return int(self.L.nnz + len(self.qcoef))
 
+    def _row_sum(self) -> sp.csr_matrix:
+        """The (q, rows) 0/1 matrix summing each quadratic term into its row, built once per
+        ``qrow`` array (decoding evaluates the objective chunk by chunk: 0.2 ms a build)."""
+        key = (id(self.qrow), len(self.qrow), self.rows)
+        cached = self.__dict__.get("_row_sum_cache")
+        if cached is None or cached[0] != key:
+            q = len(self.qrow)
+            S = sp.csr_matrix((np.ones(q), (np.arange(q), self.qrow)), shape=(q, self.rows))
+            cached = self.__dict__["_row_sum_cache"] = (key, S)
+        return cached[1]
+
     def evaluate(self, X: np.ndarray) -> np.ndarray:
         """Values for a batch of points, evaluated in chunks of rows of bounded size.
 
@@ -157,11 +168,7 @@ class Poly:
         X2 = np.atleast_2d(X)
         k = X2.shape[0]
         out = np.empty((k, self.rows), dtype=_F)
-        S = None
-        if len(self.qcoef):
-            S = sp.csr_matrix(
-                (np.ones(len(self.qrow)), (np.arange(len(self.qrow)), self.qrow)), shape=(len(self.qrow), self.rows)
-            )
+        S = self._row_sum() if len(self.qcoef) else None
         step = chunk_rows(self.n + len(self.qcoef) + self.rows)
         for lo in range(0, k, step):
             Xc = X2[lo : lo + step]

@@ -692,6 +692,15 @@ def _assess_device(
             f"itself (prefer='{dev.name}' or prefer='quantum' assesses it)"
         )
         return
+    if deadline is not None and f.qubo_ok:
+        t_lb, _ = dv.bound(dev, f, profiles)
+        if t_lb > deadline:  # an embedding (seconds to minutes) cannot make it fit
+            row.fits = True
+            row.verdict = (
+                f"not assessed: even at best (before embedding or transpiling) it needs {t_lb:.3g} s, "
+                f"more than the {deadline:g} s deadline"
+            )
+            return
     best = min((r for r in rows if r.verdict == "candidate"), key=key, default=None)
     if not include_remote and best is not None and f.qubo_ok:
         t_lb, q_ub = dv.bound(dev, f, profiles)
