@@ -52,9 +52,12 @@ MAX_TIME_LIMIT = 1e9  # seconds
 # With backend="auto" and a deadline, the chosen backend's time limit ends this long before
 # the solve's: decoding its answer and building the Result happen inside the deadline (at a
 # 0.05 s deadline, measured 2026-12-01: decode 0.5-4 ms; an OR-Tools run killed at its limit
-# hands back its incumbent 1-2 ms later; without the reserve such runs answered 3-8 ms late)
-ANSWER_RESERVE_SECONDS = 3e-3
-ANSWER_RESERVE_SHARE = 0.05
+# hands back its incumbent 1-2 ms later; without the reserve such runs answered 3-8 ms late).
+# Small on purpose: 3 ms + 5 % cost more than it saved on the dev suite's held-out runs end to
+# end (at 0.05 s OR-Tools found no incumbent on two QOBLIB/MIPLIB models, the tuned annealer
+# lost 0.1-0.2 on bqp1000; 0.969 against 0.971 of the oracle's quality)
+ANSWER_RESERVE_SECONDS = 2e-3
+ANSWER_RESERVE_SHARE = 0.02
 ANSWER_RESERVE_MAX = 0.1
 
 
@@ -253,6 +256,8 @@ def _solve(
             confidence=confidence,
         )
         _check_preferred_device(decision, prefer)
+        if inputs._is_model():  # decided on inputs.problem: its features serve the pre-flight too
+            inputs.problem_features = decision.features
         if decision.backend is None:
             raise BackendError(f"{decision.reason}\n{decision.explain()}")
         backend = decision.backend
@@ -651,10 +656,11 @@ def _solve_parallel(
     ends = 0 if getattr(decision, "race", False) and len(prepared) == 2 else None
     if in_threads:  # each thread decodes its own answer as it comes, beside the other's sampling
         finish = lambda k, out, t2: _finish(inputs, prepared[k][1], out, t2, budget, prepared[k][2])  # noqa: E731
-        how, answers = "thread", _in_threads(jobs, budget, finish, ends=ends)
+        how, answers = "thread", _in_threads(jobs, budget, finish, ends=ends, reserve=reserve)
     else:
         how = "worker" if threaded else "fork"
-        answers = _in_workers(jobs, budget, ends=ends) if threaded else _fork_all(jobs, budget, ends=ends)
+        runner = _in_workers if threaded else _fork_all
+        answers = runner(jobs, budget, ends=ends, reserve=reserve)
     results: list[Result] = []
     for (row, prep, mine), (out, seconds, err) in zip(prepared, answers, strict=True):
         entry = {"backend": row, "runs_on": prep.name, "seconds": seconds, "process": how}
@@ -733,17 +739,18 @@ def _pair_stop(budget) -> float:
     return budget.deadline + PARALLEL_WAIT * grace(budget.time_limit)
 
 
-def _in_hand_stop(budget) -> float:
-    """When a pair's late run is stopped once the other has answered: the time limit plus
-    :data:`qbdsl.qip.uncertain.IN_HAND_WAIT` of it (a ``time.perf_counter()`` instant)."""
+def _in_hand_stop(budget, reserve: float = 0.0) -> float:
+    """When a pair's late run is stopped once the other has answered: the end of the limit the
+    runs were given (the time limit less ``reserve``, :func:`answer_reserve`) plus
+    :data:`qbdsl.qip.uncertain.IN_HAND_WAIT` of the time limit (a ``time.perf_counter()`` instant)."""
     from .qip import uncertain
 
     if budget.time_limit is None:
         return math.inf
-    return budget.deadline + uncertain.IN_HAND_WAIT * budget.time_limit
+    return budget.deadline - reserve + uncertain.IN_HAND_WAIT * budget.time_limit
 
 
-def _fork_all(jobs: list[tuple], budget, ends: int | None = None) -> list[tuple]:
+def _fork_all(jobs: list[tuple], budget, ends: int | None = None, reserve: float = 0.0) -> list[tuple]:
     """Each job ``(prepared, time_limit, budget, seed, options)`` in a forked process at once.
 
     Returns, per job, ``(output or None, seconds, error or None)``: (None, s, None) for a job
@@ -789,7 +796,7 @@ def _fork_all(jobs: list[tuple], budget, ends: int | None = None) -> list[tuple]
                 seconds = time.perf_counter() - t0
                 answers[i] = (value, seconds, None) if kind == "ok" else (None, seconds, value)
                 if kind == "ok":
-                    until = min(stop, _in_hand_stop(budget))
+                    until = min(stop, _in_hand_stop(budget, reserve))
                 stopped = stopped or _stops_others(kind, value, jobs[i][0], i == ends)
             for k in pending if stopped else ():
                 answers[k] = (None, time.perf_counter() - t0, stopped)
@@ -821,7 +828,7 @@ def _stops_others(kind: str, value, prep: _Prepared, ends: bool) -> str | None:
     return RACED if ends else None
 
 
-def _in_threads(jobs: list[tuple], budget, finish=None, ends: int | None = None) -> list[tuple]:
+def _in_threads(jobs: list[tuple], budget, finish=None, ends: int | None = None, reserve: float = 0.0) -> list[tuple]:
     """:func:`_fork_all`'s answers, each job run in a daemon thread of this process, waited for
     as :func:`_fork_all` waits: for backends whose ``capabilities.in_thread`` says their solver
     releases the GIL and stops at its time limit, so a pair costs no process start and no
@@ -867,7 +874,7 @@ def _in_threads(jobs: list[tuple], budget, finish=None, ends: int | None = None)
         seconds = time.perf_counter() - t0
         answers[i] = (value, seconds, None) if kind == "ok" else (None, seconds, value)
         if kind == "ok":
-            until = min(stop, _in_hand_stop(budget))
+            until = min(stop, _in_hand_stop(budget, reserve))
             stopped = _stops_others(kind, value, jobs[i][0], i == ends)
             while stopped and pending:  # an answer already in is kept: it stops only runs still going
                 try:
@@ -900,7 +907,7 @@ def _run_by_name(name: str, ir, wall_deadline: float, seed, options: dict):
     return _backend(name).solve(ir, time_limit=time_limit, seed=seed, **options)
 
 
-def _in_workers(jobs: list[tuple], budget, ends: int | None = None) -> list[tuple]:
+def _in_workers(jobs: list[tuple], budget, ends: int | None = None, reserve: float = 0.0) -> list[tuple]:
     """:func:`_fork_all`'s answers, each job run in a worker process of :mod:`backends.isolate`
     (from a thread each), stopped as :func:`_fork_all` stops them."""
     from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
@@ -908,7 +915,7 @@ def _in_workers(jobs: list[tuple], budget, ends: int | None = None) -> list[tupl
     from qbdsl.backends.isolate import Killed, call_with_deadline
 
     stop = _pair_stop(budget)
-    wall_deadline = time.time() + budget.left()
+    wall_deadline = time.time() + budget.left() - reserve  # the limit the runs were given
     t0 = time.perf_counter()
 
     stopped: list[str] = []  # why the other run was stopped (PROVED, RACED), when one's answer stopped it
@@ -917,7 +924,7 @@ def _in_workers(jobs: list[tuple], budget, ends: int | None = None) -> list[tupl
 
     def answered() -> None:
         # one answer is in hand: the other runs to the time limit (and IN_HAND_WAIT), not into its grace
-        left = _in_hand_stop(budget) - time.perf_counter()
+        left = _in_hand_stop(budget, reserve) - time.perf_counter()
         if not math.isfinite(left):  # no time limit: the other runs to its end
             return
         if left <= 0:

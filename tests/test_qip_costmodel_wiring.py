@@ -356,6 +356,15 @@ def test_worker_pairs_return_the_answer_in_hand_at_the_time_limit(monkeypatch):
         assert got[0][0] is answers[first] and got[1][0] is None
         assert (got[1][2] == solve_mod.PROVED) == (want == solve_mod.PROVED)
         assert by - 0.02 <= wall < by + 0.25, (first, wall)  # not the stop, 2.3 s away
+    # a deadline's answer reserve: the runs were given the limit less it, and the late one is
+    # cancelled IN_HAND_WAIT past that, not past the time limit (a 0.5 s pair answered at 0.533 s)
+    budget = Budget(0.3, "solve")
+    jobs = [(SimpleNamespace(name=n, ir=None, same_objective=False), 0.2, budget, 0, {}) for n in ("quick", "slow")]
+    t = time.perf_counter()
+    got = solve_mod._in_workers(jobs, budget, reserve=0.1)
+    wall = time.perf_counter() - t
+    assert got[0][0] is answers["quick"] and got[1][0] is None
+    assert in_hand - 0.1 - 0.02 <= wall < in_hand - 0.1 + 0.05, wall
     unlimited = Budget(None, "solve")  # no time limit: neither stop is a time (was a TypeError)
     assert solve_mod._pair_stop(unlimited) == math.inf and solve_mod._in_hand_stop(unlimited) == math.inf
 
