@@ -148,14 +148,40 @@ def deadline_table(ev: cm.Evaluation, backends: Sequence[str]) -> str:
     return "\n".join(lines)
 
 
-def measured_table(ev: cm.Evaluation, rows: Sequence[dict], qip_rows: Sequence[dict]) -> str:
+def same_day_oracle(rows: Sequence[dict], same_day: Sequence[dict]) -> dict[tuple[str, float], tuple[float, float]]:
+    """``(instance, deadline) -> (quality, seconds)`` of the oracle when ``same_day``'s runs
+    (``scripts/qip_same_day.py``: the early runs measured again on the day of the QIP runs) take
+    the place of ``rows``' runs of the same (instance, deadline, backend). The oracle is chosen as
+    :func:`qbdsl.qip.costmodel.evaluate` chooses it: among the backends that took the instance,
+    the best quality at the deadline (0 when late), then the shortest time."""
+    merged = {(r["instance"], float(r["deadline"]), r["backend"]): r for r in [*rows, *same_day]}
+    runs: dict[tuple[str, float], dict[str, tuple[float, float]]] = {}
+    for (inst, dl, b), r in merged.items():
+        if not cm.taken([r["status"]])[0]:
+            continue
+        q = float(r["quality"]) if r.get("quality") not in (None, "", "nan") else float("nan")
+        runs.setdefault((inst, dl), {})[b] = cm._at_deadline(q, float(r["seconds"]), dl)
+    out = {}
+    for (inst, dl), by in runs.items():
+        in_time = [b for b in by if by[b][1] <= dl * (1 + cm.SLACK) and by[b][0] > 0]
+        best = max(in_time or list(by), key=lambda b: (by[b][0], -by[b][1]))
+        out[(inst, dl)] = by[best]
+    return out
+
+
+def measured_table(
+    ev: cm.Evaluation, rows: Sequence[dict], qip_rows: Sequence[dict], same_day: Sequence[dict] | None = None
+) -> str:
     """QIP run end to end (``qbdsl experiment bench --qip-held-out``: ``qb.solve(backend="auto")``
     with a model fitted without the instance's family; decision, parallel runs, contention and
     fallbacks included) beside its simulation from the single-backend runs, per held-out family
     and over all: quality / the oracle's (the oracle from the backends' runs) and time (ratio of
     shifted geometric means). Its quality is scored against the same best value as the
     backends' runs (:func:`qbdsl.qip.benchmark.quality`); the mean of per-case ratios is given
-    as is and capped at 1 per case, as the simulation's are."""
+    as is and capped at 1 per case, as the simulation's are. With ``same_day`` (backend runs
+    measured again on the QIP runs' day, :func:`same_day_oracle`) two more columns score the
+    measured runs against that day's oracle: a machine whose speed drifts between days moves
+    the early runs' times, which the recorded oracle does not see."""
     from qbdsl.errors import ModelError
     from qbdsl.qip.benchmark import quality
 
@@ -171,6 +197,9 @@ def measured_table(ev: cm.Evaluation, rows: Sequence[dict], qip_rows: Sequence[d
         got[(inst, dl)] = (quality(obj, feas, secs, dl, b), secs, r["status"].split(" | ")[-1])
     head = ["held-out family", "cases measured", "measured: q/oracle", "capped at 1 per case", "t/oracle (SGM)",
             "simulated (2 cores): q/oracle", "t/oracle (SGM)", "measured mean q", "oracle mean q"]  # fmt: skip
+    today = same_day_oracle(rows, same_day) if same_day is not None else None
+    if today is not None:
+        head[5:5] = ["same-day oracle: q/oracle (capped)", "t/oracle (SGM)"]
     lines = ["| " + " | ".join(head) + " |", "|---|" + "---:|" * (len(head) - 1)]
     fams = sorted({c["family"] for c in ev.cases})
     for fam in [*fams, "all"]:
@@ -190,6 +219,11 @@ def measured_table(ev: cm.Evaluation, rows: Sequence[dict], qip_rows: Sequence[d
                  f"{cm.shifted_geomean(mt) / cm.shifted_geomean(ot):.2f}x", f"{sim['quality_vs_oracle']:.3f}",
                  f"{sim['time_sgm_vs_oracle']:.2f}x", f"{sum(mq) / len(mq):.3f}",
                  f"{sum(oq) / len(oq):.3f}"]  # fmt: skip
+        if today is not None:
+            tq = [today[(c["instance"], c["deadline"])][0] for c in cs]
+            tt = [today[(c["instance"], c["deadline"])][1] for c in cs]
+            tr = [min(q / o, 1.0) if o > 0 else 1.0 for q, o in zip(mq, tq, strict=True)]
+            cells[5:5] = [f"{sum(tr) / len(tr):.3f}", f"{cm.shifted_geomean(mt) / cm.shifted_geomean(tt):.2f}x"]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -323,6 +357,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         "decision costs today rather than when the runs were measured (the older files lack the lowering, "
         "so without it their cases are charged it twice)",
     )
+    ap.add_argument(
+        "--same-day",
+        metavar="RUNS",
+        help="the backends' early runs measured again on the day of the --measured runs "
+        "(scripts/qip_same_day.py): the measured table also scores QIP against that day's oracle",
+    )
     args = ap.parse_args(argv)
     try:
         return _run(args)
@@ -359,6 +399,13 @@ def _run(args) -> int:
                 f"--measured {args.measured}: not QIP's end-to-end runs (backends {', '.join(others)}); "
                 "write them with qbdsl experiment bench --qip-held-out"
             )
+    same_day = None
+    if args.same_day:
+        if measured is None:
+            raise ModelError("--same-day scores the --measured runs: give --measured too")
+        same_day = merged_rows([args.same_day], "same-day runs file")
+        if {r["backend"] for r in same_day} == {"qip"}:
+            raise ModelError(f"--same-day {args.same_day}: QIP's runs, not the backends' (scripts/qip_same_day.py)")
     pair = _pair_arg(args.pair)
     _set_rules({flag: getattr(args, flag[2:].replace("-", "_")) for flag in RULE_FLAGS})
     ev = cm.evaluate(rows, confidence=args.confidence, test_rows=test)
@@ -375,7 +422,7 @@ def _run(args) -> int:
         ]
     )
     if measured is not None:
-        text += "\n\n" + measured_table(ev, rows + (test or []), measured)
+        text += "\n\n" + measured_table(ev, rows + (test or []), measured, same_day)
     if pair is not None:
         text += "\n\n" + pair_table(ev, pair)
     print(text)

@@ -1027,6 +1027,52 @@ def test_the_measured_table_caps_each_case_at_the_oracle_as_the_simulation_does(
     assert line == "| all | 1 | 1.250 | 1.000 | 1.00x | 1.000 | 1.00x | 1.000 | 0.800 |", line
 
 
+def test_the_measured_table_scores_against_the_same_days_oracle(tmp_path, capsys):
+    """--same-day: the early runs measured again on the QIP runs' day take the recorded ones'
+    place for the oracle only; a machine twice as slow that day halves QIP's time ratio there,
+    a run late that day loses the oracle to the next best, and the recorded columns stay."""
+    mod, runs, rows = _heldout_script_and_runs(tmp_path)
+    case = {"family": "f", "instance": "i1", "deadline": 1.0, "oracle": "a", "qip": "a", "qip_parallel": (),
+            "runs": {"a": (1.0, 0.05), "b": (0.5, 0.01)}, "measured": ["a", "b"], "proven": [],
+            "decision_seconds": 0.0}  # fmt: skip
+    ev = cm.Evaluation([], [], [], [case])
+    base = {"instance": "i1", "deadline": "1", "best": "10", "sense": "min"}
+    recorded = [dict(base, backend="a", quality="1.0", seconds="0.05", status="optimal"),
+                dict(base, backend="b", quality="0.5", seconds="0.01", status="feasible"),
+                dict(base, backend="c", quality="1.0", seconds="0.02", status="error: BackendError: too big")]  # fmt: skip
+    qip = [{"instance": "i1", "deadline": "1", "objective": "10", "feasible": "True", "seconds": "0.11",
+            "status": "optimal | ran a"}]  # fmt: skip
+    today = [dict(base, backend="a", quality="1.0", seconds="0.1", status="optimal")]
+    assert mod.same_day_oracle(recorded, today) == {("i1", 1.0): (1.0, 0.1)}  # c did not take it
+    line = next(x for x in mod.measured_table(ev, recorded, qip, today).splitlines() if x.startswith("| all |"))
+    cells = [c.strip() for c in line.strip("|").split("|")]
+    assert cells[4] == f"{cm.shifted_geomean([0.11]) / cm.shifted_geomean([0.05]):.2f}x"  # the recorded oracle
+    assert cells[5:7] == ["1.000", f"{cm.shifted_geomean([0.11]) / cm.shifted_geomean([0.1]):.2f}x"]
+    late = [dict(base, backend="a", quality="1.0", seconds="1.2", status="time_limit")]
+    assert mod.same_day_oracle(recorded, late) == {("i1", 1.0): (0.5, 0.01)}
+    assert mod.main([str(runs), "--same-day", str(runs)]) == 2
+    assert "--same-day scores the --measured runs" in capsys.readouterr().err
+
+
+def test_the_same_day_script_redoes_the_early_runs_that_could_be_the_oracle():
+    """Only runs that ended before half their deadline, took the instance and reached the
+    case's best quality: a faster run of lower quality never becomes the oracle."""
+    import importlib.util
+
+    root = Path(__file__).resolve().parents[1]
+    spec = importlib.util.spec_from_file_location("qip_same_day", root / "scripts" / "qip_same_day.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    r = lambda b, dl, t, q, st="feasible": {"instance": "i", "deadline": str(dl), "backend": b,  # noqa: E731
+                                            "seconds": str(t), "quality": str(q), "status": st}
+    rows = [r("exact", 1, 0.01, 1.0, "optimal"), r("anneal", 1, 0.02, 1.0), r("tabu", 1, 0.99, 1.0),
+            r("qaoa", 1, 0.01, 0.4), r("ortools", 1, 0.001, 1.0, "error: BackendError: no"),
+            r("exact", 5, 3.0, 1.0, "optimal"), r("anneal", 5, 0.02, 0.9)]  # fmt: skip
+    assert mod.early_runs(rows) == {("i", "exact"): [1.0], ("i", "anneal"): [1.0]}
+    assert mod.early_runs(rows, share=1.0) == {("i", "exact"): [1.0, 5.0], ("i", "anneal"): [1.0],
+                                               ("i", "tabu"): [1.0]}  # fmt: skip
+
+
 def test_the_held_out_tables_script_scores_a_fixed_pair_without_a_decision(tmp_path, capsys, monkeypatch):
     """--pair A,B: the fixed two-core pair beside QIP, scored as qb.solve stops a pair and charged
     no decision; the rule overrides reach the evaluation (and are restored here)."""
