@@ -1039,7 +1039,7 @@ def test_the_measured_table_scores_against_the_same_days_oracle(tmp_path, capsys
     base = {"instance": "i1", "deadline": "1", "best": "10", "sense": "min"}
     recorded = [dict(base, backend="a", quality="1.0", seconds="0.05", status="optimal"),
                 dict(base, backend="b", quality="0.5", seconds="0.01", status="feasible"),
-                dict(base, backend="c", quality="1.0", seconds="0.02", status="error: BackendError: too big")]  # fmt: skip
+                dict(base, backend="c", quality="1.0", seconds="0.02", status="error: BackendError: no")]  # fmt: skip
     qip = [{"instance": "i1", "deadline": "1", "objective": "10", "feasible": "True", "seconds": "0.11",
             "status": "optimal | ran a"}]  # fmt: skip
     today = [dict(base, backend="a", quality="1.0", seconds="0.1", status="optimal")]
