@@ -1063,8 +1063,9 @@ def test_the_same_day_script_redoes_the_early_runs_that_could_be_the_oracle():
     spec = importlib.util.spec_from_file_location("qip_same_day", root / "scripts" / "qip_same_day.py")
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
-    r = lambda b, dl, t, q, st="feasible": {"instance": "i", "deadline": str(dl), "backend": b,  # noqa: E731
-                                            "seconds": str(t), "quality": str(q), "status": st}
+    def r(b, dl, t, q, st="feasible"):
+        return {"instance": "i", "deadline": str(dl), "backend": b, "seconds": str(t), "quality": str(q), "status": st}
+
     rows = [r("exact", 1, 0.01, 1.0, "optimal"), r("anneal", 1, 0.02, 1.0), r("tabu", 1, 0.99, 1.0),
             r("qaoa", 1, 0.01, 0.4), r("ortools", 1, 0.001, 1.0, "error: BackendError: no"),
             r("exact", 5, 3.0, 1.0, "optimal"), r("anneal", 5, 0.02, 0.9)]  # fmt: skip
