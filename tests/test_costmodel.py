@@ -1063,6 +1063,7 @@ def test_the_same_day_script_redoes_the_early_runs_that_could_be_the_oracle():
     spec = importlib.util.spec_from_file_location("qip_same_day", root / "scripts" / "qip_same_day.py")
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
+
     def r(b, dl, t, q, st="feasible"):
         return {"instance": "i", "deadline": str(dl), "backend": b, "seconds": str(t), "quality": str(q), "status": st}
 
