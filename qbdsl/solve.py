@@ -143,7 +143,9 @@ def solve(
     deadline : float, optional
         With ``backend="auto"`` only: seconds the chosen backend's predicted time must fit
         in (a positive finite number); it also becomes the time limit when ``time_limit``
-        is not given. None (default): no deadline.
+        is not given. The chosen backend (or pair) is then given the time limit less
+        :func:`answer_reserve` (2 ms + 2 % of it, at most 0.1 s), so that its answer is decoded
+        inside the limit. None (default): no deadline.
     quality : float
         With ``backend="auto"``: the least predicted quality, a fraction of the optimum's in
         ``[0, 1]`` (1: optimal); default 0: any.
