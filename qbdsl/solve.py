@@ -144,8 +144,9 @@ def solve(
         With ``backend="auto"`` only: seconds the chosen backend's predicted time must fit
         in (a positive finite number); it also becomes the time limit when ``time_limit``
         is not given. The chosen backend (or pair) is then given the time limit less
-        :func:`answer_reserve` (2 ms + 2 % of it, at most 0.1 s), so that its answer is decoded
-        inside the limit. None (default): no deadline.
+        :func:`answer_reserve` (2 ms + 2 % of it, at most 0.1 s), room to decode its answer
+        inside the limit (a backend that overruns the limit it is given, as OR-Tools' worker
+        can by a few ms, may still answer past it). None (default): no deadline.
     quality : float
         With ``backend="auto"``: the least predicted quality, a fraction of the optimum's in
         ``[0, 1]`` (1: optimal); default 0: any.
@@ -917,7 +918,8 @@ def _in_workers(jobs: list[tuple], budget, ends: int | None = None, reserve: flo
     from qbdsl.backends.isolate import Killed, call_with_deadline
 
     stop = _pair_stop(budget)
-    wall_deadline = time.time() + budget.left() - reserve  # the limit the runs were given
+    limit = jobs[0][1] if jobs and jobs[0][1] is not None else budget.left()
+    wall_deadline = time.time() + limit  # the limit the runs were given (_backend_limit's floor kept)
     t0 = time.perf_counter()
 
     stopped: list[str] = []  # why the other run was stopped (PROVED, RACED), when one's answer stopped it

@@ -51,6 +51,48 @@ def merged_rows(paths: Sequence[str], what: str = "runs file") -> list[dict]:
     return list(rows.values())
 
 
+def backend_runs(path: str, what: str) -> list[dict]:
+    """The rows of a file of backend runs (not QIP's end-to-end runs), read as
+    :func:`merged_rows` reads them, each with a time and a quality to score.
+
+    Raises
+    ------
+    FileFormatError
+        What :func:`merged_rows` raises; a column the scoring reads missing (``seconds``,
+        ``quality``, ``status``); a row of backend ``qip`` (QIP's own runs are not the
+        backends'); a deadline or time that is not a non-negative number, or a quality that is
+        neither empty, ``nan`` nor a number (naming the file and line).
+    """
+    import math
+
+    from qbdsl.cli.policy import read_run_rows
+    from qbdsl.errors import FileFormatError
+
+    got = read_run_rows(path)
+    missing = [c for c in (*KEY_COLUMNS, "seconds", "quality", "status") if c not in got[0]]
+    if missing:
+        raise FileFormatError(f"not a {what}: no column {', '.join(missing)}", str(path), 1)
+    for k, r in enumerate(got):
+        if r["backend"] == "qip":
+            raise FileFormatError(
+                f"a run of QIP itself (backend 'qip'): a {what} holds backend runs (scripts/qip_same_day.py, "
+                "qbdsl experiment bench)",
+                str(path),
+                k + 2,
+            )
+        for c in ("deadline", "seconds", "quality"):
+            v = r[c]
+            if c == "quality" and v in ("", "nan", None):
+                continue
+            try:
+                x = float(v)
+            except (TypeError, ValueError):
+                x = math.nan
+            if not (math.isfinite(x) and x >= 0):
+                raise FileFormatError(f"{c} {v!r} is not a non-negative number", str(path), k + 2)
+    return merged_rows([path], what)
+
+
 def feature_costs(path: str) -> dict[str, dict[str, str]]:
     """``instance -> {"feature_seconds": ..., "lower_seconds": ...}`` from the CSV of
     ``scripts/qip_feature_seconds.py``.
@@ -403,9 +445,13 @@ def _run(args) -> int:
     if args.same_day:
         if measured is None:
             raise ModelError("--same-day scores the --measured runs: give --measured too")
-        same_day = merged_rows([args.same_day], "same-day runs file")
-        if {r["backend"] for r in same_day} == {"qip"}:
-            raise ModelError(f"--same-day {args.same_day}: QIP's runs, not the backends' (scripts/qip_same_day.py)")
+        same_day = backend_runs(args.same_day, "same-day runs file")
+        known = {(r["instance"], float(r["deadline"])) for r in [*rows, *(test or [])]}
+        if not any((r["instance"], float(r["deadline"])) in known for r in same_day):
+            raise ModelError(
+                f"--same-day {args.same_day}: none of its runs is of an (instance, deadline) of the runs files "
+                "(another split?)"
+            )
     pair = _pair_arg(args.pair)
     _set_rules({flag: getattr(args, flag[2:].replace("-", "_")) for flag in RULE_FLAGS})
     ev = cm.evaluate(rows, confidence=args.confidence, test_rows=test)

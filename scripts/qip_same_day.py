@@ -86,9 +86,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not 0 < args.share <= 1:
             raise ModelError(f"--share must be in (0, 1], got {args.share}")
         sys.path.insert(0, str(__import__("pathlib").Path(__file__).parent))
-        from qip_heldout import merged_rows
+        from qip_heldout import backend_runs
 
-        todo = early_runs(merged_rows([args.runs]), args.share)
+        todo = early_runs(backend_runs(args.runs, "runs file"), args.share)
         if not todo:
             raise ModelError(f"{args.runs}: no run ended before {args.share:g} x its deadline")
         suite = {

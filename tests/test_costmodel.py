@@ -985,6 +985,28 @@ def _heldout_script_and_runs(tmp_path):
     return mod, runs, rows
 
 
+def _bad_same_day_files(tmp_path, rows, qip_only):
+    """(file, words of its one-line error) for --same-day: QIP's runs, backend runs mixed with
+    QIP's, no quality column, a time that is no number, another split's instances."""
+
+    def write(name, table):
+        path = tmp_path / name
+        with path.open("w", newline="") as fh:
+            w = csv.DictWriter(fh, fieldnames=list(table[0]))
+            w.writeheader()
+            w.writerows(table)
+        return path
+
+    no_quality = [{k: v for k, v in r.items() if k != "quality"} for r in rows]
+    return [
+        (qip_only, "a run of QIP itself (backend 'qip')"),
+        (write("mixed.csv", [*rows[:3], dict(rows[3], backend="qip")]), "mixed.csv:5: a run of QIP itself"),
+        (write("noq.csv", no_quality), "not a same-day runs file: no column quality"),
+        (write("secs.csv", [dict(rows[0], seconds="soon"), *rows[1:]]), "secs.csv:2: seconds 'soon' is not"),
+        (write("other.csv", [dict(r, instance="x" + r["instance"]) for r in rows]), "(another split?)"),
+    ]
+
+
 def test_the_held_out_tables_script_refuses_bad_input_in_one_line(tmp_path, capsys):
     mod, runs, rows = _heldout_script_and_runs(tmp_path)
     bad = tmp_path / "bad.csv"
@@ -1007,6 +1029,10 @@ def test_the_held_out_tables_script_refuses_bad_input_in_one_line(tmp_path, caps
         ([str(runs), "--thread-setup-share", "-1"], "--thread-setup-share must be a number >= 0"),
         ([str(runs), "--extrapolated-weight", "nan"], "--extrapolated-weight must be a number >= 0"),
         ([str(runs), "--test", str(qip_only)], "QIP's end-to-end runs, not the split's single-backend runs"),
+        *(
+            ([str(runs), "--measured", str(qip_only), "--same-day", str(f)], words)
+            for f, words in _bad_same_day_files(tmp_path, rows, qip_only)
+        ),
     ):
         assert mod.main(argv) == 2
         err = capsys.readouterr().err
@@ -1073,6 +1099,34 @@ def test_the_same_day_script_redoes_the_early_runs_that_could_be_the_oracle():
     assert mod.early_runs(rows) == {("i", "exact"): [1.0], ("i", "anneal"): [1.0]}
     assert mod.early_runs(rows, share=1.0) == {("i", "exact"): [1.0, 5.0], ("i", "anneal"): [1.0],
                                                ("i", "tabu"): [1.0]}  # fmt: skip
+
+
+def test_the_same_day_script_refuses_qips_runs_and_bad_rows_in_one_line(tmp_path, capsys):
+    """Given QIP's end-to-end runs it would have run QIP again (with the shipped model, not a
+    held-out one); a time that is no number gave a traceback."""
+    import importlib.util
+
+    root = Path(__file__).resolve().parents[1]
+    spec = importlib.util.spec_from_file_location("qip_same_day", root / "scripts" / "qip_same_day.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    _, runs, rows = _heldout_script_and_runs(tmp_path)
+    qip = tmp_path / "qip-runs.csv"
+    bad = tmp_path / "bad.csv"
+    for path, table in ((qip, [dict(r, backend="qip") for r in rows]), (bad, [dict(rows[0], seconds="x")])):
+        with path.open("w", newline="") as fh:
+            w = csv.DictWriter(fh, fieldnames=list(rows[0]))
+            w.writeheader()
+            w.writerows(table)
+    for argv, words in (
+        ([str(qip), "--out", str(tmp_path / "o.csv")], "qip-runs.csv:2: a run of QIP itself"),
+        ([str(bad), "--out", str(tmp_path / "o.csv")], "bad.csv:2: seconds 'x' is not a non-negative number"),
+        ([str(runs), "--out", str(tmp_path / "o.csv"), "--share", "0"], "--share must be in (0, 1]"),
+    ):
+        assert mod.main(argv) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("qip_same_day: error: ") and words in err and "Traceback" not in err, err
+    assert not (tmp_path / "o.csv").exists()
 
 
 def test_the_held_out_tables_script_scores_a_fixed_pair_without_a_decision(tmp_path, capsys, monkeypatch):

@@ -220,6 +220,17 @@ def test_a_device_that_cannot_meet_the_deadline_at_best_is_not_embedded(no_crede
     assert d.backend is not None and not d.backend.startswith("dwave")
 
 
+def test_a_preferred_qpu_the_deadline_rules_out_still_asks_for_its_credentials(no_credentials):
+    """Pruned by the deadline before any transpiling, a preferred real QPU without credentials is
+    refused as such (the documented error), not swapped for a classical backend."""
+    dv.clear_caches()
+    q = random_qubo(12)
+    row = rows_of(decide(q, deadline=5, prefer="ibm:ibm_fez"))["ibm:ibm_fez"]
+    assert row.verdict.startswith("not assessed: even at best") and row.configure
+    with pytest.raises(qb.BackendError, match="credentials are not configured"):
+        qb.solve(q, prefer="ibm:ibm_fez", remote=True, deadline=5)
+
+
 def test_solve_runs_the_chosen_mock_and_labels_it(no_credentials):
     q = random_qubo(8, 9)
     r = qb.solve(q, prefer="quantum", seed=0)

@@ -183,6 +183,35 @@ def test_evaluate_builds_its_row_sums_again_when_the_terms_change():
     np.testing.assert_array_equal(p.evaluate(x), [2.0, 4.0])
     p.qrow = np.array([1, 1])  # both products now in row 1
     np.testing.assert_array_equal(p.evaluate(x), [0.0, 6.0])
+    for _ in range(50):  # reassigned again and again: a freed array's id may come back
+        p.qrow = np.array([0, 1])
+        np.testing.assert_array_equal(p.evaluate(x), [2.0, 4.0])
+        p.qrow = np.array([0, 0])
+        np.testing.assert_array_equal(p.evaluate(x), [5.0, 1.0])
+
+
+def test_a_layouts_kinds_and_split_follow_its_arrays():
+    """The cached kind codes and spans belong to the arrays as they are: a list reassigned (twice,
+    so an id may come back), an array replaced in place or its kind changed builds them again."""
+    from qbdsl.ir.problem import VarArray, VarLayout
+
+    def arrays(kind):
+        return [VarArray("x", kind, (2,), 0), VarArray("y", "integer", (2,), 2)]
+
+    lay = VarLayout(arrays("binary"), np.zeros(4), np.full(4, 3.0))
+    x = np.array([0.4, 1.0, 2.6, 1.0])
+    assert lay.kinds().tolist() == [0, 0, 1, 1] and lay.split(x)["x"].tolist() == [0, 1]
+    for _ in range(20):
+        lay.arrays = arrays("continuous")
+        assert lay.kinds().tolist() == [2, 2, 1, 1] and lay.split(x)["x"].tolist() == [0.4, 1.0]
+        lay.arrays = arrays("binary")
+        assert lay.kinds().tolist() == [0, 0, 1, 1]
+    lay.arrays[1] = VarArray("y", "continuous", (2,), 2)
+    assert lay.kinds().tolist() == [0, 0, 2, 2] and lay.split(x)["y"].tolist() == [2.6, 1.0]
+    lay.arrays[0].kind = "integer"
+    assert lay.kinds().tolist() == [1, 1, 2, 2]
+    with pytest.raises(ValueError, match="read-only"):
+        lay.kinds()[0] = 2
 
 
 # ------------------------------------------------------------ 2. to_sampleset and energy

@@ -136,13 +136,14 @@ class Poly:
     def _row_sum(self) -> sp.csr_matrix:
         """The (q, rows) 0/1 matrix summing each quadratic term into its row, built once per
         ``qrow`` array (decoding evaluates the objective chunk by chunk: 0.2 ms a build)."""
-        key = (id(self.qrow), len(self.qrow), self.rows)
+        # the cache holds the qrow array itself (compared by identity: its id cannot be reused
+        # while held) and its length and the row count
         cached = self.__dict__.get("_row_sum_cache")
-        if cached is None or cached[0] != key:
+        if cached is None or cached[0] is not self.qrow or cached[1] != (len(self.qrow), self.rows):
             q = len(self.qrow)
             S = sp.csr_matrix((np.ones(q), (np.arange(q), self.qrow)), shape=(q, self.rows))
-            cached = self.__dict__["_row_sum_cache"] = (key, S)
-        return cached[1]
+            cached = self.__dict__["_row_sum_cache"] = (self.qrow, (q, self.rows), S)
+        return cached[2]
 
     def evaluate(self, X: np.ndarray) -> np.ndarray:
         """Values for a batch of points, evaluated in chunks of rows of bounded size.

@@ -87,17 +87,24 @@ class VarLayout:
     def _cached(self) -> tuple[np.ndarray, list[tuple]]:
         """``(kinds, spans)``, built once per list of arrays: the kind codes, and per array
         ``(name, start, stop, shape, integral)`` (a decode splits every chunk by them)."""
-        key = (id(self.arrays), len(self.arrays), self.n)
+        # valid while the list holds the same array objects (held here, so compared by identity)
+        # with the same names, kinds, starts and shapes, and the bounds have the same length
+        sig = [(a.name, a.kind, a.start, a.shape) for a in self.arrays]
         cached = self.__dict__.get("_layout_cache")
-        if cached is None or cached[0] != key:
+        if (
+            cached is None
+            or cached[1] != sig
+            or cached[2] != self.n
+            or any(x is not y for x, y in zip(cached[0], self.arrays, strict=True))
+        ):
             out = np.empty(self.n, dtype=np.int8)
             spans = []
             for a in self.arrays:
                 out[a.start : a.stop] = KIND_CODE[a.kind]
                 spans.append((a.name, a.start, a.stop, a.shape, a.kind != CONTINUOUS))
             out.flags.writeable = False
-            cached = self.__dict__["_layout_cache"] = (key, (out, spans))
-        return cached[1]
+            cached = self.__dict__["_layout_cache"] = (tuple(self.arrays), sig, self.n, (out, spans))
+        return cached[3]
 
     def array_of(self, k: int) -> VarArray:
         """The array holding flat variable ``k``."""

@@ -700,6 +700,10 @@ def _assess_device(
                 f"not assessed: even at best (before embedding or transpiling) it needs {t_lb:.3g} s, "
                 f"more than the {deadline:g} s deadline"
             )
+            if dev.real:  # a preferred QPU without credentials is still named as such (qb.solve raises)
+                configured, how = dv.credentials(dev.backend)
+                if not configured:
+                    row.configure = how
             return
     best = min((r for r in rows if r.verdict == "candidate"), key=key, default=None)
     if not include_remote and best is not None and f.qubo_ok:
