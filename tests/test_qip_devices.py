@@ -218,6 +218,9 @@ def test_a_device_that_cannot_meet_the_deadline_at_best_is_not_embedded(no_crede
         assert t_lb > 0.05
         assert rows[name].verdict.startswith("not assessed: even at best") and "0.05 s deadline" in rows[name].verdict
     assert d.backend is not None and not d.backend.startswith("dwave")
+    # a device too small for the instance says so, not that the deadline rules it out
+    sim = rows_of(decide(q, deadline=0.05))["ibm:fake_fez"]
+    assert not sim.fits and sim.verdict.startswith("60 binaries exceed the") and "qubits" in sim.verdict
 
 
 def test_a_preferred_qpu_the_deadline_rules_out_still_asks_for_its_credentials(no_credentials):

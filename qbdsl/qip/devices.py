@@ -573,6 +573,18 @@ def assess(dev: Device, obj, f: Features, profiles: dict) -> Assessment:
     return assess_dwave(dev, obj, f) if dev.backend == "dwave" else assess_ibm(dev, obj, f, profiles)
 
 
+def size_refusal(dev: Device, f: Features) -> str:
+    """Why the device cannot take the instance by its size alone, from the features (no
+    embedding, no transpiling, no vendor call: a D-Wave device's nominal qubits), or ""."""
+    if dev.backend == "dwave":
+        qubits = DWAVE_QUBITS[dev.topology]
+        if f.qubo_binaries > qubits:
+            return f"{f.qubo_binaries} binaries exceed the {qubits} working qubits of {dev.label}"
+        return ""
+    limit, why = _ibm_limit(dev)
+    return f"{f.qubo_binaries} binaries exceed {why}" if f.qubo_binaries > limit else ""
+
+
 def bound(dev: Device, f: Features, profiles: dict) -> tuple[float, float]:
     """(a lower bound on the device's predicted time, an upper bound on its quality), without
     embedding or transpiling (what :func:`assess` could at best find)."""

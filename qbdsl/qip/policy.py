@@ -693,6 +693,10 @@ def _assess_device(
         )
         return
     if deadline is not None and f.qubo_ok:
+        too_large = dv.size_refusal(dev, f)
+        if too_large:  # said before the deadline's verdict: the size rules it out on any deadline
+            row.verdict = too_large
+            return
         t_lb, _ = dv.bound(dev, f, profiles)
         if t_lb > deadline:  # an embedding (seconds to minutes) cannot make it fit
             row.fits = True
