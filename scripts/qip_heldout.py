@@ -90,7 +90,7 @@ def backend_runs(path: str, what: str) -> list[dict]:
                 x = math.nan
             if not (math.isfinite(x) and x >= 0):
                 raise FileFormatError(f"{c} {v!r} is not a non-negative number", str(path), k + 2)
-    return merged_rows([path], what)
+    return list({(r["instance"], float(r["deadline"]), r["backend"]): r for r in got}.values())  # as merged_rows
 
 
 def feature_costs(path: str) -> dict[str, dict[str, str]]:
@@ -205,9 +205,7 @@ def same_day_oracle(rows: Sequence[dict], same_day: Sequence[dict]) -> dict[tupl
         runs.setdefault((inst, dl), {})[b] = cm._at_deadline(q, float(r["seconds"]), dl)
     out = {}
     for (inst, dl), by in runs.items():
-        in_time = [b for b in by if by[b][1] <= dl * (1 + cm.SLACK) and by[b][0] > 0]
-        best = max(in_time or list(by), key=lambda b: (by[b][0], -by[b][1]))
-        out[(inst, dl)] = by[best]
+        out[(inst, dl)] = by[cm.oracle_of(by, dl)]
     return out
 
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 SHARE = 0.5  # a run that ended before this share of its deadline did not fill it
 
@@ -85,7 +86,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if not 0 < args.share <= 1:
             raise ModelError(f"--share must be in (0, 1], got {args.share}")
-        sys.path.insert(0, str(__import__("pathlib").Path(__file__).parent))
+        sys.path.insert(0, str(Path(__file__).parent))  # qip_heldout, beside this script
         from qip_heldout import backend_runs
 
         todo = early_runs(backend_runs(args.runs, "runs file"), args.share)

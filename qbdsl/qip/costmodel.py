@@ -1194,6 +1194,14 @@ class Evaluation:
         return {d["policy"]: d for d in self.decisions if d["family"] == family}
 
 
+def oracle_of(runs: dict[str, tuple[float, float]], deadline: float) -> str:
+    """The oracle's backend among ``runs`` (backend -> (quality at the deadline, seconds), as
+    :func:`_at_deadline` gives them): of the runs in time with a quality above 0, the best
+    quality, then the shortest time (of all runs when none is)."""
+    in_time = [b for b in runs if runs[b][1] <= deadline * (1 + SLACK) and runs[b][0] > 0]
+    return max(in_time or list(runs), key=lambda b: (runs[b][0], -runs[b][1]))
+
+
 def _at_deadline(q: float, t: float, deadline: float) -> tuple[float, float]:
     """A run's quality at its deadline (0 when late or missing) and its time (the deadline when missing)."""
     if not math.isfinite(t):
@@ -1318,8 +1326,7 @@ def evaluate(
                 if ok[i] and str(cols["status"][i]).startswith("optimal") and str(cols["backend"][i]) in runs
                 and (_milp_backend(str(cols["backend"][i])) or no_penalty)
             )  # fmt: skip
-            in_time = [b for b in runs if runs[b][1] <= dl * (1 + SLACK) and runs[b][0] > 0]
-            oracle = max(in_time or list(runs), key=lambda b: (runs[b][0], -runs[b][1]))
+            oracle = oracle_of(runs, dl)
             same = same_runs(float(feats["n_constraints"]), float(feats["n_integer"]))
             provers = {b for b in preds if proves(b, float(feats["n_constraints"]), float(feats["n_integer"]))}
             ch = choose(
