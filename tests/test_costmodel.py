@@ -1186,3 +1186,49 @@ def test_the_frozen_test_split_is_disjoint_and_scored_by_one_model_fitted_on_the
     ev = cm.evaluate(rows, test_rows=fresh)
     assert {c["family"] for c in ev.cases} == {"mid"} and len(ev.cases) == 36
     assert [f["family"] for f in ev.folds] == ["test"]
+
+
+def test_a_run_stopped_at_its_limit_is_given_the_time_left_after_the_decision():
+    """qb.solve gives the chosen backend the time left after deciding (less the answer reserve):
+    a run that stopped at its limit and returned in time alone, but not once the decision's
+    seconds are added, is scored in time with its quality; a run that ended with a proof keeps
+    its own time plus the decision (with less time it might not end)."""
+    d, dl = 0.004, 0.05
+    reserve = min(2e-3 + 0.02 * dl, 0.1)  # qbdsl.solve.answer_reserve at a 0.05 s deadline
+    # 49 ms alone, 53 ms with the decision: late (past 52.5 ms) unless given the time left
+    stopped = cm.qip_seconds(0.049, d, dl, stops_at_limit=True)
+    assert stopped == pytest.approx(d + (dl - d - reserve) * 0.049 / dl)
+    assert stopped <= dl
+    assert cm.qip_seconds(0.049, d, dl, stops_at_limit=False) == pytest.approx(0.053)
+    # an overrun of its limit alone is kept; a run in time either way, or late alone, is unchanged
+    assert cm.qip_seconds(0.051, d, dl, True) == pytest.approx(d + (dl - d - reserve) + 0.001)
+    assert cm.qip_seconds(0.030, d, dl, True) == pytest.approx(0.034)
+    assert cm.qip_seconds(0.060, d, dl, True) == pytest.approx(0.064)
+    # a decision that leaves little time: the backend still gets half of what is left
+    assert cm.qip_seconds(0.049, 0.045, dl, True) == pytest.approx(0.045 + 0.5 * 0.005 * 0.049 / dl)
+
+    base = {"family": "f", "instance": "i", "deadline": dl, "oracle": "heur", "qip": "heur",
+            "qip_choice": "heur", "qip_parallel": (), "qip_race": False, "reason": "",
+            "measured": ["heur"], "proven": [], "decision_seconds": d,
+            "runs": {"heur": (0.9, 0.049)}}  # fmt: skip
+    scored = lambda case: {r["policy"]: r for r in cm.score_cases([case], ["heur"])}  # noqa: E731
+    got = scored({**base, "finished": []})
+    assert got["qip"]["quality_vs_oracle"] == pytest.approx(1.0)
+    assert got["qip"]["time"] == pytest.approx(stopped)
+    assert got["qip-parallel"]["quality_vs_oracle"] == pytest.approx(1.0)
+    # the same run ending with a proof, or a case without the list: late once decided
+    for case in ({**base, "finished": ["heur"]}, base):
+        got = scored(case)
+        assert got["qip"]["quality"] == 0.0 and got["qip"]["time"] == pytest.approx(0.053)
+    # a pair: each run's end is its own; the stopped one answers in time beside a late prover
+    pair = {**base, "qip_parallel": ("heur", "exact"), "measured": ["heur", "exact"], "finished": ["exact"],
+            "runs": {"heur": (0.9, 0.049), "exact": (1.0, 0.049)}}  # fmt: skip
+    got = scored(pair)["qip-parallel"]
+    assert got["quality"] == pytest.approx(0.9)
+
+
+def test_evaluate_lists_the_runs_that_ended_with_a_proof():
+    ev = cm.evaluate(two_backend_rows())
+    for c in ev.cases:
+        assert set(c["finished"]) <= set(c["runs"])
+        assert set(c["proven"]) <= set(c["finished"])
