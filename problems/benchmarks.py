@@ -42,6 +42,10 @@ Families (each instance is built lazily by :meth:`BenchInstance.build`):
 ``ran``
     RAN sum-rate power control (:func:`qbdsl.problems.ran.sum_rate_qubo`) on UMi channels of
     4-10 users: integer power levels in a QUBO with penalties; best found.
+``linksched``, ``misqubo`` (the eighth test split only)
+    Max-weight wireless link scheduling on random conflict graphs of 12-4 000 links
+    (:func:`link_scheduling`: a constrained model; :func:`mis_qubo`: the penalty QUBO of the
+    same problem); best found.
 
 File formats read here: QPLIB's ``.qplib`` files and ``.sol`` solutions (:func:`read_qplib`,
 :func:`read_qplib_solution`), OR-Library's bqp format (first line: the number of problems; per
@@ -98,6 +102,7 @@ RANDQUBO_SEEDS = (201, 202)
 RAN_USERS = (4, 6, 10)
 MAXCUT_NODES = (1000, 2000, 4000, 8000)  # random graphs of average degree MAXCUT_DEGREE, unit weights
 MAXCUT_DEGREE = 6
+LINKSCHED_DEGREE = 6  # mean conflicts per link of the link-scheduling families
 BEST_FOUND = "best found"
 CONSTRAINED_SOURCE = "best found (OR-Tools proves these optima within 0.5 s)"
 QUICK = {
@@ -151,8 +156,9 @@ class BenchInstance:
 
 
 def families() -> list[str]:
-    """The suite's family names, in the order :func:`instances` lists them."""
-    return list(FAMILIES)
+    """The suite's family names, in the order :func:`instances` lists them: the dev suite's
+    (:data:`FAMILIES`), then those of the eighth split only (:data:`HELD_OUT_FAMILIES`)."""
+    return [*FAMILIES, *HELD_OUT_FAMILIES]
 
 
 def instances(family: str | None = None, quick: bool = False, split: str = "dev") -> list[BenchInstance]:
@@ -164,7 +170,7 @@ def instances(family: str | None = None, quick: bool = False, split: str = "dev"
         One of :func:`families`; None (default): every family.
     quick : bool, default False
         Only one or two small instances per family (:data:`QUICK`), for tests.
-    split : {"dev", "test", "test2", ..., "test7"}, default "dev"
+    split : {"dev", "test", "test2", ..., "test8"}, default "dev"
         ``"dev"``: the suite the cost model and the decision rule were fitted and tuned on
         (leaving one family out at a time). ``"test"``: instances frozen apart and never
         looked at while the rules were made (:func:`test_instances`; since its first scoring,
@@ -176,7 +182,9 @@ def instances(family: str | None = None, quick: bool = False, split: str = "dev"
         one fix was made looking at its end-to-end runs). ``"test5"``: the fifth
         (:func:`test5_instances`; five changes were made looking at its runs). ``"test6"``: the
         sixth (:func:`test6_instances`; two changes were made looking at its runs).
-        ``"test7"``: the seventh (:func:`test7_instances`).
+        ``"test7"``: the seventh (:func:`test7_instances`). ``"test8"``: the eighth
+        (:func:`test8_instances`), of two families in no other split (:data:`HELD_OUT_FAMILIES`;
+        the dev suite has no instance of them).
 
     Returns
     -------
@@ -187,8 +195,8 @@ def instances(family: str | None = None, quick: bool = False, split: str = "dev"
     ModelError
         An unknown ``family`` (the known ones are named).
     """
-    if family is not None and family not in FAMILIES:
-        raise ModelError(f"unknown benchmark family {family!r}; known: {', '.join(FAMILIES)}")
+    if family is not None and family not in families():
+        raise ModelError(f"unknown benchmark family {family!r}; known: {', '.join(families())}")
     if split not in SPLITS:
         raise ModelError(f"split must be one of {', '.join(map(repr, SPLITS))}, got {split!r}")
     if split != "dev":
@@ -200,10 +208,11 @@ def instances(family: str | None = None, quick: bool = False, split: str = "dev"
             "test5": test5_instances,
             "test6": test6_instances,
             "test7": test7_instances,
+            "test8": test8_instances,
         }[split]()
         return [b for b in frozen if family is None or b.family == family]
     out: list[BenchInstance] = []
-    for fam in FAMILIES if family is None else (family,):
+    for fam in FAMILIES if family is None else (family,) if family in FAMILIES else ():  # none of the 8th split's
         items = _LISTERS[fam]()
         if quick:
             items = [b for b in items if b.name in QUICK[fam]]
@@ -1067,6 +1076,51 @@ def _list_maxcut() -> list[BenchInstance]:
     ]
 
 
+# ------------------------------------------------------------------ wireless link scheduling
+def conflict_graph(n: int, seed: int, degree: int = LINKSCHED_DEGREE) -> tuple[np.ndarray, np.ndarray]:
+    """The conflict graph of ``n`` wireless links (the edges ``(i, j)``, each shape (m,),
+    0-based, i < j) under a disk interference model: each link is a point (its midpoint) drawn
+    uniformly in the unit square, and two links conflict when their points are closer than
+    ``r = sqrt(degree / (pi n))``, so that a link has ``degree`` conflicts on average (a random
+    geometric graph; Gupta and Kumar, IEEE Trans. Inf. Theory 46(2), 2000, the protocol model)."""
+    from scipy.spatial import cKDTree
+
+    rng = np.random.default_rng(7919 * seed + n)
+    points = rng.random((n, 2))
+    pairs = cKDTree(points).query_pairs(float(np.sqrt(degree / (np.pi * n))), output_type="ndarray")
+    pairs = pairs[np.lexsort((pairs[:, 1], pairs[:, 0]))]
+    return pairs[:, 0].astype(np.int64), pairs[:, 1].astype(np.int64)
+
+
+def queue_lengths(n: int, seed: int) -> np.ndarray:
+    """Integer queue lengths in [1, 10] (shape (n,)) of ``n`` links: the MaxWeight weights."""
+    return np.random.default_rng(104729 * seed + n).integers(1, 11, n).astype(float)
+
+
+def link_scheduling(n: int, seed: int) -> qb.Model:
+    """One slot of max-weight link scheduling (MaxWeight, Tassiulas and Ephremides, IEEE Trans.
+    Autom. Control 37(12), 1992): choose the links that transmit, no two conflicting
+    (:func:`conflict_graph`), to maximize the total queue length (:func:`queue_lengths`) they
+    serve. Binaries ``x`` (n,), one row ``x_i + x_j <= 1`` per conflict, as a user writes it: a
+    constrained model (a maximum-weight independent set)."""
+    i, j = conflict_graph(n, seed)
+    m = qb.Model(f"linksched-{n}-{seed}")
+    x = m.binary("x", n)
+    m.add(x[i] + x[j] <= 1, name="conflict")
+    m.maximize(queue_lengths(n, seed) @ x)
+    return m
+
+
+def mis_qubo(n: int, seed: int) -> qb.Model:
+    """The same scheduling slot as a penalty QUBO (Lucas, Front. Phys. 2:5, 2014, section 4.2):
+    maximize ``w'x - P sum_(i,j) x_i x_j`` over binaries ``x`` (n,) with ``P = max(w) + 1``,
+    whose maximum is a maximum-weight independent set of the conflict graph (dropping one link
+    of a conflicting pair gains ``P`` and loses at most ``max(w)``): an unconstrained model."""
+    i, j = conflict_graph(n, seed)
+    w = queue_lengths(n, seed)
+    return qubo_model(f"misqubo-{n}-{seed}", n, w, i, j, np.full(len(i), -(w.max() + 1.0)), "max")
+
+
 # The test split: instances of the suite's families that no run, fit or rule of the dev suite
 # saw (bqp500.4-6 are vendored but were never listed; the generated ones take new sizes and
 # seeds). Frozen on 2026-11-30 before any of them was run.
@@ -1213,7 +1267,14 @@ TEST7_RAN_USERS = (17, 18)
 TEST7_MAXCUT = ((2500, 7), (5000, 7), (9000, 7))  # (nodes, graph seed)
 TEST7_KPATH = (("sndlib", "atlanta", 5), ("sndlib", "nobel-us", 5), ("repetita", "Abilene", 5),
                ("sndlib", "germany50", 4), ("repetita", "Geant2001", 4))  # fmt: skip
-SPLITS = ("dev", "test", "test2", "test3", "test4", "test5", "test6", "test7")
+# The eighth frozen split, drawn on 2026-12-01: two families no fit, rule or run of any other split
+# has seen (held out as families, the issue's test): wireless link scheduling as a constrained model
+# (linksched) and, on other conflict graphs, as a penalty QUBO (misqubo). Registered with its
+# protocol (README, "The eighth frozen split") and committed before any of them was run.
+TEST8_LINKSCHED = ((12, 1), (20, 1), (40, 1), (80, 1), (200, 1), (600, 1), (2000, 1))  # (links, seed)
+TEST8_MISQUBO = ((14, 2), (22, 2), (60, 2), (150, 2), (400, 2), (1200, 2), (4000, 2))  # (links, seed)
+HELD_OUT_FAMILIES = ("linksched", "misqubo")  # in the eighth split only
+SPLITS = ("dev", "test", "test2", "test3", "test4", "test5", "test6", "test7", "test8")
 
 
 def test2_instances() -> list[BenchInstance]:
@@ -1262,6 +1323,22 @@ def test7_instances() -> list[BenchInstance]:
     none of the dev suite and the six splits before it."""
     return _frozen_split((), TEST7_TINY, TEST7_KNAPSACK, TEST7_SCHEDULING_JOBS, TEST7_RANDQUBO,
                          TEST7_RAN_USERS, TEST7_MAXCUT, TEST7_KPATH)  # fmt: skip
+
+
+def test8_instances() -> list[BenchInstance]:
+    """The eighth frozen test split (:data:`TEST8_LINKSCHED`, :data:`TEST8_MISQUBO`): 14
+    instances of two families in no other split, :func:`link_scheduling` and :func:`mis_qubo`;
+    the best found is their best value (OR-Tools proves most optima)."""
+    out = [
+        BenchInstance("linksched", f"linksched-{n}-{sd}", lambda n=n, sd=sd: link_scheduling(n, sd), None,
+                      BEST_FOUND, "max", n)
+        for n, sd in TEST8_LINKSCHED
+    ]  # fmt: skip
+    out += [
+        BenchInstance("misqubo", f"misqubo-{n}-{sd}", lambda n=n, sd=sd: mis_qubo(n, sd), None, BEST_FOUND, "max", n)
+        for n, sd in TEST8_MISQUBO
+    ]
+    return out
 
 
 _LISTERS: dict[str, Callable[[], list[BenchInstance]]] = {

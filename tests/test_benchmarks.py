@@ -42,12 +42,16 @@ def test_families_and_quick_subset():
         "randqubo",
         "ran",
         "maxcut",
+        "linksched",
+        "misqubo",
     ]
     quick = bm.instances(quick=True)
-    per = {f: [b for b in quick if b.family == f] for f in bm.families()}
+    per = {f: [b for b in quick if b.family == f] for f in bm.FAMILIES}
     assert all(1 <= len(v) <= 2 for v in per.values()), per
     assert len({b.name for b in ALL}) == len(ALL)
-    assert {b.family for b in ALL} == set(bm.families())
+    # the families of the eighth split have no dev instance (held out from every fit)
+    assert {b.family for b in ALL} == set(bm.FAMILIES) == set(bm.families()) - set(bm.HELD_OUT_FAMILIES)
+    assert bm.instances("linksched") == [] and len(bm.instances("linksched", split="test8")) == 7
     assert [b.name for b in bm.instances("gset")] == ["G1", "G14", "G22", "G70"]
     with pytest.raises(ModelError, match="unknown benchmark family 'bqp2500'.*known: tiny"):
         bm.instances("bqp2500")
@@ -623,3 +627,29 @@ def test_random_graph_is_simple_and_its_maxcut_model_is_the_cut_weight():
     x = np.random.default_rng(0).integers(0, 2, (5, 300)).astype(float)
     cut = (x[:, i] != x[:, j]).sum(axis=1)
     assert np.allclose(_objective(m, x), cut)
+
+
+@pytest.mark.parametrize("n, seed", [(9, 3), (12, 4), (14, 5)])
+def test_link_scheduling_and_its_penalty_qubo_have_the_brute_force_optimum(n, seed):
+    """Both formulations of a scheduling slot reach the maximum-weight independent set of its
+    conflict graph: the constrained model over its feasible points, the penalty QUBO over all."""
+    i, j = bm.conflict_graph(n, seed)
+    w = bm.queue_lengths(n, seed)
+    X = _all_points(n)
+    independent = ~((X[:, i] * X[:, j]) > 0).any(axis=1)
+    best = (X[independent] @ w).max()
+    model = bm.link_scheduling(n, seed)
+    assert model.to_problem().n == n
+    feasible = np.array([not model.to_problem().violations(x) for x in X])
+    assert (feasible == independent).all()
+    assert _objective(model, X[feasible]).max() == pytest.approx(best)
+    q = bm.mis_qubo(n, seed)
+    values = _objective(q, X)
+    assert values.max() == pytest.approx(best)
+    assert independent[np.argmax(values)]  # a penalised pair never pays
+
+
+def test_conflict_graph_has_its_mean_degree_and_no_repeated_edge():
+    i, j = bm.conflict_graph(4000, 2)
+    assert (i < j).all() and len(set(zip(i.tolist(), j.tolist(), strict=True))) == len(i)
+    assert 2 * len(i) / 4000 == pytest.approx(bm.LINKSCHED_DEGREE, rel=0.1)

@@ -1179,6 +1179,10 @@ def test_the_frozen_test_split_is_disjoint_and_scored_by_one_model_fitted_on_the
         assert {b.family for b in bm.instances(split=split)} <= set(bm.families())
         assert len(bm.instances("kpath", split=split)) == 5
         seen |= names
+    test8 = bm.instances(split="test8")  # two families no other split has
+    assert len(test8) == 14 and not ({b.name for b in test8} & seen)
+    assert {b.family for b in test8} == set(bm.HELD_OUT_FAMILIES)
+    assert not {b.family for b in bm.instances()} & set(bm.HELD_OUT_FAMILIES)
     with pytest.raises(cm.ModelError, match="split must be"):
         bm.instances(split="train")
     rows = two_backend_rows(seed=0)
