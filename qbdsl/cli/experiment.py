@@ -250,6 +250,8 @@ def cmd_bench(args, console) -> int:
     from ..qip.policy import VARIANTS
 
     check_output(args.out, "--out", folder=True)
+    if args.split not in benchmarks.SPLITS:
+        raise ModelError(f"--split must be one of {', '.join(benchmarks.SPLITS)}, got {args.split!r}")
     deadlines = floats(args.deadlines, "--deadlines")
     known = benchmarks.families()
     families = _names(args.families, "--families", known) if args.families else known
@@ -382,9 +384,8 @@ def add_commands(sub, common) -> None:
     b.add_argument(
         "--split",
         default="dev",
-        choices=("dev", "test", "test2", "test3", "test4", "test5", "test6", "test7"),
-        help="dev: the suite the rules were made on (default); test ... test7: the frozen test splits (each "
-        "drawn after the one before had been looked at)",
+        help="dev: the suite the rules were made on (default); test ... test8: the frozen test splits (each "
+        "drawn after the one before had been looked at; qbdsl.problems.benchmarks.SPLITS)",
     )
     li = leaf(which, "live", cmd_live, "the orchestration policies dispatching real qb.solve calls")
     li.add_argument("--policies", default="qip-edf,edf+ac", help="policies to run, comma-separated")
