@@ -24,6 +24,9 @@ class Capabilities:
     # its solver releases the GIL and stops itself at its time limit, so qb.solve may run it in a
     # thread of the caller's process beside another such run (no solver process to start)
     in_thread: bool = False
+    # its solver runs in a child process of its own even alone (backends.isolate), so that it can
+    # be killed at its limit: beside an in_thread backend, a pair starts no process it would not
+    in_child: bool = False
 
 
 def aggregate_reads(samples, energies, num_occurrences=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -348,7 +348,7 @@ class OrtoolsBackend:
     allowed; default 0: ``optimal`` means proven), ``threads``, ``verbose``."""
 
     name = "ortools"
-    capabilities = Capabilities(accepts=("milp",), max_variables=None, exact=True, time_limit=True)
+    capabilities = Capabilities(accepts=("milp",), max_variables=None, exact=True, time_limit=True, in_child=True)
     options = OPTIONS
     # qb.solve calls it before forking a pair's runs: the children inherit the model builder
     import_solver = staticmethod(_import_solver_module)

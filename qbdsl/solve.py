@@ -7,6 +7,7 @@ import numbers
 import os
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -587,7 +588,9 @@ def _solve_parallel(
     """Run the decision's two parallel rows at once, each in a forked process with the time
     limit (in a worker process of :mod:`backends.isolate` when other threads run here: forking
     is unsafe then; in a thread each when both backends' ``capabilities.in_thread`` allow it:
-    :func:`_in_threads`), and return the better answer (:func:`_better`).
+    :func:`_in_threads`; one in a thread beside the other forked when one runs in a thread and
+    the other in a child of its own anyway, ``capabilities.in_child``, and nothing else runs
+    here), and return the better answer (:func:`_better`).
 
     Both IRs are built here first (the compile is shared when both take the same kind). The
     children are stopped at ``deadline + PARALLEL_WAIT * grace(T)``, at ``IN_HAND_WAIT * T``
@@ -610,11 +613,12 @@ def _solve_parallel(
     from qbdsl.backends.isolate import ISOLATED, other_threads, prewarm, settle_pair_threads, startup_seconds
 
     from .qip.uncertain import available_cores
-    from .qip.variants import runs_in_thread
+    from .qip.variants import runs_in_child, runs_in_thread
 
     cores = available_cores()
     rows = decision.parallel
-    in_threads = all(runs_in_thread(name) for name, _ in decision.parallel_plan)
+    thread_rows = [runs_in_thread(name) for name, _ in decision.parallel_plan]
+    in_threads = all(thread_rows)
     if cores < 2 or not (ISOLATED or in_threads):
         why = f"only {cores} core available" if cores < 2 else "no fork on this platform"
         return None, [], f"not run in parallel: {why}; the chosen backend ran alone"
@@ -622,6 +626,13 @@ def _solve_parallel(
         settle_pair_threads(budget.deadline)
     # other threads run here: forking is unsafe then, worker processes instead (backends.isolate)
     threaded = not in_threads and other_threads() > 0
+    # one run in a thread, the other forked as it would be alone: no process start the two alone would not
+    mixed = (
+        not in_threads
+        and not threaded
+        and any(thread_rows)
+        and all(t or runs_in_child(name) for t, (name, _) in zip(thread_rows, decision.parallel_plan, strict=True))
+    )
     if threaded and startup_seconds(2) and not budget.fits(2 * startup_seconds(2)):
         prewarm(2)  # they will be waiting for the next call
         return (
@@ -651,23 +662,26 @@ def _solve_parallel(
     if time_limit <= 0:
         raise TimeLimitError(f"compiling for {' and '.join(rows)} took all of the {budget.time_limit:g} s time limit")
     if budget.limited:  # a thread decodes its answer inside the limit, beside the other; a fork's, the parent
-        share = THREAD_DECODE_SHARE * budget.time_limit if in_threads else 0.0
+        share = THREAD_DECODE_SHARE * budget.time_limit if in_threads or mixed else 0.0
         time_limit = _backend_limit(budget, max(reserve, share))
     t_start = time.perf_counter()
     jobs = [(p, time_limit, budget, seed, mine) for _, p, mine in prepared]
     # a race: the chosen row's answer stops the prover (when the chosen row could start)
     ends = 0 if getattr(decision, "race", False) and len(prepared) == 2 else None
-    if in_threads:  # each thread decodes its own answer as it comes, beside the other's sampling
+    if in_threads or mixed:  # each answer is decoded as it comes, beside the other's run
         finish = lambda k, out, t2: _finish(inputs, prepared[k][1], out, t2, budget, prepared[k][2])  # noqa: E731
-        how, answers = "thread", _in_threads(jobs, budget, finish, ends=ends, reserve=reserve)
+        forked = [k for k, (_, p, _) in enumerate(prepared) if not runs_in_thread(p.name)]
+        answers = _in_threads(jobs, budget, finish, ends=ends, reserve=reserve, forked=forked)
+        hows = ["fork" if k in forked else "thread" for k in range(len(prepared))]
     else:
-        how = "worker" if threaded else "fork"
+        hows = ["worker" if threaded else "fork"] * len(prepared)
         runner = _in_workers if threaded else _fork_all
         answers = runner(jobs, budget, ends=ends, reserve=reserve)
+    decoded = in_threads or mixed
     results: list[Result] = []
-    for (row, prep, mine), (out, seconds, err) in zip(prepared, answers, strict=True):
+    for (row, prep, mine), (out, seconds, err), how in zip(prepared, answers, hows, strict=True):
         entry = {"backend": row, "runs_on": prep.name, "seconds": seconds, "process": how}
-        if out is not None and how != "thread":  # (a thread decodes its own: a failure comes back as err)
+        if out is not None and not decoded:  # (decoded as it came: a failure comes back as err)
             try:
                 out = _finish(inputs, prep, out, t_start + seconds, budget, mine)
             except OptionError:
@@ -763,21 +777,13 @@ def _fork_all(jobs: list[tuple], budget, ends: int | None = None, reserve: float
     optimal (an ``optimal`` status on an IR whose objective is the user's); (None, s, RACED) once
     job ``ends`` answered (a race).
     """
-    import multiprocessing
-    import warnings
     from multiprocessing.connection import wait
 
-    ctx = multiprocessing.get_context("fork")
     stop = _pair_stop(budget)
     t0 = time.perf_counter()
     procs, conns = [], []
     for job in jobs:
-        recv, send = ctx.Pipe(duplex=False)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", DeprecationWarning)
-            proc = ctx.Process(target=_child, args=(send, *job), daemon=True)
-            proc.start()
-        send.close()
+        proc, recv = _fork_one(job)
         procs.append(proc)
         conns.append(recv)
     answers: list[tuple] = [(None, math.nan, None)] * len(jobs)
@@ -821,6 +827,22 @@ def _fork_all(jobs: list[tuple], budget, ends: int | None = None, reserve: float
     return answers
 
 
+def _fork_one(job: tuple):
+    """Job ``(prepared, time_limit, budget, seed, options)`` started in a forked process
+    (:func:`_child`): ``(process, the pipe's reading end)``."""
+    import multiprocessing
+    import warnings
+
+    ctx = multiprocessing.get_context("fork")
+    recv, send = ctx.Pipe(duplex=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        proc = ctx.Process(target=_child, args=(send, *job), daemon=True)
+        proc.start()
+    send.close()
+    return proc, recv
+
+
 def _stops_others(kind: str, value, prep: _Prepared, ends: bool) -> str | None:
     """Why one run's outcome stops the others of a pair: PROVED (the user's optimum, proven: the
     other cannot do better), RACED (``ends``: the chosen run of a race answered), or None."""
@@ -831,7 +853,9 @@ def _stops_others(kind: str, value, prep: _Prepared, ends: bool) -> str | None:
     return RACED if ends else None
 
 
-def _in_threads(jobs: list[tuple], budget, finish=None, ends: int | None = None, reserve: float = 0.0) -> list[tuple]:
+def _in_threads(
+    jobs: list[tuple], budget, finish=None, ends: int | None = None, reserve: float = 0.0, forked: Sequence[int] = ()
+) -> list[tuple]:
     """:func:`_fork_all`'s answers, each job run in a daemon thread of this process, waited for
     as :func:`_fork_all` waits: for backends whose ``capabilities.in_thread`` says their solver
     releases the GIL and stops at its time limit, so a pair costs no process start and no
@@ -839,6 +863,11 @@ def _in_threads(jobs: list[tuple], budget, finish=None, ends: int | None = None,
     With ``finish(k, output, t)`` (job k's output, returned at ``time.perf_counter()`` t) each
     thread hands back what it returns instead of the output (the decoded Result: an answer is
     decoded as it comes, while the other run still samples). ``ends``: as :func:`_fork_all`'s.
+
+    The jobs whose indices are in ``forked`` run in a forked process each instead (as
+    :func:`_fork_all` runs them, forked before any thread starts: forking is unsafe once another
+    thread runs), their answers read and decoded by a thread each as they come; a forked run
+    not waited for is killed.
 
     A thread cannot be killed: a run not waited for (the other answered and it is still going
     :func:`_in_hand_stop` later, or the pair's stop passed) is left to end at its own time limit
@@ -849,6 +878,21 @@ def _in_threads(jobs: list[tuple], budget, finish=None, ends: int | None = None,
     stop = _pair_stop(budget)
     t0 = time.perf_counter()
     done: queue.SimpleQueue = queue.SimpleQueue()
+    procs = {i: _fork_one(jobs[i]) for i in forked}  # before any thread of ours starts
+
+    def read(i: int, proc, conn) -> None:
+        try:
+            kind, value = conn.recv()
+        except (EOFError, OSError):
+            kind, value = "error", BackendError(f"the {jobs[i][0].name} process died without answering")
+        finally:
+            conn.close()  # here, not by the waiting thread: closing a pipe another thread reads is unsafe
+        if kind == "ok" and finish is not None:
+            try:
+                value = finish(i, value, time.perf_counter())
+            except BaseException as exc:  # noqa: BLE001 -- the answer's failure, reported with the other's
+                kind, value = "error", exc
+        done.put((i, kind, value))
 
     def one(i: int, job: tuple) -> None:
         prep, time_limit, budget_, seed, options = job
@@ -862,7 +906,8 @@ def _in_threads(jobs: list[tuple], budget, finish=None, ends: int | None = None,
 
     PAIR_THREADS[:] = [t for t in PAIR_THREADS if t.is_alive()]  # ended ones are not kept
     for i, job in enumerate(jobs):
-        t = threading.Thread(target=one, args=(i, job), name=f"qbdsl-pair-{i}-{job[0].name}", daemon=True)
+        target, args = (read, (i, *procs[i])) if i in procs else (one, (i, job))
+        t = threading.Thread(target=target, args=args, name=f"qbdsl-pair-{i}-{job[0].name}", daemon=True)
         t.start()
         PAIR_THREADS.append(t)
     answers: list[tuple] = [(None, math.nan, None)] * len(jobs)
@@ -893,6 +938,9 @@ def _in_threads(jobs: list[tuple], budget, finish=None, ends: int | None = None,
                 pending.clear()
     for i in pending:
         answers[i] = (None, time.perf_counter() - t0, None)
+    for proc, _ in procs.values():
+        if proc.is_alive():  # not waited for: killed (its reader thread ends at the pipe's end)
+            proc.kill()
     return answers
 
 

@@ -514,7 +514,7 @@ def test_qb_solve_decides_as_the_held_out_evaluation_scores_it(deadline):
     profile floor once refused annealing on bqp1000 at 0.05 s, which the evaluation scored)."""
     from qbdsl.qip.costmodel import startups
     from qbdsl.qip.uncertain import available_cores, choose
-    from qbdsl.qip.variants import proves, runs_in_thread, same_runs
+    from qbdsl.qip.variants import proves, runs_in_child, runs_in_thread, same_runs
 
     cm, _ = load_cost_model(None)
     for obj in (random_qubo(12, 1), random_qubo(300, 2, 0.1), random_qubo(1000, 3, 0.05), build()):
@@ -524,8 +524,9 @@ def test_qb_solve_decides_as_the_held_out_evaluation_scores_it(deadline):
         threads = {b for b in preds if runs_in_thread(b)}
         same = same_runs(f.n_constraints, f.n_integer)
         provers = {b for b in preds if proves(b, f.n_constraints, f.n_integer)}  # as costmodel.evaluate
-        ch = choose(preds, deadline, cores=available_cores(), in_thread=threads, same=same, provers=provers,
-                    startup=startups(preds, f))  # fmt: skip
+        children = {b for b in preds if runs_in_child(b)}
+        ch = choose(preds, deadline, cores=available_cores(), in_thread=threads, in_child=children, same=same,
+                    provers=provers, startup=startups(preds, f))  # fmt: skip
         assert (d.variant or d.backend) == ch.backend, (d.reason, ch.reason)
         assert d.parallel == tuple(ch.parallel), (d.parallel, ch.parallel)
         assert d.race == ch.race
@@ -560,6 +561,21 @@ def test_ortools_runs_inside_a_forked_parallel_pair(tmp_path):
     assert got["planned"] == ["exact", "ortools"] and got["threads"] == 1
     runs = {p["backend"]: p for p in got["parallel"]}
     assert runs["ortools"]["process"] == "fork" and not runs["ortools"]["status"].startswith("error"), runs
+    assert got["energy"] == pytest.approx(got["optimum"])
+
+
+def test_a_sampler_runs_in_a_thread_beside_ortools_forked(tmp_path):
+    """A pair of a sampler (in a thread) and OR-Tools (in a child of its own anyway), in a
+    process running one thread: OR-Tools is forked before the sampler's thread starts, the
+    sampler runs here, each answer is decoded as it comes, and the better one is returned."""
+    code = PAIR_WITH_ORTOOLS.format(tests=str(ROOT / "tests")).replace('"exact", "ortools"', '"anneal", "ortools"')
+    proc = subprocess.run([sys.executable, "-I", "-c", code], capture_output=True, text=True, cwd=tmp_path, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    got = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert got["planned"] == ["anneal", "ortools"]  # (a sampler stopped by the proof may still run out its limit)
+    runs = {p["backend"]: p for p in got["parallel"]}
+    assert runs["anneal"]["process"] == "thread" and runs["ortools"]["process"] == "fork", runs
+    assert not any(r["status"].startswith("error") for r in runs.values()), runs
     assert got["energy"] == pytest.approx(got["optimum"])
 
 

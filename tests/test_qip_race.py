@@ -77,6 +77,27 @@ def test_no_race_beside_a_prover_a_pair_or_under_the_floors():
     assert ch.parallel == ("anneal", "exact") and ch.race
 
 
+def test_a_sampler_beside_ortools_own_process_has_no_floor():
+    """A pair of a backend that runs in a thread and one that runs in a child process of its own
+    anyway (OR-Tools) starts no process the two alone would not: it may race at 0.05 s, where a
+    pair of two solver processes may not."""
+    heur, prover = P("anneal+tuned", 0.95, 0.04), P("ortools", 0.9, 0.03)
+    kw = {"cores": 2, "provers": {"ortools"}}
+    assert not choose([heur, prover], 0.05, **kw).race  # two processes under the pair floor
+    ch = choose([heur, prover], 0.05, in_thread={"anneal+tuned"}, in_child={"ortools"}, **kw)
+    assert ch.race and ch.parallel == ("anneal+tuned", "ortools")
+    # one in a child beside one that is not in a thread: still two processes
+    assert not choose([heur, prover], 0.05, in_child={"ortools"}, **kw).race
+    assert not choose([heur, prover], 0.05, in_child={"ortools", "anneal+tuned"}, **kw).race
+    # a close pair (not a race) in the same set-up, with the reason saying how it runs
+    a, b = P("anneal+tuned", 0.9, 0.03, t90=0.2, qlow=0.6), P("ortools", 0.89, 0.04, t90=0.2, qlow=0.6)
+    ch = choose([a, b], 0.05, cores=2, in_thread={"anneal+tuned"}, in_child={"ortools"})
+    assert ch.parallel == ("anneal+tuned", "ortools") and not ch.race
+    assert "beside ortools's own solver process" in ch.reason
+    with pytest.raises(ModelError, match="in_child must be a collection of backend names"):
+        choose([a, b], 0.05, in_child="ortools")
+
+
 def test_an_extrapolated_choice_runs_beside_the_runner_up():
     """A prediction leaning on the shipped profile (an instance outside the fitted runs) is no
     ranking to trust: the runner-up runs beside it, though slower and not close in quality."""
@@ -160,7 +181,7 @@ def _preps(kinds, release):
     ]
 
 
-@pytest.mark.parametrize("runner", ["fork", "thread", "worker"])
+@pytest.mark.parametrize("runner", ["fork", "thread", "worker", "mixed"])
 def test_the_chosen_runs_answer_stops_the_raced_prover(runner, monkeypatch):
     """With ``ends=0`` the first job's answer stops the second at once (RACED), where a plain pair
     waits for it until the time limit; a proof from the second stops the first (PROVED); a failed
@@ -168,7 +189,7 @@ def test_the_chosen_runs_answer_stops_the_raced_prover(runner, monkeypatch):
     from qbdsl.backends import isolate
 
     solve_mod = sys.modules["qbdsl.solve"]
-    if runner == "fork" and not isolate.ISOLATED:
+    if runner in ("fork", "mixed") and not isolate.ISOLATED:
         pytest.skip("no fork on this platform")
     release = threading.Event()
     if runner == "worker":  # the worker call replaced by one that runs the fake backend or waits for its cancel
@@ -184,7 +205,9 @@ def test_the_chosen_runs_answer_stops_the_raced_prover(runner, monkeypatch):
             return _preps([name], release)[0].be.solve(None)
 
         monkeypatch.setattr(isolate, "call_with_deadline", fake_call)
-    run = {"fork": solve_mod._fork_all, "thread": solve_mod._in_threads, "worker": solve_mod._in_workers}[runner]
+    mixed = lambda jobs, budget, ends: solve_mod._in_threads(jobs, budget, ends=ends, forked=[1])  # noqa: E731
+    run = {"fork": solve_mod._fork_all, "thread": solve_mod._in_threads, "worker": solve_mod._in_workers,
+           "mixed": mixed}[runner]  # fmt: skip
     try:
         for kinds, ends, want_status, by in (
             (("quick", "slow"), 0, solve_mod.RACED, 0.05),

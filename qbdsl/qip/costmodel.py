@@ -1233,7 +1233,8 @@ def evaluate(
     a slack resolution) is scored by the next backend in the rule's ranking that took it, as
     ``qb.solve``'s fallbacks would run it. ``qip-parallel`` scores the parallel proposals as the better of the
     two runs, at the later of their two times (measured alone: contention is not modelled); the rule
-    knows which backends run in threads (:func:`qbdsl.qip.variants.runs_in_thread`).
+    knows which backends run in threads (:func:`qbdsl.qip.variants.runs_in_thread`) and which in a
+    child process of their own (:func:`qbdsl.qip.variants.runs_in_child`).
 
     Parameters
     ----------
@@ -1264,7 +1265,7 @@ def evaluate(
         Bad rows (see :func:`read_rows`), the ``groups`` column missing, or fewer than two groups.
     """
     from .uncertain import choose
-    from .variants import proves, runs_in_thread, same_runs
+    from .variants import proves, runs_in_child, runs_in_thread, same_runs
 
     cols = read_rows(rows, extra=(groups,))
     g = cols[groups]
@@ -1282,6 +1283,7 @@ def evaluate(
     ok = taken(cols["status"])
     backends_all = sorted(set(cols["backend"]))
     in_thread = {b for b in backends_all if runs_in_thread(b)}
+    in_child = {b for b in backends_all if runs_in_child(b)}
     err: dict[str, dict[str, list]] = {b: {"lr": [], "band": [], "qe": []} for b in backends_all}
     folds, cases = [], []
     for train, test, name in splits:
@@ -1338,7 +1340,8 @@ def evaluate(
             same = same_runs(float(feats["n_constraints"]), float(feats["n_integer"]))
             provers = {b for b in preds if proves(b, float(feats["n_constraints"]), float(feats["n_integer"]))}
             ch = choose(
-                preds, dl, confidence=confidence, cores=cores, in_thread=in_thread, same=same, provers=provers,
+                preds, dl, confidence=confidence, cores=cores, in_thread=in_thread, in_child=in_child, same=same,
+                provers=provers,
                 race_ratio=race_ratio, startup=startups(preds, feats),
             )  # fmt: skip
             # a chosen backend that refuses the instance (the features said it could take it)

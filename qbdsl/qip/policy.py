@@ -594,7 +594,7 @@ def _order_with_model(
     heuristic; each row's set-up (:func:`~qbdsl.qip.costmodel.startups`) bounds a pair in threads."""
     from .costmodel import startups
     from .uncertain import TIE, choose
-    from .variants import runs_in_thread
+    from .variants import runs_in_child, runs_in_thread
 
     modelled = {r.backend: r for r in cands if r.judged_by == "cost model"}
     others = sorted((r for r in cands if r.judged_by != "cost model"), key=key)
@@ -605,6 +605,7 @@ def _order_with_model(
         confidence=confidence,
         tie=TIE,
         in_thread=in_thread,
+        in_child={n for n, r in modelled.items() if runs_in_child(r.runner)},
         same=same_runs(f.n_constraints, f.n_integer),
         provers={n for n, r in modelled.items() if proves(r.runner, f.n_constraints, f.n_integer)},
         startup=startups(modelled, f),

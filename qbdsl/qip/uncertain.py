@@ -192,6 +192,7 @@ def choose(
     optimism: float = 1.0,
     min_parallel_deadline: float | None = None,
     in_thread: Collection[str] = (),
+    in_child: Collection[str] = (),
     same: Collection[frozenset] = (),
     provers: Collection[str] = (),
     race_ratio: float | None = None,
@@ -222,9 +223,11 @@ def choose(
     solve, the chosen one's answer stops the prover (it never lowers the quality; end to end both
     runs then start as solver processes, which costs 20-25 ms in a plain script). A pair of backends both
     named in ``in_thread`` runs in two threads of the caller's process (``qb.solve``; their solvers
-    release the GIL), which cost nothing to start: the floors ``min_parallel_deadline`` and
-    ``min_parallel_seconds``, which are there for the two solver processes any other pair starts, do
-    not apply to it.
+    release the GIL), which cost nothing to start; a pair of one named in ``in_thread`` and one in
+    ``in_child`` (a backend that runs in a child process of its own even alone) runs the first in a
+    thread beside the second's child, which starts no process the two runs alone would not: the
+    floors ``min_parallel_deadline`` and ``min_parallel_seconds``, which are there for the two solver
+    processes any other pair starts, do not apply to either.
 
     Parameters
     ----------
@@ -254,8 +257,12 @@ def choose(
         :data:`MIN_PARALLEL_SECONDS`) and below half the deadline: starting two solver
         processes costs more than such a run could lose.
     in_thread : collection of str, default ()
-        Backends that run in a thread of the caller's process beside another such one
+        Backends that run in a thread of the caller's process beside another run
         (:func:`qbdsl.qip.variants.runs_in_thread`); a pair of two of them has no floor.
+    in_child : collection of str, default ()
+        Backends that run in a child process of their own even alone
+        (:func:`qbdsl.qip.variants.runs_in_child`); a pair of one of them and one of
+        ``in_thread`` has no floor.
     same : collection of frozenset, default ()
         Pairs of backends that run the same algorithm on this instance
         (:func:`qbdsl.qip.variants.same_runs`): never proposed together.
@@ -279,7 +286,7 @@ def choose(
     ------
     ModelError
         A confidence outside (0, 1), a negative tie/close, a deadline that is not positive,
-        ``cores`` not a whole number >= 1, ``in_thread`` or ``provers`` not a collection of names,
+        ``cores`` not a whole number >= 1, ``in_thread``, ``in_child`` or ``provers`` not a collection of names,
         ``same`` not a collection of pairs of names, ``startup`` not a mapping of names to seconds
         >= 0, or a prediction lacking a field the rule reads.
     """
@@ -299,6 +306,12 @@ def choose(
         raise ModelError(f"decision rule: deadline must be positive and finite, got {deadline!r}")
     preds = _as_list(predictions)
     in_thread, same = _names_arg(in_thread, "in_thread"), _pairs_arg(same)
+    in_child = _names_arg(in_child, "in_child")
+
+    def starts_nothing(a: str, b: str) -> bool:
+        """Whether a pair of ``a`` and ``b`` starts no solver process their runs alone would not."""
+        return (a in in_thread and (b in in_thread or b in in_child)) or (a in in_child and b in in_thread)
+
     provers = _names_arg(provers, "provers")
     seconds_ok = lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and v >= 0  # noqa: E731
     if startup is not None and not (
@@ -414,8 +427,9 @@ def choose(
             f"{others[0].quality_mean:.3f}) runs in parallel on a second core",
         ))  # fmt: skip
     partners = [t for t in partners if frozenset((chosen.backend, t[1])) not in same]  # one algorithm twice
-    # a pair of two thread backends starts nothing: the floors below, for process starts, spare it
-    in_threads = [t for t in partners if chosen.backend in in_thread and t[1] in in_thread]
+    # a pair that starts no process (two thread backends, or one beside a backend that runs in a child
+    # of its own anyway): the floors below, for process starts, spare it
+    in_threads = [t for t in partners if starts_nothing(chosen.backend, t[1])]
     if startup and in_threads:
         setup = lambda t: startup.get(chosen.backend, 0.0) + startup.get(t[1], 0.0)  # noqa: E731
         heavy = [t for t in in_threads if setup(t) > THREAD_SETUP_SHARE * deadline]
@@ -442,8 +456,11 @@ def choose(
         best_partner = max(partners, key=lambda t: t[0])
         parallel = (chosen.backend, best_partner[1])
         reason += best_partner[2]
-        if best_partner in in_threads:
+        if best_partner in in_threads and chosen.backend in in_thread and best_partner[1] in in_thread:
             reason += " (both in threads of this process: their solvers release the GIL, nothing to start)"
+        elif best_partner in in_threads:
+            child = chosen.backend if chosen.backend not in in_thread else best_partner[1]
+            reason += f" (in a thread of this process beside {child}'s own solver process: nothing more to start)"
     race = False
     if not parallel and safe and cores >= 2 and race_ratio > 0 and chosen.backend not in provers:
         # the second core idle beside a heuristic: a prover may end the solve sooner with a proof
@@ -452,10 +469,10 @@ def choose(
             if p.backend in provers and p is not chosen and frozenset((chosen.backend, p.backend)) not in same
             and p.time_median < min(race_ratio * chosen.time_median, deadline)  # a proof past the deadline ends nothing
         ]  # fmt: skip
-        both_threads = lambda p: chosen.backend in in_thread and p.backend in in_thread  # noqa: E731
         quick = [
             p for p in quick
-            if both_threads(p) or (deadline >= least and chosen.time_p90 >= min(floor, 0.5 * deadline))
+            if starts_nothing(chosen.backend, p.backend)
+            or (deadline >= least and chosen.time_p90 >= min(floor, 0.5 * deadline))
         ]  # fmt: skip
         if quick:
             p = min(quick, key=lambda p: (p.time_median, p.backend))

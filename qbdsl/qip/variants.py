@@ -91,6 +91,14 @@ def runs_in_thread(name: str) -> bool:
     return bool(getattr(_capabilities(name), "in_thread", False))
 
 
+def runs_in_child(name: str) -> bool:
+    """Whether backend or variant ``name`` runs its solver in a child process of its own even
+    alone (its registered backend's ``capabilities.in_child``: OR-Tools, killed at its limit), so
+    that beside a backend that runs in a thread a pair starts no process the pair's two runs
+    alone would not; False for an unknown name."""
+    return bool(getattr(_capabilities(name), "in_child", False))
+
+
 def proves(name: str, n_constraints: float, n_integer: float = 0) -> bool:
     """Whether backend or variant ``name`` can prove the user's optimum on an instance with
     ``n_constraints`` constraint rows and ``n_integer`` integer variables: its registered
