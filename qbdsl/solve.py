@@ -612,6 +612,7 @@ def _solve_parallel(
     """
     from qbdsl.backends.isolate import ISOLATED, other_threads, prewarm, settle_pair_threads, startup_seconds
 
+    from .qip import uncertain
     from .qip.uncertain import available_cores
     from .qip.variants import runs_in_child, runs_in_thread
 
@@ -627,12 +628,23 @@ def _solve_parallel(
     # other threads run here: forking is unsafe then, worker processes instead (backends.isolate)
     threaded = not in_threads and other_threads() > 0
     # one run in a thread, the other forked as it would be alone: no process start the two alone would not
-    mixed = (
+    starts_nothing = (
         not in_threads
-        and not threaded
         and any(thread_rows)
         and all(t or runs_in_child(name) for t, (name, _) in zip(thread_rows, decision.parallel_plan, strict=True))
     )
+    mixed = starts_nothing and not threaded
+    if starts_nothing and threaded and budget.limited and budget.time_limit < uncertain.PARALLEL_MIN_DEADLINE:
+        # the rule let this pair under the floor because it starts no process; here it would start two
+        return (
+            None,
+            [],
+            (
+                "not run in parallel: other threads run in this process, so the run that needs a process of "
+                f"its own cannot be forked beside the other, and under {uncertain.PARALLEL_MIN_DEADLINE:g} s two "
+                "worker runs make the answer late; the chosen backend ran alone"
+            ),
+        )
     if threaded and startup_seconds(2) and not budget.fits(2 * startup_seconds(2)):
         prewarm(2)  # they will be waiting for the next call
         return (

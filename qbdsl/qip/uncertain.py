@@ -67,9 +67,11 @@ class Choice:
 # processes (forks or workers), measured at 5 ms to 0.3 s here, which a 1 ms enumeration never repays
 MIN_PARALLEL_SECONDS = 0.05
 TIE = 0.02  # expected-quality difference treated as a tie: below the fitted model's quality error
-# below this deadline no pair runs: a pair's two process starts, the answers' transfer and two
-# decodes cost 10-25 ms end to end here, so at 0.05 s 9 of 16 pairs answered late (the second
-# frozen test split, 2026-12-01) where the simulation, which does not charge them, had them in time
+# below this deadline no pair runs that starts solver processes: a pair's two process starts, the
+# answers' transfer and two decodes cost 10-25 ms end to end here, so at 0.05 s 9 of 16 pairs
+# answered late (the second frozen test split, 2026-12-01) where the simulation, which does not
+# charge them, had them in time. Two samplers in threads, or a sampler in a thread beside OR-Tools
+# (forked alone too), start none and are spared
 PARALLEL_MIN_DEADLINE = 0.25
 # once one run of a pair has answered, the other may still answer until this share of the time limit
 # past it (qb.solve's pair and the evaluation's scoring of it), not into the grace: less than the QIP
