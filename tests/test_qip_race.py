@@ -337,3 +337,32 @@ def test_the_thread_pairs_script_refuses_bad_input_in_one_line(tmp_path, capsys)
         assert mod.main(argv) == 2
         err = capsys.readouterr().err
         assert err.startswith("qip_thread_pairs: error: ") and words in err and "Traceback" not in err, err
+
+
+def test_a_pair_let_under_the_floor_runs_alone_when_other_threads_run(monkeypatch):
+    """The rule lets a sampler and OR-Tools pair under 0.25 s because OR-Tools is forked beside
+    the sampler's thread; with other threads in the caller forking is unsafe and the pair would
+    take two worker processes: the chosen backend runs alone, and the result says why."""
+    real = uncertain.choose
+
+    def pairing(preds, deadline, *a, **kw):
+        ch = real(preds, deadline, *a, **kw)
+        return dataclasses.replace(ch, backend="anneal", parallel=("anneal", "ortools"), race=True)
+
+    monkeypatch.setattr(uncertain, "choose", pairing)
+    from qbdsl.backends.anneal import preload
+
+    preload()  # the sampler's first import (0.6 s) is not what this test is about
+    rng = np.random.default_rng(3)
+    n = 10
+    i, j = np.triu_indices(n, 1)
+    qubo = qb.QuboIR.from_terms(QuboTerms.from_coo(n, rng.normal(size=n), i, j, rng.normal(size=len(i))))
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait, daemon=True)
+    other.start()
+    try:
+        r = qb.solve(qubo, time_limit=0.2, deadline=0.2, seed=1)
+    finally:
+        stop.set()
+    assert "parallel" not in r.info and r.backend == "anneal"
+    assert "other threads run in this process" in r.info["parallel_skipped"]
