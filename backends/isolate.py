@@ -6,14 +6,17 @@ ran 88 s on a 1 s limit (a linearized 2 000-binary QUBO) and ignores
 
 Two ways to get a child, chosen per call:
 
-- **fork**, when this process runs one Python thread: the child starts at once with the
-  parent's memory (nothing is pickled); only the answer travels back, through a pipe.
 - **a worker process** (:mod:`backends.worker`, started with ``subprocess``, kept for
-  later calls), when other threads run. Forking then is unsafe: OpenBLAS's fork handler
-  waits for its lock while another thread is inside a BLAS call, and the fork never
-  returns (seen in live mode: an ``exact`` device thread in a matrix product and an
-  ``ortools`` device thread forking). ``subprocess`` starts the worker without fork
-  handlers (vfork + exec). The call and its answer are pickled over the worker's pipes.
+  later calls), when one is idle, or when other threads run. Forking then is unsafe:
+  OpenBLAS's fork handler waits for its lock while another thread is inside a BLAS call, and
+  the fork never returns (seen in live mode: an ``exact`` device thread in a matrix product
+  and an ``ortools`` device thread forking). ``subprocess`` starts the worker without fork
+  handlers (vfork + exec). The call and its answer are pickled over the worker's pipes. An
+  idle worker is also the cheaper way: a call to it took 6 ms here where forking this process
+  (qbdsl, OR-Tools and the samplers imported) took 27-35 ms (:func:`prewarm`;
+  ``qbdsl.qip.warm_up`` starts one).
+- **fork**, when this process runs one Python thread and no worker is idle: the child starts
+  with the parent's memory (nothing is pickled); only the answer travels back, through a pipe.
 
 A child still running at the deadline is killed (:class:`Killed`). Where neither way
 exists (no ``fork``, e.g. Windows), the call runs in this process and the deadline is only
@@ -137,9 +140,9 @@ def call_with_deadline(
     """
     if not ISOLATED:
         return fn(*args)
-    if cancel is None:  # a call with a cancel event goes to a worker anyway
+    if cancel is None and not _WORKERS.idle:  # a call with a cancel event or an idle worker goes to a worker anyway
         settle_pair_threads(deadline)
-    if other_threads() or cancel is not None:
+    if _WORKERS.idle or other_threads() or cancel is not None:
         return _WORKERS.call(fn, args, deadline, cancel)
     return _forked(fn, args, deadline)
 
@@ -158,7 +161,7 @@ def settle_pair_threads(deadline: float) -> None:
     (forking is unsafe beside threads), whose start costs 0.6 s (a 5 s OR-Tools pair took 1.9 s
     instead of 0.2 s after a 0.05 s pair had left a thread)."""
     PAIR_THREADS[:] = [t for t in PAIR_THREADS if t.is_alive()]
-    if not PAIR_THREADS:
+    if not PAIR_THREADS or threading.current_thread() in PAIR_THREADS:  # a pair's run waits for no sibling
         return
     end = time.perf_counter() + min(SETTLE_SECONDS, SETTLE_SHARE * max(0.0, deadline - time.perf_counter()))
     me = threading.current_thread()
@@ -176,10 +179,16 @@ def startup_seconds(calls: int = 1) -> float:
     return _WORKERS.start_seconds
 
 
-def prewarm(workers: int = 1) -> None:
+def idle_workers() -> int:
+    """Worker processes started and waiting for a call."""
+    return _WORKERS.idle_count
+
+
+def prewarm(workers: int = 1, always: bool = False) -> None:
     """Start workers in the background, up to ``workers`` idle ones, for a later call (after a
-    call refused because starting one would not fit its time limit)."""
-    if ISOLATED and other_threads():
+    call refused because starting one would not fit its time limit); with ``always``, also in a
+    process that runs one thread (where a call would otherwise fork: an idle worker is cheaper)."""
+    if ISOLATED and (always or other_threads()):
         _WORKERS.prewarm(workers)
 
 

@@ -610,7 +610,14 @@ def _solve_parallel(
     why : str
         Why the pair was not run in parallel ("" when it was).
     """
-    from qbdsl.backends.isolate import ISOLATED, other_threads, prewarm, settle_pair_threads, startup_seconds
+    from qbdsl.backends.isolate import (
+        ISOLATED,
+        idle_workers,
+        other_threads,
+        prewarm,
+        settle_pair_threads,
+        startup_seconds,
+    )
 
     from .qip import uncertain
     from .qip.uncertain import available_cores
@@ -633,19 +640,22 @@ def _solve_parallel(
         and any(thread_rows)
         and all(t or runs_in_child(name) for t, (name, _) in zip(thread_rows, decision.parallel_plan, strict=True))
     )
-    mixed = starts_nothing and not threaded
-    if starts_nothing and threaded and budget.limited and budget.time_limit < uncertain.PARALLEL_MIN_DEADLINE:
+    # its own process for the other run: an idle worker (from a thread, as it would take alone), else a fork
+    via_worker = starts_nothing and idle_workers() >= 1
+    mixed = starts_nothing and (via_worker or not threaded)
+    if starts_nothing and not mixed and budget.limited and budget.time_limit < uncertain.PARALLEL_MIN_DEADLINE:
         # the rule let this pair under the floor because it starts no process; here it would start two
         return (
             None,
             [],
             (
-                "not run in parallel: other threads run in this process, so the run that needs a process of "
-                f"its own cannot be forked beside the other, and under {uncertain.PARALLEL_MIN_DEADLINE:g} s two "
-                "worker runs make the answer late; the chosen backend ran alone"
+                "not run in parallel: other threads run in this process and no solver worker is idle, so the "
+                "run that needs a process of its own cannot be forked beside the other, and under "
+                f"{uncertain.PARALLEL_MIN_DEADLINE:g} s two worker starts make the answer late; the chosen "
+                "backend ran alone (qbdsl.qip.warm_up() keeps a worker ready)"
             ),
         )
-    if threaded and startup_seconds(2) and not budget.fits(2 * startup_seconds(2)):
+    if threaded and not mixed and startup_seconds(2) and not budget.fits(2 * startup_seconds(2)):
         prewarm(2)  # they will be waiting for the next call
         return (
             None,
@@ -682,9 +692,10 @@ def _solve_parallel(
     ends = 0 if getattr(decision, "race", False) and len(prepared) == 2 else None
     if in_threads or mixed:  # each answer is decoded as it comes, beside the other's run
         finish = lambda k, out, t2: _finish(inputs, prepared[k][1], out, t2, budget, prepared[k][2])  # noqa: E731
-        forked = [k for k, (_, p, _) in enumerate(prepared) if not runs_in_thread(p.name)]
+        own = [k for k, (_, p, _) in enumerate(prepared) if not runs_in_thread(p.name)]
+        forked = [] if via_worker else own  # (from its thread, a run of its own goes to the idle worker)
         answers = _in_threads(jobs, budget, finish, ends=ends, reserve=reserve, forked=forked)
-        hows = ["fork" if k in forked else "thread" for k in range(len(prepared))]
+        hows = [("worker" if via_worker else "fork") if k in own else "thread" for k in range(len(prepared))]
     else:
         hows = ["worker" if threaded else "fork"] * len(prepared)
         runner = _in_workers if threaded else _fork_all

@@ -564,17 +564,21 @@ def test_ortools_runs_inside_a_forked_parallel_pair(tmp_path):
     assert got["energy"] == pytest.approx(got["optimum"])
 
 
-def test_a_sampler_runs_in_a_thread_beside_ortools_forked(tmp_path):
-    """A pair of a sampler (in a thread) and OR-Tools (in a child of its own anyway), in a
-    process running one thread: OR-Tools is forked before the sampler's thread starts, the
-    sampler runs here, each answer is decoded as it comes, and the better one is returned."""
+@pytest.mark.parametrize("process", ["fork", "worker"])
+def test_a_sampler_runs_in_a_thread_beside_ortools_own_process(tmp_path, process):
+    """A pair of a sampler (in a thread) and OR-Tools (in a process of its own anyway), in a
+    process running one thread: OR-Tools goes to the idle solver worker qbdsl.qip.warm_up()
+    keeps, or without one is forked before the sampler's thread starts; the sampler runs here,
+    each answer is decoded as it comes, and the better one is returned."""
     code = PAIR_WITH_ORTOOLS.format(tests=str(ROOT / "tests")).replace('"exact", "ortools"', '"anneal", "ortools"')
+    if process == "worker":
+        code = code.replace("q = w.random_qubo(12, 5)", "qb.qip.warm_up()\nq = w.random_qubo(12, 5)")
     proc = subprocess.run([sys.executable, "-I", "-c", code], capture_output=True, text=True, cwd=tmp_path, timeout=120)
     assert proc.returncode == 0, proc.stderr
     got = json.loads(proc.stdout.strip().splitlines()[-1])
     assert got["planned"] == ["anneal", "ortools"]  # (a sampler stopped by the proof may still run out its limit)
     runs = {p["backend"]: p for p in got["parallel"]}
-    assert runs["anneal"]["process"] == "thread" and runs["ortools"]["process"] == "fork", runs
+    assert runs["anneal"]["process"] == "thread" and runs["ortools"]["process"] == process, runs
     assert not any(r["status"].startswith("error") for r in runs.values()), runs
     assert got["energy"] == pytest.approx(got["optimum"])
 
