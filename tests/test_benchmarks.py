@@ -24,6 +24,15 @@ def _objective(model, X) -> np.ndarray:
     return model.to_problem().objective.evaluate(np.asarray(X, float)).ravel()
 
 
+def _feasible(model, X) -> np.ndarray:
+    """Whether each row of ``X`` (k, n) of 0/1 meets every constraint row of ``model`` (batched)."""
+    prob = model.to_problem()
+    ok = np.ones(len(X), bool)
+    for block in prob.constraints:
+        ok &= block.violation(np.asarray(X, float)).reshape(len(X), -1).max(axis=1) <= 0
+    return ok
+
+
 def _all_points(n: int) -> np.ndarray:
     return np.array(list(itertools.product((0, 1), repeat=n)), float)
 
@@ -44,6 +53,8 @@ def test_families_and_quick_subset():
         "maxcut",
         "linksched",
         "misqubo",
+        "ctrlplace",
+        "bisection",
     ]
     quick = bm.instances(quick=True)
     per = {f: [b for b in quick if b.family == f] for f in bm.FAMILIES}
@@ -640,7 +651,8 @@ def test_link_scheduling_and_its_penalty_qubo_have_the_brute_force_optimum(n, se
     best = (X[independent] @ w).max()
     model = bm.link_scheduling(n, seed)
     assert model.to_problem().n == n
-    feasible = np.array([not model.to_problem().violations(x) for x in X])
+    feasible = _feasible(model, X)
+    assert (feasible[:64] == [not model.to_problem().violations(x) for x in X[:64]]).all()  # as the decode reads it
     assert (feasible == independent).all()
     assert _objective(model, X[feasible]).max() == pytest.approx(best)
     q = bm.mis_qubo(n, seed)
@@ -653,3 +665,29 @@ def test_conflict_graph_has_its_mean_degree_and_no_repeated_edge():
     i, j = bm.conflict_graph(4000, 2)
     assert (i < j).all() and len(set(zip(i.tolist(), j.tolist(), strict=True))) == len(i)
     assert 2 * len(i) / 4000 == pytest.approx(bm.LINKSCHED_DEGREE, rel=0.1)
+
+
+def test_controller_placement_and_bisection_have_the_brute_force_optimum():
+    """The ninth split's two families against enumeration on small sizes: p-median over all
+    (placement, assignment) points, and the balanced cut over all halvings."""
+    import itertools as it
+
+    n = 3  # 12 binaries
+    model = bm.controller_placement(n, 9)
+    prob = model.to_problem()
+    X = _all_points(prob.n)
+    feasible = _feasible(model, X)
+    rng = np.random.default_rng(6151 * 9 + n)
+    pts = rng.random((n, 2))
+    dist = np.linalg.norm(pts[:, None] - pts[None], axis=2)
+    # the optimum by hand: choose p = 2 sites, each switch to its nearest
+    best = min(dist[:, list(c)].min(axis=1).sum() for c in it.combinations(range(n), 2))
+    assert feasible.sum() > 0 and _objective(model, X[feasible]).min() == pytest.approx(best)
+    i, j = bm.conflict_graph(10, 5)
+    model = bm.bisection(10, 5)
+    X = _all_points(10)
+    halves = X.sum(axis=1) == 5
+    cut = (X[:, i] != X[:, j]).sum(axis=1)
+    feasible = _feasible(model, X)
+    assert (feasible == halves).all()
+    assert _objective(model, X[halves]).min() == pytest.approx(cut[halves].min())

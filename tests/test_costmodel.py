@@ -1181,7 +1181,11 @@ def test_the_frozen_test_split_is_disjoint_and_scored_by_one_model_fitted_on_the
         seen |= names
     test8 = bm.instances(split="test8")  # two families no other split has
     assert len(test8) == 14 and not ({b.name for b in test8} & seen)
-    assert {b.family for b in test8} == set(bm.HELD_OUT_FAMILIES)
+    assert {b.family for b in test8} == {"linksched", "misqubo"}
+    test9 = bm.instances(split="test9")  # two more
+    assert len(test9) == 13 and not ({b.name for b in test9} & (seen | {b.name for b in test8}))
+    assert {b.family for b in test9} == {"ctrlplace", "bisection"}
+    assert {b.family for b in test8 + test9} == set(bm.HELD_OUT_FAMILIES)
     assert not {b.family for b in bm.instances()} & set(bm.HELD_OUT_FAMILIES)
     with pytest.raises(cm.ModelError, match="split must be"):
         bm.instances(split="train")
