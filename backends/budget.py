@@ -83,6 +83,21 @@ def pause_gc(active: bool = True) -> Iterator[None]:
                 gc.enable()
 
 
+# what a deadline-driven solve (qb.solve with backend="auto" and a deadline) keeps of its limit
+# from the backend to turn its answer into a Result: 2 ms plus 2 % of the limit, at most 0.1 s
+# (OR-Tools killed at its limit handed its incumbent back 1-2 ms later, and the decode came after)
+ANSWER_RESERVE_SECONDS = 2e-3
+ANSWER_RESERVE_SHARE = 0.02
+ANSWER_RESERVE_MAX = 0.1
+
+
+def answer_reserve_seconds(time_limit: float) -> float:
+    """:data:`ANSWER_RESERVE_SECONDS` plus :data:`ANSWER_RESERVE_SHARE` of ``time_limit``
+    (seconds), at most :data:`ANSWER_RESERVE_MAX`: the seconds ``qb.solve`` keeps from a
+    deadline-driven backend for decoding (``qbdsl.solve.answer_reserve``)."""
+    return min(ANSWER_RESERVE_SECONDS + ANSWER_RESERVE_SHARE * time_limit, ANSWER_RESERVE_MAX)
+
+
 def grace(time_limit: float) -> float:
     """Seconds a solve may take beyond ``time_limit``: ``max(0.5, 0.25 * time_limit)``."""
     return max(0.5, 0.25 * time_limit)

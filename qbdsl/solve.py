@@ -57,9 +57,7 @@ MAX_TIME_LIMIT = 1e9  # seconds
 # Small on purpose: 3 ms + 5 % cost more than it saved on the dev suite's held-out runs end to
 # end (at 0.05 s OR-Tools found no incumbent on two QOBLIB/MIPLIB models, the tuned annealer
 # lost 0.1-0.2 on bqp1000; 0.969 against 0.971 of the oracle's quality)
-ANSWER_RESERVE_SECONDS = 2e-3
-ANSWER_RESERVE_SHARE = 0.02
-ANSWER_RESERVE_MAX = 0.1
+# (the constants: qbdsl.backends.budget.ANSWER_RESERVE_*, which the evaluation's simulation reads too)
 
 
 def _check_limit(time_limit) -> float | None:
@@ -425,11 +423,13 @@ class _Prepared:
 
 def answer_reserve(budget) -> float:
     """Seconds of a deadline-driven solve's limit kept from the backend for turning its answer
-    into a Result: :data:`ANSWER_RESERVE_SECONDS` plus :data:`ANSWER_RESERVE_SHARE` of the
-    time limit, at most :data:`ANSWER_RESERVE_MAX`; 0 without a limit."""
+    into a Result: :func:`qbdsl.backends.budget.answer_reserve_seconds` of the time limit
+    (2 ms plus 2 % of it, at most 0.1 s); 0 without a limit."""
+    from qbdsl.backends.budget import answer_reserve_seconds
+
     if not budget.limited:
         return 0.0
-    return min(ANSWER_RESERVE_SECONDS + ANSWER_RESERVE_SHARE * budget.time_limit, ANSWER_RESERVE_MAX)
+    return answer_reserve_seconds(budget.time_limit)
 
 
 def _backend_limit(budget, reserve: float) -> float | None:

@@ -1415,9 +1415,9 @@ def qip_seconds(seconds: float, decide: float, deadline: float, stops_at_limit: 
     grace = deadline * (1 + SLACK)
     if not stops_at_limit or seconds > grace or end <= grace:
         return end
-    from ..solve import ANSWER_RESERVE_MAX, ANSWER_RESERVE_SECONDS, ANSWER_RESERVE_SHARE
+    from qbdsl.backends.budget import answer_reserve_seconds
 
-    reserve = min(ANSWER_RESERVE_SECONDS + ANSWER_RESERVE_SHARE * deadline, ANSWER_RESERVE_MAX)
+    reserve = answer_reserve_seconds(deadline)
     left = deadline - decide
     limit = max(left - reserve, 0.5 * left)
     return min(end, decide + limit * min(seconds / deadline, 1.0) + max(seconds - deadline, 0.0))
