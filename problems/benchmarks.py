@@ -172,7 +172,8 @@ def instances(family: str | None = None, quick: bool = False, split: str = "dev"
     family : str, optional
         One of :func:`families`; None (default): every family.
     quick : bool, default False
-        Only one or two small instances per family (:data:`QUICK`), for tests.
+        Only one or two small instances per family (:data:`QUICK`; of a frozen split, its first
+        instance of each family), for tests.
     split : {"dev", "test", "test2", ..., "test9"}, default "dev"
         ``"dev"``: the suite the cost model and the decision rule were fitted and tuned on
         (leaving one family out at a time). ``"test"``: instances frozen apart and never
@@ -215,7 +216,10 @@ def instances(family: str | None = None, quick: bool = False, split: str = "dev"
             "test8": test8_instances,
             "test9": test9_instances,
         }[split]()
-        return [b for b in frozen if family is None or b.family == family]
+        frozen = [b for b in frozen if family is None or b.family == family]
+        if quick:  # the first (smallest) instance of each family
+            frozen = [b for k, b in enumerate(frozen) if b.family not in {c.family for c in frozen[:k]}]
+        return frozen
     out: list[BenchInstance] = []
     for fam in FAMILIES if family is None else (family,) if family in FAMILIES else ():  # none of the 8th split's
         items = _LISTERS[fam]()

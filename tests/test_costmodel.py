@@ -1186,6 +1186,7 @@ def test_the_frozen_test_split_is_disjoint_and_scored_by_one_model_fitted_on_the
     assert len(test9) == 13 and not ({b.name for b in test9} & (seen | {b.name for b in test8}))
     assert {b.family for b in test9} == {"ctrlplace", "bisection"}
     assert {b.family for b in test8 + test9} == set(bm.HELD_OUT_FAMILIES)
+    assert [b.name for b in bm.instances(split="test9", quick=True)] == ["ctrlplace-5-4", "bisection-12-3"]
     assert not {b.family for b in bm.instances()} & set(bm.HELD_OUT_FAMILIES)
     with pytest.raises(cm.ModelError, match="split must be"):
         bm.instances(split="train")
