@@ -55,7 +55,10 @@ class Killed(Exception):
 # forking unsafe. A worker process runs one (its caller-death watch), and counting it sent every
 # OR-Tools run of a pair in workers to a nested worker start (0.6-1 s, where HiGHS proved the
 # optimum in 10-100 ms)
-FORK_SAFE_THREADS = frozenset({"qbdsl-worker-parent"})
+FORK_SAFE_THREADS = frozenset({"qbdsl-worker-parent", "qbdsl-worker-start"})
+# ("qbdsl-worker-start" starts a worker in the background, vfork + exec, then waits on its pipe:
+# counting it made a one-thread script look threaded for the 0.5-1 s of each start after a killed
+# worker call, and OR-Tools calls were refused for a worker start instead of forking in 30 ms)
 
 
 def other_threads() -> int:
@@ -184,6 +187,11 @@ def idle_workers() -> int:
     return _WORKERS.idle_count
 
 
+def starting_workers() -> bool:
+    """Whether a worker is being started in the background (:func:`prewarm`)."""
+    return _WORKERS._starting
+
+
 def prewarm(workers: int = 1, always: bool = False) -> None:
     """Start workers in the background, up to ``workers`` idle ones, for a later call (after a
     call refused because starting one would not fit its time limit); with ``always``, also in a
@@ -265,6 +273,9 @@ WORKER_PRELOADS = ("dwave.samplers",)
 CANCEL_POLL = 0.01  # seconds between looks at a call's cancel event
 
 
+_UNREAPED: list[subprocess.Popen] = []  # killed workers whose exit was not waited for
+
+
 class _Worker:
     def __init__(self):
         env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
@@ -292,7 +303,7 @@ class _Worker:
             if ready:
                 break
             if (cancel is not None and cancel.is_set()) or (wait is not None and wait <= step):
-                self.close()
+                self.close(wait=False)  # its exit is not waited for: 7-12 ms here, all of it on the answer
                 raise Killed
         try:
             kind, value = read_frame(self.proc.stdout)
@@ -301,9 +312,14 @@ class _Worker:
             raise RuntimeError(f"the solver process died without answering (exit code {code})") from None
         return kind, value
 
-    def close(self) -> None:
+    def close(self, wait: bool = True) -> None:
         self.proc.kill()
-        self.proc.wait()
+        if wait:
+            self.proc.wait()
+        else:  # reaped by the next close or worker start (Popen reaps finished children then)
+            _UNREAPED.append(self.proc)
+        for proc in [p for p in _UNREAPED if p.poll() is not None]:
+            _UNREAPED.remove(proc)
 
 
 class _Workers:
@@ -354,8 +370,7 @@ class _Workers:
             worker = self._new()
         try:
             kind, value = worker.call(fn, args, deadline, cancel)
-        except Killed:
-            worker.close()
+        except Killed:  # (the worker was killed, its exit not waited for)
             # the next call would otherwise start one (0.5-1 s): refused under a shorter limit
             self.prewarm(1)
             raise

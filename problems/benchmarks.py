@@ -160,7 +160,7 @@ class BenchInstance:
 
 def families() -> list[str]:
     """The suite's family names, in the order :func:`instances` lists them: the dev suite's
-    (:data:`FAMILIES`), then those of the eighth split only (:data:`HELD_OUT_FAMILIES`)."""
+    (:data:`FAMILIES`), then those of the eighth and ninth splits only (:data:`HELD_OUT_FAMILIES`)."""
     return [*FAMILIES, *HELD_OUT_FAMILIES]
 
 
@@ -221,7 +221,7 @@ def instances(family: str | None = None, quick: bool = False, split: str = "dev"
             frozen = [b for k, b in enumerate(frozen) if b.family not in {c.family for c in frozen[:k]}]
         return frozen
     out: list[BenchInstance] = []
-    for fam in FAMILIES if family is None else (family,) if family in FAMILIES else ():  # none of the 8th split's
+    for fam in FAMILIES if family is None else (family,) if family in FAMILIES else ():  # (none of test8-9)
         items = _LISTERS[fam]()
         if quick:
             items = [b for b in items if b.name in QUICK[fam]]

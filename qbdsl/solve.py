@@ -743,8 +743,12 @@ def _better(r: Result) -> tuple:
     return (2,) if sol is None else sample_order_key(sol, r.sense)
 
 
-def _child(conn, prep: _Prepared, time_limit: float, budget, seed, options: dict) -> None:
-    """In a forked process: run ``prep`` and send ``("ok", output)`` or ``("error", exception)``.
+def _child(
+    conn, prep: _Prepared, time_limit: float, budget, seed, options: dict, parent: int | None = None, other_end=None
+) -> None:
+    """In a forked process: run ``prep`` and send ``("ok", output)`` or ``("error", exception)``;
+    end with ``parent`` (its pid) when it dies, holding no copy of the pipe's reading end
+    ``other_end`` (else a child whose parent was killed waited forever to write its answer).
 
     This process is the isolation (the parent kills it at the deadline): a backend that would
     start a child of its own (OR-Tools) runs here instead, since a daemon process may have none
@@ -756,6 +760,10 @@ def _child(conn, prep: _Prepared, time_limit: float, budget, seed, options: dict
 
     isolate.ISOLATED = False
     gc.disable()  # a one-shot timed run (the fork restored the collector: budget.pause_gc)
+    if other_end is not None:
+        other_end.close()
+    if parent is not None:
+        isolate.die_with_parent(parent)
     try:
         try:
             conn.send(("ok", _run(prep, time_limit, budget, seed, options)))
@@ -860,7 +868,7 @@ def _fork_one(job: tuple):
     recv, send = ctx.Pipe(duplex=False)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
-        proc = ctx.Process(target=_child, args=(send, *job), daemon=True)
+        proc = ctx.Process(target=_child, args=(send, *job, os.getpid(), recv), daemon=True)
         proc.start()
     send.close()
     return proc, recv

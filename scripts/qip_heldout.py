@@ -439,6 +439,12 @@ def _run(args) -> int:
                 f"--measured {args.measured}: not QIP's end-to-end runs (backends {', '.join(others)}); "
                 "write them with qbdsl experiment bench --qip-held-out"
             )
+        scored = {(r["instance"], float(r["deadline"])) for r in (test if test is not None else rows)}
+        if not any((r["instance"], float(r["deadline"])) in scored for r in measured):
+            raise ModelError(
+                f"--measured {args.measured}: none of its runs is of an (instance, deadline) the tables score "
+                "(another split?)"
+            )
     same_day = None
     if args.same_day:
         if measured is None:

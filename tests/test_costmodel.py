@@ -1016,7 +1016,13 @@ def test_the_held_out_tables_script_refuses_bad_input_in_one_line(tmp_path, caps
         w = csv.DictWriter(fh, fieldnames=list(rows[0]))
         w.writeheader()
         w.writerows([dict(r, backend="qip") for r in rows])
+    elsewhere = tmp_path / "qip-runs-other-split.csv"
+    with elsewhere.open("w", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows([dict(r, backend="qip", instance=r["instance"] + "-x") for r in rows])
     for argv, words in (
+        ([str(runs), "--measured", str(elsewhere)], "none of its runs is of an (instance, deadline)"),
         ([str(tmp_path / "nope.csv")], "no such file"),
         ([str(bad)], "bad.csv:1: not a runs file: no column family"),
         ([str(runs), "--measured", str(runs)], "not QIP's end-to-end runs"),

@@ -373,3 +373,47 @@ def test_a_pair_thread_waits_for_no_sibling():
     sibling.join()
     isolate.settle_pair_threads(time.perf_counter() + 1.0)
     assert waited and waited[0] < 0.02 and isolate.PAIR_THREADS == []
+
+
+def test_a_worker_starting_in_the_background_does_not_make_the_process_threaded():
+    """The thread that starts a worker (after a killed worker call, or warm_up) waits on a pipe:
+    it does not make forking unsafe, so a one-thread script keeps forking meanwhile (counted, it
+    sent OR-Tools calls to a worker start of 0.5-1 s, refused under a short limit)."""
+    before = isolate.other_threads()
+    stop = threading.Event()
+    t = threading.Thread(target=stop.wait, name="qbdsl-worker-start", daemon=True)
+    t.start()
+    try:
+        assert isolate.other_threads() == before
+    finally:
+        stop.set()
+        t.join()
+
+
+def test_a_killed_worker_call_does_not_wait_for_the_workers_exit():
+    """At its deadline a worker call kills the worker and raises at once (waiting for its exit
+    took 7-12 ms, all of it past the deadline); the worker is reaped later."""
+    if not isolate.ISOLATED:
+        pytest.skip("no fork on this platform")
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait, daemon=True)  # a thread: the call goes to a worker
+    other.start()
+    try:
+        isolate.call_with_deadline(_slow, (0.0,), time.perf_counter() + 30)  # a started worker
+        waits = []
+        real_wait = isolate.subprocess.Popen.wait
+
+        def counting_wait(self, *a, **kw):
+            waits.append(self.pid)
+            return real_wait(self, *a, **kw)
+
+        isolate.subprocess.Popen.wait = counting_wait
+        try:
+            with pytest.raises(isolate.Killed):
+                isolate.call_with_deadline(_slow, (30.0,), time.perf_counter() + 0.3)
+        finally:
+            isolate.subprocess.Popen.wait = real_wait
+        assert waits == []  # killed, not waited for
+    finally:
+        stop.set()
+        other.join()

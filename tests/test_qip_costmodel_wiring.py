@@ -501,6 +501,7 @@ def test_cli_experiment_bench_is_resumable_and_checks_its_input(tmp_path, capsys
         (["--deadlines", "0.5,-1"], "--deadlines takes positive numbers"),
         (["--families", "tiny", "--instances", "zzz"], "--instances: zzz not in the quick suite of tiny"),
         (["--split", "test99"], "--split must be one of dev, test, "),
+        (["--families", "linksched"], "--families linksched: no instance in the 'dev' split"),
     ):
         assert main(["experiment", "bench", "--quick", "--out", str(out), *bad]) == 2, bad
         err = capsys.readouterr().err.splitlines()

@@ -5,6 +5,7 @@ to end the solve early with a proof; the heuristic's answer stops it (uncertain.
 from __future__ import annotations
 
 import dataclasses
+import os
 import sys
 import threading
 import time
@@ -368,3 +369,49 @@ def test_a_pair_let_under_the_floor_runs_alone_when_other_threads_run(monkeypatc
         stop.set()
     assert "parallel" not in r.info and r.backend == "anneal"
     assert "other threads run in this process" in r.info["parallel_skipped"]
+
+
+ORPHAN = """
+import os, signal, sys, threading, time
+sys.path.insert(0, {tests!r})
+from types import SimpleNamespace
+from qbdsl.backends.budget import Budget
+from pair_fakes import fake_backend
+solve_mod = sys.modules["qbdsl.solve"] if "qbdsl.solve" in sys.modules else __import__("qbdsl.solve").solve
+prep = SimpleNamespace(name="slow", be=fake_backend("slow", threading.Event()), ir=None, same_objective=True,
+                       t1=time.perf_counter())
+proc, conn = solve_mod._fork_one((prep, 30.0, Budget(30.0), 0, {{}}))
+print(proc.pid, flush=True)
+time.sleep(0.3)
+os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+def test_a_forked_pair_run_dies_with_its_parent():
+    """A pair's forked run ends when the process that forked it is killed (it held the pipe's
+    reading end and no parent-death signal: a run whose parent was SIGKILLed lived on)."""
+    import subprocess
+    from pathlib import Path
+
+    from qbdsl.backends import isolate
+
+    if not isolate.ISOLATED or not os.path.isdir("/proc/self"):
+        pytest.skip("forks, and reads process states from /proc")
+    tests = str(Path(__file__).resolve().parent)
+    # (not subprocess.run: it would wait for the end of the output, which the child holds too)
+    proc = subprocess.Popen([sys.executable, "-c", ORPHAN.format(tests=tests)], stdout=subprocess.PIPE, text=True)
+    child = int(proc.stdout.readline().split()[0])
+    proc.wait(60)
+
+    def alive() -> bool:
+        try:
+            with open(f"/proc/{child}/stat") as fh:
+                return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
+        except OSError:
+            return False
+
+    end = time.perf_counter() + 3.0  # (without the fix it lives the fake run's 10 s)
+    while alive() and time.perf_counter() < end:
+        time.sleep(0.02)
+    proc.stdout.close()
+    assert not alive(), "the forked run outlived its parent"

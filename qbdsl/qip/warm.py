@@ -56,5 +56,5 @@ def warm_up(cost_model=None) -> None:
             if isinstance(exc, OptionError):  # a bad cost_model argument is the caller's error
                 raise
     end = time.perf_counter() + WORKER_WAIT_SECONDS
-    while isolate.ISOLATED and isolate.idle_workers() < 1 and time.perf_counter() < end:
+    while isolate.ISOLATED and isolate.idle_workers() < 1 and isolate.starting_workers() and time.perf_counter() < end:
         time.sleep(0.01)
