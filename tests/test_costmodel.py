@@ -1247,3 +1247,34 @@ def test_evaluate_lists_the_runs_that_ended_with_a_proof():
     for c in ev.cases:
         assert set(c["finished"]) <= set(c["runs"])
         assert set(c["proven"]) <= set(c["finished"])
+
+
+def test_the_plain_script_measurement_runs_and_refuses_bad_input(tmp_path, capsys):
+    """scripts/qip_plain.py: QIP from one thread after warm_up, the pair rule on and off per case,
+    scored against the split's oracle; bad input is one line."""
+    import importlib.util
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    spec = importlib.util.spec_from_file_location("qip_plain", root / "scripts" / "qip_plain.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    data = root / "qbdsl" / "qip" / "data"
+    out = tmp_path / "plain.csv"
+    argv = ["--split", "test8", "--runs", str(data / "test8-bench-runs.csv.xz"), "--fit",
+            str(data / "bench-runs.csv.xz"), "--deadlines", "0.5", "--instances", "misqubo-14-2",
+            "--compare-in-child", "--out", str(out)]  # fmt: skip
+    assert mod.main(argv) == 0
+    rows = list(csv.DictReader(out.open()))
+    assert [(r["instance"], r["mode"]) for r in rows] == [("misqubo-14-2", "off"), ("misqubo-14-2", "on")]
+    assert all(0.0 <= float(r["quality"]) <= 1.0 and float(r["seconds"]) > 0 for r in rows)
+    printed = capsys.readouterr().out
+    assert "| on | all | 1 |" in printed and "| off | 0.5 s | 1 |" in printed
+    for bad, words in (
+        (["--runs", str(tmp_path / "nope.csv"), "--held-out"], "no such file"),
+        (["--split", "test9", "--runs", str(data / "test8-bench-runs.csv.xz"), "--held-out"], "no run of a test9 case"),
+        (["--runs", str(data / "bench-runs.csv.xz"), "--held-out", "--deadlines", "0,x"], "--deadlines"),
+    ):
+        assert mod.main([*bad, "--out", str(out)]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("qip_plain: error: ") and words in err and "Traceback" not in err, err
