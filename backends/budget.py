@@ -98,6 +98,12 @@ def answer_reserve_seconds(time_limit: float) -> float:
     return min(ANSWER_RESERVE_SECONDS + ANSWER_RESERVE_SHARE * time_limit, ANSWER_RESERVE_MAX)
 
 
+def limit_after_reserve(left: float, reserve: float) -> float:
+    """The time limit a backend starting with ``left`` seconds to go gets, ``reserve`` kept back:
+    ``left - reserve``, at least half of ``left`` (a nearly spent budget still lets it try)."""
+    return max(left - reserve, 0.5 * left)
+
+
 def grace(time_limit: float) -> float:
     """Seconds a solve may take beyond ``time_limit``: ``max(0.5, 0.25 * time_limit)``."""
     return max(0.5, 0.25 * time_limit)

@@ -189,7 +189,7 @@ def idle_workers() -> int:
 
 def starting_workers() -> bool:
     """Whether a worker is being started in the background (:func:`prewarm`)."""
-    return _WORKERS._starting
+    return _WORKERS.starting
 
 
 def prewarm(workers: int = 1, always: bool = False) -> None:
@@ -276,8 +276,14 @@ CANCEL_POLL = 0.01  # seconds between looks at a call's cancel event
 _UNREAPED: list[subprocess.Popen] = []  # killed workers whose exit was not waited for
 
 
+def _reap() -> None:
+    """Collect the exit of the killed workers that have exited (no zombie is left behind)."""
+    _UNREAPED[:] = [p for p in _UNREAPED if p.poll() is None]
+
+
 class _Worker:
     def __init__(self):
+        _reap()
         env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
         preload = [m for m in WORKER_PRELOADS if m in sys.modules]
         t = time.perf_counter()
@@ -316,10 +322,9 @@ class _Worker:
         self.proc.kill()
         if wait:
             self.proc.wait()
-        else:  # reaped by the next close or worker start (Popen reaps finished children then)
+        else:  # reaped by the next close or worker start (_reap)
             _UNREAPED.append(self.proc)
-        for proc in [p for p in _UNREAPED if p.poll() is not None]:
-            _UNREAPED.remove(proc)
+        _reap()
 
 
 class _Workers:
@@ -334,6 +339,10 @@ class _Workers:
     @property
     def idle(self) -> bool:
         return bool(self._idle)
+
+    @property
+    def starting(self) -> bool:
+        return self._starting
 
     @property
     def idle_count(self) -> int:

@@ -435,10 +435,11 @@ def answer_reserve(budget) -> float:
 def _backend_limit(budget, reserve: float) -> float | None:
     """The time limit a backend starting now gets: what is left less ``reserve``, at least half
     of what is left (a nearly spent budget still lets the backend try); None without a limit."""
+    from qbdsl.backends.budget import limit_after_reserve
+
     if not budget.limited:
         return None
-    left = budget.left()
-    return max(left - reserve, 0.5 * left)
+    return limit_after_reserve(budget.left(), reserve)
 
 
 def _solve_one(inputs: _Inputs, name: str, budget, seed, options: dict, reserve: float = 0.0) -> Result:
@@ -683,14 +684,15 @@ def _solve_parallel(
     time_limit = budget.left()
     if time_limit <= 0:
         raise TimeLimitError(f"compiling for {' and '.join(rows)} took all of the {budget.time_limit:g} s time limit")
+    decoded = in_threads or mixed  # each answer decoded as it comes, beside the other's run
     if budget.limited:  # a thread decodes its answer inside the limit, beside the other; a fork's, the parent
-        share = THREAD_DECODE_SHARE * budget.time_limit if in_threads or mixed else 0.0
+        share = THREAD_DECODE_SHARE * budget.time_limit if decoded else 0.0
         time_limit = _backend_limit(budget, max(reserve, share))
     t_start = time.perf_counter()
     jobs = [(p, time_limit, budget, seed, mine) for _, p, mine in prepared]
     # a race: the chosen row's answer stops the prover (when the chosen row could start)
     ends = 0 if getattr(decision, "race", False) and len(prepared) == 2 else None
-    if in_threads or mixed:  # each answer is decoded as it comes, beside the other's run
+    if decoded:
         finish = lambda k, out, t2: _finish(inputs, prepared[k][1], out, t2, budget, prepared[k][2])  # noqa: E731
         own = [k for k, (_, p, _) in enumerate(prepared) if not runs_in_thread(p.name)]
         forked = [] if via_worker else own  # (from its thread, a run of its own goes to the idle worker)
@@ -700,7 +702,6 @@ def _solve_parallel(
         hows = ["worker" if threaded else "fork"] * len(prepared)
         runner = _in_workers if threaded else _fork_all
         answers = runner(jobs, budget, ends=ends, reserve=reserve)
-    decoded = in_threads or mixed
     results: list[Result] = []
     for (row, prep, mine), (out, seconds, err), how in zip(prepared, answers, hows, strict=True):
         entry = {"backend": row, "runs_on": prep.name, "seconds": seconds, "process": how}

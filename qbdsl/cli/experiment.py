@@ -258,14 +258,14 @@ def cmd_bench(args, console) -> int:
     backends = _names(args.backends, "--backends", [*names(), *VARIANTS]) if args.backends else None
     argv = ["--out", str(args.out), "--deadlines", *(f"{d:g}" for d in deadlines), "--seed", str(args.seed)]
     argv += ["--families", *families]
-    if not any(benchmarks.instances(f, quick=args.quick, split=args.split) for f in families):
+    have = {b.name for f in families for b in benchmarks.instances(f, quick=args.quick, split=args.split)}
+    if not have:
         raise ModelError(
             f"--families {','.join(families)}: no instance in the {args.split!r} split "
             f"(its families: {', '.join(sorted({b.family for b in benchmarks.instances(split=args.split)}))})"
         )
     if args.instances:
         wanted = [i.strip() for i in args.instances.split(",") if i.strip()]
-        have = {b.name for f in families for b in benchmarks.instances(f, quick=args.quick, split=args.split)}
         missing = [i for i in wanted if i not in have]
         if missing:
             raise ModelError(

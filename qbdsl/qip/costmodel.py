@@ -1326,16 +1326,13 @@ def evaluate(
             # a proof stops qb.solve's pair only when the solver's problem has the user's objective:
             # a MILP solver's, or a QUBO backend's on an instance without penalty rows
             no_penalty = float(cols["f_n_constraints"][idx[0]]) == 0
-            proven = sorted(
-                str(cols["backend"][i]) for i in idx
-                if ok[i] and str(cols["status"][i]).startswith("optimal") and str(cols["backend"][i]) in runs
-                and (_milp_backend(str(cols["backend"][i])) or no_penalty)
-            )  # fmt: skip
-            # runs that ended on their own with a proof: given less time they might not end in time
+            # runs that ended on their own with a proof (given less time they might not end in time);
+            # the proven ones among them, whose proof stops qb.solve's pair
             finished = sorted(
                 str(cols["backend"][i]) for i in idx
                 if ok[i] and str(cols["status"][i]).startswith("optimal") and str(cols["backend"][i]) in runs
             )  # fmt: skip
+            proven = [b for b in finished if _milp_backend(b) or no_penalty]
             oracle = oracle_of(runs, dl)
             same = same_runs(float(feats["n_constraints"]), float(feats["n_integer"]))
             provers = {b for b in preds if proves(b, float(feats["n_constraints"]), float(feats["n_integer"]))}
@@ -1415,11 +1412,9 @@ def qip_seconds(seconds: float, decide: float, deadline: float, stops_at_limit: 
     grace = deadline * (1 + SLACK)
     if not stops_at_limit or seconds > grace or end <= grace:
         return end
-    from qbdsl.backends.budget import answer_reserve_seconds
+    from qbdsl.backends.budget import answer_reserve_seconds, limit_after_reserve
 
-    reserve = answer_reserve_seconds(deadline)
-    left = deadline - decide
-    limit = max(left - reserve, 0.5 * left)
+    limit = limit_after_reserve(deadline - decide, answer_reserve_seconds(deadline))
     return min(end, decide + limit * min(seconds / deadline, 1.0) + max(seconds - deadline, 0.0))
 
 
