@@ -89,6 +89,7 @@ from backends.ibm_backend import (  # noqa: E402
     PUBLISHED_USAGE_SECONDS,
     PUBLISHED_USAGE_SHOTS,
 )
+from qbdsl.io.atomic import atomic_write  # noqa: E402
 
 ESP_REFERENCE = (
     "T. Nishio, Y. Pan, T. Satzinger, H. Amano, R. Van Meter, 'Extracting Success from "
@@ -597,8 +598,7 @@ def circuits_document(sizes=SIZES, families=None, budget_s: float = 1200.0, prog
 
 
 def write(doc: dict, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(doc, indent=1, sort_keys=False) + "\n")
+    atomic_write(path, json.dumps(doc, indent=1, sort_keys=False) + "\n")
 
 
 def main(argv=None) -> int:

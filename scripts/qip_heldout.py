@@ -15,9 +15,9 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 
 from qbdsl.errors import ModelError
+from qbdsl.io.atomic import atomic_write
 from qbdsl.qip import costmodel as cm
 
 KEY_COLUMNS = ("family", "instance", "deadline", "backend")
@@ -477,7 +477,7 @@ def _run(args) -> int:
         text += "\n\n" + pair_table(ev, pair)
     print(text)
     if args.md:
-        Path(args.md).write_text(text + "\n")
+        atomic_write(args.md, text + "\n")
     return 0
 
 

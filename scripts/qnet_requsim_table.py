@@ -17,6 +17,7 @@ import sys
 import time
 from pathlib import Path
 
+from qbdsl.io.atomic import atomic_write
 from qbdsl.problems.qnet import physics
 from qbdsl.problems.qnet import requsim_check as RC
 from qbdsl.problems.qnet import requsim_purify as RP
@@ -47,10 +48,8 @@ def main(n_pairs: int = 200) -> str:
     heavy = dataclasses.replace(physics.DEFAULT, coherence_time_s=0.2)  # a 60 km hop, heavy decay
     hops += [RP.simulate_hop_purification(60.0, r, heavy, n_pairs=n_pairs) for r in (1, 2, 3, 4)]
     purified = RP.purification_table(hops)
-    out = Path("out")
-    out.mkdir(exist_ok=True)
     text = table + "\n" + summary + "\n\n" + purified + "\n"
-    (out / "qnet-requsim.md").write_text(text)
+    atomic_write(Path("out") / "qnet-requsim.md", text)
     return text
 
 

@@ -89,6 +89,20 @@ def test_a_worker_preloads_the_solver_libraries_its_caller_loaded():
     assert kind == "ok" and value == [True, False]
 
 
+def test_a_worker_start_past_the_deadline_is_killed_at_it():
+    """Starting a worker (a fresh interpreter's imports: 0.3-1 s, 4.6 s under load) is bounded by
+    the call's deadline: a 0.5 s call waited for a whole 4.6 s start before it was killed."""
+    t = time.perf_counter()
+    with pytest.raises(isolate.Killed):
+        isolate._Worker(t + 0.02)
+    assert time.perf_counter() - t < 0.2
+    w = isolate._Worker(time.perf_counter() + 60)  # and in time it starts as before
+    try:
+        assert w.call(isolate.other_threads, (), time.perf_counter() + 30) == ("ok", 0)
+    finally:
+        w.close()
+
+
 def test_a_worker_forks_its_own_solver_calls():
     """A worker's caller-death watch thread only sleeps: it does not make forking unsafe. Counted,
     it sent the OR-Tools run of every pair in workers to a nested worker start (0.6-1 s)."""
