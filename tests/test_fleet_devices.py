@@ -254,7 +254,7 @@ def test_an_annealer_takes_only_qubo_jobs():
 
     rng = np.random.default_rng(4)
     jobs = [
-        Job(i, int(rng.integers(5, 40)), int(rng.integers(10, 100)), 2000, 0.1 * i, 0.1 * i + 60.0, kind=k)
+        Job(i, int(rng.integers(5, 40)), int(rng.integers(10, 100)), 2000, 0.1 * i, 0.1 * i + 10.0, kind=k)
         for i, k in enumerate(["circuit", "qubo"] * 10)
     ]
     for name in POLICIES:
