@@ -25,6 +25,7 @@ as good as the library's own time limit; :data:`ISOLATED` says which.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import math
 import multiprocessing
@@ -143,11 +144,37 @@ def call_with_deadline(
     """
     if not ISOLATED:
         return fn(*args)
+    if cancel is None:
+        cancel = getattr(_CALLER, "cancel", None)  # the thread's own (cancelled_by), e.g. a pair's run
     if cancel is None and not _WORKERS.idle:  # a call with a cancel event or an idle worker goes to a worker anyway
         settle_pair_threads(deadline)
     if _WORKERS.idle or other_threads() or cancel is not None:
         return _WORKERS.call(fn, args, deadline, cancel)
     return _forked(fn, args, deadline)
+
+
+_CALLER = threading.local()  # per thread: the cancel event its calls take when given none (cancelled_by)
+
+
+@contextlib.contextmanager
+def cancelled_by(event: threading.Event):
+    """Within the block, every :func:`call_with_deadline` of this thread that names no ``cancel``
+    event takes ``event``: setting it from another thread kills the call's child. ``qb.solve``'s
+    pair threads run so (:func:`qbdsl.solve._in_threads`): a raced OR-Tools run, whose backend
+    makes its own isolated call, used to run on in its worker to its time limit after the
+    sampler beside it had answered, holding a core and its worker.
+
+    Parameters
+    ----------
+    event : threading.Event
+        The event this thread's calls are killed by once it is set.
+    """
+    before = getattr(_CALLER, "cancel", None)
+    _CALLER.cancel = event
+    try:
+        yield
+    finally:
+        _CALLER.cancel = before
 
 
 # qb.solve's pair threads (qbdsl.solve._in_threads) whose answer was not waited for end at their own

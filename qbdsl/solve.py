@@ -903,7 +903,9 @@ def _in_threads(
 
     A thread cannot be killed: a run not waited for (the other answered and it is still going
     :func:`_in_hand_stop` later, or the pair's stop passed) is left to end at its own time limit
-    and its answer is dropped; it reads as ``(None, seconds, None)``.
+    and its answer is dropped; it reads as ``(None, seconds, None)``. A solver process such a run
+    started through :func:`qbdsl.backends.isolate.call_with_deadline` (OR-Tools' worker) is killed
+    then (:func:`qbdsl.backends.isolate.cancelled_by`), not left to its time limit.
     """
     import queue
 
@@ -926,15 +928,18 @@ def _in_threads(
                 kind, value = "error", exc
         done.put((i, kind, value))
 
+    cancels = [threading.Event() for _ in jobs]  # set for the runs not waited for: an isolated call dies
+
     def one(i: int, job: tuple) -> None:
         prep, time_limit, budget_, seed, options = job
         try:
-            out = _run(prep, time_limit, budget_, seed, options)
+            with cancelled_by(cancels[i]):
+                out = _run(prep, time_limit, budget_, seed, options)
             done.put((i, "ok", out if finish is None else finish(i, out, time.perf_counter())))
         except BaseException as exc:  # noqa: BLE001 -- the run's failure, reported with the other's answer
             done.put((i, "error", exc))
 
-    from qbdsl.backends.isolate import PAIR_THREADS
+    from qbdsl.backends.isolate import PAIR_THREADS, cancelled_by
 
     PAIR_THREADS[:] = [t for t in PAIR_THREADS if t.is_alive()]  # ended ones are not kept
     for i, job in enumerate(jobs):
@@ -970,6 +975,8 @@ def _in_threads(
                 pending.clear()
     for i in pending:
         answers[i] = (None, time.perf_counter() - t0, None)
+    for c in cancels:  # a run still going is not waited for: its isolated call (OR-Tools' worker) is killed
+        c.set()
     for proc, _ in procs.values():
         if proc.is_alive():  # not waited for: killed (its reader thread ends at the pipe's end)
             proc.kill()

@@ -9,11 +9,27 @@ from types import SimpleNamespace
 from qbdsl.errors import BackendError
 
 
-def fake_backend(kind: str, release: threading.Event) -> SimpleNamespace:
+def sleep_in_child(seconds: float) -> str:
+    """What an isolated solver call runs in its child here: sleeps, then answers."""
+    time.sleep(seconds)
+    return "done"
+
+
+def fake_backend(kind: str, release: threading.Event, killed: list | None = None) -> SimpleNamespace:
     """A backend whose ``solve`` answers after 0.05 s: ``"quick"`` feasible, ``"proof"`` optimal,
-    ``"broken"`` raises; ``"slow"`` waits for ``release`` (at most 10 s), then answers feasible."""
+    ``"broken"`` raises; ``"slow"`` waits for ``release`` (at most 10 s), then answers feasible;
+    ``"isolated"`` makes a 10 s isolated call (as OR-Tools' backend does) and appends to
+    ``killed`` the ``time.perf_counter()`` instant it was killed, if it was."""
 
     def solve(ir, *, time_limit=None, seed=None, **options):
+        if kind == "isolated":
+            from qbdsl.backends import isolate
+
+            try:
+                isolate.call_with_deadline(sleep_in_child, (10.0,), time.perf_counter() + 10)
+            except isolate.Killed:
+                killed.append(time.perf_counter())
+            return SimpleNamespace(status="feasible")
         if kind == "slow":
             release.wait(10)
             return SimpleNamespace(status="feasible")

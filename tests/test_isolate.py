@@ -103,6 +103,29 @@ def test_a_worker_start_past_the_deadline_is_killed_at_it():
         w.close()
 
 
+def test_a_threads_cancel_event_reaches_calls_that_name_none():
+    """Inside cancelled_by(ev) a call that names no cancel event takes ev: setting it from another
+    thread kills the child (a pair's OR-Tools run, whose backend makes the call)."""
+    ev = threading.Event()
+    got = []
+
+    def run():
+        with isolate.cancelled_by(ev):
+            t = time.perf_counter()
+            try:
+                isolate.call_with_deadline(_slow, (30.0,), time.perf_counter() + 30)
+            except isolate.Killed:
+                got.append(time.perf_counter() - t)
+
+    th = threading.Thread(target=run)
+    th.start()
+    time.sleep(0.3)
+    ev.set()
+    th.join(10)
+    assert got and got[0] < 5.0  # killed at the event (after its worker's start), not at 30 s
+    assert getattr(isolate._CALLER, "cancel", None) is None  # the block restores the thread's own
+
+
 def test_a_worker_forks_its_own_solver_calls():
     """A worker's caller-death watch thread only sleeps: it does not make forking unsafe. Counted,
     it sent the OR-Tools run of every pair in workers to a nested worker start (0.6-1 s)."""

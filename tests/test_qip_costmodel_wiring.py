@@ -410,6 +410,36 @@ def test_thread_pairs_return_the_answer_in_hand_at_the_time_limit():
         release.set()
 
 
+def test_a_thread_pairs_isolated_run_not_waited_for_is_killed():
+    """A run of a pair in threads whose backend makes an isolated call (OR-Tools runs in a
+    worker process) is killed once the pair has its answer, not left to its time limit."""
+    import sys as _sys
+    from types import SimpleNamespace
+
+    from qbdsl.backends.budget import Budget
+
+    from .pair_fakes import fake_backend
+
+    solve_mod = _sys.modules["qbdsl.solve"]
+    release, killed = threading.Event(), []
+    budget = Budget(0.3, "solve")
+    preps = [
+        SimpleNamespace(name=n, be=fake_backend(n, release, killed), ir=None, same_objective=False,
+                        t1=time.perf_counter())
+        for n in ("quick", "isolated")
+    ]  # fmt: skip
+    try:
+        got = solve_mod._in_threads([(p, 0.3, budget, 0, {}) for p in preps], budget)
+        done = time.perf_counter()
+        assert got[0][0].status == "feasible" and got[1][0] is None
+        end = done + 5
+        while not killed and time.perf_counter() < end:
+            time.sleep(0.01)
+        assert killed and killed[0] - done < 2.0  # at the pair's end (its worker's start aside), not at 10 s
+    finally:
+        release.set()
+
+
 # ---------------------------------------------------------------- the command line
 def _write_rows(path: Path, rows: list[dict]) -> Path:
     with path.open("w", newline="") as fh:
