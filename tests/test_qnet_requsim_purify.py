@@ -28,8 +28,9 @@ def test_dejmps_recurrence_equals_requsims_density_matrices(rounds):
 @needs_requsim
 @pytest.mark.parametrize(
     "L, T2, rounds",
-    [(20.0, 1.58, 2), (20.0, 1.58, 3), (20.0, 0.05, 1), (20.0, 0.05, 2), (20.0, 0.05, 3),
-     pytest.param(60.0, 0.2, 3, marks=pytest.mark.slow)],  # 13 s; the 20 km rows check the same charge
+    [(20.0, 1.58, 2), pytest.param(20.0, 1.58, 3, marks=pytest.mark.slow), (20.0, 0.05, 1), (20.0, 0.05, 2),
+     pytest.param(20.0, 0.05, 3, marks=pytest.mark.slow), pytest.param(60.0, 0.2, 3, marks=pytest.mark.slow)],
+    # three rounds take 10-13 s each: with -m slow; one and two rounds check the same charge
 )  # fmt: skip
 def test_storage_inside_the_recurrence_is_charged(L, T2, rounds):
     # memories that decay: the pairs waiting for their partner lose fidelity; the model charges the
