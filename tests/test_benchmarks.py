@@ -55,6 +55,8 @@ def test_families_and_quick_subset():
         "misqubo",
         "ctrlplace",
         "bisection",
+        "chanassign",
+        "vnfplace",
     ]
     quick = bm.instances(quick=True)
     per = {f: [b for b in quick if b.family == f] for f in bm.FAMILIES}
@@ -691,3 +693,41 @@ def test_controller_placement_and_bisection_have_the_brute_force_optimum():
     feasible = _feasible(model, X)
     assert (feasible == halves).all()
     assert _objective(model, X[halves]).min() == pytest.approx(cut[halves].min())
+
+
+def test_channel_assignment_and_vnf_placement_have_the_brute_force_optimum():
+    """The tenth split's two families against enumeration on small sizes: every channel choice of
+    four access points (one-hot rows, the interference cost by hand), and every placement of four
+    VNFs on two servers (the capacity rows by hand)."""
+    n, seed = 4, 8
+    model = bm.channel_assignment(n, seed)
+    X = _all_points(n * bm.CHANNELS)
+    i, j = bm.conflict_graph(n, seed)
+    load = np.random.default_rng(3571 * seed + n).integers(1, 6, n).astype(float)
+    C = X.reshape(len(X), n, bm.CHANNELS)
+    one_hot = (C.sum(axis=2) == 1).all(axis=1)
+    cost = ((C[:, i] * C[:, j]).sum(axis=2) * (load[i] * load[j])).sum(axis=1)
+    assert (_feasible(model, X) == one_hot).all()
+    assert np.allclose(_objective(model, X[one_hot]), cost[one_hot])
+    assert len(i) > 0 and cost[one_hot].min() < cost[one_hot].max()  # the choice matters
+
+    v, k, seed = 4, 2, 3
+    model = bm.vnf_placement(v, k, seed)
+    X = _all_points(v * k)
+    rng = np.random.default_rng(2749 * seed + 31 * v + k)
+    demand = rng.integers(1, 9, v).astype(float)
+    cap = max(float(np.ceil(1.3 * demand.sum() / k)), float(demand.max()))
+    latency = rng.integers(1, 21, (v, k)).astype(float)
+    P = X.reshape(len(X), v, k)
+    ok = (P.sum(axis=2) == 1).all(axis=1) & ((demand[:, None] * P).sum(axis=1) <= cap).all(axis=1)
+    assert ok.any() and (_feasible(model, X) == ok).all()
+    assert _objective(model, X[ok]).min() == pytest.approx((latency * P[ok]).sum(axis=(1, 2)).min())
+    cheapest = np.zeros((v, k))
+    cheapest[np.arange(v), latency.argmin(axis=1)] = 1
+    assert ((demand[:, None] * cheapest).sum(axis=0) > cap).any()  # the capacity binds here
+
+
+def test_every_vnf_placement_of_the_tenth_split_builds():
+    """Each placement of the split has a feasible point (the generator's first-fit check passed)."""
+    for v, k, seed in bm.TEST10_VNFPLACE:
+        assert bm.vnf_placement(v, k, seed).to_problem().n == v * k

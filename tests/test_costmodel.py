@@ -1192,7 +1192,10 @@ def test_the_frozen_test_split_is_disjoint_and_scored_by_one_model_fitted_on_the
     test9 = bm.instances(split="test9")  # two more
     assert len(test9) == 13 and not ({b.name for b in test9} & (seen | {b.name for b in test8}))
     assert {b.family for b in test9} == {"ctrlplace", "bisection"}
-    assert {b.family for b in test8 + test9} == set(bm.HELD_OUT_FAMILIES)
+    test10 = bm.instances(split="test10")  # two more
+    assert len(test10) == 14 and not ({b.name for b in test10} & (seen | {b.name for b in test8 + test9}))
+    assert {b.family for b in test10} == {"chanassign", "vnfplace"}
+    assert {b.family for b in test8 + test9 + test10} == set(bm.HELD_OUT_FAMILIES)
     assert [b.name for b in bm.instances(split="test9", quick=True)] == ["ctrlplace-5-4", "bisection-12-3"]
     assert not {b.family for b in bm.instances()} & set(bm.HELD_OUT_FAMILIES)
     with pytest.raises(cm.ModelError, match="split must be"):

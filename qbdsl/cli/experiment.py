@@ -389,7 +389,7 @@ def add_commands(sub, common) -> None:
     b.add_argument(
         "--split",
         default="dev",
-        help="dev: the suite the rules were made on (default); test ... test9: the frozen test splits (each "
+        help="dev: the suite the rules were made on (default); test ... test10: the frozen test splits (each "
         "drawn after the one before had been looked at; qbdsl.problems.benchmarks.SPLITS)",
     )
     li = leaf(which, "live", cmd_live, "the orchestration policies dispatching real qb.solve calls")
