@@ -7,7 +7,7 @@ import numbers
 import os
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -421,6 +421,15 @@ class _Prepared:
     t1: float  # when it ended
 
 
+@dataclass
+class _Deferred:
+    """A pair's run to prepare in its own thread: ``build()`` compiles it (:func:`_prepare`) and
+    returns ``(prepared, time_limit)`` once the other run has started (:func:`_solve_parallel`)."""
+
+    name: str
+    build: Callable[[], tuple[_Prepared, float | None]]
+
+
 def answer_reserve(budget) -> float:
     """Seconds of a deadline-driven solve's limit kept from the backend for turning its answer
     into a Result: :func:`qbdsl.backends.budget.answer_reserve_seconds` of the time limit
@@ -667,10 +676,25 @@ def _solve_parallel(
             ),
         )
     runs: list[dict] = []
-    prepared = []
+    prepared: list[tuple] = []
+    decoded = in_threads or mixed  # each answer decoded as it comes, beside the other's run
+    # a thread decodes its answer inside the limit, beside the other; a fork's, the parent
+    share = THREAD_DECODE_SHARE * budget.time_limit if decoded and budget.limited else 0.0
     for row, (name, row_options) in zip(rows, decision.parallel_plan, strict=True):
         spec = getattr(_backend(name), "options", None)
         mine = {**row_options, **{k: v for k, v in options.items() if spec is None or k in spec}}
+        if mixed and runs_in_thread(name):
+            # compiled in its own thread once the other run has started: compiling a sampler's QUBO
+            # first held back OR-Tools' start (its 40-120 ms proofs took 160-330 ms in such pairs)
+            k = len(prepared)
+
+            def build(k=k, name=name):
+                prep = _prepare(inputs, name, budget)
+                prepared[k] = (prepared[k][0], prep, prepared[k][2])
+                return prep, _backend_limit(budget, max(reserve, share))
+
+            prepared.append((row, _Deferred(name, build), mine))
+            continue
         try:
             prepared.append((row, _prepare(inputs, name, budget), mine))
         except (BackendError, UnsupportedTermError) as exc:
@@ -684,12 +708,10 @@ def _solve_parallel(
     time_limit = budget.left()
     if time_limit <= 0:
         raise TimeLimitError(f"compiling for {' and '.join(rows)} took all of the {budget.time_limit:g} s time limit")
-    decoded = in_threads or mixed  # each answer decoded as it comes, beside the other's run
-    if budget.limited:  # a thread decodes its answer inside the limit, beside the other; a fork's, the parent
-        share = THREAD_DECODE_SHARE * budget.time_limit if decoded else 0.0
+    if budget.limited:
         time_limit = _backend_limit(budget, max(reserve, share))
     t_start = time.perf_counter()
-    jobs = [(p, time_limit, budget, seed, mine) for _, p, mine in prepared]
+    jobs = [(p, None if isinstance(p, _Deferred) else time_limit, budget, seed, mine) for _, p, mine in prepared]
     # a race: the chosen row's answer stops the prover (when the chosen row could start)
     ends = 0 if getattr(decision, "race", False) and len(prepared) == 2 else None
     if decoded:
@@ -933,6 +955,8 @@ def _in_threads(
     def one(i: int, job: tuple) -> None:
         prep, time_limit, budget_, seed, options = job
         try:
+            if isinstance(prep, _Deferred):  # compiled here, beside the other run
+                prep, time_limit = prep.build()
             with cancelled_by(cancels[i]):
                 out = _run(prep, time_limit, budget_, seed, options)
             done.put((i, "ok", out if finish is None else finish(i, out, time.perf_counter())))
