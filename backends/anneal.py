@@ -33,6 +33,7 @@ from qbdsl.errors import OptionError
 
 from .base import BackendOutput, Capabilities, Option, aggregate_reads, validate_options
 from .budget import Budget, require_import
+from .isolate import cancelled
 
 DEFAULT_SWEEPS = 1000
 DEFAULT_READS = 100
@@ -326,7 +327,11 @@ class AnnealBackend:
         def interrupt() -> bool:  # called between reads: stop if the next would end past the deadline
             now = time.perf_counter()
             longest[0], last[0] = max(longest[0], now - last[0]), now
-            return ctrl_c.pressed or now + max(longest[0], per_read) > budget.deadline - MARGIN * time_limit / 2
+            return (
+                ctrl_c.pressed
+                or cancelled()  # a pair's run no longer waited for
+                or now + max(longest[0], per_read) > budget.deadline - MARGIN * time_limit / 2
+            )
 
         while num_reads is None or done < num_reads:
             usable = budget.left() - MARGIN * time_limit
@@ -535,6 +540,8 @@ class TabuBackend:
         # measures them (at 10 000 binaries they ran 4x the estimate, 143 s on a 60 s limit)
         probe = budget.limited and reads > 1 and per_read * reads > PROBE_SHARE * time_limit
         while best.reads < reads:
+            if best.reads and cancelled():  # a pair's run no longer waited for: what it has
+                break
             todo = reads - best.reads
             if budget.limited:
                 ask, timeout = self._plan(

@@ -177,6 +177,15 @@ def cancelled_by(event: threading.Event):
         _CALLER.cancel = before
 
 
+def cancelled() -> bool:
+    """Whether this thread's cancel event (:func:`cancelled_by`) is set: a pair's run whose answer
+    is no longer waited for. The samplers that run in threads (annealing, tabu, the penalty
+    search) read it between reads, calls and rounds and stop, rather than run on to their time
+    limit on a core the next solve needs."""
+    event = getattr(_CALLER, "cancel", None)
+    return event is not None and event.is_set()
+
+
 # qb.solve's pair threads (qbdsl.solve._in_threads) whose answer was not waited for end at their own
 # time limit, a few ms later; while one runs, this process has threads and may not fork
 PAIR_THREADS: list[threading.Thread] = []

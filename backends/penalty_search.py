@@ -51,6 +51,7 @@ from qbdsl.ir.terms import QuboTerms, combine
 
 from .base import BackendOutput, aggregate_reads
 from .budget import Budget
+from .isolate import cancelled
 from .repair import repair as repair_samples
 
 STEP = 4.0  # the weight factor per round: STEP^(2 v - 1), from 1/STEP (v = 0) to STEP (v = 1)
@@ -237,6 +238,9 @@ def tuned_search(
     r, post = 0, 0.0  # post: the most a round took outside its sampler call (weights, repair, judging)
     least = 0.0  # the shortest sampler call so far: a share below it is refused or wasted
     while r < rounds:
+        if r > 0 and cancelled():  # a pair's run no longer waited for: the rounds so far
+            status = "time_limit"
+            break
         t_round = time.perf_counter()
         round_seed = int(seeds.spawn(1)[0].generate_state(1)[0]) % (2**31 - 1)
         terms = combine([(1.0, ir.objective_terms)] + [(w[b], ir.penalties[b].terms) for b in names], ir.n)

@@ -636,6 +636,35 @@ def test_ortools_starts_before_the_samplers_compile_in_a_mixed_pair(tmp_path):
     assert got["wall"] < 0.45, got  # the proof ends the pair; the 0.6 s compile is not waited for
 
 
+@pytest.mark.parametrize("backend", ["anneal", "anneal+tuned", "tabu"])
+def test_a_samplers_run_stops_at_its_threads_cancel_event(backend):
+    """The samplers that run in a pair's thread read the thread's cancel event (set by qb.solve
+    once the pair has its answer) between reads, calls and rounds and stop: a run not waited for
+    used to run on to its time limit (5 s here), on a core the next solve needed."""
+    from qbdsl.backends import isolate
+
+    m = qb.Model("cancel")
+    x = m.binary("x", 30)
+    w = np.arange(1, 31, dtype=float)
+    m.add((w * x).sum() <= 100, name="cap")
+    m.maximize((w * x).sum() - 0.1 * (x[:-1] * x[1:]).sum())
+    ev, got = threading.Event(), {}
+
+    def run():
+        with isolate.cancelled_by(ev):
+            t = time.perf_counter()
+            got["result"] = qb.solve(m, backend=backend, time_limit=5.0, seed=0)
+            got["seconds"] = time.perf_counter() - t
+
+    th = threading.Thread(target=run)
+    th.start()
+    time.sleep(0.5)
+    ev.set()
+    th.join(10)
+    assert got["seconds"] < 3.0, got  # stopped at the event (tabu: at its next call), not at 5 s
+    assert got["result"].status in ("feasible", "time_limit", "optimal")
+
+
 def test_a_pair_in_a_threaded_process_needs_two_idle_workers(monkeypatch):
     """With threads, a pair runs in two worker processes: one idle worker is not enough (the
     second started inside the time limit: 1.4-9.4 s on a 0.5 s limit)."""
