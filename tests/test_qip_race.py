@@ -32,32 +32,6 @@ def P(backend, q, t50, p_meet=0.99, *, t90=None, qlow=None):
     )
 
 
-# ---- the idle core beside a prover ---------------------------------------------------------
-
-
-def test_a_prover_that_may_use_its_limit_gets_a_sampler_on_the_idle_core():
-    """OR-Tools chosen alone with a p90 of at least IDLE_CORE_SHARE of the deadline: the best
-    backend that starts nothing more beside it (a sampler in a thread) runs on the second core;
-    its proof ends both. Not beside a quick proof, not with one core, not when the partner would
-    start a solver process, not one algorithm twice."""
-    prover = P("ortools", 0.99, 2.0, t90=4.0)  # safe, the best quality: chosen
-    samplers = [P("anneal+tuned", 0.7, 4.5), P("tabu", 0.6, 4.5)]
-    kw = {"cores": 2, "provers": {"ortools"}, "in_thread": {"anneal+tuned", "tabu"}, "in_child": {"ortools"}}
-    ch = choose([prover, *samplers], 5.0, **kw)
-    assert ch.backend == "ortools" and ch.parallel == ("ortools", "anneal+tuned") and not ch.race
-    assert "idle second core" in ch.reason and "its proof ends both" in ch.reason
-    quick = P("ortools", 0.99, 0.05, t90=0.1)  # p90 below a quarter of 5 s: alone
-    assert choose([quick, *samplers], 5.0, **kw).parallel == ()
-    assert choose([prover, *samplers], 5.0, **{**kw, "cores": 1}).parallel == ()
-    assert choose([prover, *samplers], 5.0, **{**kw, "in_thread": set()}).parallel == ()  # a process start
-    same = [frozenset(("ortools", "anneal+tuned")), frozenset(("ortools", "tabu"))]
-    assert choose([prover, *samplers], 5.0, **kw, same=same).parallel == ()
-    assert choose([prover, *samplers], 5.0, **{**kw, "provers": set()}).parallel == ()  # a heuristic: no
-    # the share is the rule's: just below it, alone
-    edge = P("ortools", 0.99, 0.5, t90=0.99 * uncertain.IDLE_CORE_SHARE * 5.0)
-    assert choose([edge, *samplers], 5.0, **kw).parallel == ()
-
-
 # ---- which backends prove --------------------------------------------------------------------
 
 

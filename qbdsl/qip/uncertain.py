@@ -105,14 +105,6 @@ EXTRAPOLATED_WEIGHT = 0.5
 # On k-path models of 400 000-600 000 couplers at 0.5 s (the sixth split, end to end) tabu and the
 # tuned annealer in two threads answered infeasible or not at all, where tabu alone found 0.78
 THREAD_SETUP_SHARE = 0.25
-# a prover chosen alone (OR-Tools, enumeration) whose predicted p90 reaches this share of the deadline
-# gets the best backend that starts nothing more beside it (a sampler in a thread): the second core
-# is idle otherwise, and its proof ends both. Added after the tenth split had been scored (so its
-# figures with it are development results): simulated, the eighth split 0.998 -> 0.998, the ninth
-# 0.846 -> 0.872 (OR-Tools alone got nothing on a 1 000-site bisection at 5 s), the tenth 0.966 ->
-# 0.974 (and on 800 access points at 0.5 s and 5 s), every shipped file held out by family 0.975 ->
-# 0.978, the time ratios unchanged; the same from a share of 0 to 0.5
-IDLE_CORE_SHARE = 0.25
 
 
 def available_cores() -> int:
@@ -227,10 +219,7 @@ def choose(
     A safe choice whose prediction leans on its shipped profile (``prior_weight`` at least
     :data:`EXTRAPOLATED_WEIGHT`: the instance lies outside the runs it was fitted on) runs beside
     the runner-up, slower or not. When several partners qualify, the one with the best
-    ``p_meet_deadline * quality_mean`` takes the second core. When none does and the choice is
-    one of ``provers`` whose 90th-percentile time reaches :data:`IDLE_CORE_SHARE` of the deadline,
-    the best backend whose run beside it starts nothing more (see below) takes the idle core: the
-    prover's proof ends both, else both run to the limit. When none does, a safe choice that
+    ``p_meet_deadline * quality_mean`` takes the second core. When none does, a safe choice that
     cannot prove its answer optimal races the fastest backend of ``provers`` whose median time is
     below ``race_ratio`` times its own and below the deadline (``Choice.race``): a proof ends the
     solve, the chosen one's answer stops the prover (it never lowers the quality; end to end both
@@ -440,25 +429,6 @@ def choose(
             f"{others[0].quality_mean:.3f}) runs in parallel on a second core",
         ))  # fmt: skip
     partners = [t for t in partners if frozenset((chosen.backend, t[1])) not in same]  # one algorithm twice
-    if (
-        not partners and safe and cores >= 2 and chosen.backend in provers
-        and chosen.time_p90 >= IDLE_CORE_SHARE * deadline
-    ):  # fmt: skip
-        # a prover that may use its limit, alone: the second core would idle. A backend beside it
-        # that starts nothing more costs no time (the prover's proof ends both; else both run to
-        # the limit) and answers when the prover's prediction was wrong
-        free = [
-            p for p in takers
-            if p is not chosen and starts_nothing(chosen.backend, p.backend) and at_deadline(p) > 0
-            and frozenset((chosen.backend, p.backend)) not in same
-        ]  # fmt: skip
-        if free:
-            f = max(free, key=lambda p: (at_deadline(p), -p.time_median))
-            partners.append((
-                at_deadline(f), f.backend,
-                f". Running {f.backend} on the idle second core: {chosen.backend} may use its limit (p90 "
-                f"{chosen.time_p90:.3g} s), its proof ends both, and the pair starts nothing more",
-            ))  # fmt: skip
     # a pair that starts no process (two thread backends, or one beside a backend that runs in a child
     # of its own anyway): the floors below, for process starts, spare it
     in_threads = [t for t in partners if starts_nothing(chosen.backend, t[1])]
