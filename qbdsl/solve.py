@@ -957,6 +957,8 @@ def _in_threads(
         try:
             if isinstance(prep, _Deferred):  # compiled here, beside the other run
                 prep, time_limit = prep.build()
+                if cancels[i].is_set():  # the pair ended while this run compiled: it does not start
+                    return
             with cancelled_by(cancels[i]):
                 out = _run(prep, time_limit, budget_, seed, options)
             done.put((i, "ok", out if finish is None else finish(i, out, time.perf_counter())))

@@ -622,11 +622,13 @@ def test_ortools_starts_before_the_samplers_compile_in_a_mixed_pair(tmp_path):
     slow = (
         "import time\nS = sys.modules['qbdsl.solve']\n_p = S._prepare\n"
         "S._prepare = lambda i, n, b: (time.sleep(0.6) if n == 'anneal' else None) or _p(i, n, b)\n"
+        "import qbdsl.backends.anneal as A\nran = []\n_s = A.AnnealBackend.solve\n"
+        "A.AnnealBackend.solve = lambda self, *a, **k: ran.append(1) or _s(self, *a, **k)\n"
         "t = time.perf_counter()\nr = qb.solve(q, deadline=5.0, cost_model=cm, seed=0)\n"
-        "wall = time.perf_counter() - t\n"
+        "wall = time.perf_counter() - t\ntime.sleep(0.9)\n"
     )
     code = code.replace("r = qb.solve(q, deadline=5.0, cost_model=cm, seed=0)\n", slow)
-    code = code.replace('"energy": r.energy,', '"energy": r.energy, "wall": wall,')
+    code = code.replace('"energy": r.energy,', '"energy": r.energy, "wall": wall, "sampler_ran": len(ran),')
     proc = subprocess.run([sys.executable, "-I", "-c", code], capture_output=True, text=True, cwd=tmp_path, timeout=120)
     assert proc.returncode == 0, proc.stderr
     got = json.loads(proc.stdout.strip().splitlines()[-1])
@@ -634,6 +636,7 @@ def test_ortools_starts_before_the_samplers_compile_in_a_mixed_pair(tmp_path):
     runs = {p["backend"]: p for p in got["parallel"]}
     assert runs["ortools"]["status"] == "optimal" and got["energy"] == pytest.approx(got["optimum"]), runs
     assert got["wall"] < 0.45, got  # the proof ends the pair; the 0.6 s compile is not waited for
+    assert got["sampler_ran"] == 0, got  # the pair had ended when its compile did: the sampler never started
 
 
 @pytest.mark.parametrize("backend", ["anneal", "anneal+tuned", "tabu"])
