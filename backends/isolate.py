@@ -318,10 +318,11 @@ def _reap() -> None:
 
 
 class _Worker:
-    def __init__(self, deadline: float = math.inf):
+    def __init__(self, deadline: float = math.inf, cancel: threading.Event | None = None):
         """Start a worker and wait for its "ready" until ``deadline`` (a ``time.perf_counter()``
-        instant): past it the half-started worker is killed and :class:`Killed` raised. Under load
-        a start took 4.6 s, and a call with a 0.5 s deadline waited for all of it."""
+        instant) or ``cancel`` (looked at every :data:`CANCEL_POLL` s): then the half-started
+        worker is killed and :class:`Killed` raised. Under load a start took 4.6 s, and a call
+        with a 0.5 s deadline waited for all of it."""
         _reap()
         env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
         preload = [m for m in WORKER_PRELOADS if m in sys.modules]
@@ -333,10 +334,14 @@ class _Worker:
             env=env,
             close_fds=True,
         )
-        wait = _wait(deadline)
-        if wait is not None and not select.select([self.proc.stdout], [], [], wait)[0]:
-            self.close(wait=False)
-            raise Killed
+        while True:
+            wait = _wait(deadline)
+            step = wait if cancel is None else (CANCEL_POLL if wait is None else min(wait, CANCEL_POLL))
+            if step is None or select.select([self.proc.stdout], [], [], step)[0]:
+                break
+            if (cancel is not None and cancel.is_set()) or (wait is not None and wait <= step):
+                self.close(wait=False)
+                raise Killed
         try:
             kind, _ = read_frame(self.proc.stdout)  # "ready", once its imports are done
         except EOFError:
@@ -391,8 +396,8 @@ class _Workers:
     def idle_count(self) -> int:
         return len(self._idle)
 
-    def _new(self, deadline: float = math.inf) -> _Worker:
-        worker = _Worker(deadline)
+    def _new(self, deadline: float = math.inf, cancel: threading.Event | None = None) -> _Worker:
+        worker = _Worker(deadline, cancel)
         self.start_seconds = max(worker.start_seconds, 0.5 * self.start_seconds)
         return worker
 
@@ -421,7 +426,7 @@ class _Workers:
         try:
             if worker is None or worker.proc.poll() is not None:
                 worker = None
-                worker = self._new(deadline)
+                worker = self._new(deadline, cancel)
             kind, value = worker.call(fn, args, deadline, cancel)
         except Killed:  # (the worker was killed, its exit not waited for)
             # the next call would otherwise start one (0.5-1 s): refused under a shorter limit

@@ -677,6 +677,7 @@ def _solve_parallel(
         )
     runs: list[dict] = []
     prepared: list[tuple] = []
+    raise_later: list[BaseException] = []  # a deferred compile's failure that an eager one would raise
     decoded = in_threads or mixed  # each answer decoded as it comes, beside the other's run
     # a thread decodes its answer inside the limit, beside the other; a fork's, the parent
     share = THREAD_DECODE_SHARE * budget.time_limit if decoded and budget.limited else 0.0
@@ -689,7 +690,12 @@ def _solve_parallel(
             k = len(prepared)
 
             def build(k=k, name=name):
-                prep = _prepare(inputs, name, budget)
+                try:
+                    prep = _prepare(inputs, name, budget)
+                except BaseException as exc:  # as the eager compile below: a run's failure, or the solve's
+                    if isinstance(exc, OptionError) or not isinstance(exc, (BackendError, UnsupportedTermError)):
+                        raise_later.append(exc)
+                    raise
                 prepared[k] = (prepared[k][0], prep, prepared[k][2])
                 return prep, _backend_limit(budget, max(reserve, share))
 
@@ -724,6 +730,11 @@ def _solve_parallel(
         hows = ["worker" if threaded else "fork"] * len(prepared)
         runner = _in_workers if threaded else _fork_all
         answers = runner(jobs, budget, ends=ends, reserve=reserve)
+    if raise_later:  # (a compile that failed after the pair had ended is not waited for)
+        raise raise_later[0]
+    for _, _, err in answers:  # a bad option is the caller's error, whichever run met it (alone it raises)
+        if isinstance(err, OptionError):
+            raise err
     results: list[Result] = []
     for (row, prep, mine), (out, seconds, err), how in zip(prepared, answers, hows, strict=True):
         entry = {"backend": row, "runs_on": prep.name, "seconds": seconds, "process": how}
@@ -956,6 +967,8 @@ def _in_threads(
         prep, time_limit, budget_, seed, options = job
         try:
             if isinstance(prep, _Deferred):  # compiled here, beside the other run
+                if cancels[i].is_set():  # the pair ended before this thread got going: no compile
+                    return
                 prep, time_limit = prep.build()
                 if cancels[i].is_set():  # the pair ended while this run compiled: it does not start
                     return

@@ -119,10 +119,12 @@ def test_a_threads_cancel_event_reaches_calls_that_name_none():
 
     th = threading.Thread(target=run)
     th.start()
-    time.sleep(0.3)
+    time.sleep(0.05)  # (the call is most likely still starting its worker: a start takes 0.3-1 s)
+    t_set = time.perf_counter()
     ev.set()
     th.join(10)
-    assert got and got[0] < 5.0  # killed at the event (after its worker's start), not at 30 s
+    assert got and got[0] < 5.0  # killed at the event, not at 30 s
+    assert time.perf_counter() - t_set < 0.3  # a worker start in progress is stopped too (it was not)
     assert getattr(isolate._CALLER, "cancel", None) is None  # the block restores the thread's own
 
 

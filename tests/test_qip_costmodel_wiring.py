@@ -532,6 +532,10 @@ def test_cli_experiment_bench_is_resumable_and_checks_its_input(tmp_path, capsys
         (["--families", "tiny", "--instances", "zzz"], "--instances: zzz not in the quick suite of tiny"),
         (["--split", "test99"], "--split must be one of dev, test, "),
         (["--families", "linksched"], "--families linksched: no instance in the 'dev' split"),
+        # an empty list is an error, not the default (--backends '' ran every backend)
+        (["--backends", ""], "--backends takes names separated by commas"),
+        (["--families", ""], "--families takes names separated by commas"),
+        (["--families", "tiny", "--instances", " , "], "--instances takes names separated by commas"),
     ):
         assert main(["experiment", "bench", "--quick", "--out", str(out), *bad]) == 2, bad
         err = capsys.readouterr().err.splitlines()
@@ -637,6 +641,32 @@ def test_ortools_starts_before_the_samplers_compile_in_a_mixed_pair(tmp_path):
     assert runs["ortools"]["status"] == "optimal" and got["energy"] == pytest.approx(got["optimum"]), runs
     assert got["wall"] < 0.45, got  # the proof ends the pair; the 0.6 s compile is not waited for
     assert got["sampler_ran"] == 0, got  # the pair had ended when its compile did: the sampler never started
+
+
+@pytest.mark.parametrize(
+    "error, raised", [("ValueError('boom')", "ValueError"), ("OptionError('bad x')", "OptionError"),
+                      ("BackendError('cannot take it')", "")],
+)  # fmt: skip
+def test_a_deferred_compiles_failure_is_raised_as_an_eager_one_is(tmp_path, error, raised):
+    """The sampler's compile in its thread (a mixed pair) fails as it would before the pair
+    starts: a BackendError is that run's failure (OR-Tools' answer stands), anything else (a bad
+    option included) is the caller's and raises; it was reported inside info["parallel"]."""
+    code = PAIR_WITH_ORTOOLS.format(tests=str(ROOT / "tests")).replace('"exact", "ortools"', '"anneal", "ortools"')
+    patch = (
+        "from qbdsl.errors import BackendError, OptionError\nS = sys.modules['qbdsl.solve']\n_p = S._prepare\n"
+        f"def bad(i, n, b):\n    if n == 'anneal':\n        raise {error}\n    return _p(i, n, b)\n"
+        "S._prepare = bad\ntry:\n    r = qb.solve(q, deadline=5.0, cost_model=cm, seed=0)\n"
+        "except Exception as e:\n    print(json.dumps({'raised': type(e).__name__}))\n    sys.exit(0)\n"
+    )
+    code = code.replace("r = qb.solve(q, deadline=5.0, cost_model=cm, seed=0)\n", patch)
+    proc = subprocess.run([sys.executable, "-I", "-c", code], capture_output=True, text=True, cwd=tmp_path, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    got = json.loads(proc.stdout.strip().splitlines()[-1])
+    if raised:
+        assert got == {"raised": raised}
+    else:
+        runs = {p["backend"]: p for p in got["parallel"]}
+        assert runs["anneal"]["status"] == "error: cannot take it" and runs["ortools"]["status"] == "optimal"
 
 
 @pytest.mark.parametrize("backend", ["anneal", "anneal+tuned", "tabu"])

@@ -254,8 +254,9 @@ def cmd_bench(args, console) -> int:
         raise ModelError(f"--split must be one of {', '.join(benchmarks.SPLITS)}, got {args.split!r}")
     deadlines = floats(args.deadlines, "--deadlines")
     known = benchmarks.families()
-    families = _names(args.families, "--families", known) if args.families else known
-    backends = _names(args.backends, "--backends", [*names(), *VARIANTS]) if args.backends else None
+    # an empty value is an error, not the default (--backends '' ran every backend)
+    families = _names(args.families, "--families", known) if args.families is not None else known
+    backends = _names(args.backends, "--backends", [*names(), *VARIANTS]) if args.backends is not None else None
     argv = ["--out", str(args.out), "--deadlines", *(f"{d:g}" for d in deadlines), "--seed", str(args.seed)]
     argv += ["--families", *families]
     have = {b.name for f in families for b in benchmarks.instances(f, quick=args.quick, split=args.split)}
@@ -264,8 +265,10 @@ def cmd_bench(args, console) -> int:
             f"--families {','.join(families)}: no instance in the {args.split!r} split "
             f"(its families: {', '.join(sorted({b.family for b in benchmarks.instances(split=args.split)}))})"
         )
-    if args.instances:
+    if args.instances is not None:
         wanted = [i.strip() for i in args.instances.split(",") if i.strip()]
+        if not wanted:
+            raise ModelError(f"--instances takes names separated by commas, got {args.instances!r}")
         missing = [i for i in wanted if i not in have]
         if missing:
             raise ModelError(
