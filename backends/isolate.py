@@ -334,14 +334,7 @@ class _Worker:
             env=env,
             close_fds=True,
         )
-        while True:
-            wait = _wait(deadline)
-            step = wait if cancel is None else (CANCEL_POLL if wait is None else min(wait, CANCEL_POLL))
-            if step is None or select.select([self.proc.stdout], [], [], step)[0]:
-                break
-            if (cancel is not None and cancel.is_set()) or (wait is not None and wait <= step):
-                self.close(wait=False)
-                raise Killed
+        self._await_answer(deadline, cancel)
         try:
             kind, _ = read_frame(self.proc.stdout)  # "ready", once its imports are done
         except EOFError:
@@ -350,21 +343,25 @@ class _Worker:
 
     def call(self, fn, args, deadline: float, cancel: threading.Event | None = None):
         write_frame(self.proc.stdin, (fn.__module__, fn.__qualname__, args))
-        while True:
-            wait = _wait(deadline)
-            step = wait if cancel is None else (CANCEL_POLL if wait is None else min(wait, CANCEL_POLL))
-            ready, _, _ = select.select([self.proc.stdout], [], [], step)
-            if ready:
-                break
-            if (cancel is not None and cancel.is_set()) or (wait is not None and wait <= step):
-                self.close(wait=False)  # its exit is not waited for: 7-12 ms here, all of it on the answer
-                raise Killed
+        self._await_answer(deadline, cancel)
         try:
             kind, value = read_frame(self.proc.stdout)
         except EOFError:
             code = self.proc.wait()
             raise RuntimeError(f"the solver process died without answering (exit code {code})") from None
         return kind, value
+
+    def _await_answer(self, deadline: float, cancel: threading.Event | None) -> None:
+        """Wait until the worker has something to read, or kill it (its exit not waited for: 7-12 ms
+        here, all of it on the answer) and raise :class:`Killed` at ``deadline`` or ``cancel``."""
+        while True:
+            wait = _wait(deadline)
+            step = wait if cancel is None else (CANCEL_POLL if wait is None else min(wait, CANCEL_POLL))
+            if select.select([self.proc.stdout], [], [], step)[0]:
+                return
+            if (cancel is not None and cancel.is_set()) or (wait is not None and wait <= step):
+                self.close(wait=False)
+                raise Killed
 
     def close(self, wait: bool = True) -> None:
         self.proc.kill()

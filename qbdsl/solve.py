@@ -421,6 +421,12 @@ class _Prepared:
     t1: float  # when it ended
 
 
+def _run_failure(exc: BaseException) -> bool:
+    """Whether a pair's compile failure is that run's (the other runs on: a backend that cannot
+    take the model) rather than the solve's (a bad option, or any other error: raised)."""
+    return isinstance(exc, (BackendError, UnsupportedTermError)) and not isinstance(exc, OptionError)
+
+
 @dataclass
 class _Deferred:
     """A pair's run to prepare in its own thread: ``build()`` compiles it (:func:`_prepare`) and
@@ -693,7 +699,7 @@ def _solve_parallel(
                 try:
                     prep = _prepare(inputs, name, budget)
                 except BaseException as exc:  # as the eager compile below: a run's failure, or the solve's
-                    if isinstance(exc, OptionError) or not isinstance(exc, (BackendError, UnsupportedTermError)):
+                    if not _run_failure(exc):
                         raise_later.append(exc)
                     raise
                 prepared[k] = (prepared[k][0], prep, prepared[k][2])
@@ -704,7 +710,7 @@ def _solve_parallel(
         try:
             prepared.append((row, _prepare(inputs, name, budget), mine))
         except (BackendError, UnsupportedTermError) as exc:
-            if isinstance(exc, OptionError):
+            if not _run_failure(exc):
                 raise
             runs.append({"backend": row, "runs_on": name, "seconds": 0.0, "status": f"error: {exc}", "error": exc})
     if not prepared:  # neither could start: the rest of the plan is tried
